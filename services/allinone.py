@@ -1,0 +1,147 @@
+"""Every service in one process behind one port, for a laptop or a demo.
+
+With no DATABASE_URL an embedded PostgreSQL starts under DATA_DIR; with no AMQP_URL the services
+talk through kombu's in-memory transport. The demo mall and demo staff are loaded, and a token
+for the service desk is printed so the API can be tried with curl at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, jsonify
+from waitress.server import create_server
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from services.common.bus.connection import MEMORY_URL
+from services.common.bus.outbox import run_in_thread
+from services.common.errors import Conflict
+from services.common.identity.tokens import TokenIssuer
+from services.common.identity.users import UserStore
+from services.common.migrations import apply_migrations
+from services.common.settings import Settings
+from services.common.web.errors import register_error_handlers
+from services.embedded import local_auth_secret, start_embedded_postgres
+from services.registry import SERVICES, all_schemas, spec
+
+log = logging.getLogger(__name__)
+
+DEMO_STAFF = [
+    # username, display name, roles, floors, departments
+    ("desk", "服务台 李静", ["service_desk"], [], []),
+    ("floor2", "二楼楼管 张伟", ["floor_supervisor"], ["2F"], []),
+    ("floor3", "三楼楼管 王强", ["floor_supervisor"], ["3F"], []),
+    ("security", "保安部经理 刘洋", ["department_manager"], [], ["security"]),
+    ("ops", "营运部经理 陈敏", ["operations_manager"], [], []),
+    ("deputy", "店副总 赵磊", ["deputy_store_manager"], [], []),
+    ("store", "店总 孙芳", ["store_manager"], [], []),
+    ("designer", "流程设计 周婷", ["process_designer"], [], []),
+    ("admin", "系统管理员", ["admin"], [], []),
+]
+
+
+def prepare_settings(settings: Settings) -> tuple[Settings, object | None]:
+    """Fill in the embedded database, the in-memory broker and a local secret where unset."""
+    data_dir = Path(settings.data_dir).resolve()
+    server = None
+    changes: dict = {}
+    if not settings.database_url:
+        server = start_embedded_postgres(data_dir)
+        changes["database_url"] = server.get_uri()
+    if not settings.amqp_url:
+        changes["amqp_url"] = MEMORY_URL
+    if not settings.auth_secret:
+        changes["auth_secret"] = local_auth_secret(data_dir)
+    return replace(settings, **changes), server
+
+
+def load_demo(settings: Settings, runtime) -> str:
+    """Seed the demo mall and staff once; return a service-desk token."""
+    from services.intake.seed import has_reference, load_reference
+
+    if not has_reference(runtime.pool, settings.mall_id):
+        counts = load_reference(runtime.pool, settings.mall_id)
+        log.info("demo mall loaded", extra=counts)
+    users = UserStore(runtime.pool)
+    for username, name, roles, floors, departments in DEMO_STAFF:
+        with contextlib.suppress(Conflict):
+            users.create(settings.mall_id, username, roles, floors, departments, display_name=name)
+    desk = users.get(settings.mall_id, "desk")
+    return TokenIssuer(settings.auth_secret, ttl=timedelta(days=7)).issue(desk.identity())
+
+
+def _index(mounted: list[str]) -> Flask:
+    app = Flask("mall")
+    register_error_handlers(app)
+
+    @app.get("/")
+    def index():
+        return jsonify(
+            {"services": {name: f"/{name}/openapi.json" for name in mounted}, "form": "/intake/form"}
+        )
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
+
+
+def run_all(settings: Settings) -> None:
+    settings, server = prepare_settings(settings)
+    apply_migrations(settings.database_url, all_schemas())
+    runtimes = {name: spec(name).build(settings, None, None) for name in SERVICES}
+    for runtime in runtimes.values():
+        runtime.pool.open(wait=True, timeout=30)
+    token = load_demo(settings, runtimes["intake"])
+    relays = [runtime.relay() for runtime in runtimes.values()]
+    for relay in relays:
+        run_in_thread(relay)
+    apps = {f"/{name}": spec(name).create_app(runtime) for name, runtime in runtimes.items()}
+    wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
+    http = create_server(wsgi, host=settings.http_host, port=settings.http_port, threads=8)
+    _announce(settings, token, embedded=server is not None)
+    stop = threading.Event()
+
+    def shutdown(*_args):
+        stop.set()
+        http.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        http.run()
+    except (OSError, ValueError):
+        if not stop.is_set():
+            raise
+    finally:
+        for relay in relays:
+            relay.stop()
+        for runtime in runtimes.values():
+            runtime.pool.close()
+        if server is not None:
+            server.cleanup()
+
+
+def _announce(settings: Settings, token: str, embedded: bool) -> None:
+    token_file = Path(settings.data_dir) / "desk-token"
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text(token)
+    url = f"http://{settings.http_host}:{settings.http_port}"
+    database = f"embedded PostgreSQL in {settings.data_dir}/pg" if embedded else "DATABASE_URL"
+    print(
+        f"\nMall complaints is running at {url}/\n"
+        f"  intake API     {url}/intake/complaints   (OpenAPI: {url}/intake/openapi.json)\n"
+        f"  web form       {url}/intake/form\n"
+        f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
+        f"  database       {database}\n"
+        f"  broker         {'in-memory' if settings.amqp_url == MEMORY_URL else 'AMQP_URL'}\n"
+        "Press Ctrl+C to stop.\n",
+        flush=True,
+    )

@@ -1,0 +1,150 @@
+"""The one command line: ``python -m services`` (or ``mall``) runs, serves, migrates and administers."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import timedelta
+
+from services.common.errors import ConfigurationError, ServiceError
+from services.common.logging import configure_logging
+from services.common.settings import Settings, load_settings
+from services.registry import SERVICES, all_schemas, spec
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mall", description="Mall complaint handling.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="every service in one process (the default)")
+    serve = commands.add_parser("serve", help="one service's HTTP API and its outbox relay")
+    serve.add_argument("service", choices=sorted(SERVICES))
+    serve.add_argument("--no-relay", action="store_true", help="run the relay as its own process instead")
+    relay = commands.add_parser("relay", help="one service's outbox relay alone")
+    relay.add_argument("service", choices=sorted(SERVICES))
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.add_argument("schemas", nargs="*", help="schemas to migrate (default: all)")
+    seed = commands.add_parser("seed", help="load floors, departments and merchants from a file")
+    seed.add_argument("--file", help="a JSON file shaped like services/intake/seed/demo_mall.json")
+    _user_commands(commands)
+    return parser
+
+
+def _user_commands(commands) -> None:
+    user = commands.add_parser("user", help="staff users").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a staff user")
+    create.add_argument("username")
+    create.add_argument("--role", action="append", required=True, dest="roles")
+    create.add_argument("--floor", action="append", default=[], dest="floors")
+    create.add_argument("--department", action="append", default=[], dest="departments")
+    create.add_argument("--name", dest="display_name")
+    create.add_argument("--password-stdin", action="store_true", help="read a password from standard input")
+    user.add_parser("list", help="list staff users")
+    token = commands.add_parser("token", help="issue a bearer token").add_subparsers(
+        dest="action", required=True
+    )
+    for_user = token.add_parser("user", help="a token for a staff user")
+    for_user.add_argument("username")
+    for_user.add_argument("--hours", type=float, default=12)
+    for_service = token.add_parser("service", help="a token another service calls with")
+    for_service.add_argument("name")
+    for_service.add_argument("--hours", type=float, default=24 * 30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_json, service=getattr(args, "service", "mall"))
+        return _dispatch(args, settings)
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args, settings: Settings) -> int:
+    command = args.command or "run"
+    if command == "run":
+        from services.allinone import run_all
+
+        run_all(settings)
+        return 0
+    _require_database(settings)
+    if command == "migrate":
+        from services.common.migrations import apply_migrations
+
+        for schema, count in apply_migrations(settings.database_url, args.schemas or all_schemas()).items():
+            print(f"{schema}: {count} migration(s) applied")
+        return 0
+    if command in {"serve", "relay"}:
+        from services.standalone import relay_only, serve
+
+        return (
+            serve(settings, spec(args.service), not args.no_relay)
+            if command == "serve"
+            else relay_only(settings, spec(args.service))
+        )
+    return _admin(args, settings)
+
+
+def _admin(args, settings: Settings) -> int:
+    from services.common.db import create_pool
+
+    with create_pool(settings.database_url, 1, 2, name="cli") as pool:
+        if args.command == "seed":
+            from services.intake.seed import DEMO_MALL, load_reference
+
+            counts = load_reference(pool, settings.mall_id, args.file or DEMO_MALL)
+            print(", ".join(f"{count} {name}" for name, count in counts.items()))
+        elif args.command == "user":
+            _user(args, settings, pool)
+        elif args.command == "token":
+            _token(args, settings, pool)
+    return 0
+
+
+def _user(args, settings: Settings, pool) -> None:
+    from services.common.identity.users import UserStore
+
+    users = UserStore(pool)
+    if args.action == "list":
+        for user in users.list(settings.mall_id):
+            scope = ",".join(user.floors + user.departments)
+            print(f"{user.username}\t{','.join(user.roles)}\t{scope}\t{user.display_name or ''}")
+        return
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+    user = users.create(
+        settings.mall_id,
+        args.username,
+        args.roles,
+        args.floors,
+        args.departments,
+        args.display_name,
+        password,
+    )
+    print(f"created {user.username} ({', '.join(user.roles)})")
+
+
+def _token(args, settings: Settings, pool) -> None:
+    from services.common.identity.model import Identity, Role
+    from services.common.identity.tokens import TokenIssuer
+    from services.common.identity.users import UserStore
+
+    issuer = TokenIssuer(settings.auth_secret)
+    if args.action == "user":
+        identity = UserStore(pool).get(settings.mall_id, args.username).identity()
+    else:
+        identity = Identity(
+            subject=f"service:{args.name}", roles=frozenset({Role.SERVICE}), mall_id=settings.mall_id
+        )
+    print(issuer.issue(identity, timedelta(hours=args.hours)))
+
+
+def _require_database(settings: Settings) -> None:
+    if not settings.database_url:
+        raise ConfigurationError("DATABASE_URL is required for this command (only `run` embeds one)")

@@ -1,0 +1,1 @@
+"""What every service shares: settings, database, migrations, the message bus, identity, web."""

@@ -1,0 +1,24 @@
+"""Broker connections: publisher confirms on AMQP, the in-memory transport for the one-process run."""
+
+from __future__ import annotations
+
+from kombu import Connection
+
+MEMORY_URL = "memory://"
+
+
+def is_memory(url: str) -> bool:
+    return url.startswith("memory://")
+
+
+def broker_connection(url: str | None) -> Connection:
+    """A kombu connection; with AMQP, every publish waits for the broker's confirm."""
+    url = url or MEMORY_URL
+    if is_memory(url):
+        return Connection(url, transport_options={"polling_interval": 0.05})
+    return Connection(
+        url,
+        heartbeat=30,
+        connect_timeout=5,
+        transport_options={"confirm_publish": True},
+    )

@@ -1,0 +1,175 @@
+"""Idempotent event consumers: inbox in the same transaction as the effect, ack after commit.
+
+A handler that raises is retried a bounded number of times through the retry queue (with a
+growing delay); then the message goes to the dead-letter queue with its error in the headers.
+A malformed message goes there at once. A database that does not answer is not the message's
+fault: the message is put back and the consumer waits, without counting a retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from kombu import Connection, Message, Producer
+from kombu.mixins import ConsumerMixin
+from marshmallow import ValidationError
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from services.common.bus.connection import is_memory
+from services.common.bus.envelope import Envelope, load_envelope
+from services.common.bus.topology import DEAD_LETTER_EXCHANGE, ConsumerQueues
+from services.common.errors import Unavailable
+from services.common.logging import log_context
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[psycopg.Connection, Envelope], None]
+
+RETRY_HEADER = "x-retries"
+
+
+class EventConsumer(ConsumerMixin):
+    """Consumes one service queue and calls the handler registered for each event type."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        pool: ConnectionPool,
+        schema: str,
+        queues: ConsumerQueues,
+        handlers: dict[str, Handler],
+        max_retries: int = 5,
+        retry_base_delay: float = 1.0,
+        prefetch_count: int = 20,
+    ):
+        self.connection = connection
+        self.pool = pool
+        self.queues = queues
+        self.handlers = handlers
+        self.max_retries = max_retries
+        self.retry_base_delay = retry_base_delay
+        self.prefetch_count = prefetch_count
+        self.infrastructure_pause = threading.Event()
+        self._remember = sql.SQL(
+            "INSERT INTO {}.inbox (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
+        ).format(sql.Identifier(schema))
+
+    @property
+    def name(self) -> str:
+        return self.queues.main.name
+
+    def get_consumers(self, Consumer, channel):
+        for queue in self.queues.all():
+            queue.bind(channel).declare()
+        return [
+            Consumer(
+                queues=[self.queues.main],
+                callbacks=[self.on_message],
+                accept=["json"],
+                prefetch_count=self.prefetch_count,
+            )
+        ]
+
+    def on_message(self, body: Any, message: Message) -> None:
+        try:
+            envelope = load_envelope(body)
+        except ValidationError as exc:
+            self._dead_letter(message, f"malformed envelope: {exc.messages}", "ValidationError")
+            return
+        with log_context(envelope.correlation_id, envelope.complaint_id):
+            self._handle(envelope, message)
+
+    def _handle(self, envelope: Envelope, message: Message) -> None:
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            message.ack()  # bound to more than this consumer handles: nothing to do
+            return
+        try:
+            self.apply(envelope, handler)
+        except (Unavailable, PoolTimeout, psycopg.OperationalError) as exc:
+            log.warning("database unavailable, message put back: %s", exc)
+            message.requeue()
+            self.infrastructure_pause.wait(1.0)
+        except Exception as exc:  # the handler's own failure: count it
+            self._retry_or_dead_letter(message, exc)
+        else:
+            message.ack()
+
+    def apply(self, envelope: Envelope, handler: Handler) -> bool:
+        """Run the handler once per message id; return False when it was already applied."""
+        with self.pool.connection() as conn, conn.transaction():
+            first_time = conn.execute(self._remember, (self.name, envelope.id)).fetchone()
+            if first_time is None:
+                log.info("duplicate message ignored", extra={"message_id": envelope.id})
+                return False
+            handler(conn, envelope)
+            return True
+
+    def on_decode_error(self, message: Message, exc: Exception) -> None:
+        self._dead_letter(message, f"cannot decode message: {exc}", type(exc).__name__)
+
+    def _retry_or_dead_letter(self, message: Message, exc: Exception) -> None:
+        retries = int((message.headers or {}).get(RETRY_HEADER, 0))
+        if retries >= self.max_retries:
+            log.error("message dead-lettered after %s retries: %s", retries, exc)
+            self._dead_letter(message, "".join(traceback.format_exception(exc))[-4000:], type(exc).__name__)
+            return
+        log.warning("handler failed, retry %s of %s: %s", retries + 1, self.max_retries, exc)
+        headers = {**(message.headers or {}), RETRY_HEADER: retries + 1, "x-last-error": str(exc)[:1000]}
+        self._republish_for_retry(message, headers, retries)
+        message.ack()
+
+    def _republish_for_retry(self, message: Message, headers: dict, retries: int) -> None:
+        producer = Producer(message.channel)
+        options = _copy_properties(message)
+        if is_memory(self.connection.as_uri()):
+            # The in-memory transport has no message expiry: hand it straight back.
+            producer.publish(
+                message.body, exchange="", routing_key=self.queues.main.name, headers=headers, **options
+            )
+            return
+        delay_ms = int(self.retry_base_delay * 1000 * 2**retries)
+        producer.publish(
+            message.body,
+            exchange="",
+            routing_key=self.queues.retry.name,
+            headers=headers,
+            expiration=delay_ms / 1000,
+            **options,
+        )
+
+    def _dead_letter(self, message: Message, error: str, error_type: str) -> None:
+        headers = {
+            **(message.headers or {}),
+            "x-error": error,
+            "x-error-type": error_type,
+            "x-failed-queue": self.queues.main.name,
+            "x-original-routing-key": message.delivery_info.get("routing_key"),
+        }
+        Producer(message.channel).publish(
+            message.body,
+            exchange=DEAD_LETTER_EXCHANGE,
+            routing_key=self.queues.main.name,
+            headers=headers,
+            declare=[DEAD_LETTER_EXCHANGE],
+            **_copy_properties(message),
+        )
+        message.ack()
+
+
+def _copy_properties(message: Message) -> dict[str, Any]:
+    properties = message.properties or {}
+    return {
+        "content_type": message.content_type,
+        "content_encoding": message.content_encoding,
+        "delivery_mode": 2,
+        "message_id": properties.get("message_id"),
+        "correlation_id": properties.get("correlation_id"),
+        "type": properties.get("type"),
+    }

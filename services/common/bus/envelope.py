@@ -1,0 +1,148 @@
+"""Every event envelope and payload schema, in one module, validated on both ends.
+
+Producers dump through these schemas before writing to the outbox; consumers load with
+``unknown=EXCLUDE`` (tolerant reader), so adding a field never breaks an older consumer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+SCHEMA_VERSION = 1
+
+COMPLAINT_RECEIVED = "complaint.received"
+COMPLAINT_CORRECTED = "complaint.corrected"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused an event: a staff user, a service, or the public web form."""
+
+    id: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One event as it travels: identity, type, when, which complaint and mall, who, what."""
+
+    type: str
+    mall_id: str
+    actor: Actor
+    payload: dict[str, Any]
+    occurred_at: datetime
+    complaint_id: str | None = None
+    correlation_id: str | None = None
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    schema_version: int = SCHEMA_VERSION
+
+
+class ActorSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True)
+    role = fields.String(allow_none=True, load_default=None)
+
+
+class EnvelopeSchema(Schema):
+    """The JSON shape of every message on the events exchange."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+(\.[a-z_]+)+$"))
+    occurred_at = fields.AwareDateTime(required=True)
+    complaint_id = fields.String(allow_none=True, load_default=None)
+    mall_id = fields.String(required=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    correlation_id = fields.String(allow_none=True, load_default=None)
+    payload = fields.Dict(required=True)
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class CustomerPayload(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    anonymous = fields.Boolean()
+    preferred_reply_channel = fields.String(allow_none=True)
+    language = fields.String()
+    contact_opt_out = fields.Boolean()
+
+
+class ComplaintPayload(Schema):
+    """The complaint record as intake publishes it (received and corrected)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    channel = fields.String(required=True)
+    category = fields.String(required=True)
+    severity = fields.String(required=True)
+    major_reasons = fields.List(fields.String())
+    status = fields.String(required=True)
+    customer = fields.Nested(CustomerPayload, required=True)
+    occurred_at = fields.String(allow_none=True)
+    received_at = fields.String(required=True)
+    floor = fields.String(allow_none=True)
+    merchant = fields.Dict(allow_none=True)
+    department = fields.String(allow_none=True)
+    about_department_manager = fields.Boolean()
+    handle_directly = fields.Boolean()
+    description = fields.String(required=True)
+    customer_request = fields.String(allow_none=True)
+    amount = fields.String(allow_none=True)
+    people_count = fields.Integer()
+    injury = fields.Boolean()
+    media_exposure = fields.Boolean()
+    lawsuit = fields.Boolean()
+    promised_reply_date = fields.String(required=True)
+    policy = fields.Dict()
+
+
+class ComplaintCorrectedPayload(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    complaint = fields.Nested(ComplaintPayload, required=True)
+    changes = fields.Dict(required=True)
+
+
+PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
+    COMPLAINT_RECEIVED: ComplaintPayload,
+    COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
+}
+
+
+def dump_envelope(envelope: Envelope) -> dict[str, Any]:
+    """Validate the payload against its schema and return the JSON-ready envelope."""
+    payload_schema = PAYLOAD_SCHEMAS.get(envelope.type)
+    if payload_schema is not None:
+        errors = payload_schema().validate(envelope.payload)
+        if errors:
+            raise ValidationError(errors, field_name="payload")
+    return EnvelopeSchema().dump(envelope)
+
+
+def load_envelope(body: Any) -> Envelope:
+    """Parse a received message body; raise ValidationError for a malformed one."""
+    data = EnvelopeSchema().load(body)
+    payload_schema = PAYLOAD_SCHEMAS.get(data["type"])
+    if payload_schema is not None:
+        data["payload"] = payload_schema().load(data["payload"])
+    data["id"] = str(data["id"])
+    data["actor"] = Actor(**data["actor"])
+    return Envelope(**data)

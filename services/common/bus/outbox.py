@@ -1,0 +1,175 @@
+"""The transactional outbox: events are rows written with the change, then relayed to the broker.
+
+``OutboxWriter.add`` runs inside the caller's transaction, so an event exists exactly when the
+change that caused it was committed. ``OutboxRelay`` publishes unpublished rows oldest first with
+publisher confirms and marks them sent; a crash between publish and mark sends a row twice, which
+the consumers' inbox absorbs. Several relays may run: ``SKIP LOCKED`` gives each its own rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+import psycopg
+from kombu import Connection, Producer
+from kombu.exceptions import OperationalError as BrokerError
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from services.common.bus.connection import broker_connection
+from services.common.bus.envelope import Envelope, dump_envelope
+from services.common.bus.topology import EVENTS_EXCHANGE
+
+log = logging.getLogger(__name__)
+
+
+def _channel_name(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+class OutboxWriter:
+    """Adds events to a service's outbox on the connection of the current transaction."""
+
+    def __init__(self, schema: str):
+        self.schema = schema
+        self._insert = sql.SQL(
+            "INSERT INTO {}.outbox (id, routing_key, envelope) VALUES (%s, %s, %s)"
+        ).format(sql.Identifier(schema))
+        self._notify = sql.SQL("NOTIFY {}").format(sql.Identifier(_channel_name(schema)))
+
+    def add(self, conn: psycopg.Connection, envelope: Envelope) -> None:
+        body = dump_envelope(envelope)
+        conn.execute(self._insert, (envelope.id, envelope.type, json.dumps(body)))
+        # Delivered at commit, so the relay wakes at once instead of at its next poll.
+        conn.execute(self._notify)
+
+
+class OutboxRelay:
+    """Publishes a service's outbox to the events exchange until stopped."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        schema: str,
+        amqp_url: str | None,
+        batch_size: int = 100,
+        idle_wait: float = 1.0,
+    ):
+        self.pool = pool
+        self.schema = schema
+        self.amqp_url = amqp_url
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self.stopping = threading.Event()
+        self._select = sql.SQL(
+            "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
+            "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
+        ).format(sql.Identifier(schema))
+        self._mark_sent = sql.SQL(
+            "UPDATE {}.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(%s)"
+        ).format(sql.Identifier(schema))
+        self._mark_failed = sql.SQL(
+            "UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s"
+        ).format(sql.Identifier(schema))
+
+    def relay_once(self, connection: Connection) -> int:
+        """Publish one batch; return how many rows were published.
+
+        Rows published before a failure are marked sent in the same commit that records the
+        failure, so a broker that drops mid-batch costs no duplicate beyond the failing row.
+        """
+        failure: Exception | None = None
+        with self.pool.connection() as conn, conn.transaction():
+            rows = conn.execute(self._select, (self.batch_size,)).fetchall()
+            if not rows:
+                return 0
+            producer = Producer(connection.default_channel, exchange=EVENTS_EXCHANGE)
+            sent = []
+            for row in rows:
+                try:
+                    self._publish(producer, row)
+                except Exception as exc:  # any failure: record it, keep what was sent
+                    failure = exc
+                    conn.execute(self._mark_failed, (str(exc)[:1000], row["id"]))
+                    break
+                sent.append(row["id"])
+            if sent:
+                conn.execute(self._mark_sent, (sent,))
+        if failure is not None:
+            raise failure
+        return len(sent)
+
+    def _publish(self, producer: Producer, row: dict) -> None:
+        envelope = row["envelope"]
+        producer.publish(
+            envelope,
+            routing_key=row["routing_key"],
+            serializer="json",
+            delivery_mode=2,
+            message_id=str(row["id"]),
+            correlation_id=envelope.get("correlation_id"),
+            type=row["routing_key"],
+            declare=[EVENTS_EXCHANGE],
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+        )
+
+    def run(self) -> None:
+        """Relay until `stop()`; survives the broker and the database going away."""
+        log.info("outbox relay started", extra={"schema": self.schema})
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                with broker_connection(self.amqp_url) as connection, self._listener() as listener:
+                    connection.ensure_connection(max_retries=1)
+                    backoff = 0.5
+                    self._loop(connection, listener)
+            except (BrokerError, OSError, psycopg.OperationalError) as exc:
+                log.warning("outbox relay waiting: %s", exc, extra={"schema": self.schema})
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        log.info("outbox relay stopped", extra={"schema": self.schema})
+
+    def _loop(self, connection: Connection, listener: psycopg.Connection) -> None:
+        while not self.stopping.is_set():
+            if self.relay_once(connection) >= self.batch_size:
+                continue
+            for _ in listener.notifies(timeout=self.idle_wait, stop_after=1):
+                pass
+
+    def _listener(self) -> psycopg.Connection:
+        listener = psycopg.connect(self.pool.conninfo, autocommit=True)
+        listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(_channel_name(self.schema))))
+        return listener
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def backlog(self) -> tuple[int, float | None]:
+        """How many rows wait, and the age in seconds of the oldest."""
+        query = sql.SQL(
+            "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age "
+            "FROM {}.outbox WHERE published_at IS NULL"
+        ).format(sql.Identifier(self.schema))
+        with self.pool.connection() as conn:
+            row = conn.execute(query).fetchone()
+        return row["n"], (float(row["age"]) if row["age"] is not None else None)
+
+
+def run_in_thread(relay: OutboxRelay) -> threading.Thread:
+    thread = threading.Thread(target=relay.run, name=f"outbox-relay-{relay.schema}", daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_until_drained(relay: OutboxRelay, timeout: float = 10.0) -> bool:
+    """Test and shutdown helper: wait until the outbox is empty."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if relay.backlog()[0] == 0:
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,57 @@
+"""Every AMQP name the services use, declared in one place.
+
+One durable topic exchange carries every event with the event type as routing key. Each consuming
+service has a durable queue, a retry queue that holds a failed message for a while and then hands
+it back, and a dead-letter queue that keeps messages which failed too often, with their error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Exchange, Queue
+
+EVENTS_EXCHANGE = Exchange("mall.events", type="topic", durable=True)
+DEAD_LETTER_EXCHANGE = Exchange("mall.dead", type="direct", durable=True)
+
+# consuming queue -> the event types it receives. Later services add their rows here.
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {}
+
+
+@dataclass(frozen=True)
+class ConsumerQueues:
+    """The three queues behind one consumer: main, retry (delayed redelivery), dead."""
+
+    main: Queue
+    retry: Queue
+    dead: Queue
+
+    def all(self) -> list[Queue]:
+        return [self.main, self.retry, self.dead]
+
+
+def consumer_queues(name: str, routing_keys: tuple[str, ...] | list[str]) -> ConsumerQueues:
+    """Declare-able queues for a consumer named `name` bound to the given event types."""
+    main = Queue(
+        name,
+        exchange=EVENTS_EXCHANGE,
+        bindings=[_binding(key) for key in routing_keys],
+        durable=True,
+    )
+    # A message published here waits for its own expiration, then the broker dead-letters it
+    # back to the main queue through the default exchange: delayed retry without a scheduler.
+    retry = Queue(
+        f"{name}.retry",
+        exchange=Exchange("", type="direct"),
+        routing_key=f"{name}.retry",
+        durable=True,
+        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
+    )
+    dead = Queue(f"{name}.dead", exchange=DEAD_LETTER_EXCHANGE, routing_key=name, durable=True)
+    return ConsumerQueues(main=main, retry=retry, dead=dead)
+
+
+def _binding(routing_key: str):
+    from kombu import binding
+
+    return binding(EVENTS_EXCHANGE, routing_key=routing_key)

@@ -1,0 +1,44 @@
+"""The PostgreSQL connection pool and the error translation at the database edge."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from services.common.errors import Unavailable
+
+
+def create_pool(
+    database_url: str, min_size: int = 1, max_size: int = 10, name: str = "mall"
+) -> ConnectionPool:
+    """A pool of dict-row connections; opened lazily so nothing connects at import."""
+    return ConnectionPool(
+        conninfo=database_url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "autocommit": False},
+        name=name,
+        open=False,
+        check=ConnectionPool.check_connection,
+    )
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn a database that does not answer into our Unavailable error."""
+    try:
+        yield
+    except PoolTimeout as exc:
+        raise Unavailable("the database does not answer") from exc
+    except psycopg.OperationalError as exc:
+        raise Unavailable(f"the database does not answer: {exc}") from exc
+
+
+def ping(pool: ConnectionPool) -> None:
+    """Raise Unavailable unless the database answers a trivial query."""
+    with translate_errors(), pool.connection(timeout=2) as conn:
+        conn.execute("SELECT 1")

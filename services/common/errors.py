@@ -1,0 +1,37 @@
+"""The exceptions every service shares; adapters translate library errors into these."""
+
+
+class ServiceError(Exception):
+    """Base of every error a service raises on purpose."""
+
+
+class ConfigurationError(ServiceError):
+    """A setting is missing or has a bad value; the message names it."""
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist (or is outside the caller's scope)."""
+
+
+class Conflict(ServiceError):
+    """The request clashes with the current state of the thing it names."""
+
+
+class InvalidInput(ServiceError):
+    """Input failed a rule the schema cannot express; `fields` maps field name to messages."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class Unauthorized(ServiceError):
+    """No valid credentials were presented."""
+
+
+class Forbidden(ServiceError):
+    """The caller is known but its roles or scopes do not allow the action."""
+
+
+class Unavailable(ServiceError):
+    """A backing server (database, broker) does not answer right now."""

@@ -1,0 +1,52 @@
+"""Who is calling: roles (PROCESS.md's six plus designer and admin) and their scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SERVICE_DESK = "service_desk"
+    FLOOR_SUPERVISOR = "floor_supervisor"
+    DEPARTMENT_MANAGER = "department_manager"
+    OPERATIONS_MANAGER = "operations_manager"
+    DEPUTY_STORE_MANAGER = "deputy_store_manager"
+    STORE_MANAGER = "store_manager"
+    PROCESS_DESIGNER = "process_designer"
+    ADMIN = "admin"
+    SERVICE = "service"  # another service calling with its own token
+
+
+ROLES = tuple(role.value for role in Role)
+
+# Roles whose sight is limited by scope; every other staff role sees the whole mall.
+SCOPED_ROLES = {Role.FLOOR_SUPERVISOR, Role.DEPARTMENT_MANAGER}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The authenticated caller as a token describes it."""
+
+    subject: str
+    roles: frozenset[str]
+    mall_id: str
+    floors: frozenset[str] = field(default_factory=frozenset)
+    departments: frozenset[str] = field(default_factory=frozenset)
+    name: str | None = None
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def sees_whole_mall(self) -> bool:
+        """True unless every role held is limited to floors or departments."""
+        return any(role not in SCOPED_ROLES for role in self.roles)
+
+    def can_see(self, floor: str | None, department: str | None) -> bool:
+        """Whether a record on this floor / of this department is within the caller's scope."""
+        if self.sees_whole_mall:
+            return True
+        return (floor is not None and floor in self.floors) or (
+            department is not None and department in self.departments
+        )

@@ -1,0 +1,67 @@
+"""Signed bearer tokens (JWT, HS256 through PyJWT) for staff and for services."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import jwt
+
+from services.common.clock import Clock
+from services.common.errors import ConfigurationError, Unauthorized
+from services.common.identity.model import ROLES, Identity
+
+ISSUER = "mall-complaints"
+ALGORITHM = "HS256"
+
+
+class TokenIssuer:
+    """Issues and verifies tokens with one shared secret."""
+
+    def __init__(self, secret: str | None, clock: Clock | None = None, ttl: timedelta = timedelta(hours=12)):
+        if not secret:
+            raise ConfigurationError("AUTH_SECRET is required to issue or verify tokens")
+        self._secret = secret
+        self._clock = clock or Clock()
+        self._ttl = ttl
+
+    def issue(self, identity: Identity, ttl: timedelta | None = None) -> str:
+        now: datetime = self._clock.now()
+        claims = {
+            "iss": ISSUER,
+            "sub": identity.subject,
+            "jti": uuid.uuid4().hex,
+            "iat": int(now.timestamp()),
+            "exp": int((now + (ttl or self._ttl)).timestamp()),
+            "roles": sorted(identity.roles),
+            "mall": identity.mall_id,
+            "floors": sorted(identity.floors),
+            "departments": sorted(identity.departments),
+            "name": identity.name,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Identity:
+        """Return the identity in a valid token; raise Unauthorized otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                # Expiry is checked below against our clock (movable in tests), not the wall clock.
+                options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("invalid token") from exc
+        if claims["exp"] <= self._clock.now().timestamp():
+            raise Unauthorized("token expired")
+        roles = frozenset(role for role in claims.get("roles", []) if role in ROLES)
+        return Identity(
+            subject=claims["sub"],
+            roles=roles,
+            mall_id=claims.get("mall", ""),
+            floors=frozenset(claims.get("floors", [])),
+            departments=frozenset(claims.get("departments", [])),
+            name=claims.get("name"),
+        )

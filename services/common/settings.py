@@ -1,0 +1,189 @@
+"""Every setting the services read, declared in one table and read once at start.
+
+Each row names the environment variable, how to coerce it and its default. A bad value stops the
+process with a message naming the variable; secrets have no default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from services.common.errors import ConfigurationError
+
+
+def _hours(value: str) -> timedelta:
+    return timedelta(hours=float(value))
+
+
+def _days(value: str) -> timedelta:
+    return timedelta(days=float(value))
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be zero or more")
+    return number
+
+
+def _decimal(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError("not a number") from exc
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown time zone") from exc
+    return value
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The mall's complaint policy (PROCESS.md "Timers and policy"); passed to workflows as data."""
+
+    merchant_call_within: timedelta = timedelta(hours=24)
+    first_reply_after: timedelta = timedelta(days=3)
+    handler_acts_within: timedelta = timedelta(hours=24)
+    max_postponements: int = 2
+    callback_from: timedelta = timedelta(hours=24)
+    callback_until: timedelta = timedelta(hours=48)
+    callback_attempts: int = 3
+    major_unresolved_after: timedelta = timedelta(days=30)
+    major_amount: Decimal = Decimal("5000")
+    major_people_count: int = 10
+    retention: timedelta = timedelta(days=730)
+
+    def as_workflow_data(self) -> dict[str, Any]:
+        """Plain JSON values (durations in seconds) for workflow data and events."""
+        data: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, timedelta):
+                data[f"{item.name}_seconds"] = int(value.total_seconds())
+            elif isinstance(value, Decimal):
+                data[item.name] = str(value)
+            else:
+                data[item.name] = value
+        return data
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The typed settings of one process."""
+
+    database_url: str | None = None
+    amqp_url: str | None = None
+    smtp_url: str | None = None
+    auth_secret: str | None = None
+    token_ttl: timedelta = timedelta(hours=12)
+    mall_id: str = "demo"
+    mall_time_zone: str = "Asia/Shanghai"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    data_dir: str = ".data"
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    public_rate_limit: str = "10 per minute;100 per day"
+    rate_limit_storage_url: str = "memory://"
+    trusted_proxies: int = 0
+    consumer_max_retries: int = 5
+    relay_batch_size: int = 100
+    log_level: str = "INFO"
+    log_json: bool = True
+    migrate_on_start: bool = True
+    policy: Policy = field(default_factory=Policy)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.mall_time_zone)
+
+
+# (attribute, environment variable, coercer); defaults come from the dataclasses above.
+SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
+    ("database_url", "DATABASE_URL", str),
+    ("amqp_url", "AMQP_URL", str),
+    ("smtp_url", "SMTP_URL", str),
+    ("auth_secret", "AUTH_SECRET", str),
+    ("token_ttl", "TOKEN_TTL_HOURS", _hours),
+    ("mall_id", "MALL_ID", str),
+    ("mall_time_zone", "MALL_TIME_ZONE", _zone),
+    ("http_host", "HTTP_HOST", str),
+    ("http_port", "HTTP_PORT", _positive_int),
+    ("data_dir", "DATA_DIR", str),
+    ("db_pool_min", "DB_POOL_MIN", _positive_int),
+    ("db_pool_max", "DB_POOL_MAX", _positive_int),
+    ("public_rate_limit", "PUBLIC_RATE_LIMIT", str),
+    ("rate_limit_storage_url", "RATE_LIMIT_STORAGE_URL", str),
+    ("trusted_proxies", "TRUSTED_PROXIES", _positive_int),
+    ("consumer_max_retries", "CONSUMER_MAX_RETRIES", _positive_int),
+    ("relay_batch_size", "RELAY_BATCH_SIZE", _positive_int),
+    ("log_level", "LOG_LEVEL", str.upper),
+    ("log_json", "LOG_JSON", _bool),
+    ("migrate_on_start", "MIGRATE_ON_START", _bool),
+]
+
+POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
+    ("merchant_call_within", "POLICY_MERCHANT_CALL_HOURS", _hours),
+    ("first_reply_after", "POLICY_FIRST_REPLY_DAYS", _days),
+    ("handler_acts_within", "POLICY_HANDLER_ACTS_HOURS", _hours),
+    ("max_postponements", "POLICY_MAX_POSTPONEMENTS", _positive_int),
+    ("callback_from", "POLICY_CALLBACK_FROM_HOURS", _hours),
+    ("callback_until", "POLICY_CALLBACK_UNTIL_HOURS", _hours),
+    ("callback_attempts", "POLICY_CALLBACK_ATTEMPTS", _positive_int),
+    ("major_unresolved_after", "POLICY_MAJOR_UNRESOLVED_DAYS", _days),
+    ("major_amount", "POLICY_MAJOR_AMOUNT", _decimal),
+    ("major_people_count", "POLICY_MAJOR_PEOPLE_COUNT", _positive_int),
+    ("retention", "POLICY_RETENTION_DAYS", _days),
+]
+
+
+def _read(table, environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for attribute, variable, coerce in table:
+        raw = environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[attribute] = coerce(raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(f"{variable}={raw!r} is not valid: {exc}") from exc
+    return values
+
+
+def _check(settings: Settings) -> None:
+    policy = settings.policy
+    if policy.callback_until < policy.callback_from:
+        raise ConfigurationError("POLICY_CALLBACK_UNTIL_HOURS must not be before POLICY_CALLBACK_FROM_HOURS")
+    if settings.db_pool_max < max(settings.db_pool_min, 1):
+        raise ConfigurationError("DB_POOL_MAX must be at least DB_POOL_MIN and at least 1")
+    if settings.auth_secret is not None and len(settings.auth_secret) < 32:
+        raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read the settings from the environment; raise ConfigurationError naming a bad variable."""
+    environ = os.environ if environ is None else environ
+    policy = Policy(**_read(POLICY_TABLE, environ))
+    values = {**_read(SETTINGS_TABLE, environ), "policy": policy, **overrides}
+    settings = Settings(**values)
+    _check(settings)
+    return settings

@@ -1,0 +1,118 @@
+"""The Flask app base: OpenAPI through flask-smorest, JSON errors, correlation ids, probes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flask_smorest
+from flask import Flask, g, jsonify, request
+from webargs.flaskparser import FlaskParser
+
+from services.common.errors import Unavailable
+from services.common.identity.tokens import TokenIssuer
+from services.common.logging import correlation_id, new_correlation_id
+from services.common.settings import Settings
+from services.common.web.errors import ErrorSchema, register_error_handlers
+
+CORRELATION_HEADER = "X-Correlation-ID"
+MAX_BODY_BYTES = 256 * 1024
+
+
+class _Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400  # a field error is a bad request, not 422
+    # A misspelt query argument is an error, not silently ignored; headers stay tolerant.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest blueprint whose validation errors answer 400."""
+
+    ARGUMENTS_PARSER = _Parser()
+
+
+class _Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        register_error_handlers(self._app)
+
+
+ReadinessCheck = Callable[[], None]
+
+
+def create_service_app(
+    name: str,
+    title: str,
+    settings: Settings,
+    tokens: TokenIssuer,
+    readiness: dict[str, ReadinessCheck],
+    description: str = "",
+) -> tuple[Flask, flask_smorest.Api]:
+    """A Flask app with its OpenAPI document at /openapi.json and docs at /docs."""
+    app = Flask(name)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH=None,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        },
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["mall.settings"] = settings
+    app.extensions["mall.tokens"] = tokens
+    api = _Api(app)
+    _add_correlation(app)
+    _add_probes(app, readiness)
+    return app, api
+
+
+def _add_correlation(app: Flask) -> None:
+    @app.before_request
+    def bind_correlation_id():
+        incoming = request.headers.get(CORRELATION_HEADER, "")
+        value = incoming if 8 <= len(incoming) <= 64 and incoming.isprintable() else new_correlation_id()
+        g.correlation_token = correlation_id.set(value)
+
+    @app.after_request
+    def echo_correlation_id(response):
+        response.headers[CORRELATION_HEADER] = correlation_id.get() or ""
+        return response
+
+    @app.teardown_request
+    def unbind_correlation_id(_error):
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation_id.reset(token)
+
+
+def _add_probes(app: Flask, readiness: dict[str, ReadinessCheck]) -> None:
+    @app.get("/healthz")
+    def healthz():
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        """Readiness: every backing server this service needs answers."""
+        checks = {}
+        for check_name, check in readiness.items():
+            try:
+                check()
+                checks[check_name] = "ok"
+            except Unavailable as exc:
+                checks[check_name] = str(exc)
+        ready = all(value == "ok" for value in checks.values())
+        response = jsonify({"status": "ready" if ready else "not ready", "checks": checks})
+        response.status_code = 200 if ready else 503
+        return response

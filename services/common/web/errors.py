@@ -1,0 +1,124 @@
+"""One error table and one JSON error shape for every HTTP service.
+
+Every error body is ``{"code", "status", "message", "errors", "correlation_id"}``; ``errors``
+names the fields at fault, keyed by where they came from (``json``, ``query``, ``headers``).
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, jsonify
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from services.common import errors
+from services.common.logging import correlation_id
+
+log = logging.getLogger(__name__)
+
+ERROR_TABLE: dict[type[errors.ServiceError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.ConfigurationError: 500,
+    errors.Unavailable: 503,
+}
+
+
+class ErrorSchema(Schema):
+    """The body of every error response."""
+
+    code = fields.Integer(metadata={"description": "HTTP status code"})
+    status = fields.String(metadata={"description": "HTTP status name"})
+    message = fields.String(metadata={"description": "What went wrong, for a person"})
+    errors = fields.Dict(metadata={"description": "Field errors by location, then field name"})
+    correlation_id = fields.String(allow_none=True)
+
+
+def error_body(code: int, message: str | None = None, field_errors: dict | None = None) -> dict:
+    body = {
+        "code": code,
+        "status": HTTPStatus(code).phrase,
+        "message": message or HTTPStatus(code).description or HTTPStatus(code).phrase,
+        "correlation_id": correlation_id.get(),
+    }
+    if field_errors:
+        body["errors"] = field_errors
+    return body
+
+
+def http_exception_response(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    field_errors = data.get("errors") or data.get("messages")
+    message = data.get("message") or error.description
+    if field_errors and not data.get("message"):
+        message = "the request has invalid fields: " + ", ".join(_field_names(field_errors))
+    response = jsonify(error_body(error.code or 500, message, field_errors))
+    response.status_code = error.code or 500
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _field_names(field_errors: dict) -> list[str]:
+    """Dotted names of the fields at fault, without the location level (json, query …)."""
+    names: list[str] = []
+
+    def walk(node: dict, path: str) -> None:
+        for key, value in node.items():
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(value, dict):
+                walk(value, child)
+            else:
+                names.append(child)
+
+    for location, node in field_errors.items():
+        if isinstance(node, dict):
+            walk(node, "")
+        else:
+            names.append(str(location))
+    return names
+
+
+def nest_field_errors(flat: dict[str, list[str]]) -> dict:
+    """{"customer.phone": [...]} -> {"customer": {"phone": [...]}}, the shape marshmallow gives."""
+    nested: dict = {}
+    for dotted, messages in flat.items():
+        *parents, leaf = dotted.split(".")
+        node = nested
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node.setdefault(leaf, []).extend(messages)
+    return nested
+
+
+def service_error_response(error: errors.ServiceError):
+    code = ERROR_TABLE.get(type(error), 500)
+    field_errors = None
+    if isinstance(error, errors.InvalidInput) and error.fields:
+        field_errors = {"json": nest_field_errors(error.fields)}
+    if code >= 500:
+        log.error("service error: %s", error)
+    response = jsonify(error_body(code, str(error), field_errors))
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mall"'
+    return response
+
+
+def unexpected_error_response(error: Exception):
+    log.exception("unexpected error")
+    response = jsonify(error_body(500, "internal error; quote the correlation id when reporting it"))
+    response.status_code = 500
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, http_exception_response)
+    for error_type in ERROR_TABLE:
+        app.register_error_handler(error_type, service_error_response)
+    app.register_error_handler(Exception, unexpected_error_response)

@@ -1,0 +1,33 @@
+"""The one-command default: an embedded PostgreSQL when no DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_postgres(data_dir: Path):
+    """Start (or reuse) the pgserver cluster under data_dir/pg; return the server handle."""
+    import pgserver  # imported here: only the one-process run needs it
+
+    pgdata = data_dir / "pg"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
+    return pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
+def local_auth_secret(data_dir: Path) -> str:
+    """A random signing secret kept in the data folder, so demo tokens survive a restart."""
+    path = data_dir / "auth-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

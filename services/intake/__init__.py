@@ -1,0 +1,1 @@
+"""Intake: records complaints from every channel and announces them as `complaint.received`."""

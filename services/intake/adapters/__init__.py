@@ -1,0 +1,1 @@
+"""Intake's adapters: PostgreSQL repositories and the unit of work."""

@@ -1,0 +1,242 @@
+"""Complaint, reference-data and idempotency repositories on one psycopg connection."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from services.intake.adapters.rows import COLUMNS, from_row, to_row
+from services.intake.domain.model import Complaint, Merchant
+from services.intake.domain.rules import ReferenceCheck
+
+_INSERT = sql.SQL("INSERT INTO intake.complaints ({}) VALUES ({})").format(
+    sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+    sql.SQL(", ").join(sql.Placeholder(name) for name in COLUMNS),
+)
+_UPDATABLE = [
+    name
+    for name in COLUMNS
+    if name not in {"id", "mall_id", "number", "channel", "received_at", "received_by"}
+]
+_UPDATE = sql.SQL("UPDATE intake.complaints SET {}, updated_at = now() WHERE id = %(id)s").format(
+    sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(n), sql.Placeholder(n)) for n in _UPDATABLE)
+)
+
+# Filters the list accepts: name -> column compared for equality.
+LIST_FILTERS = ("status", "category", "channel", "floor", "department", "severity")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What the complaint list asks for; scope limits come from the caller's identity."""
+
+    mall_id: str
+    limit: int = 50
+    after: tuple[datetime, str] | None = None
+    filters: dict[str, str] | None = None
+    merchant: str | None = None
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+    scope_floors: tuple[str, ...] | None = None
+    scope_departments: tuple[str, ...] | None = None
+
+
+class ComplaintRepository:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def add(self, complaint: Complaint) -> None:
+        self.conn.execute(_INSERT, to_row(complaint))
+
+    def update(self, complaint: Complaint) -> None:
+        self.conn.execute(_UPDATE, to_row(complaint))
+
+    def get(self, mall_id: str, complaint_id: str, for_update: bool = False) -> Complaint | None:
+        query = "SELECT * FROM intake.complaints WHERE mall_id = %s AND id = %s"
+        row = self.conn.execute(
+            query + (" FOR UPDATE" if for_update else ""), (mall_id, complaint_id)
+        ).fetchone()
+        return from_row(row) if row else None
+
+    def get_by_number(self, mall_id: str, number: str) -> Complaint | None:
+        row = self.conn.execute(
+            "SELECT * FROM intake.complaints WHERE mall_id = %s AND number = %s", (mall_id, number)
+        ).fetchone()
+        return from_row(row) if row else None
+
+    def next_number(self, mall_id: str, day: date) -> int:
+        """The next gapless sequence number of the day; its row stays locked until commit."""
+        row = self.conn.execute(
+            "INSERT INTO intake.number_counters AS c (mall_id, day, last) VALUES (%s, %s, 1) "
+            "ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1 RETURNING last",
+            (mall_id, day),
+        ).fetchone()
+        return row["last"]
+
+    def add_history(
+        self,
+        complaint_id: str,
+        at: datetime,
+        actor: str,
+        role: str | None,
+        reason: str,
+        changes: dict[str, Any],
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO intake.complaint_history"
+            " (complaint_id, changed_at, changed_by, role, reason, changes) VALUES (%s, %s, %s, %s, %s, %s)",
+            (complaint_id, at, actor, role, reason, json.dumps(changes, ensure_ascii=False, default=str)),
+        )
+
+    def history(self, complaint_id: str) -> list[dict[str, Any]]:
+        return self.conn.execute(
+            "SELECT changed_at, changed_by, role, reason, changes FROM intake.complaint_history"
+            " WHERE complaint_id = %s ORDER BY id",
+            (complaint_id,),
+        ).fetchall()
+
+    def list(self, query: ListQuery) -> list[Complaint]:
+        conditions = [sql.SQL("mall_id = %(mall_id)s")]
+        params: dict[str, Any] = {"mall_id": query.mall_id, "limit": query.limit}
+        for name, value in (query.filters or {}).items():
+            if name in LIST_FILTERS and value is not None:
+                conditions.append(sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)))
+                params[name] = value
+        if query.merchant:
+            conditions.append(sql.SQL("merchant_code = %(merchant)s"))
+            params["merchant"] = query.merchant
+        if query.received_from:
+            conditions.append(sql.SQL("received_at >= %(received_from)s"))
+            params["received_from"] = query.received_from
+        if query.received_before:
+            conditions.append(sql.SQL("received_at < %(received_before)s"))
+            params["received_before"] = query.received_before
+        if query.after:
+            conditions.append(sql.SQL("(received_at, id) < (%(after_at)s, %(after_id)s)"))
+            params["after_at"], params["after_id"] = query.after
+        if query.scope_floors is not None or query.scope_departments is not None:
+            conditions.append(
+                sql.SQL("(floor = ANY(%(scope_floors)s) OR department = ANY(%(scope_departments)s))")
+            )
+            params["scope_floors"] = list(query.scope_floors or ())
+            params["scope_departments"] = list(query.scope_departments or ())
+        statement = sql.SQL(
+            "SELECT * FROM intake.complaints WHERE {} ORDER BY received_at DESC, id DESC LIMIT %(limit)s"
+        ).format(sql.SQL(" AND ").join(conditions))
+        return [from_row(row) for row in self.conn.execute(statement, params).fetchall()]
+
+
+class ReferenceRepository:
+    """Floors, merchants and departments of a mall."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def check(
+        self, mall_id: str, floor: str | None, merchant_code: str | None, department: str | None
+    ) -> tuple[ReferenceCheck, Merchant | None]:
+        row = self.conn.execute(
+            "SELECT"
+            " EXISTS (SELECT 1 FROM intake.floors WHERE mall_id = %(m)s AND code = %(f)s) AS floor_known,"
+            " EXISTS (SELECT 1 FROM intake.departments WHERE mall_id = %(m)s AND code = %(d)s)"
+            "   AS department_known,"
+            " (SELECT row_to_json(x) FROM (SELECT code, shop_name, floor, unit, person_in_charge, phone"
+            "   FROM intake.merchants WHERE mall_id = %(m)s AND code = %(c)s AND active) x) AS merchant",
+            {"m": mall_id, "f": floor, "d": department, "c": merchant_code},
+        ).fetchone()
+        merchant = Merchant(**row["merchant"]) if row["merchant"] else None
+        check = ReferenceCheck(
+            floor_known=floor is None or row["floor_known"],
+            merchant_known=merchant_code is None or merchant is not None,
+            merchant_floor=merchant.floor if merchant else None,
+            department_known=department is None or row["department_known"],
+        )
+        return check, merchant
+
+    def floors(self, mall_id: str) -> list[dict]:
+        return self.conn.execute(
+            "SELECT code, name, name_en, sort_order FROM intake.floors WHERE mall_id = %s"
+            " ORDER BY sort_order, code",
+            (mall_id,),
+        ).fetchall()
+
+    def departments(self, mall_id: str) -> list[dict]:
+        return self.conn.execute(
+            "SELECT code, name, name_en FROM intake.departments WHERE mall_id = %s ORDER BY code", (mall_id,)
+        ).fetchall()
+
+    def merchants(self, mall_id: str, floor: str | None = None, include_inactive: bool = False) -> list[dict]:
+        return self.conn.execute(
+            "SELECT code, shop_name, shop_name_en, floor, unit, business, person_in_charge, phone, active"
+            " FROM intake.merchants WHERE mall_id = %s AND (%s::text IS NULL OR floor = %s)"
+            " AND (active OR %s) ORDER BY floor, code",
+            (mall_id, floor, floor, include_inactive),
+        ).fetchall()
+
+    def upsert_floor(self, mall_id: str, floor: dict) -> None:
+        self.conn.execute(
+            "INSERT INTO intake.floors (mall_id, code, name, name_en, sort_order)"
+            " VALUES (%(mall_id)s, %(code)s, %(name)s, %(name_en)s, %(sort_order)s)"
+            " ON CONFLICT (mall_id, code) DO UPDATE SET name = EXCLUDED.name, name_en = EXCLUDED.name_en,"
+            " sort_order = EXCLUDED.sort_order",
+            {"mall_id": mall_id, "name_en": None, "sort_order": 0, **floor},
+        )
+
+    def upsert_department(self, mall_id: str, department: dict) -> None:
+        self.conn.execute(
+            "INSERT INTO intake.departments (mall_id, code, name, name_en)"
+            " VALUES (%(mall_id)s, %(code)s, %(name)s, %(name_en)s)"
+            " ON CONFLICT (mall_id, code) DO UPDATE SET name = EXCLUDED.name, name_en = EXCLUDED.name_en",
+            {"mall_id": mall_id, "name_en": None, **department},
+        )
+
+    def upsert_merchant(self, mall_id: str, merchant: dict) -> None:
+        values = {
+            "mall_id": mall_id,
+            "shop_name_en": None,
+            "unit": None,
+            "business": None,
+            "person_in_charge": None,
+            "phone": None,
+            "active": True,
+            **merchant,
+        }
+        self.conn.execute(
+            "INSERT INTO intake.merchants (mall_id, code, shop_name, shop_name_en, floor, unit, business,"
+            " person_in_charge, phone, active) VALUES (%(mall_id)s, %(code)s, %(shop_name)s,"
+            " %(shop_name_en)s, %(floor)s, %(unit)s, %(business)s, %(person_in_charge)s, %(phone)s,"
+            " %(active)s)"
+            " ON CONFLICT (mall_id, code) DO UPDATE SET shop_name = EXCLUDED.shop_name,"
+            " shop_name_en = EXCLUDED.shop_name_en, floor = EXCLUDED.floor, unit = EXCLUDED.unit,"
+            " business = EXCLUDED.business, person_in_charge = EXCLUDED.person_in_charge,"
+            " phone = EXCLUDED.phone, active = EXCLUDED.active",
+            values,
+        )
+
+
+class IdempotencyStore:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def claim(self, mall_id: str, key: str, fingerprint: str, complaint_id: str) -> dict | None:
+        """Record the key for this complaint; if it was already used, return that earlier use.
+
+        A concurrent request with the same key waits on the unique index until the first one
+        commits or rolls back, so exactly one of them records a complaint.
+        """
+        inserted = self.conn.execute(
+            "INSERT INTO intake.idempotency_keys (mall_id, key, fingerprint, complaint_id)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING complaint_id",
+            (mall_id, key, fingerprint, complaint_id),
+        ).fetchone()
+        if inserted:
+            return None
+        return self.conn.execute(
+            "SELECT fingerprint, complaint_id FROM intake.idempotency_keys WHERE mall_id = %s AND key = %s",
+            (mall_id, key),
+        ).fetchone()

@@ -1,0 +1,43 @@
+"""Intake's Flask app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from services.common.db import ping
+from services.common.web import create_service_app
+from services.intake.bootstrap import Intake
+from services.intake.entrypoints import form
+from services.intake.entrypoints.http import complaints, public, reference
+
+
+def create_app(intake: Intake) -> Flask:
+    """The intake API: /complaints, /public, /reference, /healthz, /readyz, /openapi.json."""
+    app, api = create_service_app(
+        "intake",
+        title="Intake API",
+        settings=intake.settings,
+        tokens=intake.tokens,
+        readiness={"database": lambda: ping(intake.pool)},
+        description="Records complaints from every channel (PROCESS.md 'A complaint').",
+    )
+    app.extensions["intake.bus"] = intake.bus
+    app.extensions["intake.uow"] = intake.uow
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=intake.settings.rate_limit_storage_url,
+        default_limits=[],
+        headers_enabled=True,
+    )
+    limiter.limit(intake.settings.public_rate_limit, methods=["POST"])(public)
+    for blueprint in (complaints, public, reference):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(form.blueprint)
+    if intake.settings.trusted_proxies:
+        count = intake.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
+    return app

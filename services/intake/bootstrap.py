@@ -1,0 +1,56 @@
+"""Intake's composition root: wires settings, pool, clock, tokens and the message bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from psycopg_pool import ConnectionPool
+
+from services.common.bus.outbox import OutboxRelay, OutboxWriter
+from services.common.clock import Clock
+from services.common.db import create_pool
+from services.common.errors import ConfigurationError
+from services.common.identity.tokens import TokenIssuer
+from services.common.settings import Settings
+from services.intake.service_layer.handlers import Context
+from services.intake.service_layer.messagebus import MessageBus
+from services.intake.service_layer.unit_of_work import UnitOfWork
+
+SCHEMA = "intake"
+
+
+@dataclass
+class Intake:
+    """Everything intake's entrypoints need, built once per process."""
+
+    settings: Settings
+    pool: ConnectionPool
+    clock: Clock
+    tokens: TokenIssuer
+    bus: MessageBus
+    outbox: OutboxWriter
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.pool, self.outbox)
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.pool, SCHEMA, self.settings.amqp_url, self.settings.relay_batch_size)
+
+
+def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:
+    if not settings.database_url and pool is None:
+        raise ConfigurationError("DATABASE_URL is required")
+    pool = pool or create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max, name=SCHEMA)
+    clock = clock or Clock()
+    outbox = OutboxWriter(SCHEMA)
+    context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock)
+    uow_factory = partial(UnitOfWork, pool, outbox)
+    return Intake(
+        settings=settings,
+        pool=pool,
+        clock=clock,
+        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
+        bus=MessageBus(uow_factory, context),
+        outbox=outbox,
+    )

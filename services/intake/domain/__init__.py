@@ -1,0 +1,1 @@
+"""Intake's domain: the complaint record and its rules, free of Flask, psycopg and kombu."""

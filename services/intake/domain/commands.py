@@ -1,0 +1,49 @@
+"""What intake can be asked to do: imperative, frozen, plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from services.intake.domain.model import Category, Channel, Customer, CustomerRequest
+
+
+@dataclass(frozen=True)
+class RecordComplaint:
+    """Record a new complaint as given at the desk or on the web form."""
+
+    channel: Channel
+    category: Category
+    customer: Customer
+    description: str
+    actor_id: str
+    actor_role: str | None
+    occurred_at: datetime | None = None
+    floor: str | None = None
+    merchant_code: str | None = None
+    department: str | None = None
+    about_department_manager: bool = False
+    handle_directly: bool = False
+    customer_request: CustomerRequest | None = None
+    amount: Decimal | None = None
+    people_count: int = 1
+    injury: bool = False
+    media_exposure: bool = False
+    lawsuit: bool = False
+    promised_reply_date: date | None = None
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class CorrectComplaint:
+    """Correct fields of a recorded complaint, keeping the old values in its history."""
+
+    complaint_id: str
+    changes: dict[str, Any]
+    reason: str
+    actor_id: str
+    actor_role: str | None
+    customer_changes: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,150 @@
+"""The rules PROCESS.md sets for a complaint at intake: completeness, severity, reply date, number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.common.settings import Policy
+from services.intake.domain.model import (
+    DEPARTMENT_CATEGORIES,
+    MERCHANT_CATEGORIES,
+    Channel,
+    Complaint,
+    ReplyChannel,
+    Severity,
+)
+
+# Channels where the desk talks to the customer and must be able to call back.
+PHONE_REQUIRED_CHANNELS = {Channel.PHONE, Channel.ON_SITE, Channel.WEB}
+ANONYMOUS_CHANNELS = {Channel.SUGGESTION_BOX}
+# A customer on the web form may not know the floor or department; the desk completes those
+# fields by correction. Every other channel is recorded by the desk, which must fill them in.
+SELF_SERVICE_CHANNELS = {Channel.WEB}
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+FieldErrors = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """What the reference data says about the floor, merchant and department named."""
+
+    floor_known: bool = True
+    merchant_known: bool = True
+    merchant_floor: str | None = None
+    department_known: bool = True
+
+
+def default_reply_channel(channel: Channel, phone: str | None, email: str | None) -> ReplyChannel:
+    """Reply the way the complaint came in (PROCESS.md step 6) when the customer did not choose."""
+    if channel is Channel.EMAIL:
+        return ReplyChannel.EMAIL
+    if channel is Channel.LETTER:
+        return ReplyChannel.LETTER
+    if phone:
+        return ReplyChannel.PHONE
+    return ReplyChannel.EMAIL if email else ReplyChannel.NONE
+
+
+def check_customer(complaint: Complaint) -> FieldErrors:
+    """Per-channel completeness of the customer's contact details."""
+    errors: FieldErrors = {}
+    customer = complaint.customer
+    if customer.anonymous and complaint.channel not in ANONYMOUS_CHANNELS:
+        errors["customer.anonymous"] = ["only a suggestion-box complaint can be anonymous"]
+        return errors
+    if customer.anonymous:
+        return errors
+    if complaint.channel in PHONE_REQUIRED_CHANNELS and not customer.phone:
+        errors["customer.phone"] = [f"a phone number is required for a {complaint.channel} complaint"]
+    if complaint.channel is Channel.EMAIL and not customer.email:
+        errors["customer.email"] = ["an email address is required for an email complaint"]
+    reply = customer.preferred_reply_channel
+    needed = {
+        ReplyChannel.EMAIL: ("email", customer.email),
+        ReplyChannel.LETTER: ("address", customer.address),
+        ReplyChannel.PHONE: ("phone", customer.phone),
+        ReplyChannel.SMS: ("phone", customer.phone),
+    }
+    if reply in needed and not needed[reply][1]:
+        name = needed[reply][0]
+        errors.setdefault(f"customer.{name}", []).append(f"required to reply by {reply}")
+    return errors
+
+
+def check_place(complaint: Complaint, reference: ReferenceCheck) -> FieldErrors:
+    """Floor, merchant and department must exist and agree; categories need what triage uses."""
+    errors: FieldErrors = {}
+    if complaint.floor and not reference.floor_known:
+        errors["floor"] = [f"unknown floor {complaint.floor!r}"]
+    if complaint.merchant and not reference.merchant_known:
+        errors["merchant"] = [f"unknown merchant {complaint.merchant.code!r}"]
+    elif complaint.merchant and complaint.floor and reference.merchant_floor != complaint.floor:
+        errors["merchant"] = [f"merchant is on floor {reference.merchant_floor}, not {complaint.floor}"]
+    if complaint.department and not reference.department_known:
+        errors["department"] = [f"unknown department {complaint.department!r}"]
+    if complaint.channel in SELF_SERVICE_CHANNELS:
+        return errors
+    if complaint.category in MERCHANT_CATEGORIES and not (complaint.floor or complaint.merchant):
+        errors.setdefault("floor", []).append("a merchant complaint needs the floor or the merchant")
+    needs_department = complaint.category in DEPARTMENT_CATEGORIES and not complaint.handle_directly
+    if needs_department and not complaint.merchant and not complaint.department:
+        errors.setdefault("department", []).append(
+            f"a {complaint.category} complaint needs the department concerned (or handle_directly)"
+        )
+    return errors
+
+
+def check_dates(complaint: Complaint, now: datetime, zone: ZoneInfo) -> FieldErrors:
+    errors: FieldErrors = {}
+    if complaint.occurred_at and complaint.occurred_at > now + FUTURE_TOLERANCE:
+        errors["occurred_at"] = ["cannot be in the future"]
+    if complaint.promised_reply_date < complaint.received_at.astimezone(zone).date():
+        errors["promised_reply_date"] = ["cannot be before the day the complaint was received"]
+    return errors
+
+
+def major_reasons(complaint: Complaint, policy: Policy) -> tuple[str, ...]:
+    """Why a complaint is major (重大投诉), in PROCESS.md's order; empty when it is normal.
+
+    'Unresolved one month after intake' is a timer in routing, not a fact known at intake.
+    """
+    reasons = []
+    if complaint.injury:
+        reasons.append("injury")
+    if complaint.amount is not None and complaint.amount > policy.major_amount:
+        reasons.append("large_amount")
+    if complaint.lawsuit:
+        reasons.append("lawsuit")
+    if complaint.media_exposure:
+        reasons.append("media_exposure")
+    if complaint.people_count >= policy.major_people_count:
+        reasons.append("collective")
+    return tuple(reasons)
+
+
+def with_severity(complaint: Complaint, policy: Policy) -> Complaint:
+    reasons = major_reasons(complaint, policy)
+    severity = Severity.MAJOR if reasons else Severity.NORMAL
+    return complaint.with_changes(severity=severity, major_reasons=reasons)
+
+
+def default_promised_reply_date(received_at: datetime, policy: Policy, zone: ZoneInfo) -> date:
+    """The first promised reply date: receipt (in the mall's zone) plus the policy's delay."""
+    return (received_at.astimezone(zone) + policy.first_reply_after).date()
+
+
+def format_number(day: date, sequence: int) -> str:
+    """The receipt number, e.g. TS-20261122-0007 (more digits after the 9,999th of a day)."""
+    return f"TS-{day:%Y%m%d}-{sequence:04d}"
+
+
+def check_all(complaint: Complaint, reference: ReferenceCheck, now: datetime, zone: ZoneInfo) -> FieldErrors:
+    """Every intake rule at once, so the desk sees all problems in one answer."""
+    return {
+        **check_customer(complaint),
+        **check_place(complaint, reference),
+        **check_dates(complaint, now, zone),
+    }

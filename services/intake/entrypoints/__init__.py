@@ -1,0 +1,1 @@
+"""Intake's entrypoints: the HTTP API (staff and public) and the command line."""

@@ -1,0 +1,275 @@
+"""HTTP request and response schemas; input is strict (unknown fields are refused)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
+from services.intake.domain.model import Status as ComplaintStatus
+
+PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error="not a phone number (digits, spaces, dashes, +)")
+LANGUAGES = ("zh-CN", "en")
+
+
+def _choice(enum) -> validate.OneOf:
+    return validate.OneOf([member.value for member in enum])
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CustomerIn(StrictSchema):
+    name = fields.String(validate=validate.Length(max=100), allow_none=True)
+    phone = fields.String(validate=PHONE, allow_none=True)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    address = fields.String(validate=validate.Length(max=300), allow_none=True)
+    anonymous = fields.Boolean(load_default=False)
+    preferred_reply_channel = fields.String(validate=_choice(ReplyChannel), allow_none=True)
+    language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="zh-CN")
+    contact_opt_out = fields.Boolean(
+        load_default=False,
+        metadata={"description": "the customer asked not to be contacted, except for the reply itself"},
+    )
+
+
+class _ComplaintFacts(StrictSchema):
+    """Fields the desk and the public web form share."""
+
+    category = fields.String(required=True, validate=_choice(Category))
+    description = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+        metadata={"description": "what happened, in the customer's words"},
+    )
+    occurred_at = fields.AwareDateTime(allow_none=True)
+    floor = fields.String(validate=validate.Length(max=20), allow_none=True)
+    merchant_code = fields.String(validate=validate.Length(max=40), allow_none=True)
+    customer_request = fields.String(validate=_choice(CustomerRequest), allow_none=True)
+    amount = fields.Decimal(
+        places=2, validate=validate.Range(min=0, max=10**11), allow_none=True, as_string=True
+    )
+    people_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    injury = fields.Boolean(load_default=False)
+
+
+class ComplaintIn(_ComplaintFacts):
+    """A complaint recorded by the service desk, from any channel."""
+
+    channel = fields.String(required=True, validate=_choice(Channel))
+    customer = fields.Nested(CustomerIn, required=True)
+    department = fields.String(validate=validate.Length(max=40), allow_none=True)
+    about_department_manager = fields.Boolean(load_default=False)
+    handle_directly = fields.Boolean(
+        load_default=False, metadata={"description": "the desk can settle it itself (PROCESS.md triage)"}
+    )
+    media_exposure = fields.Boolean(load_default=False)
+    lawsuit = fields.Boolean(load_default=False)
+    promised_reply_date = fields.Date(
+        allow_none=True,
+        metadata={"description": "约定反馈时间; defaults to the policy's delay after receipt"},
+    )
+
+
+class PublicCustomerIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    phone = fields.String(required=True, validate=PHONE)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    preferred_reply_channel = fields.String(
+        validate=validate.OneOf([ReplyChannel.PHONE.value, ReplyChannel.SMS.value, ReplyChannel.EMAIL.value]),
+        allow_none=True,
+    )
+    language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="zh-CN")
+    contact_opt_out = fields.Boolean(load_default=False)
+
+
+class PublicComplaintIn(_ComplaintFacts):
+    """A complaint a customer sends from the mall's web form."""
+
+    customer = fields.Nested(PublicCustomerIn, required=True)
+
+
+class PublicReceiptOut(Schema):
+    number = fields.String()
+    received_at = fields.AwareDateTime()
+    promised_reply_date = fields.Date()
+
+
+class CustomerCorrection(StrictSchema):
+    name = fields.String(validate=validate.Length(max=100), allow_none=True)
+    phone = fields.String(validate=PHONE, allow_none=True)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    address = fields.String(validate=validate.Length(max=300), allow_none=True)
+    preferred_reply_channel = fields.String(validate=_choice(ReplyChannel), allow_none=True)
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+    contact_opt_out = fields.Boolean()
+
+
+class CorrectionIn(StrictSchema):
+    """Fields to correct and why; the old values are kept in the complaint's history."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    category = fields.String(validate=_choice(Category))
+    description = fields.String(validate=validate.Length(min=1, max=5000))
+    occurred_at = fields.AwareDateTime(allow_none=True)
+    floor = fields.String(validate=validate.Length(max=20), allow_none=True)
+    merchant_code = fields.String(validate=validate.Length(max=40), allow_none=True)
+    department = fields.String(validate=validate.Length(max=40), allow_none=True)
+    about_department_manager = fields.Boolean()
+    handle_directly = fields.Boolean()
+    customer_request = fields.String(validate=_choice(CustomerRequest), allow_none=True)
+    amount = fields.Decimal(
+        places=2, validate=validate.Range(min=0, max=10**11), allow_none=True, as_string=True
+    )
+    people_count = fields.Integer(validate=validate.Range(min=1, max=100000))
+    injury = fields.Boolean()
+    media_exposure = fields.Boolean()
+    lawsuit = fields.Boolean()
+    customer = fields.Nested(CustomerCorrection)
+
+    @validates_schema
+    def needs_a_change(self, data, **_kwargs):
+        if set(data) <= {"reason"}:
+            raise ValidationError("name at least one field to correct", field_name="_schema")
+
+
+class IdempotencyHeader(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Regexp(r"^[\x21-\x7e]{1,200}$", error="1 to 200 visible ASCII characters"),
+        metadata={"description": "a retried POST with the same key returns the first result"},
+    )
+
+
+class CustomerOut(Schema):
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    anonymous = fields.Boolean()
+    preferred_reply_channel = fields.String(allow_none=True)
+    language = fields.String()
+    contact_opt_out = fields.Boolean()
+    masked = fields.Boolean(metadata={"description": "personal data is masked for this caller"})
+
+
+class MerchantRef(Schema):
+    code = fields.String()
+    shop_name = fields.String()
+    floor = fields.String()
+    unit = fields.String(allow_none=True)
+    person_in_charge = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class ComplaintOut(Schema):
+    id = fields.String()
+    number = fields.String()
+    channel = fields.String()
+    category = fields.String()
+    severity = fields.String(validate=_choice(Severity))
+    major_reasons = fields.List(fields.String())
+    status = fields.String(validate=_choice(ComplaintStatus))
+    customer = fields.Nested(CustomerOut)
+    occurred_at = fields.AwareDateTime(allow_none=True)
+    received_at = fields.AwareDateTime()
+    received_by = fields.String()
+    floor = fields.String(allow_none=True)
+    merchant = fields.Nested(MerchantRef, allow_none=True)
+    department = fields.String(allow_none=True)
+    about_department_manager = fields.Boolean()
+    handle_directly = fields.Boolean()
+    description = fields.String()
+    customer_request = fields.String(allow_none=True)
+    amount = fields.Decimal(as_string=True, allow_none=True)
+    people_count = fields.Integer()
+    injury = fields.Boolean()
+    media_exposure = fields.Boolean()
+    lawsuit = fields.Boolean()
+    promised_reply_date = fields.Date()
+    version = fields.Integer()
+
+
+class ComplaintPage(Schema):
+    items = fields.List(fields.Nested(ComplaintOut))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "pass as `cursor` for the next page"}
+    )
+
+
+class ListArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(validate=_choice(ComplaintStatus))
+    category = fields.String(validate=_choice(Category))
+    channel = fields.String(validate=_choice(Channel))
+    severity = fields.String(validate=_choice(Severity))
+    floor = fields.String(validate=validate.Length(max=20))
+    merchant = fields.String(validate=validate.Length(max=40))
+    department = fields.String(validate=validate.Length(max=40))
+    received_from = fields.Date(metadata={"description": "first day (mall's time zone), inclusive"})
+    received_to = fields.Date(metadata={"description": "last day (mall's time zone), inclusive"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class HistoryEntry(Schema):
+    changed_at = fields.AwareDateTime()
+    changed_by = fields.String()
+    role = fields.String(allow_none=True)
+    reason = fields.String()
+    changes = fields.Dict()
+
+
+class FloorSchema(StrictSchema):
+    code = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name_en = fields.String(allow_none=True, validate=validate.Length(max=50))
+    sort_order = fields.Integer(load_default=0, validate=validate.Range(min=-100, max=1000))
+
+
+class DepartmentSchema(StrictSchema):
+    code = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name_en = fields.String(allow_none=True, validate=validate.Length(max=50))
+
+
+class MerchantSchema(StrictSchema):
+    code = fields.String(dump_only=True)
+    shop_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    shop_name_en = fields.String(allow_none=True, validate=validate.Length(max=100))
+    floor = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    unit = fields.String(allow_none=True, validate=validate.Length(max=20))
+    business = fields.String(allow_none=True, validate=validate.Length(max=50))
+    person_in_charge = fields.String(allow_none=True, validate=validate.Length(max=50))
+    phone = fields.String(allow_none=True, validate=PHONE)
+    active = fields.Boolean(load_default=True)
+
+
+class MerchantArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    floor = fields.String(validate=validate.Length(max=20))
+
+
+class PublicMerchant(Schema):
+    code = fields.String()
+    shop_name = fields.String()
+    shop_name_en = fields.String(allow_none=True)
+    floor = fields.String()
+    unit = fields.String(allow_none=True)
+
+
+class PublicReference(Schema):
+    floors = fields.List(fields.Nested(FloorSchema))
+    departments = fields.List(fields.Nested(DepartmentSchema))
+    merchants = fields.List(fields.Nested(PublicMerchant))
+
+
+REFERENCE_CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$")

@@ -1,0 +1,33 @@
+"""Reference data seeds: the demo mall, or any file of the same shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from psycopg_pool import ConnectionPool
+
+from services.intake.adapters.repository import ReferenceRepository
+
+DEMO_MALL = Path(__file__).with_name("demo_mall.json")
+
+
+def load_reference(pool: ConnectionPool, mall_id: str, path: Path = DEMO_MALL) -> dict[str, int]:
+    """Create or update the floors, departments and merchants of a seed file, in one transaction."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    with pool.connection() as conn, conn.transaction():
+        repository = ReferenceRepository(conn)
+        for floor in data["floors"]:
+            repository.upsert_floor(mall_id, floor)
+        for department in data["departments"]:
+            repository.upsert_department(mall_id, department)
+        for merchant in data["merchants"]:
+            repository.upsert_merchant(mall_id, merchant)
+    return {name: len(data[name]) for name in ("floors", "departments", "merchants")}
+
+
+def has_reference(pool: ConnectionPool, mall_id: str) -> bool:
+    with pool.connection() as conn:
+        return bool(
+            conn.execute("SELECT 1 FROM intake.floors WHERE mall_id = %s LIMIT 1", (mall_id,)).fetchone()
+        )

@@ -1,0 +1,68 @@
+"""Intake's events as envelopes: what intake tells the other services."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from services.common.bus.envelope import COMPLAINT_CORRECTED, COMPLAINT_RECEIVED, Actor, Envelope
+from services.common.logging import correlation_id
+from services.common.settings import Policy
+from services.intake.domain.model import Complaint
+
+
+def complaint_payload(complaint: Complaint, policy: Policy) -> dict[str, Any]:
+    """The complaint as plain JSON values, with the policy routing needs to run its timers."""
+    return {
+        "id": complaint.id,
+        "number": complaint.number,
+        "channel": complaint.channel.value,
+        "category": complaint.category.value,
+        "severity": complaint.severity.value,
+        "major_reasons": list(complaint.major_reasons),
+        "status": complaint.status.value,
+        "customer": asdict(complaint.customer),
+        "occurred_at": complaint.occurred_at.isoformat() if complaint.occurred_at else None,
+        "received_at": complaint.received_at.isoformat(),
+        "floor": complaint.floor,
+        "merchant": asdict(complaint.merchant) if complaint.merchant else None,
+        "department": complaint.department,
+        "about_department_manager": complaint.about_department_manager,
+        "handle_directly": complaint.handle_directly,
+        "description": complaint.description,
+        "customer_request": complaint.customer_request.value if complaint.customer_request else None,
+        "amount": str(complaint.amount) if complaint.amount is not None else None,
+        "people_count": complaint.people_count,
+        "injury": complaint.injury,
+        "media_exposure": complaint.media_exposure,
+        "lawsuit": complaint.lawsuit,
+        "promised_reply_date": complaint.promised_reply_date.isoformat(),
+        "policy": policy.as_workflow_data(),
+    }
+
+
+def complaint_received(complaint: Complaint, policy: Policy, actor: Actor, at: datetime) -> Envelope:
+    return Envelope(
+        type=COMPLAINT_RECEIVED,
+        mall_id=complaint.mall_id,
+        complaint_id=complaint.id,
+        actor=actor,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload=complaint_payload(complaint, policy),
+    )
+
+
+def complaint_corrected(
+    complaint: Complaint, changes: dict, policy: Policy, actor: Actor, at: datetime
+) -> Envelope:
+    return Envelope(
+        type=COMPLAINT_CORRECTED,
+        mall_id=complaint.mall_id,
+        complaint_id=complaint.id,
+        actor=actor,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload={"complaint": complaint_payload(complaint, policy), "changes": changes},
+    )

@@ -1,0 +1,153 @@
+"""Intake's command handlers, and the table that maps each command to its handler."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.common.bus.envelope import Actor
+from services.common.clock import Clock
+from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.settings import Policy
+from services.intake.domain import rules
+from services.intake.domain.commands import CorrectComplaint, RecordComplaint
+from services.intake.domain.model import Complaint, Merchant
+from services.intake.service_layer.corrections import apply_corrections
+from services.intake.service_layer.events import complaint_corrected, complaint_received
+from services.intake.service_layer.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every handler needs besides its unit of work: which mall, its policy, the clock."""
+
+    mall_id: str
+    policy: Policy
+    zone: ZoneInfo
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A recorded complaint, and whether it was recorded by an earlier request with the same key."""
+
+    complaint: Complaint
+    replayed: bool = False
+
+
+def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context) -> Recorded:
+    now = context.clock.now()
+    with uow:
+        check, merchant = uow.reference.check(
+            context.mall_id, command.floor, command.merchant_code, command.department
+        )
+        complaint = _new_complaint(command, now, merchant, context)
+        _raise_on_errors(rules.check_all(complaint, check, now, context.zone))
+        if command.idempotency_key:
+            earlier = uow.idempotency.claim(
+                context.mall_id, command.idempotency_key, command.fingerprint or "", complaint.id
+            )
+            if earlier is not None:
+                return _replay(uow, context.mall_id, earlier, command.fingerprint)
+        # Numbered last, so the day's counter row is locked for as short a time as possible.
+        day = now.astimezone(context.zone).date()
+        complaint = replace(
+            complaint, number=rules.format_number(day, uow.complaints.next_number(context.mall_id, day))
+        )
+        uow.complaints.add(complaint)
+        uow.publish(complaint_received(complaint, context.policy, _actor(command), now))
+        uow.commit()
+    return Recorded(complaint)
+
+
+def correct_complaint(command: CorrectComplaint, uow: UnitOfWork, context: Context) -> Complaint:
+    now = context.clock.now()
+    with uow:
+        current = uow.complaints.get(context.mall_id, command.complaint_id, for_update=True)
+        if current is None:
+            raise NotFound(f"no complaint {command.complaint_id}")
+        merchant_code = command.changes.get(
+            "merchant_code", current.merchant.code if current.merchant else None
+        )
+        floor = command.changes.get("floor", current.floor)
+        department = command.changes.get("department", current.department)
+        check, merchant = uow.reference.check(context.mall_id, floor, merchant_code, department)
+        corrected, changes = apply_corrections(current, command, merchant, context.policy)
+        if not changes:
+            return current
+        _raise_on_errors(rules.check_all(corrected, check, now, context.zone))
+        corrected = replace(corrected, version=current.version + 1)
+        uow.complaints.update(corrected)
+        uow.complaints.add_history(
+            current.id, now, command.actor_id, command.actor_role, command.reason, changes
+        )
+        uow.publish(complaint_corrected(corrected, changes, context.policy, _actor(command), now))
+        uow.commit()
+    return corrected
+
+
+def _new_complaint(
+    command: RecordComplaint, now: datetime, merchant: Merchant | None, context: Context
+) -> Complaint:
+    customer = command.customer
+    if customer.preferred_reply_channel is None and not customer.anonymous:
+        reply = rules.default_reply_channel(command.channel, customer.phone, customer.email)
+        customer = replace(customer, preferred_reply_channel=reply)
+    complaint = Complaint(
+        id=str(uuid.uuid4()),
+        mall_id=context.mall_id,
+        number="",
+        channel=command.channel,
+        category=command.category,
+        customer=customer,
+        description=command.description,
+        received_at=now,
+        received_by=command.actor_id,
+        promised_reply_date=command.promised_reply_date
+        or rules.default_promised_reply_date(now, context.policy, context.zone),
+        occurred_at=command.occurred_at,
+        floor=command.floor or (merchant.floor if merchant else None),
+        merchant=merchant
+        if merchant
+        else (_unknown_merchant(command.merchant_code) if command.merchant_code else None),
+        department=command.department,
+        about_department_manager=command.about_department_manager,
+        handle_directly=command.handle_directly,
+        customer_request=command.customer_request,
+        amount=command.amount,
+        people_count=command.people_count,
+        injury=command.injury,
+        media_exposure=command.media_exposure,
+        lawsuit=command.lawsuit,
+    )
+    return rules.with_severity(complaint, context.policy)
+
+
+def _unknown_merchant(code: str) -> Merchant:
+    """Placeholder so the rules can name an unknown merchant code in their error."""
+    return Merchant(code=code, shop_name="", floor="")
+
+
+def _replay(uow: UnitOfWork, mall_id: str, earlier: dict[str, Any], fingerprint: str | None) -> Recorded:
+    if earlier["fingerprint"] != (fingerprint or ""):
+        raise Conflict("this Idempotency-Key was already used with a different request body")
+    complaint = uow.complaints.get(mall_id, str(earlier["complaint_id"]))
+    return Recorded(complaint, replayed=True)
+
+
+def _raise_on_errors(errors: rules.FieldErrors) -> None:
+    if errors:
+        raise InvalidInput("the complaint is incomplete or inconsistent: " + ", ".join(errors), errors)
+
+
+def _actor(command: RecordComplaint | CorrectComplaint) -> Actor:
+    return Actor(id=command.actor_id, role=command.actor_role)
+
+
+HANDLERS = {
+    RecordComplaint: record_complaint,
+    CorrectComplaint: correct_complaint,
+}

@@ -1,0 +1,115 @@
+"""Test policy — what is real and what is faked.
+
+* unit/         pure logic: rules, settings, tokens, envelopes, masking. No server, no fakes of
+                servers; these run anywhere.
+* integration/  the real PostgreSQL (TEST_DATABASE_URL, default the local server) and the real
+                RabbitMQ (TEST_AMQP_URL). Every test gets its own database, cloned from a template
+                migrated once per session, and every broker test its own RabbitMQ vhost, so tests
+                never see each other's rows or messages.
+* e2e/          the system as its users run it: real processes started with the same commands the
+                README and the containers use, driven over HTTP.
+
+Time is never waited for: tests that need time to pass move a MovableClock.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from services.common.clock import MovableClock
+from services.common.identity.model import Identity
+from services.common.identity.tokens import TokenIssuer
+from services.common.migrations import apply_migrations
+from services.common.settings import Settings, load_settings
+from services.registry import all_schemas
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+TEMPLATE = f"mall_test_template_{os.getpid()}"
+SECRET = "test-secret-" + "x" * 40
+MALL = "demo"
+
+
+def database_url(name: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _admin(statement: sql.Composable) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def template_database() -> Iterator[str]:
+    """A database with every migration applied, cloned for each test."""
+    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
+    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    apply_migrations(database_url(TEMPLATE), all_schemas())
+    yield TEMPLATE
+    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
+
+
+@pytest.fixture
+def db_url(template_database: str) -> Iterator[str]:
+    """A fresh, migrated database of this test's own."""
+    name = f"mall_test_{uuid.uuid4().hex[:12]}"
+    _admin(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template_database)))
+    yield database_url(name)
+    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    """A RabbitMQ vhost of this test's own."""
+    vhost = f"mall_test_{uuid.uuid4().hex[:12]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield f"{AMQP_BASE}/{vhost}"
+    _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return load_settings(
+        {},
+        database_url=db_url,
+        amqp_url="memory://",
+        auth_secret=SECRET,
+        mall_id=MALL,
+        public_rate_limit="1000 per minute",
+    )
+
+
+@pytest.fixture
+def tokens(clock: MovableClock) -> TokenIssuer:
+    """Tokens valid for 30 days of the test clock, so tests may move time by days."""
+    return TokenIssuer(SECRET, clock, ttl=timedelta(days=30))
+
+
+def bearer(tokens: TokenIssuer, *roles: str, floors=(), departments=(), subject="tester", mall=MALL) -> dict:
+    identity = Identity(
+        subject=subject,
+        roles=frozenset(roles),
+        mall_id=mall,
+        floors=frozenset(floors),
+        departments=frozenset(departments),
+    )
+    return {"Authorization": f"Bearer {tokens.issue(identity)}"}

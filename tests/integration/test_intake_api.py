@@ -1,0 +1,366 @@
+"""Intake's HTTP API against the real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import bearer
+from tests.integration.conftest import complaint, outbox_rows
+
+
+def post(client, headers, body, **kwargs):
+    return client.post("/complaints", json=body, headers={**headers, **kwargs.pop("extra", {})}, **kwargs)
+
+
+def test_a_desk_complaint_is_recorded_with_a_number_and_announced_through_the_outbox(client, desk, intake):
+    response = post(client, desk, complaint())
+
+    assert response.status_code == 201, response.json
+    record = response.json
+    assert record["number"] == "TS-20261122-0001"
+    assert record["severity"] == "normal"
+    assert record["promised_reply_date"] == "2026-11-25"  # 3 days after receipt, Asia/Shanghai
+    assert record["merchant"]["shop_name"] and record["merchant"]["floor"] == "3F"
+    assert record["customer"]["preferred_reply_channel"] == "phone"
+    [event] = outbox_rows(intake)
+    assert event["routing_key"] == "complaint.received"
+    assert event["envelope"]["complaint_id"] == record["id"]
+    assert event["envelope"]["payload"]["number"] == record["number"]
+    assert event["envelope"]["payload"]["policy"]["merchant_call_within_seconds"] == 24 * 3600
+    assert event["envelope"]["actor"] == {"id": "desk", "role": "service_desk"}
+
+
+def test_numbers_count_up_within_the_mall_day_and_restart_the_next_day(client, desk, clock):
+    first = post(client, desk, complaint()).json["number"]
+    second = post(client, desk, complaint()).json["number"]
+    clock.advance(timedelta(days=1))
+    next_day = post(client, desk, complaint()).json["number"]
+
+    assert (first, second, next_day) == ("TS-20261122-0001", "TS-20261122-0002", "TS-20261123-0001")
+
+
+def test_a_phone_complaint_without_a_phone_is_refused_naming_the_field(client, desk, intake):
+    body = complaint(customer={"name": "王女士"})
+
+    response = post(client, desk, body)
+
+    assert response.status_code == 400
+    assert response.json["errors"]["json"]["customer"]["phone"]
+    assert "customer.phone" in response.json["message"]
+    assert outbox_rows(intake) == []  # nothing half-written, no event
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"channel": "fax"}, "channel"),
+        ({"category": None}, "category"),
+        ({"description": ""}, "description"),
+        ({"amount": "-1"}, "amount"),
+        ({"people_count": 0}, "people_count"),
+        ({"surprise": 1}, "surprise"),
+        ({"occurred_at": "2026-11-21T10:00:00"}, "occurred_at"),  # no time zone
+    ],
+)
+def test_malformed_fields_are_refused_with_a_400_naming_them(client, desk, changes, field):
+    response = post(client, desk, complaint(**changes))
+
+    assert response.status_code == 400
+    assert field in response.json["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"channel": "email", "customer": {"name": "李先生"}}, ("customer", "email")),
+        ({"merchant_code": "M-2F-001"}, ("merchant",)),  # merchant on 2F, complaint says 3F
+        ({"merchant_code": "NOPE"}, ("merchant",)),
+        ({"floor": "9F", "merchant_code": None}, ("floor",)),
+        ({"category": "facility", "merchant_code": None}, ("department",)),
+        ({"customer": {"anonymous": True}}, ("customer", "anonymous")),
+        ({"occurred_at": "2026-12-30T10:00:00+08:00"}, ("occurred_at",)),
+        ({"promised_reply_date": "2026-11-01"}, ("promised_reply_date",)),
+        ({"customer": {"phone": "13912345678", "preferred_reply_channel": "letter"}}, ("customer", "address")),
+    ],
+)
+def test_incomplete_or_inconsistent_complaints_are_refused_naming_the_field(client, desk, changes, path):
+    response = post(client, desk, complaint(**changes))
+
+    assert response.status_code == 400, response.json
+    node = response.json["errors"]["json"]
+    for key in path:
+        node = node[key]
+    assert node
+
+
+def test_an_anonymous_suggestion_box_complaint_needs_no_contact(client, desk):
+    body = complaint(channel="suggestion_box", customer={"anonymous": True})
+
+    response = post(client, desk, body)
+
+    assert response.status_code == 201, response.json
+    assert response.json["customer"]["preferred_reply_channel"] is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "reasons"),
+    [
+        ({"injury": True}, ["injury"]),
+        ({"amount": "5000.01"}, ["large_amount"]),
+        ({"lawsuit": True}, ["lawsuit"]),
+        ({"media_exposure": True}, ["media_exposure"]),
+        ({"people_count": 10}, ["collective"]),
+        ({"amount": "5000.00", "people_count": 9}, []),
+    ],
+)
+def test_severity_follows_the_major_complaint_rules(client, desk, changes, reasons):
+    response = post(client, desk, complaint(**changes))
+
+    assert response.status_code == 201
+    assert response.json["major_reasons"] == reasons
+    assert response.json["severity"] == ("major" if reasons else "normal")
+
+
+def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_result(client, desk, intake):
+    key = {"Idempotency-Key": "retry-7f3a"}
+
+    first = post(client, desk, complaint(), extra=key)
+    second = post(client, desk, complaint(), extra=key)
+
+    assert first.status_code == second.status_code == 201
+    assert second.json["id"] == first.json["id"] and second.json["number"] == first.json["number"]
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert len(outbox_rows(intake)) == 1
+
+
+def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client, desk):
+    key = {"Idempotency-Key": "retry-7f3a"}
+    post(client, desk, complaint(), extra=key)
+
+    response = post(client, desk, complaint(description="另一件事"), extra=key)
+
+    assert response.status_code == 409
+
+
+def test_only_the_service_desk_records_complaints(client, tokens):
+    assert post(client, {}, complaint()).status_code == 401
+    assert post(client, {"Authorization": "Bearer nonsense"}, complaint()).status_code == 401
+    supervisor = bearer(tokens, "floor_supervisor", floors=["3F"])
+    assert post(client, supervisor, complaint()).status_code == 403
+    other_mall = bearer(tokens, "service_desk", mall="elsewhere")
+    assert post(client, other_mall, complaint()).status_code == 401
+
+
+def test_an_expired_token_is_refused(client, clock):
+    from services.common.identity.tokens import TokenIssuer
+    from tests.conftest import SECRET
+
+    desk = bearer(TokenIssuer(SECRET, clock, ttl=timedelta(hours=12)), "service_desk")
+    clock.advance(timedelta(hours=13))
+
+    response = post(client, desk, complaint())
+
+    assert response.status_code == 401
+    assert response.json["message"] == "token expired"
+
+
+def test_a_complaint_is_found_by_id_and_by_number(client, desk):
+    record = post(client, desk, complaint()).json
+
+    by_id = client.get(f"/complaints/{record['id']}", headers=desk)
+    by_number = client.get(f"/complaints/by-number/{record['number']}", headers=desk)
+
+    assert by_id.json == by_number.json == record
+    assert client.get("/complaints/by-number/TS-20000101-0001", headers=desk).status_code == 404
+    assert client.get("/complaints/00000000-0000-0000-0000-000000000000", headers=desk).status_code == 404
+
+
+def test_the_list_filters_and_pages_newest_first(client, desk, clock):
+    numbers = []
+    for index in range(5):
+        category = "quality" if index % 2 == 0 else "merchant_service"
+        numbers.append(post(client, desk, complaint(category=category)).json["number"])
+        clock.advance(timedelta(minutes=1))
+
+    first = client.get("/complaints?limit=2", headers=desk).json
+    second = client.get(f"/complaints?limit=2&cursor={first['next_cursor']}", headers=desk).json
+    third = client.get(f"/complaints?limit=2&cursor={second['next_cursor']}", headers=desk).json
+    quality = client.get("/complaints?category=quality", headers=desk).json
+
+    paged = [item["number"] for page in (first, second, third) for item in page["items"]]
+    assert paged == list(reversed(numbers))
+    assert third["next_cursor"] is None
+    assert [item["number"] for item in quality["items"]] == [numbers[4], numbers[2], numbers[0]]
+
+
+def test_the_list_filters_by_date_range_in_the_mall_time_zone(client, desk, clock):
+    post(client, desk, complaint())  # 2026-11-22 10:00 in Shanghai
+    clock.advance(timedelta(hours=15))  # 2026-11-23 01:00 in Shanghai
+    later = post(client, desk, complaint()).json
+
+    found = client.get("/complaints?received_from=2026-11-23&received_to=2026-11-23", headers=desk).json
+
+    assert [item["id"] for item in found["items"]] == [later["id"]]
+
+
+def test_bad_list_arguments_are_refused_naming_them(client, desk):
+    assert "limit" in client.get("/complaints?limit=0", headers=desk).json["errors"]["query"]
+    assert "cursor" in client.get("/complaints?cursor=garbage", headers=desk).json["errors"]["json"]
+    assert "colour" in client.get("/complaints?colour=red", headers=desk).json["errors"]["query"]
+
+
+def test_a_floor_supervisor_sees_only_its_floors_with_personal_data_masked(client, desk, tokens):
+    on_third = post(client, desk, complaint()).json
+    on_second = post(client, desk, complaint(floor="2F", merchant_code="M-2F-001")).json
+    supervisor = bearer(tokens, "floor_supervisor", floors=["3F"])
+
+    listed = client.get("/complaints", headers=supervisor).json["items"]
+    hidden = client.get(f"/complaints/{on_second['id']}", headers=supervisor)
+
+    assert [item["id"] for item in listed] == [on_third["id"]]
+    assert listed[0]["customer"] == {**listed[0]["customer"], "name": "王**", "phone": "139****5678", "masked": True}
+    assert hidden.status_code == 404
+
+
+def test_a_correction_keeps_the_old_values_and_recomputes_severity(client, desk, intake):
+    record = post(client, desk, complaint()).json
+    correction = {"reason": "顾客补充：有人受伤", "injury": True, "customer": {"name": "王丽"}}
+
+    response = client.patch(f"/complaints/{record['id']}", json=correction, headers=desk)
+    history = client.get(f"/complaints/{record['id']}/history", headers=desk).json
+
+    assert response.status_code == 200, response.json
+    assert response.json["severity"] == "major" and response.json["version"] == 2
+    assert response.json["number"] == record["number"]
+    [entry] = history
+    assert entry["reason"] == "顾客补充：有人受伤" and entry["changed_by"] == "desk"
+    assert entry["changes"]["injury"] == {"old": False, "new": True}
+    assert entry["changes"]["severity"] == {"old": "normal", "new": "major"}
+    assert entry["changes"]["customer.name"] == {"old": "王女士", "new": "王丽"}
+    assert [row["routing_key"] for row in outbox_rows(intake)] == ["complaint.received", "complaint.corrected"]
+
+
+def test_a_correction_that_breaks_a_rule_is_refused_and_changes_nothing(client, desk, intake):
+    record = post(client, desk, complaint()).json
+
+    response = client.patch(
+        f"/complaints/{record['id']}", json={"reason": "楼层写错", "floor": "2F"}, headers=desk
+    )
+
+    assert response.status_code == 400
+    assert "merchant" in response.json["errors"]["json"]
+    assert client.get(f"/complaints/{record['id']}", headers=desk).json == record
+    assert len(outbox_rows(intake)) == 1
+
+
+def test_a_correction_needs_a_reason_and_a_field_and_cannot_change_the_number(client, desk):
+    record = post(client, desk, complaint()).json
+    url = f"/complaints/{record['id']}"
+
+    assert "reason" in client.patch(url, json={"injury": True}, headers=desk).json["errors"]["json"]
+    assert client.patch(url, json={"reason": "nothing"}, headers=desk).status_code == 400
+    assert "number" in client.patch(url, json={"reason": "x", "number": "TS-1"}, headers=desk).json["errors"]["json"]
+
+
+def test_the_public_web_form_records_a_complaint_without_login(client, intake):
+    body = {
+        "category": "environment",
+        "customer": {"name": "陈先生", "phone": "13700001111"},
+        "description": "五楼洗手间没有纸巾",
+        "floor": "5F",
+    }
+
+    response = client.post("/public/complaints", json=body)
+
+    assert response.status_code == 201, response.json
+    assert set(response.json) == {"number", "received_at", "promised_reply_date"}
+    [event] = outbox_rows(intake)
+    assert event["envelope"]["payload"]["channel"] == "web"
+    assert event["envelope"]["actor"]["id"] == "public-web-form"
+
+
+def test_the_public_web_form_is_rate_limited_per_client(settings, clock):
+    from dataclasses import replace
+
+    from services.intake.app import create_app
+    from services.intake.bootstrap import bootstrap
+
+    runtime = bootstrap(replace(settings, public_rate_limit="2 per minute"), clock=clock)
+    runtime.pool.open(wait=True)
+    try:
+        client = create_app(runtime).test_client()
+        codes = [client.post("/public/complaints", json={}).status_code for _ in range(3)]
+    finally:
+        runtime.pool.close()
+
+    assert codes == [400, 400, 429]
+
+
+def test_public_reference_data_lists_shops_without_their_contacts(client):
+    reference = client.get("/public/reference").json
+
+    assert {floor["code"] for floor in reference["floors"]} >= {"B1", "1F", "3F"}
+    assert reference["merchants"] and "phone" not in reference["merchants"][0]
+    assert "person_in_charge" not in reference["merchants"][0]
+
+
+def test_reference_data_is_edited_by_admins_and_operations_only(client, desk, tokens):
+    admin = bearer(tokens, "admin")
+    shop = {"shop_name": "新开的茶饮店", "floor": "5F", "person_in_charge": "周经理", "phone": "13600002222"}
+
+    assert client.put("/reference/merchants/M-5F-900", json=shop, headers=desk).status_code == 403
+    created = client.put("/reference/merchants/M-5F-900", json=shop, headers=admin)
+    bad_floor = client.put("/reference/merchants/M-5F-901", json={**shop, "floor": "99F"}, headers=admin)
+    listed = client.get("/reference/merchants?floor=5F", headers=desk).json
+
+    assert created.status_code == 200
+    assert bad_floor.status_code == 400 and "floor" in bad_floor.json["errors"]["json"]
+    assert "M-5F-900" in {merchant["code"] for merchant in listed}
+
+
+def test_errors_are_json_everywhere(client, desk):
+    not_found = client.get("/nowhere")
+    wrong_method = client.delete("/complaints", headers=desk)
+    bad_json = client.post("/complaints", data="{not json", headers={**desk, "Content-Type": "application/json"})
+    too_big = client.post("/complaints", data="x" * 300_000, headers={**desk, "Content-Type": "application/json"})
+
+    assert (not_found.status_code, wrong_method.status_code) == (404, 405)
+    assert bad_json.status_code == 400 and too_big.status_code == 413
+    for response in (not_found, wrong_method, bad_json, too_big):
+        assert response.is_json and response.json["code"] == response.status_code
+        assert response.headers["X-Correlation-ID"]
+
+
+def test_a_correlation_id_sent_by_the_caller_is_echoed_and_stored_on_the_event(client, desk, intake):
+    response = post(client, desk, complaint(), extra={"X-Correlation-ID": "desk-terminal-0042"})
+
+    assert response.headers["X-Correlation-ID"] == "desk-terminal-0042"
+    assert outbox_rows(intake)[0]["envelope"]["correlation_id"] == "desk-terminal-0042"
+
+
+def test_health_and_readiness_probes_answer(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ready", "checks": {"database": "ok"}}
+
+
+def test_readiness_fails_when_the_database_does_not_answer(settings, clock):
+    from dataclasses import replace
+
+    from services.intake.app import create_app
+    from services.intake.bootstrap import bootstrap
+
+    runtime = bootstrap(replace(settings, database_url="postgresql://postgres@127.0.0.1:1/none"), clock=clock)
+    response = create_app(runtime).test_client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json["status"] == "not ready"
+
+
+def test_the_openapi_document_describes_every_route(client):
+    spec = client.get("/openapi.json").json
+
+    assert {"/complaints", "/complaints/{complaint_id}", "/public/complaints"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/public/complaints"]["post"]["security"] == []
