@@ -56,6 +56,7 @@ class EventConsumer(ConsumerMixin):
         self.retry_base_delay = retry_base_delay
         self.prefetch_count = prefetch_count
         self.infrastructure_pause = threading.Event()
+        self.ready = threading.Event()  # set while consuming; readiness probes and tests use it
         self._remember = sql.SQL(
             "INSERT INTO {}.inbox (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
         ).format(sql.Identifier(schema))
@@ -75,6 +76,13 @@ class EventConsumer(ConsumerMixin):
                 prefetch_count=self.prefetch_count,
             )
         ]
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        self.ready.set()
+
+    def on_connection_error(self, exc, interval) -> None:
+        self.ready.clear()
+        super().on_connection_error(exc, interval)
 
     def on_message(self, body: Any, message: Message) -> None:
         try:

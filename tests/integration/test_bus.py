@@ -1,0 +1,219 @@
+"""The message bus against the real RabbitMQ: outbox relay, idempotent consumers, dead letters."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from kombu import Connection, Producer
+
+from services.common.bus.consumer import EventConsumer
+from services.common.bus.outbox import OutboxRelay, run_in_thread
+from services.common.bus.topology import EVENTS_EXCHANGE, consumer_queues
+from tests.integration.conftest import complaint
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import eventually
+
+
+class RecordingConsumer(EventConsumer):
+    """The real consumer, remembering whether each delivery was applied or seen before."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcomes: list[tuple[str, bool]] = []
+
+    def apply(self, envelope, handler):
+        applied = super().apply(envelope, handler)
+        self.outcomes.append((envelope.id, applied))
+        return applied
+
+
+@pytest.fixture
+def effects(intake):
+    """A table the test handlers write to, in the test's own database."""
+    with intake.pool.connection() as conn:
+        conn.execute("CREATE TABLE public.effects (message_id text, number text)")
+
+    def rows():
+        with intake.pool.connection() as conn:
+            return conn.execute("SELECT message_id, number FROM public.effects").fetchall()
+
+    return rows
+
+
+def record_effect(conn, envelope):
+    conn.execute(
+        "INSERT INTO public.effects VALUES (%s, %s)", (envelope.id, envelope.payload.get("number"))
+    )
+
+
+@pytest.fixture
+def start_consumer(intake, amqp_url):
+    """Start a consumer in a thread on a test queue; stopped at the end of the test."""
+    started = []
+
+    def start(handler, max_retries=2, name="test.effects"):
+        queues = consumer_queues(name, ["complaint.received", "test.#"])
+        consumer = RecordingConsumer(
+            Connection(amqp_url),
+            intake.pool,
+            "intake",
+            queues,
+            {"complaint.received": handler, "test.event": handler},
+            max_retries=max_retries,
+            retry_base_delay=0.05,
+        )
+        thread = threading.Thread(target=consumer.run, daemon=True)
+        thread.start()
+        started.append((consumer, thread))
+        eventually(consumer.ready.is_set)
+        return consumer
+
+    yield start
+    for consumer, thread in started:
+        consumer.should_stop = True
+        thread.join(timeout=10)
+
+
+def envelope(event_type="test.event", message_id=None, **payload) -> dict:
+    return {
+        "id": message_id or str(uuid.uuid4()),
+        "type": event_type,
+        "occurred_at": datetime(2026, 11, 22, 2, tzinfo=UTC).isoformat(),
+        "complaint_id": None,
+        "mall_id": "demo",
+        "actor": {"id": "test", "role": None},
+        "correlation_id": "test-correlation",
+        "payload": payload,
+        "schema_version": 1,
+    }
+
+
+def publish(amqp_url: str, body, routing_key="test.event", **properties) -> None:
+    with Connection(amqp_url) as connection:
+        producer = Producer(connection.default_channel, exchange=EVENTS_EXCHANGE)
+        message_id = body.get("id") if isinstance(body, dict) else None
+        producer.publish(
+            body, routing_key=routing_key, declare=[EVENTS_EXCHANGE], message_id=message_id, **properties
+        )
+
+
+def dead_letters(amqp_url: str, name="test.effects") -> list:
+    with Connection(amqp_url) as connection:
+        queue = consumer_queues(name, []).dead(connection.default_channel)
+        messages = []
+        while (message := queue.get(no_ack=True)) is not None:
+            messages.append(message)
+        return messages
+
+
+def test_a_complaint_posted_while_rabbitmq_is_unreachable_is_published_once_it_is_back(
+    client, desk, intake, amqp_url, effects, start_consumer, caplog
+):
+    start_consumer(record_effect)
+    proxy = TcpProxy("127.0.0.1", 5672)  # not up yet: the broker cannot be reached
+    vhost = amqp_url.rsplit("/", 1)[1]
+    relay = OutboxRelay(intake.pool, "intake", f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}", idle_wait=0.1)
+    run_in_thread(relay)
+    try:
+        number = client.post("/complaints", json=complaint(), headers=desk).json["number"]
+        eventually(lambda: "outbox relay waiting" in caplog.text)  # it tried, and could not publish
+        assert relay.backlog()[0] == 1
+        assert effects() == []
+
+        proxy.up()
+
+        eventually(lambda: effects(), timeout=30)
+        eventually(lambda: relay.backlog()[0] == 0)
+    finally:
+        relay.stop()
+        proxy.down()
+    [delivered] = effects()
+    assert delivered["number"] == number
+
+
+def test_an_event_published_twice_by_a_relay_that_died_before_marking_it_is_applied_once(
+    client, desk, intake, amqp_url, effects, start_consumer
+):
+    consumer = start_consumer(record_effect)
+    client.post("/complaints", json=complaint(), headers=desk)
+    relay = OutboxRelay(intake.pool, "intake", amqp_url)
+    with Connection(amqp_url) as connection:
+        assert relay.relay_once(connection) == 1
+        with intake.pool.connection() as conn:  # as if the relay died before its commit
+            conn.execute("UPDATE intake.outbox SET published_at = NULL")
+        assert relay.relay_once(connection) == 1
+
+    eventually(lambda: len(consumer.outcomes) == 2)
+    assert [applied for _, applied in consumer.outcomes] == [True, False]
+    assert len(effects()) == 1
+
+
+def test_the_same_message_delivered_twice_is_applied_once(amqp_url, effects, start_consumer):
+    consumer = start_consumer(record_effect)
+    message = envelope(number="TS-1")
+
+    publish(amqp_url, message)
+    publish(amqp_url, message)
+
+    eventually(lambda: len(consumer.outcomes) == 2)
+    assert consumer.outcomes == [(message["id"], True), (message["id"], False)]
+    assert effects() == [{"message_id": message["id"], "number": "TS-1"}]
+
+
+def test_a_handler_that_fails_once_is_retried_and_applied_once(amqp_url, effects, start_consumer):
+    failures = []
+
+    def flaky(conn, event):
+        if not failures:
+            failures.append(event.id)
+            raise RuntimeError("first attempt fails")
+        record_effect(conn, event)
+
+    consumer = start_consumer(flaky)
+    publish(amqp_url, envelope(number="TS-2"))
+
+    eventually(lambda: effects())
+    assert len(failures) == 1 and len(effects()) == 1
+    assert [applied for _, applied in consumer.outcomes] == [True]
+    assert dead_letters(amqp_url) == []
+
+
+def test_a_message_that_always_fails_ends_in_the_dead_letter_queue_with_its_error(
+    amqp_url, effects, start_consumer
+):
+    attempts = []
+
+    def always_fails(conn, event):
+        record_effect(conn, event)  # rolled back with the failure
+        attempts.append(event.id)
+        raise ValueError("merchant M-404 does not exist")
+
+    start_consumer(always_fails, max_retries=2)
+    message = envelope(number="TS-3")
+    publish(amqp_url, message)
+
+    [dead] = eventually(lambda: dead_letters(amqp_url))
+    assert len(attempts) == 3  # the first delivery and two retries
+    assert dead.headers["x-retries"] == 2
+    assert "merchant M-404 does not exist" in dead.headers["x-error"]
+    assert dead.headers["x-error-type"] == "ValueError"
+    assert dead.headers["x-failed-queue"] == "test.effects"
+    assert json.loads(dead.body)["id"] == message["id"]
+    assert effects() == []
+
+
+def test_a_malformed_message_goes_to_the_dead_letter_queue_at_once(amqp_url, effects, start_consumer):
+    start_consumer(record_effect)
+
+    publish(amqp_url, {"hello": "world"})
+    publish(amqp_url, "plain text", content_type="text/plain", content_encoding="utf-8")
+
+    dead = eventually(lambda: len(found := dead_letters(amqp_url)) == 2 and found)
+    kinds = sorted(message.headers["x-error-type"] for message in dead)
+    assert kinds == ["ContentDisallowed", "ValidationError"]
+    assert all("x-retries" not in message.headers for message in dead)
+    assert effects() == []

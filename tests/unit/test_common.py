@@ -1,0 +1,134 @@
+"""Shared parts as pure logic: settings, tokens, identity scopes, envelopes, masking, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from marshmallow import ValidationError
+
+from services.common.bus.envelope import Actor, Envelope, dump_envelope, load_envelope
+from services.common.clock import MovableClock
+from services.common.errors import ConfigurationError, Unauthorized
+from services.common.identity.model import Identity
+from services.common.identity.tokens import TokenIssuer
+from services.common.settings import load_settings
+from services.common.web.errors import nest_field_errors
+from services.intake.entrypoints.presenters import mask_email, mask_name, mask_phone
+
+SECRET = "s" * 40
+
+
+def test_settings_have_the_process_md_defaults():
+    settings = load_settings({})
+
+    assert settings.policy.merchant_call_within == timedelta(hours=24)
+    assert settings.policy.first_reply_after == timedelta(days=3)
+    assert settings.policy.max_postponements == 2
+    assert settings.policy.callback_attempts == 3
+    assert settings.policy.retention == timedelta(days=730)
+    assert settings.database_url is None and settings.auth_secret is None
+
+
+def test_policy_values_are_read_from_the_environment_and_passed_as_plain_data():
+    settings = load_settings({"POLICY_FIRST_REPLY_DAYS": "5", "POLICY_MAJOR_AMOUNT": "8000.50"})
+
+    data = settings.policy.as_workflow_data()
+
+    assert data["first_reply_after_seconds"] == 5 * 86400
+    assert data["major_amount"] == "8000.50"
+    assert settings.policy.major_amount == Decimal("8000.50")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("HTTP_PORT", "eighty", "HTTP_PORT='eighty' is not valid"),
+        ("POLICY_CALLBACK_ATTEMPTS", "-1", "must be zero or more"),
+        ("MALL_TIME_ZONE", "Mars/Olympus", "unknown time zone"),
+        ("LOG_JSON", "maybe", "expected true or false"),
+        ("AUTH_SECRET", "short", "at least 32 characters"),
+        ("POLICY_CALLBACK_UNTIL_HOURS", "12", "must not be before"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_the_variable(variable, value, message):
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings({variable: value})
+
+
+def test_a_token_carries_roles_and_scopes_and_expires_by_the_clock():
+    clock = MovableClock(datetime(2026, 11, 22, tzinfo=UTC))
+    issuer = TokenIssuer(SECRET, clock, ttl=timedelta(hours=1))
+    identity = Identity("zhang", frozenset({"floor_supervisor"}), "demo", floors=frozenset({"3F"}))
+
+    token = issuer.issue(identity)
+
+    assert issuer.verify(token) == identity
+    clock.advance(timedelta(hours=2))
+    with pytest.raises(Unauthorized, match="expired"):
+        issuer.verify(token)
+
+
+def test_a_token_signed_with_another_secret_or_tampered_with_is_refused():
+    identity = Identity("zhang", frozenset({"service_desk"}), "demo")
+    token = TokenIssuer("o" * 40).issue(identity)
+
+    with pytest.raises(Unauthorized):
+        TokenIssuer(SECRET).verify(token)
+    with pytest.raises(Unauthorized):
+        TokenIssuer(SECRET).verify(TokenIssuer(SECRET).issue(identity)[:-2] + "xx")
+
+
+def test_tokens_cannot_be_issued_without_a_secret():
+    with pytest.raises(ConfigurationError, match="AUTH_SECRET"):
+        TokenIssuer(None)
+
+
+def test_scoped_roles_see_their_floors_or_departments_and_managers_see_everything():
+    supervisor = Identity("zhang", frozenset({"floor_supervisor"}), "demo", floors=frozenset({"3F"}))
+    manager = Identity("liu", frozenset({"department_manager"}), "demo", departments=frozenset({"security"}))
+    operations = Identity("chen", frozenset({"operations_manager"}), "demo")
+
+    assert supervisor.can_see("3F", None) and not supervisor.can_see("2F", "security")
+    assert manager.can_see(None, "security") and not manager.can_see("3F", "cleaning")
+    assert operations.can_see("2F", None)
+
+
+def test_an_envelope_survives_a_round_trip_and_a_bad_payload_is_refused():
+    envelope = Envelope(
+        type="test.happened",
+        mall_id="demo",
+        actor=Actor("desk", "service_desk"),
+        payload={"anything": 1},
+        occurred_at=datetime(2026, 11, 22, tzinfo=UTC),
+    )
+
+    assert load_envelope(dump_envelope(envelope)) == envelope
+    with pytest.raises(ValidationError):
+        dump_envelope(Envelope("complaint.received", "demo", Actor("x"), {"id": "1"}, envelope.occurred_at))
+    with pytest.raises(ValidationError):
+        load_envelope({"id": "not-a-uuid", "type": "x"})
+
+
+def test_an_envelope_from_a_newer_producer_with_extra_fields_is_accepted():
+    envelope = Envelope("test.happened", "demo", Actor("desk"), {}, datetime(2026, 11, 22, tzinfo=UTC))
+    body = {**dump_envelope(envelope), "added_later": True}
+
+    assert load_envelope(body).id == envelope.id
+
+
+def test_personal_data_is_masked_keeping_what_identifies_a_case():
+    assert mask_name("王女士") == "王**"
+    assert mask_phone("139 1234 5678") == "139****5678"
+    assert mask_email("wang.li@example.cn") == "w***@example.cn"
+    assert mask_name(None) is None and mask_phone("12") == "**"
+
+
+def test_dotted_field_errors_are_nested_like_marshmallow_errors():
+    flat = {"customer.phone": ["required"], "customer.email": ["bad"], "floor": ["unknown"]}
+
+    assert nest_field_errors(flat) == {
+        "customer": {"phone": ["required"], "email": ["bad"]},
+        "floor": ["unknown"],
+    }
