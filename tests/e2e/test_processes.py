@@ -1,0 +1,127 @@
+"""The system as operators and developers start it: real processes, real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from kombu import Connection, Queue
+
+from services.common.bus.topology import EVENTS_EXCHANGE
+from tests.conftest import SECRET
+from tests.integration.conftest import complaint
+from tests.support.waiting import eventually
+
+# Settings a developer's shell might carry; the one-command run must not depend on them.
+SERVER_VARIABLES = ("DATABASE_URL", "AMQP_URL", "AUTH_SECRET", "SMTP_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    base = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    return subprocess.Popen(
+        [sys.executable, "-m", "services", *args],
+        env={**base, "LOG_JSON": "false", "LOG_LEVEL": "INFO", **env},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.fixture
+def all_in_one(tmp_path):
+    port = free_port()
+    log = tmp_path / "run.log"
+    process = start(["run"], {"DATA_DIR": str(tmp_path / "data"), "HTTP_PORT": str(port)}, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        eventually(lambda: process.poll() is not None or answers(f"{base}/intake/readyz"), timeout=180)
+        assert process.poll() is None, log.read_text()
+        yield base, tmp_path / "data", process, log
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_the_run_command_with_nothing_set_serves_intake_on_an_embedded_database(all_in_one):
+    base, data_dir, process, log = all_in_one
+    desk = {"Authorization": f"Bearer {(data_dir / 'desk-token').read_text()}"}
+
+    created = requests.post(f"{base}/intake/complaints", json=complaint(), headers=desk, timeout=10)
+    missing_phone = requests.post(
+        f"{base}/intake/complaints", json=complaint(customer={"name": "王女士"}), headers=desk, timeout=10
+    )
+    index = requests.get(base, timeout=10).json()
+    form = requests.get(f"{base}/intake/form", timeout=10)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["number"].startswith("TS-")
+    assert missing_phone.status_code == 400
+    assert missing_phone.json()["errors"]["json"]["customer"]["phone"]
+    assert index["services"]["intake"] == "/intake/openapi.json"
+    assert form.status_code == 200 and "顾客投诉" in form.text
+    assert "embedded PostgreSQL" in log.read_text()
+    assert stop(process) == 0
+
+
+def test_intake_runs_as_its_own_process_and_its_events_reach_rabbitmq(tmp_path, db_url, amqp_url):
+    with Connection(amqp_url) as connection:  # a department's own system listening for complaints
+        listener = Queue("listener", exchange=EVENTS_EXCHANGE, routing_key="complaint.#")
+        listener(connection.default_channel).declare()
+    port = free_port()
+    env = {"DATABASE_URL": db_url, "AMQP_URL": amqp_url, "AUTH_SECRET": SECRET, "HTTP_PORT": str(port)}
+    seeded = subprocess.run([sys.executable, "-m", "services", "seed"], env={**os.environ, **env}, timeout=60)
+    assert seeded.returncode == 0
+    token = subprocess.run(
+        [sys.executable, "-m", "services", "token", "service", "desk-terminal"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    process = start(["serve", "intake"], env, tmp_path / "intake.log")
+    try:
+        eventually(lambda: answers(f"http://127.0.0.1:{port}/readyz"), timeout=60)
+        staff = {"Authorization": f"Bearer {token}"}
+        refused = requests.post(f"http://127.0.0.1:{port}/complaints", json=complaint(), headers=staff, timeout=10)
+        assert refused.status_code == 403  # a service token is not the service desk
+
+        public = {key: complaint()[key] for key in ("category", "description", "floor", "merchant_code")}
+        public["customer"] = {"name": "王女士", "phone": "13912345678"}
+        created = requests.post(f"http://127.0.0.1:{port}/public/complaints", json=public, timeout=10)
+        assert created.status_code == 201
+
+        with Connection(amqp_url) as connection:
+            queue = listener(connection.default_channel)
+            message = eventually(lambda: queue.get(no_ack=True), timeout=30)
+        assert message.payload["type"] == "complaint.received"
+        assert message.payload["payload"]["number"] == created.json()["number"]
+        assert message.properties["delivery_mode"] == 2
+    finally:
+        assert stop(process) == 0
