@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import flask_smorest
 from flask import Flask, g, jsonify, request
@@ -21,7 +22,11 @@ MAX_BODY_BYTES = 256 * 1024
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # a field error is a bad request, not 422
     # A misspelt query argument is an error, not silently ignored; headers stay tolerant.
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
 
 
 class Blueprint(flask_smorest.Blueprint):
