@@ -109,7 +109,9 @@ def test_intake_runs_as_its_own_process_and_its_events_reach_rabbitmq(tmp_path, 
     try:
         eventually(lambda: answers(f"http://127.0.0.1:{port}/readyz"), timeout=60)
         staff = {"Authorization": f"Bearer {token}"}
-        refused = requests.post(f"http://127.0.0.1:{port}/complaints", json=complaint(), headers=staff, timeout=10)
+        refused = requests.post(
+            f"http://127.0.0.1:{port}/complaints", json=complaint(), headers=staff, timeout=10
+        )
         assert refused.status_code == 403  # a service token is not the service desk
 
         public = {key: complaint()[key] for key in ("category", "description", "floor", "merchant_code")}

@@ -45,9 +45,7 @@ def effects(intake):
 
 
 def record_effect(conn, envelope):
-    conn.execute(
-        "INSERT INTO public.effects VALUES (%s, %s)", (envelope.id, envelope.payload.get("number"))
-    )
+    conn.execute("INSERT INTO public.effects VALUES (%s, %s)", (envelope.id, envelope.payload.get("number")))
 
 
 @pytest.fixture
@@ -116,7 +114,9 @@ def test_a_complaint_posted_while_rabbitmq_is_unreachable_is_published_once_it_i
     start_consumer(record_effect)
     proxy = TcpProxy("127.0.0.1", 5672)  # not up yet: the broker cannot be reached
     vhost = amqp_url.rsplit("/", 1)[1]
-    relay = OutboxRelay(intake.pool, "intake", f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}", idle_wait=0.1)
+    relay = OutboxRelay(
+        intake.pool, "intake", f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}", idle_wait=0.1
+    )
     run_in_thread(relay)
     try:
         number = client.post("/complaints", json=complaint(), headers=desk).json["number"]
