@@ -38,8 +38,11 @@ def log_context(correlation: str | None = None, complaint: str | None = None) ->
 
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.correlation_id = correlation_id.get()
-        record.complaint_id = complaint_id.get()
+        # An id passed explicitly (`extra={"complaint_id": ...}`) wins over the context's.
+        if getattr(record, "correlation_id", None) is None:
+            record.correlation_id = correlation_id.get()
+        if getattr(record, "complaint_id", None) is None:
+            record.complaint_id = complaint_id.get()
         return True
 
 

@@ -132,3 +132,18 @@ def test_dotted_field_errors_are_nested_like_marshmallow_errors():
         "customer": {"phone": ["required"], "email": ["bad"]},
         "floor": ["unknown"],
     }
+
+
+def test_log_lines_are_json_with_the_correlation_and_complaint_ids(capsys):
+    import json
+    import logging
+
+    from services.common.logging import configure_logging, log_context
+
+    configure_logging("INFO", json_output=True, service="intake")
+    with log_context("corr-123"):
+        logging.getLogger("test").info("complaint recorded", extra={"complaint_id": "c-1", "number": "TS-1"})
+
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["message"] == "complaint recorded" and line["service"] == "intake"
+    assert (line["correlation_id"], line["complaint_id"], line["number"]) == ("corr-123", "c-1", "TS-1")

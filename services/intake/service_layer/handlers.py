@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,6 +19,8 @@ from services.intake.domain.model import Complaint, Merchant
 from services.intake.service_layer.corrections import apply_corrections
 from services.intake.service_layer.events import complaint_corrected, complaint_received
 from services.intake.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,14 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
         uow.complaints.add(complaint)
         uow.publish(complaint_received(complaint, context.policy, _actor(command), now))
         uow.commit()
+    log.info(
+        "complaint recorded",
+        extra={
+            "complaint_id": complaint.id,
+            "number": complaint.number,
+            "severity": complaint.severity.value,
+        },
+    )
     return Recorded(complaint)
 
 
@@ -86,6 +97,7 @@ def correct_complaint(command: CorrectComplaint, uow: UnitOfWork, context: Conte
         )
         uow.publish(complaint_corrected(corrected, changes, context.policy, _actor(command), now))
         uow.commit()
+    log.info("complaint corrected", extra={"complaint_id": corrected.id, "fields": sorted(changes)})
     return corrected
 
 
