@@ -7,7 +7,8 @@
                 migrated once per session, and every broker test its own RabbitMQ vhost, so tests
                 never see each other's rows or messages.
 * e2e/          the system as its users run it: real processes started with the same commands the
-                README and the containers use, driven over HTTP.
+                README and the containers use, driven over HTTP; and test_openapi_fuzz.py, which
+                holds intake's app (in-process, real PostgreSQL) to its own OpenAPI document.
 
 Time is never waited for: tests that need time to pass move a MovableClock.
 """
@@ -29,6 +30,9 @@ from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings, load_settings
+from services.intake.app import create_app
+from services.intake.bootstrap import Intake, bootstrap
+from services.intake.seed import load_reference
 from services.registry import all_schemas
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -62,7 +66,11 @@ def template_database() -> Iterator[str]:
 def db_url(template_database: str) -> Iterator[str]:
     """A fresh, migrated database of this test's own."""
     name = f"mall_test_{uuid.uuid4().hex[:12]}"
-    _admin(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template_database)))
+    _admin(
+        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template_database)
+        )
+    )
     yield database_url(name)
     _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -113,3 +121,18 @@ def bearer(tokens: TokenIssuer, *roles: str, floors=(), departments=(), subject=
         departments=frozenset(departments),
     )
     return {"Authorization": f"Bearer {tokens.issue(identity)}"}
+
+
+@pytest.fixture
+def intake(settings: Settings, clock: MovableClock) -> Iterator[Intake]:
+    """Intake in-process on this test's database, with the demo mall's reference data."""
+    runtime = bootstrap(settings, clock=clock)
+    runtime.pool.open(wait=True)
+    load_reference(runtime.pool, MALL)
+    yield runtime
+    runtime.pool.close()
+
+
+@pytest.fixture
+def app(intake: Intake):
+    return create_app(intake)

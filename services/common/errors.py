@@ -18,11 +18,15 @@ class Conflict(ServiceError):
 
 
 class InvalidInput(ServiceError):
-    """Input failed a rule the schema cannot express; `fields` maps field name to messages."""
+    """Input failed a rule the schema cannot express; `fields` maps field name to messages.
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+    `location` says where the fields came from: the body (`json`) or the query string (`query`).
+    """
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, location: str = "json"):
         super().__init__(message)
         self.fields = fields or {}
+        self.location = location
 
 
 class Unauthorized(ServiceError):

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from services.common.db import ping
 from services.common.web import create_service_app
 from services.intake.bootstrap import Intake
-from services.intake.entrypoints import form
+from services.intake.entrypoints import form, schemas
 from services.intake.entrypoints.http import complaints, public, reference
 
 
@@ -34,6 +34,7 @@ def create_app(intake: Intake) -> Flask:
         headers_enabled=True,
     )
     limiter.limit(intake.settings.public_rate_limit, methods=["POST"])(public)
+    api.register_field(schemas.Money, "string", "decimal")
     for blueprint in (complaints, public, reference):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import pytest
 
-from services.intake.app import create_app
-from services.intake.bootstrap import Intake, bootstrap
-from services.intake.seed import load_reference
-from tests.conftest import MALL, bearer
+from services.intake.bootstrap import Intake
+from tests.conftest import bearer
 
 PHONE_COMPLAINT = {
     "channel": "phone",
@@ -33,20 +30,6 @@ def complaint(**changes) -> dict:
         else:
             body[key] = value
     return body
-
-
-@pytest.fixture
-def intake(settings, clock) -> Iterator[Intake]:
-    runtime = bootstrap(settings, clock=clock)
-    runtime.pool.open(wait=True)
-    load_reference(runtime.pool, MALL)
-    yield runtime
-    runtime.pool.close()
-
-
-@pytest.fixture
-def app(intake):
-    return create_app(intake)
 
 
 @pytest.fixture

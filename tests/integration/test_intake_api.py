@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -82,7 +84,10 @@ def test_malformed_fields_are_refused_with_a_400_naming_them(client, desk, chang
         ({"customer": {"anonymous": True}}, ("customer", "anonymous")),
         ({"occurred_at": "2026-12-30T10:00:00+08:00"}, ("occurred_at",)),
         ({"promised_reply_date": "2026-11-01"}, ("promised_reply_date",)),
-        ({"customer": {"phone": "13912345678", "preferred_reply_channel": "letter"}}, ("customer", "address")),
+        (
+            {"customer": {"phone": "13912345678", "preferred_reply_channel": "letter"}},
+            ("customer", "address"),
+        ),
     ],
 )
 def test_incomplete_or_inconsistent_complaints_are_refused_naming_the_field(client, desk, changes, path):
@@ -207,7 +212,7 @@ def test_the_list_filters_by_date_range_in_the_mall_time_zone(client, desk, cloc
 
 def test_bad_list_arguments_are_refused_naming_them(client, desk):
     assert "limit" in client.get("/complaints?limit=0", headers=desk).json["errors"]["query"]
-    assert "cursor" in client.get("/complaints?cursor=garbage", headers=desk).json["errors"]["json"]
+    assert "cursor" in client.get("/complaints?cursor=garbage", headers=desk).json["errors"]["query"]
     assert "colour" in client.get("/complaints?colour=red", headers=desk).json["errors"]["query"]
 
 
@@ -220,7 +225,12 @@ def test_a_floor_supervisor_sees_only_its_floors_with_personal_data_masked(clien
     hidden = client.get(f"/complaints/{on_second['id']}", headers=supervisor)
 
     assert [item["id"] for item in listed] == [on_third["id"]]
-    assert listed[0]["customer"] == {**listed[0]["customer"], "name": "王**", "phone": "139****5678", "masked": True}
+    assert listed[0]["customer"] == {
+        **listed[0]["customer"],
+        "name": "王**",
+        "phone": "139****5678",
+        "masked": True,
+    }
     assert hidden.status_code == 404
 
 
@@ -239,7 +249,10 @@ def test_a_correction_keeps_the_old_values_and_recomputes_severity(client, desk,
     assert entry["changes"]["injury"] == {"old": False, "new": True}
     assert entry["changes"]["severity"] == {"old": "normal", "new": "major"}
     assert entry["changes"]["customer.name"] == {"old": "王女士", "new": "王丽"}
-    assert [row["routing_key"] for row in outbox_rows(intake)] == ["complaint.received", "complaint.corrected"]
+    assert [row["routing_key"] for row in outbox_rows(intake)] == [
+        "complaint.received",
+        "complaint.corrected",
+    ]
 
 
 def test_a_correction_that_breaks_a_rule_is_refused_and_changes_nothing(client, desk, intake):
@@ -261,7 +274,10 @@ def test_a_correction_needs_a_reason_and_a_field_and_cannot_change_the_number(cl
 
     assert "reason" in client.patch(url, json={"injury": True}, headers=desk).json["errors"]["json"]
     assert client.patch(url, json={"reason": "nothing"}, headers=desk).status_code == 400
-    assert "number" in client.patch(url, json={"reason": "x", "number": "TS-1"}, headers=desk).json["errors"]["json"]
+    assert (
+        "number"
+        in client.patch(url, json={"reason": "x", "number": "TS-1"}, headers=desk).json["errors"]["json"]
+    )
 
 
 def test_the_public_web_form_records_a_complaint_without_login(client, intake):
@@ -323,8 +339,12 @@ def test_reference_data_is_edited_by_admins_and_operations_only(client, desk, to
 def test_errors_are_json_everywhere(client, desk):
     not_found = client.get("/nowhere")
     wrong_method = client.delete("/complaints", headers=desk)
-    bad_json = client.post("/complaints", data="{not json", headers={**desk, "Content-Type": "application/json"})
-    too_big = client.post("/complaints", data="x" * 300_000, headers={**desk, "Content-Type": "application/json"})
+    bad_json = client.post(
+        "/complaints", data="{not json", headers={**desk, "Content-Type": "application/json"}
+    )
+    too_big = client.post(
+        "/complaints", data="x" * 300_000, headers={**desk, "Content-Type": "application/json"}
+    )
 
     assert (not_found.status_code, wrong_method.status_code) == (404, 405)
     assert bad_json.status_code == 400 and too_big.status_code == 413
@@ -364,3 +384,125 @@ def test_the_openapi_document_describes_every_route(client):
     assert {"/complaints", "/complaints/{complaint_id}", "/public/complaints"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["paths"]["/public/complaints"]["post"]["security"] == []
+
+
+# Regressions found by tests/e2e/test_openapi_fuzz.py.
+
+
+def test_a_wrong_method_is_answered_with_the_methods_allowed(client, desk):
+    response = client.delete("/complaints", headers=desk)
+
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+WEB_COMPLAINT = {
+    "category": "environment",
+    "customer": {"name": "陈先生", "phone": "13700001111"},
+    "description": "五楼洗手间没有纸巾",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "where"),
+    [
+        ("post", "/complaints", complaint(description="坏了\x00"), ("json", "description")),
+        (
+            "post",
+            "/complaints",
+            complaint(customer={"name": "王\x00", "phone": "1391234"}),
+            ("json", "customer", "name"),
+        ),
+        ("post", "/public/complaints", {**WEB_COMPLAINT, "floor": "5F\x00"}, ("json", "floor")),
+        ("get", "/complaints?floor=3F%00", None, ("query", "floor")),
+        ("get", "/reference/merchants?floor=%00", None, ("query", "floor")),
+        ("put", "/reference/floors/9F", {"name": "九楼\x00"}, ("json", "name")),
+    ],
+)
+def test_text_holding_a_nul_character_is_refused_naming_the_field(client, tokens, method, url, body, where):
+    staff = bearer(tokens, "service_desk", "admin")
+
+    response = getattr(client, method)(url, json=body, headers=staff)
+
+    assert response.status_code == 400, response.json
+    node = response.json["errors"]
+    for key in where:
+        node = node[key]
+    assert node
+
+
+def test_a_correction_holding_a_nul_character_is_refused_and_changes_nothing(client, desk):
+    record = post(client, desk, complaint()).json
+
+    response = client.patch(f"/complaints/{record['id']}", json={"reason": "改\x00"}, headers=desk)
+
+    assert response.status_code == 400 and "reason" in response.json["errors"]["json"]
+    assert client.get(f"/complaints/{record['id']}", headers=desk).json == record
+
+
+def test_a_number_holding_a_nul_character_is_simply_not_found(client, desk):
+    assert client.get("/complaints/by-number/TS%00", headers=desk).status_code == 404
+
+
+def test_a_forged_cursor_naming_no_complaint_id_is_refused(client, desk):
+    forged = base64.urlsafe_b64encode(json.dumps(["2026-11-22T00:00:00+00:00", "not-an-id"]).encode())
+
+    response = client.get(f"/complaints?cursor={forged.decode()}", headers=desk)
+
+    assert response.status_code == 400
+    assert "cursor" in response.json["errors"]["query"]
+
+
+@pytest.mark.parametrize(
+    ("correction", "field", "old", "new"),
+    [
+        ({"category": "quality"}, "category", "merchant_service", "quality"),
+        ({"customer_request": "refund"}, "customer_request", "exchange", "refund"),
+        (
+            {"customer": {"preferred_reply_channel": "sms"}},
+            "customer.preferred_reply_channel",
+            "phone",
+            "sms",
+        ),
+    ],
+)
+def test_a_field_with_fixed_choices_can_be_corrected(client, desk, correction, field, old, new):
+    record = post(client, desk, complaint()).json
+
+    response = client.patch(
+        f"/complaints/{record['id']}", json={"reason": "录入有误", **correction}, headers=desk
+    )
+    history = client.get(f"/complaints/{record['id']}/history", headers=desk).json
+
+    assert response.status_code == 200, response.json
+    shown = response.json
+    for key in field.split("."):
+        shown = shown[key]
+    assert shown == new
+    assert history[0]["changes"][field] == {"old": old, "new": new}
+
+
+def test_the_openapi_document_lists_the_errors_each_operation_answers(client):
+    paths = client.get("/openapi.json").json["paths"]
+
+    def answers(path, method):
+        return set(paths[path][method]["responses"])
+
+    assert answers("/complaints", "post") == {"201", "400", "401", "403", "409"}
+    assert answers("/complaints/{complaint_id}", "get") == {"200", "401", "403", "404"}
+    assert answers("/complaints/{complaint_id}", "patch") == {"200", "400", "401", "403", "404"}
+    assert answers("/public/complaints", "post") == {"201", "400", "409", "429"}
+    assert answers("/public/reference", "get") == {"200"}
+    operations = [op for item in paths.values() for key, op in item.items() if key != "parameters"]
+    assert not [op for op in operations if "default" in op["responses"]]  # no catch-all status
+
+
+def test_amounts_are_documented_as_the_decimal_strings_they_are(client, desk):
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    record = post(client, desk, complaint(amount="399.5")).json
+
+    for name in ("ComplaintIn", "CorrectionIn", "ComplaintOut"):
+        amount = schemas[name]["properties"]["amount"]
+        assert (amount["type"], amount["format"]) == ("string", "decimal")
+        assert "minimum" not in amount and "maximum" not in amount
+    assert record["amount"] == "399.50"

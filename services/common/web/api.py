@@ -37,6 +37,9 @@ class Blueprint(flask_smorest.Blueprint):
 
 class _Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all `default` response, which would document every status: each operation lists the
+    # errors it answers (400 from its arguments, 401/403 from require_roles, the rest by alt_response).
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
         register_error_handlers(self._app)

@@ -59,6 +59,10 @@ def http_exception_response(error: HTTPException):
         message = "the request has invalid fields: " + ", ".join(_field_names(field_errors))
     response = jsonify(error_body(error.code or 500, message, field_errors))
     response.status_code = error.code or 500
+    # Keep what the exception says in headers (`Allow` on a 405, `Retry-After` on a 429), not its HTML type.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     return response
@@ -100,7 +104,7 @@ def service_error_response(error: errors.ServiceError):
     code = ERROR_TABLE.get(type(error), 500)
     field_errors = None
     if isinstance(error, errors.InvalidInput) and error.fields:
-        field_errors = {"json": nest_field_errors(error.fields)}
+        field_errors = {error.location: nest_field_errors(error.fields)}
     if code >= 500:
         log.error("service error: %s", error)
     response = jsonify(error_body(code, str(error), field_errors))

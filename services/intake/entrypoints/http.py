@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, time, timedelta
+from enum import Enum
 
 from flask import current_app
 from flask.views import MethodView
@@ -99,6 +100,7 @@ class ComplaintCollection(MethodView):
     @complaints.arguments(schemas.IdempotencyHeader, location="headers", as_kwargs=True)
     @complaints.arguments(schemas.ComplaintIn)
     @complaints.response(201, schemas.ComplaintOut)
+    @complaints.alt_response(409, response="CONFLICT")
     def post(self, data, idempotency_key=None):
         """Record a complaint from any channel.
 
@@ -157,6 +159,7 @@ def _visible_or_404(complaint, identity: Identity, wanted: str):
 class ComplaintItem(MethodView):
     @require_roles(*READ_ROLES)
     @complaints.response(200, schemas.ComplaintOut)
+    @complaints.alt_response(404, response="NOT_FOUND")
     def get(self, complaint_id):
         """One complaint by id."""
         identity = current_identity()
@@ -167,6 +170,7 @@ class ComplaintItem(MethodView):
     @require_roles(*DESK)
     @complaints.arguments(schemas.CorrectionIn)
     @complaints.response(200, schemas.ComplaintOut)
+    @complaints.alt_response(404, response="NOT_FOUND")
     def patch(self, data, complaint_id):
         """Correct a complaint; the old values go to its history with the reason given."""
         identity = current_identity()
@@ -174,21 +178,35 @@ class ComplaintItem(MethodView):
         customer_changes = data.pop("customer", {})
         command = CorrectComplaint(
             complaint_id=str(complaint_id),
-            changes=data,
+            changes=_as_enums(data, CORRECTED_ENUMS),
             reason=reason,
             actor_id=identity.subject,
             actor_role=sorted(identity.roles)[0],
-            customer_changes=customer_changes,
+            customer_changes=_as_enums(customer_changes, {"preferred_reply_channel": ReplyChannel}),
         )
         return present(_bus().handle(command), identity)
+
+
+CORRECTED_ENUMS: dict[str, type[Enum]] = {"category": Category, "customer_request": CustomerRequest}
+
+
+def _as_enums(values: dict, kinds: dict[str, type[Enum]]) -> dict:
+    """The schema's plain strings as the domain's enums, as _record_command does; None stays None."""
+    return {
+        name: kinds[name](value) if name in kinds and value is not None else value
+        for name, value in values.items()
+    }
 
 
 @complaints.route("/by-number/<string:number>")
 @require_roles(*READ_ROLES)
 @complaints.response(200, schemas.ComplaintOut)
+@complaints.alt_response(404, response="NOT_FOUND")
 def get_by_number(number):
     """One complaint by its receipt number, e.g. TS-20261122-0007."""
     identity = current_identity()
+    if "\x00" in number:  # no number holds a NUL, and PostgreSQL text cannot carry one to compare
+        raise NotFound(f"no complaint {number!r}")
     with current_app.extensions["intake.uow"]() as uow:
         complaint = uow.complaints.get_by_number(identity.mall_id, number)
     return present(_visible_or_404(complaint, identity, number), identity)
@@ -197,6 +215,7 @@ def get_by_number(number):
 @complaints.route("/<uuid:complaint_id>/history")
 @require_roles(*DESK, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER)
 @complaints.response(200, schemas.HistoryEntry(many=True))
+@complaints.alt_response(404, response="NOT_FOUND")
 def get_history(complaint_id):
     """The corrections made to a complaint, oldest first, with old and new values."""
     identity = current_identity()
@@ -209,6 +228,8 @@ def get_history(complaint_id):
 @public.arguments(schemas.IdempotencyHeader, location="headers", as_kwargs=True)
 @public.arguments(schemas.PublicComplaintIn)
 @public.response(201, schemas.PublicReceiptOut)
+@public.alt_response(409, response="CONFLICT")
+@public.alt_response(429, response="TOO_MANY_REQUESTS")
 @public.doc(security=[])
 def post_public_complaint(data, idempotency_key=None):
     """Send a complaint from the mall's web form; answers with the receipt number."""

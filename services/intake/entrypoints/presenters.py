@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from dataclasses import asdict
 from datetime import datetime
 
@@ -63,6 +64,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, complaint_id = json.loads(raw)
-        return datetime.fromisoformat(moment), str(complaint_id)
+        # The id goes to a uuid column: anything else would fail in the database, not here.
+        return datetime.fromisoformat(moment), str(uuid.UUID(str(complaint_id)))
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API returned"]}) from exc
+        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API returned"]}, "query") from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
 from services.intake.domain.model import Status as ComplaintStatus
@@ -15,9 +15,31 @@ def _choice(enum) -> validate.OneOf:
     return validate.OneOf([member.value for member in enum])
 
 
+class Money(fields.Decimal):
+    """Yuan as a decimal string with at most two places ("399.00"), so no float rounds the cents.
+
+    The app documents it as an OpenAPI string (`format: decimal`) with this pattern, not a number.
+    """
+
+    PATTERN = r"^[0-9]{1,11}(\.[0-9]{1,2})?$"
+
+    def __init__(self, **kwargs):
+        super().__init__(places=2, as_string=True, metadata={"pattern": self.PATTERN}, **kwargs)
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def refuse_nul(self, data, **_kwargs):
+        """PostgreSQL text cannot hold NUL, so a string with one is bad input, not a database error."""
+        if not hasattr(data, "items"):
+            return data  # not an object: the schema itself says so
+        bad = [name for name, value in data.items() if isinstance(value, str) and "\x00" in value]
+        if bad:
+            raise ValidationError({name: ["must not contain NUL (U+0000)"] for name in bad})
+        return data
 
 
 class CustomerIn(StrictSchema):
@@ -47,9 +69,7 @@ class _ComplaintFacts(StrictSchema):
     floor = fields.String(validate=validate.Length(max=20), allow_none=True)
     merchant_code = fields.String(validate=validate.Length(max=40), allow_none=True)
     customer_request = fields.String(validate=_choice(CustomerRequest), allow_none=True)
-    amount = fields.Decimal(
-        places=2, validate=validate.Range(min=0, max=10**11), allow_none=True, as_string=True
-    )
+    amount = Money(validate=validate.Range(min=0, max=10**11), allow_none=True)
     people_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     injury = fields.Boolean(load_default=False)
 
@@ -119,9 +139,7 @@ class CorrectionIn(StrictSchema):
     about_department_manager = fields.Boolean()
     handle_directly = fields.Boolean()
     customer_request = fields.String(validate=_choice(CustomerRequest), allow_none=True)
-    amount = fields.Decimal(
-        places=2, validate=validate.Range(min=0, max=10**11), allow_none=True, as_string=True
-    )
+    amount = Money(validate=validate.Range(min=0, max=10**11), allow_none=True)
     people_count = fields.Integer(validate=validate.Range(min=1, max=100000))
     injury = fields.Boolean()
     media_exposure = fields.Boolean()
@@ -185,7 +203,7 @@ class ComplaintOut(Schema):
     handle_directly = fields.Boolean()
     description = fields.String()
     customer_request = fields.String(allow_none=True)
-    amount = fields.Decimal(as_string=True, allow_none=True)
+    amount = Money(allow_none=True)
     people_count = fields.Integer()
     injury = fields.Boolean()
     media_exposure = fields.Boolean()
@@ -201,10 +219,7 @@ class ComplaintPage(Schema):
     )
 
 
-class ListArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ListArgs(StrictSchema):
     status = fields.String(validate=_choice(ComplaintStatus))
     category = fields.String(validate=_choice(Category))
     channel = fields.String(validate=_choice(Channel))
@@ -251,10 +266,7 @@ class MerchantSchema(StrictSchema):
     active = fields.Boolean(load_default=True)
 
 
-class MerchantArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class MerchantArgs(StrictSchema):
     floor = fields.String(validate=validate.Length(max=20))
 
 
