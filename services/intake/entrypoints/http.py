@@ -13,11 +13,12 @@ from flask.views import MethodView
 from services.common.errors import InvalidInput, NotFound
 from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
+from services.common.web.pagination import decode_cursor, encode_cursor
 from services.intake.adapters.repository import ListQuery
 from services.intake.domain.commands import CorrectComplaint, RecordComplaint
 from services.intake.domain.model import Category, Channel, Customer, CustomerRequest, ReplyChannel
 from services.intake.entrypoints import schemas
-from services.intake.entrypoints.presenters import decode_cursor, encode_cursor, present
+from services.intake.entrypoints.presenters import present
 
 READ_ROLES = (
     Role.SERVICE_DESK,
@@ -120,7 +121,9 @@ class ComplaintCollection(MethodView):
         query = _list_query(args, identity)
         with current_app.extensions["intake.uow"]() as uow:
             found = uow.complaints.list(query)
-        next_cursor = encode_cursor(found[-1]) if len(found) == query.limit else None
+        next_cursor = (
+            encode_cursor(found[-1].received_at, found[-1].id) if len(found) == query.limit else None
+        )
         return {"items": [present(item, identity) for item in found], "next_cursor": next_cursor}
 
 

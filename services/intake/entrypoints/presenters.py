@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import uuid
 from dataclasses import asdict
-from datetime import datetime
 
-from services.common.errors import InvalidInput
 from services.common.identity.model import Identity, Role
 from services.intake.domain.model import Complaint
 
@@ -53,18 +47,3 @@ def present(complaint: Complaint, viewer: Identity) -> dict:
         )
     customer["masked"] = masked
     return data
-
-
-def encode_cursor(complaint: Complaint) -> str:
-    raw = json.dumps([complaint.received_at.isoformat(), complaint.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, complaint_id = json.loads(raw)
-        # The id goes to a uuid column: anything else would fail in the database, not here.
-        return datetime.fromisoformat(moment), str(uuid.UUID(str(complaint_id)))
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise InvalidInput("bad cursor", {"cursor": ["not a cursor this API returned"]}, "query") from exc
