@@ -19,8 +19,8 @@ from flask import Flask, jsonify
 from waitress.server import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from services.background import Background
 from services.common.bus.connection import MEMORY_URL
-from services.common.bus.outbox import run_in_thread
 from services.common.errors import Conflict
 from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
@@ -31,6 +31,8 @@ from services.embedded import local_auth_secret, start_embedded_postgres
 from services.registry import SERVICES, all_schemas, spec
 
 log = logging.getLogger(__name__)
+
+STARTER_DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "complaint.bpmn"
 
 DEMO_STAFF = [
     # username, display name, roles, floors, departments
@@ -76,6 +78,21 @@ def load_demo(settings: Settings, runtime) -> str:
     return TokenIssuer(settings.auth_secret, ttl=timedelta(days=7)).issue(desk.identity())
 
 
+def deploy_starter_diagram(routing) -> None:
+    """Deploy bpmn/complaint.bpmn (and its DMN files) unless a diagram is deployed already."""
+    from services.routing.domain.commands import DeployProcess
+    from services.routing.service_layer.handlers import deploy_process
+
+    with routing.session() as session:
+        if session.processes.newest(routing.settings.mall_id) is not None:
+            return
+    bpmn = STARTER_DIAGRAM.read_text(encoding="utf-8")
+    dmn = {path.name: path.read_text(encoding="utf-8") for path in STARTER_DIAGRAM.parent.glob("*.dmn")}
+    command = DeployProcess(bpmn, dmn, "demo", "the starter diagram", STARTER_DIAGRAM.name)
+    version, _ = routing.handle(deploy_process, command)
+    log.info("starter diagram deployed", extra={"process_key": version.process_key, "version": version.version})
+
+
 def _index(mounted: list[str]) -> Flask:
     app = Flask("mall")
     register_error_handlers(app)
@@ -100,9 +117,8 @@ def run_all(settings: Settings) -> None:
     for runtime in runtimes.values():
         runtime.pool.open(wait=True, timeout=30)
     token = load_demo(settings, runtimes["intake"])
-    relays = [runtime.relay() for runtime in runtimes.values()]
-    for relay in relays:
-        run_in_thread(relay)
+    deploy_starter_diagram(runtimes["routing"])
+    background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
     apps = {f"/{name}": spec(name).create_app(runtime) for name, runtime in runtimes.items()}
     wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
     http = create_server(wsgi, host=settings.http_host, port=settings.http_port, threads=8)
@@ -121,8 +137,8 @@ def run_all(settings: Settings) -> None:
         if not stop.is_set():
             raise
     finally:
-        for relay in relays:
-            relay.stop()
+        for workers in background:
+            workers.stop()
         for runtime in runtimes.values():
             runtime.pool.close()
         if server is not None:

@@ -17,15 +17,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mall", description="Mall complaint handling.")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="every service in one process (the default)")
-    serve = commands.add_parser("serve", help="one service's HTTP API and its outbox relay")
+    serve = commands.add_parser("serve", help="one service's HTTP API, with its background workers")
     serve.add_argument("service", choices=sorted(SERVICES))
-    serve.add_argument("--no-relay", action="store_true", help="run the relay as its own process instead")
+    serve.add_argument("--no-workers", action="store_true", help="run the workers as their own processes")
+    worker = commands.add_parser("worker", help="one service's background workers (relay, consumers, timers)")
+    worker.add_argument("service", choices=sorted(SERVICES))
     relay = commands.add_parser("relay", help="one service's outbox relay alone")
     relay.add_argument("service", choices=sorted(SERVICES))
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
     migrate.add_argument("schemas", nargs="*", help="schemas to migrate (default: all)")
     seed = commands.add_parser("seed", help="load floors, departments and merchants from a file")
     seed.add_argument("--file", help="a JSON file shaped like services/intake/seed/demo_mall.json")
+    deploy = commands.add_parser("deploy", help="deploy a BPMN diagram and the DMN files it uses")
+    deploy.add_argument("bpmn", help="the .bpmn file")
+    deploy.add_argument("dmn", nargs="*", help=".dmn files the diagram references")
+    deploy.add_argument("--note", help="what changed, for the version list")
+    deploy.add_argument("--by", default="cli", help="who deploys (recorded with the version)")
     _user_commands(commands)
     return parser
 
@@ -79,15 +86,34 @@ def _dispatch(args, settings: Settings) -> int:
         for schema, count in apply_migrations(settings.database_url, args.schemas or all_schemas()).items():
             print(f"{schema}: {count} migration(s) applied")
         return 0
-    if command in {"serve", "relay"}:
-        from services.standalone import relay_only, serve
+    if command in {"serve", "worker", "relay"}:
+        from services.standalone import serve, work
 
-        return (
-            serve(settings, spec(args.service), not args.no_relay)
-            if command == "serve"
-            else relay_only(settings, spec(args.service))
-        )
+        service = spec(args.service)
+        if command == "serve":
+            return serve(settings, service, background=not args.no_workers)
+        return work(settings, service, relay=True, workers=command == "worker")
+    if command == "deploy":
+        return _deploy(args, settings)
     return _admin(args, settings)
+
+
+def _deploy(args, settings: Settings) -> int:
+    from pathlib import Path
+
+    from services.routing.bootstrap import bootstrap
+    from services.routing.domain.commands import DeployProcess
+    from services.routing.service_layer.handlers import deploy_process
+
+    bpmn = Path(args.bpmn)
+    dmn = {Path(name).name: Path(name).read_text(encoding="utf-8") for name in args.dmn}
+    routing = bootstrap(settings)
+    with routing.pool:
+        command = DeployProcess(bpmn.read_text(encoding="utf-8"), dmn, args.by, args.note, bpmn.name)
+        version, created = routing.handle(deploy_process, command)
+    state = "deployed as" if created else "unchanged: already"
+    print(f"{version.process_key} {state} version {version.version} ({version.source_hash[:12]})")
+    return 0
 
 
 def _admin(args, settings: Settings) -> int:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask
 
 from services.common.clock import Clock
 from services.common.settings import Settings
+
+
+class Worker(Protocol):
+    """A background loop of a service (consumer, scheduler, relay): run() blocks until stop()."""
+
+    def run(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -18,6 +26,7 @@ class ServiceSpec:
     schemas: tuple[str, ...]
     build: Callable[[Settings, Any, Clock | None], Any]
     create_app: Callable[[Any], Flask]
+    workers: Callable[[Any], list[Worker]] = lambda runtime: []  # besides the outbox relay
 
 
 def _intake() -> ServiceSpec:
@@ -27,8 +36,34 @@ def _intake() -> ServiceSpec:
     return ServiceSpec("intake", ("identity", "intake"), bootstrap, create_app)
 
 
+def _routing() -> ServiceSpec:
+    from services.routing.app import create_app
+    from services.routing.bootstrap import bootstrap
+
+    return ServiceSpec(
+        "routing",
+        ("identity", "routing"),
+        bootstrap,
+        create_app,
+        lambda routing: [ConsumerWorker(routing.consumer()), routing.scheduler()],
+    )
+
+
+class ConsumerWorker:
+    """An EventConsumer as a Worker: stop() lets it finish the message in hand."""
+
+    def __init__(self, consumer):
+        self.consumer = consumer
+
+    def run(self) -> None:
+        self.consumer.run()
+
+    def stop(self) -> None:
+        self.consumer.should_stop = True
+
+
 # Later services add themselves here; the all-in-one run mounts each at /<name>.
-SERVICES: dict[str, Callable[[], ServiceSpec]] = {"intake": _intake}
+SERVICES: dict[str, Callable[[], ServiceSpec]] = {"intake": _intake, "routing": _routing}
 
 
 def spec(name: str) -> ServiceSpec:

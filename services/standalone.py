@@ -1,4 +1,4 @@
-"""One service per process, as containers run it: its HTTP API (waitress) and/or its relay."""
+"""One service per process, as containers run it: its HTTP API and/or its background workers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 from waitress.server import create_server
 
-from services.common.bus.outbox import run_in_thread
+from services.background import Background
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings
 from services.registry import ServiceSpec
@@ -24,11 +24,10 @@ def _runtime(settings: Settings, service: ServiceSpec):
     return runtime
 
 
-def serve(settings: Settings, service: ServiceSpec, with_relay: bool = True) -> int:
+def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> int:
+    """The HTTP API, with the relay and workers in threads unless they run as their own processes."""
     runtime = _runtime(settings, service)
-    relay = runtime.relay() if with_relay else None
-    if relay:
-        run_in_thread(relay)
+    workers = Background.of(service, runtime).start() if background else Background([])
     http = create_server(
         service.create_app(runtime), host=settings.http_host, port=settings.http_port, threads=8
     )
@@ -39,18 +38,20 @@ def serve(settings: Settings, service: ServiceSpec, with_relay: bool = True) -> 
     except (OSError, ValueError):
         pass  # closed by the signal handler
     finally:
-        if relay:
-            relay.stop()
+        workers.stop()
         runtime.pool.close()
     return 0
 
 
-def relay_only(settings: Settings, service: ServiceSpec) -> int:
+def work(settings: Settings, service: ServiceSpec, relay: bool = True, workers: bool = True) -> int:
+    """Background workers only (`worker`), or the outbox relay only (`relay`), until SIGTERM."""
     runtime = _runtime(settings, service)
-    relay = runtime.relay()
+    background = Background.of(service, runtime, relay=relay, workers=workers).start()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: (relay.stop(), stop.set()))
-    relay.run()
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("%s workers running", service.name)
+    stop.wait()
+    background.stop()
     runtime.pool.close()
     return 0

@@ -24,6 +24,7 @@ BUS_MIGRATIONS = SERVICES_DIR / "common" / "bus" / "migrations"
 MIGRATION_SOURCES: dict[str, tuple[Path, ...]] = {
     "identity": (SERVICES_DIR / "common" / "identity" / "migrations",),
     "intake": (BUS_MIGRATIONS, SERVICES_DIR / "intake" / "migrations"),
+    "routing": (BUS_MIGRATIONS, SERVICES_DIR / "routing" / "migrations"),
 }
 
 

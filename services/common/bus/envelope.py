@@ -17,6 +17,10 @@ SCHEMA_VERSION = 1
 
 COMPLAINT_RECEIVED = "complaint.received"
 COMPLAINT_CORRECTED = "complaint.corrected"
+TASK_CREATED = "task.created"
+TASK_CLAIMED = "task.claimed"
+TASK_COMPLETED = "task.completed"
+TASK_CANCELLED = "task.cancelled"
 
 
 @dataclass(frozen=True)
@@ -121,9 +125,33 @@ class ComplaintCorrectedPayload(Schema):
     changes = fields.Dict(required=True)
 
 
+class TaskPayload(Schema):
+    """A human task as routing announces it (created, claimed, completed, cancelled)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    task_id = fields.String(required=True)
+    queue = fields.String(required=True)
+    element_id = fields.String(required=True)
+    title = fields.String(required=True)
+    number = fields.String(required=True)
+    state = fields.String(required=True)
+    floor = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    due_at = fields.String(allow_none=True)
+    form = fields.List(fields.Dict())
+    data = fields.Dict()
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     COMPLAINT_RECEIVED: ComplaintPayload,
     COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
+    TASK_CREATED: TaskPayload,
+    TASK_CLAIMED: TaskPayload,
+    TASK_COMPLETED: TaskPayload,
+    TASK_CANCELLED: TaskPayload,
 }
 
 

@@ -40,9 +40,10 @@ class OutboxWriter:
         ).format(sql.Identifier(schema))
         self._notify = sql.SQL("NOTIFY {}").format(sql.Identifier(_channel_name(schema)))
 
-    def add(self, conn: psycopg.Connection, envelope: Envelope) -> None:
+    def add(self, conn: psycopg.Connection, envelope: Envelope, routing_key: str | None = None) -> None:
+        """Queue the event; the routing key is its type unless a more specific one is given."""
         body = dump_envelope(envelope)
-        conn.execute(self._insert, (envelope.id, envelope.type, json.dumps(body)))
+        conn.execute(self._insert, (envelope.id, routing_key or envelope.type, json.dumps(body)))
         # Delivered at commit, so the relay wakes at once instead of at its next poll.
         conn.execute(self._notify)
 

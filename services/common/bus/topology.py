@@ -15,7 +15,26 @@ EVENTS_EXCHANGE = Exchange("mall.events", type="topic", durable=True)
 DEAD_LETTER_EXCHANGE = Exchange("mall.dead", type="direct", durable=True)
 
 # consuming queue -> the event types it receives. Later services add their rows here.
-SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {}
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "routing.complaints": ("complaint.received",),
+}
+
+TASK_QUEUE_PREFIX = "tasks."
+
+
+def task_routing_key(event_type: str, queue: str) -> str:
+    """Task events go out as `task.<what>.<role>`, so each department's queue gets only its own."""
+    return f"{event_type}.{queue}"
+
+
+def task_queue(role: str) -> Queue:
+    """The durable queue a department's own system consumes: every task event of one role."""
+    return Queue(
+        f"{TASK_QUEUE_PREFIX}{role}",
+        exchange=EVENTS_EXCHANGE,
+        routing_key=f"task.*.{role}",
+        durable=True,
+    )
 
 
 @dataclass(frozen=True)

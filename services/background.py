@@ -1,0 +1,38 @@
+"""Running a service's background workers (outbox relay, consumers, scheduler) as threads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from services.registry import ServiceSpec, Worker
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    """Starts workers in daemon threads; stop() asks each to finish and waits for it."""
+
+    def __init__(self, workers: list[Worker]):
+        self.workers = workers
+        self.threads: list[threading.Thread] = []
+
+    @classmethod
+    def of(cls, service: ServiceSpec, runtime, relay: bool = True, workers: bool = True) -> Background:
+        chosen: list[Worker] = [runtime.relay()] if relay else []
+        return cls(chosen + (service.workers(runtime) if workers else []))
+
+    def start(self) -> Background:
+        for worker in self.workers:
+            thread = threading.Thread(target=worker.run, name=type(worker).__name__, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for worker in self.workers:
+            worker.stop()
+        for thread in self.threads:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("worker %s did not stop within %s s", thread.name, timeout)

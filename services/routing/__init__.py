@@ -1,0 +1,1 @@
+"""Routing: runs the complaint diagram with SpiffWorkflow and serves the department task queues."""

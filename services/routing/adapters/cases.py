@@ -1,0 +1,129 @@
+"""Cases (one serialized workflow per complaint), their timeline and incidents."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+
+@dataclass
+class CaseRow:
+    id: str
+    mall_id: str
+    number: str
+    process_version_id: str
+    status: str
+    state: dict[str, Any]
+    revision: int
+    next_due_at: datetime | None
+    floor: str | None
+    department: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseRepository:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def add(self, case: CaseRow) -> bool:
+        """Insert a new case; False when a case for this complaint already exists."""
+        row = self.conn.execute(
+            "INSERT INTO routing.cases (id, mall_id, number, process_version_id, status, state, revision,"
+            " next_due_at, floor, department, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+            (case.id, case.mall_id, case.number, case.process_version_id, case.status, json.dumps(case.state),
+             case.next_due_at, case.floor, case.department, case.created_at, case.updated_at),
+        ).fetchone()  # fmt: skip
+        return row is not None
+
+    def lock(self, case_id: str) -> CaseRow | None:
+        """The case, locked until the transaction ends: one step at a time per case."""
+        row = self.conn.execute("SELECT * FROM routing.cases WHERE id = %s FOR UPDATE", (case_id,)).fetchone()
+        return _case(row) if row else None
+
+    def get(self, mall_id: str, case_id: str) -> CaseRow | None:
+        row = self.conn.execute(
+            "SELECT * FROM routing.cases WHERE mall_id = %s AND id = %s", (mall_id, case_id)
+        ).fetchone()
+        return _case(row) if row else None
+
+    def save(self, case: CaseRow) -> None:
+        """Store the advanced state; the revision check guards against a lost update."""
+        saved = self.conn.execute(
+            "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
+            " updated_at = %s WHERE id = %s AND revision = %s RETURNING revision",
+            (json.dumps(case.state), case.status, case.next_due_at, case.updated_at, case.id, case.revision),
+        ).fetchone()
+        if saved is None:
+            raise RuntimeError(f"case {case.id} changed under this step (revision {case.revision})")
+        case.revision = saved["revision"]
+
+    def lock_due(self, now: datetime, limit: int) -> list[CaseRow]:
+        """Cases whose next timer is due, locked; cases another worker holds are skipped."""
+        rows = self.conn.execute(
+            "SELECT * FROM routing.cases WHERE next_due_at <= %s AND status = 'running'"
+            " ORDER BY next_due_at LIMIT %s FOR UPDATE SKIP LOCKED",
+            (now, limit),
+        ).fetchall()
+        return [_case(row) for row in rows]
+
+    def add_timeline(self, case_id: str, at: datetime, actor: str, role: str | None, kind: str,
+                     element_id: str | None = None, task_id: str | None = None,
+                     detail: dict[str, Any] | None = None) -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO routing.timeline (case_id, at, actor, role, kind, element_id, task_id, detail)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (case_id, at, actor, role, kind, element_id, task_id,
+             json.dumps(detail or {}, ensure_ascii=False, default=str)),
+        )  # fmt: skip
+
+    def timeline(self, case_id: str) -> list[dict[str, Any]]:
+        return self.conn.execute(
+            "SELECT at, actor, role, kind, element_id, task_id, detail FROM routing.timeline"
+            " WHERE case_id = %s ORDER BY id",
+            (case_id,),
+        ).fetchall()
+
+    def add_incident(self, case_id: str, at: datetime, step: str, error: str, detail: dict[str, Any]) -> str:
+        incident_id = str(uuid.uuid4())
+        self.conn.execute(
+            "INSERT INTO routing.incidents (id, case_id, at, step, error, detail) VALUES (%s, %s, %s, %s, %s, %s)",
+            (incident_id, case_id, at, step, error, json.dumps(detail, default=str)),
+        )
+        return incident_id
+
+    def resolve_incidents(self, case_id: str, at: datetime, by: str) -> None:
+        self.conn.execute(
+            "UPDATE routing.incidents SET resolved_at = %s, resolved_by = %s WHERE case_id = %s AND resolved_at IS NULL",
+            (at, by, case_id),
+        )
+
+    def incidents(self, case_id: str) -> list[dict[str, Any]]:
+        return self.conn.execute(
+            "SELECT id, at, step, error, detail, resolved_at, resolved_by FROM routing.incidents"
+            " WHERE case_id = %s ORDER BY at",
+            (case_id,),
+        ).fetchall()
+
+
+def _case(row: dict) -> CaseRow:
+    return CaseRow(
+        id=str(row["id"]),
+        mall_id=row["mall_id"],
+        number=row["number"],
+        process_version_id=str(row["process_version_id"]),
+        status=row["status"],
+        state=row["state"],
+        revision=row["revision"],
+        next_due_at=row["next_due_at"],
+        floor=row["floor"],
+        department=row["department"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,86 @@
+"""Deployed diagram versions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class ProcessVersion:
+    id: str
+    mall_id: str
+    process_key: str
+    version: int
+    bpmn_xml: str
+    dmn_xml: dict[str, str]
+    source_hash: str
+    deployed_by: str
+    deployed_at: datetime
+    note: str | None = None
+
+
+class ProcessRepository:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def add(self, mall_id: str, process_key: str, bpmn_xml: str, dmn_xml: dict[str, str], source_hash: str,
+            deployed_by: str, deployed_at: datetime, note: str | None) -> ProcessVersion:  # fmt: skip
+        # The advisory lock serialises deployments of one process, so version numbers never clash.
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{mall_id}/{process_key}",))
+        row = self.conn.execute(
+            "INSERT INTO routing.process_versions (id, mall_id, process_key, version, bpmn_xml, dmn_xml,"
+            " source_hash, deployed_by, deployed_at, note)"
+            " SELECT %s, %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s"
+            " FROM routing.process_versions WHERE mall_id = %s AND process_key = %s RETURNING *",
+            (uuid.uuid4(), mall_id, process_key, bpmn_xml, json.dumps(dmn_xml), source_hash, deployed_by,
+             deployed_at, note, mall_id, process_key),
+        ).fetchone()  # fmt: skip
+        return _version(row)
+
+    def newest(self, mall_id: str, process_key: str | None = None) -> ProcessVersion | None:
+        row = self.conn.execute(
+            "SELECT * FROM routing.process_versions WHERE mall_id = %s AND (%s::text IS NULL OR process_key = %s)"
+            " ORDER BY deployed_at DESC, version DESC LIMIT 1",
+            (mall_id, process_key, process_key),
+        ).fetchone()
+        return _version(row) if row else None
+
+    def get(self, version_id: str) -> ProcessVersion | None:
+        row = self.conn.execute(
+            "SELECT * FROM routing.process_versions WHERE id = %s", (version_id,)
+        ).fetchone()
+        return _version(row) if row else None
+
+    def find(self, mall_id: str, process_key: str, version: int) -> ProcessVersion | None:
+        row = self.conn.execute(
+            "SELECT * FROM routing.process_versions WHERE mall_id = %s AND process_key = %s AND version = %s",
+            (mall_id, process_key, version),
+        ).fetchone()
+        return _version(row) if row else None
+
+    def list(self, mall_id: str) -> list[ProcessVersion]:
+        rows = self.conn.execute(
+            "SELECT * FROM routing.process_versions WHERE mall_id = %s ORDER BY process_key, version DESC",
+            (mall_id,),
+        ).fetchall()
+        return [_version(row) for row in rows]
+
+
+def _version(row: dict) -> ProcessVersion:
+    return ProcessVersion(
+        id=str(row["id"]),
+        mall_id=row["mall_id"],
+        process_key=row["process_key"],
+        version=row["version"],
+        bpmn_xml=row["bpmn_xml"],
+        dmn_xml=row["dmn_xml"],
+        source_hash=row["source_hash"],
+        deployed_by=row["deployed_by"],
+        deployed_at=row["deployed_at"],
+        note=row["note"],
+    )

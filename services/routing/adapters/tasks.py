@@ -1,0 +1,118 @@
+"""The task table: ready user tasks mirrored from the workflows, listed without loading them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from services.routing.domain.model import Task, TaskState
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    mall_id: str
+    queues: tuple[str, ...]
+    states: tuple[str, ...] = (TaskState.OPEN, TaskState.CLAIMED)
+    limit: int = 50
+    after: tuple[datetime, str] | None = None
+    assignee: str | None = None
+    number: str | None = None
+    scope_floors: tuple[str, ...] | None = None
+    scope_departments: tuple[str, ...] | None = None
+
+
+class TaskRepository:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def add(self, task: Task) -> None:
+        self.conn.execute(
+            "INSERT INTO routing.tasks (id, case_id, mall_id, queue, element_id, title, number, floor,"
+            " department, form, state, assignee, due_at, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (task.id, task.case_id, task.mall_id, task.queue, task.element_id, task.title, task.number,
+             task.floor, task.department, json.dumps(task.form, ensure_ascii=False), task.state.value,
+             task.assignee, task.due_at, task.created_at),
+        )  # fmt: skip
+
+    def get(self, mall_id: str, task_id: str, for_update: bool = False) -> Task | None:
+        query = "SELECT * FROM routing.tasks WHERE mall_id = %s AND id = %s"
+        row = self.conn.execute(query + (" FOR UPDATE" if for_update else ""), (mall_id, task_id)).fetchone()
+        return _task(row) if row else None
+
+    def open_for_case(self, case_id: str) -> list[Task]:
+        rows = self.conn.execute(
+            "SELECT * FROM routing.tasks WHERE case_id = %s AND state IN ('open', 'claimed') ORDER BY created_at",
+            (case_id,),
+        ).fetchall()
+        return [_task(row) for row in rows]
+
+    def set_assignee(self, task_id: str, assignee: str | None) -> None:
+        state = TaskState.CLAIMED if assignee else TaskState.OPEN
+        self.conn.execute(
+            "UPDATE routing.tasks SET assignee = %s, state = %s WHERE id = %s",
+            (assignee, state.value, task_id),
+        )
+
+    def reopen(self, task: Task) -> None:
+        """Undo a close whose step failed: back to the state and assignee it had."""
+        self.conn.execute(
+            "UPDATE routing.tasks SET state = %s, assignee = %s, closed_at = NULL, closed_by = NULL WHERE id = %s",
+            (task.state.value, task.assignee, task.id),
+        )
+
+    def close(self, task_id: str, state: TaskState, at: datetime, by: str) -> None:
+        self.conn.execute(
+            "UPDATE routing.tasks SET state = %s, closed_at = %s, closed_by = %s WHERE id = %s",
+            (state.value, at, by, task_id),
+        )
+
+    def list(self, query: TaskQuery) -> list[Task]:
+        conditions = [
+            sql.SQL("mall_id = %(mall_id)s AND queue = ANY(%(queues)s) AND state = ANY(%(states)s)")
+        ]
+        params: dict[str, Any] = {"mall_id": query.mall_id, "queues": list(query.queues),
+                                  "states": list(query.states), "limit": query.limit}  # fmt: skip
+        if query.assignee:
+            conditions.append(sql.SQL("assignee = %(assignee)s"))
+            params["assignee"] = query.assignee
+        if query.number:
+            conditions.append(sql.SQL("number = %(number)s"))
+            params["number"] = query.number
+        if query.after:
+            conditions.append(sql.SQL("(created_at, id) > (%(after_at)s, %(after_id)s)"))
+            params["after_at"], params["after_id"] = query.after
+        if query.scope_floors is not None or query.scope_departments is not None:
+            conditions.append(sql.SQL("(floor = ANY(%(floors)s) OR department = ANY(%(departments)s))"))
+            params["floors"] = list(query.scope_floors or ())
+            params["departments"] = list(query.scope_departments or ())
+        statement = sql.SQL(
+            "SELECT * FROM routing.tasks WHERE {} ORDER BY created_at, id LIMIT %(limit)s"
+        ).format(sql.SQL(" AND ").join(conditions))
+        return [_task(row) for row in self.conn.execute(statement, params).fetchall()]
+
+
+def _task(row: dict) -> Task:
+    return Task(
+        id=str(row["id"]),
+        case_id=str(row["case_id"]),
+        mall_id=row["mall_id"],
+        queue=row["queue"],
+        element_id=row["element_id"],
+        title=row["title"],
+        number=row["number"],
+        state=TaskState(row["state"]),
+        created_at=row["created_at"],
+        form=row["form"],
+        floor=row["floor"],
+        department=row["department"],
+        assignee=row["assignee"],
+        due_at=row["due_at"],
+        closed_at=row["closed_at"],
+        closed_by=row["closed_by"],
+    )

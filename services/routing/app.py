@@ -1,0 +1,26 @@
+"""Routing's Flask app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.common.db import ping
+from services.common.web import create_service_app
+from services.routing.bootstrap import Routing
+from services.routing.entrypoints.http import cases, processes, tasks
+
+
+def create_app(routing: Routing) -> Flask:
+    """The routing API: /processes, /tasks, /cases, /healthz, /readyz, /openapi.json."""
+    app, api = create_service_app(
+        "routing",
+        title="Routing API",
+        settings=routing.settings,
+        tokens=routing.tokens,
+        readiness={"database": lambda: ping(routing.pool)},
+        description="Runs the complaint diagram; serves the department task queues.",
+    )
+    app.extensions["routing"] = routing
+    for blueprint in (processes, tasks, cases):
+        api.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,89 @@
+"""Routing's composition root."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kombu import Connection
+from psycopg_pool import ConnectionPool
+
+from services.common.bus.connection import broker_connection
+from services.common.bus.consumer import EventConsumer
+from services.common.bus.envelope import COMPLAINT_RECEIVED
+from services.common.bus.outbox import OutboxRelay, OutboxWriter
+from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
+from services.common.clock import Clock
+from services.common.db import create_pool
+from services.common.errors import ConfigurationError
+from services.common.identity.tokens import TokenIssuer
+from services.common.settings import Settings
+from services.routing.engine import Engine
+from services.routing.service_layer import handlers
+from services.routing.service_layer.context import Context
+from services.routing.service_layer.diagrams import DiagramCache
+from services.routing.service_layer.scheduler import TimerScheduler
+from services.routing.service_layer.session import SCHEMA, Session, transaction
+
+COMPLAINTS_QUEUE = "routing.complaints"
+
+
+@dataclass
+class Routing:
+    """Everything routing's entrypoints need, built once per process."""
+
+    settings: Settings
+    pool: ConnectionPool
+    clock: Clock
+    tokens: TokenIssuer
+    context: Context
+    outbox: OutboxWriter
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        with transaction(self.pool, self.outbox) as session:
+            yield session
+
+    def handle(self, handler, command: Any) -> Any:
+        """Run a command's handler in its own transaction."""
+        with self.session() as session:
+            return handler(command, session, self.context)
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.pool, SCHEMA, self.settings.amqp_url, self.settings.relay_batch_size)
+
+    def consumer(self, connection: Connection | None = None) -> EventConsumer:
+        """The consumer that starts a case for each received complaint."""
+        queues = consumer_queues(COMPLAINTS_QUEUE, SUBSCRIPTIONS[COMPLAINTS_QUEUE])
+        on_received = lambda conn, envelope: handlers.start_case(  # noqa: E731
+            Session(conn, self.outbox), self.context, envelope
+        )
+        return EventConsumer(
+            connection or broker_connection(self.settings.amqp_url),
+            self.pool,
+            SCHEMA,
+            queues,
+            {COMPLAINT_RECEIVED: on_received},
+            max_retries=self.settings.consumer_max_retries,
+        )
+
+    def scheduler(self) -> TimerScheduler:
+        return TimerScheduler(self)
+
+
+def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Routing:
+    if not settings.database_url and pool is None:
+        raise ConfigurationError("DATABASE_URL is required")
+    pool = pool or create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max, name=SCHEMA)
+    clock = clock or Clock()
+    context = Context(mall_id=settings.mall_id, clock=clock, engine=Engine(clock), diagrams=DiagramCache())
+    return Routing(
+        settings=settings,
+        pool=pool,
+        clock=clock,
+        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
+        context=context,
+        outbox=OutboxWriter(SCHEMA),
+    )

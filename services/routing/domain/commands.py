@@ -1,0 +1,35 @@
+"""What routing can be asked to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DeployProcess:
+    """Deploy a new version of a diagram (BPMN plus the DMN files it references)."""
+
+    bpmn_xml: str
+    dmn_xml: dict[str, str]
+    actor_id: str
+    note: str | None = None
+    bpmn_name: str = "diagram.bpmn"
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    task_id: str
+    data: dict[str, Any]
+    actor_id: str
+    actor_roles: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class AssignTask:
+    """Claim (assignee = the caller), unclaim (None) or reassign (another person) a task."""
+
+    task_id: str
+    assignee: str | None
+    actor_id: str
+    actor_roles: frozenset[str] = field(default_factory=frozenset)

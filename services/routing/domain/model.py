@@ -1,0 +1,64 @@
+"""Cases and the human tasks mirrored from their workflows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from services.common.identity.model import Role
+
+# The task queues: one per role of PROCESS.md; lanes and candidate groups must name one of them.
+QUEUES = frozenset(
+    {
+        Role.SERVICE_DESK,
+        Role.FLOOR_SUPERVISOR,
+        Role.DEPARTMENT_MANAGER,
+        Role.OPERATIONS_MANAGER,
+        Role.DEPUTY_STORE_MANAGER,
+        Role.STORE_MANAGER,
+    }
+)
+
+
+class TaskState(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATES = (TaskState.OPEN, TaskState.CLAIMED)
+
+
+class CaseStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    INCIDENT = "incident"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A ready user task as the queues show it."""
+
+    id: str
+    case_id: str
+    mall_id: str
+    queue: str
+    element_id: str
+    title: str
+    number: str
+    state: TaskState
+    created_at: datetime
+    form: list[dict[str, Any]] = field(default_factory=list)
+    floor: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+    due_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES

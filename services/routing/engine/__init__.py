@@ -1,0 +1,10 @@
+"""The SpiffWorkflow adapter: nothing outside this package imports SpiffWorkflow.
+
+`parse_diagram` turns deployed BPMN/DMN into a `Diagram` (or a `DiagramError` naming the
+element); `Engine` starts, restores, advances and serializes workflows of a diagram.
+"""
+
+from services.routing.engine.engine import Engine, EngineError, ReadyTask
+from services.routing.engine.parser import Diagram, DiagramError, FormField, parse_diagram
+
+__all__ = ["Diagram", "DiagramError", "Engine", "EngineError", "FormField", "ReadyTask", "parse_diagram"]

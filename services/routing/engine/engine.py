@@ -1,0 +1,168 @@
+"""The engine façade: start, restore, advance and serialize one diagram's workflows."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from services.common.clock import Clock
+from services.routing.engine.parser import Diagram, UserTaskInfo
+from services.routing.engine.scripts import restricted_environment
+from services.routing.engine.timers import ClockDurationTimer, ClockScriptEngine, ClockTimeDateTimer, due_time
+
+
+class EngineError(Exception):
+    """A step the engine could not take (a failing script or expression); names the element."""
+
+    def __init__(self, message: str, element: str | None = None):
+        super().__init__(message)
+        self.element = element
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user task waiting for a person: the engine's task id and what the diagram says of it."""
+
+    id: str
+    info: UserTaskInfo
+    data: dict[str, Any]
+    due_at: datetime | None = None  # when a boundary timer on the task falls due
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = deepcopy(CAMUNDA_CONFIG)
+    config[ClockDurationTimer] = TimerConditionalEventDefinitionConverter
+    config[ClockTimeDateTimer] = TimerConditionalEventDefinitionConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class Engine:
+    """Runs workflows on the host's clock in the restricted script environment."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.serializer = _serializer()
+
+    def _script_engine(self) -> ClockScriptEngine:
+        return ClockScriptEngine(self.clock, restricted_environment())
+
+    def create(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
+        """A new workflow holding `data`, not yet run: `advance` takes its first steps."""
+        workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs, script_engine=self._script_engine())
+        workflow.task_tree.data.update(deepcopy(data))  # data on the root task reaches every task
+        return workflow
+
+    def dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The workflow's state without its specs, which are stored once per deployed version."""
+        state = self.serializer.to_dict(workflow)
+        state.pop("spec", None)
+        state.pop("subprocess_specs", None)
+        return json.loads(json.dumps(state, default=str))
+
+    def restore(self, diagram: Diagram, state: dict[str, Any]) -> BpmnWorkflow:
+        document = dict(state)
+        document["spec"], document["subprocess_specs"] = diagram.spec, diagram.subprocess_specs
+        workflow = self.serializer.from_dict(document)
+        workflow.script_engine = self._script_engine()
+        return workflow
+
+    def advance(self, workflow: BpmnWorkflow) -> None:
+        """Run every automatic step (scripts, gateways, due timers) up to the next wait state."""
+        with _engine_errors():
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+            workflow.refresh_timers()  # a timer made ready by the steps runs now, not at the next call
+            workflow.do_engine_steps()
+
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+        task = workflow.get_task_from_id(_uuid(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise EngineError("the task is not waiting for completion")
+        with _engine_errors():
+            task.data.update(deepcopy(data))
+            task.run()
+        self.advance(workflow)
+
+    def deliver_message(
+        self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any], result_var: str
+    ) -> bool:
+        """Hand a message to the catch event waiting for it; False when none waits yet."""
+        event = BpmnEvent(
+            MessageEventDefinition(name), payload={"payload": payload, "result_var": result_var}
+        )
+        try:
+            workflow.send_event(event)
+        except WorkflowException as exc:
+            if "not waiting" in str(exc):
+                return False
+            raise EngineError(str(exc)) from exc
+        self.advance(workflow)
+        return True
+
+    def ready_tasks(self, workflow: BpmnWorkflow, diagram: Diagram) -> list[ReadyTask]:
+        return [
+            ReadyTask(
+                str(task.id), diagram.user_tasks[task.task_spec.bpmn_id], dict(task.data), _boundary_due(task)
+            )
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+            if task.task_spec.bpmn_id in diagram.user_tasks
+        ]
+
+    def next_due(self, workflow: BpmnWorkflow) -> datetime | None:
+        """The earliest due time of the workflow's waiting timers."""
+        times = [due_time(task) for task in workflow.get_tasks(state=TaskState.WAITING)]
+        known = [moment for moment in times if moment is not None]
+        return min(known) if known else None
+
+    def current_elements(self, workflow: BpmnWorkflow) -> list[str]:
+        """Diagram elements the case is at: ready or waiting tasks."""
+        tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        return sorted({task.task_spec.bpmn_id for task in tasks if task.task_spec.bpmn_id})
+
+    def is_completed(self, workflow: BpmnWorkflow) -> bool:
+        return workflow.is_completed()
+
+    def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        return dict(workflow.data if workflow.is_completed() else workflow.task_tree.data)
+
+
+def _boundary_due(task) -> datetime | None:
+    """The earliest timer waiting beside the task: its boundary events share the task's parent."""
+    siblings = task.parent.children if task.parent is not None else []
+    times = [due_time(sibling) for sibling in siblings if sibling.state == TaskState.WAITING]
+    known = [moment for moment in times if moment is not None]
+    return min(known) if known else None
+
+
+@contextlib.contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Turn whatever a step raised (a script's own error included) into EngineError naming the element."""
+    try:
+        yield
+    except EngineError:
+        raise
+    except Exception as exc:
+        task = getattr(exc, "task", None)
+        element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+        raise EngineError(f"{type(exc).__name__}: {exc}", element) from exc
+
+
+def _uuid(task_id: str) -> UUID:
+    try:
+        return UUID(task_id)
+    except ValueError as exc:
+        raise EngineError("not a task id") from exc

@@ -1,0 +1,216 @@
+"""Parsing and validating a deployed diagram (BPMN plus its DMN files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from services.routing.engine.scripts import diagram_python, problems_in
+from services.routing.engine.timers import CLOCK_TIMERS
+
+BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+
+
+class DiagramError(Exception):
+    """A diagram that cannot be deployed; names the element and file at fault when known."""
+
+    def __init__(self, message: str, element: str | None = None, file: str | None = None):
+        super().__init__(message)
+        self.element = element
+        self.file = file
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field a user task asks for (camunda:formField)."""
+
+    id: str
+    label: str
+    type: str
+    required: bool = False
+    options: tuple[tuple[str, str], ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    element_id: str
+    title: str
+    queue: str
+    form: tuple[FormField, ...]
+    documentation: str | None = None
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A parsed, validated diagram: the specs the engine runs, and what routing needs to know."""
+
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
+
+
+class _UserTaskParser(UserTaskParser):
+    """Keeps camunda:candidateGroups and camunda:assignee, which the stock parser drops."""
+
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        for name in ("candidateGroups", "assignee", "dueDate", "priority"):
+            value = self.attribute(name, "camunda")
+            if value is not None:
+                extensions[name] = value
+        return extensions
+
+
+class _ClockTimers:
+    def parse_timer_event(self, event):
+        definition = super().parse_timer_event(event)
+        clock_class = CLOCK_TIMERS.get(type(definition))
+        if clock_class is None:
+            return definition
+        return clock_class(definition.name, definition.expression, description=definition.description)
+
+
+class _StartEventParser(_ClockTimers, CamundaStartEventParser):
+    pass
+
+
+class _CatchEventParser(_ClockTimers, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class _BoundaryEventParser(_ClockTimers, CamundaBoundaryEventParser):
+    pass
+
+
+class MallParser(CamundaParser):
+    """Camunda Modeler and bpmn.io diagrams, with candidate groups and clock-driven timers."""
+
+    OVERRIDE_PARSER_CLASSES = {  # noqa: RUF012 (the library's own class attribute)
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (_UserTaskParser, UserTask),
+        full_tag("startEvent"): (_StartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (_CatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
+    }
+
+
+def parse_diagram(
+    bpmn: bytes, dmn: dict[str, bytes], queues: set[str], bpmn_name: str = "diagram.bpmn"
+) -> Diagram:
+    """Parse and check a diagram; raise DiagramError naming what is wrong and where."""
+    root = _xml(bpmn, bpmn_name)
+    for name, text in dmn.items():
+        _xml(text, name)
+    _check_flows(root, bpmn_name)
+    parser = MallParser()
+    try:
+        parser.add_bpmn_str(bpmn, filename=bpmn_name)
+        for name, text in dmn.items():
+            parser.add_dmn_str(text, filename=name)
+        process_id = _the_executable_process(parser, bpmn_name)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise DiagramError(str(exc).split("\n")[0], exc.id or None, exc.file_name or bpmn_name) from exc
+    except (SpiffWorkflowException, ValueError) as exc:
+        raise DiagramError(str(exc), None, bpmn_name) from exc
+    _check_lanes(root, process_id, queues, bpmn_name)
+    _check_python(spec, subprocess_specs, bpmn_name)
+    user_tasks = {info.element_id: info for info in _user_tasks(spec, queues, bpmn_name)}
+    return Diagram(process_id, spec, subprocess_specs, user_tasks)
+
+
+def _xml(text: bytes, name: str):
+    try:
+        return etree.fromstring(text, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise DiagramError(f"{name} is not well-formed XML: {exc}", None, name) from exc
+
+
+def _check_flows(root, name: str) -> None:
+    """Every sequence flow joins two elements of the diagram (the engine's own message misleads)."""
+    ids = set(root.xpath("//@id"))
+    for flow in root.xpath(".//bpmn:sequenceFlow", namespaces=BPMN_NS):
+        for end in ("sourceRef", "targetRef"):
+            if flow.get(end) not in ids:
+                raise DiagramError(
+                    f"sequence flow {flow.get('id')!r} has {end} {flow.get(end)!r}, which is not in the diagram",
+                    flow.get("id"),
+                    name,
+                )
+
+
+def _the_executable_process(parser: MallParser, name: str) -> str:
+    process_ids = parser.get_process_ids()
+    if len(process_ids) != 1:
+        found = ", ".join(process_ids) or "none"
+        raise DiagramError(f"expected exactly one executable process, found {found}", None, name)
+    return process_ids[0]
+
+
+def _check_lanes(root, process_id: str, queues: set[str], name: str) -> None:
+    lanes = root.xpath(".//bpmn:process[@id=$process]//bpmn:lane", process=process_id, namespaces=BPMN_NS)
+    for lane in lanes:
+        if lane.get("name") not in queues:
+            raise DiagramError(
+                f"lane {lane.get('name')!r} is not a queue; name each lane after a role: {', '.join(sorted(queues))}",
+                lane.get("id"),
+                name,
+            )
+
+
+def _check_python(spec, subprocess_specs, name: str) -> None:
+    for element, text, mode in diagram_python(spec, subprocess_specs):
+        problems = problems_in(text, mode)
+        if problems:
+            raise DiagramError(f"refused Python in {element}: {'; '.join(problems)}", element, name)
+
+
+def _user_tasks(spec, queues: set[str], name: str):
+    for task_spec in spec.task_specs.values():
+        if not isinstance(task_spec, UserTask):
+            continue
+        groups = [group.strip() for group in task_spec.extensions.get("candidateGroups", "").split(",")]
+        queue = next((group for group in groups if group), None) or task_spec.lane
+        if queue not in queues:
+            raise DiagramError(
+                f"user task {task_spec.bpmn_id!r} goes to {queue!r}, which is not a queue; "
+                f"set its lane or candidate group to one of {', '.join(sorted(queues))}",
+                task_spec.bpmn_id,
+                name,
+            )
+        yield UserTaskInfo(
+            element_id=task_spec.bpmn_id,
+            title=task_spec.bpmn_name or task_spec.bpmn_id,
+            queue=queue,
+            form=tuple(_form(task_spec)),
+            documentation=task_spec.documentation,
+        )
+
+
+def _form(task_spec):
+    form = getattr(task_spec, "form", None)
+    for item in getattr(form, "fields", []) or []:
+        yield FormField(
+            id=item.id,
+            label=item.label or item.id,
+            type=item.type or "string",
+            required=any(rule.name == "required" for rule in item.validation),
+            options=tuple((option.id, option.name) for option in getattr(item, "options", []) or []),
+            default=item.default_value,
+        )

@@ -1,0 +1,115 @@
+"""What a diagram's Python may do: checked when it is deployed, confined when it runs.
+
+Every script, condition, timer and DMN expression is parsed with `ast` at deploy time and refused
+if it imports, names anything private (`_…`), or reaches for eval/open/getattr and friends. At run
+time the expressions see only a small set of harmless builtins. Neither alone is a sandbox; the
+deploy-time check is what keeps attribute-walking escapes out.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Iterator
+
+from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin, ScriptTaskMixin
+from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
+
+SAFE_BUILTIN_NAMES = (
+    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "int", "isinstance",
+    "len", "list", "map", "max", "min", "range", "reversed", "round", "set", "sorted", "str", "sum",
+    "tuple", "zip", "None", "True", "False", "ValueError", "KeyError", "TypeError", "Exception",
+)  # fmt: skip
+SAFE_BUILTINS = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
+
+FORBIDDEN_NAMES = {
+    "eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr", "setattr", "delattr",
+    "breakpoint", "input", "help", "exit", "quit", "memoryview", "type", "object", "super", "dir",
+    "classmethod", "staticmethod", "property", "print",
+}  # fmt: skip
+FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro"}
+
+
+def restricted_environment() -> TaskDataEnvironment:
+    """Globals for every script and expression: harmless builtins only."""
+    return TaskDataEnvironment({"__builtins__": SAFE_BUILTINS})
+
+
+def problems_in(text: str | None, mode: str) -> list[str]:
+    """Why a piece of diagram Python is refused; empty when it is acceptable.
+
+    `mode` is `exec` (scripts), `eval` (expressions) or `dmn` (a DMN input entry, which the engine
+    may complete with the input in front, e.g. `< 5000`).
+    """
+    if text is None or not text.strip():
+        return []
+    try:
+        tree = _parse(text, mode)
+    except SyntaxError as exc:
+        return [f"syntax error on line {exc.lineno}: {exc.msg}"]
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):
+            problems.append("imports and global statements are not allowed")
+        elif isinstance(node, ast.Attribute) and (
+            node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES
+        ):
+            problems.append(f"attribute .{node.attr} is not allowed")
+        elif isinstance(node, ast.Name) and (node.id.startswith("_") or node.id in FORBIDDEN_NAMES):
+            problems.append(f"{node.id} is not allowed")
+        elif isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            problems.append("defining functions or classes is not allowed")
+    return sorted(set(problems))
+
+
+def _parse(text: str, mode: str) -> ast.AST:
+    if mode != "dmn":
+        return ast.parse(text, mode=mode)
+    entry = text.replace("?", "dmn_input")
+    try:
+        return ast.parse(entry, mode="eval")
+    except SyntaxError:
+        return ast.parse("dmn_input " + entry, mode="eval")  # as the DMN engine completes it
+
+
+def diagram_python(spec, subprocess_specs) -> Iterator[tuple[str, str, str]]:
+    """(element id, text, mode) for every piece of Python the engine will run for this diagram."""
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+            yield from ((element, text, mode) for text, mode in _task_python(task_spec))
+
+
+def _task_python(task_spec) -> Iterator[tuple[str, str]]:
+    if isinstance(task_spec, ScriptTaskMixin):
+        yield task_spec.script, "exec"
+    for attribute in ("prescript", "postscript"):
+        if getattr(task_spec, attribute, None):
+            yield getattr(task_spec, attribute), "exec"
+    if isinstance(task_spec, (ExclusiveGatewayMixin, InclusiveGatewayMixin)):
+        for condition, _target in task_spec.cond_task_specs:
+            if condition is not None:
+                yield condition.args[0], "eval"
+    for attribute in ("condition", "cardinality"):
+        if isinstance(getattr(task_spec, attribute, None), str):
+            yield getattr(task_spec, attribute), "eval"
+    definition = getattr(task_spec, "event_definition", None)
+    for event in [definition, *getattr(definition, "event_definitions", [])] if definition else []:
+        if isinstance(getattr(event, "expression", None), str):
+            yield event.expression, "eval"
+        for prop in getattr(event, "correlation_properties", []):
+            yield prop.retrieval_expression, "eval"
+    if isinstance(task_spec, BusinessRuleTaskMixin):
+        yield from _dmn_python(task_spec.dmnEngine.decision_table)
+
+
+def _dmn_python(table) -> Iterator[tuple[str, str]]:
+    for column in table.inputs:
+        yield column.expression, "eval"
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for text in entry.lhs:
+                yield text, "dmn"
+        for entry in rule.outputEntries:
+            yield getattr(entry, "text", None), "eval"

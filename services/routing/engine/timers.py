@@ -1,0 +1,76 @@
+"""Timer events that ask the host's clock for "now", so tests move time instead of sleeping.
+
+SpiffWorkflow's own timer definitions call `datetime.now()` directly; these subclasses read the
+clock carried by the workflow's script engine instead. The script engine is not serialized, so
+the engine re-attaches it after every load.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+
+class ClockScriptEngine(PythonScriptEngine):
+    """The script engine with the host clock attached."""
+
+    def __init__(self, clock, environment=None):
+        super().__init__(environment=environment)
+        self.clock = clock
+
+
+def _now(task) -> datetime:
+    clock = getattr(task.workflow.script_engine, "clock", None)
+    return clock.now() if clock is not None else datetime.now(UTC)
+
+
+class ClockDurationTimer(DurationTimerEventDefinition):
+    """A duration timer (e.g. `"PT" + str(policy["handler_acts_within_seconds"]) + "S"`)."""
+
+    def has_fired(self, my_task):
+        now = _now(my_task)
+        due = my_task._get_internal_data("event_value")
+        if due is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            duration = self.parse_iso_duration(expression)
+            due = (now + self.get_timedelta_from_start(duration, now)).isoformat()
+            my_task._set_internal_data(event_value=due)
+        if self.get_datetime(due) <= now:
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockTimeDateTimer(TimeDateEventDefinition):
+    """A timer at a date and time computed from the workflow's data."""
+
+    def has_fired(self, my_task):
+        now = _now(my_task)
+        due = my_task._get_internal_data("event_value")
+        if due is None:
+            due = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=due)
+        if self.parse_time_or_duration(due) <= now:
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+CLOCK_TIMERS = {DurationTimerEventDefinition: ClockDurationTimer, TimeDateEventDefinition: ClockTimeDateTimer}
+
+
+def due_time(task) -> datetime | None:
+    """When a waiting timer task falls due, once the engine has computed it."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, TimeDateEventDefinition):
+        return definition.parse_time_or_duration(value)
+    return TimerEventDefinition.get_datetime(value)

@@ -1,0 +1,1 @@
+"""Routing's entrypoints: the HTTP API (processes, tasks, cases)."""

@@ -1,0 +1,235 @@
+"""Routing's HTTP API: deployed processes, the task queues, and cases."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Response, current_app
+from flask.views import MethodView
+
+from services.common.bus.envelope import Actor
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.identity.model import Identity, Role
+from services.common.web import Blueprint, current_identity, require_roles
+from services.common.web.pagination import decode_cursor, encode_cursor
+from services.routing.adapters.tasks import TaskQuery
+from services.routing.domain.commands import AssignTask, CompleteTask, DeployProcess
+from services.routing.domain.model import QUEUES
+from services.routing.entrypoints import schemas
+from services.routing.service_layer import handlers
+
+STAFF = tuple(sorted(QUEUES))
+CASE_READERS = (*STAFF, Role.SERVICE, Role.PROCESS_DESIGNER)
+
+processes = Blueprint("processes", __name__, url_prefix="/processes",
+                      description="Deployed versions of the complaint diagram.")  # fmt: skip
+tasks = Blueprint("tasks", __name__, url_prefix="/tasks", description="The department task queues.")
+cases = Blueprint("cases", __name__, url_prefix="/cases", description="Cases: where each complaint is.")
+
+
+def _routing():
+    return current_app.extensions["routing"]
+
+
+def _version_out(version) -> dict:
+    return {**asdict(version), "dmn_files": sorted(version.dmn_xml)}
+
+
+@processes.route("")
+class ProcessCollection(MethodView):
+    @require_roles(Role.PROCESS_DESIGNER)
+    @processes.arguments(schemas.DeployIn)
+    @processes.response(201, schemas.VersionOut)
+    @processes.alt_response(200, schema=schemas.VersionOut, description="the same source was already newest")
+    def post(self, data):
+        """Deploy a diagram: validated, then kept as the newest version; running cases stay on theirs."""
+        command = DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"),
+                                data["bpmn_name"])  # fmt: skip
+        version, created = _routing().handle(handlers.deploy_process, command)
+        return _version_out(version), 201 if created else 200
+
+    @require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
+    @processes.response(200, schemas.VersionOut(many=True))
+    def get(self):
+        """Every deployed version, newest first."""
+        with _routing().session() as session:
+            return [_version_out(version) for version in session.processes.list(current_identity().mall_id)]
+
+
+@processes.route("/<string:process_key>/<int:version>/bpmn")
+@require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
+@processes.alt_response(404, response="NOT_FOUND")
+@processes.doc(responses={200: {"description": "the BPMN XML", "content": {"application/xml": {}}}})
+def get_bpmn(process_key, version):
+    """The XML of one deployed version."""
+    with _routing().session() as session:
+        found = session.processes.find(current_identity().mall_id, process_key, version)
+    if found is None:
+        raise NotFound(f"no version {version} of {process_key}")
+    return Response(found.bpmn_xml, mimetype="application/xml")
+
+
+def _queues_of(identity: Identity, wanted: str | None) -> tuple[str, ...]:
+    mine = tuple(sorted(role for role in identity.roles if role in QUEUES))
+    if wanted is None:
+        return mine
+    if wanted not in mine:
+        raise Forbidden(f"you do not work the {wanted} queue")
+    return (wanted,)
+
+
+@tasks.route("")
+@require_roles(*STAFF)
+@tasks.arguments(schemas.TaskListArgs, location="query")
+@tasks.response(200, schemas.TaskPage)
+def list_tasks(args):
+    """Open tasks of my queues (or one of them), oldest first; floor and department scopes apply."""
+    identity = current_identity()
+    scoped = not identity.sees_whole_mall
+    query = TaskQuery(
+        mall_id=identity.mall_id,
+        queues=_queues_of(identity, args.get("queue")),
+        limit=args["limit"],
+        after=decode_cursor(args["cursor"]) if "cursor" in args else None,
+        assignee=identity.subject if args["mine"] else None,
+        number=args.get("number"),
+        scope_floors=tuple(identity.floors) if scoped else None,
+        scope_departments=tuple(identity.departments) if scoped else None,
+    )
+    with _routing().session() as session:
+        found = session.tasks.list(query)
+    next_cursor = encode_cursor(found[-1].created_at, found[-1].id) if len(found) == query.limit else None
+    return {"items": [asdict(task) for task in found], "next_cursor": next_cursor}
+
+
+def _visible_task(task_id: str):
+    identity = current_identity()
+    with _routing().session() as session:
+        task = session.tasks.get(identity.mall_id, str(task_id))
+    if task is None or task.queue not in identity.roles or not identity.can_see(task.floor, task.department):
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+@tasks.route("/<uuid:task_id>")
+@require_roles(*STAFF)
+@tasks.response(200, schemas.TaskOut)
+@tasks.alt_response(404, response="NOT_FOUND")
+def get_task(task_id):
+    """One task with the form it asks for."""
+    return asdict(_visible_task(task_id))
+
+
+def _assign(task_id, assignee: str | None):
+    _visible_task(task_id)
+    identity = current_identity()
+    command = AssignTask(str(task_id), assignee, identity.subject, frozenset(identity.roles))
+    return asdict(_routing().handle(handlers.assign_task, command))
+
+
+@tasks.route("/<uuid:task_id>/claim", methods=["POST"])
+@require_roles(*STAFF)
+@tasks.response(200, schemas.TaskOut)
+@tasks.alt_response(404, response="NOT_FOUND")
+@tasks.alt_response(409, response="CONFLICT")
+def claim_task(task_id):
+    """Take the task: it is mine until I complete or unclaim it."""
+    return _assign(task_id, current_identity().subject)
+
+
+@tasks.route("/<uuid:task_id>/unclaim", methods=["POST"])
+@require_roles(*STAFF)
+@tasks.response(200, schemas.TaskOut)
+@tasks.alt_response(404, response="NOT_FOUND")
+@tasks.alt_response(409, response="CONFLICT")
+def unclaim_task(task_id):
+    """Put the task back in the queue."""
+    return _assign(task_id, None)
+
+
+@tasks.route("/<uuid:task_id>/reassign", methods=["POST"])
+@require_roles(*STAFF)
+@tasks.arguments(schemas.ReassignIn)
+@tasks.response(200, schemas.TaskOut)
+@tasks.alt_response(404, response="NOT_FOUND")
+@tasks.alt_response(409, response="CONFLICT")
+def reassign_task(data, task_id):
+    """Give the task to a colleague of the same queue."""
+    return _assign(task_id, data["assignee"])
+
+
+@tasks.route("/<uuid:task_id>/complete", methods=["POST"])
+@require_roles(*STAFF)
+@tasks.arguments(schemas.CompleteIn)
+@tasks.response(200, schemas.TaskOut)
+@tasks.alt_response(404, response="NOT_FOUND")
+@tasks.alt_response(409, response="CONFLICT")
+def complete_task(data, task_id):
+    """Complete the task with its form's data; the case runs on to its next wait."""
+    _visible_task(task_id)
+    identity = current_identity()
+    command = CompleteTask(str(task_id), data["data"], identity.subject, frozenset(identity.roles))
+    completion = _routing().handle(handlers.complete_task, command)
+    if completion.incident:
+        raise Conflict(completion.incident)
+    return asdict(completion.task)
+
+
+@cases.route("/<uuid:case_id>")
+@require_roles(*CASE_READERS)
+@cases.response(200, schemas.CaseOut)
+@cases.alt_response(404, response="NOT_FOUND")
+def get_case(case_id):
+    """A case: its status, version, the diagram elements it is at, open tasks and incidents."""
+    return _case_view(case_id)
+
+
+def _case_view(case_id) -> dict:
+    identity = current_identity()
+    routing = _routing()
+    with routing.session() as session:
+        case = session.cases.get(identity.mall_id, str(case_id))
+        if case is None or not identity.can_see(case.floor, case.department):
+            raise NotFound(f"no case {case_id}")
+        version = session.processes.get(case.process_version_id)
+        diagram = routing.context.diagrams.get(version)
+        workflow = routing.context.engine.restore(diagram, case.state)
+        return {
+            **asdict(case),
+            "process_key": version.process_key,
+            "version": version.version,
+            "current_elements": routing.context.engine.current_elements(workflow),
+            "open_tasks": [asdict(task) for task in session.tasks.open_for_case(case.id)],
+            "incidents": session.cases.incidents(case.id),
+        }
+
+
+@cases.route("/<uuid:case_id>/timeline")
+@require_roles(*CASE_READERS)
+@cases.response(200, schemas.TimelineEntry(many=True))
+@cases.alt_response(404, response="NOT_FOUND")
+def get_timeline(case_id):
+    """Every step of the case, oldest first: who, in which role, when, what, at which element."""
+    identity = current_identity()
+    with _routing().session() as session:
+        case = session.cases.get(identity.mall_id, str(case_id))
+        if case is None or not identity.can_see(case.floor, case.department):
+            raise NotFound(f"no case {case_id}")
+        return session.cases.timeline(case.id)
+
+
+@cases.route("/<uuid:case_id>/retry", methods=["POST"])
+@require_roles(Role.OPERATIONS_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
+@cases.response(200, schemas.CaseOut)
+@cases.alt_response(404, response="NOT_FOUND")
+@cases.alt_response(409, response="CONFLICT")
+def retry_case(case_id):
+    """Retry the step an incident stopped, once its cause is fixed (409 if it fails again)."""
+    identity = current_identity()
+    actor = Actor(identity.subject, sorted(identity.roles)[0])
+    routing = _routing()
+    with routing.session() as session:
+        advanced = handlers.retry_case(str(case_id), session, routing.context, actor)
+    if not advanced:
+        raise Conflict("the step failed again; a new incident was recorded")
+    return _case_view(case_id)

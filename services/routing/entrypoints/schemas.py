@@ -1,0 +1,110 @@
+"""Routing's HTTP schemas."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class DeployIn(StrictSchema):
+    bpmn = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000),
+                         metadata={"description": "the BPMN XML"})  # fmt: skip
+    bpmn_name = fields.String(load_default="diagram.bpmn", validate=validate.Length(max=200))
+    dmn = fields.Dict(keys=fields.String(validate=validate.Length(max=200)),
+                      values=fields.String(validate=validate.Length(max=1_000_000)), load_default=dict,
+                      metadata={"description": "DMN files it references: file name -> XML"})  # fmt: skip
+    note = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class VersionOut(Schema):
+    id = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    source_hash = fields.String()
+    deployed_by = fields.String()
+    deployed_at = fields.AwareDateTime()
+    note = fields.String(allow_none=True)
+    dmn_files = fields.List(fields.String())
+
+
+class FormFieldOut(Schema):
+    id = fields.String()
+    label = fields.String()
+    type = fields.String()
+    required = fields.Boolean()
+    options = fields.List(fields.List(fields.String()))
+    default = fields.String(allow_none=True)
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    case_id = fields.String()
+    queue = fields.String()
+    element_id = fields.String()
+    title = fields.String()
+    number = fields.String()
+    state = fields.String()
+    floor = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    due_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    form = fields.List(fields.Nested(FormFieldOut))
+
+
+class TaskPage(Schema):
+    items = fields.List(fields.Nested(TaskOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class TaskListArgs(StrictSchema):
+    queue = fields.String(validate=validate.Length(max=40))
+    mine = fields.Boolean(load_default=False, metadata={"description": "only tasks I have claimed"})
+    number = fields.String(validate=validate.Length(max=40))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class CompleteIn(StrictSchema):
+    data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict,
+                       metadata={"description": "the form's fields"})  # fmt: skip
+
+
+class ReassignIn(StrictSchema):
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class TimelineEntry(Schema):
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    role = fields.String(allow_none=True)
+    kind = fields.String()
+    element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class IncidentOut(Schema):
+    id = fields.String()
+    at = fields.AwareDateTime()
+    step = fields.String()
+    error = fields.String()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+class CaseOut(Schema):
+    id = fields.String()
+    number = fields.String()
+    status = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+    current_elements = fields.List(fields.String(), metadata={"description": "diagram elements it is at"})
+    next_due_at = fields.AwareDateTime(allow_none=True)
+    open_tasks = fields.List(fields.Nested(TaskOut))
+    incidents = fields.List(fields.Nested(IncidentOut))

@@ -1,0 +1,1 @@
+"""Routing's use cases: deploy diagrams, start cases, complete tasks, fire timers."""

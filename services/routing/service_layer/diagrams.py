@@ -1,0 +1,31 @@
+"""Parsed diagrams, one per deployed version, kept in memory once parsed."""
+
+from __future__ import annotations
+
+import threading
+
+from services.routing.adapters.processes import ProcessVersion
+from services.routing.domain.model import QUEUES
+from services.routing.engine import Diagram, parse_diagram
+
+
+def parse_version(bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str = "diagram.bpmn") -> Diagram:
+    dmn = {name: text.encode() for name, text in dmn_xml.items()}
+    return parse_diagram(bpmn_xml.encode(), dmn, set(QUEUES), bpmn_name)
+
+
+class DiagramCache:
+    """Parsing is slow and a version never changes, so each is parsed once per process."""
+
+    def __init__(self):
+        self._diagrams: dict[str, Diagram] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version: ProcessVersion) -> Diagram:
+        with self._lock:
+            diagram = self._diagrams.get(version.id)
+        if diagram is None:
+            diagram = parse_version(version.bpmn_xml, version.dmn_xml)
+            with self._lock:
+                self._diagrams[version.id] = diagram
+        return diagram

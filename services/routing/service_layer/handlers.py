@@ -1,0 +1,161 @@
+"""Routing's handlers: deploy a diagram, start a case, act on a task, fire due timers."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, replace
+
+from services.common.bus.envelope import TASK_CLAIMED, TASK_COMPLETED, Actor, Envelope
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.routing.adapters.cases import CaseRow
+from services.routing.adapters.processes import ProcessVersion
+from services.routing.domain.commands import AssignTask, CompleteTask, DeployProcess
+from services.routing.domain.forms import check_form
+from services.routing.domain.model import CaseStatus, Task, TaskState
+from services.routing.engine import DiagramError
+from services.routing.service_layer.context import Context
+from services.routing.service_layer.diagrams import parse_version
+from services.routing.service_layer.session import Session
+from services.routing.service_layer.steps import SYSTEM, advance_case, announce
+
+log = logging.getLogger(__name__)
+
+
+def deploy_process(command: DeployProcess, session: Session, context: Context) -> tuple[ProcessVersion, bool]:
+    """Validate and keep a new version; the same source as the newest returns that one (False)."""
+    try:
+        diagram = parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name)
+    except DiagramError as exc:
+        where = f" (element {exc.element!r} in {exc.file})" if exc.element else f" ({exc.file})"
+        raise InvalidInput(f"diagram refused: {exc}{where}", {"bpmn": [f"{exc}{where}"]}) from exc
+    source_hash = _hash(command.bpmn_xml, command.dmn_xml)
+    newest = session.processes.newest(context.mall_id, diagram.process_id)
+    if newest is not None and newest.source_hash == source_hash:
+        return newest, False
+    version = session.processes.add(
+        context.mall_id, diagram.process_id, command.bpmn_xml, command.dmn_xml, source_hash,
+        command.actor_id, context.clock.now(), command.note,
+    )  # fmt: skip
+    log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
+    return version, True
+
+
+def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
+    """Start the newest diagram for a received complaint; False if its case already exists."""
+    version = session.processes.newest(context.mall_id)
+    if version is None:
+        raise RuntimeError("no process is deployed: deploy bpmn/complaint.bpmn first")
+    complaint = {key: value for key, value in envelope.payload.items() if key != "policy"}
+    diagram = context.diagrams.get(version)
+    now = context.clock.now()
+    case = CaseRow(
+        id=envelope.complaint_id, mall_id=envelope.mall_id, number=complaint["number"],
+        process_version_id=version.id, status=CaseStatus.RUNNING, state={}, revision=1, next_due_at=None,
+        floor=complaint.get("floor"), department=complaint.get("department"), created_at=now, updated_at=now,
+    )  # fmt: skip
+    workflow = context.engine.create(
+        diagram, {"complaint": complaint, "policy": envelope.payload.get("policy", {})}
+    )
+    case.state = context.engine.dump(workflow)  # where the case stays if its first steps fail
+    if not session.cases.add(case):
+        return False
+    session.cases.add_timeline(case.id, now, envelope.actor.id, envelope.actor.role, "case_started", None, None,
+                               {"process": version.process_key, "version": version.version})  # fmt: skip
+    advance_case(session, context, case, context.engine.advance, SYSTEM, "start", workflow)
+    return True
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A completed task, or the incident that stopped its case (the task then stays open)."""
+
+    task: Task
+    incident: str | None = None
+
+
+def retry_case(case_id: str, session: Session, context: Context, actor: Actor) -> bool:
+    """Run a case's pending steps again after an incident; its incidents close if it advances."""
+    case = session.cases.lock(case_id)
+    if case is None or case.mall_id != context.mall_id:
+        raise NotFound(f"no case {case_id}")
+    if case.status != CaseStatus.INCIDENT:
+        raise Conflict(f"the case is {case.status}, not stopped by an incident")
+    case.status = CaseStatus.RUNNING
+    if not advance_case(session, context, case, context.engine.advance, actor, "retry"):
+        return False
+    session.cases.resolve_incidents(case.id, context.clock.now(), actor.id)
+    session.cases.add_timeline(case.id, context.clock.now(), actor.id, actor.role, "incident_resolved")
+    return True
+
+
+def complete_task(command: CompleteTask, session: Session, context: Context) -> Completion:
+    task = _open_task(session, context, command.task_id, command.actor_roles)
+    if task.assignee not in (None, command.actor_id):
+        raise Conflict(f"the task is claimed by {task.assignee}")
+    data, errors = check_form(task.form, command.data)
+    if errors:
+        raise InvalidInput("the task's form has invalid fields: " + ", ".join(errors), errors)
+    case = session.cases.lock(task.case_id)
+    actor = Actor(command.actor_id, task.queue)
+    now = context.clock.now()
+    session.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
+    completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
+    step = f"complete {task.element_id}"
+    if not advance_case(
+        session, context, case, lambda wf: context.engine.complete(wf, task.id, data), actor, step
+    ):
+        session.tasks.reopen(task)  # back as it was; the incident is kept
+        return Completion(
+            task, incident=f"the case could not advance past {task.element_id}; incident recorded"
+        )
+    announce(session, case, completed, TASK_COMPLETED, actor, now, data)
+    session.cases.add_timeline(case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id,
+                               {"data": data})  # fmt: skip
+    return Completion(completed)
+
+
+def assign_task(command: AssignTask, session: Session, context: Context) -> Task:
+    task = _open_task(session, context, command.task_id, command.actor_roles)
+    if command.assignee == command.actor_id and task.assignee not in (None, command.actor_id):
+        raise Conflict(f"the task is already claimed by {task.assignee}")
+    session.tasks.set_assignee(task.id, command.assignee)
+    updated = replace(task, assignee=command.assignee,
+                      state=TaskState.CLAIMED if command.assignee else TaskState.OPEN)  # fmt: skip
+    case = session.cases.get(context.mall_id, task.case_id)
+    now = context.clock.now()
+    actor = Actor(command.actor_id, task.queue)
+    announce(session, case, updated, TASK_CLAIMED, actor, now)
+    kind = "task_claimed" if command.assignee == command.actor_id else "task_assigned"
+    session.cases.add_timeline(case.id, now, actor.id, actor.role, kind if command.assignee else "task_unclaimed",
+                               task.element_id, task.id, {"assignee": command.assignee})  # fmt: skip
+    return updated
+
+
+def fire_due_timers(session: Session, context: Context, limit: int = 50) -> int:
+    """Advance cases whose timer is due (cases other workers hold are skipped); how many were taken.
+
+    A case whose step fails is taken too: it gets an incident and leaves the due list.
+    """
+    due = session.cases.lock_due(context.clock.now(), limit)
+    for case in due:
+        advance_case(session, context, case, context.engine.advance, SYSTEM, "timer")
+    return len(due)
+
+
+def _open_task(session: Session, context: Context, task_id: str, roles: frozenset[str]) -> Task:
+    task = session.tasks.get(context.mall_id, task_id, for_update=True)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if roles and task.queue not in roles:
+        raise Forbidden(f"the task is in the {task.queue} queue")
+    if not task.is_open:
+        raise Conflict(f"the task is {task.state}")
+    return task
+
+
+def _hash(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
+    digest = hashlib.sha256(bpmn_xml.encode())
+    for name in sorted(dmn_xml):
+        digest.update(name.encode() + b"\0" + dmn_xml[name].encode())
+    return digest.hexdigest()

@@ -1,0 +1,53 @@
+"""The timer scheduler every routing worker runs: fire due cases, sleep until the next one.
+
+Due cases are taken with FOR UPDATE SKIP LOCKED, so any number of workers share the work with no
+leader, and a timer that fell due while every worker was down fires at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+import psycopg
+
+from services.common.errors import Unavailable
+from services.routing.service_layer.handlers import fire_due_timers
+
+if TYPE_CHECKING:
+    from services.routing.bootstrap import Routing
+
+log = logging.getLogger(__name__)
+
+
+class TimerScheduler:
+    def __init__(self, routing: Routing, poll_interval: float = 0.5, batch: int = 50):
+        self.routing = routing
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.stopping = threading.Event()
+
+    def tick(self) -> int:
+        """Fire up to one batch of due cases, each in its own transaction; how many were taken."""
+        taken = 0
+        while taken < self.batch:
+            with self.routing.session() as session:
+                if fire_due_timers(session, self.routing.context, limit=1) == 0:
+                    break
+            taken += 1
+        return taken
+
+    def run(self) -> None:
+        log.info("timer scheduler started")
+        while not self.stopping.is_set():
+            try:
+                if self.tick() >= self.batch:
+                    continue  # more may be due right now
+            except (Unavailable, psycopg.OperationalError) as exc:
+                log.warning("timer scheduler waiting for the database: %s", exc)
+            self.stopping.wait(self.poll_interval)
+        log.info("timer scheduler stopped")
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,141 @@
+"""One step of a case: restore its workflow, act, mirror its tasks, save — in the caller's transaction.
+
+A step that raises leaves the stored workflow as it was: the case is marked as having an incident,
+the error is kept, and the step can be retried once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from services.common.bus.envelope import TASK_CANCELLED, TASK_CREATED, Actor, Envelope
+from services.common.bus.topology import task_routing_key
+from services.common.logging import correlation_id
+from services.routing.adapters.cases import CaseRow
+from services.routing.domain.model import CaseStatus, Task, TaskState
+from services.routing.engine import Diagram, EngineError
+from services.routing.service_layer.context import Context
+from services.routing.service_layer.session import Session
+
+SYSTEM = Actor(id="routing", role="service")
+
+Action = Callable[[Any], None]  # receives the restored workflow
+
+
+def advance_case(session: Session, context: Context, case: CaseRow, action: Action, actor: Actor,
+                 step: str, workflow=None) -> bool:  # fmt: skip
+    """Apply `action` to the case's workflow and store the result; False if it raised (incident).
+
+    The workflow is restored from the case's stored state unless the caller already holds it.
+    """
+    diagram = context.diagrams.get(session.processes.get(case.process_version_id))
+    workflow = workflow or context.engine.restore(diagram, case.state)
+    try:
+        action(workflow)
+    except EngineError as exc:
+        record_incident(session, context, case, step, exc)
+        return False
+    store(session, context, case, workflow, diagram, actor)
+    return True
+
+
+def store(
+    session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram, actor: Actor
+) -> None:
+    """Mirror the ready tasks, then save the workflow state and its next due time."""
+    sync_tasks(session, context, case, workflow, diagram, actor)
+    case.state = context.engine.dump(workflow)
+    case.next_due_at = context.engine.next_due(workflow)
+    case.updated_at = context.clock.now()
+    if context.engine.is_completed(workflow):
+        case.status = CaseStatus.COMPLETED
+        case.next_due_at = None
+        session.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
+    session.cases.save(case)
+
+
+def sync_tasks(session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram,
+               actor: Actor) -> None:  # fmt: skip
+    """New ready user tasks become open rows; open rows the workflow no longer waits on are cancelled."""
+    now = context.clock.now()
+    ready = {task.id: task for task in context.engine.ready_tasks(workflow, diagram)}
+    for row in session.tasks.open_for_case(case.id):
+        if row.id not in ready:
+            session.tasks.close(row.id, TaskState.CANCELLED, now, actor.id)
+            cancelled = Task(**{**asdict(row), "state": TaskState.CANCELLED})
+            announce(session, case, cancelled, TASK_CANCELLED, actor, now)
+            session.cases.add_timeline(
+                case.id, now, actor.id, actor.role, "task_cancelled", row.element_id, row.id
+            )
+        ready.pop(row.id, None)
+    for ready_task in ready.values():
+        task = Task(
+            id=ready_task.id,
+            case_id=case.id,
+            mall_id=case.mall_id,
+            queue=ready_task.info.queue,
+            element_id=ready_task.info.element_id,
+            title=ready_task.info.title,
+            number=case.number,
+            state=TaskState.OPEN,
+            created_at=now,
+            form=[asdict(field) for field in ready_task.info.form],
+            floor=case.floor,
+            department=case.department,
+            due_at=ready_task.due_at,
+        )
+        session.tasks.add(task)
+        announce(session, case, task, TASK_CREATED, actor, now)
+        session.cases.add_timeline(
+            case.id,
+            now,
+            actor.id,
+            actor.role,
+            "task_created",
+            task.element_id,
+            task.id,
+            {"queue": task.queue},
+        )
+
+
+def announce(session: Session, case: CaseRow, task: Task, event_type: str, actor: Actor, at: datetime,
+             data: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """Publish a task event to the events exchange, routed to the department's own queue too."""
+    payload = {
+        "task_id": task.id,
+        "queue": task.queue,
+        "element_id": task.element_id,
+        "title": task.title,
+        "number": task.number,
+        "state": task.state.value,
+        "floor": task.floor,
+        "department": task.department,
+        "assignee": task.assignee,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "form": task.form,
+        "data": data or {},
+    }
+    envelope = Envelope(
+        type=event_type,
+        mall_id=case.mall_id,
+        complaint_id=case.id,
+        actor=actor,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload=payload,
+    )
+    session.publish(envelope, task_routing_key(event_type, task.queue))
+
+
+def record_incident(session: Session, context: Context, case: CaseRow, step: str, error: EngineError) -> None:
+    now = context.clock.now()
+    detail = {"element": error.element}
+    session.cases.add_incident(case.id, now, step, str(error), detail)
+    session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "incident", error.element, None,
+                               {"step": step, "error": str(error)})  # fmt: skip
+    case.status = CaseStatus.INCIDENT
+    case.updated_at = now
+    session.cases.save(case)

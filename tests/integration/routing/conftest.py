@@ -1,0 +1,93 @@
+"""Routing in-process on a test database of its own, with the test diagrams of tests/data/routing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.common.bus.envelope import COMPLAINT_RECEIVED, Actor, Envelope
+from services.common.settings import Policy
+from services.routing.app import create_app
+from services.routing.bootstrap import Routing, bootstrap
+from services.routing.domain.commands import DeployProcess
+from services.routing.service_layer import handlers
+from tests.conftest import bearer
+
+DIAGRAMS = Path(__file__).resolve().parents[2] / "data" / "routing"
+POLICY = Policy(handler_acts_within=timedelta(hours=24), callback_from=timedelta(hours=24)).as_workflow_data()
+
+
+def diagram(name: str) -> str:
+    return (DIAGRAMS / name).read_text(encoding="utf-8")
+
+
+def deploy(routing: Routing, bpmn: str = "complaint_v1.bpmn", dmn=("triage_v1.dmn",)):
+    command = DeployProcess(diagram(bpmn), {name: diagram(name) for name in dmn}, "designer", None, bpmn)
+    version, _ = routing.handle(handlers.deploy_process, command)
+    return version
+
+
+def received(number: str = "TS-20261122-0001", **complaint) -> Envelope:
+    """A complaint.received event as intake publishes it."""
+    complaint_id = str(uuid.uuid4())
+    payload = {
+        "id": complaint_id, "number": number, "channel": "phone", "category": "merchant_service",
+        "severity": "normal", "major_reasons": [], "status": "received", "customer": {"name": "王女士"},
+        "received_at": "2026-11-22T02:00:00+00:00", "floor": "3F", "merchant": None, "department": None,
+        "description": "店员态度恶劣", "promised_reply_date": "2026-11-25", "policy": POLICY, **complaint,
+    }  # fmt: skip
+    return Envelope(
+        type=COMPLAINT_RECEIVED, mall_id="demo", complaint_id=complaint_id, actor=Actor("desk", "service_desk"),
+        occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC),
+        payload=payload,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def routing(settings, clock) -> Iterator[Routing]:
+    runtime = bootstrap(settings, clock=clock)
+    runtime.pool.open(wait=True)
+    yield runtime
+    runtime.pool.close()
+
+
+@pytest.fixture
+def start(routing):
+    """Start a case the way the consumer does; returns the case id."""
+
+    def start_case(**complaint) -> str:
+        envelope = received(**complaint)
+        with routing.session() as session:
+            handlers.start_case(session, routing.context, envelope)
+        return envelope.complaint_id
+
+    return start_case
+
+
+@pytest.fixture
+def api(routing):
+    return create_app(routing).test_client()
+
+
+@pytest.fixture
+def staff(tokens):
+    """Bearer headers for each role: staff("floor_supervisor", floors=["3F"])."""
+
+    def headers(role: str, **scope) -> dict:
+        return bearer(tokens, role, subject=f"{role}-1", **scope)
+
+    return headers
+
+
+def open_tasks(routing: Routing, case_id: str) -> list[str]:
+    with routing.session() as session:
+        return [task.element_id for task in session.tasks.open_for_case(case_id)]
+
+
+def task_id(routing: Routing, case_id: str, element: str) -> str:
+    with routing.session() as session:
+        return next(task.id for task in session.tasks.open_for_case(case_id) if task.element_id == element)

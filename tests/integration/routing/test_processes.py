@@ -1,0 +1,65 @@
+"""Deploying diagrams: validation, versions, and cases pinned to their version."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.routing.conftest import deploy, diagram, open_tasks, task_id
+
+
+def test_each_case_runs_on_the_version_it_started_with(routing, start, api, staff):
+    v1 = deploy(routing)
+    first = start(number="TS-20261122-0001")
+    v2 = deploy(routing, "complaint_v2.bpmn")
+    second = start(number="TS-20261122-0002")
+
+    assert (v1.version, v2.version) == (1, 2)
+    assert open_tasks(routing, first) == ["handle_floor"]
+    assert open_tasks(routing, second) == ["acknowledge"]
+    # the first case goes on along v1 after v2 is deployed
+    supervisor = staff("floor_supervisor", floors=["3F"])
+    done = api.post(f"/tasks/{task_id(routing, first, 'handle_floor')}/complete",
+                    json={"data": {"outcome": "resolved"}}, headers=supervisor)  # fmt: skip
+    assert done.status_code == 200, done.json
+    assert open_tasks(routing, first) == ["reply"]
+    case = api.get(f"/cases/{first}", headers=staff("operations_manager")).json
+    assert (case["version"], case["current_elements"]) == (1, ["reply"])
+
+
+@pytest.mark.parametrize(
+    ("bpmn", "element", "words"),
+    [
+        ("bad_unknown_lane.bpmn", "janitor", "not a queue"),
+        ("bad_missing_dmn_ref.bpmn", "triage", "no_such_decision"),
+        ("bad_script_import.bpmn", "sneaky", "imports"),
+        ("bad_script_dunder.bpmn", "sneaky", "__class__"),
+        ("bad_broken_flow.bpmn", "sequence flow", "not in the diagram"),
+        ("bad_not_xml.bpmn", "bad_not_xml.bpmn", "not well-formed XML"),
+    ],
+)
+def test_a_bad_diagram_is_refused_naming_the_element(api, staff, bpmn, element, words):
+    body = {"bpmn": diagram(bpmn), "bpmn_name": bpmn, "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")}}
+
+    response = api.post("/processes", json=body, headers=staff("process_designer"))
+
+    assert response.status_code == 400
+    assert element in response.json["message"] and words in response.json["message"]
+    assert api.get("/processes", headers=staff("process_designer")).json == []
+
+
+def test_only_designers_deploy_and_an_unchanged_diagram_is_not_a_new_version(api, staff):
+    body = {"bpmn": diagram("complaint_v1.bpmn"), "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")}}
+    designer = staff("process_designer")
+
+    refused = api.post("/processes", json=body, headers=staff("operations_manager"))
+    first = api.post("/processes", json={**body, "note": "first"}, headers=designer)
+    again = api.post("/processes", json=body, headers=designer)
+    versions = api.get("/processes", headers=designer).json
+    xml = api.get("/processes/complaint/1/bpmn", headers=designer)
+
+    assert refused.status_code == 403
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json["version"] == again.json["version"] == 1
+    assert [(v["version"], v["note"], v["dmn_files"]) for v in versions] == [(1, "first", ["triage_v1.dmn"])]
+    assert xml.status_code == 200 and xml.mimetype == "application/xml" and "handle_floor" in xml.text
+    assert api.get("/processes/complaint/9/bpmn", headers=designer).status_code == 404

@@ -1,0 +1,99 @@
+"""The task queues: listing, claiming, completing with form validation, scopes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.routing.conftest import deploy, open_tasks, task_id
+
+
+@pytest.fixture
+def case(routing, start):
+    deploy(routing)
+    return start()
+
+
+def test_a_new_case_puts_its_first_task_in_the_floor_supervisors_queue(routing, api, staff, case):
+    third = api.get("/tasks", headers=staff("floor_supervisor", floors=["3F"])).json
+    second = api.get("/tasks", headers=staff("floor_supervisor", floors=["2F"])).json
+    desk = api.get("/tasks", headers=staff("service_desk")).json
+
+    [task] = third["items"]
+    assert (task["element_id"], task["queue"], task["number"], task["state"]) == (
+        "handle_floor", "floor_supervisor", "TS-20261122-0001", "open",
+    )  # fmt: skip
+    assert task["due_at"] == "2026-11-23T02:00:00+00:00"  # the boundary timer: 24 h of policy
+    assert [field["id"] for field in task["form"]] == ["outcome", "resolution"]
+    assert second["items"] == [] and desk["items"] == []
+
+
+def test_completing_with_bad_form_data_is_refused_naming_the_field(routing, api, staff, case):
+    supervisor = staff("floor_supervisor", floors=["3F"])
+    url = f"/tasks/{task_id(routing, case, 'handle_floor')}/complete"
+
+    missing = api.post(url, json={"data": {}}, headers=supervisor)
+    wrong = api.post(url, json={"data": {"outcome": "shrug", "extra": 1}}, headers=supervisor)
+
+    assert missing.status_code == 400 and "outcome" in missing.json["errors"]["json"]
+    assert set(wrong.json["errors"]["json"]) == {"outcome", "extra"}
+    assert open_tasks(routing, case) == ["handle_floor"]
+
+
+def test_a_completed_task_cannot_be_completed_again(routing, api, staff, case):
+    supervisor = staff("floor_supervisor", floors=["3F"])
+    url = f"/tasks/{task_id(routing, case, 'handle_floor')}/complete"
+
+    first = api.post(
+        url, json={"data": {"outcome": "resolved", "resolution": "道歉并换货"}}, headers=supervisor
+    )
+    second = api.post(url, json={"data": {"outcome": "resolved"}}, headers=supervisor)
+
+    assert first.status_code == 200 and first.json["state"] == "completed"
+    assert second.status_code == 409
+    assert open_tasks(routing, case) == ["reply"]
+
+
+def test_claimed_tasks_belong_to_their_claimant_until_unclaimed(routing, api, tokens, case):
+    from tests.conftest import bearer
+
+    zhang = bearer(tokens, "floor_supervisor", floors=["3F"], subject="zhang")
+    wang = bearer(tokens, "floor_supervisor", floors=["3F"], subject="wang")
+    task = task_id(routing, case, "handle_floor")
+
+    claimed = api.post(f"/tasks/{task}/claim", headers=zhang)
+    stolen = api.post(f"/tasks/{task}/claim", headers=wang)
+    completed_by_other = api.post(
+        f"/tasks/{task}/complete", json={"data": {"outcome": "resolved"}}, headers=wang
+    )
+    mine = api.get("/tasks?mine=true", headers=zhang).json["items"]
+    released = api.post(f"/tasks/{task}/unclaim", headers=zhang)
+
+    assert claimed.json["assignee"] == "zhang" and claimed.json["state"] == "claimed"
+    assert stolen.status_code == 409 and completed_by_other.status_code == 409
+    assert [item["id"] for item in mine] == [task]
+    assert released.json["assignee"] is None and released.json["state"] == "open"
+
+
+def test_a_task_outside_my_queues_or_floors_is_not_found(routing, api, staff, case):
+    task = task_id(routing, case, "handle_floor")
+
+    assert api.get(f"/tasks/{task}", headers=staff("service_desk")).status_code == 404
+    assert api.get(f"/tasks/{task}", headers=staff("floor_supervisor", floors=["2F"])).status_code == 404
+    assert api.get("/tasks?queue=store_manager", headers=staff("service_desk")).status_code == 403
+
+
+def test_the_timeline_records_every_step_with_who_and_where(routing, api, staff, case):
+    supervisor = staff("floor_supervisor", floors=["3F"])
+    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+             json={"data": {"outcome": "escalate"}}, headers=supervisor)  # fmt: skip
+
+    timeline = api.get(f"/cases/{case}/timeline", headers=staff("operations_manager")).json
+
+    steps = [(entry["kind"], entry["element_id"], entry["actor"]) for entry in timeline]
+    assert steps == [
+        ("case_started", None, "desk"),
+        ("task_created", "handle_floor", "routing"),
+        ("task_created", "handle_ops", "floor_supervisor-1"),
+        ("task_completed", "handle_floor", "floor_supervisor-1"),
+    ]
+    assert timeline[-1]["detail"]["data"] == {"outcome": "escalate"}

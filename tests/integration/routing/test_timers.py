@@ -1,0 +1,52 @@
+"""Timers, fired by moving the clock: boundary escalation, waits, exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.integration.routing.conftest import deploy, open_tasks, task_id
+
+
+def test_a_handler_who_does_not_act_in_time_is_escalated_once(routing, start, clock):
+    deploy(routing)
+    case = start()
+    scheduler = routing.scheduler()
+
+    clock.advance(timedelta(hours=23, minutes=59))
+    early = scheduler.tick()
+    clock.advance(timedelta(minutes=2))
+    fired = scheduler.tick()
+    again = scheduler.tick()
+
+    assert (early, fired, again) == (0, 1, 0)
+    assert open_tasks(routing, case) == ["handle_ops"]
+    with routing.session() as session:
+        kinds = [entry["kind"] for entry in session.cases.timeline(case)]
+    assert kinds.count("task_cancelled") == 1 and kinds[-1] == "task_created"
+
+
+def test_a_timer_due_while_no_worker_ran_fires_at_the_next_start(routing, start, clock):
+    deploy(routing)
+    case = start()
+    clock.advance(timedelta(days=3))  # every worker was down meanwhile
+
+    assert routing.scheduler().tick() == 1
+    assert open_tasks(routing, case) == ["handle_ops"]
+
+
+def test_the_callback_waits_for_the_policy_delay_after_the_reply(routing, start, clock, api, staff):
+    deploy(routing)
+    case = start()
+    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+             json={"data": {"outcome": "resolved"}}, headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+    replied = api.post(f"/tasks/{task_id(routing, case, 'reply')}/complete",
+             json={"data": {"reply_text": "已为您换货"}}, headers=staff("service_desk"))  # fmt: skip
+
+    assert replied.status_code == 200, replied.json
+    waiting = api.get(f"/cases/{case}", headers=staff("service_desk")).json
+    clock.advance(timedelta(hours=24))
+    routing.scheduler().tick()
+
+    assert waiting["current_elements"] == ["wait_callback"] and waiting["open_tasks"] == []
+    assert waiting["next_due_at"] == "2026-11-23T02:00:00+00:00"
+    assert open_tasks(routing, case) == ["callback"]
