@@ -14,12 +14,13 @@ from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
 from services.common.bus.envelope import COMPLAINT_RECEIVED
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
-from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
+from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues, task_queue
 from services.common.clock import Clock
 from services.common.db import create_pool
 from services.common.errors import ConfigurationError
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
+from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine
 from services.routing.service_layer import handlers
 from services.routing.service_layer.context import Context
@@ -67,6 +68,7 @@ class Routing:
             queues,
             {COMPLAINT_RECEIVED: on_received},
             max_retries=self.settings.consumer_max_retries,
+            also_declare=[task_queue(role) for role in sorted(QUEUES)],
         )
 
     def scheduler(self) -> TimerScheduler:

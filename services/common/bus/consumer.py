@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from kombu import Connection, Message, Producer
+from kombu import Connection, Message, Producer, Queue
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
 from psycopg import sql
@@ -47,6 +47,7 @@ class EventConsumer(ConsumerMixin):
         max_retries: int = 5,
         retry_base_delay: float = 1.0,
         prefetch_count: int = 20,
+        also_declare: list[Queue] | None = None,
     ):
         self.connection = connection
         self.pool = pool
@@ -55,6 +56,7 @@ class EventConsumer(ConsumerMixin):
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
         self.prefetch_count = prefetch_count
+        self.also_declare = also_declare or []  # queues this service feeds (declared so nothing is lost)
         self.infrastructure_pause = threading.Event()
         self.ready = threading.Event()  # set while consuming; readiness probes and tests use it
         self._remember = sql.SQL(
@@ -66,7 +68,7 @@ class EventConsumer(ConsumerMixin):
         return self.queues.main.name
 
     def get_consumers(self, Consumer, channel):
-        for queue in self.queues.all():
+        for queue in [*self.queues.all(), *self.also_declare]:
             queue.bind(channel).declare()
         return [
             Consumer(
