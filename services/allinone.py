@@ -90,7 +90,9 @@ def deploy_starter_diagram(routing) -> None:
     dmn = {path.name: path.read_text(encoding="utf-8") for path in STARTER_DIAGRAM.parent.glob("*.dmn")}
     command = DeployProcess(bpmn, dmn, "demo", "the starter diagram", STARTER_DIAGRAM.name)
     version, _ = routing.handle(deploy_process, command)
-    log.info("starter diagram deployed", extra={"process_key": version.process_key, "version": version.version})
+    log.info(
+        "starter diagram deployed", extra={"process_key": version.process_key, "version": version.version}
+    )
 
 
 def _index(mounted: list[str]) -> Flask:

@@ -45,7 +45,11 @@ def _routing() -> ServiceSpec:
         ("identity", "routing"),
         bootstrap,
         create_app,
-        lambda routing: [ConsumerWorker(routing.consumer()), routing.scheduler()],
+        lambda routing: [
+            ConsumerWorker(routing.consumer()),
+            ConsumerWorker(routing.command_consumer()),
+            routing.scheduler(),
+        ],
     )
 
 

@@ -14,7 +14,14 @@ from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
 from services.common.bus.envelope import COMPLAINT_RECEIVED
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
-from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues, task_queue
+from services.common.bus.topology import (
+    COMMANDS_EXCHANGE,
+    SUBSCRIPTIONS,
+    TASK_COMMANDS,
+    TASK_COMMANDS_QUEUE,
+    consumer_queues,
+    task_queue,
+)
 from services.common.clock import Clock
 from services.common.db import create_pool
 from services.common.errors import ConfigurationError
@@ -69,6 +76,21 @@ class Routing:
             {COMPLAINT_RECEIVED: on_received},
             max_retries=self.settings.consumer_max_retries,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
+        )
+
+    def command_consumer(self, connection: Connection | None = None):
+        """The consumer of task commands from departments' own systems."""
+        from services.routing.entrypoints.commands import TaskCommandConsumer
+
+        return TaskCommandConsumer(
+            connection or broker_connection(self.settings.amqp_url),
+            self.pool,
+            SCHEMA,
+            consumer_queues(TASK_COMMANDS_QUEUE, TASK_COMMANDS, COMMANDS_EXCHANGE),
+            max_retries=self.settings.consumer_max_retries,
+            tokens=self.tokens,
+            context=self.context,
+            outbox=self.outbox,
         )
 
     def scheduler(self) -> TimerScheduler:

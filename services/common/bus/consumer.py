@@ -59,6 +59,7 @@ class EventConsumer(ConsumerMixin):
         self.also_declare = also_declare or []  # queues this service feeds (declared so nothing is lost)
         self.infrastructure_pause = threading.Event()
         self.ready = threading.Event()  # set while consuming; readiness probes and tests use it
+        self._publish_connection: Connection | None = None
         self._remember = sql.SQL(
             "INSERT INTO {}.inbox (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
         ).format(sql.Identifier(schema))
@@ -78,6 +79,19 @@ class EventConsumer(ConsumerMixin):
                 prefetch_count=self.prefetch_count,
             )
         ]
+
+    def producer(self) -> Producer:
+        """A producer on a connection of its own: waiting for a publish confirm on the consuming
+        channel would let the next delivery run inside this one's callback, before it is acked."""
+        if self._publish_connection is None:
+            self._publish_connection = self.connection.clone()
+        self._publish_connection.ensure_connection(max_retries=3)
+        return Producer(self._publish_connection.default_channel)
+
+    def on_consume_end(self, connection, channel) -> None:
+        if self._publish_connection is not None:
+            self._publish_connection.release()
+            self._publish_connection = None
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
         self.ready.set()
@@ -136,7 +150,7 @@ class EventConsumer(ConsumerMixin):
         message.ack()
 
     def _republish_for_retry(self, message: Message, headers: dict, retries: int) -> None:
-        producer = Producer(message.channel)
+        producer = self.producer()
         options = _copy_properties(message)
         if is_memory(self.connection.as_uri()):
             # The in-memory transport has no message expiry: hand it straight back.
@@ -162,7 +176,7 @@ class EventConsumer(ConsumerMixin):
             "x-failed-queue": self.queues.main.name,
             "x-original-routing-key": message.delivery_info.get("routing_key"),
         }
-        Producer(message.channel).publish(
+        self.producer().publish(
             message.body,
             exchange=DEAD_LETTER_EXCHANGE,
             routing_key=self.queues.main.name,

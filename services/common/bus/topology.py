@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, binding
 
 EVENTS_EXCHANGE = Exchange("mall.events", type="topic", durable=True)
 DEAD_LETTER_EXCHANGE = Exchange("mall.dead", type="direct", durable=True)
+# Commands from departments' own systems (routing key = command type, e.g. `task.complete`).
+COMMANDS_EXCHANGE = Exchange("mall.commands", type="direct", durable=True)
+TASK_COMMANDS_QUEUE = "routing.task-commands"
+TASK_COMMANDS = ("task.complete",)
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
@@ -49,12 +53,14 @@ class ConsumerQueues:
         return [self.main, self.retry, self.dead]
 
 
-def consumer_queues(name: str, routing_keys: tuple[str, ...] | list[str]) -> ConsumerQueues:
-    """Declare-able queues for a consumer named `name` bound to the given event types."""
+def consumer_queues(
+    name: str, routing_keys: tuple[str, ...] | list[str], exchange: Exchange = EVENTS_EXCHANGE
+) -> ConsumerQueues:
+    """Declare-able queues for a consumer named `name` bound to the given message types."""
     main = Queue(
         name,
-        exchange=EVENTS_EXCHANGE,
-        bindings=[_binding(key) for key in routing_keys],
+        exchange=exchange,
+        bindings=[binding(exchange, routing_key=key) for key in routing_keys],
         durable=True,
     )
     # A message published here waits for its own expiration, then the broker dead-letters it
@@ -68,9 +74,3 @@ def consumer_queues(name: str, routing_keys: tuple[str, ...] | list[str]) -> Con
     )
     dead = Queue(f"{name}.dead", exchange=DEAD_LETTER_EXCHANGE, routing_key=name, durable=True)
     return ConsumerQueues(main=main, retry=retry, dead=dead)
-
-
-def _binding(routing_key: str):
-    from kombu import binding
-
-    return binding(EVENTS_EXCHANGE, routing_key=routing_key)

@@ -48,3 +48,95 @@ def test_a_complaint_posted_to_intake_becomes_a_case_with_a_task_in_the_departme
     assert message.payload["payload"]["number"] == record["number"]
     assert message.payload["payload"]["element_id"] == "handle_floor"
     assert message.payload["complaint_id"] == record["id"]
+
+
+def command(task: str, data: dict) -> dict:
+    import uuid
+    from datetime import UTC, datetime
+
+    return {
+        "id": str(uuid.uuid4()), "type": "task.complete", "occurred_at": datetime.now(UTC).isoformat(),
+        "complaint_id": None, "mall_id": "demo", "actor": {"id": "dept-system", "role": None},
+        "correlation_id": None, "payload": {"task_id": task, "data": data}, "schema_version": 1,
+    }  # fmt: skip
+
+
+def send(amqp_url: str, body: dict, token: str | None, reply_to: str | None = None) -> None:
+    from kombu import Producer
+
+    from services.common.bus.topology import COMMANDS_EXCHANGE
+
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    with Connection(amqp_url) as connection:
+        Producer(connection.default_channel).publish(
+            body, exchange=COMMANDS_EXCHANGE, routing_key="task.complete", declare=[COMMANDS_EXCHANGE],
+            headers=headers, reply_to=reply_to, message_id=body["id"],
+        )  # fmt: skip
+
+
+def replies(amqp_url: str, name: str, count: int) -> list[dict]:
+    from kombu import Queue
+
+    found: list[dict] = []
+    with Connection(amqp_url) as connection:
+        queue = Queue(name, durable=False, auto_delete=False)(connection.default_channel)
+        queue.declare()
+
+        def take():
+            while (message := queue.get(no_ack=True)) is not None:
+                found.append(message.payload)
+            return len(found) >= count
+
+        eventually(take, timeout=30)
+    return found
+
+
+@pytest.fixture
+def supervisor_token(tokens):
+    from services.common.identity.model import Identity
+
+    return tokens.issue(Identity("zhang", frozenset({"floor_supervisor"}), "demo", floors=frozenset({"3F"})))
+
+
+def test_a_department_system_completes_a_task_by_command_and_gets_an_answer(
+    on_rabbitmq, start, amqp_url, supervisor_token
+):
+    routing, _ = on_rabbitmq
+    case = start()
+    from kombu import Queue
+
+    with Connection(amqp_url) as connection:
+        Queue("dept.replies", durable=False)(connection.default_channel).declare()
+    from tests.integration.routing.conftest import task_id
+
+    task = task_id(routing, case, "handle_floor")
+
+    bad = command(task, {"outcome": "shrug"})
+    send(amqp_url, bad, supervisor_token, "dept.replies")
+    [rejected] = replies(amqp_url, "dept.replies", 1)
+    good = command(task, {"outcome": "resolved", "resolution": "已换货"})
+    send(amqp_url, good, supervisor_token, "dept.replies")
+    send(amqp_url, good, supervisor_token, "dept.replies")  # the same command again
+    answers = replies(amqp_url, "dept.replies", 2)
+
+    assert rejected["status"] == "rejected" and "outcome" in rejected["errors"]
+    assert [answer["status"] for answer in answers] == ["completed", "duplicate"]
+    assert answers[0]["command_id"] == good["id"] and answers[0]["task"]["closed_by"] == "zhang"
+    assert open_tasks(routing, case) == ["reply"]
+
+
+def test_a_refused_command_without_a_reply_queue_is_dead_lettered_with_the_reason(
+    on_rabbitmq, start, amqp_url
+):
+    routing, _ = on_rabbitmq
+    case = start()
+    from services.common.bus.topology import TASK_COMMANDS_QUEUE, consumer_queues
+    from tests.integration.routing.conftest import task_id
+
+    send(amqp_url, command(task_id(routing, case, "handle_floor"), {"outcome": "resolved"}), token=None)
+
+    with Connection(amqp_url) as connection:
+        dead = consumer_queues(TASK_COMMANDS_QUEUE, []).dead(connection.default_channel)
+        message = eventually(lambda: dead.get(no_ack=True), timeout=30)
+    assert "authorization" in message.headers["x-error"]
+    assert open_tasks(routing, case) == ["handle_floor"]

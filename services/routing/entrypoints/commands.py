@@ -1,0 +1,101 @@
+"""Task commands over AMQP: a department's own system completes a task like the HTTP call does.
+
+A command is an envelope (type `task.complete`, payload `{task_id, data}`) published to the
+`mall.commands` exchange with the sender's bearer token in the `authorization` header. It is
+checked exactly like the HTTP request (token, role, scope, form) and applied once (inbox). The
+answer goes to the message's `reply_to` queue; a rejected command without one is dead-lettered
+with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+import psycopg
+from kombu import Message
+from psycopg_pool import PoolTimeout
+
+from services.common.bus.consumer import EventConsumer
+from services.common.bus.envelope import Envelope
+from services.common.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
+from services.common.identity.model import Identity
+from services.common.identity.tokens import TokenIssuer
+from services.routing.domain.commands import CompleteTask
+from services.routing.service_layer import handlers
+from services.routing.service_layer.context import Context
+from services.routing.service_layer.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class TaskCommandConsumer(EventConsumer):
+    """Consumes task commands; business refusals are answered, never retried."""
+
+    def __init__(self, *args, tokens: TokenIssuer, context: Context, outbox, **kwargs):
+        super().__init__(*args, handlers={"task.complete": self._complete}, **kwargs)
+        self.tokens = tokens
+        self.context = context
+        self.outbox = outbox
+
+    def _handle(self, envelope: Envelope, message: Message) -> None:
+        answer: dict[str, Any] = {}
+        if envelope.type not in self.handlers:
+            self._dead_letter(message, f"unknown command {envelope.type!r}", "UnknownCommand")
+            return
+        try:
+            identity = self._identity(message)
+            applied = self.apply(
+                envelope, lambda conn, env: answer.update(self._complete(conn, env, identity))
+            )
+            if not applied:
+                answer = {"status": "duplicate"}
+        except (Unavailable, PoolTimeout, psycopg.OperationalError) as exc:
+            log.warning("database unavailable, command put back: %s", exc)
+            message.requeue()
+            self.infrastructure_pause.wait(1.0)
+            return
+        except ServiceError as exc:
+            answer = {"status": "rejected", "error": str(exc), "errors": getattr(exc, "fields", {})}
+        except Exception as exc:  # not the sender's fault: retry, then dead-letter
+            self._retry_or_dead_letter(message, exc)
+            return
+        self._answer(message, envelope, answer)
+
+    def _identity(self, message: Message) -> Identity:
+        header = str((message.headers or {}).get("authorization", ""))
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Forbidden("a command needs an `authorization: Bearer <token>` header")
+        identity = self.tokens.verify(token.strip())
+        if identity.mall_id != self.context.mall_id:
+            raise Forbidden("token is for another mall")
+        return identity
+
+    def _complete(self, conn, envelope: Envelope, identity: Identity | None = None) -> dict[str, Any]:
+        task_id, data = envelope.payload.get("task_id"), envelope.payload.get("data", {})
+        if not isinstance(task_id, str) or not isinstance(data, dict):
+            raise InvalidInput("a task.complete command needs task_id and data", {"task_id": ["required"]})
+        session = Session(conn, self.outbox)
+        task = session.tasks.get(self.context.mall_id, task_id)
+        if task is None or not identity.can_see(task.floor, task.department):
+            raise NotFound(f"no task {task_id}")
+        command = CompleteTask(task_id, data, identity.subject, frozenset(identity.roles))
+        completion = handlers.complete_task(command, session, self.context)
+        if completion.incident:
+            return {"status": "rejected", "error": completion.incident}
+        return {"status": "completed", "task": asdict(completion.task)}
+
+    def _answer(self, message: Message, envelope: Envelope, answer: dict[str, Any]) -> None:
+        reply_to = (message.properties or {}).get("reply_to")
+        body = {"command_id": envelope.id, **answer}
+        if reply_to:
+            self.producer().publish(
+                body, exchange="", routing_key=reply_to, serializer="json",
+                correlation_id=envelope.id, delivery_mode=2,
+            )  # fmt: skip
+        elif answer.get("status") == "rejected":
+            self._dead_letter(message, f"command rejected: {answer['error']}", "CommandRejected")
+            return
+        message.ack()
