@@ -64,7 +64,7 @@ def prepare_settings(settings: Settings) -> tuple[Settings, object | None]:
 
 
 def load_demo(settings: Settings, runtime) -> str:
-    """Seed the demo mall and staff once; return a service-desk token."""
+    """Seed the demo mall and staff once; save a token per demo person; return the desk's."""
     from services.intake.seed import has_reference, load_reference
 
     if not has_reference(runtime.pool, settings.mall_id):
@@ -74,8 +74,12 @@ def load_demo(settings: Settings, runtime) -> str:
     for username, name, roles, floors, departments in DEMO_STAFF:
         with contextlib.suppress(Conflict):
             users.create(settings.mall_id, username, roles, floors, departments, display_name=name)
-    desk = users.get(settings.mall_id, "desk")
-    return TokenIssuer(settings.auth_secret, ttl=timedelta(days=7)).issue(desk.identity())
+    issuer = TokenIssuer(settings.auth_secret, ttl=timedelta(days=7))
+    folder = Path(settings.data_dir) / "tokens"
+    folder.mkdir(parents=True, exist_ok=True)
+    for username, *_ in DEMO_STAFF:
+        (folder / username).write_text(issuer.issue(users.get(settings.mall_id, username).identity()))
+    return (folder / "desk").read_text()
 
 
 def deploy_starter_diagram(routing) -> None:
@@ -157,7 +161,9 @@ def _announce(settings: Settings, token: str, embedded: bool) -> None:
         f"\nMall complaints is running at {url}/\n"
         f"  intake API     {url}/intake/complaints   (OpenAPI: {url}/intake/openapi.json)\n"
         f"  web form       {url}/intake/form\n"
+        f"  routing API    {url}/routing/tasks       (OpenAPI: {url}/routing/openapi.json)\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
+        f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"
         f"  broker         {'in-memory' if settings.amqp_url == MEMORY_URL else 'AMQP_URL'}\n"
         "Press Ctrl+C to stop.\n",
