@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import requests
 from kombu import Connection, Queue
@@ -16,42 +9,8 @@ from kombu import Connection, Queue
 from services.common.bus.topology import EVENTS_EXCHANGE
 from tests.conftest import SECRET
 from tests.integration.conftest import complaint
+from tests.support.processes import answers, free_port, run, start, stop
 from tests.support.waiting import eventually
-
-# Settings a developer's shell might carry; the one-command run must not depend on them.
-SERVER_VARIABLES = ("DATABASE_URL", "AMQP_URL", "AUTH_SECRET", "SMTP_URL")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
-
-
-def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
-    base = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
-    return subprocess.Popen(
-        [sys.executable, "-m", "services", *args],
-        env={**base, "LOG_JSON": "false", "LOG_LEVEL": "INFO", **env},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop(process: subprocess.Popen) -> int:
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
 
 
 @pytest.fixture
@@ -96,15 +55,8 @@ def test_intake_runs_as_its_own_process_and_its_events_reach_rabbitmq(tmp_path, 
         listener(connection.default_channel).declare()
     port = free_port()
     env = {"DATABASE_URL": db_url, "AMQP_URL": amqp_url, "AUTH_SECRET": SECRET, "HTTP_PORT": str(port)}
-    seeded = subprocess.run([sys.executable, "-m", "services", "seed"], env={**os.environ, **env}, timeout=60)
-    assert seeded.returncode == 0
-    token = subprocess.run(
-        [sys.executable, "-m", "services", "token", "service", "desk-terminal"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout.strip()
+    assert run(["seed"], env).returncode == 0
+    token = run(["token", "service", "desk-terminal"], env).stdout.strip()
     process = start(["serve", "intake"], env, tmp_path / "intake.log")
     try:
         eventually(lambda: answers(f"http://127.0.0.1:{port}/readyz"), timeout=60)
