@@ -20,6 +20,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from services.common.clock import Clock
+from services.routing.engine.compaction import compact
 from services.routing.engine.parser import Diagram, UserTaskInfo
 from services.routing.engine.scripts import restricted_environment
 from services.routing.engine.timers import ClockDurationTimer, ClockScriptEngine, ClockTimeDateTimer, due_time
@@ -67,14 +68,22 @@ class Engine:
         return workflow
 
     def dump(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        """The workflow's state without its specs, which are stored once per deployed version."""
+        """The workflow's state without its specs, which are stored once per deployed version.
+
+        Finished history the engine no longer reads is left out (see `compaction`), so the state
+        and the cost of a step stay the same however often a case loops. The workflow object
+        itself is not changed.
+        """
         state = self.serializer.to_dict(workflow)
         state.pop("spec", None)
         state.pop("subprocess_specs", None)
+        state = compact(state, workflow.spec, workflow.subprocess_specs)
         return json.loads(json.dumps(state, default=str))
 
     def restore(self, diagram: Diagram, state: dict[str, Any]) -> BpmnWorkflow:
-        document = dict(state)
+        # Compacting again is a no-op on what `dump` wrote; it shrinks a state stored before
+        # compaction existed and puts parents before children whatever order the keys came in.
+        document = compact(state, diagram.spec, diagram.subprocess_specs)
         document["spec"], document["subprocess_specs"] = diagram.spec, diagram.subprocess_specs
         workflow = self.serializer.from_dict(document)
         workflow.script_engine = self._script_engine()
@@ -87,6 +96,12 @@ class Engine:
             workflow.do_engine_steps()
             workflow.refresh_timers()  # a timer made ready by the steps runs now, not at the next call
             workflow.do_engine_steps()
+
+    def correct_data(self, workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+        """Merge corrected data into the tasks about to run, so a failed step can be retried."""
+        pending = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        for task in pending or [workflow.task_tree]:
+            task.data.update(deepcopy(data))
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
         task = workflow.get_task_from_id(_uuid(task_id))

@@ -220,16 +220,17 @@ def get_timeline(case_id):
 
 @cases.route("/<uuid:case_id>/retry", methods=["POST"])
 @require_roles(Role.OPERATIONS_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
+@cases.arguments(schemas.RetryIn)
 @cases.response(200, schemas.CaseOut)
 @cases.alt_response(404, response="NOT_FOUND")
 @cases.alt_response(409, response="CONFLICT")
-def retry_case(case_id):
-    """Retry the step an incident stopped, once its cause is fixed (409 if it fails again)."""
+def retry_case(data, case_id):
+    """Retry the step an incident stopped, with corrected workflow data if given (409 if it fails again)."""
     identity = current_identity()
     actor = Actor(identity.subject, sorted(identity.roles)[0])
     routing = _routing()
     with routing.session() as session:
-        advanced = handlers.retry_case(str(case_id), session, routing.context, actor)
+        advanced = handlers.retry_case(str(case_id), session, routing.context, actor, data["data"])
     if not advanced:
         raise Conflict("the step failed again; a new incident was recorded")
     return _case_view(case_id)

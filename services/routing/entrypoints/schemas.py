@@ -76,6 +76,11 @@ class CompleteIn(StrictSchema):
                        metadata={"description": "the form's fields"})  # fmt: skip
 
 
+class RetryIn(StrictSchema):
+    data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict,
+                       metadata={"description": "workflow data to correct before the step runs again"})  # fmt: skip
+
+
 class ReassignIn(StrictSchema):
     assignee = fields.String(required=True, validate=validate.Length(min=1, max=100))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, replace
+from typing import Any
 
 from services.common.bus.envelope import TASK_CLAIMED, TASK_COMPLETED, Actor, Envelope
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -74,18 +75,27 @@ class Completion:
     incident: str | None = None
 
 
-def retry_case(case_id: str, session: Session, context: Context, actor: Actor) -> bool:
-    """Run a case's pending steps again after an incident; its incidents close if it advances."""
+def retry_case(case_id: str, session: Session, context: Context, actor: Actor,
+               data: dict[str, Any] | None = None) -> bool:  # fmt: skip
+    """Run a case's pending steps again after an incident, with corrected data if given;
+    its incidents close if it advances."""
     case = session.cases.lock(case_id)
     if case is None or case.mall_id != context.mall_id:
         raise NotFound(f"no case {case_id}")
     if case.status != CaseStatus.INCIDENT:
         raise Conflict(f"the case is {case.status}, not stopped by an incident")
     case.status = CaseStatus.RUNNING
-    if not advance_case(session, context, case, context.engine.advance, actor, "retry"):
+
+    def corrected_and_advanced(workflow) -> None:
+        if data:
+            context.engine.correct_data(workflow, data)
+        context.engine.advance(workflow)
+
+    if not advance_case(session, context, case, corrected_and_advanced, actor, "retry"):
         return False
     session.cases.resolve_incidents(case.id, context.clock.now(), actor.id)
-    session.cases.add_timeline(case.id, context.clock.now(), actor.id, actor.role, "incident_resolved")
+    session.cases.add_timeline(case.id, context.clock.now(), actor.id, actor.role, "incident_resolved", None, None,
+                               {"data": data or {}})  # fmt: skip
     return True
 
 

@@ -1,0 +1,41 @@
+"""A step that raises: the case stays where it was, with an incident that can be retried."""
+
+from __future__ import annotations
+
+from tests.integration.routing.conftest import POLICY, deploy, open_tasks
+
+
+def test_a_failing_step_records_an_incident_without_blocking_other_cases(routing, start, api, staff):
+    deploy(routing)
+    broken = start(
+        policy={key: value for key, value in POLICY.items() if key != "handler_acts_within_seconds"}
+    )
+    healthy = start(number="TS-20261122-0002")
+
+    case = api.get(f"/cases/{broken}", headers=staff("operations_manager")).json
+
+    assert case["status"] == "incident"
+    [incident] = case["incidents"]
+    assert incident["step"] == "start" and "handler_acts_within_seconds" in incident["error"]
+    assert open_tasks(routing, broken) == []
+    assert open_tasks(routing, healthy) == ["handle_floor"]
+
+
+def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, staff):
+    deploy(routing)
+    broken = start(
+        policy={key: value for key, value in POLICY.items() if key != "handler_acts_within_seconds"}
+    )
+    ops = staff("operations_manager")
+
+    failed_again = api.post(f"/cases/{broken}/retry", json={}, headers=ops)
+    fixed = api.post(f"/cases/{broken}/retry", json={"data": {"policy": POLICY}}, headers=ops)
+    not_stopped = api.post(f"/cases/{broken}/retry", json={}, headers=ops)
+
+    assert failed_again.status_code == 409
+    assert fixed.status_code == 200, fixed.json
+    assert fixed.json["status"] == "running" and fixed.json["current_elements"] == ["handle_floor", "handle_floor_timeout"]
+    assert all(incident["resolved_at"] for incident in fixed.json["incidents"])
+    assert len(fixed.json["incidents"]) == 2
+    assert not_stopped.status_code == 409
+    assert api.post(f"/cases/{broken}/retry", json={}, headers=staff("service_desk")).status_code == 403
