@@ -16,7 +16,7 @@ DEAD_LETTER_EXCHANGE = Exchange("mall.dead", type="direct", durable=True)
 # Commands from departments' own systems (routing key = command type, e.g. `task.complete`).
 COMMANDS_EXCHANGE = Exchange("mall.commands", type="direct", durable=True)
 TASK_COMMANDS_QUEUE = "routing.task-commands"
-TASK_COMMANDS = ("task.complete",)
+TASK_COMMANDS = ("task.complete", "case.message")
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {

@@ -33,3 +33,19 @@ class AssignTask:
     assignee: str | None
     actor_id: str
     actor_roles: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class DeliverMessage:
+    """A message from outside for a case (the merchant's answer, the customer's callback answer).
+
+    Delivered to the catch event waiting for `name`, or kept until the case reaches it (for `ttl`
+    seconds). The idempotency key makes a repeated message count once.
+    """
+
+    case_id: str
+    name: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    actor_id: str
+    ttl_seconds: int = 7 * 24 * 3600

@@ -1,7 +1,9 @@
 """The SpiffWorkflow adapter: nothing outside this package imports SpiffWorkflow.
 
 `parse_diagram` turns deployed BPMN/DMN into a `Diagram` (or a `DiagramError` naming the
-element); `Engine` starts, restores, advances and serializes workflows of a diagram.
+element); `Engine` starts, restores, advances and serializes workflows of a diagram, storing
+only the part of a workflow's history the engine still reads (`compaction`), so a case that loops
+keeps the same size and step cost.
 """
 
 from services.routing.engine.engine import Engine, EngineError, ReadyTask

@@ -1,4 +1,5 @@
-"""Task commands over AMQP: a department's own system completes a task like the HTTP call does.
+"""Commands over AMQP: a department's own system completes a task (`task.complete`) or hands a
+case a message (`case.message`) exactly as the HTTP calls do.
 
 A command is an envelope (type `task.complete`, payload `{task_id, data}`) published to the
 `mall.commands` exchange with the sender's bearer token in the `authorization` header. It is
@@ -22,7 +23,7 @@ from services.common.bus.envelope import Envelope
 from services.common.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
-from services.routing.domain.commands import CompleteTask
+from services.routing.domain.commands import CompleteTask, DeliverMessage
 from services.routing.service_layer import handlers
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
@@ -34,7 +35,9 @@ class TaskCommandConsumer(EventConsumer):
     """Consumes task commands; business refusals are answered, never retried."""
 
     def __init__(self, *args, tokens: TokenIssuer, context: Context, outbox, **kwargs):
-        super().__init__(*args, handlers={"task.complete": self._complete}, **kwargs)
+        super().__init__(
+            *args, handlers={"task.complete": self._complete, "case.message": self._message}, **kwargs
+        )
         self.tokens = tokens
         self.context = context
         self.outbox = outbox
@@ -46,9 +49,8 @@ class TaskCommandConsumer(EventConsumer):
             return
         try:
             identity = self._identity(message)
-            applied = self.apply(
-                envelope, lambda conn, env: answer.update(self._complete(conn, env, identity))
-            )
+            handler = self.handlers[envelope.type]
+            applied = self.apply(envelope, lambda conn, env: answer.update(handler(conn, env, identity)))
             if not applied:
                 answer = {"status": "duplicate"}
         except (Unavailable, PoolTimeout, psycopg.OperationalError) as exc:
@@ -86,6 +88,20 @@ class TaskCommandConsumer(EventConsumer):
         if completion.incident:
             return {"status": "rejected", "error": completion.incident}
         return {"status": "completed", "task": asdict(completion.task)}
+
+    def _message(self, conn, envelope: Envelope, identity: Identity) -> dict[str, Any]:
+        payload = envelope.payload
+        if not envelope.complaint_id or not isinstance(payload.get("name"), str):
+            raise InvalidInput("a case.message command needs complaint_id and name", {"name": ["required"]})
+        session = Session(conn, self.outbox)
+        case = session.cases.get(self.context.mall_id, envelope.complaint_id)
+        if case is None or not identity.can_see(case.floor, case.department):
+            raise NotFound(f"no case {envelope.complaint_id}")
+        command = DeliverMessage(
+            case.id, payload["name"], payload.get("data") or {}, payload.get("idempotency_key") or envelope.id,
+            identity.subject, int(payload.get("ttl_seconds") or 7 * 24 * 3600),
+        )  # fmt: skip
+        return {"status": handlers.deliver_message(command, session, self.context)}
 
     def _answer(self, message: Message, envelope: Envelope, answer: dict[str, Any]) -> None:
         reply_to = (message.properties or {}).get("reply_to")

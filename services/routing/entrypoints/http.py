@@ -13,7 +13,7 @@ from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
 from services.routing.adapters.tasks import TaskQuery
-from services.routing.domain.commands import AssignTask, CompleteTask, DeployProcess
+from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMessage, DeployProcess
 from services.routing.domain.model import QUEUES
 from services.routing.entrypoints import schemas
 from services.routing.service_layer import handlers
@@ -234,3 +234,20 @@ def retry_case(data, case_id):
     if not advanced:
         raise Conflict("the step failed again; a new incident was recorded")
     return _case_view(case_id)
+
+
+@cases.route("/<uuid:case_id>/messages", methods=["POST"])
+@require_roles(*STAFF, Role.SERVICE)
+@cases.arguments(schemas.MessageIn)
+@cases.response(202, schemas.MessageOut)
+@cases.alt_response(404, response="NOT_FOUND")
+def post_message(data, case_id):
+    """A message from outside (the merchant's answer …): delivered, or kept until the case waits for it."""
+    identity = current_identity()
+    with _routing().session() as session:
+        case = session.cases.get(identity.mall_id, str(case_id))
+    if case is None or not identity.can_see(case.floor, case.department):
+        raise NotFound(f"no case {case_id}")
+    command = DeliverMessage(str(case_id), data["name"], data["data"], data["idempotency_key"],
+                             identity.subject, data["ttl_seconds"])  # fmt: skip
+    return {"status": _routing().handle(handlers.deliver_message, command)}, 202

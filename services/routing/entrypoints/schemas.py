@@ -76,6 +76,19 @@ class CompleteIn(StrictSchema):
                        metadata={"description": "the form's fields"})  # fmt: skip
 
 
+class MessageIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "the BPMN message name, e.g. merchant_answered"})  # fmt: skip
+    data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
+    idempotency_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    ttl_seconds = fields.Integer(load_default=7 * 24 * 3600, validate=validate.Range(min=1, max=90 * 24 * 3600),
+                                 metadata={"description": "how long to keep it if the case does not wait yet"})  # fmt: skip
+
+
+class MessageOut(Schema):
+    status = fields.String(metadata={"description": "delivered, buffered or duplicate"})
+
+
 class RetryIn(StrictSchema):
     data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict,
                        metadata={"description": "workflow data to correct before the step runs again"})  # fmt: skip

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from services.common.bus.envelope import TASK_CLAIMED, TASK_COMPLETED, Actor, Envelope
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.routing.adapters.cases import CaseRow
 from services.routing.adapters.processes import ProcessVersion
-from services.routing.domain.commands import AssignTask, CompleteTask, DeployProcess
+from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMessage, DeployProcess
 from services.routing.domain.forms import check_form
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import DiagramError
@@ -97,6 +98,23 @@ def retry_case(case_id: str, session: Session, context: Context, actor: Actor,
     session.cases.add_timeline(case.id, context.clock.now(), actor.id, actor.role, "incident_resolved", None, None,
                                {"data": data or {}})  # fmt: skip
     return True
+
+
+def deliver_message(command: DeliverMessage, session: Session, context: Context) -> str:
+    """`delivered`, `buffered` (no catch event waits yet) or `duplicate` (key seen before)."""
+    case = session.cases.lock(command.case_id)
+    if case is None or case.mall_id != context.mall_id:
+        raise NotFound(f"no case {command.case_id}")
+    if session.messages.seen(command.idempotency_key):
+        return "duplicate"
+    now = context.clock.now()
+    expires = now + timedelta(seconds=command.ttl_seconds)
+    # Recorded first (as delivered or not), so the key also guards a message delivered at once.
+    session.messages.buffer(case.id, command.name, command.payload, command.idempotency_key, now, expires)
+    actor = Actor(command.actor_id, None)
+    advance_case(session, context, case, lambda workflow: None, actor, f"message {command.name}")
+    delivered = not any(message["name"] == command.name for message in session.messages.waiting(case.id, now))
+    return "delivered" if delivered else "buffered"
 
 
 def complete_task(command: CompleteTask, session: Session, context: Context) -> Completion:

@@ -12,6 +12,7 @@ from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.db import translate_errors
 from services.routing.adapters.cases import CaseRepository
+from services.routing.adapters.messages import MessageRepository
 from services.routing.adapters.processes import ProcessRepository
 from services.routing.adapters.tasks import TaskRepository
 
@@ -27,6 +28,7 @@ class Session:
         self.processes = ProcessRepository(conn)
         self.cases = CaseRepository(conn)
         self.tasks = TaskRepository(conn)
+        self.messages = MessageRepository(conn)
 
     def publish(self, envelope: Envelope, routing_key: str | None = None) -> None:
         self.outbox.add(self.conn, envelope, routing_key)

@@ -45,7 +45,8 @@ def advance_case(session: Session, context: Context, case: CaseRow, action: Acti
 def store(
     session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram, actor: Actor
 ) -> None:
-    """Mirror the ready tasks, then save the workflow state and its next due time."""
+    """Deliver messages the case now waits for, mirror the ready tasks, save state and next due time."""
+    deliver_buffered(session, context, case, workflow)
     sync_tasks(session, context, case, workflow, diagram, actor)
     case.state = context.engine.dump(workflow)
     case.next_due_at = context.engine.next_due(workflow)
@@ -55,6 +56,16 @@ def store(
         case.next_due_at = None
         session.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
     session.cases.save(case)
+
+
+def deliver_buffered(session: Session, context: Context, case: CaseRow, workflow) -> None:
+    """Hand over messages that arrived early, now that the case may be waiting for them."""
+    now = context.clock.now()
+    for message in session.messages.waiting(case.id, now):
+        if context.engine.deliver_message(workflow, message["name"], message["payload"], message["name"]):
+            session.messages.delivered(message["id"], now)
+            session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "message_delivered", None, None,
+                                       {"name": message["name"], "buffered": True})  # fmt: skip
 
 
 def sync_tasks(session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram,

@@ -61,7 +61,8 @@ def command(task: str, data: dict) -> dict:
     }  # fmt: skip
 
 
-def send(amqp_url: str, body: dict, token: str | None, reply_to: str | None = None) -> None:
+def send(amqp_url: str, body: dict, token: str | None, reply_to: str | None = None,
+         routing_key: str = "task.complete") -> None:  # fmt: skip
     from kombu import Producer
 
     from services.common.bus.topology import COMMANDS_EXCHANGE
@@ -69,7 +70,7 @@ def send(amqp_url: str, body: dict, token: str | None, reply_to: str | None = No
     headers = {"authorization": f"Bearer {token}"} if token else {}
     with Connection(amqp_url) as connection:
         Producer(connection.default_channel).publish(
-            body, exchange=COMMANDS_EXCHANGE, routing_key="task.complete", declare=[COMMANDS_EXCHANGE],
+            body, exchange=COMMANDS_EXCHANGE, routing_key=routing_key, declare=[COMMANDS_EXCHANGE],
             headers=headers, reply_to=reply_to, message_id=body["id"],
         )  # fmt: skip
 
@@ -140,3 +141,24 @@ def test_a_refused_command_without_a_reply_queue_is_dead_lettered_with_the_reaso
         message = eventually(lambda: dead.get(no_ack=True), timeout=30)
     assert "authorization" in message.headers["x-error"]
     assert open_tasks(routing, case) == ["handle_floor"]
+
+
+def test_a_message_command_reaches_its_case(on_rabbitmq, start, amqp_url, tokens):
+    from services.common.identity.model import Identity
+    from tests.integration.routing.conftest import deploy as deploy_diagram
+
+    routing, _ = on_rabbitmq
+    deploy_diagram(routing, "message_wait.bpmn", dmn=())
+    case = start()
+    body = command("unused", {})
+    body.update(type="case.message", complaint_id=case,
+                payload={"name": "merchant_answered", "data": {"refund": True}, "idempotency_key": "m-1"})  # fmt: skip
+    token = tokens.issue(Identity("desk-system", frozenset({"service_desk"}), "demo"))
+    from kombu import Queue
+
+    with Connection(amqp_url) as connection:
+        Queue("dept.replies", durable=False)(connection.default_channel).declare()
+    send(amqp_url, body, token, "dept.replies", routing_key="case.message")
+
+    [answer] = replies(amqp_url, "dept.replies", 1)
+    assert answer["status"] == "buffered"

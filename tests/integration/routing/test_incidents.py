@@ -34,7 +34,10 @@ def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, 
 
     assert failed_again.status_code == 409
     assert fixed.status_code == 200, fixed.json
-    assert fixed.json["status"] == "running" and fixed.json["current_elements"] == ["handle_floor", "handle_floor_timeout"]
+    assert fixed.json["status"] == "running" and fixed.json["current_elements"] == [
+        "handle_floor",
+        "handle_floor_timeout",
+    ]
     assert all(incident["resolved_at"] for incident in fixed.json["incidents"])
     assert len(fixed.json["incidents"]) == 2
     assert not_stopped.status_code == 409
