@@ -21,6 +21,23 @@ TASK_CREATED = "task.created"
 TASK_CLAIMED = "task.claimed"
 TASK_COMPLETED = "task.completed"
 TASK_CANCELLED = "task.cancelled"
+NOTIFICATION_REQUESTED = "notification.requested"
+
+# Events a diagram element may announce when it completes (its `event` property).
+STEP_EVENTS = frozenset(
+    {
+        "complaint.acknowledged",
+        "complaint.triaged",
+        "complaint.escalated",
+        "complaint.resolved",
+        "complaint.replied",
+        "complaint.reopened",
+        "complaint.closed",
+        "complaint.outside_route",
+    }
+)
+# Who a diagram element may ask to notify (its `notify_to` property), besides the staff queues.
+NOTIFY_PARTIES = frozenset({"customer", "merchant"})
 
 
 @dataclass(frozen=True)
@@ -145,6 +162,32 @@ class TaskPayload(Schema):
     data = fields.Dict()
 
 
+class CaseStepPayload(Schema):
+    """A complaint step announced by the diagram (escalated, replied, closed …)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    number = fields.String(required=True)
+    element_id = fields.String(required=True)
+    element_name = fields.String(allow_none=True)
+    queue = fields.String(allow_none=True)
+    data = fields.Dict()
+
+
+class NotificationRequestedPayload(Schema):
+    """A message the diagram asks notify to deliver: what kind, to whom, about which complaint."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(required=True)
+    to = fields.String(required=True)
+    number = fields.String(required=True)
+    element_id = fields.String(required=True)
+    data = fields.Dict()
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     COMPLAINT_RECEIVED: ComplaintPayload,
     COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
@@ -152,6 +195,8 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     TASK_CLAIMED: TaskPayload,
     TASK_COMPLETED: TaskPayload,
     TASK_CANCELLED: TaskPayload,
+    NOTIFICATION_REQUESTED: NotificationRequestedPayload,
+    **dict.fromkeys(STEP_EVENTS, CaseStepPayload),
 }
 
 

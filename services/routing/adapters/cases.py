@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ class CaseRow:
     department: str | None
     created_at: datetime
     updated_at: datetime
+    visited: list[str] = field(default_factory=list)
 
 
 class CaseRepository:
@@ -57,8 +58,16 @@ class CaseRepository:
         """Store the advanced state; the revision check guards against a lost update."""
         saved = self.conn.execute(
             "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
-            " updated_at = %s WHERE id = %s AND revision = %s RETURNING revision",
-            (json.dumps(case.state), case.status, case.next_due_at, case.updated_at, case.id, case.revision),
+            " updated_at = %s, visited = %s WHERE id = %s AND revision = %s RETURNING revision",
+            (
+                json.dumps(case.state),
+                case.status,
+                case.next_due_at,
+                case.updated_at,
+                case.visited,
+                case.id,
+                case.revision,
+            ),
         ).fetchone()
         if saved is None:
             raise RuntimeError(f"case {case.id} changed under this step (revision {case.revision})")
@@ -126,4 +135,5 @@ def _case(row: dict) -> CaseRow:
         department=row["department"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        visited=list(row["visited"]),
     )

@@ -6,7 +6,16 @@ only the part of a workflow's history the engine still reads (`compaction`), so 
 keeps the same size and step cost.
 """
 
-from services.routing.engine.engine import Engine, EngineError, ReadyTask
+from services.routing.engine.engine import CompletedElement, Engine, EngineError, ReadyTask
 from services.routing.engine.parser import Diagram, DiagramError, FormField, parse_diagram
 
-__all__ = ["Diagram", "DiagramError", "Engine", "EngineError", "FormField", "ReadyTask", "parse_diagram"]
+__all__ = [
+    "CompletedElement",
+    "Diagram",
+    "DiagramError",
+    "Engine",
+    "EngineError",
+    "FormField",
+    "ReadyTask",
+    "parse_diagram",
+]

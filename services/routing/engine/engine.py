@@ -35,6 +35,17 @@ class EngineError(Exception):
 
 
 @dataclass(frozen=True)
+class CompletedElement:
+    """A diagram element a step went through, with what the designer attached to it."""
+
+    element_id: str
+    name: str | None
+    lane: str | None
+    extensions: dict[str, Any]
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ReadyTask:
     """A user task waiting for a person: the engine's task id and what the diagram says of it."""
 
@@ -135,6 +146,24 @@ class Engine:
             )
             for task in workflow.get_tasks(state=TaskState.READY, manual=True)
             if task.task_spec.bpmn_id in diagram.user_tasks
+        ]
+
+    def completed_since(self, workflow: BpmnWorkflow, since: float) -> list[CompletedElement]:
+        """Diagram elements completed since `since` (a time.time() taken before the step)."""
+        done = [
+            task for task in workflow.get_tasks(state=TaskState.COMPLETED) if task.last_state_change >= since
+        ]
+        done.sort(key=lambda task: task.last_state_change)
+        return [
+            CompletedElement(
+                task.task_spec.bpmn_id,
+                task.task_spec.bpmn_name,
+                task.task_spec.lane,
+                dict(getattr(task.task_spec, "extensions", None) or {}),
+                dict(task.data),
+            )
+            for task in done
+            if task.task_spec.bpmn_id
         ]
 
     def next_due(self, workflow: BpmnWorkflow) -> datetime | None:

@@ -7,17 +7,26 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EndEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    StartEvent,
+)
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
+    CamundaEndEventParser,
     CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from services.common.bus.envelope import NOTIFY_PARTIES, STEP_EVENTS
 from services.routing.engine.scripts import diagram_python, problems_in
 from services.routing.engine.timers import CLOCK_TIMERS
 
@@ -76,6 +85,14 @@ class _UserTaskParser(UserTaskParser):
         return extensions
 
 
+class _Properties:
+    """camunda:properties on events too (the stock parser reads them only on tasks)."""
+
+    def parse_extensions(self, node=None):
+        nodes = self.xpath(".//bpmn:extensionElements/camunda:properties/camunda:property")
+        return {item.get("name"): item.get("value") for item in nodes}
+
+
 class _ClockTimers:
     def parse_timer_event(self, event):
         definition = super().parse_timer_event(event)
@@ -85,15 +102,23 @@ class _ClockTimers:
         return clock_class(definition.name, definition.expression, description=definition.description)
 
 
-class _StartEventParser(_ClockTimers, CamundaStartEventParser):
+class _StartEventParser(_Properties, _ClockTimers, CamundaStartEventParser):
     pass
 
 
-class _CatchEventParser(_ClockTimers, CamundaIntermediateCatchEventParser):
+class _CatchEventParser(_Properties, _ClockTimers, CamundaIntermediateCatchEventParser):
     pass
 
 
-class _BoundaryEventParser(_ClockTimers, CamundaBoundaryEventParser):
+class _BoundaryEventParser(_Properties, _ClockTimers, CamundaBoundaryEventParser):
+    pass
+
+
+class _EndEventParser(_Properties, CamundaEndEventParser):
+    pass
+
+
+class _ThrowEventParser(_Properties, CamundaIntermediateThrowEventParser):
     pass
 
 
@@ -106,6 +131,8 @@ class MallParser(CamundaParser):
         full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (_CatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
+        full_tag("endEvent"): (_EndEventParser, EndEvent),
+        full_tag("intermediateThrowEvent"): (_ThrowEventParser, IntermediateThrowEvent),
     }
 
 
@@ -131,6 +158,7 @@ def parse_diagram(
         raise DiagramError(str(exc), None, bpmn_name) from exc
     _check_lanes(root, process_id, queues, bpmn_name)
     _check_python(spec, subprocess_specs, bpmn_name)
+    _check_announcements(spec, queues, bpmn_name)
     user_tasks = {info.element_id: info for info in _user_tasks(spec, queues, bpmn_name)}
     return Diagram(process_id, spec, subprocess_specs, user_tasks)
 
@@ -179,6 +207,24 @@ def _check_python(spec, subprocess_specs, name: str) -> None:
         problems = problems_in(text, mode)
         if problems:
             raise DiagramError(f"refused Python in {element}: {'; '.join(problems)}", element, name)
+
+
+def _check_announcements(spec, queues: set[str], name: str) -> None:
+    """`event` names a known complaint event; `notify` comes with a `notify_to` we can reach."""
+    parties = NOTIFY_PARTIES | queues
+    for task_spec in spec.task_specs.values():
+        extensions = getattr(task_spec, "extensions", None) or {}
+        event, notify, notify_to = (
+            extensions.get("event"),
+            extensions.get("notify"),
+            extensions.get("notify_to"),
+        )
+        if event is not None and event not in STEP_EVENTS:
+            raise DiagramError(f"event {event!r} is not one of {', '.join(sorted(STEP_EVENTS))}",
+                               task_spec.bpmn_id, name)  # fmt: skip
+        if notify is not None and notify_to not in parties:
+            raise DiagramError(f"notify_to {notify_to!r} must be one of {', '.join(sorted(parties))}",
+                               task_spec.bpmn_id, name)  # fmt: skip
 
 
 def _user_tasks(spec, queues: set[str], name: str):

@@ -123,6 +123,7 @@ class CaseOut(Schema):
     process_key = fields.String()
     version = fields.Integer()
     current_elements = fields.List(fields.String(), metadata={"description": "diagram elements it is at"})
+    visited = fields.List(fields.String(), metadata={"description": "diagram elements it has passed"})
     next_due_at = fields.AwareDateTime(allow_none=True)
     open_tasks = fields.List(fields.Nested(TaskOut))
     incidents = fields.List(fields.Nested(IncidentOut))

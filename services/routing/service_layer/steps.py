@@ -6,21 +6,24 @@ the error is kept, and the step can be retried once the cause is fixed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from services.common.bus.envelope import TASK_CANCELLED, TASK_CREATED, Actor, Envelope
+from services.common.bus.envelope import NOTIFICATION_REQUESTED, TASK_CANCELLED, TASK_CREATED, Actor, Envelope
 from services.common.bus.topology import task_routing_key
 from services.common.logging import correlation_id
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import CaseStatus, Task, TaskState
-from services.routing.engine import Diagram, EngineError
+from services.routing.engine import CompletedElement, Diagram, EngineError
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
 
 SYSTEM = Actor(id="routing", role="service")
+# Workflow data the whole case shares; announcements carry only what the step added.
+HIDDEN_DATA = frozenset({"complaint", "policy"})
 
 Action = Callable[[Any], None]  # receives the restored workflow
 
@@ -33,20 +36,22 @@ def advance_case(session: Session, context: Context, case: CaseRow, action: Acti
     """
     diagram = context.diagrams.get(session.processes.get(case.process_version_id))
     workflow = workflow or context.engine.restore(diagram, case.state)
+    began = time.time()  # the engine stamps state changes with time.time(): this tells which were this step's
     try:
         action(workflow)
     except EngineError as exc:
         record_incident(session, context, case, step, exc)
         return False
-    store(session, context, case, workflow, diagram, actor)
+    store(session, context, case, workflow, diagram, actor, began)
     return True
 
 
-def store(
-    session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram, actor: Actor
-) -> None:
+def store(session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram, actor: Actor,
+          began: float | None = None) -> None:  # fmt: skip
     """Deliver messages the case now waits for, mirror the ready tasks, save state and next due time."""
     deliver_buffered(session, context, case, workflow)
+    if began is not None:
+        announce_steps(session, context, case, context.engine.completed_since(workflow, began), actor)
     sync_tasks(session, context, case, workflow, diagram, actor)
     case.state = context.engine.dump(workflow)
     case.next_due_at = context.engine.next_due(workflow)
@@ -56,6 +61,32 @@ def store(
         case.next_due_at = None
         session.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
     session.cases.save(case)
+
+
+def announce_steps(session: Session, context: Context, case: CaseRow, completed: list[CompletedElement],
+                   actor: Actor) -> None:  # fmt: skip
+    """Remember the elements passed, and announce those the designer marked (`event`, `notify`)."""
+    now = context.clock.now()
+    case.visited = sorted(set(case.visited) | {element.element_id for element in completed})
+    for element in completed:
+        data = {key: value for key, value in element.data.items() if key not in HIDDEN_DATA}
+        if element.extensions.get("event"):
+            payload = {"number": case.number, "element_id": element.element_id, "element_name": element.name,
+                       "queue": element.lane, "data": data}  # fmt: skip
+            session.publish(_envelope(case, element.extensions["event"], payload, actor, now))
+            session.cases.add_timeline(case.id, now, actor.id, actor.role, element.extensions["event"],
+                                       element.element_id)  # fmt: skip
+        if element.extensions.get("notify"):
+            payload = {"kind": element.extensions["notify"], "to": element.extensions.get("notify_to"),
+                       "number": case.number, "element_id": element.element_id, "data": data}  # fmt: skip
+            session.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
+
+
+def _envelope(
+    case: CaseRow, event_type: str, payload: dict[str, Any], actor: Actor, at: datetime
+) -> Envelope:
+    return Envelope(type=event_type, mall_id=case.mall_id, complaint_id=case.id, actor=actor, occurred_at=at,
+                    correlation_id=correlation_id.get(), payload=payload)  # fmt: skip
 
 
 def deliver_buffered(session: Session, context: Context, case: CaseRow, workflow) -> None:
