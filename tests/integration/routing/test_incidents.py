@@ -42,3 +42,24 @@ def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, 
     assert len(fixed.json["incidents"]) == 2
     assert not_stopped.status_code == 409
     assert api.post(f"/cases/{broken}/retry", json={}, headers=staff("service_desk")).status_code == 403
+
+
+def test_a_script_reaching_for_a_builtin_it_may_not_use_stops_its_case_with_an_incident(routing, start):
+    from services.routing.domain.commands import DeployProcess
+    from services.routing.service_layer import handlers
+    from tests.integration.routing.conftest import diagram
+
+    text = diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', 'x = hash("escape")')
+    command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "hash.bpmn")
+    routing.handle(handlers.deploy_process, command)  # passes the deploy check: hash is an ordinary name
+
+    case = start()
+    second = start(number="TS-20261122-0002")  # the worker went on to the next complaint
+
+    with routing.session() as session:
+        [incident] = session.cases.incidents(case)
+        status = session.cases.get("demo", case).status
+        second_incidents = session.cases.incidents(second)
+    assert status == "incident" and incident["detail"]["element"] == "sneaky"
+    assert "hash" in incident["error"]
+    assert len(second_incidents) == 1 and open_tasks(routing, second) == []

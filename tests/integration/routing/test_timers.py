@@ -50,3 +50,28 @@ def test_the_callback_waits_for_the_policy_delay_after_the_reply(routing, start,
     assert waiting["current_elements"] == ["wait_callback"] and waiting["open_tasks"] == []
     assert waiting["next_due_at"] == "2026-11-23T02:00:00+00:00"
     assert open_tasks(routing, case) == ["callback"]
+
+
+def test_two_workers_ticking_at_once_fire_a_due_timer_once(routing, start, clock, settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.routing.bootstrap import bootstrap
+
+    deploy(routing)
+    cases = [start(number=f"TS-20261122-{n:04d}") for n in range(1, 21)]
+    other = bootstrap(settings, clock=clock)  # a second worker: its own pool and scheduler
+    other.pool.open(wait=True)
+    clock.advance(timedelta(days=2))
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            taken = list(pool.map(lambda worker: worker.scheduler().tick(), [routing, other]))
+    finally:
+        other.pool.close()
+
+    assert sum(taken) == 20
+    assert all(open_tasks(routing, case) == ["handle_ops"] for case in cases)
+    with routing.session() as session:
+        cancelled = session.conn.execute(
+            "SELECT count(*) AS n FROM routing.timeline WHERE kind = 'task_cancelled'"
+        )
+        assert cancelled.fetchone()["n"] == 20
