@@ -11,7 +11,9 @@ from services.common.db import ping
 from services.common.web import create_service_app
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
-from services.intake.entrypoints.http import complaints, public, reference
+from services.intake.entrypoints.complaints import complaints
+from services.intake.entrypoints.public import public
+from services.intake.entrypoints.reference import reference
 
 
 def create_app(intake: Intake) -> Flask:

@@ -1,0 +1,160 @@
+"""Complaint records for staff: record, list, read, correct, history."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from enum import Enum
+
+from flask import current_app
+from flask.views import MethodView
+
+from services.common.errors import NotFound
+from services.common.identity.model import Identity, Role
+from services.common.web import Blueprint, current_identity, require_roles
+from services.common.web.pagination import decode_cursor, encode_cursor
+from services.intake.adapters.repository import ListQuery
+from services.intake.domain.commands import CorrectComplaint
+from services.intake.domain.model import Category, CustomerRequest, ReplyChannel
+from services.intake.entrypoints import schemas
+from services.intake.entrypoints.access import DESK, READ_ROLES
+from services.intake.entrypoints.presenters import present
+from services.intake.entrypoints.recording import bus, record_command, replay_headers
+
+complaints = Blueprint(
+    "complaints",
+    __name__,
+    url_prefix="/complaints",
+    description="Complaint records (客户投诉记录), for staff.",
+)
+
+
+@complaints.route("")
+class ComplaintCollection(MethodView):
+    @require_roles(*DESK)
+    @complaints.arguments(schemas.IdempotencyHeader, location="headers", as_kwargs=True)
+    @complaints.arguments(schemas.ComplaintIn)
+    @complaints.response(201, schemas.ComplaintOut)
+    @complaints.alt_response(409, response="CONFLICT")
+    def post(self, data, idempotency_key=None):
+        """Record a complaint from any channel.
+
+        Severity and the receipt number are computed; `complaint.received` is announced once the
+        record is committed. Send an `Idempotency-Key` so a retry records nothing twice.
+        """
+        identity = current_identity()
+        recorded = bus().handle(record_command(data, identity, idempotency_key, "complaints"))
+        return present(recorded.complaint, identity), 201, replay_headers(recorded)
+
+    @require_roles(*READ_ROLES)
+    @complaints.arguments(schemas.ListArgs, location="query")
+    @complaints.response(200, schemas.ComplaintPage)
+    def get(self, args):
+        """List complaints, newest first, with filters and keyset pagination (`cursor`)."""
+        identity = current_identity()
+        query = _list_query(args, identity)
+        with current_app.extensions["intake.uow"]() as uow:
+            found = uow.complaints.list(query)
+        next_cursor = (
+            encode_cursor(found[-1].received_at, found[-1].id) if len(found) == query.limit else None
+        )
+        return {"items": [present(item, identity) for item in found], "next_cursor": next_cursor}
+
+
+def _list_query(args: dict, identity: Identity) -> ListQuery:
+    zone = current_app.extensions["mall.settings"].zone
+    start = datetime.combine(args["received_from"], time.min, zone) if "received_from" in args else None
+    end = (
+        datetime.combine(args["received_to"] + timedelta(days=1), time.min, zone)
+        if "received_to" in args
+        else None
+    )
+    scoped = not identity.sees_whole_mall
+    return ListQuery(
+        mall_id=identity.mall_id,
+        limit=args["limit"],
+        after=decode_cursor(args["cursor"]) if "cursor" in args else None,
+        filters={
+            name: args.get(name)
+            for name in ("status", "category", "channel", "floor", "department", "severity")
+        },
+        merchant=args.get("merchant"),
+        received_from=start,
+        received_before=end,
+        scope_floors=tuple(identity.floors) if scoped else None,
+        scope_departments=tuple(identity.departments) if scoped else None,
+    )
+
+
+def _visible_or_404(complaint, identity: Identity, wanted: str):
+    if complaint is None or not identity.can_see(complaint.floor, complaint.department):
+        raise NotFound(f"no complaint {wanted}")
+    return complaint
+
+
+@complaints.route("/<uuid:complaint_id>")
+class ComplaintItem(MethodView):
+    @require_roles(*READ_ROLES)
+    @complaints.response(200, schemas.ComplaintOut)
+    @complaints.alt_response(404, response="NOT_FOUND")
+    def get(self, complaint_id):
+        """One complaint by id."""
+        identity = current_identity()
+        with current_app.extensions["intake.uow"]() as uow:
+            complaint = uow.complaints.get(identity.mall_id, str(complaint_id))
+        return present(_visible_or_404(complaint, identity, str(complaint_id)), identity)
+
+    @require_roles(*DESK)
+    @complaints.arguments(schemas.CorrectionIn)
+    @complaints.response(200, schemas.ComplaintOut)
+    @complaints.alt_response(404, response="NOT_FOUND")
+    def patch(self, data, complaint_id):
+        """Correct a complaint; the old values go to its history with the reason given."""
+        identity = current_identity()
+        reason = data.pop("reason")
+        customer_changes = data.pop("customer", {})
+        command = CorrectComplaint(
+            complaint_id=str(complaint_id),
+            changes=_as_enums(data, CORRECTED_ENUMS),
+            reason=reason,
+            actor_id=identity.subject,
+            actor_role=sorted(identity.roles)[0],
+            customer_changes=_as_enums(customer_changes, {"preferred_reply_channel": ReplyChannel}),
+        )
+        return present(bus().handle(command), identity)
+
+
+CORRECTED_ENUMS: dict[str, type[Enum]] = {"category": Category, "customer_request": CustomerRequest}
+
+
+def _as_enums(values: dict, kinds: dict[str, type[Enum]]) -> dict:
+    """The schema's plain strings as the domain's enums, as _record_command does; None stays None."""
+    return {
+        name: kinds[name](value) if name in kinds and value is not None else value
+        for name, value in values.items()
+    }
+
+
+@complaints.route("/by-number/<string:number>")
+@require_roles(*READ_ROLES)
+@complaints.response(200, schemas.ComplaintOut)
+@complaints.alt_response(404, response="NOT_FOUND")
+def get_by_number(number):
+    """One complaint by its receipt number, e.g. TS-20261122-0007."""
+    identity = current_identity()
+    if "\x00" in number:  # no number holds a NUL, and PostgreSQL text cannot carry one to compare
+        raise NotFound(f"no complaint {number!r}")
+    with current_app.extensions["intake.uow"]() as uow:
+        complaint = uow.complaints.get_by_number(identity.mall_id, number)
+    return present(_visible_or_404(complaint, identity, number), identity)
+
+
+@complaints.route("/<uuid:complaint_id>/history")
+@require_roles(*DESK, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER)
+@complaints.response(200, schemas.HistoryEntry(many=True))
+@complaints.alt_response(404, response="NOT_FOUND")
+def get_history(complaint_id):
+    """The corrections made to a complaint, oldest first, with old and new values."""
+    identity = current_identity()
+    with current_app.extensions["intake.uow"]() as uow:
+        _visible_or_404(uow.complaints.get(identity.mall_id, str(complaint_id)), identity, str(complaint_id))
+        return uow.complaints.history(str(complaint_id))

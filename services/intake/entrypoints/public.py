@@ -1,0 +1,49 @@
+"""The customers' web form: no login, rate-limited."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from services.common.web import Blueprint
+from services.intake.entrypoints import schemas
+from services.intake.entrypoints.recording import bus, record_command, replay_headers
+
+public = Blueprint(
+    "public",
+    __name__,
+    url_prefix="/public",
+    description="The customer-facing web form: no login, rate-limited.",
+)
+
+
+@public.route("/complaints", methods=["POST"])
+@public.arguments(schemas.IdempotencyHeader, location="headers", as_kwargs=True)
+@public.arguments(schemas.PublicComplaintIn)
+@public.response(201, schemas.PublicReceiptOut)
+@public.alt_response(409, response="CONFLICT")
+@public.alt_response(429, response="TOO_MANY_REQUESTS")
+@public.doc(security=[])
+def post_public_complaint(data, idempotency_key=None):
+    """Send a complaint from the mall's web form; answers with the receipt number."""
+    recorded = bus().handle(record_command(data, None, idempotency_key, "public"))
+    complaint = recorded.complaint
+    receipt = {
+        "number": complaint.number,
+        "received_at": complaint.received_at,
+        "promised_reply_date": complaint.promised_reply_date,
+    }
+    return receipt, 201, replay_headers(recorded)
+
+
+@public.route("/reference")
+@public.response(200, schemas.PublicReference)
+@public.doc(security=[])
+def get_public_reference():
+    """Floors, departments and shop names for the web form (no contact details)."""
+    mall_id = current_app.extensions["mall.settings"].mall_id
+    with current_app.extensions["intake.uow"]() as uow:
+        return {
+            "floors": uow.reference.floors(mall_id),
+            "departments": uow.reference.departments(mall_id),
+            "merchants": uow.reference.merchants(mall_id),
+        }
