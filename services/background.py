@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from services.registry import ServiceSpec, Worker
 
@@ -30,9 +31,12 @@ class Background:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Ask every worker to stop, then wait for all of them within one shared deadline."""
         for worker in self.workers:
             worker.stop()
+        deadline = time.monotonic() + timeout
         for thread in self.threads:
-            thread.join(timeout)
+            thread.join(max(deadline - time.monotonic(), 0))
             if thread.is_alive():
-                log.warning("worker %s did not stop within %s s", thread.name, timeout)
+                log.warning("worker %s did not stop within %s s; leaving it to exit with the process",
+                            thread.name, timeout)  # fmt: skip

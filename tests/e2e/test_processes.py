@@ -28,7 +28,7 @@ def all_in_one(tmp_path):
             process.kill()
 
 
-def test_the_run_command_with_nothing_set_serves_intake_on_an_embedded_database(all_in_one):
+def test_the_run_command_with_nothing_set_takes_a_complaint_to_a_task_on_an_embedded_database(all_in_one):
     base, data_dir, process, log = all_in_one
     desk = {"Authorization": f"Bearer {(data_dir / 'desk-token').read_text()}"}
 
@@ -46,6 +46,15 @@ def test_the_run_command_with_nothing_set_serves_intake_on_an_embedded_database(
     assert index["services"]["intake"] == "/intake/openapi.json"
     assert form.status_code == 200 and "顾客投诉" in form.text
     assert "embedded PostgreSQL" in log.read_text()
+    # routing, in the same process over the in-memory broker, puts it in the floor's queue
+    floor3 = {"Authorization": f"Bearer {(data_dir / 'tokens' / 'floor3').read_text()}"}
+
+    def queued():
+        items = requests.get(f"{base}/routing/tasks", headers=floor3, timeout=10).json()["items"]
+        return [item for item in items if item["number"] == created.json()["number"]]
+
+    [task] = eventually(queued, timeout=30)
+    assert task["element_id"] == "handle_floor"
     assert stop(process) == 0
 
 
