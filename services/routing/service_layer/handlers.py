@@ -118,13 +118,15 @@ def deliver_message(command: DeliverMessage, session: Session, context: Context)
 
 
 def complete_task(command: CompleteTask, session: Session, context: Context) -> Completion:
+    # The case is locked before the task, in the order every other step takes them.
+    found = session.tasks.get(context.mall_id, command.task_id)
+    case = session.cases.lock(found.case_id) if found else None
     task = _open_task(session, context, command.task_id, command.actor_roles)
     if task.assignee not in (None, command.actor_id):
         raise Conflict(f"the task is claimed by {task.assignee}")
     data, errors = check_form(task.form, command.data)
     if errors:
         raise InvalidInput("the task's form has invalid fields: " + ", ".join(errors), errors)
-    case = session.cases.lock(task.case_id)
     actor = Actor(command.actor_id, task.queue)
     now = context.clock.now()
     session.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)

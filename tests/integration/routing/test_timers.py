@@ -75,3 +75,44 @@ def test_two_workers_ticking_at_once_fire_a_due_timer_once(routing, start, clock
             "SELECT count(*) AS n FROM routing.timeline WHERE kind = 'task_cancelled'"
         )
         assert cancelled.fetchone()["n"] == 20
+
+
+def test_completions_racing_escalation_timers_leave_each_case_on_exactly_one_path(
+    routing, start, clock, settings
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.common.errors import Conflict
+    from services.routing.bootstrap import bootstrap
+    from services.routing.domain.commands import CompleteTask
+    from services.routing.service_layer import handlers
+
+    deploy(routing)
+    cases = [start(number=f"TS-20261122-{n:04d}") for n in range(1, 31)]
+    tasks = [task_id(routing, case, "handle_floor") for case in cases]
+    other = bootstrap(settings, clock=clock)
+    other.pool.open(wait=True)
+    clock.advance(timedelta(days=2))  # every escalation timer is due
+
+    def complete_all() -> list[str]:
+        outcomes = []
+        for task in tasks:
+            command = CompleteTask(task, {"outcome": "resolved"}, "zhang", frozenset({"floor_supervisor"}))
+            try:
+                other.handle(handlers.complete_task, command)
+                outcomes.append("completed")
+            except Conflict:
+                outcomes.append("too late")  # the timer escalated it first
+        return outcomes
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            completing = pool.submit(complete_all)
+            escalating = pool.submit(lambda: sum(routing.scheduler().tick() for _ in range(3)))
+            outcomes, _ = completing.result(), escalating.result()
+    finally:
+        other.pool.close()
+
+    paths = [open_tasks(routing, case) for case in cases]
+    assert all(path in (["reply"], ["handle_ops"]) for path in paths)
+    assert outcomes.count("completed") == paths.count(["reply"])
