@@ -35,7 +35,13 @@ class Intake:
         return UnitOfWork(self.pool, self.outbox)
 
     def relay(self) -> OutboxRelay:
-        return OutboxRelay(self.pool, SCHEMA, self.settings.amqp_url, self.settings.relay_batch_size)
+        return OutboxRelay(
+            self.pool,
+            SCHEMA,
+            self.settings.amqp_url,
+            self.settings.relay_batch_size,
+            wake=self.outbox.written,
+        )
 
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:

@@ -60,7 +60,13 @@ class Routing:
             return handler(command, session, self.context)
 
     def relay(self) -> OutboxRelay:
-        return OutboxRelay(self.pool, SCHEMA, self.settings.amqp_url, self.settings.relay_batch_size)
+        return OutboxRelay(
+            self.pool,
+            SCHEMA,
+            self.settings.amqp_url,
+            self.settings.relay_batch_size,
+            wake=self.outbox.written,
+        )
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
         """The consumer that starts a case for each received complaint."""

@@ -506,3 +506,10 @@ def test_amounts_are_documented_as_the_decimal_strings_they_are(client, desk):
         assert (amount["type"], amount["format"]) == ("string", "decimal")
         assert "minimum" not in amount and "maximum" not in amount
     assert record["amount"] == "399.50"
+
+
+def test_the_ten_thousandth_complaint_of_a_day_gets_a_five_digit_number(client, desk, intake):
+    with intake.pool.connection() as conn:
+        conn.execute("INSERT INTO intake.number_counters VALUES ('demo', '2026-11-22', 9999)")
+
+    assert post(client, desk, complaint()).json["number"] == "TS-20261122-10000"

@@ -200,22 +200,27 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+# Built once: a schema is reusable across calls and threads, and building one costs more than using it.
+_ENVELOPE = EnvelopeSchema()
+_PAYLOADS = {event_type: schema() for event_type, schema in PAYLOAD_SCHEMAS.items()}
+
+
 def dump_envelope(envelope: Envelope) -> dict[str, Any]:
     """Validate the payload against its schema and return the JSON-ready envelope."""
-    payload_schema = PAYLOAD_SCHEMAS.get(envelope.type)
+    payload_schema = _PAYLOADS.get(envelope.type)
     if payload_schema is not None:
-        errors = payload_schema().validate(envelope.payload)
+        errors = payload_schema.validate(envelope.payload)
         if errors:
             raise ValidationError(errors, field_name="payload")
-    return EnvelopeSchema().dump(envelope)
+    return _ENVELOPE.dump(envelope)
 
 
 def load_envelope(body: Any) -> Envelope:
     """Parse a received message body; raise ValidationError for a malformed one."""
-    data = EnvelopeSchema().load(body)
-    payload_schema = PAYLOAD_SCHEMAS.get(data["type"])
+    data = _ENVELOPE.load(body)
+    payload_schema = _PAYLOADS.get(data["type"])
     if payload_schema is not None:
-        data["payload"] = payload_schema().load(data["payload"])
+        data["payload"] = payload_schema.load(data["payload"])
     data["id"] = str(data["id"])
     data["actor"] = Actor(**data["actor"])
     return Envelope(**data)

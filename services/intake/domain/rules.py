@@ -136,9 +136,16 @@ def default_promised_reply_date(received_at: datetime, policy: Policy, zone: Zon
     return (received_at.astimezone(zone) + policy.first_reply_after).date()
 
 
+NUMBER_DIGITS = 4
+
+
+def number_prefix(day: date) -> str:
+    return f"TS-{day:%Y%m%d}-"
+
+
 def format_number(day: date, sequence: int) -> str:
     """The receipt number, e.g. TS-20261122-0007 (more digits after the 9,999th of a day)."""
-    return f"TS-{day:%Y%m%d}-{sequence:04d}"
+    return f"{number_prefix(day)}{sequence:0{NUMBER_DIGITS}d}"
 
 
 def check_all(complaint: Complaint, reference: ReferenceCheck, now: datetime, zone: ZoneInfo) -> FieldErrors:

@@ -31,8 +31,8 @@ complaints = Blueprint(
 @complaints.route("")
 class ComplaintCollection(MethodView):
     @require_roles(*DESK)
-    @complaints.arguments(schemas.IdempotencyHeader, location="headers", as_kwargs=True)
-    @complaints.arguments(schemas.ComplaintIn)
+    @complaints.arguments(schemas.IdempotencyHeader(), location="headers", as_kwargs=True)
+    @complaints.arguments(schemas.ComplaintIn())
     @complaints.response(201, schemas.ComplaintOut)
     @complaints.alt_response(409, response="CONFLICT")
     def post(self, data, idempotency_key=None):
@@ -46,7 +46,7 @@ class ComplaintCollection(MethodView):
         return present(recorded.complaint, identity), 201, replay_headers(recorded)
 
     @require_roles(*READ_ROLES)
-    @complaints.arguments(schemas.ListArgs, location="query")
+    @complaints.arguments(schemas.ListArgs(), location="query")
     @complaints.response(200, schemas.ComplaintPage)
     def get(self, args):
         """List complaints, newest first, with filters and keyset pagination (`cursor`)."""
@@ -104,7 +104,7 @@ class ComplaintItem(MethodView):
         return present(_visible_or_404(complaint, identity, str(complaint_id)), identity)
 
     @require_roles(*DESK)
-    @complaints.arguments(schemas.CorrectionIn)
+    @complaints.arguments(schemas.CorrectionIn())
     @complaints.response(200, schemas.ComplaintOut)
     @complaints.alt_response(404, response="NOT_FOUND")
     def patch(self, data, complaint_id):

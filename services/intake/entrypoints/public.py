@@ -17,8 +17,8 @@ public = Blueprint(
 
 
 @public.route("/complaints", methods=["POST"])
-@public.arguments(schemas.IdempotencyHeader, location="headers", as_kwargs=True)
-@public.arguments(schemas.PublicComplaintIn)
+@public.arguments(schemas.IdempotencyHeader(), location="headers", as_kwargs=True)
+@public.arguments(schemas.PublicComplaintIn())
 @public.response(201, schemas.PublicReceiptOut)
 @public.alt_response(409, response="CONFLICT")
 @public.alt_response(429, response="TOO_MANY_REQUESTS")

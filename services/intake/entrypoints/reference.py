@@ -37,7 +37,7 @@ def list_departments():
 
 @reference.route("/merchants")
 @require_roles(*READ_ROLES, *REFERENCE_EDITORS)
-@reference.arguments(schemas.MerchantArgs, location="query")
+@reference.arguments(schemas.MerchantArgs(), location="query")
 @reference.response(200, schemas.MerchantSchema(many=True))
 def list_merchants(args):
     """The mall's merchants with their person in charge, optionally of one floor."""
@@ -52,7 +52,7 @@ def _check_code(code: str) -> None:
 
 @reference.route("/floors/<string:code>", methods=["PUT"])
 @require_roles(*REFERENCE_EDITORS)
-@reference.arguments(schemas.FloorSchema)
+@reference.arguments(schemas.FloorSchema())
 @reference.response(200, schemas.FloorSchema)
 def put_floor(data, code):
     """Create or rename a floor."""
@@ -65,7 +65,7 @@ def put_floor(data, code):
 
 @reference.route("/departments/<string:code>", methods=["PUT"])
 @require_roles(*REFERENCE_EDITORS)
-@reference.arguments(schemas.DepartmentSchema)
+@reference.arguments(schemas.DepartmentSchema())
 @reference.response(200, schemas.DepartmentSchema)
 def put_department(data, code):
     """Create or rename a department."""
@@ -78,7 +78,7 @@ def put_department(data, code):
 
 @reference.route("/merchants/<string:code>", methods=["PUT"])
 @require_roles(*REFERENCE_EDITORS)
-@reference.arguments(schemas.MerchantSchema)
+@reference.arguments(schemas.MerchantSchema())
 @reference.response(200, schemas.MerchantSchema)
 def put_merchant(data, code):
     """Create or update a merchant (its floor must exist)."""

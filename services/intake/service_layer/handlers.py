@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.common.bus.envelope import Actor
+from services.common.bus.envelope import Actor, dump_envelope
 from services.common.clock import Clock
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy
@@ -55,14 +55,15 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
             )
             if earlier is not None:
                 return _replay(uow, context.mall_id, earlier, command.fingerprint)
-        # Numbered last, so the day's counter row is locked for as short a time as possible.
+        # Everything is ready before the number is taken: the day's counter row stays locked
+        # from that statement to the commit, and every other complaint of the day waits for it.
         day = now.astimezone(context.zone).date()
-        complaint = replace(
-            complaint, number=rules.format_number(day, uow.complaints.next_number(context.mall_id, day))
-        )
-        uow.complaints.add(complaint)
-        uow.publish(complaint_received(complaint, context.policy, _actor(command), now))
-        uow.commit()
+        event = complaint_received(complaint, context.policy, _actor(command), now)
+        body = dump_envelope(event)
+        number = uow.complaints.add_numbered(complaint, day, rules.number_prefix(day), rules.NUMBER_DIGITS)
+        complaint = replace(complaint, number=number)
+        body["payload"]["number"] = number
+        uow.commit_with_event(event.id, event.type, body)
     log.info(
         "complaint recorded",
         extra={

@@ -49,6 +49,14 @@ class UnitOfWork:
         """Add an event to the outbox, in this transaction."""
         self.outbox.add(self.conn, envelope)
 
+    def commit_with_event(self, event_id: str, routing_key: str, body: dict) -> None:
+        """Write an already dumped event and commit, sent together in one round trip (pipeline)."""
+        with translate_errors(), self.conn.pipeline():
+            self.outbox.add_body(self.conn, event_id, routing_key, body)
+            self.conn.commit()
+        self.outbox.committed()
+
     def commit(self) -> None:
         with translate_errors():
             self.conn.commit()
+        self.outbox.committed()

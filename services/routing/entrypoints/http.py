@@ -38,7 +38,7 @@ def _version_out(version) -> dict:
 @processes.route("")
 class ProcessCollection(MethodView):
     @require_roles(Role.PROCESS_DESIGNER)
-    @processes.arguments(schemas.DeployIn)
+    @processes.arguments(schemas.DeployIn())
     @processes.response(201, schemas.VersionOut)
     @processes.alt_response(200, schema=schemas.VersionOut, description="the same source was already newest")
     def post(self, data):
@@ -80,7 +80,7 @@ def _queues_of(identity: Identity, wanted: str | None) -> tuple[str, ...]:
 
 @tasks.route("")
 @require_roles(*STAFF)
-@tasks.arguments(schemas.TaskListArgs, location="query")
+@tasks.arguments(schemas.TaskListArgs(), location="query")
 @tasks.response(200, schemas.TaskPage)
 def list_tasks(args):
     """Open tasks of my queues (or one of them), oldest first; floor and department scopes apply."""
@@ -149,7 +149,7 @@ def unclaim_task(task_id):
 
 @tasks.route("/<uuid:task_id>/reassign", methods=["POST"])
 @require_roles(*STAFF)
-@tasks.arguments(schemas.ReassignIn)
+@tasks.arguments(schemas.ReassignIn())
 @tasks.response(200, schemas.TaskOut)
 @tasks.alt_response(404, response="NOT_FOUND")
 @tasks.alt_response(409, response="CONFLICT")
@@ -160,7 +160,7 @@ def reassign_task(data, task_id):
 
 @tasks.route("/<uuid:task_id>/complete", methods=["POST"])
 @require_roles(*STAFF)
-@tasks.arguments(schemas.CompleteIn)
+@tasks.arguments(schemas.CompleteIn())
 @tasks.response(200, schemas.TaskOut)
 @tasks.alt_response(404, response="NOT_FOUND")
 @tasks.alt_response(409, response="CONFLICT")
@@ -220,7 +220,7 @@ def get_timeline(case_id):
 
 @cases.route("/<uuid:case_id>/retry", methods=["POST"])
 @require_roles(Role.OPERATIONS_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
-@cases.arguments(schemas.RetryIn)
+@cases.arguments(schemas.RetryIn())
 @cases.response(200, schemas.CaseOut)
 @cases.alt_response(404, response="NOT_FOUND")
 @cases.alt_response(409, response="CONFLICT")
@@ -238,7 +238,7 @@ def retry_case(data, case_id):
 
 @cases.route("/<uuid:case_id>/messages", methods=["POST"])
 @require_roles(*STAFF, Role.SERVICE)
-@cases.arguments(schemas.MessageIn)
+@cases.arguments(schemas.MessageIn())
 @cases.response(202, schemas.MessageOut)
 @cases.alt_response(404, response="NOT_FOUND")
 def post_message(data, case_id):

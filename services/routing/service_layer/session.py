@@ -37,5 +37,7 @@ class Session:
 @contextlib.contextmanager
 def transaction(pool: ConnectionPool, outbox: OutboxWriter) -> Iterator[Session]:
     """A session committed when the block ends normally, rolled back when it raises."""
-    with translate_errors(), pool.connection() as conn, conn.transaction():
-        yield Session(conn, outbox)
+    with translate_errors(), pool.connection() as conn:
+        with conn.transaction():
+            yield Session(conn, outbox)
+        outbox.committed()
