@@ -62,7 +62,7 @@ class EventConsumer(ConsumerMixin):
         self._publish_connection: Connection | None = None
         self._remember = sql.SQL(
             "INSERT INTO {}.inbox (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
-        ).format(sql.Identifier(schema))
+        ).format(sql.Identifier(schema)).as_string()
 
     @property
     def name(self) -> str:

@@ -40,7 +40,7 @@ class OutboxWriter:
         self.written = threading.Event()
         self._insert = sql.SQL(
             "INSERT INTO {}.outbox (id, routing_key, envelope) VALUES (%s, %s, %s)"
-        ).format(sql.Identifier(schema))
+        ).format(sql.Identifier(schema)).as_string()
 
     def add(self, conn: psycopg.Connection, envelope: Envelope, routing_key: str | None = None) -> None:
         """Queue the event; the routing key is its type unless a more specific one is given."""
@@ -76,13 +76,13 @@ class OutboxRelay:
         self._select = sql.SQL(
             "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
             "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
-        ).format(sql.Identifier(schema))
+        ).format(sql.Identifier(schema)).as_string()
         self._mark_sent = sql.SQL(
             "UPDATE {}.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(%s)"
-        ).format(sql.Identifier(schema))
+        ).format(sql.Identifier(schema)).as_string()
         self._mark_failed = sql.SQL(
             "UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s"
-        ).format(sql.Identifier(schema))
+        ).format(sql.Identifier(schema)).as_string()
 
     def relay_once(self, connection: Connection) -> int:
         """Publish one batch; return how many rows were published.
@@ -158,7 +158,7 @@ class OutboxRelay:
         query = sql.SQL(
             "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age "
             "FROM {}.outbox WHERE published_at IS NULL"
-        ).format(sql.Identifier(self.schema))
+        ).format(sql.Identifier(self.schema)).as_string()
         with self.pool.connection() as conn:
             row = conn.execute(query).fetchone()
         return row["n"], (float(row["age"]) if row["age"] is not None else None)

@@ -14,10 +14,12 @@ from services.intake.adapters.rows import COLUMNS, from_row, to_row
 from services.intake.domain.model import Complaint, Merchant
 from services.intake.domain.rules import ReferenceCheck
 
+# Statements are composed once and kept as text: psycopg caches the parsing of a text query,
+# while a composed one is rendered again on every execution.
 _INSERT = sql.SQL("INSERT INTO intake.complaints ({}) VALUES ({})").format(
     sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
     sql.SQL(", ").join(sql.Placeholder(name) for name in COLUMNS),
-)
+).as_string()
 # The day's counter and the complaint in one statement: the counter row, locked until commit,
 # costs the recording of other complaints only this statement and the commit. The number is
 # padded as rules.format_number pads it.
@@ -33,7 +35,7 @@ _INSERT_NUMBERED = sql.SQL(
         else sql.Placeholder(name)
         for name in COLUMNS
     ),
-)
+).as_string()
 _UPDATABLE = [
     name
     for name in COLUMNS
@@ -41,7 +43,7 @@ _UPDATABLE = [
 ]
 _UPDATE = sql.SQL("UPDATE intake.complaints SET {}, updated_at = now() WHERE id = %(id)s").format(
     sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(n), sql.Placeholder(n)) for n in _UPDATABLE)
-)
+).as_string()
 
 # Filters the list accepts: name -> column compared for equality.
 LIST_FILTERS = ("status", "category", "channel", "floor", "department", "severity")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from services.common.identity.model import Identity, Role
 from services.intake.domain.model import Complaint
@@ -34,9 +34,13 @@ def mask_email(email: str | None) -> str | None:
     return f"{local[:1]}***@{domain}"
 
 
+_FIELDS = tuple(item.name for item in fields(Complaint))
+
+
 def present(complaint: Complaint, viewer: Identity) -> dict:
-    data = asdict(complaint)
-    customer = data["customer"]
+    """The complaint as the response schema dumps it (a shallow copy: `asdict` would copy deeply)."""
+    data = {name: getattr(complaint, name) for name in _FIELDS}
+    customer = data["customer"] = asdict(complaint.customer)
     masked = not viewer.has_any(*UNMASKED_ROLES)
     if masked:
         customer.update(
