@@ -60,9 +60,13 @@ class EventConsumer(ConsumerMixin):
         self.infrastructure_pause = threading.Event()
         self.ready = threading.Event()  # set while consuming; readiness probes and tests use it
         self._publish_connection: Connection | None = None
-        self._remember = sql.SQL(
-            "INSERT INTO {}.inbox (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
-        ).format(sql.Identifier(schema)).as_string()
+        self._remember = (
+            sql.SQL(
+                "INSERT INTO {}.inbox (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
+            )
+            .format(sql.Identifier(schema))
+            .as_string()
+        )
 
     @property
     def name(self) -> str:

@@ -38,9 +38,11 @@ class OutboxWriter:
     def __init__(self, schema: str):
         self.schema = schema
         self.written = threading.Event()
-        self._insert = sql.SQL(
-            "INSERT INTO {}.outbox (id, routing_key, envelope) VALUES (%s, %s, %s)"
-        ).format(sql.Identifier(schema)).as_string()
+        self._insert = (
+            sql.SQL("INSERT INTO {}.outbox (id, routing_key, envelope) VALUES (%s, %s, %s)")
+            .format(sql.Identifier(schema))
+            .as_string()
+        )
 
     def add(self, conn: psycopg.Connection, envelope: Envelope, routing_key: str | None = None) -> None:
         """Queue the event; the routing key is its type unless a more specific one is given."""
@@ -73,16 +75,24 @@ class OutboxRelay:
         self.idle_wait = idle_wait
         self.wake = wake or threading.Event()  # set by an OutboxWriter of the same process
         self.stopping = threading.Event()
-        self._select = sql.SQL(
-            "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
-            "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
-        ).format(sql.Identifier(schema)).as_string()
-        self._mark_sent = sql.SQL(
-            "UPDATE {}.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(%s)"
-        ).format(sql.Identifier(schema)).as_string()
-        self._mark_failed = sql.SQL(
-            "UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s"
-        ).format(sql.Identifier(schema)).as_string()
+        self._select = (
+            sql.SQL(
+                "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
+                "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
+            )
+            .format(sql.Identifier(schema))
+            .as_string()
+        )
+        self._mark_sent = (
+            sql.SQL("UPDATE {}.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(%s)")
+            .format(sql.Identifier(schema))
+            .as_string()
+        )
+        self._mark_failed = (
+            sql.SQL("UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s")
+            .format(sql.Identifier(schema))
+            .as_string()
+        )
 
     def relay_once(self, connection: Connection) -> int:
         """Publish one batch; return how many rows were published.
@@ -155,10 +165,14 @@ class OutboxRelay:
 
     def backlog(self) -> tuple[int, float | None]:
         """How many rows wait, and the age in seconds of the oldest."""
-        query = sql.SQL(
-            "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age "
-            "FROM {}.outbox WHERE published_at IS NULL"
-        ).format(sql.Identifier(self.schema)).as_string()
+        query = (
+            sql.SQL(
+                "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age "
+                "FROM {}.outbox WHERE published_at IS NULL"
+            )
+            .format(sql.Identifier(self.schema))
+            .as_string()
+        )
         with self.pool.connection() as conn:
             row = conn.execute(query).fetchone()
         return row["n"], (float(row["age"]) if row["age"] is not None else None)

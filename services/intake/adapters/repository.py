@@ -16,34 +16,48 @@ from services.intake.domain.rules import ReferenceCheck
 
 # Statements are composed once and kept as text: psycopg caches the parsing of a text query,
 # while a composed one is rendered again on every execution.
-_INSERT = sql.SQL("INSERT INTO intake.complaints ({}) VALUES ({})").format(
-    sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-    sql.SQL(", ").join(sql.Placeholder(name) for name in COLUMNS),
-).as_string()
+_INSERT = (
+    sql.SQL("INSERT INTO intake.complaints ({}) VALUES ({})")
+    .format(
+        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+        sql.SQL(", ").join(sql.Placeholder(name) for name in COLUMNS),
+    )
+    .as_string()
+)
 # The day's counter and the complaint in one statement: the counter row, locked until commit,
 # costs the recording of other complaints only this statement and the commit. The number is
 # padded as rules.format_number pads it.
-_INSERT_NUMBERED = sql.SQL(
-    "WITH counter AS (INSERT INTO intake.number_counters AS c (mall_id, day, last)"
-    " VALUES (%(mall_id)s, %(day)s, 1) ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1 RETURNING last)"
-    " INSERT INTO intake.complaints ({}) SELECT {} FROM counter RETURNING number"
-).format(
-    sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-    sql.SQL(", ").join(
-        sql.SQL("%(number_prefix)s || lpad(last::text, greatest(%(digits)s, length(last::text)), '0')")
-        if name == "number"
-        else sql.Placeholder(name)
-        for name in COLUMNS
-    ),
-).as_string()
+_INSERT_NUMBERED = (
+    sql.SQL(
+        "WITH counter AS (INSERT INTO intake.number_counters AS c (mall_id, day, last)"
+        " VALUES (%(mall_id)s, %(day)s, 1) ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1 RETURNING last)"
+        " INSERT INTO intake.complaints ({}) SELECT {} FROM counter RETURNING number"
+    )
+    .format(
+        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+        sql.SQL(", ").join(
+            sql.SQL("%(number_prefix)s || lpad(last::text, greatest(%(digits)s, length(last::text)), '0')")
+            if name == "number"
+            else sql.Placeholder(name)
+            for name in COLUMNS
+        ),
+    )
+    .as_string()
+)
 _UPDATABLE = [
     name
     for name in COLUMNS
     if name not in {"id", "mall_id", "number", "channel", "received_at", "received_by"}
 ]
-_UPDATE = sql.SQL("UPDATE intake.complaints SET {}, updated_at = now() WHERE id = %(id)s").format(
-    sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(n), sql.Placeholder(n)) for n in _UPDATABLE)
-).as_string()
+_UPDATE = (
+    sql.SQL("UPDATE intake.complaints SET {}, updated_at = now() WHERE id = %(id)s")
+    .format(
+        sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(n), sql.Placeholder(n)) for n in _UPDATABLE
+        )
+    )
+    .as_string()
+)
 
 # Filters the list accepts: name -> column compared for equality.
 LIST_FILTERS = ("status", "category", "channel", "floor", "department", "severity")
