@@ -9,7 +9,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from services.common.errors import Unavailable
+from services.common.errors import ConfigurationError, Unavailable
 
 
 def create_pool(
@@ -25,6 +25,15 @@ def create_pool(
         open=False,
         check=ConnectionPool.check_connection,
     )
+
+
+def pool_from_settings(settings, name: str, pool: ConnectionPool | None = None) -> ConnectionPool:
+    """The given pool, or a new one for DATABASE_URL; a clear error when neither exists."""
+    if pool is not None:
+        return pool
+    if not settings.database_url:
+        raise ConfigurationError("DATABASE_URL is required")
+    return create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max, name=name)
 
 
 @contextlib.contextmanager

@@ -9,8 +9,7 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.clock import Clock
-from services.common.db import create_pool
-from services.common.errors import ConfigurationError
+from services.common.db import pool_from_settings
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.intake.service_layer.handlers import Context
@@ -35,19 +34,11 @@ class Intake:
         return UnitOfWork(self.pool, self.outbox)
 
     def relay(self) -> OutboxRelay:
-        return OutboxRelay(
-            self.pool,
-            SCHEMA,
-            self.settings.amqp_url,
-            self.settings.relay_batch_size,
-            wake=self.outbox.written,
-        )
+        return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:
-    if not settings.database_url and pool is None:
-        raise ConfigurationError("DATABASE_URL is required")
-    pool = pool or create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max, name=SCHEMA)
+    pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     outbox = OutboxWriter(SCHEMA)
     context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock)

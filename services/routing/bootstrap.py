@@ -23,8 +23,7 @@ from services.common.bus.topology import (
     task_queue,
 )
 from services.common.clock import Clock
-from services.common.db import create_pool
-from services.common.errors import ConfigurationError
+from services.common.db import pool_from_settings
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.routing.domain.model import QUEUES
@@ -60,13 +59,7 @@ class Routing:
             return handler(command, session, self.context)
 
     def relay(self) -> OutboxRelay:
-        return OutboxRelay(
-            self.pool,
-            SCHEMA,
-            self.settings.amqp_url,
-            self.settings.relay_batch_size,
-            wake=self.outbox.written,
-        )
+        return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
         """The consumer that starts a case for each received complaint."""
@@ -104,9 +97,7 @@ class Routing:
 
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Routing:
-    if not settings.database_url and pool is None:
-        raise ConfigurationError("DATABASE_URL is required")
-    pool = pool or create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max, name=SCHEMA)
+    pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     context = Context(mall_id=settings.mall_id, clock=clock, engine=Engine(clock), diagrams=DiagramCache())
     return Routing(

@@ -94,6 +94,11 @@ class OutboxRelay:
             .as_string()
         )
 
+    @classmethod
+    def for_writer(cls, pool: ConnectionPool, writer: OutboxWriter, settings) -> OutboxRelay:
+        """The relay of a service's outbox, woken by that service's writer."""
+        return cls(pool, writer.schema, settings.amqp_url, settings.relay_batch_size, wake=writer.written)
+
     def relay_once(self, connection: Connection) -> int:
         """Publish one batch; return how many rows were published.
 

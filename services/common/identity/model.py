@@ -20,6 +20,18 @@ class Role(StrEnum):
 
 ROLES = tuple(role.value for role in Role)
 
+# The six roles of PROCESS.md: each is a queue of tasks and a lane of the diagram.
+PROCESS_ROLES = frozenset(
+    {
+        Role.SERVICE_DESK,
+        Role.FLOOR_SUPERVISOR,
+        Role.DEPARTMENT_MANAGER,
+        Role.OPERATIONS_MANAGER,
+        Role.DEPUTY_STORE_MANAGER,
+        Role.STORE_MANAGER,
+    }
+)
+
 # Roles whose sight is limited by scope; every other staff role sees the whole mall.
 SCOPED_ROLES = {Role.FLOOR_SUPERVISOR, Role.DEPARTMENT_MANAGER}
 
@@ -42,6 +54,13 @@ class Identity:
     def sees_whole_mall(self) -> bool:
         """True unless every role held is limited to floors or departments."""
         return any(role not in SCOPED_ROLES for role in self.roles)
+
+    @property
+    def scope(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """(floors, departments) a list must keep to, or None when the caller sees the whole mall."""
+        if self.sees_whole_mall:
+            return None
+        return tuple(self.floors), tuple(self.departments)
 
     def can_see(self, floor: str | None, department: str | None) -> bool:
         """Whether a record on this floor / of this department is within the caller's scope."""

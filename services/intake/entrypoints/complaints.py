@@ -68,7 +68,7 @@ def _list_query(args: dict, identity: Identity) -> ListQuery:
         if "received_to" in args
         else None
     )
-    scoped = not identity.sees_whole_mall
+    floors, departments = identity.scope or (None, None)
     return ListQuery(
         mall_id=identity.mall_id,
         limit=args["limit"],
@@ -80,8 +80,8 @@ def _list_query(args: dict, identity: Identity) -> ListQuery:
         merchant=args.get("merchant"),
         received_from=start,
         received_before=end,
-        scope_floors=tuple(identity.floors) if scoped else None,
-        scope_departments=tuple(identity.departments) if scoped else None,
+        scope_floors=floors,
+        scope_departments=departments,
     )
 
 

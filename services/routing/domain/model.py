@@ -7,19 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from services.common.identity.model import Role
+from services.common.identity.model import PROCESS_ROLES
 
 # The task queues: one per role of PROCESS.md; lanes and candidate groups must name one of them.
-QUEUES = frozenset(
-    {
-        Role.SERVICE_DESK,
-        Role.FLOOR_SUPERVISOR,
-        Role.DEPARTMENT_MANAGER,
-        Role.OPERATIONS_MANAGER,
-        Role.DEPUTY_STORE_MANAGER,
-        Role.STORE_MANAGER,
-    }
-)
+QUEUES = PROCESS_ROLES
 
 
 class TaskState(StrEnum):

@@ -85,7 +85,7 @@ def _queues_of(identity: Identity, wanted: str | None) -> tuple[str, ...]:
 def list_tasks(args):
     """Open tasks of my queues (or one of them), oldest first; floor and department scopes apply."""
     identity = current_identity()
-    scoped = not identity.sees_whole_mall
+    floors, departments = identity.scope or (None, None)
     query = TaskQuery(
         mall_id=identity.mall_id,
         queues=_queues_of(identity, args.get("queue")),
@@ -93,8 +93,8 @@ def list_tasks(args):
         after=decode_cursor(args["cursor"]) if "cursor" in args else None,
         assignee=identity.subject if args["mine"] else None,
         number=args.get("number"),
-        scope_floors=tuple(identity.floors) if scoped else None,
-        scope_departments=tuple(identity.departments) if scoped else None,
+        scope_floors=floors,
+        scope_departments=departments,
     )
     with _routing().session() as session:
         found = session.tasks.list(query)
