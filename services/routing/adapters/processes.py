@@ -43,8 +43,11 @@ class ProcessRepository:
         return _version(row)
 
     def newest(self, mall_id: str, process_key: str | None = None) -> ProcessVersion | None:
+        """The newest version, without its sources (the diagram cache holds them once parsed)."""
         row = self.conn.execute(
-            "SELECT * FROM routing.process_versions WHERE mall_id = %s AND (%s::text IS NULL OR process_key = %s)"
+            "SELECT id, mall_id, process_key, version, '' AS bpmn_xml, '{}'::jsonb AS dmn_xml, source_hash,"
+            " deployed_by, deployed_at, note"
+            " FROM routing.process_versions WHERE mall_id = %s AND (%s::text IS NULL OR process_key = %s)"
             " ORDER BY deployed_at DESC, version DESC LIMIT 1",
             (mall_id, process_key, process_key),
         ).fetchone()

@@ -192,7 +192,7 @@ def _case_view(case_id) -> dict:
         if case is None or not identity.can_see(case.floor, case.department):
             raise NotFound(f"no case {case_id}")
         version = session.processes.get(case.process_version_id)
-        diagram = routing.context.diagrams.get(version)
+        diagram = routing.context.diagrams.get(version.id, session.processes.get)
         workflow = routing.context.engine.restore(diagram, case.state)
         return {
             **asdict(case),

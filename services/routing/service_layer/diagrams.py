@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from services.routing.adapters.processes import ProcessVersion
 from services.routing.domain.model import QUEUES
@@ -21,11 +22,13 @@ class DiagramCache:
         self._diagrams: dict[str, Diagram] = {}
         self._lock = threading.Lock()
 
-    def get(self, version: ProcessVersion) -> Diagram:
+    def get(self, version_id: str, load: Callable[[str], ProcessVersion | None]) -> Diagram:
+        """The parsed diagram of a version; `load` fetches the version's sources only on a miss."""
         with self._lock:
-            diagram = self._diagrams.get(version.id)
+            diagram = self._diagrams.get(version_id)
         if diagram is None:
+            version = load(version_id)
             diagram = parse_version(version.bpmn_xml, version.dmn_xml)
             with self._lock:
-                self._diagrams[version.id] = diagram
+                self._diagrams[version_id] = diagram
         return diagram

@@ -49,22 +49,23 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
     if version is None:
         raise RuntimeError("no process is deployed: deploy bpmn/complaint.bpmn first")
     complaint = {key: value for key, value in envelope.payload.items() if key != "policy"}
-    diagram = context.diagrams.get(version)
+    diagram = context.diagrams.get(version.id, session.processes.get)
     now = context.clock.now()
     case = CaseRow(
         id=envelope.complaint_id, mall_id=envelope.mall_id, number=complaint["number"],
         process_version_id=version.id, status=CaseStatus.RUNNING, state={}, revision=1, next_due_at=None,
         floor=complaint.get("floor"), department=complaint.get("department"), created_at=now, updated_at=now,
     )  # fmt: skip
-    workflow = context.engine.create(
-        diagram, {"complaint": complaint, "policy": envelope.payload.get("policy", {})}
-    )
-    case.state = context.engine.dump(workflow)  # where the case stays if its first steps fail
-    if not session.cases.add(case):
+    data = {"complaint": complaint, "policy": envelope.payload.get("policy", {})}
+    if not session.cases.add(case):  # stored with its advanced state by the step below
         return False
     session.cases.add_timeline(case.id, now, envelope.actor.id, envelope.actor.role, "case_started", None, None,
                                {"process": version.process_key, "version": version.version})  # fmt: skip
-    advance_case(session, context, case, context.engine.advance, SYSTEM, "start", workflow)
+    if not advance_case(session, context, case, context.engine.advance, SYSTEM, "start",
+                        context.engine.create(diagram, data)):  # fmt: skip
+        # Its first steps failed: keep the case as it was before them, to be retried.
+        case.state = context.engine.dump(context.engine.create(diagram, data))
+        session.cases.save(case)
     return True
 
 

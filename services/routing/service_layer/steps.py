@@ -34,7 +34,7 @@ def advance_case(session: Session, context: Context, case: CaseRow, action: Acti
 
     The workflow is restored from the case's stored state unless the caller already holds it.
     """
-    diagram = context.diagrams.get(session.processes.get(case.process_version_id))
+    diagram = context.diagrams.get(case.process_version_id, session.processes.get)
     workflow = workflow or context.engine.restore(diagram, case.state)
     began = time.time()  # the engine stamps state changes with time.time(): this tells which were this step's
     try:
