@@ -729,7 +729,7 @@ def _driver(db_url: str, secret: str, task_ids: list[str], threads: int, start, 
         routing = bootstrap(settings)
         routing.pool.open(wait=True, timeout=30)
         with routing.session() as session:  # parse the diagram before the clock starts
-            routing.context.diagrams.get(session.processes.newest(MALL))
+            routing.context.diagrams.get(session.processes.newest(MALL).id, session.processes.get)
     except Exception:
         results.put({"fatal": traceback.format_exc()})
         return
