@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from datetime import timedelta
 
@@ -62,7 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, settings.log_json, service=getattr(args, "service", "mall"))
+        # On a developer's terminal (`run`) plain lines read better, unless LOG_JSON says otherwise.
+        json_logs = (
+            settings.log_json
+            if (args.command != "run" and args.command) or "LOG_JSON" in os.environ
+            else False
+        )
+        configure_logging(settings.log_level, json_logs, service=getattr(args, "service", "mall"))
         return _dispatch(args, settings)
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

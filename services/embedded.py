@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -12,7 +13,10 @@ log = logging.getLogger(__name__)
 
 def start_embedded_postgres(data_dir: Path):
     """Start (or reuse) the pgserver cluster under data_dir/pg; return the server handle."""
-    import pgserver  # imported here: only the one-process run needs it
+    # Imported here: only the one-process run needs it. Its platformdirs dependency warns when
+    # XDG_RUNTIME_DIR is unset (containers, CI), which says nothing useful to the person running it.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import pgserver
 
     pgdata = data_dir / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)

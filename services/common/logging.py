@@ -65,5 +65,5 @@ def configure_logging(level: str = "INFO", json_output: bool = True, service: st
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("amqp", "kombu", "waitress.queue", "yoyo", "spiff"):
+    for noisy in ("amqp", "kombu", "waitress.queue", "yoyo", "spiff", "pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

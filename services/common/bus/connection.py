@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kombu import Connection
 
-MEMORY_URL = "memory://"
+MEMORY_URL = "memory://localhost/"  # with a host, so kombu does not warn that none was given
 
 
 def is_memory(url: str) -> bool:
