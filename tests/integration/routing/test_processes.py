@@ -63,3 +63,16 @@ def test_only_designers_deploy_and_an_unchanged_diagram_is_not_a_new_version(api
     assert [(v["version"], v["note"], v["dmn_files"]) for v in versions] == [(1, "first", ["triage_v1.dmn"])]
     assert xml.status_code == 200 and xml.mimetype == "application/xml" and "handle_floor" in xml.text
     assert api.get("/processes/complaint/9/bpmn", headers=designer).status_code == 404
+
+
+def test_the_openapi_document_describes_every_routing_route(api):
+    spec = api.get("/openapi.json").json
+
+    assert {
+        "/processes", "/processes/{process_key}/{version}/bpmn", "/tasks", "/tasks/{task_id}",
+        "/tasks/{task_id}/claim", "/tasks/{task_id}/unclaim", "/tasks/{task_id}/reassign",
+        "/tasks/{task_id}/complete", "/cases/{case_id}", "/cases/{case_id}/timeline",
+        "/cases/{case_id}/messages", "/cases/{case_id}/retry",
+    } <= set(spec["paths"])  # fmt: skip
+    assert "400" in spec["paths"]["/tasks/{task_id}/complete"]["post"]["responses"]
+    assert "409" in spec["paths"]["/tasks/{task_id}/complete"]["post"]["responses"]
