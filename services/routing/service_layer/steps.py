@@ -47,11 +47,11 @@ def advance_case(session: Session, context: Context, case: CaseRow, action: Acti
 
 
 def store(session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram, actor: Actor,
-          began: float | None = None) -> None:  # fmt: skip
-    """Deliver messages the case now waits for, mirror the ready tasks, save state and next due time."""
+          began: float) -> None:  # fmt: skip
+    """Deliver messages the case now waits for, announce what the step passed, mirror the ready
+    tasks, save state and next due time."""
     deliver_buffered(session, context, case, workflow)
-    if began is not None:
-        announce_steps(session, context, case, context.engine.completed_since(workflow, began), actor)
+    announce_steps(session, context, case, context.engine.completed_since(workflow, began), actor)
     sync_tasks(session, context, case, workflow, diagram, actor)
     case.state = context.engine.dump(workflow)
     case.next_due_at = context.engine.next_due(workflow)
