@@ -3,13 +3,16 @@
 Every script, condition, timer and DMN expression is parsed with `ast` at deploy time and refused
 if it imports, names anything private (`_…`), or reaches for eval/open/getattr and friends. At run
 time the expressions see only a small set of harmless builtins. Neither alone is a sandbox; the
-deploy-time check is what keeps attribute-walking escapes out.
+deploy-time check is what keeps attribute-walking escapes out. Every run has a time budget.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
+import sys
+import time
 from collections.abc import Iterator
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
@@ -31,9 +34,52 @@ FORBIDDEN_NAMES = {
 FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro"}
 
 
-def restricted_environment() -> TaskDataEnvironment:
-    """Globals for every script and expression: harmless builtins only."""
-    return TaskDataEnvironment({"__builtins__": SAFE_BUILTINS})
+SCRIPT_SECONDS = 2.0
+
+
+class ScriptTimeout(Exception):
+    """A diagram's script or expression ran past its time budget."""
+
+
+class _TimeLimitedEnvironment(TaskDataEnvironment):
+    """Every script and expression runs under a time budget, so a loop that never ends stops with
+    an error (and an incident on its case) instead of holding a worker for ever."""
+
+    def __init__(self, environment_globals, seconds: float):
+        super().__init__(environment_globals)
+        self.seconds = seconds
+
+    def evaluate(self, expression, context, external_context=None):
+        with _time_limit(self.seconds):
+            return super().evaluate(expression, context, external_context)
+
+    def execute(self, script, context, external_context=None):
+        with _time_limit(self.seconds):
+            return super().execute(script, context, external_context)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop the Python run in this thread once `seconds` have passed (a line tracer checks the time;
+    signals would only reach the main thread, and steps run in worker threads)."""
+    deadline = time.monotonic() + seconds
+    previous = sys.gettrace()
+
+    def check(frame, event, arg):
+        if time.monotonic() > deadline:
+            raise ScriptTimeout(f"the script ran longer than {seconds} s")
+        return check
+
+    sys.settrace(check)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+
+
+def restricted_environment(seconds: float = SCRIPT_SECONDS) -> TaskDataEnvironment:
+    """Globals for every script and expression: harmless builtins only, and a time budget."""
+    return _TimeLimitedEnvironment({"__builtins__": SAFE_BUILTINS}, seconds)
 
 
 def problems_in(text: str | None, mode: str) -> list[str]:

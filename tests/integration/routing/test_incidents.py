@@ -63,3 +63,21 @@ def test_a_script_reaching_for_a_builtin_it_may_not_use_stops_its_case_with_an_i
     assert status == "incident" and incident["detail"]["element"] == "sneaky"
     assert "hash" in incident["error"]
     assert len(second_incidents) == 1 and open_tasks(routing, second) == []
+
+
+def test_a_script_that_never_ends_stops_its_case_with_an_incident_and_frees_the_worker(routing, start):
+    from services.routing.domain.commands import DeployProcess
+    from services.routing.service_layer import handlers
+    from tests.integration.routing.conftest import diagram
+
+    endless = "n = 0\nwhile True:\n    n = n + 1"
+    text = diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', endless)
+    command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "loop.bpmn")
+    routing.handle(handlers.deploy_process, command)
+
+    case = start()
+
+    with routing.session() as session:
+        [incident] = session.cases.incidents(case)
+    assert incident["detail"]["element"] == "sneaky"
+    assert "longer than" in incident["error"]
