@@ -36,6 +36,8 @@ def create_app(intake: Intake) -> Flask:
         headers_enabled=True,
     )
     limiter.limit(intake.settings.public_rate_limit, methods=["POST"])(public)
+    for unlimited in (complaints, reference):  # staff routes: authenticated, not rate-limited
+        limiter.exempt(unlimited)
     api.register_field(schemas.Money, "string", "decimal")
     for blueprint in (complaints, public, reference):
         api.register_blueprint(blueprint)
