@@ -122,11 +122,27 @@ class _ThrowEventParser(_Properties, CamundaIntermediateThrowEventParser):
     pass
 
 
+# Elements whose stock parser ignores camunda:properties; they get the same reading as tasks.
+_PROPERTIES_TAGS = (
+    "scriptTask", "serviceTask", "sendTask", "receiveTask",
+    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
+)  # fmt: skip
+
+
+def _reading_properties(tag: str):
+    parser_class, spec_class = (
+        CamundaParser.OVERRIDE_PARSER_CLASSES.get(full_tag(tag))
+        or CamundaParser.PARSER_CLASSES[full_tag(tag)]
+    )
+    return type(f"_{parser_class.__name__}WithProperties", (_Properties, parser_class), {}), spec_class
+
+
 class MallParser(CamundaParser):
     """Camunda Modeler and bpmn.io diagrams, with candidate groups and clock-driven timers."""
 
     OVERRIDE_PARSER_CLASSES = {  # noqa: RUF012 (the library's own class attribute)
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        **{full_tag(tag): _reading_properties(tag) for tag in _PROPERTIES_TAGS},
         full_tag("userTask"): (_UserTaskParser, UserTask),
         full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (_CatchEventParser, IntermediateCatchEvent),
