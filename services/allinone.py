@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
-import threading
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +17,7 @@ from flask import Flask, jsonify
 from waitress.server import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from services.background import Background
+from services.background import Background, exit_on_sigterm
 from services.common.bus.connection import MEMORY_URL
 from services.common.errors import Conflict
 from services.common.identity.tokens import TokenIssuer
@@ -129,19 +127,9 @@ def run_all(settings: Settings) -> None:
     wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
     http = create_server(wsgi, host=settings.http_host, port=settings.http_port, threads=8)
     _announce(settings, token, embedded=server is not None)
-    stop = threading.Event()
-
-    def shutdown(*_args):
-        stop.set()
-        http.close()
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
+    exit_on_sigterm()
     try:
-        http.run()
-    except (OSError, ValueError):
-        if not stop.is_set():
-            raise
+        http.run()  # until SIGTERM or Ctrl+C
     finally:
         for workers in background:
             workers.stop()

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 
 from services.registry import ServiceSpec, Worker
 
 log = logging.getLogger(__name__)
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM ends the process as Ctrl+C does: the serving loop stops on SystemExit (waitress
+    closes on it), then the caller's cleanup runs, undisturbed by a second SIGTERM."""
+
+    def leave(_signum, _frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
 
 
 class Background:

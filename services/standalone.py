@@ -8,7 +8,7 @@ import threading
 
 from waitress.server import create_server
 
-from services.background import Background
+from services.background import Background, exit_on_sigterm
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings
 from services.registry import ServiceSpec
@@ -32,11 +32,9 @@ def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> 
         service.create_app(runtime), host=settings.http_host, port=settings.http_port, threads=8
     )
     log.info("serving %s on %s:%s", service.name, settings.http_host, settings.http_port)
-    signal.signal(signal.SIGTERM, lambda *_: http.close())
+    exit_on_sigterm()
     try:
-        http.run()
-    except (OSError, ValueError):
-        pass  # closed by the signal handler
+        http.run()  # until SIGTERM or Ctrl+C
     finally:
         workers.stop()
         runtime.pool.close()
