@@ -407,3 +407,22 @@ def test_an_outside_route_is_tracked_until_it_concludes_and_closes_the_case(case
     assert complaint.open_tasks(FLOOR) == [] and complaint.open_tasks(DESK) == []
     [route] = announced(routing, "complaint.outside_route")
     assert route["outside_route"]["body"] == "consumer_association"
+
+
+def test_a_deployed_change_to_triage_routes_new_cases_only(case, routing):
+    before = case(category="quality")
+    changed = (BPMN_DIR / "triage.dmn").read_text(encoding="utf-8")
+    quality_rule = '<outputEntry id="Rule_quality_queue">\n          <text>"operations_manager"</text>'
+    assert quality_rule in changed
+    changed = changed.replace(quality_rule, quality_rule.replace("operations_manager", "floor_supervisor"))
+    bpmn = (BPMN_DIR / "complaint.bpmn").read_text(encoding="utf-8")
+    command = DeployProcess(
+        bpmn, {"triage.dmn": changed}, "designer", "quality to the floor", "complaint.bpmn"
+    )
+    version, created = routing.handle(handlers.deploy_process, command)
+
+    after = case(category="quality", number="TS-20261122-0002")
+
+    assert created and version.version == 2
+    assert before.created() == ["handle_ops"]
+    assert after.created() == ["handle_floor"]
