@@ -426,3 +426,44 @@ def test_a_deployed_change_to_triage_routes_new_cases_only(case, routing):
     assert created and version.version == 2
     assert before.created() == ["handle_ops"]
     assert after.created() == ["handle_floor"]
+
+
+def test_a_merchant_price_complaint_posted_to_intake_runs_the_whole_path(
+    routing, intake, api, staff, clock, tokens
+):
+    """The public path end to end: intake's POST, its outbox relay, the (in-memory) broker,
+    routing's consumer, then the task API and the clock, as the one-process run wires them."""
+    from services.background import Background
+    from services.intake.app import create_app as create_intake_app
+    from services.registry import ConsumerWorker
+    from tests.conftest import bearer
+    from tests.integration.conftest import complaint as desk_complaint
+    from tests.support.waiting import eventually
+
+    deploy_mall_diagram(routing)
+    workers = Background([intake.relay(), ConsumerWorker(routing.consumer())]).start()
+    try:
+        body = desk_complaint(category="price")  # a 3F shop, M-3F-001, by phone
+        posted = (
+            create_intake_app(intake)
+            .test_client()
+            .post("/complaints", json=body, headers=bearer(tokens, "service_desk", subject="desk"))
+        )
+        assert posted.status_code == 201, posted.json
+        eventually(lambda: api.get(f"/cases/{posted.json['id']}", headers=staff("operations_manager")).status_code
+                   == 200, timeout=30)  # fmt: skip
+    finally:
+        workers.stop()
+    complaint = Case(routing, api, staff, clock, posted.json["id"])
+    complaint.complete("handle_floor", FLOOR, outcome="resolved", resolution="商户退还差价")
+    complaint.complete("signoff_ops", OPS, signed_off=True)
+    complaint.complete(
+        "merchant_call", DESK, called=True, merchant_signed_by="李经理", signed_at="2026-11-22"
+    )
+    complaint.reply_and_call_back(reached=True, satisfied=True)
+    complaint.complete("close", DESK, **CLOSE)
+
+    created = complaint.created()
+    assert sorted(created[:2]) == ["handle_floor", "merchant_call"]
+    assert created[2:] == ["signoff_ops", "reply", "callback", "close"]
+    assert complaint.status() == "completed"
