@@ -30,7 +30,7 @@ from services.registry import SERVICES, all_schemas, spec
 
 log = logging.getLogger(__name__)
 
-STARTER_DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "complaint.bpmn"
+MALL_DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "complaint.bpmn"
 
 DEMO_STAFF = [
     # username, display name, roles, floors, departments
@@ -80,7 +80,7 @@ def load_demo(settings: Settings, runtime) -> str:
     return (folder / "desk").read_text()
 
 
-def deploy_starter_diagram(routing) -> None:
+def deploy_mall_diagram(routing) -> None:
     """Deploy bpmn/complaint.bpmn (and its DMN files) unless a diagram is deployed already."""
     from services.routing.domain.commands import DeployProcess
     from services.routing.service_layer.handlers import deploy_process
@@ -88,12 +88,12 @@ def deploy_starter_diagram(routing) -> None:
     with routing.session() as session:
         if session.processes.newest(routing.settings.mall_id) is not None:
             return
-    bpmn = STARTER_DIAGRAM.read_text(encoding="utf-8")
-    dmn = {path.name: path.read_text(encoding="utf-8") for path in STARTER_DIAGRAM.parent.glob("*.dmn")}
-    command = DeployProcess(bpmn, dmn, "demo", "the starter diagram", STARTER_DIAGRAM.name)
+    bpmn = MALL_DIAGRAM.read_text(encoding="utf-8")
+    dmn = {path.name: path.read_text(encoding="utf-8") for path in MALL_DIAGRAM.parent.glob("*.dmn")}
+    command = DeployProcess(bpmn, dmn, "demo", "deployed by the one-process run", MALL_DIAGRAM.name)
     version, _ = routing.handle(deploy_process, command)
     log.info(
-        "starter diagram deployed", extra={"process_key": version.process_key, "version": version.version}
+        "complaint diagram deployed", extra={"process_key": version.process_key, "version": version.version}
     )
 
 
@@ -121,7 +121,7 @@ def run_all(settings: Settings) -> None:
     for runtime in runtimes.values():
         runtime.pool.open(wait=True, timeout=30)
     token = load_demo(settings, runtimes["intake"])
-    deploy_starter_diagram(runtimes["routing"])
+    deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
     apps = {f"/{name}": spec(name).create_app(runtime) for name, runtime in runtimes.items()}
     wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
