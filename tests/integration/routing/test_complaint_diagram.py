@@ -208,9 +208,9 @@ def test_the_desk_settles_it_directly_and_the_satisfied_customer_closes_it(case,
     )
 
 
-def test_a_merchant_price_complaint_is_resolved_on_the_floor_signed_off_tracked_and_closed(case, routing):
-    complaint = case(category="price", merchant=MERCHANT)
-    assert complaint.open_tasks(FLOOR) == ["handle_floor"] and complaint.open_tasks(DESK) == ["merchant_call"]
+def settle_price_complaint_on_the_floor(complaint: Case) -> None:
+    """The floor resolves, operations signs off, the merchant is called, reply, callback, close;
+    then the tasks were exactly those, in that order, and the case is complete."""
     complaint.complete("handle_floor", FLOOR, outcome="resolved", resolution="商户退还差价")
     complaint.complete("signoff_ops", OPS, signed_off=True)
     complaint.complete(
@@ -223,6 +223,13 @@ def test_a_merchant_price_complaint_is_resolved_on_the_floor_signed_off_tracked_
     assert sorted(created[:2]) == ["handle_floor", "merchant_call"]
     assert created[2:] == ["signoff_ops", "reply", "callback", "close"]
     assert complaint.status() == "completed"
+
+
+def test_a_merchant_price_complaint_is_resolved_on_the_floor_signed_off_tracked_and_closed(case, routing):
+    complaint = case(category="price", merchant=MERCHANT)
+    assert complaint.open_tasks(FLOOR) == ["handle_floor"] and complaint.open_tasks(DESK) == ["merchant_call"]
+
+    settle_price_complaint_on_the_floor(complaint)
     assert ("overdue", "operations_manager") not in notifications(routing)
 
 
@@ -454,16 +461,4 @@ def test_a_merchant_price_complaint_posted_to_intake_runs_the_whole_path(
                    == 200, timeout=30)  # fmt: skip
     finally:
         workers.stop()
-    complaint = Case(routing, api, staff, clock, posted.json["id"])
-    complaint.complete("handle_floor", FLOOR, outcome="resolved", resolution="商户退还差价")
-    complaint.complete("signoff_ops", OPS, signed_off=True)
-    complaint.complete(
-        "merchant_call", DESK, called=True, merchant_signed_by="李经理", signed_at="2026-11-22"
-    )
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    created = complaint.created()
-    assert sorted(created[:2]) == ["handle_floor", "merchant_call"]
-    assert created[2:] == ["signoff_ops", "reply", "callback", "close"]
-    assert complaint.status() == "completed"
+    settle_price_complaint_on_the_floor(Case(routing, api, staff, clock, posted.json["id"]))
