@@ -22,7 +22,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import secrets
 import shutil
 import signal
@@ -41,6 +40,24 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bench.common import (
+    POSTGRES_FACTS,
+    Interrupted,
+    _fmt,
+    _machine_busy,
+    _on_signal,
+    _own_cpu,
+    _percentile,
+    _postgres_is_ours,
+    _processes,
+    busy_share,
+    database_url,
+    drop_database,
+    machine,
+    postgres_facts,
+    wait_idle,
+)
+from bench.common import create_database as create_empty_database
 from services.common.bus.envelope import Actor, dump_envelope
 from services.common.db import create_pool
 from services.common.identity.model import Identity
@@ -86,10 +103,6 @@ DEFAULT_WORKER_CLASS = "gthread"
 DEFAULT_THREADS = 2
 
 
-class Interrupted(Exception):
-    """SIGTERM / SIGHUP: stop like Ctrl+C, cleaning up on the way out."""
-
-
 # --------------------------------------------------------------------------- results
 
 
@@ -109,20 +122,7 @@ class Level:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float | None:
-    if not sorted_values:
-        return None
-    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 # --------------------------------------------------------------------------- CPU accounting
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -146,44 +146,6 @@ class CpuUse:
         return 100 * self.others / (self.seconds * (os.cpu_count() or 1))
 
 
-def _processes() -> dict[int, tuple[int, str, float]]:
-    """pid -> (parent pid, name, CPU seconds) of every process, from /proc."""
-    found = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = Path(entry.path, "stat").read_text()
-            name = text[text.index("(") + 1 : text.rindex(")")]
-            rest = text[text.rindex(")") + 2 :].split()
-            found[int(entry.name)] = (int(rest[1]), name, (int(rest[11]) + int(rest[12])) / CLOCK_TICKS)
-    return found
-
-
-def _machine_busy() -> float:
-    """CPU seconds the whole machine has been busy (steal included) since boot."""
-    with contextlib.suppress(OSError, ValueError):
-        values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = values
-        return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
-    return 0.0
-
-
-def _own_cpu() -> float:
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
-def _postgres_role(pid: int, database: str) -> str:
-    """'ours' for a backend of our database or a shared helper (WAL writer ...), else 'others'."""
-    with contextlib.suppress(OSError):
-        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        words = title.split(":", 2)[-1].split()
-        is_backend = len(words) >= 3 and ("(" in words[2] or words[2] == "[local]")
-        return "ours" if not is_backend or words[1] == database else "others"
-    return "others"
-
-
 class CpuMeter:
     """Splits the machine's CPU during a level into intake (gunicorn), PostgreSQL, client, others."""
 
@@ -194,13 +156,13 @@ class CpuMeter:
     def start(self) -> None:
         self._began = time.perf_counter()
         self._busy = _machine_busy()
-        self._own = _own_cpu()
+        self._own = _own_cpu(children=True)
         self._procs = _processes()
 
     def stop(self) -> CpuUse:
         procs = _processes()
         use = CpuUse(seconds=time.perf_counter() - self._began)
-        use.client = _own_cpu() - self._own
+        use.client = _own_cpu(children=True) - self._own
         app_pids = {self.app_pid} if self.app_pid else set()
         grown = bool(app_pids)
         while grown:
@@ -211,7 +173,7 @@ class CpuMeter:
             delta = cpu - self._procs.get(pid, (0, "", 0.0))[2]
             if pid in app_pids:
                 use.app += delta
-            elif name == "postgres" and _postgres_role(pid, self.database) == "ours":
+            elif name == "postgres" and _postgres_is_ours(pid, self.database):
                 use.postgres += delta
         use.others = max(0.0, _machine_busy() - self._busy - use.app - use.postgres - use.client)
         return use
@@ -220,20 +182,10 @@ class CpuMeter:
 # --------------------------------------------------------------------------- database
 
 
-def _database_url(admin_url: str, name: str) -> str:
-    base, _, _ = admin_url.partition("?")
-    base = base.rsplit("/", 1)[0]
-    return f"{base}/{name}"
-
-
-def _admin(admin_url: str, statement: sql.Composable) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(statement)
-
-
 def create_database(admin_url: str, name: str) -> str:
-    _admin(admin_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = _database_url(admin_url, name)
+    """Create, migrate and seed the database; return its URL."""
+    create_empty_database(admin_url, name)
+    url = database_url(admin_url, name)
     apply_migrations(url, all_schemas())
     pool = create_pool(url, 1, 1, name="bench-seed")
     pool.open(wait=True, timeout=30)
@@ -244,18 +196,6 @@ def create_database(admin_url: str, name: str) -> str:
     return url
 
 
-def drop_database(admin_url: str, name: str) -> None:
-    _admin(admin_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def server_facts(url: str) -> dict[str, str]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        facts = {}
-        for name in ("server_version", "synchronous_commit", "fsync", "shared_buffers", "max_connections"):
-            facts[name] = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
-    return facts
-
-
 def count_rows(url: str) -> dict[str, int]:
     with psycopg.connect(url, autocommit=True) as conn:
         return {
@@ -264,32 +204,6 @@ def count_rows(url: str) -> dict[str, int]:
             ).fetchone()[0]
             for table in ("complaints", "outbox")
         }
-
-
-# --------------------------------------------------------------------------- machine
-
-
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = "?"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": ram,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-    }
 
 
 # --------------------------------------------------------------------------- gunicorn
@@ -713,10 +627,6 @@ def drive_raw(url: str, variant: str, clients: int, seconds: float, meter: CpuMe
 # --------------------------------------------------------------------------- the run
 
 
-def _on_signal(signum, _frame):
-    raise Interrupted(signal.Signals(signum).name)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -782,7 +692,7 @@ def print_table(title: str, levels: list[Level], raw: dict[int, Level] | None = 
     print(header)
     for level in levels:
         line = (
-            f"{level.clients:>7}  {level.rate:>8.1f}  {_ms(level.p50_ms):>7}  {_ms(level.p99_ms):>7}"
+            f"{level.clients:>7}  {level.rate:>8.1f}  {_fmt(level.p50_ms):>7}  {_fmt(level.p99_ms):>7}"
             f"  {level.errors:>6}"
         )
         base = (raw or {}).get(level.clients)
@@ -808,8 +718,8 @@ def _cpu_columns(level: Level) -> str:
 def _progress(kind: str, level: Level) -> None:
     others = f"  others {level.cpu.others_share:.0f}% CPU" if level.cpu else ""
     print(
-        f"  {level.clients:>2} clients: {level.rate:8.1f} {kind}/s  p50 {_ms(level.p50_ms)} ms"
-        f"  p99 {_ms(level.p99_ms)} ms  errors {level.errors}{others}",
+        f"  {level.clients:>2} clients: {level.rate:8.1f} {kind}/s  p50 {_fmt(level.p50_ms)} ms"
+        f"  p99 {_fmt(level.p99_ms)} ms  errors {level.errors}{others}",
         flush=True,
     )
 
@@ -829,8 +739,8 @@ def run(args: argparse.Namespace) -> int:
         cleanup.callback(drop_database, admin_url, name)
         cleanup.callback(lambda: print(f"dropping database {name}", flush=True))
         url = create_database(admin_url, name)
-        results["postgres"] = server_facts(url)
-        results["idle_before"] = idle_check()
+        results["postgres"] = postgres_facts(url, (*POSTGRES_FACTS, "max_connections"))
+        results["idle_before"] = busy_share()
         print_machine(results)
 
         if not args.skip_intake:
@@ -906,22 +816,6 @@ def quiet_level(wait: float, measure, tries: int = 3, noisy: float = 10.0) -> Le
         if attempt < tries - 1:
             print(f"  ({level.clients} clients: others took {level.cpu.others_share:.0f}% of the CPU: again)")
     return best
-
-
-def wait_idle(limit: float, busy_below: float = 15.0) -> float:
-    """Wait up to `limit` seconds for a second in which the machine is less than `busy_below`% busy."""
-    deadline = time.monotonic() + limit
-    busy = idle_check()
-    while busy >= busy_below and time.monotonic() < deadline:
-        busy = idle_check()
-    return busy
-
-
-def idle_check(seconds: float = 1.0) -> float:
-    """% of the machine busy just before the run: the figures are only fair on an idle machine."""
-    busy = _machine_busy()
-    time.sleep(seconds)
-    return 100 * (_machine_busy() - busy) / (seconds * (os.cpu_count() or 1))
 
 
 def print_machine(results: dict) -> None:

@@ -40,7 +40,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import platform
 import secrets
 import signal
 import subprocess
@@ -60,6 +59,23 @@ import psycopg
 from kombu import Producer
 from psycopg import sql
 
+from bench.common import (
+    Interrupted,
+    _fmt,
+    _machine_busy,
+    _on_signal,
+    _own_cpu,
+    _percentile,
+    _postgres_is_ours,
+    _processes,
+    busy_share,
+    create_database,
+    database_url,
+    drop_database,
+    postgres_facts,
+    wait_idle,
+)
+from bench.common import machine as base_machine
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import COMPLAINT_RECEIVED, Actor, Envelope, dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE
@@ -88,23 +104,7 @@ FLOOR_SUPERVISOR = frozenset({"floor_supervisor"})
 CASE_TABLES = ("timeline", "incidents", "pending_messages", "tasks", "cases", "outbox", "inbox")
 
 
-class Interrupted(Exception):
-    """SIGTERM / SIGHUP: stop like Ctrl+C, cleaning up on the way out."""
-
-
 # --------------------------------------------------------------------------- small helpers
-
-
-def _percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
-    return ordered[index]
-
-
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _median(values: list[float]) -> float | None:
@@ -151,18 +151,6 @@ def workflow_data(envelope: Envelope) -> dict[str, Any]:
 
 
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = "?"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
     commit = "?"
     changed = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
@@ -177,78 +165,11 @@ def machine() -> dict[str, str]:
             [*git, "status", "--porcelain", "--", "services"], capture_output=True, text=True, timeout=10
         ).stdout.splitlines()
         changed = f", {len(status)} uncommitted change(s) under services/" if status else ""
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": ram,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "spiffworkflow": importlib.metadata.version("SpiffWorkflow"),
-        "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "code": f"{commit}{changed}",
-    }
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _machine_busy() -> float:
-    """CPU seconds the whole machine has been busy (steal included) since boot."""
-    with contextlib.suppress(OSError, ValueError):
-        values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = values
-        return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
-    return 0.0
-
-
-def busy_share(seconds: float = 1.0) -> float:
-    """% of the machine busy over the next `seconds`."""
-    before = _machine_busy()
-    time.sleep(seconds)
-    return 100 * (_machine_busy() - before) / (seconds * (os.cpu_count() or 1))
-
-
-def wait_idle(limit: float, busy_below: float = 15.0) -> float:
-    """Wait up to `limit` seconds for a 2-second stretch with the machine less than `busy_below`% busy."""
-    deadline = time.monotonic() + limit
-    busy = busy_share(2.0)
-    announced = False
-    while busy >= busy_below and time.monotonic() < deadline:
-        if not announced:
-            print(
-                f"the machine is {busy:.0f}% busy: waiting up to {limit:.0f} s for it to calm down ...",
-                flush=True,
-            )
-            announced = True
-        busy = busy_share(2.0)
-    return busy
+    facts = base_machine(spiffworkflow=importlib.metadata.version("SpiffWorkflow"))
+    return {**facts, "code": f"{commit}{changed}"}
 
 
 # --------------------------------------------------------------------------- CPU accounting
-
-
-def _processes() -> dict[int, tuple[int, str, float]]:
-    """pid -> (parent pid, name, CPU seconds) of every process, from /proc."""
-    found = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = Path(entry.path, "stat").read_text()
-            name = text[text.index("(") + 1 : text.rindex(")")]
-            rest = text[text.rindex(")") + 2 :].split()
-            found[int(entry.name)] = (int(rest[1]), name, (int(rest[11]) + int(rest[12])) / CLOCK_TICKS)
-    return found
-
-
-def _postgres_is_ours(pid: int, database: str) -> bool:
-    """A backend of our database, or a shared helper (WAL writer, checkpointer ...)."""
-    with contextlib.suppress(OSError):
-        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        words = title.split(":", 2)[-1].split()
-        is_backend = len(words) >= 3 and ("(" in words[2] or words[2] == "[local]")
-        return not is_backend or words[1] == database
-    return False
 
 
 RABBITMQ_NAMES = {"beam.smp", "erl_child_setup", "inet_gethost", "epmd"}
@@ -316,38 +237,7 @@ class CpuMeter:
         return use
 
 
-def _own_cpu() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 # --------------------------------------------------------------------------- database and broker
-
-
-def database_url(admin_url: str, name: str) -> str:
-    base = admin_url.partition("?")[0].rsplit("/", 1)[0]
-    return f"{base}/{name}"
-
-
-def _admin(admin_url: str, statement: sql.Composable) -> None:
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(statement)
-
-
-def create_database(admin_url: str, name: str) -> None:
-    _admin(admin_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    _admin(admin_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def postgres_facts(url: str) -> dict[str, str]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return {
-            name: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
-            for name in ("server_version", "synchronous_commit", "fsync", "shared_buffers")
-        }
 
 
 def clear_cases(url: str) -> None:
@@ -1226,7 +1116,9 @@ def run(args: argparse.Namespace) -> int:
     breakdowns: list[Breakdown] = []
     notes: list[str] = []
 
-    results["busy_before"] = wait_idle(args.wait_idle) if args.wait_idle > 0 else busy_share(1.0)
+    results["busy_before"] = (
+        wait_idle(args.wait_idle, sample=2.0, announce=True) if args.wait_idle > 0 else busy_share(1.0)
+    )
     results["load_before"] = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp, contextlib.ExitStack() as cleanup:
         drivers: list = []
@@ -1481,10 +1373,6 @@ def print_breakdown(breakdown: Breakdown) -> None:
     for label, ms, calls in breakdown.parts:
         times = f"{calls:4.1f}x" if calls else "     "
         print(f"  {ms:7.3f} ms  {100 * ms / breakdown.ms_per_op:4.0f}%  {times}  {label}")
-
-
-def _on_signal(signum, _frame):
-    raise Interrupted(signal.Signals(signum).name)
 
 
 def main(argv: list[str] | None = None) -> int:
