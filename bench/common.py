@@ -166,3 +166,14 @@ def postgres_facts(url: str, names: tuple[str, ...] = POSTGRES_FACTS) -> dict[st
             name: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
             for name in names
         }
+
+
+def with_descendants(pids: set[int], procs: dict) -> set[int]:
+    """The given processes and every process below them (procs as `_processes()` returns them)."""
+    found = set(pids)
+    grown = bool(found)
+    while grown:
+        before = len(found)
+        found |= {pid for pid, (ppid, _, _) in procs.items() if ppid in found}
+        grown = len(found) > before
+    return found

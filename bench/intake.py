@@ -56,6 +56,7 @@ from bench.common import (
     machine,
     postgres_facts,
     wait_idle,
+    with_descendants,
 )
 from bench.common import create_database as create_empty_database
 from services.common.bus.envelope import Actor, dump_envelope
@@ -163,12 +164,7 @@ class CpuMeter:
         procs = _processes()
         use = CpuUse(seconds=time.perf_counter() - self._began)
         use.client = _own_cpu(children=True) - self._own
-        app_pids = {self.app_pid} if self.app_pid else set()
-        grown = bool(app_pids)
-        while grown:
-            before = len(app_pids)
-            app_pids |= {pid for pid, (ppid, _, _) in procs.items() if ppid in app_pids}
-            grown = len(app_pids) > before
+        app_pids = with_descendants({self.app_pid} if self.app_pid else set(), procs)
         for pid, (_, name, cpu) in procs.items():
             delta = cpu - self._procs.get(pid, (0, "", 0.0))[2]
             if pid in app_pids:

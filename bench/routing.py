@@ -74,6 +74,7 @@ from bench.common import (
     drop_database,
     postgres_facts,
     wait_idle,
+    with_descendants,
 )
 from bench.common import machine as base_machine
 from services.common.bus.connection import broker_connection
@@ -218,12 +219,7 @@ class CpuMeter:
         procs = _processes()
         use = CpuUse(seconds=time.perf_counter() - self._began, drivers=drivers)
         use.bench = _own_cpu() - self._own
-        ours = self.routing_pids()
-        grown = bool(ours)
-        while grown:
-            before = len(ours)
-            ours |= {pid for pid, (ppid, _, _) in procs.items() if ppid in ours}
-            grown = len(ours) > before
+        ours = with_descendants(self.routing_pids(), procs)
         for pid, (_, name, cpu) in procs.items():
             delta = cpu - self._procs.get(pid, (0, "", 0.0))[2]
             if pid in ours:
