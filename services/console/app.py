@@ -49,8 +49,9 @@ def create_app(console: Console) -> Flask:
         api.register_blueprint(blueprint)
     limiter = Limiter(get_remote_address, app=app, storage_uri=settings.rate_limit_storage_url,
                       default_limits=[], headers_enabled=True)  # fmt: skip
-    app.register_blueprint(login.blueprint)
-    limiter.limit(settings.login_rate_limit, methods=["POST"])(app.view_functions["login.submit_login"])
+    limiter.limit(settings.login_rate_limit, methods=["POST"])(login.attempts)
+    for blueprint in (login.blueprint, login.attempts):
+        app.register_blueprint(blueprint)
     for blueprint in PAGES:
         app.register_blueprint(blueprint)
     _add_helpers(app)

@@ -9,10 +9,13 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from services.common.identity.login import LoginRefused
 from services.console.auth.guard import console
 from services.console.i18n import format_datetime
+from services.console.pages import html_errors
 
 log = logging.getLogger(__name__)
 
-blueprint = Blueprint("login", __name__)
+blueprint = html_errors(Blueprint("login", __name__))
+# The password check has its own blueprint, so the login rate limit applies to it alone.
+attempts = html_errors(Blueprint("login_attempts", __name__))
 
 
 def _safe_next(target: str | None) -> str:
@@ -28,7 +31,7 @@ def login():
     return render_template("login.html", next=request.args.get("next", ""))
 
 
-@blueprint.post("/login")
+@attempts.post("/login")
 def submit_login():
     """Check the password (lockout after repeated failures); a new session on success."""
     username = request.form.get("username", "").strip()[:100]
