@@ -138,6 +138,14 @@ def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_result(c
     assert second.json["id"] == first.json["id"] and second.json["number"] == first.json["number"]
     assert second.headers["Idempotent-Replayed"] == "true"
     assert len(outbox_rows(intake)) == 1
+    assert post(client, desk, complaint()).json["number"] == "TS-20261122-0002"  # the retry took none
+
+
+def test_a_complaint_refused_as_incomplete_takes_no_number(client, desk):
+    refused = post(client, desk, complaint(customer={"name": "王女士"}))  # a phone complaint with no phone
+
+    assert refused.status_code == 400
+    assert post(client, desk, complaint()).json["number"] == "TS-20261122-0001"
 
 
 def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client, desk):
