@@ -138,6 +138,14 @@ def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_result(c
     assert second.json["id"] == first.json["id"] and second.json["number"] == first.json["number"]
     assert second.headers["Idempotent-Replayed"] == "true"
     assert len(outbox_rows(intake)) == 1
+    assert post(client, desk, complaint()).json["number"] == "TS-20261122-0002"  # the retry took none
+
+
+def test_a_complaint_refused_as_incomplete_takes_no_number(client, desk):
+    refused = post(client, desk, complaint(customer={"name": "王女士"}))  # a phone complaint with no phone
+
+    assert refused.status_code == 400
+    assert post(client, desk, complaint()).json["number"] == "TS-20261122-0001"
 
 
 def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client, desk):
@@ -488,10 +496,10 @@ def test_the_openapi_document_lists_the_errors_each_operation_answers(client):
     def answers(path, method):
         return set(paths[path][method]["responses"])
 
-    assert answers("/complaints", "post") == {"201", "400", "401", "403", "409"}
+    assert answers("/complaints", "post") == {"201", "400", "401", "403", "409", "413"}
     assert answers("/complaints/{complaint_id}", "get") == {"200", "401", "403", "404"}
-    assert answers("/complaints/{complaint_id}", "patch") == {"200", "400", "401", "403", "404"}
-    assert answers("/public/complaints", "post") == {"201", "400", "409", "429"}
+    assert answers("/complaints/{complaint_id}", "patch") == {"200", "400", "401", "403", "404", "413"}
+    assert answers("/public/complaints", "post") == {"201", "400", "409", "413", "429"}
     assert answers("/public/reference", "get") == {"200"}
     operations = [op for item in paths.values() for key, op in item.items() if key != "parameters"]
     assert not [op for op in operations if "default" in op["responses"]]  # no catch-all status

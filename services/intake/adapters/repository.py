@@ -24,25 +24,11 @@ _INSERT = (
     )
     .as_string()
 )
-# The day's counter and the complaint in one statement: the counter row, locked until commit,
-# costs the recording of other complaints only this statement and the commit. The number is
-# padded as rules.format_number pads it.
-_INSERT_NUMBERED = (
-    sql.SQL(
-        "WITH counter AS (INSERT INTO intake.number_counters AS c (mall_id, day, last)"
-        " VALUES (%(mall_id)s, %(day)s, 1) ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1 RETURNING last)"
-        " INSERT INTO intake.complaints ({}) SELECT {} FROM counter RETURNING number"
-    )
-    .format(
-        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-        sql.SQL(", ").join(
-            sql.SQL("%(number_prefix)s || lpad(last::text, greatest(%(digits)s, length(last::text)), '0')")
-            if name == "number"
-            else sql.Placeholder(name)
-            for name in COLUMNS
-        ),
-    )
-    .as_string()
+# The day's counter: incremented in a transaction of its own, so the row is locked for microseconds
+# rather than until the complaint's commit (see UnitOfWork.take_number).
+_NEXT_NUMBER = (
+    "INSERT INTO intake.number_counters AS c (mall_id, day, last) VALUES (%s, %s, 1)"
+    " ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1 RETURNING last"
 )
 _UPDATABLE = [
     name
@@ -101,10 +87,10 @@ class ComplaintRepository:
         ).fetchone()
         return from_row(row) if row else None
 
-    def add_numbered(self, complaint: Complaint, day: date, prefix: str, digits: int) -> str:
-        """Insert the complaint with the day's next gapless number; return the number."""
-        params = {**to_row(complaint), "day": day, "number_prefix": prefix, "digits": digits}
-        return self.conn.execute(_INSERT_NUMBERED, params).fetchone()["number"]
+    def count_next_number(self, mall_id: str, day: date) -> psycopg.Cursor:
+        """Increment the day's counter in the current transaction; the cursor yields the new value
+        (read it once the statement has run: the caller may send it in a pipeline)."""
+        return self.conn.execute(_NEXT_NUMBER, (mall_id, day))
 
     def add_history(
         self,
@@ -264,6 +250,10 @@ class IdempotencyStore:
         ).fetchone()
         if inserted:
             return None
+        return self.find(mall_id, key)
+
+    def find(self, mall_id: str, key: str) -> dict | None:
+        """The earlier use of a key (its fingerprint and complaint), or None."""
         return self.conn.execute(
             "SELECT fingerprint, complaint_id FROM intake.idempotency_keys WHERE mall_id = %s AND key = %s",
             (mall_id, key),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.common.web.schemas import StrictSchema
 from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
 from services.intake.domain.model import Status as ComplaintStatus
 
@@ -25,21 +26,6 @@ class Money(fields.Decimal):
 
     def __init__(self, **kwargs):
         super().__init__(places=2, as_string=True, metadata={"pattern": self.PATTERN}, **kwargs)
-
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    @pre_load
-    def refuse_nul(self, data, **_kwargs):
-        """PostgreSQL text cannot hold NUL, so a string with one is bad input, not a database error."""
-        if not hasattr(data, "items"):
-            return data  # not an object: the schema itself says so
-        bad = [name for name, value in data.items() if isinstance(value, str) and "\x00" in value]
-        if bad:
-            raise ValidationError({name: ["must not contain NUL (U+0000)"] for name in bad})
-        return data
 
 
 class CustomerIn(StrictSchema):

@@ -49,21 +49,23 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
         )
         complaint = _new_complaint(command, now, merchant, context)
         _raise_on_errors(rules.check_all(complaint, check, now, context.zone))
-        if command.idempotency_key:
+        if command.idempotency_key:  # a plain retry is answered before it takes a number
+            earlier = uow.idempotency.find(context.mall_id, command.idempotency_key)
+            if earlier is not None:
+                return _replay(uow, context.mall_id, earlier, command.fingerprint)
+        day = now.astimezone(context.zone).date()
+        event = complaint_received(complaint, context.policy, _actor(command), now)
+        body = dump_envelope(event)
+        number = rules.format_number(day, uow.take_number(context.mall_id, day))
+        complaint = replace(complaint, number=number)
+        body["payload"]["number"] = number
+        if command.idempotency_key:  # a concurrent first try with this key waits here for the other
             earlier = uow.idempotency.claim(
                 context.mall_id, command.idempotency_key, command.fingerprint or "", complaint.id
             )
             if earlier is not None:
                 return _replay(uow, context.mall_id, earlier, command.fingerprint)
-        # Everything is ready before the number is taken: the day's counter row stays locked
-        # from that statement to the commit, and every other complaint of the day waits for it.
-        day = now.astimezone(context.zone).date()
-        event = complaint_received(complaint, context.policy, _actor(command), now)
-        body = dump_envelope(event)
-        number = uow.complaints.add_numbered(complaint, day, rules.number_prefix(day), rules.NUMBER_DIGITS)
-        complaint = replace(complaint, number=number)
-        body["payload"]["number"] = number
-        uow.commit_with_event(event.id, event.type, body)
+        uow.commit_with(complaint, event.id, event.type, body)
     log.info(
         "complaint recorded",
         extra={

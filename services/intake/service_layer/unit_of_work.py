@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import psycopg
 from psycopg_pool import ConnectionPool
 
@@ -13,6 +15,7 @@ from services.intake.adapters.repository import (
     IdempotencyStore,
     ReferenceRepository,
 )
+from services.intake.domain.model import Complaint
 
 
 class UnitOfWork:
@@ -49,9 +52,26 @@ class UnitOfWork:
         """Add an event to the outbox, in this transaction."""
         self.outbox.add(self.conn, envelope)
 
-    def commit_with_event(self, event_id: str, routing_key: str, body: dict) -> None:
-        """Write an already dumped event and commit, sent together in one round trip (pipeline)."""
+    def take_number(self, mall_id: str, day: date) -> int:
+        """The day's next counter value, committed at once with what the transaction holds so far.
+
+        The counter row is then locked for one round trip instead of until the complaint's commit,
+        which would make every complaint of the day wait for the one before it to reach the disk.
+        The commit does not wait for the disk either (`synchronous_commit = off`): should the server
+        crash before the WAL is flushed, the count is lost together with every complaint that used
+        it, since a complaint's own commit flushes the WAL past the counter's record. A number is
+        skipped only when its request fails after taking it.
+        """
         with translate_errors(), self.conn.pipeline():
+            self.conn.execute("SET LOCAL synchronous_commit TO off")
+            counted = self.complaints.count_next_number(mall_id, day)
+            self.conn.commit()
+        return counted.fetchone()["last"]
+
+    def commit_with(self, complaint: Complaint, event_id: str, routing_key: str, body: dict) -> None:
+        """Insert the complaint, write its already dumped event and commit, in one round trip."""
+        with translate_errors(), self.conn.pipeline():
+            self.complaints.add(complaint)
             self.outbox.add_body(self.conn, event_id, routing_key, body)
             self.conn.commit()
         self.outbox.committed()

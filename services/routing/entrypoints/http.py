@@ -11,6 +11,7 @@ from services.common.bus.envelope import Actor
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
+from services.common.web.api import body_limit
 from services.common.web.pagination import decode_cursor, encode_cursor
 from services.routing.adapters.tasks import TaskQuery
 from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMessage, DeployProcess
@@ -19,6 +20,8 @@ from services.routing.entrypoints import schemas
 from services.routing.service_layer import handlers
 
 STAFF = tuple(sorted(QUEUES))
+# A diagram with its drawing and DMN tables outgrows the default body limit (the mall's is ~115 KB).
+DEPLOY_BODY_BYTES = 4 * 1024 * 1024
 CASE_READERS = (*STAFF, Role.SERVICE, Role.PROCESS_DESIGNER)
 
 processes = Blueprint("processes", __name__, url_prefix="/processes",
@@ -38,6 +41,7 @@ def _version_out(version) -> dict:
 @processes.route("")
 class ProcessCollection(MethodView):
     @require_roles(Role.PROCESS_DESIGNER)
+    @body_limit(DEPLOY_BODY_BYTES)
     @processes.arguments(schemas.DeployIn())
     @processes.response(201, schemas.VersionOut)
     @processes.alt_response(200, schema=schemas.VersionOut, description="the same source was already newest")

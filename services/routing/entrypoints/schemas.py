@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
+from services.common.web.schemas import StrictSchema
 
 
 class DeployIn(StrictSchema):

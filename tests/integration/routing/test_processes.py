@@ -65,6 +65,38 @@ def test_only_designers_deploy_and_an_unchanged_diagram_is_not_a_new_version(api
     assert api.get("/processes/complaint/9/bpmn", headers=designer).status_code == 404
 
 
+def test_a_diagram_larger_than_other_requests_deploys_and_one_over_the_limit_is_refused(api, staff):
+    dmn = {"triage_v1.dmn": diagram("triage_v1.dmn")}
+    drawing_notes = "<!-- " + "布局说明 " * 60_000 + "-->"  # ~900 KB: a big diagram's DI and documentation
+    big = diagram("complaint_v1.bpmn").replace("<bpmn:process", drawing_notes + "<bpmn:process", 1)
+    designer = staff("process_designer")
+
+    deployed = api.post("/processes", json={"bpmn": big, "dmn": dmn}, headers=designer)
+    too_big = api.post("/processes", json={"bpmn": big * 6, "dmn": dmn}, headers=designer)
+    task_body = api.post("/tasks/00000000-0000-0000-0000-000000000000/complete",
+                         json={"data": {"note": "x" * 300_000}}, headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+
+    assert deployed.status_code == 201
+    assert too_big.status_code == 413 and too_big.json["code"] == 413
+    assert task_body.status_code == 413  # the larger limit is the deploy's alone
+    assert len(api.get("/processes", headers=designer).json) == 1
+
+
+def test_a_nul_character_anywhere_in_a_body_is_a_400_naming_the_field(routing, start, api, staff):
+    deploy(routing)
+    case_id = start()
+    floor = staff("floor_supervisor", floors=["3F"])
+    body = {"data": {"outcome": "resolved", "resolution": {"steps": ["退款", "bad\x00"]}}}
+
+    response = api.post(
+        f"/tasks/{task_id(routing, case_id, 'handle_floor')}/complete", json=body, headers=floor
+    )
+
+    assert response.status_code == 400
+    assert response.json["errors"]["json"] == {"data": ["must not contain NUL (U+0000)"]}
+    assert open_tasks(routing, case_id) == ["handle_floor"]
+
+
 def test_the_openapi_document_describes_every_routing_route(api):
     spec = api.get("/openapi.json").json
 

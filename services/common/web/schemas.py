@@ -1,0 +1,42 @@
+"""What every service's HTTP input schemas share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+class StrictSchema(Schema):
+    """Input schema that refuses unknown fields, and NUL characters anywhere in a field's value."""
+
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def refuse_nul(self, data, **_kwargs):
+        """PostgreSQL text and jsonb cannot hold NUL, so a value with one is bad input, not a
+        database error. Nested values count too: free-form data ends up in jsonb event payloads."""
+        if not hasattr(data, "items"):
+            return data  # not an object: the schema itself says so
+        bad = [name for name, value in data.items() if not self._checks_itself(name) and _holds_nul(value)]
+        if bad:
+            raise ValidationError({name: ["must not contain NUL (U+0000)"] for name in bad})
+        return data
+
+    def _checks_itself(self, name: str) -> bool:
+        """A nested strict schema names the inner field at fault itself."""
+        field = self.fields.get(name)
+        if isinstance(field, fields.List):
+            field = field.inner
+        return isinstance(field, fields.Nested) and isinstance(field.schema, StrictSchema)

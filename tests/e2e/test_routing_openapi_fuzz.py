@@ -1,0 +1,88 @@
+"""Schemathesis over routing's OpenAPI document: every operation, property-based.
+
+Each operation is one test with its own database: the test diagram deployed and two cases started,
+so tasks, cases and versions exist to be read, claimed, completed and messaged. The caller holds
+every role routing knows of. Every answer is checked against the document; a 5xx or an
+undocumented status fails the test. The checks are those of the intake run
+(tests/e2e/test_openapi_fuzz.py), for the same reasons: positive_data_acceptance is off (a
+schema-valid completion may rightly answer 400 for its form's rules, a claim 409 for a task
+already claimed) and negative_data_rejection is off (marshmallow reads leniently on purpose).
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from services.common.identity.model import ROLES
+from services.common.settings import load_settings
+from services.routing.app import create_app
+from services.routing.bootstrap import bootstrap
+from services.routing.service_layer import handlers
+from tests.conftest import MALL, SECRET, bearer
+from tests.e2e.test_openapi_fuzz import CONFIG, _AppUnderTest
+from tests.integration.routing.conftest import deploy, received
+
+
+def _unconnected_app():
+    """A routing app that serves its document; its pool is never opened."""
+    settings = load_settings(
+        {}, database_url="postgresql://unused", amqp_url="memory://", auth_secret=SECRET, mall_id=MALL
+    )
+    return create_app(bootstrap(settings))
+
+
+APP = _AppUnderTest(_unconnected_app())
+KNOWN: dict[str, object] = {}  # path parameter -> a value naming something the running test created
+schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG))
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Half the generated ids name a task, case or version that exists, so 200 bodies are checked too."""
+    known = {name: KNOWN[name] for name in path_parameters or {} if name in KNOWN}
+    if not known:
+        return st.just(path_parameters)
+    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+
+
+@pytest.fixture
+def everyone(tokens) -> dict:
+    """One caller holding every role, scoped to the floor of the cases it works on."""
+    return bearer(tokens, *ROLES, floors=["3F"], departments=["security"], subject="fuzzer")
+
+
+@pytest.fixture
+def routing(settings, clock):
+    runtime = bootstrap(settings, clock=clock)
+    runtime.pool.open(wait=True)
+    yield runtime
+    runtime.pool.close()
+
+
+@pytest.fixture(autouse=True)
+def cases(routing) -> None:
+    """Route the fuzzer to this test's app, with a deployed diagram and two running cases."""
+    APP.app = create_app(routing)
+    version = deploy(routing)
+    started = [received(number=f"TS-20261122-000{n}") for n in (1, 2)]
+    for envelope in started:
+        with routing.session() as session:
+            handlers.start_case(session, routing.context, envelope)
+    with routing.session() as session:
+        task = session.tasks.open_for_case(started[0].complaint_id)[0]
+    KNOWN.update(
+        task_id=task.id,
+        case_id=started[0].complaint_id,
+        process_key=version.process_key,
+        version=version.version,
+    )
+
+
+@schema.parametrize()
+# One database per operation, shared by its examples on purpose: they act on what is there.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_routing_operation_answers_as_its_openapi_document_says(case, everyone):
+    case.call_and_validate(headers=everyone)
