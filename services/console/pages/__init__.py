@@ -6,7 +6,15 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from services.common.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized, Unavailable
+from services.common.errors import (
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+    Unavailable,
+)
 from services.console.i18n import LANGUAGES
 
 
@@ -19,7 +27,8 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
 
     @blueprint.errorhandler(ServiceError)
     def service_error(error):
-        status = {Forbidden: 403, NotFound: 404, Conflict: 409, Unavailable: 503}.get(type(error), 400)
+        status = {Forbidden: 403, NotFound: 404, Conflict: 409, Unavailable: 503,
+                  ConfigurationError: 500}.get(type(error), 400)  # fmt: skip
         return render_template("error.html", status=status, message=str(error)), status
 
     @blueprint.errorhandler(CSRFError)
