@@ -13,19 +13,20 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, request
 from waitress.server import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from services.background import Background, exit_on_sigterm
 from services.common.bus.connection import MEMORY_URL
+from services.common.clock import Clock
 from services.common.errors import Conflict
 from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings
 from services.common.web.errors import register_error_handlers
-from services.embedded import local_auth_secret, start_embedded_postgres
+from services.embedded import local_auth_secret, local_demo_password, start_embedded_postgres
 from services.registry import SERVICES, all_schemas, spec
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,11 @@ def prepare_settings(settings: Settings) -> tuple[Settings, object | None]:
     return replace(settings, **changes), server
 
 
-def load_demo(settings: Settings, runtime) -> str:
-    """Seed the demo mall and staff once; save a token per demo person; return the desk's."""
+def load_demo(settings: Settings, runtime, password: str | None = None) -> str:
+    """Seed the demo mall and staff once; save a token per demo person; return the desk's.
+
+    With a `password`, demo staff without one get it, to log in to the console.
+    """
     from services.intake.seed import has_reference, load_reference
 
     if not has_reference(runtime.pool, settings.mall_id):
@@ -72,6 +76,8 @@ def load_demo(settings: Settings, runtime) -> str:
     for username, name, roles, floors, departments in DEMO_STAFF:
         with contextlib.suppress(Conflict):
             users.create(settings.mall_id, username, roles, floors, departments, display_name=name)
+        if password and not users.has_password(settings.mall_id, username):
+            users.set_password(settings.mall_id, username, password)
     issuer = TokenIssuer(settings.auth_secret, ttl=timedelta(days=7))
     folder = Path(settings.data_dir) / "tokens"
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,9 +109,14 @@ def _index(mounted: list[str]) -> Flask:
 
     @app.get("/")
     def index():
+        """A browser goes to the console; a program gets the list of the services' documents."""
+        wanted = request.accept_mimetypes.best_match(["application/json", "text/html"])
+        if "console" in mounted and wanted == "text/html":
+            return redirect("/console/")
         return jsonify(
-            {"services": {name: f"/{name}/openapi.json" for name in mounted}, "form": "/intake/form"}
-        )
+            {"services": {name: f"/{name}/openapi.json" for name in mounted}, "form": "/intake/form",
+             "console": "/console/" if "console" in mounted else None}
+        )  # fmt: skip
 
     @app.get("/healthz")
     def healthz():
@@ -114,19 +125,31 @@ def _index(mounted: list[str]) -> Flask:
     return app
 
 
+def build(settings: Settings, clock: Clock | None = None) -> tuple[dict, DispatcherMiddleware]:
+    """Every service's runtime (pools open) and one WSGI app mounting each at /<name>.
+
+    Unless SERVICES_URL says otherwise, the console calls this very app for the services' APIs.
+    """
+    runtimes = {name: spec(name).build(settings, None, clock) for name in SERVICES}
+    for runtime in runtimes.values():
+        runtime.pool.open(wait=True, timeout=30)
+    apps = {f"/{name}": spec(name).create_app(runtime) for name, runtime in runtimes.items()}
+    wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
+    if "console" in runtimes and not settings.services_url:
+        runtimes["console"].services.use_wsgi(wsgi)
+    return runtimes, wsgi
+
+
 def run_all(settings: Settings) -> None:
     settings, server = prepare_settings(settings)
     apply_migrations(settings.database_url, all_schemas())
-    runtimes = {name: spec(name).build(settings, None, None) for name in SERVICES}
-    for runtime in runtimes.values():
-        runtime.pool.open(wait=True, timeout=30)
-    token = load_demo(settings, runtimes["intake"])
+    runtimes, wsgi = build(settings)
+    password = local_demo_password(Path(settings.data_dir).resolve())
+    token = load_demo(settings, runtimes["intake"], password)
     deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
-    apps = {f"/{name}": spec(name).create_app(runtime) for name, runtime in runtimes.items()}
-    wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
     http = create_server(wsgi, host=settings.http_host, port=settings.http_port, threads=8)
-    _announce(settings, token, embedded=server is not None)
+    _announce(settings, token, password, embedded=server is not None)
     exit_on_sigterm()
     try:
         http.run()  # until SIGTERM or Ctrl+C
@@ -139,7 +162,7 @@ def run_all(settings: Settings) -> None:
             server.cleanup()
 
 
-def _announce(settings: Settings, token: str, embedded: bool) -> None:
+def _announce(settings: Settings, token: str, password: str, embedded: bool) -> None:
     token_file = Path(settings.data_dir) / "desk-token"
     token_file.parent.mkdir(parents=True, exist_ok=True)
     token_file.write_text(token)
@@ -150,6 +173,8 @@ def _announce(settings: Settings, token: str, embedded: bool) -> None:
         f"  intake API     {url}/intake/complaints   (OpenAPI: {url}/intake/openapi.json)\n"
         f"  web form       {url}/intake/form\n"
         f"  routing API    {url}/routing/tasks       (OpenAPI: {url}/routing/openapi.json)\n"
+        f"  staff console  {url}/console/   log in as a demo person below, password {password}\n"
+        f"                 (kept in {settings.data_dir}/demo-password)\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"

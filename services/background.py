@@ -32,7 +32,8 @@ class Background:
 
     @classmethod
     def of(cls, service: ServiceSpec, runtime, relay: bool = True, workers: bool = True) -> Background:
-        chosen: list[Worker] = [runtime.relay()] if relay else []
+        # A service without an outbox (the console) has no relay.
+        chosen: list[Worker] = [runtime.relay()] if relay and hasattr(runtime, "relay") else []
         return cls(chosen + (service.workers(runtime) if workers else []))
 
     def start(self) -> Background:

@@ -26,12 +26,19 @@ def start_embedded_postgres(data_dir: Path):
 
 def local_auth_secret(data_dir: Path) -> str:
     """A random signing secret kept in the data folder, so demo tokens survive a restart."""
-    path = data_dir / "auth-secret"
+    return _local_secret(data_dir / "auth-secret", secrets.token_urlsafe(48))
+
+
+def local_demo_password(data_dir: Path) -> str:
+    """The demo staff's password for the console, random per data folder (never a known default)."""
+    return _local_secret(data_dir / "demo-password", "demo-" + secrets.token_urlsafe(9))
+
+
+def _local_secret(path: Path, new_value: str) -> str:
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
-    return secret
+        handle.write(new_value)
+    return new_value

@@ -33,7 +33,13 @@ def _intake() -> ServiceSpec:
     from services.intake.app import create_app
     from services.intake.bootstrap import bootstrap
 
-    return ServiceSpec("intake", ("identity", "intake"), bootstrap, create_app)
+    return ServiceSpec(
+        "intake",
+        ("identity", "intake"),
+        bootstrap,
+        create_app,
+        lambda intake: [ConsumerWorker(intake.holders_consumer())],
+    )
 
 
 def _routing() -> ServiceSpec:
@@ -53,6 +59,15 @@ def _routing() -> ServiceSpec:
     )
 
 
+def _console() -> ServiceSpec:
+    from services.console.app import create_app
+    from services.console.bootstrap import SessionPurger, bootstrap
+
+    return ServiceSpec(
+        "console", ("identity",), bootstrap, create_app, lambda console: [SessionPurger(console)]
+    )
+
+
 class ConsumerWorker:
     """An EventConsumer as a Worker: stop() lets it finish the message in hand."""
 
@@ -68,6 +83,7 @@ class ConsumerWorker:
 
 # Later services add themselves here; the all-in-one run mounts each at /<name>.
 SERVICES: dict[str, Callable[[], ServiceSpec]] = {"intake": _intake, "routing": _routing}
+SERVICES["console"] = _console  # the staff console: pages at /console, login, user administration
 
 
 def spec(name: str) -> ServiceSpec:

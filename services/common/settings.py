@@ -25,6 +25,10 @@ def _days(value: str) -> timedelta:
     return timedelta(days=float(value))
 
 
+def _minutes(value: str) -> timedelta:
+    return timedelta(minutes=float(value))
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -110,6 +114,13 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = True
     migrate_on_start: bool = True
+    login_max_failures: int = 5
+    login_lockout: timedelta = timedelta(minutes=15)
+    login_rate_limit: str = "10 per minute;100 per hour"
+    session_lifetime: timedelta = timedelta(hours=12)
+    session_idle: timedelta = timedelta(hours=1)
+    secure_cookies: bool = True
+    services_url: str | None = None
     policy: Policy = field(default_factory=Policy)
 
     @property
@@ -139,6 +150,13 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("log_level", "LOG_LEVEL", str.upper),
     ("log_json", "LOG_JSON", _bool),
     ("migrate_on_start", "MIGRATE_ON_START", _bool),
+    ("login_max_failures", "LOGIN_MAX_FAILURES", _positive_int),
+    ("login_lockout", "LOGIN_LOCKOUT_MINUTES", _minutes),
+    ("login_rate_limit", "LOGIN_RATE_LIMIT", str),
+    ("session_lifetime", "SESSION_HOURS", _hours),
+    ("session_idle", "SESSION_IDLE_MINUTES", _minutes),
+    ("secure_cookies", "SECURE_COOKIES", _bool),
+    ("services_url", "SERVICES_URL", str),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -175,6 +193,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("POLICY_CALLBACK_UNTIL_HOURS must not be before POLICY_CALLBACK_FROM_HOURS")
     if settings.db_pool_max < max(settings.db_pool_min, 1):
         raise ConfigurationError("DB_POOL_MAX must be at least DB_POOL_MIN and at least 1")
+    if settings.login_max_failures < 1:
+        raise ConfigurationError("LOGIN_MAX_FAILURES must be at least 1")
     if settings.auth_secret is not None and len(settings.auth_secret) < 32:
         raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
 

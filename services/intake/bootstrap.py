@@ -5,18 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from kombu import Connection
 from psycopg_pool import ConnectionPool
 
+from services.common.bus.connection import broker_connection
+from services.common.bus.consumer import EventConsumer
+from services.common.bus.envelope import TASK_CANCELLED, TASK_CLAIMED, TASK_COMPLETED, TASK_CREATED
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
+from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
+from services.intake.adapters.holders import record_task_event
 from services.intake.service_layer.handlers import Context
 from services.intake.service_layer.messagebus import MessageBus
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 SCHEMA = "intake"
+HOLDERS_QUEUE = "intake.case-holders"
+TASK_EVENTS = (TASK_CREATED, TASK_CLAIMED, TASK_COMPLETED, TASK_CANCELLED)
 
 
 @dataclass
@@ -35,6 +43,18 @@ class Intake:
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
+
+    def holders_consumer(self, connection: Connection | None = None) -> EventConsumer:
+        """Keeps `intake.case_holders` from routing's task events (who may see a customer unmasked)."""
+        queues = consumer_queues(HOLDERS_QUEUE, SUBSCRIPTIONS[HOLDERS_QUEUE])
+        return EventConsumer(
+            connection or broker_connection(self.settings.amqp_url),
+            self.pool,
+            SCHEMA,
+            queues,
+            dict.fromkeys(TASK_EVENTS, record_task_event),
+            max_retries=self.settings.consumer_max_retries,
+        )
 
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:

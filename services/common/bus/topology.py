@@ -21,6 +21,8 @@ TASK_COMMANDS = ("task.complete", "case.message")
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "routing.complaints": ("complaint.received",),
+    # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them
+    "intake.case-holders": ("task.created.*", "task.claimed.*", "task.completed.*", "task.cancelled.*"),
 }
 
 TASK_QUEUE_PREFIX = "tasks."

@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from argon2 import PasswordHasher
-from argon2.exceptions import VerifyMismatchError
 from psycopg_pool import ConnectionPool
 
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.identity.model import ROLES, SCOPED_ROLES, Identity, Role
 
-_hasher = PasswordHasher()
+PASSWORDS = PasswordHasher()  # one set of argon2 parameters for hashing and checking
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class User:
     floors: tuple[str, ...]
     departments: tuple[str, ...]
     active: bool
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
 
     def identity(self) -> Identity:
         return Identity(
@@ -70,7 +72,9 @@ class UserStore:
         password: str | None = None,
     ) -> User:
         check_roles_and_scopes(roles, floors, departments)
-        password_hash = _hasher.hash(password) if password else None
+        if password:
+            check_password_strength(password)
+        password_hash = PASSWORDS.hash(password) if password else None
         try:
             with self.pool.connection() as conn:
                 row = conn.execute(
@@ -89,7 +93,7 @@ class UserStore:
                 ).fetchone()
         except psycopg.errors.UniqueViolation as exc:
             raise Conflict(f"user {username!r} already exists") from exc
-        return _user(row)
+        return user_from_row(row)
 
     def get(self, mall_id: str, username: str) -> User:
         with self.pool.connection() as conn:
@@ -98,31 +102,85 @@ class UserStore:
             ).fetchone()
         if row is None:
             raise NotFound(f"no user {username!r}")
-        return _user(row)
+        return user_from_row(row)
 
     def list(self, mall_id: str) -> list[User]:
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT * FROM identity.users WHERE mall_id = %s ORDER BY username", (mall_id,)
             ).fetchall()
-        return [_user(row) for row in rows]
+        return [user_from_row(row) for row in rows]
 
-    def check_password(self, mall_id: str, username: str, password: str) -> User | None:
+    def has_password(self, mall_id: str, username: str) -> bool:
         with self.pool.connection() as conn:
             row = conn.execute(
-                "SELECT * FROM identity.users WHERE mall_id = %s AND username = %s AND active",
+                "SELECT password_hash IS NOT NULL AS has FROM identity.users WHERE mall_id = %s AND username = %s",
                 (mall_id, username),
             ).fetchone()
-        if row is None or row["password_hash"] is None:
-            return None
-        try:
-            _hasher.verify(row["password_hash"], password)
-        except VerifyMismatchError:
-            return None
-        return _user(row)
+        return bool(row and row["has"])
+
+    def get_by_id(self, user_id: str) -> User | None:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT * FROM identity.users WHERE id = %s", (user_id,)).fetchone()
+        return user_from_row(row) if row else None
+
+    def update(self, mall_id: str, username: str, changes: dict) -> User:
+        """Change display name, roles, scopes or `active`; the result must still be a valid user.
+
+        Deactivating a user ends its console sessions in the same transaction.
+        """
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidInput("unknown fields", {name: ["cannot be changed"] for name in sorted(unknown)})
+        current = self.get(mall_id, username)
+        merged = {name: changes.get(name, getattr(current, name)) for name in UPDATABLE}
+        check_roles_and_scopes(merged["roles"], merged["floors"], merged["departments"])
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "UPDATE identity.users SET display_name = %s, roles = %s, floors = %s, departments = %s,"
+                " active = %s, updated_at = now() WHERE id = %s RETURNING *",
+                (merged["display_name"], list(merged["roles"]), list(merged["floors"]),
+                 list(merged["departments"]), merged["active"], current.id),
+            ).fetchone()  # fmt: skip
+            if not merged["active"]:
+                conn.execute("DELETE FROM identity.sessions WHERE user_id = %s", (current.id,))
+        return user_from_row(row)
+
+    def set_password(self, mall_id: str, username: str, password: str) -> User:
+        """A new password (argon2 hash); clears the lockout and ends the user's other sessions."""
+        check_password_strength(password)
+        current = self.get(mall_id, username)
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "UPDATE identity.users SET password_hash = %s, failed_logins = 0, locked_until = NULL,"
+                " updated_at = now() WHERE id = %s RETURNING *",
+                (PASSWORDS.hash(password), current.id),
+            ).fetchone()
+            conn.execute("DELETE FROM identity.sessions WHERE user_id = %s", (current.id,))
+        return user_from_row(row)
 
 
-def _user(row: dict) -> User:
+UPDATABLE = frozenset({"display_name", "roles", "floors", "departments", "active"})
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_password_strength(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH or len(password) > 200:
+        raise InvalidInput(
+            "password too short or too long",
+            {"password": [f"between {MIN_PASSWORD_LENGTH} and 200 characters"]},
+        )
+    if password.strip() != password or len(set(password)) < 4:
+        raise InvalidInput(
+            "password too simple", {"password": ["no leading or trailing spaces, 4 different characters"]}
+        )
+
+
+def hash_password(password: str) -> str:
+    return PASSWORDS.hash(password)
+
+
+def user_from_row(row: dict) -> User:
     return User(
         id=str(row["id"]),
         mall_id=row["mall_id"],
@@ -132,4 +190,6 @@ def _user(row: dict) -> User:
         floors=tuple(row["floors"]),
         departments=tuple(row["departments"]),
         active=row["active"],
+        locked_until=row.get("locked_until"),
+        last_login_at=row.get("last_login_at"),
     )

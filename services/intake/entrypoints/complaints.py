@@ -12,6 +12,7 @@ from services.common.errors import NotFound
 from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
+from services.intake.adapters.holders import open_holders
 from services.intake.adapters.repository import ListQuery
 from services.intake.domain.commands import CorrectComplaint
 from services.intake.domain.model import Category, CustomerRequest, ReplyChannel
@@ -54,10 +55,12 @@ class ComplaintCollection(MethodView):
         query = _list_query(args, identity)
         with current_app.extensions["intake.uow"]() as uow:
             found = uow.complaints.list(query)
+            holders = open_holders(uow.conn, [item.id for item in found])
         next_cursor = (
             encode_cursor(found[-1].received_at, found[-1].id) if len(found) == query.limit else None
         )
-        return {"items": [present(item, identity) for item in found], "next_cursor": next_cursor}
+        items = [present(item, identity, holders[item.id]) for item in found]
+        return {"items": items, "next_cursor": next_cursor}
 
 
 def _list_query(args: dict, identity: Identity) -> ListQuery:
@@ -91,6 +94,14 @@ def _visible_or_404(complaint, identity: Identity, wanted: str):
     return complaint
 
 
+def _present_one(find, identity: Identity, wanted: str) -> dict:
+    """One complaint found by `find(uow)`, shown to `identity` (unmasked if it holds the case)."""
+    with current_app.extensions["intake.uow"]() as uow:
+        complaint = _visible_or_404(find(uow), identity, wanted)
+        holders = open_holders(uow.conn, [complaint.id])[complaint.id]
+    return present(complaint, identity, holders)
+
+
 @complaints.route("/<uuid:complaint_id>")
 class ComplaintItem(MethodView):
     @require_roles(*READ_ROLES)
@@ -99,9 +110,8 @@ class ComplaintItem(MethodView):
     def get(self, complaint_id):
         """One complaint by id."""
         identity = current_identity()
-        with current_app.extensions["intake.uow"]() as uow:
-            complaint = uow.complaints.get(identity.mall_id, str(complaint_id))
-        return present(_visible_or_404(complaint, identity, str(complaint_id)), identity)
+        return _present_one(lambda uow: uow.complaints.get(identity.mall_id, str(complaint_id)),
+                            identity, str(complaint_id))  # fmt: skip
 
     @require_roles(*DESK)
     @complaints.arguments(schemas.CorrectionIn())
@@ -143,9 +153,7 @@ def get_by_number(number):
     identity = current_identity()
     if "\x00" in number:  # no number holds a NUL, and PostgreSQL text cannot carry one to compare
         raise NotFound(f"no complaint {number!r}")
-    with current_app.extensions["intake.uow"]() as uow:
-        complaint = uow.complaints.get_by_number(identity.mall_id, number)
-    return present(_visible_or_404(complaint, identity, number), identity)
+    return _present_one(lambda uow: uow.complaints.get_by_number(identity.mall_id, number), identity, number)
 
 
 @complaints.route("/<uuid:complaint_id>/history")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, fields
 
 from services.common.identity.model import Identity, Role
+from services.intake.adapters.holders import Holder
 from services.intake.domain.model import Complaint
 
-# Roles that talk to the customer and so see contact details in full. Routing will add the
-# case's own handlers once it knows who holds each case.
+# Roles that talk to the customer and so see contact details in full. Besides them, whoever holds
+# an open task of the case (adapters/holders.py, fed by routing's task events) sees them too.
 UNMASKED_ROLES = (Role.SERVICE_DESK, Role.SERVICE)
 
 
@@ -37,11 +39,14 @@ def mask_email(email: str | None) -> str | None:
 _FIELDS = tuple(item.name for item in fields(Complaint))
 
 
-def present(complaint: Complaint, viewer: Identity) -> dict:
-    """The complaint as the response schema dumps it (a shallow copy: `asdict` would copy deeply)."""
+def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = ()) -> dict:
+    """The complaint as the response schema dumps it (a shallow copy: `asdict` would copy deeply).
+
+    `holders` are the open tasks of its case: a viewer holding one sees the customer unmasked.
+    """
     data = {name: getattr(complaint, name) for name in _FIELDS}
     customer = data["customer"] = asdict(complaint.customer)
-    masked = not viewer.has_any(*UNMASKED_ROLES)
+    masked = not viewer.has_any(*UNMASKED_ROLES) and not any(holder.held_by(viewer) for holder in holders)
     if masked:
         customer.update(
             name=mask_name(customer["name"]),

@@ -73,6 +73,19 @@ def get_bpmn(process_key, version):
     return Response(found.bpmn_xml, mimetype="application/xml")
 
 
+@processes.route("/<string:process_key>/<int:version>/dmn/<string:name>")
+@require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
+@processes.alt_response(404, response="NOT_FOUND")
+@processes.doc(responses={200: {"description": "the DMN XML", "content": {"application/xml": {}}}})
+def get_dmn(process_key, version, name):
+    """The XML of one DMN file deployed with a version (the modeler redeploys it with an edit)."""
+    with _routing().session() as session:
+        found = session.processes.find(current_identity().mall_id, process_key, version)
+    if found is None or name not in found.dmn_xml:
+        raise NotFound(f"no {name} in version {version} of {process_key}")
+    return Response(found.dmn_xml[name], mimetype="application/xml")
+
+
 def _queues_of(identity: Identity, wanted: str | None) -> tuple[str, ...]:
     mine = tuple(sorted(role for role in identity.roles if role in QUEUES))
     if wanted is None:
@@ -220,6 +233,23 @@ def get_timeline(case_id):
         if case is None or not identity.can_see(case.floor, case.department):
             raise NotFound(f"no case {case_id}")
         return session.cases.timeline(case.id)
+
+
+@cases.route("/<uuid:case_id>/diagram")
+@require_roles(*CASE_READERS)
+@cases.alt_response(404, response="NOT_FOUND")
+@cases.doc(
+    responses={200: {"description": "the BPMN XML of the case's version", "content": {"application/xml": {}}}}
+)
+def get_case_diagram(case_id):
+    """The diagram the case runs on (its own version), for drawing where the case is."""
+    identity = current_identity()
+    with _routing().session() as session:
+        case = session.cases.get(identity.mall_id, str(case_id))
+        if case is None or not identity.can_see(case.floor, case.department):
+            raise NotFound(f"no case {case_id}")
+        version = session.processes.get(case.process_version_id)
+    return Response(version.bpmn_xml, mimetype="application/xml")
 
 
 @cases.route("/<uuid:case_id>/retry", methods=["POST"])

@@ -1,0 +1,79 @@
+"""The console's Flask app factory: pages (sessions, CSRF) and the user administration API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+from flask import Blueprint, Flask, redirect, send_from_directory, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from services.common.db import ping
+from services.common.web import create_service_app
+from services.console import i18n
+from services.console.api.users import service_tokens, users
+from services.console.auth import guard, login
+from services.console.auth.sessions import ServerSessions
+from services.console.bootstrap import Console
+from services.console.pages import PAGES
+
+# bpmn-js's distributed bundles, installed by `npm ci` from package-lock.json (see ./dev).
+BPMN_JS_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "bpmn-js" / "dist"
+# The console's templates and its own CSS and script (the app's name is not an importable package).
+ASSETS = Blueprint(
+    "ui", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
+)
+
+
+def create_app(console: Console) -> Flask:
+    """The console: /login, the pages, /api/users, /vendor/bpmn-js, /healthz, /openapi.json."""
+    settings = console.settings
+    app, api = create_service_app(
+        "console", title="Console API", settings=settings, tokens=console.tokens,
+        readiness={"database": lambda: ping(console.pool)},
+        description="The staff console's API: staff users, roles, scopes and service tokens (role admin).",
+    )  # fmt: skip
+    app.register_blueprint(ASSETS)
+    app.extensions["console"] = console
+    # Flask-WTF signs its CSRF tokens with this; derived, so AUTH_SECRET stays the only secret.
+    app.secret_key = hmac.new(settings.auth_secret.encode(), b"console-csrf", hashlib.sha256).hexdigest()
+    app.config.update(WTF_CSRF_TIME_LIMIT=None)  # a form's token lives as long as its session
+    app.session_interface = ServerSessions(console.sessions, settings.mall_id, settings.secure_cookies)
+    csrf = CSRFProtect(app)
+    for blueprint in (users, service_tokens):
+        csrf.exempt(blueprint)  # bearer-token API: no cookie, so nothing to forge
+        api.register_blueprint(blueprint)
+    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.rate_limit_storage_url,
+                      default_limits=[], headers_enabled=True)  # fmt: skip
+    limiter.limit(settings.login_rate_limit, methods=["POST"])(login.attempts)
+    for blueprint in (login.blueprint, login.attempts):
+        app.register_blueprint(blueprint)
+    for blueprint in PAGES:
+        app.register_blueprint(blueprint)
+    _add_helpers(app)
+    if settings.trusted_proxies:
+        count = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
+    return app
+
+
+def _add_helpers(app: Flask) -> None:
+    @app.context_processor
+    def page_helpers():
+        return {
+            "t": i18n.translate, "label": i18n.label, "when": i18n.format_datetime, "day": i18n.format_date,
+            "lang": i18n.language(), "user": guard.current_user(), "has_role": guard.has_role,
+        }  # fmt: skip
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("queue.queue"))
+
+    @app.get("/vendor/bpmn-js/<path:filename>")
+    def bpmn_js(filename):
+        """bpmn-js's own bundles and styles, as npm installed them."""
+        return send_from_directory(BPMN_JS_DIST, filename, max_age=3600)

@@ -1,0 +1,1 @@
+"""Login, server-side sessions and the page guard of the console."""

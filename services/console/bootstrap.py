@@ -1,0 +1,73 @@
+"""The console's composition root: settings, pool, clock, tokens, users, sessions, the services."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from psycopg_pool import ConnectionPool
+
+from services.common.clock import Clock
+from services.common.db import pool_from_settings
+from services.common.identity.login import Authenticator, LockoutPolicy
+from services.common.identity.sessions import SessionPolicy, SessionStore
+from services.common.identity.tokens import TokenIssuer
+from services.common.identity.users import UserStore
+from services.common.settings import Settings
+from services.console.adapters.services import Services
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "identity"
+
+
+@dataclass
+class Console:
+    """Everything the console's pages and API need, built once per process."""
+
+    settings: Settings
+    pool: ConnectionPool
+    clock: Clock
+    tokens: TokenIssuer
+    users: UserStore
+    sessions: SessionStore
+    authenticator: Authenticator
+    services: Services
+
+
+def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Console:
+    pool = pool_from_settings(settings, SCHEMA, pool)
+    clock = clock or Clock()
+    return Console(
+        settings=settings,
+        pool=pool,
+        clock=clock,
+        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
+        users=UserStore(pool),
+        sessions=SessionStore(pool, clock, SessionPolicy(settings.session_lifetime, settings.session_idle)),
+        authenticator=Authenticator(
+            pool, clock, LockoutPolicy(settings.login_max_failures, settings.login_lockout)
+        ),
+        services=Services(settings.services_url),
+    )
+
+
+class SessionPurger:
+    """Deletes ended sessions now and then (they are refused anyway; this keeps the table small)."""
+
+    def __init__(self, console: Console, interval: float = 600.0):
+        self.console = console
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.console.sessions.purge_expired()
+            except Exception as exc:  # the database may be restarting; try again next round
+                log.warning("could not purge ended sessions: %s", exc)
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,66 @@
+"""The console's two languages (zh-CN first, English) and dates in the mall's time zone.
+
+The catalogues are JSON files beside this module, one per language, with the same keys (a unit
+test holds them to it). A key missing from both shows as itself, so a gap is visible, not silent.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from flask import current_app, session
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT = "zh-CN"
+FOLDER = Path(__file__).resolve().parent
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    return json.loads((FOLDER / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def language() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def translate(key: str, **values) -> str:
+    text = catalogue(language()).get(key) or catalogue(DEFAULT).get(key) or key
+    return text.format(**values) if values else text
+
+
+def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
+    """The name of a code (`category.price` → 价格); the fallback or the code itself when unknown."""
+    if value is None or value == "":
+        return translate("common.none")
+    key = f"{prefix}.{value}"
+    found = catalogue(language()).get(key)
+    return found if found is not None else (fallback or str(value))
+
+
+def _moment(value) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value
+
+
+def format_datetime(value) -> str:
+    """`2026-11-22 10:00` in the mall's time zone (MALL_TIME_ZONE)."""
+    moment = _moment(value)
+    if moment is None:
+        return translate("common.none")
+    return moment.astimezone(current_app.extensions["console"].settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def format_date(value) -> str:
+    if value is None or value == "":
+        return translate("common.none")
+    if isinstance(value, str):
+        return value[:10]
+    return value.isoformat() if isinstance(value, date) else str(value)

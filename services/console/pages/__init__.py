@@ -1,0 +1,63 @@
+"""The console's pages: one blueprint per area, errors shown as pages in the user's language."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from services.common.errors import (
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+    Unavailable,
+)
+from services.console.i18n import LANGUAGES
+
+
+def html_errors(blueprint: Blueprint) -> Blueprint:
+    """A refusal or failure inside the blueprint's pages becomes a page, not JSON."""
+
+    @blueprint.errorhandler(Unauthorized)
+    def unauthorized(_error):
+        return redirect(url_for("login.login", next=request.script_root + request.full_path.rstrip("?")))
+
+    @blueprint.errorhandler(ServiceError)
+    def service_error(error):
+        status = {Forbidden: 403, NotFound: 404, Conflict: 409, Unavailable: 503,
+                  ConfigurationError: 500}.get(type(error), 400)  # fmt: skip
+        return render_template("error.html", status=status, message=str(error)), status
+
+    @blueprint.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("error.html", status=400, message=error.description), 400
+
+    @blueprint.errorhandler(HTTPException)
+    def http_error(error):
+        return render_template("error.html", status=error.code, message=error.description), error.code
+
+    return blueprint
+
+
+prefs = html_errors(Blueprint("prefs", __name__))
+
+
+@prefs.get("/lang/<code>")
+def switch_language(code):
+    """Switch between zh-CN and English; back to the page it was asked from."""
+    if code in LANGUAGES:
+        session["lang"] = code
+    back = request.referrer or url_for("queue.queue")
+    return redirect(back if back.startswith(request.host_url) else url_for("queue.queue"))
+
+
+def _pages() -> list[Blueprint]:
+    from services.console.pages import admin, cases, desk, processes, queue
+
+    return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, admin.blueprint]
+
+
+PAGES = _pages()

@@ -1,0 +1,92 @@
+"""User administration pages (role admin): list, create, edit roles and scopes, passwords."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from services.common.errors import InvalidInput
+from services.common.identity.model import ROLES, Role
+from services.console.auth.guard import api, login_required
+from services.console.pages import html_errors
+
+blueprint = html_errors(Blueprint("admin", __name__, url_prefix="/admin"))
+STAFF_ROLES = [role for role in ROLES if role != Role.SERVICE]
+NEW_ACCOUNT = {"roles": [], "floors": [], "departments": []}
+
+
+def _reference() -> dict:
+    client = api()
+    return {
+        "floors": client.get("/intake/reference/floors"),
+        "departments": client.get("/intake/reference/departments"),
+    }
+
+
+def _user_body(form, creating: bool) -> dict:
+    body = {
+        "display_name": form.get("display_name", "").strip() or None,
+        "roles": form.getlist("roles"),
+        "floors": form.getlist("floors"),
+        "departments": form.getlist("departments"),
+    }
+    if creating:
+        body["username"] = form.get("username", "").strip()
+        if form.get("password"):
+            body["password"] = form["password"]
+    return body
+
+
+def _render(template: str, status: int = 200, **values):
+    return render_template(template, roles=STAFF_ROLES, reference=_reference(), **values), status
+
+
+@blueprint.get("/users")
+@login_required(Role.ADMIN)
+def users():
+    """Every user with roles, scopes, state."""
+    return _render(
+        "users.html", users=api().get("/console/api/users"), errors={}, values={}, account=NEW_ACCOUNT
+    )
+
+
+@blueprint.post("/users")
+@login_required(Role.ADMIN)
+def create_user():
+    try:
+        api().post("/console/api/users", _user_body(request.form, creating=True))
+    except InvalidInput as refused:
+        body = _user_body(request.form, creating=True)
+        return _render("users.html", 400, users=api().get("/console/api/users"), errors=refused.fields,
+                       values=request.form, account=body)  # fmt: skip
+    flash("users.saved")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.get("/users/<username>")
+@login_required(Role.ADMIN)
+def edit_user(username):
+    return _render("user_edit.html", account=api().get(f"/console/api/users/{username}"), errors={})
+
+
+@blueprint.post("/users/<username>")
+@login_required(Role.ADMIN)
+def save_user(username):
+    """Save roles and scopes, or one of the actions: password, (de)activate, unlock, end sessions."""
+    client = api()
+    path = f"/console/api/users/{username}"
+    action = request.form.get("action", "save")
+    try:
+        if action == "password":
+            client.put(f"{path}/password", {"password": request.form.get("password", "")})
+        elif action in ("activate", "deactivate"):
+            client.patch(path, {"active": action == "activate"})
+        elif action == "unlock":
+            client.post(f"{path}/unlock")
+        elif action == "revoke":
+            client.delete(f"{path}/sessions")
+        else:
+            client.patch(path, _user_body(request.form, creating=False))
+    except InvalidInput as refused:
+        return _render("user_edit.html", 400, account=client.get(path), errors=refused.fields)
+    flash("users.saved")
+    return redirect(url_for("admin.edit_user", username=username))

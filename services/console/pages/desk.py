@@ -1,0 +1,110 @@
+"""The desk's intake form (every channel) and the receipt to print."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from services.common.errors import InvalidInput
+from services.common.identity.model import Role
+from services.console.auth.guard import api, console, login_required
+from services.console.pages import html_errors
+
+blueprint = html_errors(Blueprint("desk", __name__))
+
+CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
+CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environment", "facility", "fee",
+              "emergency")  # fmt: skip
+REQUESTS = ("refund", "exchange", "repair", "compensation", "apology", "other")
+REPLY_CHANNELS = ("phone", "sms", "email", "letter", "on_site")
+FLAGS = ("injury", "media_exposure", "lawsuit", "about_department_manager", "handle_directly")
+TEXTS = ("channel", "category", "description", "customer_request", "amount", "floor", "merchant_code",
+         "department", "promised_reply_date")  # fmt: skip
+CUSTOMER_TEXTS = ("name", "phone", "email", "address", "preferred_reply_channel")
+
+
+def _reference() -> dict:
+    client = api()
+    return {
+        "floors": client.get("/intake/reference/floors"),
+        "departments": client.get("/intake/reference/departments"),
+        "merchants": client.get("/intake/reference/merchants"),
+    }
+
+
+def _default_reply_date() -> str:
+    runtime = console()
+    today = runtime.clock.now().astimezone(runtime.settings.zone).date()
+    return (today + timedelta(days=runtime.settings.policy.first_reply_after.days)).isoformat()
+
+
+def _render(values: dict, errors: dict | None = None, status: int = 200):
+    page = render_template(
+        "intake_form.html", values=values, errors=errors or {}, reference=_reference(), channels=CHANNELS,
+        categories=CATEGORIES, requests=REQUESTS, reply_channels=REPLY_CHANNELS,
+        reply_days=console().settings.policy.first_reply_after.days,
+    )  # fmt: skip
+    return page, status
+
+
+@blueprint.get("/complaints/new")
+@login_required(Role.SERVICE_DESK)
+def new_complaint():
+    """The complaint record form, with the policy's promised reply date filled in."""
+    values = {"channel": "phone", "promised_reply_date": _default_reply_date(), "people_count": "1",
+              "idempotency_key": str(uuid.uuid4())}  # fmt: skip
+    return _render(values)
+
+
+def complaint_body(form) -> dict:
+    """The intake API's body from the form: empty fields left out, ticks as booleans."""
+    body = {name: form.get(name, "").strip() for name in TEXTS if form.get(name, "").strip()}
+    body.update({name: name in form for name in FLAGS})
+    if form.get("people_count", "").strip():
+        body["people_count"] = _number(form["people_count"], "people_count")
+    if form.get("occurred_at", "").strip():
+        body["occurred_at"] = _local_moment(form["occurred_at"])
+    customer = {name: form.get(f"customer_{name}", "").strip() for name in CUSTOMER_TEXTS}
+    body["customer"] = {name: value for name, value in customer.items() if value}
+    body["customer"]["anonymous"] = "customer_anonymous" in form
+    return body
+
+
+def _number(text: str, field: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise InvalidInput("not a whole number", {field: ["a whole number"]}) from exc
+
+
+def _local_moment(text: str) -> str:
+    """A `datetime-local` input means the mall's time zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput("not a date and time", {"occurred_at": ["a date and time"]}) from exc
+    return moment.replace(tzinfo=console().settings.zone).isoformat()
+
+
+@blueprint.post("/complaints/new")
+@login_required(Role.SERVICE_DESK)
+def record_complaint():
+    """Record the complaint; the form comes back with each field at fault named."""
+    values = request.form.to_dict()
+    try:
+        body = complaint_body(request.form)
+        key = request.form.get("idempotency_key", "")[:200]
+        recorded = api().post("/intake/complaints", body, headers={"Idempotency-Key": key} if key else None)
+    except InvalidInput as refused:
+        return _render(values, refused.fields, 400)
+    return redirect(url_for("desk.receipt", complaint_id=recorded["id"]))
+
+
+@blueprint.get("/complaints/<uuid:complaint_id>/receipt")
+@login_required()
+def receipt(complaint_id):
+    """The receipt for the customer: number, time of receipt, promised reply date."""
+    complaint = api().get(f"/intake/complaints/{complaint_id}")
+    return render_template("receipt.html", complaint=complaint)

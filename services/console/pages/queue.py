@@ -1,0 +1,100 @@
+"""My queue (tasks of my roles and scopes, overdue first) and the task page with its form."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from services.common.errors import InvalidInput
+from services.common.identity.model import PROCESS_ROLES
+from services.console.auth.guard import api, console, login_required
+from services.console.pages import html_errors
+
+blueprint = html_errors(Blueprint("queue", __name__))
+QUEUE_LIMIT = 200
+
+
+def overdue_first(tasks: list[dict], now: datetime) -> list[dict]:
+    """Overdue tasks first (the longest overdue on top), then by due time, then those without one."""
+
+    def key(task: dict):
+        due = datetime.fromisoformat(task["due_at"]) if task.get("due_at") else None
+        if due is None:
+            return (2, 0.0, task["created_at"])
+        return (0 if due <= now else 1, due.timestamp(), task["created_at"])
+
+    return sorted(tasks, key=key)
+
+
+@blueprint.get("/queue")
+@login_required(*PROCESS_ROLES)
+def queue():
+    """Open tasks of my queues; a floor supervisor sees its floors only, a manager its department."""
+    mine = request.args.get("mine") == "1"
+    page = api().get("/routing/tasks", limit=QUEUE_LIMIT, mine="true" if mine else None)
+    tasks = overdue_first(page["items"], console().clock.now())
+    return render_template("queue.html", tasks=tasks, mine=mine, now=console().clock.now().isoformat())
+
+
+@blueprint.get("/tasks/<uuid:task_id>")
+@login_required(*PROCESS_ROLES)
+def task(task_id, errors: dict | None = None, values: dict | None = None, status: int = 200):
+    """The task, its form, and the complaint it is about."""
+    client = api()
+    found = client.get(f"/routing/tasks/{task_id}")
+    complaint = client.get(f"/intake/complaints/{found['case_id']}")
+    page = render_template("task.html", task=found, complaint=complaint, errors=errors or {}, values=values or {},
+                           now=console().clock.now().isoformat())  # fmt: skip
+    return page, status
+
+
+@blueprint.post("/tasks/<uuid:task_id>/claim")
+@login_required(*PROCESS_ROLES)
+def claim(task_id):
+    api().post(f"/routing/tasks/{task_id}/claim")
+    return redirect(url_for("queue.task", task_id=task_id))
+
+
+@blueprint.post("/tasks/<uuid:task_id>/unclaim")
+@login_required(*PROCESS_ROLES)
+def unclaim(task_id):
+    api().post(f"/routing/tasks/{task_id}/unclaim")
+    return redirect(url_for("queue.queue"))
+
+
+def form_data(fields: list[dict], form) -> dict:
+    """The task form's values as the API wants them: typed, and empty fields left out."""
+    data: dict = {}
+    for field in fields:
+        raw = form.get(f"f_{field['id']}", "").strip()
+        if raw == "":
+            continue
+        if field["type"] == "boolean":
+            data[field["id"]] = raw == "true"
+        elif field["type"] == "long":
+            try:
+                data[field["id"]] = int(raw)
+            except ValueError as exc:
+                raise InvalidInput("not a whole number", {f"data.{field['id']}": ["a whole number"]}) from exc
+        else:
+            data[field["id"]] = raw
+    if form.get("action") == "escalate":
+        data["outcome"] = "escalate"
+    return data
+
+
+@blueprint.post("/tasks/<uuid:task_id>/complete")
+@login_required(*PROCESS_ROLES)
+def complete(task_id):
+    """Complete the task with its form (escalate sets the outcome); back to the queue when done."""
+    client = api()
+    found = client.get(f"/routing/tasks/{task_id}")
+    try:
+        client.post(f"/routing/tasks/{task_id}/complete", {"data": form_data(found["form"], request.form)})
+    except InvalidInput as refused:
+        fields = {name.removeprefix("data."): messages for name, messages in refused.fields.items()}
+        return task(
+            task_id, errors=fields or {"_schema": [str(refused)]}, values=request.form.to_dict(), status=400
+        )
+    return redirect(url_for("queue.queue", done=found["number"]))

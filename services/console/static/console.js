@@ -1,0 +1,56 @@
+/* The console's light touch of script: due times counting down, shops picked by floor. */
+(function () {
+  "use strict";
+
+  function span(ms) {
+    var minutes = Math.floor(Math.abs(ms) / 60000);
+    var days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), rest = minutes % 60;
+    var zh = document.body.dataset.lang === "zh-CN";
+    var parts = [];
+    if (days) parts.push(days + (zh ? "天" : "d"));
+    if (days || hours) parts.push(hours + (zh ? "小时" : "h"));
+    parts.push(rest + (zh ? "分" : "m"));
+    return parts.join(zh ? "" : " ");
+  }
+
+  function countdowns(root, text) {
+    var server = document.querySelector("[data-now]");
+    // Count from the server's clock (the mall's), not the browser's, which may be off.
+    var offset = server ? Date.parse(server.dataset.now) - Date.now() : 0;
+    function tick() {
+      root.querySelectorAll("[data-due]").forEach(function (cell) {
+        var out = cell.classList.contains("countdown") ? cell : cell.querySelector(".countdown");
+        if (!out) return;
+        var left = Date.parse(cell.dataset.due) - (Date.now() + offset);
+        out.textContent = left < 0 ? text.overdue + " " + span(left) : span(left) + " " + text.left;
+        out.classList.toggle("late", left < 0);
+        out.classList.toggle("soon", left >= 0 && left < 4 * 3600000);
+        var row = cell.closest("tr");
+        if (row) row.classList.toggle("overdue", left < 0);
+      });
+    }
+    tick();
+    setInterval(tick, 30000);
+  }
+
+  function merchantsByFloor() {
+    var floor = document.getElementById("floor"), merchant = document.getElementById("merchant");
+    if (!floor || !merchant) return;
+    function filter() {
+      Array.prototype.forEach.call(merchant.options, function (option) {
+        var shown = !option.dataset.floor || !floor.value || option.dataset.floor === floor.value;
+        option.hidden = !shown;
+        if (!shown && option.selected) merchant.value = "";
+      });
+    }
+    merchant.addEventListener("change", function () {  // picking a shop sets its floor
+      var chosen = merchant.options[merchant.selectedIndex];
+      if (chosen && chosen.dataset.floor) floor.value = chosen.dataset.floor;
+    });
+    floor.addEventListener("change", filter);
+    filter();
+  }
+
+  document.addEventListener("DOMContentLoaded", merchantsByFloor);
+  window.Console = { countdowns: countdowns };
+})();

@@ -1,0 +1,67 @@
+"""Who holds each case, from routing's task events, for unmasking personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from services.common.bus.envelope import TASK_CANCELLED, TASK_CLAIMED, TASK_COMPLETED, TASK_CREATED, Envelope
+from services.common.identity.model import SCOPED_ROLES, Identity
+
+OPENING = {TASK_CREATED, TASK_CLAIMED}
+CLOSING = {TASK_COMPLETED, TASK_CANCELLED}
+
+
+@dataclass(frozen=True)
+class Holder:
+    """An open task of a case: its queue, scope and assignee."""
+
+    queue: str
+    floor: str | None
+    department: str | None
+    assignee: str | None
+
+    def held_by(self, viewer: Identity) -> bool:
+        """The viewer works this task's queue, within its floors or departments for a scoped role."""
+        if self.assignee is not None and self.assignee == viewer.subject:
+            return True
+        if self.queue not in viewer.roles:
+            return False
+        if self.queue not in SCOPED_ROLES:
+            return True
+        return (self.floor is not None and self.floor in viewer.floors) or (
+            self.department is not None and self.department in viewer.departments
+        )
+
+
+def record_task_event(conn: psycopg.Connection, envelope: Envelope) -> None:
+    """Apply one task event; a late older event never undoes a newer one."""
+    if envelope.type not in OPENING | CLOSING or not envelope.complaint_id:
+        return
+    payload = envelope.payload
+    conn.execute(
+        "INSERT INTO intake.case_holders (task_id, complaint_id, mall_id, queue, floor, department, assignee,"
+        " open, event_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (task_id) DO UPDATE SET assignee = EXCLUDED.assignee, open = EXCLUDED.open,"
+        " event_at = EXCLUDED.event_at WHERE intake.case_holders.event_at <= EXCLUDED.event_at",
+        (payload["task_id"], envelope.complaint_id, envelope.mall_id, payload["queue"], payload.get("floor"),
+         payload.get("department"), payload.get("assignee"), envelope.type in OPENING, envelope.occurred_at),
+    )  # fmt: skip
+
+
+def open_holders(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, list[Holder]]:
+    """complaint id -> the open tasks of its case."""
+    found: dict[str, list[Holder]] = {complaint_id: [] for complaint_id in complaint_ids}
+    if not complaint_ids:
+        return found
+    rows = conn.execute(
+        "SELECT complaint_id, queue, floor, department, assignee FROM intake.case_holders"
+        " WHERE open AND complaint_id = ANY(%s::uuid[])",
+        (complaint_ids,),
+    ).fetchall()
+    for row in rows:
+        found[str(row["complaint_id"])].append(
+            Holder(row["queue"], row["floor"], row["department"], row["assignee"])
+        )
+    return found

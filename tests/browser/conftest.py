@@ -1,0 +1,85 @@
+"""Browser tests: Debian's Chromium driven by Playwright against every service in this process.
+
+The services run in-process (as `run` builds them) on this test's PostgreSQL database and
+RabbitMQ vhost, with their background workers, behind waitress on a free port; time is a
+MovableClock, so a callback window passes by moving it. Screenshots of each page are saved under
+artifacts/browser/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from waitress.server import create_server
+
+from services.background import Background
+from services.registry import spec
+from tests.support.processes import free_port
+from tests.support.system import in_process_system
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling home, which a closed network makes slow.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: ./dev test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def mall(settings, clock, tmp_path, amqp_url):
+    """The whole system serving HTTP: yields its base URL."""
+    # Sessions outlive the day the test moves the clock by (the callback window), as a shift would not.
+    long_sessions = {"session_idle": timedelta(days=3), "session_lifetime": timedelta(days=3)}
+    with in_process_system(settings, clock, tmp_path, amqp_url=amqp_url, **long_sessions) as (runtimes, wsgi):
+        background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
+        port = free_port()
+        server = create_server(wsgi, host="127.0.0.1", port=port, threads=8)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.close()
+            for workers in background:
+                workers.stop()
+
+
+@pytest.fixture
+def person(chromium, mall, request):
+    """person("desk") → a logged-in page of its own (own cookies), zh-CN, 1366×900."""
+    contexts = []
+
+    def open_as(username: str):
+        context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+        context.set_default_timeout(60_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{mall}/")
+        page.fill("#username", username)
+        page.fill("#password", "demo-password-for-tests")
+        page.click("#login")
+        page.wait_for_url("**/console/queue**")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

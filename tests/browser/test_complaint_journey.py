@@ -1,0 +1,109 @@
+"""A merchant complaint from the desk to its close, as the staff do it in the console."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.browser.conftest import screenshot
+
+
+def _open_task(page, number: str, element: str, attempts: int = 60):
+    """Reload the queue until the task is there (the services work in the background), then open it."""
+    row = f"tr[data-number='{number}'][data-element='{element}'] a.task-link"
+    for _ in range(attempts):
+        page.goto(page.url.split("/console/")[0] + "/console/queue")
+        if page.locator(row).count():
+            page.click(row)
+            return page
+        page.wait_for_timeout(500)
+    raise AssertionError(f"{element} of {number} never reached the queue")
+
+
+def _submit(page, **fields):
+    for name, value in fields.items():
+        target = page.locator(f"[name=f_{name}]")
+        if target.first.get_attribute("type") == "radio":
+            page.check(f"[name=f_{name}][value={value}]")
+        elif target.first.evaluate("e => e.tagName") == "SELECT":
+            page.select_option(f"[name=f_{name}]", value)
+        else:
+            page.fill(f"[name=f_{name}]", value)
+    page.click("#complete")
+    page.wait_for_url("**/console/queue?done=*")
+
+
+def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_calls_back_and_closes(
+    person, clock
+):
+    desk = person("desk")
+    desk.click("#nav-new")
+    desk.check("input[name=channel][value=phone]")
+    desk.fill("[name=customer_name]", "王女士")
+    desk.fill("[name=customer_phone]", "13912345678")
+    desk.select_option("#floor", "3F")
+    desk.select_option("#merchant", "M-3F-001")
+    desk.check("input[name=category][value=merchant_service]")
+    desk.fill("#description", "店员态度恶劣，拒绝换货")
+    desk.select_option("[name=customer_request]", "exchange")
+    promised = desk.input_value("#promised")
+    screenshot(desk, "01-desk-intake-form")
+    desk.click("#record")
+    number = desk.inner_text("#receipt-number")
+    assert number.startswith("TS-") and desk.inner_text("#receipt-promised") == promised
+    screenshot(desk, "02-desk-receipt")
+
+    floor3 = person("floor3")
+    _open_task(floor3, number, "handle_floor")
+    assert "13912345678" in floor3.inner_text("#fact-customer")  # it holds the case: unmasked
+    screenshot(floor3, "03-floor3-task")
+    floor3.click("#claim")
+    assert "floor3" in floor3.inner_text("#claim-state")
+    _submit(floor3, outcome="resolved", resolution="商户同意换货并向顾客道歉")
+    screenshot(floor3, "04-floor3-queue-after")
+
+    floor2 = person("floor2")
+    assert floor2.locator(f"tr[data-number='{number}']").count() == 0
+    floor2.goto(floor2.url.split("/console/")[0] + f"/console/find?number={number}")
+    assert floor2.locator("#error-message").count() == 1  # not on its floor: not found
+    screenshot(floor2, "05-floor2-does-not-see-it")
+
+    ops = person("ops")
+    _open_task(ops, number, "signoff_ops")
+    screenshot(ops, "06-ops-signoff")
+    _submit(ops, signed_off="true", signoff_note="同意")
+
+    _open_task(desk, number, "merchant_call")
+    _submit(desk, called="true", merchant_signed_by="何勇", call_note="已换货")
+    _open_task(desk, number, "reply")
+    screenshot(desk, "07-desk-reply")
+    _submit(desk, reply_text="商户已同意换货并道歉", customer_view="接受")
+
+    clock.advance(timedelta(hours=25))  # the callback window opens 24 h after the reply
+    _open_task(desk, number, "callback")
+    screenshot(desk, "08-desk-callback")
+    _submit(desk, reached="true", satisfied="true", callback_note="顾客满意")
+    _open_task(desk, number, "close")
+    _submit(desk, outcome="换货并道歉", cost="0", responsible_party="merchant", root_cause="店员服务态度")
+
+    desk.goto(desk.url.split("/console/")[0] + "/console/complaints")
+    desk.click(f"#complaints a:text('{number}')")
+    desk.wait_for_selector("#diagram[data-ready=true]")
+    assert desk.get_attribute("#diagram", "data-warnings") == "0"
+    assert desk.inner_text("#case-status") == "已结案"
+    kinds = desk.eval_on_selector_all("#timeline tr[data-kind]", "rows => rows.map(r => r.dataset.kind)")
+    assert {
+        "case_started",
+        "task_completed",
+        "complaint.resolved",
+        "complaint.replied",
+        "complaint.closed",
+    } <= set(kinds)
+    lit = desk.eval_on_selector_all(
+        ".djs-element.case-visited", "nodes => nodes.map(n => n.dataset.elementId)"
+    )
+    assert {"handle_floor", "signoff_ops", "reply", "callback", "close"} <= set(lit)
+    assert desk.locator(".djs-element.case-flow").count() > 5
+    screenshot(desk, "09-case-page")
+    desk.click("#print-link")
+    assert "客户投诉处理单" in desk.inner_text("#print-title")
+    screenshot(desk, "10-printable-form")

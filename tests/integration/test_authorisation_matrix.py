@@ -1,0 +1,151 @@
+"""Every API endpoint of the one-process run × every role: allowed or refused, all asserted.
+
+The endpoints come from each mounted service's OpenAPI document, so a new service (or a new
+route) joins this test when it is merged and fails it until its expected roles are written
+below. Scopes (a floor supervisor's floors, a manager's department) are tested where they apply
+(routing's and intake's tests, the browser test); here every scoped role carries a scope.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from werkzeug.test import Client
+
+from services.common.identity.model import ROLES
+from tests.conftest import bearer
+from tests.support.system import in_process_system
+
+DESK, FLOOR, DEPARTMENT, OPS, DEPUTY, STORE = (
+    "service_desk", "floor_supervisor", "department_manager", "operations_manager", "deputy_store_manager",
+    "store_manager",
+)  # fmt: skip
+DESIGNER, ADMIN, SERVICE, ANONYMOUS = "process_designer", "admin", "service", "anonymous"
+PROCESS = {DESK, FLOOR, DEPARTMENT, OPS, DEPUTY, STORE}
+EVERYONE = {*ROLES, ANONYMOUS}
+CALLERS = sorted(EVERYONE)
+
+# (method, path as in the OpenAPI document, under its mount) -> the callers allowed.
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("POST", "/intake/complaints"): {DESK},
+    ("GET", "/intake/complaints"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}"): PROCESS | {SERVICE},
+    ("PATCH", "/intake/complaints/{complaint_id}"): {DESK},
+    ("GET", "/intake/complaints/by-number/{number}"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/history"): {DESK, OPS, STORE},
+    ("POST", "/intake/public/complaints"): EVERYONE,
+    ("GET", "/intake/public/reference"): EVERYONE,
+    ("GET", "/intake/reference/floors"): PROCESS | {SERVICE, ADMIN},
+    ("GET", "/intake/reference/departments"): PROCESS | {SERVICE, ADMIN},
+    ("GET", "/intake/reference/merchants"): PROCESS | {SERVICE, ADMIN},
+    ("PUT", "/intake/reference/floors/{code}"): {ADMIN, OPS},
+    ("PUT", "/intake/reference/departments/{code}"): {ADMIN, OPS},
+    ("PUT", "/intake/reference/merchants/{code}"): {ADMIN, OPS},
+    ("POST", "/routing/processes"): {DESIGNER},
+    ("GET", "/routing/processes"): {DESIGNER, OPS, ADMIN},
+    ("GET", "/routing/processes/{process_key}/{version}/bpmn"): {DESIGNER, OPS, ADMIN},
+    ("GET", "/routing/processes/{process_key}/{version}/dmn/{name}"): {DESIGNER, OPS, ADMIN},
+    ("GET", "/routing/tasks"): PROCESS,
+    ("GET", "/routing/tasks/{task_id}"): PROCESS,
+    ("POST", "/routing/tasks/{task_id}/claim"): PROCESS,
+    ("POST", "/routing/tasks/{task_id}/unclaim"): PROCESS,
+    ("POST", "/routing/tasks/{task_id}/reassign"): PROCESS,
+    ("POST", "/routing/tasks/{task_id}/complete"): PROCESS,
+    ("GET", "/routing/cases/{case_id}"): PROCESS | {SERVICE, DESIGNER},
+    ("GET", "/routing/cases/{case_id}/timeline"): PROCESS | {SERVICE, DESIGNER},
+    ("GET", "/routing/cases/{case_id}/diagram"): PROCESS | {SERVICE, DESIGNER},
+    ("POST", "/routing/cases/{case_id}/retry"): {OPS, DESIGNER, ADMIN},
+    ("POST", "/routing/cases/{case_id}/messages"): PROCESS | {SERVICE},
+    ("GET", "/console/api/users"): {ADMIN},
+    ("POST", "/console/api/users"): {ADMIN},
+    ("GET", "/console/api/users/{username}"): {ADMIN},
+    ("PATCH", "/console/api/users/{username}"): {ADMIN},
+    ("PUT", "/console/api/users/{username}/password"): {ADMIN},
+    ("POST", "/console/api/users/{username}/unlock"): {ADMIN},
+    ("DELETE", "/console/api/users/{username}/sessions"): {ADMIN},
+    ("POST", "/console/api/service-tokens"): {ADMIN},
+}
+
+SCOPES = {FLOOR: {"floors": ["3F"]}, DEPARTMENT: {"departments": ["security"]}}
+PARAMETER = re.compile(r"\{([a-z_]+)\}")
+SAMPLE_VALUES = {"version": "1", "process_key": "complaint", "username": "nobody", "code": "X1", "name": "x.dmn",
+                 "number": "TS-20000101-0001"}  # fmt: skip
+
+
+def _endpoints(wsgi, mounts: list[str]) -> list[tuple[str, str]]:
+    client = Client(wsgi)
+    found = []
+    for mount in mounts:
+        document = client.get(f"/{mount}/openapi.json").json
+        for path, operations in document["paths"].items():
+            found += [(method.upper(), f"/{mount}{path}") for method in operations if method != "parameters"]
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def matrix(template_database, tmp_path_factory):
+    """Every endpoint's answer to every caller, gathered once on one database."""
+    from datetime import UTC, datetime
+
+    from psycopg import sql
+
+    from services.common.clock import MovableClock
+    from services.common.identity.tokens import TokenIssuer
+    from services.common.settings import load_settings
+    from tests.conftest import SECRET, _admin, database_url
+
+    name = f"mall_test_matrix_{uuid.uuid4().hex[:8]}"
+    _admin(
+        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template_database)
+        )
+    )
+    settings = load_settings({}, database_url=database_url(name), amqp_url="memory://", auth_secret=SECRET,
+                             public_rate_limit="10000 per minute", login_rate_limit="10000 per minute")  # fmt: skip
+    clock = MovableClock(datetime(2026, 11, 22, 2, tzinfo=UTC))
+    tokens = TokenIssuer(SECRET, clock)
+    try:
+        with in_process_system(settings, clock, tmp_path_factory.mktemp("matrix")) as (runtimes, wsgi):
+            endpoints = _endpoints(wsgi, list(runtimes))
+            client = Client(wsgi)
+            answers = {
+                (endpoint, caller): _call(client, tokens, *endpoint, caller)
+                for endpoint in endpoints
+                for caller in CALLERS
+            }
+            yield endpoints, answers
+    finally:
+        _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _call(client: Client, tokens, method: str, path: str, caller: str) -> int:
+    url = PARAMETER.sub(lambda match: SAMPLE_VALUES.get(match.group(1), str(uuid.uuid4())), path)
+    headers = (
+        {} if caller == ANONYMOUS else bearer(tokens, caller, subject=f"{caller}-1", **SCOPES.get(caller, {}))
+    )
+    body = {} if method in {"POST", "PUT", "PATCH"} else None
+    return client.open(url, method=method, json=body, headers=headers).status_code
+
+
+def test_every_endpoint_has_its_expected_roles_written_down(matrix):
+    endpoints, _ = matrix
+
+    assert sorted(set(endpoints) - set(EXPECTED)) == [], "add the new endpoints' expected roles to EXPECTED"
+    assert sorted(set(EXPECTED) - set(endpoints)) == [], "EXPECTED names endpoints that no longer exist"
+
+
+def test_every_role_is_allowed_or_refused_on_every_endpoint_as_expected(matrix):
+    endpoints, answers = matrix
+    wrong = []
+    for endpoint in endpoints:
+        for caller in CALLERS:
+            status = answers[(endpoint, caller)]
+            allowed = caller in EXPECTED.get(endpoint, set())
+            refused = status in (401, 403)
+            if allowed == refused or status >= 500:
+                wrong.append((*endpoint, caller, status, "allowed" if allowed else "refused"))
+
+    assert wrong == []
+    assert len(answers) == len(endpoints) * len(CALLERS) >= 36 * 10

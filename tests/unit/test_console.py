@@ -1,0 +1,117 @@
+"""The console's pure parts: catalogues, queue order, form translation, diagram diffs, holders."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from werkzeug.datastructures import MultiDict
+
+from services.common.identity.model import Identity
+from services.console.adapters.services import flatten
+from services.console.i18n import FOLDER, LANGUAGES
+from services.console.pages.bpmn_diff import element_diff, refused_element
+from services.console.pages.queue import form_data, overdue_first
+from services.intake.adapters.holders import Holder
+
+DIAGRAM = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text(encoding="utf-8")
+
+
+def test_both_languages_have_the_same_keys_and_no_empty_text():
+    catalogues = {
+        language: json.loads((FOLDER / f"{language}.json").read_text("utf-8")) for language in LANGUAGES
+    }
+
+    assert set(catalogues["zh-CN"]) == set(catalogues["en"])
+    assert [key for text in catalogues.values() for key, value in text.items() if not value.strip()] == []
+
+
+def test_every_user_task_of_the_diagram_has_a_chinese_name_in_the_catalogue():
+    catalogue = json.loads((FOLDER / "zh-CN.json").read_text("utf-8"))
+    import re
+
+    tasks = re.findall(r'<bpmn:userTask id="([a-z_]+)"', DIAGRAM)
+
+    assert tasks and [task for task in tasks if f"element.{task}" not in catalogue] == []
+
+
+def test_the_queue_puts_overdue_tasks_first_then_by_due_time_then_those_without_one():
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    tasks = [
+        {"id": "later", "due_at": "2026-11-23T12:00:00+00:00", "created_at": "1"},
+        {"id": "none", "due_at": None, "created_at": "0"},
+        {"id": "soon", "due_at": "2026-11-22T13:00:00+00:00", "created_at": "2"},
+        {"id": "late", "due_at": "2026-11-22T11:00:00+00:00", "created_at": "3"},
+        {"id": "latest", "due_at": "2026-11-21T11:00:00+00:00", "created_at": "4"},
+    ]
+
+    assert [task["id"] for task in overdue_first(tasks, now)] == ["latest", "late", "soon", "later", "none"]
+
+
+FORM = [
+    {"id": "outcome", "type": "enum", "options": [["resolved", "Resolved"], ["escalate", "Escalate"]]},
+    {"id": "resolution", "type": "string"},
+    {"id": "signed", "type": "boolean"},
+    {"id": "cost", "type": "long"},
+    {"id": "on", "type": "date"},
+]
+
+
+def test_a_task_form_becomes_typed_data_and_empty_fields_are_left_out():
+    form = MultiDict({"f_outcome": "resolved", "f_resolution": " 已换货 ", "f_signed": "false", "f_cost": "30",
+                      "f_on": ""})  # fmt: skip
+
+    assert form_data(FORM, form) == {
+        "outcome": "resolved",
+        "resolution": "已换货",
+        "signed": False,
+        "cost": 30,
+    }
+
+
+def test_the_escalate_button_sets_the_outcome_to_escalate():
+    assert (
+        form_data(FORM, MultiDict({"f_outcome": "resolved", "action": "escalate"}))["outcome"] == "escalate"
+    )
+
+
+def test_a_diff_of_two_versions_names_elements_added_removed_and_changed():
+    changed = DIAGRAM.replace('name="Handle merchant complaint"', 'name="Handle shop complaint"')
+    changed = changed.replace('<bpmn:userTask id="reply" ', '<bpmn:userTask id="reply_by_phone" ')
+
+    changes = {(item["change"], item["id"]) for item in element_diff(DIAGRAM, changed)}
+
+    assert ("changed", "handle_floor") in changes
+    assert ("added", "reply_by_phone") in changes and ("removed", "reply") in changes
+    assert element_diff(DIAGRAM, DIAGRAM) == []
+
+
+def test_the_element_a_refused_deploy_names_is_found_in_routings_message():
+    message = "diagram refused: lane 'cashiers' is not a queue (element 'Lane_x' in complaint.bpmn)"
+
+    assert refused_element(message) == "Lane_x"
+    assert refused_element("diagram refused: not XML (complaint.bpmn)") is None
+
+
+def test_nested_field_errors_are_flattened_to_dotted_names():
+    assert flatten({"customer": {"phone": ["required"]}, "floor": ["unknown"]}) == {
+        "customer.phone": ["required"],
+        "floor": ["unknown"],
+    }
+
+
+def _viewer(*roles, floors=(), departments=(), subject="someone") -> Identity:
+    return Identity(subject, frozenset(roles), "demo", frozenset(floors), frozenset(departments))
+
+
+def test_a_case_is_held_by_its_queue_within_scope_and_by_its_assignee():
+    floor_task = Holder("floor_supervisor", "3F", None, None)
+    ops_task = Holder("operations_manager", "3F", None, "ops")
+
+    assert floor_task.held_by(_viewer("floor_supervisor", floors=["3F"]))
+    assert not floor_task.held_by(_viewer("floor_supervisor", floors=["2F"]))
+    assert not floor_task.held_by(_viewer("operations_manager"))
+    assert ops_task.held_by(_viewer("operations_manager"))
+    assert ops_task.held_by(_viewer("store_manager", subject="ops"))
+    assert not ops_task.held_by(_viewer("store_manager"))
