@@ -24,6 +24,7 @@ from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings
+from services.common.web.api import add_collectors
 from services.common.web.errors import register_error_handlers
 from services.embedded import local_auth_secret, start_embedded_postgres
 from services.registry import SERVICES, all_schemas, spec
@@ -114,6 +115,12 @@ def _index(mounted: list[str]) -> Flask:
     return app
 
 
+def _app(service, runtime) -> Flask:
+    app = service.create_app(runtime)
+    add_collectors(app, service.collectors(runtime))  # /<name>/metrics reports the service's gauges
+    return app
+
+
 def run_all(settings: Settings) -> None:
     settings, server = prepare_settings(settings)
     apply_migrations(settings.database_url, all_schemas())
@@ -123,7 +130,7 @@ def run_all(settings: Settings) -> None:
     token = load_demo(settings, runtimes["intake"])
     deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
-    apps = {f"/{name}": spec(name).create_app(runtime) for name, runtime in runtimes.items()}
+    apps = {f"/{name}": _app(spec(name), runtime) for name, runtime in runtimes.items()}
     wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
     http = create_server(wsgi, host=settings.http_host, port=settings.http_port, threads=8)
     _announce(settings, token, embedded=server is not None)

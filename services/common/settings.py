@@ -32,6 +32,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _seconds(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError("must be zero or more")
+    return number
+
+
 def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value)
@@ -111,6 +118,9 @@ class Settings:
     log_json: bool = True
     migrate_on_start: bool = True
     policy: Policy = field(default_factory=Policy)
+    metrics_port: int | None = None
+    prometheus_multiproc_dir: str | None = None
+    shutdown_grace_seconds: float = 20.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -139,6 +149,9 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("log_level", "LOG_LEVEL", str.upper),
     ("log_json", "LOG_JSON", _bool),
     ("migrate_on_start", "MIGRATE_ON_START", _bool),
+    ("metrics_port", "METRICS_PORT", _positive_int),
+    ("prometheus_multiproc_dir", "PROMETHEUS_MULTIPROC_DIR", str),
+    ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -177,6 +190,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("DB_POOL_MAX must be at least DB_POOL_MIN and at least 1")
     if settings.auth_secret is not None and len(settings.auth_secret) < 32:
         raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
+    if settings.prometheus_multiproc_dir and not os.path.isdir(settings.prometheus_multiproc_dir):
+        raise ConfigurationError("PROMETHEUS_MULTIPROC_DIR must name an existing directory")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
