@@ -37,7 +37,7 @@ class Background:
 
     def start(self) -> Background:
         for worker in self.workers:
-            thread = threading.Thread(target=worker.run, name=worker_name(worker), daemon=True)
+            thread = threading.Thread(target=_run, args=(worker,), name=worker_name(worker), daemon=True)
             thread.start()
             self.threads.append(thread)
         return self
@@ -75,6 +75,14 @@ class Background:
             if is_ready is not None:
                 checks[thread.name] = "ok" if thread.is_alive() and is_ready() else "not connected"
         return checks
+
+
+def _run(worker: Worker) -> None:
+    """A worker's loop; an error that ends it goes to the log (the liveness probe then fails)."""
+    try:
+        worker.run()
+    except Exception:
+        log.exception("worker %s stopped by an error", worker_name(worker))
 
 
 def worker_name(worker: Worker) -> str:

@@ -67,6 +67,7 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
         # Its first steps failed: keep the case as it was before them, to be retried.
         case.state = context.engine.dump(context.engine.create(diagram, data))
         session.cases.save(case)
+    log.info("case started", extra={"number": case.number, "process_version": version.version})
     return True
 
 
