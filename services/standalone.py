@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import urllib.request
 
 from waitress.server import create_server
 
@@ -44,14 +45,26 @@ def _database(runtime) -> str:
     return "ok"
 
 
-def _probes(settings: Settings, runtime, collectors: list, workers: Background) -> ProbeListener | None:
+def _http(settings: Settings) -> str:
+    """Whether this process's own API answers: the probe port then vouches for it too."""
+    host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::", "") else settings.http_host  # noqa: S104
+    try:
+        with urllib.request.urlopen(f"http://{host}:{settings.http_port}/healthz", timeout=2):
+            return "ok"
+    except OSError as exc:
+        return f"the HTTP API does not answer: {exc}"
+
+
+def _probes(settings: Settings, runtime, collectors: list, workers: Background,
+            serving: bool = False) -> ProbeListener | None:  # fmt: skip
     """The probe listener on METRICS_PORT, if one is set."""
     if not settings.metrics_port:
         return None
+    api = (lambda: {"http": _http(settings)}) if serving else dict
     return ProbeListener(
         settings.http_host,
         settings.metrics_port,
-        liveness=workers.liveness,
+        liveness=lambda: {**api(), **workers.liveness()},
         readiness=lambda: {"database": _database(runtime), **workers.readiness()},
         collectors=collectors,
     ).start()
@@ -64,7 +77,7 @@ def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> 
     collectors = service.collectors(runtime)
     app = service.create_app(runtime)
     add_collectors(app, collectors)
-    probes = _probes(settings, runtime, collectors, workers)
+    probes = _probes(settings, runtime, collectors, workers, serving=True)
     http = create_server(app, host=settings.http_host, port=settings.http_port, threads=8)
     log.info("serving %s on %s:%s", service.name, settings.http_host, settings.http_port)
     exit_on_sigterm()

@@ -75,6 +75,13 @@ def test_the_image_runs_as_a_non_root_user_from_a_pinned_base_with_a_healthcheck
     assert 'ENTRYPOINT ["python", "-m", "services"]' in runtime
 
 
+def test_the_build_context_leaves_out_the_secrets_the_virtual_environment_and_the_history():
+    ignored = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+
+    assert {"deploy/.env", ".venv", ".git", ".data"} <= set(ignored)
+    assert not {"services", "bpmn", "uv.lock", "pyproject.toml", "README.md"} & set(ignored)
+
+
 # ---------------------------------------------------------------------------- settings
 
 

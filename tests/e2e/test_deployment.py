@@ -151,6 +151,7 @@ def test_the_gateway_is_the_one_entry_point_and_keeps_probes_and_metrics_inside(
     deployment.wait_ready("intake")
     deployment.wait_ready("routing")
     gateway = deployment.start_gateway()
+    liveness = requests.get(deployment.metrics_url("intake").replace("/metrics", "/healthz"), timeout=10)
 
     index = requests.get(gateway, timeout=10)
     openapi = requests.get(f"{gateway}/routing/openapi.json", timeout=10)
@@ -160,6 +161,7 @@ def test_the_gateway_is_the_one_entry_point_and_keeps_probes_and_metrics_inside(
               for path in ("/intake/metrics", "/routing/readyz", "/intake/healthz")}  # fmt: skip
     oversized = requests.post(f"{gateway}/intake/public/complaints", data=b"x" * 300_000, timeout=10)
 
+    assert liveness.json()["checks"] == {"http": "ok"}  # the probe port vouches for the API's own
     assert index.json()["services"] == {"intake": "/intake/openapi.json", "routing": "/routing/openapi.json"}
     assert openapi.status_code == 200 and openapi.json()["info"]["title"] == "Routing API"
     assert form.status_code == 200 and "顾客投诉" in form.text
