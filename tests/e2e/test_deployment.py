@@ -120,9 +120,8 @@ def test_each_compose_service_runs_as_its_own_process_and_complaints_cross_them_
     assert deployment.metric("routing", "mall_http_request_duration_seconds_count",
                              route="/tasks/<uuid:task_id>/complete", status="200") == 1  # fmt: skip
     eventually(lambda: deployment.metric("routing-worker", "mall_events_published_total", service="routing",
-                                         type="task.created") >= 24, timeout=60)  # fmt: skip
+                                         type="task.created") >= 12, timeout=60)  # fmt: skip
     assert deployment.metric("routing", "mall_routing_tasks_open", queue="floor_supervisor") == 11
-    assert deployment.metric("routing", "mall_routing_tasks_open", queue="service_desk") == 12
     assert deployment.metric("routing", "mall_routing_tasks_overdue", queue="floor_supervisor") == 0
     assert deployment.metric("routing", "mall_queue_messages", queue="routing.complaints") == 0
     assert deployment.metric("routing", "mall_queue_consumers", queue="routing.complaints") == 1
@@ -202,18 +201,15 @@ def test_sigterm_in_the_middle_of_a_burst_lets_relay_and_worker_finish_what_they
     desk = bearer(deployment, "desk")
     burst = 240
 
-    # The burst arrives; the relay is told to stop part-way through it.
+    # The burst arrives; the relay is told to stop while it is publishing its first third.
     with ThreadPoolExecutor(max_workers=8) as pool:
-        posted = [
-            pool.submit(post_complaint, deployment.url("intake"), desk, f"burst-{n:03d}")
-            for n in range(burst)
-        ]
-        eventually(lambda: sum(future.done() for future in posted) >= burst // 3, timeout=120)
+        post = lambda n: post_complaint(deployment.url("intake"), desk, f"burst-{n:03d}")  # noqa: E731
+        numbers = list(pool.map(post, range(burst // 3)))
         assert stop(deployment.processes["intake-relay"]) == 0, deployment.log("intake-relay")
-        numbers = [future.result() for future in posted]
+        numbers += list(pool.map(post, range(burst // 3, burst)))
     assert len(set(numbers)) == burst
     waiting = rows(deployment, "SELECT count(*) FROM intake.outbox WHERE published_at IS NULL")[0][0]
-    assert 0 < waiting < burst  # the relay published part and left the rest in the outbox
+    assert burst - burst // 3 <= waiting < burst  # what came after the relay stopped waits in the outbox
 
     deployment.start("intake-relay")
     eventually(lambda: ready_messages(deployment, "routing.complaints") == burst, timeout=120)
@@ -237,10 +233,9 @@ def test_sigterm_in_the_middle_of_a_burst_lets_relay_and_worker_finish_what_they
     eventually(lambda: rows(deployment, "SELECT count(*) FROM routing.cases")[0][0] == burst, timeout=180)
     per_case = rows(
         deployment,
-        "SELECT count(*) FILTER (WHERE element_id = 'handle_floor'), count(*) FILTER (WHERE element_id = "
-        "'merchant_call') FROM routing.tasks GROUP BY case_id",
+        "SELECT count(*) FILTER (WHERE element_id = 'handle_floor') FROM routing.tasks GROUP BY case_id",
     )
-    assert len(per_case) == burst and set(per_case) == {(1, 1)}  # each its first tasks, once
+    assert len(per_case) == burst and set(per_case) == {(1,)}  # each its first task, once
     assert rows(deployment, CASES_WITHOUT_FIRST_TASK) == [(0,)]
     assert ready_messages(deployment, "routing.complaints.dead") == 0
     assert rows(deployment, "SELECT count(*) FROM intake.outbox WHERE published_at IS NULL") == [(0,)]

@@ -24,7 +24,7 @@ def free_port() -> int:
 def answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting up
         return False
 
 
