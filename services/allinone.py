@@ -25,6 +25,7 @@ from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings
+from services.common.web.api import add_collectors
 from services.common.web.errors import register_error_handlers
 from services.embedded import local_auth_secret, local_demo_password, start_embedded_postgres
 from services.registry import SERVICES, all_schemas, spec
@@ -125,6 +126,12 @@ def _index(mounted: list[str]) -> Flask:
     return app
 
 
+def _app(service, runtime) -> Flask:
+    app = service.create_app(runtime)
+    add_collectors(app, service.collectors(runtime))  # /<name>/metrics reports the service's gauges
+    return app
+
+
 def build(settings: Settings, clock: Clock | None = None) -> tuple[dict, DispatcherMiddleware]:
     """Every service's runtime (pools open) and one WSGI app mounting each at /<name>.
 
@@ -133,7 +140,7 @@ def build(settings: Settings, clock: Clock | None = None) -> tuple[dict, Dispatc
     runtimes = {name: spec(name).build(settings, None, clock) for name in SERVICES}
     for runtime in runtimes.values():
         runtime.pool.open(wait=True, timeout=30)
-    apps = {f"/{name}": spec(name).create_app(runtime) for name, runtime in runtimes.items()}
+    apps = {f"/{name}": _app(spec(name), runtime) for name, runtime in runtimes.items()}
     wsgi = DispatcherMiddleware(_index(list(runtimes)), apps)
     if "console" in runtimes and not settings.services_url:
         runtimes["console"].services.use_wsgi(wsgi)

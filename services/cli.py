@@ -27,6 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     relay.add_argument("service", choices=sorted(SERVICES))
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
     migrate.add_argument("schemas", nargs="*", help="schemas to migrate (default: all)")
+    migrate.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="apply nothing: wait until the migrations job has applied them (a container's init step)",
+    )
+    probe = commands.add_parser("probe", help="container health check: does this process answer?")
+    probe.add_argument("--ready", action="store_true", help="ask /readyz instead of /healthz")
     seed = commands.add_parser("seed", help="load floors, departments and merchants from a file")
     seed.add_argument("--file", help="a JSON file shaped like services/intake/seed/demo_mall.json")
     deploy = commands.add_parser("deploy", help="deploy a BPMN diagram and the DMN files it uses")
@@ -86,13 +94,13 @@ def _dispatch(args, settings: Settings) -> int:
 
         run_all(settings)
         return 0
+    if command == "probe":
+        from services.containers import probe
+
+        return probe(settings, args.ready)
     _require_database(settings)
     if command == "migrate":
-        from services.common.migrations import apply_migrations
-
-        for schema, count in apply_migrations(settings.database_url, args.schemas or all_schemas()).items():
-            print(f"{schema}: {count} migration(s) applied")
-        return 0
+        return _migrate(args, settings)
     if command in {"serve", "worker", "relay"}:
         from services.standalone import serve, work
 
@@ -103,6 +111,19 @@ def _dispatch(args, settings: Settings) -> int:
     if command == "deploy":
         return _deploy(args, settings)
     return _admin(args, settings)
+
+
+def _migrate(args, settings: Settings) -> int:
+    from services.common.migrations import apply_migrations
+
+    schemas = args.schemas or all_schemas()
+    if args.wait is not None:
+        from services.containers import wait_for_migrations
+
+        return wait_for_migrations(settings, schemas, args.wait)
+    for schema, count in apply_migrations(settings.database_url, schemas).items():
+        print(f"{schema}: {count} migration(s) applied")
+    return 0
 
 
 def _deploy(args, settings: Settings) -> int:

@@ -27,6 +27,15 @@ class ServiceSpec:
     build: Callable[[Settings, Any, Clock | None], Any]
     create_app: Callable[[Any], Flask]
     workers: Callable[[Any], list[Worker]] = lambda runtime: []  # besides the outbox relay
+    # Scrape-time metrics of the service (outbox backlog by default; see services/common/observability).
+    collectors: Callable[[Any], list] = lambda runtime: [outbox_backlog(runtime)]
+
+
+def outbox_backlog(runtime):
+    """How many of the service's events wait in its outbox, and for how long."""
+    from services.common.observability.collectors import OutboxBacklog
+
+    return OutboxBacklog(runtime.pool, runtime.outbox.schema)
 
 
 def _intake() -> ServiceSpec:
@@ -56,6 +65,7 @@ def _routing() -> ServiceSpec:
             ConsumerWorker(routing.command_consumer()),
             routing.scheduler(),
         ],
+        lambda routing: [outbox_backlog(routing), *routing.collectors()],
     )
 
 
@@ -64,7 +74,12 @@ def _console() -> ServiceSpec:
     from services.console.bootstrap import SessionPurger, bootstrap
 
     return ServiceSpec(
-        "console", ("identity",), bootstrap, create_app, lambda console: [SessionPurger(console)]
+        "console",
+        ("identity",),
+        bootstrap,
+        create_app,
+        lambda console: [SessionPurger(console)],
+        lambda console: [],  # no outbox: the console only calls the services' APIs
     )
 
 
@@ -73,12 +88,16 @@ class ConsumerWorker:
 
     def __init__(self, consumer):
         self.consumer = consumer
+        self.name = consumer.name
 
     def run(self) -> None:
         self.consumer.run()
 
     def stop(self) -> None:
         self.consumer.should_stop = True
+
+    def is_ready(self) -> bool:
+        return self.consumer.ready.is_set()
 
 
 # Later services add themselves here; the all-in-one run mounts each at /<name>.

@@ -9,6 +9,11 @@
 * e2e/          the system as its users run it: real processes started with the same commands the
                 README and the containers use, driven over HTTP; and test_openapi_fuzz.py, which
                 holds intake's app (in-process, real PostgreSQL) to its own OpenAPI document.
+                test_deployment.py starts every service of deploy/compose.yaml as its own process
+                with the command and environment compose gives it, behind the gateway's nginx.conf.
+* deploy/       the deployment files (Dockerfile, compose file, Kubernetes manifests) checked by
+                hadolint, the Compose Specification's schema, kustomize and the Kubernetes schemas,
+                all installed by ./dev test from PyPI; no server needed.
 
 Time is never waited for: tests that need time to pass move a MovableClock.
 """

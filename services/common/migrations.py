@@ -56,3 +56,24 @@ def apply_migrations(database_url: str, schemas: list[str] | None = None) -> dic
         applied[schema] = len(pending)
         log.info("migrations applied", extra={"schema": schema, "count": len(pending)})
     return applied
+
+
+def pending_migrations(database_url: str, schemas: list[str] | None = None) -> dict[str, int]:
+    """How many migrations of each schema are not applied yet; applies nothing."""
+    pending: dict[str, int] = {}
+    for schema in schemas or list(MIGRATION_SOURCES):
+        migrations = read_migrations(*(str(folder) for folder in MIGRATION_SOURCES[schema]))
+        if not _schema_exists(database_url, schema):
+            pending[schema] = len(migrations)
+            continue
+        backend = get_backend(_yoyo_url(database_url, schema))
+        try:
+            pending[schema] = len(backend.to_apply(migrations))
+        finally:
+            backend.connection.close()
+    return pending
+
+
+def _schema_exists(database_url: str, schema: str) -> bool:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None

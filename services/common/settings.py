@@ -36,6 +36,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _seconds(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError("must be zero or more")
+    return number
+
+
 def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value)
@@ -122,6 +129,9 @@ class Settings:
     secure_cookies: bool = True
     services_url: str | None = None
     policy: Policy = field(default_factory=Policy)
+    metrics_port: int | None = None
+    prometheus_multiproc_dir: str | None = None
+    shutdown_grace_seconds: float = 20.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -157,6 +167,9 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("session_idle", "SESSION_IDLE_MINUTES", _minutes),
     ("secure_cookies", "SECURE_COOKIES", _bool),
     ("services_url", "SERVICES_URL", str),
+    ("metrics_port", "METRICS_PORT", _positive_int),
+    ("prometheus_multiproc_dir", "PROMETHEUS_MULTIPROC_DIR", str),
+    ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -197,6 +210,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("LOGIN_MAX_FAILURES must be at least 1")
     if settings.auth_secret is not None and len(settings.auth_secret) < 32:
         raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
+    if settings.prometheus_multiproc_dir and not os.path.isdir(settings.prometheus_multiproc_dir):
+        raise ConfigurationError("PROMETHEUS_MULTIPROC_DIR must name an existing directory")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

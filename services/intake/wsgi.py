@@ -1,4 +1,8 @@
-"""WSGI entry for a real server: ``gunicorn 'services.intake.wsgi:create_wsgi_app()'``."""
+"""WSGI entry for a real server: ``gunicorn 'services.intake.wsgi:create_wsgi_app()'``.
+
+With several worker processes, add ``-c python:services.common.observability.gunicorn`` and set
+PROMETHEUS_MULTIPROC_DIR, so that /metrics sums every worker's counts.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from flask import Flask
 from services.common.logging import configure_logging
 from services.common.migrations import apply_migrations
 from services.common.settings import load_settings
+from services.common.web.api import add_collectors
 from services.intake.app import create_app
 from services.intake.bootstrap import bootstrap
+from services.registry import spec
 
 
 def create_wsgi_app() -> Flask:
@@ -19,4 +25,6 @@ def create_wsgi_app() -> Flask:
     if settings.migrate_on_start:
         apply_migrations(settings.database_url, ["identity", "intake"])
     intake.pool.open(wait=True, timeout=30)
-    return create_app(intake)
+    app = create_app(intake)
+    add_collectors(app, spec("intake").collectors(intake))
+    return app

@@ -95,6 +95,19 @@ class Routing:
     def scheduler(self) -> TimerScheduler:
         return TimerScheduler(self)
 
+    def collectors(self) -> list:
+        """Scrape-time metrics: tasks and timers from routing's tables, depth of routing's queues."""
+        from services.common.observability.collectors import QueueDepth
+        from services.routing.metrics import RoutingGauges
+
+        consumed = [COMPLAINTS_QUEUE, TASK_COMMANDS_QUEUE]
+        queues = [name + suffix for name in consumed for suffix in ("", ".retry", ".dead")]
+        queues += [task_queue(role).name for role in sorted(QUEUES)]
+        return [
+            RoutingGauges(self.pool, self.settings.mall_id, self.clock, QUEUES),
+            QueueDepth(self.settings.amqp_url, queues, "routing"),
+        ]
+
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Routing:
     pool = pool_from_settings(settings, SCHEMA, pool)

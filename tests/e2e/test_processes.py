@@ -55,6 +55,10 @@ def test_the_run_command_with_nothing_set_takes_a_complaint_to_a_task_on_an_embe
 
     [task] = eventually(queued, timeout=30)
     assert task["element_id"] == "handle_floor"
+    # each service mounted in the one process reports its own gauges at /<name>/metrics
+    metrics = requests.get(f"{base}/routing/metrics", timeout=10).text
+    assert 'mall_routing_tasks_open{queue="floor_supervisor"} 1.0' in metrics
+    assert 'mall_outbox_backlog{service="intake"}' in requests.get(f"{base}/intake/metrics", timeout=10).text
     assert stop(process) == 0
 
 

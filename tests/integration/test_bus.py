@@ -9,11 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 from kombu import Connection, Producer
+from prometheus_client import REGISTRY
 
 from services.common.bus.consumer import EventConsumer
 from services.common.bus.outbox import OutboxRelay, run_in_thread
 from services.common.bus.topology import EVENTS_EXCHANGE, consumer_queues
+from services.common.observability.collectors import OutboxBacklog, QueueDepth
+from services.common.observability.exposition import render
 from tests.integration.conftest import complaint
+from tests.support.deployment import sample
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
@@ -217,3 +221,71 @@ def test_a_malformed_message_goes_to_the_dead_letter_queue_at_once(amqp_url, eff
     assert kinds == ["ContentDisallowed", "ValidationError"]
     assert all("x-retries" not in message.headers for message in dead)
     assert effects() == []
+
+
+def consumed(outcome: str, event_type: str = "test.event", consumer: str = "test.effects") -> float:
+    labels = {"consumer": consumer, "type": event_type, "outcome": outcome}
+    return REGISTRY.get_sample_value("mall_events_consumed_total", labels) or 0.0
+
+
+def test_a_consumer_counts_every_message_by_what_became_of_it(amqp_url, effects, start_consumer):
+    before = {outcome: consumed(outcome) for outcome in ("handled", "duplicate", "retried", "dead_lettered")}
+    malformed_before = consumed("dead_lettered", "test.broken")
+
+    def fails_for_ts9(conn, event):
+        if event.payload["number"] == "TS-9":
+            raise ValueError("always fails")
+        record_effect(conn, event)
+
+    consumer = start_consumer(fails_for_ts9, max_retries=1)
+    twice = envelope(number="TS-8")
+    publish(amqp_url, twice)
+    publish(amqp_url, twice)
+    publish(amqp_url, envelope(number="TS-9"))
+    publish(amqp_url, {"not": "an envelope"}, routing_key="test.broken")
+
+    dead: list = []
+    eventually(lambda: dead.extend(dead_letters(amqp_url)) or len(dead) == 2, timeout=30)
+    delta = {outcome: consumed(outcome) - before[outcome] for outcome in before}
+    assert delta == {"handled": 1, "duplicate": 1, "retried": 1, "dead_lettered": 1}
+    assert consumed("dead_lettered", "test.broken") - malformed_before == 1  # no envelope: its routing key
+    assert REGISTRY.get_sample_value("mall_event_lag_seconds_count", {"consumer": consumer.name}) >= 2
+
+
+def test_the_relay_counts_what_it_published_and_the_backlog_is_measured_when_scraped(
+    client, desk, intake, amqp_url
+):
+    published = {"service": "intake", "type": "complaint.received"}
+    before = REGISTRY.get_sample_value("mall_events_published_total", published) or 0.0
+    backlog = OutboxBacklog(intake.pool, "intake")
+    client.post("/complaints", json=complaint(), headers=desk)
+    client.post("/complaints", json=complaint(), headers=desk)
+
+    waiting = render([backlog])[0].decode()
+    with Connection(amqp_url) as connection:
+        assert OutboxRelay(intake.pool, "intake", amqp_url).relay_once(connection) == 2
+    drained = render([backlog])[0].decode()
+
+    assert sample(waiting, "mall_outbox_backlog", service="intake") == 2
+    assert sample(waiting, "mall_outbox_oldest_age_seconds", service="intake") >= 0
+    assert sample(drained, "mall_outbox_backlog", service="intake") == 0
+    assert REGISTRY.get_sample_value("mall_events_published_total", published) - before == 2
+
+
+def test_queue_depth_is_read_from_rabbitmq_and_a_missing_queue_is_a_failed_collector_not_a_failed_scrape(
+    amqp_url,
+):
+    queues = consumer_queues("test.depth", ["test.#"])
+    with Connection(amqp_url) as connection:
+        for queue in queues.all():
+            queue(connection.default_channel).declare()
+    publish(amqp_url, envelope(number="TS-10"))
+    publish(amqp_url, envelope(number="TS-11"))
+
+    found = render([QueueDepth(amqp_url, ["test.depth", "test.depth.dead"], "test")])[0].decode()
+    missing = render([QueueDepth(amqp_url, ["no.such.queue"], "test")])[0].decode()
+
+    assert sample(found, "mall_queue_messages", queue="test.depth") == 2
+    assert sample(found, "mall_queue_messages", queue="test.depth.dead") == 0
+    assert sample(found, "mall_queue_consumers", queue="test.depth") == 0
+    assert sample(missing, "mall_collector_up", collector="queues:test") == 0

@@ -24,11 +24,11 @@ def free_port() -> int:
 def answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting up
         return False
 
 
-def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+def start(args: list[str], env: dict, log: Path, cwd: Path | None = None) -> subprocess.Popen:
     """`python -m services ARGS` with a clean environment plus `env`, output to `log`."""
     base = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
     return subprocess.Popen(
@@ -36,10 +36,13 @@ def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
         env={**base, "LOG_JSON": "false", "LOG_LEVEL": "INFO", **env},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
+        cwd=cwd,
     )
 
 
-def run(args: list[str], env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], env: dict, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     base = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
     return subprocess.run(
         [sys.executable, "-m", "services", *args],
@@ -47,6 +50,7 @@ def run(args: list[str], env: dict, timeout: float = 120) -> subprocess.Complete
         capture_output=True,
         text=True,
         timeout=timeout,
+        cwd=cwd,
     )
 
 

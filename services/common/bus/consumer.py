@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from services.common.bus.envelope import Envelope, load_envelope
 from services.common.bus.topology import DEAD_LETTER_EXCHANGE, ConsumerQueues
 from services.common.errors import Unavailable
 from services.common.logging import log_context
+from services.common.observability.metrics import EVENT_HANDLE_SECONDS, EVENT_LAG_SECONDS, EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 
@@ -110,47 +112,63 @@ class EventConsumer(ConsumerMixin):
         except ValidationError as exc:
             self._dead_letter(message, f"malformed envelope: {exc.messages}", "ValidationError")
             return
+        EVENT_LAG_SECONDS.labels(self.name).observe(max(time.time() - envelope.occurred_at.timestamp(), 0))
         with log_context(envelope.correlation_id, envelope.complaint_id):
             self._handle(envelope, message)
 
     def _handle(self, envelope: Envelope, message: Message) -> None:
         handler = self.handlers.get(envelope.type)
         if handler is None:
+            self._count(envelope.type, "ignored")
             message.ack()  # bound to more than this consumer handles: nothing to do
             return
         try:
             self.apply(envelope, handler)
         except (Unavailable, PoolTimeout, psycopg.OperationalError) as exc:
-            log.warning("database unavailable, message put back: %s", exc)
-            message.requeue()
-            self.infrastructure_pause.wait(1.0)
+            self._put_back(message, envelope.type, exc)
         except Exception as exc:  # the handler's own failure: count it
-            self._retry_or_dead_letter(message, exc)
+            self._retry_or_dead_letter(message, exc, envelope.type)
         else:
             message.ack()
 
+    def _put_back(self, message: Message, event_type: str, exc: Exception) -> None:
+        """The database does not answer: not the message's fault, so no retry is counted."""
+        log.warning("database unavailable, message put back: %s", exc)
+        self._count(event_type, "requeued")
+        message.requeue()
+        self.infrastructure_pause.wait(1.0)
+
     def apply(self, envelope: Envelope, handler: Handler) -> bool:
         """Run the handler once per message id; return False when it was already applied."""
+        started = time.perf_counter()
         with self.pool.connection() as conn, conn.transaction():
             first_time = conn.execute(self._remember, (self.name, envelope.id)).fetchone()
-            if first_time is None:
-                log.info("duplicate message ignored", extra={"message_id": envelope.id})
-                return False
-            handler(conn, envelope)
-            return True
+            if first_time is not None:
+                handler(conn, envelope)
+        EVENT_HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        if first_time is None:
+            log.info("duplicate message ignored", extra={"message_id": envelope.id})
+        self._count(envelope.type, "handled" if first_time is not None else "duplicate")
+        return first_time is not None
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc()
 
     def on_decode_error(self, message: Message, exc: Exception) -> None:
         self._dead_letter(message, f"cannot decode message: {exc}", type(exc).__name__)
 
-    def _retry_or_dead_letter(self, message: Message, exc: Exception) -> None:
+    def _retry_or_dead_letter(self, message: Message, exc: Exception, event_type: str | None = None) -> None:
         retries = int((message.headers or {}).get(RETRY_HEADER, 0))
         if retries >= self.max_retries:
             log.error("message dead-lettered after %s retries: %s", retries, exc)
-            self._dead_letter(message, "".join(traceback.format_exception(exc))[-4000:], type(exc).__name__)
+            self._dead_letter(
+                message, "".join(traceback.format_exception(exc))[-4000:], type(exc).__name__, event_type
+            )
             return
         log.warning("handler failed, retry %s of %s: %s", retries + 1, self.max_retries, exc)
         headers = {**(message.headers or {}), RETRY_HEADER: retries + 1, "x-last-error": str(exc)[:1000]}
         self._republish_for_retry(message, headers, retries)
+        self._count(event_type or _message_type(message), "retried")
         message.ack()
 
     def _republish_for_retry(self, message: Message, headers: dict, retries: int) -> None:
@@ -172,7 +190,9 @@ class EventConsumer(ConsumerMixin):
             **options,
         )
 
-    def _dead_letter(self, message: Message, error: str, error_type: str) -> None:
+    def _dead_letter(
+        self, message: Message, error: str, error_type: str, event_type: str | None = None
+    ) -> None:
         headers = {
             **(message.headers or {}),
             "x-error": error,
@@ -188,7 +208,13 @@ class EventConsumer(ConsumerMixin):
             declare=[DEAD_LETTER_EXCHANGE],
             **_copy_properties(message),
         )
+        self._count(event_type or _message_type(message), "dead_lettered")
         message.ack()
+
+
+def _message_type(message: Message) -> str:
+    """The event type a message says it carries (the relay sets it), for a label."""
+    return (message.properties or {}).get("type") or message.delivery_info.get("routing_key") or "unknown"
 
 
 def _copy_properties(message: Message) -> dict[str, Any]:

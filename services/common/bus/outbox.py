@@ -22,6 +22,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE
+from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class OutboxRelay:
         self.idle_wait = idle_wait
         self.wake = wake or threading.Event()  # set by an OutboxWriter of the same process
         self.stopping = threading.Event()
+        self.connected = threading.Event()  # set while the broker is reachable; readiness reads it
         self._select = (
             sql.SQL(
                 "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
@@ -119,12 +121,20 @@ class OutboxRelay:
                     failure = exc
                     conn.execute(self._mark_failed, (str(exc)[:1000], row["id"]))
                     break
-                sent.append(row["id"])
+                sent.append(row)
             if sent:
-                conn.execute(self._mark_sent, (sent,))
+                conn.execute(self._mark_sent, ([row["id"] for row in sent],))
+        self._count(sent, failure)
         if failure is not None:
             raise failure
         return len(sent)
+
+    def _count(self, sent: list[dict], failure: Exception | None) -> None:
+        """Metrics, once the batch is committed: published per event type, and failures."""
+        for row in sent:
+            EVENTS_PUBLISHED.labels(self.schema, row["envelope"].get("type", "unknown")).inc()
+        if failure is not None:
+            OUTBOX_PUBLISH_FAILURES.labels(self.schema).inc()
 
     def _publish(self, producer: Producer, row: dict) -> None:
         envelope = row["envelope"]
@@ -150,8 +160,10 @@ class OutboxRelay:
                 with broker_connection(self.amqp_url) as connection:
                     connection.ensure_connection(max_retries=1)
                     backoff = 0.5
+                    self.connected.set()
                     self._loop(connection)
             except (BrokerError, OSError, psycopg.OperationalError) as exc:
+                self.connected.clear()
                 log.warning("outbox relay waiting: %s", exc, extra={"schema": self.schema})
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -165,8 +177,16 @@ class OutboxRelay:
             self.wake.clear()
 
     def stop(self) -> None:
+        """Finish the batch in hand (published rows are marked sent), then return from run()."""
         self.stopping.set()
         self.wake.set()
+
+    @property
+    def name(self) -> str:
+        return f"outbox-relay-{self.schema}"
+
+    def is_ready(self) -> bool:
+        return self.connected.is_set()
 
     def backlog(self) -> tuple[int, float | None]:
         """How many rows wait, and the age in seconds of the oldest."""

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 import flask_smorest
-from flask import Flask, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from webargs.flaskparser import FlaskParser
 
 from services.common.errors import Unavailable
 from services.common.identity.tokens import TokenIssuer
 from services.common.logging import correlation_id, new_correlation_id
+from services.common.observability.exposition import render
+from services.common.observability.metrics import HTTP_REQUEST_SECONDS
 from services.common.settings import Settings
 from services.common.web.errors import ErrorSchema, register_error_handlers
 
@@ -105,10 +108,33 @@ def create_service_app(
     app.json.sort_keys = False
     app.extensions["mall.settings"] = settings
     app.extensions["mall.tokens"] = tokens
+    app.extensions["mall.collectors"] = []  # scrape-time collectors; see add_collectors
     api = _Api(app)
     _add_correlation(app)
+    _add_request_metrics(app, name)
     _add_probes(app, readiness)
     return app, api
+
+
+def add_collectors(app: Flask, collectors: Iterable) -> None:
+    """Scrape-time collectors (outbox backlog, queue depth …) this app's /metrics also reports."""
+    app.extensions["mall.collectors"].extend(collectors)
+
+
+def _add_request_metrics(app: Flask, service: str) -> None:
+    @app.before_request
+    def start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def observe_latency(response):
+        started = g.pop("request_started", None)
+        if started is not None:
+            # The route's rule (`/tasks/<task_id>`), never the URL: one series per route, not per id.
+            route = request.url_rule.rule if request.url_rule else "unmatched"
+            labels = (service, request.method, route, str(response.status_code))
+            HTTP_REQUEST_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+        return response
 
 
 def _add_correlation(app: Flask) -> None:
@@ -135,6 +161,12 @@ def _add_probes(app: Flask, readiness: dict[str, ReadinessCheck]) -> None:
     def healthz():
         """Liveness: the process answers."""
         return {"status": "ok"}
+
+    @app.get("/metrics")
+    def metrics():
+        """Prometheus metrics of this process and the service's scrape-time gauges."""
+        body, content_type = render(app.extensions["mall.collectors"])
+        return Response(body, content_type=content_type)
 
     @app.get("/readyz")
     def readyz():

@@ -45,7 +45,7 @@ class TaskCommandConsumer(EventConsumer):
     def _handle(self, envelope: Envelope, message: Message) -> None:
         answer: dict[str, Any] = {}
         if envelope.type not in self.handlers:
-            self._dead_letter(message, f"unknown command {envelope.type!r}", "UnknownCommand")
+            self._dead_letter(message, f"unknown command {envelope.type!r}", "UnknownCommand", envelope.type)
             return
         try:
             identity = self._identity(message)
@@ -54,14 +54,12 @@ class TaskCommandConsumer(EventConsumer):
             if not applied:
                 answer = {"status": "duplicate"}
         except (Unavailable, PoolTimeout, psycopg.OperationalError) as exc:
-            log.warning("database unavailable, command put back: %s", exc)
-            message.requeue()
-            self.infrastructure_pause.wait(1.0)
+            self._put_back(message, envelope.type, exc)
             return
         except ServiceError as exc:
             answer = {"status": "rejected", "error": str(exc), "errors": getattr(exc, "fields", {})}
         except Exception as exc:  # not the sender's fault: retry, then dead-letter
-            self._retry_or_dead_letter(message, exc)
+            self._retry_or_dead_letter(message, exc, envelope.type)
             return
         self._answer(message, envelope, answer)
 
@@ -107,11 +105,15 @@ class TaskCommandConsumer(EventConsumer):
         reply_to = (message.properties or {}).get("reply_to")
         body = {"command_id": envelope.id, **answer}
         if reply_to:
+            if answer.get("status") == "rejected":
+                self._count(envelope.type, "rejected")
             self.producer().publish(
                 body, exchange="", routing_key=reply_to, serializer="json",
                 correlation_id=envelope.id, delivery_mode=2,
             )  # fmt: skip
         elif answer.get("status") == "rejected":
-            self._dead_letter(message, f"command rejected: {answer['error']}", "CommandRejected")
+            self._dead_letter(
+                message, f"command rejected: {answer['error']}", "CommandRejected", envelope.type
+            )
             return
         message.ack()

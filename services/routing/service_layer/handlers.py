@@ -16,6 +16,7 @@ from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMe
 from services.routing.domain.forms import check_form
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import DiagramError
+from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import parse_version
 from services.routing.service_layer.session import Session
@@ -66,6 +67,7 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
         # Its first steps failed: keep the case as it was before them, to be retried.
         case.state = context.engine.dump(context.engine.create(diagram, data))
         session.cases.save(case)
+    log.info("case started", extra={"number": case.number, "process_version": version.version})
     return True
 
 
@@ -168,8 +170,10 @@ def fire_due_timers(session: Session, context: Context, limit: int = 50) -> int:
 
     A case whose step fails is taken too: it gets an incident and leaves the due list.
     """
-    due = session.cases.lock_due(context.clock.now(), limit)
+    now = context.clock.now()
+    due = session.cases.lock_due(now, limit)
     for case in due:
+        TIMER_DELAY_SECONDS.observe(max((now - case.next_due_at).total_seconds(), 0))
         advance_case(session, context, case, context.engine.advance, SYSTEM, "timer")
     return len(due)
 

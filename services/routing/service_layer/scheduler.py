@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class TimerScheduler:
+    name = "timer-scheduler"
+
     def __init__(self, routing: Routing, poll_interval: float = 0.5, batch: int = 50):
         self.routing = routing
         self.poll_interval = poll_interval
@@ -29,9 +31,12 @@ class TimerScheduler:
         self.stopping = threading.Event()
 
     def tick(self) -> int:
-        """Fire up to one batch of due cases, each in its own transaction; how many were taken."""
+        """Fire up to one batch of due cases, each in its own transaction; how many were taken.
+
+        Asked to stop, it finishes the case in hand and takes no other.
+        """
         taken = 0
-        while taken < self.batch:
+        while taken < self.batch and not self.stopping.is_set():
             with self.routing.session() as session:
                 if fire_due_timers(session, self.routing.context, limit=1) == 0:
                     break

@@ -18,6 +18,7 @@ from services.common.logging import correlation_id
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import CompletedElement, Diagram, EngineError
+from services.routing.metrics import ENGINE_STEP_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
 
@@ -34,16 +35,20 @@ def advance_case(session: Session, context: Context, case: CaseRow, action: Acti
 
     The workflow is restored from the case's stored state unless the caller already holds it.
     """
-    diagram = context.diagrams.get(case.process_version_id, session.processes.get)
-    workflow = workflow or context.engine.restore(diagram, case.state)
-    began = time.time()  # the engine stamps state changes with time.time(): this tells which were this step's
-    try:
-        action(workflow)
-    except EngineError as exc:
-        record_incident(session, context, case, step, exc)
-        return False
-    store(session, context, case, workflow, diagram, actor, began)
-    return True
+    # The kind of step only (`message`, not `message <name>`): a label must stay a small set.
+    with ENGINE_STEP_SECONDS.labels(step.split(" ", 1)[0]).time():
+        diagram = context.diagrams.get(case.process_version_id, session.processes.get)
+        workflow = workflow or context.engine.restore(diagram, case.state)
+        began = (
+            time.time()
+        )  # the engine stamps state changes with time.time(): this tells which were this step's
+        try:
+            action(workflow)
+        except EngineError as exc:
+            record_incident(session, context, case, step, exc)
+            return False
+        store(session, context, case, workflow, diagram, actor, began)
+        return True
 
 
 def store(session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram, actor: Actor,
