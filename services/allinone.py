@@ -139,6 +139,12 @@ def run_all(settings: Settings) -> None:
             server.cleanup()
 
 
+def _where_messages_go(settings: Settings) -> str:
+    mail = "SMTP_URL" if settings.smtp_url else f"e-mail kept in {settings.data_dir}/outbox/mail"
+    sms = "NOTIFY_SMS_URL" if settings.notify.sms_url else f"SMS in {settings.data_dir}/outbox/sms"
+    return f"{mail}; {sms}"
+
+
 def _announce(settings: Settings, token: str, embedded: bool) -> None:
     token_file = Path(settings.data_dir) / "desk-token"
     token_file.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +156,8 @@ def _announce(settings: Settings, token: str, embedded: bool) -> None:
         f"  intake API     {url}/intake/complaints   (OpenAPI: {url}/intake/openapi.json)\n"
         f"  web form       {url}/intake/form\n"
         f"  routing API    {url}/routing/tasks       (OpenAPI: {url}/routing/openapi.json)\n"
+        f"  notify API     {url}/notify/inbox        (OpenAPI: {url}/notify/openapi.json)\n"
+        f"  messages       {_where_messages_go(settings)}\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"

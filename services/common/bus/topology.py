@@ -21,6 +21,12 @@ TASK_COMMANDS = ("task.complete", "case.message")
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "routing.complaints": ("complaint.received",),
+    "notify.events": (
+        "complaint.received",
+        "complaint.corrected",
+        "notification.requested",
+        "retention.erasure_requested",
+    ),
 }
 
 TASK_QUEUE_PREFIX = "tasks."
