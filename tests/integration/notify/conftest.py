@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.common.bus.envelope import COMPLAINT_RECEIVED, NOTIFICATION_REQUESTED, Actor, Envelope
+from services.common.bus.envelope import (
+    COMPLAINT_CORRECTED,
+    COMPLAINT_RECEIVED,
+    NOTIFICATION_REQUESTED,
+    Actor,
+    Envelope,
+)
 from services.common.identity.users import UserStore
 from services.notify.bootstrap import Notify, bootstrap
 from services.notify.service_layer.handlers import HANDLERS
@@ -115,6 +121,12 @@ def complaint_received(
     return Envelope(type=COMPLAINT_RECEIVED, mall_id="demo", complaint_id=complaint_id,
                     actor=Actor("desk", "service_desk"), occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC),
                     payload=payload)  # fmt: skip
+
+
+def complaint_corrected(received: Envelope, changes: dict) -> Envelope:
+    """complaint.corrected as intake publishes it: the whole complaint as it is now, and what changed."""
+    return replace(received, type=COMPLAINT_CORRECTED, id=str(uuid.uuid4()),
+                   payload={"complaint": received.payload, "changes": changes})  # fmt: skip
 
 
 def requested(complaint_id: str, kind: str = "acknowledgement", to: str = "customer",

@@ -13,6 +13,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY  # CRLF line ends: smtplib sends bytes as they are
 from email.utils import formataddr, formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -111,10 +112,11 @@ class SmtpChannel:
         code, answer = smtp.rcpt(address)
         _check(code, answer, "recipient")
         try:
-            code, answer = smtp.data(email.as_bytes())
-        except smtplib.SMTPDataError as exc:
+            code, answer = smtp.data(email.as_bytes(policy=SMTP_POLICY))
+        except smtplib.SMTPDataError as exc:  # refused before the message was sent (not 354)
             _check(exc.smtp_code, exc.smtp_error, "message")
             raise
+        _check(code, answer, "message")  # refused after it was (smtplib returns that code)
         return f"{code} {_text(answer)}"
 
     def _connection(self) -> smtplib.SMTP:

@@ -30,7 +30,7 @@ class FolderChannel:
         if self.kind == "email":
             path, content = (
                 self.folder / f"{message.delivery_id}.eml",
-                bytes(build_email(message, self.sender, self.sender_name)),
+                build_email(message, self.sender, self.sender_name).as_bytes(),
             )
         else:
             path = self.folder / f"{message.delivery_id}.json"
