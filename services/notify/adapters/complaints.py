@@ -101,12 +101,13 @@ class RequestRepository:
     def of_complaint(self, complaint_id: str) -> list[dict[str, Any]]:
         return self.conn.execute(
             "SELECT id, kind, recipient, number, element_id, requested_at, state, planned_at"
-            " FROM notify.requests WHERE complaint_id = %s ORDER BY requested_at, id",
+            " FROM notify.requests WHERE complaint_id = %s ORDER BY requested_at, seq",
             (complaint_id,),
         ).fetchall()
 
-    def erase(self, complaint_ids: list[str]) -> list[str]:
-        """Contact details out of the free text the diagram sent (replies, notes)."""
+    def erase(self, complaint_ids: list[str], known: dict[str, list[str]]) -> list[str]:
+        """Contact details out of the free text the diagram sent (replies, notes); `known`: the
+        customer's own name, phone … per complaint, found wherever they are written."""
         rows = self.conn.execute(
             "SELECT id, complaint_id, data FROM notify.requests WHERE complaint_id = ANY(%s::uuid[]) FOR UPDATE",
             (complaint_ids,),
@@ -114,7 +115,12 @@ class RequestRepository:
         for row in rows:
             self.conn.execute(
                 "UPDATE notify.requests SET data = %s WHERE id = %s",
-                (json.dumps(scrub_data(row["data"]), ensure_ascii=False), row["id"]),
+                (
+                    json.dumps(
+                        scrub_data(row["data"], *known.get(str(row["complaint_id"]), [])), ensure_ascii=False
+                    ),
+                    row["id"],
+                ),
             )
         return sorted({str(row["complaint_id"]) for row in rows})
 

@@ -14,7 +14,7 @@ _LOG_COLUMNS = sql.SQL(
     " (pdf IS NOT NULL) AS has_letter"
 )
 _OF_COMPLAINT = sql.SQL(
-    "SELECT {} FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, id"
+    "SELECT {} FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, seq"
 ).format(_LOG_COLUMNS)
 _FAILED = sql.SQL(
     "SELECT {} FROM notify.deliveries WHERE mall_id = %(mall)s AND state = 'failed'"

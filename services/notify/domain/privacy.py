@@ -24,14 +24,14 @@ def scrub(text: str | None, *known: str | None) -> str | None:
     return _PHONE.sub("***", _EMAIL.sub("***", text))
 
 
-def scrub_data(value: Any) -> Any:
+def scrub_data(value: Any, *known: str | None) -> Any:
     """Every string inside a JSON value scrubbed (task data: replies, notes, free text)."""
     if isinstance(value, str):
-        return scrub(value)
+        return scrub(value, *known)
     if isinstance(value, dict):
-        return {key: scrub_data(item) for key, item in value.items()}
+        return {key: scrub_data(item, *known) for key, item in value.items()}
     if isinstance(value, list):
-        return [scrub_data(item) for item in value]
+        return [scrub_data(item, *known) for item in value]
     return value
 
 

@@ -63,7 +63,7 @@ def erasure_requested(session: Session, context: Context, envelope: Envelope) ->
     known = erasure.known_values(session.conn, ids)
     held = set(erasure.erase_deliveries(session.conn, ids, known))
     erasure.erase_inbox(session.conn, ids, known)
-    held |= set(session.requests.erase(ids))
+    held |= set(session.requests.erase(ids, known))
     held |= set(session.complaints.erase(ids, context.clock.now()))
     session.publish(events.erased(envelope.mall_id, sorted(held), context.clock.now()))
     log.info("personal data erased", extra={"complaints": len(held)})

@@ -141,7 +141,8 @@ def requested(complaint_id: str, kind: str = "acknowledgement", to: str = "custo
 def deliveries(notify: Notify, complaint_id: str) -> list[dict]:
     with notify.session() as session:
         return session.conn.execute(
-            "SELECT * FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, id", (complaint_id,)
+            "SELECT * FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, seq",
+            (complaint_id,),
         ).fetchall()
 
 
