@@ -46,7 +46,8 @@ _CLAIM = (
     "WITH due AS (SELECT id, state AS was FROM notify.deliveries WHERE state IN ('pending', 'sending')"
     " AND next_attempt_at <= %(now)s ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
     " UPDATE notify.deliveries d SET state = 'sending', attempts = d.attempts + 1, claimed_at = %(now)s,"
-    " next_attempt_at = %(lease)s FROM due WHERE d.id = due.id RETURNING d.*, due.was"
+    " next_attempt_at = %(lease)s FROM due, notify.requests r WHERE d.id = due.id AND r.id = d.request_id"
+    " RETURNING d.*, due.was, r.recipient AS request_to, r.number"
 )
 
 
@@ -77,6 +78,8 @@ class Delivery:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     was: str | None = None  # the state before this claim (`sending`: the last attempt was cut off)
+    request_to: str | None = None  # the request's `to` and number, read with the claim
+    number: str | None = None
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Delivery:

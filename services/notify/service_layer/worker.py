@@ -72,7 +72,7 @@ class DeliveryWorker:
             return Outcome(outcomes.TRANSIENT, f"{type(exc).__name__}: {exc}")
 
     def record(self, delivery: Delivery, outcome: Outcome) -> None:
-        with transaction(self.pool, self.outbox) as session:
+        with transaction(self.pool, self.outbox) as session, session.conn.pipeline():
             outcomes.record(session, self.context, delivery, outcome)
 
     def sweep(self) -> None:
@@ -108,7 +108,7 @@ class DeliveryWorker:
 def outgoing(delivery: Delivery) -> OutgoingMessage:
     return OutgoingMessage(
         delivery_id=delivery.id, complaint_id=delivery.complaint_id, mall_id=delivery.mall_id,
-        number=delivery.params.get("number", ""), kind=delivery.kind, audience=delivery.audience,
+        number=delivery.number or delivery.params.get("number", ""), kind=delivery.kind, audience=delivery.audience,
         channel=delivery.channel, address=delivery.address, recipient_name=delivery.recipient_name,
         language=delivery.language, subject=delivery.subject or "", text=delivery.body_text or "",
         html=delivery.body_html, sms=delivery.sms_text, message_id=delivery.message_id, pdf=delivery.pdf,

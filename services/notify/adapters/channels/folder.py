@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from services.notify.adapters.channels import OutgoingMessage, TransientFailure
-from services.notify.adapters.channels.email import build_email
+from services.notify.adapters.channels.email import as_smtp_bytes, build_email
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class FolderChannel:
         if self.kind == "email":
             path, content = (
                 self.folder / f"{message.delivery_id}.eml",
-                build_email(message, self.sender, self.sender_name).as_bytes(),
+                as_smtp_bytes(build_email(message, self.sender, self.sender_name)),
             )
         else:
             path = self.folder / f"{message.delivery_id}.json"
