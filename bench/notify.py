@@ -36,6 +36,7 @@ from dataclasses import replace
 
 from bench.common import (
     Interrupted,
+    _machine_busy,
     _on_signal,
     _own_cpu,
     _postgres_is_ours,
@@ -123,14 +124,14 @@ def deliver(notify, workers: int, messages: int, database: str, server_pid: int,
     running = [notify.worker() for _ in range(workers)]
     for worker in running:
         worker.poll_interval = 0.05
-    procs, own, began = _processes(), _own_cpu(), time.perf_counter()
+    procs, own, busy, began = _processes(), _own_cpu(), _machine_busy(), time.perf_counter()
     threads = [threading.Thread(target=worker.run, daemon=True) for worker in running]
     for thread in threads:
         thread.start()
     while sent(notify) < messages:
         time.sleep(0.02)
     elapsed = time.perf_counter() - began
-    own_cpu = _own_cpu() - own
+    own_cpu, machine_cpu = _own_cpu() - own, _machine_busy() - busy
     after = _processes()
     for worker in running:
         worker.stop()
@@ -149,6 +150,9 @@ def deliver(notify, workers: int, messages: int, database: str, server_pid: int,
         "ms_workers": 1000 * own_cpu / messages,
         "ms_smtp": 1000 * server_cpu / messages,
         "ms_pg": 1000 * pg_cpu / messages,
+        "others": 100
+        * max(0.0, machine_cpu - own_cpu - server_cpu - pg_cpu)
+        / (elapsed * (os.cpu_count() or 1)),
     }
 
 
@@ -202,10 +206,13 @@ def run(args: argparse.Namespace) -> None:
 def report(args: argparse.Namespace, planned: float, rows: list[dict], ceiling: float) -> None:
     print(f"\nnotify, {args.messages} e-mail acknowledgements to a local aiosmtpd (own process)")
     print(f"  planned (consumer: inbox + contacts + render + delivery row)   {planned:8.0f} deliveries/s")
-    print("\n  workers  messages/s  received  CPU ms/message: workers  smtp server  postgres")
+    print("\n  workers  messages/s  received  CPU ms/message: workers  smtp server  postgres  others' share")
     for row in rows:
         print(f"  {row['workers']:7d}  {row['per_second']:10.0f}  {row['received']:8d}"
-              f"  {row['ms_workers']:23.2f}  {row['ms_smtp']:11.2f}  {row['ms_pg']:8.2f}")  # fmt: skip
+              f"  {row['ms_workers']:23.2f}  {row['ms_smtp']:11.2f}  {row['ms_pg']:8.2f}  {row['others']:12.0f}%")  # fmt: skip
+    print(
+        "  (others' share: the machine's CPU used by other processes meanwhile; trust rows where it is near 0)"
+    )
     print(f"\n  baseline: smtplib alone, one connection, no database        {ceiling:8.0f} messages/s")
     lost = [row for row in rows if row["received"] != args.messages]
     if lost:

@@ -27,10 +27,13 @@ def _notify():
 @deliveries.route("/complaints/<uuid:complaint_id>/deliveries")
 @require_roles(*LOG_READERS)
 @deliveries.response(200, schemas.ComplaintLog)
+@deliveries.alt_response(404, response="NOT_FOUND")
 def complaint_log(complaint_id):
     """Every message asked for about a complaint: its deliveries, each attempt, the provider's answers."""
     with _notify().session() as session:
         requests = session.requests.of_complaint(str(complaint_id))
+        if not requests and session.complaints.get(str(complaint_id)) is None:
+            raise NotFound(f"notify knows no complaint {complaint_id}")
         rows = DeliveryLog(session.conn).of_complaint(str(complaint_id))
     return present_log(str(complaint_id), requests, rows, current_identity())
 

@@ -55,6 +55,8 @@ def test_the_desk_reads_each_message_its_attempts_and_the_providers_answers(
     assert managers.json["requests"][0]["deliveries"][0]["recipient"] == "w***@example.com"
     assert managers.json["requests"][0]["deliveries"][0]["recipient_name"] == "王**"
     assert floor.status_code == 403
+    unknown = api.get("/complaints/6f1c1d1e-0000-4c1b-9a53-9b8f3b1c0a11/deliveries", headers=desk)
+    assert unknown.status_code == 404 and unknown.json["message"].startswith("notify knows no complaint")
 
 
 def test_failed_deliveries_are_listed_for_the_desk_newest_first(deliver, worker, mail, api, desk, clock):
