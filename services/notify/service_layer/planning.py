@@ -6,6 +6,7 @@ the complaint it waited for), so a worker only has to send what is written down.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 
@@ -30,6 +31,7 @@ from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.session import Session
 
+log = logging.getLogger(__name__)
 DESK = "service_desk"
 _ALERTS = uuid.UUID("6f1c1d1e-3c55-4c1b-9a53-9b8f3b1c0a11")  # namespace of the desk alerts' request ids
 
@@ -84,6 +86,20 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
         params=sms_params(values), pdf=pdf, next_attempt_at=first_attempt(context, recipient.audience, now),
         last_error=None,
     )  # fmt: skip
+
+
+def _letter(
+    rendered, values: dict, request: Request, complaint: ComplaintFacts, recipient: Recipient
+) -> bytes | None:
+    """The PDF of a letter; a failure to draw it is logged, and the message goes without it."""
+    to_lines = (recipient.name, complaint.customer.address) if recipient.channel == Channel.LETTER else ()
+    try:
+        return letter_pdf(
+            rendered, values["mall_name"], request.number, values["today"], tuple(filter(None, to_lines))
+        )
+    except Exception:  # reportlab refusing some text must not lose the reply itself
+        log.exception("the letter's PDF could not be drawn", extra={"number": request.number})
+        return None
 
 
 def sms_params(values: dict) -> dict[str, str]:
