@@ -19,27 +19,34 @@ def hold_back(session: Session, context: Context, claimed: list[Delivery], now: 
     external = [delivery for delivery in claimed if delivery.audience != Audience.STAFF]
     if not external:
         return claimed
-    quiet_until = context.quiet_hours.release(now, context.zone)
     keys = [(delivery.channel, delivery.address) for delivery in external]
     session.deliveries.lock_addresses(keys)  # another worker's claims to these addresses wait for ours
     since = now - context.rate_limit.window
     recent = session.deliveries.recent_sends(keys, since, [delivery.id for delivery in external])
     held: set[str] = set()
     for delivery in external:
-        key = (delivery.channel, delivery.address)
-        free_at = context.rate_limit.next_free(now, recent.get(key, []))
-        if quiet_until > now:
-            _put_back(
-                session, delivery, quiet_until, f"quiet hours until {_local(quiet_until, context)}", now
-            )
-        elif free_at is not None:
-            why = f"rate limit: {context.rate_limit.limit} per {context.rate_limit.window} reached, until {_local(free_at, context)}"
-            _put_back(session, delivery, free_at, why, now)
+        wait = _wait(context, now, recent.setdefault((delivery.channel, delivery.address), []))
+        if wait is None:
+            recent[(delivery.channel, delivery.address)].append(now)
         else:
-            recent.setdefault(key, []).append(now)
-            continue
-        held.add(delivery.id)
+            _put_back(session, delivery, *wait, now)
+            held.add(delivery.id)
     return [delivery for delivery in claimed if delivery.id not in held]
+
+
+def _wait(context: Context, now: datetime, recent: list[datetime]) -> tuple[datetime, str] | None:
+    """Until when and why a message to an address with these recent sends must wait; None: go."""
+    quiet_until = context.quiet_hours.release(now, context.zone)
+    if quiet_until > now:
+        return quiet_until, f"quiet hours until {_local(quiet_until, context)}"
+    free_at = context.rate_limit.next_free(now, recent)
+    if free_at is not None:
+        limit = context.rate_limit
+        return (
+            free_at,
+            f"rate limit: {limit.limit} per {limit.window} reached, until {_local(free_at, context)}",
+        )
+    return None
 
 
 def _put_back(session: Session, delivery: Delivery, at: datetime, why: str, now: datetime) -> None:
