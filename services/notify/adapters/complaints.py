@@ -22,7 +22,9 @@ _UPSERT = (
     " floor = EXCLUDED.floor, department = EXCLUDED.department,"
     " promised_reply_date = EXCLUDED.promised_reply_date, received_at = EXCLUDED.received_at,"
     " updated_at = EXCLUDED.updated_at"
-    " WHERE notify.complaints.erased_at IS NULL"  # an erased complaint is never filled in again
+    # An erased complaint is never filled in again, and an older event (a complaint.received that
+    # arrives after the correction it preceded) never overwrites a newer one.
+    " WHERE notify.complaints.erased_at IS NULL AND notify.complaints.updated_at <= EXCLUDED.updated_at"
 )
 
 
@@ -30,8 +32,9 @@ class ComplaintRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def save(self, facts: ComplaintFacts, now: datetime) -> None:
-        row = {**asdict(facts), "updated_at": now}
+    def save(self, facts: ComplaintFacts, as_of: datetime) -> None:
+        """Keep the facts as an event of `as_of` (its occurred_at) told them."""
+        row = {**asdict(facts), "updated_at": as_of}
         row["customer"] = json.dumps(asdict(facts.customer), ensure_ascii=False)
         row["merchant"] = json.dumps(facts.merchant, ensure_ascii=False) if facts.merchant else None
         self.conn.execute(_UPSERT, row)

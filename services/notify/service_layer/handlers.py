@@ -30,7 +30,7 @@ def complaint_known(session: Session, context: Context, envelope: Envelope) -> N
     """Keep the complaint's contact facts; deliver what was waiting for them."""
     payload = envelope.payload.get("complaint", envelope.payload)  # corrected events nest it
     facts = facts_of(payload, envelope.mall_id)
-    session.complaints.save(facts, context.clock.now())
+    session.complaints.save(facts, envelope.occurred_at)
     for request in session.requests.waiting_for(facts.id):
         plan_known(session, context, request, facts)
     if envelope.type == COMPLAINT_CORRECTED and _contact_changed(envelope.payload.get("changes", {})):

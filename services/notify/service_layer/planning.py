@@ -137,7 +137,8 @@ def report_failure(session: Session, context: Context, request: Request, deliver
     session.publish(events.failed(request, reason, error, now, delivery, audience))
     if request.kind == Kind.DELIVERY_FAILED:
         return  # a failed alert is not alerted about again: no loops
-    key = f"{request.id}:{delivery.id if delivery else reason}"
+    # One alert per failure: a delivery the desk retried that fails again is told again.
+    key = f"{request.id}:{delivery.id if delivery else reason}:{now.isoformat()}"
     alert = Request(
         id=str(uuid.uuid5(_ALERTS, key)), mall_id=request.mall_id, complaint_id=request.complaint_id,
         kind=Kind.DELIVERY_FAILED, to=DESK, number=request.number,

@@ -126,3 +126,24 @@ def test_a_request_whose_complaint_never_comes_is_failed_after_the_hold_and_the_
     deliver(complaint)  # arriving late now changes nothing: the request has expired
     worker.tick()
     assert len(deliveries(notify, complaint.complaint_id)) == 1
+
+
+def test_a_correction_that_overtakes_the_complaint_it_corrects_is_not_undone_by_it(
+    notify, deliver, worker, mail
+):
+    from datetime import timedelta as later
+
+    from tests.integration.notify.conftest import complaint_corrected
+
+    original = complaint_received(customer={"email": "old@example.com", "preferred_reply_channel": "email"})
+    fixed = complaint_received(original.complaint_id, customer={"email": "new@example.com",
+                                                                "preferred_reply_channel": "email"})  # fmt: skip
+    correction = replace(complaint_corrected(fixed, {"customer.email": {}}),
+                         occurred_at=original.occurred_at + later(minutes=5))  # fmt: skip
+
+    deliver(correction)  # from intake's relay, ahead of the event it corrects
+    deliver(original)
+    deliver(requested(original.complaint_id))
+    worker.tick()
+
+    assert len(mail.to("new@example.com")) == 1 and mail.to("old@example.com") == []
