@@ -67,7 +67,10 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
     today = now.astimezone(context.zone).date()
     received_on = complaint.received_at.astimezone(context.zone).date() if complaint.received_at else None
     values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on)
-    letter = request.kind in LETTER_KINDS and recipient.channel in (Channel.EMAIL, Channel.LETTER)
+    # A written reply is a letter, by e-mail too; anything sent by post is a letter to print.
+    letter = recipient.channel == Channel.LETTER or (
+        request.kind in LETTER_KINDS and recipient.channel == Channel.EMAIL
+    )
     rendered = context.renderer.render(request.kind, language, values, letter=letter)
     pdf = None
     if letter:

@@ -142,3 +142,19 @@ def test_the_desk_tries_a_failed_delivery_again(deliver, worker, mail, api, desk
         ).status_code
         == 403
     )
+
+
+def test_a_letter_complaint_known_only_by_its_address_is_acknowledged_by_a_letter_to_print(
+    notify, deliver, worker, api, desk
+):
+    complaint = complaint_received(channel="letter", customer={"phone": None, "preferred_reply_channel": "letter",
+                                                               "address": "上海市浦东新区世纪大道 1 号"})  # fmt: skip
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id, "acknowledgement"))
+
+    worker.tick()
+
+    [item] = api.get("/inbox", headers=desk).json["items"]
+    pdf = api.get(item["link"].removeprefix("/notify"), headers=desk)
+    text = pypdf.PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "您的投诉已受理" in item["title"] and "TS-20261122-0001" in text and "2026年11月25日" in text

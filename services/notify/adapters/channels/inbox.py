@@ -53,7 +53,7 @@ class LetterChannel:
             if not desk:
                 raise PermanentFailure("no service-desk staff to print and post the letter")
             title = f"待打印邮寄：{message.subject}"
-            link = f"/notify/deliveries/{message.delivery_id}/letter.pdf"
+            link = f"/notify/deliveries/{message.delivery_id}/letter.pdf" if message.pdf else None
             for username in desk:
                 conn.execute(_ADD, (uuid.uuid4(), message.mall_id, username, message.delivery_id, message.complaint_id,
                                     message.number, PRINT_KIND, title, message.text, link, self.clock.now()))  # fmt: skip
