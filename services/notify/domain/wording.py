@@ -95,7 +95,7 @@ def template_values(
     language = recipient.language
     data = request.data or {}
     customer = complaint.customer
-    handler = request.to if recipient.audience == "staff" else data.get("queue") or data.get("last_resolver")
+    handler = request.to if recipient.audience == "staff" else data.get("last_resolver") or data.get("queue")
     merchant = complaint.merchant or {}
     return {
         "mall_name": mall_name,
