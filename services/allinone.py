@@ -169,7 +169,14 @@ def run_all(settings: Settings) -> None:
             server.cleanup()
 
 
+def _where_messages_go(settings: Settings) -> str:
+    mail = "SMTP_URL" if settings.smtp_url else f"e-mail kept in {settings.data_dir}/outbox/mail"
+    sms = "NOTIFY_SMS_URL" if settings.notify.sms_url else f"SMS in {settings.data_dir}/outbox/sms"
+    return f"{mail}; {sms}"
+
+
 def _announce(settings: Settings, token: str, password: str, embedded: bool) -> None:
+
     token_file = Path(settings.data_dir) / "desk-token"
     token_file.parent.mkdir(parents=True, exist_ok=True)
     token_file.write_text(token)
@@ -182,6 +189,8 @@ def _announce(settings: Settings, token: str, password: str, embedded: bool) -> 
         f"  routing API    {url}/routing/tasks       (OpenAPI: {url}/routing/openapi.json)\n"
         f"  staff console  {url}/console/   log in as a demo person below, password {password}\n"
         f"                 (kept in {settings.data_dir}/demo-password)\n"
+        f"  notify API     {url}/notify/inbox        (OpenAPI: {url}/notify/openapi.json)\n"
+        f"  messages       {_where_messages_go(settings)}\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"

@@ -83,6 +83,17 @@ def _console() -> ServiceSpec:
     )
 
 
+def _notify() -> ServiceSpec:
+    from services.notify.app import create_app
+    from services.notify.bootstrap import announce_fallbacks, bootstrap
+
+    def workers(notify) -> list[Worker]:
+        announce_fallbacks(notify.settings)
+        return [ConsumerWorker(notify.consumer()), *notify.workers()]
+
+    return ServiceSpec("notify", ("identity", "notify"), bootstrap, create_app, workers)
+
+
 class ConsumerWorker:
     """An EventConsumer as a Worker: stop() lets it finish the message in hand."""
 
@@ -101,7 +112,7 @@ class ConsumerWorker:
 
 
 # Later services add themselves here; the all-in-one run mounts each at /<name>.
-SERVICES: dict[str, Callable[[], ServiceSpec]] = {"intake": _intake, "routing": _routing}
+SERVICES: dict[str, Callable[[], ServiceSpec]] = {"intake": _intake, "routing": _routing, "notify": _notify}
 SERVICES["console"] = _console  # the staff console: pages at /console, login, user administration
 
 

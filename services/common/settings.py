@@ -7,6 +7,7 @@ process with a message naming the variable; secrets have no default.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -67,6 +68,28 @@ def _bool(value: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def _quiet_hours(value: str) -> str:
+    value = value.strip()
+    if value.lower() in {"", "none", "off"}:
+        return ""
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", value):
+        raise ValueError("expected HH:MM-HH:MM (e.g. 21:00-08:00) or none")
+    return value
+
+
+def _pairs(value: str) -> tuple[tuple[str, str], ...]:
+    """`key=value` items separated by commas or spaces, e.g. `acknowledgement=SMS_1,*=SMS_0`."""
+    pairs = []
+    for item in re.split(r"[,\s]+", value.strip()):
+        if not item:
+            continue
+        key, sep, mapped = item.partition("=")
+        if not sep or not key or not mapped:
+            raise ValueError(f"{item!r} is not key=value")
+        pairs.append((key, mapped))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Policy:
     """The mall's complaint policy (PROCESS.md "Timers and policy"); passed to workflows as data."""
@@ -95,6 +118,29 @@ class Policy:
             else:
                 data[item.name] = value
         return data
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """How the notify service delivers: mail and SMS servers, webhooks, retries, limits, templates."""
+
+    smtp_starttls: bool = False
+    smtp_from: str = "complaints@localhost"
+    smtp_timeout: float = 30.0
+    sms_url: str | None = None
+    sms_key: str | None = None
+    sms_templates: tuple[tuple[str, str], ...] = ()
+    webhooks: tuple[tuple[str, str], ...] = ()
+    webhook_secret: str | None = None
+    quiet_hours: str = "21:00-08:00"
+    recipient_limit: int = 5
+    recipient_window: timedelta = timedelta(hours=1)
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_max: timedelta = timedelta(hours=1)
+    max_attempts: int = 8
+    workers: int = 2
+    templates_dir: str | None = None
+    hold_for: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -132,6 +178,9 @@ class Settings:
     metrics_port: int | None = None
     prometheus_multiproc_dir: str | None = None
     shutdown_grace_seconds: float = 20.0
+    mall_name: str = "星河广场购物中心"
+    mall_name_en: str = "Galaxy Plaza Shopping Centre"
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -170,6 +219,8 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("metrics_port", "METRICS_PORT", _positive_int),
     ("prometheus_multiproc_dir", "PROMETHEUS_MULTIPROC_DIR", str),
     ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds),
+    ("mall_name", "MALL_NAME", str),
+    ("mall_name_en", "MALL_NAME_EN", str),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -184,6 +235,42 @@ POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("major_amount", "POLICY_MAJOR_AMOUNT", _decimal),
     ("major_people_count", "POLICY_MAJOR_PEOPLE_COUNT", _positive_int),
     ("retention", "POLICY_RETENTION_DAYS", _days),
+]
+
+
+def _seconds(value: str) -> timedelta:
+    return timedelta(seconds=float(value))
+
+
+def _minutes(value: str) -> timedelta:
+    return timedelta(minutes=float(value))
+
+
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+NOTIFY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
+    ("smtp_starttls", "SMTP_STARTTLS", _bool),
+    ("smtp_from", "SMTP_FROM", str),
+    ("smtp_timeout", "SMTP_TIMEOUT_SECONDS", float),
+    ("sms_url", "NOTIFY_SMS_URL", str),
+    ("sms_key", "NOTIFY_SMS_KEY", str),
+    ("sms_templates", "NOTIFY_SMS_TEMPLATES", _pairs),
+    ("webhooks", "NOTIFY_WEBHOOKS", _pairs),
+    ("webhook_secret", "NOTIFY_WEBHOOK_SECRET", str),
+    ("quiet_hours", "NOTIFY_QUIET_HOURS", _quiet_hours),
+    ("recipient_limit", "NOTIFY_RECIPIENT_LIMIT", _positive_int),
+    ("recipient_window", "NOTIFY_RECIPIENT_WINDOW_MINUTES", _minutes),
+    ("retry_base", "NOTIFY_RETRY_BASE_SECONDS", _seconds),
+    ("retry_max", "NOTIFY_RETRY_MAX_SECONDS", _seconds),
+    ("max_attempts", "NOTIFY_MAX_ATTEMPTS", _at_least_one),
+    ("workers", "NOTIFY_WORKERS", _at_least_one),
+    ("templates_dir", "NOTIFY_TEMPLATES_DIR", str),
+    ("hold_for", "NOTIFY_HOLD_HOURS", _hours),
 ]
 
 
@@ -212,13 +299,18 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
     if settings.prometheus_multiproc_dir and not os.path.isdir(settings.prometheus_multiproc_dir):
         raise ConfigurationError("PROMETHEUS_MULTIPROC_DIR must name an existing directory")
+    if settings.notify.webhooks and not settings.notify.webhook_secret:
+        raise ConfigurationError("NOTIFY_WEBHOOK_SECRET is required when NOTIFY_WEBHOOKS is set")
+    if settings.notify.webhook_secret is not None and len(settings.notify.webhook_secret) < 16:
+        raise ConfigurationError("NOTIFY_WEBHOOK_SECRET must be at least 16 characters")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read the settings from the environment; raise ConfigurationError naming a bad variable."""
     environ = os.environ if environ is None else environ
     policy = Policy(**_read(POLICY_TABLE, environ))
-    values = {**_read(SETTINGS_TABLE, environ), "policy": policy, **overrides}
+    notify = NotifySettings(**_read(NOTIFY_TABLE, environ))
+    values = {**_read(SETTINGS_TABLE, environ), "policy": policy, "notify": notify, **overrides}
     settings = Settings(**values)
     _check(settings)
     return settings

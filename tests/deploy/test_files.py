@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from services.cli import _parser
-from services.common.settings import POLICY_TABLE, SETTINGS_TABLE
+from services.common.settings import NOTIFY_TABLE, POLICY_TABLE, SETTINGS_TABLE
 from tests.support.compose import (
     COMPOSE_FILE,
     DEPLOY,
@@ -88,7 +88,7 @@ def test_the_build_context_leaves_out_the_secrets_the_virtual_environment_and_th
 def test_every_setting_is_in_the_env_example_with_a_value_line():
     listed = read_env_file()
 
-    missing = [variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE if variable not in listed]
+    missing = [variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE if variable not in listed]
 
     assert missing == []
 
@@ -102,7 +102,7 @@ def test_the_env_example_leaves_every_secret_empty():
 def test_the_kubernetes_settings_are_real_settings_and_hold_no_secret():
     lines = (DEPLOY / "k8s" / "base" / "settings.env").read_text(encoding="utf-8").splitlines()
     names = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
-    known = {variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE}
+    known = {variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE}
 
     assert names <= known
     assert not names & {"DATABASE_URL", "AMQP_URL", "AUTH_SECRET", "SMTP_URL"}

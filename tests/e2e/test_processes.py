@@ -17,7 +17,9 @@ from tests.support.waiting import eventually
 def all_in_one(tmp_path):
     port = free_port()
     log = tmp_path / "run.log"
-    process = start(["run"], {"DATA_DIR": str(tmp_path / "data"), "HTTP_PORT": str(port)}, log)
+    # No quiet hours: the customers' messages must not wait for the morning when this runs at night.
+    env = {"DATA_DIR": str(tmp_path / "data"), "HTTP_PORT": str(port), "NOTIFY_QUIET_HOURS": "none"}
+    process = start(["run"], env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         eventually(lambda: process.poll() is not None or answers(f"{base}/intake/readyz"), timeout=180)
@@ -59,6 +61,10 @@ def test_the_run_command_with_nothing_set_takes_a_complaint_to_a_task_on_an_embe
     metrics = requests.get(f"{base}/routing/metrics", timeout=10).text
     assert 'mall_routing_tasks_open{queue="floor_supervisor"} 1.0' in metrics
     assert 'mall_outbox_backlog{service="intake"}' in requests.get(f"{base}/intake/metrics", timeout=10).text
+    # notify, in the same process with no SMS gateway set, keeps the acknowledgement in a folder
+    [sms] = eventually(lambda: list((data_dir / "outbox" / "sms").glob("*.json")), timeout=30)
+    assert created.json()["number"] in sms.read_text(encoding="utf-8")
+    assert "notify API" in log.read_text() and "SMS in" in log.read_text()
     assert stop(process) == 0
 
 
@@ -92,3 +98,29 @@ def test_intake_runs_as_its_own_process_and_its_events_reach_rabbitmq(tmp_path, 
         assert message.properties["delivery_mode"] == 2
     finally:
         assert stop(process) == 0
+
+
+def test_notify_runs_as_its_own_process_and_mails_the_customer(tmp_path, db_url, amqp_url):
+    from tests.integration.notify.conftest import complaint_received, requested
+    from tests.integration.notify.test_broker import publish
+    from tests.support.mailserver import MailServer
+
+    mail = MailServer().start()
+    port = free_port()
+    env = {"DATABASE_URL": db_url, "AMQP_URL": amqp_url, "AUTH_SECRET": SECRET, "HTTP_PORT": str(port),
+           "SMTP_URL": f"smtp://127.0.0.1:{mail.port}", "NOTIFY_QUIET_HOURS": "none"}  # fmt: skip
+    process = start(["serve", "notify"], env, tmp_path / "notify.log")
+    try:
+        eventually(lambda: answers(f"http://127.0.0.1:{port}/readyz"), timeout=60)
+        received = complaint_received(
+            customer={"email": "wang@example.com", "preferred_reply_channel": "email"}
+        )
+        publish(amqp_url, received, requested(received.complaint_id))
+
+        [message] = eventually(lambda: mail.to("wang@example.com"), timeout=60)
+        assert "TS-20261122-0001" in message.message["Subject"]
+        unauthenticated = requests.get(f"http://127.0.0.1:{port}/inbox", timeout=10)
+        assert unauthenticated.status_code == 401
+    finally:
+        assert stop(process) == 0
+        mail.stop()

@@ -22,6 +22,10 @@ TASK_CLAIMED = "task.claimed"
 TASK_COMPLETED = "task.completed"
 TASK_CANCELLED = "task.cancelled"
 NOTIFICATION_REQUESTED = "notification.requested"
+NOTIFICATION_SENT = "notification.sent"
+NOTIFICATION_FAILED = "notification.failed"
+RETENTION_ERASURE_REQUESTED = "retention.erasure_requested"
+RETENTION_ERASED = "retention.erased"
 
 # Events a diagram element may announce when it completes (its `event` property).
 STEP_EVENTS = frozenset(
@@ -188,6 +192,62 @@ class NotificationRequestedPayload(Schema):
     data = fields.Dict()
 
 
+class NotificationSentPayload(Schema):
+    """A message notify delivered: which request, to whom (by audience, never the address), how."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    request_id = fields.String(required=True)
+    delivery_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    to = fields.String(required=True)
+    number = fields.String(required=True)
+    audience = fields.String(required=True)  # customer, merchant or staff
+    channel = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+
+
+class NotificationFailedPayload(Schema):
+    """A message notify could not deliver, so the desk can act (bad address, nobody to tell …)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    request_id = fields.String(required=True)
+    delivery_id = fields.String(allow_none=True)
+    kind = fields.String(required=True)
+    to = fields.String(required=True)
+    number = fields.String(required=True)
+    audience = fields.String(required=True)
+    channel = fields.String(allow_none=True)
+    attempts = fields.Integer(required=True)
+    reason = fields.String(
+        required=True
+    )  # permanent_error, gave_up, no_contact, no_recipient, complaint_unknown
+    error = fields.String(allow_none=True)  # the provider's answer, addresses removed
+
+
+class ErasureRequestedPayload(Schema):
+    """Complaints whose personal data every service must erase (the retention policy)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    complaint_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=1000))
+    closed_before = fields.String(required=True)  # ISO date: the cut-off the request was computed with
+
+
+class ErasedPayload(Schema):
+    """A service's answer: it has erased the personal data it held for these complaints."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    service = fields.String(required=True)
+    complaint_ids = fields.List(fields.String(), required=True)
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     COMPLAINT_RECEIVED: ComplaintPayload,
     COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
@@ -196,6 +256,10 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     TASK_COMPLETED: TaskPayload,
     TASK_CANCELLED: TaskPayload,
     NOTIFICATION_REQUESTED: NotificationRequestedPayload,
+    NOTIFICATION_SENT: NotificationSentPayload,
+    NOTIFICATION_FAILED: NotificationFailedPayload,
+    RETENTION_ERASURE_REQUESTED: ErasureRequestedPayload,
+    RETENTION_ERASED: ErasedPayload,
     **dict.fromkeys(STEP_EVENTS, CaseStepPayload),
 }
 

@@ -23,6 +23,12 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "routing.complaints": ("complaint.received",),
     # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them
     "intake.case-holders": ("task.created.*", "task.claimed.*", "task.completed.*", "task.cancelled.*"),
+    "notify.events": (
+        "complaint.received",
+        "complaint.corrected",
+        "notification.requested",
+        "retention.erasure_requested",
+    ),
 }
 
 TASK_QUEUE_PREFIX = "tasks."

@@ -1,0 +1,1 @@
+"""Notify: delivers every message to customers, merchants and staff, reliably."""

@@ -1,0 +1,1 @@
+"""Notify's edges: PostgreSQL repositories, message channels, templates, PDF letters."""

@@ -1,0 +1,1 @@
+"""What notify knows and decides, free of Flask, psycopg, kombu, smtplib and Jinja."""

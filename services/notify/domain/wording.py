@@ -1,0 +1,128 @@
+"""The values a template sees: the complaint's facts in the recipient's language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from services.notify.domain.model import ComplaintFacts, Recipient, Request
+
+ROLE_NAMES = {
+    "zh-CN": {
+        "service_desk": "服务台",
+        "floor_supervisor": "楼层主管",
+        "department_manager": "部门经理",
+        "operations_manager": "营运部经理",
+        "deputy_store_manager": "店副总",
+        "store_manager": "店总",
+    },
+    "en": {
+        "service_desk": "the service desk",
+        "floor_supervisor": "the floor supervisor",
+        "department_manager": "the department manager",
+        "operations_manager": "the operations manager",
+        "deputy_store_manager": "the deputy store manager",
+        "store_manager": "the store manager",
+    },
+}
+CATEGORY_NAMES = {
+    "zh-CN": {
+        "quality": "商品质量",
+        "price": "价格",
+        "merchant_service": "商户服务",
+        "staff_service": "员工服务",
+        "environment": "环境",
+        "facility": "设施",
+        "fee": "收费",
+        "emergency": "突发事件",
+    },
+    "en": {
+        "quality": "quality",
+        "price": "price",
+        "merchant_service": "merchant service",
+        "staff_service": "staff service",
+        "environment": "environment",
+        "facility": "facilities",
+        "fee": "fees",
+        "emergency": "emergency",
+    },
+}
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def long_date(value: date | str | None, language: str) -> str:
+    """2026年11月25日 / 25 November 2026; an ISO text is read first; None gives ''."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value).date() if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if language == "en":
+        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def role_name(queue: str | None, language: str) -> str:
+    if not queue:
+        return ""
+    return ROLE_NAMES.get(language, ROLE_NAMES["zh-CN"]).get(queue, queue)
+
+
+def template_values(
+    request: Request,
+    complaint: ComplaintFacts,
+    recipient: Recipient,
+    mall_name: str,
+    today: date,
+    received_on: date | None,
+) -> dict[str, Any]:
+    """Everything documented in docs/templates.md, for one recipient."""
+    language = recipient.language
+    data = request.data or {}
+    customer = complaint.customer
+    handler = request.to if recipient.audience == "staff" else data.get("last_resolver") or data.get("queue")
+    merchant = complaint.merchant or {}
+    return {
+        "mall_name": mall_name,
+        "number": request.number,
+        "kind": request.kind,
+        "audience": str(recipient.audience),
+        "recipient_name": recipient.name or "",
+        "customer_name": customer.name or "",
+        "salutation": _salutation(customer.name, language),
+        "promised_reply_date": long_date(complaint.promised_reply_date, language),
+        "received_date": long_date(received_on, language),
+        "today": long_date(today, language),
+        "handler_role": role_name(handler, language),
+        "queue": request.to,
+        "category": CATEGORY_NAMES.get(language, CATEGORY_NAMES["zh-CN"]).get(complaint.category or "", ""),
+        "complaint_channel": complaint.channel,
+        "floor": complaint.floor or "",
+        "department": complaint.department or "",
+        "shop_name": merchant.get("shop_name") or "",
+        "reply_text": data.get("reply_text") or "",
+        "resolution": data.get("resolution") or "",
+        "new_reply_date": long_date(data.get("new_reply_date"), language),
+        "data": data,
+    }
+
+
+def _salutation(name: str | None, language: str) -> str:
+    if language == "en":
+        return f"Dear {name}," if name else "Dear customer,"
+    return f"尊敬的{name}：" if name else "尊敬的顾客："

@@ -1,0 +1,1 @@
+"""Notify's HTTP API (staff inbox, delivery log) and its event consumer."""

@@ -1,0 +1,35 @@
+"""How the delivery log is shown: customers' addresses masked for all but the service desk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common.identity.model import Identity, Role
+from services.notify.domain.privacy import mask_address, mask_name
+
+UNMASKED_ROLES = (Role.SERVICE_DESK,)
+
+
+def present_delivery(row: dict[str, Any], viewer: Identity, log: list[dict] | None = None) -> dict[str, Any]:
+    masked = row["audience"] == "customer" and not viewer.has_any(*UNMASKED_ROLES)
+    address, name = row["address"], row["recipient_name"]
+    return {
+        **row,
+        "recipient": mask_address(row["channel"], address) if masked else address,
+        "recipient_name": mask_name(name) if masked else name,
+        "letter": f"/notify/deliveries/{row['id']}/letter.pdf" if row.get("has_letter") else None,
+        "log": log if log is not None else row.get("log", []),
+    }
+
+
+def present_log(complaint_id: str, requests: list[dict], deliveries: list[dict], viewer: Identity) -> dict:
+    by_request: dict[str, list[dict]] = {}
+    for row in deliveries:
+        by_request.setdefault(str(row["request_id"]), []).append(present_delivery(row, viewer))
+    return {
+        "complaint_id": complaint_id,
+        "requests": [
+            {**request, "to": request["recipient"], "deliveries": by_request.get(str(request["id"]), [])}
+            for request in requests
+        ],
+    }

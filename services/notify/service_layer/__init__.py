@@ -1,0 +1,1 @@
+"""Notify's use cases: planning deliveries from events, sending them, erasing."""

@@ -1,0 +1,69 @@
+"""Recording what a send came to: sent, tried again later, or failed (and the desk told)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from services.notify.adapters.deliveries import Delivery
+from services.notify.domain.model import Audience, Request
+from services.notify.service_layer import events
+from services.notify.service_layer.context import Context
+from services.notify.service_layer.planning import report_failure
+from services.notify.service_layer.session import Session
+
+log = logging.getLogger(__name__)
+
+SENT, TRANSIENT, PERMANENT = "sent", "transient", "permanent"
+INTERRUPTED = (
+    "the worker stopped after taking this delivery and before recording the provider's answer;"
+    " sent again with the same Message-ID / delivery id"
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # sent, transient or permanent
+    answer: str
+
+
+def record(session: Session, context: Context, delivery: Delivery, outcome: Outcome) -> None:
+    """Write the attempt and the delivery's new state, in the session's transaction."""
+    now = context.clock.now()
+    request = _request_of(session, delivery)
+    session.deliveries.attempt(delivery.id, now, outcome.kind, outcome.answer)
+    if outcome.kind == SENT:
+        if session.deliveries.sent(delivery, now, outcome.answer):
+            session.publish(events.sent(request, delivery, now))
+        return
+    gives_up = outcome.kind == PERMANENT or context.retry.gives_up_after(delivery.attempts)
+    if gives_up:
+        if session.deliveries.failed(delivery, outcome.answer):
+            reason = "permanent_error" if outcome.kind == PERMANENT else "gave_up"
+            report_failure(session, context, request, delivery, reason, outcome.answer)
+            log.warning("delivery failed", extra={"delivery_id": delivery.id, "reason": reason})
+        return
+    at = now + context.retry.delay(delivery.attempts, delivery.id)
+    if delivery.audience != Audience.STAFF:
+        at = context.quiet_hours.release(at, context.zone)
+    session.deliveries.again_at(delivery, at, outcome.answer)
+
+
+def _request_of(session: Session, delivery: Delivery) -> Request:
+    """The delivery's request, from what the claim read with it (one query less per message)."""
+    if delivery.request_to is None or delivery.number is None:
+        return session.requests.get(delivery.request_id)
+    return Request(id=delivery.request_id, mall_id=delivery.mall_id, complaint_id=delivery.complaint_id,
+                   kind=delivery.kind, to=delivery.request_to, number=delivery.number)  # fmt: skip
+
+
+def expire_waiting(session: Session, context: Context) -> int:
+    """Requests whose complaint never arrived within NOTIFY_HOLD_HOURS: failed, and the desk told."""
+    now = context.clock.now()
+    expired = session.requests.take_overdue_waiting(now - context.hold_for)
+    for request in expired:
+        session.requests.mark(request.id, "expired", now)
+        audience = request.to if request.to in (Audience.CUSTOMER, Audience.MERCHANT) else Audience.STAFF
+        error = f"the complaint was not known to notify within {context.hold_for}"
+        report_failure(session, context, request, None, "complaint_unknown", error, audience=audience)
+    return len(expired)

@@ -1,0 +1,160 @@
+"""From a request to delivery rows: who it reaches, on which channel, with which words, and when.
+
+Everything is decided and rendered here, inside the transaction that records the request (or
+the complaint it waited for), so a worker only has to send what is written down.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from services.notify.adapters.deliveries import Delivery, new_delivery_id
+from services.notify.adapters.pdf import letter_pdf
+from services.notify.domain.model import (
+    LETTER_KINDS,
+    Audience,
+    Channel,
+    ComplaintFacts,
+    Contact,
+    Kind,
+    NotSent,
+    Recipient,
+    Request,
+    State,
+)
+from services.notify.domain.privacy import scrub
+from services.notify.domain.recipients import customer_recipient, merchant_recipient, staff_recipients
+from services.notify.domain.wording import template_values
+from services.notify.service_layer import events
+from services.notify.service_layer.context import Context
+from services.notify.service_layer.session import Session
+
+log = logging.getLogger(__name__)
+DESK = "service_desk"
+_ALERTS = uuid.UUID("6f1c1d1e-3c55-4c1b-9a53-9b8f3b1c0a11")  # namespace of the desk alerts' request ids
+
+
+def plan_known(session: Session, context: Context, request: Request, complaint: ComplaintFacts) -> int:
+    """Write the request's deliveries (each once: a unique key); return how many are new."""
+    now = context.clock.now()
+    planned = 0
+    for target in recipients_of(session, context, request, complaint):
+        if isinstance(target, NotSent):
+            planned += _record_not_sent(session, context, request, complaint, target, now)
+        elif session.deliveries.add(_delivery(context, request, complaint, target, now)):
+            planned += 1
+    session.requests.mark(request.id, "planned", now)
+    return planned
+
+
+def recipients_of(session: Session, context: Context, request: Request,
+                  complaint: ComplaintFacts) -> list[Recipient | NotSent]:  # fmt: skip
+    if request.to == Audience.CUSTOMER:
+        return [customer_recipient(request.kind, complaint)]
+    if request.to == Audience.MERCHANT:
+        return [merchant_recipient(complaint)]
+    staff = session.staff.holders(session.conn, request.mall_id, request.to)
+    found = staff_recipients(request.to, complaint, staff, context.webhooks)
+    return found if isinstance(found, list) else [found]
+
+
+def _delivery(context: Context, request: Request, complaint: ComplaintFacts, recipient: Recipient,
+              now: datetime) -> Delivery:  # fmt: skip
+    delivery_id = new_delivery_id()
+    language = recipient.language
+    today = now.astimezone(context.zone).date()
+    received_on = complaint.received_at.astimezone(context.zone).date() if complaint.received_at else None
+    values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on)
+    # A written reply is a letter, by e-mail too; anything sent by post is a letter to print.
+    letter = recipient.channel == Channel.LETTER or (
+        request.kind in LETTER_KINDS and recipient.channel == Channel.EMAIL
+    )
+    rendered = context.renderer.render(request.kind, language, values, letter=letter)
+    pdf = None
+    if letter:
+        to_lines = (
+            tuple(filter(None, (recipient.name, complaint.customer.address)))
+            if recipient.channel == Channel.LETTER
+            else ()
+        )
+        pdf = letter_pdf(rendered, values["mall_name"], request.number, values["today"], to_lines)
+    return Delivery(
+        id=delivery_id, request_id=request.id, mall_id=request.mall_id, complaint_id=request.complaint_id,
+        kind=request.kind, audience=recipient.audience, channel=recipient.channel, address=recipient.address,
+        language=language, message_id=f"<{delivery_id}@{context.mail_domain}>", state=State.PENDING,
+        created_at=now, recipient_name=recipient.name, subject=rendered.subject, body_text=rendered.text,
+        body_html=rendered.html if recipient.channel == Channel.EMAIL else None, sms_text=rendered.sms,
+        params=sms_params(values), pdf=pdf, next_attempt_at=first_attempt(context, recipient.audience, now),
+        last_error=None,
+    )  # fmt: skip
+
+
+def _letter(
+    rendered, values: dict, request: Request, complaint: ComplaintFacts, recipient: Recipient
+) -> bytes | None:
+    """The PDF of a letter; a failure to draw it is logged, and the message goes without it."""
+    to_lines = (recipient.name, complaint.customer.address) if recipient.channel == Channel.LETTER else ()
+    try:
+        return letter_pdf(
+            rendered, values["mall_name"], request.number, values["today"], tuple(filter(None, to_lines))
+        )
+    except Exception:  # reportlab refusing some text must not lose the reply itself
+        log.exception("the letter's PDF could not be drawn", extra={"number": request.number})
+        return None
+
+
+def sms_params(values: dict) -> dict[str, str]:
+    """The parameters an SMS gateway's registered template fills in (and webhooks receive)."""
+    return {name: str(values.get(name) or "") for name in (
+        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "new_reply_date")}  # fmt: skip
+
+
+def first_attempt(context: Context, audience: str, now: datetime) -> datetime:
+    """Now, or the end of the quiet hours for people outside the mall's staff."""
+    if audience == Audience.STAFF:
+        return now
+    return context.quiet_hours.release(now, context.zone)
+
+
+def _record_not_sent(session: Session, context: Context, request: Request, complaint: ComplaintFacts,
+                     why: NotSent, now: datetime) -> int:  # fmt: skip
+    row = Delivery(
+        id=new_delivery_id(), request_id=request.id, mall_id=request.mall_id, complaint_id=request.complaint_id,
+        kind=request.kind, audience=why.audience, channel=Channel.NONE, address=why.reason,
+        language=complaint.customer.language, message_id="", created_at=now,
+        state=State.FAILED if why.report else State.SUPPRESSED, last_error=why.detail,
+    )  # fmt: skip
+    if not session.deliveries.add(row):
+        return 0
+    if why.report:
+        report_failure(session, context, request, row, why.reason, why.detail)
+    return 1
+
+
+def report_failure(session: Session, context: Context, request: Request, delivery: Delivery | None,
+                   reason: str, error: str | None, audience: str | None = None) -> None:  # fmt: skip
+    """Announce `notification.failed` and tell the desk in its inbox (unless that is what failed)."""
+    now = context.clock.now()
+    session.publish(events.failed(request, reason, error, now, delivery, audience))
+    if request.kind == Kind.DELIVERY_FAILED:
+        return  # a failed alert is not alerted about again: no loops
+    # One alert per failure: a delivery the desk retried that fails again is told again.
+    key = f"{request.id}:{delivery.id if delivery else reason}:{now.isoformat()}"
+    alert = Request(
+        id=str(uuid.uuid5(_ALERTS, key)), mall_id=request.mall_id, complaint_id=request.complaint_id,
+        kind=Kind.DELIVERY_FAILED, to=DESK, number=request.number,
+        data={"failed_kind": request.kind, "failed_audience": delivery.audience if delivery else audience,
+              "failed_channel": delivery.channel if delivery and delivery.channel != Channel.NONE else None,
+              "error": scrub(error, delivery.address if delivery else None), "reason": reason},
+    )  # fmt: skip
+    if session.requests.add(alert, "waiting", now):
+        complaint = session.complaints.get(request.complaint_id) or placeholder(request)
+        plan_known(session, context, alert, complaint)
+
+
+def placeholder(request: Request) -> ComplaintFacts:
+    """What is known of a complaint notify never heard of: its number."""
+    return ComplaintFacts(id=request.complaint_id, mall_id=request.mall_id, number=request.number, channel="",
+                          customer=Contact())  # fmt: skip

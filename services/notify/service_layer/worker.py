@@ -1,0 +1,116 @@
+"""The delivery worker: claim due deliveries, send each outside any transaction, record each outcome.
+
+Any number of workers (threads, processes, machines) share the work: claims take rows with FOR
+UPDATE SKIP LOCKED. A crash between a send and its record is covered in adapters/deliveries.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from services.common.bus.outbox import OutboxWriter
+from services.common.errors import Unavailable
+from services.notify.adapters.channels import Channel, OutgoingMessage, PermanentFailure, TransientFailure
+from services.notify.adapters.deliveries import Delivery
+from services.notify.service_layer import outcomes
+from services.notify.service_layer.context import Context
+from services.notify.service_layer.outcomes import INTERRUPTED, Outcome
+from services.notify.service_layer.pacing import hold_back
+from services.notify.service_layer.session import transaction
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY = timedelta(minutes=1)
+
+
+class DeliveryWorker:
+    def __init__(self, pool: ConnectionPool, outbox: OutboxWriter, context: Context, channels: dict[str, Channel],
+                 batch: int = 10, poll_interval: float = 1.0, wake: threading.Event | None = None):  # fmt: skip
+        self.pool = pool
+        self.outbox = outbox
+        self.context = context
+        self.channels = channels
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self.wake = wake or threading.Event()  # set when new deliveries are planned in this process
+        self.stopping = threading.Event()
+        self._last_sweep: datetime | None = None
+
+    def tick(self) -> int:
+        """Send one batch of due deliveries; return how many were taken."""
+        self.sweep()
+        claimed = self.claim()
+        for delivery in claimed:
+            self.record(delivery, self.send(delivery))
+        return len(claimed)
+
+    def claim(self) -> list[Delivery]:
+        with transaction(self.pool, self.outbox) as session:
+            now = self.context.clock.now()
+            claimed = session.deliveries.claim_due(now, self.context.lease, self.batch)
+            for delivery in claimed:
+                if delivery.was == "sending":
+                    session.deliveries.attempt(delivery.id, now, "interrupted", INTERRUPTED)
+            return hold_back(session, self.context, claimed, now)
+
+    def send(self, delivery: Delivery) -> Outcome:
+        channel = self.channels.get(delivery.channel)
+        if channel is None:
+            return Outcome(outcomes.TRANSIENT, f"no {delivery.channel} channel is configured")
+        try:
+            return Outcome(outcomes.SENT, channel.send(outgoing(delivery)))
+        except PermanentFailure as exc:
+            return Outcome(outcomes.PERMANENT, exc.answer)
+        except TransientFailure as exc:
+            return Outcome(outcomes.TRANSIENT, exc.answer)
+        except Exception as exc:  # a channel's own bug must not stop the worker; the delivery is retried
+            log.exception("channel %s failed unexpectedly", delivery.channel)
+            return Outcome(outcomes.TRANSIENT, f"{type(exc).__name__}: {exc}")
+
+    def record(self, delivery: Delivery, outcome: Outcome) -> None:
+        with transaction(self.pool, self.outbox) as session, session.conn.pipeline():
+            outcomes.record(session, self.context, delivery, outcome)
+
+    def sweep(self) -> None:
+        """Now and then: fail the requests whose complaint never came."""
+        now = self.context.clock.now()
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
+            return
+        self._last_sweep = now
+        with transaction(self.pool, self.outbox) as session:
+            outcomes.expire_waiting(session, self.context)
+
+    def run(self) -> None:
+        log.info("delivery worker started")
+        while not self.stopping.is_set():
+            try:
+                if self.tick() >= self.batch:
+                    continue  # more may be due right now
+            except (Unavailable, psycopg.OperationalError) as exc:
+                log.warning("delivery worker waiting for the database: %s", exc)
+            except Exception:  # keep delivering: one bad row must not stop every message behind it
+                log.exception("delivery worker step failed")
+            self.wake.wait(self.poll_interval)
+            self.wake.clear()
+        for channel in self.channels.values():
+            channel.close()
+        log.info("delivery worker stopped")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+
+def outgoing(delivery: Delivery) -> OutgoingMessage:
+    return OutgoingMessage(
+        delivery_id=delivery.id, complaint_id=delivery.complaint_id, mall_id=delivery.mall_id,
+        number=delivery.number or delivery.params.get("number", ""), kind=delivery.kind, audience=delivery.audience,
+        channel=delivery.channel, address=delivery.address, recipient_name=delivery.recipient_name,
+        language=delivery.language, subject=delivery.subject or "", text=delivery.body_text or "",
+        html=delivery.body_html, sms=delivery.sms_text, message_id=delivery.message_id, pdf=delivery.pdf,
+        params=delivery.params,
+    )  # fmt: skip

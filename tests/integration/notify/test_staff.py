@@ -1,0 +1,164 @@
+"""Staff messages reach the holders of a queue within their scope, in their inbox, and departments'
+systems by signed webhook; the inbox and the delivery log answer over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import pytest
+
+from services.notify.app import create_app
+from tests.conftest import bearer
+from tests.integration.notify.conftest import (
+    WEBHOOK_SECRET,
+    complaint_received,
+    outbox,
+    requested,
+)
+
+
+@pytest.fixture
+def api(notify):
+    return create_app(notify).test_client()
+
+
+@pytest.fixture
+def as_user(tokens):
+    """Headers of a staff user by username, with the roles and scopes of tests' STAFF list."""
+    from tests.integration.notify.conftest import STAFF
+
+    people = {username: (roles, floors, departments) for username, _, roles, floors, departments in STAFF}
+
+    def headers(username: str) -> dict:
+        roles, floors, departments = people[username]
+        return bearer(tokens, *roles, floors=floors, departments=departments, subject=username)
+
+    return headers
+
+
+def inbox(api, headers, **query) -> dict:
+    answer = api.get("/inbox", query_string=query, headers=headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_an_escalation_to_the_floor_supervisor_reaches_only_the_supervisor_of_that_floor(
+    deliver, worker, api, as_user
+):
+    complaint = complaint_received()  # a 3F shop
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id, "escalated", "floor_supervisor", queue="service_desk"))
+
+    worker.tick()
+
+    [item] = inbox(api, as_user("floor3"))["items"]
+    assert item["title"] == "投诉 TS-20261122-0001 已升级至楼层主管"
+    assert "优品服饰" in item["body"] and "2026年11月25日" in item["body"]
+    assert item["number"] == "TS-20261122-0001" and item["read_at"] is None
+    assert inbox(api, as_user("floor2"))["items"] == []
+
+
+def test_a_message_to_a_department_manager_reaches_that_departments_manager_and_its_system_signed(
+    notify, deliver, worker, gateway, api, as_user
+):
+    complaint = complaint_received(category="environment", department="cleaning", merchant=None, floor="1F")
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id, "escalated", "department_manager"))
+
+    worker.tick()
+
+    assert [item["kind"] for item in inbox(api, as_user("cleaning"))["items"]] == ["escalated"]
+    [hook] = gateway.received
+    assert hook.path == "/hooks/cleaning"
+    expected = hmac.new(WEBHOOK_SECRET.encode(), hook.headers["X-Mall-Timestamp"].encode() + b"." + hook.raw,
+                        hashlib.sha256).hexdigest()  # fmt: skip
+    assert hook.headers["X-Mall-Signature"] == f"sha256={expected}"
+    body = json.loads(hook.raw)
+    assert body["number"] == "TS-20261122-0001" and body["kind"] == "escalated"
+    assert hook.headers["X-Mall-Delivery"] == body["delivery_id"]
+    assert "13912345678" not in hook.raw.decode() and "王女士" not in hook.raw.decode()  # no customer data
+
+
+def test_the_overdue_merchant_call_tells_the_operations_manager_in_the_inbox_and_its_system(
+    deliver, worker, gateway, api, as_user
+):
+    complaint = complaint_received()
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id, "overdue", "operations_manager"))
+
+    worker.tick()
+
+    [item] = inbox(api, as_user("ops"))["items"]
+    assert item["title"] == "投诉 TS-20261122-0001：商户跟踪电话已超时" and "优品服饰" in item["body"]
+    assert [post.path for post in gateway.received] == ["/hooks/ops"]
+
+
+def test_a_queue_nobody_holds_is_announced_as_failed_and_the_desk_told(notify, deliver, worker, api, as_user):
+    complaint = complaint_received()
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id, "escalated", "deputy_store_manager"))  # no deputy in STAFF
+
+    worker.tick()
+
+    [event] = outbox(notify, "notification.failed")
+    assert (event["reason"], event["audience"], event["to"]) == (
+        "no_recipient",
+        "staff",
+        "deputy_store_manager",
+    )
+    [alert] = inbox(api, as_user("desk"))["items"]
+    assert alert["kind"] == "delivery_failed" and "nobody holds deputy_store_manager" in alert["body"]
+
+
+def test_an_unknown_kind_is_still_delivered_with_the_generic_template(
+    notify, deliver, worker, gateway, api, as_user
+):
+    complaint = complaint_received()
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id, "callback_reminder", "service_desk"))
+    deliver(requested(complaint.complaint_id, "reply_date_reminder", "customer"))
+
+    worker.tick()
+
+    [item] = inbox(api, as_user("desk"))["items"]
+    assert item["title"] == "投诉 TS-20261122-0001：callback_reminder"
+    [sms] = gateway.received
+    assert sms.json["template_id"] == "SMS_199" and "TS-20261122-0001" in sms.json["content"]
+
+
+def test_my_inbox_pages_newest_first_and_marks_read(notify, deliver, worker, api, as_user):
+    complaint = complaint_received()
+    deliver(complaint)
+    for kind in ("overdue", "escalated", "reply_dates_exhausted"):
+        deliver(requested(complaint.complaint_id, kind, "operations_manager"))
+        notify.clock.advance(timedelta(minutes=1))
+        worker.tick()
+
+    first = inbox(api, as_user("ops"), limit=2)
+    second = inbox(api, as_user("ops"), limit=2, cursor=first["next_cursor"])
+    read = api.post(f"/inbox/{first['items'][0]['id']}/read", headers=as_user("ops"))
+    others = api.post(f"/inbox/{first['items'][0]['id']}/read", headers=as_user("desk"))
+
+    assert [item["kind"] for item in first["items"] + second["items"]] == [
+        "reply_dates_exhausted",
+        "escalated",
+        "overdue",
+    ]
+    assert first["unread"] == 3 and second["next_cursor"] is None
+    assert read.status_code == 200 and read.json["read_at"] is not None
+    assert others.status_code == 404  # someone else's notification is not there for me
+    assert [item["kind"] for item in inbox(api, as_user("ops"), unread="true")["items"]] == [
+        "escalated",
+        "overdue",
+    ]
+    assert inbox(api, as_user("ops"))["unread"] == 2
+
+
+def test_the_inbox_needs_a_token_and_refuses_a_bad_cursor(api, as_user):
+    assert api.get("/inbox").status_code == 401
+    bad = api.get("/inbox?cursor=nonsense", headers=as_user("ops"))
+    assert bad.status_code == 400 and "cursor" in bad.json["errors"]["query"]
+    assert api.get("/inbox?colour=red", headers=as_user("ops")).status_code == 400

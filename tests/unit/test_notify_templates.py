@@ -1,0 +1,132 @@
+"""Message templates: every kind in every language renders, with the facts a customer needs; a new
+kind or a broken mall template still gives a message; the letter is a PDF in Chinese."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pypdf
+import pytest
+
+from services.notify.adapters.pdf import letter_pdf
+from services.notify.adapters.templates import BUILTIN_DIR, TemplateRenderer
+from services.notify.domain.model import Audience, Channel, ComplaintFacts, Contact, Recipient, Request
+from services.notify.domain.wording import template_values
+
+KINDS = sorted(path.stem for path in (BUILTIN_DIR / "zh-CN").glob("*.j2"))
+COMPLAINT = ComplaintFacts(
+    id="c1", mall_id="demo", number="TS-20261122-0007", channel="letter", category="merchant_service",
+    customer=Contact(name="王女士", phone="13912345678", address="上海市浦东新区世纪大道 1 号"),
+    merchant={"code": "M-3F-001", "shop_name": "优品服饰"}, floor="3F", promised_reply_date=date(2026, 11, 25),
+)  # fmt: skip
+DATA = {"queue": "floor_supervisor", "reply_text": "已为您办理退款 399 元。", "resolution": "商户致歉并退款",
+        "new_reply_date": "2026-12-04", "failed_kind": "reply", "failed_audience": "customer",
+        "failed_channel": "email", "error": "550 5.1.1 no such user", "reason": "permanent_error"}  # fmt: skip
+
+
+def values(kind: str, language: str, audience=Audience.CUSTOMER, mall="星河广场购物中心") -> dict:
+    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind=kind, to="customer",
+                      number=COMPLAINT.number, data=DATA)  # fmt: skip
+    recipient = Recipient(audience, Channel.EMAIL, "wang@example.com", "王女士", language)
+    return template_values(request, COMPLAINT, recipient, mall, date(2026, 11, 23), date(2026, 11, 22))
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_built_in_template_renders_with_only_the_documented_values(kind, language):
+    renderer = TemplateRenderer(strict=True)  # an undefined name is an error here, not an empty string
+
+    message = renderer.render(kind, language, values(kind, language), letter=kind == "written_reply")
+
+    assert message.template == f"{language}/{kind}.j2"
+    assert message.subject and message.paragraphs and message.sms
+    assert "TS-20261122-0007" in message.subject + message.text
+    assert "TS-20261122-0007" in message.html and "<p>" in message.html
+
+
+def test_the_acknowledgement_tells_the_customer_the_number_and_the_promised_date_in_chinese():
+    message = TemplateRenderer().render("acknowledgement", "zh-CN", values("acknowledgement", "zh-CN"))
+
+    assert message.subject == "【星河广场购物中心】您的投诉已受理（编号 TS-20261122-0007）"
+    assert "尊敬的王女士：" in message.text
+    assert "2026年11月25日前给您答复" in message.text
+    assert "TS-20261122-0007" in message.sms and "2026年11月25日" in message.sms
+
+
+def test_the_html_part_escapes_what_the_customer_or_staff_wrote():
+    hostile = {**values("reply", "zh-CN"), "reply_text": "<script>alert(1)</script>"}
+
+    message = TemplateRenderer().render("reply", "zh-CN", hostile)
+
+    assert "<script>" not in message.html and "&lt;script&gt;" in message.html
+    assert "<script>alert(1)</script>" in message.text  # the plain text stays as written
+
+
+def test_an_unknown_kind_gets_the_generic_template_for_customers_and_staff():
+    renderer = TemplateRenderer(strict=True)
+
+    customer = renderer.render("callback_reminder", "zh-CN", values("callback_reminder", "zh-CN"))
+    staff = renderer.render("callback_reminder", "en", values("callback_reminder", "en", Audience.STAFF))
+    odd = renderer.render("../../etc/passwd", "fr", values("x", "fr"))
+
+    assert customer.template == "zh-CN/generic.j2" and "TS-20261122-0007" in customer.subject
+    assert staff.template == "en/generic.j2" and "callback_reminder" in staff.subject
+    assert odd.template == "zh-CN/generic.j2"  # no such language, and never a path outside the folder
+
+
+def test_a_malls_own_template_is_used_and_a_broken_one_falls_back_to_the_built_in(tmp_path):
+    (tmp_path / "zh-CN").mkdir()
+    (tmp_path / "zh-CN" / "acknowledgement.j2").write_text(
+        "{% block subject %}{{ mall_name }}已收到 {{ number }}{% endblock %}{% block body %}谢谢。{% endblock %}",
+        encoding="utf-8",
+    )
+    (tmp_path / "zh-CN" / "reply.j2").write_text(
+        "{% block subject %}{{ number }{% endblock %}", encoding="utf-8"
+    )
+    renderer = TemplateRenderer(tmp_path)
+
+    own = renderer.render("acknowledgement", "zh-CN", values("acknowledgement", "zh-CN"))
+    broken = renderer.render("reply", "zh-CN", values("reply", "zh-CN"))
+
+    assert own.subject == "星河广场购物中心已收到 TS-20261122-0007" and own.text == "谢谢。"
+    assert broken.template == "zh-CN/reply.j2" and "处理结果" in broken.subject  # the built-in one
+
+
+def test_templates_cannot_reach_python_internals():
+    from jinja2.exceptions import SecurityError
+
+    from services.notify.adapters.templates import _environment
+
+    env = _environment([BUILTIN_DIR], strict=False)
+
+    with pytest.raises(SecurityError):
+        env.from_string("{{ ''.__class__.__mro__ }}").render()
+
+
+def test_the_written_reply_is_a_chinese_letter_in_the_malls_name_as_pdf():
+    message = TemplateRenderer().render(
+        "written_reply", "zh-CN", values("written_reply", "zh-CN"), letter=True
+    )
+
+    pdf = letter_pdf(
+        message,
+        "星河广场购物中心",
+        COMPLAINT.number,
+        "2026年11月23日",
+        ("王女士", "上海市浦东新区世纪大道 1 号"),
+    )
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+    assert pdf.startswith(b"%PDF")
+    for expected in (
+        "星河广场购物中心",
+        "TS-20261122-0007",
+        "尊敬的王女士",
+        "已为您办理退款",
+        "此致",
+        "客户服务中心",
+        "上海市浦东新区",
+    ):
+        assert expected in text, expected
+    assert "letterhead" in message.html and "此致" in message.html
