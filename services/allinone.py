@@ -150,6 +150,7 @@ def _announce(settings: Settings, token: str, embedded: bool) -> None:
         f"  intake API     {url}/intake/complaints   (OpenAPI: {url}/intake/openapi.json)\n"
         f"  web form       {url}/intake/form\n"
         f"  routing API    {url}/routing/tasks       (OpenAPI: {url}/routing/openapi.json)\n"
+        f"  reporting API  {url}/reporting/reports/weekly?format=html   (OpenAPI: {url}/reporting/openapi.json)\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"

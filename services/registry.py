@@ -33,7 +33,13 @@ def _intake() -> ServiceSpec:
     from services.intake.app import create_app
     from services.intake.bootstrap import bootstrap
 
-    return ServiceSpec("intake", ("identity", "intake"), bootstrap, create_app)
+    return ServiceSpec(
+        "intake",
+        ("identity", "intake"),
+        bootstrap,
+        create_app,
+        lambda intake: [ConsumerWorker(intake.consumer())],
+    )
 
 
 def _routing() -> ServiceSpec:
@@ -53,6 +59,19 @@ def _routing() -> ServiceSpec:
     )
 
 
+def _reporting() -> ServiceSpec:
+    from services.reporting.app import create_app
+    from services.reporting.bootstrap import bootstrap
+
+    return ServiceSpec(
+        "reporting",
+        ("identity", "reporting"),
+        bootstrap,
+        create_app,
+        lambda reporting: [ConsumerWorker(reporting.consumer()), reporting.retention_scheduler()],
+    )
+
+
 class ConsumerWorker:
     """An EventConsumer as a Worker: stop() lets it finish the message in hand."""
 
@@ -67,7 +86,11 @@ class ConsumerWorker:
 
 
 # Later services add themselves here; the all-in-one run mounts each at /<name>.
-SERVICES: dict[str, Callable[[], ServiceSpec]] = {"intake": _intake, "routing": _routing}
+SERVICES: dict[str, Callable[[], ServiceSpec]] = {
+    "intake": _intake,
+    "routing": _routing,
+    "reporting": _reporting,
+}
 
 
 def spec(name: str) -> ServiceSpec:

@@ -25,6 +25,7 @@ MIGRATION_SOURCES: dict[str, tuple[Path, ...]] = {
     "identity": (SERVICES_DIR / "common" / "identity" / "migrations",),
     "intake": (BUS_MIGRATIONS, SERVICES_DIR / "intake" / "migrations"),
     "routing": (BUS_MIGRATIONS, SERVICES_DIR / "routing" / "migrations"),
+    "reporting": (BUS_MIGRATIONS, SERVICES_DIR / "reporting" / "migrations"),
 }
 
 

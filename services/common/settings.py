@@ -71,6 +71,8 @@ class Policy:
     major_amount: Decimal = Decimal("5000")
     major_people_count: int = 10
     retention: timedelta = timedelta(days=730)
+    capa_recurrences: int = 3
+    capa_window: timedelta = timedelta(days=30)
 
     def as_workflow_data(self) -> dict[str, Any]:
         """Plain JSON values (durations in seconds) for workflow data and events."""
@@ -110,6 +112,7 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = True
     migrate_on_start: bool = True
+    retention_interval: timedelta = timedelta(hours=24)
     policy: Policy = field(default_factory=Policy)
 
     @property
@@ -139,6 +142,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("log_level", "LOG_LEVEL", str.upper),
     ("log_json", "LOG_JSON", _bool),
     ("migrate_on_start", "MIGRATE_ON_START", _bool),
+    ("retention_interval", "RETENTION_INTERVAL_HOURS", _hours),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -153,6 +157,8 @@ POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("major_amount", "POLICY_MAJOR_AMOUNT", _decimal),
     ("major_people_count", "POLICY_MAJOR_PEOPLE_COUNT", _positive_int),
     ("retention", "POLICY_RETENTION_DAYS", _days),
+    ("capa_recurrences", "POLICY_CAPA_RECURRENCES", _positive_int),
+    ("capa_window", "POLICY_CAPA_WINDOW_DAYS", _days),
 ]
 
 

@@ -5,18 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from kombu import Connection
 from psycopg_pool import ConnectionPool
 
+from services.common.bus.connection import broker_connection
+from services.common.bus.consumer import EventConsumer
+from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
+from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.intake.service_layer.handlers import Context
 from services.intake.service_layer.messagebus import MessageBus
+from services.intake.service_layer.retention import erase_on_request
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 SCHEMA = "intake"
+RETENTION_QUEUE = "intake.retention"
 
 
 @dataclass
@@ -35,6 +42,18 @@ class Intake:
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
+
+    def consumer(self, connection: Connection | None = None) -> EventConsumer:
+        """The consumer of retention requests: intake erases the personal data it holds."""
+        on_request = lambda conn, envelope: erase_on_request(conn, envelope, self.outbox, self.clock)  # noqa: E731
+        return EventConsumer(
+            connection or broker_connection(self.settings.amqp_url),
+            self.pool,
+            SCHEMA,
+            consumer_queues(RETENTION_QUEUE, SUBSCRIPTIONS[RETENTION_QUEUE]),
+            {RETENTION_ERASURE_REQUESTED: on_request},
+            max_retries=self.settings.consumer_max_retries,
+        )
 
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:

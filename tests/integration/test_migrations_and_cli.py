@@ -27,7 +27,12 @@ def run_cli(*args: str, env: dict | None = None, stdin: str | None = None) -> su
 
 
 def test_migrations_already_applied_are_not_applied_again(db_url):
-    assert apply_migrations(db_url, all_schemas()) == {"identity": 0, "intake": 0, "routing": 0}
+    assert apply_migrations(db_url, all_schemas()) == {
+        "identity": 0,
+        "intake": 0,
+        "routing": 0,
+        "reporting": 0,
+    }
 
 
 def test_processes_migrating_an_empty_database_at_once_apply_each_migration_once():
@@ -41,7 +46,7 @@ def test_processes_migrating_an_empty_database_at_once_apply_each_migration_once
         assert [result.returncode for result in results] == [0, 0, 0], [r.stderr for r in results]
         with psycopg.connect(url) as conn:
             applied = conn.execute("SELECT count(*) FROM intake._yoyo_migration").fetchone()[0]
-        assert applied == 2  # the bus's outbox/inbox and intake's own tables
+        assert applied == 3  # the bus's outbox/inbox, intake's own tables, its outbox index
     finally:
         _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

@@ -17,11 +17,14 @@ SCHEMA_VERSION = 1
 
 COMPLAINT_RECEIVED = "complaint.received"
 COMPLAINT_CORRECTED = "complaint.corrected"
+CAPA_OPENED = "capa.opened"
 TASK_CREATED = "task.created"
 TASK_CLAIMED = "task.claimed"
 TASK_COMPLETED = "task.completed"
 TASK_CANCELLED = "task.cancelled"
 NOTIFICATION_REQUESTED = "notification.requested"
+RETENTION_ERASURE_REQUESTED = "retention.erasure_requested"
+RETENTION_ERASED = "retention.erased"
 
 # Events a diagram element may announce when it completes (its `event` property).
 STEP_EVENTS = frozenset(
@@ -175,6 +178,26 @@ class CaseStepPayload(Schema):
     data = fields.Dict()
 
 
+class CapaOpenedPayload(Schema):
+    """A recurring problem: a corrective and preventive action record opened for the operations manager."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    capa_id = fields.String(required=True)
+    problem_key = fields.String(required=True)
+    category = fields.String(required=True)
+    merchant_code = fields.String(allow_none=True)
+    merchant_name = fields.String(allow_none=True)
+    floor = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    occurrences = fields.Integer(required=True)
+    window_days = fields.Integer(required=True)
+    complaint_ids = fields.List(fields.String(), required=True)
+    numbers = fields.List(fields.String(), required=True)
+    queue = fields.String(required=True)  # who owns it: the operations manager
+
+
 class NotificationRequestedPayload(Schema):
     """A message the diagram asks notify to deliver: what kind, to whom, about which complaint."""
 
@@ -188,14 +211,37 @@ class NotificationRequestedPayload(Schema):
     data = fields.Dict()
 
 
+class ErasureRequestedPayload(Schema):
+    """Complaints whose personal data every service must erase (the retention policy)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    complaint_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=1000))
+    closed_before = fields.String(required=True)  # ISO date: the cut-off the request was computed with
+
+
+class ErasedPayload(Schema):
+    """A service's answer: it has erased the personal data it held for these complaints."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    service = fields.String(required=True)
+    complaint_ids = fields.List(fields.String(), required=True)
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     COMPLAINT_RECEIVED: ComplaintPayload,
     COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
+    CAPA_OPENED: CapaOpenedPayload,
     TASK_CREATED: TaskPayload,
     TASK_CLAIMED: TaskPayload,
     TASK_COMPLETED: TaskPayload,
     TASK_CANCELLED: TaskPayload,
     NOTIFICATION_REQUESTED: NotificationRequestedPayload,
+    RETENTION_ERASURE_REQUESTED: ErasureRequestedPayload,
+    RETENTION_ERASED: ErasedPayload,
     **dict.fromkeys(STEP_EVENTS, CaseStepPayload),
 }
 

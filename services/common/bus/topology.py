@@ -20,7 +20,10 @@ TASK_COMMANDS = ("task.complete", "case.message")
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "routing.complaints": ("complaint.received",),
+    "routing.complaints": ("complaint.received", "retention.erasure_requested"),
+    "intake.retention": ("retention.erasure_requested",),
+    # Reporting keeps every complaint, task and retention event (patterns: types it does not know yet too).
+    "reporting.events": ("complaint.#", "task.#", "retention.#"),
 }
 
 TASK_QUEUE_PREFIX = "tasks."
