@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 FORMATS = ("json", "csv", "xlsx", "html", "pdf")
 LANGUAGES = ("zh", "en")
@@ -11,6 +11,16 @@ LANGUAGES = ("zh", "en")
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def refuse_nul(self, data, **_kwargs):
+        """PostgreSQL text cannot hold NUL, so a string with one is bad input, not a database error."""
+        if not hasattr(data, "items"):
+            return data  # not an object: the schema itself says so
+        bad = [name for name, value in data.items() if isinstance(value, str) and "\x00" in value]
+        if bad:
+            raise ValidationError({name: ["must not contain NUL (U+0000)"] for name in bad})
+        return data
 
 
 class DailyArgs(_Strict):

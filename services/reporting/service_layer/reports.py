@@ -39,13 +39,13 @@ def figures(conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneIn
     start, end = period.bounds(zone)
     rows = ReportQueries(conn).run(Window(mall_id, start, end, zone.key, now, scope))
     received = _by_dimension(rows["received"])
-    resolved_total = next((row for row in rows["resolved"] if row["day"] is None), None)
-    resolved_days = {row["day"]: row["count"] for row in rows["resolved"] if row["day"] is not None}
+    resolved_total = rows["resolved"][0]
+    resolved_days = {row["day"]: row["count"] for row in rows["resolved_days"]}
     received_days = {row["day"]: row["count"] for row in received["day"]}
     closed, replies, callbacks = rows["closed"][0], rows["replies"][0], rows["callbacks"][0]
     return {
         "received": received["total"][0]["count"] if received["total"] else 0,
-        "resolved": resolved_total["count"] if resolved_total else 0,
+        "resolved": resolved_total["count"],
         "closed": closed["closed"],
         "by_category": _counts(received["category"], "category"),
         "by_channel": _counts(received["channel"], "channel"),
@@ -104,12 +104,13 @@ def _share(part: int, whole: int, part_name: str, whole_name: str) -> dict[str, 
     return {whole_name: whole, part_name: part, "rate": round(part / whole, 4) if whole else None}
 
 
-def _hours(total: dict[str, Any] | None) -> dict[str, Any]:
+def _hours(total: dict[str, Any]) -> dict[str, Any]:
+    median, p90 = total["percentiles"] or (None, None)
+
     def hours(seconds: Any) -> float | None:
         return round(float(seconds) / 3600, 2) if seconds is not None else None
 
-    return {"count": total["count"] if total else 0, "median": hours(total and total["median"]),
-            "p90": hours(total and total["p90"])}  # fmt: skip
+    return {"count": total["count"], "median": hours(median), "p90": hours(p90)}
 
 
 def _escalations(rows: list[dict[str, Any]]) -> dict[str, Any]:
