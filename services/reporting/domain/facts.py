@@ -10,12 +10,12 @@ more resolutions than reopenings). Event types and data keys it does not know ar
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.reporting.domain.model import Callback, CaseFacts, Customer, Escalation, Event
+from services.reporting.domain.values import amount, day, end_of_day, moment, text
 
 RECEIVED, CORRECTED = "complaint.received", "complaint.corrected"
 RESOLVED, REOPENED, REPLIED = "complaint.resolved", "complaint.reopened", "complaint.replied"
@@ -64,7 +64,7 @@ def _complaint_facts(record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     customer = record.get("customer") if isinstance(record.get("customer"), dict) else {}
     return {
         "number": record.get("number"),
-        "received_at": _moment(record.get("received_at")),
+        "received_at": moment(record.get("received_at")),
         "channel": record.get("channel"),
         "category": record.get("category"),
         "severity": record.get("severity"),
@@ -72,7 +72,7 @@ def _complaint_facts(record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
         "merchant_code": merchant.get("code") or None,
         "merchant_name": merchant.get("shop_name") or None,
         "department": record.get("department"),
-        "promised_reply_date": _day(record.get("promised_reply_date")),
+        "promised_reply_date": day(record.get("promised_reply_date")),
         "customer": Customer(
             name=customer.get("name"),
             phone=customer.get("phone"),
@@ -108,7 +108,7 @@ def _resolution_facts(history: list[Event]) -> dict[str, Any]:
 def _reply_facts(history: list[Event], record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     replies = [event for event in history if event.type == REPLIED]
     first = replies[0] if replies else None
-    due = _moment(_data(first).get("reply_due")) if first else None
+    due = moment(_data(first).get("reply_due")) if first else None
     return {
         "first_replied_at": first.occurred_at if first else None,
         "reply_due_at": due or _reply_due(history, record, zone),
@@ -117,18 +117,18 @@ def _reply_facts(history: list[Event], record: dict[str, Any], zone: ZoneInfo) -
 
 def _reply_due(history: list[Event], record: dict[str, Any], zone: ZoneInfo) -> datetime | None:
     """The end of the promised reply day, moved by each postponement the policy let through."""
-    promised = _day(record.get("promised_reply_date"))
+    promised = day(record.get("promised_reply_date"))
     allowed = (record.get("policy") or {}).get("max_postponements", 2)
     agreed = [
-        _day(_data(event).get("new_reply_date"))
+        day(_data(event).get("new_reply_date"))
         for event in history
         if _is_completion(event, POSTPONE_ELEMENT) and _data(event).get("customer_agreed")
     ]
-    days = [day for day in [promised, *agreed[: int(allowed)]] if day is not None]
+    days = [each for each in [promised, *agreed[: int(allowed)]] if each is not None]
     announced = [
-        _moment(_data(event).get("reply_due")) for event in history if event.type.startswith("complaint.")
+        moment(_data(event).get("reply_due")) for event in history if event.type.startswith("complaint.")
     ]
-    moments = [_end_of_day(day, zone) for day in days[-1:]] + [moment for moment in announced if moment]
+    moments = [end_of_day(last, zone) for last in days[-1:]] + [found for found in announced if found]
     return max(moments) if moments else None
 
 
@@ -141,11 +141,11 @@ def _closing_facts(history: list[Event]) -> dict[str, Any]:
     return {
         "closed_at": closed_at,
         "closed_as": data.get("closed_as") or ("outside_route" if closed and routes else None),
-        "outcome": _text(data.get("outcome")),
-        "cost": _amount(data.get("cost")),
-        "responsible_party": _text(data.get("responsible_party")),
-        "root_cause": _text(data.get("root_cause")),
-        "outside_route": (route.get("body") if isinstance(route, dict) else _text(route)),
+        "outcome": text(data.get("outcome")),
+        "cost": amount(data.get("cost")),
+        "responsible_party": text(data.get("responsible_party")),
+        "root_cause": text(data.get("root_cause")),
+        "outside_route": (route.get("body") if isinstance(route, dict) else text(route)),
         "callbacks": tuple(
             Callback(
                 event.id,
@@ -166,7 +166,7 @@ def _task_facts(history: list[Event]) -> dict[str, Any]:
     if any(event.type == CLOSED for event in history):
         done |= set(created)  # closing ends every branch, even one whose cancellation is still on its way
     still_open = [task for task_id, task in created.items() if task_id not in done]
-    dues = [_moment(task.get("due_at")) for task in still_open]
+    dues = [moment(task.get("due_at")) for task in still_open]
     return {
         "open_queues": tuple(sorted({task.get("queue") for task in still_open if task.get("queue")})),
         "next_task_due_at": min((due for due in dues if due), default=None),
@@ -180,36 +180,3 @@ def _is_completion(event: Event, element_id: str) -> bool:
 def _data(event: Event | None) -> dict[str, Any]:
     data = event.payload.get("data") if event else None
     return data if isinstance(data, dict) else {}
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return moment if moment is None or moment.tzinfo else None
-
-
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _end_of_day(day: date, zone: ZoneInfo) -> datetime:
-    """As the diagram writes a reply date: the last second of that day in the mall."""
-    return datetime.combine(day, time.min, zone) + timedelta(days=1, seconds=-1)
-
-
-def _amount(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None and not isinstance(value, bool) else None
-    except InvalidOperation:
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value is not None else None
