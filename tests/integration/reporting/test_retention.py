@@ -8,6 +8,7 @@ the broker, so "and then every service heard" is one call.
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from kombu import Connection
@@ -62,7 +63,7 @@ def mall(intake, routing, reporting, tokens, clock):  # noqa: F811 — routing i
             pump.run()
         return posted.json["id"]
 
-    return record, pump, routing_api, staff
+    return SimpleNamespace(record=record, pump=pump, routing=routing, routing_api=routing_api, staff=staff)
 
 
 def kept_text(pool, complaint_id: str) -> dict[str, str]:
@@ -90,7 +91,7 @@ def report(reporting_api, staff) -> dict:
 def test_old_closed_cases_lose_their_personal_data_in_every_service_and_the_counts_stay(
     mall, reporting, clock, api
 ):
-    record, pump, routing_api, staff = mall
+    record, pump, routing_api, staff = mall.record, mall.pump, mall.routing_api, mall.staff
     old, still_open = record(closed=True), record(closed=False)
     clock.advance(timedelta(days=731))
     before = report(api, staff)
