@@ -38,7 +38,7 @@ def _scope(report: dict[str, Any], lang: str) -> str:
 def report_html(report: dict[str, Any], lang: str) -> bytes:
     page = _PAGES.get_template("report.html").render(
         report=report, lang=lang, words=labels(lang), title=_title(report, lang), scope=_scope(report, lang),
-        charts=[svg(drawing) for drawing in charts(report, lang)], sections=sections(report, lang),
+        charts=[svg(drawing) for drawing in charts(report, lang)], sections=sections(report, lang),  # summary first
     )  # fmt: skip
     return page.encode("utf-8")
 
@@ -57,8 +57,10 @@ def report_pdf(report: dict[str, Any], lang: str) -> bytes:
         ),
         Spacer(1, 4 * mm),
     ]
-    story += [KeepTogether([drawing, Spacer(1, 3 * mm)]) for drawing in charts(report, lang)]
-    story += [_table(section, words) for section in sections(report, lang)]
+    summary, *details = sections(report, lang)  # the key figures first, then the charts, then the detail
+    story.append(_table(summary, words))
+    story += [KeepTogether([Spacer(1, 3 * mm), drawing]) for drawing in charts(report, lang)]
+    story += [_table(section, words) for section in details]
     document = SimpleDocTemplate(
         out,
         pagesize=A4,
