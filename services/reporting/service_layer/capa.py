@@ -14,6 +14,8 @@ from services.reporting.domain.commands import UpdateCapa
 
 
 def update_capa(conn: psycopg.Connection, mall_id: str, command: UpdateCapa, now: datetime) -> dict[str, Any]:
+    if not command.changes and command.status is None:
+        raise InvalidInput("nothing to update", {"status": ["give a status or at least one field"]})
     store = CapaStore(conn)
     row = store.get(mall_id, command.capa_id, for_update=True)
     if row is None:

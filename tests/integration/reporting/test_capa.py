@@ -65,6 +65,7 @@ def test_the_operations_manager_keeps_the_record_until_it_is_verified(feed, repo
     assert again.status_code == 409
     assert api.patch(url, json={"cause": "z"}, headers=staff("service_desk")).status_code == 403
     assert api.patch(url, json={"priority": "high"}, headers=ops).json["errors"]["json"]["priority"]
+    assert api.patch(url, json={"version": 3}, headers=ops).status_code == 400  # nothing to update
     assert api.get("/capa/00000000-0000-0000-0000-000000000000", headers=ops).status_code == 404
     # a scoped reader sees the records of its own floor only
     assert api.get(url, headers=staff("floor_supervisor", floors=["2F"])).status_code == 200
