@@ -191,6 +191,7 @@ def _announce(settings: Settings, token: str, password: str, embedded: bool) -> 
         f"                 (kept in {settings.data_dir}/demo-password)\n"
         f"  notify API     {url}/notify/inbox        (OpenAPI: {url}/notify/openapi.json)\n"
         f"  messages       {_where_messages_go(settings)}\n"
+        f"  reporting API  {url}/reporting/reports/weekly?format=html   (OpenAPI: {url}/reporting/openapi.json)\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"

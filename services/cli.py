@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("dmn", nargs="*", help=".dmn files the diagram references")
     deploy.add_argument("--note", help="what changed, for the version list")
     deploy.add_argument("--by", default="cli", help="who deploys (recorded with the version)")
+    retention = commands.add_parser("retention", help="erase personal data of cases closed past retention")
+    retention.add_argument("--dry-run", action="store_true", help="list what would be erased, erase nothing")
+    commands.add_parser("rebuild", help="rebuild reporting's read model from the events it kept")
     _user_commands(commands)
     return parser
 
@@ -110,6 +113,12 @@ def _dispatch(args, settings: Settings) -> int:
         return work(settings, service, relay=True, workers=command == "worker")
     if command == "deploy":
         return _deploy(args, settings)
+    if command in {"retention", "rebuild"}:
+        from services.reporting.cli import rebuild_command, retention_command
+
+        return (
+            retention_command(settings, args.dry_run) if command == "retention" else rebuild_command(settings)
+        )
     return _admin(args, settings)
 
 

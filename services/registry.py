@@ -47,7 +47,7 @@ def _intake() -> ServiceSpec:
         ("identity", "intake"),
         bootstrap,
         create_app,
-        lambda intake: [ConsumerWorker(intake.holders_consumer())],
+        lambda intake: [ConsumerWorker(intake.consumer())],
     )
 
 
@@ -94,6 +94,19 @@ def _notify() -> ServiceSpec:
     return ServiceSpec("notify", ("identity", "notify"), bootstrap, create_app, workers)
 
 
+def _reporting() -> ServiceSpec:
+    from services.reporting.app import create_app
+    from services.reporting.bootstrap import bootstrap
+
+    return ServiceSpec(
+        "reporting",
+        ("identity", "reporting"),
+        bootstrap,
+        create_app,
+        lambda reporting: [ConsumerWorker(reporting.consumer()), reporting.retention_scheduler()],
+    )
+
+
 class ConsumerWorker:
     """An EventConsumer as a Worker: stop() lets it finish the message in hand."""
 
@@ -112,7 +125,12 @@ class ConsumerWorker:
 
 
 # Later services add themselves here; the all-in-one run mounts each at /<name>.
-SERVICES: dict[str, Callable[[], ServiceSpec]] = {"intake": _intake, "routing": _routing, "notify": _notify}
+SERVICES: dict[str, Callable[[], ServiceSpec]] = {
+    "intake": _intake,
+    "routing": _routing,
+    "notify": _notify,
+    "reporting": _reporting,
+}
 SERVICES["console"] = _console  # the staff console: pages at /console, login, user administration
 
 

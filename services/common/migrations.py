@@ -6,6 +6,7 @@ processes starting at once apply each migration exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -26,6 +27,7 @@ MIGRATION_SOURCES: dict[str, tuple[Path, ...]] = {
     "intake": (BUS_MIGRATIONS, SERVICES_DIR / "intake" / "migrations"),
     "routing": (BUS_MIGRATIONS, SERVICES_DIR / "routing" / "migrations"),
     "notify": (BUS_MIGRATIONS, SERVICES_DIR / "notify" / "migrations"),
+    "reporting": (BUS_MIGRATIONS, SERVICES_DIR / "reporting" / "migrations"),
 }
 
 
@@ -37,7 +39,11 @@ def _yoyo_url(database_url: str, schema: str) -> str:
 
 
 def _ensure_schema(database_url: str, schema: str) -> None:
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    # Another process may create it at the same moment: IF NOT EXISTS does not guard that race.
+    with (
+        psycopg.connect(database_url, autocommit=True) as conn,
+        contextlib.suppress(psycopg.errors.UniqueViolation),
+    ):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 

@@ -105,6 +105,8 @@ class Policy:
     major_amount: Decimal = Decimal("5000")
     major_people_count: int = 10
     retention: timedelta = timedelta(days=730)
+    capa_recurrences: int = 3
+    capa_window: timedelta = timedelta(days=30)
 
     def as_workflow_data(self) -> dict[str, Any]:
         """Plain JSON values (durations in seconds) for workflow data and events."""
@@ -174,6 +176,7 @@ class Settings:
     session_idle: timedelta = timedelta(hours=1)
     secure_cookies: bool = True
     services_url: str | None = None
+    retention_interval: timedelta = timedelta(hours=24)
     policy: Policy = field(default_factory=Policy)
     metrics_port: int | None = None
     prometheus_multiproc_dir: str | None = None
@@ -221,6 +224,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds),
     ("mall_name", "MALL_NAME", str),
     ("mall_name_en", "MALL_NAME_EN", str),
+    ("retention_interval", "RETENTION_INTERVAL_HOURS", _hours),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -235,6 +239,8 @@ POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("major_amount", "POLICY_MAJOR_AMOUNT", _decimal),
     ("major_people_count", "POLICY_MAJOR_PEOPLE_COUNT", _positive_int),
     ("retention", "POLICY_RETENTION_DAYS", _days),
+    ("capa_recurrences", "POLICY_CAPA_RECURRENCES", _positive_int),
+    ("capa_window", "POLICY_CAPA_WINDOW_DAYS", _days),
 ]
 
 

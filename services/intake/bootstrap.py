@@ -10,7 +10,13 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.envelope import TASK_CANCELLED, TASK_CLAIMED, TASK_COMPLETED, TASK_CREATED
+from services.common.bus.envelope import (
+    RETENTION_ERASURE_REQUESTED,
+    TASK_CANCELLED,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+    TASK_CREATED,
+)
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
@@ -20,10 +26,11 @@ from services.common.settings import Settings
 from services.intake.adapters.holders import record_task_event
 from services.intake.service_layer.handlers import Context
 from services.intake.service_layer.messagebus import MessageBus
+from services.intake.service_layer.retention import erase_on_request
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 SCHEMA = "intake"
-HOLDERS_QUEUE = "intake.case-holders"
+EVENTS_QUEUE = "intake.events"
 TASK_EVENTS = (TASK_CREATED, TASK_CLAIMED, TASK_COMPLETED, TASK_CANCELLED)
 
 
@@ -44,15 +51,16 @@ class Intake:
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
-    def holders_consumer(self, connection: Connection | None = None) -> EventConsumer:
-        """Keeps `intake.case_holders` from routing's task events (who may see a customer unmasked)."""
-        queues = consumer_queues(HOLDERS_QUEUE, SUBSCRIPTIONS[HOLDERS_QUEUE])
+    def consumer(self, connection: Connection | None = None) -> EventConsumer:
+        """Intake's one consumer: routing's task events keep `intake.case_holders` (who may see a
+        customer unmasked), and retention requests erase the personal data intake holds."""
+        on_erasure = lambda conn, envelope: erase_on_request(conn, envelope, self.outbox, self.clock)  # noqa: E731
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
-            queues,
-            dict.fromkeys(TASK_EVENTS, record_task_event),
+            consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
+            {**dict.fromkeys(TASK_EVENTS, record_task_event), RETENTION_ERASURE_REQUESTED: on_erasure},
             max_retries=self.settings.consumer_max_retries,
         )
 

@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.envelope import COMPLAINT_RECEIVED
+from services.common.bus.envelope import COMPLAINT_RECEIVED, RETENTION_ERASURE_REQUESTED
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import (
     COMMANDS_EXCHANGE,
@@ -28,7 +28,7 @@ from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine
-from services.routing.service_layer import handlers
+from services.routing.service_layer import handlers, retention
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import DiagramCache
 from services.routing.service_layer.scheduler import TimerScheduler
@@ -62,9 +62,12 @@ class Routing:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
-        """The consumer that starts a case for each received complaint."""
+        """The consumer that starts a case for each received complaint, and erases old ones' personal data."""
         queues = consumer_queues(COMPLAINTS_QUEUE, SUBSCRIPTIONS[COMPLAINTS_QUEUE])
         on_received = lambda conn, envelope: handlers.start_case(  # noqa: E731
+            Session(conn, self.outbox), self.context, envelope
+        )
+        on_erasure = lambda conn, envelope: retention.erase_on_request(  # noqa: E731
             Session(conn, self.outbox), self.context, envelope
         )
         return EventConsumer(
@@ -72,7 +75,7 @@ class Routing:
             self.pool,
             SCHEMA,
             queues,
-            {COMPLAINT_RECEIVED: on_received},
+            {COMPLAINT_RECEIVED: on_received, RETENTION_ERASURE_REQUESTED: on_erasure},
             max_retries=self.settings.consumer_max_retries,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
         )

@@ -88,7 +88,9 @@ def test_the_build_context_leaves_out_the_secrets_the_virtual_environment_and_th
 def test_every_setting_is_in_the_env_example_with_a_value_line():
     listed = read_env_file()
 
-    missing = [variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE if variable not in listed]
+    missing = [
+        variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE if variable not in listed
+    ]
 
     assert missing == []
 

@@ -65,6 +65,15 @@ def test_the_run_command_with_nothing_set_takes_a_complaint_to_a_task_on_an_embe
     [sms] = eventually(lambda: list((data_dir / "outbox" / "sms").glob("*.json")), timeout=30)
     assert created.json()["number"] in sms.read_text(encoding="utf-8")
     assert "notify API" in log.read_text() and "SMS in" in log.read_text()
+    # reporting, in the same process, has it in the operations manager's daily review
+    ops = {"Authorization": f"Bearer {(data_dir / 'tokens' / 'ops').read_text()}"}
+
+    def reviewed():
+        review = requests.get(f"{base}/reporting/reviews/daily", headers=ops, timeout=10).json()
+        return created.json()["number"] in {item["number"] for item in review["new"]["items"]}
+
+    assert eventually(reviewed, timeout=30)
+    assert index["services"]["reporting"] == "/reporting/openapi.json"
     assert stop(process) == 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -27,11 +28,17 @@ def run_cli(*args: str, env: dict | None = None, stdin: str | None = None) -> su
 
 
 def test_migrations_already_applied_are_not_applied_again(db_url):
-    assert apply_migrations(db_url, all_schemas()) == {"identity": 0, "intake": 0, "routing": 0, "notify": 0}
+    assert apply_migrations(db_url, all_schemas()) == {
+        "identity": 0,
+        "intake": 0,
+        "routing": 0,
+        "notify": 0,
+        "reporting": 0,
+    }
 
 
 def test_processes_migrating_an_empty_database_at_once_apply_each_migration_once():
-    name = "mall_test_concurrent_migrations"
+    name = f"mall_test_concurrent_migrations_{uuid.uuid4().hex[:8]}"
     _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = database_url(name)
@@ -41,7 +48,7 @@ def test_processes_migrating_an_empty_database_at_once_apply_each_migration_once
         assert [result.returncode for result in results] == [0, 0, 0], [r.stderr for r in results]
         with psycopg.connect(url) as conn:
             applied = conn.execute("SELECT count(*) FROM intake._yoyo_migration").fetchone()[0]
-        assert applied == 3  # the bus's outbox/inbox, intake's own tables, the case holders
+        assert applied == 4  # the bus's outbox/inbox, intake's own tables, the case holders, its outbox index
     finally:
         _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

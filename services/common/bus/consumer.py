@@ -50,6 +50,7 @@ class EventConsumer(ConsumerMixin):
         retry_base_delay: float = 1.0,
         prefetch_count: int = 20,
         also_declare: list[Queue] | None = None,
+        fallback: Handler | None = None,
     ):
         self.connection = connection
         self.pool = pool
@@ -59,6 +60,7 @@ class EventConsumer(ConsumerMixin):
         self.retry_base_delay = retry_base_delay
         self.prefetch_count = prefetch_count
         self.also_declare = also_declare or []  # queues this service feeds (declared so nothing is lost)
+        self.fallback = fallback  # for every type without a handler of its own (a read model takes all)
         self.infrastructure_pause = threading.Event()
         self.ready = threading.Event()  # set while consuming; readiness probes and tests use it
         self._publish_connection: Connection | None = None
@@ -117,7 +119,7 @@ class EventConsumer(ConsumerMixin):
             self._handle(envelope, message)
 
     def _handle(self, envelope: Envelope, message: Message) -> None:
-        handler = self.handlers.get(envelope.type)
+        handler = self.handlers.get(envelope.type, self.fallback)
         if handler is None:
             self._count(envelope.type, "ignored")
             message.ack()  # bound to more than this consumer handles: nothing to do

@@ -17,6 +17,7 @@ SCHEMA_VERSION = 1
 
 COMPLAINT_RECEIVED = "complaint.received"
 COMPLAINT_CORRECTED = "complaint.corrected"
+CAPA_OPENED = "capa.opened"
 TASK_CREATED = "task.created"
 TASK_CLAIMED = "task.claimed"
 TASK_COMPLETED = "task.completed"
@@ -179,6 +180,26 @@ class CaseStepPayload(Schema):
     data = fields.Dict()
 
 
+class CapaOpenedPayload(Schema):
+    """A recurring problem: a corrective and preventive action record opened for the operations manager."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    capa_id = fields.String(required=True)
+    problem_key = fields.String(required=True)
+    category = fields.String(required=True)
+    merchant_code = fields.String(allow_none=True)
+    merchant_name = fields.String(allow_none=True)
+    floor = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    occurrences = fields.Integer(required=True)
+    window_days = fields.Integer(required=True)
+    complaint_ids = fields.List(fields.String(), required=True)
+    numbers = fields.List(fields.String(), required=True)
+    queue = fields.String(required=True)  # who owns it: the operations manager
+
+
 class NotificationRequestedPayload(Schema):
     """A message the diagram asks notify to deliver: what kind, to whom, about which complaint."""
 
@@ -251,6 +272,7 @@ class ErasedPayload(Schema):
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     COMPLAINT_RECEIVED: ComplaintPayload,
     COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
+    CAPA_OPENED: CapaOpenedPayload,
     TASK_CREATED: TaskPayload,
     TASK_CLAIMED: TaskPayload,
     TASK_COMPLETED: TaskPayload,

@@ -20,15 +20,24 @@ TASK_COMMANDS = ("task.complete", "case.message")
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "routing.complaints": ("complaint.received",),
-    # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them
-    "intake.case-holders": ("task.created.*", "task.claimed.*", "task.completed.*", "task.cancelled.*"),
+    "routing.complaints": ("complaint.received", "retention.erasure_requested"),
+    # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them,
+    # and erases what it holds when retention asks
+    "intake.events": (
+        "task.created.*",
+        "task.claimed.*",
+        "task.completed.*",
+        "task.cancelled.*",
+        "retention.erasure_requested",
+    ),
     "notify.events": (
         "complaint.received",
         "complaint.corrected",
         "notification.requested",
         "retention.erasure_requested",
     ),
+    # Reporting keeps every complaint, task and retention event (patterns: types it does not know yet too).
+    "reporting.events": ("complaint.#", "task.#", "retention.#"),
 }
 
 TASK_QUEUE_PREFIX = "tasks."

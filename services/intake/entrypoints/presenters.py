@@ -6,34 +6,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, fields
 
 from services.common.identity.model import Identity, Role
+from services.common.personal import mask_email, mask_name, mask_phone
 from services.intake.adapters.holders import Holder
 from services.intake.domain.model import Complaint
 
 # Roles that talk to the customer and so see contact details in full. Besides them, whoever holds
 # an open task of the case (adapters/holders.py, fed by routing's task events) sees them too.
 UNMASKED_ROLES = (Role.SERVICE_DESK, Role.SERVICE)
-
-
-def mask_name(name: str | None) -> str | None:
-    if not name:
-        return name
-    return name[0] + "*" * max(len(name) - 1, 1)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    digits = phone.replace(" ", "").replace("-", "")
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return email
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 _FIELDS = tuple(item.name for item in fields(Complaint))

@@ -25,6 +25,14 @@ def on_rabbitmq(settings, amqp_url, routing, intake):
         Background.of(spec("intake"), intake).start(),
         Background.of(spec("routing"), routing).start(),
     ]
+    # Every consumer has declared its queues (the dead-letter ones too) before a test looks at them.
+    consumers = [
+        worker.consumer
+        for background in workers
+        for worker in background.workers
+        if hasattr(worker, "consumer")
+    ]
+    assert all(consumer.ready.wait(30) for consumer in consumers)
     yield routing, intake
     for background in workers:
         background.stop()

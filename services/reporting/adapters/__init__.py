@@ -1,0 +1,1 @@
+"""Reporting's tables: stored events, case facts, CAPA records, retention bookkeeping, report queries."""

@@ -1,0 +1,134 @@
+"""The case facts table and its escalations and callbacks, written whole from a case's derived facts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from services.reporting.domain.capa import Occurrence
+from services.reporting.domain.model import CaseFacts
+
+COLUMNS = (
+    "complaint_id", "mall_id", "number", "received_at", "channel", "category", "severity", "floor",
+    "merchant_code", "merchant_name", "department", "first_queue", "problem_key", "customer_name",
+    "customer_phone", "customer_email", "preferred_reply_channel", "anonymous", "contact_opt_out",
+    "promised_reply_date", "reply_due_at", "first_replied_at", "resolved_at", "resolution_count",
+    "reopen_count", "escalation_count", "closed_at", "closed_as", "outcome", "cost", "responsible_party",
+    "root_cause", "outside_route", "callback_count", "callback_reached", "callback_satisfied",
+    "open_queues", "next_task_due_at",
+)  # fmt: skip
+PERSONAL = ("customer_name", "customer_phone", "customer_email")
+# Once retention erased a case, nothing derived later brings its customer back.
+_KEEP_ERASED = "CASE WHEN cases.erased_at IS NULL THEN EXCLUDED.{0} END"
+# Kept text once: psycopg caches the parsing of a text query, not of a composed one.
+_UPSERT = (
+    sql.SQL(
+        "INSERT INTO reporting.cases ({columns}, updated_at) VALUES ({values}, now())"
+        " ON CONFLICT (complaint_id) DO UPDATE SET {updates}, updated_at = now()"
+    )
+    .format(
+        columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+        values=sql.SQL(", ").join(sql.Placeholder(name) for name in COLUMNS),
+        updates=sql.SQL(", ").join(
+            sql.SQL("{0} = " + (_KEEP_ERASED if name in PERSONAL else "EXCLUDED.{0}")).format(
+                sql.Identifier(name)
+            )
+            for name in COLUMNS[1:]
+        ),
+    )
+    .as_string()
+)
+
+
+def facts_row(facts: CaseFacts) -> dict[str, Any]:
+    last_callback = facts.callbacks[-1] if facts.callbacks else None
+    row = {name: getattr(facts, name, None) for name in COLUMNS}
+    row.update(
+        problem_key=facts.problem_key,
+        customer_name=facts.customer.name,
+        customer_phone=facts.customer.phone,
+        customer_email=facts.customer.email,
+        preferred_reply_channel=facts.customer.preferred_reply_channel,
+        anonymous=facts.customer.anonymous,
+        contact_opt_out=facts.customer.contact_opt_out,
+        escalation_count=len(facts.escalations),
+        callback_count=len(facts.callbacks),
+        callback_reached=last_callback.reached if last_callback else None,
+        callback_satisfied=last_callback.satisfied if last_callback else None,
+        open_queues=list(facts.open_queues),
+    )
+    return row
+
+
+class CaseStore:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def save(self, facts: CaseFacts) -> None:
+        """Write the case's facts, and replace its escalations and callbacks with those derived now."""
+        self.conn.execute(_UPSERT, facts_row(facts))
+        for table in ("escalations", "callbacks"):
+            self.conn.execute(
+                sql.SQL("DELETE FROM reporting.{} WHERE complaint_id = %s").format(sql.Identifier(table)),
+                (facts.complaint_id,),
+            )
+        where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO reporting.escalations (event_id, at, level, element_id, complaint_id, mall_id,"
+                " floor, department) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [(item.event_id, item.at, item.level, item.element_id, *where) for item in facts.escalations],
+            )
+            cursor.executemany(
+                "INSERT INTO reporting.callbacks (event_id, at, reached, satisfied, complaint_id, mall_id,"
+                " floor, department) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [(item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks],
+            )
+
+    def is_erased(self, complaint_id: str) -> bool:
+        row = self.conn.execute(
+            "SELECT erased_at FROM reporting.cases WHERE complaint_id = %s", (complaint_id,)
+        ).fetchone()
+        return bool(row and row["erased_at"])
+
+    def occurrences(
+        self, mall_id: str, problem_key: str, start: datetime, end: datetime | None
+    ) -> list[Occurrence]:
+        """Complaints of one problem received in [start, end] (no end: up to now)."""
+        rows = self.conn.execute(
+            "SELECT complaint_id, number, received_at FROM reporting.cases WHERE mall_id = %s AND problem_key = %s"
+            " AND received_at >= %s AND (%s::timestamptz IS NULL OR received_at <= %s) ORDER BY received_at",
+            (mall_id, problem_key, start, end, end),
+        ).fetchall()
+        return [Occurrence(row["complaint_id"], row["number"], row["received_at"]) for row in rows]
+
+    def closed_before(self, mall_id: str, cutoff: datetime, limit: int,
+                      after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Closed cases whose personal data is still kept, closed before the cut-off, oldest first
+        (after `after`, for a listing that erases nothing)."""
+        after_at, after_id = after or (None, "")
+        return self.conn.execute(
+            "SELECT complaint_id, number, closed_at FROM reporting.cases WHERE mall_id = %(mall)s"
+            " AND erased_at IS NULL AND closed_at IS NOT NULL AND closed_at < %(cutoff)s"
+            " AND (%(after_at)s::timestamptz IS NULL OR (closed_at, complaint_id) > (%(after_at)s, %(after_id)s))"
+            " ORDER BY closed_at, complaint_id LIMIT %(limit)s",
+            {"mall": mall_id, "cutoff": cutoff, "limit": limit, "after_at": after_at, "after_id": after_id},
+        ).fetchall()
+
+    def erase(self, complaint_ids: list[str], at: datetime) -> None:
+        """Forget the customers of these cases; every counted column stays."""
+        self.conn.execute(
+            "UPDATE reporting.cases SET customer_name = NULL, customer_phone = NULL, customer_email = NULL,"
+            " erased_at = %s WHERE complaint_id = ANY(%s)",
+            (at, complaint_ids),
+        )
+
+    def mark_erased_again(self) -> None:
+        """After a rebuild: the cases retention had erased are erased, as before."""
+        self.conn.execute(
+            "UPDATE reporting.cases c SET erased_at = r.requested_at FROM reporting.retention_requests r"
+            " WHERE c.complaint_id = ANY(r.complaint_ids) AND c.erased_at IS NULL"
+        )

@@ -1,0 +1,112 @@
+"""The stored events: every event reporting consumed, kept so the read model can be rebuilt from them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+
+from services.common.bus.envelope import Envelope
+from services.common.personal import erase_personal
+from services.reporting.domain.model import Event
+
+
+def envelope_json(envelope: Envelope) -> dict[str, Any]:
+    """The envelope as it travelled (payload as the tolerant reader loaded it)."""
+    return {
+        "id": envelope.id,
+        "type": envelope.type,
+        "occurred_at": envelope.occurred_at.isoformat(),
+        "complaint_id": envelope.complaint_id,
+        "mall_id": envelope.mall_id,
+        "actor": {"id": envelope.actor.id, "role": envelope.actor.role},
+        "correlation_id": envelope.correlation_id,
+        "payload": envelope.payload,
+        "schema_version": envelope.schema_version,
+    }
+
+
+class EventStore:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def lock_case(self, complaint_id: str) -> None:
+        """Serialise the events of one case: each sees every earlier one committed before it derives."""
+        self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%s))", (complaint_id,)
+        )
+
+    def add(self, envelope: Envelope, erase: bool = False) -> bool:
+        """Keep the event (without its personal data if `erase`); False when it was kept already."""
+        body = envelope_json(envelope)
+        row = self.conn.execute(
+            "INSERT INTO reporting.events (id, mall_id, complaint_id, type, occurred_at, envelope)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+            (envelope.id, envelope.mall_id, envelope.complaint_id, envelope.type, envelope.occurred_at,
+             json.dumps(erase_personal(body) if erase else body, ensure_ascii=False, default=str)),
+        ).fetchone()  # fmt: skip
+        return row is not None
+
+    def of_case(self, complaint_id: str) -> list[Event]:
+        rows = self.conn.execute(
+            "SELECT id, type, occurred_at, complaint_id, envelope FROM reporting.events"
+            " WHERE complaint_id = %s ORDER BY occurred_at",
+            (complaint_id,),
+        ).fetchall()
+        return [_event(row) for row in rows]
+
+    def of_cases(self, complaint_ids: list[str]) -> dict[str, list[Event]]:
+        """The events of many cases at once (a rebuild reads a batch of cases per query)."""
+        found: dict[str, list[Event]] = {complaint_id: [] for complaint_id in complaint_ids}
+        rows = self.conn.execute(
+            "SELECT id, type, occurred_at, complaint_id, envelope FROM reporting.events"
+            " WHERE complaint_id = ANY(%s)",
+            (complaint_ids,),
+        ).fetchall()
+        for row in rows:
+            found[row["complaint_id"]].append(_event(row))
+        return found
+
+    def cases(self, batch: int = 1000) -> Iterator[list[tuple[str, str]]]:
+        """(complaint id, mall id) of every case with events, in batches, for a rebuild."""
+        after = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT complaint_id, min(mall_id) AS mall_id FROM reporting.events"
+                " WHERE complaint_id IS NOT NULL AND complaint_id > %s"
+                " GROUP BY complaint_id ORDER BY complaint_id LIMIT %s",
+                (after, batch),
+            ).fetchall()
+            if not rows:
+                return
+            yield [(row["complaint_id"], row["mall_id"]) for row in rows]
+            after = rows[-1]["complaint_id"]
+
+    def erase(self, complaint_ids: list[str]) -> int:
+        """Erase the personal data inside the stored events of these complaints; how many changed."""
+        rows = self.conn.execute(
+            "SELECT id, envelope FROM reporting.events WHERE complaint_id = ANY(%s) FOR UPDATE",
+            (complaint_ids,),
+        ).fetchall()
+        for row in rows:
+            self.conn.execute(
+                "UPDATE reporting.events SET envelope = %s WHERE id = %s",
+                (json.dumps(erase_personal(row["envelope"]), ensure_ascii=False), row["id"]),
+            )
+        return len(rows)
+
+
+def _event(row: dict) -> Event:
+    envelope = row["envelope"]
+    actor = envelope.get("actor") or {}
+    return Event(
+        id=str(row["id"]),
+        type=row["type"],
+        occurred_at=row["occurred_at"],
+        complaint_id=row["complaint_id"],
+        payload=envelope.get("payload") or {},
+        actor_id=actor.get("id"),
+        actor_role=actor.get("role"),
+    )

@@ -1,0 +1,82 @@
+"""Reporting's composition root: settings, pool, clock, tokens, the outbox, the consumer, the retention job."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+from kombu import Connection
+from psycopg_pool import ConnectionPool
+
+from services.common.bus.connection import broker_connection
+from services.common.bus.consumer import EventConsumer
+from services.common.bus.outbox import OutboxRelay, OutboxWriter
+from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
+from services.common.clock import Clock
+from services.common.db import pool_from_settings, translate_errors
+from services.common.identity.tokens import TokenIssuer
+from services.common.settings import Settings
+from services.reporting.service_layer.projection import Context, project
+from services.reporting.service_layer.retention import RetentionScheduler
+
+SCHEMA = "reporting"
+EVENTS_QUEUE = "reporting.events"
+
+
+@dataclass
+class Reporting:
+    """Everything reporting's entrypoints need, built once per process."""
+
+    settings: Settings
+    pool: ConnectionPool
+    clock: Clock
+    tokens: TokenIssuer
+    context: Context
+
+    @property
+    def outbox(self) -> OutboxWriter:
+        return self.context.outbox
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """One transaction, committed when the block ends normally; the outbox relay is woken after."""
+        with translate_errors(), self.pool.connection() as conn:
+            with conn.transaction():
+                yield conn
+            self.outbox.committed()
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
+
+    def consumer(self, connection: Connection | None = None) -> EventConsumer:
+        """The consumer of every complaint, task and retention event: each is kept and projected."""
+        return EventConsumer(
+            connection or broker_connection(self.settings.amqp_url),
+            self.pool,
+            SCHEMA,
+            consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
+            {},
+            max_retries=self.settings.consumer_max_retries,
+            fallback=lambda conn, envelope: project(conn, envelope, self.context),
+        )
+
+    def retention_scheduler(self) -> RetentionScheduler:
+        return RetentionScheduler(self.pool, self.context, self.settings.retention_interval.total_seconds())
+
+
+def bootstrap(
+    settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None
+) -> Reporting:
+    pool = pool_from_settings(settings, SCHEMA, pool)
+    clock = clock or Clock()
+    context = Context(mall_id=settings.mall_id, zone=settings.zone, policy=settings.policy, clock=clock,
+                      outbox=OutboxWriter(SCHEMA))  # fmt: skip
+    return Reporting(
+        settings=settings,
+        pool=pool,
+        clock=clock,
+        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
+        context=context,
+    )

@@ -1,0 +1,182 @@
+"""A case's facts as a function of the *set* of its events, whatever order they arrived in.
+
+Events of one case come from intake and routing, through retries and several workers, so they may
+arrive in any order, twice, or before the event they follow. Nothing here depends on arrival: the
+events are sorted by when they happened (ties broken by a fixed rank of their type, then by id), and
+what cannot be told apart by time is counted instead of sequenced (a case is resolved while it has
+more resolutions than reopenings). Event types and data keys it does not know are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.reporting.domain.model import Callback, CaseFacts, Customer, Escalation, Event
+from services.reporting.domain.values import amount, day, end_of_day, moment, text
+
+RECEIVED, CORRECTED = "complaint.received", "complaint.corrected"
+RESOLVED, REOPENED, REPLIED = "complaint.resolved", "complaint.reopened", "complaint.replied"
+CLOSED, ESCALATED, TRIAGED = "complaint.closed", "complaint.escalated", "complaint.triaged"
+OUTSIDE_ROUTE = "complaint.outside_route"
+TASK_CREATED, TASK_DONE = "task.created", ("task.completed", "task.cancelled")
+CALLBACK_ELEMENT, POSTPONE_ELEMENT = "callback", "agree_reply_date"
+
+# Within one instant, the order a case's events are produced in.
+_RANK = {RECEIVED: 0, CORRECTED: 1, "complaint.acknowledged": 2, TRIAGED: 3, ESCALATED: 4, RESOLVED: 5,
+         REPLIED: 6, REOPENED: 7, OUTSIDE_ROUTE: 8, CLOSED: 9}  # fmt: skip
+
+
+def ordered(events: Iterable[Event]) -> list[Event]:
+    return sorted(events, key=lambda event: (event.occurred_at, _RANK.get(event.type, 5), event.id))
+
+
+def derive(complaint_id: str, mall_id: str, events: Iterable[Event], zone: ZoneInfo) -> CaseFacts:
+    """The facts of one case from all the events known of it (any order, duplicates harmless)."""
+    unique = {event.id: event for event in events}
+    history = ordered(unique.values())
+    record = _record(history)
+    facts = {
+        **_complaint_facts(record, zone),
+        **_resolution_facts(history),
+        **_reply_facts(history, record, zone),
+        **_closing_facts(history),
+        **_task_facts(history),
+    }
+    return CaseFacts(complaint_id=complaint_id, mall_id=mall_id, **facts)
+
+
+def _record(history: list[Event]) -> dict[str, Any]:
+    """The complaint as intake last described it (the received record, or its latest correction)."""
+    record: dict[str, Any] = {}
+    for event in history:
+        if event.type == RECEIVED:
+            record = {**record, **event.payload} if record else dict(event.payload)
+        elif event.type == CORRECTED and isinstance(event.payload.get("complaint"), dict):
+            record = {**record, **event.payload["complaint"]}
+    return record
+
+
+def _complaint_facts(record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    merchant = record.get("merchant") if isinstance(record.get("merchant"), dict) else {}
+    customer = record.get("customer") if isinstance(record.get("customer"), dict) else {}
+    return {
+        "number": record.get("number"),
+        "received_at": moment(record.get("received_at")),
+        "channel": record.get("channel"),
+        "category": record.get("category"),
+        "severity": record.get("severity"),
+        "floor": record.get("floor") or merchant.get("floor") or None,
+        "merchant_code": merchant.get("code") or None,
+        "merchant_name": merchant.get("shop_name") or None,
+        "department": record.get("department"),
+        "promised_reply_date": day(record.get("promised_reply_date")),
+        "customer": Customer(
+            name=customer.get("name"),
+            phone=customer.get("phone"),
+            email=customer.get("email"),
+            preferred_reply_channel=customer.get("preferred_reply_channel"),
+            anonymous=bool(customer.get("anonymous")),
+            contact_opt_out=bool(customer.get("contact_opt_out")),
+        ),
+    }
+
+
+def _resolution_facts(history: list[Event]) -> dict[str, Any]:
+    resolutions = [event.occurred_at for event in history if event.type == RESOLVED]
+    reopenings = sum(1 for event in history if event.type == REOPENED)
+    triaged = [event for event in history if event.type == TRIAGED]
+    escalations = tuple(
+        Escalation(
+            event.id, event.occurred_at, event.payload.get("queue"), event.payload.get("element_id", "")
+        )
+        for event in history
+        if event.type == ESCALATED
+    )
+    return {
+        # Every reopening follows a resolution: while there are more resolutions, the last one stands.
+        "resolved_at": max(resolutions) if len(resolutions) > reopenings else None,
+        "resolution_count": len(resolutions),
+        "reopen_count": reopenings,
+        "first_queue": _data(triaged[0]).get("queue") if triaged else None,
+        "escalations": escalations,
+    }
+
+
+def _reply_facts(history: list[Event], record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    replies = [event for event in history if event.type == REPLIED]
+    first = replies[0] if replies else None
+    due = moment(_data(first).get("reply_due")) if first else None
+    return {
+        "first_replied_at": first.occurred_at if first else None,
+        "reply_due_at": due or _reply_due(history, record, zone),
+    }
+
+
+def _reply_due(history: list[Event], record: dict[str, Any], zone: ZoneInfo) -> datetime | None:
+    """The end of the promised reply day, moved by each postponement the policy let through."""
+    promised = day(record.get("promised_reply_date"))
+    allowed = (record.get("policy") or {}).get("max_postponements", 2)
+    agreed = [
+        day(_data(event).get("new_reply_date"))
+        for event in history
+        if _is_completion(event, POSTPONE_ELEMENT) and _data(event).get("customer_agreed")
+    ]
+    days = [each for each in [promised, *agreed[: int(allowed)]] if each is not None]
+    announced = [
+        moment(_data(event).get("reply_due")) for event in history if event.type.startswith("complaint.")
+    ]
+    moments = [end_of_day(last, zone) for last in days[-1:]] + [found for found in announced if found]
+    return max(moments) if moments else None
+
+
+def _closing_facts(history: list[Event]) -> dict[str, Any]:
+    closed = [event for event in history if event.type == CLOSED]
+    routes = [_data(event).get("outside_route") for event in history if event.type == OUTSIDE_ROUTE]
+    route = routes[-1] if routes else None
+    data = _data(closed[-1]) if closed else {}
+    closed_at = closed[0].occurred_at if closed else None
+    return {
+        "closed_at": closed_at,
+        "closed_as": data.get("closed_as") or ("outside_route" if closed and routes else None),
+        "outcome": text(data.get("outcome")),
+        "cost": amount(data.get("cost")),
+        "responsible_party": text(data.get("responsible_party")),
+        "root_cause": text(data.get("root_cause")),
+        "outside_route": (route.get("body") if isinstance(route, dict) else text(route)),
+        "callbacks": tuple(
+            Callback(
+                event.id,
+                event.occurred_at,
+                bool(_data(event).get("reached")),
+                bool(_data(event).get("satisfied")),
+            )
+            for event in history
+            if _is_completion(event, CALLBACK_ELEMENT)
+        ),
+    }
+
+
+def _task_facts(history: list[Event]) -> dict[str, Any]:
+    """Open tasks: those created and neither completed nor cancelled (a set difference: order-free)."""
+    created = {event.payload.get("task_id"): event.payload for event in history if event.type == TASK_CREATED}
+    done = {event.payload.get("task_id") for event in history if event.type in TASK_DONE}
+    if any(event.type == CLOSED for event in history):
+        done |= set(created)  # closing ends every branch, even one whose cancellation is still on its way
+    still_open = [task for task_id, task in created.items() if task_id not in done]
+    dues = [moment(task.get("due_at")) for task in still_open]
+    return {
+        "open_queues": tuple(sorted({task.get("queue") for task in still_open if task.get("queue")})),
+        "next_task_due_at": min((due for due in dues if due), default=None),
+    }
+
+
+def _is_completion(event: Event, element_id: str) -> bool:
+    return event.type == "task.completed" and event.payload.get("element_id") == element_id
+
+
+def _data(event: Event | None) -> dict[str, Any]:
+    data = event.payload.get("data") if event else None
+    return data if isinstance(data, dict) else {}

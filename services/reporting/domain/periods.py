@@ -1,0 +1,87 @@
+"""Report periods in the mall's own days: a day, an ISO week (2026-W48) or a month (2026-11)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class BadPeriod(ValueError):
+    """The text names no week or month."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days first..last (inclusive) of the mall's calendar, labelled as people write them."""
+
+    kind: str  # "day", "week" or "month"
+    label: str
+    first: date
+    last: date
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=offset) for offset in range((self.last - self.first).days + 1)]
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) as instants: midnight of the first day to midnight after the last, in the mall."""
+        return datetime.combine(self.first, time.min, zone), datetime.combine(
+            self.last + timedelta(days=1), time.min, zone
+        )
+
+    def previous(self) -> Period:
+        if self.kind == "week":
+            return week_of(self.first - timedelta(days=7))
+        if self.kind == "month":
+            return month_of(self.first - timedelta(days=1))
+        return day_of(self.first - timedelta(days=1))
+
+
+def day_of(day: date) -> Period:
+    return Period("day", day.isoformat(), day, day)
+
+
+def week_of(day: date) -> Period:
+    year, week, weekday = day.isocalendar()
+    first = day - timedelta(days=weekday - 1)
+    return Period("week", f"{year}-W{week:02d}", first, first + timedelta(days=6))
+
+
+def month_of(day: date) -> Period:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return Period("month", f"{first.year}-{first.month:02d}", first, following - timedelta(days=1))
+
+
+def parse_week(text: str) -> Period:
+    """`2026-W48` → Monday 2026-11-23 to Sunday 2026-11-29."""
+    found = _WEEK.match(text)
+    if not found:
+        raise BadPeriod("expected an ISO week such as 2026-W48")
+    try:
+        return week_of(date.fromisocalendar(int(found[1]), int(found[2]), 1))
+    except ValueError as exc:
+        raise BadPeriod(f"{text} is not a week of that year") from exc
+
+
+def parse_month(text: str) -> Period:
+    """`2026-11` → 2026-11-01 to 2026-11-30."""
+    found = _MONTH.match(text)
+    if not found:
+        raise BadPeriod("expected a month such as 2026-11")
+    try:
+        return month_of(date(int(found[1]), int(found[2]), 1))
+    except ValueError as exc:
+        raise BadPeriod(f"{text} is not a month") from exc
+
+
+def last_complete(kind: str, today: date) -> Period:
+    """The period a report is written for by default: the last week or month that has ended."""
+    if kind == "week":
+        return week_of(today - timedelta(days=7))
+    return month_of(today.replace(day=1) - timedelta(days=1))

@@ -1,0 +1,123 @@
+"""The daily review, the weekly and monthly reports and the monthly callback list, over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response, current_app
+
+from services.common.errors import InvalidInput
+from services.common.web import Blueprint, current_identity, require_roles
+from services.reporting.domain.periods import BadPeriod, Period, last_complete, parse_month, parse_week
+from services.reporting.entrypoints import answers, schemas
+from services.reporting.entrypoints.access import CALLBACK_READERS, REPORT_READERS, UNMASKED
+from services.reporting.rendering import render_callbacks, render_report
+from services.reporting.service_layer.callbacks import callback_list
+from services.reporting.service_layer.reports import build_report
+from services.reporting.service_layer.review import daily_review
+
+reports = Blueprint(
+    "reports", __name__, description="The managers' review, reports and callback list (记录与报表)."
+)
+
+FILE_FORMATS = {
+    "text/csv": "csv (one row per figure: section, item, current, previous)",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "text/html": "a printable page with charts",
+    "application/pdf": "pdf with charts",
+}
+FILES = {200: {"content": {kind: {"schema": {"type": "string", "format": "binary", "description": text}}
+                           for kind, text in FILE_FORMATS.items()}}}  # fmt: skip
+
+
+def _reporting():
+    return current_app.extensions["reporting"]
+
+
+def _today():
+    runtime = _reporting()
+    return runtime.clock.now().astimezone(runtime.settings.zone).date()
+
+
+def _period(args: dict, name: str, parse: Callable[[str], Period], kind: str) -> Period:
+    if name not in args:
+        return last_complete(kind, _today())
+    try:
+        return parse(args[name])
+    except BadPeriod as exc:
+        raise InvalidInput(f"bad {name}: {exc}", {name: [str(exc)]}, "query") from exc
+
+
+def _report(period: Period, args: dict):
+    runtime, identity = _reporting(), current_identity()
+    with runtime.transaction() as conn:
+        report = build_report(conn, identity.mall_id, period, runtime.settings.zone, runtime.clock.now(),
+                              identity.scope)  # fmt: skip
+    if args["format"] == "json":
+        return report
+    return _file(*render_report(report, args["format"], args["lang"]))
+
+
+def _file(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    disposition = "inline" if mimetype.startswith(("text/html", "application/pdf")) else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@reports.route("/reviews/daily")
+@require_roles(*REPORT_READERS)
+@reports.arguments(schemas.DailyArgs(), location="query")
+@reports.response(200, answers.DailyOut)
+def get_daily_review(args):
+    """The operations manager's daily review: the day's new, overdue, escalated and resolved cases.
+
+    Counts are whole; each list holds its first `limit` items, oldest first. Overdue is judged now
+    (or at the end of a past day) from what is known of each case now.
+    """
+    runtime, identity = _reporting(), current_identity()
+    with runtime.transaction() as conn:
+        return daily_review(conn, identity.mall_id, args.get("date") or _today(), runtime.settings.zone,
+                            runtime.clock.now(), args["limit"], identity.scope)  # fmt: skip
+
+
+@reports.route("/reports/weekly")
+@require_roles(*REPORT_READERS)
+@reports.arguments(schemas.WeeklyArgs(), location="query")
+@reports.response(200, answers.ReportOut)
+@reports.doc(responses=FILES)
+def get_weekly_report(args):
+    """The weekly report (工作周报) of an ISO week, with the week before beside it."""
+    return _report(_period(args, "week", parse_week, "week"), args)
+
+
+@reports.route("/reports/monthly")
+@require_roles(*REPORT_READERS)
+@reports.arguments(schemas.MonthlyArgs(), location="query")
+@reports.response(200, answers.ReportOut)
+@reports.doc(responses=FILES)
+def get_monthly_report(args):
+    """The monthly report (月报) of a month, with the month before beside it."""
+    return _report(_period(args, "month", parse_month, "month"), args)
+
+
+@reports.route("/callbacks")
+@require_roles(*CALLBACK_READERS)
+@reports.arguments(schemas.CallbackArgs(), location="query")
+@reports.response(200, answers.CallbackListOut)
+@reports.doc(
+    responses={200: {"content": {kind: FILES[200]["content"][kind] for kind in list(FILE_FORMATS)[:2]}}}
+)
+def get_callbacks(args):
+    """The monthly callback list: the month's complainants who can be called back (default: last month).
+
+    Contact details are shown in full to the service desk, masked to the managers.
+    """
+    runtime, identity = _reporting(), current_identity()
+    month = _period(args, "month", parse_month, "month")
+    with runtime.transaction() as conn:
+        found = callback_list(conn, identity.mall_id, month, runtime.settings.zone,
+                              masked=not identity.has_any(*UNMASKED))  # fmt: skip
+    if args["format"] == "json":
+        return found
+    return _file(*render_callbacks(found, args["format"]))

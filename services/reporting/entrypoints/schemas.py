@@ -1,0 +1,64 @@
+"""marshmallow schemas of what reporting is asked: strict, unknown fields refused (answers.py: what it answers)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+FORMATS = ("json", "csv", "xlsx", "html", "pdf")
+LANGUAGES = ("zh", "en")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def refuse_nul(self, data, **_kwargs):
+        """PostgreSQL text cannot hold NUL, so a string with one is bad input, not a database error."""
+        if not hasattr(data, "items"):
+            return data  # not an object: the schema itself says so
+        bad = [name for name, value in data.items() if isinstance(value, str) and "\x00" in value]
+        if bad:
+            raise ValidationError({name: ["must not contain NUL (U+0000)"] for name in bad})
+        return data
+
+
+class DailyArgs(_Strict):
+    date = fields.Date(metadata={"description": "the mall's day, YYYY-MM-DD (default: today)"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "items per list (the counts are always whole)"})  # fmt: skip
+
+
+class _ReportArgs(_Strict):
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+    lang = fields.String(load_default="zh", validate=validate.OneOf(LANGUAGES),
+                         metadata={"description": "labels of csv, xlsx, html and pdf"})  # fmt: skip
+
+
+class WeeklyArgs(_ReportArgs):
+    week = fields.String(metadata={"description": "ISO week, e.g. 2026-W48 (default: last week)"})
+
+
+class MonthlyArgs(_ReportArgs):
+    month = fields.String(metadata={"description": "YYYY-MM (default: last month)"})
+
+
+class CallbackArgs(_Strict):
+    month = fields.String(metadata={"description": "YYYY-MM of receipt (default: last month)"})
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))
+
+
+class CapaListArgs(_Strict):
+    status = fields.String(validate=validate.OneOf(("open", "in_progress", "verified")))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+
+
+class CapaPatch(_Strict):
+    cause = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    action = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    owner = fields.String(allow_none=True, validate=validate.Length(max=200))
+    due_date = fields.Date(allow_none=True)
+    verification = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    status = fields.String(validate=validate.OneOf(("open", "in_progress", "verified")))
+    version = fields.Integer(metadata={"description": "the version read; a 409 if the record changed since"})

@@ -1,0 +1,92 @@
+"""The report and the callback list as CSV and as an XLSX workbook (openpyxl)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from services.reporting.rendering.labels import labels
+from services.reporting.rendering.sections import sections
+
+CALLBACK_COLUMNS = ("number", "received_at", "category", "floor", "merchant_name", "status", "closed_as",
+                    "callback_reached", "callback_satisfied", "customer_name", "customer_phone",
+                    "customer_email", "preferred_reply_channel")  # fmt: skip
+
+
+def report_csv(report: dict[str, Any], lang: str) -> bytes:
+    """One row per figure: section, item, this period, previous (the trend: day, received, resolved)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "item", report["period"]["label"], report["previous_period"]["label"]])
+    for section in sections(report, lang):
+        writer.writerows([section.key, *row] for row in section.rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # a BOM, so Excel reads the Chinese as UTF-8
+
+
+def report_xlsx(report: dict[str, Any], lang: str) -> bytes:
+    """A sheet per section, the trend with a line chart and the category counts with a bar chart."""
+    book = Workbook()
+    book.remove(book.active)
+    for section in sections(report, lang):
+        sheet = book.create_sheet(section.title[:31])
+        _table(sheet, section.columns, section.rows)
+        if section.key == "trend" and section.rows:
+            _chart(sheet, LineChart(), section.title, len(section.rows))
+        elif section.key in ("by_category", "by_floor") and section.rows:
+            _chart(sheet, BarChart(), section.title, len(section.rows))
+    return _saved(book)
+
+
+def callbacks_csv(found: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CALLBACK_COLUMNS)
+    writer.writerows([_plain(item[name]) for name in CALLBACK_COLUMNS] for item in found["items"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def callbacks_xlsx(found: dict[str, Any]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"{labels('zh')['callbacks']} {found['month']}"[:31]
+    rows = [[_plain(item[name]) for name in CALLBACK_COLUMNS] for item in found["items"]]
+    _table(sheet, CALLBACK_COLUMNS, rows)
+    return _saved(book)
+
+
+def _table(sheet, columns, rows) -> None:
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    for index, column in enumerate(columns, start=1):
+        width = max([len(str(column))] + [len(str(row[index - 1] or "")) for row in rows])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(10, width * 1.6), 60)
+    sheet.freeze_panes = "A2"
+
+
+def _chart(sheet, chart, title: str, count: int) -> None:
+    chart.title, chart.height, chart.width = title, 8, 18
+    chart.add_data(
+        Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=count + 1), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=count + 1))
+    sheet.add_chart(chart, "E2")
+
+
+def _plain(value: Any) -> Any:
+    """openpyxl writes naive datetimes only: the mall's local time as text keeps the offset visible."""
+    return value.isoformat() if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) else value
+
+
+def _saved(book: Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Reporting's use cases: project events, build reports and reviews, update CAPA records, retention."""

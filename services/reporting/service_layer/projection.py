@@ -1,0 +1,121 @@
+"""Each consumed event, in the consumer's transaction: keep it, derive its case again, look for recurrence.
+
+The event is stored first and the case's facts are derived from every stored event of the case, so
+the result is the same whatever order the events came in, and a redelivered event changes nothing.
+Events of every type are kept, known or not: a rebuild replays exactly what was consumed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from services.common.bus.envelope import CAPA_OPENED, RETENTION_ERASED, Actor, Envelope
+from services.common.bus.outbox import OutboxWriter
+from services.common.clock import Clock
+from services.common.logging import correlation_id
+from services.common.settings import Policy
+from services.reporting.adapters.capa import CapaStore
+from services.reporting.adapters.cases import CaseStore
+from services.reporting.adapters.events import EventStore
+from services.reporting.domain.capa import Occurrence, recurring_run
+from services.reporting.domain.facts import derive
+from services.reporting.domain.model import CaseFacts
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "reporting"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the projection needs besides its connection."""
+
+    mall_id: str
+    zone: ZoneInfo
+    policy: Policy
+    clock: Clock
+    outbox: OutboxWriter
+
+
+def project(conn: psycopg.Connection, envelope: Envelope, context: Context) -> None:
+    """The consumer's handler for every event type."""
+    events = EventStore(conn)
+    if envelope.complaint_id is None:
+        events.add(envelope)
+        if envelope.type == RETENTION_ERASED:
+            record_erased(conn, envelope, context.clock.now())
+        return
+    events.lock_case(envelope.complaint_id)
+    # An event late for a case retention already erased is kept without its personal data too.
+    if not events.add(envelope, erase=CaseStore(conn).is_erased(envelope.complaint_id)):
+        return
+    refresh_case(conn, envelope.complaint_id, envelope.mall_id, context)
+
+
+def refresh_case(conn: psycopg.Connection, complaint_id: str, mall_id: str, context: Context) -> CaseFacts:
+    """Derive one case from its stored events, save it, and open a CAPA record if its problem recurs."""
+    facts = derive(complaint_id, mall_id, EventStore(conn).of_case(complaint_id), context.zone)
+    CaseStore(conn).save(facts)
+    if facts.problem_key and facts.received_at:
+        check_recurrence(conn, facts, context)
+    return facts
+
+
+def check_recurrence(conn: psycopg.Connection, facts: CaseFacts, context: Context) -> None:
+    capa, key = CapaStore(conn), facts.problem_key
+    capa.lock_problem(facts.mall_id, key)
+    occurrence = Occurrence(facts.complaint_id, facts.number, facts.received_at)
+    current = capa.current(facts.mall_id, key)
+    window = context.policy.capa_window
+    if current is not None:  # the problem goes on while its record is open: the complaint joins it
+        if facts.received_at >= current["first_received_at"] - window:
+            capa.add_occurrence(current["id"], occurrence)
+        return
+    cases, covered_until = CaseStore(conn), capa.last_verified_until(facts.mall_id, key)
+
+    def fresh(start: datetime, end: datetime | None) -> list[Occurrence]:
+        """Complaints of the problem no verified record covered."""
+        found = cases.occurrences(facts.mall_id, key, start, end)
+        return [item for item in found if covered_until is None or item.received_at > covered_until]
+
+    run = recurring_run(fresh(facts.received_at - window, facts.received_at + window), context.policy.capa_recurrences,
+                        window)  # fmt: skip
+    if (
+        run
+    ):  # the record covers the whole recurrence known, so it holds the same whatever order events came in
+        _open_capa(conn, facts, fresh(run[0].received_at - window, None), context)
+
+
+def _open_capa(conn: psycopg.Connection, facts: CaseFacts, run: list[Occurrence], context: Context) -> None:
+    place = {"category": facts.category, "merchant_code": facts.merchant_code,
+             "merchant_name": facts.merchant_name, "floor": facts.floor, "department": facts.department}  # fmt: skip
+    record = CapaStore(conn).open(facts.mall_id, facts.problem_key, place, run, context.clock.now())
+    if record is None:
+        return
+    payload = {"capa_id": str(record["id"]), "problem_key": facts.problem_key, **place,
+               "occurrences": len(run), "window_days": context.policy.capa_window.days,
+               "complaint_ids": list(record["complaint_ids"]), "numbers": list(record["numbers"]),
+               "queue": "operations_manager"}  # fmt: skip
+    context.outbox.add(conn, _event(CAPA_OPENED, facts.mall_id, payload, context.clock.now()))
+    log.info("CAPA record opened", extra={"capa_id": payload["capa_id"], "problem": facts.problem_key})
+
+
+def record_erased(conn: psycopg.Connection, envelope: Envelope, at: datetime) -> None:
+    """A service's answer to a retention request: remember who erased what."""
+    service = envelope.payload["service"]
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO reporting.retention_answers (service, complaint_id, erased_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            [(service, complaint_id, at) for complaint_id in envelope.payload["complaint_ids"]],
+        )
+
+
+def _event(event_type: str, mall_id: str, payload: dict, at: datetime) -> Envelope:
+    return Envelope(type=event_type, mall_id=mall_id, actor=Actor(SYSTEM, "service"), payload=payload,
+                    occurred_at=at, correlation_id=correlation_id.get())  # fmt: skip

@@ -1,0 +1,119 @@
+"""The weekly and monthly reports (工作周报 / 月报): a period's figures with the previous period beside them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from services.reporting.adapters.report_queries import ReportQueries, Window
+from services.reporting.domain.periods import Period
+
+TOP = 10
+DIMENSIONS = ("category", "channel", "floor", "merchant_code", "department", "day", "problem_key")
+
+
+def build_report(conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime,
+                 scope=None) -> dict[str, Any]:  # fmt: skip
+    """The report of `period` and of the period before it, for the whole mall or a scope."""
+    previous = period.previous()
+    return {
+        "period": describe(period),
+        "previous_period": describe(previous),
+        "generated_at": now.isoformat(),
+        "scope": None if scope is None else {"floors": sorted(scope[0]), "departments": sorted(scope[1])},
+        "current": figures(conn, mall_id, period, zone, now, scope),
+        "previous": figures(conn, mall_id, previous, zone, now, scope),
+    }
+
+
+def describe(period: Period) -> dict[str, str]:
+    return {"kind": period.kind, "label": period.label, "first_day": period.first.isoformat(),
+            "last_day": period.last.isoformat()}  # fmt: skip
+
+
+def figures(conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime,
+            scope=None) -> dict[str, Any]:  # fmt: skip
+    start, end = period.bounds(zone)
+    rows = ReportQueries(conn).run(Window(mall_id, start, end, zone.key, now, scope))
+    received = _by_dimension(rows["received"])
+    resolved_total = rows["resolved"][0]
+    resolved_days = {row["day"]: row["count"] for row in rows["resolved_days"]}
+    received_days = {row["day"]: row["count"] for row in received["day"]}
+    closed, replies, callbacks = rows["closed"][0], rows["replies"][0], rows["callbacks"][0]
+    return {
+        "received": received["total"][0]["count"] if received["total"] else 0,
+        "resolved": resolved_total["count"],
+        "closed": closed["closed"],
+        "by_category": _counts(received["category"], "category"),
+        "by_channel": _counts(received["channel"], "channel"),
+        "by_floor": _counts(received["floor"], "floor"),
+        "by_merchant": _counts(received["merchant_code"], "merchant_code", name="merchant_name"),
+        "by_department": _counts(received["department"], "department"),
+        "on_time_reply": _share(replies["on_time"], replies["on_time"] + replies["late"], "on_time", "due"),
+        "time_to_resolve_hours": _hours(resolved_total),
+        "escalations": _escalations(rows["escalations"]),
+        "callback": {
+            "calls": callbacks["calls"],
+            **_share(callbacks["satisfied"], callbacks["reached"], "satisfied", "reached"),
+        },
+        "reopen": _share(closed["reopened"], closed["closed"], "reopened", "closed"),
+        "top_merchants": _counts(received["merchant_code"], "merchant_code", name="merchant_name")[:TOP],
+        "top_problems": _problems(received["problem_key"]),
+        "trend": [
+            {
+                "day": day.isoformat(),
+                "received": received_days.get(day, 0),
+                "resolved": resolved_days.get(day, 0),
+            }
+            for day in period.days
+        ],
+    }
+
+
+def _by_dimension(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a GROUPING SETS query, sorted into the dimension each grouped by."""
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in (*DIMENSIONS, "total")}
+    for row in rows:
+        grouped = [name for index, name in enumerate(DIMENSIONS)
+                   if not row["grouping_id"] & (1 << (len(DIMENSIONS) - 1 - index))]  # fmt: skip
+        found[grouped[0] if grouped else "total"].append(row)
+    return found
+
+
+def _counts(rows: list[dict[str, Any]], column: str, name: str | None = None) -> list[dict[str, Any]]:
+    """Largest first; complaints without the dimension (no merchant, no department) are left out."""
+    items = [{"key": row[column], **({"name": row[name]} if name else {}), "count": row["count"]}
+             for row in rows if row[column] is not None]  # fmt: skip
+    return sorted(items, key=lambda item: (-item["count"], item["key"]))
+
+
+def _problems(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Problems met more than once in the period (the same category at the same place), most frequent first."""
+    recurring = [row for row in rows if row["problem_key"] is not None and row["count"] > 1]
+    recurring.sort(key=lambda row: (-row["count"], row["problem_key"]))
+    return [{"key": row["problem_key"], "category": row["problem_category"],
+             "merchant_code": row["problem_merchant"], "merchant_name": row["merchant_name"],
+             "floor": row["problem_floor"], "department": row["problem_department"], "count": row["count"]}
+            for row in recurring[:TOP]]  # fmt: skip
+
+
+def _share(part: int, whole: int, part_name: str, whole_name: str) -> dict[str, Any]:
+    return {whole_name: whole, part_name: part, "rate": round(part / whole, 4) if whole else None}
+
+
+def _hours(total: dict[str, Any]) -> dict[str, Any]:
+    median, p90 = total["percentiles"] or (None, None)
+
+    def hours(seconds: Any) -> float | None:
+        return round(float(seconds) / 3600, 2) if seconds is not None else None
+
+    return {"count": total["count"], "median": hours(median), "p90": hours(p90)}
+
+
+def _escalations(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by_level = sorted(({"key": row["level"], "count": row["count"]} for row in rows),
+                      key=lambda item: (-item["count"], item["key"] or ""))  # fmt: skip
+    return {"total": sum(item["count"] for item in by_level), "by_level": by_level}

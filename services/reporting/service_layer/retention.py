@@ -1,0 +1,115 @@
+"""Retention (PROCESS.md: records kept 2 years): reporting decides which complaints are due and asks
+every service to erase their personal data, erasing its own copy in the same transaction.
+
+Cases closed before the cut-off day (today in the mall minus POLICY_RETENTION_DAYS) go out in batches
+of at most 1,000 ids as `retention.erasure_requested`; intake, routing and notify each erase what
+they hold and answer `retention.erased`. Only one job runs at a time (an advisory lock), and a case is
+asked for once: its `erased_at` is set with the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import psycopg
+
+from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Actor, Envelope
+from services.common.logging import correlation_id
+from services.reporting.adapters.cases import CaseStore
+from services.reporting.adapters.events import EventStore
+from services.reporting.domain.commands import RunRetention
+from services.reporting.service_layer.projection import SYSTEM, Context
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+
+
+@dataclass
+class RetentionResult:
+    closed_before: date
+    dry_run: bool
+    cases: list[dict[str, Any]] = field(default_factory=list)  # what was (or would be) erased
+    batches: int = 0
+    skipped: bool = False  # another job held the lock
+
+
+def cutoff(context: Context) -> tuple[date, datetime]:
+    """The first day whose closures are kept, and its first instant in the mall."""
+    day = (context.clock.now() - context.policy.retention).astimezone(context.zone).date()
+    return day, datetime.combine(day, time.min, context.zone)
+
+
+def run_retention(pool, context: Context, command: RunRetention) -> RetentionResult:
+    """Erase (or, dry, list) every case due; each batch in a transaction of its own."""
+    day, moment = cutoff(context)
+    result = RetentionResult(closed_before=day, dry_run=command.dry_run)
+    size = max(1, min(command.batch_size, MAX_BATCH))
+    due: list[dict[str, Any]] = []
+    while True:
+        last = due[-1] if due else None
+        with pool.connection() as conn, conn.transaction():
+            if not _take_lock(conn):
+                result.skipped = True
+                return result
+            after = (last["closed_at"], last["complaint_id"]) if command.dry_run and last else None
+            due = CaseStore(conn).closed_before(context.mall_id, moment, size, after)
+            if due and not command.dry_run:
+                _erase_batch(conn, context, day, [row["complaint_id"] for row in due])
+        if due and not command.dry_run:
+            context.outbox.committed()
+        result.cases += [{"complaint_id": row["complaint_id"], "number": row["number"],
+                          "closed_at": row["closed_at"].isoformat()} for row in due]  # fmt: skip
+        result.batches += 1 if due else 0
+        if len(due) < size:
+            return result
+
+
+def _take_lock(conn: psycopg.Connection) -> bool:
+    row = conn.execute(
+        "SELECT pg_try_advisory_xact_lock(hashtext('reporting.retention')) AS taken"
+    ).fetchone()
+    return row["taken"]
+
+
+def _erase_batch(conn: psycopg.Connection, context: Context, day: date, complaint_ids: list[str]) -> None:
+    now = context.clock.now()
+    CaseStore(conn).erase(complaint_ids, now)
+    EventStore(conn).erase(complaint_ids)
+    envelope = Envelope(type=RETENTION_ERASURE_REQUESTED, mall_id=context.mall_id, actor=Actor(SYSTEM, "service"),
+                        occurred_at=now, correlation_id=correlation_id.get(),
+                        payload={"complaint_ids": complaint_ids, "closed_before": day.isoformat()})  # fmt: skip
+    conn.execute(
+        "INSERT INTO reporting.retention_requests (id, mall_id, closed_before, complaint_ids, requested_at)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (envelope.id, context.mall_id, day, complaint_ids, now),
+    )
+    context.outbox.add(conn, envelope)
+    log.info(
+        "retention: erasure requested", extra={"count": len(complaint_ids), "closed_before": day.isoformat()}
+    )
+
+
+class RetentionScheduler:
+    """A reporting worker's loop: run the retention job now, then every RETENTION_INTERVAL_HOURS."""
+
+    def __init__(self, pool, context: Context, interval_seconds: float):
+        self.pool, self.context, self.interval = pool, context, interval_seconds
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                result = run_retention(self.pool, self.context, RunRetention())
+                if result.cases:
+                    log.info("retention job done", extra={"erased": len(result.cases)})
+            except Exception:  # the next run tries again; a worker must not die of a bad night
+                log.exception("retention job failed")
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()

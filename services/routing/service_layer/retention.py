@@ -1,0 +1,31 @@
+"""Routing's side of retention: erase what it holds of the complaints asked for, and say so."""
+
+from __future__ import annotations
+
+import logging
+
+from services.common.bus.envelope import RETENTION_ERASED, Actor, Envelope
+from services.common.logging import correlation_id
+from services.routing.adapters.erasure import erase_cases
+from services.routing.service_layer.context import Context
+from services.routing.service_layer.session import Session
+
+log = logging.getLogger(__name__)
+
+SERVICE = "routing"
+
+
+def erase_on_request(session: Session, context: Context, envelope: Envelope) -> None:
+    """`retention.erasure_requested`, in the consumer's transaction; erasing twice is harmless."""
+    erased = erase_cases(session.conn, envelope.payload["complaint_ids"])
+    session.publish(
+        Envelope(
+            type=RETENTION_ERASED,
+            mall_id=envelope.mall_id,
+            actor=Actor(SERVICE, "service"),
+            occurred_at=context.clock.now(),
+            correlation_id=correlation_id.get(),
+            payload={"service": SERVICE, "complaint_ids": erased},
+        )
+    )
+    log.info("retention: personal data erased", extra={"count": len(erased)})

@@ -1,0 +1,54 @@
+"""Reporting in-process on a test database of its own; events are handed to its consumer's handler
+(through the inbox, as the broker would deliver them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import pytest
+from kombu import Connection
+
+from services.common.bus.envelope import Envelope, dump_envelope, load_envelope
+from services.reporting.app import create_app
+from services.reporting.bootstrap import Reporting, bootstrap
+from tests.conftest import bearer
+
+
+@pytest.fixture
+def reporting(settings, clock) -> Iterator[Reporting]:
+    runtime = bootstrap(settings, clock=clock)
+    runtime.pool.open(wait=True)
+    yield runtime
+    runtime.pool.close()
+
+
+@pytest.fixture
+def feed(reporting):
+    """Deliver envelopes to reporting's consumer as the broker would: JSON on the wire, inbox, handler."""
+    consumer = reporting.consumer(Connection("memory://"))
+
+    def deliver(envelopes: Iterable[Envelope]) -> int:
+        return sum(
+            consumer.apply(load_envelope(dump_envelope(envelope)), consumer.fallback)
+            for envelope in envelopes
+        )
+
+    return deliver
+
+
+@pytest.fixture
+def api(reporting):
+    return create_app(reporting).test_client()
+
+
+@pytest.fixture
+def staff(tokens):
+    def headers(role: str, **scope) -> dict:
+        return bearer(tokens, role, subject=f"{role}-1", **scope)
+
+    return headers
+
+
+def table(reporting: Reporting, name: str, order: str) -> list[dict]:
+    with reporting.pool.connection() as conn:
+        return conn.execute(f"SELECT * FROM reporting.{name} ORDER BY {order}").fetchall()

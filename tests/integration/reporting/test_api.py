@@ -1,0 +1,137 @@
+"""Reporting's HTTP API: the daily review, the report in every format, the callback list, who may read what."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from tests.support.stories import ZONE, Round, Story, events
+
+DAY = datetime(2026, 11, 20, tzinfo=ZONE)  # the review's day, in the mall
+NOW = DAY + timedelta(hours=18)
+
+
+def at(hours: float) -> datetime:
+    return (DAY + timedelta(hours=hours)).astimezone(UTC)
+
+
+@pytest.fixture
+def cases(feed, clock):
+    """Cases around 2026-11-20: new that day, overdue, escalated that day, resolved that day, others."""
+    clock.set(NOW)
+    told = {
+        "new_open": Story(received_at=at(9), merchant="M-3F-001"),
+        "new_resolved": Story(received_at=at(8), merchant="M-2F-003", rounds=[Round(at(10), at(11))]),
+        "overdue_reply": Story(received_at=at(-24 * 6), merchant="M-3F-001", rounds=[Round(at(-24 * 5))]),
+        "escalated": Story(received_at=at(-30), merchant=None, floor="B1", department="cleaning",
+                           category="environment", escalations=[(at(3), "operations_manager")]),
+        "closed_long_ago": Story(received_at=at(-24 * 15), rounds=[Round(at(-24 * 14), at(-24 * 14),
+                                 at(-24 * 13))], closed_at=at(-24 * 13),
+                                 customer={"name": "李先生", "phone": "13700001111", "email": "li@example.cn"}),
+        "anonymous": Story(received_at=at(-24 * 3), channel="suggestion_box", customer={"anonymous": True},
+                           rounds=[Round(at(-24 * 3 + 5), at(-24 * 3 + 6))]),
+    }  # fmt: skip
+    feed(event for story in told.values() for event in events(story))
+    return told
+
+
+def numbers(review_list: dict) -> set[str]:
+    return {item["number"] for item in review_list["items"]}
+
+
+def test_the_daily_review_lists_the_day_s_new_overdue_escalated_and_resolved_cases(cases, api, staff):
+    answer = api.get("/reviews/daily?date=2026-11-20", headers=staff("operations_manager"))
+
+    assert answer.status_code == 200, answer.json
+    review = answer.json
+    assert numbers(review["new"]) == {cases["new_open"].number, cases["new_resolved"].number}
+    assert review["new"]["count"] == 2
+    # unreplied past the reply date; and the escalated one, whose first task is past its 24 h
+    assert numbers(review["overdue"]) == {cases["overdue_reply"].number, cases["escalated"].number}
+    assert numbers(review["escalated"]) == {cases["escalated"].number}
+    assert review["escalated"]["items"][0]["escalated_to"] == ["operations_manager"]
+    assert numbers(review["resolved"]) == {cases["new_resolved"].number}
+    limited = api.get("/reviews/daily?date=2026-11-20&limit=1", headers=staff("operations_manager")).json
+    assert limited["new"]["count"] == 2 and len(limited["new"]["items"]) == 1
+    scoped = api.get(
+        "/reviews/daily?date=2026-11-20", headers=staff("department_manager", departments=["cleaning"])
+    )
+    assert numbers(scoped.json["overdue"]) == {cases["escalated"].number}
+
+
+def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff):
+    desk = staff("service_desk")
+    as_json = api.get("/reports/monthly?month=2026-11", headers=desk).json
+    received = str(as_json["current"]["received"])
+
+    table = list(csv.reader(io.StringIO(api.get("/reports/monthly?month=2026-11&format=csv",
+                                                headers=desk).data.decode("utf-8-sig"))))  # fmt: skip
+    book = load_workbook(io.BytesIO(api.get("/reports/monthly?month=2026-11&format=xlsx", headers=desk).data))
+    page = api.get("/reports/monthly?month=2026-11&format=html", headers=desk)
+    pdf = api.get("/reports/monthly?month=2026-11&format=pdf&lang=zh", headers=desk)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+
+    assert table[0] == ["section", "item", "2026-11", "2026-10"]
+    assert ["summary", "受理投诉", received, "0"] in table
+    floor3 = next(item["count"] for item in as_json["current"]["by_floor"] if item["key"] == "3F")
+    assert ["by_floor", "3F", str(floor3), "0"] in table
+    assert book.sheetnames[0] == "概况" and book["概况"]["B2"].value == as_json["current"]["received"]
+    assert book["每日趋势"]._charts and book["按类别"]._charts
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert page.data.decode().count("<svg") == 3 and "月报 2026-11" in page.data.decode()
+    assert pdf.mimetype == "application/pdf" and "月报 2026-11" in text and "按楼层" in text
+    assert "Monthly report 2026-11" in api.get("/reports/monthly?month=2026-11&format=html&lang=en",
+                                               headers=desk).data.decode()  # fmt: skip
+    assert api.get("/reports/weekly?week=2026-W47&format=pdf", headers=desk).status_code == 200
+
+
+def test_a_scoped_reader_gets_the_figures_of_its_own_floors(cases, api, staff):
+    floor3 = api.get("/reports/monthly?month=2026-11", headers=staff("floor_supervisor", floors=["3F"])).json
+
+    assert floor3["scope"] == {"floors": ["3F"], "departments": []}
+    assert [item["key"] for item in floor3["current"]["by_floor"]] == ["3F"]
+
+
+def test_bad_periods_and_arguments_are_refused_naming_them(api, staff):
+    ops = staff("operations_manager")
+
+    assert api.get("/reports/monthly?month=2026-13", headers=ops).json["errors"]["query"]["month"]
+    assert api.get("/reports/weekly?week=2026-48", headers=ops).json["errors"]["query"]["week"]
+    assert api.get("/reports/weekly?format=doc", headers=ops).json["errors"]["query"]["format"]
+    assert api.get("/reviews/daily?date=yesterday", headers=ops).json["errors"]["query"]["date"]
+    assert api.get("/reviews/daily?day=2026-11-20", headers=ops).json["errors"]["query"]["day"]
+    assert api.get("/reports/monthly").status_code == 401
+    assert api.get("/reports/monthly", headers=staff("process_designer")).status_code == 403
+
+
+def test_the_callback_list_shows_contacts_to_the_desk_and_masks_them_for_managers(cases, api, staff):
+    desk = api.get("/callbacks?month=2026-11", headers=staff("service_desk")).json
+    ops = api.get("/callbacks?month=2026-11", headers=staff("operations_manager")).json
+    as_csv = api.get("/callbacks?month=2026-11&format=csv", headers=staff("service_desk")).data.decode(
+        "utf-8-sig"
+    )
+
+    called = {item["number"]: item for item in desk["items"]}
+    assert cases["anonymous"].number not in called  # nobody to call
+    assert called[cases["closed_long_ago"].number]["customer_phone"] == "13700001111"
+    assert called[cases["closed_long_ago"].number]["status"] == "closed"
+    assert {item["customer_phone"] for item in ops["items"]} == {"139****5678", "137****1111"} and ops[
+        "masked"
+    ]
+    assert "13700001111" in as_csv
+    assert api.get("/callbacks", headers=staff("floor_supervisor", floors=["3F"])).status_code == 403
+
+
+def test_the_openapi_document_describes_every_route_and_its_file_formats(api):
+    document = api.get("/openapi.json").json
+
+    assert set(document["paths"]) == {"/reviews/daily", "/reports/weekly", "/reports/monthly", "/callbacks",
+                                      "/capa", "/capa/{capa_id}"}  # fmt: skip
+    monthly = document["paths"]["/reports/monthly"]["get"]["responses"]
+    assert {"application/json", "text/csv", "application/pdf", "text/html"} <= set(monthly["200"]["content"])
+    assert {"400", "401", "403"} <= set(monthly)

@@ -1,0 +1,170 @@
+"""Reporting's pure logic: a case's facts from its events in any order, periods, recurrence, erasure."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.common.personal import erase_personal, scrub_text
+from services.reporting.domain.capa import CapaRecord, Occurrence, check_update, next_status, recurring_run
+from services.reporting.domain.facts import derive
+from services.reporting.domain.model import Event
+from services.reporting.domain.periods import BadPeriod, last_complete, parse_month, parse_week
+from tests.support.stories import ZONE, Round, Story, events
+
+T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+
+def as_events(story: Story) -> list[Event]:
+    return [Event(e.id, e.type, e.occurred_at, e.complaint_id, e.payload, e.actor.id, e.actor.role)
+            for e in events(story)]  # fmt: skip
+
+
+def facts_of(story: Story, stream: list[Event]):
+    return derive(story.id, "demo", stream, ZONE)
+
+
+def reopened_story() -> Story:
+    return Story(
+        received_at=T0, postponed_to=[date(2026, 11, 7)], escalations=[(T0 + timedelta(hours=25), "ops")],
+        rounds=[Round(T0 + timedelta(hours=30), T0 + timedelta(hours=31), T0 + timedelta(hours=56), True, False),
+                Round(T0 + timedelta(hours=80), T0 + timedelta(hours=81), T0 + timedelta(hours=110))],
+        closed_at=T0 + timedelta(hours=111),
+    )  # fmt: skip
+
+
+def test_a_case_s_facts_follow_from_its_story():
+    story = reopened_story()
+    facts = facts_of(story, as_events(story))
+
+    assert (facts.number, facts.category, facts.merchant_code, facts.floor) == (
+        story.number,
+        "price",
+        "M-3F-001",
+        "3F",
+    )
+    assert facts.received_at == T0 and facts.customer.phone == "13912345678"
+    assert facts.resolved_at == T0 + timedelta(hours=80)  # the resolution that stood, after the reopening
+    assert (facts.resolution_count, facts.reopen_count) == (2, 1)
+    assert facts.first_replied_at == T0 + timedelta(hours=31)
+    assert facts.reply_due_at == story.reply_due and facts.replied_on_time
+    assert [(item.level, item.at) for item in facts.escalations] == [("ops", T0 + timedelta(hours=25))]
+    assert [(item.reached, item.satisfied) for item in facts.callbacks] == [(True, False), (True, True)]
+    assert facts.closed_at == T0 + timedelta(hours=111) and facts.closed_as == "resolved"
+    assert facts.open_queues == () and facts.problem_key == "price|merchant:M-3F-001"
+
+
+def test_the_facts_do_not_depend_on_arrival_order_or_duplicates():
+    story = reopened_story()
+    stream = as_events(story)
+    expected = facts_of(story, stream)
+    shuffler = random.Random(20261122)
+    for _ in range(200):
+        shuffled = stream + shuffler.sample(stream, k=5)
+        shuffler.shuffle(shuffled)
+        assert facts_of(story, shuffled) == expected
+
+
+def test_a_case_reopened_and_not_yet_resolved_again_is_not_resolved():
+    story = Story(received_at=T0, rounds=[Round(T0 + timedelta(hours=5), T0 + timedelta(hours=6),
+                                                T0 + timedelta(hours=30), True, False)])  # fmt: skip
+    facts = facts_of(story, as_events(story))
+
+    assert facts.resolved_at is None and facts.reopen_count == 1 and facts.closed_at is None
+
+
+def test_events_before_the_complaint_is_known_are_kept_and_count_once_it_arrives():
+    story = reopened_story()
+    stream = as_events(story)
+    without_receipt = [event for event in stream if event.type != "complaint.received"]
+
+    early = facts_of(story, without_receipt)
+    complete = facts_of(
+        story, without_receipt + [event for event in stream if event.type == "complaint.received"]
+    )
+
+    assert early.received_at is None and early.category is None and early.closed_at is not None
+    assert complete == facts_of(story, stream)
+
+
+def test_postponements_beyond_the_policy_do_not_move_the_reply_date():
+    story = Story(received_at=T0, postponed_to=[date(2026, 11, 8), date(2026, 11, 10), date(2026, 11, 20)])
+    facts = facts_of(story, [event for event in as_events(story) if event.type != "complaint.replied"])
+
+    assert facts.reply_due_at == datetime(2026, 11, 10, 23, 59, 59, tzinfo=ZONE)
+
+
+def test_a_correction_changes_what_the_case_is_counted_under():
+    story = Story(received_at=T0)
+    stream = as_events(story)
+    received = next(event for event in stream if event.type == "complaint.received")
+    corrected = Event("c1", "complaint.corrected", T0 + timedelta(hours=1), story.id,
+                      {"complaint": {**received.payload, "category": "quality"}, "changes": {}})  # fmt: skip
+
+    assert facts_of(story, [*stream, corrected]).category == "quality"
+
+
+def test_periods_are_iso_weeks_and_months_of_the_mall():
+    week = parse_week("2026-W48")
+    month = parse_month("2026-02")
+
+    assert (week.first, week.last, week.previous().label) == (
+        date(2026, 11, 23),
+        date(2026, 11, 29),
+        "2026-W47",
+    )
+    assert (month.first, month.last, month.previous().label) == (
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+        "2026-01",
+    )
+    assert parse_week("2027-W01").previous().label == "2026-W53"
+    assert month.bounds(ZONE)[0] == datetime(2026, 1, 31, 16, tzinfo=UTC)
+    assert last_complete("month", date(2026, 1, 15)).label == "2025-12"
+    assert last_complete("week", date(2026, 11, 25)).label == "2026-W47"
+    for bad in ("2026-W54", "2026-13", "2026-11-01", "last week"):
+        with pytest.raises(BadPeriod):
+            (parse_week if "W" in bad else parse_month)(bad)
+
+
+def test_a_problem_recurs_when_enough_complaints_fall_within_the_window_in_any_order():
+    def at(days: float) -> Occurrence:
+        return Occurrence(f"c{days}", None, T0 + timedelta(days=days))
+
+    window = timedelta(days=30)
+    assert recurring_run([at(0), at(40), at(80)], 3, window) == []
+    assert [item.complaint_id for item in recurring_run([at(45), at(0), at(31), at(50)], 3, window)] == [
+        "c31", "c45", "c50"]  # fmt: skip
+    assert recurring_run([at(0), at(30)], 3, window) == []
+
+
+def test_a_capa_record_is_verified_only_with_cause_action_owner_and_verification():
+    current = CapaRecord(status="open")
+
+    assert set(check_update(current, {"cause": "培训不足"}, "verified")) == {
+        "action",
+        "owner",
+        "verification",
+    }
+    assert (
+        check_update(current, {"cause": "a", "action": "b", "owner": "c", "verification": "d"}, "verified")
+        == {}
+    )
+    assert next_status(current, {"owner": "陈敏"}, None) == "in_progress"
+    assert "status" in check_update(CapaRecord(status="in_progress"), {}, "open")
+
+
+def test_personal_data_is_erased_and_everything_else_kept():
+    envelope = {"payload": {"customer": {"name": "王女士", "phone": "13912345678", "anonymous": False},
+                            "description": "请回电 139-1234-5678 或 wang@example.cn", "amount": "399.00",
+                            "number": "TS-20261122-0007", "promised_reply_date": "2026-11-25"}}  # fmt: skip
+    erased = erase_personal(envelope)["payload"]
+
+    assert erased["customer"] == {"name": None, "phone": None, "anonymous": False}
+    assert "139" not in erased["description"] and "@" not in erased["description"]
+    assert erased["description"].startswith("请回电")
+    assert (erased["amount"], erased["number"], erased["promised_reply_date"]) == ("399.00", "TS-20261122-0007",
+                                                                                   "2026-11-25")  # fmt: skip
+    assert scrub_text("客户电话021-65432100") == "客户电话[已删除]"
