@@ -110,6 +110,7 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = True
     migrate_on_start: bool = True
+    routing_step_processes: int = 2
     policy: Policy = field(default_factory=Policy)
 
     @property
@@ -139,6 +140,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("log_level", "LOG_LEVEL", str.upper),
     ("log_json", "LOG_JSON", _bool),
     ("migrate_on_start", "MIGRATE_ON_START", _bool),
+    ("routing_step_processes", "ROUTING_STEP_PROCESSES", _positive_int),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [

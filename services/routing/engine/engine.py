@@ -63,14 +63,20 @@ def _serializer() -> BpmnWorkflowSerializer:
 
 
 class Engine:
-    """Runs workflows on the host's clock in the restricted script environment."""
+    """Runs workflows on the host's clock in the restricted script environment.
 
-    def __init__(self, clock: Clock):
+    `cpu_limit` and `on_script` are for a sandbox process (see `sandbox`): the kernel ends the
+    process when a script uses too much CPU, and `on_script` is told each element before it runs.
+    """
+
+    def __init__(self, clock: Clock, cpu_limit: bool = False, on_script=None):
         self.clock = clock
+        self.cpu_limit = cpu_limit
+        self.on_script = on_script
         self.serializer = _serializer()
 
     def _script_engine(self) -> ClockScriptEngine:
-        return ClockScriptEngine(self.clock, restricted_environment())
+        return ClockScriptEngine(self.clock, restricted_environment(cpu_limit=self.cpu_limit), self.on_script)
 
     def create(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
         """A new workflow holding `data`, not yet run: `advance` takes its first steps."""

@@ -153,9 +153,15 @@ class MallParser(CamundaParser):
 
 
 def parse_diagram(
-    bpmn: bytes, dmn: dict[str, bytes], queues: set[str], bpmn_name: str = "diagram.bpmn"
+    bpmn: bytes,
+    dmn: dict[str, bytes],
+    queues: set[str],
+    bpmn_name: str = "diagram.bpmn",
+    forms: dict[str, bytes] | None = None,
 ) -> Diagram:
-    """Parse and check a diagram; raise DiagramError naming what is wrong and where."""
+    """Parse and check a diagram; raise DiagramError naming what is wrong and where.
+
+    `forms` are the JSON-schema form files a spiff-arena diagram's user tasks name."""
     root = _xml(bpmn, bpmn_name)
     for name, text in dmn.items():
         _xml(text, name)

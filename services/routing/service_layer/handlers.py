@@ -16,6 +16,7 @@ from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMe
 from services.routing.domain.forms import check_form
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import DiagramError
+from services.routing.engine.step import Step
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import parse_version
 from services.routing.service_layer.session import Session
@@ -61,9 +62,9 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
         return False
     session.cases.add_timeline(case.id, now, envelope.actor.id, envelope.actor.role, "case_started", None, None,
                                {"process": version.process_key, "version": version.version})  # fmt: skip
-    if not advance_case(session, context, case, context.engine.advance, SYSTEM, "start",
-                        context.engine.create(diagram, data)):  # fmt: skip
-        # Its first steps failed: keep the case as it was before them, to be retried.
+    if not advance_case(session, context, case, Step(state=None, data=data), SYSTEM, "start"):
+        # Its first steps failed: keep the case as it was before them, to be retried. (A new
+        # workflow runs none of the diagram's Python, so this needs no sandbox.)
         case.state = context.engine.dump(context.engine.create(diagram, data))
         session.cases.save(case)
     return True
@@ -87,13 +88,7 @@ def retry_case(case_id: str, session: Session, context: Context, actor: Actor,
     if case.status != CaseStatus.INCIDENT:
         raise Conflict(f"the case is {case.status}, not stopped by an incident")
     case.status = CaseStatus.RUNNING
-
-    def corrected_and_advanced(workflow) -> None:
-        if data:
-            context.engine.correct_data(workflow, data)
-        context.engine.advance(workflow)
-
-    if not advance_case(session, context, case, corrected_and_advanced, actor, "retry"):
+    if not advance_case(session, context, case, Step(case.state, data=data or {}), actor, "retry"):
         return False
     session.cases.resolve_incidents(case.id, context.clock.now(), actor.id)
     session.cases.add_timeline(case.id, context.clock.now(), actor.id, actor.role, "incident_resolved", None, None,
@@ -113,7 +108,7 @@ def deliver_message(command: DeliverMessage, session: Session, context: Context)
     # Recorded first (as delivered or not), so the key also guards a message delivered at once.
     session.messages.buffer(case.id, command.name, command.payload, command.idempotency_key, now, expires)
     actor = Actor(command.actor_id, None)
-    advance_case(session, context, case, lambda workflow: None, actor, f"message {command.name}")
+    advance_case(session, context, case, Step(case.state), actor, f"message {command.name}")
     delivered = not any(message["name"] == command.name for message in session.messages.waiting(case.id, now))
     return "delivered" if delivered else "buffered"
 
@@ -134,7 +129,7 @@ def complete_task(command: CompleteTask, session: Session, context: Context) -> 
     completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
     step = f"complete {task.element_id}"
     if not advance_case(
-        session, context, case, lambda wf: context.engine.complete(wf, task.id, data), actor, step
+        session, context, case, Step(case.state, task_id=task.id, task_data=data), actor, step
     ):
         session.tasks.reopen(task)  # back as it was; the incident is kept
         return Completion(
@@ -170,7 +165,7 @@ def fire_due_timers(session: Session, context: Context, limit: int = 50) -> int:
     """
     due = session.cases.lock_due(context.clock.now(), limit)
     for case in due:
-        advance_case(session, context, case, context.engine.advance, SYSTEM, "timer")
+        advance_case(session, context, case, Step(case.state), SYSTEM, "timer")
     return len(due)
 
 
