@@ -71,6 +71,7 @@ class Policy:
     major_amount: Decimal = Decimal("5000")
     major_people_count: int = 10
     retention: timedelta = timedelta(days=730)
+    reply_reminder_before: timedelta = timedelta(hours=24)
 
     def as_workflow_data(self) -> dict[str, Any]:
         """Plain JSON values (durations in seconds) for workflow data and events."""
@@ -155,6 +156,7 @@ POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("major_amount", "POLICY_MAJOR_AMOUNT", _decimal),
     ("major_people_count", "POLICY_MAJOR_PEOPLE_COUNT", _positive_int),
     ("retention", "POLICY_RETENTION_DAYS", _days),
+    ("reply_reminder_before", "POLICY_REPLY_REMINDER_HOURS", _hours),
 ]
 
 

@@ -34,6 +34,7 @@ STEP_EVENTS = frozenset(
         "complaint.reopened",
         "complaint.closed",
         "complaint.outside_route",
+        "complaint.became_major",
     }
 )
 # Who a diagram element may ask to notify (its `notify_to` property), besides the staff queues.

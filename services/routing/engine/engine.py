@@ -76,7 +76,8 @@ class Engine:
         self.serializer = _serializer()
 
     def _script_engine(self) -> ClockScriptEngine:
-        return ClockScriptEngine(self.clock, restricted_environment(cpu_limit=self.cpu_limit), self.on_script)
+        environment = restricted_environment(cpu_limit=self.cpu_limit, clock=self.clock)
+        return ClockScriptEngine(self.clock, environment, self.on_script)
 
     def create(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
         """A new workflow holding `data`, not yet run: `advance` takes its first steps."""

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin, ScriptTaskMixin
@@ -89,9 +90,30 @@ def _time_limit(seconds: float, cpu_limit: bool) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def restricted_environment(seconds: float = SCRIPT_SECONDS, cpu_limit: bool = False) -> TaskDataEnvironment:
-    """Globals for every script and expression: harmless builtins only, and a time budget."""
-    return _TimeLimitedEnvironment({"__builtins__": SAFE_BUILTINS}, seconds, cpu_limit)
+def restricted_environment(seconds: float = SCRIPT_SECONDS, cpu_limit: bool = False,
+                           clock=None) -> TaskDataEnvironment:  # fmt: skip
+    """Globals for every script and expression: harmless builtins, the two time functions below
+    (`now` on the host's clock), and a time budget."""
+    functions = {"add_seconds": add_seconds}
+    if clock is not None:
+        functions["now"] = lambda: clock.now().isoformat()
+    return _TimeLimitedEnvironment({"__builtins__": SAFE_BUILTINS, **functions}, seconds, cpu_limit)
+
+
+MAX_SHIFT_SECONDS = 100 * 366 * 86400
+
+
+def add_seconds(moment: str, seconds: int | float) -> str:
+    """`moment` (ISO 8601 text with its UTC offset) moved by `seconds`, as ISO 8601 text: the one
+    piece of date arithmetic a diagram needs, e.g. a deadline some policy seconds after intake."""
+    if not isinstance(moment, str) or isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError("add_seconds(moment, seconds) takes ISO 8601 text and a number of seconds")
+    if abs(seconds) > MAX_SHIFT_SECONDS:
+        raise ValueError("add_seconds moves a moment by at most 100 years")
+    when = datetime.fromisoformat(moment)
+    if when.tzinfo is None:
+        raise ValueError(f"{moment!r} has no UTC offset")
+    return (when + timedelta(seconds=seconds)).isoformat()
 
 
 def problems_in(text: str | None, mode: str) -> list[str]:

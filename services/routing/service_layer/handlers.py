@@ -24,6 +24,9 @@ from services.routing.service_layer.steps import SYSTEM, advance_case, announce
 
 log = logging.getLogger(__name__)
 
+# Added to a completed user task's data: the queue it was completed in (bpmn/README.md).
+COMPLETED_IN_QUEUE = "completed_in_queue"
+
 
 def deploy_process(command: DeployProcess, session: Session, context: Context) -> tuple[ProcessVersion, bool]:
     """Validate and keep a new version; the same source as the newest returns that one (False)."""
@@ -128,9 +131,9 @@ def complete_task(command: CompleteTask, session: Session, context: Context) -> 
     session.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
     completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
     step = f"complete {task.element_id}"
-    if not advance_case(
-        session, context, case, Step(case.state, task_id=task.id, task_data=data), actor, step
-    ):
+    # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
+    work = Step(case.state, task_id=task.id, task_data={**data, COMPLETED_IN_QUEUE: task.queue})
+    if not advance_case(session, context, case, work, actor, step):
         session.tasks.reopen(task)  # back as it was; the incident is kept
         return Completion(
             task, incident=f"the case could not advance past {task.element_id}; incident recorded"

@@ -107,3 +107,58 @@ def test_exactly_one_triage_rule_matches_every_complaint(clock):
     assert queues(severity="normal", category="emergency", merchant=MERCHANT) == ["floor_supervisor"]
     assert queues(severity="normal", category="fee", department="parking") == ["department_manager"]
     assert queues(severity="normal", category="fee") == ["operations_manager"]
+
+
+def _bounds(root) -> dict[str, tuple[float, float, float, float]]:
+    found = {}
+    for shape in root.iterfind(".//bpmndi:BPMNShape", NS):
+        box = shape.find("dc:Bounds", {**NS, "dc": "http://www.omg.org/spec/DD/20100524/DC"})
+        found[shape.get("bpmnElement")] = tuple(float(box.get(k)) for k in ("x", "y", "width", "height"))
+    return found
+
+
+def _overlap(a, b, pad=0.0) -> bool:
+    return (
+        a[0] + pad < b[0] + b[2]
+        and b[0] + pad < a[0] + a[2]
+        and a[1] + pad < b[1] + b[3]
+        and b[1] + pad < a[1] + a[3]
+    )
+
+
+def test_the_drawing_has_no_overlaps_every_shape_sits_in_its_lane_and_every_flow_goes_around_the_shapes():
+    root = etree.parse(str(BPMN_DIR / "complaint.bpmn")).getroot()
+    process = root.find("bpmn:process", NS)
+    bounds = _bounds(root)
+    attached = {
+        event.get("id"): event.get("attachedToRef") for event in process.iterfind("bpmn:boundaryEvent", NS)
+    }
+    lane_of = {ref.text: lane.get("id") for lane in process.iterfind(".//bpmn:lane", NS)
+               for ref in lane.iterfind("bpmn:flowNodeRef", NS)}  # fmt: skip
+    nodes = sorted(lane_of)
+
+    for node in nodes:
+        box, lane = bounds[node], bounds[lane_of[node]]
+        assert lane[0] <= box[0] and box[0] + box[2] <= lane[0] + lane[2], node
+        assert lane[1] <= box[1] and box[1] + box[3] <= lane[1] + lane[3], node
+    for node, host in attached.items():  # a boundary event's centre is on its task's border
+        x, y = bounds[node][0] + 18, bounds[node][1] + 18
+        hx, hy, hw, hh = bounds[host]
+        assert hx <= x <= hx + hw and y in (hy, hy + hh), node
+    for a, b in itertools.combinations(nodes, 2):
+        if attached.get(a) != b and attached.get(b) != a:
+            assert not _overlap(bounds[a], bounds[b]), (a, b)
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        edge = root.find(f".//bpmndi:BPMNEdge[@bpmnElement='{flow.get('id')}']", NS)
+        points = [
+            (float(p.get("x")), float(p.get("y")))
+            for p in edge.iterfind("{http://www.omg.org/spec/DD/20100524/DI}waypoint")
+        ]
+        ends = {flow.get("sourceRef"), flow.get("targetRef")}
+        ends |= {attached.get(end) for end in ends}
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
+            assert x0 == x1 or y0 == y1, flow.get("id")  # drawn square, as the modelers draw
+            segment = (min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+            for node in nodes:
+                if node not in ends:
+                    assert not _overlap(segment, bounds[node], pad=2), (flow.get("id"), node)

@@ -103,7 +103,7 @@ def test_a_silent_floor_supervisor_is_escalated_to_operations_then_to_the_store_
     case.wait(seconds=seconds(policy, "handler_acts_within") + 1)
     assert case.open_tasks(OPS) == ["handle_ops"] and case.open_tasks(FLOOR) == []
     case.wait(seconds=seconds(policy, "handler_acts_within") + 1)
-    case.complete("handle_store", STORE, resolution="店总亲自致歉")
+    case.complete("handle_store", STORE, outcome="resolved", resolution="店总亲自致歉")
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
 
@@ -140,7 +140,7 @@ def test_a_department_matter_goes_to_its_manager_and_escalates_to_the_deputy(mal
 def test_a_major_complaint_an_injury_goes_to_the_store_manager(mall, policy):
     case = mall.complain(injury=True, merchant_code=SHOP)
     assert case.open_tasks(STORE) == ["handle_store"]
-    case.complete("handle_store", STORE, resolution="赔偿医疗费")
+    case.complete("handle_store", STORE, outcome="resolved", resolution="赔偿医疗费")
     case.complete("merchant_call", DESK, called=True)
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
@@ -162,7 +162,7 @@ def test_a_dissatisfied_customer_reopens_the_case_one_level_above_the_last_resol
     case.complete("handle_ops", OPS, outcome="resolved")
     reply_and_call_back(case, policy, reached=True, satisfied=False)
     assert case.open_tasks(STORE) == ["handle_store"]  # one level above operations
-    case.complete("handle_store", STORE, resolution="全额退款")
+    case.complete("handle_store", STORE, outcome="resolved", resolution="全额退款")
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
 
@@ -272,3 +272,119 @@ def test_a_deployed_change_to_triage_routes_new_cases_only(mall):
     assert after.created() == ["handle_floor"] and after.view()["version"] == 2
     before.complete("handle_ops", OPS, outcome="resolved")  # the running case stays on its version
     assert before.open_tasks(DESK) == ["reply"]
+
+
+# --- what PROCESS.md adds beyond the paths above
+
+
+@pytest.mark.parametrize("policy", [Policy(handler_acts_within=timedelta(days=60), first_reply_after=timedelta(days=60))],
+                         ids=["handlers and the reply date given two months"])  # fmt: skip
+def test_a_complaint_unresolved_a_month_after_intake_becomes_major_and_goes_to_the_store_manager(
+    mall, policy
+):
+    case = mall.complain()
+    case.wait(seconds=seconds(policy, "major_unresolved_after") - 60)
+    assert case.open_tasks(FLOOR) == ["handle_floor"]  # not yet
+    case.wait(seconds=61)
+
+    assert case.open_tasks(FLOOR) == [] and case.open_tasks(STORE) == ["handle_store"]
+    assert case.created() == ["handle_floor", "handle_store"]
+    assert case.events()[-1] == "complaint.became_major"
+    assert ("major_unresolved", "store_manager") in case.notifications()
+    [became] = case.announced("complaint.became_major")
+    assert became["became_major"] is True
+    case.complete("handle_store", STORE, outcome="resolved", resolution="店总协调全额退款")
+    assert case.open_tasks(DESK) == ["reply"]
+
+
+def test_a_case_the_store_manager_holds_a_month_after_intake_is_announced_major_and_stays_with_it(
+    mall, policy
+):
+    case = mall.complain()
+    case.wait(seconds=seconds(policy, "handler_acts_within") + 1)  # floor -> operations
+    case.wait(seconds=seconds(policy, "handler_acts_within") + 1)  # -> store manager
+    assert case.open_tasks(STORE) == ["handle_store"]
+    case.wait(seconds=seconds(policy, "major_unresolved_after"))
+
+    assert case.open_tasks(STORE) == ["handle_store"]  # the same task: told, not moved
+    assert case.created() == ["handle_floor", "handle_ops", "handle_store"]
+    assert "complaint.became_major" in case.events()
+    assert case.notifications().count(("major_unresolved", "store_manager")) == 1
+
+
+def test_the_callback_is_due_at_the_end_of_its_window_and_the_desk_is_warned_when_it_passes(mall, policy):
+    case = mall.complain(category="environment", handle_directly=True)
+    case.complete("handle_desk", DESK, outcome="resolved")
+    replied_at = mall.clock.now()
+    case.complete("reply", DESK, reply_text="已处理")
+    case.wait(seconds=seconds(policy, "callback_from"))
+
+    callback = case.task("callback", DESK)
+    window_ends = replied_at + timedelta(seconds=seconds(policy, "callback_until"))
+    assert callback["due_at"] == window_ends.isoformat()
+    assert ("callback_reminder", "service_desk") in case.notifications()
+    assert ("callback_overdue", "service_desk") not in case.notifications()
+    case.wait(seconds=seconds(policy, "callback_until") - seconds(policy, "callback_from") + 1)
+
+    assert ("callback_overdue", "service_desk") in case.notifications()
+    assert case.open_tasks(DESK) == ["callback"]  # still to be made, now late
+    case.complete("callback", DESK, reached=True, satisfied=True)
+    assert case.created() == ["handle_desk", "reply", "callback", "close"]
+
+
+ASKING = [  # (complaint, the level that holds it)
+    ({"category": "environment", "handle_directly": True}, "handle_desk", DESK),
+    ({}, "handle_floor", FLOOR),
+    ({"category": "environment", "department": "cleaning"}, "handle_department", DEPARTMENT),
+    ({"category": "quality"}, "handle_ops", OPS),
+    (
+        {"category": "staff_service", "department": "cleaning", "about_department_manager": True},
+        "handle_deputy",
+        DEPUTY,
+    ),
+    ({"injury": True}, "handle_store", STORE),
+]
+
+
+def test_every_level_can_ask_another_department_to_act_which_the_desk_tracks_then_it_comes_back(mall):
+    for complaint, element, who in ASKING:
+        case = mall.complain(**complaint)
+        case.complete(element, who, outcome="ask_department", department_asked="engineering",
+                      department_request="修复试衣间门锁")  # fmt: skip
+        assert element not in case.open_tasks(who) and case.open_tasks(DESK) == ["track_department"], element
+        case.complete("track_department", DESK, department_acted=True, department_result="工程部已修复")
+        assert element in case.open_tasks(who) and "track_department" not in case.open_tasks(DESK), element
+        case.complete(element, who, outcome="resolved", resolution="门锁已修复，客户认可")
+
+        assert case.created()[:3] == [element, "track_department", element], element
+        assert case.created()[3] in ("signoff_ops", "reply"), element
+
+
+def test_a_face_to_face_reply_records_the_customers_signature(mall, policy):
+    case = mall.complain(channel="on_site", category="environment", handle_directly=True)
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="当场更换")
+    unsigned = case.try_complete("reply_in_person", DESK, reply_text="已当面答复")
+    signed = case.complete("reply_in_person", DESK, reply_text="已当面答复", customer_signed=True,
+                           customer_signed_at="2026-11-22", customer_view="满意")  # fmt: skip
+
+    assert unsigned.status_code == 400 and "customer_signed" in unsigned.json["errors"]["json"]
+    assert signed["state"] == "completed"
+    assert case.events()[-1] == "complaint.replied"
+    case.wait(seconds=seconds(policy, "callback_from"))
+    case.complete("callback", DESK, reached=True, satisfied=True)
+    assert case.created() == ["handle_desk", "reply_in_person", "callback", "close"]
+
+
+@pytest.mark.parametrize("policy", [SLOW_HANDLERS], ids=["handlers given a month"])
+def test_the_holder_is_reminded_before_the_reply_date_and_the_next_level_alerted_when_it_passes(mall, policy):
+    case = mall.complain()  # promised reply date 2026-11-25: reminded a day before, at 23:59:59 in the mall
+    case.wait(days=2, hours=13, minutes=59)  # 2026-11-24 15:59 UTC
+    assert ("reply_date_reminder", "floor_supervisor") not in case.notifications()
+    case.wait(minutes=1)
+    assert case.notifications().count(("reply_date_reminder", "floor_supervisor")) == 1
+    assert ("reply_overdue", "operations_manager") not in case.notifications()
+    case.wait(days=1)  # the reply date passes, still unresolved
+
+    assert ("reply_overdue", "operations_manager") in case.notifications()
+    assert case.open_tasks(DESK) == ["agree_reply_date"]
+    assert case.created() == ["handle_floor", "agree_reply_date"]
