@@ -160,6 +160,7 @@ class TaskPayload(Schema):
     assignee = fields.String(allow_none=True)
     due_at = fields.String(allow_none=True)
     form = fields.List(fields.Dict())
+    instructions = fields.String(allow_none=True)
     data = fields.Dict()
 
 

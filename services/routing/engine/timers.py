@@ -75,6 +75,17 @@ class ClockTimeDateTimer(TimeDateEventDefinition):
 CLOCK_TIMERS = {DurationTimerEventDefinition: ClockDurationTimer, TimeDateEventDefinition: ClockTimeDateTimer}
 
 
+class ClockTimersMixin:
+    """For an event parser: its duration and date timers follow the service's clock."""
+
+    def parse_timer_event(self, event):
+        definition = super().parse_timer_event(event)
+        clock_class = CLOCK_TIMERS.get(type(definition))
+        if clock_class is None:
+            return definition
+        return clock_class(definition.name, definition.expression, description=definition.description)
+
+
 def due_time(task) -> datetime | None:
     """When a waiting timer task falls due, once the engine has computed it."""
     definition = getattr(task.task_spec, "event_definition", None)

@@ -12,13 +12,20 @@ from services.routing.engine.sandbox import DiagramSource
 
 
 def source_of(version: ProcessVersion, bpmn_name: str = "diagram.bpmn") -> DiagramSource:
-    dmn = {name: text.encode() for name, text in version.dmn_xml.items()}
-    return DiagramSource(version.source_hash, version.bpmn_xml.encode(), dmn, frozenset(QUEUES), bpmn_name)
+    return _source(version.source_hash, version.bpmn_xml, version.dmn_xml, bpmn_name, version.form_schemas)
 
 
-def parse_version(bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str = "diagram.bpmn") -> Diagram:
+def parse_version(bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str = "diagram.bpmn",
+                  forms: dict[str, str] | None = None) -> Diagram:  # fmt: skip
+    return _source("", bpmn_xml, dmn_xml, bpmn_name, forms or {}).parse()
+
+
+def _source(
+    key: str, bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str, forms: dict[str, str]
+) -> DiagramSource:
     dmn = {name: text.encode() for name, text in dmn_xml.items()}
-    return DiagramSource("", bpmn_xml.encode(), dmn, frozenset(QUEUES), bpmn_name).parse()
+    form_files = {name: text.encode() for name, text in forms.items()}
+    return DiagramSource(key, bpmn_xml.encode(), dmn, frozenset(QUEUES), bpmn_name, form_files)
 
 
 class DiagramCache:

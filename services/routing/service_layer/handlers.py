@@ -31,17 +31,18 @@ COMPLETED_IN_QUEUE = "completed_in_queue"
 def deploy_process(command: DeployProcess, session: Session, context: Context) -> tuple[ProcessVersion, bool]:
     """Validate and keep a new version; the same source as the newest returns that one (False)."""
     try:
-        diagram = parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name)
+        diagram = parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms)
     except DiagramError as exc:
         where = f" (element {exc.element!r} in {exc.file})" if exc.element else f" ({exc.file})"
-        raise InvalidInput(f"diagram refused: {exc}{where}", {"bpmn": [f"{exc}{where}"]}) from exc
-    source_hash = _hash(command.bpmn_xml, command.dmn_xml)
+        field = "forms" if exc.file in command.forms else "bpmn"
+        raise InvalidInput(f"diagram refused: {exc}{where}", {field: [f"{exc}{where}"]}) from exc
+    source_hash = _hash(command.bpmn_xml, {**command.dmn_xml, **command.forms})
     newest = session.processes.newest(context.mall_id, diagram.process_id)
     if newest is not None and newest.source_hash == source_hash:
         return newest, False
     version = session.processes.add(
         context.mall_id, diagram.process_id, command.bpmn_xml, command.dmn_xml, source_hash,
-        command.actor_id, context.clock.now(), command.note,
+        command.actor_id, context.clock.now(), command.note, command.forms,
     )  # fmt: skip
     log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
     return version, True

@@ -121,6 +121,7 @@ def sync_tasks(session: Session, context: Context, case: CaseRow, ready_tasks: l
             floor=case.floor,
             department=case.department,
             due_at=ready_task.due_at,
+            instructions=ready_task.info.instructions,
         )
         session.tasks.add(task)
         announce(session, case, task, TASK_CREATED, actor, now)
@@ -151,6 +152,7 @@ def announce(session: Session, case: CaseRow, task: Task, event_type: str, actor
         "assignee": task.assignee,
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "form": task.form,
+        "instructions": task.instructions,
         "data": data or {},
     }
     envelope = Envelope(
