@@ -84,9 +84,8 @@ class Engine:
 
     def _serializer(self, spec) -> BpmnWorkflowSerializer:
         """spiff-arena's specs need its converters (they share class names with Camunda's)."""
-        return self.serializers[
-            any(isinstance(task_spec, SpiffBpmnTask) for task_spec in spec.task_specs.values())
-        ]
+        spiff = any(isinstance(task_spec, SpiffBpmnTask) for task_spec in spec.task_specs.values())
+        return self.serializers["spiff" if spiff else "camunda"]
 
     def create(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
         """A new workflow holding `data`, not yet run: `advance` takes its first steps."""
