@@ -472,9 +472,9 @@ def bench_engine(first_cases: int, happy_cases: int) -> EngineResult:
 
     def happy_sandboxed() -> None:
         result = sandboxed(Step(None, data))
-        for element, values in (("handle_floor", FLOOR_DATA), ("reply", {"reply_text": "已为您换货"}), None,
-                                ("callback", {"satisfied": True})):  # fmt: skip
-            if values is None:
+        for element, values in (("handle_floor", FLOOR_DATA), ("reply", {"reply_text": "已为您换货"}),
+                                ("wait_callback", None), ("callback", {"satisfied": True})):  # fmt: skip
+            if values is None:  # the timer: the clock moves, the step fires it
                 clock.advance(wait)
                 result = sandboxed(Step(result.state))
                 continue
