@@ -712,7 +712,10 @@ def measure_completions(
     shares = [task_ids[n::workers] for n in range(workers)]
     processes = [
         context.Process(
-            target=_driver, args=(db_url, secret, share, threads, start, finish, results), daemon=True
+            # not daemonic: a driver starts sandbox processes of its own (killed at the end of the run)
+            target=_driver,
+            args=(db_url, secret, share, threads, start, finish, results),
+            daemon=False,
         )
         for share in shares
     ]
