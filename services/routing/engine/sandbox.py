@@ -3,7 +3,7 @@
 The line tracer of `scripts` stops a Python loop, but nothing inside a process can interrupt one
 long call into C (`sum(range(10**12))`, `10**10**8`), and such a call holds the GIL: every thread
 of the worker would stall with it. So each step (restore, act, dump: `step.run_step`) runs in a
-child process that does nothing else. In the child the kernel ends the process when a script's CPU
+child process (a new interpreter: no fork of a threaded worker) that does nothing else. In the child the kernel ends the process when a script's CPU
 time passes its budget (SIGPROF, armed around every script and expression), and an address-space
 limit turns a huge allocation (`"x" * 10**10`) into a MemoryError. The worker sees the child gone,
 raises EngineError naming the element the child was running (the case gets an incident), and the
@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
+import mmap
+import os
 import resource
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.connection import Connection
 from typing import Any
 
 from services.routing.engine.engine import Engine, EngineError
@@ -60,23 +65,36 @@ class _StepClock:
         return self.moment
 
 
-def _serve(conn, element, memory_bytes: int) -> None:
-    """A child's loop: take a step, answer, until the worker closes the pipe."""
+class _ElementSlot:
+    """The element a child is running, in memory both processes map: readable after the child died."""
+
+    def __init__(self, memory: mmap.mmap):
+        self.memory = memory
+
+    def write(self, element: str) -> None:
+        data = element.encode()[: _ELEMENT_BYTES - 1]
+        self.memory[0] = len(data)
+        self.memory[1 : 1 + len(data)] = data
+
+    def read(self) -> str | None:
+        return self.memory[1 : 1 + self.memory[0]].decode(errors="replace") or None
+
+
+def child_main(conn_fd: int, memory_fd: int, memory_bytes: int) -> None:
+    """A child's loop (`python -c`, so no parent's main module is imported again): take a step,
+    answer, until the worker closes the pipe."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the worker, which then closes the pipe
+    conn, element = Connection(conn_fd), _ElementSlot(mmap.mmap(memory_fd, _ELEMENT_BYTES))
     clock = _StepClock()
-
-    def running(task) -> None:
-        element.value = (getattr(task.task_spec, "bpmn_id", None) or "").encode()[: _ELEMENT_BYTES - 1]
-
-    engine = Engine(clock, cpu_limit=True, on_script=running)
+    engine = Engine(clock, cpu_limit=True, on_script=lambda task: element.write(task.task_spec.bpmn_id or ""))
     diagrams: dict[str, Diagram] = {}
     while True:
         try:
             source_key, source, step, now = conn.recv()
         except (EOFError, OSError):
             return
-        element.value = b""
+        element.write("")
         conn.send(_answer(engine, clock, diagrams, source_key, source, step, now))
 
 
@@ -101,13 +119,25 @@ class _ChildGone(Exception):
 class _Child:
     """One sandbox process and the pipe to it."""
 
-    def __init__(self, context, memory_bytes: int):
-        self.element = context.Array("c", _ELEMENT_BYTES, lock=False)
-        self.conn, child_end = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child_end, self.element, memory_bytes),
-                                       name="routing-step", daemon=True)  # fmt: skip
-        self.process.start()
-        child_end.close()
+    def __init__(self, memory_bytes: int):
+        ours, theirs = socket.socketpair()
+        memory_fd = os.memfd_create("routing-step-element")
+        os.ftruncate(memory_fd, _ELEMENT_BYTES)
+        code = (f"from services.routing.engine.sandbox import child_main; "
+                f"child_main({theirs.fileno()}, {memory_fd}, {memory_bytes})")  # fmt: skip
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+        try:  # a new interpreter, not a fork: forking a threaded worker is unsafe
+            self.process = subprocess.Popen(  # noqa: S603 (this interpreter, our own code, integers only)
+                [sys.executable, "-c", code],
+                pass_fds=(theirs.fileno(), memory_fd),
+                stdin=subprocess.DEVNULL,
+                env=environment,
+            )
+            self.element = _ElementSlot(mmap.mmap(memory_fd, _ELEMENT_BYTES))
+        finally:
+            theirs.close()
+            os.close(memory_fd)
+        self.conn = Connection(ours.detach())
         self.known: set[str] = set()
 
     def run(self, source: DiagramSource, step: Step | None, now: datetime | None) -> tuple:
@@ -123,19 +153,21 @@ class _Child:
         return answer
 
     def _death(self) -> str:
-        self.process.join(5)
-        if self.process.exitcode == -signal.SIGPROF:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        if self.process.returncode == -signal.SIGPROF:
             return (f"a script ran past its {SCRIPT_SECONDS:g} s budget (+{CPU_GRACE_SECONDS:g} s) in one call "
                     f"and was stopped")  # fmt: skip
-        return f"the process running the step ended (exit code {self.process.exitcode})"
+        return f"the process running the step ended (exit code {self.process.returncode})"
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.conn.close()
-        self.process.join(1)
-        if self.process.is_alive():
+        try:
+            self.process.wait(1)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join(1)
+            self.process.wait(1)
 
 
 class Sandbox:
@@ -143,7 +175,6 @@ class Sandbox:
 
     def __init__(self, processes: int = 2, memory_bytes: int = MEMORY_BYTES):
         self.memory_bytes = memory_bytes
-        self._context = multiprocessing.get_context("spawn")  # forking a threaded worker is unsafe
         self.processes = max(processes, 1)
         self._slots = threading.BoundedSemaphore(self.processes)
         self._idle: list[_Child] = []
@@ -156,7 +187,7 @@ class Sandbox:
             try:
                 answer = child.run(source, step, now)
             except _ChildGone as gone:
-                element = child.element.value.decode(errors="replace") or None
+                element = child.element.read()
                 child.close()
                 log.warning("sandbox process lost: %s (element %s)", gone, element)
                 raise EngineError(str(gone), element) from None
@@ -186,7 +217,7 @@ class Sandbox:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        return _Child(self._context, self.memory_bytes)
+        return _Child(self.memory_bytes)
 
     def close(self) -> None:
         with self._lock:
