@@ -50,7 +50,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,8 @@ from services.routing.bootstrap import COMPLAINTS_QUEUE, bootstrap
 from services.routing.domain.commands import CompleteTask
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine, parse_diagram
+from services.routing.engine.sandbox import DiagramSource, Sandbox
+from services.routing.engine.step import Step, StepResult
 from services.routing.service_layer import handlers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -391,6 +393,8 @@ class EngineResult:
     first_task_dumped: float = 0.0  # the same plus one dump of the state
     happy: float = 0.0  # cases/s through the happy path, in memory
     happy_stored: float = 0.0  # the same, restored before and dumped after every step
+    first_task_sandboxed: float = 0.0  # start -> first task as one step in a sandbox process
+    happy_sandboxed: float = 0.0  # the happy path, every step in a sandbox process (as the service runs it)
     state_bytes: int = 0  # JSON of the state at the first task
 
 
@@ -455,14 +459,44 @@ def bench_engine(first_cases: int, happy_cases: int) -> EngineResult:
             state = movable.dump(workflow)
         assert movable.is_completed(workflow)
 
-    for _ in range(20):  # warm-up
-        first_task(dump=True)
-        happy()
-        happy_stored()
-    result.first_task = _timed_rate(first_cases, first_task)
-    result.first_task_dumped = _timed_rate(first_cases, lambda: first_task(dump=True))
-    result.happy = _timed_rate(happy_cases, happy)
-    result.happy_stored = _timed_rate(happy_cases, happy_stored)
+    sandbox = Sandbox(1)
+    source = DiagramSource("bench", (DIAGRAMS / BPMN).read_bytes(), {DMN: (DIAGRAMS / DMN).read_bytes()},
+                           frozenset(QUEUES), BPMN)  # fmt: skip
+
+    def sandboxed(step: Step) -> StepResult:
+        return sandbox.run(source, replace(step, shared_keys=frozenset({"complaint", "policy"})), clock.now())
+
+    def first_task_sandboxed() -> None:
+        [task] = sandboxed(Step(None, data)).ready
+        assert task.info.element_id == "handle_floor", task.info.element_id
+
+    def happy_sandboxed() -> None:
+        result = sandboxed(Step(None, data))
+        for element, values in (("handle_floor", FLOOR_DATA), ("reply", {"reply_text": "已为您换货"}),
+                                ("wait_callback", None), ("callback", {"satisfied": True})):  # fmt: skip
+            if values is None:  # the timer: the clock moves, the step fires it
+                clock.advance(wait)
+                result = sandboxed(Step(result.state))
+                continue
+            [task] = result.ready
+            assert task.info.element_id == element, (task.info.element_id, element)
+            result = sandboxed(Step(result.state, task_id=task.id, task_data=values))
+        assert result.finished
+
+    try:
+        for _ in range(20):  # warm-up
+            first_task(dump=True)
+            happy()
+            happy_stored()
+            happy_sandboxed()
+        result.first_task = _timed_rate(first_cases, first_task)
+        result.first_task_dumped = _timed_rate(first_cases, lambda: first_task(dump=True))
+        result.happy = _timed_rate(happy_cases, happy)
+        result.happy_stored = _timed_rate(happy_cases, happy_stored)
+        result.first_task_sandboxed = _timed_rate(first_cases, first_task_sandboxed)
+        result.happy_sandboxed = _timed_rate(happy_cases, happy_sandboxed)
+    finally:
+        sandbox.close()
     return result
 
 
@@ -601,6 +635,12 @@ class Completions:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and those below it (its sandbox processes)."""
+    procs = _processes()
+    return sum(procs[pid][2] for pid in with_descendants({os.getpid()}, procs) if pid in procs)
+
+
 def _driver(db_url: str, secret: str, task_ids: list[str], threads: int, start, finish, results) -> None:
     """One driver process: `threads` threads completing handle_floor through the service layer."""
     try:
@@ -614,14 +654,18 @@ def _driver(db_url: str, secret: str, task_ids: list[str], threads: int, start, 
         )
         routing = bootstrap(settings)
         routing.pool.open(wait=True, timeout=30)
-        with routing.session() as session:  # parse the diagram before the clock starts
-            routing.context.diagrams.get(session.processes.newest(MALL).id, session.processes.get)
+        with routing.session() as session:  # parse the diagram and start the sandbox before the clock starts
+            version_id = session.processes.newest(MALL).id
+            routing.context.diagrams.get(version_id, session.processes.get)
+            routing.context.sandbox.prepare(
+                routing.context.diagrams.source(version_id, session.processes.get)
+            )
     except Exception:
         results.put({"fatal": traceback.format_exc()})
         return
     results.put({"ready": True})
     start.wait()
-    cpu_before = sum(os.times()[:2])
+    cpu_before = _cpu_with_children()
     counter = itertools.count()
     latencies: list[float] = []
     errors: list[str] = []
@@ -645,7 +689,7 @@ def _driver(db_url: str, secret: str, task_ids: list[str], threads: int, start, 
     for thread in pool:
         thread.join()
     ended = time.time()
-    cpu = sum(os.times()[:2]) - cpu_before
+    cpu = _cpu_with_children() - cpu_before
     results.put({"latencies": latencies, "errors": errors, "ended": ended, "cpu": cpu})
     finish.wait(timeout=120)  # a backend that exits takes its CPU figures with it: close after the meter
     routing.pool.close()
@@ -668,7 +712,10 @@ def measure_completions(
     shares = [task_ids[n::workers] for n in range(workers)]
     processes = [
         context.Process(
-            target=_driver, args=(db_url, secret, share, threads, start, finish, results), daemon=True
+            # not daemonic: a driver starts sandbox processes of its own (killed at the end of the run)
+            target=_driver,
+            args=(db_url, secret, share, threads, start, finish, results),
+            daemon=False,
         )
         for share in shares
     ]
@@ -769,6 +816,7 @@ class LoopRow:
     action_ms: float | None = None
     query_ms: float | None = None
     dump_ms: float | None = None
+    sandbox_ms: float | None = None  # the step in a sandbox process: restore, act, dump, round trip
     rest_ms: float | None = None  # SQL, JSON, task mirroring, events, commit
     state_json_bytes: int = 0  # routing.cases.state as JSON text, after the loop (at handle_ops again)
     state_stored_bytes: int = 0  # as PostgreSQL stores it (TOAST-compressed)
@@ -779,11 +827,12 @@ class EngineTimer:
     """Wraps the engine's methods on one Engine instance to time them, in four buckets.
 
     restore: stored state -> workflow; action: create / complete / advance / deliver_message;
-    query: ready_tasks / next_due / current_elements / is_completed / data; dump: workflow -> state.
+    query: ready_tasks / next_due / current_elements / is_completed / data; dump: workflow -> state;
+    sandbox: a whole step (restore, act, dump) in a sandbox process, round trip included.
     """
 
-    def __init__(self, engine: Engine):
-        self.totals = {"restore": 0.0, "action": 0.0, "query": 0.0, "dump": 0.0}
+    def __init__(self, engine: Engine, sandbox: Sandbox | None = None):
+        self.totals = {"restore": 0.0, "action": 0.0, "query": 0.0, "dump": 0.0, "sandbox": 0.0}
         self.last_tasks: int | None = None
         self._depth = threading.local()
         for name, bucket in (
@@ -802,6 +851,8 @@ class EngineTimer:
             method = getattr(engine, name, None)
             if method is not None:
                 setattr(engine, name, self._wrap(method, bucket, name == "dump"))
+        if sandbox is not None:
+            sandbox.run = self._wrap(sandbox.run, "sandbox", False)
 
     def _wrap(self, method, bucket: str, is_dump: bool):
         def timed(*args, **kwargs):
@@ -838,7 +889,10 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
     )
     routing = bootstrap(settings, clock=clock)
     routing.pool.open(wait=True, timeout=30)
-    timer = EngineTimer(routing.context.engine)
+    timer = EngineTimer(routing.context.engine, routing.context.sandbox)
+    with routing.session() as session:  # start the sandbox processes before anything is timed
+        version_id = session.processes.newest(MALL).id
+        routing.context.sandbox.prepare(routing.context.diagrams.source(version_id, session.processes.get))
     scheduler = routing.scheduler()
     policy = Policy(handler_acts_within=timedelta(days=30), callback_from=timedelta(minutes=1))
     wait = timedelta(seconds=policy.as_workflow_data()["callback_from_seconds"] + 1)
@@ -887,11 +941,12 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
                 complete(loop, case_id, "callback", {"satisfied": False}, "service_desk")
                 with routing.session() as session:
                     row = session.conn.execute(
-                        "SELECT octet_length(state::text) AS text, pg_column_size(state) AS stored"
+                        "SELECT octet_length(state::text) AS text, pg_column_size(state) AS stored,"
+                        " (SELECT count(*) FROM json_object_keys(state->'tasks')) AS tasks"
                         " FROM routing.cases WHERE id = %s",
                         (case_id,),
                     ).fetchone()
-                sizes[loop].append((row["text"], row["stored"], timer.last_tasks))
+                sizes[loop].append((row["text"], row["stored"], row["tasks"]))
     finally:
         routing.pool.close()
 
@@ -904,6 +959,7 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
         row.action_ms = _ms_mean([parts["action"] for _, parts in taken])
         row.query_ms = _ms_mean([parts["query"] for _, parts in taken])
         row.dump_ms = _ms_mean([parts["dump"] for _, parts in taken])
+        row.sandbox_ms = _ms_mean([parts["sandbox"] for _, parts in taken])
         row.rest_ms = _ms_mean([total - sum(parts.values()) for total, parts in taken])
         text, stored, tasks = sizes[loop][-1]
         row.state_json_bytes, row.state_stored_bytes, row.state_tasks = text, stored, tasks
@@ -981,7 +1037,7 @@ def diagnose(db_url: str, secret: str, count: int) -> list[Breakdown]:
     )
     routing = bootstrap(settings)
     routing.pool.open(wait=True, timeout=30)
-    engine_timer = EngineTimer(routing.context.engine)
+    engine_timer = EngineTimer(routing.context.engine, routing.context.sandbox)
     statements = StatementTimer()
     out = []
     try:
@@ -1270,6 +1326,11 @@ def report(results, engine, starts, completions, lags, loops, notes, args) -> No
             f" state {engine.state_bytes} bytes of JSON)"
         )
         print(f"  (happy path, restore + dump around every step {engine.happy_stored:.0f} cases/s)")
+        if engine.first_task_sandboxed:
+            print(
+                f"  (in a sandbox process, one round trip per step: first task {engine.first_task_sandboxed:.0f}"
+                f" cases/s, happy path {engine.happy_sandboxed:.0f} cases/s)"
+            )
     if starts:
         print(f"\n(b) service: {args.cases} complaint.received published in a burst -> first task committed")
         print(
@@ -1327,17 +1388,18 @@ def report(results, engine, starts, completions, lags, loops, notes, args) -> No
         )
         print(
             f"  {'reopened':>8}  {'steps':>5}  {'ms/step':>7}  {'restore':>7}  {'action':>7}  {'query':>7}"
-            f"  {'dump':>7}  {'rest':>7}  {'state JSON B':>12}  {'stored B':>8}  {'tasks':>5}"
+            f"  {'dump':>7}  {'sandbox':>7}  {'rest':>7}  {'state JSON B':>12}  {'stored B':>8}  {'tasks':>5}"
         )
         for row in loops:
             print(
                 f"  {row.reopened:>8}  {row.steps:>5}  {_fmt(row.step_ms, 2):>7}  {_fmt(row.restore_ms, 2):>7}"
                 f"  {_fmt(row.action_ms, 2):>7}  {_fmt(row.query_ms, 2):>7}  {_fmt(row.dump_ms, 2):>7}"
-                f"  {_fmt(row.rest_ms, 2):>7}  {row.state_json_bytes:>12}  {row.state_stored_bytes:>8}"
+                f"  {_fmt(row.sandbox_ms, 2):>7}  {_fmt(row.rest_ms, 2):>7}  {row.state_json_bytes:>12}  {row.state_stored_bytes:>8}"
                 f"  {row.state_tasks if row.state_tasks is not None else '-':>5}"
             )
         print(
-            "  (engine restore / action: create, complete, advance / query: ready tasks, next due / dump;"
+            "  (engine restore / action: create, complete, advance / query: ready tasks, next due / dump, in"
+            " this process; sandbox: the whole step in a sandbox process, round trip included;"
             " rest = SQL, JSON, task mirroring, events, commit; state and tasks in it: after the loop, at"
             " handle_ops again)"
         )

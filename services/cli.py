@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--file", help="a JSON file shaped like services/intake/seed/demo_mall.json")
     deploy = commands.add_parser("deploy", help="deploy a BPMN diagram and the DMN files it uses")
     deploy.add_argument("bpmn", help="the .bpmn file")
-    deploy.add_argument("dmn", nargs="*", help=".dmn files the diagram references")
+    deploy.add_argument("dmn", nargs="*", help=".dmn files the diagram references, and .json form files")
     deploy.add_argument("--note", help="what changed, for the version list")
     deploy.add_argument("--by", default="cli", help="who deploys (recorded with the version)")
     retention = commands.add_parser("retention", help="erase personal data of cases closed past retention")
@@ -143,10 +143,12 @@ def _deploy(args, settings: Settings) -> int:
     from services.routing.service_layer.handlers import deploy_process
 
     bpmn = Path(args.bpmn)
-    dmn = {Path(name).name: Path(name).read_text(encoding="utf-8") for name in args.dmn}
+    files = {Path(name).name: Path(name).read_text(encoding="utf-8") for name in args.dmn}
+    forms = {name: text for name, text in files.items() if name.endswith(".json")}
+    dmn = {name: text for name, text in files.items() if name not in forms}
     routing = bootstrap(settings)
     with routing.pool:
-        command = DeployProcess(bpmn.read_text(encoding="utf-8"), dmn, args.by, args.note, bpmn.name)
+        command = DeployProcess(bpmn.read_text(encoding="utf-8"), dmn, args.by, args.note, bpmn.name, forms)
         version, created = routing.handle(deploy_process, command)
     state = "deployed as" if created else "unchanged: already"
     print(f"{version.process_key} {state} version {version.version} ({version.source_hash[:12]})")

@@ -107,6 +107,7 @@ class Policy:
     retention: timedelta = timedelta(days=730)
     capa_recurrences: int = 3
     capa_window: timedelta = timedelta(days=30)
+    reply_reminder_before: timedelta = timedelta(hours=24)
 
     def as_workflow_data(self) -> dict[str, Any]:
         """Plain JSON values (durations in seconds) for workflow data and events."""
@@ -177,6 +178,7 @@ class Settings:
     secure_cookies: bool = True
     services_url: str | None = None
     retention_interval: timedelta = timedelta(hours=24)
+    routing_step_processes: int = 2
     policy: Policy = field(default_factory=Policy)
     metrics_port: int | None = None
     prometheus_multiproc_dir: str | None = None
@@ -225,6 +227,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("mall_name", "MALL_NAME", str),
     ("mall_name_en", "MALL_NAME_EN", str),
     ("retention_interval", "RETENTION_INTERVAL_HOURS", _hours),
+    ("routing_step_processes", "ROUTING_STEP_PROCESSES", _positive_int),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -241,6 +244,7 @@ POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("retention", "POLICY_RETENTION_DAYS", _days),
     ("capa_recurrences", "POLICY_CAPA_RECURRENCES", _positive_int),
     ("capa_window", "POLICY_CAPA_WINDOW_DAYS", _days),
+    ("reply_reminder_before", "POLICY_REPLY_REMINDER_HOURS", _hours),
 ]
 
 

@@ -28,6 +28,7 @@ from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine
+from services.routing.engine.sandbox import shared_sandbox
 from services.routing.service_layer import handlers, retention
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import DiagramCache
@@ -115,7 +116,8 @@ class Routing:
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Routing:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
-    context = Context(mall_id=settings.mall_id, clock=clock, engine=Engine(clock), diagrams=DiagramCache())
+    context = Context(mall_id=settings.mall_id, clock=clock, engine=Engine(clock), diagrams=DiagramCache(),
+                      sandbox=shared_sandbox(settings.routing_step_processes))  # fmt: skip
     return Routing(
         settings=settings,
         pool=pool,

@@ -323,7 +323,9 @@ def test_a_state_stored_before_compaction_is_compacted_when_restored(clock, comp
         engine.advance(live)
         _run(engine, live, complaint_diagram, "callback", {"satisfied": False})
         _run(engine, live, complaint_diagram, "handle_ops", {"resolution": f"resolution {round_no}"})
-    full = engine.serializer.to_dict(live)  # what dump stored before compaction: all of the history
+    full = engine.serializers["camunda"].to_dict(
+        live
+    )  # what dump stored before compaction: all of the history
     del full["spec"], full["subprocess_specs"]
     full = json.loads(json.dumps(full, default=str))
 

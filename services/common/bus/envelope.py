@@ -39,6 +39,7 @@ STEP_EVENTS = frozenset(
         "complaint.reopened",
         "complaint.closed",
         "complaint.outside_route",
+        "complaint.became_major",
     }
 )
 # Who a diagram element may ask to notify (its `notify_to` property), besides the staff queues.
@@ -164,6 +165,7 @@ class TaskPayload(Schema):
     assignee = fields.String(allow_none=True)
     due_at = fields.String(allow_none=True)
     form = fields.List(fields.Dict())
+    instructions = fields.String(allow_none=True)
     data = fields.Dict()
 
 

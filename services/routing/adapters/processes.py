@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
@@ -22,6 +22,7 @@ class ProcessVersion:
     deployed_by: str
     deployed_at: datetime
     note: str | None = None
+    form_schemas: dict[str, str] = field(default_factory=dict)  # JSON-schema form files: name -> text
 
 
 class ProcessRepository:
@@ -29,16 +30,17 @@ class ProcessRepository:
         self.conn = conn
 
     def add(self, mall_id: str, process_key: str, bpmn_xml: str, dmn_xml: dict[str, str], source_hash: str,
-            deployed_by: str, deployed_at: datetime, note: str | None) -> ProcessVersion:  # fmt: skip
+            deployed_by: str, deployed_at: datetime, note: str | None,
+            form_schemas: dict[str, str] | None = None) -> ProcessVersion:  # fmt: skip
         # The advisory lock serialises deployments of one process, so version numbers never clash.
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{mall_id}/{process_key}",))
         row = self.conn.execute(
             "INSERT INTO routing.process_versions (id, mall_id, process_key, version, bpmn_xml, dmn_xml,"
-            " source_hash, deployed_by, deployed_at, note)"
-            " SELECT %s, %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s"
+            " source_hash, deployed_by, deployed_at, note, form_schemas)"
+            " SELECT %s, %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s"
             " FROM routing.process_versions WHERE mall_id = %s AND process_key = %s RETURNING *",
             (uuid.uuid4(), mall_id, process_key, bpmn_xml, json.dumps(dmn_xml), source_hash, deployed_by,
-             deployed_at, note, mall_id, process_key),
+             deployed_at, note, json.dumps(form_schemas or {}), mall_id, process_key),
         ).fetchone()  # fmt: skip
         return _version(row)
 
@@ -46,7 +48,7 @@ class ProcessRepository:
         """The newest version, without its sources (the diagram cache holds them once parsed)."""
         row = self.conn.execute(
             "SELECT id, mall_id, process_key, version, '' AS bpmn_xml, '{}'::jsonb AS dmn_xml, source_hash,"
-            " deployed_by, deployed_at, note"
+            " deployed_by, deployed_at, note, '{}'::jsonb AS form_schemas"
             " FROM routing.process_versions WHERE mall_id = %s AND (%s::text IS NULL OR process_key = %s)"
             " ORDER BY deployed_at DESC, version DESC LIMIT 1",
             (mall_id, process_key, process_key),
@@ -86,4 +88,5 @@ def _version(row: dict) -> ProcessVersion:
         deployed_by=row["deployed_by"],
         deployed_at=row["deployed_at"],
         note=row["note"],
+        form_schemas=row["form_schemas"],
     )

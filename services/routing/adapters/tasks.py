@@ -33,11 +33,11 @@ class TaskRepository:
     def add(self, task: Task) -> None:
         self.conn.execute(
             "INSERT INTO routing.tasks (id, case_id, mall_id, queue, element_id, title, number, floor,"
-            " department, form, state, assignee, due_at, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " department, form, state, assignee, due_at, created_at, instructions)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (task.id, task.case_id, task.mall_id, task.queue, task.element_id, task.title, task.number,
              task.floor, task.department, json.dumps(task.form, ensure_ascii=False), task.state.value,
-             task.assignee, task.due_at, task.created_at),
+             task.assignee, task.due_at, task.created_at, task.instructions),
         )  # fmt: skip
 
     def get(self, mall_id: str, task_id: str, for_update: bool = False) -> Task | None:
@@ -113,6 +113,7 @@ def _task(row: dict) -> Task:
         department=row["department"],
         assignee=row["assignee"],
         due_at=row["due_at"],
+        instructions=row["instructions"],
         closed_at=row["closed_at"],
         closed_by=row["closed_by"],
     )

@@ -8,13 +8,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class DeployProcess:
-    """Deploy a new version of a diagram (BPMN plus the DMN files it references)."""
+    """Deploy a new version of a diagram (BPMN plus the DMN and JSON-schema form files it references)."""
 
     bpmn_xml: str
     dmn_xml: dict[str, str]
     actor_id: str
     note: str | None = None
     bpmn_name: str = "diagram.bpmn"
+    forms: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Task:
     department: str | None = None
     assignee: str | None = None
     due_at: datetime | None = None
+    instructions: str | None = None  # what the diagram tells the person to do
     closed_at: datetime | None = None
     closed_by: str | None = None
 

@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
 
 from services.common.clock import Clock
@@ -55,22 +57,35 @@ class ReadyTask:
     due_at: datetime | None = None  # when a boundary timer on the task falls due
 
 
-def _serializer() -> BpmnWorkflowSerializer:
-    config = deepcopy(CAMUNDA_CONFIG)
+def _serializer(base_config) -> BpmnWorkflowSerializer:
+    """The library's converters for one flavour of diagram (Camunda's or spiff-arena's), with our timers."""
+    config = deepcopy(base_config)
     config[ClockDurationTimer] = TimerConditionalEventDefinitionConverter
     config[ClockTimeDateTimer] = TimerConditionalEventDefinitionConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
 class Engine:
-    """Runs workflows on the host's clock in the restricted script environment."""
+    """Runs workflows on the host's clock in the restricted script environment.
 
-    def __init__(self, clock: Clock):
+    `cpu_limit` and `on_script` are for a sandbox process (see `sandbox`): the kernel ends the
+    process when a script uses too much CPU, and `on_script` is told each element before it runs.
+    """
+
+    def __init__(self, clock: Clock, cpu_limit: bool = False, on_script=None):
         self.clock = clock
-        self.serializer = _serializer()
+        self.cpu_limit = cpu_limit
+        self.on_script = on_script
+        self.serializers = {"camunda": _serializer(CAMUNDA_CONFIG), "spiff": _serializer(SPIFF_CONFIG)}
 
     def _script_engine(self) -> ClockScriptEngine:
-        return ClockScriptEngine(self.clock, restricted_environment())
+        environment = restricted_environment(cpu_limit=self.cpu_limit, clock=self.clock)
+        return ClockScriptEngine(self.clock, environment, self.on_script)
+
+    def _serializer(self, spec) -> BpmnWorkflowSerializer:
+        """spiff-arena's specs need its converters (they share class names with Camunda's)."""
+        spiff = any(isinstance(task_spec, SpiffBpmnTask) for task_spec in spec.task_specs.values())
+        return self.serializers["spiff" if spiff else "camunda"]
 
     def create(self, diagram: Diagram, data: dict[str, Any]) -> BpmnWorkflow:
         """A new workflow holding `data`, not yet run: `advance` takes its first steps."""
@@ -85,7 +100,7 @@ class Engine:
         and the cost of a step stay the same however often a case loops. The workflow object
         itself is not changed.
         """
-        state = self.serializer.to_dict(workflow)
+        state = self._serializer(workflow.spec).to_dict(workflow)
         state.pop("spec", None)
         state.pop("subprocess_specs", None)
         state = compact(state, workflow.spec, workflow.subprocess_specs)
@@ -96,7 +111,7 @@ class Engine:
         # compaction existed and puts parents before children whatever order the keys came in.
         document = compact(state, diagram.spec, diagram.subprocess_specs)
         document["spec"], document["subprocess_specs"] = diagram.spec, diagram.subprocess_specs
-        workflow = self.serializer.from_dict(document)
+        workflow = self._serializer(diagram.spec).from_dict(document)
         workflow.script_engine = self._script_engine()
         return workflow
 

@@ -27,8 +27,10 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from services.common.bus.envelope import NOTIFY_PARTIES, STEP_EVENTS
+from services.routing.engine.forms import FormField, camunda_fields, json_schema_fields
 from services.routing.engine.scripts import diagram_python, problems_in
-from services.routing.engine.timers import CLOCK_TIMERS
+from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffParser, is_spiff
+from services.routing.engine.timers import ClockTimersMixin
 
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
@@ -43,24 +45,13 @@ class DiagramError(Exception):
 
 
 @dataclass(frozen=True)
-class FormField:
-    """One field a user task asks for (camunda:formField)."""
-
-    id: str
-    label: str
-    type: str
-    required: bool = False
-    options: tuple[tuple[str, str], ...] = ()
-    default: str | None = None
-
-
-@dataclass(frozen=True)
 class UserTaskInfo:
     element_id: str
     title: str
     queue: str
     form: tuple[FormField, ...]
     documentation: str | None = None
+    instructions: str | None = None  # what the person is told to do (spiff-arena's instructionsForEndUser)
 
 
 @dataclass(frozen=True)
@@ -93,24 +84,15 @@ class _Properties:
         return {item.get("name"): item.get("value") for item in nodes}
 
 
-class _ClockTimers:
-    def parse_timer_event(self, event):
-        definition = super().parse_timer_event(event)
-        clock_class = CLOCK_TIMERS.get(type(definition))
-        if clock_class is None:
-            return definition
-        return clock_class(definition.name, definition.expression, description=definition.description)
-
-
-class _StartEventParser(_Properties, _ClockTimers, CamundaStartEventParser):
+class _StartEventParser(_Properties, ClockTimersMixin, CamundaStartEventParser):
     pass
 
 
-class _CatchEventParser(_Properties, _ClockTimers, CamundaIntermediateCatchEventParser):
+class _CatchEventParser(_Properties, ClockTimersMixin, CamundaIntermediateCatchEventParser):
     pass
 
 
-class _BoundaryEventParser(_Properties, _ClockTimers, CamundaBoundaryEventParser):
+class _BoundaryEventParser(_Properties, ClockTimersMixin, CamundaBoundaryEventParser):
     pass
 
 
@@ -153,14 +135,20 @@ class MallParser(CamundaParser):
 
 
 def parse_diagram(
-    bpmn: bytes, dmn: dict[str, bytes], queues: set[str], bpmn_name: str = "diagram.bpmn"
+    bpmn: bytes,
+    dmn: dict[str, bytes],
+    queues: set[str],
+    bpmn_name: str = "diagram.bpmn",
+    forms: dict[str, bytes] | None = None,
 ) -> Diagram:
-    """Parse and check a diagram; raise DiagramError naming what is wrong and where."""
+    """Parse and check a diagram; raise DiagramError naming what is wrong and where.
+
+    `forms` are the JSON-schema form files a spiff-arena diagram's user tasks name."""
     root = _xml(bpmn, bpmn_name)
     for name, text in dmn.items():
         _xml(text, name)
     _check_flows(root, bpmn_name)
-    parser = MallParser()
+    parser = MallSpiffParser() if is_spiff(root) else MallParser()
     try:
         parser.add_bpmn_str(bpmn, filename=bpmn_name)
         for name, text in dmn.items():
@@ -175,7 +163,7 @@ def parse_diagram(
     _check_lanes(root, process_id, queues, bpmn_name)
     _check_python(spec, subprocess_specs, bpmn_name)
     _check_announcements(spec, queues, bpmn_name)
-    user_tasks = {info.element_id: info for info in _user_tasks(spec, queues, bpmn_name)}
+    user_tasks = {info.element_id: info for info in _user_tasks(spec, queues, bpmn_name, forms or {})}
     return Diagram(process_id, spec, subprocess_specs, user_tasks)
 
 
@@ -243,9 +231,9 @@ def _check_announcements(spec, queues: set[str], name: str) -> None:
                                task_spec.bpmn_id, name)  # fmt: skip
 
 
-def _user_tasks(spec, queues: set[str], name: str):
+def _user_tasks(spec, queues: set[str], name: str, forms: dict[str, bytes]):
     for task_spec in spec.task_specs.values():
-        if not isinstance(task_spec, UserTask):
+        if not isinstance(task_spec, (UserTask, *HUMAN_TASKS)):
             continue
         groups = [group.strip() for group in task_spec.extensions.get("candidateGroups", "").split(",")]
         queue = next((group for group in groups if group), None) or task_spec.lane
@@ -260,19 +248,23 @@ def _user_tasks(spec, queues: set[str], name: str):
             element_id=task_spec.bpmn_id,
             title=task_spec.bpmn_name or task_spec.bpmn_id,
             queue=queue,
-            form=tuple(_form(task_spec)),
+            form=_form(task_spec, forms, name),
             documentation=task_spec.documentation,
+            instructions=task_spec.extensions.get("instructionsForEndUser") or task_spec.documentation,
         )
 
 
-def _form(task_spec):
-    form = getattr(task_spec, "form", None)
-    for item in getattr(form, "fields", []) or []:
-        yield FormField(
-            id=item.id,
-            label=item.label or item.id,
-            type=item.type or "string",
-            required=any(rule.name == "required" for rule in item.validation),
-            options=tuple((option.id, option.name) for option in getattr(item, "options", []) or []),
-            default=item.default_value,
-        )
+def _form(task_spec, forms: dict[str, bytes], name: str) -> tuple[FormField, ...]:
+    """A Camunda form, or the JSON-schema file a spiff-arena task names (deployed with the diagram)."""
+    file = task_spec.extensions.get(FORM_PROPERTY)
+    if file is None:
+        return camunda_fields(task_spec)
+    if file not in forms:
+        raise DiagramError(f"user task {task_spec.bpmn_id!r} names the form {file!r}, which was not deployed "
+                           f"with the diagram", task_spec.bpmn_id, name)  # fmt: skip
+    try:
+        return json_schema_fields(forms[file])
+    except ValueError as exc:
+        raise DiagramError(
+            f"form {file} of user task {task_spec.bpmn_id!r} {exc}", task_spec.bpmn_id, file
+        ) from exc

@@ -11,9 +11,11 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import signal
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin, ScriptTaskMixin
@@ -35,6 +37,9 @@ FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro"}
 
 
 SCRIPT_SECONDS = 2.0
+# In the sandbox, the kernel ends the process once a script has used this much more CPU than its
+# budget: the line tracer cannot stop one long call into C (`sum(range(10**12))`), a signal can.
+CPU_GRACE_SECONDS = 0.5
 
 
 class ScriptTimeout(Exception):
@@ -45,23 +50,26 @@ class _TimeLimitedEnvironment(TaskDataEnvironment):
     """Every script and expression runs under a time budget, so a loop that never ends stops with
     an error (and an incident on its case) instead of holding a worker for ever."""
 
-    def __init__(self, environment_globals, seconds: float):
+    def __init__(self, environment_globals, seconds: float, cpu_limit: bool):
         super().__init__(environment_globals)
         self.seconds = seconds
+        self.cpu_limit = cpu_limit
 
     def evaluate(self, expression, context, external_context=None):
-        with _time_limit(self.seconds):
+        with _time_limit(self.seconds, self.cpu_limit):
             return super().evaluate(expression, context, external_context)
 
     def execute(self, script, context, external_context=None):
-        with _time_limit(self.seconds):
+        with _time_limit(self.seconds, self.cpu_limit):
             return super().execute(script, context, external_context)
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def _time_limit(seconds: float, cpu_limit: bool) -> Iterator[None]:
     """Stop the Python run in this thread once `seconds` have passed (a line tracer checks the time;
-    signals would only reach the main thread, and steps run in worker threads)."""
+    signals would only reach the main thread, and steps run in worker threads). With `cpu_limit`
+    (only in a sandbox process, which runs nothing else) the process is also killed by SIGPROF,
+    whose default action ends it, if the script's CPU time passes the budget and a grace."""
     deadline = time.monotonic() + seconds
     previous = sys.gettrace()
 
@@ -70,16 +78,42 @@ def _time_limit(seconds: float) -> Iterator[None]:
             raise ScriptTimeout(f"the script ran longer than {seconds} s")
         return check
 
+    armed = cpu_limit and signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    if armed:
+        signal.setitimer(signal.ITIMER_PROF, seconds + CPU_GRACE_SECONDS)
     sys.settrace(check)
     try:
         yield
     finally:
         sys.settrace(previous)
+        if armed:
+            signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def restricted_environment(seconds: float = SCRIPT_SECONDS) -> TaskDataEnvironment:
-    """Globals for every script and expression: harmless builtins only, and a time budget."""
-    return _TimeLimitedEnvironment({"__builtins__": SAFE_BUILTINS}, seconds)
+def restricted_environment(seconds: float = SCRIPT_SECONDS, cpu_limit: bool = False,
+                           clock=None) -> TaskDataEnvironment:  # fmt: skip
+    """Globals for every script and expression: harmless builtins, the two time functions below
+    (`now` on the host's clock), and a time budget."""
+    functions = {"add_seconds": add_seconds}
+    if clock is not None:
+        functions["now"] = lambda: clock.now().isoformat()
+    return _TimeLimitedEnvironment({"__builtins__": SAFE_BUILTINS, **functions}, seconds, cpu_limit)
+
+
+MAX_SHIFT_SECONDS = 100 * 366 * 86400
+
+
+def add_seconds(moment: str, seconds: int | float) -> str:
+    """`moment` (ISO 8601 text with its UTC offset) moved by `seconds`, as ISO 8601 text: the one
+    piece of date arithmetic a diagram needs, e.g. a deadline some policy seconds after intake."""
+    if not isinstance(moment, str) or isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError("add_seconds(moment, seconds) takes ISO 8601 text and a number of seconds")
+    if abs(seconds) > MAX_SHIFT_SECONDS:
+        raise ValueError("add_seconds moves a moment by at most 100 years")
+    when = datetime.fromisoformat(moment)
+    if when.tzinfo is None:
+        raise ValueError(f"{moment!r} has no UTC offset")
+    return (when + timedelta(seconds=seconds)).isoformat()
 
 
 def problems_in(text: str | None, mode: str) -> list[str]:

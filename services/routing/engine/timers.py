@@ -18,11 +18,23 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 
 class ClockScriptEngine(PythonScriptEngine):
-    """The script engine with the host clock attached."""
+    """The script engine with the host clock attached; `on_script` is told each element before
+    its script or expression runs (the sandbox names the element of a script it had to stop)."""
 
-    def __init__(self, clock, environment=None):
+    def __init__(self, clock, environment=None, on_script=None):
         super().__init__(environment=environment)
         self.clock = clock
+        self.on_script = on_script
+
+    def evaluate(self, task, expression, external_context=None):
+        if self.on_script is not None:
+            self.on_script(task)
+        return super().evaluate(task, expression, external_context)
+
+    def execute(self, task, script, external_context=None):
+        if self.on_script is not None:
+            self.on_script(task)
+        return super().execute(task, script, external_context)
 
 
 def _now(task) -> datetime:
@@ -61,6 +73,17 @@ class ClockTimeDateTimer(TimeDateEventDefinition):
 
 
 CLOCK_TIMERS = {DurationTimerEventDefinition: ClockDurationTimer, TimeDateEventDefinition: ClockTimeDateTimer}
+
+
+class ClockTimersMixin:
+    """For an event parser: its duration and date timers follow the service's clock."""
+
+    def parse_timer_event(self, event):
+        definition = super().parse_timer_event(event)
+        clock_class = CLOCK_TIMERS.get(type(definition))
+        if clock_class is None:
+            return definition
+        return clock_class(definition.name, definition.expression, description=definition.description)
 
 
 def due_time(task) -> datetime | None:

@@ -35,7 +35,11 @@ def _routing():
 
 
 def _version_out(version) -> dict:
-    return {**asdict(version), "dmn_files": sorted(version.dmn_xml)}
+    return {
+        **asdict(version),
+        "dmn_files": sorted(version.dmn_xml),
+        "form_files": sorted(version.form_schemas),
+    }
 
 
 @processes.route("")
@@ -48,7 +52,7 @@ class ProcessCollection(MethodView):
     def post(self, data):
         """Deploy a diagram: validated, then kept as the newest version; running cases stay on theirs."""
         command = DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"),
-                                data["bpmn_name"])  # fmt: skip
+                                data["bpmn_name"], data["forms"])  # fmt: skip
         version, created = _routing().handle(handlers.deploy_process, command)
         return _version_out(version), 201 if created else 200
 

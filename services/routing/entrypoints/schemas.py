@@ -15,6 +15,10 @@ class DeployIn(StrictSchema):
                       values=fields.String(validate=validate.Length(max=1_000_000)), load_default=dict,
                       metadata={"description": "DMN files it references: file name -> XML"})  # fmt: skip
     note = fields.String(allow_none=True, validate=validate.Length(max=500))
+    forms = fields.Dict(keys=fields.String(validate=validate.Length(max=200)),
+                        values=fields.String(validate=validate.Length(max=1_000_000)), load_default=dict,
+                        metadata={"description": "JSON-schema form files its user tasks name "
+                                                 "(spiff-arena's formJsonSchemaFilename): file name -> JSON"})  # fmt: skip
 
 
 class VersionOut(Schema):
@@ -26,6 +30,7 @@ class VersionOut(Schema):
     deployed_at = fields.AwareDateTime()
     note = fields.String(allow_none=True)
     dmn_files = fields.List(fields.String())
+    form_files = fields.List(fields.String())
 
 
 class FormFieldOut(Schema):
@@ -53,6 +58,7 @@ class TaskOut(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
     closed_by = fields.String(allow_none=True)
     form = fields.List(fields.Nested(FormFieldOut))
+    instructions = fields.String(allow_none=True, metadata={"description": "what the diagram says to do"})
 
 
 class TaskPage(Schema):

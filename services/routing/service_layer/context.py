@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from services.common.clock import Clock
 from services.routing.engine import Engine
+from services.routing.engine.sandbox import Sandbox
 from services.routing.service_layer.diagrams import DiagramCache
 
 
@@ -13,5 +14,6 @@ from services.routing.service_layer.diagrams import DiagramCache
 class Context:
     mall_id: str
     clock: Clock
-    engine: Engine
+    engine: Engine  # in this process: restores states to read them, never runs a diagram's Python
     diagrams: DiagramCache
+    sandbox: Sandbox  # where steps run

@@ -16,6 +16,7 @@ from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMe
 from services.routing.domain.forms import check_form
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import DiagramError
+from services.routing.engine.step import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import parse_version
@@ -24,21 +25,25 @@ from services.routing.service_layer.steps import SYSTEM, advance_case, announce
 
 log = logging.getLogger(__name__)
 
+# Added to a completed user task's data: the queue it was completed in (bpmn/README.md).
+COMPLETED_IN_QUEUE = "completed_in_queue"
+
 
 def deploy_process(command: DeployProcess, session: Session, context: Context) -> tuple[ProcessVersion, bool]:
     """Validate and keep a new version; the same source as the newest returns that one (False)."""
     try:
-        diagram = parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name)
+        diagram = parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms)
     except DiagramError as exc:
         where = f" (element {exc.element!r} in {exc.file})" if exc.element else f" ({exc.file})"
-        raise InvalidInput(f"diagram refused: {exc}{where}", {"bpmn": [f"{exc}{where}"]}) from exc
-    source_hash = _hash(command.bpmn_xml, command.dmn_xml)
+        field = "forms" if exc.file in command.forms else "bpmn"
+        raise InvalidInput(f"diagram refused: {exc}{where}", {field: [f"{exc}{where}"]}) from exc
+    source_hash = _hash(command.bpmn_xml, {**command.dmn_xml, **command.forms})
     newest = session.processes.newest(context.mall_id, diagram.process_id)
     if newest is not None and newest.source_hash == source_hash:
         return newest, False
     version = session.processes.add(
         context.mall_id, diagram.process_id, command.bpmn_xml, command.dmn_xml, source_hash,
-        command.actor_id, context.clock.now(), command.note,
+        command.actor_id, context.clock.now(), command.note, command.forms,
     )  # fmt: skip
     log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
     return version, True
@@ -62,9 +67,9 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
         return False
     session.cases.add_timeline(case.id, now, envelope.actor.id, envelope.actor.role, "case_started", None, None,
                                {"process": version.process_key, "version": version.version})  # fmt: skip
-    if not advance_case(session, context, case, context.engine.advance, SYSTEM, "start",
-                        context.engine.create(diagram, data)):  # fmt: skip
-        # Its first steps failed: keep the case as it was before them, to be retried.
+    if not advance_case(session, context, case, Step(state=None, data=data), SYSTEM, "start"):
+        # Its first steps failed: keep the case as it was before them, to be retried. (A new
+        # workflow runs none of the diagram's Python, so this needs no sandbox.)
         case.state = context.engine.dump(context.engine.create(diagram, data))
         session.cases.save(case)
     log.info("case started", extra={"number": case.number, "process_version": version.version})
@@ -89,13 +94,7 @@ def retry_case(case_id: str, session: Session, context: Context, actor: Actor,
     if case.status != CaseStatus.INCIDENT:
         raise Conflict(f"the case is {case.status}, not stopped by an incident")
     case.status = CaseStatus.RUNNING
-
-    def corrected_and_advanced(workflow) -> None:
-        if data:
-            context.engine.correct_data(workflow, data)
-        context.engine.advance(workflow)
-
-    if not advance_case(session, context, case, corrected_and_advanced, actor, "retry"):
+    if not advance_case(session, context, case, Step(case.state, data=data or {}), actor, "retry"):
         return False
     session.cases.resolve_incidents(case.id, context.clock.now(), actor.id)
     session.cases.add_timeline(case.id, context.clock.now(), actor.id, actor.role, "incident_resolved", None, None,
@@ -115,7 +114,7 @@ def deliver_message(command: DeliverMessage, session: Session, context: Context)
     # Recorded first (as delivered or not), so the key also guards a message delivered at once.
     session.messages.buffer(case.id, command.name, command.payload, command.idempotency_key, now, expires)
     actor = Actor(command.actor_id, None)
-    advance_case(session, context, case, lambda workflow: None, actor, f"message {command.name}")
+    advance_case(session, context, case, Step(case.state), actor, f"message {command.name}")
     delivered = not any(message["name"] == command.name for message in session.messages.waiting(case.id, now))
     return "delivered" if delivered else "buffered"
 
@@ -135,9 +134,9 @@ def complete_task(command: CompleteTask, session: Session, context: Context) -> 
     session.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
     completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
     step = f"complete {task.element_id}"
-    if not advance_case(
-        session, context, case, lambda wf: context.engine.complete(wf, task.id, data), actor, step
-    ):
+    # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
+    work = Step(case.state, task_id=task.id, task_data={**data, COMPLETED_IN_QUEUE: task.queue})
+    if not advance_case(session, context, case, work, actor, step):
         session.tasks.reopen(task)  # back as it was; the incident is kept
         return Completion(
             task, incident=f"the case could not advance past {task.element_id}; incident recorded"
@@ -174,7 +173,7 @@ def fire_due_timers(session: Session, context: Context, limit: int = 50) -> int:
     due = session.cases.lock_due(now, limit)
     for case in due:
         TIMER_DELAY_SECONDS.observe(max((now - case.next_due_at).total_seconds(), 0))
-        advance_case(session, context, case, context.engine.advance, SYSTEM, "timer")
+        advance_case(session, context, case, Step(case.state), SYSTEM, "timer")
     return len(due)
 
 

@@ -1,4 +1,4 @@
-"""One step of a case: restore its workflow, act, mirror its tasks, save — in the caller's transaction.
+"""One step of a case: run it in the sandbox, mirror its tasks, save — in the caller's transaction.
 
 A step that raises leaves the stored workflow as it was: the case is marked as having an incident,
 the error is kept, and the step can be retried once the cause is fixed.
@@ -6,9 +6,7 @@ the error is kept, and the step can be retried once the cause is fixed.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +15,8 @@ from services.common.bus.topology import task_routing_key
 from services.common.logging import correlation_id
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import CaseStatus, Task, TaskState
-from services.routing.engine import CompletedElement, Diagram, EngineError
+from services.routing.engine import CompletedElement, EngineError, ReadyTask
+from services.routing.engine.step import Step, StepResult, WaitingMessage
 from services.routing.metrics import ENGINE_STEP_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
@@ -26,42 +25,46 @@ SYSTEM = Actor(id="routing", role="service")
 # Workflow data the whole case shares; announcements carry only what the step added.
 HIDDEN_DATA = frozenset({"complaint", "policy"})
 
-Action = Callable[[Any], None]  # receives the restored workflow
 
+def advance_case(session: Session, context: Context, case: CaseRow, step: Step, actor: Actor,
+                 name: str) -> bool:  # fmt: skip
+    """Take `step` on the case's workflow and store the result; False if it raised (incident).
 
-def advance_case(session: Session, context: Context, case: CaseRow, action: Action, actor: Actor,
-                 step: str, workflow=None) -> bool:  # fmt: skip
-    """Apply `action` to the case's workflow and store the result; False if it raised (incident).
-
-    The workflow is restored from the case's stored state unless the caller already holds it.
+    Messages that arrived before the case waited for them go with the step, to be handed over
+    once the case is at their catch event.
     """
     # The kind of step only (`message`, not `message <name>`): a label must stay a small set.
-    with ENGINE_STEP_SECONDS.labels(step.split(" ", 1)[0]).time():
-        diagram = context.diagrams.get(case.process_version_id, session.processes.get)
-        workflow = workflow or context.engine.restore(diagram, case.state)
-        began = (
-            time.time()
-        )  # the engine stamps state changes with time.time(): this tells which were this step's
+    with ENGINE_STEP_SECONDS.labels(name.split(" ", 1)[0]).time():
+        source = context.diagrams.source(case.process_version_id, session.processes.get)
+        now = context.clock.now()
+        waiting = {str(row["id"]): row for row in session.messages.waiting(case.id, now)}
+        messages = tuple(WaitingMessage(key, row["name"], row["payload"]) for key, row in waiting.items())
         try:
-            action(workflow)
+            result = context.sandbox.run(
+                source, replace(step, messages=messages, shared_keys=HIDDEN_DATA), now
+            )
         except EngineError as exc:
-            record_incident(session, context, case, step, exc)
+            record_incident(session, context, case, name, exc)
             return False
-        store(session, context, case, workflow, diagram, actor, began)
+        store(session, context, case, result, waiting, actor)
         return True
 
 
-def store(session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram, actor: Actor,
-          began: float) -> None:  # fmt: skip
-    """Deliver messages the case now waits for, announce what the step passed, mirror the ready
-    tasks, save state and next due time."""
-    deliver_buffered(session, context, case, workflow)
-    announce_steps(session, context, case, context.engine.completed_since(workflow, began), actor)
-    sync_tasks(session, context, case, workflow, diagram, actor)
-    case.state = context.engine.dump(workflow)
-    case.next_due_at = context.engine.next_due(workflow)
-    case.updated_at = context.clock.now()
-    if context.engine.is_completed(workflow):
+def store(session: Session, context: Context, case: CaseRow, result: StepResult, waiting: dict[str, Any],
+          actor: Actor) -> None:  # fmt: skip
+    """Note the messages handed over, announce what the step passed, mirror the ready tasks, save
+    state and next due time."""
+    now = context.clock.now()
+    for message_id in result.delivered:
+        session.messages.delivered(message_id, now)
+        session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "message_delivered", None, None,
+                                   {"name": waiting[message_id]["name"], "buffered": True})  # fmt: skip
+    announce_steps(session, context, case, result.completed, actor)
+    sync_tasks(session, context, case, result.ready, actor)
+    case.state = result.state
+    case.next_due_at = result.next_due
+    case.updated_at = now
+    if result.finished:
         case.status = CaseStatus.COMPLETED
         case.next_due_at = None
         session.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
@@ -94,21 +97,11 @@ def _envelope(
                     correlation_id=correlation_id.get(), payload=payload)  # fmt: skip
 
 
-def deliver_buffered(session: Session, context: Context, case: CaseRow, workflow) -> None:
-    """Hand over messages that arrived early, now that the case may be waiting for them."""
-    now = context.clock.now()
-    for message in session.messages.waiting(case.id, now):
-        if context.engine.deliver_message(workflow, message["name"], message["payload"], message["name"]):
-            session.messages.delivered(message["id"], now)
-            session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "message_delivered", None, None,
-                                       {"name": message["name"], "buffered": True})  # fmt: skip
-
-
-def sync_tasks(session: Session, context: Context, case: CaseRow, workflow, diagram: Diagram,
+def sync_tasks(session: Session, context: Context, case: CaseRow, ready_tasks: list[ReadyTask],
                actor: Actor) -> None:  # fmt: skip
     """New ready user tasks become open rows; open rows the workflow no longer waits on are cancelled."""
     now = context.clock.now()
-    ready = {task.id: task for task in context.engine.ready_tasks(workflow, diagram)}
+    ready = {task.id: task for task in ready_tasks}
     for row in session.tasks.open_for_case(case.id):
         if row.id not in ready:
             session.tasks.close(row.id, TaskState.CANCELLED, now, actor.id)
@@ -133,6 +126,7 @@ def sync_tasks(session: Session, context: Context, case: CaseRow, workflow, diag
             floor=case.floor,
             department=case.department,
             due_at=ready_task.due_at,
+            instructions=ready_task.info.instructions,
         )
         session.tasks.add(task)
         announce(session, case, task, TASK_CREATED, actor, now)
@@ -163,6 +157,7 @@ def announce(session: Session, case: CaseRow, task: Task, event_type: str, actor
         "assignee": task.assignee,
         "due_at": task.due_at.isoformat() if task.due_at else None,
         "form": task.form,
+        "instructions": task.instructions,
         "data": data or {},
     }
     envelope = Envelope(

@@ -3,13 +3,14 @@ case driven through intake's API and routing's task API (as tests/integration/ro
 
 from __future__ import annotations
 
+from services.common.settings import Policy
 from tests.integration.reporting.conftest import table
 from tests.integration.reporting.test_retention import mall  # noqa: F401 — the fixture
 from tests.integration.routing.conftest import (
     POLICY,
     routing,  # noqa: F401 — the fixture
 )
-from tests.integration.routing.test_complaint_diagram import STORE, Case
+from tests.support.mall import STORE, reply_and_call_back
 from tests.support.stories import ZONE
 
 
@@ -38,11 +39,11 @@ def test_a_case_settled_on_the_floor_is_received_resolved_replied_called_back_an
 
 def test_two_escalations_by_timer_and_a_reopening_are_counted(mall, reporting, clock):  # noqa: F811
     complaint_id = mall.record(closed=False)
-    case = Case(mall.routing, mall.routing_api, mall.staff, clock, complaint_id)
+    case = mall.driver.case(complaint_id)
     for _ in range(2):  # the floor supervisor, then the operations manager, do not act in time
         case.wait(seconds=POLICY["handler_acts_within_seconds"] + 1)
-    case.complete("handle_store", STORE, resolution="店总致歉")
-    case.reply_and_call_back(reached=True, satisfied=False)
+    case.complete("handle_store", STORE, outcome="resolved", resolution="店总致歉")
+    reply_and_call_back(case, Policy(), reached=True, satisfied=False)
     mall.pump.run()
 
     row = case_row(reporting, complaint_id)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from services.background import Background
+from services.common.settings import Policy
 from services.intake.app import create_app as create_intake_app
 from services.registry import spec
 from services.reporting.domain.commands import RunRetention
@@ -17,11 +18,8 @@ from services.routing.app import create_app as create_routing_app
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 from tests.integration.routing.conftest import routing  # noqa: F401 — the fixture
-from tests.integration.routing.test_complaint_diagram import (
-    Case,
-    deploy_mall_diagram,
-    settle_price_complaint_on_the_floor,
-)
+from tests.integration.routing.test_complaint_diagram import deploy_mall_diagram
+from tests.support.mall import Mall, settle_price_complaint_on_the_floor
 from tests.support.waiting import eventually
 
 
@@ -65,7 +63,8 @@ def test_a_closed_case_reaches_reporting_and_its_erasure_reaches_every_service(o
     routing_api = create_routing_app(router).test_client()
     eventually(lambda: routing_api.get(f"/cases/{complaint_id}", headers=staff("operations_manager")).status_code
                == 200, timeout=30)  # fmt: skip
-    settle_price_complaint_on_the_floor(Case(router, routing_api, staff, clock, complaint_id))
+    driver = Mall(None, routing_api, router, clock, tokens, bearer)
+    settle_price_complaint_on_the_floor(driver.case(complaint_id), Policy())
     closed = "SELECT closed_at FROM reporting.cases WHERE complaint_id = %s AND closed_at IS NOT NULL"
     eventually(lambda: one(reporting.pool, closed, complaint_id), timeout=30)
 

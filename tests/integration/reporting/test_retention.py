@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from kombu import Connection
 
+from services.common.settings import Policy
 from services.intake.app import create_app as create_intake_app
 from services.reporting.domain.commands import RunRetention
 from services.reporting.service_layer.retention import run_retention
@@ -20,7 +21,8 @@ from services.routing.app import create_app as create_routing_app
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 from tests.integration.routing.conftest import routing  # noqa: F401 — the fixture
-from tests.integration.routing.test_complaint_diagram import Case, deploy_mall_diagram
+from tests.integration.routing.test_complaint_diagram import deploy_mall_diagram
+from tests.support.mall import Mall, settle_price_complaint_on_the_floor
 from tests.support.pump import Pump
 
 NAME, PHONE, EMAIL, NEW_EMAIL = "王女士", "13912345678", "wang@example.cn", "wang.li@example.cn"
@@ -57,13 +59,13 @@ def mall(intake, routing, reporting, tokens, clock):  # noqa: F811 — routing i
         assert corrected.status_code == 200, corrected.json
         pump.run()
         if closed:
-            from tests.integration.routing.test_complaint_diagram import settle_price_complaint_on_the_floor
-
-            settle_price_complaint_on_the_floor(Case(routing, routing_api, staff, clock, posted.json["id"]))
+            settle_price_complaint_on_the_floor(driver.case(posted.json["id"]), Policy())
             pump.run()
         return posted.json["id"]
 
-    return SimpleNamespace(record=record, pump=pump, routing=routing, routing_api=routing_api, staff=staff)
+    driver = Mall(intake_api, routing_api, routing, clock, tokens, bearer)
+    return SimpleNamespace(record=record, pump=pump, routing=routing, routing_api=routing_api, staff=staff,
+                           driver=driver)  # fmt: skip
 
 
 def kept_text(pool, complaint_id: str) -> dict[str, str]:

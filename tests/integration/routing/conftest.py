@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from services.background import Background
 from services.common.bus.envelope import COMPLAINT_RECEIVED, Actor, Envelope
 from services.common.settings import Policy
+from services.intake import bootstrap as intake_bootstrap
+from services.intake.app import create_app as create_intake_app
+from services.intake.seed import load_reference
+from services.registry import ConsumerWorker
 from services.routing.app import create_app
 from services.routing.bootstrap import Routing, bootstrap
 from services.routing.domain.commands import DeployProcess
 from services.routing.service_layer import handlers
-from tests.conftest import bearer
+from tests.conftest import MALL, bearer
+from tests.support.mall import Mall, purge
+from tests.support.waiting import eventually
 
 DIAGRAMS = Path(__file__).resolve().parents[2] / "data" / "routing"
 POLICY = Policy(handler_acts_within=timedelta(hours=24), callback_from=timedelta(hours=24)).as_workflow_data()
@@ -91,3 +99,34 @@ def open_tasks(routing: Routing, case_id: str) -> list[str]:
 def task_id(routing: Routing, case_id: str, element: str) -> str:
     with routing.session() as session:
         return next(task.id for task in session.tasks.open_for_case(case_id) if task.element_id == element)
+
+
+@pytest.fixture
+def policy() -> Policy:
+    """The mall's policy in a scenario; a test changes it with @pytest.mark.parametrize("policy", …)."""
+    return Policy()
+
+
+@pytest.fixture
+def mall(settings, policy, clock, tokens) -> Iterator[Mall]:
+    """Intake and routing on this test's database, wired as the one-process run wires them: intake's
+    outbox relay and routing's complaint consumer in threads, over the in-memory broker; bpmn/ deployed."""
+    settings = replace(settings, policy=policy)
+    intake = intake_bootstrap.bootstrap(settings, clock=clock)
+    intake.pool.open(wait=True)
+    load_reference(intake.pool, MALL)
+    routing = bootstrap(settings, clock=clock)
+    routing.pool.open(wait=True)
+    consumer = routing.consumer()
+    purge(consumer.connection, consumer)
+    workers = Background([intake.relay(), ConsumerWorker(consumer)]).start()
+    try:
+        eventually(consumer.ready.is_set, timeout=30)
+        driver = Mall(create_intake_app(intake).test_client(), create_app(routing).test_client(), routing, clock,
+                      tokens, bearer)  # fmt: skip
+        driver.deploy()
+        yield driver
+    finally:
+        workers.stop()
+        routing.pool.close()
+        intake.pool.close()

@@ -1,14 +1,13 @@
-"""bpmn/complaint.bpmn, the diagram the mall runs: it deploys, it is drawn, and each path works."""
+"""bpmn/complaint.bpmn, the diagram the mall runs: it deploys, it is valid and drawn, its triage rules
+do not overlap. Each path it takes is in test_complaint_paths.py."""
 
 from __future__ import annotations
 
 import itertools
 from copy import copy
-from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
@@ -20,7 +19,6 @@ from services.routing.engine.parser import parse_diagram
 from services.routing.engine.scripts import restricted_environment
 from services.routing.engine.timers import ClockScriptEngine
 from services.routing.service_layer import handlers
-from tests.integration.routing.conftest import POLICY
 
 BPMN_DIR = Path(__file__).resolve().parents[3] / "bpmn"
 NS = {
@@ -29,13 +27,6 @@ NS = {
 }
 MERCHANT = {"code": "M-3F-001", "shop_name": "优品服饰", "floor": "3F", "unit": "301",
             "person_in_charge": "李经理", "phone": "13800000001"}  # fmt: skip
-DESK = ("service_desk", {})
-FLOOR = ("floor_supervisor", {"floors": ["3F"]})
-DEPARTMENT = ("department_manager", {"departments": ["cleaning"]})
-OPS = ("operations_manager", {})
-DEPUTY = ("deputy_store_manager", {})
-STORE = ("store_manager", {})
-CLOSE = {"outcome": "已退款", "cost": 0, "responsible_party": "merchant", "root_cause": "服务态度"}
 
 
 def deploy_mall_diagram(routing):
@@ -44,75 +35,6 @@ def deploy_mall_diagram(routing):
     command = DeployProcess(bpmn, dmn, "designer", None, "complaint.bpmn")
     version, _ = routing.handle(handlers.deploy_process, command)
     return version
-
-
-@pytest.fixture
-def case(routing, start, api, staff, clock):
-    """Deploy bpmn/ and give a driver for one case through the public task API."""
-    deploy_mall_diagram(routing)
-    return lambda **complaint: Case(routing, api, staff, clock, start(**complaint))
-
-
-class Case:
-    """One case driven the way staff drive it: task lists, completions, the clock, the timeline."""
-
-    def __init__(self, routing, api, staff, clock, case_id):
-        self.routing, self.api, self.staff, self.clock, self.id = routing, api, staff, clock, case_id
-
-    def headers(self, who):
-        role, scope = who
-        return self.staff(role, **scope)
-
-    def open_tasks(self, who=DESK) -> list[str]:
-        items = self.api.get("/tasks?limit=100", headers=self.headers(who)).json["items"]
-        return sorted(item["element_id"] for item in items if item["case_id"] == self.id)
-
-    def complete(self, element: str, who, **data):
-        items = self.api.get("/tasks?limit=100", headers=self.headers(who)).json["items"]
-        [task] = [item for item in items if item["case_id"] == self.id and item["element_id"] == element]
-        answer = self.api.post(
-            f"/tasks/{task['id']}/complete", json={"data": data}, headers=self.headers(who)
-        )
-        assert answer.status_code == 200, answer.json
-        return answer.json
-
-    def wait(self, **delta):
-        self.clock.advance(timedelta(**delta))
-        self.routing.scheduler().tick()
-
-    def timeline(self) -> list[dict]:
-        return self.api.get(f"/cases/{self.id}/timeline", headers=self.headers(OPS)).json
-
-    def created(self) -> list[str]:
-        return [entry["element_id"] for entry in self.timeline() if entry["kind"] == "task_created"]
-
-    def events(self) -> list[str]:
-        return [entry["kind"] for entry in self.timeline() if entry["kind"].startswith("complaint.")]
-
-    def status(self) -> str:
-        return self.api.get(f"/cases/{self.id}", headers=self.headers(OPS)).json["status"]
-
-    def reply_and_call_back(self, **callback):
-        self.complete("reply", DESK, reply_text="已处理")
-        self.wait(seconds=POLICY["callback_from_seconds"])
-        self.complete("callback", DESK, **callback)
-
-
-def announced(routing, event: str) -> list[dict]:
-    """The data of each `event` the case announced (e.g. complaint.closed)."""
-    with routing.session() as session:
-        rows = session.conn.execute(
-            "SELECT envelope FROM routing.outbox WHERE routing_key = %s ORDER BY created_at", (event,)
-        ).fetchall()
-    return [row["envelope"]["payload"]["data"] for row in rows]
-
-
-def notifications(routing) -> list[tuple[str, str]]:
-    with routing.session() as session:
-        rows = session.conn.execute(
-            "SELECT envelope FROM routing.outbox WHERE routing_key = 'notification.requested' ORDER BY created_at"
-        ).fetchall()
-    return [(row["envelope"]["payload"]["kind"], row["envelope"]["payload"]["to"]) for row in rows]
 
 
 # --- the diagram itself
@@ -187,278 +109,56 @@ def test_exactly_one_triage_rule_matches_every_complaint(clock):
     assert queues(severity="normal", category="fee") == ["operations_manager"]
 
 
-# --- one scenario per path
+def _bounds(root) -> dict[str, tuple[float, float, float, float]]:
+    found = {}
+    for shape in root.iterfind(".//bpmndi:BPMNShape", NS):
+        box = shape.find("dc:Bounds", {**NS, "dc": "http://www.omg.org/spec/DD/20100524/DC"})
+        found[shape.get("bpmnElement")] = tuple(float(box.get(k)) for k in ("x", "y", "width", "height"))
+    return found
 
 
-def test_the_desk_settles_it_directly_and_the_satisfied_customer_closes_it(case, routing):
-    complaint = case(category="environment", handle_directly=True)
-    complaint.complete("handle_desk", DESK, outcome="resolved", resolution="已道歉并赠送停车券")
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    assert complaint.created() == ["handle_desk", "reply", "callback", "close"]
-    assert complaint.events() == ["complaint.acknowledged", "complaint.triaged", "complaint.resolved",
-                                  "complaint.replied", "complaint.closed"]  # fmt: skip
-    assert complaint.status() == "completed"
-    [closed] = announced(routing, "complaint.closed")
-    assert (closed["closed_as"], closed["last_resolver"], closed["responsible_party"]) == (
-        "resolved",
-        "service_desk",
-        "merchant",
+def _overlap(a, b, pad=0.0) -> bool:
+    return (
+        a[0] + pad < b[0] + b[2]
+        and b[0] + pad < a[0] + a[2]
+        and a[1] + pad < b[1] + b[3]
+        and b[1] + pad < a[1] + a[3]
     )
 
 
-def settle_price_complaint_on_the_floor(complaint: Case) -> None:
-    """The floor resolves, operations signs off, the merchant is called, reply, callback, close;
-    then the tasks were exactly those, in that order, and the case is complete."""
-    complaint.complete("handle_floor", FLOOR, outcome="resolved", resolution="商户退还差价")
-    complaint.complete("signoff_ops", OPS, signed_off=True)
-    complaint.complete(
-        "merchant_call", DESK, called=True, merchant_signed_by="李经理", signed_at="2026-11-22"
-    )
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
+def test_the_drawing_has_no_overlaps_every_shape_sits_in_its_lane_and_every_flow_goes_around_the_shapes():
+    root = etree.parse(str(BPMN_DIR / "complaint.bpmn")).getroot()
+    process = root.find("bpmn:process", NS)
+    bounds = _bounds(root)
+    attached = {
+        event.get("id"): event.get("attachedToRef") for event in process.iterfind("bpmn:boundaryEvent", NS)
+    }
+    lane_of = {ref.text: lane.get("id") for lane in process.iterfind(".//bpmn:lane", NS)
+               for ref in lane.iterfind("bpmn:flowNodeRef", NS)}  # fmt: skip
+    nodes = sorted(lane_of)
 
-    created = complaint.created()
-    assert sorted(created[:2]) == ["handle_floor", "merchant_call"]
-    assert created[2:] == ["signoff_ops", "reply", "callback", "close"]
-    assert complaint.status() == "completed"
-
-
-def test_a_merchant_price_complaint_is_resolved_on_the_floor_signed_off_tracked_and_closed(case, routing):
-    complaint = case(category="price", merchant=MERCHANT)
-    assert complaint.open_tasks(FLOOR) == ["handle_floor"] and complaint.open_tasks(DESK) == ["merchant_call"]
-
-    settle_price_complaint_on_the_floor(complaint)
-    assert ("overdue", "operations_manager") not in notifications(routing)
-
-
-def test_a_merchant_not_called_in_time_tells_the_operations_manager_and_the_call_stays_open(case, routing):
-    complaint = case(category="merchant_service", merchant=MERCHANT)
-    complaint.complete("handle_floor", FLOOR, outcome="resolved")
-    complaint.wait(seconds=POLICY["merchant_call_within_seconds"] + 1)
-
-    assert ("overdue", "operations_manager") in notifications(routing)
-    assert complaint.open_tasks(DESK) == ["merchant_call"]
-    assert complaint.open_tasks(OPS) == ["signoff_ops"]
-    complaint.wait(seconds=POLICY["merchant_call_within_seconds"] + 1)
-    assert notifications(routing).count(("overdue", "operations_manager")) == 1  # told once
-
-
-def test_a_quality_complaint_goes_to_the_operations_manager_at_once(case):
-    complaint = case(category="quality", merchant=MERCHANT)
-    complaint.complete("handle_ops", OPS, outcome="resolved", resolution="下架并退款")
-    complaint.complete("merchant_call", DESK, called=True)
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    created = complaint.created()
-    assert sorted(created[:2]) == ["handle_ops", "merchant_call"]
-    assert created[2:] == ["reply", "callback", "close"]
-    assert complaint.status() == "completed"
-
-
-def test_a_silent_floor_supervisor_is_escalated_to_operations_then_to_the_store_manager(case, routing):
-    complaint = case()
-    complaint.wait(seconds=POLICY["handler_acts_within_seconds"] + 1)
-    assert complaint.open_tasks(OPS) == ["handle_ops"] and complaint.open_tasks(FLOOR) == []
-    complaint.wait(seconds=POLICY["handler_acts_within_seconds"] + 1)
-    complaint.complete("handle_store", STORE, resolution="店总亲自致歉")
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    assert complaint.created() == ["handle_floor", "handle_ops", "handle_store", "reply", "callback", "close"]
-    assert complaint.events().count("complaint.escalated") == 2
-    assert [to for kind, to in notifications(routing) if kind == "escalated"] == [
-        "operations_manager",
-        "store_manager",
-    ]
-    assert complaint.status() == "completed"
-
-
-def test_a_complaint_about_a_department_manager_goes_to_the_deputy_store_manager(case):
-    complaint = case(category="staff_service", department="cleaning", about_department_manager=True)
-    complaint.complete("handle_deputy", DEPUTY, outcome="resolved", resolution="已约谈部门经理")
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    assert complaint.created() == ["handle_deputy", "reply", "callback", "close"]
-    assert complaint.status() == "completed"
-
-
-def test_a_department_matter_goes_to_its_manager_and_escalates_to_the_deputy(case):
-    complaint = case(category="environment", department="cleaning")
-    complaint.complete("handle_department", DEPARTMENT, outcome="escalate")
-    complaint.complete("handle_deputy", DEPUTY, outcome="resolved")
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    assert complaint.created() == ["handle_department", "handle_deputy", "reply", "callback", "close"]
-    assert complaint.status() == "completed"
-
-
-def test_a_major_complaint_goes_to_the_store_manager(case):
-    complaint = case(
-        category="merchant_service", severity="major", major_reasons=["injury"], merchant=MERCHANT
-    )
-    assert complaint.open_tasks(STORE) == ["handle_store"]
-    complaint.complete("handle_store", STORE, resolution="赔偿医疗费")
-    complaint.complete("merchant_call", DESK, called=True)
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    created = complaint.created()
-    assert sorted(created[:2]) == ["handle_store", "merchant_call"]
-    assert created[2:] == ["reply", "callback", "close"]
-    assert complaint.status() == "completed"
-
-
-def test_a_dissatisfied_customer_reopens_the_case_one_level_above_the_last_resolver(case):
-    complaint = case()
-    complaint.complete("handle_floor", FLOOR, outcome="resolved")
-    complaint.complete("signoff_ops", OPS, signed_off=True)
-    complaint.reply_and_call_back(reached=True, satisfied=False)
-    assert complaint.open_tasks(OPS) == ["handle_ops"]  # one level above the floor supervisor
-    complaint.complete("handle_ops", OPS, outcome="resolved")
-    complaint.reply_and_call_back(reached=True, satisfied=False)
-    assert complaint.open_tasks(STORE) == ["handle_store"]  # one level above operations
-    complaint.complete("handle_store", STORE, resolution="全额退款")
-    complaint.reply_and_call_back(reached=True, satisfied=True)
-    complaint.complete("close", DESK, **CLOSE)
-
-    assert complaint.created() == ["handle_floor", "signoff_ops", "reply", "callback", "handle_ops", "reply",
-                                   "callback", "handle_store", "reply", "callback", "close"]  # fmt: skip
-    assert complaint.events().count("complaint.reopened") == 2
-    assert complaint.status() == "completed"
-
-
-def test_a_customer_unreachable_after_the_allowed_attempts_is_closed_as_no_answer(case, routing):
-    complaint = case(category="environment", handle_directly=True)
-    complaint.complete("handle_desk", DESK, outcome="resolved")
-    complaint.complete("reply", DESK, reply_text="已处理")
-    complaint.wait(seconds=POLICY["callback_from_seconds"])
-    for attempt in range(POLICY["callback_attempts"]):
-        if attempt:
-            complaint.wait(hours=8)  # (callback_until - callback_from) / attempts
-        complaint.complete("callback", DESK, reached=False)
-    result = complaint.complete("close", DESK, **CLOSE)
-
-    assert complaint.created() == ["handle_desk", "reply"] + ["callback"] * POLICY["callback_attempts"] + [
-        "close"
-    ]
-    assert complaint.status() == "completed"
-    assert result["element_id"] == "close"
-    [closed] = announced(routing, "complaint.closed")
-    assert (closed["closed_as"], closed["callback_attempts_made"]) == (
-        "no_answer",
-        POLICY["callback_attempts"],
-    )
-
-
-def test_a_letter_gets_a_written_reply(case, routing):
-    complaint = case(channel="letter", category="environment", handle_directly=True)
-    complaint.complete("handle_desk", DESK, outcome="resolved")
-    complaint.complete("reply_written", DESK, reply_text="书面答复已寄出")
-
-    assert complaint.created() == ["handle_desk", "reply_written"]
-    assert ("written_reply", "customer") in notifications(routing)
-    assert ("reply", "customer") not in notifications(routing)
-    assert complaint.status() == "running"  # waiting to call back
-
-
-SLOW_HANDLERS = {**POLICY, "handler_acts_within_seconds": 30 * 86400}  # the reply date comes first
-
-
-def test_the_reply_date_is_postponed_at_most_twice_then_the_store_manager_takes_it(case, routing):
-    complaint = case(policy=SLOW_HANDLERS, promised_reply_date="2026-11-25")
-    complaint.wait(days=3, hours=14)  # past 2026-11-25 23:59:59 in the mall (UTC+8)
-    assert complaint.open_tasks(FLOOR) == [] and complaint.open_tasks(DESK) == ["agree_reply_date"]
-    complaint.complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True,
-                       new_reply_date="2026-11-28")  # fmt: skip
-    assert complaint.open_tasks(FLOOR) == ["handle_floor"]  # back to whoever held it
-    complaint.wait(days=3)
-    complaint.complete("agree_reply_date", DESK, progress_told="仍在处理", customer_agreed=True,
-                       new_reply_date="2026-12-01")  # fmt: skip
-    complaint.wait(days=3)
-    complaint.complete("agree_reply_date", DESK, progress_told="再次延期", customer_agreed=True,
-                       new_reply_date="2026-12-04")  # fmt: skip
-
-    assert complaint.created() == ["handle_floor", "agree_reply_date", "handle_floor", "agree_reply_date",
-                                   "handle_floor", "agree_reply_date", "handle_store"]  # fmt: skip
-    assert ("reply_dates_exhausted", "store_manager") in notifications(routing)
-
-
-def test_a_customer_who_does_not_agree_to_a_later_reply_date_goes_to_the_store_manager(case):
-    complaint = case(category="environment", department="cleaning", policy=SLOW_HANDLERS)
-    complaint.wait(days=4)
-    complaint.complete("agree_reply_date", DESK, progress_told="清洁公司整改中", customer_agreed=False,
-                       new_reply_date="2026-11-30")  # fmt: skip
-
-    assert complaint.created() == ["handle_department", "agree_reply_date", "handle_store"]
-    assert complaint.open_tasks(STORE) == ["handle_store"]
-
-
-def test_an_outside_route_is_tracked_until_it_concludes_and_closes_the_case(case, api, staff, routing):
-    complaint = case(category="price", merchant=MERCHANT)
-    message = {"name": "outside_route", "data": {"body": "consumer_association", "reference": "XB-2026-118"},
-               "idempotency_key": "outside-1"}  # fmt: skip
-    delivered = api.post(f"/cases/{complaint.id}/messages", json=message, headers=staff("service_desk"))
-    assert delivered.json["status"] == "delivered"
-    assert complaint.open_tasks(DESK) == ["merchant_call", "track_outside_route"]
-    complaint.complete("track_outside_route", DESK, outside_result="消协调解：退一赔一", **CLOSE)
-
-    assert sorted(complaint.created()) == ["handle_floor", "merchant_call", "track_outside_route"]
-    assert complaint.events() == ["complaint.acknowledged", "complaint.triaged", "complaint.outside_route",
-                                  "complaint.closed"]  # fmt: skip
-    assert complaint.status() == "completed"  # closing ends the other branches
-    assert complaint.open_tasks(FLOOR) == [] and complaint.open_tasks(DESK) == []
-    [route] = announced(routing, "complaint.outside_route")
-    assert route["outside_route"]["body"] == "consumer_association"
-
-
-def test_a_deployed_change_to_triage_routes_new_cases_only(case, routing):
-    before = case(category="quality")
-    changed = (BPMN_DIR / "triage.dmn").read_text(encoding="utf-8")
-    quality_rule = '<outputEntry id="Rule_quality_queue">\n          <text>"operations_manager"</text>'
-    assert quality_rule in changed
-    changed = changed.replace(quality_rule, quality_rule.replace("operations_manager", "floor_supervisor"))
-    bpmn = (BPMN_DIR / "complaint.bpmn").read_text(encoding="utf-8")
-    command = DeployProcess(
-        bpmn, {"triage.dmn": changed}, "designer", "quality to the floor", "complaint.bpmn"
-    )
-    version, created = routing.handle(handlers.deploy_process, command)
-
-    after = case(category="quality", number="TS-20261122-0002")
-
-    assert created and version.version == 2
-    assert before.created() == ["handle_ops"]
-    assert after.created() == ["handle_floor"]
-
-
-def test_a_merchant_price_complaint_posted_to_intake_runs_the_whole_path(
-    routing, intake, api, staff, clock, tokens
-):
-    """The public path end to end: intake's POST, its outbox relay, the (in-memory) broker,
-    routing's consumer, then the task API and the clock, as the one-process run wires them."""
-    from services.background import Background
-    from services.intake.app import create_app as create_intake_app
-    from services.registry import ConsumerWorker
-    from tests.conftest import bearer
-    from tests.integration.conftest import complaint as desk_complaint
-    from tests.support.waiting import eventually
-
-    deploy_mall_diagram(routing)
-    workers = Background([intake.relay(), ConsumerWorker(routing.consumer())]).start()
-    try:
-        body = desk_complaint(category="price")  # a 3F shop, M-3F-001, by phone
-        posted = (
-            create_intake_app(intake)
-            .test_client()
-            .post("/complaints", json=body, headers=bearer(tokens, "service_desk", subject="desk"))
-        )
-        assert posted.status_code == 201, posted.json
-        eventually(lambda: api.get(f"/cases/{posted.json['id']}", headers=staff("operations_manager")).status_code
-                   == 200, timeout=30)  # fmt: skip
-    finally:
-        workers.stop()
-    settle_price_complaint_on_the_floor(Case(routing, api, staff, clock, posted.json["id"]))
+    for node in nodes:
+        box, lane = bounds[node], bounds[lane_of[node]]
+        assert lane[0] <= box[0] and box[0] + box[2] <= lane[0] + lane[2], node
+        assert lane[1] <= box[1] and box[1] + box[3] <= lane[1] + lane[3], node
+    for node, host in attached.items():  # a boundary event's centre is on its task's border
+        x, y = bounds[node][0] + 18, bounds[node][1] + 18
+        hx, hy, hw, hh = bounds[host]
+        assert hx <= x <= hx + hw and y in (hy, hy + hh), node
+    for a, b in itertools.combinations(nodes, 2):
+        if attached.get(a) != b and attached.get(b) != a:
+            assert not _overlap(bounds[a], bounds[b]), (a, b)
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        edge = root.find(f".//bpmndi:BPMNEdge[@bpmnElement='{flow.get('id')}']", NS)
+        points = [
+            (float(p.get("x")), float(p.get("y")))
+            for p in edge.iterfind("{http://www.omg.org/spec/DD/20100524/DI}waypoint")
+        ]
+        ends = {flow.get("sourceRef"), flow.get("targetRef")}
+        ends |= {attached.get(end) for end in ends}
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
+            assert x0 == x1 or y0 == y1, flow.get("id")  # drawn square, as the modelers draw
+            segment = (min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+            for node in nodes:
+                if node not in ends:
+                    assert not _overlap(segment, bounds[node], pad=2), (flow.get("id"), node)

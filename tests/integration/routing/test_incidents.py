@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.routing.conftest import POLICY, deploy, open_tasks
 
 
@@ -81,3 +83,37 @@ def test_a_script_that_never_ends_stops_its_case_with_an_incident_and_frees_the_
         [incident] = session.cases.incidents(case)
     assert incident["detail"]["element"] == "sneaky"
     assert "longer than" in incident["error"]
+
+
+@pytest.mark.parametrize(
+    ("script", "error"),
+    [
+        ("total = sum(range(10**12))", "budget"),  # one call into C: the line tracer never sees it
+        ("big = 10**10**8", "budget"),
+        ('text = "x" * 10**10', "MemoryError"),  # the sandbox's memory limit refuses it at once
+    ],
+)
+def test_one_long_call_into_c_stops_its_case_with_an_incident_and_the_worker_goes_on(
+    routing, start, api, staff, script, error
+):
+    from services.routing.domain.commands import DeployProcess
+    from services.routing.service_layer import handlers
+    from tests.integration.routing.conftest import diagram, task_id
+
+    deploy(routing)
+    healthy = start()
+    text = diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', script)
+    command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "c.bpmn")
+    routing.handle(handlers.deploy_process, command)
+
+    stopped = start(number="TS-20261122-0002")
+    completed = api.post(f"/tasks/{task_id(routing, healthy, 'handle_floor')}/complete",
+                         json={"data": {"outcome": "resolved"}}, headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+
+    with routing.session() as session:
+        [incident] = session.cases.incidents(stopped)
+        status = session.cases.get("demo", stopped).status
+    assert status == "incident" and incident["detail"]["element"] == "sneaky"
+    assert error in incident["error"]
+    assert completed.status_code == 200, completed.json
+    assert open_tasks(routing, healthy) == ["reply"]
