@@ -54,6 +54,19 @@ def test_the_acknowledgement_tells_the_customer_the_number_and_the_promised_date
     assert "TS-20261122-0007" in message.sms and "2026年11月25日" in message.sms
 
 
+def test_a_reply_date_reminder_names_the_date_in_force_after_a_postponement():
+    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind="reply_date_reminder", to="floor_supervisor",
+                      number=COMPLAINT.number, data={"reply_due": "2026-12-04T23:59:59+08:00"})  # fmt: skip
+    supervisor = Recipient(Audience.STAFF, Channel.INBOX, None, "三楼楼管 王强", "zh-CN")
+    postponed = template_values(
+        request, COMPLAINT, supervisor, "星河广场购物中心", date(2026, 12, 3), date(2026, 11, 22)
+    )
+
+    message = TemplateRenderer(strict=True).render("reply_date_reminder", "zh-CN", postponed)
+
+    assert "2026年12月4日" in message.subject and "2026年11月25日" not in message.text
+
+
 def test_the_html_part_escapes_what_the_customer_or_staff_wrote():
     hostile = {**values("reply", "zh-CN"), "reply_text": "<script>alert(1)</script>"}
 
@@ -66,12 +79,12 @@ def test_the_html_part_escapes_what_the_customer_or_staff_wrote():
 def test_an_unknown_kind_gets_the_generic_template_for_customers_and_staff():
     renderer = TemplateRenderer(strict=True)
 
-    customer = renderer.render("callback_reminder", "zh-CN", values("callback_reminder", "zh-CN"))
-    staff = renderer.render("callback_reminder", "en", values("callback_reminder", "en", Audience.STAFF))
+    customer = renderer.render("merchant_answered", "zh-CN", values("merchant_answered", "zh-CN"))
+    staff = renderer.render("merchant_answered", "en", values("merchant_answered", "en", Audience.STAFF))
     odd = renderer.render("../../etc/passwd", "fr", values("x", "fr"))
 
     assert customer.template == "zh-CN/generic.j2" and "TS-20261122-0007" in customer.subject
-    assert staff.template == "en/generic.j2" and "callback_reminder" in staff.subject
+    assert staff.template == "en/generic.j2" and "merchant_answered" in staff.subject
     assert odd.template == "zh-CN/generic.j2"  # no such language, and never a path outside the folder
 
 
