@@ -118,13 +118,13 @@ def test_an_unknown_kind_is_still_delivered_with_the_generic_template(
 ):
     complaint = complaint_received()
     deliver(complaint)
-    deliver(requested(complaint.complaint_id, "callback_reminder", "service_desk"))
-    deliver(requested(complaint.complaint_id, "reply_date_reminder", "customer"))
+    deliver(requested(complaint.complaint_id, "merchant_answered", "service_desk"))
+    deliver(requested(complaint.complaint_id, "survey_invitation", "customer"))
 
     worker.tick()
 
     [item] = inbox(api, as_user("desk"))["items"]
-    assert item["title"] == "投诉 TS-20261122-0001：callback_reminder"
+    assert item["title"] == "投诉 TS-20261122-0001：merchant_answered"
     [sms] = gateway.received
     assert sms.json["template_id"] == "SMS_199" and "TS-20261122-0001" in sms.json["content"]
 
