@@ -1,7 +1,7 @@
 """Retention: the personal data of cases closed more than two years ago is erased in every service's
-schema (intake, routing, reporting), the rest stays, and every figure is unchanged.
+schema (intake, routing, notify, reporting), the rest stays, and every figure is unchanged.
 
-Intake, routing and reporting run in-process on one database; a synchronous pump plays the relays and
+Intake, routing, notify and reporting run in-process on one database; a synchronous pump plays the relays and
 the broker, so "and then every service heard" is one call.
 """
 
@@ -20,6 +20,7 @@ from services.reporting.service_layer.retention import run_retention
 from services.routing.app import create_app as create_routing_app
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
+from tests.integration.notify.conftest import gateway, mail, notify, notify_settings  # noqa: F401 — fixtures
 from tests.integration.routing.conftest import routing  # noqa: F401 — the fixture
 from tests.integration.routing.test_complaint_diagram import deploy_mall_diagram
 from tests.support.mall import Mall, settle_price_complaint_on_the_floor
@@ -32,15 +33,18 @@ PLACES = {
     "intake": [("complaints", "id::text"), ("complaint_history", "complaint_id::text"),
                ("outbox", "envelope ->> 'complaint_id'")],
     "routing": [("cases", "id::text"), ("timeline", "case_id::text"), ("outbox", "envelope ->> 'complaint_id'")],
+    "notify": [("complaints", "id::text"), ("requests", "complaint_id::text"), ("deliveries", "complaint_id::text")],
     "reporting": [("cases", "complaint_id"), ("events", "complaint_id")],
 }  # fmt: skip
 
 
 @pytest.fixture
-def mall(intake, routing, reporting, tokens, clock):  # noqa: F811 — routing is the imported fixture
+def mall(intake, routing, notify, reporting, tokens, clock):  # noqa: F811 — routing and notify are imported fixtures
     deploy_mall_diagram(routing)
-    consumers = [service.consumer(Connection("memory://")) for service in (intake, routing, reporting)]
-    pump = Pump(intake.pool, ["intake", "routing", "reporting"], consumers)
+    consumers = [
+        service.consumer(Connection("memory://")) for service in (intake, routing, notify, reporting)
+    ]
+    pump = Pump(intake.pool, ["intake", "routing", "notify", "reporting"], consumers)
     intake_api, routing_api = (
         create_intake_app(intake).test_client(),
         create_routing_app(routing).test_client(),
@@ -109,12 +113,12 @@ def test_old_closed_cases_lose_their_personal_data_in_every_service_and_the_coun
     assert [case["complaint_id"] for case in done.cases] == [old] and done.batches == 1
     for schema, text in kept_text(reporting.pool, old).items():
         assert [item for item in PERSONAL if item in text] == [], schema
-        assert "店员态度恶劣" in text or schema == "routing", schema  # the narrative's words stay
+        assert "店员态度恶劣" in text or schema in ("routing", "notify"), schema  # the narrative's words stay
     assert all(PHONE in text for text in kept_text(reporting.pool, still_open).values())
     assert report(api, staff) == before
     with reporting.pool.connection() as conn:
         answers = conn.execute("SELECT service FROM reporting.retention_answers WHERE complaint_id = %s"
                                " ORDER BY service", (old,)).fetchall()  # fmt: skip
-    assert [row["service"] for row in answers] == ["intake", "routing"]
+    assert [row["service"] for row in answers] == ["intake", "notify", "routing"]
     assert routing_api.get(f"/cases/{old}", headers=staff("operations_manager")).json["status"] == "completed"
     assert run_retention(reporting.pool, reporting.context, RunRetention()).cases == []  # asked once only
