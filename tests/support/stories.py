@@ -100,8 +100,8 @@ def events(story: Story) -> list[Envelope]:
                 _task(story, "task.created", story.received_at, "handle_floor", "t-handle", due=story.received_at
                       + timedelta(hours=24))]  # fmt: skip
     produced.append(
-        _step(story, "complaint.became_major", story.received_at, "major_timer", {"x": 1})
-    )  # unknown
+        _step(story, "complaint.merchant_answered", story.received_at, "merchant_answer", {"x": 1})
+    )  # a type reporting does not know: ignored
     for index, day in enumerate(story.postponed_to):
         at = datetime.combine(story.promised + timedelta(days=index), time(16), ZONE)
         produced.append(_task(story, "task.completed", at, "agree_reply_date", f"t-agree-{index}",

@@ -56,6 +56,16 @@ def test_a_case_s_facts_follow_from_its_story():
     assert facts.open_queues == () and facts.problem_key == "price|merchant:M-3F-001"
 
 
+def test_a_case_unresolved_for_a_month_counts_as_major_from_routing_s_announcement():
+    story = reopened_story()
+    stream = as_events(story)
+    became_major = Event("m1", "complaint.became_major", T0 + timedelta(days=30), story.id,
+                         {"number": story.number, "element_id": "became_major"}, "routing", "service")  # fmt: skip
+
+    assert facts_of(story, stream).severity == "normal"
+    assert facts_of(story, [became_major, *stream]).severity == "major"
+
+
 def test_the_facts_do_not_depend_on_arrival_order_or_duplicates():
     story = reopened_story()
     stream = as_events(story)

@@ -20,7 +20,7 @@ from services.reporting.domain.values import amount, day, end_of_day, moment, te
 RECEIVED, CORRECTED = "complaint.received", "complaint.corrected"
 RESOLVED, REOPENED, REPLIED = "complaint.resolved", "complaint.reopened", "complaint.replied"
 CLOSED, ESCALATED, TRIAGED = "complaint.closed", "complaint.escalated", "complaint.triaged"
-OUTSIDE_ROUTE = "complaint.outside_route"
+OUTSIDE_ROUTE, BECAME_MAJOR = "complaint.outside_route", "complaint.became_major"
 TASK_CREATED, TASK_DONE = "task.created", ("task.completed", "task.cancelled")
 CALLBACK_ELEMENT, POSTPONE_ELEMENT = "callback", "agree_reply_date"
 
@@ -38,6 +38,8 @@ def derive(complaint_id: str, mall_id: str, events: Iterable[Event], zone: ZoneI
     unique = {event.id: event for event in events}
     history = ordered(unique.values())
     record = _record(history)
+    if any(event.type == BECAME_MAJOR for event in history):  # a month unresolved makes it major (PROCESS.md)
+        record = {**record, "severity": "major"}
     facts = {
         **_complaint_facts(record, zone),
         **_resolution_facts(history),

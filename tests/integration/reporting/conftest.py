@@ -12,6 +12,7 @@ from services.common.bus.envelope import Envelope, dump_envelope, load_envelope
 from services.reporting.app import create_app
 from services.reporting.bootstrap import Reporting, bootstrap
 from tests.conftest import bearer
+from tests.integration.notify.conftest import gateway, mail, notify, notify_settings  # noqa: F401 — fixtures
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from services.reporting.service_layer.retention import run_retention
 from services.routing.app import create_app as create_routing_app
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
-from tests.integration.notify.conftest import gateway, mail, notify, notify_settings  # noqa: F401 — fixtures
 from tests.integration.routing.conftest import routing  # noqa: F401 — the fixture
 from tests.integration.routing.test_complaint_diagram import deploy_mall_diagram
 from tests.support.mall import Mall, settle_price_complaint_on_the_floor
