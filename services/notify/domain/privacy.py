@@ -1,17 +1,18 @@
-"""Contact details out of free text: for events, for the retention policy, for masked views."""
+"""Contact details out of free text and masked addresses, for events and masked views.
+
+The patterns and masks are the ones every service uses (services/common/personal.py), so what notify
+takes out of a text is what intake, routing and reporting take out too.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(\.[\w\-]+)+")
-# Phone numbers: a Chinese mobile (139 1234 5678, +86 …), a landline with its area code (021-12345678),
-# or any run of 7 or more digits. Dates (2026-11-25) and amounts stay.
-_PHONE = re.compile(
-    r"(?<![\d\-])(?:(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d){8}|0\d{2,3}[\s\-]?\d{7,8}|\+?\d{7,})(?![\d\-])"
-)
-ERASED = "[erased]"
+from services.common.personal import ERASED, mask_email, mask_name, mask_phone, scrub_text
+
+__all__ = ["ERASED", "mask_address", "mask_name", "scrub", "scrub_data"]
+
+HIDDEN = "***"
 
 
 def scrub(text: str | None, *known: str | None) -> str | None:
@@ -20,8 +21,8 @@ def scrub(text: str | None, *known: str | None) -> str | None:
         return text
     for value in known:
         if value:
-            text = text.replace(value, "***")
-    return _PHONE.sub("***", _EMAIL.sub("***", text))
+            text = text.replace(value, HIDDEN)
+    return scrub_text(text, HIDDEN)
 
 
 def scrub_data(value: Any, *known: str | None) -> Any:
@@ -40,13 +41,7 @@ def mask_address(channel: str, address: str | None) -> str | None:
     if not address or channel in {"inbox", "webhook", "none"}:
         return address
     if channel == "email" and "@" in address:
-        local, _, domain = address.partition("@")
-        return f"{local[:1]}***@{domain}"
+        return mask_email(address)
     if channel == "sms":
-        digits = re.sub(r"[\s\-]", "", address)
-        return digits[:3] + "*" * max(len(digits) - 7, 1) + digits[-4:] if len(digits) >= 7 else "***"
-    return "***"
-
-
-def mask_name(name: str | None) -> str | None:
-    return name[0] + "*" * max(len(name) - 1, 1) if name else name
+        return mask_phone(address)
+    return HIDDEN
