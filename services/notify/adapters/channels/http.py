@@ -11,7 +11,7 @@ import hmac
 import json
 from typing import Any
 
-import requests
+import httpx
 
 from services.common.clock import Clock
 from services.notify.adapters.channels import OutgoingMessage, PermanentFailure, TransientFailure
@@ -20,12 +20,12 @@ PERMANENT_STATUSES = frozenset({400, 404, 410, 422})
 USER_AGENT = "mall-complaints-notify/1"
 
 
-def post(session: requests.Session, url: str, raw: bytes, headers: dict[str, str], timeout: float) -> str:
+def post(session: httpx.Client, url: str, raw: bytes, headers: dict[str, str], timeout: float) -> str:
     """POST a JSON body; return `<status> <answer>` or raise the failure the status means."""
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **headers}
     try:
-        response = session.post(url, data=raw, headers=headers, timeout=timeout)
-    except requests.RequestException as exc:
+        response = session.post(url, content=raw, headers=headers, timeout=timeout)
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise TransientFailure(f"{exc.__class__.__name__}: {exc}") from exc
     answer = f"{response.status_code} {response.text[:500]}".strip()
     if 200 <= response.status_code < 300:
@@ -53,7 +53,7 @@ class SmsGatewayChannel:
         self.templates = templates
         self.sign_name = sign_name
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = httpx.Client()
 
     def template_id(self, kind: str) -> str:
         return self.templates.get(kind) or self.templates.get("*") or kind
@@ -95,7 +95,7 @@ class WebhookChannel:
         self.secret = secret
         self.clock = clock or Clock()
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = httpx.Client()
 
     def send(self, message: OutgoingMessage) -> str:
         body = {
