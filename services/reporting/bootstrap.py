@@ -12,10 +12,10 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.outbox import OutboxRelay, OutboxWriter
+from services.common.bus.outbox import OutboxRelay, OutboxWriter, outbox_transaction
 from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
-from services.common.db import pool_from_settings, translate_errors
+from services.common.db import pool_from_settings
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.reporting.service_layer.projection import Context, project
@@ -42,10 +42,8 @@ class Reporting:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
         """One transaction, committed when the block ends normally; the outbox relay is woken after."""
-        with translate_errors(), self.pool.connection() as conn:
-            with conn.transaction():
-                yield conn
-            self.outbox.committed()
+        with outbox_transaction(self.pool, self.outbox) as conn:
+            yield conn
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)

@@ -8,10 +8,12 @@ the consumers' inbox absorbs. Several relays may run: ``SKIP LOCKED`` gives each
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 
 import psycopg
 from kombu import Connection, Producer
@@ -22,6 +24,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE
+from services.common.db import translate_errors
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,16 @@ class OutboxWriter:
 
     def committed(self) -> None:
         self.written.set()
+
+
+@contextlib.contextmanager
+def outbox_transaction(pool: ConnectionPool, writer: OutboxWriter) -> Iterator[psycopg.Connection]:
+    """One transaction on a pooled connection, committed when the block ends normally (rolled back
+    when it raises); the writer then wakes the relay for the events the transaction added."""
+    with translate_errors(), pool.connection() as conn:
+        with conn.transaction():
+            yield conn
+        writer.committed()
 
 
 class OutboxRelay:

@@ -9,8 +9,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from services.common.bus.envelope import Envelope
-from services.common.bus.outbox import OutboxWriter
-from services.common.db import translate_errors
+from services.common.bus.outbox import OutboxWriter, outbox_transaction
 from services.notify.adapters.complaints import ComplaintRepository, RequestRepository
 from services.notify.adapters.deliveries import DeliveryRepository
 from services.notify.adapters.staff import StaffDirectory
@@ -36,7 +35,5 @@ class Session:
 @contextlib.contextmanager
 def transaction(pool: ConnectionPool, outbox: OutboxWriter) -> Iterator[Session]:
     """A session committed when the block ends normally, rolled back when it raises."""
-    with translate_errors(), pool.connection() as conn:
-        with conn.transaction():
-            yield Session(conn, outbox)
-        outbox.committed()
+    with outbox_transaction(pool, outbox) as conn:
+        yield Session(conn, outbox)
