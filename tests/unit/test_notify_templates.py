@@ -22,7 +22,9 @@ COMPLAINT = ComplaintFacts(
 )  # fmt: skip
 DATA = {"queue": "floor_supervisor", "reply_text": "已为您办理退款 399 元。", "resolution": "商户致歉并退款",
         "new_reply_date": "2026-12-04", "failed_kind": "reply", "failed_audience": "customer",
-        "failed_channel": "email", "error": "550 5.1.1 no such user", "reason": "permanent_error"}  # fmt: skip
+        "failed_channel": "email", "error": "550 5.1.1 no such user", "reason": "permanent_error",
+        "occurrences": 3, "window_days": 30, "numbers": ["TS-20261120-0003", "TS-20261122-0007"],
+        "merchant_name": "优品服饰"}  # fmt: skip
 
 
 def values(kind: str, language: str, audience=Audience.CUSTOMER, mall="星河广场购物中心") -> dict:

@@ -34,6 +34,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "complaint.received",
         "complaint.corrected",
         "notification.requested",
+        "capa.opened",
         "retention.erasure_requested",
     ),
     # Reporting keeps every complaint, task and retention event (patterns: types it does not know yet too).

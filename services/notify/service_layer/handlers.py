@@ -10,6 +10,7 @@ import uuid
 from datetime import date, datetime
 
 from services.common.bus.envelope import (
+    CAPA_OPENED,
     COMPLAINT_CORRECTED,
     COMPLAINT_RECEIVED,
     NOTIFICATION_REQUESTED,
@@ -45,6 +46,22 @@ def notification_requested(session: Session, context: Context, envelope: Envelop
         to=payload["to"], number=payload["number"], element_id=payload.get("element_id"),
         data=payload.get("data") or {},
     )  # fmt: skip
+    plan_or_hold(session, context, request)
+
+
+def capa_opened(session: Session, context: Context, envelope: Envelope) -> None:
+    """A recurring problem opened a CAPA record: its owner (the operations manager) is told, as a
+    message about the complaint that made the problem recur (the last of those the record names)."""
+    payload = envelope.payload
+    request = Request(
+        id=envelope.id, mall_id=envelope.mall_id, complaint_id=payload["complaint_ids"][-1], kind="capa_opened",
+        to=payload["queue"], number=payload["numbers"][-1], element_id=None,
+        data={key: value for key, value in payload.items() if key != "complaint_ids"},
+    )  # fmt: skip
+    plan_or_hold(session, context, request)
+
+
+def plan_or_hold(session: Session, context: Context, request: Request) -> None:
     if not session.requests.add(request, "waiting", context.clock.now()):
         return
     complaint = session.complaints.get(request.complaint_id)
@@ -107,5 +124,6 @@ HANDLERS = {
     COMPLAINT_RECEIVED: complaint_known,
     COMPLAINT_CORRECTED: complaint_known,
     NOTIFICATION_REQUESTED: notification_requested,
+    CAPA_OPENED: capa_opened,
     RETENTION_ERASURE_REQUESTED: erasure_requested,
 }

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.common.bus.envelope import Actor, Envelope
 from services.notify.app import create_app
 from tests.conftest import bearer
 from tests.integration.notify.conftest import (
@@ -111,6 +113,28 @@ def test_a_queue_nobody_holds_is_announced_as_failed_and_the_desk_told(notify, d
     )
     [alert] = inbox(api, as_user("desk"))["items"]
     assert alert["kind"] == "delivery_failed" and "nobody holds deputy_store_manager" in alert["body"]
+
+
+def test_a_capa_record_opened_by_reporting_reaches_the_operations_managers_inbox(
+    deliver, worker, api, as_user
+):
+    complaint = complaint_received()
+    deliver(complaint)
+    payload = {"capa_id": "5c7e3f0a-0000-4000-8000-000000000001", "problem_key": "merchant_service|merchant:M-3F-001",
+               "category": "merchant_service", "merchant_code": "M-3F-001", "merchant_name": "优品服饰", "floor": "3F",
+               "department": None, "occurrences": 3, "window_days": 30,
+               "complaint_ids": [str(uuid.uuid4()), str(uuid.uuid4()), complaint.complaint_id],
+               "numbers": ["TS-20261120-0001", "TS-20261121-0002", "TS-20261122-0001"], "queue": "operations_manager"}  # fmt: skip
+    opened = Envelope(type="capa.opened", mall_id="demo", actor=Actor("reporting", "service"),
+                      occurred_at=datetime(2026, 11, 22, 2, 5, tzinfo=UTC), payload=payload)  # fmt: skip
+
+    assert deliver(opened) and not deliver(opened)  # the same event twice is one message
+    worker.tick()
+
+    [item] = inbox(api, as_user("ops"))["items"]
+    assert item["kind"] == "capa_opened" and "优品服饰" in item["title"]
+    assert "30 天内" in item["body"] and "TS-20261121-0002" in item["body"]
+    assert inbox(api, as_user("desk"))["items"] == []
 
 
 def test_an_unknown_kind_is_still_delivered_with_the_generic_template(
