@@ -27,6 +27,7 @@ from services.common.migrations import apply_migrations
 from services.common.settings import Settings
 from services.common.web.api import add_collectors
 from services.common.web.errors import register_error_handlers
+from services.common.web.proxies import server_options
 from services.embedded import local_auth_secret, local_demo_password, start_embedded_postgres
 from services.registry import SERVICES, all_schemas, spec
 
@@ -155,7 +156,13 @@ def run_all(settings: Settings) -> None:
     token = load_demo(settings, runtimes["intake"], password)
     deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
-    http = create_server(wsgi, host=settings.http_host, port=settings.http_port, threads=8)
+    http = create_server(
+        wsgi,
+        host=settings.http_host,
+        port=settings.http_port,
+        threads=8,
+        **server_options(settings.trusted_proxies),
+    )
     _announce(settings, token, password, embedded=server is not None)
     exit_on_sigterm()
     try:

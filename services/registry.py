@@ -48,6 +48,7 @@ def _intake() -> ServiceSpec:
         bootstrap,
         create_app,
         lambda intake: [ConsumerWorker(intake.consumer())],
+        lambda intake: [outbox_backlog(intake), intake.queue_depth()],
     )
 
 
@@ -79,7 +80,7 @@ def _console() -> ServiceSpec:
         bootstrap,
         create_app,
         lambda console: [SessionPurger(console)],
-        lambda console: [],  # no outbox: the console only calls the services' APIs
+        lambda console: [console.sessions_open()],  # no outbox: the console only calls the services' APIs
     )
 
 
@@ -91,7 +92,14 @@ def _notify() -> ServiceSpec:
         announce_fallbacks(notify.settings)
         return [ConsumerWorker(notify.consumer()), *notify.workers()]
 
-    return ServiceSpec("notify", ("identity", "notify"), bootstrap, create_app, workers)
+    return ServiceSpec(
+        "notify",
+        ("identity", "notify"),
+        bootstrap,
+        create_app,
+        workers,
+        lambda notify: [outbox_backlog(notify), *notify.collectors()],
+    )
 
 
 def _reporting() -> ServiceSpec:
@@ -104,6 +112,7 @@ def _reporting() -> ServiceSpec:
         bootstrap,
         create_app,
         lambda reporting: [ConsumerWorker(reporting.consumer()), reporting.retention_scheduler()],
+        lambda reporting: [outbox_backlog(reporting), *reporting.collectors()],
     )
 
 

@@ -22,6 +22,7 @@ from services.common.migrations import apply_migrations
 from services.common.observability.listener import ProbeListener
 from services.common.settings import Settings
 from services.common.web.api import add_collectors
+from services.common.web.proxies import server_options
 from services.registry import ServiceSpec
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,13 @@ def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> 
     app = service.create_app(runtime)
     add_collectors(app, collectors)
     probes = _probes(settings, runtime, collectors, workers, serving=True)
-    http = create_server(app, host=settings.http_host, port=settings.http_port, threads=8)
+    http = create_server(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        threads=8,
+        **server_options(settings.trusted_proxies),
+    )
     log.info("serving %s on %s:%s", service.name, settings.http_host, settings.http_port)
     exit_on_sigterm()
     try:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 from pathlib import Path
 
 from flask import Blueprint, Flask, redirect, send_from_directory, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.db import ping
 from services.common.web import create_service_app
+from services.common.web.proxies import behind_proxies
 from services.console import i18n
 from services.console.api.users import service_tokens, users
 from services.console.auth import guard, login
@@ -21,8 +22,17 @@ from services.console.auth.sessions import ServerSessions
 from services.console.bootstrap import Console
 from services.console.pages import PAGES
 
-# bpmn-js's distributed bundles, installed by `npm ci` from package-lock.json (see ./dev).
-BPMN_JS_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "bpmn-js" / "dist"
+
+def _bpmn_js_dist() -> Path:
+    """bpmn-js's distributed bundles, installed by `npm ci` from package-lock.json: in a checkout
+    beside the source tree (./dev), in the image beside the virtual environment (/app/.venv and
+    /app/node_modules, deploy/Dockerfile), where the package is installed rather than run from source."""
+    roots = [Path(__file__).resolve().parents[2], Path(sys.prefix).resolve().parent]
+    found = [root / "node_modules" / "bpmn-js" / "dist" for root in roots]
+    return next((path for path in found if path.is_dir()), found[0])
+
+
+BPMN_JS_DIST = _bpmn_js_dist()
 # The console's templates and its own CSS and script (the app's name is not an importable package).
 ASSETS = Blueprint(
     "ui", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
@@ -55,9 +65,7 @@ def create_app(console: Console) -> Flask:
     for blueprint in PAGES:
         app.register_blueprint(blueprint)
     _add_helpers(app)
-    if settings.trusted_proxies:
-        count = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
+    behind_proxies(app, settings.trusted_proxies)
     return app
 
 

@@ -35,6 +35,12 @@ class Console:
     authenticator: Authenticator
     services: Services
 
+    def sessions_open(self):
+        """Scrape-time count of the staff logged in (services/console/metrics.py)."""
+        from services.console.metrics import ConsoleSessions
+
+        return ConsoleSessions(self.pool, self.settings.mall_id, self.clock, self.settings.session_idle)
+
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Console:
     pool = pool_from_settings(settings, SCHEMA, pool)

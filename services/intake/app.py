@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.db import ping
 from services.common.web import create_service_app
+from services.common.web.proxies import behind_proxies
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
 from services.intake.entrypoints.complaints import complaints
@@ -42,7 +42,5 @@ def create_app(intake: Intake) -> Flask:
     for blueprint in (complaints, public, reference):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
-    if intake.settings.trusted_proxies:
-        count = intake.settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count)
+    behind_proxies(app, intake.settings.trusted_proxies)
     return app

@@ -64,6 +64,13 @@ class Intake:
             max_retries=self.settings.consumer_max_retries,
         )
 
+    def queue_depth(self):
+        """Scrape-time depth of the consumer's queues, with its retry and dead-letter queues."""
+        from services.common.observability.collectors import QueueDepth
+
+        queues = [EVENTS_QUEUE + suffix for suffix in ("", ".retry", ".dead")]
+        return QueueDepth(self.settings.amqp_url, queues, "intake")
+
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:
     pool = pool_from_settings(settings, SCHEMA, pool)

@@ -86,6 +86,17 @@ class Notify:
     def workers(self) -> list[DeliveryWorker]:
         return [self.worker() for _ in range(self.settings.notify.workers)]
 
+    def collectors(self) -> list:
+        """Scrape-time metrics: deliveries from notify's tables, depth of notify's queues."""
+        from services.common.observability.collectors import QueueDepth
+        from services.notify.metrics import NotifyGauges
+
+        queues = [EVENTS_QUEUE + suffix for suffix in ("", ".retry", ".dead")]
+        return [
+            NotifyGauges(self.pool, self.settings.mall_id, self.clock),
+            QueueDepth(self.settings.amqp_url, queues, "notify"),
+        ]
+
 
 class _WakingConsumer(EventConsumer):
     """Wakes this process's delivery workers once a message's deliveries are committed."""

@@ -63,6 +63,17 @@ class Reporting:
     def retention_scheduler(self) -> RetentionScheduler:
         return RetentionScheduler(self.pool, self.context, self.settings.retention_interval.total_seconds())
 
+    def collectors(self) -> list:
+        """Scrape-time metrics: projection lag and retention from reporting's tables, its queues' depth."""
+        from services.common.observability.collectors import QueueDepth
+        from services.reporting.metrics import ReportingGauges
+
+        queues = [EVENTS_QUEUE + suffix for suffix in ("", ".retry", ".dead")]
+        return [
+            ReportingGauges(self.pool, self.context),
+            QueueDepth(self.settings.amqp_url, queues, "reporting"),
+        ]
+
 
 def bootstrap(
     settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None

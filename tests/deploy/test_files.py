@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from services.cli import _parser
+from services.common.bus.topology import SUBSCRIPTIONS
 from services.common.settings import NOTIFY_TABLE, POLICY_TABLE, SETTINGS_TABLE
 from tests.support.compose import (
     COMPOSE_FILE,
@@ -26,6 +27,7 @@ from tests.support.compose import (
     ENV_EXAMPLE,
     TEST_SECRETS,
     MissingVariable,
+    long_running_services,
     raw_compose,
     read_env_file,
     resolved_compose,
@@ -35,6 +37,15 @@ from tests.support.compose import (
 KUSTOMIZATIONS = [DEPLOY / "k8s" / "base", DEPLOY / "k8s" / "overlays" / "example"]
 KUBERNETES_VERSIONS = ["1.37.0", "1.33.0"]  # the newest, and one a slower cluster may still run
 SECRETS = TEST_SECRETS
+# What the Secret `mall-secrets` holds (docs/operations.md "Deploying on Kubernetes"), never the ConfigMap.
+KUBERNETES_SECRETS = {
+    "DATABASE_URL",
+    "AMQP_URL",
+    "AUTH_SECRET",
+    "SMTP_URL",
+    "NOTIFY_SMS_KEY",
+    "NOTIFY_WEBHOOK_SECRET",
+}
 
 
 def tool(name: str) -> str:
@@ -69,6 +80,7 @@ def test_the_image_runs_as_a_non_root_user_from_a_pinned_base_with_a_healthcheck
 
     assert re.search(r"python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}", dockerfile)
     assert re.search(r"nginx-unprivileged:\d+\.\d+\.\d+-alpine", dockerfile)
+    assert re.search(r"node:\d+\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}", dockerfile)
     assert "uv sync --frozen --no-dev" in dockerfile  # dependencies exactly from uv.lock
     assert "USER 10001:10001" in runtime
     assert "HEALTHCHECK" in runtime and '"probe"' in runtime
@@ -78,8 +90,23 @@ def test_the_image_runs_as_a_non_root_user_from_a_pinned_base_with_a_healthcheck
 def test_the_build_context_leaves_out_the_secrets_the_virtual_environment_and_the_history():
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
 
-    assert {"deploy/.env", ".venv", ".git", ".data"} <= set(ignored)
-    assert not {"services", "bpmn", "uv.lock", "pyproject.toml", "README.md"} & set(ignored)
+    assert {"deploy/.env", ".venv", ".git", ".data", "node_modules"} <= set(ignored)
+    assert not {"services", "bpmn", "uv.lock", "pyproject.toml", "README.md", "package.json",
+                "package-lock.json"} & set(ignored)  # fmt: skip
+
+
+def test_the_image_installs_the_consoles_bpmn_js_from_the_npm_lock_file_beside_its_environment():
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    assets = dockerfile.split("AS console-assets", 1)[1].split("FROM ", 1)[0]
+    runtime = dockerfile.split("AS runtime", 1)[1].split("AS gateway", 1)[0]
+
+    assert "COPY package.json package-lock.json ./" in assets
+    assert re.search(r"RUN npm ci\b.*--ignore-scripts", assets)  # exactly the lock file, no install scripts
+    # /app/node_modules beside /app/.venv: where services/console/app.py looks from an installed package
+    assert (
+        "COPY --from=console-assets /assets/node_modules/bpmn-js/dist ./node_modules/bpmn-js/dist" in runtime
+    )
+    assert "WORKDIR /app" in runtime and "/app/.venv" in runtime
 
 
 # ---------------------------------------------------------------------------- settings
@@ -101,13 +128,18 @@ def test_the_env_example_leaves_every_secret_empty():
     assert {name: listed[name] for name in SECRETS} == dict.fromkeys(SECRETS, "")
 
 
-def test_the_kubernetes_settings_are_real_settings_and_hold_no_secret():
+def kubernetes_settings() -> dict[str, str]:
     lines = (DEPLOY / "k8s" / "base" / "settings.env").read_text(encoding="utf-8").splitlines()
-    names = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_the_kubernetes_settings_list_every_setting_but_the_secrets_which_come_from_the_secret():
+    names = set(kubernetes_settings())
     known = {variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE}
 
     assert names <= known
-    assert not names & {"DATABASE_URL", "AMQP_URL", "AUTH_SECRET", "SMTP_URL"}
+    assert not names & KUBERNETES_SECRETS
+    assert known - names == KUBERNETES_SECRETS
 
 
 # ---------------------------------------------------------------------------- compose
@@ -150,6 +182,17 @@ def test_every_command_of_the_compose_file_is_one_the_command_line_accepts():
             _parser().parse_args(service.command)  # exits (fails the test) on an unknown command
 
 
+def test_every_consumer_of_the_topology_runs_in_a_long_running_worker_and_every_api_is_served():
+    commands = [service.command for service in long_running_services(example_env())]
+    consumers = {queue.split(".")[0] for queue in SUBSCRIPTIONS}
+
+    for service in sorted(consumers):
+        assert ["worker", service] in commands, f"nothing consumes {service}'s queue"
+    for service in ("intake", "routing", "notify", "reporting"):
+        assert ["serve", service, "--no-workers"] in commands, service
+    assert ["serve", "console"] in commands  # with its session purger
+
+
 def test_without_server_urls_the_services_use_the_bundled_servers_and_with_them_their_own():
     bundled = services(example_env())["intake"].environment
     own = services({**example_env(), "DATABASE_URL": "postgresql://x@db.internal/mall"})["intake"].environment
@@ -168,7 +211,32 @@ def test_the_gateway_has_a_route_for_every_service_that_serves_http():
     for name in served:
         assert re.search(rf"upstream {name} \{{\s*server {name}:8000;", config), name
         assert f"location /{name}/ {{\n            proxy_pass http://{name}/;" in config, name
-    assert "location /console/" in config  # where the staff console's files go
+    assert "console" in served  # the staff console is one of them, at /console/
+    assert re.search(r"location = / \{\s*return 302 /console/;", config)  # the mall's address opens it
+
+
+def test_the_console_reaches_the_services_through_the_gateway_and_sees_who_its_clients_are():
+    found = services(example_env())
+    console = found["console"].environment
+    gateway = resolved_compose(example_env())["services"]["gateway"]
+    k8s = kubernetes_settings()
+    k8s_gateway = by_kind(rendered(KUSTOMIZATIONS[0]), "Service")["gateway"]["spec"]["ports"][0]["port"]
+
+    assert console["SERVICES_URL"] == "http://gateway:8080"  # the gateway's port inside the compose network
+    assert gateway["ports"][0].endswith(":8080")
+    assert k8s["SERVICES_URL"] == "http://gateway" and k8s_gateway == 80
+    # The gateway appends to X-Forwarded-For: the login rate limit counts per client, not per gateway.
+    assert int(console["TRUSTED_PROXIES"]) == 1 and int(k8s["TRUSTED_PROXIES"]) == 2  # the Ingress too
+    assert console["SECURE_COOKIES"] == k8s["SECURE_COOKIES"] == "true"  # TLS in front of the gateway
+
+
+def test_the_gateway_restarts_with_every_service_it_sends_requests_to():
+    compose = resolved_compose(example_env())["services"]
+    served = {name for name, service in services(example_env()).items() if service.command[:1] == ["serve"]}
+
+    assert set(compose["gateway"]["depends_on"]) == served
+    for rule in compose["gateway"]["depends_on"].values():
+        assert rule == {"condition": "service_healthy", "restart": True}
 
 
 def test_raw_compose_file_is_plain_yaml_without_tabs():
@@ -234,8 +302,22 @@ def test_the_workers_that_compete_for_messages_scale_with_an_autoscaler():
         for hpa in by_kind(resources, "HorizontalPodAutoscaler").values()
     }
 
-    assert scaled == {"routing-worker"}
-    assert "replicas" not in by_kind(resources, "Deployment")["routing-worker"]["spec"]  # the autoscaler's
+    assert scaled == {"routing-worker", "notify-worker"}
+    for name in scaled:
+        assert "replicas" not in by_kind(resources, "Deployment")[name]["spec"]  # the autoscaler's
+
+
+def test_every_service_the_gateway_sends_to_has_a_kubernetes_service_of_that_name_on_port_8000():
+    config = (DEPLOY / "gateway" / "nginx.conf").read_text(encoding="utf-8")
+    upstreams = set(re.findall(r"server ([a-z-]+):8000;", config))
+    k8s_services = by_kind(rendered(KUSTOMIZATIONS[1]), "Service")
+
+    assert upstreams == {"intake", "routing", "notify", "reporting", "console"}
+    for name in upstreams:
+        assert {port["name"]: port["port"] for port in k8s_services[name]["spec"]["ports"]} == {
+            "http": 8000,
+            "metrics": 9464,
+        }, name
 
 
 def test_kubernetes_runs_the_same_service_commands_as_compose_and_the_cli_accepts_them():

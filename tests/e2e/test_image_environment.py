@@ -3,7 +3,8 @@
 There is no Docker engine on this machine, so the image itself is never built by the tests. What
 can be reproduced is what is inside it: the virtual environment the builder stage makes (no dev
 tools, no pgserver, the project installed as a package rather than from the source tree) and the
-runtime's layout (/app with .venv and bpmn/, no services/ source). Its commands must work there.
+runtime's layout (/app with .venv, bpmn/ and node_modules/bpmn-js/dist, no services/ source). Its
+commands must work there.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def image_layout(tmp_path_factory) -> Path:
                                 cwd=source, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
         assert result.returncode == 0, result.stderr
     shutil.copytree(ROOT / "bpmn", app / "bpmn")
+    [(copied, target)] = re.findall(r"COPY --from=console-assets /assets/(\S+) \./(\S+)",
+                                    (DEPLOY / "Dockerfile").read_text(encoding="utf-8"))  # fmt: skip
+    shutil.copytree(ROOT / copied, app / target)  # what `npm ci` installed, as the console-assets stage does
     shutil.rmtree(source)  # the runtime stage copies only the environment
     return app
 
@@ -101,3 +105,27 @@ def test_the_image_commands_work_from_its_installed_package(image_layout, empty_
     assert seeded.returncode == 0 and "merchants" in seeded.stdout, seeded.stderr  # the demo mall's data too
     assert waited.returncode == 0, waited.stderr
     assert form.returncode == 0 and form.stdout.strip() == "form.html", form.stderr  # and the web form
+
+
+CONSOLE_CHECK = """
+from services.common.settings import load_settings
+from services.console.app import create_app
+from services.console.bootstrap import bootstrap
+console = bootstrap(load_settings())
+console.pool.open(wait=True)
+client = create_app(console).test_client()
+for path in ("/login", "/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js", "/assets/console.css"):
+    print(path, client.get(path).status_code)
+console.pool.close()
+"""
+
+
+def test_the_console_serves_its_pages_and_bpmn_js_from_the_installed_package(image_layout, empty_database):
+    env = {"DATABASE_URL": empty_database, "AUTH_SECRET": SECRET, "SERVICES_URL": "http://gateway:8080"}
+    assert in_image(image_layout, "-m", "services", "migrate", "identity", **env).returncode == 0
+
+    served = in_image(image_layout, "-c", CONSOLE_CHECK, **env)
+
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.split() == ["/login", "200", "/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
+                                     "200", "/assets/console.css", "200"]  # fmt: skip

@@ -128,6 +128,12 @@ class ComposeService:
     runs_app_image: bool
     is_tool: bool  # in a profile (`cli`): run by hand with `docker compose run`, never by `up`
     is_job: bool  # runs to completion (migrate, deploy-diagram); the others run until stopped
+    depends_on: tuple[str, ...] = ()  # the services compose starts (or completes) before this one
+
+    @property
+    def serves_http(self) -> bool:
+        """An HTTP API (or the console), behind the gateway; the others are workers."""
+        return self.command[:1] == ["serve"]
 
 
 def services(env_values: dict[str, str]) -> dict[str, ComposeService]:
@@ -146,6 +152,7 @@ def services(env_values: dict[str, str]) -> dict[str, ComposeService]:
             runs_app_image=service.get("build", {}).get("target") == "runtime",
             is_tool=bool(service.get("profiles")),
             is_job=service.get("restart") == "no",
+            depends_on=tuple(service.get("depends_on") or ()),
         )
     return found
 
@@ -157,3 +164,11 @@ def long_running(found: dict[str, ComposeService]) -> list[str]:
         for name, service in found.items()
         if service.runs_app_image and not (service.is_job or service.is_tool)
     ]
+
+
+def long_running_services(env_values: dict[str, str]) -> list[ComposeService]:
+    """What `docker compose up` keeps running from the application image, in the compose file's
+    order, each with its command and environment (`env_values` standing for deploy/.env): the list
+    a test starts to run the whole system as compose does."""
+    found = services(env_values)
+    return [found[name] for name in long_running(found)]

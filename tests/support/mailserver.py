@@ -3,6 +3,7 @@ gateway or a department's webhook. Both record what they receive and answer as a
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -40,6 +41,7 @@ class _Handler:
         default_factory=dict
     )  # recipient -> SMTP answer, e.g. "550 5.1.1 no such user"
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: float = 0.0  # seconds before each message is accepted
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -48,6 +50,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a mail server that takes its time over each message
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.received.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
@@ -57,8 +61,8 @@ class _Handler:
 class MailServer:
     """aiosmtpd on 127.0.0.1:<free port>; `received` lists every message accepted."""
 
-    def __init__(self, **controller_options):
-        self.handler = _Handler()
+    def __init__(self, delay: float = 0.0, **controller_options):
+        self.handler = _Handler(delay=delay)
         self.port = free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **controller_options)
 

@@ -41,7 +41,7 @@ def start(args: list[str], env: dict, log: Path, cwd: Path | None = None) -> sub
 
 
 def run(
-    args: list[str], env: dict, timeout: float = 120, cwd: Path | None = None
+    args: list[str], env: dict, timeout: float = 120, cwd: Path | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess:
     base = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
     return subprocess.run(
@@ -51,6 +51,7 @@ def run(
         text=True,
         timeout=timeout,
         cwd=cwd,
+        input=input,
     )
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from services.common.identity.login import LoginRefused
 from services.console.auth.guard import console
 from services.console.i18n import format_datetime
+from services.console.metrics import LOGINS
 from services.console.pages import html_errors
 
 log = logging.getLogger(__name__)
@@ -41,12 +42,14 @@ def submit_login():
         user = runtime.authenticator.login(runtime.settings.mall_id, username, password)
     except LoginRefused as refused:
         log.info("login refused", extra={"username": username, "locked": refused.locked_until is not None})
+        LOGINS.labels("locked" if refused.locked_until else "refused").inc()
         locked = format_datetime(refused.locked_until) if refused.locked_until else None
         page = render_template("login.html", next=request.form.get("next", ""), username=username,
                                refused=True, locked_until=locked)  # fmt: skip
         return page, 401
     current_app.session_interface.start(session, user)
     log.info("login", extra={"username": user.username})
+    LOGINS.labels("success").inc()
     return redirect(_safe_next(request.form.get("next")))
 
 

@@ -17,6 +17,7 @@ from services.common.bus.outbox import OutboxWriter
 from services.common.errors import Unavailable
 from services.notify.adapters.channels import Channel, OutgoingMessage, PermanentFailure, TransientFailure
 from services.notify.adapters.deliveries import Delivery
+from services.notify.metrics import DELIVERY_ATTEMPTS
 from services.notify.service_layer import outcomes
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.outcomes import INTERRUPTED, Outcome
@@ -41,10 +42,18 @@ class DeliveryWorker:
         self._last_sweep: datetime | None = None
 
     def tick(self) -> int:
-        """Send one batch of due deliveries; return how many were taken."""
+        """Send one batch of due deliveries; return how many were taken.
+
+        Told to stop, it finishes the message it is sending and hands back the ones it had claimed
+        but not begun, due at once for another worker: a slow mail server cannot keep a stopping
+        worker past its grace period with a batch in hand.
+        """
         self.sweep()
         claimed = self.claim()
-        for delivery in claimed:
+        for index, delivery in enumerate(claimed):
+            if self.stopping.is_set():
+                self.release(claimed[index:])
+                break
             self.record(delivery, self.send(delivery))
         return len(claimed)
 
@@ -55,7 +64,9 @@ class DeliveryWorker:
             for delivery in claimed:
                 if delivery.was == "sending":
                     session.deliveries.attempt(delivery.id, now, "interrupted", INTERRUPTED)
-            return hold_back(session, self.context, claimed, now)
+            going = hold_back(session, self.context, claimed, now)
+        count_claims(claimed, going)
+        return going
 
     def send(self, delivery: Delivery) -> Outcome:
         channel = self.channels.get(delivery.channel)
@@ -74,6 +85,15 @@ class DeliveryWorker:
     def record(self, delivery: Delivery, outcome: Outcome) -> None:
         with transaction(self.pool, self.outbox) as session, session.conn.pipeline():
             outcomes.record(session, self.context, delivery, outcome)
+        DELIVERY_ATTEMPTS.labels(delivery.channel, outcome.kind).inc()
+
+    def release(self, deliveries: list[Delivery]) -> None:
+        """Give claimed deliveries back untried: pending, due now, their attempt not counted."""
+        with transaction(self.pool, self.outbox) as session:
+            now = self.context.clock.now()
+            for delivery in deliveries:
+                session.deliveries.again_at(delivery, now, None, undo_attempt=True)
+        log.info("delivery worker stopping: handed back %s claimed deliveries", len(deliveries))
 
     def sweep(self) -> None:
         """Now and then: fail the requests whose complaint never came."""
@@ -103,6 +123,16 @@ class DeliveryWorker:
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
+
+
+def count_claims(claimed: list[Delivery], going: list[Delivery]) -> None:
+    """Once the claim has committed: the attempts it found cut off, and those it held back."""
+    sending = {delivery.id for delivery in going}
+    for delivery in claimed:
+        if delivery.was == "sending":
+            DELIVERY_ATTEMPTS.labels(delivery.channel, "interrupted").inc()
+        if delivery.id not in sending:
+            DELIVERY_ATTEMPTS.labels(delivery.channel, "deferred").inc()
 
 
 def outgoing(delivery: Delivery) -> OutgoingMessage:

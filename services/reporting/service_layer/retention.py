@@ -22,6 +22,7 @@ from services.common.logging import correlation_id
 from services.reporting.adapters.cases import CaseStore
 from services.reporting.adapters.events import EventStore
 from services.reporting.domain.commands import RunRetention
+from services.reporting.metrics import RETENTION_RUNS
 from services.reporting.service_layer.projection import SYSTEM, Context
 
 log = logging.getLogger(__name__)
@@ -103,13 +104,24 @@ class RetentionScheduler:
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            try:
-                result = run_retention(self.pool, self.context, RunRetention())
-                if result.cases:
-                    log.info("retention job done", extra={"erased": len(result.cases)})
-            except Exception:  # the next run tries again; a worker must not die of a bad night
-                log.exception("retention job failed")
+            self.run_once()
             self.stopping.wait(self.interval)
+
+    def run_once(self) -> str:
+        """One run of the job, counted by its outcome: erased, nothing_due, skipped or failed."""
+        outcome = self._outcome()
+        RETENTION_RUNS.labels(outcome).inc()
+        return outcome
+
+    def _outcome(self) -> str:
+        try:
+            result = run_retention(self.pool, self.context, RunRetention())
+        except Exception:  # the next run tries again; a worker must not die of a bad night
+            log.exception("retention job failed")
+            return "failed"
+        if result.cases:
+            log.info("retention job done", extra={"erased": len(result.cases)})
+        return "skipped" if result.skipped else "erased" if result.cases else "nothing_due"
 
     def stop(self) -> None:
         self.stopping.set()
