@@ -37,7 +37,7 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _seconds(value: str) -> float:
+def _seconds_number(value: str) -> float:
     number = float(value)
     if number < 0:
         raise ValueError("must be zero or more")
@@ -223,7 +223,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("services_url", "SERVICES_URL", str),
     ("metrics_port", "METRICS_PORT", _positive_int),
     ("prometheus_multiproc_dir", "PROMETHEUS_MULTIPROC_DIR", str),
-    ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds),
+    ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds_number),
     ("mall_name", "MALL_NAME", str),
     ("mall_name_en", "MALL_NAME_EN", str),
     ("retention_interval", "RETENTION_INTERVAL_HOURS", _hours),
@@ -250,10 +250,6 @@ POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
 
 def _seconds(value: str) -> timedelta:
     return timedelta(seconds=float(value))
-
-
-def _minutes(value: str) -> timedelta:
-    return timedelta(minutes=float(value))
 
 
 def _at_least_one(value: str) -> int:
