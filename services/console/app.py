@@ -20,6 +20,8 @@ from services.console.auth import guard, login
 from services.console.auth.sessions import ServerSessions
 from services.console.bootstrap import Console
 from services.console.pages import PAGES
+from services.console.pages.access import PAGE_ROLES
+from services.console.pages.inbox import unread_count
 
 # bpmn-js's distributed bundles, installed by `npm ci` from package-lock.json (see ./dev).
 BPMN_JS_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "bpmn-js" / "dist"
@@ -67,6 +69,7 @@ def _add_helpers(app: Flask) -> None:
         return {
             "t": i18n.translate, "label": i18n.label, "when": i18n.format_datetime, "day": i18n.format_date,
             "lang": i18n.language(), "user": guard.current_user(), "has_role": guard.has_role,
+            "roles_for": PAGE_ROLES, "inbox_unread": unread_count,
         }  # fmt: skip
 
     @app.get("/")
