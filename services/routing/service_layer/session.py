@@ -14,6 +14,7 @@ from services.common.db import translate_errors
 from services.routing.adapters.cases import CaseRepository
 from services.routing.adapters.messages import MessageRepository
 from services.routing.adapters.processes import ProcessRepository
+from services.routing.adapters.staff import StaffDirectory
 from services.routing.adapters.tasks import TaskRepository
 
 SCHEMA = "routing"
@@ -29,6 +30,7 @@ class Session:
         self.cases = CaseRepository(conn)
         self.tasks = TaskRepository(conn)
         self.messages = MessageRepository(conn)
+        self.staff = StaffDirectory(conn)
 
     def publish(self, envelope: Envelope, routing_key: str | None = None) -> None:
         self.outbox.add(self.conn, envelope, routing_key)
