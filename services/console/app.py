@@ -74,7 +74,7 @@ def _add_helpers(app: Flask) -> None:
 
     @app.get("/")
     def home():
-        return redirect(url_for("queue.queue"))
+        return redirect(guard.landing() if guard.current_user() else url_for("login.login"))
 
     @app.get("/vendor/bpmn-js/<path:filename>")
     def bpmn_js(filename):
