@@ -21,6 +21,8 @@ from services.console.auth import guard, login
 from services.console.auth.sessions import ServerSessions
 from services.console.bootstrap import Console
 from services.console.pages import PAGES
+from services.console.pages.access import PAGE_ROLES
+from services.console.pages.inbox import unread_count
 
 
 def _bpmn_js_dist() -> Path:
@@ -75,11 +77,12 @@ def _add_helpers(app: Flask) -> None:
         return {
             "t": i18n.translate, "label": i18n.label, "when": i18n.format_datetime, "day": i18n.format_date,
             "lang": i18n.language(), "user": guard.current_user(), "has_role": guard.has_role,
+            "roles_for": PAGE_ROLES, "inbox_unread": unread_count,
         }  # fmt: skip
 
     @app.get("/")
     def home():
-        return redirect(url_for("queue.queue"))
+        return redirect(guard.landing() if guard.current_user() else url_for("login.login"))
 
     @app.get("/vendor/bpmn-js/<path:filename>")
     def bpmn_js(filename):

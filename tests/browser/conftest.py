@@ -13,12 +13,15 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 from waitress.server import create_server
 
 from services.background import Background
 from services.registry import spec
+from tests.conftest import bearer
+from tests.integration.conftest import complaint
 from tests.support.processes import free_port
 from tests.support.system import in_process_system
 
@@ -72,7 +75,7 @@ def person(chromium, mall, request):
         page.fill("#username", username)
         page.fill("#password", "demo-password-for-tests")
         page.click("#login")
-        page.wait_for_url("**/console/queue**")
+        page.wait_for_url(lambda url: "/console/login" not in url)  # each lands on its own first page
         return page
 
     yield open_as
@@ -83,3 +86,28 @@ def person(chromium, mall, request):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def desk_api(mall, tokens):
+    """record(**changes) → a complaint posted by the desk over intake's API (what the desk form does)."""
+
+    def record(**changes) -> dict:
+        headers = bearer(tokens, "service_desk", subject="desk")
+        answer = httpx.post(
+            f"{mall}/intake/complaints", json=complaint(**changes), headers=headers, timeout=60
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    return record
+
+
+def reload_until(page, url: str, selector: str, attempts: int = 120) -> None:
+    """Open `url` again until `selector` is on it (the services work in the background)."""
+    for _ in range(attempts):
+        page.goto(url)
+        if page.locator(selector).count():
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"{selector} never appeared on {url}")

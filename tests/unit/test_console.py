@@ -115,3 +115,49 @@ def test_a_case_is_held_by_its_queue_within_scope_and_by_its_assignee():
     assert ops_task.held_by(_viewer("operations_manager"))
     assert ops_task.held_by(_viewer("store_manager", subject="ops"))
     assert not ops_task.held_by(_viewer("store_manager"))
+
+
+def test_the_consoles_page_roles_are_the_roles_reporting_and_notify_allow():
+    from services.common.identity.model import Role
+    from services.console.pages import access
+    from services.notify.entrypoints import deliveries, inbox
+    from services.reporting.entrypoints import access as reporting
+
+    def staff(roles) -> set[str]:
+        return set(roles) - {Role.SERVICE}
+
+    assert set(access.REPORT_READERS) == staff(reporting.REPORT_READERS)
+    assert set(access.CALLBACK_READERS) == staff(reporting.CALLBACK_READERS)
+    assert set(access.CAPA_READERS) == staff(reporting.CAPA_READERS)
+    assert set(access.CAPA_EDITORS) == set(reporting.CAPA_EDITORS)
+    assert set(access.INBOX_OWNERS) == set(inbox.STAFF)
+    assert set(access.DELIVERY_LOG_READERS) == set(deliveries.LOG_READERS)
+    assert set(access.DESK) == set(deliveries.DESK)
+
+
+def test_a_capa_form_sends_only_what_changed_an_emptied_field_as_cleared_and_the_version_read():
+    from services.console.pages.capa import capa_changes
+
+    record = {"cause": "新店员未经培训", "action": None, "owner": "王强", "due_date": "2026-12-05",
+              "verification": None}  # fmt: skip
+    form = MultiDict({"cause": "新店员未经培训", "action": " 培训 ", "owner": "", "due_date": "2026-12-05",
+                      "verification": "", "version": "3"})  # fmt: skip
+
+    assert capa_changes(record, form) == {"action": "培训", "owner": None, "version": 3}
+    assert capa_changes(record, MultiDict({**form, "verified": "1", "version": "x"}))["status"] == "verified"
+    assert "version" not in capa_changes(record, MultiDict({"version": "x"}))
+
+
+def test_a_letter_in_the_inbox_opens_through_the_console_and_nothing_else_is_linked():
+    from flask import Flask
+
+    from services.console.pages.inbox import blueprint, console_link
+
+    app = Flask(__name__)
+    app.register_blueprint(blueprint, url_prefix="/console")
+    delivery = "0b8f6f4e-3a57-4d43-9d5e-0d3c2f5b9e11"
+    with app.test_request_context():
+        assert console_link(f"/notify/deliveries/{delivery}/letter.pdf") == f"/console/letters/{delivery}.pdf"
+        assert console_link("https://evil.example/letter.pdf") is None
+        assert console_link(f"/notify/deliveries/{delivery}/letter.pdf?x=1") is None
+        assert console_link(None) is None

@@ -7,6 +7,7 @@ ways and a console page never waits for a free server thread to call a service.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,6 +34,15 @@ _STATUS_ERRORS: dict[int, type[ServiceError]] = {
     405: NotFound,
     409: Conflict,
 }
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file a service answered with: passed on to the browser as it came."""
+
+    content: bytes
+    media_type: str
+    disposition: str | None
 
 
 class Services:
@@ -64,6 +74,12 @@ class ServiceClient:
 
     def text(self, path: str) -> str:
         return self._send("GET", path).text
+
+    def download(self, path: str, **params: Any) -> Download:
+        """A file (CSV, XLSX, PDF, a printable page) with its media type and Content-Disposition."""
+        response = self._send("GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
+        media_type = response.headers.get("Content-Type", "application/octet-stream")
+        return Download(response.content, media_type, response.headers.get("Content-Disposition"))
 
     def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> Any:
         return self._call("POST", path, json=body if body is not None else {}, extra_headers=headers)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, redirect, request, session, url_for
 
+from services.common.identity.model import PROCESS_ROLES, Role
 from services.common.identity.users import User
 from services.console.adapters.services import ServiceClient
 
@@ -56,3 +57,14 @@ def api() -> ServiceClient:
 def has_role(*roles: str) -> bool:
     user = current_user()
     return user is not None and bool(set(user.roles) & set(roles))
+
+
+def landing() -> str:
+    """Where a user starts: the queue; a designer the process versions, an admin the users."""
+    if has_role(*PROCESS_ROLES):
+        return url_for("queue.queue")
+    if has_role(Role.PROCESS_DESIGNER):
+        return url_for("processes.versions")
+    if has_role(Role.ADMIN):
+        return url_for("admin.users")
+    return url_for("inbox.inbox")

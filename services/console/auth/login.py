@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from services.common.identity.login import LoginRefused
-from services.console.auth.guard import console
+from services.console.auth.guard import console, landing
 from services.console.i18n import format_datetime
 from services.console.metrics import LOGINS
 from services.console.pages import html_errors
@@ -23,7 +23,7 @@ def _safe_next(target: str | None) -> str:
     """Only a path of this site: never another host (`//evil`, `https://…`)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("queue.queue")
+    return landing()
 
 
 @blueprint.get("/login")

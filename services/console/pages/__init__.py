@@ -55,9 +55,10 @@ def switch_language(code):
 
 
 def _pages() -> list[Blueprint]:
-    from services.console.pages import admin, cases, desk, processes, queue
+    from services.console.pages import admin, capa, cases, desk, inbox, processes, queue, reports
 
-    return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, admin.blueprint]
+    return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, admin.blueprint,
+            reports.blueprint, capa.blueprint, inbox.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

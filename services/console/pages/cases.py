@@ -6,8 +6,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from services.common.errors import NotFound
 from services.common.identity.model import PROCESS_ROLES
-from services.console.auth.guard import api, console, login_required
+from services.console.auth.guard import api, console, has_role, login_required
 from services.console.pages import html_errors
+from services.console.pages.access import DELIVERY_LOG_READERS
 
 blueprint = html_errors(Blueprint("cases", __name__))
 
@@ -59,8 +60,18 @@ def _case_parts(case_id) -> dict:
 @blueprint.get("/cases/<uuid:case_id>")
 @login_required(*PROCESS_ROLES)
 def case(case_id):
-    """The complaint's facts, the case's timeline, and the diagram with its path lit."""
-    return render_template("case.html", **_case_parts(case_id))
+    """The complaint's facts, the case's timeline, the diagram with its path lit, and what was sent."""
+    return render_template("case.html", deliveries=_delivery_log(case_id), **_case_parts(case_id))
+
+
+def _delivery_log(case_id) -> list[dict] | None:
+    """Notify's log of every message about the complaint, for the roles notify shows it to."""
+    if not has_role(*DELIVERY_LOG_READERS):
+        return None
+    try:
+        return api().get(f"/notify/complaints/{case_id}/deliveries")["requests"]
+    except NotFound:  # notify has not heard of the complaint yet
+        return []
 
 
 @blueprint.get("/cases/<uuid:case_id>/print")

@@ -1,4 +1,5 @@
-/* The console's light touch of script: due times counting down, shops picked by floor. */
+/* The console's light touch of script: due times counting down, shops picked by floor, framed
+   reports as tall as their content. */
 (function () {
   "use strict";
 
@@ -51,6 +52,21 @@
     filter();
   }
 
+  function fitFrames(root) {
+    // A report framed from reporting (same origin, no script of its own) is shown whole, not scrolled.
+    root.querySelectorAll("iframe[data-fit]").forEach(function (frame) {
+      function fit() {
+        var page = frame.contentDocument && frame.contentDocument.documentElement;
+        if (!page) return;
+        frame.style.height = page.scrollHeight + 24 + "px";
+        frame.dataset.ready = "true";
+      }
+      frame.addEventListener("load", fit);
+      var loaded = frame.contentDocument;  // it may have loaded before this ran
+      if (loaded && loaded.URL !== "about:blank" && loaded.readyState === "complete") fit();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", merchantsByFloor);
-  window.Console = { countdowns: countdowns };
+  window.Console = { countdowns: countdowns, fitFrames: fitFrames };
 })();

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from services.common.identity.model import PROCESS_ROLES
+from services.common.identity.model import PROCESS_ROLES, Identity, Role
 
 # The task queues: one per role of PROCESS.md; lanes and candidate groups must name one of them.
 QUEUES = PROCESS_ROLES
@@ -54,3 +54,19 @@ class Task:
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    def workable_by(self, person: Identity) -> bool:
+        """Whether `person` works this task's queue where the task is (a floor supervisor its floors)."""
+        return self.queue in person.roles and person.can_see(self.floor, self.department)
+
+
+def assignment_refused(task: Task, colleague: Identity | None) -> str | None:
+    """Why the task cannot be given to this colleague (None: it can): they must work its queue there."""
+    if colleague is None:
+        return "not an active staff member of this mall"
+    if task.queue not in colleague.roles:
+        return f"does not hold the {task.queue} queue"
+    if not task.workable_by(colleague):
+        where = {Role.FLOOR_SUPERVISOR: task.floor, Role.DEPARTMENT_MANAGER: task.department}.get(task.queue)
+        return f"does not work the {task.queue} queue for {where}"
+    return None

@@ -127,7 +127,7 @@ def _visible_task(task_id: str):
     identity = current_identity()
     with _routing().session() as session:
         task = session.tasks.get(identity.mall_id, str(task_id))
-    if task is None or task.queue not in identity.roles or not identity.can_see(task.floor, task.department):
+    if task is None or not task.workable_by(identity):
         raise NotFound(f"no task {task_id}")
     return task
 
@@ -175,7 +175,7 @@ def unclaim_task(task_id):
 @tasks.alt_response(404, response="NOT_FOUND")
 @tasks.alt_response(409, response="CONFLICT")
 def reassign_task(data, task_id):
-    """Give the task to a colleague of the same queue."""
+    """Give the task to a colleague who works its queue where it is (400 naming `assignee` otherwise)."""
     return _assign(task_id, data["assignee"])
 
 

@@ -14,7 +14,7 @@ from services.routing.adapters.cases import CaseRow
 from services.routing.adapters.processes import ProcessVersion
 from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMessage, DeployProcess
 from services.routing.domain.forms import check_form
-from services.routing.domain.model import CaseStatus, Task, TaskState
+from services.routing.domain.model import CaseStatus, Task, TaskState, assignment_refused
 from services.routing.engine import DiagramError
 from services.routing.engine.step import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
@@ -151,6 +151,12 @@ def assign_task(command: AssignTask, session: Session, context: Context) -> Task
     task = _open_task(session, context, command.task_id, command.actor_roles)
     if command.assignee == command.actor_id and task.assignee not in (None, command.actor_id):
         raise Conflict(f"the task is already claimed by {task.assignee}")
+    if command.assignee not in (None, command.actor_id):  # given to a colleague: one who could act on it
+        refused = assignment_refused(task, session.staff.active(context.mall_id, command.assignee))
+        if refused:
+            raise InvalidInput(
+                f"the task cannot go to {command.assignee}: {refused}", {"assignee": [refused]}
+            )
     session.tasks.set_assignee(task.id, command.assignee)
     updated = replace(task, assignee=command.assignee,
                       state=TaskState.CLAIMED if command.assignee else TaskState.OPEN)  # fmt: skip

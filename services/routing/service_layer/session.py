@@ -13,6 +13,7 @@ from services.common.bus.outbox import OutboxWriter, outbox_transaction
 from services.routing.adapters.cases import CaseRepository
 from services.routing.adapters.messages import MessageRepository
 from services.routing.adapters.processes import ProcessRepository
+from services.routing.adapters.staff import StaffDirectory
 from services.routing.adapters.tasks import TaskRepository
 
 SCHEMA = "routing"
@@ -28,6 +29,7 @@ class Session:
         self.cases = CaseRepository(conn)
         self.tasks = TaskRepository(conn)
         self.messages = MessageRepository(conn)
+        self.staff = StaffDirectory(conn)
 
     def publish(self, envelope: Envelope, routing_key: str | None = None) -> None:
         self.outbox.add(self.conn, envelope, routing_key)

@@ -121,3 +121,14 @@ def test_a_language_switch_shows_the_pages_in_english(browser):
     client.get("/console/lang/en")
 
     assert "My queue" in client.get("/console/queue").get_data(as_text=True)
+
+
+def test_a_designer_and_an_admin_land_on_their_own_pages_not_on_a_queue_they_have_none_of(browser):
+    designer, admin = browser(), browser()
+
+    designer_lands = designer.login("designer").headers["Location"]
+    admin_lands = admin.login("admin").headers["Location"]
+    home = admin.get("/console/").headers["Location"]
+
+    assert designer_lands.endswith("/console/processes")
+    assert admin_lands.endswith("/console/admin/users") and home.endswith("/console/admin/users")

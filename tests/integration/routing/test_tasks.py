@@ -97,3 +97,59 @@ def test_the_timeline_records_every_step_with_who_and_where(routing, api, staff,
         ("task_completed", "handle_floor", "floor_supervisor-1"),
     ]
     assert timeline[-1]["detail"]["data"] == {"outcome": "escalate"}
+
+
+@pytest.fixture
+def colleagues(routing):
+    """Staff in identity.users: who a floor task on 3F may and may not be given to."""
+    from services.common.identity.users import UserStore
+
+    users = UserStore(routing.pool)
+    users.create("demo", "wang", ["floor_supervisor"], ["3F"])
+    users.create("demo", "li", ["floor_supervisor"], ["2F"])
+    users.create("demo", "chen", ["operations_manager"])
+    users.create("demo", "gone", ["floor_supervisor"], ["3F"])
+    users.update("demo", "gone", {"active": False})
+
+
+def test_a_task_is_reassigned_to_a_colleague_of_its_queue_and_floor(routing, api, tokens, case, colleagues):
+    from tests.conftest import bearer
+
+    zhang = bearer(tokens, "floor_supervisor", floors=["3F"], subject="zhang")
+    task = task_id(routing, case, "handle_floor")
+
+    given = api.post(f"/tasks/{task}/reassign", json={"assignee": "wang"}, headers=zhang)
+    wangs = api.get(
+        "/tasks?mine=true", headers=bearer(tokens, "floor_supervisor", floors=["3F"], subject="wang")
+    )
+
+    assert given.status_code == 200 and given.json["assignee"] == "wang" and given.json["state"] == "claimed"
+    assert [item["id"] for item in wangs.json["items"]] == [task]
+
+
+@pytest.mark.parametrize(
+    ("assignee", "why"),
+    [
+        ("li", "for 3F"),
+        ("chen", "floor_supervisor queue"),
+        ("gone", "not an active"),
+        ("nobody", "not an active"),
+    ],
+)
+def test_a_task_is_not_given_to_someone_outside_its_queue_or_floor_or_no_longer_active(
+    routing, api, tokens, case, colleagues, assignee, why
+):
+    from tests.conftest import bearer
+
+    zhang = bearer(tokens, "floor_supervisor", floors=["3F"], subject="zhang")
+    task = task_id(routing, case, "handle_floor")
+
+    refused = api.post(f"/tasks/{task}/reassign", json={"assignee": assignee}, headers=zhang)
+    after = api.get(f"/tasks/{task}", headers=zhang).json
+
+    assert refused.status_code == 400
+    assert (
+        list(refused.json["errors"]["json"]) == ["assignee"]
+        and why in refused.json["errors"]["json"]["assignee"][0]
+    )
+    assert after["assignee"] is None and after["state"] == "open"

@@ -1,0 +1,33 @@
+"""Which staff see which of the new pages: the roles reporting and notify allow, nothing more.
+
+The services decide (every page calls them as the user); these lists only choose which links and
+pages the console offers, so nobody is shown a page that would answer 403. A unit test holds them
+to the services' own lists (services/reporting/entrypoints/access.py, services/notify/entrypoints/).
+"""
+
+from __future__ import annotations
+
+from services.common.identity.model import PROCESS_ROLES, ROLES, Role
+
+# Reporting: the daily review and the weekly and monthly reports.
+REPORT_READERS = tuple(sorted(PROCESS_ROLES))
+# Reporting: the monthly callback list (contact details in full for the desk, masked for managers).
+CALLBACK_READERS = (Role.SERVICE_DESK, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER)
+# Reporting: CAPA records; only the operations manager updates them.
+CAPA_READERS = (Role.OPERATIONS_MANAGER, Role.DEPUTY_STORE_MANAGER, Role.STORE_MANAGER,
+                Role.FLOOR_SUPERVISOR, Role.DEPARTMENT_MANAGER)  # fmt: skip
+CAPA_EDITORS = (Role.OPERATIONS_MANAGER,)
+# Notify: every staff member has an inbox; the delivery log and failed deliveries are for these.
+INBOX_OWNERS = tuple(role for role in ROLES if role != Role.SERVICE)
+DELIVERY_LOG_READERS = (Role.SERVICE_DESK, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.ADMIN)
+# Notify: the desk prints letters and retries failed deliveries.
+DESK = (Role.SERVICE_DESK,)
+
+PAGE_ROLES = {
+    "REPORT_READERS": REPORT_READERS,
+    "CALLBACK_READERS": CALLBACK_READERS,
+    "CAPA_READERS": CAPA_READERS,
+    "CAPA_EDITORS": CAPA_EDITORS,
+    "DELIVERY_LOG_READERS": DELIVERY_LOG_READERS,
+    "DESK": DESK,
+}

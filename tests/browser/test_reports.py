@@ -1,0 +1,42 @@
+"""The operations manager's morning: the daily review, then the monthly report, downloaded as XLSX."""
+
+from __future__ import annotations
+
+import openpyxl
+
+from tests.browser.conftest import ARTIFACTS, reload_until, screenshot
+
+
+def test_the_operations_manager_opens_the_daily_review_and_the_monthly_report_and_downloads_the_xlsx(
+    person, desk_api, mall
+):
+    recorded = desk_api()
+    ops = person("ops")
+
+    ops.click("#nav-reports")
+    reload_until(ops, f"{mall}/console/reports/daily", f"#review-new tr[data-number='{recorded['number']}']")
+    assert ops.inner_text("#review-date") == "2026-11-22" and ops.inner_text("#count-new") == "1"
+    screenshot(ops, "20-ops-daily-review")
+    ops.click(f"#review-new tr[data-number='{recorded['number']}'] a.case-link")
+    assert ops.inner_text("#case-number") == recorded["number"]
+
+    ops.goto(f"{mall}/console/reports/daily")
+    ops.click("#reports-nav a:text('月报')")
+    ops.fill("#period-form input[name=month]", "2026-11")
+    ops.click("#period-form button")
+    ops.wait_for_selector("#report-frame[data-ready=true]")
+    assert ops.inner_text("#period-label") == "2026-11" and ops.inner_text("#previous-label") == "2026-10"
+    report = ops.frame_locator("#report-frame")
+    assert report.locator("svg").count() == 3  # reporting's charts: trend, by category, by floor
+    assert "上期 2026-10" in report.locator("body").inner_text()
+    screenshot(ops, "21-ops-monthly-report")
+
+    with ops.expect_download() as started:
+        ops.click("#export-xlsx")
+    download = started.value
+    saved = ARTIFACTS / download.suggested_filename
+    download.save_as(saved)
+    book = openpyxl.load_workbook(saved)
+    cells = [str(cell.value) for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert download.suggested_filename == "month-report-2026-11.xlsx"
+    assert len(book.worksheets) > 1 and "2026-11" in " ".join(cells)

@@ -1,0 +1,108 @@
+"""The staff inbox in the console (unread count on every page, mark read), letters to print through
+the console, the desk's failed deliveries with retry, and a case's delivery log."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.system import csrf_token
+
+UNREAD = re.compile(r'id="inbox-unread" data-count="(\d+)"')
+
+
+def _unread(client, page: str = "/console/queue") -> int:
+    return int(UNREAD.search(client.get(page).get_data(as_text=True)).group(1))
+
+
+def _escalate_first_task(mall, complaint_id: str) -> None:
+    """The floor supervisor sends its task one level up, as its task form's escalate button does."""
+    floor3 = mall.staff("floor3")
+    [task] = mall.api.get("/routing/tasks", headers=floor3).json["items"]
+    assert task["case_id"] == complaint_id
+    done = mall.api.post(f"/routing/tasks/{task['id']}/complete", json={"data": {"outcome": "escalate"}},
+                         headers=floor3)  # fmt: skip
+    assert done.status_code == 200, done.json
+    mall.settle()
+
+
+def test_an_escalation_reaches_the_operations_managers_inbox_and_is_marked_read(browser, mall):
+    recorded = mall.record()
+    ops = browser()
+    ops.login("ops")
+    before = _unread(ops)
+    _escalate_first_task(mall, recorded["id"])
+
+    counted = _unread(ops, "/console/reports/daily")  # the header of every page
+    html = ops.get("/console/inbox").get_data(as_text=True)
+    item = re.search(r'<tr data-item="([0-9a-f-]+)" data-kind="escalated"', html).group(1)
+    marked = ops.post(f"/console/inbox/{item}/read", data={"csrf_token": csrf_token(html)})
+
+    assert before == 0 and counted == 1
+    assert recorded["number"] in html and f'href="/console/cases/{recorded["id"]}"' in html
+    assert marked.status_code == 302 and _unread(ops) == 0
+    assert 'data-kind="escalated"' not in ops.get("/console/inbox?unread=1").get_data(as_text=True)
+
+
+def test_someone_elses_notification_cannot_be_marked_read(browser, mall):
+    recorded = mall.record()
+    _escalate_first_task(mall, recorded["id"])
+    ops, store = browser(), browser()
+    ops.login("ops")
+    store.login("store")
+    item = re.search(r'data-item="([0-9a-f-]+)"', ops.get("/console/inbox").get_data(as_text=True)).group(1)
+    html = store.get("/console/inbox").get_data(as_text=True)
+
+    refused = store.post(f"/console/inbox/{item}/read", data={"csrf_token": csrf_token(html)})
+
+    assert refused.status_code == 404 and _unread(ops) == 1
+
+
+def test_a_letter_to_print_opens_its_pdf_through_the_console_for_the_desk(browser, mall):
+    mall.record(channel="letter", customer={"name": "王女士", "address": "上海市浦东新区世纪大道100号"},
+                preferred_reply_channel=None)  # fmt: skip
+    desk, ops = browser(), browser()
+    desk.login("desk")
+    ops.login("ops")
+
+    html = desk.get("/console/inbox").get_data(as_text=True)
+    link = re.search(r'data-kind="letter_to_print".*?class="letter-link" href="([^"]+)"', html, re.S).group(1)
+    letter = desk.get(link)
+
+    assert re.fullmatch(r"/console/letters/[0-9a-f-]{36}\.pdf", link)
+    assert (
+        letter.status_code == 200 and letter.mimetype == "application/pdf" and letter.data.startswith(b"%PDF")
+    )
+    assert ops.get(link).status_code == 403
+
+
+def test_the_desk_sees_a_bounced_sms_among_failed_deliveries_and_retries_it(browser, mall):
+    mall.bounce_sms()
+    recorded = mall.record()  # the acknowledgement goes by SMS, and bounces
+    desk, store = browser(), browser()
+    desk.login("desk")
+    store.login("store")
+
+    html = desk.get("/console/deliveries/failed").get_data(as_text=True)
+    delivery = re.search(r'<tr data-delivery="([0-9a-f-]+)" data-state="failed"', html).group(1)
+    retried = desk.post(f"/console/deliveries/{delivery}/retry", data={"csrf_token": csrf_token(html)})
+    again = desk.post(f"/console/deliveries/{delivery}/retry", data={"csrf_token": csrf_token(html)})
+    for_store = store.get("/console/deliveries/failed").get_data(as_text=True)
+
+    assert "550 no such subscriber" in html and "13912345678" in html
+    assert f'href="/console/cases/{recorded["id"]}"' in html
+    assert retried.status_code == 302 and again.status_code == 409  # pending now: not failed any more
+    assert 'class="retry"' not in for_store  # managers read the list; only the desk retries
+
+
+def test_the_case_page_shows_its_delivery_log_to_the_desk_and_not_to_the_floor(browser, mall):
+    recorded = mall.record()
+    desk, floor3 = browser(), browser()
+    desk.login("desk")
+    floor3.login("floor3")
+
+    for_desk = desk.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+    for_floor = floor3.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+
+    log = for_desk.split('id="delivery-log"')[1]
+    assert 'data-kind="acknowledgement"' in log and 'data-state="sent"' in log and "13912345678" in log
+    assert 'id="delivery-log"' not in for_floor
