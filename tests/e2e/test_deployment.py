@@ -273,7 +273,7 @@ def test_the_console_behind_the_gateway_keeps_its_prefix_its_secure_session_and_
     bundle = browser.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
 
     assert home.status_code == 302 and home.headers["Location"].endswith("/console/")  # the mall's address
-    assert first.status_code == 302 and first.headers["Location"] == "/console/queue"  # links keep the prefix
+    assert first.status_code == 302 and first.headers["Location"] == "/console/login"  # links keep the prefix
     assert queue.status_code == 302 and queue.headers["Location"].startswith("/console/login?next=")
     assert login.status_code == 200 and 'action="/console/login"' in login.text
     assert 'href="/console/assets/console.css' in login.text
