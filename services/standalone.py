@@ -21,7 +21,7 @@ from services.common.errors import ConfigurationError, Unavailable
 from services.common.migrations import apply_migrations
 from services.common.observability.listener import ProbeListener
 from services.common.settings import Settings
-from services.common.web.api import add_collectors
+from services.common.web.api import add_collectors, add_readiness
 from services.common.web.proxies import server_options
 from services.registry import ServiceSpec
 
@@ -56,6 +56,20 @@ def _http(settings: Settings) -> str:
         return f"the HTTP API does not answer: {exc}"
 
 
+def _worker_checks(workers: Background) -> dict:
+    """One /readyz check per worker that can tell whether it is connected to the broker."""
+
+    def check(name: str):
+        def connected() -> None:
+            state = workers.readiness().get(name, "not connected")
+            if state != "ok":
+                raise Unavailable(state)
+
+        return connected
+
+    return {name: check(name) for name in workers.readiness()}
+
+
 def _probes(settings: Settings, runtime, collectors: list, workers: Background,
             serving: bool = False) -> ProbeListener | None:  # fmt: skip
     """The probe listener on METRICS_PORT, if one is set."""
@@ -78,6 +92,7 @@ def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> 
     collectors = service.collectors(runtime)
     app = service.create_app(runtime)
     add_collectors(app, collectors)
+    add_readiness(app, _worker_checks(workers))
     probes = _probes(settings, runtime, collectors, workers, serving=True)
     http = create_server(
         app,

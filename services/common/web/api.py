@@ -112,13 +112,20 @@ def create_service_app(
     api = _Api(app)
     _add_correlation(app)
     _add_request_metrics(app, name)
-    _add_probes(app, readiness)
+    app.extensions["mall.readiness"] = dict(readiness)  # see add_readiness
+    _add_probes(app)
     return app, api
 
 
 def add_collectors(app: Flask, collectors: Iterable) -> None:
     """Scrape-time collectors (outbox backlog, queue depth …) this app's /metrics also reports."""
     app.extensions["mall.collectors"].extend(collectors)
+
+
+def add_readiness(app: Flask, checks: dict[str, ReadinessCheck]) -> None:
+    """More checks for /readyz: a process serving its API with workers in threads is ready only
+    once they are connected too (a consumer that has not declared its queue yet would miss events)."""
+    app.extensions["mall.readiness"].update(checks)
 
 
 def _add_request_metrics(app: Flask, service: str) -> None:
@@ -156,7 +163,7 @@ def _add_correlation(app: Flask) -> None:
             correlation_id.reset(token)
 
 
-def _add_probes(app: Flask, readiness: dict[str, ReadinessCheck]) -> None:
+def _add_probes(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
         """Liveness: the process answers."""
@@ -172,7 +179,7 @@ def _add_probes(app: Flask, readiness: dict[str, ReadinessCheck]) -> None:
     def readyz():
         """Readiness: every backing server this service needs answers."""
         checks = {}
-        for check_name, check in readiness.items():
+        for check_name, check in app.extensions["mall.readiness"].items():
             try:
                 check()
                 checks[check_name] = "ok"
