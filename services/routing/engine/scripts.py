@@ -34,6 +34,9 @@ FORBIDDEN_NAMES = {
     "classmethod", "staticmethod", "property", "print",
 }  # fmt: skip
 FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro"}
+# Frames, code objects and tracebacks reach other modules' globals, and through them the real
+# builtins: `(g.gi_frame.f_back for _ in [1])` walks up to the engine's own frames.
+FORBIDDEN_ATTRIBUTE_PREFIXES = ("gi_", "cr_", "ag_", "f_", "tb_", "co_")
 
 
 SCRIPT_SECONDS = 2.0
@@ -133,7 +136,7 @@ def problems_in(text: str | None, mode: str) -> list[str]:
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):
             problems.append("imports and global statements are not allowed")
         elif isinstance(node, ast.Attribute) and (
-            node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES
+            node.attr.startswith(("_", *FORBIDDEN_ATTRIBUTE_PREFIXES)) or node.attr in FORBIDDEN_ATTRIBUTES
         ):
             problems.append(f"attribute .{node.attr} is not allowed")
         elif isinstance(node, ast.Name) and (node.id.startswith("_") or node.id in FORBIDDEN_NAMES):

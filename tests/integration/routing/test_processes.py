@@ -47,6 +47,35 @@ def test_a_bad_diagram_is_refused_naming_the_element(api, staff, bpmn, element, 
     assert api.get("/processes", headers=staff("process_designer")).json == []
 
 
+ESCAPES = {
+    "__import__": ('__import__("os").system("id")', "__import__ is not allowed"),
+    "open": ('data = open("/etc/passwd").read()', "open is not allowed"),
+    "class walk": ("classes = ().__class__.__base__.__subclasses__()", "attribute .__class__"),
+    "generator frame": (
+        "g = (g.gi_frame.f_back for _ in [1])\nf = list(g)[0].f_globals",
+        "attribute .gi_frame",
+    ),
+    "frame globals": ("f = frames[0].f_globals['__builtins__']", "attribute .f_globals"),
+    "format spec": ('leak = "{0.__class__}".format(1)', "attribute .format"),
+    "getattr": ('leak = getattr(1, "__class__")', "getattr is not allowed"),
+    "type": ("base = type(1)", "type is not allowed"),
+    "lambda": ("f = lambda: 1", "defining functions"),
+}
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+def test_a_script_task_reaching_past_its_sandbox_is_refused_at_deploy(api, staff, escape):
+    script, words = ESCAPES[escape]
+    text = diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', script)
+    body = {"bpmn": text, "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")}}
+
+    response = api.post("/processes", json=body, headers=staff("process_designer"))
+
+    assert response.status_code == 400
+    assert "sneaky" in response.json["message"] and words in response.json["message"], response.json
+    assert api.get("/processes", headers=staff("process_designer")).json == []
+
+
 def test_only_designers_deploy_and_an_unchanged_diagram_is_not_a_new_version(api, staff):
     body = {"bpmn": diagram("complaint_v1.bpmn"), "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")}}
     designer = staff("process_designer")
