@@ -1,0 +1,61 @@
+"""The soak benchmark's own logic (bench/soak.py, bench/soak_clients.py): what its staff submit
+passes routing's form check for every task of the mall's diagram, its complaints pass intake's
+schema, and its verdicts on memory, backlogs and rates say what bench/README.md says they do."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from bench import soak, soak_clients
+from services.intake.entrypoints.schemas import ComplaintIn
+from services.routing.domain.forms import check_form
+from services.routing.domain.model import QUEUES
+from services.routing.engine.parser import parse_diagram
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+
+
+def test_the_staff_fill_every_form_of_the_diagram_validly_and_choose_to_resolve():
+    diagram = parse_diagram((BPMN / "complaint.bpmn").read_bytes(),
+                            {"triage.dmn": (BPMN / "triage.dmn").read_bytes()}, set(QUEUES))  # fmt: skip
+    assert len(diagram.user_tasks) >= 10
+    for element, task in diagram.user_tasks.items():
+        form = [asdict(field) for field in task.form]
+        data = soak_clients.form_data(form)
+        _clean, errors = check_form(form, data)
+        assert errors == {}, element
+        if any(field["id"] == "outcome" and field["type"] == "enum" for field in form):
+            assert data["outcome"] == "resolved", element
+
+
+def test_every_complaint_the_desk_sends_is_valid_and_each_customer_has_a_phone_of_their_own():
+    reference = soak_clients._reference()
+    bodies = [soak_clients.complaint_body(number, reference) for number in range(40)]
+    for body in bodies:
+        assert ComplaintIn().validate(body) == {}, body
+    assert len({body["customer"]["phone"] for body in bodies}) == len(bodies)
+    assert {body["category"] for body in bodies} == {"merchant_service", "facility", "quality"}
+
+
+def test_memory_is_flat_when_it_grows_less_than_a_few_mib_over_the_second_half():
+    steady = [(t, 100.0 + (t % 2) * 0.5) for t in range(0, 600, 5)]
+    leaking = [(t, 100.0 + t / 10) for t in range(0, 600, 5)]  # 6 MiB a minute
+    assert soak.memory_verdict(steady)[2]
+    per_minute, growth, flat = soak.memory_verdict(leaking)
+    assert per_minute == pytest.approx(6.0) and growth == pytest.approx(29.5, abs=0.5) and not flat
+
+
+def test_a_backlog_grows_when_it_rose_by_more_than_two_seconds_of_complaints_over_the_second_half():
+    assert not soak.backlog_grows([(t, 50.0) for t in range(0, 120, 5)], rate=20)[1]
+    assert soak.backlog_grows([(t, 2.0 * t) for t in range(0, 120, 5)], rate=20) == (pytest.approx(2.0), True)
+    assert soak.slope([]) == 0.0 and soak.slope([(1, 1)]) == 0.0
+
+
+def test_find_max_steps_the_rate_up_by_the_factor_until_the_last_rate():
+    args = soak.parse(["--find-max", "--start-rate", "10", "--step-factor", "2", "--max-rate", "50",
+                       "--step-minutes", "1.5"])  # fmt: skip
+    assert soak.phases_of(args) == [(10, 90), (20, 90), (40, 90)]
+    assert soak.phases_of(soak.parse(["--rate", "7", "--minutes", "2"])) == [(7, 120)]
