@@ -5,7 +5,7 @@
   the latency it causes is measured, not hidden (no coordinated omission).
 * `work`: the staff, closed-loop. Each thread is one member of staff of one role who lists their
   queue (`GET /routing/tasks`), claims an unclaimed task and completes it with valid form data, and
-  looks again after a short pause when the queue is empty.
+  looks again after a pause (0.2 s, doubling up to 2 s) when the queue is empty.
 * `observe`: a department's own system, consuming the `tasks.<role>` queues (docs/amqp.md). The
   first `task.created` of each complaint is the moment its first task became visible to anyone.
 
@@ -29,8 +29,10 @@ import requests
 
 SEED = Path(__file__).resolve().parent.parent / "services" / "intake" / "seed" / "demo_mall.json"
 FLUSH_SECONDS = 0.5
-IDLE_SECONDS = 0.2  # a member of staff whose queue is empty looks again after this
-PAGE = 50
+# A member of staff whose queue is empty looks again after a pause that doubles up to 2 s while it
+# stays empty, so idle staff cost routing little (their lists would otherwise be most of its load).
+IDLE_SECONDS, IDLE_MAX_SECONDS = 0.2, 2.0
+PAGE = 20
 
 # What a busy mall's staff choose when a form offers a choice: the case moves on towards closing.
 CHOICES = {"outcome": "resolved", "responsible_party": "merchant"}
@@ -185,6 +187,7 @@ def work(out, stop, routing_url: str, staff: list[tuple[str, str, str]]) -> None
 def _staff_member(outbox: Outbox, stopping: threading.Event, routing: str, role: str, token: str) -> None:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    idle = IDLE_SECONDS
     while not stopping.is_set():
         try:
             listed = session.get(f"{routing}/tasks", params={"queue": role, "limit": PAGE}, timeout=30)
@@ -198,8 +201,10 @@ def _staff_member(outbox: Outbox, stopping: threading.Event, routing: str, role:
             continue
         free = [task for task in listed.json()["items"] if task["assignee"] is None]
         if not free:
-            stopping.wait(IDLE_SECONDS)
+            stopping.wait(idle * random.uniform(0.75, 1.25))
+            idle = min(2 * idle, IDLE_MAX_SECONDS)
             continue
+        idle = IDLE_SECONDS
         random.shuffle(free)  # colleagues looking at the same queue pick different tasks
         for task in free[:5]:
             if stopping.is_set():
