@@ -28,9 +28,11 @@ class CapaStore:
         )
 
     def current(self, mall_id: str, problem_key: str) -> dict[str, Any] | None:
-        """The open record of a problem, if one is open."""
+        """The id and first receipt of the problem's open record, if one is open. Not its lists of
+        complaints: every event of every case of the problem asks, and they grow with the problem."""
         return self.conn.execute(
-            "SELECT * FROM reporting.capa WHERE mall_id = %s AND problem_key = %s AND status <> 'verified'",
+            "SELECT id, first_received_at FROM reporting.capa"
+            " WHERE mall_id = %s AND problem_key = %s AND status <> 'verified'",
             (mall_id, problem_key),
         ).fetchone()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.reporting.adapters.capa import CapaStore
 from tests.integration.reporting.conftest import table
 from tests.support.stories import Story, events
 
@@ -82,3 +83,15 @@ def test_after_a_record_is_verified_only_new_recurrences_open_another(feed, repo
     assert len(table(reporting, "capa", "opened_at")) == 1  # two new ones are not yet a recurrence
     feed(event for story in same_problem([5]) for event in events(story))
     assert [row["status"] for row in table(reporting, "capa", "opened_at")] == ["verified", "open"]
+
+
+def test_each_event_of_a_problem_reads_of_its_open_record_only_what_does_not_grow_with_it(feed, reporting):
+    """Every event of every case of a problem looks for its open record: reading the lists of
+    complaints too made each event slower as the problem grew (17 ms a look at 20,000)."""
+    feed(event for story in same_problem([0, 1, 2, 3, 4]) for event in events(story))
+
+    with reporting.pool.connection() as conn:
+        current = CapaStore(conn).current("demo", "quality|merchant:M-2F-003")
+    [record] = table(reporting, "capa", "opened_at")
+    assert set(current) == {"id", "first_received_at"}
+    assert current["id"] == record["id"] and len(record["complaint_ids"]) == 5
