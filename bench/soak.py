@@ -490,6 +490,7 @@ class Soak:
         return {
             "t": round(time.monotonic() - self.started, 1),
             "phase": phase,
+            "seconds": round(seconds, 2),
             "rate": rate,
             "accepted_per_s": window["accepted"] / seconds,
             "errors": {key: n for key, n in window.items() if "error" in key},
@@ -597,6 +598,9 @@ def summary(soak: Soak, phases: list[dict], facts: dict, audited: dict, verdicts
                         "slope_mib_per_min": per_minute, "growth_second_half_mib": growth, "flat": flat,
                         "cpu_mean_pct": sum(cpu) / len(cpu) if cpu else 0.0}  # fmt: skip
     completed = sum(n for key, n in books.staff.items() if key[0] == "completed")
+    # CPU per complaint, while feeding and draining: what caps the rate on this machine's cores
+    cpu_ms = {name: 10 * sum(s["cpu_pct"].get(name, 0.0) * s["seconds"] for s in samples[1:])
+              / max(1, books.accepted) for name in memory}  # fmt: skip
     return {
         "machine": facts,
         "settings": {key: value for key, value in vars(soak.args).items()},
@@ -618,6 +622,7 @@ def summary(soak: Soak, phases: list[dict], facts: dict, audited: dict, verdicts
         "complete_ms": {k: _scaled(v) for k, v in percentiles(books.completion_seconds).items()},
         "send_lag_ms": percentiles([1000 * (sent - due) for due, sent, *_ in books.sends.values()]),
         "memory": memory,
+        "cpu_ms_per_complaint": cpu_ms,
         "memory_flat": all(item["flat"] for name, item in memory.items() if is_service(name)),
         "audit": audited,
         "steps": verdicts,
@@ -646,6 +651,13 @@ def print_summary(result: dict) -> None:
         print(f"    {name:20} rss {item['start_mib']:7.1f} -> {item['end_mib']:7.1f} (max {item['max_mib']:7.1f})"
               f"  slope {item['slope_mib_per_min']:+6.2f} MiB/min  {verdict:7}  cpu {item['cpu_mean_pct']:5.1f}%")  # fmt: skip
     print(f"  memory flat (services): {'yes' if result['memory_flat'] else 'NO'}")
+    cpu = result["cpu_ms_per_complaint"]
+    services = sum(ms for name, ms in cpu.items() if is_service(name))
+    shown = ", ".join(
+        f"{name} {ms:.0f}" for name, ms in sorted(cpu.items(), key=lambda item: -item[1]) if ms >= 1
+    )
+    print(f"  CPU ms per accepted complaint: services {services:.0f} + postgres"
+          f" {cpu.get('postgres (this db)', 0):.0f} ({shown})")  # fmt: skip
     print("  audit:")
     for key, value in result["audit"].items():
         print(f"    {key:20} {value}")
