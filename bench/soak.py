@@ -45,7 +45,15 @@ import psycopg
 from kombu import Connection
 
 from bench import soak_clients
-from bench.common import Interrupted, _machine_busy, _on_signal, _percentile, create_database, drop_database
+from bench.common import (
+    Interrupted,
+    _machine_busy,
+    _on_signal,
+    _percentile,
+    create_database,
+    drop_database,
+    wait_idle,
+)
 from bench.common import database_url as url_of
 from bench.common import machine as base_machine
 from services.routing.domain.model import QUEUES
@@ -700,6 +708,8 @@ def plot(samples: list[dict], path: Path, title: str) -> None:
 
     t = [s["t"] for s in samples]
     figure, (rates, latency, depth, memory) = pyplot.subplots(4, 1, figsize=(12, 15), sharex=True)
+    for axes in (depth, memory):  # more lines than the default ten colours
+        axes.set_prop_cycle(color=[pyplot.get_cmap("tab20")(n) for n in range(20)])
     figure.suptitle(title, fontsize=10)
     rates.plot(t, [s["rate"] for s in samples], "k--", label="target complaints/s")
     rates.plot(t, [s["accepted_per_s"] for s in samples], label="complaints accepted/s")
@@ -811,6 +821,9 @@ def run(args) -> int:
 def soak_run(soak: Soak, phases, facts, processes: Processes, queues, folder: Path) -> int:
     args = soak.args
     conn = psycopg.connect(soak.servers.db_url, autocommit=True)
+    if args.wait_idle:
+        busy = wait_idle(args.wait_idle, announce=True)
+        print(f"the machine is {busy:.0f}% busy", flush=True)
     soak.start_clients()
     time.sleep(1)  # the observer and the staff connected
     soak.started = time.monotonic()
@@ -931,6 +944,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--step-minutes", type=float, default=2, help="--find-max's minutes per step (default 2)"
     )
     parser.add_argument("--max-rate", type=float, default=400, help="--find-max's last rate (default 400)")
+    parser.add_argument("--wait-idle", type=float, default=0,
+                        help="first wait up to this many seconds for the machine to be less than 15%% busy")  # fmt: skip
     parser.add_argument("--out", help="folder for the plot, samples and logs (default .data/soak/<time>)")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.start_rate <= 0 or args.step_factor <= 1 or args.minutes <= 0:
