@@ -205,8 +205,9 @@ STAFF_ROLES = tuple(sorted(QUEUES))
 
 def prepare(
     deployment: Deployment, staff_per_role: int, hours: float
-) -> tuple[str, list[tuple[str, str, str]]]:
-    """The compose jobs, the demo mall, a desk and the staff; (desk token, [(user, role, token)])."""
+) -> tuple[str, list[tuple[str, str, str, int, int]]]:
+    """The compose jobs, the demo mall, a desk and the staff: (desk token, [(user, role, token, n of
+    the role's members, how many members)])."""
     for job in ("migrate", "deploy-diagram"):
         done = deployment.job(job)
         if done.returncode != 0:
@@ -230,7 +231,8 @@ def prepare(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         tokens = list(pool.map(create, users))
-    staff = [(username, role, token) for (username, role), token in zip(users[1:], tokens[1:], strict=True)]
+    staff = [(username, role, token, int(username.rsplit("-", 1)[1]) - 1, staff_per_role)
+             for (username, role), token in zip(users[1:], tokens[1:], strict=True)]  # fmt: skip
     return tokens[0], staff
 
 

@@ -4,7 +4,8 @@
   pool of threads whatever happened to the ones before, so a slow answer delays no later send and
   the latency it causes is measured, not hidden (no coordinated omission).
 * `work`: the staff, closed-loop. Each thread is one member of staff of one role who lists their
-  queue (`GET /routing/tasks`), claims an unclaimed task and completes it with valid form data, and
+  queue (`GET /routing/tasks`), claims an unclaimed task (a share of their own first, so colleagues
+  seldom reach for the same one) and completes it with valid form data, and
   looks again after a pause (0.2 s, doubling up to 2 s) when the queue is empty.
 * `observe`: a department's own system, consuming the `tasks.<role>` queues (docs/amqp.md). The
   first `task.created` of each complaint is the moment its first task became visible to anyone.
@@ -164,16 +165,16 @@ def feed(out, url: str, token: str, rate: float, seconds: float, first: int, thr
 # --------------------------------------------------------------------------- the staff
 
 
-def work(out, stop, routing_url: str, staff: list[tuple[str, str, str]]) -> None:
-    """One thread per member of staff (username, role, token) until `stop` is set.
+def work(out, stop, routing_url: str, staff: list[tuple[str, str, str, int, int]]) -> None:
+    """One thread per member of staff (username, role, token, n, colleagues) until `stop` is set.
 
     Counts: ("completed", element), ("conflict", what), ("error", what, status); records: the
     seconds each completion took."""
     outbox = Outbox(out, "work")
     stopping = threading.Event()
     threads = [
-        threading.Thread(target=_staff_member, args=(outbox, stopping, routing_url, role, token), daemon=True)
-        for _username, role, token in staff
+        threading.Thread(target=_staff_member, args=(outbox, stopping, routing_url, *member[1:]), daemon=True)
+        for member in staff
     ]
     flusher = threading.Thread(target=outbox.flush_until, args=(stopping,), daemon=True)
     for thread in [*threads, flusher]:
@@ -184,7 +185,19 @@ def work(out, stop, routing_url: str, staff: list[tuple[str, str, str]]) -> None
         thread.join(timeout=40)
 
 
-def _staff_member(outbox: Outbox, stopping: threading.Event, routing: str, role: str, token: str) -> None:
+def share_first(tasks: list[dict], n: int, colleagues: int) -> list[dict]:
+    """The tasks in the order member `n` of `colleagues` takes them: a share of their own first
+    (by task id), then the others, each part shuffled, so colleagues seldom reach for the same one."""
+    mine = [task for task in tasks if int(task["id"].replace("-", ""), 16) % colleagues == n]
+    others = [task for task in tasks if int(task["id"].replace("-", ""), 16) % colleagues != n]
+    random.shuffle(mine)
+    random.shuffle(others)
+    return mine + others
+
+
+def _staff_member(
+    outbox: Outbox, stopping: threading.Event, routing: str, role: str, token: str, n: int, colleagues: int
+) -> None:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     idle = IDLE_SECONDS
@@ -205,8 +218,7 @@ def _staff_member(outbox: Outbox, stopping: threading.Event, routing: str, role:
             idle = min(2 * idle, IDLE_MAX_SECONDS)
             continue
         idle = IDLE_SECONDS
-        random.shuffle(free)  # colleagues looking at the same queue pick different tasks
-        for task in free[:5]:
+        for task in share_first(free, n, colleagues)[:5]:
             if stopping.is_set():
                 return
             _claim_and_complete(outbox, session, routing, task)

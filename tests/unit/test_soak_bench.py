@@ -59,3 +59,15 @@ def test_find_max_steps_the_rate_up_by_the_factor_until_the_last_rate():
                        "--step-minutes", "1.5"])  # fmt: skip
     assert soak.phases_of(args) == [(10, 90), (20, 90), (40, 90)]
     assert soak.phases_of(soak.parse(["--rate", "7", "--minutes", "2"])) == [(7, 120)]
+
+
+def test_each_member_of_staff_reaches_for_a_share_of_their_own_first():
+    tasks = [{"id": f"00000000-0000-4000-8000-{n:012x}"} for n in range(12)]
+    orders = [soak_clients.share_first(tasks, n, 3) for n in range(3)]
+    firsts = [{task["id"] for task in order[:4]} for order in orders]
+    assert all(len(order) == 12 for order in orders)
+    assert (
+        firsts[0].isdisjoint(firsts[1])
+        and firsts[1].isdisjoint(firsts[2])
+        and firsts[0].isdisjoint(firsts[2])
+    )
