@@ -4,8 +4,8 @@
   pool of threads whatever happened to the ones before, so a slow answer delays no later send and
   the latency it causes is measured, not hidden (no coordinated omission).
 * `work`: the staff, closed-loop. Each thread is one member of staff of one role who lists their
-  queue (`GET /routing/tasks`), claims an unclaimed task (a share of their own first, so colleagues
-  seldom reach for the same one) and completes it with valid form data, and
+  queue (`GET /routing/tasks`), claims an unclaimed task of their own share of the queue (or one a
+  colleague left waiting over 3 s) and completes it with valid form data, and
   looks again after a pause (0.2 s, doubling up to 2 s) when the queue is empty.
 * `observe`: a department's own system, consuming the `tasks.<role>` queues (docs/amqp.md). The
   first `task.created` of each complaint is the moment its first task became visible to anyone.
@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import requests
@@ -34,6 +34,7 @@ FLUSH_SECONDS = 0.5
 # stays empty, so idle staff cost routing little (their lists would otherwise be most of its load).
 IDLE_SECONDS, IDLE_MAX_SECONDS = 0.2, 2.0
 PAGE = 20
+HELP_AFTER_SECONDS = 3.0  # a colleague's task waiting this long is anyone's
 
 # What a busy mall's staff choose when a form offers a choice: the case moves on towards closing.
 CHOICES = {"outcome": "resolved", "responsible_party": "merchant"}
@@ -185,14 +186,19 @@ def work(out, stop, routing_url: str, staff: list[tuple[str, str, str, int, int]
         thread.join(timeout=40)
 
 
-def share_first(tasks: list[dict], n: int, colleagues: int) -> list[dict]:
-    """The tasks in the order member `n` of `colleagues` takes them: a share of their own first
-    (by task id), then the others, each part shuffled, so colleagues seldom reach for the same one."""
+def share_first(tasks: list[dict], n: int, colleagues: int, now: datetime | None = None) -> list[dict]:
+    """The tasks member `n` of `colleagues` takes, in order: their own share of the queue (by task
+    id), then a colleague's task left waiting more than HELP_AFTER_SECONDS, so colleagues seldom
+    reach for the same one (a claim that loses is a wasted request to routing)."""
+    now = now or datetime.now(UTC)
+
+    def waiting(task: dict) -> float:
+        return (now - datetime.fromisoformat(task["created_at"])).total_seconds()
+
     mine = [task for task in tasks if int(task["id"].replace("-", ""), 16) % colleagues == n]
-    others = [task for task in tasks if int(task["id"].replace("-", ""), 16) % colleagues != n]
+    late = [task for task in tasks if task not in mine and waiting(task) > HELP_AFTER_SECONDS]
     random.shuffle(mine)
-    random.shuffle(others)
-    return mine + others
+    return mine + late
 
 
 def _staff_member(

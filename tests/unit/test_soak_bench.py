@@ -5,6 +5,7 @@ schema, and its verdicts on memory, backlogs and rates say what bench/README.md 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,13 +62,11 @@ def test_find_max_steps_the_rate_up_by_the_factor_until_the_last_rate():
     assert soak.phases_of(soak.parse(["--rate", "7", "--minutes", "2"])) == [(7, 120)]
 
 
-def test_each_member_of_staff_reaches_for_a_share_of_their_own_first():
-    tasks = [{"id": f"00000000-0000-4000-8000-{n:012x}"} for n in range(12)]
-    orders = [soak_clients.share_first(tasks, n, 3) for n in range(3)]
-    firsts = [{task["id"] for task in order[:4]} for order in orders]
-    assert all(len(order) == 12 for order in orders)
-    assert (
-        firsts[0].isdisjoint(firsts[1])
-        and firsts[1].isdisjoint(firsts[2])
-        and firsts[0].isdisjoint(firsts[2])
-    )
+def test_each_member_of_staff_takes_their_own_share_and_a_colleagues_task_only_when_it_waited():
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    fresh, old = (now - timedelta(seconds=1)).isoformat(), (now - timedelta(seconds=10)).isoformat()
+    tasks = [{"id": f"00000000-0000-4000-8000-{n:012x}", "created_at": fresh} for n in range(12)]
+    shares = [{task["id"] for task in soak_clients.share_first(tasks, n, 3, now)} for n in range(3)]
+    assert [len(share) for share in shares] == [4, 4, 4] and set.union(*shares) == {t["id"] for t in tasks}
+    waited = {**tasks[1], "created_at": old}
+    assert waited in soak_clients.share_first([tasks[0], waited], 0, 3, now)
