@@ -219,12 +219,13 @@ def _staff_member(
             stopping.wait(1)
             continue
         free = [task for task in listed.json()["items"] if task["assignee"] is None]
-        if not free:
+        mine = share_first(free, n, colleagues)
+        if not mine:  # nothing for me: look again later, not at once
             stopping.wait(idle * random.uniform(0.75, 1.25))
             idle = min(2 * idle, IDLE_MAX_SECONDS)
             continue
         idle = IDLE_SECONDS
-        for task in share_first(free, n, colleagues)[:5]:
+        for task in mine[:5]:
             if stopping.is_set():
                 return
             _claim_and_complete(outbox, session, routing, task)
