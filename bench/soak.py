@@ -197,6 +197,29 @@ def vhost_queues(vhost: str) -> list[str]:
     return sorted(name for name in names if name != "name")
 
 
+class QueueDepths:
+    """Ready messages per queue by passive declare; a queue gone closes the channel, so the
+    channel is opened again for the next one."""
+
+    def __init__(self, amqp_url: str):
+        self.connection = Connection(amqp_url)
+        self.channel = None
+
+    def depths(self, queues: list[str]) -> dict[str, int]:
+        found = {}
+        for queue in queues:
+            try:
+                self.channel = self.channel or self.connection.channel()
+                found[queue] = self.channel.queue_declare(queue=queue, passive=True).message_count
+            except Exception:  # the queue was deleted, or the connection dropped: try again next time
+                self.channel = None
+        return found
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.release()
+
+
 # --------------------------------------------------------------------------- the system
 
 
@@ -463,9 +486,8 @@ class Soak:
 
     def watch(self, until, rate: float, phase: str, processes: Processes, conn, queues: list[str]) -> None:
         """Sample every --sample seconds until `until()` is true."""
-        amqp = Connection(self.servers.amqp_url)
+        queue_depths = QueueDepths(self.servers.amqp_url)
         try:
-            channel = amqp.channel()
             last, busy_before = time.monotonic(), _machine_busy()
             while True:
                 time.sleep(max(0.0, self.args.sample - (time.monotonic() - last)))
@@ -473,7 +495,7 @@ class Soak:
                 now = time.monotonic()
                 seconds, last = now - last, now
                 busy = _machine_busy()
-                sample = self.measure(seconds, rate, phase, processes, conn, channel, queues)
+                sample = self.measure(seconds, rate, phase, processes, conn, queue_depths, queues)
                 sample["machine_busy_pct"] = 100 * (busy - busy_before) / (seconds * (os.cpu_count() or 1))
                 busy_before = busy
                 self.samples.append(sample)
@@ -481,21 +503,20 @@ class Soak:
                 if until():
                     return
         finally:
-            amqp.release()
+            queue_depths.close()
 
-    def measure(self, seconds, rate, phase, processes: Processes, conn, channel, queues) -> dict:
+    def measure(
+        self, seconds, rate, phase, processes: Processes, conn, queue_depths: QueueDepths, queues
+    ) -> dict:
         window, latency, completions = self.books.close_window()
         roots = {**{name: p.pid for name, p in self.deployment.processes.items()},
                  **{name: p.pid for name, p in self.clients.items() if p.is_alive()}}  # fmt: skip
         for name, pid in roots.items():
-            if name not in processes.roots:
+            if name not in processes.roots or processes.roots[name].pid != pid:  # a new feeder per step
                 with contextlib.suppress(psutil.Error):
                     processes.roots[name] = psutil.Process(pid)
         rss, cpu = processes.sample(conn, seconds)
-        depths = {}
-        for queue in queues:
-            with contextlib.suppress(Exception):
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+        depths = queue_depths.depths(queues)
         stats = percentiles(latency)
         return {
             "t": round(time.monotonic() - self.started, 1),
@@ -857,12 +878,9 @@ def soak_run(soak: Soak, phases, facts, processes: Processes, queues, folder: Pa
         print(f"\ninterrupted ({type(exc).__name__}): reporting what was measured", flush=True)
         soak.drain_seconds = 0.0
     soak.stop_clients()
-    final_queues = {}
-    with Connection(soak.servers.amqp_url) as amqp:
-        channel = amqp.channel()
-        for queue in vhost_queues(soak.servers.name):
-            with contextlib.suppress(Exception):
-                final_queues[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+    depths = QueueDepths(soak.servers.amqp_url)
+    final_queues = depths.depths(vhost_queues(soak.servers.name))
+    depths.close()
     audited = audit(conn, soak.books, final_queues)
     conn.close()
     if not done_phases:
