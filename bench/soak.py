@@ -39,9 +39,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from queue import Empty
+from urllib.parse import quote, unquote
 
 import psutil
 import psycopg
+import requests
 from kombu import Connection
 
 from bench import soak_clients
@@ -62,6 +64,7 @@ from tests.support.deployment import Deployment
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_BASE = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+MANAGEMENT_URL = os.environ.get("BENCH_MANAGEMENT_URL", "http://127.0.0.1:15672")
 TARGET_RATE, TARGET_P99_MS = 100.0, 500.0
 OUTBOXES = ("intake", "routing", "notify", "reporting")
 FLAT_MIB, FLAT_SHARE = 5.0, 0.03  # RSS is flat when it grew less than this over the second half
@@ -198,14 +201,31 @@ def vhost_queues(vhost: str) -> list[str]:
 
 
 class QueueDepths:
-    """Ready messages per queue by passive declare; a queue gone closes the channel, so the
-    channel is opened again for the next one."""
+    """Ready messages per queue of the vhost: from RabbitMQ's management API when it answers
+    (every queue of the vhost), else by passive declare of the queues named (a queue gone closes
+    the channel, so the channel is opened again for the next one)."""
 
-    def __init__(self, amqp_url: str):
+    def __init__(self, amqp_url: str, management_url: str = MANAGEMENT_URL):
         self.connection = Connection(amqp_url)
         self.channel = None
+        vhost = amqp_url.rsplit("/", 1)[1]
+        self.api = f"{management_url}/api/queues/{quote(unquote(vhost), safe='')}"
+        self.auth = (self.connection.userid, self.connection.password)
+        self.use_api = self._from_api() is not None
+
+    def _from_api(self) -> dict[str, int] | None:
+        try:
+            answer = requests.get(
+                self.api, params={"columns": "name,messages_ready"}, auth=self.auth, timeout=5
+            )
+            answer.raise_for_status()
+            return {row["name"]: int(row.get("messages_ready") or 0) for row in answer.json()}
+        except (requests.RequestException, ValueError):
+            return None
 
     def depths(self, queues: list[str]) -> dict[str, int]:
+        if self.use_api and (found := self._from_api()) is not None:
+            return found
         found = {}
         for queue in queues:
             try:

@@ -4,8 +4,11 @@ schema, and its verdicts on memory, backlogs and rates say what bench/README.md 
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,32 @@ def test_each_member_of_staff_takes_their_own_share_and_a_colleagues_task_only_w
     assert [len(share) for share in shares] == [4, 4, 4] and set.union(*shares) == {t["id"] for t in tasks}
     waited = {**tasks[1], "created_at": old}
     assert waited in soak_clients.share_first([tasks[0], waited], 0, 3, now)
+
+
+def test_queue_depths_come_from_the_management_api_of_the_vhost_when_it_answers():
+    asked = []
+
+    class Management(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append((self.path, self.headers["Authorization"]))
+            body = json.dumps(
+                [{"name": "reporting.events", "messages_ready": 7}, {"name": "tasks.x"}]
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Management)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        depths = soak.QueueDepths("amqp://guest:guest@127.0.0.1:5672/mall_soak_1",
+                                  f"http://127.0.0.1:{server.server_port}")  # fmt: skip
+        assert depths.use_api
+        assert depths.depths([]) == {"reporting.events": 7, "tasks.x": 0}
+    finally:
+        server.shutdown()
+    assert asked[-1][0].startswith("/api/queues/mall_soak_1?") and asked[-1][1].startswith("Basic ")
