@@ -487,12 +487,13 @@ class Soak:
         self.clients[f"bench:{name}"] = process
         return process
 
-    def feed(self, rate: float, seconds: float) -> multiprocessing.Process:
+    def feed(self, rate: float, seconds: float) -> tuple[multiprocessing.Process, range]:
+        """The feeder of one phase, and the numbers of the complaints it sends."""
         first, self.next_number = self.next_number, self.next_number + int(rate * seconds)
         url = f"{self.gateway}/intake/complaints"
         args = (self.out, url, self.desk, rate, seconds, first, self.args.threads)
         self.clients.pop("bench:feeder", None)
-        return self._client("feeder", soak_clients.feed, args)
+        return self._client("feeder", soak_clients.feed, args), range(first, self.next_number)
 
     def stop_clients(self) -> None:
         self.stop.set()
@@ -713,19 +714,24 @@ def print_summary(result: dict) -> None:
     for key, value in result["audit"].items():
         print(f"    {key:20} {value}")
     for step in result["steps"]:
-        print(f"  step {step['rate']:6.1f}/s: accepted {step['accepted_per_s']:6.1f}/s, p99 {_ms(step['p99_ms'])} ms,"
+        print(f"  step {step['rate']:6.1f}/s: accepted {step['accepted_per_s']:6.1f}/s, p99 {_ms(step['p99_ms'])} ms"
+              f" (second half; whole step {_ms(step['p99_ms_whole_step'])} ms),"
               f" backlog slope {step['backlog_slope']:+.2f}/s, open tasks slope {step['open_tasks_slope']:+.2f}/s"
               f" -> {'sustained' if step['sustained'] else 'NOT sustained'} ({step['why']})")  # fmt: skip
 
 
-def step_verdict(soak: Soak, rate: float, phase: str, start_wall: float, seconds: float) -> dict:
+def step_verdict(soak: Soak, rate: float, phase: str, numbers: range, seconds: float) -> dict:
+    """Whether a --find-max step was sustained. The latency is judged on the complaints of the
+    step's second half, the steady state: the first seconds of a step (and of the system) warm up."""
     samples = [s for s in soak.samples if s["phase"] == phase]
-    latencies = [soak.books.latency.get(cid) for cid, due in soak.books.due_of.items()
-                 if start_wall <= due < start_wall + seconds]  # fmt: skip
-    seen = [value for value in latencies if value is not None]
-    missing = len(latencies) - len(seen)
-    p99 = _percentile(seen, 0.99) if missing <= 0.01 * max(1, len(latencies)) else None
-    accepted = len(latencies) / seconds
+    ids = [soak.books.sends[n][4] for n in numbers if n in soak.books.sends]
+    accepted_ids = [cid for cid in ids if cid]
+    late = set(accepted_ids[len(accepted_ids) // 2 :])
+    seen = [soak.books.latency[cid] for cid in late if cid in soak.books.latency]
+    missing = len(late) - len(seen)
+    p99 = _percentile(seen, 0.99) if missing <= 0.01 * max(1, len(late)) else None
+    everything = [soak.books.latency[cid] for cid in accepted_ids if cid in soak.books.latency]
+    accepted = len(accepted_ids) / seconds
     backlog_slope, growing = backlog_grows([(s["t"], soak.backlog(s)) for s in samples], rate)
     open_slope, open_growing = backlog_grows([(s["t"], s["open_tasks"]) for s in samples], rate)
     why = []
@@ -739,7 +745,8 @@ def step_verdict(soak: Soak, rate: float, phase: str, start_wall: float, seconds
         why.append("backlog growing")
     if open_growing:
         why.append("open tasks growing")
-    return {"rate": rate, "accepted_per_s": accepted, "p99_ms": p99, "backlog_slope": backlog_slope,
+    return {"rate": rate, "accepted_per_s": accepted, "p99_ms": p99, "p99_ms_whole_step": _percentile(everything, 0.99),
+            "backlog_slope": backlog_slope,
             "open_tasks_slope": open_slope, "sustained": not why, "why": "; ".join(why) or "all criteria met"}  # fmt: skip
 
 
@@ -878,12 +885,12 @@ def soak_run(soak: Soak, phases, facts, processes: Processes, queues, folder: Pa
             phase = f"{rate:g}/s"
             print(f"--- feeding {rate:g} complaints/s for {seconds:.0f} s ---", flush=True)
             start_wall = time.time()
-            feeder = soak.feed(rate, seconds)
+            feeder, numbers = soak.feed(rate, seconds)
             soak.watch(lambda feeder=feeder: not feeder.is_alive(), rate, phase, processes, conn, queues)
             feeder.join()
             done_phases.append({"rate": rate, "seconds": seconds, "start_wall": start_wall})
             if args.find_max:
-                verdicts.append(step_verdict(soak, rate, phase, start_wall, seconds))
+                verdicts.append(step_verdict(soak, rate, phase, numbers, seconds))
                 last = verdicts[-1]
                 print(
                     f"    step {rate:g}/s: {'sustained' if last['sustained'] else 'NOT sustained'}: {last['why']}"

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -102,3 +103,23 @@ def test_queue_depths_come_from_the_management_api_of_the_vhost_when_it_answers(
     finally:
         server.shutdown()
     assert asked[-1][0].startswith("/api/queues/mall_soak_1?") and asked[-1][1].startswith("Basic ")
+
+
+def test_a_find_max_step_is_judged_on_its_second_half_and_fails_on_latency_lag_or_missing_tasks():
+    def step(latencies: list[float | None], accepted: int | None = None) -> dict:
+        books = soak.Books()
+        for n, latency in enumerate(latencies):
+            cid = f"c{n}" if accepted is None or n < accepted else None
+            books.sends[n] = (0.0, 0.0, 0.0, "201" if cid else "503", cid)
+            if cid and latency is not None:
+                books.latency[cid] = latency
+        samples = [{"phase": "p", "t": t, "open_tasks": 5} for t in range(0, 60, 5)]
+        fake = SimpleNamespace(books=books, samples=samples, args=SimpleNamespace(p99_ms=500.0),
+                               backlog=lambda sample: 10)  # fmt: skip
+        return soak.step_verdict(fake, 2.0, "p", range(len(latencies)), 10.0)
+
+    warming_up = step([900.0] * 10 + [100.0] * 10)
+    assert warming_up["sustained"] and warming_up["p99_ms"] == 100 and warming_up["p99_ms_whole_step"] == 900
+    assert "p99 900 ms" in step([100.0] * 10 + [900.0] * 10)["why"]
+    assert "without a first task" in step([100.0] * 19 + [None])["why"]
+    assert "accepted 1.5/s" in step([100.0] * 20, accepted=15)["why"]
