@@ -714,10 +714,20 @@ def print_summary(result: dict) -> None:
     for key, value in result["audit"].items():
         print(f"    {key:20} {value}")
     for step in result["steps"]:
-        print(f"  step {step['rate']:6.1f}/s: accepted {step['accepted_per_s']:6.1f}/s, p99 {_ms(step['p99_ms'])} ms"
+        print(f"  {step['rate']:6.1f}/s: accepted {step['accepted_per_s']:6.1f}/s, p99 {_ms(step['p99_ms'])} ms"
               f" (second half; whole step {_ms(step['p99_ms_whole_step'])} ms),"
               f" backlog slope {step['backlog_slope']:+.2f}/s, open tasks slope {step['open_tasks_slope']:+.2f}/s"
               f" -> {'sustained' if step['sustained'] else 'NOT sustained'} ({step['why']})")  # fmt: skip
+
+
+def judge(soak: Soak, phase: dict, verdicts: list[dict]) -> dict:
+    numbers = range(phase["first"], phase["first"] + phase["count"])
+    verdict = step_verdict(soak, phase["rate"], f"{phase['rate']:g}/s", numbers, phase["seconds"])
+    verdicts.append(verdict)
+    print(
+        f"    {phase['rate']:g}/s: {'sustained' if verdict['sustained'] else 'NOT sustained'}: {verdict['why']}"
+    )
+    return verdict
 
 
 def step_verdict(soak: Soak, rate: float, phase: str, numbers: range, seconds: float) -> dict:
@@ -888,18 +898,15 @@ def soak_run(soak: Soak, phases, facts, processes: Processes, queues, folder: Pa
             feeder, numbers = soak.feed(rate, seconds)
             soak.watch(lambda feeder=feeder: not feeder.is_alive(), rate, phase, processes, conn, queues)
             feeder.join()
-            done_phases.append({"rate": rate, "seconds": seconds, "start_wall": start_wall})
-            if args.find_max:
-                verdicts.append(step_verdict(soak, rate, phase, numbers, seconds))
-                last = verdicts[-1]
-                print(
-                    f"    step {rate:g}/s: {'sustained' if last['sustained'] else 'NOT sustained'}: {last['why']}"
-                )
-                if not last["sustained"]:
+            done_phases.append({"rate": rate, "seconds": seconds, "start_wall": start_wall,
+                                "first": numbers.start, "count": len(numbers)})  # fmt: skip
+            if index < len(phases) - 1:  # --find-max: let the step's last complaints arrive, then judge it
+                settle(soak, processes, conn, queues, 30, rate)
+                if not judge(soak, done_phases[-1], verdicts)["sustained"]:
                     break
-                if index < len(phases) - 1:
-                    settle(soak, processes, conn, queues, 30, rate)
         soak.drain_seconds = settle(soak, processes, conn, queues, args.drain, 0.0)
+        if len(verdicts) < len(done_phases):
+            judge(soak, done_phases[-1], verdicts)
     except (KeyboardInterrupt, Interrupted) as exc:
         interrupted = exc
         print(f"\ninterrupted ({type(exc).__name__}): reporting what was measured", flush=True)
@@ -922,11 +929,18 @@ def soak_run(soak: Soak, phases, facts, processes: Processes, queues, folder: Pa
     sustained = [step["rate"] for step in verdicts if step["sustained"]]
     if args.find_max:
         result["highest_sustained_rate"] = max(sustained) if sustained else None
+    elif verdicts:
+        run_verdict = verdicts[-1]
+        result["target_met"] = (run_verdict["rate"] >= TARGET_RATE and run_verdict["sustained"]
+                                and args.p99_ms <= TARGET_P99_MS and result["memory_flat"])  # fmt: skip
     write_raw(folder, soak, result)
     print_summary(result)
     if args.find_max:
         print(f"  highest rate sustained (p99 < {args.p99_ms:.0f} ms, no growing backlog):"
               f" {result['highest_sustained_rate'] or 'none of the steps'} complaints/s")  # fmt: skip
+    elif "target_met" in result:
+        print(f"  target ({TARGET_RATE:g} complaints/s sustained, p99 POST -> first task < {TARGET_P99_MS:g} ms, flat"
+              f" memory): {'MET' if result['target_met'] else 'missed'}")  # fmt: skip
     if soak.samples:
         rates = ", ".join(f"{p['rate']:g}/s" for p in done_phases)
         title = f"soak {rates} on {facts['cpu']} x{facts['cores']}, commit {facts['commit']}, {facts['date']}"
