@@ -1011,6 +1011,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.start_rate <= 0 or args.step_factor <= 1 or args.minutes <= 0:
         parser.error("rates and --minutes must be positive, --step-factor above 1")
+    if args.find_max and args.start_rate > args.max_rate:
+        parser.error("--start-rate must not be above --max-rate")
     return args
 
 
