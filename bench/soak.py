@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import importlib.metadata
 import json
 import multiprocessing
@@ -244,6 +245,9 @@ class QueueDepths:
 
 
 STAFF_ROLES = tuple(sorted(QUEUES))
+# The workers, which share their work through RabbitMQ and the database; a second HTTP API would
+# need the gateway to balance over both, which it does not here.
+SCALABLE = ("intake-worker", "routing-worker", "notify-worker", "reporting-worker")
 
 
 def prepare(
@@ -277,6 +281,21 @@ def prepare(
     staff = [(username, role, token, int(username.rsplit("-", 1)[1]) - 1, staff_per_role)
              for (username, role), token in zip(users[1:], tokens[1:], strict=True)]  # fmt: skip
     return tokens[0], staff
+
+
+def scale(deployment: Deployment, wanted: list[str]) -> list[str]:
+    """Start more instances of services, as `docker compose up --scale NAME=N` runs them: the
+    same command and environment, each with ports and a data folder of its own."""
+    extra = []
+    for item in wanted:
+        name, _, count = item.partition("=")
+        service = deployment.services[name]
+        for n in range(2, int(count) + 1):
+            copy = f"{name}-{n}"
+            deployment.services[copy] = dataclasses.replace(service, name=copy)
+            deployment.start(copy)
+            extra.append(copy)
+    return extra
 
 
 def stop_all(deployment: Deployment, started: list[psutil.Process]) -> None:
@@ -860,6 +879,8 @@ def run(args) -> int:
         desk, staff = prepare(deployment, args.staff, hours)
         print("starting every long-running service and the gateway ...", flush=True)
         deployment.start_long_running()
+        for name in scale(deployment, args.scale):
+            deployment.wait_ready(name)
         soak = Soak(args, deployment, servers, desk, staff, folder)
         soak.gateway = deployment.start_gateway()
         processes = Processes({name: p.pid for name, p in deployment.processes.items()}, servers.db_url)
@@ -1005,12 +1026,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--step-minutes", type=float, default=2, help="--find-max's minutes per step (default 2)"
     )
     parser.add_argument("--max-rate", type=float, default=400, help="--find-max's last rate (default 400)")
+    parser.add_argument("--scale", action="append", default=[], metavar="SERVICE=N",
+                        help="run N instances of a compose service, e.g. --scale reporting-worker=2 (repeatable)")  # fmt: skip
     parser.add_argument("--wait-idle", type=float, default=0,
                         help="first wait up to this many seconds for the machine to be less than 15%% busy")  # fmt: skip
     parser.add_argument("--out", help="folder for the plot, samples and logs (default .data/soak/<time>)")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.start_rate <= 0 or args.step_factor <= 1 or args.minutes <= 0:
         parser.error("rates and --minutes must be positive, --step-factor above 1")
+    for item in args.scale:
+        name, _, count = item.partition("=")
+        if not count.isdigit() or int(count) < 1 or name not in SCALABLE:
+            parser.error(f"--scale {item}: want SERVICE=N with N >= 1, SERVICE one of {', '.join(SCALABLE)}")
     if args.find_max and args.start_rate > args.max_rate:
         parser.error("--start-rate must not be above --max-rate")
     return args
