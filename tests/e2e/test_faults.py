@@ -125,9 +125,9 @@ def mall(tmp_path_factory) -> Iterator[Mall]:
 def healthy(mall: Mall) -> Iterator[Mall]:
     """The deployment whole before the test, and made whole again after it whatever happened."""
     yield mall
-    if mall.postgres._listener is None:
+    if not mall.postgres.is_up:
         mall.postgres.up()
-    if mall.rabbitmq._listener is None:
+    if not mall.rabbitmq.is_up:
         mall.rabbitmq.up()
     mall.mail.handler.delay = 0
     for process in RUNNING:

@@ -20,6 +20,10 @@ class TcpProxy:
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
 
+    @property
+    def is_up(self) -> bool:
+        return self._listener is not None
+
     def up(self) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
