@@ -45,8 +45,27 @@ def _parser() -> argparse.ArgumentParser:
     retention = commands.add_parser("retention", help="erase personal data of cases closed past retention")
     retention.add_argument("--dry-run", action="store_true", help="list what would be erased, erase nothing")
     commands.add_parser("rebuild", help="rebuild reporting's read model from the events it kept")
+    _audit_commands(commands)
     _user_commands(commands)
     return parser
+
+
+def _audit_commands(commands) -> None:
+    audit = commands.add_parser(
+        "audit", help="compare the books of every service; exit 0 clean, 1 findings, 2 a server is away"
+    )
+    audit.add_argument("--settle-seconds", type=float, default=60,
+                       help="leave out complaints younger than this, still on their way (default 60)")  # fmt: skip
+    audit.add_argument("--outbox-seconds", type=float, default=60,
+                       help="report outbox rows unpublished for longer than this (default 60)")  # fmt: skip
+    audit.add_argument("--json", action="store_true", help="one JSON document instead of the summary")
+    dead = commands.add_parser("dead-letter", help="replay or discard a message of a dead-letter queue")
+    dead.add_argument("action", choices=["replay", "discard"])
+    dead.add_argument(
+        "queue", help="the dead-letter queue, as the audit names it (e.g. routing.complaints.dead)"
+    )
+    dead.add_argument("message_id", help="the message's id, as the audit lists it")
+    dead.add_argument("--reason", help="why it is discarded (required for discard; logged with the message)")
 
 
 def _user_commands(commands) -> None:
@@ -101,7 +120,14 @@ def _dispatch(args, settings: Settings) -> int:
         from services.containers import probe
 
         return probe(settings, args.ready)
+    if command == "dead-letter":
+        return _dead_letter(args, settings)
     _require_database(settings)
+    if command == "audit":
+        from services.audit.command import audit_command
+
+        return audit_command(settings.database_url, settings.amqp_url, args.settle_seconds,
+                             args.outbox_seconds, args.json)  # fmt: skip
     if command == "migrate":
         return _migrate(args, settings)
     if command in {"serve", "worker", "relay"}:
@@ -120,6 +146,14 @@ def _dispatch(args, settings: Settings) -> int:
             retention_command(settings, args.dry_run) if command == "retention" else rebuild_command(settings)
         )
     return _admin(args, settings)
+
+
+def _dead_letter(args, settings: Settings) -> int:
+    from services.audit.command import dead_letter_command
+
+    if args.action == "discard" and not (args.reason or "").strip():
+        raise ConfigurationError("discard needs --reason: what the message was and why it is not replayed")
+    return dead_letter_command(settings.amqp_url, args.action, args.queue, args.message_id, args.reason)
 
 
 def _migrate(args, settings: Settings) -> int:

@@ -11,6 +11,8 @@
                 holds intake's app (in-process, real PostgreSQL) to its own OpenAPI document.
                 test_deployment.py starts every service of deploy/compose.yaml as its own process
                 with the command and environment compose gives it, behind the gateway's nginx.conf.
+                test_faults.py cuts PostgreSQL and RabbitMQ off through TCP proxies (the shared
+                servers keep running), kills workers, and audits the books after each fault.
 * deploy/       the deployment files (Dockerfile, compose file, Kubernetes manifests) checked by
                 hadolint, the Compose Specification's schema, kustomize and the Kubernetes schemas,
                 all installed by ./dev test from PyPI; no server needed.

@@ -20,8 +20,8 @@ import requests
 from tests.e2e.conftest import STAFF_PASSWORD
 from tests.integration.conftest import complaint
 from tests.support.browser_client import Browser
-from tests.support.deployment import Deployment
-from tests.support.processes import stop
+from tests.support.deployment import ROOT, Deployment
+from tests.support.processes import run, stop
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -119,6 +119,10 @@ def test_every_long_running_compose_service_is_a_process_of_its_own_and_complain
     for name in ["gateway", *reversed(LONG_RUNNING)]:
         assert stop(deployment.processes[name]) == 0, deployment.log(name)
     assert_one_complaint_is_followed_through_the_logs(deployment, f"deploy-{tag}-00")
+    # the books of every service agree, as the compose file's cli service audits them
+    audit = run(["audit", "--settle-seconds", "0", "--outbox-seconds", "0"], deployment.env("cli"), cwd=ROOT)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert f"{COMPLAINTS} complaints, {COMPLAINTS} cases" in audit.stdout
 
 
 def sms_texts(deployment: Deployment, at_least: int) -> dict[str, list[str]] | None:

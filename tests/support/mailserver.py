@@ -42,6 +42,7 @@ class _Handler:
     )  # recipient -> SMTP answer, e.g. "550 5.1.1 no such user"
     lock: threading.Lock = field(default_factory=threading.Lock)
     delay: float = 0.0  # seconds before each message is accepted
+    receiving: set[str] = field(default_factory=set)  # recipients whose message's DATA has come in
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -50,6 +51,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        with self.lock:  # the client now waits for the answer: a test may cut it off here
+            self.receiving.update(envelope.rcpt_tos)
         if self.delay:
             await asyncio.sleep(self.delay)  # a mail server that takes its time over each message
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -20,11 +20,15 @@ class TcpProxy:
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
 
+    @property
+    def is_up(self) -> bool:
+        return self._listener is not None
+
     def up(self) -> None:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
+        listener.listen(128)  # a burst's worth of processes connecting at once
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
@@ -52,6 +56,9 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
+            # The 5 s were for connecting only: an idle pooled connection (PostgreSQL, AMQP between
+            # heartbeats) must stay open for as long as its ends keep it, as without the proxy.
+            upstream.settimeout(None)
             with self._lock:
                 self._connections += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):

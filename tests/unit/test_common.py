@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import psycopg
 import pytest
+from flask import Flask
 from marshmallow import ValidationError
+from psycopg_pool import PoolTimeout
 
 from services.common.bus.envelope import Actor, Envelope, dump_envelope, load_envelope
 from services.common.clock import MovableClock
@@ -14,7 +17,7 @@ from services.common.errors import ConfigurationError, Unauthorized
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import load_settings
-from services.common.web.errors import nest_field_errors
+from services.common.web.errors import nest_field_errors, register_error_handlers
 from services.intake.entrypoints.presenters import mask_email, mask_name, mask_phone
 
 SECRET = "s" * 40
@@ -132,6 +135,22 @@ def test_dotted_field_errors_are_nested_like_marshmallow_errors():
         "customer": {"phone": ["required"], "email": ["bad"]},
         "floor": ["unknown"],
     }
+
+
+@pytest.mark.parametrize("lost", [psycopg.OperationalError("server closed the connection unexpectedly"),
+                                  PoolTimeout("couldn't get a connection after 30.00 sec")])  # fmt: skip
+def test_a_database_lost_at_any_statement_is_503_not_500(lost):
+    """A statement no repository translated (the connection cut in the middle of a request)."""
+    app = Flask("t")
+    register_error_handlers(app)
+
+    @app.post("/complaints")
+    def post():
+        raise lost
+
+    response = app.test_client().post("/complaints")
+    assert response.status_code == 503
+    assert response.json["message"].startswith("the database does not answer")
 
 
 def test_log_lines_are_json_with_the_correlation_and_complaint_ids(capsys):

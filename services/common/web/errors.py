@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
+import psycopg
 from flask import Flask, jsonify
 from marshmallow import Schema, fields
+from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from services.common import errors
@@ -114,6 +116,12 @@ def service_error_response(error: errors.ServiceError):
     return response
 
 
+def database_error_response(error: Exception):
+    """A connection lost or refused at any statement, not only where a repository translates it:
+    503, so the client tries again (with its Idempotency-Key), never a 500 for a server away."""
+    return service_error_response(errors.Unavailable(f"the database does not answer: {error}"))
+
+
 def unexpected_error_response(error: Exception):
     log.exception("unexpected error")
     response = jsonify(error_body(500, "internal error; quote the correlation id when reporting it"))
@@ -125,4 +133,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_exception_response)
     for error_type in ERROR_TABLE:
         app.register_error_handler(error_type, service_error_response)
+    for error_type in (psycopg.OperationalError, PoolTimeout):
+        app.register_error_handler(error_type, database_error_response)
     app.register_error_handler(Exception, unexpected_error_response)

@@ -11,7 +11,7 @@ import threading
 from datetime import datetime, timedelta
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.common.bus.outbox import OutboxWriter
 from services.common.errors import Unavailable
@@ -54,7 +54,7 @@ class DeliveryWorker:
             if self.stopping.is_set():
                 self.release(claimed[index:])
                 break
-            self.record(delivery, self.send(delivery))
+            self.record_once_sent(delivery, self.send(delivery))
         return len(claimed)
 
     def claim(self) -> list[Delivery]:
@@ -86,6 +86,23 @@ class DeliveryWorker:
         with transaction(self.pool, self.outbox) as session, session.conn.pipeline():
             outcomes.record(session, self.context, delivery, outcome)
         DELIVERY_ATTEMPTS.labels(delivery.channel, outcome.kind).inc()
+
+    def record_once_sent(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Record what the send came to, waiting for a database that does not answer: the message is
+        out, and a record dropped now would leave the delivery `sending` until its lease ran out and
+        then send it a second time. Only a worker told to stop gives up (its lease covers it)."""
+        wait = 0.5
+        while True:
+            try:
+                self.record(delivery, outcome)
+                return
+            except (Unavailable, psycopg.OperationalError, PoolTimeout) as exc:
+                if self.stopping.is_set():
+                    raise
+                log.warning("delivery %s: its outcome waits for the database: %s", outcome.kind, exc,
+                            extra={"delivery_id": delivery.id})  # fmt: skip
+                self.stopping.wait(wait)
+                wait = min(wait * 2, 10.0)
 
     def release(self, deliveries: list[Delivery]) -> None:
         """Give claimed deliveries back untried: pending, due now, their attempt not counted."""

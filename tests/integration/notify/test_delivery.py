@@ -4,8 +4,10 @@ down, failed and reported when an address bounces, and never sent twice for one 
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import pypdf
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from services.notify.bootstrap import bootstrap
 from tests.integration.notify.conftest import attempts, complaint_received, deliveries, outbox, requested
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import eventually
 
 BY_EMAIL = {"email": "wang@example.com", "preferred_reply_channel": "email"}
 
@@ -177,6 +180,51 @@ def test_a_worker_that_dies_between_the_send_and_its_record_sends_the_same_messa
     [row] = deliveries(notify, complaint.complaint_id)
     assert row["state"] == "sent" and row["attempts"] == 2
     assert [outcome for outcome, _ in attempts(notify, row["id"])] == ["interrupted", "sent"]
+
+
+def test_a_database_lost_after_the_send_holds_the_record_until_it_is_back_and_sends_nothing_twice(
+    notify_settings, notify, deliver, mail, clock, caplog
+):
+    """The worker sent; PostgreSQL then stops answering. It keeps the outcome and writes it once the
+    database is back, rather than leave the delivery `sending` to be sent again when the lease ends."""
+    complaint = complaint_received(customer=BY_EMAIL)
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id))
+    server = urlsplit(notify_settings.database_url)
+    proxy = TcpProxy(server.hostname, server.port or 5432)
+    proxy.up()
+    through = replace(
+        notify_settings, database_url=proxied_database(notify_settings.database_url, proxy.port)
+    )
+    runtime = bootstrap(through, clock=clock)
+    runtime.pool.open(wait=True)
+    worker = runtime.worker()
+    try:
+        [claimed] = worker.claim()
+        outcome = worker.send(claimed)
+        proxy.down()  # the message is out; the record cannot be written
+        recording = threading.Thread(target=worker.record_once_sent, args=(claimed, outcome))
+        recording.start()
+        eventually(lambda: "its outcome waits for the database" in caplog.text, timeout=30)
+        proxy.up()
+        recording.join(timeout=60)
+        assert not recording.is_alive()
+    finally:
+        worker.stop()
+        runtime.pool.close()
+        proxy.down()
+
+    [row] = deliveries(notify, complaint.complaint_id)
+    assert row["state"] == "sent" and row["attempts"] == 1
+    assert [outcome for outcome, _ in attempts(notify, row["id"])] == ["sent"]
+    clock.advance(notify.context.lease * 2)
+    assert notify.worker().tick() == 0  # nothing left to send again
+    assert len(mail.to("wang@example.com")) == 1
+
+
+def proxied_database(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}"))
 
 
 def test_transient_errors_end_in_failure_after_the_allowed_attempts(notify, deliver, worker, gateway, clock):
