@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -37,6 +37,8 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
 
     @blueprint.errorhandler(HTTPException)
     def http_error(error):
+        if request.is_json:  # the modeler's deploy posts JSON and reads the answer as JSON
+            return jsonify({"error": error.description, "code": error.code}), error.code
         return render_template("error.html", status=error.code, message=error.description), error.code
 
     return blueprint
