@@ -39,3 +39,12 @@ def test_a_diagram_over_4_mb_is_refused_with_a_json_error(browser):
     answer = _deploy(designer, huge)
 
     assert answer.status_code == 413 and answer.json["code"] == 413
+
+
+def test_a_deploy_without_its_csrf_token_is_refused_in_json_the_modeler_can_show(browser):
+    designer = browser()
+    designer.login("designer")
+
+    answer = designer.post("/console/processes/deploy", json={"bpmn": "<x/>", "base_version": 1})
+
+    assert answer.status_code == 400 and answer.json["code"] == 400 and "CSRF" in answer.json["error"]
