@@ -209,3 +209,21 @@ def test_the_desk_and_the_holder_of_the_case_see_the_customer_in_full(mall, plac
 
     assert _leaks(page) == list(PERSONAL)
     assert (complaint["customer"]["masked"], complaint["customer"]["phone"]) == (False, PHONE)
+
+
+def test_a_scoped_role_reads_only_the_capa_records_and_report_figures_of_its_place(mall):
+    for _ in range(3):  # the same problem three times: a CAPA record for the 2F shop
+        mall.record(customer=OTHER_CUSTOMER, floor="2F", merchant_code="M-2F-001")
+    mall.record(customer=CUSTOMER)
+    [record] = mall.api.get("/reporting/capa", headers=mall.staff("ops")).json["items"]
+
+    floor3, floor2 = mall.staff("floor3"), mall.staff("floor2")
+    week = "/reporting/reports/weekly?week=2026-W47"
+
+    assert record["floor"] == "2F"
+    assert mall.api.get("/reporting/capa", headers=floor3).json["items"] == []
+    assert mall.api.get(f"/reporting/capa/{record['id']}", headers=floor3).status_code == 404
+    assert mall.api.get(f"/reporting/capa/{record['id']}", headers=floor2).status_code == 200
+    assert mall.api.get(week, headers=floor3).json["current"]["received"] == 1
+    assert mall.api.get(week, headers=floor2).json["current"]["received"] == 3
+    assert mall.api.get(week, headers=mall.staff("ops")).json["current"]["received"] == 4
