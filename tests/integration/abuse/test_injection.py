@@ -21,6 +21,7 @@ import psycopg
 import pypdf
 from marshmallow import fields
 
+from services.common.identity.model import PROCESS_ROLES, Identity
 from services.intake.entrypoints.schemas import ComplaintIn, CorrectionIn, PublicComplaintIn
 from tests.integration.conftest import complaint
 
@@ -287,3 +288,42 @@ def test_an_export_is_named_after_its_period_and_a_period_that_is_a_path_is_refu
         assert not any(mark in disposition for mark in ("/", "\\", "..", "\r", "\n")), disposition
         assert [answer.status_code for answer in refused] == [400] * len(TRAVERSALS), path
         assert all(name in answer.json["errors"]["query"] for answer in refused), path
+
+
+# ---- query parameters: every string parameter of every GET, found from the documents
+
+SQL_IN_QUERIES = ["' OR '1'='1", "3F' OR '1'='1' --", "x'; DROP TABLE intake.complaints;--", "%", "_", "*"]
+
+
+def _string_query_parameters(mall) -> list[tuple[str, str]]:
+    found = []
+    for mount in mall.runtimes:
+        document = mall.api.get(f"/{mount}/openapi.json").json
+        for path, operations in document["paths"].items():
+            if "{" in path or "get" not in operations:
+                continue
+            for parameter in operations["get"].get("parameters", []):
+                if parameter["in"] == "query" and parameter.get("schema", {}).get("type") == "string":
+                    found.append((f"/{mount}{path}", parameter["name"]))
+    return found
+
+
+def test_sql_in_a_query_parameter_matches_nothing_and_fails_nothing(mall):
+    mall.record()
+    # Every role of the procedure, unscoped: sees every complaint and task, so a filter that leaked
+    # would list them.
+    everyone = Identity(subject="auditor", roles=frozenset(PROCESS_ROLES), mall_id="demo")
+    staff = {"Authorization": f"Bearer {mall.runtimes['console'].tokens.issue(everyone)}"}
+    parameters = _string_query_parameters(mall)
+    wrong = []
+    for path, name in parameters:
+        for payload in SQL_IN_QUERIES:
+            answer = mall.api.get(path, query_string={name: payload}, headers=staff)
+            items = answer.json.get("items") if answer.is_json and isinstance(answer.json, dict) else None
+            if answer.status_code >= 500 or (answer.status_code == 200 and items):
+                wrong.append((path, name, payload, answer.status_code, items))
+
+    assert wrong == []
+    assert ("/intake/complaints", "floor") in parameters and ("/routing/tasks", "number") in parameters
+    assert mall.api.get("/intake/complaints", headers=staff).json["items"]  # the complaint is there
+    assert mall.api.get("/routing/tasks", headers=staff).json["items"]  # and its tasks
