@@ -23,6 +23,7 @@ from marshmallow import fields
 
 from services.common.identity.model import PROCESS_ROLES, Identity
 from services.intake.entrypoints.schemas import ComplaintIn, CorrectionIn, PublicComplaintIn
+from services.reporting.entrypoints.schemas import CapaPatch
 from tests.integration.conftest import complaint
 
 PAYLOADS = [
@@ -327,3 +328,31 @@ def test_sql_in_a_query_parameter_matches_nothing_and_fails_nothing(mall):
     assert ("/intake/complaints", "floor") in parameters and ("/routing/tasks", "number") in parameters
     assert mall.api.get("/intake/complaints", headers=staff).json["items"]  # the complaint is there
     assert mall.api.get("/routing/tasks", headers=staff).json["items"]  # and its tasks
+
+
+# ---- what staff type elsewhere: a CAPA record's fields, a user's display name
+
+CAPA_TEXT_FIELDS = [name for name in _text_fields(CapaPatch()) if name != "status"]
+
+
+def test_capa_text_and_a_users_name_are_kept_as_typed_and_shown_escaped(mall, browser):
+    for _ in range(3):  # the same problem three times opens a CAPA record
+        mall.record()
+    [record] = mall.api.get("/reporting/capa", headers=mall.staff("ops")).json["items"]
+    patched = mall.api.patch(f"/reporting/capa/{record['id']}", json=dict.fromkeys(CAPA_TEXT_FIELDS, MIXED),
+                             headers=mall.staff("ops"))  # fmt: skip
+    renamed = mall.api.patch("/console/api/users/floor3", json={"display_name": MIXED[:100]},
+                             headers=mall.staff("admin"))  # fmt: skip
+    ops, admin = browser(), browser()
+    ops.login("ops")
+    admin.login("admin")
+
+    pages = {f"/console/capa/{record['id']}": ops, "/console/capa": ops, "/console/admin/users": admin,
+             "/console/admin/users/floor3": admin}  # fmt: skip
+    shown = {page: client.get(page).get_data(as_text=True) for page, client in pages.items()}
+
+    assert patched.status_code == 200 and all(patched.json[name] == MIXED for name in CAPA_TEXT_FIELDS)
+    assert renamed.status_code == 200 and renamed.json["display_name"] == MIXED[:100]
+    for page, html in shown.items():
+        assert "<script>alert(1)" not in html and ESCAPED_SCRIPT in html, page
+        assert "evaluated" not in html.replace(TEMPLATE_AS_TYPED[1], ""), page
