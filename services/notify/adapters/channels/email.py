@@ -96,7 +96,7 @@ def one_line(text: str) -> str:
 
 
 def _breaks(char: str) -> bool:
-    return unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"}
+    return unicodedata.category(char) in {"Cc", "Zl", "Zp"}  # controls, line and paragraph separators
 
 
 def recipient(address: str) -> str:
