@@ -7,7 +7,7 @@ import hmac
 import sys
 from pathlib import Path
 
-from flask import Blueprint, Flask, redirect, send_from_directory, url_for
+from flask import Blueprint, Flask, redirect, request, send_from_directory, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -23,6 +23,7 @@ from services.console.bootstrap import Console
 from services.console.pages import PAGES
 from services.console.pages.access import PAGE_ROLES
 from services.console.pages.inbox import unread_count
+from services.console.pages.processes import LARGE_BODIES
 
 
 def _bpmn_js_dist() -> Path:
@@ -55,6 +56,7 @@ def create_app(console: Console) -> Flask:
     app.secret_key = hmac.new(settings.auth_secret.encode(), b"console-csrf", hashlib.sha256).hexdigest()
     app.config.update(WTF_CSRF_TIME_LIMIT=None)  # a form's token lives as long as its session
     app.session_interface = ServerSessions(console.sessions, settings.mall_id, settings.secure_cookies)
+    _allow_larger_bodies(app)  # before CSRFProtect's check, which reads the body
     csrf = CSRFProtect(app)
     for blueprint in (users, service_tokens):
         csrf.exempt(blueprint)  # bearer-token API: no cookie, so nothing to forge
@@ -69,6 +71,15 @@ def create_app(console: Console) -> Flask:
     _add_helpers(app)
     behind_proxies(app, settings.trusted_proxies)
     return app
+
+
+def _allow_larger_bodies(app: Flask) -> None:
+    @app.before_request
+    def larger_body_limit():
+        """A page that takes more than MAX_BODY_BYTES (the modeler's deploy) says so before the body is read."""
+        limit = LARGE_BODIES.get(request.endpoint or "")
+        if limit:
+            request.max_content_length = limit
 
 
 def _add_helpers(app: Flask) -> None:

@@ -247,6 +247,15 @@ def test_the_gateway_is_the_one_entry_point_and_keeps_probes_and_metrics_inside(
     hidden = {path: requests.get(f"{gateway}{path}", timeout=10).status_code
               for path in ("/intake/metrics", "/routing/readyz", "/intake/healthz", "/console/metrics")}  # fmt: skip
     oversized = requests.post(f"{gateway}/intake/public/complaints", data=b"x" * 300_000, timeout=10)
+    # A diagram may be as large as routing takes (4 MB): the gateway lets it through to routing,
+    # whose own answer (no token: 401) comes back; over 4 MB the gateway refuses it itself.
+    json_body = {"Content-Type": "application/json"}
+    diagram = requests.post(
+        f"{gateway}/routing/processes", data=b"x" * 1_000_000, headers=json_body, timeout=10
+    )
+    too_large = requests.post(
+        f"{gateway}/routing/processes", data=b"x" * 5_000_000, headers=json_body, timeout=10
+    )
 
     assert liveness.json()["checks"] == {"http": "ok"}  # the probe port vouches for the API's own
     assert set(index.json()["services"]) == {"intake", "routing", "notify", "reporting", "console"}
@@ -256,6 +265,8 @@ def test_the_gateway_is_the_one_entry_point_and_keeps_probes_and_metrics_inside(
     assert re.fullmatch(r"[0-9a-f]{32}", anonymous.headers["X-Correlation-ID"])  # made by the gateway
     assert hidden == dict.fromkeys(hidden, 404)
     assert oversized.status_code == 413 and oversized.json()["code"] == 413
+    assert diagram.status_code == 401 and diagram.json()["code"] == 401
+    assert too_large.status_code == 413 and too_large.json()["code"] == 413
     assert stop(deployment.processes["routing"]) == 0
     gone = requests.get(f"{gateway}/routing/tasks", headers={"X-Correlation-ID": "gone-0001"}, timeout=30)
     assert gone.status_code == 503 and gone.headers["Retry-After"] == "5"
@@ -275,12 +286,17 @@ def test_the_console_behind_the_gateway_keeps_its_prefix_its_secure_session_and_
     queue = browser.get("/queue", allow_redirects=False)
     login = browser.get("/login")
     bundle = browser.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
+    # The modeler's deploy may carry a diagram of up to 4 MB: the gateway lets it through to the
+    # console, which answers itself (no CSRF token: 400, as JSON for a JSON request).
+    deploy = requests.post(f"{gateway}/console/processes/deploy", data=b"x" * 1_000_000,
+                           headers={"Content-Type": "application/json"}, timeout=10)  # fmt: skip
 
     assert home.status_code == 302 and home.headers["Location"].endswith("/console/")  # the mall's address
     assert first.status_code == 302 and first.headers["Location"] == "/console/login"  # links keep the prefix
     assert queue.status_code == 302 and queue.headers["Location"].startswith("/console/login?next=")
     assert login.status_code == 200 and 'action="/console/login"' in login.text
     assert 'href="/console/assets/console.css' in login.text
+    assert deploy.status_code == 400 and deploy.json()["code"] == 400
     assert bundle.status_code == 200 and "javascript" in bundle.headers["Content-Type"]  # bpmn-js from npm
     cookie = login.headers["Set-Cookie"]  # the session that holds the form's CSRF token
     assert cookie.startswith("__Host-console=")

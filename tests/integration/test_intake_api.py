@@ -77,8 +77,8 @@ def test_malformed_fields_are_refused_with_a_400_naming_them(client, desk, chang
     ("changes", "path"),
     [
         ({"channel": "email", "customer": {"name": "李先生"}}, ("customer", "email")),
-        ({"merchant_code": "M-2F-001"}, ("merchant",)),  # merchant on 2F, complaint says 3F
-        ({"merchant_code": "NOPE"}, ("merchant",)),
+        ({"merchant_code": "M-2F-001"}, ("merchant_code",)),  # merchant on 2F, complaint says 3F
+        ({"merchant_code": "NOPE"}, ("merchant_code",)),
         ({"floor": "9F", "merchant_code": None}, ("floor",)),
         ({"category": "facility", "merchant_code": None}, ("department",)),
         ({"customer": {"anonymous": True}}, ("customer", "anonymous")),
@@ -271,7 +271,7 @@ def test_a_correction_that_breaks_a_rule_is_refused_and_changes_nothing(client, 
     )
 
     assert response.status_code == 400
-    assert "merchant" in response.json["errors"]["json"]
+    assert "merchant_code" in response.json["errors"]["json"]
     assert client.get(f"/complaints/{record['id']}", headers=desk).json == record
     assert len(outbox_rows(intake)) == 1
 

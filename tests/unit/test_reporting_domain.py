@@ -178,3 +178,14 @@ def test_personal_data_is_erased_and_everything_else_kept():
     assert (erased["amount"], erased["number"], erased["promised_reply_date"]) == ("399.00", "TS-20261122-0007",
                                                                                    "2026-11-25")  # fmt: skip
     assert scrub_text("客户电话021-65432100") == "客户电话[已删除]"
+
+
+@pytest.mark.parametrize(
+    ("value", "formula"),
+    [("=1+1", True), ("@SUM(A1)", True), ("-2+3", True), ("+cmd|' /C calc'!A0", True), ("\t=1", True),
+     ("-5", False), ("+86 139 1234 5678", False), ("-", False), ("王女士", False), (12, False), ("", False)],
+)  # fmt: skip
+def test_a_cell_that_a_spreadsheet_would_run_is_told_from_a_number_or_a_name(value, formula):
+    from services.reporting.rendering.tables import looks_like_a_formula
+
+    assert looks_like_a_formula(value) is formula

@@ -133,7 +133,7 @@ def test_a_merchant_on_another_floor_than_the_complaint_is_named():
 
     errors = rules.check_place(make(floor="3F", merchant=shop), check)
 
-    assert errors == {"merchant": ["merchant is on floor 2F, not 3F"]}
+    assert errors == {"merchant_code": ["merchant is on floor 2F, not 3F"]}
 
 
 def test_dates_in_the_future_or_before_receipt_are_refused():

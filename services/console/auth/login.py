@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
@@ -13,6 +14,9 @@ from services.console.metrics import LOGINS
 from services.console.pages import html_errors
 
 log = logging.getLogger(__name__)
+# A page of this site as the guard writes it into `next` (percent-encoded): no space, control
+# character or backslash, which browsers drop or read as `/` (`/\t/evil` is `//evil`, another host).
+_SITE_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
 
 blueprint = html_errors(Blueprint("login", __name__))
 # The password check has its own blueprint, so the login rate limit applies to it alone.
@@ -20,8 +24,8 @@ attempts = html_errors(Blueprint("login_attempts", __name__))
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never another host (`//evil`, `https://…`)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path of this site: never another host (`//evil`, `https://…`, `/<tab>/evil`)."""
+    if target and _SITE_PATH.fullmatch(target):
         return target
     return landing()
 

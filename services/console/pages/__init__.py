@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -19,7 +19,7 @@ from services.console.i18n import LANGUAGES
 
 
 def html_errors(blueprint: Blueprint) -> Blueprint:
-    """A refusal or failure inside the blueprint's pages becomes a page, not JSON."""
+    """A refusal or failure inside the blueprint's pages becomes a page (JSON to a JSON request)."""
 
     @blueprint.errorhandler(Unauthorized)
     def unauthorized(_error):
@@ -29,17 +29,24 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
     def service_error(error):
         status = {Forbidden: 403, NotFound: 404, Conflict: 409, Unavailable: 503,
                   ConfigurationError: 500}.get(type(error), 400)  # fmt: skip
-        return render_template("error.html", status=status, message=str(error)), status
+        return _error_page(status, str(error))
 
     @blueprint.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_template("error.html", status=400, message=error.description), 400
+        return _error_page(400, error.description)
 
     @blueprint.errorhandler(HTTPException)
     def http_error(error):
-        return render_template("error.html", status=error.code, message=error.description), error.code
+        return _error_page(error.code, error.description)
 
     return blueprint
+
+
+def _error_page(status: int, message: str):
+    """The error page; as JSON to a JSON request (the modeler's deploy reads its answer as JSON)."""
+    if request.is_json:
+        return jsonify({"error": message, "code": status}), status
+    return render_template("error.html", status=status, message=message), status
 
 
 prefs = html_errors(Blueprint("prefs", __name__))

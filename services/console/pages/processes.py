@@ -55,6 +55,11 @@ def modeler():
     return render_template("modeler.html", newest=newest, xml=_xml(newest) if newest else "")
 
 
+# As large as routing takes a deployed diagram (its POST /processes), not only an ordinary form;
+# the app sets it before the CSRF check reads the body (services/console/app.py).
+LARGE_BODIES = {"processes.deploy": 4 * 1024 * 1024}
+
+
 @blueprint.post("/processes/deploy")
 @login_required(Role.PROCESS_DESIGNER)
 def deploy():

@@ -80,9 +80,9 @@ def check_place(complaint: Complaint, reference: ReferenceCheck) -> FieldErrors:
     if complaint.floor and not reference.floor_known:
         errors["floor"] = [f"unknown floor {complaint.floor!r}"]
     if complaint.merchant and not reference.merchant_known:
-        errors["merchant"] = [f"unknown merchant {complaint.merchant.code!r}"]
+        errors["merchant_code"] = [f"unknown merchant {complaint.merchant.code!r}"]
     elif complaint.merchant and complaint.floor and reference.merchant_floor != complaint.floor:
-        errors["merchant"] = [f"merchant is on floor {reference.merchant_floor}, not {complaint.floor}"]
+        errors["merchant_code"] = [f"merchant is on floor {reference.merchant_floor}, not {complaint.floor}"]
     if complaint.department and not reference.department_known:
         errors["department"] = [f"unknown department {complaint.department!r}"]
     if complaint.channel in SELF_SERVICE_CHANNELS:

@@ -14,6 +14,11 @@ from openpyxl.utils import get_column_letter
 from services.reporting.rendering.labels import labels
 from services.reporting.rendering.sections import sections
 
+# How a spreadsheet knows a formula: a cell that starts so is one, unless it is only a number ("-5",
+# "+86 139…" is not, "-2+3" is). Customers' names come from the desk and the web form.
+_FORMULA_START = ("=", "@", "\t", "\r")
+_SIGNS = ("+", "-")
+
 CALLBACK_COLUMNS = ("number", "received_at", "category", "floor", "merchant_name", "status", "closed_as",
                     "callback_reached", "callback_satisfied", "customer_name", "customer_phone",
                     "customer_email", "preferred_reply_channel")  # fmt: skip
@@ -25,7 +30,7 @@ def report_csv(report: dict[str, Any], lang: str) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["section", "item", report["period"]["label"], report["previous_period"]["label"]])
     for section in sections(report, lang):
-        writer.writerows([section.key, *row] for row in section.rows)
+        writer.writerows([section.key, *map(_csv_text, row)] for row in section.rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # a BOM, so Excel reads the Chinese as UTF-8
 
 
@@ -47,7 +52,7 @@ def callbacks_csv(found: dict[str, Any]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CALLBACK_COLUMNS)
-    writer.writerows([_plain(item[name]) for name in CALLBACK_COLUMNS] for item in found["items"])
+    writer.writerows([_csv_text(_plain(item[name])) for name in CALLBACK_COLUMNS] for item in found["items"])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -66,6 +71,9 @@ def _table(sheet, columns, rows) -> None:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl takes text starting with "=" for a formula: keep it text
+                cell.data_type = "s"
     for index, column in enumerate(columns, start=1):
         width = max([len(str(column))] + [len(str(row[index - 1] or "")) for row in rows])
         sheet.column_dimensions[get_column_letter(index)].width = min(max(10, width * 1.6), 60)
@@ -79,6 +87,24 @@ def _chart(sheet, chart, title: str, count: int) -> None:
     )
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=count + 1))
     sheet.add_chart(chart, "E2")
+
+
+def looks_like_a_formula(value: Any) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    if value.startswith(_FORMULA_START):
+        return True
+    if value.startswith(_SIGNS) and len(value) > 1:
+        try:
+            float(value.replace(" ", ""))
+        except ValueError:
+            return True
+    return False
+
+
+def _csv_text(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula starts with `'`, which it reads as "text as is"."""
+    return "'" + value if looks_like_a_formula(value) else value
 
 
 def _plain(value: Any) -> Any:

@@ -6,16 +6,23 @@ from marshmallow import Schema, fields, validate
 
 from services.common.web.schemas import StrictSchema
 
+# A deployed file's name is a plain file name: it is read back by name (a path segment of the API
+# and of the console's links), so no folder, no way up, no drive, no control character.
+FILE_NAME = validate.Regexp(
+    r"^(?![.\s])[^\x00-\x1f\x7f/\\:?#%]{1,200}$",
+    error="a plain file name: no / \\ : ? # %, control characters, or leading dot or space",
+)
+
 
 class DeployIn(StrictSchema):
     bpmn = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000),
                          metadata={"description": "the BPMN XML"})  # fmt: skip
-    bpmn_name = fields.String(load_default="diagram.bpmn", validate=validate.Length(max=200))
-    dmn = fields.Dict(keys=fields.String(validate=validate.Length(max=200)),
+    bpmn_name = fields.String(load_default="diagram.bpmn", validate=FILE_NAME)
+    dmn = fields.Dict(keys=fields.String(validate=FILE_NAME),
                       values=fields.String(validate=validate.Length(max=1_000_000)), load_default=dict,
                       metadata={"description": "DMN files it references: file name -> XML"})  # fmt: skip
     note = fields.String(allow_none=True, validate=validate.Length(max=500))
-    forms = fields.Dict(keys=fields.String(validate=validate.Length(max=200)),
+    forms = fields.Dict(keys=fields.String(validate=FILE_NAME),
                         values=fields.String(validate=validate.Length(max=1_000_000)), load_default=dict,
                         metadata={"description": "JSON-schema form files its user tasks name "
                                                  "(spiff-arena's formJsonSchemaFilename): file name -> JSON"})  # fmt: skip

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import unquote
 
+import pytest
 from werkzeug.test import Client
 
 from tests.conftest import bearer
-from tests.support.system import in_process_system
+from tests.integration.console.conftest import ConsoleClient
+from tests.support.system import DEMO_PASSWORD, csrf_token, in_process_system
 
 
 def test_the_desk_logs_in_sees_its_queue_and_after_logout_the_old_cookie_opens_nothing(browser):
@@ -132,3 +135,29 @@ def test_a_designer_and_an_admin_land_on_their_own_pages_not_on_a_queue_they_hav
 
     assert designer_lands.endswith("/console/processes")
     assert admin_lands.endswith("/console/admin/users") and home.endswith("/console/admin/users")
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example", "/\\evil.example", "https://evil.example", "/\t/evil.example", "/\n/evil.example",
+     "/\r\nSet-Cookie: planted=1", " //evil.example", "/\x00/evil.example"],
+)  # fmt: skip
+def test_after_login_it_goes_back_only_to_a_page_of_this_site(system, target):
+    client = ConsoleClient(system[1])
+    page = client.get("/console/login").get_data(as_text=True)
+    answer = client.post("/console/login", data={"username": "desk", "password": DEMO_PASSWORD, "next": target,
+                                                 "csrf_token": csrf_token(page)})  # fmt: skip
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/console/queue"
+
+
+def test_after_login_it_goes_back_to_the_page_asked_for(browser):
+    client = browser()
+    asked = client.get("/console/cases/00000000-0000-0000-0000-000000000001?tab=timeline")
+    target = asked.headers["Location"].split("next=", 1)[1]
+    page = client.get("/console/login").get_data(as_text=True)
+    answer = client.post("/console/login", data={"username": "desk", "password": DEMO_PASSWORD,
+                                                 "next": unquote(target), "csrf_token": csrf_token(page)})  # fmt: skip
+
+    assert answer.headers["Location"] == "/console/cases/00000000-0000-0000-0000-000000000001?tab=timeline"

@@ -9,8 +9,10 @@ recognisably the same one.
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import ssl
+import unicodedata
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
@@ -25,6 +27,9 @@ from services.common.errors import ConfigurationError
 from services.notify.adapters.channels import OutgoingMessage, PermanentFailure, TransientFailure
 
 SMTP_POLICY = compat32.clone(linesep="\r\n")
+# What may not be in an address given as a recipient: a line break would start a header of its own
+# and `<>,;` or a space would make it two addresses (or a name and an address).
+_NOT_IN_ADDRESS = re.compile(r'[\x00-\x20\x7f<>,;()"\\\[\]\u0085\u2028\u2029]')
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,8 @@ def build_email(message: OutgoingMessage, sender: str, sender_name: str) -> Mess
     """The MIME message: plain text, the HTML alternative, the PDF letter when there is one.
 
     Built with the classic `email.mime` classes: four times faster than `EmailMessage`'s header
-    registry, which was the largest cost of a send.
+    registry, which was the largest cost of a send. So the header values are made safe here: names
+    and the subject on one line (`one_line`), the recipient a single address (`recipient`).
     """
     body: Message = MIMEText(message.text, "plain", "utf-8")
     if message.html:
@@ -73,14 +79,31 @@ def build_email(message: OutgoingMessage, sender: str, sender_name: str) -> Mess
         letter = MIMEApplication(message.pdf, "pdf")
         letter.add_header("Content-Disposition", "attachment", filename=f"{message.number}.pdf")
         body = MIMEMultipart("mixed", _subparts=[body, letter])
-    body["From"] = formataddr((sender_name, sender), "utf-8")
-    body["To"] = formataddr((message.recipient_name or "", message.address), "utf-8")
-    body["Subject"] = Header(message.subject, "utf-8")
+    body["From"] = formataddr((one_line(sender_name), sender), "utf-8")
+    body["To"] = formataddr((one_line(message.recipient_name or ""), recipient(message.address)), "utf-8")
+    body["Subject"] = Header(one_line(message.subject), "utf-8")
     body["Date"] = formatdate(localtime=False)
     body["Message-ID"] = message.message_id
     body["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
     body["X-Complaint-Number"] = message.number
     return body
+
+
+def one_line(text: str) -> str:
+    """Header text on one line: a name or subject typed with line breaks (or other control
+    characters) must not start a header of its own, nor be refused by the receiving side's parser."""
+    return " ".join("".join(" " if _breaks(char) else char for char in text).split())
+
+
+def _breaks(char: str) -> bool:
+    return unicodedata.category(char) in {"Cc", "Zl", "Zp"}  # controls, line and paragraph separators
+
+
+def recipient(address: str) -> str:
+    """The address alone; one that could be read as more than one, or as a header, is refused for good."""
+    if not address or _NOT_IN_ADDRESS.search(address) or address.count("@") != 1:
+        raise PermanentFailure(f"not a single e-mail address: {address!r}")
+    return address
 
 
 def as_smtp_bytes(email: Message) -> bytes:

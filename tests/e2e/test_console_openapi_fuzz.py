@@ -1,0 +1,71 @@
+"""Schemathesis over the console's OpenAPI document (its JSON API: staff users, roles, scopes,
+passwords, sessions and service tokens), as tests/e2e/test_openapi_fuzz.py does for intake: the
+same checks, and the same two left off for the same reasons (positive_data_acceptance: a
+schema-valid user may rightly answer 409 for a name already taken, or 400 for a floor supervisor
+without floors or a password under ten characters; negative_data_rejection: marshmallow reads
+leniently on purpose).
+
+Each operation is one test with its own database holding two staff users (a desk clerk with a
+password and a floor supervisor of 3F), so half the generated usernames name a user that exists
+and 200 bodies are checked too. The caller holds the role `admin`, the only role the API admits.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from services.common.settings import load_settings
+from services.console.app import create_app
+from services.console.bootstrap import bootstrap
+from tests.conftest import MALL, SECRET, bearer
+from tests.e2e.test_openapi_fuzz import CONFIG, _AppUnderTest
+
+
+def _unconnected_app():
+    settings = load_settings({}, database_url="postgresql://unused", amqp_url="memory://", auth_secret=SECRET,
+                             mall_id=MALL)  # fmt: skip
+    return create_app(bootstrap(settings))
+
+
+APP = _AppUnderTest(_unconnected_app())
+KNOWN: dict[str, str] = {}  # path parameter -> a value naming a user of the running test
+schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG))
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Half the generated usernames name a user that exists, so 200 bodies are checked too."""
+    known = {name: KNOWN[name] for name in path_parameters or {} if name in KNOWN}
+    if not known:
+        return st.just(path_parameters)
+    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+
+
+@pytest.fixture
+def admin(tokens) -> dict:
+    return bearer(tokens, "admin", subject="admin")
+
+
+@pytest.fixture(autouse=True)
+def console(settings, clock):
+    """Route the fuzzer to this test's console, with two users in it."""
+    runtime = bootstrap(settings, clock=clock)
+    runtime.pool.open(wait=True)
+    runtime.users.create(
+        MALL, "desk", ["service_desk"], [], [], display_name="服务台", password="a-long-password"
+    )
+    runtime.users.create(MALL, "floor3", ["floor_supervisor"], ["3F"], [])
+    KNOWN["username"] = "desk"
+    APP.app = create_app(runtime)
+    yield runtime
+    runtime.pool.close()
+
+
+@schema.parametrize()
+# One database per operation, shared by its examples on purpose: they act on what is there.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_console_api_operation_answers_as_its_openapi_document_says(case, admin):
+    case.call_and_validate(headers=admin)

@@ -1,0 +1,117 @@
+"""Bad bodies on every write endpoint of every service: never a 5xx, always a JSON error that says why.
+
+The endpoints (every POST, PUT and PATCH) come from each mounted service's OpenAPI document, so a
+new route is covered when it is merged. Each gets, as a caller holding every role and a scope:
+a body that is not JSON, JSON cut off half-way, JSON of the wrong top-level type (a list, a string,
+a number, null), a JSON body with the wrong Content-Type, and a body over 4 MB. An
+operation that documents a request body must refuse each with a 4xx JSON error naming the problem;
+one that takes no body may ignore it, but must not fail.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from werkzeug.test import Client
+
+from services.common.identity.model import ROLES
+from services.routing.entrypoints.http import DEPLOY_BODY_BYTES
+from tests.conftest import bearer
+from tests.integration.test_authorisation_matrix import PARAMETER, SAMPLE_VALUES
+from tests.support.system import in_process_system
+
+WRITES = {"post", "put", "patch"}
+# Over the largest limit of all (a deployed diagram's 4 MB); the others stop at 256 KB.
+OVERSIZED = b'{"description": "' + b"x" * (DEPLOY_BODY_BYTES + 1024) + b'"}'
+BAD_BODIES = {  # name -> (body, Content-Type, what the error message must mention)
+    "not JSON": (b"this is not json", "application/json", "json"),
+    "truncated JSON": (b'{"category": "quality", "description": "cut', "application/json", "json"),
+    "a list": (b"[1, 2, 3]", "application/json", ""),
+    "a string": (b'"complaint"', "application/json", ""),
+    "a number": (b"42", "application/json", ""),
+    "null": (b"null", "application/json", ""),
+    "wrong Content-Type": (b'{"a": 1}', "text/plain", ""),
+    "over 4 MB": (OVERSIZED, "application/json", "limit"),
+}
+
+
+@pytest.fixture(scope="module")
+def system(template_database, tmp_path_factory):
+    """The one-process system on a database of this module's own, and every write endpoint in it."""
+    from datetime import UTC, datetime
+
+    from psycopg import sql
+
+    from services.common.clock import MovableClock
+    from services.common.identity.tokens import TokenIssuer
+    from services.common.settings import load_settings
+    from tests.conftest import SECRET, _admin, database_url
+
+    name = f"mall_test_bodies_{uuid.uuid4().hex[:8]}"
+    _admin(
+        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template_database)
+        )
+    )
+    settings = load_settings({}, database_url=database_url(name), amqp_url="memory://", auth_secret=SECRET,
+                             public_rate_limit="10000 per minute", login_rate_limit="10000 per minute")  # fmt: skip
+    clock = MovableClock(datetime(2026, 11, 22, 2, tzinfo=UTC))
+    tokens = TokenIssuer(SECRET, clock)
+    try:
+        with in_process_system(settings, clock, tmp_path_factory.mktemp("bodies")) as (runtimes, wsgi):
+            client = Client(wsgi)
+            everyone = bearer(tokens, *ROLES, floors=["3F"], departments=["security"], subject="abuser")
+            yield client, everyone, write_operations(client, list(runtimes))
+    finally:
+        _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def write_operations(client: Client, mounts: list[str]) -> list[tuple[str, str, bool]]:
+    """(method, path with sample parameters, whether it documents a JSON body) of every write."""
+    found = []
+    for mount in mounts:
+        document = client.get(f"/{mount}/openapi.json").json
+        for path, operations in document["paths"].items():
+            url = PARAMETER.sub(lambda match: SAMPLE_VALUES.get(match.group(1), str(uuid.uuid4())), path)
+            for method, operation in operations.items():
+                if method in WRITES:
+                    takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
+                    found.append((method.upper(), f"/{mount}{url}", takes_json))
+    return sorted(found)
+
+
+def test_the_write_endpoints_are_found_in_every_services_document(system):
+    _, _, operations = system
+    mounts = {path.split("/")[1] for _, path, _ in operations}
+
+    assert mounts >= {"intake", "routing", "notify", "reporting", "console"}
+    assert sum(takes_json for *_, takes_json in operations) >= 10
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_BODIES))
+def test_every_write_endpoint_refuses_a_bad_body_with_a_json_error_naming_it(system, bad):
+    client, everyone, operations = system
+    body, content_type, mentions = BAD_BODIES[bad]
+    wrong = []
+    for method, path, takes_json in operations:
+        answer = client.open(
+            path, method=method, data=body, headers={**everyone, "Content-Type": content_type}
+        )
+        error = _json(answer)
+        if answer.status_code >= 500 or error is None:
+            wrong.append((method, path, answer.status_code, answer.get_data(as_text=True)[:200]))
+        elif takes_json and not (400 <= answer.status_code < 500 and mentions in error.get("message", "").lower()
+                                 and error.get("code") == answer.status_code):  # fmt: skip
+            wrong.append((method, path, answer.status_code, error))
+
+    assert wrong == []
+
+
+def _json(answer) -> dict | None:
+    try:
+        body = json.loads(answer.get_data())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
