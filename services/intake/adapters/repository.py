@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.common.bus.outbox import OutboxWriter
 from services.intake.adapters.rows import COLUMNS, from_row, to_row
 from services.intake.domain.model import Complaint, Merchant
 from services.intake.domain.rules import ReferenceCheck
@@ -24,11 +25,14 @@ _INSERT = (
     )
     .as_string()
 )
-# The day's counter: incremented in a transaction of its own, so the row is locked for microseconds
-# rather than until the complaint's commit (see UnitOfWork.take_number).
+# The day's counter: incremented by a statement that is a transaction of its own, so the row is
+# locked for microseconds rather than until the complaint's commit (see UnitOfWork.take_number).
+# `set_config(..., true)` is SET LOCAL evaluated inside the statement: this one transaction commits
+# without waiting for the disk, and the session's setting is untouched.
 _NEXT_NUMBER = (
     "INSERT INTO intake.number_counters AS c (mall_id, day, last) VALUES (%s, %s, 1)"
-    " ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1 RETURNING last"
+    " ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1"
+    " RETURNING last, set_config('synchronous_commit', 'off', true)"
 )
 _UPDATABLE = [
     name
@@ -68,8 +72,11 @@ class ComplaintRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def add(self, complaint: Complaint) -> None:
-        self.conn.execute(_INSERT, to_row(complaint))
+    def add(
+        self, complaint: Complaint, outbox: OutboxWriter, event_id: str, routing_key: str, body: dict
+    ) -> None:
+        """Insert the complaint together with its already dumped event, as one statement."""
+        outbox.add_with(self.conn, _INSERT, to_row(complaint), event_id, routing_key, body)
 
     def update(self, complaint: Complaint) -> None:
         self.conn.execute(_UPDATE, to_row(complaint))
@@ -87,10 +94,9 @@ class ComplaintRepository:
         ).fetchone()
         return from_row(row) if row else None
 
-    def count_next_number(self, mall_id: str, day: date) -> psycopg.Cursor:
-        """Increment the day's counter in the current transaction; the cursor yields the new value
-        (read it once the statement has run: the caller may send it in a pipeline)."""
-        return self.conn.execute(_NEXT_NUMBER, (mall_id, day))
+    def next_number(self, mall_id: str, day: date) -> int:
+        """Increment the day's counter and return the new value (see _NEXT_NUMBER)."""
+        return self.conn.execute(_NEXT_NUMBER, (mall_id, day)).fetchone()["last"]
 
     def add_history(
         self,
