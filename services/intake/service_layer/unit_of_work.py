@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.db import translate_errors
+from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.adapters.repository import (
     ComplaintRepository,
     IdempotencyStore,
@@ -31,9 +32,12 @@ class UnitOfWork:
     reference: ReferenceRepository
     idempotency: IdempotencyStore
 
-    def __init__(self, pool: ConnectionPool, outbox: OutboxWriter):
+    def __init__(
+        self, pool: ConnectionPool, outbox: OutboxWriter, reference_cache: ReferenceCache | None = None
+    ):
         self.pool = pool
         self.outbox = outbox
+        self.reference_cache = reference_cache
         self._connection_cm = None
         self.conn: psycopg.Connection | None = None
 
@@ -42,7 +46,7 @@ class UnitOfWork:
             self._connection_cm = self.pool.connection()
             self.conn = self._connection_cm.__enter__()
         self.complaints = ComplaintRepository(self.conn)
-        self.reference = ReferenceRepository(self.conn)
+        self.reference = ReferenceRepository(self.conn, self.reference_cache)
         self.idempotency = IdempotencyStore(self.conn)
         return self
 
@@ -102,3 +106,4 @@ class UnitOfWork:
         with translate_errors():
             self.conn.commit()
         self.outbox.committed()
+        self.reference.committed()
