@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         cleanup.callback(drop_database, args.admin_url, name)
         url = create_database(args.admin_url, name)
         app = build_app(url, secret)
-        cleanup.callback(app.extensions["intake.uow"].__self__.pool.close)
+        cleanup.callback(app.extensions["intake.uow"].__self__.pool.close)  # the Intake of Intake.uow
         post = poster(app, token)
         measure(post, args.warmup)
         results = []
