@@ -582,7 +582,8 @@ def drive_raw(url: str, variant: str, clients: int, seconds: float, meter: CpuMe
     threads = [
         threading.Thread(
             target=_raw_worker,
-            args=(url, variant, f"{variant}-{clients}-{n}", ready, stop, out),
+            # A level measured again (--wait-idle) must not repeat the numbers of its first try.
+            args=(url, variant, f"{variant}-{clients}-{n}-{uuid.uuid4().hex[:8]}", ready, stop, out),
             name=f"raw-{n}",
             daemon=True,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -36,8 +36,10 @@ def create_app(intake: Intake) -> Flask:
         headers_enabled=True,
     )
     limiter.limit(intake.settings.public_rate_limit, methods=["POST"])(public)
-    for unlimited in (complaints, reference):  # staff routes: authenticated, not rate-limited
-        limiter.exempt(unlimited)
+    # Only the public form is limited; staff routes are authenticated. A request filter answers
+    # before the limiter resolves any route's limits, which `limiter.exempt` would still do on
+    # every staff request (~0.1 ms of CPU each).
+    limiter.request_filter(lambda: request.blueprint != public.name)
     api.register_field(schemas.Money, "string", "decimal")
     for blueprint in (complaints, public, reference):
         api.register_blueprint(blueprint)

@@ -24,6 +24,7 @@ from services.common.db import pool_from_settings
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.intake.adapters.holders import record_task_event
+from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.service_layer.handlers import Context
 from services.intake.service_layer.messagebus import MessageBus
 from services.intake.service_layer.retention import erase_on_request
@@ -44,9 +45,10 @@ class Intake:
     tokens: TokenIssuer
     bus: MessageBus
     outbox: OutboxWriter
+    reference_cache: ReferenceCache
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.pool, self.outbox)
+        return UnitOfWork(self.pool, self.outbox, self.reference_cache)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
@@ -77,7 +79,8 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
     clock = clock or Clock()
     outbox = OutboxWriter(SCHEMA)
     context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock)
-    uow_factory = partial(UnitOfWork, pool, outbox)
+    reference_cache = ReferenceCache()
+    uow_factory = partial(UnitOfWork, pool, outbox, reference_cache)
     return Intake(
         settings=settings,
         pool=pool,
@@ -85,4 +88,5 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
         bus=MessageBus(uow_factory, context),
         outbox=outbox,
+        reference_cache=reference_cache,
     )

@@ -344,6 +344,25 @@ def test_reference_data_is_edited_by_admins_and_operations_only(client, desk, to
     assert "M-5F-900" in {merchant["code"] for merchant in listed}
 
 
+def test_a_complaint_is_checked_against_reference_changes_made_through_the_api_at_once(client, desk, tokens):
+    admin = bearer(tokens, "admin")
+    shop = {"shop_name": "新开的茶饮店", "floor": "3F", "person_in_charge": "周经理", "phone": "13600002222"}
+    about_new_shop = complaint(merchant_code="M-3F-900")
+
+    before = post(client, desk, about_new_shop)  # also fills intake's reference cache
+    assert client.put("/reference/merchants/M-3F-900", json=shop, headers=admin).status_code == 200
+    added = post(client, desk, about_new_shop)
+    assert (
+        client.put("/reference/merchants/M-3F-900", json={**shop, "active": False}, headers=admin).status_code
+        == 200
+    )
+    closed = post(client, desk, about_new_shop)
+
+    assert before.status_code == 400 and "merchant" in before.json["errors"]["json"]
+    assert added.status_code == 201 and added.json["merchant"]["shop_name"] == "新开的茶饮店"
+    assert closed.status_code == 400
+
+
 def test_errors_are_json_everywhere(client, desk):
     not_found = client.get("/nowhere")
     wrong_method = client.delete("/complaints", headers=desk)

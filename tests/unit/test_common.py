@@ -166,3 +166,32 @@ def test_log_lines_are_json_with_the_correlation_and_complaint_ids(capsys):
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["message"] == "complaint recorded" and line["service"] == "intake"
     assert (line["correlation_id"], line["complaint_id"], line["number"]) == ("corr-123", "c-1", "TS-1")
+
+
+def test_the_reference_cache_reloads_when_stale_or_invalidated_and_drops_a_load_overlapping_a_change():
+    from services.intake.adapters.reference_cache import Reference, ReferenceCache
+
+    now = [0.0]
+    cache = ReferenceCache(ttl=5.0, now=lambda: now[0])
+    loads = []
+
+    def load(floors=("3F",)):
+        loads.append(floors)
+        return Reference(floors=frozenset(floors), departments=frozenset(), merchants={})
+
+    assert cache.get("demo", load).floors == {"3F"}
+    now[0] = 4.9
+    assert cache.get("demo", load).floors == {"3F"} and len(loads) == 1  # fresh: not loaded again
+    now[0] = 5.0
+    cache.get("demo", load)
+    assert len(loads) == 2  # stale after the TTL
+    cache.invalidate("demo")
+    assert cache.get("demo", lambda: load(("3F", "5F"))).floors == {"3F", "5F"}
+
+    def load_while_changed():  # a change is committed while this load reads the old rows
+        cache.invalidate("demo")
+        return load(("old",))
+
+    cache.invalidate("demo")
+    assert cache.get("demo", load_while_changed).floors == {"old"}  # answered, but not kept
+    assert cache.get("demo", load).floors == {"3F"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from services.common.identity.model import ROLES, Identity
 
 ISSUER = "mall-complaints"
 ALGORITHM = "HS256"
+VERIFIED_CACHE_SIZE = 1024  # tokens; see TokenIssuer.verify
 
 
 class TokenIssuer:
@@ -24,6 +26,8 @@ class TokenIssuer:
         self._secret = secret
         self._clock = clock or Clock()
         self._ttl = ttl
+        # An exception (an invalid token) is never cached; lru_cache is safe across threads.
+        self._verified = functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)(self._verify_signed)
 
     def issue(self, identity: Identity, ttl: timedelta | None = None) -> str:
         now: datetime = self._clock.now()
@@ -42,7 +46,18 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Identity:
-        """Return the identity in a valid token; raise Unauthorized otherwise."""
+        """Return the identity in a valid token; raise Unauthorized otherwise.
+
+        A client sends the same token with every request until it expires: its signature and claims
+        are checked once and kept (only valid tokens, VERIFIED_CACHE_SIZE of them); the expiry is
+        compared with the clock on every call.
+        """
+        expires, identity = self._verified(token)
+        if expires <= self._clock.now().timestamp():
+            raise Unauthorized("token expired")
+        return identity
+
+    def _verify_signed(self, token: str) -> tuple[int, Identity]:
         try:
             claims = jwt.decode(
                 token,
@@ -54,10 +69,8 @@ class TokenIssuer:
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized("invalid token") from exc
-        if claims["exp"] <= self._clock.now().timestamp():
-            raise Unauthorized("token expired")
         roles = frozenset(role for role in claims.get("roles", []) if role in ROLES)
-        return Identity(
+        return claims["exp"], Identity(
             subject=claims["sub"],
             roles=roles,
             mall_id=claims.get("mall", ""),

@@ -10,6 +10,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.common.bus.outbox import OutboxWriter
+from services.intake.adapters.reference_cache import Reference, ReferenceCache
 from services.intake.adapters.rows import COLUMNS, from_row, to_row
 from services.intake.domain.model import Complaint, Merchant
 from services.intake.domain.rules import ReferenceCheck
@@ -24,11 +26,14 @@ _INSERT = (
     )
     .as_string()
 )
-# The day's counter: incremented in a transaction of its own, so the row is locked for microseconds
-# rather than until the complaint's commit (see UnitOfWork.take_number).
+# The day's counter: incremented by a statement that is a transaction of its own, so the row is
+# locked for microseconds rather than until the complaint's commit (see UnitOfWork.take_number).
+# `set_config(..., true)` is SET LOCAL evaluated inside the statement: this one transaction commits
+# without waiting for the disk, and the session's setting is untouched.
 _NEXT_NUMBER = (
     "INSERT INTO intake.number_counters AS c (mall_id, day, last) VALUES (%s, %s, 1)"
-    " ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1 RETURNING last"
+    " ON CONFLICT (mall_id, day) DO UPDATE SET last = c.last + 1"
+    " RETURNING last, set_config('synchronous_commit', 'off', true)"
 )
 _UPDATABLE = [
     name
@@ -44,6 +49,9 @@ _UPDATE = (
     )
     .as_string()
 )
+
+# What a complaint copies of its merchant (Merchant's fields), from the reference row.
+_MERCHANT_COPIED = ("code", "shop_name", "floor", "unit", "person_in_charge", "phone")
 
 # Filters the list accepts: name -> column compared for equality.
 LIST_FILTERS = ("status", "category", "channel", "floor", "department", "severity")
@@ -68,8 +76,11 @@ class ComplaintRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def add(self, complaint: Complaint) -> None:
-        self.conn.execute(_INSERT, to_row(complaint))
+    def add(
+        self, complaint: Complaint, outbox: OutboxWriter, event_id: str, routing_key: str, body: dict
+    ) -> None:
+        """Insert the complaint together with its already dumped event, as one statement."""
+        outbox.add_with(self.conn, _INSERT, to_row(complaint), event_id, routing_key, body)
 
     def update(self, complaint: Complaint) -> None:
         self.conn.execute(_UPDATE, to_row(complaint))
@@ -87,10 +98,9 @@ class ComplaintRepository:
         ).fetchone()
         return from_row(row) if row else None
 
-    def count_next_number(self, mall_id: str, day: date) -> psycopg.Cursor:
-        """Increment the day's counter in the current transaction; the cursor yields the new value
-        (read it once the statement has run: the caller may send it in a pipeline)."""
-        return self.conn.execute(_NEXT_NUMBER, (mall_id, day))
+    def next_number(self, mall_id: str, day: date) -> int:
+        """Increment the day's counter and return the new value (see _NEXT_NUMBER)."""
+        return self.conn.execute(_NEXT_NUMBER, (mall_id, day)).fetchone()["last"]
 
     def add_history(
         self,
@@ -146,12 +156,49 @@ class ComplaintRepository:
 
 
 class ReferenceRepository:
-    """Floors, merchants and departments of a mall."""
+    """Floors, merchants and departments of a mall.
 
-    def __init__(self, conn: psycopg.Connection):
+    With a cache, `check` answers from it, and the malls changed here are invalidated in it by
+    `committed()` (the unit of work calls it after its commit).
+    """
+
+    def __init__(self, conn: psycopg.Connection, cache: ReferenceCache | None = None):
         self.conn = conn
+        self.cache = cache
+        self._changed: set[str] = set()
 
     def check(
+        self, mall_id: str, floor: str | None, merchant_code: str | None, department: str | None
+    ) -> tuple[ReferenceCheck, Merchant | None]:
+        if self.cache is None:
+            return self._check_in_database(mall_id, floor, merchant_code, department)
+        known = self.cache.get(mall_id, lambda: self._load(mall_id))
+        merchant = known.merchants.get(merchant_code) if merchant_code is not None else None
+        check = ReferenceCheck(
+            floor_known=floor is None or floor in known.floors,
+            merchant_known=merchant_code is None or merchant is not None,
+            merchant_floor=merchant.floor if merchant else None,
+            department_known=department is None or department in known.departments,
+        )
+        return check, merchant
+
+    def _load(self, mall_id: str) -> Reference:
+        return Reference(
+            floors=frozenset(row["code"] for row in self.floors(mall_id)),
+            departments=frozenset(row["code"] for row in self.departments(mall_id)),
+            merchants={
+                row["code"]: Merchant(**{name: row[name] for name in _MERCHANT_COPIED})
+                for row in self.merchants(mall_id)
+            },
+        )
+
+    def committed(self) -> None:
+        for mall_id in self._changed:
+            if self.cache is not None:
+                self.cache.invalidate(mall_id)
+        self._changed.clear()
+
+    def _check_in_database(
         self, mall_id: str, floor: str | None, merchant_code: str | None, department: str | None
     ) -> tuple[ReferenceCheck, Merchant | None]:
         row = self.conn.execute(
@@ -193,6 +240,7 @@ class ReferenceRepository:
         ).fetchall()
 
     def upsert_floor(self, mall_id: str, floor: dict) -> None:
+        self._changed.add(mall_id)
         self.conn.execute(
             "INSERT INTO intake.floors (mall_id, code, name, name_en, sort_order)"
             " VALUES (%(mall_id)s, %(code)s, %(name)s, %(name_en)s, %(sort_order)s)"
@@ -202,6 +250,7 @@ class ReferenceRepository:
         )
 
     def upsert_department(self, mall_id: str, department: dict) -> None:
+        self._changed.add(mall_id)
         self.conn.execute(
             "INSERT INTO intake.departments (mall_id, code, name, name_en)"
             " VALUES (%(mall_id)s, %(code)s, %(name)s, %(name_en)s)"
@@ -210,6 +259,7 @@ class ReferenceRepository:
         )
 
     def upsert_merchant(self, mall_id: str, merchant: dict) -> None:
+        self._changed.add(mall_id)
         values = {
             "mall_id": mall_id,
             "shop_name_en": None,

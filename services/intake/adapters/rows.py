@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 from services.intake.domain.model import (
@@ -59,11 +58,11 @@ def to_row(complaint: Complaint) -> dict[str, Any]:
         "severity": complaint.severity.value,
         "major_reasons": list(complaint.major_reasons),
         "status": complaint.status.value,
-        "customer": json.dumps(asdict(complaint.customer), ensure_ascii=False),
+        "customer": json.dumps(complaint.customer.as_dict(), ensure_ascii=False),
         "occurred_at": complaint.occurred_at,
         "floor": complaint.floor,
         "merchant_code": complaint.merchant.code if complaint.merchant else None,
-        "merchant": json.dumps(asdict(complaint.merchant), ensure_ascii=False)
+        "merchant": json.dumps(complaint.merchant.as_dict(), ensure_ascii=False)
         if complaint.merchant
         else None,
         "department": complaint.department,

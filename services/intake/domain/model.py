@@ -72,6 +72,11 @@ class Customer:
     language: str = "zh-CN"
     contact_opt_out: bool = False
 
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a new dict. Every value is immutable, so none is copied, where
+        `dataclasses.asdict` would deep-copy each (ten times slower, on every request)."""
+        return dict(vars(self))
+
 
 @dataclass(frozen=True)
 class Merchant:
@@ -83,6 +88,11 @@ class Merchant:
     unit: str | None = None
     person_in_charge: str | None = None
     phone: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a new dict. Every value is immutable, so none is copied, where
+        `dataclasses.asdict` would deep-copy each (ten times slower, on every request)."""
+        return dict(vars(self))
 
 
 @dataclass(frozen=True)

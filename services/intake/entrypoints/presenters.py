@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, fields
+from dataclasses import fields
 
 from services.common.identity.model import Identity, Role
 from services.common.personal import mask_email, mask_name, mask_phone
@@ -24,7 +24,7 @@ def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = 
     `holders` are the open tasks of its case: a viewer holding one sees the customer unmasked.
     """
     data = {name: getattr(complaint, name) for name in _FIELDS}
-    customer = data["customer"] = asdict(complaint.customer)
+    customer = data["customer"] = complaint.customer.as_dict()
     masked = not viewer.has_any(*UNMASKED_ROLES) and not any(holder.held_by(viewer) for holder in holders)
     if masked:
         customer.update(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +21,11 @@ def complaint_payload(complaint: Complaint, policy: Policy) -> dict[str, Any]:
         "severity": complaint.severity.value,
         "major_reasons": list(complaint.major_reasons),
         "status": complaint.status.value,
-        "customer": asdict(complaint.customer),
+        "customer": complaint.customer.as_dict(),
         "occurred_at": complaint.occurred_at.isoformat() if complaint.occurred_at else None,
         "received_at": complaint.received_at.isoformat(),
         "floor": complaint.floor,
-        "merchant": asdict(complaint.merchant) if complaint.merchant else None,
+        "merchant": complaint.merchant.as_dict() if complaint.merchant else None,
         "department": complaint.department,
         "about_department_manager": complaint.about_department_manager,
         "handle_directly": complaint.handle_directly,

@@ -44,6 +44,7 @@ class Recorded:
 def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context) -> Recorded:
     now = context.clock.now()
     with uow:
+        uow.autocommit()  # reads, the number and the complaint each commit by themselves
         check, merchant = uow.reference.check(
             context.mall_id, command.floor, command.merchant_code, command.department
         )
@@ -59,13 +60,16 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
         number = rules.format_number(day, uow.take_number(context.mall_id, day))
         complaint = replace(complaint, number=number)
         body["payload"]["number"] = number
-        if command.idempotency_key:  # a concurrent first try with this key waits here for the other
-            earlier = uow.idempotency.claim(
-                context.mall_id, command.idempotency_key, command.fingerprint or "", complaint.id
-            )
-            if earlier is not None:
-                return _replay(uow, context.mall_id, earlier, command.fingerprint)
-        uow.commit_with(complaint, event.id, event.type, body)
+        if command.idempotency_key:
+            with uow.transaction():  # a concurrent first try with this key waits here for the other
+                earlier = uow.idempotency.claim(
+                    context.mall_id, command.idempotency_key, command.fingerprint or "", complaint.id
+                )
+                if earlier is not None:
+                    return _replay(uow, context.mall_id, earlier, command.fingerprint)
+                uow.record(complaint, event.id, event.type, body)
+        else:
+            uow.record(complaint, event.id, event.type, body)
     log.info(
         "complaint recorded",
         extra={
