@@ -146,10 +146,17 @@ class DeliveryRepository:
     def _finish(self, statement: str, values: tuple, delivery: Delivery) -> bool:
         return self.conn.execute(statement, (*values, delivery.id, delivery.attempts)).fetchone() is not None
 
-    def attempt(self, delivery_id: str, at: datetime, outcome: str, answer: str | None) -> None:
-        self.conn.execute(
-            "INSERT INTO notify.attempts (delivery_id, attempted_at, outcome, answer) VALUES (%s, %s, %s, %s)",
-            (delivery_id, at, outcome, answer and answer[:2000]),
+    def attempt(
+        self, delivery_id: str, at: datetime, outcome: str, answer: str | None, attempt: int | None = None
+    ) -> bool:
+        """Log an attempt; False when claim number `attempt` already has its outcome logged."""
+        return (
+            self.conn.execute(
+                "INSERT INTO notify.attempts (delivery_id, attempted_at, outcome, answer, attempt)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+                (delivery_id, at, outcome, answer and answer[:2000], attempt),
+            ).fetchone()
+            is not None
         )
 
     def states_of_request(self, request_id: str) -> list[str]:

@@ -31,7 +31,11 @@ def record(session: Session, context: Context, delivery: Delivery, outcome: Outc
     """Write the attempt and the delivery's new state, in the session's transaction."""
     now = context.clock.now()
     request = _request_of(session, delivery)
-    session.deliveries.attempt(delivery.id, now, outcome.kind, outcome.answer)
+    if not session.deliveries.attempt(delivery.id, now, outcome.kind, outcome.answer, delivery.attempts):
+        # Written before: that commit reached the server but its answer was lost (see
+        # DeliveryWorker.record_once_sent), and the state moved with it in the same transaction.
+        log.info("delivery outcome already recorded", extra={"delivery_id": delivery.id})
+        return
     if outcome.kind == SENT:
         if session.deliveries.sent(delivery, now, outcome.answer):
             session.publish(events.sent(request, delivery, now))

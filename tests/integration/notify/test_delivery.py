@@ -222,6 +222,26 @@ def test_a_database_lost_after_the_send_holds_the_record_until_it_is_back_and_se
     assert len(mail.to("wang@example.com")) == 1
 
 
+def test_an_outcome_written_again_after_its_commit_answer_was_lost_is_logged_once(notify, deliver, mail):
+    """PostgreSQL committed the outcome but the answer never came back (the connection was cut): the
+    worker writes it again once the database answers, and that second write changes nothing."""
+    complaint = complaint_received(customer=BY_EMAIL)
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id))
+    worker = notify.worker()
+    [claimed] = worker.claim()
+    outcome = worker.send(claimed)
+
+    worker.record(claimed, outcome)
+    worker.record(claimed, outcome)  # as record_once_sent retries it
+
+    [row] = deliveries(notify, complaint.complaint_id)
+    assert row["state"] == "sent" and row["attempts"] == 1
+    assert [outcome for outcome, _ in attempts(notify, row["id"])] == ["sent"]
+    assert len(outbox(notify, "notification.sent")) == 1
+    assert len(mail.to("wang@example.com")) == 1
+
+
 def proxied_database(url: str, port: int) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}"))
