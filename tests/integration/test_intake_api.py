@@ -358,7 +358,7 @@ def test_a_complaint_is_checked_against_reference_changes_made_through_the_api_a
     )
     closed = post(client, desk, about_new_shop)
 
-    assert before.status_code == 400 and "merchant" in before.json["errors"]["json"]
+    assert before.status_code == 400 and "merchant_code" in before.json["errors"]["json"]
     assert added.status_code == 201 and added.json["merchant"]["shop_name"] == "新开的茶饮店"
     assert closed.status_code == 400
 
