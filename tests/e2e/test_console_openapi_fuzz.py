@@ -13,15 +13,13 @@ and 200 bodies are checked too. The caller holds the role `admin`, the only role
 from __future__ import annotations
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 
 from services.common.settings import load_settings
 from services.console.app import create_app
 from services.console.bootstrap import bootstrap
 from tests.conftest import MALL, SECRET, bearer
-from tests.e2e.test_openapi_fuzz import CONFIG, _AppUnderTest
+from tests.support.fuzz import fuzzed
 
 
 def _unconnected_app():
@@ -30,18 +28,9 @@ def _unconnected_app():
     return create_app(bootstrap(settings))
 
 
-APP = _AppUnderTest(_unconnected_app())
-KNOWN: dict[str, str] = {}  # path parameter -> a value naming a user of the running test
-schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG))
-
-
-@schema.hook
-def flatmap_path_parameters(context, path_parameters):
-    """Half the generated usernames name a user that exists, so 200 bodies are checked too."""
-    known = {name: KNOWN[name] for name in path_parameters or {} if name in KNOWN}
-    if not known:
-        return st.just(path_parameters)
-    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+FUZZED = fuzzed(_unconnected_app())
+APP, schema = FUZZED.app, FUZZED.schema
+KNOWN = FUZZED.known  # path parameter -> a value naming a user of the running test
 
 
 @pytest.fixture

@@ -26,40 +26,14 @@ on top of schemathesis's coverage cases.
 from __future__ import annotations
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 
 from services.common.settings import load_settings
 from services.intake.app import create_app
 from services.intake.bootstrap import bootstrap
 from tests.conftest import MALL, SECRET, bearer
 from tests.integration.conftest import complaint
-
-MAX_EXAMPLES = 40
-CONFIG = {
-    "seed": 20261122,
-    "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
-    "checks": {
-        "positive_data_acceptance": {"enabled": False},
-        "negative_data_rejection": {"enabled": False},
-    },
-}
-
-
-class _AppUnderTest:
-    """WSGI app that forwards to the app of the test running now.
-
-    Schemathesis needs the document and an app when this module is collected, but the app under
-    test needs a database of its test's own. (Its lazy `from_fixture` loader would wait for the
-    fixture, but it sets `Node._nodeid`, which pytest 9 no longer has.)
-    """
-
-    def __init__(self, app):
-        self.app = app
-
-    def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
+from tests.support.fuzz import fuzzed
 
 
 def _unconnected_app():
@@ -70,18 +44,9 @@ def _unconnected_app():
     return create_app(bootstrap(settings))
 
 
-APP = _AppUnderTest(_unconnected_app())
-RECORDED: dict[str, str] = {}  # path parameter -> a value naming a complaint the running test recorded
-schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG))
-
-
-@schema.hook
-def flatmap_path_parameters(context, path_parameters):
-    """Half the generated ids and numbers name a recorded complaint, so 200 bodies are checked too."""
-    known = {name: RECORDED[name] for name in path_parameters or {} if name in RECORDED}
-    if not known:
-        return st.just(path_parameters)
-    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+FUZZED = fuzzed(_unconnected_app())
+APP, schema = FUZZED.app, FUZZED.schema
+RECORDED = FUZZED.known  # path parameter -> a value naming a complaint the running test recorded
 
 
 @pytest.fixture

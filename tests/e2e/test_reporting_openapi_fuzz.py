@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 from kombu import Connection
 
 from services.common.bus.envelope import dump_envelope, load_envelope
@@ -21,7 +19,7 @@ from services.common.settings import load_settings
 from services.reporting.app import create_app
 from services.reporting.bootstrap import bootstrap
 from tests.conftest import MALL, SECRET, bearer
-from tests.e2e.test_openapi_fuzz import CONFIG, _AppUnderTest
+from tests.support.fuzz import fuzzed
 from tests.support.stories import Round, Story, events
 
 
@@ -32,18 +30,9 @@ def _unconnected_app():
     return create_app(bootstrap(settings))
 
 
-APP = _AppUnderTest(_unconnected_app())
-KNOWN: dict[str, str] = {}  # path parameter -> a value naming a record of the running test
-schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG))
-
-
-@schema.hook
-def flatmap_path_parameters(context, path_parameters):
-    """Half the generated ids name the CAPA record, so 200 bodies are checked too."""
-    known = {name: KNOWN[name] for name in path_parameters or {} if name in KNOWN}
-    if not known:
-        return st.just(path_parameters)
-    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+FUZZED = fuzzed(_unconnected_app())
+APP, schema = FUZZED.app, FUZZED.schema
+KNOWN = FUZZED.known  # path parameter -> a value naming a record of the running test
 
 
 @pytest.fixture

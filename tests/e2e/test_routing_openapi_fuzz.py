@@ -12,9 +12,7 @@ already claimed) and negative_data_rejection is off (marshmallow reads leniently
 from __future__ import annotations
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 
 from services.common.identity.model import ROLES
 from services.common.settings import load_settings
@@ -22,8 +20,8 @@ from services.routing.app import create_app
 from services.routing.bootstrap import bootstrap
 from services.routing.service_layer import handlers
 from tests.conftest import MALL, SECRET, bearer
-from tests.e2e.test_openapi_fuzz import CONFIG, _AppUnderTest
 from tests.integration.routing.conftest import deploy, received
+from tests.support.fuzz import fuzzed
 
 
 def _unconnected_app():
@@ -34,18 +32,9 @@ def _unconnected_app():
     return create_app(bootstrap(settings))
 
 
-APP = _AppUnderTest(_unconnected_app())
-KNOWN: dict[str, object] = {}  # path parameter -> a value naming something the running test created
-schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG))
-
-
-@schema.hook
-def flatmap_path_parameters(context, path_parameters):
-    """Half the generated ids name a task, case or version that exists, so 200 bodies are checked too."""
-    known = {name: KNOWN[name] for name in path_parameters or {} if name in KNOWN}
-    if not known:
-        return st.just(path_parameters)
-    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+FUZZED = fuzzed(_unconnected_app())
+APP, schema = FUZZED.app, FUZZED.schema
+KNOWN = FUZZED.known  # path parameter -> a value naming something the running test created
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ complaint whose acknowledgement bounced: a failed delivery, an alert in the desk
 from __future__ import annotations
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 
 from services.common.settings import load_settings
 from services.notify.app import create_app
 from services.notify.bootstrap import bootstrap
 from tests.conftest import MALL, SECRET, bearer
-from tests.e2e.test_openapi_fuzz import CONFIG, _AppUnderTest
 from tests.integration.notify.conftest import complaint_received, requested
+from tests.support.fuzz import fuzzed
 
 
 def _unconnected_app():
@@ -24,18 +22,9 @@ def _unconnected_app():
     return create_app(bootstrap(settings))
 
 
-APP = _AppUnderTest(_unconnected_app())
-KNOWN: dict[str, str] = {}
-schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=schemathesis.Config.from_dict(CONFIG))
-
-
-@schema.hook
-def flatmap_path_parameters(context, path_parameters):
-    """Half the generated ids name a row the running test made, so 200 bodies are checked too."""
-    known = {name: KNOWN[name] for name in path_parameters or {} if name in KNOWN}
-    if not known:
-        return st.just(path_parameters)
-    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+FUZZED = fuzzed(_unconnected_app())
+APP, schema = FUZZED.app, FUZZED.schema
+KNOWN = FUZZED.known
 
 
 @pytest.fixture
