@@ -16,7 +16,7 @@ from werkzeug.test import Client
 
 from services.common.identity.model import ROLES
 from tests.conftest import bearer
-from tests.support.system import in_process_system
+from tests.support.system import system_on_its_own_database
 
 DESK, FLOOR, DEPARTMENT, OPS, DEPUTY, STORE = (
     "service_desk", "floor_supervisor", "department_manager", "operations_manager", "deputy_store_manager",
@@ -100,37 +100,19 @@ def _endpoints(wsgi, mounts: list[str]) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def matrix(template_database, tmp_path_factory):
     """Every endpoint's answer to every caller, gathered once on one database."""
-    from datetime import UTC, datetime
-
-    from psycopg import sql
-
-    from services.common.clock import MovableClock
-    from services.common.identity.tokens import TokenIssuer
-    from services.common.settings import load_settings
-    from tests.conftest import SECRET, _admin, database_url
-
-    name = f"mall_test_matrix_{uuid.uuid4().hex[:8]}"
-    _admin(
-        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template_database)
-        )
-    )
-    settings = load_settings({}, database_url=database_url(name), amqp_url="memory://", auth_secret=SECRET,
-                             public_rate_limit="10000 per minute", login_rate_limit="10000 per minute")  # fmt: skip
-    clock = MovableClock(datetime(2026, 11, 22, 2, tzinfo=UTC))
-    tokens = TokenIssuer(SECRET, clock)
-    try:
-        with in_process_system(settings, clock, tmp_path_factory.mktemp("matrix")) as (runtimes, wsgi):
-            endpoints = _endpoints(wsgi, list(runtimes))
-            client = Client(wsgi)
-            answers = {
-                (endpoint, caller): _call(client, tokens, *endpoint, caller)
-                for endpoint in endpoints
-                for caller in CALLERS
-            }
-            yield endpoints, answers
-    finally:
-        _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with system_on_its_own_database(template_database, tmp_path_factory.mktemp("matrix"), "matrix") as (
+        runtimes,
+        wsgi,
+        tokens,
+    ):
+        endpoints = _endpoints(wsgi, list(runtimes))
+        client = Client(wsgi)
+        answers = {
+            (endpoint, caller): _call(client, tokens, *endpoint, caller)
+            for endpoint in endpoints
+            for caller in CALLERS
+        }
+        yield endpoints, answers
 
 
 def _call(client: Client, tokens, method: str, path: str, caller: str) -> int:

@@ -20,7 +20,7 @@ from services.common.identity.model import ROLES
 from services.routing.entrypoints.http import DEPLOY_BODY_BYTES
 from tests.conftest import bearer
 from tests.integration.test_authorisation_matrix import PARAMETER, SAMPLE_VALUES
-from tests.support.system import in_process_system
+from tests.support.system import system_on_its_own_database
 
 WRITES = {"post", "put", "patch"}
 # Over the largest limit of all (a deployed diagram's 4 MB); the others stop at 256 KB.
@@ -40,32 +40,14 @@ BAD_BODIES = {  # name -> (body, Content-Type, what the error message must menti
 @pytest.fixture(scope="module")
 def system(template_database, tmp_path_factory):
     """The one-process system on a database of this module's own, and every write endpoint in it."""
-    from datetime import UTC, datetime
-
-    from psycopg import sql
-
-    from services.common.clock import MovableClock
-    from services.common.identity.tokens import TokenIssuer
-    from services.common.settings import load_settings
-    from tests.conftest import SECRET, _admin, database_url
-
-    name = f"mall_test_bodies_{uuid.uuid4().hex[:8]}"
-    _admin(
-        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template_database)
-        )
-    )
-    settings = load_settings({}, database_url=database_url(name), amqp_url="memory://", auth_secret=SECRET,
-                             public_rate_limit="10000 per minute", login_rate_limit="10000 per minute")  # fmt: skip
-    clock = MovableClock(datetime(2026, 11, 22, 2, tzinfo=UTC))
-    tokens = TokenIssuer(SECRET, clock)
-    try:
-        with in_process_system(settings, clock, tmp_path_factory.mktemp("bodies")) as (runtimes, wsgi):
-            client = Client(wsgi)
-            everyone = bearer(tokens, *ROLES, floors=["3F"], departments=["security"], subject="abuser")
-            yield client, everyone, write_operations(client, list(runtimes))
-    finally:
-        _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with system_on_its_own_database(template_database, tmp_path_factory.mktemp("bodies"), "bodies") as (
+        runtimes,
+        wsgi,
+        tokens,
+    ):
+        client = Client(wsgi)
+        everyone = bearer(tokens, *ROLES, floors=["3F"], departments=["security"], subject="abuser")
+        yield client, everyone, write_operations(client, list(runtimes))
 
 
 def write_operations(client: Client, mounts: list[str]) -> list[tuple[str, str, bool]]:
