@@ -59,6 +59,15 @@ def _admin(statement: sql.Composable) -> None:
         conn.execute(statement)
 
 
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    """A database with nothing in it: the migrate job builds every schema, as on a first install."""
+    name = f"mall_test_{uuid.uuid4().hex[:12]}"
+    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield database_url(name)
+    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def template_database() -> Iterator[str]:
     """A database with every migration applied, cloned for each test."""

@@ -5,12 +5,9 @@ server standing for the mall's mail server."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
-from psycopg import sql
 
-from tests.conftest import _admin, database_url
 from tests.support.deployment import Deployment
 from tests.support.mailserver import MailServer
 
@@ -20,15 +17,6 @@ STAFF = [  # username, role and scope options of `user create`
     ("floor3", ["--role", "floor_supervisor", "--floor", "3F"]),
     ("ops", ["--role", "operations_manager"]),
 ]
-
-
-@pytest.fixture
-def empty_database():
-    """A database with nothing in it: the migrate job builds every schema, as on a first install."""
-    name = f"mall_test_{uuid.uuid4().hex[:12]}"
-    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield database_url(name)
-    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 
-from tests.conftest import SECRET, _admin, database_url
+from tests.conftest import SECRET
 from tests.support.compose import DEPLOY
 from tests.support.processes import SERVER_VARIABLES
 
@@ -64,14 +62,6 @@ def in_image(app: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     clean["PATH"] = f"{app / '.venv' / 'bin'}:{clean['PATH']}"
     return subprocess.run(["python", *args], cwd=app, capture_output=True, text=True, timeout=300,
                           env={**clean, "PYTHONDONTWRITEBYTECODE": "1", "LOG_LEVEL": "WARNING", **env})  # fmt: skip
-
-
-@pytest.fixture
-def empty_database():
-    name = f"mall_test_{uuid.uuid4().hex[:12]}"
-    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield database_url(name)
-    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_the_image_environment_holds_the_services_but_no_dev_tools_nor_the_embedded_database(image_layout):

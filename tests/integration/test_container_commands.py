@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 import re
-import uuid
 
-import pytest
-from psycopg import sql
-
-from tests.conftest import SECRET, _admin, database_url
+from tests.conftest import SECRET
 from tests.support.processes import run
-
-
-@pytest.fixture
-def empty_database():
-    name = f"mall_test_{uuid.uuid4().hex[:12]}"
-    _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield database_url(name)
-    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_waiting_for_migrations_holds_until_the_migrations_job_has_applied_them(empty_database):
