@@ -207,15 +207,20 @@ class Backlog(threading.Thread):
 # ---------------------------------------------------------------------- the faults
 
 
+def cut_off(proxy, seconds: float) -> None:
+    """The server behind `proxy` unreachable for `seconds`: connections cut, new ones refused."""
+    proxy.down()
+    time.sleep(seconds)
+    proxy.up()
+
+
 def rabbitmq_away(run: Run) -> str:
     if run.args.real:
         rabbitmqctl("stop_app")
         time.sleep(run.args.outage)
         rabbitmqctl("start_app")
         return f"rabbitmqctl stop_app, {run.args.outage:g} s, start_app"
-    run.rabbitmq.down()
-    time.sleep(run.args.outage)
-    run.rabbitmq.up()
+    cut_off(run.rabbitmq, run.args.outage)
     return f"RabbitMQ unreachable (proxy cut) for {run.args.outage:g} s"
 
 
@@ -225,9 +230,7 @@ def postgres_away(run: Run) -> str:
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
                        timeout=300)  # fmt: skip
         return f"pg_ctlcluster {version} main restart"
-    run.postgres.down()
-    time.sleep(run.args.outage)
-    run.postgres.up()
+    cut_off(run.postgres, run.args.outage)
     return f"PostgreSQL unreachable (proxy cut, every connection dropped) for {run.args.outage:g} s"
 
 
