@@ -17,6 +17,12 @@ from prometheus_client import multiprocess
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
+# A listening socket of each worker's own (SO_REUSEPORT), so that the kernel spreads connections
+# over the workers. With one shared socket the worker that wakes first accepts every connection in
+# the queue: 8 keep-alive clients (or a gateway's pooled connections) then all land on one worker,
+# which runs them under one GIL on one core while the other workers idle.
+reuse_port = True
+
 
 def on_starting(server) -> None:
     """Start from empty files: those of an earlier run would be summed into this one's."""
