@@ -149,8 +149,9 @@ def complete_task(command: CompleteTask, session: Session, context: Context) -> 
 
 def assign_task(command: AssignTask, session: Session, context: Context) -> Task:
     task = _open_task(session, context, command.task_id, command.actor_roles)
-    if command.assignee == command.actor_id and task.assignee not in (None, command.actor_id):
-        raise Conflict(f"the task is already claimed by {task.assignee}")
+    if _held_by_active_colleague(session, context, task, command.actor_id):
+        # Theirs to release or pass on; a colleague who has left frees the task for the others.
+        raise Conflict(f"the task is claimed by {task.assignee}: only they can unclaim or reassign it")
     if command.assignee not in (None, command.actor_id):  # given to a colleague: one who could act on it
         refused = assignment_refused(task, session.staff.active(context.mall_id, command.assignee))
         if refused:
@@ -181,6 +182,12 @@ def fire_due_timers(session: Session, context: Context, limit: int = 50) -> int:
         TIMER_DELAY_SECONDS.observe(max((now - case.next_due_at).total_seconds(), 0))
         advance_case(session, context, case, Step(case.state), SYSTEM, "timer")
     return len(due)
+
+
+def _held_by_active_colleague(session: Session, context: Context, task: Task, actor_id: str) -> bool:
+    if task.assignee in (None, actor_id):
+        return False
+    return session.staff.active(context.mall_id, task.assignee) is not None
 
 
 def _open_task(session: Session, context: Context, task_id: str, roles: frozenset[str]) -> Task:

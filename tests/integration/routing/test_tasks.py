@@ -53,7 +53,7 @@ def test_a_completed_task_cannot_be_completed_again(routing, api, staff, case):
     assert open_tasks(routing, case) == ["reply"]
 
 
-def test_claimed_tasks_belong_to_their_claimant_until_unclaimed(routing, api, tokens, case):
+def test_claimed_tasks_belong_to_their_claimant_until_unclaimed(routing, api, tokens, case, colleagues):
     from tests.conftest import bearer
 
     zhang = bearer(tokens, "floor_supervisor", floors=["3F"], subject="zhang")
@@ -105,6 +105,7 @@ def colleagues(routing):
     from services.common.identity.users import UserStore
 
     users = UserStore(routing.pool)
+    users.create("demo", "zhang", ["floor_supervisor"], ["3F"])
     users.create("demo", "wang", ["floor_supervisor"], ["3F"])
     users.create("demo", "li", ["floor_supervisor"], ["2F"])
     users.create("demo", "chen", ["operations_manager"])
@@ -125,6 +126,30 @@ def test_a_task_is_reassigned_to_a_colleague_of_its_queue_and_floor(routing, api
 
     assert given.status_code == 200 and given.json["assignee"] == "wang" and given.json["state"] == "claimed"
     assert [item["id"] for item in wangs.json["items"]] == [task]
+
+
+def test_only_the_claimant_releases_or_passes_on_a_claimed_task_until_they_leave(
+    routing, api, tokens, case, colleagues
+):
+    from services.common.identity.users import UserStore
+    from tests.conftest import bearer
+
+    zhang = bearer(tokens, "floor_supervisor", floors=["3F"], subject="zhang")
+    wang = bearer(tokens, "floor_supervisor", floors=["3F"], subject="wang")
+    task = task_id(routing, case, "handle_floor")
+    api.post(f"/tasks/{task}/claim", headers=zhang)
+
+    released_by_other = api.post(f"/tasks/{task}/unclaim", headers=wang)
+    passed_on_by_other = api.post(f"/tasks/{task}/reassign", json={"assignee": "wang"}, headers=wang)
+    still = api.get(f"/tasks/{task}", headers=wang).json
+    UserStore(routing.pool).update("demo", "zhang", {"active": False})
+    released_after_leaving = api.post(f"/tasks/{task}/unclaim", headers=wang)
+
+    assert released_by_other.status_code == 409 and "zhang" in released_by_other.json["message"]
+    assert passed_on_by_other.status_code == 409
+    assert still["assignee"] == "zhang" and still["state"] == "claimed"
+    assert released_after_leaving.status_code == 200
+    assert released_after_leaving.json["assignee"] is None and released_after_leaving.json["state"] == "open"
 
 
 @pytest.mark.parametrize(
