@@ -36,9 +36,10 @@ class _CheckWhenIdle:
 
 
 def create_pool(
-    database_url: str, min_size: int = 1, max_size: int = 10, name: str = "mall"
+    database_url: str, min_size: int = 1, max_size: int = 10, name: str = "mall", timeout: float = 10.0
 ) -> ConnectionPool:
-    """A pool of dict-row connections; opened lazily so nothing connects at import."""
+    """A pool of dict-row connections; opened lazily so nothing connects at import. `timeout` is how
+    long taking a connection may wait (PoolTimeout, which `translate_errors` makes Unavailable)."""
     checks = _CheckWhenIdle()
     return ConnectionPool(
         conninfo=database_url,
@@ -46,6 +47,7 @@ def create_pool(
         max_size=max_size,
         kwargs={"row_factory": dict_row, "autocommit": False},
         name=name,
+        timeout=timeout,
         open=False,
         check=checks.check,
         reset=checks.reset,
@@ -58,7 +60,13 @@ def pool_from_settings(settings, name: str, pool: ConnectionPool | None = None) 
         return pool
     if not settings.database_url:
         raise ConfigurationError("DATABASE_URL is required")
-    return create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max, name=name)
+    return create_pool(
+        settings.database_url,
+        settings.db_pool_min,
+        settings.db_pool_max,
+        name=name,
+        timeout=settings.db_pool_timeout,
+    )
 
 
 @contextlib.contextmanager

@@ -44,6 +44,13 @@ def _seconds_number(value: str) -> float:
     return number
 
 
+def _more_than_zero_seconds(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be more than zero")
+    return number
+
+
 def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value)
@@ -162,6 +169,10 @@ class Settings:
     data_dir: str = ".data"
     db_pool_min: int = 1
     db_pool_max: int = 10
+    # How long a request or worker waits for a pooled connection before answering 503 (or putting
+    # its message back): long enough for a busy pool, short enough that a desk clerk's form does not
+    # hang for half a minute while the database is down (psycopg_pool's own default is 30 s).
+    db_pool_timeout: float = 10.0
     public_rate_limit: str = "10 per minute;100 per day"
     rate_limit_storage_url: str = "memory://"
     trusted_proxies: int = 0
@@ -206,6 +217,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("data_dir", "DATA_DIR", str),
     ("db_pool_min", "DB_POOL_MIN", _positive_int),
     ("db_pool_max", "DB_POOL_MAX", _positive_int),
+    ("db_pool_timeout", "DB_POOL_TIMEOUT_SECONDS", _more_than_zero_seconds),
     ("public_rate_limit", "PUBLIC_RATE_LIMIT", str),
     ("rate_limit_storage_url", "RATE_LIMIT_STORAGE_URL", str),
     ("trusted_proxies", "TRUSTED_PROXIES", _positive_int),

@@ -53,11 +53,23 @@ def test_policy_values_are_read_from_the_environment_and_passed_as_plain_data():
         ("LOG_JSON", "maybe", "expected true or false"),
         ("AUTH_SECRET", "short", "at least 32 characters"),
         ("POLICY_CALLBACK_UNTIL_HOURS", "12", "must not be before"),
+        ("DB_POOL_TIMEOUT_SECONDS", "0", "must be more than zero"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable(variable, value, message):
     with pytest.raises(ConfigurationError, match=message):
         load_settings({variable: value})
+
+
+def test_a_pool_waits_for_a_connection_as_long_as_the_setting_says():
+    from services.common.db import pool_from_settings
+
+    default = pool_from_settings(load_settings({}, database_url="postgresql://nowhere/x"), "test")
+    set_ = pool_from_settings(
+        load_settings({"DB_POOL_TIMEOUT_SECONDS": "2.5"}, database_url="postgresql://nowhere/x"), "test"
+    )
+
+    assert (default.timeout, set_.timeout) == (10.0, 2.5)  # not psycopg_pool's 30 s
 
 
 def test_a_token_carries_roles_and_scopes_and_expires_by_the_clock():
