@@ -56,6 +56,8 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     _open_task(floor3, number, "handle_floor")
     assert "13912345678" in floor3.inner_text("#fact-customer")  # it holds the case: unmasked
     screenshot(floor3, "03-floor3-task")
+    # The department asked and what it is asked to do: required once "ask a department" is chosen.
+    assert floor3.locator(".required-when").count() == 2
     floor3.click("#claim")
     assert "floor3" in floor3.inner_text("#claim-state")
     _submit(floor3, outcome="resolved", resolution="商户同意换货并向顾客道歉")

@@ -14,7 +14,7 @@ def check_form(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[s
     errors: FieldErrors = {name: ["not a field of this task's form"] for name in data if name not in fields}
     clean: dict[str, Any] = {}
     for name, spec in fields.items():
-        if data.get(name) is None:
+        if _blank(data.get(name)):
             if spec.get("required"):
                 errors[name] = ["required"]
             continue
@@ -22,7 +22,31 @@ def check_form(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[s
             clean[name] = _convert(spec, data[name])
         except ValueError as exc:
             errors[name] = [str(exc)]
+    for name, spec in fields.items():
+        if name in clean or name in errors:
+            continue
+        because = _required_because(spec, clean)
+        if because:
+            errors[name] = [f"required when {because[0]} is {because[1]}"]
     return clean, errors
+
+
+def _blank(value: Any) -> bool:
+    """Missing, null, or text of nothing but spaces: what a required field must not be."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _required_because(spec: dict[str, Any], clean: dict[str, Any]) -> tuple[str, str] | None:
+    """The (field, value) that makes this empty field required, if one holds (`required_when`)."""
+    for other, value in spec.get("required_when") or []:
+        given = clean.get(other)
+        if given is not None and _as_text(given) == value:
+            return other, value
+    return None
+
+
+def _as_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _convert(spec: dict[str, Any], value: Any) -> Any:

@@ -1,9 +1,15 @@
-"""The fields a user task asks for, from a Camunda form or a spiff-arena JSON-schema form file."""
+"""The fields a user task asks for, from a Camunda form or a spiff-arena JSON-schema form file.
+
+A field may be required only when another field of the form has a given value (`required_when`):
+in Camunda Modeler a validation constraint named `required_when` with the config `outcome=escalate`
+(several constraints: any of them), in a JSON-schema form an `if`/`then` (alone or in `allOf`) whose
+`if` gives one property a `const` and whose `then` lists what it requires.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -16,11 +22,17 @@ class FormField:
     required: bool = False
     options: tuple[tuple[str, str], ...] = ()
     default: str | None = None
+    # (field, value) pairs: the field is also required when any of those fields has that value.
+    required_when: tuple[tuple[str, str], ...] = ()
+
+
+REQUIRED_WHEN = "required_when"
 
 
 def camunda_fields(task_spec) -> tuple[FormField, ...]:
+    """The task's camunda:formData; ValueError names a `required_when` constraint that cannot hold."""
     form = getattr(task_spec, "form", None)
-    return tuple(
+    found = tuple(
         FormField(
             id=item.id,
             label=item.label or item.id,
@@ -28,9 +40,47 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
             required=any(rule.name == "required" for rule in item.validation),
             options=tuple((option.id, option.name) for option in getattr(item, "options", []) or []),
             default=item.default_value,
+            required_when=tuple(
+                _condition(item.id, rule.config) for rule in item.validation if rule.name == REQUIRED_WHEN
+            ),
         )
         for item in getattr(form, "fields", []) or []
     )
+    return check_conditions(found)
+
+
+def _condition(field_id: str, config: str | None) -> tuple[str, str]:
+    other, equals, value = (config or "").partition("=")
+    if not equals or not other.strip() or not value.strip():
+        raise ValueError(
+            f"has field {field_id!r} with required_when {config!r}; write it as <field>=<value>,"
+            " e.g. outcome=escalate"
+        )
+    return other.strip(), value.strip()
+
+
+def check_conditions(found: tuple[FormField, ...]) -> tuple[FormField, ...]:
+    """The fields, once every `required_when` names another field of the form and a value it can take."""
+    by_id = {item.id: item for item in found}
+    for item in found:
+        for other, value in item.required_when:
+            target = by_id.get(other)
+            if target is None or other == item.id:
+                raise ValueError(f"has field {item.id!r} required when {other!r} is {value!r}, "
+                                 f"but the form has no other field {other!r}")  # fmt: skip
+            allowed = _values(target)
+            if allowed is not None and value not in allowed:
+                raise ValueError(f"has field {item.id!r} required when {other!r} is {value!r}, "
+                                 f"but {other!r} takes only {', '.join(allowed)}")  # fmt: skip
+    return found
+
+
+def _values(item: FormField) -> list[str] | None:
+    if item.type == "enum":
+        return [option[0] for option in item.options]
+    if item.type == "boolean":
+        return ["true", "false"]
+    return None
 
 
 def json_schema_fields(text: bytes) -> tuple[FormField, ...]:
@@ -46,7 +96,35 @@ def json_schema_fields(text: bytes) -> tuple[FormField, ...]:
     required = set(schema.get("required") or [])
     if not isinstance(properties, dict):
         raise ValueError('"properties" must be an object')
-    return tuple(_field(name, spec, name in required) for name, spec in properties.items())
+    conditions = _schema_conditions(schema)
+    return check_conditions(
+        tuple(
+            replace(_field(name, spec, name in required), required_when=tuple(conditions.get(name, ())))
+            for name, spec in properties.items()
+        )
+    )
+
+
+def _schema_conditions(schema: dict) -> dict[str, list[tuple[str, str]]]:
+    """`if: {properties: {outcome: {const: "escalate"}}}, then: {required: [...]}`, alone or in allOf."""
+    rules = [schema] if "if" in schema else []
+    rules += [rule for rule in schema.get("allOf") or [] if isinstance(rule, dict) and "if" in rule]
+    conditions: dict[str, list[tuple[str, str]]] = {}
+    for rule in rules:
+        tested = (rule.get("if") or {}).get("properties") or {}
+        then = rule.get("then") or {}
+        if not isinstance(tested, dict) or len(tested) != 1 or not isinstance(then, dict):
+            raise ValueError(
+                'has an "if" that is not one property with a "const" and a "then" with "required"'
+            )
+        [(other, test)] = tested.items()
+        if not isinstance(test, dict) or "const" not in test:
+            raise ValueError(f'has an "if" on {other!r} without a "const"')
+        value = test["const"]
+        value = str(value).lower() if isinstance(value, bool) else str(value)
+        for name in then.get("required") or []:
+            conditions.setdefault(str(name), []).append((str(other), value))
+    return conditions
 
 
 def _field(name: str, spec, required: bool) -> FormField:

@@ -258,7 +258,10 @@ def _form(task_spec, forms: dict[str, bytes], name: str) -> tuple[FormField, ...
     """A Camunda form, or the JSON-schema file a spiff-arena task names (deployed with the diagram)."""
     file = task_spec.extensions.get(FORM_PROPERTY)
     if file is None:
-        return camunda_fields(task_spec)
+        try:
+            return camunda_fields(task_spec)
+        except ValueError as exc:
+            raise DiagramError(f"user task {task_spec.bpmn_id!r} {exc}", task_spec.bpmn_id, name) from exc
     if file not in forms:
         raise DiagramError(f"user task {task_spec.bpmn_id!r} names the form {file!r}, which was not deployed "
                            f"with the diagram", task_spec.bpmn_id, name)  # fmt: skip

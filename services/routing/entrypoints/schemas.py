@@ -47,6 +47,12 @@ class FormFieldOut(Schema):
     required = fields.Boolean()
     options = fields.List(fields.List(fields.String()))
     default = fields.String(allow_none=True)
+    required_when = fields.List(
+        fields.List(fields.String()),
+        metadata={
+            "description": "[field, value] pairs: also required when one of those fields has that value"
+        },
+    )
 
 
 class TaskOut(Schema):

@@ -346,14 +346,30 @@ def test_every_level_can_ask_another_department_to_act_which_the_desk_tracks_the
         assert case.created()[3] in ("signoff_ops", "reply"), element
 
 
+def test_asking_a_department_to_act_names_the_department_and_what_it_is_asked(mall):
+    case = mall.complain(category="price", merchant_code=SHOP)
+    unnamed = case.try_complete("handle_floor", FLOOR, outcome="ask_department")
+
+    assert unnamed.status_code == 400
+    assert unnamed.json["errors"]["json"] == {
+        "department_asked": ["required when outcome is ask_department"],
+        "department_request": ["required when outcome is ask_department"],
+    }
+    assert case.open_tasks(FLOOR) == ["handle_floor"] and case.open_tasks(DESK) == ["merchant_call"]
+
+
 def test_a_face_to_face_reply_records_the_customers_signature(mall, policy):
     case = mall.complain(channel="on_site", category="environment", handle_directly=True)
     case.complete("handle_desk", DESK, outcome="resolved", resolution="当场更换")
     unsigned = case.try_complete("reply_in_person", DESK, reply_text="已当面答复")
+    signed_undated = case.try_complete("reply_in_person", DESK, reply_text="已当面答复", customer_signed=True)
     signed = case.complete("reply_in_person", DESK, reply_text="已当面答复", customer_signed=True,
                            customer_signed_at="2026-11-22", customer_view="满意")  # fmt: skip
 
     assert unsigned.status_code == 400 and "customer_signed" in unsigned.json["errors"]["json"]
+    assert signed_undated.json["errors"]["json"] == {
+        "customer_signed_at": ["required when customer_signed is true"]
+    }
     assert signed["state"] == "completed"
     assert case.events()[-1] == "complaint.replied"
     case.wait(seconds=seconds(policy, "callback_from"))
