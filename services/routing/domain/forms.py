@@ -40,12 +40,13 @@ def _required_because(spec: dict[str, Any], clean: dict[str, Any]) -> tuple[str,
     """The (field, value) that makes this empty field required, if one holds (`required_when`)."""
     for other, value in spec.get("required_when") or []:
         given = clean.get(other)
-        if given is not None and _as_text(given) == value:
+        if given is not None and condition_text(given) == value:
             return other, value
     return None
 
 
-def _as_text(value: Any) -> str:
+def condition_text(value: Any) -> str:
+    """A value as a `required_when` condition writes it: `true`/`false` for yes/no, else its text."""
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 

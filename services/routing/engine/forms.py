@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
+from services.routing.domain.forms import condition_text
+
 
 @dataclass(frozen=True)
 class FormField:
@@ -120,10 +122,8 @@ def _schema_conditions(schema: dict) -> dict[str, list[tuple[str, str]]]:
         [(other, test)] = tested.items()
         if not isinstance(test, dict) or "const" not in test:
             raise ValueError(f'has an "if" on {other!r} without a "const"')
-        value = test["const"]
-        value = str(value).lower() if isinstance(value, bool) else str(value)
         for name in then.get("required") or []:
-            conditions.setdefault(str(name), []).append((str(other), value))
+            conditions.setdefault(str(name), []).append((str(other), condition_text(test["const"])))
     return conditions
 
 
