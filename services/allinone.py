@@ -34,6 +34,8 @@ from services.registry import SERVICES, all_schemas, spec
 log = logging.getLogger(__name__)
 
 MALL_DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "complaint.bpmn"
+# Who the one-process run deploys the shipped diagram as (the demo mall's id, not a person).
+RUN_DEPLOYER = "demo"
 
 DEMO_STAFF = [
     # username, display name, roles, floors, departments
@@ -88,21 +90,24 @@ def load_demo(settings: Settings, runtime, password: str | None = None) -> str:
     return (folder / "desk").read_text()
 
 
-def deploy_mall_diagram(routing) -> None:
-    """Deploy bpmn/complaint.bpmn (and its DMN files) unless a diagram is deployed already."""
+def deploy_mall_diagram(routing, diagram: Path = MALL_DIAGRAM) -> None:
+    """Deploy bpmn/complaint.bpmn (and its DMN files) as a new version when it changed, unless a
+    process designer deployed a version of their own: from then on theirs is the newest and stays so."""
     from services.routing.domain.commands import DeployProcess
     from services.routing.service_layer.handlers import deploy_process
 
     with routing.session() as session:
-        if session.processes.newest(routing.settings.mall_id) is not None:
-            return
-    bpmn = MALL_DIAGRAM.read_text(encoding="utf-8")
-    dmn = {path.name: path.read_text(encoding="utf-8") for path in MALL_DIAGRAM.parent.glob("*.dmn")}
-    command = DeployProcess(bpmn, dmn, "demo", "deployed by the one-process run", MALL_DIAGRAM.name)
-    version, _ = routing.handle(deploy_process, command)
-    log.info(
-        "complaint diagram deployed", extra={"process_key": version.process_key, "version": version.version}
-    )
+        newest = session.processes.newest(routing.settings.mall_id)
+    if newest is not None and newest.deployed_by != RUN_DEPLOYER:
+        return
+    bpmn = diagram.read_text(encoding="utf-8")
+    dmn = {path.name: path.read_text(encoding="utf-8") for path in diagram.parent.glob("*.dmn")}
+    command = DeployProcess(bpmn, dmn, RUN_DEPLOYER, "deployed by the one-process run", diagram.name)
+    version, deployed = routing.handle(deploy_process, command)  # the same source: no new version
+    if deployed:
+        log.info(
+            "complaint diagram deployed", extra={"process_key": version.process_key, "version": version.version}
+        )
 
 
 def _index(mounted: list[str]) -> Flask:

@@ -162,3 +162,38 @@ def test_the_drawing_has_no_overlaps_every_shape_sits_in_its_lane_and_every_flow
             for node in nodes:
                 if node not in ends:
                     assert not _overlap(segment, bounds[node], pad=2), (flow.get("id"), node)
+
+
+def test_the_one_process_run_deploys_a_changed_shipped_diagram_until_a_designer_deploys_their_own(
+    routing, tmp_path
+):
+    from services.allinone import deploy_mall_diagram as deploy_shipped
+
+    shipped = tmp_path / "complaint.bpmn"
+    (tmp_path / "triage.dmn").write_text(
+        (BPMN_DIR / "triage.dmn").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    original = (BPMN_DIR / "complaint.bpmn").read_text(encoding="utf-8")
+
+    def versions():
+        with routing.session() as session:
+            newest = session.processes.newest("demo")
+        return (newest.version, newest.deployed_by)
+
+    shipped.write_text(original, encoding="utf-8")
+    deploy_shipped(routing, shipped)
+    deploy_shipped(routing, shipped)  # unchanged: no new version
+    first = versions()
+    shipped.write_text(
+        original.replace("楼层主管跟进商户投诉", "楼层主管跟进商户投诉（新）"), encoding="utf-8"
+    )
+    deploy_shipped(routing, shipped)
+    changed = versions()
+    deploy_mall_diagram(routing)  # a designer's own deployment, by the API
+    shipped.write_text(
+        original.replace("楼层主管跟进商户投诉", "楼层主管跟进商户投诉（又新）"), encoding="utf-8"
+    )
+    deploy_shipped(routing, shipped)
+
+    assert (first, changed) == ((1, "demo"), (2, "demo"))
+    assert versions() == (3, "designer")  # the designer's version stays the newest
