@@ -9,7 +9,8 @@ from typing import ClassVar
 
 import flask_smorest
 from flask import Flask, Response, g, jsonify, request
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from services.common.errors import Unavailable
 from services.common.identity.tokens import TokenIssuer
@@ -32,10 +33,19 @@ class _Parser(FlaskParser):
         "querystring": None,
     }
 
+    def _raw_load_json(self, req):
+        """A body sent as anything but JSON is refused with 415, instead of being read as no body,
+        which would answer that every field is missing although the caller sent them all."""
+        if not is_json_request(req) and (req.content_length or req.headers.get("Transfer-Encoding")):
+            raise UnsupportedMediaType(
+                f"the body must be JSON, sent with Content-Type: application/json (not {req.mimetype or 'none'})"
+            )
+        return super()._raw_load_json(req)
+
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest blueprint whose validation errors answer 400, and whose operations with a
-    body document the 413 a body over the size limit gets."""
+    body document the 413 a body over the size limit gets (and the 415 a JSON body that is not)."""
 
     ARGUMENTS_PARSER = _Parser()
 
@@ -44,7 +54,10 @@ class Blueprint(flask_smorest.Blueprint):
         if location not in BODY_LOCATIONS:
             return parse
         too_large = self.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-        return lambda view: too_large(parse(view))
+        if location != "json":
+            return lambda view: too_large(parse(view))
+        not_json = self.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+        return lambda view: not_json(too_large(parse(view)))
 
 
 BODY_LOCATIONS = frozenset({"json", "form", "files", "json_or_form"})
