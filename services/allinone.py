@@ -106,7 +106,8 @@ def deploy_mall_diagram(routing, diagram: Path = MALL_DIAGRAM) -> None:
     version, deployed = routing.handle(deploy_process, command)  # the same source: no new version
     if deployed:
         log.info(
-            "complaint diagram deployed", extra={"process_key": version.process_key, "version": version.version}
+            "complaint diagram deployed",
+            extra={"process_key": version.process_key, "version": version.version},
         )
 
 
