@@ -515,10 +515,10 @@ def test_the_openapi_document_lists_the_errors_each_operation_answers(client):
     def answers(path, method):
         return set(paths[path][method]["responses"])
 
-    assert answers("/complaints", "post") == {"201", "400", "401", "403", "409", "413"}
+    assert answers("/complaints", "post") == {"201", "400", "401", "403", "409", "413", "415"}
     assert answers("/complaints/{complaint_id}", "get") == {"200", "401", "403", "404"}
-    assert answers("/complaints/{complaint_id}", "patch") == {"200", "400", "401", "403", "404", "413"}
-    assert answers("/public/complaints", "post") == {"201", "400", "409", "413", "429"}
+    assert answers("/complaints/{complaint_id}", "patch") == {"200", "400", "401", "403", "404", "413", "415"}
+    assert answers("/public/complaints", "post") == {"201", "400", "409", "413", "415", "429"}
     assert answers("/public/reference", "get") == {"200"}
     operations = [op for item in paths.values() for key, op in item.items() if key != "parameters"]
     assert not [op for op in operations if "default" in op["responses"]]  # no catch-all status
