@@ -195,6 +195,8 @@ def test_the_reply_date_is_postponed_at_most_twice_then_the_store_manager_takes_
     case = mall.complain()  # promised reply date: 2026-11-25, three days after intake
     case.wait(days=3, hours=14)  # past 2026-11-25 23:59:59 in the mall (UTC+8)
     assert case.open_tasks(FLOOR) == [] and case.open_tasks(DESK) == ["agree_reply_date"]
+    undated = case.try_complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True)
+    assert undated.json["errors"]["json"] == {"new_reply_date": ["required when customer_agreed is true"]}
     case.complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True,
                   new_reply_date="2026-11-28")  # fmt: skip
     assert case.open_tasks(FLOOR) == ["handle_floor"]  # back to whoever held it
@@ -217,8 +219,7 @@ def test_the_reply_date_is_postponed_at_most_twice_then_the_store_manager_takes_
 def test_a_customer_who_does_not_agree_to_a_later_reply_date_goes_to_the_store_manager(mall):
     case = mall.complain(category="environment", department="cleaning")
     case.wait(days=4)
-    case.complete("agree_reply_date", DESK, progress_told="清洁公司整改中", customer_agreed=False,
-                  new_reply_date="2026-11-30")  # fmt: skip
+    case.complete("agree_reply_date", DESK, progress_told="清洁公司整改中", customer_agreed=False)  # no date
 
     assert case.created() == ["handle_department", "agree_reply_date", "handle_store"]
     assert case.open_tasks(STORE) == ["handle_store"]
