@@ -15,20 +15,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, settings
 
-from services.common.settings import load_settings
 from services.console.app import create_app
 from services.console.bootstrap import bootstrap
-from tests.conftest import MALL, SECRET, bearer
-from tests.support.fuzz import fuzzed
+from tests.conftest import MALL, bearer
+from tests.support.fuzz import fuzzed_service
 
-
-def _unconnected_app():
-    settings = load_settings({}, database_url="postgresql://unused", amqp_url="memory://", auth_secret=SECRET,
-                             mall_id=MALL)  # fmt: skip
-    return create_app(bootstrap(settings))
-
-
-FUZZED = fuzzed(_unconnected_app())
+FUZZED = fuzzed_service(create_app, bootstrap)
 APP, schema = FUZZED.app, FUZZED.schema
 KNOWN = FUZZED.known  # path parameter -> a value naming a user of the running test
 

@@ -28,23 +28,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, settings
 
-from services.common.settings import load_settings
 from services.intake.app import create_app
 from services.intake.bootstrap import bootstrap
-from tests.conftest import MALL, SECRET, bearer
+from tests.conftest import bearer
 from tests.integration.conftest import complaint
-from tests.support.fuzz import fuzzed
+from tests.support.fuzz import fuzzed_service
 
-
-def _unconnected_app():
-    """An intake app that serves its document; its pool is never opened."""
-    settings = load_settings(
-        {}, database_url="postgresql://unused", amqp_url="memory://", auth_secret=SECRET, mall_id=MALL
-    )
-    return create_app(bootstrap(settings))
-
-
-FUZZED = fuzzed(_unconnected_app())
+FUZZED = fuzzed_service(create_app, bootstrap)
 APP, schema = FUZZED.app, FUZZED.schema
 RECORDED = FUZZED.known  # path parameter -> a value naming a complaint the running test recorded
 

@@ -15,22 +15,13 @@ from hypothesis import HealthCheck, settings
 from kombu import Connection
 
 from services.common.bus.envelope import dump_envelope, load_envelope
-from services.common.settings import load_settings
 from services.reporting.app import create_app
 from services.reporting.bootstrap import bootstrap
-from tests.conftest import MALL, SECRET, bearer
-from tests.support.fuzz import fuzzed
+from tests.conftest import bearer
+from tests.support.fuzz import fuzzed_service
 from tests.support.stories import Round, Story, events
 
-
-def _unconnected_app():
-    settings = load_settings(
-        {}, database_url="postgresql://unused", amqp_url="memory://", auth_secret=SECRET, mall_id=MALL
-    )
-    return create_app(bootstrap(settings))
-
-
-FUZZED = fuzzed(_unconnected_app())
+FUZZED = fuzzed_service(create_app, bootstrap)
 APP, schema = FUZZED.app, FUZZED.schema
 KNOWN = FUZZED.known  # path parameter -> a value naming a record of the running test
 

@@ -15,24 +15,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from services.common.identity.model import ROLES
-from services.common.settings import load_settings
 from services.routing.app import create_app
 from services.routing.bootstrap import bootstrap
 from services.routing.service_layer import handlers
-from tests.conftest import MALL, SECRET, bearer
+from tests.conftest import bearer
 from tests.integration.routing.conftest import deploy, received
-from tests.support.fuzz import fuzzed
+from tests.support.fuzz import fuzzed_service
 
-
-def _unconnected_app():
-    """A routing app that serves its document; its pool is never opened."""
-    settings = load_settings(
-        {}, database_url="postgresql://unused", amqp_url="memory://", auth_secret=SECRET, mall_id=MALL
-    )
-    return create_app(bootstrap(settings))
-
-
-FUZZED = fuzzed(_unconnected_app())
+FUZZED = fuzzed_service(create_app, bootstrap)
 APP, schema = FUZZED.app, FUZZED.schema
 KNOWN = FUZZED.known  # path parameter -> a value naming something the running test created
 

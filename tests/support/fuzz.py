@@ -48,6 +48,18 @@ class Fuzzed:
     known: dict[str, object] = field(default_factory=dict)
 
 
+def fuzzed_service(create_app, bootstrap) -> Fuzzed:
+    """`fuzzed` over a service's app built by its `bootstrap` and `create_app` on settings that
+    name no reachable database: the app only serves its document until a test swaps in its own."""
+    from services.common.settings import load_settings
+    from tests.conftest import MALL, SECRET
+
+    settings = load_settings(
+        {}, database_url="postgresql://unused", amqp_url="memory://", auth_secret=SECRET, mall_id=MALL
+    )
+    return fuzzed(create_app(bootstrap(settings)))
+
+
 def fuzzed(document_app) -> Fuzzed:
     """A schema read from `document_app`'s /openapi.json (an app whose pool is never opened),
     calling whichever app a test then puts in `.app.app`."""
