@@ -103,11 +103,32 @@ def desk_api(mall, tokens):
     return record
 
 
-def reload_until(page, url: str, selector: str, attempts: int = 120) -> None:
-    """Open `url` again until `selector` is on it (the services work in the background)."""
+def reload_until(page, url: str, selector: str, attempts: int = 120, explain=None) -> None:
+    """Open `url` again until `selector` is on it (the services work in the background); if it never
+    comes, the failure says what `explain()` found (where the work stopped)."""
     for _ in range(attempts):
         page.goto(url)
         if page.locator(selector).count():
             return
         page.wait_for_timeout(500)
-    raise AssertionError(f"{selector} never appeared on {url}")
+    found = f"\n{explain()}" if explain else ""
+    raise AssertionError(f"{selector} never appeared on {url}{found}")
+
+
+def where_it_stopped(database_url: str, number: str) -> str:
+    """The complaint's case, timeline, notification requests and deliveries, for a failure message."""
+    import psycopg
+
+    queries = {
+        "case": "SELECT status, next_due_at, updated_at FROM routing.cases WHERE number = %(n)s",
+        "timeline": "SELECT t.at, t.kind, t.element_id FROM routing.timeline t JOIN routing.cases c"
+        " ON c.id = t.case_id WHERE c.number = %(n)s ORDER BY t.id",
+        "requests": "SELECT kind, recipient, state, requested_at FROM notify.requests WHERE number = %(n)s"
+        " ORDER BY seq",
+        "deliveries": "SELECT d.kind, d.channel, d.address, d.state FROM notify.deliveries d"
+        " JOIN notify.requests r ON r.id = d.request_id WHERE r.number = %(n)s",
+    }
+    with psycopg.connect(database_url) as conn:
+        return "\n".join(
+            f"{name}: {conn.execute(query, {'n': number}).fetchall()}" for name, query in queries.items()
+        )

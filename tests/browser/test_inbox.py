@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.browser.conftest import reload_until, screenshot
+from tests.browser.conftest import reload_until, screenshot, where_it_stopped
 
 
 def _unread(page) -> int:
@@ -21,7 +21,7 @@ def _mark_first_read(page, kind: str) -> None:
 
 
 def test_a_floor_supervisor_is_reminded_escalates_and_the_operations_manager_reads_the_escalation(
-    person, desk_api, mall, clock
+    person, desk_api, mall, clock, settings
 ):
     recorded = desk_api(promised_reply_date="2026-11-23")  # reply due tomorrow: reminded tonight
     number = recorded["number"]
@@ -30,7 +30,10 @@ def test_a_floor_supervisor_is_reminded_escalates_and_the_operations_manager_rea
 
     clock.advance(timedelta(hours=14))  # 2026-11-23 00:00 in the mall: a day before the reply date
     reload_until(
-        floor3, f"{mall}/console/inbox", f"#inbox tr[data-kind=reply_date_reminder][data-number='{number}']"
+        floor3,
+        f"{mall}/console/inbox",
+        f"#inbox tr[data-kind=reply_date_reminder][data-number='{number}']",
+        explain=lambda: where_it_stopped(settings.database_url, number),
     )
     assert _unread(floor3) == 1
     screenshot(floor3, "40-floor3-inbox-reminder")
@@ -48,7 +51,9 @@ def test_a_floor_supervisor_is_reminded_escalates_and_the_operations_manager_rea
     # The new task's reply-date reminder is already due (the reply date is tomorrow): it comes too.
     reminder = f"tr.unread[data-kind=reply_date_reminder][data-number='{number}']"
     both = f"#inbox {escalation} ~ {reminder}, #inbox {reminder} ~ {escalation}"
-    reload_until(ops, f"{mall}/console/inbox", both)
+    reload_until(
+        ops, f"{mall}/console/inbox", both, explain=lambda: where_it_stopped(settings.database_url, number)
+    )
     assert _unread(ops) == 2 and "升级" in ops.inner_text(f"#inbox {escalation}")
     screenshot(ops, "41-ops-inbox-escalation")
     _mark_first_read(ops, "escalated")
