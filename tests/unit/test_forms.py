@@ -1,5 +1,6 @@
-"""Form fields required only when another field has a value (`required_when`): parsed from a Camunda
-form or a JSON-schema form, refused on deploy when they cannot hold, enforced on completion."""
+"""Form fields required only when another field has a value (`required_when`), and text fields that
+suggest a reference list (`choices_from`): parsed from a Camunda form or a JSON-schema form, refused
+on deploy when they cannot hold, enforced on completion."""
 
 import json
 from pathlib import Path
@@ -98,3 +99,54 @@ def test_a_json_schema_form_says_it_with_if_then():
     with pytest.raises(ValueError, match="no other field 'colour'"):
         json_schema_fields(json.dumps({**schema, "if": {"properties": {"colour": {"const": "red"}}},
                                        "then": {"required": ["signed_at"]}}).encode())  # fmt: skip
+
+
+def test_every_level_that_asks_a_department_suggests_the_malls_departments():
+    diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
+
+    suggesting = {element: {f.id: f.choices_from for f in info.form if f.choices_from}
+                  for element, info in diagram.user_tasks.items()}  # fmt: skip
+
+    levels = (
+        "handle_desk",
+        "handle_floor",
+        "handle_department",
+        "handle_ops",
+        "handle_deputy",
+        "handle_store",
+    )
+    assert {element: found for element, found in suggesting.items() if found} == {
+        element: {"department_asked": "departments"} for element in levels
+    }
+
+
+OUTCOME_FIELD = '<camunda:formField id="outcome" label="Outcome" type="enum">'
+OFFERING = (
+    '<camunda:properties><camunda:property id="choices_from" value="departments"/></camunda:properties>'
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        ('value="departments"', 'value="shops"', "the lists a field can offer are departments, floors"),
+        (OUTCOME_FIELD, OUTCOME_FIELD + OFFERING, "only a text \\(string\\) field can offer a list"),
+    ],
+)
+def test_a_list_a_field_cannot_offer_is_refused_on_deploy_naming_the_task(old, new, why):
+    with pytest.raises(DiagramError, match=why) as refused:
+        parse_diagram(SHIPPED.replace(old, new, 1).encode(), DMN, set(QUEUES))
+
+    assert refused.value.element == "handle_desk"
+
+
+def test_a_json_schema_form_names_the_list_with_x_choices_from():
+    schema = {"type": "object", "properties": {"department_asked": {"type": "string", "x-choices-from": "departments"},
+                                               "note": {"type": "string"}}}  # fmt: skip
+
+    fields = {f.id: f for f in json_schema_fields(json.dumps(schema).encode())}
+
+    assert fields["department_asked"].choices_from == "departments" and fields["note"].choices_from is None
+    schema["properties"]["note"]["x-choices-from"] = "colours"
+    with pytest.raises(ValueError, match="with choices from 'colours'"):
+        json_schema_fields(json.dumps(schema).encode())

@@ -6,13 +6,16 @@ from datetime import datetime
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
 from services.console.auth.guard import api, console, login_required
 from services.console.pages import html_errors
 
 blueprint = html_errors(Blueprint("queue", __name__))
 QUEUE_LIMIT = 200
+# The reference lists a task form may suggest (routing refuses any other on deploy); never a path
+# taken from a form as it came.
+CHOICE_LISTS = ("departments", "floors")
 
 
 def overdue_first(tasks: list[dict], now: datetime) -> list[dict]:
@@ -45,8 +48,21 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
     found = client.get(f"/routing/tasks/{task_id}")
     complaint = client.get(f"/intake/complaints/{found['case_id']}")
     page = render_template("task.html", task=found, complaint=complaint, errors=errors or {}, values=values or {},
+                           choices=choice_lists(client, found["form"]),
                            now=console().clock.now().isoformat())  # fmt: skip
     return page, status
+
+
+def choice_lists(client, form: list[dict]) -> dict[str, list[dict]]:
+    """The reference lists the form's text fields suggest (`choices_from`), from intake. A list that
+    cannot be read leaves its field plain text: the suggestion is a help, the task must still open."""
+    lists: dict[str, list[dict]] = {}
+    for name in sorted({field.get("choices_from") for field in form} & set(CHOICE_LISTS)):
+        try:
+            lists[name] = client.get(f"/intake/reference/{name}")
+        except ServiceError:
+            lists[name] = []
+    return lists
 
 
 @blueprint.post("/tasks/<uuid:task_id>/claim")

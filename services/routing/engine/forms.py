@@ -4,6 +4,11 @@ A field may be required only when another field of the form has a given value (`
 in Camunda Modeler a validation constraint named `required_when` with the config `outcome=escalate`
 (several constraints: any of them), in a JSON-schema form an `if`/`then` (alone or in `allOf`) whose
 `if` gives one property a `const` and whose `then` lists what it requires.
+
+A text field may offer the mall's own reference list (`choices_from`, e.g. `departments`): in
+Camunda Modeler a property of the field, in a JSON-schema form the keyword `x-choices-from`. The
+console then suggests the list's names while the field stays free text (a department outside the
+list, an outside contractor, can still be named).
 """
 
 from __future__ import annotations
@@ -26,9 +31,14 @@ class FormField:
     default: str | None = None
     # (field, value) pairs: the field is also required when any of those fields has that value.
     required_when: tuple[tuple[str, str], ...] = ()
+    choices_from: str | None = None  # a reference list the console suggests: one of CHOICE_LISTS
 
 
 REQUIRED_WHEN = "required_when"
+CHOICES_FROM = "choices_from"
+SCHEMA_CHOICES_FROM = "x-choices-from"  # the same in a JSON-schema form (an extension keyword)
+# The mall's reference lists a text field may suggest (the console reads them from intake).
+CHOICE_LISTS = ("departments", "floors")
 
 
 def camunda_fields(task_spec) -> tuple[FormField, ...]:
@@ -45,10 +55,16 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
             required_when=tuple(
                 _condition(item.id, rule.config) for rule in item.validation if rule.name == REQUIRED_WHEN
             ),
+            choices_from=_choices_from(item),
         )
         for item in getattr(form, "fields", []) or []
     )
-    return check_conditions(found)
+    return check_choice_lists(check_conditions(found))
+
+
+def _choices_from(item) -> str | None:
+    value = item.get_property(CHOICES_FROM)  # a camunda:property of the field
+    return value.strip() if isinstance(value, str) else None
 
 
 def _condition(field_id: str, config: str | None) -> tuple[str, str]:
@@ -77,6 +93,20 @@ def check_conditions(found: tuple[FormField, ...]) -> tuple[FormField, ...]:
     return found
 
 
+def check_choice_lists(found: tuple[FormField, ...]) -> tuple[FormField, ...]:
+    """The fields, once every `choices_from` names a known list on a text field."""
+    for item in found:
+        if item.choices_from is None:
+            continue
+        if item.choices_from not in CHOICE_LISTS:
+            raise ValueError(f"has field {item.id!r} with choices from {item.choices_from!r}; "
+                             f"the lists a field can offer are {', '.join(CHOICE_LISTS)}")  # fmt: skip
+        if item.type != "string":
+            raise ValueError(f"has field {item.id!r} of type {item.type!r} with choices from "
+                             f"{item.choices_from!r}; only a text (string) field can offer a list")  # fmt: skip
+    return found
+
+
 def _values(item: FormField) -> list[str] | None:
     if item.type == "enum":
         return [option[0] for option in item.options]
@@ -99,10 +129,16 @@ def json_schema_fields(text: bytes) -> tuple[FormField, ...]:
     if not isinstance(properties, dict):
         raise ValueError('"properties" must be an object')
     conditions = _schema_conditions(schema)
-    return check_conditions(
-        tuple(
-            replace(_field(name, spec, name in required), required_when=tuple(conditions.get(name, ())))
-            for name, spec in properties.items()
+    return check_choice_lists(
+        check_conditions(
+            tuple(
+                replace(
+                    _field(name, spec, name in required),
+                    required_when=tuple(conditions.get(name, ())),
+                    choices_from=spec.get(SCHEMA_CHOICES_FROM),
+                )
+                for name, spec in properties.items()
+            )
         )
     )
 

@@ -53,6 +53,13 @@ class FormFieldOut(Schema):
             "description": "[field, value] pairs: also required when one of those fields has that value"
         },
     )
+    choices_from = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "a text field's suggestions: the mall's `departments` or `floors` (intake's "
+            "reference data); any text is still accepted"
+        },
+    )
 
 
 class TaskOut(Schema):

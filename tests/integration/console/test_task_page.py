@@ -1,0 +1,56 @@
+"""The task page's form: a text field that offers a reference list (`choices_from`) suggests the
+mall's departments, and the name chosen, or any other, completes the task."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.system import csrf_token
+
+
+def _floor_task(mall) -> dict:
+    [task] = mall.api.get("/routing/tasks", headers=mall.staff("floor3")).json["items"]
+    assert task["element_id"] == "handle_floor"
+    return task
+
+
+def test_the_department_asked_suggests_the_malls_departments(browser, mall):
+    mall.record()
+    task = _floor_task(mall)
+    departments = mall.api.get("/intake/reference/departments", headers=mall.staff("floor3")).json
+    floor3 = browser()
+    floor3.login("floor3")
+
+    html = floor3.get(f"/console/tasks/{task['id']}").get_data(as_text=True)
+
+    field = re.search(r'<input type="text" name="f_department_asked"[^>]*>', html)
+    listed = re.search(r'<datalist id="choices-department_asked">(.*?)</datalist>', html, re.S).group(1)
+    assert 'list="choices-department_asked"' in field.group(0)
+    assert 'data-choices-from="departments"' in field.group(0)
+    assert re.findall(r'<option value="([^"]+)">', listed) == [item["name"] for item in departments]
+    assert len(departments) >= 3
+    assert {field["id"]: field.get("choices_from") for field in task["form"]}[
+        "department_asked"
+    ] == "departments"
+    assert '<textarea name="f_department_request"' in html  # a field offering no list stays as it was
+
+
+def test_a_listed_department_or_any_other_name_completes_the_task(browser, mall):
+    mall.record()
+    mall.record()
+    first, second = mall.api.get("/routing/tasks", headers=mall.staff("floor3")).json["items"]
+    department = mall.api.get("/intake/reference/departments", headers=mall.staff("floor3")).json[0]["name"]
+    floor3 = browser()
+    floor3.login("floor3")
+
+    for task, name in ((first, department), (second, "外包保洁公司")):
+        page = f"/console/tasks/{task['id']}"
+        html = floor3.get(page).get_data(as_text=True)
+        done = floor3.post(f"{page}/complete", data={
+            "csrf_token": csrf_token(html), "action": "complete", "f_outcome": "ask_department",
+            "f_department_asked": name, "f_department_request": "请派人检修门口地砖"})  # fmt: skip
+        assert done.status_code == 302, done.get_data(as_text=True)
+        timeline = mall.api.get(f"/routing/cases/{task['case_id']}/timeline", headers=mall.staff("ops")).json
+        [completed] = [step for step in timeline if step.get("task_id") == task["id"]
+                       and step["kind"] == "task_completed"]  # fmt: skip
+        assert completed["detail"]["data"]["department_asked"] == name, completed
