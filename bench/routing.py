@@ -285,9 +285,19 @@ class Publisher:
     """Publishes complaint.received as the outbox relay does: to mall.events, persistent, confirmed."""
 
     def __init__(self, amqp_url: str):
-        self.connection = broker_connection(amqp_url)
+        self.amqp_url = amqp_url
+        self._connect()
+
+    def _connect(self) -> None:
+        self.connection = broker_connection(self.amqp_url)
         self.connection.ensure_connection(max_retries=3)
         self.producer = Producer(self.connection.default_channel, exchange=EVENTS_EXCHANGE)
+
+    def _reconnect(self) -> None:
+        """A connection idle through a long phase may have been closed by the broker: open a new one."""
+        with contextlib.suppress(Exception):
+            self.connection.release()
+        self._connect()
 
     def server_version(self) -> str:
         properties = getattr(self.connection.connection, "server_properties", {}) or {}
@@ -295,6 +305,13 @@ class Publisher:
         return version.decode() if isinstance(version, bytes) else str(version)
 
     def publish(self, body: dict[str, Any]) -> None:
+        try:
+            self._publish(body)
+        except OSError:  # reset while idle between phases; a message sent twice is one case (inbox)
+            self._reconnect()
+            self._publish(body)
+
+    def _publish(self, body: dict[str, Any]) -> None:
         self.producer.publish(
             body,
             routing_key=body["type"],
@@ -308,7 +325,11 @@ class Publisher:
 
     def queue_state(self, name: str) -> tuple[int, int]:
         """(messages, consumers) of a queue; (0, 0) when it does not exist yet."""
-        channel = self.connection.channel()
+        try:
+            channel = self.connection.channel()
+        except OSError:  # reset while idle (ConnectionResetError, BrokenPipeError)
+            self._reconnect()
+            channel = self.connection.channel()
         try:
             ok = channel.queue_declare(queue=name, passive=True)
             return ok.message_count, ok.consumer_count
