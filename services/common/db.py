@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import weakref
 from collections.abc import Iterator
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -84,3 +86,12 @@ def ping(pool: ConnectionPool) -> None:
     """Raise Unavailable unless the database answers a trivial query."""
     with translate_errors(), pool.connection(timeout=2) as conn:
         conn.execute("SELECT 1")
+
+
+@functools.lru_cache(maxsize=128)
+def insert_rows(head: str, columns: int, rows: int) -> str:
+    """`head` (an `INSERT INTO … VALUES` of our own, without its rows) followed by `rows` rows of
+    `columns` placeholders: several rows in one statement, one round trip. The text is composed once
+    per shape, so psycopg's prepared statements serve it; the values always go as parameters."""
+    row = sql.SQL("({})").format(sql.SQL(", ").join([sql.Placeholder()] * columns))
+    return (sql.SQL(head) + sql.SQL(" ") + sql.SQL(", ").join([row] * rows)).as_string()

@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE
-from services.common.db import translate_errors
+from services.common.db import insert_rows, translate_errors
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,8 @@ class OutboxWriter:
     def __init__(self, schema: str):
         self.schema = schema
         self.written = threading.Event()
-        self._insert = (
-            sql.SQL("INSERT INTO {}.outbox (id, routing_key, envelope) VALUES (%s, %s, %s)")
+        self._insert_head = (  # its rows' placeholders follow: see insert_rows
+            sql.SQL("INSERT INTO {}.outbox (id, routing_key, envelope) VALUES")
             .format(sql.Identifier(schema))
             .as_string()
         )
@@ -51,8 +51,18 @@ class OutboxWriter:
 
     def add(self, conn: psycopg.Connection, envelope: Envelope, routing_key: str | None = None) -> None:
         """Queue the event; the routing key is its type unless a more specific one is given."""
-        body = json.dumps(dump_envelope(envelope))
-        conn.execute(self._insert, (envelope.id, routing_key or envelope.type, body))
+        self.add_many(conn, [(envelope, routing_key)])
+
+    def add_many(self, conn: psycopg.Connection, events: list[tuple[Envelope, str | None]]) -> None:
+        """Queue several events, in order, with one statement (one round trip)."""
+        if not events:
+            return
+        params = [
+            value
+            for envelope, routing_key in events
+            for value in (envelope.id, routing_key or envelope.type, json.dumps(dump_envelope(envelope)))
+        ]
+        conn.execute(insert_rows(self._insert_head, 3, len(events)), params)
 
     def add_with(
         self,

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import psycopg
+
+from services.common.db import insert_rows
+
+TIMELINE_INSERT = (
+    "INSERT INTO routing.timeline (case_id, at, actor, role, kind, element_id, task_id, detail) VALUES"
+)
 
 
 @dataclass
@@ -31,15 +39,17 @@ class CaseRow:
 class CaseRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
+        self._deferred: list[tuple] | None = None  # timeline rows of a `deferred()` block
 
     def add(self, case: CaseRow) -> bool:
-        """Insert a new case; False when a case for this complaint already exists."""
+        """Insert a new case (with its first state, if taken); False when a case for this complaint
+        already exists."""
         row = self.conn.execute(
             "INSERT INTO routing.cases (id, mall_id, number, process_version_id, status, state, revision,"
-            " next_due_at, floor, department, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+            " next_due_at, floor, department, created_at, updated_at, visited)"
+            " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
             (case.id, case.mall_id, case.number, case.process_version_id, case.status, json.dumps(case.state),
-             case.next_due_at, case.floor, case.department, case.created_at, case.updated_at),
+             case.next_due_at, case.floor, case.department, case.created_at, case.updated_at, case.visited),
         ).fetchone()  # fmt: skip
         return row is not None
 
@@ -85,12 +95,33 @@ class CaseRepository:
     def add_timeline(self, case_id: str, at: datetime, actor: str, role: str | None, kind: str,
                      element_id: str | None = None, task_id: str | None = None,
                      detail: dict[str, Any] | None = None) -> None:  # fmt: skip
+        row = (case_id, at, actor, role, kind, element_id, task_id,
+               json.dumps(detail or {}, ensure_ascii=False, default=str))  # fmt: skip
+        if self._deferred is not None:
+            self._deferred.append(row)
+        else:
+            self._insert_timeline([row])
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Timeline rows added in the block are written at its end, in order, as one statement: a
+        step adds several, and each statement is a round trip. Nothing is written if it raises (the
+        transaction is then rolled back anyway)."""
+        outer, self._deferred = self._deferred, []
+        try:
+            yield
+            rows = self._deferred
+        finally:
+            self._deferred = outer
+        if outer is not None:
+            outer.extend(rows)
+        elif rows:
+            self._insert_timeline(rows)
+
+    def _insert_timeline(self, rows: list[tuple]) -> None:
         self.conn.execute(
-            "INSERT INTO routing.timeline (case_id, at, actor, role, kind, element_id, task_id, detail)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (case_id, at, actor, role, kind, element_id, task_id,
-             json.dumps(detail or {}, ensure_ascii=False, default=str)),
-        )  # fmt: skip
+            insert_rows(TIMELINE_INSERT, len(rows[0]), len(rows)), [value for row in rows for value in row]
+        )
 
     def timeline(self, case_id: str) -> list[dict[str, Any]]:
         return self.conn.execute(

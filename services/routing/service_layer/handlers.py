@@ -21,7 +21,7 @@ from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import parse_version
 from services.routing.service_layer.session import Session
-from services.routing.service_layer.steps import SYSTEM, advance_case, announce
+from services.routing.service_layer.steps import SYSTEM, advance_case, announce, start_new_case
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +63,9 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
         floor=complaint.get("floor"), department=complaint.get("department"), created_at=now, updated_at=now,
     )  # fmt: skip
     data = {"complaint": complaint, "policy": envelope.payload.get("policy", {})}
-    if not session.cases.add(case):  # stored with its advanced state by the step below
+    started = {"process": version.process_key, "version": version.version}
+    if not start_new_case(session, context, case, diagram, data, envelope.actor, started):
         return False
-    session.cases.add_timeline(case.id, now, envelope.actor.id, envelope.actor.role, "case_started", None, None,
-                               {"process": version.process_key, "version": version.version})  # fmt: skip
-    if not advance_case(session, context, case, Step(state=None, data=data), SYSTEM, "start"):
-        # Its first steps failed: keep the case as it was before them, to be retried. (A new
-        # workflow runs none of the diagram's Python, so this needs no sandbox.)
-        case.state = context.engine.dump(context.engine.create(diagram, data))
-        session.cases.save(case)
     log.info("case started", extra={"number": case.number, "process_version": version.version})
     return True
 
@@ -136,14 +130,15 @@ def complete_task(command: CompleteTask, session: Session, context: Context) -> 
     step = f"complete {task.element_id}"
     # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
     work = Step(case.state, task_id=task.id, task_data={**data, COMPLETED_IN_QUEUE: task.queue})
-    if not advance_case(session, context, case, work, actor, step):
-        session.tasks.reopen(task)  # back as it was; the incident is kept
-        return Completion(
-            task, incident=f"the case could not advance past {task.element_id}; incident recorded"
-        )
-    announce(session, case, completed, TASK_COMPLETED, actor, now, data)
-    session.cases.add_timeline(case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id,
-                               {"data": data})  # fmt: skip
+    with session.deferred():  # the step's events and timeline rows and the completion's, written together
+        if not advance_case(session, context, case, work, actor, step):
+            session.tasks.reopen(task)  # back as it was; the incident is kept
+            return Completion(
+                task, incident=f"the case could not advance past {task.element_id}; incident recorded"
+            )
+        announce(session, case, completed, TASK_COMPLETED, actor, now, data)
+        session.cases.add_timeline(case.id, now, actor.id, actor.role, "task_completed", task.element_id,
+                                   task.id, {"data": data})  # fmt: skip
     return Completion(completed)
 
 

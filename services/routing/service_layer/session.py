@@ -30,9 +30,30 @@ class Session:
         self.tasks = TaskRepository(conn)
         self.messages = MessageRepository(conn)
         self.staff = StaffDirectory(conn)
+        self._events: list[tuple[Envelope, str | None]] | None = None  # those of a `deferred()` block
 
     def publish(self, envelope: Envelope, routing_key: str | None = None) -> None:
-        self.outbox.add(self.conn, envelope, routing_key)
+        if self._events is not None:
+            self._events.append((envelope, routing_key))
+        else:
+            self.outbox.add(self.conn, envelope, routing_key)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Events published and timeline rows added in the block are written at its end, each kind
+        as one statement, in the order they came (a step writes several; every statement is a round
+        trip). On an exception nothing is written: the transaction is rolled back."""
+        if self._events is not None:  # already inside one: the outer block writes
+            yield
+            return
+        self._events = []
+        try:
+            with self.cases.deferred():
+                yield
+            events = self._events
+        finally:
+            self._events = None
+        self.outbox.add_many(self.conn, events)
 
 
 @contextlib.contextmanager

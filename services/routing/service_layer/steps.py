@@ -50,32 +50,79 @@ def advance_case(session: Session, context: Context, case: CaseRow, step: Step, 
         return True
 
 
+def start_new_case(session: Session, context: Context, case: CaseRow, diagram: Any, data: dict[str, Any],
+                   started_by: Actor, started: dict[str, Any]) -> bool:  # fmt: skip
+    """Take a new case's first steps, then insert the case as they left it, with its first tasks
+    and events; False when the complaint has a case already (nothing else is written then).
+
+    A new case has no task rows and no waiting messages yet (a message needs its case), so neither
+    is read; the case row is written once, with its state, rather than inserted empty and updated.
+    """
+    with ENGINE_STEP_SECONDS.labels("start").time():
+        source = context.diagrams.source(case.process_version_id, session.processes.get)
+        now = context.clock.now()
+        try:
+            result = context.sandbox.run(source, Step(state=None, data=data, shared_keys=HIDDEN_DATA), now)
+        except EngineError as exc:
+            # Kept as it was before its first steps, to be retried. (A new workflow runs none of
+            # the diagram's Python, so this needs no sandbox.)
+            case.state = context.engine.dump(context.engine.create(diagram, data))
+            if not session.cases.add(case):
+                return False
+            session.cases.add_timeline(case.id, now, started_by.id, started_by.role, "case_started", None, None,
+                                       started)  # fmt: skip
+            record_incident(session, context, case, "start", exc)
+            return True
+        _take(case, result, now)
+        if not session.cases.add(case):
+            return False
+        with session.deferred():
+            session.cases.add_timeline(case.id, now, started_by.id, started_by.role, "case_started", None, None,
+                                       started)  # fmt: skip
+            mirror(session, context, case, result, {}, SYSTEM, open_rows=[])
+        return True
+
+
 def store(session: Session, context: Context, case: CaseRow, result: StepResult, waiting: dict[str, Any],
           actor: Actor) -> None:  # fmt: skip
     """Note the messages handed over, announce what the step passed, mirror the ready tasks, save
     state and next due time."""
-    now = context.clock.now()
-    for message_id in result.delivered:
-        session.messages.delivered(message_id, now)
-        session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "message_delivered", None, None,
-                                   {"name": waiting[message_id]["name"], "buffered": True})  # fmt: skip
-    announce_steps(session, context, case, result.completed, actor)
-    sync_tasks(session, context, case, result.ready, actor)
+    with session.deferred():
+        _take(case, result, context.clock.now())
+        mirror(session, context, case, result, waiting, actor, session.tasks.open_for_case(case.id))
+    session.cases.save(case)
+
+
+def _take(case: CaseRow, result: StepResult, now: datetime) -> None:
+    """The case as the step left it: state, next timer, elements passed, completed or not."""
+    case.visited = sorted(set(case.visited) | {element.element_id for element in result.completed})
     case.state = result.state
     case.next_due_at = result.next_due
     case.updated_at = now
     if result.finished:
         case.status = CaseStatus.COMPLETED
         case.next_due_at = None
+
+
+def mirror(session: Session, context: Context, case: CaseRow, result: StepResult, waiting: dict[str, Any],
+           actor: Actor, open_rows: list[Task]) -> None:  # fmt: skip
+    """What the step did, outside the workflow: messages marked delivered, announcements, task rows
+    and the timeline."""
+    now = context.clock.now()
+    for message_id in result.delivered:
+        session.messages.delivered(message_id, now)
+        session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "message_delivered", None, None,
+                                   {"name": waiting[message_id]["name"], "buffered": True})  # fmt: skip
+    announce_steps(session, context, case, result.completed, actor)
+    sync_tasks(session, context, case, result.ready, actor, open_rows)
+    if result.finished:
         session.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
-    session.cases.save(case)
 
 
 def announce_steps(session: Session, context: Context, case: CaseRow, completed: list[CompletedElement],
                    actor: Actor) -> None:  # fmt: skip
-    """Remember the elements passed, and announce those the designer marked (`event`, `notify`)."""
+    """Announce the elements passed that the designer marked (`event`, `notify`)."""
     now = context.clock.now()
-    case.visited = sorted(set(case.visited) | {element.element_id for element in completed})
     for element in completed:
         data = {key: value for key, value in element.data.items() if key not in HIDDEN_DATA}
         if element.extensions.get("event"):
@@ -98,11 +145,11 @@ def _envelope(
 
 
 def sync_tasks(session: Session, context: Context, case: CaseRow, ready_tasks: list[ReadyTask],
-               actor: Actor) -> None:  # fmt: skip
+               actor: Actor, open_rows: list[Task]) -> None:  # fmt: skip
     """New ready user tasks become open rows; open rows the workflow no longer waits on are cancelled."""
     now = context.clock.now()
     ready = {task.id: task for task in ready_tasks}
-    for row in session.tasks.open_for_case(case.id):
+    for row in open_rows:
         if row.id not in ready:
             session.tasks.close(row.id, TaskState.CANCELLED, now, actor.id)
             cancelled = Task(**{**asdict(row), "state": TaskState.CANCELLED})
