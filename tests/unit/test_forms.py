@@ -132,6 +132,7 @@ OFFERING = (
         ('value="departments"', 'value="shops"', "the lists a field can offer are departments, floors"),
         (OUTCOME_FIELD, OUTCOME_FIELD + OFFERING, "only a text \\(string\\) field can offer a list"),
     ],
+    ids=["an unknown list", "a list on a choice field"],
 )
 def test_a_list_a_field_cannot_offer_is_refused_on_deploy_naming_the_task(old, new, why):
     with pytest.raises(DiagramError, match=why) as refused:
