@@ -58,6 +58,12 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     screenshot(floor3, "03-floor3-task")
     # The department asked and what it is asked to do: required once "ask a department" is chosen.
     assert floor3.locator(".required-when").count() == 2
+    # The department is typed or picked from the mall's departments the browser suggests.
+    asked = floor3.locator("input[name=f_department_asked]")
+    assert asked.get_attribute("list") == "choices-department_asked"
+    assert "工程部" in floor3.locator("#choices-department_asked option").evaluate_all(
+        "options => options.map(option => option.value)"
+    )
     floor3.click("#claim")
     assert "floor3" in floor3.inner_text("#claim-state")
     _submit(floor3, outcome="resolved", resolution="商户同意换货并向顾客道歉")
