@@ -61,25 +61,25 @@ def start_new_case(session: Session, context: Context, case: CaseRow, diagram: A
     with ENGINE_STEP_SECONDS.labels("start").time():
         source = context.diagrams.source(case.process_version_id, session.processes.get)
         now = context.clock.now()
+        result, failure = None, None
         try:
             result = context.sandbox.run(source, Step(state=None, data=data, shared_keys=HIDDEN_DATA), now)
         except EngineError as exc:
+            failure = exc
             # Kept as it was before its first steps, to be retried. (A new workflow runs none of
             # the diagram's Python, so this needs no sandbox.)
             case.state = context.engine.dump(context.engine.create(diagram, data))
-            if not session.cases.add(case):
-                return False
-            session.cases.add_timeline(case.id, now, started_by.id, started_by.role, "case_started", None, None,
-                                       started)  # fmt: skip
-            record_incident(session, context, case, "start", exc)
-            return True
-        _take(case, result, now)
+        else:
+            _take(case, result, now)
         if not session.cases.add(case):
             return False
         with session.deferred():
             session.cases.add_timeline(case.id, now, started_by.id, started_by.role, "case_started", None, None,
                                        started)  # fmt: skip
-            mirror(session, context, case, result, {}, SYSTEM, open_rows=[])
+            if failure is not None:
+                record_incident(session, context, case, "start", failure)
+            else:
+                mirror(session, context, case, result, {}, SYSTEM, open_rows=[])
         return True
 
 

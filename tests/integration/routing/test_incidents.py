@@ -21,6 +21,8 @@ def test_a_failing_step_records_an_incident_without_blocking_other_cases(routing
     assert incident["step"] == "start" and "handler_acts_within_seconds" in incident["error"]
     assert open_tasks(routing, broken) == []
     assert open_tasks(routing, healthy) == ["handle_floor"]
+    timeline = api.get(f"/cases/{broken}/timeline", headers=staff("operations_manager")).json
+    assert [step["kind"] for step in timeline] == ["case_started", "incident"]
 
 
 def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, staff):
