@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.common.db import insert_rows
 from services.reporting.domain.capa import Occurrence
 from services.reporting.domain.model import CaseFacts
 
@@ -23,10 +24,14 @@ COLUMNS = (
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 # Once retention erased a case, nothing derived later brings its customer back.
 _KEEP_ERASED = "CASE WHEN cases.erased_at IS NULL THEN EXCLUDED.{0} END"
-# Kept text once: psycopg caches the parsing of a text query, not of a composed one.
+# Kept text once: psycopg caches the parsing of a text query, not of a composed one. The case's
+# escalations and callbacks are deleted by the same statement (they are written again from the
+# facts just derived): one round trip instead of three.
 _UPSERT = (
     sql.SQL(
-        "INSERT INTO reporting.cases ({columns}, updated_at) VALUES ({values}, now())"
+        "WITH gone_escalations AS (DELETE FROM reporting.escalations WHERE complaint_id = %(complaint_id)s),"
+        " gone_callbacks AS (DELETE FROM reporting.callbacks WHERE complaint_id = %(complaint_id)s)"
+        " INSERT INTO reporting.cases ({columns}, updated_at) VALUES ({values}, now())"
         " ON CONFLICT (complaint_id) DO UPDATE SET {updates}, updated_at = now()"
     )
     .format(
@@ -40,6 +45,14 @@ _UPSERT = (
         ),
     )
     .as_string()
+)
+_ESCALATIONS = (
+    "INSERT INTO reporting.escalations (event_id, at, level, element_id, complaint_id, mall_id, floor, department)"
+    " VALUES"
+)
+_CALLBACKS = (
+    "INSERT INTO reporting.callbacks (event_id, at, reached, satisfied, complaint_id, mall_id, floor, department)"
+    " VALUES"
 )
 
 
@@ -70,23 +83,18 @@ class CaseStore:
     def save(self, facts: CaseFacts) -> None:
         """Write the case's facts, and replace its escalations and callbacks with those derived now."""
         self.conn.execute(_UPSERT, facts_row(facts))
-        for table in ("escalations", "callbacks"):
-            self.conn.execute(
-                sql.SQL("DELETE FROM reporting.{} WHERE complaint_id = %s").format(sql.Identifier(table)),
-                (facts.complaint_id,),
-            )
         where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)
-        with self.conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO reporting.escalations (event_id, at, level, element_id, complaint_id, mall_id,"
-                " floor, department) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                [(item.event_id, item.at, item.level, item.element_id, *where) for item in facts.escalations],
-            )
-            cursor.executemany(
-                "INSERT INTO reporting.callbacks (event_id, at, reached, satisfied, complaint_id, mall_id,"
-                " floor, department) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                [(item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks],
-            )
+        escalations = [
+            (item.event_id, item.at, item.level, item.element_id, *where) for item in facts.escalations
+        ]
+        callbacks = [
+            (item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks
+        ]
+        for head, rows in ((_ESCALATIONS, escalations), (_CALLBACKS, callbacks)):
+            if rows:  # all of them in one statement
+                self.conn.execute(
+                    insert_rows(head, len(rows[0]), len(rows)), [value for row in rows for value in row]
+                )
 
     def is_erased(self, complaint_id: str) -> bool:
         row = self.conn.execute(
