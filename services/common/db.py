@@ -88,10 +88,16 @@ def ping(pool: ConnectionPool) -> None:
         conn.execute("SELECT 1")
 
 
+def insert_many(conn: psycopg.Connection, head: str, rows: list[tuple]) -> None:
+    """Insert `rows` (tuples of one length) with `head`, an `INSERT INTO … VALUES` of our own
+    without its rows, as one statement: one round trip however many rows. Nothing is sent for none."""
+    if rows:
+        conn.execute(_insert_rows(head, len(rows[0]), len(rows)), [value for row in rows for value in row])
+
+
 @functools.lru_cache(maxsize=128)
-def insert_rows(head: str, columns: int, rows: int) -> str:
-    """`head` (an `INSERT INTO … VALUES` of our own, without its rows) followed by `rows` rows of
-    `columns` placeholders: several rows in one statement, one round trip. The text is composed once
-    per shape, so psycopg's prepared statements serve it; the values always go as parameters."""
+def _insert_rows(head: str, columns: int, rows: int) -> str:
+    """`head` followed by `rows` rows of `columns` placeholders. The text is composed once per
+    shape, so psycopg's prepared statements serve it; the values always go as parameters."""
     row = sql.SQL("({})").format(sql.SQL(", ").join([sql.Placeholder()] * columns))
     return (sql.SQL(head) + sql.SQL(" ") + sql.SQL(", ").join([row] * rows)).as_string()

@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE
-from services.common.db import insert_rows, translate_errors
+from services.common.db import insert_many, translate_errors
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class OutboxWriter:
     def __init__(self, schema: str):
         self.schema = schema
         self.written = threading.Event()
-        self._insert_head = (  # its rows' placeholders follow: see insert_rows
+        self._insert_head = (  # its rows' placeholders follow: see insert_many
             sql.SQL("INSERT INTO {}.outbox (id, routing_key, envelope) VALUES")
             .format(sql.Identifier(schema))
             .as_string()
@@ -55,14 +55,11 @@ class OutboxWriter:
 
     def add_many(self, conn: psycopg.Connection, events: list[tuple[Envelope, str | None]]) -> None:
         """Queue several events, in order, with one statement (one round trip)."""
-        if not events:
-            return
-        params = [
-            value
+        rows = [
+            (envelope.id, routing_key or envelope.type, json.dumps(dump_envelope(envelope)))
             for envelope, routing_key in events
-            for value in (envelope.id, routing_key or envelope.type, json.dumps(dump_envelope(envelope)))
         ]
-        conn.execute(insert_rows(self._insert_head, 3, len(events)), params)
+        insert_many(conn, self._insert_head, rows)
 
     def add_with(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from services.common.db import insert_rows
+from services.common.db import insert_many
 from services.reporting.domain.capa import Occurrence
 from services.reporting.domain.model import CaseFacts
 
@@ -90,11 +90,8 @@ class CaseStore:
         callbacks = [
             (item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks
         ]
-        for head, rows in ((_ESCALATIONS, escalations), (_CALLBACKS, callbacks)):
-            if rows:  # all of them in one statement
-                self.conn.execute(
-                    insert_rows(head, len(rows[0]), len(rows)), [value for row in rows for value in row]
-                )
+        insert_many(self.conn, _ESCALATIONS, escalations)
+        insert_many(self.conn, _CALLBACKS, callbacks)
 
     def is_erased(self, complaint_id: str) -> bool:
         row = self.conn.execute(

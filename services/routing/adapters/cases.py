@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from services.common.db import insert_rows
+from services.common.db import insert_many
 
 TIMELINE_INSERT = (
     "INSERT INTO routing.timeline (case_id, at, actor, role, kind, element_id, task_id, detail) VALUES"
@@ -100,7 +100,7 @@ class CaseRepository:
         if self._deferred is not None:
             self._deferred.append(row)
         else:
-            self._insert_timeline([row])
+            insert_many(self.conn, TIMELINE_INSERT, [row])
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
@@ -115,13 +115,8 @@ class CaseRepository:
             self._deferred = outer
         if outer is not None:
             outer.extend(rows)
-        elif rows:
-            self._insert_timeline(rows)
-
-    def _insert_timeline(self, rows: list[tuple]) -> None:
-        self.conn.execute(
-            insert_rows(TIMELINE_INSERT, len(rows[0]), len(rows)), [value for row in rows for value in row]
-        )
+        else:
+            insert_many(self.conn, TIMELINE_INSERT, rows)
 
     def timeline(self, case_id: str) -> list[dict[str, Any]]:
         return self.conn.execute(

@@ -55,7 +55,6 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
     if version is None:
         raise RuntimeError("no process is deployed: deploy bpmn/complaint.bpmn first")
     complaint = {key: value for key, value in envelope.payload.items() if key != "policy"}
-    diagram = context.diagrams.get(version.id, session.processes.get)
     now = context.clock.now()
     case = CaseRow(
         id=envelope.complaint_id, mall_id=envelope.mall_id, number=complaint["number"],
@@ -64,7 +63,7 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
     )  # fmt: skip
     data = {"complaint": complaint, "policy": envelope.payload.get("policy", {})}
     started = {"process": version.process_key, "version": version.version}
-    if not start_new_case(session, context, case, diagram, data, envelope.actor, started):
+    if not start_new_case(session, context, case, data, envelope.actor, started):
         return False
     log.info("case started", extra={"number": case.number, "process_version": version.version})
     return True

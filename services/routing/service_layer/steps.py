@@ -50,8 +50,8 @@ def advance_case(session: Session, context: Context, case: CaseRow, step: Step, 
         return True
 
 
-def start_new_case(session: Session, context: Context, case: CaseRow, diagram: Any, data: dict[str, Any],
-                   started_by: Actor, started: dict[str, Any]) -> bool:  # fmt: skip
+def start_new_case(session: Session, context: Context, case: CaseRow, data: dict[str, Any], started_by: Actor,
+                   started: dict[str, Any]) -> bool:  # fmt: skip
     """Take a new case's first steps, then insert the case as they left it, with its first tasks
     and events; False when the complaint has a case already (nothing else is written then).
 
@@ -68,6 +68,7 @@ def start_new_case(session: Session, context: Context, case: CaseRow, diagram: A
             failure = exc
             # Kept as it was before its first steps, to be retried. (A new workflow runs none of
             # the diagram's Python, so this needs no sandbox.)
+            diagram = context.diagrams.get(case.process_version_id, session.processes.get)
             case.state = context.engine.dump(context.engine.create(diagram, data))
         else:
             _take(case, result, now)
