@@ -22,6 +22,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -117,6 +118,7 @@ class Level:
     p50_ms: float | None = None
     p99_ms: float | None = None
     cpu: CpuUse | None = None
+    spread: str = ""  # keep-alive connections per gunicorn worker, sampled during the level
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -210,6 +212,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def connection_spread(port: int) -> str:
+    """The established connections to `port` per process, most first, e.g. "4/3/1" (ss, Linux).
+
+    A keep-alive connection stays with the worker that accepted it, and each worker has its own
+    listening socket (--reuse-port) the kernel picks by a hash of the connection: with 8 clients
+    and 3 workers the split varies from run to run, and so does the throughput a level gets.
+    """
+    try:
+        listed = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", listed):
+        counts[pid] = counts.get(pid, 0) + 1
+    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "?"
 
 
 @dataclass
@@ -766,12 +790,19 @@ def run(args: argparse.Namespace) -> int:
             results["client"] = client
 
             def drive_once(clients: int, seconds: float) -> Level:
+                spread: list[str] = []
+                sampler = threading.Timer(
+                    min(2.0, seconds / 2), lambda: spread.append(connection_spread(server.port))
+                )
                 meter.start()
+                sampler.start()
                 if wrk:
                     level = drive_wrk(wrk, server.port, token, clients, seconds, workdir, args.wrk_threads)
                 else:
                     level = drive_python(server.port, token, clients, seconds)
                 level.cpu = meter.stop()
+                sampler.join()
+                level.spread = spread[0] if spread else "?"
                 return level
 
             def drive(clients: int, seconds: float) -> Level:
@@ -832,11 +863,12 @@ def run_pairs(args, url: str, database: str, drive_intake) -> list[dict]:
                 "intake_p99_ms": intake.p99_ms,
                 "errors": intake.errors,
                 "app_cpu_ms": per_op["app"] if per_op else None,
+                "connections_per_worker": intake.spread,
             }
         )
         print(
-            f"  pair {n + 1}: intake {intake.rate:7.1f}/s (p99 {_fmt(intake.p99_ms)} ms, {intake.errors} errors)"
-            f"  raw {raw.rate:7.1f}/s  share {share:4.0f}%",
+            f"  pair {n + 1}: intake {intake.rate:7.1f}/s (p99 {_fmt(intake.p99_ms)} ms, {intake.errors} errors,"
+            f" connections {intake.spread or '?'})  raw {raw.rate:7.1f}/s  share {share:4.0f}%",
             flush=True,
         )
     return pairs
