@@ -93,12 +93,6 @@ class CaseStore:
         insert_many(self.conn, _ESCALATIONS, escalations)
         insert_many(self.conn, _CALLBACKS, callbacks)
 
-    def is_erased(self, complaint_id: str) -> bool:
-        row = self.conn.execute(
-            "SELECT erased_at FROM reporting.cases WHERE complaint_id = %s", (complaint_id,)
-        ).fetchone()
-        return bool(row and row["erased_at"])
-
     def occurrences(
         self, mall_id: str, problem_key: str, start: datetime, end: datetime | None
     ) -> list[Occurrence]:

@@ -28,33 +28,70 @@ def envelope_json(envelope: Envelope) -> dict[str, Any]:
     }
 
 
+_INSERT = (
+    "INSERT INTO reporting.events (id, mall_id, complaint_id, type, occurred_at, envelope)"
+    " VALUES (%(id)s, %(mall_id)s, %(complaint_id)s, %(type)s, %(occurred_at)s, %(envelope)s)"
+    " ON CONFLICT (id) DO NOTHING"
+)
+# The new event (from RETURNING) and the case's earlier ones (the snapshot cannot see the new row).
+_ADD_TO_CASE = """
+WITH added AS (
+  INSERT INTO reporting.events (id, mall_id, complaint_id, type, occurred_at, envelope)
+  VALUES (%(id)s, %(mall_id)s, %(complaint_id)s, %(type)s, %(occurred_at)s, %(envelope)s)
+  ON CONFLICT (id) DO NOTHING RETURNING id, type, occurred_at, complaint_id, envelope)
+SELECT id, type, occurred_at, complaint_id, envelope FROM added
+ UNION ALL
+SELECT id, type, occurred_at, complaint_id, envelope FROM reporting.events
+ WHERE complaint_id = %(complaint_id)s AND EXISTS (SELECT 1 FROM added)
+ ORDER BY occurred_at"""
+
+
+def _insert_params(envelope: Envelope, erase: bool) -> dict[str, Any]:
+    body = envelope_json(envelope)
+    return {
+        "id": envelope.id,
+        "mall_id": envelope.mall_id,
+        "complaint_id": envelope.complaint_id,
+        "type": envelope.type,
+        "occurred_at": envelope.occurred_at,
+        "envelope": json.dumps(erase_personal(body) if erase else body, ensure_ascii=False, default=str),
+    }
+
+
 class EventStore:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def lock_case(self, complaint_id: str) -> None:
-        """Serialise the events of one case: each sees every earlier one committed before it derives."""
-        self.conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%s))", (complaint_id,)
-        )
+    def lock_case(self, complaint_id: str) -> bool:
+        """Serialise the events of one case: each sees every earlier one committed before it derives.
+
+        Returns whether retention erased the case's personal data, read by the same statement (one
+        round trip): retention does not take this lock, so reading it after the lock would order
+        nothing more.
+        """
+        row = self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%(id)s)),"
+            " (SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = %(id)s) AS erased",
+            {"id": complaint_id},
+        ).fetchone()
+        return bool(row["erased"])
 
     def add(self, envelope: Envelope, erase: bool = False) -> bool:
         """Keep the event (without its personal data if `erase`); False when it was kept already."""
-        body = envelope_json(envelope)
-        row = self.conn.execute(
-            "INSERT INTO reporting.events (id, mall_id, complaint_id, type, occurred_at, envelope)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
-            (envelope.id, envelope.mall_id, envelope.complaint_id, envelope.type, envelope.occurred_at,
-             json.dumps(erase_personal(body) if erase else body, ensure_ascii=False, default=str)),
-        ).fetchone()  # fmt: skip
+        row = self.conn.execute(_INSERT + " RETURNING id", _insert_params(envelope, erase)).fetchone()
         return row is not None
 
-    def of_case(self, complaint_id: str) -> list[Event]:
-        rows = self.conn.execute(
-            "SELECT id, type, occurred_at, complaint_id, envelope FROM reporting.events"
-            " WHERE complaint_id = %s ORDER BY occurred_at",
-            (complaint_id,),
-        ).fetchall()
+    def add_to_case(self, envelope: Envelope, erase: bool = False) -> list[Event] | None:
+        """Keep the event of a case and return every event of the case with it, oldest first, in
+        one statement; None when the event was kept already (a redelivery: nothing to derive).
+
+        The case's other events are read by the same statement, whose snapshot cannot see the row
+        it inserts: the new event comes from RETURNING, so each event is there once. Run it after
+        `lock_case`, so the snapshot holds every event committed before this one.
+        """
+        rows = self.conn.execute(_ADD_TO_CASE, _insert_params(envelope, erase)).fetchall()
+        if not rows:
+            return None
         return [_event(row) for row in rows]
 
     def of_cases(self, complaint_ids: list[str]) -> dict[str, list[Event]]:

@@ -24,7 +24,7 @@ from services.reporting.adapters.cases import CaseStore
 from services.reporting.adapters.events import EventStore
 from services.reporting.domain.capa import Occurrence, recurring_run
 from services.reporting.domain.facts import derive
-from services.reporting.domain.model import CaseFacts
+from services.reporting.domain.model import CaseFacts, Event
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +50,18 @@ def project(conn: psycopg.Connection, envelope: Envelope, context: Context) -> N
         if envelope.type == RETENTION_ERASED:
             record_erased(conn, envelope, context.clock.now())
         return
-    events.lock_case(envelope.complaint_id)
+    erased = events.lock_case(envelope.complaint_id)
     # An event late for a case retention already erased is kept without its personal data too.
-    if not events.add(envelope, erase=CaseStore(conn).is_erased(envelope.complaint_id)):
+    history = events.add_to_case(envelope, erase=erased)
+    if history is None:  # kept already
         return
-    refresh_case(conn, envelope.complaint_id, envelope.mall_id, context)
+    refresh_case(conn, envelope.complaint_id, envelope.mall_id, history, context)
 
 
-def refresh_case(conn: psycopg.Connection, complaint_id: str, mall_id: str, context: Context) -> CaseFacts:
+def refresh_case(conn: psycopg.Connection, complaint_id: str, mall_id: str, history: list[Event],
+                 context: Context) -> CaseFacts:  # fmt: skip
     """Derive one case from its stored events, save it, and open a CAPA record if its problem recurs."""
-    facts = derive(complaint_id, mall_id, EventStore(conn).of_case(complaint_id), context.zone)
+    facts = derive(complaint_id, mall_id, history, context.zone)
     CaseStore(conn).save(facts)
     if facts.problem_key and facts.received_at:
         check_recurrence(conn, facts, context)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from tests.integration.reporting.conftest import table
@@ -44,6 +46,26 @@ def test_a_reporting_worker_runs_the_retention_job_when_it_starts_and_then_on_sc
     assert request["envelope"]["complaint_id"] is None
     [case] = table(reporting, "cases", "complaint_id")
     assert case["erased_at"] is not None and case["customer_phone"] is None and case["category"] == "price"
+
+
+def test_an_event_arriving_after_retention_erased_its_case_is_kept_without_personal_data(
+    feed, reporting, clock
+):
+    old = closed_story(datetime(2026, 1, 5, tzinfo=UTC))
+    stream = events(old)
+    feed(stream)
+    clock.set(datetime(2028, 2, 1, tzinfo=UTC))
+    assert reporting.retention_scheduler().run_once() == "erased"
+
+    late = dataclasses.replace(stream[0], id=str(uuid.uuid4()))  # complaint.received, sent again
+    assert feed([late]) == 1
+
+    with reporting.pool.connection() as conn:
+        kept = conn.execute("SELECT envelope FROM reporting.events WHERE id = %s", (late.id,)).fetchone()
+    assert old.customer["phone"] not in str(kept["envelope"]) and old.customer["name"] not in str(kept)
+    [case] = table(reporting, "cases", "complaint_id")
+    assert case["erased_at"] is not None and case["customer_phone"] is None and case["category"] == "price"
+    assert feed([late]) == 0  # redelivered: already kept, nothing derived again
 
 
 def test_the_retention_command_lists_in_a_dry_run_and_erases_otherwise(feed, reporting, db_url):

@@ -189,6 +189,22 @@ def test_the_same_stream_replayed_twice_or_shuffled_within_each_case_gives_the_s
     assert monthly(api, staff)["previous"] == first["previous"]
 
 
+def test_events_redelivered_after_the_inbox_forgot_them_are_kept_once_and_change_nothing(
+    stories, feed, reporting
+):
+    stream = [event for story in stories[:10] for event in events(story)]
+    feed(stream)
+    live = [table(reporting, name, order) for name, order in TABLES]
+    with reporting.pool.connection() as conn:
+        conn.execute("DELETE FROM reporting.inbox")  # as if the inbox's rows had been pruned
+
+    assert feed(stream) == len(stream)  # the inbox lets each through again; the event store does not
+
+    again = [table(reporting, name, order) for name, order in TABLES]
+    assert [_without_timestamps(rows) for rows in again] == [_without_timestamps(rows) for rows in live]
+    assert len(table(reporting, "events", "id")) == len(stream)
+
+
 def test_a_rebuild_from_the_stored_events_equals_the_live_model(stories, feed, reporting):
     feed(event for story in stories for event in events(story))
     live = [table(reporting, name, order) for name, order in TABLES]
