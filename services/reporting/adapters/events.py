@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from services.common.bus.envelope import Envelope
 from services.common.personal import erase_personal
@@ -34,16 +35,17 @@ _INSERT = (
     " ON CONFLICT (id) DO NOTHING"
 )
 # The new event (from RETURNING) and the case's earlier ones (the snapshot cannot see the new row).
-_ADD_TO_CASE = """
-WITH added AS (
-  INSERT INTO reporting.events (id, mall_id, complaint_id, type, occurred_at, envelope)
-  VALUES (%(id)s, %(mall_id)s, %(complaint_id)s, %(type)s, %(occurred_at)s, %(envelope)s)
-  ON CONFLICT (id) DO NOTHING RETURNING id, type, occurred_at, complaint_id, envelope)
-SELECT id, type, occurred_at, complaint_id, envelope FROM added
- UNION ALL
-SELECT id, type, occurred_at, complaint_id, envelope FROM reporting.events
- WHERE complaint_id = %(complaint_id)s AND EXISTS (SELECT 1 FROM added)
- ORDER BY occurred_at"""
+_ADD_TO_CASE = (
+    sql.SQL(
+        "WITH added AS ({} RETURNING id, type, occurred_at, complaint_id, envelope)"
+        " SELECT id, type, occurred_at, complaint_id, envelope FROM added"
+        " UNION ALL SELECT id, type, occurred_at, complaint_id, envelope FROM reporting.events"
+        " WHERE complaint_id = %(complaint_id)s AND EXISTS (SELECT 1 FROM added)"
+        " ORDER BY occurred_at"
+    )
+    .format(sql.SQL(_INSERT))
+    .as_string()
+)
 
 
 def _insert_params(envelope: Envelope, erase: bool) -> dict[str, Any]:

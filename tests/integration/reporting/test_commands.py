@@ -65,7 +65,7 @@ def test_an_event_arriving_after_retention_erased_its_case_is_kept_without_perso
     assert old.customer["phone"] not in str(kept["envelope"]) and old.customer["name"] not in str(kept)
     [case] = table(reporting, "cases", "complaint_id")
     assert case["erased_at"] is not None and case["customer_phone"] is None and case["category"] == "price"
-    assert feed([late]) == 0  # redelivered: already kept, nothing derived again
+    assert feed([late]) == 0  # redelivered: the inbox knows it
 
 
 def test_the_retention_command_lists_in_a_dry_run_and_erases_otherwise(feed, reporting, db_url):
