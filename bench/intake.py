@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -230,10 +231,8 @@ def connection_spread(port: int) -> str:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return "?"
-    counts: dict[str, int] = {}
-    for pid in re.findall(r"pid=(\d+)", listed):
-        counts[pid] = counts.get(pid, 0) + 1
-    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "?"
+    counts = Counter(re.findall(r"pid=(\d+)", listed))
+    return "/".join(str(n) for _pid, n in counts.most_common()) or "?"
 
 
 @dataclass

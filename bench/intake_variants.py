@@ -9,6 +9,8 @@ does and then removes something, and is passed to bench/intake.py as the app gun
   schema before it is written (the two removable costs that change no behaviour a user sees);
 - `no_counter()`: `light()`, and receipt numbers from a per-process counter instead of the day's
   counter row: numbers no longer run without gaps from 0001 each day, so this is a bound only;
+- `plain_view()`: Flask and its hooks as served, but POST /complaints as a plain view without
+  flask-smorest's argument and response decorators (so no webargs), marshmallow called directly;
 - `bare()`: no Flask on the request path at all: the body is parsed with `json`, the token verified,
   and the request loaded with marshmallow's ComplaintIn, recorded by intake's own handler (day
   counter, event validation and all) and dumped with ComplaintOut, as a plain WSGI callable. It
@@ -22,10 +24,11 @@ import itertools
 import json
 import os
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from services.common.bus import envelope
 from services.common.identity.tokens import TokenIssuer
+from services.common.web.auth import authenticate
 from services.intake.entrypoints import schemas
 from services.intake.entrypoints.access import DESK
 from services.intake.entrypoints.presenters import present
@@ -79,12 +82,6 @@ def bare():
 
 
 def plain_view() -> Flask:
-    """Flask and its hooks as served, but POST /complaints as a plain view: no flask-smorest
-    argument or response decorators (so no webargs), marshmallow called directly."""
-    from flask import Response, request
-
-    from services.common.web.auth import authenticate
-
     app = create_wsgi_app()
     bus = app.extensions["intake.bus"]
     request_schema, response_schema = schemas.ComplaintIn(), schemas.ComplaintOut()
