@@ -8,10 +8,11 @@ from services.common.db import ping
 from services.common.web import create_service_app
 from services.routing.bootstrap import Routing
 from services.routing.entrypoints.http import cases, processes, tasks
+from services.routing.entrypoints.timers import timers
 
 
 def create_app(routing: Routing) -> Flask:
-    """The routing API: /processes, /tasks, /cases, /healthz, /readyz, /openapi.json."""
+    """The routing API: /processes, /tasks, /cases (and their timers), /healthz, /readyz, /openapi.json."""
     app, api = create_service_app(
         "routing",
         title="Routing API",
@@ -21,6 +22,6 @@ def create_app(routing: Routing) -> Flask:
         description="Runs the complaint diagram; serves the department task queues.",
     )
     app.extensions["routing"] = routing
-    for blueprint in (processes, tasks, cases):
+    for blueprint in (processes, tasks, cases, timers):
         api.register_blueprint(blueprint)
     return app

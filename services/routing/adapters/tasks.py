@@ -59,6 +59,9 @@ class TaskRepository:
             (assignee, state.value, task_id),
         )
 
+    def set_due(self, task_id: str, due_at: datetime) -> None:
+        self.conn.execute("UPDATE routing.tasks SET due_at = %s WHERE id = %s", (due_at, task_id))
+
     def reopen(self, task: Task) -> None:
         """Undo a close whose step failed: back to the state and assignee it had."""
         self.conn.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -50,3 +51,16 @@ class DeliverMessage:
     idempotency_key: str
     actor_id: str
     ttl_seconds: int = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class MoveTimer:
+    """Fire one of a case's pending timers now (`due_at` None or not later than now) or make it fall
+    due at `due_at`; an operator's action, with the reason kept on the case's timeline."""
+
+    case_id: str
+    timer_id: str
+    due_at: datetime | None
+    reason: str
+    actor_id: str
+    actor_role: str

@@ -6,7 +6,7 @@ only the part of a workflow's history the engine still reads (`compaction`), so 
 keeps the same size and step cost.
 """
 
-from services.routing.engine.engine import CompletedElement, Engine, EngineError, ReadyTask
+from services.routing.engine.engine import CompletedElement, Engine, EngineError, PendingTimer, ReadyTask
 from services.routing.engine.parser import Diagram, DiagramError, FormField, parse_diagram
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "FormField",
+    "PendingTimer",
     "ReadyTask",
     "parse_diagram",
 ]

@@ -14,9 +14,11 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
-from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
@@ -55,6 +57,18 @@ class ReadyTask:
     info: UserTaskInfo
     data: dict[str, Any]
     due_at: datetime | None = None  # when a boundary timer on the task falls due
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    """A timer the case waits on: what an operator sees before firing or moving it."""
+
+    id: str  # the engine's task id, stable while the timer waits
+    element_id: str
+    name: str | None
+    due_at: datetime | None
+    attached_to: str | None  # the task a boundary timer sits on
+    interrupting: bool  # a boundary timer that ends its task when it fires
 
 
 def _serializer(base_config) -> BpmnWorkflowSerializer:
@@ -187,6 +201,33 @@ class Engine:
         known = [moment for moment in times if moment is not None]
         return min(known) if known else None
 
+    def pending_timers(self, workflow: BpmnWorkflow) -> list[PendingTimer]:
+        """The timers the workflow waits on, soonest first."""
+        timers = [
+            _pending_timer(task) for task in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(task)
+        ]
+        return sorted(
+            timers, key=lambda timer: (timer.due_at is None, timer.due_at or datetime.min, timer.id)
+        )
+
+    def timer_state(self, workflow: BpmnWorkflow, timer_id: str) -> str:
+        """`pending`, `done` (it fired or its task ended) or `unknown` (no timer of this workflow)."""
+        task = _task_or_none(workflow, timer_id)
+        if task is None or not _is_timer(task):
+            return "unknown"
+        return "pending" if task.state == TaskState.WAITING else "done"
+
+    def move_timer(self, workflow: BpmnWorkflow, timer_id: str, due: datetime) -> None:
+        """Make a waiting timer fall due at `due`; `advance` then fires it if that is not later than now.
+
+        The timer keeps its due time as the engine computed it the first time (see `timers`), so
+        setting it is all a move takes; nothing of the diagram is evaluated again.
+        """
+        task = _task_or_none(workflow, timer_id)
+        if task is None or not _is_timer(task) or task.state != TaskState.WAITING:
+            raise EngineError("the timer is not pending")
+        task._set_internal_data(event_value=due.isoformat(), event_fired=False)
+
     def current_elements(self, workflow: BpmnWorkflow) -> list[str]:
         """Diagram elements the case is at: ready or waiting tasks."""
         tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
@@ -197,6 +238,36 @@ class Engine:
 
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         return dict(workflow.data if workflow.is_completed() else workflow.task_tree.data)
+
+
+def _is_timer(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def _pending_timer(task) -> PendingTimer:
+    spec = task.task_spec
+    attached = None
+    if isinstance(spec, BoundaryEvent) and task.parent is not None:
+        # A boundary event's siblings are its task and the task's other boundary events.
+        hosts = [
+            sibling for sibling in task.parent.children if not isinstance(sibling.task_spec, BoundaryEvent)
+        ]
+        attached = hosts[0].task_spec.bpmn_id if hosts else None
+    return PendingTimer(
+        id=str(task.id),
+        element_id=spec.bpmn_id,
+        name=spec.bpmn_name,
+        due_at=due_time(task),
+        attached_to=attached,
+        interrupting=bool(getattr(spec, "cancel_activity", False)),
+    )
+
+
+def _task_or_none(workflow: BpmnWorkflow, task_id: str):
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, TaskNotFoundException):
+        return None
 
 
 def _boundary_due(task) -> datetime | None:

@@ -1,7 +1,7 @@
 """One step of a case as a plain request and answer, so it can run in another process.
 
 A step restores the stored workflow (or creates a new one), does one thing to it (advance, complete
-a task, correct data), hands over the messages that wait for it, and answers with the new state and
+a task, correct data, move a timer), hands over the messages that wait for it, and answers with the new state and
 what the service must mirror: the elements passed, the ready user tasks, the next timer. Requests
 and answers hold only plain values, dataclasses and datetimes, so they pickle cheaply.
 """
@@ -34,6 +34,7 @@ class Step:
     data: dict[str, Any] = field(default_factory=dict)  # a new case's data, or corrections to retry with
     task_id: str | None = None  # a user task to complete with `task_data`
     task_data: dict[str, Any] = field(default_factory=dict)
+    timer: tuple[str, datetime] | None = None  # a waiting timer (its id) to make due at this time first
     messages: tuple[WaitingMessage, ...] = ()
     shared_keys: frozenset[str] = frozenset()  # workflow data every task carries: left out of `completed`
 
@@ -59,6 +60,8 @@ def run_step(engine: Engine, diagram: Diagram, step: Step) -> StepResult:
     if step.task_id is not None:
         engine.complete(workflow, step.task_id, step.task_data)
     else:
+        if step.timer is not None:
+            engine.move_timer(workflow, *step.timer)
         engine.advance(workflow)
     delivered = [
         message.id

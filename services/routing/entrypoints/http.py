@@ -202,10 +202,10 @@ def complete_task(data, task_id):
 @cases.alt_response(404, response="NOT_FOUND")
 def get_case(case_id):
     """A case: its status, version, the diagram elements it is at, open tasks and incidents."""
-    return _case_view(case_id)
+    return case_view(case_id)
 
 
-def _case_view(case_id) -> dict:
+def case_view(case_id) -> dict:
     identity = current_identity()
     routing = _routing()
     with routing.session() as session:
@@ -271,7 +271,7 @@ def retry_case(data, case_id):
         advanced = handlers.retry_case(str(case_id), session, routing.context, actor, data["data"])
     if not advanced:
         raise Conflict("the step failed again; a new incident was recorded")
-    return _case_view(case_id)
+    return case_view(case_id)
 
 
 @cases.route("/<uuid:case_id>/messages", methods=["POST"])

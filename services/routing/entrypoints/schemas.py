@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.common.web.schemas import StrictSchema
 
@@ -150,3 +150,40 @@ class CaseOut(Schema):
     next_due_at = fields.AwareDateTime(allow_none=True)
     open_tasks = fields.List(fields.Nested(TaskOut))
     incidents = fields.List(fields.Nested(IncidentOut))
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("say why: a reason is required")
+
+
+REASON = fields.String(required=True, validate=[validate.Length(min=1, max=500), _not_blank],
+                       metadata={"description": "why (kept on the case's timeline)"})  # fmt: skip
+
+
+class TimerOut(Schema):
+    id = fields.String(metadata={"description": "the timer's id, stable while it waits"})
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    due_at = fields.AwareDateTime(allow_none=True)
+    attached_to = fields.String(
+        allow_none=True, metadata={"description": "the task a boundary timer sits on"}
+    )
+    interrupting = fields.Boolean(metadata={"description": "it ends the task it sits on when it fires"})
+
+
+class TimerFireIn(StrictSchema):
+    reason = REASON
+
+
+class TimerMoveIn(StrictSchema):
+    due_at = fields.DateTime(required=True, metadata={
+        "description": "when it should fall due (ISO 8601; without an offset, the mall's local time); "
+                       "a time not later than now fires it at once"})  # fmt: skip
+    reason = REASON
+
+
+class TimerMovedOut(Schema):
+    timer = fields.Nested(TimerOut, metadata={"description": "the timer as it was before"})
+    fired = fields.Boolean()
+    case = fields.Nested(CaseOut)

@@ -151,6 +151,10 @@ def sync_tasks(session: Session, context: Context, case: CaseRow, ready_tasks: l
     now = context.clock.now()
     ready = {task.id: task for task in ready_tasks}
     for row in open_rows:
+        if row.id in ready and ready[row.id].due_at not in (None, row.due_at):
+            # A timer on the task was moved. (One that fired and left none keeps the task's due
+            # time: the task is overdue.)
+            session.tasks.set_due(row.id, ready[row.id].due_at)
         if row.id not in ready:
             session.tasks.close(row.id, TaskState.CANCELLED, now, actor.id)
             cancelled = Task(**{**asdict(row), "state": TaskState.CANCELLED})

@@ -1,0 +1,81 @@
+"""A case's pending timers over HTTP: listed for whoever reads the case, fired or moved by an operator."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from flask import current_app
+
+from services.common.errors import NotFound
+from services.common.identity.model import Role
+from services.common.web import Blueprint, current_identity, require_roles
+from services.routing.domain.commands import MoveTimer
+from services.routing.entrypoints import schemas
+from services.routing.entrypoints.http import CASE_READERS, case_view
+from services.routing.service_layer import timers as service
+
+# Who may fire or move a timer: those who answer for the mall's deadlines, and the administrator.
+TIMER_OPERATORS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.ADMIN)
+
+timers = Blueprint("timers", __name__, url_prefix="/cases",
+                   description="A case's pending timers; operators fire one now or move its due time.")  # fmt: skip
+
+
+def _routing():
+    return current_app.extensions["routing"]
+
+
+@timers.route("/<uuid:case_id>/timers")
+@require_roles(*CASE_READERS, Role.ADMIN)
+@timers.response(200, schemas.TimerOut(many=True))
+@timers.alt_response(404, response="NOT_FOUND")
+def list_timers(case_id):
+    """The timers the case waits on, soonest first: element, name, when each falls due."""
+    identity = current_identity()
+    routing = _routing()
+    with routing.session() as session:
+        case = session.cases.get(identity.mall_id, str(case_id))
+        if case is None or not identity.can_see(case.floor, case.department):
+            raise NotFound(f"no case {case_id}")
+        return [asdict(timer) for timer in service.pending_timers(session, routing.context, case)]
+
+
+@timers.route("/<uuid:case_id>/timers/<uuid:timer_id>/fire", methods=["POST"])
+@require_roles(*TIMER_OPERATORS)
+@timers.arguments(schemas.TimerFireIn())
+@timers.response(200, schemas.TimerMovedOut)
+@timers.alt_response(404, response="NOT_FOUND")
+@timers.alt_response(409, response="CONFLICT")
+def fire_timer(data, case_id, timer_id):
+    """Fire the timer now, as if it had fallen due: the case moves on exactly as it would then."""
+    return _move(case_id, timer_id, None, data["reason"])
+
+
+@timers.route("/<uuid:case_id>/timers/<uuid:timer_id>", methods=["PATCH"])
+@require_roles(*TIMER_OPERATORS)
+@timers.arguments(schemas.TimerMoveIn())
+@timers.response(200, schemas.TimerMovedOut)
+@timers.alt_response(404, response="NOT_FOUND")
+@timers.alt_response(409, response="CONFLICT")
+def move_timer(data, case_id, timer_id):
+    """Set when the timer falls due; a time not later than now fires it at once."""
+    return _move(case_id, timer_id, _aware(data["due_at"]), data["reason"])
+
+
+def _move(case_id, timer_id, due_at: datetime | None, reason: str) -> dict:
+    identity = current_identity()
+    role = next(role for role in TIMER_OPERATORS if role in identity.roles)
+    command = MoveTimer(str(case_id), str(timer_id), due_at, reason.strip(), identity.subject, role)
+    routing = _routing()
+    with routing.session() as session:
+        case = session.cases.get(identity.mall_id, str(case_id))
+        if case is None or not identity.can_see(case.floor, case.department):
+            raise NotFound(f"no case {case_id}")
+        timer, fired = service.move_timer(command, session, routing.context)
+    return {"timer": asdict(timer), "fired": fired, "case": case_view(case_id)}
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time written without an offset is the mall's local time."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_routing().settings.zone)
