@@ -108,6 +108,7 @@ class Policy:
     callback_from: timedelta = timedelta(hours=24)
     callback_until: timedelta = timedelta(hours=48)
     callback_attempts: int = 3
+    callback_retry_after: timedelta = timedelta(hours=2)
     major_unresolved_after: timedelta = timedelta(days=30)
     major_amount: Decimal = Decimal("5000")
     major_people_count: int = 10
@@ -250,6 +251,7 @@ POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("callback_from", "POLICY_CALLBACK_FROM_HOURS", _hours),
     ("callback_until", "POLICY_CALLBACK_UNTIL_HOURS", _hours),
     ("callback_attempts", "POLICY_CALLBACK_ATTEMPTS", _positive_int),
+    ("callback_retry_after", "POLICY_CALLBACK_RETRY_HOURS", _hours),
     ("major_unresolved_after", "POLICY_MAJOR_UNRESOLVED_DAYS", _days),
     ("major_amount", "POLICY_MAJOR_AMOUNT", _decimal),
     ("major_people_count", "POLICY_MAJOR_PEOPLE_COUNT", _positive_int),

@@ -117,7 +117,8 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     context = Context(mall_id=settings.mall_id, clock=clock, engine=Engine(clock), diagrams=DiagramCache(),
-                      sandbox=shared_sandbox(settings.routing_step_processes))  # fmt: skip
+                      sandbox=shared_sandbox(settings.routing_step_processes),
+                      time_zone=settings.mall_time_zone)  # fmt: skip
     return Routing(
         settings=settings,
         pool=pool,

@@ -47,6 +47,7 @@ class Story:
     escalations: list[tuple[datetime, str]] = field(default_factory=list)  # (when, to which queue)
     rounds: list[Round] = field(default_factory=list)
     closed_at: datetime | None = None
+    closed_as: str = "resolved"  # or no_answer (callbacks unanswered), no_contact (anonymous: no reply)
     outside_route: bool = False
     customer: dict = field(default_factory=lambda: {"name": "王女士", "phone": "13912345678", "email": None})
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -143,7 +144,7 @@ def _round(story: Story, index: int, item: Round) -> list[Envelope]:
 
 
 def _closed(story: Story) -> list[Envelope]:
-    data = {"closed_as": "resolved", "outcome": "已退款", "cost": 50, "responsible_party": "merchant",
+    data = {"closed_as": story.closed_as, "outcome": "已退款", "cost": 50, "responsible_party": "merchant",
             "root_cause": "服务态度", "reply_due": story.reply_due.isoformat()}  # fmt: skip
     return [_task(story, "task.completed", story.closed_at, "close", "t-close", data=data),
             _step(story, "complaint.closed", story.closed_at, "close", data),

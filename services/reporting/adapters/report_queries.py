@@ -49,14 +49,16 @@ SELECT {LOCAL_DAY.format(column="resolved_at")} AS day, count(*) AS count
 """  # noqa: S608
 
 CLOSED = f"""
-SELECT count(*) AS closed, count(*) FILTER (WHERE reopen_count > 0) AS reopened
+SELECT count(*) AS closed, count(*) FILTER (WHERE reopen_count > 0) AS reopened,
+       count(*) FILTER (WHERE closed_as = 'no_answer') AS no_answer,
+       count(*) FILTER (WHERE closed_as = 'no_contact') AS no_contact
   FROM reporting.cases
  WHERE mall_id = %(mall_id)s AND closed_at >= %(start)s AND closed_at < %(end)s AND {SCOPE}
 """  # noqa: S608
 
 # A reply is due in the period; on time when the first reply came by the date in force (postponements
-# agreed included). Not yet due, or closed before it was due without a reply (an outside route), is
-# not counted; unanswered past the date is late.
+# agreed included). Not yet due, closed before it was due without a reply (an outside route), or
+# closed with nobody to reply to (an anonymous note) is not counted; unanswered past the date is late.
 REPLIES = f"""
 SELECT count(*) FILTER (WHERE first_replied_at <= reply_due_at) AS on_time,
        count(*) FILTER (WHERE first_replied_at > reply_due_at
@@ -64,6 +66,7 @@ SELECT count(*) FILTER (WHERE first_replied_at <= reply_due_at) AS on_time,
                                AND (closed_at IS NULL OR closed_at > reply_due_at))) AS late
   FROM reporting.cases
  WHERE mall_id = %(mall_id)s AND reply_due_at >= %(start)s AND reply_due_at < %(end)s AND {SCOPE}
+   AND closed_as IS DISTINCT FROM 'no_contact'
 """  # noqa: S608
 
 ESCALATIONS = f"""

@@ -64,6 +64,12 @@ class Figures(Schema):
         metadata={"description": "complaints whose standing resolution came in the period"}
     )
     closed = fields.Integer()
+    closed_no_answer = fields.Integer(
+        metadata={"description": "closed because callbacks never reached the customer"}
+    )
+    closed_no_contact = fields.Integer(
+        metadata={"description": "closed with no reply and no callback: nobody to contact (anonymous)"}
+    )
     by_category = fields.List(fields.Nested(Count))
     by_channel = fields.List(fields.Nested(Count))
     by_floor = fields.List(fields.Nested(Count))

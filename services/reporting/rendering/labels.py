@@ -6,6 +6,7 @@ LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "week": "工作周报", "month": "月报", "previous": "上期", "current": "本期", "item": "项目",
         "summary": "概况", "received": "受理投诉", "resolved": "已解决", "closed": "已结案",
+        "closed_no_answer": "其中：回访未联系上结案", "closed_no_contact": "其中：无法联系客户结案",
         "on_time_reply": "按时反馈率", "median_hours": "解决时长中位数（小时）",
         "p90_hours": "解决时长90分位（小时）", "escalations": "升级次数", "satisfaction": "回访满意率",
         "reopen_rate": "重开率", "by_category": "按类别", "by_channel": "按渠道", "by_floor": "按楼层",
@@ -19,7 +20,8 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "week": "Weekly report", "month": "Monthly report", "previous": "Previous", "current": "This period",
         "item": "Item", "summary": "Summary", "received": "Complaints received", "resolved": "Resolved",
-        "closed": "Closed", "on_time_reply": "On-time reply rate", "median_hours": "Time to resolve, median (h)",
+        "closed": "Closed", "closed_no_answer": "of which: callbacks unanswered",
+        "closed_no_contact": "of which: no contact possible", "on_time_reply": "On-time reply rate", "median_hours": "Time to resolve, median (h)",
         "p90_hours": "Time to resolve, 90th percentile (h)", "escalations": "Escalations",
         "satisfaction": "Satisfied at callback", "reopen_rate": "Reopen rate", "by_category": "By category",
         "by_channel": "By channel", "by_floor": "By floor", "by_merchant": "By merchant",

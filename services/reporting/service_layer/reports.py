@@ -47,6 +47,9 @@ def figures(conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneIn
         "received": received["total"][0]["count"] if received["total"] else 0,
         "resolved": resolved_total["count"],
         "closed": closed["closed"],
+        # Apart: a customer called back in vain, and an anonymous note nobody could be told of.
+        "closed_no_answer": closed["no_answer"],
+        "closed_no_contact": closed["no_contact"],
         "by_category": _counts(received["category"], "category"),
         "by_channel": _counts(received["channel"], "channel"),
         "by_floor": _counts(received["floor"], "floor"),

@@ -11,11 +11,13 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import re
 import signal
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin, ScriptTaskMixin
@@ -95,9 +97,9 @@ def _time_limit(seconds: float, cpu_limit: bool) -> Iterator[None]:
 
 def restricted_environment(seconds: float = SCRIPT_SECONDS, cpu_limit: bool = False,
                            clock=None) -> TaskDataEnvironment:  # fmt: skip
-    """Globals for every script and expression: harmless builtins, the two time functions below
+    """Globals for every script and expression: harmless builtins, the time functions below
     (`now` on the host's clock), and a time budget."""
-    functions = {"add_seconds": add_seconds}
+    functions = {"add_seconds": add_seconds, "end_of_day": end_of_day}
     if clock is not None:
         functions["now"] = lambda: clock.now().isoformat()
     return _TimeLimitedEnvironment({"__builtins__": SAFE_BUILTINS, **functions}, seconds, cpu_limit)
@@ -117,6 +119,37 @@ def add_seconds(moment: str, seconds: int | float) -> str:
     if when.tzinfo is None:
         raise ValueError(f"{moment!r} has no UTC offset")
     return (when + timedelta(seconds=seconds)).isoformat()
+
+
+def end_of_day(day: str, time_zone: str) -> str:
+    """The last second of `day` (ISO 8601 date text) in `time_zone` (an IANA name, e.g. the mall's
+    `policy["time_zone"]`), as ISO 8601 text with its UTC offset: "reply by that date" as a deadline."""
+    if not isinstance(day, str) or not isinstance(time_zone, str):
+        raise TypeError("end_of_day(day, time_zone) takes ISO 8601 date text and a time zone name")
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{time_zone!r} is not a time zone") from exc
+    last = date.fromisoformat(day[:10])
+    return datetime(last.year, last.month, last.day, 23, 59, 59, tzinfo=zone).isoformat()
+
+
+# Dates and deadlines follow the mall's zone (`policy["time_zone"]`): a diagram that writes an offset
+# or a zone as text ("T23:59:59+08:00") gives another mall wrong deadlines.
+OFFSET_LITERAL = re.compile(r"(\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})|^[+-]\d{2}:\d{2})$")
+ZONE_NAMES = frozenset(name for name in available_timezones() if "/" in name) | {"UTC", "GMT"}
+
+
+def _time_literal(node: ast.AST) -> str | None:
+    """Why a constant in diagram Python is refused: an offset or a time zone written as text."""
+    if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+        return None
+    if OFFSET_LITERAL.search(node.value):
+        return (f"the UTC offset in {node.value!r} is written as text: use end_of_day(day, policy[\"time_zone\"]) "
+                "or add_seconds, so deadlines follow the mall's time zone")  # fmt: skip
+    if node.value in ZONE_NAMES:
+        return f'the time zone {node.value!r} is written as text: use policy["time_zone"], the mall\'s zone'
+    return None
 
 
 def problems_in(text: str | None, mode: str) -> list[str]:
@@ -143,6 +176,8 @@ def problems_in(text: str | None, mode: str) -> list[str]:
             problems.append(f"{node.id} is not allowed")
         elif isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             problems.append("defining functions or classes is not allowed")
+        elif literal := _time_literal(node):
+            problems.append(literal)
     return sorted(set(problems))
 
 

@@ -17,3 +17,4 @@ class Context:
     engine: Engine  # in this process: restores states to read them, never runs a diagram's Python
     diagrams: DiagramCache
     sandbox: Sandbox  # where steps run
+    time_zone: str = "Asia/Shanghai"  # the mall's (MALL_TIME_ZONE): given to every new case's workflow

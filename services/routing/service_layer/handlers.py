@@ -61,7 +61,11 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
         process_version_id=version.id, status=CaseStatus.RUNNING, state={}, revision=1, next_due_at=None,
         floor=complaint.get("floor"), department=complaint.get("department"), created_at=now, updated_at=now,
     )  # fmt: skip
-    data = {"complaint": complaint, "policy": envelope.payload.get("policy", {})}
+    # The mall's zone travels with the policy, so the diagram computes its dates and deadlines in it.
+    data = {
+        "complaint": complaint,
+        "policy": {"time_zone": context.time_zone, **envelope.payload.get("policy", {})},
+    }
     started = {"process": version.process_key, "version": version.version}
     if not start_new_case(session, context, case, data, envelope.actor, started):
         return False

@@ -59,6 +59,11 @@ def _tell(story: Story, rng: random.Random) -> None:
             break
     if story.standing_resolution and rng.random() < 0.85:
         story.closed_at = at + timedelta(hours=rng.randrange(1, 10))
+        last = story.rounds[-1]
+        if last.callback_at and not last.reached:
+            story.closed_as = "no_answer"
+        elif not story.first_reply:
+            story.closed_as = "no_contact"  # nobody to reply to: an anonymous note
 
 
 # ----------------------------------------------------------------------------- expected, from stories
@@ -90,7 +95,7 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), ZONE)
     received = [s for s in stories if _within(s.received_at, start, end)]
     resolved = [s for s in stories if _within(s.standing_resolution, start, end)]
-    due = [s for s in stories if _within(s.reply_due, start, end)]
+    due = [s for s in stories if _within(s.reply_due, start, end) and s.closed_as != "no_contact"]
     late = [s for s in due if (s.first_reply and s.first_reply > s.reply_due)
             or (not s.first_reply and s.reply_due < NOW and not (s.closed_at and s.closed_at <= s.reply_due))]  # fmt: skip
     on_time = [s for s in due if s.first_reply and s.first_reply <= s.reply_due]
@@ -104,6 +109,8 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return {
         "received": len(received), "resolved": len(resolved), "closed": len(closed),
+        "closed_no_answer": sum(1 for s in closed if s.closed_as == "no_answer"),
+        "closed_no_contact": sum(1 for s in closed if s.closed_as == "no_contact"),
         "by_category": _counts(s.category for s in received), "by_channel": _counts(s.channel for s in received),
         "by_floor": _counts(s.floor for s in received), "by_merchant": merchants,
         "by_department": _counts(s.department for s in received),

@@ -160,7 +160,7 @@ def test_a_dissatisfied_customer_reopens_the_case_one_level_above_the_last_resol
 
 def test_a_customer_unreachable_after_the_allowed_attempts_is_closed_as_no_answer(mall, policy):
     data = policy.as_workflow_data()
-    spacing = (data["callback_until_seconds"] - data["callback_from_seconds"]) // data["callback_attempts"]
+    spacing = data["callback_retry_after_seconds"]
     case = mall.complain(category="environment", handle_directly=True)
     case.complete("handle_desk", DESK, outcome="resolved")
     case.complete("reply", DESK, reply_text="已处理")
@@ -196,16 +196,17 @@ def test_the_reply_date_is_postponed_at_most_twice_then_the_store_manager_takes_
     case.wait(days=3, hours=14)  # past 2026-11-25 23:59:59 in the mall (UTC+8)
     assert case.open_tasks(FLOOR) == [] and case.open_tasks(DESK) == ["agree_reply_date"]
     undated = case.try_complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True)
-    assert undated.json["errors"]["json"] == {"new_reply_date": ["required when customer_agreed is true"]}
+    assert undated.json["errors"]["json"] == {"new_reply_date": ["required when customer_agreed is true"],
+                                              "postpone_reason": ["required when customer_agreed is true"]}  # fmt: skip
     case.complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True,
-                  new_reply_date="2026-11-28")  # fmt: skip
+                  new_reply_date="2026-11-28", postpone_reason="商户负责人出差")  # fmt: skip
     assert case.open_tasks(FLOOR) == ["handle_floor"]  # back to whoever held it
     case.wait(days=3)
     case.complete("agree_reply_date", DESK, progress_told="仍在处理", customer_agreed=True,
-                  new_reply_date="2026-12-01")  # fmt: skip
+                  new_reply_date="2026-12-01", postpone_reason="等待厂家检测报告")  # fmt: skip
     case.wait(days=3)  # the second postponed date passes, still unresolved
     third = case.complete("agree_reply_date", DESK, progress_told="再次延期", customer_agreed=True,
-                          new_reply_date="2026-12-04")  # fmt: skip
+                          new_reply_date="2026-12-04", postpone_reason="检测报告仍未出")  # fmt: skip
 
     assert third["state"] == "completed"  # the third postponement is asked, and refused:
     assert case.open_tasks(STORE) == ["handle_store"] and case.open_tasks(FLOOR) == []

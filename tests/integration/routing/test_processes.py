@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.routing.conftest import deploy, diagram, open_tasks, task_id
+from tests.support.mall import mall_diagram
 
 
 def test_each_case_runs_on_the_version_it_started_with(routing, start, api, staff):
@@ -137,3 +138,27 @@ def test_the_openapi_document_describes_every_routing_route(api):
     } <= set(spec["paths"])  # fmt: skip
     assert "400" in spec["paths"]["/tasks/{task_id}/complete"]["post"]["responses"]
     assert "409" in spec["paths"]["/tasks/{task_id}/complete"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ('complaint["promised_reply_date"] + "T23:59:59+08:00"', "UTC offset in 'T23:59:59+08:00'"),
+        ('add_seconds(complaint["promised_reply_date"] + "T00:00:00Z", 86399)', "UTC offset in 'T00:00:00Z'"),
+        ('end_of_day(complaint["promised_reply_date"], "Asia/Shanghai")', "time zone 'Asia/Shanghai'"),
+    ],
+    ids=["offset", "utc mark", "zone name"],
+)
+def test_a_diagram_writing_a_time_zone_as_text_is_refused_naming_the_element(api, staff, written, words):
+    """The mall's zone is MALL_TIME_ZONE, given to every case as policy["time_zone"]: a diagram that
+    writes its own offset gives a mall elsewhere wrong deadlines."""
+    body = mall_diagram()
+    shipped = 'reply_due = end_of_day(complaint["promised_reply_date"], policy["time_zone"])'
+    assert shipped in body["bpmn"]
+    body["bpmn"] = body["bpmn"].replace(shipped, f"reply_due = {written}")
+
+    response = api.post("/processes", json=body, headers=staff("process_designer"))
+
+    assert response.status_code == 400
+    assert "open_case" in response.json["message"] and words in response.json["message"], response.json
+    assert api.get("/processes", headers=staff("process_designer")).json == []
