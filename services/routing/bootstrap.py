@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.envelope import COMPLAINT_RECEIVED, RETENTION_ERASURE_REQUESTED
+from services.common.bus.envelope import COMPLAINT_CORRECTED, COMPLAINT_RECEIVED, RETENTION_ERASURE_REQUESTED
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import (
     COMMANDS_EXCHANGE,
@@ -29,7 +29,7 @@ from services.common.settings import Settings
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine
 from services.routing.engine.sandbox import shared_sandbox
-from services.routing.service_layer import handlers, retention
+from services.routing.service_layer import corrections, handlers, retention
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import DiagramCache
 from services.routing.service_layer.scheduler import TimerScheduler
@@ -63,7 +63,8 @@ class Routing:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
-        """The consumer that starts a case for each received complaint, and erases old ones' personal data."""
+        """The consumer that starts a case for each received complaint, hands it the desk's corrections,
+        and erases old ones' personal data."""
         queues = consumer_queues(COMPLAINTS_QUEUE, SUBSCRIPTIONS[COMPLAINTS_QUEUE])
         on_received = lambda conn, envelope: handlers.start_case(  # noqa: E731
             Session(conn, self.outbox), self.context, envelope
@@ -71,12 +72,19 @@ class Routing:
         on_erasure = lambda conn, envelope: retention.erase_on_request(  # noqa: E731
             Session(conn, self.outbox), self.context, envelope
         )
+        on_corrected = lambda conn, envelope: corrections.correct_case(  # noqa: E731
+            Session(conn, self.outbox), self.context, envelope
+        )
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
             queues,
-            {COMPLAINT_RECEIVED: on_received, RETENTION_ERASURE_REQUESTED: on_erasure},
+            {
+                COMPLAINT_RECEIVED: on_received,
+                COMPLAINT_CORRECTED: on_corrected,
+                RETENTION_ERASURE_REQUESTED: on_erasure,
+            },
             max_retries=self.settings.consumer_max_retries,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
         )

@@ -146,6 +146,7 @@ class ComplaintCorrectedPayload(Schema):
 
     complaint = fields.Nested(ComplaintPayload, required=True)
     changes = fields.Dict(required=True)
+    reason = fields.String(allow_none=True, load_default=None)  # why the desk corrected it
 
 
 class TaskPayload(Schema):

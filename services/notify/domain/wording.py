@@ -106,8 +106,11 @@ def template_values(
         "customer_name": customer.name or "",
         "salutation": _salutation(customer.name, language),
         "promised_reply_date": long_date(complaint.promised_reply_date, language),
-        # the reply date in force: the promised one, or the latest the customer agreed to
-        "reply_date": long_date(data.get("reply_due") or complaint.promised_reply_date, language),
+        # the reply date in force: the latest the customer agreed to (`postponed_to`; `reply_due` in
+        # cases started on earlier diagrams), or the promised one
+        "reply_date": long_date(
+            data.get("postponed_to") or data.get("reply_due") or complaint.promised_reply_date, language
+        ),
         "received_date": long_date(received_on, language),
         "today": long_date(today, language),
         "handler_role": role_name(handler, language),

@@ -14,7 +14,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -138,10 +138,15 @@ class Engine:
             workflow.do_engine_steps()
 
     def correct_data(self, workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
-        """Merge corrected data into the tasks about to run, so a failed step can be retried."""
+        """Merge corrected data into the tasks about to run (a failed step retried, the complaint
+        corrected at the desk). A waiting date timer is computed from data (a reply date, say), so
+        it is computed again from the corrected data when the workflow next advances; a duration
+        timer keeps running from when it started."""
         pending = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
         for task in pending or [workflow.task_tree]:
             task.data.update(deepcopy(data))
+            if isinstance(getattr(task.task_spec, "event_definition", None), TimeDateEventDefinition):
+                task.internal_data.pop("event_value", None)
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
         task = workflow.get_task_from_id(_uuid(task_id))
