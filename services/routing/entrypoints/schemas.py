@@ -157,7 +157,7 @@ def _not_blank(value: str) -> None:
         raise ValidationError("say why: a reason is required")
 
 
-REASON = fields.String(required=True, validate=[validate.Length(min=1, max=500), _not_blank],
+REASON = fields.String(required=True, validate=[validate.Length(max=500), _not_blank],
                        metadata={"description": "why (kept on the case's timeline)"})  # fmt: skip
 
 
