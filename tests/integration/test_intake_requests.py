@@ -3,6 +3,8 @@ events, against the real PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.integration.conftest import complaint, outbox_rows
@@ -106,3 +108,11 @@ def test_the_openapi_document_describes_the_requests_as_a_list_of_known_codes_ea
         assert field["items"]["enum"] == ["refund", "exchange", "repair", "compensation", "apology", "other"]
     shown = schemas["ComplaintOut"]["properties"]["customer_request"]
     assert (shown["type"], shown["nullable"]) == ("array", True)
+
+
+def test_the_customers_web_form_offers_a_checkbox_per_request(client):
+    page = client.get("/form").get_data(as_text=True)
+
+    boxes = re.findall(r'<input type="checkbox" name="customer_request" value="([a-z]+)">', page)
+    assert boxes == ["refund", "exchange", "repair", "compensation", "apology", "other"]
+    assert '<select name="customer_request"' not in page
