@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.web.schemas import StrictSchema
@@ -32,13 +34,14 @@ REQUEST_CODES = tuple(member.value for member in CustomerRequest)
 
 
 def _known_requests(codes: list[str]) -> None:
-    unknown = [code for code in codes if code not in REQUEST_CODES]
+    unknown = [code for code in dict.fromkeys(codes) if code not in REQUEST_CODES]
     if unknown:
         raise ValidationError(f"unknown {', '.join(map(repr, unknown))}: one of {', '.join(REQUEST_CODES)}")
 
 
 def _each_once(codes: list[str]) -> None:
-    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    # Counted in one pass: a body may hold thousands of items, and codes.count() for each is quadratic.
+    repeated = sorted(code for code, times in Counter(codes).items() if times > 1)
     if repeated:
         raise ValidationError(f"each at most once: {', '.join(repeated)} given more than once")
 
@@ -59,7 +62,11 @@ class CustomerRequests(fields.List):
                 _known_requests,
                 _each_once,
             ],
-            metadata={"uniqueItems": True, "description": "one or more of what the customer asks for"},
+            metadata={
+                "uniqueItems": True,
+                "description": "what the customer asks for, one or more codes; null or left out: not given"
+                " (a single code alone is read as a list of one)",
+            },
             **kwargs,
         )
 
