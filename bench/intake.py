@@ -97,7 +97,7 @@ BODY = {
     "floor": "3F",
     "merchant_code": "M-3F-001",
     "description": "店员态度恶劣，拒绝换货",
-    "customer_request": "exchange",
+    "customer_request": ["exchange"],
     "amount": "399.00",
 }
 
@@ -540,7 +540,7 @@ def template_rows() -> tuple[dict, str, str]:
         promised_reply_date=(now + policy.first_reply_after).date(),
         floor="3F",
         merchant=_seeded_merchant(BODY["merchant_code"]),
-        customer_request=CustomerRequest.EXCHANGE,
+        customer_request=(CustomerRequest.EXCHANGE,),
         amount=Decimal("399.00"),
     )
     complaint = rules.with_severity(complaint, policy)

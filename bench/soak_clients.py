@@ -50,7 +50,7 @@ def complaint_body(number: int, reference: dict) -> dict:
     quality (operations manager). Every customer has a phone of their own, so notify's limit of
     messages per recipient never holds one back."""
     customer = {"name": "王女士", "phone": f"139{number % 10**8:08d}"}
-    base = {"channel": "phone", "customer": customer, "customer_request": "exchange", "amount": "199.00",
+    base = {"channel": "phone", "customer": customer, "customer_request": ["exchange"], "amount": "199.00",
             "description": f"第{number}号投诉：店员态度恶劣，拒绝换货"}  # fmt: skip
     kind = number % 10
     if kind < 6:

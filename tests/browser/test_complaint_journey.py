@@ -44,7 +44,8 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     desk.select_option("#merchant", "M-3F-001")
     desk.check("input[name=category][value=merchant_service]")
     desk.fill("#description", "店员态度恶劣，拒绝换货")
-    desk.select_option("[name=customer_request]", "exchange")
+    desk.check("input[name=customer_request][value=exchange]")
+    desk.check("input[name=customer_request][value=apology]")
     promised = desk.input_value("#promised")
     screenshot(desk, "01-desk-intake-form")
     desk.click("#record")
@@ -55,6 +56,7 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     floor3 = person("floor3")
     _open_task(floor3, number, "handle_floor")
     assert "13912345678" in floor3.inner_text("#fact-customer")  # it holds the case: unmasked
+    assert floor3.inner_text("#fact-request") == "换货、道歉"
     screenshot(floor3, "03-floor3-task")
     # The department asked and what it is asked to do: required once "ask a department" is chosen.
     assert floor3.locator(".required-when").count() == 2

@@ -16,7 +16,7 @@ PHONE_COMPLAINT = {
     "floor": "3F",
     "merchant_code": "M-3F-001",
     "description": "店员态度恶劣，拒绝换货",
-    "customer_request": "exchange",
+    "customer_request": ["exchange"],
     "amount": "399.00",
 }
 

@@ -484,7 +484,12 @@ def test_a_forged_cursor_naming_no_complaint_id_is_refused(client, desk):
     ("correction", "field", "old", "new"),
     [
         ({"category": "quality"}, "category", "merchant_service", "quality"),
-        ({"customer_request": "refund"}, "customer_request", "exchange", "refund"),
+        (
+            {"customer_request": ["refund", "apology"]},
+            "customer_request",
+            ["exchange"],
+            ["refund", "apology"],
+        ),
         (
             {"customer": {"preferred_reply_channel": "sms"}},
             "customer.preferred_reply_channel",

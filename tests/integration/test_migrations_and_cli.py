@@ -9,9 +9,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+import pytest
 from psycopg import sql
+from yoyo import get_backend, read_migrations
 
-from services.common.migrations import apply_migrations
+from services.common.migrations import MIGRATION_SOURCES, _ensure_schema, _yoyo_url, apply_migrations
 from services.registry import all_schemas
 from tests.conftest import SECRET, _admin, database_url
 
@@ -48,9 +50,49 @@ def test_processes_migrating_an_empty_database_at_once_apply_each_migration_once
         assert [result.returncode for result in results] == [0, 0, 0], [r.stderr for r in results]
         with psycopg.connect(url) as conn:
             applied = conn.execute("SELECT count(*) FROM intake._yoyo_migration").fetchone()[0]
-        assert applied == 4  # the bus's outbox/inbox, intake's own tables, the case holders, its outbox index
+        # the bus's outbox/inbox, intake's own tables, the case holders, its outbox index, the requests as a list
+        assert applied == 5
     finally:
         _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _migrate_intake_without(database_url: str, migration_id: str) -> None:
+    """Intake's schema as an installation had it before `migration_id` was written."""
+    _ensure_schema(database_url, "intake")
+    backend = get_backend(_yoyo_url(database_url, "intake"))
+    migrations = read_migrations(*(str(folder) for folder in MIGRATION_SOURCES["intake"]))
+    try:
+        with backend.lock():
+            backend.apply_migrations(
+                backend.to_apply(migrations.filter(lambda each: each.id != migration_id))
+            )
+    finally:
+        backend.connection.close()
+
+
+OLD_COMPLAINT = (
+    "INSERT INTO intake.complaints (id, mall_id, number, channel, category, severity, status, customer,"
+    " description, customer_request, promised_reply_date, received_at, received_by)"
+    " VALUES (gen_random_uuid(), 'demo', %s, 'phone', 'price', 'normal', 'received', '{}', '贵', %s,"
+    " '2026-11-25', now(), 'desk')"
+)
+
+
+def test_complaints_recorded_before_several_requests_keep_their_one_request_as_a_list(empty_database):
+    _migrate_intake_without(empty_database, "0004.customer-requests")
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        conn.execute(OLD_COMPLAINT, ("TS-20261122-0001", "refund"))
+        conn.execute(OLD_COMPLAINT, ("TS-20261122-0002", None))
+
+    apply_migrations(empty_database, ["intake"])
+
+    with psycopg.connect(empty_database) as conn:
+        kept = conn.execute(
+            "SELECT number, customer_request FROM intake.complaints ORDER BY number"
+        ).fetchall()
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE intake.complaints SET customer_request = '{}'")
+    assert kept == [("TS-20261122-0001", ["refund"]), ("TS-20261122-0002", None)]
 
 
 def test_the_cli_creates_users_and_issues_tokens_that_the_api_accepts(db_url, client):

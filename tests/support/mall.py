@@ -39,7 +39,7 @@ COMPLAINT = {
     "customer": {"name": "王女士", "phone": "13912345678"},
     "floor": "3F",
     "description": "店员态度恶劣，拒绝换货",
-    "customer_request": "exchange",
+    "customer_request": ["exchange"],
     "amount": "399.00",
 }
 

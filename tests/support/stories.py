@@ -167,7 +167,7 @@ def _received(story: Story) -> Envelope:
                "occurred_at": None, "received_at": story.received_at.isoformat(), "floor": story.floor,
                "merchant": merchant, "department": story.department, "about_department_manager": False,
                "handle_directly": False, "description": "店员态度恶劣，请回电 13912345678",
-               "customer_request": "refund", "amount": "399.00", "people_count": 1, "injury": False,
+               "customer_request": ["refund"], "amount": "399.00", "people_count": 1, "injury": False,
                "media_exposure": False, "lawsuit": False, "promised_reply_date": story.promised.isoformat(),
                "policy": {"max_postponements": 2}}  # fmt: skip
     return _envelope(story, "complaint.received", story.received_at, payload, DESK)

@@ -133,6 +133,37 @@ def test_an_envelope_from_a_newer_producer_with_extra_fields_is_accepted():
     assert load_envelope(body).id == envelope.id
 
 
+# The fields a complaint event must carry, as intake publishes them.
+COMPLAINT_PAYLOAD = {
+    "id": "c1",
+    "number": "TS-20261122-0001",
+    "channel": "phone",
+    "category": "price",
+    "severity": "normal",
+    "status": "received",
+    "customer": {},
+    "description": "贵",
+    "received_at": "2026-11-22T10:00:00+08:00",
+    "promised_reply_date": "2026-11-25",
+}
+
+
+@pytest.mark.parametrize(
+    ("published", "read"),
+    [("exchange", ["exchange"]), (["compensation", "apology"], ["compensation", "apology"]), (None, None)],
+)
+def test_a_complaint_event_reads_customer_request_as_a_list_even_from_before_it_was_one(published, read):
+    complaint = {**COMPLAINT_PAYLOAD, "customer_request": published}
+    at = datetime(2026, 11, 22, tzinfo=UTC)
+    received = Envelope("complaint.received", "demo", Actor("desk"), complaint, at)
+    corrected = Envelope(
+        "complaint.corrected", "demo", Actor("desk"), {"complaint": complaint, "changes": {}}, at
+    )
+
+    assert load_envelope(dump_envelope(received)).payload["customer_request"] == read
+    assert load_envelope(dump_envelope(corrected)).payload["complaint"]["customer_request"] == read
+
+
 def test_personal_data_is_masked_keeping_what_identifies_a_case():
     assert mask_name("王女士") == "王**"
     assert mask_phone("139 1234 5678") == "139****5678"

@@ -108,6 +108,17 @@ class CustomerPayload(Schema):
     contact_opt_out = fields.Boolean()
 
 
+class OneOrMore(fields.List):
+    """A list of strings that reads one string alone as a list of it: `customer_request` was a single
+    code before a complaint could ask for several, and such events stay in outboxes and queues."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize([value] if isinstance(value, str) else value, attr, data, **kwargs)
+
+
 class ComplaintPayload(Schema):
     """The complaint record as intake publishes it (received and corrected)."""
 
@@ -130,7 +141,7 @@ class ComplaintPayload(Schema):
     about_department_manager = fields.Boolean()
     handle_directly = fields.Boolean()
     description = fields.String(required=True)
-    customer_request = fields.String(allow_none=True)
+    customer_request = OneOrMore(allow_none=True)  # null: not given
     amount = fields.String(allow_none=True)
     people_count = fields.Integer()
     injury = fields.Boolean()

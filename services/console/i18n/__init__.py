@@ -7,6 +7,7 @@ test holds them to it). A key missing from both shows as itself, so a gap is vis
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -40,6 +41,13 @@ def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
     key = f"{prefix}.{value}"
     found = catalogue(language()).get(key)
     return found if found is not None else (fallback or str(value))
+
+
+def labels(prefix: str, values: Iterable[str] | None) -> str:
+    """The names of several codes as the language lists them (赔偿、道歉; Compensation, Apology)."""
+    if not values:
+        return translate("common.none")
+    return translate("common.list_separator").join(label(prefix, value) for value in values)
 
 
 def _moment(value) -> datetime | None:

@@ -20,8 +20,8 @@ CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environm
 REQUESTS = ("refund", "exchange", "repair", "compensation", "apology", "other")
 REPLY_CHANNELS = ("phone", "sms", "email", "letter", "on_site")
 FLAGS = ("injury", "media_exposure", "lawsuit", "about_department_manager", "handle_directly")
-TEXTS = ("channel", "category", "description", "customer_request", "amount", "floor", "merchant_code",
-         "department", "promised_reply_date")  # fmt: skip
+TEXTS = ("channel", "category", "description", "amount", "floor", "merchant_code", "department",
+         "promised_reply_date")  # fmt: skip
 CUSTOMER_TEXTS = ("name", "phone", "email", "address", "preferred_reply_channel")
 
 
@@ -62,6 +62,8 @@ def complaint_body(form) -> dict:
     """The intake API's body from the form: empty fields left out, ticks as booleans."""
     body = {name: form.get(name, "").strip() for name in TEXTS if form.get(name, "").strip()}
     body.update({name: name in form for name in FLAGS})
+    if form.getlist("customer_request"):  # ticked boxes; none ticked leaves the field out
+        body["customer_request"] = form.getlist("customer_request")
     if form.get("people_count", "").strip():
         body["people_count"] = _number(form["people_count"], "people_count")
     if form.get("occurred_at", "").strip():
@@ -92,7 +94,7 @@ def _local_moment(text: str) -> str:
 @login_required(Role.SERVICE_DESK)
 def record_complaint():
     """Record the complaint; the form comes back with each field at fault named."""
-    values = request.form.to_dict()
+    values = {**request.form.to_dict(), "customer_request": request.form.getlist("customer_request")}
     try:
         body = complaint_body(request.form)
         key = request.form.get("idempotency_key", "")[:200]

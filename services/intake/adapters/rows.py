@@ -10,11 +10,11 @@ from services.intake.domain.model import (
     Channel,
     Complaint,
     Customer,
-    CustomerRequest,
     Merchant,
     ReplyChannel,
     Severity,
     Status,
+    customer_requests,
 )
 
 COLUMNS = (
@@ -69,7 +69,7 @@ def to_row(complaint: Complaint) -> dict[str, Any]:
         "about_department_manager": complaint.about_department_manager,
         "handle_directly": complaint.handle_directly,
         "description": complaint.description,
-        "customer_request": complaint.customer_request.value if complaint.customer_request else None,
+        "customer_request": complaint.request_codes(),
         "amount": complaint.amount,
         "people_count": complaint.people_count,
         "injury": complaint.injury,
@@ -103,7 +103,7 @@ def from_row(row: dict[str, Any]) -> Complaint:
         about_department_manager=row["about_department_manager"],
         handle_directly=row["handle_directly"],
         description=row["description"],
-        customer_request=CustomerRequest(row["customer_request"]) if row["customer_request"] else None,
+        customer_request=customer_requests(row["customer_request"]),
         amount=row["amount"],
         people_count=row["people_count"],
         injury=row["injury"],

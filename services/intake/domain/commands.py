@@ -26,7 +26,7 @@ class RecordComplaint:
     department: str | None = None
     about_department_manager: bool = False
     handle_directly: bool = False
-    customer_request: CustomerRequest | None = None
+    customer_request: tuple[CustomerRequest, ...] = ()
     amount: Decimal | None = None
     people_count: int = 1
     injury: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,6 +46,11 @@ class CustomerRequest(StrEnum):
     COMPENSATION = "compensation"
     APOLOGY = "apology"
     OTHER = "other"
+
+
+def customer_requests(codes: Iterable[str] | None) -> tuple[CustomerRequest, ...]:
+    """What the customer asks for, in the order given; nothing given is ()."""
+    return tuple(CustomerRequest(code) for code in codes or ())
 
 
 class Severity(StrEnum):
@@ -118,7 +124,7 @@ class Complaint:
     department: str | None = None
     about_department_manager: bool = False
     handle_directly: bool = False
-    customer_request: CustomerRequest | None = None
+    customer_request: tuple[CustomerRequest, ...] = ()
     amount: Decimal | None = None
     people_count: int = 1
     injury: bool = False
@@ -126,6 +132,10 @@ class Complaint:
     lawsuit: bool = False
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def request_codes(self) -> list[str] | None:
+        """What the customer asks for as plain codes, for rows and messages; None when nothing was given."""
+        return [request.value for request in self.customer_request] or None
 
     def with_changes(self, **changes: Any) -> Complaint:
         return replace(self, **changes)

@@ -15,7 +15,7 @@ from services.common.web.pagination import decode_cursor, encode_cursor
 from services.intake.adapters.holders import open_holders
 from services.intake.adapters.repository import ListQuery
 from services.intake.domain.commands import CorrectComplaint
-from services.intake.domain.model import Category, CustomerRequest, ReplyChannel
+from services.intake.domain.model import Category, ReplyChannel, customer_requests
 from services.intake.entrypoints import schemas
 from services.intake.entrypoints.access import DESK, READ_ROLES
 from services.intake.entrypoints.presenters import present
@@ -124,7 +124,7 @@ class ComplaintItem(MethodView):
         customer_changes = data.pop("customer", {})
         command = CorrectComplaint(
             complaint_id=str(complaint_id),
-            changes=_as_enums(data, CORRECTED_ENUMS),
+            changes=_corrected_values(data),
             reason=reason,
             actor_id=identity.subject,
             actor_role=sorted(identity.roles)[0],
@@ -133,7 +133,15 @@ class ComplaintItem(MethodView):
         return present(bus().handle(command), identity)
 
 
-CORRECTED_ENUMS: dict[str, type[Enum]] = {"category": Category, "customer_request": CustomerRequest}
+CORRECTED_ENUMS: dict[str, type[Enum]] = {"category": Category}
+
+
+def _corrected_values(data: dict) -> dict:
+    """The fields to correct as the domain holds them; customer_request null clears it to ()."""
+    changes = _as_enums(data, CORRECTED_ENUMS)
+    if "customer_request" in changes:
+        changes["customer_request"] = customer_requests(changes["customer_request"])
+    return changes
 
 
 def _as_enums(values: dict, kinds: dict[str, type[Enum]]) -> dict:

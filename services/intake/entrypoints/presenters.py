@@ -24,6 +24,7 @@ def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = 
     `holders` are the open tasks of its case: a viewer holding one sees the customer unmasked.
     """
     data = {name: getattr(complaint, name) for name in _FIELDS}
+    data["customer_request"] = complaint.request_codes()
     customer = data["customer"] = complaint.customer.as_dict()
     masked = not viewer.has_any(*UNMASKED_ROLES) and not any(holder.held_by(viewer) for holder in holders)
     if masked:

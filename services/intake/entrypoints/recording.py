@@ -9,7 +9,7 @@ from flask import current_app
 
 from services.common.identity.model import Identity
 from services.intake.domain.commands import RecordComplaint
-from services.intake.domain.model import Category, Channel, Customer, CustomerRequest, ReplyChannel
+from services.intake.domain.model import Category, Channel, Customer, ReplyChannel, customer_requests
 from services.intake.entrypoints.access import PUBLIC_ACTOR
 
 
@@ -39,7 +39,7 @@ def record_command(data: dict, actor: Identity | None, key: str | None, route: s
         department=data.get("department"),
         about_department_manager=data.get("about_department_manager", False),
         handle_directly=data.get("handle_directly", False),
-        customer_request=CustomerRequest(data["customer_request"]) if data.get("customer_request") else None,
+        customer_request=customer_requests(data.get("customer_request")),
         amount=data.get("amount"),
         people_count=data.get("people_count", 1),
         injury=data.get("injury", False),

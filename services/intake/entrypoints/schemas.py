@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.web.schemas import StrictSchema
@@ -26,6 +28,50 @@ class Money(fields.Decimal):
 
     def __init__(self, **kwargs):
         super().__init__(places=2, as_string=True, metadata={"pattern": self.PATTERN}, **kwargs)
+
+
+REQUEST_CODES = tuple(member.value for member in CustomerRequest)
+
+
+def _known_requests(codes: list[str]) -> None:
+    unknown = [code for code in dict.fromkeys(codes) if code not in REQUEST_CODES]
+    if unknown:
+        raise ValidationError(f"unknown {', '.join(map(repr, unknown))}: one of {', '.join(REQUEST_CODES)}")
+
+
+def _each_once(codes: list[str]) -> None:
+    # Counted in one pass: a body may hold thousands of items, and codes.count() for each is quadratic.
+    repeated = sorted(code for code, times in Counter(codes).items() if times > 1)
+    if repeated:
+        raise ValidationError(f"each at most once: {', '.join(repeated)} given more than once")
+
+
+class CustomerRequests(fields.List):
+    """What the customer asks for: one or more codes, each once.
+
+    One code alone (not in a list) is read as a list of it, as clients sent it before a complaint
+    could ask for several things. The codes are checked on the list, not by the inner field, so an
+    error names `customer_request` itself rather than an item's index.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            fields.String(metadata={"enum": REQUEST_CODES}),
+            validate=[
+                validate.Length(min=1, error="at least one, or leave the field out"),
+                _known_requests,
+                _each_once,
+            ],
+            metadata={
+                "uniqueItems": True,
+                "description": "what the customer asks for, one or more codes; null or left out: not given"
+                " (a single code alone is read as a list of one)",
+            },
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize([value] if isinstance(value, str) else value, attr, data, **kwargs)
 
 
 class CustomerIn(StrictSchema):
@@ -54,7 +100,7 @@ class _ComplaintFacts(StrictSchema):
     occurred_at = fields.AwareDateTime(allow_none=True)
     floor = fields.String(validate=validate.Length(max=20), allow_none=True)
     merchant_code = fields.String(validate=validate.Length(max=40), allow_none=True)
-    customer_request = fields.String(validate=_choice(CustomerRequest), allow_none=True)
+    customer_request = CustomerRequests(allow_none=True)
     amount = Money(validate=validate.Range(min=0, max=10**11), allow_none=True)
     people_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     injury = fields.Boolean(load_default=False)
@@ -124,7 +170,7 @@ class CorrectionIn(StrictSchema):
     department = fields.String(validate=validate.Length(max=40), allow_none=True)
     about_department_manager = fields.Boolean()
     handle_directly = fields.Boolean()
-    customer_request = fields.String(validate=_choice(CustomerRequest), allow_none=True)
+    customer_request = CustomerRequests(allow_none=True)
     amount = Money(validate=validate.Range(min=0, max=10**11), allow_none=True)
     people_count = fields.Integer(validate=validate.Range(min=1, max=100000))
     injury = fields.Boolean()
@@ -188,7 +234,9 @@ class ComplaintOut(Schema):
     about_department_manager = fields.Boolean()
     handle_directly = fields.Boolean()
     description = fields.String()
-    customer_request = fields.String(allow_none=True)
+    customer_request = fields.List(
+        fields.String(), allow_none=True, metadata={"description": "null: not given"}
+    )
     amount = Money(allow_none=True)
     people_count = fields.Integer()
     injury = fields.Boolean()

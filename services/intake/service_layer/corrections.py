@@ -72,5 +72,5 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Merchant):
         return asdict(value)
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(item) for item in value]
     return value

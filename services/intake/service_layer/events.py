@@ -30,7 +30,7 @@ def complaint_payload(complaint: Complaint, policy: Policy) -> dict[str, Any]:
         "about_department_manager": complaint.about_department_manager,
         "handle_directly": complaint.handle_directly,
         "description": complaint.description,
-        "customer_request": complaint.customer_request.value if complaint.customer_request else None,
+        "customer_request": complaint.request_codes(),
         "amount": str(complaint.amount) if complaint.amount is not None else None,
         "people_count": complaint.people_count,
         "injury": complaint.injury,

@@ -46,13 +46,14 @@ TEMPLATE_AS_TYPED = ("{{ 7*7 }}", "{% if true %}evaluated{% endif %}")
 
 
 def _text_fields(schema, prefix: str = "") -> list[str]:
-    """Dotted names of a schema's string fields, nested ones included."""
+    """Dotted names of a schema's string fields, nested ones included, and of its lists of strings
+    (customer_request), which read a string alone as a list of it."""
     names = []
     for name, field in schema.fields.items():
         if isinstance(field, fields.Nested):
             names += _text_fields(field.schema, f"{prefix}{name}.")
-        elif isinstance(field, fields.String):  # Email is a String
-            names.append(prefix + name)
+        elif isinstance(field, fields.String) or isinstance(getattr(field, "inner", None), fields.String):
+            names.append(prefix + name)  # Email is a String
     return names
 
 

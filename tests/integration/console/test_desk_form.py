@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 FORM = {"channel": "phone", "customer_name": "王女士", "customer_phone": "13912345678", "floor": "3F",
         "category": "merchant_service", "description": "店员态度恶劣", "people_count": "1"}  # fmt: skip
 
@@ -30,3 +32,43 @@ def test_the_api_names_the_merchant_code_field_it_was_sent(mall):
 
     assert unknown.status_code == elsewhere.status_code == 400
     assert list(unknown.json["errors"]["json"]) == list(elsewhere.json["errors"]["json"]) == ["merchant_code"]
+
+
+def test_every_request_ticked_is_recorded_and_the_case_lists_them_in_the_readers_language(browser, mall):
+    desk = browser()
+    desk.login("desk")
+
+    answer = desk.form(
+        "/console/complaints/new",
+        {**FORM, "customer_request": ["compensation", "apology"]},
+        "/console/complaints/new",
+    )
+    complaint_id = answer.headers["Location"].split("/")[-2]  # …/complaints/<id>/receipt
+    recorded = mall.api.get(f"/intake/complaints/{complaint_id}", headers=mall.staff("desk")).json
+    chinese = desk.get(f"/console/cases/{complaint_id}").get_data(as_text=True)
+    desk.get("/console/lang/en")
+    english = desk.get(f"/console/cases/{complaint_id}").get_data(as_text=True)
+
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    assert recorded["customer_request"] == ["compensation", "apology"]
+    assert '<dd id="fact-request">赔偿、道歉</dd>' in chinese
+    assert '<dd id="fact-request">Compensation, Apology</dd>' in english
+
+
+def test_a_refused_form_keeps_the_requests_ticked_and_none_ticked_records_none(browser, mall):
+    desk = browser()
+    desk.login("desk")
+    ticked = {**FORM, "merchant_code": "M-2F-001", "customer_request": ["refund", "other"]}
+
+    refused = desk.form("/console/complaints/new", ticked, "/console/complaints/new").get_data(as_text=True)
+    plain = desk.form("/console/complaints/new", FORM, "/console/complaints/new")
+    complaint_id = plain.headers["Location"].split("/")[-2]
+
+    checked = re.findall(r'name="customer_request" value="([a-z]+)" checked', refused)
+    assert checked == ["refund", "other"]
+    assert (
+        mall.api.get(f"/intake/complaints/{complaint_id}", headers=mall.staff("desk")).json[
+            "customer_request"
+        ]
+        is None
+    )
