@@ -165,6 +165,21 @@ def test_a_database_lost_at_any_statement_is_503_not_500(lost):
     assert response.json["message"].startswith("the database does not answer")
 
 
+def test_an_error_of_a_subclass_answers_the_status_of_its_base_in_the_error_table():
+    from services.common.identity.login import LoginRefused
+
+    app = Flask("t")
+    register_error_handlers(app)
+
+    @app.post("/token")
+    def post():
+        raise LoginRefused("wrong username or password")
+
+    response = app.test_client().post("/token")
+    assert response.status_code == 401 and response.json["message"] == "wrong username or password"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="mall"'
+
+
 def test_log_lines_are_json_with_the_correlation_and_complaint_ids(capsys):
     import json
     import logging
