@@ -40,9 +40,11 @@ RUN_DEPLOYER = "demo"
 DEMO_STAFF = [
     # username, display name, roles, floors, departments
     ("desk", "服务台 李静", ["service_desk"], [], []),
+    ("floorb1", "负一楼楼管 马丽", ["floor_supervisor"], ["B1"], []),
     ("floor2", "二楼楼管 张伟", ["floor_supervisor"], ["2F"], []),
     ("floor3", "三楼楼管 王强", ["floor_supervisor"], ["3F"], []),
     ("security", "保安部经理 刘洋", ["department_manager"], [], ["security"]),
+    ("cleaning", "保洁部经理 胡军", ["department_manager"], [], ["cleaning"]),
     ("ops", "营运部经理 陈敏", ["operations_manager"], [], []),
     ("deputy", "店副总 赵磊", ["deputy_store_manager"], [], []),
     ("store", "店总 孙芳", ["store_manager"], [], []),

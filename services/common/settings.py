@@ -185,6 +185,8 @@ class Settings:
     login_max_failures: int = 5
     login_lockout: timedelta = timedelta(minutes=15)
     login_rate_limit: str = "10 per minute;100 per hour"
+    # A token got by logging in to the API (POST /console/api/token): short, since nothing revokes it.
+    login_token_ttl: timedelta = timedelta(hours=1)
     session_lifetime: timedelta = timedelta(hours=12)
     session_idle: timedelta = timedelta(hours=1)
     secure_cookies: bool = True
@@ -230,6 +232,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("login_max_failures", "LOGIN_MAX_FAILURES", _positive_int),
     ("login_lockout", "LOGIN_LOCKOUT_MINUTES", _minutes),
     ("login_rate_limit", "LOGIN_RATE_LIMIT", str),
+    ("login_token_ttl", "LOGIN_TOKEN_MINUTES", _minutes),
     ("session_lifetime", "SESSION_HOURS", _hours),
     ("session_idle", "SESSION_IDLE_MINUTES", _minutes),
     ("secure_cookies", "SECURE_COOKIES", _bool),
@@ -315,6 +318,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("DB_POOL_MAX must be at least DB_POOL_MIN and at least 1")
     if settings.login_max_failures < 1:
         raise ConfigurationError("LOGIN_MAX_FAILURES must be at least 1")
+    if settings.login_token_ttl <= timedelta(0):
+        raise ConfigurationError("LOGIN_TOKEN_MINUTES must be more than zero")
     if settings.auth_secret is not None and len(settings.auth_secret) < 32:
         raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
     if settings.prometheus_multiproc_dir and not os.path.isdir(settings.prometheus_multiproc_dir):

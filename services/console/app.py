@@ -16,6 +16,7 @@ from services.common.db import ping
 from services.common.web import create_service_app
 from services.common.web.proxies import behind_proxies
 from services.console import i18n
+from services.console.api.login import token_login
 from services.console.api.users import service_tokens, users
 from services.console.auth import guard, login
 from services.console.auth.sessions import ServerSessions
@@ -58,12 +59,15 @@ def create_app(console: Console) -> Flask:
     app.session_interface = ServerSessions(console.sessions, settings.mall_id, settings.secure_cookies)
     _allow_larger_bodies(app)  # before CSRFProtect's check, which reads the body
     csrf = CSRFProtect(app)
-    for blueprint in (users, service_tokens):
+    for blueprint in (users, service_tokens, token_login):
         csrf.exempt(blueprint)  # bearer-token API: no cookie, so nothing to forge
         api.register_blueprint(blueprint)
     limiter = Limiter(get_remote_address, app=app, storage_uri=settings.rate_limit_storage_url,
                       default_limits=[], headers_enabled=True)  # fmt: skip
-    limiter.limit(settings.login_rate_limit, methods=["POST"])(login.attempts)
+    # One count per client address for both ways of trying a password: the form and the API's token.
+    login_limit = limiter.shared_limit(settings.login_rate_limit, scope="login", methods=["POST"])
+    for blueprint in (login.attempts, token_login):
+        login_limit(blueprint)
     for blueprint in (login.blueprint, login.attempts):
         app.register_blueprint(blueprint)
     for blueprint in PAGES:

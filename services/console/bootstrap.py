@@ -12,6 +12,7 @@ from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.login import Authenticator, LockoutPolicy
 from services.common.identity.sessions import SessionPolicy, SessionStore
+from services.common.identity.staff_tokens import StaffTokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
 from services.common.settings import Settings
@@ -33,6 +34,7 @@ class Console:
     users: UserStore
     sessions: SessionStore
     authenticator: Authenticator
+    staff_tokens: StaffTokens
     services: Services
 
     def sessions_open(self):
@@ -45,16 +47,20 @@ class Console:
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Console:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
+    tokens = TokenIssuer(settings.auth_secret, clock, settings.token_ttl)
+    users = UserStore(pool)
+    authenticator = Authenticator(
+        pool, clock, LockoutPolicy(settings.login_max_failures, settings.login_lockout)
+    )
     return Console(
         settings=settings,
         pool=pool,
         clock=clock,
-        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
-        users=UserStore(pool),
+        tokens=tokens,
+        users=users,
         sessions=SessionStore(pool, clock, SessionPolicy(settings.session_lifetime, settings.session_idle)),
-        authenticator=Authenticator(
-            pool, clock, LockoutPolicy(settings.login_max_failures, settings.login_lockout)
-        ),
+        authenticator=authenticator,
+        staff_tokens=StaffTokens(users, authenticator, tokens, clock),
         services=Services(settings.services_url),
     )
 

@@ -1,7 +1,8 @@
 """What the console's operators watch besides its HTTP latency: logins, and the staff logged in.
 
 Login outcomes are counted as they happen (a rise in refusals is someone guessing passwords; the
-login rate limit's refusals are the 429s of `mall_http_request_duration_seconds{route="/login"}`).
+login rate limit's refusals are the 429s of `mall_http_request_duration_seconds{route="/login"}` and
+`{route="/api/token"}`).
 The sessions open are read from `identity.sessions` when Prometheus scrapes.
 """
 
@@ -19,8 +20,8 @@ from services.common.observability.collectors import LiveCollector
 
 LOGINS = Counter(
     "mall_console_logins",
-    "Password checks at the console's login, by outcome: success, refused (a wrong name or password), "
-    "locked (the account is locked after repeated failures).",
+    "Password checks at the console's login (the page and POST /api/token), by outcome: success, "
+    "refused (a wrong name or password), locked (the account is locked after repeated failures).",
     ["outcome"],
 )
 

@@ -78,6 +78,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/console/api/users/{username}/password"): {ADMIN},
     ("POST", "/console/api/users/{username}/unlock"): {ADMIN},
     ("DELETE", "/console/api/users/{username}/sessions"): {ADMIN},
+    ("POST", "/console/api/users/{username}/tokens"): {ADMIN},
+    ("POST", "/console/api/token"): EVERYONE,  # logging in: a name and a password, no token
     ("POST", "/console/api/service-tokens"): {ADMIN},
 }
 

@@ -135,4 +135,4 @@ def test_the_seed_command_loads_a_reference_file(db_url):
     result = run_cli("seed", env={"DATABASE_URL": db_url})
 
     assert result.returncode == 0, result.stderr
-    assert "40 merchants" in result.stdout
+    assert "41 merchants" in result.stdout

@@ -34,6 +34,11 @@ def test_settings_have_the_process_md_defaults():
     assert settings.database_url is None and settings.auth_secret is None
 
 
+def test_a_token_got_by_logging_in_to_the_api_lasts_an_hour_unless_set_otherwise():
+    assert load_settings({}).login_token_ttl == timedelta(hours=1)
+    assert load_settings({"LOGIN_TOKEN_MINUTES": "15"}).login_token_ttl == timedelta(minutes=15)
+
+
 def test_policy_values_are_read_from_the_environment_and_passed_as_plain_data():
     settings = load_settings({"POLICY_FIRST_REPLY_DAYS": "5", "POLICY_MAJOR_AMOUNT": "8000.50"})
 
@@ -54,6 +59,7 @@ def test_policy_values_are_read_from_the_environment_and_passed_as_plain_data():
         ("AUTH_SECRET", "short", "at least 32 characters"),
         ("POLICY_CALLBACK_UNTIL_HOURS", "12", "must not be before"),
         ("DB_POOL_TIMEOUT_SECONDS", "0", "must be more than zero"),
+        ("LOGIN_TOKEN_MINUTES", "0", "LOGIN_TOKEN_MINUTES must be more than zero"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable(variable, value, message):
@@ -194,6 +200,21 @@ def test_a_database_lost_at_any_statement_is_503_not_500(lost):
     response = app.test_client().post("/complaints")
     assert response.status_code == 503
     assert response.json["message"].startswith("the database does not answer")
+
+
+def test_an_error_of_a_subclass_answers_the_status_of_its_base_in_the_error_table():
+    from services.common.identity.login import LoginRefused
+
+    app = Flask("t")
+    register_error_handlers(app)
+
+    @app.post("/token")
+    def post():
+        raise LoginRefused("wrong username or password")
+
+    response = app.test_client().post("/token")
+    assert response.status_code == 401 and response.json["message"] == "wrong username or password"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="mall"'
 
 
 def test_log_lines_are_json_with_the_correlation_and_complaint_ids(capsys):

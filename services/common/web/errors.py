@@ -102,8 +102,13 @@ def nest_field_errors(flat: dict[str, list[str]]) -> dict:
     return nested
 
 
+def _status(error: errors.ServiceError) -> int:
+    """The status of the error's class or of the nearest base in the table (LoginRefused is a 401)."""
+    return next((ERROR_TABLE[kind] for kind in type(error).__mro__ if kind in ERROR_TABLE), 500)
+
+
 def service_error_response(error: errors.ServiceError):
-    code = ERROR_TABLE.get(type(error), 500)
+    code = _status(error)
     field_errors = None
     if isinstance(error, errors.InvalidInput) and error.fields:
         field_errors = {error.location: nest_field_errors(error.fields)}

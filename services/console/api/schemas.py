@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.common.identity.model import ROLES, Role
+from services.common.web import schemas as common
 
 STAFF_ROLES = [role for role in ROLES if role != Role.SERVICE]
 NAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,39}$", error="2-40 of a-z, 0-9, '.', '_', '-'")
@@ -65,3 +66,56 @@ class ServiceTokenOut(Schema):
     subject = fields.String()
     token = fields.String()
     expires_in_hours = fields.Integer()
+
+
+USER_TOKEN_HOURS = 24 * 30  # a month, as a service token: a department's system is not re-keyed daily
+USER_TOKEN_MAX_HOURS = 24 * 90  # nothing revokes a token yet, so a forgotten one must run out
+
+
+def _one_line(value: str) -> bool:
+    """Not blank, and no control character (the purpose goes into the log line as one line)."""
+    if not value.strip() or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError("one line of text, not blank")
+    return True
+
+
+class UserTokenIn(common.StrictSchema):
+    hours = fields.Integer(
+        load_default=USER_TOKEN_HOURS,
+        validate=validate.Range(min=1, max=USER_TOKEN_MAX_HOURS),
+        metadata={
+            "description": f"lifetime; default {USER_TOKEN_HOURS} (30 days), at most {USER_TOKEN_MAX_HOURS}"
+        },
+    )
+    purpose = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), _one_line],
+        metadata={
+            "description": "what the token is for and who holds it, e.g. the cleaning department's duty "
+            "system; logged with the issue"
+        },
+    )
+
+
+class UserTokenOut(Schema):
+    username = fields.String()
+    roles = fields.List(fields.String())
+    floors = fields.List(fields.String())
+    departments = fields.List(fields.String())
+    token = fields.String()
+    token_type = fields.String(metadata={"description": "always `Bearer`"})
+    expires_in_hours = fields.Integer()
+    expires_at = fields.AwareDateTime()
+
+
+class TokenLoginIn(common.StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    token_type = fields.String(metadata={"description": "always `Bearer`"})
+    expires_in = fields.Integer(
+        metadata={"description": "seconds until the token expires (LOGIN_TOKEN_MINUTES)"}
+    )

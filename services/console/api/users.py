@@ -1,7 +1,8 @@
-"""User administration (role `admin` only): create, change, deactivate, passwords, sessions."""
+"""User administration (role `admin` only): create, change, deactivate, passwords, sessions, tokens."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import current_app
@@ -11,9 +12,14 @@ from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.console.api import schemas
 
+log = logging.getLogger(__name__)
 users = Blueprint("users", __name__, url_prefix="/api/users", description="Staff users, roles and scopes.")
 service_tokens = Blueprint("service_tokens", __name__, url_prefix="/api/service-tokens",
                            description="Bearer tokens for other systems.")  # fmt: skip
+
+
+# A token in an answer is a credential: no cache (a proxy's or the client's) keeps a copy (RFC 6749 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _console():
@@ -94,6 +100,34 @@ def revoke_sessions(username):
     runtime = _console()
     user = runtime.users.get(_mall(), username)
     return {"sessions_ended": runtime.sessions.revoke_user(user.id)}
+
+
+@users.route("/<string:username>/tokens", methods=["POST"])
+@require_roles(Role.ADMIN)
+@users.arguments(schemas.UserTokenIn())
+@users.response(201, schemas.UserTokenOut)
+@users.alt_response(404, response="NOT_FOUND")
+def issue_user_token(data, username):
+    """A bearer token for a staff user, e.g. for its department's own system.
+
+    It carries the user's roles, floors and departments as they stand (the same as `mall token user`);
+    refused for an inactive user (400 naming `username`). The issue is logged with its `purpose`.
+    """
+    issued = _console().staff_tokens.for_user(_mall(), username, timedelta(hours=data["hours"]))
+    audit = {"username": username, "issued_by": current_identity().subject, "purpose": data["purpose"]}
+    log.info("user token issued", extra={**audit, "expires_at": issued.expires_at.isoformat()})
+    user = issued.user
+    body = {
+        "username": user.username,
+        "roles": user.roles,
+        "floors": user.floors,
+        "departments": user.departments,
+        "token": issued.token,
+        "token_type": "Bearer",
+        "expires_in_hours": data["hours"],
+        "expires_at": issued.expires_at,
+    }
+    return body, 201, NO_STORE
 
 
 @service_tokens.route("", methods=["POST"])

@@ -15,8 +15,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.common.identity.model import Identity
-
 NAME, PHONE, EMAIL = "顾客王女士", "13912345678", "wang.customer@example.com"
 PERSONAL = (NAME, PHONE, EMAIL)
 CUSTOMER = {"name": NAME, "phone": PHONE, "email": EMAIL}  # of the 3F complaint; the others' differ
@@ -51,17 +49,11 @@ def places(mall):
     return found
 
 
-def _token(mall, subject: str, *roles: str, floors=(), departments=()) -> dict:
-    identity = Identity(subject=subject, roles=frozenset(roles), mall_id="demo", floors=frozenset(floors),
-                        departments=frozenset(departments))  # fmt: skip
-    return {"Authorization": f"Bearer {mall.runtimes['console'].tokens.issue(identity)}"}
-
-
 def _callers(mall) -> dict:
     return {
         "floor3": mall.staff("floor3"),  # floor supervisor of 3F
         "security": mall.staff("security"),  # department manager of security
-        "cleaning": _token(mall, "cleaning-manager", "department_manager", departments=["cleaning"]),
+        "cleaning": mall.staff("cleaning"),  # department manager of cleaning
     }
 
 
@@ -172,7 +164,7 @@ CONSOLE_PAGES = ["/console/cases/{id}", "/console/cases/{id}/print", "/console/c
                  "/console/inbox", "/console/queue", "/console/reports/daily?date=2026-11-22",
                  "/console/reports/callbacks?month=2026-11", "/console/reports/callbacks.csv?month=2026-11",
                  "/console/deliveries/failed"]  # fmt: skip
-NOT_HOLDING = ["ops", "deputy", "store", "designer", "admin", "floor2", "security"]
+NOT_HOLDING = ["ops", "deputy", "store", "designer", "admin", "floorb1", "floor2", "security", "cleaning"]
 
 
 def _leaks(text: str) -> list[str]:

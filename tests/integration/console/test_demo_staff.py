@@ -1,0 +1,66 @@
+"""The demo staff `./dev run` loads are in the console's user list and log in; a complaint about the
+B1 dairy counter and one about cleaning reach the B1 floor supervisor and the cleaning manager
+(tests/unit/test_demo_data.py: someone for every lane, every scope in the demo mall)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.allinone import DEMO_STAFF
+from tests.conftest import bearer
+
+NEW_PEOPLE = {
+    "floorb1": (["floor_supervisor"], ["B1"], []),
+    "cleaning": (["department_manager"], [], ["cleaning"]),
+}
+
+
+def test_the_b1_floor_supervisor_and_the_cleaning_manager_are_in_the_user_list(mall, tokens):
+    listed = mall.api.get("/console/api/users", headers=bearer(tokens, "admin", subject="admin")).json
+    found = {user["username"]: (user["roles"], user["floors"], user["departments"]) for user in listed}
+
+    assert {name: found.get(name) for name in NEW_PEOPLE} == NEW_PEOPLE
+    assert {name for name, *_ in DEMO_STAFF} == set(found)
+
+
+@pytest.mark.parametrize("username", sorted(NEW_PEOPLE))
+def test_the_new_demo_people_log_in_to_the_console_and_see_their_queue(browser, username):
+    person = browser()
+
+    answer = person.login(username)
+    queue = person.get("/console/queue")
+
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/console/queue")
+    assert queue.status_code == 200
+
+
+def test_a_complaint_about_the_b1_dairy_counter_waits_for_the_b1_floor_supervisor(mall):
+    dairy = mall.record(floor="B1", merchant_code="M-B1-007", description="酸奶胀袋，店员拒绝退换")
+
+    mine = _numbers(mall, "floorb1", "floor_supervisor")
+    floor3 = _numbers(mall, "floor3", "floor_supervisor")
+
+    assert dairy["number"] in mine and dairy["number"] not in floor3
+
+
+def test_a_complaint_about_cleaning_waits_for_the_cleaning_manager(mall):
+    wet_floor = mall.record(
+        category="environment",
+        floor="B1",
+        merchant_code=None,
+        department="cleaning",
+        description="地面湿滑无提示",
+        customer_request=None,
+        amount=None,
+    )
+
+    mine = _numbers(mall, "cleaning", "department_manager")
+    security = _numbers(mall, "security", "department_manager")
+
+    assert wet_floor["number"] in mine and wet_floor["number"] not in security
+
+
+def _numbers(mall, username: str, queue: str) -> set[str]:
+    answer = mall.api.get(f"/routing/tasks?queue={queue}", headers=mall.staff(username))
+    assert answer.status_code == 200, answer.json
+    return {task["number"] for task in answer.json["items"]}
