@@ -106,6 +106,18 @@ def check_dates(complaint: Complaint, now: datetime, zone: ZoneInfo) -> FieldErr
     return errors
 
 
+def check_reply_date_correction(current: Complaint, corrected: Complaint, now: datetime,
+                                zone: ZoneInfo) -> FieldErrors:  # fmt: skip
+    """The promised reply date, told to the customer, may be corrected only on the day of intake (a
+    slip of the desk's); from the next day on, a new date is a postponement the customer agrees to."""
+    if corrected.promised_reply_date == current.promised_reply_date:
+        return {}
+    if now.astimezone(zone).date() != current.received_at.astimezone(zone).date():
+        return {"promised_reply_date": ["can be corrected only on the day of intake; agree a postponement "
+                                        "with the customer instead"]}  # fmt: skip
+    return {}
+
+
 def major_reasons(complaint: Complaint, policy: Policy) -> tuple[str, ...]:
     """Why a complaint is major (重大投诉), in PROCESS.md's order; empty when it is normal.
 

@@ -176,6 +176,9 @@ class CorrectionIn(StrictSchema):
     injury = fields.Boolean()
     media_exposure = fields.Boolean()
     lawsuit = fields.Boolean()
+    promised_reply_date = fields.Date(metadata={
+        "description": "约定反馈时间 typed wrongly: only on the day of intake (in the mall's zone); later, a "
+                       "new date is a postponement the customer agrees to (the case's agree_reply_date task)"})  # fmt: skip
     customer = fields.Nested(CustomerCorrection)
 
     @validates_schema

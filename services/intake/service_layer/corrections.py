@@ -28,6 +28,7 @@ CORRECTABLE = (
     "injury",
     "media_exposure",
     "lawsuit",
+    "promised_reply_date",  # on the day of intake only: `rules.check_reply_date_correction`
 )
 
 

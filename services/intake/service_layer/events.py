@@ -54,7 +54,7 @@ def complaint_received(complaint: Complaint, policy: Policy, actor: Actor, at: d
 
 
 def complaint_corrected(
-    complaint: Complaint, changes: dict, policy: Policy, actor: Actor, at: datetime
+    complaint: Complaint, changes: dict, reason: str, policy: Policy, actor: Actor, at: datetime
 ) -> Envelope:
     return Envelope(
         type=COMPLAINT_CORRECTED,
@@ -63,5 +63,5 @@ def complaint_corrected(
         actor=actor,
         occurred_at=at,
         correlation_id=correlation_id.get(),
-        payload={"complaint": complaint_payload(complaint, policy), "changes": changes},
+        payload={"complaint": complaint_payload(complaint, policy), "changes": changes, "reason": reason},
     )

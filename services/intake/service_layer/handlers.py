@@ -96,13 +96,16 @@ def correct_complaint(command: CorrectComplaint, uow: UnitOfWork, context: Conte
         corrected, changes = apply_corrections(current, command, merchant, context.policy)
         if not changes:
             return current
-        _raise_on_errors(rules.check_all(corrected, check, now, context.zone))
+        _raise_on_errors({**rules.check_all(corrected, check, now, context.zone),
+                          **rules.check_reply_date_correction(current, corrected, now, context.zone)})  # fmt: skip
         corrected = replace(corrected, version=current.version + 1)
         uow.complaints.update(corrected)
         uow.complaints.add_history(
             current.id, now, command.actor_id, command.actor_role, command.reason, changes
         )
-        uow.publish(complaint_corrected(corrected, changes, context.policy, _actor(command), now))
+        uow.publish(
+            complaint_corrected(corrected, changes, command.reason, context.policy, _actor(command), now)
+        )
         uow.commit()
     log.info("complaint corrected", extra={"complaint_id": corrected.id, "fields": sorted(changes)})
     return corrected

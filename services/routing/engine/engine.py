@@ -147,6 +147,8 @@ class Engine:
             task.data.update(deepcopy(data))
             if isinstance(getattr(task.task_spec, "event_definition", None), TimeDateEventDefinition):
                 task.internal_data.pop("event_value", None)
+                # A waiting event takes its parent's data again each time it is checked.
+                task.parent.data.update(deepcopy(data))
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
         task = workflow.get_task_from_id(_uuid(task_id))

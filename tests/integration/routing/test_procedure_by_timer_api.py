@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.support.mall import CLOSE, DEPARTMENT, DESK, FLOOR, OPS, STORE
+from tests.support.waiting import eventually
 
 ANONYMOUS_NOTE = {"channel": "suggestion_box", "category": "environment", "department": "cleaning",
                   "description": "二楼洗手间很脏，没有纸巾", "customer": {"anonymous": True},
@@ -137,3 +138,36 @@ class TestAMallInLondon:
 
         assert case.open_tasks(FLOOR) == ["handle_floor"] and case.open_tasks(DESK) == []
         assert case.timer("handle_floor_reply_due")["due_at"] == "2026-11-22T23:59:59+00:00"
+
+
+def _correct(mall, case, **body):
+    return mall.intake_api.patch(f"/complaints/{case.id}", json=body, headers=mall.headers(DESK))
+
+
+def test_the_desk_corrects_the_promised_reply_date_on_the_day_of_intake_and_the_deadlines_follow(mall):
+    case = mall.complain()  # promised 2026-11-25, three days after intake
+    answer = _correct(mall, case, promised_reply_date="2026-11-27", reason="受理时日期填错，顾客要求周五答复")
+
+    assert answer.status_code == 200, answer.json
+    assert answer.json["promised_reply_date"] == "2026-11-27"
+    eventually(
+        lambda: case.timer("handle_floor_reply_due")["due_at"] == "2026-11-27T15:59:59+00:00", timeout=30
+    )
+    assert case.timer("handle_floor_reminder")["due_at"] == "2026-11-26T15:59:59+00:00"
+    assert case.timer("handle_floor_timeout")["due_at"] == "2026-11-23T02:00:00+00:00"  # a duration: unmoved
+    [corrected] = [entry for entry in case.timeline() if entry["kind"] == "complaint_corrected"]
+    assert (corrected["actor"], corrected["role"]) == ("service_desk-1", "service_desk")
+    assert corrected["detail"]["promised_reply_date"] == {"old": "2026-11-25", "new": "2026-11-27"}
+    assert corrected["detail"]["reason"] == "受理时日期填错，顾客要求周五答复"
+    assert case.open_tasks(FLOOR) == ["handle_floor"] and case.created() == ["handle_floor"]  # the same task
+
+
+def test_a_later_change_of_the_reply_date_is_refused_as_a_correction(mall):
+    case = mall.complain()
+    mall.clock.advance(timedelta(days=1))  # the next day in the mall
+    answer = _correct(mall, case, promised_reply_date="2026-11-27", reason="顾客改期")
+
+    assert answer.status_code == 400
+    assert list(answer.json["errors"]["json"]) == ["promised_reply_date"]
+    assert "postponement" in answer.json["errors"]["json"]["promised_reply_date"][0]
+    assert case.timer("handle_floor_reply_due")["due_at"] == "2026-11-25T15:59:59+00:00"
