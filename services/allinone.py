@@ -95,18 +95,22 @@ def load_demo(settings: Settings, runtime, password: str | None = None) -> str:
 def deploy_mall_diagram(routing, diagram: Path = MALL_DIAGRAM) -> None:
     """Deploy bpmn/complaint.bpmn (and its DMN files) as a new version when it changed, unless a
     process designer deployed a version of their own: from then on theirs is the newest and stays so."""
-    from services.routing.domain.commands import DeployProcess
-    from services.routing.service_layer.handlers import deploy_process
+    from services.routing.domain.commands import ActivateProcess, DeployProcess
+    from services.routing.service_layer.handlers import activate_process, deploy_process
 
     with routing.session() as session:
-        newest = session.processes.newest(routing.settings.mall_id)
+        newest = session.processes.newest(routing.settings.mall_id, routing.settings.complaint_process)
     if newest is not None and newest.deployed_by != RUN_DEPLOYER:
         return
     bpmn = diagram.read_text(encoding="utf-8")
     dmn = {path.name: path.read_text(encoding="utf-8") for path in diagram.parent.glob("*.dmn")}
     command = DeployProcess(bpmn, dmn, RUN_DEPLOYER, "deployed by the one-process run", diagram.name)
-    version, deployed = routing.handle(deploy_process, command)  # the same source: no new version
-    if deployed:
+    deployment = routing.handle(deploy_process, command)  # the same source: no new version
+    version = deployment.version
+    if not deployment.active:  # bpmn/ went back to the files of an earlier version of the run's
+        routing.handle(activate_process, ActivateProcess(version.process_key, version.version, RUN_DEPLOYER,
+                                                         "bpmn/ holds this version's files again"))  # fmt: skip
+    if deployment.created:
         log.info(
             "complaint diagram deployed",
             extra={"process_key": version.process_key, "version": version.version},

@@ -183,8 +183,16 @@ def _deploy(args, settings: Settings) -> int:
     routing = bootstrap(settings)
     with routing.pool:
         command = DeployProcess(bpmn.read_text(encoding="utf-8"), dmn, args.by, args.note, bpmn.name, forms)
-        version, created = routing.handle(deploy_process, command)
-    state = "deployed as" if created else "unchanged: already"
+        deployment = routing.handle(deploy_process, command)
+    version = deployment.version
+    if deployment.created:
+        state = "deployed as"
+    else:
+        state = (
+            "unchanged: the same files as active"
+            if deployment.active
+            else "unchanged: the same files as inactive"
+        )
     print(f"{version.process_key} {state} version {version.version} ({version.source_hash[:12]})")
     return 0
 

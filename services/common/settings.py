@@ -165,6 +165,9 @@ class Settings:
     token_ttl: timedelta = timedelta(hours=12)
     mall_id: str = "demo"
     mall_time_zone: str = "Asia/Shanghai"
+    complaint_process: str = (
+        "complaint"  # the process (its BPMN id) whose active version starts complaint cases
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     data_dir: str = ".data"
@@ -215,6 +218,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("token_ttl", "TOKEN_TTL_HOURS", _hours),
     ("mall_id", "MALL_ID", str),
     ("mall_time_zone", "MALL_TIME_ZONE", _zone),
+    ("complaint_process", "COMPLAINT_PROCESS", str),
     ("http_host", "HTTP_HOST", str),
     ("http_port", "HTTP_PORT", _positive_int),
     ("data_dir", "DATA_DIR", str),

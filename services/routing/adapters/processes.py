@@ -25,6 +25,13 @@ class ProcessVersion:
     form_schemas: dict[str, str] = field(default_factory=dict)  # JSON-schema form files: name -> text
 
 
+# A version's columns but its sources, which the diagram cache holds once parsed.
+_HEADER = (
+    "id, mall_id, process_key, version, '' AS bpmn_xml, '{}'::jsonb AS dmn_xml, source_hash, deployed_by,"
+    " deployed_at, note, '{}'::jsonb AS form_schemas"
+)
+
+
 class ProcessRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
@@ -47,11 +54,44 @@ class ProcessRepository:
     def newest(self, mall_id: str, process_key: str | None = None) -> ProcessVersion | None:
         """The newest version, without its sources (the diagram cache holds them once parsed)."""
         row = self.conn.execute(
-            "SELECT id, mall_id, process_key, version, '' AS bpmn_xml, '{}'::jsonb AS dmn_xml, source_hash,"
-            " deployed_by, deployed_at, note, '{}'::jsonb AS form_schemas"
-            " FROM routing.process_versions WHERE mall_id = %s AND (%s::text IS NULL OR process_key = %s)"
-            " ORDER BY deployed_at DESC, version DESC LIMIT 1",
+            f"SELECT {_HEADER} FROM routing.process_versions WHERE mall_id = %s"  # noqa: S608 — constant columns
+            " AND (%s::text IS NULL OR process_key = %s) ORDER BY deployed_at DESC, version DESC LIMIT 1",
             (mall_id, process_key, process_key),
+        ).fetchone()
+        return _version(row) if row else None
+
+    def active(self, mall_id: str, process_key: str) -> ProcessVersion | None:
+        """The version new cases of this process start (without its sources): the one last
+        activated, or the newest when none ever was."""
+        row = self.conn.execute(
+            f"SELECT {_HEADER} FROM routing.process_versions WHERE id = (SELECT version_id"  # noqa: S608
+            " FROM routing.process_activations WHERE mall_id = %s AND process_key = %s ORDER BY id DESC LIMIT 1)",
+            (mall_id, process_key),
+        ).fetchone()
+        return _version(row) if row else self.newest(mall_id, process_key)
+
+    def activate(self, version: ProcessVersion, by: str, at: datetime, reason: str) -> None:
+        self.conn.execute(
+            "INSERT INTO routing.process_activations (mall_id, process_key, version_id, activated_by,"
+            " activated_at, reason) VALUES (%s, %s, %s, %s, %s, %s)",
+            (version.mall_id, version.process_key, version.id, by, at, reason),
+        )
+
+    def activations(self, mall_id: str, process_key: str) -> list[dict]:
+        """Every activation of the process, newest first: which version, who, when, why."""
+        return self.conn.execute(
+            "SELECT v.version, a.activated_by, a.activated_at, a.reason FROM routing.process_activations a"
+            " JOIN routing.process_versions v ON v.id = a.version_id"
+            " WHERE a.mall_id = %s AND a.process_key = %s ORDER BY a.id DESC",
+            (mall_id, process_key),
+        ).fetchall()
+
+    def with_source(self, mall_id: str, process_key: str, source_hash: str) -> ProcessVersion | None:
+        """The newest version of the process deployed from exactly these files, if any."""
+        row = self.conn.execute(
+            f"SELECT {_HEADER} FROM routing.process_versions WHERE mall_id = %s AND process_key = %s"  # noqa: S608
+            " AND source_hash = %s ORDER BY version DESC LIMIT 1",
+            (mall_id, process_key, source_hash),
         ).fetchone()
         return _version(row) if row else None
 

@@ -20,6 +20,16 @@ class DeployProcess:
 
 
 @dataclass(frozen=True)
+class ActivateProcess:
+    """Make a deployed version the one new cases of its process start (a rollback, say)."""
+
+    process_key: str
+    version: int
+    actor_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class CompleteTask:
     task_id: str
     data: dict[str, Any]

@@ -14,7 +14,13 @@ from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.api import body_limit
 from services.common.web.pagination import decode_cursor, encode_cursor
 from services.routing.adapters.tasks import TaskQuery
-from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMessage, DeployProcess
+from services.routing.domain.commands import (
+    ActivateProcess,
+    AssignTask,
+    CompleteTask,
+    DeliverMessage,
+    DeployProcess,
+)
 from services.routing.domain.model import QUEUES
 from services.routing.entrypoints import schemas
 from services.routing.service_layer import handlers
@@ -34,12 +40,30 @@ def _routing():
     return current_app.extensions["routing"]
 
 
-def _version_out(version) -> dict:
+def _version_out(version, active: bool) -> dict:
     return {
         **asdict(version),
         "dmn_files": sorted(version.dmn_xml),
         "form_files": sorted(version.form_schemas),
+        "active": active,
+        "handles_complaints": version.process_key == _routing().context.process_key,
     }
+
+
+def _deploy_message(deployment: handlers.Deployment) -> str:
+    version = deployment.version
+    if deployment.created and version.process_key != _routing().context.process_key:
+        return (f"deployed as version {version.version} of process {version.process_key!r}; it starts no "
+                f"complaint cases: those start the active version of {_routing().context.process_key!r} "
+                "(set the diagram's process id to it to deploy a new complaint version)")  # fmt: skip
+    if deployment.created:
+        return f"deployed as version {version.version}, now active"
+    if deployment.active:
+        return f"the same files as version {version.version}, which is active: nothing changed"
+    return (
+        f"the same files as version {version.version}, which is not active: activate it with "
+        f"POST /processes/{version.process_key}/{version.version}/activate"
+    )
 
 
 @processes.route("")
@@ -47,21 +71,49 @@ class ProcessCollection(MethodView):
     @require_roles(Role.PROCESS_DESIGNER)
     @body_limit(DEPLOY_BODY_BYTES)
     @processes.arguments(schemas.DeployIn())
-    @processes.response(201, schemas.VersionOut)
-    @processes.alt_response(200, schema=schemas.VersionOut, description="the same source was already newest")
+    @processes.response(201, schemas.DeployOut)
+    @processes.alt_response(200, schema=schemas.DeployOut,
+                            description="the same files as an existing version, returned (activate it if wanted)")  # fmt: skip
     def post(self, data):
-        """Deploy a diagram: validated, then kept as the newest version; running cases stay on theirs."""
+        """Deploy a diagram: validated, then kept as a new version, active at once; running cases stay on theirs."""
         command = DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"),
                                 data["bpmn_name"], data["forms"])  # fmt: skip
-        version, created = _routing().handle(handlers.deploy_process, command)
-        return _version_out(version), 201 if created else 200
+        deployment = _routing().handle(handlers.deploy_process, command)
+        body = {**_version_out(deployment.version, deployment.active), "message": _deploy_message(deployment)}
+        return body, 201 if deployment.created else 200
 
     @require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
     @processes.response(200, schemas.VersionOut(many=True))
     def get(self):
-        """Every deployed version, newest first."""
+        """Every deployed version, newest first, each process's active one marked."""
+        mall_id = current_identity().mall_id
         with _routing().session() as session:
-            return [_version_out(version) for version in session.processes.list(current_identity().mall_id)]
+            versions = session.processes.list(mall_id)
+            active = {
+                key: session.processes.active(mall_id, key) for key in {v.process_key for v in versions}
+            }
+        return [_version_out(version, version.id == active[version.process_key].id) for version in versions]
+
+
+@processes.route("/<string:process_key>/<int:version>/activate", methods=["POST"])
+@require_roles(Role.PROCESS_DESIGNER, Role.ADMIN)
+@processes.arguments(schemas.ActivateIn())
+@processes.response(200, schemas.VersionOut)
+@processes.alt_response(404, response="NOT_FOUND")
+def activate(data, process_key, version):
+    """Make this version the one new cases start (a rollback); running cases stay on theirs."""
+    identity = current_identity()
+    command = ActivateProcess(process_key, version, identity.subject, data["reason"].strip())
+    return _version_out(_routing().handle(handlers.activate_process, command), True)
+
+
+@processes.route("/<string:process_key>/activations")
+@require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
+@processes.response(200, schemas.ActivationOut(many=True))
+def list_activations(process_key):
+    """Every activation of the process, newest first: which version, who, when, why."""
+    with _routing().session() as session:
+        return session.processes.activations(current_identity().mall_id, process_key)
 
 
 @processes.route("/<string:process_key>/<int:version>/bpmn")

@@ -14,6 +14,15 @@ FILE_NAME = validate.Regexp(
 )
 
 
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("say why: a reason is required")
+
+
+REASON = fields.String(required=True, validate=[validate.Length(max=500), _not_blank],
+                       metadata={"description": "why (kept on the case's timeline)"})  # fmt: skip
+
+
 class DeployIn(StrictSchema):
     bpmn = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000),
                          metadata={"description": "the BPMN XML"})  # fmt: skip
@@ -38,6 +47,25 @@ class VersionOut(Schema):
     note = fields.String(allow_none=True)
     dmn_files = fields.List(fields.String())
     form_files = fields.List(fields.String())
+    active = fields.Boolean(metadata={"description": "new cases of its process start this version"})
+    handles_complaints = fields.Boolean(
+        metadata={"description": "its process is the complaint process (COMPLAINT_PROCESS): its active version "
+                  "starts a case for each complaint; any other process starts none"})  # fmt: skip
+
+
+class DeployOut(VersionOut):
+    message = fields.String(metadata={"description": "what the deploy did, for the designer"})
+
+
+class ActivateIn(StrictSchema):
+    reason = REASON
+
+
+class ActivationOut(Schema):
+    version = fields.Integer()
+    activated_by = fields.String()
+    activated_at = fields.AwareDateTime()
+    reason = fields.String()
 
 
 class FormFieldOut(Schema):
@@ -150,15 +178,6 @@ class CaseOut(Schema):
     next_due_at = fields.AwareDateTime(allow_none=True)
     open_tasks = fields.List(fields.Nested(TaskOut))
     incidents = fields.List(fields.Nested(IncidentOut))
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("say why: a reason is required")
-
-
-REASON = fields.String(required=True, validate=[validate.Length(max=500), _not_blank],
-                       metadata={"description": "why (kept on the case's timeline)"})  # fmt: skip
 
 
 class TimerOut(Schema):

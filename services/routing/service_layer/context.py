@@ -18,3 +18,4 @@ class Context:
     diagrams: DiagramCache
     sandbox: Sandbox  # where steps run
     time_zone: str = "Asia/Shanghai"  # the mall's (MALL_TIME_ZONE): given to every new case's workflow
+    process_key: str = "complaint"  # COMPLAINT_PROCESS: the process whose active version complaints start

@@ -12,7 +12,13 @@ from services.common.bus.envelope import TASK_CLAIMED, TASK_COMPLETED, Actor, En
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.routing.adapters.cases import CaseRow
 from services.routing.adapters.processes import ProcessVersion
-from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMessage, DeployProcess
+from services.routing.domain.commands import (
+    ActivateProcess,
+    AssignTask,
+    CompleteTask,
+    DeliverMessage,
+    DeployProcess,
+)
 from services.routing.domain.forms import check_form
 from services.routing.domain.model import CaseStatus, Task, TaskState, assignment_refused
 from services.routing.engine import DiagramError
@@ -29,8 +35,18 @@ log = logging.getLogger(__name__)
 COMPLETED_IN_QUEUE = "completed_in_queue"
 
 
-def deploy_process(command: DeployProcess, session: Session, context: Context) -> tuple[ProcessVersion, bool]:
-    """Validate and keep a new version; the same source as the newest returns that one (False)."""
+@dataclass(frozen=True)
+class Deployment:
+    """A deployed version: new (and active), or the existing one deployed from the same files."""
+
+    version: ProcessVersion
+    created: bool
+    active: bool  # new complaint cases of its process start it
+
+
+def deploy_process(command: DeployProcess, session: Session, context: Context) -> Deployment:
+    """Validate and keep a new version, active at once; files identical to an existing version of
+    the process return that one (not created, and activated only on request)."""
     try:
         diagram = parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms)
     except DiagramError as exc:
@@ -38,22 +54,38 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
         field = "forms" if exc.file in command.forms else "bpmn"
         raise InvalidInput(f"diagram refused: {exc}{where}", {field: [f"{exc}{where}"]}) from exc
     source_hash = _hash(command.bpmn_xml, {**command.dmn_xml, **command.forms})
-    newest = session.processes.newest(context.mall_id, diagram.process_id)
-    if newest is not None and newest.source_hash == source_hash:
-        return newest, False
+    same = session.processes.with_source(context.mall_id, diagram.process_id, source_hash)
+    if same is not None:
+        active = session.processes.active(context.mall_id, diagram.process_id)
+        return Deployment(same, created=False, active=active is not None and active.id == same.id)
+    now = context.clock.now()
     version = session.processes.add(
         context.mall_id, diagram.process_id, command.bpmn_xml, command.dmn_xml, source_hash,
-        command.actor_id, context.clock.now(), command.note, command.forms,
+        command.actor_id, now, command.note, command.forms,
     )  # fmt: skip
+    session.processes.activate(version, command.actor_id, now, command.note or "deployed")
     log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
-    return version, True
+    return Deployment(version, created=True, active=True)
+
+
+def activate_process(command: ActivateProcess, session: Session, context: Context) -> ProcessVersion:
+    """Make an earlier (or any) version the one new cases start: a rollback, kept with who and why."""
+    version = session.processes.find(context.mall_id, command.process_key, command.version)
+    if version is None:
+        raise NotFound(f"no version {command.version} of {command.process_key}")
+    session.processes.activate(version, command.actor_id, context.clock.now(), command.reason)
+    log.info("process activated", extra={"process_key": version.process_key, "version": version.version})
+    return version
 
 
 def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
-    """Start the newest diagram for a received complaint; False if its case already exists."""
-    version = session.processes.newest(context.mall_id)
+    """Start the complaint process's active version for a received complaint; False if its case
+    already exists. No other process starts complaint cases."""
+    version = session.processes.active(context.mall_id, context.process_key)
     if version is None:
-        raise RuntimeError("no process is deployed: deploy bpmn/complaint.bpmn first")
+        raise RuntimeError(
+            f"no version of the {context.process_key!r} process is deployed: deploy bpmn/complaint.bpmn"
+        )
     complaint = {key: value for key, value in envelope.payload.items() if key != "policy"}
     now = context.clock.now()
     case = CaseRow(

@@ -35,7 +35,7 @@ def diagram(name: str) -> str:
 
 def deploy(routing: Routing, bpmn: str = "complaint_v1.bpmn", dmn=("triage_v1.dmn",)):
     command = DeployProcess(diagram(bpmn), {name: diagram(name) for name in dmn}, "designer", None, bpmn)
-    version, _ = routing.handle(handlers.deploy_process, command)
+    version = routing.handle(handlers.deploy_process, command).version
     return version
 
 

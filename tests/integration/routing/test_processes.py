@@ -162,3 +162,84 @@ def test_a_diagram_writing_a_time_zone_as_text_is_refused_naming_the_element(api
     assert response.status_code == 400
     assert "open_case" in response.json["message"] and words in response.json["message"], response.json
     assert api.get("/processes", headers=staff("process_designer")).json == []
+
+
+def _deploy_api(api, staff, bpmn_text: str, note: str | None = None):
+    body = {"bpmn": bpmn_text, "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")}, "note": note}
+    return api.post("/processes", json=body, headers=staff("process_designer"))
+
+
+def test_an_earlier_version_activated_again_starts_new_cases_while_running_ones_continue(
+    routing, start, api, staff
+):
+    _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
+    v2 = _deploy_api(api, staff, diagram("complaint_v2.bpmn"))
+    on_v2 = start(number="TS-20261122-0001")
+    rolled_back = api.post("/processes/complaint/1/activate", json={"reason": "版本2的确认步骤多余，回退"},
+                           headers=staff("process_designer"))  # fmt: skip
+    on_v1 = start(number="TS-20261122-0002")
+
+    assert v2.status_code == 201 and v2.json["active"] is True
+    assert rolled_back.status_code == 200 and rolled_back.json["version"] == 1 and rolled_back.json["active"]
+    assert open_tasks(routing, on_v1) == ["handle_floor"]  # v1's first task
+    assert open_tasks(routing, on_v2) == ["acknowledge"]  # v2's, and the case stays on v2
+    assert api.get(f"/cases/{on_v2}", headers=staff("operations_manager")).json["version"] == 2
+    listed = {
+        v["version"]: v["active"] for v in api.get("/processes", headers=staff("process_designer")).json
+    }
+    assert listed == {1: True, 2: False}
+    history = api.get("/processes/complaint/activations", headers=staff("process_designer")).json
+    assert [(item["version"], item["activated_by"], item["reason"]) for item in history] == [
+        (1, "process_designer-1", "版本2的确认步骤多余，回退"), (2, "process_designer-1", "deployed"),
+        (1, "process_designer-1", "deployed")]  # fmt: skip
+
+
+def test_deploying_the_files_of_an_earlier_version_names_it_and_offers_to_activate_it(api, staff):
+    _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
+    _deploy_api(api, staff, diagram("complaint_v2.bpmn"))
+
+    again = _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
+
+    assert again.status_code == 200
+    assert (again.json["version"], again.json["active"]) == (1, False)
+    assert "version 1" in again.json["message"] and "/processes/complaint/1/activate" in again.json["message"]
+    assert len(api.get("/processes", headers=staff("process_designer")).json) == 2
+
+
+def test_a_diagram_of_another_process_is_kept_apart_and_starts_no_complaint_case(routing, start, api, staff):
+    _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
+    invoice = diagram("complaint_v2.bpmn").replace(
+        '<bpmn:process id="complaint"', '<bpmn:process id="invoice"'
+    )
+
+    deployed = _deploy_api(api, staff, invoice)
+    case = start()
+
+    assert deployed.status_code == 201
+    assert (deployed.json["process_key"], deployed.json["handles_complaints"]) == ("invoice", False)
+    assert "starts no complaint cases" in deployed.json["message"]
+    assert open_tasks(routing, case) == ["handle_floor"]  # still the complaint process's version 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "who", "status"),
+    [
+        ("/processes/complaint/7/activate", {"reason": "回退"}, "process_designer", 404),
+        ("/processes/complaint/1/activate", {"reason": "  "}, "process_designer", 400),
+        ("/processes/complaint/1/activate", {}, "process_designer", 400),
+        ("/processes/complaint/1/activate", {"reason": "回退"}, "operations_manager", 403),
+    ],
+    ids=["unknown version", "blank reason", "no reason", "not a designer"],
+)
+def test_activation_refuses_an_unknown_version_a_missing_reason_and_other_roles(
+    api, staff, path, body, who, status
+):
+    _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
+
+    answer = api.post(path, json=body, headers=staff(who))
+
+    assert answer.status_code == status, answer.json
+    assert (
+        api.get("/processes/complaint/activations", headers=staff("process_designer")).json[0]["reason"]
+        == "deployed"
+    )

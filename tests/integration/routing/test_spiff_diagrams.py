@@ -33,7 +33,7 @@ def test_a_spiff_arena_diagram_deploys_and_its_task_shows_the_json_schema_form_a
     case = start()
 
     assert deployed.status_code == 201, deployed.json
-    assert deployed.json["process_key"] == "spiff_complaint" and deployed.json["form_files"] == [FORM]
+    assert deployed.json["process_key"] == "complaint" and deployed.json["form_files"] == [FORM]
     assert open_tasks(routing, case) == ["handle_floor"]  # triaged by calledDecisionId, to the lane's queue
     task = api.get(
         f"/tasks/{task_id(routing, case, 'handle_floor')}", headers=staff("floor_supervisor", floors=["3F"])
