@@ -8,6 +8,7 @@ from services.common.db import ping
 from services.common.web import create_service_app
 from services.routing.bootstrap import Routing
 from services.routing.entrypoints.http import cases, processes, tasks
+from services.routing.entrypoints.repairs import repairs
 from services.routing.entrypoints.timers import timers
 
 
@@ -22,6 +23,6 @@ def create_app(routing: Routing) -> Flask:
         description="Runs the complaint diagram; serves the department task queues.",
     )
     app.extensions["routing"] = routing
-    for blueprint in (processes, tasks, cases, timers):
+    for blueprint in (processes, tasks, cases, timers, repairs):
         api.register_blueprint(blueprint)
     return app

@@ -68,13 +68,15 @@ class CaseRepository:
         """Store the advanced state; the revision check guards against a lost update."""
         saved = self.conn.execute(
             "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
-            " updated_at = %s, visited = %s WHERE id = %s AND revision = %s RETURNING revision",
+            " updated_at = %s, visited = %s, process_version_id = %s WHERE id = %s AND revision = %s"
+            " RETURNING revision",
             (
                 json.dumps(case.state),
                 case.status,
                 case.next_due_at,
                 case.updated_at,
                 case.visited,
+                case.process_version_id,
                 case.id,
                 case.revision,
             ),
@@ -82,6 +84,24 @@ class CaseRepository:
         if saved is None:
             raise RuntimeError(f"case {case.id} changed under this step (revision {case.revision})")
         case.revision = saved["revision"]
+
+    def unfinished_of_version(self, version_id: str) -> list[str]:
+        """Ids of the cases on a version that have not finished (running, or stopped by an incident)."""
+        rows = self.conn.execute(
+            "SELECT id FROM routing.cases WHERE process_version_id = %s AND status <> 'completed' ORDER BY created_at",
+            (version_id,),
+        ).fetchall()
+        return [str(row["id"]) for row in rows]
+
+    def open_incidents(self, mall_id: str) -> list[dict[str, Any]]:
+        """Every unresolved incident of the mall, oldest first, with its case and version."""
+        return self.conn.execute(
+            "SELECT i.id, i.at, i.step, i.error, i.detail ->> 'element' AS element_id, c.id AS case_id, c.number,"
+            " c.floor, c.department, v.process_key, v.version FROM routing.incidents i"
+            " JOIN routing.cases c ON c.id = i.case_id JOIN routing.process_versions v ON v.id = c.process_version_id"
+            " WHERE c.mall_id = %s AND i.resolved_at IS NULL AND c.status = 'incident' ORDER BY i.at",
+            (mall_id,),
+        ).fetchall()
 
     def lock_due(self, now: datetime, limit: int) -> list[CaseRow]:
         """Cases whose next timer is due, locked; cases another worker holds are skipped."""

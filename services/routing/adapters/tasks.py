@@ -59,6 +59,15 @@ class TaskRepository:
             (assignee, state.value, task_id),
         )
 
+    def describe(
+        self, task_id: str, title: str, form: list[dict[str, Any]], instructions: str | None
+    ) -> None:
+        """What a task shows (its case moved to another version of the diagram)."""
+        self.conn.execute(
+            "UPDATE routing.tasks SET title = %s, form = %s, instructions = %s WHERE id = %s",
+            (title, json.dumps(form, ensure_ascii=False), instructions, task_id),
+        )
+
     def set_due(self, task_id: str, due_at: datetime) -> None:
         self.conn.execute("UPDATE routing.tasks SET due_at = %s WHERE id = %s", (due_at, task_id))
 

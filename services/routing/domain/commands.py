@@ -74,3 +74,15 @@ class MoveTimer:
     reason: str
     actor_id: str
     actor_role: str
+
+
+@dataclass(frozen=True)
+class MigrateCase:
+    """Move a running case (or one stopped by an incident) to another version of its process."""
+
+    case_id: str
+    to_version: int
+    reason: str
+    actor_id: str
+    actor_role: str
+    dry_run: bool = False

@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
 
 from services.common.clock import Clock
+from services.routing.engine import migration
 from services.routing.engine.compaction import compact
 from services.routing.engine.parser import Diagram, UserTaskInfo
 from services.routing.engine.scripts import restricted_environment
@@ -207,6 +208,21 @@ class Engine:
         times = [due_time(task) for task in workflow.get_tasks(state=TaskState.WAITING)]
         known = [moment for moment in times if moment is not None]
         return min(known) if known else None
+
+    def migration_gaps(self, state: dict[str, Any], target: Diagram) -> dict[str, bool]:
+        """Elements a stored case holds that `target` lacks ({id: whether it waits there}): it can
+        move to `target` when there are none (see `migration`)."""
+        return migration.gaps(state, target.spec, target.subprocess_specs)
+
+    def migrate(self, state: dict[str, Any], target: Diagram) -> dict[str, Any]:
+        """The stored case as a case of `target`: the same tasks, data and timers, and what comes
+        after them predicted from `target`'s flows where the old predictions had no counterpart."""
+        retargeted, orphaned = migration.retarget(state, target.spec, target.subprocess_specs)
+        workflow = self.restore(target, retargeted)
+        for task_id in orphaned:
+            task = workflow.get_task_from_id(UUID(task_id))
+            task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+        return self.dump(workflow)
 
     def pending_timers(self, workflow: BpmnWorkflow) -> list[PendingTimer]:
         """The timers the workflow waits on, soonest first."""

@@ -206,3 +206,50 @@ class TimerMovedOut(Schema):
     timer = fields.Nested(TimerOut, metadata={"description": "the timer as it was before"})
     fired = fields.Boolean()
     case = fields.Nested(CaseOut)
+
+
+class IncidentListed(Schema):
+    id = fields.String()
+    at = fields.AwareDateTime()
+    step = fields.String(
+        metadata={"description": "start, timer, complete <element>, message <name>, retry …"}
+    )
+    error = fields.String()
+    element_id = fields.String(allow_none=True, metadata={"description": "where the step failed"})
+    case_id = fields.String()
+    number = fields.String()
+    process_key = fields.String()
+    version = fields.Integer()
+
+
+class MigrateIn(StrictSchema):
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = REASON
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "say what would happen, move nothing"}
+    )
+
+
+class MissingElement(Schema):
+    element_id = fields.String()
+    waiting = fields.Boolean(metadata={"description": "the case waits there (else it passed it)"})
+
+
+class MigrationOut(Schema):
+    case_id = fields.String()
+    number = fields.String()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    moved = fields.Boolean()
+    missing = fields.List(fields.Nested(MissingElement),
+                          metadata={"description": "elements the case holds that the target version lacks"})  # fmt: skip
+
+
+class VersionMigrationOut(Schema):
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    dry_run = fields.Boolean()
+    cases = fields.Integer(metadata={"description": "unfinished cases on the version"})
+    movable = fields.Integer(metadata={"description": "cases that can move (moved, unless a dry run)"})
+    moved = fields.Integer()
+    refused = fields.List(fields.Nested(MigrationOut))

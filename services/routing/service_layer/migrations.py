@@ -1,0 +1,80 @@
+"""Moving running cases to another version of their process, one at a time or every case of a version.
+
+A case moves when every element it waits at (and every one it passed that the engine still reads)
+exists with the same id in the target version (`engine.migration`); otherwise it is refused, naming
+the elements without a counterpart. A dry run answers the same without moving anything. A moved
+case keeps its tasks (retitled from the target), data and timers; its timeline says so. Nothing is
+published: reporting reads events, not versions, and is unaffected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from services.common.errors import Conflict, InvalidInput, NotFound
+from services.routing.adapters.cases import CaseRow
+from services.routing.adapters.processes import ProcessVersion
+from services.routing.domain.commands import MigrateCase
+from services.routing.domain.model import CaseStatus
+from services.routing.service_layer.context import Context
+from services.routing.service_layer.session import Session
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One case's move: done (or possible, in a dry run), or refused with the elements B lacks."""
+
+    case_id: str
+    number: str
+    from_version: int
+    to_version: int
+    moved: bool
+    missing: dict[str, bool] = field(default_factory=dict)  # element id -> whether the case waits there
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.missing)
+
+
+def migrate_case(command: MigrateCase, session: Session, context: Context) -> Migration:
+    """Move the case if it can move (not in a dry run); a refusal is an answer, not an error."""
+    case = session.cases.lock(command.case_id)
+    if case is None or case.mall_id != context.mall_id:
+        raise NotFound(f"no case {command.case_id}")
+    if case.status == CaseStatus.COMPLETED:
+        raise Conflict("the case has finished: there is nothing to move")
+    source = session.processes.get(case.process_version_id)
+    target = _target(session, context, source, command.to_version)
+    diagram = context.diagrams.get(target.id, session.processes.get)
+    missing = context.engine.migration_gaps(case.state, diagram)
+    outcome = Migration(case.id, case.number, source.version, target.version, moved=False, missing=missing)
+    if missing or command.dry_run or target.id == source.id:
+        return outcome
+    _move(session, context, case, target, diagram, command, source)
+    return Migration(case.id, case.number, source.version, target.version, moved=True)
+
+
+def _target(session: Session, context: Context, source: ProcessVersion, version: int) -> ProcessVersion:
+    target = session.processes.find(context.mall_id, source.process_key, version)
+    if target is None:
+        raise InvalidInput(f"no version {version} of {source.process_key}",
+                           {"to_version": [f"no version {version} of {source.process_key}"]})  # fmt: skip
+    return target
+
+
+def _move(session: Session, context: Context, case: CaseRow, target: ProcessVersion, diagram,
+          command: MigrateCase, source: ProcessVersion) -> None:  # fmt: skip
+    now = context.clock.now()
+    case.state = context.engine.migrate(case.state, diagram)
+    case.process_version_id = target.id
+    case.updated_at = now
+    session.cases.save(case)
+    for task in session.tasks.open_for_case(case.id):
+        info = diagram.user_tasks.get(task.element_id)
+        if info is not None:
+            session.tasks.describe(
+                task.id, info.title, [asdict(item) for item in info.form], info.instructions
+            )
+    detail = {"from_version": source.version, "to_version": target.version, "reason": command.reason}
+    session.cases.add_timeline(case.id, now, command.actor_id, command.actor_role, "case_migrated", None, None,
+                               detail)  # fmt: skip
