@@ -174,6 +174,14 @@ def _received(story: Story) -> Envelope:
     return _envelope(story, "complaint.received", story.received_at, payload, DESK)
 
 
+def corrected(story: Story, at: datetime, **changes) -> Envelope:
+    """complaint.corrected as intake publishes it: the whole complaint as it is now, and what changed."""
+    before = _received(story).payload
+    payload = {"complaint": {**before, **changes}, "reason": "登记有误",
+               "changes": {name: {"old": before.get(name), "new": new} for name, new in changes.items()}}  # fmt: skip
+    return _envelope(story, "complaint.corrected", at, payload, DESK)
+
+
 def _step(story: Story, event_type: str, at: datetime, element: str, data: dict, queue: str = "service_desk"):
     payload = {
         "number": story.number,
