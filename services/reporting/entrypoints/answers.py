@@ -155,6 +155,9 @@ class CallbackItem(Schema):
     category = fields.String(allow_none=True)
     floor = fields.String(allow_none=True)
     merchant_name = fields.String(allow_none=True)
+    customer_request = fields.List(
+        fields.String(), metadata={"description": "what the customer asks for: codes, empty when nothing"}
+    )
     status = fields.String(metadata={"description": "open or closed"})
     closed_as = fields.String(allow_none=True)
     callback_reached = fields.Boolean(allow_none=True)

@@ -55,13 +55,21 @@ VALUES: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+# How each language lists several things in one cell (退款、道歉; refund, apology).
+LIST_SEPARATORS = {"zh": "、", "en": ", "}
+
 
 def labels(lang: str) -> dict[str, str]:
     return LABELS.get(lang, LABELS["zh"])
 
 
 def value(text: str | None, lang: str) -> str:
-    """A category, channel or queue in words; anything unknown as it is."""
+    """A category, channel, queue or customer request in words; anything unknown as it is."""
     if text is None:
         return "-"
     return VALUES.get(lang, {}).get(text, text)
+
+
+def listed(codes: list[str], lang: str) -> str:
+    """Several codes in words, in one cell (a complaint's requests); none is an empty cell."""
+    return LIST_SEPARATORS.get(lang, LIST_SEPARATORS["zh"]).join(value(code, lang) for code in codes)

@@ -134,7 +134,23 @@ def test_the_callback_list_shows_contacts_to_the_desk_and_masks_them_for_manager
         "masked"
     ]
     assert "13700001111" in as_csv
+    assert called[cases["new_open"].number]["customer_request"] == ["refund", "apology"]
+    assert called[cases["closed_long_ago"].number]["customer_request"] == ["exchange"]
     assert api.get("/callbacks", headers=staff("floor_supervisor", floors=["3F"])).status_code == 403
+
+
+def test_the_callback_files_name_what_each_customer_asked_for_in_chinese(cases, api, staff):
+    desk = staff("service_desk")
+    as_csv = api.get("/callbacks?month=2026-11&format=csv", headers=desk).data.decode("utf-8-sig")
+    as_xlsx = load_workbook(io.BytesIO(api.get("/callbacks?month=2026-11&format=xlsx", headers=desk).data))
+
+    rows = list(csv.DictReader(io.StringIO(as_csv)))
+    asked = {row["number"]: row["customer_request"] for row in rows}
+    assert asked[cases["new_open"].number] == "退款、道歉"
+    assert asked[cases["closed_long_ago"].number] == "换货"
+    sheet = list(as_xlsx.active.iter_rows(values_only=True))
+    column = sheet[0].index("customer_request")
+    assert {row[column] for row in sheet[1:]} == {"退款、道歉", "退款", "换货"}
 
 
 def test_the_openapi_document_describes_every_route_and_its_file_formats(api):
