@@ -9,7 +9,7 @@ queries cost on a model of that size, not how fast events are projected. The dat
 over 2025-01-01 .. 2026-12-31 (about 1,370 complaints a day, 41,700 a month), with the mix of
 categories, channels, floors, merchants, escalations, callbacks, reopenings and closures a mall sees.
 
-It then times `build_report` (the month and the month before: the 12 queries the API runs) and
+It then times `build_report` (the month and the month before: the 16 queries the API runs) and
 `daily_review` on one connection, a warm-up run first, and prints EXPLAIN (ANALYZE, BUFFERS) of every
 query: the rows each scan node read and the pages it touched. Target: the monthly report under 1 s.
 One run creates its database (`mall_bench_reporting_<pid>`) and drops it at the end, also on Ctrl+C.
@@ -64,7 +64,11 @@ CASE_COLUMNS = ("complaint_id", "mall_id", "number", "received_at", "channel", "
                 "merchant_code", "merchant_name", "department", "first_queue", "problem_key", "customer_name",
                 "customer_phone", "promised_reply_date", "reply_due_at", "first_replied_at", "resolved_at",
                 "resolution_count", "reopen_count", "escalation_count", "closed_at", "closed_as",
-                "callback_count", "callback_reached", "callback_satisfied", "next_task_due_at")  # fmt: skip
+                "callback_count", "callback_reached", "callback_satisfied", "next_task_due_at",
+                "customer_request")  # fmt: skip
+# What customers ask for, in turn (not drawn: the random stream, hence every other column, stays as it was).
+REQUESTS = (["refund"], ["exchange"], ["refund", "apology"], ["repair"], [], ["compensation", "apology"],
+            ["refund"], ["other"])  # fmt: skip
 EVENT_COLUMNS = ("event_id", "complaint_id", "mall_id", "at", "floor", "department")
 
 
@@ -100,7 +104,7 @@ def _case(
            "13912345678", promised, due, replied if replied < now else None, resolved if resolved < now else None,
            1 + reopened, int(reopened), len(escalations), closed if done else None, "resolved" if done else None,
            len(callbacks), reached if done else None, (reached and callbacks[0][3]) if done else None,
-           received + timedelta(hours=24) if stuck else None)  # fmt: skip
+           received + timedelta(hours=24) if stuck else None, REQUESTS[index % len(REQUESTS)])  # fmt: skip
     tail = (cid, "demo")
     return (row, [(e[0], *tail, e[1], e[2], floor, department) for e in escalations],
             [(c[0], *tail, c[1], c[2], c[3], floor, department) for c in callbacks])  # fmt: skip

@@ -42,6 +42,7 @@ class Story:
     merchant: str | None = "M-3F-001"
     floor: str | None = None  # the merchant's, unless given
     department: str | None = None
+    requests: list[str] = field(default_factory=lambda: ["refund"])  # what the customer asks for; [] nothing
     promised: date | None = None  # default: 3 days after receipt, in the mall
     postponed_to: list[date] = field(default_factory=list)  # agreed postponements, in order
     escalations: list[tuple[datetime, str]] = field(default_factory=list)  # (when, to which queue)
@@ -167,10 +168,18 @@ def _received(story: Story) -> Envelope:
                "occurred_at": None, "received_at": story.received_at.isoformat(), "floor": story.floor,
                "merchant": merchant, "department": story.department, "about_department_manager": False,
                "handle_directly": False, "description": "店员态度恶劣，请回电 13912345678",
-               "customer_request": ["refund"], "amount": "399.00", "people_count": 1, "injury": False,
+               "customer_request": story.requests or None, "amount": "399.00", "people_count": 1, "injury": False,
                "media_exposure": False, "lawsuit": False, "promised_reply_date": story.promised.isoformat(),
                "policy": {"max_postponements": 2}}  # fmt: skip
     return _envelope(story, "complaint.received", story.received_at, payload, DESK)
+
+
+def corrected(story: Story, at: datetime, **changes) -> Envelope:
+    """complaint.corrected as intake publishes it: the whole complaint as it is now, and what changed."""
+    before = _received(story).payload
+    payload = {"complaint": {**before, **changes}, "reason": "登记有误",
+               "changes": {name: {"old": before.get(name), "new": new} for name, new in changes.items()}}  # fmt: skip
+    return _envelope(story, "complaint.corrected", at, payload, DESK)
 
 
 def _step(story: Story, event_type: str, at: datetime, element: str, data: dict, queue: str = "service_desk"):

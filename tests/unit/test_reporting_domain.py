@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -114,6 +115,37 @@ def test_a_correction_changes_what_the_case_is_counted_under():
                       {"complaint": {**received.payload, "category": "quality"}, "changes": {}})  # fmt: skip
 
     assert facts_of(story, [*stream, corrected]).category == "quality"
+
+
+def test_a_case_keeps_what_the_customer_asks_for_as_its_latest_record_says():
+    story = Story(received_at=T0, requests=["refund", "apology"])
+    stream = as_events(story)
+    received = next(event for event in stream if event.type == "complaint.received")
+    corrected = Event("c1", "complaint.corrected", T0 + timedelta(hours=1), story.id,
+                      {"complaint": {**received.payload, "customer_request": ["exchange"]},
+                       "changes": {"customer_request": {}}})  # fmt: skip
+    cleared = Event("c2", "complaint.corrected", T0 + timedelta(hours=2), story.id,
+                    {"complaint": {**received.payload, "customer_request": None}, "changes": {}})  # fmt: skip
+
+    assert facts_of(story, stream).customer_request == ("refund", "apology")
+    assert facts_of(story, [corrected, *stream]).customer_request == ("exchange",)
+    assert facts_of(story, [*stream, corrected, cleared]).customer_request == ()
+
+
+@pytest.mark.parametrize(
+    ("published", "kept"),
+    [("apology", ("apology",)), (None, ()), (["refund", "refund", "repair"], ("refund", "repair")),
+     ([], ()), (7, ())],
+)  # fmt: skip
+def test_a_single_request_stored_before_several_could_be_asked_for_reads_as_a_list_of_one(published, kept):
+    story = Story(received_at=T0)
+    stream = [
+        replace(event, payload={**event.payload, "customer_request": published})
+        if event.type == "complaint.received" else event
+        for event in as_events(story)
+    ]  # fmt: skip
+
+    assert facts_of(story, stream).customer_request == kept
 
 
 def test_periods_are_iso_weeks_and_months_of_the_mall():

@@ -19,7 +19,7 @@ COLUMNS = (
     "promised_reply_date", "reply_due_at", "first_replied_at", "resolved_at", "resolution_count",
     "reopen_count", "escalation_count", "closed_at", "closed_as", "outcome", "cost", "responsible_party",
     "root_cause", "outside_route", "callback_count", "callback_reached", "callback_satisfied",
-    "open_queues", "next_task_due_at",
+    "open_queues", "next_task_due_at", "customer_request",
 )  # fmt: skip
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 # Once retention erased a case, nothing derived later brings its customer back.
@@ -72,6 +72,7 @@ def facts_row(facts: CaseFacts) -> dict[str, Any]:
         callback_reached=last_callback.reached if last_callback else None,
         callback_satisfied=last_callback.satisfied if last_callback else None,
         open_queues=list(facts.open_queues),
+        customer_request=list(facts.customer_request),
     )
     return row
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.reporting.domain.model import Callback, CaseFacts, Customer, Escalation, Event
-from services.reporting.domain.values import amount, day, end_of_day, moment, text
+from services.reporting.domain.values import amount, codes, day, end_of_day, moment, text
 
 RECEIVED, CORRECTED = "complaint.received", "complaint.corrected"
 RESOLVED, REOPENED, REPLIED = "complaint.resolved", "complaint.reopened", "complaint.replied"
@@ -74,6 +74,7 @@ def _complaint_facts(record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
         "merchant_code": merchant.get("code") or None,
         "merchant_name": merchant.get("shop_name") or None,
         "department": record.get("department"),
+        "customer_request": codes(record.get("customer_request")),
         "promised_reply_date": day(record.get("promised_reply_date")),
         "customer": Customer(
             name=customer.get("name"),

@@ -68,6 +68,7 @@ class CaseFacts:
     department: str | None = None
     first_queue: str | None = None
     customer: Customer = field(default_factory=Customer)
+    customer_request: tuple[str, ...] = ()  # what the customer asks for: refund, apology …
     promised_reply_date: date | None = None
     reply_due_at: datetime | None = None
     first_replied_at: datetime | None = None

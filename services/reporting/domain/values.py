@@ -39,3 +39,12 @@ def amount(value: Any) -> Decimal | None:
 
 def text(value: Any) -> str | None:
     return str(value) if value is not None else None
+
+
+def codes(value: Any) -> tuple[str, ...]:
+    """A list of codes, each once, in the order given. One code alone is a list of it: events published
+    before a customer could ask for several things carry a single string (or null: nothing asked)."""
+    listed = [value] if isinstance(value, str) else value
+    if not isinstance(listed, list):
+        return ()
+    return tuple(dict.fromkeys(code for code in listed if isinstance(code, str) and code))

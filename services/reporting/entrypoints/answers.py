@@ -75,6 +75,13 @@ class Figures(Schema):
     by_floor = fields.List(fields.Nested(Count))
     by_merchant = fields.List(fields.Nested(Count))
     by_department = fields.List(fields.Nested(Count))
+    by_request = fields.List(
+        fields.Nested(Count),
+        metadata={
+            "description": "complaints received in the period by what the customer asked for (refund,"
+            " exchange, repair, compensation, apology, other): one asking for two counts under each"
+        },
+    )
     on_time_reply = fields.Nested(OnTime)
     time_to_resolve_hours = fields.Nested(Hours)
     escalations = fields.Nested(Escalations)
@@ -148,6 +155,9 @@ class CallbackItem(Schema):
     category = fields.String(allow_none=True)
     floor = fields.String(allow_none=True)
     merchant_name = fields.String(allow_none=True)
+    customer_request = fields.List(
+        fields.String(), metadata={"description": "what the customer asks for: codes, empty when nothing"}
+    )
     status = fields.String(metadata={"description": "open or closed"})
     closed_as = fields.String(allow_none=True)
     callback_reached = fields.Boolean(allow_none=True)

@@ -10,7 +10,8 @@ LABELS: dict[str, dict[str, str]] = {
         "on_time_reply": "按时反馈率", "median_hours": "解决时长中位数（小时）",
         "p90_hours": "解决时长90分位（小时）", "escalations": "升级次数", "satisfaction": "回访满意率",
         "reopen_rate": "重开率", "by_category": "按类别", "by_channel": "按渠道", "by_floor": "按楼层",
-        "by_merchant": "按商户", "by_department": "按部门", "by_level": "按升级层级",
+        "by_merchant": "按商户", "by_department": "按部门", "by_request": "按顾客诉求",
+        "by_level": "按升级层级",
         "top_merchants": "投诉最多的商户", "top_problems": "重复出现的问题", "trend": "每日趋势",
         "day": "日期", "count": "件数", "generated": "生成时间", "scope": "范围", "whole_mall": "全商场",
         "none": "无", "chart_trend": "每日受理与解决", "chart_category": "按类别（本期）",
@@ -25,7 +26,8 @@ LABELS: dict[str, dict[str, str]] = {
         "p90_hours": "Time to resolve, 90th percentile (h)", "escalations": "Escalations",
         "satisfaction": "Satisfied at callback", "reopen_rate": "Reopen rate", "by_category": "By category",
         "by_channel": "By channel", "by_floor": "By floor", "by_merchant": "By merchant",
-        "by_department": "By department", "by_level": "Escalations by level", "top_merchants": "Top merchants",
+        "by_department": "By department", "by_request": "By customer request",
+        "by_level": "Escalations by level", "top_merchants": "Top merchants",
         "top_problems": "Recurring problems", "trend": "Trend by day", "day": "Day", "count": "Count",
         "generated": "Generated", "scope": "Scope", "whole_mall": "whole mall", "none": "none",
         "chart_trend": "Received and resolved by day", "chart_category": "By category (this period)",
@@ -42,6 +44,8 @@ VALUES: dict[str, dict[str, str]] = {
         "web": "网页", "service_desk": "服务台", "floor_supervisor": "楼层主管", "department_manager": "部门经理",
         "operations_manager": "营运部经理", "deputy_store_manager": "店副总", "store_manager": "店总",
         "open": "处理中", "closed": "已结案",
+        "refund": "退款", "exchange": "换货", "repair": "维修", "compensation": "赔偿", "apology": "道歉",
+        "other": "其他",
     },
     "en": {
         "merchant_service": "merchant service", "staff_service": "staff service", "suggestion_box": "suggestion box",
@@ -51,13 +55,21 @@ VALUES: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+# How each language lists several things in one cell (退款、道歉; refund, apology).
+LIST_SEPARATORS = {"zh": "、", "en": ", "}
+
 
 def labels(lang: str) -> dict[str, str]:
     return LABELS.get(lang, LABELS["zh"])
 
 
 def value(text: str | None, lang: str) -> str:
-    """A category, channel or queue in words; anything unknown as it is."""
+    """A category, channel, queue or customer request in words; anything unknown as it is."""
     if text is None:
         return "-"
     return VALUES.get(lang, {}).get(text, text)
+
+
+def listed(codes: list[str], lang: str) -> str:
+    """Several codes in words, in one cell (a complaint's requests); none is an empty cell."""
+    return LIST_SEPARATORS.get(lang, LIST_SEPARATORS["zh"]).join(value(code, lang) for code in codes)

@@ -26,7 +26,7 @@ def sections(report: dict[str, Any], lang: str) -> list[Section]:
         "summary": _summary(now, before, words),
         **{
             key: _compare(now[key], before[key], lang)
-            for key in ("by_category", "by_channel", "by_floor", "by_merchant", "by_department")
+            for key in ("by_category", "by_channel", "by_floor", "by_merchant", "by_department", "by_request")
         },
         "by_level": _compare(now["escalations"]["by_level"], before["escalations"]["by_level"], lang),
         "top_merchants": _compare(now["top_merchants"], before["by_merchant"], lang),

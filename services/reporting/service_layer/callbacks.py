@@ -15,8 +15,8 @@ from services.common.personal import mask_email, mask_name, mask_phone
 from services.reporting.domain.periods import Period
 
 CALLBACK_LIST = """
-SELECT complaint_id, number, received_at, category, floor, merchant_name, closed_at, closed_as,
-       callback_reached, callback_satisfied, customer_name, customer_phone, customer_email,
+SELECT complaint_id, number, received_at, category, floor, merchant_name, customer_request, closed_at,
+       closed_as, callback_reached, callback_satisfied, customer_name, customer_phone, customer_email,
        preferred_reply_channel
   FROM reporting.cases
  WHERE mall_id = %(mall_id)s AND received_at >= %(start)s AND received_at < %(end)s

@@ -55,6 +55,7 @@ def figures(conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneIn
         "by_floor": _counts(received["floor"], "floor"),
         "by_merchant": _counts(received["merchant_code"], "merchant_code", name="merchant_name"),
         "by_department": _counts(received["department"], "department"),
+        "by_request": _counts(rows["requests"], "request"),
         "on_time_reply": _share(replies["on_time"], replies["on_time"] + replies["late"], "on_time", "due"),
         "time_to_resolve_hours": _hours(resolved_total),
         "escalations": _escalations(rows["escalations"]),

@@ -104,7 +104,7 @@ def test_a_bad_month_is_refused_naming_it(browser, mall):
 
 
 def test_the_callback_list_shows_the_desk_the_contacts_and_the_managers_them_masked(browser, mall):
-    recorded = mall.record()
+    recorded = mall.record(customer_request=["compensation", "apology"])
     desk, ops, floor3 = browser(), browser(), browser()
     for client, name in ((desk, "desk"), (ops, "ops"), (floor3, "floor3")):
         client.login(name)
@@ -115,5 +115,7 @@ def test_the_callback_list_shows_the_desk_the_contacts_and_the_managers_them_mas
 
     assert "13912345678" in for_desk and f'href="/console/cases/{recorded["id"]}"' in for_desk
     assert "13912345678" not in for_ops and "139****5678" in for_ops and 'id="callbacks-masked"' in for_ops
-    assert openpyxl.load_workbook(io.BytesIO(exported.data)).active.max_row >= 2
+    assert '<td class="requests">赔偿、道歉</td>' in for_desk  # what the customer asks for, in its words
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.data)).active
+    assert sheet.max_row >= 2 and "赔偿、道歉" in [cell.value for row in sheet.iter_rows() for cell in row]
     assert floor3.get("/console/reports/callbacks").status_code == 403

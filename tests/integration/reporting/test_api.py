@@ -25,15 +25,15 @@ def cases(feed, clock):
     """Cases around 2026-11-20: new that day, overdue, escalated that day, resolved that day, others."""
     clock.set(NOW)
     told = {
-        "new_open": Story(received_at=at(9), merchant="M-3F-001"),
+        "new_open": Story(received_at=at(9), merchant="M-3F-001", requests=["refund", "apology"]),
         "new_resolved": Story(received_at=at(8), merchant="M-2F-003", rounds=[Round(at(10), at(11))]),
         "overdue_reply": Story(received_at=at(-24 * 6), merchant="M-3F-001", rounds=[Round(at(-24 * 5))]),
         "escalated": Story(received_at=at(-30), merchant=None, floor="B1", department="cleaning",
                            category="environment", escalations=[(at(3), "operations_manager")]),
         "closed_long_ago": Story(received_at=at(-24 * 15), rounds=[Round(at(-24 * 14), at(-24 * 14),
-                                 at(-24 * 13))], closed_at=at(-24 * 13),
+                                 at(-24 * 13))], closed_at=at(-24 * 13), requests=["exchange"],
                                  customer={"name": "李先生", "phone": "13700001111", "email": "li@example.cn"}),
-        "anonymous": Story(received_at=at(-24 * 3), channel="suggestion_box", customer={"anonymous": True},
+        "anonymous": Story(received_at=at(-24 * 3), channel="suggestion_box", customer={"anonymous": True}, requests=[],
                            rounds=[Round(at(-24 * 3 + 5), at(-24 * 3 + 6))]),
     }  # fmt: skip
     feed(event for story in told.values() for event in events(story))
@@ -80,13 +80,23 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     assert ["summary", "受理投诉", received, "0"] in table
     floor3 = next(item["count"] for item in as_json["current"]["by_floor"] if item["key"] == "3F")
     assert ["by_floor", "3F", str(floor3), "0"] in table
+    # what the customers asked for, each complaint once under each of its requests, in Chinese words
+    assert as_json["current"]["by_request"] == [{"key": "refund", "count": 4}, {"key": "apology", "count": 1},
+                                                {"key": "exchange", "count": 1}]  # fmt: skip
+    assert [row for row in table if row[0] == "by_request"] == [["by_request", "退款", "4", "0"],
+                                                                ["by_request", "道歉", "1", "0"],
+                                                                ["by_request", "换货", "1", "0"]]  # fmt: skip
+    requests = list(book["按顾客诉求"].iter_rows(values_only=True))
+    assert requests[1:] == [("退款", 4, 0), ("道歉", 1, 0), ("换货", 1, 0)]
     assert book.sheetnames[0] == "概况" and book["概况"]["B2"].value == as_json["current"]["received"]
     assert book["每日趋势"]._charts and book["按类别"]._charts
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert page.data.decode().count("<svg") == 3 and "月报 2026-11" in page.data.decode()
     assert pdf.mimetype == "application/pdf" and "月报 2026-11" in text and "按楼层" in text
-    assert "Monthly report 2026-11" in api.get("/reports/monthly?month=2026-11&format=html&lang=en",
-                                               headers=desk).data.decode()  # fmt: skip
+    assert "按顾客诉求" in text and "道歉" in text and "apology" not in text
+    assert '<section id="by_request">' in page.data.decode() and "退款" in page.data.decode()
+    english = api.get("/reports/monthly?month=2026-11&format=html&lang=en", headers=desk).data.decode()
+    assert "Monthly report 2026-11" in english and "By customer request" in english and "apology" in english
     assert api.get("/reports/weekly?week=2026-W47&format=pdf", headers=desk).status_code == 200
 
 
@@ -124,7 +134,23 @@ def test_the_callback_list_shows_contacts_to_the_desk_and_masks_them_for_manager
         "masked"
     ]
     assert "13700001111" in as_csv
+    assert called[cases["new_open"].number]["customer_request"] == ["refund", "apology"]
+    assert called[cases["closed_long_ago"].number]["customer_request"] == ["exchange"]
     assert api.get("/callbacks", headers=staff("floor_supervisor", floors=["3F"])).status_code == 403
+
+
+def test_the_callback_files_name_what_each_customer_asked_for_in_chinese(cases, api, staff):
+    desk = staff("service_desk")
+    as_csv = api.get("/callbacks?month=2026-11&format=csv", headers=desk).data.decode("utf-8-sig")
+    as_xlsx = load_workbook(io.BytesIO(api.get("/callbacks?month=2026-11&format=xlsx", headers=desk).data))
+
+    rows = list(csv.DictReader(io.StringIO(as_csv)))
+    asked = {row["number"]: row["customer_request"] for row in rows}
+    assert asked[cases["new_open"].number] == "退款、道歉"
+    assert asked[cases["closed_long_ago"].number] == "换货"
+    sheet = list(as_xlsx.active.iter_rows(values_only=True))
+    column = sheet[0].index("customer_request")
+    assert {row[column] for row in sheet[1:]} == {"退款、道歉", "退款", "换货"}
 
 
 def test_the_openapi_document_describes_every_route_and_its_file_formats(api):
@@ -135,3 +161,6 @@ def test_the_openapi_document_describes_every_route_and_its_file_formats(api):
     monthly = document["paths"]["/reports/monthly"]["get"]["responses"]
     assert {"application/json", "text/csv", "application/pdf", "text/html"} <= set(monthly["200"]["content"])
     assert {"400", "401", "403"} <= set(monthly)
+    figures = document["components"]["schemas"]["Figures"]["properties"]
+    assert figures["by_request"]["items"]["$ref"].endswith("/Count")
+    assert "apology" in figures["by_request"]["description"]

@@ -13,24 +13,36 @@ import pytest
 
 from services.reporting.service_layer.rebuild import rebuild
 from tests.integration.reporting.conftest import table
-from tests.support.stories import MERCHANTS, ZONE, Round, Story, events
+from tests.support.stories import MERCHANTS, ZONE, Round, Story, corrected, events
 
 NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 CATEGORIES = ("price", "quality", "merchant_service", "environment", "facility")
 CHANNELS = ("phone", "on_site", "web", "letter")
 LEVELS = ("operations_manager", "deputy_store_manager", "store_manager")
+# What the customers ask for: nothing, one thing, or two at once.
+REQUESTS = (
+    [],
+    ["refund"],
+    ["exchange"],
+    ["repair"],
+    ["refund", "apology"],
+    ["compensation", "apology"],
+    ["other"],
+)
 
 
 def make_stories(seed: int = 7, count: int = 70) -> list[Story]:
     """Cases received from mid-September to the end of November, every path mixed."""
     rng = random.Random(seed)
+    asks = random.Random(seed + 1)  # drawn apart, so every other draw of the cases stays as it was
     stories = []
     for _ in range(count):
         received = datetime(2026, 9, 20, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 72 * 24 * 60))
         merchant = rng.choice([*MERCHANTS, None, None])
         story = Story(received_at=received, category=rng.choice(CATEGORIES), channel=rng.choice(CHANNELS),
                       merchant=merchant, floor=None if merchant else rng.choice(["B1", "4F"]),
-                      department=None if merchant else rng.choice(["cleaning", "engineering"]))  # fmt: skip
+                      department=None if merchant else rng.choice(["cleaning", "engineering"]),
+                      requests=list(asks.choice(REQUESTS)))  # fmt: skip
         _tell(story, rng)
         stories.append(story)
     return stories
@@ -114,6 +126,7 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
         "by_category": _counts(s.category for s in received), "by_channel": _counts(s.channel for s in received),
         "by_floor": _counts(s.floor for s in received), "by_merchant": merchants,
         "by_department": _counts(s.department for s in received),
+        "by_request": _counts(request for s in received for request in s.requests),
         "on_time_reply": {"due": len(on_time) + len(late), "on_time": len(on_time),
                           "rate": _rate(len(on_time), len(on_time) + len(late))},
         "time_to_resolve_hours": {"count": len(hours), "median": _round(_percentile(hours, 0.5)),
@@ -172,6 +185,30 @@ def test_a_stream_of_events_gives_exactly_the_figures_of_its_cases(stories, feed
     )
     weekly = api.get("/reports/weekly?week=2026-W46", headers=staff("service_desk")).json
     assert actual(weekly["current"]) == expected(stories, date(2026, 11, 9), date(2026, 11, 15))
+
+
+def test_requests_count_as_intake_last_recorded_them_corrected_or_as_an_old_single_code(
+    feed, api, staff, clock
+):
+    clock.set(NOW)
+    received = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+    both, old, changed = (Story(received_at=received + timedelta(hours=n)) for n in range(3))
+    both.requests = ["refund", "apology"]
+    stream = [*events(both), *events(old), *events(changed)]
+    old_receipt = next(
+        event for event in stream if event.type == "complaint.received" and event.complaint_id == old.id
+    )
+    old_receipt.payload["customer_request"] = "apology"  # as intake published it before a list
+    # the desk corrects the request: the complaint asks for compensation and an apology instead of a refund
+    stream.append(
+        corrected(changed, received + timedelta(hours=5), customer_request=["compensation", "apology"])
+    )
+    feed(stream)
+
+    figures = monthly(api, staff)["current"]
+
+    assert figures["by_request"] == [{"key": "apology", "count": 3}, {"key": "compensation", "count": 1},
+                                     {"key": "refund", "count": 1}]  # fmt: skip
 
 
 def test_the_same_stream_replayed_twice_or_shuffled_within_each_case_gives_the_same_figures(
