@@ -11,6 +11,8 @@ from services.common.identity.model import PROCESS_ROLES, Identity, Role
 
 # The task queues: one per role of PROCESS.md; lanes and candidate groups must name one of them.
 QUEUES = PROCESS_ROLES
+# Added to a completed user task's data: the queue it was completed in (bpmn/README.md).
+COMPLETED_IN_QUEUE = "completed_in_queue"
 
 
 class TaskState(StrEnum):

@@ -14,6 +14,9 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.message import (
+    MessageEventDefinition as BpmnMessageEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
@@ -251,6 +254,21 @@ class Engine:
             raise EngineError("the timer is not pending")
         task._set_internal_data(event_value=due.isoformat(), event_fired=False)
 
+    def waiting_messages(self, workflow: BpmnWorkflow) -> list[str]:
+        """The names of the messages the workflow's catch events wait for."""
+        return sorted({
+            task.task_spec.event_definition.name
+            for task in workflow.get_tasks(state=TaskState.WAITING)
+            if isinstance(getattr(task.task_spec, "event_definition", None), BpmnMessageEventDefinition)
+        })  # fmt: skip
+
+    def reached_elements(self, workflow: BpmnWorkflow) -> set[str]:
+        """Diagram elements the workflow has passed or is at (those its stored history still holds)."""
+        reached = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        return {
+            task.task_spec.bpmn_id for task in workflow.get_tasks(state=reached) if task.task_spec.bpmn_id
+        }
+
     def current_elements(self, workflow: BpmnWorkflow) -> list[str]:
         """Diagram elements the case is at: ready or waiting tasks."""
         tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
@@ -310,8 +328,13 @@ def _engine_errors() -> Iterator[None]:
         raise
     except Exception as exc:
         task = getattr(exc, "task", None)
-        element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-        raise EngineError(f"{type(exc).__name__}: {exc}", element) from exc
+        spec = getattr(task, "task_spec", None) or getattr(
+            exc, "task_spec", None
+        )  # a spec's own error names only it
+        element = getattr(spec, "bpmn_id", None)
+        text = str(exc).strip()
+        text = text[:-1] if text.endswith("..") else text  # the library's errors add ". " to their own stop
+        raise EngineError(f"{type(exc).__name__}: {text}", element) from exc
 
 
 def _uuid(task_id: str) -> UUID:

@@ -31,6 +31,7 @@ from typing import Any
 
 from services.routing.engine.engine import Engine, EngineError
 from services.routing.engine.parser import Diagram, parse_diagram
+from services.routing.engine.proof import ProofRequest, ProofResult, prove
 from services.routing.engine.scripts import CPU_GRACE_SECONDS, SCRIPT_SECONDS
 from services.routing.engine.step import Step, StepResult, run_step
 
@@ -105,6 +106,8 @@ def _answer(engine, clock, diagrams, source_key, source, step, now) -> tuple:
         if step is None:  # only parse: see Sandbox.prepare
             return ("ok", None)
         clock.moment = now
+        if isinstance(step, ProofRequest):  # a whole proof, run here as one request
+            return ("ok", prove(engine, clock, diagrams[source_key], step))
         return ("ok", run_step(engine, diagrams[source_key], step))
     except EngineError as exc:
         return ("engine_error", str(exc), exc.element)
@@ -180,7 +183,7 @@ class Sandbox:
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
 
-    def run(self, source: DiagramSource, step: Step, now: datetime) -> StepResult:
+    def run(self, source: DiagramSource, step: Step | ProofRequest, now: datetime) -> StepResult:
         """Take the step in a child; raises EngineError when a script fails or had to be stopped."""
         with self._slots:
             child = self._take()
@@ -197,6 +200,10 @@ class Sandbox:
             with self._lock:
                 self._idle.append(child)
         return _result(answer)
+
+    def prove(self, source: DiagramSource, request: ProofRequest) -> ProofResult:
+        """Prove a diagram in a child (see `proof`); raises EngineError if a script had to be stopped."""
+        return self.run(source, request, request.start)
 
     def prepare(self, source: DiagramSource) -> None:
         """Start every child now and have each parse `source`, so the first steps wait for neither."""

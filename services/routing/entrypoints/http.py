@@ -8,7 +8,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 
 from services.common.bus.envelope import Actor
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.api import body_limit
@@ -79,7 +79,8 @@ class ProcessCollection(MethodView):
         command = DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"),
                                 data["bpmn_name"], data["forms"])  # fmt: skip
         deployment = _routing().handle(handlers.deploy_process, command)
-        body = {**_version_out(deployment.version, deployment.active), "message": _deploy_message(deployment)}
+        body = {**_version_out(deployment.version, deployment.active), "message": _deploy_message(deployment),
+                "proof": deployment.proof.summary() if deployment.proof else None}  # fmt: skip
         return body, 201 if deployment.created else 200
 
     @require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
@@ -93,6 +94,24 @@ class ProcessCollection(MethodView):
                 key: session.processes.active(mall_id, key) for key in {v.process_key for v in versions}
             }
         return [_version_out(version, version.id == active[version.process_key].id) for version in versions]
+
+
+@processes.route("/proof", methods=["POST"])
+@require_roles(Role.PROCESS_DESIGNER)
+@body_limit(DEPLOY_BODY_BYTES)
+@processes.arguments(schemas.DeployIn())
+@processes.response(200, schemas.ProofOut)
+def prove(data):
+    """Validate and prove a diagram without deploying it: the problems a deploy would refuse it for,
+    and what the probes reached."""
+    command = DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"),
+                            data["bpmn_name"], data["forms"])  # fmt: skip
+    diagram, proof = handlers.prove_process(command, _routing().context)
+    if proof is None:
+        raise InvalidInput(f"process {diagram.process_id!r} starts no complaint case, so there is nothing to prove "
+                           f"(complaints start the process {_routing().context.process_key!r})",
+                           {"bpmn": [f"the diagram's process is {diagram.process_id!r}"]})  # fmt: skip
+    return proof.summary()
 
 
 @processes.route("/<string:process_key>/<int:version>/activate", methods=["POST"])

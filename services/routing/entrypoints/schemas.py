@@ -53,8 +53,40 @@ class VersionOut(Schema):
                   "starts a case for each complaint; any other process starts none"})  # fmt: skip
 
 
+class ProofProblemOut(Schema):
+    probe = fields.String(metadata={"description": "the probe complaint whose case met the problem"})
+    kind = fields.String(
+        metadata={"description": "incident (a step raised) or stuck (nothing can move the case)"}
+    )
+    element_id = fields.String(allow_none=True)
+    element_name = fields.String(allow_none=True)
+    message = fields.String()
+    path = fields.List(fields.String(), metadata={"description": "what was done, from the start"})
+
+
+class UnreachedOut(Schema):
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+
+
+class ProofOut(Schema):
+    passed = fields.Boolean()
+    problems = fields.List(fields.Nested(ProofProblemOut))
+    reached = fields.Integer(metadata={"description": "flow elements some probe's case reached"})
+    elements = fields.Integer(metadata={"description": "flow elements of the diagram"})
+    coverage = fields.Float()
+    unreached = fields.List(fields.Nested(UnreachedOut), metadata={"description": "warnings, not problems"})
+    probes = fields.Integer()
+    walks = fields.Integer()
+    actions = fields.Integer(metadata={"description": "tasks completed, timers fired, messages delivered"})
+    complete = fields.Boolean(metadata={"description": "every action was tried within the time budget"})
+    seconds = fields.Float()
+
+
 class DeployOut(VersionOut):
     message = fields.String(metadata={"description": "what the deploy did, for the designer"})
+    proof = fields.Nested(ProofOut, allow_none=True,
+                          metadata={"description": "a new version of the complaint process: how it was proved"})  # fmt: skip
 
 
 class ActivateIn(StrictSchema):

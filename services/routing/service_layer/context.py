@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.common.clock import Clock
 from services.routing.engine import Engine
@@ -19,3 +19,4 @@ class Context:
     sandbox: Sandbox  # where steps run
     time_zone: str = "Asia/Shanghai"  # the mall's (MALL_TIME_ZONE): given to every new case's workflow
     process_key: str = "complaint"  # COMPLAINT_PROCESS: the process whose active version complaints start
+    policy: dict = field(default_factory=dict)  # the mall's policy as workflow data: what probes carry

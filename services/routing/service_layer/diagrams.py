@@ -17,7 +17,13 @@ def source_of(version: ProcessVersion, bpmn_name: str = "diagram.bpmn") -> Diagr
 
 def parse_version(bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str = "diagram.bpmn",
                   forms: dict[str, str] | None = None) -> Diagram:  # fmt: skip
-    return _source("", bpmn_xml, dmn_xml, bpmn_name, forms or {}).parse()
+    return candidate_source("", bpmn_xml, dmn_xml, bpmn_name, forms or {}).parse()
+
+
+def candidate_source(key: str, bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str,
+                     forms: dict[str, str]) -> DiagramSource:  # fmt: skip
+    """Files not deployed yet, for a sandbox process to parse (and prove) under `key`, their hash."""
+    return _source(key, bpmn_xml, dmn_xml, bpmn_name, forms)
 
 
 def _source(

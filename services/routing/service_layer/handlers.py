@@ -20,19 +20,17 @@ from services.routing.domain.commands import (
     DeployProcess,
 )
 from services.routing.domain.forms import check_form
-from services.routing.domain.model import CaseStatus, Task, TaskState, assignment_refused
-from services.routing.engine import DiagramError
+from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState, assignment_refused
+from services.routing.engine import Diagram, DiagramError
 from services.routing.engine.step import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
-from services.routing.service_layer.diagrams import parse_version
+from services.routing.service_layer.diagrams import candidate_source, parse_version
+from services.routing.service_layer.proving import ProofReport, prove_source
 from services.routing.service_layer.session import Session
 from services.routing.service_layer.steps import SYSTEM, advance_case, announce, start_new_case
 
 log = logging.getLogger(__name__)
-
-# Added to a completed user task's data: the queue it was completed in (bpmn/README.md).
-COMPLETED_IN_QUEUE = "completed_in_queue"
 
 
 @dataclass(frozen=True)
@@ -42,22 +40,36 @@ class Deployment:
     version: ProcessVersion
     created: bool
     active: bool  # new complaint cases of its process start it
+    proof: ProofReport | None = None  # for a new version of the complaint process
+
+
+def prove_process(command: DeployProcess, context: Context) -> tuple[Diagram, ProofReport | None]:
+    """Validate the files and, for the complaint process, prove them (nothing is stored): the
+    designer's dry run, and the first half of every deploy. A process that starts no complaint case
+    is not proved: the probes are complaints."""
+    diagram = _parse(command)
+    if diagram.process_id != context.process_key:
+        return diagram, None
+    source = candidate_source(_hash(command.bpmn_xml, {**command.dmn_xml, **command.forms}), command.bpmn_xml,
+                              command.dmn_xml, command.bpmn_name, command.forms)  # fmt: skip
+    return diagram, prove_source(source, context)
 
 
 def deploy_process(command: DeployProcess, session: Session, context: Context) -> Deployment:
-    """Validate and keep a new version, active at once; files identical to an existing version of
-    the process return that one (not created, and activated only on request)."""
-    try:
-        diagram = parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms)
-    except DiagramError as exc:
-        where = f" (element {exc.element!r} in {exc.file})" if exc.element else f" ({exc.file})"
-        field = "forms" if exc.file in command.forms else "bpmn"
-        raise InvalidInput(f"diagram refused: {exc}{where}", {field: [f"{exc}{where}"]}) from exc
+    """Validate, prove and keep a new version, active at once; files identical to an existing
+    version of the process return that one (not created, and activated only on request). A version
+    the proof finds a problem in is refused, every problem named."""
+    diagram = _parse(command)
     source_hash = _hash(command.bpmn_xml, {**command.dmn_xml, **command.forms})
     same = session.processes.with_source(context.mall_id, diagram.process_id, source_hash)
     if same is not None:
         active = session.processes.active(context.mall_id, diagram.process_id)
         return Deployment(same, created=False, active=active is not None and active.id == same.id)
+    _, proof = prove_process(command, context)
+    if proof is not None and not proof.passed:
+        problems = proof.messages()
+        raise InvalidInput(f"diagram refused: the proof found {len(problems)} problem(s): " + "; ".join(problems),
+                           {"bpmn": problems})  # fmt: skip
     now = context.clock.now()
     version = session.processes.add(
         context.mall_id, diagram.process_id, command.bpmn_xml, command.dmn_xml, source_hash,
@@ -65,7 +77,16 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
     )  # fmt: skip
     session.processes.activate(version, command.actor_id, now, command.note or "deployed")
     log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
-    return Deployment(version, created=True, active=True)
+    return Deployment(version, created=True, active=True, proof=proof)
+
+
+def _parse(command: DeployProcess) -> Diagram:
+    try:
+        return parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms)
+    except DiagramError as exc:
+        where = f" (element {exc.element!r} in {exc.file})" if exc.element else f" ({exc.file})"
+        field = "forms" if exc.file in command.forms else "bpmn"
+        raise InvalidInput(f"diagram refused: {exc}{where}", {field: [f"{exc}{where}"]}) from exc
 
 
 def activate_process(command: ActivateProcess, session: Session, context: Context) -> ProcessVersion:

@@ -33,6 +33,15 @@ def diagram(name: str) -> str:
     return (DIAGRAMS / name).read_text(encoding="utf-8")
 
 
+def sabotaged(script: str) -> str:
+    """bad_script_import.bpmn with its `sneaky` script task running `script` only for data the proof's
+    probes never carry (a shop's complaint naming no shop), so the version deploys and a real case
+    then meets the script: what a script failing on data nobody tried does."""
+    indented = "\n".join("    " + line for line in script.splitlines())
+    guarded = f'if complaint.get("merchant") is None and complaint.get("category") == "merchant_service":\n{indented}'
+    return diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', guarded)
+
+
 def deploy(routing: Routing, bpmn: str = "complaint_v1.bpmn", dmn=("triage_v1.dmn",)):
     command = DeployProcess(diagram(bpmn), {name: diagram(name) for name in dmn}, "designer", None, bpmn)
     version = routing.handle(handlers.deploy_process, command).version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.routing.conftest import POLICY, deploy, open_tasks
+from tests.integration.routing.conftest import POLICY, deploy, diagram, open_tasks, sabotaged
 
 
 def test_a_failing_step_records_an_incident_without_blocking_other_cases(routing, start, api, staff):
@@ -51,9 +51,8 @@ def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, 
 def test_a_script_reaching_for_a_builtin_it_may_not_use_stops_its_case_with_an_incident(routing, start):
     from services.routing.domain.commands import DeployProcess
     from services.routing.service_layer import handlers
-    from tests.integration.routing.conftest import diagram
 
-    text = diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', 'x = hash("escape")')
+    text = sabotaged('x = hash("escape")')
     command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "hash.bpmn")
     routing.handle(handlers.deploy_process, command)  # passes the deploy check: hash is an ordinary name
 
@@ -72,10 +71,9 @@ def test_a_script_reaching_for_a_builtin_it_may_not_use_stops_its_case_with_an_i
 def test_a_script_that_never_ends_stops_its_case_with_an_incident_and_frees_the_worker(routing, start):
     from services.routing.domain.commands import DeployProcess
     from services.routing.service_layer import handlers
-    from tests.integration.routing.conftest import diagram
 
     endless = "n = 0\nwhile True:\n    n = n + 1"
-    text = diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', endless)
+    text = sabotaged(endless)
     command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "loop.bpmn")
     routing.handle(handlers.deploy_process, command)
 
@@ -104,7 +102,7 @@ def test_one_long_call_into_c_stops_its_case_with_an_incident_and_the_worker_goe
 
     deploy(routing)
     healthy = start()
-    text = diagram("bad_script_import.bpmn").replace('import os\nos.system("id")', script)
+    text = sabotaged(script)
     command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "c.bpmn")
     routing.handle(handlers.deploy_process, command)
 

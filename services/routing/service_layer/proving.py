@@ -1,0 +1,103 @@
+"""Proving a candidate version before it is deployed (see `engine.proof`): the same engine and
+sandbox as every step, probe complaints for every way triage goes, nothing written anywhere."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from services.routing.engine import EngineError
+from services.routing.engine.proof import ProofProblem, ProofRequest, ProofResult
+from services.routing.engine.sandbox import DiagramSource
+from services.routing.service_layer.context import Context
+from services.routing.service_layer.probes import probes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProofReport:
+    result: ProofResult
+    seconds: float
+    probes: int
+
+    @property
+    def passed(self) -> bool:
+        return not self.result.problems
+
+    def messages(self) -> list[str]:
+        """Each problem in one sentence: the probe, what went wrong where, and the path there."""
+        return [_sentence(problem) for problem in self.result.problems]
+
+    def summary(self) -> dict:
+        result = self.result
+        names = result.elements
+        return {
+            "passed": self.passed,
+            "problems": [_problem(problem) for problem in result.problems],
+            "reached": len(result.reached & set(names)),
+            "elements": len(names),
+            "coverage": round(len(result.reached & set(names)) / len(names), 4) if names else 1.0,
+            "unreached": [{"element_id": element, "name": names[element]} for element in result.unreached],
+            "probes": self.probes,
+            "walks": result.walks,
+            "actions": result.actions,
+            "complete": result.complete,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+# The same files under the same policy prove the same: a worker proves them once (a designer's dry
+# run, then the deploy; the one-process run's start; tests deploying the shipped diagram again).
+_PROVEN: dict[tuple[str, str], ProofReport] = {}
+_PROVEN_SIZE = 32
+_lock = threading.Lock()
+
+
+def prove_source(source: DiagramSource, context: Context) -> ProofReport:
+    """The proof of `source` under the mall's policy (see `_PROVEN`)."""
+    key = (source.key, json.dumps(context.policy, sort_keys=True, default=str))
+    with _lock:
+        known = _PROVEN.get(key)
+    if known is not None:
+        return known
+    report = _run(source, context)
+    with _lock:
+        if len(_PROVEN) >= _PROVEN_SIZE:
+            _PROVEN.pop(next(iter(_PROVEN)))
+        _PROVEN[key] = report
+    return report
+
+
+def _run(source: DiagramSource, context: Context) -> ProofReport:
+    """Run the proof in a sandbox process; a script the sandbox had to stop is a problem."""
+    now = context.clock.now()
+    started = time.perf_counter()
+    request = ProofRequest(probes(context.policy, now), now)
+    try:
+        result = context.sandbox.prove(source, request)
+    except EngineError as exc:
+        stopped = ProofProblem("every probe", "incident", exc.element, None, str(exc), ())
+        result = ProofResult((stopped,), {}, frozenset(), 0, 0, complete=False)
+    report = ProofReport(result, time.perf_counter() - started, len(request.probes))
+    log.info("diagram proved", extra={"passed": report.passed, "seconds": round(report.seconds, 2),
+                                      "actions": result.actions, "reached": len(result.reached)})  # fmt: skip
+    return report
+
+
+def _sentence(problem: ProofProblem) -> str:
+    where = (
+        f" at {problem.element_name or problem.element_id} ({problem.element_id})"
+        if problem.element_id
+        else ""
+    )
+    path = " → ".join(problem.path)
+    return f"probe '{problem.probe}': {problem.kind}{where}: {problem.message}; path: {path}"
+
+
+def _problem(problem: ProofProblem) -> dict:
+    return {"probe": problem.probe, "kind": problem.kind, "element_id": problem.element_id,
+            "element_name": problem.element_name, "message": problem.message, "path": list(problem.path)}  # fmt: skip
