@@ -75,5 +75,12 @@ def deploy():
                                                      "bpmn_name": "complaint.bpmn", "note": body.get("note") or None})  # fmt: skip
     except InvalidInput as refused:
         return jsonify({"error": str(refused), "element": refused_element(str(refused))}), 400
-    newest = versions[0]["version"] if versions else None
-    return jsonify({"version": version["version"], "unchanged": version["version"] == newest})
+    # The same files as a version deployed before answer that version (active or not): nothing new.
+    known = {(v["process_key"], v["version"]) for v in versions}
+    return jsonify(
+        {
+            "version": version["version"],
+            "unchanged": (version["process_key"], version["version"]) in known,
+            "active": version.get("active", True),
+        }
+    )
