@@ -12,6 +12,7 @@ from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.login import Authenticator, LockoutPolicy
 from services.common.identity.revocation import verifying_tokens
+from services.common.identity.service_tokens import ServiceTokens
 from services.common.identity.sessions import SessionPolicy, SessionStore
 from services.common.identity.staff_tokens import StaffTokens
 from services.common.identity.tokens import TokenIssuer
@@ -36,6 +37,7 @@ class Console:
     sessions: SessionStore
     authenticator: Authenticator
     staff_tokens: StaffTokens
+    service_tokens: ServiceTokens
     services: Services
 
     def sessions_open(self):
@@ -62,6 +64,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         sessions=SessionStore(pool, clock, SessionPolicy(settings.session_lifetime, settings.session_idle)),
         authenticator=authenticator,
         staff_tokens=StaffTokens(users, authenticator, tokens, clock),
+        service_tokens=ServiceTokens(pool, tokens, clock),
         services=Services(settings.services_url),
     )
 
