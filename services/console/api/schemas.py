@@ -10,8 +10,8 @@ from services.common.identity.model import ROLES, Role
 from services.common.web import schemas as common
 
 STAFF_ROLES = [role for role in ROLES if role != Role.SERVICE]
-SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")  # a username or a service's name
-NAME = validate.Regexp(SERVICE_NAME, error="2-40 of a-z, 0-9, '.', '_', '-'")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")  # a username or a service's name
+NAME = validate.Regexp(NAME_PATTERN, error="2-40 of a-z, 0-9, '.', '_', '-'")
 CODE = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$"))
 
 
