@@ -6,7 +6,6 @@ import argparse
 import getpass
 import os
 import sys
-from datetime import timedelta
 
 from services.common.errors import ConfigurationError, ServiceError
 from services.common.logging import configure_logging
@@ -78,15 +77,17 @@ def _user_commands(commands) -> None:
     create.add_argument("--name", dest="display_name")
     create.add_argument("--password-stdin", action="store_true", help="read a password from standard input")
     user.add_parser("list", help="list staff users")
-    token = commands.add_parser("token", help="issue a bearer token").add_subparsers(
+    token = commands.add_parser("token", help="issue or revoke bearer tokens").add_subparsers(
         dest="action", required=True
     )
-    for_user = token.add_parser("user", help="a token for a staff user")
+    for_user = token.add_parser("user", help="a token for an active staff user")
     for_user.add_argument("username")
     for_user.add_argument("--hours", type=float, default=12)
     for_service = token.add_parser("service", help="a token another service calls with")
     for_service.add_argument("name")
     for_service.add_argument("--hours", type=float, default=24 * 30)
+    revoke = token.add_parser("revoke", help="every token of a staff user or a service stops working")
+    revoke.add_argument("subject", help="a username, or service:<name> for a service's tokens")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +210,9 @@ def _admin(args, settings: Settings) -> int:
         elif args.command == "user":
             _user(args, settings, pool)
         elif args.command == "token":
-            _token(args, settings, pool)
+            from services.common.identity.token_command import token_command
+
+            token_command(args, settings, pool)
     return 0
 
 
@@ -235,21 +238,6 @@ def _user(args, settings: Settings, pool) -> None:
         password,
     )
     print(f"created {user.username} ({', '.join(user.roles)})")
-
-
-def _token(args, settings: Settings, pool) -> None:
-    from services.common.identity.model import Identity, Role
-    from services.common.identity.tokens import TokenIssuer
-    from services.common.identity.users import UserStore
-
-    issuer = TokenIssuer(settings.auth_secret)
-    if args.action == "user":
-        identity = UserStore(pool).get(settings.mall_id, args.username).identity()
-    else:
-        identity = Identity(
-            subject=f"service:{args.name}", roles=frozenset({Role.SERVICE}), mall_id=settings.mall_id
-        )
-    print(issuer.issue(identity, timedelta(hours=args.hours)))
 
 
 def _require_database(settings: Settings) -> None:

@@ -30,6 +30,10 @@ def _minutes(value: str) -> timedelta:
     return timedelta(minutes=float(value))
 
 
+def _zero_or_more_seconds(value: str) -> timedelta:
+    return timedelta(seconds=_seconds_number(value))
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -163,6 +167,9 @@ class Settings:
     smtp_url: str | None = None
     auth_secret: str | None = None
     token_ttl: timedelta = timedelta(hours=12)
+    # How long a process keeps what it read of a token's holder (active, token version): a
+    # deactivation, a changed role or scope or a revoked token is refused everywhere within this.
+    token_check: timedelta = timedelta(seconds=5)
     mall_id: str = "demo"
     mall_time_zone: str = "Asia/Shanghai"
     complaint_process: str = (
@@ -188,7 +195,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout: timedelta = timedelta(minutes=15)
     login_rate_limit: str = "10 per minute;100 per hour"
-    # A token got by logging in to the API (POST /console/api/token): short, since nothing revokes it.
+    # A token got by logging in to the API (POST /console/api/token): a script's, for an hour or so.
     login_token_ttl: timedelta = timedelta(hours=1)
     session_lifetime: timedelta = timedelta(hours=12)
     session_idle: timedelta = timedelta(hours=1)
@@ -216,6 +223,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("smtp_url", "SMTP_URL", str),
     ("auth_secret", "AUTH_SECRET", str),
     ("token_ttl", "TOKEN_TTL_HOURS", _hours),
+    ("token_check", "TOKEN_CHECK_SECONDS", _zero_or_more_seconds),
     ("mall_id", "MALL_ID", str),
     ("mall_time_zone", "MALL_TIME_ZONE", _zone),
     ("complaint_process", "COMPLAINT_PROCESS", str),

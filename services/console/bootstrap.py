@@ -11,6 +11,8 @@ from psycopg_pool import ConnectionPool
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.login import Authenticator, LockoutPolicy
+from services.common.identity.revocation import verifying_tokens
+from services.common.identity.service_tokens import ServiceTokens
 from services.common.identity.sessions import SessionPolicy, SessionStore
 from services.common.identity.staff_tokens import StaffTokens
 from services.common.identity.tokens import TokenIssuer
@@ -35,6 +37,7 @@ class Console:
     sessions: SessionStore
     authenticator: Authenticator
     staff_tokens: StaffTokens
+    service_tokens: ServiceTokens
     services: Services
 
     def sessions_open(self):
@@ -47,7 +50,7 @@ class Console:
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Console:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
-    tokens = TokenIssuer(settings.auth_secret, clock, settings.token_ttl)
+    tokens = verifying_tokens(settings, pool, clock)
     users = UserStore(pool)
     authenticator = Authenticator(
         pool, clock, LockoutPolicy(settings.login_max_failures, settings.login_lockout)
@@ -61,6 +64,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         sessions=SessionStore(pool, clock, SessionPolicy(settings.session_lifetime, settings.session_idle)),
         authenticator=authenticator,
         staff_tokens=StaffTokens(users, authenticator, tokens, clock),
+        service_tokens=ServiceTokens(pool, tokens, clock),
         services=Services(settings.services_url),
     )
 

@@ -21,6 +21,7 @@ from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
+from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.intake.adapters.holders import record_task_event
@@ -85,7 +86,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         settings=settings,
         pool=pool,
         clock=clock,
-        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
+        tokens=verifying_tokens(settings, pool, clock),
         bus=MessageBus(uow_factory, context),
         outbox=outbox,
         reference_cache=reference_cache,

@@ -18,6 +18,7 @@ from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
+from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.notify.adapters.channels import Channel
@@ -153,7 +154,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         hold_for=notify.hold_for,
         webhooks=dict(notify.webhooks),
     )
-    return Notify(settings, pool, clock, TokenIssuer(settings.auth_secret, clock, settings.token_ttl), context,
+    return Notify(settings, pool, clock, verifying_tokens(settings, pool, clock), context,
                   OutboxWriter(SCHEMA))  # fmt: skip
 
 

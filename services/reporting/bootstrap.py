@@ -16,6 +16,7 @@ from services.common.bus.outbox import OutboxRelay, OutboxWriter, outbox_transac
 from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
+from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.reporting.service_layer.projection import Context, project
@@ -86,6 +87,6 @@ def bootstrap(
         settings=settings,
         pool=pool,
         clock=clock,
-        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
+        tokens=verifying_tokens(settings, pool, clock),
         context=context,
     )

@@ -24,6 +24,7 @@ from services.common.bus.topology import (
 )
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
+from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.settings import Settings
 from services.routing.domain.model import QUEUES
@@ -132,7 +133,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         settings=settings,
         pool=pool,
         clock=clock,
-        tokens=TokenIssuer(settings.auth_secret, clock, settings.token_ttl),
+        tokens=verifying_tokens(settings, pool, clock),
         context=context,
         outbox=OutboxWriter(SCHEMA),
     )

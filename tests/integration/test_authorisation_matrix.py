@@ -88,8 +88,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/api/users/{username}/unlock"): {ADMIN},
     ("DELETE", "/console/api/users/{username}/sessions"): {ADMIN},
     ("POST", "/console/api/users/{username}/tokens"): {ADMIN},
+    ("DELETE", "/console/api/users/{username}/tokens"): {ADMIN},
     ("POST", "/console/api/token"): EVERYONE,  # logging in: a name and a password, no token
     ("POST", "/console/api/service-tokens"): {ADMIN},
+    ("DELETE", "/console/api/service-tokens/{name}"): {ADMIN},
 }
 
 SCOPES = {FLOOR: {"floors": ["3F"]}, DEPARTMENT: {"departments": ["security"]}}

@@ -13,6 +13,8 @@ import pytest
 from psycopg import sql
 from yoyo import get_backend, read_migrations
 
+from services.common.errors import Unauthorized
+from services.common.identity.users import UserStore
 from services.common.migrations import MIGRATION_SOURCES, _ensure_schema, _yoyo_url, apply_migrations
 from services.registry import all_schemas
 from tests.conftest import SECRET, _admin, database_url
@@ -106,6 +108,37 @@ def test_the_cli_creates_users_and_issues_tokens_that_the_api_accepts(db_url, cl
     assert "li.jing\tservice_desk" in listed.stdout
     response = client.get("/complaints", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_the_cli_revokes_a_users_or_a_services_tokens_and_issues_none_to_an_inactive_user(db_url, intake):
+    env = {"DATABASE_URL": db_url, "AUTH_SECRET": SECRET, "MALL_ID": "demo"}
+    run_cli("user", "create", "li.jing", "--role", "service_desk", env=env)
+    user_token = run_cli("token", "user", "li.jing", env=env).stdout.strip()
+    service_token = run_cli("token", "service", "parking", env=env).stdout.strip()
+
+    revoked = [run_cli("token", "revoke", subject, env=env) for subject in ("li.jing", "service:parking")]
+    renewed = [run_cli("token", kind, name, env=env).stdout.strip() for kind, name in NEW_TOKENS]
+
+    assert [result.returncode for result in revoked] == [0, 0], [result.stderr for result in revoked]
+    assert revoked[0].stdout.startswith("revoked every token of li.jing: refused everywhere within 5 s")
+    for token in (user_token, service_token):
+        with pytest.raises(Unauthorized, match="revoked"):
+            intake.tokens.verify(token)
+    assert [intake.tokens.verify(token).subject for token in renewed] == ["li.jing", "service:parking"]
+
+
+NEW_TOKENS = [("user", "li.jing"), ("service", "parking")]
+
+
+def test_the_cli_issues_no_token_to_an_inactive_user(db_url, intake):
+    env = {"DATABASE_URL": db_url, "AUTH_SECRET": SECRET, "MALL_ID": "demo"}
+    run_cli("user", "create", "li.jing", "--role", "service_desk", env=env)
+    UserStore(intake.pool).update("demo", "li.jing", {"active": False})
+
+    inactive = run_cli("token", "user", "li.jing", env=env)
+
+    assert inactive.returncode == 1 and inactive.stdout == ""
+    assert "user 'li.jing' is inactive" in inactive.stderr
 
 
 def test_the_cli_refuses_a_floor_supervisor_without_floors_and_an_unknown_role(db_url):

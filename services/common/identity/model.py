@@ -46,6 +46,10 @@ class Identity:
     floors: frozenset[str] = field(default_factory=frozenset)
     departments: frozenset[str] = field(default_factory=frozenset)
     name: str | None = None
+    # For a staff user's token: whose it is and the user's token version when it was issued, so a
+    # change to the user since revokes it (services/common/identity/revocation.py).
+    user_id: str | None = None
+    token_version: int | None = None
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))

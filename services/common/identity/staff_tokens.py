@@ -36,14 +36,7 @@ class StaffTokens:
 
     def for_user(self, mall_id: str, username: str, lifetime: timedelta) -> IssuedToken:
         """NotFound for an unknown user; InvalidInput naming `username` (in the path) for an inactive one."""
-        user = self.users.get(mall_id, username)
-        if not user.active:
-            raise InvalidInput(
-                f"user {username!r} is inactive",
-                {"username": ["the user is inactive: activate it before issuing a token"]},
-                location="path",
-            )
-        return self._issue(user, lifetime)
+        return self._issue(active_user(self.users, mall_id, username), lifetime)
 
     def log_in(self, mall_id: str, username: str, password: str, lifetime: timedelta) -> IssuedToken:
         """The console login's check (lockout included): LoginRefused, with its message, otherwise."""
@@ -52,3 +45,16 @@ class StaffTokens:
     def _issue(self, user: User, lifetime: timedelta) -> IssuedToken:
         expires_at = (self.clock.now() + lifetime).replace(microsecond=0)  # as the token's `exp`
         return IssuedToken(self.issuer.issue(user.identity(), lifetime), user, lifetime, expires_at)
+
+
+def active_user(users: UserStore, mall_id: str, username: str) -> User:
+    """The user a token may be issued for: NotFound if unknown, InvalidInput naming `username` if inactive
+    (its token would be refused anyway; services/common/identity/revocation.py)."""
+    user = users.get(mall_id, username)
+    if not user.active:
+        raise InvalidInput(
+            f"user {username!r} is inactive",
+            {"username": ["the user is inactive: activate it before issuing a token"]},
+            location="path",
+        )
+    return user

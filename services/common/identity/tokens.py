@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import jwt
 
@@ -17,15 +18,34 @@ ALGORITHM = "HS256"
 VERIFIED_CACHE_SIZE = 1024  # tokens; see TokenIssuer.verify
 
 
-class TokenIssuer:
-    """Issues and verifies tokens with one shared secret."""
+class Revocations(Protocol):
+    """Whether a signed, unexpired token's holder still stands behind it (revocation.py)."""
 
-    def __init__(self, secret: str | None, clock: Clock | None = None, ttl: timedelta = timedelta(hours=12)):
+    def check(self, identity: Identity) -> None:
+        """Raise Unauthorized, saying why, when the token was revoked."""
+
+
+class TokenIssuer:
+    """Issues and verifies tokens with one shared secret.
+
+    With `revocations`, verify also refuses a token its holder no longer stands behind (a user
+    deactivated, or changed since the token was issued); without, as the CLI issues, only
+    signature and expiry count.
+    """
+
+    def __init__(
+        self,
+        secret: str | None,
+        clock: Clock | None = None,
+        ttl: timedelta = timedelta(hours=12),
+        revocations: Revocations | None = None,
+    ):
         if not secret:
             raise ConfigurationError("AUTH_SECRET is required to issue or verify tokens")
         self._secret = secret
         self._clock = clock or Clock()
         self._ttl = ttl
+        self._revocations = revocations
         # An exception (an invalid token) is never cached; lru_cache is safe across threads.
         self._verified = functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)(self._verify_signed)
 
@@ -43,6 +63,10 @@ class TokenIssuer:
             "departments": sorted(identity.departments),
             "name": identity.name,
         }
+        if identity.user_id is not None:
+            claims["uid"], claims["ver"] = identity.user_id, identity.token_version
+        elif identity.token_version is not None:  # a service's token
+            claims["ver"] = identity.token_version
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Identity:
@@ -50,11 +74,13 @@ class TokenIssuer:
 
         A client sends the same token with every request until it expires: its signature and claims
         are checked once and kept (only valid tokens, VERIFIED_CACHE_SIZE of them); the expiry is
-        compared with the clock on every call.
+        compared with the clock on every call, and so is revocation (which reads its own cache).
         """
         expires, identity = self._verified(token)
         if expires <= self._clock.now().timestamp():
             raise Unauthorized("token expired")
+        if self._revocations is not None:
+            self._revocations.check(identity)
         return identity
 
     def _verify_signed(self, token: str) -> tuple[int, Identity]:
@@ -70,6 +96,9 @@ class TokenIssuer:
         except jwt.PyJWTError as exc:
             raise Unauthorized("invalid token") from exc
         roles = frozenset(role for role in claims.get("roles", []) if role in ROLES)
+        user_id, version = claims.get("uid"), claims.get("ver")
+        if not isinstance(user_id, str | None) or not (version is None or type(version) is int):
+            raise Unauthorized("invalid token")
         return claims["exp"], Identity(
             subject=claims["sub"],
             roles=roles,
@@ -77,4 +106,6 @@ class TokenIssuer:
             floors=frozenset(claims.get("floors", [])),
             departments=frozenset(claims.get("departments", [])),
             name=claims.get("name"),
+            user_id=user_id,
+            token_version=version,
         )

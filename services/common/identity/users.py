@@ -29,8 +29,10 @@ class User:
     active: bool
     locked_until: datetime | None = None
     last_login_at: datetime | None = None
+    token_version: int = 1  # see services/common/identity/revocation.py
 
     def identity(self) -> Identity:
+        """What a token of this user carries: a later change to the user revokes it."""
         return Identity(
             subject=self.username,
             roles=frozenset(self.roles),
@@ -38,6 +40,8 @@ class User:
             floors=frozenset(self.floors),
             departments=frozenset(self.departments),
             name=self.display_name,
+            user_id=self.id,
+            token_version=self.token_version,
         )
 
 
@@ -127,7 +131,8 @@ class UserStore:
     def update(self, mall_id: str, username: str, changes: dict) -> User:
         """Change display name, roles, scopes or `active`; the result must still be a valid user.
 
-        Deactivating a user ends its console sessions in the same transaction.
+        Deactivating a user ends its console sessions in the same transaction. A change of roles,
+        scopes or `active` revokes the user's bearer tokens (the table's trigger moves its version).
         """
         unknown = set(changes) - UPDATABLE
         if unknown:
@@ -147,16 +152,32 @@ class UserStore:
         return user_from_row(row)
 
     def set_password(self, mall_id: str, username: str, password: str) -> User:
-        """A new password (argon2 hash); clears the lockout and ends the user's other sessions."""
+        """A new password (argon2 hash); clears the lockout and ends the user's other sessions.
+
+        Replacing a password also revokes the user's bearer tokens: whoever knew the old one may
+        have logged in for a token. A first password (none before) revokes nothing.
+        """
         check_password_strength(password)
         current = self.get(mall_id, username)
         with self.pool.connection() as conn:
             row = conn.execute(
                 "UPDATE identity.users SET password_hash = %s, failed_logins = 0, locked_until = NULL,"
-                " updated_at = now() WHERE id = %s RETURNING *",
+                " token_version = token_version + (password_hash IS NOT NULL)::int, updated_at = now()"
+                " WHERE id = %s RETURNING *",
                 (PASSWORDS.hash(password), current.id),
             ).fetchone()
             conn.execute("DELETE FROM identity.sessions WHERE user_id = %s", (current.id,))
+        return user_from_row(row)
+
+    def revoke_tokens(self, mall_id: str, username: str) -> User:
+        """Every bearer token issued to the user so far stops working (within TOKEN_CHECK_SECONDS)."""
+        current = self.get(mall_id, username)
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "UPDATE identity.users SET token_version = token_version + 1, updated_at = now()"
+                " WHERE id = %s RETURNING *",
+                (current.id,),
+            ).fetchone()
         return user_from_row(row)
 
 
@@ -192,4 +213,5 @@ def user_from_row(row: dict) -> User:
         active=row["active"],
         locked_until=row.get("locked_until"),
         last_login_at=row.get("last_login_at"),
+        token_version=row.get("token_version", 1),
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from services.common.identity.model import ROLES, Role
 from services.common.web import schemas as common
 
 STAFF_ROLES = [role for role in ROLES if role != Role.SERVICE]
-NAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,39}$", error="2-40 of a-z, 0-9, '.', '_', '-'")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")  # a username or a service's name
+NAME = validate.Regexp(NAME_PATTERN, error="2-40 of a-z, 0-9, '.', '_', '-'")
 CODE = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$"))
 
 
@@ -69,7 +72,7 @@ class ServiceTokenOut(Schema):
 
 
 USER_TOKEN_HOURS = 24 * 30  # a month, as a service token: a department's system is not re-keyed daily
-USER_TOKEN_MAX_HOURS = 24 * 90  # nothing revokes a token yet, so a forgotten one must run out
+USER_TOKEN_MAX_HOURS = 24 * 90  # a forgotten token must run out, even if nobody revokes it
 
 
 def _one_line(value: str) -> bool:

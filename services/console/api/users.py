@@ -8,7 +8,8 @@ from datetime import timedelta
 from flask import current_app
 from flask.views import MethodView
 
-from services.common.identity.model import Identity, Role
+from services.common.errors import NotFound
+from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.console.api import schemas
 
@@ -102,32 +103,47 @@ def revoke_sessions(username):
     return {"sessions_ended": runtime.sessions.revoke_user(user.id)}
 
 
-@users.route("/<string:username>/tokens", methods=["POST"])
-@require_roles(Role.ADMIN)
-@users.arguments(schemas.UserTokenIn())
-@users.response(201, schemas.UserTokenOut)
-@users.alt_response(404, response="NOT_FOUND")
-def issue_user_token(data, username):
-    """A bearer token for a staff user, e.g. for its department's own system.
+@users.route("/<string:username>/tokens")
+class UserTokens(MethodView):
+    @require_roles(Role.ADMIN)
+    @users.arguments(schemas.UserTokenIn())
+    @users.response(201, schemas.UserTokenOut)
+    @users.alt_response(404, response="NOT_FOUND")
+    def post(self, data, username):
+        """A bearer token for a staff user, e.g. for its department's own system.
 
-    It carries the user's roles, floors and departments as they stand (the same as `mall token user`);
-    refused for an inactive user (400 naming `username`). The issue is logged with its `purpose`.
-    """
-    issued = _console().staff_tokens.for_user(_mall(), username, timedelta(hours=data["hours"]))
-    audit = {"username": username, "issued_by": current_identity().subject, "purpose": data["purpose"]}
-    log.info("user token issued", extra={**audit, "expires_at": issued.expires_at.isoformat()})
-    user = issued.user
-    body = {
-        "username": user.username,
-        "roles": user.roles,
-        "floors": user.floors,
-        "departments": user.departments,
-        "token": issued.token,
-        "token_type": "Bearer",
-        "expires_in_hours": data["hours"],
-        "expires_at": issued.expires_at,
-    }
-    return body, 201, NO_STORE
+        It carries the user's roles, floors and departments as they stand (the same as `mall token
+        user`); refused for an inactive user (400 naming `username`). The issue is logged with its
+        `purpose`. A later change to the user's roles, scopes, `active` or password revokes it.
+        """
+        issued = _console().staff_tokens.for_user(_mall(), username, timedelta(hours=data["hours"]))
+        audit = {"username": username, "issued_by": current_identity().subject, "purpose": data["purpose"]}
+        log.info("user token issued", extra={**audit, "expires_at": issued.expires_at.isoformat()})
+        user = issued.user
+        body = {
+            "username": user.username,
+            "roles": user.roles,
+            "floors": user.floors,
+            "departments": user.departments,
+            "token": issued.token,
+            "token_type": "Bearer",
+            "expires_in_hours": data["hours"],
+            "expires_at": issued.expires_at,
+        }
+        return body, 201, NO_STORE
+
+    @require_roles(Role.ADMIN)
+    @users.response(204)
+    @users.alt_response(404, response="NOT_FOUND")
+    def delete(self, username):
+        """Revoke every bearer token of the user (refused everywhere within TOKEN_CHECK_SECONDS).
+
+        Its console sessions go on; the user may log in for a new token (`POST /api/token`).
+        """
+        _console().users.revoke_tokens(_mall(), username)
+        log.info(
+            "user tokens revoked", extra={"username": username, "revoked_by": current_identity().subject}
+        )
 
 
 @service_tokens.route("", methods=["POST"])
@@ -136,6 +152,20 @@ def issue_user_token(data, username):
 @service_tokens.response(201, schemas.ServiceTokenOut)
 def issue_service_token(data):
     """A bearer token with the role `service` for another system (the same as `mall token service`)."""
-    identity = Identity(subject=f"service:{data['name']}", roles=frozenset({Role.SERVICE}), mall_id=_mall())
-    token = _console().tokens.issue(identity, timedelta(hours=data["hours"]))
+    identity, token = _console().service_tokens.issue(_mall(), data["name"], timedelta(hours=data["hours"]))
     return {"subject": identity.subject, "token": token, "expires_in_hours": data["hours"]}, 201
+
+
+@service_tokens.route("/<string:name>", methods=["DELETE"])
+@require_roles(Role.ADMIN)
+@service_tokens.response(204)
+@service_tokens.alt_response(404, response="NOT_FOUND")
+def revoke_service_tokens(name):
+    """Revoke every token issued so far to the system `name` (as `mall token revoke service:<name>`):
+    refused everywhere within TOKEN_CHECK_SECONDS; the next one issued works. 404 for a name no
+    token can have been issued to."""
+    if not schemas.NAME_PATTERN.match(name):
+        raise NotFound(f"no service {name!r}")
+    revoked_by = current_identity().subject
+    _console().service_tokens.revoke(_mall(), name, revoked_by)
+    log.info("service tokens revoked", extra={"service": name, "revoked_by": revoked_by})

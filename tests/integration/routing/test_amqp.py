@@ -170,3 +170,36 @@ def test_a_message_command_reaches_its_case(on_rabbitmq, start, amqp_url, tokens
 
     [answer] = replies(amqp_url, "dept.replies", 1)
     assert answer["status"] == "buffered"
+
+
+def test_a_command_whose_token_was_revoked_is_refused_and_dead_lettered_saying_why(
+    on_rabbitmq, start, amqp_url, clock
+):
+    from kombu import Queue
+
+    from services.common.bus.topology import TASK_COMMANDS_QUEUE, consumer_queues
+    from services.common.identity.users import UserStore
+    from tests.integration.routing.conftest import task_id
+
+    routing, _ = on_rabbitmq
+    case = start()
+    task = task_id(routing, case, "handle_floor")
+    users = UserStore(routing.pool)
+    zhang, wang = (users.create("demo", name, ["floor_supervisor"], ["3F"]) for name in ("zhang", "wang"))
+    zhang_token, wang_token = (routing.tokens.issue(user.identity()) for user in (zhang, wang))
+    users.update("demo", "zhang", {"active": False})
+    users.update("demo", "wang", {"floors": ["2F"]})
+    clock.advance(routing.settings.token_check)
+    with Connection(amqp_url) as connection:
+        Queue("dept.replies", durable=False)(connection.default_channel).declare()
+
+    send(amqp_url, command(task, {"outcome": "resolved", "resolution": "已换货"}), zhang_token)
+    send(amqp_url, command(task, {"outcome": "resolved", "resolution": "已换货"}), wang_token, "dept.replies")
+    with Connection(amqp_url) as connection:
+        dead = consumer_queues(TASK_COMMANDS_QUEUE, []).dead(connection.default_channel)
+        message = eventually(lambda: dead.get(no_ack=True), timeout=30)
+    [answer] = replies(amqp_url, "dept.replies", 1)
+
+    assert message.headers["x-error"] == "command rejected: token refused: the user zhang is deactivated"
+    assert answer["status"] == "rejected" and answer["error"].startswith("token revoked: the user's roles")
+    assert open_tasks(routing, case) == ["handle_floor"]
