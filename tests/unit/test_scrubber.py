@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.common.identity.holders import Holder, sees_customer
+from services.common.identity.model import Identity
 from services.common.personal import customers_in, scrub_text
 from services.common.scrubber import customer_masks, scrub, scrub_data
 
@@ -121,3 +123,17 @@ def test_the_customers_are_found_wherever_the_workflow_data_keeps_them():
                        "b": {"data": {"complaint": {"customer": {"name": "王芳"}}}}}}  # fmt: skip
 
     assert customers_in(state) == [CUSTOMER, {"name": "王芳"}]
+
+
+def _viewer(*roles, subject="someone", floors=()) -> Identity:
+    return Identity(subject=subject, roles=frozenset(roles), mall_id="demo", floors=frozenset(floors))
+
+
+def test_the_desk_and_the_holders_of_a_case_see_it_as_written_and_nobody_else():
+    holders = [Holder("floor_supervisor", "3F", None, None)]
+
+    assert sees_customer(_viewer("service_desk"), [])
+    assert sees_customer(_viewer("floor_supervisor", floors=["3F"]), holders)
+    assert not sees_customer(_viewer("floor_supervisor", floors=["2F"]), holders)
+    assert not sees_customer(_viewer("operations_manager"), holders)
+    assert not sees_customer(_viewer("process_designer"), holders)
