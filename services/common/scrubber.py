@@ -87,17 +87,18 @@ def customer_masks(*customers: Mapping[str, Any] | None) -> dict[str, str]:
 
 def scrub(text: str, known: Mapping[str, str] | None = None, marker: str | None = None) -> str:
     """The text with every personal datum in it masked (王**, 139****5678, w***@example.com,
-    110***********123X, 6222*********7890), or replaced by `marker` when one is given.
+    110***********123X, 6222********7890), or replaced by `marker` when one is given.
 
     `known`: the case's own details as written -> masked (`customer_masks`), found anywhere in the
-    text, before the patterns (a customer's foreign number or address has no pattern).
+    text first (a customer's foreign number or address has no pattern); then the patterns, which
+    find nothing in what is already masked (its stars break every number and address).
     """
     if not text:
         return text
-    known = known or {}
-    return _pattern(tuple(sorted(known, key=len, reverse=True))).sub(
-        lambda match: _replacement(match, known, marker), text
-    )
+    if known:
+        found = _known_pattern(tuple(sorted(known, key=len, reverse=True)))
+        text = found.sub(lambda match: known[match.group()] if marker is None else marker, text)
+    return _PATTERN.sub(lambda match: _replacement(match, marker), text)
 
 
 def scrub_data(value: Any, known: Mapping[str, str] | None = None, marker: str | None = None) -> Any:
@@ -111,13 +112,15 @@ def scrub_data(value: Any, known: Mapping[str, str] | None = None, marker: str |
     return value
 
 
-@lru_cache(maxsize=512)
-def _pattern(known: tuple[str, ...]) -> re.Pattern[str]:
-    """One alternation, so each part of the text is taken once, by the first kind that matches there
-    (a bank card is not read again as a phone number, nor a masked name as a name)."""
-    parts = [f"(?P<known>{'|'.join(map(_literal, known))})"] if known else []
-    parts += [f"(?P<{kind}>{pattern})" for kind, pattern in _PATTERNS.items()]
-    return re.compile("|".join(parts))
+# One alternation, so each part of the text is taken once, by the first kind that matches there
+# (a bank card is not read again as a phone number). Compiled once: it takes ~2 ms.
+_PATTERN = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _PATTERNS.items()))
+
+
+@lru_cache(maxsize=1024)
+def _known_pattern(known: tuple[str, ...]) -> re.Pattern[str]:
+    """The customer's own values, longest first (a list of complaints asks for many customers)."""
+    return re.compile("|".join(map(_literal, known)))
 
 
 def _literal(value: str) -> str:
@@ -128,14 +131,12 @@ def _literal(value: str) -> str:
     return before + escaped + after
 
 
-def _replacement(match: re.Match[str], known: Mapping[str, str], marker: str | None) -> str:
+def _replacement(match: re.Match[str], marker: str | None) -> str:
     kind, found = match.lastgroup, match.group()
     if kind == "bank_card" and not _luhn(found):
         return found  # a long number of another kind (an order, a parcel)
     if marker is not None:
         return marker
-    if kind == "known":
-        return known[found]
     if kind == "email":
         return mask_email(found)
     if kind == "id_card":
