@@ -8,23 +8,17 @@ envelopes. Every service erases with these functions, so they agree on what is l
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
+
+# The masks are re-exported: callers that erase and callers that mask import them from here.
+from services.common.scrubber import mask_email, mask_name, mask_phone, scrub
 
 CUSTOMER_FIELDS = ("name", "phone", "email", "address")
 ERASED = "[已删除]"
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Mainland mobiles (with an optional +86, dashes or spaces between the groups), landlines with an area
-# code, and 3-4-4 groups of digits, as people write phone numbers in a narrative (Chinese text has no
-# spaces, so only Latin letters and digits next to a number stop it from matching).
-# Dates (2026-11-25), times, amounts (399.00) and receipt numbers (TS-20261122-0007) do not match.
-_PHONE = re.compile(
-    r"(?<![A-Za-z0-9.])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![A-Za-z0-9.])"
-    r"|(?<![A-Za-z0-9.])0\d{2,3}[- ]?\d{7,8}(?![A-Za-z0-9.])"
-    r"|(?<![A-Za-z0-9.-])\d{3,4} \d{3,4} \d{4}(?![A-Za-z0-9.])"
-)
+__all__ = ["CUSTOMER_FIELDS", "ERASED", "customers_in", "erase_customer", "erase_personal", "known_ids",
+           "mask_email", "mask_name", "mask_phone", "scrub_text"]  # fmt: skip
 
 
 def known_ids(complaint_ids: list[str]) -> list[str]:
@@ -39,8 +33,9 @@ def known_ids(complaint_ids: list[str]) -> list[str]:
 
 
 def scrub_text(text: str, marker: str = ERASED) -> str:
-    """The text with every e-mail address and phone number in it replaced by a marker."""
-    return _PHONE.sub(marker, _EMAIL.sub(marker, text))
+    """The text with every phone number, e-mail address, ID or bank card number in it replaced by a
+    marker (the scrubber's patterns: what is erased is what masked views hide)."""
+    return scrub(text, marker=marker)
 
 
 def erase_customer(customer: dict[str, Any]) -> dict[str, Any]:
@@ -72,26 +67,12 @@ def _erase_entry(key: str, value: Any) -> Any:
     return erase_personal(value)
 
 
-# How contact details are shown to staff who need not see them in full: 王**, 139****5678, w***@example.com.
-
-
-def mask_name(name: str | None) -> str | None:
-    if not name:
-        return name
-    return name[0] + "*" * max(len(name) - 1, 1)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    digits = phone.replace(" ", "").replace("-", "")
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return email
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
+def customers_in(value: Any) -> list[dict[str, Any]]:
+    """Every `customer` object inside a JSON value (a case's workflow data keeps the complaint, and a
+    corrected one beside the first), for finding the customer's own details in free text."""
+    if isinstance(value, dict):
+        found = [value["customer"]] if isinstance(value.get("customer"), dict) else []
+        return found + [customer for item in value.values() for customer in customers_in(item)]
+    if isinstance(value, list):
+        return [customer for item in value for customer in customers_in(item)]
+    return []

@@ -1,38 +1,17 @@
-"""Who holds each case, from routing's task events, for unmasking personal data."""
+"""Who holds each case, from routing's task events, for unmasking personal data (the rule itself:
+services/common/identity/holders.py)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import psycopg
 
 from services.common.bus.envelope import TASK_CANCELLED, TASK_CLAIMED, TASK_COMPLETED, TASK_CREATED, Envelope
-from services.common.identity.model import SCOPED_ROLES, Identity
+from services.common.identity.holders import Holder
+
+__all__ = ["Holder", "open_holders", "record_task_event"]
 
 OPENING = {TASK_CREATED, TASK_CLAIMED}
 CLOSING = {TASK_COMPLETED, TASK_CANCELLED}
-
-
-@dataclass(frozen=True)
-class Holder:
-    """An open task of a case: its queue, scope and assignee."""
-
-    queue: str
-    floor: str | None
-    department: str | None
-    assignee: str | None
-
-    def held_by(self, viewer: Identity) -> bool:
-        """The viewer works this task's queue, within its floors or departments for a scoped role."""
-        if self.assignee is not None and self.assignee == viewer.subject:
-            return True
-        if self.queue not in viewer.roles:
-            return False
-        if self.queue not in SCOPED_ROLES:
-            return True
-        return (self.floor is not None and self.floor in viewer.floors) or (
-            self.department is not None and self.department in viewer.departments
-        )
 
 
 def record_task_event(conn: psycopg.Connection, envelope: Envelope) -> None:

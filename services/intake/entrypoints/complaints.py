@@ -18,7 +18,7 @@ from services.intake.domain.commands import CorrectComplaint
 from services.intake.domain.model import Category, ReplyChannel, customer_requests
 from services.intake.entrypoints import schemas
 from services.intake.entrypoints.access import DESK, READ_ROLES
-from services.intake.entrypoints.presenters import present
+from services.intake.entrypoints.presenters import present, present_history
 from services.intake.entrypoints.recording import bus, record_command, replay_headers
 
 complaints = Blueprint(
@@ -169,8 +169,12 @@ def get_by_number(number):
 @complaints.response(200, schemas.HistoryEntry(many=True))
 @complaints.alt_response(404, response="NOT_FOUND")
 def get_history(complaint_id):
-    """The corrections made to a complaint, oldest first, with old and new values."""
+    """The corrections made to a complaint, oldest first, with old and new values (the customer's
+    masked, and the texts scrubbed, unless you hold the case)."""
     identity = current_identity()
     with current_app.extensions["intake.uow"]() as uow:
-        _visible_or_404(uow.complaints.get(identity.mall_id, str(complaint_id)), identity, str(complaint_id))
-        return uow.complaints.history(str(complaint_id))
+        complaint = _visible_or_404(uow.complaints.get(identity.mall_id, str(complaint_id)), identity,
+                                    str(complaint_id))  # fmt: skip
+        entries = uow.complaints.history(complaint.id)
+        holders = open_holders(uow.conn, [complaint.id])[complaint.id]
+    return present_history(entries, complaint, identity, holders)

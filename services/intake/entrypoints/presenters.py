@@ -1,21 +1,25 @@
-"""How a complaint is shown to a caller: personal data masked outside the case's handlers."""
+"""How a complaint is shown to a caller: personal data masked outside the case's handlers.
+
+Masked means the `customer` fields (王**, 139****5678) and the same details, and any phone number,
+e-mail address, ID or bank card number, inside the free text (the description, a correction's reason
+and values); the stored record keeps them as written.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields
+from typing import Any
 
-from services.common.identity.model import Identity, Role
-from services.common.personal import mask_email, mask_name, mask_phone
-from services.intake.adapters.holders import Holder
+from services.common.identity.holders import Holder, sees_customer
+from services.common.identity.model import Identity
+from services.common.personal import CUSTOMER_FIELDS
+from services.common.scrubber import customer_masks, mask_email, mask_name, mask_phone, scrub, scrub_data
 from services.intake.domain.model import Complaint
 
-# Roles that talk to the customer and so see contact details in full. Besides them, whoever holds
-# an open task of the case (adapters/holders.py, fed by routing's task events) sees them too.
-UNMASKED_ROLES = (Role.SERVICE_DESK, Role.SERVICE)
-
-
 _FIELDS = tuple(item.name for item in fields(Complaint))
+_MASKS = {"name": mask_name, "phone": mask_phone, "email": mask_email,
+          "address": lambda address: "***" if address else None}  # fmt: skip
 
 
 def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = ()) -> dict:
@@ -26,13 +30,35 @@ def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = 
     data = {name: getattr(complaint, name) for name in _FIELDS}
     data["customer_request"] = complaint.request_codes()
     customer = data["customer"] = complaint.customer.as_dict()
-    masked = not viewer.has_any(*UNMASKED_ROLES) and not any(holder.held_by(viewer) for holder in holders)
+    masked = not sees_customer(viewer, holders)
     if masked:
-        customer.update(
-            name=mask_name(customer["name"]),
-            phone=mask_phone(customer["phone"]),
-            email=mask_email(customer["email"]),
-            address="***" if customer["address"] else None,
-        )
+        data["description"] = scrub(complaint.description, customer_masks(customer))
+        customer.update({name: mask(customer[name]) for name, mask in _MASKS.items()})
     customer["masked"] = masked
     return data
+
+
+def present_history(entries: list[dict[str, Any]], complaint: Complaint, viewer: Identity,
+                    holders: Iterable[Holder]) -> list[dict[str, Any]]:  # fmt: skip
+    """The corrections as `viewer` may see them: for a masked viewer the customer's old and new
+    details masked, and the reasons and changed texts scrubbed (of every customer the record had)."""
+    if sees_customer(viewer, holders):
+        return entries
+    customers = [complaint.customer.as_dict()]
+    for entry in entries:
+        customers.append({name: (entry["changes"].get(f"customer.{name}") or {}).get("old")
+                          for name in CUSTOMER_FIELDS})  # fmt: skip
+    known = customer_masks(*customers)
+    return [{**entry, "reason": scrub(entry["reason"], known), "changes": _masked_changes(entry["changes"], known)}
+            for entry in entries]  # fmt: skip
+
+
+def _masked_changes(changes: dict[str, Any], known: dict[str, str]) -> dict[str, Any]:
+    masked = {}
+    for name, change in changes.items():
+        mask = _MASKS.get(name.removeprefix("customer.")) if name.startswith("customer.") else None
+        if mask is not None and isinstance(change, dict):
+            masked[name] = {side: mask(value) for side, value in change.items()}
+        else:
+            masked[name] = scrub_data(change, known)
+    return masked

@@ -23,6 +23,7 @@ from services.routing.domain.commands import (
 )
 from services.routing.domain.model import QUEUES
 from services.routing.entrypoints import schemas
+from services.routing.entrypoints.presenters import masks_for, present_incidents, present_timeline
 from services.routing.service_layer import handlers
 
 STAFF = tuple(sorted(QUEUES))
@@ -286,13 +287,16 @@ def case_view(case_id) -> dict:
         version = session.processes.get(case.process_version_id)
         diagram = routing.context.diagrams.get(version.id, session.processes.get)
         workflow = routing.context.engine.restore(diagram, case.state)
+        open_tasks = session.tasks.open_for_case(case.id)
         return {
             **asdict(case),
             "process_key": version.process_key,
             "version": version.version,
             "current_elements": routing.context.engine.current_elements(workflow),
-            "open_tasks": [asdict(task) for task in session.tasks.open_for_case(case.id)],
-            "incidents": session.cases.incidents(case.id),
+            "open_tasks": [asdict(task) for task in open_tasks],
+            "incidents": present_incidents(
+                session.cases.incidents(case.id), masks_for(identity, case, open_tasks)
+            ),
         }
 
 
@@ -301,13 +305,19 @@ def case_view(case_id) -> dict:
 @cases.response(200, schemas.TimelineEntry(many=True))
 @cases.alt_response(404, response="NOT_FOUND")
 def get_timeline(case_id):
-    """Every step of the case, oldest first: who, in which role, when, what, at which element."""
+    """Every step of the case, oldest first: who, in which role, when, what, at which element.
+
+    What staff wrote (task data, reasons) is shown as written to the desk and to whoever holds an
+    open task of the case; to everyone else with the customer's details, phone numbers, e-mail
+    addresses, ID and bank card numbers masked (王**, 139****5678), as intake shows the customer.
+    """
     identity = current_identity()
     with _routing().session() as session:
         case = session.cases.get(identity.mall_id, str(case_id))
         if case is None or not identity.can_see(case.floor, case.department):
             raise NotFound(f"no case {case_id}")
-        return session.cases.timeline(case.id)
+        masks = masks_for(identity, case, session.tasks.open_for_case(case.id))
+        return present_timeline(session.cases.timeline(case.id), masks)
 
 
 @cases.route("/<uuid:case_id>/diagram")

@@ -1,6 +1,7 @@
 """Scopes across every service: a floor supervisor works and reads its floors only, a department
-manager its department only, and a customer's name, phone and e-mail reach only the desk and the
-staff holding the case, through every API and every console page that shows a complaint.
+manager its department only, and a customer's name, phone and e-mail (in the customer's fields and
+typed into the narrative) reach only the desk and the staff holding the case, through every API and
+every console page that shows a complaint.
 
 The authorisation matrix (tests/integration/test_authorisation_matrix.py) asserts roles; this
 asserts what a role scoped to one place may do with a case of another: nothing, answered as if the
@@ -16,8 +17,11 @@ from types import SimpleNamespace
 import pytest
 
 NAME, PHONE, EMAIL = "顾客王女士", "13912345678", "wang.customer@example.com"
-PERSONAL = (NAME, PHONE, EMAIL)
+DASHED = "139-1234-5678"  # the phone as the desk typed it into the narrative
+PERSONAL = (NAME, PHONE, EMAIL, DASHED)
 CUSTOMER = {"name": NAME, "phone": PHONE, "email": EMAIL}  # of the 3F complaint; the others' differ
+# The customer's details typed into the narrative too: masked there as in the `customer` field.
+DESCRIPTION = f"{NAME}来电，请回电 {DASHED} 或发邮件到 {EMAIL}（联系人 {NAME}）"
 OTHER_CUSTOMER = {"name": "李先生", "phone": "13800000000", "email": "li@example.com"}
 PARAMETER = re.compile(r"\{([a-z_]+)\}")
 
@@ -28,7 +32,7 @@ def places(mall):
     also has a task to call the merchant), the security and the cleaning departments (department
     managers' queues)."""
     recorded = {
-        "3F": mall.record(customer=CUSTOMER),
+        "3F": mall.record(customer=CUSTOMER, description=DESCRIPTION),
         "2F": mall.record(customer=OTHER_CUSTOMER, floor="2F", merchant_code="M-2F-001"),
         "security": mall.record(customer=OTHER_CUSTOMER, category="facility", floor=None, merchant_code=None,
                                 department="security", customer_request=None, amount=None),

@@ -117,3 +117,26 @@ def test_one_long_call_into_c_stops_its_case_with_an_incident_and_the_worker_goe
     assert error in incident["error"]
     assert completed.status_code == 200, completed.json
     assert open_tasks(routing, healthy) == ["reply"]
+
+
+def test_an_incidents_error_quoting_the_customers_text_is_masked_for_staff_not_holding_the_case(
+    routing, start, api, staff
+):
+    from services.routing.domain.commands import DeployProcess
+    from services.routing.service_layer import handlers
+    from tests.integration.routing.conftest import diagram
+
+    text = diagram("bad_script_import.bpmn").replace(
+        'import os\nos.system("id")', 'n = int(complaint["description"])'
+    )
+    routing.handle(handlers.deploy_process,
+                   DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "int.bpmn"))  # fmt: skip
+    case = start(description="王女士请回电 13912345678")
+
+    [as_written] = api.get(f"/cases/{case}", headers=staff("service_desk")).json["incidents"]
+    [masked] = api.get(f"/cases/{case}", headers=staff("operations_manager")).json["incidents"]
+    timeline = api.get(f"/cases/{case}/timeline", headers=staff("process_designer")).json
+
+    assert "王女士请回电 13912345678" in as_written["error"]
+    assert "王**请回电 139****5678" in masked["error"] and "13912345678" not in masked["error"]
+    assert "13912345678" not in str(timeline) and "王女士" not in str(timeline)

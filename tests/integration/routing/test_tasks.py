@@ -178,3 +178,52 @@ def test_a_task_is_not_given_to_someone_outside_its_queue_or_floor_or_no_longer_
         and why in refused.json["errors"]["json"]["assignee"][0]
     )
     assert after["assignee"] is None and after["state"] == "open"
+
+
+RESOLUTION = "已致电王女士 13912345678 同意退款"
+MASKED_RESOLUTION = "已致电王** 139****5678 同意退款"
+
+
+def _resolution_read_by(api, staff, case, **readers) -> dict:
+    found = {}
+    for name, (role, scope) in readers.items():
+        timeline = api.get(f"/cases/{case}/timeline", headers=staff(role, **scope)).json
+        [completed] = [entry for entry in timeline if entry["kind"] == "task_completed"]
+        found[name] = completed["detail"]["data"]["resolution"]
+    return found
+
+
+def test_a_resolution_naming_the_customer_is_masked_on_the_timeline_for_staff_not_holding_the_case(
+    routing, api, staff, case
+):
+    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+             json={"data": {"outcome": "resolved", "resolution": RESOLUTION}},
+             headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+
+    read = _resolution_read_by(
+        api, staff, case,
+        desk=("service_desk", {}),  # holds the reply, and talks to the customer anyway
+        ops=("operations_manager", {}), deputy=("deputy_store_manager", {}), store=("store_manager", {}),
+        designer=("process_designer", {}),
+        floor3=("floor_supervisor", {"floors": ["3F"]}),  # wrote it, but holds the case no longer
+    )  # fmt: skip
+
+    assert read == {"desk": RESOLUTION, "ops": MASKED_RESOLUTION, "deputy": MASKED_RESOLUTION,
+                    "store": MASKED_RESOLUTION, "designer": MASKED_RESOLUTION, "floor3": MASKED_RESOLUTION}  # fmt: skip
+    with routing.session() as session:  # kept as typed: masking is on the way out
+        stored = session.conn.execute(
+            "SELECT detail FROM routing.timeline WHERE case_id = %s AND kind = 'task_completed'", (case,)
+        ).fetchone()
+    assert stored["detail"]["data"]["resolution"] == RESOLUTION
+
+
+def test_whoever_holds_the_case_now_reads_the_timeline_as_written(routing, api, staff, case):
+    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+             json={"data": {"outcome": "escalate", "resolution": RESOLUTION}},
+             headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+
+    read = _resolution_read_by(
+        api, staff, case, ops=("operations_manager", {}), deputy=("deputy_store_manager", {})
+    )
+
+    assert read == {"ops": RESOLUTION, "deputy": MASKED_RESOLUTION}  # ops holds handle_ops now
