@@ -223,6 +223,21 @@ def test_a_malformed_message_goes_to_the_dead_letter_queue_at_once(amqp_url, eff
     assert effects() == []
 
 
+def test_json_nested_too_deep_for_the_parser_is_dead_lettered_at_once_saying_so(
+    amqp_url, effects, start_consumer
+):
+    start_consumer(record_effect)
+
+    publish(amqp_url, b'{"a":' * 5000 + b"1" + b"}" * 5000, content_type="application/json",
+            content_encoding="utf-8")  # fmt: skip
+
+    [dead] = eventually(lambda: dead_letters(amqp_url))
+    assert dead.headers["x-error"] == (
+        "cannot decode message: JSON nested too deep for the parser (about a thousand levels or more)"
+    )
+    assert "x-retries" not in dead.headers and effects() == []
+
+
 def consumed(outcome: str, event_type: str = "test.event", consumer: str = "test.effects") -> float:
     labels = {"consumer": consumer, "type": event_type, "outcome": outcome}
     return REGISTRY.get_sample_value("mall_events_consumed_total", labels) or 0.0
