@@ -8,8 +8,10 @@ routing worker SIGKILLed again and again; after each, the books audit (`python -
 The deployment is tests/support/deployment.py's: every long-running service of deploy/compose.yaml
 that the complaint path needs (intake's API and worker, routing's, notify's and reporting's workers)
 as its own process, on a database and a RabbitMQ vhost of the run's own, mailing a local aiosmtpd.
-By default the processes reach PostgreSQL and RabbitMQ through TCP proxies that are cut for the
-outage (the servers themselves keep running, for everyone else on the machine). With `--real` they
+The servers are the test suite's: TEST_DATABASE_URL, TEST_AMQP_URL and TEST_RABBITMQ_NODE (defaults:
+the local PostgreSQL and RabbitMQ; tests/support/servers.py). By default the processes reach them
+through TCP proxies that are cut for the outage (the servers themselves keep running, for everyone
+else on the machine). With `--real` they
 connect to the servers directly and the run stops them: `rabbitmqctl stop_app` / `start_app`, and
 `pg_ctlcluster --skip-systemctl-redirect <version> main restart` — only on a machine of your own.
 
@@ -32,7 +34,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import requests
@@ -43,10 +44,17 @@ from services.audit.model import AuditReport
 from tests.integration.conftest import complaint
 from tests.support.deployment import Deployment
 from tests.support.mailserver import MailServer
+from tests.support.servers import (
+    ADMIN_URL,
+    AMQP_BASE,
+    add_vhost,
+    delete_vhost,
+    host_port,
+    proxied,
+    rabbitmqctl,
+)
 from tests.support.tcp_proxy import TcpProxy
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-AMQP_BASE = "amqp://guest:guest@127.0.0.1:5672"
 RUNNING = ["intake", "intake-worker", "routing-worker", "notify-worker", "reporting-worker"]
 SCENARIOS = ("rabbitmq", "postgres", "routing-kill")
 
@@ -66,20 +74,19 @@ class Run:
         self.name = f"mall_bench_faults_{uuid.uuid4().hex[:8]}"
         self.database_url = f"{ADMIN_URL.rsplit('/', 1)[0]}/{self.name}"
         self.amqp_url = f"{AMQP_BASE}/{self.name}"
-        self.postgres = TcpProxy("127.0.0.1", 5432)
-        self.rabbitmq = TcpProxy("127.0.0.1", 5672)
+        self.postgres = TcpProxy(*host_port(ADMIN_URL))
+        self.rabbitmq = TcpProxy(*host_port(AMQP_BASE))
         self.mail = MailServer().start()
         db, mq = self.database_url, self.amqp_url
         if not args.real:
-            db, mq = through(db, self.postgres.port), through(mq, self.rabbitmq.port)
+            db, mq = proxied(db, self.postgres.port), proxied(mq, self.rabbitmq.port)
         self.deployment = Deployment(folder, db, mq, SMTP_URL=f"smtp://127.0.0.1:{self.mail.port}",
                                      NOTIFY_QUIET_HOURS="none")  # fmt: skip
         self.serial = 0
 
     def set_up(self) -> None:
         create_database(ADMIN_URL, self.name)
-        rabbitmqctl("add_vhost", self.name)
-        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        add_vhost(self.name, timeout=120)
         self.postgres.up()
         self.rabbitmq.up()
         for job in ("migrate", "deploy-diagram"):
@@ -100,7 +107,7 @@ class Run:
         self.rabbitmq.down()
         self.mail.stop()
         drop_database(ADMIN_URL, self.name)
-        rabbitmqctl("delete_vhost", self.name)
+        delete_vhost(self.name, timeout=120)
 
     # ------------------------------------------------------------------ the clients
 
@@ -176,16 +183,6 @@ class Run:
         return cased, float("nan"), report
 
 
-def through(url: str, port: int) -> str:
-    parts = urlsplit(url)
-    credentials = parts.netloc.rpartition("@")[0]
-    return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{port}"))
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
-
-
 class Backlog(threading.Thread):
     """The largest number of events waiting in intake's outbox while it runs."""
 
@@ -216,9 +213,9 @@ def cut_off(proxy, seconds: float) -> None:
 
 def rabbitmq_away(run: Run) -> str:
     if run.args.real:
-        rabbitmqctl("stop_app")
+        rabbitmqctl("stop_app", timeout=120)
         time.sleep(run.args.outage)
-        rabbitmqctl("start_app")
+        rabbitmqctl("start_app", timeout=120)
         return f"rabbitmqctl stop_app, {run.args.outage:g} s, start_app"
     cut_off(run.rabbitmq, run.args.outage)
     return f"RabbitMQ unreachable (proxy cut) for {run.args.outage:g} s"

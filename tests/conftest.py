@@ -3,9 +3,9 @@
 * unit/         pure logic: rules, settings, tokens, envelopes, masking. No server, no fakes of
                 servers; these run anywhere.
 * integration/  the real PostgreSQL (TEST_DATABASE_URL, default the local server) and the real
-                RabbitMQ (TEST_AMQP_URL). Every test gets its own database, cloned from a template
-                migrated once per session, and every broker test its own RabbitMQ vhost, so tests
-                never see each other's rows or messages.
+                RabbitMQ (TEST_AMQP_URL, TEST_RABBITMQ_NODE). Every test gets its own database, cloned
+                from a template migrated once per session, and every broker test its own RabbitMQ
+                vhost, so tests never see each other's rows or messages.
 * e2e/          the system as its users run it: real processes started with the same commands the
                 README and the containers use, driven over HTTP; and test_openapi_fuzz.py, which
                 holds intake's app (in-process, real PostgreSQL) to its own OpenAPI document.
@@ -23,7 +23,6 @@ Time is never waited for: tests that need time to pass move a MovableClock.
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,9 +40,8 @@ from services.intake.app import create_app
 from services.intake.bootstrap import Intake, bootstrap
 from services.intake.seed import load_reference
 from services.registry import all_schemas
+from tests.support.servers import ADMIN_URL, AMQP_BASE, add_vhost, delete_vhost, rabbitmqctl  # noqa: F401  (AMQP_BASE: imported from here)
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 TEMPLATE = f"mall_test_template_{os.getpid()}"
 SECRET = "test-secret-" + "x" * 40
 MALL = "demo"
@@ -92,17 +90,15 @@ def db_url(template_database: str) -> Iterator[str]:
 
 
 def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+    rabbitmqctl(*args)
 
 
 @pytest.fixture
 def amqp_url() -> Iterator[str]:
     """A RabbitMQ vhost of this test's own."""
     vhost = f"mall_test_{uuid.uuid4().hex[:12]}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield f"{AMQP_BASE}/{vhost}"
-    _rabbitmqctl("delete_vhost", vhost)
+    yield add_vhost(vhost)
+    delete_vhost(vhost)
 
 
 @pytest.fixture

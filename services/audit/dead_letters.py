@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from amqp.exceptions import NotFound
 from kombu import Connection, Queue
 
 from services.audit.model import Finding
+from services.common import jsonlimits
 from services.common.bus.consumer import RETRY_HEADER
 from services.common.bus.topology import SUBSCRIPTIONS, TASK_COMMANDS_QUEUE
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 DEAD_QUEUES = tuple(f"{name}.dead" for name in (*SUBSCRIPTIONS, TASK_COMMANDS_QUEUE))
 SHOWN = 50  # messages read per queue; the count is always the whole queue's
+# Only the depth matters to find a type: a long array or text in a dead letter is still an envelope.
+READABLE = jsonlimits.Limits(items=sys.maxsize, chars=sys.maxsize)
 # Headers the consumer adds when it dead-letters a message; a replay starts the message afresh.
 ERROR_HEADERS = ("x-error", "x-error-type", "x-failed-queue", "x-original-routing-key", "x-last-error",
                  RETRY_HEADER)  # fmt: skip
@@ -160,9 +163,11 @@ def _ids(message) -> dict[str, Any]:
 
 
 def _type_in(body: str) -> str | None:
+    """The `type` of an envelope, if the body is one: a dead letter may be anything a sender
+    published, JSON nested thousands of levels deep too (its type is then unknown, not a crash)."""
     try:
-        found = json.loads(body)
-    except ValueError:
+        found = jsonlimits.loads(body, READABLE)
+    except (ValueError, jsonlimits.TooComplex):
         return None
     return found.get("type") if isinstance(found, dict) else None
 

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from services.common.db import ping
 from services.common.web import create_service_app
+from services.common.web.bodies import allow_larger_body
 from services.common.web.proxies import behind_proxies
 from services.console import i18n
 from services.console.api.login import token_login
@@ -83,7 +84,7 @@ def _allow_larger_bodies(app: Flask) -> None:
         """A page that takes more than MAX_BODY_BYTES (the modeler's deploy) says so before the body is read."""
         limit = LARGE_BODIES.get(request.endpoint or "")
         if limit:
-            request.max_content_length = limit
+            allow_larger_body(limit)
 
 
 def _add_helpers(app: Flask) -> None:

@@ -8,15 +8,20 @@ leniently on purpose).
 Each operation is one test with its own database holding two staff users (a desk clerk with a
 password and a floor supervisor of 3F), so half the generated usernames name a user that exists
 and 200 bodies are checked too. The caller holds the role `admin`, the only role the API admits.
+Intake runs beside it on the same database with the demo mall's reference data, as in the one-process
+run: the console checks a user's floors and departments against it.
 """
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, settings
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from services.console.app import create_app
 from services.console.bootstrap import bootstrap
+from services.intake.app import create_app as create_intake_app
 from tests.conftest import MALL, bearer
 from tests.support.fuzz import fuzzed_service
 
@@ -31,10 +36,11 @@ def admin(tokens) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def console(settings, clock):
-    """Route the fuzzer to this test's console, with two users in it."""
+def console(settings, clock, intake):
+    """Route the fuzzer to this test's console, with two users in it and intake to call."""
     runtime = bootstrap(settings, clock=clock)
     runtime.pool.open(wait=True)
+    runtime.services.use_wsgi(DispatcherMiddleware(NotFound(), {"/intake": create_intake_app(intake)}))
     runtime.users.create(
         MALL, "desk", ["service_desk"], [], [], display_name="服务台", password="a-long-password"
     )

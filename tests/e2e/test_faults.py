@@ -3,7 +3,8 @@
 One deployment serves the whole module (its own database and RabbitMQ vhost): intake's API and
 worker, routing's, notify's and reporting's workers, each its own process, reaching PostgreSQL and
 RabbitMQ through a TCP proxy the test can cut (tests/support/tcp_proxy.py) — the shared servers
-themselves are never stopped. Each test breaks one thing in the middle of real traffic (complaints
+themselves are never stopped. The servers are the rest of the suite's: TEST_DATABASE_URL,
+TEST_AMQP_URL and TEST_RABBITMQ_NODE (tests/support/servers.py). Each test breaks one thing in the middle of real traffic (complaints
 POSTed to intake's API, acknowledgements mailed to a real SMTP server), heals it, waits for the
 system to settle and runs `python -m services audit`'s checks (services/audit) with no grace period.
 After each test every process runs again and both proxies are up, for the next.
@@ -22,7 +23,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -32,20 +32,21 @@ from psycopg import sql
 
 from services.audit.command import run_audit
 from services.audit.model import AuditReport
-from tests.conftest import AMQP_BASE, _admin, _rabbitmqctl, database_url
+from tests.conftest import _admin, database_url
 from tests.e2e.test_deployment_shutdown import message_id
 from tests.integration.conftest import complaint
 from tests.support.deployment import ROOT, Deployment
 from tests.support.mailserver import MailServer
 from tests.support.processes import answers, free_port, run, start
+from tests.support.servers import ADMIN_URL, AMQP_BASE, add_vhost, delete_vhost, host_port, proxied
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 RUNNING = ["intake", "intake-worker", "routing-worker", "notify-worker", "reporting-worker"]
-POSTGRES = ("127.0.0.1", 5432)
-RABBITMQ = ("127.0.0.1", 5672)
+POSTGRES = host_port(ADMIN_URL)
+RABBITMQ = host_port(AMQP_BASE)
 OUTAGE_SECONDS = 3  # how long a server stays away (bench/faults.py: longer)
 
 
@@ -79,26 +80,18 @@ class Mall:
         return complaint(customer=customer), self.address(n)
 
 
-def proxied(url: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(url)
-    credentials = parts.netloc.rpartition("@")[0]
-    netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 @pytest.fixture(scope="module")
 def mall(tmp_path_factory) -> Iterator[Mall]:
     name = f"mall_test_{uuid.uuid4().hex[:12]}"
     _admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    _rabbitmqctl("add_vhost", name)
-    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    direct_amqp = add_vhost(name)
     postgres, rabbitmq = TcpProxy(*POSTGRES), TcpProxy(*RABBITMQ)
     postgres.up()
     rabbitmq.up()
     mail = MailServer().start()
-    direct_db, direct_amqp = database_url(name), f"{AMQP_BASE}/{name}"
-    deployment = Deployment(tmp_path_factory.mktemp("faults"), proxied(direct_db, postgres),
-                            proxied(direct_amqp, rabbitmq), SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
+    direct_db = database_url(name)
+    deployment = Deployment(tmp_path_factory.mktemp("faults"), proxied(direct_db, postgres.port),
+                            proxied(direct_amqp, rabbitmq.port), SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
                             NOTIFY_QUIET_HOURS="none")  # fmt: skip
     mall = Mall(deployment, direct_db, direct_amqp, postgres, rabbitmq, mail)
     try:
@@ -118,7 +111,7 @@ def mall(tmp_path_factory) -> Iterator[Mall]:
         rabbitmq.down()
         mail.stop()
         _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        _rabbitmqctl("delete_vhost", name)
+        delete_vhost(name)
 
 
 @pytest.fixture

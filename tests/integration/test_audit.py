@@ -283,6 +283,35 @@ def test_a_dead_letter_is_a_finding_with_its_error_until_it_is_replayed_or_disca
     assert "clean" in summary.getvalue()
 
 
+def test_a_dead_letter_nested_thousands_of_levels_deep_is_reported_and_can_be_discarded(
+    db_url, books, declared
+):
+    """A sender's raw body, with no message id and no type: the audit reads its type from the body."""
+    deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    with Connection(declared) as connection:
+        Producer(connection.default_channel).publish(
+            deep, exchange=DEAD_LETTER_EXCHANGE, routing_key="reporting.events", content_type="application/json",
+            content_encoding="utf-8", headers={"x-error": "cannot decode message: JSON nested too deep",
+                                               "x-error-type": "DecodeError", "x-failed-queue": "reporting.events"},
+        )  # fmt: skip
+    out = io.StringIO()
+
+    assert audit_command(db_url, declared, 60, 60, as_json=True, out=out) == 1  # findings, not a crash
+    [finding] = json.loads(out.getvalue())["findings"]
+    assert (finding["check"], finding["subject"], finding["data"]["type"]) == (
+        "dead_letter", "reporting.events.dead", None,
+    )  # fmt: skip
+    assert "nested too deep" in finding["detail"] and finding["data"]["body"] == deep[:2000].decode()
+    summary = io.StringIO()
+    assert audit_command(db_url, declared, 60, 60, as_json=False, out=summary) == 1
+    assert "dead_letter (1)" in summary.getvalue()
+
+    message_id = finding["data"]["message_id"]
+    assert dead_letter_command(declared, "discard", "reporting.events.dead", message_id, "sent by hand") == 0
+    assert messages(declared, "reporting.events.dead") == 0
+    assert audit_command(db_url, declared, 60, 60, as_json=False, out=io.StringIO()) == 0
+
+
 def test_a_server_that_does_not_answer_is_exit_code_2_with_a_clear_message(db_url, declared, capsys):
     nowhere = free_port()
     assert audit_command(f"postgresql://postgres@127.0.0.1:{nowhere}/mall", None, 60, 60, False) == 2

@@ -18,6 +18,7 @@ from services.common.observability.collectors import OutboxBacklog, QueueDepth
 from services.common.observability.exposition import render
 from tests.integration.conftest import complaint
 from tests.support.deployment import sample
+from tests.support.servers import host_port, proxied
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
@@ -116,11 +117,8 @@ def test_a_complaint_posted_while_rabbitmq_is_unreachable_is_published_once_it_i
     client, desk, intake, amqp_url, effects, start_consumer, caplog
 ):
     start_consumer(record_effect)
-    proxy = TcpProxy("127.0.0.1", 5672)  # not up yet: the broker cannot be reached
-    vhost = amqp_url.rsplit("/", 1)[1]
-    relay = OutboxRelay(
-        intake.pool, "intake", f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}", idle_wait=0.1
-    )
+    proxy = TcpProxy(*host_port(amqp_url))  # not up yet: the broker cannot be reached
+    relay = OutboxRelay(intake.pool, "intake", proxied(amqp_url, proxy.port), idle_wait=0.1)
     run_in_thread(relay)
     try:
         number = client.post("/complaints", json=complaint(), headers=desk).json["number"]
@@ -221,6 +219,21 @@ def test_a_malformed_message_goes_to_the_dead_letter_queue_at_once(amqp_url, eff
     assert kinds == ["ContentDisallowed", "ValidationError"]
     assert all("x-retries" not in message.headers for message in dead)
     assert effects() == []
+
+
+def test_json_nested_too_deep_for_the_parser_is_dead_lettered_at_once_saying_so(
+    amqp_url, effects, start_consumer
+):
+    start_consumer(record_effect)
+
+    publish(amqp_url, b'{"a":' * 5000 + b"1" + b"}" * 5000, content_type="application/json",
+            content_encoding="utf-8")  # fmt: skip
+
+    [dead] = eventually(lambda: dead_letters(amqp_url))
+    assert dead.headers["x-error"] == (
+        "cannot decode message: JSON nested too deep for the parser (about a thousand levels or more)"
+    )
+    assert "x-retries" not in dead.headers and effects() == []
 
 
 def consumed(outcome: str, event_type: str = "test.event", consumer: str = "test.effects") -> float:

@@ -344,6 +344,40 @@ def test_reference_data_is_edited_by_admins_and_operations_only(client, desk, to
     assert "M-5F-900" in {merchant["code"] for merchant in listed}
 
 
+SHOP = {"shop_name": "新开的茶饮店", "floor": "3F"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/reference/floors/9F", {"name": "九楼", "sort_order": 2.6e-42}, "sort_order"),
+        ("/reference/floors/9F", {"name": "九楼", "sort_order": 2.0}, "sort_order"),
+        ("/reference/floors/9F", {"name": "九楼", "sort_order": "5"}, "sort_order"),
+        ("/reference/floors/9F", {"name": "九楼", "sort_order": 10**9}, "sort_order"),
+        ("/reference/merchants/M-3F-902", {**SHOP, "active": 0}, "active"),
+        ("/reference/merchants/M-3F-902", {**SHOP, "active": 1}, "active"),
+        ("/reference/merchants/M-3F-902", {**SHOP, "active": "yes"}, "active"),
+    ],
+)
+def test_reference_data_takes_a_whole_sort_order_in_range_and_active_as_true_or_false_only(
+    client, tokens, path, body, field
+):
+    admin = bearer(tokens, "admin")
+
+    refused = client.put(path, json=body, headers=admin)
+    floors = {floor["code"] for floor in client.get("/reference/floors", headers=admin).json}
+    merchants = {shop["code"] for shop in client.get("/reference/merchants", headers=admin).json}
+
+    assert refused.status_code == 400 and list(refused.json["errors"]["json"]) == [field]
+    assert "9F" not in floors and "M-3F-902" not in merchants
+    assert (
+        client.put("/reference/floors/9F", json={"name": "九楼", "sort_order": 9}, headers=admin).status_code
+        == 200
+    )
+    assert client.put(path.replace("9F", "8F"), json={**body, field: False if field == "active" else 8},
+                      headers=admin).status_code == 200  # fmt: skip
+
+
 def test_a_complaint_is_checked_against_reference_changes_made_through_the_api_at_once(client, desk, tokens):
     admin = bearer(tokens, "admin")
     shop = {"shop_name": "新开的茶饮店", "floor": "3F", "person_in_charge": "周经理", "phone": "13600002222"}

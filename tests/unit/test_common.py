@@ -186,6 +186,15 @@ def test_dotted_field_errors_are_nested_like_marshmallow_errors():
     }
 
 
+@pytest.mark.parametrize("order", [("x", "x.y"), ("x.y", "x")])
+def test_a_field_named_like_a_path_under_another_field_keeps_its_whole_name(order):
+    """A task form's field ids are names: `x` and `x.y` both bad once answered 500 (AttributeError)."""
+    flat = {name: [f"{name}: not a field of this task's form"] for name in order}
+
+    assert nest_field_errors(flat) == {name: [f"{name}: not a field of this task's form"] for name in order}
+    assert nest_field_errors({"a.b": ["1"], "a.b.c": ["2"]}) == {"a": {"b": ["1"]}, "a.b.c": ["2"]}
+
+
 @pytest.mark.parametrize("lost", [psycopg.OperationalError("server closed the connection unexpectedly"),
                                   PoolTimeout("couldn't get a connection after 30.00 sec")])  # fmt: skip
 def test_a_database_lost_at_any_statement_is_503_not_500(lost):

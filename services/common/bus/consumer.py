@@ -157,7 +157,10 @@ class EventConsumer(ConsumerMixin):
         EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc()
 
     def on_decode_error(self, message: Message, exc: Exception) -> None:
-        self._dead_letter(message, f"cannot decode message: {exc}", type(exc).__name__)
+        reason = str(exc)
+        if isinstance(exc.__context__, RecursionError):  # kombu's DecodeError around the parser's own
+            reason = "JSON nested too deep for the parser (about a thousand levels or more)"
+        self._dead_letter(message, f"cannot decode message: {reason}", type(exc).__name__)
 
     def _retry_or_dead_letter(self, message: Message, exc: Exception, event_type: str | None = None) -> None:
         retries = int((message.headers or {}).get(RETRY_HEADER, 0))

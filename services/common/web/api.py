@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 import flask_smorest
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
+from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
 
@@ -18,6 +19,7 @@ from services.common.logging import correlation_id, new_correlation_id
 from services.common.observability.exposition import render
 from services.common.observability.metrics import HTTP_REQUEST_SECONDS
 from services.common.settings import Settings
+from services.common.web.bodies import LimitedJSONProvider, allow_larger_body
 from services.common.web.errors import ErrorSchema, register_error_handlers
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -40,7 +42,10 @@ class _Parser(FlaskParser):
             raise UnsupportedMediaType(
                 f"the body must be JSON, sent with Content-Type: application/json (not {req.mimetype or 'none'})"
             )
-        return super()._raw_load_json(req)
+        if not is_json_request(req):
+            return core.missing
+        # The app's JSON provider, not webargs' json.loads: it keeps the depth and size limits (bodies.py).
+        return current_app.json.loads(req.get_data(cache=True))
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -69,7 +74,7 @@ def body_limit(max_bytes: int) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def limited(*args, **kwargs):
-            request.max_content_length = max_bytes
+            allow_larger_body(max_bytes)
             return view(*args, **kwargs)
 
         return limited
@@ -100,6 +105,7 @@ def create_service_app(
 ) -> tuple[Flask, flask_smorest.Api]:
     """A Flask app with its OpenAPI document at /openapi.json and docs at /docs."""
     app = Flask(name)
+    app.json = LimitedJSONProvider(app)
     app.config.update(
         API_TITLE=title,
         API_VERSION="1",

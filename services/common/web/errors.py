@@ -91,10 +91,18 @@ def _field_names(field_errors: dict) -> list[str]:
 
 
 def nest_field_errors(flat: dict[str, list[str]]) -> dict:
-    """{"customer.phone": [...]} -> {"customer": {"phone": [...]}}, the shape marshmallow gives."""
+    """{"customer.phone": [...]} -> {"customer": {"phone": [...]}}, the shape marshmallow gives.
+
+    A name is split at its dots only when no other name is one of its prefixes: a task form's field
+    ids are names, not paths, and a caller may send `x` and `x.y` together; each then keeps its
+    messages under its whole name (splitting `x.y` would need `x` to be both messages and fields).
+    """
     nested: dict = {}
     for dotted, messages in flat.items():
-        *parents, leaf = dotted.split(".")
+        parts = dotted.split(".")
+        if any(".".join(parts[:end]) in flat for end in range(1, len(parts))):
+            parts = [dotted]
+        *parents, leaf = parts
         node = nested
         for parent in parents:
             node = node.setdefault(parent, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
@@ -40,3 +41,20 @@ class StrictSchema(Schema):
         if isinstance(field, fields.List):
             field = field.inner
         return isinstance(field, fields.Nested) and isinstance(field.schema, StrictSchema)
+
+
+def each_once(items: list) -> None:
+    """A list whose items must differ (roles, scopes, what a customer asks for)."""
+    # Counted in one pass: a body may hold a thousand items, and items.count() for each is quadratic.
+    repeated = sorted(str(item) for item, times in Counter(items).items() if times > 1)
+    if repeated:
+        raise ValidationError(f"each at most once: {', '.join(repeated)} given more than once")
+
+
+class StrictBoolean(fields.Boolean):
+    """`true` or `false` only: 0, 1, "yes" or "on" in a JSON body is a mistake, not a boolean."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

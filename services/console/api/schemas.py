@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.identity.model import ROLES, Role
 from services.common.web import schemas as common
@@ -15,9 +15,16 @@ NAME = validate.Regexp(NAME_PATTERN, error="2-40 of a-z, 0-9, '.', '_', '-'")
 CODE = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$"))
 
 
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
+def _codes(inner: fields.Field, at_least: int = 0, description: str | None = None, **kwargs) -> fields.List:
+    """Roles, floors or departments: each at most once."""
+    metadata = {"uniqueItems": True, **({"description": description} if description else {})}
+    return fields.List(
+        inner, validate=[validate.Length(min=at_least), common.each_once], metadata=metadata, **kwargs
+    )
+
+
+ROLE = fields.String(validate=validate.OneOf(STAFF_ROLES))
+SCOPE = "must be one of the mall's own (intake's reference data)"
 
 
 class UserOut(Schema):
@@ -31,26 +38,30 @@ class UserOut(Schema):
     last_login_at = fields.AwareDateTime(allow_none=True)
 
 
-class UserIn(StrictSchema):
+class UserIn(common.StrictSchema):
     username = fields.String(required=True, validate=NAME)
     display_name = fields.String(allow_none=True, validate=validate.Length(max=100))
-    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), required=True,
-                        validate=validate.Length(min=1))  # fmt: skip
-    floors = fields.List(CODE, load_default=list)
-    departments = fields.List(CODE, load_default=list)
+    roles = _codes(ROLE, at_least=1, required=True)
+    floors = _codes(CODE, description=f"floor codes; {SCOPE}", load_default=list)
+    departments = _codes(CODE, description=f"department codes; {SCOPE}", load_default=list)
     password = fields.String(load_only=True, validate=validate.Length(max=200),
                              metadata={"description": "at least 10 characters; without one the user cannot log in yet"})  # fmt: skip
 
 
-class UserChange(StrictSchema):
+class UserChange(common.StrictSchema):
     display_name = fields.String(allow_none=True, validate=validate.Length(max=100))
-    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), validate=validate.Length(min=1))
-    floors = fields.List(CODE)
-    departments = fields.List(CODE)
-    active = fields.Boolean(metadata={"description": "false ends the user's sessions at once"})
+    roles = _codes(ROLE, at_least=1)
+    floors = _codes(CODE, description=f"floor codes; {SCOPE}")
+    departments = _codes(CODE, description=f"department codes; {SCOPE}")
+    active = common.StrictBoolean(metadata={"description": "false ends the user's sessions at once"})
+
+    @validates_schema
+    def needs_a_change(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("name at least one field to change", field_name="_schema")
 
 
-class PasswordIn(StrictSchema):
+class PasswordIn(common.StrictSchema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
 
 
@@ -58,7 +69,7 @@ class RevokedOut(Schema):
     sessions_ended = fields.Integer()
 
 
-class ServiceTokenIn(StrictSchema):
+class ServiceTokenIn(common.StrictSchema):
     name = fields.String(
         required=True, validate=NAME, metadata={"description": "the calling system, e.g. parking"}
     )

@@ -12,6 +12,7 @@ from services.common.errors import NotFound
 from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.console.api import schemas
+from services.console.api.places import check_places
 
 log = logging.getLogger(__name__)
 users = Blueprint("users", __name__, url_prefix="/api/users", description="Staff users, roles and scopes.")
@@ -44,7 +45,12 @@ class UserCollection(MethodView):
     @users.response(201, schemas.UserOut)
     @users.alt_response(409, response="CONFLICT")
     def post(self, data):
-        """Create a user: a floor supervisor needs floors, a department manager a department."""
+        """Create a user: a floor supervisor needs floors, a department manager a department.
+
+        Roles, floors and departments each at most once; floors and departments the mall's own
+        (intake's reference data: 503 while intake does not answer).
+        """
+        check_places(data)
         user = _console().users.create(
             _mall(), data["username"], data["roles"], data["floors"], data["departments"],
             data.get("display_name"), data.get("password"),
@@ -66,7 +72,11 @@ class UserItem(MethodView):
     @users.response(200, schemas.UserOut)
     @users.alt_response(404, response="NOT_FOUND")
     def patch(self, data, username):
-        """Change name, roles, scopes or `active` (deactivating ends the user's sessions)."""
+        """Change name, roles, scopes or `active` (deactivating ends the user's sessions); at least one.
+
+        Floors and departments given must be the mall's own, as when creating a user.
+        """
+        check_places(data)
         return _console().users.update(_mall(), username, data)
 
 

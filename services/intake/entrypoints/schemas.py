@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.web.schemas import StrictSchema
+from services.common.web.schemas import StrictBoolean, StrictSchema, each_once
 from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
 from services.intake.domain.model import Status as ComplaintStatus
 
@@ -39,13 +37,6 @@ def _known_requests(codes: list[str]) -> None:
         raise ValidationError(f"unknown {', '.join(map(repr, unknown))}: one of {', '.join(REQUEST_CODES)}")
 
 
-def _each_once(codes: list[str]) -> None:
-    # Counted in one pass: a body may hold thousands of items, and codes.count() for each is quadratic.
-    repeated = sorted(code for code, times in Counter(codes).items() if times > 1)
-    if repeated:
-        raise ValidationError(f"each at most once: {', '.join(repeated)} given more than once")
-
-
 class CustomerRequests(fields.List):
     """What the customer asks for: one or more codes, each once.
 
@@ -60,7 +51,7 @@ class CustomerRequests(fields.List):
             validate=[
                 validate.Length(min=1, error="at least one, or leave the field out"),
                 _known_requests,
-                _each_once,
+                each_once,
             ],
             metadata={
                 "uniqueItems": True,
@@ -282,7 +273,12 @@ class FloorSchema(StrictSchema):
     code = fields.String(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     name_en = fields.String(allow_none=True, validate=validate.Length(max=50))
-    sort_order = fields.Integer(load_default=0, validate=validate.Range(min=-100, max=1000))
+    sort_order = fields.Integer(
+        strict=True,  # a whole number: 2.6e-42 is not read as 0
+        load_default=0,
+        validate=validate.Range(min=-100, max=1000),
+        metadata={"description": "floors are listed by it, lowest first"},
+    )
 
 
 class DepartmentSchema(StrictSchema):
@@ -300,7 +296,7 @@ class MerchantSchema(StrictSchema):
     business = fields.String(allow_none=True, validate=validate.Length(max=50))
     person_in_charge = fields.String(allow_none=True, validate=validate.Length(max=50))
     phone = fields.String(allow_none=True, validate=PHONE)
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
 
 
 class MerchantArgs(StrictSchema):

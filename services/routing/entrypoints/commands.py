@@ -3,9 +3,10 @@ case a message (`case.message`) exactly as the HTTP calls do.
 
 A command is an envelope (type `task.complete`, payload `{task_id, data}`) published to the
 `mall.commands` exchange with the sender's bearer token in the `authorization` header. It is
-checked exactly like the HTTP request (token, role, scope, form) and applied once (inbox). The
-answer goes to the message's `reply_to` queue; a rejected command without one is dead-lettered
-with the reason.
+checked exactly like the HTTP request and applied once (inbox): its payload first, by the HTTP
+route's own schema within the same JSON limits, before any database work; then token, role, scope
+and form. The answer goes to the message's `reply_to` queue; a rejected command without one is
+dead-lettered with the reason, and a malformed one always, at once (no retry would mend it).
 """
 
 from __future__ import annotations
@@ -16,19 +17,25 @@ from typing import Any
 
 import psycopg
 from kombu import Message
+from marshmallow import ValidationError
 from psycopg_pool import PoolTimeout
 
+from services.common import jsonlimits
 from services.common.bus.consumer import EventConsumer
 from services.common.bus.envelope import Envelope
 from services.common.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
 from services.routing.domain.commands import CompleteTask, DeliverMessage
+from services.routing.entrypoints import schemas
 from services.routing.service_layer import handlers
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
 
 log = logging.getLogger(__name__)
+
+# Each command's payload is read by its HTTP twin's schema (schemas.py), so both refuse the same.
+ARGUMENTS = {"task.complete": schemas.CompleteCommand(), "case.message": schemas.MessageCommand()}
 
 
 class TaskCommandConsumer(EventConsumer):
@@ -48,9 +55,16 @@ class TaskCommandConsumer(EventConsumer):
             self._dead_letter(message, f"unknown command {envelope.type!r}", "UnknownCommand", envelope.type)
             return
         try:
+            arguments = command_arguments(envelope)
+        except InvalidInput as malformed:
+            self._refuse_malformed(message, envelope, malformed)
+            return
+        try:
             identity = self._identity(message)
             handler = self.handlers[envelope.type]
-            applied = self.apply(envelope, lambda conn, env: answer.update(handler(conn, env, identity)))
+            applied = self.apply(
+                envelope, lambda conn, env: answer.update(handler(conn, env, arguments, identity))
+            )
             if not applied:
                 answer = {"status": "duplicate"}
         except (Unavailable, PoolTimeout, psycopg.OperationalError) as exc:
@@ -73,47 +87,83 @@ class TaskCommandConsumer(EventConsumer):
             raise Forbidden("token is for another mall")
         return identity
 
-    def _complete(self, conn, envelope: Envelope, identity: Identity | None = None) -> dict[str, Any]:
-        task_id, data = envelope.payload.get("task_id"), envelope.payload.get("data", {})
-        if not isinstance(task_id, str) or not isinstance(data, dict):
-            raise InvalidInput("a task.complete command needs task_id and data", {"task_id": ["required"]})
+    def _complete(self, conn, _envelope: Envelope, arguments: dict, identity: Identity) -> dict[str, Any]:
+        task_id = str(arguments["task_id"])
         session = Session(conn, self.outbox)
         task = session.tasks.get(self.context.mall_id, task_id)
         if task is None or not identity.can_see(task.floor, task.department):
             raise NotFound(f"no task {task_id}")
-        command = CompleteTask(task_id, data, identity.subject, frozenset(identity.roles))
+        command = CompleteTask(task_id, arguments["data"], identity.subject, frozenset(identity.roles))
         completion = handlers.complete_task(command, session, self.context)
         if completion.incident:
             return {"status": "rejected", "error": completion.incident}
         return {"status": "completed", "task": asdict(completion.task)}
 
-    def _message(self, conn, envelope: Envelope, identity: Identity) -> dict[str, Any]:
-        payload = envelope.payload
-        if not envelope.complaint_id or not isinstance(payload.get("name"), str):
-            raise InvalidInput("a case.message command needs complaint_id and name", {"name": ["required"]})
+    def _message(self, conn, envelope: Envelope, arguments: dict, identity: Identity) -> dict[str, Any]:
+        case_id = str(arguments["case_id"])
         session = Session(conn, self.outbox)
-        case = session.cases.get(self.context.mall_id, envelope.complaint_id)
+        case = session.cases.get(self.context.mall_id, case_id)
         if case is None or not identity.can_see(case.floor, case.department):
-            raise NotFound(f"no case {envelope.complaint_id}")
+            raise NotFound(f"no case {case_id}")
         command = DeliverMessage(
-            case.id, payload["name"], payload.get("data") or {}, payload.get("idempotency_key") or envelope.id,
-            identity.subject, int(payload.get("ttl_seconds") or 7 * 24 * 3600),
+            case.id, arguments["name"], arguments["data"], arguments["idempotency_key"] or envelope.id,
+            identity.subject, arguments["ttl_seconds"],
         )  # fmt: skip
         return {"status": handlers.deliver_message(command, session, self.context)}
 
+    def _refuse_malformed(self, message: Message, envelope: Envelope, malformed: InvalidInput) -> None:
+        """No retry mends a malformed command: dead-lettered at once with the reason (and answered
+        first, when the sender waits for an answer)."""
+        self._reply(
+            message, envelope, {"status": "rejected", "error": str(malformed), "errors": malformed.fields}
+        )
+        self._dead_letter(message, str(malformed), "MalformedCommand", envelope.type)
+
     def _answer(self, message: Message, envelope: Envelope, answer: dict[str, Any]) -> None:
-        reply_to = (message.properties or {}).get("reply_to")
-        body = {"command_id": envelope.id, **answer}
-        if reply_to:
-            if answer.get("status") == "rejected":
-                self._count(envelope.type, "rejected")
-            self.producer().publish(
-                body, exchange="", routing_key=reply_to, serializer="json",
-                correlation_id=envelope.id, delivery_mode=2,
-            )  # fmt: skip
-        elif answer.get("status") == "rejected":
+        if not self._reply(message, envelope, answer) and answer.get("status") == "rejected":
             self._dead_letter(
                 message, f"command rejected: {answer['error']}", "CommandRejected", envelope.type
             )
             return
         message.ack()
+
+    def _reply(self, message: Message, envelope: Envelope, answer: dict[str, Any]) -> bool:
+        """Send the answer to the message's `reply_to` queue; False when it names none."""
+        reply_to = (message.properties or {}).get("reply_to")
+        if not reply_to:
+            return False
+        if answer.get("status") == "rejected":
+            self._count(envelope.type, "rejected")
+        self.producer().publish(
+            {"command_id": envelope.id, **answer}, exchange="", routing_key=reply_to, serializer="json",
+            correlation_id=envelope.id, delivery_mode=2,
+        )  # fmt: skip
+        return True
+
+
+def command_arguments(envelope: Envelope) -> dict[str, Any]:
+    """The command's payload checked as its HTTP twin checks a request, before any database work:
+    the JSON limits, then the schema; the case a `case.message` names is the envelope's complaint_id,
+    as it is the HTTP route's path. InvalidInput naming each bad field otherwise."""
+    payload = envelope.payload
+    if envelope.type == "case.message":
+        payload = {**payload, "complaint_id": envelope.complaint_id}
+    try:
+        jsonlimits.check(payload)
+        return ARGUMENTS[envelope.type].load(payload)
+    except jsonlimits.TooComplex as exc:
+        raise InvalidInput(f"malformed {envelope.type} command: {exc}", exc.fields) from exc
+    except ValidationError as exc:
+        fields = _dotted(exc.messages)
+        reasons = "; ".join(f"{name}: {' '.join(map(str, found))}" for name, found in fields.items())
+        raise InvalidInput(f"malformed {envelope.type} command: {reasons}", fields) from exc
+
+
+def _dotted(messages: Any, prefix: str = "") -> dict[str, list]:
+    """marshmallow's nested messages as {"data.x": [...]} (the fields of an InvalidInput)."""
+    if not isinstance(messages, dict):
+        return {prefix or "_schema": messages if isinstance(messages, list) else [messages]}
+    found: dict[str, list] = {}
+    for key, inner in messages.items():
+        found.update(_dotted(inner, f"{prefix}.{key}" if prefix else str(key)))
+    return found

@@ -168,6 +168,20 @@ class MessageIn(StrictSchema):
                                  metadata={"description": "how long to keep it if the case does not wait yet"})  # fmt: skip
 
 
+class CompleteCommand(CompleteIn):
+    """A `task.complete` command's payload: the HTTP body with the task its path names."""
+
+    task_id = fields.UUID(required=True)
+
+
+class MessageCommand(MessageIn):
+    """A `case.message` command: the HTTP body, the case its path names (the envelope's
+    `complaint_id`), and no key needed: the command's id is one."""
+
+    case_id = fields.UUID(required=True, data_key="complaint_id")
+    idempotency_key = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+
+
 class MessageOut(Schema):
     status = fields.String(metadata={"description": "delivered, buffered or duplicate"})
 

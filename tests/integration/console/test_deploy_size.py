@@ -48,3 +48,16 @@ def test_a_deploy_without_its_csrf_token_is_refused_in_json_the_modeler_can_show
     answer = designer.post("/console/processes/deploy", json={"bpmn": "<x/>", "base_version": 1})
 
     assert answer.status_code == 400 and answer.json["code"] == 400 and "CSRF" in answer.json["error"]
+
+
+def test_a_deploy_nested_thousands_of_levels_deep_is_refused_in_json_naming_it(browser):
+    designer = browser()
+    designer.login("designer")
+    page = designer.get("/console/processes/modeler").get_data(as_text=True)
+    deep = b'{"bpmn": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+
+    answer = designer.post("/console/processes/deploy", data=deep, content_type="application/json",
+                           headers={"X-CSRFToken": META_CSRF.search(page).group(1)})  # fmt: skip
+
+    assert answer.status_code == 400 and answer.json["code"] == 400
+    assert "nested more than 32 levels" in answer.json["error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -202,4 +203,69 @@ def test_a_command_whose_token_was_revoked_is_refused_and_dead_lettered_saying_w
 
     assert message.headers["x-error"] == "command rejected: token refused: the user zhang is deactivated"
     assert answer["status"] == "rejected" and answer["error"].startswith("token revoked: the user's roles")
+
+
+def _dead_commands(amqp_url: str, count: int) -> list:
+    from services.common.bus.topology import TASK_COMMANDS_QUEUE, consumer_queues
+
+    found: list = []
+    with Connection(amqp_url) as connection:
+        dead = consumer_queues(TASK_COMMANDS_QUEUE, []).dead(connection.default_channel)
+
+        def take():
+            while (message := dead.get(no_ack=True)) is not None:
+                found.append(message)
+            return len(found) >= count
+
+        eventually(take, timeout=10)  # at once: no retry waits in between
+    return found
+
+
+def json_nested(levels: int) -> list:
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+def _seen_by_the_inbox(routing, command_id: str) -> bool:
+    with routing.pool.connection() as conn:
+        return (
+            conn.execute("SELECT 1 FROM routing.inbox WHERE message_id = %s", (command_id,)).fetchone()
+            is not None
+        )
+
+
+def test_a_malformed_command_is_dead_lettered_at_once_with_a_readable_reason_before_any_database_work(
+    on_rabbitmq, start, amqp_url, supervisor_token
+):
+    from kombu import Queue
+
+    routing, _ = on_rabbitmq
+    case = start()
+    with Connection(amqp_url) as connection:
+        Queue("dept.replies", durable=False)(connection.default_channel).declare()
+    not_a_uuid = command("not-a-uuid", {"outcome": "resolved"})
+    too_deep = command(str(uuid.uuid4()), {"outcome": json_nested(40)})
+    message = command("unused", {})
+    message.update(type="case.message", complaint_id="not-a-case", payload={"name": "merchant_answered"})
+
+    send(amqp_url, not_a_uuid, supervisor_token)
+    send(amqp_url, too_deep, supervisor_token, "dept.replies")
+    send(amqp_url, message, supervisor_token, routing_key="case.message")
+    dead = {letter.properties["message_id"]: letter for letter in _dead_commands(amqp_url, 3)}
+    [answer] = replies(amqp_url, "dept.replies", 1)
+
+    reasons = {command_id: letter.headers["x-error"] for command_id, letter in dead.items()}
+    assert reasons == {
+        not_a_uuid["id"]: "malformed task.complete command: task_id: Not a valid UUID.",
+        too_deep["id"]: "malformed task.complete command: the JSON is nested more than 32 levels deep"
+        " (objects and arrays)",
+        message["id"]: "malformed case.message command: complaint_id: Not a valid UUID.",
+    }
+    assert all(letter.headers["x-error-type"] == "MalformedCommand" for letter in dead.values())
+    assert all("x-retries" not in letter.headers for letter in dead.values())
+    assert answer["status"] == "rejected" and answer["command_id"] == too_deep["id"]
+    assert answer["errors"] == {"_schema": ["nested more than 32 levels deep (objects and arrays)"]}
+    assert not any(_seen_by_the_inbox(routing, command_id) for command_id in dead)
     assert open_tasks(routing, case) == ["handle_floor"]

@@ -39,6 +39,18 @@ def test_completing_with_bad_form_data_is_refused_naming_the_field(routing, api,
     assert open_tasks(routing, case) == ["handle_floor"]
 
 
+def test_data_naming_a_field_and_a_dotted_field_under_it_is_refused_naming_both(routing, api, staff, case):
+    url = f"/tasks/{task_id(routing, case, 'handle_floor')}/complete"
+
+    answer = api.post(
+        url, json={"data": {"x": 1, "x.y": 2}}, headers=staff("floor_supervisor", floors=["3F"])
+    )
+
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert {"x", "x.y", "outcome"} <= set(answer.json["errors"]["json"])
+    assert open_tasks(routing, case) == ["handle_floor"]
+
+
 def test_a_completed_task_cannot_be_completed_again(routing, api, staff, case):
     supervisor = staff("floor_supervisor", floors=["3F"])
     url = f"/tasks/{task_id(routing, case, 'handle_floor')}/complete"
