@@ -68,7 +68,8 @@ def test_the_shipped_diagram_writes_no_duration_offset_or_zone_of_its_own():
     dmn = {path.name: path.read_bytes() for path in BPMN.glob("*.dmn")}
     diagram = parse_diagram((BPMN / "complaint.bpmn").read_bytes(), dmn, set(QUEUES), "complaint.bpmn")
     found = []
-    for element, text, mode in diagram_python(diagram.spec, diagram.subprocess_specs):
+    for task_spec, text, mode, _what in diagram_python(diagram.spec, diagram.subprocess_specs):
+        element = task_spec.bpmn_id
         for value in _constants(text, mode) if text else []:
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
             if (numeric and value not in (0, 1)) or (

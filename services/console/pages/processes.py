@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, render_template, request
 from services.common.errors import InvalidInput
 from services.common.identity.model import Role
 from services.console.auth.guard import api, login_required
+from services.console.i18n import language
 from services.console.pages import html_errors
 from services.console.pages.bpmn_diff import element_diff, refused_element
 
@@ -72,7 +73,8 @@ def deploy():
            for name in (base["dmn_files"] if base else [])}  # fmt: skip
     try:
         version = client.post("/routing/processes", {"bpmn": str(body.get("bpmn", "")), "dmn": dmn,
-                                                     "bpmn_name": "complaint.bpmn", "note": body.get("note") or None})  # fmt: skip
+                                                     "bpmn_name": "complaint.bpmn", "note": body.get("note") or None},
+                              headers={"Accept-Language": language()})  # the problems in the designer's language  # fmt: skip
     except InvalidInput as refused:
         return jsonify({"error": str(refused), "element": refused_element(str(refused))}), 400
     # The same files as a version deployed before answer that version (active or not): nothing new.

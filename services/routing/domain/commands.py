@@ -17,6 +17,7 @@ class DeployProcess:
     note: str | None = None
     bpmn_name: str = "diagram.bpmn"
     forms: dict[str, str] = field(default_factory=dict)
+    language: str = "en"  # of the designer's messages: zh-CN or en
 
 
 @dataclass(frozen=True)

@@ -24,24 +24,32 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from services.common.bus.envelope import NOTIFY_PARTIES, STEP_EVENTS
 from services.routing.engine.forms import FormField, camunda_fields, json_schema_fields
+from services.routing.engine.problems import Problem, render
 from services.routing.engine.scripts import diagram_python, problems_in
 from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffParser, is_spiff
-from services.routing.engine.timers import ClockTimersMixin
+from services.routing.engine.timers import ClockTimersMixin, literal_timer, timer_kind
 
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
 
 class DiagramError(Exception):
-    """A diagram that cannot be deployed; names the element and file at fault when known."""
+    """A diagram that cannot be deployed: every problem found (`problems`), in English as its message;
+    `element` and `file` are the first problem's."""
 
-    def __init__(self, message: str, element: str | None = None, file: str | None = None):
+    def __init__(self, message: str, element: str | None = None, file: str | None = None,
+                 problems: list[Problem] | None = None):  # fmt: skip
         super().__init__(message)
         self.element = element
         self.file = file
+        self.problems = problems or []
+
+    @classmethod
+    def of(cls, problems: list[Problem]) -> DiagramError:
+        first = problems[0]
+        return cls("; ".join(render(problem) for problem in problems), first.element, first.file, problems)
 
 
 @dataclass(frozen=True)
@@ -141,81 +149,122 @@ def parse_diagram(
     bpmn_name: str = "diagram.bpmn",
     forms: dict[str, bytes] | None = None,
 ) -> Diagram:
-    """Parse and check a diagram; raise DiagramError naming what is wrong and where.
+    """Parse and check a diagram; raise DiagramError listing every problem found, each naming the
+    element and file at fault (see `problems`).
 
     `forms` are the JSON-schema form files a spiff-arena diagram's user tasks name."""
     root = _xml(bpmn, bpmn_name)
     for name, text in dmn.items():
         _xml(text, name)
-    _check_flows(root, bpmn_name)
+    names = {node.get("id"): node.get("name") for node in root.iter() if node.get("id")}
+    found = _dangling_flows(root, bpmn_name)
     parser = MallSpiffParser() if is_spiff(root) else MallParser()
     try:
         parser.add_bpmn_str(bpmn, filename=bpmn_name)
         for name, text in dmn.items():
             parser.add_dmn_str(text, filename=name)
-        process_id = _the_executable_process(parser, bpmn_name)
+        process_id = _the_executable_process(parser, bpmn_name, names)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+    except DiagramError as exc:
+        raise DiagramError.of([*found, *exc.problems]) from exc
     except ValidationException as exc:
-        raise DiagramError(str(exc).split("\n")[0], exc.id or None, exc.file_name or bpmn_name) from exc
-    except (SpiffWorkflowException, ValueError) as exc:
-        raise DiagramError(str(exc), None, bpmn_name) from exc
-    _check_lanes(root, process_id, queues, bpmn_name)
-    _check_python(spec, subprocess_specs, bpmn_name)
-    _check_announcements(spec, queues, bpmn_name)
-    user_tasks = {info.element_id: info for info in _user_tasks(spec, queues, bpmn_name, forms or {})}
-    return Diagram(process_id, spec, subprocess_specs, user_tasks)
+        detail = str(exc).split("\n")[0]
+        element = exc.id or None
+        problem = Problem(
+            "engine_cannot_read", element, exc.file_name or bpmn_name, names.get(element), {"detail": detail}
+        )
+        raise DiagramError.of([*found, problem]) from exc
+    except Exception as exc:  # the library's own KeyError, AttributeError … on what it did not expect
+        problem = Problem(
+            "engine_cannot_read", None, bpmn_name, None, {"detail": f"{type(exc).__name__}: {exc}"}
+        )
+        raise DiagramError.of([*found, problem]) from exc
+    found += _lane_problems(root, process_id, queues, bpmn_name)
+    found += _python_problems(spec, subprocess_specs, bpmn_name)
+    found += _announcement_problems(spec, queues, bpmn_name)
+    user_tasks, task_problems = _user_tasks(spec, queues, bpmn_name, forms or {})
+    found += task_problems
+    if found:
+        raise DiagramError.of(found)
+    return Diagram(process_id, spec, subprocess_specs, {info.element_id: info for info in user_tasks})
 
 
 def _xml(text: bytes, name: str):
     try:
         return etree.fromstring(text, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        raise DiagramError(f"{name} is not well-formed XML: {exc}", None, name) from exc
+        raise DiagramError.of([Problem("not_xml", None, name, None, {"detail": str(exc)})]) from exc
 
 
-def _check_flows(root, name: str) -> None:
+def _dangling_flows(root, name: str) -> list[Problem]:
     """Every sequence flow joins two elements of the diagram (the engine's own message misleads)."""
     ids = set(root.xpath("//@id"))
-    for flow in root.xpath(".//bpmn:sequenceFlow", namespaces=BPMN_NS):
-        for end in ("sourceRef", "targetRef"):
-            if flow.get(end) not in ids:
-                raise DiagramError(
-                    f"sequence flow {flow.get('id')!r} has {end} {flow.get(end)!r}, which is not in the diagram",
-                    flow.get("id"),
-                    name,
-                )
+    return [
+        Problem(
+            "dangling_flow", flow.get("id"), name, flow.get("name"), {"end": end, "target": flow.get(end)}
+        )
+        for flow in root.xpath(".//bpmn:sequenceFlow", namespaces=BPMN_NS)
+        for end in ("sourceRef", "targetRef")
+        if flow.get(end) not in ids
+    ]
 
 
-def _the_executable_process(parser: MallParser, name: str) -> str:
+def _the_executable_process(parser: MallParser, name: str, names: dict[str, str | None]) -> str:
     process_ids = parser.get_process_ids()
-    if len(process_ids) != 1:
-        found = ", ".join(process_ids) or "none"
-        raise DiagramError(f"expected exactly one executable process, found {found}", None, name)
+    if not process_ids:
+        raise DiagramError.of([Problem("no_executable_process", None, name)])
+    if len(process_ids) > 1:
+        found = ", ".join(f"{pid} ({names[pid]})" if names.get(pid) else pid for pid in process_ids)
+        raise DiagramError.of([Problem("several_executable_processes", None, name, None,
+                                       {"count": len(process_ids), "found": found})])  # fmt: skip
     return process_ids[0]
 
 
-def _check_lanes(root, process_id: str, queues: set[str], name: str) -> None:
+def _lane_problems(root, process_id: str, queues: set[str], name: str) -> list[Problem]:
     lanes = root.xpath(".//bpmn:process[@id=$process]//bpmn:lane", process=process_id, namespaces=BPMN_NS)
-    for lane in lanes:
-        if lane.get("name") not in queues:
-            raise DiagramError(
-                f"lane {lane.get('name')!r} is not a queue; name each lane after a role: {', '.join(sorted(queues))}",
-                lane.get("id"),
-                name,
-            )
+    return [
+        Problem(
+            "lane_not_queue",
+            lane.get("id"),
+            name,
+            lane.get("name"),
+            {"lane": lane.get("name"), "queues": ", ".join(sorted(queues))},
+        )
+        for lane in lanes
+        if lane.get("name") not in queues
+    ]
 
 
-def _check_python(spec, subprocess_specs, name: str) -> None:
-    for element, text, mode in diagram_python(spec, subprocess_specs):
+def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
+    """Every script, condition, timer and DMN expression that fails the safety check (timers written
+    as ISO 8601 text are taken as such; cron and JUEL are named for what they are)."""
+    found = []
+    for task_spec, text, mode, what in diagram_python(spec, subprocess_specs):
+        element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+        title = getattr(task_spec, "bpmn_name", None)
+        if what == "timer":
+            kind = timer_kind(text)
+            if kind == "iso":
+                literal_timer(task_spec, text)
+                continue
+            if kind is not None:
+                found.append(
+                    Problem("timer_not_supported", element, name, title, {"expression": text, "kind": kind})
+                )
+                continue
         problems = problems_in(text, mode)
         if problems:
-            raise DiagramError(f"refused Python in {element}: {'; '.join(problems)}", element, name)
+            found.append(
+                Problem("python_refused", element, name, title, {"what": what, "detail": "; ".join(problems)})
+            )
+    return found
 
 
-def _check_announcements(spec, queues: set[str], name: str) -> None:
+def _announcement_problems(spec, queues: set[str], name: str) -> list[Problem]:
     """`event` names a known complaint event; `notify` comes with a `notify_to` we can reach."""
     parties = NOTIFY_PARTIES | queues
+    found = []
     for task_spec in spec.task_specs.values():
         extensions = getattr(task_spec, "extensions", None) or {}
         event, notify, notify_to = (
@@ -223,51 +272,58 @@ def _check_announcements(spec, queues: set[str], name: str) -> None:
             extensions.get("notify"),
             extensions.get("notify_to"),
         )
+        where = (task_spec.bpmn_id, name, task_spec.bpmn_name)
         if event is not None and event not in STEP_EVENTS:
-            raise DiagramError(f"event {event!r} is not one of {', '.join(sorted(STEP_EVENTS))}",
-                               task_spec.bpmn_id, name)  # fmt: skip
+            found.append(
+                Problem("event_unknown", *where, {"event": event, "events": ", ".join(sorted(STEP_EVENTS))})
+            )
         if notify is not None and notify_to not in parties:
-            raise DiagramError(f"notify_to {notify_to!r} must be one of {', '.join(sorted(parties))}",
-                               task_spec.bpmn_id, name)  # fmt: skip
+            found.append(Problem("notify_to_unknown", *where,
+                                 {"notify_to": notify_to, "parties": ", ".join(sorted(parties))}))  # fmt: skip
+    return found
 
 
-def _user_tasks(spec, queues: set[str], name: str, forms: dict[str, bytes]):
+def _user_tasks(
+    spec, queues: set[str], name: str, forms: dict[str, bytes]
+) -> tuple[list[UserTaskInfo], list[Problem]]:
+    infos, found = [], []
     for task_spec in spec.task_specs.values():
         if not isinstance(task_spec, (UserTask, *HUMAN_TASKS)):
             continue
+        where = (task_spec.bpmn_id, name, task_spec.bpmn_name)
         groups = [group.strip() for group in task_spec.extensions.get("candidateGroups", "").split(",")]
         queue = next((group for group in groups if group), None) or task_spec.lane
-        if queue not in queues:
-            raise DiagramError(
-                f"user task {task_spec.bpmn_id!r} goes to {queue!r}, which is not a queue; "
-                f"set its lane or candidate group to one of {', '.join(sorted(queues))}",
-                task_spec.bpmn_id,
-                name,
-            )
-        yield UserTaskInfo(
+        listed = {"queue": queue, "queues": ", ".join(sorted(queues))}
+        if queue is None:
+            found.append(Problem("task_without_queue", *where, listed))
+        elif queue not in queues:
+            found.append(Problem("task_queue_unknown", *where, listed))
+        form, problem = _form(task_spec, forms, name)
+        if problem is not None:
+            found.append(problem)
+        infos.append(UserTaskInfo(
             element_id=task_spec.bpmn_id,
             title=task_spec.bpmn_name or task_spec.bpmn_id,
-            queue=queue,
-            form=_form(task_spec, forms, name),
+            queue=queue or "",
+            form=form,
             documentation=task_spec.documentation,
             instructions=task_spec.extensions.get("instructionsForEndUser") or task_spec.documentation,
-        )
+        ))  # fmt: skip
+    return infos, found
 
 
-def _form(task_spec, forms: dict[str, bytes], name: str) -> tuple[FormField, ...]:
+def _form(task_spec, forms: dict[str, bytes], name: str) -> tuple[tuple[FormField, ...], Problem | None]:
     """A Camunda form, or the JSON-schema file a spiff-arena task names (deployed with the diagram)."""
+    where = (task_spec.bpmn_id, name, task_spec.bpmn_name)
     file = task_spec.extensions.get(FORM_PROPERTY)
     if file is None:
         try:
-            return camunda_fields(task_spec)
+            return camunda_fields(task_spec), None
         except ValueError as exc:
-            raise DiagramError(f"user task {task_spec.bpmn_id!r} {exc}", task_spec.bpmn_id, name) from exc
+            return (), Problem("form", *where, {"detail": str(exc)})
     if file not in forms:
-        raise DiagramError(f"user task {task_spec.bpmn_id!r} names the form {file!r}, which was not deployed "
-                           f"with the diagram", task_spec.bpmn_id, name)  # fmt: skip
+        return (), Problem("form_file_missing", *where, {"form": file})
     try:
-        return json_schema_fields(forms[file])
+        return json_schema_fields(forms[file]), None
     except ValueError as exc:
-        raise DiagramError(
-            f"form {file} of user task {task_spec.bpmn_id!r} {exc}", task_spec.bpmn_id, file
-        ) from exc
+        return (), Problem("form", task_spec.bpmn_id, file, task_spec.bpmn_name, {"detail": f"{file}: {exc}"})

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin, ScriptTaskMixin
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 
@@ -191,35 +192,41 @@ def _parse(text: str, mode: str) -> ast.AST:
         return ast.parse("dmn_input " + entry, mode="eval")  # as the DMN engine completes it
 
 
-def diagram_python(spec, subprocess_specs) -> Iterator[tuple[str, str, str]]:
-    """(element id, text, mode) for every piece of Python the engine will run for this diagram."""
+def diagram_python(spec, subprocess_specs) -> Iterator[tuple[object, str, str, str]]:
+    """(task spec, text, mode, what it is) for every piece of Python the engine will run for this
+    diagram; `what` is script, condition, expression, timer or DMN rule, as a designer calls it."""
     for process in [spec, *subprocess_specs.values()]:
         for task_spec in process.task_specs.values():
-            element = getattr(task_spec, "bpmn_id", None) or task_spec.name
-            yield from ((element, text, mode) for text, mode in _task_python(task_spec))
+            yield from ((task_spec, text, mode, what) for text, mode, what in _task_python(task_spec))
 
 
-def _task_python(task_spec) -> Iterator[tuple[str, str]]:
+def _task_python(task_spec) -> Iterator[tuple[str, str, str]]:
     if isinstance(task_spec, ScriptTaskMixin):
-        yield task_spec.script, "exec"
+        yield task_spec.script, "exec", "script"
     for attribute in ("prescript", "postscript"):
         if getattr(task_spec, attribute, None):
-            yield getattr(task_spec, attribute), "exec"
+            yield getattr(task_spec, attribute), "exec", "script"
     if isinstance(task_spec, (ExclusiveGatewayMixin, InclusiveGatewayMixin)):
         for condition, _target in task_spec.cond_task_specs:
             if condition is not None:
-                yield condition.args[0], "eval"
+                yield condition.args[0], "eval", "condition"
     for attribute in ("condition", "cardinality"):
         if isinstance(getattr(task_spec, attribute, None), str):
-            yield getattr(task_spec, attribute), "eval"
+            yield getattr(task_spec, attribute), "eval", "expression"
     definition = getattr(task_spec, "event_definition", None)
     for event in [definition, *getattr(definition, "event_definitions", [])] if definition else []:
         if isinstance(getattr(event, "expression", None), str):
-            yield event.expression, "eval"
+            yield (
+                event.expression,
+                "eval",
+                "timer" if isinstance(event, TimerEventDefinition) else "expression",
+            )
         for prop in getattr(event, "correlation_properties", []):
-            yield prop.retrieval_expression, "eval"
+            yield prop.retrieval_expression, "eval", "expression"
     if isinstance(task_spec, BusinessRuleTaskMixin):
-        yield from _dmn_python(task_spec.dmnEngine.decision_table)
+        yield from (
+            (text, mode, "DMN rule") for text, mode in _dmn_python(task_spec.dmnEngine.decision_table)
+        )
 
 
 def _dmn_python(table) -> Iterator[tuple[str, str]]:

@@ -7,6 +7,7 @@ the engine re-attaches it after every load.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -97,3 +98,35 @@ def due_time(task) -> datetime | None:
     if isinstance(definition, TimeDateEventDefinition):
         return definition.parse_time_or_duration(value)
     return TimerEventDefinition.get_datetime(value)
+
+
+# What a timer written by hand in a modeler may be: ISO 8601 text (a duration PT24H, a date and
+# time, a cycle R3/PT1H), which Camunda Modeler writes bare; cron (Camunda's `0 0 9 * * ?`) and
+# JUEL/FEEL (`${dueDate}`), which this engine does not run; or else Python, checked as Python.
+_ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
+
+
+def timer_kind(text: str) -> str | None:
+    """`iso` for ISO 8601 text, the name of an unsupported notation, or None for a Python expression."""
+    value = text.strip()
+    if _ISO_DURATION.match(value) or _ISO_DATE.match(value):
+        return "iso"
+    if (
+        value.startswith("R")
+        and "/" in value
+        and all(_ISO_DURATION.match(part) or _ISO_DATE.match(part) for part in value.split("/")[1:])
+    ):
+        return "iso"
+    if "${" in value or "#{" in value or value.startswith(("date and time(", "duration(")):
+        return "a JUEL/FEEL expression"
+    if _CRON.match(value) and all(re.fullmatch(r"[\d*?/,LW#A-Z-]+", part) for part in value.split()):
+        return "a cron expression"
+    return None
+
+
+def literal_timer(task_spec, text: str) -> None:
+    """Take a timer written as ISO 8601 text as that text: the engine evaluates a timer's expression
+    as Python, so the text is quoted once here, where the diagram is parsed."""
+    task_spec.event_definition.expression = repr(text.strip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from services.common.bus.envelope import Actor
@@ -22,6 +22,7 @@ from services.routing.domain.commands import (
     DeployProcess,
 )
 from services.routing.domain.model import QUEUES
+from services.routing.engine.problems import language_of
 from services.routing.entrypoints import schemas
 from services.routing.entrypoints.presenters import masks_for, present_incidents, present_timeline
 from services.routing.service_layer import handlers
@@ -39,6 +40,12 @@ cases = Blueprint("cases", __name__, url_prefix="/cases", description="Cases: wh
 
 def _routing():
     return current_app.extensions["routing"]
+
+
+def _deploy_command(data: dict) -> DeployProcess:
+    """A deploy (or proof) of the files in `data`; the problems are told in the request's language."""
+    return DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"), data["bpmn_name"],
+                         data["forms"], language_of(request.headers.get("Accept-Language")))  # fmt: skip
 
 
 def _version_out(version, active: bool) -> dict:
@@ -77,8 +84,7 @@ class ProcessCollection(MethodView):
                             description="the same files as an existing version, returned (activate it if wanted)")  # fmt: skip
     def post(self, data):
         """Deploy a diagram: validated, then kept as a new version, active at once; running cases stay on theirs."""
-        command = DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"),
-                                data["bpmn_name"], data["forms"])  # fmt: skip
+        command = _deploy_command(data)
         deployment = _routing().handle(handlers.deploy_process, command)
         body = {**_version_out(deployment.version, deployment.active), "message": _deploy_message(deployment),
                 "proof": deployment.proof.summary() if deployment.proof else None}  # fmt: skip
@@ -105,8 +111,7 @@ class ProcessCollection(MethodView):
 def prove(data):
     """Validate and prove a diagram without deploying it: the problems a deploy would refuse it for,
     and what the probes reached."""
-    command = DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"),
-                            data["bpmn_name"], data["forms"])  # fmt: skip
+    command = _deploy_command(data)
     diagram, proof = handlers.prove_process(command, _routing().context)
     if proof is None:
         raise InvalidInput(f"process {diagram.process_id!r} starts no complaint case, so there is nothing to prove "

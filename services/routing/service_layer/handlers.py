@@ -22,6 +22,7 @@ from services.routing.domain.commands import (
 from services.routing.domain.forms import check_form
 from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState, assignment_refused
 from services.routing.engine import Diagram, DiagramError
+from services.routing.engine.problems import render
 from services.routing.engine.step import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
@@ -81,12 +82,21 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
 
 
 def _parse(command: DeployProcess) -> Diagram:
+    """The parsed diagram, or a 400 listing every problem found, in the designer's language; a
+    problem in a JSON-schema form file is the `forms` field's, any other the `bpmn` field's."""
     try:
         return parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms)
     except DiagramError as exc:
-        where = f" (element {exc.element!r} in {exc.file})" if exc.element else f" ({exc.file})"
-        field = "forms" if exc.file in command.forms else "bpmn"
-        raise InvalidInput(f"diagram refused: {exc}{where}", {field: [f"{exc}{where}"]}) from exc
+        fields: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            field = "forms" if problem.file in command.forms else "bpmn"
+            fields.setdefault(field, []).append(render(problem, command.language))
+        count = len(exc.problems)
+        raise InvalidInput(
+            f"diagram refused, {count} problem{'s' * (count != 1)}: "
+            + "; ".join(render(problem, command.language) for problem in exc.problems),
+            fields,
+        ) from exc
 
 
 def activate_process(command: ActivateProcess, session: Session, context: Context) -> ProcessVersion:

@@ -30,7 +30,7 @@ def test_each_case_runs_on_the_version_it_started_with(routing, start, api, staf
 @pytest.mark.parametrize(
     ("bpmn", "element", "words"),
     [
-        ("bad_unknown_lane.bpmn", "janitor", "not a queue"),
+        ("bad_unknown_lane.bpmn", "janitor", "not one of the mall's queues"),
         ("bad_missing_dmn_ref.bpmn", "triage", "no_such_decision"),
         ("bad_script_import.bpmn", "sneaky", "imports"),
         ("bad_script_dunder.bpmn", "sneaky", "__class__"),
