@@ -68,7 +68,7 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
         return Deployment(same, created=False, active=active is not None and active.id == same.id)
     _, proof = prove_process(command, context)
     if proof is not None and not proof.passed:
-        problems = proof.messages()
+        problems = proof.messages(command.language)
         raise InvalidInput(f"diagram refused: the proof found {len(problems)} problem(s): " + "; ".join(problems),
                            {"bpmn": problems})  # fmt: skip
     now = context.clock.now()

@@ -25,6 +25,26 @@ MAJOR = {"injury": {"injury": True}, "large_amount": {"amount": "99999.00"}, "la
          "media_exposure": {"media_exposure": True}, "collective": {"people_count": 12}}  # fmt: skip
 
 
+# The probes as a Chinese designer reads them in the proof's problems.
+CATEGORY_ZH = {"quality": "商品质量", "price": "价格", "merchant_service": "商户服务", "staff_service": "员工服务",
+               "environment": "环境", "facility": "设施", "fee": "收费", "emergency": "突发事件"}  # fmt: skip
+MAJOR_ZH = {"injury": "人身伤害", "large_amount": "金额较大", "lawsuit": "诉讼", "media_exposure": "媒体曝光",
+            "collective": "集体投诉"}  # fmt: skip
+OTHERS_ZH = {"handled at the desk": "服务台直接处理", "about a department manager": "投诉部门经理",
+             "anonymous note in the suggestion box": "意见箱匿名投诉", "letter": "来信", "e-mail": "电子邮件",
+             "at the service desk": "服务台当面投诉"}  # fmt: skip
+
+
+def probe_name_zh(name: str) -> str:
+    """A probe's name in Chinese (its English name is its key in the proof's answer)."""
+    if name.startswith("category "):
+        category, _, rest = name[len("category ") :].partition(", ")
+        return f"{CATEGORY_ZH.get(category, category)}（{'指明商户' if 'shop' in rest else '涉及部门'}）"
+    if name.startswith("major: "):
+        return f"重大投诉：{MAJOR_ZH.get(name[len('major: ') :], name)}"
+    return OTHERS_ZH.get(name, name)
+
+
 def probes(policy: dict[str, Any], now: datetime) -> tuple[Probe, ...]:
     """The probe complaints, received `now`, under the mall's `policy` (workflow data, with its zone)."""
     found = [_probe(f"category {category}, a shop named", now, policy, category=category, merchant=SHOP,

@@ -13,7 +13,7 @@ from services.routing.engine import EngineError
 from services.routing.engine.proof import ProofProblem, ProofRequest, ProofResult
 from services.routing.engine.sandbox import DiagramSource
 from services.routing.service_layer.context import Context
-from services.routing.service_layer.probes import probes
+from services.routing.service_layer.probes import probe_name_zh, probes
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ class ProofReport:
     def passed(self) -> bool:
         return not self.result.problems
 
-    def messages(self) -> list[str]:
+    def messages(self, language: str = "en") -> list[str]:
         """Each problem in one sentence: the probe, what went wrong where, and the path there."""
-        return [_sentence(problem) for problem in self.result.problems]
+        return [_sentence(problem, language) for problem in self.result.problems]
 
     def summary(self) -> dict:
         result = self.result
@@ -88,13 +88,16 @@ def _run(source: DiagramSource, context: Context) -> ProofReport:
     return report
 
 
-def _sentence(problem: ProofProblem) -> str:
-    where = (
-        f" at {problem.element_name or problem.element_id} ({problem.element_id})"
-        if problem.element_id
-        else ""
-    )
+_KIND_ZH = {"incident": "步骤出错（案件会停在故障中）", "stuck": "卡住（没有任务、定时器或消息能推进它）"}
+
+
+def _sentence(problem: ProofProblem, language: str) -> str:
     path = " → ".join(problem.path)
+    named = problem.element_name or problem.element_id
+    if language.startswith("zh"):
+        where = f"，位于“{named}”（{problem.element_id}）" if problem.element_id else ""
+        return f"探测投诉“{probe_name_zh(problem.probe)}”：{_KIND_ZH[problem.kind]}{where}：{problem.message}；路径：{path}"
+    where = f" at {named} ({problem.element_id})" if problem.element_id else ""
     return f"probe '{problem.probe}': {problem.kind}{where}: {problem.message}; path: {path}"
 
 

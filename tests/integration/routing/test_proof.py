@@ -103,3 +103,15 @@ def test_only_designers_prove_and_another_process_has_nothing_to_prove(api, staf
 
     assert refused.status_code == 403
     assert nothing.status_code == 400 and "invoice" in nothing.json["message"]
+
+
+def test_the_proofs_problems_are_told_in_chinese_to_a_chinese_designer(api, staff):
+    broken = _without_outgoing_flows(diagram("complaint_v1.bpmn"), "route_gw")
+    headers = {**staff("process_designer"), "Accept-Language": "zh-CN"}
+
+    problems = api.post("/processes", json=_body(broken), headers=headers).json["errors"]["json"]["bpmn"]
+
+    assert any(problem.startswith("探测投诉“商品质量（指明商户）”：步骤出错") for problem in problems), (
+        problems
+    )
+    assert all("（route_gw）" in problem and "路径：" in problem for problem in problems)
