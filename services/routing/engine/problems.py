@@ -98,12 +98,13 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "the timer {expression!r} is {kind}, which is not supported here",
             "write an ISO 8601 duration such as PT24H, a date such as 2026-12-01T09:00:00+08:00, or a "
-            'Python expression giving one from the policy: "PT" + str(policy["handler_acts_within_seconds"]) + "S"',
+            'Python expression giving one from the policy: "PT" + str(policy["handler_acts_within_seconds"]) + "S" '
+            "(to repeat, a duration timer on a flow that loops back)",
         ),
         "zh-CN": (
             "定时器 {expression!r} 是{kind_zh}，此处不支持",
             "请写 ISO 8601 时长（如 PT24H）、日期（如 2026-12-01T09:00:00+08:00），或由策略得出时长的 Python 表达式："
-            '"PT" + str(policy["handler_acts_within_seconds"]) + "S"',
+            '"PT" + str(policy["handler_acts_within_seconds"]) + "S"（需要重复时，用回环流程上的时长定时器）',
         ),
     },
     "event_unknown": {
@@ -130,7 +131,11 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 _WHAT_ZH = {"script": "脚本", "condition": "条件", "expression": "表达式", "timer": "定时器表达式",
             "DMN rule": "决策表规则"}  # fmt: skip
 _END_ZH = {"sourceRef": "起点", "targetRef": "终点"}
-_KIND_ZH = {"a cron expression": "cron 表达式", "a JUEL/FEEL expression": "JUEL/FEEL 表达式"}
+_KIND_ZH = {
+    "a cron expression": "cron 表达式",
+    "a JUEL/FEEL expression": "JUEL/FEEL 表达式",
+    "an ISO 8601 cycle": "ISO 8601 循环（R…/…）",
+}
 
 
 def render(problem: Problem, language: str = "en") -> str:

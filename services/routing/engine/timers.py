@@ -101,8 +101,10 @@ def due_time(task) -> datetime | None:
 
 
 # What a timer written by hand in a modeler may be: ISO 8601 text (a duration PT24H, a date and
-# time, a cycle R3/PT1H), which Camunda Modeler writes bare; cron (Camunda's `0 0 9 * * ?`) and
-# JUEL/FEEL (`${dueDate}`), which this engine does not run; or else Python, checked as Python.
+# time), which Camunda Modeler writes bare; a cycle (R3/PT1H), cron (Camunda's `0 0 9 * * ?`) or
+# JUEL/FEEL (`${dueDate}`), which this engine does not run (the library's cycles read the machine's
+# clock, not the service's: a duration timer in a loop does the same, as retry_wait does); or else
+# Python, checked as Python.
 _ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
@@ -113,12 +115,8 @@ def timer_kind(text: str) -> str | None:
     value = text.strip()
     if _ISO_DURATION.match(value) or _ISO_DATE.match(value):
         return "iso"
-    if (
-        value.startswith("R")
-        and "/" in value
-        and all(_ISO_DURATION.match(part) or _ISO_DATE.match(part) for part in value.split("/")[1:])
-    ):
-        return "iso"
+    if re.match(r"^R\d*/", value):
+        return "an ISO 8601 cycle"
     if "${" in value or "#{" in value or value.startswith(("date and time(", "duration(")):
         return "a JUEL/FEEL expression"
     if _CRON.match(value) and all(re.fullmatch(r"[\d*?/,LW#A-Z-]+", part) for part in value.split()):

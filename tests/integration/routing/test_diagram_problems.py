@@ -77,10 +77,16 @@ def test_problems_are_told_in_chinese_to_a_chinese_designer(api, staff):
 
 @pytest.mark.parametrize(
     ("expression", "kind"),
-    [("0 0 9 * * ?", "a cron expression"), ("${callbackDue}", "a JUEL/FEEL expression")],
-    ids=["cron", "juel"],
+    [
+        ("0 0 9 * * ?", "a cron expression"),
+        ("${callbackDue}", "a JUEL/FEEL expression"),
+        ("R3/PT1H", "an ISO 8601 cycle"),
+    ],
+    ids=["cron", "juel", "cycle"],
 )
-def test_a_cron_or_juel_timer_is_refused_for_what_it_is_never_called_python(api, staff, expression, kind):
+def test_a_cron_juel_or_cycle_timer_is_refused_for_what_it_is_never_called_python(
+    api, staff, expression, kind
+):
     answer = _deploy(api, staff, _with_callback_timer(expression))
 
     assert answer.status_code == 400
