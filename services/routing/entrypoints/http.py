@@ -282,13 +282,21 @@ def get_case(case_id):
     return case_view(case_id)
 
 
+def visible_case(session, case_id):
+    """The case, if the caller may see it (its mall; a supervisor's floors, a manager's department);
+    404 otherwise, as if it did not exist."""
+    identity = current_identity()
+    case = session.cases.get(identity.mall_id, str(case_id))
+    if case is None or not identity.can_see(case.floor, case.department):
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
 def case_view(case_id) -> dict:
     identity = current_identity()
     routing = _routing()
     with routing.session() as session:
-        case = session.cases.get(identity.mall_id, str(case_id))
-        if case is None or not identity.can_see(case.floor, case.department):
-            raise NotFound(f"no case {case_id}")
+        case = visible_case(session, case_id)
         version = session.processes.get(case.process_version_id)
         diagram = routing.context.diagrams.get(version.id, session.processes.get)
         workflow = routing.context.engine.restore(diagram, case.state)
@@ -318,9 +326,7 @@ def get_timeline(case_id):
     """
     identity = current_identity()
     with _routing().session() as session:
-        case = session.cases.get(identity.mall_id, str(case_id))
-        if case is None or not identity.can_see(case.floor, case.department):
-            raise NotFound(f"no case {case_id}")
+        case = visible_case(session, case_id)
         masks = masks_for(identity, case, session.tasks.open_for_case(case.id))
         return present_timeline(session.cases.timeline(case.id), masks)
 
@@ -333,11 +339,8 @@ def get_timeline(case_id):
 )
 def get_case_diagram(case_id):
     """The diagram the case runs on (its own version), for drawing where the case is."""
-    identity = current_identity()
     with _routing().session() as session:
-        case = session.cases.get(identity.mall_id, str(case_id))
-        if case is None or not identity.can_see(case.floor, case.department):
-            raise NotFound(f"no case {case_id}")
+        case = visible_case(session, case_id)
         version = session.processes.get(case.process_version_id)
     return Response(version.bpmn_xml, mimetype="application/xml")
 
@@ -369,9 +372,7 @@ def post_message(data, case_id):
     """A message from outside (the merchant's answer …): delivered, or kept until the case waits for it."""
     identity = current_identity()
     with _routing().session() as session:
-        case = session.cases.get(identity.mall_id, str(case_id))
-    if case is None or not identity.can_see(case.floor, case.department):
-        raise NotFound(f"no case {case_id}")
+        visible_case(session, case_id)
     command = DeliverMessage(str(case_id), data["name"], data["data"], data["idempotency_key"],
                              identity.subject, data["ttl_seconds"])  # fmt: skip
     return {"status": _routing().handle(handlers.deliver_message, command)}, 202

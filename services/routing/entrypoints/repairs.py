@@ -10,6 +10,7 @@ from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.routing.domain.commands import MigrateCase
 from services.routing.entrypoints import schemas
+from services.routing.entrypoints.http import visible_case
 from services.routing.service_layer import migrations
 from services.routing.service_layer.migrations import Migration
 
@@ -43,11 +44,8 @@ def list_incidents():
 def migrate_case(data, case_id):
     """Move the case to another version of its process, keeping its tasks, data and timers; refused
     (409) naming each element it holds that the version lacks. `dry_run` only says."""
-    identity = current_identity()
     with _routing().session() as session:
-        case = session.cases.get(identity.mall_id, str(case_id))
-        if case is None or not identity.can_see(case.floor, case.department):
-            raise NotFound(f"no case {case_id}")
+        visible_case(session, case_id)
     outcome = _routing().handle(migrations.migrate_case, _command(str(case_id), data))
     if outcome.refused and not data["dry_run"]:
         raise Conflict(

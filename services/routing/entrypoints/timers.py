@@ -7,12 +7,11 @@ from datetime import datetime
 
 from flask import current_app
 
-from services.common.errors import NotFound
 from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.routing.domain.commands import MoveTimer
 from services.routing.entrypoints import schemas
-from services.routing.entrypoints.http import CASE_READERS, case_view
+from services.routing.entrypoints.http import CASE_READERS, case_view, visible_case
 from services.routing.service_layer import timers as service
 
 # Who may fire or move a timer: those who answer for the mall's deadlines, and the administrator.
@@ -32,12 +31,9 @@ def _routing():
 @timers.alt_response(404, response="NOT_FOUND")
 def list_timers(case_id):
     """The timers the case waits on, soonest first: element, name, when each falls due."""
-    identity = current_identity()
     routing = _routing()
     with routing.session() as session:
-        case = session.cases.get(identity.mall_id, str(case_id))
-        if case is None or not identity.can_see(case.floor, case.department):
-            raise NotFound(f"no case {case_id}")
+        case = visible_case(session, case_id)
         return [asdict(timer) for timer in service.pending_timers(session, routing.context, case)]
 
 
@@ -69,9 +65,7 @@ def _move(case_id, timer_id, due_at: datetime | None, reason: str) -> dict:
     command = MoveTimer(str(case_id), str(timer_id), due_at, reason.strip(), identity.subject, role)
     routing = _routing()
     with routing.session() as session:
-        case = session.cases.get(identity.mall_id, str(case_id))
-        if case is None or not identity.can_see(case.floor, case.department):
-            raise NotFound(f"no case {case_id}")
+        visible_case(session, case_id)
         timer, fired = service.move_timer(command, session, routing.context)
     return {"timer": asdict(timer), "fired": fired, "case": case_view(case_id)}
 
