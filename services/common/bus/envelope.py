@@ -40,6 +40,7 @@ STEP_EVENTS = frozenset(
         "complaint.closed",
         "complaint.outside_route",
         "complaint.became_major",
+        "complaint.no_contact",  # nobody to reply to or call back (an anonymous note): closed after resolution
     }
 )
 # Who a diagram element may ask to notify (its `notify_to` property), besides the staff queues.

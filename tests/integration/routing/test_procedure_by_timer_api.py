@@ -31,6 +31,7 @@ def test_an_anonymous_suggestion_box_note_closes_after_resolution_with_no_reply_
         kind for kind, to in case.notifications() if kind in ("reply", "written_reply", "callback_reminder")
     ]
     assert "no_contact" in case.view()["visited"]
+    assert "complaint.no_contact" in case.events()  # on the timeline
     [closed] = case.announced("complaint.closed")
     assert closed["closed_as"] == "no_contact"
     assert case.status() == "completed"
