@@ -49,6 +49,12 @@ class Story:
     rounds: list[Round] = field(default_factory=list)
     closed_at: datetime | None = None
     closed_as: str = "resolved"  # or no_answer (callbacks unanswered), no_contact (anonymous: no reply)
+    # The diagram announces postponements and callbacks (complaint.postponed, complaint.called_back);
+    # False: a case of an earlier diagram, whose reports read its tasks' completions instead.
+    declared: bool = True
+    # The elements' ids in the case's diagram: a designer may rename them (only the events count).
+    agree_task: str = "agree_reply_date"
+    callback_task: str = "callback"
     outside_route: bool = False
     customer: dict = field(default_factory=lambda: {"name": "王女士", "phone": "13912345678", "email": None})
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -106,8 +112,10 @@ def events(story: Story) -> list[Envelope]:
     )  # a type reporting does not know: ignored
     for index, day in enumerate(story.postponed_to):
         at = datetime.combine(story.promised + timedelta(days=index), time(16), ZONE)
-        produced.append(_task(story, "task.completed", at, "agree_reply_date", f"t-agree-{index}",
-                              data={"new_reply_date": day.isoformat(), "customer_agreed": True}))  # fmt: skip
+        agreed = {"new_reply_date": day.isoformat(), "customer_agreed": True}
+        produced.append(_task(story, "task.completed", at, story.agree_task, f"t-agree-{index}", data=agreed))
+        if story.declared and index < 2:  # the policy lets two through
+            produced.append(_step(story, "complaint.postponed", at, "postpone", agreed))
     for at, level in story.escalations:
         produced.append(_step(story, "complaint.escalated", at, f"escalated_to_{level}", {"queue": "floor_supervisor"},
                               queue=level))  # fmt: skip
@@ -134,9 +142,22 @@ def _round(story: Story, index: int, item: Round) -> list[Envelope]:
             _step(story, "complaint.replied", item.replied_at, "reply", {**data, "reply_text": "已处理"})
         )
     if item.callback_at:
-        found.append(_task(story, "task.created", item.callback_at, "callback", f"t-callback-{index}"))
-        found.append(_task(story, "task.completed", item.callback_at, "callback", f"t-callback-{index}",
-                           data={"reached": item.reached, "satisfied": item.satisfied}))  # fmt: skip
+        found.append(
+            _task(story, "task.created", item.callback_at, story.callback_task, f"t-callback-{index}")
+        )
+        answer = {"reached": item.reached, "satisfied": item.satisfied}
+        found.append(
+            _task(
+                story,
+                "task.completed",
+                item.callback_at,
+                story.callback_task,
+                f"t-callback-{index}",
+                data=answer,
+            )
+        )
+        if story.declared:
+            found.append(_step(story, "complaint.called_back", item.callback_at, story.callback_task, answer))
     if item.reopens:
         found.append(
             _step(story, "complaint.reopened", item.callback_at, "reopened", {"queue": "operations_manager"})

@@ -41,6 +41,8 @@ STEP_EVENTS = frozenset(
         "complaint.outside_route",
         "complaint.became_major",
         "complaint.no_contact",  # nobody to reply to or call back (an anonymous note): closed after resolution
+        "complaint.called_back",  # a callback made: reached, satisfied (the reports' satisfaction)
+        "complaint.postponed",  # a reply date postponed with the customer's agreement: new_reply_date
     }
 )
 # Who a diagram element may ask to notify (its `notify_to` property), besides the staff queues.

@@ -21,7 +21,9 @@ RECEIVED, CORRECTED = "complaint.received", "complaint.corrected"
 RESOLVED, REOPENED, REPLIED = "complaint.resolved", "complaint.reopened", "complaint.replied"
 CLOSED, ESCALATED, TRIAGED = "complaint.closed", "complaint.escalated", "complaint.triaged"
 OUTSIDE_ROUTE, BECAME_MAJOR = "complaint.outside_route", "complaint.became_major"
+CALLED_BACK, POSTPONED = "complaint.called_back", "complaint.postponed"  # declared on the diagram's elements
 TASK_CREATED, TASK_DONE = "task.created", ("task.completed", "task.cancelled")
+# Cases started on diagrams that declared neither event are read from these tasks' completions.
 CALLBACK_ELEMENT, POSTPONE_ELEMENT = "callback", "agree_reply_date"
 
 # Within one instant, the order a case's events are produced in.
@@ -121,18 +123,35 @@ def _reply_facts(history: list[Event], record: dict[str, Any], zone: ZoneInfo) -
 def _reply_due(history: list[Event], record: dict[str, Any], zone: ZoneInfo) -> datetime | None:
     """The end of the promised reply day, moved by each postponement the policy let through."""
     promised = day(record.get("promised_reply_date"))
+    days = [each for each in [promised, *_postponed_to(history, record)] if each is not None]
+    announced = [
+        moment(_data(event).get("reply_due")) for event in history if event.type.startswith("complaint.")
+    ]
+    moments = [end_of_day(last, zone) for last in days[-1:]] + [found for found in announced if found]
+    return max(moments) if moments else None
+
+
+def _postponed_to(history: list[Event], record: dict[str, Any]) -> list:
+    """The reply dates agreed at each postponement: announced by the diagram (complaint.postponed,
+    only those the policy let through), or, for a case whose diagram announced none, the agreed
+    completions of its postponement task, up to the policy's limit."""
+    declared = [day(_data(event).get("new_reply_date")) for event in history if event.type == POSTPONED]
+    if declared:
+        return declared
     allowed = (record.get("policy") or {}).get("max_postponements", 2)
     agreed = [
         day(_data(event).get("new_reply_date"))
         for event in history
         if _is_completion(event, POSTPONE_ELEMENT) and _data(event).get("customer_agreed")
     ]
-    days = [each for each in [promised, *agreed[: int(allowed)]] if each is not None]
-    announced = [
-        moment(_data(event).get("reply_due")) for event in history if event.type.startswith("complaint.")
-    ]
-    moments = [end_of_day(last, zone) for last in days[-1:]] + [found for found in announced if found]
-    return max(moments) if moments else None
+    return agreed[: int(allowed)]
+
+
+def _callback_events(history: list[Event]) -> list[Event]:
+    """Each callback made: announced by the diagram (complaint.called_back), or, for a case whose
+    diagram announced none, its callback task's completions."""
+    declared = [event for event in history if event.type == CALLED_BACK]
+    return declared or [event for event in history if _is_completion(event, CALLBACK_ELEMENT)]
 
 
 def _closing_facts(history: list[Event]) -> dict[str, Any]:
@@ -156,8 +175,7 @@ def _closing_facts(history: list[Event]) -> dict[str, Any]:
                 bool(_data(event).get("reached")),
                 bool(_data(event).get("satisfied")),
             )
-            for event in history
-            if _is_completion(event, CALLBACK_ELEMENT)
+            for event in _callback_events(history)
         ),
     }
 

@@ -71,6 +71,15 @@ class Diagram:
     subprocess_specs: dict
     user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
 
+    def announced_events(self) -> set[str]:
+        """The events its elements announce (their `event` property): what other services count."""
+        return {
+            task_spec.extensions["event"]
+            for spec in [self.spec, *self.subprocess_specs.values()]
+            for task_spec in spec.task_specs.values()
+            if (getattr(task_spec, "extensions", None) or {}).get("event")
+        }
+
 
 class _UserTaskParser(UserTaskParser):
     """Keeps camunda:candidateGroups and camunda:assignee, which the stock parser drops."""

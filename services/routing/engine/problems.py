@@ -115,6 +115,16 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("notify_to is {notify_to!r}, whom notify cannot reach", "use one of: {parties}"),
         "zh-CN": ("notify_to 的值 {notify_to!r} 无法送达", "请使用：{parties}"),
     },
+    "report_event_dropped": {
+        "en": (
+            "no element announces {event}, which version {version} announces and the reports count: {figure}",
+            "give the element where that happens the property event = {event}",
+        ),
+        "zh-CN": (
+            "没有元素发布事件 {event}；当前生效的版本 {version} 发布它，报表据此统计：{figure_zh}",
+            "请在发生该事项的元素上设置属性 event = {event}",
+        ),
+    },
     "form": {
         "en": ("its form is refused: {detail}", "correct the form fields in the modeler"),
         "zh-CN": ("其表单有误：{detail}", "请在建模器中修改表单字段"),

@@ -26,6 +26,7 @@ from services.routing.engine.problems import render
 from services.routing.engine.step import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
+from services.routing.service_layer.contracts import dropped_events
 from services.routing.service_layer.diagrams import candidate_source, parse_version
 from services.routing.service_layer.proving import ProofReport, prove_source
 from services.routing.service_layer.session import Session
@@ -66,6 +67,7 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
     if same is not None:
         active = session.processes.active(context.mall_id, diagram.process_id)
         return Deployment(same, created=False, active=active is not None and active.id == same.id)
+    _keeps_the_reported_events(diagram, command, session, context)
     _, proof = prove_process(command, context)
     if proof is not None and not proof.passed:
         problems = proof.messages(command.language)
@@ -79,6 +81,20 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
     session.processes.activate(version, command.actor_id, now, command.note or "deployed")
     log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
     return Deployment(version, created=True, active=True, proof=proof)
+
+
+def _keeps_the_reported_events(
+    diagram: Diagram, command: DeployProcess, session: Session, context: Context
+) -> None:
+    """A new complaint version announces every event the reports count that the active one does."""
+    active = session.processes.active(context.mall_id, context.process_key)
+    if diagram.process_id != context.process_key or active is None:
+        return
+    dropped = dropped_events(diagram, context.diagrams.get(active.id, session.processes.get), active.version,
+                             command.bpmn_name)  # fmt: skip
+    if dropped:
+        messages = [render(problem, command.language) for problem in dropped]
+        raise InvalidInput("diagram refused: " + "; ".join(messages), {"bpmn": messages})
 
 
 def _parse(command: DeployProcess) -> Diagram:

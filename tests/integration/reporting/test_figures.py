@@ -36,13 +36,16 @@ def make_stories(seed: int = 7, count: int = 70) -> list[Story]:
     rng = random.Random(seed)
     asks = random.Random(seed + 1)  # drawn apart, so every other draw of the cases stays as it was
     stories = []
-    for _ in range(count):
+    for index in range(count):
         received = datetime(2026, 9, 20, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 72 * 24 * 60))
         merchant = rng.choice([*MERCHANTS, None, None])
         story = Story(received_at=received, category=rng.choice(CATEGORIES), channel=rng.choice(CHANNELS),
                       merchant=merchant, floor=None if merchant else rng.choice(["B1", "4F"]),
                       department=None if merchant else rng.choice(["cleaning", "engineering"]),
-                      requests=list(asks.choice(REQUESTS)))  # fmt: skip
+                      requests=list(asks.choice(REQUESTS)),
+                      declared=index % 4 != 0)  # every fourth a case of a diagram that announced neither event  # fmt: skip
+        if index % 4 == 1:  # a diagram whose designer renamed both tasks: the announced events still count
+            story.agree_task, story.callback_task = "agree_new_date", "call_customer"
         _tell(story, rng)
         stories.append(story)
     return stories

@@ -243,3 +243,28 @@ def test_activation_refuses_an_unknown_version_a_missing_reason_and_other_roles(
         api.get("/processes/complaint/activations", headers=staff("process_designer")).json[0]["reason"]
         == "deployed"
     )
+
+
+@pytest.mark.parametrize(
+    ("event", "figure"),
+    [("complaint.replied", "on-time reply rate"), ("complaint.called_back", "satisfaction at callback")],
+)
+def test_a_version_that_stops_announcing_an_event_the_reports_count_is_refused_naming_the_figure(
+    api, staff, event, figure
+):
+    designer = staff("process_designer")
+    assert api.post("/processes", json=mall_diagram(), headers=designer).status_code == 201
+    body = mall_diagram()
+    body["bpmn"] = body["bpmn"].replace(f'<camunda:property name="event" value="{event}"/>', "")
+    renamed = mall_diagram()
+    renamed["bpmn"] = renamed["bpmn"].replace('name="Call the customer back"', 'name="Phone the customer"')
+
+    refused = api.post("/processes", json=body, headers=designer)
+    chinese = api.post("/processes", json=body, headers={**designer, "Accept-Language": "zh-CN"})
+    kept = api.post("/processes", json=renamed, headers=designer)
+
+    assert refused.status_code == 400
+    [problem] = refused.json["errors"]["json"]["bpmn"]
+    assert event in problem and figure in problem and "version 1" in problem
+    assert "报表据此统计" in chinese.json["errors"]["json"]["bpmn"][0]
+    assert kept.status_code == 201  # renaming an element changes nothing the reports read
