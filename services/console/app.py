@@ -91,7 +91,8 @@ def _add_helpers(app: Flask) -> None:
     @app.context_processor
     def page_helpers():
         return {
-            "t": i18n.translate, "label": i18n.label, "labels": i18n.labels, "when": i18n.format_datetime,
+            "t": i18n.translate, "label": i18n.label, "labels": i18n.labels, "named": i18n.named,
+            "field_label": i18n.field_label, "option_label": i18n.option_label, "when": i18n.format_datetime,
             "day": i18n.format_date, "lang": i18n.language(), "user": guard.current_user(),
             "has_role": guard.has_role, "roles_for": PAGE_ROLES, "inbox_unread": unread_count,
         }  # fmt: skip

@@ -88,10 +88,15 @@ def test_a_diff_of_two_versions_names_elements_added_removed_and_changed():
 
 
 def test_the_element_a_refused_deploy_names_is_found_in_routings_message():
-    message = "diagram refused: lane 'cashiers' is not a queue (element 'Lane_x' in complaint.bpmn)"
+    english = "diagram refused, 2 problems: element “cashiers” (Lane_x): the lane 'cashiers' is not one of …"
+    chinese = "diagram refused, 1 problem: 元素 “收银”（Lane_x）：泳道 '收银' 不是商场的任务队列；…"
+    unnamed = (
+        "diagram refused, 1 problem: element Flow_3: the sequence flow's targetRef is 'x', which is not …"
+    )
 
-    assert refused_element(message) == "Lane_x"
-    assert refused_element("diagram refused: not XML (complaint.bpmn)") is None
+    assert refused_element(english) == refused_element(chinese) == "Lane_x"
+    assert refused_element(unnamed) == "Flow_3"
+    assert refused_element("diagram refused, 1 problem: complaint.bpmn is not well-formed XML (…)") is None
 
 
 def test_nested_field_errors_are_flattened_to_dotted_names():

@@ -173,6 +173,7 @@ class TaskPayload(Schema):
     queue = fields.String(required=True)
     element_id = fields.String(required=True)
     title = fields.String(required=True)
+    titles = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)  # by language
     number = fields.String(required=True)
     state = fields.String(required=True)
     floor = fields.String(allow_none=True)

@@ -34,6 +34,30 @@ def translate(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+def named(names: dict | None, prefix: str, code: str | None, drawn: str | None = None) -> str:
+    """What a diagram calls something (`names`: language -> name, "" for its name as drawn): the
+    reader's language first; then this catalogue's name of the code (`prefix.code`, for diagrams that
+    give no name in that language); then the name as drawn (or `drawn`); then the code."""
+    names = names or {}
+    return names.get(language()) or label(prefix, code, names.get("") or drawn)
+
+
+def field_label(form: list[dict], field_id: str) -> str:
+    """A task form's field as its diagram labels it in the reader's language (see `named`)."""
+    item = next((each for each in form if each.get("id") == field_id), {})
+    return named(item.get("labels"), "field", field_id, item.get("label"))
+
+
+def option_label(form: list[dict], option_id: str) -> str:
+    """An option of a task form's choice fields as its diagram names it in the reader's language."""
+    for item in form:
+        drawn = dict(map(tuple, item.get("options") or [])).get(option_id)
+        if drawn is not None:
+            given = (item.get("option_labels") or {}).get(language(), {}).get(option_id)
+            return given or label("option", option_id, drawn)
+    return label("option", option_id, option_id)
+
+
 def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
     """The name of a code (`category.price` → 价格); the fallback or the code itself when unknown."""
     if value is None or value == "":

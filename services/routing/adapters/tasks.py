@@ -33,11 +33,12 @@ class TaskRepository:
     def add(self, task: Task) -> None:
         self.conn.execute(
             "INSERT INTO routing.tasks (id, case_id, mall_id, queue, element_id, title, number, floor,"
-            " department, form, state, assignee, due_at, created_at, instructions)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " department, form, state, assignee, due_at, created_at, instructions, titles)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (task.id, task.case_id, task.mall_id, task.queue, task.element_id, task.title, task.number,
              task.floor, task.department, json.dumps(task.form, ensure_ascii=False), task.state.value,
-             task.assignee, task.due_at, task.created_at, task.instructions),
+             task.assignee, task.due_at, task.created_at, task.instructions,
+             json.dumps(task.titles, ensure_ascii=False)),
         )  # fmt: skip
 
     def get(self, mall_id: str, task_id: str, for_update: bool = False) -> Task | None:
@@ -59,14 +60,14 @@ class TaskRepository:
             (assignee, state.value, task_id),
         )
 
-    def describe(
-        self, task_id: str, title: str, form: list[dict[str, Any]], instructions: str | None
-    ) -> None:
+    def describe(self, task_id: str, title: str, form: list[dict[str, Any]], instructions: str | None,
+                 titles: dict[str, str]) -> None:  # fmt: skip
         """What a task shows (its case moved to another version of the diagram)."""
         self.conn.execute(
-            "UPDATE routing.tasks SET title = %s, form = %s, instructions = %s WHERE id = %s",
-            (title, json.dumps(form, ensure_ascii=False), instructions, task_id),
-        )
+            "UPDATE routing.tasks SET title = %s, form = %s, instructions = %s, titles = %s WHERE id = %s",
+            (title, json.dumps(form, ensure_ascii=False), instructions, json.dumps(titles, ensure_ascii=False),
+             task_id),
+        )  # fmt: skip
 
     def set_due(self, task_id: str, due_at: datetime) -> None:
         self.conn.execute("UPDATE routing.tasks SET due_at = %s WHERE id = %s", (due_at, task_id))
@@ -126,6 +127,7 @@ def _task(row: dict) -> Task:
         assignee=row["assignee"],
         due_at=row["due_at"],
         instructions=row["instructions"],
+        titles=row["titles"],
         closed_at=row["closed_at"],
         closed_by=row["closed_by"],
     )

@@ -50,6 +50,7 @@ class Task:
     assignee: str | None = None
     due_at: datetime | None = None
     instructions: str | None = None  # what the diagram tells the person to do
+    titles: dict[str, str] = field(default_factory=dict)  # the title in each language (zh-CN, en)
     closed_at: datetime | None = None
     closed_by: str | None = None
 

@@ -14,7 +14,7 @@ list, an outside contractor, can still be named).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from services.routing.domain.forms import condition_text
 
@@ -32,6 +32,10 @@ class FormField:
     # (field, value) pairs: the field is also required when any of those fields has that value.
     required_when: tuple[tuple[str, str], ...] = ()
     choices_from: str | None = None  # a reference list the console suggests: one of CHOICE_LISTS
+    # The label and the options' names in each language the diagram gives them in (zh-CN, en):
+    # a formField's camunda:property `label.zh-CN`, `option.<id>.zh-CN` …; `label`, `options` else.
+    labels: dict[str, str] = field(default_factory=dict)
+    option_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> option id -> name
 
 
 REQUIRED_WHEN = "required_when"
@@ -56,10 +60,28 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
                 _condition(item.id, rule.config) for rule in item.validation if rule.name == REQUIRED_WHEN
             ),
             choices_from=_choices_from(item),
+            labels=_translations(item, "label."),
+            option_labels=_option_translations(item),
         )
         for item in getattr(form, "fields", []) or []
     )
     return check_choice_lists(check_conditions(found))
+
+
+def _translations(item, prefix: str) -> dict[str, str]:
+    """{language: text} from the field's camunda:properties named `<prefix><language>`."""
+    return {prop.id[len(prefix) :]: prop.value for prop in item.properties
+            if (prop.id or "").startswith(prefix) and prop.value}  # fmt: skip
+
+
+def _option_translations(item) -> dict[str, dict[str, str]]:
+    """{language: {option id: name}} from the field's camunda:properties named `option.<id>.<language>`."""
+    found: dict[str, dict[str, str]] = {}
+    for key, value in _translations(item, "option.").items():
+        option, _, language = key.rpartition(".")
+        if option and language:
+            found.setdefault(language, {})[option] = value
+    return found
 
 
 def _choices_from(item) -> str | None:

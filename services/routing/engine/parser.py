@@ -60,6 +60,7 @@ class UserTaskInfo:
     form: tuple[FormField, ...]
     documentation: str | None = None
     instructions: str | None = None  # what the person is told to do (spiff-arena's instructionsForEndUser)
+    titles: dict[str, str] = field(default_factory=dict)  # the title in each language (see `element_names`)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Diagram:
     spec: object
     subprocess_specs: dict
     user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # element id -> language -> name
 
     def announced_events(self) -> set[str]:
         """The events its elements announce (their `event` property): what other services count."""
@@ -192,11 +194,31 @@ def parse_diagram(
     found += _lane_problems(root, process_id, queues, bpmn_name)
     found += _python_problems(spec, subprocess_specs, bpmn_name)
     found += _announcement_problems(spec, queues, bpmn_name)
-    user_tasks, task_problems = _user_tasks(spec, queues, bpmn_name, forms or {})
+    names = element_names(root)
+    user_tasks, task_problems = _user_tasks(spec, queues, bpmn_name, forms or {}, names)
     found += task_problems
     if found:
         raise DiagramError.of(found)
-    return Diagram(process_id, spec, subprocess_specs, {info.element_id: info for info in user_tasks})
+    return Diagram(process_id, spec, subprocess_specs, {info.element_id: info for info in user_tasks}, names)
+
+
+CAMUNDA_NS = {**BPMN_NS, "camunda": "http://camunda.org/schema/1.0/bpmn"}
+
+
+def element_names(root) -> dict[str, dict[str, str]]:
+    """{element id: {language: name}} for every named element: the camunda:properties `name.zh-CN`
+    and `name.en` it has, and under "" its `name` (in whatever language the designer wrote it)."""
+    found: dict[str, dict[str, str]] = {}
+    for node in root.iter(f"{{{BPMN_NS['bpmn']}}}*"):
+        element = node.get("id")
+        properties = node.xpath(
+            "bpmn:extensionElements/camunda:properties/camunda:property", namespaces=CAMUNDA_NS
+        )
+        given = {(prop.get("name") or "")[len("name.") :]: prop.get("value") for prop in properties
+                 if (prop.get("name") or "").startswith("name.") and prop.get("value")}  # fmt: skip
+        if element and (given or node.get("name")):
+            found[element] = {**given, "": node.get("name") or next(iter(given.values()))}
+    return found
 
 
 def _xml(text: bytes, name: str):
@@ -293,7 +315,7 @@ def _announcement_problems(spec, queues: set[str], name: str) -> list[Problem]:
 
 
 def _user_tasks(
-    spec, queues: set[str], name: str, forms: dict[str, bytes]
+    spec, queues: set[str], name: str, forms: dict[str, bytes], names: dict[str, dict[str, str]]
 ) -> tuple[list[UserTaskInfo], list[Problem]]:
     infos, found = [], []
     for task_spec in spec.task_specs.values():
@@ -317,6 +339,7 @@ def _user_tasks(
             form=form,
             documentation=task_spec.documentation,
             instructions=task_spec.extensions.get("instructionsForEndUser") or task_spec.documentation,
+            titles=names.get(task_spec.bpmn_id, {}),
         ))  # fmt: skip
     return infos, found
 

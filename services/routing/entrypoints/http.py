@@ -24,7 +24,12 @@ from services.routing.domain.commands import (
 from services.routing.domain.model import QUEUES
 from services.routing.engine.problems import language_of
 from services.routing.entrypoints import schemas
-from services.routing.entrypoints.presenters import masks_for, present_incidents, present_timeline
+from services.routing.entrypoints.presenters import (
+    masks_for,
+    named_timeline,
+    present_incidents,
+    present_timeline,
+)
 from services.routing.service_layer import handlers
 
 STAFF = tuple(sorted(QUEUES))
@@ -325,10 +330,12 @@ def get_timeline(case_id):
     addresses, ID and bank card numbers masked (王**, 139****5678), as intake shows the customer.
     """
     identity = current_identity()
-    with _routing().session() as session:
+    routing = _routing()
+    with routing.session() as session:
         case = visible_case(session, case_id)
         masks = masks_for(identity, case, session.tasks.open_for_case(case.id))
-        return present_timeline(session.cases.timeline(case.id), masks)
+        diagram = routing.context.diagrams.get(case.process_version_id, session.processes.get)
+        return named_timeline(present_timeline(session.cases.timeline(case.id), masks), diagram)
 
 
 @cases.route("/<uuid:case_id>/diagram")

@@ -1,4 +1,5 @@
-"""What a reader is shown of a case's free text: as written to its handlers, masked to the rest.
+"""What a reader is shown of a case: its free text as written to its handlers, masked to the rest;
+and the names its diagram gives its elements and form fields, in each language.
 
 A timeline entry's `detail` holds what staff typed into task forms ("已致电王女士 13912345678 同意退款"),
 reasons and errors. Whoever sees the customer masked at intake sees these masked too, by the same
@@ -17,6 +18,7 @@ from services.common.personal import customers_in
 from services.common.scrubber import customer_masks, scrub, scrub_data
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import Task
+from services.routing.engine import Diagram
 
 
 def masks_for(reader: Identity, case: CaseRow, open_tasks: list[Task]) -> dict[str, str] | None:
@@ -37,3 +39,21 @@ def present_incidents(incidents: list[dict[str, Any]], masks: dict[str, str] | N
     if masks is None:
         return incidents
     return [{**incident, "error": scrub(incident["error"], masks)} for incident in incidents]
+
+
+def named_timeline(entries: list[dict[str, Any]], diagram: Diagram) -> list[dict[str, Any]]:
+    """Each entry with what its case's diagram calls things, in each language: the element, and for a
+    user task the fields and options of its form (what a designer renames shows on the timeline)."""
+    return [{**entry, **_names(entry.get("element_id"), diagram)} for entry in entries]
+
+
+def _names(element_id: str | None, diagram: Diagram) -> dict[str, Any]:
+    task = diagram.user_tasks.get(element_id) if element_id else None
+    fields = task.form if task else ()
+    return {
+        "element_names": diagram.names.get(element_id, {}) if element_id else {},
+        "field_labels": {item.id: {**item.labels, "": item.label} for item in fields},
+        "option_labels": {option: {**{language: names[option] for language, names in item.option_labels.items()
+                                      if option in names}, "": name}
+                          for item in fields for option, name in item.options},
+    }  # fmt: skip

@@ -113,6 +113,13 @@ class FormFieldOut(Schema):
             "description": "[field, value] pairs: also required when one of those fields has that value"
         },
     )
+    labels = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "the label in each language the diagram gives (zh-CN, en)"})  # fmt: skip
+    option_labels = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={"description": "language -> option id -> the option's name, as the diagram gives them"},
+    )
     choices_from = fields.String(
         allow_none=True,
         metadata={
@@ -128,6 +135,9 @@ class TaskOut(Schema):
     queue = fields.String()
     element_id = fields.String()
     title = fields.String()
+    titles = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "the title in each language the diagram names the task in "
+                                                  '(name.zh-CN, name.en; "": its name as drawn)'})  # fmt: skip
     number = fields.String()
     state = fields.String()
     floor = fields.String(allow_none=True)
@@ -203,6 +213,10 @@ class TimelineEntry(Schema):
     element_id = fields.String(allow_none=True)
     task_id = fields.String(allow_none=True)
     detail = fields.Dict()
+    element_names = fields.Dict(metadata={"description": "language -> the element's name in the case's diagram "
+                                          '("": as drawn, in whatever language the designer wrote it)'})  # fmt: skip
+    field_labels = fields.Dict(metadata={"description": "a user task's form: field id -> language -> label"})
+    option_labels = fields.Dict(metadata={"description": "a user task's form: option id -> language -> name"})
 
 
 class IncidentOut(Schema):

@@ -72,9 +72,8 @@ def _move(session: Session, context: Context, case: CaseRow, target: ProcessVers
     for task in session.tasks.open_for_case(case.id):
         info = diagram.user_tasks.get(task.element_id)
         if info is not None:
-            session.tasks.describe(
-                task.id, info.title, [asdict(item) for item in info.form], info.instructions
-            )
+            form = [asdict(item) for item in info.form]
+            session.tasks.describe(task.id, info.title, form, info.instructions, info.titles)
     detail = {"from_version": source.version, "to_version": target.version, "reason": command.reason}
     session.cases.add_timeline(case.id, now, command.actor_id, command.actor_role, "case_migrated", None, None,
                                detail)  # fmt: skip

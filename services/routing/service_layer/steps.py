@@ -179,6 +179,7 @@ def sync_tasks(session: Session, context: Context, case: CaseRow, ready_tasks: l
             department=case.department,
             due_at=ready_task.due_at,
             instructions=ready_task.info.instructions,
+            titles=ready_task.info.titles,
         )
         session.tasks.add(task)
         announce(session, case, task, TASK_CREATED, actor, now)
@@ -202,6 +203,7 @@ def announce(session: Session, case: CaseRow, task: Task, event_type: str, actor
         "queue": task.queue,
         "element_id": task.element_id,
         "title": task.title,
+        "titles": task.titles,
         "number": task.number,
         "state": task.state.value,
         "floor": task.floor,
