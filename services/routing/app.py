@@ -7,7 +7,8 @@ from flask import Flask
 from services.common.db import ping
 from services.common.web import create_service_app
 from services.routing.bootstrap import Routing
-from services.routing.entrypoints.http import cases, processes, tasks
+from services.routing.entrypoints.http import cases, tasks
+from services.routing.entrypoints.processes import processes
 from services.routing.entrypoints.repairs import repairs
 from services.routing.entrypoints.timers import timers
 

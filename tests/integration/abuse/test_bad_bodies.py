@@ -23,7 +23,7 @@ from werkzeug.test import Client
 
 from services.common import jsonlimits
 from services.common.identity.model import ROLES
-from services.routing.entrypoints.http import DEPLOY_BODY_BYTES
+from services.routing.entrypoints.processes import DEPLOY_BODY_BYTES
 from tests.conftest import bearer
 from tests.integration.test_authorisation_matrix import PARAMETER, SAMPLE_VALUES
 from tests.support.system import system_on_its_own_database
