@@ -124,11 +124,8 @@ def test_an_incidents_error_quoting_the_customers_text_is_masked_for_staff_not_h
 ):
     from services.routing.domain.commands import DeployProcess
     from services.routing.service_layer import handlers
-    from tests.integration.routing.conftest import diagram
 
-    text = diagram("bad_script_import.bpmn").replace(
-        'import os\nos.system("id")', 'n = int(complaint["description"])'
-    )
+    text = sabotaged('n = int(complaint["description"])')
     routing.handle(handlers.deploy_process,
                    DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "int.bpmn"))  # fmt: skip
     case = start(description="王女士请回电 13912345678")
