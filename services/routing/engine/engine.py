@@ -17,7 +17,11 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.specs.event_definitions.message import (
     MessageEventDefinition as BpmnMessageEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -31,7 +35,13 @@ from services.routing.engine import migration
 from services.routing.engine.compaction import compact
 from services.routing.engine.parser import Diagram, UserTaskInfo
 from services.routing.engine.scripts import restricted_environment
-from services.routing.engine.timers import ClockDurationTimer, ClockScriptEngine, ClockTimeDateTimer, due_time
+from services.routing.engine.timers import (
+    ClockCycleTimer,
+    ClockDurationTimer,
+    ClockScriptEngine,
+    ClockTimeDateTimer,
+    due_time,
+)
 
 
 class EngineError(Exception):
@@ -80,6 +90,7 @@ def _serializer(base_config) -> BpmnWorkflowSerializer:
     config = deepcopy(base_config)
     config[ClockDurationTimer] = TimerConditionalEventDefinitionConverter
     config[ClockTimeDateTimer] = TimerConditionalEventDefinitionConverter
+    config[ClockCycleTimer] = TimerConditionalEventDefinitionConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
@@ -189,11 +200,24 @@ class Engine:
         ]
 
     def completed_since(self, workflow: BpmnWorkflow, since: float) -> list[CompletedElement]:
-        """Diagram elements completed since `since` (a time.time() taken before the step)."""
-        done = [
+        """Diagram elements completed since `since` (a time.time() taken before the step).
+
+        A cycle timer occurs each time it starts its outgoing path again (a child completed since),
+        not when its last cycle is spent: each occurrence is an element passed, announced as such.
+        """
+        recent = [
             task for task in workflow.get_tasks(state=TaskState.COMPLETED) if task.last_state_change >= since
         ]
-        done.sort(key=lambda task: task.last_state_change)
+        passed = [(task.last_state_change, task) for task in recent if not _is_cycle(task)]
+        # The library's task iterator does not go below a waiting task: a cycle's runs are read directly.
+        every = [
+            *workflow.tasks.values(),
+            *(task for sub in workflow.subprocesses.values() for task in sub.tasks.values()),
+        ]
+        passed += [(task.last_state_change, task.parent) for task in every
+                   if task.parent is not None and _is_cycle(task.parent) and task.state == TaskState.COMPLETED
+                   and task.last_state_change >= since]  # fmt: skip
+        passed.sort(key=lambda pair: pair[0])
         return [
             CompletedElement(
                 task.task_spec.bpmn_id,
@@ -202,7 +226,7 @@ class Engine:
                 dict(getattr(task.task_spec, "extensions", None) or {}),
                 dict(task.data),
             )
-            for task in done
+            for _, task in passed
             if task.task_spec.bpmn_id
         ]
 
@@ -252,7 +276,11 @@ class Engine:
         task = _task_or_none(workflow, timer_id)
         if task is None or not _is_timer(task) or task.state != TaskState.WAITING:
             raise EngineError("the timer is not pending")
-        task._set_internal_data(event_value=due.isoformat(), event_fired=False)
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):  # a cycle: its next time moves, its count stays
+            task._set_internal_data(event_value={**value, "next": due.isoformat()})
+        else:
+            task._set_internal_data(event_value=due.isoformat(), event_fired=False)
 
     def waiting_messages(self, workflow: BpmnWorkflow) -> list[str]:
         """The names of the messages the workflow's catch events wait for."""
@@ -279,6 +307,10 @@ class Engine:
 
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         return dict(workflow.data if workflow.is_completed() else workflow.task_tree.data)
+
+
+def _is_cycle(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), CycleTimerEventDefinition)
 
 
 def _is_timer(task) -> bool:

@@ -30,7 +30,13 @@ from services.routing.engine.forms import FormField, camunda_fields, json_schema
 from services.routing.engine.problems import Problem, render
 from services.routing.engine.scripts import diagram_python, problems_in
 from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffParser, is_spiff
-from services.routing.engine.timers import ClockTimersMixin, literal_timer, timer_kind
+from services.routing.engine.timers import (
+    ISO_KINDS,
+    ClockTimersMixin,
+    literal_timer,
+    timer_kind,
+    written_kind,
+)
 
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
@@ -194,6 +200,7 @@ def parse_diagram(
     found += _lane_problems(root, process_id, queues, bpmn_name)
     found += _python_problems(spec, subprocess_specs, bpmn_name)
     found += _announcement_problems(spec, queues, bpmn_name)
+    found += _cycle_problems(spec, bpmn_name)
     names = element_names(root)
     user_tasks, task_problems = _user_tasks(spec, queues, bpmn_name, forms or {}, names)
     found += task_problems
@@ -276,7 +283,11 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
         title = getattr(task_spec, "bpmn_name", None)
         if what == "timer":
             kind = timer_kind(text)
-            if kind == "iso":
+            if kind in ISO_KINDS and kind != written_kind(task_spec):
+                found.append(Problem("timer_kind_mismatch", element, name, title,
+                                     {"expression": text, "kind": kind, "written": written_kind(task_spec)}))  # fmt: skip
+                continue
+            if kind in ISO_KINDS:
                 literal_timer(task_spec, text)
                 continue
             if kind is not None:
@@ -289,6 +300,27 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
             found.append(
                 Problem("python_refused", element, name, title, {"what": what, "detail": "; ".join(problems)})
             )
+    return found
+
+
+def _cycle_problems(spec, name: str) -> list[Problem]:
+    """A cycle timer runs its path again each time it falls due, beside the task it waits on: a path
+    of reminders (notify, scripts, end). A user task on it would not reach the queues."""
+    found = []
+    for task_spec in spec.task_specs.values():
+        if written_kind(task_spec) != "cycle":
+            continue
+        seen, todo = set(), list(task_spec.outputs)
+        while todo:
+            after = todo.pop()
+            if after.name in seen:
+                continue
+            seen.add(after.name)
+            if isinstance(after, (UserTask, *HUMAN_TASKS)):
+                found.append(Problem("cycle_to_user_task", task_spec.bpmn_id, name, task_spec.bpmn_name,
+                                     {"task": after.bpmn_name or after.bpmn_id}))  # fmt: skip
+                break
+            todo.extend(after.outputs)
     return found
 
 

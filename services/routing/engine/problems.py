@@ -98,13 +98,34 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "the timer {expression!r} is {kind}, which is not supported here",
             "write an ISO 8601 duration such as PT24H, a date such as 2026-12-01T09:00:00+08:00, or a "
-            'Python expression giving one from the policy: "PT" + str(policy["handler_acts_within_seconds"]) + "S" '
-            "(to repeat, a duration timer on a flow that loops back)",
+            'Python expression giving one from the policy: "PT" + str(policy["handler_acts_within_seconds"]) + "S"'
+            "",
         ),
         "zh-CN": (
             "定时器 {expression!r} 是{kind_zh}，此处不支持",
             "请写 ISO 8601 时长（如 PT24H）、日期（如 2026-12-01T09:00:00+08:00），或由策略得出时长的 Python 表达式："
-            '"PT" + str(policy["handler_acts_within_seconds"]) + "S"（需要重复时，用回环流程上的时长定时器）',
+            '"PT" + str(policy["handler_acts_within_seconds"]) + "S"',
+        ),
+    },
+    "timer_kind_mismatch": {
+        "en": (
+            "the timer {expression!r} is a {kind}, but it is set as a {written} timer",
+            "choose the timer type '{kind}' in the modeler (Camunda Modeler: Timer → Type), or write a {written}",
+        ),
+        "zh-CN": (
+            "定时器 {expression!r} 是{kind_zh}，但类型设成了{written_zh}",
+            "请在建模器中把定时器类型改为“{kind_zh}”，或写成{written_zh}",
+        ),
+    },
+    "cycle_to_user_task": {
+        "en": (
+            "its repeating timer leads to the user task {task!r}, which would not reach the queues",
+            "let a repeating timer only notify or run scripts and end; to give someone a task again, "
+            "loop back through a duration timer",
+        ),
+        "zh-CN": (
+            "其循环定时器通向人工任务 {task!r}，该任务不会进入任务队列",
+            "循环定时器只用于提醒（通知、脚本后结束）；需要再次派任务时，请用时长定时器回环",
         ),
     },
     "event_unknown": {
@@ -141,10 +162,10 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 _WHAT_ZH = {"script": "脚本", "condition": "条件", "expression": "表达式", "timer": "定时器表达式",
             "DMN rule": "决策表规则"}  # fmt: skip
 _END_ZH = {"sourceRef": "起点", "targetRef": "终点"}
+_TIMER_ZH = {"duration": "时长", "date": "日期", "cycle": "循环"}
 _KIND_ZH = {
     "a cron expression": "cron 表达式",
     "a JUEL/FEEL expression": "JUEL/FEEL 表达式",
-    "an ISO 8601 cycle": "ISO 8601 循环（R…/…）",
 }
 
 
@@ -153,7 +174,8 @@ def render(problem: Problem, language: str = "en") -> str:
     words = WORDS[problem.code]["zh-CN" if language.startswith("zh") else "en"]
     params = {**problem.params, "file": problem.file, "what_zh": _WHAT_ZH.get(problem.params.get("what"), ""),
               "end_zh": _END_ZH.get(problem.params.get("end"), ""),
-              "kind_zh": _KIND_ZH.get(problem.params.get("kind"), "")}  # fmt: skip
+              "kind_zh": _KIND_ZH.get(problem.params.get("kind")) or _TIMER_ZH.get(problem.params.get("kind"), ""),
+              "written_zh": _TIMER_ZH.get(problem.params.get("written"), "")}  # fmt: skip
     what, fix = (text.format(**params) for text in words)
     return (
         f"{_where(problem, language)}{what}; {fix}"

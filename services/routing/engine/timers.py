@@ -8,10 +8,11 @@ the engine re-attaches it after every load.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
@@ -73,7 +74,44 @@ class ClockTimeDateTimer(TimeDateEventDefinition):
         return my_task._get_internal_data("event_fired", False)
 
 
-CLOCK_TIMERS = {DurationTimerEventDefinition: ClockDurationTimer, TimeDateEventDefinition: ClockTimeDateTimer}
+class ClockCycleTimer(CycleTimerEventDefinition):
+    """A cycle (`R3/PT1H`: three times, an hour apart; `R/PT1H` for ever) on the host's clock: each
+    time it falls due it runs its outgoing path once more (a reminder every hour), and it stays
+    waiting until its cycles are spent. Its internal value is the library's: cycles left, next due
+    time, the period in seconds."""
+
+    def cycle_complete(self, my_task):
+        now = _now(my_task)
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            value = _cycle(expression, now)
+        ready = False
+        if value["cycles"] != 0 and datetime.fromisoformat(value["next"]) <= now:
+            value = {**value, "next": (datetime.fromisoformat(value["next"]) + timedelta(seconds=value["duration"]))
+                     .isoformat(), "cycles": value["cycles"] - 1}  # fmt: skip
+            ready = True
+        elif value["cycles"] == 0:
+            my_task._set_internal_data(event_fired=True)
+        my_task._set_internal_data(event_value=value)
+        return ready
+
+
+def _cycle(expression: str, now: datetime) -> dict:
+    """The library's reading of an ISO 8601 repeat, with a bare period counted from `now`."""
+    parts = expression.upper().strip("R").split("/")
+    if len(parts) == 2 and parts[1].startswith("P"):  # R3/PT1H: the first after one period from now
+        duration = TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(parts[1]), now
+        )
+        cycles = int(parts[0]) if parts[0] else -1
+        return {"cycles": cycles, "next": (now + duration).isoformat(), "duration": duration.total_seconds()}
+    cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+    return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+
+
+CLOCK_TIMERS = {DurationTimerEventDefinition: ClockDurationTimer, TimeDateEventDefinition: ClockTimeDateTimer,
+                CycleTimerEventDefinition: ClockCycleTimer}  # fmt: skip
 
 
 class ClockTimersMixin:
@@ -95,33 +133,52 @@ def due_time(task) -> datetime | None:
     value = task.internal_data.get("event_value")
     if value is None:
         return None
+    if isinstance(value, dict):  # a cycle: its next time, while cycles are left
+        return TimerEventDefinition.get_datetime(value["next"]) if value.get("cycles") != 0 else None
     if isinstance(definition, TimeDateEventDefinition):
         return definition.parse_time_or_duration(value)
     return TimerEventDefinition.get_datetime(value)
 
 
 # What a timer written by hand in a modeler may be: ISO 8601 text (a duration PT24H, a date and
-# time), which Camunda Modeler writes bare; a cycle (R3/PT1H), cron (Camunda's `0 0 9 * * ?`) or
-# JUEL/FEEL (`${dueDate}`), which this engine does not run (the library's cycles read the machine's
-# clock, not the service's: a duration timer in a loop does the same, as retry_wait does); or else
-# Python, checked as Python.
+# time, a cycle R3/PT1H), which Camunda Modeler writes bare; cron (Camunda's `0 0 9 * * ?`) or
+# JUEL/FEEL (`${dueDate}`), which this engine does not run; or else Python, checked as Python.
 _ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
 
 
+ISO_KINDS = ("duration", "date", "cycle")
+
+
 def timer_kind(text: str) -> str | None:
-    """`iso` for ISO 8601 text, the name of an unsupported notation, or None for a Python expression."""
+    """`duration`, `date` or `cycle` for ISO 8601 text (ISO_KINDS), the name of an unsupported
+    notation, or None for a Python expression."""
     value = text.strip()
-    if _ISO_DURATION.match(value) or _ISO_DATE.match(value):
-        return "iso"
-    if re.match(r"^R\d*/", value):
-        return "an ISO 8601 cycle"
+    if _ISO_DURATION.match(value):
+        return "duration"
+    if _ISO_DATE.match(value):
+        return "date"
+    if re.match(r"^R\d*/", value) and all(
+        _ISO_DURATION.match(part) or _ISO_DATE.match(part) for part in value[1:].split("/", 1)[1].split("/")
+    ):
+        return "cycle"
     if "${" in value or "#{" in value or value.startswith(("date and time(", "duration(")):
         return "a JUEL/FEEL expression"
     if _CRON.match(value) and all(re.fullmatch(r"[\d*?/,LW#A-Z-]+", part) for part in value.split()):
         return "a cron expression"
     return None
+
+
+def written_kind(task_spec) -> str | None:
+    """Which kind of timer the modeler wrote (its timeDuration, timeDate or timeCycle); None when
+    the element is no timer."""
+    definition = getattr(task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    return "date" if isinstance(definition, TimeDateEventDefinition) else "duration"
 
 
 def literal_timer(task_spec, text: str) -> None:

@@ -80,13 +80,10 @@ def test_problems_are_told_in_chinese_to_a_chinese_designer(api, staff):
     [
         ("0 0 9 * * ?", "a cron expression"),
         ("${callbackDue}", "a JUEL/FEEL expression"),
-        ("R3/PT1H", "an ISO 8601 cycle"),
     ],
-    ids=["cron", "juel", "cycle"],
+    ids=["cron", "juel"],
 )
-def test_a_cron_juel_or_cycle_timer_is_refused_for_what_it_is_never_called_python(
-    api, staff, expression, kind
-):
+def test_a_cron_or_juel_timer_is_refused_for_what_it_is_never_called_python(api, staff, expression, kind):
     answer = _deploy(api, staff, _with_callback_timer(expression))
 
     assert answer.status_code == 400
@@ -146,3 +143,9 @@ def test_a_business_rule_task_naming_no_decision_is_a_400_not_a_500(api, staff):
 
     assert answer.status_code == 400, answer.json
     assert answer.json["errors"]["json"]["bpmn"]
+
+
+def test_a_cycle_written_in_a_duration_timer_is_told_to_change_the_timer_type(api, staff):
+    [problem] = _deploy(api, staff, _with_callback_timer("R3/PT1H")).json["errors"]["json"]["bpmn"]
+
+    assert "(wait_callback)" in problem and "is a cycle, but it is set as a duration timer" in problem

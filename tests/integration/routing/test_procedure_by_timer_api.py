@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.support.mall import CLOSE, DEPARTMENT, DESK, FLOOR, OPS, STORE
+from tests.support.mall import CLOSE, DEPARTMENT, DESK, FLOOR, OPS, STORE, mall_diagram
 from tests.support.waiting import eventually
 
 ANONYMOUS_NOTE = {"channel": "suggestion_box", "category": "environment", "department": "cleaning",
@@ -172,3 +172,27 @@ def test_a_later_change_of_the_reply_date_is_refused_as_a_correction(mall):
     assert list(answer.json["errors"]["json"]) == ["promised_reply_date"]
     assert "postponement" in answer.json["errors"]["json"]["promised_reply_date"][0]
     assert case.timer("handle_floor_reply_due")["due_at"] == "2026-11-25T15:59:59+00:00"
+
+
+@pytest.fixture
+def cycle_mall(mall):
+    """The shipped diagram with its merchant-call reminder written as Camunda Modeler writes a cycle."""
+    body = mall_diagram()
+    overdue = '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT" + str(policy["merchant_call_within_seconds"]) + "S"</bpmn:timeDuration>'
+    assert body["bpmn"].count(overdue) == 1
+    body["bpmn"] = body["bpmn"].replace(
+        overdue, '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R3/PT1H</bpmn:timeCycle>'
+    )
+    mall.deploy(body)
+    return mall
+
+
+def test_a_cycle_timer_fires_as_often_as_it_says_an_interval_apart(cycle_mall):
+    case = cycle_mall.complain(merchant_code="M-3F-001")
+    told = []
+    for _ in range(4):
+        case.wait(hours=1, seconds=1)
+        told.append(case.notifications().count(("overdue", "operations_manager")))
+
+    assert told == [1, 2, 3, 3]
+    assert case.open_tasks(DESK) == ["merchant_call"]  # the reminder does not end the call
