@@ -33,6 +33,7 @@ class RecordComplaint:
     media_exposure: bool = False
     lawsuit: bool = False
     promised_reply_date: date | None = None
+    consented: bool = False  # the customer agreed to the web form's notice of what is collected and why
     idempotency_key: str | None = None
     fingerprint: str | None = None
 

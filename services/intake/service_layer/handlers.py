@@ -144,6 +144,7 @@ def _new_complaint(
         injury=command.injury,
         media_exposure=command.media_exposure,
         lawsuit=command.lawsuit,
+        consented_at=now if command.consented else None,
     )
     return rules.with_severity(complaint, context.policy)
 
