@@ -39,6 +39,27 @@ class RecordComplaint:
 
 
 @dataclass(frozen=True)
+class ExportCustomerData:
+    """Hand out a copy of everything intake holds of a customer's complaints (PIPL), audited."""
+
+    contact: str  # the phone number or e-mail address the complaints hold
+    reason: str
+    actor_id: str
+    actor_role: str | None
+
+
+@dataclass(frozen=True)
+class EraseCustomerData:
+    """Erase a customer's personal data from every complaint of theirs, before the retention period
+    ends, because they asked (PIPL); the counts stay, as with retention. Audited."""
+
+    contact: str
+    reason: str
+    actor_id: str
+    actor_role: str | None
+
+
+@dataclass(frozen=True)
 class CorrectComplaint:
     """Correct fields of a recorded complaint, keeping the old values in its history."""
 
