@@ -78,6 +78,14 @@ class EventStore:
         ).fetchone()
         return bool(row["erased"])
 
+    def lock_cases(self, complaint_ids: list[str]) -> None:
+        """`lock_case` for several cases at once, in the order given (sorted, by the caller: two
+        holders of several locks then never wait for each other)."""
+        for complaint_id in complaint_ids:
+            self.conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%s))", (complaint_id,)
+            )
+
     def add(self, envelope: Envelope, erase: bool = False) -> bool:
         """Keep the event (without its personal data if `erase`); False when it was kept already."""
         row = self.conn.execute(_INSERT + " RETURNING id", _insert_params(envelope, erase)).fetchone()
