@@ -79,7 +79,7 @@ def kept_text(pool, complaint_id: str) -> dict[str, str]:
             texts = []
             for table, column in places:
                 rows = conn.execute(
-                    f"SELECT row_to_json(t)::text AS text FROM {schema}.{table} t WHERE {column} = %s",
+                    f"SELECT row_to_json(t)::jsonb::text AS text FROM {schema}.{table} t WHERE {column} = %s",
                     (complaint_id,),
                 ).fetchall()
                 assert rows, (schema, table)
