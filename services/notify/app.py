@@ -9,10 +9,12 @@ from services.common.web import create_service_app
 from services.notify.bootstrap import Notify
 from services.notify.entrypoints.deliveries import deliveries
 from services.notify.entrypoints.inbox import inbox
+from services.notify.entrypoints.privacy import privacy
 
 
 def create_app(notify: Notify) -> Flask:
-    """The notify API: /inbox, /complaints/{id}/deliveries, /deliveries, /healthz, /readyz, /openapi.json."""
+    """The notify API: /inbox, /complaints/{id}/deliveries, /deliveries, /privacy, /healthz, /readyz,
+    /openapi.json."""
     app, api = create_service_app(
         "notify",
         title="Notify API",
@@ -22,6 +24,6 @@ def create_app(notify: Notify) -> Flask:
         description="Delivers messages to customers, merchants and staff; the staff inbox; the delivery log.",
     )
     app.extensions["notify"] = notify
-    for blueprint in (inbox, deliveries):
+    for blueprint in (inbox, deliveries, privacy):
         api.register_blueprint(blueprint)
     return app

@@ -8,13 +8,15 @@ from services.common.db import ping
 from services.common.web import create_service_app
 from services.routing.bootstrap import Routing
 from services.routing.entrypoints.http import cases, tasks
+from services.routing.entrypoints.privacy import privacy
 from services.routing.entrypoints.processes import processes
 from services.routing.entrypoints.repairs import repairs
 from services.routing.entrypoints.timers import timers
 
 
 def create_app(routing: Routing) -> Flask:
-    """The routing API: /processes, /tasks, /cases (and their timers), /healthz, /readyz, /openapi.json."""
+    """The routing API: /processes, /tasks, /cases (and their timers), /privacy, /healthz, /readyz,
+    /openapi.json."""
     app, api = create_service_app(
         "routing",
         title="Routing API",
@@ -24,6 +26,6 @@ def create_app(routing: Routing) -> Flask:
         description="Runs the complaint diagram; serves the department task queues.",
     )
     app.extensions["routing"] = routing
-    for blueprint in (processes, tasks, cases, timers, repairs):
+    for blueprint in (processes, tasks, cases, timers, repairs, privacy):
         api.register_blueprint(blueprint)
     return app

@@ -20,6 +20,7 @@ def test_a_customer_asking_for_compensation_and_an_apology_is_recorded_asking_fo
     page.fill("[name=description]", "保安态度粗暴")
     page.check("input[name=customer_request][value=compensation]")
     page.check("input[name=customer_request][value=apology]")
+    page.check("input[name=consent]")
     screenshot(page, "web-form-two-requests")
     page.click("button[type=submit]")
     number = page.inner_text(".receipt strong")

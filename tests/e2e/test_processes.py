@@ -95,7 +95,7 @@ def test_intake_runs_as_its_own_process_and_its_events_reach_rabbitmq(tmp_path, 
         assert refused.status_code == 403  # a service token is not the service desk
 
         public = {key: complaint()[key] for key in ("category", "description", "floor", "merchant_code")}
-        public["customer"] = {"name": "王女士", "phone": "13912345678"}
+        public["customer"], public["consent"] = {"name": "王女士", "phone": "13912345678"}, True
         created = requests.post(f"http://127.0.0.1:{port}/public/complaints", json=public, timeout=10)
         assert created.status_code == 201
 

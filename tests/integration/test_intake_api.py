@@ -294,6 +294,7 @@ def test_the_public_web_form_records_a_complaint_without_login(client, intake):
         "customer": {"name": "陈先生", "phone": "13700001111"},
         "description": "五楼洗手间没有纸巾",
         "floor": "5F",
+        "consent": True,
     }
 
     response = client.post("/public/complaints", json=body)
@@ -303,6 +304,61 @@ def test_the_public_web_form_records_a_complaint_without_login(client, intake):
     [event] = outbox_rows(intake)
     assert event["envelope"]["payload"]["channel"] == "web"
     assert event["envelope"]["actor"]["id"] == "public-web-form"
+
+
+@pytest.mark.parametrize("consent", [None, False, "true", 1])
+def test_the_public_web_form_without_the_customers_consent_is_refused_naming_consent_and_records_nothing(
+    client, intake, desk, consent
+):
+    body = {key: value for key, value in WEB_COMPLAINT.items() if key != "consent"}
+    if consent is not None:
+        body["consent"] = consent
+
+    response = client.post("/public/complaints", json=body)
+
+    assert response.status_code == 400, response.json
+    assert list(response.json["errors"]["json"]) == ["consent"]
+    assert outbox_rows(intake) == []
+    assert client.get("/complaints", headers=desk).json["items"] == []
+
+
+def test_the_record_keeps_when_the_customer_consented_on_the_web_form_and_a_desk_record_says_not_asked(
+    client, desk, clock
+):
+    sent = client.post("/public/complaints", json=WEB_COMPLAINT).json
+    recorded = post(client, desk, complaint()).json
+
+    read = client.get(f"/complaints/by-number/{sent['number']}", headers=desk).json
+    assert read["consented_at"] == clock.now().isoformat()
+    assert recorded["consented_at"] is None
+
+
+def test_the_form_page_shows_the_notice_with_the_retention_period_from_the_setting(settings, clock, intake):
+    from dataclasses import replace
+
+    from services.intake.app import create_app
+
+    chinese = create_app(intake).test_client().get("/form").get_data(as_text=True)
+    english = create_app(intake).test_client().get("/form?lang=en").get_data(as_text=True)
+    shorter = replace(
+        intake, settings=replace(settings, policy=replace(settings.policy, retention=timedelta(days=400)))
+    )
+    other = create_app(shorter).test_client().get("/form").get_data(as_text=True)
+
+    for part in (
+        "个人信息收集告知",
+        "姓名、手机号码、电子邮箱",
+        "地址",
+        "事件经过",
+        "受理、处理和答复",
+        "回访",
+        "服务台",
+    ):
+        assert part in chinese, part
+    assert '<p id="kept">保存期限：投诉结案后保存 2 年（730 天），' in chinese
+    assert '<input type="checkbox" name="consent" value="true" required>' in chinese
+    assert "2 years (730 days) after your complaint is closed" in english and "service desk" in english
+    assert "保存 400 天，" in other and "730" not in other
 
 
 def test_the_public_web_form_is_rate_limited_per_client(settings, clock):
@@ -461,6 +517,7 @@ WEB_COMPLAINT = {
     "category": "environment",
     "customer": {"name": "陈先生", "phone": "13700001111"},
     "description": "五楼洗手间没有纸巾",
+    "consent": True,
 }
 
 

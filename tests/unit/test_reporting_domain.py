@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.common.personal import erase_personal, scrub_text
+from services.common.personal import corrected_customers, customer_masks, erase_personal, scrub_text
 from services.reporting.domain.capa import CapaRecord, Occurrence, check_update, next_status, recurring_run
 from services.reporting.domain.facts import derive
 from services.reporting.domain.model import Event
@@ -210,6 +210,21 @@ def test_personal_data_is_erased_and_everything_else_kept():
     assert (erased["amount"], erased["number"], erased["promised_reply_date"]) == ("399.00", "TS-20261122-0007",
                                                                                    "2026-11-25")  # fmt: skip
     assert scrub_text("客户电话021-65432100") == "客户电话[已删除]"
+
+
+def test_the_customers_own_name_is_erased_from_free_text_and_from_a_corrections_old_values():
+    customer = {"name": "王丽", "phone": "13912345678", "email": "wang@example.cn"}
+    changes = {"customer.name": {"old": "王力", "new": "王丽"}, "note": "王力是笔误"}
+    known = customer_masks(customer, *corrected_customers(changes))
+
+    assert scrub_text("已致电王女士，王丽同意退款", known=known) == "已致电[已删除]，[已删除]同意退款"
+    assert erase_personal(changes, known) == {
+        "customer.name": {"old": None, "new": None},
+        "note": "[已删除]是笔误",
+    }
+    assert (
+        erase_personal({"text": "王丽同意"})["text"] == "王丽同意"
+    )  # without `known` only the patterns count
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,9 @@ NOTIFICATION_SENT = "notification.sent"
 NOTIFICATION_FAILED = "notification.failed"
 RETENTION_ERASURE_REQUESTED = "retention.erasure_requested"
 RETENTION_ERASED = "retention.erased"
+# Why personal data is erased before the record goes: the retention period ran out, or the customer asked.
+ERASURE_BY_RETENTION, ERASURE_ON_REQUEST = "retention", "request"
+ERASURE_REASONS = (ERASURE_BY_RETENTION, ERASURE_ON_REQUEST)
 
 # Events a diagram element may announce when it completes (its `event` property).
 STEP_EVENTS = frozenset(
@@ -268,13 +271,17 @@ class NotificationFailedPayload(Schema):
 
 
 class ErasureRequestedPayload(Schema):
-    """Complaints whose personal data every service must erase (the retention policy)."""
+    """Complaints whose personal data every service must erase: past the retention policy (reporting
+    asks), or because their customer asked for it (PIPL, intake asks: `reason` "request")."""
 
     class Meta:
         unknown = EXCLUDE
 
     complaint_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=1000))
-    closed_before = fields.String(required=True)  # ISO date: the cut-off the request was computed with
+    # ISO date: the cut-off a retention request was computed with; none for a customer's request.
+    closed_before = fields.String(load_default=None, allow_none=True)
+    reason = fields.String(load_default=ERASURE_BY_RETENTION, validate=validate.OneOf(ERASURE_REASONS))
+    request_id = fields.String(load_default=None, allow_none=True)  # the customer's request, as audited
 
 
 class ErasedPayload(Schema):

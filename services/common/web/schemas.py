@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 
 def _holds_nul(value: Any) -> bool:
@@ -58,3 +58,19 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class PersonalDataAsked(StrictSchema):
+    """A customer's copy (PIPL) asked of routing or notify: the complaints intake found for them."""
+
+    complaint_ids = fields.List(
+        fields.UUID(),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "the customer's complaints, as intake's POST /privacy/exports found them"},
+    )
+    request_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "intake's audit row of the request, named in this service's log"},
+    )

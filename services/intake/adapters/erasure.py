@@ -1,54 +1,81 @@
-"""Erasing the personal data intake holds for complaints past retention (docs/architecture.md "Retention")."""
+"""Erasing the personal data intake holds of complaints: past retention, or when the customer asks
+(docs/architecture.md "Retention", docs/security.md "Personal information requests")."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from typing import Any
 
 import psycopg
 
-from services.common.personal import erase_customer, erase_personal, known_ids, scrub_text
+from services.common.personal import (
+    corrected_customers,
+    customer_masks,
+    erase_customer,
+    erase_personal,
+    known_ids,
+    scrub_text,
+)
 
 
 def erase_complaints(conn: psycopg.Connection, complaint_ids: list[str]) -> list[str]:
-    """Erase customer, narrative contacts, correction history and outbox copies; return the ids found."""
+    """Erase customer, narrative contacts, correction history and outbox copies; return the ids found.
+
+    The customer's own name, phone, e-mail and address (as the record and its corrections hold them)
+    go from the free text as well as the patterns' phone numbers and addresses."""
     rows = conn.execute(
         "SELECT id, customer, description FROM intake.complaints WHERE id = ANY(%s::uuid[]) FOR UPDATE",
         (known_ids(complaint_ids),),
     ).fetchall()
     found = [str(row["id"]) for row in rows]
+    history = _history(conn, found)
+    known = {
+        str(row["id"]): customer_masks(row["customer"], *_corrected(history[str(row["id"])])) for row in rows
+    }
     for row in rows:
         conn.execute(
             "UPDATE intake.complaints SET customer = %s, description = %s, updated_at = now() WHERE id = %s",
-            (json.dumps(erase_customer(row["customer"]), ensure_ascii=False), scrub_text(row["description"]),
-             row["id"]),
+            (json.dumps(erase_customer(row["customer"]), ensure_ascii=False),
+             scrub_text(row["description"], known=known[str(row["id"])]), row["id"]),
         )  # fmt: skip
-    _erase_history(conn, found)
-    _erase_outbox(conn, found)
+    for complaint_id, entries in history.items():
+        _erase_history(conn, entries, known[complaint_id])
+    _erase_outbox(conn, found, known)
     return found
 
 
-def _erase_history(conn: psycopg.Connection, found: list[str]) -> None:
+def _history(conn: psycopg.Connection, found: list[str]) -> dict[str, list[dict[str, Any]]]:
     rows = conn.execute(
-        "SELECT id, reason, changes FROM intake.complaint_history WHERE complaint_id = ANY(%s::uuid[])",
+        "SELECT id, complaint_id, reason, changes FROM intake.complaint_history WHERE complaint_id = ANY(%s::uuid[])",
         (found,),
     ).fetchall()
+    by_complaint: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
+        by_complaint[str(row["complaint_id"])].append(row)
+    return by_complaint
+
+
+def _corrected(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [customer for entry in entries for customer in corrected_customers(entry["changes"])]
+
+
+def _erase_history(conn: psycopg.Connection, entries: list[dict[str, Any]], known: dict[str, str]) -> None:
+    for row in entries:
         conn.execute(
             "UPDATE intake.complaint_history SET reason = %s, changes = %s WHERE id = %s",
-            (
-                scrub_text(row["reason"]),
-                json.dumps(erase_personal(row["changes"]), ensure_ascii=False),
-                row["id"],
-            ),
-        )
+            (scrub_text(row["reason"], known=known),
+             json.dumps(erase_personal(row["changes"], known), ensure_ascii=False), row["id"]),
+        )  # fmt: skip
 
 
-def _erase_outbox(conn: psycopg.Connection, found: list[str]) -> None:
+def _erase_outbox(conn: psycopg.Connection, found: list[str], known: dict[str, dict[str, str]]) -> None:
     rows = conn.execute(
         "SELECT id, envelope FROM intake.outbox WHERE envelope ->> 'complaint_id' = ANY(%s)", (found,)
     ).fetchall()
     for row in rows:
+        mine = known.get(row["envelope"].get("complaint_id"), {})
         conn.execute(
             "UPDATE intake.outbox SET envelope = %s WHERE id = %s",
-            (json.dumps(erase_personal(row["envelope"]), ensure_ascii=False), row["id"]),
+            (json.dumps(erase_personal(row["envelope"], mine), ensure_ascii=False), row["id"]),
         )

@@ -44,6 +44,7 @@ COLUMNS = (
     "promised_reply_date",
     "received_at",
     "received_by",
+    "consented_at",
     "version",
 )
 
@@ -78,6 +79,7 @@ def to_row(complaint: Complaint) -> dict[str, Any]:
         "promised_reply_date": complaint.promised_reply_date,
         "received_at": complaint.received_at,
         "received_by": complaint.received_by,
+        "consented_at": complaint.consented_at,
         "version": complaint.version,
     }
 
@@ -112,5 +114,6 @@ def from_row(row: dict[str, Any]) -> Complaint:
         promised_reply_date=row["promised_reply_date"],
         received_at=row["received_at"],
         received_by=row["received_by"],
+        consented_at=row["consented_at"],
         version=row["version"],
     )

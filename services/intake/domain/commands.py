@@ -33,8 +33,30 @@ class RecordComplaint:
     media_exposure: bool = False
     lawsuit: bool = False
     promised_reply_date: date | None = None
+    consented: bool = False  # the customer agreed to the web form's notice of what is collected and why
     idempotency_key: str | None = None
     fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportCustomerData:
+    """Hand out a copy of everything intake holds of a customer's complaints (PIPL), audited."""
+
+    contact: str  # the phone number or e-mail address the complaints hold
+    reason: str
+    actor_id: str
+    actor_role: str | None
+
+
+@dataclass(frozen=True)
+class EraseCustomerData:
+    """Erase a customer's personal data from every complaint of theirs, before the retention period
+    ends, because they asked (PIPL); the counts stay, as with retention. Audited."""
+
+    contact: str
+    reason: str
+    actor_id: str
+    actor_role: str | None
 
 
 @dataclass(frozen=True)

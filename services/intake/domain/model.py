@@ -130,6 +130,7 @@ class Complaint:
     injury: bool = False
     media_exposure: bool = False
     lawsuit: bool = False
+    consented_at: datetime | None = None  # when the customer agreed to the web form's notice (PIPL)
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 

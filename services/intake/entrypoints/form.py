@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from datetime import timedelta
+
+from flask import Blueprint, current_app, render_template, request
 
 blueprint = Blueprint("form", __name__, template_folder="templates")
 
@@ -44,6 +46,15 @@ TEXT = {
             "other": "其他",
         },
         "switch": "English",
+        "notice_title": "个人信息收集告知",
+        "notice_what": "我们收集：您的姓名、手机号码、电子邮箱（如填写）、地址（如您提供）以及您描述的事件经过。",
+        "notice_why": "用途：仅用于受理、处理和答复您的投诉，并在处理后电话回访您。",
+        "notice_how_long": "保存期限：投诉结案后保存 {period}，期满后删除您的个人信息，只保留不含个人信息的统计数字。",
+        "notice_rights": "您可随时到商场服务台（或致电服务台）申请获取我们保存的您的个人信息副本，或要求提前删除。",
+        "consent": "我已阅读上述告知，同意商场为处理本次投诉收集和使用我的个人信息。",
+        "year": "{years} 年（{days} 天）",
+        "years": "{years} 年（{days} 天）",
+        "days": "{days} 天",
     },
     "en": {
         "title": "Customer complaint",
@@ -83,14 +94,37 @@ TEXT = {
             "other": "Other",
         },
         "switch": "中文",
+        "notice_title": "How we use your personal information",
+        "notice_what": "What we collect: your name, mobile phone number, e-mail address (if given), address "
+        "(if you give one) and what happened, as you describe it.",
+        "notice_why": "Why: only to accept, handle and answer your complaint, and to call you back afterwards.",
+        "notice_how_long": "How long: {period} after your complaint is closed; then your personal information is "
+        "erased and only figures without it are kept.",
+        "notice_rights": "Ask the mall's service desk (in person or by phone) at any time for a copy of the "
+        "personal information we hold about you, or to have it erased sooner.",
+        "consent": "I have read this notice and agree that the mall collects and uses my personal information "
+        "to handle this complaint.",
+        "year": "{years} year ({days} days)",
+        "years": "{years} years ({days} days)",
+        "days": "{days} days",
     },
 }
 
 
+def kept_for(retention: timedelta, text: dict) -> str:
+    """How long personal data is kept (POLICY_RETENTION_DAYS), as the notice says it: "2 年（730 天）"
+    for whole years, "400 天" otherwise."""
+    days = retention.days
+    if days and days % 365 == 0:
+        return text["year" if days == 365 else "years"].format(years=days // 365, days=days)
+    return text["days"].format(days=days)
+
+
 @blueprint.get("/form")
 def complaint_form():
-    """The public web form, in Chinese unless ?lang=en."""
+    """The public web form, in Chinese unless ?lang=en, with its notice of what is collected and why."""
     language = "en" if request.args.get("lang") == "en" else "zh-CN"
-    return render_template(
-        "form.html", t=TEXT[language], lang=language, other="zh-CN" if language == "en" else "en"
-    )
+    text = TEXT[language]
+    period = kept_for(current_app.extensions["mall.settings"].policy.retention, text)
+    return render_template("form.html", t=text, lang=language, other="zh-CN" if language == "en" else "en",
+                           kept=text["notice_how_long"].format(period=period))  # fmt: skip

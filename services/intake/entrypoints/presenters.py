@@ -27,14 +27,20 @@ def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = 
 
     `holders` are the open tasks of its case: a viewer holding one sees the customer unmasked.
     """
-    data = {name: getattr(complaint, name) for name in _FIELDS}
-    data["customer_request"] = complaint.request_codes()
-    customer = data["customer"] = complaint.customer.as_dict()
-    masked = not sees_customer(viewer, holders)
+    data = as_written(complaint)
+    customer = data["customer"]
+    masked = customer["masked"] = not sees_customer(viewer, holders)
     if masked:
         data["description"] = scrub(complaint.description, customer_masks(customer))
         customer.update({name: mask(customer[name]) for name, mask in _MASKS.items()})
-    customer["masked"] = masked
+    return data
+
+
+def as_written(complaint: Complaint) -> dict:
+    """The complaint as stored, nothing masked: for its handlers, and the customer's own copy (PIPL)."""
+    data = {name: getattr(complaint, name) for name in _FIELDS}
+    data["customer_request"] = complaint.request_codes()
+    data["customer"] = {**complaint.customer.as_dict(), "masked": False}
     return data
 
 

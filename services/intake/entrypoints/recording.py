@@ -46,6 +46,7 @@ def record_command(data: dict, actor: Identity | None, key: str | None, route: s
         media_exposure=data.get("media_exposure", False),
         lawsuit=data.get("lawsuit", False),
         promised_reply_date=data.get("promised_reply_date"),
+        consented=data.get("consent", False),
         idempotency_key=key,
         fingerprint=_fingerprint(route, data) if key else None,
     )

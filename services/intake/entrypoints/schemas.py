@@ -128,9 +128,15 @@ class PublicCustomerIn(StrictSchema):
 
 
 class PublicComplaintIn(_ComplaintFacts):
-    """A complaint a customer sends from the mall's web form."""
+    """A complaint a customer sends from the mall's web form, agreeing to the notice it shows."""
 
     customer = fields.Nested(PublicCustomerIn, required=True)
+    consent = StrictBoolean(
+        required=True,
+        validate=validate.Equal(True, error="the customer must agree to the notice of what is collected and why"),
+        metadata={"description": "the customer agreed to the form's notice (PIPL): what is collected, why, for "
+                                 "how long, whom to ask for a copy or erasure; only `true` is accepted"},
+    )  # fmt: skip
 
 
 class PublicReceiptOut(Schema):
@@ -237,6 +243,10 @@ class ComplaintOut(Schema):
     media_exposure = fields.Boolean()
     lawsuit = fields.Boolean()
     promised_reply_date = fields.Date()
+    consented_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "when the customer agreed to the web form's notice; null: not asked"},
+    )
     version = fields.Integer()
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.common.bus.envelope import COMPLAINT_CORRECTED, COMPLAINT_RECEIVED, Actor, Envelope
+from services.common.bus.envelope import (
+    COMPLAINT_CORRECTED,
+    COMPLAINT_RECEIVED,
+    ERASURE_ON_REQUEST,
+    RETENTION_ERASURE_REQUESTED,
+    Actor,
+    Envelope,
+)
 from services.common.logging import correlation_id
 from services.common.settings import Policy
 from services.intake.domain.model import Complaint
+from services.intake.domain.privacy import PrivacyRequest
 
 
 def complaint_payload(complaint: Complaint, policy: Policy) -> dict[str, Any]:
@@ -64,4 +72,16 @@ def complaint_corrected(
         occurred_at=at,
         correlation_id=correlation_id.get(),
         payload={"complaint": complaint_payload(complaint, policy), "changes": changes, "reason": reason},
+    )
+
+
+def erasure_requested(request: PrivacyRequest, complaint_ids: list[str]) -> Envelope:
+    """Retention's request, asked for by a customer: every service erases these complaints' personal data."""
+    return Envelope(
+        type=RETENTION_ERASURE_REQUESTED,
+        mall_id=request.mall_id,
+        actor=Actor(id=request.requested_by, role=request.requested_role),
+        occurred_at=request.requested_at,
+        correlation_id=correlation_id.get(),
+        payload={"complaint_ids": complaint_ids, "reason": ERASURE_ON_REQUEST, "request_id": request.id},
     )

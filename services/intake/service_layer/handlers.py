@@ -14,10 +14,16 @@ from services.common.clock import Clock
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy
 from services.intake.domain import rules
-from services.intake.domain.commands import CorrectComplaint, RecordComplaint
+from services.intake.domain.commands import (
+    CorrectComplaint,
+    EraseCustomerData,
+    ExportCustomerData,
+    RecordComplaint,
+)
 from services.intake.domain.model import Complaint, Merchant
 from services.intake.service_layer.corrections import apply_corrections
 from services.intake.service_layer.events import complaint_corrected, complaint_received
+from services.intake.service_layer.privacy import erase_customer_data, export_customer_data
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -144,6 +150,7 @@ def _new_complaint(
         injury=command.injury,
         media_exposure=command.media_exposure,
         lawsuit=command.lawsuit,
+        consented_at=now if command.consented else None,
     )
     return rules.with_severity(complaint, context.policy)
 
@@ -172,4 +179,6 @@ def _actor(command: RecordComplaint | CorrectComplaint) -> Actor:
 HANDLERS = {
     RecordComplaint: record_complaint,
     CorrectComplaint: correct_complaint,
+    ExportCustomerData: export_customer_data,
+    EraseCustomerData: erase_customer_data,
 }

@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.db import translate_errors
+from services.intake.adapters.privacy import PrivacyRepository
 from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.adapters.repository import (
     ComplaintRepository,
@@ -31,6 +32,7 @@ class UnitOfWork:
     complaints: ComplaintRepository
     reference: ReferenceRepository
     idempotency: IdempotencyStore
+    privacy: PrivacyRepository
 
     def __init__(
         self, pool: ConnectionPool, outbox: OutboxWriter, reference_cache: ReferenceCache | None = None
@@ -48,6 +50,7 @@ class UnitOfWork:
         self.complaints = ComplaintRepository(self.conn)
         self.reference = ReferenceRepository(self.conn, self.reference_cache)
         self.idempotency = IdempotencyStore(self.conn)
+        self.privacy = PrivacyRepository(self.conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

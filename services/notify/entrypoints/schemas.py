@@ -91,3 +91,31 @@ class DeliveryPage(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": "pass as `cursor` for the next page"}
     )
+
+
+class HeldDelivery(Schema):
+    """A message to the customer as the customer's copy shows it."""
+
+    kind = fields.String()
+    channel = fields.String()
+    address = fields.String()
+    recipient_name = fields.String(allow_none=True)
+    language = fields.String()
+    subject = fields.String(allow_none=True)
+    body_text = fields.String(allow_none=True)
+    sms_text = fields.String(allow_none=True)
+    letter = fields.Boolean(metadata={"description": "a printed letter was made of it"})
+    state = fields.String()
+    created_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+
+
+class HeldComplaint(Schema):
+    complaint_id = fields.String()
+    number = fields.String()
+    contact = fields.Dict(metadata={"description": "the customer as notify keeps it to reach them"})
+    deliveries = fields.List(fields.Nested(HeldDelivery))
+
+
+class PersonalDataOut(Schema):
+    complaints = fields.List(fields.Nested(HeldComplaint))

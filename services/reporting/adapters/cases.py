@@ -126,6 +126,25 @@ class CaseStore:
             (at, complaint_ids),
         )
 
+    def erase_asked(self, mall_id: str, complaint_ids: list[str], at: datetime) -> None:
+        """Forget the customers of these cases, as `erase` does; a case not derived yet (its events
+        still on their way) gets a row that says so, so what arrives later is kept without them."""
+        self.conn.execute(
+            "INSERT INTO reporting.cases (complaint_id, mall_id, erased_at) SELECT unnest(%s::text[]), %s, %s"
+            " ON CONFLICT (complaint_id) DO UPDATE SET customer_name = NULL, customer_phone = NULL,"
+            " customer_email = NULL, erased_at = coalesce(reporting.cases.erased_at, EXCLUDED.erased_at)",
+            (complaint_ids, mall_id, at),
+        )
+
+    def keep_request(self, request_id: str, mall_id: str, complaint_ids: list[str], at: datetime,
+                     reason: str) -> None:  # fmt: skip
+        """An erasure request another service made (no cut-off day), kept beside retention's own."""
+        self.conn.execute(
+            "INSERT INTO reporting.retention_requests (id, mall_id, closed_before, complaint_ids, requested_at, reason)"
+            " VALUES (%s, %s, NULL, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            (request_id, mall_id, complaint_ids, at, reason),
+        )
+
     def mark_erased_again(self) -> None:
         """After a rebuild: the cases retention had erased are erased, as before."""
         self.conn.execute(

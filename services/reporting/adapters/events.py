@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 
 from services.common.bus.envelope import Envelope
-from services.common.personal import erase_personal
+from services.common.personal import customer_masks, customers_in, erase_personal
 from services.reporting.domain.model import Event
 
 
@@ -78,6 +78,14 @@ class EventStore:
         ).fetchone()
         return bool(row["erased"])
 
+    def lock_cases(self, complaint_ids: list[str]) -> None:
+        """`lock_case` for several cases at once, in the order given (sorted, by the caller: two
+        holders of several locks then never wait for each other)."""
+        for complaint_id in complaint_ids:
+            self.conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%s))", (complaint_id,)
+            )
+
     def add(self, envelope: Envelope, erase: bool = False) -> bool:
         """Keep the event (without its personal data if `erase`); False when it was kept already."""
         row = self.conn.execute(_INSERT + " RETURNING id", _insert_params(envelope, erase)).fetchone()
@@ -124,16 +132,24 @@ class EventStore:
             after = rows[-1]["complaint_id"]
 
     def erase(self, complaint_ids: list[str]) -> int:
-        """Erase the personal data inside the stored events of these complaints; how many changed."""
+        """Erase the personal data inside the stored events of these complaints; how many changed.
+
+        The customer as the case's events give it (intake's record, each correction) is looked for in
+        every event of the case, so a resolution naming the customer loses the name too."""
         rows = self.conn.execute(
-            "SELECT id, envelope FROM reporting.events WHERE complaint_id = ANY(%s) FOR UPDATE",
+            "SELECT id, complaint_id, envelope FROM reporting.events WHERE complaint_id = ANY(%s) FOR UPDATE",
             (complaint_ids,),
         ).fetchall()
+        customers: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            customers.setdefault(row["complaint_id"], []).extend(customers_in(row["envelope"]))
+        known = {complaint_id: customer_masks(*found) for complaint_id, found in customers.items()}
         for row in rows:
             self.conn.execute(
                 "UPDATE reporting.events SET envelope = %s WHERE id = %s",
-                (json.dumps(erase_personal(row["envelope"]), ensure_ascii=False), row["id"]),
-            )
+                (json.dumps(erase_personal(row["envelope"], known[row["complaint_id"]]), ensure_ascii=False),
+                 row["id"]),
+            )  # fmt: skip
         return len(rows)
 
 

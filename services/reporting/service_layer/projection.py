@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from services.common.bus.envelope import CAPA_OPENED, RETENTION_ERASED, Actor, Envelope
+from services.common.bus.envelope import (
+    CAPA_OPENED,
+    RETENTION_ERASED,
+    RETENTION_ERASURE_REQUESTED,
+    Actor,
+    Envelope,
+)
 from services.common.bus.outbox import OutboxWriter
 from services.common.clock import Clock
 from services.common.logging import correlation_id
@@ -25,10 +31,12 @@ from services.reporting.adapters.events import EventStore
 from services.reporting.domain.capa import Occurrence, recurring_run
 from services.reporting.domain.facts import derive
 from services.reporting.domain.model import CaseFacts, Event
+from services.reporting.service_layer.erasure import erase_on_request
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "reporting"
+OWN = Actor(SYSTEM, "service")  # who reporting's own events (its retention requests) come from
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ def project(conn: psycopg.Connection, envelope: Envelope, context: Context) -> N
         events.add(envelope)
         if envelope.type == RETENTION_ERASED:
             record_erased(conn, envelope, context.clock.now())
+        elif envelope.type == RETENTION_ERASURE_REQUESTED and envelope.actor != OWN:  # a customer asked
+            erase_on_request(conn, envelope, context.clock.now())
         return
     erased = events.lock_case(envelope.complaint_id)
     # An event late for a case retention already erased is kept without its personal data too.
@@ -119,5 +129,5 @@ def record_erased(conn: psycopg.Connection, envelope: Envelope, at: datetime) ->
 
 
 def _event(event_type: str, mall_id: str, payload: dict, at: datetime) -> Envelope:
-    return Envelope(type=event_type, mall_id=mall_id, actor=Actor(SYSTEM, "service"), payload=payload,
+    return Envelope(type=event_type, mall_id=mall_id, actor=OWN, payload=payload,
                     occurred_at=at, correlation_id=correlation_id.get())  # fmt: skip

@@ -17,13 +17,13 @@ from typing import Any
 
 import psycopg
 
-from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Actor, Envelope
+from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Envelope
 from services.common.logging import correlation_id
 from services.reporting.adapters.cases import CaseStore
 from services.reporting.adapters.events import EventStore
 from services.reporting.domain.commands import RunRetention
 from services.reporting.metrics import RETENTION_RUNS
-from services.reporting.service_layer.projection import SYSTEM, Context
+from services.reporting.service_layer.projection import OWN, Context
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _erase_batch(conn: psycopg.Connection, context: Context, day: date, complain
     now = context.clock.now()
     CaseStore(conn).erase(complaint_ids, now)
     EventStore(conn).erase(complaint_ids)
-    envelope = Envelope(type=RETENTION_ERASURE_REQUESTED, mall_id=context.mall_id, actor=Actor(SYSTEM, "service"),
+    envelope = Envelope(type=RETENTION_ERASURE_REQUESTED, mall_id=context.mall_id, actor=OWN,
                         occurred_at=now, correlation_id=correlation_id.get(),
                         payload={"complaint_ids": complaint_ids, "closed_before": day.isoformat()})  # fmt: skip
     conn.execute(

@@ -1,13 +1,25 @@
-"""Erasing the personal data routing holds for complaints past retention: the complaint inside each
-case's workflow state, what staff wrote into tasks (timeline), messages, and the events it published."""
+"""Erasing the personal data routing holds of complaints (past retention, or when the customer asks):
+the complaint inside each case's workflow state, what staff wrote into tasks (timeline), messages,
+incidents' errors, and the events it published."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import psycopg
 
-from services.common.personal import erase_personal, known_ids
+from services.common.personal import customer_masks, customers_in, erase_personal, known_ids, scrub_text
+
+# (what to read, how to write it back) for each table holding a case's free JSON.
+_JSON_PLACES = (
+    ("SELECT id, detail AS body FROM routing.timeline WHERE case_id = %s",
+     "UPDATE routing.timeline SET detail = %s WHERE id = %s"),
+    ("SELECT id, payload AS body FROM routing.pending_messages WHERE case_id = %s",
+     "UPDATE routing.pending_messages SET payload = %s WHERE id = %s"),
+    ("SELECT id, envelope AS body FROM routing.outbox WHERE envelope ->> 'complaint_id' = %s::text",
+     "UPDATE routing.outbox SET envelope = %s WHERE id = %s"),
+)  # fmt: skip
 
 
 def erase_cases(conn: psycopg.Connection, complaint_ids: list[str]) -> list[str]:
@@ -16,22 +28,29 @@ def erase_cases(conn: psycopg.Connection, complaint_ids: list[str]) -> list[str]
         "SELECT id, state FROM routing.cases WHERE id = ANY(%s::uuid[]) FOR UPDATE",
         (known_ids(complaint_ids),),
     ).fetchall()
-    found = [str(row["id"]) for row in rows]
     for row in rows:
-        # json.dumps keeps the keys in the order they were read: the state column is `json` on purpose.
+        _erase_case(conn, row)
+    return [str(row["id"]) for row in rows]
+
+
+def _erase_case(conn: psycopg.Connection, row: dict[str, Any]) -> None:
+    """The customer's own details, as the workflow data holds them (the first and any corrected
+    complaint), go from what staff typed too ("已致电王女士"), not only numbers and addresses."""
+    known = customer_masks(*customers_in(row["state"]))
+    # json.dumps keeps the keys in the order they were read: the state column is `json` on purpose.
+    conn.execute(
+        "UPDATE routing.cases SET state = %s, revision = revision + 1 WHERE id = %s",
+        (json.dumps(erase_personal(row["state"], known)), row["id"]),
+    )
+    for select, update in _JSON_PLACES:
+        for place in conn.execute(select, (row["id"],)).fetchall():
+            conn.execute(
+                update, (json.dumps(erase_personal(place["body"], known), ensure_ascii=False), place["id"])
+            )
+    for incident in conn.execute(
+        "SELECT id, error FROM routing.incidents WHERE case_id = %s", (row["id"],)
+    ).fetchall():
         conn.execute(
-            "UPDATE routing.cases SET state = %s, revision = revision + 1 WHERE id = %s",
-            (json.dumps(erase_personal(row["state"])), row["id"]),
+            "UPDATE routing.incidents SET error = %s WHERE id = %s",
+            (scrub_text(incident["error"], known=known), incident["id"]),
         )
-    _rewrite(conn, "SELECT id, detail AS body FROM routing.timeline WHERE case_id = ANY(%s::uuid[])",
-             "UPDATE routing.timeline SET detail = %s WHERE id = %s", found)  # fmt: skip
-    _rewrite(conn, "SELECT id, payload AS body FROM routing.pending_messages WHERE case_id = ANY(%s::uuid[])",
-             "UPDATE routing.pending_messages SET payload = %s WHERE id = %s", found)  # fmt: skip
-    _rewrite(conn, "SELECT id, envelope AS body FROM routing.outbox WHERE envelope ->> 'complaint_id' = ANY(%s)",
-             "UPDATE routing.outbox SET envelope = %s WHERE id = %s", found)  # fmt: skip
-    return found
-
-
-def _rewrite(conn: psycopg.Connection, select: str, update: str, found: list[str]) -> None:
-    for row in conn.execute(select, (found,)).fetchall():
-        conn.execute(update, (json.dumps(erase_personal(row["body"]), ensure_ascii=False), row["id"]))

@@ -313,3 +313,35 @@ class VersionMigrationOut(Schema):
     movable = fields.Integer(metadata={"description": "cases that can move (moved, unless a dry run)"})
     moved = fields.Integer()
     refused = fields.List(fields.Nested(MigrationOut))
+
+
+class HeldTimelineEntry(Schema):
+    """A step of the case as the customer's copy shows it: the staff by role, not by name."""
+
+    at = fields.AwareDateTime()
+    role = fields.String(allow_none=True)
+    kind = fields.String()
+    element_id = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class HeldMessage(Schema):
+    name = fields.String()
+    payload = fields.Dict()
+    received_at = fields.AwareDateTime()
+
+
+class HeldCase(Schema):
+    complaint_id = fields.String()
+    number = fields.String()
+    status = fields.String()
+    started_at = fields.AwareDateTime()
+    customer = fields.List(
+        fields.Dict(), metadata={"description": "the customer as the workflow data keeps it"}
+    )
+    timeline = fields.List(fields.Nested(HeldTimelineEntry))
+    messages = fields.List(fields.Nested(HeldMessage))
+
+
+class PersonalDataOut(Schema):
+    cases = fields.List(fields.Nested(HeldCase))

@@ -79,7 +79,7 @@ def _get(body: dict, dotted: str):
 
 def _public(**changes) -> dict:
     body = {"category": "environment", "description": "洗手间没有纸", "floor": "3F",
-            "customer": {"name": "王女士", "phone": "13912345678"}}  # fmt: skip
+            "customer": {"name": "王女士", "phone": "13912345678"}, "consent": True}  # fmt: skip
     return {**body, **changes}
 
 

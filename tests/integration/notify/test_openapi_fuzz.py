@@ -21,7 +21,8 @@ KNOWN = FUZZED.known
 
 @pytest.fixture
 def staff(tokens) -> dict:
-    return bearer(tokens, "service_desk", "operations_manager", subject="desk")
+    # admin too: a customer's copy (POST /privacy/exports) is the admin's alone, and is fuzzed as well
+    return bearer(tokens, "service_desk", "operations_manager", "admin", subject="desk")
 
 
 @pytest.fixture(autouse=True)

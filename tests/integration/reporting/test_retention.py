@@ -54,7 +54,7 @@ def mall(intake, routing, notify, reporting, tokens, clock):  # noqa: F811 — r
 
     def record(closed: bool) -> str:
         body = complaint(category="price", customer={"name": NAME, "phone": PHONE, "email": EMAIL},
-                         description=f"店员态度恶劣，请回电{PHONE}或发邮件至{EMAIL}")  # fmt: skip
+                         description=f"{NAME}说店员态度恶劣，请回电{PHONE}或发邮件至{EMAIL}")  # fmt: skip
         posted = intake_api.post("/complaints", json=body, headers=staff("service_desk"))
         assert posted.status_code == 201, posted.json
         corrected = intake_api.patch(f"/complaints/{posted.json['id']}", headers=staff("service_desk"),
@@ -79,7 +79,7 @@ def kept_text(pool, complaint_id: str) -> dict[str, str]:
             texts = []
             for table, column in places:
                 rows = conn.execute(
-                    f"SELECT row_to_json(t)::text AS text FROM {schema}.{table} t WHERE {column} = %s",
+                    f"SELECT row_to_json(t)::jsonb::text AS text FROM {schema}.{table} t WHERE {column} = %s",
                     (complaint_id,),
                 ).fetchall()
                 assert rows, (schema, table)
