@@ -50,11 +50,20 @@ def prove_process(command: DeployProcess, context: Context) -> tuple[Diagram, Pr
     designer's dry run, and the first half of every deploy. A process that starts no complaint case
     is not proved: the probes are complaints."""
     diagram = _parse(command)
+    return diagram, _prove(
+        diagram, _hash(command.bpmn_xml, {**command.dmn_xml, **command.forms}), command, context
+    )
+
+
+def _prove(
+    diagram: Diagram, source_hash: str, command: DeployProcess, context: Context
+) -> ProofReport | None:
     if diagram.process_id != context.process_key:
-        return diagram, None
-    source = candidate_source(_hash(command.bpmn_xml, {**command.dmn_xml, **command.forms}), command.bpmn_xml,
-                              command.dmn_xml, command.bpmn_name, command.forms)  # fmt: skip
-    return diagram, prove_source(source, context)
+        return None
+    source = candidate_source(
+        source_hash, command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms
+    )
+    return prove_source(source, context)
 
 
 def deploy_process(command: DeployProcess, session: Session, context: Context) -> Deployment:
@@ -68,7 +77,7 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
         active = session.processes.active(context.mall_id, diagram.process_id)
         return Deployment(same, created=False, active=active is not None and active.id == same.id)
     _keeps_the_reported_events(diagram, command, session, context)
-    _, proof = prove_process(command, context)
+    proof = _prove(diagram, source_hash, command, context)
     if proof is not None and not proof.passed:
         problems = proof.messages(command.language)
         raise InvalidInput(f"diagram refused: the proof found {len(problems)} problem(s): " + "; ".join(problems),
