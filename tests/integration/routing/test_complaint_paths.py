@@ -39,7 +39,7 @@ def test_the_desk_settles_it_directly_and_the_satisfied_customer_closes_it(mall,
 
     assert case.created() == ["handle_desk", "reply", "callback", "close"]
     assert case.events() == ["complaint.acknowledged", "complaint.triaged", "complaint.resolved",
-                             "complaint.replied", "complaint.closed"]  # fmt: skip
+                             "complaint.replied", "complaint.called_back", "complaint.closed"]  # fmt: skip
     assert case.status() == "completed"
     [closed] = case.announced("complaint.closed")
     assert (closed["closed_as"], closed["last_resolver"], closed["responsible_party"]) == (
