@@ -24,11 +24,16 @@ def _elements(xml: str) -> dict[str, dict]:
         found[node.attrib["id"]] = {
             "type": kind,
             "name": node.attrib.get("name"),
-            "signature": ET.tostring(node, encoding="unicode")
-            if kind not in {"lane"}
-            else str(sorted(node.attrib.items())),
+            "signature": _signature(node) if kind not in {"lane"} else str(sorted(node.attrib.items())),
         }
     return found
+
+
+def _signature(node: ET.Element) -> tuple:
+    """What the element says, not how it was written: a modeler that saves it again reorders attributes,
+    indents and wraps text differently, which is no change to the process."""
+    text = " ".join((node.text or "").split())
+    return (node.tag, tuple(sorted(node.attrib.items())), text, tuple(_signature(child) for child in node))
 
 
 def element_diff(old_xml: str, new_xml: str) -> list[dict]:
