@@ -69,6 +69,17 @@ class Marks {
   }
 }
 
+function look(modeler, id) {
+  // The first problem at 100 %, in the middle of the canvas: where the designer has to act.
+  const element = id && modeler.get("elementRegistry").get(id);
+  if (!element) return;
+  const canvas = modeler.get("canvas");
+  canvas.zoom(1);
+  const box = canvas.viewbox();
+  canvas.viewbox({ x: element.x + (element.width || 0) / 2 - box.outer.width / 2,
+    y: element.y + (element.height || 0) / 2 - box.outer.height / 2, width: box.outer.width, height: box.outer.height });
+}
+
 function showResult(box, kind, title, lines) {
   box.hidden = false;
   box.className = "result " + kind;
@@ -204,11 +215,14 @@ function wire(modeler, config, marks) {
     busy(false);
     if (!ok || answer.refused) {
       box.dataset.outcome = "refused";
-      return showResult(box, "error", text.refused, refusedLines(answer.problems || [answer.error || text.failed], marks));
+      const refused = refusedLines(answer.problems || [answer.error || text.failed], marks);
+      look(modeler, refused.map((line) => line.element).find(Boolean));
+      return showResult(box, "error", text.refused, refused);
     }
     const lines = proofLines(modeler, answer, config, marks);
     const title = (answer.passed ? text.proof_passed : fill(text.proof_failed, { count: answer.problems.length })) + " " + coverageLine(answer, text);
     showResult(box, answer.passed ? "notice" : "error", title, lines);
+    if (!answer.passed) look(modeler, lines.map((line) => line.element).find(Boolean));
     box.dataset.outcome = answer.passed ? "passed" : "failed";
   });
 
@@ -219,7 +233,9 @@ function wire(modeler, config, marks) {
     busy(false);
     if (!ok || answer.refused) {
       box.dataset.outcome = "refused";
-      return showResult(box, "error", text.refused, refusedLines(answer.problems || [answer.error || text.failed], marks));
+      const refused = refusedLines(answer.problems || [answer.error || text.failed], marks);
+      look(modeler, refused.map((line) => line.element).find(Boolean));
+      return showResult(box, "error", text.refused, refused);
     }
     box.dataset.outcome = answer.unchanged ? "unchanged" : "deployed";
     const title = answer.unchanged

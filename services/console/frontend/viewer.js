@@ -16,9 +16,10 @@ function configOf(container) { return JSON.parse(document.getElementById(contain
 
 async function open(container, config) {
   const viewer = new NavigatedViewer({ container, moddleExtensions: { camunda: camundaModdle }, textRenderer: TEXT });
-  const { rootElement } = await viewer.get("moddle").fromXML(config.xml, "bpmn:Definitions");
-  renameAll(rootElement, config.language, config.roles || {}, config.words || {});
-  await viewer.importDefinitions(rootElement);
+  const parsed = await viewer.get("moddle").fromXML(config.xml, "bpmn:Definitions");
+  renameAll(parsed.rootElement, config.language, config.roles || {}, config.words || {});
+  const imported = await viewer.importDefinitions(parsed.rootElement);
+  container.dataset.warnings = String(parsed.warnings.length + imported.warnings.length);
   return viewer;
 }
 

@@ -56,9 +56,9 @@ def _refused(refused: InvalidInput):
 @login_required(Role.PROCESS_DESIGNER)
 def proof():
     """The dry run: routing validates and proves the diagram without deploying it (JSON, CSRF header)."""
+    files = _files(request.get_json(silent=True) or {})  # a body over the JSON limits is refused here (400)
     try:
-        answer = api().post("/routing/processes/proof", _files(request.get_json(silent=True) or {}),
-                            headers={"Accept-Language": language()})  # fmt: skip
+        answer = api().post("/routing/processes/proof", files, headers={"Accept-Language": language()})
     except InvalidInput as refused:
         return _refused(refused)
     return jsonify(answer)
@@ -68,10 +68,10 @@ def proof():
 @login_required(Role.PROCESS_DESIGNER)
 def deploy():
     """Deploy the edited diagram (JSON, CSRF header): the new version, or every problem named."""
+    files = _files(request.get_json(silent=True) or {})  # a body over the JSON limits is refused here (400)
     known = {(v["process_key"], v["version"]) for v in versions_of()}
-    try:
-        version = api().post("/routing/processes", _files(request.get_json(silent=True) or {}),
-                             headers={"Accept-Language": language()})  # the problems in the designer's language  # fmt: skip
+    try:  # the problems in the designer's language
+        version = api().post("/routing/processes", files, headers={"Accept-Language": language()})
     except InvalidInput as refused:
         return _refused(refused)
     # The same files as a version deployed before answer that version (active or not): nothing new.
