@@ -166,3 +166,14 @@ def test_a_letter_in_the_inbox_opens_through_the_console_and_nothing_else_is_lin
         assert console_link("https://evil.example/letter.pdf") is None
         assert console_link(f"/notify/deliveries/{delivery}/letter.pdf?x=1") is None
         assert console_link(None) is None
+
+
+def test_the_consoles_routing_page_roles_are_the_roles_routing_allows():
+    from services.common.identity.model import Role
+    from services.console.pages import access
+    from services.routing.entrypoints import http, repairs, timers
+
+    assert set(access.INCIDENT_REPAIRERS) == set(repairs.REPAIRERS)
+    assert set(access.CASE_MOVERS) == set(repairs.MOVERS)
+    assert set(access.TIMER_OPERATORS) == set(timers.TIMER_OPERATORS)
+    assert set(access.CASE_READERS) == set(http.CASE_READERS) - {Role.SERVICE}
