@@ -177,3 +177,19 @@ def test_the_consoles_routing_page_roles_are_the_roles_routing_allows():
     assert set(access.CASE_MOVERS) == set(repairs.MOVERS)
     assert set(access.TIMER_OPERATORS) == set(timers.TIMER_OPERATORS)
     assert set(access.CASE_READERS) == set(http.CASE_READERS) - {Role.SERVICE}
+
+
+def test_an_element_saved_again_by_a_modeler_is_not_listed_as_changed():
+    head = '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">'
+    drawn = (
+        head
+        + '<boundaryEvent id="t" cancelActivity="true" attachedToRef="a" name="Late"><timerEventDefinition/></boundaryEvent></process></definitions>'
+    )
+    saved = (
+        head
+        + '<boundaryEvent id="t" name="Late" attachedToRef="a">\n  <timerEventDefinition />\n</boundaryEvent></process></definitions>'
+    )
+    renamed = saved.replace('name="Late"', 'name="Later"')
+
+    assert element_diff(drawn, saved) == []
+    assert [change["id"] for change in element_diff(drawn, renamed)] == ["t"]

@@ -29,11 +29,18 @@ def _elements(xml: str) -> dict[str, dict]:
     return found
 
 
+# Attributes at the value BPMN gives them when absent: bpmn-js leaves them out when it saves.
+DEFAULTS = {("cancelActivity", "true"), ("isInterrupting", "true"), ("parallelMultiple", "false"),
+            ("isForCompensation", "false"), ("triggeredByEvent", "false"), ("startQuantity", "1"),
+            ("completionQuantity", "1"), ("gatewayDirection", "Unspecified"), ("isClosed", "false")}  # fmt: skip
+
+
 def _signature(node: ET.Element) -> tuple:
     """What the element says, not how it was written: a modeler that saves it again reorders attributes,
-    indents and wraps text differently, which is no change to the process."""
+    indents and wraps text differently and leaves default values out, which is no change to the process."""
     text = " ".join((node.text or "").split())
-    return (node.tag, tuple(sorted(node.attrib.items())), text, tuple(_signature(child) for child in node))
+    attributes = tuple(sorted(item for item in node.attrib.items() if item not in DEFAULTS))
+    return (node.tag, attributes, text, tuple(_signature(child) for child in node))
 
 
 def element_diff(old_xml: str, new_xml: str) -> list[dict]:
