@@ -83,6 +83,14 @@ def test_a_designer_opens_a_camunda_modeler_file_breaks_a_route_sees_it_on_the_g
     designer.set_input_files("#open-file", str(camunda_modeler_file(tmp_path)))
     designer.wait_for_selector("#modeler-result.notice")
     assert "complaint-camunda.bpmn" in designer.inner_text("#modeler-result")
+    # The checks run as the designer draws: no default out of "Which queue?" is a warning, a lane
+    # that is not a queue an error; undone, it is gone.
+    designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('1 个提醒')")
+    designer.evaluate("""() => window.modeler.get('modeling').updateLabel(
+        window.modeler.get('elementRegistry').get('Lane_floor_supervisor'), 'floor')""")
+    designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('1 个错误')")
+    designer.click("#undo")
+    designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('0 个错误')")
 
     _condition(designer, "Flow_route_gw_handle_floor", 'queue == "floor"')
     assert not designer.is_disabled("#undo")
