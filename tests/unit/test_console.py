@@ -97,6 +97,9 @@ def test_the_element_a_refused_deploy_names_is_found_in_routings_message():
     assert refused_element(english) == refused_element(chinese) == "Lane_x"
     assert refused_element(unnamed) == "Flow_3"
     assert refused_element("diagram refused, 1 problem: complaint.bpmn is not well-formed XML (…)") is None
+    proof_zh = "探测投诉“价格（指明商户）”：步骤出错（案件会停在故障中），位于“分派到哪个岗位？”（route_gw）：WorkflowException: …；路径：start"
+    proof_en = "probe 'category price, a shop named': incident at Which queue? (route_gw): WorkflowException: …; path: start"
+    assert refused_element(proof_zh) == refused_element(proof_en) == "route_gw"
 
 
 def test_nested_field_errors_are_flattened_to_dotted_names():

@@ -129,15 +129,11 @@ function proofLines(modeler, proof, config, marks) {
   return lines;
 }
 
-// `元素 “名称”（id）：…` / `element “Name” (id): …`, and a proof's `…位于“名称”（id）：…` / `… at Name (id): …`.
-const NAMED = /(?:元素|element)\s+(?:“[^”]*”\s?[(（])?([\w.-]+)[)）]?[:：]|(?:位于“[^”]*”（|\sat\s[^()]*\()([\w.-]+)[)）]/;
-
-function refusedLines(sentences, marks) {
-  return sentences.map((sentence) => {
-    const found = NAMED.exec(sentence);
-    const element = found ? found[1] || found[2] : null;
-    marks.add(element, "problem", sentence);
-    return { text: sentence, element };
+function refusedLines(problems, marks) {
+  // Each problem as the console found it in routing's sentence: {sentence, element}.
+  return problems.map((problem) => {
+    marks.add(problem.element, "problem", problem.sentence);
+    return { text: problem.sentence, element: problem.element };
   });
 }
 
@@ -215,7 +211,7 @@ function wire(modeler, config, marks) {
     busy(false);
     if (!ok || answer.refused) {
       box.dataset.outcome = "refused";
-      const refused = refusedLines(answer.problems || [answer.error || text.failed], marks);
+      const refused = refusedLines(answer.problems || [{ sentence: answer.error || text.failed }], marks);
       look(modeler, refused.map((line) => line.element).find(Boolean));
       return showResult(box, "error", text.refused, refused);
     }
@@ -233,7 +229,7 @@ function wire(modeler, config, marks) {
     busy(false);
     if (!ok || answer.refused) {
       box.dataset.outcome = "refused";
-      const refused = refusedLines(answer.problems || [answer.error || text.failed], marks);
+      const refused = refusedLines(answer.problems || [{ sentence: answer.error || text.failed }], marks);
       look(modeler, refused.map((line) => line.element).find(Boolean));
       return showResult(box, "error", text.refused, refused);
     }

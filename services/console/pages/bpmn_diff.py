@@ -9,9 +9,12 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 # Elements of the process itself; the drawing (BPMNDI) only moves shapes and is left out.
 SKIPPED = {"definitions", "process", "extensionElements", "incoming", "outgoing", "documentation",
            "laneSet", "flowNodeRef", "text"}  # fmt: skip
-# Routing names the element of a refused deploy's first problem: `element “Name” (id): …`, or
-# `element id: …` when it has no name (`元素 “名称”（id）：…` in Chinese).
-REFUSED_ELEMENT = re.compile(r"(?:element|元素) (?:“[^”]*”\s?[(（])?([\w.-]+)[)）]?[:：]")
+# Routing names the element of each problem of a refused deploy: `element “Name” (id): …`, or
+# `element id: …` when it has no name (`元素 “名称”（id）：…` in Chinese); a problem the proof found
+# says where: `… at Name (id): …` (`…，位于“名称”（id）：…`).
+REFUSED_ELEMENT = re.compile(
+    r"(?:element|元素) (?:“[^”]*”\s?[(（])?([\w.-]+)[)）]?[:：]|(?:位于“[^”]*”（| at [^()]*\()([\w.-]+)[)）][:：]"
+)
 
 
 def _elements(xml: str) -> dict[str, dict]:
@@ -59,6 +62,6 @@ def element_diff(old_xml: str, new_xml: str) -> list[dict]:
 
 
 def refused_element(message: str) -> str | None:
-    """The element a refused deploy names first (see REFUSED_ELEMENT)."""
+    """The element a refused deploy's problem names (see REFUSED_ELEMENT)."""
     found = REFUSED_ELEMENT.search(message)
-    return found.group(1) if found else None
+    return (found.group(1) or found.group(2)) if found else None

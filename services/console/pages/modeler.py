@@ -11,6 +11,7 @@ from services.common.identity.model import PROCESS_ROLES, Role
 from services.console.auth.guard import api, login_required
 from services.console.i18n import language
 from services.console.pages import html_errors
+from services.console.pages.bpmn_diff import refused_element
 from services.console.pages.processes import versions_of, xml_of
 
 blueprint = html_errors(Blueprint("modeler", __name__))
@@ -45,10 +46,12 @@ def _files(body: dict) -> dict:
 
 
 def _refused(refused: InvalidInput):
-    """Every problem routing named, one sentence each, in the designer's language. Answered 200 with
+    """Every problem routing named, one sentence each in the designer's language, with the element it
+    names (for the page to mark). Answered 200 with
     `refused`: the page asked for a check and this is its finding (a 4xx would also be logged by the
     browser as a failed load)."""
-    problems = [sentence for messages in refused.fields.values() for sentence in messages] or [str(refused)]
+    sentences = [sentence for messages in refused.fields.values() for sentence in messages] or [str(refused)]
+    problems = [{"sentence": sentence, "element": refused_element(sentence)} for sentence in sentences]
     return jsonify({"refused": True, "problems": problems})
 
 
