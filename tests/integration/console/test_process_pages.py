@@ -152,3 +152,53 @@ def test_the_incidents_and_migration_pages_list_nothing_to_repair_on_a_healthy_m
     text = dry_run.get_data(as_text=True)
     assert dry_run.status_code == 200 and 'data-dry-run="true"' in text
     assert re.search(r'id="count-cases">1<', text) and re.search(r'id="count-moved">0<', text)
+
+
+def test_an_operations_manager_moves_a_timers_due_time_with_a_reason(browser, mall):
+    case = mall.record()
+    timers = mall.api.get(f"/routing/cases/{case['id']}/timers", headers=mall.staff("ops")).json
+    timer = next(timer for timer in timers if timer["element_id"] == "handle_floor_timeout")
+    ops = browser()
+    ops.login("ops")
+    page = f"/console/cases/{case['id']}"
+
+    moved = ops.form(f"{page}/timers/{timer['id']}/due", {"due_at": "2026-11-30T18:00", "reason": "商户周末休息"},
+                     page=page)  # fmt: skip
+    after = ops.get(page).get_data(as_text=True)
+    bad = ops.form(f"{page}/timers/{timer['id']}/due", {"due_at": "明天", "reason": "试"}, page=page)
+
+    assert moved.status_code == 302 and "到期时间已调整" in after and "2026-11-30 18:00" in after
+    assert 'data-kind="timer_moved"' in after and "商户周末休息" in after
+    assert bad.status_code == 302 and "到期时间格式不正确" in ops.get(page).get_data(as_text=True)
+
+
+def test_moving_a_versions_cases_lists_those_that_cannot_move_with_the_elements_the_target_lacks(
+    browser, mall
+):
+    case = mall.record()
+    renamed = re.sub(r"\bhandle_floor\b", "handle_floor_v2", MALL_DIAGRAM.read_text(encoding="utf-8"))
+    body = {
+        "bpmn": renamed,
+        "dmn": {"triage.dmn": TRIAGE},
+        "bpmn_name": "complaint.bpmn",
+        "note": "楼层任务改标识",
+    }
+    assert mall.api.post("/routing/processes", json=body, headers=mall.staff("designer")).status_code == 201
+    ops = browser()
+    ops.login("ops")
+    form = {"from_version": "1", "to_version": "2", "reason": "迁到第二版"}
+
+    dry_run = ops.form(
+        "/console/processes/migrate", {**form, "action": "dry_run"}, page="/console/processes/migrate"
+    )
+    moved = ops.form(
+        "/console/processes/migrate", {**form, "action": "migrate"}, page="/console/processes/migrate"
+    )
+
+    for answer in (dry_run, moved):
+        text = answer.get_data(as_text=True)
+        assert answer.status_code == 200 and re.search(r'id="count-refused">1<', text)
+        assert f'data-case="{case["id"]}"' in text and 'data-element="handle_floor"' in text
+        assert "楼层主管处理商户投诉" in text  # the element by its Chinese name, not its id
+    assert 'data-dry-run="false"' in moved.get_data(as_text=True)
+    assert mall.api.get(f"/routing/cases/{case['id']}", headers=mall.staff("ops")).json["version"] == 1
