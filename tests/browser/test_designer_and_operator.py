@@ -164,6 +164,8 @@ def test_an_operations_manager_sees_an_incident_moves_it_to_a_fixed_version_and_
     errors = watch(ops)
     reload_until(ops, f"{mall}/console/incidents", f"#incidents tr[data-case='{broken['id']}']")
     assert ops.get_attribute(f"#incidents tr[data-case='{broken['id']}']", "data-element") == "open_case"
+    row = ops.inner_text(f"#incidents tr[data-case='{broken['id']}']")
+    assert "立案" in row  # the step by its Chinese name
     ops.wait_for_selector("#diagram[data-ready=true]")
     assert ops.locator(".djs-element.case-incident[data-element-id=open_case]").count() == 1
     reads_chinese(ops)

@@ -31,10 +31,20 @@ def incidents():
     found = client.get("/routing/incidents")
     chosen = next((i for i in found if i["case_id"] == request.args.get("case")), found[0] if found else None)
     diagram = client.text(f"/routing/cases/{chosen['case_id']}/diagram") if chosen else None
-    names = element_names(diagram) if diagram else {}
     case = client.get(f"/routing/cases/{chosen['case_id']}") if chosen else None
     return render_template("incidents.html", incidents=found, chosen=chosen, diagram=diagram, case=case,
-                           names=names, versions=_complaint_versions(), can_move=has_role(*CASE_MOVERS))  # fmt: skip
+                           names=_names_by_version(found), versions=_complaint_versions(),
+                           can_move=has_role(*CASE_MOVERS))  # fmt: skip
+
+
+def _names_by_version(incidents: list[dict]) -> dict:
+    """What each version's diagram calls its elements, read once per version from one of its cases."""
+    names: dict[tuple, dict] = {}
+    for incident in incidents:
+        key = (incident["process_key"], incident["version"])
+        if key not in names:
+            names[key] = element_names(api().text(f"/routing/cases/{incident['case_id']}/diagram"))
+    return names
 
 
 @blueprint.post("/incidents/<uuid:case_id>/retry")
