@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import mimetypes
 import sys
 from pathlib import Path
 
@@ -118,5 +119,13 @@ def _add_helpers(app: Flask) -> None:
 
     @app.get("/bundle/<path:filename>")
     def bundle(filename):
-        """The modeler's and the diagram viewers' scripts, styles and fonts, as esbuild bundled them."""
-        return send_from_directory(BUNDLE, filename, max_age=300)
+        """The modeler's and the diagram viewers' scripts, styles and fonts, as esbuild bundled them
+        (gzip'd as built beside them, to a browser that accepts it)."""
+        packed = BUNDLE / f"{filename}.gz"
+        if "gzip" not in request.accept_encodings or "/" in filename or not packed.is_file():
+            return send_from_directory(BUNDLE, filename, max_age=300)
+        mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        response = send_from_directory(BUNDLE, packed.name, max_age=300, mimetype=mimetype)
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        return response

@@ -29,10 +29,14 @@ await build({
 // The sizes docs/benchmarks.md reports, as built: bytes of each file, and gzip'd as served.
 const { gzipSync } = await import("node:zlib");
 const { readFileSync } = await import("node:fs");
+// Each script and style also gzip'd beside it (name.gz), which the console sends to a browser that
+// accepts it: the modeler's 1.8 MB travel as about 0.5 MB.
 const sizes = {};
 for (const name of readdirSync(outdir).sort()) {
   const bytes = readFileSync(join(outdir, name));
-  sizes[name] = { bytes: statSync(join(outdir, name)).size, gzip: gzipSync(bytes, { level: 9 }).length };
+  const packed = gzipSync(bytes, { level: 9 });
+  sizes[name] = { bytes: statSync(join(outdir, name)).size, gzip: packed.length };
+  if (/\.(js|css)$/.test(name)) writeFileSync(join(outdir, name + ".gz"), packed);
 }
 writeFileSync(join(outdir, "sizes.json"), JSON.stringify(sizes, null, 1) + "\n");
 writeFileSync(join(outdir, ".built"), new Date().toISOString() + "\n");

@@ -202,3 +202,16 @@ def test_moving_a_versions_cases_lists_those_that_cannot_move_with_the_elements_
         assert "楼层主管处理商户投诉" in text  # the element by its Chinese name, not its id
     assert 'data-dry-run="false"' in moved.get_data(as_text=True)
     assert mall.api.get(f"/routing/cases/{case['id']}", headers=mall.staff("ops")).json["version"] == 1
+
+
+def test_the_bundle_travels_gzipd_to_a_browser_that_accepts_it(browser):
+    import gzip
+
+    client = browser()
+    packed = client.get("/console/bundle/modeler.js", headers={"Accept-Encoding": "gzip, deflate"})
+    plain = client.get("/console/bundle/modeler.js", headers={"Accept-Encoding": "identity"})
+
+    assert packed.status_code == plain.status_code == 200
+    assert packed.headers["Content-Encoding"] == "gzip" and "javascript" in packed.headers["Content-Type"]
+    assert gzip.decompress(packed.get_data()) == plain.get_data() and "Content-Encoding" not in plain.headers
+    assert len(packed.get_data()) < len(plain.get_data()) / 3
