@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import mimetypes
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from services.console.bootstrap import Console
 from services.console.pages import PAGES
 from services.console.pages.access import PAGE_ROLES
 from services.console.pages.inbox import unread_count
-from services.console.pages.processes import LARGE_BODIES
+from services.console.pages.modeler import LARGE_BODIES
 
 
 def _bpmn_js_dist() -> Path:
@@ -37,7 +38,16 @@ def _bpmn_js_dist() -> Path:
     return next((path for path in found if path.is_dir()), found[0])
 
 
+def _bundle() -> Path:
+    """The console's own bundle of its diagram pages (services/console/frontend, built by esbuild into
+    build/console by ./dev, or by the image's console-assets stage into /app/build/console)."""
+    roots = [Path(__file__).resolve().parents[2], Path(sys.prefix).resolve().parent]
+    found = [root / "build" / "console" for root in roots]
+    return next((path for path in found if path.is_dir()), found[0])
+
+
 BPMN_JS_DIST = _bpmn_js_dist()
+BUNDLE = _bundle()
 # The console's templates and its own CSS and script (the app's name is not an importable package).
 ASSETS = Blueprint(
     "ui", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
@@ -45,7 +55,7 @@ ASSETS = Blueprint(
 
 
 def create_app(console: Console) -> Flask:
-    """The console: /login, the pages, /api/users, /vendor/bpmn-js, /healthz, /openapi.json."""
+    """The console: /login, the pages, /api/users, /vendor/bpmn-js, /bundle, /healthz, /openapi.json."""
     settings = console.settings
     app, api = create_service_app(
         "console", title="Console API", settings=settings, tokens=console.tokens,
@@ -95,6 +105,7 @@ def _add_helpers(app: Flask) -> None:
             "field_label": i18n.field_label, "option_label": i18n.option_label, "when": i18n.format_datetime,
             "day": i18n.format_date, "lang": i18n.language(), "user": guard.current_user(),
             "has_role": guard.has_role, "roles_for": PAGE_ROLES, "inbox_unread": unread_count,
+            "role_names": i18n.role_names, "diagram_words": i18n.diagram_words,
         }  # fmt: skip
 
     @app.get("/")
@@ -105,3 +116,16 @@ def _add_helpers(app: Flask) -> None:
     def bpmn_js(filename):
         """bpmn-js's own bundles and styles, as npm installed them."""
         return send_from_directory(BPMN_JS_DIST, filename, max_age=3600)
+
+    @app.get("/bundle/<path:filename>")
+    def bundle(filename):
+        """The modeler's and the diagram viewers' scripts, styles and fonts, as esbuild bundled them
+        (gzip'd as built beside them, to a browser that accepts it)."""
+        packed = BUNDLE / f"{filename}.gz"
+        if "gzip" not in request.accept_encodings or "/" in filename or not packed.is_file():
+            return send_from_directory(BUNDLE, filename, max_age=300)
+        mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        response = send_from_directory(BUNDLE, packed.name, max_age=300, mimetype=mimetype)
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        return response

@@ -46,8 +46,8 @@ def _modeler(page, mall: str):
 def _deploy(page, note: str) -> str:
     page.fill("#deploy-note", note)
     page.click("#deploy")
-    page.wait_for_selector("#deploy-result:not([hidden])")
-    return page.inner_text("#deploy-result")
+    page.wait_for_selector("#modeler-result[data-outcome]", timeout=120_000)
+    return page.inner_text("#modeler-result")
 
 
 def test_the_designer_deploys_a_changed_diagram_sees_a_refused_one_marked_and_compares_the_versions(
@@ -70,9 +70,13 @@ def test_the_designer_deploys_a_changed_diagram_sees_a_refused_one_marked_and_co
         window.modeler.get('modeling').updateProperties(element, { script: 'import os' });
     }""")
     refused = _deploy(designer, "不安全的脚本")
-    assert "resolved_floor" in refused and designer.get_attribute("#deploy-result", "class") == "error"
-    marked = designer.locator(".djs-element.invalid[data-element-id=resolved_floor]")
-    assert marked.count() == 1 and "import" in designer.inner_text(".invalid-note")
+    assert (
+        "resolved_floor" in refused and designer.get_attribute("#modeler-result", "data-outcome") == "refused"
+    )
+    marked = designer.locator(".djs-element.problem[data-element-id=resolved_floor]")
+    assert marked.count() == 1 and "import" in designer.inner_text(
+        ".problem-note[data-element=resolved_floor]"
+    )
     screenshot(designer, "55-designer-refused-diagram")
 
     designer.goto(f"{mall}/console/processes")
@@ -80,7 +84,7 @@ def test_the_designer_deploys_a_changed_diagram_sees_a_refused_one_marked_and_co
     designer.select_option("#diff-form select[name=old]", "1")
     designer.select_option("#diff-form select[name=new]", "2")
     designer.click("#diff-form button")
-    changed = designer.locator("#element-diff tr.diff-changed:has(code:text-is('handle_floor'))")
+    changed = designer.locator("#element-diff tr.diff-changed[data-element=handle_floor]")
     assert changed.count() == 1 and "楼层主管处理商户投诉" in changed.inner_text()
-    assert "楼层主管处理商户投诉" in designer.inner_text("#text-diff")
+    assert "楼层主管处理商户投诉" in designer.text_content("#text-diff")
     screenshot(designer, "56-designer-version-diff")

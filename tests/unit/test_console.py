@@ -97,6 +97,9 @@ def test_the_element_a_refused_deploy_names_is_found_in_routings_message():
     assert refused_element(english) == refused_element(chinese) == "Lane_x"
     assert refused_element(unnamed) == "Flow_3"
     assert refused_element("diagram refused, 1 problem: complaint.bpmn is not well-formed XML (…)") is None
+    proof_zh = "探测投诉“价格（指明商户）”：步骤出错（案件会停在故障中），位于“分派到哪个岗位？”（route_gw）：WorkflowException: …；路径：start"
+    proof_en = "probe 'category price, a shop named': incident at Which queue? (route_gw): WorkflowException: …; path: start"
+    assert refused_element(proof_zh) == refused_element(proof_en) == "route_gw"
 
 
 def test_nested_field_errors_are_flattened_to_dotted_names():
@@ -166,3 +169,30 @@ def test_a_letter_in_the_inbox_opens_through_the_console_and_nothing_else_is_lin
         assert console_link("https://evil.example/letter.pdf") is None
         assert console_link(f"/notify/deliveries/{delivery}/letter.pdf?x=1") is None
         assert console_link(None) is None
+
+
+def test_the_consoles_routing_page_roles_are_the_roles_routing_allows():
+    from services.common.identity.model import Role
+    from services.console.pages import access
+    from services.routing.entrypoints import http, repairs, timers
+
+    assert set(access.INCIDENT_REPAIRERS) == set(repairs.REPAIRERS)
+    assert set(access.CASE_MOVERS) == set(repairs.MOVERS)
+    assert set(access.TIMER_OPERATORS) == set(timers.TIMER_OPERATORS)
+    assert set(access.CASE_READERS) == set(http.CASE_READERS) - {Role.SERVICE}
+
+
+def test_an_element_saved_again_by_a_modeler_is_not_listed_as_changed():
+    head = '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">'
+    drawn = (
+        head
+        + '<boundaryEvent id="t" cancelActivity="true" attachedToRef="a" name="Late"><timerEventDefinition/></boundaryEvent></process></definitions>'
+    )
+    saved = (
+        head
+        + '<boundaryEvent id="t" name="Late" attachedToRef="a">\n  <timerEventDefinition />\n</boundaryEvent></process></definitions>'
+    )
+    renamed = saved.replace('name="Late"', 'name="Later"')
+
+    assert element_diff(drawn, saved) == []
+    assert [change["id"] for change in element_diff(drawn, renamed)] == ["t"]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from flask import current_app, session
 
+from services.common.identity.model import ROLES
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 FOLDER = Path(__file__).resolve().parent
@@ -65,6 +67,20 @@ def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
     key = f"{prefix}.{value}"
     found = catalogue(language()).get(key)
     return found if found is not None else (fallback or str(value))
+
+
+def role_names() -> dict[str, str]:
+    """Every role's name in the reader's language, by code (a diagram's lanes are named by role code)."""
+    return {str(role): label("role", str(role)) for role in sorted(ROLES)}
+
+
+def diagram_words() -> dict[str, str]:
+    """The console's names of a diagram's flow labels that are codes (a form's options), by code."""
+    return {
+        key.removeprefix("option."): text
+        for key, text in catalogue(language()).items()
+        if key.startswith("option.")
+    }
 
 
 def labels(prefix: str, values: Iterable[str] | None) -> str:

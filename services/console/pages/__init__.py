@@ -62,10 +62,23 @@ def switch_language(code):
 
 
 def _pages() -> list[Blueprint]:
-    from services.console.pages import admin, capa, cases, desk, inbox, privacy, processes, queue, reports
+    from services.console.pages import (
+        admin,
+        capa,
+        cases,
+        desk,
+        inbox,
+        modeler,
+        privacy,
+        processes,
+        queue,
+        repairs,
+        reports,
+    )
 
-    return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, admin.blueprint,
-            privacy.blueprint, reports.blueprint, capa.blueprint, inbox.blueprint]  # fmt: skip
+    return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
+            repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
+            inbox.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

@@ -1,8 +1,9 @@
-"""Which staff see which of the new pages: the roles reporting and notify allow, nothing more.
+"""Which staff see which of the new pages: the roles reporting, notify and routing allow, nothing more.
 
 The services decide (every page calls them as the user); these lists only choose which links and
 pages the console offers, so nobody is shown a page that would answer 403. A unit test holds them
-to the services' own lists (services/reporting/entrypoints/access.py, services/notify/entrypoints/).
+to the services' own lists (services/reporting/entrypoints/access.py, services/notify/entrypoints/,
+services/routing/entrypoints/).
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ DELIVERY_LOG_READERS = (Role.SERVICE_DESK, Role.OPERATIONS_MANAGER, Role.STORE_M
 # Notify: the desk prints letters and retries failed deliveries.
 DESK = (Role.SERVICE_DESK,)
 
+# Routing: who may open a case (its readers: the six roles, designers, the administrator).
+CASE_READERS = (*sorted(PROCESS_ROLES), Role.PROCESS_DESIGNER, Role.ADMIN)
+# Routing: who lists incidents and retries them; who moves cases between versions; who fires timers.
+INCIDENT_REPAIRERS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
+CASE_MOVERS = (Role.OPERATIONS_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
+TIMER_OPERATORS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.ADMIN)
+# Routing: who reads the process versions, and who makes an earlier one active again.
+VERSION_READERS = (Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
+VERSION_ACTIVATORS = (Role.PROCESS_DESIGNER, Role.ADMIN)
+
 PAGE_ROLES = {
     "REPORT_READERS": REPORT_READERS,
     "CALLBACK_READERS": CALLBACK_READERS,
@@ -30,4 +41,9 @@ PAGE_ROLES = {
     "CAPA_EDITORS": CAPA_EDITORS,
     "DELIVERY_LOG_READERS": DELIVERY_LOG_READERS,
     "DESK": DESK,
+    "INCIDENT_REPAIRERS": INCIDENT_REPAIRERS,
+    "CASE_MOVERS": CASE_MOVERS,
+    "TIMER_OPERATORS": TIMER_OPERATORS,
+    "VERSION_READERS": VERSION_READERS,
+    "VERSION_ACTIVATORS": VERSION_ACTIVATORS,
 }

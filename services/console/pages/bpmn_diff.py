@@ -9,9 +9,12 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 # Elements of the process itself; the drawing (BPMNDI) only moves shapes and is left out.
 SKIPPED = {"definitions", "process", "extensionElements", "incoming", "outgoing", "documentation",
            "laneSet", "flowNodeRef", "text"}  # fmt: skip
-# Routing names the element of a refused deploy's first problem: `element “Name” (id): …`, or
-# `element id: …` when it has no name (`元素 “名称”（id）：…` in Chinese).
-REFUSED_ELEMENT = re.compile(r"(?:element|元素) (?:“[^”]*”\s?[(（])?([\w.-]+)[)）]?[:：]")
+# Routing names the element of each problem of a refused deploy: `element “Name” (id): …`, or
+# `element id: …` when it has no name (`元素 “名称”（id）：…` in Chinese); a problem the proof found
+# says where: `… at Name (id): …` (`…，位于“名称”（id）：…`).
+REFUSED_ELEMENT = re.compile(
+    r"(?:element|元素) (?:“[^”]*”\s?[(（])?([\w.-]+)[)）]?[:：]|(?:位于“[^”]*”（| at [^()]*\()([\w.-]+)[)）][:：]"
+)
 
 
 def _elements(xml: str) -> dict[str, dict]:
@@ -24,11 +27,23 @@ def _elements(xml: str) -> dict[str, dict]:
         found[node.attrib["id"]] = {
             "type": kind,
             "name": node.attrib.get("name"),
-            "signature": ET.tostring(node, encoding="unicode")
-            if kind not in {"lane"}
-            else str(sorted(node.attrib.items())),
+            "signature": _signature(node) if kind not in {"lane"} else str(sorted(node.attrib.items())),
         }
     return found
+
+
+# Attributes at the value BPMN gives them when absent: bpmn-js leaves them out when it saves.
+DEFAULTS = {("cancelActivity", "true"), ("isInterrupting", "true"), ("parallelMultiple", "false"),
+            ("isForCompensation", "false"), ("triggeredByEvent", "false"), ("startQuantity", "1"),
+            ("completionQuantity", "1"), ("gatewayDirection", "Unspecified"), ("isClosed", "false")}  # fmt: skip
+
+
+def _signature(node: ET.Element) -> tuple:
+    """What the element says, not how it was written: a modeler that saves it again reorders attributes,
+    indents and wraps text differently and leaves default values out, which is no change to the process."""
+    text = " ".join((node.text or "").split())
+    attributes = tuple(sorted(item for item in node.attrib.items() if item not in DEFAULTS))
+    return (node.tag, attributes, text, tuple(_signature(child) for child in node))
 
 
 def element_diff(old_xml: str, new_xml: str) -> list[dict]:
@@ -47,6 +62,6 @@ def element_diff(old_xml: str, new_xml: str) -> list[dict]:
 
 
 def refused_element(message: str) -> str | None:
-    """The element a refused deploy names first (see REFUSED_ELEMENT)."""
+    """The element a refused deploy's problem names (see REFUSED_ELEMENT)."""
     found = REFUSED_ELEMENT.search(message)
-    return found.group(1) if found else None
+    return (found.group(1) or found.group(2)) if found else None

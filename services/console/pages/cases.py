@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from services.common.errors import NotFound
+from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.identity.model import PROCESS_ROLES
 from services.console.auth.guard import api, console, has_role, login_required
+from services.console.i18n import translate
 from services.console.pages import html_errors
-from services.console.pages.access import DELIVERY_LOG_READERS
+from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
+from services.console.pages.diagram_names import element_names
 
 blueprint = html_errors(Blueprint("cases", __name__))
 
@@ -44,11 +46,24 @@ def find():
 
 def _case_parts(case_id) -> dict:
     client = api()
-    complaint = client.get(f"/intake/complaints/{case_id}")
+    try:
+        complaint = client.get(f"/intake/complaints/{case_id}")
+    except (
+        Forbidden
+    ):  # a designer or administrator: intake keeps the complaint from them, routing not the case
+        complaint = None
     try:
         case = client.get(f"/routing/cases/{case_id}")
     except NotFound:  # recorded, but routing has not started its case yet
+        if complaint is None:
+            raise
         return {"complaint": complaint, "case": None, "timeline": [], "diagram": None}
+    complaint = complaint or {
+        "id": str(case_id),
+        "number": case["number"],
+        "status": case["status"],
+        "hidden": True,
+    }
     return {
         "complaint": complaint,
         "case": case,
@@ -58,10 +73,49 @@ def _case_parts(case_id) -> dict:
 
 
 @blueprint.get("/cases/<uuid:case_id>")
-@login_required(*PROCESS_ROLES)
+@login_required(*CASE_READERS)
 def case(case_id):
-    """The complaint's facts, the case's timeline, the diagram with its path lit, and what was sent."""
-    return render_template("case.html", deliveries=_delivery_log(case_id), **_case_parts(case_id))
+    """The complaint's facts, the case's timeline, the diagram with its path lit, its pending timers
+    (fired or moved here by those allowed), and what was sent."""
+    parts = _case_parts(case_id)
+    timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
+    names = element_names(parts["diagram"]) if parts["diagram"] else {}
+    return render_template("case.html", deliveries=_delivery_log(case_id), timers=timers, names=names,
+                           can_move_timers=has_role(*TIMER_OPERATORS), **parts)  # fmt: skip
+
+
+@blueprint.post("/cases/<uuid:case_id>/timers/<uuid:timer_id>/fire")
+@login_required(*TIMER_OPERATORS)
+def fire_timer(case_id, timer_id):
+    """Fire a pending timer now (reason required), as the scheduler would when it falls due."""
+    reason = request.form.get("reason", "").strip()
+    if _reason_given(reason):
+        api().post(f"/routing/cases/{case_id}/timers/{timer_id}/fire", {"reason": reason})
+        flash(translate("timer.fired"))
+    return redirect(url_for("cases.case", case_id=case_id) + "#timers")
+
+
+@blueprint.post("/cases/<uuid:case_id>/timers/<uuid:timer_id>/due")
+@login_required(*TIMER_OPERATORS)
+def move_timer(case_id, timer_id):
+    """Set when a pending timer falls due (the mall's local time; reason required)."""
+    reason, due_at = request.form.get("reason", "").strip(), request.form.get("due_at", "").strip()
+    if _reason_given(reason):
+        try:
+            answer = api().patch(
+                f"/routing/cases/{case_id}/timers/{timer_id}", {"due_at": due_at, "reason": reason}
+            )
+        except InvalidInput:
+            flash(translate("timer.bad_due"))
+        else:
+            flash(translate("timer.fired" if answer.get("fired") else "timer.moved"))
+    return redirect(url_for("cases.case", case_id=case_id) + "#timers")
+
+
+def _reason_given(reason: str) -> bool:
+    if not reason:
+        flash(translate("timer.reason_required"))
+    return bool(reason)
 
 
 def _delivery_log(case_id) -> list[dict] | None:

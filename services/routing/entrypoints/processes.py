@@ -72,7 +72,7 @@ class ProcessCollection(MethodView):
         command = _deploy_command(data)
         deployment = _routing().handle(handlers.deploy_process, command)
         body = {**_version_out(deployment.version, deployment.active), "message": _deploy_message(deployment),
-                "proof": deployment.proof.summary() if deployment.proof else None}  # fmt: skip
+                "proof": deployment.proof.summary(command.language) if deployment.proof else None}  # fmt: skip
         return body, 201 if deployment.created else 200
 
     @require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
@@ -102,7 +102,7 @@ def prove(data):
         raise InvalidInput(f"process {diagram.process_id!r} starts no complaint case, so there is nothing to prove "
                            f"(complaints start the process {_routing().context.process_key!r})",
                            {"bpmn": [f"the diagram's process is {diagram.process_id!r}"]})  # fmt: skip
-    return proof.summary()
+    return proof.summary(command.language)
 
 
 @processes.route("/<string:process_key>/<int:version>/activate", methods=["POST"])

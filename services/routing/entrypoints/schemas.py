@@ -62,6 +62,9 @@ class ProofProblemOut(Schema):
     element_name = fields.String(allow_none=True)
     message = fields.String()
     path = fields.List(fields.String(), metadata={"description": "what was done, from the start"})
+    sentence = fields.String(
+        metadata={"description": "the problem in one sentence, in the request's language (Accept-Language)"}
+    )
 
 
 class UnreachedOut(Schema):

@@ -32,12 +32,15 @@ class ProofReport:
         """Each problem in one sentence: the probe, what went wrong where, and the path there."""
         return [_sentence(problem, language) for problem in self.result.problems]
 
-    def summary(self) -> dict:
+    def summary(self, language: str = "en") -> dict:
+        """What the answer says; each problem also as one sentence in `language` (the deploy's words)."""
         result = self.result
         names = result.elements
         return {
             "passed": self.passed,
-            "problems": [_problem(problem) for problem in result.problems],
+            "problems": [
+                {**_problem(problem), "sentence": _sentence(problem, language)} for problem in result.problems
+            ],
             "reached": len(result.reached & set(names)),
             "elements": len(names),
             "coverage": round(len(result.reached & set(names)) / len(names), 4) if names else 1.0,

@@ -115,3 +115,14 @@ def test_the_proofs_problems_are_told_in_chinese_to_a_chinese_designer(api, staf
         problems
     )
     assert all("（route_gw）" in problem and "路径：" in problem for problem in problems)
+
+
+def test_a_dry_runs_problems_carry_the_sentence_a_refused_deploy_gives_in_the_designers_language(api, staff):
+    broken = _without_outgoing_flows(diagram("complaint_v1.bpmn"), "route_gw")
+    headers = {**staff("process_designer"), "Accept-Language": "zh-CN"}
+
+    proved = api.post("/processes/proof", json=_body(broken), headers=headers).json
+    refused = api.post("/processes", json=_body(broken), headers=headers).json["errors"]["json"]["bpmn"]
+
+    assert proved["passed"] is False
+    assert [problem["sentence"] for problem in proved["problems"]] == refused

@@ -1,0 +1,24 @@
+// The properties panel shows what routing reads and nothing else (bpmn/README.md "What the engine
+// supports"): names and ids, documentation, the names in two languages, lanes' candidate groups,
+// conditions, timers, messages, scripts, forms, decision references and extension properties.
+// Listeners, connectors, async flags, inputs/outputs and the like are left out: routing would ignore them.
+import { namesGroup } from "./names-group.js";
+
+const KEPT = new Set(["general", "documentation", "timer", "message", "CamundaPlatform__Condition",
+  "CamundaPlatform__Script", "CamundaPlatform__UserAssignment", "CamundaPlatform__FormData",
+  "CamundaPlatform__ExtensionProperties", "CamundaPlatform__Implementation"]);
+const ENTRIES = { CamundaPlatform__UserAssignment: new Set(["candidateGroups"]) };
+
+export default function SupportedGroups(propertiesPanel, injector) {
+  this.getGroups = (element) => (groups) => {
+    const kept = groups.filter((group) => KEPT.has(group.id)).map((group) => {
+      const entries = ENTRIES[group.id];
+      return entries && group.entries ? { ...group, entries: group.entries.filter((entry) => entries.has(entry.id)) } : group;
+    });
+    const names = namesGroup(element, injector);
+    if (names) kept.splice(Math.min(1, kept.length), 0, names);
+    return kept;
+  };
+  propertiesPanel.registerProvider(1, this);  // last: after bpmn-js's and Camunda's own providers
+}
+SupportedGroups.$inject = ["propertiesPanel", "injector"];
