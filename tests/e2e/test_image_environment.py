@@ -49,9 +49,15 @@ def image_layout(tmp_path_factory) -> Path:
                                 cwd=source, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
         assert result.returncode == 0, result.stderr
     shutil.copytree(ROOT / "bpmn", app / "bpmn")
-    [(copied, target)] = re.findall(r"COPY --from=console-assets /assets/(\S+) \./(\S+)",
-                                    (DEPLOY / "Dockerfile").read_text(encoding="utf-8"))  # fmt: skip
-    shutil.copytree(ROOT / copied, app / target)  # what `npm ci` installed, as the console-assets stage does
+    assets = re.findall(
+        r"COPY --from=console-assets /assets/(\S+) \./(\S+)", (DEPLOY / "Dockerfile").read_text("utf-8")
+    )
+    assert assets, "the runtime stage copies the console's assets"
+    for (
+        copied,
+        target,
+    ) in assets:  # what `npm ci` installed and esbuild bundled, as the console-assets stage does
+        shutil.copytree(ROOT / copied, app / target)
     shutil.rmtree(source)  # the runtime stage copies only the environment
     return app
 
