@@ -12,6 +12,7 @@ from services.common.web.proxies import behind_proxies
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
 from services.intake.entrypoints.complaints import complaints
+from services.intake.entrypoints.finding import finding
 from services.intake.entrypoints.privacy import privacy
 from services.intake.entrypoints.public import public
 from services.intake.entrypoints.reference import reference
@@ -42,7 +43,7 @@ def create_app(intake: Intake) -> Flask:
     # every staff request (~0.1 ms of CPU each).
     limiter.request_filter(lambda: request.blueprint != public.name)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, public, reference, privacy):
+    for blueprint in (complaints, finding, public, reference, privacy):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     behind_proxies(app, intake.settings.trusted_proxies)

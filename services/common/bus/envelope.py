@@ -17,6 +17,7 @@ SCHEMA_VERSION = 1
 
 COMPLAINT_RECEIVED = "complaint.received"
 COMPLAINT_CORRECTED = "complaint.corrected"
+COMPLAINT_MERGED = "complaint.merged"
 CAPA_OPENED = "capa.opened"
 TASK_CREATED = "task.created"
 TASK_CLAIMED = "task.claimed"
@@ -166,6 +167,18 @@ class ComplaintCorrectedPayload(Schema):
     reason = fields.String(allow_none=True, load_default=None)  # why the desk corrected it
 
 
+class ComplaintMergedPayload(Schema):
+    """A complaint folded into a collective one: its case closes pointing to it (nothing is erased)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    number = fields.String(required=True)
+    into_id = fields.String(required=True)
+    into_number = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
 class TaskPayload(Schema):
     """A human task as routing announces it (created, claimed, completed, cancelled)."""
 
@@ -297,6 +310,7 @@ class ErasedPayload(Schema):
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     COMPLAINT_RECEIVED: ComplaintPayload,
     COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
+    COMPLAINT_MERGED: ComplaintMergedPayload,
     CAPA_OPENED: CapaOpenedPayload,
     TASK_CREATED: TaskPayload,
     TASK_CLAIMED: TaskPayload,

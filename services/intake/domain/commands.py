@@ -69,3 +69,25 @@ class CorrectComplaint:
     actor_id: str
     actor_role: str | None
     customer_changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkComplaints:
+    """Mark two complaints as about one incident (both show the other as related)."""
+
+    complaint_id: str
+    related_id: str
+    actor_id: str
+    actor_role: str | None
+
+
+@dataclass(frozen=True)
+class MergeComplaints:
+    """Fold individual complaints about one incident into one collective complaint (`into`): its
+    people count becomes the sum, its severity follows; the others close pointing to it."""
+
+    into_id: str
+    merged_ids: tuple[str, ...]
+    reason: str
+    actor_id: str
+    actor_role: str | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.web.schemas import StrictBoolean, StrictSchema, each_once
@@ -257,6 +259,13 @@ class ComplaintPage(Schema):
     )
 
 
+class StrictQueryBoolean(fields.Boolean):
+    """`true` or `false` in a query string; anything else is refused."""
+
+    truthy: ClassVar[set[str]] = {"true"}
+    falsy: ClassVar[set[str]] = {"false"}
+
+
 class ListArgs(StrictSchema):
     status = fields.String(validate=_choice(ComplaintStatus))
     category = fields.String(validate=_choice(Category))
@@ -267,6 +276,10 @@ class ListArgs(StrictSchema):
     department = fields.String(validate=validate.Length(max=40))
     received_from = fields.Date(metadata={"description": "first day (mall's time zone), inclusive"})
     received_to = fields.Date(metadata={"description": "last day (mall's time zone), inclusive"})
+    phone = fields.String(validate=PHONE, metadata={"description": "the customer's phone, however typed"})
+    overdue = StrictQueryBoolean(
+        metadata={"description": "true: only cases with an open task past its due time"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=200))
 

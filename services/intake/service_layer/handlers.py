@@ -24,6 +24,7 @@ from services.intake.domain.model import Complaint, Merchant
 from services.intake.service_layer.corrections import apply_corrections
 from services.intake.service_layer.events import complaint_corrected, complaint_received
 from services.intake.service_layer.privacy import erase_customer_data, export_customer_data
+from services.intake.service_layer.related import RELATED_HANDLERS
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ def _actor(command: RecordComplaint | CorrectComplaint) -> Actor:
 
 
 HANDLERS = {
+    **RELATED_HANDLERS,
     RecordComplaint: record_complaint,
     CorrectComplaint: correct_complaint,
     ExportCustomerData: export_customer_data,

@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.db import translate_errors
+from services.intake.adapters.links import LinkRepository
 from services.intake.adapters.privacy import PrivacyRepository
 from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.adapters.repository import (
@@ -33,6 +34,7 @@ class UnitOfWork:
     reference: ReferenceRepository
     idempotency: IdempotencyStore
     privacy: PrivacyRepository
+    links: LinkRepository
 
     def __init__(
         self, pool: ConnectionPool, outbox: OutboxWriter, reference_cache: ReferenceCache | None = None
@@ -51,6 +53,7 @@ class UnitOfWork:
         self.reference = ReferenceRepository(self.conn, self.reference_cache)
         self.idempotency = IdempotencyStore(self.conn)
         self.privacy = PrivacyRepository(self.conn)
+        self.links = LinkRepository(self.conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
