@@ -72,13 +72,14 @@ def _pages() -> list[Blueprint]:
         privacy,
         processes,
         queue,
+        related,
         repairs,
         reports,
     )
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint]  # fmt: skip
+            inbox.blueprint, related.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.common.errors import Forbidden, InvalidInput, NotFound
@@ -11,6 +13,7 @@ from services.console.i18n import translate
 from services.console.pages import html_errors
 from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
 from services.console.pages.diagram_names import element_names
+from services.console.pages.related import case_extras
 
 blueprint = html_errors(Blueprint("cases", __name__))
 
@@ -25,23 +28,53 @@ TASK_KINDS = (
 )
 
 
+# The list's filters as the URL carries them (so a filtered list can be bookmarked), as intake names them.
+FILTERS = ("q", "category", "channel", "floor", "received_from", "received_to", "overdue", "phone")
+CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environment", "facility", "fee",
+              "emergency")  # fmt: skip
+CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
+NUMBER = re.compile(r"^TS-\d{8}-\d{4}$", re.IGNORECASE)
+
+
 @blueprint.get("/complaints")
 @login_required(*PROCESS_ROLES)
 def complaints():
-    """Complaints newest first (a floor supervisor's floors, a manager's department)."""
-    page = api().get("/intake/complaints", limit=50, cursor=request.args.get("cursor"))
-    return render_template("complaints.html", page=page)
+    """Complaints newest first (a floor supervisor's floors, a manager's department), filtered by the
+    URL's filters; with words, a number or a phone in `q`, the best matches first."""
+    chosen = {name: request.args.get(name, "").strip() for name in FILTERS}
+    chosen["overdue"] = "true" if chosen["overdue"] in ("true", "on", "1") else ""
+    given = {name: value for name, value in chosen.items() if value and name != "q"}
+    client = api()
+    try:
+        if chosen["q"]:
+            page = {
+                **client.get("/intake/complaints/search", q=chosen["q"], limit=50, **given),
+                "next_cursor": None,
+            }
+        else:
+            page = client.get("/intake/complaints", limit=50, cursor=request.args.get("cursor"), **given)
+    except InvalidInput as refused:
+        page, problem = {"items": [], "next_cursor": None}, refused
+    else:
+        problem = None
+    return render_template("complaints.html", page=page, chosen=chosen, categories=CATEGORIES, channels=CHANNELS,
+                           floors=client.get("/intake/reference/floors"), problem=problem, given=given)  # fmt: skip
 
 
 @blueprint.get("/find")
 @login_required(*PROCESS_ROLES)
 def find():
-    """Open a case by its receipt number."""
-    number = request.args.get("number", "").strip().upper()
-    if not number:
+    """The top bar's search box: a receipt number opens its case; anything else lists the matches."""
+    q = (request.args.get("q") or request.args.get("number") or "").strip()
+    if not q:
         return redirect(url_for("cases.complaints"))
-    complaint = api().get(f"/intake/complaints/by-number/{number}")
-    return redirect(url_for("cases.case", case_id=complaint["id"]))
+    if NUMBER.match(q):
+        try:
+            complaint = api().get(f"/intake/complaints/by-number/{q.upper()}")
+        except NotFound:
+            return redirect(url_for("cases.complaints", q=q))
+        return redirect(url_for("cases.case", case_id=complaint["id"]))
+    return redirect(url_for("cases.complaints", q=q))
 
 
 def _case_parts(case_id) -> dict:
@@ -81,7 +114,8 @@ def case(case_id):
     timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
     names = element_names(parts["diagram"]) if parts["diagram"] else {}
     return render_template("case.html", deliveries=_delivery_log(case_id), timers=timers, names=names,
-                           can_move_timers=has_role(*TIMER_OPERATORS), **parts)  # fmt: skip
+                           can_move_timers=has_role(*TIMER_OPERATORS), **case_extras(parts["complaint"]),
+                           **parts)  # fmt: skip
 
 
 @blueprint.post("/cases/<uuid:case_id>/timers/<uuid:timer_id>/fire")

@@ -67,6 +67,32 @@
     });
   }
 
+  function customerHistory() {
+    // As the desk types a phone number, its earlier complaints appear beside the form (a fragment
+    // the console renders in the reader's language); the newest answer wins.
+    var aside = document.querySelector("#customer-history[data-src]");
+    var phone = document.querySelector("#intake-form input[name=customer_phone]");
+    if (!aside || !phone) return;
+    var timer = null, asked = 0;
+    function show() {
+      var mine = ++asked;
+      fetch(aside.dataset.src + "?phone=" + encodeURIComponent(phone.value.trim()), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null || mine !== asked) return;
+          var body = document.getElementById("history-body");
+          body.outerHTML = html;
+        })
+        .catch(function () {});
+    }
+    phone.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(show, 300);
+    });
+    if (phone.value.trim()) show();
+  }
+
   document.addEventListener("DOMContentLoaded", merchantsByFloor);
+  document.addEventListener("DOMContentLoaded", customerHistory);
   window.Console = { countdowns: countdowns, fitFrames: fitFrames };
 })();
