@@ -20,8 +20,13 @@ TASK_COMMANDS = ("task.complete", "case.message")
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    # routing starts a case for each complaint and hands it the desk's corrections
-    "routing.complaints": ("complaint.received", "complaint.corrected", "retention.erasure_requested"),
+    # routing starts a case for each complaint, hands it the desk's corrections, closes a merged one's
+    "routing.complaints": (
+        "complaint.received",
+        "complaint.corrected",
+        "complaint.merged",
+        "retention.erasure_requested",
+    ),
     # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them,
     # and erases what it holds when retention asks
     "intake.events": (

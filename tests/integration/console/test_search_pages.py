@@ -74,3 +74,25 @@ def test_the_desk_links_a_suggested_complaint_and_merges_into_a_collective_one(b
     assert merged.status_code == 302 and "已合并为群体投诉" in after_merge
     assert "重大" in after_merge  # ten people: major
     assert f"本投诉已并入 {second['number']}" in merged_case
+
+
+def test_a_merged_complaints_case_closes_pointing_to_the_collective_one_and_its_tasks_are_cancelled(mall):
+    first = mall.record()
+    second = mall.record()
+    desk = mall.staff("desk")
+    before = mall.api.get(f"/routing/cases/{first['id']}", headers=desk).json
+
+    merged = mall.api.post(f"/intake/complaints/{second['id']}/merge",
+                           json={"merged_ids": [first["id"]], "reason": "同一事件"}, headers=desk)  # fmt: skip
+    mall.settle()
+    case = mall.api.get(f"/routing/cases/{first['id']}", headers=desk).json
+    timeline = mall.api.get(f"/routing/cases/{first['id']}/timeline", headers=desk).json
+    with mall.runtimes["reporting"].pool.connection() as conn:
+        counted = conn.execute("SELECT closed_as, closed_at FROM reporting.cases WHERE complaint_id = %s",
+                               (first["id"],)).fetchone()  # fmt: skip
+
+    assert merged.status_code == 200 and before["status"] == "running" and before["open_tasks"]
+    assert case["status"] == "completed" and case["open_tasks"] == []
+    line = next(entry for entry in timeline if entry["kind"] == "complaint_merged")
+    assert line["detail"] == {"into_number": second["number"], "reason": "同一事件"}
+    assert counted["closed_as"] == "merged" and counted["closed_at"] is not None
