@@ -20,12 +20,13 @@ from services.common.personal import (
 
 
 def erase_complaints(conn: psycopg.Connection, complaint_ids: list[str]) -> list[str]:
-    """Erase customer, narrative contacts, correction history and outbox copies; return the ids found.
+    """Erase customer, narrative contacts (the description's and the resolutions'), correction history and
+    outbox copies; return the ids found.
 
     The customer's own name, phone, e-mail and address (as the record and its corrections hold them)
     go from the free text as well as the patterns' phone numbers and addresses."""
     rows = conn.execute(
-        "SELECT id, customer, description FROM intake.complaints WHERE id = ANY(%s::uuid[]) FOR UPDATE",
+        "SELECT id, customer, description, resolutions FROM intake.complaints WHERE id = ANY(%s::uuid[]) FOR UPDATE",
         (known_ids(complaint_ids),),
     ).fetchall()
     found = [str(row["id"]) for row in rows]
@@ -35,9 +36,11 @@ def erase_complaints(conn: psycopg.Connection, complaint_ids: list[str]) -> list
     }
     for row in rows:
         conn.execute(
-            "UPDATE intake.complaints SET customer = %s, description = %s, updated_at = now() WHERE id = %s",
+            "UPDATE intake.complaints SET customer = %s, description = %s, resolutions = %s, updated_at = now()"
+            " WHERE id = %s",
             (json.dumps(erase_customer(row["customer"]), ensure_ascii=False),
-             scrub_text(row["description"], known=known[str(row["id"])]), row["id"]),
+             scrub_text(row["description"], known=known[str(row["id"])]),
+             scrub_text(row["resolutions"], known=known[str(row["id"])]), row["id"]),
         )  # fmt: skip
     for complaint_id, entries in history.items():
         _erase_history(conn, entries, known[complaint_id])

@@ -75,3 +75,27 @@ def test_a_bad_phone_is_refused_naming_the_field_and_an_unknown_case_is_not_foun
     assert bad.status_code == 400 and "phone" in str(bad.json)
     assert missing.status_code == 400 and "phone" in str(missing.json)
     assert unknown.status_code == 404
+
+
+def test_an_erasure_takes_the_customers_details_out_of_the_resolutions_and_the_search(
+    client, desk, intake, clock
+):
+    from services.intake.adapters.erasure import erase_complaints
+
+    first = client.post("/complaints", json=complaint(), headers=desk).json
+    task_id = str(uuid.uuid4())
+    _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
+    _task(intake, TASK_COMPLETED, first["id"], task_id, clock.now() + timedelta(hours=1),
+          data={"resolution": "已致电王女士 13912345678，同意换货"})  # fmt: skip
+    with intake.pool.connection() as conn:
+        erase_complaints(conn, [first["id"]])
+        resolutions = conn.execute(
+            "SELECT resolutions FROM intake.complaints WHERE id = %s", (first["id"],)
+        ).fetchone()
+
+    def found(q):
+        return client.get("/complaints/search", query_string={"q": q}, headers=desk).json["items"]
+
+    assert "王女士" not in resolutions["resolutions"] and "13912345678" not in resolutions["resolutions"]
+    assert "同意换货" in resolutions["resolutions"]
+    assert found("王女士") == [] and found("13912345678") == [] and len(found("同意换货")) == 1
