@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -21,8 +21,10 @@ PHONE_LIKE = re.compile(r"^\+?[\d\s\-]{7,20}$")
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[0-9a-z]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # Words are ranked among their newest matches only: a common word (酸奶 in 3% of a million complaints)
-# would otherwise rank 30,000 rows (~300 ms); walking the newest ones by the list's index stops after
-# this many (docs/decisions/0004-chinese-search.md has the figures).
+# would otherwise rank 30,000 rows (~300 ms). The matches of the last SPANS[0] are ranked first; only
+# when they are fewer than asked is the span widened (docs/decisions/0004-chinese-search.md has the
+# figures). Within a span, at most RANKED_WINDOW of the newest matches are ranked.
+SPANS = (timedelta(days=30), timedelta(days=365), None)
 RANKED_WINDOW = 1000
 _RANKED = (
     "SELECT * FROM (SELECT c.* FROM intake.complaints c WHERE {} ORDER BY c.received_at DESC, c.id DESC"
@@ -66,6 +68,7 @@ class SearchQuery:
     scope_floors: tuple[str, ...] | None = None
     scope_departments: tuple[str, ...] | None = None
     limit: int = 50
+    now: datetime | None = None  # words: the newest matches first ranked (SPANS); None: all at once
 
 
 class ComplaintSearch:
@@ -88,10 +91,24 @@ class ComplaintSearch:
                 return []
             conditions.append(sql.SQL("c.search @@ %(terms)s::tsquery"))
             params.update(terms=terms, window=RANKED_WINDOW)
-            statement = sql.SQL(_RANKED).format(sql.SQL(" AND ").join(conditions))
-            return [from_row(row) for row in self.conn.execute(statement, params).fetchall()]
+            return self._ranked(conditions, params, query)
         statement = sql.SQL(_NEWEST).format(sql.SQL(" AND ").join(conditions))
         return [from_row(row) for row in self.conn.execute(statement, params).fetchall()]
+
+    def _ranked(
+        self, conditions: list[sql.Composable], params: dict[str, Any], query: SearchQuery
+    ) -> list[Complaint]:
+        """The best matches of the newest span that has enough of them (all time at last)."""
+        for span in SPANS if query.now else (None,):
+            spanned = list(conditions)
+            if span is not None:
+                spanned.append(sql.SQL("c.received_at >= %(since)s"))
+                params["since"] = query.now - span
+            statement = sql.SQL(_RANKED).format(sql.SQL(" AND ").join(spanned))
+            rows = self.conn.execute(statement, params).fetchall()
+            if len(rows) >= query.limit or span is None:
+                return [from_row(row) for row in rows]
+        return []
 
     def by_phone(self, phone: str, limit: int, scope: SearchQuery) -> list[dict]:
         """The complaints of one phone number, newest first, with the number each was merged into."""

@@ -42,7 +42,8 @@ def search(args):
     the description, the request and every resolution), best match first, within the caller's scope,
     with the list's filters; shown masked as the list is."""
     identity = current_identity()
-    query = SearchQuery(text=args.get("q"), limit=args["limit"], **list_filters(args, identity))
+    now = bus().context.clock.now()
+    query = SearchQuery(text=args.get("q"), limit=args["limit"], now=now, **list_filters(args, identity))
     with _uow() as uow:
         found = ComplaintSearch(uow.conn).find(query)
         holders = open_holders(uow.conn, [item.id for item in found])
