@@ -140,3 +140,18 @@ def test_the_list_accepts_a_phone_and_overdue(client, desk, intake, clock):
 
     assert by_phone == [first["number"]]
     assert overdue_now == [] and overdue_later == [lift["number"]]
+
+
+def test_an_old_match_is_still_found_when_the_newer_ones_are_too_few(client, tokens, clock):
+    old = client.post("/complaints", json=YOGURT, headers=bearer(tokens, "service_desk", subject="desk")).json
+    clock.advance(timedelta(days=400))
+    desk = bearer(tokens, "service_desk", subject="desk")  # tokens last 30 days of the test clock
+    new = client.post("/complaints", json=YOGURT, headers=desk).json
+
+    found = _numbers(client.get("/complaints/search", query_string={"q": "酸奶"}, headers=desk))
+    newest_only = _numbers(
+        client.get("/complaints/search", query_string={"q": "酸奶", "limit": 1}, headers=desk)
+    )
+
+    assert found == [new["number"], old["number"]]
+    assert newest_only == [new["number"]]
