@@ -135,7 +135,7 @@ def load(url: str, count: int) -> float:
         conn.execute("SET maintenance_work_mem = '512MB'")
         conn.execute(GENERATE, {"categories": CATEGORIES, "surnames": SURNAMES, "phones": count // 3, "floors": FLOORS,
                       "fragments": FRAGMENTS, "nfrag": len(FRAGMENTS), "count": count})  # fmt: skip
-        conn.execute("CREATE INDEX complaints_search ON intake.complaints USING gin (search)")
+        conn.execute("CREATE INDEX complaints_search ON intake.complaints USING gin (search, received_at)")
         conn.execute("CREATE INDEX complaints_by_phone ON intake.complaints (mall_id, intake.phone_key(customer ->> 'phone'),"
                      " received_at DESC) WHERE customer ->> 'phone' IS NOT NULL")  # fmt: skip
         conn.execute("VACUUM ANALYZE intake.complaints")

@@ -21,9 +21,10 @@ PHONE_LIKE = re.compile(r"^\+?[\d\s\-]{7,20}$")
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[0-9a-z]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # Words are ranked among their newest matches only: a common word (酸奶 in 3% of a million complaints)
-# would otherwise rank 30,000 rows (~300 ms). The matches of the last SPANS[0] are ranked first; only
-# when they are fewer than asked is the span widened (docs/decisions/0004-chinese-search.md has the
-# figures). Within a span, at most RANKED_WINDOW of the newest matches are ranked.
+# would otherwise rank 30,000 rows (~300 ms). A word with RANKED_WINDOW matches or more is ranked
+# among those of the last SPANS[0] first; only when they are fewer than asked is the span widened
+# (docs/decisions/0004-chinese-search.md has the figures). At most RANKED_WINDOW of the newest
+# matches of a span are ranked.
 SPANS = (timedelta(days=30), timedelta(days=365), None)
 RANKED_WINDOW = 1000
 _RANKED = (
@@ -32,6 +33,8 @@ _RANKED = (
     " ORDER BY ts_rank(newest.search, %(terms)s::tsquery) DESC, newest.received_at DESC, newest.id DESC"
     " LIMIT %(limit)s"
 )
+# Counting stops at the window: a rare word is ranked over all its matches at once.
+_COUNT_UP_TO = "SELECT count(*) AS n FROM (SELECT 1 FROM intake.complaints c WHERE {} LIMIT %(window)s) found"
 _NEWEST = (
     "SELECT c.* FROM intake.complaints c WHERE {} ORDER BY c.received_at DESC, c.id DESC LIMIT %(limit)s"
 )
@@ -98,14 +101,18 @@ class ComplaintSearch:
     def _ranked(
         self, conditions: list[sql.Composable], params: dict[str, Any], query: SearchQuery
     ) -> list[Complaint]:
-        """The best matches of the newest span that has enough of them (all time at last)."""
-        for span in SPANS if query.now else (None,):
-            spanned = list(conditions)
+        """The best matches: of all time for a word with few matches; else of the newest span that has
+        enough of them."""
+        where = sql.SQL(" AND ").join(conditions)
+        common = (
+            self.conn.execute(sql.SQL(_COUNT_UP_TO).format(where), params).fetchone()["n"] >= RANKED_WINDOW
+        )
+        for span in SPANS if query.now and common else (None,):
+            spanned = where
             if span is not None:
-                spanned.append(sql.SQL("c.received_at >= %(since)s"))
+                spanned = sql.SQL("{} AND c.received_at >= %(since)s").format(where)
                 params["since"] = query.now - span
-            statement = sql.SQL(_RANKED).format(sql.SQL(" AND ").join(spanned))
-            rows = self.conn.execute(statement, params).fetchall()
+            rows = self.conn.execute(sql.SQL(_RANKED).format(spanned), params).fetchall()
             if len(rows) >= query.limit or span is None:
                 return [from_row(row) for row in rows]
         return []

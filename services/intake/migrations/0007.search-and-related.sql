@@ -40,7 +40,20 @@ ALTER TABLE complaints ADD COLUMN search tsvector GENERATED ALWAYS AS (
     || search_lexemes(description, 'B')
     || search_lexemes(coalesce(request_words(customer_request), '') || ' ' || resolutions, 'C')
 ) STORED;
-CREATE INDEX complaints_search ON complaints USING gin (search);
+-- With the receipt time in the same GIN index (btree_gin, a trusted contrib extension), "these words in
+-- the last 30 days" is one index scan: a phrase of common bigrams is estimated as rare, and without it
+-- PostgreSQL fetched every match of all time before keeping the month's (270 ms for 酸奶过期 in a million).
+-- The embedded PostgreSQL of the one-command run ships no contrib: there, the words alone are indexed.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gin') THEN
+        CREATE EXTENSION IF NOT EXISTS btree_gin;
+        CREATE INDEX complaints_search ON complaints USING gin (search, received_at);
+    ELSE
+        CREATE INDEX complaints_search ON complaints USING gin (search);
+    END IF;
+END
+$$;
 -- The customer's history and the search by phone, however the number was typed.
 CREATE INDEX complaints_by_phone ON complaints (mall_id, phone_key(customer ->> 'phone'), received_at DESC)
     WHERE customer ->> 'phone' IS NOT NULL;
