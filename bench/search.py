@@ -205,6 +205,8 @@ def compare_trigram(conn, runs: int) -> None:
 
 def run(args) -> int:
     if args.measure:
+        facts = machine(**postgres_facts(args.measure))
+        print("machine: " + ", ".join(f"{key} {value}" for key, value in facts.items()))
         measure(args.measure, args)
         return 0
     name = f"mall_bench_search_{os.getpid()}"
