@@ -10,6 +10,7 @@ from services.common.errors import InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
 from services.console.auth.guard import api, console, login_required
 from services.console.pages import html_errors
+from services.console.pages.attachments import send_files
 
 blueprint = html_errors(Blueprint("queue", __name__))
 QUEUE_LIMIT = 200
@@ -106,6 +107,11 @@ def complete(task_id):
     """Complete the task with its form (escalate sets the outcome); back to the queue when done."""
     client = api()
     found = client.get(f"/routing/tasks/{task_id}")
+    refused_files = send_files(client, found["case_id"], str(task_id))
+    if refused_files:  # the task stays open, its form as typed, the reason naming the file
+        return task(
+            task_id, errors={"attachments": [refused_files]}, values=request.form.to_dict(), status=400
+        )
     try:
         client.post(f"/routing/tasks/{task_id}/complete", {"data": form_data(found["form"], request.form)})
     except InvalidInput as refused:
