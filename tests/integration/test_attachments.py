@@ -88,6 +88,17 @@ def test_a_photo_is_kept_without_its_gps_position_and_camera_and_gets_a_small_th
     assert Image.open(io.BytesIO(thumbnail.data)).size == (320, 240)
 
 
+def test_an_iphones_heic_photo_is_kept_as_jpeg_with_a_thumbnail(client, desk, recorded):
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (10, 200, 10)).save(out, format="HEIF", quality=80)
+
+    [kept] = upload(client, desk, recorded["id"], ("IMG_0002.HEIC", out.getvalue())).json
+
+    assert (kept["kind"], kept["media_type"], kept["has_thumbnail"]) == ("image", "image/jpeg", True)
+    stored = client.get(f"/complaints/{recorded['id']}/attachments/{kept['id']}", headers=desk)
+    assert Image.open(io.BytesIO(stored.data)).format == "JPEG"
+
+
 def test_a_png_stays_a_png_and_a_pdf_has_no_thumbnail(client, desk, recorded):
     png, pdf = upload(
         client, desk, recorded["id"], ("plan.png", photo(kind="PNG", gps=False)), ("a.pdf", PDF)
