@@ -23,7 +23,10 @@ class S3Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> S3Server:
-        self._server.start()
+        try:
+            self._server.start()
+        except OSError as exc:  # say what is missing instead of a stack of socket errors
+            raise RuntimeError(f"moto's S3 server could not start on 127.0.0.1:{self.port}: {exc}") from exc
         return self
 
     def stop(self) -> None:
