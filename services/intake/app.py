@@ -11,6 +11,7 @@ from services.common.web import create_service_app
 from services.common.web.proxies import behind_proxies
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
+from services.intake.entrypoints.attachments import attachments
 from services.intake.entrypoints.complaints import complaints
 from services.intake.entrypoints.finding import finding
 from services.intake.entrypoints.privacy import privacy
@@ -19,7 +20,8 @@ from services.intake.entrypoints.reference import reference
 
 
 def create_app(intake: Intake) -> Flask:
-    """The intake API: /complaints, /public, /reference, /privacy, /healthz, /readyz, /openapi.json."""
+    """The intake API: /complaints (and their attachments), /public, /reference, /privacy, /healthz,
+    /readyz, /openapi.json."""
     app, api = create_service_app(
         "intake",
         title="Intake API",
@@ -43,7 +45,7 @@ def create_app(intake: Intake) -> Flask:
     # every staff request (~0.1 ms of CPU each).
     limiter.request_filter(lambda: request.blueprint != public.name)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, finding, public, reference, privacy):
+    for blueprint in (complaints, attachments, finding, public, reference, privacy):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     behind_proxies(app, intake.settings.trusted_proxies)

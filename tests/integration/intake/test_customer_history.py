@@ -88,7 +88,7 @@ def test_an_erasure_takes_the_customers_details_out_of_the_resolutions_and_the_s
     _task(intake, TASK_COMPLETED, first["id"], task_id, clock.now() + timedelta(hours=1),
           data={"resolution": "已致电王女士 13912345678，同意换货"})  # fmt: skip
     with intake.pool.connection() as conn:
-        erase_complaints(conn, [first["id"]])
+        erase_complaints(conn, [first["id"]], intake.objects)
         resolutions = conn.execute(
             "SELECT resolutions FROM intake.complaints WHERE id = %s", (first["id"],)
         ).fetchone()
