@@ -183,6 +183,9 @@ def parse_diagram(
         if process_id is None:
             raise DiagramError.of(found)
         parser.add_bpmn_str(bpmn, filename=bpmn_name)
+        for called in _called(root):  # a called process runs as part of its caller, ticked or not
+            if called in parser.process_parsers:
+                parser.process_parsers[called].process_executable = True
         for name, text in dmn.items():
             parser.add_dmn_str(text, filename=name)
         spec = parser.get_spec(process_id)
@@ -246,7 +249,7 @@ def _main_process(root, name: str) -> tuple[str | None, list[Problem]]:
     """The process a case runs: the one executable process no other process of the file calls (those
     it calls run as its call activities). None, with each process named, when there is not one."""
     processes = root.xpath("bpmn:process", namespaces=BPMN_NS)
-    called = {call.get("calledElement") for call in root.xpath("//bpmn:callActivity", namespaces=BPMN_NS)}
+    called = _called(root)
     executable = [process for process in processes if process.get("isExecutable") == "true"]
     main = [process for process in executable if process.get("id") not in called]
     if len(main) == 1:
@@ -261,6 +264,10 @@ def _main_process(root, name: str) -> tuple[str | None, list[Problem]]:
     )
     return None, [Problem("several_main_processes", *_pool_name(root, each)[:1], name, _pool_name(root, each)[1],
                           {"count": len(main), "found": found}) for each in main]  # fmt: skip
+
+
+def _called(root) -> set[str]:
+    return {call.get("calledElement") for call in root.xpath("//bpmn:callActivity", namespaces=BPMN_NS)}
 
 
 def _pool_name(root, process) -> tuple[str | None, str | None]:

@@ -1,0 +1,63 @@
+"""A complaint diagram split into levels: call activities to processes of the same file, and an
+embedded sub-process. Their user tasks reach the queues, and a quality complaint runs to the end."""
+
+from __future__ import annotations
+
+from tests.integration.routing.conftest import diagram, open_tasks, task_id
+
+
+def _deploy(api, staff, bpmn: str, language: str = "en"):
+    body = {"bpmn": bpmn, "bpmn_name": "levels_called.bpmn", "dmn": {}}
+    return api.post(
+        "/processes", json=body, headers={**staff("process_designer"), "Accept-Language": language}
+    )
+
+
+def _complete(api, staff, routing, case: str, element: str, role: str, data: dict) -> None:
+    answer = api.post(
+        f"/tasks/{task_id(routing, case, element)}/complete", json={"data": data}, headers=staff(role)
+    )
+    assert answer.status_code == 200, answer.json
+
+
+def test_a_diagram_whose_levels_are_call_activities_deploys_passes_the_proof_and_runs_a_quality_complaint(
+    routing, start, api, staff
+):
+    deployed = _deploy(api, staff, diagram("levels_called.bpmn"))
+    assert deployed.status_code == 201, deployed.json
+    assert deployed.json["handles_complaints"] and deployed.json["proof"]["passed"], deployed.json["proof"]
+
+    case = start(number="TS-20261122-0101", category="quality", description="酸奶过期")
+    assert open_tasks(routing, case) == ["handle_ops"]  # in the called process, its lane's queue
+    _complete(api, staff, routing, case, "handle_ops", "operations_manager", {"outcome": "escalate"})
+    assert open_tasks(routing, case) == ["handle_store"]
+    _complete(api, staff, routing, case, "handle_store", "store_manager", {"resolution": "退货并赔偿"})
+    assert open_tasks(routing, case) == ["reply"]  # inside the embedded sub-process
+    _complete(api, staff, routing, case, "reply", "service_desk", {"reply_text": "已退款"})
+
+    assert open_tasks(routing, case) == []
+    answer = api.get(f"/cases/{case}", headers=staff("operations_manager")).json
+    assert answer["status"] == "completed", answer
+
+
+def test_a_call_to_a_process_not_in_the_file_is_refused_naming_the_call_activity(api, staff):
+    broken = diagram("levels_called.bpmn").replace('calledElement="store_level"', 'calledElement="level_two"')
+
+    for language, words in (
+        ("en", "calls 'level_two', which is not in this file"),
+        ("zh-CN", "不在本文件中"),
+    ):
+        problems = _deploy(api, staff, broken, language).json["errors"]["json"]["bpmn"]
+        assert any("“Store manager handles it” (store)" in p or "“Store manager handles it”（store）" in p
+                   for p in problems), problems  # fmt: skip
+        assert any(words in problem for problem in problems), problems
+
+
+def test_a_user_task_in_a_sub_process_must_name_a_queue_like_any_other(api, staff):
+    broken = diagram("levels_called.bpmn").replace(' camunda:candidateGroups="service_desk"', "")
+
+    problems = _deploy(api, staff, broken).json["errors"]["json"]["bpmn"]
+
+    assert any("“Reply to the customer” (reply)" in p and "belongs to no queue" in p for p in problems), (
+        problems
+    )
