@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lxml import etree
+
 from services.routing.engine.problems import Problem
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -28,12 +30,29 @@ ACTIVITIES = ("task", "userTask", "manualTask", "scriptTask", "serviceTask", "se
               "businessRuleTask", "subProcess", "callActivity", "transaction", "adHocSubProcess")  # fmt: skip
 
 
-def foreign_problems(root, file: str) -> list[Problem]:
-    """Every element of the processes that run that cannot run here, each named."""
+def foreign_problems(root, file: str, deployed: set[str] = frozenset()) -> list[Problem]:
+    """Every element of the processes that run that cannot run here, each named; `deployed` are the
+    deployed processes a call activity may call besides those of the file."""
     found: list[Problem] = []
     for process in running_processes(root):
         found += [problem for check in CHECKS for problem in check(process, file)]
+        found += _called_processes(process, file, deployed)
     return _once(found)
+
+
+def calls_outside(bpmn_xml: str) -> set[str]:
+    """The processes the file's call activities call that it does not draw itself (none when the
+    file is not XML: that is refused when it is parsed)."""
+    try:
+        root = etree.fromstring(
+            bpmn_xml.encode(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
+        )
+    except etree.XMLSyntaxError:
+        return set()
+    drawn = set(root.xpath("bpmn:process/@id", namespaces=NS))
+    return {
+        call for call in root.xpath("//bpmn:callActivity/@calledElement", namespaces=NS) if call not in drawn
+    }
 
 
 def running_processes(root) -> list:
@@ -203,8 +222,8 @@ def _data_associations(process, file: str) -> list[Problem]:
     return found
 
 
-def _called_processes(process, file: str) -> list[Problem]:
-    ids = set(process.getroottree().getroot().xpath("bpmn:process/@id", namespaces=NS))
+def _called_processes(process, file: str, deployed: set[str]) -> list[Problem]:
+    ids = set(process.getroottree().getroot().xpath("bpmn:process/@id", namespaces=NS)) | deployed
     return [
         _problem("called_process_missing" if call.get("calledElement") else "call_without_process", call, file,
                  called=call.get("calledElement") or "")
@@ -221,7 +240,7 @@ def _unsupported(process, file: str) -> list[Problem]:
 
 
 CHECKS = (_data_stores, _service_tasks, _rule_tasks, _scripts, _expressions, _gateways, _splits, _starts,
-          _timers, _multi_instances, _data_associations, _called_processes, _unsupported)  # fmt: skip
+          _timers, _multi_instances, _data_associations, _unsupported)  # fmt: skip
 
 
 def _once(problems: list[Problem]) -> list[Problem]:

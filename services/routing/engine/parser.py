@@ -167,15 +167,18 @@ def parse_diagram(
     queues: set[str],
     bpmn_name: str = "diagram.bpmn",
     forms: dict[str, bytes] | None = None,
+    called: dict[str, bytes] | None = None,
 ) -> Diagram:
     """Parse and check a diagram; raise DiagramError listing every problem found, each naming the
     element and file at fault (see `problems`).
 
-    `forms` are the JSON-schema form files a spiff-arena diagram's user tasks name."""
+    `forms` are the JSON-schema form files a spiff-arena diagram's user tasks name; `called` the BPMN
+    of deployed processes its call activities call (by process key), which run as part of it."""
+    called = called or {}
     root = _xml(bpmn, bpmn_name)
     for name, text in dmn.items():
         _xml(text, name)
-    found = _dangling_flows(root, bpmn_name) + foreign_problems(root, bpmn_name)
+    found = _dangling_flows(root, bpmn_name) + foreign_problems(root, bpmn_name, set(called))
     process_id, process_problems = _main_process(root, bpmn_name)
     found += process_problems
     parser = MallSpiffParser() if is_spiff(root) else MallParser()
@@ -183,6 +186,8 @@ def parse_diagram(
         if process_id is None:
             raise DiagramError.of(found)
         parser.add_bpmn_str(bpmn, filename=bpmn_name)
+        for key, text in called.items():
+            parser.add_bpmn_str(text, filename=f"{key}.bpmn")
         for called in _called(root):  # a called process runs as part of its caller, ticked or not
             if called in parser.process_parsers:
                 parser.process_parsers[called].process_executable = True

@@ -202,12 +202,13 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "called_process_missing": {
         "en": (
-            "the call activity calls {called!r}, which is not in this file",
-            "draw the called process as another process (pool) of the same file, with that id, and deploy them together",
+            "the call activity calls {called!r}, which is neither in this file nor a deployed process",
+            "draw the called process as another process (pool) of the same file with that id, or deploy it "
+            "first as a process of its own (its process id {called!r})",
         ),
         "zh-CN": (
-            "该调用活动调用的流程 {called!r} 不在本文件中",
-            "请把被调用的流程作为同一文件中的另一个流程（泳池）画出，ID 与之相同，一起部署",
+            "该调用活动调用的流程 {called!r} 既不在本文件中，也未部署",
+            "请把被调用的流程作为同一文件中的另一个流程（泳池）画出，ID 与之相同；或先把它作为独立流程部署（流程 ID 为 {called!r}）",
         ),
     },
     "call_without_process": {

@@ -3,6 +3,8 @@ embedded sub-process. Their user tasks reach the queues, and a quality complaint
 
 from __future__ import annotations
 
+from lxml import etree
+
 from tests.integration.routing.conftest import diagram, open_tasks, task_id
 
 
@@ -44,8 +46,8 @@ def test_a_call_to_a_process_not_in_the_file_is_refused_naming_the_call_activity
     broken = diagram("levels_called.bpmn").replace('calledElement="store_level"', 'calledElement="level_two"')
 
     for language, words in (
-        ("en", "calls 'level_two', which is not in this file"),
-        ("zh-CN", "不在本文件中"),
+        ("en", "calls 'level_two', which is neither in this file nor a deployed process"),
+        ("zh-CN", "既不在本文件中，也未部署"),
     ):
         problems = _deploy(api, staff, broken, language).json["errors"]["json"]["bpmn"]
         assert any("“Store manager handles it” (store)" in p or "“Store manager handles it”（store）" in p
@@ -61,3 +63,45 @@ def test_a_user_task_in_a_sub_process_must_name_a_queue_like_any_other(api, staf
     assert any("“Reply to the customer” (reply)" in p and "belongs to no queue" in p for p in problems), (
         problems
     )
+
+
+def _split(bpmn: str, level: str) -> tuple[str, str]:
+    """The diagram without the process `level`, and a diagram of that process alone (executable)."""
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    main = etree.fromstring(bpmn.encode())
+    alone = etree.fromstring(bpmn.encode())
+    for node in main.xpath(
+        "bpmn:process[@id=$id]|//bpmn:participant[@processRef=$id]", id=level, namespaces=ns
+    ):
+        node.getparent().remove(node)
+    for node in alone.xpath("bpmn:collaboration|bpmn:process[@id!=$id]", id=level, namespaces=ns):
+        node.getparent().remove(node)
+    alone.xpath("bpmn:process", namespaces=ns)[0].set("isExecutable", "true")
+    return etree.tostring(main, encoding="unicode"), etree.tostring(alone, encoding="unicode")
+
+
+def test_a_call_activity_calls_a_process_deployed_on_its_own_as_it_was_when_the_caller_was_deployed(
+    routing, start, api, staff
+):
+    main, first_level = _split(diagram("levels_called.bpmn"), "first_level")
+    refused = _deploy(api, staff, main).json["errors"]["json"]["bpmn"]
+    assert any("(first)" in problem and "'first_level'" in problem for problem in refused), refused
+
+    level = _deploy(api, staff, first_level)
+    assert level.status_code == 201 and not level.json["handles_complaints"], level.json
+    deployed = _deploy(api, staff, main)
+    assert deployed.status_code == 201 and deployed.json["proof"]["passed"], deployed.json
+    renamed = first_level.replace('"handle_ops"', '"handle_ops_v2"').replace(
+        ">handle_ops<", ">handle_ops_v2<"
+    )
+    assert _deploy(api, staff, renamed).status_code == 201
+
+    case = start(number="TS-20261122-0102", category="quality")
+    assert open_tasks(routing, case) == ["handle_ops"]  # what the complaint version was proved with
+    _complete(api, staff, routing, case, "handle_ops", "operations_manager", {"outcome": "resolved"})
+    _complete(api, staff, routing, case, "reply", "service_desk", {"reply_text": "已处理"})
+    assert api.get(f"/cases/{case}", headers=staff("operations_manager")).json["status"] == "completed"
+
+    again = _deploy(api, staff, main)  # the same file, now calling the new version of the level
+    assert again.status_code == 201 and again.json["version"] == 2, again.json
+    assert open_tasks(routing, start(number="TS-20261122-0103", category="quality")) == ["handle_ops_v2"]
