@@ -7,18 +7,21 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     EndEvent,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ReceiveTask,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaEndEventParser,
+    CamundaEventDefinitionParser,
     CamundaIntermediateCatchEventParser,
     CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
@@ -35,6 +38,7 @@ from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffP
 from services.routing.engine.timers import (
     ISO_KINDS,
     ClockTimersMixin,
+    literal_gateway_timer,
     literal_timer,
     timer_kind,
     written_kind,
@@ -127,6 +131,11 @@ class _EndEventParser(_Properties, CamundaEndEventParser):
     pass
 
 
+class _ReceiveTaskParser(_Properties, CamundaEventDefinitionParser, ReceiveTaskParser):
+    """A receive task waits for its message with Camunda's definition, as a message catch event does,
+    so that a message sent through the API reaches it."""
+
+
 class _ThrowEventParser(_Properties, CamundaIntermediateThrowEventParser):
     pass
 
@@ -158,6 +167,7 @@ class MallParser(CamundaParser):
         full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
         full_tag("endEvent"): (_EndEventParser, EndEvent),
         full_tag("intermediateThrowEvent"): (_ThrowEventParser, IntermediateThrowEvent),
+        full_tag("receiveTask"): (_ReceiveTaskParser, ReceiveTask),
     }
 
 
@@ -350,6 +360,9 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
     for task_spec, text, mode, what in diagram_python(spec, subprocess_specs):
         element = getattr(task_spec, "bpmn_id", None) or task_spec.name
         title = getattr(task_spec, "bpmn_name", None)
+        if what == "timer" and written_kind(task_spec) is None:
+            literal_gateway_timer(task_spec, text)  # checked on its own event
+            continue
         if what == "timer":
             kind = timer_kind(text)
             if kind in ISO_KINDS and kind != written_kind(task_spec):
