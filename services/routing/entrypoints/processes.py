@@ -38,6 +38,7 @@ def _version_out(version, active: bool) -> dict:
         **asdict(version),
         "dmn_files": sorted(version.dmn_xml),
         "form_files": sorted(version.form_schemas),
+        "called_processes": sorted(version.called_bpmn),
         "active": active,
         "handles_complaints": version.process_key == _routing().context.process_key,
     }

@@ -91,6 +91,7 @@ def test_a_call_activity_calls_a_process_deployed_on_its_own_as_it_was_when_the_
     assert level.status_code == 201 and not level.json["handles_complaints"], level.json
     deployed = _deploy(api, staff, main)
     assert deployed.status_code == 201 and deployed.json["proof"]["passed"], deployed.json
+    assert deployed.json["called_processes"] == ["first_level"]
     renamed = first_level.replace('"handle_ops"', '"handle_ops_v2"').replace(
         ">handle_ops<", ">handle_ops_v2<"
     )
