@@ -5,6 +5,8 @@ would (timers fired, messages sent, tasks completed) until the case is completed
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.integration.routing.conftest import open_tasks, task_id
@@ -186,3 +188,25 @@ def test_a_construct_deploys_passes_the_proof_and_runs_a_complaint_to_the_end(
     assert deployed.json["proof"]["passed"], deployed.json["proof"]
     case = start(number="TS-20261122-0201", category="quality")
     _drive(api, staff, routing, case, messages)  # raises unless the case is completed
+
+
+@pytest.mark.parametrize(
+    ("construct", "after"),
+    [("an event-based gateway between a message and a timer", ["t"]),
+     ("an interrupting timer on a sub-process's border", ["escalated"])],
+)  # fmt: skip
+def test_a_timer_of_a_gateway_or_a_sub_process_border_falls_due_on_the_services_clock(
+    routing, start, api, staff, clock, construct, after
+):
+    body = {"bpmn": CONSTRUCTS[construct][0], "bpmn_name": "construct.bpmn", "dmn": {}}
+    assert api.post("/processes", json=body, headers=staff("process_designer")).status_code == 201
+    case = start(number="TS-20261122-0202")
+    scheduler = routing.scheduler()
+
+    clock.advance(timedelta(minutes=59))
+    early = scheduler.tick()
+    clock.advance(timedelta(minutes=2))
+    fired = scheduler.tick()
+
+    assert (early, fired) == (0, 1)
+    assert open_tasks(routing, case) == after
