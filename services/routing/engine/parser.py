@@ -191,23 +191,7 @@ def parse_diagram(
     found = _dangling_flows(root, bpmn_name) + foreign_problems(root, bpmn_name, set(called))
     process_id, process_problems = _main_process(root, bpmn_name)
     found += process_problems
-    parser = MallSpiffParser() if is_spiff(root) else MallParser()
-    try:
-        if process_id is None:
-            raise DiagramError.of(found)
-        parser.add_bpmn_str(bpmn, filename=bpmn_name)
-        for key, text in called.items():
-            parser.add_bpmn_str(text, filename=f"{key}.bpmn")
-        for called in _called(root):  # a called process runs as part of its caller, ticked or not
-            if called in parser.process_parsers:
-                parser.process_parsers[called].process_executable = True
-        for name, text in dmn.items():
-            parser.add_dmn_str(text, filename=name)
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-    except Exception as exc:
-        # What the checks above named is what stopped the engine, unless it stopped at another element.
-        raise DiagramError.of(_described(root, _with_engine_stop(found, exc, bpmn_name))) from exc
+    spec, subprocess_specs = _read(root, bpmn, bpmn_name, dmn, called, process_id, found)
     processes = [spec, *subprocess_specs.values()]
     found += _lane_problems(root, [process_id, *subprocess_specs], queues, bpmn_name)
     found += _python_problems(spec, subprocess_specs, bpmn_name)
@@ -219,6 +203,27 @@ def parse_diagram(
     if found:
         raise DiagramError.of(_described(root, found))
     return Diagram(process_id, spec, subprocess_specs, {info.element_id: info for info in user_tasks}, names)
+
+
+def _read(root, bpmn: bytes, bpmn_name: str, dmn: dict[str, bytes], called: dict[str, bytes],
+          process_id: str | None, found: list[Problem]) -> tuple:  # fmt: skip
+    """The engine's specs of the process and of what it calls; what stops the engine is a DiagramError
+    with the problems `found` so far (which are what stopped it, unless it stopped at another element)."""
+    parser = MallSpiffParser() if is_spiff(root) else MallParser()
+    try:
+        if process_id is None:
+            raise DiagramError.of(found)
+        parser.add_bpmn_str(bpmn, filename=bpmn_name)
+        for key, text in called.items():
+            parser.add_bpmn_str(text, filename=f"{key}.bpmn")
+        for process in _called(root):  # a called process runs as part of its caller, ticked or not
+            if process in parser.process_parsers:
+                parser.process_parsers[process].process_executable = True
+        for name, text in dmn.items():
+            parser.add_dmn_str(text, filename=name)
+        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    except Exception as exc:
+        raise DiagramError.of(_described(root, _with_engine_stop(found, exc, bpmn_name))) from exc
 
 
 CAMUNDA_NS = {**BPMN_NS, "camunda": "http://camunda.org/schema/1.0/bpmn"}
