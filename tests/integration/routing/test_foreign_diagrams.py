@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from services.routing.engine.problems import is_generated
 from tests.conftest import MALL
 from tests.integration.routing.conftest import deploy
 
@@ -24,6 +25,7 @@ INTERNALS = re.compile(
     r"\bNone\b|<Element|0x[0-9a-f]{6,}|\.\s*\.|。\s*。|[;；]\s*[;；]|\.\s*[;；]|Traceback|KeyError"
 )
 HAN = re.compile(r"[\u4e00-\u9fff]")
+GENERATED = re.compile(r"(?:element|元素) ([^“(（]*)(“[^”]*”)?\s?[(（]([^()（）]+)[)）][:：]")
 
 
 def outcome(api, staff, path: Path, language: str):
@@ -45,6 +47,9 @@ def sentence_faults(path: Path, problem: str, language: str) -> list[str]:
     head = "元素 " if language == "zh-CN" else "element "
     if not problem.startswith(head) and not (path.name in problem and "line" in problem):
         faults.append("names no element (nor the file and line of unreadable XML)")
+    generated = GENERATED.match(problem)
+    if generated and is_generated(generated.group(3)) and not generated.group(1).strip():
+        faults.append("a generated id without the element's type")
     return faults
 
 
