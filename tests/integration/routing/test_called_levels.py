@@ -3,9 +3,12 @@ embedded sub-process. Their user tasks reach the queues, and a quality complaint
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
-from tests.integration.routing.conftest import diagram, open_tasks, task_id
+from tests.integration.routing.conftest import diagram, open_tasks, running_mall, task_id
+from tests.support.mall import DESK, OPS, STORE
+from tests.support.waiting import eventually
 
 
 def _deploy(api, staff, bpmn: str, language: str = "en"):
@@ -106,3 +109,23 @@ def test_a_call_activity_calls_a_process_deployed_on_its_own_as_it_was_when_the_
     again = _deploy(api, staff, main)  # the same file, now calling the new version of the level
     assert again.status_code == 201 and again.json["version"] == 2, again.json
     assert open_tasks(routing, start(number="TS-20261122-0103", category="quality")) == ["handle_ops_v2"]
+
+
+@pytest.fixture
+def levels_mall(settings, policy, clock, tokens):
+    """Intake and routing wired as in the one-process run, with the levels diagram as the complaint process."""
+    body = {"bpmn": diagram("levels_called.bpmn"), "bpmn_name": "levels_called.bpmn", "dmn": {}}
+    yield from running_mall(settings, policy, clock, tokens, body)
+
+
+def test_a_yogurt_quality_complaint_posted_to_intake_runs_through_the_called_levels_to_its_end(levels_mall):
+    case = levels_mall.complain(category="quality", description="酸奶过期三天仍在售，孩子喝后腹泻",
+                                customer_request=["refund", "compensation"], amount="12.80")  # fmt: skip
+    eventually(lambda: case.open_tasks(OPS) == ["handle_ops"], timeout=30)
+
+    case.complete("handle_ops", OPS, outcome="escalate")
+    case.complete("handle_store", STORE, resolution="下架同批次酸奶，退款并赔偿")
+    case.complete("reply", DESK, reply_text="已退款并赔偿，同批次商品已下架")
+
+    assert case.created() == ["handle_ops", "handle_store", "reply"]
+    assert case.status() == "completed"
