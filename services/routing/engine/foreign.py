@@ -148,9 +148,8 @@ def _gateways(process, file: str) -> list[Problem]:
         if len(outgoing) < 2:
             continue
         for flow in outgoing:
-            if flow.get("id") != gateway.get("default") and not flow.xpath(
-                "bpmn:conditionExpression", namespaces=NS
-            ):
+            written = "".join(flow.xpath("bpmn:conditionExpression//text()", namespaces=NS)).strip()
+            if flow.get("id") != gateway.get("default") and not written:
                 found.append(_problem("flow_without_condition", flow, file,
                                       gateway=gateway.get("name") or gateway.get("id")))  # fmt: skip
     return found
@@ -181,8 +180,9 @@ def _starts(process, file: str) -> list[Problem]:
         if container.get("triggeredByEvent") == "true":
             continue
         starts = container.xpath("bpmn:startEvent", namespaces=NS)
-        if not starts and container is not process:
-            found.append(_problem("subprocess_without_start", container, file))
+        if not starts:
+            code = "process_without_start" if container is process else "subprocess_without_start"
+            found.append(_problem(code, container, file))
         if len(starts) > 1:
             found += [_problem("several_starts", start, file, count=len(starts)) for start in starts]
     return found
@@ -208,8 +208,9 @@ def _multi_instances(process, file: str) -> list[Problem]:
 def _data_associations(process, file: str) -> list[Problem]:
     """A data association carries a data object's value into or out of a task; one that joins anything
     else (a property, an input of a task's own specification, nothing) the engine cannot resolve."""
-    objects = {node.get("id") for node in _bpmn(process, "dataObjectReference", "dataObject", "dataStoreReference",
-                                                  "dataInput", "dataOutput", "property")}  # fmt: skip
+    objects = {
+        node.get("id") for node in _bpmn(process, "dataObjectReference", "dataObject", "dataStoreReference")
+    }
     found = []
     for node in _bpmn(
         process, *ACTIVITIES, "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent"

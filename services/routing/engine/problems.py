@@ -173,6 +173,10 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("the sub-process has no start event", "draw a start event inside it, where its work begins"),
         "zh-CN": ("该子流程没有开始事件", "请在子流程内画一个开始事件，作为其工作的起点"),
     },
+    "process_without_start": {
+        "en": ("the process has no start event", "draw a start event where a case of it begins"),
+        "zh-CN": ("该流程没有开始事件", "请画一个开始事件，作为案件的起点"),
+    },
     "timer_empty": {
         "en": (
             "its timer has no time",
