@@ -328,3 +328,23 @@ class PublicReference(Schema):
 
 
 REFERENCE_CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$")
+
+
+class StatusLookupIn(StrictSchema):
+    """The customers' status page: the complaint's number and the last four digits of the phone, or the
+    e-mail address the complaint gave."""
+
+    number = fields.String(required=True, validate=validate.Length(min=1, max=40, error="投诉编号：请填写"))
+    contact = fields.String(
+        required=True, validate=validate.Length(min=4, max=254, error="手机号码后四位或电子邮箱：请填写"),
+        metadata={"description": "the last four digits of the phone, or the e-mail address"},
+    )  # fmt: skip
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+
+
+class StatusOut(Schema):
+    number = fields.String()
+    stage = fields.String(metadata={"enum": ["received", "handling", "replied", "closed"]})
+    status = fields.String(metadata={"description": "the stage in the customer's words"})
+    next_step = fields.String()
+    promised_reply_date = fields.String(metadata={"format": "date"})
