@@ -15,6 +15,7 @@ from services.intake.entrypoints.complaints import complaints
 from services.intake.entrypoints.privacy import privacy
 from services.intake.entrypoints.public import public
 from services.intake.entrypoints.reference import reference
+from services.intake.entrypoints.reply_templates import reply_templates
 from services.intake.entrypoints.status import status_api, status_page
 
 
@@ -49,7 +50,7 @@ def create_app(intake: Intake) -> Flask:
     limited = {public.name, status_api.name, status_page.name}
     limiter.request_filter(lambda: request.blueprint not in limited)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, public, status_api, reference, privacy):
+    for blueprint in (complaints, public, status_api, reference, reply_templates, privacy):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     app.register_blueprint(status_page)

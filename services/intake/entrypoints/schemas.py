@@ -348,3 +348,45 @@ class StatusOut(Schema):
     status = fields.String(metadata={"description": "the stage in the customer's words"})
     next_step = fields.String()
     promised_reply_date = fields.String(metadata={"format": "date"})
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("must not be blank")
+
+
+class ReplyTemplateIn(StrictSchema):
+    """A canned reply: the desk picks it on the reply task for a complaint of its category, then edits it."""
+
+    category = fields.String(required=True, validate=_choice(Category))
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=60), _not_blank],
+                          metadata={"description": "the name the desk picks it by; one per category among those in use"})  # fmt: skip
+    body = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _not_blank],
+                         metadata={"description": "the reply text the desk starts from"})  # fmt: skip
+
+
+class ReplyTemplateChange(ReplyTemplateIn):
+    """Any of category, title and body; `version` (as read) refuses a change made meanwhile by someone else."""
+
+    category = fields.String(validate=_choice(Category))
+    title = fields.String(validate=[validate.Length(min=1, max=60), _not_blank])
+    body = fields.String(validate=[validate.Length(min=1, max=2000), _not_blank])
+    version = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+class ReplyTemplateArgs(StrictSchema):
+    category = fields.String(validate=_choice(Category))
+    include_retired = fields.Boolean(load_default=False)
+
+
+class ReplyTemplateOut(Schema):
+    id = fields.Integer()
+    category = fields.String()
+    title = fields.String()
+    body = fields.String()
+    retired = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    created_by = fields.String()
+    updated_at = fields.AwareDateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+    version = fields.Integer()
