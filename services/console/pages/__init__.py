@@ -74,11 +74,12 @@ def _pages() -> list[Blueprint]:
         queue,
         repairs,
         reports,
+        templates,
     )
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint]  # fmt: skip
+            inbox.blueprint, templates.blueprint]  # fmt: skip
 
 
 PAGES = _pages()
