@@ -110,6 +110,23 @@ def test_repeated_misses_slow_the_address_down_and_time_lets_it_go(client, recor
     assert (after_a_minute, another_miss, doubled, after_two_minutes) == (200, 404, 429, 200)
 
 
+def test_waiting_out_the_longest_wait_does_not_start_the_count_again_but_a_quiet_day_does(
+    client, recorded, clock
+):
+    def miss():
+        return look(client, recorded["number"], "0000").status_code
+
+    for _ in range(12):  # the waits grow 1, 2, 4 … 32 minutes, then an hour
+        assert miss() == 404
+        clock.advance(timedelta(hours=1, seconds=1))
+    still_counted = [miss(), miss()]
+    clock.advance(timedelta(days=1, seconds=1))
+    after_a_day = [miss() for _ in range(5)]
+
+    assert still_counted == [404, 429]  # one miss an hour at most
+    assert after_a_day == [404, 404, 404, 404, 404]
+
+
 def test_lookups_are_rate_limited_per_client_address(settings, clock, recorded_number="TS-20261122-0001"):
     runtime = bootstrap(replace(settings, status_rate_limit="2 per minute"), clock=clock)
     runtime.pool.open(wait=True)

@@ -1,6 +1,6 @@
 """Wrong guesses on the customers' status page, per client address: after a few misses the address
-waits before it may look again, and each further miss doubles the wait (up to an hour). A miss
-older than the reset window is forgotten. Kept in the database so every worker counts the same."""
+waits before it may look again, and each further miss doubles the wait (up to an hour). The count
+starts again only after a day without a miss. Kept in the database so every worker counts the same."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ class MissPolicy:
     free_misses: int = 5
     first_wait: timedelta = timedelta(minutes=1)
     longest_wait: timedelta = timedelta(hours=1)
-    forget_after: timedelta = timedelta(hours=1)
+    # Longer than the longest wait, so waiting it out does not start the count again.
+    forget_after: timedelta = timedelta(hours=24)
 
     def wait_after(self, misses: int) -> timedelta | None:
         if misses < self.free_misses:
