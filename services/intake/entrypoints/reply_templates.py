@@ -49,6 +49,7 @@ def post_reply_template(data):
 @require_roles(*REFERENCE_EDITORS)
 @reply_templates.arguments(schemas.ReplyTemplateChange())
 @reply_templates.response(200, schemas.ReplyTemplateOut)
+@reply_templates.alt_response(404, response="NOT_FOUND")
 @reply_templates.alt_response(409, response="CONFLICT")
 def patch_reply_template(data, template_id):
     """Change a template's category, title or text (`version` as read refuses a change made meanwhile)."""
@@ -58,6 +59,7 @@ def patch_reply_template(data, template_id):
 @reply_templates.route("/<int:template_id>/retire", methods=["POST"])
 @require_roles(*REFERENCE_EDITORS)
 @reply_templates.response(200, schemas.ReplyTemplateOut)
+@reply_templates.alt_response(404, response="NOT_FOUND")
 def retire_reply_template(template_id):
     """Offer the template no more; it stays on record (replies made with it keep its title)."""
     return _write(
@@ -68,6 +70,8 @@ def retire_reply_template(template_id):
 @reply_templates.route("/<int:template_id>/restore", methods=["POST"])
 @require_roles(*REFERENCE_EDITORS)
 @reply_templates.response(200, schemas.ReplyTemplateOut)
+@reply_templates.alt_response(400, response="BAD_REQUEST")
+@reply_templates.alt_response(404, response="NOT_FOUND")
 def restore_reply_template(template_id):
     """Offer a retired template again (its title must still be free in its category)."""
     return _write(
