@@ -127,6 +127,16 @@ def test_waiting_out_the_longest_wait_does_not_start_the_count_again_but_a_quiet
     assert after_a_day == [404, 404, 404, 404, 404]
 
 
+def test_an_address_is_kept_no_longer_than_a_quiet_day(client, recorded, intake, clock):
+    look(client, recorded["number"], "0000", address="198.51.100.20")
+    clock.advance(timedelta(days=1, seconds=1))
+    look(client, recorded["number"], "0000", address="198.51.100.21")
+
+    with intake.pool.connection() as conn:
+        kept = [row["client"] for row in conn.execute("SELECT client FROM intake.status_misses").fetchall()]
+    assert kept == ["198.51.100.21"]
+
+
 def test_lookups_are_rate_limited_per_client_address(settings, clock, recorded_number="TS-20261122-0001"):
     runtime = bootstrap(replace(settings, status_rate_limit="2 per minute"), clock=clock)
     runtime.pool.open(wait=True)

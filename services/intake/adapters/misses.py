@@ -38,6 +38,12 @@ class Misses:
         return until if until is not None and until > now else None
 
     def record(self, mall_id: str, client: str, now: datetime) -> None:
+        """Count a miss; addresses quiet for a day are forgotten meanwhile (an address is personal data)."""
+        self.conn.execute(
+            "DELETE FROM intake.status_misses WHERE mall_id = %s AND last_miss_at < %s AND client <> %s"
+            " AND (blocked_until IS NULL OR blocked_until < %s)",
+            (mall_id, now - self.policy.forget_after, client, now),
+        )
         row = self.conn.execute(
             "SELECT misses, last_miss_at FROM intake.status_misses WHERE mall_id = %s AND client = %s FOR UPDATE",
             (mall_id, client),
