@@ -215,6 +215,7 @@ def _announce(settings: Settings, token: str, password: str, embedded: bool) -> 
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"
         f"  broker         {'in-memory' if settings.amqp_url == MEMORY_URL else 'AMQP_URL'}\n"
+        f"  attachments    {'OBJECT_STORE_URL' if settings.object_store_url else f'files in {settings.data_dir}/objects'}\n"
         "Press Ctrl+C to stop.\n",
         flush=True,
     )

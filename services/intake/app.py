@@ -11,6 +11,7 @@ from services.common.web import create_service_app
 from services.common.web.proxies import behind_proxies
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
+from services.intake.entrypoints.attachments import attachments
 from services.intake.entrypoints.complaints import complaints
 from services.intake.entrypoints.privacy import privacy
 from services.intake.entrypoints.public import public
@@ -20,7 +21,8 @@ from services.intake.entrypoints.status import status_api, status_page
 
 
 def create_app(intake: Intake) -> Flask:
-    """The intake API: /complaints, /public, /reference, /privacy, /healthz, /readyz, /openapi.json."""
+    """The intake API: /complaints (and their attachments), /public, /status (the customers' page),
+    /reference, /reply-templates, /privacy, /healthz, /readyz, /openapi.json."""
     app, api = create_service_app(
         "intake",
         title="Intake API",
@@ -50,7 +52,7 @@ def create_app(intake: Intake) -> Flask:
     limited = {public.name, status_api.name, status_page.name}
     limiter.request_filter(lambda: request.blueprint not in limited)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, public, status_api, reference, reply_templates, privacy):
+    for blueprint in (complaints, attachments, public, status_api, reference, reply_templates, privacy):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     app.register_blueprint(status_page)

@@ -35,6 +35,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/intake/complaints/{complaint_id}"): {DESK},
     ("GET", "/intake/complaints/by-number/{number}"): PROCESS | {SERVICE},
     ("GET", "/intake/complaints/{complaint_id}/history"): {DESK, OPS, STORE},
+    ("POST", "/intake/complaints/{complaint_id}/attachments"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/attachments"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/attachments/{attachment_id}"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/attachments/{attachment_id}/thumbnail"): PROCESS | {SERVICE},
+    ("POST", "/intake/public/attachments"): EVERYONE,
     ("POST", "/intake/public/complaints"): EVERYONE,
     ("GET", "/intake/public/reference"): EVERYONE,
     (
