@@ -192,6 +192,8 @@ class Settings:
     # hang for half a minute while the database is down (psycopg_pool's own default is 30 s).
     db_pool_timeout: float = 10.0
     public_rate_limit: str = "10 per minute;100 per day"
+    # The customers' status page, per client address (misses slow it down further: intake/adapters/misses.py).
+    status_rate_limit: str = "20 per minute;200 per day"
     rate_limit_storage_url: str = "memory://"
     trusted_proxies: int = 0
     consumer_max_retries: int = 5
@@ -216,6 +218,11 @@ class Settings:
     shutdown_grace_seconds: float = 20.0
     mall_name: str = "星河广场购物中心"
     mall_name_en: str = "Galaxy Plaza Shopping Centre"
+    # The service desk's phone number, printed on the receipt (and said in the status page's answers).
+    desk_phone: str = "021-6888 1234"
+    # Where customers reach the status page (the gateway's address of /intake/status), for the links in
+    # receipts and acknowledgements; a path on this site when not set.
+    public_url: str | None = None
     notify: NotifySettings = field(default_factory=NotifySettings)
     # Attachments: an S3-compatible object store (MinIO), or a folder under data_dir when no URL is set.
     object_store_url: str | None = None
@@ -248,6 +255,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("db_pool_max", "DB_POOL_MAX", _positive_int),
     ("db_pool_timeout", "DB_POOL_TIMEOUT_SECONDS", _more_than_zero_seconds),
     ("public_rate_limit", "PUBLIC_RATE_LIMIT", str),
+    ("status_rate_limit", "STATUS_RATE_LIMIT", str),
     ("rate_limit_storage_url", "RATE_LIMIT_STORAGE_URL", str),
     ("trusted_proxies", "TRUSTED_PROXIES", _positive_int),
     ("consumer_max_retries", "CONSUMER_MAX_RETRIES", _positive_int),
@@ -268,6 +276,8 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds_number),
     ("mall_name", "MALL_NAME", str),
     ("mall_name_en", "MALL_NAME_EN", str),
+    ("desk_phone", "DESK_PHONE", str),
+    ("public_url", "PUBLIC_URL", str),
     ("retention_interval", "RETENTION_INTERVAL_HOURS", _hours),
     ("routing_step_processes", "ROUTING_STEP_PROCESSES", _positive_int),
     ("object_store_url", "OBJECT_STORE_URL", str),

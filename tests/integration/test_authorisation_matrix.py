@@ -42,6 +42,15 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/intake/public/attachments"): EVERYONE,
     ("POST", "/intake/public/complaints"): EVERYONE,
     ("GET", "/intake/public/reference"): EVERYONE,
+    (
+        "POST",
+        "/intake/public/status",
+    ): EVERYONE,  # the customers' status page: a number and a phone's last digits
+    ("GET", "/intake/reply-templates"): PROCESS | {SERVICE, ADMIN},
+    ("POST", "/intake/reply-templates"): {ADMIN, OPS},
+    ("PATCH", "/intake/reply-templates/{template_id}"): {ADMIN, OPS},
+    ("POST", "/intake/reply-templates/{template_id}/retire"): {ADMIN, OPS},
+    ("POST", "/intake/reply-templates/{template_id}/restore"): {ADMIN, OPS},
     ("GET", "/intake/reference/floors"): PROCESS | {SERVICE, ADMIN},
     ("GET", "/intake/reference/departments"): PROCESS | {SERVICE, ADMIN},
     ("GET", "/intake/reference/merchants"): PROCESS | {SERVICE, ADMIN},
@@ -107,7 +116,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 SCOPES = {FLOOR: {"floors": ["3F"]}, DEPARTMENT: {"departments": ["security"]}}
 PARAMETER = re.compile(r"\{([a-z_]+)\}")
 SAMPLE_VALUES = {"version": "1", "process_key": "complaint", "username": "nobody", "code": "X1", "name": "x.dmn",
-                 "number": "TS-20000101-0001"}  # fmt: skip
+                 "number": "TS-20000101-0001", "template_id": "1"}  # fmt: skip
 
 
 def _endpoints(wsgi, mounts: list[str]) -> list[tuple[str, str]]:

@@ -75,11 +75,12 @@ def _pages() -> list[Blueprint]:
         queue,
         repairs,
         reports,
+        templates,
     )
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint, attachments.blueprint]  # fmt: skip
+            inbox.blueprint, attachments.blueprint, templates.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

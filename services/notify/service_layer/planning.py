@@ -66,7 +66,8 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
     language = recipient.language
     today = now.astimezone(context.zone).date()
     received_on = complaint.received_at.astimezone(context.zone).date() if complaint.received_at else None
-    values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on)
+    values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on,
+                             status_url=context.status_link(request.number), desk_phone=context.desk_phone)  # fmt: skip
     # A written reply is a letter, by e-mail too; anything sent by post is a letter to print.
     letter = recipient.channel == Channel.LETTER or (
         request.kind in LETTER_KINDS and recipient.channel == Channel.EMAIL
@@ -108,7 +109,8 @@ def _letter(
 def sms_params(values: dict) -> dict[str, str]:
     """The parameters an SMS gateway's registered template fills in (and webhooks receive)."""
     return {name: str(values.get(name) or "") for name in (
-        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "new_reply_date")}  # fmt: skip
+        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "new_reply_date",
+        "status_url")}  # fmt: skip
 
 
 def first_attempt(context: Context, audience: str, now: datetime) -> datetime:

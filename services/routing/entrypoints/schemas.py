@@ -130,7 +130,8 @@ class FormFieldOut(Schema):
         allow_none=True,
         metadata={
             "description": "a text field's suggestions: the mall's `departments` or `floors` (intake's "
-            "reference data); any text is still accepted"
+            "reference data), any text still accepted; or `reply_templates`, the canned replies of the "
+            "complaint's category, the title chosen being the field's value"
         },
     )
 
