@@ -47,8 +47,8 @@ def _intake() -> ServiceSpec:
         ("identity", "intake"),
         bootstrap,
         create_app,
-        lambda intake: [ConsumerWorker(intake.consumer())],
-        lambda intake: [outbox_backlog(intake), intake.queue_depth()],
+        lambda intake: [ConsumerWorker(intake.consumer()), *intake.mail_workers()],
+        lambda intake: [outbox_backlog(intake), intake.queue_depth(), intake.mailbox_state()],
     )
 
 

@@ -12,19 +12,21 @@ from services.common.web.proxies import behind_proxies
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
 from services.intake.entrypoints.complaints import complaints
+from services.intake.entrypoints.email_drafts import email_drafts, mailbox_ready
 from services.intake.entrypoints.privacy import privacy
 from services.intake.entrypoints.public import public
 from services.intake.entrypoints.reference import reference
 
 
 def create_app(intake: Intake) -> Flask:
-    """The intake API: /complaints, /public, /reference, /privacy, /healthz, /readyz, /openapi.json."""
+    """The intake API: /complaints, /public, /reference, /privacy, /email-drafts, /healthz, /readyz,
+    /openapi.json."""
     app, api = create_service_app(
         "intake",
         title="Intake API",
         settings=intake.settings,
         tokens=intake.tokens,
-        readiness={"database": lambda: ping(intake.pool)},
+        readiness={"database": lambda: ping(intake.pool), "mailbox": lambda: mailbox_ready(intake)},
         description="Records complaints from every channel (PROCESS.md 'A complaint').",
     )
     app.extensions["intake.bus"] = intake.bus
@@ -42,7 +44,7 @@ def create_app(intake: Intake) -> Flask:
     # every staff request (~0.1 ms of CPU each).
     limiter.request_filter(lambda: request.blueprint != public.name)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, public, reference, privacy):
+    for blueprint in (complaints, public, reference, privacy, email_drafts):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     behind_proxies(app, intake.settings.trusted_proxies)

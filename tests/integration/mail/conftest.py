@@ -1,0 +1,52 @@
+"""The complaint mailbox: a real dovecot per test (tests/support/imapserver.py) and intake in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from services.common.settings import MailboxSettings
+from services.intake.mail.worker import MailboxWorker
+from tests.support.imapserver import ImapServer, dovecot_available
+
+
+@pytest.fixture
+def imap() -> Iterator[ImapServer]:
+    if not dovecot_available():
+        pytest.fail(
+            "dovecot is not installed: ./dev test installs it as root (apt-get install dovecot-imapd)"
+        )
+    server = ImapServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox_settings(imap: ImapServer) -> MailboxSettings:
+    return MailboxSettings(host="127.0.0.1", port=imap.port, user=imap.user, secret=imap.secret, tls="none",
+                           poll_seconds=0.2, idle_seconds=2)  # fmt: skip
+
+
+@pytest.fixture
+def worker(intake, mailbox_settings, clock):
+    def make(**changes) -> MailboxWorker:
+        return MailboxWorker(
+            replace(mailbox_settings), intake.pool, intake.settings.mall_id, clock, **changes
+        )
+
+    return make
+
+
+def drain(worker: MailboxWorker) -> int:
+    with worker._connect() as box:
+        return worker.drain(box)
+
+
+def messages(intake, kind: str | None = None) -> list[dict]:
+    with intake.pool.connection() as conn:
+        return conn.execute(
+            "SELECT * FROM intake.email_messages WHERE %(kind)s::text IS NULL OR kind = %(kind)s ORDER BY uid",
+            {"kind": kind},
+        ).fetchall()
