@@ -31,7 +31,7 @@ _LISTING = sql.SQL(
 ).format(_SUMMARY)
 _ONE = sql.SQL("SELECT {}, body FROM intake.email_messages m WHERE mall_id = %s AND id = %s").format(_SUMMARY)
 _OF_COMPLAINT = sql.SQL(
-    "SELECT {}, body FROM intake.email_messages m WHERE mall_id = %s AND complaint_id = %s ORDER BY received_at, id"
+    "SELECT {}, body FROM intake.email_messages m WHERE mall_id = %s AND complaint_id = %s ORDER BY received_at, uid, id"
 ).format(_SUMMARY)
 # Our own replies carry Message-IDs of notify's deliveries; a customer's answer names them and the
 # complaint's first message, which is enough to find the complaint.

@@ -30,7 +30,7 @@ def mailbox_settings(imap: ImapServer) -> MailboxSettings:
 
 
 @pytest.fixture
-def worker(intake, mailbox_settings, clock):
+def mailbox_worker(intake, mailbox_settings, clock):
     def make(**changes) -> MailboxWorker:
         return MailboxWorker(
             replace(mailbox_settings), intake.pool, intake.settings.mall_id, clock, **changes
@@ -50,3 +50,7 @@ def messages(intake, kind: str | None = None) -> list[dict]:
             "SELECT * FROM intake.email_messages WHERE %(kind)s::text IS NULL OR kind = %(kind)s ORDER BY uid",
             {"kind": kind},
         ).fetchall()
+
+
+# notify in-process on the same test database, with the suite's aiosmtpd server as the customer's mail
+from tests.integration.notify.conftest import deliver, gateway, mail, notify, notify_settings, worker  # noqa: E402, F401

@@ -11,16 +11,16 @@ FORM = {"category": "merchant_service", "floor": "3F", "merchant_code": "M-3F-00
         "description": "三楼的店员态度很差，拒绝换货。", "customer_request": ["exchange"]}  # fmt: skip
 
 
-def _draft(imap, intake, worker, message=None) -> dict:
+def _draft(imap, intake, mailbox_worker, message=None) -> dict:
     imap.deliver(message or mails.plain(1))
-    drain(worker())
+    drain(mailbox_worker())
     return messages(intake, "draft")[-1]
 
 
 def test_the_desk_lists_opens_and_confirms_a_draft_into_an_email_complaint(
-    imap, intake, worker, client, desk
+    imap, intake, mailbox_worker, client, desk
 ):
-    draft = _draft(imap, intake, worker, mails.with_photo(1))
+    draft = _draft(imap, intake, mailbox_worker, mails.with_photo(1))
 
     listed = client.get("/email-drafts", headers=desk).get_json()
     opened = client.get(f"/email-drafts/{draft['id']}", headers=desk).get_json()
@@ -50,8 +50,8 @@ def test_the_desk_lists_opens_and_confirms_a_draft_into_an_email_complaint(
     assert confirmed[0]["complaint_id"] == complaint["id"]
 
 
-def test_confirming_twice_records_one_complaint(imap, intake, worker, client, desk):
-    draft = _draft(imap, intake, worker)
+def test_confirming_twice_records_one_complaint(imap, intake, mailbox_worker, client, desk):
+    draft = _draft(imap, intake, mailbox_worker)
 
     first = client.post(f"/email-drafts/{draft['id']}/confirm", json=FORM, headers=desk)
     second = client.post(f"/email-drafts/{draft['id']}/confirm", json=FORM, headers=desk)
@@ -61,8 +61,8 @@ def test_confirming_twice_records_one_complaint(imap, intake, worker, client, de
     assert len([row for row in outbox_rows(intake) if row["routing_key"] == "complaint.received"]) == 1
 
 
-def test_a_confirmation_without_a_category_is_refused_naming_it(imap, intake, worker, client, desk):
-    draft = _draft(imap, intake, worker)
+def test_a_confirmation_without_a_category_is_refused_naming_it(imap, intake, mailbox_worker, client, desk):
+    draft = _draft(imap, intake, mailbox_worker)
 
     answer = client.post(
         f"/email-drafts/{draft['id']}/confirm", json={**FORM, "category": None}, headers=desk
@@ -77,8 +77,8 @@ def test_a_confirmation_without_a_category_is_refused_naming_it(imap, intake, wo
     assert outbox_rows(intake) == []
 
 
-def test_only_the_desk_sees_and_confirms_drafts(imap, intake, worker, client, tokens):
-    draft = _draft(imap, intake, worker)
+def test_only_the_desk_sees_and_confirms_drafts(imap, intake, mailbox_worker, client, tokens):
+    draft = _draft(imap, intake, mailbox_worker)
     floor = bearer(tokens, "floor_supervisor", floors=["3F"])
 
     assert client.get("/email-drafts", headers=floor).status_code == 403
@@ -86,8 +86,8 @@ def test_only_the_desk_sees_and_confirms_drafts(imap, intake, worker, client, to
     assert client.get("/email-drafts").status_code == 401
 
 
-def test_a_dismissed_draft_is_kept_and_cannot_be_confirmed(imap, intake, worker, client, desk):
-    draft = _draft(imap, intake, worker)
+def test_a_dismissed_draft_is_kept_and_cannot_be_confirmed(imap, intake, mailbox_worker, client, desk):
+    draft = _draft(imap, intake, mailbox_worker)
 
     dismissed = client.post(f"/email-drafts/{draft['id']}/dismiss", headers=desk)
     confirmed = client.post(f"/email-drafts/{draft['id']}/confirm", json=FORM, headers=desk)
@@ -98,9 +98,9 @@ def test_a_dismissed_draft_is_kept_and_cannot_be_confirmed(imap, intake, worker,
 
 
 def test_the_customers_answer_in_the_thread_joins_the_complaint_never_a_new_draft(
-    imap, intake, worker, client, desk, tokens
+    imap, intake, mailbox_worker, client, desk, tokens
 ):
-    draft = _draft(imap, intake, worker)
+    draft = _draft(imap, intake, mailbox_worker)
     complaint = client.post(f"/email-drafts/{draft['id']}/confirm", json=FORM, headers=desk).get_json()[
         "complaint"
     ]
@@ -109,7 +109,7 @@ def test_the_customers_answer_in_the_thread_joins_the_complaint_never_a_new_draf
                          In_Reply_To=ours, References=f"<customer-1@mail.example.cn> {ours}")  # fmt: skip
 
     imap.deliver(answer)
-    drain(worker())
+    drain(mailbox_worker())
 
     (kept,) = messages(intake, "answer")
     assert str(kept["complaint_id"]) == complaint["id"]

@@ -1,19 +1,19 @@
-"""The mailbox worker against a real dovecot: every message kept once, read, marked, never lost."""
+"""The mailbox mailbox_worker against a real dovecot: every message kept once, read, marked, never lost."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
+from services.intake.mail.mailbox_worker import KEYWORD
 
-from services.intake.mail.worker import KEYWORD
 from tests.integration.mail.conftest import drain, messages
 from tests.support import mails
 from tests.support.waiting import eventually
 
 
 class Killed(BaseException):
-    """The worker's process ends here, between the store's commit and the mark in the mailbox."""
+    """The mailbox_worker's process ends here, between the store's commit and the mark in the mailbox."""
 
 
 def twenty() -> list[bytes]:
@@ -27,26 +27,26 @@ def twenty() -> list[bytes]:
 
 
 def test_twenty_messages_become_eighteen_drafts_the_auto_reply_set_aside_and_the_duplicate_once(
-    imap, intake, worker
+    imap, intake, mailbox_worker
 ):
     imap.deliver(*twenty())
 
-    assert drain(worker()) == 20
+    assert drain(mailbox_worker()) == 20
 
     drafts = messages(intake, "draft")
     assert len(drafts) == 18
     assert [row["reason"] for row in messages(intake, "set_aside")] == ["auto_reply"]
     assert all(KEYWORD in flags for flags in imap.flags().values())
-    assert drain(worker()) == 0  # nothing left unmarked
+    assert drain(mailbox_worker()) == 0  # nothing left unmarked
     assert len(messages(intake)) == 19
 
 
-def test_chinese_charsets_and_html_are_read_as_text(imap, intake, worker):
+def test_chinese_charsets_and_html_are_read_as_text(imap, intake, mailbox_worker):
     imap.deliver(mails.html_only(1), mails.plain(2, "二楼奶茶店的饮料有异物", charset="gbk"),
                  mails.plain(3, "四樓電梯故障", charset="big5", subject="投訴 3"),
                  mails.plain(4, "𠮷野家的米饭有石子", charset="gb18030"))  # fmt: skip
 
-    drain(worker())
+    drain(mailbox_worker())
 
     first, gbk, big5, gb18030 = messages(intake)
     assert "我在二楼买的鞋子开胶了。" in first["body"] and "要求退款" in first["body"]
@@ -57,10 +57,10 @@ def test_chinese_charsets_and_html_are_read_as_text(imap, intake, worker):
     assert all(row["problem"] is None for row in (first, gbk, big5, gb18030))
 
 
-def test_a_photo_and_a_receipt_are_kept_with_the_draft(imap, intake, worker):
+def test_a_photo_and_a_receipt_are_kept_with_the_draft(imap, intake, mailbox_worker):
     imap.deliver(mails.with_photo(1))
 
-    drain(worker())
+    drain(mailbox_worker())
 
     (draft,) = messages(intake, "draft")
     with intake.pool.connection() as conn:
@@ -74,20 +74,20 @@ def test_a_photo_and_a_receipt_are_kept_with_the_draft(imap, intake, worker):
     assert draft["body"] == "小票和照片在附件里。"
 
 
-def test_auto_replies_and_bounces_are_set_aside_not_deleted(imap, intake, worker):
+def test_auto_replies_and_bounces_are_set_aside_not_deleted(imap, intake, mailbox_worker):
     imap.deliver(mails.auto_reply(1), mails.bounce(2))
 
-    drain(worker())
+    drain(mailbox_worker())
 
     assert [(row["kind"], row["reason"]) for row in messages(intake)] == [
         ("set_aside", "auto_reply"), ("set_aside", "bounce")]  # fmt: skip
     assert len(imap.flags()) == 2  # both still in the mailbox
 
 
-def test_a_malformed_message_is_kept_with_the_reason_and_its_text(imap, intake, worker):
+def test_a_malformed_message_is_kept_with_the_reason_and_its_text(imap, intake, mailbox_worker):
     imap.deliver(mails.malformed(1))
 
-    drain(worker())
+    drain(mailbox_worker())
 
     (draft,) = messages(intake)
     assert draft["kind"] == "draft" and draft["problem"] == "broken_structure"
@@ -95,16 +95,16 @@ def test_a_malformed_message_is_kept_with_the_reason_and_its_text(imap, intake, 
     assert bytes(draft["raw"]).startswith(b"From: customer1@")
 
 
-def test_a_message_id_seen_before_is_kept_once(imap, intake, worker):
+def test_a_message_id_seen_before_is_kept_once(imap, intake, mailbox_worker):
     imap.deliver(mails.plain(1), mails.plain(1, "同一封信又到了一次"))
 
-    drain(worker())
+    drain(mailbox_worker())
 
     assert len(messages(intake)) == 1
     assert all(KEYWORD in flags for flags in imap.flags().values())
 
 
-def test_a_worker_killed_between_store_and_mark_neither_loses_nor_doubles(imap, intake, worker):
+def test_a_worker_killed_between_store_and_mark_neither_loses_nor_doubles(imap, intake, mailbox_worker):
     imap.deliver(*twenty())
 
     def die_at_seventh(uid: int) -> None:
@@ -112,18 +112,18 @@ def test_a_worker_killed_between_store_and_mark_neither_loses_nor_doubles(imap, 
             raise Killed
 
     with pytest.raises(Killed):
-        drain(worker(after_store=die_at_seventh))
+        drain(mailbox_worker(after_store=die_at_seventh))
     marked = [uid for uid, flags in imap.flags().items() if KEYWORD in flags]
     assert len(marked) == 6 and len(messages(intake)) == 7  # the 7th stored, not marked
 
-    drain(worker())
+    drain(mailbox_worker())
 
     assert len(messages(intake, "draft")) == 18 and len(messages(intake, "set_aside")) == 1
     assert all(KEYWORD in flags for flags in imap.flags().values())
 
 
-def test_the_running_worker_takes_new_mail_as_it_arrives(imap, intake, worker):
-    running = worker()
+def test_the_running_worker_takes_new_mail_as_it_arrives(imap, intake, mailbox_worker):
+    running = mailbox_worker()
     thread = threading.Thread(target=running.run)
     thread.start()
     try:
@@ -137,10 +137,10 @@ def test_the_running_worker_takes_new_mail_as_it_arrives(imap, intake, worker):
 
 
 def test_an_unreachable_mailbox_is_retried_and_shown_until_it_answers(
-    imap, intake, mailbox_settings, worker, app
+    imap, intake, mailbox_settings, mailbox_worker, app
 ):
     imap.stop()
-    running = worker()
+    running = mailbox_worker()
     thread = threading.Thread(target=running.run)
     thread.start()
     try:
