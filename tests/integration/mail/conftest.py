@@ -39,9 +39,9 @@ def mailbox_worker(intake, mailbox_settings, clock):
     return make
 
 
-def drain(worker: MailboxWorker) -> int:
-    with worker._connect() as box:
-        return worker.drain(box)
+def drain(reader: MailboxWorker) -> int:
+    with reader._connect() as box:
+        return reader.drain(box)
 
 
 def messages(intake, kind: str | None = None) -> list[dict]:
