@@ -67,6 +67,7 @@ def _pages() -> list[Blueprint]:
         capa,
         cases,
         desk,
+        emails,
         inbox,
         modeler,
         privacy,
@@ -78,7 +79,7 @@ def _pages() -> list[Blueprint]:
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint]  # fmt: skip
+            inbox.blueprint, emails.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from urllib.parse import quote
 
 from flask import Response, current_app
 
@@ -76,10 +78,17 @@ def get_attachment(draft_id, attachment_id):
 
 def _download(found: dict) -> Response:
     response = Response(bytes(found["content"]), mimetype=found["content_type"])
-    response.headers.set("Content-Disposition", "attachment", filename=found["filename"])
+    response.headers["Content-Disposition"] = _disposition(found["filename"])
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _disposition(filename: str) -> str:
+    """A download under the customer's file name: RFC 6266's UTF-8 form, and a plain ASCII one for old
+    browsers; nothing of the name can end the header or add another."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename).strip("._") or "attachment"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @email_drafts.route("/<uuid:draft_id>/confirm", methods=["POST"])

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 
-from services.common.settings import MailboxSettings
 from services.intake.mail.worker import MailboxWorker
-from tests.support.imapserver import ImapServer, dovecot_available
-
-
-@pytest.fixture
-def imap() -> Iterator[ImapServer]:
-    if not dovecot_available():
-        pytest.fail(
-            "dovecot is not installed: ./dev test installs it as root (apt-get install dovecot-imapd)"
-        )
-    server = ImapServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mailbox_settings(imap: ImapServer) -> MailboxSettings:
-    return MailboxSettings(host="127.0.0.1", port=imap.port, user=imap.user, secret=imap.secret, tls="none",
-                           poll_seconds=0.2, idle_seconds=2)  # fmt: skip
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
-"""The mailbox mailbox_worker against a real dovecot: every message kept once, read, marked, never lost."""
+"""The mailbox worker against a real dovecot: every message kept once, read, marked, never lost."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from services.intake.mail.mailbox_worker import KEYWORD
 
+from services.intake.mail.worker import KEYWORD
 from tests.integration.mail.conftest import drain, messages
 from tests.support import mails
 from tests.support.waiting import eventually
