@@ -5,7 +5,9 @@
 * integration/  the real PostgreSQL (TEST_DATABASE_URL, default the local server) and the real
                 RabbitMQ (TEST_AMQP_URL, TEST_RABBITMQ_NODE). Every test gets its own database, cloned
                 from a template migrated once per session, and every broker test its own RabbitMQ
-                vhost, so tests never see each other's rows or messages.
+                vhost, so tests never see each other's rows or messages. A test of the complaint
+                mailbox gets a real IMAP server of its own (`imap`: Debian's dovecot in a temporary
+                folder, a child of the test process; tests/support/imapserver.py).
 * e2e/          the system as its users run it: real processes started with the same commands the
                 README and the containers use, driven over HTTP; and test_openapi_fuzz.py, which
                 holds intake's app (in-process, real PostgreSQL) to its own OpenAPI document.
@@ -35,11 +37,12 @@ from services.common.clock import MovableClock
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
 from services.common.migrations import apply_migrations
-from services.common.settings import Settings, load_settings
+from services.common.settings import MailboxSettings, Settings, load_settings
 from services.intake.app import create_app
 from services.intake.bootstrap import Intake, bootstrap
 from services.intake.seed import load_reference
 from services.registry import all_schemas
+from tests.support.imapserver import ImapServer, dovecot_available
 from tests.support.servers import ADMIN_URL, AMQP_BASE, add_vhost, delete_vhost, rabbitmqctl  # noqa: F401  (AMQP_BASE: imported from here)
 
 TEMPLATE = f"mall_test_template_{os.getpid()}"
@@ -148,3 +151,21 @@ def intake(settings: Settings, clock: MovableClock) -> Iterator[Intake]:
 @pytest.fixture
 def app(intake: Intake):
     return create_app(intake)
+
+
+@pytest.fixture
+def imap() -> Iterator[ImapServer]:
+    """A dovecot of this test's own, with one empty mailbox (tests/support/imapserver.py)."""
+    if not dovecot_available():
+        pytest.fail(
+            "dovecot is not installed: ./dev test installs it as root (apt-get install dovecot-imapd)"
+        )
+    server = ImapServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox_settings(imap: ImapServer) -> MailboxSettings:
+    return MailboxSettings(host="127.0.0.1", port=imap.port, user=imap.user, secret=imap.secret, tls="none",
+                           poll_seconds=0.2, idle_seconds=2)  # fmt: skip

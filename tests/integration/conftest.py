@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import pytest
 
-from services.common.settings import MailboxSettings
 from services.intake.bootstrap import Intake
 from tests.conftest import bearer
-from tests.support.imapserver import ImapServer, dovecot_available
 
 PHONE_COMPLAINT = {
     "channel": "phone",
@@ -48,20 +45,3 @@ def desk(tokens) -> dict:
 def outbox_rows(intake: Intake) -> list[dict]:
     with intake.pool.connection() as conn:
         return conn.execute("SELECT routing_key, envelope FROM intake.outbox ORDER BY created_at").fetchall()
-
-
-@pytest.fixture
-def imap() -> Iterator[ImapServer]:
-    if not dovecot_available():
-        pytest.fail(
-            "dovecot is not installed: ./dev test installs it as root (apt-get install dovecot-imapd)"
-        )
-    server = ImapServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mailbox_settings(imap: ImapServer) -> MailboxSettings:
-    return MailboxSettings(host="127.0.0.1", port=imap.port, user=imap.user, secret=imap.secret, tls="none",
-                           poll_seconds=0.2, idle_seconds=2)  # fmt: skip

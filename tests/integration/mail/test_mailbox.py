@@ -13,7 +13,7 @@ from tests.support.waiting import eventually
 
 
 class Killed(BaseException):
-    """The mailbox_worker's process ends here, between the store's commit and the mark in the mailbox."""
+    """The worker's process ends here, between the store's commit and the mark in the mailbox."""
 
 
 def twenty() -> list[bytes]:
