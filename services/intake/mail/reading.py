@@ -13,7 +13,7 @@ import email.message
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.header import decode_header
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -130,7 +130,9 @@ def _date(value) -> datetime | None:
         sent = parsedate_to_datetime(str(value)) if value else None
     except (TypeError, ValueError, IndexError):
         return None
-    return sent if sent is not None and sent.tzinfo is not None else None
+    if sent is not None and sent.tzinfo is None:  # "-0000": the zone unknown, the time given in UTC
+        return sent.replace(tzinfo=UTC)
+    return sent
 
 
 def _content(message: email.message.Message, raw: bytes) -> tuple[str, tuple[Attachment, ...], str | None]:
