@@ -52,6 +52,21 @@ def _intake() -> ServiceSpec:
     )
 
 
+def mailbox_spec() -> ServiceSpec:
+    """Intake's mailbox worker as a process of its own (`mailbox`): no API, no relay, no consumer."""
+    from services.intake.app import create_app
+    from services.intake.bootstrap import bootstrap
+
+    return ServiceSpec(
+        "intake-mailbox",
+        ("identity", "intake"),
+        bootstrap,
+        create_app,
+        lambda intake: intake.mail_workers(),
+        lambda intake: [intake.mailbox_state()],
+    )
+
+
 def _routing() -> ServiceSpec:
     from services.routing.app import create_app
     from services.routing.bootstrap import bootstrap

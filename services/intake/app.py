@@ -12,7 +12,7 @@ from services.common.web.proxies import behind_proxies
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
 from services.intake.entrypoints.complaints import complaints
-from services.intake.entrypoints.email_drafts import email_drafts, mailbox_ready
+from services.intake.entrypoints.email_drafts import email_drafts
 from services.intake.entrypoints.privacy import privacy
 from services.intake.entrypoints.public import public
 from services.intake.entrypoints.reference import reference
@@ -26,7 +26,7 @@ def create_app(intake: Intake) -> Flask:
         title="Intake API",
         settings=intake.settings,
         tokens=intake.tokens,
-        readiness={"database": lambda: ping(intake.pool), "mailbox": lambda: mailbox_ready(intake)},
+        readiness={"database": lambda: ping(intake.pool)},
         description="Records complaints from every channel (PROCESS.md 'A complaint').",
     )
     app.extensions["intake.bus"] = intake.bus

@@ -8,8 +8,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app
 
-from services.common.db import translate_errors
-from services.common.errors import Conflict, NotFound, Unavailable
+from services.common.errors import Conflict, NotFound
 from services.common.identity.holders import sees_customer
 from services.common.scrubber import customer_masks, mask_email, mask_name, scrub
 from services.common.web import Blueprint, current_identity, require_roles
@@ -158,15 +157,3 @@ def of_complaint(complaint_id):
     known = customer_masks(complaint.customer.as_dict(), *({"email": row["sender_address"]} for row in rows))
     return [{**row, "sender_name": mask_name(row["sender_name"]), "sender_address": mask_email(row["sender_address"]),
              "subject": scrub(row["subject"], known), "body": scrub(row["body"], known)} for row in rows]  # fmt: skip
-
-
-def mailbox_ready(intake) -> None:
-    """/readyz: the complaint mailbox answers (when one is configured, or a worker reported one)."""
-    with translate_errors(), intake.pool.connection(timeout=2) as conn:
-        statuses = MailStore(conn).statuses(intake.settings.mall_id)
-    away = [row["mailbox"] for row in statuses if not row["connected"]]
-    if away:
-        raise Unavailable(f"mailbox not connected: {', '.join(away)}")
-    configured = intake.settings.mailbox
-    if configured.host and configured.name not in {row["mailbox"] for row in statuses}:
-        raise Unavailable("mailbox not connected yet")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from prometheus_client import generate_latest
 
+from services.background import Background
 from services.intake.mail.worker import KEYWORD
 from tests.integration.mail.conftest import drain, messages
 from tests.support import mails
@@ -136,22 +138,25 @@ def test_the_running_worker_takes_new_mail_as_it_arrives(imap, intake, mailbox_w
     assert not thread.is_alive()
 
 
-def test_an_unreachable_mailbox_is_retried_and_shown_until_it_answers(
-    imap, intake, mailbox_settings, mailbox_worker, app
-):
+def test_an_unreachable_mailbox_is_retried_and_shown_on_readiness_and_metrics(imap, intake, mailbox_worker):
     imap.stop()
     running = mailbox_worker()
-    thread = threading.Thread(target=running.run)
-    thread.start()
+    workers = Background([running]).start()
     try:
         eventually(lambda: running.failures >= 2, timeout=10)
-        client = app.test_client()
+        assert workers.readiness() == {"mailbox": "not connected"}
         with intake.pool.connection() as conn:
             status = conn.execute("SELECT * FROM intake.mailbox_status").fetchone()
         assert status["connected"] is False and status["failures"] >= 1 and status["next_retry_at"]
-        assert not running.is_ready()
-        assert client.get("/readyz").status_code == 503
+        scraped = generate_latest(_Registry(intake.mailbox_state())).decode()
+        assert 'mall_mailbox_up{mailbox="complaints@mall.test@127.0.0.1/INBOX"} 0.0' in scraped
     finally:
-        running.stop()
-        thread.join(10)
-    assert not thread.is_alive()
+        assert workers.stop(10)
+
+
+class _Registry:
+    def __init__(self, collector):
+        self.collector = collector
+
+    def collect(self):
+        return self.collector.collect()
