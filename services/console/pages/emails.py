@@ -45,8 +45,10 @@ def _values(draft: dict) -> dict:
 @blueprint.get("/emails/<uuid:draft_id>")
 @login_required(Role.SERVICE_DESK)
 def draft(draft_id):
-    """One e-mail beside the desk's complaint form, filled in from it."""
+    """One e-mail beside the desk's complaint form, filled in from it (a confirmed one: its case)."""
     found = _draft(draft_id)
+    if found["state"] == "confirmed" and found.get("complaint_id"):
+        return redirect(url_for("cases.case", case_id=found["complaint_id"]))
     return render_form(_values(found), template="email_draft.html", draft=found)
 
 

@@ -49,6 +49,8 @@ def test_the_desk_confirms_an_email_with_its_own_form_and_sees_the_customers_ans
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/receipt")
     complaint_id = answer.headers["Location"].split("/")[-2]
     mall.settle()
+    again = desk.get(f"/console/emails/{draft['id']}")
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/console/cases/{complaint_id}")
     recorded = mall.api.get(f"/intake/complaints/{complaint_id}", headers=mall.staff("desk")).json
     assert recorded["channel"] == "email" and recorded["customer"]["email"] == "customer1@mail.example.cn"
 
