@@ -119,3 +119,30 @@ def test_the_customers_answer_in_the_thread_joins_the_complaint_never_a_new_draf
     ops = bearer(tokens, "operations_manager")  # not holding the case: the sender masked
     masked = client.get(f"/email-drafts/of-complaint/{complaint['id']}", headers=ops).get_json()
     assert masked[1]["sender_address"] != "customer1@mail.example.cn" and masked[1]["sender_name"] == "李**"
+
+
+def test_erasing_the_complaint_erases_its_emails_sender_text_message_and_attachments(
+    imap, intake, mailbox_worker, client, desk
+):
+    from services.intake.adapters.erasure import erase_complaints
+
+    draft = _draft(imap, intake, mailbox_worker, mails.with_photo(1))
+    body = {**FORM, "description": "李先生来信，电话13912345678"}
+    complaint = client.post(f"/email-drafts/{draft['id']}/confirm", json=body, headers=desk).get_json()[
+        "complaint"
+    ]
+    imap.deliver(mails.plain(2, "我是李先生，电话13912345678", sender="customer1@mail.example.cn",
+                             In_Reply_To="<customer-1@mail.example.cn>"))  # fmt: skip
+    drain(mailbox_worker())
+
+    with intake.pool.connection() as conn:
+        assert erase_complaints(conn, [complaint["id"]]) == [complaint["id"]]
+        conn.commit()
+
+    kept = messages(intake)
+    assert [row["kind"] for row in kept] == ["draft", "answer"]
+    assert all(row["sender_address"] is None and row["sender_name"] is None and bytes(row["raw"]) == b""
+               for row in kept)  # fmt: skip
+    assert "13912345678" not in kept[1]["body"] and "李先生" not in kept[1]["body"]
+    with intake.pool.connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM intake.email_attachments").fetchone()["n"] == 0
