@@ -223,6 +223,7 @@ def _announce(settings: Settings, token: str, password: str, embedded: bool) -> 
         f"  database       {database}\n"
         f"  broker         {'in-memory' if settings.amqp_url == MEMORY_URL else 'AMQP_URL'}\n"
         f"  mailbox        {_mailbox(settings, url)}\n"
+        f"  attachments    {'OBJECT_STORE_URL' if settings.object_store_url else f'files in {settings.data_dir}/objects'}\n"
         "Press Ctrl+C to stop.\n",
         flush=True,
     )

@@ -55,6 +55,13 @@ def _more_than_zero_seconds(value: str) -> float:
     return number
 
 
+def _megabytes(value: str) -> int:
+    megabytes = float(value)
+    if not 0 < megabytes <= 100:
+        raise ValueError("must be more than 0 and at most 100")
+    return int(megabytes * 1024 * 1024)
+
+
 def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value)
@@ -238,6 +245,13 @@ class Settings:
     mall_name_en: str = "Galaxy Plaza Shopping Centre"
     notify: NotifySettings = field(default_factory=NotifySettings)
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    # Attachments: an S3-compatible object store (MinIO), or a folder under data_dir when no URL is set.
+    object_store_url: str | None = None
+    object_store_bucket: str = "mall-attachments"
+    object_store_access_key: str | None = None
+    object_store_secret_key: str | None = None
+    object_store_region: str = "us-east-1"
+    attachment_max_bytes: int = 10 * 1024 * 1024
 
     @property
     def zone(self) -> ZoneInfo:
@@ -284,6 +298,12 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("mall_name_en", "MALL_NAME_EN", str),
     ("retention_interval", "RETENTION_INTERVAL_HOURS", _hours),
     ("routing_step_processes", "ROUTING_STEP_PROCESSES", _positive_int),
+    ("object_store_url", "OBJECT_STORE_URL", str),
+    ("object_store_bucket", "OBJECT_STORE_BUCKET", str),
+    ("object_store_access_key", "OBJECT_STORE_ACCESS_KEY", str),
+    ("object_store_secret_key", "OBJECT_STORE_SECRET_KEY", str),
+    ("object_store_region", "OBJECT_STORE_REGION", str),
+    ("attachment_max_bytes", "ATTACHMENT_MAX_MB", _megabytes),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -377,6 +397,12 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
     if settings.prometheus_multiproc_dir and not os.path.isdir(settings.prometheus_multiproc_dir):
         raise ConfigurationError("PROMETHEUS_MULTIPROC_DIR must name an existing directory")
+    if settings.object_store_url and not (
+        settings.object_store_access_key and settings.object_store_secret_key
+    ):
+        raise ConfigurationError(
+            "OBJECT_STORE_ACCESS_KEY and OBJECT_STORE_SECRET_KEY are required when OBJECT_STORE_URL is set"
+        )
     if settings.notify.webhooks and not settings.notify.webhook_secret:
         raise ConfigurationError("NOTIFY_WEBHOOK_SECRET is required when NOTIFY_WEBHOOKS is set")
     if settings.notify.webhook_secret is not None and len(settings.notify.webhook_secret) < 16:

@@ -11,6 +11,7 @@ from services.common.web import create_service_app
 from services.common.web.proxies import behind_proxies
 from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
+from services.intake.entrypoints.attachments import attachments
 from services.intake.entrypoints.complaints import complaints
 from services.intake.entrypoints.email_drafts import email_drafts
 from services.intake.entrypoints.privacy import privacy
@@ -19,8 +20,8 @@ from services.intake.entrypoints.reference import reference
 
 
 def create_app(intake: Intake) -> Flask:
-    """The intake API: /complaints, /public, /reference, /privacy, /email-drafts, /healthz, /readyz,
-    /openapi.json."""
+    """The intake API: /complaints (and their attachments), /public, /reference, /privacy,
+    /email-drafts, /healthz, /readyz, /openapi.json."""
     app, api = create_service_app(
         "intake",
         title="Intake API",
@@ -44,7 +45,7 @@ def create_app(intake: Intake) -> Flask:
     # every staff request (~0.1 ms of CPU each).
     limiter.request_filter(lambda: request.blueprint != public.name)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, public, reference, privacy, email_drafts):
+    for blueprint in (complaints, attachments, public, reference, privacy, email_drafts):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     behind_proxies(app, intake.settings.trusted_proxies)

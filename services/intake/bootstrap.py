@@ -23,6 +23,7 @@ from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
+from services.common.objects import ObjectStore, object_store_from_settings
 from services.common.settings import Settings
 from services.intake.adapters.holders import record_task_event
 from services.intake.adapters.reference_cache import ReferenceCache
@@ -47,9 +48,10 @@ class Intake:
     bus: MessageBus
     outbox: OutboxWriter
     reference_cache: ReferenceCache
+    objects: ObjectStore
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.pool, self.outbox, self.reference_cache)
+        return UnitOfWork(self.pool, self.outbox, self.reference_cache, self.objects)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
@@ -57,7 +59,7 @@ class Intake:
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
         """Intake's one consumer: routing's task events keep `intake.case_holders` (who may see a
         customer unmasked), and retention requests erase the personal data intake holds."""
-        on_erasure = lambda conn, envelope: erase_on_request(conn, envelope, self.outbox, self.clock)  # noqa: E731
+        on_erasure = partial(erase_on_request, outbox=self.outbox, clock=self.clock, objects=self.objects)
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
@@ -88,13 +90,16 @@ class Intake:
         return QueueDepth(self.settings.amqp_url, queues, "intake")
 
 
-def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:
+def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None,
+              objects: ObjectStore | None = None) -> Intake:  # fmt: skip
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     outbox = OutboxWriter(SCHEMA)
-    context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock)
+    context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock,
+                      max_attachment_bytes=settings.attachment_max_bytes)  # fmt: skip
     reference_cache = ReferenceCache()
-    uow_factory = partial(UnitOfWork, pool, outbox, reference_cache)
+    objects = objects or object_store_from_settings(settings)
+    uow_factory = partial(UnitOfWork, pool, outbox, reference_cache, objects)
     return Intake(
         settings=settings,
         pool=pool,
@@ -103,4 +108,5 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         bus=MessageBus(uow_factory, context),
         outbox=outbox,
         reference_cache=reference_cache,
+        objects=objects,
     )

@@ -64,6 +64,7 @@ def switch_language(code):
 def _pages() -> list[Blueprint]:
     from services.console.pages import (
         admin,
+        attachments,
         capa,
         cases,
         desk,
@@ -79,7 +80,7 @@ def _pages() -> list[Blueprint]:
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint, emails.blueprint]  # fmt: skip
+            inbox.blueprint, attachments.blueprint, emails.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

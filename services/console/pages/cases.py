@@ -12,6 +12,7 @@ from services.console.auth.guard import api, console, has_role, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
 from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
+from services.console.pages.attachments import attachments_of
 from services.console.pages.diagram_names import element_names
 
 blueprint = html_errors(Blueprint("cases", __name__))
@@ -107,6 +108,7 @@ def case(case_id):
     timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
     names = element_names(parts["diagram"]) if parts["diagram"] else {}
     return render_template("case.html", deliveries=_delivery_log(case_id), timers=timers, names=names,
+                           attachments=attachments_of(parts["complaint"]),
                            can_move_timers=has_role(*TIMER_OPERATORS), **parts)  # fmt: skip
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.common.errors import InvalidInput
 from services.common.identity.model import Role
 from services.console.auth.guard import api, console, login_required
+from services.console.i18n import translate
 from services.console.pages import html_errors
+from services.console.pages.attachments import send_files
 
 blueprint = html_errors(Blueprint("desk", __name__))
 
@@ -103,6 +105,9 @@ def record_complaint():
         recorded = api().post("/intake/complaints", body, headers={"Idempotency-Key": key} if key else None)
     except InvalidInput as refused:
         return render_form(values, refused.fields, 400)
+    refused_files = send_files(api(), recorded["id"])
+    if refused_files:  # the complaint stands; the desk adds the files again on its case page
+        flash(translate("attachments.refused_after_recording", reason=refused_files))
     return redirect(url_for("desk.receipt", complaint_id=recorded["id"]))
 
 

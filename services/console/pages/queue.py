@@ -9,7 +9,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from services.common.errors import InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
 from services.console.auth.guard import api, console, login_required
+from services.console.i18n import translate
 from services.console.pages import html_errors
+from services.console.pages.attachments import chosen_files, send_files
 
 blueprint = html_errors(Blueprint("queue", __name__))
 QUEUE_LIMIT = 200
@@ -106,11 +108,24 @@ def complete(task_id):
     """Complete the task with its form (escalate sets the outcome); back to the queue when done."""
     client = api()
     found = client.get(f"/routing/tasks/{task_id}")
+    values = request.form.to_dict()
     try:
-        client.post(f"/routing/tasks/{task_id}/complete", {"data": form_data(found["form"], request.form)})
+        data = form_data(found["form"], request.form)
     except InvalidInput as refused:
-        fields = {name.removeprefix("data."): messages for name, messages in refused.fields.items()}
-        return task(
-            task_id, errors=fields or {"_schema": [str(refused)]}, values=request.form.to_dict(), status=400
-        )
+        return task(task_id, errors=_task_errors(refused), values=values, status=400)
+    refused_files = send_files(client, found["case_id"], str(task_id))
+    if refused_files:  # the task stays open, its form as typed, the reason naming the file
+        return task(task_id, errors={"attachments": [refused_files]}, values=values, status=400)
+    try:
+        client.post(f"/routing/tasks/{task_id}/complete", {"data": data})
+    except InvalidInput as refused:
+        errors = _task_errors(refused)
+        if chosen_files():  # kept already: choosing them again would attach them twice
+            errors["attachments"] = [translate("attachments.kept_already")]
+        return task(task_id, errors=errors, values=values, status=400)
     return redirect(url_for("queue.queue", done=found["number"]))
+
+
+def _task_errors(refused: InvalidInput) -> dict[str, list[str]]:
+    fields = {name.removeprefix("data."): messages for name, messages in refused.fields.items()}
+    return fields or {"_schema": [str(refused)]}

@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from services.common.objects import ObjectStore
 from services.common.personal import (
     corrected_customers,
     customer_masks,
@@ -17,13 +18,17 @@ from services.common.personal import (
     known_ids,
     scrub_text,
 )
+from services.intake.adapters.attachments import AttachmentRepository
 
 
-def erase_complaints(conn: psycopg.Connection, complaint_ids: list[str]) -> list[str]:
-    """Erase customer, narrative contacts, correction history and outbox copies; return the ids found.
+def erase_complaints(conn: psycopg.Connection, complaint_ids: list[str], objects: ObjectStore) -> list[str]:
+    """Erase customer, narrative contacts, correction history, outbox copies, attachments and e-mails;
+    return the ids found.
 
     The customer's own name, phone, e-mail and address (as the record and its corrections hold them)
-    go from the free text as well as the patterns' phone numbers and addresses."""
+    go from the free text as well as the patterns' phone numbers and addresses. Attachments (photos,
+    receipts, recordings) go whole, rows and objects: the objects are deleted before the transaction
+    commits, so a failure leaves the rows to erase again (deleting a missing object is no error)."""
     rows = conn.execute(
         "SELECT id, customer, description FROM intake.complaints WHERE id = ANY(%s::uuid[]) FOR UPDATE",
         (known_ids(complaint_ids),),
@@ -43,6 +48,9 @@ def erase_complaints(conn: psycopg.Connection, complaint_ids: list[str]) -> list
         _erase_history(conn, entries, known[complaint_id])
     _erase_outbox(conn, found, known)
     _erase_emails(conn, found, known)
+    keys = AttachmentRepository(conn).erase(found)
+    if keys:
+        objects.delete(keys)
     return found
 
 

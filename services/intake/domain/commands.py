@@ -62,6 +62,19 @@ class EraseCustomerData:
 
 
 @dataclass(frozen=True)
+class AttachFiles:
+    """Keep files (photos, a receipt, a scanned letter, a recording) with a complaint: all or none."""
+
+    complaint_id: str
+    files: tuple[tuple[str, bytes], ...]  # (name as sent, content)
+    source: str  # domain.attachments.Source
+    actor_id: str
+    actor_role: str | None
+    language: str = "zh-CN"  # for the reasons a file is refused
+    task_id: str | None = None
+
+
+@dataclass(frozen=True)
 class CorrectComplaint:
     """Correct fields of a recorded complaint, keeping the old values in its history."""
 

@@ -143,6 +143,9 @@ class PublicReceiptOut(Schema):
     number = fields.String()
     received_at = fields.AwareDateTime()
     promised_reply_date = fields.Date()
+    upload_token = fields.String(
+        metadata={"description": "lets POST /public/attachments add files, two hours"}
+    )
 
 
 class CustomerCorrection(StrictSchema):

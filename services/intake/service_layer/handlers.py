@@ -15,12 +15,14 @@ from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy
 from services.intake.domain import rules
 from services.intake.domain.commands import (
+    AttachFiles,
     CorrectComplaint,
     EraseCustomerData,
     ExportCustomerData,
     RecordComplaint,
 )
 from services.intake.domain.model import Complaint, Merchant
+from services.intake.service_layer.attachments import attach_files
 from services.intake.service_layer.corrections import apply_corrections
 from services.intake.service_layer.events import complaint_corrected, complaint_received
 from services.intake.service_layer.privacy import erase_customer_data, export_customer_data
@@ -37,6 +39,7 @@ class Context:
     policy: Policy
     zone: ZoneInfo
     clock: Clock
+    max_attachment_bytes: int = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -183,4 +186,5 @@ HANDLERS = {
     CorrectComplaint: correct_complaint,
     ExportCustomerData: export_customer_data,
     EraseCustomerData: erase_customer_data,
+    AttachFiles: attach_files,
 }

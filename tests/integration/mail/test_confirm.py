@@ -136,7 +136,7 @@ def test_erasing_the_complaint_erases_its_emails_sender_text_message_and_attachm
     drain(mailbox_worker())
 
     with intake.pool.connection() as conn:
-        assert erase_complaints(conn, [complaint["id"]]) == [complaint["id"]]
+        assert erase_complaints(conn, [complaint["id"]], intake.objects) == [complaint["id"]]
         conn.commit()
 
     kept = messages(intake)
