@@ -28,7 +28,7 @@ def test_the_desk_confirms_an_emailed_complaint_and_sees_the_customers_answer_on
     desk.click("#emails tr[data-id] a")
     desk.wait_for_selector("#email-body")
     assert desk.inner_text("#email-body") == "小票和照片在附件里。"
-    assert "小票.png" in desk.inner_text("#email-attachments")
+    assert "小票.jpg" in desk.inner_text("#email-attachments")
     assert desk.input_value("#description") == "小票和照片在附件里。"
     assert desk.input_value("input[name=customer_email]") == "customer1@mail.example.cn"
     desk.select_option("#floor", "3F")

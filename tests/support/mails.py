@@ -8,12 +8,10 @@ from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
+from pathlib import Path
 
-# The smallest valid PNG (1x1), standing for a photo of the goods.
-PHOTO = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5f0000000049454e44ae426082"
-)
+# A photo of a receipt, as a customer's phone takes it (the attachments tests' own).
+PHOTO = (Path(__file__).resolve().parents[1] / "data" / "attachments" / "receipt.jpg").read_bytes()
 
 
 def _headers(message, number: int, sender: str, subject: str, charset: str = "utf-8", **extra) -> bytes:
@@ -45,8 +43,8 @@ def html_only(number: int) -> bytes:
 def with_photo(number: int) -> bytes:
     message = MIMEMultipart("mixed")
     message.attach(MIMEText("小票和照片在附件里。", "plain", "utf-8"))
-    photo = MIMEImage(PHOTO, "png")
-    photo.add_header("Content-Disposition", "attachment", filename=("utf-8", "", "小票.png"))
+    photo = MIMEImage(PHOTO, "jpeg")
+    photo.add_header("Content-Disposition", "attachment", filename=("utf-8", "", "小票.jpg"))
     message.attach(photo)
     receipt = MIMEApplication(b"%PDF-1.4 receipt", "pdf")
     receipt.add_header("Content-Disposition", "attachment", filename="receipt.pdf")

@@ -10,7 +10,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from services.common.errors import InvalidInput
 from services.common.identity.model import Role
 from services.console.auth.guard import api, login_required
+from services.console.i18n import translate
 from services.console.pages import html_errors
+from services.console.pages.attachments import send_files
 from services.console.pages.desk import complaint_body, default_reply_date, render_form
 from services.console.pages.files import passed_on
 
@@ -63,7 +65,13 @@ def confirm(draft_id):
         confirmed = api().post(f"/intake/email-drafts/{draft_id}/confirm", body)
     except InvalidInput as refused:
         return render_form(values, refused.fields, 400, template="email_draft.html", draft=_draft(draft_id))
-    return redirect(url_for("desk.receipt", complaint_id=confirmed["complaint"]["id"]))
+    complaint_id = confirmed["complaint"]["id"]
+    if confirmed.get("attachments_not_copied"):
+        flash(translate("emails.not_copied", names="、".join(confirmed["attachments_not_copied"])))
+    refused_files = send_files(api(), complaint_id)  # files the desk chose on the form, as on its own
+    if refused_files:
+        flash(translate("attachments.refused_after_recording", reason=refused_files))
+    return redirect(url_for("desk.receipt", complaint_id=complaint_id))
 
 
 @blueprint.post("/emails/<uuid:draft_id>/dismiss")

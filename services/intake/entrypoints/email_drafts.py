@@ -8,11 +8,13 @@ from urllib.parse import quote
 
 from flask import Response, current_app
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound, TooLarge
 from services.common.identity.holders import sees_customer
 from services.common.scrubber import customer_masks, mask_email, mask_name, scrub
 from services.common.web import Blueprint, current_identity, require_roles
 from services.intake.adapters.holders import open_holders
+from services.intake.domain.attachments import Source
+from services.intake.domain.commands import AttachFiles
 from services.intake.domain.model import Channel
 from services.intake.entrypoints import email_schemas as schemas
 from services.intake.entrypoints.access import DESK, READ_ROLES
@@ -113,10 +115,30 @@ def confirm(data, draft_id):
     thread = {"message_id": draft["message_id"], "subject": draft["subject"]} if draft["message_id"] else None
     recorded = bus().handle(replace(command, email_thread=thread))
     with _uow() as uow:
-        MailStore(uow.conn).decide(str(draft_id), "confirmed", recorded.complaint.id, identity.subject,
-                                   recorded.complaint.received_at)  # fmt: skip
+        store = MailStore(uow.conn)
+        first = store.get(identity.mall_id, str(draft_id), for_update=True)["state"] == "open"
+        store.decide(str(draft_id), "confirmed", recorded.complaint.id, identity.subject,
+                     recorded.complaint.received_at)  # fmt: skip
+        files = store.contents(str(draft_id)) if first and not recorded.replayed else []
         uow.commit()
-    return {"draft_id": draft_id, "complaint": present(recorded.complaint, identity)}, 201
+    not_copied = _carry_over(files, recorded.complaint.id, identity)
+    complaint = present(recorded.complaint, identity)
+    return {"draft_id": draft_id, "complaint": complaint, "attachments_not_copied": not_copied}, 201
+
+
+def _carry_over(files: list[tuple[str, bytes]], complaint_id: str, identity) -> list[str]:
+    """The e-mail's attachments kept with the complaint as the desk's are (the object store), each on
+    its own so one refused (a kind the desk may not attach, too large) keeps none of the others out;
+    the names refused. Every one stays with the e-mail too."""
+    refused = []
+    for name, content in files:
+        command = AttachFiles(complaint_id=complaint_id, files=((name, content),), source=Source.STAFF.value,
+                              actor_id=identity.subject, actor_role=sorted(identity.roles)[0])  # fmt: skip
+        try:
+            bus().handle(command)
+        except (InvalidInput, TooLarge):
+            refused.append(name)
+    return refused
 
 
 @email_drafts.route("/<uuid:draft_id>/dismiss", methods=["POST"])

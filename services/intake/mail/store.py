@@ -92,6 +92,14 @@ class MailStore:
             (message_id,),
         ).fetchall()
 
+    def contents(self, message_id: str) -> list[tuple[str, bytes]]:
+        """Every attachment of a message as (file name, content), in order."""
+        rows = self.conn.execute(
+            "SELECT filename, content FROM intake.email_attachments WHERE message_id = %s ORDER BY position",
+            (message_id,),
+        ).fetchall()
+        return [(row["filename"], bytes(row["content"])) for row in rows]
+
     def attachment(self, mall_id: str, message_id: str, attachment_id: str) -> dict[str, Any] | None:
         return self.conn.execute(
             "SELECT a.filename, a.content_type, a.content FROM intake.email_attachments a"

@@ -33,7 +33,7 @@ def test_the_desk_confirms_an_email_with_its_own_form_and_sees_the_customers_ans
     assert "自动回复：投诉受理" in aside and "自动回复</td>" in aside
     (draft,) = mall.api.get("/intake/email-drafts", headers=mall.staff("desk")).json
     page = desk.get(f"/console/emails/{draft['id']}").get_data(as_text=True)
-    assert "小票.png" in page and 'value="email"' in page and "customer1@mail.example.cn" in page
+    assert "小票.jpg" in page and 'value="email"' in page and "customer1@mail.example.cn" in page
     assert ">小票和照片在附件里。</textarea>" in page
     photo_id = mall.api.get(f"/intake/email-drafts/{draft['id']}", headers=mall.staff("desk")).json[
         "attachments"

@@ -46,6 +46,10 @@ def test_the_desk_lists_opens_and_confirms_a_draft_into_an_email_complaint(
         "subject": "附照片的投诉",
     }
     assert client.get("/email-drafts", headers=desk).get_json() == []
+    kept = client.get(f"/complaints/{complaint['id']}/attachments", headers=desk).get_json()
+    carried = {item["file_name"] for item in kept}
+    assert "小票.jpg" in carried
+    assert carried | set(answer.get_json()["attachments_not_copied"]) == {"小票.jpg", "receipt.pdf"}
     confirmed = client.get("/email-drafts?state=confirmed", headers=desk).get_json()
     assert confirmed[0]["complaint_id"] == complaint["id"]
 

@@ -71,7 +71,7 @@ def test_a_photo_and_a_receipt_are_kept_with_the_draft(imap, intake, mailbox_wor
             " ORDER BY position", (draft["id"],),
         ).fetchall()  # fmt: skip
     assert [(row["filename"], row["content_type"]) for row in kept] == [
-        ("小票.png", "image/png"), ("receipt.pdf", "application/pdf")]  # fmt: skip
+        ("小票.jpg", "image/jpeg"), ("receipt.pdf", "application/pdf")]  # fmt: skip
     assert bytes(kept[0]["content"]) == mails.PHOTO
     assert draft["body"] == "小票和照片在附件里。"
 
