@@ -5,7 +5,7 @@
 --   draft      a complaint to confirm at the desk (problem: why it could not be read in full)
 --   set_aside  an auto-reply or a bounce (reason), kept for a look, never a complaint
 --   answer     a customer's answer in the thread of a recorded complaint, shown on its case
--- depends: 0006.privacy-requests
+-- depends: 0008.attachments
 
 CREATE TABLE email_messages (
     id             uuid        PRIMARY KEY,
