@@ -17,7 +17,7 @@ class DraftListArgs(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class AttachmentOut(Schema):
+class EmailAttachmentOut(Schema):
     id = fields.UUID()
     filename = fields.String()
     content_type = fields.String()
@@ -49,7 +49,7 @@ class DraftSummary(Schema):
 
 class DraftOut(DraftSummary):
     body = fields.String()
-    attachments = fields.List(fields.Nested(AttachmentOut))
+    attachments = fields.List(fields.Nested(EmailAttachmentOut))
 
 
 class ThreadMessage(DraftOut):
