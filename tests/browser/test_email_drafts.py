@@ -36,6 +36,9 @@ def test_the_desk_confirms_an_emailed_complaint_and_sees_the_customers_answer_on
     desk.check("input[name=category][value=merchant_service]")
     desk.check("input[name=customer_request][value=refund]")
     screenshot(desk, "61-desk-email-confirm")
+    desk.set_viewport_size({"width": 390, "height": 844})  # a phone at the desk: the e-mail and form stack
+    screenshot(desk, "61b-desk-email-confirm-390")
+    desk.set_viewport_size({"width": 1366, "height": 900})
     desk.click("#record")
     desk.wait_for_url("**/receipt")
     number = desk.inner_text("#number") if desk.locator("#number").count() else ""
