@@ -13,6 +13,7 @@ from services.intake.bootstrap import Intake
 from services.intake.entrypoints import form, schemas
 from services.intake.entrypoints.attachments import attachments
 from services.intake.entrypoints.complaints import complaints
+from services.intake.entrypoints.email_drafts import email_drafts
 from services.intake.entrypoints.privacy import privacy
 from services.intake.entrypoints.public import public
 from services.intake.entrypoints.reference import reference
@@ -22,7 +23,7 @@ from services.intake.entrypoints.status import status_api, status_page
 
 def create_app(intake: Intake) -> Flask:
     """The intake API: /complaints (and their attachments), /public, /status (the customers' page),
-    /reference, /reply-templates, /privacy, /healthz, /readyz, /openapi.json."""
+    /reference, /reply-templates, /privacy, /email-drafts, /healthz, /readyz, /openapi.json."""
     app, api = create_service_app(
         "intake",
         title="Intake API",
@@ -52,7 +53,8 @@ def create_app(intake: Intake) -> Flask:
     limited = {public.name, status_api.name, status_page.name}
     limiter.request_filter(lambda: request.blueprint not in limited)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, attachments, public, status_api, reference, reply_templates, privacy):
+    for blueprint in (complaints, attachments, public, status_api, reference, reply_templates, privacy,
+                      email_drafts):  # fmt: skip
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     app.register_blueprint(status_page)

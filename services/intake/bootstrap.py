@@ -75,6 +75,19 @@ class Intake:
             max_retries=self.settings.consumer_max_retries,
         )
 
+    def mail_workers(self) -> list:
+        """The mailbox worker, when the mall's complaint mailbox is configured (IMAP_HOST)."""
+        if not self.settings.mailbox.host:
+            return []
+        from services.intake.mail.worker import MailboxWorker
+
+        return [MailboxWorker(self.settings.mailbox, self.pool, self.settings.mall_id, self.clock)]
+
+    def mailbox_state(self):
+        from services.intake.mail.metrics import MailboxState
+
+        return MailboxState(self.pool, self.settings.mall_id, self.clock)
+
     def queue_depth(self):
         """Scrape-time depth of the consumer's queues, with its retry and dead-letter queues."""
         from services.common.observability.collectors import QueueDepth

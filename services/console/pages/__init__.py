@@ -68,6 +68,7 @@ def _pages() -> list[Blueprint]:
         capa,
         cases,
         desk,
+        emails,
         inbox,
         modeler,
         privacy,
@@ -80,7 +81,7 @@ def _pages() -> list[Blueprint]:
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint, attachments.blueprint, templates.blueprint]  # fmt: skip
+            inbox.blueprint, attachments.blueprint, templates.blueprint, emails.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

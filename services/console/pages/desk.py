@@ -39,17 +39,19 @@ def _reference() -> dict:
     }
 
 
-def _default_reply_date() -> str:
+def default_reply_date() -> str:
     runtime = console()
     today = runtime.clock.now().astimezone(runtime.settings.zone).date()
     return (today + timedelta(days=runtime.settings.policy.first_reply_after.days)).isoformat()
 
 
-def _render(values: dict, errors: dict | None = None, status: int = 200):
+def render_form(values: dict, errors: dict | None = None, status: int = 200, template: str = "intake_form.html",
+                **extra):  # fmt: skip
+    """The desk's complaint form (or a page extending it, such as an e-mail's confirmation)."""
     page = render_template(
-        "intake_form.html", values=values, errors=errors or {}, reference=_reference(), channels=CHANNELS,
+        template, values=values, errors=errors or {}, reference=_reference(), channels=CHANNELS,
         categories=CATEGORIES, requests=REQUESTS, reply_channels=REPLY_CHANNELS,
-        reply_days=console().settings.policy.first_reply_after.days,
+        reply_days=console().settings.policy.first_reply_after.days, **extra,
     )  # fmt: skip
     return page, status
 
@@ -58,9 +60,9 @@ def _render(values: dict, errors: dict | None = None, status: int = 200):
 @login_required(Role.SERVICE_DESK)
 def new_complaint():
     """The complaint record form, with the policy's promised reply date filled in."""
-    values = {"channel": "phone", "promised_reply_date": _default_reply_date(), "people_count": "1",
+    values = {"channel": "phone", "promised_reply_date": default_reply_date(), "people_count": "1",
               "idempotency_key": str(uuid.uuid4())}  # fmt: skip
-    return _render(values)
+    return render_form(values)
 
 
 def complaint_body(form) -> dict:
@@ -105,7 +107,7 @@ def record_complaint():
         key = request.form.get("idempotency_key", "")[:200]
         recorded = api().post("/intake/complaints", body, headers={"Idempotency-Key": key} if key else None)
     except InvalidInput as refused:
-        return _render(values, refused.fields, 400)
+        return render_form(values, refused.fields, 400)
     refused_files = send_files(api(), recorded["id"])
     if refused_files:  # the complaint stands; the desk adds the files again on its case page
         flash(translate("attachments.refused_after_recording", reason=refused_files))
