@@ -26,6 +26,7 @@ from services.common.identity.tokens import TokenIssuer
 from services.common.objects import ObjectStore, object_store_from_settings
 from services.common.settings import Settings
 from services.intake.adapters.holders import record_task_event
+from services.intake.adapters.progress import PROGRESS_EVENTS, record_progress
 from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.service_layer.handlers import Context
 from services.intake.service_layer.messagebus import MessageBus
@@ -58,16 +59,34 @@ class Intake:
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
         """Intake's one consumer: routing's task events keep `intake.case_holders` (who may see a
-        customer unmasked), and retention requests erase the personal data intake holds."""
+        customer unmasked), its stage events `intake.case_progress` (the status page), and retention
+        requests erase the personal data intake holds."""
         on_erasure = partial(erase_on_request, outbox=self.outbox, clock=self.clock, objects=self.objects)
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
-            {**dict.fromkeys(TASK_EVENTS, record_task_event), RETENTION_ERASURE_REQUESTED: on_erasure},
+            {
+                **dict.fromkeys(TASK_EVENTS, record_task_event),
+                **dict.fromkeys(PROGRESS_EVENTS, record_progress),
+                RETENTION_ERASURE_REQUESTED: on_erasure,
+            },
             max_retries=self.settings.consumer_max_retries,
         )
+
+    def mail_workers(self) -> list:
+        """The mailbox worker, when the mall's complaint mailbox is configured (IMAP_HOST)."""
+        if not self.settings.mailbox.host:
+            return []
+        from services.intake.mail.worker import MailboxWorker
+
+        return [MailboxWorker(self.settings.mailbox, self.pool, self.settings.mall_id, self.clock)]
+
+    def mailbox_state(self):
+        from services.intake.mail.metrics import MailboxState
+
+        return MailboxState(self.pool, self.settings.mall_id, self.clock)
 
     def queue_depth(self):
         """Scrape-time depth of the consumer's queues, with its retry and dead-letter queues."""

@@ -68,6 +68,7 @@ def _pages() -> list[Blueprint]:
         capa,
         cases,
         desk,
+        emails,
         inbox,
         modeler,
         privacy,
@@ -76,11 +77,12 @@ def _pages() -> list[Blueprint]:
         related,
         repairs,
         reports,
+        templates,
     )
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint, attachments.blueprint, related.blueprint]  # fmt: skip
+            inbox.blueprint, attachments.blueprint, templates.blueprint, emails.blueprint, related.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

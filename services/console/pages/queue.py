@@ -17,7 +17,7 @@ blueprint = html_errors(Blueprint("queue", __name__))
 QUEUE_LIMIT = 200
 # The reference lists a task form may suggest (routing refuses any other on deploy); never a path
 # taken from a form as it came.
-CHOICE_LISTS = ("departments", "floors")
+CHOICE_LISTS = ("departments", "floors", "reply_templates")
 
 
 def overdue_first(tasks: list[dict], now: datetime) -> list[dict]:
@@ -50,18 +50,22 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
     found = client.get(f"/routing/tasks/{task_id}")
     complaint = client.get(f"/intake/complaints/{found['case_id']}")
     page = render_template("task.html", task=found, complaint=complaint, errors=errors or {}, values=values or {},
-                           choices=choice_lists(client, found["form"]),
+                           choices=choice_lists(client, found["form"], complaint.get("category")),
                            now=console().clock.now().isoformat())  # fmt: skip
     return page, status
 
 
-def choice_lists(client, form: list[dict]) -> dict[str, list[dict]]:
-    """The reference lists the form's text fields suggest (`choices_from`), from intake. A list that
-    cannot be read leaves its field plain text: the suggestion is a help, the task must still open."""
+def choice_lists(client, form: list[dict], category: str | None = None) -> dict[str, list[dict]]:
+    """The reference lists the form's text fields suggest (`choices_from`), from intake: the canned
+    replies of the complaint's category for `reply_templates`. A list that cannot be read leaves its
+    field plain text: the suggestion is a help, the task must still open."""
     lists: dict[str, list[dict]] = {}
     for name in sorted({field.get("choices_from") for field in form} & set(CHOICE_LISTS)):
         try:
-            lists[name] = client.get(f"/intake/reference/{name}")
+            if name == "reply_templates":
+                lists[name] = client.get("/intake/reply-templates", category=category)
+            else:
+                lists[name] = client.get(f"/intake/reference/{name}")
         except ServiceError:
             lists[name] = []
     return lists

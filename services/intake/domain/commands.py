@@ -36,6 +36,8 @@ class RecordComplaint:
     consented: bool = False  # the customer agreed to the web form's notice of what is collected and why
     idempotency_key: str | None = None
     fingerprint: str | None = None
+    # An e-mailed complaint's first message (message_id, subject): notify answers in its thread.
+    email_thread: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

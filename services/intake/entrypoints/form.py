@@ -29,6 +29,7 @@ TEXT = {
         "submit": "提交投诉",
         "sent": "已受理。您的投诉编号：",
         "promised": "我们将在此日期前答复您：",
+        "status_link": "凭投诉编号和手机号码后四位查询处理进度",
         "error": "请检查以下内容：",
         "none": "—",
         "categories": {
@@ -81,6 +82,7 @@ TEXT = {
         "submit": "Send complaint",
         "sent": "Received. Your complaint number:",
         "promised": "We will answer by:",
+        "status_link": "Follow your complaint with its number and the last four digits of your phone",
         "error": "Please check:",
         "none": "—",
         "categories": {

@@ -70,6 +70,8 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
         number = rules.format_number(day, uow.take_number(context.mall_id, day))
         complaint = replace(complaint, number=number)
         body["payload"]["number"] = number
+        if command.email_thread:
+            body["payload"]["email_thread"] = command.email_thread
         if command.idempotency_key:
             with uow.transaction():  # a concurrent first try with this key waits here for the other
                 earlier = uow.idempotency.claim(

@@ -299,9 +299,9 @@ class Engine:
     def waiting_messages(self, workflow: BpmnWorkflow) -> list[str]:
         """The names of the messages the workflow's catch events wait for."""
         return sorted({
-            task.task_spec.event_definition.name
+            event.name
             for task in workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(getattr(task.task_spec, "event_definition", None), BpmnMessageEventDefinition)
+            for event in _events_of(task, BpmnMessageEventDefinition)
         })  # fmt: skip
 
     def reached_elements(self, workflow: BpmnWorkflow) -> set[str]:
@@ -328,7 +328,17 @@ def _is_cycle(task) -> bool:
 
 
 def _is_timer(task) -> bool:
-    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+    return bool(_events_of(task, TimerEventDefinition))
+
+
+def _events_of(task, kind) -> list:
+    """The task's event definitions of a kind: its own, or those an event-based gateway waits for."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    return [
+        event
+        for event in [definition, *getattr(definition, "event_definitions", [])]
+        if isinstance(event, kind)
+    ]
 
 
 def _pending_timer(task) -> PendingTimer:
