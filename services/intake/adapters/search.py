@@ -1,5 +1,5 @@
 """Finding complaints: by number, by phone (however typed), by words in Chinese or not, with the
-list's filters and the caller's scope (docs/decisions/0004-chinese-search.md)."""
+list's filters and the caller's scope (docs/decisions/0006-chinese-search.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 # Words are ranked among their newest matches only: a common word (酸奶 in 3% of a million complaints)
 # would otherwise rank 30,000 rows (~300 ms). A word with RANKED_WINDOW matches or more is ranked
 # among those of the last SPANS[0] first; only when they are fewer than asked is the span widened
-# (docs/decisions/0004-chinese-search.md has the figures). At most RANKED_WINDOW of the newest
+# (docs/decisions/0006-chinese-search.md has the figures). At most RANKED_WINDOW of the newest
 # matches of a span are ranked.
 SPANS = (timedelta(days=30), timedelta(days=365), None)
 RANKED_WINDOW = 1000

@@ -1,4 +1,4 @@
--- Search over complaints (docs/decisions/0004-chinese-search.md), the resolutions routing's handlers
+-- Search over complaints (docs/decisions/0006-chinese-search.md), the resolutions routing's handlers
 -- recorded, overdue cases, and related complaints linked or merged by the desk.
 -- depends: 0006.privacy-requests
 
