@@ -1,9 +1,8 @@
 """Schemathesis over the console's OpenAPI document (its JSON API: staff users, roles, scopes,
-passwords, sessions and service tokens), as tests/e2e/test_openapi_fuzz.py does for intake: the
-same checks, and the same two left off for the same reasons (positive_data_acceptance: a
-schema-valid user may rightly answer 409 for a name already taken, or 400 for a floor supervisor
-without floors or a password under ten characters; negative_data_rejection: marshmallow reads
-leniently on purpose).
+passwords, sessions and service tokens), as tests/e2e/test_openapi_fuzz.py does for intake: every
+check on (a name already taken is a documented 409); ALLOWED lists the 400s a schema-valid request
+may get, for rules the document cannot state (a password's four different characters, floors and
+departments the mall has).
 
 Each operation is one test with its own database holding two staff users (a desk clerk with a
 password and a floor supervisor of 3F), so half the generated usernames name a user that exists

@@ -1,5 +1,6 @@
 """Schemathesis over reporting's OpenAPI document: every operation, property-based, as
-test_openapi_fuzz.py does for intake (read its docstring for the checks and why two are off).
+test_openapi_fuzz.py does for intake (read its docstring for the checks, every one on; ALLOWED
+lists the 400s a schema-valid request may get, for rules the document cannot state).
 
 Each operation is one test with its own database, holding cases of November 2026 (a recurring
 problem among them, so a CAPA record exists to read and update), fed schema-valid and

@@ -1,6 +1,6 @@
 """Schemathesis over notify's OpenAPI document: every operation, property-based, as
-tests/e2e/test_openapi_fuzz.py does for intake (same checks, same reasons for the two left off),
-on a database holding one
+tests/e2e/test_openapi_fuzz.py does for intake (every check on; ALLOWED: a cursor must be one the
+API issued), on a database holding one
 complaint whose acknowledgement bounced: a failed delivery, an alert in the desk's inbox, a letter."""
 
 from __future__ import annotations
