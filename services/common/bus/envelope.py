@@ -155,6 +155,8 @@ class ComplaintPayload(Schema):
     lawsuit = fields.Boolean()
     promised_reply_date = fields.String(required=True)
     policy = fields.Dict()
+    # An e-mailed complaint's first message: {"message_id": "<…>", "subject": "…"}; replies thread on it.
+    email_thread = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
 
 
 class ComplaintCorrectedPayload(Schema):

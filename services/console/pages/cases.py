@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.common.errors import Forbidden, InvalidInput, NotFound
@@ -10,6 +12,7 @@ from services.console.auth.guard import api, console, has_role, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
 from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
+from services.console.pages.attachments import attachments_of
 from services.console.pages.diagram_names import element_names
 
 blueprint = html_errors(Blueprint("cases", __name__))
@@ -57,7 +60,12 @@ def _case_parts(case_id) -> dict:
     except NotFound:  # recorded, but routing has not started its case yet
         if complaint is None:
             raise
-        return {"complaint": complaint, "case": None, "timeline": [], "diagram": None}
+        return {
+            "complaint": complaint,
+            "case": None,
+            "timeline": _customer_emails(complaint),
+            "diagram": None,
+        }
     complaint = complaint or {
         "id": str(case_id),
         "number": case["number"],
@@ -67,9 +75,28 @@ def _case_parts(case_id) -> dict:
     return {
         "complaint": complaint,
         "case": case,
-        "timeline": client.get(f"/routing/cases/{case_id}/timeline"),
+        "timeline": _with_emails(client.get(f"/routing/cases/{case_id}/timeline"), complaint),
         "diagram": client.text(f"/routing/cases/{case_id}/diagram"),
     }
+
+
+def _customer_emails(complaint: dict) -> list[dict]:
+    """The customer's answers by e-mail in the complaint's thread, as timeline entries."""
+    if complaint.get("hidden") or complaint.get("channel") != "email":
+        return []
+    thread = api().get(f"/intake/email-drafts/of-complaint/{complaint['id']}")
+    return [{"at": item["received_at"], "actor": item.get("sender_name") or item.get("sender_address") or "",
+             "role": None, "kind": "customer_email", "element_id": None,
+             "detail": {"subject": item["subject"], "body": item["body"]}}
+            for item in thread if item["kind"] == "answer"]  # fmt: skip
+
+
+def _with_emails(timeline: list[dict], complaint: dict) -> list[dict]:
+    """Routing's timeline with the customer's e-mails in their place by time."""
+    emails = _customer_emails(complaint)
+    if not emails:
+        return timeline
+    return sorted(timeline + emails, key=lambda entry: datetime.fromisoformat(entry["at"]))
 
 
 @blueprint.get("/cases/<uuid:case_id>")
@@ -81,6 +108,7 @@ def case(case_id):
     timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
     names = element_names(parts["diagram"]) if parts["diagram"] else {}
     return render_template("case.html", deliveries=_delivery_log(case_id), timers=timers, names=names,
+                           attachments=attachments_of(parts["complaint"]),
                            can_move_timers=has_role(*TIMER_OPERATORS), **parts)  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 /* The console's light touch of script: due times counting down, shops picked by floor, framed
-   reports as tall as their content. */
+   reports as tall as their content, a canned reply put into the reply's text. */
 (function () {
   "use strict";
 
@@ -67,6 +67,21 @@
     });
   }
 
+  function cannedReplies() {
+    // Picking a canned reply puts its text into the field that follows, for the desk to edit.
+    document.querySelectorAll("select[data-canned-reply]").forEach(function (select) {
+      var target = select.form && select.dataset.fills ? select.form.elements[select.dataset.fills] : null;
+      if (!target) return;
+      select.addEventListener("change", function () {
+        var chosen = select.options[select.selectedIndex];
+        if (!chosen || !chosen.dataset.body) return;
+        target.value = chosen.dataset.body;
+        target.focus();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", merchantsByFloor);
+  document.addEventListener("DOMContentLoaded", cannedReplies);
   window.Console = { countdowns: countdowns, fitFrames: fitFrames };
 })();

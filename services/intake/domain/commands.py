@@ -36,6 +36,8 @@ class RecordComplaint:
     consented: bool = False  # the customer agreed to the web form's notice of what is collected and why
     idempotency_key: str | None = None
     fingerprint: str | None = None
+    # An e-mailed complaint's first message (message_id, subject): notify answers in its thread.
+    email_thread: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ class EraseCustomerData:
     reason: str
     actor_id: str
     actor_role: str | None
+
+
+@dataclass(frozen=True)
+class AttachFiles:
+    """Keep files (photos, a receipt, a scanned letter, a recording) with a complaint: all or none."""
+
+    complaint_id: str
+    files: tuple[tuple[str, bytes], ...]  # (name as sent, content)
+    source: str  # domain.attachments.Source
+    actor_id: str
+    actor_role: str | None
+    language: str = "zh-CN"  # for the reasons a file is refused
+    task_id: str | None = None
 
 
 @dataclass(frozen=True)
