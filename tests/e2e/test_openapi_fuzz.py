@@ -39,6 +39,7 @@ RULES = (
     " needs; a floor, merchant and department the mall has, the merchant on the floor given; not in the"
     " future, no reply date before the day of receipt"
 )
+CONTENT = "a file's content must be a photo (JPEG, PNG, HEIC), a PDF or a recording, judged by its bytes"
 COMPLAINT_RULES = {
     *(f"json.customer.{name}" for name in ("anonymous", "phone", "email", "address", "name")),
     *(
@@ -53,6 +54,18 @@ ALLOWED = (
     Allowed("POST /public/complaints", COMPLAINT_RULES, RULES),
     Allowed("PATCH /complaints/{complaint_id}", COMPLAINT_RULES, RULES),
     Allowed("PUT /reference/merchants/{code}", {"json.floor"}, "a merchant's floor must be one the mall has"),
+    Allowed("POST /complaints/{complaint_id}/attachments", {"files.file"}, CONTENT),
+    Allowed(
+        "POST /public/attachments",
+        {"files.file", "files.upload_token"},
+        f"{CONTENT}; an upload token must be one the form was given, not yet expired",
+    ),
+    Allowed("POST /reply-templates", {"json.title"}, "one title per category among the templates in use"),
+    Allowed(
+        "PATCH /reply-templates/{template_id}",
+        {"json.title"},
+        "one title per category among the templates in use",
+    ),
 )
 FUZZED = fuzzed_service(create_app, bootstrap, ALLOWED)
 APP, schema = FUZZED.app, FUZZED.schema
