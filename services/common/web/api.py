@@ -21,6 +21,7 @@ from services.common.observability.metrics import HTTP_REQUEST_SECONDS
 from services.common.settings import Settings
 from services.common.web.bodies import LimitedJSONProvider, allow_larger_body
 from services.common.web.errors import ErrorSchema, register_error_handlers
+from services.common.web.openapi import SchemaExtras, install
 
 CORRELATION_HEADER = "X-Correlation-ID"
 MAX_BODY_BYTES = 256 * 1024
@@ -128,7 +129,8 @@ def create_service_app(
     app.extensions["mall.settings"] = settings
     app.extensions["mall.tokens"] = tokens
     app.extensions["mall.collectors"] = []  # scrape-time collectors; see add_collectors
-    api = _Api(app)
+    api = _Api(app, spec_kwargs={"extra_plugins": [SchemaExtras()]})
+    install(api)
     _add_correlation(app)
     _add_request_metrics(app, name)
     app.extensions["mall.readiness"] = dict(readiness)  # see add_readiness

@@ -43,6 +43,27 @@ class StrictSchema(Schema):
         return isinstance(field, fields.Nested) and isinstance(field.schema, StrictSchema)
 
 
+class Pattern(validate.Regexp):
+    """A regular expression read as the OpenAPI document's `pattern` (ECMA) is: over the whole value,
+    so `$` does not also match before a final line break as Python's `match` lets it."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# One character that is neither blank nor NUL. `\s` is not the same set in Python and in ECMA (the
+# document's dialect): the class names what only one of them counts, so both read one set.
+_SEEN = "[^\\s\\x00\\x1c-\\x1f\\x85\\ufeff]"
+NOT_BLANK = f"^[^\\x00]*{_SEEN}[^\\x00]*$"
+
+
+def not_blank(error: str, max_length: int) -> list:
+    """Validators of a text with something in it besides blanks (a reason), declared in the document."""
+    return [validate.Length(max=max_length), Pattern(NOT_BLANK, error=error)]
+
+
 def each_once(items: list) -> None:
     """A list whose items must differ (roles, scopes, what a customer asks for)."""
     # Counted in one pass: a body may hold a thousand items, and items.count() for each is quadratic.

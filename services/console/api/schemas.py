@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.identity.model import ROLES, Role
+from services.common.identity.users import MIN_PASSWORD_LENGTH
 from services.common.web import schemas as common
 
 STAFF_ROLES = [role for role in ROLES if role != Role.SERVICE]
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")  # a username or a service's name
-NAME = validate.Regexp(NAME_PATTERN, error="2-40 of a-z, 0-9, '.', '_', '-'")
-CODE = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$"))
+NAME = common.Pattern(NAME_PATTERN, error="2-40 of a-z, 0-9, '.', '_', '-'")
+CODE = fields.String(validate=common.Pattern(r"^[A-Za-z0-9_\-]{1,40}$"))
 
 
 def _codes(inner: fields.Field, at_least: int = 0, description: str | None = None, **kwargs) -> fields.List:
@@ -24,6 +26,9 @@ def _codes(inner: fields.Field, at_least: int = 0, description: str | None = Non
 
 
 ROLE = fields.String(validate=validate.OneOf(STAFF_ROLES))
+PASSWORD_LENGTH = validate.Length(
+    min=MIN_PASSWORD_LENGTH, max=200, error=f"between {MIN_PASSWORD_LENGTH} and 200 characters"
+)
 SCOPE = "must be one of the mall's own (intake's reference data)"
 
 
@@ -44,11 +49,12 @@ class UserIn(common.StrictSchema):
     roles = _codes(ROLE, at_least=1, required=True)
     floors = _codes(CODE, description=f"floor codes; {SCOPE}", load_default=list)
     departments = _codes(CODE, description=f"department codes; {SCOPE}", load_default=list)
-    password = fields.String(load_only=True, validate=validate.Length(max=200),
+    password = fields.String(load_only=True, validate=PASSWORD_LENGTH,
                              metadata={"description": "at least 10 characters; without one the user cannot log in yet"})  # fmt: skip
 
 
 class UserChange(common.StrictSchema):
+    OPENAPI: ClassVar = {"minProperties": 1}  # something to change
     display_name = fields.String(allow_none=True, validate=validate.Length(max=100))
     roles = _codes(ROLE, at_least=1)
     floors = _codes(CODE, description=f"floor codes; {SCOPE}")
@@ -62,7 +68,7 @@ class UserChange(common.StrictSchema):
 
 
 class PasswordIn(common.StrictSchema):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD_LENGTH)
 
 
 class RevokedOut(Schema):
@@ -86,11 +92,11 @@ USER_TOKEN_HOURS = 24 * 30  # a month, as a service token: a department's system
 USER_TOKEN_MAX_HOURS = 24 * 90  # a forgotten token must run out, even if nobody revokes it
 
 
-def _one_line(value: str) -> bool:
-    """Not blank, and no control character (the purpose goes into the log line as one line)."""
-    if not value.strip() or any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValidationError("one line of text, not blank")
-    return True
+# Not blank, and no control character (the purpose goes into the log line as one line). `\s` is not
+# the same set in Python and in ECMA (the document's dialect): \x85 and \ufeff are named for both.
+ONE_LINE = common.Pattern(
+    r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85\ufeff][^\x00-\x1f\x7f]*$", error="one line of text, not blank"
+)
 
 
 class UserTokenIn(common.StrictSchema):
@@ -103,7 +109,7 @@ class UserTokenIn(common.StrictSchema):
     )
     purpose = fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=200), _one_line],
+        validate=[validate.Length(min=1, max=200), ONE_LINE],
         metadata={
             "description": "what the token is for and who holds it, e.g. the cleaning department's duty "
             "system; logged with the issue"

@@ -174,7 +174,7 @@ def revoke_service_tokens(name):
     """Revoke every token issued so far to the system `name` (as `mall token revoke service:<name>`):
     refused everywhere within TOKEN_CHECK_SECONDS; the next one issued works. 404 for a name no
     token can have been issued to."""
-    if not schemas.NAME_PATTERN.match(name):
+    if not schemas.NAME_PATTERN.fullmatch(name):
         raise NotFound(f"no service {name!r}")
     revoked_by = current_identity().subject
     _console().service_tokens.revoke(_mall(), name, revoked_by)

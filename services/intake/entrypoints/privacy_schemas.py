@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.common.web.schemas import StrictSchema
+from services.common.web.schemas import Pattern, StrictSchema
 from services.intake.entrypoints.schemas import ComplaintOut
 
-CONTACT = validate.Regexp(
-    r"^(\+?[0-9][0-9 \-]{4,19}|[^@\s]{1,64}@[^@\s]{1,189})$",
+# No control character, space or other blank in an address: spelt out, because `\s` is not the same
+# set in Python and in the ECMA regular expressions the OpenAPI document's pattern is read as.
+_ADDRESS_PART = "[^@\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]"
+CONTACT = Pattern(
+    rf"^(\+?[0-9][0-9 \-]{{4,19}}|{_ADDRESS_PART}{{1,64}}@{_ADDRESS_PART}{{1,189}})$",
     error="a phone number (digits, spaces, dashes, +) or an e-mail address",
 )
-ONE_LINE = validate.Regexp(r"^[^\r\n]*\S[^\r\n]*$", error="one line, not blank")
+# Not blank: `\s` plus what only one of the two dialects counts as blank, so both read one set.
+ONE_LINE = Pattern(r"^[^\r\n\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\r\n\x00]*$", error="one line, not blank")
 
 
 class PrivacyRequestIn(StrictSchema):

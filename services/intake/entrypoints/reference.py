@@ -45,12 +45,20 @@ def list_merchants(args):
         return uow.reference.merchants(current_identity().mall_id, args.get("floor"))
 
 
+CODE_PARAMETER = {
+    "in": "path",
+    "name": "code",
+    "required": True,
+    "schema": {"type": "string", "pattern": schemas.REFERENCE_CODE.regex.pattern},
+}
+
+
 def _check_code(code: str) -> None:
-    if not schemas.REFERENCE_CODE.regex.match(code):
+    if not schemas.REFERENCE_CODE.regex.fullmatch(code):
         raise InvalidInput("bad code", {"code": ["letters, digits, '-' and '_' only, at most 40"]})
 
 
-@reference.route("/floors/<string:code>", methods=["PUT"])
+@reference.route("/floors/<string:code>", methods=["PUT"], parameters=[CODE_PARAMETER])
 @require_roles(*REFERENCE_EDITORS)
 @reference.arguments(schemas.FloorSchema())
 @reference.response(200, schemas.FloorSchema)
@@ -63,7 +71,7 @@ def put_floor(data, code):
     return {**data, "code": code}
 
 
-@reference.route("/departments/<string:code>", methods=["PUT"])
+@reference.route("/departments/<string:code>", methods=["PUT"], parameters=[CODE_PARAMETER])
 @require_roles(*REFERENCE_EDITORS)
 @reference.arguments(schemas.DepartmentSchema())
 @reference.response(200, schemas.DepartmentSchema)
@@ -76,7 +84,7 @@ def put_department(data, code):
     return {**data, "code": code}
 
 
-@reference.route("/merchants/<string:code>", methods=["PUT"])
+@reference.route("/merchants/<string:code>", methods=["PUT"], parameters=[CODE_PARAMETER])
 @require_roles(*REFERENCE_EDITORS)
 @reference.arguments(schemas.MerchantSchema())
 @reference.response(200, schemas.MerchantSchema)

@@ -6,11 +6,11 @@ from typing import ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.web.schemas import StrictBoolean, StrictSchema, each_once
+from services.common.web.schemas import Pattern, StrictBoolean, StrictSchema, each_once, not_blank
 from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
 from services.intake.domain.model import Status as ComplaintStatus
 
-PHONE = validate.Regexp(r"^\+?[0-9][0-9 \-]{4,19}$", error="not a phone number (digits, spaces, dashes, +)")
+PHONE = Pattern(r"^\+?[0-9][0-9 \-]{4,19}$", error="not a phone number (digits, spaces, dashes, +)")
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -28,6 +28,11 @@ class Money(fields.Decimal):
 
     def __init__(self, **kwargs):
         super().__init__(places=2, as_string=True, metadata={"pattern": self.PATTERN}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):  # a JSON number may already have lost a cent to binary floating point
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 REQUEST_CODES = tuple(member.value for member in CustomerRequest)
@@ -66,16 +71,22 @@ class CustomerRequests(fields.List):
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize([value] if isinstance(value, str) else value, attr, data, **kwargs)
 
+    def openapi_property(self, ret: dict) -> None:
+        """Documented as it is read: a list of codes, or one code alone."""
+        one = ret.pop("items")
+        listed = {key: ret.pop(key) for key in ("type", "minItems", "uniqueItems") if key in ret}
+        ret["oneOf"] = [{**listed, "items": one, "minItems": 1}, one]
+
 
 class CustomerIn(StrictSchema):
     name = fields.String(validate=validate.Length(max=100), allow_none=True)
     phone = fields.String(validate=PHONE, allow_none=True)
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
     address = fields.String(validate=validate.Length(max=300), allow_none=True)
-    anonymous = fields.Boolean(load_default=False)
+    anonymous = StrictBoolean(load_default=False)
     preferred_reply_channel = fields.String(validate=_choice(ReplyChannel), allow_none=True)
     language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="zh-CN")
-    contact_opt_out = fields.Boolean(
+    contact_opt_out = StrictBoolean(
         load_default=False,
         metadata={"description": "the customer asked not to be contacted, except for the reply itself"},
     )
@@ -95,8 +106,8 @@ class _ComplaintFacts(StrictSchema):
     merchant_code = fields.String(validate=validate.Length(max=40), allow_none=True)
     customer_request = CustomerRequests(allow_none=True)
     amount = Money(validate=validate.Range(min=0, max=10**11), allow_none=True)
-    people_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    injury = fields.Boolean(load_default=False)
+    people_count = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=100000))
+    injury = StrictBoolean(load_default=False)
 
 
 class ComplaintIn(_ComplaintFacts):
@@ -105,12 +116,12 @@ class ComplaintIn(_ComplaintFacts):
     channel = fields.String(required=True, validate=_choice(Channel))
     customer = fields.Nested(CustomerIn, required=True)
     department = fields.String(validate=validate.Length(max=40), allow_none=True)
-    about_department_manager = fields.Boolean(load_default=False)
-    handle_directly = fields.Boolean(
+    about_department_manager = StrictBoolean(load_default=False)
+    handle_directly = StrictBoolean(
         load_default=False, metadata={"description": "the desk can settle it itself (PROCESS.md triage)"}
     )
-    media_exposure = fields.Boolean(load_default=False)
-    lawsuit = fields.Boolean(load_default=False)
+    media_exposure = StrictBoolean(load_default=False)
+    lawsuit = StrictBoolean(load_default=False)
     promised_reply_date = fields.Date(
         allow_none=True,
         metadata={"description": "约定反馈时间; defaults to the policy's delay after receipt"},
@@ -126,7 +137,7 @@ class PublicCustomerIn(StrictSchema):
         allow_none=True,
     )
     language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="zh-CN")
-    contact_opt_out = fields.Boolean(load_default=False)
+    contact_opt_out = StrictBoolean(load_default=False)
 
 
 class PublicComplaintIn(_ComplaintFacts):
@@ -157,11 +168,13 @@ class CustomerCorrection(StrictSchema):
     address = fields.String(validate=validate.Length(max=300), allow_none=True)
     preferred_reply_channel = fields.String(validate=_choice(ReplyChannel), allow_none=True)
     language = fields.String(validate=validate.OneOf(LANGUAGES))
-    contact_opt_out = fields.Boolean()
+    contact_opt_out = StrictBoolean()
 
 
 class CorrectionIn(StrictSchema):
     """Fields to correct and why; the old values are kept in the complaint's history."""
+
+    OPENAPI: ClassVar = {"minProperties": 2}  # the reason and at least one field to correct
 
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     category = fields.String(validate=_choice(Category))
@@ -170,14 +183,14 @@ class CorrectionIn(StrictSchema):
     floor = fields.String(validate=validate.Length(max=20), allow_none=True)
     merchant_code = fields.String(validate=validate.Length(max=40), allow_none=True)
     department = fields.String(validate=validate.Length(max=40), allow_none=True)
-    about_department_manager = fields.Boolean()
-    handle_directly = fields.Boolean()
+    about_department_manager = StrictBoolean()
+    handle_directly = StrictBoolean()
     customer_request = CustomerRequests(allow_none=True)
     amount = Money(validate=validate.Range(min=0, max=10**11), allow_none=True)
-    people_count = fields.Integer(validate=validate.Range(min=1, max=100000))
-    injury = fields.Boolean()
-    media_exposure = fields.Boolean()
-    lawsuit = fields.Boolean()
+    people_count = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
+    injury = StrictBoolean()
+    media_exposure = StrictBoolean()
+    lawsuit = StrictBoolean()
     promised_reply_date = fields.Date(metadata={
         "description": "约定反馈时间 typed wrongly: only on the day of intake (in the mall's zone); later, a "
                        "new date is a postponement the customer agrees to (the case's agree_reply_date task)"})  # fmt: skip
@@ -195,7 +208,7 @@ class IdempotencyHeader(Schema):
 
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=validate.Regexp(r"^[\x21-\x7e]{1,200}$", error="1 to 200 visible ASCII characters"),
+        validate=Pattern(r"^[\x21-\x7e]{1,200}$", error="1 to 200 visible ASCII characters"),
         metadata={"description": "a retried POST with the same key returns the first result"},
     )
 
@@ -343,7 +356,7 @@ class PublicReference(Schema):
     merchants = fields.List(fields.Nested(PublicMerchant))
 
 
-REFERENCE_CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$")
+REFERENCE_CODE = Pattern(r"^[A-Za-z0-9_\-]{1,40}$")
 
 
 class StatusLookupIn(StrictSchema):
@@ -366,18 +379,13 @@ class StatusOut(Schema):
     promised_reply_date = fields.String(metadata={"format": "date"})
 
 
-def _not_blank(text: str) -> None:
-    if not text.strip():
-        raise ValidationError("must not be blank")
-
-
 class ReplyTemplateIn(StrictSchema):
     """A canned reply: the desk picks it on the reply task for a complaint of its category, then edits it."""
 
     category = fields.String(required=True, validate=_choice(Category))
-    title = fields.String(required=True, validate=[validate.Length(min=1, max=60), _not_blank],
+    title = fields.String(required=True, validate=not_blank("must not be blank", 60),
                           metadata={"description": "the name the desk picks it by; one per category among those in use"})  # fmt: skip
-    body = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _not_blank],
+    body = fields.String(required=True, validate=not_blank("must not be blank", 2000),
                          metadata={"description": "the reply text the desk starts from"})  # fmt: skip
 
 
@@ -385,8 +393,8 @@ class ReplyTemplateChange(ReplyTemplateIn):
     """Any of category, title and body; `version` (as read) refuses a change made meanwhile by someone else."""
 
     category = fields.String(validate=_choice(Category))
-    title = fields.String(validate=[validate.Length(min=1, max=60), _not_blank])
-    body = fields.String(validate=[validate.Length(min=1, max=2000), _not_blank])
+    title = fields.String(validate=not_blank("must not be blank", 60))
+    body = fields.String(validate=not_blank("must not be blank", 2000))
     version = fields.Integer(strict=True, validate=validate.Range(min=1))
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+from services.common.web.schemas import Pattern
 
 FORMATS = ("json", "csv", "xlsx", "html", "pdf")
 LANGUAGES = ("zh", "en")
+# What the parsers of domain/periods.py read, as the document states it (week 53 exists in some years only).
+WEEK = Pattern(r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$", error="expected an ISO week such as 2026-W48")
+MONTH = Pattern(r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", error="expected a month such as 2026-11")
 
 
 class _Strict(Schema):
@@ -36,15 +43,19 @@ class _ReportArgs(_Strict):
 
 
 class WeeklyArgs(_ReportArgs):
-    week = fields.String(metadata={"description": "ISO week, e.g. 2026-W48 (default: last week)"})
+    week = fields.String(
+        validate=WEEK, metadata={"description": "ISO week, e.g. 2026-W48 (default: last week)"}
+    )
 
 
 class MonthlyArgs(_ReportArgs):
-    month = fields.String(metadata={"description": "YYYY-MM (default: last month)"})
+    month = fields.String(validate=MONTH, metadata={"description": "YYYY-MM (default: last month)"})
 
 
 class CallbackArgs(_Strict):
-    month = fields.String(metadata={"description": "YYYY-MM of receipt (default: last month)"})
+    month = fields.String(
+        validate=MONTH, metadata={"description": "YYYY-MM of receipt (default: last month)"}
+    )
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))
 
 
@@ -55,10 +66,20 @@ class CapaListArgs(_Strict):
 
 
 class CapaPatch(_Strict):
+    # Something to record: a status or one of the fields (a version alone changes nothing).
+    OPENAPI: ClassVar = {
+        "anyOf": [
+            {"required": [name]}
+            for name in ("cause", "action", "owner", "due_date", "verification", "status")
+        ]
+    }
+
     cause = fields.String(allow_none=True, validate=validate.Length(max=4000))
     action = fields.String(allow_none=True, validate=validate.Length(max=4000))
     owner = fields.String(allow_none=True, validate=validate.Length(max=200))
     due_date = fields.Date(allow_none=True)
     verification = fields.String(allow_none=True, validate=validate.Length(max=4000))
     status = fields.String(validate=validate.OneOf(("open", "in_progress", "verified")))
-    version = fields.Integer(metadata={"description": "the version read; a 409 if the record changed since"})
+    version = fields.Integer(
+        strict=True, metadata={"description": "the version read; a 409 if the record changed since"}
+    )

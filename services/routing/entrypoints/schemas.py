@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from services.common.web.schemas import StrictSchema
+from services.common.web.schemas import Pattern, StrictBoolean, StrictSchema, not_blank
 
 # A deployed file's name is a plain file name: it is read back by name (a path segment of the API
 # and of the console's links), so no folder, no way up, no drive, no control character.
-FILE_NAME = validate.Regexp(
+FILE_NAME = Pattern(
     r"^(?![.\s])[^\x00-\x1f\x7f/\\:?#%]{1,200}$",
     error="a plain file name: no / \\ : ? # %, control characters, or leading dot or space",
 )
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("say why: a reason is required")
-
-
-REASON = fields.String(required=True, validate=[validate.Length(max=500), _not_blank],
+REASON = fields.String(required=True, validate=not_blank("say why: a reason is required", 500),
                        metadata={"description": "why (kept on the case's timeline)"})  # fmt: skip
 
 
@@ -181,7 +176,7 @@ class MessageIn(StrictSchema):
                          metadata={"description": "the BPMN message name, e.g. merchant_answered"})  # fmt: skip
     data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
     idempotency_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    ttl_seconds = fields.Integer(load_default=7 * 24 * 3600, validate=validate.Range(min=1, max=90 * 24 * 3600),
+    ttl_seconds = fields.Integer(strict=True, load_default=7 * 24 * 3600, validate=validate.Range(min=1, max=90 * 24 * 3600),
                                  metadata={"description": "how long to keep it if the case does not wait yet"})  # fmt: skip
 
 
@@ -290,9 +285,9 @@ class IncidentListed(Schema):
 
 
 class MigrateIn(StrictSchema):
-    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    to_version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     reason = REASON
-    dry_run = fields.Boolean(
+    dry_run = StrictBoolean(
         load_default=False, metadata={"description": "say what would happen, move nothing"}
     )
 
