@@ -24,7 +24,7 @@ from services.console.api.users import service_tokens, users
 from services.console.auth import guard, login
 from services.console.auth.sessions import ServerSessions
 from services.console.bootstrap import Console
-from services.console.pages import PAGES, page_or_json_error
+from services.console.pages import PAGES, names, page_or_json_error
 from services.console.pages.access import PAGE_ROLES
 from services.console.pages.inbox import unread_count
 from services.console.pages.modeler import LARGE_BODIES
@@ -100,6 +100,8 @@ def _allow_larger_bodies(app: Flask) -> None:
 
 
 def _add_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(names.HELPERS)  # globals: the imported macros see them too
+
     @app.context_processor
     def page_helpers():
         return {
@@ -107,7 +109,7 @@ def _add_helpers(app: Flask) -> None:
             "field_label": i18n.field_label, "option_label": i18n.option_label, "when": i18n.format_datetime,
             "day": i18n.format_date, "lang": i18n.language(), "user": guard.current_user(),
             "has_role": guard.has_role, "roles_for": PAGE_ROLES, "inbox_unread": unread_count,
-            "role_names": i18n.role_names, "diagram_words": i18n.diagram_words,
+            "role_names": i18n.role_names, "diagram_words": i18n.diagram_words, "said": i18n.said,
         }  # fmt: skip
 
     @app.get("/")

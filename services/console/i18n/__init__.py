@@ -65,6 +65,11 @@ def option_label(form: list[dict], option_id: str) -> str:
     return label("option", option_id, option_id)
 
 
+def said(text: str | None) -> str:
+    """What a service or a gateway answered, in the reader's language where the catalogue knows it."""
+    return vocabulary.message(text or "", language())
+
+
 def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
     """The name of a code (`category.price` → 价格); the fallback or the code itself when unknown."""
     if value is None or value == "":
