@@ -108,9 +108,6 @@ class ReportOut(Schema):
     period = fields.Nested(PeriodOut)
     previous_period = fields.Nested(PeriodOut)
     generated_at = fields.String()
-    generated_local = fields.String(
-        metadata={"description": "generated_at in the mall's time zone, as printed"}
-    )
     scope = fields.Nested(ScopeOut, allow_none=True)
     current = fields.Nested(Figures)
     previous = fields.Nested(Figures)

@@ -23,8 +23,6 @@ def build_report(conn: psycopg.Connection, mall_id: str, period: Period, zone: Z
         "period": describe(period),
         "previous_period": describe(previous),
         "generated_at": now.isoformat(),
-        # what a printed report shows: the mall's local time, to the minute
-        "generated_local": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         "scope": None if scope is None else {"floors": sorted(scope[0]), "departments": sorted(scope[1])},
         "current": figures(conn, mall_id, period, zone, now, scope),
         "previous": figures(conn, mall_id, previous, zone, now, scope),
