@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import g
 
+from services.common import i18n as vocabulary
 from services.common.errors import ServiceError
 from services.console.auth.guard import api, console, current_user
 from services.console.i18n import language, translate
@@ -86,5 +87,11 @@ def places(floors=(), departments=()) -> str:
     return translate("common.list_separator").join(found)
 
 
+def field_name(dotted: str) -> str:
+    """An API field as its form labels it (customer.phone → 顾客·电话)."""
+    return vocabulary.field_name(dotted, language())
+
+
 HELPERS = {"person": person, "floor_name": floor_name, "department_name": department_name,
-           "shop_name": shop_name, "place": place, "places": places}  # fmt: skip
+           "shop_name": shop_name, "place": place, "places": places,
+           "field_name": field_name}  # fmt: skip
