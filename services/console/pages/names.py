@@ -64,14 +64,16 @@ def department_name(code: str | None) -> str:
 
 
 def shop_name(code: str | None, fallback: str | None = None) -> str:
-    """A shop by its name and unit (型男工坊 · 3F-005), not the mall's internal merchant code."""
+    """A shop by its name and unit (型男工坊（3F-005）, as the public form lists it), not the mall's
+    internal merchant code."""
     if not code:
         return fallback or ""
     item = _reference("merchants").get(code)
     if not item:
         return fallback or code
     name = _name(item, "shop_name", fallback or code)
-    return f"{name} · {item['unit']}" if item.get("unit") else name
+    brackets = " ({})" if language() == "en" else "（{}）"
+    return name + brackets.format(item["unit"]) if item.get("unit") else name
 
 
 def place(floor: str | None = None, department: str | None = None) -> str:
