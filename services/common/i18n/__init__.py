@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 FOLDER = Path(__file__).resolve().parent / "locale"
-KINDS = ("category", "channel", "request", "role", "status", "severity", "outcome")
+KINDS = ("category", "channel", "request", "role", "status", "severity", "major_reason", "outcome")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

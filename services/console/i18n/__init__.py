@@ -23,7 +23,7 @@ FOLDER = Path(__file__).resolve().parent
 # The console's prefixes that are terms of the mall's one vocabulary (services/common/i18n): their
 # names come from there, never from this console's own catalogues.
 TERMS = {"category": "category", "channel": "channel", "request": "request", "role": "role",
-         "status": "status", "severity": "severity", "option": "outcome"}  # fmt: skip
+         "status": "status", "severity": "severity", "major_reason": "major_reason", "option": "outcome"}  # fmt: skip
 
 
 @cache
