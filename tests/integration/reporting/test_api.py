@@ -96,7 +96,7 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     assert "按顾客诉求" in text and "道歉" in text and "apology" not in text
     assert '<section id="by_request">' in page.data.decode() and "退款" in page.data.decode()
     english = api.get("/reports/monthly?month=2026-11&format=html&lang=en", headers=desk).data.decode()
-    assert "Monthly report 2026-11" in english and "By customer request" in english and "apology" in english
+    assert "Monthly report 2026-11" in english and "By customer request" in english and "Apology" in english
     assert api.get("/reports/weekly?week=2026-W47&format=pdf", headers=desk).status_code == 200
 
 
