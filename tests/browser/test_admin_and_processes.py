@@ -26,7 +26,7 @@ def test_the_admin_creates_a_floor_supervisor_with_a_floor_and_deactivating_it_e
     screenshot(admin, "51-admin-user-created")
 
     floor5 = person("floor5")
-    assert "五楼楼管 吴刚" in floor5.inner_text("#who") and "(5F)" in floor5.inner_text("#who")
+    assert "五楼楼管 吴刚" in floor5.inner_text("#who") and "(五层)" in floor5.inner_text("#who")
     assert floor5.locator("#queue-empty").count() == 1
 
     row.locator("a").click()
