@@ -194,6 +194,13 @@ def _where_messages_go(settings: Settings) -> str:
     return f"{mail}; {sms}"
 
 
+def _mailbox(settings: Settings, url: str) -> str:
+    """Where e-mailed complaints come from: the mall's mailbox when IMAP_HOST names one."""
+    if not settings.mailbox.host:
+        return "none (set IMAP_HOST, IMAP_USER, IMAP_SECRET to read the complaint mailbox)"
+    return f"{settings.mailbox.name} over IMAP ({settings.mailbox.tls}); drafts at {url}/console/emails"
+
+
 def _announce(settings: Settings, token: str, password: str, embedded: bool) -> None:
 
     token_file = Path(settings.data_dir) / "desk-token"
@@ -215,6 +222,8 @@ def _announce(settings: Settings, token: str, password: str, embedded: bool) -> 
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"
         f"  broker         {'in-memory' if settings.amqp_url == MEMORY_URL else 'AMQP_URL'}\n"
+        f"  mailbox        {_mailbox(settings, url)}\n"
+        f"  attachments    {'OBJECT_STORE_URL' if settings.object_store_url else f'files in {settings.data_dir}/objects'}\n"
         "Press Ctrl+C to stop.\n",
         flush=True,
     )

@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-workers", action="store_true", help="run the workers as their own processes")
     worker = commands.add_parser("worker", help="one service's background workers (relay, consumers, timers)")
     worker.add_argument("service", choices=sorted(SERVICES))
+    commands.add_parser("mailbox", help="intake's mailbox worker alone: e-mailed complaints from IMAP_HOST")
     relay = commands.add_parser("relay", help="one service's outbox relay alone")
     relay.add_argument("service", choices=sorted(SERVICES))
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
@@ -131,6 +132,13 @@ def _dispatch(args, settings: Settings) -> int:
                              args.outbox_seconds, args.json)  # fmt: skip
     if command == "migrate":
         return _migrate(args, settings)
+    if command == "mailbox":
+        from services.registry import mailbox_spec
+        from services.standalone import work
+
+        if not settings.mailbox.host:
+            raise ConfigurationError("IMAP_HOST is required for the mailbox worker (docs/operations.md)")
+        return work(settings, mailbox_spec(), relay=False)
     if command in {"serve", "worker", "relay"}:
         from services.standalone import serve, work
 

@@ -47,8 +47,23 @@ def _intake() -> ServiceSpec:
         ("identity", "intake"),
         bootstrap,
         create_app,
-        lambda intake: [ConsumerWorker(intake.consumer())],
-        lambda intake: [outbox_backlog(intake), intake.queue_depth()],
+        lambda intake: [ConsumerWorker(intake.consumer()), *intake.mail_workers()],
+        lambda intake: [outbox_backlog(intake), intake.queue_depth(), intake.mailbox_state()],
+    )
+
+
+def mailbox_spec() -> ServiceSpec:
+    """Intake's mailbox worker as a process of its own (`mailbox`): no API, no relay, no consumer."""
+    from services.intake.app import create_app
+    from services.intake.bootstrap import bootstrap
+
+    return ServiceSpec(
+        "intake-mailbox",
+        ("identity", "intake"),
+        bootstrap,
+        create_app,
+        lambda intake: intake.mail_workers(),
+        lambda intake: [intake.mailbox_state()],
     )
 
 

@@ -5,7 +5,12 @@
 * integration/  the real PostgreSQL (TEST_DATABASE_URL, default the local server) and the real
                 RabbitMQ (TEST_AMQP_URL, TEST_RABBITMQ_NODE). Every test gets its own database, cloned
                 from a template migrated once per session, and every broker test its own RabbitMQ
+                vhost, so tests never see each other's rows or messages. A test of the complaint
+                mailbox gets a real IMAP server of its own (`imap`: Debian's dovecot in a temporary
+                folder, a child of the test process; tests/support/imapserver.py).
                 vhost, so tests never see each other's rows or messages.
+                An S3 API server (moto's server mode, tests/support/objectstore.py) keeps attachments,
+                started once per session in the test process; every test its own bucket.
 * e2e/          the system as its users run it: real processes started with the same commands the
                 README and the containers use, driven over HTTP; and test_openapi_fuzz.py, which
                 holds intake's app (in-process, real PostgreSQL) to its own OpenAPI document.
@@ -35,11 +40,13 @@ from services.common.clock import MovableClock
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
 from services.common.migrations import apply_migrations
-from services.common.settings import Settings, load_settings
+from services.common.settings import MailboxSettings, Settings, load_settings
 from services.intake.app import create_app
 from services.intake.bootstrap import Intake, bootstrap
 from services.intake.seed import load_reference
 from services.registry import all_schemas
+from tests.support.imapserver import ImapServer, dovecot_available
+from tests.support.objectstore import S3Server
 from tests.support.servers import ADMIN_URL, AMQP_BASE, add_vhost, delete_vhost, rabbitmqctl  # noqa: F401  (AMQP_BASE: imported from here)
 
 TEMPLATE = f"mall_test_template_{os.getpid()}"
@@ -135,10 +142,25 @@ def bearer(tokens: TokenIssuer, *roles: str, floors=(), departments=(), subject=
     return {"Authorization": f"Bearer {tokens.issue(identity)}"}
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server, for the whole session."""
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def intake(settings: Settings, clock: MovableClock) -> Iterator[Intake]:
-    """Intake in-process on this test's database, with the demo mall's reference data."""
-    runtime = bootstrap(settings, clock=clock)
+def object_store(s3_server: S3Server):
+    """A bucket of this test's own on the S3 server."""
+    return s3_server.new_store()
+
+
+@pytest.fixture
+def intake(settings: Settings, clock: MovableClock, object_store) -> Iterator[Intake]:
+    """Intake in-process on this test's database, with the demo mall's reference data; attachments
+    in this test's bucket."""
+    runtime = bootstrap(settings, clock=clock, objects=object_store)
     runtime.pool.open(wait=True)
     load_reference(runtime.pool, MALL)
     yield runtime
@@ -148,3 +170,21 @@ def intake(settings: Settings, clock: MovableClock) -> Iterator[Intake]:
 @pytest.fixture
 def app(intake: Intake):
     return create_app(intake)
+
+
+@pytest.fixture
+def imap() -> Iterator[ImapServer]:
+    """A dovecot of this test's own, with one empty mailbox (tests/support/imapserver.py)."""
+    if not dovecot_available():
+        pytest.fail(
+            "dovecot is not installed: ./dev test installs it as root (apt-get install dovecot-imapd)"
+        )
+    server = ImapServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox_settings(imap: ImapServer) -> MailboxSettings:
+    return MailboxSettings(host="127.0.0.1", port=imap.port, user=imap.user, secret=imap.secret, tls="none",
+                           poll_seconds=0.2, idle_seconds=2)  # fmt: skip

@@ -29,6 +29,10 @@ class InvalidInput(ServiceError):
         self.location = location
 
 
+class TooLarge(InvalidInput):
+    """An uploaded file is larger than the limit; `fields` names it."""
+
+
 class Unauthorized(ServiceError):
     """No valid credentials were presented."""
 

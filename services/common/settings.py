@@ -55,6 +55,13 @@ def _more_than_zero_seconds(value: str) -> float:
     return number
 
 
+def _megabytes(value: str) -> int:
+    megabytes = float(value)
+    if not 0 < megabytes <= 100:
+        raise ValueError("must be more than 0 and at most 100")
+    return int(megabytes * 1024 * 1024)
+
+
 def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value)
@@ -158,6 +165,33 @@ class NotifySettings:
     hold_for: timedelta = timedelta(hours=24)
 
 
+def _tls(value: str) -> str:
+    value = value.strip().lower()
+    if value not in {"ssl", "starttls", "none"}:
+        raise ValueError("expected ssl, starttls or none")
+    return value
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    """The mall's complaint mailbox, read over IMAP by intake's mail worker (off while host is unset)."""
+
+    host: str | None = None
+    port: int | None = None  # 993 with ssl, 143 otherwise
+    user: str | None = None
+    secret: str | None = None
+    folder: str = "INBOX"
+    tls: str = "ssl"
+    poll_seconds: float = 60.0  # between looks when the server offers no IDLE
+    idle_seconds: float = 300.0  # longest IDLE before looking again anyway
+    retry_max_seconds: float = 300.0  # the longest wait between attempts while the mailbox is away
+
+    @property
+    def name(self) -> str:
+        """The mailbox as its messages are deduplicated: user@host/folder."""
+        return f"{self.user}@{self.host}/{self.folder}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """The typed settings of one process."""
@@ -185,6 +219,8 @@ class Settings:
     # hang for half a minute while the database is down (psycopg_pool's own default is 30 s).
     db_pool_timeout: float = 10.0
     public_rate_limit: str = "10 per minute;100 per day"
+    # The customers' status page, per client address (misses slow it down further: intake/adapters/misses.py).
+    status_rate_limit: str = "20 per minute;200 per day"
     rate_limit_storage_url: str = "memory://"
     trusted_proxies: int = 0
     consumer_max_retries: int = 5
@@ -209,7 +245,20 @@ class Settings:
     shutdown_grace_seconds: float = 20.0
     mall_name: str = "星河广场购物中心"
     mall_name_en: str = "Galaxy Plaza Shopping Centre"
+    # The service desk's phone number, printed on the receipt (and said in the status page's answers).
+    desk_phone: str = "021-6888 1234"
+    # Where customers reach the status page (the gateway's address of /intake/status), for the links in
+    # receipts and acknowledgements; a path on this site when not set.
+    public_url: str | None = None
     notify: NotifySettings = field(default_factory=NotifySettings)
+    mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    # Attachments: an S3-compatible object store (MinIO), or a folder under data_dir when no URL is set.
+    object_store_url: str | None = None
+    object_store_bucket: str = "mall-attachments"
+    object_store_access_key: str | None = None
+    object_store_secret_key: str | None = None
+    object_store_region: str = "us-east-1"
+    attachment_max_bytes: int = 10 * 1024 * 1024
 
     @property
     def zone(self) -> ZoneInfo:
@@ -234,6 +283,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("db_pool_max", "DB_POOL_MAX", _positive_int),
     ("db_pool_timeout", "DB_POOL_TIMEOUT_SECONDS", _more_than_zero_seconds),
     ("public_rate_limit", "PUBLIC_RATE_LIMIT", str),
+    ("status_rate_limit", "STATUS_RATE_LIMIT", str),
     ("rate_limit_storage_url", "RATE_LIMIT_STORAGE_URL", str),
     ("trusted_proxies", "TRUSTED_PROXIES", _positive_int),
     ("consumer_max_retries", "CONSUMER_MAX_RETRIES", _positive_int),
@@ -254,8 +304,16 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", _seconds_number),
     ("mall_name", "MALL_NAME", str),
     ("mall_name_en", "MALL_NAME_EN", str),
+    ("desk_phone", "DESK_PHONE", str),
+    ("public_url", "PUBLIC_URL", str),
     ("retention_interval", "RETENTION_INTERVAL_HOURS", _hours),
     ("routing_step_processes", "ROUTING_STEP_PROCESSES", _positive_int),
+    ("object_store_url", "OBJECT_STORE_URL", str),
+    ("object_store_bucket", "OBJECT_STORE_BUCKET", str),
+    ("object_store_access_key", "OBJECT_STORE_ACCESS_KEY", str),
+    ("object_store_secret_key", "OBJECT_STORE_SECRET_KEY", str),
+    ("object_store_region", "OBJECT_STORE_REGION", str),
+    ("attachment_max_bytes", "ATTACHMENT_MAX_MB", _megabytes),
 ]
 
 POLICY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
@@ -309,6 +367,19 @@ NOTIFY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
 ]
 
 
+MAILBOX_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
+    ("host", "IMAP_HOST", str),
+    ("port", "IMAP_PORT", _positive_int),
+    ("user", "IMAP_USER", str),
+    ("secret", "IMAP_SECRET", str),
+    ("folder", "IMAP_FOLDER", str),
+    ("tls", "IMAP_TLS", _tls),
+    ("poll_seconds", "IMAP_POLL_SECONDS", _more_than_zero_seconds),
+    ("idle_seconds", "IMAP_IDLE_SECONDS", _more_than_zero_seconds),
+    ("retry_max_seconds", "IMAP_RETRY_MAX_SECONDS", _more_than_zero_seconds),
+]
+
+
 def _read(table, environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for attribute, variable, coerce in table:
@@ -336,10 +407,18 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("AUTH_SECRET must be at least 32 characters")
     if settings.prometheus_multiproc_dir and not os.path.isdir(settings.prometheus_multiproc_dir):
         raise ConfigurationError("PROMETHEUS_MULTIPROC_DIR must name an existing directory")
+    if settings.object_store_url and not (
+        settings.object_store_access_key and settings.object_store_secret_key
+    ):
+        raise ConfigurationError(
+            "OBJECT_STORE_ACCESS_KEY and OBJECT_STORE_SECRET_KEY are required when OBJECT_STORE_URL is set"
+        )
     if settings.notify.webhooks and not settings.notify.webhook_secret:
         raise ConfigurationError("NOTIFY_WEBHOOK_SECRET is required when NOTIFY_WEBHOOKS is set")
     if settings.notify.webhook_secret is not None and len(settings.notify.webhook_secret) < 16:
         raise ConfigurationError("NOTIFY_WEBHOOK_SECRET must be at least 16 characters")
+    if settings.mailbox.host and not (settings.mailbox.user and settings.mailbox.secret):
+        raise ConfigurationError("IMAP_USER and IMAP_SECRET are required when IMAP_HOST is set")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -347,7 +426,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     environ = os.environ if environ is None else environ
     policy = Policy(**_read(POLICY_TABLE, environ))
     notify = NotifySettings(**_read(NOTIFY_TABLE, environ))
-    values = {**_read(SETTINGS_TABLE, environ), "policy": policy, "notify": notify, **overrides}
+    mailbox = MailboxSettings(**_read(MAILBOX_TABLE, environ))
+    values = {**_read(SETTINGS_TABLE, environ), "policy": policy, "notify": notify, "mailbox": mailbox,
+              **overrides}  # fmt: skip
     settings = Settings(**values)
     _check(settings)
     return settings

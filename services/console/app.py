@@ -24,7 +24,7 @@ from services.console.api.users import service_tokens, users
 from services.console.auth import guard, login
 from services.console.auth.sessions import ServerSessions
 from services.console.bootstrap import Console
-from services.console.pages import PAGES, names, page_or_json_error
+from services.console.pages import PAGES, attachments, names, page_or_json_error
 from services.console.pages.access import PAGE_ROLES
 from services.console.pages.inbox import unread_count
 from services.console.pages.modeler import LARGE_BODIES
@@ -94,7 +94,9 @@ def _allow_larger_bodies(app: Flask) -> None:
     @app.before_request
     def larger_body_limit():
         """A page that takes more than MAX_BODY_BYTES (the modeler's deploy) says so before the body is read."""
-        limit = LARGE_BODIES.get(request.endpoint or "")
+        limit = LARGE_BODIES.get(request.endpoint or "") or attachments.body_limits().get(
+            request.endpoint or ""
+        )
         if limit:
             allow_larger_body(limit)
 

@@ -23,8 +23,10 @@ from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
+from services.common.objects import ObjectStore, object_store_from_settings
 from services.common.settings import Settings
 from services.intake.adapters.holders import record_task_event
+from services.intake.adapters.progress import PROGRESS_EVENTS, record_progress
 from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.service_layer.handlers import Context
 from services.intake.service_layer.messagebus import MessageBus
@@ -47,25 +49,44 @@ class Intake:
     bus: MessageBus
     outbox: OutboxWriter
     reference_cache: ReferenceCache
+    objects: ObjectStore
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.pool, self.outbox, self.reference_cache)
+        return UnitOfWork(self.pool, self.outbox, self.reference_cache, self.objects)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
         """Intake's one consumer: routing's task events keep `intake.case_holders` (who may see a
-        customer unmasked), and retention requests erase the personal data intake holds."""
-        on_erasure = lambda conn, envelope: erase_on_request(conn, envelope, self.outbox, self.clock)  # noqa: E731
+        customer unmasked), its stage events `intake.case_progress` (the status page), and retention
+        requests erase the personal data intake holds."""
+        on_erasure = partial(erase_on_request, outbox=self.outbox, clock=self.clock, objects=self.objects)
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
-            {**dict.fromkeys(TASK_EVENTS, record_task_event), RETENTION_ERASURE_REQUESTED: on_erasure},
+            {
+                **dict.fromkeys(TASK_EVENTS, record_task_event),
+                **dict.fromkeys(PROGRESS_EVENTS, record_progress),
+                RETENTION_ERASURE_REQUESTED: on_erasure,
+            },
             max_retries=self.settings.consumer_max_retries,
         )
+
+    def mail_workers(self) -> list:
+        """The mailbox worker, when the mall's complaint mailbox is configured (IMAP_HOST)."""
+        if not self.settings.mailbox.host:
+            return []
+        from services.intake.mail.worker import MailboxWorker
+
+        return [MailboxWorker(self.settings.mailbox, self.pool, self.settings.mall_id, self.clock)]
+
+    def mailbox_state(self):
+        from services.intake.mail.metrics import MailboxState
+
+        return MailboxState(self.pool, self.settings.mall_id, self.clock)
 
     def queue_depth(self):
         """Scrape-time depth of the consumer's queues, with its retry and dead-letter queues."""
@@ -75,13 +96,16 @@ class Intake:
         return QueueDepth(self.settings.amqp_url, queues, "intake")
 
 
-def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Intake:
+def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None,
+              objects: ObjectStore | None = None) -> Intake:  # fmt: skip
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     outbox = OutboxWriter(SCHEMA)
-    context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock)
+    context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock,
+                      max_attachment_bytes=settings.attachment_max_bytes)  # fmt: skip
     reference_cache = ReferenceCache()
-    uow_factory = partial(UnitOfWork, pool, outbox, reference_cache)
+    objects = objects or object_store_from_settings(settings)
+    uow_factory = partial(UnitOfWork, pool, outbox, reference_cache, objects)
     return Intake(
         settings=settings,
         pool=pool,
@@ -90,4 +114,5 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         bus=MessageBus(uow_factory, context),
         outbox=outbox,
         reference_cache=reference_cache,
+        objects=objects,
     )

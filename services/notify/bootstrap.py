@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from kombu import Connection
@@ -20,6 +21,7 @@ from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
+from services.common.links import status_page_link
 from services.common.settings import Settings
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.channels.email import SmtpChannel, parse_smtp_url
@@ -148,6 +150,8 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         renderer=TemplateRenderer(notify.templates_dir),
         mall_names={"zh-CN": settings.mall_name, "en": settings.mall_name_en},
         mail_domain=notify.smtp_from.rpartition("@")[2] or "localhost",
+        status_link=partial(status_page_link, settings),
+        desk_phone=settings.desk_phone,
         quiet_hours=QuietHours.parse(notify.quiet_hours),
         rate_limit=RateLimit(notify.recipient_limit, notify.recipient_window),
         retry=RetryPolicy(notify.retry_base, notify.retry_max, notify.max_attempts),

@@ -12,7 +12,12 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.envelope import COMPLAINT_CORRECTED, COMPLAINT_RECEIVED, RETENTION_ERASURE_REQUESTED
+from services.common.bus.envelope import (
+    COMPLAINT_CORRECTED,
+    COMPLAINT_MERGED,
+    COMPLAINT_RECEIVED,
+    RETENTION_ERASURE_REQUESTED,
+)
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import (
     COMMANDS_EXCHANGE,
@@ -30,7 +35,7 @@ from services.common.settings import Settings
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine
 from services.routing.engine.sandbox import shared_sandbox
-from services.routing.service_layer import corrections, handlers, retention
+from services.routing.service_layer import corrections, handlers, merging, retention
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import DiagramCache
 from services.routing.service_layer.scheduler import TimerScheduler
@@ -76,6 +81,9 @@ class Routing:
         on_corrected = lambda conn, envelope: corrections.correct_case(  # noqa: E731
             Session(conn, self.outbox), self.context, envelope
         )
+        on_merged = lambda conn, envelope: merging.close_merged_case(  # noqa: E731
+            Session(conn, self.outbox), self.context, envelope
+        )
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
@@ -84,6 +92,7 @@ class Routing:
             {
                 COMPLAINT_RECEIVED: on_received,
                 COMPLAINT_CORRECTED: on_corrected,
+                COMPLAINT_MERGED: on_merged,
                 RETENTION_ERASURE_REQUESTED: on_erasure,
             },
             max_retries=self.settings.consumer_max_retries,

@@ -22,6 +22,7 @@ from services.background import Background
 from services.registry import spec
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
+from tests.support.objectstore import ACCESS_KEY, SECRET_KEY
 from tests.support.processes import free_port
 from tests.support.system import in_process_system
 
@@ -43,11 +44,17 @@ def chromium():
 
 
 @pytest.fixture
-def mall(settings, clock, tmp_path, amqp_url):
-    """The whole system serving HTTP: yields its base URL."""
+def mall(settings, clock, tmp_path, amqp_url, s3_server):
+    """The whole system serving HTTP, attachments in a bucket of its own on the S3 server: yields its base URL."""
     # Sessions outlive the day the test moves the clock by (the callback window), as a shift would not.
     long_sessions = {"session_idle": timedelta(days=3), "session_lifetime": timedelta(days=3)}
-    with in_process_system(settings, clock, tmp_path, amqp_url=amqp_url, **long_sessions) as (runtimes, wsgi):
+    store = s3_server.new_store()
+    objects = {"object_store_url": s3_server.url, "object_store_bucket": store.bucket,
+               "object_store_access_key": ACCESS_KEY, "object_store_secret_key": SECRET_KEY}  # fmt: skip
+    with in_process_system(settings, clock, tmp_path, amqp_url=amqp_url, **long_sessions, **objects) as (
+        runtimes,
+        wsgi,
+    ):
         background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
         port = free_port()
         server = create_server(wsgi, host="127.0.0.1", port=port, threads=8)

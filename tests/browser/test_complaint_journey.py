@@ -32,8 +32,31 @@ def _submit(page, **fields):
     page.wait_for_url("**/console/queue?done=*")
 
 
+def _customer_looks_up(chromium, link: str, number: str, last_digits: str, shot: str, until=None) -> str:
+    """A customer on a phone opens the status page's link and looks the complaint up: the status shown
+    (looked up again, a few times, until it is `until`: the services work in the background)."""
+    phone = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = phone.new_page()
+        for _ in range(8):
+            page.goto(link)
+            assert page.input_value("[name=number]") == number
+            page.fill("[name=contact]", last_digits)
+            page.click("#lookup button")
+            page.wait_for_selector("#found")
+            if until is None or page.inner_text("#status-stage") == until:
+                break
+            page.wait_for_timeout(1000)
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits  # no sideways scrolling on a phone
+        screenshot(page, shot)
+        return page.inner_text("#status-stage")
+    finally:
+        phone.close()
+
+
 def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_calls_back_and_closes(
-    person, clock
+    person, clock, chromium
 ):
     desk = person("desk")
     desk.click("#nav-new")
@@ -51,7 +74,16 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     desk.click("#record")
     number = desk.inner_text("#receipt-number")
     assert number.startswith("TS-") and desk.inner_text("#receipt-promised") == promised
+    assert desk.inner_text("#receipt-mall") == "星河广场购物中心"
+    assert desk.inner_text("#receipt-clerk") == "服务台 李静" and desk.inner_text("#receipt-phone")
+    status_link = desk.get_attribute("#receipt-status-link", "href")
     screenshot(desk, "02-desk-receipt")
+    # The customer opens the receipt's link on a phone: the number is filled in, the last four digits
+    # of the phone open the status, in Chinese.
+    assert _customer_looks_up(chromium, status_link, number, "5678", "02b-customer-status") in (
+        "已受理",
+        "处理中",
+    )
 
     floor3 = person("floor3")
     _open_task(floor3, number, "handle_floor")
@@ -85,8 +117,13 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     _open_task(desk, number, "merchant_call")
     _submit(desk, called="true", merchant_signed_by="何勇", call_note="已换货")
     _open_task(desk, number, "reply")
+    # The desk picks a canned reply of the complaint's category; its text lands in the reply, to edit.
+    desk.select_option("[name=f_reply_template]", "商户致歉并办理换货")
+    assert "同意为您办理换货" in desk.input_value("[name=f_reply_text]")
     screenshot(desk, "07-desk-reply")
-    _submit(desk, reply_text="商户已同意换货并道歉", customer_view="接受")
+    _submit(
+        desk, reply_text=desk.input_value("[name=f_reply_text]") + "（已于今日换货）", customer_view="接受"
+    )
 
     clock.advance(timedelta(hours=25))  # the callback window opens 24 h after the reply
     _open_task(desk, number, "callback")
@@ -108,12 +145,17 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
         "complaint.replied",
         "complaint.closed",
     } <= set(kinds)
+    assert "所用答复模板: 商户致歉并办理换货" in desk.inner_text("#timeline")
     lit = desk.eval_on_selector_all(
         ".djs-element.case-visited", "nodes => nodes.map(n => n.dataset.elementId)"
     )
     assert {"handle_floor", "signoff_ops", "reply", "callback", "close"} <= set(lit)
     assert desk.locator(".djs-element.case-flow").count() > 5
     screenshot(desk, "09-case-page")
+    assert (
+        _customer_looks_up(chromium, status_link, number, "5678", "09b-customer-status-closed", "已办结")
+        == "已办结"
+    )
     desk.click("#print-link")
     assert "客户投诉处理单" in desk.inner_text("#print-title")
     screenshot(desk, "10-printable-form")

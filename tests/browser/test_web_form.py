@@ -24,6 +24,13 @@ def test_a_customer_asking_for_compensation_and_an_apology_is_recorded_asking_fo
     screenshot(page, "web-form-two-requests")
     page.click("button[type=submit]")
     number = page.inner_text(".receipt strong")
+    # The thank-you links the status page, the number filled in.
+    page.click("#status-link")
+    assert page.input_value("[name=number]") == number
+    page.fill("[name=contact]", "1111")
+    page.click("#lookup button")
+    assert page.inner_text("#status-stage") in ("已受理", "处理中")
+    screenshot(page, "web-form-status")
     context.close()
 
     desk = bearer(tokens, "service_desk", subject="desk")

@@ -20,7 +20,7 @@ import yaml
 
 from services.cli import _parser
 from services.common.bus.topology import SUBSCRIPTIONS
-from services.common.settings import NOTIFY_TABLE, POLICY_TABLE, SETTINGS_TABLE
+from services.common.settings import MAILBOX_TABLE, NOTIFY_TABLE, POLICY_TABLE, SETTINGS_TABLE
 from tests.support.compose import (
     COMPOSE_FILE,
     DEPLOY,
@@ -45,6 +45,8 @@ KUBERNETES_SECRETS = {
     "SMTP_URL",
     "NOTIFY_SMS_KEY",
     "NOTIFY_WEBHOOK_SECRET",
+    "IMAP_SECRET",
+    "OBJECT_STORE_SECRET_KEY",
 }
 
 
@@ -116,7 +118,9 @@ def test_every_setting_is_in_the_env_example_with_a_value_line():
     listed = read_env_file()
 
     missing = [
-        variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE if variable not in listed
+        variable
+        for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE + MAILBOX_TABLE
+        if variable not in listed
     ]
 
     assert missing == []
@@ -135,7 +139,7 @@ def kubernetes_settings() -> dict[str, str]:
 
 def test_the_kubernetes_settings_list_every_setting_but_the_secrets_which_come_from_the_secret():
     names = set(kubernetes_settings())
-    known = {variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE}
+    known = {variable for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE + MAILBOX_TABLE}
 
     assert names <= known
     assert not names & KUBERNETES_SECRETS

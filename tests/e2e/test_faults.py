@@ -404,6 +404,9 @@ def with_consumers_stopped(mall: Mall, count: int, order) -> tuple[list[str], di
     eventually(lambda: mall.value("SELECT count(*) FROM routing.outbox WHERE published_at IS NULL") == 0
                and mall.value("SELECT count(*) FROM routing.cases WHERE number = ANY(%s)", numbers) == count,
                timeout=60)  # fmt: skip
+    # each complaint's received event and its acknowledgement request wait in notify's queue before
+    # they are rearranged (on a loaded machine the last confirm can trail the outbox's mark)
+    eventually(lambda: deployment.ready_messages("notify.events") >= 2 * count, timeout=60)
     for name in ("notify-worker", "reporting-worker"):
         moved[CONSUMERS[name]] = republish(mall.amqp_url, CONSUMERS[name], order)
         deployment.start(name)

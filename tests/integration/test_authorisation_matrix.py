@@ -35,14 +35,40 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/intake/complaints/{complaint_id}"): {DESK},
     ("GET", "/intake/complaints/by-number/{number}"): PROCESS | {SERVICE},
     ("GET", "/intake/complaints/{complaint_id}/history"): {DESK, OPS, STORE},
+    ("GET", "/intake/complaints/search"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/customer-history"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/customer-history"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/related"): PROCESS | {SERVICE},
+    ("POST", "/intake/complaints/{complaint_id}/links"): {DESK},
+    ("POST", "/intake/complaints/{complaint_id}/merge"): {DESK},
+    ("POST", "/intake/complaints/{complaint_id}/attachments"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/attachments"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/attachments/{attachment_id}"): PROCESS | {SERVICE},
+    ("GET", "/intake/complaints/{complaint_id}/attachments/{attachment_id}/thumbnail"): PROCESS | {SERVICE},
+    ("POST", "/intake/public/attachments"): EVERYONE,
     ("POST", "/intake/public/complaints"): EVERYONE,
     ("GET", "/intake/public/reference"): EVERYONE,
+    (
+        "POST",
+        "/intake/public/status",
+    ): EVERYONE,  # the customers' status page: a number and a phone's last digits
+    ("GET", "/intake/reply-templates"): PROCESS | {SERVICE, ADMIN},
+    ("POST", "/intake/reply-templates"): {ADMIN, OPS},
+    ("PATCH", "/intake/reply-templates/{template_id}"): {ADMIN, OPS},
+    ("POST", "/intake/reply-templates/{template_id}/retire"): {ADMIN, OPS},
+    ("POST", "/intake/reply-templates/{template_id}/restore"): {ADMIN, OPS},
     ("GET", "/intake/reference/floors"): PROCESS | {SERVICE, ADMIN},
     ("GET", "/intake/reference/departments"): PROCESS | {SERVICE, ADMIN},
     ("GET", "/intake/reference/merchants"): PROCESS | {SERVICE, ADMIN},
     ("PUT", "/intake/reference/floors/{code}"): {ADMIN, OPS},
     ("PUT", "/intake/reference/departments/{code}"): {ADMIN, OPS},
     ("PUT", "/intake/reference/merchants/{code}"): {ADMIN, OPS},
+    ("GET", "/intake/email-drafts"): {DESK},
+    ("GET", "/intake/email-drafts/{draft_id}"): {DESK},
+    ("GET", "/intake/email-drafts/{draft_id}/attachments/{attachment_id}"): {DESK},
+    ("POST", "/intake/email-drafts/{draft_id}/confirm"): {DESK},
+    ("POST", "/intake/email-drafts/{draft_id}/dismiss"): {DESK},
+    ("GET", "/intake/email-drafts/of-complaint/{complaint_id}"): PROCESS | {SERVICE},
     ("POST", "/intake/privacy/exports"): {ADMIN},
     ("POST", "/intake/privacy/erasures"): {ADMIN},
     ("GET", "/intake/privacy/requests"): {ADMIN},
@@ -102,7 +128,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 SCOPES = {FLOOR: {"floors": ["3F"]}, DEPARTMENT: {"departments": ["security"]}}
 PARAMETER = re.compile(r"\{([a-z_]+)\}")
 SAMPLE_VALUES = {"version": "1", "process_key": "complaint", "username": "nobody", "code": "X1", "name": "x.dmn",
-                 "number": "TS-20000101-0001"}  # fmt: skip
+                 "number": "TS-20000101-0001", "template_id": "1"}  # fmt: skip
 
 
 def _endpoints(wsgi, mounts: list[str]) -> list[tuple[str, str]]:

@@ -300,7 +300,7 @@ def test_the_public_web_form_records_a_complaint_without_login(client, intake):
     response = client.post("/public/complaints", json=body)
 
     assert response.status_code == 201, response.json
-    assert set(response.json) == {"number", "received_at", "promised_reply_date"}
+    assert set(response.json) == {"number", "received_at", "promised_reply_date", "upload_token"}
     [event] = outbox_rows(intake)
     assert event["envelope"]["payload"]["channel"] == "web"
     assert event["envelope"]["actor"]["id"] == "public-web-form"

@@ -21,6 +21,7 @@ TEST_SECRETS = {
     "AUTH_SECRET": "s" * 48,
     "POSTGRES_PASSWORD": "pg-password",
     "RABBITMQ_PASSWORD": "mq-password",
+    "OBJECT_STORE_SECRET_KEY": "minio-password",
 }
 
 _NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")

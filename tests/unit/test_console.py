@@ -128,6 +128,7 @@ def test_a_case_is_held_by_its_queue_within_scope_and_by_its_assignee():
 def test_the_consoles_page_roles_are_the_roles_reporting_and_notify_allow():
     from services.common.identity.model import Role
     from services.console.pages import access
+    from services.intake.entrypoints.access import REFERENCE_EDITORS
     from services.notify.entrypoints import deliveries, inbox
     from services.reporting.entrypoints import access as reporting
 
@@ -141,6 +142,7 @@ def test_the_consoles_page_roles_are_the_roles_reporting_and_notify_allow():
     assert set(access.INBOX_OWNERS) == set(inbox.STAFF)
     assert set(access.DELIVERY_LOG_READERS) == set(deliveries.LOG_READERS)
     assert set(access.DESK) == set(deliveries.DESK)
+    assert set(access.TEMPLATE_EDITORS) == set(REFERENCE_EDITORS)
 
 
 def test_a_capa_form_sends_only_what_changed_an_emptied_field_as_cleared_and_the_version_read():

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.common.settings import NOTIFY_TABLE, POLICY_TABLE, SETTINGS_TABLE
+from services.common.settings import MAILBOX_TABLE, NOTIFY_TABLE, POLICY_TABLE, SETTINGS_TABLE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -12,7 +12,7 @@ def test_every_setting_is_documented_in_the_configuration_page():
 
     missing = [
         variable
-        for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE
+        for _, variable, _ in SETTINGS_TABLE + POLICY_TABLE + NOTIFY_TABLE + MAILBOX_TABLE
         if f"`{variable}`" not in page
     ]
 

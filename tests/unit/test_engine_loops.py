@@ -12,17 +12,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState  # only to look inside workflows the way the engine does
 
 from services.common.clock import MovableClock
 from services.common.settings import Policy
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Diagram, Engine, ReadyTask, parse_diagram
+from services.routing.engine.timers import ClockCycleTimer, ClockDurationTimer, ClockTimeDateTimer
 
 DIAGRAMS = Path(__file__).resolve().parents[1] / "data" / "routing"
 POLICY = Policy(handler_acts_within=timedelta(hours=24), callback_from=timedelta(hours=24)).as_workflow_data()
@@ -326,7 +331,6 @@ def test_a_state_stored_before_compaction_is_compacted_when_restored(clock, comp
     full = engine.serializers["camunda"].to_dict(
         live
     )  # what dump stored before compaction: all of the history
-    del full["spec"], full["subprocess_specs"]
     full = json.loads(json.dumps(full, default=str))
 
     stored = json.dumps(full)
@@ -391,3 +395,25 @@ def _ready_data(workflow, element: str) -> dict[str, Any]:
 
 def _run(engine: Engine, workflow, diagram: Diagram, element: str, data: dict[str, Any]) -> None:
     engine.complete(workflow, _ready_id(engine, workflow, diagram, element), data)
+
+
+@pytest.mark.parametrize("diagram", ["complaint_diagram", "rounds_diagram"])
+def test_a_dump_is_the_librarys_state_without_its_specs(clock, diagram, request):
+    """The engine converts a workflow without its specs instead of converting them to drop them:
+    what it writes is what the library writes, less `spec` and `subprocess_specs` (before compaction)."""
+    diagram = request.getfixturevalue(diagram)
+    engine = Engine(clock)
+    workflow = engine.create(diagram, {"complaint": COMPLAINT, "policy": POLICY, "limit": 2})
+    engine.advance(workflow)
+    library = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_timer_config())).to_dict(workflow)
+    assert library.pop("spec") and library.pop("subprocess_specs") is not None
+    ours = engine._serializer(workflow.spec).to_dict(workflow)
+    assert "spec" not in ours and "subprocess_specs" not in ours
+    assert json.dumps(ours, sort_keys=True, default=str) == json.dumps(library, sort_keys=True, default=str)
+
+
+def _timer_config() -> dict:
+    config = deepcopy(CAMUNDA_CONFIG)
+    for timer in (ClockDurationTimer, ClockTimeDateTimer, ClockCycleTimer):
+        config[timer] = TimerConditionalEventDefinitionConverter
+    return config

@@ -101,7 +101,7 @@ def test_a_json_schema_form_says_it_with_if_then():
                                        "then": {"required": ["signed_at"]}}).encode())  # fmt: skip
 
 
-def test_every_level_that_asks_a_department_suggests_the_malls_departments():
+def test_every_level_that_asks_a_department_suggests_the_malls_departments_and_every_reply_the_canned_replies():
     diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
 
     suggesting = {element: {f.id: f.choices_from for f in info.form if f.choices_from}
@@ -115,8 +115,10 @@ def test_every_level_that_asks_a_department_suggests_the_malls_departments():
         "handle_deputy",
         "handle_store",
     )
+    replies = ("reply", "reply_written", "reply_in_person")
     assert {element: found for element, found in suggesting.items() if found} == {
-        element: {"department_asked": "departments"} for element in levels
+        **{element: {"department_asked": "departments"} for element in levels},
+        **{element: {"reply_template": "reply_templates"} for element in replies},
     }
 
 
@@ -129,7 +131,11 @@ OFFERING = (
 @pytest.mark.parametrize(
     ("old", "new", "why"),
     [
-        ('value="departments"', 'value="shops"', "the lists a field can offer are departments, floors"),
+        (
+            'value="departments"',
+            'value="shops"',
+            "the lists a field can offer are departments, floors, reply_templates",
+        ),
         (OUTCOME_FIELD, OUTCOME_FIELD + OFFERING, "only a text \\(string\\) field can offer a list"),
     ],
     ids=["an unknown list", "a list on a choice field"],

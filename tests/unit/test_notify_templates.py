@@ -56,6 +56,21 @@ def test_the_acknowledgement_tells_the_customer_the_number_and_the_promised_date
     assert "TS-20261122-0007" in message.sms and "2026年11月25日" in message.sms
 
 
+def test_the_acknowledgement_links_the_status_page_and_gives_the_desks_phone():
+    link = "https://mall.example.com/intake/status?number=TS-20261122-0007"
+    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind="acknowledgement", to="customer",
+                      number=COMPLAINT.number, data=DATA)  # fmt: skip
+    recipient = Recipient(Audience.CUSTOMER, Channel.SMS, "13912345678", "王女士", "zh-CN")
+    given = template_values(request, COMPLAINT, recipient, "星河广场购物中心", date(2026, 11, 23), date(2026, 11, 22),
+                            status_url=link, desk_phone="021-6888 1234")  # fmt: skip
+
+    message = TemplateRenderer(strict=True).render("acknowledgement", "zh-CN", given)
+
+    assert message.sms.endswith(f"查询进度：{link}")
+    assert f"手机号码后四位在此查询处理进度：{link}" in message.text
+    assert "联系服务台（电话 021-6888 1234）" in message.text
+
+
 def test_a_reply_date_reminder_names_the_date_in_force_after_a_postponement():
     request = Request(id="r1", mall_id="demo", complaint_id="c1", kind="reply_date_reminder", to="floor_supervisor",
                       number=COMPLAINT.number, data={"reply_due": "2026-12-04T23:59:59+08:00"})  # fmt: skip

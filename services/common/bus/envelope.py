@@ -17,6 +17,7 @@ SCHEMA_VERSION = 1
 
 COMPLAINT_RECEIVED = "complaint.received"
 COMPLAINT_CORRECTED = "complaint.corrected"
+COMPLAINT_MERGED = "complaint.merged"
 CAPA_OPENED = "capa.opened"
 TASK_CREATED = "task.created"
 TASK_CLAIMED = "task.claimed"
@@ -155,6 +156,8 @@ class ComplaintPayload(Schema):
     lawsuit = fields.Boolean()
     promised_reply_date = fields.String(required=True)
     policy = fields.Dict()
+    # An e-mailed complaint's first message: {"message_id": "<…>", "subject": "…"}; replies thread on it.
+    email_thread = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
 
 
 class ComplaintCorrectedPayload(Schema):
@@ -164,6 +167,18 @@ class ComplaintCorrectedPayload(Schema):
     complaint = fields.Nested(ComplaintPayload, required=True)
     changes = fields.Dict(required=True)
     reason = fields.String(allow_none=True, load_default=None)  # why the desk corrected it
+
+
+class ComplaintMergedPayload(Schema):
+    """A complaint folded into a collective one: its case closes pointing to it (nothing is erased)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    number = fields.String(required=True)
+    into_id = fields.String(required=True)
+    into_number = fields.String(required=True)
+    reason = fields.String(required=True)
 
 
 class TaskPayload(Schema):
@@ -297,6 +312,7 @@ class ErasedPayload(Schema):
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     COMPLAINT_RECEIVED: ComplaintPayload,
     COMPLAINT_CORRECTED: ComplaintCorrectedPayload,
+    COMPLAINT_MERGED: ComplaintMergedPayload,
     CAPA_OPENED: CapaOpenedPayload,
     TASK_CREATED: TaskPayload,
     TASK_CLAIMED: TaskPayload,

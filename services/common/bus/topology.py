@@ -20,15 +20,25 @@ TASK_COMMANDS = ("task.complete", "case.message")
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    # routing starts a case for each complaint and hands it the desk's corrections
-    "routing.complaints": ("complaint.received", "complaint.corrected", "retention.erasure_requested"),
+    # routing starts a case for each complaint, hands it the desk's corrections, closes a merged one's
+    "routing.complaints": (
+        "complaint.received",
+        "complaint.corrected",
+        "complaint.merged",
+        "retention.erasure_requested",
+    ),
     # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them,
-    # and erases what it holds when retention asks
+    # how far each case has come (the customers' status page), and erases what it holds when
+    # retention asks
     "intake.events": (
         "task.created.*",
         "task.claimed.*",
         "task.completed.*",
         "task.cancelled.*",
+        "complaint.replied",
+        "complaint.closed",
+        "complaint.reopened",
+        "complaint.postponed",
         "retention.erasure_requested",
     ),
     "notify.events": (

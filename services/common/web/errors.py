@@ -26,6 +26,7 @@ ERROR_TABLE: dict[type[errors.ServiceError], int] = {
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.TooLarge: 413,
     errors.ConfigurationError: 500,
     errors.Unavailable: 503,
 }

@@ -86,6 +86,14 @@ class ServiceClient:
     def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> Any:
         return self._call("POST", path, json=body if body is not None else {}, extra_headers=headers)
 
+    def upload(self, path: str, files: list[tuple[str, bytes, str]], form: dict | None = None,
+               language: str | None = None) -> Any:  # fmt: skip
+        """A multipart POST: each (name, content, media type) as a `file` part, with the form's fields;
+        the service's refusals come back in `language`."""
+        parts = [("file", (name, content, media_type)) for name, content, media_type in files]
+        headers = {"Accept-Language": language} if language else None
+        return self._call("POST", path, files=parts, data=form or {}, extra_headers=headers)
+
     def patch(self, path: str, body: dict) -> Any:
         return self._call("PATCH", path, json=body)
 
@@ -120,7 +128,7 @@ def _error(response: httpx.Response) -> ServiceError:
     except ValueError:
         body = {}
     message = body.get("message") or f"{response.status_code} from the service"
-    if response.status_code == 400:
+    if response.status_code in (400, 413):  # 413: a file over the limit, named like a field
         fields = body.get("errors") or {}
         location = next(iter(fields), "json")
         return InvalidInput(message, flatten(fields.get(location, {})), location)

@@ -18,7 +18,6 @@ const WORDS = {
   event: ["属性 event 的值 {value} 不是已知事件", "the property event {value} is not a known event"],
   notifyTo: ["notify_to 的值 {value} 无法送达：请用顾客、商户或队列", "notify_to {value} cannot be reached: use customer, merchant or a queue"],
   noDefault: ["排他网关没有默认流：条件都不成立时案件会停住（试运行验证可查）", "the exclusive gateway has no default flow: a case stops when no condition holds"],
-  nested: ["子流程中的人工任务不会进入任务队列：请放在主流程中", "a user task inside a sub-process reaches no queue: keep it in the main process"],
   noZhName: ["缺少中文名称（属性 name.zh-CN）", "no Chinese name (property name.zh-CN)"],
 };
 const KINDS = { cron: ["cron 表达式", "a cron expression"], juel: ["JUEL/FEEL 表达式", "a JUEL/FEEL expression"] };
@@ -55,7 +54,6 @@ const rules = {
     const bad = groups.filter((group) => !facts.queues.includes(group));
     if (bad.length) return reporter.report(node.id, say("badGroup", { value: bad.join(","), list: facts.queues.join("、") }));
     if (!groups.length && !(node.lanes || []).length && !laneOf(node)) reporter.report(node.id, say("noQueue"));
-    if (is(node.$parent, "bpmn:SubProcess")) reporter.report(node.id, say("nested"));
   }),
   "timer-supported": rule((node, reporter) => {
     if (!is(node, "bpmn:TimerEventDefinition")) return;

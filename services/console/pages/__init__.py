@@ -76,21 +76,25 @@ def switch_language(code):
 def _pages() -> list[Blueprint]:
     from services.console.pages import (
         admin,
+        attachments,
         capa,
         cases,
         desk,
+        emails,
         inbox,
         modeler,
         privacy,
         processes,
         queue,
+        related,
         repairs,
         reports,
+        templates,
     )
 
     return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
             repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint]  # fmt: skip
+            inbox.blueprint, attachments.blueprint, templates.blueprint, emails.blueprint, related.blueprint]  # fmt: skip
 
 
 PAGES = _pages()

@@ -10,10 +10,11 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 SKIPPED = {"definitions", "process", "extensionElements", "incoming", "outgoing", "documentation",
            "laneSet", "flowNodeRef", "text"}  # fmt: skip
 # Routing names the element of each problem of a refused deploy: `element “Name” (id): …`, or
-# `element id: …` when it has no name (`元素 “名称”（id）：…` in Chinese); a problem the proof found
+# `element id: …` when it has no name (`元素 “名称”（id）：…` in Chinese), with the element's type
+# before a generated id (`element user task “Name” (UserTask_1): …`); a problem the proof found
 # says where: `… at Name (id): …` (`…，位于“名称”（id）：…`).
 REFUSED_ELEMENT = re.compile(
-    r"(?:element|元素) (?:“[^”]*”\s?[(（])?([\w.-]+)[)）]?[:：]|(?:位于“[^”]*”（| at [^()]*\()([\w.-]+)[)）][:：]"
+    r"(?:element|元素) (?:[^“:：()（）]*?(?:“[^”]*”)?\s?[(（])?([\w.-]+)[)）]?[:：]|(?:位于“[^”]*”（| at [^()]*\()([\w.-]+)[)）][:：]"
 )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.common.errors import Forbidden, InvalidInput, NotFound
@@ -10,7 +13,9 @@ from services.console.auth.guard import api, console, has_role, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
 from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
+from services.console.pages.attachments import attachments_of
 from services.console.pages.diagram_names import element_names
+from services.console.pages.related import case_extras
 
 blueprint = html_errors(Blueprint("cases", __name__))
 
@@ -25,23 +30,51 @@ TASK_KINDS = (
 )
 
 
+# The list's filters as the URL carries them (so a filtered list can be bookmarked), as intake names them.
+FILTERS = ("q", "category", "channel", "floor", "received_from", "received_to", "overdue", "phone")
+CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environment", "facility", "fee",
+              "emergency")  # fmt: skip
+CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
+NUMBER = re.compile(r"^TS-\d{8}-\d{4}$", re.IGNORECASE)
+
+
 @blueprint.get("/complaints")
 @login_required(*PROCESS_ROLES)
 def complaints():
-    """Complaints newest first (a floor supervisor's floors, a manager's department)."""
-    page = api().get("/intake/complaints", limit=50, cursor=request.args.get("cursor"))
-    return render_template("complaints.html", page=page)
+    """Complaints newest first (a floor supervisor's floors, a manager's department), filtered by the
+    URL's filters; with words, a number or a phone in `q`, the best matches first."""
+    chosen = {name: request.args.get(name, "").strip() for name in FILTERS}
+    chosen["overdue"] = "true" if chosen["overdue"] in ("true", "on", "1") else ""
+    given = {name: value for name, value in chosen.items() if value and name != "q"}
+    client = api()
+    try:
+        if chosen["q"]:
+            page = {
+                **client.get("/intake/complaints/search", q=chosen["q"], limit=50, **given),
+                "next_cursor": None,
+            }
+        else:
+            page = client.get("/intake/complaints", limit=50, cursor=request.args.get("cursor"), **given)
+    except InvalidInput as refused:
+        page, problem = {"items": [], "next_cursor": None}, refused
+    else:
+        problem = None
+    return render_template("complaints.html", page=page, chosen=chosen, categories=CATEGORIES, channels=CHANNELS,
+                           floors=client.get("/intake/reference/floors"), problem=problem, given=given)  # fmt: skip
 
 
 @blueprint.get("/find")
 @login_required(*PROCESS_ROLES)
 def find():
-    """Open a case by its receipt number."""
-    number = request.args.get("number", "").strip().upper()
-    if not number:
+    """The top bar's search box: a receipt number opens its case (404 when there is none the caller may
+    see); anything else lists the matches."""
+    q = (request.args.get("q") or request.args.get("number") or "").strip()
+    if not q:
         return redirect(url_for("cases.complaints"))
-    complaint = api().get(f"/intake/complaints/by-number/{number}")
-    return redirect(url_for("cases.case", case_id=complaint["id"]))
+    if NUMBER.match(q):  # outside the caller's scope it is not found, as the case page itself answers
+        complaint = api().get(f"/intake/complaints/by-number/{q.upper()}")
+        return redirect(url_for("cases.case", case_id=complaint["id"]))
+    return redirect(url_for("cases.complaints", q=q))
 
 
 def _case_parts(case_id) -> dict:
@@ -57,7 +90,12 @@ def _case_parts(case_id) -> dict:
     except NotFound:  # recorded, but routing has not started its case yet
         if complaint is None:
             raise
-        return {"complaint": complaint, "case": None, "timeline": [], "diagram": None}
+        return {
+            "complaint": complaint,
+            "case": None,
+            "timeline": _customer_emails(complaint),
+            "diagram": None,
+        }
     complaint = complaint or {
         "id": str(case_id),
         "number": case["number"],
@@ -67,9 +105,28 @@ def _case_parts(case_id) -> dict:
     return {
         "complaint": complaint,
         "case": case,
-        "timeline": client.get(f"/routing/cases/{case_id}/timeline"),
+        "timeline": _with_emails(client.get(f"/routing/cases/{case_id}/timeline"), complaint),
         "diagram": client.text(f"/routing/cases/{case_id}/diagram"),
     }
+
+
+def _customer_emails(complaint: dict) -> list[dict]:
+    """The customer's answers by e-mail in the complaint's thread, as timeline entries."""
+    if complaint.get("hidden") or complaint.get("channel") != "email":
+        return []
+    thread = api().get(f"/intake/email-drafts/of-complaint/{complaint['id']}")
+    return [{"at": item["received_at"], "actor": item.get("sender_name") or item.get("sender_address") or "",
+             "role": None, "kind": "customer_email", "element_id": None,
+             "detail": {"subject": item["subject"], "body": item["body"]}}
+            for item in thread if item["kind"] == "answer"]  # fmt: skip
+
+
+def _with_emails(timeline: list[dict], complaint: dict) -> list[dict]:
+    """Routing's timeline with the customer's e-mails in their place by time."""
+    emails = _customer_emails(complaint)
+    if not emails:
+        return timeline
+    return sorted(timeline + emails, key=lambda entry: datetime.fromisoformat(entry["at"]))
 
 
 @blueprint.get("/cases/<uuid:case_id>")
@@ -81,7 +138,9 @@ def case(case_id):
     timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
     names = element_names(parts["diagram"]) if parts["diagram"] else {}
     return render_template("case.html", deliveries=_delivery_log(case_id), timers=timers, names=names,
-                           can_move_timers=has_role(*TIMER_OPERATORS), **parts)  # fmt: skip
+                           attachments=attachments_of(parts["complaint"]),
+                           can_move_timers=has_role(*TIMER_OPERATORS), **case_extras(parts["complaint"]),
+                           **parts)  # fmt: skip
 
 
 @blueprint.post("/cases/<uuid:case_id>/timers/<uuid:timer_id>/fire")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, NotFound
 from services.common.identity.model import Role
+from services.common.links import status_page_link
 from services.console.auth.guard import api, console, login_required
+from services.console.i18n import language, translate
 from services.console.pages import html_errors
+from services.console.pages.attachments import send_files
 
 blueprint = html_errors(Blueprint("desk", __name__))
 
@@ -18,6 +21,8 @@ CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
 CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environment", "facility", "fee",
               "emergency")  # fmt: skip
 REQUESTS = ("refund", "exchange", "repair", "compensation", "apology", "other")
+# Who intake says received a complaint sent from the customers' web form (no clerk took it).
+PUBLIC_ACTOR = "public-web-form"
 REPLY_CHANNELS = ("phone", "sms", "email", "letter", "on_site")
 FLAGS = ("injury", "media_exposure", "lawsuit", "about_department_manager", "handle_directly")
 TEXTS = ("channel", "category", "description", "amount", "floor", "merchant_code", "department",
@@ -34,17 +39,19 @@ def _reference() -> dict:
     }
 
 
-def _default_reply_date() -> str:
+def default_reply_date() -> str:
     runtime = console()
     today = runtime.clock.now().astimezone(runtime.settings.zone).date()
     return (today + timedelta(days=runtime.settings.policy.first_reply_after.days)).isoformat()
 
 
-def _render(values: dict, errors: dict | None = None, status: int = 200):
+def render_form(values: dict, errors: dict | None = None, status: int = 200, template: str = "intake_form.html",
+                **extra):  # fmt: skip
+    """The desk's complaint form (or a page extending it, such as an e-mail's confirmation)."""
     page = render_template(
-        "intake_form.html", values=values, errors=errors or {}, reference=_reference(), channels=CHANNELS,
+        template, values=values, errors=errors or {}, reference=_reference(), channels=CHANNELS,
         categories=CATEGORIES, requests=REQUESTS, reply_channels=REPLY_CHANNELS,
-        reply_days=console().settings.policy.first_reply_after.days,
+        reply_days=console().settings.policy.first_reply_after.days, **extra,
     )  # fmt: skip
     return page, status
 
@@ -53,9 +60,9 @@ def _render(values: dict, errors: dict | None = None, status: int = 200):
 @login_required(Role.SERVICE_DESK)
 def new_complaint():
     """The complaint record form, with the policy's promised reply date filled in."""
-    values = {"channel": "phone", "promised_reply_date": _default_reply_date(), "people_count": "1",
+    values = {"channel": "phone", "promised_reply_date": default_reply_date(), "people_count": "1",
               "idempotency_key": str(uuid.uuid4())}  # fmt: skip
-    return _render(values)
+    return render_form(values)
 
 
 def complaint_body(form) -> dict:
@@ -100,13 +107,35 @@ def record_complaint():
         key = request.form.get("idempotency_key", "")[:200]
         recorded = api().post("/intake/complaints", body, headers={"Idempotency-Key": key} if key else None)
     except InvalidInput as refused:
-        return _render(values, refused.fields, 400)
+        return render_form(values, refused.fields, 400)
+    refused_files = send_files(api(), recorded["id"])
+    if refused_files:  # the complaint stands; the desk adds the files again on its case page
+        flash(translate("attachments.refused_after_recording", reason=refused_files))
     return redirect(url_for("desk.receipt", complaint_id=recorded["id"]))
 
 
 @blueprint.get("/complaints/<uuid:complaint_id>/receipt")
 @login_required()
 def receipt(complaint_id):
-    """The receipt for the customer: number, time of receipt, promised reply date."""
+    """The receipt for the customer: the mall, number, time of receipt, promised reply date, the desk's
+    phone, the clerk who took it and where to look the complaint up."""
     complaint = api().get(f"/intake/complaints/{complaint_id}")
-    return render_template("receipt.html", complaint=complaint)
+    settings = console().settings
+    return render_template(
+        "receipt.html", complaint=complaint, mall_name=settings.mall_name_en if language() == "en" else settings.mall_name,
+        desk_phone=settings.desk_phone, clerk=clerk_name(complaint.get("received_by")),
+        status_link=status_page_link(settings, complaint["number"], request.host_url),
+    )  # fmt: skip
+
+
+def clerk_name(username: str | None) -> str:
+    """The display name of the staff member who recorded the complaint (the username if it has none);
+    nothing for the public web form."""
+    runtime = console()
+    if not username or username == PUBLIC_ACTOR:
+        return ""
+    try:
+        user = runtime.users.get(runtime.settings.mall_id, username)
+    except NotFound:
+        return username
+    return user.display_name or user.username

@@ -9,13 +9,15 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from services.common.errors import InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
 from services.console.auth.guard import api, console, login_required
+from services.console.i18n import translate
 from services.console.pages import html_errors
+from services.console.pages.attachments import chosen_files, send_files
 
 blueprint = html_errors(Blueprint("queue", __name__))
 QUEUE_LIMIT = 200
 # The reference lists a task form may suggest (routing refuses any other on deploy); never a path
 # taken from a form as it came.
-CHOICE_LISTS = ("departments", "floors")
+CHOICE_LISTS = ("departments", "floors", "reply_templates")
 
 
 def overdue_first(tasks: list[dict], now: datetime) -> list[dict]:
@@ -48,18 +50,22 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
     found = client.get(f"/routing/tasks/{task_id}")
     complaint = client.get(f"/intake/complaints/{found['case_id']}")
     page = render_template("task.html", task=found, complaint=complaint, errors=errors or {}, values=values or {},
-                           choices=choice_lists(client, found["form"]),
+                           choices=choice_lists(client, found["form"], complaint.get("category")),
                            now=console().clock.now().isoformat())  # fmt: skip
     return page, status
 
 
-def choice_lists(client, form: list[dict]) -> dict[str, list[dict]]:
-    """The reference lists the form's text fields suggest (`choices_from`), from intake. A list that
-    cannot be read leaves its field plain text: the suggestion is a help, the task must still open."""
+def choice_lists(client, form: list[dict], category: str | None = None) -> dict[str, list[dict]]:
+    """The reference lists the form's text fields suggest (`choices_from`), from intake: the canned
+    replies of the complaint's category for `reply_templates`. A list that cannot be read leaves its
+    field plain text: the suggestion is a help, the task must still open."""
     lists: dict[str, list[dict]] = {}
     for name in sorted({field.get("choices_from") for field in form} & set(CHOICE_LISTS)):
         try:
-            lists[name] = client.get(f"/intake/reference/{name}")
+            if name == "reply_templates":
+                lists[name] = client.get("/intake/reply-templates", category=category)
+            else:
+                lists[name] = client.get(f"/intake/reference/{name}")
         except ServiceError:
             lists[name] = []
     return lists
@@ -106,11 +112,24 @@ def complete(task_id):
     """Complete the task with its form (escalate sets the outcome); back to the queue when done."""
     client = api()
     found = client.get(f"/routing/tasks/{task_id}")
+    values = request.form.to_dict()
     try:
-        client.post(f"/routing/tasks/{task_id}/complete", {"data": form_data(found["form"], request.form)})
+        data = form_data(found["form"], request.form)
     except InvalidInput as refused:
-        fields = {name.removeprefix("data."): messages for name, messages in refused.fields.items()}
-        return task(
-            task_id, errors=fields or {"_schema": [str(refused)]}, values=request.form.to_dict(), status=400
-        )
+        return task(task_id, errors=_task_errors(refused), values=values, status=400)
+    refused_files = send_files(client, found["case_id"], str(task_id))
+    if refused_files:  # the task stays open, its form as typed, the reason naming the file
+        return task(task_id, errors={"attachments": [refused_files]}, values=values, status=400)
+    try:
+        client.post(f"/routing/tasks/{task_id}/complete", {"data": data})
+    except InvalidInput as refused:
+        errors = _task_errors(refused)
+        if chosen_files():  # kept already: choosing them again would attach them twice
+            errors["attachments"] = [translate("attachments.kept_already")]
+        return task(task_id, errors=errors, values=values, status=400)
     return redirect(url_for("queue.queue", done=found["number"]))
+
+
+def _task_errors(refused: InvalidInput) -> dict[str, list[str]]:
+    fields = {name.removeprefix("data."): messages for name, messages in refused.fields.items()}
+    return fields or {"_schema": [str(refused)]}

@@ -1,5 +1,5 @@
 /* The console's light touch of script: due times counting down, shops picked by floor, framed
-   reports as tall as their content. */
+   reports as tall as their content, a canned reply put into the reply's text. */
 (function () {
   "use strict";
 
@@ -67,6 +67,47 @@
     });
   }
 
+  function cannedReplies() {
+    // Picking a canned reply puts its text into the field that follows, for the desk to edit.
+    document.querySelectorAll("select[data-canned-reply]").forEach(function (select) {
+      var target = select.form && select.dataset.fills ? select.form.elements[select.dataset.fills] : null;
+      if (!target) return;
+      select.addEventListener("change", function () {
+        var chosen = select.options[select.selectedIndex];
+        if (!chosen || !chosen.dataset.body) return;
+        target.value = chosen.dataset.body;
+        target.focus();
+      });
+    });
+  }
+
+  function customerHistory() {
+    // As the desk types a phone number, its earlier complaints appear beside the form (a fragment
+    // the console renders in the reader's language); the newest answer wins.
+    var aside = document.querySelector("#customer-history[data-src]");
+    var phone = document.querySelector("#intake-form input[name=customer_phone]");
+    if (!aside || !phone) return;
+    var timer = null, asked = 0;
+    function show() {
+      var mine = ++asked;
+      fetch(aside.dataset.src + "?phone=" + encodeURIComponent(phone.value.trim()), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null || mine !== asked) return;
+          var body = document.getElementById("history-body");
+          body.outerHTML = html;
+        })
+        .catch(function () {});
+    }
+    phone.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(show, 300);
+    });
+    if (phone.value.trim()) show();
+  }
+
   document.addEventListener("DOMContentLoaded", merchantsByFloor);
+  document.addEventListener("DOMContentLoaded", cannedReplies);
+  document.addEventListener("DOMContentLoaded", customerHistory);
   window.Console = { countdowns: countdowns, fitFrames: fitFrames };
 })();

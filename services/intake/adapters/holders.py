@@ -21,12 +21,24 @@ def record_task_event(conn: psycopg.Connection, envelope: Envelope) -> None:
     payload = envelope.payload
     conn.execute(
         "INSERT INTO intake.case_holders (task_id, complaint_id, mall_id, queue, floor, department, assignee,"
-        " open, event_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " open, event_at, due_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (task_id) DO UPDATE SET assignee = EXCLUDED.assignee, open = EXCLUDED.open,"
-        " event_at = EXCLUDED.event_at WHERE intake.case_holders.event_at <= EXCLUDED.event_at",
+        " event_at = EXCLUDED.event_at, due_at = EXCLUDED.due_at WHERE intake.case_holders.event_at <= EXCLUDED.event_at",
         (payload["task_id"], envelope.complaint_id, envelope.mall_id, payload["queue"], payload.get("floor"),
-         payload.get("department"), payload.get("assignee"), envelope.type in OPENING, envelope.occurred_at),
+         payload.get("department"), payload.get("assignee"), envelope.type in OPENING, envelope.occurred_at,
+         payload.get("due_at")),
     )  # fmt: skip
+    if envelope.type == TASK_COMPLETED:
+        _keep_resolution(conn, envelope.complaint_id, (payload.get("data") or {}).get("resolution"))
+
+
+def _keep_resolution(conn: psycopg.Connection, complaint_id: str, resolution: object) -> None:
+    """What a handler resolved, added to the complaint's searchable text (the inbox makes it once)."""
+    if isinstance(resolution, str) and resolution.strip():
+        conn.execute(
+            "UPDATE intake.complaints SET resolutions = ltrim(resolutions || E'\\n' || %s, E'\\n') WHERE id = %s",
+            (resolution.strip()[:4000], complaint_id),
+        )
 
 
 def open_holders(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, list[Holder]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from services.common.objects import ObjectStore
 from services.intake.adapters.erasure import erase_complaints
 from services.intake.adapters.rows import from_row
 from services.intake.domain.model import Complaint
@@ -34,8 +35,9 @@ _LIST = (
 
 
 class PrivacyRepository:
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, objects: ObjectStore):
         self.conn = conn
+        self.objects = objects
 
     def find(self, mall_id: str, contact: Contact, for_update: bool = False) -> list[Complaint]:
         """The complaints whose customer has this phone or e-mail now, oldest first."""
@@ -44,7 +46,7 @@ class PrivacyRepository:
 
     def erase(self, complaint_ids: list[str]) -> list[str]:
         """Retention's erasure of intake's copy (adapters/erasure.py), in this transaction."""
-        return erase_complaints(self.conn, complaint_ids)
+        return erase_complaints(self.conn, complaint_ids, self.objects)
 
     def add(self, request: PrivacyRequest) -> None:
         values = [getattr(request, name) for name in _COLUMNS]

@@ -70,6 +70,8 @@ class ListQuery:
     received_before: datetime | None = None
     scope_floors: tuple[str, ...] | None = None
     scope_departments: tuple[str, ...] | None = None
+    phone: str | None = None  # however typed: compared by intake.phone_key
+    overdue_at: datetime | None = None  # only cases with an open task due before this
 
 
 class ComplaintRepository:
@@ -140,6 +142,14 @@ class ComplaintRepository:
         if query.received_before:
             conditions.append(sql.SQL("received_at < %(received_before)s"))
             params["received_before"] = query.received_before
+        if query.phone:
+            conditions.append(sql.SQL("customer ->> 'phone' IS NOT NULL"
+                                      " AND intake.phone_key(customer ->> 'phone') = intake.phone_key(%(phone)s)"))  # fmt: skip
+            params["phone"] = query.phone
+        if query.overdue_at:
+            conditions.append(sql.SQL("EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id ="
+                                      " complaints.id AND h.open AND h.due_at < %(overdue_at)s)"))  # fmt: skip
+            params["overdue_at"] = query.overdue_at
         if query.after:
             conditions.append(sql.SQL("(received_at, id) < (%(after_at)s, %(after_id)s)"))
             params["after_at"], params["after_id"] = query.after

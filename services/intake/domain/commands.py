@@ -36,6 +36,8 @@ class RecordComplaint:
     consented: bool = False  # the customer agreed to the web form's notice of what is collected and why
     idempotency_key: str | None = None
     fingerprint: str | None = None
+    # An e-mailed complaint's first message (message_id, subject): notify answers in its thread.
+    email_thread: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,19 @@ class EraseCustomerData:
 
 
 @dataclass(frozen=True)
+class AttachFiles:
+    """Keep files (photos, a receipt, a scanned letter, a recording) with a complaint: all or none."""
+
+    complaint_id: str
+    files: tuple[tuple[str, bytes], ...]  # (name as sent, content)
+    source: str  # domain.attachments.Source
+    actor_id: str
+    actor_role: str | None
+    language: str = "zh-CN"  # for the reasons a file is refused
+    task_id: str | None = None
+
+
+@dataclass(frozen=True)
 class CorrectComplaint:
     """Correct fields of a recorded complaint, keeping the old values in its history."""
 
@@ -69,3 +84,25 @@ class CorrectComplaint:
     actor_id: str
     actor_role: str | None
     customer_changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LinkComplaints:
+    """Mark two complaints as about one incident (both show the other as related)."""
+
+    complaint_id: str
+    related_id: str
+    actor_id: str
+    actor_role: str | None
+
+
+@dataclass(frozen=True)
+class MergeComplaints:
+    """Fold individual complaints about one incident into one collective complaint (`into`): its
+    people count becomes the sum, its severity follows; the others close pointing to it."""
+
+    into_id: str
+    merged_ids: tuple[str, ...]
+    reason: str
+    actor_id: str
+    actor_role: str | None

@@ -64,6 +64,15 @@ class ComplaintCollection(MethodView):
 
 
 def _list_query(args: dict, identity: Identity) -> ListQuery:
+    return ListQuery(
+        limit=args["limit"],
+        after=decode_cursor(args["cursor"]) if "cursor" in args else None,
+        **list_filters(args, identity),
+    )
+
+
+def list_filters(args: dict, identity: Identity) -> dict:
+    """The list's filters (search's too) as query fields, with the caller's mall and scope."""
     zone = current_app.extensions["mall.settings"].zone
     start = datetime.combine(args["received_from"], time.min, zone) if "received_from" in args else None
     end = (
@@ -72,10 +81,8 @@ def _list_query(args: dict, identity: Identity) -> ListQuery:
         else None
     )
     floors, departments = identity.scope or (None, None)
-    return ListQuery(
+    return dict(
         mall_id=identity.mall_id,
-        limit=args["limit"],
-        after=decode_cursor(args["cursor"]) if "cursor" in args else None,
         filters={
             name: args.get(name)
             for name in ("status", "category", "channel", "floor", "department", "severity")
@@ -85,6 +92,8 @@ def _list_query(args: dict, identity: Identity) -> ListQuery:
         received_before=end,
         scope_floors=floors,
         scope_departments=departments,
+        phone=args.get("phone"),
+        overdue_at=bus().context.clock.now() if args.get("overdue") else None,
     )
 
 

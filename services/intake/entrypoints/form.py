@@ -24,9 +24,14 @@ TEXT = {
         "description": "发生了什么",
         "request": "您的诉求（可多选，选填）",
         "amount": "涉及金额（元，选填）",
+        "photos": "照片（选填，可用手机直接拍照）",
+        "files": "其他附件（选填：收据、信件扫描件 PDF、录音）",
+        "uploaded": "附件已上传：",
+        "upload_failed": "投诉已受理，但附件未保存：",
         "submit": "提交投诉",
         "sent": "已受理。您的投诉编号：",
         "promised": "我们将在此日期前答复您：",
+        "status_link": "凭投诉编号和手机号码后四位查询处理进度",
         "error": "请检查以下内容：",
         "none": "—",
         # what a category covers, after its name (the names are the mall's vocabulary's)
@@ -38,7 +43,7 @@ TEXT = {
         },
         "switch": "English",
         "notice_title": "个人信息收集告知",
-        "notice_what": "我们收集：您的姓名、手机号码、电子邮箱（如填写）、地址（如您提供）以及您描述的事件经过。",
+        "notice_what": "我们收集：您的姓名、手机号码、电子邮箱（如填写）、地址（如您提供）、您描述的事件经过以及您上传的照片和文件（如有；照片中的拍摄地点等信息在保存前删除）。",
         "notice_why": "用途：仅用于受理、处理和答复您的投诉，并在处理后电话回访您。",
         "notice_how_long": "保存期限：投诉结案后保存 {period}，期满后删除您的个人信息，只保留不含个人信息的统计数字。",
         "notice_rights": "您可随时到商场服务台（或致电服务台）申请获取我们保存的您的个人信息副本，或要求提前删除。",
@@ -61,9 +66,14 @@ TEXT = {
         "description": "What happened",
         "request": "What you ask for (any that apply, optional)",
         "amount": "Amount involved (CNY, optional)",
+        "photos": "Photos (optional; take them with your phone's camera)",
+        "files": "Other files (optional: a receipt, a scanned letter as PDF, a recording)",
+        "uploaded": "Files attached:",
+        "upload_failed": "Your complaint is received, but the files were not kept:",
         "submit": "Send complaint",
         "sent": "Received. Your complaint number:",
         "promised": "We will answer by:",
+        "status_link": "Follow your complaint with its number and the last four digits of your phone",
         "error": "Please check:",
         "none": "—",
         "category_hints": {
@@ -75,7 +85,8 @@ TEXT = {
         "switch": "中文",
         "notice_title": "How we use your personal information",
         "notice_what": "What we collect: your name, mobile phone number, e-mail address (if given), address "
-        "(if you give one) and what happened, as you describe it.",
+        "(if you give one), what happened, as you describe it, and any photos and files you attach (a photo's "
+        "location and other details it carries are removed before it is kept).",
         "notice_why": "Why: only to accept, handle and answer your complaint, and to call you back afterwards.",
         "notice_how_long": "How long: {period} after your complaint is closed; then your personal information is "
         "erased and only figures without it are kept.",

@@ -6,6 +6,13 @@ from flask import current_app
 
 from services.common.web import Blueprint
 from services.intake.entrypoints import schemas
+from services.intake.entrypoints.attachments import (
+    PublicUploadIn,
+    PublicUploadOut,
+    attach_public,
+    limited,
+    upload_token,
+)
 from services.intake.entrypoints.recording import bus, record_command, replay_headers
 
 public = Blueprint(
@@ -31,8 +38,21 @@ def post_public_complaint(data, idempotency_key=None):
         "number": complaint.number,
         "received_at": complaint.received_at,
         "promised_reply_date": complaint.promised_reply_date,
+        "upload_token": upload_token(complaint.id),
     }
     return receipt, 201, replay_headers(recorded)
+
+
+@public.route("/attachments", methods=["POST"])
+@limited
+@public.arguments(PublicUploadIn(), location="files")
+@public.response(201, PublicUploadOut)
+@public.alt_response(429, response="TOO_MANY_REQUESTS")
+@public.doc(security=[])
+def post_public_attachments(files):
+    """Photos (from the phone's camera), PDFs or recordings for the complaint the form just sent:
+    `upload_token` is the one its receipt answered, good for two hours. Checked as staff uploads are."""
+    return attach_public(files), 201
 
 
 @public.route("/reference")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.web.schemas import StrictBoolean, StrictSchema, each_once
@@ -143,6 +145,9 @@ class PublicReceiptOut(Schema):
     number = fields.String()
     received_at = fields.AwareDateTime()
     promised_reply_date = fields.Date()
+    upload_token = fields.String(
+        metadata={"description": "lets POST /public/attachments add files, two hours"}
+    )
 
 
 class CustomerCorrection(StrictSchema):
@@ -257,6 +262,13 @@ class ComplaintPage(Schema):
     )
 
 
+class StrictQueryBoolean(fields.Boolean):
+    """`true` or `false` in a query string; anything else is refused."""
+
+    truthy: ClassVar[set[str]] = {"true"}
+    falsy: ClassVar[set[str]] = {"false"}
+
+
 class ListArgs(StrictSchema):
     status = fields.String(validate=_choice(ComplaintStatus))
     category = fields.String(validate=_choice(Category))
@@ -267,6 +279,10 @@ class ListArgs(StrictSchema):
     department = fields.String(validate=validate.Length(max=40))
     received_from = fields.Date(metadata={"description": "first day (mall's time zone), inclusive"})
     received_to = fields.Date(metadata={"description": "last day (mall's time zone), inclusive"})
+    phone = fields.String(validate=PHONE, metadata={"description": "the customer's phone, however typed"})
+    overdue = StrictQueryBoolean(
+        metadata={"description": "true: only cases with an open task past its due time"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=200))
 
@@ -328,3 +344,65 @@ class PublicReference(Schema):
 
 
 REFERENCE_CODE = validate.Regexp(r"^[A-Za-z0-9_\-]{1,40}$")
+
+
+class StatusLookupIn(StrictSchema):
+    """The customers' status page: the complaint's number and the last four digits of the phone, or the
+    e-mail address the complaint gave."""
+
+    number = fields.String(required=True, validate=validate.Length(min=1, max=40, error="投诉编号：请填写"))
+    contact = fields.String(
+        required=True, validate=validate.Length(min=4, max=254, error="手机号码后四位或电子邮箱：请填写"),
+        metadata={"description": "the last four digits of the phone, or the e-mail address"},
+    )  # fmt: skip
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
+
+
+class StatusOut(Schema):
+    number = fields.String()
+    stage = fields.String(metadata={"enum": ["received", "handling", "replied", "closed"]})
+    status = fields.String(metadata={"description": "the stage in the customer's words"})
+    next_step = fields.String()
+    promised_reply_date = fields.String(metadata={"format": "date"})
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("must not be blank")
+
+
+class ReplyTemplateIn(StrictSchema):
+    """A canned reply: the desk picks it on the reply task for a complaint of its category, then edits it."""
+
+    category = fields.String(required=True, validate=_choice(Category))
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=60), _not_blank],
+                          metadata={"description": "the name the desk picks it by; one per category among those in use"})  # fmt: skip
+    body = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _not_blank],
+                         metadata={"description": "the reply text the desk starts from"})  # fmt: skip
+
+
+class ReplyTemplateChange(ReplyTemplateIn):
+    """Any of category, title and body; `version` (as read) refuses a change made meanwhile by someone else."""
+
+    category = fields.String(validate=_choice(Category))
+    title = fields.String(validate=[validate.Length(min=1, max=60), _not_blank])
+    body = fields.String(validate=[validate.Length(min=1, max=2000), _not_blank])
+    version = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+class ReplyTemplateArgs(StrictSchema):
+    category = fields.String(validate=_choice(Category))
+    include_retired = fields.Boolean(load_default=False)
+
+
+class ReplyTemplateOut(Schema):
+    id = fields.Integer()
+    category = fields.String()
+    title = fields.String()
+    body = fields.String()
+    retired = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    created_by = fields.String()
+    updated_at = fields.AwareDateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+    version = fields.Integer()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from psycopg_pool import ConnectionPool
 
+from services.intake.adapters.reply_templates import ReplyTemplates
 from services.intake.adapters.repository import ReferenceRepository
 
 DEMO_MALL = Path(__file__).with_name("demo_mall.json")
@@ -23,7 +25,16 @@ def load_reference(pool: ConnectionPool, mall_id: str, path: Path = DEMO_MALL) -
             repository.upsert_department(mall_id, department)
         for merchant in data["merchants"]:
             repository.upsert_merchant(mall_id, merchant)
+        _first_reply_templates(conn, mall_id, data.get("reply_templates") or [])
     return {name: len(data[name]) for name in ("floors", "departments", "merchants")}
+
+
+def _first_reply_templates(conn, mall_id: str, templates: list[dict]) -> None:
+    """A mall's first canned replies; once it has any, they are the mall's to edit (the seed adds none)."""
+    store = ReplyTemplates(conn)
+    if templates and not store.list(mall_id, None, include_retired=True):
+        for template in templates:
+            store.add(mall_id, template, "seed", datetime.now(UTC))
 
 
 def has_reference(pool: ConnectionPool, mall_id: str) -> bool:

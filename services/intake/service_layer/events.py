@@ -7,6 +7,7 @@ from typing import Any
 
 from services.common.bus.envelope import (
     COMPLAINT_CORRECTED,
+    COMPLAINT_MERGED,
     COMPLAINT_RECEIVED,
     ERASURE_ON_REQUEST,
     RETENTION_ERASURE_REQUESTED,
@@ -72,6 +73,18 @@ def complaint_corrected(
         occurred_at=at,
         correlation_id=correlation_id.get(),
         payload={"complaint": complaint_payload(complaint, policy), "changes": changes, "reason": reason},
+    )
+
+
+def complaint_merged(merged: Complaint, into: Complaint, reason: str, actor: Actor, at: datetime) -> Envelope:
+    return Envelope(
+        type=COMPLAINT_MERGED,
+        mall_id=merged.mall_id,
+        complaint_id=merged.id,
+        actor=actor,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload={"number": merged.number, "into_id": into.id, "into_number": into.number, "reason": reason},
     )
 
 

@@ -15,15 +15,18 @@ from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy
 from services.intake.domain import rules
 from services.intake.domain.commands import (
+    AttachFiles,
     CorrectComplaint,
     EraseCustomerData,
     ExportCustomerData,
     RecordComplaint,
 )
 from services.intake.domain.model import Complaint, Merchant
+from services.intake.service_layer.attachments import attach_files
 from services.intake.service_layer.corrections import apply_corrections
 from services.intake.service_layer.events import complaint_corrected, complaint_received
 from services.intake.service_layer.privacy import erase_customer_data, export_customer_data
+from services.intake.service_layer.related import RELATED_HANDLERS
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ class Context:
     policy: Policy
     zone: ZoneInfo
     clock: Clock
+    max_attachment_bytes: int = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
         number = rules.format_number(day, uow.take_number(context.mall_id, day))
         complaint = replace(complaint, number=number)
         body["payload"]["number"] = number
+        if command.email_thread:
+            body["payload"]["email_thread"] = command.email_thread
         if command.idempotency_key:
             with uow.transaction():  # a concurrent first try with this key waits here for the other
                 earlier = uow.idempotency.claim(
@@ -177,8 +183,10 @@ def _actor(command: RecordComplaint | CorrectComplaint) -> Actor:
 
 
 HANDLERS = {
+    **RELATED_HANDLERS,
     RecordComplaint: record_complaint,
     CorrectComplaint: correct_complaint,
     ExportCustomerData: export_customer_data,
     EraseCustomerData: erase_customer_data,
+    AttachFiles: attach_files,
 }

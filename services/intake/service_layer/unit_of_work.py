@@ -13,6 +13,9 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.db import translate_errors
+from services.common.objects import ObjectStore
+from services.intake.adapters.attachments import AttachmentRepository
+from services.intake.adapters.links import LinkRepository
 from services.intake.adapters.privacy import PrivacyRepository
 from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.adapters.repository import (
@@ -33,13 +36,20 @@ class UnitOfWork:
     reference: ReferenceRepository
     idempotency: IdempotencyStore
     privacy: PrivacyRepository
+    attachments: AttachmentRepository
+    links: LinkRepository
 
     def __init__(
-        self, pool: ConnectionPool, outbox: OutboxWriter, reference_cache: ReferenceCache | None = None
+        self,
+        pool: ConnectionPool,
+        outbox: OutboxWriter,
+        reference_cache: ReferenceCache | None,
+        objects: ObjectStore,
     ):
         self.pool = pool
         self.outbox = outbox
         self.reference_cache = reference_cache
+        self.objects = objects  # attachments' files, erased with the rows in the same unit of work
         self._connection_cm = None
         self.conn: psycopg.Connection | None = None
 
@@ -50,7 +60,9 @@ class UnitOfWork:
         self.complaints = ComplaintRepository(self.conn)
         self.reference = ReferenceRepository(self.conn, self.reference_cache)
         self.idempotency = IdempotencyStore(self.conn)
-        self.privacy = PrivacyRepository(self.conn)
+        self.privacy = PrivacyRepository(self.conn, self.objects)
+        self.attachments = AttachmentRepository(self.conn)
+        self.links = LinkRepository(self.conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

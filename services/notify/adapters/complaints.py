@@ -14,14 +14,16 @@ from services.notify.domain.privacy import scrub_data
 
 _UPSERT = (
     "INSERT INTO notify.complaints (id, mall_id, number, channel, category, customer, merchant, floor, department,"
-    " promised_reply_date, received_at, updated_at) VALUES (%(id)s, %(mall_id)s, %(number)s, %(channel)s,"
-    " %(category)s, %(customer)s, %(merchant)s, %(floor)s, %(department)s, %(promised_reply_date)s,"
-    " %(received_at)s, %(updated_at)s)"
+    " promised_reply_date, received_at, updated_at, email_thread) VALUES (%(id)s, %(mall_id)s, %(number)s,"
+    " %(channel)s, %(category)s, %(customer)s, %(merchant)s, %(floor)s, %(department)s, %(promised_reply_date)s,"
+    " %(received_at)s, %(updated_at)s, %(email_thread)s)"
     " ON CONFLICT (id) DO UPDATE SET number = EXCLUDED.number, channel = EXCLUDED.channel,"
     " category = EXCLUDED.category, customer = EXCLUDED.customer, merchant = EXCLUDED.merchant,"
     " floor = EXCLUDED.floor, department = EXCLUDED.department,"
     " promised_reply_date = EXCLUDED.promised_reply_date, received_at = EXCLUDED.received_at,"
-    " updated_at = EXCLUDED.updated_at"
+    " updated_at = EXCLUDED.updated_at,"
+    # a correction does not repeat the thread: the first message stays what it was
+    " email_thread = coalesce(EXCLUDED.email_thread, notify.complaints.email_thread)"
     # An erased complaint is never filled in again, and an older event (a complaint.received that
     # arrives after the correction it preceded) never overwrites a newer one.
     " WHERE notify.complaints.erased_at IS NULL AND notify.complaints.updated_at <= EXCLUDED.updated_at"
@@ -37,6 +39,9 @@ class ComplaintRepository:
         row = {**asdict(facts), "updated_at": as_of}
         row["customer"] = json.dumps(asdict(facts.customer), ensure_ascii=False)
         row["merchant"] = json.dumps(facts.merchant, ensure_ascii=False) if facts.merchant else None
+        row["email_thread"] = (
+            json.dumps(facts.email_thread, ensure_ascii=False) if facts.email_thread else None
+        )
         self.conn.execute(_UPSERT, row)
 
     def get(self, complaint_id: str) -> ComplaintFacts | None:
@@ -48,6 +53,7 @@ class ComplaintRepository:
             customer=Contact.of(row["customer"]), merchant=row["merchant"], floor=row["floor"],
             department=row["department"], category=row["category"],
             promised_reply_date=row["promised_reply_date"], received_at=row["received_at"],
+            email_thread=row["email_thread"],
         )  # fmt: skip
 
     def erase(self, complaint_ids: list[str], now: datetime) -> list[str]:

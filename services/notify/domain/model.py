@@ -88,6 +88,7 @@ class ComplaintFacts:
     category: str | None = None
     promised_reply_date: date | None = None
     received_at: datetime | None = None
+    email_thread: dict[str, str] | None = None  # an e-mailed complaint's first message: message_id, subject
 
 
 @dataclass(frozen=True)

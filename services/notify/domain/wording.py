@@ -50,6 +50,8 @@ def template_values(
     mall_name: str,
     today: date,
     received_on: date | None,
+    status_url: str = "",
+    desk_phone: str = "",
 ) -> dict[str, Any]:
     """Everything documented in docs/templates.md, for one recipient."""
     language = recipient.language
@@ -83,6 +85,8 @@ def template_values(
         "reply_text": data.get("reply_text") or "",
         "resolution": data.get("resolution") or "",
         "new_reply_date": long_date(data.get("new_reply_date"), language),
+        "status_url": status_url,
+        "desk_phone": desk_phone,
         "data": data,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,8 @@ class Context:
     renderer: TemplateRenderer
     mall_names: dict[str, str]  # language -> the mall's name in it
     mail_domain: str  # for Message-IDs
+    status_link: Callable[[str], str] = lambda number: ""  # the customers' status page for a number
+    desk_phone: str = ""
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     rate_limit: RateLimit = field(default_factory=RateLimit)
     retry: RetryPolicy = field(default_factory=RetryPolicy)

@@ -105,6 +105,7 @@ def facts_of(payload: dict, mall_id: str) -> ComplaintFacts:
         floor=payload.get("floor"), department=payload.get("department"), category=payload.get("category"),
         promised_reply_date=date.fromisoformat(promised) if promised else None,
         received_at=datetime.fromisoformat(received) if received else None,
+        email_thread=payload.get("email_thread") or None,
     )  # fmt: skip
 
 

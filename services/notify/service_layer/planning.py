@@ -66,7 +66,8 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
     language = recipient.language
     today = now.astimezone(context.zone).date()
     received_on = complaint.received_at.astimezone(context.zone).date() if complaint.received_at else None
-    values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on)
+    values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on,
+                             status_url=context.status_link(request.number), desk_phone=context.desk_phone)  # fmt: skip
     # A written reply is a letter, by e-mail too; anything sent by post is a letter to print.
     letter = recipient.channel == Channel.LETTER or (
         request.kind in LETTER_KINDS and recipient.channel == Channel.EMAIL
@@ -86,7 +87,7 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
         language=language, message_id=f"<{delivery_id}@{context.mail_domain}>", state=State.PENDING,
         created_at=now, recipient_name=recipient.name, subject=rendered.subject, body_text=rendered.text,
         body_html=rendered.html if recipient.channel == Channel.EMAIL else None, sms_text=rendered.sms,
-        params=sms_params(values), pdf=pdf, next_attempt_at=first_attempt(context, recipient.audience, now),
+        params={**sms_params(values), **thread_headers(complaint, recipient)}, pdf=pdf, next_attempt_at=first_attempt(context, recipient.audience, now),
         last_error=None,
     )  # fmt: skip
 
@@ -108,7 +109,20 @@ def _letter(
 def sms_params(values: dict) -> dict[str, str]:
     """The parameters an SMS gateway's registered template fills in (and webhooks receive)."""
     return {name: str(values.get(name) or "") for name in (
-        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "new_reply_date")}  # fmt: skip
+        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "new_reply_date",
+        "status_url")}  # fmt: skip
+
+
+def thread_headers(complaint: ComplaintFacts, recipient: Recipient) -> dict[str, str]:
+    """An e-mail to the customer of an e-mailed complaint answers in its thread (RFC 5322 3.6.4)."""
+    thread = complaint.email_thread or {}
+    if (
+        recipient.channel != Channel.EMAIL
+        or recipient.audience != Audience.CUSTOMER
+        or not thread.get("message_id")
+    ):
+        return {}
+    return {"in_reply_to": thread["message_id"], "references": thread["message_id"]}
 
 
 def first_attempt(context: Context, audience: str, now: datetime) -> datetime:

@@ -68,7 +68,8 @@ SELECT count(*) AS closed, count(*) FILTER (WHERE reopen_count > 0) AS reopened,
 
 # A reply is due in the period; on time when the first reply came by the date in force (postponements
 # agreed included). Not yet due, closed before it was due without a reply (an outside route), or
-# closed with nobody to reply to (an anonymous note) is not counted; unanswered past the date is late.
+# closed with nobody to reply to (an anonymous note) or merged into a collective complaint (whose reply
+# answers it) is not counted; unanswered past the date is late.
 REPLIES = f"""
 SELECT count(*) FILTER (WHERE first_replied_at <= reply_due_at) AS on_time,
        count(*) FILTER (WHERE first_replied_at > reply_due_at
@@ -76,7 +77,7 @@ SELECT count(*) FILTER (WHERE first_replied_at <= reply_due_at) AS on_time,
                                AND (closed_at IS NULL OR closed_at > reply_due_at))) AS late
   FROM reporting.cases
  WHERE mall_id = %(mall_id)s AND reply_due_at >= %(start)s AND reply_due_at < %(end)s AND {SCOPE}
-   AND closed_as IS DISTINCT FROM 'no_contact'
+   AND closed_as IS DISTINCT FROM 'no_contact' AND closed_as IS DISTINCT FROM 'merged'
 """  # noqa: S608
 
 ESCALATIONS = f"""

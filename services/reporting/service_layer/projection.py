@@ -16,6 +16,8 @@ import psycopg
 
 from services.common.bus.envelope import (
     CAPA_OPENED,
+    COMPLAINT_CORRECTED,
+    COMPLAINT_RECEIVED,
     RETENTION_ERASED,
     RETENTION_ERASURE_REQUESTED,
     Actor,
@@ -36,6 +38,9 @@ from services.reporting.service_layer.erasure import erase_on_request
 log = logging.getLogger(__name__)
 
 SYSTEM = "reporting"
+# The only events that can change a case's problem (category and place) or when it was received,
+# hence the only ones after which it can join or start a recurrence (see CaseFacts.problem_key).
+PROBLEM_EVENTS = frozenset({COMPLAINT_RECEIVED, COMPLAINT_CORRECTED})
 OWN = Actor(SYSTEM, "service")  # who reporting's own events (its retention requests) come from
 
 
@@ -65,15 +70,18 @@ def project(conn: psycopg.Connection, envelope: Envelope, context: Context) -> N
     history = events.add_to_case(envelope, erase=erased)
     if history is None:  # kept already
         return
-    refresh_case(conn, envelope.complaint_id, envelope.mall_id, history, context)
+    refresh_case(conn, envelope.complaint_id, envelope.mall_id, history, context,
+                 recurrence=envelope.type in PROBLEM_EVENTS)  # fmt: skip
 
 
 def refresh_case(conn: psycopg.Connection, complaint_id: str, mall_id: str, history: list[Event],
-                 context: Context) -> CaseFacts:  # fmt: skip
-    """Derive one case from its stored events, save it, and open a CAPA record if its problem recurs."""
+                 context: Context, recurrence: bool = True) -> CaseFacts:  # fmt: skip
+    """Derive one case from its stored events, save it, and, when `recurrence` says the event could
+    have changed its problem, open a CAPA record if the problem recurs (a task event cannot: the
+    problem is read from intake's record of the complaint alone)."""
     facts = derive(complaint_id, mall_id, history, context.zone)
     CaseStore(conn).save(facts)
-    if facts.problem_key and facts.received_at:
+    if recurrence and facts.problem_key and facts.received_at:
         check_recurrence(conn, facts, context)
     return facts
 

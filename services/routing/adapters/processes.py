@@ -23,12 +23,14 @@ class ProcessVersion:
     deployed_at: datetime
     note: str | None = None
     form_schemas: dict[str, str] = field(default_factory=dict)  # JSON-schema form files: name -> text
+    # The BPMN of the deployed versions its call activities call, as they were when it was deployed.
+    called_bpmn: dict[str, str] = field(default_factory=dict)  # process key -> XML
 
 
 # A version's columns but its sources, which the diagram cache holds once parsed.
 _HEADER = (
     "id, mall_id, process_key, version, '' AS bpmn_xml, '{}'::jsonb AS dmn_xml, source_hash, deployed_by,"
-    " deployed_at, note, '{}'::jsonb AS form_schemas"
+    " deployed_at, note, '{}'::jsonb AS form_schemas, '{}'::jsonb AS called_bpmn"
 )
 
 
@@ -38,16 +40,17 @@ class ProcessRepository:
 
     def add(self, mall_id: str, process_key: str, bpmn_xml: str, dmn_xml: dict[str, str], source_hash: str,
             deployed_by: str, deployed_at: datetime, note: str | None,
-            form_schemas: dict[str, str] | None = None) -> ProcessVersion:  # fmt: skip
+            form_schemas: dict[str, str] | None = None,
+            called_bpmn: dict[str, str] | None = None) -> ProcessVersion:  # fmt: skip
         # The advisory lock serialises deployments of one process, so version numbers never clash.
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{mall_id}/{process_key}",))
         row = self.conn.execute(
             "INSERT INTO routing.process_versions (id, mall_id, process_key, version, bpmn_xml, dmn_xml,"
-            " source_hash, deployed_by, deployed_at, note, form_schemas)"
-            " SELECT %s, %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s"
+            " source_hash, deployed_by, deployed_at, note, form_schemas, called_bpmn)"
+            " SELECT %s, %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s, %s"
             " FROM routing.process_versions WHERE mall_id = %s AND process_key = %s RETURNING *",
             (uuid.uuid4(), mall_id, process_key, bpmn_xml, json.dumps(dmn_xml), source_hash, deployed_by,
-             deployed_at, note, json.dumps(form_schemas or {}), mall_id, process_key),
+             deployed_at, note, json.dumps(form_schemas or {}), json.dumps(called_bpmn or {}), mall_id, process_key),
         ).fetchone()  # fmt: skip
         return _version(row)
 
@@ -129,4 +132,5 @@ def _version(row: dict) -> ProcessVersion:
         deployed_at=row["deployed_at"],
         note=row["note"],
         form_schemas=row["form_schemas"],
+        called_bpmn=row["called_bpmn"],
     )

@@ -18,6 +18,9 @@ class DeployProcess:
     bpmn_name: str = "diagram.bpmn"
     forms: dict[str, str] = field(default_factory=dict)
     language: str = "en"  # of the designer's messages: zh-CN or en
+    called: dict[str, str] = field(
+        default_factory=dict
+    )  # deployed processes it calls: key -> BPMN (see handlers)
 
 
 @dataclass(frozen=True)

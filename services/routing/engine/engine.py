@@ -14,6 +14,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.message import (
     MessageEventDefinition as BpmnMessageEventDefinition,
 )
@@ -85,9 +86,24 @@ class PendingTimer:
     interrupting: bool  # a boundary timer that ends its task when it fires
 
 
+class _StateConverter(BpmnWorkflowConverter):
+    """The library's workflow converter, leaving out the specs: they are stored once per deployed
+    version and put back on restore, so converting them on every dump (two thirds of its cost on the
+    shipped diagram) only to drop them is skipped. What it writes is the library's dict without
+    `spec` and `subprocess_specs`."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
 def _serializer(base_config) -> BpmnWorkflowSerializer:
-    """The library's converters for one flavour of diagram (Camunda's or spiff-arena's), with our timers."""
+    """The library's converters for one flavour of diagram (Camunda's or spiff-arena's), with our
+    timers, converting a workflow's state without its specs."""
     config = deepcopy(base_config)
+    config[BpmnWorkflow] = _StateConverter
     config[ClockDurationTimer] = TimerConditionalEventDefinitionConverter
     config[ClockTimeDateTimer] = TimerConditionalEventDefinitionConverter
     config[ClockCycleTimer] = TimerConditionalEventDefinitionConverter
@@ -130,8 +146,6 @@ class Engine:
         itself is not changed.
         """
         state = self._serializer(workflow.spec).to_dict(workflow)
-        state.pop("spec", None)
-        state.pop("subprocess_specs", None)
         state = compact(state, workflow.spec, workflow.subprocess_specs)
         return json.loads(json.dumps(state, default=str))
 
@@ -285,9 +299,9 @@ class Engine:
     def waiting_messages(self, workflow: BpmnWorkflow) -> list[str]:
         """The names of the messages the workflow's catch events wait for."""
         return sorted({
-            task.task_spec.event_definition.name
+            event.name
             for task in workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(getattr(task.task_spec, "event_definition", None), BpmnMessageEventDefinition)
+            for event in _events_of(task, BpmnMessageEventDefinition)
         })  # fmt: skip
 
     def reached_elements(self, workflow: BpmnWorkflow) -> set[str]:
@@ -314,7 +328,17 @@ def _is_cycle(task) -> bool:
 
 
 def _is_timer(task) -> bool:
-    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+    return bool(_events_of(task, TimerEventDefinition))
+
+
+def _events_of(task, kind) -> list:
+    """The task's event definitions of a kind: its own, or those an event-based gateway waits for."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    return [
+        event
+        for event in [definition, *getattr(definition, "event_definitions", [])]
+        if isinstance(event, kind)
+    ]
 
 
 def _pending_timer(task) -> PendingTimer:

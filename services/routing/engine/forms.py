@@ -42,7 +42,7 @@ REQUIRED_WHEN = "required_when"
 CHOICES_FROM = "choices_from"
 SCHEMA_CHOICES_FROM = "x-choices-from"  # the same in a JSON-schema form (an extension keyword)
 # The mall's reference lists a text field may suggest (the console reads them from intake).
-CHOICE_LISTS = ("departments", "floors")
+CHOICE_LISTS = ("departments", "floors", "reply_templates")
 
 
 def camunda_fields(task_spec) -> tuple[FormField, ...]:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     EndEvent,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ReceiveTask,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaEndEventParser,
+    CamundaEventDefinitionParser,
     CamundaIntermediateCatchEventParser,
     CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
@@ -26,6 +30,7 @@ from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from services.common.bus.envelope import NOTIFY_PARTIES, STEP_EVENTS
+from services.routing.engine.foreign import foreign_problems, is_juel
 from services.routing.engine.forms import FormField, camunda_fields, json_schema_fields
 from services.routing.engine.problems import Problem, render
 from services.routing.engine.scripts import diagram_python, problems_in
@@ -33,6 +38,7 @@ from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffP
 from services.routing.engine.timers import (
     ISO_KINDS,
     ClockTimersMixin,
+    literal_gateway_timer,
     literal_timer,
     timer_kind,
     written_kind,
@@ -125,6 +131,11 @@ class _EndEventParser(_Properties, CamundaEndEventParser):
     pass
 
 
+class _ReceiveTaskParser(_Properties, CamundaEventDefinitionParser, ReceiveTaskParser):
+    """A receive task waits for its message with Camunda's definition, as a message catch event does,
+    so that a message sent through the API reaches it."""
+
+
 class _ThrowEventParser(_Properties, CamundaIntermediateThrowEventParser):
     pass
 
@@ -156,6 +167,7 @@ class MallParser(CamundaParser):
         full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
         full_tag("endEvent"): (_EndEventParser, EndEvent),
         full_tag("intermediateThrowEvent"): (_ThrowEventParser, IntermediateThrowEvent),
+        full_tag("receiveTask"): (_ReceiveTaskParser, ReceiveTask),
     }
 
 
@@ -165,48 +177,53 @@ def parse_diagram(
     queues: set[str],
     bpmn_name: str = "diagram.bpmn",
     forms: dict[str, bytes] | None = None,
+    called: dict[str, bytes] | None = None,
 ) -> Diagram:
     """Parse and check a diagram; raise DiagramError listing every problem found, each naming the
     element and file at fault (see `problems`).
 
-    `forms` are the JSON-schema form files a spiff-arena diagram's user tasks name."""
+    `forms` are the JSON-schema form files a spiff-arena diagram's user tasks name; `called` the BPMN
+    of deployed processes its call activities call (by process key), which run as part of it."""
+    called = called or {}
     root = _xml(bpmn, bpmn_name)
     for name, text in dmn.items():
         _xml(text, name)
-    names = {node.get("id"): node.get("name") for node in root.iter() if node.get("id")}
-    found = _dangling_flows(root, bpmn_name)
-    parser = MallSpiffParser() if is_spiff(root) else MallParser()
-    try:
-        parser.add_bpmn_str(bpmn, filename=bpmn_name)
-        for name, text in dmn.items():
-            parser.add_dmn_str(text, filename=name)
-        process_id = _the_executable_process(parser, bpmn_name, names)
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-    except DiagramError as exc:
-        raise DiagramError.of([*found, *exc.problems]) from exc
-    except ValidationException as exc:
-        detail = str(exc).split("\n")[0]
-        element = exc.id or None
-        problem = Problem(
-            "engine_cannot_read", element, exc.file_name or bpmn_name, names.get(element), {"detail": detail}
-        )
-        raise DiagramError.of([*found, problem]) from exc
-    except Exception as exc:  # the library's own KeyError, AttributeError … on what it did not expect
-        problem = Problem(
-            "engine_cannot_read", None, bpmn_name, None, {"detail": f"{type(exc).__name__}: {exc}"}
-        )
-        raise DiagramError.of([*found, problem]) from exc
-    found += _lane_problems(root, process_id, queues, bpmn_name)
+    found = _dangling_flows(root, bpmn_name) + foreign_problems(root, bpmn_name, set(called))
+    process_id, process_problems = _main_process(root, bpmn_name)
+    found += process_problems
+    spec, subprocess_specs = _read(root, bpmn, bpmn_name, dmn, called, process_id, found)
+    processes = [spec, *subprocess_specs.values()]
+    found += _lane_problems(root, [process_id, *subprocess_specs], queues, bpmn_name)
     found += _python_problems(spec, subprocess_specs, bpmn_name)
-    found += _announcement_problems(spec, queues, bpmn_name)
-    found += _cycle_problems(spec, bpmn_name)
+    found += [problem for each in processes for problem in _announcement_problems(each, queues, bpmn_name)]
+    found += [problem for each in processes for problem in _cycle_problems(each, bpmn_name)]
     names = element_names(root)
-    user_tasks, task_problems = _user_tasks(spec, queues, bpmn_name, forms or {}, names)
+    user_tasks, task_problems = _user_tasks(processes, queues, bpmn_name, forms or {}, names)
     found += task_problems
     if found:
-        raise DiagramError.of(found)
+        raise DiagramError.of(_described(root, found))
     return Diagram(process_id, spec, subprocess_specs, {info.element_id: info for info in user_tasks}, names)
+
+
+def _read(root, bpmn: bytes, bpmn_name: str, dmn: dict[str, bytes], called: dict[str, bytes],
+          process_id: str | None, found: list[Problem]) -> tuple:  # fmt: skip
+    """The engine's specs of the process and of what it calls; what stops the engine is a DiagramError
+    with the problems `found` so far (which are what stopped it, unless it stopped at another element)."""
+    parser = MallSpiffParser() if is_spiff(root) else MallParser()
+    try:
+        if process_id is None:
+            raise DiagramError.of(found)
+        parser.add_bpmn_str(bpmn, filename=bpmn_name)
+        for key, text in called.items():
+            parser.add_bpmn_str(text, filename=f"{key}.bpmn")
+        for process in _called(root):  # a called process runs as part of its caller, ticked or not
+            if process in parser.process_parsers:
+                parser.process_parsers[process].process_executable = True
+        for name, text in dmn.items():
+            parser.add_dmn_str(text, filename=name)
+        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    except Exception as exc:
+        raise DiagramError.of(_described(root, _with_engine_stop(found, exc, bpmn_name))) from exc
 
 
 CAMUNDA_NS = {**BPMN_NS, "camunda": "http://camunda.org/schema/1.0/bpmn"}
@@ -248,19 +265,86 @@ def _dangling_flows(root, name: str) -> list[Problem]:
     ]
 
 
-def _the_executable_process(parser: MallParser, name: str, names: dict[str, str | None]) -> str:
-    process_ids = parser.get_process_ids()
-    if not process_ids:
-        raise DiagramError.of([Problem("no_executable_process", None, name)])
-    if len(process_ids) > 1:
-        found = ", ".join(f"{pid} ({names[pid]})" if names.get(pid) else pid for pid in process_ids)
-        raise DiagramError.of([Problem("several_executable_processes", None, name, None,
-                                       {"count": len(process_ids), "found": found})])  # fmt: skip
-    return process_ids[0]
+def _main_process(root, name: str) -> tuple[str | None, list[Problem]]:
+    """The process a case runs: the one executable process no other process of the file calls (those
+    it calls run as its call activities). None, with each process named, when there is not one."""
+    processes = root.xpath("bpmn:process", namespaces=BPMN_NS)
+    called = _called(root)
+    executable = [process for process in processes if process.get("isExecutable") == "true"]
+    main = [process for process in executable if process.get("id") not in called]
+    if len(main) == 1:
+        return main[0].get("id"), []
+    if not main and not executable:
+        named = processes or [root]
+        return None, [Problem("process_not_executable", _pool_name(root, each)[0], name, _pool_name(root, each)[1])
+                      for each in named]  # fmt: skip
+    main = main or executable
+    found = ", ".join(
+        f"{pid} ({title})" if title else pid for pid, title in (_pool_name(root, each) for each in main)
+    )
+    return None, [Problem("several_main_processes", *_pool_name(root, each)[:1], name, _pool_name(root, each)[1],
+                          {"count": len(main), "found": found}) for each in main]  # fmt: skip
 
 
-def _lane_problems(root, process_id: str, queues: set[str], name: str) -> list[Problem]:
-    lanes = root.xpath(".//bpmn:process[@id=$process]//bpmn:lane", process=process_id, namespaces=BPMN_NS)
+def _called(root) -> set[str]:
+    return {call.get("calledElement") for call in root.xpath("//bpmn:callActivity", namespaces=BPMN_NS)}
+
+
+def _pool_name(root, process) -> tuple[str | None, str | None]:
+    """A process's id and its name, or its pool's when the process has none (Signavio, Bizagi)."""
+    pool = root.xpath(
+        "//bpmn:participant[@processRef=$id]/@name", id=process.get("id") or "", namespaces=BPMN_NS
+    )
+    return process.get("id"), process.get("name") or (pool[0] if pool else None)
+
+
+def engine_problem(exc: Exception, file: str) -> Problem:
+    """An engine stop the checks did not foresee, in the designer's words: the element it was at and
+    its message without the library's internals (`<Element … at 0x…>`, doubled stops)."""
+    text = str(exc).split("\n")[0]
+    element = getattr(exc, "id", None) or None
+    decision = re.search(r'No DMN Diagram available with id "([^"]*)"', text)
+    if decision:
+        return Problem("decision_not_deployed", element, file, None, {"decision": decision.group(1)})
+    text = re.sub(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>", r"\1", text)
+    text = re.sub(r"\s+", " ", re.sub(r"[.。]\s*[.。]", ".", text)).strip().rstrip(".").strip()
+    if not isinstance(exc, ValidationException):
+        text = f"{type(exc).__name__} {text}".strip()
+    return Problem(
+        "engine_cannot_read", element, getattr(exc, "file_name", None) or file, None, {"detail": text}
+    )
+
+
+def _with_engine_stop(found: list[Problem], exc: Exception, file: str) -> list[Problem]:
+    if isinstance(exc, DiagramError):
+        return found
+    stop = engine_problem(exc, file)
+    named = {problem.element for problem in found}
+    if not found or (isinstance(exc, ValidationException) and stop.element and stop.element not in named):
+        return [*found, stop]
+    return found
+
+
+def _described(root, problems: list[Problem]) -> list[Problem]:
+    """Each problem with its element's name (one line) and BPMN type, from the XML; each once."""
+    nodes = {node.get("id"): node for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    kept, seen = [], set()
+    for problem in problems:
+        node = nodes.get(problem.element)
+        if node is not None:
+            problem = replace(
+                problem, name=problem.name or node.get("name"), kind=etree.QName(node).localname
+            )
+        key = (problem.code, problem.element, tuple(sorted(map(str, problem.params.items()))))
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
+
+
+def _lane_problems(root, process_ids: list[str], queues: set[str], name: str) -> list[Problem]:
+    lanes = [lane for process_id in process_ids
+             for lane in root.xpath(".//bpmn:process[@id=$process]//bpmn:lane", process=process_id, namespaces=BPMN_NS)]  # fmt: skip
     return [
         Problem(
             "lane_not_queue",
@@ -281,6 +365,9 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
     for task_spec, text, mode, what in diagram_python(spec, subprocess_specs):
         element = getattr(task_spec, "bpmn_id", None) or task_spec.name
         title = getattr(task_spec, "bpmn_name", None)
+        if what == "timer" and written_kind(task_spec) is None:
+            literal_gateway_timer(task_spec, text)  # checked on its own event
+            continue
         if what == "timer":
             kind = timer_kind(text)
             if kind in ISO_KINDS and kind != written_kind(task_spec):
@@ -295,6 +382,12 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
                     Problem("timer_not_supported", element, name, title, {"expression": text, "kind": kind})
                 )
                 continue
+        if is_juel(text):  # a gateway's is named on its flow (see `foreign`)
+            if what != "condition":
+                found.append(
+                    Problem("juel", element, name, title, {"expression": text.strip(), "what": what})
+                )
+            continue
         problems = problems_in(text, mode)
         if problems:
             found.append(
@@ -347,10 +440,11 @@ def _announcement_problems(spec, queues: set[str], name: str) -> list[Problem]:
 
 
 def _user_tasks(
-    spec, queues: set[str], name: str, forms: dict[str, bytes], names: dict[str, dict[str, str]]
+    processes: list, queues: set[str], name: str, forms: dict[str, bytes], names: dict[str, dict[str, str]]
 ) -> tuple[list[UserTaskInfo], list[Problem]]:
+    """The user tasks of the process and of every sub-process and called process: each reaches its queue."""
     infos, found = [], []
-    for task_spec in spec.task_specs.values():
+    for task_spec in (task_spec for spec in processes for task_spec in spec.task_specs.values()):
         if not isinstance(task_spec, (UserTask, *HUMAN_TASKS)):
             continue
         where = (task_spec.bpmn_id, name, task_spec.bpmn_name)

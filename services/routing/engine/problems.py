@@ -7,6 +7,7 @@ stopping at the first; `render` writes one in the reader's language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ class Problem:
     file: str | None = None
     name: str | None = None  # the element's name in the diagram
     params: dict[str, Any] = field(default_factory=dict)
+    kind: str | None = None  # the element's BPMN type (userTask …), shown beside a generated id
 
 
 # code -> language -> (what is wrong, what to do); {names} come from the problem's params.
@@ -54,6 +56,178 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "图中有 {count} 个可执行流程：{found}",
             "只保留一个可执行流程（取消其余流程的“可执行”），或分文件部署",
         ),
+    },
+    "process_not_executable": {
+        "en": (
+            "the process is not executable, and the diagram has no executable process",
+            "in Camunda Modeler select the process that handles complaints (or its pool) and tick "
+            "'Executable'; leave the others unticked",
+        ),
+        "zh-CN": (
+            "该流程不是可执行流程，图中也没有其他可执行流程",
+            "在 Camunda Modeler 中选中处理投诉的流程（或其泳池），勾选“Executable（可执行）”；其余流程不要勾选",
+        ),
+    },
+    "several_main_processes": {
+        "en": (
+            "it is one of {count} executable processes that no other process calls: {found}",
+            "keep one executable (untick 'Executable' on the others), call the others from it with call "
+            "activities, or deploy them as separate files",
+        ),
+        "zh-CN": (
+            "它是 {count} 个互不调用的可执行流程之一：{found}",
+            "只保留一个可执行流程（取消其余流程的“可执行”），用调用活动调用其余流程，或分文件部署",
+        ),
+    },
+    "data_store": {
+        "en": (
+            "a data store is not available here",
+            "delete the data store; keep what it holds in task data",
+        ),
+        "zh-CN": ("此处不支持数据存储", "请删除该数据存储；需要保存的内容放在任务数据中"),
+    },
+    "service_task": {
+        "en": (
+            "it calls a service (Java class, expression, connector or external worker) that routing does not provide",
+            "make it a script task (Python) or a user task; tell other systems with the properties "
+            "event and notify",
+        ),
+        "zh-CN": (
+            "它调用的服务（Java 类、表达式、连接器或外部任务）本系统不提供",
+            "请改为脚本任务（Python）或人工任务；需要通知其他系统时，用属性 event 和 notify",
+        ),
+    },
+    "decision_missing": {
+        "en": (
+            "the business rule task names no decision",
+            "set its decision (Camunda Modeler: Implementation → DMN, Decision reference) to a decision "
+            "of a DMN file deployed with the diagram",
+        ),
+        "zh-CN": (
+            "该业务规则任务没有指定决策",
+            "请设置其决策（Camunda Modeler：Implementation → DMN，Decision reference），并把该 DMN 文件一起部署",
+        ),
+    },
+    "decision_not_deployed": {
+        "en": (
+            "it names the decision {decision!r}, which no DMN file deployed with the diagram holds",
+            "deploy the DMN file with the diagram (dmn), or correct the decision reference",
+        ),
+        "zh-CN": (
+            "它引用的决策 {decision!r} 不在随图部署的 DMN 文件中",
+            "请把该 DMN 文件一起部署，或改正决策引用",
+        ),
+    },
+    "script_language": {
+        "en": (
+            "its script is written in {language!r}, not Python",
+            "rewrite the script in Python (script format python)",
+        ),
+        "zh-CN": ("其脚本语言是 {language!r}，不是 Python", "请用 Python 重写脚本（脚本格式填 python）"),
+    },
+    "script_missing": {
+        "en": (
+            "the script task has no script (an external resource is not read)",
+            "write the Python script inline in the task",
+        ),
+        "zh-CN": ("该脚本任务没有脚本（不读取外部资源）", "请把 Python 脚本直接写在任务中"),
+    },
+    "juel": {
+        "en": (
+            "its {what} {expression!r} is JUEL or FEEL, which this engine does not run",
+            "write it in Python on the task data, e.g. outcome == \"resolved\" instead of ${{outcome == 'resolved'}}",
+        ),
+        "zh-CN": (
+            "其{what_zh} {expression!r} 是 JUEL 或 FEEL 表达式，本引擎不执行",
+            "请改写为基于任务数据的 Python，例如用 outcome == \"resolved\" 代替 ${{outcome == 'resolved'}}",
+        ),
+    },
+    "flow_without_condition": {
+        "en": (
+            "it leaves the gateway {gateway!r} with no condition and is not its default flow",
+            "give the flow a condition, or make it the gateway's default flow",
+        ),
+        "zh-CN": (
+            "它从网关 {gateway!r} 流出，既没有条件，也不是默认流",
+            "请给这条顺序流设置条件，或把它设为网关的默认流",
+        ),
+    },
+    "several_outgoing": {
+        "en": (
+            "{count} sequence flows leave it without a gateway",
+            "draw a parallel gateway after it (all paths) or an exclusive gateway with conditions (one path)",
+        ),
+        "zh-CN": (
+            "有 {count} 条顺序流不经网关直接从它流出",
+            "请在其后加并行网关（全部分支）或带条件的排他网关（一条分支）",
+        ),
+    },
+    "several_starts": {
+        "en": (
+            "it is one of {count} start events of the same process",
+            "keep one start event per process and sub-process",
+        ),
+        "zh-CN": ("它是同一流程中的 {count} 个开始事件之一", "每个流程和子流程只保留一个开始事件"),
+    },
+    "subprocess_without_start": {
+        "en": ("the sub-process has no start event", "draw a start event inside it, where its work begins"),
+        "zh-CN": ("该子流程没有开始事件", "请在子流程内画一个开始事件，作为其工作的起点"),
+    },
+    "process_without_start": {
+        "en": ("the process has no start event", "draw a start event where a case of it begins"),
+        "zh-CN": ("该流程没有开始事件", "请画一个开始事件，作为案件的起点"),
+    },
+    "timer_empty": {
+        "en": (
+            "its timer has no time",
+            "set the timer's type and value (Camunda Modeler: Timer → Type and Value), e.g. a duration PT24H",
+        ),
+        "zh-CN": (
+            "其定时器没有设定时间",
+            "请设置定时器类型和值（Camunda Modeler：Timer → Type、Value），例如时长 PT24H",
+        ),
+    },
+    "multi_instance_uncounted": {
+        "en": (
+            "it repeats (multi-instance) but says neither how often nor over which collection",
+            "set Loop cardinality (a number or Python expression) or the collection to repeat over",
+        ),
+        "zh-CN": (
+            "它是多实例，但没有指定次数，也没有指定遍历的集合",
+            "请设置循环次数（数字或 Python 表达式）或要遍历的集合",
+        ),
+    },
+    "data_association": {
+        "en": (
+            "it reads or writes a data object through a data association, which is not available here",
+            "delete the data association; tasks share the case's data without it",
+        ),
+        "zh-CN": ("它通过数据关联读写数据对象，此处不支持", "请删除该数据关联；各任务无需它即可共享案件数据"),
+    },
+    "called_process_missing": {
+        "en": (
+            "the call activity calls {called!r}, which is neither in this file nor a deployed process",
+            "draw the called process as another process (pool) of the same file with that id, or deploy it "
+            "first as a process of its own (its process id {called!r})",
+        ),
+        "zh-CN": (
+            "该调用活动调用的流程 {called!r} 既不在本文件中，也未部署",
+            "请把被调用的流程作为同一文件中的另一个流程（泳池）画出，ID 与之相同；或先把它作为独立流程部署（流程 ID 为 {called!r}）",
+        ),
+    },
+    "call_without_process": {
+        "en": (
+            "the call activity names no process to call",
+            "set its Called element to the id of a process drawn in the same file",
+        ),
+        "zh-CN": ("该调用活动没有指定要调用的流程", "请把其 Called element 设为同一文件中某个流程的 ID"),
+    },
+    "element_not_supported": {
+        "en": (
+            "a {tag} is not available here",
+            "draw it with exclusive, inclusive or parallel gateways and tasks",
+        ),
+        "zh-CN": ("此处不支持{tag_zh}", "请改用排他、包容或并行网关及任务来表达"),
     },
     "engine_cannot_read": {
         "en": (
@@ -161,6 +335,22 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 
 _WHAT_ZH = {"script": "脚本", "condition": "条件", "expression": "表达式", "timer": "定时器表达式",
             "DMN rule": "决策表规则"}  # fmt: skip
+_TAG_ZH = {"complexGateway": "复杂网关", "adHocSubProcess": "自由子流程（ad-hoc）"}
+_TYPE = {  # BPMN type -> (English, Chinese), shown beside a generated id
+    "process": ("process", "流程"), "participant": ("pool", "泳池"), "lane": ("lane", "泳道"),
+    "task": ("task", "任务"), "userTask": ("user task", "人工任务"), "manualTask": ("manual task", "手工任务"),
+    "scriptTask": ("script task", "脚本任务"), "serviceTask": ("service task", "服务任务"),
+    "sendTask": ("send task", "发送任务"), "receiveTask": ("receive task", "接收任务"),
+    "businessRuleTask": ("business rule task", "业务规则任务"), "subProcess": ("sub-process", "子流程"),
+    "callActivity": ("call activity", "调用活动"), "transaction": ("transaction", "事务子流程"),
+    "adHocSubProcess": ("ad-hoc sub-process", "自由子流程"), "exclusiveGateway": ("exclusive gateway", "排他网关"),
+    "inclusiveGateway": ("inclusive gateway", "包容网关"), "parallelGateway": ("parallel gateway", "并行网关"),
+    "eventBasedGateway": ("event-based gateway", "事件网关"), "complexGateway": ("complex gateway", "复杂网关"),
+    "startEvent": ("start event", "开始事件"), "endEvent": ("end event", "结束事件"),
+    "intermediateCatchEvent": ("catch event", "中间捕获事件"), "intermediateThrowEvent": ("throw event", "中间抛出事件"),
+    "boundaryEvent": ("boundary event", "边界事件"), "sequenceFlow": ("sequence flow", "顺序流"),
+    "dataStoreReference": ("data store", "数据存储"), "dataObjectReference": ("data object", "数据对象"),
+}  # fmt: skip
 _END_ZH = {"sourceRef": "起点", "targetRef": "终点"}
 _TIMER_ZH = {"duration": "时长", "date": "日期", "cycle": "循环"}
 _KIND_ZH = {
@@ -174,6 +364,7 @@ def render(problem: Problem, language: str = "en") -> str:
     words = WORDS[problem.code]["zh-CN" if language.startswith("zh") else "en"]
     params = {**problem.params, "file": problem.file, "what_zh": _WHAT_ZH.get(problem.params.get("what"), ""),
               "end_zh": _END_ZH.get(problem.params.get("end"), ""),
+              "tag_zh": _TAG_ZH.get(problem.params.get("tag"), problem.params.get("tag")),
               "kind_zh": _KIND_ZH.get(problem.params.get("kind")) or _TIMER_ZH.get(problem.params.get("kind"), ""),
               "written_zh": _TIMER_ZH.get(problem.params.get("written"), "")}  # fmt: skip
     what, fix = (text.format(**params) for text in words)
@@ -185,13 +376,41 @@ def render(problem: Problem, language: str = "en") -> str:
 
 
 def _where(problem: Problem, language: str) -> str:
+    """`element “Name” (id): `; an id the modeler generated says nothing, so its type comes first:
+    `element user task “Name” (UserTask_1): ` (`元素 人工任务“名称”（UserTask_1）：`)."""
     if not problem.element:
         return ""
-    named = f"“{problem.name}” ({problem.element})" if problem.name else problem.element
-    if language.startswith("zh"):
-        named = f"“{problem.name}”（{problem.element}）" if problem.name else problem.element
+    chinese = language.startswith("zh")
+    name = " ".join((problem.name or "").split())  # a name drawn on several lines reads as one
+    kind = _TYPE.get(problem.kind or "") if is_generated(problem.element) else None
+    kind_word = (kind[1] if chinese else kind[0] + " ") if kind else ""
+    if chinese:
+        named = (
+            f"{kind_word}“{name}”（{problem.element}）"
+            if name
+            else f"{kind_word}（{problem.element}）"
+            if kind
+            else problem.element
+        )
         return f"元素 {named}："
+    named = (
+        f"{kind_word}“{name}” ({problem.element})"
+        if name
+        else f"{kind_word}({problem.element})"
+        if kind
+        else problem.element
+    )
     return f"element {named}: "
+
+
+def is_generated(element: str) -> bool:
+    """An id a modeler generated (`_b6542261-…`, `sid-…`, `Activity_0gg4414`, `UserTask_1`), not one a designer chose."""
+    return bool(_GENERATED.match(element))
+
+
+_GENERATED = re.compile(
+    r"^(_|sid-|ID-|id-|oryx_)|^[A-Za-z]+_[0-9a-z]{7}$|^[A-Za-z]+_\d+$|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+)
 
 
 def language_of(accept_language: str | None) -> str:

@@ -52,9 +52,12 @@ class DiagramSource:
     queues: frozenset[str]
     name: str = "diagram.bpmn"
     forms: dict[str, bytes] | None = None
+    called: dict[str, bytes] | None = None  # the deployed processes its call activities call: key -> BPMN
 
     def parse(self) -> Diagram:
-        return parse_diagram(self.bpmn, self.dmn, set(self.queues), self.name, self.forms or {})
+        return parse_diagram(
+            self.bpmn, self.dmn, set(self.queues), self.name, self.forms or {}, self.called or {}
+        )
 
 
 class _StepClock:

@@ -39,6 +39,18 @@ class ClockScriptEngine(PythonScriptEngine):
         return super().execute(task, script, external_context)
 
 
+def literal_gateway_timer(task_spec, text: str) -> None:
+    """An event-based gateway keeps its own copies of its events' definitions: an ISO 8601 timer
+    among them is quoted as on its event (once: a quoted text is no longer ISO text)."""
+    for event in getattr(getattr(task_spec, "event_definition", None), "event_definitions", []):
+        if (
+            isinstance(event, TimerEventDefinition)
+            and event.expression == text
+            and timer_kind(text) in ISO_KINDS
+        ):
+            event.expression = repr(text.strip())
+
+
 def _now(task) -> datetime:
     clock = getattr(task.workflow.script_engine, "clock", None)
     return clock.now() if clock is not None else datetime.now(UTC)
@@ -128,6 +140,13 @@ class ClockTimersMixin:
 def due_time(task) -> datetime | None:
     """When a waiting timer task falls due, once the engine has computed it."""
     definition = getattr(task.task_spec, "event_definition", None)
+    # An event-based gateway waits for its events' timers itself (the engine keeps one timer's value).
+    timers = [
+        each
+        for each in getattr(definition, "event_definitions", [])
+        if isinstance(each, TimerEventDefinition)
+    ]
+    definition = timers[0] if timers else definition
     if not isinstance(definition, TimerEventDefinition):
         return None
     value = task.internal_data.get("event_value")

@@ -38,6 +38,7 @@ def _version_out(version, active: bool) -> dict:
         **asdict(version),
         "dmn_files": sorted(version.dmn_xml),
         "form_files": sorted(version.form_schemas),
+        "called_processes": sorted(version.called_bpmn),
         "active": active,
         "handles_complaints": version.process_key == _routing().context.process_key,
     }
@@ -96,7 +97,8 @@ class ProcessCollection(MethodView):
 def prove(data):
     """Validate and prove a diagram without deploying it: the problems a deploy would refuse it for,
     and what the probes reached."""
-    command = _deploy_command(data)
+    with _routing().session() as session:
+        command = handlers.with_called_processes(_deploy_command(data), session, _routing().context)
     diagram, proof = handlers.prove_process(command, _routing().context)
     if proof is None:
         raise InvalidInput(f"process {diagram.process_id!r} starts no complaint case, so there is nothing to prove "

@@ -47,6 +47,9 @@ class VersionOut(Schema):
     note = fields.String(allow_none=True)
     dmn_files = fields.List(fields.String())
     form_files = fields.List(fields.String())
+    called_processes = fields.List(
+        fields.String(), metadata={"description": "processes deployed on their own that its call activities call, "
+                                   "as they were when it was deployed"})  # fmt: skip
     active = fields.Boolean(metadata={"description": "new cases of its process start this version"})
     handles_complaints = fields.Boolean(
         metadata={"description": "its process is the complaint process (COMPLAINT_PROCESS): its active version "
@@ -127,7 +130,8 @@ class FormFieldOut(Schema):
         allow_none=True,
         metadata={
             "description": "a text field's suggestions: the mall's `departments` or `floors` (intake's "
-            "reference data); any text is still accepted"
+            "reference data), any text still accepted; or `reply_templates`, the canned replies of the "
+            "complaint's category, the title chosen being the field's value"
         },
     )
 

@@ -12,26 +12,29 @@ from services.routing.engine.sandbox import DiagramSource
 
 
 def source_of(version: ProcessVersion, bpmn_name: str = "diagram.bpmn") -> DiagramSource:
-    return _source(version.source_hash, version.bpmn_xml, version.dmn_xml, bpmn_name, version.form_schemas)
+    return _source(version.source_hash, version.bpmn_xml, version.dmn_xml, bpmn_name, version.form_schemas,
+                   version.called_bpmn)  # fmt: skip
 
 
 def parse_version(bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str = "diagram.bpmn",
-                  forms: dict[str, str] | None = None) -> Diagram:  # fmt: skip
-    return candidate_source("", bpmn_xml, dmn_xml, bpmn_name, forms or {}).parse()
+                  forms: dict[str, str] | None = None, called: dict[str, str] | None = None) -> Diagram:  # fmt: skip
+    return candidate_source("", bpmn_xml, dmn_xml, bpmn_name, forms or {}, called or {}).parse()
 
 
 def candidate_source(key: str, bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str,
-                     forms: dict[str, str]) -> DiagramSource:  # fmt: skip
+                     forms: dict[str, str], called: dict[str, str] | None = None) -> DiagramSource:  # fmt: skip
     """Files not deployed yet, for a sandbox process to parse (and prove) under `key`, their hash."""
-    return _source(key, bpmn_xml, dmn_xml, bpmn_name, forms)
+    return _source(key, bpmn_xml, dmn_xml, bpmn_name, forms, called or {})
 
 
 def _source(
-    key: str, bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str, forms: dict[str, str]
-) -> DiagramSource:
+    key: str, bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str, forms: dict[str, str],
+    called: dict[str, str],
+) -> DiagramSource:  # fmt: skip
     dmn = {name: text.encode() for name, text in dmn_xml.items()}
     form_files = {name: text.encode() for name, text in forms.items()}
-    return DiagramSource(key, bpmn_xml.encode(), dmn, frozenset(QUEUES), bpmn_name, form_files)
+    called_files = {process: text.encode() for process, text in called.items()}
+    return DiagramSource(key, bpmn_xml.encode(), dmn, frozenset(QUEUES), bpmn_name, form_files, called_files)
 
 
 class DiagramCache:

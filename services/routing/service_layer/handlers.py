@@ -22,6 +22,7 @@ from services.routing.domain.commands import (
 from services.routing.domain.forms import check_form
 from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState, assignment_refused
 from services.routing.engine import Diagram, DiagramError
+from services.routing.engine.foreign import calls_outside
 from services.routing.engine.problems import render
 from services.routing.engine.step import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
@@ -45,14 +46,34 @@ class Deployment:
     proof: ProofReport | None = None  # for a new version of the complaint process
 
 
+def with_called_processes(command: DeployProcess, session: Session, context: Context) -> DeployProcess:
+    """The deploy with the BPMN of the processes its call activities call that the file does not draw:
+    each one's active version, and what that version called when it was deployed. A version keeps
+    them, so its cases run what was proved even after a called process gets a new version."""
+    called: dict[str, str] = {}
+    for key in sorted(calls_outside(command.bpmn_xml)):
+        active = session.processes.active(context.mall_id, key)
+        version = session.processes.get(active.id) if active is not None else None
+        if version is not None:
+            called.update({**version.called_bpmn, key: version.bpmn_xml})
+    return replace(command, called=called)
+
+
+def _sources(command: DeployProcess) -> dict[str, str]:
+    """What a version is made of besides its BPMN: DMN, forms, and the processes it calls."""
+    return {
+        **command.dmn_xml,
+        **command.forms,
+        **{f"called/{key}": text for key, text in command.called.items()},
+    }
+
+
 def prove_process(command: DeployProcess, context: Context) -> tuple[Diagram, ProofReport | None]:
     """Validate the files and, for the complaint process, prove them (nothing is stored): the
     designer's dry run, and the first half of every deploy. A process that starts no complaint case
     is not proved: the probes are complaints."""
     diagram = _parse(command)
-    return diagram, _prove(
-        diagram, _hash(command.bpmn_xml, {**command.dmn_xml, **command.forms}), command, context
-    )
+    return diagram, _prove(diagram, _hash(command.bpmn_xml, _sources(command)), command, context)
 
 
 def _prove(
@@ -61,7 +82,7 @@ def _prove(
     if diagram.process_id != context.process_key:
         return None
     source = candidate_source(
-        source_hash, command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms
+        source_hash, command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms, command.called
     )
     return prove_source(source, context)
 
@@ -70,8 +91,9 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
     """Validate, prove and keep a new version, active at once; files identical to an existing
     version of the process return that one (not created, and activated only on request). A version
     the proof finds a problem in is refused, every problem named."""
+    command = with_called_processes(command, session, context)
     diagram = _parse(command)
-    source_hash = _hash(command.bpmn_xml, {**command.dmn_xml, **command.forms})
+    source_hash = _hash(command.bpmn_xml, _sources(command))
     same = session.processes.with_source(context.mall_id, diagram.process_id, source_hash)
     if same is not None:
         active = session.processes.active(context.mall_id, diagram.process_id)
@@ -85,7 +107,7 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
     now = context.clock.now()
     version = session.processes.add(
         context.mall_id, diagram.process_id, command.bpmn_xml, command.dmn_xml, source_hash,
-        command.actor_id, now, command.note, command.forms,
+        command.actor_id, now, command.note, command.forms, command.called,
     )  # fmt: skip
     session.processes.activate(version, command.actor_id, now, command.note or "deployed")
     log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
@@ -110,7 +132,9 @@ def _parse(command: DeployProcess) -> Diagram:
     """The parsed diagram, or a 400 listing every problem found, in the designer's language; a
     problem in a JSON-schema form file is the `forms` field's, any other the `bpmn` field's."""
     try:
-        return parse_version(command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms)
+        return parse_version(
+            command.bpmn_xml, command.dmn_xml, command.bpmn_name, command.forms, command.called
+        )
     except DiagramError as exc:
         fields: dict[str, list[str]] = {}
         for problem in exc.problems:

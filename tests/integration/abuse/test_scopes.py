@@ -154,7 +154,8 @@ def _reads(mall, place) -> list[str]:
                                 (place.id,)).fetchone()  # fmt: skip
     values = {"complaint_id": place.id, "case_id": place.id, "task_id": str(place.task.id), "number": place.number,
               "delivery_id": str(delivery["id"]), "process_key": "complaint", "version": "1", "name": "triage.dmn",
-              "username": "desk", "item_id": str(uuid.uuid4()), "capa_id": str(uuid.uuid4()), "code": "3F"}  # fmt: skip
+              "username": "desk", "item_id": str(uuid.uuid4()), "capa_id": str(uuid.uuid4()), "code": "3F",
+              "draft_id": str(uuid.uuid4()), "attachment_id": str(uuid.uuid4())}  # fmt: skip
     found = []
     for mount in mall.runtimes:
         document = mall.api.get(f"/{mount}/openapi.json").json

@@ -10,14 +10,18 @@ from werkzeug.test import Client
 
 from services.notify.adapters.channels import PermanentFailure
 from tests.integration.conftest import complaint
+from tests.support.objectstore import ACCESS_KEY, SECRET_KEY
 from tests.support.pump import Pump
 from tests.support.system import DEMO_PASSWORD, csrf_token, in_process_system
 
 
 @pytest.fixture
-def system(settings, clock, tmp_path):
+def system(settings, clock, tmp_path, s3_server):
+    """Every service in-process; attachments in a bucket of the test's own on the S3 server."""
+    objects = {"object_store_url": s3_server.url, "object_store_bucket": s3_server.new_store().bucket,
+               "object_store_access_key": ACCESS_KEY, "object_store_secret_key": SECRET_KEY}  # fmt: skip
     with in_process_system(
-        settings, clock, tmp_path, secure_cookies=False, login_rate_limit="1000 per minute"
+        settings, clock, tmp_path, secure_cookies=False, login_rate_limit="1000 per minute", **objects
     ) as (
         runtimes,
         wsgi,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.reporting.adapters.capa import CapaStore
 from tests.integration.reporting.conftest import table
-from tests.support.stories import Story, events
+from tests.support.stories import Story, corrected, events
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
@@ -95,3 +95,21 @@ def test_each_event_of_a_problem_reads_of_its_open_record_only_what_does_not_gro
     [record] = table(reporting, "capa", "opened_at")
     assert set(current) == {"id", "first_received_at"}
     assert current["id"] == record["id"] and len(record["complaint_ids"]) == 5
+
+
+STARBUCKS = {"code": "M-2F-003", "shop_name": "星巴克", "floor": "2F", "unit": None, "person_in_charge": "李经理",
+             "phone": "13800000001"}  # fmt: skip
+
+
+def test_a_complaint_corrected_into_the_problem_makes_the_recurrence(feed, reporting):
+    """Only intake's record (received or corrected) says a complaint's problem, so only those two
+    events look for a recurrence: a correction moving the third complaint to the same shop opens the
+    record."""
+    two = same_problem([0, 1])
+    third = Story(received_at=T0 + timedelta(days=2), category="quality", merchant="M-3F-001")
+    feed(event for story in [*two, third] for event in events(story))
+    assert table(reporting, "capa", "opened_at") == []
+
+    feed([corrected(third, T0 + timedelta(days=2, hours=1), merchant=STARBUCKS, floor="2F")])
+    [record] = table(reporting, "capa", "opened_at")
+    assert set(record["complaint_ids"]) == {story.id for story in [*two, third]}

@@ -120,6 +120,11 @@ def policy() -> Policy:
 def mall(settings, policy, clock, tokens) -> Iterator[Mall]:
     """Intake and routing on this test's database, wired as the one-process run wires them: intake's
     outbox relay and routing's complaint consumer in threads, over the in-memory broker; bpmn/ deployed."""
+    yield from running_mall(settings, policy, clock, tokens)
+
+
+def running_mall(settings, policy, clock, tokens, deployment: dict | None = None) -> Iterator[Mall]:
+    """The `mall` fixture's mall, with `deployment` (a POST /processes body) deployed instead of bpmn/."""
     settings = replace(settings, policy=policy)
     intake = intake_bootstrap.bootstrap(settings, clock=clock)
     intake.pool.open(wait=True)
@@ -133,7 +138,7 @@ def mall(settings, policy, clock, tokens) -> Iterator[Mall]:
         eventually(consumer.ready.is_set, timeout=30)
         driver = Mall(create_intake_app(intake).test_client(), create_app(routing).test_client(), routing, clock,
                       tokens, bearer)  # fmt: skip
-        driver.deploy()
+        driver.deploy(deployment)
         yield driver
     finally:
         workers.stop()

@@ -84,6 +84,9 @@ def build_email(message: OutgoingMessage, sender: str, sender_name: str) -> Mess
     body["Subject"] = Header(one_line(message.subject), "utf-8")
     body["Date"] = formatdate(localtime=False)
     body["Message-ID"] = message.message_id
+    if message.params.get("in_reply_to"):  # a Message-ID read as <…> without spaces: one line, safe
+        body["In-Reply-To"] = message.params["in_reply_to"]
+        body["References"] = message.params["references"]
     body["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
     body["X-Complaint-Number"] = message.number
     return body

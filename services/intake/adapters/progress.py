@@ -1,0 +1,67 @@
+"""How far each case has come, from routing's events, for the customers' status page.
+
+The diagram declares which of its elements announce `complaint.replied`, `complaint.closed`,
+`complaint.reopened` and `complaint.postponed` (with the new date the customer agreed to); intake
+keeps the stage they leave the case in, never an element id. A late older event never undoes a
+newer one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+
+from services.common.bus.envelope import Envelope
+
+REPLIED, CLOSED = "complaint.replied", "complaint.closed"
+REOPENED, POSTPONED = "complaint.reopened", "complaint.postponed"
+PROGRESS_EVENTS = (REPLIED, CLOSED, REOPENED, POSTPONED)
+_STAGES = {REPLIED: "replied", CLOSED: "closed", REOPENED: "handling"}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A case's stage (handling, replied, closed; None: no task yet) and the reply date agreed later."""
+
+    stage: str | None = None
+    postponed_to: date | None = None
+    has_tasks: bool = False
+
+
+def record_progress(conn: psycopg.Connection, envelope: Envelope) -> None:
+    """Apply one stage event of a case."""
+    if envelope.type not in PROGRESS_EVENTS or not envelope.complaint_id:
+        return
+    data = envelope.payload.get("data") if isinstance(envelope.payload.get("data"), dict) else {}
+    postponed = _day(data.get("new_reply_date")) if envelope.type == POSTPONED else None
+    stage = _STAGES.get(envelope.type, "handling")
+    conn.execute(
+        "INSERT INTO intake.case_progress (complaint_id, mall_id, stage, postponed_to, event_at)"
+        " VALUES (%(id)s, %(mall)s, %(stage)s, %(postponed)s, %(at)s)"
+        " ON CONFLICT (complaint_id) DO UPDATE SET"
+        " stage = CASE WHEN %(keeps_stage)s THEN intake.case_progress.stage ELSE EXCLUDED.stage END,"
+        " postponed_to = COALESCE(EXCLUDED.postponed_to, intake.case_progress.postponed_to),"
+        " event_at = GREATEST(EXCLUDED.event_at, intake.case_progress.event_at)"
+        " WHERE intake.case_progress.event_at <= EXCLUDED.event_at",
+        {"id": envelope.complaint_id, "mall": envelope.mall_id, "stage": stage, "postponed": postponed,
+         "at": envelope.occurred_at, "keeps_stage": envelope.type == POSTPONED},
+    )  # fmt: skip
+
+
+def progress_of(conn: psycopg.Connection, complaint_id: str) -> Progress:
+    row = conn.execute(
+        "SELECT p.stage, p.postponed_to,"
+        " EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id = %(id)s) AS has_tasks"
+        " FROM (SELECT 1) AS one LEFT JOIN intake.case_progress p ON p.complaint_id = %(id)s",
+        {"id": complaint_id},
+    ).fetchone()
+    return Progress(row["stage"], row["postponed_to"], row["has_tasks"])
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,86 @@
+"""The customers' status page: no login, limited per client address, slower after repeated misses.
+
+`POST /public/status` answers JSON; `/status` is the page a phone opens from the receipt's link,
+the acknowledgement message or the web form's thank-you, posting the same lookup as a plain form.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint as PageBlueprint
+from flask import current_app, render_template, request
+from flask_smorest import abort
+
+from services.common.errors import NotFound
+from services.common.web import Blueprint
+from services.intake.adapters.misses import MissPolicy
+from services.intake.entrypoints import schemas
+from services.intake.service_layer.status import NOT_FOUND, SlowDown, look_up
+
+status_api = Blueprint(
+    "status_api", __name__, url_prefix="/public",
+    description="The customers' status page: a complaint's status by its number and the customer's phone"
+    " (last four digits) or e-mail; no login, rate-limited.",
+)  # fmt: skip
+status_page = PageBlueprint("status_page", __name__, template_folder="templates")
+
+SLOW_DOWN = "查询错误次数过多，请稍后再试。"
+TEXT = {
+    "zh-CN": {"title": "投诉处理进度查询", "number": "投诉编号", "contact": "手机号码后四位（或电子邮箱）",
+              "submit": "查询", "status": "处理状态", "promised": "答复日期", "next": "下一步",
+              "intro": "请输入投诉回执上的编号，以及您登记的手机号码后四位（或电子邮箱）。",
+              "switch": "English", "missing": "请填写投诉编号和手机号码后四位（或电子邮箱）。",
+              "not_found": NOT_FOUND, "slow_down": SLOW_DOWN},
+    "en": {"title": "Complaint status", "number": "Complaint number", "contact": "Last four digits of your phone (or your e-mail)",
+           "submit": "Look up", "status": "Status", "promised": "Reply by", "next": "Next step",
+           "intro": "Enter the number on your receipt and the last four digits of the phone you gave (or your e-mail).",
+           "switch": "中文", "missing": "Please fill in the complaint number and the last four digits (or e-mail).",
+           "not_found": "No such complaint: check the number and the last four digits of the phone (or e-mail).",
+           "slow_down": "Too many wrong tries; please try again later."},
+}  # fmt: skip
+
+
+def _find(number: str, contact: str, language: str) -> dict:
+    runtime = current_app.extensions["intake.runtime"]
+    found = look_up(runtime.uow(), runtime.settings.mall_id, number, contact, request.remote_addr or "unknown",
+                    runtime.clock.now(), MissPolicy())  # fmt: skip
+    return found.words(language)
+
+
+@status_api.route("/status", methods=["POST"])
+@status_api.arguments(schemas.StatusLookupIn())
+@status_api.response(200, schemas.StatusOut)
+@status_api.alt_response(404, response="NOT_FOUND")
+@status_api.alt_response(429, response="TOO_MANY_REQUESTS")
+@status_api.doc(security=[])
+def post_status(data):
+    """A complaint's status, promised reply date and next step, for its customer; never personal data.
+    A wrong number and a wrong phone or e-mail answer the same 404."""
+    try:
+        return _find(data["number"], data["contact"], data["lang"])
+    except NotFound:
+        abort(404, message=NOT_FOUND)
+    except SlowDown as slow:
+        wait = max(
+            1, int((slow.until - current_app.extensions["intake.runtime"].clock.now()).total_seconds())
+        )
+        abort(429, message=SLOW_DOWN, headers={"Retry-After": str(wait)})
+
+
+@status_page.route("/status", methods=["GET", "POST"])
+def status():
+    """The status page, in Chinese unless ?lang=en; the number is filled in from the receipt's link."""
+    language = "en" if request.values.get("lang") == "en" else "zh-CN"
+    text = TEXT[language]
+    number = request.values.get("number", "").strip()[:40]
+    page = {"t": text, "lang": language, "other": "zh-CN" if language == "en" else "en", "number": number}
+    if request.method == "GET":
+        return render_template("status.html", **page)
+    contact = request.form.get("contact", "").strip()[:254]
+    if not number or len(contact) < 4:
+        return render_template("status.html", **page, error=text["missing"]), 400
+    try:
+        return render_template("status.html", **page, found=_find(number, contact, language))
+    except NotFound:
+        return render_template("status.html", **page, error=text["not_found"]), 404
+    except SlowDown:
+        return render_template("status.html", **page, error=text["slow_down"]), 429

@@ -1,0 +1,56 @@
+"""The receipt the desk prints: the mall's name, the desk's phone, the clerk who took the complaint,
+and the link to the customers' status page with the number filled in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.integration.console.conftest import ConsoleClient
+from tests.integration.console.test_desk_form import FORM
+from tests.support.system import in_process_system
+
+
+def _record(desk) -> tuple[str, str]:
+    answer = desk.form("/console/complaints/new", FORM, "/console/complaints/new")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = desk.get(answer.headers["Location"]).get_data(as_text=True)
+    return answer.headers["Location"], page
+
+
+def test_the_receipt_names_the_mall_the_desks_phone_the_clerk_and_links_the_status_page(browser, mall):
+    desk = browser()
+    desk.login("desk")
+
+    _, page = _record(desk)
+    number = page.split('id="receipt-number">')[1].split("<")[0]
+
+    assert '<span id="receipt-mall">星河广场购物中心</span>' in page
+    assert '<span id="receipt-phone">021-6888 1234</span>' in page
+    assert '<span id="receipt-clerk">服务台 李静</span>' in page
+    link = f"http://localhost/intake/status?number={number}"
+    assert f'href="{link}" id="receipt-status-link"' in page
+    assert "服务台电话" in page and "受理人" in page
+    opened = desk.get(f"/intake/status?number={number}").get_data(as_text=True)
+    assert f'value="{number}"' in opened
+
+
+@pytest.fixture
+def configured(settings, clock, tmp_path):
+    changed = replace(
+        settings, desk_phone="0755-8888 0000", mall_name="海岸城", public_url="https://ts.mall.example/"
+    )
+    with in_process_system(changed, clock, tmp_path, secure_cookies=False) as (_, wsgi):
+        yield wsgi
+
+
+def test_the_mall_name_phone_and_public_address_come_from_the_settings(configured):
+    desk = ConsoleClient(configured)
+    desk.login("desk")
+
+    _, page = _record(desk)
+    number = page.split('id="receipt-number">')[1].split("<")[0]
+
+    assert '<span id="receipt-mall">海岸城</span>' in page and "0755-8888 0000" in page
+    assert f'href="https://ts.mall.example/intake/status?number={number}"' in page

@@ -1,0 +1,101 @@
+"""The customer's history: the earlier complaints of a phone number, as the desk types it, and on a case."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from services.common.bus.envelope import TASK_COMPLETED, TASK_CREATED
+from tests.conftest import bearer
+from tests.integration.conftest import complaint
+from tests.integration.intake.test_search import _task
+
+
+def test_the_desk_sees_how_often_a_phone_complained_when_last_and_the_outcome(
+    client, desk, intake, clock, tokens
+):
+    first = client.post("/complaints", json=complaint(description="买的酸奶过期了"), headers=desk).json
+    task_id = str(uuid.uuid4())
+    _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
+    _task(intake, TASK_COMPLETED, first["id"], task_id, clock.now() + timedelta(hours=1),
+          data={"resolution": "退款 12 元，王女士满意，电话 13912345678"})  # fmt: skip
+    clock.advance(timedelta(days=2))
+    second = client.post("/complaints", json=complaint(customer={"name": "王女士", "phone": "+86 139 1234 5678"}),
+                         headers=desk).json  # fmt: skip
+    client.post(
+        "/complaints", json=complaint(customer={"name": "李先生", "phone": "13700001111"}), headers=desk
+    )
+
+    history = client.get(
+        "/complaints/customer-history", query_string={"phone": "139-1234-5678"}, headers=desk
+    )
+    ops = bearer(tokens, "operations_manager", subject="ops")
+    for_ops = client.get(
+        "/complaints/customer-history", query_string={"phone": "13912345678"}, headers=ops
+    ).json
+
+    assert history.status_code == 200, history.json
+    body = history.json
+    assert body["count"] == 2 and [item["number"] for item in body["items"]] == [
+        second["number"],
+        first["number"],
+    ]
+    assert body["last_received_at"] == second["received_at"]
+    # the desk sees customers as written, the operations manager (holding no task) masked
+    assert body["items"][1]["outcome"] == "退款 12 元，王女士满意，电话 13912345678"
+    assert for_ops["items"][1]["outcome"] == "退款 12 元，王**满意，电话 139****5678"
+    assert for_ops["items"][1]["description"] == "买的酸奶过期了"
+    assert not body["items"][1]["open"]
+
+
+def test_the_case_page_shows_the_other_complaints_of_its_phone_within_the_callers_scope(
+    client, desk, tokens, clock
+):
+    first = client.post("/complaints", json=complaint(), headers=desk).json
+    clock.advance(timedelta(minutes=1))
+    other_floor = client.post(
+        "/complaints", json=complaint(floor="2F", merchant_code=None), headers=desk
+    ).json
+    clock.advance(timedelta(minutes=1))
+    latest = client.post("/complaints", json=complaint(), headers=desk).json
+    floor3 = bearer(tokens, "floor_supervisor", floors=["3F"], subject="floor3")
+
+    for_desk = client.get(f"/complaints/{latest['id']}/customer-history", headers=desk).json
+    for_floor3 = client.get(f"/complaints/{latest['id']}/customer-history", headers=floor3).json
+
+    assert [item["number"] for item in for_desk["items"]] == [other_floor["number"], first["number"]]
+    assert [item["number"] for item in for_floor3["items"]] == [first["number"]] and for_floor3["count"] == 1
+
+
+def test_a_bad_phone_is_refused_naming_the_field_and_an_unknown_case_is_not_found(client, desk):
+    bad = client.get("/complaints/customer-history", query_string={"phone": "abc"}, headers=desk)
+    missing = client.get("/complaints/customer-history", headers=desk)
+    unknown = client.get(f"/complaints/{uuid.uuid4()}/customer-history", headers=desk)
+
+    assert bad.status_code == 400 and "phone" in str(bad.json)
+    assert missing.status_code == 400 and "phone" in str(missing.json)
+    assert unknown.status_code == 404
+
+
+def test_an_erasure_takes_the_customers_details_out_of_the_resolutions_and_the_search(
+    client, desk, intake, clock
+):
+    from services.intake.adapters.erasure import erase_complaints
+
+    first = client.post("/complaints", json=complaint(), headers=desk).json
+    task_id = str(uuid.uuid4())
+    _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
+    _task(intake, TASK_COMPLETED, first["id"], task_id, clock.now() + timedelta(hours=1),
+          data={"resolution": "已致电王女士 13912345678，同意换货"})  # fmt: skip
+    with intake.pool.connection() as conn:
+        erase_complaints(conn, [first["id"]], intake.objects)
+        resolutions = conn.execute(
+            "SELECT resolutions FROM intake.complaints WHERE id = %s", (first["id"],)
+        ).fetchone()
+
+    def found(q):
+        return client.get("/complaints/search", query_string={"q": q}, headers=desk).json["items"]
+
+    assert "王女士" not in resolutions["resolutions"] and "13912345678" not in resolutions["resolutions"]
+    assert "同意换货" in resolutions["resolutions"]
+    assert found("王女士") == [] and found("13912345678") == [] and len(found("同意换货")) == 1

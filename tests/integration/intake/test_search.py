@@ -1,0 +1,157 @@
+"""Search over complaints: by number, phone, name, shop and Chinese words (description, request,
+resolutions), ranked, within the caller's scope, masked like the list; and the list's new filters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from services.common.bus.envelope import TASK_COMPLETED, TASK_CREATED, Actor, Envelope
+from services.intake.adapters.holders import record_task_event
+from services.intake.adapters.search import tsquery
+from tests.conftest import bearer
+from tests.integration.conftest import complaint
+
+YOGURT = complaint(category="quality", description="买的酸奶过期了，要求退款", customer_request=["refund"])
+LIFT = complaint(category="facility", floor="2F", merchant_code=None, department="engineering",
+                 description="电梯停运半小时", customer={"name": "李先生", "phone": "+86 137-0000-1111"})  # fmt: skip
+
+
+def _numbers(response) -> list[str]:
+    assert response.status_code == 200, response.json
+    return [item["number"] for item in response.json["items"]]
+
+
+def _task(intake, kind, complaint_id, task_id, at, data=None, due_at=None):
+    payload = {"task_id": task_id, "queue": "floor_supervisor", "element_id": "handle_floor", "title": "处理",
+               "number": "TS", "state": "open", "floor": "3F", "department": None, "assignee": None,
+               "due_at": due_at, "data": data or {}}  # fmt: skip
+    with intake.pool.connection() as conn:
+        record_task_event(conn, Envelope(type=kind, mall_id="demo", actor=Actor("routing"), payload=payload,
+                                         occurred_at=at, complaint_id=complaint_id))  # fmt: skip
+
+
+def test_a_two_character_chinese_word_finds_the_complaint_that_holds_it_and_not_the_others(client, desk):
+    yogurt = client.post("/complaints", json=YOGURT, headers=desk).json
+    client.post("/complaints", json=complaint(), headers=desk)
+
+    assert _numbers(client.get("/complaints/search", query_string={"q": "酸奶"}, headers=desk)) == [
+        yogurt["number"]
+    ]
+    assert _numbers(client.get("/complaints/search", query_string={"q": "酸奶过期"}, headers=desk)) == [
+        yogurt["number"]
+    ]
+    assert _numbers(client.get("/complaints/search", query_string={"q": "奶酸"}, headers=desk)) == []
+
+
+def test_the_number_the_phone_however_typed_the_name_and_the_shop_find_a_complaint(client, desk):
+    first = client.post("/complaints", json=complaint(), headers=desk).json
+    lift = client.post("/complaints", json=LIFT, headers=desk).json
+
+    def found(q):
+        return _numbers(client.get("/complaints/search", query_string={"q": q}, headers=desk))
+
+    assert found(first["number"].lower()) == [first["number"]]
+    assert found("137 0000 1111") == [lift["number"]]
+    assert found("+8613700001111") == [lift["number"]]
+    assert found("李先生") == [lift["number"]]
+    assert first["number"] in found(first["merchant"]["shop_name"])
+    assert lift["number"] not in found(first["merchant"]["shop_name"])
+
+
+def test_what_the_customer_asked_for_and_a_resolution_recorded_by_routing_are_searched_too(
+    client, desk, intake
+):
+    yogurt = client.post("/complaints", json=YOGURT, headers=desk).json
+    at = datetime(2026, 11, 22, 3, tzinfo=UTC)
+    task_id = str(uuid.uuid4())
+    _task(intake, TASK_CREATED, yogurt["id"], task_id, at)
+    _task(intake, TASK_COMPLETED, yogurt["id"], task_id, at + timedelta(hours=1),
+          data={"outcome": "resolved", "resolution": "商户同意全额赔偿并致歉"})  # fmt: skip
+
+    assert _numbers(client.get("/complaints/search", query_string={"q": "退款"}, headers=desk)) == [
+        yogurt["number"]
+    ]
+    assert _numbers(client.get("/complaints/search", query_string={"q": "全额赔偿"}, headers=desk)) == [
+        yogurt["number"]
+    ]
+
+
+def test_the_best_match_comes_first(client, desk):
+    in_text = client.post(
+        "/complaints",
+        json=complaint(description="顾客说王女士也在场", customer={"name": "张先生", "phone": "13800000000"}),
+        headers=desk,
+    ).json
+    by_name = client.post("/complaints", json=complaint(description="店员不理人"), headers=desk).json
+    assert _numbers(client.get("/complaints/search", query_string={"q": "王女士"}, headers=desk))[:2] == [
+        by_name["number"],
+        in_text["number"],
+    ]
+
+
+def test_a_floor_supervisor_finds_only_its_floors_and_sees_the_customer_masked(client, desk, tokens):
+    client.post("/complaints", json=YOGURT, headers=desk)
+    client.post("/complaints", json={**YOGURT, "floor": "2F", "merchant_code": None}, headers=desk)
+    floor3 = bearer(tokens, "floor_supervisor", floors=["3F"], subject="floor3")
+
+    found = client.get("/complaints/search", query_string={"q": "酸奶"}, headers=floor3).json["items"]
+    by_phone = client.get("/complaints/search", query_string={"q": "13912345678"}, headers=floor3).json[
+        "items"
+    ]
+
+    assert [item["floor"] for item in found] == ["3F"]
+    assert found[0]["customer"]["masked"] and found[0]["customer"]["phone"] == "139****5678"
+    assert [item["floor"] for item in by_phone] == ["3F"]
+
+
+def test_search_takes_the_lists_filters_and_refuses_unknown_or_bad_ones(client, desk):
+    client.post("/complaints", json=YOGURT, headers=desk)
+    client.post("/complaints", json={**YOGURT, "channel": "web"}, headers=desk)
+
+    assert len(_numbers(client.get("/complaints/search", query_string={"q": "酸奶", "channel": "web"},
+                                   headers=desk))) == 1  # fmt: skip
+    bad = client.get("/complaints/search", query_string={"q": "酸奶", "overdue": "yes"}, headers=desk)
+    unknown = client.get("/complaints/search", query_string={"colour": "red"}, headers=desk)
+    assert bad.status_code == 400 and "overdue" in str(bad.json)
+    assert unknown.status_code == 400 and "colour" in str(unknown.json)
+    assert client.get("/complaints/search", query_string={"q": "酸奶"}).status_code == 401
+
+
+def test_punctuation_alone_finds_nothing_and_quotes_cannot_break_the_query(client, desk):
+    client.post("/complaints", json=YOGURT, headers=desk)
+    for q in ["，。！", "' & | ! <->", "酸奶' | '过期"]:
+        response = client.get("/complaints/search", query_string={"q": q}, headers=desk)
+        assert response.status_code == 200, (q, response.json)
+    assert tsquery("，。！") is None
+    assert tsquery("酸奶' | 'x") == "('酸奶') & 'x':*"
+
+
+def test_the_list_accepts_a_phone_and_overdue(client, desk, intake, clock):
+    first = client.post("/complaints", json=complaint(), headers=desk).json
+    lift = client.post("/complaints", json=LIFT, headers=desk).json
+    _task(intake, TASK_CREATED, lift["id"], str(uuid.uuid4()), clock.now(),
+          due_at=(clock.now() + timedelta(hours=24)).isoformat())  # fmt: skip
+
+    by_phone = _numbers(client.get("/complaints", query_string={"phone": "139-1234-5678"}, headers=desk))
+    overdue_now = _numbers(client.get("/complaints", query_string={"overdue": "true"}, headers=desk))
+    clock.advance(timedelta(hours=25))
+    overdue_later = _numbers(client.get("/complaints", query_string={"overdue": "true"}, headers=desk))
+
+    assert by_phone == [first["number"]]
+    assert overdue_now == [] and overdue_later == [lift["number"]]
+
+
+def test_an_old_match_is_still_found_when_the_newer_ones_are_too_few(client, tokens, clock):
+    old = client.post("/complaints", json=YOGURT, headers=bearer(tokens, "service_desk", subject="desk")).json
+    clock.advance(timedelta(days=400))
+    desk = bearer(tokens, "service_desk", subject="desk")  # tokens last 30 days of the test clock
+    new = client.post("/complaints", json=YOGURT, headers=desk).json
+
+    found = _numbers(client.get("/complaints/search", query_string={"q": "酸奶"}, headers=desk))
+    newest_only = _numbers(
+        client.get("/complaints/search", query_string={"q": "酸奶", "limit": 1}, headers=desk)
+    )
+
+    assert found == [new["number"], old["number"]]
+    assert newest_only == [new["number"]]
