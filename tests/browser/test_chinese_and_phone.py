@@ -9,6 +9,7 @@ target, and completes the task's form there.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 COMPLAINT_NUMBER = re.compile(r"\bTS-\d{8}-\d{4}\b")
 ALLOWED = {
     "English",  # the language switch, named in the language it switches to
-    "CSV", "XLSX", "PDF", "Excel", "HTML",  # names of file formats
+    "CSV", "XLSX", "PDF", "Excel", "HTML", "JPEG", "PNG", "HEIC",  # names of file formats
     "KTV",  # a demo shop's business as Chinese malls write it (the mall's own data)
 }  # fmt: skip
 LOGIN_WORDS = {word for username, *_ in DEMO_STAFF for word in LATIN_WORD.findall(username)}
@@ -32,6 +33,12 @@ LOGIN_WORDS = {word for username, *_ in DEMO_STAFF for word in LATIN_WORD.findal
 # by design (bpmn/README.md); its canvas and bpmn-js's property panel are not a reader's page.
 NOT_WALKED = re.compile(r"/logout|/lang/|/processes/modeler|\.(pdf|csv|xlsx)(\?|$)|/print$|/letters/")
 ONE_OF_MANY = re.compile(r"/(cases|tasks|complaints|admin/users|capa)/[^/?]+")
+
+
+@pytest.fixture
+def settings(settings):
+    """Eleven people log in from one address within a minute: more than the login limit lets through."""
+    return dataclasses.replace(settings, login_rate_limit="100 per minute")
 
 
 def _allowed(who: str, path: str) -> set[str]:
