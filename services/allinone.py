@@ -104,7 +104,7 @@ def deploy_mall_diagram(routing, diagram: Path = MALL_DIAGRAM) -> None:
         return
     bpmn = diagram.read_text(encoding="utf-8")
     dmn = {path.name: path.read_text(encoding="utf-8") for path in diagram.parent.glob("*.dmn")}
-    command = DeployProcess(bpmn, dmn, RUN_DEPLOYER, "deployed by the one-process run", diagram.name)
+    command = DeployProcess(bpmn, dmn, RUN_DEPLOYER, "单进程运行时自动部署的随附流程图", diagram.name)
     deployment = routing.handle(deploy_process, command)  # the same source: no new version
     version = deployment.version
     if not deployment.active:  # bpmn/ went back to the files of an earlier version of the run's

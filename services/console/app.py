@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, redirect, request, send_from_directory, url_
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from services.common.db import ping
 from services.common.web import create_service_app
@@ -23,7 +24,7 @@ from services.console.api.users import service_tokens, users
 from services.console.auth import guard, login
 from services.console.auth.sessions import ServerSessions
 from services.console.bootstrap import Console
-from services.console.pages import PAGES, attachments
+from services.console.pages import PAGES, attachments, names, page_or_json_error
 from services.console.pages.access import PAGE_ROLES
 from services.console.pages.inbox import unread_count
 from services.console.pages.modeler import LARGE_BODIES
@@ -63,6 +64,7 @@ def create_app(console: Console) -> Flask:
         description="The staff console's API: staff users, roles, scopes and service tokens (role admin).",
     )  # fmt: skip
     app.register_blueprint(ASSETS)
+    app.register_error_handler(HTTPException, page_or_json_error)
     app.extensions["console"] = console
     # Flask-WTF signs its CSRF tokens with this; derived, so AUTH_SECRET stays the only secret.
     app.secret_key = hmac.new(settings.auth_secret.encode(), b"console-csrf", hashlib.sha256).hexdigest()
@@ -100,6 +102,8 @@ def _allow_larger_bodies(app: Flask) -> None:
 
 
 def _add_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(names.HELPERS)  # globals: the imported macros see them too
+
     @app.context_processor
     def page_helpers():
         return {
@@ -107,7 +111,7 @@ def _add_helpers(app: Flask) -> None:
             "field_label": i18n.field_label, "option_label": i18n.option_label, "when": i18n.format_datetime,
             "day": i18n.format_date, "lang": i18n.language(), "user": guard.current_user(),
             "has_role": guard.has_role, "roles_for": PAGE_ROLES, "inbox_unread": unread_count,
-            "role_names": i18n.role_names, "diagram_words": i18n.diagram_words,
+            "role_names": i18n.role_names, "diagram_words": i18n.diagram_words, "said": i18n.said,
         }  # fmt: skip
 
     @app.get("/")

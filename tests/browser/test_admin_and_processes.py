@@ -22,11 +22,11 @@ def test_the_admin_creates_a_floor_supervisor_with_a_floor_and_deactivating_it_e
     admin.fill("#create-user [name=password]", PASSWORD)  # a refused form never shows a password again
     admin.click("#create-user button.primary")
     row = admin.locator("#users tr[data-username=floor5]")
-    assert "5F" in row.inner_text() and "楼层主管" in row.inner_text()
+    assert "五层" in row.inner_text() and "楼层主管" in row.inner_text()  # the floor by its name
     screenshot(admin, "51-admin-user-created")
 
     floor5 = person("floor5")
-    assert "五楼楼管 吴刚" in floor5.inner_text("#who") and "(5F)" in floor5.inner_text("#who")
+    assert "五楼楼管 吴刚" in floor5.inner_text("#who") and "(五层)" in floor5.inner_text("#who")
     assert floor5.locator("#queue-empty").count() == 1
 
     row.locator("a").click()

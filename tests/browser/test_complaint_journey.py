@@ -99,7 +99,7 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
         "options => options.map(option => option.value)"
     )
     floor3.click("#claim")
-    assert "floor3" in floor3.inner_text("#claim-state")
+    assert "三楼楼管 王强" in floor3.inner_text("#claim-state")  # by display name, not login
     _submit(floor3, outcome="resolved", resolution="商户同意换货并向顾客道歉")
     screenshot(floor3, "04-floor3-queue-after")
 

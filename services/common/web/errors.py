@@ -10,12 +10,12 @@ import logging
 from http import HTTPStatus
 
 import psycopg
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, request
 from marshmallow import Schema, fields
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from services.common import errors
+from services.common import errors, i18n
 from services.common.logging import correlation_id
 
 log = logging.getLogger(__name__)
@@ -43,15 +43,26 @@ class ErrorSchema(Schema):
 
 
 def error_body(code: int, message: str | None = None, field_errors: dict | None = None) -> dict:
+    """The error in the caller's language (Accept-Language; messages as written, English, without one)."""
+    language = _callers_language()
+    message = message or HTTPStatus(code).description or HTTPStatus(code).phrase
     body = {
         "code": code,
         "status": HTTPStatus(code).phrase,
-        "message": message or HTTPStatus(code).description or HTTPStatus(code).phrase,
+        "message": i18n.message(message, language) if language else message,
         "correlation_id": correlation_id.get(),
     }
     if field_errors:
-        body["errors"] = field_errors
+        body["errors"] = i18n.messages(field_errors, language) if language else field_errors
     return body
+
+
+def _callers_language() -> str | None:
+    """The language the caller asked for, or None: a department's system that names none reads the
+    messages as the code writes them, so what it already matches on keeps working."""
+    if not has_request_context() or not request.headers.get("Accept-Language"):
+        return None
+    return i18n.negotiate(request.headers["Accept-Language"])
 
 
 def http_exception_response(error: HTTPException):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from flask import has_request_context
 
 from services.common.errors import (
     ConfigurationError,
@@ -23,6 +24,7 @@ from services.common.errors import (
     Unavailable,
 )
 from services.common.logging import correlation_id
+from services.console.i18n import language
 
 IN_PROCESS_BASE = "http://services.in-process"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -107,6 +109,8 @@ class ServiceClient:
 
     def _send(self, method: str, path: str, extra_headers: dict | None = None, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._token}", **(extra_headers or {})}
+        if has_request_context():  # the services answer errors in the reader's language
+            headers.setdefault("Accept-Language", language())
         if correlation_id.get():
             headers["X-Correlation-ID"] = correlation_id.get()
         try:

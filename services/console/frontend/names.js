@@ -25,11 +25,12 @@ export function renameAll(definitions, language, roles, words) {
   const known = Object.assign({}, words || {}, roles || {});
   const visit = (node) => {
     if (!node || typeof node !== "object") return;
-    const local = node.$instanceOf && node.$instanceOf("bpmn:FlowElement") ? localName(node, language) : null;
+    const named = node.$instanceOf && (node.$instanceOf("bpmn:FlowElement") || node.$instanceOf("bpmn:Participant"));
+    const local = named ? localName(node, language) : null;
     if (node.$type === "bpmn:Lane" && roles[(node.name || "").trim()]) node.name = roles[node.name.trim()];
     else if (local) node.name = local;
     else if (node.$type === "bpmn:SequenceFlow") node.name = flowName(node, language, known);
-    ["rootElements", "flowElements", "laneSets", "lanes", "childLaneSet"].forEach((key) => {
+    ["rootElements", "participants", "flowElements", "laneSets", "lanes", "childLaneSet"].forEach((key) => {
       const children = node[key];
       if (Array.isArray(children)) children.forEach(visit);
       else if (children) visit(children);

@@ -14,11 +14,16 @@ from pathlib import Path
 
 from flask import current_app, session
 
+from services.common import i18n as vocabulary
 from services.common.identity.model import ROLES
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 FOLDER = Path(__file__).resolve().parent
+# The console's prefixes that are terms of the mall's one vocabulary (services/common/i18n): their
+# names come from there, never from this console's own catalogues.
+TERMS = {"category": "category", "channel": "channel", "request": "request", "role": "role",
+         "status": "status", "severity": "severity", "major_reason": "major_reason", "option": "outcome"}  # fmt: skip
 
 
 @cache
@@ -60,10 +65,17 @@ def option_label(form: list[dict], option_id: str) -> str:
     return label("option", option_id, option_id)
 
 
+def said(text: str | None) -> str:
+    """What a service or a gateway answered, in the reader's language where the catalogue knows it."""
+    return vocabulary.message(text or "", language())
+
+
 def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
     """The name of a code (`category.price` → 价格); the fallback or the code itself when unknown."""
     if value is None or value == "":
         return translate("common.none")
+    if prefix in TERMS and vocabulary.known(TERMS[prefix], value):
+        return vocabulary.term(TERMS[prefix], value, language())
     key = f"{prefix}.{value}"
     found = catalogue(language()).get(key)
     return found if found is not None else (fallback or str(value))
@@ -76,11 +88,7 @@ def role_names() -> dict[str, str]:
 
 def diagram_words() -> dict[str, str]:
     """The console's names of a diagram's flow labels that are codes (a form's options), by code."""
-    return {
-        key.removeprefix("option."): text
-        for key, text in catalogue(language()).items()
-        if key.startswith("option.")
-    }
+    return vocabulary.terms("outcome", language())
 
 
 def labels(prefix: str, values: Iterable[str] | None) -> str:

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, sessio
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from services.common import i18n as messages
 from services.common.errors import (
     ConfigurationError,
     Conflict,
@@ -15,7 +16,7 @@ from services.common.errors import (
     Unauthorized,
     Unavailable,
 )
-from services.console.i18n import LANGUAGES
+from services.console.i18n import LANGUAGES, language
 
 
 def html_errors(blueprint: Blueprint) -> Blueprint:
@@ -44,9 +45,20 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
 
 def _error_page(status: int, message: str):
     """The error page; as JSON to a JSON request (the modeler's deploy reads its answer as JSON)."""
+    message = messages.message(message or "", language())
     if request.is_json:
         return jsonify({"error": message, "code": status}), status
     return render_template("error.html", status=status, message=message), status
+
+
+def page_or_json_error(error: HTTPException):
+    """Outside the pages' blueprints (an unknown address under /console): a page in the reader's
+    language for a browser, the services' JSON error for an API caller."""
+    from services.common.web.errors import http_exception_response
+
+    if request.path.startswith(("/console/api", "/api")) or not request.accept_mimetypes.accept_html:
+        return http_exception_response(error)
+    return _error_page(error.code or 500, error.description)
 
 
 prefs = html_errors(Blueprint("prefs", __name__))

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
 
+from services.common import i18n as vocabulary
+
 blueprint = Blueprint("form", __name__, template_folder="templates")
 
 TEXT = {
@@ -32,23 +34,12 @@ TEXT = {
         "status_link": "凭投诉编号和手机号码后四位查询处理进度",
         "error": "请检查以下内容：",
         "none": "—",
-        "categories": {
-            "quality": "商品质量/食品安全",
-            "price": "价格",
-            "merchant_service": "商户服务",
-            "staff_service": "商场员工服务",
-            "environment": "环境（卫生、噪音、温度）",
-            "facility": "设施（电梯、扶梯、洗手间、停车设备）",
-            "fee": "收费（停车等）",
-            "emergency": "紧急情况（事故、失窃、受伤）",
-        },
-        "requests": {
-            "refund": "退货退款",
-            "exchange": "换货",
-            "repair": "维修",
-            "compensation": "赔偿",
-            "apology": "道歉",
-            "other": "其他",
+        # what a category covers, after its name (the names are the mall's vocabulary's)
+        "category_hints": {
+            "environment": "卫生、噪音、温度",
+            "facility": "电梯、扶梯、洗手间、停车设备",
+            "fee": "停车等",
+            "emergency": "事故、失窃、受伤",
         },
         "switch": "English",
         "notice_title": "个人信息收集告知",
@@ -85,23 +76,11 @@ TEXT = {
         "status_link": "Follow your complaint with its number and the last four digits of your phone",
         "error": "Please check:",
         "none": "—",
-        "categories": {
-            "quality": "Goods quality / food safety",
-            "price": "Price",
-            "merchant_service": "Shop service",
-            "staff_service": "Mall staff service",
-            "environment": "Environment (cleanliness, noise, temperature)",
-            "facility": "Facilities (lifts, escalators, toilets, parking)",
-            "fee": "Fees (parking etc.)",
-            "emergency": "Emergency (accident, theft, injury)",
-        },
-        "requests": {
-            "refund": "Refund",
-            "exchange": "Exchange",
-            "repair": "Repair",
-            "compensation": "Compensation",
-            "apology": "Apology",
-            "other": "Other",
+        "category_hints": {
+            "environment": "cleanliness, noise, temperature",
+            "facility": "lifts, escalators, toilets, parking",
+            "fee": "parking etc.",
+            "emergency": "accident, theft, injury",
         },
         "switch": "中文",
         "notice_title": "How we use your personal information",
@@ -122,6 +101,16 @@ TEXT = {
 }
 
 
+def with_terms(language: str) -> dict:
+    """The form's words with the mall's one vocabulary's names of the categories and requests."""
+    text = TEXT[language]
+    hints = text["category_hints"]
+    brackets = "（{}）" if language == "zh-CN" else " ({})"
+    categories = {code: name + (brackets.format(hints[code]) if code in hints else "")
+                  for code, name in vocabulary.terms("category", language).items()}  # fmt: skip
+    return {**text, "categories": categories, "requests": vocabulary.terms("request", language)}
+
+
 def kept_for(retention: timedelta, text: dict) -> str:
     """How long personal data is kept (POLICY_RETENTION_DAYS), as the notice says it: "2 年（730 天）"
     for whole years, "400 天" otherwise."""
@@ -135,7 +124,7 @@ def kept_for(retention: timedelta, text: dict) -> str:
 def complaint_form():
     """The public web form, in Chinese unless ?lang=en, with its notice of what is collected and why."""
     language = "en" if request.args.get("lang") == "en" else "zh-CN"
-    text = TEXT[language]
+    text = with_terms(language)
     period = kept_for(current_app.extensions["mall.settings"].policy.retention, text)
     return render_template("form.html", t=text, lang=language, other="zh-CN" if language == "en" else "en",
                            kept=text["notice_how_long"].format(period=period))  # fmt: skip

@@ -5,48 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from services.common import i18n as vocabulary
 from services.notify.domain.model import ComplaintFacts, Recipient, Request
 
-ROLE_NAMES = {
-    "zh-CN": {
-        "service_desk": "服务台",
-        "floor_supervisor": "楼层主管",
-        "department_manager": "部门经理",
-        "operations_manager": "营运部经理",
-        "deputy_store_manager": "店副总",
-        "store_manager": "店总",
-    },
-    "en": {
-        "service_desk": "the service desk",
-        "floor_supervisor": "the floor supervisor",
-        "department_manager": "the department manager",
-        "operations_manager": "the operations manager",
-        "deputy_store_manager": "the deputy store manager",
-        "store_manager": "the store manager",
-    },
-}
-CATEGORY_NAMES = {
-    "zh-CN": {
-        "quality": "商品质量",
-        "price": "价格",
-        "merchant_service": "商户服务",
-        "staff_service": "员工服务",
-        "environment": "环境",
-        "facility": "设施",
-        "fee": "收费",
-        "emergency": "突发事件",
-    },
-    "en": {
-        "quality": "quality",
-        "price": "price",
-        "merchant_service": "merchant service",
-        "staff_service": "staff service",
-        "environment": "environment",
-        "facility": "facilities",
-        "fee": "fees",
-        "emergency": "emergency",
-    },
-}
 _MONTHS = [
     "January",
     "February",
@@ -78,9 +39,8 @@ def long_date(value: date | str | None, language: str) -> str:
 
 
 def role_name(queue: str | None, language: str) -> str:
-    if not queue:
-        return ""
-    return ROLE_NAMES.get(language, ROLE_NAMES["zh-CN"]).get(queue, queue)
+    """A queue's role as the mall's vocabulary names it (服务台; Service desk)."""
+    return vocabulary.term("role", queue, language)
 
 
 def template_values(
@@ -117,7 +77,7 @@ def template_values(
         "today": long_date(today, language),
         "handler_role": role_name(handler, language),
         "queue": request.to,
-        "category": CATEGORY_NAMES.get(language, CATEGORY_NAMES["zh-CN"]).get(complaint.category or "", ""),
+        "category": vocabulary.term("category", complaint.category, language),
         "complaint_channel": complaint.channel,
         "floor": complaint.floor or "",
         "department": complaint.department or "",

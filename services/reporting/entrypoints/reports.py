@@ -55,7 +55,9 @@ def _report(period: Period, args: dict):
                               identity.scope)  # fmt: skip
     if args["format"] == "json":
         return report
-    return _file(*render_report(report, args["format"], args["lang"]))
+    # a printed report gives its time in the mall's zone, to the minute, not the answer's ISO text
+    printed = runtime.clock.now().astimezone(runtime.settings.zone).strftime("%Y-%m-%d %H:%M")
+    return _file(*render_report({**report, "generated_local": printed}, args["format"], args["lang"]))
 
 
 def _file(body: bytes, mimetype: str, filename: str) -> Response:

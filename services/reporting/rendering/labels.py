@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.common import i18n as vocabulary
+
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "week": "工作周报", "month": "月报", "previous": "上期", "current": "本期", "item": "项目",
@@ -36,24 +38,10 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
-VALUES: dict[str, dict[str, str]] = {
-    "zh": {
-        "quality": "质量", "price": "价格", "merchant_service": "商户服务", "staff_service": "员工服务",
-        "environment": "环境", "facility": "设施", "fee": "收费", "emergency": "紧急事件",
-        "phone": "电话", "suggestion_box": "意见箱", "letter": "信函", "email": "邮件", "on_site": "现场",
-        "web": "网页", "service_desk": "服务台", "floor_supervisor": "楼层主管", "department_manager": "部门经理",
-        "operations_manager": "营运部经理", "deputy_store_manager": "店副总", "store_manager": "店总",
-        "open": "处理中", "closed": "已结案",
-        "refund": "退款", "exchange": "换货", "repair": "维修", "compensation": "赔偿", "apology": "道歉",
-        "other": "其他",
-    },
-    "en": {
-        "merchant_service": "merchant service", "staff_service": "staff service", "suggestion_box": "suggestion box",
-        "on_site": "on site", "service_desk": "service desk", "floor_supervisor": "floor supervisor",
-        "department_manager": "department manager", "operations_manager": "operations manager",
-        "deputy_store_manager": "deputy store manager", "store_manager": "store manager",
-    },
-}  # fmt: skip
+# The terms in the report's cells (categories, channels, queues, requests, statuses): the mall's one
+# vocabulary, in the order a code is looked for there.
+KINDS = ("category", "channel", "role", "request", "status")
+
 
 # How each language lists several things in one cell (退款、道歉; refund, apology).
 LIST_SEPARATORS = {"zh": "、", "en": ", "}
@@ -67,7 +55,8 @@ def value(text: str | None, lang: str) -> str:
     """A category, channel, queue or customer request in words; anything unknown as it is."""
     if text is None:
         return "-"
-    return VALUES.get(lang, {}).get(text, text)
+    kind = next((kind for kind in KINDS if vocabulary.known(kind, text)), None)
+    return vocabulary.term(kind, text, lang) if kind else text
 
 
 def listed(codes: list[str], lang: str) -> str:

@@ -52,7 +52,7 @@ def report_pdf(report: dict[str, Any], lang: str) -> bytes:
         Paragraph(
             f"{period['first_day']} – {period['last_day']} · {words['previous']} "
             f"{report['previous_period']['label']} · {words['scope']}: {_scope(report, lang)} · "
-            f"{words['generated']} {report['generated_at']}",
+            f"{words['generated']} {report.get('generated_local') or report['generated_at']}",
             META,
         ),
         Spacer(1, 4 * mm),

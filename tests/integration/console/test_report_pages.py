@@ -89,7 +89,7 @@ def test_a_floor_supervisor_gets_its_floors_report_and_a_designer_no_report_at_a
 
     scoped = floor3.get("/console/reports/monthly?month=2026-11").get_data(as_text=True)
 
-    assert "3F" in scoped.split('id="report-period"')[1].split("</p>")[0]
+    assert "三层" in scoped.split('id="report-period"')[1].split("</p>")[0]
     assert designer.get("/console/reports/daily").status_code == 403
     assert designer.get("/console/reports/monthly.xlsx?month=2026-11").status_code == 403
 

@@ -83,20 +83,20 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     # what the customers asked for, each complaint once under each of its requests, in Chinese words
     assert as_json["current"]["by_request"] == [{"key": "refund", "count": 4}, {"key": "apology", "count": 1},
                                                 {"key": "exchange", "count": 1}]  # fmt: skip
-    assert [row for row in table if row[0] == "by_request"] == [["by_request", "退款", "4", "0"],
+    assert [row for row in table if row[0] == "by_request"] == [["by_request", "退货退款", "4", "0"],
                                                                 ["by_request", "道歉", "1", "0"],
                                                                 ["by_request", "换货", "1", "0"]]  # fmt: skip
     requests = list(book["按顾客诉求"].iter_rows(values_only=True))
-    assert requests[1:] == [("退款", 4, 0), ("道歉", 1, 0), ("换货", 1, 0)]
+    assert requests[1:] == [("退货退款", 4, 0), ("道歉", 1, 0), ("换货", 1, 0)]
     assert book.sheetnames[0] == "概况" and book["概况"]["B2"].value == as_json["current"]["received"]
     assert book["每日趋势"]._charts and book["按类别"]._charts
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert page.data.decode().count("<svg") == 3 and "月报 2026-11" in page.data.decode()
     assert pdf.mimetype == "application/pdf" and "月报 2026-11" in text and "按楼层" in text
     assert "按顾客诉求" in text and "道歉" in text and "apology" not in text
-    assert '<section id="by_request">' in page.data.decode() and "退款" in page.data.decode()
+    assert '<section id="by_request">' in page.data.decode() and "退货退款" in page.data.decode()
     english = api.get("/reports/monthly?month=2026-11&format=html&lang=en", headers=desk).data.decode()
-    assert "Monthly report 2026-11" in english and "By customer request" in english and "apology" in english
+    assert "Monthly report 2026-11" in english and "By customer request" in english and "Apology" in english
     assert api.get("/reports/weekly?week=2026-W47&format=pdf", headers=desk).status_code == 200
 
 
@@ -146,11 +146,11 @@ def test_the_callback_files_name_what_each_customer_asked_for_in_chinese(cases, 
 
     rows = list(csv.DictReader(io.StringIO(as_csv)))
     asked = {row["number"]: row["customer_request"] for row in rows}
-    assert asked[cases["new_open"].number] == "退款、道歉"
+    assert asked[cases["new_open"].number] == "退货退款、道歉"
     assert asked[cases["closed_long_ago"].number] == "换货"
     sheet = list(as_xlsx.active.iter_rows(values_only=True))
     column = sheet[0].index("customer_request")
-    assert {row[column] for row in sheet[1:]} == {"退款、道歉", "退款", "换货"}
+    assert {row[column] for row in sheet[1:]} == {"退货退款、道歉", "退货退款", "换货"}
 
 
 def test_the_openapi_document_describes_every_route_and_its_file_formats(api):

@@ -1,0 +1,138 @@
+"""The mall's one vocabulary: every output names a term as services/common/i18n's catalogue does.
+
+The console's pages, reporting's cells, notify's messages and intake's public form each read the
+catalogue; these tests fail as soon as any of them shows a term otherwise (or keeps a table of its
+own), and hold the catalogue itself complete in both languages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask, session
+
+from services.common import i18n as vocabulary
+from services.console import i18n as console
+from services.intake.entrypoints import form
+from services.notify.domain import model, wording
+from services.reporting.rendering import labels as report_labels
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGUAGES = {"zh-CN": "zh", "en": "en"}  # the console's and notify's names, reporting's
+EVERY_TERM = [
+    (kind, code, language)
+    for kind in vocabulary.KINDS
+    for code in vocabulary.terms(kind)
+    for language in LANGUAGES
+]
+
+
+def test_every_term_has_a_name_in_both_languages_and_no_two_codes_of_a_kind_share_one():
+    for kind in vocabulary.KINDS:
+        for language in LANGUAGES:
+            names = vocabulary.terms(kind, language)
+            assert set(names) == set(vocabulary.terms(kind)), (kind, language)
+            shared = {name for name in names.values() if list(names.values()).count(name) > 1}
+            # "open" and "running", "closed" and "completed": reporting's and routing's words for one state
+            assert shared <= {"处理中", "已结案", "In progress", "Closed"}, (kind, language, shared)
+
+
+@pytest.fixture
+def in_console():
+    app = Flask(__name__)
+    app.secret_key = "test"
+
+    def enter(language: str):
+        context = app.test_request_context("/")
+        context.push()
+        session["lang"] = language
+        return context
+
+    contexts = []
+    yield lambda language: contexts.append(enter(language))
+    for context in reversed(contexts):
+        context.pop()
+
+
+@pytest.mark.parametrize(("kind", "code", "language"), EVERY_TERM)
+def test_the_console_names_every_term_as_the_catalogue_does(in_console, kind, code, language):
+    in_console(language)
+    prefix = {value: key for key, value in console.TERMS.items()}.get(kind)
+    if prefix is None:
+        pytest.skip(f"the console has no {kind} of its own")
+    assert console.label(prefix, code) == vocabulary.term(kind, code, language)
+
+
+@pytest.mark.parametrize("kind", ["category", "channel", "role", "request"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reporting_names_every_term_in_its_cells_as_the_catalogue_does(kind, language):
+    for code, name in vocabulary.terms(kind, language).items():
+        shown = report_labels.value(code, LANGUAGES[language])
+        # a code that is two kinds at once ("phone": a channel) is named by its first kind
+        owner = next(each for each in report_labels.KINDS if vocabulary.known(each, code))
+        assert shown == vocabulary.term(owner, code, language)
+        if owner == kind:
+            assert shown == name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_notify_names_categories_and_roles_as_the_catalogue_does(language):
+    for code, name in vocabulary.terms("role", language).items():
+        assert wording.role_name(code, language) == name
+    recipient = model.Recipient(model.Audience.CUSTOMER, model.Channel.SMS, "13912345678", "王女士", language)
+    request = model.Request("r", "demo", "c", "acknowledgement", "service_desk", "TS-20261206-0001")
+    for code, name in vocabulary.terms("category", language).items():
+        facts = model.ComplaintFacts("c", "demo", "TS-20261206-0001", "phone", model.Contact(), category=code)
+        values = wording.template_values(request, facts, recipient, "星河广场", date(2026, 12, 6), None)
+        assert values["category"] == name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_public_form_offers_categories_and_requests_by_the_catalogues_names(language):
+    text = form.with_terms(language)
+    assert list(text["categories"]) == list(vocabulary.terms("category"))
+    for code, shown in text["categories"].items():
+        name = vocabulary.term("category", code, language)
+        assert shown == name or re.fullmatch(re.escape(name) + r"(（.+）| \(.+\))", shown), shown
+    assert text["requests"] == vocabulary.terms("request", language)
+
+
+def test_no_other_table_of_terms_is_left_to_drift():
+    """The four old tables are gone: the console's catalogues hold no term, and neither do reporting,
+    notify or the form."""
+    for language in LANGUAGES:
+        keys = json.loads((ROOT / "services/console/i18n" / f"{language}.json").read_text(encoding="utf-8"))
+        kept = [key for key in keys if key.split(".")[0] in console.TERMS]
+        assert not kept, f"{language}.json names terms itself: {kept}"
+    assert not hasattr(report_labels, "VALUES")
+    assert not hasattr(wording, "ROLE_NAMES") and not hasattr(wording, "CATEGORY_NAMES")
+    for language in LANGUAGES:
+        assert "categories" not in form.TEXT[language] and "requests" not in form.TEXT[language]
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("Missing data for required field.", "必填。"),
+        ("required when outcome is ask_department", "处理结果为“请其他部门协助”时必填"),
+        ("bad month: 2026-13 is not a month", "月份：2026-13 不是有效的月份"),
+        ("no complaint 'TS-20991231-9999'", "找不到投诉 TS-20991231-9999"),
+        ("give a status or at least one field", "请填写状态或至少一项内容"),
+        ("the request has invalid fields: category, customer.phone", "请检查以下内容：投诉类别、顾客·电话"),
+        ("a phone number is required for a letter complaint", "信函投诉须填写电话号码"),
+    ],
+)
+def test_the_services_messages_read_in_chinese_with_fields_and_options_by_name(english, chinese):
+    assert vocabulary.message(english, "zh-CN") == chinese
+    assert vocabulary.message(english, "en") == english
+
+
+def test_the_callers_language_is_the_first_of_ours_its_accept_language_header_names():
+    assert vocabulary.negotiate("en-GB,en;q=0.9,zh;q=0.8") == "en"
+    assert vocabulary.negotiate("fr, zh-CN;q=0.5, en;q=0.4") == "zh-CN"
+    assert vocabulary.negotiate("zh-Hans-CN") == "zh-CN"
+    assert vocabulary.negotiate("") == "zh-CN"
