@@ -136,3 +136,14 @@ def test_the_callers_language_is_the_first_of_ours_its_accept_language_header_na
     assert vocabulary.negotiate("fr, zh-CN;q=0.5, en;q=0.4") == "zh-CN"
     assert vocabulary.negotiate("zh-Hans-CN") == "zh-CN"
     assert vocabulary.negotiate("") == "zh-CN"
+
+
+def test_intakes_search_indexes_each_request_by_its_chinese_name():
+    """The search column is built in SQL (migration 0007's request_words), so the vocabulary is
+    written there once more; it must say what the catalogue says, or a search for a request's name
+    would miss the complaints asking for it."""
+    migration = (ROOT / "services/intake/migrations/0007.search-and-related.sql").read_text(encoding="utf-8")
+    body = migration.split("CREATE FUNCTION request_words", 1)[1].split("$$;", 1)[0]
+    written = dict(re.findall(r"WHEN '(\w+)' THEN '([^']+)'", body))
+    written["other"] = re.search(r"ELSE '([^']+)' END", body).group(1)
+    assert written == vocabulary.terms("request", "zh-CN")

@@ -19,11 +19,12 @@ CREATE FUNCTION search_lexemes(body text, weight text) RETURNS tsvector
     ) terms
     $$;
 
--- What the customer asked for, in the words a clerk searches with (the console's zh-CN labels).
+-- What the customer asked for, in the words a clerk searches with (the vocabulary's zh-CN names;
+-- tests/unit/test_vocabulary.py holds them equal).
 CREATE FUNCTION request_words(codes text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT string_agg(CASE code WHEN 'refund' THEN '退款' WHEN 'exchange' THEN '换货' WHEN 'repair' THEN '维修'
+    SELECT string_agg(CASE code WHEN 'refund' THEN '退货退款' WHEN 'exchange' THEN '换货' WHEN 'repair' THEN '维修'
         WHEN 'compensation' THEN '赔偿' WHEN 'apology' THEN '道歉' ELSE '其他' END, ' ')
     FROM unnest(coalesce(codes, '{}')) AS code
     $$;
