@@ -118,8 +118,9 @@ def _scripts(process, file: str) -> list[Problem]:
 
 
 def is_juel(text: str | None) -> bool:
+    """JUEL (`${…}`, `#{…}`, Camunda 7) or FEEL (`=…`, Camunda 8): no Python starts with `=`."""
     value = (text or "").strip()
-    return "${" in value or "#{" in value
+    return "${" in value or "#{" in value or value.startswith("=")
 
 
 def _expressions(process, file: str) -> list[Problem]:

@@ -118,6 +118,9 @@ REFUSED: dict[str, tuple[str, set[str]]] = {
         one('<bpmn:dataStoreReference id="members" name="会员库"/>', "handle").replace(line("handle", "handle"), line("handle")),
         {"data_store"}),
     "a JUEL condition on a gateway's flow": (gateway("${amount &gt; 100}"), {"juel"}),
+    "a JUEL timer": (
+        diagram(timer("<bpmn:timeDuration>${waitFor}</bpmn:timeDuration>") + handled(), line("wait", "handle")),
+        {"timer_not_supported"}),
     "a JUEL deferred condition on a gateway's flow": (gateway("#{amount &gt; 100}"), {"juel"}),
     "a JUEL loop cardinality": (
         diagram(handled().replace("/>", ">" + LOOP.format(inner="<bpmn:loopCardinality>${shops.size()}</bpmn:loopCardinality>")
@@ -205,6 +208,16 @@ REFUSED: dict[str, tuple[str, set[str]]] = {
             '<camunda:properties><camunda:property name="event" value="case.teleported"/></camunda:properties>'
             "</bpmn:extensionElements><bpmn:script>score = 1</bpmn:script></bpmn:scriptTask>", "score"),
         {"event_unknown"}),
+    "a FEEL condition on a gateway's flow": (gateway("=amount &gt; 100"), {"juel"}),
+    "a FEEL timer": (
+        diagram(timer("<bpmn:timeDuration>=waitFor</bpmn:timeDuration>") + handled(), line("wait", "handle")),
+        {"juel"}),
+    "a notification to a party notify cannot reach": (
+        one('<bpmn:scriptTask id="score" name="打分" scriptFormat="python"><bpmn:extensionElements>'
+            '<camunda:properties><camunda:property name="notify" value="complaint_answered"/>'
+            '<camunda:property name="notify_to" value="fax"/></camunda:properties>'
+            "</bpmn:extensionElements><bpmn:script>score = 1</bpmn:script></bpmn:scriptTask>", "score"),
+        {"notify_to_unknown"}),
     "a flow to an element not in the diagram": (
         diagram(handled(), line("handle") + flow("handle", "nowhere", element="f_lost")), {"dangling_flow"}),
     "Signavio's generated ids": (
