@@ -224,7 +224,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "element_not_supported": {
         "en": (
-            "a {tag} is not available here",
+            "{tag_en} is not available here",
             "draw it with exclusive, inclusive or parallel gateways and tasks",
         ),
         "zh-CN": ("此处不支持{tag_zh}", "请改用排他、包容或并行网关及任务来表达"),
@@ -336,6 +336,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 _WHAT_ZH = {"script": "脚本", "condition": "条件", "expression": "表达式", "timer": "定时器表达式",
             "DMN rule": "决策表规则"}  # fmt: skip
 _TAG_ZH = {"complexGateway": "复杂网关", "adHocSubProcess": "自由子流程（ad-hoc）"}
+_TAG_EN = {"complexGateway": "a complex gateway", "adHocSubProcess": "an ad-hoc sub-process"}
 _TYPE = {  # BPMN type -> (English, Chinese), shown beside a generated id
     "process": ("process", "流程"), "participant": ("pool", "泳池"), "lane": ("lane", "泳道"),
     "task": ("task", "任务"), "userTask": ("user task", "人工任务"), "manualTask": ("manual task", "手工任务"),
@@ -365,6 +366,7 @@ def render(problem: Problem, language: str = "en") -> str:
     params = {**problem.params, "file": problem.file, "what_zh": _WHAT_ZH.get(problem.params.get("what"), ""),
               "end_zh": _END_ZH.get(problem.params.get("end"), ""),
               "tag_zh": _TAG_ZH.get(problem.params.get("tag"), problem.params.get("tag")),
+              "tag_en": _TAG_EN.get(problem.params.get("tag"), f"a {problem.params.get('tag')}"),
               "kind_zh": _KIND_ZH.get(problem.params.get("kind")) or _TIMER_ZH.get(problem.params.get("kind"), ""),
               "written_zh": _TIMER_ZH.get(problem.params.get("written"), "")}  # fmt: skip
     what, fix = (text.format(**params) for text in words)

@@ -355,3 +355,5 @@ def test_a_generated_id_is_shown_with_the_elements_type_and_a_name_on_two_lines_
     )
     assert any(problem.startswith("元素 人工任务（_b6542261-") for problem in bizagi), bizagi
     assert any("“查询 会员信息”（lookup）" in problem for problem in two_lines), two_lines
+    ad_hoc = outcome(api, staff, REFUSED["an ad-hoc sub-process"][0], "en").json["errors"]["json"]["bpmn"]
+    assert any("an ad-hoc sub-process is not available here" in problem for problem in ad_hoc), ad_hoc
