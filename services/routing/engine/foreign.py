@@ -93,6 +93,19 @@ def _service_tasks(process, file: str) -> list[Problem]:
     return found
 
 
+def _listeners(process, file: str) -> list[Problem]:
+    """Camunda's execution and task listeners run Java, expressions or scripts when an element starts
+    or ends: routing runs none of them, and ignoring them would change what the designer drew."""
+    listeners = (
+        "bpmn:extensionElements/camunda:executionListener | bpmn:extensionElements/camunda:taskListener"
+    )
+    return [
+        _problem("listener", node, file)
+        for node in process.iter(etree.Element)
+        if node.xpath(listeners, namespaces=NS)
+    ]
+
+
 def _decision(node) -> str | None:
     called = node.xpath("bpmn:extensionElements/spiff:calledDecisionId", namespaces=NS)
     return node.get(f"{{{CAMUNDA}}}decisionRef") or (called[0].text if called else None)
@@ -241,7 +254,7 @@ def _unsupported(process, file: str) -> list[Problem]:
     return found
 
 
-CHECKS = (_data_stores, _service_tasks, _rule_tasks, _scripts, _expressions, _gateways, _splits, _starts,
+CHECKS = (_data_stores, _service_tasks, _listeners, _rule_tasks, _scripts, _expressions, _gateways, _splits, _starts,
           _timers, _multi_instances, _data_associations, _unsupported)  # fmt: skip
 
 

@@ -97,6 +97,17 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "请改为脚本任务（Python）或人工任务；需要通知其他系统时，用属性 event 和 notify",
         ),
     },
+    "listener": {
+        "en": (
+            "it has a Camunda listener (Java, expression or script run as it starts or ends), which routing does not run",
+            "delete the listener; do its work in a script task (Python) on the flow, or tell other systems with "
+            "the properties event and notify",
+        ),
+        "zh-CN": (
+            "它带有 Camunda 监听器（在开始或结束时执行的 Java、表达式或脚本），本系统不执行",
+            "请删除监听器；需要做的事改用流程中的脚本任务（Python），或用属性 event 和 notify 通知其他系统",
+        ),
+    },
     "decision_missing": {
         "en": (
             "the business rule task names no decision",

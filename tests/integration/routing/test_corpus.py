@@ -114,6 +114,13 @@ REFUSED: dict[str, tuple[str, set[str]]] = {
     "a service task for an external worker's topic": (
         one('<bpmn:serviceTask id="refund" name="退款" camunda:type="external" camunda:topic="refunds"/>', "refund"),
         {"service_task"}),
+    "an execution listener and a task listener": (
+        one('<bpmn:task id="log" name="记录日志"><bpmn:extensionElements><camunda:executionListener'
+            ' class="com.mall.Audit" event="start"/></bpmn:extensionElements></bpmn:task>', "log").replace(
+            'camunda:candidateGroups="service_desk"/>', 'camunda:candidateGroups="service_desk"><bpmn:extensionElements>'
+            '<camunda:taskListener event="create" expression="${mail.send(task)}"/></bpmn:extensionElements>'
+            "</bpmn:userTask>"),
+        {"listener"}),
     "a data store": (
         one('<bpmn:dataStoreReference id="members" name="会员库"/>', "handle").replace(line("handle", "handle"), line("handle")),
         {"data_store"}),
