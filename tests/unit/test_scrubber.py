@@ -7,7 +7,7 @@ import pytest
 
 from services.common.identity.holders import Holder, sees_customer
 from services.common.identity.model import Identity
-from services.common.personal import customers_in, scrub_text
+from services.common.personal import customers_in, erase_personal, scrub_text
 from services.common.scrubber import customer_masks, scrub, scrub_data
 
 CUSTOMER = {"name": "王女士", "phone": "13912345678", "email": "wang@example.com", "address": None}
@@ -137,3 +137,20 @@ def test_the_desk_and_the_holders_of_a_case_see_it_as_written_and_nobody_else():
     assert not sees_customer(_viewer("floor_supervisor", floors=["2F"]), holders)
     assert not sees_customer(_viewer("operations_manager"), holders)
     assert not sees_customer(_viewer("process_designer"), holders)
+
+
+# Ids whose groups of digits read as a phone or an ID card number (found among random ids): an
+# erasure that scrubbed them broke the workflow state it kept (a task's children named by id).
+DIGIT_HEAVY_IDS = ["cf9730a1-0848-4412-8674-16c76c4c69fb", "3fd0bdfb-5940-4510-b5e1-018260312543",
+                   "04448216-8728-4112-9ede-5dd75c6280ea", "00000000-0000-4000-8000-013912345678"]  # fmt: skip
+
+
+@pytest.mark.parametrize("task_id", DIGIT_HEAVY_IDS)
+def test_an_id_is_never_taken_for_personal_data_alone_in_a_list_or_in_text(task_id):
+    state = {
+        "tasks": {task_id: {"children": [task_id], "data": {"note": f"任务 {task_id} 已致电 13912345678"}}}
+    }
+    erased = erase_personal(state)
+    assert erased["tasks"][task_id]["children"] == [task_id]
+    assert erased["tasks"][task_id]["data"]["note"] == f"任务 {task_id} 已致电 [已删除]"
+    assert scrub(task_id) == task_id
