@@ -10,6 +10,7 @@ import contextlib
 import os
 import platform
 import signal
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,25 @@ class Interrupted(Exception):
 
 def _on_signal(signum, _frame):
     raise Interrupted(signal.Signals(signum).name)
+
+
+ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def add_admin_url(parser) -> None:
+    """`--admin-url`: the PostgreSQL server the benchmark creates (and drops) its database on."""
+    parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL to create the run's database on")
+
+
+def run_dropping_on_stop(run, args) -> int:
+    """`run(args)`, stopping like Ctrl+C on SIGTERM/SIGHUP; the run drops its database on the way out."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    try:
+        return run(args)
+    except (KeyboardInterrupt, Interrupted):
+        print("interrupted; the benchmark database was dropped", file=sys.stderr)
+        return 130
 
 
 # --------------------------------------------------------------------------- small helpers

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import sys
 import time
@@ -28,15 +27,15 @@ import psycopg
 from psycopg.rows import dict_row
 
 from bench.common import (
-    Interrupted,
-    _on_signal,
     _percentile,
+    add_admin_url,
     busy_share,
     create_database,
     database_url,
     drop_database,
     machine,
     postgres_facts,
+    run_dropping_on_stop,
 )
 from services.common.migrations import apply_migrations
 from services.intake.adapters.search import ComplaintSearch, SearchQuery
@@ -238,16 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--measure", metavar="URL", help="only measure a database an earlier --keep run loaded"
     )
-    parser.add_argument("--admin-url", default=os.environ.get("BENCH_DATABASE_URL",
-                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))  # fmt: skip
+    add_admin_url(parser)
     args = parser.parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _on_signal)
-    try:
-        return run(args)
-    except (KeyboardInterrupt, Interrupted):
-        print("interrupted; the benchmark database was dropped", file=sys.stderr)
-        return 130
+    return run_dropping_on_stop(run, args)
 
 
 if __name__ == "__main__":
