@@ -81,7 +81,7 @@ from services.intake.domain.model import (
 )
 from services.intake.seed import DEMO_MALL, load_reference
 from services.intake.service_layer.events import complaint_received
-from services.registry import all_schemas
+from services.runner.registry import all_schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent

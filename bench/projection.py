@@ -28,8 +28,8 @@ from services.common.bus.envelope import dump_envelope, load_envelope
 from services.common.clock import MovableClock
 from services.common.migrations import apply_migrations
 from services.common.settings import load_settings
-from services.registry import all_schemas
 from services.reporting.bootstrap import bootstrap
+from services.runner.registry import all_schemas
 from tests.integration.reporting.test_figures import NOW, make_stories
 from tests.support.stories import events
 

@@ -1,8 +1,8 @@
-"""``python -m services``: see services/cli.py."""
+"""``python -m services``: see services/runner/cli.py."""
 
 import sys
 
-from services.cli import main
+from services.runner.cli import main
 
 
 def run() -> None:

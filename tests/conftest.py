@@ -44,7 +44,7 @@ from services.common.settings import MailboxSettings, Settings, load_settings
 from services.intake.app import create_app
 from services.intake.bootstrap import Intake, bootstrap
 from services.intake.seed import load_reference
-from services.registry import all_schemas
+from services.runner.registry import all_schemas
 from tests.support.imapserver import ImapServer, dovecot_available
 from tests.support.objectstore import S3Server
 from tests.support.servers import ADMIN_URL, AMQP_BASE, add_vhost, delete_vhost, rabbitmqctl  # noqa: F401  (AMQP_BASE: imported from here)

@@ -14,7 +14,7 @@ from services.common.settings import load_settings
 from services.common.web.api import add_collectors
 from services.intake.app import create_app
 from services.intake.bootstrap import bootstrap
-from services.registry import spec
+from services.runner.registry import spec
 
 
 def create_wsgi_app() -> Flask:

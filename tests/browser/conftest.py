@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from waitress.server import create_server
 
-from services.background import Background
-from services.registry import spec
+from services.runner.background import Background
+from services.runner.registry import spec
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 from tests.support.objectstore import ACCESS_KEY, SECRET_KEY

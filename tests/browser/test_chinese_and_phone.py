@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from services.allinone import DEMO_STAFF
+from services.runner.allinone import DEMO_STAFF
 from tests.browser.conftest import ARTIFACTS, reload_until, screenshot, where_it_stopped
 from tests.support.system import DEMO_PASSWORD
 

@@ -18,9 +18,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.cli import _parser
 from services.common.bus.topology import SUBSCRIPTIONS
 from services.common.settings import MAILBOX_TABLE, NOTIFY_TABLE, POLICY_TABLE, SETTINGS_TABLE
+from services.runner.cli import _parser
 from tests.support.compose import (
     COMPOSE_FILE,
     DEPLOY,

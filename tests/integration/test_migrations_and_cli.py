@@ -17,7 +17,7 @@ from yoyo import get_backend, read_migrations
 from services.common.errors import Unauthorized
 from services.common.identity.users import UserStore
 from services.common.migrations import MIGRATION_SOURCES, _ensure_schema, _yoyo_url, apply_migrations
-from services.registry import all_schemas
+from services.runner.registry import all_schemas
 from tests.conftest import SECRET, _admin, database_url
 
 INTAKE_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "intake" / "migrations"

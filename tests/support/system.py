@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
-from services.allinone import build, deploy_mall_diagram, load_demo
+from services.runner.allinone import build, deploy_mall_diagram, load_demo
 
 DEMO_PASSWORD = "demo-password-for-tests"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

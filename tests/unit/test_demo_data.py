@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from services.allinone import DEMO_STAFF, MALL_DIAGRAM
 from services.intake.seed import DEMO_MALL
+from services.runner.allinone import DEMO_STAFF, MALL_DIAGRAM
 
 LANE = re.compile(r'<bpmn:lane id="[^"]+" name="([a-z_]+)"')
 SEED = json.loads(DEMO_MALL.read_text(encoding="utf-8"))

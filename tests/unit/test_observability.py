@@ -10,9 +10,9 @@ import threading
 import requests
 from prometheus_client.core import GaugeMetricFamily
 
-from services.background import Background
 from services.common.observability.collectors import LiveCollector
 from services.common.observability.listener import ProbeListener
+from services.runner.background import Background
 from tests.support.deployment import sample
 
 

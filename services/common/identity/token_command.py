@@ -1,4 +1,4 @@
-"""`python -m services token user|service|revoke` (services/cli.py): issue a token, or revoke a holder's."""
+"""`python -m services token user|service|revoke` (services/runner/cli.py): issue a token, or revoke a holder's."""
 
 from __future__ import annotations
 

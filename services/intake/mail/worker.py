@@ -40,7 +40,7 @@ AWAY = (OSError, imaplib.IMAP4.error, MailboxLoginError, UnexpectedCommandStatus
 
 
 class MailboxWorker:
-    """A Worker (services/registry.py): run() reads the mailbox until stop()."""
+    """A Worker (services/runner/registry.py): run() reads the mailbox until stop()."""
 
     name = "mailbox"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.allinone import DEMO_STAFF
+from services.runner.allinone import DEMO_STAFF
 from tests.conftest import bearer
 
 NEW_PEOPLE = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from services.allinone import MALL_DIAGRAM
+from services.runner.allinone import MALL_DIAGRAM
 
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 

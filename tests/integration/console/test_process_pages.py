@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from services.allinone import MALL_DIAGRAM
+from services.runner.allinone import MALL_DIAGRAM
 
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 TRIAGE = MALL_DIAGRAM.with_name("triage.dmn").read_text(encoding="utf-8")

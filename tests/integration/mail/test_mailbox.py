@@ -7,8 +7,8 @@ import threading
 import pytest
 from prometheus_client import generate_latest
 
-from services.background import Background
 from services.intake.mail.worker import KEYWORD
+from services.runner.background import Background
 from tests.integration.mail.conftest import drain, messages
 from tests.support import mails
 from tests.support.waiting import eventually

@@ -10,15 +10,15 @@ from dataclasses import replace
 import pytest
 from kombu import Connection, Producer, Queue
 
-from services.background import Background
 from services.common.bus.envelope import dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE
 from services.intake.app import create_app as create_intake_app
 from services.intake.bootstrap import bootstrap as bootstrap_intake
 from services.intake.seed import load_reference
 from services.notify.bootstrap import bootstrap
-from services.registry import ConsumerWorker
 from services.routing.bootstrap import bootstrap as bootstrap_routing
+from services.runner.background import Background
+from services.runner.registry import ConsumerWorker
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 from tests.integration.notify.conftest import complaint_received, requested

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from services.background import Background
 from services.common.settings import Policy
 from services.intake.app import create_app as create_intake_app
-from services.registry import spec
 from services.reporting.domain.commands import RunRetention
 from services.reporting.service_layer.retention import run_retention
 from services.routing.app import create_app as create_routing_app
+from services.runner.background import Background
+from services.runner.registry import spec
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 from tests.integration.routing.conftest import routing  # noqa: F401 — the fixture

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from services.background import Background
 from services.common.bus.envelope import COMPLAINT_RECEIVED, Actor, Envelope
 from services.common.settings import Policy
 from services.intake import bootstrap as intake_bootstrap
 from services.intake.app import create_app as create_intake_app
 from services.intake.seed import load_reference
-from services.registry import ConsumerWorker
 from services.routing.app import create_app
 from services.routing.bootstrap import Routing, bootstrap
 from services.routing.domain.commands import DeployProcess
 from services.routing.service_layer import handlers
+from services.runner.background import Background
+from services.runner.registry import ConsumerWorker
 from tests.conftest import MALL, bearer
 from tests.support.mall import Mall, purge
 from tests.support.waiting import eventually

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 from kombu import Connection
 
-from services.background import Background
 from services.common.bus.topology import task_queue
 from services.intake.app import create_app as create_intake_app
-from services.registry import spec
+from services.runner.background import Background
+from services.runner.registry import spec
 from tests.integration.conftest import complaint
 from tests.integration.routing.conftest import deploy, open_tasks
 from tests.support.waiting import eventually

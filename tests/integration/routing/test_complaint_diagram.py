@@ -167,7 +167,7 @@ def test_the_drawing_has_no_overlaps_every_shape_sits_in_its_lane_and_every_flow
 def test_the_one_process_run_deploys_a_changed_shipped_diagram_until_a_designer_deploys_their_own(
     routing, tmp_path
 ):
-    from services.allinone import deploy_mall_diagram as deploy_shipped
+    from services.runner.allinone import deploy_mall_diagram as deploy_shipped
 
     shipped = tmp_path / "complaint.bpmn"
     (tmp_path / "triage.dmn").write_text(

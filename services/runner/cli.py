@@ -10,7 +10,7 @@ import sys
 from services.common.errors import ConfigurationError, ServiceError
 from services.common.logging import configure_logging
 from services.common.settings import Settings, load_settings
-from services.registry import SERVICES, all_schemas, spec
+from services.runner.registry import SERVICES, all_schemas, spec
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,12 +114,12 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args, settings: Settings) -> int:
     command = args.command or "run"
     if command == "run":
-        from services.allinone import run_all
+        from services.runner.allinone import run_all
 
         run_all(settings)
         return 0
     if command == "probe":
-        from services.containers import probe
+        from services.runner.containers import probe
 
         return probe(settings, args.ready)
     if command == "dead-letter":
@@ -133,14 +133,14 @@ def _dispatch(args, settings: Settings) -> int:
     if command == "migrate":
         return _migrate(args, settings)
     if command == "mailbox":
-        from services.registry import mailbox_spec
-        from services.standalone import work
+        from services.runner.registry import mailbox_spec
+        from services.runner.standalone import work
 
         if not settings.mailbox.host:
             raise ConfigurationError("IMAP_HOST is required for the mailbox worker (docs/operations.md)")
         return work(settings, mailbox_spec(), relay=False)
     if command in {"serve", "worker", "relay"}:
-        from services.standalone import serve, work
+        from services.runner.standalone import serve, work
 
         service = spec(args.service)
         if command == "serve":
@@ -170,7 +170,7 @@ def _migrate(args, settings: Settings) -> int:
 
     schemas = args.schemas or all_schemas()
     if args.wait is not None:
-        from services.containers import wait_for_migrations
+        from services.runner.containers import wait_for_migrations
 
         return wait_for_migrations(settings, schemas, args.wait)
     for schema, count in apply_migrations(settings.database_url, schemas).items():

@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 
-from services.registry import ServiceSpec, Worker
+from services.runner.registry import ServiceSpec, Worker
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ import urllib.request
 
 from waitress.server import create_server
 
-from services.background import Background, exit_on_sigterm
 from services.common.db import ping
 from services.common.errors import ConfigurationError, Unavailable
 from services.common.migrations import apply_migrations
@@ -23,7 +22,8 @@ from services.common.observability.listener import ProbeListener
 from services.common.settings import Settings
 from services.common.web.api import add_collectors, add_readiness
 from services.common.web.proxies import server_options
-from services.registry import ServiceSpec
+from services.runner.background import Background, exit_on_sigterm
+from services.runner.registry import ServiceSpec
 
 log = logging.getLogger(__name__)
 

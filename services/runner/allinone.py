@@ -17,7 +17,6 @@ from flask import Flask, jsonify, redirect, request
 from waitress.server import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from services.background import Background, exit_on_sigterm
 from services.common.bus.connection import MEMORY_URL
 from services.common.clock import Clock
 from services.common.errors import Conflict
@@ -28,12 +27,13 @@ from services.common.settings import Settings
 from services.common.web.api import add_collectors
 from services.common.web.errors import register_error_handlers
 from services.common.web.proxies import server_options
-from services.embedded import local_auth_secret, local_demo_password, start_embedded_postgres
-from services.registry import SERVICES, all_schemas, spec
+from services.runner.background import Background, exit_on_sigterm
+from services.runner.embedded import local_auth_secret, local_demo_password, start_embedded_postgres
+from services.runner.registry import SERVICES, all_schemas, spec
 
 log = logging.getLogger(__name__)
 
-MALL_DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "complaint.bpmn"
+MALL_DIAGRAM = Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn"
 # Who the one-process run deploys the shipped diagram as (the demo mall's id, not a person).
 RUN_DEPLOYER = "demo"
 
