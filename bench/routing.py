@@ -87,7 +87,7 @@ from services.routing.domain.commands import CompleteTask
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine, parse_diagram
 from services.routing.engine.sandbox import DiagramSource, Sandbox
-from services.routing.engine.step import Step, StepResult
+from services.routing.engine.step_request import Step, StepResult
 from services.routing.service_layer import handlers
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from services.routing.domain.forms import check_form
+from services.routing.domain.form_checks import check_form
 from services.routing.domain.model import QUEUES
 from services.routing.engine import DiagramError, parse_diagram
-from services.routing.engine.forms import json_schema_fields
+from services.routing.engine.form_files import json_schema_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "bpmn" / "complaint.bpmn").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import pytest
 
 from bench import soak, soak_clients
 from services.intake.entrypoints.schemas import ComplaintIn
-from services.routing.domain.forms import check_form
+from services.routing.domain.form_checks import check_form
 from services.routing.domain.model import QUEUES
 from services.routing.engine.parser import parse_diagram
 

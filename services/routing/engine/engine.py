@@ -35,11 +35,10 @@ from services.common.clock import Clock
 from services.routing.engine import migration
 from services.routing.engine.compaction import compact
 from services.routing.engine.parser import Diagram, UserTaskInfo
-from services.routing.engine.scripts import restricted_environment
+from services.routing.engine.scripts import ClockScriptEngine, restricted_environment
 from services.routing.engine.timers import (
     ClockCycleTimer,
     ClockDurationTimer,
-    ClockScriptEngine,
     ClockTimeDateTimer,
     due_time,
 )

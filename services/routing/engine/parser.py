@@ -31,7 +31,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from services.common.bus.envelope import NOTIFY_PARTIES, STEP_EVENTS
 from services.routing.engine.foreign import foreign_problems, is_juel
-from services.routing.engine.forms import FormField, camunda_fields, json_schema_fields
+from services.routing.engine.form_files import FormField, camunda_fields, json_schema_fields
 from services.routing.engine.problems import Problem, render
 from services.routing.engine.scripts import diagram_python, problems_in
 from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffParser, is_spiff

@@ -25,7 +25,7 @@ from typing import Any
 
 from services.routing.domain.model import COMPLETED_IN_QUEUE
 from services.routing.engine.engine import Engine, EngineError
-from services.routing.engine.forms import FormField
+from services.routing.engine.form_files import FormField
 from services.routing.engine.parser import Diagram
 
 MAX_DEPTH = 60  # actions in one walk: loops (reopenings, postponements) end here, not in a problem

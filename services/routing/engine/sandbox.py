@@ -33,7 +33,7 @@ from services.routing.engine.engine import Engine, EngineError
 from services.routing.engine.parser import Diagram, parse_diagram
 from services.routing.engine.proof import ProofRequest, ProofResult, prove
 from services.routing.engine.scripts import CPU_GRACE_SECONDS, SCRIPT_SECONDS
-from services.routing.engine.step import Step, StepResult, run_step
+from services.routing.engine.step_request import Step, StepResult, run_step
 
 log = logging.getLogger(__name__)
 

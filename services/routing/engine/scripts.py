@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin, ScriptTaskMixin
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
@@ -46,6 +46,26 @@ SCRIPT_SECONDS = 2.0
 # In the sandbox, the kernel ends the process once a script has used this much more CPU than its
 # budget: the line tracer cannot stop one long call into C (`sum(range(10**12))`), a signal can.
 CPU_GRACE_SECONDS = 0.5
+
+
+class ClockScriptEngine(PythonScriptEngine):
+    """The script engine with the host clock attached; `on_script` is told each element before
+    its script or expression runs (the sandbox names the element of a script it had to stop)."""
+
+    def __init__(self, clock, environment=None, on_script=None):
+        super().__init__(environment=environment)
+        self.clock = clock
+        self.on_script = on_script
+
+    def evaluate(self, task, expression, external_context=None):
+        if self.on_script is not None:
+            self.on_script(task)
+        return super().evaluate(task, expression, external_context)
+
+    def execute(self, task, script, external_context=None):
+        if self.on_script is not None:
+            self.on_script(task)
+        return super().execute(task, script, external_context)
 
 
 class ScriptTimeout(Exception):

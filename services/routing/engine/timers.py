@@ -1,8 +1,8 @@
 """Timer events that ask the host's clock for "now", so tests move time instead of sleeping.
 
 SpiffWorkflow's own timer definitions call `datetime.now()` directly; these subclasses read the
-clock carried by the workflow's script engine instead. The script engine is not serialized, so
-the engine re-attaches it after every load.
+clock carried by the workflow's script engine (`scripts.ClockScriptEngine`) instead. The script
+engine is not serialized, so the engine re-attaches it after every load.
 """
 
 from __future__ import annotations
@@ -10,33 +10,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-
-
-class ClockScriptEngine(PythonScriptEngine):
-    """The script engine with the host clock attached; `on_script` is told each element before
-    its script or expression runs (the sandbox names the element of a script it had to stop)."""
-
-    def __init__(self, clock, environment=None, on_script=None):
-        super().__init__(environment=environment)
-        self.clock = clock
-        self.on_script = on_script
-
-    def evaluate(self, task, expression, external_context=None):
-        if self.on_script is not None:
-            self.on_script(task)
-        return super().evaluate(task, expression, external_context)
-
-    def execute(self, task, script, external_context=None):
-        if self.on_script is not None:
-            self.on_script(task)
-        return super().execute(task, script, external_context)
 
 
 def literal_gateway_timer(task_spec, text: str) -> None:

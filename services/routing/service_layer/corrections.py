@@ -12,7 +12,7 @@ import logging
 
 from services.common.bus.envelope import Envelope
 from services.routing.domain.model import CaseStatus
-from services.routing.engine.step import Step
+from services.routing.engine.step_request import Step
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
 from services.routing.service_layer.steps import SYSTEM, advance_case

@@ -19,12 +19,12 @@ from services.routing.domain.commands import (
     DeliverMessage,
     DeployProcess,
 )
-from services.routing.domain.forms import check_form
+from services.routing.domain.form_checks import check_form
 from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState, assignment_refused
 from services.routing.engine import Diagram, DiagramError
 from services.routing.engine.foreign import calls_outside
 from services.routing.engine.problems import render
-from services.routing.engine.step import Step
+from services.routing.engine.step_request import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.contracts import dropped_events

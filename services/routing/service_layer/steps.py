@@ -16,7 +16,7 @@ from services.common.logging import correlation_id
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import CompletedElement, EngineError, ReadyTask
-from services.routing.engine.step import Step, StepResult, WaitingMessage
+from services.routing.engine.step_request import Step, StepResult, WaitingMessage
 from services.routing.metrics import ENGINE_STEP_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session

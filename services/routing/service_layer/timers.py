@@ -15,7 +15,7 @@ from services.routing.adapters.cases import CaseRow
 from services.routing.domain.commands import MoveTimer
 from services.routing.domain.model import CaseStatus
 from services.routing.engine import PendingTimer
-from services.routing.engine.step import Step
+from services.routing.engine.step_request import Step
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
 from services.routing.service_layer.steps import SYSTEM, advance_case

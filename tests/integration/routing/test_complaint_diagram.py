@@ -16,8 +16,7 @@ from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from services.common.clock import MovableClock
 from services.routing.domain.commands import DeployProcess
 from services.routing.engine.parser import parse_diagram
-from services.routing.engine.scripts import restricted_environment
-from services.routing.engine.timers import ClockScriptEngine
+from services.routing.engine.scripts import ClockScriptEngine, restricted_environment
 from services.routing.service_layer import handlers
 
 BPMN_DIR = Path(__file__).resolve().parents[3] / "bpmn"

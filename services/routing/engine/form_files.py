@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from services.routing.domain.forms import condition_text
+from services.routing.domain.form_checks import condition_text
 
 
 @dataclass(frozen=True)
