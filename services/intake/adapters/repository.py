@@ -53,6 +53,15 @@ _UPDATE = (
 # What a complaint copies of its merchant (Merchant's fields), from the reference row.
 _MERCHANT_COPIED = ("code", "shop_name", "floor", "unit", "person_in_charge", "phone")
 
+# A complaint's stage as the customers' status page tells it (domain.status.stage_of): the stage
+# routing's events left it in (intake.case_progress), else handling once a task has reached it, else
+# received. `{complaint}` is the column holding the complaint's id.
+STAGE_OF = (
+    "COALESCE((SELECT p.stage FROM intake.case_progress p WHERE p.complaint_id = {complaint}),"
+    " CASE WHEN EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id = {complaint})"
+    " THEN 'handling' ELSE 'received' END)"
+)
+
 # Filters the list accepts: name -> column compared for equality.
 LIST_FILTERS = ("status", "category", "channel", "floor", "department", "severity")
 
@@ -72,6 +81,7 @@ class ListQuery:
     scope_departments: tuple[str, ...] | None = None
     phone: str | None = None  # however typed: compared by intake.phone_key
     overdue_at: datetime | None = None  # only cases with an open task due before this
+    stage: str | None = None  # only cases at this stage (STAGE_OF)
 
 
 class ComplaintRepository:
@@ -150,6 +160,9 @@ class ComplaintRepository:
             conditions.append(sql.SQL("EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id ="
                                       " complaints.id AND h.open AND h.due_at < %(overdue_at)s)"))  # fmt: skip
             params["overdue_at"] = query.overdue_at
+        if query.stage:
+            conditions.append(sql.SQL(STAGE_OF.format(complaint="complaints.id") + " = %(stage)s"))
+            params["stage"] = query.stage
         if query.after:
             conditions.append(sql.SQL("(received_at, id) < (%(after_at)s, %(after_id)s)"))
             params["after_at"], params["after_id"] = query.after

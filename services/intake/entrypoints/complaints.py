@@ -94,6 +94,7 @@ def list_filters(args: dict, identity: Identity) -> dict:
         scope_departments=departments,
         phone=args.get("phone"),
         overdue_at=bus().context.clock.now() if args.get("overdue") else None,
+        stage=args.get("stage"),
     )
 
 
