@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 
 from services.common.bus.outbox import OutboxWriter
+from services.intake.adapters.progress import STAGE_OF
 from services.intake.adapters.reference_cache import Reference, ReferenceCache
 from services.intake.adapters.rows import COLUMNS, from_row, to_row
 from services.intake.domain.model import Complaint, Merchant
@@ -52,15 +53,6 @@ _UPDATE = (
 
 # What a complaint copies of its merchant (Merchant's fields), from the reference row.
 _MERCHANT_COPIED = ("code", "shop_name", "floor", "unit", "person_in_charge", "phone")
-
-# A complaint's stage as the customers' status page tells it (domain.status.stage_of): the stage
-# routing's events left it in (intake.case_progress), else handling once a task has reached it, else
-# received. `{complaint}` is the column holding the complaint's id.
-STAGE_OF = (
-    "COALESCE((SELECT p.stage FROM intake.case_progress p WHERE p.complaint_id = {complaint}),"
-    " CASE WHEN EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id = {complaint})"
-    " THEN 'handling' ELSE 'received' END)"
-)
 
 # Filters the list accepts: name -> column compared for equality.
 LIST_FILTERS = ("status", "category", "channel", "floor", "department", "severity")

@@ -11,7 +11,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from services.intake.adapters.repository import LIST_FILTERS, STAGE_OF
+from services.intake.adapters.progress import STAGE_OF
+from services.intake.adapters.repository import LIST_FILTERS
 from services.intake.adapters.rows import from_row
 from services.intake.domain.model import Complaint
 

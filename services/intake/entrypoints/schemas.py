@@ -267,6 +267,12 @@ class ComplaintOut(Schema):
         metadata={"description": "when the customer agreed to the web form's notice; null: not asked"},
     )
     version = fields.Integer()
+    stage = fields.String(
+        metadata={
+            "description": "in lists and search only: received, handling, replied or closed "
+            "(the `stage` filter)"
+        }
+    )
 
 
 class ComplaintPage(Schema):

@@ -178,6 +178,8 @@ def test_the_list_and_search_filter_by_the_stage_the_status_page_tells(client, d
         ("closed", closed),
     ):
         assert listed("/complaints", stage) == [item["number"]], stage
+        [shown] = client.get("/complaints", query_string={"stage": stage}, headers=desk).json["items"]
+        assert shown["stage"] == stage
         assert listed("/complaints/search", stage, q="酸奶") == [item["number"]], stage
     bad = client.get("/complaints", query_string={"stage": "done"}, headers=desk)
     assert bad.status_code == 400 and "stage" in bad.json["errors"]["query"], bad.json
