@@ -53,12 +53,13 @@ def test_a_merge_to_ten_people_moves_the_running_case_to_the_store_manager_once(
         assert mall.driver.case(item["id"]).status() == "completed"
 
     # Every event of the merge delivered again (a relay retrying after a lost confirm): nothing changes.
-    before = (case.timeline(), case.notifications())
+    merged_case = mall.driver.case(others[0]["id"])
+    before = (case.timeline(), case.notifications(), merged_case.timeline())
     with reporting.pool.connection() as conn:
         for schema in ("intake", "routing"):
             conn.execute(f"UPDATE {schema}.outbox SET published_at = NULL")
     assert mall.pump.run() > 0
-    assert (case.timeline(), case.notifications()) == before
+    assert (case.timeline(), case.notifications(), merged_case.timeline()) == before
     assert case.open_tasks(STORE) == ["handle_store"]
     assert sorted(case.created()) == ["handle_floor", "handle_store", "merchant_call"]
 
