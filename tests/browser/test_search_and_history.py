@@ -43,6 +43,16 @@ def test_the_desk_sees_a_callers_history_finds_the_complaint_three_ways_and_link
     assert number in by_word and earlier["number"] in by_word and neighbour["number"] not in by_word
     assert "最相关的在前" in by_word
     assert number in _find(desk, "139-1234-5678")
+    # the status filter, kept in the URL like the others: the new complaint is not closed
+    assert "处理状态" in desk.inner_text("#complaints thead")
+    desk.select_option("#filter-stage", "closed")
+    desk.click("#filter-go")
+    desk.wait_for_selector("#complaints-empty")
+    assert "stage=closed" in desk.url and number not in desk.inner_text("main")
+    assert desk.inner_text("#filter-stage option:checked") == "已结案"
+    options = desk.locator("#filter-stage option").all_inner_texts()
+    assert options[1:] == ["已受理", "处理中", "已答复", "已结案"]
+    screenshot(desk, "search-02b-status-filter")
     by_shop = _find(desk, "型男工坊")
     assert number in by_shop and neighbour["number"] in by_shop
     screenshot(desk, "search-03-found-by-shop")

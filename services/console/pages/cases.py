@@ -31,10 +31,12 @@ TASK_KINDS = (
 
 
 # The list's filters as the URL carries them (so a filtered list can be bookmarked), as intake names them.
-FILTERS = ("q", "category", "channel", "floor", "received_from", "received_to", "overdue", "phone")
+FILTERS = ("q", "category", "channel", "floor", "received_from", "received_to", "overdue", "phone", "stage")
 CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environment", "facility", "fee",
               "emergency")  # fmt: skip
 CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
+# Where a case is, as the customers' status page tells it; named by the vocabulary's statuses.
+STAGES = ("received", "handling", "replied", "closed")
 NUMBER = re.compile(r"^TS-\d{8}-\d{4}$", re.IGNORECASE)
 
 
@@ -60,7 +62,7 @@ def complaints():
     else:
         problem = None
     return render_template("complaints.html", page=page, chosen=chosen, categories=CATEGORIES, channels=CHANNELS,
-                           floors=client.get("/intake/reference/floors"), problem=problem, given=given)  # fmt: skip
+                           stages=STAGES, floors=client.get("/intake/reference/floors"), problem=problem, given=given)  # fmt: skip
 
 
 @blueprint.get("/find")

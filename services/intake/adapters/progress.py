@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import psycopg
+from psycopg import sql
 
 from services.common.bus.envelope import Envelope
 
@@ -19,6 +20,14 @@ REPLIED, CLOSED = "complaint.replied", "complaint.closed"
 REOPENED, POSTPONED = "complaint.reopened", "complaint.postponed"
 PROGRESS_EVENTS = (REPLIED, CLOSED, REOPENED, POSTPONED)
 _STAGES = {REPLIED: "replied", CLOSED: "closed", REOPENED: "handling"}
+# A complaint's stage as the customers' status page tells it (domain.status.stage_of), in SQL: the
+# stage routing's events left it in, else handling once a task has reached it, else received.
+# `{complaint}` is the column holding the complaint's id (for the lists' `stage` filter).
+STAGE_OF = (
+    "COALESCE((SELECT p.stage FROM intake.case_progress p WHERE p.complaint_id = {complaint}),"
+    " CASE WHEN EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id = {complaint})"
+    " THEN 'handling' ELSE 'received' END)"
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,17 @@ def progress_of(conn: psycopg.Connection, complaint_id: str) -> Progress:
         {"id": complaint_id},
     ).fetchone()
     return Progress(row["stage"], row["postponed_to"], row["has_tasks"])
+
+
+def stages_of(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, str]:
+    """complaint id -> its stage (STAGE_OF), for a page of the list."""
+    if not complaint_ids:
+        return {}
+    statement = sql.SQL("SELECT c.id, {} AS stage FROM intake.complaints c WHERE c.id = ANY(%s::uuid[])")
+    rows = conn.execute(
+        statement.format(sql.SQL(STAGE_OF.format(complaint="c.id"))), (complaint_ids,)
+    ).fetchall()
+    return {str(row["id"]): row["stage"] for row in rows}
 
 
 def _day(value) -> date | None:

@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 
 from services.common.bus.outbox import OutboxWriter
+from services.intake.adapters.progress import STAGE_OF
 from services.intake.adapters.reference_cache import Reference, ReferenceCache
 from services.intake.adapters.rows import COLUMNS, from_row, to_row
 from services.intake.domain.model import Complaint, Merchant
@@ -72,6 +73,7 @@ class ListQuery:
     scope_departments: tuple[str, ...] | None = None
     phone: str | None = None  # however typed: compared by intake.phone_key
     overdue_at: datetime | None = None  # only cases with an open task due before this
+    stage: str | None = None  # only cases at this stage (STAGE_OF)
 
 
 class ComplaintRepository:
@@ -150,6 +152,9 @@ class ComplaintRepository:
             conditions.append(sql.SQL("EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id ="
                                       " complaints.id AND h.open AND h.due_at < %(overdue_at)s)"))  # fmt: skip
             params["overdue_at"] = query.overdue_at
+        if query.stage:
+            conditions.append(sql.SQL(STAGE_OF.format(complaint="complaints.id") + " = %(stage)s"))
+            params["stage"] = query.stage
         if query.after:
             conditions.append(sql.SQL("(received_at, id) < (%(after_at)s, %(after_id)s)"))
             params["after_at"], params["after_id"] = query.after

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.intake.adapters.progress import STAGE_OF
 from services.intake.adapters.repository import LIST_FILTERS
 from services.intake.adapters.rows import from_row
 from services.intake.domain.model import Complaint
@@ -68,6 +69,7 @@ class SearchQuery:
     received_from: datetime | None = None
     received_before: datetime | None = None
     overdue_at: datetime | None = None
+    stage: str | None = None
     scope_floors: tuple[str, ...] | None = None
     scope_departments: tuple[str, ...] | None = None
     limit: int = 50
@@ -165,6 +167,7 @@ def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any
             query.overdue_at,
         ),
     }
+    optional["stage"] = (STAGE_OF.format(complaint="c.id") + " = %(stage)s", query.stage)
     for name, (condition, value) in optional.items():
         if condition and value is not None:
             conditions.append(sql.SQL(condition))

@@ -13,6 +13,7 @@ from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
 from services.intake.adapters.holders import open_holders
+from services.intake.adapters.progress import stages_of
 from services.intake.adapters.repository import ListQuery
 from services.intake.domain.commands import CorrectComplaint
 from services.intake.domain.model import Category, ReplyChannel, customer_requests
@@ -56,10 +57,13 @@ class ComplaintCollection(MethodView):
         with current_app.extensions["intake.uow"]() as uow:
             found = uow.complaints.list(query)
             holders = open_holders(uow.conn, [item.id for item in found])
+            stages = stages_of(uow.conn, [item.id for item in found])
         next_cursor = (
             encode_cursor(found[-1].received_at, found[-1].id) if len(found) == query.limit else None
         )
-        items = [present(item, identity, holders[item.id]) for item in found]
+        items = [
+            {**present(item, identity, holders[item.id]), "stage": stages.get(item.id)} for item in found
+        ]
         return {"items": items, "next_cursor": next_cursor}
 
 
@@ -94,6 +98,7 @@ def list_filters(args: dict, identity: Identity) -> dict:
         scope_departments=departments,
         phone=args.get("phone"),
         overdue_at=bus().context.clock.now() if args.get("overdue") else None,
+        stage=args.get("stage"),
     )
 
 

@@ -10,6 +10,7 @@ from services.common.identity.model import Identity
 from services.common.scrubber import customer_masks, scrub
 from services.common.web import Blueprint, current_identity, require_roles
 from services.intake.adapters.holders import open_holders
+from services.intake.adapters.progress import stages_of
 from services.intake.adapters.rows import from_row
 from services.intake.adapters.search import ComplaintSearch, SearchQuery
 from services.intake.domain.commands import LinkComplaints, MergeComplaints
@@ -47,7 +48,12 @@ def search(args):
     with _uow() as uow:
         found = ComplaintSearch(uow.conn).find(query)
         holders = open_holders(uow.conn, [item.id for item in found])
-    return {"items": [present(item, identity, holders[item.id]) for item in found]}
+        stages = stages_of(uow.conn, [item.id for item in found])
+    return {
+        "items": [
+            {**present(item, identity, holders[item.id]), "stage": stages.get(item.id)} for item in found
+        ]
+    }
 
 
 @finding.route("/customer-history")

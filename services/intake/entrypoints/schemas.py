@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.common.web.schemas import Pattern, StrictBoolean, StrictSchema, each_once, not_blank
 from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
 from services.intake.domain.model import Status as ComplaintStatus
+from services.intake.domain.status import STAGES
 
 PHONE = Pattern(r"^\+?[0-9][0-9 \-]{4,19}$", error="not a phone number (digits, spaces, dashes, +)")
 LANGUAGES = ("zh-CN", "en")
@@ -266,6 +267,12 @@ class ComplaintOut(Schema):
         metadata={"description": "when the customer agreed to the web form's notice; null: not asked"},
     )
     version = fields.Integer()
+    stage = fields.String(
+        metadata={
+            "description": "in lists and search only: received, handling, replied or closed "
+            "(the `stage` filter)"
+        }
+    )
 
 
 class ComplaintPage(Schema):
@@ -295,6 +302,13 @@ class ListArgs(StrictSchema):
     phone = fields.String(validate=PHONE, metadata={"description": "the customer's phone, however typed"})
     overdue = StrictQueryBoolean(
         metadata={"description": "true: only cases with an open task past its due time"}
+    )
+    stage = fields.String(
+        validate=validate.OneOf(STAGES),
+        metadata={
+            "description": "where the case is, as the customers' status page says it: "
+            "received (no task yet), handling, replied, closed"
+        },
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=200))

@@ -29,6 +29,8 @@ def test_the_top_bar_finds_by_words_phone_and_number_and_the_filters_stay_in_the
     assert other["number"] in filtered and yogurt["number"] not in filtered
     assert re.search(r'<option value="web" selected', filtered) and 'value="137-0000-1111"' in filtered
     assert "最相关的在前" in _page(desk, "/console/complaints?q=酸奶")
+    closed = _page(desk, "/console/complaints?q=酸奶&stage=closed")
+    assert yogurt["number"] not in closed and re.search(r'<option value="closed" selected>已结案', closed)
 
 
 def test_a_refused_filter_is_named_in_chinese_not_a_server_error(browser, mall):

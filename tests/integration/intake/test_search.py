@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.common.bus.envelope import TASK_COMPLETED, TASK_CREATED, Actor, Envelope
 from services.intake.adapters.holders import record_task_event
+from services.intake.adapters.progress import record_progress
 from services.intake.adapters.search import tsquery
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
@@ -155,3 +156,30 @@ def test_an_old_match_is_still_found_when_the_newer_ones_are_too_few(client, tok
 
     assert found == [new["number"], old["number"]]
     assert newest_only == [new["number"]]
+
+
+def test_the_list_and_search_filter_by_the_stage_the_status_page_tells(client, desk, intake, clock):
+    received, handled, replied, closed = (client.post("/complaints", json=YOGURT, headers=desk).json
+                                          for _ in range(4))  # fmt: skip
+    now = clock.now()
+    _task(intake, TASK_CREATED, handled["id"], str(uuid.uuid4()), now)
+    with intake.pool.connection() as conn:
+        for item, event in ((replied, "complaint.replied"), (closed, "complaint.closed")):
+            record_progress(conn, Envelope(type=event, mall_id="demo", actor=Actor("routing"), occurred_at=now,
+                                           complaint_id=item["id"], payload={"number": item["number"]}))  # fmt: skip
+
+    def listed(path: str, stage: str, **more) -> list[str]:
+        return _numbers(client.get(path, query_string={"stage": stage, **more}, headers=desk))
+
+    for stage, item in (
+        ("received", received),
+        ("handling", handled),
+        ("replied", replied),
+        ("closed", closed),
+    ):
+        assert listed("/complaints", stage) == [item["number"]], stage
+        [shown] = client.get("/complaints", query_string={"stage": stage}, headers=desk).json["items"]
+        assert shown["stage"] == stage
+        assert listed("/complaints/search", stage, q="酸奶") == [item["number"]], stage
+    bad = client.get("/complaints", query_string={"stage": "done"}, headers=desk)
+    assert bad.status_code == 400 and "stage" in bad.json["errors"]["query"], bad.json
