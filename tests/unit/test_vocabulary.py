@@ -7,6 +7,7 @@ own), and hold the catalogue itself complete in both languages.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from datetime import date
@@ -89,6 +90,55 @@ def test_notify_names_categories_and_roles_as_the_catalogue_does(language):
         facts = model.ComplaintFacts("c", "demo", "TS-20261206-0001", "phone", model.Contact(), category=code)
         values = wording.template_values(request, facts, recipient, "星河广场", date(2026, 12, 6), None)
         assert values["category"] == name
+
+
+NOTIFY_KINDS = ("notice", "audience", "delivery_channel", "wording")
+
+
+def test_notifys_words_are_in_the_catalogue_in_both_languages():
+    for kind in NOTIFY_KINDS:
+        assert vocabulary.terms(kind), kind
+        assert set(vocabulary.terms(kind, "en")) == set(vocabulary.terms(kind, "zh-CN")), kind
+    for kind in model.Kind:
+        assert vocabulary.known("notice", kind), kind  # every kind notify itself knows has a name
+    for channel in model.Channel:
+        assert vocabulary.known("delivery_channel", channel), channel
+
+
+def _words_in_code(path: Path) -> list[str]:
+    """The string constants of a module that are words a person reads (Chinese, or an English month
+    name), docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    months = re.compile(
+        r"\b(January|February|March|April|June|July|August|September|October|November|December)\b"
+    )
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        and (re.search(r"[\u4e00-\u9fff]", node.value) or months.search(node.value))
+    ]  # fmt: skip
+
+
+def test_notify_keeps_no_words_of_its_own_in_code():
+    """notify's old label table (domain/wording.py: month names, greetings, names of kinds) is gone: what a
+    message says comes from the catalogue and the templates, so a word written into notify's code fails."""
+    found = {
+        str(path.relative_to(ROOT)): words
+        for path in sorted((ROOT / "services/notify").rglob("*.py"))
+        if (words := _words_in_code(path))
+    }
+    assert found == {}
+    assert not [name for name, value in vars(wording).items() if isinstance(value, list | tuple | dict)
+                and not name.startswith("__")]  # fmt: skip
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

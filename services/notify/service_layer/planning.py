@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from services.notify.adapters.deliveries import Delivery, new_delivery_id
 from services.notify.adapters.pdf import letter_pdf
+from services.notify.adapters.templates import Rendered
 from services.notify.domain.model import (
     LETTER_KINDS,
+    STAFF_LANGUAGE,
     Audience,
     Channel,
     ComplaintFacts,
@@ -24,9 +27,17 @@ from services.notify.domain.model import (
     Request,
     State,
 )
+from services.notify.domain.places import DEPARTMENT, FLOOR
 from services.notify.domain.privacy import scrub
-from services.notify.domain.recipients import customer_recipient, merchant_recipient, staff_recipients
-from services.notify.domain.wording import template_values
+from services.notify.domain.recipients import (
+    DEPARTMENT_SCOPED,
+    FLOOR_SCOPED,
+    ROBOT,
+    customer_recipient,
+    merchant_recipient,
+    staff_recipients,
+)
+from services.notify.domain.wording import robot_name, role_name, template_values
 from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.session import Session
@@ -56,8 +67,28 @@ def recipients_of(session: Session, context: Context, request: Request,
     if request.to == Audience.MERCHANT:
         return [merchant_recipient(complaint)]
     staff = session.staff.holders(session.conn, request.mall_id, request.to)
-    found = staff_recipients(request.to, complaint, staff, context.webhooks)
-    return found if isinstance(found, list) else [found]
+    found = staff_recipients(request.to, complaint, staff, context.webhooks, context.robots,
+                             _scope_name(context, request.to, complaint))  # fmt: skip
+    return [_named_robot(context, recipient) for recipient in found] if isinstance(found, list) else [found]
+
+
+def _scope_name(context: Context, queue: str, complaint: ComplaintFacts) -> str:
+    """The floor or department a scoped queue is asked for, by its name (三层, 保安部)."""
+    if queue == FLOOR_SCOPED:
+        return context.places.name(FLOOR, complaint.floor, STAFF_LANGUAGE)
+    if queue == DEPARTMENT_SCOPED:
+        return context.places.name(DEPARTMENT, complaint.department, STAFF_LANGUAGE)
+    return ""
+
+
+def _named_robot(context: Context, recipient: Recipient) -> Recipient:
+    """A group robot named for the delivery log by whose group it is (保安部群机器人, 营运部经理群机器人)."""
+    if not recipient.address.startswith(ROBOT):
+        return recipient
+    key = recipient.address.removeprefix(ROBOT)
+    whose = (context.places.name(DEPARTMENT, key, STAFF_LANGUAGE) or context.places.name(FLOOR, key, STAFF_LANGUAGE)
+             or role_name(key, STAFF_LANGUAGE))  # fmt: skip
+    return replace(recipient, name=robot_name(whose, STAFF_LANGUAGE))
 
 
 def _delivery(context: Context, request: Request, complaint: ComplaintFacts, recipient: Recipient,
@@ -67,12 +98,15 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
     today = now.astimezone(context.zone).date()
     received_on = complaint.received_at.astimezone(context.zone).date() if complaint.received_at else None
     values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on,
-                             status_url=context.status_link(request.number), desk_phone=context.desk_phone)  # fmt: skip
+                             status_url=context.status_link(request.number), desk_phone=context.desk_phone,
+                             places=context.places, zone=context.zone)  # fmt: skip
     # A written reply is a letter, by e-mail too; anything sent by post is a letter to print.
     letter = recipient.channel == Channel.LETTER or (
         request.kind in LETTER_KINDS and recipient.channel == Channel.EMAIL
     )
     rendered = context.renderer.render(request.kind, language, values, letter=letter)
+    if recipient.channel == Channel.WEBHOOK:
+        rendered = without_customer(rendered, complaint)
     pdf = None
     if letter:
         to_lines = (
@@ -106,10 +140,21 @@ def _letter(
         return None
 
 
+def without_customer(rendered: Rendered, complaint: ComplaintFacts) -> Rendered:
+    """What goes to a department's system or a group chat, read by more than the case's handlers: the
+    customer's name and contact details taken out of whatever a template put in (as in the desk's
+    alerts), whoever wrote the template."""
+    customer = complaint.customer
+    known = (customer.name, customer.phone, customer.email, customer.address)
+    paragraphs = tuple(tuple(scrub(line, *known) for line in lines) for lines in rendered.paragraphs)
+    return replace(rendered, subject=scrub(rendered.subject, *known), paragraphs=paragraphs,
+                   sms=scrub(rendered.sms, *known), html="")  # fmt: skip
+
+
 def sms_params(values: dict) -> dict[str, str]:
     """The parameters an SMS gateway's registered template fills in (and webhooks receive)."""
     return {name: str(values.get(name) or "") for name in (
-        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "new_reply_date",
+        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "kind_name", "new_reply_date",
         "status_url")}  # fmt: skip
 
 
