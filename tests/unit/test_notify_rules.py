@@ -3,6 +3,7 @@ contact details out of free text, the settings it reads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from services.common.errors import ConfigurationError
 from services.common.settings import load_settings
 from services.notify.adapters.channels.email import parse_smtp_url
 from services.notify.adapters.channels.http import signature
+from services.notify.adapters.reference import load_places
 from services.notify.domain.model import Channel, ComplaintFacts, Contact, NotSent, Recipient, StaffMember
 from services.notify.domain.privacy import mask_address, scrub, scrub_data
 from services.notify.domain.recipients import customer_recipient, merchant_recipient, staff_recipients
@@ -229,11 +231,35 @@ def test_smtp_urls_say_tls_starttls_and_credentials():
         ({"NOTIFY_WEBHOOKS": "ops=https://x"}, "NOTIFY_WEBHOOK_SECRET is required"),
         ({"NOTIFY_SMS_TEMPLATES": "acknowledgement"}, "not key=value"),
         ({"NOTIFY_WORKERS": "0"}, "at least 1"),
+        ({"NOTIFY_ROBOTS": "ops=slack:https://x"}, "NOTIFY_ROBOTS.*wecom or wecom-text or dingtalk"),
+        ({"NOTIFY_ROBOTS": "ops=wecom:x"}, "NOTIFY_ROBOTS"),
+        ({"NOTIFY_ROBOT_SECRETS": "ops=SEC1"}, "NOTIFY_ROBOT_SECRETS names no robot of NOTIFY_ROBOTS: ops"),
+        ({"NOTIFY_REFERENCE_FILE": "/nonexistent/mall.json"}, None),
     ],
 )
 def test_bad_notify_settings_are_refused_naming_the_variable(environ, message):
-    with pytest.raises(ConfigurationError, match=message):
-        load_settings(environ)
+    with pytest.raises(ConfigurationError, match=message or "NOTIFY_REFERENCE_FILE"):
+        load_places(load_settings(environ).notify.reference_file)
+
+
+def test_a_staff_message_reaches_the_group_robots_of_its_queue_department_or_floor_by_key():
+    robots = frozenset({"operations_manager", "cleaning", "3F"})
+
+    department = staff_recipients("department_manager", complaint(), STAFF, {}, robots)
+    floor = staff_recipients("floor_supervisor", complaint(), STAFF, {}, robots)
+    nobody = staff_recipients(
+        "floor_supervisor", replace(complaint(), floor="5F"), [], {}, robots, where="五层"
+    )
+
+    assert [(r.channel, r.address) for r in department] == [
+        (Channel.INBOX, "cleaning"),
+        (Channel.WEBHOOK, "robot:cleaning"),
+    ]
+    assert [(r.channel, r.address) for r in floor] == [
+        (Channel.INBOX, "floor3"),
+        (Channel.WEBHOOK, "robot:3F"),
+    ]
+    assert nobody.detail == "nobody holds floor_supervisor for 五层"
 
 
 def test_notify_settings_are_read_from_the_environment():
