@@ -118,7 +118,7 @@ def test_alerts_reach_the_departments_dingtalk_group_signed_and_the_managers_wec
     assert [post["problem"] for post in robots.posts] == [None, None]
     dingtalk, wecom = sorted(robots.posts, key=lambda post: post["path"])[::-1]
     assert dingtalk["body"]["markdown"]["title"] == "投诉 TS-20261122-0001 已升级至部门经理"
-    assert "（环境，一层）" in dingtalk["body"]["markdown"]["text"]
+    assert "（环境，一层，保洁部）" in dingtalk["body"]["markdown"]["text"]  # places by name
     assert wecom["body"]["markdown"]["content"].startswith("### 投诉 TS-20261122-0001：约定答复日期已过")
     for post in robots.posts:
         text = json.dumps(post["body"], ensure_ascii=False)
