@@ -174,6 +174,12 @@ def test_no_other_table_of_terms_is_left_to_drift():
         ("give a status or at least one field", "请填写状态或至少一项内容"),
         ("the request has invalid fields: category, customer.phone", "请检查以下内容：投诉类别、顾客·电话"),
         ("a phone number is required for a letter complaint", "信函投诉须填写电话号码"),
+        # notify's delivery log: what a channel answered, why nothing was sent
+        ("kept in .data/outbox/sms/0193.json (no server configured)", "未配置发送服务器：已保存为本机文件"),
+        ("in the inbox of floor3", "已放入站内通知"),
+        ("550 5.1.1 no such user (recipient)", "邮件服务器拒收此收件人（550）"),
+        ("nobody holds floor_supervisor for 三层", "没有负责三层的楼层主管"),
+        ("the group robot took the message", "群机器人已接收"),
     ],
 )
 def test_the_services_messages_read_in_chinese_with_fields_and_options_by_name(english, chinese):
