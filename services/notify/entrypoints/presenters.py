@@ -17,8 +17,9 @@ def present_delivery(row: dict[str, Any], viewer: Identity, log: list[dict] | No
     recipient = mask_address(row["channel"], address) if masked else address
     return {
         **row,
-        # a group robot is named (保洁部群机器人); its key is for the configuration, not for the reader
-        "recipient": None if address.startswith(ROBOT) else recipient,
+        # a group robot is named (保洁部群机器人), a member of staff by their display name: the robot's key
+        # and the login name stay in `address`, for the configuration and the API, not for the reader
+        "recipient": None if address.startswith(ROBOT) or (row["channel"] == "inbox" and name) else recipient,
         "recipient_name": mask_name(name) if masked else name,
         "letter": f"/notify/deliveries/{row['id']}/letter.pdf" if row.get("has_letter") else None,
         "log": log if log is not None else row.get("log", []),
