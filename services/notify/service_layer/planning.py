@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
 from datetime import datetime
 
 from services.notify.adapters.deliveries import Delivery, new_delivery_id
 from services.notify.adapters.pdf import letter_pdf
-from services.notify.adapters.templates import Rendered
 from services.notify.domain.model import (
     LETTER_KINDS,
-    STAFF_LANGUAGE,
     Audience,
     Channel,
     ComplaintFacts,
@@ -27,19 +24,11 @@ from services.notify.domain.model import (
     Request,
     State,
 )
-from services.notify.domain.places import DEPARTMENT, FLOOR
 from services.notify.domain.privacy import scrub
-from services.notify.domain.recipients import (
-    DEPARTMENT_SCOPED,
-    FLOOR_SCOPED,
-    ROBOT,
-    customer_recipient,
-    merchant_recipient,
-    staff_recipients,
-)
-from services.notify.domain.wording import robot_name, role_name, template_values
+from services.notify.domain.wording import template_values
 from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
+from services.notify.service_layer.reaching import recipients_of, warn_of_unnamed_places, without_customer
 from services.notify.service_layer.session import Session
 
 log = logging.getLogger(__name__)
@@ -50,6 +39,7 @@ _ALERTS = uuid.UUID("6f1c1d1e-3c55-4c1b-9a53-9b8f3b1c0a11")  # namespace of the 
 def plan_known(session: Session, context: Context, request: Request, complaint: ComplaintFacts) -> int:
     """Write the request's deliveries (each once: a unique key); return how many are new."""
     now = context.clock.now()
+    warn_of_unnamed_places(context, complaint)
     planned = 0
     for target in recipients_of(session, context, request, complaint):
         if isinstance(target, NotSent):
@@ -58,37 +48,6 @@ def plan_known(session: Session, context: Context, request: Request, complaint: 
             planned += 1
     session.requests.mark(request.id, "planned", now)
     return planned
-
-
-def recipients_of(session: Session, context: Context, request: Request,
-                  complaint: ComplaintFacts) -> list[Recipient | NotSent]:  # fmt: skip
-    if request.to == Audience.CUSTOMER:
-        return [customer_recipient(request.kind, complaint)]
-    if request.to == Audience.MERCHANT:
-        return [merchant_recipient(complaint)]
-    staff = session.staff.holders(session.conn, request.mall_id, request.to)
-    found = staff_recipients(request.to, complaint, staff, context.webhooks, context.robots,
-                             _scope_name(context, request.to, complaint))  # fmt: skip
-    return [_named_robot(context, recipient) for recipient in found] if isinstance(found, list) else [found]
-
-
-def _scope_name(context: Context, queue: str, complaint: ComplaintFacts) -> str:
-    """The floor or department a scoped queue is asked for, by its name (三层, 保安部)."""
-    if queue == FLOOR_SCOPED:
-        return context.places.name(FLOOR, complaint.floor, STAFF_LANGUAGE)
-    if queue == DEPARTMENT_SCOPED:
-        return context.places.name(DEPARTMENT, complaint.department, STAFF_LANGUAGE)
-    return ""
-
-
-def _named_robot(context: Context, recipient: Recipient) -> Recipient:
-    """A group robot named for the delivery log by whose group it is (保安部群机器人, 营运部经理群机器人)."""
-    if not recipient.address.startswith(ROBOT):
-        return recipient
-    key = recipient.address.removeprefix(ROBOT)
-    whose = (context.places.name(DEPARTMENT, key, STAFF_LANGUAGE) or context.places.name(FLOOR, key, STAFF_LANGUAGE)
-             or role_name(key, STAFF_LANGUAGE))  # fmt: skip
-    return replace(recipient, name=robot_name(whose, STAFF_LANGUAGE))
 
 
 def _delivery(context: Context, request: Request, complaint: ComplaintFacts, recipient: Recipient,
@@ -138,17 +97,6 @@ def _letter(
     except Exception:  # reportlab refusing some text must not lose the reply itself
         log.exception("the letter's PDF could not be drawn", extra={"number": request.number})
         return None
-
-
-def without_customer(rendered: Rendered, complaint: ComplaintFacts) -> Rendered:
-    """What goes to a department's system or a group chat, read by more than the case's handlers: the
-    customer's name and contact details taken out of whatever a template put in (as in the desk's
-    alerts), whoever wrote the template."""
-    customer = complaint.customer
-    known = (customer.name, customer.phone, customer.email, customer.address)
-    paragraphs = tuple(tuple(scrub(line, *known) for line in lines) for lines in rendered.paragraphs)
-    return replace(rendered, subject=scrub(rendered.subject, *known), paragraphs=paragraphs,
-                   sms=scrub(rendered.sms, *known), html="")  # fmt: skip
 
 
 def sms_params(values: dict) -> dict[str, str]:
