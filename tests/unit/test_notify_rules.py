@@ -278,3 +278,24 @@ def test_the_webhook_signature_is_hmac_sha256_over_the_timestamp_and_the_body():
     expected = hmac.new(b"secret-0123456789", b"1700000000.{}", hashlib.sha256).hexdigest()
 
     assert signature("secret-0123456789", "1700000000", b"{}") == f"sha256={expected}"
+
+
+def test_a_group_robots_message_keeps_to_its_documented_size_and_its_errcode_says_whether_to_try_again():
+    from services.notify.adapters.channels import OutgoingMessage, PermanentFailure, TransientFailure
+    from services.notify.adapters.channels.robots import Robot, _errcode, body
+
+    long = OutgoingMessage("d", "c", "demo", "TS-20261122-0001", "escalated", "staff", "webhook", "robot:ops", None,
+                           "zh-CN", "投诉 TS-20261122-0001 已升级", "请尽快处理。" * 1000, None, None, "")  # fmt: skip
+
+    text = body(Robot.configured("wecom-text", "https://qyapi.example/send?key=k"), long)["text"]["content"]
+    markdown = body(Robot.configured("wecom", "https://qyapi.example/send?key=k"), long)["markdown"][
+        "content"
+    ]
+    assert len(text.encode()) <= 2048 and len(markdown.encode()) <= 4096 and text.endswith("…")
+    assert _errcode('200 {"errcode": 0, "errmsg": "ok"}') == "the group robot took the message"
+    with pytest.raises(TransientFailure, match="45009"):
+        _errcode('200 {"errcode": 45009, "errmsg": "api freq out of limit"}')
+    with pytest.raises(PermanentFailure, match="310000"):
+        _errcode('200 {"errcode": 310000, "errmsg": "sign not match"}')
+    with pytest.raises(TransientFailure, match="without errcode"):
+        _errcode("200 <html>")
