@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.integration.notify.conftest import attempts, complaint_received, deliveries, requested
+from tests.support.processes import free_port
 
 DINGTALK_SECRET = "SECa1b2c3d4e5f6a7b8c9d0"
 WECOM_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
@@ -95,6 +96,11 @@ def notify_settings(notify_settings, robots):
         robots=(
             ("cleaning", "dingtalk", f"{robots.url}/robot/send?access_token=dt-token"),
             ("operations_manager", "wecom", f"{robots.url}/cgi-bin/webhook/send?key={WECOM_KEY}"),
+            (
+                "store_manager",
+                "wecom-text",
+                f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=k",
+            ),  # nobody there
         ),
         robot_secrets=(("cleaning", DINGTALK_SECRET),),
     )
@@ -144,10 +150,14 @@ def test_a_busy_robot_is_tried_again_and_a_refusing_one_fails_and_the_desk_is_to
         worker.tick()
         clock.advance(timedelta(hours=2))
     deliver(requested(complaint.complaint_id, "escalated", "operations_manager"))
-    worker.tick()  # refused: failed at once
+    deliver(requested(complaint.complaint_id, "reply_dates_exhausted", "store_manager"))
+    worker.tick()  # refused: failed at once; the store manager's robot does not answer
     worker.tick()  # the desk's alert
 
-    first, second = robot_rows(notify, complaint.complaint_id)
+    first, second, unreachable = robot_rows(notify, complaint.complaint_id)
+    assert unreachable["state"] == "pending" and unreachable["last_error"].startswith(
+        "ConnectError"
+    )  # again later
     assert [outcome for outcome, _ in attempts(notify, first["id"])] == ["transient", "transient", "sent"]
     assert attempts(notify, first["id"])[1] == ("transient", "the group robot answered errcode 45009: busy")
     assert (
