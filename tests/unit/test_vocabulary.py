@@ -101,6 +101,9 @@ def test_notifys_words_are_in_the_catalogue_in_both_languages():
         assert set(vocabulary.terms(kind, "en")) == set(vocabulary.terms(kind, "zh-CN")), kind
     for kind in model.Kind:
         assert vocabulary.known("notice", kind), kind  # every kind notify itself knows has a name
+    for language in LANGUAGES:
+        for code, name in vocabulary.terms("notice", language).items():
+            assert wording.kind_name(code, language) == name
     for channel in model.Channel:
         assert vocabulary.known("delivery_channel", channel), channel
 
