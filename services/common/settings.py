@@ -108,6 +108,23 @@ def _pairs(value: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+ROBOT_KINDS = ("wecom", "wecom-text", "dingtalk", "dingtalk-text")
+
+
+def _robots(value: str) -> tuple[tuple[str, str, str], ...]:
+    """`key=kind:url` items (see `_pairs`): a WeCom or DingTalk group robot's webhook address per queue,
+    department or floor, e.g. `security=dingtalk:https://oapi.dingtalk.com/robot/send?access_token=…`."""
+    robots = []
+    for key, mapped in _pairs(value):
+        kind, _, url = mapped.partition(":")
+        if kind not in ROBOT_KINDS or not url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"{key}: expected {' or '.join(ROBOT_KINDS)}, a colon and the robot's https:// address"
+            )
+        robots.append((key, kind, url))
+    return tuple(robots)
+
+
 @dataclass(frozen=True)
 class Policy:
     """The mall's complaint policy (PROCESS.md "Timers and policy"); passed to workflows as data."""
@@ -163,6 +180,11 @@ class NotifySettings:
     workers: int = 2
     templates_dir: str | None = None
     hold_for: timedelta = timedelta(hours=24)
+    robots: tuple[tuple[str, str, str], ...] = ()  # (key, kind, url): WeCom / DingTalk group robots
+    robot_secrets: tuple[tuple[str, str], ...] = ()  # (key, secret): DingTalk robots' signing secrets
+    robot_timeout: float = 10.0
+    # The mall's floors and departments with their names (intake's seed file); None: the demo mall's.
+    reference_file: str | None = None
 
 
 def _tls(value: str) -> str:
@@ -364,6 +386,10 @@ NOTIFY_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("workers", "NOTIFY_WORKERS", _at_least_one),
     ("templates_dir", "NOTIFY_TEMPLATES_DIR", str),
     ("hold_for", "NOTIFY_HOLD_HOURS", _hours),
+    ("robots", "NOTIFY_ROBOTS", _robots),
+    ("robot_secrets", "NOTIFY_ROBOT_SECRETS", _pairs),
+    ("robot_timeout", "NOTIFY_ROBOT_TIMEOUT_SECONDS", _more_than_zero_seconds),
+    ("reference_file", "NOTIFY_REFERENCE_FILE", str),
 ]
 
 
@@ -417,6 +443,11 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("NOTIFY_WEBHOOK_SECRET is required when NOTIFY_WEBHOOKS is set")
     if settings.notify.webhook_secret is not None and len(settings.notify.webhook_secret) < 16:
         raise ConfigurationError("NOTIFY_WEBHOOK_SECRET must be at least 16 characters")
+    unknown = {key for key, _ in settings.notify.robot_secrets} - {key for key, *_ in settings.notify.robots}
+    if unknown:
+        raise ConfigurationError(
+            f"NOTIFY_ROBOT_SECRETS names no robot of NOTIFY_ROBOTS: {', '.join(sorted(unknown))}"
+        )
     if settings.mailbox.host and not (settings.mailbox.user and settings.mailbox.secret):
         raise ConfigurationError("IMAP_USER and IMAP_SECRET are required when IMAP_HOST is set")
 

@@ -22,12 +22,14 @@ from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.links import status_page_link
-from services.common.settings import Settings
+from services.common.settings import NotifySettings, Settings
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.channels.email import SmtpChannel, parse_smtp_url
 from services.notify.adapters.channels.folder import FolderChannel
 from services.notify.adapters.channels.http import SmsGatewayChannel, WebhookChannel
 from services.notify.adapters.channels.inbox import InboxChannel, LetterChannel
+from services.notify.adapters.channels.robots import Robot
+from services.notify.adapters.reference import load_places
 from services.notify.adapters.staff import StaffDirectory
 from services.notify.adapters.templates import TemplateRenderer
 from services.notify.domain.timing import QuietHours, RateLimit, RetryPolicy
@@ -132,9 +134,16 @@ def build_channels(settings: Settings, pool: ConnectionPool, clock: Clock) -> di
         )
     else:
         channels["sms"] = FolderChannel(outbox_dir / "sms", "sms")
-    if notify.webhook_secret:
-        channels["webhook"] = WebhookChannel(notify.webhook_secret, clock)
+    if notify.webhook_secret or notify.robots:
+        channels["webhook"] = WebhookChannel(notify.webhook_secret, clock, robots=robots(notify),
+                                             robot_timeout=notify.robot_timeout)  # fmt: skip
     return channels
+
+
+def robots(notify: NotifySettings) -> dict[str, Robot]:
+    """The group robots by key, each with its DingTalk signing secret when it has one."""
+    secrets = dict(notify.robot_secrets)
+    return {key: Robot.configured(kind, url, secrets.get(key)) for key, kind, url in notify.robots}
 
 
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Notify:
@@ -157,6 +166,8 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         retry=RetryPolicy(notify.retry_base, notify.retry_max, notify.max_attempts),
         hold_for=notify.hold_for,
         webhooks=dict(notify.webhooks),
+        robots=frozenset(key for key, *_ in notify.robots),
+        places=load_places(notify.reference_file),
     )
     return Notify(settings, pool, clock, verifying_tokens(settings, pool, clock), context,
                   OutboxWriter(SCHEMA))  # fmt: skip

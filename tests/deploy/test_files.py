@@ -45,6 +45,8 @@ KUBERNETES_SECRETS = {
     "SMTP_URL",
     "NOTIFY_SMS_KEY",
     "NOTIFY_WEBHOOK_SECRET",
+    "NOTIFY_ROBOTS",  # a group robot's address holds its key
+    "NOTIFY_ROBOT_SECRETS",
     "IMAP_SECRET",
     "OBJECT_STORE_SECRET_KEY",
 }

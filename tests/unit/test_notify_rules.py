@@ -3,6 +3,7 @@ contact details out of free text, the settings it reads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from services.common.errors import ConfigurationError
 from services.common.settings import load_settings
 from services.notify.adapters.channels.email import parse_smtp_url
 from services.notify.adapters.channels.http import signature
+from services.notify.adapters.reference import load_places
 from services.notify.domain.model import Channel, ComplaintFacts, Contact, NotSent, Recipient, StaffMember
 from services.notify.domain.privacy import mask_address, scrub, scrub_data
 from services.notify.domain.recipients import customer_recipient, merchant_recipient, staff_recipients
@@ -229,11 +231,35 @@ def test_smtp_urls_say_tls_starttls_and_credentials():
         ({"NOTIFY_WEBHOOKS": "ops=https://x"}, "NOTIFY_WEBHOOK_SECRET is required"),
         ({"NOTIFY_SMS_TEMPLATES": "acknowledgement"}, "not key=value"),
         ({"NOTIFY_WORKERS": "0"}, "at least 1"),
+        ({"NOTIFY_ROBOTS": "ops=slack:https://x"}, "NOTIFY_ROBOTS.*wecom or wecom-text or dingtalk"),
+        ({"NOTIFY_ROBOTS": "ops=wecom:x"}, "NOTIFY_ROBOTS"),
+        ({"NOTIFY_ROBOT_SECRETS": "ops=SEC1"}, "NOTIFY_ROBOT_SECRETS names no robot of NOTIFY_ROBOTS: ops"),
+        ({"NOTIFY_REFERENCE_FILE": "/nonexistent/mall.json"}, None),
     ],
 )
 def test_bad_notify_settings_are_refused_naming_the_variable(environ, message):
-    with pytest.raises(ConfigurationError, match=message):
-        load_settings(environ)
+    with pytest.raises(ConfigurationError, match=message or "NOTIFY_REFERENCE_FILE"):
+        load_places(load_settings(environ).notify.reference_file)
+
+
+def test_a_staff_message_reaches_the_group_robots_of_its_queue_department_or_floor_by_key():
+    robots = frozenset({"operations_manager", "cleaning", "3F"})
+
+    department = staff_recipients("department_manager", complaint(), STAFF, {}, robots)
+    floor = staff_recipients("floor_supervisor", complaint(), STAFF, {}, robots)
+    nobody = staff_recipients(
+        "floor_supervisor", replace(complaint(), floor="5F"), [], {}, robots, where="五层"
+    )
+
+    assert [(r.channel, r.address) for r in department] == [
+        (Channel.INBOX, "cleaning"),
+        (Channel.WEBHOOK, "robot:cleaning"),
+    ]
+    assert [(r.channel, r.address) for r in floor] == [
+        (Channel.INBOX, "floor3"),
+        (Channel.WEBHOOK, "robot:3F"),
+    ]
+    assert nobody.detail == "nobody holds floor_supervisor for 五层"
 
 
 def test_notify_settings_are_read_from_the_environment():
@@ -252,3 +278,24 @@ def test_the_webhook_signature_is_hmac_sha256_over_the_timestamp_and_the_body():
     expected = hmac.new(b"secret-0123456789", b"1700000000.{}", hashlib.sha256).hexdigest()
 
     assert signature("secret-0123456789", "1700000000", b"{}") == f"sha256={expected}"
+
+
+def test_a_group_robots_message_keeps_to_its_documented_size_and_its_errcode_says_whether_to_try_again():
+    from services.notify.adapters.channels import OutgoingMessage, PermanentFailure, TransientFailure
+    from services.notify.adapters.channels.robots import Robot, _errcode, body
+
+    long = OutgoingMessage("d", "c", "demo", "TS-20261122-0001", "escalated", "staff", "webhook", "robot:ops", None,
+                           "zh-CN", "投诉 TS-20261122-0001 已升级", "请尽快处理。" * 1000, None, None, "")  # fmt: skip
+
+    text = body(Robot.configured("wecom-text", "https://qyapi.example/send?key=k"), long)["text"]["content"]
+    markdown = body(Robot.configured("wecom", "https://qyapi.example/send?key=k"), long)["markdown"][
+        "content"
+    ]
+    assert len(text.encode()) <= 2048 and len(markdown.encode()) <= 4096 and text.endswith("…")
+    assert _errcode('200 {"errcode": 0, "errmsg": "ok"}') == "the group robot took the message"
+    with pytest.raises(TransientFailure, match="45009"):
+        _errcode('200 {"errcode": 45009, "errmsg": "api freq out of limit"}')
+    with pytest.raises(PermanentFailure, match="310000"):
+        _errcode('200 {"errcode": 310000, "errmsg": "sign not match"}')
+    with pytest.raises(TransientFailure, match="without errcode"):
+        _errcode("200 <html>")

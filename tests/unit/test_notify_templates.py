@@ -4,15 +4,18 @@ kind or a broken mall template still gives a message; the letter is a PDF in Chi
 from __future__ import annotations
 
 import io
-from datetime import date
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
 
 from services.notify.adapters.pdf import letter_pdf
+from services.notify.adapters.reference import load_places
 from services.notify.adapters.templates import BUILTIN_DIR, TemplateRenderer
 from services.notify.domain.model import Audience, Channel, ComplaintFacts, Contact, Recipient, Request
-from services.notify.domain.wording import template_values
+from services.notify.domain.wording import date_time, long_date, template_values
 
 KINDS = sorted(path.stem for path in (BUILTIN_DIR / "zh-CN").glob("*.j2"))
 COMPLAINT = ComplaintFacts(
@@ -22,16 +25,24 @@ COMPLAINT = ComplaintFacts(
 )  # fmt: skip
 DATA = {"queue": "floor_supervisor", "reply_text": "已为您办理退款 399 元。", "resolution": "商户致歉并退款",
         "new_reply_date": "2026-12-04", "failed_kind": "reply", "failed_audience": "customer",
-        "failed_channel": "email", "error": "550 5.1.1 no such user", "reason": "permanent_error",
+        "failed_channel": "email", "error": "no contact details to reach the customer", "reason": "permanent_error",
         "occurrences": 3, "window_days": 30, "numbers": ["TS-20261120-0003", "TS-20261122-0007"],
         "merchant_name": "优品服饰"}  # fmt: skip
 
 
-def values(kind: str, language: str, audience=Audience.CUSTOMER, mall="星河广场购物中心") -> dict:
-    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind=kind, to="customer",
-                      number=COMPLAINT.number, data=DATA)  # fmt: skip
+PLACES = load_places(None)  # the demo mall's floors and departments
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def values(
+    kind: str, language: str, audience=Audience.CUSTOMER, mall="星河广场购物中心", complaint=COMPLAINT
+) -> dict:
+    to = "floor_supervisor" if audience == Audience.STAFF else str(audience)
+    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind=kind, to=to, number=COMPLAINT.number,
+                      data=DATA)  # fmt: skip
     recipient = Recipient(audience, Channel.EMAIL, "wang@example.com", "王女士", language)
-    return template_values(request, COMPLAINT, recipient, mall, date(2026, 11, 23), date(2026, 11, 22))
+    return template_values(request, complaint, recipient, mall, date(2026, 11, 23), date(2026, 11, 22),
+                           places=PLACES, zone=SHANGHAI)  # fmt: skip
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
@@ -97,12 +108,70 @@ def test_an_unknown_kind_gets_the_generic_template_for_customers_and_staff():
     renderer = TemplateRenderer(strict=True)
 
     customer = renderer.render("merchant_answered", "zh-CN", values("merchant_answered", "zh-CN"))
-    staff = renderer.render("merchant_answered", "en", values("merchant_answered", "en", Audience.STAFF))
+    staff = renderer.render(
+        "merchant_answered", "zh-CN", values("merchant_answered", "zh-CN", Audience.STAFF)
+    )
+    named = renderer.render("letter_to_print", "en", values("letter_to_print", "en", Audience.STAFF))
     odd = renderer.render("../../etc/passwd", "fr", values("x", "fr"))
 
     assert customer.template == "zh-CN/generic.j2" and "TS-20261122-0007" in customer.subject
-    assert staff.template == "en/generic.j2" and "merchant_answered" in staff.subject
+    # a kind is named as the catalogue names it, one it does not know yet as a new notice: never its code
+    assert staff.subject == "投诉 TS-20261122-0007：新通知" and "merchant_answered" not in staff.text
+    assert (
+        named.template == "en/generic.j2" and named.subject == "Complaint TS-20261122-0007: Letter to print"
+    )
     assert odd.template == "zh-CN/generic.j2"  # no such language, and never a path outside the folder
+
+
+# In a zh-CN message only complaint numbers and addresses are in Latin letters.
+ALLOWED = re.compile(r"TS-\d{8}-\d{4}|https?://\S+|[\w.+-]+@[\w.-]+")
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}")
+
+
+@pytest.mark.parametrize("audience", [Audience.CUSTOMER, Audience.STAFF])
+@pytest.mark.parametrize("kind", [*KINDS, "merchant_answered"])
+def test_a_chinese_message_names_floors_departments_and_kinds_and_shows_no_code_or_english_word(
+    kind, audience
+):
+    """Every built-in zh-CN template, for a complaint about a 3F shop handled by the cleaning department."""
+    complaint = ComplaintFacts(**{**COMPLAINT.__dict__, "department": "cleaning",
+                                  "received_at": datetime(2026, 11, 22, 2, 30, tzinfo=UTC)})  # fmt: skip
+    message = TemplateRenderer(strict=True).render(
+        kind, "zh-CN", values(kind, "zh-CN", audience, complaint=complaint)
+    )
+
+    for text in (message.subject, message.text, message.sms):
+        shown = ALLOWED.sub("", text)
+        assert not re.search(r"[A-Za-z]", shown), (kind, text)
+        assert not ISO_TIME.search(shown), (kind, text)
+        assert "3F" not in text and "cleaning" not in text
+
+
+def test_floors_departments_and_dates_are_named_in_the_readers_language_and_the_malls_zone():
+    complaint = ComplaintFacts(**{**COMPLAINT.__dict__, "department": "cleaning"})
+    chinese = values("escalated", "zh-CN", Audience.STAFF, complaint=complaint)
+    english = values("escalated", "en", Audience.STAFF, complaint=complaint)
+    late_evening = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 1 December, 01:30 in Shanghai
+
+    assert (chinese["floor"], chinese["department"], chinese["kind_name"]) == ("三层", "保洁部", "升级")
+    assert (english["floor"], english["department"], english["kind_name"]) == (
+        "Level 3",
+        "Cleaning",
+        "Escalation",
+    )
+    assert (chinese["floor_code"], chinese["department_code"]) == ("3F", "cleaning")
+    assert long_date(late_evening, "zh-CN", SHANGHAI) == "2026年12月1日"
+    assert long_date("2026-11-30T17:30:00+00:00", "en", SHANGHAI) == "1 December 2026"
+    assert date_time(late_evening, "zh-CN", SHANGHAI) == "2026年12月1日 01:30"
+    assert long_date(date(2026, 1, 5), "en") == "5 January 2026"  # Babel's month names, no table of ours
+
+
+def test_the_desks_alert_of_a_failed_message_says_what_failed_in_chinese():
+    message = TemplateRenderer(strict=True).render(
+        "delivery_failed", "zh-CN", values("delivery_failed", "zh-CN")
+    )
+
+    assert "（答复，发给顾客，经邮件）未能送达：没有可联系顾客的方式" in message.text
 
 
 def test_a_malls_own_template_is_used_and_a_broken_one_falls_back_to_the_built_in(tmp_path):

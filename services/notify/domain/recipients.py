@@ -35,6 +35,8 @@ _ADDRESS_OF = {Channel.EMAIL: "email", Channel.SMS: "phone", Channel.LETTER: "ad
 # Scoped roles reach only those whose floors / departments cover the complaint.
 FLOOR_SCOPED = "floor_supervisor"
 DEPARTMENT_SCOPED = "department_manager"
+# A group robot's address: its key in NOTIFY_ROBOTS, never its URL (the URL holds its secret key).
+ROBOT = "robot:"
 
 
 def customer_recipient(kind: str, complaint: ComplaintFacts) -> Recipient | NotSent:
@@ -85,21 +87,38 @@ def holds(member: StaffMember, queue: str, complaint: ComplaintFacts) -> bool:
     return True
 
 
+def hook_keys(queue: str, complaint: ComplaintFacts) -> list[str]:
+    """The keys a staff message is configured for: its queue, and for a scoped role the department or
+    the floor the complaint is about (a department's or a floor's own system or group)."""
+    keys = [queue]
+    if queue == DEPARTMENT_SCOPED and complaint.department:
+        keys.append(complaint.department)
+    if queue == FLOOR_SCOPED and complaint.floor:
+        keys.append(complaint.floor)
+    return keys
+
+
 def staff_recipients(
-    queue: str, complaint: ComplaintFacts, staff: list[StaffMember], webhooks: dict[str, str]
+    queue: str,
+    complaint: ComplaintFacts,
+    staff: list[StaffMember],
+    webhooks: dict[str, str],
+    robots: frozenset[str] = frozenset(),
+    where: str = "",
 ) -> list[Recipient] | NotSent:
-    """The inbox of everyone holding the queue, and the departments' systems listening for it."""
+    """The inbox of everyone holding the queue, the departments' systems and the group robots listening
+    for it. `where`: the floor's or department's name, for the desk when nobody is found."""
     found = [
         Recipient(Audience.STAFF, Channel.INBOX, member.username, member.display_name)
         for member in staff
         if holds(member, queue, complaint)
     ]
-    keys = [queue] + ([complaint.department] if queue == DEPARTMENT_SCOPED and complaint.department else [])
+    keys = hook_keys(queue, complaint)
     found += [
         Recipient(Audience.STAFF, Channel.WEBHOOK, webhooks[key], key) for key in keys if key in webhooks
     ]
+    found += [Recipient(Audience.STAFF, Channel.WEBHOOK, ROBOT + key, key) for key in keys if key in robots]
     if not found:
-        scope = {"floor_supervisor": complaint.floor, "department_manager": complaint.department}.get(queue)
-        where = f" for {scope}" if scope else ""
-        return NotSent(Audience.STAFF, "no_recipient", f"nobody holds {queue}{where}", report=True)
+        detail = f"nobody holds {queue} for {where}" if where else f"nobody holds {queue}"
+        return NotSent(Audience.STAFF, "no_recipient", detail, report=True)
     return found

@@ -1,46 +1,71 @@
-"""The values a template sees: the complaint's facts in the recipient's language."""
+"""The values a template sees: the complaint's facts in the recipient's language.
+
+Every word comes from the mall's one vocabulary (services/common/i18n's Babel catalogues): terms by
+`term`, the services' own sentences by `message`, and dates by the catalogue's pattern for the
+language, spelt by Babel (its CLDR data names the months), in the mall's time zone. Floors and
+departments are named by the mall's reference data (`Places`), never shown as codes.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
 
 from services.common import i18n as vocabulary
 from services.notify.domain.model import ComplaintFacts, Recipient, Request
-
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+from services.notify.domain.places import DEPARTMENT, FLOOR, Places
 
 
-def long_date(value: date | str | None, language: str) -> str:
-    """2026年11月25日 / 25 November 2026; an ISO text is read first; None gives ''."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value).date() if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if language == "en":
-        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-    return f"{value.year}年{value.month}月{value.day}日"
+def long_date(value: date | str | None, language: str, zone: ZoneInfo | None = None) -> str:
+    """2026年11月25日 / 25 November 2026; an ISO text is read first, a time is taken in the mall's
+    zone; None gives ''."""
+    value = _read(value)
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, datetime):
+        value = (value.astimezone(zone) if zone and value.tzinfo else value).date()
+    return format_date(value, _pattern("long_date", language), locale=_locale(language))
+
+
+def date_time(value: datetime | str | None, language: str, zone: ZoneInfo | None = None) -> str:
+    """2026年11月22日 10:00 / 22 November 2026, 10:00, in the mall's zone; a date alone as long_date."""
+    value = _read(value)
+    if not isinstance(value, datetime):
+        return long_date(value, language, zone)
+    local = value.astimezone(zone) if zone and value.tzinfo else value
+    return format_datetime(local, _pattern("date_time", language), locale=_locale(language))
+
+
+def _read(value: date | str | None) -> date | str | None:
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+def _pattern(name: str, language: str) -> str:
+    return vocabulary.term("wording", name, language)
+
+
+def _locale(language: str) -> str:
+    return vocabulary.normalise(language).replace("-", "_")
 
 
 def role_name(queue: str | None, language: str) -> str:
     """A queue's role as the mall's vocabulary names it (服务台; Service desk)."""
     return vocabulary.term("role", queue, language)
+
+
+def kind_name(kind: str | None, language: str) -> str:
+    """A message kind's name (升级; Escalation); a kind the catalogue does not know yet is 新通知."""
+    if vocabulary.known("notice", kind):
+        return vocabulary.term("notice", kind, language)
+    return vocabulary.term("wording", "other_notice", language)
 
 
 def template_values(
@@ -52,6 +77,8 @@ def template_values(
     received_on: date | None,
     status_url: str = "",
     desk_phone: str = "",
+    places: Places | None = None,
+    zone: ZoneInfo | None = None,
 ) -> dict[str, Any]:
     """Everything documented in docs/templates.md, for one recipient."""
     language = recipient.language
@@ -59,39 +86,62 @@ def template_values(
     customer = complaint.customer
     handler = request.to if recipient.audience == "staff" else data.get("last_resolver") or data.get("queue")
     merchant = complaint.merchant or {}
+    places = places or Places()
     return {
         "mall_name": mall_name,
         "number": request.number,
         "kind": request.kind,
+        "kind_name": kind_name(request.kind, language),
         "audience": str(recipient.audience),
         "recipient_name": recipient.name or "",
         "customer_name": customer.name or "",
-        "salutation": _salutation(customer.name, language),
-        "promised_reply_date": long_date(complaint.promised_reply_date, language),
+        "salutation": salutation(customer.name, language),
+        "promised_reply_date": long_date(complaint.promised_reply_date, language, zone),
         # the reply date in force: the latest the customer agreed to (`postponed_to`; `reply_due` in
         # cases started on earlier diagrams), or the promised one
         "reply_date": long_date(
-            data.get("postponed_to") or data.get("reply_due") or complaint.promised_reply_date, language
+            data.get("postponed_to") or data.get("reply_due") or complaint.promised_reply_date, language, zone
         ),
-        "received_date": long_date(received_on, language),
-        "today": long_date(today, language),
+        "received_date": long_date(received_on, language, zone),
+        "received_at": date_time(complaint.received_at, language, zone),
+        "today": long_date(today, language, zone),
         "handler_role": role_name(handler, language),
         "queue": request.to,
         "category": vocabulary.term("category", complaint.category, language),
         "complaint_channel": complaint.channel,
-        "floor": complaint.floor or "",
-        "department": complaint.department or "",
+        "complaint_channel_name": vocabulary.term("channel", complaint.channel, language),
+        "floor": places.name(FLOOR, complaint.floor, language),
+        "department": places.name(DEPARTMENT, complaint.department, language),
+        "floor_code": complaint.floor or "",
+        "department_code": complaint.department or "",
         "shop_name": merchant.get("shop_name") or "",
         "reply_text": data.get("reply_text") or "",
         "resolution": data.get("resolution") or "",
-        "new_reply_date": long_date(data.get("new_reply_date"), language),
+        "new_reply_date": long_date(data.get("new_reply_date"), language, zone),
         "status_url": status_url,
         "desk_phone": desk_phone,
+        **failure_values(data, language),
         "data": data,
     }
 
 
-def _salutation(name: str | None, language: str) -> str:
-    if language == "en":
-        return f"Dear {name}," if name else "Dear customer,"
-    return f"尊敬的{name}：" if name else "尊敬的顾客："
+def failure_values(data: dict[str, Any], language: str) -> dict[str, str]:
+    """What a `delivery_failed` alert says of the message that did not go, in the reader's words."""
+    return {
+        "failed_kind": kind_name(data.get("failed_kind"), language) if data.get("failed_kind") else "",
+        "failed_audience": vocabulary.term("audience", data.get("failed_audience"), language),
+        "failed_channel": vocabulary.term("delivery_channel", data.get("failed_channel"), language),
+        "error": vocabulary.message(data.get("error") or "", language),
+    }
+
+
+def salutation(name: str | None, language: str) -> str:
+    """尊敬的王女士： / Dear Ms Wang, — or the greeting without a name."""
+    if name:
+        return vocabulary.term("wording", "salutation_named", language).format(name=name)
+    return vocabulary.term("wording", "salutation", language)
+
+
+def robot_name(whose: str, language: str) -> str:
+    """A group robot as the delivery log names it: 保安部群机器人."""
+    return vocabulary.term("wording", "robot_of", language).format(name=whose)

@@ -6,6 +6,7 @@ from typing import Any
 
 from services.common.identity.model import Identity, Role
 from services.notify.domain.privacy import mask_address, mask_name
+from services.notify.domain.recipients import ROBOT
 
 UNMASKED_ROLES = (Role.SERVICE_DESK,)
 
@@ -13,9 +14,12 @@ UNMASKED_ROLES = (Role.SERVICE_DESK,)
 def present_delivery(row: dict[str, Any], viewer: Identity, log: list[dict] | None = None) -> dict[str, Any]:
     masked = row["audience"] == "customer" and not viewer.has_any(*UNMASKED_ROLES)
     address, name = row["address"], row["recipient_name"]
+    recipient = mask_address(row["channel"], address) if masked else address
     return {
         **row,
-        "recipient": mask_address(row["channel"], address) if masked else address,
+        # a group robot is named (保洁部群机器人), a member of staff by their display name: the robot's key
+        # and the login name stay in `address`, for the configuration and the API, not for the reader
+        "recipient": None if address.startswith(ROBOT) or (row["channel"] == "inbox" and name) else recipient,
         "recipient_name": mask_name(name) if masked else name,
         "letter": f"/notify/deliveries/{row['id']}/letter.pdf" if row.get("has_letter") else None,
         "log": log if log is not None else row.get("log", []),

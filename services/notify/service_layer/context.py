@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from services.common.clock import Clock
 from services.notify.adapters.templates import TemplateRenderer
+from services.notify.domain.places import Places
 from services.notify.domain.timing import QuietHours, RateLimit, RetryPolicy
 
 
@@ -27,6 +28,8 @@ class Context:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     hold_for: timedelta = timedelta(hours=24)
     webhooks: dict[str, str] = field(default_factory=dict)
+    robots: frozenset[str] = frozenset()  # the keys of the group robots (their URLs stay with the channel)
+    places: Places = field(default_factory=Places)  # floors and departments by name
     lease: timedelta = timedelta(minutes=10)  # how long a claimed delivery is left to its worker
 
     def mall_name(self, language: str) -> str:

@@ -68,6 +68,7 @@ def expire_waiting(session: Session, context: Context) -> int:
     for request in expired:
         session.requests.mark(request.id, "expired", now)
         audience = request.to if request.to in (Audience.CUSTOMER, Audience.MERCHANT) else Audience.STAFF
-        error = f"the complaint was not known to notify within {context.hold_for}"
+        hours = f"{context.hold_for.total_seconds() / 3600:g}"
+        error = f"the complaint was not known to notify within {hours} hours"
         report_failure(session, context, request, None, "complaint_unknown", error, audience=audience)
     return len(expired)

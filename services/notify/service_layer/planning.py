@@ -25,10 +25,10 @@ from services.notify.domain.model import (
     State,
 )
 from services.notify.domain.privacy import scrub
-from services.notify.domain.recipients import customer_recipient, merchant_recipient, staff_recipients
 from services.notify.domain.wording import template_values
 from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
+from services.notify.service_layer.reaching import recipients_of, warn_of_unnamed_places, without_customer
 from services.notify.service_layer.session import Session
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ _ALERTS = uuid.UUID("6f1c1d1e-3c55-4c1b-9a53-9b8f3b1c0a11")  # namespace of the 
 def plan_known(session: Session, context: Context, request: Request, complaint: ComplaintFacts) -> int:
     """Write the request's deliveries (each once: a unique key); return how many are new."""
     now = context.clock.now()
+    warn_of_unnamed_places(context, complaint)
     planned = 0
     for target in recipients_of(session, context, request, complaint):
         if isinstance(target, NotSent):
@@ -49,17 +50,6 @@ def plan_known(session: Session, context: Context, request: Request, complaint: 
     return planned
 
 
-def recipients_of(session: Session, context: Context, request: Request,
-                  complaint: ComplaintFacts) -> list[Recipient | NotSent]:  # fmt: skip
-    if request.to == Audience.CUSTOMER:
-        return [customer_recipient(request.kind, complaint)]
-    if request.to == Audience.MERCHANT:
-        return [merchant_recipient(complaint)]
-    staff = session.staff.holders(session.conn, request.mall_id, request.to)
-    found = staff_recipients(request.to, complaint, staff, context.webhooks)
-    return found if isinstance(found, list) else [found]
-
-
 def _delivery(context: Context, request: Request, complaint: ComplaintFacts, recipient: Recipient,
               now: datetime) -> Delivery:  # fmt: skip
     delivery_id = new_delivery_id()
@@ -67,12 +57,15 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
     today = now.astimezone(context.zone).date()
     received_on = complaint.received_at.astimezone(context.zone).date() if complaint.received_at else None
     values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on,
-                             status_url=context.status_link(request.number), desk_phone=context.desk_phone)  # fmt: skip
+                             status_url=context.status_link(request.number), desk_phone=context.desk_phone,
+                             places=context.places, zone=context.zone)  # fmt: skip
     # A written reply is a letter, by e-mail too; anything sent by post is a letter to print.
     letter = recipient.channel == Channel.LETTER or (
         request.kind in LETTER_KINDS and recipient.channel == Channel.EMAIL
     )
     rendered = context.renderer.render(request.kind, language, values, letter=letter)
+    if recipient.channel == Channel.WEBHOOK:
+        rendered = without_customer(rendered, complaint)
     pdf = None
     if letter:
         to_lines = (
@@ -109,7 +102,7 @@ def _letter(
 def sms_params(values: dict) -> dict[str, str]:
     """The parameters an SMS gateway's registered template fills in (and webhooks receive)."""
     return {name: str(values.get(name) or "") for name in (
-        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "new_reply_date",
+        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "kind_name", "new_reply_date",
         "status_url")}  # fmt: skip
 
 

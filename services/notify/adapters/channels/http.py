@@ -1,7 +1,6 @@
-"""SMS through an HTTP gateway, and webhooks to departments' own systems: both one JSON POST.
+"""SMS through an HTTP gateway, and webhooks to departments' own systems and group robots: each one JSON POST.
 
-The answer's HTTP status decides: 2xx delivered; 400, 404, 410, 422 permanent (the gateway says
-the number or the request can never work); anything else, a timeout or no connection, transient.
+What an answer's HTTP status means is posting.py's; what a group robot's errcode means, robots.py's.
 """
 
 from __future__ import annotations
@@ -14,25 +13,10 @@ from typing import Any
 import httpx
 
 from services.common.clock import Clock
-from services.notify.adapters.channels import OutgoingMessage, PermanentFailure, TransientFailure
-
-PERMANENT_STATUSES = frozenset({400, 404, 410, 422})
-USER_AGENT = "mall-complaints-notify/1"
-
-
-def post(session: httpx.Client, url: str, raw: bytes, headers: dict[str, str], timeout: float) -> str:
-    """POST a JSON body; return `<status> <answer>` or raise the failure the status means."""
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **headers}
-    try:
-        response = session.post(url, content=raw, headers=headers, timeout=timeout)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise TransientFailure(f"{exc.__class__.__name__}: {exc}") from exc
-    answer = f"{response.status_code} {response.text[:500]}".strip()
-    if 200 <= response.status_code < 300:
-        return answer
-    if response.status_code in PERMANENT_STATUSES:
-        raise PermanentFailure(answer)
-    raise TransientFailure(answer)
+from services.notify.adapters.channels import OutgoingMessage, PermanentFailure
+from services.notify.adapters.channels.posting import post
+from services.notify.adapters.channels.robots import Robot, RobotSender
+from services.notify.domain.recipients import ROBOT
 
 
 class SmsGatewayChannel:
@@ -84,20 +68,27 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class WebhookChannel:
-    """A department's own system: the message as JSON, signed so the receiver can trust it.
+    """A department's own system (the message as JSON, signed so the receiver can trust it), or a
+    WeCom / DingTalk group robot (see robots.py) when the address is `robot:<key>`.
 
-    Headers: `X-Mall-Timestamp` (Unix seconds), `X-Mall-Signature` (see `signature`; receivers
-    should refuse a timestamp more than five minutes old), `X-Mall-Delivery` (the delivery id: the
-    same message sent again after a crash carries the same one).
+    Headers to a department's system: `X-Mall-Timestamp` (Unix seconds), `X-Mall-Signature` (see
+    `signature`; receivers should refuse a timestamp more than five minutes old), `X-Mall-Delivery`
+    (the delivery id: the same message sent again after a crash carries the same one).
     """
 
-    def __init__(self, secret: str, clock: Clock | None = None, timeout: float = 10.0):
+    def __init__(self, secret: str | None, clock: Clock | None = None, timeout: float = 10.0,
+                 robots: dict[str, Robot] | None = None, robot_timeout: float = 10.0):  # fmt: skip
         self.secret = secret
         self.clock = clock or Clock()
         self.timeout = timeout
         self.session = httpx.Client()
+        self.robots = RobotSender(robots or {}, self.session, self.clock, robot_timeout)
 
     def send(self, message: OutgoingMessage) -> str:
+        if message.address.startswith(ROBOT):
+            return self.robots.send(message.address.removeprefix(ROBOT), message)
+        if not self.secret:
+            raise PermanentFailure("no webhook channel is configured")
         body = {
             "delivery_id": message.delivery_id,
             "complaint_id": message.complaint_id,

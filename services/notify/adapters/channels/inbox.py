@@ -9,9 +9,11 @@ import uuid
 
 from psycopg_pool import ConnectionPool
 
+from services.common import i18n as vocabulary
 from services.common.clock import Clock
 from services.notify.adapters.channels import OutgoingMessage, PermanentFailure
 from services.notify.adapters.staff import StaffDirectory
+from services.notify.domain.model import STAFF_LANGUAGE
 
 _ADD = (
     "INSERT INTO notify.inbox_items (id, mall_id, username, delivery_id, complaint_id, number, kind, title,"
@@ -52,7 +54,9 @@ class LetterChannel:
             desk = [member.username for member in self.staff.holders(conn, message.mall_id, "service_desk")]
             if not desk:
                 raise PermanentFailure("no service-desk staff to print and post the letter")
-            title = f"待打印邮寄：{message.subject}"
+            title = vocabulary.term("wording", "letter_to_print", STAFF_LANGUAGE).format(
+                subject=message.subject
+            )
             link = f"/notify/deliveries/{message.delivery_id}/letter.pdf" if message.pdf else None
             for username in desk:
                 conn.execute(_ADD, (uuid.uuid4(), message.mall_id, username, message.delivery_id, message.complaint_id,
