@@ -130,8 +130,16 @@ def test_sigterm_to_the_notify_worker_while_it_sends_lets_it_finish_its_messages
     address = lambda n: f"burst-{tag}-{n}@example.com"  # noqa: E731 — one each: no rate limit holds any back
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        body = lambda n: complaint(customer={"name": "顾客", "email": address(n), "phone": f"1381{n:07d}",  # noqa: E731
-                                             "preferred_reply_channel": "email"})  # fmt: skip
+
+        def body(n):
+            customer = {
+                "name": "顾客",
+                "email": address(n),
+                "phone": f"1381{n:07d}",
+                "preferred_reply_channel": "email",
+            }
+            return complaint(customer=customer)
+
         list(
             pool.map(
                 lambda n: post_complaint(deployment.url("intake"), desk, f"mail-{n:03d}", body(n)),
