@@ -73,11 +73,13 @@ def load_demo(settings: Settings, runtime, password: str | None = None) -> str:
 
     With a `password`, demo staff without one get it, to log in to the console.
     """
-    from services.intake.seed import has_reference, load_reference
+    from services.intake.seed import announce_reference, has_reference, load_reference
 
     if not has_reference(runtime.pool, settings.mall_id):
-        counts = load_reference(runtime.pool, settings.mall_id)
+        counts = load_reference(runtime.pool, settings.mall_id, announce=True)
         log.info("demo mall loaded", extra=counts)
+    else:  # a data folder from before reporting named floors by intake's announcement
+        announce_reference(runtime.pool, settings.mall_id)
     users = UserStore(runtime.pool)
     for username, name, roles, floors, departments in DEMO_STAFF:
         with contextlib.suppress(Conflict):
