@@ -204,6 +204,7 @@ def _mailbox(settings: Settings, url: str) -> str:
 
 
 def _announce(settings: Settings, token: str, password: str, embedded: bool) -> None:
+    from services.common.pdffonts import MISSING, font_file
 
     token_file = Path(settings.data_dir) / "desk-token"
     token_file.parent.mkdir(parents=True, exist_ok=True)
@@ -220,6 +221,7 @@ def _announce(settings: Settings, token: str, password: str, embedded: bool) -> 
         f"  notify API     {url}/notify/inbox        (OpenAPI: {url}/notify/openapi.json)\n"
         f"  messages       {_where_messages_go(settings)}\n"
         f"  reporting API  {url}/reporting/reports/weekly?format=html   (OpenAPI: {url}/reporting/openapi.json)\n"
+        f"  PDF font       {font_file() or 'MISSING: ' + MISSING}\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"

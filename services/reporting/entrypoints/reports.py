@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Response, current_app
 
+from services.common.dates import moment
 from services.common.errors import InvalidInput
 from services.common.web import Blueprint, current_identity, require_roles
 from services.reporting.adapters.places import place_names
@@ -20,7 +21,6 @@ from services.reporting.domain.periods import (
 from services.reporting.entrypoints import answers, schemas
 from services.reporting.entrypoints.access import CALLBACK_READERS, REPORT_READERS, UNMASKED
 from services.reporting.rendering import render_callbacks, render_report
-from services.reporting.rendering.words import moment
 from services.reporting.service_layer.callbacks import callback_list
 from services.reporting.service_layer.reports import build_report
 from services.reporting.service_layer.review import daily_review

@@ -13,8 +13,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from services.common import i18n as vocabulary
+from services.common.dates import moment
 from services.reporting.rendering.sections import columns, sections
-from services.reporting.rendering.words import listed, moment, place, shop, word
+from services.reporting.rendering.words import listed, place, shop, word
 from services.reporting.rendering.words import value as named
 
 # How a spreadsheet knows a formula: a cell that starts so is one, unless it is only a number ("-5",

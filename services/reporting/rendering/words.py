@@ -7,20 +7,16 @@ reader's locale (2026年12月6日 17:05), and a floor, department or shop is nam
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from babel.dates import format_interval, format_skeleton
 
 from services.common import i18n as vocabulary
+from services.common.dates import day, locale
 
 # The terms in the report's cells (categories, channels, queues, requests, statuses): the mall's one
 # vocabulary, in the order a code is looked for there.
 KINDS = ("category", "channel", "role", "request", "status")
-
-
-def locale(lang: str) -> str:
-    return "en" if vocabulary.normalise(lang) == "en" else "zh_CN"
 
 
 def word(key: str, lang: str, **values: object) -> str:
@@ -47,24 +43,11 @@ def listed(names, lang: str) -> str:
     return word("list_separator", lang).join(names)
 
 
-def day(when: date, lang: str) -> str:
-    """2026年12月6日."""
-    return format_skeleton("yMMMd", when, locale=locale(lang))
-
-
 def span(first: date, last: date, lang: str) -> str:
     """2026年12月1日 – 6日; one day as itself."""
     if first == last:
         return day(first, lang)
     return format_interval(first, last, "yMMMd", locale=locale(lang))
-
-
-def moment(when: datetime, zone: ZoneInfo, lang: str) -> str:
-    """An instant in the mall's zone, to the minute: 2026年12月6日 17:05."""
-    return (
-        f"{format_skeleton('yMMMd', when, tzinfo=zone, locale=locale(lang))} "
-        f"{format_skeleton('Hm', when, tzinfo=zone, locale=locale(lang))}"
-    )
 
 
 def period_name(period: dict, lang: str) -> str:
