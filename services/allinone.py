@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -73,13 +75,11 @@ def load_demo(settings: Settings, runtime, password: str | None = None) -> str:
 
     With a `password`, demo staff without one get it, to log in to the console.
     """
-    from services.intake.seed import announce_reference, has_reference, load_reference
+    from services.intake.seed import has_reference, load_reference
 
     if not has_reference(runtime.pool, settings.mall_id):
-        counts = load_reference(runtime.pool, settings.mall_id, announce=True)
+        counts = load_reference(runtime.pool, settings.mall_id)
         log.info("demo mall loaded", extra=counts)
-    else:  # a data folder from before reporting named floors by intake's announcement
-        announce_reference(runtime.pool, settings.mall_id)
     users = UserStore(runtime.pool)
     for username, name, roles, floors, departments in DEMO_STAFF:
         with contextlib.suppress(Conflict):
@@ -162,6 +162,22 @@ def build(settings: Settings, clock: Clock | None = None) -> tuple[dict, Dispatc
     return runtimes, wsgi
 
 
+def _announce_places(
+    settings: Settings, runtimes: dict, background: list[Background], wait: float = 60
+) -> None:
+    """Intake announces the mall's floors and departments by name once every consumer is listening:
+    the in-memory broker (and a new one) drops an event no queue is bound for yet, and reporting prints
+    floors and departments by the names it last heard."""
+    from services.intake.seed import announce_reference
+
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if all(state == "ok" for workers in background for state in workers.readiness().values()):
+            break
+        time.sleep(0.2)
+    announce_reference(runtimes["intake"].pool, settings.mall_id)
+
+
 def run_all(settings: Settings) -> None:
     settings, server = prepare_settings(settings)
     apply_migrations(settings.database_url, all_schemas())
@@ -170,6 +186,7 @@ def run_all(settings: Settings) -> None:
     token = load_demo(settings, runtimes["intake"], password)
     deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
+    threading.Thread(target=_announce_places, args=(settings, runtimes, background), daemon=True).start()
     http = create_server(
         wsgi,
         host=settings.http_host,
