@@ -120,7 +120,7 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
     closed = [s for s in stories if _within(s.closed_at, start, end)]
     merchants = _counts(s.merchant for s in received)
     for item in merchants:
-        item["name"] = MERCHANTS[item["key"]][0]
+        item["name"], item["unit"] = MERCHANTS[item["key"]][0], None  # the stories give no unit
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return {
         "received": len(received), "resolved": len(resolved), "closed": len(closed),
