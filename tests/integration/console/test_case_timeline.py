@@ -8,7 +8,7 @@ import re
 
 from pypdf import PdfReader
 
-from tests.integration.reporting.test_api import embedded_fonts
+from tests.support.pdf import embedded_fonts
 
 
 def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browser, mall):

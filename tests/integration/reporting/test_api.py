@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from services.common.bus.envelope import REFERENCE_CHANGED, Actor, Envelope
+from tests.support.pdf import embedded_fonts
 from tests.support.stories import ZONE, Round, Story, events
 
 DAY = datetime(2026, 11, 20, tzinfo=ZONE)  # the review's day, in the mall
@@ -124,25 +124,19 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
 
 def places() -> Envelope:
     """Intake's floors and departments, as it announces them when they change."""
-    return Envelope(type=REFERENCE_CHANGED, mall_id="demo", actor=Actor("intake", "service"),
-                    occurred_at=NOW.astimezone(UTC), payload={
-                        "floors": [{"code": "3F", "name": "三层", "name_en": "Level 3"},
-                                   {"code": "B1", "name": "地下一层", "name_en": None}],
-                        "departments": [{"code": "cleaning", "name": "保洁部", "name_en": "Cleaning"}]})  # fmt: skip
-
-
-def embedded_fonts(pdf: bytes) -> set[str]:
-    """The fonts a PDF carries in itself (a FontFile2 stream: TrueType), without the subsets' tags
-    (reportlab writes a subset per 256 characters: ABCDEF+WenQuanYiZenHei-0, …-1)."""
-    found = set()
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            for descendant in font.get("/DescendantFonts", [font]):
-                descriptor = descendant.get_object().get("/FontDescriptor")
-                if descriptor is not None and "/FontFile2" in descriptor.get_object():
-                    found.add(re.sub(r"-\d+$", "", str(descendant.get_object()["/BaseFont"]).split("+")[-1]))
-    return found
+    return Envelope(
+        type=REFERENCE_CHANGED,
+        mall_id="demo",
+        actor=Actor("intake", "service"),
+        occurred_at=NOW.astimezone(UTC),
+        payload={
+            "floors": [
+                {"code": "3F", "name": "三层", "name_en": "Level 3"},
+                {"code": "B1", "name": "地下一层", "name_en": None},
+            ],
+            "departments": [{"code": "cleaning", "name": "保洁部", "name_en": "Cleaning"}],
+        },
+    )
 
 
 def test_a_scoped_reader_gets_the_figures_of_its_own_floors(cases, api, staff):
