@@ -20,3 +20,12 @@ def embedded_fonts(pdf: bytes) -> set[str]:
                 if descriptor is not None and "/FontFile2" in descriptor.get_object():
                     found.add(re.sub(r"-\d+$", "", str(descendant.get_object()["/BaseFont"]).split("+")[-1]))
     return found
+
+
+def used_fonts(pdf: bytes) -> set[str]:
+    """Every font a PDF's pages name, embedded or not (Helvetica: a reader's own), as embedded_fonts names them."""
+    return {
+        re.sub(r"-\d+$", "", str(font.get_object()["/BaseFont"]).split("+")[-1])
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }

@@ -99,7 +99,7 @@ def compared(section: Section, title: str, font: str) -> Drawing:
 
 
 def _titled(title: str, height: float, font: str) -> Drawing:
-    drawing = Drawing(WIDTH, height)
+    drawing = Drawing(WIDTH, height, initialFontName=font)  # no PDF page names a font it does not carry
     drawing.add(String(0, height - TITLE_SIZE - 2, title, fontName=font, fontSize=TITLE_SIZE))
     return drawing
 

@@ -8,7 +8,7 @@ import re
 
 from pypdf import PdfReader
 
-from tests.support.pdf import embedded_fonts
+from tests.support.pdf import embedded_fonts, used_fonts
 
 
 def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browser, mall):
@@ -62,4 +62,4 @@ def test_the_printed_form_is_the_paper_form_by_name_with_signature_lines_and_a_p
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert recorded["number"] in text and "营运部经理签字" in text and "三层" in text
-    assert embedded_fonts(pdf.data) == {"WenQuanYiZenHei"}
+    assert embedded_fonts(pdf.data) == {"WenQuanYiZenHei"} == used_fonts(pdf.data)

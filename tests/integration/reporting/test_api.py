@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from services.common.bus.envelope import REFERENCE_CHANGED, Actor, Envelope
-from tests.support.pdf import embedded_fonts
+from tests.support.pdf import embedded_fonts, used_fonts
 from tests.support.stories import ZONE, Round, Story, events
 
 DAY = datetime(2026, 11, 20, tzinfo=ZONE)  # the review's day, in the mall
@@ -110,7 +110,7 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     assert "2026-11-2" not in html and "T18:00" not in html  # no ISO date or time on the page
     assert pdf.mimetype == "application/pdf" and "月报 2026年11月" in text and "按楼层" in text
     assert "按顾客诉求" in text and "道歉" in text and "apology" not in text and "三层" in text
-    assert embedded_fonts(pdf.data) == {"WenQuanYiZenHei"}
+    assert embedded_fonts(pdf.data) == {"WenQuanYiZenHei"} == used_fonts(pdf.data)  # and no other font
     assert '<section id="by_request">' in html and "退货退款" in html
     english = api.get("/reports/monthly?month=2026-11&format=html&lang=en", headers=desk).data.decode()
     assert (
