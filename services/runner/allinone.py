@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -160,6 +162,22 @@ def build(settings: Settings, clock: Clock | None = None) -> tuple[dict, Dispatc
     return runtimes, wsgi
 
 
+def _announce_places(
+    settings: Settings, runtimes: dict, background: list[Background], wait: float = 60
+) -> None:
+    """Intake announces the mall's floors and departments by name once every consumer is listening:
+    the in-memory broker (and a new one) drops an event no queue is bound for yet, and reporting prints
+    floors and departments by the names it last heard."""
+    from services.intake.seed import announce_reference
+
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if all(state == "ok" for workers in background for state in workers.readiness().values()):
+            break
+        time.sleep(0.2)
+    announce_reference(runtimes["intake"].pool, settings.mall_id)
+
+
 def run_all(settings: Settings) -> None:
     settings, server = prepare_settings(settings)
     apply_migrations(settings.database_url, all_schemas())
@@ -168,6 +186,7 @@ def run_all(settings: Settings) -> None:
     token = load_demo(settings, runtimes["intake"], password)
     deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
+    threading.Thread(target=_announce_places, args=(settings, runtimes, background), daemon=True).start()
     http = create_server(
         wsgi,
         host=settings.http_host,
@@ -202,6 +221,7 @@ def _mailbox(settings: Settings, url: str) -> str:
 
 
 def _announce(settings: Settings, token: str, password: str, embedded: bool) -> None:
+    from services.common.pdffonts import MISSING, font_file
 
     token_file = Path(settings.data_dir) / "desk-token"
     token_file.parent.mkdir(parents=True, exist_ok=True)
@@ -218,6 +238,7 @@ def _announce(settings: Settings, token: str, password: str, embedded: bool) -> 
         f"  notify API     {url}/notify/inbox        (OpenAPI: {url}/notify/openapi.json)\n"
         f"  messages       {_where_messages_go(settings)}\n"
         f"  reporting API  {url}/reporting/reports/weekly?format=html   (OpenAPI: {url}/reporting/openapi.json)\n"
+        f"  PDF font       {font_file() or 'MISSING: ' + MISSING}\n"
         f"  desk token     saved in {token_file} (export TOKEN=$(cat {token_file}))\n"
         f"  staff tokens   {settings.data_dir}/tokens/<name>: {', '.join(name for name, *_ in DEMO_STAFF)}\n"
         f"  database       {database}\n"

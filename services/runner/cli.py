@@ -213,7 +213,7 @@ def _admin(args, settings: Settings) -> int:
         if args.command == "seed":
             from services.intake.seed import DEMO_MALL, load_reference
 
-            counts = load_reference(pool, settings.mall_id, args.file or DEMO_MALL)
+            counts = load_reference(pool, settings.mall_id, args.file or DEMO_MALL, announce=True)
             print(", ".join(f"{count} {name}" for name, count in counts.items()))
         elif args.command == "user":
             _user(args, settings, pool)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 
 from tests.browser.conftest import ARTIFACTS, reload_until, screenshot
@@ -28,7 +30,10 @@ def test_the_operations_manager_opens_the_daily_review_and_the_monthly_report_an
     assert ops.inner_text("#period-label") == "2026-11" and ops.inner_text("#previous-label") == "2026-10"
     report = ops.frame_locator("#report-frame")
     assert report.locator("svg").count() == 3  # reporting's charts: trend, by category, by floor
-    assert "上期 2026-10" in report.locator("body").inner_text()
+    body = report.locator("body").inner_text()
+    # one title; November so far beside the same days of October; no ISO date or time
+    assert report.locator("h1").count() == 1 and report.locator("h1").inner_text() == "月报 2026年11月"
+    assert "上期 2026年10月1日" in body and not re.search(r"\d{4}-\d{2}-\d{2}", body)
     screenshot(ops, "21-ops-monthly-report")
 
     with ops.expect_download() as started:
@@ -39,4 +44,4 @@ def test_the_operations_manager_opens_the_daily_review_and_the_monthly_report_an
     book = openpyxl.load_workbook(saved)
     cells = [str(cell.value) for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
     assert download.suggested_filename == "month-report-2026-11.xlsx"
-    assert len(book.worksheets) > 1 and "2026-11" in " ".join(cells)
+    assert len(book.worksheets) > 1 and "本期 11月1日至" in " ".join(cells)

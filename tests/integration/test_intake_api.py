@@ -400,6 +400,19 @@ def test_reference_data_is_edited_by_admins_and_operations_only(client, desk, to
     assert "M-5F-900" in {merchant["code"] for merchant in listed}
 
 
+def test_a_renamed_floor_is_announced_with_every_floor_and_department_by_name(client, intake, tokens):
+    """Reporting prints floors and departments by the names intake last announced."""
+    renamed = client.put(
+        "/reference/floors/3F", json={"name": "三楼", "sort_order": 5}, headers=bearer(tokens, "admin")
+    )
+
+    [event] = outbox_rows(intake)
+    names = event["envelope"]["payload"]
+    assert renamed.status_code == 200 and event["routing_key"] == "reference.changed"
+    assert {"code": "3F", "name": "三楼", "name_en": None, "sort_order": 5} in names["floors"]
+    assert {"code": "security", "name": "保安部", "name_en": "Security"} in names["departments"]
+
+
 SHOP = {"shop_name": "新开的茶饮店", "floor": "3F"}
 
 

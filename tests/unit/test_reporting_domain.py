@@ -12,7 +12,7 @@ from services.common.personal import corrected_customers, customer_masks, erase_
 from services.reporting.domain.capa import CapaRecord, Occurrence, check_update, next_status, recurring_run
 from services.reporting.domain.facts import derive
 from services.reporting.domain.model import Event
-from services.reporting.domain.periods import BadPeriod, last_complete, parse_month, parse_week
+from services.reporting.domain.periods import BadPeriod, current, last_complete, parse_month, parse_week
 from tests.support.stories import ZONE, Round, Story, events
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -164,11 +164,32 @@ def test_periods_are_iso_weeks_and_months_of_the_mall():
     )
     assert parse_week("2027-W01").previous().label == "2026-W53"
     assert month.bounds(ZONE)[0] == datetime(2026, 1, 31, 16, tzinfo=UTC)
-    assert last_complete("month", date(2026, 1, 15)).label == "2025-12"
-    assert last_complete("week", date(2026, 11, 25)).label == "2026-W47"
+    assert parse_month("2026-03").previous().last == date(2026, 2, 28)
     for bad in ("2026-W54", "2026-13", "2026-11-01", "last week"):
         with pytest.raises(BadPeriod):
             (parse_week if "W" in bad else parse_month)(bad)
+
+
+def test_a_report_opens_on_the_period_so_far_beside_the_same_span_of_the_one_before():
+    month = current("month", date(2026, 12, 6))
+    week = current("week", date(2026, 12, 2))  # a Wednesday
+
+    assert (month.label, month.first, month.last, month.complete) == (
+        "2026-12",
+        date(2026, 12, 1),
+        date(2026, 12, 6),
+        False,
+    )
+    assert (month.previous().first, month.previous().last) == (date(2026, 11, 1), date(2026, 11, 6))
+    assert (week.first, week.last, week.previous().first, week.previous().last) == (
+        date(2026, 11, 30),
+        date(2026, 12, 2),
+        date(2026, 11, 23),
+        date(2026, 11, 25),
+    )
+    assert current("month", date(2026, 3, 31)).previous().last == date(2026, 2, 28)
+    assert parse_month("2026-11").so_far(date(2026, 12, 6)).complete
+    assert last_complete("month", date(2026, 1, 15)).label == "2025-12"  # the callback list's month
 
 
 def test_a_problem_recurs_when_enough_complaints_fall_within_the_window_in_any_order():

@@ -28,6 +28,8 @@ NOTIFICATION_SENT = "notification.sent"
 NOTIFICATION_FAILED = "notification.failed"
 RETENTION_ERASURE_REQUESTED = "retention.erasure_requested"
 RETENTION_ERASED = "retention.erased"
+# Intake's floors and departments, the whole list, each time one changes (reporting names them by it).
+REFERENCE_CHANGED = "reference.changed"
 # Why personal data is erased before the record goes: the retention period ran out, or the customer asked.
 ERASURE_BY_RETENTION, ERASURE_ON_REQUEST = "retention", "request"
 ERASURE_REASONS = (ERASURE_BY_RETENTION, ERASURE_ON_REQUEST)

@@ -48,8 +48,9 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "capa.opened",
         "retention.erasure_requested",
     ),
-    # Reporting keeps every complaint, task and retention event (patterns: types it does not know yet too).
-    "reporting.events": ("complaint.#", "task.#", "retention.#"),
+    # Reporting keeps every complaint, task and retention event (patterns: types it does not know yet too),
+    # and the mall's floors and departments by name (reference.changed), which its reports print.
+    "reporting.events": ("complaint.#", "task.#", "retention.#", "reference.#"),
 }
 
 TASK_QUEUE_PREFIX = "tasks."

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.identity.model import PROCESS_ROLES
-from services.console.auth.guard import api, console, has_role, login_required
+from services.console.auth.guard import api, has_role, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
 from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
 from services.console.pages.attachments import attachments_of
+from services.console.pages.case_form import form_pdf, paper_form
 from services.console.pages.diagram_names import element_names
 from services.console.pages.related import case_extras
 
@@ -192,7 +193,18 @@ def _delivery_log(case_id) -> list[dict] | None:
 @blueprint.get("/cases/<uuid:case_id>/print")
 @login_required(*PROCESS_ROLES)
 def print_form(case_id):
-    """客户投诉处理单: the complaint record and its timeline, laid out for paper."""
+    """客户投诉处理单: the complaint record, its timeline and the signature lines, laid out as the paper form."""
     parts = _case_parts(case_id)
-    parts.pop("diagram")
-    return render_template("case_print.html", printed_at=console().clock.now(), **parts)
+    form = paper_form(parts["complaint"], parts["case"], parts["timeline"])
+    return render_template("case_print.html", form=form, case_id=case_id)
+
+
+@blueprint.get("/cases/<uuid:case_id>/print.pdf")
+@login_required(*PROCESS_ROLES)
+def print_form_pdf(case_id):
+    """The same form as an A4 PDF, the Chinese font embedded, to print or file anywhere."""
+    parts = _case_parts(case_id)
+    form = paper_form(parts["complaint"], parts["case"], parts["timeline"])
+    response = Response(form_pdf(form), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{form.number}.pdf"'
+    return response

@@ -207,6 +207,10 @@ class ReferenceRepository:
             },
         )
 
+    def changed(self) -> set[str]:
+        """The malls whose reference data this unit of work changed."""
+        return set(self._changed)
+
     def committed(self) -> None:
         for mall_id in self._changed:
             if self.cache is not None:

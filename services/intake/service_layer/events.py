@@ -10,6 +10,7 @@ from services.common.bus.envelope import (
     COMPLAINT_MERGED,
     COMPLAINT_RECEIVED,
     ERASURE_ON_REQUEST,
+    REFERENCE_CHANGED,
     RETENTION_ERASURE_REQUESTED,
     Actor,
     Envelope,
@@ -97,4 +98,21 @@ def erasure_requested(request: PrivacyRequest, complaint_ids: list[str]) -> Enve
         occurred_at=request.requested_at,
         correlation_id=correlation_id.get(),
         payload={"complaint_ids": complaint_ids, "reason": ERASURE_ON_REQUEST, "request_id": request.id},
+    )
+
+
+def reference_changed(mall_id: str, floors: list[dict], departments: list[dict], at: datetime) -> Envelope:
+    """The mall's floors and departments, the whole list, after any of them changed: reporting prints
+    them by these names (三层, 保安部)."""
+    keep = ("code", "name", "name_en")
+    return Envelope(
+        type=REFERENCE_CHANGED,
+        mall_id=mall_id,
+        actor=Actor("intake", "service"),
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload={
+            "floors": [{key: floor.get(key) for key in (*keep, "sort_order")} for floor in floors],
+            "departments": [{key: department.get(key) for key in keep} for department in departments],
+        },
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -24,6 +24,14 @@ from services.intake.adapters.repository import (
     ReferenceRepository,
 )
 from services.intake.domain.model import Complaint
+from services.intake.service_layer.events import reference_changed
+
+
+def announcement(reference: ReferenceRepository, mall_id: str) -> Envelope:
+    """reference.changed with the mall's floors and departments as they now are."""
+    return reference_changed(
+        mall_id, reference.floors(mall_id), reference.departments(mall_id), datetime.now(UTC)
+    )
 
 
 class UnitOfWork:
@@ -118,6 +126,8 @@ class UnitOfWork:
             self.outbox.committed()
 
     def commit(self) -> None:
+        for mall_id in self.reference.changed():  # the other services learn the new names with the change
+            self.publish(announcement(self.reference, mall_id))
         with translate_errors():
             self.conn.commit()
         self.outbox.committed()

@@ -19,7 +19,7 @@ COLUMNS = (
     "promised_reply_date", "reply_due_at", "first_replied_at", "resolved_at", "resolution_count",
     "reopen_count", "escalation_count", "closed_at", "closed_as", "outcome", "cost", "responsible_party",
     "root_cause", "outside_route", "callback_count", "callback_reached", "callback_satisfied",
-    "open_queues", "next_task_due_at", "customer_request",
+    "open_queues", "next_task_due_at", "customer_request", "merchant_unit",
 )  # fmt: skip
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 # Once retention erased a case, nothing derived later brings its customer back.

@@ -21,7 +21,7 @@ RECEIVED = f"""
 SELECT GROUPING(category, channel, floor, merchant_code, department, {LOCAL_DAY.format(column="received_at")},
                 problem_key) AS grouping_id,
        category, channel, floor, merchant_code, department, {LOCAL_DAY.format(column="received_at")} AS day,
-       problem_key, max(merchant_name) AS merchant_name, max(category) AS problem_category,
+       problem_key, max(merchant_name) AS merchant_name, max(merchant_unit) AS merchant_unit, max(category) AS problem_category,
        max(merchant_code) AS problem_merchant, max(floor) AS problem_floor, max(department) AS problem_department,
        count(*) AS count
   FROM reporting.cases

@@ -75,6 +75,7 @@ def _complaint_facts(record: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
         "floor": record.get("floor") or merchant.get("floor") or None,
         "merchant_code": merchant.get("code") or None,
         "merchant_name": merchant.get("shop_name") or None,
+        "merchant_unit": merchant.get("unit") or None,
         "department": record.get("department"),
         "customer_request": codes(record.get("customer_request")),
         "promised_reply_date": day(record.get("promised_reply_date")),

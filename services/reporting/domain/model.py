@@ -65,6 +65,7 @@ class CaseFacts:
     floor: str | None = None
     merchant_code: str | None = None
     merchant_name: str | None = None
+    merchant_unit: str | None = None  # the shop's unit (3F-005): a shop is named by its name and unit
     department: str | None = None
     first_queue: str | None = None
     customer: Customer = field(default_factory=Customer)

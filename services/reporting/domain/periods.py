@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,12 +34,29 @@ class Period:
             self.last + timedelta(days=1), time.min, zone
         )
 
+    @property
+    def complete(self) -> bool:
+        """False for a period cut short by `so_far` (this month to today)."""
+        return self.last == _whole(self.kind, self.first).last
+
+    def so_far(self, today: date) -> Period:
+        """The period up to `today` while it has not ended: 1–6 December on the 6th."""
+        if self.first <= today < self.last:
+            return replace(self, last=today)
+        return self
+
     def previous(self) -> Period:
-        if self.kind == "week":
-            return week_of(self.first - timedelta(days=7))
-        if self.kind == "month":
-            return month_of(self.first - timedelta(days=1))
-        return day_of(self.first - timedelta(days=1))
+        """The period before, over the same span while this one is not over: 1–6 November beside
+        1–6 December (never past its end: 1–30 November beside 1–31 December so far), the whole of
+        January beside the whole of February."""
+        before = _whole(self.kind, self.first - timedelta(days=7 if self.kind == "week" else 1))
+        if self.complete:
+            return before
+        return replace(before, last=min(before.last, before.first + (self.last - self.first)))
+
+
+def _whole(kind: str, day: date) -> Period:
+    return {"week": week_of, "month": month_of}.get(kind, day_of)(day)
 
 
 def day_of(day: date) -> Period:
@@ -80,8 +97,11 @@ def parse_month(text: str) -> Period:
         raise BadPeriod(f"{text} is not a month") from exc
 
 
+def current(kind: str, today: date) -> Period:
+    """The period a report opens on: this week or this month so far, so a new mall sees its first days."""
+    return _whole(kind, today).so_far(today)
+
+
 def last_complete(kind: str, today: date) -> Period:
-    """The period a report is written for by default: the last week or month that has ended."""
-    if kind == "week":
-        return week_of(today - timedelta(days=7))
-    return month_of(today.replace(day=1) - timedelta(days=1))
+    """The last week or month that has ended: the callback list's month (last month's complainants)."""
+    return _whole(kind, current(kind, today).first - timedelta(days=1))

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 class Count(Schema):
     key = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True, metadata={"description": "a shop's unit (3F-005)"})
     count = fields.Integer()
 
 
@@ -47,6 +48,7 @@ class Problem(Schema):
     category = fields.String()
     merchant_code = fields.String(allow_none=True)
     merchant_name = fields.String(allow_none=True)
+    merchant_unit = fields.String(allow_none=True)
     floor = fields.String(allow_none=True)
     department = fields.String(allow_none=True)
     count = fields.Integer()
@@ -96,7 +98,8 @@ class PeriodOut(Schema):
     kind = fields.String()
     label = fields.String()
     first_day = fields.String()
-    last_day = fields.String()
+    last_day = fields.String(metadata={"description": "today while the period runs (this month so far)"})
+    complete = fields.Boolean(metadata={"description": "false while the period runs"})
 
 
 class ScopeOut(Schema):
@@ -155,6 +158,7 @@ class CallbackItem(Schema):
     category = fields.String(allow_none=True)
     floor = fields.String(allow_none=True)
     merchant_name = fields.String(allow_none=True)
+    merchant_unit = fields.String(allow_none=True)
     customer_request = fields.List(
         fields.String(), metadata={"description": "what the customer asks for: codes, empty when nothing"}
     )

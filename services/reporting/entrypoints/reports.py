@@ -6,9 +6,18 @@ from collections.abc import Callable
 
 from flask import Response, current_app
 
+from services.common.dates import moment
 from services.common.errors import InvalidInput
 from services.common.web import Blueprint, current_identity, require_roles
-from services.reporting.domain.periods import BadPeriod, Period, last_complete, parse_month, parse_week
+from services.reporting.adapters.places import place_names
+from services.reporting.domain.periods import (
+    BadPeriod,
+    Period,
+    current,
+    last_complete,
+    parse_month,
+    parse_week,
+)
 from services.reporting.entrypoints import answers, schemas
 from services.reporting.entrypoints.access import CALLBACK_READERS, REPORT_READERS, UNMASKED
 from services.reporting.rendering import render_callbacks, render_report
@@ -26,8 +35,14 @@ FILE_FORMATS = {
     "text/html": "a printable page with charts",
     "application/pdf": "pdf with charts",
 }
-FILES = {200: {"content": {kind: {"schema": {"type": "string", "format": "binary", "description": text}}
-                           for kind, text in FILE_FORMATS.items()}}}  # fmt: skip
+FILES = {
+    200: {
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary", "description": text}}
+            for kind, text in FILE_FORMATS.items()
+        }
+    }
+}
 
 
 def _reporting():
@@ -39,11 +54,12 @@ def _today():
     return runtime.clock.now().astimezone(runtime.settings.zone).date()
 
 
-def _period(args: dict, name: str, parse: Callable[[str], Period], kind: str) -> Period:
+def _period(args: dict, name: str, parse: Callable[[str], Period], kind: str, default=current) -> Period:
+    """The period asked for, up to today while it runs; by default the current one so far."""
     if name not in args:
-        return last_complete(kind, _today())
+        return default(kind, _today())
     try:
-        return parse(args[name])
+        return parse(args[name]).so_far(_today())
     except BadPeriod as exc:
         raise InvalidInput(f"bad {name}: {exc}", {name: [str(exc)]}, "query") from exc
 
@@ -51,13 +67,18 @@ def _period(args: dict, name: str, parse: Callable[[str], Period], kind: str) ->
 def _report(period: Period, args: dict):
     runtime, identity = _reporting(), current_identity()
     with runtime.transaction() as conn:
-        report = build_report(conn, identity.mall_id, period, runtime.settings.zone, runtime.clock.now(),
-                              identity.scope)  # fmt: skip
+        report = build_report(
+            conn, identity.mall_id, period, runtime.settings.zone, runtime.clock.now(), identity.scope
+        )
+        names = place_names(conn, identity.mall_id) if args["format"] != "json" else {}
     if args["format"] == "json":
         return report
-    # a printed report gives its time in the mall's zone, to the minute, not the answer's ISO text
-    printed = runtime.clock.now().astimezone(runtime.settings.zone).strftime("%Y-%m-%d %H:%M")
-    return _file(*render_report({**report, "generated_local": printed}, args["format"], args["lang"]))
+    # a printed report gives its time in the mall's zone and the reader's words (2026年12月6日 17:05),
+    # and names floors and departments as the mall does
+    printed = moment(runtime.clock.now(), runtime.settings.zone, args["lang"])
+    return _file(
+        *render_report({**report, "generated_local": printed, "names": names}, args["format"], args["lang"])
+    )
 
 
 def _file(body: bytes, mimetype: str, filename: str) -> Response:
@@ -79,8 +100,15 @@ def get_daily_review(args):
     """
     runtime, identity = _reporting(), current_identity()
     with runtime.transaction() as conn:
-        return daily_review(conn, identity.mall_id, args.get("date") or _today(), runtime.settings.zone,
-                            runtime.clock.now(), args["limit"], identity.scope)  # fmt: skip
+        return daily_review(
+            conn,
+            identity.mall_id,
+            args.get("date") or _today(),
+            runtime.settings.zone,
+            runtime.clock.now(),
+            args["limit"],
+            identity.scope,
+        )
 
 
 @reports.route("/reports/weekly")
@@ -116,10 +144,12 @@ def get_callbacks(args):
     Contact details are shown in full to the service desk, masked to the managers.
     """
     runtime, identity = _reporting(), current_identity()
-    month = _period(args, "month", parse_month, "month")
+    month = _period(args, "month", parse_month, "month", default=last_complete)
     with runtime.transaction() as conn:
-        found = callback_list(conn, identity.mall_id, month, runtime.settings.zone,
-                              masked=not identity.has_any(*UNMASKED))  # fmt: skip
+        names = place_names(conn, identity.mall_id)
+        found = callback_list(
+            conn, identity.mall_id, month, runtime.settings.zone, masked=not identity.has_any(*UNMASKED)
+        )
     if args["format"] == "json":
         return found
-    return _file(*render_callbacks(found, args["format"]))
+    return _file(*render_callbacks({**found, "names": names}, args["format"], runtime.settings.zone))

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.reporting.rendering.pages import report_html, report_pdf
 from services.reporting.rendering.tables import callbacks_csv, callbacks_xlsx, report_csv, report_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-REPORT_FORMATS = {"csv": (report_csv, "text/csv; charset=utf-8"), "xlsx": (report_xlsx, XLSX),
-                  "html": (report_html, "text/html; charset=utf-8"), "pdf": (report_pdf, "application/pdf")}  # fmt: skip
+REPORT_FORMATS = {
+    "csv": (report_csv, "text/csv; charset=utf-8"),
+    "xlsx": (report_xlsx, XLSX),
+    "html": (report_html, "text/html; charset=utf-8"),
+    "pdf": (report_pdf, "application/pdf"),
+}
 CALLBACK_FORMATS = {"csv": (callbacks_csv, "text/csv; charset=utf-8"), "xlsx": (callbacks_xlsx, XLSX)}
 
 
@@ -23,7 +28,7 @@ def render_report(report: dict[str, Any], fmt: str, lang: str) -> tuple[bytes, s
     )
 
 
-def render_callbacks(found: dict[str, Any], fmt: str) -> tuple[bytes, str, str]:
-    """(body, media type, file name) of the callback list in csv or xlsx."""
+def render_callbacks(found: dict[str, Any], fmt: str, zone: ZoneInfo) -> tuple[bytes, str, str]:
+    """(body, media type, file name) of the callback list in csv or xlsx, its times in the mall's zone."""
     render, media_type = CALLBACK_FORMATS[fmt]
-    return render(found), media_type, f"callbacks-{found['month']}.{fmt}"
+    return render(found, zone), media_type, f"callbacks-{found['month']}.{fmt}"

@@ -1,100 +1,123 @@
 """The report's charts, drawn once with reportlab's graphics: embedded in the PDF as vector drawings
-and in the HTML page as server-side SVG (docs/decisions/0003-report-charts.md)."""
+and in the HTML page as server-side SVG (docs/decisions/0003-report-charts.md).
+
+Each chart is drawn at the width of the PDF's text block (180 mm, A4 less its margins), so a printed
+chart is set at its own size and its 9-point axis text reads as the tables' text does; the HTML page
+scales the same drawing to its card (a viewBox, width 100 %). Comparisons are horizontal bars: a
+category's or floor's name reads on one line at the left, however long (商品质量/食品安全).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reportlab.graphics import renderSVG
-from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
+from reportlab.lib.units import mm
 
-from services.reporting.rendering.fonts import CJK_FONT, register_fonts
-from services.reporting.rendering.labels import labels, value
+from services.common.pdffonts import register_cjk_font
+from services.reporting.rendering.sections import Section, sections
+from services.reporting.rendering.words import word
 
-WIDTH, HEIGHT = 480, 220
+WIDTH = 180 * mm  # the PDF's text block
+TREND_HEIGHT = 70 * mm
+TITLE_SIZE, TEXT_SIZE = 12, 9
+BAR, GAP = 7, 5  # a bar's thickness and the space between two items, in points
 CURRENT, PREVIOUS = colors.HexColor("#1f6fb2"), colors.HexColor("#b8c7d6")
 RESOLVED = colors.HexColor("#2e9d5b")
+SHOWN = 12  # items per comparison chart; the table below it lists every one
 
 
 def charts(report: dict[str, Any], lang: str) -> list[Drawing]:
     """Trend by day, by category, by floor: what a manager looks at first."""
-    register_fonts()
-    words, now, before = labels(lang), report["current"], report["previous"]
+    font = register_cjk_font()
+    found = {section.key: section for section in sections(report, lang)}
     return [
-        trend(now["trend"], words),
-        compared(now["by_category"], before["by_category"], words["chart_category"], words, lang),
-        compared(now["by_floor"], before["by_floor"], words["chart_floor"], words, lang),
+        trend(found["trend"], word("chart_trend", lang), font),
+        compared(found["by_category"], word("chart_category", lang), font),
+        compared(found["by_floor"], word("chart_floor", lang), font),
     ]
 
 
 def svg(drawing: Drawing) -> str:
-    """The drawing as an inline <svg> element (without the XML prologue), fonts falling back to sans-serif."""
+    """The drawing as an inline <svg> that fills its card at any width (without the XML prologue)."""
     text = renderSVG.drawToString(drawing)
     text = text[text.index("<svg") :]
-    return text.replace(
-        f"font-family: {CJK_FONT}", f"font-family: {CJK_FONT}, 'Noto Sans CJK SC', sans-serif"
+    head, rest = text.split(">", 1)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    head += f' viewBox="0 0 {drawing.width:.0f} {drawing.height:.0f}" preserveAspectRatio="xMinYMin meet"'
+    return (head + ">" + rest).replace(
+        "font-family: WenQuanYiZenHei", "font-family: 'WenQuanYi Zen Hei', 'Noto Sans CJK SC', sans-serif"
     )
 
 
-def trend(days: list[dict[str, Any]], words: dict[str, str]) -> Drawing:
-    drawing = _titled(words["chart_trend"])
+def trend(section: Section, title: str, font: str) -> Drawing:
+    """Received and resolved per day of the period."""
+    drawing = _titled(title, TREND_HEIGHT, font)
     chart = HorizontalLineChart()
-    _place(chart)
-    chart.data = [[day["received"] for day in days] or [0], [day["resolved"] for day in days] or [0]]
+    chart.x, chart.y = 30, 24
+    chart.width, chart.height = WIDTH - 40, TREND_HEIGHT - 60
+    days = section.rows
+    chart.data = [[row[1] for row in days] or [0], [row[2] for row in days] or [0]]
     step = max(1, len(days) // 10)
     chart.categoryAxis.categoryNames = [
-        day["day"][5:] if index % step == 0 else "" for index, day in enumerate(days)
-    ]
+        row[0] if index % step == 0 else "" for index, row in enumerate(days)
+    ] or [""]
     chart.lines[0].strokeColor, chart.lines[1].strokeColor = CURRENT, RESOLVED
     chart.lines[0].strokeWidth = chart.lines[1].strokeWidth = 2
-    _axes(chart, max(max(row) for row in chart.data))
+    _axes(chart, max(max(row) for row in chart.data), font)
     drawing.add(chart)
-    drawing.add(_legend([(CURRENT, words["received"]), (RESOLVED, words["resolved"])]))
+    drawing.add(_legend([(CURRENT, section.columns[1]), (RESOLVED, section.columns[2])], TREND_HEIGHT, font))
     return drawing
 
 
-def compared(now: list[dict], before: list[dict], title: str, words: dict[str, str], lang: str) -> Drawing:
-    """This period's counts by key, the previous period's beside each bar."""
-    drawing = _titled(title)
-    chart = VerticalBarChart()
-    _place(chart)
-    previous = {item["key"]: item["count"] for item in before}
-    shown = now[:12] or [{"key": words["none"], "count": 0}]
-    chart.data = [[item["count"] for item in shown], [previous.get(item["key"], 0) for item in shown]]
-    chart.categoryAxis.categoryNames = [value(item["key"], lang) for item in shown]
+def compared(section: Section, title: str, font: str) -> Drawing:
+    """This period's counts by item, the previous period's bar beside each (the first SHOWN items)."""
+    rows = section.rows[:SHOWN] or [("", 0, 0)]
+    plot = len(rows) * (2 * BAR + GAP) + GAP
+    height = plot + 60
+    drawing = _titled(title, height, font)
+    chart = HorizontalBarChart()
+    label_width = min(max(len(row[0]) for row in rows) * TEXT_SIZE + 12, WIDTH * 0.4)
+    chart.x, chart.y, chart.width, chart.height = label_width, 22, WIDTH - label_width - 20, plot
+    # reportlab draws the first category at the bottom: reversed, the largest is on top as in the table
+    rows = list(reversed(rows))
+    chart.data = [[row[1] or 0 for row in rows], [row[2] or 0 for row in rows]]
+    chart.categoryAxis.categoryNames = [row[0] for row in rows]
+    chart.barWidth, chart.groupSpacing, chart.barSpacing = BAR, GAP, 0
     chart.bars[0].fillColor, chart.bars[1].fillColor = CURRENT, PREVIOUS
-    _axes(chart, max(max(row) for row in chart.data))
+    chart.bars.strokeColor = None
+    _axes(chart, max(max(row) for row in chart.data), font)
     drawing.add(chart)
-    drawing.add(_legend([(CURRENT, words["current"]), (PREVIOUS, words["previous"])]))
+    drawing.add(_legend([(CURRENT, section.columns[1]), (PREVIOUS, section.columns[2])], height, font))
     return drawing
 
 
-def _titled(title: str) -> Drawing:
-    drawing = Drawing(WIDTH, HEIGHT)
-    drawing.add(String(10, HEIGHT - 16, title, fontName=CJK_FONT, fontSize=11))
+def _titled(title: str, height: float, font: str) -> Drawing:
+    drawing = Drawing(WIDTH, height, initialFontName=font)  # no PDF page names a font it does not carry
+    drawing.add(String(0, height - TITLE_SIZE - 2, title, fontName=font, fontSize=TITLE_SIZE))
     return drawing
 
 
-def _place(chart) -> None:
-    chart.x, chart.y, chart.width, chart.height = 40, 40, WIDTH - 60, HEIGHT - 80
-
-
-def _axes(chart, highest: int) -> None:
+def _axes(chart, highest: int, font: str) -> None:
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = max(highest, 1) * 1.15 + 1
     chart.valueAxis.valueStep = max(1, round(chart.valueAxis.valueMax / 5))
-    chart.valueAxis.labels.fontName = chart.categoryAxis.labels.fontName = CJK_FONT
-    chart.valueAxis.labels.fontSize = chart.categoryAxis.labels.fontSize = 7
+    for labels in (chart.valueAxis.labels, chart.categoryAxis.labels):
+        labels.fontName, labels.fontSize = font, TEXT_SIZE
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e3e8ee")
+    chart.valueAxis.visibleGrid = True
 
 
-def _legend(entries: list[tuple[Any, str]]) -> Legend:
+def _legend(entries: list[tuple[Any, str]], height: float, font: str) -> Legend:
     legend = Legend()
-    legend.x, legend.y, legend.alignment = WIDTH - 170, HEIGHT - 12, "right"
-    legend.columnMaximum, legend.fontName, legend.fontSize = 1, CJK_FONT, 8
+    legend.x, legend.y, legend.alignment = WIDTH - 260, height - 6, "right"
+    legend.columnMaximum, legend.fontName, legend.fontSize = 1, font, TEXT_SIZE
     legend.colorNamePairs = entries
-    legend.deltax = 80
+    legend.deltax, legend.dx, legend.dy = 130, 10, 8
     return legend

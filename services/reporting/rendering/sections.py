@@ -2,84 +2,105 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from services.reporting.rendering.labels import labels, value
+from services.reporting.rendering.words import place, shop, short_span, value, words
 
 Cell = str | int | float | None
 
 
 @dataclass(frozen=True)
 class Section:
-    key: str  # stable name (csv's first column)
+    key: str  # stable name (the HTML's anchors)
     title: str
     columns: tuple[str, str, str]  # item, this period, previous (the trend: day, received, resolved)
     rows: list[tuple[str, Cell, Cell]]
 
 
-def sections(report: dict[str, Any], lang: str) -> list[Section]:
-    words, now, before = labels(lang), report["current"], report["previous"]
-    columns = (words["item"], f"{words['current']} {report['period']['label']}",
-               f"{words['previous']} {report['previous_period']['label']}")  # fmt: skip
-    compared = {
-        "summary": _summary(now, before, words),
-        **{
-            key: _compare(now[key], before[key], lang)
-            for key in ("by_category", "by_channel", "by_floor", "by_merchant", "by_department", "by_request")
-        },
-        "by_level": _compare(now["escalations"]["by_level"], before["escalations"]["by_level"], lang),
-        "top_merchants": _compare(now["top_merchants"], before["by_merchant"], lang),
-        "top_problems": _problems(now, before, lang),
-    }
-    found = [Section(key, words[key], columns, rows) for key, rows in compared.items()]
-    trend = [(day["day"], day["received"], day["resolved"]) for day in now["trend"]]
-    found.append(
-        Section("trend", words["trend"], (words["day"], words["received"], words["resolved"]), trend)
+def columns(report: dict[str, Any], lang: str) -> tuple[str, str, str]:
+    """Item, 本期 12月1日 – 6日, 上期 11月1日 – 6日."""
+    said = words(lang)
+    return (
+        said["item"],
+        f"{said['current']} {_span(report['period'], lang)}",
+        f"{said['previous']} {_span(report['previous_period'], lang)}",
     )
+
+
+def sections(report: dict[str, Any], lang: str) -> list[Section]:
+    said, now, before = words(lang), report["current"], report["previous"]
+    term = lambda item: value(item["key"], lang)  # noqa: E731
+    named = {
+        "by_category": term,
+        "by_channel": term,
+        "by_request": term,
+        "by_floor": lambda item: place(report, "floors", item["key"], lang),
+        "by_department": lambda item: place(report, "departments", item["key"], lang),
+        "by_merchant": lambda item: shop(item.get("name"), item.get("unit"), item["key"], lang),
+    }
+    compared = {
+        "summary": _summary(now, before, said),
+        **{key: _compare(now[key], before[key], name) for key, name in named.items()},
+        "by_level": _compare(now["escalations"]["by_level"], before["escalations"]["by_level"], term),
+        "top_merchants": _compare(now["top_merchants"], before["by_merchant"], named["by_merchant"]),
+        "top_problems": _problems(report, lang),
+    }
+    found = [Section(key, said[key], columns(report, lang), rows) for key, rows in compared.items()]
+    trend = [(_day(day["day"], lang), day["received"], day["resolved"]) for day in now["trend"]]
+    found.append(Section("trend", said["trend"], (said["day"], said["received"], said["resolved"]), trend))
     return found
 
 
-def _summary(now: dict, before: dict, words: dict[str, str]) -> list[tuple[str, Cell, Cell]]:
-    def both(pick) -> tuple[Cell, Cell]:
-        return pick(now), pick(before)
-
-    return [
-        (words["received"], *both(lambda f: f["received"])),
-        (words["resolved"], *both(lambda f: f["resolved"])),
-        (words["closed"], *both(lambda f: f["closed"])),
-        (words["closed_no_answer"], *both(lambda f: f["closed_no_answer"])),
-        (words["closed_no_contact"], *both(lambda f: f["closed_no_contact"])),
-        (words["on_time_reply"], *both(lambda f: _percent(f["on_time_reply"]["rate"]))),
-        (words["median_hours"], *both(lambda f: f["time_to_resolve_hours"]["median"])),
-        (words["p90_hours"], *both(lambda f: f["time_to_resolve_hours"]["p90"])),
-        (words["escalations"], *both(lambda f: f["escalations"]["total"])),
-        (words["satisfaction"], *both(lambda f: _percent(f["callback"]["rate"]))),
-        (words["reopen_rate"], *both(lambda f: _percent(f["reopen"]["rate"]))),
-    ]
+def _span(period: dict[str, Any], lang: str) -> str:
+    return short_span(date.fromisoformat(period["first_day"]), date.fromisoformat(period["last_day"]), lang)
 
 
-def _compare(now: list[dict], before: list[dict], lang: str) -> list[tuple[str, Cell, Cell]]:
+def _day(text: str, lang: str) -> str:
+    return short_span(date.fromisoformat(text), date.fromisoformat(text), lang)
+
+
+def _summary(now: dict, before: dict, said: dict[str, str]) -> list[tuple[str, Cell, Cell]]:
+    figures = {
+        "received": lambda f: f["received"],
+        "resolved": lambda f: f["resolved"],
+        "closed": lambda f: f["closed"],
+        "closed_no_answer": lambda f: f["closed_no_answer"],
+        "closed_no_contact": lambda f: f["closed_no_contact"],
+        "on_time_reply": lambda f: _percent(f["on_time_reply"]["rate"]),
+        "median_hours": lambda f: f["time_to_resolve_hours"]["median"],
+        "p90_hours": lambda f: f["time_to_resolve_hours"]["p90"],
+        "escalations": lambda f: f["escalations"]["total"],
+        "satisfaction": lambda f: _percent(f["callback"]["rate"]),
+        "reopen_rate": lambda f: _percent(f["reopen"]["rate"]),
+    }
+    return [(said[key], pick(now), pick(before)) for key, pick in figures.items()]
+
+
+def _compare(
+    now: list[dict], before: list[dict], name: Callable[[dict], str]
+) -> list[tuple[str, Cell, Cell]]:
     """This period's items in its order, each with the previous period's count beside it."""
     previous = {item["key"]: item["count"] for item in before}
-    return [(_name(item, lang), item["count"], previous.get(item["key"], 0)) for item in now]
+    return [(name(item), item["count"], previous.get(item["key"], 0)) for item in now]
 
 
-def _problems(now: dict, before: dict, lang: str) -> list[tuple[str, Cell, Cell]]:
-    previous = {item["key"]: item["count"] for item in before["top_problems"]}
+def _problems(report: dict[str, Any], lang: str) -> list[tuple[str, Cell, Cell]]:
+    previous = {item["key"]: item["count"] for item in report["previous"]["top_problems"]}
     rows = []
-    for item in now["top_problems"]:
-        place = item["merchant_name"] or item["merchant_code"] or item["floor"] or item["department"] or ""
+    for item in report["current"]["top_problems"]:
+        where = (
+            shop(item["merchant_name"], item.get("merchant_unit"), item["merchant_code"], lang)
+            if item["merchant_code"]
+            else place(report, "floors", item["floor"], lang)
+            or place(report, "departments", item["department"], lang)
+        )
         rows.append(
-            (f"{value(item['category'], lang)} · {place}", item["count"], previous.get(item["key"], 0))
+            (f"{value(item['category'], lang)} · {where}", item["count"], previous.get(item["key"], 0))
         )
     return rows
-
-
-def _name(item: dict, lang: str) -> str:
-    if item.get("name"):
-        return f"{item['name']} ({item['key']})"
-    return value(item["key"], lang)
 
 
 def _percent(rate: float | None) -> str | None:

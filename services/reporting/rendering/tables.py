@@ -5,34 +5,52 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from services.reporting.rendering.labels import labels, listed
-from services.reporting.rendering.sections import sections
+from services.common import i18n as vocabulary
+from services.common.dates import moment
+from services.reporting.rendering.sections import columns, sections
+from services.reporting.rendering.words import listed, place, shop, word
+from services.reporting.rendering.words import value as named
 
 # How a spreadsheet knows a formula: a cell that starts so is one, unless it is only a number ("-5",
 # "+86 139…" is not, "-2+3" is). Customers' names come from the desk and the web form.
 _FORMULA_START = ("=", "@", "\t", "\r")
 _SIGNS = ("+", "-")
 
-CALLBACK_COLUMNS = ("number", "received_at", "category", "floor", "merchant_name", "customer_request", "status",
-                    "closed_as", "callback_reached", "callback_satisfied", "customer_name", "customer_phone",
-                    "customer_email", "preferred_reply_channel")  # fmt: skip
-# The callback list is the desk's, with a Chinese sheet title: what customers ask for in Chinese names.
+CALLBACK_COLUMNS = (
+    "number",
+    "received_at",
+    "category",
+    "floor",
+    "merchant_name",
+    "customer_request",
+    "status",
+    "closed_as",
+    "callback_reached",
+    "callback_satisfied",
+    "customer_name",
+    "customer_phone",
+    "customer_email",
+    "preferred_reply_channel",
+)
+# The callback list is the desk's: in Chinese, its headings and terms from the vocabulary.
 CALLBACK_LANGUAGE = "zh"
 
 
 def report_csv(report: dict[str, Any], lang: str) -> bytes:
-    """One row per figure: section, item, this period, previous (the trend: day, received, resolved)."""
+    """One row per figure: section, item, this period, previous (the trend: day, received, resolved),
+    the section by its title (按楼层), as every other format names it."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", "item", report["period"]["label"], report["previous_period"]["label"]])
+    writer.writerow([word("section", lang), *columns(report, lang)])
     for section in sections(report, lang):
-        writer.writerows([section.key, *map(_csv_text, row)] for row in section.rows)
+        writer.writerows([section.title, *map(_csv_text, row)] for row in section.rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # a BOM, so Excel reads the Chinese as UTF-8
 
 
@@ -50,28 +68,43 @@ def report_xlsx(report: dict[str, Any], lang: str) -> bytes:
     return _saved(book)
 
 
-def callbacks_csv(found: dict[str, Any]) -> bytes:
+def callbacks_csv(found: dict[str, Any], zone: ZoneInfo) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CALLBACK_COLUMNS)
-    writer.writerows(map(_csv_text, _callback_row(item)) for item in found["items"])
+    writer.writerow(_callback_headings())
+    writer.writerows(map(_csv_text, _callback_row(found, item, zone)) for item in found["items"])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def callbacks_xlsx(found: dict[str, Any]) -> bytes:
+def callbacks_xlsx(found: dict[str, Any], zone: ZoneInfo) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = f"{labels(CALLBACK_LANGUAGE)['callbacks']} {found['month']}"[:31]
-    rows = [_callback_row(item) for item in found["items"]]
-    _table(sheet, CALLBACK_COLUMNS, rows)
+    sheet.title = f"{word('callbacks', CALLBACK_LANGUAGE)} {found['month']}"[:31]
+    rows = [_callback_row(found, item, zone) for item in found["items"]]
+    _table(sheet, _callback_headings(), rows)
     return _saved(book)
 
 
-def _callback_row(item: dict[str, Any]) -> list[Any]:
-    """One complainant's cells in CALLBACK_COLUMNS' order."""
-    row = {name: _plain(item[name]) for name in CALLBACK_COLUMNS}
-    row["customer_request"] = listed(item["customer_request"], CALLBACK_LANGUAGE)  # 退款、道歉 in one cell
+def _callback_row(found: dict[str, Any], item: dict[str, Any], zone: ZoneInfo) -> list[Any]:
+    """One complainant's cells in CALLBACK_COLUMNS' order, every term and time as the desk reads it."""
+    lang = CALLBACK_LANGUAGE
+    row = {name: item[name] for name in CALLBACK_COLUMNS}
+    row["received_at"] = moment(item["received_at"], zone, lang) if item["received_at"] else ""
+    row["customer_request"] = listed(
+        [named(code, lang) for code in item["customer_request"]], lang
+    )  # 退款、道歉
+    for name in ("category", "status", "preferred_reply_channel"):
+        row[name] = named(item[name], lang) if item[name] else ""
+    row["floor"] = place(found, "floors", item["floor"], lang)
+    row["merchant_name"] = shop(item["merchant_name"], item.get("merchant_unit"), None, lang)
+    row["closed_as"] = vocabulary.term("closed_as", item["closed_as"], lang)
+    for name in ("callback_reached", "callback_satisfied"):
+        row[name] = "" if item[name] is None else word("yes" if item[name] else "no", lang)
     return list(row.values())
+
+
+def _callback_headings() -> list[str]:
+    return [word(name, CALLBACK_LANGUAGE) for name in CALLBACK_COLUMNS]
 
 
 def _table(sheet, columns, rows) -> None:
@@ -114,11 +147,6 @@ def looks_like_a_formula(value: Any) -> bool:
 def _csv_text(value: Any) -> Any:
     """A cell a spreadsheet would run as a formula starts with `'`, which it reads as "text as is"."""
     return "'" + value if looks_like_a_formula(value) else value
-
-
-def _plain(value: Any) -> Any:
-    """openpyxl writes naive datetimes only: the mall's local time as text keeps the offset visible."""
-    return value.isoformat() if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) else value
 
 
 def _saved(book: Workbook) -> bytes:

@@ -15,7 +15,7 @@ from services.common.personal import mask_email, mask_name, mask_phone
 from services.reporting.domain.periods import Period
 
 CALLBACK_LIST = """
-SELECT complaint_id, number, received_at, category, floor, merchant_name, customer_request, closed_at,
+SELECT complaint_id, number, received_at, category, floor, merchant_name, merchant_unit, customer_request, closed_at,
        closed_as, callback_reached, callback_satisfied, customer_name, customer_phone, customer_email,
        preferred_reply_channel
   FROM reporting.cases

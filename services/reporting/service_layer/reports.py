@@ -15,8 +15,9 @@ TOP = 10
 DIMENSIONS = ("category", "channel", "floor", "merchant_code", "department", "day", "problem_key")
 
 
-def build_report(conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime,
-                 scope=None) -> dict[str, Any]:  # fmt: skip
+def build_report(
+    conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime, scope=None
+) -> dict[str, Any]:
     """The report of `period` and of the period before it, for the whole mall or a scope."""
     previous = period.previous()
     return {
@@ -29,13 +30,20 @@ def build_report(conn: psycopg.Connection, mall_id: str, period: Period, zone: Z
     }
 
 
-def describe(period: Period) -> dict[str, str]:
-    return {"kind": period.kind, "label": period.label, "first_day": period.first.isoformat(),
-            "last_day": period.last.isoformat()}  # fmt: skip
+def describe(period: Period) -> dict[str, Any]:
+    """A period as the report's answer gives it; `complete` is false for this month (or week) so far."""
+    return {
+        "kind": period.kind,
+        "label": period.label,
+        "first_day": period.first.isoformat(),
+        "last_day": period.last.isoformat(),
+        "complete": period.complete,
+    }
 
 
-def figures(conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime,
-            scope=None) -> dict[str, Any]:  # fmt: skip
+def figures(
+    conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime, scope=None
+) -> dict[str, Any]:
     start, end = period.bounds(zone)
     rows = ReportQueries(conn).run(Window(mall_id, start, end, zone.key, now, scope))
     received = _by_dimension(rows["received"])
@@ -81,16 +89,22 @@ def _by_dimension(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]
     """The rows of a GROUPING SETS query, sorted into the dimension each grouped by."""
     found: dict[str, list[dict[str, Any]]] = {name: [] for name in (*DIMENSIONS, "total")}
     for row in rows:
-        grouped = [name for index, name in enumerate(DIMENSIONS)
-                   if not row["grouping_id"] & (1 << (len(DIMENSIONS) - 1 - index))]  # fmt: skip
+        grouped = [
+            name
+            for index, name in enumerate(DIMENSIONS)
+            if not row["grouping_id"] & (1 << (len(DIMENSIONS) - 1 - index))
+        ]
         found[grouped[0] if grouped else "total"].append(row)
     return found
 
 
 def _counts(rows: list[dict[str, Any]], column: str, name: str | None = None) -> list[dict[str, Any]]:
-    """Largest first; complaints without the dimension (no merchant, no department) are left out."""
-    items = [{"key": row[column], **({"name": row[name]} if name else {}), "count": row["count"]}
-             for row in rows if row[column] is not None]  # fmt: skip
+    """Largest first; complaints without the dimension (no merchant, no department) are left out. A
+    shop comes with its name and unit."""
+    named = (lambda row: {"name": row[name], "unit": row["merchant_unit"]}) if name else (lambda row: {})
+    items = [
+        {"key": row[column], **named(row), "count": row["count"]} for row in rows if row[column] is not None
+    ]
     return sorted(items, key=lambda item: (-item["count"], item["key"]))
 
 
@@ -98,10 +112,19 @@ def _problems(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Problems met more than once in the period (the same category at the same place), most frequent first."""
     recurring = [row for row in rows if row["problem_key"] is not None and row["count"] > 1]
     recurring.sort(key=lambda row: (-row["count"], row["problem_key"]))
-    return [{"key": row["problem_key"], "category": row["problem_category"],
-             "merchant_code": row["problem_merchant"], "merchant_name": row["merchant_name"],
-             "floor": row["problem_floor"], "department": row["problem_department"], "count": row["count"]}
-            for row in recurring[:TOP]]  # fmt: skip
+    return [
+        {
+            "key": row["problem_key"],
+            "category": row["problem_category"],
+            "merchant_code": row["problem_merchant"],
+            "merchant_name": row["merchant_name"],
+            "merchant_unit": row["merchant_unit"],
+            "floor": row["problem_floor"],
+            "department": row["problem_department"],
+            "count": row["count"],
+        }
+        for row in recurring[:TOP]
+    ]
 
 
 def _share(part: int, whole: int, part_name: str, whole_name: str) -> dict[str, Any]:
@@ -118,6 +141,8 @@ def _hours(total: dict[str, Any]) -> dict[str, Any]:
 
 
 def _escalations(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    by_level = sorted(({"key": row["level"], "count": row["count"]} for row in rows),
-                      key=lambda item: (-item["count"], item["key"] or ""))  # fmt: skip
+    by_level = sorted(
+        ({"key": row["level"], "count": row["count"]} for row in rows),
+        key=lambda item: (-item["count"], item["key"] or ""),
+    )
     return {"total": sum(item["count"] for item in by_level), "by_level": by_level}

@@ -3,7 +3,12 @@ the due times in the mall's clock (never ISO text), and the reason."""
 
 from __future__ import annotations
 
+import io
 import re
+
+from pypdf import PdfReader
+
+from tests.support.pdf import embedded_fonts, used_fonts
 
 
 def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browser, mall):
@@ -34,3 +39,27 @@ def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browse
     assert "原到期时间: 2026-11-23 10:00" in " ".join(fired_row.split())
     assert "新到期时间: 2026-11-22 20:00" in " ".join(moved_row.split()) and "店总" in moved_row
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", fired_row + moved_row)  # no ISO text
+
+
+def test_the_printed_form_is_the_paper_form_by_name_with_signature_lines_and_a_pdf_that_carries_its_font(
+    browser, mall
+):
+    recorded = mall.record(merchant_code="M-3F-001")
+    desk = browser()
+    desk.login("desk")
+
+    html = desk.get(f"/console/cases/{recorded['id']}/print").get_data(as_text=True)
+    pdf = desk.get(f"/console/cases/{recorded['id']}/print.pdf")
+
+    fields = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]*)</td></tr>', html))
+    assert fields["楼层"] == "三层" and fields["商户"].startswith("型男工坊（3F-001）")
+    assert fields["投诉编号"] == recorded["number"] and "2026年11月" in fields["受理时间"]
+    assert all(
+        name in html for name in ("顾客签字", "商户负责人签字", "营运部经理签字", "处理经过", "下载 PDF")
+    )
+    assert "3F" not in fields["楼层"] and "M-3F-001" not in html
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", re.sub(r"<[^>]+>", " ", html))  # no ISO dates on the paper
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert recorded["number"] in text and "营运部经理签字" in text and "三层" in text
+    assert embedded_fonts(pdf.data) == {"WenQuanYiZenHei"} == used_fonts(pdf.data)

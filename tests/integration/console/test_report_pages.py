@@ -67,7 +67,7 @@ def test_the_exports_download_through_the_console_with_the_session_alone(browser
         and 'filename="month-report-2026-11.xlsx"' in xlsx.headers["Content-Disposition"]
     )
     assert book.sheetnames and any(sheet.title for sheet in book.worksheets)
-    assert pdf.data.startswith(b"%PDF") and csv.data.decode("utf-8-sig").startswith("section")
+    assert pdf.data.startswith(b"%PDF") and csv.data.decode("utf-8-sig").startswith("栏目,项目,本期")
     assert xlsx.headers["Cache-Control"] == "private, no-store"
 
 

@@ -10,6 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from services.common.bus.envelope import REFERENCE_CHANGED, Actor, Envelope
+from tests.support.pdf import embedded_fonts, used_fonts
 from tests.support.stories import ZONE, Round, Story, events
 
 DAY = datetime(2026, 11, 20, tzinfo=ZONE)  # the review's day, in the mall
@@ -64,7 +66,10 @@ def test_the_daily_review_lists_the_day_s_new_overdue_escalated_and_resolved_cas
     assert numbers(scoped.json["overdue"]) == {cases["escalated"].number}
 
 
-def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff):
+def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff, feed):
+    """In Chinese words in every format: floors and departments by the mall's names (intake's last
+    reference.changed), dates as people write them, the month so far beside the same days before."""
+    feed([places()])
     desk = staff("service_desk")
     as_json = api.get("/reports/monthly?month=2026-11", headers=desk).json
     received = str(as_json["current"]["received"])
@@ -76,28 +81,62 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     pdf = api.get("/reports/monthly?month=2026-11&format=pdf&lang=zh", headers=desk)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
 
-    assert table[0] == ["section", "item", "2026-11", "2026-10"]
-    assert ["summary", "受理投诉", received, "0"] in table
+    # the clock says 20 November 18:00: the month so far, beside 1–20 October
+    assert (as_json["period"]["last_day"], as_json["period"]["complete"]) == ("2026-11-20", False)
+    assert as_json["previous_period"]["first_day"] == "2026-10-01"
+    assert as_json["previous_period"]["last_day"] == "2026-10-20"
+    assert table[0] == ["栏目", "项目", "本期 11月1日至20日", "上期 10月1日至20日"]
+    assert ["概况", "受理投诉", received, "0"] in table
     floor3 = next(item["count"] for item in as_json["current"]["by_floor"] if item["key"] == "3F")
-    assert ["by_floor", "3F", str(floor3), "0"] in table
+    assert ["按楼层", "三层", str(floor3), "0"] in table and ["按部门", "保洁部", "1", "0"] in table
     # what the customers asked for, each complaint once under each of its requests, in Chinese words
     assert as_json["current"]["by_request"] == [{"key": "refund", "count": 4}, {"key": "apology", "count": 1},
                                                 {"key": "exchange", "count": 1}]  # fmt: skip
-    assert [row for row in table if row[0] == "by_request"] == [["by_request", "退货退款", "4", "0"],
-                                                                ["by_request", "道歉", "1", "0"],
-                                                                ["by_request", "换货", "1", "0"]]  # fmt: skip
+    assert [row for row in table if row[0] == "按顾客诉求"] == [["按顾客诉求", "退货退款", "4", "0"],
+                                                            ["按顾客诉求", "道歉", "1", "0"],
+                                                            ["按顾客诉求", "换货", "1", "0"]]  # fmt: skip
     requests = list(book["按顾客诉求"].iter_rows(values_only=True))
     assert requests[1:] == [("退货退款", 4, 0), ("道歉", 1, 0), ("换货", 1, 0)]
     assert book.sheetnames[0] == "概况" and book["概况"]["B2"].value == as_json["current"]["received"]
     assert book["每日趋势"]._charts and book["按类别"]._charts
+    assert ("三层", floor3, 0) in list(book["按楼层"].iter_rows(values_only=True))
+    html = page.data.decode()
     assert page.status_code == 200 and page.mimetype == "text/html"
-    assert page.data.decode().count("<svg") == 3 and "月报 2026-11" in page.data.decode()
-    assert pdf.mimetype == "application/pdf" and "月报 2026-11" in text and "按楼层" in text
-    assert "按顾客诉求" in text and "道歉" in text and "apology" not in text
-    assert '<section id="by_request">' in page.data.decode() and "退货退款" in page.data.decode()
+    assert html.count("<svg") == 3 and 'viewBox="0 0' in html  # charts scale to their card
+    assert html.count("月报 2026年11月") == 2  # the page's title and its one heading
+    assert (
+        "2026年11月1日\u2009–\u200920日（截至11月20日）" in html and "生成时间 2026年11月20日 18:00" in html
+    )
+    assert "2026-11-2" not in html and "T18:00" not in html  # no ISO date or time on the page
+    assert pdf.mimetype == "application/pdf" and "月报 2026年11月" in text and "按楼层" in text
+    assert "按顾客诉求" in text and "道歉" in text and "apology" not in text and "三层" in text
+    assert embedded_fonts(pdf.data) == {"WenQuanYiZenHei"} == used_fonts(pdf.data)  # and no other font
+    assert '<section id="by_request">' in html and "退货退款" in html
     english = api.get("/reports/monthly?month=2026-11&format=html&lang=en", headers=desk).data.decode()
-    assert "Monthly report 2026-11" in english and "By customer request" in english and "Apology" in english
+    assert (
+        "Monthly report November 2026" in english
+        and "By customer request" in english
+        and "Apology" in english
+    )
+    assert "Level 3" in english
     assert api.get("/reports/weekly?week=2026-W47&format=pdf", headers=desk).status_code == 200
+
+
+def places() -> Envelope:
+    """Intake's floors and departments, as it announces them when they change."""
+    return Envelope(
+        type=REFERENCE_CHANGED,
+        mall_id="demo",
+        actor=Actor("intake", "service"),
+        occurred_at=NOW.astimezone(UTC),
+        payload={
+            "floors": [
+                {"code": "3F", "name": "三层", "name_en": "Level 3"},
+                {"code": "B1", "name": "地下一层", "name_en": None},
+            ],
+            "departments": [{"code": "cleaning", "name": "保洁部", "name_en": "Cleaning"}],
+        },
+    )
 
 
 def test_a_scoped_reader_gets_the_figures_of_its_own_floors(cases, api, staff):
@@ -145,11 +184,11 @@ def test_the_callback_files_name_what_each_customer_asked_for_in_chinese(cases, 
     as_xlsx = load_workbook(io.BytesIO(api.get("/callbacks?month=2026-11&format=xlsx", headers=desk).data))
 
     rows = list(csv.DictReader(io.StringIO(as_csv)))
-    asked = {row["number"]: row["customer_request"] for row in rows}
+    asked = {row["编号"]: row["顾客诉求"] for row in rows}
     assert asked[cases["new_open"].number] == "退货退款、道歉"
     assert asked[cases["closed_long_ago"].number] == "换货"
     sheet = list(as_xlsx.active.iter_rows(values_only=True))
-    column = sheet[0].index("customer_request")
+    column = sheet[0].index("顾客诉求")
     assert {row[column] for row in sheet[1:]} == {"退货退款、道歉", "退货退款", "换货"}
 
 

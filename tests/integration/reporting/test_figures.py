@@ -120,7 +120,7 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
     closed = [s for s in stories if _within(s.closed_at, start, end)]
     merchants = _counts(s.merchant for s in received)
     for item in merchants:
-        item["name"] = MERCHANTS[item["key"]][0]
+        item["name"], item["unit"] = MERCHANTS[item["key"]][0], None  # the stories give no unit
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return {
         "received": len(received), "resolved": len(resolved), "closed": len(closed),
@@ -179,7 +179,7 @@ def test_a_stream_of_events_gives_exactly_the_figures_of_its_cases(stories, feed
     report = monthly(api, staff)
 
     assert report["period"] == {"kind": "month", "label": "2026-11", "first_day": "2026-11-01",
-                                "last_day": "2026-11-30"}  # fmt: skip
+                                "last_day": "2026-11-30", "complete": True}  # fmt: skip
     assert actual(report["current"]) == expected(stories, date(2026, 11, 1), date(2026, 11, 30))
     assert actual(report["previous"]) == expected(stories, date(2026, 10, 1), date(2026, 10, 31))
     figures = report["current"]
