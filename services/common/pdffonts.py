@@ -6,7 +6,7 @@ PDFs embed the glyphs they use from a TrueType font file: WenQuanYi Zen Hei, Deb
 ``fonts-wqy-zenhei`` (a TTC whose first face is the proportional one; TrueType outlines, which
 reportlab's TTFont reads and subsets; Noto Sans CJK's CFF outlines it cannot). The images install the
 package (deploy/Dockerfile) and ``./dev`` says how to when it is missing
-(docs/decisions/0008-embedded-pdf-font.md).
+(docs/decisions/0009-embedded-pdf-font.md).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from services.notify.adapters.reference import load_places
 from services.notify.adapters.templates import BUILTIN_DIR, TemplateRenderer
 from services.notify.domain.model import Audience, Channel, ComplaintFacts, Contact, Recipient, Request
 from services.notify.domain.wording import date_time, long_date, template_values
+from tests.support.pdf import embedded_fonts, used_fonts
 
 KINDS = sorted(path.stem for path in (BUILTIN_DIR / "zh-CN").glob("*.j2"))
 COMPLAINT = ComplaintFacts(
@@ -228,4 +229,5 @@ def test_the_written_reply_is_a_chinese_letter_in_the_malls_name_as_pdf():
         "上海市浦东新区",
     ):
         assert expected in text, expected
+    assert embedded_fonts(pdf) == used_fonts(pdf) == {"WenQuanYiZenHei"}  # prints the same anywhere
     assert "letterhead" in message.html and "此致" in message.html
