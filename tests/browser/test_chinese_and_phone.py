@@ -16,6 +16,7 @@ import dataclasses
 import re
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from services.allinone import DEMO_STAFF
@@ -34,7 +35,7 @@ ALLOWED = {
 # One person of each role, the one whose floor or department the test's complaints are on.
 WALKERS = ("desk", "floor3", "security", "ops", "deputy", "store", "designer", "admin")
 NOT_WALKED = re.compile(r"/logout|/lang/|\.(pdf|csv|xlsx)(\?|$)|/print$|/letters/")
-ONE_OF_MANY = re.compile(r"/(cases|tasks|complaints|admin/users|capa)/[^/?]+")
+ONE_OF_MANY = re.compile(r"/(cases|tasks|complaints|admin/users|capa|reply-templates)/[^/?]+")
 # The pages a floor supervisor works on with a phone in hand.
 ON_THE_FLOOR = re.compile(r"/console/(queue|tasks/[^/]+|cases/[^/]+|complaints)$")
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
@@ -109,26 +110,29 @@ def _problems(measured: dict, strict: bool) -> list[str]:
 
 
 def _walk(page, mall: str, who: str, limit: int = 20) -> tuple[list[str], list[str]]:
-    """(English or timestamps found, phone layout problems) on the pages `who`'s links lead to."""
+    """(English or timestamps found, phone layout problems) on the pages `who`'s links lead to: each
+    path once (a list filtered by its URL is the same page), each redirect's end once."""
     phone = Phone(page)
-    seen, todo, english, cramped, many = set(), [page.url.split("#")[0]], [], [], 0
-    while todo and len(seen) < limit:
+    page.wait_for_load_state()  # the landing page, after the login's redirects
+    seen, todo, english, cramped, many, walked = set(), [page.url.split("#")[0]], [], [], 0, 0
+    while todo and walked < limit:
         url = todo.pop(0)
-        seen.add(url)
-        if page.url.split("#")[0] != url:  # the landing page is open already
+        if url != page.url.split("#")[0]:  # the landing page is open already
             answer = page.goto(url)
             if answer is None or "text/html" not in (answer.headers.get("content-type") or ""):
                 continue
-        path = urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")
+        seen |= {urlsplit(url).path, urlsplit(page.url).path}
+        walked += 1
+        path = urlsplit(page.url).path + (f"?{urlsplit(page.url).query}" if urlsplit(page.url).query else "")
         if page.locator("#modeler").count():
             page.wait_for_selector("#modeler[data-ready=true]")
         read = page.evaluate(READ)
         text = COMPLAINT_NUMBER.sub("", read["text"])
-        words = sorted(set(LATIN_WORD.findall(text)) - _allowed(urlsplit(url).path))
+        words = sorted(set(LATIN_WORD.findall(text)) - _allowed(urlsplit(page.url).path))
         stamps = ISO_TIMESTAMP.findall(text)
         if words or stamps:
             english.append(f"{who} {path}: {words[:20]} {stamps[:2]}")
-        strict = bool(ON_THE_FLOOR.search(urlsplit(url).path))
+        strict = bool(ON_THE_FLOOR.search(urlsplit(page.url).path))
         problems = _problems(phone.measure(strict, page), strict)
         if problems:
             cramped.append(f"{who} {path}: {'; '.join(problems)}")
@@ -137,14 +141,11 @@ def _walk(page, mall: str, who: str, limit: int = 20) -> tuple[list[str], list[s
             path=str(ARTIFACTS / "zh" / f"{who}-{name}.jpeg"), full_page=True, type="jpeg", quality=70
         )
         for href in read["links"]:
-            if (
-                not href.startswith(f"{mall}/console")
-                or NOT_WALKED.search(href)
-                or href in seen
-                or href in todo
-            ):
+            target = urlsplit(href).path
+            queued = {urlsplit(each).path for each in todo}
+            if not href.startswith(f"{mall}/console") or NOT_WALKED.search(href) or target in seen | queued:
                 continue
-            if ONE_OF_MANY.search(urlsplit(href).path):
+            if ONE_OF_MANY.search(target):
                 if many >= 4:
                     continue
                 many += 1
@@ -191,6 +192,8 @@ def test_every_console_page_reads_chinese_and_fits_a_phone_for_every_demo_role(
         found, narrow = _walk(person(username), mall, username)
         english += found
         cramped += narrow
+    icon = httpx.get(f"{mall}/favicon.ico", follow_redirects=True)  # asked for by pages that link none
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert not english and not cramped, "\n".join(
         [
             "English words or ISO timestamps on zh-CN pages:",
