@@ -29,7 +29,7 @@ ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 COMPLAINT_NUMBER = re.compile(r"\bTS-\d{8}-\d{4}\b")
 ALLOWED = {
     "English",  # the language switch, named in the language it switches to
-    "CSV", "XLSX", "PDF", "Excel", "HTML", "JPEG", "PNG", "HEIC", "BPMN", "XML",  # names of file formats
+    "CSV", "XLSX", "PDF", "Excel", "HTML", "JPEG", "PNG", "HEIC",  # names of file formats
     "KTV",  # a demo shop's business as Chinese malls write it (the mall's own data)
 }  # fmt: skip
 # One person of each role, the one whose floor or department the test's complaints are on.
