@@ -102,6 +102,8 @@ def _allow_larger_bodies(app: Flask) -> None:
 
 
 def _add_helpers(app: Flask) -> None:
+    for language in i18n.LANGUAGES:
+        i18n.catalogue(language)  # read at start: a broken catalogue stops the console, not a page
     app.jinja_env.globals.update(names.HELPERS)  # globals: the imported macros see them too
 
     @app.context_processor

@@ -138,6 +138,11 @@ def _index(mounted: list[str]) -> Flask:
     def healthz():
         return {"status": "ok"}
 
+    @app.get("/favicon.ico")
+    def favicon():
+        """What a browser asks for on a page that links no icon (the public form, a PDF): the console's."""
+        return redirect("/console/assets/favicon.svg", code=301)
+
     return app
 
 

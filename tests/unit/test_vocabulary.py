@@ -8,7 +8,6 @@ own), and hold the catalogue itself complete in both languages.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -158,14 +157,35 @@ def test_no_other_table_of_terms_is_left_to_drift():
     """The four old tables are gone: the console's catalogues hold no term, and neither do reporting,
     notify or the form."""
     for language in LANGUAGES:
-        keys = json.loads((ROOT / "services/console/i18n" / f"{language}.json").read_text(encoding="utf-8"))
-        kept = [key for key in keys if key.split(".")[0] in console.TERMS]
-        assert not kept, f"{language}.json names terms itself: {kept}"
+        kept = [key for key in console.catalogue(language) if key.split(".")[0] in console.TERMS]
+        assert not kept, f"the console's catalogue ({language}) names terms itself: {kept}"
     assert not (ROOT / "services/reporting/rendering/labels.py").exists()
     assert not chinese_literals(ROOT / "services/reporting"), "reporting writes words of its own"
     assert not hasattr(wording, "ROLE_NAMES") and not hasattr(wording, "CATEGORY_NAMES")
     for language in LANGUAGES:
         assert "categories" not in form.TEXT[language] and "requests" not in form.TEXT[language]
+
+
+# Data, not labels: the demo mall's floors, departments and shops (intake's reference data).
+NOT_LABELS = {"services/intake/seed/demo_mall.json"}
+
+
+def test_every_label_table_is_a_gettext_catalogue_of_the_one_locale_folder():
+    """The console's words were a JSON table per language beside its code; they are the `console`
+    domain of the catalogues now. No table of words in another format, or another folder, comes back."""
+    locale = ROOT / "services/common/i18n/locale"
+    tables = [
+        str(path.relative_to(ROOT))
+        for pattern in ("*.json", "*.yaml", "*.yml", "*.toml", "*.properties", "*.po", "*.pot", "*.mo")
+        for path in (ROOT / "services").rglob(pattern)
+        if locale not in path.parents and "node_modules" not in path.parts
+    ]
+    assert sorted(set(tables) - NOT_LABELS) == []
+    for language in LANGUAGES:
+        assert (
+            console.catalogue(language)["nav.queue"]
+            == vocabulary.catalogue("console", language)[(None, "nav.queue")]
+        )
 
 
 @pytest.mark.parametrize(

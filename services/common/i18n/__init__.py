@@ -1,6 +1,6 @@
 """The mall's one vocabulary and the services' messages in the reader's language (Babel catalogues).
 
-Two gettext catalogues per language under ``locale/<lang>/LC_MESSAGES/``, read with Babel:
+Gettext catalogues per language under ``locale/<lang>/LC_MESSAGES/``, read with Babel:
 
 * ``vocabulary.po``: every term a person reads — categories, channels, customer requests, roles,
   statuses, severities, task outcomes — one entry per term, its kind as the message context
@@ -9,6 +9,8 @@ Two gettext catalogues per language under ``locale/<lang>/LC_MESSAGES/``, read w
   Floors, departments and shops are the mall's own reference data (intake keeps their names).
 * ``messages.po`` (zh_CN): the services' error messages, marshmallow's among them, as patterns: a
   ``{name}`` in a msgid stands for any text and is carried into the translation.
+* ``console.po``: the console's own words (titles, buttons, hints), one entry per key
+  (``msgid "nav.queue"``), read through :func:`catalogue` by services/console/i18n.
 
 English is the language the code is written in: a message with no entry stays as it is.
 """
@@ -140,3 +142,9 @@ def messages(tree, language: str = DEFAULT, name=None):
     if isinstance(tree, list):
         return [messages(value, language, name) for value in tree]
     return message(tree, language, name) if isinstance(tree, str) else tree
+
+
+def catalogue(domain: str, language: str = DEFAULT) -> dict[tuple[str | None, str], str]:
+    """Every translated entry of a domain's catalogue (`console`: the console's own words), by
+    (msgctxt, msgid); read once."""
+    return _catalogue(domain, normalise(language))

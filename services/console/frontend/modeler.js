@@ -15,6 +15,7 @@ import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
 import lintModule from "bpmn-js-bpmnlint";
 import { lintConfig } from "./lint.js";
 import { translateModule } from "./translate.js";
+import { readerNamesModule } from "./reader-names.js";
 import SupportedGroups from "./groups.js";
 import { readName } from "./names-group.js";
 
@@ -251,7 +252,8 @@ async function start() {
     container,
     propertiesPanel: { parent: "#properties" },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule,
-      CamundaBehaviorsModule, lintModule, SUPPORTED, translateModule(config.language)],
+      CamundaBehaviorsModule, lintModule, SUPPORTED, translateModule(config.language),
+      readerNamesModule(config.language, config.roles, config.words)],
     moddleExtensions: { camunda: camundaModdle },
     linting: { bpmnlint: lintConfig({ ...config.facts, language: config.language }), active: true },
   });

@@ -1,16 +1,17 @@
 """The console's two languages (zh-CN first, English) and dates in the mall's time zone.
 
-The catalogues are JSON files beside this module, one per language, with the same keys (a unit
-test holds them to it). A key missing from both shows as itself, so a gap is visible, not silent.
+The console's own words (its titles, buttons, hints) are the ``console`` domain of the mall's gettext
+catalogues (services/common/i18n/locale/<lang>/LC_MESSAGES/console.po, read with Babel as the
+vocabulary is), one entry per key (``msgid "nav.queue"``), the same keys in both languages (a unit
+test holds them to it). A key missing from the reader's language reads in Chinese; missing from both,
+it shows as itself, so a gap is visible, not silent.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 
 from flask import current_app, session
 
@@ -19,7 +20,7 @@ from services.common.identity.model import ROLES
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
-FOLDER = Path(__file__).resolve().parent
+DOMAIN = "console"
 # The console's prefixes that are terms of the mall's one vocabulary (services/common/i18n): their
 # names come from there, never from this console's own catalogues.
 TERMS = {"category": "category", "channel": "channel", "request": "request", "role": "role",
@@ -28,7 +29,8 @@ TERMS = {"category": "category", "channel": "channel", "request": "request", "ro
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    return json.loads((FOLDER / f"{language}.json").read_text(encoding="utf-8"))
+    """The console's words in a language, by key (read once, at first use)."""
+    return {key: text for (_context, key), text in vocabulary.catalogue(DOMAIN, language).items()}
 
 
 def language() -> str:

@@ -116,6 +116,7 @@ def _earlier(complaint: Complaint, identity: Identity, holders, extras: dict | N
         "received_at": complaint.received_at,
         "category": complaint.category.value,
         "shop_name": complaint.merchant.shop_name if complaint.merchant else None,
+        "merchant_code": complaint.merchant.code if complaint.merchant else None,
         "description": shown["description"],
         "open": bool(holders),
         "outcome": last,

@@ -36,6 +36,9 @@ class EarlierComplaint(Schema):
     received_at = fields.AwareDateTime()
     category = fields.String()
     shop_name = fields.String(allow_none=True)
+    merchant_code = fields.String(
+        allow_none=True, metadata={"description": "the shop's code (its unit is in the reference data)"}
+    )
     description = fields.String(metadata={"description": "masked as the list masks it"})
     open = fields.Boolean(metadata={"description": "the case still has a task open"})
     outcome = fields.String(allow_none=True, metadata={"description": "the last resolution recorded, masked"})
