@@ -1,7 +1,7 @@
 """Test policy — what is real and what is faked.
 
-* unit/         pure logic: rules, settings, tokens, envelopes, masking. No server, no fakes of
-                servers; these run anywhere.
+* unit/         pure logic: rules, settings, tokens, envelopes, masking; and each service's handlers
+                given an in-memory unit of work (unit/fakes/). No server; these run anywhere.
 * integration/  the real PostgreSQL (TEST_DATABASE_URL, default the local server) and the real
                 RabbitMQ (TEST_AMQP_URL, TEST_RABBITMQ_NODE). Every test gets its own database, cloned
                 from a template migrated once per session, and every broker test its own RabbitMQ

@@ -10,32 +10,21 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.envelope import (
-    RETENTION_ERASURE_REQUESTED,
-    TASK_CANCELLED,
-    TASK_CLAIMED,
-    TASK_COMPLETED,
-    TASK_CREATED,
-)
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
+from services.common.messagebus import MessageBus
 from services.common.objects import ObjectStore, object_store_from_settings
 from services.common.settings import Settings
-from services.intake.adapters.holders import record_task_event
-from services.intake.adapters.progress import PROGRESS_EVENTS, record_progress
 from services.intake.adapters.reference_cache import ReferenceCache
-from services.intake.service_layer.handlers import Context
-from services.intake.service_layer.messagebus import MessageBus
-from services.intake.service_layer.retention import erase_on_request
+from services.intake.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, Context
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 SCHEMA = "intake"
 EVENTS_QUEUE = "intake.events"
-TASK_EVENTS = (TASK_CREATED, TASK_CLAIMED, TASK_COMPLETED, TASK_CANCELLED)
 
 
 @dataclass
@@ -60,18 +49,13 @@ class Intake:
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
         """Intake's one consumer: routing's task events keep `intake.case_holders` (who may see a
         customer unmasked), its stage events `intake.case_progress` (the status page), and retention
-        requests erase the personal data intake holds."""
-        on_erasure = partial(erase_on_request, outbox=self.outbox, clock=self.clock, objects=self.objects)
+        requests erase the personal data intake holds (EVENT_HANDLERS)."""
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
-            {
-                **dict.fromkeys(TASK_EVENTS, record_task_event),
-                **dict.fromkeys(PROGRESS_EVENTS, record_progress),
-                RETENTION_ERASURE_REQUESTED: on_erasure,
-            },
+            self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
         )
 
@@ -96,13 +80,22 @@ class Intake:
         return QueueDepth(self.settings.amqp_url, queues, "intake")
 
 
-def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None,
-              objects: ObjectStore | None = None) -> Intake:  # fmt: skip
+def bootstrap(
+    settings: Settings,
+    pool: ConnectionPool | None = None,
+    clock: Clock | None = None,
+    objects: ObjectStore | None = None,
+) -> Intake:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     outbox = OutboxWriter(SCHEMA)
-    context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock,
-                      max_attachment_bytes=settings.attachment_max_bytes)  # fmt: skip
+    context = Context(
+        mall_id=settings.mall_id,
+        policy=settings.policy,
+        zone=settings.zone,
+        clock=clock,
+        max_attachment_bytes=settings.attachment_max_bytes,
+    )
     reference_cache = ReferenceCache()
     objects = objects or object_store_from_settings(settings)
     uow_factory = partial(UnitOfWork, pool, outbox, reference_cache, objects)
@@ -111,7 +104,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         pool=pool,
         clock=clock,
         tokens=verifying_tokens(settings, pool, clock),
-        bus=MessageBus(uow_factory, context),
+        bus=MessageBus(uow_factory, context, COMMAND_HANDLERS, EVENT_HANDLERS),
         outbox=outbox,
         reference_cache=reference_cache,
         objects=objects,

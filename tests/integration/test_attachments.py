@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 
 from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Actor, Envelope
-from services.intake.service_layer.retention import erase_on_request
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 
@@ -216,8 +215,8 @@ def test_retention_erases_a_complaints_attachments_rows_and_objects(
                         occurred_at=datetime(2028, 12, 1, tzinfo=UTC),
                         payload={"complaint_ids": [recorded["id"]], "closed_before": "2026-12-01"})  # fmt: skip
 
-    with intake.pool.connection() as conn:
-        erase_on_request(conn, envelope, outbox=intake.outbox, clock=intake.clock, objects=intake.objects)
+    with intake.pool.connection() as conn:  # as the consumer calls it, in its transaction
+        intake.bus.handle_event(conn, envelope)
 
     assert client.get(f"/complaints/{recorded['id']}/attachments", headers=desk).json == []
     assert stored(object_store) == []

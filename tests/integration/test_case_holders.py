@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.common.bus.envelope import TASK_COMPLETED, TASK_CREATED, Actor, Envelope
-from services.intake.adapters.holders import record_task_event
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 
@@ -21,8 +20,8 @@ def _task_event(
 
 
 def _apply(intake, envelope):
-    with intake.pool.connection() as conn:
-        record_task_event(conn, envelope)
+    with intake.pool.connection() as conn:  # as the consumer calls it, in its transaction
+        intake.bus.handle_event(conn, envelope)
 
 
 def test_the_floor_supervisor_holding_the_task_sees_the_customer_and_no_longer_once_it_is_done(

@@ -10,8 +10,6 @@ from datetime import timedelta
 import pytest
 
 from services.common.bus.envelope import TASK_CREATED, Actor, Envelope
-from services.intake.adapters.holders import record_task_event
-from services.intake.adapters.progress import record_progress
 from services.intake.app import create_app
 from services.intake.bootstrap import bootstrap
 from tests.integration.conftest import complaint
@@ -34,7 +32,7 @@ def apply(intake, recorded, event_type, at, payload=None):
     envelope = Envelope(type=event_type, mall_id=intake.settings.mall_id,
                         actor=ROUTING, payload=payload or {}, occurred_at=at, complaint_id=recorded["id"])  # fmt: skip
     with intake.pool.connection() as conn:
-        (record_task_event if event_type == TASK_CREATED else record_progress)(conn, envelope)
+        intake.bus.handle_event(conn, envelope)
 
 
 def test_the_customer_sees_the_status_promised_date_and_next_step_in_chinese(client, recorded):

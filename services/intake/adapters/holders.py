@@ -3,41 +3,32 @@ services/common/identity/holders.py)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import psycopg
 
-from services.common.bus.envelope import TASK_CANCELLED, TASK_CLAIMED, TASK_COMPLETED, TASK_CREATED, Envelope
 from services.common.identity.holders import Holder
+from services.intake.domain.cases import TaskHolder
 
-__all__ = ["Holder", "open_holders", "record_task_event"]
-
-OPENING = {TASK_CREATED, TASK_CLAIMED}
-CLOSING = {TASK_COMPLETED, TASK_CANCELLED}
+__all__ = ["CaseHolders", "Holder", "open_holders"]
 
 
-def record_task_event(conn: psycopg.Connection, envelope: Envelope) -> None:
-    """Apply one task event; a late older event never undoes a newer one."""
-    if envelope.type not in OPENING | CLOSING or not envelope.complaint_id:
-        return
-    payload = envelope.payload
-    conn.execute(
-        "INSERT INTO intake.case_holders (task_id, complaint_id, mall_id, queue, floor, department, assignee,"
-        " open, event_at, due_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (task_id) DO UPDATE SET assignee = EXCLUDED.assignee, open = EXCLUDED.open,"
-        " event_at = EXCLUDED.event_at, due_at = EXCLUDED.due_at WHERE intake.case_holders.event_at <= EXCLUDED.event_at",
-        (payload["task_id"], envelope.complaint_id, envelope.mall_id, payload["queue"], payload.get("floor"),
-         payload.get("department"), payload.get("assignee"), envelope.type in OPENING, envelope.occurred_at,
-         payload.get("due_at")),
-    )  # fmt: skip
-    if envelope.type == TASK_COMPLETED:
-        _keep_resolution(conn, envelope.complaint_id, (payload.get("data") or {}).get("resolution"))
+class CaseHolders:
+    """`intake.case_holders`: the tasks of each case, open or done, as routing's task events told them."""
 
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
 
-def _keep_resolution(conn: psycopg.Connection, complaint_id: str, resolution: object) -> None:
-    """What a handler resolved, added to the complaint's searchable text (the inbox makes it once)."""
-    if isinstance(resolution, str) and resolution.strip():
-        conn.execute(
-            "UPDATE intake.complaints SET resolutions = ltrim(resolutions || E'\\n' || %s, E'\\n') WHERE id = %s",
-            (resolution.strip()[:4000], complaint_id),
+    def record(self, holder: TaskHolder) -> None:
+        """Keep the task's holder; a late older event never undoes a newer one."""
+        self.conn.execute(
+            "INSERT INTO intake.case_holders (task_id, complaint_id, mall_id, queue, floor, department,"
+            " assignee, open, event_at, due_at) VALUES (%(task_id)s, %(complaint_id)s, %(mall_id)s,"
+            " %(queue)s, %(floor)s, %(department)s, %(assignee)s, %(open)s, %(event_at)s, %(due_at)s)"
+            " ON CONFLICT (task_id) DO UPDATE SET assignee = EXCLUDED.assignee, open = EXCLUDED.open,"
+            " event_at = EXCLUDED.event_at, due_at = EXCLUDED.due_at"
+            " WHERE intake.case_holders.event_at <= EXCLUDED.event_at",
+            asdict(holder),
         )
 
 

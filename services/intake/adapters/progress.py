@@ -8,18 +8,14 @@ newer one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 import psycopg
 from psycopg import sql
 
-from services.common.bus.envelope import Envelope
+from services.intake.domain.cases import StageChange
 
-REPLIED, CLOSED = "complaint.replied", "complaint.closed"
-REOPENED, POSTPONED = "complaint.reopened", "complaint.postponed"
-PROGRESS_EVENTS = (REPLIED, CLOSED, REOPENED, POSTPONED)
-_STAGES = {REPLIED: "replied", CLOSED: "closed", REOPENED: "handling"}
 # A complaint's stage as the customers' status page tells it (domain.status.stage_of), in SQL: the
 # stage routing's events left it in, else handling once a task has reached it, else received.
 # `{complaint}` is the column holding the complaint's id (for the lists' `stage` filter).
@@ -39,24 +35,24 @@ class Progress:
     has_tasks: bool = False
 
 
-def record_progress(conn: psycopg.Connection, envelope: Envelope) -> None:
-    """Apply one stage event of a case."""
-    if envelope.type not in PROGRESS_EVENTS or not envelope.complaint_id:
-        return
-    data = envelope.payload.get("data") if isinstance(envelope.payload.get("data"), dict) else {}
-    postponed = _day(data.get("new_reply_date")) if envelope.type == POSTPONED else None
-    stage = _STAGES.get(envelope.type, "handling")
-    conn.execute(
-        "INSERT INTO intake.case_progress (complaint_id, mall_id, stage, postponed_to, event_at)"
-        " VALUES (%(id)s, %(mall)s, %(stage)s, %(postponed)s, %(at)s)"
-        " ON CONFLICT (complaint_id) DO UPDATE SET"
-        " stage = CASE WHEN %(keeps_stage)s THEN intake.case_progress.stage ELSE EXCLUDED.stage END,"
-        " postponed_to = COALESCE(EXCLUDED.postponed_to, intake.case_progress.postponed_to),"
-        " event_at = GREATEST(EXCLUDED.event_at, intake.case_progress.event_at)"
-        " WHERE intake.case_progress.event_at <= EXCLUDED.event_at",
-        {"id": envelope.complaint_id, "mall": envelope.mall_id, "stage": stage, "postponed": postponed,
-         "at": envelope.occurred_at, "keeps_stage": envelope.type == POSTPONED},
-    )  # fmt: skip
+class CaseProgress:
+    """`intake.case_progress`: the stage each case is at, as routing's stage events told it."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def record(self, change: StageChange) -> None:
+        """Apply one stage event of a case; a late older event never undoes a newer one."""
+        self.conn.execute(
+            "INSERT INTO intake.case_progress (complaint_id, mall_id, stage, postponed_to, event_at)"
+            " VALUES (%(complaint_id)s, %(mall_id)s, %(stage)s, %(postponed_to)s, %(event_at)s)"
+            " ON CONFLICT (complaint_id) DO UPDATE SET"
+            " stage = CASE WHEN %(keeps_stage)s THEN intake.case_progress.stage ELSE EXCLUDED.stage END,"
+            " postponed_to = COALESCE(EXCLUDED.postponed_to, intake.case_progress.postponed_to),"
+            " event_at = GREATEST(EXCLUDED.event_at, intake.case_progress.event_at)"
+            " WHERE intake.case_progress.event_at <= EXCLUDED.event_at",
+            asdict(change),
+        )
 
 
 def progress_of(conn: psycopg.Connection, complaint_id: str) -> Progress:
@@ -78,10 +74,3 @@ def stages_of(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, s
         statement.format(sql.SQL(STAGE_OF.format(complaint="c.id"))), (complaint_ids,)
     ).fetchall()
     return {str(row["id"]): row["stage"] for row in rows}
-
-
-def _day(value) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.outbox import OutboxWriter
 from services.intake.adapters.progress import STAGE_OF
 from services.intake.adapters.reference_cache import Reference, ReferenceCache
@@ -80,11 +81,10 @@ class ComplaintRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def add(
-        self, complaint: Complaint, outbox: OutboxWriter, event_id: str, routing_key: str, body: dict
-    ) -> None:
-        """Insert the complaint together with its already dumped event, as one statement."""
-        outbox.add_with(self.conn, _INSERT, to_row(complaint), event_id, routing_key, body)
+    def add(self, complaint: Complaint, outbox: OutboxWriter, event: Envelope) -> None:
+        """Insert the complaint together with the event announcing it, as one statement."""
+        body = dump_envelope(event)
+        outbox.add_with(self.conn, _INSERT, to_row(complaint), event.id, event.type, body)
 
     def update(self, complaint: Complaint) -> None:
         self.conn.execute(_UPDATE, to_row(complaint))
@@ -105,6 +105,13 @@ class ComplaintRepository:
     def next_number(self, mall_id: str, day: date) -> int:
         """Increment the day's counter and return the new value (see _NEXT_NUMBER)."""
         return self.conn.execute(_NEXT_NUMBER, (mall_id, day)).fetchone()["last"]
+
+    def add_resolution(self, complaint_id: str, resolution: str) -> None:
+        """What a handler resolved, added to the complaint's searchable text (the inbox makes it once)."""
+        self.conn.execute(
+            "UPDATE intake.complaints SET resolutions = ltrim(resolutions || E'\\n' || %s, E'\\n') WHERE id = %s",
+            (resolution, complaint_id),
+        )
 
     def add_history(
         self,
@@ -145,12 +152,20 @@ class ComplaintRepository:
             conditions.append(sql.SQL("received_at < %(received_before)s"))
             params["received_before"] = query.received_before
         if query.phone:
-            conditions.append(sql.SQL("customer ->> 'phone' IS NOT NULL"
-                                      " AND intake.phone_key(customer ->> 'phone') = intake.phone_key(%(phone)s)"))  # fmt: skip
+            conditions.append(
+                sql.SQL(
+                    "customer ->> 'phone' IS NOT NULL"
+                    " AND intake.phone_key(customer ->> 'phone') = intake.phone_key(%(phone)s)"
+                )
+            )
             params["phone"] = query.phone
         if query.overdue_at:
-            conditions.append(sql.SQL("EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id ="
-                                      " complaints.id AND h.open AND h.due_at < %(overdue_at)s)"))  # fmt: skip
+            conditions.append(
+                sql.SQL(
+                    "EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id ="
+                    " complaints.id AND h.open AND h.due_at < %(overdue_at)s)"
+                )
+            )
             params["overdue_at"] = query.overdue_at
         if query.stage:
             conditions.append(sql.SQL(STAGE_OF.format(complaint="complaints.id") + " = %(stage)s"))
@@ -321,8 +336,10 @@ class IdempotencyStore:
             return None
         return self.find(mall_id, key)
 
-    def find(self, mall_id: str, key: str) -> dict | None:
-        """The earlier use of a key (its fingerprint and complaint), or None."""
+    def find(self, mall_id: str, key: str | None) -> dict | None:
+        """The earlier use of a key (its fingerprint and complaint), or None (always, without a key)."""
+        if not key:
+            return None
         return self.conn.execute(
             "SELECT fingerprint, complaint_id FROM intake.idempotency_keys WHERE mall_id = %s AND key = %s",
             (mall_id, key),

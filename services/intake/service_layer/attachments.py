@@ -22,16 +22,16 @@ FIELD = "file"
 def attach_files(command: AttachFiles, uow: UnitOfWork, context: Context) -> list[Attachment]:
     checked = _checked_all(command, context.max_attachment_bytes)
     kept: list[Attachment] = []
-    with uow:
-        if uow.complaints.get(context.mall_id, command.complaint_id) is None:
-            raise NotFound(f"no complaint {command.complaint_id}")
-        try:
+    try:
+        with uow:
+            if uow.complaints.get(context.mall_id, command.complaint_id) is None:
+                raise NotFound(f"no complaint {command.complaint_id}")
             for name, prepared in checked:
                 kept.append(_keep(uow, command, context, name, prepared))
-            uow.commit()
-        except BaseException:
+    except BaseException:
+        if kept:  # the rows were not committed: their files go too
             uow.objects.delete([key for item in kept for key in (item.object_key, item.thumbnail_key) if key])
-            raise
+        raise
     return kept
 
 
@@ -73,11 +73,20 @@ def _keep(
     attachment_id = str(uuid.uuid4())
     key = f"{context.mall_id}/{command.complaint_id}/{attachment_id}"
     attachment = Attachment(
-        id=attachment_id, complaint_id=command.complaint_id, mall_id=context.mall_id, kind=prepared.kind,
-        media_type=prepared.media_type, size_bytes=len(prepared.data), file_name=name, object_key=key,
-        thumbnail_key=f"{key}.thumbnail.jpg" if prepared.thumbnail else None, source=Source(command.source),
-        task_id=command.task_id, uploaded_by=command.actor_id, uploaded_at=context.clock.now(),
-    )  # fmt: skip
+        id=attachment_id,
+        complaint_id=command.complaint_id,
+        mall_id=context.mall_id,
+        kind=prepared.kind,
+        media_type=prepared.media_type,
+        size_bytes=len(prepared.data),
+        file_name=name,
+        object_key=key,
+        thumbnail_key=f"{key}.thumbnail.jpg" if prepared.thumbnail else None,
+        source=Source(command.source),
+        task_id=command.task_id,
+        uploaded_by=command.actor_id,
+        uploaded_at=context.clock.now(),
+    )
     uow.objects.put(key, prepared.data, prepared.media_type)
     if prepared.thumbnail:
         uow.objects.put(attachment.thumbnail_key, prepared.thumbnail, "image/jpeg")

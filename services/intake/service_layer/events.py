@@ -51,7 +51,17 @@ def complaint_payload(complaint: Complaint, policy: Policy) -> dict[str, Any]:
     }
 
 
-def complaint_received(complaint: Complaint, policy: Policy, actor: Actor, at: datetime) -> Envelope:
+def complaint_received(
+    complaint: Complaint,
+    policy: Policy,
+    actor: Actor,
+    at: datetime,
+    email_thread: dict[str, str] | None = None,
+) -> Envelope:
+    """The recorded complaint; one that came by e-mail names the thread its replies go to."""
+    payload = complaint_payload(complaint, policy)
+    if email_thread:
+        payload["email_thread"] = email_thread
     return Envelope(
         type=COMPLAINT_RECEIVED,
         mall_id=complaint.mall_id,
@@ -59,7 +69,7 @@ def complaint_received(complaint: Complaint, policy: Policy, actor: Actor, at: d
         actor=actor,
         occurred_at=at,
         correlation_id=correlation_id.get(),
-        payload=complaint_payload(complaint, policy),
+        payload=payload,
     )
 
 

@@ -1,4 +1,5 @@
-"""Intake's command handlers, and the table that maps each command to its handler."""
+"""Intake's handlers: the commands its routes send and the events its consumer receives, each
+handled by the one function the tables at the bottom name (services/common/messagebus.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.common.bus.envelope import Actor, dump_envelope
+from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Actor
 from services.common.clock import Clock
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy
@@ -19,14 +20,23 @@ from services.intake.domain.commands import (
     CorrectComplaint,
     EraseCustomerData,
     ExportCustomerData,
+    LinkComplaints,
+    MergeComplaints,
     RecordComplaint,
 )
 from services.intake.domain.model import Complaint, Merchant
 from services.intake.service_layer.attachments import attach_files
+from services.intake.service_layer.case_events import (
+    PROGRESS_EVENTS,
+    TASK_EVENTS,
+    note_stage,
+    note_task_holder,
+)
 from services.intake.service_layer.corrections import apply_corrections
 from services.intake.service_layer.events import complaint_corrected, complaint_received
 from services.intake.service_layer.privacy import erase_customer_data, export_customer_data
-from services.intake.service_layer.related import RELATED_HANDLERS
+from services.intake.service_layer.related import link_complaints, merge_complaints
+from services.intake.service_layer.retention import erase_on_request
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -53,35 +63,21 @@ class Recorded:
 
 def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context) -> Recorded:
     now = context.clock.now()
-    with uow:
-        uow.autocommit()  # reads, the number and the complaint each commit by themselves
+    with uow.each_statement_commits():  # reads, the number and the complaint need no transaction
         check, merchant = uow.reference.check(
             context.mall_id, command.floor, command.merchant_code, command.department
         )
         complaint = _new_complaint(command, now, merchant, context)
         _raise_on_errors(rules.check_all(complaint, check, now, context.zone))
-        if command.idempotency_key:  # a plain retry is answered before it takes a number
-            earlier = uow.idempotency.find(context.mall_id, command.idempotency_key)
-            if earlier is not None:
-                return _replay(uow, context.mall_id, earlier, command.fingerprint)
-        day = now.astimezone(context.zone).date()
-        event = complaint_received(complaint, context.policy, _actor(command), now)
-        body = dump_envelope(event)
-        number = rules.format_number(day, uow.take_number(context.mall_id, day))
-        complaint = replace(complaint, number=number)
-        body["payload"]["number"] = number
-        if command.email_thread:
-            body["payload"]["email_thread"] = command.email_thread
-        if command.idempotency_key:
-            with uow.transaction():  # a concurrent first try with this key waits here for the other
-                earlier = uow.idempotency.claim(
-                    context.mall_id, command.idempotency_key, command.fingerprint or "", complaint.id
-                )
-                if earlier is not None:
-                    return _replay(uow, context.mall_id, earlier, command.fingerprint)
-                uow.record(complaint, event.id, event.type, body)
-        else:
-            uow.record(complaint, event.id, event.type, body)
+        earlier = uow.idempotency.find(context.mall_id, command.idempotency_key)  # before a number
+        if earlier is None:
+            day = now.astimezone(context.zone).date()
+            number = rules.format_number(day, uow.take_number(context.mall_id, day))
+            complaint = replace(complaint, number=number)
+            event = complaint_received(complaint, context.policy, _actor(command), now, command.email_thread)
+            earlier = uow.record_first(complaint, event, command.idempotency_key, command.fingerprint)
+        if earlier is not None:
+            return _replay(uow, context.mall_id, earlier, command.fingerprint)
     log.info(
         "complaint recorded",
         extra={
@@ -108,8 +104,12 @@ def correct_complaint(command: CorrectComplaint, uow: UnitOfWork, context: Conte
         corrected, changes = apply_corrections(current, command, merchant, context.policy)
         if not changes:
             return current
-        _raise_on_errors({**rules.check_all(corrected, check, now, context.zone),
-                          **rules.check_reply_date_correction(current, corrected, now, context.zone)})  # fmt: skip
+        _raise_on_errors(
+            {
+                **rules.check_all(corrected, check, now, context.zone),
+                **rules.check_reply_date_correction(current, corrected, now, context.zone),
+            }
+        )
         corrected = replace(corrected, version=current.version + 1)
         uow.complaints.update(corrected)
         uow.complaints.add_history(
@@ -118,7 +118,6 @@ def correct_complaint(command: CorrectComplaint, uow: UnitOfWork, context: Conte
         uow.publish(
             complaint_corrected(corrected, changes, command.reason, context.policy, _actor(command), now)
         )
-        uow.commit()
     log.info("complaint corrected", extra={"complaint_id": corrected.id, "fields": sorted(changes)})
     return corrected
 
@@ -182,11 +181,17 @@ def _actor(command: RecordComplaint | CorrectComplaint) -> Actor:
     return Actor(id=command.actor_id, role=command.actor_role)
 
 
-HANDLERS = {
-    **RELATED_HANDLERS,
+COMMAND_HANDLERS = {
     RecordComplaint: record_complaint,
     CorrectComplaint: correct_complaint,
+    LinkComplaints: link_complaints,
+    MergeComplaints: merge_complaints,
     ExportCustomerData: export_customer_data,
     EraseCustomerData: erase_customer_data,
     AttachFiles: attach_files,
+}
+EVENT_HANDLERS = {
+    **dict.fromkeys(TASK_EVENTS, note_task_holder),
+    **dict.fromkeys(PROGRESS_EVENTS, note_stage),
+    RETENTION_ERASURE_REQUESTED: erase_on_request,
 }

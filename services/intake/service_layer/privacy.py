@@ -46,7 +46,6 @@ def export_customer_data(command: ExportCustomerData, uow: UnitOfWork, context: 
         found = uow.privacy.find(context.mall_id, contact)
         history = {complaint.id: uow.complaints.history(complaint.id) for complaint in found}
         request = _audited(uow, RequestKind.EXPORT, command, contact, found, context)
-        uow.commit()
     return Exported(request, found, history)
 
 
@@ -59,26 +58,42 @@ def erase_customer_data(command: EraseCustomerData, uow: UnitOfWork, context: Co
         uow.privacy.erase(ids)
         for start in range(0, len(ids), REQUEST_BATCH):
             uow.publish(erasure_requested(request, ids[start : start + REQUEST_BATCH]))
-        uow.commit()
     return request
 
 
-def _audited(uow: UnitOfWork, kind: RequestKind, command: ExportCustomerData | EraseCustomerData,
-             contact: Contact, found: list[Complaint], context: Context) -> PrivacyRequest:  # fmt: skip
+def _audited(
+    uow: UnitOfWork,
+    kind: RequestKind,
+    command: ExportCustomerData | EraseCustomerData,
+    contact: Contact,
+    found: list[Complaint],
+    context: Context,
+) -> PrivacyRequest:
     """The request as the audit keeps it; the reason masked as a manager would read it, so the audit
     holds no more of the customer than the masked contact (the customer's own details in it, too)."""
     known = customer_masks(contact.as_customer(), *(complaint.customer.as_dict() for complaint in found))
     request = PrivacyRequest(
-        id=str(uuid.uuid4()), mall_id=context.mall_id, kind=kind, contact_kind=contact.kind,
-        contact_masked=contact.masked(), reason=scrub(command.reason, known), requested_by=command.actor_id,
-        requested_role=command.actor_role, requested_at=context.clock.now(),
+        id=str(uuid.uuid4()),
+        mall_id=context.mall_id,
+        kind=kind,
+        contact_kind=contact.kind,
+        contact_masked=contact.masked(),
+        reason=scrub(command.reason, known),
+        requested_by=command.actor_id,
+        requested_role=command.actor_role,
+        requested_at=context.clock.now(),
         complaint_ids=tuple(complaint.id for complaint in found),
         numbers=tuple(complaint.number for complaint in found),
-    )  # fmt: skip
+    )
     uow.privacy.add(request)
     log.info(
         f"personal information request: {kind.value}",
-        extra={"request_id": request.id, "contact": request.contact_masked, "complaints": len(found),
-               "numbers": list(request.numbers), "by": command.actor_id},
-    )  # fmt: skip
+        extra={
+            "request_id": request.id,
+            "contact": request.contact_masked,
+            "complaints": len(found),
+            "numbers": list(request.numbers),
+            "by": command.actor_id,
+        },
+    )
     return request

@@ -27,10 +27,9 @@ def link_complaints(command: LinkComplaints, uow: UnitOfWork, context: Any) -> b
         )
     with uow:
         _load(uow, context.mall_id, [command.complaint_id, command.related_id], "related_id")
-        added = uow.links.link(command.complaint_id, command.related_id, "related", command.actor_id,
-                               context.clock.now())  # fmt: skip
-        uow.commit()
-    return added
+        return uow.links.link(
+            command.complaint_id, command.related_id, "related", command.actor_id, context.clock.now()
+        )
 
 
 def merge_complaints(command: MergeComplaints, uow: UnitOfWork, context: Any) -> Complaint:
@@ -49,8 +48,13 @@ def merge_complaints(command: MergeComplaints, uow: UnitOfWork, context: Any) ->
         if done:
             raise Conflict(f"already merged into another complaint: {', '.join(done)}")
         total = into.people_count + sum(item.people_count for item in merged)
-        correction = CorrectComplaint(complaint_id=into.id, changes={"people_count": total}, reason=command.reason,
-                                      actor_id=command.actor_id, actor_role=command.actor_role)  # fmt: skip
+        correction = CorrectComplaint(
+            complaint_id=into.id,
+            changes={"people_count": total},
+            reason=command.reason,
+            actor_id=command.actor_id,
+            actor_role=command.actor_role,
+        )
         collective, changes = apply_corrections(into, correction, into.merchant, context.policy)
         collective = replace(collective, version=into.version + 1)
         changes["merged"] = {"old": None, "new": [item.number for item in merged]}
@@ -62,10 +66,15 @@ def merge_complaints(command: MergeComplaints, uow: UnitOfWork, context: Any) ->
         for item in merged:
             uow.links.mark_merged(item.id, into.id)
             uow.links.link(item.id, into.id, "merged", command.actor_id, now)
-            uow.complaints.add_history(item.id, now, command.actor_id, command.actor_role, command.reason,
-                                       {"merged_into": {"old": None, "new": into.number}})  # fmt: skip
+            uow.complaints.add_history(
+                item.id,
+                now,
+                command.actor_id,
+                command.actor_role,
+                command.reason,
+                {"merged_into": {"old": None, "new": into.number}},
+            )
             uow.publish(complaint_merged(item, collective, command.reason, actor, now))
-        uow.commit()
     log.info(
         "complaints merged", extra={"complaint_id": into.id, "merged": merged_ids, "people_count": total}
     )
@@ -82,6 +91,3 @@ def _load(
             raise NotFound(f"no complaint {complaint_id}")
         found[complaint_id] = complaint
     return found
-
-
-RELATED_HANDLERS = {LinkComplaints: link_complaints, MergeComplaints: merge_complaints}

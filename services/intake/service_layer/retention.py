@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import logging
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from services.common.bus.envelope import RETENTION_ERASED, Actor, Envelope
-from services.common.bus.outbox import OutboxWriter
-from services.common.clock import Clock
 from services.common.logging import correlation_id
-from services.common.objects import ObjectStore
-from services.intake.adapters.erasure import erase_complaints
+
+if TYPE_CHECKING:
+    from services.intake.service_layer.handlers import Context
+    from services.intake.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 SERVICE = "intake"
 
 
-def erase_on_request(
-    conn: psycopg.Connection, envelope: Envelope, outbox: OutboxWriter, clock: Clock, objects: ObjectStore
-) -> None:
-    """`retention.erasure_requested`, in the consumer's transaction; erasing twice is harmless."""
-    erased = erase_complaints(conn, envelope.payload["complaint_ids"], objects)
-    answer = Envelope(type=RETENTION_ERASED, mall_id=envelope.mall_id, actor=Actor(SERVICE, "service"),
-                      occurred_at=clock.now(), correlation_id=correlation_id.get(),
-                      payload={"service": SERVICE, "complaint_ids": erased})  # fmt: skip
-    outbox.add(conn, answer)
+def erase_on_request(event: Envelope, uow: UnitOfWork, context: Context) -> None:
+    """`retention.erasure_requested`: erase intake's copy and answer `retention.erased`, in one
+    transaction; erasing twice is harmless."""
+    with uow:
+        erased = uow.privacy.erase(event.payload["complaint_ids"])
+        uow.publish(_erased(event.mall_id, erased, context))
     log.info("retention: personal data erased", extra={"count": len(erased)})
+
+
+def _erased(mall_id: str, complaint_ids: list[str], context: Context) -> Envelope:
+    return Envelope(
+        type=RETENTION_ERASED,
+        mall_id=mall_id,
+        actor=Actor(SERVICE, "service"),
+        occurred_at=context.clock.now(),
+        correlation_id=correlation_id.get(),
+        payload={"service": SERVICE, "complaint_ids": complaint_ids},
+    )

@@ -25,8 +25,9 @@ class SlowDown(Exception):
         self.until = until
 
 
-def look_up(uow: UnitOfWork, mall_id: str, number: str, contact: str, client: str, now: datetime,
-            policy: MissPolicy) -> CustomerStatus:  # fmt: skip
+def look_up(
+    uow: UnitOfWork, mall_id: str, number: str, contact: str, client: str, now: datetime, policy: MissPolicy
+) -> CustomerStatus:
     """The complaint's status for its customer; NotFound for any miss, SlowDown while waiting."""
     with uow:
         misses = Misses(uow.conn, policy)

@@ -1,10 +1,12 @@
-"""The unit of work: one transaction holding the repositories and the outbox."""
+"""Intake's unit of work: one transaction holding the repositories and the outbox
+(services/common/unit_of_work.py), and the two ways recording a complaint saves time."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -14,9 +16,12 @@ from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.db import translate_errors
 from services.common.objects import ObjectStore
+from services.common.unit_of_work import PostgresUnitOfWork
 from services.intake.adapters.attachments import AttachmentRepository
+from services.intake.adapters.holders import CaseHolders
 from services.intake.adapters.links import LinkRepository
 from services.intake.adapters.privacy import PrivacyRepository
+from services.intake.adapters.progress import CaseProgress
 from services.intake.adapters.reference_cache import ReferenceCache
 from services.intake.adapters.repository import (
     ComplaintRepository,
@@ -34,11 +39,9 @@ def announcement(reference: ReferenceRepository, mall_id: str) -> Envelope:
     )
 
 
-class UnitOfWork:
-    """`with uow:` opens a transaction; `commit()` keeps it, anything else rolls it back.
-
-    After `autocommit()` each statement commits by itself instead, unless run in `transaction()`.
-    """
+class UnitOfWork(PostgresUnitOfWork):
+    """`with uow:` is one transaction; `with uow.each_statement_commits():` lets every statement
+    commit by itself instead (recording a complaint, see `record_first`)."""
 
     complaints: ComplaintRepository
     reference: ReferenceRepository
@@ -46,6 +49,8 @@ class UnitOfWork:
     privacy: PrivacyRepository
     attachments: AttachmentRepository
     links: LinkRepository
+    holders: CaseHolders
+    progress: CaseProgress
 
     def __init__(
         self,
@@ -53,54 +58,40 @@ class UnitOfWork:
         outbox: OutboxWriter,
         reference_cache: ReferenceCache | None,
         objects: ObjectStore,
+        conn: psycopg.Connection | None = None,
     ):
-        self.pool = pool
-        self.outbox = outbox
+        super().__init__(pool, outbox, conn)
         self.reference_cache = reference_cache
         self.objects = objects  # attachments' files, erased with the rows in the same unit of work
-        self._connection_cm = None
-        self.conn: psycopg.Connection | None = None
 
-    def __enter__(self) -> UnitOfWork:
-        with translate_errors():
-            self._connection_cm = self.pool.connection()
-            self.conn = self._connection_cm.__enter__()
-        self.complaints = ComplaintRepository(self.conn)
-        self.reference = ReferenceRepository(self.conn, self.reference_cache)
-        self.idempotency = IdempotencyStore(self.conn)
-        self.privacy = PrivacyRepository(self.conn, self.objects)
-        self.attachments = AttachmentRepository(self.conn)
-        self.links = LinkRepository(self.conn)
-        return self
+    def open_repositories(self, conn: psycopg.Connection) -> None:
+        self.complaints = ComplaintRepository(conn)
+        self.reference = ReferenceRepository(conn, self.reference_cache)
+        self.idempotency = IdempotencyStore(conn)
+        self.privacy = PrivacyRepository(conn, self.objects)
+        self.attachments = AttachmentRepository(conn)
+        self.links = LinkRepository(conn)
+        self.holders = CaseHolders(conn)
+        self.progress = CaseProgress(conn)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if self.conn is not None and not self.conn.closed:
-                self.conn.rollback()  # no-op after commit(); undoes anything not committed
-                self.conn.autocommit = False  # as the pool hands connections out (see autocommit)
-        finally:
-            cm, self._connection_cm, self.conn = self._connection_cm, None, None
-            cm.__exit__(exc_type, exc, tb)
-
-    def publish(self, envelope: Envelope) -> None:
-        """Add an event to the outbox, in this transaction."""
-        self.outbox.add(self.conn, envelope)
-
-    def autocommit(self) -> None:
-        """From here on each statement is a transaction of its own, except inside `transaction()`.
-
-        Recording a complaint needs no transaction around its reads and its one write (see
-        `take_number` and `record`); leaving out BEGIN and COMMIT saves two round trips and about a
-        third of the database work per complaint. The connection goes back to the pool as it came.
-        """
-        self.conn.autocommit = True
+    def release(self, exc_type, exc, tb) -> None:
+        if self.conn is not None and not self.conn.closed:
+            self.conn.rollback()
+            self.conn.autocommit = False  # as the pool hands connections out (see each_statement_commits)
+        super().release(exc_type, exc, tb)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Under `autocommit()`: a transaction for the block, committed when it ends normally."""
-        with translate_errors(), self.conn.transaction():
-            yield
-        self.outbox.committed()
+    def each_statement_commits(self) -> Iterator[UnitOfWork]:
+        """The unit of work with each statement a transaction of its own, except in `record_first`.
+
+        Recording a complaint needs no transaction around its reads and its one write (see
+        `take_number` and `record_first`); leaving out BEGIN and COMMIT saves two round trips and
+        about a third of the database work per complaint. The connection goes back to the pool as it
+        came.
+        """
+        with self:
+            self.conn.autocommit = True
+            yield self
 
     def take_number(self, mall_id: str, day: date) -> int:
         """The day's next counter value, committed at once by the one statement that counts it.
@@ -113,22 +104,41 @@ class UnitOfWork:
         record. A number is skipped only when its request fails after taking it.
         """
         if not self.conn.autocommit:  # inside a transaction its commit would not wait for the disk
-            raise RuntimeError("take_number needs a unit of work in autocommit()")
+            raise RuntimeError("take_number needs a unit of work in each_statement_commits()")
         with translate_errors():
             return self.complaints.next_number(mall_id, day)
 
-    def record(self, complaint: Complaint, event_id: str, routing_key: str, body: dict) -> None:
-        """Insert the complaint and its already dumped event with one statement, committed by itself
-        under `autocommit()` or with the enclosing `transaction()`."""
+    def record_first(
+        self, complaint: Complaint, event: Envelope, idempotency_key: str | None, fingerprint: str | None
+    ) -> dict[str, Any] | None:
+        """Insert the complaint and its event with one statement; with a key, only if the key is new.
+
+        Returns the earlier use of the key instead (its fingerprint and complaint) when another
+        request recorded with it first: a concurrent first try with the same key waits on the key's
+        unique index until the other one commits, so exactly one of them records a complaint.
+        """
+        if not idempotency_key:
+            self._record(complaint, event)
+            return None
+        with translate_errors(), self.conn.transaction():
+            earlier = self.idempotency.claim(
+                complaint.mall_id, idempotency_key, fingerprint or "", complaint.id
+            )
+            if earlier is None:
+                self._record(complaint, event)
+        if earlier is None:
+            self.outbox.committed()
+        return earlier
+
+    def _record(self, complaint: Complaint, event: Envelope) -> None:
         with translate_errors():
-            self.complaints.add(complaint, self.outbox, event_id, routing_key, body)
+            self.complaints.add(complaint, self.outbox, event)
         if self.conn.info.transaction_status == TransactionStatus.IDLE:  # committed (autocommit)
             self.outbox.committed()
 
     def commit(self) -> None:
         for mall_id in self.reference.changed():  # the other services learn the new names with the change
             self.publish(announcement(self.reference, mall_id))
-        with translate_errors():
-            self.conn.commit()
-        self.outbox.committed()
-        self.reference.committed()
+        super().commit()
+        if not self.joined:
+            self.reference.committed()

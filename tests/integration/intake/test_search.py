@@ -7,8 +7,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.common.bus.envelope import TASK_COMPLETED, TASK_CREATED, Actor, Envelope
-from services.intake.adapters.holders import record_task_event
-from services.intake.adapters.progress import record_progress
 from services.intake.adapters.search import tsquery
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
@@ -28,7 +26,7 @@ def _task(intake, kind, complaint_id, task_id, at, data=None, due_at=None):
                "number": "TS", "state": "open", "floor": "3F", "department": None, "assignee": None,
                "due_at": due_at, "data": data or {}}  # fmt: skip
     with intake.pool.connection() as conn:
-        record_task_event(conn, Envelope(type=kind, mall_id="demo", actor=Actor("routing"), payload=payload,
+        intake.bus.handle_event(conn, Envelope(type=kind, mall_id="demo", actor=Actor("routing"), payload=payload,
                                          occurred_at=at, complaint_id=complaint_id))  # fmt: skip
 
 
@@ -165,7 +163,7 @@ def test_the_list_and_search_filter_by_the_stage_the_status_page_tells(client, d
     _task(intake, TASK_CREATED, handled["id"], str(uuid.uuid4()), now)
     with intake.pool.connection() as conn:
         for item, event in ((replied, "complaint.replied"), (closed, "complaint.closed")):
-            record_progress(conn, Envelope(type=event, mall_id="demo", actor=Actor("routing"), occurred_at=now,
+            intake.bus.handle_event(conn, Envelope(type=event, mall_id="demo", actor=Actor("routing"), occurred_at=now,
                                            complaint_id=item["id"], payload={"number": item["number"]}))  # fmt: skip
 
     def listed(path: str, stage: str, **more) -> list[str]:

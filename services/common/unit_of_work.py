@@ -1,0 +1,108 @@
+"""The unit of work every service's handlers are given: one transaction, its repositories, its outbox.
+
+`with uow:` commits when the block ends normally and rolls back when it raises; `uow.publish(event)`
+adds the event to the outbox in that same transaction, so an event exists exactly when the change
+it announces does. Repositories are attributes of the unit of work, set when it is entered.
+
+`PostgresUnitOfWork` takes a connection from the pool, or joins one given to it: a consumer runs the
+handler in the transaction that also remembers the message in its inbox, and commits both itself
+(see services/common/bus/consumer.py). Tests give handlers an in-memory unit of work instead
+(tests/unit/fakes/).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Self
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from services.common.bus.envelope import Envelope
+from services.common.bus.outbox import OutboxWriter
+from services.common.db import translate_errors
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """The port: a transaction that commits on success, rolls back on error, and publishes events."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Keep what was done so far (a block may commit early, e.g. before it raises a refusal)."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Undo what was not committed."""
+
+    @abc.abstractmethod
+    def publish(self, envelope: Envelope) -> None:
+        """Add an event to the outbox, in this transaction."""
+
+
+class PostgresUnitOfWork(AbstractUnitOfWork):
+    """A transaction on a pooled psycopg connection, or a part of a consumer's transaction."""
+
+    def __init__(self, pool: ConnectionPool, outbox: OutboxWriter, conn: psycopg.Connection | None = None):
+        self.pool = pool
+        self.outbox = outbox
+        self.joined = conn is not None  # the consumer owns this transaction: it commits or rolls back
+        self.conn: psycopg.Connection | None = conn
+        self._connection_cm = None
+        self._published = False
+
+    def __enter__(self) -> Self:
+        if not self.joined:
+            with translate_errors():
+                self._connection_cm = self.pool.connection()
+                self.conn = self._connection_cm.__enter__()
+        self.open_repositories(self.conn)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            if not self.joined:
+                self.release(exc_type, exc, tb)
+
+    def open_repositories(self, conn: psycopg.Connection) -> None:
+        """Set the service's repositories as attributes, on this connection."""
+
+    def release(self, exc_type, exc, tb) -> None:
+        try:
+            if self.conn is not None and not self.conn.closed:
+                self.conn.rollback()  # nothing after a commit; whatever a failed commit left
+        finally:
+            cm, self._connection_cm, self.conn = self._connection_cm, None, None
+            cm.__exit__(exc_type, exc, tb)
+
+    def publish(self, envelope: Envelope) -> None:
+        self.outbox.add(self.conn, envelope)
+        self._published = True
+
+    def commit(self) -> None:
+        if self.joined:
+            return
+        with translate_errors():
+            self.conn.commit()
+        self.committed()
+
+    def rollback(self) -> None:
+        self._published = False
+        if not self.joined and self.conn is not None and not self.conn.closed:
+            self.conn.rollback()
+
+    def committed(self) -> None:
+        """After a commit: wake this process's relay when the transaction published something."""
+        if self._published:
+            self._published = False
+            self.outbox.committed()
