@@ -9,7 +9,8 @@ others') are published to reporting's queue while no worker consumes; then N wor
 reporting's consumer as `worker reporting` runs it, start consuming together and drain the queue.
 Runs alternate between the worker counts within each round. It prints, per run: events per second
 (from the start to the last event stored), the workers' CPU per event (their process time; PostgreSQL
-and RabbitMQ not included), and a digest of the read model, which is the same for every count.
+and RabbitMQ not included), and a digest of the read model (the cases, their escalations and
+callbacks, the problems with a CAPA record), which is the same for every count.
 """
 
 from __future__ import annotations
@@ -39,15 +40,14 @@ from tests.integration.reporting.test_figures import NOW, make_stories
 from tests.support.servers import add_vhost, delete_vhost
 from tests.support.stories import events
 
-# The read model, in an order that does not depend on which worker wrote what or when.
+# The cases, in an order that does not depend on which worker wrote what or when. CAPA records are
+# left out: which complaints a record covers depends on the order the complaints arrived in, with one
+# worker as with two (only their problems are compared).
 DIGESTED = (
     "SELECT to_jsonb(c) - 'updated_at' FROM reporting.cases c ORDER BY complaint_id",
     "SELECT to_jsonb(e) FROM reporting.escalations e ORDER BY event_id",
     "SELECT to_jsonb(c) FROM reporting.callbacks c ORDER BY event_id",
-    # a record's complaints are listed in the order they joined it: compared as a set
-    "SELECT to_jsonb(c) - 'id' - 'opened_at' - 'updated_at' - 'complaint_ids' - 'numbers',"
-    " (SELECT array_agg(x ORDER BY x) FROM unnest(c.complaint_ids) x),"
-    " (SELECT array_agg(x ORDER BY x) FROM unnest(c.numbers) x) FROM reporting.capa c ORDER BY problem_key",
+    "SELECT problem_key, status FROM reporting.capa ORDER BY problem_key",
 )
 
 
