@@ -59,6 +59,7 @@ class Reporting:
             {},
             max_retries=self.settings.consumer_max_retries,
             fallback=lambda conn, envelope: project(conn, envelope, self.context),
+            own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
         )
 
     def retention_scheduler(self) -> RetentionScheduler:

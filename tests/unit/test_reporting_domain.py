@@ -10,7 +10,7 @@ import pytest
 
 from services.common.personal import corrected_customers, customer_masks, erase_personal, scrub_text
 from services.reporting.domain.capa import CapaRecord, Occurrence, check_update, next_status, recurring_run
-from services.reporting.domain.facts import derive
+from services.reporting.domain.facts import changes_callbacks, changes_escalations, derive, reads
 from services.reporting.domain.model import Event
 from services.reporting.domain.periods import BadPeriod, current, last_complete, parse_month, parse_week
 from tests.support.stories import ZONE, Round, Story, events
@@ -76,6 +76,22 @@ def test_the_facts_do_not_depend_on_arrival_order_or_duplicates():
         shuffled = stream + shuffler.sample(stream, k=5)
         shuffler.shuffle(shuffled)
         assert facts_of(story, shuffled) == expected
+
+
+def test_an_event_said_to_change_nothing_changes_no_fact_and_no_escalation_or_callback():
+    story, undeclared = reopened_story(), replace(reopened_story(), declared=False)
+    for case in (story, undeclared):
+        stream = as_events(case)
+        for index, event in enumerate(stream):
+            without, with_it = facts_of(case, stream[:index]), facts_of(case, stream[: index + 1])
+            if not reads(event.type, event.payload):
+                assert with_it == without, event.type
+            if not changes_escalations(event.type):
+                assert with_it.escalations == without.escalations, event.type
+            if not changes_callbacks(event.type, event.payload):
+                assert with_it.callbacks == without.callbacks, event.type
+    skipped = {event.type for event in as_events(story) if not reads(event.type, event.payload)}
+    assert skipped == {"complaint.acknowledged", "complaint.merchant_answered"}
 
 
 def test_a_case_reopened_and_not_yet_resolved_again_is_not_resolved():

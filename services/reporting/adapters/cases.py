@@ -24,14 +24,16 @@ COLUMNS = (
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 # Once retention erased a case, nothing derived later brings its customer back.
 _KEEP_ERASED = "CASE WHEN cases.erased_at IS NULL THEN EXCLUDED.{0} END"
-# Kept text once: psycopg caches the parsing of a text query, not of a composed one. The case's
-# escalations and callbacks are deleted by the same statement (they are written again from the
-# facts just derived): one round trip instead of three.
-_UPSERT = (
+# Kept text once per shape: psycopg caches the parsing of a text query, not of a composed one. The
+# case's escalations and callbacks, when they are written again from the facts just derived, are
+# deleted by the same statement: one round trip instead of three.
+_DELETE = {
+    "escalations": "gone_escalations AS (DELETE FROM reporting.escalations WHERE complaint_id = %(complaint_id)s)",
+    "callbacks": "gone_callbacks AS (DELETE FROM reporting.callbacks WHERE complaint_id = %(complaint_id)s)",
+}
+_INSERT_CASE = (
     sql.SQL(
-        "WITH gone_escalations AS (DELETE FROM reporting.escalations WHERE complaint_id = %(complaint_id)s),"
-        " gone_callbacks AS (DELETE FROM reporting.callbacks WHERE complaint_id = %(complaint_id)s)"
-        " INSERT INTO reporting.cases ({columns}, updated_at) VALUES ({values}, now())"
+        "INSERT INTO reporting.cases ({columns}, updated_at) VALUES ({values}, now())"
         " ON CONFLICT (complaint_id) DO UPDATE SET {updates}, updated_at = now()"
     )
     .format(
@@ -46,6 +48,17 @@ _UPSERT = (
     )
     .as_string()
 )
+
+
+def _upsert(escalations: bool, callbacks: bool) -> str:
+    """The case's row, after deleting its escalations and/or callbacks when they are written again."""
+    deletes = [
+        _DELETE[name] for name, again in (("escalations", escalations), ("callbacks", callbacks)) if again
+    ]
+    return ("WITH " + ", ".join(deletes) + " " if deletes else "") + _INSERT_CASE
+
+
+_UPSERT = {(again, also): _upsert(again, also) for again in (True, False) for also in (True, False)}
 _ESCALATIONS = (
     "INSERT INTO reporting.escalations (event_id, at, level, element_id, complaint_id, mall_id, floor, department)"
     " VALUES"
@@ -81,18 +94,21 @@ class CaseStore:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def save(self, facts: CaseFacts) -> None:
-        """Write the case's facts, and replace its escalations and callbacks with those derived now."""
-        self.conn.execute(_UPSERT, facts_row(facts))
+    def save(self, facts: CaseFacts, escalations: bool = True, callbacks: bool = True) -> None:
+        """Write the case's facts, and replace its escalations and callbacks with those derived now
+        (only those the caller says may have changed: the others' rows stand as they are)."""
+        self.conn.execute(_UPSERT[escalations, callbacks], facts_row(facts))
         where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)
-        escalations = [
-            (item.event_id, item.at, item.level, item.element_id, *where) for item in facts.escalations
-        ]
-        callbacks = [
-            (item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks
-        ]
-        insert_many(self.conn, _ESCALATIONS, escalations)
-        insert_many(self.conn, _CALLBACKS, callbacks)
+        if escalations:
+            rows = [
+                (item.event_id, item.at, item.level, item.element_id, *where) for item in facts.escalations
+            ]
+            insert_many(self.conn, _ESCALATIONS, rows)
+        if callbacks:
+            rows = [
+                (item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks
+            ]
+            insert_many(self.conn, _CALLBACKS, rows)
 
     def occurrences(
         self, mall_id: str, problem_key: str, start: datetime, end: datetime | None

@@ -34,16 +34,20 @@ _INSERT = (
     " VALUES (%(id)s, %(mall_id)s, %(complaint_id)s, %(type)s, %(occurred_at)s, %(envelope)s)"
     " ON CONFLICT (id) DO NOTHING"
 )
+# Whether retention erased the case, as the statement's own snapshot sees it: one taken after the
+# case's lock was granted (the lock's statement may have looked before an erasure committed).
+_ERASED = "(SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = %(complaint_id)s)"
+_ADD = _INSERT + " RETURNING id, coalesce(" + _ERASED + ", false) AS erased"
 # The new event (from RETURNING) and the case's earlier ones (the snapshot cannot see the new row).
 _ADD_TO_CASE = (
     sql.SQL(
-        "WITH added AS ({} RETURNING id, type, occurred_at, complaint_id, envelope)"
-        " SELECT id, type, occurred_at, complaint_id, envelope FROM added"
-        " UNION ALL SELECT id, type, occurred_at, complaint_id, envelope FROM reporting.events"
+        "WITH added AS ({insert} RETURNING id, type, occurred_at, complaint_id, envelope)"
+        " SELECT id, type, occurred_at, complaint_id, envelope, {erased} AS erased FROM added"
+        " UNION ALL SELECT id, type, occurred_at, complaint_id, envelope, NULL FROM reporting.events"
         " WHERE complaint_id = %(complaint_id)s AND EXISTS (SELECT 1 FROM added)"
         " ORDER BY occurred_at"
     )
-    .format(sql.SQL(_INSERT))
+    .format(insert=sql.SQL(_INSERT), erased=sql.SQL(_ERASED))
     .as_string()
 )
 
@@ -87,9 +91,14 @@ class EventStore:
             )
 
     def add(self, envelope: Envelope, erase: bool = False) -> bool:
-        """Keep the event (without its personal data if `erase`); False when it was kept already."""
-        row = self.conn.execute(_INSERT + " RETURNING id", _insert_params(envelope, erase)).fetchone()
-        return row is not None
+        """Keep the event (without its personal data if `erase`, or if its case turns out erased);
+        False when it was kept already."""
+        row = self.conn.execute(_ADD, _insert_params(envelope, erase)).fetchone()
+        if row is None:
+            return False
+        if row["erased"] and not erase and envelope.complaint_id is not None:
+            self._erase_added(envelope)
+        return True
 
     def add_to_case(self, envelope: Envelope, erase: bool = False) -> list[Event] | None:
         """Keep the event of a case and return every event of the case with it, oldest first, in
@@ -97,12 +106,26 @@ class EventStore:
 
         The case's other events are read by the same statement, whose snapshot cannot see the row
         it inserts: the new event comes from RETURNING, so each event is there once. Run it after
-        `lock_case`, so the snapshot holds every event committed before this one.
+        `lock_case`, so the snapshot holds every event committed before this one, and the case's
+        erasure if one committed while this waited for the lock (then the event, stored before the
+        statement could tell, loses its personal data at once).
         """
         rows = self.conn.execute(_ADD_TO_CASE, _insert_params(envelope, erase)).fetchall()
         if not rows:
             return None
+        if not erase and any(row["erased"] for row in rows):
+            self._erase_added(envelope)
         return [_event(row) for row in rows]
+
+    def _erase_added(self, envelope: Envelope) -> None:
+        """The event just kept, without its personal data: its case was erased meanwhile."""
+        self.conn.execute(
+            "UPDATE reporting.events SET envelope = %s WHERE id = %s",
+            (
+                json.dumps(erase_personal(envelope_json(envelope)), ensure_ascii=False, default=str),
+                envelope.id,
+            ),
+        )
 
     def of_cases(self, complaint_ids: list[str]) -> dict[str, list[Event]]:
         """The events of many cases at once (a rebuild reads a batch of cases per query)."""

@@ -31,6 +31,37 @@ _RANK = {RECEIVED: 0, CORRECTED: 1, "complaint.acknowledged": 2, TRIAGED: 3, ESC
          REPLIED: 6, REOPENED: 7, OUTSIDE_ROUTE: 8, CLOSED: 9}  # fmt: skip
 
 
+# The types `derive` reads (any `complaint.*` event is read too when it announces a `reply_due`).
+# An event of another type changes no fact: it is kept, and its case is not derived again.
+_READ = frozenset(
+    {RECEIVED, CORRECTED, TRIAGED, ESCALATED, RESOLVED, REPLIED, REOPENED, OUTSIDE_ROUTE, CLOSED}
+    | {BECAME_MAJOR, CALLED_BACK, POSTPONED, TASK_CREATED, *TASK_DONE}
+)
+# Besides their own events, a case's escalations and callbacks carry its floor and department.
+_PLACE = frozenset({RECEIVED, CORRECTED})
+
+
+def reads(event_type: str, payload: dict[str, Any]) -> bool:
+    """Whether an event of this type and payload can change its case's facts (`derive` reads it)."""
+    if event_type in _READ:
+        return True
+    data = payload.get("data")
+    return event_type.startswith("complaint.") and isinstance(data, dict) and bool(data.get("reply_due"))
+
+
+def changes_escalations(event_type: str) -> bool:
+    """Whether the event can change its case's escalations (their rows are written again after it)."""
+    return event_type == ESCALATED or event_type in _PLACE
+
+
+def changes_callbacks(event_type: str, payload: dict[str, Any]) -> bool:
+    """Whether the event can change its case's callbacks: one announced, a callback task's completion
+    (read for cases whose diagram announced none), or the case's place."""
+    return event_type in (CALLED_BACK, *_PLACE) or (
+        event_type == "task.completed" and payload.get("element_id") == CALLBACK_ELEMENT
+    )
+
+
 def ordered(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda event: (event.occurred_at, _RANK.get(event.type, 5), event.id))
 

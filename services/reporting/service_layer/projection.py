@@ -2,7 +2,12 @@
 
 The event is stored first and the case's facts are derived from every stored event of the case, so
 the result is the same whatever order the events came in, and a redelivered event changes nothing.
-Events of every type are kept, known or not: a rebuild replays exactly what was consumed.
+Events of every type are kept, known or not: a rebuild replays exactly what was consumed. Only what an
+event can change is done again: an event no fact reads is kept and nothing more; a case's escalations
+and callbacks are written again only after an event that can change them.
+
+The stored events are the consumer's inbox: an event kept already is a redelivery (`project` says so),
+so reporting's consumer writes no inbox row of its own.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from services.reporting.adapters.capa import CapaStore
 from services.reporting.adapters.cases import CaseStore
 from services.reporting.adapters.events import EventStore
 from services.reporting.domain.capa import Occurrence, recurring_run
-from services.reporting.domain.facts import derive
-from services.reporting.domain.model import CaseFacts, Event
+from services.reporting.domain.facts import changes_callbacks, changes_escalations, derive, reads
+from services.reporting.domain.model import CaseFacts
 from services.reporting.service_layer.erasure import erase_on_request
 
 log = logging.getLogger(__name__)
@@ -55,35 +60,32 @@ class Context:
     outbox: OutboxWriter
 
 
-def project(conn: psycopg.Connection, envelope: Envelope, context: Context) -> None:
-    """The consumer's handler for every event type."""
+def project(conn: psycopg.Connection, envelope: Envelope, context: Context) -> bool:
+    """The consumer's handler for every event type; False when the event was kept already."""
     events = EventStore(conn)
     if envelope.complaint_id is None:
-        events.add(envelope)
+        if not events.add(envelope):
+            return False
         if envelope.type == RETENTION_ERASED:
             record_erased(conn, envelope, context.clock.now())
         elif envelope.type == RETENTION_ERASURE_REQUESTED and envelope.actor != OWN:  # a customer asked
             erase_on_request(conn, envelope, context.clock.now())
-        return
+        return True
+    # Taken even for an event no fact reads: a late event of an erased case is kept without its
+    # personal data, and an erasure on request holds this lock while it erases.
     erased = events.lock_case(envelope.complaint_id)
-    # An event late for a case retention already erased is kept without its personal data too.
+    if not reads(envelope.type, envelope.payload):
+        return events.add(envelope, erase=erased)
     history = events.add_to_case(envelope, erase=erased)
     if history is None:  # kept already
-        return
-    refresh_case(conn, envelope.complaint_id, envelope.mall_id, history, context,
-                 recurrence=envelope.type in PROBLEM_EVENTS)  # fmt: skip
-
-
-def refresh_case(conn: psycopg.Connection, complaint_id: str, mall_id: str, history: list[Event],
-                 context: Context, recurrence: bool = True) -> CaseFacts:  # fmt: skip
-    """Derive one case from its stored events, save it, and, when `recurrence` says the event could
-    have changed its problem, open a CAPA record if the problem recurs (a task event cannot: the
-    problem is read from intake's record of the complaint alone)."""
-    facts = derive(complaint_id, mall_id, history, context.zone)
-    CaseStore(conn).save(facts)
-    if recurrence and facts.problem_key and facts.received_at:
+        return False
+    facts = derive(envelope.complaint_id, envelope.mall_id, history, context.zone)
+    again = changes_escalations(envelope.type), changes_callbacks(envelope.type, envelope.payload)
+    CaseStore(conn).save(facts, escalations=again[0], callbacks=again[1])
+    # Only intake's record of the complaint can change its problem or receipt (see CaseFacts.problem_key).
+    if envelope.type in PROBLEM_EVENTS and facts.problem_key and facts.received_at:
         check_recurrence(conn, facts, context)
-    return facts
+    return True
 
 
 def check_recurrence(conn: psycopg.Connection, facts: CaseFacts, context: Context) -> None:
