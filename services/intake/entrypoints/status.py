@@ -6,6 +6,8 @@ the acknowledgement message or the web form's thank-you, posting the same lookup
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint as PageBlueprint
 from flask import current_app, render_template, request
 from flask_smorest import abort
@@ -60,9 +62,8 @@ def post_status(data):
     except NotFound:
         abort(404, message=NOT_FOUND)
     except SlowDown as slow:
-        wait = max(
-            1, int((slow.until - current_app.extensions["intake.runtime"].clock.now()).total_seconds())
-        )
+        left = (slow.until - current_app.extensions["intake.runtime"].clock.now()).total_seconds()
+        wait = max(1, math.ceil(left))  # rounded up: a retry after the seconds said is never still too early
         abort(429, message=SLOW_DOWN, headers={"Retry-After": str(wait)})
 
 
