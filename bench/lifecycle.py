@@ -157,7 +157,8 @@ def run(args) -> dict:
             print(f"PostgreSQL cluster of this run's own on port {cluster.port}", file=sys.stderr, flush=True)
         facts = machine(postgresql=str(bin_dir.parent.name if bin_dir else "shared server"))
         if not args.against:
-            return {"machine": facts, **child(args, ROOT, admin_url, postmaster)}
+            result = child(args, ROOT, admin_url, postmaster)
+            return {**result, "machine": {**facts, **result["machine"]}}
         with worktree(args.against) as other:
             this, against = [], []
             for _ in range(args.rounds):

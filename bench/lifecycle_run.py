@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import tempfile
+import sys
 import time
 from pathlib import Path
 
@@ -63,7 +63,10 @@ def one_run(
     logs: Path | None = None,
 ) -> dict:
     servers = Servers(name=f"mall_life_{os.getpid()}", admin_url=admin_url)
-    logs = logs or Path(tempfile.mkdtemp(prefix="mall_lifecycle_logs_"))
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    logs = logs or Path(__file__).resolve().parent.parent / ".data" / "lifecycle" / f"{stamp}-{os.getpid()}"
+    logs.mkdir(parents=True, exist_ok=True)
+    print(f"logs in {logs}", file=sys.stderr, flush=True)
     deployment, started, events, monitor, depths = None, [], None, None, None
     try:
         servers.create()
