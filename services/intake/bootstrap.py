@@ -100,7 +100,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
               objects: ObjectStore | None = None) -> Intake:  # fmt: skip
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
-    outbox = OutboxWriter(SCHEMA)
+    outbox = OutboxWriter(SCHEMA, pool.conninfo)
     context = Context(mall_id=settings.mall_id, policy=settings.policy, zone=settings.zone, clock=clock,
                       max_attachment_bytes=settings.attachment_max_bytes)  # fmt: skip
     reference_cache = ReferenceCache()

@@ -159,7 +159,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         webhooks=dict(notify.webhooks),
     )
     return Notify(settings, pool, clock, verifying_tokens(settings, pool, clock), context,
-                  OutboxWriter(SCHEMA))  # fmt: skip
+                  OutboxWriter(SCHEMA, pool.conninfo))  # fmt: skip
 
 
 def announce_fallbacks(settings: Settings) -> None:

@@ -82,7 +82,7 @@ def bootstrap(
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     context = Context(mall_id=settings.mall_id, zone=settings.zone, policy=settings.policy, clock=clock,
-                      outbox=OutboxWriter(SCHEMA))  # fmt: skip
+                      outbox=OutboxWriter(SCHEMA, pool.conninfo))  # fmt: skip
     return Reporting(
         settings=settings,
         pool=pool,

@@ -144,5 +144,5 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         clock=clock,
         tokens=verifying_tokens(settings, pool, clock),
         context=context,
-        outbox=OutboxWriter(SCHEMA),
+        outbox=OutboxWriter(SCHEMA, pool.conninfo),
     )
