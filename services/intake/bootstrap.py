@@ -73,6 +73,7 @@ class Intake:
                 RETENTION_ERASURE_REQUESTED: on_erasure,
             },
             max_retries=self.settings.consumer_max_retries,
+            outbox=self.outbox,
         )
 
     def mail_workers(self) -> list:

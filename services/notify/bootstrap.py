@@ -71,6 +71,7 @@ class Notify:
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
             handlers,
             max_retries=self.settings.consumer_max_retries,
+            outbox=self.outbox,
         )
 
     def _bound(self, handler):

@@ -59,6 +59,7 @@ class Reporting:
             {},
             max_retries=self.settings.consumer_max_retries,
             fallback=lambda conn, envelope: project(conn, envelope, self.context),
+            outbox=self.context.outbox,
         )
 
     def retention_scheduler(self) -> RetentionScheduler:

@@ -97,6 +97,7 @@ class Routing:
             },
             max_retries=self.settings.consumer_max_retries,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
+            outbox=self.outbox,
         )
 
     def command_consumer(self, connection: Connection | None = None):
