@@ -10,11 +10,15 @@ import contextlib
 import os
 import platform
 import signal
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -197,3 +201,118 @@ def with_descendants(pids: set[int], procs: dict) -> set[int]:
         found |= {pid for pid, (ppid, _, _) in procs.items() if ppid in found}
         grown = len(found) > before
     return found
+
+
+# --------------------------------------------------------------------------- the whole system as processes
+# What bench/soak.py and bench/lifecycle.py share to run every service of deploy/compose.yaml as
+# processes (tests/support/deployment.py): a database and a RabbitMQ vhost of the run's own, the
+# compose jobs, the demo mall and its staff, and stopping it all. `services` and `tests` are
+# imported only inside the functions, so that a benchmark can first choose which checkout's code
+# they come from (bench/lifecycle.py --against).
+
+ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_BASE = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def staff_roles() -> tuple[str, ...]:
+    from services.routing.domain.model import QUEUES
+
+    return tuple(sorted(QUEUES))
+
+
+@dataclass
+class Servers:
+    """The database and the vhost of this run, removed at the end."""
+
+    name: str = field(default_factory=lambda: f"mall_soak_{os.getpid()}")
+    admin_url: str = ADMIN_URL
+    created_db: bool = False
+    created_vhost: bool = False
+
+    @property
+    def db_url(self) -> str:
+        return database_url(self.admin_url, self.name)
+
+    @property
+    def amqp_url(self) -> str:
+        return f"{AMQP_BASE}/{self.name}"
+
+    def create(self) -> None:
+        create_database(self.admin_url, self.name)
+        self.created_db = True
+        rabbitmqctl("add_vhost", self.name)
+        self.created_vhost = True
+        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+
+    def remove(self) -> None:
+        if self.created_vhost:
+            with contextlib.suppress(Exception):
+                rabbitmqctl("delete_vhost", self.name)
+        if self.created_db:
+            with contextlib.suppress(Exception):
+                drop_database(self.admin_url, self.name)
+
+
+def rabbitmqctl(*args: str) -> str:
+    return subprocess.run(
+        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+
+
+def vhost_queues(vhost: str) -> list[str]:
+    """Every queue of the vhost (the management API is not always enabled; rabbitmqctl is there)."""
+    names = rabbitmqctl("list_queues", "-p", vhost, "name", "--no-table-headers").split()
+    return sorted(name for name in names if name != "name")
+
+
+def prepare(
+    deployment, staff_per_role: int, hours: float
+) -> tuple[str, list[tuple[str, str, str, int, int]]]:
+    """The compose jobs, the demo mall, a desk and the staff: (desk token, [(user, role, token, n of
+    the role's members, how many members)])."""
+    from bench import soak_clients  # imported late: see the note above
+
+    roles = staff_roles()
+    for job in ("migrate", "deploy-diagram"):
+        done = deployment.job(job)
+        if done.returncode != 0:
+            raise RuntimeError(f"{job} failed: {done.stderr or done.stdout}")
+    deployment.cli("seed")
+    reference = soak_clients._reference()
+    scope = {
+        "floor_supervisor": [arg for floor in reference["floors"] for arg in ("--floor", floor["code"])],
+        "department_manager": [
+            arg for item in reference["departments"] for arg in ("--department", item["code"])
+        ],
+    }
+    users = [("soak-desk", "service_desk")] + [
+        (f"soak-{role}-{n}", role) for role in roles for n in range(1, staff_per_role + 1)
+    ]
+
+    def create(user: tuple[str, str]) -> str:
+        username, role = user
+        deployment.cli("user", "create", username, "--role", role, *scope.get(role, []))
+        return deployment.cli("token", "user", username, "--hours", str(hours))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        tokens = list(pool.map(create, users))
+    staff = [(username, role, token, int(username.rsplit("-", 1)[1]) - 1, staff_per_role)
+             for (username, role), token in zip(users[1:], tokens[1:], strict=True)]  # fmt: skip
+    return tokens[0], staff
+
+
+def stop_all(deployment, started: list) -> None:
+    """SIGTERM every service (the gateway first), then kill whatever of what was started is left."""
+    for name in reversed(list(deployment.processes)):
+        process = deployment.processes[name]
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 40
+    for process in deployment.processes.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+    deployment.kill_leftovers()
+    for process in started:  # sandbox processes a killed worker may have left behind
+        with contextlib.suppress(psutil.Error):
+            if process.is_running():
+                process.kill()

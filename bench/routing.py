@@ -8,7 +8,10 @@
     start to the first user task, and cases/s through the happy path (handle_floor resolved ->
     reply -> wait_callback fired by moving a MovableClock -> callback satisfied -> completed).
     Two reference rows show what serialization adds: the first task plus one dump, and the happy
-    path restored and dumped around every step as the service does.
+    path restored and dumped around every step as the service does. Then the same engine on the
+    diagram the mall runs, bpmn/complaint.bpmn + triage.dmn (the mall's time zone in the policy, as
+    routing adds it): cases/s to the first tasks and through a merchant complaint's whole life, and
+    how many times slower than on the test diagram.
 (b) service: `python -m services worker routing` processes (1, then 2) on a database and a RabbitMQ
     vhost of the run's own. complaint.received envelopes (as tests/integration/routing/conftest.py
     builds them) are published to `mall.events` with publisher confirms, as the outbox relay does;
@@ -50,7 +53,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -417,6 +420,9 @@ class EngineResult:
     first_task_sandboxed: float = 0.0  # start -> first task as one step in a sandbox process
     happy_sandboxed: float = 0.0  # the happy path, every step in a sandbox process (as the service runs it)
     state_bytes: int = 0  # JSON of the state at the first task
+    shipped_first_task: float = 0.0  # cases/s to the first tasks on bpmn/complaint.bpmn
+    shipped_life: float = 0.0  # cases/s through a whole life on bpmn/complaint.bpmn
+    shipped_tasks: list[str] = field(default_factory=list)  # the tasks of that life, in order
 
 
 def load_diagram():
@@ -519,6 +525,64 @@ def bench_engine(first_cases: int, happy_cases: int) -> EngineResult:
     finally:
         sandbox.close()
     return result
+
+
+def bench_shipped(result: EngineResult, first_cases: int, life_cases: int) -> None:
+    """The same engine on the diagram the mall runs, bpmn/complaint.bpmn + triage.dmn (157 KB, boundary
+    timers and scripts the test diagram lacks), with the mall's time zone in the policy as routing
+    adds it: cases/s to the first tasks, and through a whole life (a merchant complaint: every ready
+    task completed with valid form data, the callback's day passed by moving the clock)."""
+    from bench.soak_clients import form_data
+
+    shipped = ROOT / "bpmn"
+    diagram = parse_diagram(
+        (shipped / "complaint.bpmn").read_bytes(),
+        {"triage.dmn": (shipped / "triage.dmn").read_bytes()},
+        set(QUEUES),
+        "complaint.bpmn",
+    )
+    envelope = complaint_envelope(
+        "BENCH-SHIPPED", {**DAY_POLICY.as_workflow_data(), "time_zone": "Asia/Shanghai"}
+    )
+    envelope.payload["merchant"] = {"code": "M-3F-001", "name": "型男工坊", "floor": "3F"}
+    envelope.payload["customer"] = {
+        "name": "王女士",
+        "phone": "13900000001",
+    }  # to be replied to and called back
+    data = workflow_data(envelope)
+    clock = MovableClock(datetime.fromisoformat(envelope.payload["received_at"]))  # before its deadlines
+    engine = Engine(clock)
+
+    def first_tasks() -> None:
+        clock.set(datetime.fromisoformat(envelope.payload["received_at"]))
+        workflow = engine.create(diagram, data)
+        engine.advance(workflow)
+        assert engine.ready_tasks(workflow, diagram)
+
+    def life(record: bool = False) -> None:
+        clock.set(datetime.fromisoformat(envelope.payload["received_at"]))
+        workflow = engine.create(diagram, data)
+        engine.advance(workflow)
+        for _ in range(40):
+            if engine.is_completed(workflow):
+                return
+            ready = engine.ready_tasks(workflow, diagram)
+            if not ready:  # waiting for a timer: a day passes
+                clock.advance(timedelta(hours=25))
+                engine.advance(workflow)
+                continue
+            for task in ready:
+                if record:
+                    result.shipped_tasks.append(task.info.element_id)
+                engine.complete(workflow, task.id, form_data([asdict(f) for f in task.info.form]))
+        raise AssertionError(f"the life did not end: {result.shipped_tasks}")
+
+    life(record=True)
+    for _ in range(5):  # warm-up
+        first_tasks()
+        life()
+    result.shipped_first_task = _timed_rate(first_cases, first_tasks)
+    result.shipped_life = _timed_rate(life_cases, life)
 
 
 # --------------------------------------------------------------------------- (b) starts
@@ -1226,6 +1290,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.skip_engine:
             print("\n(a) the bare engine, in memory ...", flush=True)
             engine = bench_engine(args.engine_cases, args.engine_happy)
+            bench_shipped(engine, max(1, args.engine_cases // 4), max(1, args.engine_happy // 4))
             print(
                 f"  first task {engine.first_task:.0f} cases/s, happy path {engine.happy:.0f} cases/s",
                 flush=True,
@@ -1351,6 +1416,13 @@ def report(results, engine, starts, completions, lags, loops, notes, args) -> No
             print(
                 f"  (in a sandbox process, one round trip per step: first task {engine.first_task_sandboxed:.0f}"
                 f" cases/s, happy path {engine.happy_sandboxed:.0f} cases/s)"
+            )
+        if engine.shipped_first_task:
+            print(
+                f"  on bpmn/complaint.bpmn, the diagram the mall runs: first tasks {engine.shipped_first_task:.0f}"
+                f" cases/s ({engine.first_task / engine.shipped_first_task:.1f}x slower than the test diagram),"
+                f" whole life {engine.shipped_life:.0f} cases/s ({engine.happy / engine.shipped_life:.1f}x slower"
+                f" than its happy path; tasks {', '.join(engine.shipped_tasks)})"
             )
     if starts:
         print(f"\n(b) service: {args.cases} complaint.received published in a burst -> first task committed")

@@ -35,7 +35,6 @@ import sys
 import time
 import traceback
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,22 +48,22 @@ from kombu import Connection
 
 from bench import soak_clients
 from bench.common import (
+    AMQP_BASE,
     Interrupted,
+    Servers,
     _machine_busy,
     _on_signal,
     _percentile,
-    create_database,
-    drop_database,
+    prepare,
+    stop_all,
+    vhost_queues,
     wait_idle,
 )
-from bench.common import database_url as url_of
 from bench.common import machine as base_machine
 from services.routing.domain.model import QUEUES
 from tests.support.deployment import Deployment
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-AMQP_BASE = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 MANAGEMENT_URL = os.environ.get("BENCH_MANAGEMENT_URL", "http://127.0.0.1:15672")
 TARGET_RATE, TARGET_P99_MS = 100.0, 500.0
 OUTBOXES = ("intake", "routing", "notify", "reporting")
@@ -157,50 +156,6 @@ def commit() -> str:
 # --------------------------------------------------------------------------- a run's own servers
 
 
-@dataclass
-class Servers:
-    """The database and the vhost of this run, removed at the end."""
-
-    name: str = field(default_factory=lambda: f"mall_soak_{os.getpid()}")
-    created_db: bool = False
-    created_vhost: bool = False
-
-    @property
-    def db_url(self) -> str:
-        return url_of(ADMIN_URL, self.name)
-
-    @property
-    def amqp_url(self) -> str:
-        return f"{AMQP_BASE}/{self.name}"
-
-    def create(self) -> None:
-        create_database(ADMIN_URL, self.name)
-        self.created_db = True
-        rabbitmqctl("add_vhost", self.name)
-        self.created_vhost = True
-        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
-
-    def remove(self) -> None:
-        if self.created_vhost:
-            with contextlib.suppress(Exception):
-                rabbitmqctl("delete_vhost", self.name)
-        if self.created_db:
-            with contextlib.suppress(Exception):
-                drop_database(ADMIN_URL, self.name)
-
-
-def rabbitmqctl(*args: str) -> str:
-    return subprocess.run(
-        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True, timeout=120
-    ).stdout
-
-
-def vhost_queues(vhost: str) -> list[str]:
-    """Every queue of the vhost (the management API is not always enabled; rabbitmqctl is there)."""
-    names = rabbitmqctl("list_queues", "-p", vhost, "name", "--no-table-headers").split()
-    return sorted(name for name in names if name != "name")
-
-
 class QueueDepths:
     """Ready messages per queue of the vhost: from RabbitMQ's management API when it answers
     (every queue of the vhost), else by passive declare of the queues named (a queue gone closes
@@ -250,39 +205,6 @@ STAFF_ROLES = tuple(sorted(QUEUES))
 SCALABLE = ("intake-worker", "routing-worker", "notify-worker", "reporting-worker")
 
 
-def prepare(
-    deployment: Deployment, staff_per_role: int, hours: float
-) -> tuple[str, list[tuple[str, str, str, int, int]]]:
-    """The compose jobs, the demo mall, a desk and the staff: (desk token, [(user, role, token, n of
-    the role's members, how many members)])."""
-    for job in ("migrate", "deploy-diagram"):
-        done = deployment.job(job)
-        if done.returncode != 0:
-            raise RuntimeError(f"{job} failed: {done.stderr or done.stdout}")
-    deployment.cli("seed")
-    reference = soak_clients._reference()
-    scope = {
-        "floor_supervisor": [arg for floor in reference["floors"] for arg in ("--floor", floor["code"])],
-        "department_manager": [
-            arg for item in reference["departments"] for arg in ("--department", item["code"])
-        ],
-    }
-    users = [("soak-desk", "service_desk")] + [
-        (f"soak-{role}-{n}", role) for role in STAFF_ROLES for n in range(1, staff_per_role + 1)
-    ]
-
-    def create(user: tuple[str, str]) -> str:
-        username, role = user
-        deployment.cli("user", "create", username, "--role", role, *scope.get(role, []))
-        return deployment.cli("token", "user", username, "--hours", str(hours))
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        tokens = list(pool.map(create, users))
-    staff = [(username, role, token, int(username.rsplit("-", 1)[1]) - 1, staff_per_role)
-             for (username, role), token in zip(users[1:], tokens[1:], strict=True)]  # fmt: skip
-    return tokens[0], staff
-
-
 def scale(deployment: Deployment, wanted: list[str]) -> list[str]:
     """Start more instances of services, as `docker compose up --scale NAME=N` runs them: the
     same command and environment, each with ports and a data folder of its own."""
@@ -296,23 +218,6 @@ def scale(deployment: Deployment, wanted: list[str]) -> list[str]:
             deployment.start(copy)
             extra.append(copy)
     return extra
-
-
-def stop_all(deployment: Deployment, started: list[psutil.Process]) -> None:
-    """SIGTERM every service (the gateway first), then kill whatever of what was started is left."""
-    for name in reversed(list(deployment.processes)):
-        process = deployment.processes[name]
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 40
-    for process in deployment.processes.values():
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-    deployment.kill_leftovers()
-    for process in started:  # sandbox processes a killed worker may have left behind
-        with contextlib.suppress(psutil.Error):
-            if process.is_running():
-                process.kill()
 
 
 # --------------------------------------------------------------------------- watching processes

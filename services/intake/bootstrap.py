@@ -57,6 +57,7 @@ class Intake:
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
             self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
+            outbox=self.outbox,
         )
 
     def mail_workers(self) -> list:
@@ -88,7 +89,7 @@ def bootstrap(
 ) -> Intake:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
-    outbox = OutboxWriter(SCHEMA)
+    outbox = OutboxWriter(SCHEMA, pool.conninfo)
     context = Context(
         mall_id=settings.mall_id,
         policy=settings.policy,

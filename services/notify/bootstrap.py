@@ -73,6 +73,7 @@ class Notify:
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
             handlers,
             max_retries=self.settings.consumer_max_retries,
+            outbox=self.outbox,
         )
 
     def _bound(self, handler):
@@ -170,7 +171,7 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         places=load_places(notify.reference_file),
     )
     return Notify(settings, pool, clock, verifying_tokens(settings, pool, clock), context,
-                  OutboxWriter(SCHEMA))  # fmt: skip
+                  OutboxWriter(SCHEMA, pool.conninfo))  # fmt: skip
 
 
 def announce_fallbacks(settings: Settings) -> None:

@@ -60,6 +60,7 @@ class Reporting:
             max_retries=self.settings.consumer_max_retries,
             fallback=lambda conn, envelope: project(conn, envelope, self.context),
             own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
+            outbox=self.context.outbox,
         )
 
     def retention_scheduler(self) -> RetentionScheduler:
@@ -83,7 +84,7 @@ def bootstrap(
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
     context = Context(mall_id=settings.mall_id, zone=settings.zone, policy=settings.policy, clock=clock,
-                      outbox=OutboxWriter(SCHEMA))  # fmt: skip
+                      outbox=OutboxWriter(SCHEMA, pool.conninfo))  # fmt: skip
     return Reporting(
         settings=settings,
         pool=pool,

@@ -97,6 +97,7 @@ class Routing:
             },
             max_retries=self.settings.consumer_max_retries,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
+            outbox=self.outbox,
         )
 
     def command_consumer(self, connection: Connection | None = None):
@@ -144,5 +145,5 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         clock=clock,
         tokens=verifying_tokens(settings, pool, clock),
         context=context,
-        outbox=OutboxWriter(SCHEMA),
+        outbox=OutboxWriter(SCHEMA, pool.conninfo),
     )

@@ -7,6 +7,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from kombu import Connection, Producer
 from prometheus_client import REGISTRY
@@ -135,6 +136,39 @@ def test_a_complaint_posted_while_rabbitmq_is_unreachable_is_published_once_it_i
         proxy.down()
     [delivered] = effects()
     assert delivered["number"] == number
+
+
+def test_a_relay_of_another_process_is_woken_by_the_writers_notify_though_it_polls_once_a_minute(
+    client, desk, intake, amqp_url, effects, start_consumer
+):
+    start_consumer(record_effect)
+    relay = OutboxRelay(intake.pool, "intake", amqp_url, listen=True, listening_wait=60)
+    run_in_thread(relay)
+    try:
+        eventually(lambda: relay.listener.listening.is_set() and relay.backlog()[0] == 0)
+        number = client.post("/complaints", json=complaint(), headers=desk).json["number"]
+        eventually(lambda: effects(), timeout=10)  # long before the next poll
+    finally:
+        relay.stop()
+    [delivered] = effects()
+    assert delivered["number"] == number
+
+
+def test_a_writer_whose_relay_runs_in_its_own_process_sends_no_notify(client, desk, intake):
+    with psycopg.connect(intake.pool.conninfo, autocommit=True) as listener:
+        listener.execute("LISTEN outbox_intake")
+        client.post("/complaints", json=complaint(), headers=desk)
+        [woken] = listener.notifies(timeout=10, stop_after=1)  # a relay elsewhere is woken
+        assert woken.channel == "outbox_intake"
+
+        intake.relay()  # built here: the relay is woken in-process
+        try:
+            client.post("/complaints", json=complaint(), headers=desk)
+            listener.execute("NOTIFY outbox_intake, 'marker'")
+            [first] = listener.notifies(timeout=10, stop_after=1)
+        finally:
+            intake.outbox.relay_here = False
+    assert first.payload == "marker"  # the complaint committed before it sent none
 
 
 def test_an_event_published_twice_by_a_relay_that_died_before_marking_it_is_applied_once(

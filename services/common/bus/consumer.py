@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.common.bus.connection import is_memory
 from services.common.bus.envelope import Envelope, load_envelope
+from services.common.bus.outbox import OutboxWriter
 from services.common.bus.topology import DEAD_LETTER_EXCHANGE, ConsumerQueues
 from services.common.errors import Unavailable
 from services.common.logging import log_context
@@ -53,8 +54,10 @@ class EventConsumer(ConsumerMixin):
         also_declare: list[Queue] | None = None,
         fallback: Handler | None = None,
         own_inbox: bool = False,
+        outbox: OutboxWriter | None = None,
     ):
         self.connection = connection
+        self.outbox = outbox  # the handlers' writer: told after each commit, so its relay wakes
         self.pool = pool
         self.queues = queues
         self.handlers = handlers
@@ -155,6 +158,8 @@ class EventConsumer(ConsumerMixin):
                 first_time = conn.execute(self._remember, (self.name, envelope.id)).fetchone() is not None
                 if first_time:
                     handler(conn, envelope)
+        if self.outbox is not None:
+            self.outbox.committed()
         EVENT_HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
         if not first_time:
             log.info("duplicate message ignored", extra={"message_id": envelope.id})

@@ -30,18 +30,31 @@ from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLI
 log = logging.getLogger(__name__)
 
 
+def wake_channel(schema: str) -> str:
+    """The PostgreSQL notification channel a service's relay listens on."""
+    return f"outbox_{schema}"
+
+
 class OutboxWriter:
     """Adds events to a service's outbox on the connection of the current transaction.
 
     After the transaction commits, its owner calls `committed()`, which wakes a relay running in
-    the same process at once; a relay in another process finds the rows at its next poll. (A
-    NOTIFY per commit would wake it too, but PostgreSQL serialises committing transactions that
-    notify, which costs a fifth of the commit rate.)
+    the same process at once. When the relay runs in another process (an API served with
+    `--no-workers`, its relay in the worker), a writer given the database's `conninfo` sends
+    a NOTIFY on the outbox's channel after each commit that added events, on a connection of its
+    own to `conninfo`: a statement of its own, after the commit, because PostgreSQL serialises committing
+    transactions that notify (a NOTIFY inside the transaction cost intake a fifth of its commit
+    rate). The relay listens, and so needs no frequent polling.
     """
 
-    def __init__(self, schema: str):
+    def __init__(self, schema: str, conninfo: str | None = None):
         self.schema = schema
         self.written = threading.Event()
+        self.relay_here = False  # set when this process runs the relay: no NOTIFY needed
+        self._conninfo = conninfo
+        self._notifier: psycopg.Connection | None = None
+        self._notifier_lock = threading.Lock()
+        self._added = threading.local()  # this thread's transaction added events
         self._insert_head = (  # its rows' placeholders follow: see insert_many
             sql.SQL("INSERT INTO {}.outbox (id, routing_key, envelope) VALUES")
             .format(sql.Identifier(schema))
@@ -60,6 +73,7 @@ class OutboxWriter:
             for envelope, routing_key in events
         ]
         insert_many(conn, self._insert_head, rows)
+        self._added.events = True
 
     def add_with(
         self,
@@ -95,9 +109,30 @@ class OutboxWriter:
                 "event_envelope": json.dumps(body),
             },
         )
+        self._added.events = True
 
     def committed(self) -> None:
+        """After a commit: wake the relay if the transaction added events (and only then: a relay
+        woken for nothing costs a transaction of three statements)."""
+        if not getattr(self._added, "events", False):
+            return
+        self._added.events = False
         self.written.set()
+        if self._conninfo and not self.relay_here:
+            self._notify()
+
+    def _notify(self) -> None:
+        """NOTIFY the relay; a failure only delays the events to the relay's next poll."""
+        with self._notifier_lock:
+            try:
+                if self._notifier is None or self._notifier.closed:
+                    self._notifier = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
+                self._notifier.execute("SELECT pg_notify(%s, '')", (wake_channel(self.schema),))
+            except psycopg.Error as exc:
+                log.warning("could not wake the outbox relay: %s", exc, extra={"schema": self.schema})
+                with contextlib.suppress(Exception):
+                    self._notifier.close()
+                self._notifier = None
 
 
 @contextlib.contextmanager
@@ -121,13 +156,17 @@ class OutboxRelay:
         batch_size: int = 100,
         idle_wait: float = 0.1,
         wake: threading.Event | None = None,
+        listen: bool = False,
+        listening_wait: float = 5.0,
     ):
         self.pool = pool
         self.schema = schema
         self.amqp_url = amqp_url
         self.batch_size = batch_size
-        self.idle_wait = idle_wait
-        self.wake = wake or threading.Event()  # set by an OutboxWriter of the same process
+        self.idle_wait = idle_wait  # between polls while not listening
+        self.listening_wait = listening_wait  # between polls while notifications wake it
+        self.wake = wake or threading.Event()  # set by an OutboxWriter of the same process, or a NOTIFY
+        self.listener = WakeListener(pool.conninfo, wake_channel(schema), self.wake) if listen else None
         self.stopping = threading.Event()
         self.connected = threading.Event()  # set while the broker is reachable; readiness reads it
         self._select = (
@@ -151,8 +190,17 @@ class OutboxRelay:
 
     @classmethod
     def for_writer(cls, pool: ConnectionPool, writer: OutboxWriter, settings) -> OutboxRelay:
-        """The relay of a service's outbox, woken by that service's writer."""
-        return cls(pool, writer.schema, settings.amqp_url, settings.relay_batch_size, wake=writer.written)
+        """The relay of a service's outbox, woken by that service's writer in this process, and by
+        the NOTIFY of its writers in other processes."""
+        writer.relay_here = True
+        return cls(
+            pool,
+            writer.schema,
+            settings.amqp_url,
+            settings.relay_batch_size,
+            wake=writer.written,
+            listen=True,
+        )
 
     def relay_once(self, connection: Connection) -> int:
         """Publish one batch; return how many rows were published.
@@ -207,6 +255,8 @@ class OutboxRelay:
     def run(self) -> None:
         """Relay until `stop()`; survives the broker and the database going away."""
         log.info("outbox relay started", extra={"schema": self.schema})
+        if self.listener is not None:
+            self.listener.start()
         backoff = 0.5
         while not self.stopping.is_set():
             try:
@@ -224,15 +274,18 @@ class OutboxRelay:
 
     def _loop(self, connection: Connection) -> None:
         while not self.stopping.is_set():
+            self.wake.clear()  # before looking: a wake from here on means rows this look may miss
             if self.relay_once(connection) >= self.batch_size:
                 continue
-            self.wake.wait(self.idle_wait)
-            self.wake.clear()
+            listening = self.listener is not None and self.listener.listening.is_set()
+            self.wake.wait(self.listening_wait if listening else self.idle_wait)
 
     def stop(self) -> None:
         """Finish the batch in hand (published rows are marked sent), then return from run()."""
         self.stopping.set()
         self.wake.set()
+        if self.listener is not None:
+            self.listener.stop()
 
     @property
     def name(self) -> str:
@@ -254,6 +307,49 @@ class OutboxRelay:
         with self.pool.connection() as conn:
             row = conn.execute(query).fetchone()
         return row["n"], (float(row["age"]) if row["age"] is not None else None)
+
+
+class WakeListener:
+    """LISTENs on an outbox's channel on a connection of its own and sets `wake` on each NOTIFY.
+
+    `listening` is set while it listens; the relay polls often whenever it is not (the database
+    away, or the connection lost), and sets `wake` once more on each new LISTEN, since a NOTIFY
+    sent while nobody listened is lost.
+    """
+
+    def __init__(self, conninfo: str, channel: str, wake: threading.Event):
+        self.conninfo, self.channel, self.wake = conninfo, channel, wake
+        self.listening = threading.Event()
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self.run, name=f"wake-{self.channel}", daemon=True)
+            self.thread.start()
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    self.listening.set()
+                    self.wake.set()
+                    backoff = 0.5
+                    while not self.stopping.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake.set()
+            except psycopg.Error as exc:
+                log.warning(
+                    "outbox relay not woken by notifications: %s", exc, extra={"channel": self.channel}
+                )
+            self.listening.clear()
+            self.stopping.wait(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
 
 
 def run_in_thread(relay: OutboxRelay) -> threading.Thread:
