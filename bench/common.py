@@ -296,8 +296,10 @@ def prepare(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         tokens = list(pool.map(create, users))
-    staff = [(username, role, token, int(username.rsplit("-", 1)[1]) - 1, staff_per_role)
-             for (username, role), token in zip(users[1:], tokens[1:], strict=True)]  # fmt: skip
+    staff = [
+        (username, role, token, int(username.rsplit("-", 1)[1]) - 1, staff_per_role)
+        for (username, role), token in zip(users[1:], tokens[1:], strict=True)
+    ]
     return tokens[0], staff
 
 

@@ -33,11 +33,21 @@ from services.routing.engine.timers import ClockCycleTimer, ClockDurationTimer, 
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPLAINT = {
-    "id": "c-1", "number": "TS-20261122-0001", "channel": "phone", "category": "merchant_service",
-    "severity": "normal", "major_reasons": [], "status": "received", "customer": {"name": "王女士"},
-    "received_at": "2026-11-22T02:00:00+00:00", "floor": "3F", "merchant": None, "department": None,
-    "description": "店员态度恶劣，拒绝换货", "promised_reply_date": "2026-11-25",
-}  # fmt: skip
+    "id": "c-1",
+    "number": "TS-20261122-0001",
+    "channel": "phone",
+    "category": "merchant_service",
+    "severity": "normal",
+    "major_reasons": [],
+    "status": "received",
+    "customer": {"name": "王女士"},
+    "received_at": "2026-11-22T02:00:00+00:00",
+    "floor": "3F",
+    "merchant": None,
+    "department": None,
+    "description": "店员态度恶劣，拒绝换货",
+    "promised_reply_date": "2026-11-25",
+}
 
 
 def library_serializer() -> BpmnWorkflowSerializer:

@@ -80,8 +80,9 @@ class Run:
         db, mq = self.database_url, self.amqp_url
         if not args.real:
             db, mq = proxied(db, self.postgres.port), proxied(mq, self.rabbitmq.port)
-        self.deployment = Deployment(folder, db, mq, SMTP_URL=f"smtp://127.0.0.1:{self.mail.port}",
-                                     NOTIFY_QUIET_HOURS="none")  # fmt: skip
+        self.deployment = Deployment(
+            folder, db, mq, SMTP_URL=f"smtp://127.0.0.1:{self.mail.port}", NOTIFY_QUIET_HOURS="none"
+        )
         self.serial = 0
 
     def set_up(self) -> None:
@@ -115,8 +116,14 @@ class Run:
         with answers.lock:
             self.serial += 1
             n = self.serial
-        body = complaint(customer={"name": "顾客", "email": f"bench-{self.name}-{n}@example.com",
-                                   "phone": f"1361{n:07d}", "preferred_reply_channel": "email"})  # fmt: skip
+        body = complaint(
+            customer={
+                "name": "顾客",
+                "email": f"bench-{self.name}-{n}@example.com",
+                "phone": f"1361{n:07d}",
+                "preferred_reply_channel": "email",
+            }
+        )
         key = f"bench-{uuid.uuid4().hex}"
         deadline = time.monotonic() + 120
         first = True
@@ -137,8 +144,9 @@ class Run:
     def post(self, body: dict, key: str) -> tuple[str | int, str | None]:
         headers = {**self.desk, "Idempotency-Key": key}
         try:
-            answer = requests.post(f"{self.deployment.url('intake')}/complaints", json=body, headers=headers,
-                                   timeout=60)  # fmt: skip
+            answer = requests.post(
+                f"{self.deployment.url('intake')}/complaints", json=body, headers=headers, timeout=60
+            )
         except requests.RequestException:
             return "no answer", None
         return answer.status_code, answer.json().get("number") if answer.status_code == 201 else None
@@ -169,8 +177,9 @@ class Run:
                 if cased != cased and self.value(
                     "SELECT count(*) FROM notify.deliveries d JOIN intake.complaints c ON c.id = d.complaint_id"
                     " JOIN routing.cases r ON r.id = c.id WHERE d.state = 'sent' AND d.kind = 'acknowledgement'"
-                    " AND c.number = ANY(%s)", numbers,
-                ) >= len(numbers):  # fmt: skip
+                    " AND c.number = ANY(%s)",
+                    numbers,
+                ) >= len(numbers):
                     cased = time.monotonic() - start
                 if cased == cased:
                     report = run_audit(self.database_url, self.amqp_url, settle_seconds=0, outbox_seconds=0)
@@ -224,8 +233,11 @@ def rabbitmq_away(run: Run) -> str:
 def postgres_away(run: Run) -> str:
     if run.args.real:
         version = str(run.value("SHOW server_version_num"))[:-4]
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
-                       timeout=300)  # fmt: skip
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+            check=True,
+            timeout=300,
+        )
         return f"pg_ctlcluster {version} main restart"
     cut_off(run.postgres, run.args.outage)
     return f"PostgreSQL unreachable (proxy cut, every connection dropped) for {run.args.outage:g} s"
@@ -265,11 +277,15 @@ def scenario(run: Run, name: str) -> bool:
     cased, clean, report = run.settle(answers.numbers, run.args.settle_timeout)
     backlog.stopping.set()
     print(f"\n== {name}: {what}")
-    print(f"   complaints: {sum(answers.first.values())} POSTed over {posted:.0f} s at {run.args.rate:g}/s;"
-          f" first answers {dict(answers.first)}; {answers.tries} requests in all; recorded {len(answers.numbers)},"
-          f" never recorded {answers.lost}")  # fmt: skip
-    print(f"   intake's outbox: at most {backlog.most} events waiting; after the last POST every complaint had"
-          f" its case and acknowledgement in {cased:.1f} s, the audit was clean in {clean:.1f} s")  # fmt: skip
+    print(
+        f"   complaints: {sum(answers.first.values())} POSTed over {posted:.0f} s at {run.args.rate:g}/s;"
+        f" first answers {dict(answers.first)}; {answers.tries} requests in all; recorded {len(answers.numbers)},"
+        f" never recorded {answers.lost}"
+    )
+    print(
+        f"   intake's outbox: at most {backlog.most} events waiting; after the last POST every complaint had"
+        f" its case and acknowledgement in {cased:.1f} s, the audit was clean in {clean:.1f} s"
+    )
     print("   " + summary(report).rstrip().replace("\n", "\n   "))
     return report.clean and answers.lost == 0
 
@@ -281,10 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--outage", type=float, default=30, help="seconds each fault lasts (default 30)")
     parser.add_argument("--rate", type=float, default=10, help="complaints POSTed per second (default 10)")
-    parser.add_argument("--settle-timeout", type=float, default=600,
-                        help="seconds to wait for the books to balance after each fault (default 600)")  # fmt: skip
-    parser.add_argument("--real", action="store_true",
-                        help="stop and start the real RabbitMQ and PostgreSQL (never on a shared machine)")  # fmt: skip
+    parser.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=600,
+        help="seconds to wait for the books to balance after each fault (default 600)",
+    )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="stop and start the real RabbitMQ and PostgreSQL (never on a shared machine)",
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = set(chosen) - set(SCENARIOS)

@@ -183,8 +183,14 @@ def run(args: argparse.Namespace) -> None:
         server.start()
         cleanup.callback(lambda: (os.kill(server.pid, signal.SIGTERM), server.join(10)))
         ready.wait(30)
-        settings = load_settings({}, database_url=url, amqp_url="memory://", auth_secret="b" * 40,
-                                 smtp_url=f"smtp://127.0.0.1:{port}", db_pool_max=max(args.workers) + 2)  # fmt: skip
+        settings = load_settings(
+            {},
+            database_url=url,
+            amqp_url="memory://",
+            auth_secret="b" * 40,
+            smtp_url=f"smtp://127.0.0.1:{port}",
+            db_pool_max=max(args.workers) + 2,
+        )
         settings = replace(settings, notify=replace(settings.notify, quiet_hours=""))
         notify = bootstrap(settings)
         notify.pool.open(wait=True, timeout=30)
@@ -208,8 +214,10 @@ def report(args: argparse.Namespace, planned: float, rows: list[dict], ceiling: 
     print(f"  planned (consumer: inbox + contacts + render + delivery row)   {planned:8.0f} deliveries/s")
     print("\n  workers  messages/s  received  CPU ms/message: workers  smtp server  postgres  others' share")
     for row in rows:
-        print(f"  {row['workers']:7d}  {row['per_second']:10.0f}  {row['received']:8d}"
-              f"  {row['ms_workers']:23.2f}  {row['ms_smtp']:11.2f}  {row['ms_pg']:8.2f}  {row['others']:12.0f}%")  # fmt: skip
+        print(
+            f"  {row['workers']:7d}  {row['per_second']:10.0f}  {row['received']:8d}"
+            f"  {row['ms_workers']:23.2f}  {row['ms_smtp']:11.2f}  {row['ms_pg']:8.2f}  {row['others']:12.0f}%"
+        )
     print(
         "  (others' share: the machine's CPU used by other processes meanwhile; trust rows where it is near 0)"
     )
@@ -224,8 +232,12 @@ def report(args: argparse.Namespace, planned: float, rows: list[dict], ceiling: 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=2000, help="deliveries per level (default 2000)")
-    parser.add_argument("--workers", type=lambda text: [int(part) for part in text.split(",")], default=[1, 2, 4, 8],
-                        help="worker threads per level, e.g. 1,2,4,8")  # fmt: skip
+    parser.add_argument(
+        "--workers",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[1, 2, 4, 8],
+        help="worker threads per level, e.g. 1,2,4,8",
+    )
     parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL to create the run's database on")
     parser.add_argument(
         "--wait-idle", type=float, default=0, help="wait up to this many s for an idle machine"

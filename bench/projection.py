@@ -63,14 +63,23 @@ def one_round(admin_url: str, cases: int, seed: int) -> tuple[int, float, float,
         cleanup.callback(drop_database, admin_url, name)
         url = database_url(admin_url, name)
         apply_migrations(url, all_schemas())
-        settings = load_settings({}, database_url=url, amqp_url="memory://", auth_secret="bench-" + "x" * 40,
-                                 mall_id="mall-1", log_level="WARNING")  # fmt: skip
+        settings = load_settings(
+            {},
+            database_url=url,
+            amqp_url="memory://",
+            auth_secret="bench-" + "x" * 40,
+            mall_id="mall-1",
+            log_level="WARNING",
+        )
         reporting = bootstrap(settings, clock=MovableClock(NOW))
         reporting.pool.open(wait=True)
         cleanup.callback(reporting.pool.close)
         consumer = reporting.consumer(Connection("memory://"))
-        stream = [load_envelope(dump_envelope(event)) for story in make_stories(seed, cases)
-                  for event in events(story)]  # fmt: skip
+        stream = [
+            load_envelope(dump_envelope(event))
+            for story in make_stories(seed, cases)
+            for event in events(story)
+        ]
         with StatementCounter() as counter:
             cpu, wall = time.process_time(), time.perf_counter()
             for envelope in stream:
@@ -97,8 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     for round_ in range(1, args.rounds + 1):
         total, cpu, wall, statements = one_round(args.admin_url, args.cases, seed=round_)
         results.append(cpu)
-        print(f"round {round_}: {total} events, {cpu:.3f} ms CPU, {wall:.3f} ms wall, "
-              f"{statements:.2f} statements per event", flush=True)  # fmt: skip
+        print(
+            f"round {round_}: {total} events, {cpu:.3f} ms CPU, {wall:.3f} ms wall, "
+            f"{statements:.2f} statements per event",
+            flush=True,
+        )
     print(f"best: {min(results):.3f} ms CPU per event")
     return 0
 

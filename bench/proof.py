@@ -55,16 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     m = machine()
-    print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date']}; "
-          f"busy before: {busy_share():.0f}% of the cores", flush=True)  # fmt: skip
+    print(
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date']}; "
+        f"busy before: {busy_share():.0f}% of the cores",
+        flush=True,
+    )
     walls = []
     for round_ in range(1, args.rounds + 1):
         wall, cpu, result = one_round(args.bpmn, f"bench-{os.getpid()}-{round_}")
         walls.append(wall)
         reached = len(result.reached & set(result.elements))
-        print(f"round {round_}: {wall:.2f} s wall, {cpu:.2f} s CPU in the sandbox, {result.walks} walks, "
-              f"{result.actions} actions, {reached} of {len(result.elements)} elements reached, "
-              f"{len(result.problems)} problems, complete: {result.complete}", flush=True)  # fmt: skip
+        print(
+            f"round {round_}: {wall:.2f} s wall, {cpu:.2f} s CPU in the sandbox, {result.walks} walks, "
+            f"{result.actions} actions, {reached} of {len(result.elements)} elements reached, "
+            f"{len(result.problems)} problems, complete: {result.complete}",
+            flush=True,
+        )
     print(f"best: {min(walls):.2f} s for {args.bpmn.name}")
     return 0
 

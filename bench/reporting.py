@@ -50,8 +50,13 @@ from services.reporting.service_layer.review import daily_review
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 1, 1, tzinfo=ZONE)
 DAYS = 730
-CATEGORIES = ["price"] * 5 + ["merchant_service"] * 5 + ["quality"] * 3 + ["environment"] * 3 + [
-    "facility", "facility", "fee", "staff_service", "emergency"]  # fmt: skip
+CATEGORIES = (
+    ["price"] * 5
+    + ["merchant_service"] * 5
+    + ["quality"] * 3
+    + ["environment"] * 3
+    + ["facility", "facility", "fee", "staff_service", "emergency"]
+)
 CHANNELS = ["phone"] * 4 + ["on_site"] * 3 + ["web"] * 2 + ["email", "letter", "suggestion_box"]
 FLOORS = ["B1", "1F", "2F", "3F", "4F", "5F", "6F", "7F"]
 MERCHANTS = [
@@ -59,15 +64,48 @@ MERCHANTS = [
 ]
 DEPARTMENTS = ["security", "cleaning", "engineering", "parking", "customer_service"]
 LEVELS = ["operations_manager", "deputy_store_manager", "store_manager"]
-CASE_COLUMNS = ("complaint_id", "mall_id", "number", "received_at", "channel", "category", "severity", "floor",
-                "merchant_code", "merchant_name", "department", "first_queue", "problem_key", "customer_name",
-                "customer_phone", "promised_reply_date", "reply_due_at", "first_replied_at", "resolved_at",
-                "resolution_count", "reopen_count", "escalation_count", "closed_at", "closed_as",
-                "callback_count", "callback_reached", "callback_satisfied", "next_task_due_at",
-                "customer_request")  # fmt: skip
+CASE_COLUMNS = (
+    "complaint_id",
+    "mall_id",
+    "number",
+    "received_at",
+    "channel",
+    "category",
+    "severity",
+    "floor",
+    "merchant_code",
+    "merchant_name",
+    "department",
+    "first_queue",
+    "problem_key",
+    "customer_name",
+    "customer_phone",
+    "promised_reply_date",
+    "reply_due_at",
+    "first_replied_at",
+    "resolved_at",
+    "resolution_count",
+    "reopen_count",
+    "escalation_count",
+    "closed_at",
+    "closed_as",
+    "callback_count",
+    "callback_reached",
+    "callback_satisfied",
+    "next_task_due_at",
+    "customer_request",
+)
 # What customers ask for, in turn (not drawn: the random stream, hence every other column, stays as it was).
-REQUESTS = (["refund"], ["exchange"], ["refund", "apology"], ["repair"], [], ["compensation", "apology"],
-            ["refund"], ["other"])  # fmt: skip
+REQUESTS = (
+    ["refund"],
+    ["exchange"],
+    ["refund", "apology"],
+    ["repair"],
+    [],
+    ["compensation", "apology"],
+    ["refund"],
+    ["other"],
+)
 EVENT_COLUMNS = ("event_id", "complaint_id", "mall_id", "at", "floor", "department")
 
 
@@ -91,22 +129,61 @@ def _case(
     now = received if stuck else now
     done = closed < now
     cid = str(uuid.UUID(int=rng.getrandbits(128)))
-    escalations = [(str(uuid.uuid4()), received + timedelta(hours=24 * (n + 1)), rng.choice(LEVELS))
-                   for n in range(rng.choice([0, 0, 0, 0, 1, 1, 2]))]  # fmt: skip
+    escalations = [
+        (str(uuid.uuid4()), received + timedelta(hours=24 * (n + 1)), rng.choice(LEVELS))
+        for n in range(rng.choice([0, 0, 0, 0, 1, 1, 2]))
+    ]
     reached = rng.random() < 0.85
-    callbacks = [(str(uuid.uuid4()), replied + timedelta(hours=rng.uniform(24, 48)), reached,
-                  reached and rng.random() < 0.8)] if done else []  # fmt: skip
+    callbacks = (
+        [
+            (
+                str(uuid.uuid4()),
+                replied + timedelta(hours=rng.uniform(24, 48)),
+                reached,
+                reached and rng.random() < 0.8,
+            )
+        ]
+        if done
+        else []
+    )
     place = f"merchant:{merchant[0]}" if merchant else f"floor:{floor}"
-    row = (cid, "demo", f"TS-{received:%Y%m%d}-{index % 10000:04d}", received, rng.choice(CHANNELS), category,
-           "major" if rng.random() < 0.01 else "normal", floor, merchant and merchant[0], merchant and merchant[1],
-           department, "floor_supervisor" if merchant else "department_manager", f"{category}|{place}", "王女士",
-           "13912345678", promised, due, replied if replied < now else None, resolved if resolved < now else None,
-           1 + reopened, int(reopened), len(escalations), closed if done else None, "resolved" if done else None,
-           len(callbacks), reached if done else None, (reached and callbacks[0][3]) if done else None,
-           received + timedelta(hours=24) if stuck else None, REQUESTS[index % len(REQUESTS)])  # fmt: skip
+    row = (
+        cid,
+        "demo",
+        f"TS-{received:%Y%m%d}-{index % 10000:04d}",
+        received,
+        rng.choice(CHANNELS),
+        category,
+        "major" if rng.random() < 0.01 else "normal",
+        floor,
+        merchant and merchant[0],
+        merchant and merchant[1],
+        department,
+        "floor_supervisor" if merchant else "department_manager",
+        f"{category}|{place}",
+        "王女士",
+        "13912345678",
+        promised,
+        due,
+        replied if replied < now else None,
+        resolved if resolved < now else None,
+        1 + reopened,
+        int(reopened),
+        len(escalations),
+        closed if done else None,
+        "resolved" if done else None,
+        len(callbacks),
+        reached if done else None,
+        (reached and callbacks[0][3]) if done else None,
+        received + timedelta(hours=24) if stuck else None,
+        REQUESTS[index % len(REQUESTS)],
+    )
     tail = (cid, "demo")
-    return (row, [(e[0], *tail, e[1], e[2], floor, department) for e in escalations],
-            [(c[0], *tail, c[1], c[2], c[3], floor, department) for c in callbacks])  # fmt: skip
+    return (
+        row,
+        [(e[0], *tail, e[1], e[2], floor, department) for e in escalations],
+        [(c[0], *tail, c[1], c[2], c[3], floor, department) for c in callbacks],
+    )
 
 
 def load(url: str, count: int, seed: int = 20261122) -> float:
@@ -120,10 +197,16 @@ def load(url: str, count: int, seed: int = 20261122) -> float:
                 copy.write_row(row)
                 escalations += escalated
                 callbacks += called
-        _copy(cursor, "escalations (event_id, complaint_id, mall_id, at, level, floor, department, element_id)",
-              [(*item, "escalated_to") for item in escalations])  # fmt: skip
-        _copy(cursor, "callbacks (event_id, complaint_id, mall_id, at, reached, satisfied, floor, department)",
-              callbacks)  # fmt: skip
+        _copy(
+            cursor,
+            "escalations (event_id, complaint_id, mall_id, at, level, floor, department, element_id)",
+            [(*item, "escalated_to") for item in escalations],
+        )
+        _copy(
+            cursor,
+            "callbacks (event_id, complaint_id, mall_id, at, reached, satisfied, floor, department)",
+            callbacks,
+        )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE reporting.cases, reporting.escalations, reporting.callbacks")
     return time.monotonic() - began
@@ -154,8 +237,10 @@ def explain(conn, name: str, query: str, params: dict) -> None:
         if "Scan" in node["Node Type"]:
             rows = node["Actual Rows"] * node["Actual Loops"]
             index = node.get("Index Name") or node.get("Relation Name", "")
-            scans.append(f"{node['Node Type']} {index}: {rows:,} rows, "
-                         f"{node.get('Shared Hit Blocks', 0) + node.get('Shared Read Blocks', 0):,} pages")  # fmt: skip
+            scans.append(
+                f"{node['Node Type']} {index}: {rows:,} rows, "
+                f"{node.get('Shared Hit Blocks', 0) + node.get('Shared Read Blocks', 0):,} pages"
+            )
         for child in node.get("Plans", []):
             walk(child)
 
@@ -184,8 +269,10 @@ def measure(url: str, args) -> None:
     now = datetime.combine(day, datetime.min.time(), ZONE) + timedelta(hours=17)
     with psycopg.connect(url, row_factory=dict_row) as conn:
         total = conn.execute("SELECT count(*) AS n FROM reporting.cases").fetchone()["n"]
-        in_month = conn.execute("SELECT count(*) AS n FROM reporting.cases WHERE received_at >= %s AND received_at < %s",
-                                month.bounds(ZONE)).fetchone()["n"]  # fmt: skip
+        in_month = conn.execute(
+            "SELECT count(*) AS n FROM reporting.cases WHERE received_at >= %s AND received_at < %s",
+            month.bounds(ZONE),
+        ).fetchone()["n"]
         print(f"\nreporting.cases: {total:,} rows; received in {month.label}: {in_month:,}")
         busy = wait_idle(args.wait_idle, announce=True) if args.wait_idle else None
         print(
@@ -193,10 +280,14 @@ def measure(url: str, args) -> None:
         )
         report = timed(lambda: build_report(conn, "demo", month, ZONE, now), args.runs)
         review = timed(lambda: daily_review(conn, "demo", day, ZONE, now, 100), args.runs)
-        print(f"monthly report {month.label} (+ {month.previous().label}): median {statistics.median(report):.0f} ms,"
-              f" min {min(report):.0f}, max {max(report):.0f}  (target < 1000 ms)")  # fmt: skip
-        print(f"daily review {day}: median {statistics.median(review):.0f} ms, min {min(review):.0f},"
-              f" max {max(review):.0f}")  # fmt: skip
+        print(
+            f"monthly report {month.label} (+ {month.previous().label}): median {statistics.median(report):.0f} ms,"
+            f" min {min(report):.0f}, max {max(report):.0f}  (target < 1000 ms)"
+        )
+        print(
+            f"daily review {day}: median {statistics.median(review):.0f} ms, min {min(review):.0f},"
+            f" max {max(review):.0f}"
+        )
         start, end = month.bounds(ZONE)
         print(f"\nEXPLAIN (ANALYZE, BUFFERS), monthly report of {month.label}:")
         for query_name, query in REPORT_QUERIES.items():

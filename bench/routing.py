@@ -487,8 +487,9 @@ def bench_engine(first_cases: int, happy_cases: int) -> EngineResult:
         assert movable.is_completed(workflow)
 
     sandbox = Sandbox(1)
-    source = DiagramSource("bench", (DIAGRAMS / BPMN).read_bytes(), {DMN: (DIAGRAMS / DMN).read_bytes()},
-                           frozenset(QUEUES), BPMN)  # fmt: skip
+    source = DiagramSource(
+        "bench", (DIAGRAMS / BPMN).read_bytes(), {DMN: (DIAGRAMS / DMN).read_bytes()}, frozenset(QUEUES), BPMN
+    )
 
     def sandboxed(step: Step) -> StepResult:
         return sandbox.run(source, replace(step, shared_keys=frozenset({"complaint", "policy"})), clock.now())
@@ -499,8 +500,12 @@ def bench_engine(first_cases: int, happy_cases: int) -> EngineResult:
 
     def happy_sandboxed() -> None:
         result = sandboxed(Step(None, data))
-        for element, values in (("handle_floor", FLOOR_DATA), ("reply", {"reply_text": "已为您换货"}),
-                                ("wait_callback", None), ("callback", {"satisfied": True})):  # fmt: skip
+        for element, values in (
+            ("handle_floor", FLOOR_DATA),
+            ("reply", {"reply_text": "已为您换货"}),
+            ("wait_callback", None),
+            ("callback", {"satisfied": True}),
+        ):
             if values is None:  # the timer: the clock moves, the step fires it
                 clock.advance(wait)
                 result = sandboxed(Step(result.state))

@@ -132,11 +132,23 @@ def load(url: str, count: int) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP INDEX intake.complaints_search, intake.complaints_by_phone")
         conn.execute("SET maintenance_work_mem = '512MB'")
-        conn.execute(GENERATE, {"categories": CATEGORIES, "surnames": SURNAMES, "phones": count // 3, "floors": FLOORS,
-                      "fragments": FRAGMENTS, "nfrag": len(FRAGMENTS), "count": count})  # fmt: skip
+        conn.execute(
+            GENERATE,
+            {
+                "categories": CATEGORIES,
+                "surnames": SURNAMES,
+                "phones": count // 3,
+                "floors": FLOORS,
+                "fragments": FRAGMENTS,
+                "nfrag": len(FRAGMENTS),
+                "count": count,
+            },
+        )
         conn.execute("CREATE INDEX complaints_search ON intake.complaints USING gin (search, received_at)")
-        conn.execute("CREATE INDEX complaints_by_phone ON intake.complaints (mall_id, intake.phone_key(customer ->> 'phone'),"
-                     " received_at DESC) WHERE customer ->> 'phone' IS NOT NULL")  # fmt: skip
+        conn.execute(
+            "CREATE INDEX complaints_by_phone ON intake.complaints (mall_id, intake.phone_key(customer ->> 'phone'),"
+            " received_at DESC) WHERE customer ->> 'phone' IS NOT NULL"
+        )
         conn.execute("VACUUM ANALYZE intake.complaints")
     return time.monotonic() - began
 
@@ -152,8 +164,10 @@ def timed(action, runs: int) -> list[float]:
 
 
 def report(name: str, samples: list[float], found: int) -> None:
-    print(f"  {name:<34} p50 {statistics.median(samples):6.1f} ms   p95 {_percentile(samples, 0.95):6.1f} ms"
-          f"   max {max(samples):6.1f} ms   ({found} shown)")  # fmt: skip
+    print(
+        f"  {name:<34} p50 {statistics.median(samples):6.1f} ms   p95 {_percentile(samples, 0.95):6.1f} ms"
+        f"   max {max(samples):6.1f} ms   ({found} shown)"
+    )
 
 
 def measure(url: str, args) -> None:
@@ -170,13 +184,15 @@ def measure(url: str, args) -> None:
         )
         cases = {
             "酸奶 (desk, whole mall)": SearchQuery("demo", text="酸奶", now=now),
-            "酸奶 (floor supervisor of 3F)": SearchQuery("demo", text="酸奶", scope_floors=("3F",), scope_departments=(), now=now),
+            "酸奶 (floor supervisor of 3F)": SearchQuery(
+                "demo", text="酸奶", scope_floors=("3F",), scope_departments=(), now=now
+            ),
             "酸奶过期 (a phrase)": SearchQuery("demo", text="酸奶过期", now=now),
             "榴莲 (a rare word)": SearchQuery("demo", text="榴莲", now=now),
             "phone 139 0000 1234": SearchQuery("demo", text="139 0000 1234", now=now),
             "shop 商户3F07": SearchQuery("demo", text="商户3F07", now=now),
             "customer name 王女士 + 酸奶": SearchQuery("demo", text="王女士 酸奶", now=now),
-        }  # fmt: skip
+        }
         for name, query in cases.items():
             found = len(search.find(query))
             report(name, timed(lambda q=query: search.find(q), args.runs), found)
@@ -191,12 +207,20 @@ def compare_trigram(conn, runs: int) -> None:
     began = time.monotonic()
     conn.execute("CREATE INDEX complaints_trgm ON intake.complaints USING gin (description gin_trgm_ops)")
     conn.commit()
-    print(f"\npg_trgm GIN index on the description built in {time.monotonic() - began:.0f} s, size "
-          + conn.execute("SELECT pg_size_pretty(pg_relation_size('intake.complaints_trgm')) AS s").fetchone()["s"]
-          + "; bigram tsvector index "
-          + conn.execute("SELECT pg_size_pretty(pg_relation_size('intake.complaints_search')) AS s").fetchone()["s"])  # fmt: skip
-    like = ("SELECT id FROM intake.complaints WHERE mall_id = 'demo' AND description LIKE %s"
-            " ORDER BY received_at DESC LIMIT 50")  # fmt: skip
+    print(
+        f"\npg_trgm GIN index on the description built in {time.monotonic() - began:.0f} s, size "
+        + conn.execute("SELECT pg_size_pretty(pg_relation_size('intake.complaints_trgm')) AS s").fetchone()[
+            "s"
+        ]
+        + "; bigram tsvector index "
+        + conn.execute("SELECT pg_size_pretty(pg_relation_size('intake.complaints_search')) AS s").fetchone()[
+            "s"
+        ]
+    )
+    like = (
+        "SELECT id FROM intake.complaints WHERE mall_id = 'demo' AND description LIKE %s"
+        " ORDER BY received_at DESC LIMIT 50"
+    )
     for word in ("酸奶", "酸奶过期", "榴莲", "榴莲千层"):
         samples = timed(lambda w=word: conn.execute(like, (f"%{w}%",)).fetchall(), max(3, runs // 10))
         report(f"pg_trgm LIKE '%{word}%'", samples, len(conn.execute(like, (f"%{word}%",)).fetchall()))

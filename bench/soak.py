@@ -113,8 +113,12 @@ def backlog_grows(points: list[tuple[float, float]], rate: float) -> tuple[float
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
-    return {"p50": _percentile(values, 0.5), "p90": _percentile(values, 0.9), "p99": _percentile(values, 0.99),
-            "max": max(values) if values else None}  # fmt: skip
+    return {
+        "p50": _percentile(values, 0.5),
+        "p90": _percentile(values, 0.9),
+        "p99": _percentile(values, 0.99),
+        "max": max(values) if values else None,
+    }
 
 
 def _ms(value: float | None) -> str:
@@ -260,8 +264,12 @@ class Processes:
         return rss / 2**20, cpu
 
     def _postgres(self, conn: psycopg.Connection) -> list[psutil.Process]:
-        pids = [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]  # fmt: skip
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
         found = []
         for pid in pids:
             with contextlib.suppress(psutil.Error):
@@ -454,8 +462,10 @@ class Soak:
         self, seconds, rate, phase, processes: Processes, conn, queue_depths: QueueDepths, queues
     ) -> dict:
         window, latency, completions = self.books.close_window()
-        roots = {**{name: p.pid for name, p in self.deployment.processes.items()},
-                 **{name: p.pid for name, p in self.clients.items() if p.is_alive()}}  # fmt: skip
+        roots = {
+            **{name: p.pid for name, p in self.deployment.processes.items()},
+            **{name: p.pid for name, p in self.clients.items() if p.is_alive()},
+        }
         for name, pid in roots.items():
             if name not in processes.roots or processes.roots[name].pid != pid:  # a new feeder per step
                 with contextlib.suppress(psutil.Error):
@@ -484,8 +494,12 @@ class Soak:
         }
 
     def backlog(self, sample: dict) -> float:
-        return (sample["awaiting_first_task"] + sum(sample["queues"].values()) + sum(sample["outbox"].values())
-                + sample["notify_due"])  # fmt: skip
+        return (
+            sample["awaiting_first_task"]
+            + sum(sample["queues"].values())
+            + sum(sample["outbox"].values())
+            + sample["notify_due"]
+        )
 
 
 def is_service(name: str) -> bool:
@@ -563,20 +577,33 @@ def summary(soak: Soak, phases: list[dict], facts: dict, audited: dict, verdicts
     feeding = [s for s in samples if s["phase"] != "drain"]
     seconds = sum(p["seconds"] for p in phases)
     latencies = list(books.latency.values())
-    late_half = [books.latency[cid] for cid, due in books.due_of.items()
-                 if cid in books.latency and due >= soak.feed_wall + seconds / 2]  # fmt: skip
+    late_half = [
+        books.latency[cid]
+        for cid, due in books.due_of.items()
+        if cid in books.latency and due >= soak.feed_wall + seconds / 2
+    ]
     memory = {}
     for name in feeding[-1]["rss_mib"] if feeding else []:
         points = [(s["t"], s["rss_mib"].get(name, 0.0)) for s in feeding if name in s["rss_mib"]]
         per_minute, growth, flat = memory_verdict(points)
         cpu = [s["cpu_pct"].get(name, 0.0) for s in feeding[1:]]
-        memory[name] = {"start_mib": points[0][1], "end_mib": points[-1][1], "max_mib": max(y for _, y in points),
-                        "slope_mib_per_min": per_minute, "growth_second_half_mib": growth, "flat": flat,
-                        "cpu_mean_pct": sum(cpu) / len(cpu) if cpu else 0.0}  # fmt: skip
+        memory[name] = {
+            "start_mib": points[0][1],
+            "end_mib": points[-1][1],
+            "max_mib": max(y for _, y in points),
+            "slope_mib_per_min": per_minute,
+            "growth_second_half_mib": growth,
+            "flat": flat,
+            "cpu_mean_pct": sum(cpu) / len(cpu) if cpu else 0.0,
+        }
     completed = sum(n for key, n in books.staff.items() if key[0] == "completed")
     # CPU per complaint, while feeding and draining: what caps the rate on this machine's cores
-    cpu_ms = {name: 10 * sum(s["cpu_pct"].get(name, 0.0) * s["seconds"] for s in samples[1:])
-              / max(1, books.accepted) for name in memory}  # fmt: skip
+    cpu_ms = {
+        name: 10
+        * sum(s["cpu_pct"].get(name, 0.0) * s["seconds"] for s in samples[1:])
+        / max(1, books.accepted)
+        for name in memory
+    }
     return {
         "machine": facts,
         "settings": {key: value for key, value in vars(soak.args).items()},
@@ -609,39 +636,54 @@ def print_summary(result: dict) -> None:
     print("\n=== soak summary ===")
     for key, value in result["machine"].items():
         print(f"  {key:12} {value}")
-    print(f"  fed {result['feeding_seconds']:.0f} s: {result['complaints_sent']} sent, {result['complaints_accepted']}"
-          f" accepted = {result['accepted_per_s']:.1f} complaints/s; statuses {result['statuses']}")  # fmt: skip
-    print(f"  tasks completed {result['tasks_completed']} = {result['tasks_completed_per_s']:.1f}/s"
-          f" (feeding and draining); by element {result['completed_by_element']}")  # fmt: skip
+    print(
+        f"  fed {result['feeding_seconds']:.0f} s: {result['complaints_sent']} sent, {result['complaints_accepted']}"
+        f" accepted = {result['accepted_per_s']:.1f} complaints/s; statuses {result['statuses']}"
+    )
+    print(
+        f"  tasks completed {result['tasks_completed']} = {result['tasks_completed_per_s']:.1f}/s"
+        f" (feeding and draining); by element {result['completed_by_element']}"
+    )
     print(f"  staff conflicts {result['staff_conflicts']}  staff errors {result['staff_errors'] or 'none'}")
-    for label, key in (("POST -> first task seen on tasks.<role>", "first_task_ms"),
-                       ("  the same, complaints of the second half", "first_task_ms_second_half"),
-                       ("POST -> first task created (envelope occurred_at)", "first_task_created_ms"),
-                       ("task complete request", "complete_ms"), ("send lag behind schedule", "send_lag_ms")):  # fmt: skip
+    for label, key in (
+        ("POST -> first task seen on tasks.<role>", "first_task_ms"),
+        ("  the same, complaints of the second half", "first_task_ms_second_half"),
+        ("POST -> first task created (envelope occurred_at)", "first_task_created_ms"),
+        ("task complete request", "complete_ms"),
+        ("send lag behind schedule", "send_lag_ms"),
+    ):
         stats = result[key]
-        print(f"  {label:52} p50 {_ms(stats['p50']):>6}  p90 {_ms(stats['p90']):>6}  p99 {_ms(stats['p99']):>6}"
-              f"  max {_ms(stats['max']):>6} ms")  # fmt: skip
+        print(
+            f"  {label:52} p50 {_ms(stats['p50']):>6}  p90 {_ms(stats['p90']):>6}  p99 {_ms(stats['p99']):>6}"
+            f"  max {_ms(stats['max']):>6} ms"
+        )
     print("  memory and CPU by process (RSS MiB; slope over the second half of feeding):")
     for name, item in result["memory"].items():
         verdict = "flat" if item["flat"] else "GROWING"
-        print(f"    {name:20} rss {item['start_mib']:7.1f} -> {item['end_mib']:7.1f} (max {item['max_mib']:7.1f})"
-              f"  slope {item['slope_mib_per_min']:+6.2f} MiB/min  {verdict:7}  cpu {item['cpu_mean_pct']:5.1f}%")  # fmt: skip
+        print(
+            f"    {name:20} rss {item['start_mib']:7.1f} -> {item['end_mib']:7.1f} (max {item['max_mib']:7.1f})"
+            f"  slope {item['slope_mib_per_min']:+6.2f} MiB/min  {verdict:7}  cpu {item['cpu_mean_pct']:5.1f}%"
+        )
     print(f"  memory flat (services): {'yes' if result['memory_flat'] else 'NO'}")
     cpu = result["cpu_ms_per_complaint"]
     services = sum(ms for name, ms in cpu.items() if is_service(name))
     shown = ", ".join(
         f"{name} {ms:.0f}" for name, ms in sorted(cpu.items(), key=lambda item: -item[1]) if ms >= 1
     )
-    print(f"  CPU ms per accepted complaint: services {services:.0f} + postgres"
-          f" {cpu.get('postgres (this db)', 0):.0f} ({shown})")  # fmt: skip
+    print(
+        f"  CPU ms per accepted complaint: services {services:.0f} + postgres"
+        f" {cpu.get('postgres (this db)', 0):.0f} ({shown})"
+    )
     print("  audit:")
     for key, value in result["audit"].items():
         print(f"    {key:20} {value}")
     for step in result["steps"]:
-        print(f"  {step['rate']:6.1f}/s: accepted {step['accepted_per_s']:6.1f}/s, p99 {_ms(step['p99_ms'])} ms"
-              f" (second half; whole step {_ms(step['p99_ms_whole_step'])} ms),"
-              f" backlog slope {step['backlog_slope']:+.2f}/s, open tasks slope {step['open_tasks_slope']:+.2f}/s"
-              f" -> {'sustained' if step['sustained'] else 'NOT sustained'} ({step['why']})")  # fmt: skip
+        print(
+            f"  {step['rate']:6.1f}/s: accepted {step['accepted_per_s']:6.1f}/s, p99 {_ms(step['p99_ms'])} ms"
+            f" (second half; whole step {_ms(step['p99_ms_whole_step'])} ms),"
+            f" backlog slope {step['backlog_slope']:+.2f}/s, open tasks slope {step['open_tasks_slope']:+.2f}/s"
+            f" -> {'sustained' if step['sustained'] else 'NOT sustained'} ({step['why']})"
+        )
 
 
 def judge(soak: Soak, phase: dict, verdicts: list[dict]) -> dict:
@@ -679,9 +721,16 @@ def step_verdict(soak: Soak, rate: float, phase: str, numbers: range, seconds: f
         why.append("backlog growing")
     if open_growing:
         why.append("open tasks growing")
-    return {"rate": rate, "accepted_per_s": accepted, "p99_ms": p99, "p99_ms_whole_step": _percentile(everything, 0.99),
-            "backlog_slope": backlog_slope,
-            "open_tasks_slope": open_slope, "sustained": not why, "why": "; ".join(why) or "all criteria met"}  # fmt: skip
+    return {
+        "rate": rate,
+        "accepted_per_s": accepted,
+        "p99_ms": p99,
+        "p99_ms_whole_step": _percentile(everything, 0.99),
+        "backlog_slope": backlog_slope,
+        "open_tasks_slope": open_slope,
+        "sustained": not why,
+        "why": "; ".join(why) or "all criteria met",
+    }
 
 
 def plot(samples: list[dict], path: Path, title: str) -> None:
@@ -735,13 +784,34 @@ def write_raw(folder: Path, soak: Soak, result: dict) -> None:
     (folder / "samples.json").write_text(json.dumps(soak.samples, default=str), encoding="utf-8")
     with (folder / "complaints.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["number", "due", "sent", "answered", "status", "complaint_id", "first_task_seen",
-                         "first_task_created", "first_task_ms"])  # fmt: skip
+        writer.writerow(
+            [
+                "number",
+                "due",
+                "sent",
+                "answered",
+                "status",
+                "complaint_id",
+                "first_task_seen",
+                "first_task_created",
+                "first_task_ms",
+            ]
+        )
         for number, (due, sent, answered, status, complaint_id) in sorted(soak.books.sends.items()):
             seen, created = soak.books.first_task.get(complaint_id, (None, None))
-            writer.writerow([number, f"{due:.4f}", f"{sent:.4f}", f"{answered:.4f}", status, complaint_id,
-                             seen and f"{seen:.4f}", created and f"{created:.4f}",
-                             _ms(soak.books.latency.get(complaint_id))])  # fmt: skip
+            writer.writerow(
+                [
+                    number,
+                    f"{due:.4f}",
+                    f"{sent:.4f}",
+                    f"{answered:.4f}",
+                    status,
+                    complaint_id,
+                    seen and f"{seen:.4f}",
+                    created and f"{created:.4f}",
+                    _ms(soak.books.latency.get(complaint_id)),
+                ]
+            )
 
 
 # --------------------------------------------------------------------------- main
@@ -791,14 +861,22 @@ def run(args) -> int:
         processes = Processes({name: p.pid for name, p in deployment.processes.items()}, servers.db_url)
         started = processes.everything_started()
         queues = vhost_queues(servers.name)
-        print(f"{len(deployment.processes)} processes up; {len(queues)} queues in vhost {servers.name};"
-              f" logs in {folder / 'logs'}", flush=True)  # fmt: skip
+        print(
+            f"{len(deployment.processes)} processes up; {len(queues)} queues in vhost {servers.name};"
+            f" logs in {folder / 'logs'}",
+            flush=True,
+        )
         return soak_run(soak, phases, facts, processes, queues, folder)
     finally:
         if deployment is not None:
             with contextlib.suppress(Exception):
-                started += [p for p in Processes({n: p.pid for n, p in deployment.processes.items()
-                                                   if p.poll() is None}, servers.db_url).everything_started()]  # fmt: skip
+                started += [
+                    p
+                    for p in Processes(
+                        {n: p.pid for n, p in deployment.processes.items() if p.poll() is None},
+                        servers.db_url,
+                    ).everything_started()
+                ]
             stop_all(deployment, started)
         servers.remove()
         print(f"removed database and vhost {servers.name}; every process started is stopped", flush=True)
@@ -824,8 +902,15 @@ def soak_run(soak: Soak, phases, facts, processes: Processes, queues, folder: Pa
             feeder, numbers = soak.feed(rate, seconds)
             soak.watch(lambda feeder=feeder: not feeder.is_alive(), rate, phase, processes, conn, queues)
             feeder.join()
-            done_phases.append({"rate": rate, "seconds": seconds, "start_wall": start_wall,
-                                "first": numbers.start, "count": len(numbers)})  # fmt: skip
+            done_phases.append(
+                {
+                    "rate": rate,
+                    "seconds": seconds,
+                    "start_wall": start_wall,
+                    "first": numbers.start,
+                    "count": len(numbers),
+                }
+            )
             if index < len(phases) - 1:  # --find-max: let the step's last complaints arrive, then judge it
                 settle(soak, processes, conn, queues, 30, rate)
                 if not judge(soak, done_phases[-1], verdicts)["sustained"]:
@@ -857,16 +942,24 @@ def soak_run(soak: Soak, phases, facts, processes: Processes, queues, folder: Pa
         result["highest_sustained_rate"] = max(sustained) if sustained else None
     elif verdicts:
         run_verdict = verdicts[-1]
-        result["target_met"] = (run_verdict["rate"] >= TARGET_RATE and run_verdict["sustained"]
-                                and args.p99_ms <= TARGET_P99_MS and result["memory_flat"])  # fmt: skip
+        result["target_met"] = (
+            run_verdict["rate"] >= TARGET_RATE
+            and run_verdict["sustained"]
+            and args.p99_ms <= TARGET_P99_MS
+            and result["memory_flat"]
+        )
     write_raw(folder, soak, result)
     print_summary(result)
     if args.find_max:
-        print(f"  highest rate sustained (p99 < {args.p99_ms:.0f} ms, no growing backlog):"
-              f" {result['highest_sustained_rate'] or 'none of the steps'} complaints/s")  # fmt: skip
+        print(
+            f"  highest rate sustained (p99 < {args.p99_ms:.0f} ms, no growing backlog):"
+            f" {result['highest_sustained_rate'] or 'none of the steps'} complaints/s"
+        )
     elif "target_met" in result:
-        print(f"  target ({TARGET_RATE:g} complaints/s sustained, p99 POST -> first task < {TARGET_P99_MS:g} ms, flat"
-              f" memory): {'MET' if result['target_met'] else 'missed'}")  # fmt: skip
+        print(
+            f"  target ({TARGET_RATE:g} complaints/s sustained, p99 POST -> first task < {TARGET_P99_MS:g} ms, flat"
+            f" memory): {'MET' if result['target_met'] else 'missed'}"
+        )
     if soak.samples:
         rates = ", ".join(f"{p['rate']:g}/s" for p in done_phases)
         title = f"soak {rates} on {facts['cpu']} x{facts['cores']}, commit {facts['commit']}, {facts['date']}"
@@ -913,16 +1006,27 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=64, help="threads sending the complaints (default 64)")
     parser.add_argument("--sample", type=float, default=5, help="seconds between samples (default 5)")
-    parser.add_argument("--drain", type=float, default=120,
-                        help="after feeding, seconds to let the staff finish the open cases (default 120)")  # fmt: skip
-    parser.add_argument("--callback-after", type=float, default=0,
-                        help="seconds from the reply to the callback (POLICY_CALLBACK_FROM_HOURS; default 0)")  # fmt: skip
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=120,
+        help="after feeding, seconds to let the staff finish the open cases (default 120)",
+    )
+    parser.add_argument(
+        "--callback-after",
+        type=float,
+        default=0,
+        help="seconds from the reply to the callback (POLICY_CALLBACK_FROM_HOURS; default 0)",
+    )
     parser.add_argument(
         "--p99-ms", type=float, default=TARGET_P99_MS, help="--find-max's p99 limit (default 500)"
     )
-    parser.add_argument("--find-max", action="store_true",
-                        help="step the rate up from --start-rate by --step-factor, --step-minutes each, until a step"
-                             " misses the p99 limit, falls behind or grows a backlog; report the highest sustained")  # fmt: skip
+    parser.add_argument(
+        "--find-max",
+        action="store_true",
+        help="step the rate up from --start-rate by --step-factor, --step-minutes each, until a step"
+        " misses the p99 limit, falls behind or grows a backlog; report the highest sustained",
+    )
     parser.add_argument("--start-rate", type=float, default=10, help="--find-max's first rate (default 10)")
     parser.add_argument(
         "--step-factor", type=float, default=1.5, help="--find-max's rate multiplier (default 1.5)"
@@ -931,10 +1035,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--step-minutes", type=float, default=2, help="--find-max's minutes per step (default 2)"
     )
     parser.add_argument("--max-rate", type=float, default=400, help="--find-max's last rate (default 400)")
-    parser.add_argument("--scale", action="append", default=[], metavar="SERVICE=N",
-                        help="run N instances of a compose service, e.g. --scale reporting-worker=2 (repeatable)")  # fmt: skip
-    parser.add_argument("--wait-idle", type=float, default=0,
-                        help="first wait up to this many seconds for the machine to be less than 15%% busy")  # fmt: skip
+    parser.add_argument(
+        "--scale",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help="run N instances of a compose service, e.g. --scale reporting-worker=2 (repeatable)",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0,
+        help="first wait up to this many seconds for the machine to be less than 15%% busy",
+    )
     parser.add_argument("--out", help="folder for the plot, samples and logs (default .data/soak/<time>)")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.start_rate <= 0 or args.step_factor <= 1 or args.minutes <= 0:

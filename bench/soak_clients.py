@@ -50,8 +50,13 @@ def complaint_body(number: int, reference: dict) -> dict:
     quality (operations manager). Every customer has a phone of their own, so notify's limit of
     messages per recipient never holds one back."""
     customer = {"name": "王女士", "phone": f"139{number % 10**8:08d}"}
-    base = {"channel": "phone", "customer": customer, "customer_request": ["exchange"], "amount": "199.00",
-            "description": f"第{number}号投诉：店员态度恶劣，拒绝换货"}  # fmt: skip
+    base = {
+        "channel": "phone",
+        "customer": customer,
+        "customer_request": ["exchange"],
+        "amount": "199.00",
+        "description": f"第{number}号投诉：店员态度恶劣，拒绝换货",
+    }
     kind = number % 10
     if kind < 6:
         merchant = reference["merchants"][number % len(reference["merchants"])]
@@ -64,8 +69,13 @@ def complaint_body(number: int, reference: dict) -> dict:
     if kind < 8:
         department = reference["departments"][number % len(reference["departments"])]["code"]
         floor = reference["floors"][number % len(reference["floors"])]["code"]
-        return {**base, "category": "facility", "floor": floor, "department": department,
-                "description": f"第{number}号投诉：电梯故障"}  # fmt: skip
+        return {
+            **base,
+            "category": "facility",
+            "floor": floor,
+            "department": department,
+            "description": f"第{number}号投诉：电梯故障",
+        }
     return {**base, "category": "quality", "description": f"第{number}号投诉：商品质量问题"}
 
 

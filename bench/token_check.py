@@ -51,10 +51,14 @@ class Counted:
 def issuers(runtime, secret: str, reads: Counted) -> dict[str, TokenIssuer]:
     checks = {"unchecked": None, "kept": runtime.settings.token_check, "every": timedelta(0)}
     return {
-        variant: TokenIssuer(secret, runtime.clock, runtime.settings.token_ttl,
-                             None if check is None else revocation.CachedRevocations(reads, runtime.clock, check))
+        variant: TokenIssuer(
+            secret,
+            runtime.clock,
+            runtime.settings.token_ttl,
+            None if check is None else revocation.CachedRevocations(reads, runtime.clock, check),
+        )
         for variant, check in checks.items()
-    }  # fmt: skip
+    }
 
 
 def timed(call, times: int) -> tuple[float, float]:
@@ -85,10 +89,14 @@ def run(runtime, secret: str, requests: int, rounds: int) -> None:
     )
     checked = issuers(runtime, secret, reads)
     calls = {
-        "verify": {variant: (lambda issuer=issuer: issuer.verify(token)) for variant, issuer in checked.items()},
-        "GET": {variant: get(Client(create_app(replace(runtime, tokens=issuer))), token)
-                for variant, issuer in checked.items()},
-    }  # fmt: skip
+        "verify": {
+            variant: (lambda issuer=issuer: issuer.verify(token)) for variant, issuer in checked.items()
+        },
+        "GET": {
+            variant: get(Client(create_app(replace(runtime, tokens=issuer))), token)
+            for variant, issuer in checked.items()
+        },
+    }
     for what, variants in calls.items():
         times = requests * (10 if what == "verify" else 1)
         for round_ in range(1, rounds + 1):
@@ -96,8 +104,11 @@ def run(runtime, secret: str, requests: int, rounds: int) -> None:
                 timed(call, times // 10)  # warm up
                 before = reads.reads
                 cpu, wall = timed(call, times)
-                print(f"{what:6} round {round_} {variant:9}: {cpu:8.1f} us CPU, {wall:8.1f} us wall,"
-                      f" {(reads.reads - before) / times:.4f} holder reads per call", flush=True)  # fmt: skip
+                print(
+                    f"{what:6} round {round_} {variant:9}: {cpu:8.1f} us CPU, {wall:8.1f} us wall,"
+                    f" {(reads.reads - before) / times:.4f} holder reads per call",
+                    flush=True,
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,8 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(drop_database, args.admin_url, name)
         secret = secrets.token_urlsafe(48)
-        settings = load_settings({}, database_url=create_database(args.admin_url, name), auth_secret=secret,
-                                 mall_id=MALL, amqp_url="memory://", db_pool_min=1, db_pool_max=2)  # fmt: skip
+        settings = load_settings(
+            {},
+            database_url=create_database(args.admin_url, name),
+            auth_secret=secret,
+            mall_id=MALL,
+            amqp_url="memory://",
+            db_pool_min=1,
+            db_pool_max=2,
+        )
         runtime = bootstrap(settings)
         runtime.pool.open(wait=True)
         cleanup.callback(runtime.pool.close)

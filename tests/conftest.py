@@ -186,5 +186,12 @@ def imap() -> Iterator[ImapServer]:
 
 @pytest.fixture
 def mailbox_settings(imap: ImapServer) -> MailboxSettings:
-    return MailboxSettings(host="127.0.0.1", port=imap.port, user=imap.user, secret=imap.secret, tls="none",
-                           poll_seconds=0.2, idle_seconds=2)  # fmt: skip
+    return MailboxSettings(
+        host="127.0.0.1",
+        port=imap.port,
+        user=imap.user,
+        secret=imap.secret,
+        tls="none",
+        poll_seconds=0.2,
+        idle_seconds=2,
+    )

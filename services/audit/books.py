@@ -113,55 +113,102 @@ Query = Callable[[str], list[dict]]
 
 def missing_cases(query: Query) -> Iterator[Finding]:
     for row in query(MISSING_CASE):
-        yield Finding("missing_case", row["number"], f"accepted at {row['received_at']:%Y-%m-%d %H:%M:%S%z}"
-                      " by intake; routing has no case", {"complaint_id": row["id"], "mall_id": row["mall_id"]})  # fmt: skip
+        yield Finding(
+            "missing_case",
+            row["number"],
+            f"accepted at {row['received_at']:%Y-%m-%d %H:%M:%S%z} by intake; routing has no case",
+            {"complaint_id": row["id"], "mall_id": row["mall_id"]},
+        )
     for row in query(ORPHAN_CASE):
-        yield Finding("orphan_case", row["number"], "routing has a case intake has no complaint for",
-                      {"case_id": row["id"], "mall_id": row["mall_id"]})  # fmt: skip
+        yield Finding(
+            "orphan_case",
+            row["number"],
+            "routing has a case intake has no complaint for",
+            {"case_id": row["id"], "mall_id": row["mall_id"]},
+        )
     for row in query(DOUBLE_CASE):
-        yield Finding("double_case", row["number"], f"{len(row['ids'])} cases for one complaint number",
-                      {"case_ids": row["ids"], "mall_id": row["mall_id"]})  # fmt: skip
+        yield Finding(
+            "double_case",
+            row["number"],
+            f"{len(row['ids'])} cases for one complaint number",
+            {"case_ids": row["ids"], "mall_id": row["mall_id"]},
+        )
 
 
 def task_checks(query: Query) -> Iterator[Finding]:
     for row in query(STUCK_CASE):
-        yield Finding("stuck_case", row["number"], "running, with no open task, no timer and no incident",
-                      {"case_id": row["id"], "updated_at": row["updated_at"].isoformat()})  # fmt: skip
+        yield Finding(
+            "stuck_case",
+            row["number"],
+            "running, with no open task, no timer and no incident",
+            {"case_id": row["id"], "updated_at": row["updated_at"].isoformat()},
+        )
     for row in query(TASK_ON_CLOSED_CASE):
-        yield Finding("task_on_closed_case", row["number"], f"task {row['element_id']} is {row['state']}"
-                      " on a completed case", {"task_id": row["id"], "case_id": row["case_id"]})  # fmt: skip
+        yield Finding(
+            "task_on_closed_case",
+            row["number"],
+            f"task {row['element_id']} is {row['state']} on a completed case",
+            {"task_id": row["id"], "case_id": row["case_id"]},
+        )
     for row in query(DOUBLE_OPEN_TASK):
-        yield Finding("double_open_task", row["number"], f"{len(row['ids'])} open tasks at {row['element_id']}",
-                      {"case_id": row["case_id"], "task_ids": row["ids"]})  # fmt: skip
+        yield Finding(
+            "double_open_task",
+            row["number"],
+            f"{len(row['ids'])} open tasks at {row['element_id']}",
+            {"case_id": row["case_id"], "task_ids": row["ids"]},
+        )
     for row in query(INCIDENT):
-        yield Finding("incident", row["number"], f"step {row['step']} failed: {row['error']}",
-                      {"incident_id": row["id"], "case_id": row["case_id"]})  # fmt: skip
+        yield Finding(
+            "incident",
+            row["number"],
+            f"step {row['step']} failed: {row['error']}",
+            {"incident_id": row["id"], "case_id": row["case_id"]},
+        )
 
 
 def reporting_checks(query: Query) -> Iterator[Finding]:
     for row in query(RECEIVED_IN_REPORTING):
         if row["events"] != 1:
-            yield Finding("received_events", row["number"],
-                          f"reporting kept {row['events']} complaint.received events (one expected)",
-                          {"complaint_id": row["id"], "events": row["events"]})  # fmt: skip
+            yield Finding(
+                "received_events",
+                row["number"],
+                f"reporting kept {row['events']} complaint.received events (one expected)",
+                {"complaint_id": row["id"], "events": row["events"]},
+            )
         if not row["in_read_model"]:
-            yield Finding("not_in_read_model", row["number"], "reporting's read model has no row for it",
-                          {"complaint_id": row["id"]})  # fmt: skip
+            yield Finding(
+                "not_in_read_model",
+                row["number"],
+                "reporting's read model has no row for it",
+                {"complaint_id": row["id"]},
+            )
 
 
 def notify_checks(query: Query) -> Iterator[Finding]:
     for row in query(SENT_TWICE):
-        yield Finding("sent_twice", row["complaint_id"], f"{row['kind']} by {row['channel']} was sent"
-                      f" {row['sends']} times", {"delivery_id": row["id"], "sends": row["sends"]})  # fmt: skip
+        yield Finding(
+            "sent_twice",
+            row["complaint_id"],
+            f"{row['kind']} by {row['channel']} was sent {row['sends']} times",
+            {"delivery_id": row["id"], "sends": row["sends"]},
+        )
     for row in query(DOUBLE_ACKNOWLEDGEMENT):
-        yield Finding("double_notification", row["number"], f"{len(row['ids'])} acknowledgements asked for"
-                      f" {row['recipient']}", {"complaint_id": row["complaint_id"], "request_ids": row["ids"]})  # fmt: skip
+        yield Finding(
+            "double_notification",
+            row["number"],
+            f"{len(row['ids'])} acknowledgements asked for {row['recipient']}",
+            {"complaint_id": row["complaint_id"], "request_ids": row["ids"]},
+        )
 
 
 def _resent(row: dict) -> Finding:
-    return Finding("resent_after_interruption", row["complaint_id"],
-                   f"{row['kind']} by {row['channel']} sent again (same Message-ID) after a worker stopped"
-                   " mid-send; the recipient may have it twice", {"delivery_id": row["id"]})  # fmt: skip
+    return Finding(
+        "resent_after_interruption",
+        row["complaint_id"],
+        f"{row['kind']} by {row['channel']} sent again (same Message-ID) after a worker stopped"
+        " mid-send; the recipient may have it twice",
+        {"delivery_id": row["id"]},
+    )
 
 
 def _outbox(cursor: psycopg.Cursor, schema: str, age: float) -> list[Finding]:

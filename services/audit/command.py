@@ -21,8 +21,9 @@ from services.audit.model import AuditReport, Finding
 CLEAN, FINDINGS, UNREACHABLE = 0, 1, 2
 
 
-def run_audit(database_url: str, amqp_url: str | None, settle_seconds: float = 60,
-              outbox_seconds: float = 60) -> AuditReport:  # fmt: skip
+def run_audit(
+    database_url: str, amqp_url: str | None, settle_seconds: float = 60, outbox_seconds: float = 60
+) -> AuditReport:
     """Every check; raises psycopg.OperationalError or BrokerError/OSError when a server is away."""
     report = AuditReport(datetime.now(UTC), settle_seconds, outbox_seconds)
     with psycopg.connect(database_url, connect_timeout=5, application_name="audit") as conn:
@@ -39,8 +40,14 @@ def run_audit(database_url: str, amqp_url: str | None, settle_seconds: float = 6
     return report
 
 
-def audit_command(database_url: str, amqp_url: str | None, settle_seconds: float, outbox_seconds: float,
-                  as_json: bool, out: TextIO = sys.stdout) -> int:  # fmt: skip
+def audit_command(
+    database_url: str,
+    amqp_url: str | None,
+    settle_seconds: float,
+    outbox_seconds: float,
+    as_json: bool,
+    out: TextIO = sys.stdout,
+) -> int:
     try:
         report = run_audit(database_url, amqp_url, settle_seconds, outbox_seconds)
     except psycopg.OperationalError as exc:
@@ -56,8 +63,10 @@ def audit_command(database_url: str, amqp_url: str | None, settle_seconds: float
 
 
 def unreachable(server: str, url: str | None, exc: Exception) -> int:
-    print(f"audit: cannot reach {server} at {where(url)}: {str(exc).strip() or type(exc).__name__}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"audit: cannot reach {server} at {where(url)}: {str(exc).strip() or type(exc).__name__}",
+        file=sys.stderr,
+    )
     print("audit: nothing was checked; try again once it answers", file=sys.stderr)
     return UNREACHABLE
 
@@ -91,8 +100,9 @@ def summary(report: AuditReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dead_letter_command(amqp_url: str | None, action: str, queue: str, message_id: str,
-                        reason: str | None) -> int:  # fmt: skip
+def dead_letter_command(
+    amqp_url: str | None, action: str, queue: str, message_id: str, reason: str | None
+) -> int:
     if not amqp_url or amqp_url.startswith("memory://"):
         print("dead-letter: AMQP_URL must name the RabbitMQ server", file=sys.stderr)
         return UNREACHABLE

@@ -30,8 +30,14 @@ SHOWN = 50  # messages read per queue; the count is always the whole queue's
 # Only the depth matters to find a type: a long array or text in a dead letter is still an envelope.
 READABLE = jsonlimits.Limits(items=sys.maxsize, chars=sys.maxsize)
 # Headers the consumer adds when it dead-letters a message; a replay starts the message afresh.
-ERROR_HEADERS = ("x-error", "x-error-type", "x-failed-queue", "x-original-routing-key", "x-last-error",
-                 RETRY_HEADER)  # fmt: skip
+ERROR_HEADERS = (
+    "x-error",
+    "x-error-type",
+    "x-failed-queue",
+    "x-original-routing-key",
+    "x-last-error",
+    RETRY_HEADER,
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,19 @@ class DeadLetter:
 
     def finding(self) -> Finding:
         last_line = (self.error or "no error recorded").strip().splitlines()[-1][:300]
-        return Finding("dead_letter", self.queue, f"{self.id} ({self.type or 'no type'}): {last_line}",
-                       {"message_id": self.id, "type": self.type, "error_type": self.error_type,
-                        "error": self.error, "failed_queue": self.failed_queue, "body": self.body[:2000]})  # fmt: skip
+        return Finding(
+            "dead_letter",
+            self.queue,
+            f"{self.id} ({self.type or 'no type'}): {last_line}",
+            {
+                "message_id": self.id,
+                "type": self.type,
+                "error_type": self.error_type,
+                "error": self.error,
+                "failed_queue": self.failed_queue,
+                "body": self.body[:2000],
+            },
+        )
 
 
 def audit_dead_letters(amqp_url: str) -> tuple[dict[str, int], list[Finding], list[Finding]]:
@@ -66,8 +82,14 @@ def audit_dead_letters(amqp_url: str) -> tuple[dict[str, int], list[Finding], li
             counts[name], shown = letters
             findings += [letter.finding() for letter in shown]
             if counts[name] > len(shown):
-                findings.append(Finding("dead_letter", name, f"{counts[name] - len(shown)} more not shown",
-                                        {"count": counts[name]}))  # fmt: skip
+                findings.append(
+                    Finding(
+                        "dead_letter",
+                        name,
+                        f"{counts[name] - len(shown)} more not shown",
+                        {"count": counts[name]},
+                    )
+                )
     return counts, findings, notices
 
 
@@ -99,9 +121,16 @@ def replay(amqp_url: str, queue: str, message_id: str) -> DeadLetter:
         headers = {key: value for key, value in (message.headers or {}).items() if key not in ERROR_HEADERS}
         target = (message.headers or {}).get("x-failed-queue") or queue.removesuffix(".dead")
         producer = connection.Producer()
-        producer.publish(message.body, exchange="", routing_key=target, headers=headers,
-                         content_type=message.content_type, content_encoding=message.content_encoding,
-                         delivery_mode=2, **_ids(message))  # fmt: skip
+        producer.publish(
+            message.body,
+            exchange="",
+            routing_key=target,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            delivery_mode=2,
+            **_ids(message),
+        )
 
     return _take(amqp_url, queue, message_id, send_back)
 
@@ -111,8 +140,17 @@ def discard(amqp_url: str, queue: str, message_id: str, reason: str) -> DeadLett
 
     def keep_in_log(connection: Connection, message) -> None:
         letter = _letter(queue, message)
-        log.warning("dead letter discarded: %s", reason, extra={"queue": queue, "message_id": letter.id,
-                    "reason": reason, "body": letter.body, "error": letter.error})  # fmt: skip
+        log.warning(
+            "dead letter discarded: %s",
+            reason,
+            extra={
+                "queue": queue,
+                "message_id": letter.id,
+                "reason": reason,
+                "body": letter.body,
+                "error": letter.error,
+            },
+        )
 
     return _take(amqp_url, queue, message_id, keep_in_log)
 

@@ -35,11 +35,18 @@ class S3Store:
 
         self.bucket = bucket
         self._client = boto3.client(
-            "s3", endpoint_url=url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            "s3",
+            endpoint_url=url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
             region_name=region,
-            config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3},
-                          s3={"addressing_style": "path"}),
-        )  # fmt: skip
+            config=Config(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3},
+                s3={"addressing_style": "path"},
+            ),
+        )
         self._ready = False
 
     def put(self, key: str, data: bytes, media_type: str) -> None:
@@ -118,7 +125,11 @@ class FolderStore:
 
 def object_store_from_settings(settings: Settings) -> ObjectStore:
     if settings.object_store_url:
-        return S3Store(settings.object_store_url, settings.object_store_bucket,
-                       settings.object_store_access_key or "", settings.object_store_secret_key or "",
-                       settings.object_store_region)  # fmt: skip
+        return S3Store(
+            settings.object_store_url,
+            settings.object_store_bucket,
+            settings.object_store_access_key or "",
+            settings.object_store_secret_key or "",
+            settings.object_store_region,
+        )
     return FolderStore(Path(settings.data_dir) / "objects")

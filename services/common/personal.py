@@ -18,8 +18,20 @@ from services.common.scrubber import customer_masks, mask_email, mask_name, mask
 CUSTOMER_FIELDS = ("name", "phone", "email", "address")
 ERASED = "[已删除]"
 
-__all__ = ["CUSTOMER_FIELDS", "ERASED", "corrected_customers", "customer_masks", "customers_in", "erase_customer",
-           "erase_personal", "known_ids", "mask_email", "mask_name", "mask_phone", "scrub_text"]  # fmt: skip
+__all__ = [
+    "CUSTOMER_FIELDS",
+    "ERASED",
+    "corrected_customers",
+    "customer_masks",
+    "customers_in",
+    "erase_customer",
+    "erase_personal",
+    "known_ids",
+    "mask_email",
+    "mask_name",
+    "mask_phone",
+    "scrub_text",
+]
 
 
 def known_ids(complaint_ids: list[str]) -> list[str]:

@@ -81,8 +81,12 @@ def customer_masks(*customers: Mapping[str, Any] | None) -> dict[str, str]:
         name, phone, email, address = (customer.get(key) for key in ("name", "phone", "email", "address"))
         if isinstance(name, str) and _CJK.match(name):
             masks.update({name[0] + word: mask_name(name[0] + word) for word in _HONORIFICS})
-        for value, masked in ((name, mask_name(name)), (phone, mask_phone(phone)),
-                              (email, mask_email(email)), (address, "***")):  # fmt: skip
+        for value, masked in (
+            (name, mask_name(name)),
+            (phone, mask_phone(phone)),
+            (email, mask_email(email)),
+            (address, "***"),
+        ):
             if isinstance(value, str) and len(value.strip()) > 1:
                 masks[value.strip()] = masked
     return masks

@@ -458,8 +458,13 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     policy = Policy(**_read(POLICY_TABLE, environ))
     notify = NotifySettings(**_read(NOTIFY_TABLE, environ))
     mailbox = MailboxSettings(**_read(MAILBOX_TABLE, environ))
-    values = {**_read(SETTINGS_TABLE, environ), "policy": policy, "notify": notify, "mailbox": mailbox,
-              **overrides}  # fmt: skip
+    values = {
+        **_read(SETTINGS_TABLE, environ),
+        "policy": policy,
+        "notify": notify,
+        "mailbox": mailbox,
+        **overrides,
+    }
     settings = Settings(**values)
     _check(settings)
     return settings

@@ -59,10 +59,13 @@ def create_app(console: Console) -> Flask:
     """The console: /login, the pages, /api/users, /vendor/bpmn-js, /bundle, /healthz, /openapi.json."""
     settings = console.settings
     app, api = create_service_app(
-        "console", title="Console API", settings=settings, tokens=console.tokens,
+        "console",
+        title="Console API",
+        settings=settings,
+        tokens=console.tokens,
         readiness={"database": lambda: ping(console.pool)},
         description="The staff console's API: staff users, roles, scopes and service tokens (role admin).",
-    )  # fmt: skip
+    )
     app.register_blueprint(ASSETS)
     app.register_error_handler(HTTPException, page_or_json_error)
     app.extensions["console"] = console
@@ -75,8 +78,13 @@ def create_app(console: Console) -> Flask:
     for blueprint in (users, service_tokens, token_login):
         csrf.exempt(blueprint)  # bearer-token API: no cookie, so nothing to forge
         api.register_blueprint(blueprint)
-    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.rate_limit_storage_url,
-                      default_limits=[], headers_enabled=True)  # fmt: skip
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.rate_limit_storage_url,
+        default_limits=[],
+        headers_enabled=True,
+    )
     # One count per client address for both ways of trying a password: the form and the API's token.
     login_limit = limiter.shared_limit(settings.login_rate_limit, scope="login", methods=["POST"])
     for blueprint in (login.attempts, token_login):
@@ -109,12 +117,23 @@ def _add_helpers(app: Flask) -> None:
     @app.context_processor
     def page_helpers():
         return {
-            "t": i18n.translate, "label": i18n.label, "labels": i18n.labels, "named": i18n.named,
-            "field_label": i18n.field_label, "option_label": i18n.option_label, "when": i18n.format_datetime,
-            "day": i18n.format_date, "lang": i18n.language(), "user": guard.current_user(),
-            "has_role": guard.has_role, "roles_for": PAGE_ROLES, "inbox_unread": unread_count,
-            "role_names": i18n.role_names, "diagram_words": i18n.diagram_words, "said": i18n.said,
-        }  # fmt: skip
+            "t": i18n.translate,
+            "label": i18n.label,
+            "labels": i18n.labels,
+            "named": i18n.named,
+            "field_label": i18n.field_label,
+            "option_label": i18n.option_label,
+            "when": i18n.format_datetime,
+            "day": i18n.format_date,
+            "lang": i18n.language(),
+            "user": guard.current_user(),
+            "has_role": guard.has_role,
+            "roles_for": PAGE_ROLES,
+            "inbox_unread": unread_count,
+            "role_names": i18n.role_names,
+            "diagram_words": i18n.diagram_words,
+            "said": i18n.said,
+        }
 
     @app.get("/")
     def home():

@@ -54,8 +54,17 @@ def create_app(intake: Intake) -> Flask:
     limited = {public.name, status_api.name, status_page.name}
     limiter.request_filter(lambda: request.blueprint not in limited)
     api.register_field(schemas.Money, "string", "decimal")
-    for blueprint in (complaints, attachments, finding, public, status_api, reference, reply_templates, privacy,
-                      email_drafts):  # fmt: skip
+    for blueprint in (
+        complaints,
+        attachments,
+        finding,
+        public,
+        status_api,
+        reference,
+        reply_templates,
+        privacy,
+        email_drafts,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(form.blueprint)
     app.register_blueprint(status_page)

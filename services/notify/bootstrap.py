@@ -136,8 +136,9 @@ def build_channels(settings: Settings, pool: ConnectionPool, clock: Clock) -> di
     else:
         channels["sms"] = FolderChannel(outbox_dir / "sms", "sms")
     if notify.webhook_secret or notify.robots:
-        channels["webhook"] = WebhookChannel(notify.webhook_secret, clock, robots=robots(notify),
-                                             robot_timeout=notify.robot_timeout)  # fmt: skip
+        channels["webhook"] = WebhookChannel(
+            notify.webhook_secret, clock, robots=robots(notify), robot_timeout=notify.robot_timeout
+        )
     return channels
 
 
@@ -170,8 +171,14 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         robots=frozenset(key for key, *_ in notify.robots),
         places=load_places(notify.reference_file),
     )
-    return Notify(settings, pool, clock, verifying_tokens(settings, pool, clock), context,
-                  OutboxWriter(SCHEMA, pool.conninfo))  # fmt: skip
+    return Notify(
+        settings,
+        pool,
+        clock,
+        verifying_tokens(settings, pool, clock),
+        context,
+        OutboxWriter(SCHEMA, pool.conninfo),
+    )
 
 
 def announce_fallbacks(settings: Settings) -> None:

@@ -83,8 +83,13 @@ def bootstrap(
 ) -> Reporting:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
-    context = Context(mall_id=settings.mall_id, zone=settings.zone, policy=settings.policy, clock=clock,
-                      outbox=OutboxWriter(SCHEMA, pool.conninfo))  # fmt: skip
+    context = Context(
+        mall_id=settings.mall_id,
+        zone=settings.zone,
+        policy=settings.policy,
+        clock=clock,
+        outbox=OutboxWriter(SCHEMA, pool.conninfo),
+    )
     return Reporting(
         settings=settings,
         pool=pool,

@@ -73,8 +73,12 @@ class ReportingGauges(LiveCollector):
         from services.reporting.service_layer.retention import cutoff  # which counts these runs
 
         now, mall = self.context.clock.now(), self.context.mall_id
-        parameters = {"mall": mall, "cutoff": cutoff(self.context)[1], "since": now - ANSWER_WINDOW,
-                      "services": ANSWERING}  # fmt: skip
+        parameters = {
+            "mall": mall,
+            "cutoff": cutoff(self.context)[1],
+            "since": now - ANSWER_WINDOW,
+            "services": ANSWERING,
+        }
         with self.pool.connection(timeout=2) as conn:
             newest = conn.execute(_NEWEST_EVENT).fetchone()
             due = conn.execute(_DUE, parameters).fetchone()["due"]

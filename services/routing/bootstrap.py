@@ -135,10 +135,16 @@ class Routing:
 def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clock | None = None) -> Routing:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
-    context = Context(mall_id=settings.mall_id, clock=clock, engine=Engine(clock), diagrams=DiagramCache(),
-                      sandbox=shared_sandbox(settings.routing_step_processes),
-                      time_zone=settings.mall_time_zone, process_key=settings.complaint_process,
-                      policy={**settings.policy.as_workflow_data(), "time_zone": settings.mall_time_zone})  # fmt: skip
+    context = Context(
+        mall_id=settings.mall_id,
+        clock=clock,
+        engine=Engine(clock),
+        diagrams=DiagramCache(),
+        sandbox=shared_sandbox(settings.routing_step_processes),
+        time_zone=settings.mall_time_zone,
+        process_key=settings.complaint_process,
+        policy={**settings.policy.as_workflow_data(), "time_zone": settings.mall_time_zone},
+    )
     return Routing(
         settings=settings,
         pool=pool,

@@ -110,8 +110,12 @@ def deploy_mall_diagram(routing, diagram: Path = MALL_DIAGRAM) -> None:
     deployment = routing.handle(deploy_process, command)  # the same source: no new version
     version = deployment.version
     if not deployment.active:  # bpmn/ went back to the files of an earlier version of the run's
-        routing.handle(activate_process, ActivateProcess(version.process_key, version.version, RUN_DEPLOYER,
-                                                         "bpmn/ holds this version's files again"))  # fmt: skip
+        routing.handle(
+            activate_process,
+            ActivateProcess(
+                version.process_key, version.version, RUN_DEPLOYER, "bpmn/ holds this version's files again"
+            ),
+        )
     if deployment.created:
         log.info(
             "complaint diagram deployed",
@@ -130,9 +134,12 @@ def _index(mounted: list[str]) -> Flask:
         if "console" in mounted and wanted == "text/html":
             return redirect("/console/")
         return jsonify(
-            {"services": {name: f"/{name}/openapi.json" for name in mounted}, "form": "/intake/form",
-             "console": "/console/" if "console" in mounted else None}
-        )  # fmt: skip
+            {
+                "services": {name: f"/{name}/openapi.json" for name in mounted},
+                "form": "/intake/form",
+                "console": "/console/" if "console" in mounted else None,
+            }
+        )
 
     @app.get("/healthz")
     def healthz():

@@ -57,8 +57,11 @@ class Background:
         for thread in self.threads:
             thread.join(max(deadline - time.monotonic(), 0))
             if thread.is_alive():
-                log.warning("worker %s did not stop within %s s; leaving it to exit with the process",
-                            thread.name, timeout)  # fmt: skip
+                log.warning(
+                    "worker %s did not stop within %s s; leaving it to exit with the process",
+                    thread.name,
+                    timeout,
+                )
         stopped = not any(thread.is_alive() for thread in self.threads)
         if stopped and self.threads:
             log.info("every worker finished what it held and stopped")

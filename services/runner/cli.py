@@ -54,10 +54,18 @@ def _audit_commands(commands) -> None:
     audit = commands.add_parser(
         "audit", help="compare the books of every service; exit 0 clean, 1 findings, 2 a server is away"
     )
-    audit.add_argument("--settle-seconds", type=float, default=60,
-                       help="leave out complaints younger than this, still on their way (default 60)")  # fmt: skip
-    audit.add_argument("--outbox-seconds", type=float, default=60,
-                       help="report outbox rows unpublished for longer than this (default 60)")  # fmt: skip
+    audit.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=60,
+        help="leave out complaints younger than this, still on their way (default 60)",
+    )
+    audit.add_argument(
+        "--outbox-seconds",
+        type=float,
+        default=60,
+        help="report outbox rows unpublished for longer than this (default 60)",
+    )
     audit.add_argument("--json", action="store_true", help="one JSON document instead of the summary")
     dead = commands.add_parser("dead-letter", help="replay or discard a message of a dead-letter queue")
     dead.add_argument("action", choices=["replay", "discard"])
@@ -128,8 +136,9 @@ def _dispatch(args, settings: Settings) -> int:
     if command == "audit":
         from services.audit.command import audit_command
 
-        return audit_command(settings.database_url, settings.amqp_url, args.settle_seconds,
-                             args.outbox_seconds, args.json)  # fmt: skip
+        return audit_command(
+            settings.database_url, settings.amqp_url, args.settle_seconds, args.outbox_seconds, args.json
+        )
     if command == "migrate":
         return _migrate(args, settings)
     if command == "mailbox":

@@ -70,8 +70,9 @@ def _worker_checks(workers: Background) -> dict:
     return {name: check(name) for name in workers.readiness()}
 
 
-def _probes(settings: Settings, runtime, collectors: list, workers: Background,
-            serving: bool = False) -> ProbeListener | None:  # fmt: skip
+def _probes(
+    settings: Settings, runtime, collectors: list, workers: Background, serving: bool = False
+) -> ProbeListener | None:
     """The probe listener on METRICS_PORT, if one is set."""
     if not settings.metrics_port:
         return None

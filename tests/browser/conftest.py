@@ -28,8 +28,16 @@ from tests.support.system import in_process_system
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling home, which a closed network makes slow.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 
 
@@ -49,8 +57,12 @@ def mall(settings, clock, tmp_path, amqp_url, s3_server):
     # Sessions outlive the day the test moves the clock by (the callback window), as a shift would not.
     long_sessions = {"session_idle": timedelta(days=3), "session_lifetime": timedelta(days=3)}
     store = s3_server.new_store()
-    objects = {"object_store_url": s3_server.url, "object_store_bucket": store.bucket,
-               "object_store_access_key": ACCESS_KEY, "object_store_secret_key": SECRET_KEY}  # fmt: skip
+    objects = {
+        "object_store_url": s3_server.url,
+        "object_store_bucket": store.bucket,
+        "object_store_access_key": ACCESS_KEY,
+        "object_store_secret_key": SECRET_KEY,
+    }
     with in_process_system(settings, clock, tmp_path, amqp_url=amqp_url, **long_sessions, **objects) as (
         runtimes,
         wsgi,

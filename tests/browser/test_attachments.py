@@ -36,8 +36,10 @@ def test_the_desk_records_a_complaint_with_a_photo_and_sees_its_thumbnail_on_the
     assert "员工上传" in desk.inner_text("#attachment-list")
     screenshot(desk, "attachments-01-case-with-photo")
 
-    desk.set_input_files("#case-attachments", files=[{"name": "发票.jpg", "mimeType": "image/jpeg",
-                                                      "buffer": b"MZ\x90\x00" + b"\x00" * 300}])  # fmt: skip
+    desk.set_input_files(
+        "#case-attachments",
+        files=[{"name": "发票.jpg", "mimeType": "image/jpeg", "buffer": b"MZ\x90\x00" + b"\x00" * 300}],
+    )
     desk.click("#attach")
 
     assert "发票.jpg：文件内容不是照片（JPEG、PNG、HEIC）、PDF 或录音，不能上传" in desk.inner_text("main")

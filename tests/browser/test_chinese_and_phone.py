@@ -29,9 +29,16 @@ ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 COMPLAINT_NUMBER = re.compile(r"\bTS-\d{8}-\d{4}\b")
 ALLOWED = {
     "English",  # the language switch, named in the language it switches to
-    "CSV", "XLSX", "PDF", "Excel", "HTML", "JPEG", "PNG", "HEIC",  # names of file formats
+    "CSV",
+    "XLSX",
+    "PDF",
+    "Excel",
+    "HTML",
+    "JPEG",
+    "PNG",
+    "HEIC",  # names of file formats
     "KTV",  # a demo shop's business as Chinese malls write it (the mall's own data)
-}  # fmt: skip
+}
 # One person of each role, the one whose floor or department the test's complaints are on.
 WALKERS = ("desk", "floor3", "security", "ops", "deputy", "store", "designer", "admin")
 NOT_WALKED = re.compile(r"/logout|/lang/|\.(pdf|csv|xlsx)(\?|$)|/print$|/letters/")
@@ -159,8 +166,13 @@ def phone(chromium, mall):
     contexts = []
 
     def open_as(username: str):
-        context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
-                                       has_touch=True, device_scale_factor=2)  # fmt: skip
+        context = chromium.new_context(
+            locale="zh-CN",
+            viewport={"width": 390, "height": 844},
+            is_mobile=True,
+            has_touch=True,
+            device_scale_factor=2,
+        )
         context.set_default_timeout(60_000)
         contexts.append(context)
         page = context.new_page()
@@ -181,11 +193,21 @@ def test_every_console_page_reads_chinese_and_fits_a_phone_for_every_demo_role(
     person, phone, desk_api, mall, settings
 ):
     first = desk_api()  # a shop complaint on 3F: the desk's and the floor supervisor's tasks
-    desk_api(category="environment", merchant_code=None, floor="B1", department="security",
-             customer_request=None, amount=None)  # fmt: skip
+    desk_api(
+        category="environment",
+        merchant_code=None,
+        floor="B1",
+        department="security",
+        customer_request=None,
+        amount=None,
+    )
     floor3 = phone("floor3")
-    reload_until(floor3, f"{mall}/console/queue", f"#queue tr[data-number='{first['number']}'][data-element=handle_floor]",
-                 explain=lambda: where_it_stopped(settings.database_url, first["number"]))  # fmt: skip
+    reload_until(
+        floor3,
+        f"{mall}/console/queue",
+        f"#queue tr[data-number='{first['number']}'][data-element=handle_floor]",
+        explain=lambda: where_it_stopped(settings.database_url, first["number"]),
+    )
     (ARTIFACTS / "zh").mkdir(parents=True, exist_ok=True)
     english, cramped = [], []
     for username in WALKERS:

@@ -137,8 +137,9 @@ def _deploy(mall: str, tokens, bpmn: str, note: str) -> int:
     answer = httpx.post(
         f"{mall}/routing/processes",
         json={"bpmn": bpmn, "dmn": {"triage.dmn": TRIAGE}, "bpmn_name": "complaint.bpmn", "note": note},
-        headers=bearer(tokens, "process_designer", subject="designer"), timeout=180,
-    )  # fmt: skip
+        headers=bearer(tokens, "process_designer", subject="designer"),
+        timeout=180,
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()["version"]
 
@@ -155,8 +156,12 @@ def test_an_operations_manager_sees_an_incident_moves_it_to_a_fixed_version_and_
     person, mall, tokens, desk_api
 ):
     # A script that fails only for data no probe carries: the version deploys, a real case then breaks.
-    _deploy(mall, tokens, _with_open_case('if "蓄意故障" in (complaint.get("description") or ""):\n    x = hash("x")\n'),
-            "立案脚本改动")  # fmt: skip
+    _deploy(
+        mall,
+        tokens,
+        _with_open_case('if "蓄意故障" in (complaint.get("description") or ""):\n    x = hash("x")\n'),
+        "立案脚本改动",
+    )
     broken = desk_api(description="店员态度恶劣，蓄意故障")
     fixed = _deploy(mall, tokens, _with_open_case("# 已修正\n"), "修正立案脚本")
 

@@ -9,10 +9,29 @@ ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = ROOT / "bpmn" / "complaint.bpmn"
 VIEWER = ROOT / "node_modules" / "bpmn-js" / "dist" / "bpmn-viewer.production.min.js"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-NOT_FLOW_NODES = {"sequenceFlow", "lane", "laneSet", "process", "definitions", "extensionElements",
-                  "incoming", "outgoing", "documentation", "conditionExpression", "flowNodeRef", "text",
-                  "timeDuration", "timeDate", "timerEventDefinition", "messageEventDefinition",
-                  "terminateEventDefinition", "script", "message", "collaboration", "participant"}  # fmt: skip
+NOT_FLOW_NODES = {
+    "sequenceFlow",
+    "lane",
+    "laneSet",
+    "process",
+    "definitions",
+    "extensionElements",
+    "incoming",
+    "outgoing",
+    "documentation",
+    "conditionExpression",
+    "flowNodeRef",
+    "text",
+    "timeDuration",
+    "timeDate",
+    "timerEventDefinition",
+    "messageEventDefinition",
+    "terminateEventDefinition",
+    "script",
+    "message",
+    "collaboration",
+    "participant",
+}
 
 
 def _flow_nodes() -> set[str]:

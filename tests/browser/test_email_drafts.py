@@ -45,8 +45,15 @@ def test_the_desk_confirms_an_emailed_complaint_and_sees_the_customers_answer_on
     screenshot(desk, "62-desk-email-receipt")
     complaint_id = desk.url.split("/")[-2]
 
-    imap.deliver(mails.plain(2, "谢谢，我同意退款方案。", subject="Re: 附照片的投诉", sender="customer1@mail.example.cn",
-                             In_Reply_To="<customer-1@mail.example.cn>"))  # fmt: skip
+    imap.deliver(
+        mails.plain(
+            2,
+            "谢谢，我同意退款方案。",
+            subject="Re: 附照片的投诉",
+            sender="customer1@mail.example.cn",
+            In_Reply_To="<customer-1@mail.example.cn>",
+        )
+    )
     reload_until(desk, f"{mall}/console/cases/{complaint_id}", "#timeline tr[data-kind=customer_email]")
     assert "谢谢，我同意退款方案。" in desk.inner_text("#timeline tr[data-kind=customer_email]")
     screenshot(desk, "63-case-timeline-customer-email")

@@ -17,8 +17,9 @@ def test_the_desk_sees_a_callers_history_finds_the_complaint_three_ways_and_link
     person, desk_api
 ):
     earlier = desk_api(category="quality", description="上周买的酸奶过期了")
-    neighbour = desk_api(category="quality", description="饮料里有异物",
-                         customer={"name": "李先生", "phone": "13700001111"})  # fmt: skip
+    neighbour = desk_api(
+        category="quality", description="饮料里有异物", customer={"name": "李先生", "phone": "13700001111"}
+    )
 
     desk = person("desk")
     desk.click("#nav-new")

@@ -95,8 +95,15 @@ def test_the_build_context_leaves_out_the_secrets_the_virtual_environment_and_th
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
 
     assert {"deploy/.env", ".venv", ".git", ".data", "node_modules"} <= set(ignored)
-    assert not {"services", "bpmn", "uv.lock", "pyproject.toml", "README.md", "package.json",
-                "package-lock.json"} & set(ignored)  # fmt: skip
+    assert not {
+        "services",
+        "bpmn",
+        "uv.lock",
+        "pyproject.toml",
+        "README.md",
+        "package.json",
+        "package-lock.json",
+    } & set(ignored)
 
 
 def test_the_image_installs_the_consoles_bpmn_js_from_the_npm_lock_file_beside_its_environment():

@@ -30,8 +30,13 @@ def mail_server():
 def deployment(tmp_path, empty_database, amqp_url, mail_server):
     """The compose file's jobs run (migrations, the diagram), the demo mall and three staff created;
     deploy/.env names the mall's mail server, and sets no quiet hours (the test may run at night)."""
-    deployment = Deployment(tmp_path, empty_database, amqp_url, SMTP_URL=f"smtp://127.0.0.1:{mail_server.port}",
-                            NOTIFY_QUIET_HOURS="none")  # fmt: skip
+    deployment = Deployment(
+        tmp_path,
+        empty_database,
+        amqp_url,
+        SMTP_URL=f"smtp://127.0.0.1:{mail_server.port}",
+        NOTIFY_QUIET_HOURS="none",
+    )
     migrated = deployment.job("migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert re.search(r"^intake: [1-9]\d* migration\(s\) applied$", migrated.stdout, re.M), migrated.stdout

@@ -26,16 +26,29 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-LONG_RUNNING = ["intake", "intake-worker", "routing", "routing-worker", "notify", "notify-worker",
-                "reporting", "reporting-worker", "console"]  # fmt: skip
+LONG_RUNNING = [
+    "intake",
+    "intake-worker",
+    "routing",
+    "routing-worker",
+    "notify",
+    "notify-worker",
+    "reporting",
+    "reporting-worker",
+    "console",
+]
 COMPLAINTS = 12
 
 
 def customer(n: int, tag: str) -> dict:
     """Even customers want e-mail, odd ones SMS; each has addresses of their own (notify's
     per-recipient rate limit would hold back a sixth message to one address)."""
-    return {"name": "王女士", "phone": f"1391{n:07d}", "email": f"customer-{tag}-{n}@example.com",
-            "preferred_reply_channel": "email" if n % 2 == 0 else "sms"}  # fmt: skip
+    return {
+        "name": "王女士",
+        "phone": f"1391{n:07d}",
+        "email": f"customer-{tag}-{n}@example.com",
+        "preferred_reply_channel": "email" if n % 2 == 0 else "sms",
+    }
 
 
 def post_complaint(intake: str, headers: dict, correlation: str, body: dict | None = None) -> dict:
@@ -73,13 +86,23 @@ def test_every_long_running_compose_service_is_a_process_of_its_own_and_complain
 
     tasks = eventually(floor_tasks, timeout=180)
     assert {task["element_id"] for task in tasks} == {"handle_floor"}
-    done = requests.post(f"{gateway}/routing/tasks/{tasks[0]['id']}/complete", headers=floor3, timeout=60,
-                         json={"data": {"outcome": "resolved", "resolution": "商户退还差价"}})  # fmt: skip
+    done = requests.post(
+        f"{gateway}/routing/tasks/{tasks[0]['id']}/complete",
+        headers=floor3,
+        timeout=60,
+        json={"data": {"outcome": "resolved", "resolution": "商户退还差价"}},
+    )
     assert done.status_code == 200, done.text
     # intake's worker learnt from routing's task events who holds each case: its handler sees the customer
     holding = tasks[1]["case_id"]
-    eventually(lambda: not requests.get(f"{gateway}/intake/complaints/{holding}", headers=floor3,
-                                        timeout=30).json()["customer"]["masked"], timeout=60)  # fmt: skip
+    eventually(
+        lambda: (
+            not requests.get(f"{gateway}/intake/complaints/{holding}", headers=floor3, timeout=30).json()[
+                "customer"
+            ]["masked"]
+        ),
+        timeout=60,
+    )
 
     # notify's worker acknowledged every complaint on the customer's channel: e-mail through the
     # mall's mail server, SMS kept as files (no SMS gateway is set in .env.example)
@@ -141,22 +164,60 @@ def sms_texts(deployment: Deployment, at_least: int) -> dict[str, list[str]] | N
 def assert_every_process_counted_it(deployment: Deployment, numbers: list[str]) -> None:
     """/metrics of every process shows the flow: requests, events, steps, deliveries, queues."""
     count, metric = len(numbers), deployment.metric
-    assert metric("intake", "mall_http_request_duration_seconds_count", method="POST", route="/complaints",
-                  status="201") == count  # fmt: skip
-    eventually(lambda: metric("intake-worker", "mall_events_published_total", type="complaint.received") == count,
-               timeout=60)  # fmt: skip
+    assert (
+        metric(
+            "intake",
+            "mall_http_request_duration_seconds_count",
+            method="POST",
+            route="/complaints",
+            status="201",
+        )
+        == count
+    )
+    eventually(
+        lambda: metric("intake-worker", "mall_events_published_total", type="complaint.received") == count,
+        timeout=60,
+    )
     assert metric("intake-worker", "mall_outbox_backlog", service="intake") == 0
-    assert metric("intake-worker", "mall_events_consumed_total", consumer="intake.events", type="task.created",
-                  outcome="handled") >= count  # fmt: skip
+    assert (
+        metric(
+            "intake-worker",
+            "mall_events_consumed_total",
+            consumer="intake.events",
+            type="task.created",
+            outcome="handled",
+        )
+        >= count
+    )
     assert metric("intake-worker", "mall_queue_messages", queue="intake.events.dead") == 0
-    assert metric("routing-worker", "mall_events_consumed_total", consumer="routing.complaints",
-                  type="complaint.received", outcome="handled") == count  # fmt: skip
+    assert (
+        metric(
+            "routing-worker",
+            "mall_events_consumed_total",
+            consumer="routing.complaints",
+            type="complaint.received",
+            outcome="handled",
+        )
+        == count
+    )
     assert metric("routing-worker", "mall_routing_engine_step_seconds_count", step="start") == count
     assert metric("routing", "mall_routing_engine_step_seconds_count", step="complete") == 1
-    assert metric("routing", "mall_http_request_duration_seconds_count", route="/tasks/<uuid:task_id>/complete",
-                  status="200") == 1  # fmt: skip
-    eventually(lambda: metric("routing-worker", "mall_events_published_total", service="routing",
-                              type="task.created") >= count, timeout=60)  # fmt: skip
+    assert (
+        metric(
+            "routing",
+            "mall_http_request_duration_seconds_count",
+            route="/tasks/<uuid:task_id>/complete",
+            status="200",
+        )
+        == 1
+    )
+    eventually(
+        lambda: (
+            metric("routing-worker", "mall_events_published_total", service="routing", type="task.created")
+            >= count
+        ),
+        timeout=60,
+    )
     assert metric("routing", "mall_routing_tasks_open", queue="floor_supervisor") == count - 1
     assert metric("routing", "mall_routing_tasks_overdue", queue="floor_supervisor") == 0
     assert metric("routing", "mall_queue_consumers", queue="routing.complaints") == 1
@@ -173,10 +234,26 @@ def assert_every_process_counted_it(deployment: Deployment, numbers: list[str]) 
 
 def assert_notify_counted_it(deployment: Deployment, count: int) -> None:
     metric = deployment.metric
-    assert metric("notify-worker", "mall_events_consumed_total", consumer="notify.events",
-                  type="complaint.received", outcome="handled") == count  # fmt: skip
-    assert metric("notify-worker", "mall_events_consumed_total", consumer="notify.events",
-                  type="notification.requested", outcome="handled") >= count  # fmt: skip
+    assert (
+        metric(
+            "notify-worker",
+            "mall_events_consumed_total",
+            consumer="notify.events",
+            type="complaint.received",
+            outcome="handled",
+        )
+        == count
+    )
+    assert (
+        metric(
+            "notify-worker",
+            "mall_events_consumed_total",
+            consumer="notify.events",
+            type="notification.requested",
+            outcome="handled",
+        )
+        >= count
+    )
     assert (
         metric("notify-worker", "mall_notify_delivery_attempts_total", channel="email", outcome="sent")
         == count // 2
@@ -192,14 +269,29 @@ def assert_notify_counted_it(deployment: Deployment, count: int) -> None:
         assert metric(process, "mall_notify_delivery_lag_seconds", channel="email") == 0
         assert metric(process, "mall_collector_up", collector="notify") == 1
     assert metric("notify", "mall_queue_messages", queue="notify.events.dead") == 0
-    assert metric("notify", "mall_http_request_duration_seconds_count",
-                  route="/complaints/<uuid:complaint_id>/deliveries", status="200") == 1  # fmt: skip
+    assert (
+        metric(
+            "notify",
+            "mall_http_request_duration_seconds_count",
+            route="/complaints/<uuid:complaint_id>/deliveries",
+            status="200",
+        )
+        == 1
+    )
 
 
 def assert_reporting_counted_it(deployment: Deployment, count: int) -> None:
     metric = deployment.metric
-    assert metric("reporting-worker", "mall_events_consumed_total", consumer="reporting.events",
-                  type="complaint.received", outcome="handled") == count  # fmt: skip
+    assert (
+        metric(
+            "reporting-worker",
+            "mall_events_consumed_total",
+            consumer="reporting.events",
+            type="complaint.received",
+            outcome="handled",
+        )
+        == count
+    )
     assert metric("reporting-worker", "mall_reporting_retention_runs_total", outcome="nothing_due") == 1
     for process in ("reporting", "reporting-worker"):
         assert 0 <= metric(process, "mall_reporting_projection_lag_seconds") < 300
@@ -207,8 +299,10 @@ def assert_reporting_counted_it(deployment: Deployment, count: int) -> None:
         assert metric(process, "mall_reporting_retention_unanswered", service="intake") == 0
         assert metric(process, "mall_collector_up", collector="reporting") == 1
     assert metric("reporting", "mall_queue_consumers", queue="reporting.events") == 1
-    assert metric("reporting", "mall_http_request_duration_seconds_count", route="/reviews/daily",
-                  status="200") >= 1  # fmt: skip
+    assert (
+        metric("reporting", "mall_http_request_duration_seconds_count", route="/reviews/daily", status="200")
+        >= 1
+    )
 
 
 def assert_one_complaint_is_followed_through_the_logs(deployment: Deployment, correlation: str) -> None:
@@ -247,8 +341,10 @@ def test_the_gateway_is_the_one_entry_point_and_keeps_probes_and_metrics_inside(
     openapi = requests.get(f"{gateway}/routing/openapi.json", timeout=10)
     form = requests.get(f"{gateway}/intake/form", timeout=10)
     anonymous = requests.get(f"{gateway}/intake/complaints", timeout=10)
-    hidden = {path: requests.get(f"{gateway}{path}", timeout=10).status_code
-              for path in ("/intake/metrics", "/routing/readyz", "/intake/healthz", "/console/metrics")}  # fmt: skip
+    hidden = {
+        path: requests.get(f"{gateway}{path}", timeout=10).status_code
+        for path in ("/intake/metrics", "/routing/readyz", "/intake/healthz", "/console/metrics")
+    }
     oversized = requests.post(f"{gateway}/intake/public/complaints", data=b"x" * 300_000, timeout=10)
     # A diagram may be as large as routing takes (4 MB): the gateway lets it through to routing,
     # whose own answer (no token: 401) comes back; over 4 MB the gateway refuses it itself.
@@ -273,8 +369,12 @@ def test_the_gateway_is_the_one_entry_point_and_keeps_probes_and_metrics_inside(
     assert stop(deployment.processes["routing"]) == 0
     gone = requests.get(f"{gateway}/routing/tasks", headers={"X-Correlation-ID": "gone-0001"}, timeout=30)
     assert gone.status_code == 503 and gone.headers["Retry-After"] == "5"
-    assert gone.json() == {"code": 503, "status": "Service Unavailable", "correlation_id": "gone-0001",
-                           "message": "the service does not answer; try again shortly"}  # fmt: skip
+    assert gone.json() == {
+        "code": 503,
+        "status": "Service Unavailable",
+        "correlation_id": "gone-0001",
+        "message": "the service does not answer; try again shortly",
+    }
     assert stop(deployment.processes["gateway"]) == 0
 
 
@@ -291,8 +391,12 @@ def test_the_console_behind_the_gateway_keeps_its_prefix_its_secure_session_and_
     bundle = browser.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
     # The modeler's deploy may carry a diagram of up to 4 MB: the gateway lets it through to the
     # console, which answers itself (no CSRF token: 400, as JSON for a JSON request).
-    deploy = requests.post(f"{gateway}/console/processes/deploy", data=b"x" * 1_000_000,
-                           headers={"Content-Type": "application/json"}, timeout=10)  # fmt: skip
+    deploy = requests.post(
+        f"{gateway}/console/processes/deploy",
+        data=b"x" * 1_000_000,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
 
     assert home.status_code == 302 and home.headers["Location"].endswith("/console/")  # the mall's address
     assert first.status_code == 302 and first.headers["Location"] == "/console/login"  # links keep the prefix

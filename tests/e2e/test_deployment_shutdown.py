@@ -107,8 +107,13 @@ def slow_mail_server():
 
 @pytest.fixture
 def mail_deployment(tmp_path, empty_database, amqp_url, slow_mail_server):
-    deployment = Deployment(tmp_path, empty_database, amqp_url, NOTIFY_QUIET_HOURS="none",
-                            SMTP_URL=f"smtp://127.0.0.1:{slow_mail_server.port}")  # fmt: skip
+    deployment = Deployment(
+        tmp_path,
+        empty_database,
+        amqp_url,
+        NOTIFY_QUIET_HOURS="none",
+        SMTP_URL=f"smtp://127.0.0.1:{slow_mail_server.port}",
+    )
     for job in ("migrate", "deploy-diagram"):
         assert deployment.job(job).returncode == 0
     deployment.cli("seed")
@@ -148,8 +153,10 @@ def test_sigterm_to_the_notify_worker_while_it_sends_lets_it_finish_its_messages
         )
     # Every acknowledgement is asked for (routing's outbox published) before notify's worker starts.
     eventually(lambda: count(deployment, "SELECT count(*) FROM routing.cases") == burst, timeout=180)
-    eventually(lambda: count(deployment, "SELECT count(*) FROM routing.outbox WHERE published_at IS NULL") == 0,
-               timeout=120)  # fmt: skip
+    eventually(
+        lambda: count(deployment, "SELECT count(*) FROM routing.outbox WHERE published_at IS NULL") == 0,
+        timeout=120,
+    )
 
     # notify's worker is told to stop while its delivery threads send.
     worker = deployment.start("notify-worker")
@@ -170,8 +177,10 @@ def test_sigterm_to_the_notify_worker_while_it_sends_lets_it_finish_its_messages
     sent_before = len(received)
 
     deployment.start("notify-worker")
-    eventually(lambda: len(mail.received) >= burst and set(dict(deployment.rows(EMAILS)).values()) == {"sent"},
-               timeout=180)  # fmt: skip
+    eventually(
+        lambda: len(mail.received) >= burst and set(dict(deployment.rows(EMAILS)).values()) == {"sent"},
+        timeout=180,
+    )
     received = [message_id(item) for item in mail.received]
     assert len(received) == len(set(received)) == burst  # each customer once: nothing sent twice
     assert sorted(received) == sorted(dict(deployment.rows(EMAILS)))
@@ -180,8 +189,9 @@ def test_sigterm_to_the_notify_worker_while_it_sends_lets_it_finish_its_messages
     assert deployment.ready_messages("notify.events.dead") == 0
     assert deployment.metric("notify-worker", "mall_events_consumed_total", outcome="duplicate") == 0
     # the second worker sent what the first had not, and its counter says so
-    sent_after = deployment.metric("notify-worker", "mall_notify_delivery_attempts_total", channel="email",
-                                   outcome="sent")  # fmt: skip
+    sent_after = deployment.metric(
+        "notify-worker", "mall_notify_delivery_attempts_total", channel="email", outcome="sent"
+    )
     assert sent_after == burst - sent_before
 
 

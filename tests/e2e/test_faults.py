@@ -75,8 +75,12 @@ class Mall:
     def body(self) -> tuple[dict, str]:
         """A complaint from a customer of its own (notify's per-address rate limit holds none back)."""
         n = next(self.serial)
-        customer = {"name": "顾客", "email": self.address(n), "phone": f"1371{n:07d}",
-                    "preferred_reply_channel": "email"}  # fmt: skip
+        customer = {
+            "name": "顾客",
+            "email": self.address(n),
+            "phone": f"1371{n:07d}",
+            "preferred_reply_channel": "email",
+        }
         return complaint(customer=customer), self.address(n)
 
 
@@ -90,9 +94,13 @@ def mall(tmp_path_factory) -> Iterator[Mall]:
     rabbitmq.up()
     mail = MailServer().start()
     direct_db = database_url(name)
-    deployment = Deployment(tmp_path_factory.mktemp("faults"), proxied(direct_db, postgres.port),
-                            proxied(direct_amqp, rabbitmq.port), SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
-                            NOTIFY_QUIET_HOURS="none")  # fmt: skip
+    deployment = Deployment(
+        tmp_path_factory.mktemp("faults"),
+        proxied(direct_db, postgres.port),
+        proxied(direct_amqp, rabbitmq.port),
+        SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
+        NOTIFY_QUIET_HOURS="none",
+    )
     mall = Mall(deployment, direct_db, direct_amqp, postgres, rabbitmq, mail)
     try:
         for job in ("migrate", "deploy-diagram"):
@@ -176,8 +184,11 @@ def settled(mall: Mall, numbers: list[str], timeout: float = 120) -> AuditReport
 
     def done() -> bool:
         cases = mall.value("SELECT count(*) FROM routing.cases WHERE number = ANY(%s)", numbers)
-        sent = mall.value("SELECT count(*) FROM notify.deliveries WHERE state = 'sent' AND kind = 'acknowledgement'"
-                          " AND complaint_id IN (SELECT id FROM intake.complaints WHERE number = ANY(%s))", numbers)  # fmt: skip
+        sent = mall.value(
+            "SELECT count(*) FROM notify.deliveries WHERE state = 'sent' AND kind = 'acknowledgement'"
+            " AND complaint_id IN (SELECT id FROM intake.complaints WHERE number = ANY(%s))",
+            numbers,
+        )
         if cases < len(numbers) or sent < len(numbers):
             return False
         last[:] = [audit(mall)]
@@ -281,8 +292,11 @@ def test_a_routing_worker_killed_mid_burst_leaves_its_cases_to_the_other_each_ex
     victim = deployment.start("routing-worker")
     other = start_second(deployment, "routing-worker", "routing-worker-2")
     try:
-        eventually(lambda: mall.value("SELECT count(*) FROM routing.cases") >= before + 10, timeout=120,
-                   interval=0.01)  # fmt: skip
+        eventually(
+            lambda: mall.value("SELECT count(*) FROM routing.cases") >= before + 10,
+            timeout=120,
+            interval=0.01,
+        )
         victim.send_signal(signal.SIGKILL)  # in the middle of its share: steps begun, messages unacked
         victim.wait(timeout=30)
         assert mall.value("SELECT count(*) FROM routing.cases") < before + 80
@@ -317,8 +331,11 @@ def test_a_notify_worker_killed_while_sending_delivers_the_message_once_after_it
     lease_ends(mall, address)
     report = settled(mall, numbers)
     assert_once_each(mall, numbers)
-    outcomes = mall.rows("SELECT a.outcome FROM notify.attempts a JOIN notify.deliveries d ON d.id = a.delivery_id"
-                         " WHERE d.address = %s ORDER BY a.id", address)  # fmt: skip
+    outcomes = mall.rows(
+        "SELECT a.outcome FROM notify.attempts a JOIN notify.deliveries d ON d.id = a.delivery_id"
+        " WHERE d.address = %s ORDER BY a.id",
+        address,
+    )
     assert [outcome for (outcome,) in outcomes] == ["interrupted", "sent"]
     # The audit cannot know whether the first try reached the customer: a notice, not a finding.
     assert delivery in resent(report)
@@ -352,8 +369,11 @@ def test_a_notify_worker_killed_after_the_server_accepted_but_before_recording_i
 
 def lease_ends(mall: Mall, address: str) -> None:
     """The lease of a delivery cut off mid-send (ten minutes) runs out: moved forward, not waited for."""
-    ended = mall.rows("UPDATE notify.deliveries SET next_attempt_at = now() WHERE state = 'sending'"
-                      " AND address = %s RETURNING id", address)  # fmt: skip
+    ended = mall.rows(
+        "UPDATE notify.deliveries SET next_attempt_at = now() WHERE state = 'sending'"
+        " AND address = %s RETURNING id",
+        address,
+    )
     assert len(ended) == 1
 
 
@@ -374,17 +394,28 @@ def republish(amqp_url: str, queue: str, order) -> int:
         producer = Producer(connection.channel())
         for message in order(taken):
             kept = message.properties
-            producer.publish(message.body, exchange="", routing_key=queue, headers=kept.get("application_headers"),
-                             content_type=kept.get("content_type"), content_encoding=kept.get("content_encoding"),
-                             delivery_mode=2, message_id=kept.get("message_id"), type=kept.get("type"),
-                             correlation_id=kept.get("correlation_id"))  # fmt: skip
+            producer.publish(
+                message.body,
+                exchange="",
+                routing_key=queue,
+                headers=kept.get("application_headers"),
+                content_type=kept.get("content_type"),
+                content_encoding=kept.get("content_encoding"),
+                delivery_mode=2,
+                message_id=kept.get("message_id"),
+                type=kept.get("type"),
+                correlation_id=kept.get("correlation_id"),
+            )
         for message in taken:
             channel.basic_ack(message.delivery_tag)
         return len(taken)
 
 
-CONSUMERS = {"routing-worker": "routing.complaints", "notify-worker": "notify.events",
-             "reporting-worker": "reporting.events"}  # fmt: skip
+CONSUMERS = {
+    "routing-worker": "routing.complaints",
+    "notify-worker": "notify.events",
+    "reporting-worker": "reporting.events",
+}
 
 
 def with_consumers_stopped(mall: Mall, count: int, order) -> tuple[list[str], dict[str, int]]:
@@ -401,9 +432,13 @@ def with_consumers_stopped(mall: Mall, count: int, order) -> tuple[list[str], di
     moved = {"routing.complaints": republish(mall.amqp_url, "routing.complaints", order)}
     deployment.start("routing-worker")
     deployment.wait_ready("routing-worker")
-    eventually(lambda: mall.value("SELECT count(*) FROM routing.outbox WHERE published_at IS NULL") == 0
-               and mall.value("SELECT count(*) FROM routing.cases WHERE number = ANY(%s)", numbers) == count,
-               timeout=60)  # fmt: skip
+    eventually(
+        lambda: (
+            mall.value("SELECT count(*) FROM routing.outbox WHERE published_at IS NULL") == 0
+            and mall.value("SELECT count(*) FROM routing.cases WHERE number = ANY(%s)", numbers) == count
+        ),
+        timeout=60,
+    )
     # each complaint's received event and its acknowledgement request wait in notify's queue before
     # they are rearranged (on a loaded machine the last confirm can trail the outbox's mark)
     eventually(lambda: deployment.ready_messages("notify.events") >= 2 * count, timeout=60)
@@ -438,8 +473,11 @@ def test_events_delivered_newest_first_reach_the_same_books(healthy):
     assert_once_each(mall, numbers)
     # notify heard of each acknowledgement before its complaint: it held each, then sent it
     assert "request held until its complaint is known" in mall.deployment.log("notify-worker")
-    received = mall.rows("SELECT count(*) FROM reporting.cases WHERE number = ANY(%s) AND received_at IS NOT NULL"
-                         " AND first_queue IS NOT NULL", numbers)  # fmt: skip
+    received = mall.rows(
+        "SELECT count(*) FROM reporting.cases WHERE number = ANY(%s) AND received_at IS NOT NULL"
+        " AND first_queue IS NOT NULL",
+        numbers,
+    )
     assert received == [(5,)]
 
 
@@ -454,9 +492,12 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_and_the_audit_reports_it
     numbers = accepted(burst(mall, 3))
     with Connection(mall.amqp_url) as connection:
         Producer(connection.default_channel).publish(
-            {"type": "complaint.received", "id": "not-a-uuid", "payload": {}}, exchange="mall.events",
-            routing_key="complaint.received", message_id="poison-1", serializer="json",
-        )  # fmt: skip
+            {"type": "complaint.received", "id": "not-a-uuid", "payload": {}},
+            exchange="mall.events",
+            routing_key="complaint.received",
+            message_id="poison-1",
+            serializer="json",
+        )
     eventually(lambda: mall.deployment.ready_messages("routing.complaints.dead") == 1, timeout=60)
     eventually(  # the good ones around it still go through
         lambda: mall.value("SELECT count(*) FROM routing.cases WHERE number = ANY(%s)", numbers) == 3
@@ -467,15 +508,28 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_and_the_audit_reports_it
     report = json.loads(found.stdout)
     poison = [item for item in report["findings"] if item["check"] == "dead_letter"]
     # the same message reached notify's and reporting's queues too (they bind complaint.received)
-    assert sorted(item["subject"] for item in poison) == ["notify.events.dead", "reporting.events.dead",
-                                                           "routing.complaints.dead"]  # fmt: skip
+    assert sorted(item["subject"] for item in poison) == [
+        "notify.events.dead",
+        "reporting.events.dead",
+        "routing.complaints.dead",
+    ]
     assert {item["data"]["error_type"] for item in poison} == {"ValidationError"}
     assert all("malformed envelope" in item["data"]["error"] for item in poison)
     assert [item for item in report["findings"] if item["check"] != "dead_letter"] == []
 
     for queue in ("routing.complaints.dead", "notify.events.dead", "reporting.events.dead"):
-        discarded = run(["dead-letter", "discard", queue, "poison-1", "--reason", "a hand-made event, not"
-                         " from a service"], {**mall.deployment.env("cli"), "AMQP_URL": mall.amqp_url}, cwd=ROOT)  # fmt: skip
+        discarded = run(
+            [
+                "dead-letter",
+                "discard",
+                queue,
+                "poison-1",
+                "--reason",
+                "a hand-made event, not from a service",
+            ],
+            {**mall.deployment.env("cli"), "AMQP_URL": mall.amqp_url},
+            cwd=ROOT,
+        )
         assert discarded.returncode == 0, discarded.stderr
     clean = cli_audit(mall)
     assert clean.returncode == 0, clean.stdout + clean.stderr

@@ -29,14 +29,31 @@ def gunicorn(tmp_path, db_url):
     (folder / "counter_999999.db").write_bytes(b"")  # left by an earlier run: must not be summed in
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
-    env.update({"DATABASE_URL": db_url, "AUTH_SECRET": SECRET, "MIGRATE_ON_START": "false",
-                "PROMETHEUS_MULTIPROC_DIR": str(folder), "LOG_LEVEL": "WARNING"})  # fmt: skip
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "AUTH_SECRET": SECRET,
+            "MIGRATE_ON_START": "false",
+            "PROMETHEUS_MULTIPROC_DIR": str(folder),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
-        [str(GUNICORN), "-c", "python:services.common.observability.gunicorn", "--workers", "3",
-         "--bind", f"127.0.0.1:{port}", "services.intake.wsgi:create_wsgi_app()"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            str(GUNICORN),
+            "-c",
+            "python:services.common.observability.gunicorn",
+            "--workers",
+            "3",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "services.intake.wsgi:create_wsgi_app()",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         eventually(lambda: process.poll() is not None or answers(f"{base}/readyz"), timeout=90)

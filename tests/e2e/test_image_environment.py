@@ -45,8 +45,14 @@ def image_layout(tmp_path_factory) -> Path:
     syncs = dockerfile_lines(r"(uv sync [^\n]*)")
     assert len(syncs) == 2, syncs
     for command in syncs:
-        result = subprocess.run([str(ROOT / ".venv" / "bin" / "uv"), *command.split()[1:], "--quiet"],
-                                cwd=source, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+        result = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "uv"), *command.split()[1:], "--quiet"],
+            cwd=source,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stderr
     shutil.copytree(ROOT / "bpmn", app / "bpmn")
     assets = re.findall(
@@ -66,14 +72,24 @@ def in_image(app: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
     clean.pop("VIRTUAL_ENV", None)
     clean["PATH"] = f"{app / '.venv' / 'bin'}:{clean['PATH']}"
-    return subprocess.run(["python", *args], cwd=app, capture_output=True, text=True, timeout=300,
-                          env={**clean, "PYTHONDONTWRITEBYTECODE": "1", "LOG_LEVEL": "WARNING", **env})  # fmt: skip
+    return subprocess.run(
+        ["python", *args],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**clean, "PYTHONDONTWRITEBYTECODE": "1", "LOG_LEVEL": "WARNING", **env},
+    )
 
 
 def test_the_image_environment_holds_the_services_but_no_dev_tools_nor_the_embedded_database(image_layout):
     where = in_image(image_layout, "-c", "import services, sys; print(services.__file__)")
-    missing = in_image(image_layout, "-c", "import importlib.util as u; print([m for m in ('pgserver', "
-                       "'pytest', 'ruff', 'kubernetes_validate') if u.find_spec(m)])")  # fmt: skip
+    missing = in_image(
+        image_layout,
+        "-c",
+        "import importlib.util as u; print([m for m in ('pgserver', "
+        "'pytest', 'ruff', 'kubernetes_validate') if u.find_spec(m)])",
+    )
 
     assert where.returncode == 0, where.stderr
     assert "/.venv/lib/" in where.stdout and "site-packages" in where.stdout  # installed, not the source tree
@@ -89,10 +105,14 @@ def test_the_image_commands_work_from_its_installed_package(image_layout, empty_
     )
     seeded = in_image(image_layout, "-m", "services", "seed", **env)
     waited = in_image(image_layout, "-m", "services", "migrate", "--wait", "5", "identity", "intake", **env)
-    form = in_image(image_layout, "-c", "from services.intake.app import create_app; from services.intake."
-                    "bootstrap import bootstrap; from services.common.settings import load_settings; "
-                    "app = create_app(bootstrap(load_settings())); print(app.jinja_env.get_template('form.html').name)",
-                    **env)  # fmt: skip
+    form = in_image(
+        image_layout,
+        "-c",
+        "from services.intake.app import create_app; from services.intake."
+        "bootstrap import bootstrap; from services.common.settings import load_settings; "
+        "app = create_app(bootstrap(load_settings())); print(app.jinja_env.get_template('form.html').name)",
+        **env,
+    )
 
     assert migrated.returncode == 0 and "intake:" in migrated.stdout, (
         migrated.stderr
@@ -123,5 +143,11 @@ def test_the_console_serves_its_pages_and_bpmn_js_from_the_installed_package(ima
     served = in_image(image_layout, "-c", CONSOLE_CHECK, **env)
 
     assert served.returncode == 0, served.stderr
-    assert served.stdout.split() == ["/login", "200", "/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
-                                     "200", "/assets/console.css", "200"]  # fmt: skip
+    assert served.stdout.split() == [
+        "/login",
+        "200",
+        "/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js",
+        "200",
+        "/assets/console.css",
+        "200",
+    ]

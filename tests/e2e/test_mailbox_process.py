@@ -32,9 +32,18 @@ def _kept(db_url: str) -> dict[str, int]:
 def test_a_mailbox_worker_killed_mid_batch_and_restarted_keeps_every_message_once(imap, db_url, tmp_path):
     imap.deliver(*_batch())
     metrics = free_port()
-    env = {"DATABASE_URL": db_url, "AUTH_SECRET": SECRET, "MIGRATE_ON_START": "false", "MALL_ID": "demo",
-           "IMAP_HOST": "127.0.0.1", "IMAP_PORT": str(imap.port), "IMAP_USER": imap.user,
-           "IMAP_SECRET": imap.secret, "IMAP_TLS": "none", "METRICS_PORT": str(metrics)}  # fmt: skip
+    env = {
+        "DATABASE_URL": db_url,
+        "AUTH_SECRET": SECRET,
+        "MIGRATE_ON_START": "false",
+        "MALL_ID": "demo",
+        "IMAP_HOST": "127.0.0.1",
+        "IMAP_PORT": str(imap.port),
+        "IMAP_USER": imap.user,
+        "IMAP_SECRET": imap.secret,
+        "IMAP_TLS": "none",
+        "METRICS_PORT": str(metrics),
+    }
 
     first = start(["mailbox"], env, tmp_path / "first.log")
     eventually(lambda: sum(_kept(db_url).values()) >= 20, timeout=60)

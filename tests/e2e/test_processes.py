@@ -116,8 +116,14 @@ def test_notify_runs_as_its_own_process_and_mails_the_customer(tmp_path, db_url,
 
     mail = MailServer().start()
     port = free_port()
-    env = {"DATABASE_URL": db_url, "AMQP_URL": amqp_url, "AUTH_SECRET": SECRET, "HTTP_PORT": str(port),
-           "SMTP_URL": f"smtp://127.0.0.1:{mail.port}", "NOTIFY_QUIET_HOURS": "none"}  # fmt: skip
+    env = {
+        "DATABASE_URL": db_url,
+        "AMQP_URL": amqp_url,
+        "AUTH_SECRET": SECRET,
+        "HTTP_PORT": str(port),
+        "SMTP_URL": f"smtp://127.0.0.1:{mail.port}",
+        "NOTIFY_QUIET_HOURS": "none",
+    }
     process = start(["serve", "notify"], env, tmp_path / "notify.log")
     try:
         eventually(lambda: answers(f"http://127.0.0.1:{port}/readyz"), timeout=60)

@@ -52,9 +52,14 @@ def reporting_app(settings, clock):
     runtime.pool.open(wait=True)
     consumer = runtime.consumer(Connection("memory://"))
     start = datetime(2026, 11, 3, 2, tzinfo=UTC)
-    stories = [Story(received_at=start + timedelta(days=day), category="quality",
-                     rounds=[Round(start + timedelta(days=day, hours=5), start + timedelta(days=day, hours=6))])
-               for day in (0, 2, 4)]  # fmt: skip
+    stories = [
+        Story(
+            received_at=start + timedelta(days=day),
+            category="quality",
+            rounds=[Round(start + timedelta(days=day, hours=5), start + timedelta(days=day, hours=6))],
+        )
+        for day in (0, 2, 4)
+    ]
     for envelope in (event for story in stories for event in events(story)):
         consumer.apply(load_envelope(dump_envelope(envelope)), consumer.fallback)
     with runtime.pool.connection() as conn:

@@ -49,8 +49,13 @@ def publish(amqp_url: str, envelopes) -> None:
     with Connection(amqp_url, transport_options={"confirm_publish": True}) as connection:
         producer = Producer(connection.default_channel, exchange=EVENTS_EXCHANGE)
         for envelope in envelopes:
-            producer.publish(dump_envelope(envelope), routing_key=envelope.type, message_id=envelope.id,
-                             declare=[EVENTS_EXCHANGE], delivery_mode=2)  # fmt: skip
+            producer.publish(
+                dump_envelope(envelope),
+                routing_key=envelope.type,
+                message_id=envelope.id,
+                declare=[EVENTS_EXCHANGE],
+                delivery_mode=2,
+            )
 
 
 def rows(db_url: str, query: str, *params) -> list[tuple]:
@@ -69,18 +74,23 @@ def test_two_workers_run_500_cases_without_a_duplicate_task_or_a_lost_completion
         waiting = "SELECT id FROM routing.tasks WHERE element_id = 'handle_floor' AND state = 'open'"
         tasks = eventually(lambda: len(found := rows(db_url, waiting)) == CASES and found, timeout=180)
 
-        token = TokenIssuer(SECRET).issue(Identity("zhang", frozenset({"floor_supervisor"}), "demo",
-                                                   floors=frozenset({"3F"})))  # fmt: skip
+        token = TokenIssuer(SECRET).issue(
+            Identity("zhang", frozenset({"floor_supervisor"}), "demo", floors=frozenset({"3F"}))
+        )
         headers = {"Authorization": f"Bearer {token}"}
 
         def complete(index_and_task):
             index, (task_id,) = index_and_task
             targets = [workers[index % 2][1]] + ([workers[(index + 1) % 2][1]] if index % 10 == 0 else [])
             return [
-                requests.post(f"{base}/tasks/{task_id}/complete", json={"data": {"outcome": "resolved"}},
-                              headers=headers, timeout=60).status_code
+                requests.post(
+                    f"{base}/tasks/{task_id}/complete",
+                    json={"data": {"outcome": "resolved"}},
+                    headers=headers,
+                    timeout=60,
+                ).status_code
                 for base in targets
-            ]  # fmt: skip
+            ]
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             statuses = list(pool.map(complete, enumerate(tasks)))
@@ -90,8 +100,11 @@ def test_two_workers_run_500_cases_without_a_duplicate_task_or_a_lost_completion
 
     assert all(codes.count(200) == 1 for codes in statuses)
     assert Counter(code for codes in statuses for code in codes) == {200: CASES, 409: CASES // 10}
-    per_case = rows(db_url, "SELECT case_id, string_agg(element_id || ':' || state, ',' ORDER BY created_at)"
-                            " FROM routing.tasks GROUP BY case_id")  # fmt: skip
+    per_case = rows(
+        db_url,
+        "SELECT case_id, string_agg(element_id || ':' || state, ',' ORDER BY created_at)"
+        " FROM routing.tasks GROUP BY case_id",
+    )
     assert len(per_case) == CASES
     assert {tasks for _, tasks in per_case} == {"handle_floor:completed,reply:open"}
     timelines = rows(

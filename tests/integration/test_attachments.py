@@ -43,16 +43,21 @@ def stored(store) -> list[str]:
 
 @pytest.fixture
 def recorded(client, desk) -> dict:
-    answer = client.post("/complaints", json=complaint(customer={"name": "王芳", "phone": "13912345678"}),
-                         headers=desk)  # fmt: skip
+    answer = client.post(
+        "/complaints", json=complaint(customer={"name": "王芳", "phone": "13912345678"}), headers=desk
+    )
     assert answer.status_code == 201, answer.json
     return answer.json
 
 
 def upload(client, headers, complaint_id, *files, language="zh-CN", **form):
     data = {"file": [(io.BytesIO(content), name) for name, content in files], **form}
-    return client.post(f"/complaints/{complaint_id}/attachments", data=data, content_type="multipart/form-data",
-                       headers={**headers, "Accept-Language": language})  # fmt: skip
+    return client.post(
+        f"/complaints/{complaint_id}/attachments",
+        data=data,
+        content_type="multipart/form-data",
+        headers={**headers, "Accept-Language": language},
+    )
 
 
 def test_the_desk_attaches_a_photo_a_pdf_and_a_recording_and_each_is_kept_by_what_its_content_is(
@@ -61,10 +66,13 @@ def test_the_desk_attaches_a_photo_a_pdf_and_a_recording_and_each_is_kept_by_wha
     answer = upload(client, desk, recorded["id"], ("收据.jpg", photo()), ("letter.pdf", PDF), ("voice", MP3))
 
     assert answer.status_code == 201, answer.json
-    assert [(item["kind"], item["media_type"], item["has_thumbnail"], item["source"]) for item in answer.json] == [
-        ("image", "image/jpeg", True, "staff"), ("pdf", "application/pdf", False, "staff"),
+    assert [
+        (item["kind"], item["media_type"], item["has_thumbnail"], item["source"]) for item in answer.json
+    ] == [
+        ("image", "image/jpeg", True, "staff"),
+        ("pdf", "application/pdf", False, "staff"),
         ("audio", "audio/mpeg", False, "staff"),
-    ]  # fmt: skip
+    ]
     listed = client.get(f"/complaints/{recorded['id']}/attachments", headers=desk).json
     assert [item["file_name"] for item in listed] == ["收据.jpg", "letter.pdf", "voice"]
     pdf = client.get(f"/complaints/{recorded['id']}/attachments/{listed[1]['id']}", headers=desk)
@@ -110,9 +118,11 @@ def test_a_png_stays_a_png_and_a_pdf_has_no_thumbnail(client, desk, recorded):
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("zh-CN,zh;q=0.9", "setup.jpg：文件内容不是照片（JPEG、PNG、HEIC）、PDF 或录音，不能上传"),
-     ("en", "setup.jpg: the file's content is not a photo (JPEG, PNG, HEIC), a PDF or a recording")],
-)  # fmt: skip
+    [
+        ("zh-CN,zh;q=0.9", "setup.jpg：文件内容不是照片（JPEG、PNG、HEIC）、PDF 或录音，不能上传"),
+        ("en", "setup.jpg: the file's content is not a photo (JPEG, PNG, HEIC), a PDF or a recording"),
+    ],
+)
 def test_a_program_named_jpg_is_refused_naming_the_file_in_the_callers_language_and_nothing_is_kept(
     client, desk, recorded, object_store, language, expected
 ):
@@ -138,9 +148,12 @@ def test_a_file_over_the_limit_is_refused_with_413_naming_it(client, desk, recor
 
 @pytest.mark.parametrize(
     ("files", "reason"),
-    [((), "请选择要上传的文件"), ((("empty.jpg", b""),), "empty.jpg：文件是空的"),
-     ((("broken.jpg", photo()[:200]),), "broken.jpg：照片已损坏或无法读取")],
-)  # fmt: skip
+    [
+        ((), "请选择要上传的文件"),
+        ((("empty.jpg", b""),), "empty.jpg：文件是空的"),
+        ((("broken.jpg", photo()[:200]),), "broken.jpg：照片已损坏或无法读取"),
+    ],
+)
 def test_no_file_an_empty_file_or_a_broken_photo_is_refused_with_a_reason(
     client, desk, recorded, files, reason
 ):
@@ -192,11 +205,17 @@ def test_the_web_forms_customer_attaches_a_photo_with_the_receipts_token_and_not
     number = receipt.json["number"]
     files = {"file": [(io.BytesIO(photo()), "camera.jpg")]}
 
-    sent = client.post("/public/attachments", data={**files, "upload_token": receipt.json["upload_token"]},
-                       content_type="multipart/form-data")  # fmt: skip
-    forged = client.post("/public/attachments", data={"file": [(io.BytesIO(photo()), "x.jpg")],
-                         "upload_token": "forged"}, content_type="multipart/form-data",
-                         headers={"Accept-Language": "zh-CN"})  # fmt: skip
+    sent = client.post(
+        "/public/attachments",
+        data={**files, "upload_token": receipt.json["upload_token"]},
+        content_type="multipart/form-data",
+    )
+    forged = client.post(
+        "/public/attachments",
+        data={"file": [(io.BytesIO(photo()), "x.jpg")], "upload_token": "forged"},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "zh-CN"},
+    )
 
     assert sent.status_code == 201 and sent.json == {"count": 1}
     assert forged.status_code == 400 and forged.json["errors"]["files"]["upload_token"] == [
@@ -211,9 +230,13 @@ def test_retention_erases_a_complaints_attachments_rows_and_objects(
     client, desk, recorded, intake, object_store
 ):
     upload(client, desk, recorded["id"], ("a.jpg", photo()), ("b.pdf", PDF))
-    envelope = Envelope(type=RETENTION_ERASURE_REQUESTED, mall_id="demo", actor=Actor("reporting", "service"),
-                        occurred_at=datetime(2028, 12, 1, tzinfo=UTC),
-                        payload={"complaint_ids": [recorded["id"]], "closed_before": "2026-12-01"})  # fmt: skip
+    envelope = Envelope(
+        type=RETENTION_ERASURE_REQUESTED,
+        mall_id="demo",
+        actor=Actor("reporting", "service"),
+        occurred_at=datetime(2028, 12, 1, tzinfo=UTC),
+        payload={"complaint_ids": [recorded["id"]], "closed_before": "2026-12-01"},
+    )
 
     with intake.pool.connection() as conn:  # as the consumer calls it, in its transaction
         intake.bus.handle_event(conn, envelope)
@@ -226,8 +249,9 @@ def test_a_customers_erasure_request_erases_their_attachments(client, desk, reco
     upload(client, desk, recorded["id"], ("a.jpg", photo()))
     admin = bearer(tokens, "admin", subject="root")
 
-    erased = client.post("/privacy/erasures", json={"contact": "13912345678", "reason": "顾客书面要求删除"},
-                         headers=admin)  # fmt: skip
+    erased = client.post(
+        "/privacy/erasures", json={"contact": "13912345678", "reason": "顾客书面要求删除"}, headers=admin
+    )
 
     assert erased.status_code == 201, erased.json
     assert client.get(f"/complaints/{recorded['id']}/attachments", headers=desk).json == []

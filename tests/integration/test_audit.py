@@ -195,22 +195,34 @@ def test_reporting_missing_an_event_or_keeping_two_or_missing_its_row_is_found(d
 def test_a_delivery_sent_twice_and_a_second_acknowledgement_are_duplicates_but_a_resend_is_a_notice(
     db_url, books
 ):
-    execute(db_url, "INSERT INTO notify.attempts (delivery_id, attempted_at, outcome) VALUES"
-                    " (%s, now(), 'interrupted')", books["delivery"])  # fmt: skip
+    execute(
+        db_url,
+        "INSERT INTO notify.attempts (delivery_id, attempted_at, outcome) VALUES (%s, now(), 'interrupted')",
+        books["delivery"],
+    )
     report = run_audit(db_url, None)
     assert report.clean  # sent once after an interrupted try: at-least-once, not a known duplicate
     assert [notice.check for notice in report.notices] == ["resent_after_interruption", "no_broker"]
 
-    execute(db_url, "INSERT INTO notify.attempts (delivery_id, attempted_at, outcome) VALUES"
-                    " (%s, now(), 'sent')", books["delivery"])  # fmt: skip
+    execute(
+        db_url,
+        "INSERT INTO notify.attempts (delivery_id, attempted_at, outcome) VALUES (%s, now(), 'sent')",
+        books["delivery"],
+    )
     assert checks(run_audit(db_url, None)) == [("sent_twice", books["complaint"])]
     execute(
         db_url,
         "DELETE FROM notify.attempts WHERE outcome = 'sent' AND attempted_at > now() - interval '1 minute'",
     )
     with psycopg.connect(db_url, autocommit=True) as conn:
-        add_acknowledgement(conn, books["complaint"], books["number"], str(uuid.uuid4()), str(uuid.uuid4()),
-                            conn.execute("SELECT now()").fetchone()[0])  # fmt: skip
+        add_acknowledgement(
+            conn,
+            books["complaint"],
+            books["number"],
+            str(uuid.uuid4()),
+            str(uuid.uuid4()),
+            conn.execute("SELECT now()").fetchone()[0],
+        )
     assert checks(run_audit(db_url, None)) == [("double_notification", books["number"])]
 
 
@@ -225,7 +237,7 @@ def test_outbox_rows_left_unpublished_past_the_threshold_are_found_with_their_er
         db_url,
         "INSERT INTO intake.outbox (id, routing_key, envelope) VALUES (gen_random_uuid(),"
         " 'complaint.received', '{}')",
-    )  # fmt: skip — a second old: on its way
+    )  # a second old: on its way
     [finding] = run_audit(db_url, None, outbox_seconds=60).findings
     assert (finding.check, finding.subject) == ("outbox_backlog", "routing.outbox")
     assert "1 event(s) unpublished" in finding.detail and "connection refused" in finding.detail
@@ -244,11 +256,20 @@ def declared(amqp_url) -> str:
 def dead_letter(amqp_url: str, body: bytes, message_id: str, queue: str = "routing.complaints") -> None:
     with Connection(amqp_url) as connection:
         Producer(connection.default_channel).publish(
-            body, exchange=DEAD_LETTER_EXCHANGE, routing_key=queue, message_id=message_id,
-            content_type="application/json", content_encoding="utf-8", type="complaint.received",
-            headers={"x-error": "Traceback …\nKeyError: 'floor'", "x-error-type": "KeyError",
-                     "x-failed-queue": queue, "x-retries": 5},
-        )  # fmt: skip
+            body,
+            exchange=DEAD_LETTER_EXCHANGE,
+            routing_key=queue,
+            message_id=message_id,
+            content_type="application/json",
+            content_encoding="utf-8",
+            type="complaint.received",
+            headers={
+                "x-error": "Traceback …\nKeyError: 'floor'",
+                "x-error-type": "KeyError",
+                "x-failed-queue": queue,
+                "x-retries": 5,
+            },
+        )
 
 
 def messages(amqp_url: str, queue: str) -> int:
@@ -263,9 +284,10 @@ def test_a_dead_letter_is_a_finding_with_its_error_until_it_is_replayed_or_disca
     assert audit_command(db_url, declared, 60, 60, as_json=True, out=out) == 1
     found = json.loads(out.getvalue())
     assert found["clean"] is False and found["counts"]["dead_letters"] == 2
-    assert [(item["check"], item["subject"], item["data"]["message_id"], item["data"]["error_type"])
-            for item in found["findings"]] == [("dead_letter", "routing.complaints.dead", f"poison-{n}", "KeyError")
-                                               for n in (1, 2)]  # fmt: skip
+    assert [
+        (item["check"], item["subject"], item["data"]["message_id"], item["data"]["error_type"])
+        for item in found["findings"]
+    ] == [("dead_letter", "routing.complaints.dead", f"poison-{n}", "KeyError") for n in (1, 2)]
     assert "KeyError: 'floor'" in found["findings"][0]["detail"]
     assert messages(declared, "routing.complaints.dead") == 2  # reading them took nothing away
 
@@ -290,17 +312,26 @@ def test_a_dead_letter_nested_thousands_of_levels_deep_is_reported_and_can_be_di
     deep = b'{"a":' * 5000 + b"1" + b"}" * 5000
     with Connection(declared) as connection:
         Producer(connection.default_channel).publish(
-            deep, exchange=DEAD_LETTER_EXCHANGE, routing_key="reporting.events", content_type="application/json",
-            content_encoding="utf-8", headers={"x-error": "cannot decode message: JSON nested too deep",
-                                               "x-error-type": "DecodeError", "x-failed-queue": "reporting.events"},
-        )  # fmt: skip
+            deep,
+            exchange=DEAD_LETTER_EXCHANGE,
+            routing_key="reporting.events",
+            content_type="application/json",
+            content_encoding="utf-8",
+            headers={
+                "x-error": "cannot decode message: JSON nested too deep",
+                "x-error-type": "DecodeError",
+                "x-failed-queue": "reporting.events",
+            },
+        )
     out = io.StringIO()
 
     assert audit_command(db_url, declared, 60, 60, as_json=True, out=out) == 1  # findings, not a crash
     [finding] = json.loads(out.getvalue())["findings"]
     assert (finding["check"], finding["subject"], finding["data"]["type"]) == (
-        "dead_letter", "reporting.events.dead", None,
-    )  # fmt: skip
+        "dead_letter",
+        "reporting.events.dead",
+        None,
+    )
     assert "nested too deep" in finding["detail"] and finding["data"]["body"] == deep[:2000].decode()
     summary = io.StringIO()
     assert audit_command(db_url, declared, 60, 60, as_json=False, out=summary) == 1

@@ -19,9 +19,13 @@ from tests.conftest import bearer
 from tests.support.system import system_on_its_own_database
 
 DESK, FLOOR, DEPARTMENT, OPS, DEPUTY, STORE = (
-    "service_desk", "floor_supervisor", "department_manager", "operations_manager", "deputy_store_manager",
+    "service_desk",
+    "floor_supervisor",
+    "department_manager",
+    "operations_manager",
+    "deputy_store_manager",
     "store_manager",
-)  # fmt: skip
+)
 DESIGNER, ADMIN, SERVICE, ANONYMOUS = "process_designer", "admin", "service", "anonymous"
 PROCESS = {DESK, FLOOR, DEPARTMENT, OPS, DEPUTY, STORE}
 EVERYONE = {*ROLES, ANONYMOUS}
@@ -127,8 +131,15 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 
 SCOPES = {FLOOR: {"floors": ["3F"]}, DEPARTMENT: {"departments": ["security"]}}
 PARAMETER = re.compile(r"\{([a-z_]+)\}")
-SAMPLE_VALUES = {"version": "1", "process_key": "complaint", "username": "nobody", "code": "X1", "name": "x.dmn",
-                 "number": "TS-20000101-0001", "template_id": "1"}  # fmt: skip
+SAMPLE_VALUES = {
+    "version": "1",
+    "process_key": "complaint",
+    "username": "nobody",
+    "code": "X1",
+    "name": "x.dmn",
+    "number": "TS-20000101-0001",
+    "template_id": "1",
+}
 
 
 def _endpoints(wsgi, mounts: list[str]) -> list[tuple[str, str]]:

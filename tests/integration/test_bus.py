@@ -260,8 +260,12 @@ def test_json_nested_too_deep_for_the_parser_is_dead_lettered_at_once_saying_so(
 ):
     start_consumer(record_effect)
 
-    publish(amqp_url, b'{"a":' * 5000 + b"1" + b"}" * 5000, content_type="application/json",
-            content_encoding="utf-8")  # fmt: skip
+    publish(
+        amqp_url,
+        b'{"a":' * 5000 + b"1" + b"}" * 5000,
+        content_type="application/json",
+        content_encoding="utf-8",
+    )
 
     [dead] = eventually(lambda: dead_letters(amqp_url))
     assert dead.headers["x-error"] == (

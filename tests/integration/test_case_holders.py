@@ -13,10 +13,25 @@ from tests.integration.conftest import complaint
 def _task_event(
     kind: str, complaint_id: str, task_id: str, at: datetime, queue="floor_supervisor"
 ) -> Envelope:
-    payload = {"task_id": task_id, "queue": queue, "element_id": "handle_floor", "title": "Handle",
-               "number": "TS-1", "state": "open", "floor": "3F", "department": None, "assignee": None}  # fmt: skip
-    return Envelope(type=kind, mall_id="demo", actor=Actor("routing"), payload=payload, occurred_at=at,
-                    complaint_id=complaint_id)  # fmt: skip
+    payload = {
+        "task_id": task_id,
+        "queue": queue,
+        "element_id": "handle_floor",
+        "title": "Handle",
+        "number": "TS-1",
+        "state": "open",
+        "floor": "3F",
+        "department": None,
+        "assignee": None,
+    }
+    return Envelope(
+        type=kind,
+        mall_id="demo",
+        actor=Actor("routing"),
+        payload=payload,
+        occurred_at=at,
+        complaint_id=complaint_id,
+    )
 
 
 def _apply(intake, envelope):
@@ -95,8 +110,11 @@ def test_a_corrections_history_shows_the_customers_old_and_new_details_and_texts
     client, desk, tokens
 ):
     created = client.post("/complaints", json=complaint(), headers=desk).json
-    correction = {"reason": "王女士来电更正：新号码 13800001111", "description": DESCRIPTION,
-                  "customer": {"phone": "13800001111", "name": "王丽"}}  # fmt: skip
+    correction = {
+        "reason": "王女士来电更正：新号码 13800001111",
+        "description": DESCRIPTION,
+        "customer": {"phone": "13800001111", "name": "王丽"},
+    }
     assert client.patch(f"/complaints/{created['id']}", json=correction, headers=desk).status_code == 200
     path = f"/complaints/{created['id']}/history"
 

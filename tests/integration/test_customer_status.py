@@ -24,13 +24,22 @@ def recorded(client, desk) -> dict:
 
 
 def look(client, number, contact, address="198.51.100.7", **extra):
-    return client.post("/public/status", json={"number": number, "contact": contact, **extra},
-                       environ_base={"REMOTE_ADDR": address})  # fmt: skip
+    return client.post(
+        "/public/status",
+        json={"number": number, "contact": contact, **extra},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def apply(intake, recorded, event_type, at, payload=None):
-    envelope = Envelope(type=event_type, mall_id=intake.settings.mall_id,
-                        actor=ROUTING, payload=payload or {}, occurred_at=at, complaint_id=recorded["id"])  # fmt: skip
+    envelope = Envelope(
+        type=event_type,
+        mall_id=intake.settings.mall_id,
+        actor=ROUTING,
+        payload=payload or {},
+        occurred_at=at,
+        complaint_id=recorded["id"],
+    )
     with intake.pool.connection() as conn:
         intake.bus.handle_event(conn, envelope)
 
@@ -71,11 +80,21 @@ def test_a_wrong_number_and_a_wrong_phone_get_the_same_answer(client, recorded):
 
 def test_the_stage_follows_routing_events_and_an_agreed_new_date(client, recorded, intake, clock):
     now = clock.now()
-    apply(intake, recorded, TASK_CREATED, now, {"task_id": "00000000-0000-4000-8000-000000000001",
-                                                 "queue": "floor_supervisor", "floor": "3F"})  # fmt: skip
+    apply(
+        intake,
+        recorded,
+        TASK_CREATED,
+        now,
+        {"task_id": "00000000-0000-4000-8000-000000000001", "queue": "floor_supervisor", "floor": "3F"},
+    )
     handling = look(client, recorded["number"], "5678").json
-    apply(intake, recorded, "complaint.postponed", now + timedelta(minutes=1),
-          {"data": {"new_reply_date": "2026-12-20", "customer_agreed": True}})  # fmt: skip
+    apply(
+        intake,
+        recorded,
+        "complaint.postponed",
+        now + timedelta(minutes=1),
+        {"data": {"new_reply_date": "2026-12-20", "customer_agreed": True}},
+    )
     postponed = look(client, recorded["number"], "5678").json
     apply(intake, recorded, "complaint.replied", now + timedelta(minutes=2))
     replied = look(client, recorded["number"], "5678").json
@@ -141,8 +160,11 @@ def test_lookups_are_rate_limited_per_client_address(settings, clock, recorded_n
     try:
         client = create_app(runtime).test_client()
         codes = [look(client, recorded_number, "5678").status_code for _ in range(3)]
-        page = client.post("/status", data={"number": recorded_number, "contact": "5678"},
-                           environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code  # fmt: skip
+        page = client.post(
+            "/status",
+            data={"number": recorded_number, "contact": "5678"},
+            environ_base={"REMOTE_ADDR": "198.51.100.7"},
+        ).status_code
         elsewhere = look(client, recorded_number, "5678", address="198.51.100.9").status_code
     finally:
         runtime.pool.close()

@@ -7,8 +7,11 @@ from tests.integration.conftest import complaint
 
 
 def test_a_complaint_missing_its_category_is_refused_in_chinese_naming_the_field_by_its_label(client, desk):
-    answer = client.post("/complaints", json=complaint(category=None, customer={"name": "王女士", "phone": "x"}),
-                         headers={**desk, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})  # fmt: skip
+    answer = client.post(
+        "/complaints",
+        json=complaint(category=None, customer={"name": "王女士", "phone": "x"}),
+        headers={**desk, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"},
+    )
 
     assert answer.status_code == 400
     assert answer.json["message"] == "请检查以下内容：投诉类别、顾客·电话"

@@ -443,8 +443,12 @@ def test_reference_data_takes_a_whole_sort_order_in_range_and_active_as_true_or_
         client.put("/reference/floors/9F", json={"name": "九楼", "sort_order": 9}, headers=admin).status_code
         == 200
     )
-    assert client.put(path.replace("9F", "8F"), json={**body, field: False if field == "active" else 8},
-                      headers=admin).status_code == 200  # fmt: skip
+    assert (
+        client.put(
+            path.replace("9F", "8F"), json={**body, field: False if field == "active" else 8}, headers=admin
+        ).status_code
+        == 200
+    )
 
 
 def test_a_complaint_is_checked_against_reference_changes_made_through_the_api_at_once(client, desk, tokens):

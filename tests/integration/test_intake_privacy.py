@@ -18,8 +18,10 @@ def admin(tokens) -> dict:
 
 
 def record(client, desk, **customer) -> dict:
-    body = complaint(customer={"name": NAME, "phone": PHONE, "email": EMAIL, **customer},
-                     description=f"{NAME}说店员态度恶劣，请回电{PHONE}")  # fmt: skip
+    body = complaint(
+        customer={"name": NAME, "phone": PHONE, "email": EMAIL, **customer},
+        description=f"{NAME}说店员态度恶劣，请回电{PHONE}",
+    )
     answer = client.post("/complaints", json=body, headers=desk)
     assert answer.status_code == 201, answer.json
     return answer.json
@@ -33,8 +35,11 @@ def export(client, admin, contact: str, reason: str = "顾客到服务台书面�
 def test_a_customer_is_found_by_phone_however_written_or_by_e_mail_in_any_case(client, desk, admin, contact):
     first, second = record(client, desk), record(client, desk, phone="13700001111")
     record(client, desk, name="李先生", phone="13600002222", email="li@example.cn")
-    client.patch(f"/complaints/{first['id']}", json={"reason": "顾客改了名字", "customer": {"name": "王丽"}},
-                 headers=desk)  # fmt: skip
+    client.patch(
+        f"/complaints/{first['id']}",
+        json={"reason": "顾客改了名字", "customer": {"name": "王丽"}},
+        headers=desk,
+    )
 
     answer = export(client, admin, contact)
 
@@ -43,11 +48,21 @@ def test_a_customer_is_found_by_phone_however_written_or_by_e_mail_in_any_case(c
     found = [item["number"] for item in answer.json["complaints"]]
     assert found == ([first["number"], second["number"]] if "@" in contact else [first["number"]])
     [mine, *_] = answer.json["complaints"]
-    assert mine["record"]["customer"] == {**mine["record"]["customer"], "name": "王丽", "phone": PHONE,
-                                          "masked": False}  # fmt: skip
+    assert mine["record"]["customer"] == {
+        **mine["record"]["customer"],
+        "name": "王丽",
+        "phone": PHONE,
+        "masked": False,
+    }
     assert PHONE in mine["record"]["description"] and "received_by" not in mine["record"]
-    assert mine["history"] == [{"changed_at": mine["history"][0]["changed_at"], "role": "service_desk",
-                                "reason": "顾客改了名字", "changes": {"customer.name": {"old": NAME, "new": "王丽"}}}]  # fmt: skip
+    assert mine["history"] == [
+        {
+            "changed_at": mine["history"][0]["changed_at"],
+            "role": "service_desk",
+            "reason": "顾客改了名字",
+            "changes": {"customer.name": {"old": NAME, "new": "王丽"}},
+        }
+    ]
 
 
 def test_an_unknown_customer_gets_an_empty_copy_and_the_request_is_audited_all_the_same(client, desk, admin):
@@ -104,8 +119,11 @@ def test_an_erasure_erases_intakes_copy_at_once_and_asks_the_others_with_the_com
     assert client.get(f"/complaints/{other['id']}", headers=desk).json["customer"]["phone"] == "13600002222"
     request = outbox_rows(intake)[-1]
     assert request["routing_key"] == "retention.erasure_requested"
-    assert request["envelope"]["payload"] == {"complaint_ids": [mine["id"]], "reason": "request",
-                                              "request_id": erased["id"]}  # fmt: skip
+    assert request["envelope"]["payload"] == {
+        "complaint_ids": [mine["id"]],
+        "reason": "request",
+        "request_id": erased["id"],
+    }
     assert request["envelope"]["actor"] == {"id": "root", "role": "admin"}
     assert export(client, admin, PHONE).json["complaints"] == []  # nothing left to find
 
@@ -124,11 +142,16 @@ def test_an_erasure_of_an_unknown_customer_erases_nothing_and_asks_nobody(client
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"reason": "x"}, "contact"), ({"contact": "王女士", "reason": "x"}, "contact"),
-     ({"contact": PHONE}, "reason"), ({"contact": PHONE, "reason": "  "}, "reason"),
-     ({"contact": PHONE, "reason": "a\nb"}, "reason"), ({"contact": PHONE, "reason": "x" * 201}, "reason"),
-     ({"contact": PHONE, "reason": "x", "phone": PHONE}, "phone")],
-)  # fmt: skip
+    [
+        ({"reason": "x"}, "contact"),
+        ({"contact": "王女士", "reason": "x"}, "contact"),
+        ({"contact": PHONE}, "reason"),
+        ({"contact": PHONE, "reason": "  "}, "reason"),
+        ({"contact": PHONE, "reason": "a\nb"}, "reason"),
+        ({"contact": PHONE, "reason": "x" * 201}, "reason"),
+        ({"contact": PHONE, "reason": "x", "phone": PHONE}, "phone"),
+    ],
+)
 def test_a_bad_request_is_refused_naming_the_field_and_nothing_is_audited_or_erased(
     client, desk, admin, body, field
 ):
@@ -151,10 +174,12 @@ def test_only_an_admin_asks_for_a_copy_or_an_erasure_or_reads_the_audit(client, 
     other = bearer(tokens, role, subject="someone")
     body = {"contact": PHONE, "reason": "x"}
 
-    statuses = [client.post("/privacy/exports", json=body, headers=other).status_code,
-                client.post("/privacy/erasures", json=body, headers=other).status_code,
-                client.get("/privacy/requests", headers=other).status_code,
-                client.post("/privacy/exports", json=body).status_code]  # fmt: skip
+    statuses = [
+        client.post("/privacy/exports", json=body, headers=other).status_code,
+        client.post("/privacy/erasures", json=body, headers=other).status_code,
+        client.get("/privacy/requests", headers=other).status_code,
+        client.post("/privacy/exports", json=body).status_code,
+    ]
 
     assert statuses == [403, 403, 403, 401]
     assert client.get(f"/complaints/{recorded['id']}", headers=desk).json["customer"]["phone"] == PHONE

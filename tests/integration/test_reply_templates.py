@@ -26,17 +26,25 @@ def test_the_demo_mall_starts_with_templates_for_the_desk_by_category(client, de
 def test_the_operations_manager_adds_edits_retires_and_restores_a_template(client, ops, desk, clock):
     added = client.post("/reply-templates", json=NEW, headers=ops)
     template_id = added.json["id"]
-    edited = client.patch(f"/reply-templates/{template_id}", json={"body": "您好，已退还。", "version": 1},
-                          headers=ops)  # fmt: skip
+    edited = client.patch(
+        f"/reply-templates/{template_id}", json={"body": "您好，已退还。", "version": 1}, headers=ops
+    )
     retired = client.post(f"/reply-templates/{template_id}/retire", headers=ops)
     offered = client.get("/reply-templates?category=fee", headers=desk).json
     kept = client.get("/reply-templates?category=fee&include_retired=true", headers=ops).json
     restored = client.post(f"/reply-templates/{template_id}/restore", headers=ops)
 
     assert added.status_code == 201, added.json
-    assert added.json | {"id": 0} == {**NEW, "id": 0, "retired": False, "created_by": "ops",
-                                      "created_at": clock.now().isoformat(), "updated_at": None,
-                                      "updated_by": None, "version": 1}  # fmt: skip
+    assert added.json | {"id": 0} == {
+        **NEW,
+        "id": 0,
+        "retired": False,
+        "created_by": "ops",
+        "created_at": clock.now().isoformat(),
+        "updated_at": None,
+        "updated_by": None,
+        "version": 1,
+    }
     assert (
         edited.status_code == 200 and edited.json["body"] == "您好，已退还。" and edited.json["version"] == 2
     )

@@ -47,8 +47,13 @@ class Browser:
         page = self.get(form_page)
         found = CSRF.search(page.text)
         assert found, f"{form_page} has no CSRF token: {page.status_code} {page.text[:300]}"
-        return self.session.post(f"{self.base}{path}", data={"csrf_token": found.group(1), **fields},
-                                 headers=self._cookies(), timeout=30, allow_redirects=False)  # fmt: skip
+        return self.session.post(
+            f"{self.base}{path}",
+            data={"csrf_token": found.group(1), **fields},
+            headers=self._cookies(),
+            timeout=30,
+            allow_redirects=False,
+        )
 
     def log_in(self, username: str, password: str) -> requests.Response:
         return self.post_form("/login", "/login", {"username": username, "password": password})

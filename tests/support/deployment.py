@@ -36,8 +36,13 @@ _ADDRESS = re.compile(r"^(https?)://([a-z][a-z0-9-]*):(\d+)")
 class Deployment:
     def __init__(self, logs: Path, database_url: str, amqp_url: str, **settings: str):
         """`settings`: what an operator wrote into deploy/.env besides the secrets (SMTP_URL, …)."""
-        values = {**read_env_file(), **TEST_SECRETS, "DATABASE_URL": database_url, "AMQP_URL": amqp_url,
-                  **settings}  # fmt: skip
+        values = {
+            **read_env_file(),
+            **TEST_SECRETS,
+            "DATABASE_URL": database_url,
+            "AMQP_URL": amqp_url,
+            **settings,
+        }
         self.services: dict[str, ComposeService] = services(values)
         self.long_running: list[str] = long_running(self.services)
         self.logs = logs
@@ -52,8 +57,12 @@ class Deployment:
         """The compose service's environment, on loopback, ports and a data folder of its own."""
         http_port, metrics_port = self.port(name)
         data = self.logs / name / "data"
-        local = {"HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port), "METRICS_PORT": str(metrics_port),
-                 "DATA_DIR": str(data)}  # fmt: skip
+        local = {
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(http_port),
+            "METRICS_PORT": str(metrics_port),
+            "DATA_DIR": str(data),
+        }
         environment = {key: self._local(value) for key, value in self.services[name].environment.items()}
         return {**environment, **local}
 

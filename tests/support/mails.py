@@ -29,8 +29,14 @@ def plain(
     number: int, text: str = "三楼的店员态度很差，拒绝换货。", charset: str = "utf-8", **extra
 ) -> bytes:
     sender = extra.pop("sender", f"customer{number}@mail.example.cn")
-    return _headers(MIMEText(text, "plain", charset), number, sender, extra.pop("subject", f"投诉 {number}"),
-                    charset, **extra)  # fmt: skip
+    return _headers(
+        MIMEText(text, "plain", charset),
+        number,
+        sender,
+        extra.pop("subject", f"投诉 {number}"),
+        charset,
+        **extra,
+    )
 
 
 def html_only(number: int) -> bytes:

@@ -96,8 +96,10 @@ class Mall:
         answer = self.intake_api.post("/complaints", json=body, headers=headers)
         assert answer.status_code == 201, answer.json
         case = Case(self, answer.json["id"], answer.json["number"])
-        eventually(lambda: self.api.get(f"/cases/{case.id}", headers=self.headers(OPS)).status_code == 200,
-                   timeout=30)  # fmt: skip
+        eventually(
+            lambda: self.api.get(f"/cases/{case.id}", headers=self.headers(OPS)).status_code == 200,
+            timeout=30,
+        )
         return case
 
 
@@ -120,8 +122,9 @@ class Case:
 
     def try_complete(self, element: str, who, **data):
         task = self.task(element, who)
-        return self.mall.api.post(f"/tasks/{task['id']}/complete", json={"data": data},
-                                  headers=self.mall.headers(who))  # fmt: skip
+        return self.mall.api.post(
+            f"/tasks/{task['id']}/complete", json={"data": data}, headers=self.mall.headers(who)
+        )
 
     def complete(self, element: str, who, **data) -> dict:
         answer = self.try_complete(element, who, **data)
@@ -147,8 +150,11 @@ class Case:
 
     def try_fire(self, element: str, who=OPS, reason: str = "演示：提前触发"):
         timer = self.timer(element)
-        return self.mall.api.post(f"/cases/{self.id}/timers/{timer['id']}/fire", json={"reason": reason},
-                                  headers=self.mall.headers(who))  # fmt: skip
+        return self.mall.api.post(
+            f"/cases/{self.id}/timers/{timer['id']}/fire",
+            json={"reason": reason},
+            headers=self.mall.headers(who),
+        )
 
     def fire(self, element: str, who=OPS, reason: str = "演示：提前触发") -> dict:
         """Fire the case's timer on `element` now through the timer API (no clock moved)."""

@@ -103,10 +103,19 @@ class Story:
 
 def events(story: Story) -> list[Envelope]:
     """Every event of the story, in the order they were produced."""
-    produced = [_received(story), _step(story, "complaint.acknowledged", story.received_at, "start", {}),
-                _step(story, "complaint.triaged", story.received_at, "triage", {"queue": "floor_supervisor"}),
-                _task(story, "task.created", story.received_at, "handle_floor", "t-handle", due=story.received_at
-                      + timedelta(hours=24))]  # fmt: skip
+    produced = [
+        _received(story),
+        _step(story, "complaint.acknowledged", story.received_at, "start", {}),
+        _step(story, "complaint.triaged", story.received_at, "triage", {"queue": "floor_supervisor"}),
+        _task(
+            story,
+            "task.created",
+            story.received_at,
+            "handle_floor",
+            "t-handle",
+            due=story.received_at + timedelta(hours=24),
+        ),
+    ]
     produced.append(
         _step(story, "complaint.merchant_answered", story.received_at, "merchant_answer", {"x": 1})
     )  # a type reporting does not know: ignored
@@ -117,26 +126,45 @@ def events(story: Story) -> list[Envelope]:
         if story.declared and index < 2:  # the policy lets two through
             produced.append(_step(story, "complaint.postponed", at, "postpone", agreed))
     for at, level in story.escalations:
-        produced.append(_step(story, "complaint.escalated", at, f"escalated_to_{level}", {"queue": "floor_supervisor"},
-                              queue=level))  # fmt: skip
+        produced.append(
+            _step(
+                story,
+                "complaint.escalated",
+                at,
+                f"escalated_to_{level}",
+                {"queue": "floor_supervisor"},
+                queue=level,
+            )
+        )
     for index, item in enumerate(story.rounds):
         produced += _round(story, index, item)
     if story.outside_route:
         at = story.received_at + timedelta(hours=2)
-        produced.append(_step(story, "complaint.outside_route", at, "outside_route",
-                              {"outside_route": {"body": "consumer_association", "reference": "XB-1"}}))  # fmt: skip
+        produced.append(
+            _step(
+                story,
+                "complaint.outside_route",
+                at,
+                "outside_route",
+                {"outside_route": {"body": "consumer_association", "reference": "XB-1"}},
+            )
+        )
     if story.closed_at:
         produced += _closed(story)
     return produced
 
 
 def _round(story: Story, index: int, item: Round) -> list[Envelope]:
-    data = {"reply_due": story.reply_due.isoformat(), "postponements_made": len(story.postponed_to[:2]),
-            "unknown_key_from_a_newer_diagram": True}  # fmt: skip
+    data = {
+        "reply_due": story.reply_due.isoformat(),
+        "postponements_made": len(story.postponed_to[:2]),
+        "unknown_key_from_a_newer_diagram": True,
+    }
     task = "t-handle" if index == 0 else f"t-handle-{index}"  # the first handling task is the one created
-    found = [_task(story, "task.completed", item.resolved_at, "handle_floor", task,
-                   data={"outcome": "resolved"}),
-             _step(story, "complaint.resolved", item.resolved_at, "resolved", data)]  # fmt: skip
+    found = [
+        _task(story, "task.completed", item.resolved_at, "handle_floor", task, data={"outcome": "resolved"}),
+        _step(story, "complaint.resolved", item.resolved_at, "resolved", data),
+    ]
     if item.replied_at:
         found.append(
             _step(story, "complaint.replied", item.replied_at, "reply", {**data, "reply_text": "已处理"})
@@ -166,40 +194,76 @@ def _round(story: Story, index: int, item: Round) -> list[Envelope]:
 
 
 def _closed(story: Story) -> list[Envelope]:
-    data = {"closed_as": story.closed_as, "outcome": "已退款", "cost": 50, "responsible_party": "merchant",
-            "root_cause": "服务态度", "reply_due": story.reply_due.isoformat()}  # fmt: skip
-    return [_task(story, "task.completed", story.closed_at, "close", "t-close", data=data),
-            _step(story, "complaint.closed", story.closed_at, "close", data),
-            _task(story, "task.cancelled", story.closed_at, "handle_floor", "t-handle")]  # fmt: skip
+    data = {
+        "closed_as": story.closed_as,
+        "outcome": "已退款",
+        "cost": 50,
+        "responsible_party": "merchant",
+        "root_cause": "服务态度",
+        "reply_due": story.reply_due.isoformat(),
+    }
+    return [
+        _task(story, "task.completed", story.closed_at, "close", "t-close", data=data),
+        _step(story, "complaint.closed", story.closed_at, "close", data),
+        _task(story, "task.cancelled", story.closed_at, "handle_floor", "t-handle"),
+    ]
 
 
 def _envelope(story: Story, event_type: str, at: datetime, payload: dict, actor: Actor = SYSTEM) -> Envelope:
-    return Envelope(type=event_type, mall_id="demo", complaint_id=story.id, actor=actor, occurred_at=at,
-                    payload=payload)  # fmt: skip
+    return Envelope(
+        type=event_type, mall_id="demo", complaint_id=story.id, actor=actor, occurred_at=at, payload=payload
+    )
 
 
 def _received(story: Story) -> Envelope:
     merchant = None
     if story.merchant:
         name, floor = MERCHANTS[story.merchant]
-        merchant = {"code": story.merchant, "shop_name": name, "floor": floor, "unit": None,
-                    "person_in_charge": "李经理", "phone": "13800000001"}  # fmt: skip
-    payload = {"id": story.id, "number": story.number, "channel": story.channel, "category": story.category,
-               "severity": "normal", "major_reasons": [], "status": "received", "customer": story.customer,
-               "occurred_at": None, "received_at": story.received_at.isoformat(), "floor": story.floor,
-               "merchant": merchant, "department": story.department, "about_department_manager": False,
-               "handle_directly": False, "description": "店员态度恶劣，请回电 13912345678",
-               "customer_request": story.requests or None, "amount": "399.00", "people_count": 1, "injury": False,
-               "media_exposure": False, "lawsuit": False, "promised_reply_date": story.promised.isoformat(),
-               "policy": {"max_postponements": 2}}  # fmt: skip
+        merchant = {
+            "code": story.merchant,
+            "shop_name": name,
+            "floor": floor,
+            "unit": None,
+            "person_in_charge": "李经理",
+            "phone": "13800000001",
+        }
+    payload = {
+        "id": story.id,
+        "number": story.number,
+        "channel": story.channel,
+        "category": story.category,
+        "severity": "normal",
+        "major_reasons": [],
+        "status": "received",
+        "customer": story.customer,
+        "occurred_at": None,
+        "received_at": story.received_at.isoformat(),
+        "floor": story.floor,
+        "merchant": merchant,
+        "department": story.department,
+        "about_department_manager": False,
+        "handle_directly": False,
+        "description": "店员态度恶劣，请回电 13912345678",
+        "customer_request": story.requests or None,
+        "amount": "399.00",
+        "people_count": 1,
+        "injury": False,
+        "media_exposure": False,
+        "lawsuit": False,
+        "promised_reply_date": story.promised.isoformat(),
+        "policy": {"max_postponements": 2},
+    }
     return _envelope(story, "complaint.received", story.received_at, payload, DESK)
 
 
 def corrected(story: Story, at: datetime, **changes) -> Envelope:
     """complaint.corrected as intake publishes it: the whole complaint as it is now, and what changed."""
     before = _received(story).payload
-    payload = {"complaint": {**before, **changes}, "reason": "登记有误",
-               "changes": {name: {"old": before.get(name), "new": new} for name, new in changes.items()}}  # fmt: skip
+    payload = {
+        "complaint": {**before, **changes},
+        "reason": "登记有误",
+        "changes": {name: {"old": before.get(name), "new": new} for name, new in changes.items()},
+    }
     return _envelope(story, "complaint.corrected", at, payload, DESK)
 
 
@@ -214,11 +278,28 @@ def _step(story: Story, event_type: str, at: datetime, element: str, data: dict,
     return _envelope(story, event_type, at, payload)
 
 
-def _task(story: Story, event_type: str, at: datetime, element: str, task_id: str, data: dict | None = None,
-          due: datetime | None = None) -> Envelope:  # fmt: skip
+def _task(
+    story: Story,
+    event_type: str,
+    at: datetime,
+    element: str,
+    task_id: str,
+    data: dict | None = None,
+    due: datetime | None = None,
+) -> Envelope:
     queue = "floor_supervisor" if element == "handle_floor" else "service_desk"
-    payload = {"task_id": f"{story.id}-{task_id}", "queue": queue, "element_id": element, "title": element,
-               "number": story.number, "state": event_type.split(".")[1], "floor": story.floor,
-               "department": story.department, "assignee": None, "due_at": due.isoformat() if due else None,
-               "form": [], "data": data or {}}  # fmt: skip
+    payload = {
+        "task_id": f"{story.id}-{task_id}",
+        "queue": queue,
+        "element_id": element,
+        "title": element,
+        "number": story.number,
+        "state": event_type.split(".")[1],
+        "floor": story.floor,
+        "department": story.department,
+        "assignee": None,
+        "due_at": due.isoformat() if due else None,
+        "form": [],
+        "data": data or {},
+    }
     return _envelope(story, event_type, at, payload, DESK if event_type == "task.completed" else SYSTEM)

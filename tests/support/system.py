@@ -35,8 +35,14 @@ def system_on_its_own_database(
             sql.Identifier(name), sql.Identifier(template_database)
         )
     )
-    settings = load_settings({}, database_url=database_url(name), amqp_url="memory://", auth_secret=SECRET,
-                             public_rate_limit="10000 per minute", login_rate_limit="10000 per minute")  # fmt: skip
+    settings = load_settings(
+        {},
+        database_url=database_url(name),
+        amqp_url="memory://",
+        auth_secret=SECRET,
+        public_rate_limit="10000 per minute",
+        login_rate_limit="10000 per minute",
+    )
     clock = MovableClock(datetime(2026, 11, 22, 2, tzinfo=UTC))
     try:
         with in_process_system(settings, clock, data_dir) as (runtimes, wsgi):

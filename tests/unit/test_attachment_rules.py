@@ -25,9 +25,15 @@ def _jpeg_with_gps() -> bytes:
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(_jpeg_with_gps(), "image/jpeg"), (b"%PDF-1.7\n", "application/pdf"), (b"ID3\x03" + b"\x00" * 20, "audio/mpeg"),
-     (b"MZ\x90\x00" + b"\x00" * 60, None), (b"<html><script>", None), (b"PK\x03\x04" + b"\x00" * 30, None)],
-)  # fmt: skip
+    [
+        (_jpeg_with_gps(), "image/jpeg"),
+        (b"%PDF-1.7\n", "application/pdf"),
+        (b"ID3\x03" + b"\x00" * 20, "audio/mpeg"),
+        (b"MZ\x90\x00" + b"\x00" * 60, None),
+        (b"<html><script>", None),
+        (b"PK\x03\x04" + b"\x00" * 30, None),
+    ],
+)
 def test_the_kind_comes_from_the_content(content, expected):
     assert media_type_of(content) == expected
 
@@ -47,9 +53,14 @@ def test_a_truncated_photo_is_unreadable():
 
 @pytest.mark.parametrize(
     ("sent", "kept"),
-    [("C:\\Users\\王\\收据.jpg", "收据.jpg"), ("../../etc/passwd", "passwd"), ("a\x00b\nc.pdf", "abc.pdf"),
-     (None, ""), ("x" * 300, "x" * 200)],
-)  # fmt: skip
+    [
+        ("C:\\Users\\王\\收据.jpg", "收据.jpg"),
+        ("../../etc/passwd", "passwd"),
+        ("a\x00b\nc.pdf", "abc.pdf"),
+        (None, ""),
+        ("x" * 300, "x" * 200),
+    ],
+)
 def test_a_file_name_is_kept_without_folders_or_control_characters(sent, kept):
     assert clean_name(sent) == kept
 
@@ -81,7 +92,13 @@ def test_an_object_store_url_needs_both_keys_and_the_size_limit_is_read_in_megab
         load_settings({"OBJECT_STORE_URL": "http://minio:9000", "OBJECT_STORE_ACCESS_KEY": "mall"})
     with pytest.raises(ConfigurationError, match="ATTACHMENT_MAX_MB"):
         load_settings({"ATTACHMENT_MAX_MB": "0"})
-    settings = load_settings({"OBJECT_STORE_URL": "http://minio:9000", "OBJECT_STORE_ACCESS_KEY": "mall",
-                              "OBJECT_STORE_SECRET_KEY": "secret-key", "ATTACHMENT_MAX_MB": "2.5"})  # fmt: skip
+    settings = load_settings(
+        {
+            "OBJECT_STORE_URL": "http://minio:9000",
+            "OBJECT_STORE_ACCESS_KEY": "mall",
+            "OBJECT_STORE_SECRET_KEY": "secret-key",
+            "ATTACHMENT_MAX_MB": "2.5",
+        }
+    )
     assert settings.attachment_max_bytes == 2_621_440
     assert isinstance(object_store_from_settings(settings), S3Store)

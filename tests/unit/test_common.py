@@ -195,8 +195,13 @@ def test_a_field_named_like_a_path_under_another_field_keeps_its_whole_name(orde
     assert nest_field_errors({"a.b": ["1"], "a.b.c": ["2"]}) == {"a": {"b": ["1"]}, "a.b.c": ["2"]}
 
 
-@pytest.mark.parametrize("lost", [psycopg.OperationalError("server closed the connection unexpectedly"),
-                                  PoolTimeout("couldn't get a connection after 30.00 sec")])  # fmt: skip
+@pytest.mark.parametrize(
+    "lost",
+    [
+        psycopg.OperationalError("server closed the connection unexpectedly"),
+        PoolTimeout("couldn't get a connection after 30.00 sec"),
+    ],
+)
 def test_a_database_lost_at_any_statement_is_503_not_500(lost):
     """A statement no repository translated (the connection cut in the middle of a request)."""
     app = Flask("t")

@@ -55,8 +55,9 @@ FORM = [
 
 
 def test_a_task_form_becomes_typed_data_and_empty_fields_are_left_out():
-    form = MultiDict({"f_outcome": "resolved", "f_resolution": " 已换货 ", "f_signed": "false", "f_cost": "30",
-                      "f_on": ""})  # fmt: skip
+    form = MultiDict(
+        {"f_outcome": "resolved", "f_resolution": " 已换货 ", "f_signed": "false", "f_cost": "30", "f_on": ""}
+    )
 
     assert form_data(FORM, form) == {
         "outcome": "resolved",
@@ -144,10 +145,23 @@ def test_the_consoles_page_roles_are_the_roles_reporting_and_notify_allow():
 def test_a_capa_form_sends_only_what_changed_an_emptied_field_as_cleared_and_the_version_read():
     from services.console.pages.capa import capa_changes
 
-    record = {"cause": "新店员未经培训", "action": None, "owner": "王强", "due_date": "2026-12-05",
-              "verification": None}  # fmt: skip
-    form = MultiDict({"cause": "新店员未经培训", "action": " 培训 ", "owner": "", "due_date": "2026-12-05",
-                      "verification": "", "version": "3"})  # fmt: skip
+    record = {
+        "cause": "新店员未经培训",
+        "action": None,
+        "owner": "王强",
+        "due_date": "2026-12-05",
+        "verification": None,
+    }
+    form = MultiDict(
+        {
+            "cause": "新店员未经培训",
+            "action": " 培训 ",
+            "owner": "",
+            "due_date": "2026-12-05",
+            "verification": "",
+            "version": "3",
+        }
+    )
 
     assert capa_changes(record, form) == {"action": "培训", "owner": None, "version": 3}
     assert capa_changes(record, MultiDict({**form, "verified": "1", "version": "x"}))["status"] == "verified"

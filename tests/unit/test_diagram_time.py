@@ -48,9 +48,13 @@ def test_an_offset_or_a_zone_written_as_text_is_refused(text):
 
 @pytest.mark.parametrize(
     "text",
-    ['"PT" + str(policy["handler_acts_within_seconds"]) + "S"', 'end_of_day(d, policy["time_zone"])',
-     'note = "12:30 来电"', 'category = "price"'],
-)  # fmt: skip
+    [
+        '"PT" + str(policy["handler_acts_within_seconds"]) + "S"',
+        'end_of_day(d, policy["time_zone"])',
+        'note = "12:30 来电"',
+        'category = "price"',
+    ],
+)
 def test_policy_driven_times_and_ordinary_text_pass(text):
     assert problems_in(text, "exec") == []
 

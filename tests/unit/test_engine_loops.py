@@ -32,11 +32,21 @@ from services.routing.engine.timers import ClockCycleTimer, ClockDurationTimer, 
 DIAGRAMS = Path(__file__).resolve().parents[1] / "data" / "routing"
 POLICY = Policy(handler_acts_within=timedelta(hours=24), callback_from=timedelta(hours=24)).as_workflow_data()
 COMPLAINT = {
-    "id": "c-1", "number": "TS-20261122-0001", "channel": "phone", "category": "merchant_service",
-    "severity": "normal", "major_reasons": [], "status": "received", "customer": {"name": "王女士"},
-    "received_at": "2026-11-22T02:00:00+00:00", "floor": "3F", "merchant": None, "department": None,
-    "description": "店员态度恶劣，拒绝换货", "promised_reply_date": "2026-11-25",
-}  # fmt: skip
+    "id": "c-1",
+    "number": "TS-20261122-0001",
+    "channel": "phone",
+    "category": "merchant_service",
+    "severity": "normal",
+    "major_reasons": [],
+    "status": "received",
+    "customer": {"name": "王女士"},
+    "received_at": "2026-11-22T02:00:00+00:00",
+    "floor": "3F",
+    "merchant": None,
+    "department": None,
+    "description": "店员态度恶劣，拒绝换货",
+    "promised_reply_date": "2026-11-25",
+}
 CALLBACK_WAIT = timedelta(seconds=POLICY["callback_from_seconds"] + 1)
 
 # A loop with a parallel split and join, an interrupting boundary timer, an embedded subprocess

@@ -15,8 +15,12 @@ from services.routing.engine.form_files import json_schema_fields
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "bpmn" / "complaint.bpmn").read_text(encoding="utf-8")
 DMN = {"triage.dmn": (ROOT / "bpmn" / "triage.dmn").read_bytes()}
-OUTCOME = {"id": "outcome", "type": "enum", "required": True,
-           "options": [["resolved", "Resolved"], ["ask_department", "Ask another department"]]}  # fmt: skip
+OUTCOME = {
+    "id": "outcome",
+    "type": "enum",
+    "required": True,
+    "options": [["resolved", "Resolved"], ["ask_department", "Ask another department"]],
+}
 ASKED = {"id": "department_asked", "type": "string", "required_when": [["outcome", "ask_department"]]}
 FORM = [OUTCOME, ASKED]
 
@@ -33,8 +37,10 @@ def test_a_conditional_field_is_required_only_when_its_condition_holds():
 
 
 def test_a_condition_on_a_yes_no_field_compares_true_and_false():
-    form = [{"id": "signed", "type": "boolean"},
-            {"id": "signed_at", "type": "date", "required_when": [["signed", "true"]]}]  # fmt: skip
+    form = [
+        {"id": "signed", "type": "boolean"},
+        {"id": "signed_at", "type": "date", "required_when": [["signed", "true"]]},
+    ]
 
     assert check_form(form, {"signed": True})[1] == {"signed_at": ["required when signed is true"]}
     assert check_form(form, {"signed": False})[1] == {}
@@ -43,8 +49,11 @@ def test_a_condition_on_a_yes_no_field_compares_true_and_false():
 def test_the_shipped_diagram_asks_for_the_department_whenever_a_level_asks_one_to_act():
     diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
 
-    asking = [element for element, info in diagram.user_tasks.items()
-              if any(f.id == "department_asked" for f in info.form)]  # fmt: skip
+    asking = [
+        element
+        for element, info in diagram.user_tasks.items()
+        if any(f.id == "department_asked" for f in info.form)
+    ]
     for element in asking:
         fields = {f.id: f for f in diagram.user_tasks[element].form}
         assert fields["department_asked"].required_when == (("outcome", "ask_department"),), element
@@ -86,26 +95,37 @@ def test_a_json_schema_form_says_it_with_if_then():
             "signed_at": {"type": "string", "format": "date"},
         },
         "allOf": [
-            {"if": {"properties": {"outcome": {"const": "ask_department"}}},
-             "then": {"required": ["department_asked"]}},
+            {
+                "if": {"properties": {"outcome": {"const": "ask_department"}}},
+                "then": {"required": ["department_asked"]},
+            },
             {"if": {"properties": {"signed": {"const": True}}}, "then": {"required": ["signed_at"]}},
         ],
-    }  # fmt: skip
+    }
 
     fields = {f.id: f for f in json_schema_fields(json.dumps(schema).encode())}
 
     assert fields["department_asked"].required_when == (("outcome", "ask_department"),)
     assert fields["signed_at"].required_when == (("signed", "true"),)
     with pytest.raises(ValueError, match="no other field 'colour'"):
-        json_schema_fields(json.dumps({**schema, "if": {"properties": {"colour": {"const": "red"}}},
-                                       "then": {"required": ["signed_at"]}}).encode())  # fmt: skip
+        json_schema_fields(
+            json.dumps(
+                {
+                    **schema,
+                    "if": {"properties": {"colour": {"const": "red"}}},
+                    "then": {"required": ["signed_at"]},
+                }
+            ).encode()
+        )
 
 
 def test_every_level_that_asks_a_department_suggests_the_malls_departments_and_every_reply_the_canned_replies():
     diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
 
-    suggesting = {element: {f.id: f.choices_from for f in info.form if f.choices_from}
-                  for element, info in diagram.user_tasks.items()}  # fmt: skip
+    suggesting = {
+        element: {f.id: f.choices_from for f in info.form if f.choices_from}
+        for element, info in diagram.user_tasks.items()
+    }
 
     levels = (
         "handle_desk",
@@ -148,8 +168,13 @@ def test_a_list_a_field_cannot_offer_is_refused_on_deploy_naming_the_task(old, n
 
 
 def test_a_json_schema_form_names_the_list_with_x_choices_from():
-    schema = {"type": "object", "properties": {"department_asked": {"type": "string", "x-choices-from": "departments"},
-                                               "note": {"type": "string"}}}  # fmt: skip
+    schema = {
+        "type": "object",
+        "properties": {
+            "department_asked": {"type": "string", "x-choices-from": "departments"},
+            "note": {"type": "string"},
+        },
+    }
 
     fields = {f.id: f for f in json_schema_fields(json.dumps(schema).encode())}
 

@@ -31,9 +31,16 @@ def at(hour: int, minute: int = 0, day: int = 22) -> datetime:
 
 @pytest.mark.parametrize(
     ("local", "quiet"),
-    [(time(20, 59), False), (time(21, 0), True), (time(23, 30), True), (time(3, 0), True), (time(7, 59), True),
-     (time(8, 0), False), (time(12, 0), False)],
-)  # fmt: skip
+    [
+        (time(20, 59), False),
+        (time(21, 0), True),
+        (time(23, 30), True),
+        (time(3, 0), True),
+        (time(7, 59), True),
+        (time(8, 0), False),
+        (time(12, 0), False),
+    ],
+)
 def test_quiet_hours_across_midnight_hold_the_evening_and_the_night(local, quiet):
     assert QuietHours.parse("21:00-08:00").contains(local) is quiet
 
@@ -101,8 +108,16 @@ def complaint(**customer) -> ComplaintFacts:
         "phone": "13800000001",
         "person_in_charge": "李经理",
     }
-    return ComplaintFacts(id="c1", mall_id="demo", number="TS-20261122-0001", channel=customer.pop("channel", "phone"),
-                          customer=Contact(**customer), merchant=merchant, floor="3F", department="cleaning")  # fmt: skip
+    return ComplaintFacts(
+        id="c1",
+        mall_id="demo",
+        number="TS-20261122-0001",
+        channel=customer.pop("channel", "phone"),
+        customer=Contact(**customer),
+        merchant=merchant,
+        floor="3F",
+        department="cleaning",
+    )
 
 
 def test_the_customer_is_told_on_the_channel_they_prefer_if_they_gave_its_address():
@@ -131,8 +146,13 @@ def test_a_customer_who_asked_not_to_be_contacted_gets_the_reply_and_nothing_els
 
 
 def test_a_written_reply_to_a_letter_is_a_letter_and_other_messages_go_faster_when_they_can():
-    letter = complaint(channel="letter", preferred_reply_channel="letter", name="王女士", address="上海市…",
-                       phone="13912345678")  # fmt: skip
+    letter = complaint(
+        channel="letter",
+        preferred_reply_channel="letter",
+        name="王女士",
+        address="上海市…",
+        phone="13912345678",
+    )
 
     assert customer_recipient("written_reply", letter).channel == Channel.LETTER
     assert customer_recipient("acknowledgement", letter).channel == Channel.SMS
@@ -176,9 +196,13 @@ def test_a_staff_message_reaches_the_holders_of_the_queue_within_their_scope_and
 
     assert [(r.channel, r.address) for r in floor] == [(Channel.INBOX, "floor3")]
     assert [(r.channel, r.address) for r in department] == [
-        (Channel.INBOX, "cleaning"), (Channel.WEBHOOK, "https://cleaning.example/hook")]  # fmt: skip
+        (Channel.INBOX, "cleaning"),
+        (Channel.WEBHOOK, "https://cleaning.example/hook"),
+    ]
     assert [(r.channel, r.address) for r in ops] == [
-        (Channel.INBOX, "ops"), (Channel.WEBHOOK, "https://ops.example/hook")]  # fmt: skip
+        (Channel.INBOX, "ops"),
+        (Channel.WEBHOOK, "https://ops.example/hook"),
+    ]
 
 
 def test_a_queue_nobody_holds_is_reported():
@@ -218,7 +242,12 @@ def test_smtp_urls_say_tls_starttls_and_credentials():
     implicit = parse_smtp_url("smtps://mail.example")
 
     assert (plain.host, plain.port, plain.username, plain.password, plain.starttls) == (
-        "mail.example", 2525, "mailer", "p@ss", True)  # fmt: skip
+        "mail.example",
+        2525,
+        "mailer",
+        "p@ss",
+        True,
+    )
     assert (implicit.port, implicit.implicit_tls, implicit.starttls) == (465, True, False)
     with pytest.raises(ConfigurationError, match="SMTP_URL"):
         parse_smtp_url("http://mail.example")
@@ -263,8 +292,14 @@ def test_a_staff_message_reaches_the_group_robots_of_its_queue_department_or_flo
 
 
 def test_notify_settings_are_read_from_the_environment():
-    settings = load_settings({"NOTIFY_SMS_TEMPLATES": "acknowledgement=SMS_1, *=SMS_0", "NOTIFY_QUIET_HOURS": "none",
-                              "NOTIFY_RECIPIENT_WINDOW_MINUTES": "30", "MALL_NAME": "银河商场"})  # fmt: skip
+    settings = load_settings(
+        {
+            "NOTIFY_SMS_TEMPLATES": "acknowledgement=SMS_1, *=SMS_0",
+            "NOTIFY_QUIET_HOURS": "none",
+            "NOTIFY_RECIPIENT_WINDOW_MINUTES": "30",
+            "MALL_NAME": "银河商场",
+        }
+    )
 
     assert dict(settings.notify.sms_templates) == {"acknowledgement": "SMS_1", "*": "SMS_0"}
     assert settings.notify.quiet_hours == "" and settings.notify.recipient_window == timedelta(minutes=30)
@@ -284,8 +319,23 @@ def test_a_group_robots_message_keeps_to_its_documented_size_and_its_errcode_say
     from services.notify.adapters.channels import OutgoingMessage, PermanentFailure, TransientFailure
     from services.notify.adapters.channels.robots import Robot, _errcode, body
 
-    long = OutgoingMessage("d", "c", "demo", "TS-20261122-0001", "escalated", "staff", "webhook", "robot:ops", None,
-                           "zh-CN", "投诉 TS-20261122-0001 已升级", "请尽快处理。" * 1000, None, None, "")  # fmt: skip
+    long = OutgoingMessage(
+        "d",
+        "c",
+        "demo",
+        "TS-20261122-0001",
+        "escalated",
+        "staff",
+        "webhook",
+        "robot:ops",
+        None,
+        "zh-CN",
+        "投诉 TS-20261122-0001 已升级",
+        "请尽快处理。" * 1000,
+        None,
+        None,
+        "",
+    )
 
     text = body(Robot.configured("wecom-text", "https://qyapi.example/send?key=k"), long)["text"]["content"]
     markdown = body(Robot.configured("wecom", "https://qyapi.example/send?key=k"), long)["markdown"][

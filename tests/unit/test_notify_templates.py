@@ -20,15 +20,31 @@ from tests.support.pdf import embedded_fonts, used_fonts
 
 KINDS = sorted(path.stem for path in (BUILTIN_DIR / "zh-CN").glob("*.j2"))
 COMPLAINT = ComplaintFacts(
-    id="c1", mall_id="demo", number="TS-20261122-0007", channel="letter", category="merchant_service",
+    id="c1",
+    mall_id="demo",
+    number="TS-20261122-0007",
+    channel="letter",
+    category="merchant_service",
     customer=Contact(name="王女士", phone="13912345678", address="上海市浦东新区世纪大道 1 号"),
-    merchant={"code": "M-3F-001", "shop_name": "优品服饰"}, floor="3F", promised_reply_date=date(2026, 11, 25),
-)  # fmt: skip
-DATA = {"queue": "floor_supervisor", "reply_text": "已为您办理退款 399 元。", "resolution": "商户致歉并退款",
-        "new_reply_date": "2026-12-04", "failed_kind": "reply", "failed_audience": "customer",
-        "failed_channel": "email", "error": "no contact details to reach the customer", "reason": "permanent_error",
-        "occurrences": 3, "window_days": 30, "numbers": ["TS-20261120-0003", "TS-20261122-0007"],
-        "merchant_name": "优品服饰"}  # fmt: skip
+    merchant={"code": "M-3F-001", "shop_name": "优品服饰"},
+    floor="3F",
+    promised_reply_date=date(2026, 11, 25),
+)
+DATA = {
+    "queue": "floor_supervisor",
+    "reply_text": "已为您办理退款 399 元。",
+    "resolution": "商户致歉并退款",
+    "new_reply_date": "2026-12-04",
+    "failed_kind": "reply",
+    "failed_audience": "customer",
+    "failed_channel": "email",
+    "error": "no contact details to reach the customer",
+    "reason": "permanent_error",
+    "occurrences": 3,
+    "window_days": 30,
+    "numbers": ["TS-20261120-0003", "TS-20261122-0007"],
+    "merchant_name": "优品服饰",
+}
 
 
 PLACES = load_places(None)  # the demo mall's floors and departments
@@ -39,11 +55,20 @@ def values(
     kind: str, language: str, audience=Audience.CUSTOMER, mall="星河广场购物中心", complaint=COMPLAINT
 ) -> dict:
     to = "floor_supervisor" if audience == Audience.STAFF else str(audience)
-    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind=kind, to=to, number=COMPLAINT.number,
-                      data=DATA)  # fmt: skip
+    request = Request(
+        id="r1", mall_id="demo", complaint_id="c1", kind=kind, to=to, number=COMPLAINT.number, data=DATA
+    )
     recipient = Recipient(audience, Channel.EMAIL, "wang@example.com", "王女士", language)
-    return template_values(request, complaint, recipient, mall, date(2026, 11, 23), date(2026, 11, 22),
-                           places=PLACES, zone=SHANGHAI)  # fmt: skip
+    return template_values(
+        request,
+        complaint,
+        recipient,
+        mall,
+        date(2026, 11, 23),
+        date(2026, 11, 22),
+        places=PLACES,
+        zone=SHANGHAI,
+    )
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
@@ -70,11 +95,26 @@ def test_the_acknowledgement_tells_the_customer_the_number_and_the_promised_date
 
 def test_the_acknowledgement_links_the_status_page_and_gives_the_desks_phone():
     link = "https://mall.example.com/intake/status?number=TS-20261122-0007"
-    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind="acknowledgement", to="customer",
-                      number=COMPLAINT.number, data=DATA)  # fmt: skip
+    request = Request(
+        id="r1",
+        mall_id="demo",
+        complaint_id="c1",
+        kind="acknowledgement",
+        to="customer",
+        number=COMPLAINT.number,
+        data=DATA,
+    )
     recipient = Recipient(Audience.CUSTOMER, Channel.SMS, "13912345678", "王女士", "zh-CN")
-    given = template_values(request, COMPLAINT, recipient, "星河广场购物中心", date(2026, 11, 23), date(2026, 11, 22),
-                            status_url=link, desk_phone="021-6888 1234")  # fmt: skip
+    given = template_values(
+        request,
+        COMPLAINT,
+        recipient,
+        "星河广场购物中心",
+        date(2026, 11, 23),
+        date(2026, 11, 22),
+        status_url=link,
+        desk_phone="021-6888 1234",
+    )
 
     message = TemplateRenderer(strict=True).render("acknowledgement", "zh-CN", given)
 
@@ -84,8 +124,15 @@ def test_the_acknowledgement_links_the_status_page_and_gives_the_desks_phone():
 
 
 def test_a_reply_date_reminder_names_the_date_in_force_after_a_postponement():
-    request = Request(id="r1", mall_id="demo", complaint_id="c1", kind="reply_date_reminder", to="floor_supervisor",
-                      number=COMPLAINT.number, data={"reply_due": "2026-12-04T23:59:59+08:00"})  # fmt: skip
+    request = Request(
+        id="r1",
+        mall_id="demo",
+        complaint_id="c1",
+        kind="reply_date_reminder",
+        to="floor_supervisor",
+        number=COMPLAINT.number,
+        data={"reply_due": "2026-12-04T23:59:59+08:00"},
+    )
     supervisor = Recipient(Audience.STAFF, Channel.INBOX, None, "三楼楼管 王强", "zh-CN")
     postponed = template_values(
         request, COMPLAINT, supervisor, "星河广场购物中心", date(2026, 12, 3), date(2026, 11, 22)
@@ -135,8 +182,13 @@ def test_a_chinese_message_names_floors_departments_and_kinds_and_shows_no_code_
     kind, audience
 ):
     """Every built-in zh-CN template, for a complaint about a 3F shop handled by the cleaning department."""
-    complaint = ComplaintFacts(**{**COMPLAINT.__dict__, "department": "cleaning",
-                                  "received_at": datetime(2026, 11, 22, 2, 30, tzinfo=UTC)})  # fmt: skip
+    complaint = ComplaintFacts(
+        **{
+            **COMPLAINT.__dict__,
+            "department": "cleaning",
+            "received_at": datetime(2026, 11, 22, 2, 30, tzinfo=UTC),
+        }
+    )
     message = TemplateRenderer(strict=True).render(
         kind, "zh-CN", values(kind, "zh-CN", audience, complaint=complaint)
     )

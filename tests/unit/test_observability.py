@@ -116,8 +116,13 @@ def test_the_probe_command_says_whether_the_process_on_its_port_is_healthy():
     environment = {key: value for key, value in os.environ.items() if key != "HTTP_PORT"}
 
     def probe(port: int, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "services", "probe", *args], capture_output=True, text=True,
-                              env={**environment, "METRICS_PORT": str(port)}, timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "services", "probe", *args],
+            capture_output=True,
+            text=True,
+            env={**environment, "METRICS_PORT": str(port)},
+            timeout=60,
+        )
 
     try:
         healthy = probe(probes.port)
@@ -138,9 +143,14 @@ def test_an_empty_multiprocess_directory_setting_means_unset_and_writes_no_metri
         "from prometheus_client import values\n"
         "print(values.ValueClass.__name__)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                            env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": "",
-                                 "PYTHONPATH": os.getcwd()}, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": "", "PYTHONPATH": os.getcwd()},
+        timeout=60,
+    )
 
     assert result.stdout.strip() == "MutexValue", result.stderr
     assert list(tmp_path.iterdir()) == []

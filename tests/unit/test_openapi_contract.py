@@ -55,8 +55,12 @@ def test_the_desks_complaint_takes_json_types_as_documented_and_nothing_looser(f
 
 
 def test_the_web_forms_contact_opt_out_is_a_json_boolean():
-    body = {"category": "quality", "description": "坏了", "consent": True,
-            "customer": {"name": "王女士", "phone": "13912345678", "contact_opt_out": 0}}  # fmt: skip
+    body = {
+        "category": "quality",
+        "description": "坏了",
+        "consent": True,
+        "customer": {"name": "王女士", "phone": "13912345678", "contact_opt_out": 0},
+    }
 
     with pytest.raises(ValidationError) as refused:
         PublicComplaintIn().load(body)

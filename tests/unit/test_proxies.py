@@ -12,8 +12,12 @@ def app_behind(count: int) -> Flask:
 
     @app.get("/seen")
     def seen():
-        return {"client": request.remote_addr, "scheme": request.scheme, "host": request.host,
-                "link": url_for("seen")}  # fmt: skip
+        return {
+            "client": request.remote_addr,
+            "scheme": request.scheme,
+            "host": request.host,
+            "link": url_for("seen"),
+        }
 
     behind_proxies(app, count)
     return app
@@ -31,8 +35,12 @@ BEHIND_INGRESS = {
 def test_behind_an_ingress_and_the_gateway_the_app_sees_the_client_its_tls_and_the_gateways_prefix():
     seen = app_behind(2).test_client().get("/seen", headers=BEHIND_INGRESS).json
 
-    assert seen == {"client": "198.51.100.7", "scheme": "https", "host": "complaints.mall.example",
-                    "link": "/console/seen"}  # fmt: skip
+    assert seen == {
+        "client": "198.51.100.7",
+        "scheme": "https",
+        "host": "complaints.mall.example",
+        "link": "/console/seen",
+    }
 
 
 def test_a_client_cannot_pass_itself_off_as_another_through_the_headers_it_sends():

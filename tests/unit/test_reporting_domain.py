@@ -19,8 +19,10 @@ T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 
 def as_events(story: Story) -> list[Event]:
-    return [Event(e.id, e.type, e.occurred_at, e.complaint_id, e.payload, e.actor.id, e.actor.role)
-            for e in events(story)]  # fmt: skip
+    return [
+        Event(e.id, e.type, e.occurred_at, e.complaint_id, e.payload, e.actor.id, e.actor.role)
+        for e in events(story)
+    ]
 
 
 def facts_of(story: Story, stream: list[Event]):
@@ -29,11 +31,15 @@ def facts_of(story: Story, stream: list[Event]):
 
 def reopened_story() -> Story:
     return Story(
-        received_at=T0, postponed_to=[date(2026, 11, 7)], escalations=[(T0 + timedelta(hours=25), "ops")],
-        rounds=[Round(T0 + timedelta(hours=30), T0 + timedelta(hours=31), T0 + timedelta(hours=56), True, False),
-                Round(T0 + timedelta(hours=80), T0 + timedelta(hours=81), T0 + timedelta(hours=110))],
+        received_at=T0,
+        postponed_to=[date(2026, 11, 7)],
+        escalations=[(T0 + timedelta(hours=25), "ops")],
+        rounds=[
+            Round(T0 + timedelta(hours=30), T0 + timedelta(hours=31), T0 + timedelta(hours=56), True, False),
+            Round(T0 + timedelta(hours=80), T0 + timedelta(hours=81), T0 + timedelta(hours=110)),
+        ],
         closed_at=T0 + timedelta(hours=111),
-    )  # fmt: skip
+    )
 
 
 def test_a_case_s_facts_follow_from_its_story():
@@ -60,8 +66,15 @@ def test_a_case_s_facts_follow_from_its_story():
 def test_a_case_unresolved_for_a_month_counts_as_major_from_routing_s_announcement():
     story = reopened_story()
     stream = as_events(story)
-    became_major = Event("m1", "complaint.became_major", T0 + timedelta(days=30), story.id,
-                         {"number": story.number, "element_id": "became_major"}, "routing", "service")  # fmt: skip
+    became_major = Event(
+        "m1",
+        "complaint.became_major",
+        T0 + timedelta(days=30),
+        story.id,
+        {"number": story.number, "element_id": "became_major"},
+        "routing",
+        "service",
+    )
 
     assert facts_of(story, stream).severity == "normal"
     assert facts_of(story, [became_major, *stream]).severity == "major"
@@ -95,8 +108,12 @@ def test_an_event_said_to_change_nothing_changes_no_fact_and_no_escalation_or_ca
 
 
 def test_a_case_reopened_and_not_yet_resolved_again_is_not_resolved():
-    story = Story(received_at=T0, rounds=[Round(T0 + timedelta(hours=5), T0 + timedelta(hours=6),
-                                                T0 + timedelta(hours=30), True, False)])  # fmt: skip
+    story = Story(
+        received_at=T0,
+        rounds=[
+            Round(T0 + timedelta(hours=5), T0 + timedelta(hours=6), T0 + timedelta(hours=30), True, False)
+        ],
+    )
     facts = facts_of(story, as_events(story))
 
     assert facts.resolved_at is None and facts.reopen_count == 1 and facts.closed_at is None
@@ -127,8 +144,13 @@ def test_a_correction_changes_what_the_case_is_counted_under():
     story = Story(received_at=T0)
     stream = as_events(story)
     received = next(event for event in stream if event.type == "complaint.received")
-    corrected = Event("c1", "complaint.corrected", T0 + timedelta(hours=1), story.id,
-                      {"complaint": {**received.payload, "category": "quality"}, "changes": {}})  # fmt: skip
+    corrected = Event(
+        "c1",
+        "complaint.corrected",
+        T0 + timedelta(hours=1),
+        story.id,
+        {"complaint": {**received.payload, "category": "quality"}, "changes": {}},
+    )
 
     assert facts_of(story, [*stream, corrected]).category == "quality"
 
@@ -137,11 +159,23 @@ def test_a_case_keeps_what_the_customer_asks_for_as_its_latest_record_says():
     story = Story(received_at=T0, requests=["refund", "apology"])
     stream = as_events(story)
     received = next(event for event in stream if event.type == "complaint.received")
-    corrected = Event("c1", "complaint.corrected", T0 + timedelta(hours=1), story.id,
-                      {"complaint": {**received.payload, "customer_request": ["exchange"]},
-                       "changes": {"customer_request": {}}})  # fmt: skip
-    cleared = Event("c2", "complaint.corrected", T0 + timedelta(hours=2), story.id,
-                    {"complaint": {**received.payload, "customer_request": None}, "changes": {}})  # fmt: skip
+    corrected = Event(
+        "c1",
+        "complaint.corrected",
+        T0 + timedelta(hours=1),
+        story.id,
+        {
+            "complaint": {**received.payload, "customer_request": ["exchange"]},
+            "changes": {"customer_request": {}},
+        },
+    )
+    cleared = Event(
+        "c2",
+        "complaint.corrected",
+        T0 + timedelta(hours=2),
+        story.id,
+        {"complaint": {**received.payload, "customer_request": None}, "changes": {}},
+    )
 
     assert facts_of(story, stream).customer_request == ("refund", "apology")
     assert facts_of(story, [corrected, *stream]).customer_request == ("exchange",)
@@ -150,16 +184,22 @@ def test_a_case_keeps_what_the_customer_asks_for_as_its_latest_record_says():
 
 @pytest.mark.parametrize(
     ("published", "kept"),
-    [("apology", ("apology",)), (None, ()), (["refund", "refund", "repair"], ("refund", "repair")),
-     ([], ()), (7, ())],
-)  # fmt: skip
+    [
+        ("apology", ("apology",)),
+        (None, ()),
+        (["refund", "refund", "repair"], ("refund", "repair")),
+        ([], ()),
+        (7, ()),
+    ],
+)
 def test_a_single_request_stored_before_several_could_be_asked_for_reads_as_a_list_of_one(published, kept):
     story = Story(received_at=T0)
     stream = [
         replace(event, payload={**event.payload, "customer_request": published})
-        if event.type == "complaint.received" else event
+        if event.type == "complaint.received"
+        else event
         for event in as_events(story)
-    ]  # fmt: skip
+    ]
 
     assert facts_of(story, stream).customer_request == kept
 
@@ -215,7 +255,10 @@ def test_a_problem_recurs_when_enough_complaints_fall_within_the_window_in_any_o
     window = timedelta(days=30)
     assert recurring_run([at(0), at(40), at(80)], 3, window) == []
     assert [item.complaint_id for item in recurring_run([at(45), at(0), at(31), at(50)], 3, window)] == [
-        "c31", "c45", "c50"]  # fmt: skip
+        "c31",
+        "c45",
+        "c50",
+    ]
     assert recurring_run([at(0), at(30)], 3, window) == []
 
 
@@ -236,16 +279,25 @@ def test_a_capa_record_is_verified_only_with_cause_action_owner_and_verification
 
 
 def test_personal_data_is_erased_and_everything_else_kept():
-    envelope = {"payload": {"customer": {"name": "王女士", "phone": "13912345678", "anonymous": False},
-                            "description": "请回电 139-1234-5678 或 wang@example.cn", "amount": "399.00",
-                            "number": "TS-20261122-0007", "promised_reply_date": "2026-11-25"}}  # fmt: skip
+    envelope = {
+        "payload": {
+            "customer": {"name": "王女士", "phone": "13912345678", "anonymous": False},
+            "description": "请回电 139-1234-5678 或 wang@example.cn",
+            "amount": "399.00",
+            "number": "TS-20261122-0007",
+            "promised_reply_date": "2026-11-25",
+        }
+    }
     erased = erase_personal(envelope)["payload"]
 
     assert erased["customer"] == {"name": None, "phone": None, "anonymous": False}
     assert "139" not in erased["description"] and "@" not in erased["description"]
     assert erased["description"].startswith("请回电")
-    assert (erased["amount"], erased["number"], erased["promised_reply_date"]) == ("399.00", "TS-20261122-0007",
-                                                                                   "2026-11-25")  # fmt: skip
+    assert (erased["amount"], erased["number"], erased["promised_reply_date"]) == (
+        "399.00",
+        "TS-20261122-0007",
+        "2026-11-25",
+    )
     assert scrub_text("客户电话021-65432100") == "客户电话[已删除]"
 
 
@@ -266,9 +318,20 @@ def test_the_customers_own_name_is_erased_from_free_text_and_from_a_corrections_
 
 @pytest.mark.parametrize(
     ("value", "formula"),
-    [("=1+1", True), ("@SUM(A1)", True), ("-2+3", True), ("+cmd|' /C calc'!A0", True), ("\t=1", True),
-     ("-5", False), ("+86 139 1234 5678", False), ("-", False), ("王女士", False), (12, False), ("", False)],
-)  # fmt: skip
+    [
+        ("=1+1", True),
+        ("@SUM(A1)", True),
+        ("-2+3", True),
+        ("+cmd|' /C calc'!A0", True),
+        ("\t=1", True),
+        ("-5", False),
+        ("+86 139 1234 5678", False),
+        ("-", False),
+        ("王女士", False),
+        (12, False),
+        ("", False),
+    ],
+)
 def test_a_cell_that_a_spreadsheet_would_run_is_told_from_a_number_or_a_name(value, formula):
     from services.reporting.rendering.tables import looks_like_a_formula
 

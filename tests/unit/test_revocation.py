@@ -19,8 +19,14 @@ FIVE_SECONDS = timedelta(seconds=5)
 
 
 def _user(version: int | None = 1, user_id: str | None = "u-1", subject: str = "floor3") -> Identity:
-    return Identity(subject, frozenset({"floor_supervisor"}), "demo", frozenset({"3F"}),
-                    user_id=user_id, token_version=version)  # fmt: skip
+    return Identity(
+        subject,
+        frozenset({"floor_supervisor"}),
+        "demo",
+        frozenset({"3F"}),
+        user_id=user_id,
+        token_version=version,
+    )
 
 
 class Holders:

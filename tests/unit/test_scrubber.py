@@ -119,8 +119,12 @@ def test_every_string_in_task_data_is_scrubbed_and_the_rest_stays():
 
 
 def test_the_customers_are_found_wherever_the_workflow_data_keeps_them():
-    state = {"tasks": {"a": {"data": {"complaint": {"customer": CUSTOMER}}},
-                       "b": {"data": {"complaint": {"customer": {"name": "王芳"}}}}}}  # fmt: skip
+    state = {
+        "tasks": {
+            "a": {"data": {"complaint": {"customer": CUSTOMER}}},
+            "b": {"data": {"complaint": {"customer": {"name": "王芳"}}}},
+        }
+    }
 
     assert customers_in(state) == [CUSTOMER, {"name": "王芳"}]
 
@@ -141,8 +145,12 @@ def test_the_desk_and_the_holders_of_a_case_see_it_as_written_and_nobody_else():
 
 # Ids whose groups of digits read as a phone or an ID card number (found among random ids): an
 # erasure that scrubbed them broke the workflow state it kept (a task's children named by id).
-DIGIT_HEAVY_IDS = ["cf9730a1-0848-4412-8674-16c76c4c69fb", "3fd0bdfb-5940-4510-b5e1-018260312543",
-                   "04448216-8728-4112-9ede-5dd75c6280ea", "00000000-0000-4000-8000-013912345678"]  # fmt: skip
+DIGIT_HEAVY_IDS = [
+    "cf9730a1-0848-4412-8674-16c76c4c69fb",
+    "3fd0bdfb-5940-4510-b5e1-018260312543",
+    "04448216-8728-4112-9ede-5dd75c6280ea",
+    "00000000-0000-4000-8000-013912345678",
+]
 
 
 @pytest.mark.parametrize("task_id", DIGIT_HEAVY_IDS)

@@ -24,8 +24,11 @@ BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 
 
 def test_the_staff_fill_every_form_of_the_diagram_validly_and_choose_to_resolve():
-    diagram = parse_diagram((BPMN / "complaint.bpmn").read_bytes(),
-                            {"triage.dmn": (BPMN / "triage.dmn").read_bytes()}, set(QUEUES))  # fmt: skip
+    diagram = parse_diagram(
+        (BPMN / "complaint.bpmn").read_bytes(),
+        {"triage.dmn": (BPMN / "triage.dmn").read_bytes()},
+        set(QUEUES),
+    )
     assert len(diagram.user_tasks) >= 10
     for element, task in diagram.user_tasks.items():
         form = [asdict(field) for field in task.form]
@@ -60,8 +63,19 @@ def test_a_backlog_grows_when_it_rose_by_more_than_two_seconds_of_complaints_ove
 
 
 def test_find_max_steps_the_rate_up_by_the_factor_until_the_last_rate():
-    args = soak.parse(["--find-max", "--start-rate", "10", "--step-factor", "2", "--max-rate", "50",
-                       "--step-minutes", "1.5"])  # fmt: skip
+    args = soak.parse(
+        [
+            "--find-max",
+            "--start-rate",
+            "10",
+            "--step-factor",
+            "2",
+            "--max-rate",
+            "50",
+            "--step-minutes",
+            "1.5",
+        ]
+    )
     assert soak.phases_of(args) == [(10, 90), (20, 90), (40, 90)]
     assert soak.phases_of(soak.parse(["--rate", "7", "--minutes", "2"])) == [(7, 120)]
 
@@ -96,8 +110,9 @@ def test_queue_depths_come_from_the_management_api_of_the_vhost_when_it_answers(
     server = HTTPServer(("127.0.0.1", 0), Management)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        depths = soak.QueueDepths("amqp://guest:guest@127.0.0.1:5672/mall_soak_1",
-                                  f"http://127.0.0.1:{server.server_port}")  # fmt: skip
+        depths = soak.QueueDepths(
+            "amqp://guest:guest@127.0.0.1:5672/mall_soak_1", f"http://127.0.0.1:{server.server_port}"
+        )
         assert depths.use_api
         assert depths.depths([]) == {"reporting.events": 7, "tasks.x": 0}
     finally:
@@ -114,8 +129,9 @@ def test_a_find_max_step_is_judged_on_its_second_half_and_fails_on_latency_lag_o
             if cid and latency is not None:
                 books.latency[cid] = latency
         samples = [{"phase": "p", "t": t, "open_tasks": 5} for t in range(0, 60, 5)]
-        fake = SimpleNamespace(books=books, samples=samples, args=SimpleNamespace(p99_ms=500.0),
-                               backlog=lambda sample: 10)  # fmt: skip
+        fake = SimpleNamespace(
+            books=books, samples=samples, args=SimpleNamespace(p99_ms=500.0), backlog=lambda sample: 10
+        )
         return soak.step_verdict(fake, 2.0, "p", range(len(latencies)), 10.0)
 
     warming_up = step([900.0] * 10 + [100.0] * 10)

@@ -31,8 +31,15 @@ print(json.dumps({"faults": [faults.POSTGRES, faults.RABBITMQ],
 
 def _probe(**settings: str) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TEST_")}
-    done = subprocess.run([sys.executable, "-c", PROBE], env={**env, **settings}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env={**env, **settings},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

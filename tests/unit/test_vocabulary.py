@@ -125,9 +125,11 @@ def _words_in_code(path: Path) -> list[str]:
     return [
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
         and (re.search(r"[\u4e00-\u9fff]", node.value) or months.search(node.value))
-    ]  # fmt: skip
+    ]
 
 
 def test_notify_keeps_no_words_of_its_own_in_code():
@@ -139,8 +141,11 @@ def test_notify_keeps_no_words_of_its_own_in_code():
         if (words := _words_in_code(path))
     }
     assert found == {}
-    assert not [name for name, value in vars(wording).items() if isinstance(value, list | tuple | dict)
-                and not name.startswith("__")]  # fmt: skip
+    assert not [
+        name
+        for name, value in vars(wording).items()
+        if isinstance(value, list | tuple | dict) and not name.startswith("__")
+    ]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

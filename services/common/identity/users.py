@@ -144,9 +144,15 @@ class UserStore:
             row = conn.execute(
                 "UPDATE identity.users SET display_name = %s, roles = %s, floors = %s, departments = %s,"
                 " active = %s, updated_at = now() WHERE id = %s RETURNING *",
-                (merged["display_name"], list(merged["roles"]), list(merged["floors"]),
-                 list(merged["departments"]), merged["active"], current.id),
-            ).fetchone()  # fmt: skip
+                (
+                    merged["display_name"],
+                    list(merged["roles"]),
+                    list(merged["floors"]),
+                    list(merged["departments"]),
+                    merged["active"],
+                    current.id,
+                ),
+            ).fetchone()
             if not merged["active"]:
                 conn.execute("DELETE FROM identity.sessions WHERE user_id = %s", (current.id,))
         return user_from_row(row)

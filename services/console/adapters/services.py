@@ -55,8 +55,9 @@ class Services:
 
     def use_wsgi(self, app) -> None:
         """Call this WSGI app (every service mounted at /<name>) instead of a URL."""
-        self._client = httpx.Client(base_url=IN_PROCESS_BASE, transport=httpx.WSGITransport(app=app),
-                                    timeout=TIMEOUT)  # fmt: skip
+        self._client = httpx.Client(
+            base_url=IN_PROCESS_BASE, transport=httpx.WSGITransport(app=app), timeout=TIMEOUT
+        )
 
     def as_user(self, token: str) -> ServiceClient:
         if self._client is None:
@@ -86,8 +87,13 @@ class ServiceClient:
     def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> Any:
         return self._call("POST", path, json=body if body is not None else {}, extra_headers=headers)
 
-    def upload(self, path: str, files: list[tuple[str, bytes, str]], form: dict | None = None,
-               language: str | None = None) -> Any:  # fmt: skip
+    def upload(
+        self,
+        path: str,
+        files: list[tuple[str, bytes, str]],
+        form: dict | None = None,
+        language: str | None = None,
+    ) -> Any:
         """A multipart POST: each (name, content, media type) as a `file` part, with the form's fields;
         the service's refusals come back in `language`."""
         parts = [("file", (name, content, media_type)) for name, content, media_type in files]

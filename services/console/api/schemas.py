@@ -49,8 +49,11 @@ class UserIn(common.StrictSchema):
     roles = _codes(ROLE, at_least=1, required=True)
     floors = _codes(CODE, description=f"floor codes; {SCOPE}", load_default=list)
     departments = _codes(CODE, description=f"department codes; {SCOPE}", load_default=list)
-    password = fields.String(load_only=True, validate=PASSWORD_LENGTH,
-                             metadata={"description": "at least 10 characters; without one the user cannot log in yet"})  # fmt: skip
+    password = fields.String(
+        load_only=True,
+        validate=PASSWORD_LENGTH,
+        metadata={"description": "at least 10 characters; without one the user cannot log in yet"},
+    )
 
 
 class UserChange(common.StrictSchema):

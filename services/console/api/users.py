@@ -16,8 +16,12 @@ from services.console.api.places import check_places
 
 log = logging.getLogger(__name__)
 users = Blueprint("users", __name__, url_prefix="/api/users", description="Staff users, roles and scopes.")
-service_tokens = Blueprint("service_tokens", __name__, url_prefix="/api/service-tokens",
-                           description="Bearer tokens for other systems.")  # fmt: skip
+service_tokens = Blueprint(
+    "service_tokens",
+    __name__,
+    url_prefix="/api/service-tokens",
+    description="Bearer tokens for other systems.",
+)
 
 
 # A token in an answer is a credential: no cache (a proxy's or the client's) keeps a copy (RFC 6749 5.1).
@@ -52,9 +56,14 @@ class UserCollection(MethodView):
         """
         check_places(data)
         user = _console().users.create(
-            _mall(), data["username"], data["roles"], data["floors"], data["departments"],
-            data.get("display_name"), data.get("password"),
-        )  # fmt: skip
+            _mall(),
+            data["username"],
+            data["roles"],
+            data["floors"],
+            data["departments"],
+            data.get("display_name"),
+            data.get("password"),
+        )
         return user, 201
 
 

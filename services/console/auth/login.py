@@ -48,8 +48,13 @@ def submit_login():
         log.info("login refused", extra={"username": username, "locked": refused.locked_until is not None})
         LOGINS.labels("locked" if refused.locked_until else "refused").inc()
         locked = format_datetime(refused.locked_until) if refused.locked_until else None
-        page = render_template("login.html", next=request.form.get("next", ""), username=username,
-                               refused=True, locked_until=locked)  # fmt: skip
+        page = render_template(
+            "login.html",
+            next=request.form.get("next", ""),
+            username=username,
+            refused=True,
+            locked_until=locked,
+        )
         return page, 401
     current_app.session_interface.start(session, user)
     log.info("login", extra={"username": user.username})

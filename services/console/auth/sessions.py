@@ -78,7 +78,12 @@ class ServerSessions(SessionInterface):
             self.store.save(session.sid, dict(session))
         if session.send_cookie:
             response.set_cookie(
-                self.cookie, session.sid, max_age=int(self.store.policy.lifetime.total_seconds()),
-                path="/", secure=self.secure, httponly=True, samesite="Lax",
-            )  # fmt: skip
+                self.cookie,
+                session.sid,
+                max_age=int(self.store.policy.lifetime.total_seconds()),
+                path="/",
+                secure=self.secure,
+                httponly=True,
+                samesite="Lax",
+            )
         response.vary.add("Cookie")

@@ -23,8 +23,16 @@ DEFAULT = "zh-CN"
 DOMAIN = "console"
 # The console's prefixes that are terms of the mall's one vocabulary (services/common/i18n): their
 # names come from there, never from this console's own catalogues.
-TERMS = {"category": "category", "channel": "channel", "request": "request", "role": "role",
-         "status": "status", "severity": "severity", "major_reason": "major_reason", "option": "outcome"}  # fmt: skip
+TERMS = {
+    "category": "category",
+    "channel": "channel",
+    "request": "request",
+    "role": "role",
+    "status": "status",
+    "severity": "severity",
+    "major_reason": "major_reason",
+    "option": "outcome",
+}
 
 
 @cache

@@ -28,8 +28,13 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
 
     @blueprint.errorhandler(ServiceError)
     def service_error(error):
-        status = {Forbidden: 403, NotFound: 404, Conflict: 409, Unavailable: 503,
-                  ConfigurationError: 500}.get(type(error), 400)  # fmt: skip
+        status = {
+            Forbidden: 403,
+            NotFound: 404,
+            Conflict: 409,
+            Unavailable: 503,
+            ConfigurationError: 500,
+        }.get(type(error), 400)
         return _error_page(status, str(error))
 
     @blueprint.errorhandler(CSRFError)
@@ -92,9 +97,24 @@ def _pages() -> list[Blueprint]:
         templates,
     )
 
-    return [prefs, desk.blueprint, queue.blueprint, cases.blueprint, processes.blueprint, modeler.blueprint,
-            repairs.blueprint, admin.blueprint, privacy.blueprint, reports.blueprint, capa.blueprint,
-            inbox.blueprint, attachments.blueprint, templates.blueprint, emails.blueprint, related.blueprint]  # fmt: skip
+    return [
+        prefs,
+        desk.blueprint,
+        queue.blueprint,
+        cases.blueprint,
+        processes.blueprint,
+        modeler.blueprint,
+        repairs.blueprint,
+        admin.blueprint,
+        privacy.blueprint,
+        reports.blueprint,
+        capa.blueprint,
+        inbox.blueprint,
+        attachments.blueprint,
+        templates.blueprint,
+        emails.blueprint,
+        related.blueprint,
+    ]
 
 
 PAGES = _pages()

@@ -15,8 +15,13 @@ REPORT_READERS = tuple(sorted(PROCESS_ROLES))
 # Reporting: the monthly callback list (contact details in full for the desk, masked for managers).
 CALLBACK_READERS = (Role.SERVICE_DESK, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER)
 # Reporting: CAPA records; only the operations manager updates them.
-CAPA_READERS = (Role.OPERATIONS_MANAGER, Role.DEPUTY_STORE_MANAGER, Role.STORE_MANAGER,
-                Role.FLOOR_SUPERVISOR, Role.DEPARTMENT_MANAGER)  # fmt: skip
+CAPA_READERS = (
+    Role.OPERATIONS_MANAGER,
+    Role.DEPUTY_STORE_MANAGER,
+    Role.STORE_MANAGER,
+    Role.FLOOR_SUPERVISOR,
+    Role.DEPARTMENT_MANAGER,
+)
 CAPA_EDITORS = (Role.OPERATIONS_MANAGER,)
 # Notify: every staff member has an inbox; the delivery log and failed deliveries are for these.
 INBOX_OWNERS = tuple(role for role in ROLES if role != Role.SERVICE)

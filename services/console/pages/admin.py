@@ -56,8 +56,14 @@ def create_user():
         api().post("/console/api/users", _user_body(request.form, creating=True))
     except InvalidInput as refused:
         body = _user_body(request.form, creating=True)
-        return _render("users.html", 400, users=api().get("/console/api/users"), errors=refused.fields,
-                       values=request.form, account=body)  # fmt: skip
+        return _render(
+            "users.html",
+            400,
+            users=api().get("/console/api/users"),
+            errors=refused.fields,
+            values=request.form,
+            account=body,
+        )
     flash("users.saved")
     return redirect(url_for("admin.users"))
 

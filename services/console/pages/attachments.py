@@ -20,8 +20,11 @@ FIELD = "attachments"  # the file input's name on every console form that takes 
 
 def chosen_files() -> list[tuple[str, bytes, str]]:
     """The files the form's input holds (an empty input sends one part with no name: none chosen)."""
-    return [(item.filename, item.read(), item.mimetype or "application/octet-stream")
-            for item in request.files.getlist(FIELD) if item.filename]  # fmt: skip
+    return [
+        (item.filename, item.read(), item.mimetype or "application/octet-stream")
+        for item in request.files.getlist(FIELD)
+        if item.filename
+    ]
 
 
 def send_files(client: ServiceClient, complaint_id: str, task_id: str | None = None) -> str | None:
@@ -30,8 +33,12 @@ def send_files(client: ServiceClient, complaint_id: str, task_id: str | None = N
     if not files:
         return None
     try:
-        client.upload(f"/intake/complaints/{complaint_id}/attachments", files,
-                      {"task_id": task_id} if task_id else None, language=i18n.language())  # fmt: skip
+        client.upload(
+            f"/intake/complaints/{complaint_id}/attachments",
+            files,
+            {"task_id": task_id} if task_id else None,
+            language=i18n.language(),
+        )
     except InvalidInput as refused:
         return "；".join(message for messages in refused.fields.values() for message in messages) or str(
             refused

@@ -7,8 +7,17 @@ import xml.etree.ElementTree as ET
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 # Elements of the process itself; the drawing (BPMNDI) only moves shapes and is left out.
-SKIPPED = {"definitions", "process", "extensionElements", "incoming", "outgoing", "documentation",
-           "laneSet", "flowNodeRef", "text"}  # fmt: skip
+SKIPPED = {
+    "definitions",
+    "process",
+    "extensionElements",
+    "incoming",
+    "outgoing",
+    "documentation",
+    "laneSet",
+    "flowNodeRef",
+    "text",
+}
 # Routing names the element of each problem of a refused deploy: `element “Name” (id): …`, or
 # `element id: …` when it has no name (`元素 “名称”（id）：…` in Chinese), with the element's type
 # before a generated id (`element user task “Name” (UserTask_1): …`); a problem the proof found
@@ -34,9 +43,17 @@ def _elements(xml: str) -> dict[str, dict]:
 
 
 # Attributes at the value BPMN gives them when absent: bpmn-js leaves them out when it saves.
-DEFAULTS = {("cancelActivity", "true"), ("isInterrupting", "true"), ("parallelMultiple", "false"),
-            ("isForCompensation", "false"), ("triggeredByEvent", "false"), ("startQuantity", "1"),
-            ("completionQuantity", "1"), ("gatewayDirection", "Unspecified"), ("isClosed", "false")}  # fmt: skip
+DEFAULTS = {
+    ("cancelActivity", "true"),
+    ("isInterrupting", "true"),
+    ("parallelMultiple", "false"),
+    ("isForCompensation", "false"),
+    ("triggeredByEvent", "false"),
+    ("startQuantity", "1"),
+    ("completionQuantity", "1"),
+    ("gatewayDirection", "Unspecified"),
+    ("isClosed", "false"),
+}
 
 
 def _signature(node: ET.Element) -> tuple:

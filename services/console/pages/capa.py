@@ -26,19 +26,36 @@ def records():
     """Open records first, then those in progress, then the verified; or one status, page by page."""
     client, status = api(), request.args.get("status")
     if status in STATUSES:
-        shown = [(status, client.get("/reporting/capa", status=status, limit=PAGE_SIZE,
-                                     cursor=request.args.get("cursor")))]  # fmt: skip
+        shown = [
+            (
+                status,
+                client.get(
+                    "/reporting/capa", status=status, limit=PAGE_SIZE, cursor=request.args.get("cursor")
+                ),
+            )
+        ]
     else:
         shown = [(each, client.get("/reporting/capa", status=each, limit=PAGE_SIZE)) for each in STATUSES]
     return render_template("capa_list.html", groups=shown, status=status if status in STATUSES else None)
 
 
-def _page(capa_id, errors: dict | None = None, values: dict | None = None, status: int = 200,
-          conflict: str | None = None):  # fmt: skip
+def _page(
+    capa_id,
+    errors: dict | None = None,
+    values: dict | None = None,
+    status: int = 200,
+    conflict: str | None = None,
+):
     record = api().get(f"/reporting/capa/{capa_id}")
     shown = values if values is not None else {name: record.get(name) or "" for name in FIELDS}
-    page = render_template("capa.html", record=record, values=shown, errors=errors or {}, conflict=conflict,
-                           complaints=list(zip(record["complaint_ids"], record["numbers"], strict=False)))  # fmt: skip
+    page = render_template(
+        "capa.html",
+        record=record,
+        values=shown,
+        errors=errors or {},
+        conflict=conflict,
+        complaints=list(zip(record["complaint_ids"], record["numbers"], strict=False)),
+    )
     return page, status
 
 

@@ -33,8 +33,16 @@ TASK_KINDS = (
 
 # The list's filters as the URL carries them (so a filtered list can be bookmarked), as intake names them.
 FILTERS = ("q", "category", "channel", "floor", "received_from", "received_to", "overdue", "phone", "stage")
-CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environment", "facility", "fee",
-              "emergency")  # fmt: skip
+CATEGORIES = (
+    "merchant_service",
+    "price",
+    "quality",
+    "staff_service",
+    "environment",
+    "facility",
+    "fee",
+    "emergency",
+)
 CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
 # Where a case is, as the customers' status page tells it; named by the vocabulary's statuses.
 STAGES = ("received", "handling", "replied", "closed")
@@ -62,8 +70,17 @@ def complaints():
         page, problem = {"items": [], "next_cursor": None}, refused
     else:
         problem = None
-    return render_template("complaints.html", page=page, chosen=chosen, categories=CATEGORIES, channels=CHANNELS,
-                           stages=STAGES, floors=client.get("/intake/reference/floors"), problem=problem, given=given)  # fmt: skip
+    return render_template(
+        "complaints.html",
+        page=page,
+        chosen=chosen,
+        categories=CATEGORIES,
+        channels=CHANNELS,
+        stages=STAGES,
+        floors=client.get("/intake/reference/floors"),
+        problem=problem,
+        given=given,
+    )
 
 
 @blueprint.get("/find")
@@ -118,10 +135,18 @@ def _customer_emails(complaint: dict) -> list[dict]:
     if complaint.get("hidden") or complaint.get("channel") != "email":
         return []
     thread = api().get(f"/intake/email-drafts/of-complaint/{complaint['id']}")
-    return [{"at": item["received_at"], "actor": item.get("sender_name") or item.get("sender_address") or "",
-             "role": None, "kind": "customer_email", "element_id": None,
-             "detail": {"subject": item["subject"], "body": item["body"]}}
-            for item in thread if item["kind"] == "answer"]  # fmt: skip
+    return [
+        {
+            "at": item["received_at"],
+            "actor": item.get("sender_name") or item.get("sender_address") or "",
+            "role": None,
+            "kind": "customer_email",
+            "element_id": None,
+            "detail": {"subject": item["subject"], "body": item["body"]},
+        }
+        for item in thread
+        if item["kind"] == "answer"
+    ]
 
 
 def _with_emails(timeline: list[dict], complaint: dict) -> list[dict]:
@@ -140,10 +165,16 @@ def case(case_id):
     parts = _case_parts(case_id)
     timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
     names = element_names(parts["diagram"]) if parts["diagram"] else {}
-    return render_template("case.html", deliveries=_delivery_log(case_id), timers=timers, names=names,
-                           attachments=attachments_of(parts["complaint"]),
-                           can_move_timers=has_role(*TIMER_OPERATORS), **case_extras(parts["complaint"]),
-                           **parts)  # fmt: skip
+    return render_template(
+        "case.html",
+        deliveries=_delivery_log(case_id),
+        timers=timers,
+        names=names,
+        attachments=attachments_of(parts["complaint"]),
+        can_move_timers=has_role(*TIMER_OPERATORS),
+        **case_extras(parts["complaint"]),
+        **parts,
+    )
 
 
 @blueprint.post("/cases/<uuid:case_id>/timers/<uuid:timer_id>/fire")

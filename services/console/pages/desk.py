@@ -18,15 +18,31 @@ from services.console.pages.attachments import send_files
 blueprint = html_errors(Blueprint("desk", __name__))
 
 CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
-CATEGORIES = ("merchant_service", "price", "quality", "staff_service", "environment", "facility", "fee",
-              "emergency")  # fmt: skip
+CATEGORIES = (
+    "merchant_service",
+    "price",
+    "quality",
+    "staff_service",
+    "environment",
+    "facility",
+    "fee",
+    "emergency",
+)
 REQUESTS = ("refund", "exchange", "repair", "compensation", "apology", "other")
 # Who intake says received a complaint sent from the customers' web form (no clerk took it).
 PUBLIC_ACTOR = "public-web-form"
 REPLY_CHANNELS = ("phone", "sms", "email", "letter", "on_site")
 FLAGS = ("injury", "media_exposure", "lawsuit", "about_department_manager", "handle_directly")
-TEXTS = ("channel", "category", "description", "amount", "floor", "merchant_code", "department",
-         "promised_reply_date")  # fmt: skip
+TEXTS = (
+    "channel",
+    "category",
+    "description",
+    "amount",
+    "floor",
+    "merchant_code",
+    "department",
+    "promised_reply_date",
+)
 CUSTOMER_TEXTS = ("name", "phone", "email", "address", "preferred_reply_channel")
 
 
@@ -45,14 +61,22 @@ def default_reply_date() -> str:
     return (today + timedelta(days=runtime.settings.policy.first_reply_after.days)).isoformat()
 
 
-def render_form(values: dict, errors: dict | None = None, status: int = 200, template: str = "intake_form.html",
-                **extra):  # fmt: skip
+def render_form(
+    values: dict, errors: dict | None = None, status: int = 200, template: str = "intake_form.html", **extra
+):
     """The desk's complaint form (or a page extending it, such as an e-mail's confirmation)."""
     page = render_template(
-        template, values=values, errors=errors or {}, reference=_reference(), channels=CHANNELS,
-        categories=CATEGORIES, requests=REQUESTS, reply_channels=REPLY_CHANNELS,
-        reply_days=console().settings.policy.first_reply_after.days, **extra,
-    )  # fmt: skip
+        template,
+        values=values,
+        errors=errors or {},
+        reference=_reference(),
+        channels=CHANNELS,
+        categories=CATEGORIES,
+        requests=REQUESTS,
+        reply_channels=REPLY_CHANNELS,
+        reply_days=console().settings.policy.first_reply_after.days,
+        **extra,
+    )
     return page, status
 
 
@@ -60,8 +84,12 @@ def render_form(values: dict, errors: dict | None = None, status: int = 200, tem
 @login_required(Role.SERVICE_DESK)
 def new_complaint():
     """The complaint record form, with the policy's promised reply date filled in."""
-    values = {"channel": "phone", "promised_reply_date": default_reply_date(), "people_count": "1",
-              "idempotency_key": str(uuid.uuid4())}  # fmt: skip
+    values = {
+        "channel": "phone",
+        "promised_reply_date": default_reply_date(),
+        "people_count": "1",
+        "idempotency_key": str(uuid.uuid4()),
+    }
     return render_form(values)
 
 
@@ -122,10 +150,13 @@ def receipt(complaint_id):
     complaint = api().get(f"/intake/complaints/{complaint_id}")
     settings = console().settings
     return render_template(
-        "receipt.html", complaint=complaint, mall_name=settings.mall_name_en if language() == "en" else settings.mall_name,
-        desk_phone=settings.desk_phone, clerk=clerk_name(complaint.get("received_by")),
+        "receipt.html",
+        complaint=complaint,
+        mall_name=settings.mall_name_en if language() == "en" else settings.mall_name,
+        desk_phone=settings.desk_phone,
+        clerk=clerk_name(complaint.get("received_by")),
         status_link=status_page_link(settings, complaint["number"], request.host_url),
-    )  # fmt: skip
+    )
 
 
 def clerk_name(username: str | None) -> str:

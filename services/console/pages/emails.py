@@ -18,8 +18,12 @@ from services.console.pages.files import passed_on
 
 blueprint = html_errors(Blueprint("emails", __name__))
 
-VIEWS = {"open": ("draft", "open"), "set_aside": ("set_aside", "open"), "confirmed": ("draft", "confirmed"),
-         "dismissed": ("draft", "dismissed")}  # fmt: skip
+VIEWS = {
+    "open": ("draft", "open"),
+    "set_aside": ("set_aside", "open"),
+    "confirmed": ("draft", "confirmed"),
+    "dismissed": ("draft", "dismissed"),
+}
 
 
 @blueprint.get("/emails")
@@ -38,10 +42,16 @@ def _draft(draft_id) -> dict:
 
 def _values(draft: dict) -> dict:
     """The desk form as the e-mail fills it: the sender, the text, the policy's reply date."""
-    return {"channel": "email", "customer_name": draft.get("sender_name") or "",
-            "customer_email": draft.get("sender_address") or "", "customer_preferred_reply_channel": "email",
-            "description": (draft.get("body") or "")[:5000], "promised_reply_date": default_reply_date(),
-            "people_count": "1", "idempotency_key": str(uuid.uuid4())}  # fmt: skip
+    return {
+        "channel": "email",
+        "customer_name": draft.get("sender_name") or "",
+        "customer_email": draft.get("sender_address") or "",
+        "customer_preferred_reply_channel": "email",
+        "description": (draft.get("body") or "")[:5000],
+        "promised_reply_date": default_reply_date(),
+        "people_count": "1",
+        "idempotency_key": str(uuid.uuid4()),
+    }
 
 
 @blueprint.get("/emails/<uuid:draft_id>")

@@ -46,11 +46,17 @@ def unread_count() -> int | None:
 def inbox():
     """My notifications, newest first (or the unread only), each marked read with one click."""
     unread = request.args.get("unread") == "1"
-    page = api().get("/notify/inbox", unread="true" if unread else None, limit=PAGE_SIZE,
-                     cursor=request.args.get("cursor"))  # fmt: skip
+    page = api().get(
+        "/notify/inbox", unread="true" if unread else None, limit=PAGE_SIZE, cursor=request.args.get("cursor")
+    )
     items = [{**item, "console_link": console_link(item.get("link"))} for item in page["items"]]
-    return render_template("inbox.html", items=items, unread=page["unread"], only_unread=unread,
-                           next_cursor=page.get("next_cursor"))  # fmt: skip
+    return render_template(
+        "inbox.html",
+        items=items,
+        unread=page["unread"],
+        only_unread=unread,
+        next_cursor=page.get("next_cursor"),
+    )
 
 
 @blueprint.post("/inbox/<uuid:item_id>/read")

@@ -29,20 +29,35 @@ def modeler():
     base = next((v for v in versions if v.get("active") and v.get("handles_complaints")), None)
     base = base or (versions[0] if versions else None)
     # What the modeler's lint rules check against: the lists routing checks a deploy against.
-    facts = {"queues": sorted(PROCESS_ROLES), "events": sorted(STEP_EVENTS),
-             "parties": sorted(NOTIFY_PARTIES | PROCESS_ROLES)}  # fmt: skip
+    facts = {
+        "queues": sorted(PROCESS_ROLES),
+        "events": sorted(STEP_EVENTS),
+        "parties": sorted(NOTIFY_PARTIES | PROCESS_ROLES),
+    }
     return render_template("modeler.html", base=base, xml=xml_of(base) if base else "", facts=facts)
 
 
 def _files(body: dict) -> dict:
     """The edited diagram with the DMN files of the version it was edited from, as routing takes a deploy."""
     client = api()
-    base = next((v for v in versions_of() if v["version"] == body.get("base_version")
-                 and v.get("handles_complaints")), None)  # fmt: skip
-    dmn = {name: client.text(f"/routing/processes/{base['process_key']}/{base['version']}/dmn/{name}")
-           for name in (base["dmn_files"] if base else [])}  # fmt: skip
-    return {"bpmn": str(body.get("bpmn", "")), "dmn": dmn, "bpmn_name": "complaint.bpmn",
-            "note": str(body.get("note") or "").strip() or None}  # fmt: skip
+    base = next(
+        (
+            v
+            for v in versions_of()
+            if v["version"] == body.get("base_version") and v.get("handles_complaints")
+        ),
+        None,
+    )
+    dmn = {
+        name: client.text(f"/routing/processes/{base['process_key']}/{base['version']}/dmn/{name}")
+        for name in (base["dmn_files"] if base else [])
+    }
+    return {
+        "bpmn": str(body.get("bpmn", "")),
+        "dmn": dmn,
+        "bpmn_name": "complaint.bpmn",
+        "note": str(body.get("note") or "").strip() or None,
+    }
 
 
 def _refused(refused: InvalidInput):
@@ -79,5 +94,11 @@ def deploy():
         return _refused(refused)
     # The same files as a version deployed before answer that version (active or not): nothing new.
     unchanged = (version["process_key"], version["version"]) in known
-    return jsonify({"version": version["version"], "unchanged": unchanged,
-                    "active": version.get("active", True), "proof": version.get("proof")})  # fmt: skip
+    return jsonify(
+        {
+            "version": version["version"],
+            "unchanged": unchanged,
+            "active": version.get("active", True),
+            "proof": version.get("proof"),
+        }
+    )

@@ -94,6 +94,12 @@ def field_name(dotted: str) -> str:
     return vocabulary.field_name(dotted, language())
 
 
-HELPERS = {"person": person, "floor_name": floor_name, "department_name": department_name,
-           "shop_name": shop_name, "place": place, "places": places,
-           "field_name": field_name}  # fmt: skip
+HELPERS = {
+    "person": person,
+    "floor_name": floor_name,
+    "department_name": department_name,
+    "shop_name": shop_name,
+    "place": place,
+    "places": places,
+    "field_name": field_name,
+}

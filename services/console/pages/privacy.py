@@ -74,15 +74,24 @@ def gather(client: ServiceClient, contact: str, reason: str) -> dict:
     routing = _parts(client, "/routing/privacy/exports", ids, asked["id"], "cases")
     notify = _parts(client, "/notify/privacy/exports", ids, asked["id"], "complaints")
     complaints = [
-        {"id": item["id"], "number": item["number"],
-         "intake": {"record": item["record"], "history": item["history"]},
-         "routing": routing.get(item["id"]), "notify": notify.get(item["id"])}
+        {
+            "id": item["id"],
+            "number": item["number"],
+            "intake": {"record": item["record"], "history": item["history"]},
+            "routing": routing.get(item["id"]),
+            "notify": notify.get(item["id"]),
+        }
         for item in found["complaints"]
-    ]  # fmt: skip
+    ]
     settings = console().settings
-    return {"format": FORMAT, "mall": settings.mall_name, "request_id": asked["id"],
-            "generated_at": asked["requested_at"], "customer": {"contact": contact.strip()},
-            "complaints": complaints}  # fmt: skip
+    return {
+        "format": FORMAT,
+        "mall": settings.mall_name,
+        "request_id": asked["id"],
+        "generated_at": asked["requested_at"],
+        "customer": {"contact": contact.strip()},
+        "complaints": complaints,
+    }
 
 
 def _parts(client: ServiceClient, path: str, ids: list[str], request_id: str, key: str) -> dict[str, dict]:
@@ -104,5 +113,12 @@ def _page(status: int = 200, errors: dict | None = None, erase: dict | None = No
     done = next((item for item in listed["items"] if item["id"] == request.args.get("done")), None)
     faults = {name: FIELD_MESSAGES.get(name, "privacy.bad_request") for name in errors or {}}
     values = erase if erase is not None else request.form
-    return render_template("privacy.html", requests=listed["items"], next_cursor=listed["next_cursor"],
-                           done=done, errors=faults, values=values, form=request.endpoint), status  # fmt: skip
+    return render_template(
+        "privacy.html",
+        requests=listed["items"],
+        next_cursor=listed["next_cursor"],
+        done=done,
+        errors=faults,
+        values=values,
+        form=request.endpoint,
+    ), status

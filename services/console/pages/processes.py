@@ -34,8 +34,9 @@ def versions():
     found = versions_of()
     keys = sorted({version["process_key"] for version in found})
     activations = {key: api().get(f"/routing/processes/{key}/activations") for key in keys}
-    return render_template("processes.html", versions=found, activations=activations,
-                           can_activate=has_role(*VERSION_ACTIVATORS))  # fmt: skip
+    return render_template(
+        "processes.html", versions=found, activations=activations, can_activate=has_role(*VERSION_ACTIVATORS)
+    )
 
 
 @blueprint.post("/processes/<string:process_key>/<int:version>/activate")
@@ -46,8 +47,11 @@ def activate(process_key, version):
     if not reason:
         flash(translate("processes.reason_required"))
         return redirect(url_for("processes.versions"))
-    api().post(f"/routing/processes/{process_key}/{version}/activate", {"reason": reason},
-               headers={"Accept-Language": language()})  # fmt: skip
+    api().post(
+        f"/routing/processes/{process_key}/{version}/activate",
+        {"reason": reason},
+        headers={"Accept-Language": language()},
+    )
     flash(translate("processes.activated", version=version))
     return redirect(url_for("processes.versions"))
 
@@ -62,8 +66,22 @@ def diff():
     if old is None or new is None:
         raise InvalidInput("choose two deployed versions", {"old": ["a deployed version"]}, "query")
     old_xml, new_xml = xml_of(old), xml_of(new)
-    lines = difflib.unified_diff(old_xml.splitlines(), new_xml.splitlines(), f"v{old['version']}",
-                                 f"v{new['version']}", lineterm="", n=2)  # fmt: skip
+    lines = difflib.unified_diff(
+        old_xml.splitlines(),
+        new_xml.splitlines(),
+        f"v{old['version']}",
+        f"v{new['version']}",
+        lineterm="",
+        n=2,
+    )
     names = {**element_names(old_xml), **element_names(new_xml)}
-    return render_template("process_diff.html", old=old, new=new, changes=element_diff(old_xml, new_xml),
-                           text_diff="\n".join(lines), old_xml=old_xml, new_xml=new_xml, names=names)  # fmt: skip
+    return render_template(
+        "process_diff.html",
+        old=old,
+        new=new,
+        changes=element_diff(old_xml, new_xml),
+        text_diff="\n".join(lines),
+        old_xml=old_xml,
+        new_xml=new_xml,
+        names=names,
+    )

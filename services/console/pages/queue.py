@@ -49,9 +49,15 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
     client = api()
     found = client.get(f"/routing/tasks/{task_id}")
     complaint = client.get(f"/intake/complaints/{found['case_id']}")
-    page = render_template("task.html", task=found, complaint=complaint, errors=errors or {}, values=values or {},
-                           choices=choice_lists(client, found["form"], complaint.get("category")),
-                           now=console().clock.now().isoformat())  # fmt: skip
+    page = render_template(
+        "task.html",
+        task=found,
+        complaint=complaint,
+        errors=errors or {},
+        values=values or {},
+        choices=choice_lists(client, found["form"], complaint.get("category")),
+        now=console().clock.now().isoformat(),
+    )
     return page, status
 
 

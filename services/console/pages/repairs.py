@@ -32,9 +32,16 @@ def incidents():
     chosen = next((i for i in found if i["case_id"] == request.args.get("case")), found[0] if found else None)
     diagram = client.text(f"/routing/cases/{chosen['case_id']}/diagram") if chosen else None
     case = client.get(f"/routing/cases/{chosen['case_id']}") if chosen else None
-    return render_template("incidents.html", incidents=found, chosen=chosen, diagram=diagram, case=case,
-                           names=_names_by_version(found), versions=_complaint_versions(),
-                           can_move=has_role(*CASE_MOVERS))  # fmt: skip
+    return render_template(
+        "incidents.html",
+        incidents=found,
+        chosen=chosen,
+        diagram=diagram,
+        case=case,
+        names=_names_by_version(found),
+        versions=_complaint_versions(),
+        can_move=has_role(*CASE_MOVERS),
+    )
 
 
 def _names_by_version(incidents: list[dict]) -> dict:
@@ -97,8 +104,9 @@ def _missing_words(answer: dict, diagram: str) -> str:
     missing = "、".join(
         named(names.get(m["element_id"]), "element", m["element_id"]) for m in answer["missing"]
     )
-    return translate("migration.refused_case", number=answer["number"], version=answer["to_version"],
-                     elements=missing)  # fmt: skip
+    return translate(
+        "migration.refused_case", number=answer["number"], version=answer["to_version"], elements=missing
+    )
 
 
 @blueprint.route("/processes/migrate", methods=["GET", "POST"])
@@ -120,7 +128,17 @@ def migration():
                 )
             except InvalidInput:
                 flash(translate("migration.unknown_version"))
-    names = {str(v["version"]): element_names(api().text(f"/routing/processes/{v['process_key']}/{v['version']}/bpmn"))
-             for v in versions if result and str(v["version"]) == form.get("from_version")}  # fmt: skip
-    return render_template("migration.html", versions=versions, result=result, form=form,
-                           names=names.get(form.get("from_version", ""), {}))  # fmt: skip
+    names = {
+        str(v["version"]): element_names(
+            api().text(f"/routing/processes/{v['process_key']}/{v['version']}/bpmn")
+        )
+        for v in versions
+        if result and str(v["version"]) == form.get("from_version")
+    }
+    return render_template(
+        "migration.html",
+        versions=versions,
+        result=result,
+        form=form,
+        names=names.get(form.get("from_version", ""), {}),
+    )

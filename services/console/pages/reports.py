@@ -55,11 +55,13 @@ def report(kind):
     try:
         found = api().get(f"/reporting/reports/{kind}", **{argument: chosen})
     except InvalidInput as refused:
-        page = render_template("report.html", kind=kind, argument=argument, chosen=chosen, report=None,
-                               errors=refused.fields)  # fmt: skip
+        page = render_template(
+            "report.html", kind=kind, argument=argument, chosen=chosen, report=None, errors=refused.fields
+        )
         return page, 400
-    return render_template("report.html", kind=kind, argument=argument, chosen=found["period"]["label"],
-                           report=found, errors={})  # fmt: skip
+    return render_template(
+        "report.html", kind=kind, argument=argument, chosen=found["period"]["label"], report=found, errors={}
+    )
 
 
 @blueprint.get("/<any(weekly, monthly):kind>.<any(html, csv, xlsx, pdf):fmt>")
@@ -67,8 +69,9 @@ def report(kind):
 def report_file(kind, fmt):
     """Reporting's file of the report: the printable page (framed by the report page), CSV, XLSX, PDF."""
     argument = PERIOD_ARGUMENT[kind]
-    found = api().download(f"/reporting/reports/{kind}", format=fmt, lang=report_language(),
-                           **{argument: _chosen(argument)})  # fmt: skip
+    found = api().download(
+        f"/reporting/reports/{kind}", format=fmt, lang=report_language(), **{argument: _chosen(argument)}
+    )
     return framed_page(found) if fmt == "html" else passed_on(found)
 
 

@@ -16,12 +16,24 @@ blueprint = html_errors(Blueprint("templates", __name__, url_prefix="/reply-temp
 FIELDS = ("category", "title", "body")
 
 
-def _page(errors: dict | None = None, values: dict | None = None, editing: dict | None = None, status: int = 200,
-          conflict: bool = False):  # fmt: skip
+def _page(
+    errors: dict | None = None,
+    values: dict | None = None,
+    editing: dict | None = None,
+    status: int = 200,
+    conflict: bool = False,
+):
     found = api().get("/intake/reply-templates", include_retired="true")
     groups = [(category, [item for item in found if item["category"] == category]) for category in CATEGORIES]
-    page = render_template("reply_templates.html", groups=groups, categories=CATEGORIES, errors=errors or {},
-                           values=values or {}, editing=editing, conflict=conflict)  # fmt: skip
+    page = render_template(
+        "reply_templates.html",
+        groups=groups,
+        categories=CATEGORIES,
+        errors=errors or {},
+        values=values or {},
+        editing=editing,
+        conflict=conflict,
+    )
     return page, status
 
 

@@ -8,8 +8,21 @@ import psycopg
 
 from services.intake.domain.attachments import Attachment, Kind, Source
 
-_COLUMNS = ("id", "complaint_id", "mall_id", "kind", "media_type", "size_bytes", "file_name", "object_key",
-            "thumbnail_key", "source", "task_id", "uploaded_by", "uploaded_at")  # fmt: skip
+_COLUMNS = (
+    "id",
+    "complaint_id",
+    "mall_id",
+    "kind",
+    "media_type",
+    "size_bytes",
+    "file_name",
+    "object_key",
+    "thumbnail_key",
+    "source",
+    "task_id",
+    "uploaded_by",
+    "uploaded_at",
+)
 _INSERT = (
     "INSERT INTO intake.attachments (id, complaint_id, mall_id, kind, media_type, size_bytes, file_name,"
     " object_key, thumbnail_key, source, task_id, uploaded_by, uploaded_at)"
@@ -50,6 +63,11 @@ class AttachmentRepository:
 
 def _attachment(row: dict[str, Any]) -> Attachment:
     values = {name: row[name] for name in _COLUMNS}
-    values.update(id=str(row["id"]), complaint_id=str(row["complaint_id"]), kind=Kind(row["kind"]), source=Source(row["source"]),
-                  task_id=str(row["task_id"]) if row["task_id"] else None)  # fmt: skip
+    values.update(
+        id=str(row["id"]),
+        complaint_id=str(row["complaint_id"]),
+        kind=Kind(row["kind"]),
+        source=Source(row["source"]),
+        task_id=str(row["task_id"]) if row["task_id"] else None,
+    )
     return Attachment(**values)

@@ -42,10 +42,13 @@ def erase_complaints(conn: psycopg.Connection, complaint_ids: list[str], objects
         conn.execute(
             "UPDATE intake.complaints SET customer = %s, description = %s, resolutions = %s, updated_at = now()"
             " WHERE id = %s",
-            (json.dumps(erase_customer(row["customer"]), ensure_ascii=False),
-             scrub_text(row["description"], known=known[str(row["id"])]),
-             scrub_text(row["resolutions"], known=known[str(row["id"])]), row["id"]),
-        )  # fmt: skip
+            (
+                json.dumps(erase_customer(row["customer"]), ensure_ascii=False),
+                scrub_text(row["description"], known=known[str(row["id"])]),
+                scrub_text(row["resolutions"], known=known[str(row["id"])]),
+                row["id"],
+            ),
+        )
     for complaint_id, entries in history.items():
         _erase_history(conn, entries, known[complaint_id])
     _erase_outbox(conn, found, known)
@@ -75,9 +78,12 @@ def _erase_history(conn: psycopg.Connection, entries: list[dict[str, Any]], know
     for row in entries:
         conn.execute(
             "UPDATE intake.complaint_history SET reason = %s, changes = %s WHERE id = %s",
-            (scrub_text(row["reason"], known=known),
-             json.dumps(erase_personal(row["changes"], known), ensure_ascii=False), row["id"]),
-        )  # fmt: skip
+            (
+                scrub_text(row["reason"], known=known),
+                json.dumps(erase_personal(row["changes"], known), ensure_ascii=False),
+                row["id"],
+            ),
+        )
 
 
 def _erase_outbox(conn: psycopg.Connection, found: list[str], known: dict[str, dict[str, str]]) -> None:

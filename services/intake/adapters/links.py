@@ -60,10 +60,18 @@ class LinkRepository:
             " AND NOT EXISTS (SELECT 1 FROM intake.complaint_links l WHERE l.complaint_id = %(id)s"
             "                 AND l.related_id = c.id)"
             " ORDER BY abs(extract(epoch FROM c.received_at - %(at)s)), c.id LIMIT %(limit)s",
-            {"mall": complaint.mall_id, "id": complaint.id, "category": complaint.category.value, "since": since,
-             "until": until, "merchant": complaint.merchant.code if complaint.merchant else None,
-             "floor": complaint.floor, "at": complaint.received_at, "limit": limit},
-        ).fetchall()  # fmt: skip
+            {
+                "mall": complaint.mall_id,
+                "id": complaint.id,
+                "category": complaint.category.value,
+                "since": since,
+                "until": until,
+                "merchant": complaint.merchant.code if complaint.merchant else None,
+                "floor": complaint.floor,
+                "at": complaint.received_at,
+                "limit": limit,
+            },
+        ).fetchall()
         return [from_row(row) for row in rows]
 
 

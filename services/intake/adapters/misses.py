@@ -56,6 +56,11 @@ class Misses:
             " VALUES (%(mall)s, %(client)s, %(misses)s, %(now)s, %(until)s)"
             " ON CONFLICT (mall_id, client) DO UPDATE SET misses = EXCLUDED.misses,"
             " last_miss_at = EXCLUDED.last_miss_at, blocked_until = EXCLUDED.blocked_until",
-            {"mall": mall_id, "client": client, "misses": misses, "now": now,
-             "until": now + wait if wait else None},
-        )  # fmt: skip
+            {
+                "mall": mall_id,
+                "client": client,
+                "misses": misses,
+                "now": now,
+                "until": now + wait if wait else None,
+            },
+        )

@@ -20,8 +20,19 @@ _FIND = {
     "email": "SELECT * FROM intake.complaints WHERE mall_id = %s"
     " AND lower(customer ->> 'email') = lower(%s) ORDER BY received_at, number",
 }
-_COLUMNS = ("id", "mall_id", "kind", "contact_kind", "contact_masked", "reason", "requested_by", "requested_role",
-            "requested_at", "complaint_ids", "numbers")  # fmt: skip
+_COLUMNS = (
+    "id",
+    "mall_id",
+    "kind",
+    "contact_kind",
+    "contact_masked",
+    "reason",
+    "requested_by",
+    "requested_role",
+    "requested_at",
+    "complaint_ids",
+    "numbers",
+)
 _INSERT = (
     "INSERT INTO intake.privacy_requests (id, mall_id, kind, contact_kind, contact_masked, reason, requested_by,"
     " requested_role, requested_at, complaint_ids, numbers) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s)"

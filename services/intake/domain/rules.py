@@ -106,15 +106,19 @@ def check_dates(complaint: Complaint, now: datetime, zone: ZoneInfo) -> FieldErr
     return errors
 
 
-def check_reply_date_correction(current: Complaint, corrected: Complaint, now: datetime,
-                                zone: ZoneInfo) -> FieldErrors:  # fmt: skip
+def check_reply_date_correction(
+    current: Complaint, corrected: Complaint, now: datetime, zone: ZoneInfo
+) -> FieldErrors:
     """The promised reply date, told to the customer, may be corrected only on the day of intake (a
     slip of the desk's); from the next day on, a new date is a postponement the customer agrees to."""
     if corrected.promised_reply_date == current.promised_reply_date:
         return {}
     if now.astimezone(zone).date() != current.received_at.astimezone(zone).date():
-        return {"promised_reply_date": ["can be corrected only on the day of intake; agree a postponement "
-                                        "with the customer instead"]}  # fmt: skip
+        return {
+            "promised_reply_date": [
+                "can be corrected only on the day of intake; agree a postponement with the customer instead"
+            ]
+        }
     return {}
 
 

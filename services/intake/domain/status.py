@@ -20,11 +20,20 @@ WORDS = {
     },
     "en": {
         "received": ("Received", "We have your complaint and are assigning someone to handle it."),
-        "handling": ("Being handled", "The mall is looking into your complaint and will answer you by the reply date."),
-        "replied": ("Answered", "We have given you our answer; the service desk will call to ask whether you are satisfied."),
-        "closed": ("Closed", "Your complaint has been dealt with. For any question, contact the service desk."),
+        "handling": (
+            "Being handled",
+            "The mall is looking into your complaint and will answer you by the reply date.",
+        ),
+        "replied": (
+            "Answered",
+            "We have given you our answer; the service desk will call to ask whether you are satisfied.",
+        ),
+        "closed": (
+            "Closed",
+            "Your complaint has been dealt with. For any question, contact the service desk.",
+        ),
     },
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,13 @@ class CustomerStatus:
 
     def words(self, language: str) -> dict:
         status, next_step = WORDS.get(language, WORDS["zh-CN"])[self.stage]
-        return {"number": self.number, "stage": self.stage, "status": status, "next_step": next_step,
-                "promised_reply_date": self.promised_reply_date.isoformat()}  # fmt: skip
+        return {
+            "number": self.number,
+            "stage": self.stage,
+            "status": status,
+            "next_step": next_step,
+            "promised_reply_date": self.promised_reply_date.isoformat(),
+        }
 
 
 def stage_of(progress_stage: str | None, has_tasks: bool) -> str:

@@ -48,8 +48,9 @@ class FilesIn(Schema):
 
 
 class StaffUploadIn(FilesIn):
-    task_id = fields.String(metadata={"description": "the task (its id) being worked when attaching",
-                                      "format": "uuid"})  # fmt: skip
+    task_id = fields.String(
+        metadata={"description": "the task (its id) being worked when attaching", "format": "uuid"}
+    )
 
 
 class PublicUploadIn(FilesIn):
@@ -148,9 +149,15 @@ def post_attachments(files, complaint_id):
     with current_app.extensions["intake.uow"]() as uow:
         complaint, masked = _visible_complaint(uow, str(complaint_id))
     task_id = _task_id(request.form.get("task_id"))
-    command = AttachFiles(complaint_id=complaint.id, files=_files(files),
-                          source=Source.TASK if task_id else Source.STAFF, actor_id=identity.subject,
-                          actor_role=sorted(identity.roles)[0], language=_language(), task_id=task_id)  # fmt: skip
+    command = AttachFiles(
+        complaint_id=complaint.id,
+        files=_files(files),
+        source=Source.TASK if task_id else Source.STAFF,
+        actor_id=identity.subject,
+        actor_role=sorted(identity.roles)[0],
+        language=_language(),
+        task_id=task_id,
+    )
     known = customer_masks(complaint.customer.as_dict()) if masked else None
     return [present(item, known) for item in bus().handle(command)], 201
 
@@ -220,6 +227,12 @@ def attach_public(files: dict) -> dict:
         complaint_id = _serializer().loads(request.form.get("upload_token", ""), max_age=UPLOAD_TOKEN_AGE)
     except BadSignature as exc:
         raise InvalidInput(BAD_TOKEN[language], {"upload_token": [BAD_TOKEN[language]]}, "files") from exc
-    command = AttachFiles(complaint_id=complaint_id, files=_files(files), source=Source.WEB,
-                          actor_id=PUBLIC_ACTOR, actor_role=None, language=language)  # fmt: skip
+    command = AttachFiles(
+        complaint_id=complaint_id,
+        files=_files(files),
+        source=Source.WEB,
+        actor_id=PUBLIC_ACTOR,
+        actor_role=None,
+        language=language,
+    )
     return {"count": len(bus().handle(command))}

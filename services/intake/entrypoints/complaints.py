@@ -124,8 +124,9 @@ class ComplaintItem(MethodView):
     def get(self, complaint_id):
         """One complaint by id."""
         identity = current_identity()
-        return _present_one(lambda uow: uow.complaints.get(identity.mall_id, str(complaint_id)),
-                            identity, str(complaint_id))  # fmt: skip
+        return _present_one(
+            lambda uow: uow.complaints.get(identity.mall_id, str(complaint_id)), identity, str(complaint_id)
+        )
 
     @require_roles(*DESK)
     @complaints.arguments(schemas.CorrectionIn())
@@ -187,8 +188,9 @@ def get_history(complaint_id):
     masked, and the texts scrubbed, unless you hold the case)."""
     identity = current_identity()
     with current_app.extensions["intake.uow"]() as uow:
-        complaint = _visible_or_404(uow.complaints.get(identity.mall_id, str(complaint_id)), identity,
-                                    str(complaint_id))  # fmt: skip
+        complaint = _visible_or_404(
+            uow.complaints.get(identity.mall_id, str(complaint_id)), identity, str(complaint_id)
+        )
         entries = uow.complaints.history(complaint.id)
         holders = open_holders(uow.conn, [complaint.id])[complaint.id]
     return present_history(entries, complaint, identity, holders)

@@ -117,8 +117,13 @@ def confirm(data, draft_id):
     with _uow() as uow:
         store = MailStore(uow.conn)
         first = store.get(identity.mall_id, str(draft_id), for_update=True)["state"] == "open"
-        store.decide(str(draft_id), "confirmed", recorded.complaint.id, identity.subject,
-                     recorded.complaint.received_at)  # fmt: skip
+        store.decide(
+            str(draft_id),
+            "confirmed",
+            recorded.complaint.id,
+            identity.subject,
+            recorded.complaint.received_at,
+        )
         files = store.contents(str(draft_id)) if first and not recorded.replayed else []
         uow.commit()
     not_copied = _carry_over(files, recorded.complaint.id, identity)
@@ -132,8 +137,13 @@ def _carry_over(files: list[tuple[str, bytes]], complaint_id: str, identity) -> 
     the names refused. Every one stays with the e-mail too."""
     refused = []
     for name, content in files:
-        command = AttachFiles(complaint_id=complaint_id, files=((name, content),), source=Source.STAFF.value,
-                              actor_id=identity.subject, actor_role=sorted(identity.roles)[0])  # fmt: skip
+        command = AttachFiles(
+            complaint_id=complaint_id,
+            files=((name, content),),
+            source=Source.STAFF.value,
+            actor_id=identity.subject,
+            actor_role=sorted(identity.roles)[0],
+        )
         try:
             bus().handle(command)
         except (InvalidInput, TooLarge):
@@ -177,5 +187,13 @@ def of_complaint(complaint_id):
     if sees_customer(identity, holders):
         return rows
     known = customer_masks(complaint.customer.as_dict(), *({"email": row["sender_address"]} for row in rows))
-    return [{**row, "sender_name": mask_name(row["sender_name"]), "sender_address": mask_email(row["sender_address"]),
-             "subject": scrub(row["subject"], known), "body": scrub(row["body"], known)} for row in rows]  # fmt: skip
+    return [
+        {
+            **row,
+            "sender_name": mask_name(row["sender_name"]),
+            "sender_address": mask_email(row["sender_address"]),
+            "subject": scrub(row["subject"], known),
+            "body": scrub(row["body"], known),
+        }
+        for row in rows
+    ]

@@ -70,6 +70,8 @@ class ConfirmedOut(Schema):
     complaint = fields.Nested(ComplaintOut)
     attachments_not_copied = fields.List(
         fields.String(),
-        metadata={"description": "attachments of the e-mail the complaint could not take (a kind or size the "
-                                 "desk may not attach): still with the e-mail"},
-    )  # fmt: skip
+        metadata={
+            "description": "attachments of the e-mail the complaint could not take (a kind or size the "
+            "desk may not attach): still with the e-mail"
+        },
+    )

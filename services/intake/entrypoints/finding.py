@@ -146,11 +146,18 @@ def _related(identity: Identity, complaint_id: str) -> dict:
     complaint = _visible(identity, complaint_id)
     window = current_app.extensions["mall.settings"].policy.capa_window
     with _uow() as uow:
-        linked = [(item, kind, merged) for item, kind, merged in uow.links.linked(complaint.id)
-                  if identity.can_see(item.floor, item.department)]  # fmt: skip
-        suggested = [item for item in uow.links.candidates(complaint, complaint.received_at - window,
-                                                           complaint.received_at + window, RELATED_SHOWN)
-                     if identity.can_see(item.floor, item.department)]  # fmt: skip
+        linked = [
+            (item, kind, merged)
+            for item, kind, merged in uow.links.linked(complaint.id)
+            if identity.can_see(item.floor, item.department)
+        ]
+        suggested = [
+            item
+            for item in uow.links.candidates(
+                complaint, complaint.received_at - window, complaint.received_at + window, RELATED_SHOWN
+            )
+            if identity.can_see(item.floor, item.department)
+        ]
         own = uow.links.merged_into([complaint.id])[complaint.id]
         holders = open_holders(uow.conn, [item.id for item, _, _ in linked] + [item.id for item in suggested])
     return {
@@ -197,6 +204,11 @@ def merge(data, complaint_id):
     identity = current_identity()
     for wanted in [str(complaint_id), *map(str, data["merged_ids"])]:
         _visible(identity, wanted)
-    command = MergeComplaints(str(complaint_id), tuple(map(str, data["merged_ids"])), data["reason"],
-                              identity.subject, sorted(identity.roles)[0])  # fmt: skip
+    command = MergeComplaints(
+        str(complaint_id),
+        tuple(map(str, data["merged_ids"])),
+        data["reason"],
+        identity.subject,
+        sorted(identity.roles)[0],
+    )
     return present(bus().handle(command), identity)

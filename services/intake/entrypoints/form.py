@@ -106,8 +106,10 @@ def with_terms(language: str) -> dict:
     text = TEXT[language]
     hints = text["category_hints"]
     brackets = "（{}）" if language == "zh-CN" else " ({})"
-    categories = {code: name + (brackets.format(hints[code]) if code in hints else "")
-                  for code, name in vocabulary.terms("category", language).items()}  # fmt: skip
+    categories = {
+        code: name + (brackets.format(hints[code]) if code in hints else "")
+        for code, name in vocabulary.terms("category", language).items()
+    }
     return {**text, "categories": categories, "requests": vocabulary.terms("request", language)}
 
 
@@ -126,5 +128,10 @@ def complaint_form():
     language = "en" if request.args.get("lang") == "en" else "zh-CN"
     text = with_terms(language)
     period = kept_for(current_app.extensions["mall.settings"].policy.retention, text)
-    return render_template("form.html", t=text, lang=language, other="zh-CN" if language == "en" else "en",
-                           kept=text["notice_how_long"].format(period=period))  # fmt: skip
+    return render_template(
+        "form.html",
+        t=text,
+        lang=language,
+        other="zh-CN" if language == "en" else "en",
+        kept=text["notice_how_long"].format(period=period),
+    )

@@ -18,8 +18,12 @@ from services.common.scrubber import customer_masks, mask_email, mask_name, mask
 from services.intake.domain.model import Complaint
 
 _FIELDS = tuple(item.name for item in fields(Complaint))
-_MASKS = {"name": mask_name, "phone": mask_phone, "email": mask_email,
-          "address": lambda address: "***" if address else None}  # fmt: skip
+_MASKS = {
+    "name": mask_name,
+    "phone": mask_phone,
+    "email": mask_email,
+    "address": lambda address: "***" if address else None,
+}
 
 
 def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = ()) -> dict:
@@ -44,19 +48,27 @@ def as_written(complaint: Complaint) -> dict:
     return data
 
 
-def present_history(entries: list[dict[str, Any]], complaint: Complaint, viewer: Identity,
-                    holders: Iterable[Holder]) -> list[dict[str, Any]]:  # fmt: skip
+def present_history(
+    entries: list[dict[str, Any]], complaint: Complaint, viewer: Identity, holders: Iterable[Holder]
+) -> list[dict[str, Any]]:
     """The corrections as `viewer` may see them: for a masked viewer the customer's old and new
     details masked, and the reasons and changed texts scrubbed (of every customer the record had)."""
     if sees_customer(viewer, holders):
         return entries
     customers = [complaint.customer.as_dict()]
     for entry in entries:
-        customers.append({name: (entry["changes"].get(f"customer.{name}") or {}).get("old")
-                          for name in CUSTOMER_FIELDS})  # fmt: skip
+        customers.append(
+            {name: (entry["changes"].get(f"customer.{name}") or {}).get("old") for name in CUSTOMER_FIELDS}
+        )
     known = customer_masks(*customers)
-    return [{**entry, "reason": scrub(entry["reason"], known), "changes": _masked_changes(entry["changes"], known)}
-            for entry in entries]  # fmt: skip
+    return [
+        {
+            **entry,
+            "reason": scrub(entry["reason"], known),
+            "changes": _masked_changes(entry["changes"], known),
+        }
+        for entry in entries
+    ]
 
 
 def _masked_changes(changes: dict[str, Any], known: dict[str, str]) -> dict[str, Any]:

@@ -26,8 +26,12 @@ NOT_KEPT = {"Cache-Control": "no-store"}
 
 
 def _command(kind, data: dict):
-    return kind(contact=data["contact"], reason=data["reason"], actor_id=current_identity().subject,
-                actor_role=Role.ADMIN)  # fmt: skip
+    return kind(
+        contact=data["contact"],
+        reason=data["reason"],
+        actor_id=current_identity().subject,
+        actor_role=Role.ADMIN,
+    )
 
 
 @privacy.route("/exports", methods=["POST"])
@@ -39,10 +43,14 @@ def post_export(data):
     (unmasked) with its corrections. Audited; an unknown customer gets an empty list."""
     exported = bus().handle(_command(ExportCustomerData, data))
     complaints = [
-        {"id": complaint.id, "number": complaint.number, "record": as_written(complaint),
-         "history": exported.history[complaint.id]}
+        {
+            "id": complaint.id,
+            "number": complaint.number,
+            "record": as_written(complaint),
+            "history": exported.history[complaint.id],
+        }
         for complaint in exported.complaints
-    ]  # fmt: skip
+    ]
     return {"request": asdict(exported.request), "complaints": complaints}, 201, NOT_KEPT
 
 

@@ -22,9 +22,11 @@ class PrivacyRequestIn(StrictSchema):
     contact = fields.String(
         required=True,
         validate=CONTACT,
-        metadata={"description": "the customer's phone number or e-mail address, as its complaints hold it "
-                                 "(a phone however separated, with or without +86; an e-mail in any case)"},
-    )  # fmt: skip
+        metadata={
+            "description": "the customer's phone number or e-mail address, as its complaints hold it "
+            "(a phone however separated, with or without +86; an e-mail in any case)"
+        },
+    )
     reason = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=200), ONE_LINE],

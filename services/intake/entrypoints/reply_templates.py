@@ -10,9 +10,11 @@ from services.intake.entrypoints import schemas
 from services.intake.entrypoints.access import READ_ROLES, REFERENCE_EDITORS
 
 reply_templates = Blueprint(
-    "reply_templates", __name__, url_prefix="/reply-templates",
+    "reply_templates",
+    __name__,
+    url_prefix="/reply-templates",
     description="Canned replies by category: the desk picks one on the reply task, then edits it.",
-)  # fmt: skip
+)
 
 
 def _write(action):

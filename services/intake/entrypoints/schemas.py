@@ -147,10 +147,14 @@ class PublicComplaintIn(_ComplaintFacts):
     customer = fields.Nested(PublicCustomerIn, required=True)
     consent = StrictBoolean(
         required=True,
-        validate=validate.Equal(True, error="the customer must agree to the notice of what is collected and why"),
-        metadata={"description": "the customer agreed to the form's notice (PIPL): what is collected, why, for "
-                                 "how long, whom to ask for a copy or erasure; only `true` is accepted"},
-    )  # fmt: skip
+        validate=validate.Equal(
+            True, error="the customer must agree to the notice of what is collected and why"
+        ),
+        metadata={
+            "description": "the customer agreed to the form's notice (PIPL): what is collected, why, for "
+            "how long, whom to ask for a copy or erasure; only `true` is accepted"
+        },
+    )
 
 
 class PublicReceiptOut(Schema):
@@ -192,9 +196,12 @@ class CorrectionIn(StrictSchema):
     injury = StrictBoolean()
     media_exposure = StrictBoolean()
     lawsuit = StrictBoolean()
-    promised_reply_date = fields.Date(metadata={
-        "description": "约定反馈时间 typed wrongly: only on the day of intake (in the mall's zone); later, a "
-                       "new date is a postponement the customer agrees to (the case's agree_reply_date task)"})  # fmt: skip
+    promised_reply_date = fields.Date(
+        metadata={
+            "description": "约定反馈时间 typed wrongly: only on the day of intake (in the mall's zone); later, a "
+            "new date is a postponement the customer agrees to (the case's agree_reply_date task)"
+        }
+    )
     customer = fields.Nested(CustomerCorrection)
 
     @validates_schema
@@ -379,9 +386,10 @@ class StatusLookupIn(StrictSchema):
 
     number = fields.String(required=True, validate=validate.Length(min=1, max=40, error="投诉编号：请填写"))
     contact = fields.String(
-        required=True, validate=validate.Length(min=4, max=254, error="手机号码后四位或电子邮箱：请填写"),
+        required=True,
+        validate=validate.Length(min=4, max=254, error="手机号码后四位或电子邮箱：请填写"),
         metadata={"description": "the last four digits of the phone, or the e-mail address"},
-    )  # fmt: skip
+    )
     lang = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
 
 
@@ -397,10 +405,16 @@ class ReplyTemplateIn(StrictSchema):
     """A canned reply: the desk picks it on the reply task for a complaint of its category, then edits it."""
 
     category = fields.String(required=True, validate=_choice(Category))
-    title = fields.String(required=True, validate=not_blank("must not be blank", 60),
-                          metadata={"description": "the name the desk picks it by; one per category among those in use"})  # fmt: skip
-    body = fields.String(required=True, validate=not_blank("must not be blank", 2000),
-                         metadata={"description": "the reply text the desk starts from"})  # fmt: skip
+    title = fields.String(
+        required=True,
+        validate=not_blank("must not be blank", 60),
+        metadata={"description": "the name the desk picks it by; one per category among those in use"},
+    )
+    body = fields.String(
+        required=True,
+        validate=not_blank("must not be blank", 2000),
+        metadata={"description": "the reply text the desk starts from"},
+    )
 
 
 class ReplyTemplateChange(ReplyTemplateIn):

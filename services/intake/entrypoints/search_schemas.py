@@ -13,9 +13,11 @@ class SearchArgs(ListArgs):
 
     q = fields.String(
         validate=validate.Length(max=100),
-        metadata={"description": "a number (TS-20261122-0007), a phone, or words: the customer's name, the shop,"
-                                 " the description, what the customer asked for, the resolutions"},
-    )  # fmt: skip
+        metadata={
+            "description": "a number (TS-20261122-0007), a phone, or words: the customer's name, the shop,"
+            " the description, what the customer asked for, the resolutions"
+        },
+    )
 
     class Meta(ListArgs.Meta):
         exclude = ("cursor",)
@@ -73,7 +75,9 @@ class LinkIn(StrictSchema):
 
 class MergeIn(StrictSchema):
     merged_ids = fields.List(
-        fields.UUID(), required=True, validate=[validate.Length(min=1, max=50), each_once],
+        fields.UUID(),
+        required=True,
+        validate=[validate.Length(min=1, max=50), each_once],
         metadata={"description": "the individual complaints folded into this one"},
-    )  # fmt: skip
+    )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

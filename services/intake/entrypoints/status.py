@@ -19,32 +19,58 @@ from services.intake.entrypoints import schemas
 from services.intake.service_layer.status import NOT_FOUND, SlowDown, look_up
 
 status_api = Blueprint(
-    "status_api", __name__, url_prefix="/public",
+    "status_api",
+    __name__,
+    url_prefix="/public",
     description="The customers' status page: a complaint's status by its number and the customer's phone"
     " (last four digits) or e-mail; no login, rate-limited.",
-)  # fmt: skip
+)
 status_page = PageBlueprint("status_page", __name__, template_folder="templates")
 
 SLOW_DOWN = "查询错误次数过多，请稍后再试。"
 TEXT = {
-    "zh-CN": {"title": "投诉处理进度查询", "number": "投诉编号", "contact": "手机号码后四位（或电子邮箱）",
-              "submit": "查询", "status": "处理状态", "promised": "答复日期", "next": "下一步",
-              "intro": "请输入投诉回执上的编号，以及您登记的手机号码后四位（或电子邮箱）。",
-              "switch": "English", "missing": "请填写投诉编号和手机号码后四位（或电子邮箱）。",
-              "not_found": NOT_FOUND, "slow_down": SLOW_DOWN},
-    "en": {"title": "Complaint status", "number": "Complaint number", "contact": "Last four digits of your phone (or your e-mail)",
-           "submit": "Look up", "status": "Status", "promised": "Reply by", "next": "Next step",
-           "intro": "Enter the number on your receipt and the last four digits of the phone you gave (or your e-mail).",
-           "switch": "中文", "missing": "Please fill in the complaint number and the last four digits (or e-mail).",
-           "not_found": "No such complaint: check the number and the last four digits of the phone (or e-mail).",
-           "slow_down": "Too many wrong tries; please try again later."},
-}  # fmt: skip
+    "zh-CN": {
+        "title": "投诉处理进度查询",
+        "number": "投诉编号",
+        "contact": "手机号码后四位（或电子邮箱）",
+        "submit": "查询",
+        "status": "处理状态",
+        "promised": "答复日期",
+        "next": "下一步",
+        "intro": "请输入投诉回执上的编号，以及您登记的手机号码后四位（或电子邮箱）。",
+        "switch": "English",
+        "missing": "请填写投诉编号和手机号码后四位（或电子邮箱）。",
+        "not_found": NOT_FOUND,
+        "slow_down": SLOW_DOWN,
+    },
+    "en": {
+        "title": "Complaint status",
+        "number": "Complaint number",
+        "contact": "Last four digits of your phone (or your e-mail)",
+        "submit": "Look up",
+        "status": "Status",
+        "promised": "Reply by",
+        "next": "Next step",
+        "intro": "Enter the number on your receipt and the last four digits of the phone you gave (or your e-mail).",
+        "switch": "中文",
+        "missing": "Please fill in the complaint number and the last four digits (or e-mail).",
+        "not_found": "No such complaint: check the number and the last four digits of the phone (or e-mail).",
+        "slow_down": "Too many wrong tries; please try again later.",
+    },
+}
 
 
 def _find(number: str, contact: str, language: str) -> dict:
     runtime = current_app.extensions["intake.runtime"]
-    found = look_up(runtime.uow(), runtime.settings.mall_id, number, contact, request.remote_addr or "unknown",
-                    runtime.clock.now(), MissPolicy())  # fmt: skip
+    found = look_up(
+        runtime.uow(),
+        runtime.settings.mall_id,
+        number,
+        contact,
+        request.remote_addr or "unknown",
+        runtime.clock.now(),
+        MissPolicy(),
+    )
     return found.words(language)
 
 

@@ -19,12 +19,25 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from inscriptis import get_text
 
-CHARSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
-            "euc-cn": "gb18030", "big5": "big5hkscs", "x-big5": "big5hkscs", "cn-big5": "big5hkscs"}  # fmt: skip
+CHARSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "euc-cn": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "cn-big5": "big5hkscs",
+}
 GUESSES = ("utf-8", "gb18030", "big5hkscs")
 # Structural defects the parser notes when a message is not what it claims (no boundary, cut off).
-BROKEN = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", "CloseBoundaryNotFoundDefect",
-          "MultipartInvariantViolationDefect", "MissingHeaderBodySeparatorDefect"}  # fmt: skip
+BROKEN = {
+    "NoBoundaryInMultipartDefect",
+    "StartBoundaryNotFoundDefect",
+    "CloseBoundaryNotFoundDefect",
+    "MultipartInvariantViolationDefect",
+    "MissingHeaderBodySeparatorDefect",
+}
 AUTO_SUBJECTS = re.compile(
     r"^\s*(自动回复|自動回覆|自动答复|Auto(matic)?[ -]?(reply|response)|Auto:|Out of (the )?Office|"
     r"Abwesenheit|Vacation)",
@@ -183,7 +196,14 @@ def _set_aside(message: email.message.Message, sender: str | None) -> str | None
 def whole_text(raw: bytes) -> ReadMail:
     """A message that could not be read at all, as text for the desk (problem: unreadable)."""
     return ReadMail(
-        message_key="sha256:" + hashlib.sha256(raw).hexdigest(), message_id=None, sender_name=None,
-        sender_address=None, subject="", body=decode(raw, None)[0], sent_at=None, references=(),
-        attachments=(), problem="unreadable",
-    )  # fmt: skip
+        message_key="sha256:" + hashlib.sha256(raw).hexdigest(),
+        message_id=None,
+        sender_name=None,
+        sender_address=None,
+        subject="",
+        body=decode(raw, None)[0],
+        sent_at=None,
+        references=(),
+        attachments=(),
+        problem="unreadable",
+    )

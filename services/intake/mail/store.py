@@ -52,27 +52,57 @@ class MailStore:
         row = self.conn.execute(_THREAD, (mall_id, list(references))).fetchone()
         return str(row["complaint_id"]) if row else None
 
-    def add(self, mall_id: str, mailbox: str, uid: int | None, mail: ReadMail, raw: bytes, now: datetime,
-            complaint_id: str | None) -> str | None:  # fmt: skip
+    def add(
+        self,
+        mall_id: str,
+        mailbox: str,
+        uid: int | None,
+        mail: ReadMail,
+        raw: bytes,
+        now: datetime,
+        complaint_id: str | None,
+    ) -> str | None:
         """Keep the message once; None when this mailbox already gave one with its key."""
         kind = "set_aside" if mail.set_aside else ("answer" if complaint_id else "draft")
-        row = self.conn.execute(_INSERT, {
-            "id": str(uuid.uuid4()), "mall_id": mall_id, "mailbox": mailbox, "message_key": mail.message_key,
-            "uid": uid, "kind": kind, "reason": mail.set_aside, "problem": mail.problem,
-            "sender_name": mail.sender_name, "sender_address": mail.sender_address, "subject": mail.subject,
-            "body": mail.body.replace("\x00", ""), "message_id": mail.message_id,
-            "references": list(mail.references), "sent_at": mail.sent_at, "received_at": now, "raw": raw,
-            "complaint_id": complaint_id if kind == "answer" else None,
-        }).fetchone()  # fmt: skip
+        row = self.conn.execute(
+            _INSERT,
+            {
+                "id": str(uuid.uuid4()),
+                "mall_id": mall_id,
+                "mailbox": mailbox,
+                "message_key": mail.message_key,
+                "uid": uid,
+                "kind": kind,
+                "reason": mail.set_aside,
+                "problem": mail.problem,
+                "sender_name": mail.sender_name,
+                "sender_address": mail.sender_address,
+                "subject": mail.subject,
+                "body": mail.body.replace("\x00", ""),
+                "message_id": mail.message_id,
+                "references": list(mail.references),
+                "sent_at": mail.sent_at,
+                "received_at": now,
+                "raw": raw,
+                "complaint_id": complaint_id if kind == "answer" else None,
+            },
+        ).fetchone()
         if row is None:
             return None
         for position, item in enumerate(mail.attachments):
             self.conn.execute(
                 "INSERT INTO intake.email_attachments (id, message_id, position, filename, content_type, size, content)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (str(uuid.uuid4()), row["id"], position, item.filename, item.content_type,
-                 len(item.content), item.content),
-            )  # fmt: skip
+                (
+                    str(uuid.uuid4()),
+                    row["id"],
+                    position,
+                    item.filename,
+                    item.content_type,
+                    len(item.content),
+                    item.content,
+                ),
+            )
         return str(row["id"])
 
     def listing(self, mall_id: str, kind: str, state: str, limit: int) -> list[dict[str, Any]]:
@@ -129,9 +159,17 @@ class MailStore:
             " failures = EXCLUDED.failures, last_error = EXCLUDED.last_error,"
             " last_ok_at = coalesce(EXCLUDED.last_ok_at, intake.mailbox_status.last_ok_at),"
             " next_retry_at = EXCLUDED.next_retry_at, updated_at = EXCLUDED.updated_at",
-            (mall_id, mailbox, status["connected"], status["failures"], status.get("last_error"),
-             status.get("last_ok_at"), status.get("next_retry_at"), at),
-        )  # fmt: skip
+            (
+                mall_id,
+                mailbox,
+                status["connected"],
+                status["failures"],
+                status.get("last_error"),
+                status.get("last_ok_at"),
+                status.get("next_retry_at"),
+                at,
+            ),
+        )
 
     def statuses(self, mall_id: str) -> list[dict[str, Any]]:
         return self.conn.execute(

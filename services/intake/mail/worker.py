@@ -44,8 +44,14 @@ class MailboxWorker:
 
     name = "mailbox"
 
-    def __init__(self, settings: MailboxSettings, pool: ConnectionPool, mall_id: str, clock: Clock,
-                 after_store: Callable[[int], None] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        settings: MailboxSettings,
+        pool: ConnectionPool,
+        mall_id: str,
+        clock: Clock,
+        after_store: Callable[[int], None] | None = None,
+    ):
         self.settings = settings
         self.pool = pool
         self.mall_id = mall_id
@@ -113,10 +119,21 @@ class MailboxWorker:
         self.connected.clear()
         self.failures += 1
         wait = min(2.0 ** (self.failures - 1), self.settings.retry_max_seconds)
-        log.warning("mailbox unreachable (attempt %d), trying again in %.0f s: %s", self.failures, wait, exc,
-                    extra={"mailbox": self.settings.name})  # fmt: skip
-        self._save_status({"connected": False, "failures": self.failures, "last_error": str(exc)[:300],
-                           "next_retry_at": self.clock.now() + timedelta(seconds=wait)})  # fmt: skip
+        log.warning(
+            "mailbox unreachable (attempt %d), trying again in %.0f s: %s",
+            self.failures,
+            wait,
+            exc,
+            extra={"mailbox": self.settings.name},
+        )
+        self._save_status(
+            {
+                "connected": False,
+                "failures": self.failures,
+                "last_error": str(exc)[:300],
+                "next_retry_at": self.clock.now() + timedelta(seconds=wait),
+            }
+        )
         self.stopping.wait(wait)
 
     def _save_status(self, status: dict) -> None:
@@ -134,8 +151,9 @@ def _mailbox(settings: MailboxSettings) -> MailBox:
             settings.host, settings.port or 993, timeout=timeout, ssl_context=ssl.create_default_context()
         )
     if settings.tls == "starttls":
-        return MailBoxStartTls(settings.host, settings.port or 143, timeout=timeout,
-                               ssl_context=ssl.create_default_context())  # fmt: skip
+        return MailBoxStartTls(
+            settings.host, settings.port or 143, timeout=timeout, ssl_context=ssl.create_default_context()
+        )
     return MailBoxUnencrypted(settings.host, settings.port or 143, timeout=timeout)
 
 

@@ -49,12 +49,19 @@ class ComplaintRepository:
         if row is None:
             return None
         return ComplaintFacts(
-            id=str(row["id"]), mall_id=row["mall_id"], number=row["number"], channel=row["channel"],
-            customer=Contact.of(row["customer"]), merchant=row["merchant"], floor=row["floor"],
-            department=row["department"], category=row["category"],
-            promised_reply_date=row["promised_reply_date"], received_at=row["received_at"],
+            id=str(row["id"]),
+            mall_id=row["mall_id"],
+            number=row["number"],
+            channel=row["channel"],
+            customer=Contact.of(row["customer"]),
+            merchant=row["merchant"],
+            floor=row["floor"],
+            department=row["department"],
+            category=row["category"],
+            promised_reply_date=row["promised_reply_date"],
+            received_at=row["received_at"],
             email_thread=row["email_thread"],
-        )  # fmt: skip
+        )
 
     def erase(self, complaint_ids: list[str], now: datetime) -> list[str]:
         """Drop the customer's personal data; return the ids this service knew."""
@@ -76,9 +83,19 @@ class RequestRepository:
             "INSERT INTO notify.requests (id, mall_id, complaint_id, kind, recipient, number, element_id, data,"
             " requested_at, state) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
             " RETURNING id",
-            (request.id, request.mall_id, request.complaint_id, request.kind, request.to, request.number,
-             request.element_id, json.dumps(request.data, ensure_ascii=False, default=str), at, state),
-        ).fetchone()  # fmt: skip
+            (
+                request.id,
+                request.mall_id,
+                request.complaint_id,
+                request.kind,
+                request.to,
+                request.number,
+                request.element_id,
+                json.dumps(request.data, ensure_ascii=False, default=str),
+                at,
+                state,
+            ),
+        ).fetchone()
         return row is not None
 
     def get(self, request_id: str) -> Request | None:
@@ -136,6 +153,12 @@ class RequestRepository:
 
 def _request(row: dict[str, Any]) -> Request:
     return Request(
-        id=str(row["id"]), mall_id=row["mall_id"], complaint_id=str(row["complaint_id"]), kind=row["kind"],
-        to=row["recipient"], number=row["number"], element_id=row["element_id"], data=row["data"] or {},
-    )  # fmt: skip
+        id=str(row["id"]),
+        mall_id=row["mall_id"],
+        complaint_id=str(row["complaint_id"]),
+        kind=row["kind"],
+        to=row["recipient"],
+        number=row["number"],
+        element_id=row["element_id"],
+        data=row["data"] or {},
+    )

@@ -18,15 +18,40 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-_COLUMNS = ("id", "request_id", "mall_id", "complaint_id", "kind", "audience", "channel", "address",
-            "recipient_name", "language", "subject", "body_text", "body_html", "sms_text", "params", "pdf",
-            "message_id", "state", "attempts", "next_attempt_at", "created_at", "last_error")  # fmt: skip
+_COLUMNS = (
+    "id",
+    "request_id",
+    "mall_id",
+    "complaint_id",
+    "kind",
+    "audience",
+    "channel",
+    "address",
+    "recipient_name",
+    "language",
+    "subject",
+    "body_text",
+    "body_html",
+    "sms_text",
+    "params",
+    "pdf",
+    "message_id",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "last_error",
+)
 _INSERT = (
-    sql.SQL("INSERT INTO notify.deliveries ({}) VALUES ({}) ON CONFLICT (request_id, channel, address) DO NOTHING"
-            " RETURNING id")
-    .format(sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)), sql.SQL(", ").join(map(sql.Placeholder, _COLUMNS)))
+    sql.SQL(
+        "INSERT INTO notify.deliveries ({}) VALUES ({}) ON CONFLICT (request_id, channel, address) DO NOTHING"
+        " RETURNING id"
+    )
+    .format(
+        sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)), sql.SQL(", ").join(map(sql.Placeholder, _COLUMNS))
+    )
     .as_string()
-)  # fmt: skip
+)
 # Recording an outcome changes the row only while it is still this attempt's (its lease not taken over).
 # Recording an outcome changes the row only while it is still this attempt's (its lease not taken over).
 _SENT = (
@@ -106,8 +131,9 @@ class DeliveryRepository:
         rows = self.conn.execute(_CLAIM, {"now": now, "lease": now + lease, "limit": limit}).fetchall()
         return [Delivery.of(row) for row in rows]
 
-    def recent_sends(self, keys: list[tuple[str, str]], since: datetime,
-                     leaving_out: list[str]) -> dict[tuple[str, str], list[datetime]]:  # fmt: skip
+    def recent_sends(
+        self, keys: list[tuple[str, str]], since: datetime, leaving_out: list[str]
+    ) -> dict[tuple[str, str], list[datetime]]:
         """When each (channel, address) was sent to (or taken for sending) since `since`, besides
         the deliveries `leaving_out` (those being decided now)."""
         if not keys:

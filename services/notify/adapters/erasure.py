@@ -18,10 +18,13 @@ def known_values(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str
         "SELECT id, customer FROM notify.complaints WHERE id = ANY(%s::uuid[])", (complaint_ids,)
     ).fetchall()
     return {
-        str(row["id"]): [row["customer"].get(name) for name in ("name", "phone", "email", "address")
-                         if row["customer"].get(name)]
+        str(row["id"]): [
+            row["customer"].get(name)
+            for name in ("name", "phone", "email", "address")
+            if row["customer"].get(name)
+        ]
         for row in rows
-    }  # fmt: skip
+    }
 
 
 def erase_deliveries(

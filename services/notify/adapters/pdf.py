@@ -43,10 +43,16 @@ def letter_pdf(
     """The letter as an A4 PDF: letterhead, addressee, reference and date, body, signature."""
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=25 * mm, rightMargin=25 * mm, topMargin=20 * mm, bottomMargin=20 * mm,
-        title=message.subject, author=mall_name,
+        buffer,
+        pagesize=A4,
+        leftMargin=25 * mm,
+        rightMargin=25 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=message.subject,
+        author=mall_name,
         initialFontName=register_cjk_font(),  # no page names a font it does not carry (reportlab starts in Helvetica)
-    )  # fmt: skip
+    )
     style = _styles()
     story = [
         Paragraph(_markup((mall_name,)), style["head"]),

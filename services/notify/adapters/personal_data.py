@@ -26,5 +26,12 @@ def held_of(conn: psycopg.Connection, mall_id: str, complaint_ids: list[str]) ->
     deliveries: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(_DELIVERIES, (mall_id, complaint_ids)).fetchall():
         deliveries.setdefault(str(row.pop("complaint_id")), []).append(row)
-    return [{"complaint_id": str(row["id"]), "number": row["number"], "contact": row["customer"],
-             "deliveries": deliveries.get(str(row["id"]), [])} for row in known]  # fmt: skip
+    return [
+        {
+            "complaint_id": str(row["id"]),
+            "number": row["number"],
+            "contact": row["customer"],
+            "deliveries": deliveries.get(str(row["id"]), []),
+        }
+        for row in known
+    ]

@@ -73,11 +73,18 @@ class Inbox:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def mine(self, mall_id: str, username: str, unread_only: bool, limit: int,
-             after: tuple[datetime, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+    def mine(
+        self, mall_id: str, username: str, unread_only: bool, limit: int, after: tuple[datetime, str] | None
+    ) -> list[dict[str, Any]]:
         after_at, after_id = after or (None, None)
-        params = {"mall": mall_id, "user": username, "unread": unread_only, "after_at": after_at,
-                  "after_id": after_id, "limit": limit}  # fmt: skip
+        params = {
+            "mall": mall_id,
+            "user": username,
+            "unread": unread_only,
+            "after_at": after_at,
+            "after_id": after_id,
+            "limit": limit,
+        }
         return self.conn.execute(_MINE, params).fetchall()
 
     def unread_count(self, mall_id: str, username: str) -> int:

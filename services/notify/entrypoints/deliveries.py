@@ -64,8 +64,11 @@ def letter(delivery_id):
         row = DeliveryLog(session.conn).letter(current_identity().mall_id, str(delivery_id))
     if row is None:
         raise NotFound(f"no letter for delivery {delivery_id}")
-    return Response(bytes(row["pdf"]), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{delivery_id}.pdf"'})  # fmt: skip
+    return Response(
+        bytes(row["pdf"]),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{delivery_id}.pdf"'},
+    )
 
 
 @deliveries.route("/deliveries/<uuid:delivery_id>/retry", methods=["POST"])

@@ -21,30 +21,60 @@ NOTIFY = Actor("notify", "service")
 
 def sent(request: Request, delivery: Delivery, at: datetime) -> Envelope:
     payload = {
-        "request_id": request.id, "delivery_id": delivery.id, "kind": request.kind, "to": request.to,
-        "number": request.number, "audience": delivery.audience, "channel": delivery.channel,
+        "request_id": request.id,
+        "delivery_id": delivery.id,
+        "kind": request.kind,
+        "to": request.to,
+        "number": request.number,
+        "audience": delivery.audience,
+        "channel": delivery.channel,
         "attempts": delivery.attempts,
-    }  # fmt: skip
+    }
     return _envelope(NOTIFICATION_SENT, request, payload, at)
 
 
-def failed(request: Request, reason: str, error: str | None, at: datetime, delivery: Delivery | None = None,
-           audience: str | None = None) -> Envelope:  # fmt: skip
+def failed(
+    request: Request,
+    reason: str,
+    error: str | None,
+    at: datetime,
+    delivery: Delivery | None = None,
+    audience: str | None = None,
+) -> Envelope:
     """`error` loses any address or phone number it quotes: events carry no personal data."""
     payload = {
-        "request_id": request.id, "delivery_id": delivery.id if delivery else None, "kind": request.kind,
-        "to": request.to, "number": request.number, "audience": delivery.audience if delivery else audience,
-        "channel": delivery.channel if delivery else None, "attempts": delivery.attempts if delivery else 0,
-        "reason": reason, "error": scrub(error, delivery.address if delivery else None),
-    }  # fmt: skip
+        "request_id": request.id,
+        "delivery_id": delivery.id if delivery else None,
+        "kind": request.kind,
+        "to": request.to,
+        "number": request.number,
+        "audience": delivery.audience if delivery else audience,
+        "channel": delivery.channel if delivery else None,
+        "attempts": delivery.attempts if delivery else 0,
+        "reason": reason,
+        "error": scrub(error, delivery.address if delivery else None),
+    }
     return _envelope(NOTIFICATION_FAILED, request, payload, at)
 
 
 def erased(mall_id: str, complaint_ids: list[str], at: datetime) -> Envelope:
-    return Envelope(type=RETENTION_ERASED, mall_id=mall_id, actor=NOTIFY, occurred_at=at,
-                    correlation_id=correlation_id.get(), payload={"service": "notify", "complaint_ids": complaint_ids})  # fmt: skip
+    return Envelope(
+        type=RETENTION_ERASED,
+        mall_id=mall_id,
+        actor=NOTIFY,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload={"service": "notify", "complaint_ids": complaint_ids},
+    )
 
 
 def _envelope(event_type: str, request: Request, payload: dict, at: datetime) -> Envelope:
-    return Envelope(type=event_type, mall_id=request.mall_id, complaint_id=request.complaint_id, actor=NOTIFY,
-                    occurred_at=at, correlation_id=correlation_id.get(), payload=payload)  # fmt: skip
+    return Envelope(
+        type=event_type,
+        mall_id=request.mall_id,
+        complaint_id=request.complaint_id,
+        actor=NOTIFY,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload=payload,
+    )

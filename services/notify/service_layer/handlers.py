@@ -42,10 +42,15 @@ def notification_requested(session: Session, context: Context, envelope: Envelop
     """Plan the deliveries of a request, or hold it until its complaint is known."""
     payload = envelope.payload
     request = Request(
-        id=envelope.id, mall_id=envelope.mall_id, complaint_id=envelope.complaint_id, kind=payload["kind"],
-        to=payload["to"], number=payload["number"], element_id=payload.get("element_id"),
+        id=envelope.id,
+        mall_id=envelope.mall_id,
+        complaint_id=envelope.complaint_id,
+        kind=payload["kind"],
+        to=payload["to"],
+        number=payload["number"],
+        element_id=payload.get("element_id"),
         data=payload.get("data") or {},
-    )  # fmt: skip
+    )
     plan_or_hold(session, context, request)
 
 
@@ -54,10 +59,15 @@ def capa_opened(session: Session, context: Context, envelope: Envelope) -> None:
     message about the complaint that made the problem recur (the last of those the record names)."""
     payload = envelope.payload
     request = Request(
-        id=envelope.id, mall_id=envelope.mall_id, complaint_id=payload["complaint_ids"][-1], kind="capa_opened",
-        to=payload["queue"], number=payload["numbers"][-1], element_id=None,
+        id=envelope.id,
+        mall_id=envelope.mall_id,
+        complaint_id=payload["complaint_ids"][-1],
+        kind="capa_opened",
+        to=payload["queue"],
+        number=payload["numbers"][-1],
+        element_id=None,
         data={key: value for key, value in payload.items() if key != "complaint_ids"},
-    )  # fmt: skip
+    )
     plan_or_hold(session, context, request)
 
 
@@ -100,13 +110,19 @@ def facts_of(payload: dict, mall_id: str) -> ComplaintFacts:
     promised = payload.get("promised_reply_date")
     received = payload.get("received_at")
     return ComplaintFacts(
-        id=payload["id"], mall_id=mall_id, number=payload["number"], channel=payload["channel"],
-        customer=Contact.of(payload.get("customer") or {}), merchant=payload.get("merchant"),
-        floor=payload.get("floor"), department=payload.get("department"), category=payload.get("category"),
+        id=payload["id"],
+        mall_id=mall_id,
+        number=payload["number"],
+        channel=payload["channel"],
+        customer=Contact.of(payload.get("customer") or {}),
+        merchant=payload.get("merchant"),
+        floor=payload.get("floor"),
+        department=payload.get("department"),
+        category=payload.get("category"),
         promised_reply_date=date.fromisoformat(promised) if promised else None,
         received_at=datetime.fromisoformat(received) if received else None,
         email_thread=payload.get("email_thread") or None,
-    )  # fmt: skip
+    )
 
 
 def _contact_changed(changes: dict) -> bool:

@@ -57,8 +57,14 @@ def _request_of(session: Session, delivery: Delivery) -> Request:
     """The delivery's request, from what the claim read with it (one query less per message)."""
     if delivery.request_to is None or delivery.number is None:
         return session.requests.get(delivery.request_id)
-    return Request(id=delivery.request_id, mall_id=delivery.mall_id, complaint_id=delivery.complaint_id,
-                   kind=delivery.kind, to=delivery.request_to, number=delivery.number)  # fmt: skip
+    return Request(
+        id=delivery.request_id,
+        mall_id=delivery.mall_id,
+        complaint_id=delivery.complaint_id,
+        kind=delivery.kind,
+        to=delivery.request_to,
+        number=delivery.number,
+    )
 
 
 def expire_waiting(session: Session, context: Context) -> int:

@@ -50,15 +50,25 @@ def plan_known(session: Session, context: Context, request: Request, complaint: 
     return planned
 
 
-def _delivery(context: Context, request: Request, complaint: ComplaintFacts, recipient: Recipient,
-              now: datetime) -> Delivery:  # fmt: skip
+def _delivery(
+    context: Context, request: Request, complaint: ComplaintFacts, recipient: Recipient, now: datetime
+) -> Delivery:
     delivery_id = new_delivery_id()
     language = recipient.language
     today = now.astimezone(context.zone).date()
     received_on = complaint.received_at.astimezone(context.zone).date() if complaint.received_at else None
-    values = template_values(request, complaint, recipient, context.mall_name(language), today, received_on,
-                             status_url=context.status_link(request.number), desk_phone=context.desk_phone,
-                             places=context.places, zone=context.zone)  # fmt: skip
+    values = template_values(
+        request,
+        complaint,
+        recipient,
+        context.mall_name(language),
+        today,
+        received_on,
+        status_url=context.status_link(request.number),
+        desk_phone=context.desk_phone,
+        places=context.places,
+        zone=context.zone,
+    )
     # A written reply is a letter, by e-mail too; anything sent by post is a letter to print.
     letter = recipient.channel == Channel.LETTER or (
         request.kind in LETTER_KINDS and recipient.channel == Channel.EMAIL
@@ -75,14 +85,28 @@ def _delivery(context: Context, request: Request, complaint: ComplaintFacts, rec
         )
         pdf = letter_pdf(rendered, values["mall_name"], request.number, values["today"], to_lines)
     return Delivery(
-        id=delivery_id, request_id=request.id, mall_id=request.mall_id, complaint_id=request.complaint_id,
-        kind=request.kind, audience=recipient.audience, channel=recipient.channel, address=recipient.address,
-        language=language, message_id=f"<{delivery_id}@{context.mail_domain}>", state=State.PENDING,
-        created_at=now, recipient_name=recipient.name, subject=rendered.subject, body_text=rendered.text,
-        body_html=rendered.html if recipient.channel == Channel.EMAIL else None, sms_text=rendered.sms,
-        params={**sms_params(values), **thread_headers(complaint, recipient)}, pdf=pdf, next_attempt_at=first_attempt(context, recipient.audience, now),
+        id=delivery_id,
+        request_id=request.id,
+        mall_id=request.mall_id,
+        complaint_id=request.complaint_id,
+        kind=request.kind,
+        audience=recipient.audience,
+        channel=recipient.channel,
+        address=recipient.address,
+        language=language,
+        message_id=f"<{delivery_id}@{context.mail_domain}>",
+        state=State.PENDING,
+        created_at=now,
+        recipient_name=recipient.name,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html if recipient.channel == Channel.EMAIL else None,
+        sms_text=rendered.sms,
+        params={**sms_params(values), **thread_headers(complaint, recipient)},
+        pdf=pdf,
+        next_attempt_at=first_attempt(context, recipient.audience, now),
         last_error=None,
-    )  # fmt: skip
+    )
 
 
 def _letter(
@@ -101,9 +125,19 @@ def _letter(
 
 def sms_params(values: dict) -> dict[str, str]:
     """The parameters an SMS gateway's registered template fills in (and webhooks receive)."""
-    return {name: str(values.get(name) or "") for name in (
-        "number", "mall_name", "promised_reply_date", "handler_role", "kind", "kind_name", "new_reply_date",
-        "status_url")}  # fmt: skip
+    return {
+        name: str(values.get(name) or "")
+        for name in (
+            "number",
+            "mall_name",
+            "promised_reply_date",
+            "handler_role",
+            "kind",
+            "kind_name",
+            "new_reply_date",
+            "status_url",
+        )
+    }
 
 
 def thread_headers(complaint: ComplaintFacts, recipient: Recipient) -> dict[str, str]:
@@ -125,14 +159,29 @@ def first_attempt(context: Context, audience: str, now: datetime) -> datetime:
     return context.quiet_hours.release(now, context.zone)
 
 
-def _record_not_sent(session: Session, context: Context, request: Request, complaint: ComplaintFacts,
-                     why: NotSent, now: datetime) -> int:  # fmt: skip
+def _record_not_sent(
+    session: Session,
+    context: Context,
+    request: Request,
+    complaint: ComplaintFacts,
+    why: NotSent,
+    now: datetime,
+) -> int:
     row = Delivery(
-        id=new_delivery_id(), request_id=request.id, mall_id=request.mall_id, complaint_id=request.complaint_id,
-        kind=request.kind, audience=why.audience, channel=Channel.NONE, address=why.reason,
-        language=complaint.customer.language, message_id="", created_at=now,
-        state=State.FAILED if why.report else State.SUPPRESSED, last_error=why.detail,
-    )  # fmt: skip
+        id=new_delivery_id(),
+        request_id=request.id,
+        mall_id=request.mall_id,
+        complaint_id=request.complaint_id,
+        kind=request.kind,
+        audience=why.audience,
+        channel=Channel.NONE,
+        address=why.reason,
+        language=complaint.customer.language,
+        message_id="",
+        created_at=now,
+        state=State.FAILED if why.report else State.SUPPRESSED,
+        last_error=why.detail,
+    )
     if not session.deliveries.add(row):
         return 0
     if why.report:
@@ -140,8 +189,15 @@ def _record_not_sent(session: Session, context: Context, request: Request, compl
     return 1
 
 
-def report_failure(session: Session, context: Context, request: Request, delivery: Delivery | None,
-                   reason: str, error: str | None, audience: str | None = None) -> None:  # fmt: skip
+def report_failure(
+    session: Session,
+    context: Context,
+    request: Request,
+    delivery: Delivery | None,
+    reason: str,
+    error: str | None,
+    audience: str | None = None,
+) -> None:
     """Announce `notification.failed` and tell the desk in its inbox (unless that is what failed)."""
     now = context.clock.now()
     session.publish(events.failed(request, reason, error, now, delivery, audience))
@@ -150,12 +206,20 @@ def report_failure(session: Session, context: Context, request: Request, deliver
     # One alert per failure: a delivery the desk retried that fails again is told again.
     key = f"{request.id}:{delivery.id if delivery else reason}:{now.isoformat()}"
     alert = Request(
-        id=str(uuid.uuid5(_ALERTS, key)), mall_id=request.mall_id, complaint_id=request.complaint_id,
-        kind=Kind.DELIVERY_FAILED, to=DESK, number=request.number,
-        data={"failed_kind": request.kind, "failed_audience": delivery.audience if delivery else audience,
-              "failed_channel": delivery.channel if delivery and delivery.channel != Channel.NONE else None,
-              "error": scrub(error, delivery.address if delivery else None), "reason": reason},
-    )  # fmt: skip
+        id=str(uuid.uuid5(_ALERTS, key)),
+        mall_id=request.mall_id,
+        complaint_id=request.complaint_id,
+        kind=Kind.DELIVERY_FAILED,
+        to=DESK,
+        number=request.number,
+        data={
+            "failed_kind": request.kind,
+            "failed_audience": delivery.audience if delivery else audience,
+            "failed_channel": delivery.channel if delivery and delivery.channel != Channel.NONE else None,
+            "error": scrub(error, delivery.address if delivery else None),
+            "reason": reason,
+        },
+    )
     if session.requests.add(alert, "waiting", now):
         complaint = session.complaints.get(request.complaint_id) or placeholder(request)
         plan_known(session, context, alert, complaint)
@@ -163,5 +227,10 @@ def report_failure(session: Session, context: Context, request: Request, deliver
 
 def placeholder(request: Request) -> ComplaintFacts:
     """What is known of a complaint notify never heard of: its number."""
-    return ComplaintFacts(id=request.complaint_id, mall_id=request.mall_id, number=request.number, channel="",
-                          customer=Contact())  # fmt: skip
+    return ComplaintFacts(
+        id=request.complaint_id,
+        mall_id=request.mall_id,
+        number=request.number,
+        channel="",
+        customer=Contact(),
+    )

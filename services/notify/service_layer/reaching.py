@@ -28,15 +28,22 @@ from services.notify.service_layer.session import Session
 log = logging.getLogger(__name__)
 
 
-def recipients_of(session: Session, context: Context, request: Request,
-                  complaint: ComplaintFacts) -> list[Recipient | NotSent]:  # fmt: skip
+def recipients_of(
+    session: Session, context: Context, request: Request, complaint: ComplaintFacts
+) -> list[Recipient | NotSent]:
     if request.to == Audience.CUSTOMER:
         return [customer_recipient(request.kind, complaint)]
     if request.to == Audience.MERCHANT:
         return [merchant_recipient(complaint)]
     staff = session.staff.holders(session.conn, request.mall_id, request.to)
-    found = staff_recipients(request.to, complaint, staff, context.webhooks, context.robots,
-                             _scope_name(context, request.to, complaint))  # fmt: skip
+    found = staff_recipients(
+        request.to,
+        complaint,
+        staff,
+        context.webhooks,
+        context.robots,
+        _scope_name(context, request.to, complaint),
+    )
     return [_named_robot(context, recipient) for recipient in found] if isinstance(found, list) else [found]
 
 
@@ -44,8 +51,11 @@ def warn_of_unnamed_places(context: Context, complaint: ComplaintFacts) -> None:
     """A floor or department the reference file does not name is left out of the messages: say so."""
     for kind, code in ((FLOOR, complaint.floor), (DEPARTMENT, complaint.department)):
         if code and not context.places.knows(kind, code):
-            log.warning("a %s has no name in NOTIFY_REFERENCE_FILE: messages leave it out", kind,
-                        extra={"code": code, "number": complaint.number})  # fmt: skip
+            log.warning(
+                "a %s has no name in NOTIFY_REFERENCE_FILE: messages leave it out",
+                kind,
+                extra={"code": code, "number": complaint.number},
+            )
 
 
 def _scope_name(context: Context, queue: str, complaint: ComplaintFacts) -> str:
@@ -62,8 +72,11 @@ def _named_robot(context: Context, recipient: Recipient) -> Recipient:
     if not recipient.address.startswith(ROBOT):
         return recipient
     key = recipient.address.removeprefix(ROBOT)
-    whose = (context.places.name(DEPARTMENT, key, STAFF_LANGUAGE) or context.places.name(FLOOR, key, STAFF_LANGUAGE)
-             or role_name(key, STAFF_LANGUAGE))  # fmt: skip
+    whose = (
+        context.places.name(DEPARTMENT, key, STAFF_LANGUAGE)
+        or context.places.name(FLOOR, key, STAFF_LANGUAGE)
+        or role_name(key, STAFF_LANGUAGE)
+    )
     return replace(recipient, name=robot_name(whose, STAFF_LANGUAGE))
 
 
@@ -74,5 +87,10 @@ def without_customer(rendered: Rendered, complaint: ComplaintFacts) -> Rendered:
     customer = complaint.customer
     known = (customer.name, customer.phone, customer.email, customer.address)
     paragraphs = tuple(tuple(scrub(line, *known) for line in lines) for lines in rendered.paragraphs)
-    return replace(rendered, subject=scrub(rendered.subject, *known), paragraphs=paragraphs,
-                   sms=scrub(rendered.sms, *known), html="")  # fmt: skip
+    return replace(
+        rendered,
+        subject=scrub(rendered.subject, *known),
+        paragraphs=paragraphs,
+        sms=scrub(rendered.sms, *known),
+        html="",
+    )

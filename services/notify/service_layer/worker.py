@@ -29,8 +29,16 @@ SWEEP_EVERY = timedelta(minutes=1)
 
 
 class DeliveryWorker:
-    def __init__(self, pool: ConnectionPool, outbox: OutboxWriter, context: Context, channels: dict[str, Channel],
-                 batch: int = 10, poll_interval: float = 1.0, wake: threading.Event | None = None):  # fmt: skip
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        outbox: OutboxWriter,
+        context: Context,
+        channels: dict[str, Channel],
+        batch: int = 10,
+        poll_interval: float = 1.0,
+        wake: threading.Event | None = None,
+    ):
         self.pool = pool
         self.outbox = outbox
         self.context = context
@@ -99,8 +107,12 @@ class DeliveryWorker:
             except (Unavailable, psycopg.OperationalError, PoolTimeout) as exc:
                 if self.stopping.is_set():
                     raise
-                log.warning("delivery %s: its outcome waits for the database: %s", outcome.kind, exc,
-                            extra={"delivery_id": delivery.id})  # fmt: skip
+                log.warning(
+                    "delivery %s: its outcome waits for the database: %s",
+                    outcome.kind,
+                    exc,
+                    extra={"delivery_id": delivery.id},
+                )
                 self.stopping.wait(wait)
                 wait = min(wait * 2, 10.0)
 
@@ -154,10 +166,21 @@ def count_claims(claimed: list[Delivery], going: list[Delivery]) -> None:
 
 def outgoing(delivery: Delivery) -> OutgoingMessage:
     return OutgoingMessage(
-        delivery_id=delivery.id, complaint_id=delivery.complaint_id, mall_id=delivery.mall_id,
-        number=delivery.number or delivery.params.get("number", ""), kind=delivery.kind, audience=delivery.audience,
-        channel=delivery.channel, address=delivery.address, recipient_name=delivery.recipient_name,
-        language=delivery.language, subject=delivery.subject or "", text=delivery.body_text or "",
-        html=delivery.body_html, sms=delivery.sms_text, message_id=delivery.message_id, pdf=delivery.pdf,
+        delivery_id=delivery.id,
+        complaint_id=delivery.complaint_id,
+        mall_id=delivery.mall_id,
+        number=delivery.number or delivery.params.get("number", ""),
+        kind=delivery.kind,
+        audience=delivery.audience,
+        channel=delivery.channel,
+        address=delivery.address,
+        recipient_name=delivery.recipient_name,
+        language=delivery.language,
+        subject=delivery.subject or "",
+        text=delivery.body_text or "",
+        html=delivery.body_html,
+        sms=delivery.sms_text,
+        message_id=delivery.message_id,
+        pdf=delivery.pdf,
         params=delivery.params,
-    )  # fmt: skip
+    )

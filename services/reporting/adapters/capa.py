@@ -45,8 +45,9 @@ class CapaStore:
         ).fetchone()
         return row["until"]
 
-    def open(self, mall_id: str, problem_key: str, place: dict[str, Any], run: list[Occurrence],
-             at: datetime) -> dict[str, Any] | None:  # fmt: skip
+    def open(
+        self, mall_id: str, problem_key: str, place: dict[str, Any], run: list[Occurrence], at: datetime
+    ) -> dict[str, Any] | None:
         """Open a record for the run; None when one is open already (the unique index decides)."""
         return self.conn.execute(
             "INSERT INTO reporting.capa (id, mall_id, problem_key, category, merchant_code, merchant_name, floor,"
@@ -54,10 +55,18 @@ class CapaStore:
             " updated_at) VALUES (%(id)s, %(mall_id)s, %(key)s, %(category)s, %(merchant_code)s,"
             " %(merchant_name)s, %(floor)s, %(department)s, %(ids)s, %(numbers)s, %(first)s, %(last)s, 'open',"
             " %(at)s, %(at)s) ON CONFLICT DO NOTHING RETURNING *",
-            {"id": uuid.uuid4(), "mall_id": mall_id, "key": problem_key, **place, "at": at,
-             "ids": [item.complaint_id for item in run], "numbers": [item.number or "" for item in run],
-             "first": run[0].received_at, "last": run[-1].received_at},
-        ).fetchone()  # fmt: skip
+            {
+                "id": uuid.uuid4(),
+                "mall_id": mall_id,
+                "key": problem_key,
+                **place,
+                "at": at,
+                "ids": [item.complaint_id for item in run],
+                "numbers": [item.number or "" for item in run],
+                "first": run[0].received_at,
+                "last": run[-1].received_at,
+            },
+        ).fetchone()
 
     def add_occurrence(self, capa_id: str, occurrence: Occurrence) -> None:
         """A further complaint of a problem whose record is open joins that record."""
@@ -65,15 +74,25 @@ class CapaStore:
             "UPDATE reporting.capa SET complaint_ids = complaint_ids || %(id)s::text,"
             " numbers = numbers || %(number)s::text, first_received_at = least(first_received_at, %(at)s), last_received_at = greatest(last_received_at, %(at)s)"
             " WHERE id = %(capa)s AND NOT %(id)s::text = ANY(complaint_ids)",
-            {"capa": capa_id, "id": occurrence.complaint_id, "number": occurrence.number or "",
-             "at": occurrence.received_at},
-        )  # fmt: skip
+            {
+                "capa": capa_id,
+                "id": occurrence.complaint_id,
+                "number": occurrence.number or "",
+                "at": occurrence.received_at,
+            },
+        )
 
     def get(self, mall_id: str, capa_id: str, for_update: bool = False) -> dict[str, Any] | None:
         return self.conn.execute(_GET_FOR_UPDATE if for_update else _GET, (mall_id, capa_id)).fetchone()
 
-    def list(self, mall_id: str, status: str | None, limit: int, after: tuple[datetime, str] | None,
-             scope: tuple[tuple[str, ...], tuple[str, ...]] | None) -> list[dict[str, Any]]:  # fmt: skip
+    def list(
+        self,
+        mall_id: str,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        scope: tuple[tuple[str, ...], tuple[str, ...]] | None,
+    ) -> list[dict[str, Any]]:
         conditions = [sql.SQL("mall_id = %(mall_id)s")]
         params: dict[str, Any] = {"mall_id": mall_id, "limit": min(limit, LIST_LIMIT_MAX)}
         if status:

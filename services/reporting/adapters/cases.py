@@ -13,14 +13,47 @@ from services.reporting.domain.capa import Occurrence
 from services.reporting.domain.model import CaseFacts
 
 COLUMNS = (
-    "complaint_id", "mall_id", "number", "received_at", "channel", "category", "severity", "floor",
-    "merchant_code", "merchant_name", "department", "first_queue", "problem_key", "customer_name",
-    "customer_phone", "customer_email", "preferred_reply_channel", "anonymous", "contact_opt_out",
-    "promised_reply_date", "reply_due_at", "first_replied_at", "resolved_at", "resolution_count",
-    "reopen_count", "escalation_count", "closed_at", "closed_as", "outcome", "cost", "responsible_party",
-    "root_cause", "outside_route", "callback_count", "callback_reached", "callback_satisfied",
-    "open_queues", "next_task_due_at", "customer_request", "merchant_unit",
-)  # fmt: skip
+    "complaint_id",
+    "mall_id",
+    "number",
+    "received_at",
+    "channel",
+    "category",
+    "severity",
+    "floor",
+    "merchant_code",
+    "merchant_name",
+    "department",
+    "first_queue",
+    "problem_key",
+    "customer_name",
+    "customer_phone",
+    "customer_email",
+    "preferred_reply_channel",
+    "anonymous",
+    "contact_opt_out",
+    "promised_reply_date",
+    "reply_due_at",
+    "first_replied_at",
+    "resolved_at",
+    "resolution_count",
+    "reopen_count",
+    "escalation_count",
+    "closed_at",
+    "closed_as",
+    "outcome",
+    "cost",
+    "responsible_party",
+    "root_cause",
+    "outside_route",
+    "callback_count",
+    "callback_reached",
+    "callback_satisfied",
+    "open_queues",
+    "next_task_due_at",
+    "customer_request",
+    "merchant_unit",
+)
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 # Once retention erased a case, nothing derived later brings its customer back.
 _KEEP_ERASED = "CASE WHEN cases.erased_at IS NULL THEN EXCLUDED.{0} END"
@@ -121,8 +154,9 @@ class CaseStore:
         ).fetchall()
         return [Occurrence(row["complaint_id"], row["number"], row["received_at"]) for row in rows]
 
-    def closed_before(self, mall_id: str, cutoff: datetime, limit: int,
-                      after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    def closed_before(
+        self, mall_id: str, cutoff: datetime, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Closed cases whose personal data is still kept, closed before the cut-off, oldest first
         (after `after`, for a listing that erases nothing)."""
         after_at, after_id = after or (None, "")
@@ -152,8 +186,9 @@ class CaseStore:
             (complaint_ids, mall_id, at),
         )
 
-    def keep_request(self, request_id: str, mall_id: str, complaint_ids: list[str], at: datetime,
-                     reason: str) -> None:  # fmt: skip
+    def keep_request(
+        self, request_id: str, mall_id: str, complaint_ids: list[str], at: datetime, reason: str
+    ) -> None:
         """An erasure request another service made (no cut-off day), kept beside retention's own."""
         self.conn.execute(
             "INSERT INTO reporting.retention_requests (id, mall_id, closed_before, complaint_ids, requested_at, reason)"

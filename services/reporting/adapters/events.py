@@ -170,9 +170,13 @@ class EventStore:
         for row in rows:
             self.conn.execute(
                 "UPDATE reporting.events SET envelope = %s WHERE id = %s",
-                (json.dumps(erase_personal(row["envelope"], known[row["complaint_id"]]), ensure_ascii=False),
-                 row["id"]),
-            )  # fmt: skip
+                (
+                    json.dumps(
+                        erase_personal(row["envelope"], known[row["complaint_id"]]), ensure_ascii=False
+                    ),
+                    row["id"],
+                ),
+            )
         return len(rows)
 
 

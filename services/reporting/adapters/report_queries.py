@@ -93,8 +93,16 @@ SELECT count(*) AS calls, count(*) FILTER (WHERE reached) AS reached,
  WHERE mall_id = %(mall_id)s AND at >= %(start)s AND at < %(end)s AND {SCOPE}
 """  # noqa: S608
 
-REPORT_QUERIES = {"received": RECEIVED, "requests": REQUESTS, "resolved": RESOLVED, "resolved_days": RESOLVED_DAYS,
-                  "closed": CLOSED, "replies": REPLIES, "escalations": ESCALATIONS, "callbacks": CALLBACKS}  # fmt: skip
+REPORT_QUERIES = {
+    "received": RECEIVED,
+    "requests": REQUESTS,
+    "resolved": RESOLVED,
+    "resolved_days": RESOLVED_DAYS,
+    "closed": CLOSED,
+    "replies": REPLIES,
+    "escalations": ESCALATIONS,
+    "callbacks": CALLBACKS,
+}
 
 
 @dataclass(frozen=True)
@@ -110,9 +118,16 @@ class Window:
 
     def params(self) -> dict[str, Any]:
         floors, departments = self.scope or ((), ())
-        return {"mall_id": self.mall_id, "start": self.start, "end": self.end, "zone": self.zone,
-                "now": self.now, "everything": self.scope is None, "floors": list(floors),
-                "departments": list(departments)}  # fmt: skip
+        return {
+            "mall_id": self.mall_id,
+            "start": self.start,
+            "end": self.end,
+            "zone": self.zone,
+            "now": self.now,
+            "everything": self.scope is None,
+            "floors": list(floors),
+            "departments": list(departments),
+        }
 
 
 class ReportQueries:

@@ -27,8 +27,18 @@ TASK_CREATED, TASK_DONE = "task.created", ("task.completed", "task.cancelled")
 CALLBACK_ELEMENT, POSTPONE_ELEMENT = "callback", "agree_reply_date"
 
 # Within one instant, the order a case's events are produced in.
-_RANK = {RECEIVED: 0, CORRECTED: 1, "complaint.acknowledged": 2, TRIAGED: 3, ESCALATED: 4, RESOLVED: 5,
-         REPLIED: 6, REOPENED: 7, OUTSIDE_ROUTE: 8, CLOSED: 9}  # fmt: skip
+_RANK = {
+    RECEIVED: 0,
+    CORRECTED: 1,
+    "complaint.acknowledged": 2,
+    TRIAGED: 3,
+    ESCALATED: 4,
+    RESOLVED: 5,
+    REPLIED: 6,
+    REOPENED: 7,
+    OUTSIDE_ROUTE: 8,
+    CLOSED: 9,
+}
 
 
 # The types `derive` reads (any `complaint.*` event is read too when it announces a `reply_due`).

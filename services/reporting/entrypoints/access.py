@@ -12,6 +12,12 @@ CALLBACK_READERS = (Role.SERVICE_DESK, Role.OPERATIONS_MANAGER, Role.STORE_MANAG
 UNMASKED = (Role.SERVICE_DESK, Role.SERVICE)
 # CAPA records: the operations manager keeps them; the managers above and those scoped to the place
 # read them.
-CAPA_READERS = (Role.OPERATIONS_MANAGER, Role.DEPUTY_STORE_MANAGER, Role.STORE_MANAGER,
-                Role.FLOOR_SUPERVISOR, Role.DEPARTMENT_MANAGER, Role.SERVICE)  # fmt: skip
+CAPA_READERS = (
+    Role.OPERATIONS_MANAGER,
+    Role.DEPUTY_STORE_MANAGER,
+    Role.STORE_MANAGER,
+    Role.FLOOR_SUPERVISOR,
+    Role.DEPARTMENT_MANAGER,
+    Role.SERVICE,
+)
 CAPA_EDITORS = (Role.OPERATIONS_MANAGER,)

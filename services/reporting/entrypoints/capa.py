@@ -14,8 +14,12 @@ from services.reporting.entrypoints import answers, schemas
 from services.reporting.entrypoints.access import CAPA_EDITORS, CAPA_READERS
 from services.reporting.service_layer.capa import update_capa
 
-capa = Blueprint("capa", __name__, url_prefix="/capa",
-                 description="Corrective and preventive action records, opened when a problem recurs.")  # fmt: skip
+capa = Blueprint(
+    "capa",
+    __name__,
+    url_prefix="/capa",
+    description="Corrective and preventive action records, opened when a problem recurs.",
+)
 
 
 def _reporting():

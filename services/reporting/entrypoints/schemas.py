@@ -32,14 +32,20 @@ class _Strict(Schema):
 
 class DailyArgs(_Strict):
     date = fields.Date(metadata={"description": "the mall's day, YYYY-MM-DD (default: today)"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000),
-                           metadata={"description": "items per list (the counts are always whole)"})  # fmt: skip
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "items per list (the counts are always whole)"},
+    )
 
 
 class _ReportArgs(_Strict):
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
-    lang = fields.String(load_default="zh", validate=validate.OneOf(LANGUAGES),
-                         metadata={"description": "labels of csv, xlsx, html and pdf"})  # fmt: skip
+    lang = fields.String(
+        load_default="zh",
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "labels of csv, xlsx, html and pdf"},
+    )
 
 
 class WeeklyArgs(_ReportArgs):

@@ -26,8 +26,9 @@ SELECT complaint_id, number, received_at, category, floor, merchant_name, mercha
 """
 
 
-def callback_list(conn: psycopg.Connection, mall_id: str, month: Period, zone: ZoneInfo,
-                  masked: bool) -> dict[str, Any]:  # fmt: skip
+def callback_list(
+    conn: psycopg.Connection, mall_id: str, month: Period, zone: ZoneInfo, masked: bool
+) -> dict[str, Any]:
     start, end = month.bounds(zone)
     rows = conn.execute(CALLBACK_LIST, {"mall_id": mall_id, "start": start, "end": end}).fetchall()
     return {"month": month.label, "masked": masked, "items": [_item(row, masked) for row in rows]}
@@ -37,6 +38,9 @@ def _item(row: dict[str, Any], masked: bool) -> dict[str, Any]:
     item = {**row, "status": "closed" if row["closed_at"] else "open"}
     del item["closed_at"]
     if masked:
-        item.update(customer_name=mask_name(row["customer_name"]), customer_phone=mask_phone(row["customer_phone"]),
-                    customer_email=mask_email(row["customer_email"]))  # fmt: skip
+        item.update(
+            customer_name=mask_name(row["customer_name"]),
+            customer_phone=mask_phone(row["customer_phone"]),
+            customer_email=mask_email(row["customer_email"]),
+        )
     return item

@@ -105,8 +105,9 @@ def check_recurrence(conn: psycopg.Connection, facts: CaseFacts, context: Contex
         found = cases.occurrences(facts.mall_id, key, start, end)
         return [item for item in found if covered_until is None or item.received_at > covered_until]
 
-    run = recurring_run(fresh(facts.received_at - window, facts.received_at + window), context.policy.capa_recurrences,
-                        window)  # fmt: skip
+    run = recurring_run(
+        fresh(facts.received_at - window, facts.received_at + window), context.policy.capa_recurrences, window
+    )
     if (
         run
     ):  # the record covers the whole recurrence known, so it holds the same whatever order events came in
@@ -114,15 +115,26 @@ def check_recurrence(conn: psycopg.Connection, facts: CaseFacts, context: Contex
 
 
 def _open_capa(conn: psycopg.Connection, facts: CaseFacts, run: list[Occurrence], context: Context) -> None:
-    place = {"category": facts.category, "merchant_code": facts.merchant_code,
-             "merchant_name": facts.merchant_name, "floor": facts.floor, "department": facts.department}  # fmt: skip
+    place = {
+        "category": facts.category,
+        "merchant_code": facts.merchant_code,
+        "merchant_name": facts.merchant_name,
+        "floor": facts.floor,
+        "department": facts.department,
+    }
     record = CapaStore(conn).open(facts.mall_id, facts.problem_key, place, run, context.clock.now())
     if record is None:
         return
-    payload = {"capa_id": str(record["id"]), "problem_key": facts.problem_key, **place,
-               "occurrences": len(run), "window_days": context.policy.capa_window.days,
-               "complaint_ids": list(record["complaint_ids"]), "numbers": list(record["numbers"]),
-               "queue": "operations_manager"}  # fmt: skip
+    payload = {
+        "capa_id": str(record["id"]),
+        "problem_key": facts.problem_key,
+        **place,
+        "occurrences": len(run),
+        "window_days": context.policy.capa_window.days,
+        "complaint_ids": list(record["complaint_ids"]),
+        "numbers": list(record["numbers"]),
+        "queue": "operations_manager",
+    }
     context.outbox.add(conn, _event(CAPA_OPENED, facts.mall_id, payload, context.clock.now()))
     log.info("CAPA record opened", extra={"capa_id": payload["capa_id"], "problem": facts.problem_key})
 
@@ -139,5 +151,11 @@ def record_erased(conn: psycopg.Connection, envelope: Envelope, at: datetime) ->
 
 
 def _event(event_type: str, mall_id: str, payload: dict, at: datetime) -> Envelope:
-    return Envelope(type=event_type, mall_id=mall_id, actor=OWN, payload=payload,
-                    occurred_at=at, correlation_id=correlation_id.get())  # fmt: skip
+    return Envelope(
+        type=event_type,
+        mall_id=mall_id,
+        actor=OWN,
+        payload=payload,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+    )

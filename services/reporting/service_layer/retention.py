@@ -63,8 +63,14 @@ def run_retention(pool, context: Context, command: RunRetention) -> RetentionRes
                 _erase_batch(conn, context, day, [row["complaint_id"] for row in due])
         if due and not command.dry_run:
             context.outbox.committed()
-        result.cases += [{"complaint_id": row["complaint_id"], "number": row["number"],
-                          "closed_at": row["closed_at"].isoformat()} for row in due]  # fmt: skip
+        result.cases += [
+            {
+                "complaint_id": row["complaint_id"],
+                "number": row["number"],
+                "closed_at": row["closed_at"].isoformat(),
+            }
+            for row in due
+        ]
         result.batches += 1 if due else 0
         if len(due) < size:
             return result
@@ -81,9 +87,14 @@ def _erase_batch(conn: psycopg.Connection, context: Context, day: date, complain
     now = context.clock.now()
     CaseStore(conn).erase(complaint_ids, now)
     EventStore(conn).erase(complaint_ids)
-    envelope = Envelope(type=RETENTION_ERASURE_REQUESTED, mall_id=context.mall_id, actor=OWN,
-                        occurred_at=now, correlation_id=correlation_id.get(),
-                        payload={"complaint_ids": complaint_ids, "closed_before": day.isoformat()})  # fmt: skip
+    envelope = Envelope(
+        type=RETENTION_ERASURE_REQUESTED,
+        mall_id=context.mall_id,
+        actor=OWN,
+        occurred_at=now,
+        correlation_id=correlation_id.get(),
+        payload={"complaint_ids": complaint_ids, "closed_before": day.isoformat()},
+    )
     conn.execute(
         "INSERT INTO reporting.retention_requests (id, mall_id, closed_before, complaint_ids, requested_at)"
         " VALUES (%s, %s, %s, %s, %s)",

@@ -12,13 +12,30 @@ from services.reporting.adapters.report_queries import Window
 from services.reporting.adapters.review_queries import ReviewQueries
 from services.reporting.domain.periods import day_of
 
-ITEM_FIELDS = ("complaint_id", "number", "received_at", "channel", "category", "severity", "floor",
-               "merchant_code", "merchant_name", "department", "first_queue", "open_queues", "reply_due_at",
-               "first_replied_at", "next_task_due_at", "resolved_at", "closed_at")  # fmt: skip
+ITEM_FIELDS = (
+    "complaint_id",
+    "number",
+    "received_at",
+    "channel",
+    "category",
+    "severity",
+    "floor",
+    "merchant_code",
+    "merchant_name",
+    "department",
+    "first_queue",
+    "open_queues",
+    "reply_due_at",
+    "first_replied_at",
+    "next_task_due_at",
+    "resolved_at",
+    "closed_at",
+)
 
 
-def daily_review(conn: psycopg.Connection, mall_id: str, day: date, zone: ZoneInfo, now: datetime,
-                 limit: int, scope=None) -> dict[str, Any]:  # fmt: skip
+def daily_review(
+    conn: psycopg.Connection, mall_id: str, day: date, zone: ZoneInfo, now: datetime, limit: int, scope=None
+) -> dict[str, Any]:
     """Each list with its size and its first `limit` items; overdue is as of now (or the day's end, for a
     past day), judged on what is known of the cases now."""
     start, end = day_of(day).bounds(zone)

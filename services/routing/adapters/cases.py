@@ -48,9 +48,21 @@ class CaseRepository:
             "INSERT INTO routing.cases (id, mall_id, number, process_version_id, status, state, revision,"
             " next_due_at, floor, department, created_at, updated_at, visited)"
             " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
-            (case.id, case.mall_id, case.number, case.process_version_id, case.status, json.dumps(case.state),
-             case.next_due_at, case.floor, case.department, case.created_at, case.updated_at, case.visited),
-        ).fetchone()  # fmt: skip
+            (
+                case.id,
+                case.mall_id,
+                case.number,
+                case.process_version_id,
+                case.status,
+                json.dumps(case.state),
+                case.next_due_at,
+                case.floor,
+                case.department,
+                case.created_at,
+                case.updated_at,
+                case.visited,
+            ),
+        ).fetchone()
         return row is not None
 
     def lock(self, case_id: str) -> CaseRow | None:
@@ -112,11 +124,27 @@ class CaseRepository:
         ).fetchall()
         return [_case(row) for row in rows]
 
-    def add_timeline(self, case_id: str, at: datetime, actor: str, role: str | None, kind: str,
-                     element_id: str | None = None, task_id: str | None = None,
-                     detail: dict[str, Any] | None = None) -> None:  # fmt: skip
-        row = (case_id, at, actor, role, kind, element_id, task_id,
-               json.dumps(detail or {}, ensure_ascii=False, default=str))  # fmt: skip
+    def add_timeline(
+        self,
+        case_id: str,
+        at: datetime,
+        actor: str,
+        role: str | None,
+        kind: str,
+        element_id: str | None = None,
+        task_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        row = (
+            case_id,
+            at,
+            actor,
+            role,
+            kind,
+            element_id,
+            task_id,
+            json.dumps(detail or {}, ensure_ascii=False, default=str),
+        )
         if self._deferred is not None:
             self._deferred.append(row)
         else:

@@ -13,13 +13,19 @@ from services.common.personal import customer_masks, customers_in, erase_persona
 
 # (what to read, how to write it back) for each table holding a case's free JSON.
 _JSON_PLACES = (
-    ("SELECT id, detail AS body FROM routing.timeline WHERE case_id = %s",
-     "UPDATE routing.timeline SET detail = %s WHERE id = %s"),
-    ("SELECT id, payload AS body FROM routing.pending_messages WHERE case_id = %s",
-     "UPDATE routing.pending_messages SET payload = %s WHERE id = %s"),
-    ("SELECT id, envelope AS body FROM routing.outbox WHERE envelope ->> 'complaint_id' = %s::text",
-     "UPDATE routing.outbox SET envelope = %s WHERE id = %s"),
-)  # fmt: skip
+    (
+        "SELECT id, detail AS body FROM routing.timeline WHERE case_id = %s",
+        "UPDATE routing.timeline SET detail = %s WHERE id = %s",
+    ),
+    (
+        "SELECT id, payload AS body FROM routing.pending_messages WHERE case_id = %s",
+        "UPDATE routing.pending_messages SET payload = %s WHERE id = %s",
+    ),
+    (
+        "SELECT id, envelope AS body FROM routing.outbox WHERE envelope ->> 'complaint_id' = %s::text",
+        "UPDATE routing.outbox SET envelope = %s WHERE id = %s",
+    ),
+)
 
 
 def erase_cases(conn: psycopg.Connection, complaint_ids: list[str]) -> list[str]:

@@ -14,8 +14,15 @@ class MessageRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def buffer(self, case_id: str, name: str, payload: dict[str, Any], key: str, received_at: datetime,
-               expires_at: datetime) -> bool:  # fmt: skip
+    def buffer(
+        self,
+        case_id: str,
+        name: str,
+        payload: dict[str, Any],
+        key: str,
+        received_at: datetime,
+        expires_at: datetime,
+    ) -> bool:
         """Keep a message for later; False when one with the same idempotency key is already kept."""
         row = self.conn.execute(
             "INSERT INTO routing.pending_messages (id, case_id, name, payload, idempotency_key, received_at,"
@@ -33,9 +40,12 @@ class MessageRepository:
         return row is not None
 
     def seen(self, key: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM routing.pending_messages WHERE idempotency_key = %s", (key,)
-        ).fetchone() is not None  # fmt: skip
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM routing.pending_messages WHERE idempotency_key = %s", (key,)
+            ).fetchone()
+            is not None
+        )
 
     def waiting(self, case_id: str, now: datetime) -> list[dict[str, Any]]:
         """Undelivered, unexpired messages of a case, oldest first."""

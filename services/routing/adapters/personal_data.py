@@ -30,9 +30,15 @@ def _held(conn: psycopg.Connection, case: dict[str, Any]) -> dict[str, Any]:
         "SELECT name, payload, received_at FROM routing.pending_messages WHERE case_id = %s ORDER BY received_at",
         (case["id"],),
     ).fetchall()
-    return {"complaint_id": str(case["id"]), "number": case["number"], "status": case["status"],
-            "started_at": case["created_at"], "customer": _distinct(customers_in(case["state"])),
-            "timeline": timeline, "messages": messages}  # fmt: skip
+    return {
+        "complaint_id": str(case["id"]),
+        "number": case["number"],
+        "status": case["status"],
+        "started_at": case["created_at"],
+        "customer": _distinct(customers_in(case["state"])),
+        "timeline": timeline,
+        "messages": messages,
+    }
 
 
 def _distinct(customers: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -38,10 +38,19 @@ class ProcessRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def add(self, mall_id: str, process_key: str, bpmn_xml: str, dmn_xml: dict[str, str], source_hash: str,
-            deployed_by: str, deployed_at: datetime, note: str | None,
-            form_schemas: dict[str, str] | None = None,
-            called_bpmn: dict[str, str] | None = None) -> ProcessVersion:  # fmt: skip
+    def add(
+        self,
+        mall_id: str,
+        process_key: str,
+        bpmn_xml: str,
+        dmn_xml: dict[str, str],
+        source_hash: str,
+        deployed_by: str,
+        deployed_at: datetime,
+        note: str | None,
+        form_schemas: dict[str, str] | None = None,
+        called_bpmn: dict[str, str] | None = None,
+    ) -> ProcessVersion:
         # The advisory lock serialises deployments of one process, so version numbers never clash.
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{mall_id}/{process_key}",))
         row = self.conn.execute(
@@ -49,9 +58,22 @@ class ProcessRepository:
             " source_hash, deployed_by, deployed_at, note, form_schemas, called_bpmn)"
             " SELECT %s, %s, %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s, %s, %s"
             " FROM routing.process_versions WHERE mall_id = %s AND process_key = %s RETURNING *",
-            (uuid.uuid4(), mall_id, process_key, bpmn_xml, json.dumps(dmn_xml), source_hash, deployed_by,
-             deployed_at, note, json.dumps(form_schemas or {}), json.dumps(called_bpmn or {}), mall_id, process_key),
-        ).fetchone()  # fmt: skip
+            (
+                uuid.uuid4(),
+                mall_id,
+                process_key,
+                bpmn_xml,
+                json.dumps(dmn_xml),
+                source_hash,
+                deployed_by,
+                deployed_at,
+                note,
+                json.dumps(form_schemas or {}),
+                json.dumps(called_bpmn or {}),
+                mall_id,
+                process_key,
+            ),
+        ).fetchone()
         return _version(row)
 
     def newest(self, mall_id: str, process_key: str | None = None) -> ProcessVersion | None:

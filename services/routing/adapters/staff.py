@@ -22,6 +22,11 @@ class StaffDirectory:
         ).fetchone()
         if row is None:
             return None
-        return Identity(subject=row["username"], roles=frozenset(row["roles"]), mall_id=mall_id,
-                        floors=frozenset(row["floors"]), departments=frozenset(row["departments"]),
-                        name=row["display_name"])  # fmt: skip
+        return Identity(
+            subject=row["username"],
+            roles=frozenset(row["roles"]),
+            mall_id=mall_id,
+            floors=frozenset(row["floors"]),
+            departments=frozenset(row["departments"]),
+            name=row["display_name"],
+        )

@@ -35,11 +35,25 @@ class TaskRepository:
             "INSERT INTO routing.tasks (id, case_id, mall_id, queue, element_id, title, number, floor,"
             " department, form, state, assignee, due_at, created_at, instructions, titles)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (task.id, task.case_id, task.mall_id, task.queue, task.element_id, task.title, task.number,
-             task.floor, task.department, json.dumps(task.form, ensure_ascii=False), task.state.value,
-             task.assignee, task.due_at, task.created_at, task.instructions,
-             json.dumps(task.titles, ensure_ascii=False)),
-        )  # fmt: skip
+            (
+                task.id,
+                task.case_id,
+                task.mall_id,
+                task.queue,
+                task.element_id,
+                task.title,
+                task.number,
+                task.floor,
+                task.department,
+                json.dumps(task.form, ensure_ascii=False),
+                task.state.value,
+                task.assignee,
+                task.due_at,
+                task.created_at,
+                task.instructions,
+                json.dumps(task.titles, ensure_ascii=False),
+            ),
+        )
 
     def get(self, mall_id: str, task_id: str, for_update: bool = False) -> Task | None:
         query = "SELECT * FROM routing.tasks WHERE mall_id = %s AND id = %s"
@@ -60,14 +74,25 @@ class TaskRepository:
             (assignee, state.value, task_id),
         )
 
-    def describe(self, task_id: str, title: str, form: list[dict[str, Any]], instructions: str | None,
-                 titles: dict[str, str]) -> None:  # fmt: skip
+    def describe(
+        self,
+        task_id: str,
+        title: str,
+        form: list[dict[str, Any]],
+        instructions: str | None,
+        titles: dict[str, str],
+    ) -> None:
         """What a task shows (its case moved to another version of the diagram)."""
         self.conn.execute(
             "UPDATE routing.tasks SET title = %s, form = %s, instructions = %s, titles = %s WHERE id = %s",
-            (title, json.dumps(form, ensure_ascii=False), instructions, json.dumps(titles, ensure_ascii=False),
-             task_id),
-        )  # fmt: skip
+            (
+                title,
+                json.dumps(form, ensure_ascii=False),
+                instructions,
+                json.dumps(titles, ensure_ascii=False),
+                task_id,
+            ),
+        )
 
     def set_due(self, task_id: str, due_at: datetime) -> None:
         self.conn.execute("UPDATE routing.tasks SET due_at = %s WHERE id = %s", (due_at, task_id))
@@ -89,8 +114,12 @@ class TaskRepository:
         conditions = [
             sql.SQL("mall_id = %(mall_id)s AND queue = ANY(%(queues)s) AND state = ANY(%(states)s)")
         ]
-        params: dict[str, Any] = {"mall_id": query.mall_id, "queues": list(query.queues),
-                                  "states": list(query.states), "limit": query.limit}  # fmt: skip
+        params: dict[str, Any] = {
+            "mall_id": query.mall_id,
+            "queues": list(query.queues),
+            "states": list(query.states),
+            "limit": query.limit,
+        }
         if query.assignee:
             conditions.append(sql.SQL("assignee = %(assignee)s"))
             params["assignee"] = query.assignee

@@ -227,9 +227,14 @@ class Engine:
             *workflow.tasks.values(),
             *(task for sub in workflow.subprocesses.values() for task in sub.tasks.values()),
         ]
-        passed += [(task.last_state_change, task.parent) for task in every
-                   if task.parent is not None and _is_cycle(task.parent) and task.state == TaskState.COMPLETED
-                   and task.last_state_change >= since]  # fmt: skip
+        passed += [
+            (task.last_state_change, task.parent)
+            for task in every
+            if task.parent is not None
+            and _is_cycle(task.parent)
+            and task.state == TaskState.COMPLETED
+            and task.last_state_change >= since
+        ]
         passed.sort(key=lambda pair: pair[0])
         return [
             CompletedElement(
@@ -297,11 +302,13 @@ class Engine:
 
     def waiting_messages(self, workflow: BpmnWorkflow) -> list[str]:
         """The names of the messages the workflow's catch events wait for."""
-        return sorted({
-            event.name
-            for task in workflow.get_tasks(state=TaskState.WAITING)
-            for event in _events_of(task, BpmnMessageEventDefinition)
-        })  # fmt: skip
+        return sorted(
+            {
+                event.name
+                for task in workflow.get_tasks(state=TaskState.WAITING)
+                for event in _events_of(task, BpmnMessageEventDefinition)
+            }
+        )
 
     def reached_elements(self, workflow: BpmnWorkflow) -> set[str]:
         """Diagram elements the workflow has passed or is at (those its stored history still holds)."""

@@ -26,8 +26,20 @@ NS = {"bpmn": BPMN, "camunda": CAMUNDA, "spiff": SPIFF}
 # What Camunda calls Java, expressions and workers with: nothing routing provides.
 IMPLEMENTATIONS = ("class", "delegateExpression", "expression", "type", "topic")
 PYTHON = ("", "python", "text/x-python", "python3")
-ACTIVITIES = ("task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
-              "businessRuleTask", "subProcess", "callActivity", "transaction", "adHocSubProcess")  # fmt: skip
+ACTIVITIES = (
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "subProcess",
+    "callActivity",
+    "transaction",
+    "adHocSubProcess",
+)
 
 
 def foreign_problems(root, file: str, deployed: set[str] = frozenset()) -> list[Problem]:
@@ -164,8 +176,11 @@ def _gateways(process, file: str) -> list[Problem]:
         for flow in outgoing:
             written = "".join(flow.xpath("bpmn:conditionExpression//text()", namespaces=NS)).strip()
             if flow.get("id") != gateway.get("default") and not written:
-                found.append(_problem("flow_without_condition", flow, file,
-                                      gateway=gateway.get("name") or gateway.get("id")))  # fmt: skip
+                found.append(
+                    _problem(
+                        "flow_without_condition", flow, file, gateway=gateway.get("name") or gateway.get("id")
+                    )
+                )
     return found
 
 
@@ -182,8 +197,11 @@ def _splits(process, file: str) -> list[Problem]:
         "intermediateThrowEvent",
         "boundaryEvent",
     )
-    return [_problem("several_outgoing", node, file, count=sources[node.get("id")])
-            for node in nodes if sources.get(node.get("id"), 0) > 1]  # fmt: skip
+    return [
+        _problem("several_outgoing", node, file, count=sources[node.get("id")])
+        for node in nodes
+        if sources.get(node.get("id"), 0) > 1
+    ]
 
 
 def _starts(process, file: str) -> list[Problem]:
@@ -229,8 +247,10 @@ def _data_associations(process, file: str) -> list[Problem]:
     for node in _bpmn(
         process, *ACTIVITIES, "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent"
     ):
-        ends = [*node.xpath("bpmn:dataInputAssociation/bpmn:sourceRef/text()", namespaces=NS),
-                *node.xpath("bpmn:dataOutputAssociation/bpmn:targetRef/text()", namespaces=NS)]  # fmt: skip
+        ends = [
+            *node.xpath("bpmn:dataInputAssociation/bpmn:sourceRef/text()", namespaces=NS),
+            *node.xpath("bpmn:dataOutputAssociation/bpmn:targetRef/text()", namespaces=NS),
+        ]
         inputs = node.xpath("bpmn:dataInputAssociation|bpmn:dataOutputAssociation", namespaces=NS)
         if len(ends) < len(inputs) or any(end.strip() not in objects for end in ends):
             found.append(_problem("data_association", node, file))
@@ -240,22 +260,41 @@ def _data_associations(process, file: str) -> list[Problem]:
 def _called_processes(process, file: str, deployed: set[str]) -> list[Problem]:
     ids = set(process.getroottree().getroot().xpath("bpmn:process/@id", namespaces=NS)) | deployed
     return [
-        _problem("called_process_missing" if call.get("calledElement") else "call_without_process", call, file,
-                 called=call.get("calledElement") or "")
+        _problem(
+            "called_process_missing" if call.get("calledElement") else "call_without_process",
+            call,
+            file,
+            called=call.get("calledElement") or "",
+        )
         for call in _bpmn(process, "callActivity")
         if call.get("calledElement") not in ids
-    ]  # fmt: skip
+    ]
 
 
 def _unsupported(process, file: str) -> list[Problem]:
-    found = [_problem("element_not_supported", node, file, tag=tag)
-             for tag in ("complexGateway", "adHocSubProcess")
-             for node in _bpmn(process, tag)]  # fmt: skip
+    found = [
+        _problem("element_not_supported", node, file, tag=tag)
+        for tag in ("complexGateway", "adHocSubProcess")
+        for node in _bpmn(process, tag)
+    ]
     return found
 
 
-CHECKS = (_data_stores, _service_tasks, _listeners, _rule_tasks, _scripts, _expressions, _gateways, _splits, _starts,
-          _timers, _multi_instances, _data_associations, _unsupported)  # fmt: skip
+CHECKS = (
+    _data_stores,
+    _service_tasks,
+    _listeners,
+    _rule_tasks,
+    _scripts,
+    _expressions,
+    _gateways,
+    _splits,
+    _starts,
+    _timers,
+    _multi_instances,
+    _data_associations,
+    _unsupported,
+)
 
 
 def _once(problems: list[Problem]) -> list[Problem]:

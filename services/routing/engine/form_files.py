@@ -70,8 +70,11 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
 
 def _translations(item, prefix: str) -> dict[str, str]:
     """{language: text} from the field's camunda:properties named `<prefix><language>`."""
-    return {prop.id[len(prefix) :]: prop.value for prop in item.properties
-            if (prop.id or "").startswith(prefix) and prop.value}  # fmt: skip
+    return {
+        prop.id[len(prefix) :]: prop.value
+        for prop in item.properties
+        if (prop.id or "").startswith(prefix) and prop.value
+    }
 
 
 def _option_translations(item) -> dict[str, dict[str, str]]:
@@ -106,12 +109,16 @@ def check_conditions(found: tuple[FormField, ...]) -> tuple[FormField, ...]:
         for other, value in item.required_when:
             target = by_id.get(other)
             if target is None or other == item.id:
-                raise ValueError(f"has field {item.id!r} required when {other!r} is {value!r}, "
-                                 f"but the form has no other field {other!r}")  # fmt: skip
+                raise ValueError(
+                    f"has field {item.id!r} required when {other!r} is {value!r}, "
+                    f"but the form has no other field {other!r}"
+                )
             allowed = _values(target)
             if allowed is not None and value not in allowed:
-                raise ValueError(f"has field {item.id!r} required when {other!r} is {value!r}, "
-                                 f"but {other!r} takes only {', '.join(allowed)}")  # fmt: skip
+                raise ValueError(
+                    f"has field {item.id!r} required when {other!r} is {value!r}, "
+                    f"but {other!r} takes only {', '.join(allowed)}"
+                )
     return found
 
 
@@ -121,11 +128,15 @@ def check_choice_lists(found: tuple[FormField, ...]) -> tuple[FormField, ...]:
         if item.choices_from is None:
             continue
         if item.choices_from not in CHOICE_LISTS:
-            raise ValueError(f"has field {item.id!r} with choices from {item.choices_from!r}; "
-                             f"the lists a field can offer are {', '.join(CHOICE_LISTS)}")  # fmt: skip
+            raise ValueError(
+                f"has field {item.id!r} with choices from {item.choices_from!r}; "
+                f"the lists a field can offer are {', '.join(CHOICE_LISTS)}"
+            )
         if item.type != "string":
-            raise ValueError(f"has field {item.id!r} of type {item.type!r} with choices from "
-                             f"{item.choices_from!r}; only a text (string) field can offer a list")  # fmt: skip
+            raise ValueError(
+                f"has field {item.id!r} of type {item.type!r} with choices from "
+                f"{item.choices_from!r}; only a text (string) field can offer a list"
+            )
     return found
 
 
@@ -192,8 +203,11 @@ def _field(name: str, spec, required: bool) -> FormField:
     default = None if spec.get("default") is None else str(spec.get("default"))
     kind = spec.get("type", "string")
     if "oneOf" in spec or "enum" in spec:
-        options = [(str(o.get("const")), str(o.get("title") or o.get("const"))) for o in spec.get("oneOf") or []
-                   if isinstance(o, dict)] or [(str(value), str(value)) for value in spec.get("enum") or []]  # fmt: skip
+        options = [
+            (str(o.get("const")), str(o.get("title") or o.get("const")))
+            for o in spec.get("oneOf") or []
+            if isinstance(o, dict)
+        ] or [(str(value), str(value)) for value in spec.get("enum") or []]
         return FormField(name, label, "enum", required, tuple(options), default)
     if kind == "string":
         return FormField(
@@ -201,5 +215,7 @@ def _field(name: str, spec, required: bool) -> FormField:
         )
     if kind in ("integer", "boolean"):
         return FormField(name, label, "long" if kind == "integer" else "boolean", required, (), default)
-    raise ValueError(f"property {name!r} has type {kind!r}; a form field is a string, integer, boolean, "
-                     f"date (string, format date) or a choice (enum / oneOf)")  # fmt: skip
+    raise ValueError(
+        f"property {name!r} has type {kind!r}; a form field is a string, integer, boolean, "
+        f"date (string, format date) or a choice (enum / oneOf)"
+    )

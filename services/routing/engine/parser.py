@@ -51,8 +51,13 @@ class DiagramError(Exception):
     """A diagram that cannot be deployed: every problem found (`problems`), in English as its message;
     `element` and `file` are the first problem's."""
 
-    def __init__(self, message: str, element: str | None = None, file: str | None = None,
-                 problems: list[Problem] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        element: str | None = None,
+        file: str | None = None,
+        problems: list[Problem] | None = None,
+    ):
         super().__init__(message)
         self.element = element
         self.file = file
@@ -142,9 +147,15 @@ class _ThrowEventParser(_Properties, CamundaIntermediateThrowEventParser):
 
 # Elements whose stock parser ignores camunda:properties; they get the same reading as tasks.
 _PROPERTIES_TAGS = (
-    "scriptTask", "serviceTask", "sendTask", "receiveTask",
-    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
-)  # fmt: skip
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "eventBasedGateway",
+)
 
 
 def _reading_properties(tag: str):
@@ -205,8 +216,15 @@ def parse_diagram(
     return Diagram(process_id, spec, subprocess_specs, {info.element_id: info for info in user_tasks}, names)
 
 
-def _read(root, bpmn: bytes, bpmn_name: str, dmn: dict[str, bytes], called: dict[str, bytes],
-          process_id: str | None, found: list[Problem]) -> tuple:  # fmt: skip
+def _read(
+    root,
+    bpmn: bytes,
+    bpmn_name: str,
+    dmn: dict[str, bytes],
+    called: dict[str, bytes],
+    process_id: str | None,
+    found: list[Problem],
+) -> tuple:
     """The engine's specs of the process and of what it calls; what stops the engine is a DiagramError
     with the problems `found` so far (which are what stopped it, unless it stopped at another element)."""
     parser = MallSpiffParser() if is_spiff(root) else MallParser()
@@ -238,8 +256,11 @@ def element_names(root) -> dict[str, dict[str, str]]:
         properties = node.xpath(
             "bpmn:extensionElements/camunda:properties/camunda:property", namespaces=CAMUNDA_NS
         )
-        given = {(prop.get("name") or "")[len("name.") :]: prop.get("value") for prop in properties
-                 if (prop.get("name") or "").startswith("name.") and prop.get("value")}  # fmt: skip
+        given = {
+            (prop.get("name") or "")[len("name.") :]: prop.get("value")
+            for prop in properties
+            if (prop.get("name") or "").startswith("name.") and prop.get("value")
+        }
         if element and (given or node.get("name")):
             found[element] = {**given, "": node.get("name") or next(iter(given.values()))}
     return found
@@ -276,14 +297,24 @@ def _main_process(root, name: str) -> tuple[str | None, list[Problem]]:
         return main[0].get("id"), []
     if not main and not executable:
         named = processes or [root]
-        return None, [Problem("process_not_executable", _pool_name(root, each)[0], name, _pool_name(root, each)[1])
-                      for each in named]  # fmt: skip
+        return None, [
+            Problem("process_not_executable", _pool_name(root, each)[0], name, _pool_name(root, each)[1])
+            for each in named
+        ]
     main = main or executable
     found = ", ".join(
         f"{pid} ({title})" if title else pid for pid, title in (_pool_name(root, each) for each in main)
     )
-    return None, [Problem("several_main_processes", *_pool_name(root, each)[:1], name, _pool_name(root, each)[1],
-                          {"count": len(main), "found": found}) for each in main]  # fmt: skip
+    return None, [
+        Problem(
+            "several_main_processes",
+            *_pool_name(root, each)[:1],
+            name,
+            _pool_name(root, each)[1],
+            {"count": len(main), "found": found},
+        )
+        for each in main
+    ]
 
 
 def _called(root) -> set[str]:
@@ -343,8 +374,13 @@ def _described(root, problems: list[Problem]) -> list[Problem]:
 
 
 def _lane_problems(root, process_ids: list[str], queues: set[str], name: str) -> list[Problem]:
-    lanes = [lane for process_id in process_ids
-             for lane in root.xpath(".//bpmn:process[@id=$process]//bpmn:lane", process=process_id, namespaces=BPMN_NS)]  # fmt: skip
+    lanes = [
+        lane
+        for process_id in process_ids
+        for lane in root.xpath(
+            ".//bpmn:process[@id=$process]//bpmn:lane", process=process_id, namespaces=BPMN_NS
+        )
+    ]
     return [
         Problem(
             "lane_not_queue",
@@ -371,8 +407,15 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
         if what == "timer":
             kind = timer_kind(text)
             if kind in ISO_KINDS and kind != written_kind(task_spec):
-                found.append(Problem("timer_kind_mismatch", element, name, title,
-                                     {"expression": text, "kind": kind, "written": written_kind(task_spec)}))  # fmt: skip
+                found.append(
+                    Problem(
+                        "timer_kind_mismatch",
+                        element,
+                        name,
+                        title,
+                        {"expression": text, "kind": kind, "written": written_kind(task_spec)},
+                    )
+                )
                 continue
             if kind in ISO_KINDS:
                 literal_timer(task_spec, text)
@@ -410,8 +453,15 @@ def _cycle_problems(spec, name: str) -> list[Problem]:
                 continue
             seen.add(after.name)
             if isinstance(after, (UserTask, *HUMAN_TASKS)):
-                found.append(Problem("cycle_to_user_task", task_spec.bpmn_id, name, task_spec.bpmn_name,
-                                     {"task": after.bpmn_name or after.bpmn_id}))  # fmt: skip
+                found.append(
+                    Problem(
+                        "cycle_to_user_task",
+                        task_spec.bpmn_id,
+                        name,
+                        task_spec.bpmn_name,
+                        {"task": after.bpmn_name or after.bpmn_id},
+                    )
+                )
                 break
             todo.extend(after.outputs)
     return found
@@ -434,8 +484,13 @@ def _announcement_problems(spec, queues: set[str], name: str) -> list[Problem]:
                 Problem("event_unknown", *where, {"event": event, "events": ", ".join(sorted(STEP_EVENTS))})
             )
         if notify is not None and notify_to not in parties:
-            found.append(Problem("notify_to_unknown", *where,
-                                 {"notify_to": notify_to, "parties": ", ".join(sorted(parties))}))  # fmt: skip
+            found.append(
+                Problem(
+                    "notify_to_unknown",
+                    *where,
+                    {"notify_to": notify_to, "parties": ", ".join(sorted(parties))},
+                )
+            )
     return found
 
 
@@ -458,15 +513,17 @@ def _user_tasks(
         form, problem = _form(task_spec, forms, name)
         if problem is not None:
             found.append(problem)
-        infos.append(UserTaskInfo(
-            element_id=task_spec.bpmn_id,
-            title=task_spec.bpmn_name or task_spec.bpmn_id,
-            queue=queue or "",
-            form=form,
-            documentation=task_spec.documentation,
-            instructions=task_spec.extensions.get("instructionsForEndUser") or task_spec.documentation,
-            titles=names.get(task_spec.bpmn_id, {}),
-        ))  # fmt: skip
+        infos.append(
+            UserTaskInfo(
+                element_id=task_spec.bpmn_id,
+                title=task_spec.bpmn_name or task_spec.bpmn_id,
+                queue=queue or "",
+                form=form,
+                documentation=task_spec.documentation,
+                instructions=task_spec.extensions.get("instructionsForEndUser") or task_spec.documentation,
+                titles=names.get(task_spec.bpmn_id, {}),
+            )
+        )
     return infos, found
 
 

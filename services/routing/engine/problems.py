@@ -344,25 +344,45 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-_WHAT_ZH = {"script": "脚本", "condition": "条件", "expression": "表达式", "timer": "定时器表达式",
-            "DMN rule": "决策表规则"}  # fmt: skip
+_WHAT_ZH = {
+    "script": "脚本",
+    "condition": "条件",
+    "expression": "表达式",
+    "timer": "定时器表达式",
+    "DMN rule": "决策表规则",
+}
 _TAG_ZH = {"complexGateway": "复杂网关", "adHocSubProcess": "自由子流程（ad-hoc）"}
 _TAG_EN = {"complexGateway": "a complex gateway", "adHocSubProcess": "an ad-hoc sub-process"}
 _TYPE = {  # BPMN type -> (English, Chinese), shown beside a generated id
-    "process": ("process", "流程"), "participant": ("pool", "泳池"), "lane": ("lane", "泳道"),
-    "task": ("task", "任务"), "userTask": ("user task", "人工任务"), "manualTask": ("manual task", "手工任务"),
-    "scriptTask": ("script task", "脚本任务"), "serviceTask": ("service task", "服务任务"),
-    "sendTask": ("send task", "发送任务"), "receiveTask": ("receive task", "接收任务"),
-    "businessRuleTask": ("business rule task", "业务规则任务"), "subProcess": ("sub-process", "子流程"),
-    "callActivity": ("call activity", "调用活动"), "transaction": ("transaction", "事务子流程"),
-    "adHocSubProcess": ("ad-hoc sub-process", "自由子流程"), "exclusiveGateway": ("exclusive gateway", "排他网关"),
-    "inclusiveGateway": ("inclusive gateway", "包容网关"), "parallelGateway": ("parallel gateway", "并行网关"),
-    "eventBasedGateway": ("event-based gateway", "事件网关"), "complexGateway": ("complex gateway", "复杂网关"),
-    "startEvent": ("start event", "开始事件"), "endEvent": ("end event", "结束事件"),
-    "intermediateCatchEvent": ("catch event", "中间捕获事件"), "intermediateThrowEvent": ("throw event", "中间抛出事件"),
-    "boundaryEvent": ("boundary event", "边界事件"), "sequenceFlow": ("sequence flow", "顺序流"),
-    "dataStoreReference": ("data store", "数据存储"), "dataObjectReference": ("data object", "数据对象"),
-}  # fmt: skip
+    "process": ("process", "流程"),
+    "participant": ("pool", "泳池"),
+    "lane": ("lane", "泳道"),
+    "task": ("task", "任务"),
+    "userTask": ("user task", "人工任务"),
+    "manualTask": ("manual task", "手工任务"),
+    "scriptTask": ("script task", "脚本任务"),
+    "serviceTask": ("service task", "服务任务"),
+    "sendTask": ("send task", "发送任务"),
+    "receiveTask": ("receive task", "接收任务"),
+    "businessRuleTask": ("business rule task", "业务规则任务"),
+    "subProcess": ("sub-process", "子流程"),
+    "callActivity": ("call activity", "调用活动"),
+    "transaction": ("transaction", "事务子流程"),
+    "adHocSubProcess": ("ad-hoc sub-process", "自由子流程"),
+    "exclusiveGateway": ("exclusive gateway", "排他网关"),
+    "inclusiveGateway": ("inclusive gateway", "包容网关"),
+    "parallelGateway": ("parallel gateway", "并行网关"),
+    "eventBasedGateway": ("event-based gateway", "事件网关"),
+    "complexGateway": ("complex gateway", "复杂网关"),
+    "startEvent": ("start event", "开始事件"),
+    "endEvent": ("end event", "结束事件"),
+    "intermediateCatchEvent": ("catch event", "中间捕获事件"),
+    "intermediateThrowEvent": ("throw event", "中间抛出事件"),
+    "boundaryEvent": ("boundary event", "边界事件"),
+    "sequenceFlow": ("sequence flow", "顺序流"),
+    "dataStoreReference": ("data store", "数据存储"),
+    "dataObjectReference": ("data object", "数据对象"),
+}
 _END_ZH = {"sourceRef": "起点", "targetRef": "终点"}
 _TIMER_ZH = {"duration": "时长", "date": "日期", "cycle": "循环"}
 _KIND_ZH = {
@@ -374,12 +394,16 @@ _KIND_ZH = {
 def render(problem: Problem, language: str = "en") -> str:
     """One sentence: where, what is wrong, what to do."""
     words = WORDS[problem.code]["zh-CN" if language.startswith("zh") else "en"]
-    params = {**problem.params, "file": problem.file, "what_zh": _WHAT_ZH.get(problem.params.get("what"), ""),
-              "end_zh": _END_ZH.get(problem.params.get("end"), ""),
-              "tag_zh": _TAG_ZH.get(problem.params.get("tag"), problem.params.get("tag")),
-              "tag_en": _TAG_EN.get(problem.params.get("tag"), f"a {problem.params.get('tag')}"),
-              "kind_zh": _KIND_ZH.get(problem.params.get("kind")) or _TIMER_ZH.get(problem.params.get("kind"), ""),
-              "written_zh": _TIMER_ZH.get(problem.params.get("written"), "")}  # fmt: skip
+    params = {
+        **problem.params,
+        "file": problem.file,
+        "what_zh": _WHAT_ZH.get(problem.params.get("what"), ""),
+        "end_zh": _END_ZH.get(problem.params.get("end"), ""),
+        "tag_zh": _TAG_ZH.get(problem.params.get("tag"), problem.params.get("tag")),
+        "tag_en": _TAG_EN.get(problem.params.get("tag"), f"a {problem.params.get('tag')}"),
+        "kind_zh": _KIND_ZH.get(problem.params.get("kind")) or _TIMER_ZH.get(problem.params.get("kind"), ""),
+        "written_zh": _TIMER_ZH.get(problem.params.get("written"), ""),
+    }
     what, fix = (text.format(**params) for text in words)
     return (
         f"{_where(problem, language)}{what}; {fix}"

@@ -91,8 +91,14 @@ def prove(engine: Engine, clock, diagram: Diagram, request: ProofRequest) -> Pro
     search = _Search(engine, clock, diagram, time.monotonic() + request.max_seconds)
     for probe in request.probes:
         _prove_probe(search, probe, request.start)
-    return ProofResult(tuple(search.problems), flow_elements(diagram), frozenset(search.reached), search.walks,
-                       search.actions, complete=not search.out_of_time)  # fmt: skip
+    return ProofResult(
+        tuple(search.problems),
+        flow_elements(diagram),
+        frozenset(search.reached),
+        search.walks,
+        search.actions,
+        complete=not search.out_of_time,
+    )
 
 
 def flow_elements(diagram: Diagram) -> dict[str, str | None]:
@@ -228,8 +234,9 @@ def _typed(item: FormField, today: date) -> Any:
 
 
 def _describe(variant: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={str(value).lower() if isinstance(value, bool) else value}"
-                     for key, value in variant.items())  # fmt: skip
+    return ", ".join(
+        f"{key}={str(value).lower() if isinstance(value, bool) else value}" for key, value in variant.items()
+    )
 
 
 def _key(action: _Action, path: list[str]) -> tuple:
@@ -252,8 +259,10 @@ def _stuck(search: _Search, probe: Probe, workflow, path: list[str]) -> ProofPro
     element = at[0] if at else None
     names = flow_elements(search.diagram)
     where = ", ".join(names.get(each) or each for each in at) or "nothing"
-    message = (f"the case is stuck: it has not finished, and no task, timer or message can move it "
-               f"(it is at {where})")  # fmt: skip
+    message = (
+        f"the case is stuck: it has not finished, and no task, timer or message can move it "
+        f"(it is at {where})"
+    )
     return ProofProblem(
         probe.name, "stuck", element, names.get(element) if element else None, message, tuple(path)
     )

@@ -129,8 +129,10 @@ class _Child:
         ours, theirs = socket.socketpair()
         memory_fd = os.memfd_create("routing-step-element")
         os.ftruncate(memory_fd, _ELEMENT_BYTES)
-        code = (f"from services.routing.engine.sandbox import child_main; "
-                f"child_main({theirs.fileno()}, {memory_fd}, {memory_bytes})")  # fmt: skip
+        code = (
+            f"from services.routing.engine.sandbox import child_main; "
+            f"child_main({theirs.fileno()}, {memory_fd}, {memory_bytes})"
+        )
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
         try:  # a new interpreter, not a fork: forking a threaded worker is unsafe
             self.process = subprocess.Popen(  # noqa: S603 (this interpreter, our own code, integers only)
@@ -162,8 +164,10 @@ class _Child:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
         if self.process.returncode == -signal.SIGPROF:
-            return (f"a script ran past its {SCRIPT_SECONDS:g} s budget (+{CPU_GRACE_SECONDS:g} s) in one call "
-                    f"and was stopped")  # fmt: skip
+            return (
+                f"a script ran past its {SCRIPT_SECONDS:g} s budget (+{CPU_GRACE_SECONDS:g} s) in one call "
+                f"and was stopped"
+            )
         return f"the process running the step ended (exit code {self.process.returncode})"
 
     def close(self) -> None:

@@ -25,17 +25,67 @@ from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGate
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 
 SAFE_BUILTIN_NAMES = (
-    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "int", "isinstance",
-    "len", "list", "map", "max", "min", "range", "reversed", "round", "set", "sorted", "str", "sum",
-    "tuple", "zip", "None", "True", "False", "ValueError", "KeyError", "TypeError", "Exception",
-)  # fmt: skip
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "range",
+    "reversed",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "None",
+    "True",
+    "False",
+    "ValueError",
+    "KeyError",
+    "TypeError",
+    "Exception",
+)
 SAFE_BUILTINS = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
 
 FORBIDDEN_NAMES = {
-    "eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr", "setattr", "delattr",
-    "breakpoint", "input", "help", "exit", "quit", "memoryview", "type", "object", "super", "dir",
-    "classmethod", "staticmethod", "property", "print",
-}  # fmt: skip
+    "eval",
+    "exec",
+    "compile",
+    "open",
+    "globals",
+    "locals",
+    "vars",
+    "getattr",
+    "setattr",
+    "delattr",
+    "breakpoint",
+    "input",
+    "help",
+    "exit",
+    "quit",
+    "memoryview",
+    "type",
+    "object",
+    "super",
+    "dir",
+    "classmethod",
+    "staticmethod",
+    "property",
+    "print",
+}
 FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro"}
 # Frames, code objects and tracebacks reach other modules' globals, and through them the real
 # builtins: `(g.gi_frame.f_back for _ in [1])` walks up to the engine's own frames.
@@ -116,8 +166,9 @@ def _time_limit(seconds: float, cpu_limit: bool) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def restricted_environment(seconds: float = SCRIPT_SECONDS, cpu_limit: bool = False,
-                           clock=None) -> TaskDataEnvironment:  # fmt: skip
+def restricted_environment(
+    seconds: float = SCRIPT_SECONDS, cpu_limit: bool = False, clock=None
+) -> TaskDataEnvironment:
     """Globals for every script and expression: harmless builtins, the time functions below
     (`now` on the host's clock), and a time budget."""
     functions = {"add_seconds": add_seconds, "end_of_day": end_of_day}
@@ -166,8 +217,10 @@ def _time_literal(node: ast.AST) -> str | None:
     if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
         return None
     if OFFSET_LITERAL.search(node.value):
-        return (f"the UTC offset in {node.value!r} is written as text: use end_of_day(day, policy[\"time_zone\"]) "
-                "or add_seconds, so deadlines follow the mall's time zone")  # fmt: skip
+        return (
+            f'the UTC offset in {node.value!r} is written as text: use end_of_day(day, policy["time_zone"]) '
+            "or add_seconds, so deadlines follow the mall's time zone"
+        )
     if node.value in ZONE_NAMES:
         return f'the time zone {node.value!r} is written as text: use policy["time_zone"], the mall\'s zone'
     return None

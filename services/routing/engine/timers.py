@@ -79,8 +79,13 @@ class ClockCycleTimer(CycleTimerEventDefinition):
             value = _cycle(expression, now)
         ready = False
         if value["cycles"] != 0 and datetime.fromisoformat(value["next"]) <= now:
-            value = {**value, "next": (datetime.fromisoformat(value["next"]) + timedelta(seconds=value["duration"]))
-                     .isoformat(), "cycles": value["cycles"] - 1}  # fmt: skip
+            value = {
+                **value,
+                "next": (
+                    datetime.fromisoformat(value["next"]) + timedelta(seconds=value["duration"])
+                ).isoformat(),
+                "cycles": value["cycles"] - 1,
+            }
             ready = True
         elif value["cycles"] == 0:
             my_task._set_internal_data(event_fired=True)
@@ -101,8 +106,11 @@ def _cycle(expression: str, now: datetime) -> dict:
     return {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
 
 
-CLOCK_TIMERS = {DurationTimerEventDefinition: ClockDurationTimer, TimeDateEventDefinition: ClockTimeDateTimer,
-                CycleTimerEventDefinition: ClockCycleTimer}  # fmt: skip
+CLOCK_TIMERS = {
+    DurationTimerEventDefinition: ClockDurationTimer,
+    TimeDateEventDefinition: ClockTimeDateTimer,
+    CycleTimerEventDefinition: ClockCycleTimer,
+}
 
 
 class ClockTimersMixin:

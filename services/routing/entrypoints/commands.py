@@ -106,9 +106,13 @@ class TaskCommandConsumer(EventConsumer):
         if case is None or not identity.can_see(case.floor, case.department):
             raise NotFound(f"no case {case_id}")
         command = DeliverMessage(
-            case.id, arguments["name"], arguments["data"], arguments["idempotency_key"] or envelope.id,
-            identity.subject, arguments["ttl_seconds"],
-        )  # fmt: skip
+            case.id,
+            arguments["name"],
+            arguments["data"],
+            arguments["idempotency_key"] or envelope.id,
+            identity.subject,
+            arguments["ttl_seconds"],
+        )
         return {"status": handlers.deliver_message(command, session, self.context)}
 
     def _refuse_malformed(self, message: Message, envelope: Envelope, malformed: InvalidInput) -> None:
@@ -135,9 +139,13 @@ class TaskCommandConsumer(EventConsumer):
         if answer.get("status") == "rejected":
             self._count(envelope.type, "rejected")
         self.producer().publish(
-            {"command_id": envelope.id, **answer}, exchange="", routing_key=reply_to, serializer="json",
-            correlation_id=envelope.id, delivery_mode=2,
-        )  # fmt: skip
+            {"command_id": envelope.id, **answer},
+            exchange="",
+            routing_key=reply_to,
+            serializer="json",
+            correlation_id=envelope.id,
+            delivery_mode=2,
+        )
         return True
 
 

@@ -246,6 +246,12 @@ def post_message(data, case_id):
     identity = current_identity()
     with _routing().session() as session:
         visible_case(session, case_id)
-    command = DeliverMessage(str(case_id), data["name"], data["data"], data["idempotency_key"],
-                             identity.subject, data["ttl_seconds"])  # fmt: skip
+    command = DeliverMessage(
+        str(case_id),
+        data["name"],
+        data["data"],
+        data["idempotency_key"],
+        identity.subject,
+        data["ttl_seconds"],
+    )
     return {"status": _routing().handle(handlers.deliver_message, command)}, 202

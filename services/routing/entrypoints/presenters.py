@@ -53,7 +53,16 @@ def _names(element_id: str | None, diagram: Diagram) -> dict[str, Any]:
     return {
         "element_names": diagram.names.get(element_id, {}) if element_id else {},
         "field_labels": {item.id: {**item.labels, "": item.label} for item in fields},
-        "option_labels": {option: {**{language: names[option] for language, names in item.option_labels.items()
-                                      if option in names}, "": name}
-                          for item in fields for option, name in item.options},
-    }  # fmt: skip
+        "option_labels": {
+            option: {
+                **{
+                    language: names[option]
+                    for language, names in item.option_labels.items()
+                    if option in names
+                },
+                "": name,
+            }
+            for item in fields
+            for option, name in item.options
+        },
+    }

@@ -19,8 +19,9 @@ from services.routing.service_layer import handlers
 # A diagram with its drawing and DMN tables outgrows the default body limit (the mall's is ~160 KB).
 DEPLOY_BODY_BYTES = 4 * 1024 * 1024
 
-processes = Blueprint("processes", __name__, url_prefix="/processes",
-                      description="Deployed versions of the complaint diagram.")  # fmt: skip
+processes = Blueprint(
+    "processes", __name__, url_prefix="/processes", description="Deployed versions of the complaint diagram."
+)
 
 
 def _routing():
@@ -29,8 +30,15 @@ def _routing():
 
 def _deploy_command(data: dict) -> DeployProcess:
     """A deploy (or proof) of the files in `data`; the problems are told in the request's language."""
-    return DeployProcess(data["bpmn"], data["dmn"], current_identity().subject, data.get("note"), data["bpmn_name"],
-                         data["forms"], language_of(request.headers.get("Accept-Language")))  # fmt: skip
+    return DeployProcess(
+        data["bpmn"],
+        data["dmn"],
+        current_identity().subject,
+        data.get("note"),
+        data["bpmn_name"],
+        data["forms"],
+        language_of(request.headers.get("Accept-Language")),
+    )
 
 
 def _version_out(version, active: bool) -> dict:
@@ -47,9 +55,11 @@ def _version_out(version, active: bool) -> dict:
 def _deploy_message(deployment: handlers.Deployment) -> str:
     version = deployment.version
     if deployment.created and version.process_key != _routing().context.process_key:
-        return (f"deployed as version {version.version} of process {version.process_key!r}; it starts no "
-                f"complaint cases: those start the active version of {_routing().context.process_key!r} "
-                "(set the diagram's process id to it to deploy a new complaint version)")  # fmt: skip
+        return (
+            f"deployed as version {version.version} of process {version.process_key!r}; it starts no "
+            f"complaint cases: those start the active version of {_routing().context.process_key!r} "
+            "(set the diagram's process id to it to deploy a new complaint version)"
+        )
     if deployment.created:
         return f"deployed as version {version.version}, now active"
     if deployment.active:
@@ -66,14 +76,20 @@ class ProcessCollection(MethodView):
     @body_limit(DEPLOY_BODY_BYTES)
     @processes.arguments(schemas.DeployIn())
     @processes.response(201, schemas.DeployOut)
-    @processes.alt_response(200, schema=schemas.DeployOut,
-                            description="the same files as an existing version, returned (activate it if wanted)")  # fmt: skip
+    @processes.alt_response(
+        200,
+        schema=schemas.DeployOut,
+        description="the same files as an existing version, returned (activate it if wanted)",
+    )
     def post(self, data):
         """Deploy a diagram: validated, then kept as a new version, active at once; running cases stay on theirs."""
         command = _deploy_command(data)
         deployment = _routing().handle(handlers.deploy_process, command)
-        body = {**_version_out(deployment.version, deployment.active), "message": _deploy_message(deployment),
-                "proof": deployment.proof.summary(command.language) if deployment.proof else None}  # fmt: skip
+        body = {
+            **_version_out(deployment.version, deployment.active),
+            "message": _deploy_message(deployment),
+            "proof": deployment.proof.summary(command.language) if deployment.proof else None,
+        }
         return body, 201 if deployment.created else 200
 
     @require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
@@ -101,9 +117,11 @@ def prove(data):
         command = handlers.with_called_processes(_deploy_command(data), session, _routing().context)
     diagram, proof = handlers.prove_process(command, _routing().context)
     if proof is None:
-        raise InvalidInput(f"process {diagram.process_id!r} starts no complaint case, so there is nothing to prove "
-                           f"(complaints start the process {_routing().context.process_key!r})",
-                           {"bpmn": [f"the diagram's process is {diagram.process_id!r}"]})  # fmt: skip
+        raise InvalidInput(
+            f"process {diagram.process_id!r} starts no complaint case, so there is nothing to prove "
+            f"(complaints start the process {_routing().context.process_key!r})",
+            {"bpmn": [f"the diagram's process is {diagram.process_id!r}"]},
+        )
     return proof.summary(command.language)
 
 

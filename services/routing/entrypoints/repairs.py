@@ -17,8 +17,12 @@ from services.routing.service_layer.migrations import Migration
 REPAIRERS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
 MOVERS = (Role.OPERATIONS_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
 
-repairs = Blueprint("repairs", __name__, url_prefix="",
-                    description="Cases stopped by incidents; moving running cases between versions.")  # fmt: skip
+repairs = Blueprint(
+    "repairs",
+    __name__,
+    url_prefix="",
+    description="Cases stopped by incidents; moving running cases between versions.",
+)
 
 
 def _routing():
@@ -70,9 +74,15 @@ def migrate_version(data, process_key, version):
         case_ids = session.cases.unfinished_of_version(source.id)
     outcomes = [routing.handle(migrations.migrate_case, _command(case_id, data)) for case_id in case_ids]
     movable = [outcome for outcome in outcomes if not outcome.refused]
-    return {"from_version": version, "to_version": data["to_version"], "dry_run": data["dry_run"],
-            "cases": len(outcomes), "movable": len(movable), "moved": sum(o.moved for o in outcomes),
-            "refused": [_out(outcome) for outcome in outcomes if outcome.refused]}  # fmt: skip
+    return {
+        "from_version": version,
+        "to_version": data["to_version"],
+        "dry_run": data["dry_run"],
+        "cases": len(outcomes),
+        "movable": len(movable),
+        "moved": sum(o.moved for o in outcomes),
+        "refused": [_out(outcome) for outcome in outcomes if outcome.refused],
+    }
 
 
 def _command(case_id: str, data: dict) -> MigrateCase:
@@ -87,8 +97,14 @@ def _out(outcome: Migration) -> dict:
     missing = [
         {"element_id": element, "waiting": waiting} for element, waiting in sorted(outcome.missing.items())
     ]
-    return {"case_id": outcome.case_id, "number": outcome.number, "from_version": outcome.from_version,
-            "to_version": outcome.to_version, "moved": outcome.moved, "missing": missing}  # fmt: skip
+    return {
+        "case_id": outcome.case_id,
+        "number": outcome.number,
+        "from_version": outcome.from_version,
+        "to_version": outcome.to_version,
+        "moved": outcome.moved,
+        "missing": missing,
+    }
 
 
 def _words(outcome: Migration) -> str:

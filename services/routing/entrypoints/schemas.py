@@ -14,22 +14,36 @@ FILE_NAME = Pattern(
 )
 
 
-REASON = fields.String(required=True, validate=not_blank("say why: a reason is required", 500),
-                       metadata={"description": "why (kept on the case's timeline)"})  # fmt: skip
+REASON = fields.String(
+    required=True,
+    validate=not_blank("say why: a reason is required", 500),
+    metadata={"description": "why (kept on the case's timeline)"},
+)
 
 
 class DeployIn(StrictSchema):
-    bpmn = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000),
-                         metadata={"description": "the BPMN XML"})  # fmt: skip
+    bpmn = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2_000_000),
+        metadata={"description": "the BPMN XML"},
+    )
     bpmn_name = fields.String(load_default="diagram.bpmn", validate=FILE_NAME)
-    dmn = fields.Dict(keys=fields.String(validate=FILE_NAME),
-                      values=fields.String(validate=validate.Length(max=1_000_000)), load_default=dict,
-                      metadata={"description": "DMN files it references: file name -> XML"})  # fmt: skip
+    dmn = fields.Dict(
+        keys=fields.String(validate=FILE_NAME),
+        values=fields.String(validate=validate.Length(max=1_000_000)),
+        load_default=dict,
+        metadata={"description": "DMN files it references: file name -> XML"},
+    )
     note = fields.String(allow_none=True, validate=validate.Length(max=500))
-    forms = fields.Dict(keys=fields.String(validate=FILE_NAME),
-                        values=fields.String(validate=validate.Length(max=1_000_000)), load_default=dict,
-                        metadata={"description": "JSON-schema form files its user tasks name "
-                                                 "(spiff-arena's formJsonSchemaFilename): file name -> JSON"})  # fmt: skip
+    forms = fields.Dict(
+        keys=fields.String(validate=FILE_NAME),
+        values=fields.String(validate=validate.Length(max=1_000_000)),
+        load_default=dict,
+        metadata={
+            "description": "JSON-schema form files its user tasks name "
+            "(spiff-arena's formJsonSchemaFilename): file name -> JSON"
+        },
+    )
 
 
 class VersionOut(Schema):
@@ -43,12 +57,19 @@ class VersionOut(Schema):
     dmn_files = fields.List(fields.String())
     form_files = fields.List(fields.String())
     called_processes = fields.List(
-        fields.String(), metadata={"description": "processes deployed on their own that its call activities call, "
-                                   "as they were when it was deployed"})  # fmt: skip
+        fields.String(),
+        metadata={
+            "description": "processes deployed on their own that its call activities call, "
+            "as they were when it was deployed"
+        },
+    )
     active = fields.Boolean(metadata={"description": "new cases of its process start this version"})
     handles_complaints = fields.Boolean(
-        metadata={"description": "its process is the complaint process (COMPLAINT_PROCESS): its active version "
-                  "starts a case for each complaint; any other process starts none"})  # fmt: skip
+        metadata={
+            "description": "its process is the complaint process (COMPLAINT_PROCESS): its active version "
+            "starts a case for each complaint; any other process starts none"
+        }
+    )
 
 
 class ProofProblemOut(Schema):
@@ -86,8 +107,11 @@ class ProofOut(Schema):
 
 class DeployOut(VersionOut):
     message = fields.String(metadata={"description": "what the deploy did, for the designer"})
-    proof = fields.Nested(ProofOut, allow_none=True,
-                          metadata={"description": "a new version of the complaint process: how it was proved"})  # fmt: skip
+    proof = fields.Nested(
+        ProofOut,
+        allow_none=True,
+        metadata={"description": "a new version of the complaint process: how it was proved"},
+    )
 
 
 class ActivateIn(StrictSchema):
@@ -114,8 +138,11 @@ class FormFieldOut(Schema):
             "description": "[field, value] pairs: also required when one of those fields has that value"
         },
     )
-    labels = fields.Dict(keys=fields.String(), values=fields.String(),
-                         metadata={"description": "the label in each language the diagram gives (zh-CN, en)"})  # fmt: skip
+    labels = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "the label in each language the diagram gives (zh-CN, en)"},
+    )
     option_labels = fields.Dict(
         keys=fields.String(),
         values=fields.Dict(keys=fields.String(), values=fields.String()),
@@ -137,9 +164,14 @@ class TaskOut(Schema):
     queue = fields.String()
     element_id = fields.String()
     title = fields.String()
-    titles = fields.Dict(keys=fields.String(), values=fields.String(),
-                         metadata={"description": "the title in each language the diagram names the task in "
-                                                  '(name.zh-CN, name.en; "": its name as drawn)'})  # fmt: skip
+    titles = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "the title in each language the diagram names the task in "
+            '(name.zh-CN, name.en; "": its name as drawn)'
+        },
+    )
     number = fields.String()
     state = fields.String()
     floor = fields.String(allow_none=True)
@@ -167,17 +199,27 @@ class TaskListArgs(StrictSchema):
 
 
 class CompleteIn(StrictSchema):
-    data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict,
-                       metadata={"description": "the form's fields"})  # fmt: skip
+    data = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=100)),
+        load_default=dict,
+        metadata={"description": "the form's fields"},
+    )
 
 
 class MessageIn(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                         metadata={"description": "the BPMN message name, e.g. merchant_answered"})  # fmt: skip
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the BPMN message name, e.g. merchant_answered"},
+    )
     data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
     idempotency_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    ttl_seconds = fields.Integer(strict=True, load_default=7 * 24 * 3600, validate=validate.Range(min=1, max=90 * 24 * 3600),
-                                 metadata={"description": "how long to keep it if the case does not wait yet"})  # fmt: skip
+    ttl_seconds = fields.Integer(
+        strict=True,
+        load_default=7 * 24 * 3600,
+        validate=validate.Range(min=1, max=90 * 24 * 3600),
+        metadata={"description": "how long to keep it if the case does not wait yet"},
+    )
 
 
 class CompleteCommand(CompleteIn):
@@ -199,8 +241,11 @@ class MessageOut(Schema):
 
 
 class RetryIn(StrictSchema):
-    data = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict,
-                       metadata={"description": "workflow data to correct before the step runs again"})  # fmt: skip
+    data = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=100)),
+        load_default=dict,
+        metadata={"description": "workflow data to correct before the step runs again"},
+    )
 
 
 class ReassignIn(StrictSchema):
@@ -215,8 +260,12 @@ class TimelineEntry(Schema):
     element_id = fields.String(allow_none=True)
     task_id = fields.String(allow_none=True)
     detail = fields.Dict()
-    element_names = fields.Dict(metadata={"description": "language -> the element's name in the case's diagram "
-                                          '("": as drawn, in whatever language the designer wrote it)'})  # fmt: skip
+    element_names = fields.Dict(
+        metadata={
+            "description": "language -> the element's name in the case's diagram "
+            '("": as drawn, in whatever language the designer wrote it)'
+        }
+    )
     field_labels = fields.Dict(metadata={"description": "a user task's form: field id -> language -> label"})
     option_labels = fields.Dict(metadata={"description": "a user task's form: option id -> language -> name"})
 
@@ -258,9 +307,13 @@ class TimerFireIn(StrictSchema):
 
 
 class TimerMoveIn(StrictSchema):
-    due_at = fields.DateTime(required=True, metadata={
-        "description": "when it should fall due (ISO 8601; without an offset, the mall's local time); "
-                       "a time not later than now fires it at once"})  # fmt: skip
+    due_at = fields.DateTime(
+        required=True,
+        metadata={
+            "description": "when it should fall due (ISO 8601; without an offset, the mall's local time); "
+            "a time not later than now fires it at once"
+        },
+    )
     reason = REASON
 
 
@@ -303,8 +356,10 @@ class MigrationOut(Schema):
     from_version = fields.Integer()
     to_version = fields.Integer()
     moved = fields.Boolean()
-    missing = fields.List(fields.Nested(MissingElement),
-                          metadata={"description": "elements the case holds that the target version lacks"})  # fmt: skip
+    missing = fields.List(
+        fields.Nested(MissingElement),
+        metadata={"description": "elements the case holds that the target version lacks"},
+    )
 
 
 class VersionMigrationOut(Schema):

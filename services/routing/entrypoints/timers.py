@@ -17,8 +17,12 @@ from services.routing.service_layer import timers as service
 # Who may fire or move a timer: those who answer for the mall's deadlines, and the administrator.
 TIMER_OPERATORS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.ADMIN)
 
-timers = Blueprint("timers", __name__, url_prefix="/cases",
-                   description="A case's pending timers; operators fire one now or move its due time.")  # fmt: skip
+timers = Blueprint(
+    "timers",
+    __name__,
+    url_prefix="/cases",
+    description="A case's pending timers; operators fire one now or move its due time.",
+)
 
 
 def _routing():

@@ -12,25 +12,46 @@ from services.routing.engine.sandbox import DiagramSource
 
 
 def source_of(version: ProcessVersion, bpmn_name: str = "diagram.bpmn") -> DiagramSource:
-    return _source(version.source_hash, version.bpmn_xml, version.dmn_xml, bpmn_name, version.form_schemas,
-                   version.called_bpmn)  # fmt: skip
+    return _source(
+        version.source_hash,
+        version.bpmn_xml,
+        version.dmn_xml,
+        bpmn_name,
+        version.form_schemas,
+        version.called_bpmn,
+    )
 
 
-def parse_version(bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str = "diagram.bpmn",
-                  forms: dict[str, str] | None = None, called: dict[str, str] | None = None) -> Diagram:  # fmt: skip
+def parse_version(
+    bpmn_xml: str,
+    dmn_xml: dict[str, str],
+    bpmn_name: str = "diagram.bpmn",
+    forms: dict[str, str] | None = None,
+    called: dict[str, str] | None = None,
+) -> Diagram:
     return candidate_source("", bpmn_xml, dmn_xml, bpmn_name, forms or {}, called or {}).parse()
 
 
-def candidate_source(key: str, bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str,
-                     forms: dict[str, str], called: dict[str, str] | None = None) -> DiagramSource:  # fmt: skip
+def candidate_source(
+    key: str,
+    bpmn_xml: str,
+    dmn_xml: dict[str, str],
+    bpmn_name: str,
+    forms: dict[str, str],
+    called: dict[str, str] | None = None,
+) -> DiagramSource:
     """Files not deployed yet, for a sandbox process to parse (and prove) under `key`, their hash."""
     return _source(key, bpmn_xml, dmn_xml, bpmn_name, forms, called or {})
 
 
 def _source(
-    key: str, bpmn_xml: str, dmn_xml: dict[str, str], bpmn_name: str, forms: dict[str, str],
+    key: str,
+    bpmn_xml: str,
+    dmn_xml: dict[str, str],
+    bpmn_name: str,
+    forms: dict[str, str],
     called: dict[str, str],
-) -> DiagramSource:  # fmt: skip
+) -> DiagramSource:
     dmn = {name: text.encode() for name, text in dmn_xml.items()}
     form_files = {name: text.encode() for name, text in forms.items()}
     called_files = {process: text.encode() for process, text in called.items()}

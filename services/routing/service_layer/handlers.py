@@ -102,13 +102,23 @@ def deploy_process(command: DeployProcess, session: Session, context: Context) -
     proof = _prove(diagram, source_hash, command, context)
     if proof is not None and not proof.passed:
         problems = proof.messages(command.language)
-        raise InvalidInput(f"diagram refused: the proof found {len(problems)} problem(s): " + "; ".join(problems),
-                           {"bpmn": problems})  # fmt: skip
+        raise InvalidInput(
+            f"diagram refused: the proof found {len(problems)} problem(s): " + "; ".join(problems),
+            {"bpmn": problems},
+        )
     now = context.clock.now()
     version = session.processes.add(
-        context.mall_id, diagram.process_id, command.bpmn_xml, command.dmn_xml, source_hash,
-        command.actor_id, now, command.note, command.forms, command.called,
-    )  # fmt: skip
+        context.mall_id,
+        diagram.process_id,
+        command.bpmn_xml,
+        command.dmn_xml,
+        source_hash,
+        command.actor_id,
+        now,
+        command.note,
+        command.forms,
+        command.called,
+    )
     session.processes.activate(version, command.actor_id, now, command.note or "deployed")
     log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
     return Deployment(version, created=True, active=True, proof=proof)
@@ -121,8 +131,9 @@ def _keeps_the_reported_events(
     active = session.processes.active(context.mall_id, context.process_key)
     if diagram.process_id != context.process_key or active is None:
         return
-    dropped = dropped_events(diagram, context.diagrams.get(active.id, session.processes.get), active.version,
-                             command.bpmn_name)  # fmt: skip
+    dropped = dropped_events(
+        diagram, context.diagrams.get(active.id, session.processes.get), active.version, command.bpmn_name
+    )
     if dropped:
         messages = [render(problem, command.language) for problem in dropped]
         raise InvalidInput("diagram refused: " + "; ".join(messages), {"bpmn": messages})
@@ -169,10 +180,19 @@ def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
     complaint = {key: value for key, value in envelope.payload.items() if key != "policy"}
     now = context.clock.now()
     case = CaseRow(
-        id=envelope.complaint_id, mall_id=envelope.mall_id, number=complaint["number"],
-        process_version_id=version.id, status=CaseStatus.RUNNING, state={}, revision=1, next_due_at=None,
-        floor=complaint.get("floor"), department=complaint.get("department"), created_at=now, updated_at=now,
-    )  # fmt: skip
+        id=envelope.complaint_id,
+        mall_id=envelope.mall_id,
+        number=complaint["number"],
+        process_version_id=version.id,
+        status=CaseStatus.RUNNING,
+        state={},
+        revision=1,
+        next_due_at=None,
+        floor=complaint.get("floor"),
+        department=complaint.get("department"),
+        created_at=now,
+        updated_at=now,
+    )
     # The mall's zone travels with the policy, so the diagram computes its dates and deadlines in it.
     data = {
         "complaint": complaint,
@@ -193,8 +213,9 @@ class Completion:
     incident: str | None = None
 
 
-def retry_case(case_id: str, session: Session, context: Context, actor: Actor,
-               data: dict[str, Any] | None = None) -> bool:  # fmt: skip
+def retry_case(
+    case_id: str, session: Session, context: Context, actor: Actor, data: dict[str, Any] | None = None
+) -> bool:
     """Run a case's pending steps again after an incident, with corrected data if given;
     its incidents close if it advances."""
     case = session.cases.lock(case_id)
@@ -206,8 +227,16 @@ def retry_case(case_id: str, session: Session, context: Context, actor: Actor,
     if not advance_case(session, context, case, Step(case.state, data=data or {}), actor, "retry"):
         return False
     session.cases.resolve_incidents(case.id, context.clock.now(), actor.id)
-    session.cases.add_timeline(case.id, context.clock.now(), actor.id, actor.role, "incident_resolved", None, None,
-                               {"data": data or {}})  # fmt: skip
+    session.cases.add_timeline(
+        case.id,
+        context.clock.now(),
+        actor.id,
+        actor.role,
+        "incident_resolved",
+        None,
+        None,
+        {"data": data or {}},
+    )
     return True
 
 
@@ -252,8 +281,9 @@ def complete_task(command: CompleteTask, session: Session, context: Context) -> 
                 task, incident=f"the case could not advance past {task.element_id}; incident recorded"
             )
         announce(session, case, completed, TASK_COMPLETED, actor, now, data)
-        session.cases.add_timeline(case.id, now, actor.id, actor.role, "task_completed", task.element_id,
-                                   task.id, {"data": data})  # fmt: skip
+        session.cases.add_timeline(
+            case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, {"data": data}
+        )
     return Completion(completed)
 
 
@@ -269,15 +299,24 @@ def assign_task(command: AssignTask, session: Session, context: Context) -> Task
                 f"the task cannot go to {command.assignee}: {refused}", {"assignee": [refused]}
             )
     session.tasks.set_assignee(task.id, command.assignee)
-    updated = replace(task, assignee=command.assignee,
-                      state=TaskState.CLAIMED if command.assignee else TaskState.OPEN)  # fmt: skip
+    updated = replace(
+        task, assignee=command.assignee, state=TaskState.CLAIMED if command.assignee else TaskState.OPEN
+    )
     case = session.cases.get(context.mall_id, task.case_id)
     now = context.clock.now()
     actor = Actor(command.actor_id, task.queue)
     announce(session, case, updated, TASK_CLAIMED, actor, now)
     kind = "task_claimed" if command.assignee == command.actor_id else "task_assigned"
-    session.cases.add_timeline(case.id, now, actor.id, actor.role, kind if command.assignee else "task_unclaimed",
-                               task.element_id, task.id, {"assignee": command.assignee})  # fmt: skip
+    session.cases.add_timeline(
+        case.id,
+        now,
+        actor.id,
+        actor.role,
+        kind if command.assignee else "task_unclaimed",
+        task.element_id,
+        task.id,
+        {"assignee": command.assignee},
+    )
     return updated
 
 

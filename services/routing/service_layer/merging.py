@@ -44,9 +44,22 @@ def close_merged_case(session: Session, context: Context, envelope: Envelope) ->
     case.status, case.next_due_at, case.updated_at = CaseStatus.COMPLETED, None, now
     session.cases.save(case)
     session.cases.add_timeline(case.id, now, actor.id, actor.role, "case_completed")
-    closed = {"number": case.number, "element_id": CLOSED_AS_MERGED, "element_name": None,
-              "data": {"closed_as": CLOSED_AS_MERGED, "merged_into": payload["into_number"]}}  # fmt: skip
-    session.publish(Envelope(type="complaint.closed", mall_id=case.mall_id, complaint_id=case.id, actor=actor,
-                             occurred_at=now, correlation_id=correlation_id.get(), payload=closed))  # fmt: skip
+    closed = {
+        "number": case.number,
+        "element_id": CLOSED_AS_MERGED,
+        "element_name": None,
+        "data": {"closed_as": CLOSED_AS_MERGED, "merged_into": payload["into_number"]},
+    }
+    session.publish(
+        Envelope(
+            type="complaint.closed",
+            mall_id=case.mall_id,
+            complaint_id=case.id,
+            actor=actor,
+            occurred_at=now,
+            correlation_id=correlation_id.get(),
+            payload=closed,
+        )
+    )
     log.info("case closed by a merge", extra={"number": case.number, "into": payload["into_number"]})
     return True

@@ -57,13 +57,22 @@ def migrate_case(command: MigrateCase, session: Session, context: Context) -> Mi
 def _target(session: Session, context: Context, source: ProcessVersion, version: int) -> ProcessVersion:
     target = session.processes.find(context.mall_id, source.process_key, version)
     if target is None:
-        raise InvalidInput(f"no version {version} of {source.process_key}",
-                           {"to_version": [f"no version {version} of {source.process_key}"]})  # fmt: skip
+        raise InvalidInput(
+            f"no version {version} of {source.process_key}",
+            {"to_version": [f"no version {version} of {source.process_key}"]},
+        )
     return target
 
 
-def _move(session: Session, context: Context, case: CaseRow, target: ProcessVersion, diagram,
-          command: MigrateCase, source: ProcessVersion) -> None:  # fmt: skip
+def _move(
+    session: Session,
+    context: Context,
+    case: CaseRow,
+    target: ProcessVersion,
+    diagram,
+    command: MigrateCase,
+    source: ProcessVersion,
+) -> None:
     now = context.clock.now()
     case.state = context.engine.migrate(case.state, diagram)
     case.process_version_id = target.id
@@ -75,5 +84,6 @@ def _move(session: Session, context: Context, case: CaseRow, target: ProcessVers
             form = [asdict(item) for item in info.form]
             session.tasks.describe(task.id, info.title, form, info.instructions, info.titles)
     detail = {"from_version": source.version, "to_version": target.version, "reason": command.reason}
-    session.cases.add_timeline(case.id, now, command.actor_id, command.actor_role, "case_migrated", None, None,
-                               detail)  # fmt: skip
+    session.cases.add_timeline(
+        case.id, now, command.actor_id, command.actor_role, "case_migrated", None, None, detail
+    )

@@ -86,8 +86,15 @@ def _run(source: DiagramSource, context: Context) -> ProofReport:
         stopped = ProofProblem("every probe", "incident", exc.element, None, str(exc), ())
         result = ProofResult((stopped,), {}, frozenset(), 0, 0, complete=False)
     report = ProofReport(result, time.perf_counter() - started, len(request.probes))
-    log.info("diagram proved", extra={"passed": report.passed, "seconds": round(report.seconds, 2),
-                                      "actions": result.actions, "reached": len(result.reached)})  # fmt: skip
+    log.info(
+        "diagram proved",
+        extra={
+            "passed": report.passed,
+            "seconds": round(report.seconds, 2),
+            "actions": result.actions,
+            "reached": len(result.reached),
+        },
+    )
     return report
 
 
@@ -105,5 +112,11 @@ def _sentence(problem: ProofProblem, language: str) -> str:
 
 
 def _problem(problem: ProofProblem) -> dict:
-    return {"probe": problem.probe, "kind": problem.kind, "element_id": problem.element_id,
-            "element_name": problem.element_name, "message": problem.message, "path": list(problem.path)}  # fmt: skip
+    return {
+        "probe": problem.probe,
+        "kind": problem.kind,
+        "element_id": problem.element_id,
+        "element_name": problem.element_name,
+        "message": problem.message,
+        "path": list(problem.path),
+    }

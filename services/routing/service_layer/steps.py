@@ -26,8 +26,9 @@ SYSTEM = Actor(id="routing", role="service")
 HIDDEN_DATA = frozenset({"complaint", "policy"})
 
 
-def advance_case(session: Session, context: Context, case: CaseRow, step: Step, actor: Actor,
-                 name: str) -> bool:  # fmt: skip
+def advance_case(
+    session: Session, context: Context, case: CaseRow, step: Step, actor: Actor, name: str
+) -> bool:
     """Take `step` on the case's workflow and store the result; False if it raised (incident).
 
     Messages that arrived before the case waited for them go with the step, to be handed over
@@ -50,8 +51,14 @@ def advance_case(session: Session, context: Context, case: CaseRow, step: Step, 
         return True
 
 
-def start_new_case(session: Session, context: Context, case: CaseRow, data: dict[str, Any], started_by: Actor,
-                   started: dict[str, Any]) -> bool:  # fmt: skip
+def start_new_case(
+    session: Session,
+    context: Context,
+    case: CaseRow,
+    data: dict[str, Any],
+    started_by: Actor,
+    started: dict[str, Any],
+) -> bool:
     """Take a new case's first steps, then insert the case as they left it, with its first tasks
     and events; False when the complaint has a case already (nothing else is written then).
 
@@ -75,8 +82,9 @@ def start_new_case(session: Session, context: Context, case: CaseRow, data: dict
         if not session.cases.add(case):
             return False
         with session.deferred():
-            session.cases.add_timeline(case.id, now, started_by.id, started_by.role, "case_started", None, None,
-                                       started)  # fmt: skip
+            session.cases.add_timeline(
+                case.id, now, started_by.id, started_by.role, "case_started", None, None, started
+            )
             if failure is not None:
                 record_incident(session, context, case, "start", failure)
             else:
@@ -84,8 +92,14 @@ def start_new_case(session: Session, context: Context, case: CaseRow, data: dict
         return True
 
 
-def store(session: Session, context: Context, case: CaseRow, result: StepResult, waiting: dict[str, Any],
-          actor: Actor) -> None:  # fmt: skip
+def store(
+    session: Session,
+    context: Context,
+    case: CaseRow,
+    result: StepResult,
+    waiting: dict[str, Any],
+    actor: Actor,
+) -> None:
     """Note the messages handed over, announce what the step passed, mirror the ready tasks, save
     state and next due time."""
     with session.deferred():
@@ -105,48 +119,88 @@ def _take(case: CaseRow, result: StepResult, now: datetime) -> None:
         case.next_due_at = None
 
 
-def mirror(session: Session, context: Context, case: CaseRow, result: StepResult, waiting: dict[str, Any],
-           actor: Actor, open_rows: list[Task]) -> None:  # fmt: skip
+def mirror(
+    session: Session,
+    context: Context,
+    case: CaseRow,
+    result: StepResult,
+    waiting: dict[str, Any],
+    actor: Actor,
+    open_rows: list[Task],
+) -> None:
     """What the step did, outside the workflow: messages marked delivered, announcements, task rows
     and the timeline."""
     now = context.clock.now()
     for message_id in result.delivered:
         session.messages.delivered(message_id, now)
-        session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "message_delivered", None, None,
-                                   {"name": waiting[message_id]["name"], "buffered": True})  # fmt: skip
+        session.cases.add_timeline(
+            case.id,
+            now,
+            SYSTEM.id,
+            SYSTEM.role,
+            "message_delivered",
+            None,
+            None,
+            {"name": waiting[message_id]["name"], "buffered": True},
+        )
     announce_steps(session, context, case, result.completed, actor)
     sync_tasks(session, context, case, result.ready, actor, open_rows)
     if result.finished:
         session.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
 
 
-def announce_steps(session: Session, context: Context, case: CaseRow, completed: list[CompletedElement],
-                   actor: Actor) -> None:  # fmt: skip
+def announce_steps(
+    session: Session, context: Context, case: CaseRow, completed: list[CompletedElement], actor: Actor
+) -> None:
     """Announce the elements passed that the designer marked (`event`, `notify`)."""
     now = context.clock.now()
     for element in completed:
         data = {key: value for key, value in element.data.items() if key not in HIDDEN_DATA}
         if element.extensions.get("event"):
-            payload = {"number": case.number, "element_id": element.element_id, "element_name": element.name,
-                       "queue": element.lane, "data": data}  # fmt: skip
+            payload = {
+                "number": case.number,
+                "element_id": element.element_id,
+                "element_name": element.name,
+                "queue": element.lane,
+                "data": data,
+            }
             session.publish(_envelope(case, element.extensions["event"], payload, actor, now))
-            session.cases.add_timeline(case.id, now, actor.id, actor.role, element.extensions["event"],
-                                       element.element_id)  # fmt: skip
+            session.cases.add_timeline(
+                case.id, now, actor.id, actor.role, element.extensions["event"], element.element_id
+            )
         if element.extensions.get("notify"):
-            payload = {"kind": element.extensions["notify"], "to": element.extensions.get("notify_to"),
-                       "number": case.number, "element_id": element.element_id, "data": data}  # fmt: skip
+            payload = {
+                "kind": element.extensions["notify"],
+                "to": element.extensions.get("notify_to"),
+                "number": case.number,
+                "element_id": element.element_id,
+                "data": data,
+            }
             session.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
 
 
 def _envelope(
     case: CaseRow, event_type: str, payload: dict[str, Any], actor: Actor, at: datetime
 ) -> Envelope:
-    return Envelope(type=event_type, mall_id=case.mall_id, complaint_id=case.id, actor=actor, occurred_at=at,
-                    correlation_id=correlation_id.get(), payload=payload)  # fmt: skip
+    return Envelope(
+        type=event_type,
+        mall_id=case.mall_id,
+        complaint_id=case.id,
+        actor=actor,
+        occurred_at=at,
+        correlation_id=correlation_id.get(),
+        payload=payload,
+    )
 
 
-def sync_tasks(session: Session, context: Context, case: CaseRow, ready_tasks: list[ReadyTask],
-               actor: Actor, open_rows: list[Task]) -> None:  # fmt: skip
+def sync_tasks(
+    session: Session,
+    context: Context,
+    case: CaseRow,
+    ready_tasks: list[ReadyTask],
+    actor: Actor,
+    open_rows: list[Task],
+) -> None:
     """New ready user tasks become open rows; open rows the workflow no longer waits on are cancelled."""
     now = context.clock.now()
     ready = {task.id: task for task in ready_tasks}
@@ -195,8 +249,15 @@ def sync_tasks(session: Session, context: Context, case: CaseRow, ready_tasks: l
         )
 
 
-def announce(session: Session, case: CaseRow, task: Task, event_type: str, actor: Actor, at: datetime,
-             data: dict[str, Any] | None = None) -> None:  # fmt: skip
+def announce(
+    session: Session,
+    case: CaseRow,
+    task: Task,
+    event_type: str,
+    actor: Actor,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
     """Publish a task event to the events exchange, routed to the department's own queue too."""
     payload = {
         "task_id": task.id,
@@ -230,8 +291,16 @@ def record_incident(session: Session, context: Context, case: CaseRow, step: str
     now = context.clock.now()
     detail = {"element": error.element}
     session.cases.add_incident(case.id, now, step, str(error), detail)
-    session.cases.add_timeline(case.id, now, SYSTEM.id, SYSTEM.role, "incident", error.element, None,
-                               {"step": step, "error": str(error)})  # fmt: skip
+    session.cases.add_timeline(
+        case.id,
+        now,
+        SYSTEM.id,
+        SYSTEM.role,
+        "incident",
+        error.element,
+        None,
+        {"step": step, "error": str(error)},
+    )
     case.status = CaseStatus.INCIDENT
     case.updated_at = now
     session.cases.save(case)

@@ -40,10 +40,22 @@ def move_timer(command: MoveTimer, session: Session, context: Context) -> tuple[
     now = context.clock.now()
     fires = command.due_at is None or command.due_at <= now
     due = now if fires else command.due_at
-    detail = {"name": timer.name, "reason": command.reason, "due_before": _iso(timer.due_at),
-              "due_after": due.isoformat()}  # fmt: skip
-    session.cases.add_timeline(case.id, now, command.actor_id, command.actor_role,
-                               "timer_fired" if fires else "timer_moved", timer.element_id, None, detail)  # fmt: skip
+    detail = {
+        "name": timer.name,
+        "reason": command.reason,
+        "due_before": _iso(timer.due_at),
+        "due_after": due.isoformat(),
+    }
+    session.cases.add_timeline(
+        case.id,
+        now,
+        command.actor_id,
+        command.actor_role,
+        "timer_fired" if fires else "timer_moved",
+        timer.element_id,
+        None,
+        detail,
+    )
     advance_case(session, context, case, Step(case.state, timer=(timer.id, due)), SYSTEM, "timer")
     return timer, fires
 

@@ -93,9 +93,12 @@ def test_every_write_endpoint_refuses_a_bad_body_with_a_json_error_naming_it(sys
         error = _json(answer)
         if answer.status_code >= 500 or error is None:
             wrong.append((method, path, answer.status_code, answer.get_data(as_text=True)[:200]))
-        elif takes_json and not (400 <= answer.status_code < 500 and mentions in error.get("message", "").lower()
-                                 and error.get("code") == answer.status_code
-                                 and answer.status_code == STATUS.get(bad, answer.status_code)):  # fmt: skip
+        elif takes_json and not (
+            400 <= answer.status_code < 500
+            and mentions in error.get("message", "").lower()
+            and error.get("code") == answer.status_code
+            and answer.status_code == STATUS.get(bad, answer.status_code)
+        ):
             wrong.append((method, path, answer.status_code, error))
 
     assert wrong == []
@@ -151,8 +154,12 @@ OVER_THE_LIMITS = {
 }
 # A deployed diagram's strings may be as long as its body (4 MB): over that, the body is a 413.
 LONG_STRINGS = {"a string of 20,001 characters", "a member name of 20,001 characters"}
-CASES = [(operation, over) for operation in DEEP_ONCE for over in OVER_THE_LIMITS
-         if not (operation == "POST /routing/processes" and over in LONG_STRINGS)]  # fmt: skip
+CASES = [
+    (operation, over)
+    for operation in DEEP_ONCE
+    for over in OVER_THE_LIMITS
+    if not (operation == "POST /routing/processes" and over in LONG_STRINGS)
+]
 
 
 @pytest.mark.parametrize(("operation", "over"), CASES)
@@ -164,8 +171,12 @@ def test_json_over_a_limit_answers_400_naming_where(system, operation, over):
 
     body = f'{{"{field}": {value}}}'.encode()
 
-    answer = client.open(path.replace("{id}", str(uuid.uuid4())), method=method, data=body,
-                         headers={**everyone, "Content-Type": "application/json"})  # fmt: skip
+    answer = client.open(
+        path.replace("{id}", str(uuid.uuid4())),
+        method=method,
+        data=body,
+        headers={**everyone, "Content-Type": "application/json"},
+    )
 
     assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
     assert answer.json["code"] == 400 and says in answer.json["message"]

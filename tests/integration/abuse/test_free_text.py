@@ -31,8 +31,11 @@ def resolved(mall):
     resolution; the operations manager's sign-off waits."""
     recorded = mall.record(customer=CUSTOMER, description=DESCRIPTION)
     task = _open(mall, recorded["id"], "handle_floor")
-    done = mall.api.post(f"/routing/tasks/{task.id}/complete", json={"data": {"outcome": "resolved",
-                         "resolution": RESOLUTION}}, headers=mall.staff("floor3"))  # fmt: skip
+    done = mall.api.post(
+        f"/routing/tasks/{task.id}/complete",
+        json={"data": {"outcome": "resolved", "resolution": RESOLUTION}},
+        headers=mall.staff("floor3"),
+    )
     assert done.status_code == 200, done.json
     mall.settle()
     return SimpleNamespace(id=recorded["id"], signoff=_open(mall, recorded["id"], "signoff_ops"))
@@ -45,16 +48,22 @@ def _open(mall, case_id: str, element: str):
 
 
 def _sign_off(mall, resolved) -> None:
-    signed = mall.api.post(f"/routing/tasks/{resolved.signoff.id}/complete", json={"data": {"signed_off": True}},
-                           headers=mall.staff("ops"))  # fmt: skip
+    signed = mall.api.post(
+        f"/routing/tasks/{resolved.signoff.id}/complete",
+        json={"data": {"signed_off": True}},
+        headers=mall.staff("ops"),
+    )
     assert signed.status_code == 200, signed.json
     mall.settle()
 
 
 def _resolution(mall, case_id: str, person: str) -> str:
     timeline = mall.api.get(f"/routing/cases/{case_id}/timeline", headers=mall.staff(person)).json
-    [completed] = [entry for entry in timeline if entry["element_id"] == "handle_floor" and
-                   entry["kind"] == "task_completed"]  # fmt: skip
+    [completed] = [
+        entry
+        for entry in timeline
+        if entry["element_id"] == "handle_floor" and entry["kind"] == "task_completed"
+    ]
     return completed["detail"]["data"]["resolution"]
 
 
@@ -73,8 +82,12 @@ def test_the_operations_manager_reads_the_resolution_as_written_while_it_holds_t
     }
     pages = _pages(browser, "ops", resolved.id)
 
-    assert read == {"ops": RESOLUTION, "deputy": MASKED_RESOLUTION, "designer": MASKED_RESOLUTION,
-                    "desk": RESOLUTION}  # fmt: skip
+    assert read == {
+        "ops": RESOLUTION,
+        "deputy": MASKED_RESOLUTION,
+        "designer": MASKED_RESOLUTION,
+        "desk": RESOLUTION,
+    }
     assert all(RESOLUTION in html and DESCRIPTION in html for html in pages.values())
 
 
@@ -162,7 +175,10 @@ def test_reportings_exports_carry_no_free_text_of_a_complaint(mall, resolved, pe
 
     assert "TS-" in read[("/reporting/callbacks", "csv")]  # the complaint is listed
     words = ("留言", "请回电", "身份证", "同意退款", "已致电", "11010119900307123X")
-    assert {where: [word for word in words if word in text] for where, text in read.items() if
-            any(word in text for word in words)} == {}  # fmt: skip
+    assert {
+        where: [word for word in words if word in text]
+        for where, text in read.items()
+        if any(word in text for word in words)
+    } == {}
     if person == "ops":  # the callback list shows the customer masked to the manager
         assert [where for where, text in read.items() if "13912345678" in text or "王女士" in text] == []

@@ -78,16 +78,23 @@ def _get(body: dict, dotted: str):
 
 
 def _public(**changes) -> dict:
-    body = {"category": "environment", "description": "洗手间没有纸", "floor": "3F",
-            "customer": {"name": "王女士", "phone": "13912345678"}, "consent": True}  # fmt: skip
+    body = {
+        "category": "environment",
+        "description": "洗手间没有纸",
+        "floor": "3F",
+        "customer": {"name": "王女士", "phone": "13912345678"},
+        "consent": True,
+    }
     return {**body, **changes}
 
 
 def test_every_text_field_of_a_complaint_takes_each_payload_verbatim_or_refuses_it_naming_the_field(mall):
     desk = mall.staff("desk")
     accepted, refused, wrong = [], [], []
-    for path, base, names in (("/intake/complaints", complaint, DESK_FIELDS),
-                              ("/intake/public/complaints", _public, PUBLIC_FIELDS)):  # fmt: skip
+    for path, base, names in (
+        ("/intake/complaints", complaint, DESK_FIELDS),
+        ("/intake/public/complaints", _public, PUBLIC_FIELDS),
+    ):
         for name in names:
             for payload in PAYLOADS:
                 answer = mall.api.post(path, json=_with(base(), name, payload), headers=desk)
@@ -153,16 +160,20 @@ def _assert_tables_intact(mall, accepted: int) -> None:
 
 
 def test_console_pages_show_what_was_typed_escaped_and_never_evaluate_it(mall, browser):
-    recorded = mall.record(description=MIXED, customer={"name": MIXED[:100], "phone": "13912345678",
-                                                        "address": MIXED})  # fmt: skip
+    recorded = mall.record(
+        description=MIXED, customer={"name": MIXED[:100], "phone": "13912345678", "address": MIXED}
+    )
     with mall.runtimes["routing"].session() as session:
         tasks = session.tasks.open_for_case(recorded["id"])
     desk = browser()
     desk.login("desk")
 
-    pages = [f"/console/cases/{recorded['id']}", f"/console/cases/{recorded['id']}/print", "/console/complaints",
-             f"/console/complaints/{recorded['id']}/receipt"] + [f"/console/tasks/{task.id}" for task in tasks
-                                                                 if task.queue == "service_desk"]  # fmt: skip
+    pages = [
+        f"/console/cases/{recorded['id']}",
+        f"/console/cases/{recorded['id']}/print",
+        "/console/complaints",
+        f"/console/complaints/{recorded['id']}/receipt",
+    ] + [f"/console/tasks/{task.id}" for task in tasks if task.queue == "service_desk"]
     for page in pages:
         html = desk.get(page).get_data(as_text=True)
         assert "<script>alert(1)" not in html, page
@@ -174,8 +185,14 @@ def test_console_pages_show_what_was_typed_escaped_and_never_evaluate_it(mall, b
 
 # ---- task forms: each text field typed with the payload, on to the customer's e-mail and letter
 
-PEOPLE = {"service_desk": "desk", "floor_supervisor": "floor3", "department_manager": "security",
-          "operations_manager": "ops", "deputy_store_manager": "deputy", "store_manager": "store"}  # fmt: skip
+PEOPLE = {
+    "service_desk": "desk",
+    "floor_supervisor": "floor3",
+    "department_manager": "security",
+    "operations_manager": "ops",
+    "deputy_store_manager": "deputy",
+    "store_manager": "store",
+}
 FIELD_VALUES = {"boolean": True, "long": 0, "date": "2026-11-25"}
 
 
@@ -222,15 +239,28 @@ def _work_the_case(mall, clock, case_id: str) -> list[tuple[str, str]]:
 
 def _kept_mail(mall) -> list[email.message.EmailMessage]:
     folder = Path(mall.runtimes["notify"].settings.data_dir) / "outbox" / "mail"
-    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(folder.glob("*.eml"))]  # fmt: skip
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]
 
 
 def test_what_staff_type_in_task_forms_reaches_the_customers_email_as_typed_and_escaped_in_html(mall, clock):
-    recorded = mall.record(channel="phone", category="environment", handle_directly=True, floor="3F",
-                           merchant_code=None, customer_request=None, amount=None,
-                           customer={"name": "王女士", "phone": "13912345678", "email": "wang@example.com",
-                                     "preferred_reply_channel": "email"})  # fmt: skip
+    recorded = mall.record(
+        channel="phone",
+        category="environment",
+        handle_directly=True,
+        floor="3F",
+        merchant_code=None,
+        customer_request=None,
+        amount=None,
+        customer={
+            "name": "王女士",
+            "phone": "13912345678",
+            "email": "wang@example.com",
+            "preferred_reply_channel": "email",
+        },
+    )
 
     typed = _work_the_case(mall, clock, recorded["id"])
 
@@ -246,9 +276,16 @@ def test_what_staff_type_in_task_forms_reaches_the_customers_email_as_typed_and_
 
 
 def test_what_staff_type_in_a_written_reply_is_printed_in_the_letter_as_typed(mall, clock):
-    recorded = mall.record(channel="letter", category="environment", handle_directly=True, floor="3F",
-                           merchant_code=None, customer_request=None, amount=None,
-                           customer={"name": "王女士", "address": "星河路1号2单元301"})  # fmt: skip
+    recorded = mall.record(
+        channel="letter",
+        category="environment",
+        handle_directly=True,
+        floor="3F",
+        merchant_code=None,
+        customer_request=None,
+        amount=None,
+        customer={"name": "王女士", "address": "星河路1号2单元301"},
+    )
 
     typed = _work_the_case(mall, clock, recorded["id"])
 
@@ -256,8 +293,12 @@ def test_what_staff_type_in_a_written_reply_is_printed_in_the_letter_as_typed(ma
     deliveries = mall.api.get(
         f"/notify/complaints/{recorded['id']}/deliveries", headers=mall.staff("desk")
     ).json
-    [letter] = [delivery for request in deliveries["requests"] for delivery in request["deliveries"]
-                if delivery["kind"] == "written_reply"]  # fmt: skip
+    [letter] = [
+        delivery
+        for request in deliveries["requests"]
+        for delivery in request["deliveries"]
+        if delivery["kind"] == "written_reply"
+    ]
     pdf = mall.api.get(f"/notify/deliveries/{letter['id']}/letter.pdf", headers=mall.staff("desk"))
     assert pdf.status_code == 200
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
@@ -267,8 +308,11 @@ def test_what_staff_type_in_a_written_reply_is_printed_in_the_letter_as_typed(ma
 
 # ---- export file names: made from the period asked for, which must be a period
 
-EXPORTS = [("/reporting/reports/weekly", "week", "2026-W47"), ("/reporting/reports/monthly", "month", "2026-11"),
-           ("/reporting/callbacks", "month", "2026-11")]  # fmt: skip
+EXPORTS = [
+    ("/reporting/reports/weekly", "week", "2026-W47"),
+    ("/reporting/reports/monthly", "month", "2026-11"),
+    ("/reporting/callbacks", "month", "2026-11"),
+]
 TRAVERSALS = [
     "../../etc/passwd",
     "2026-11/../../x",
@@ -340,16 +384,24 @@ def test_capa_text_and_a_users_name_are_kept_as_typed_and_shown_escaped(mall, br
     for _ in range(3):  # the same problem three times opens a CAPA record
         mall.record()
     [record] = mall.api.get("/reporting/capa", headers=mall.staff("ops")).json["items"]
-    patched = mall.api.patch(f"/reporting/capa/{record['id']}", json=dict.fromkeys(CAPA_TEXT_FIELDS, MIXED),
-                             headers=mall.staff("ops"))  # fmt: skip
-    renamed = mall.api.patch("/console/api/users/floor3", json={"display_name": MIXED[:100]},
-                             headers=mall.staff("admin"))  # fmt: skip
+    patched = mall.api.patch(
+        f"/reporting/capa/{record['id']}",
+        json=dict.fromkeys(CAPA_TEXT_FIELDS, MIXED),
+        headers=mall.staff("ops"),
+    )
+    renamed = mall.api.patch(
+        "/console/api/users/floor3", json={"display_name": MIXED[:100]}, headers=mall.staff("admin")
+    )
     ops, admin = browser(), browser()
     ops.login("ops")
     admin.login("admin")
 
-    pages = {f"/console/capa/{record['id']}": ops, "/console/capa": ops, "/console/admin/users": admin,
-             "/console/admin/users/floor3": admin}  # fmt: skip
+    pages = {
+        f"/console/capa/{record['id']}": ops,
+        "/console/capa": ops,
+        "/console/admin/users": admin,
+        "/console/admin/users/floor3": admin,
+    }
     shown = {page: client.get(page).get_data(as_text=True) for page, client in pages.items()}
 
     assert patched.status_code == 200 and all(patched.json[name] == MIXED for name in CAPA_TEXT_FIELDS)

@@ -66,8 +66,10 @@ def test_behind_the_gateway_each_client_has_its_own_count(console):
 def test_without_a_trusted_proxy_a_forwarded_for_header_is_not_believed(settings, clock, tmp_path):
     limited = replace(settings, login_rate_limit=LIMIT, trusted_proxies=0)
     with in_process_system(limited, clock, tmp_path, secure_cookies=False) as (_, wsgi):
-        answers = [_login(wsgi, "desk", "wrong-password-1", f"203.0.113.{n}", "198.51.100.7", behind_gateway=False)
-                   for n in range(4)]  # fmt: skip
+        answers = [
+            _login(wsgi, "desk", "wrong-password-1", f"203.0.113.{n}", "198.51.100.7", behind_gateway=False)
+            for n in range(4)
+        ]
 
     assert answers == [401, 401, 401, 429]
 

@@ -23,8 +23,9 @@ def _as(token: str) -> dict:
 
 
 def _issue(mall, username: str) -> str:
-    answer = mall.api.post(f"/console/api/users/{username}/tokens", json={"purpose": "duty system"},
-                           headers=mall.staff("admin"))  # fmt: skip
+    answer = mall.api.post(
+        f"/console/api/users/{username}/tokens", json={"purpose": "duty system"}, headers=mall.staff("admin")
+    )
     assert answer.status_code == 201, answer.json
     return answer.json["token"]
 
@@ -62,8 +63,9 @@ def test_a_deactivated_users_token_is_refused_by_every_service_within_the_check_
 
 
 def test_a_deactivated_admin_administers_no_more_users(mall, clock):
-    created = mall.api.post("/console/api/users", json={"username": "admin2", "roles": ["admin"]},
-                            headers=mall.staff("admin"))  # fmt: skip
+    created = mall.api.post(
+        "/console/api/users", json={"username": "admin2", "roles": ["admin"]}, headers=mall.staff("admin")
+    )
     token = _issue(mall, "admin2")
     before = mall.api.get("/console/api/users", headers=_as(token))
 
@@ -128,8 +130,11 @@ def test_a_new_password_revokes_the_tokens_got_with_the_old_one(mall, clock):
     token = logged_in.json["token"]
     assert mall.api.get("/routing/tasks", headers=_as(token)).status_code == 200
 
-    reset = mall.api.put("/console/api/users/floor3/password", json={"password": "a-new-password-9"},
-                         headers=mall.staff("admin"))  # fmt: skip
+    reset = mall.api.put(
+        "/console/api/users/floor3/password",
+        json={"password": "a-new-password-9"},
+        headers=mall.staff("admin"),
+    )
     _after_the_check_time(mall, clock)
     after = mall.api.get("/routing/tasks", headers=_as(token))
 

@@ -34,11 +34,25 @@ def places(mall):
     recorded = {
         "3F": mall.record(customer=CUSTOMER, description=DESCRIPTION),
         "2F": mall.record(customer=OTHER_CUSTOMER, floor="2F", merchant_code="M-2F-001"),
-        "security": mall.record(customer=OTHER_CUSTOMER, category="facility", floor=None, merchant_code=None,
-                                department="security", customer_request=None, amount=None),
-        "cleaning": mall.record(customer=OTHER_CUSTOMER, category="facility", floor=None, merchant_code=None,
-                                department="cleaning", customer_request=None, amount=None),
-    }  # fmt: skip
+        "security": mall.record(
+            customer=OTHER_CUSTOMER,
+            category="facility",
+            floor=None,
+            merchant_code=None,
+            department="security",
+            customer_request=None,
+            amount=None,
+        ),
+        "cleaning": mall.record(
+            customer=OTHER_CUSTOMER,
+            category="facility",
+            floor=None,
+            merchant_code=None,
+            department="cleaning",
+            customer_request=None,
+            amount=None,
+        ),
+    }
     routing = mall.runtimes["routing"]
     found = {}
     for place, complaint in recorded.items():
@@ -46,8 +60,9 @@ def places(mall):
             [task] = [
                 task for task in session.tasks.open_for_case(complaint["id"]) if task.queue != "service_desk"
             ]
-        found[place] = SimpleNamespace(complaint=complaint, id=complaint["id"], number=complaint["number"],
-                                       task=task)  # fmt: skip
+        found[place] = SimpleNamespace(
+            complaint=complaint, id=complaint["id"], number=complaint["number"], task=task
+        )
     assert found["security"].task.queue == found["cleaning"].task.queue == "department_manager"
     assert found["3F"].task.queue == found["2F"].task.queue == "floor_supervisor"
     return found
@@ -77,9 +92,14 @@ def test_a_scoped_role_lists_and_reads_only_its_own_place(mall, places, caller, 
     assert [task["id"] for task in tasks] == [str(mine.task.id)]
     assert [complaint["id"] for complaint in complaints] == [mine.id]
     assert by_number == []
-    for path in (f"/routing/tasks/{theirs.task.id}", f"/routing/cases/{theirs.id}",
-                 f"/routing/cases/{theirs.id}/timeline", f"/routing/cases/{theirs.id}/diagram",
-                 f"/intake/complaints/{theirs.id}", f"/intake/complaints/by-number/{theirs.number}"):  # fmt: skip
+    for path in (
+        f"/routing/tasks/{theirs.task.id}",
+        f"/routing/cases/{theirs.id}",
+        f"/routing/cases/{theirs.id}/timeline",
+        f"/routing/cases/{theirs.id}/diagram",
+        f"/intake/complaints/{theirs.id}",
+        f"/intake/complaints/by-number/{theirs.number}",
+    ):
         assert mall.api.get(path, headers=headers).status_code == 404, path
     for path in (
         f"/routing/tasks/{mine.task.id}",
@@ -134,8 +154,12 @@ def test_a_scoped_role_opens_no_console_page_of_another_places_case(mall, places
     floor3.login("floor3")
     theirs = places["2F"]
 
-    pages = [f"/console/cases/{theirs.id}", f"/console/cases/{theirs.id}/print",
-             f"/console/tasks/{theirs.task.id}", f"/console/find?number={theirs.number}"]  # fmt: skip
+    pages = [
+        f"/console/cases/{theirs.id}",
+        f"/console/cases/{theirs.id}/print",
+        f"/console/tasks/{theirs.task.id}",
+        f"/console/find?number={theirs.number}",
+    ]
     answers = {page: floor3.get(page) for page in pages}
 
     assert {page: answer.status_code for page, answer in answers.items()} == {page: 404 for page in pages}
@@ -150,12 +174,25 @@ def test_a_scoped_role_opens_no_console_page_of_another_places_case(mall, places
 def _reads(mall, place) -> list[str]:
     """Every GET of every service's OpenAPI document, its parameters naming the complaint of `place`."""
     with mall.runtimes["notify"].pool.connection() as conn:
-        delivery = conn.execute("SELECT id FROM notify.deliveries WHERE complaint_id = %s LIMIT 1",
-                                (place.id,)).fetchone()  # fmt: skip
-    values = {"complaint_id": place.id, "case_id": place.id, "task_id": str(place.task.id), "number": place.number,
-              "delivery_id": str(delivery["id"]), "process_key": "complaint", "version": "1", "name": "triage.dmn",
-              "username": "desk", "item_id": str(uuid.uuid4()), "capa_id": str(uuid.uuid4()), "code": "3F",
-              "draft_id": str(uuid.uuid4()), "attachment_id": str(uuid.uuid4())}  # fmt: skip
+        delivery = conn.execute(
+            "SELECT id FROM notify.deliveries WHERE complaint_id = %s LIMIT 1", (place.id,)
+        ).fetchone()
+    values = {
+        "complaint_id": place.id,
+        "case_id": place.id,
+        "task_id": str(place.task.id),
+        "number": place.number,
+        "delivery_id": str(delivery["id"]),
+        "process_key": "complaint",
+        "version": "1",
+        "name": "triage.dmn",
+        "username": "desk",
+        "item_id": str(uuid.uuid4()),
+        "capa_id": str(uuid.uuid4()),
+        "code": "3F",
+        "draft_id": str(uuid.uuid4()),
+        "attachment_id": str(uuid.uuid4()),
+    }
     found = []
     for mount in mall.runtimes:
         document = mall.api.get(f"/{mount}/openapi.json").json
@@ -165,10 +202,18 @@ def _reads(mall, place) -> list[str]:
     return found
 
 
-CONSOLE_PAGES = ["/console/cases/{id}", "/console/cases/{id}/print", "/console/complaints", "/console/tasks/{task}",
-                 "/console/inbox", "/console/queue", "/console/reports/daily?date=2026-11-22",
-                 "/console/reports/callbacks?month=2026-11", "/console/reports/callbacks.csv?month=2026-11",
-                 "/console/deliveries/failed"]  # fmt: skip
+CONSOLE_PAGES = [
+    "/console/cases/{id}",
+    "/console/cases/{id}/print",
+    "/console/complaints",
+    "/console/tasks/{task}",
+    "/console/inbox",
+    "/console/queue",
+    "/console/reports/daily?date=2026-11-22",
+    "/console/reports/callbacks?month=2026-11",
+    "/console/reports/callbacks.csv?month=2026-11",
+    "/console/deliveries/failed",
+]
 NOT_HOLDING = ["ops", "deputy", "store", "designer", "admin", "floorb1", "floor2", "security", "cleaning"]
 
 

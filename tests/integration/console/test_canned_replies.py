@@ -12,8 +12,11 @@ NEW = {"category": "fee", "title": "停车费多收退还", "body": "您好，�
 
 
 def _complete_open_task(mall, username: str, element: str, **data) -> dict:
-    [task] = [item for item in mall.api.get("/routing/tasks", headers=mall.staff(username)).json["items"]
-              if item["element_id"] == element]  # fmt: skip
+    [task] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff(username)).json["items"]
+        if item["element_id"] == element
+    ]
     if data:
         done = mall.api.post(
             f"/routing/tasks/{task['id']}/complete", json={"data": data}, headers=mall.staff(username)
@@ -58,9 +61,16 @@ def test_the_template_chosen_is_recorded_with_the_reply_and_on_the_timeline(brow
     page = f"/console/tasks/{task['id']}"
     html = desk.get(page).get_data(as_text=True)
 
-    done = desk.post(f"{page}/complete", data={
-        "csrf_token": csrf_token(html), "action": "complete", "f_reply_template": "商户致歉并办理换货",
-        "f_reply_text": "您好，商户已向您致歉，并已于今日为您换货。", "f_customer_view": "接受"})  # fmt: skip
+    done = desk.post(
+        f"{page}/complete",
+        data={
+            "csrf_token": csrf_token(html),
+            "action": "complete",
+            "f_reply_template": "商户致歉并办理换货",
+            "f_reply_text": "您好，商户已向您致歉，并已于今日为您换货。",
+            "f_customer_view": "接受",
+        },
+    )
     timeline = mall.api.get(f"/routing/cases/{task['case_id']}/timeline", headers=mall.staff("ops")).json
     case_page = desk.get(f"/console/cases/{task['case_id']}").get_data(as_text=True)
 
@@ -83,8 +93,11 @@ def test_the_operations_manager_adds_edits_retires_and_restores_templates_in_chi
         item for item in mall.api.get("/intake/reply-templates?category=fee", headers=mall.staff("ops")).json
     ]
     edit_page = ops.get(f"/console/reply-templates/{template['id']}").get_data(as_text=True)
-    saved = ops.form(f"/console/reply-templates/{template['id']}",
-                     {**NEW, "body": "您好，已退还。", "version": str(template["version"])}, "/console/reply-templates")  # fmt: skip
+    saved = ops.form(
+        f"/console/reply-templates/{template['id']}",
+        {**NEW, "body": "您好，已退还。", "version": str(template["version"])},
+        "/console/reply-templates",
+    )
     retired = ops.form(f"/console/reply-templates/{template['id']}/retire", {}, "/console/reply-templates")
     offered = mall.api.get("/intake/reply-templates?category=fee", headers=mall.staff("desk")).json
     after_retiring = ops.get("/console/reply-templates").get_data(as_text=True)

@@ -44,11 +44,25 @@ def test_the_operations_manager_records_cause_action_owner_and_due_date_then_ver
     ops = browser()
     ops.login("ops")
 
-    planned = _save(ops, capa, cause="新店员未经培训", action="商户组织服务培训", owner="三楼楼管 王强",
-                    due_date="2026-12-05")  # fmt: skip
+    planned = _save(
+        ops,
+        capa,
+        cause="新店员未经培训",
+        action="商户组织服务培训",
+        owner="三楼楼管 王强",
+        due_date="2026-12-05",
+    )
     after_plan = ops.get(capa).get_data(as_text=True)
-    verified = _save(ops, capa, cause="新店员未经培训", action="商户组织服务培训", owner="三楼楼管 王强",
-                     due_date="2026-12-05", verification="回访三位顾客，均满意", verified="1")  # fmt: skip
+    verified = _save(
+        ops,
+        capa,
+        cause="新店员未经培训",
+        action="商户组织服务培训",
+        owner="三楼楼管 王强",
+        due_date="2026-12-05",
+        verification="回访三位顾客，均满意",
+        verified="1",
+    )
     after_verify = ops.get(capa).get_data(as_text=True)
 
     assert planned.status_code == 302 and "整改中" in after_plan and "商户组织服务培训" in after_plan
@@ -73,8 +87,9 @@ def test_an_update_over_someone_elses_is_refused_and_shows_the_record_as_it_is_n
     ops.login("ops")
     html = ops.get(capa).get_data(as_text=True)
     version = re.search(r'name="version" value="(\d+)"', html).group(1)
-    mall.api.patch(f"/reporting{capa.removeprefix('/console')}", json={"cause": "另一人填写"},
-                   headers=mall.staff("ops"))  # fmt: skip
+    mall.api.patch(
+        f"/reporting{capa.removeprefix('/console')}", json={"cause": "另一人填写"}, headers=mall.staff("ops")
+    )
 
     clash = ops.post(capa, data={"cause": "我的原因", "version": version, "csrf_token": csrf_token(html)})
 

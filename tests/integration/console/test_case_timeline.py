@@ -17,11 +17,16 @@ def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browse
     timers = {
         item["element_id"]: item for item in mall.api.get(f"{case}/timers", headers=mall.staff("ops")).json
     }
-    fired = mall.api.post(f"{case}/timers/{timers['merchant_call_overdue']['id']}/fire",
-                          json={"reason": "商户电话无人接听"}, headers=mall.staff("ops"))  # fmt: skip
-    moved = mall.api.patch(f"{case}/timers/{timers['handle_floor_timeout']['id']}",
-                           json={"due_at": "2026-11-22T20:00:00", "reason": "顾客情绪激动，今晚须处理"},
-                           headers=mall.staff("store"))  # fmt: skip
+    fired = mall.api.post(
+        f"{case}/timers/{timers['merchant_call_overdue']['id']}/fire",
+        json={"reason": "商户电话无人接听"},
+        headers=mall.staff("ops"),
+    )
+    moved = mall.api.patch(
+        f"{case}/timers/{timers['handle_floor_timeout']['id']}",
+        json={"due_at": "2026-11-22T20:00:00", "reason": "顾客情绪激动，今晚须处理"},
+        headers=mall.staff("store"),
+    )
     assert (fired.status_code, moved.status_code) == (200, 200)
     ops = browser()
     ops.login("ops")
@@ -29,8 +34,10 @@ def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browse
     html = ops.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
 
     rows = re.findall(r'<tr data-kind="(timer_\w+)" data-element="(\w+)">(.*?)</tr>', html, re.S)
-    assert [(kind, element) for kind, element, _ in rows] == [("timer_fired", "merchant_call_overdue"),
-                                                              ("timer_moved", "handle_floor_timeout")]  # fmt: skip
+    assert [(kind, element) for kind, element, _ in rows] == [
+        ("timer_fired", "merchant_call_overdue"),
+        ("timer_moved", "handle_floor_timeout"),
+    ]
     fired_row, moved_row = (re.sub(r"<[^>]+>", "", row) for _, _, row in rows)
     assert (
         "定时提前触发" in fired_row and "24小时内未致电商户" in fired_row and "商户电话无人接听" in fired_row

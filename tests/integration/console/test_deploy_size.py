@@ -13,8 +13,11 @@ META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 def _deploy(designer, bpmn: str):
     page = designer.get("/console/processes/modeler").get_data(as_text=True)
     token = META_CSRF.search(page).group(1)
-    return designer.post("/console/processes/deploy", json={"bpmn": bpmn, "base_version": 1, "note": "larger"},
-                         headers={"X-CSRFToken": token})  # fmt: skip
+    return designer.post(
+        "/console/processes/deploy",
+        json={"bpmn": bpmn, "base_version": 1, "note": "larger"},
+        headers={"X-CSRFToken": token},
+    )
 
 
 def test_a_diagram_over_256_kb_deploys_from_the_modeler(browser):
@@ -57,8 +60,12 @@ def test_a_deploy_nested_thousands_of_levels_deep_is_refused_in_json_naming_it(b
     page = designer.get("/console/processes/modeler").get_data(as_text=True)
     deep = b'{"bpmn": ' + b"[" * 2000 + b"]" * 2000 + b"}"
 
-    answer = designer.post("/console/processes/deploy", data=deep, content_type="application/json",
-                           headers={"X-CSRFToken": META_CSRF.search(page).group(1)})  # fmt: skip
+    answer = designer.post(
+        "/console/processes/deploy",
+        data=deep,
+        content_type="application/json",
+        headers={"X-CSRFToken": META_CSRF.search(page).group(1)},
+    )
 
     assert answer.status_code == 400 and answer.json["code"] == 400
     assert "nested more than 32 levels" in answer.json["error"]

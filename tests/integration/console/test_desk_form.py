@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import re
 
-FORM = {"channel": "phone", "customer_name": "王女士", "customer_phone": "13912345678", "floor": "3F",
-        "category": "merchant_service", "description": "店员态度恶劣", "people_count": "1"}  # fmt: skip
+FORM = {
+    "channel": "phone",
+    "customer_name": "王女士",
+    "customer_phone": "13912345678",
+    "floor": "3F",
+    "category": "merchant_service",
+    "description": "店员态度恶劣",
+    "people_count": "1",
+}
 
 
 def test_a_shop_not_on_the_floor_given_is_named_beside_the_shop_field(browser):

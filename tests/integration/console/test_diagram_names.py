@@ -12,8 +12,10 @@ from tests.support.mall import mall_diagram
 def _renamed_diagram() -> dict:
     body = mall_diagram()
     body["bpmn"] = body["bpmn"].replace('value="楼层主管处理商户投诉"', 'value="楼管跟进商户（新名称）"', 1)
-    body["bpmn"] = body["bpmn"].replace('<camunda:property id="option.escalate.zh-CN" value="上报上一级"/>',
-                                        '<camunda:property id="option.escalate.zh-CN" value="交给上一级处理"/>')  # fmt: skip
+    body["bpmn"] = body["bpmn"].replace(
+        '<camunda:property id="option.escalate.zh-CN" value="上报上一级"/>',
+        '<camunda:property id="option.escalate.zh-CN" value="交给上一级处理"/>',
+    )
     return body
 
 

@@ -9,9 +9,15 @@ from services.intake.mail.worker import MailboxWorker
 from tests.integration.mail.conftest import drain
 from tests.support import mails
 
-FORM = {"customer_name": "李先生", "customer_email": "customer1@mail.example.cn", "floor": "3F",
-        "merchant_code": "M-3F-001", "category": "merchant_service", "description": "小票和照片在附件里。",
-        "people_count": "1"}  # fmt: skip
+FORM = {
+    "customer_name": "李先生",
+    "customer_email": "customer1@mail.example.cn",
+    "floor": "3F",
+    "merchant_code": "M-3F-001",
+    "category": "merchant_service",
+    "description": "小票和照片在附件里。",
+    "people_count": "1",
+}
 
 
 def _read(mall, mailbox_settings, clock) -> None:
@@ -54,8 +60,15 @@ def test_the_desk_confirms_an_email_with_its_own_form_and_sees_the_customers_ans
     recorded = mall.api.get(f"/intake/complaints/{complaint_id}", headers=mall.staff("desk")).json
     assert recorded["channel"] == "email" and recorded["customer"]["email"] == "customer1@mail.example.cn"
 
-    imap.deliver(mails.plain(3, "商场的处理我满意。", subject="Re: 附照片的投诉", sender="customer1@mail.example.cn",
-                             In_Reply_To="<customer-1@mail.example.cn>"))  # fmt: skip
+    imap.deliver(
+        mails.plain(
+            3,
+            "商场的处理我满意。",
+            subject="Re: 附照片的投诉",
+            sender="customer1@mail.example.cn",
+            In_Reply_To="<customer-1@mail.example.cn>",
+        )
+    )
     _read(mall, mailbox_settings, clock)
     case = desk.get(f"/console/cases/{complaint_id}").get_data(as_text=True)
     assert (

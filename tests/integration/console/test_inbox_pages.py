@@ -19,8 +19,9 @@ def _escalate_first_task(mall, complaint_id: str) -> None:
     floor3 = mall.staff("floor3")
     [task] = mall.api.get("/routing/tasks", headers=floor3).json["items"]
     assert task["case_id"] == complaint_id
-    done = mall.api.post(f"/routing/tasks/{task['id']}/complete", json={"data": {"outcome": "escalate"}},
-                         headers=floor3)  # fmt: skip
+    done = mall.api.post(
+        f"/routing/tasks/{task['id']}/complete", json={"data": {"outcome": "escalate"}}, headers=floor3
+    )
     assert done.status_code == 200, done.json
     mall.settle()
 
@@ -58,8 +59,11 @@ def test_someone_elses_notification_cannot_be_marked_read(browser, mall):
 
 
 def test_a_letter_to_print_opens_its_pdf_through_the_console_for_the_desk(browser, mall):
-    mall.record(channel="letter", customer={"name": "王女士", "address": "上海市浦东新区世纪大道100号"},
-                preferred_reply_channel=None)  # fmt: skip
+    mall.record(
+        channel="letter",
+        customer={"name": "王女士", "address": "上海市浦东新区世纪大道100号"},
+        preferred_reply_channel=None,
+    )
     desk, ops = browser(), browser()
     desk.login("desk")
     ops.login("ops")

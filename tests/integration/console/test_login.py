@@ -141,14 +141,24 @@ def test_a_designer_and_an_admin_land_on_their_own_pages_not_on_a_queue_they_hav
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example", "/\\evil.example", "https://evil.example", "/\t/evil.example", "/\n/evil.example",
-     "/\r\nSet-Cookie: planted=1", " //evil.example", "/\x00/evil.example"],
-)  # fmt: skip
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\nSet-Cookie: planted=1",
+        " //evil.example",
+        "/\x00/evil.example",
+    ],
+)
 def test_after_login_it_goes_back_only_to_a_page_of_this_site(system, target):
     client = ConsoleClient(system[1])
     page = client.get("/console/login").get_data(as_text=True)
-    answer = client.post("/console/login", data={"username": "desk", "password": DEMO_PASSWORD, "next": target,
-                                                 "csrf_token": csrf_token(page)})  # fmt: skip
+    answer = client.post(
+        "/console/login",
+        data={"username": "desk", "password": DEMO_PASSWORD, "next": target, "csrf_token": csrf_token(page)},
+    )
 
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/console/queue"
@@ -159,7 +169,14 @@ def test_after_login_it_goes_back_to_the_page_asked_for(browser):
     asked = client.get("/console/cases/00000000-0000-0000-0000-000000000001?tab=timeline")
     target = asked.headers["Location"].split("next=", 1)[1]
     page = client.get("/console/login").get_data(as_text=True)
-    answer = client.post("/console/login", data={"username": "desk", "password": DEMO_PASSWORD,
-                                                 "next": unquote(target), "csrf_token": csrf_token(page)})  # fmt: skip
+    answer = client.post(
+        "/console/login",
+        data={
+            "username": "desk",
+            "password": DEMO_PASSWORD,
+            "next": unquote(target),
+            "csrf_token": csrf_token(page),
+        },
+    )
 
     assert answer.headers["Location"] == "/console/cases/00000000-0000-0000-0000-000000000001?tab=timeline"

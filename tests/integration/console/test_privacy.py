@@ -22,25 +22,48 @@ RESOLUTION = f"已致电{NAME} {PHONE} 同意退款"
 PERSONAL = (NAME, PHONE, EMAIL, "139-1234-5678")
 # Where each service keeps something of a complaint: (table, column naming the complaint).
 PLACES = {
-    "intake": [("complaints", "id::text"), ("complaint_history", "complaint_id::text"),
-               ("outbox", "envelope ->> 'complaint_id'")],
-    "routing": [("cases", "id::text"), ("timeline", "case_id::text"), ("outbox", "envelope ->> 'complaint_id'")],
-    "notify": [("complaints", "id::text"), ("requests", "complaint_id::text"), ("deliveries", "complaint_id::text")],
+    "intake": [
+        ("complaints", "id::text"),
+        ("complaint_history", "complaint_id::text"),
+        ("outbox", "envelope ->> 'complaint_id'"),
+    ],
+    "routing": [
+        ("cases", "id::text"),
+        ("timeline", "case_id::text"),
+        ("outbox", "envelope ->> 'complaint_id'"),
+    ],
+    "notify": [
+        ("complaints", "id::text"),
+        ("requests", "complaint_id::text"),
+        ("deliveries", "complaint_id::text"),
+    ],
     "reporting": [("cases", "complaint_id"), ("events", "complaint_id")],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
 def customers(mall):
     """Two complaints of 王女士 (the desk's, corrected, resolved on the floor with her name and phone
     typed in; and one from the web form) and one of 李先生, each heard by every service."""
-    first = mall.record(customer={"name": NAME, "phone": "139-1234-5678", "email": EMAIL},
-                        description=f"{NAME}说店员态度恶劣，请回电{PHONE}")  # fmt: skip
-    corrected = mall.api.patch(f"/intake/complaints/{first['id']}", headers=mall.staff("desk"),
-                               json={"reason": "顾客补充了地址", "customer": {"address": "上海市静安区某路1号"}})  # fmt: skip
+    first = mall.record(
+        customer={"name": NAME, "phone": "139-1234-5678", "email": EMAIL},
+        description=f"{NAME}说店员态度恶劣，请回电{PHONE}",
+    )
+    corrected = mall.api.patch(
+        f"/intake/complaints/{first['id']}",
+        headers=mall.staff("desk"),
+        json={"reason": "顾客补充了地址", "customer": {"address": "上海市静安区某路1号"}},
+    )
     assert corrected.status_code == 200, corrected.json
-    web = mall.api.post("/intake/public/complaints", json={"category": "environment", "description": "洗手间没有纸",
-                        "customer": {"name": NAME, "phone": f"+86 {PHONE}"}, "consent": True})  # fmt: skip
+    web = mall.api.post(
+        "/intake/public/complaints",
+        json={
+            "category": "environment",
+            "description": "洗手间没有纸",
+            "customer": {"name": NAME, "phone": f"+86 {PHONE}"},
+            "consent": True,
+        },
+    )
     assert web.status_code == 201, web.json
     other = mall.record(customer=OTHER, description="李先生说价格标签不对")
     mall.settle()
@@ -56,8 +79,11 @@ def customers(mall):
 def _resolve(mall, case_id: str) -> None:
     with mall.runtimes["routing"].session() as session:
         [task] = [task for task in session.tasks.open_for_case(case_id) if task.element_id == "handle_floor"]
-    done = mall.api.post(f"/routing/tasks/{task.id}/complete", headers=mall.staff("floor3"),
-                         json={"data": {"outcome": "resolved", "resolution": RESOLUTION}})  # fmt: skip
+    done = mall.api.post(
+        f"/routing/tasks/{task.id}/complete",
+        headers=mall.staff("floor3"),
+        json={"data": {"outcome": "resolved", "resolution": RESOLUTION}},
+    )
     assert done.status_code == 200, done.json
     mall.settle()
 
@@ -69,8 +95,9 @@ def admin(browser) -> ConsoleClient:
 
 
 def export(client: ConsoleClient, contact: str, reason: str = "顾客本人到服务台书面申请"):
-    return client.form("/console/admin/privacy/export", {"contact": contact, "reason": reason},
-                       page="/console/admin/privacy")  # fmt: skip
+    return client.form(
+        "/console/admin/privacy/export", {"contact": contact, "reason": reason}, page="/console/admin/privacy"
+    )
 
 
 def test_a_copy_by_phone_holds_every_complaint_of_the_customer_with_every_services_part_and_nothing_of_another(
@@ -94,13 +121,17 @@ def test_a_copy_by_phone_holds_every_complaint_of_the_customer_with_every_servic
     assert first["intake"]["record"]["customer"]["address"] == "上海市静安区某路1号"
     assert first["intake"]["history"][0]["changes"]["customer.address"]["new"] == "上海市静安区某路1号"
     assert web["intake"]["record"]["consented_at"] and web["intake"]["record"]["channel"] == "web"
-    typed = [entry["detail"]["data"]["resolution"] for entry in first["routing"]["timeline"]
-             if entry["kind"] == "task_completed" and entry["element_id"] == "handle_floor"]  # fmt: skip
+    typed = [
+        entry["detail"]["data"]["resolution"]
+        for entry in first["routing"]["timeline"]
+        if entry["kind"] == "task_completed" and entry["element_id"] == "handle_floor"
+    ]
     assert typed == [RESOLUTION]
     assert {customer["name"] for customer in first["routing"]["customer"]} == {NAME}
     assert first["notify"]["contact"]["email"] == EMAIL
-    assert first["notify"]["deliveries"] and all(item["address"] in (PHONE, "139-1234-5678", EMAIL)
-                                                 for item in first["notify"]["deliveries"])  # fmt: skip
+    assert first["notify"]["deliveries"] and all(
+        item["address"] in (PHONE, "139-1234-5678", EMAIL) for item in first["notify"]["deliveries"]
+    )
     assert any(item["body_text"] or item["sms_text"] for item in first["notify"]["deliveries"])
     assert web["routing"]["number"] == customers["web"] and web["notify"] is not None
     assert all(value not in text for value in OTHER.values()) and customers["other"] not in text
@@ -129,8 +160,11 @@ def test_an_erasure_erases_in_every_service_and_the_workflow_state_while_the_rep
     before = mall.api.get("/reporting/reports/monthly?month=2026-11", headers=ops).json
     client = admin(browser)
 
-    answer = client.form("/console/admin/privacy/erase", {"contact": PHONE, "reason": "顾客书面要求删除",
-                         "confirm": "yes"}, page="/console/admin/privacy")  # fmt: skip
+    answer = client.form(
+        "/console/admin/privacy/erase",
+        {"contact": PHONE, "reason": "顾客书面要求删除", "confirm": "yes"},
+        page="/console/admin/privacy",
+    )
     mall.settle()
 
     assert answer.status_code == 302
@@ -154,7 +188,8 @@ def test_an_erasure_erases_in_every_service_and_the_workflow_state_while_the_rep
     )
     after = mall.api.get("/reporting/reports/monthly?month=2026-11", headers=ops).json
     assert {key: value for key, value in after.items() if key != "generated_at"} == {
-        key: value for key, value in before.items() if key != "generated_at"}  # fmt: skip
+        key: value for key, value in before.items() if key != "generated_at"
+    }
     assert answers(mall, customers["first"]) == ["intake", "notify", "routing"]
     case = mall.api.get(f"/routing/cases/{customers['first']}", headers=ops)
     assert case.status_code == 200 and case.json["status"] == "running"  # the case goes on, restorable
@@ -165,8 +200,11 @@ def test_both_requests_are_audited_and_listed_for_the_admin_in_chinese(mall, bro
     client = admin(browser)
     export(client, PHONE, reason=f"{NAME}来电要求复制")
     clock.advance(timedelta(minutes=1))  # the newer request is listed first
-    client.form("/console/admin/privacy/erase", {"contact": EMAIL, "reason": "顾客书面要求删除", "confirm": "yes"},
-                page="/console/admin/privacy")  # fmt: skip
+    client.form(
+        "/console/admin/privacy/erase",
+        {"contact": EMAIL, "reason": "顾客书面要求删除", "confirm": "yes"},
+        page="/console/admin/privacy",
+    )
 
     page = client.get("/console/admin/privacy").get_data(as_text=True)
 
@@ -191,10 +229,16 @@ def test_an_erasure_not_confirmed_or_without_a_reason_is_refused_naming_it_and_e
 ):
     client = admin(browser)
 
-    unconfirmed = client.form("/console/admin/privacy/erase", {"contact": PHONE, "reason": "顾客要求"},
-                              page="/console/admin/privacy")  # fmt: skip
-    no_reason = client.form("/console/admin/privacy/erase", {"contact": PHONE, "reason": " ", "confirm": "yes"},
-                            page="/console/admin/privacy")  # fmt: skip
+    unconfirmed = client.form(
+        "/console/admin/privacy/erase",
+        {"contact": PHONE, "reason": "顾客要求"},
+        page="/console/admin/privacy",
+    )
+    no_reason = client.form(
+        "/console/admin/privacy/erase",
+        {"contact": PHONE, "reason": " ", "confirm": "yes"},
+        page="/console/admin/privacy",
+    )
     bad_contact = export(client, "王女士")
 
     assert unconfirmed.status_code == 400 and 'data-field="confirm"' in unconfirmed.get_data(as_text=True)
@@ -212,15 +256,27 @@ def test_no_one_but_an_admin_opens_the_pages_or_asks_the_services(mall, browser,
     client.login(person)
     body = {"contact": PHONE, "reason": "x"}
 
-    pages = [client.get("/console/admin/privacy").status_code,
-             client.form("/console/admin/privacy/export", body, page="/console/inbox").status_code,
-             client.form("/console/admin/privacy/erase", {**body, "confirm": "yes"}, page="/console/inbox").status_code]  # fmt: skip
-    apis = [mall.api.post("/intake/privacy/exports", json=body, headers=mall.staff(person)).status_code,
-            mall.api.post("/intake/privacy/erasures", json=body, headers=mall.staff(person)).status_code,
-            mall.api.post("/routing/privacy/exports", json={"complaint_ids": [customers["first"]]},
-                          headers=mall.staff(person)).status_code,
-            mall.api.post("/notify/privacy/exports", json={"complaint_ids": [customers["first"]]},
-                          headers=mall.staff(person)).status_code]  # fmt: skip
+    pages = [
+        client.get("/console/admin/privacy").status_code,
+        client.form("/console/admin/privacy/export", body, page="/console/inbox").status_code,
+        client.form(
+            "/console/admin/privacy/erase", {**body, "confirm": "yes"}, page="/console/inbox"
+        ).status_code,
+    ]
+    apis = [
+        mall.api.post("/intake/privacy/exports", json=body, headers=mall.staff(person)).status_code,
+        mall.api.post("/intake/privacy/erasures", json=body, headers=mall.staff(person)).status_code,
+        mall.api.post(
+            "/routing/privacy/exports",
+            json={"complaint_ids": [customers["first"]]},
+            headers=mall.staff(person),
+        ).status_code,
+        mall.api.post(
+            "/notify/privacy/exports",
+            json={"complaint_ids": [customers["first"]]},
+            headers=mall.staff(person),
+        ).status_code,
+    ]
 
     assert pages == [403] * 3
     assert apis == [403] * 4
@@ -233,8 +289,14 @@ def kept_text(mall, complaint_id: str) -> dict[str, str]:
     found = {}
     with mall.runtimes["intake"].pool.connection() as conn:
         for schema, places in PLACES.items():
-            rows = [row["text"] for table, column in places for row in conn.execute(
-                f"SELECT row_to_json(t)::jsonb::text AS text FROM {schema}.{table} t WHERE {column} = %s", (complaint_id,))]  # fmt: skip
+            rows = [
+                row["text"]
+                for table, column in places
+                for row in conn.execute(
+                    f"SELECT row_to_json(t)::jsonb::text AS text FROM {schema}.{table} t WHERE {column} = %s",
+                    (complaint_id,),
+                )
+            ]
             assert rows, schema
             found[schema] = "\n".join(rows)
     return found
@@ -249,6 +311,8 @@ def workflow_state(mall, complaint_id: str) -> str:
 
 def answers(mall, complaint_id: str) -> list[str]:
     with mall.runtimes["reporting"].pool.connection() as conn:
-        rows = conn.execute("SELECT service FROM reporting.retention_answers WHERE complaint_id = %s ORDER BY service",
-                            (complaint_id,)).fetchall()  # fmt: skip
+        rows = conn.execute(
+            "SELECT service FROM reporting.retention_answers WHERE complaint_id = %s ORDER BY service",
+            (complaint_id,),
+        ).fetchall()
     return [row["service"] for row in rows]

@@ -88,8 +88,11 @@ def test_the_dry_run_answers_the_proof_with_its_coverage_and_a_refusal_with_ever
     page = designer.get("/console/processes/modeler").get_data(as_text=True)
     headers = {"X-CSRFToken": META_CSRF.search(page).group(1)}
 
-    proved = designer.post("/console/processes/proof", json={"bpmn": MALL_DIAGRAM.read_text(encoding="utf-8"),
-                                                             "base_version": 1}, headers=headers)  # fmt: skip
+    proved = designer.post(
+        "/console/processes/proof",
+        json={"bpmn": MALL_DIAGRAM.read_text(encoding="utf-8"), "base_version": 1},
+        headers=headers,
+    )
     broken = MALL_DIAGRAM.read_text(encoding="utf-8").replace(
         '<bpmn:script>last_resolver = ""', '<bpmn:script>import os\nlast_resolver = ""', 1
     )
@@ -145,8 +148,11 @@ def test_the_incidents_and_migration_pages_list_nothing_to_repair_on_a_healthy_m
     ops.login("ops")
 
     incidents = store.get("/console/incidents").get_data(as_text=True)
-    dry_run = ops.form("/console/processes/migrate", {"from_version": "1", "to_version": "1", "reason": "核对",
-                                                      "action": "dry_run"}, page="/console/processes/migrate")  # fmt: skip
+    dry_run = ops.form(
+        "/console/processes/migrate",
+        {"from_version": "1", "to_version": "1", "reason": "核对", "action": "dry_run"},
+        page="/console/processes/migrate",
+    )
 
     assert 'id="no-incidents"' in incidents
     text = dry_run.get_data(as_text=True)
@@ -162,8 +168,11 @@ def test_an_operations_manager_moves_a_timers_due_time_with_a_reason(browser, ma
     ops.login("ops")
     page = f"/console/cases/{case['id']}"
 
-    moved = ops.form(f"{page}/timers/{timer['id']}/due", {"due_at": "2026-11-30T18:00", "reason": "商户周末休息"},
-                     page=page)  # fmt: skip
+    moved = ops.form(
+        f"{page}/timers/{timer['id']}/due",
+        {"due_at": "2026-11-30T18:00", "reason": "商户周末休息"},
+        page=page,
+    )
     after = ops.get(page).get_data(as_text=True)
     bad = ops.form(f"{page}/timers/{timer['id']}/due", {"due_at": "明天", "reason": "试"}, page=page)
 

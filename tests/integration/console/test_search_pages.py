@@ -65,8 +65,9 @@ def test_the_desk_links_a_suggested_complaint_and_merges_into_a_collective_one(b
     suggested = _page(desk, case_path)
     linked = desk.form(f"/console/cases/{second['id']}/links", {"related_id": first["id"]}, case_path)
     after_link = _page(desk, case_path)
-    merged = desk.form(f"/console/cases/{second['id']}/merge",
-                       {"merged_ids": first["id"], "reason": "同一事件"}, case_path)  # fmt: skip
+    merged = desk.form(
+        f"/console/cases/{second['id']}/merge", {"merged_ids": first["id"], "reason": "同一事件"}, case_path
+    )
     mall.settle()
     after_merge = _page(desk, case_path)
     merged_case = _page(desk, f"/console/cases/{first['id']}")
@@ -84,14 +85,18 @@ def test_a_merged_complaints_case_closes_pointing_to_the_collective_one_and_its_
     desk = mall.staff("desk")
     before = mall.api.get(f"/routing/cases/{first['id']}", headers=desk).json
 
-    merged = mall.api.post(f"/intake/complaints/{second['id']}/merge",
-                           json={"merged_ids": [first["id"]], "reason": "同一事件"}, headers=desk)  # fmt: skip
+    merged = mall.api.post(
+        f"/intake/complaints/{second['id']}/merge",
+        json={"merged_ids": [first["id"]], "reason": "同一事件"},
+        headers=desk,
+    )
     mall.settle()
     case = mall.api.get(f"/routing/cases/{first['id']}", headers=desk).json
     timeline = mall.api.get(f"/routing/cases/{first['id']}/timeline", headers=desk).json
     with mall.runtimes["reporting"].pool.connection() as conn:
-        counted = conn.execute("SELECT closed_as, closed_at FROM reporting.cases WHERE complaint_id = %s",
-                               (first["id"],)).fetchone()  # fmt: skip
+        counted = conn.execute(
+            "SELECT closed_as, closed_at FROM reporting.cases WHERE complaint_id = %s", (first["id"],)
+        ).fetchone()
 
     assert merged.status_code == 200 and before["status"] == "running" and before["open_tasks"]
     assert case["status"] == "completed" and case["open_tasks"] == []

@@ -46,11 +46,21 @@ def test_a_listed_department_or_any_other_name_completes_the_task(browser, mall)
     for task, name in ((first, department), (second, "外包保洁公司")):
         page = f"/console/tasks/{task['id']}"
         html = floor3.get(page).get_data(as_text=True)
-        done = floor3.post(f"{page}/complete", data={
-            "csrf_token": csrf_token(html), "action": "complete", "f_outcome": "ask_department",
-            "f_department_asked": name, "f_department_request": "请派人检修门口地砖"})  # fmt: skip
+        done = floor3.post(
+            f"{page}/complete",
+            data={
+                "csrf_token": csrf_token(html),
+                "action": "complete",
+                "f_outcome": "ask_department",
+                "f_department_asked": name,
+                "f_department_request": "请派人检修门口地砖",
+            },
+        )
         assert done.status_code == 302, done.get_data(as_text=True)
         timeline = mall.api.get(f"/routing/cases/{task['case_id']}/timeline", headers=mall.staff("ops")).json
-        [completed] = [step for step in timeline if step.get("task_id") == task["id"]
-                       and step["kind"] == "task_completed"]  # fmt: skip
+        [completed] = [
+            step
+            for step in timeline
+            if step.get("task_id") == task["id"] and step["kind"] == "task_completed"
+        ]
         assert completed["detail"]["data"]["department_asked"] == name, completed

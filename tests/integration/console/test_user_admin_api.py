@@ -45,10 +45,21 @@ def test_floors_and_departments_must_be_the_malls_own_as_intake_keeps_them(mall,
     unknown_floor = mall.api.post(
         "/console/api/users", json={**SUPERVISOR, "floors": ["3F", "99F"]}, headers=admin
     )
-    unknown_both = mall.api.post("/console/api/users", headers=admin, json={
-        **SUPERVISOR, "roles": ["floor_supervisor", "department_manager"], "floors": ["99F"], "departments": ["moon"]})  # fmt: skip
-    created = mall.api.post("/console/api/users", headers=admin, json={
-        **SUPERVISOR, "roles": ["floor_supervisor", "department_manager"], "departments": ["security"]})  # fmt: skip
+    unknown_both = mall.api.post(
+        "/console/api/users",
+        headers=admin,
+        json={
+            **SUPERVISOR,
+            "roles": ["floor_supervisor", "department_manager"],
+            "floors": ["99F"],
+            "departments": ["moon"],
+        },
+    )
+    created = mall.api.post(
+        "/console/api/users",
+        headers=admin,
+        json={**SUPERVISOR, "roles": ["floor_supervisor", "department_manager"], "departments": ["security"]},
+    )
     moved = mall.api.patch("/console/api/users/li.supervisor", json={"floors": ["B9"]}, headers=admin)
 
     assert unknown_floor.status_code == 400

@@ -17,11 +17,18 @@ def test_the_desk_sees_how_often_a_phone_complained_when_last_and_the_outcome(
     first = client.post("/complaints", json=complaint(description="买的酸奶过期了"), headers=desk).json
     task_id = str(uuid.uuid4())
     _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
-    _task(intake, TASK_COMPLETED, first["id"], task_id, clock.now() + timedelta(hours=1),
-          data={"resolution": "退款 12 元，王女士满意，电话 13912345678"})  # fmt: skip
+    _task(
+        intake,
+        TASK_COMPLETED,
+        first["id"],
+        task_id,
+        clock.now() + timedelta(hours=1),
+        data={"resolution": "退款 12 元，王女士满意，电话 13912345678"},
+    )
     clock.advance(timedelta(days=2))
-    second = client.post("/complaints", json=complaint(customer={"name": "王女士", "phone": "+86 139 1234 5678"}),
-                         headers=desk).json  # fmt: skip
+    second = client.post(
+        "/complaints", json=complaint(customer={"name": "王女士", "phone": "+86 139 1234 5678"}), headers=desk
+    ).json
     client.post(
         "/complaints", json=complaint(customer={"name": "李先生", "phone": "13700001111"}), headers=desk
     )
@@ -85,8 +92,14 @@ def test_an_erasure_takes_the_customers_details_out_of_the_resolutions_and_the_s
     first = client.post("/complaints", json=complaint(), headers=desk).json
     task_id = str(uuid.uuid4())
     _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
-    _task(intake, TASK_COMPLETED, first["id"], task_id, clock.now() + timedelta(hours=1),
-          data={"resolution": "已致电王女士 13912345678，同意换货"})  # fmt: skip
+    _task(
+        intake,
+        TASK_COMPLETED,
+        first["id"],
+        task_id,
+        clock.now() + timedelta(hours=1),
+        data={"resolution": "已致电王女士 13912345678，同意换货"},
+    )
     with intake.pool.connection() as conn:
         erase_complaints(conn, [first["id"]], intake.objects)
         resolutions = conn.execute(

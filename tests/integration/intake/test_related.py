@@ -56,8 +56,9 @@ def test_linking_to_itself_or_to_nothing_is_refused_naming_the_field(client, des
     to_itself = client.post(
         f"/complaints/{first['id']}/links", json={"related_id": first["id"]}, headers=desk
     )
-    to_nothing = client.post(f"/complaints/{first['id']}/links", json={"related_id": str(uuid.uuid4())},
-                             headers=desk)  # fmt: skip
+    to_nothing = client.post(
+        f"/complaints/{first['id']}/links", json={"related_id": str(uuid.uuid4())}, headers=desk
+    )
     not_an_id = client.post(f"/complaints/{first['id']}/links", json={"related_id": "x"}, headers=desk)
 
     assert to_itself.status_code == 400 and "related_id" in str(to_itself.json)
@@ -71,9 +72,11 @@ def test_merging_sums_the_people_makes_ten_or_more_major_and_closes_the_others_p
     collective = client.post("/complaints", json=complaint(people_count=4), headers=desk).json
     others = [client.post("/complaints", json=complaint(people_count=3), headers=desk).json for _ in range(2)]
 
-    merged = client.post(f"/complaints/{collective['id']}/merge",
-                         json={"merged_ids": [item["id"] for item in others], "reason": "同一批顾客，同一事件"},
-                         headers=desk)  # fmt: skip
+    merged = client.post(
+        f"/complaints/{collective['id']}/merge",
+        json={"merged_ids": [item["id"] for item in others], "reason": "同一批顾客，同一事件"},
+        headers=desk,
+    )
 
     assert merged.status_code == 200, merged.json
     assert merged.json["people_count"] == 10 and merged.json["severity"] == "major"
@@ -90,18 +93,23 @@ def test_merging_sums_the_people_makes_ten_or_more_major_and_closes_the_others_p
         "/complaints/customer-history", query_string={"phone": "13912345678"}, headers=desk
     ).json
     assert {item["merged_into"] for item in history["items"]} == {None, collective["number"]}
-    again = client.post(f"/complaints/{collective['id']}/merge",
-                        json={"merged_ids": [others[0]["id"]], "reason": "再合并"}, headers=desk)  # fmt: skip
+    again = client.post(
+        f"/complaints/{collective['id']}/merge",
+        json={"merged_ids": [others[0]["id"]], "reason": "再合并"},
+        headers=desk,
+    )
     assert again.status_code == 409
 
 
 def test_a_complaint_cannot_be_merged_into_itself_and_a_merge_needs_a_reason(client, desk):
     first = client.post("/complaints", json=complaint(), headers=desk).json
 
-    itself = client.post(f"/complaints/{first['id']}/merge", json={"merged_ids": [first["id"]], "reason": "x"},
-                         headers=desk)  # fmt: skip
-    no_reason = client.post(f"/complaints/{first['id']}/merge", json={"merged_ids": [str(uuid.uuid4())]},
-                            headers=desk)  # fmt: skip
+    itself = client.post(
+        f"/complaints/{first['id']}/merge", json={"merged_ids": [first["id"]], "reason": "x"}, headers=desk
+    )
+    no_reason = client.post(
+        f"/complaints/{first['id']}/merge", json={"merged_ids": [str(uuid.uuid4())]}, headers=desk
+    )
 
     assert itself.status_code == 400 and "merged_ids" in str(itself.json)
     assert no_reason.status_code == 400 and "reason" in str(no_reason.json)

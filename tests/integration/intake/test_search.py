@@ -12,8 +12,14 @@ from tests.conftest import bearer
 from tests.integration.conftest import complaint
 
 YOGURT = complaint(category="quality", description="买的酸奶过期了，要求退款", customer_request=["refund"])
-LIFT = complaint(category="facility", floor="2F", merchant_code=None, department="engineering",
-                 description="电梯停运半小时", customer={"name": "李先生", "phone": "+86 137-0000-1111"})  # fmt: skip
+LIFT = complaint(
+    category="facility",
+    floor="2F",
+    merchant_code=None,
+    department="engineering",
+    description="电梯停运半小时",
+    customer={"name": "李先生", "phone": "+86 137-0000-1111"},
+)
 
 
 def _numbers(response) -> list[str]:
@@ -22,12 +28,31 @@ def _numbers(response) -> list[str]:
 
 
 def _task(intake, kind, complaint_id, task_id, at, data=None, due_at=None):
-    payload = {"task_id": task_id, "queue": "floor_supervisor", "element_id": "handle_floor", "title": "处理",
-               "number": "TS", "state": "open", "floor": "3F", "department": None, "assignee": None,
-               "due_at": due_at, "data": data or {}}  # fmt: skip
+    payload = {
+        "task_id": task_id,
+        "queue": "floor_supervisor",
+        "element_id": "handle_floor",
+        "title": "处理",
+        "number": "TS",
+        "state": "open",
+        "floor": "3F",
+        "department": None,
+        "assignee": None,
+        "due_at": due_at,
+        "data": data or {},
+    }
     with intake.pool.connection() as conn:
-        intake.bus.handle_event(conn, Envelope(type=kind, mall_id="demo", actor=Actor("routing"), payload=payload,
-                                         occurred_at=at, complaint_id=complaint_id))  # fmt: skip
+        intake.bus.handle_event(
+            conn,
+            Envelope(
+                type=kind,
+                mall_id="demo",
+                actor=Actor("routing"),
+                payload=payload,
+                occurred_at=at,
+                complaint_id=complaint_id,
+            ),
+        )
 
 
 def test_a_two_character_chinese_word_finds_the_complaint_that_holds_it_and_not_the_others(client, desk):
@@ -65,8 +90,14 @@ def test_what_the_customer_asked_for_and_a_resolution_recorded_by_routing_are_se
     at = datetime(2026, 11, 22, 3, tzinfo=UTC)
     task_id = str(uuid.uuid4())
     _task(intake, TASK_CREATED, yogurt["id"], task_id, at)
-    _task(intake, TASK_COMPLETED, yogurt["id"], task_id, at + timedelta(hours=1),
-          data={"outcome": "resolved", "resolution": "商户同意全额赔偿并致歉"})  # fmt: skip
+    _task(
+        intake,
+        TASK_COMPLETED,
+        yogurt["id"],
+        task_id,
+        at + timedelta(hours=1),
+        data={"outcome": "resolved", "resolution": "商户同意全额赔偿并致歉"},
+    )
 
     assert _numbers(client.get("/complaints/search", query_string={"q": "退款"}, headers=desk)) == [
         yogurt["number"]
@@ -108,8 +139,14 @@ def test_search_takes_the_lists_filters_and_refuses_unknown_or_bad_ones(client, 
     client.post("/complaints", json=YOGURT, headers=desk)
     client.post("/complaints", json={**YOGURT, "channel": "web"}, headers=desk)
 
-    assert len(_numbers(client.get("/complaints/search", query_string={"q": "酸奶", "channel": "web"},
-                                   headers=desk))) == 1  # fmt: skip
+    assert (
+        len(
+            _numbers(
+                client.get("/complaints/search", query_string={"q": "酸奶", "channel": "web"}, headers=desk)
+            )
+        )
+        == 1
+    )
     bad = client.get("/complaints/search", query_string={"q": "酸奶", "overdue": "yes"}, headers=desk)
     unknown = client.get("/complaints/search", query_string={"colour": "red"}, headers=desk)
     assert bad.status_code == 400 and "overdue" in str(bad.json)
@@ -129,8 +166,14 @@ def test_punctuation_alone_finds_nothing_and_quotes_cannot_break_the_query(clien
 def test_the_list_accepts_a_phone_and_overdue(client, desk, intake, clock):
     first = client.post("/complaints", json=complaint(), headers=desk).json
     lift = client.post("/complaints", json=LIFT, headers=desk).json
-    _task(intake, TASK_CREATED, lift["id"], str(uuid.uuid4()), clock.now(),
-          due_at=(clock.now() + timedelta(hours=24)).isoformat())  # fmt: skip
+    _task(
+        intake,
+        TASK_CREATED,
+        lift["id"],
+        str(uuid.uuid4()),
+        clock.now(),
+        due_at=(clock.now() + timedelta(hours=24)).isoformat(),
+    )
 
     by_phone = _numbers(client.get("/complaints", query_string={"phone": "139-1234-5678"}, headers=desk))
     overdue_now = _numbers(client.get("/complaints", query_string={"overdue": "true"}, headers=desk))
@@ -157,14 +200,24 @@ def test_an_old_match_is_still_found_when_the_newer_ones_are_too_few(client, tok
 
 
 def test_the_list_and_search_filter_by_the_stage_the_status_page_tells(client, desk, intake, clock):
-    received, handled, replied, closed = (client.post("/complaints", json=YOGURT, headers=desk).json
-                                          for _ in range(4))  # fmt: skip
+    received, handled, replied, closed = (
+        client.post("/complaints", json=YOGURT, headers=desk).json for _ in range(4)
+    )
     now = clock.now()
     _task(intake, TASK_CREATED, handled["id"], str(uuid.uuid4()), now)
     with intake.pool.connection() as conn:
         for item, event in ((replied, "complaint.replied"), (closed, "complaint.closed")):
-            intake.bus.handle_event(conn, Envelope(type=event, mall_id="demo", actor=Actor("routing"), occurred_at=now,
-                                           complaint_id=item["id"], payload={"number": item["number"]}))  # fmt: skip
+            intake.bus.handle_event(
+                conn,
+                Envelope(
+                    type=event,
+                    mall_id="demo",
+                    actor=Actor("routing"),
+                    occurred_at=now,
+                    complaint_id=item["id"],
+                    payload={"number": item["number"]},
+                ),
+            )
 
     def listed(path: str, stage: str, **more) -> list[str]:
         return _numbers(client.get(path, query_string={"stage": stage, **more}, headers=desk))

@@ -7,8 +7,13 @@ from tests.integration.conftest import outbox_rows
 from tests.integration.mail.conftest import drain, messages
 from tests.support import mails
 
-FORM = {"category": "merchant_service", "floor": "3F", "merchant_code": "M-3F-001",
-        "description": "三楼的店员态度很差，拒绝换货。", "customer_request": ["exchange"]}  # fmt: skip
+FORM = {
+    "category": "merchant_service",
+    "floor": "3F",
+    "merchant_code": "M-3F-001",
+    "description": "三楼的店员态度很差，拒绝换货。",
+    "customer_request": ["exchange"],
+}
 
 
 def _draft(imap, intake, mailbox_worker, message=None) -> dict:
@@ -109,8 +114,14 @@ def test_the_customers_answer_in_the_thread_joins_the_complaint_never_a_new_draf
         "complaint"
     ]
     ours = "<reply-delivery-1@complaints.mall.test>"
-    answer = mails.plain(2, "谢谢，我接受换货。", subject="Re: 投诉 1", sender="customer1@mail.example.cn",
-                         In_Reply_To=ours, References=f"<customer-1@mail.example.cn> {ours}")  # fmt: skip
+    answer = mails.plain(
+        2,
+        "谢谢，我接受换货。",
+        subject="Re: 投诉 1",
+        sender="customer1@mail.example.cn",
+        In_Reply_To=ours,
+        References=f"<customer-1@mail.example.cn> {ours}",
+    )
 
     imap.deliver(answer)
     drain(mailbox_worker())
@@ -135,8 +146,14 @@ def test_erasing_the_complaint_erases_its_emails_sender_text_message_and_attachm
     complaint = client.post(f"/email-drafts/{draft['id']}/confirm", json=body, headers=desk).get_json()[
         "complaint"
     ]
-    imap.deliver(mails.plain(2, "我是李先生，电话13912345678", sender="customer1@mail.example.cn",
-                             In_Reply_To="<customer-1@mail.example.cn>"))  # fmt: skip
+    imap.deliver(
+        mails.plain(
+            2,
+            "我是李先生，电话13912345678",
+            sender="customer1@mail.example.cn",
+            In_Reply_To="<customer-1@mail.example.cn>",
+        )
+    )
     drain(mailbox_worker())
 
     with intake.pool.connection() as conn:
@@ -145,8 +162,10 @@ def test_erasing_the_complaint_erases_its_emails_sender_text_message_and_attachm
 
     kept = messages(intake)
     assert [row["kind"] for row in kept] == ["draft", "answer"]
-    assert all(row["sender_address"] is None and row["sender_name"] is None and bytes(row["raw"]) == b""
-               for row in kept)  # fmt: skip
+    assert all(
+        row["sender_address"] is None and row["sender_name"] is None and bytes(row["raw"]) == b""
+        for row in kept
+    )
     assert "13912345678" not in kept[1]["body"] and "李先生" not in kept[1]["body"]
     with intake.pool.connection() as conn:
         assert conn.execute("SELECT count(*) AS n FROM intake.email_attachments").fetchone()["n"] == 0

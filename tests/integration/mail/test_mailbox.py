@@ -22,9 +22,15 @@ def twenty() -> list[bytes]:
     """The issue's batch: 20 messages, among them an HTML-only one, GBK and Big5 ones, a photo, an
     auto-reply, a malformed one and a second copy of message 3 (same Message-ID)."""
     batch = [mails.plain(number) for number in range(1, 14)]
-    batch += [mails.html_only(14), mails.plain(15, "二楼奶茶店的饮料有异物，要求退款。", charset="gbk"),
-              mails.plain(16, "四樓電梯故障，困了十分鐘。", charset="big5", subject="投訴 16"), mails.with_photo(17),
-              mails.auto_reply(18), mails.malformed(19), mails.plain(3)]  # fmt: skip
+    batch += [
+        mails.html_only(14),
+        mails.plain(15, "二楼奶茶店的饮料有异物，要求退款。", charset="gbk"),
+        mails.plain(16, "四樓電梯故障，困了十分鐘。", charset="big5", subject="投訴 16"),
+        mails.with_photo(17),
+        mails.auto_reply(18),
+        mails.malformed(19),
+        mails.plain(3),
+    ]
     return batch
 
 
@@ -44,9 +50,12 @@ def test_twenty_messages_become_eighteen_drafts_the_auto_reply_set_aside_and_the
 
 
 def test_chinese_charsets_and_html_are_read_as_text(imap, intake, mailbox_worker):
-    imap.deliver(mails.html_only(1), mails.plain(2, "二楼奶茶店的饮料有异物", charset="gbk"),
-                 mails.plain(3, "四樓電梯故障", charset="big5", subject="投訴 3"),
-                 mails.plain(4, "𠮷野家的米饭有石子", charset="gb18030"))  # fmt: skip
+    imap.deliver(
+        mails.html_only(1),
+        mails.plain(2, "二楼奶茶店的饮料有异物", charset="gbk"),
+        mails.plain(3, "四樓電梯故障", charset="big5", subject="投訴 3"),
+        mails.plain(4, "𠮷野家的米饭有石子", charset="gb18030"),
+    )
 
     drain(mailbox_worker())
 
@@ -68,10 +77,13 @@ def test_a_photo_and_a_receipt_are_kept_with_the_draft(imap, intake, mailbox_wor
     with intake.pool.connection() as conn:
         kept = conn.execute(
             "SELECT filename, content_type, content FROM intake.email_attachments WHERE message_id = %s"
-            " ORDER BY position", (draft["id"],),
-        ).fetchall()  # fmt: skip
+            " ORDER BY position",
+            (draft["id"],),
+        ).fetchall()
     assert [(row["filename"], row["content_type"]) for row in kept] == [
-        ("小票.jpg", "image/jpeg"), ("receipt.pdf", "application/pdf")]  # fmt: skip
+        ("小票.jpg", "image/jpeg"),
+        ("receipt.pdf", "application/pdf"),
+    ]
     assert bytes(kept[0]["content"]) == mails.PHOTO
     assert draft["body"] == "小票和照片在附件里。"
 
@@ -82,7 +94,9 @@ def test_auto_replies_and_bounces_are_set_aside_not_deleted(imap, intake, mailbo
     drain(mailbox_worker())
 
     assert [(row["kind"], row["reason"]) for row in messages(intake)] == [
-        ("set_aside", "auto_reply"), ("set_aside", "bounce")]  # fmt: skip
+        ("set_aside", "auto_reply"),
+        ("set_aside", "bounce"),
+    ]
     assert len(imap.flags()) == 2  # both still in the mailbox
 
 

@@ -36,9 +36,15 @@ def test_the_acknowledgement_is_threaded_and_the_customers_answer_joins_the_case
     assert complaint["number"] in sent.text
 
     ours = sent.message["Message-ID"]
-    answer = mails.plain(2, "收到，谢谢，希望尽快处理。", subject="Re: " + str(sent.message["Subject"]),
-                         sender="customer1@mail.example.cn", message_id=make_msgid(domain="mail.example.cn"),
-                         In_Reply_To=ours, References=f"<customer-1@mail.example.cn> {ours}")  # fmt: skip
+    answer = mails.plain(
+        2,
+        "收到，谢谢，希望尽快处理。",
+        subject="Re: " + str(sent.message["Subject"]),
+        sender="customer1@mail.example.cn",
+        message_id=make_msgid(domain="mail.example.cn"),
+        In_Reply_To=ours,
+        References=f"<customer-1@mail.example.cn> {ours}",
+    )
     imap.deliver(answer)
     drain(mailbox_worker())
 

@@ -35,8 +35,14 @@ STAFF = [
     ("ops", "营运部经理 陈敏", ["operations_manager"], [], []),
     ("store", "店总 孙芳", ["store_manager"], [], []),
 ]
-MERCHANT = {"code": "M-3F-001", "shop_name": "优品服饰", "floor": "3F", "unit": "301",
-            "person_in_charge": "李经理", "phone": "13800000001"}  # fmt: skip
+MERCHANT = {
+    "code": "M-3F-001",
+    "shop_name": "优品服饰",
+    "floor": "3F",
+    "unit": "301",
+    "person_in_charge": "李经理",
+    "phone": "13800000001",
+}
 
 
 @pytest.fixture
@@ -109,33 +115,72 @@ def complaint_received(
 ) -> Envelope:
     """complaint.received as intake publishes it: a phone complaint about a 3F shop by default."""
     complaint_id = complaint_id or str(uuid.uuid4())
-    customer = {"name": "王女士", "phone": "13912345678", "email": None, "address": None, "anonymous": False,
-                "preferred_reply_channel": "phone", "language": "zh-CN", "contact_opt_out": False,
-                **changes.pop("customer", {})}  # fmt: skip
+    customer = {
+        "name": "王女士",
+        "phone": "13912345678",
+        "email": None,
+        "address": None,
+        "anonymous": False,
+        "preferred_reply_channel": "phone",
+        "language": "zh-CN",
+        "contact_opt_out": False,
+        **changes.pop("customer", {}),
+    }
     payload = {
-        "id": complaint_id, "number": number, "channel": "phone", "category": "merchant_service",
-        "severity": "normal", "major_reasons": [], "status": "received", "customer": customer,
-        "received_at": "2026-11-22T02:00:00+00:00", "floor": "3F", "merchant": MERCHANT, "department": None,
-        "description": "店员态度恶劣", "promised_reply_date": "2026-11-25", "policy": {}, **changes,
-    }  # fmt: skip
-    return Envelope(type=COMPLAINT_RECEIVED, mall_id="demo", complaint_id=complaint_id,
-                    actor=Actor("desk", "service_desk"), occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC),
-                    payload=payload)  # fmt: skip
+        "id": complaint_id,
+        "number": number,
+        "channel": "phone",
+        "category": "merchant_service",
+        "severity": "normal",
+        "major_reasons": [],
+        "status": "received",
+        "customer": customer,
+        "received_at": "2026-11-22T02:00:00+00:00",
+        "floor": "3F",
+        "merchant": MERCHANT,
+        "department": None,
+        "description": "店员态度恶劣",
+        "promised_reply_date": "2026-11-25",
+        "policy": {},
+        **changes,
+    }
+    return Envelope(
+        type=COMPLAINT_RECEIVED,
+        mall_id="demo",
+        complaint_id=complaint_id,
+        actor=Actor("desk", "service_desk"),
+        occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC),
+        payload=payload,
+    )
 
 
 def complaint_corrected(received: Envelope, changes: dict) -> Envelope:
     """complaint.corrected as intake publishes it: the whole complaint as it is now, and what changed."""
-    return replace(received, type=COMPLAINT_CORRECTED, id=str(uuid.uuid4()),
-                   payload={"complaint": received.payload, "changes": changes})  # fmt: skip
+    return replace(
+        received,
+        type=COMPLAINT_CORRECTED,
+        id=str(uuid.uuid4()),
+        payload={"complaint": received.payload, "changes": changes},
+    )
 
 
-def requested(complaint_id: str, kind: str = "acknowledgement", to: str = "customer",
-              number: str = "TS-20261122-0001", **data) -> Envelope:  # fmt: skip
+def requested(
+    complaint_id: str,
+    kind: str = "acknowledgement",
+    to: str = "customer",
+    number: str = "TS-20261122-0001",
+    **data,
+) -> Envelope:
     """notification.requested as routing publishes it."""
     payload = {"kind": kind, "to": to, "number": number, "element_id": "start", "data": data}
-    return Envelope(type=NOTIFICATION_REQUESTED, mall_id="demo", complaint_id=complaint_id,
-                    actor=Actor("routing", "service"), occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC),
-                    payload=payload)  # fmt: skip
+    return Envelope(
+        type=NOTIFICATION_REQUESTED,
+        mall_id="demo",
+        complaint_id=complaint_id,
+        actor=Actor("routing", "service"),
+        occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC),
+        payload=payload,
+    )
 
 
 def deliveries(notify: Notify, complaint_id: str) -> list[dict]:

@@ -46,8 +46,13 @@ def publish(amqp_url: str, *envelopes) -> None:
     with Connection(amqp_url) as connection:
         producer = Producer(connection.default_channel, exchange=EVENTS_EXCHANGE)
         for envelope in envelopes:
-            producer.publish(dump_envelope(envelope), routing_key=envelope.type, serializer="json",
-                             message_id=envelope.id, declare=[EVENTS_EXCHANGE])  # fmt: skip
+            producer.publish(
+                dump_envelope(envelope),
+                routing_key=envelope.type,
+                serializer="json",
+                message_id=envelope.id,
+                declare=[EVENTS_EXCHANGE],
+            )
 
 
 def test_a_request_the_broker_delivers_twice_is_one_message(running, amqp_url, mail, caplog):
@@ -102,8 +107,13 @@ def test_a_complaint_posted_to_intake_reaches_the_customer_in_chinese_with_its_n
         client = create_intake_app(intake).test_client()
         desk = bearer(tokens, "service_desk", subject="desk")
         by_phone = client.post("/complaints", json=complaint(), headers=desk).json
-        by_email = client.post("/complaints", headers=desk, json=complaint(channel="email", customer={
-            "name": "李先生", "email": "li@example.com", "language": "zh-CN"})).json  # fmt: skip
+        by_email = client.post(
+            "/complaints",
+            headers=desk,
+            json=complaint(
+                channel="email", customer={"name": "李先生", "email": "li@example.com", "language": "zh-CN"}
+            ),
+        ).json
 
         [sms] = eventually(lambda: gateway.received, timeout=60)
         [mail_message] = eventually(lambda: mail.to("li@example.com"), timeout=60)

@@ -135,7 +135,11 @@ def test_a_permanent_bounce_fails_the_delivery_announces_it_and_tells_the_desk(n
     assert failed["last_error"].startswith("550 5.1.1") and "(recipient)" in failed["last_error"]
     [event] = outbox(notify, "notification.failed")
     assert (event["kind"], event["reason"], event["channel"], event["audience"]) == (
-        "reply", "permanent_error", "email", "customer")  # fmt: skip
+        "reply",
+        "permanent_error",
+        "email",
+        "customer",
+    )
     assert "wang@example.com" not in event["error"] and "550 5.1.1" in event["error"]  # no address in events
     [alert] = [row for row in rows if row["kind"] == "delivery_failed"]
     assert (alert["channel"], alert["address"], alert["state"]) == ("inbox", "desk", "sent")

@@ -27,8 +27,9 @@ INJECTED = [
 def test_a_line_break_in_the_customers_name_adds_no_header_and_the_mail_still_goes(
     notify, deliver, worker, mail, name
 ):
-    complaint = complaint_received(customer={"name": name, "email": "wang@example.com",
-                                             "preferred_reply_channel": "email"})  # fmt: skip
+    complaint = complaint_received(
+        customer={"name": name, "email": "wang@example.com", "preferred_reply_channel": "email"}
+    )
     deliver(complaint)
     deliver(requested(complaint.complaint_id))
 
@@ -44,10 +45,23 @@ def test_a_line_break_in_the_customers_name_adds_no_header_and_the_mail_still_go
 
 
 def _message(**changes) -> OutgoingMessage:
-    fields = dict(delivery_id="d", complaint_id="c", mall_id="demo", number="TS-20261122-0001", kind="k",
-                  audience="customer", channel="email", address="wang@example.com", recipient_name="Wang",
-                  language="en", subject="Your complaint", text="text", html=None, sms=None,
-                  message_id="<d@galaxy.example>")  # fmt: skip
+    fields = dict(
+        delivery_id="d",
+        complaint_id="c",
+        mall_id="demo",
+        number="TS-20261122-0001",
+        kind="k",
+        audience="customer",
+        channel="email",
+        address="wang@example.com",
+        recipient_name="Wang",
+        language="en",
+        subject="Your complaint",
+        text="text",
+        html=None,
+        sms=None,
+        message_id="<d@galaxy.example>",
+    )
     return OutgoingMessage(**{**fields, **changes})
 
 

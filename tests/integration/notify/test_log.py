@@ -36,10 +36,14 @@ def test_the_desk_reads_each_message_its_attempts_and_the_providers_answers(
     worker.tick()
 
     answer = api.get(f"/complaints/{complaint.complaint_id}/deliveries", headers=desk)
-    managers = api.get(f"/complaints/{complaint.complaint_id}/deliveries",
-                       headers=bearer(tokens, "operations_manager", subject="ops"))  # fmt: skip
-    floor = api.get(f"/complaints/{complaint.complaint_id}/deliveries",
-                    headers=bearer(tokens, "floor_supervisor", floors=["3F"]))  # fmt: skip
+    managers = api.get(
+        f"/complaints/{complaint.complaint_id}/deliveries",
+        headers=bearer(tokens, "operations_manager", subject="ops"),
+    )
+    floor = api.get(
+        f"/complaints/{complaint.complaint_id}/deliveries",
+        headers=bearer(tokens, "floor_supervisor", floors=["3F"]),
+    )
 
     assert answer.status_code == 200
     request, alert = answer.json["requests"]  # the acknowledgement, and the desk told it failed
@@ -80,8 +84,14 @@ def test_failed_deliveries_are_listed_for_the_desk_newest_first(deliver, worker,
 def test_a_letter_complaints_written_reply_is_a_letter_the_desk_prints_from_its_inbox(
     notify, deliver, worker, api, desk
 ):
-    complaint = complaint_received(channel="letter", customer={"phone": None, "preferred_reply_channel": "letter",
-                                                               "address": "上海市浦东新区世纪大道 1 号"})  # fmt: skip
+    complaint = complaint_received(
+        channel="letter",
+        customer={
+            "phone": None,
+            "preferred_reply_channel": "letter",
+            "address": "上海市浦东新区世纪大道 1 号",
+        },
+    )
     deliver(complaint)
     deliver(requested(complaint.complaint_id, "written_reply", reply_text="经核实，商户已同意为您全额退款。"))
 
@@ -147,8 +157,14 @@ def test_the_desk_tries_a_failed_delivery_again(deliver, worker, mail, api, desk
 def test_a_letter_complaint_known_only_by_its_address_is_acknowledged_by_a_letter_to_print(
     notify, deliver, worker, api, desk
 ):
-    complaint = complaint_received(channel="letter", customer={"phone": None, "preferred_reply_channel": "letter",
-                                                               "address": "上海市浦东新区世纪大道 1 号"})  # fmt: skip
+    complaint = complaint_received(
+        channel="letter",
+        customer={
+            "phone": None,
+            "preferred_reply_channel": "letter",
+            "address": "上海市浦东新区世纪大道 1 号",
+        },
+    )
     deliver(complaint)
     deliver(requested(complaint.complaint_id, "acknowledgement"))
 

@@ -20,8 +20,12 @@ def scrape(notify) -> str:
 
 
 def attempts(channel: str, outcome: str) -> float:
-    return REGISTRY.get_sample_value("mall_notify_delivery_attempts_total", {"channel": channel,
-                                     "outcome": outcome}) or 0.0  # fmt: skip
+    return (
+        REGISTRY.get_sample_value(
+            "mall_notify_delivery_attempts_total", {"channel": channel, "outcome": outcome}
+        )
+        or 0.0
+    )
 
 
 def test_a_delivery_waiting_shows_as_pending_due_and_late_until_a_worker_sends_it(

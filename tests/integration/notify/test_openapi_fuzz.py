@@ -34,8 +34,9 @@ def staff(tokens) -> dict:
 def recorded(notify, deliver, worker, mail) -> None:
     APP.app = create_app(notify)
     mail.refuse("wang@example.com", "550 5.1.1 mailbox unavailable")
-    received = complaint_received(channel="email", customer={"email": "wang@example.com",
-                                                             "preferred_reply_channel": "email"})  # fmt: skip
+    received = complaint_received(
+        channel="email", customer={"email": "wang@example.com", "preferred_reply_channel": "email"}
+    )
     deliver(received)
     deliver(requested(received.complaint_id, "written_reply", reply_text="已退款"))
     worker.tick()

@@ -17,8 +17,15 @@ LATE_EVENING = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
 @pytest.fixture
 def paced(notify_settings, clock, notify):
     """Notify with the quiet hours 21:00-08:00 and at most 2 messages an hour to one address."""
-    settings = replace(notify_settings, notify=replace(notify_settings.notify, quiet_hours="21:00-08:00",
-                                                       recipient_limit=2, recipient_window=timedelta(hours=1)))  # fmt: skip
+    settings = replace(
+        notify_settings,
+        notify=replace(
+            notify_settings.notify,
+            quiet_hours="21:00-08:00",
+            recipient_limit=2,
+            recipient_window=timedelta(hours=1),
+        ),
+    )
     runtime = bootstrap(settings, notify.pool, clock)
     consumer = runtime.consumer()
     return (
@@ -78,8 +85,11 @@ def test_a_storm_of_messages_to_one_customer_is_spread_out_and_none_is_lost(pace
 
 def test_two_workers_keep_to_the_limit_for_one_address(paced, notify_settings, clock, gateway):
     notify, worker, deliver = paced
-    other = bootstrap(replace(notify_settings, notify=replace(notify_settings.notify, recipient_limit=2)),
-                      notify.pool, clock).worker()  # fmt: skip
+    other = bootstrap(
+        replace(notify_settings, notify=replace(notify_settings.notify, recipient_limit=2)),
+        notify.pool,
+        clock,
+    ).worker()
     complaint = complaint_received()
     deliver(complaint)
     for index in range(4):
@@ -108,8 +118,9 @@ def test_a_request_that_arrives_before_its_complaint_waits_for_it(notify, delive
     assert "TS-20261122-0001" in sms.json["content"]
 
 
-def test_a_request_whose_complaint_never_comes_is_failed_after_the_hold_and_the_desk_told(notify, deliver, worker,
-                                                                                        clock):  # fmt: skip
+def test_a_request_whose_complaint_never_comes_is_failed_after_the_hold_and_the_desk_told(
+    notify, deliver, worker, clock
+):
     complaint = complaint_received()
     deliver(requested(complaint.complaint_id, "reply", reply_text="已处理"))
 
@@ -136,10 +147,13 @@ def test_a_correction_that_overtakes_the_complaint_it_corrects_is_not_undone_by_
     from tests.integration.notify.conftest import complaint_corrected
 
     original = complaint_received(customer={"email": "old@example.com", "preferred_reply_channel": "email"})
-    fixed = complaint_received(original.complaint_id, customer={"email": "new@example.com",
-                                                                "preferred_reply_channel": "email"})  # fmt: skip
-    correction = replace(complaint_corrected(fixed, {"customer.email": {}}),
-                         occurred_at=original.occurred_at + later(minutes=5))  # fmt: skip
+    fixed = complaint_received(
+        original.complaint_id, customer={"email": "new@example.com", "preferred_reply_channel": "email"}
+    )
+    correction = replace(
+        complaint_corrected(fixed, {"customer.email": {}}),
+        occurred_at=original.occurred_at + later(minutes=5),
+    )
 
     deliver(correction)  # from intake's relay, ahead of the event it corrects
     deliver(original)

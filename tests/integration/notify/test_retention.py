@@ -14,9 +14,13 @@ NAME, PHONE, EMAIL, ADDRESS = "王女士", "13912345678", "wang@example.com", "�
 
 
 def erasure_requested(*complaint_ids: str) -> Envelope:
-    return Envelope(type=RETENTION_ERASURE_REQUESTED, mall_id="demo", actor=Actor("reporting", "service"),
-                    occurred_at=datetime(2028, 12, 1, tzinfo=UTC),
-                    payload={"complaint_ids": list(complaint_ids), "closed_before": "2026-12-01"})  # fmt: skip
+    return Envelope(
+        type=RETENTION_ERASURE_REQUESTED,
+        mall_id="demo",
+        actor=Actor("reporting", "service"),
+        occurred_at=datetime(2028, 12, 1, tzinfo=UTC),
+        payload={"complaint_ids": list(complaint_ids), "closed_before": "2026-12-01"},
+    )
 
 
 def held_about(notify, complaint_id: str) -> str:
@@ -61,8 +65,14 @@ def test_erasure_removes_names_addresses_bodies_and_letters_and_keeps_the_counts
     kept = complaint_received(number="TS-20261122-0002", customer=customer)  # not due for erasure
     for envelope in (complaint, kept):
         deliver(envelope)
-        deliver(requested(envelope.complaint_id, "written_reply", number=envelope.payload["number"],
-                          reply_text=f"已致电 {PHONE} 联系{NAME}并退款"))  # fmt: skip
+        deliver(
+            requested(
+                envelope.complaint_id,
+                "written_reply",
+                number=envelope.payload["number"],
+                reply_text=f"已致电 {PHONE} 联系{NAME}并退款",
+            )
+        )
     worker.tick()
     worker.tick()  # the bounces' alerts to the desk
     counts = [
@@ -78,8 +88,10 @@ def test_erasure_removes_names_addresses_bodies_and_letters_and_keeps_the_counts
     assert [value for value in (NAME, PHONE, EMAIL, ADDRESS) if value in erased] == []
     assert not has_letter(notify, complaint.complaint_id)
     assert "TS-20261122-0001" in erased and "550 5.1.1" in erased  # what is not personal stays
-    assert [(row["kind"], row["channel"], row["state"], row["attempts"])
-            for row in deliveries(notify, complaint.complaint_id)] == counts  # fmt: skip
+    assert [
+        (row["kind"], row["channel"], row["state"], row["attempts"])
+        for row in deliveries(notify, complaint.complaint_id)
+    ] == counts
     assert all(value in held_about(notify, kept.complaint_id) for value in (NAME, PHONE, EMAIL, ADDRESS))
     [answer] = outbox(notify, "retention.erased")
     assert answer == {

@@ -45,8 +45,13 @@ class Robots:
             shape = {"markdown": ["content"], "text": ["content"]}.get(kind)
             return None if shape and sorted(body.get(kind) or {}) == shape else "wecom: bad shape"
         if url.path == "/robot/send":
-            sign = base64.b64encode(hmac.new(DINGTALK_SECRET.encode(), f"{query.get('timestamp')}\n{DINGTALK_SECRET}".encode(),
-                                             hashlib.sha256).digest()).decode()  # fmt: skip
+            sign = base64.b64encode(
+                hmac.new(
+                    DINGTALK_SECRET.encode(),
+                    f"{query.get('timestamp')}\n{DINGTALK_SECRET}".encode(),
+                    hashlib.sha256,
+                ).digest()
+            ).decode()
             if query.get("access_token") != "dt-token" or query.get("sign") != sign:
                 return "dingtalk: sign not match"
             shape = {"markdown": ["text", "title"], "text": ["content"]}.get(kind)

@@ -25,8 +25,13 @@ class StopsWorkerWhileSending:
 def test_a_stopping_worker_sends_the_message_in_hand_and_hands_back_the_rest_for_another(
     notify, deliver, mail
 ):
-    complaints = [complaint_received(customer={"email": f"c{n}@example.com", "preferred_reply_channel": "email"},
-                                     number=f"TS-20261122-000{n}") for n in range(3)]  # fmt: skip
+    complaints = [
+        complaint_received(
+            customer={"email": f"c{n}@example.com", "preferred_reply_channel": "email"},
+            number=f"TS-20261122-000{n}",
+        )
+        for n in range(3)
+    ]
     for complaint in complaints:
         deliver(complaint)
         deliver(requested(complaint.complaint_id, number=complaint.payload["number"]))

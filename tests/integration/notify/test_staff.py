@@ -75,8 +75,9 @@ def test_a_message_to_a_department_manager_reaches_that_departments_manager_and_
     assert [item["kind"] for item in inbox(api, as_user("cleaning"))["items"]] == ["escalated"]
     [hook] = gateway.received
     assert hook.path == "/hooks/cleaning"
-    expected = hmac.new(WEBHOOK_SECRET.encode(), hook.headers["X-Mall-Timestamp"].encode() + b"." + hook.raw,
-                        hashlib.sha256).hexdigest()  # fmt: skip
+    expected = hmac.new(
+        WEBHOOK_SECRET.encode(), hook.headers["X-Mall-Timestamp"].encode() + b"." + hook.raw, hashlib.sha256
+    ).hexdigest()
     assert hook.headers["X-Mall-Signature"] == f"sha256={expected}"
     body = json.loads(hook.raw)
     assert body["number"] == "TS-20261122-0001" and body["kind"] == "escalated"
@@ -123,13 +124,27 @@ def test_a_capa_record_opened_by_reporting_reaches_the_operations_managers_inbox
 ):
     complaint = complaint_received()
     deliver(complaint)
-    payload = {"capa_id": "5c7e3f0a-0000-4000-8000-000000000001", "problem_key": "merchant_service|merchant:M-3F-001",
-               "category": "merchant_service", "merchant_code": "M-3F-001", "merchant_name": "优品服饰", "floor": "3F",
-               "department": None, "occurrences": 3, "window_days": 30,
-               "complaint_ids": [str(uuid.uuid4()), str(uuid.uuid4()), complaint.complaint_id],
-               "numbers": ["TS-20261120-0001", "TS-20261121-0002", "TS-20261122-0001"], "queue": "operations_manager"}  # fmt: skip
-    opened = Envelope(type="capa.opened", mall_id="demo", actor=Actor("reporting", "service"),
-                      occurred_at=datetime(2026, 11, 22, 2, 5, tzinfo=UTC), payload=payload)  # fmt: skip
+    payload = {
+        "capa_id": "5c7e3f0a-0000-4000-8000-000000000001",
+        "problem_key": "merchant_service|merchant:M-3F-001",
+        "category": "merchant_service",
+        "merchant_code": "M-3F-001",
+        "merchant_name": "优品服饰",
+        "floor": "3F",
+        "department": None,
+        "occurrences": 3,
+        "window_days": 30,
+        "complaint_ids": [str(uuid.uuid4()), str(uuid.uuid4()), complaint.complaint_id],
+        "numbers": ["TS-20261120-0001", "TS-20261121-0002", "TS-20261122-0001"],
+        "queue": "operations_manager",
+    }
+    opened = Envelope(
+        type="capa.opened",
+        mall_id="demo",
+        actor=Actor("reporting", "service"),
+        occurred_at=datetime(2026, 11, 22, 2, 5, tzinfo=UTC),
+        payload=payload,
+    )
 
     assert deliver(opened) and not deliver(opened)  # the same event twice is one message
     worker.tick()

@@ -30,14 +30,29 @@ def cases(feed, clock):
         "new_open": Story(received_at=at(9), merchant="M-3F-001", requests=["refund", "apology"]),
         "new_resolved": Story(received_at=at(8), merchant="M-2F-003", rounds=[Round(at(10), at(11))]),
         "overdue_reply": Story(received_at=at(-24 * 6), merchant="M-3F-001", rounds=[Round(at(-24 * 5))]),
-        "escalated": Story(received_at=at(-30), merchant=None, floor="B1", department="cleaning",
-                           category="environment", escalations=[(at(3), "operations_manager")]),
-        "closed_long_ago": Story(received_at=at(-24 * 15), rounds=[Round(at(-24 * 14), at(-24 * 14),
-                                 at(-24 * 13))], closed_at=at(-24 * 13), requests=["exchange"],
-                                 customer={"name": "李先生", "phone": "13700001111", "email": "li@example.cn"}),
-        "anonymous": Story(received_at=at(-24 * 3), channel="suggestion_box", customer={"anonymous": True}, requests=[],
-                           rounds=[Round(at(-24 * 3 + 5), at(-24 * 3 + 6))]),
-    }  # fmt: skip
+        "escalated": Story(
+            received_at=at(-30),
+            merchant=None,
+            floor="B1",
+            department="cleaning",
+            category="environment",
+            escalations=[(at(3), "operations_manager")],
+        ),
+        "closed_long_ago": Story(
+            received_at=at(-24 * 15),
+            rounds=[Round(at(-24 * 14), at(-24 * 14), at(-24 * 13))],
+            closed_at=at(-24 * 13),
+            requests=["exchange"],
+            customer={"name": "李先生", "phone": "13700001111", "email": "li@example.cn"},
+        ),
+        "anonymous": Story(
+            received_at=at(-24 * 3),
+            channel="suggestion_box",
+            customer={"anonymous": True},
+            requests=[],
+            rounds=[Round(at(-24 * 3 + 5), at(-24 * 3 + 6))],
+        ),
+    }
     feed(event for story in told.values() for event in events(story))
     return told
 
@@ -74,8 +89,13 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     as_json = api.get("/reports/monthly?month=2026-11", headers=desk).json
     received = str(as_json["current"]["received"])
 
-    table = list(csv.reader(io.StringIO(api.get("/reports/monthly?month=2026-11&format=csv",
-                                                headers=desk).data.decode("utf-8-sig"))))  # fmt: skip
+    table = list(
+        csv.reader(
+            io.StringIO(
+                api.get("/reports/monthly?month=2026-11&format=csv", headers=desk).data.decode("utf-8-sig")
+            )
+        )
+    )
     book = load_workbook(io.BytesIO(api.get("/reports/monthly?month=2026-11&format=xlsx", headers=desk).data))
     page = api.get("/reports/monthly?month=2026-11&format=html", headers=desk)
     pdf = api.get("/reports/monthly?month=2026-11&format=pdf&lang=zh", headers=desk)
@@ -90,11 +110,16 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     floor3 = next(item["count"] for item in as_json["current"]["by_floor"] if item["key"] == "3F")
     assert ["按楼层", "三层", str(floor3), "0"] in table and ["按部门", "保洁部", "1", "0"] in table
     # what the customers asked for, each complaint once under each of its requests, in Chinese words
-    assert as_json["current"]["by_request"] == [{"key": "refund", "count": 4}, {"key": "apology", "count": 1},
-                                                {"key": "exchange", "count": 1}]  # fmt: skip
-    assert [row for row in table if row[0] == "按顾客诉求"] == [["按顾客诉求", "退货退款", "4", "0"],
-                                                            ["按顾客诉求", "道歉", "1", "0"],
-                                                            ["按顾客诉求", "换货", "1", "0"]]  # fmt: skip
+    assert as_json["current"]["by_request"] == [
+        {"key": "refund", "count": 4},
+        {"key": "apology", "count": 1},
+        {"key": "exchange", "count": 1},
+    ]
+    assert [row for row in table if row[0] == "按顾客诉求"] == [
+        ["按顾客诉求", "退货退款", "4", "0"],
+        ["按顾客诉求", "道歉", "1", "0"],
+        ["按顾客诉求", "换货", "1", "0"],
+    ]
     requests = list(book["按顾客诉求"].iter_rows(values_only=True))
     assert requests[1:] == [("退货退款", 4, 0), ("道歉", 1, 0), ("换货", 1, 0)]
     assert book.sheetnames[0] == "概况" and book["概况"]["B2"].value == as_json["current"]["received"]
@@ -195,8 +220,14 @@ def test_the_callback_files_name_what_each_customer_asked_for_in_chinese(cases, 
 def test_the_openapi_document_describes_every_route_and_its_file_formats(api):
     document = api.get("/openapi.json").json
 
-    assert set(document["paths"]) == {"/reviews/daily", "/reports/weekly", "/reports/monthly", "/callbacks",
-                                      "/capa", "/capa/{capa_id}"}  # fmt: skip
+    assert set(document["paths"]) == {
+        "/reviews/daily",
+        "/reports/weekly",
+        "/reports/monthly",
+        "/callbacks",
+        "/capa",
+        "/capa/{capa_id}",
+    }
     monthly = document["paths"]["/reports/monthly"]["get"]["responses"]
     assert {"application/json", "text/csv", "application/pdf", "text/html"} <= set(monthly["200"]["content"])
     assert {"400", "401", "403"} <= set(monthly)

@@ -12,8 +12,10 @@ T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 
 def same_problem(days: list[float], **story) -> list[Story]:
-    return [Story(received_at=T0 + timedelta(days=day), category="quality", merchant="M-2F-003", **story)
-            for day in days]  # fmt: skip
+    return [
+        Story(received_at=T0 + timedelta(days=day), category="quality", merchant="M-2F-003", **story)
+        for day in days
+    ]
 
 
 def capa_events(reporting) -> list[dict]:
@@ -50,12 +52,21 @@ def test_the_operations_manager_keeps_the_record_until_it_is_verified(feed, repo
     [record] = table(reporting, "capa", "opened_at")
     url, ops = f"/capa/{record['id']}", staff("operations_manager")
 
-    planned = api.patch(url, json={"cause": "冷藏柜温度失控", "owner": "营运部 陈敏", "due_date": "2026-11-30"},
-                        headers=ops)  # fmt: skip
+    planned = api.patch(
+        url, json={"cause": "冷藏柜温度失控", "owner": "营运部 陈敏", "due_date": "2026-11-30"}, headers=ops
+    )
     early = api.patch(url, json={"status": "verified"}, headers=ops)
     stale = api.patch(url, json={"action": "x", "version": 1}, headers=ops)
-    done = api.patch(url, json={"action": "更换冷柜并每日巡检", "verification": "两周无复发", "status": "verified",
-                                "version": planned.json["version"]}, headers=ops)  # fmt: skip
+    done = api.patch(
+        url,
+        json={
+            "action": "更换冷柜并每日巡检",
+            "verification": "两周无复发",
+            "status": "verified",
+            "version": planned.json["version"],
+        },
+        headers=ops,
+    )
     again = api.patch(url, json={"cause": "y"}, headers=ops)
 
     assert planned.status_code == 200 and planned.json["status"] == "in_progress"
@@ -76,8 +87,11 @@ def test_the_operations_manager_keeps_the_record_until_it_is_verified(feed, repo
 def test_after_a_record_is_verified_only_new_recurrences_open_another(feed, reporting, api, staff):
     feed(event for story in same_problem([0, 1, 2]) for event in events(story))
     [record] = table(reporting, "capa", "opened_at")
-    api.patch(f"/capa/{record['id']}", json={"cause": "a", "action": "b", "owner": "c", "verification": "d",
-                                            "status": "verified"}, headers=staff("operations_manager"))  # fmt: skip
+    api.patch(
+        f"/capa/{record['id']}",
+        json={"cause": "a", "action": "b", "owner": "c", "verification": "d", "status": "verified"},
+        headers=staff("operations_manager"),
+    )
 
     feed(event for story in same_problem([3, 4]) for event in events(story))
     assert len(table(reporting, "capa", "opened_at")) == 1  # two new ones are not yet a recurrence
@@ -97,8 +111,14 @@ def test_each_event_of_a_problem_reads_of_its_open_record_only_what_does_not_gro
     assert current["id"] == record["id"] and len(record["complaint_ids"]) == 5
 
 
-STARBUCKS = {"code": "M-2F-003", "shop_name": "星巴克", "floor": "2F", "unit": None, "person_in_charge": "李经理",
-             "phone": "13800000001"}  # fmt: skip
+STARBUCKS = {
+    "code": "M-2F-003",
+    "shop_name": "星巴克",
+    "floor": "2F",
+    "unit": None,
+    "person_in_charge": "李经理",
+    "phone": "13800000001",
+}
 
 
 def test_a_complaint_corrected_into_the_problem_makes_the_recurrence(feed, reporting):

@@ -16,8 +16,11 @@ LONG_AGO = datetime(2024, 3, 1, 2, tzinfo=UTC)  # closed more than two years bef
 
 
 def closed_story(at: datetime) -> Story:
-    return Story(received_at=at, rounds=[Round(at + timedelta(hours=5), at + timedelta(hours=6),
-                                               at + timedelta(hours=30))], closed_at=at + timedelta(hours=31))  # fmt: skip
+    return Story(
+        received_at=at,
+        rounds=[Round(at + timedelta(hours=5), at + timedelta(hours=6), at + timedelta(hours=30))],
+        closed_at=at + timedelta(hours=31),
+    )
 
 
 def outbox(reporting, routing_key: str) -> list[dict]:

@@ -22,8 +22,12 @@ def case_row(reporting, complaint_id: str) -> dict:
 def test_a_case_settled_on_the_floor_is_received_resolved_replied_called_back_and_closed(mall, reporting):  # noqa: F811
     case = case_row(reporting, mall.record(closed=True))
 
-    assert (case["category"], case["channel"], case["floor"], case["merchant_code"]) == ("price", "phone", "3F",
-                                                                                         "M-3F-001")  # fmt: skip
+    assert (case["category"], case["channel"], case["floor"], case["merchant_code"]) == (
+        "price",
+        "phone",
+        "3F",
+        "M-3F-001",
+    )
     assert case["first_queue"] == "floor_supervisor" and case["customer_email"] == "wang.li@example.cn"
     assert case["received_at"] <= case["resolved_at"] <= case["first_replied_at"] <= case["closed_at"]
     assert case["reply_due_at"].astimezone(ZONE).isoformat().endswith("23:59:59+08:00")

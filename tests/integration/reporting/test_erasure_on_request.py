@@ -21,8 +21,13 @@ def story(**changes) -> Story:
 
 
 def asked(complaint_ids: list[str], actor: Actor = ADMIN) -> Envelope:
-    return Envelope(type="retention.erasure_requested", mall_id="demo", actor=actor, occurred_at=AT + timedelta(days=3),
-                    payload={"complaint_ids": complaint_ids, "reason": "request", "request_id": str(uuid.uuid4())})  # fmt: skip
+    return Envelope(
+        type="retention.erasure_requested",
+        mall_id="demo",
+        actor=actor,
+        occurred_at=AT + timedelta(days=3),
+        payload={"complaint_ids": complaint_ids, "reason": "request", "request_id": str(uuid.uuid4())},
+    )
 
 
 def monthly(api, staff) -> dict:

@@ -39,11 +39,16 @@ def make_stories(seed: int = 7, count: int = 70) -> list[Story]:
     for index in range(count):
         received = datetime(2026, 9, 20, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 72 * 24 * 60))
         merchant = rng.choice([*MERCHANTS, None, None])
-        story = Story(received_at=received, category=rng.choice(CATEGORIES), channel=rng.choice(CHANNELS),
-                      merchant=merchant, floor=None if merchant else rng.choice(["B1", "4F"]),
-                      department=None if merchant else rng.choice(["cleaning", "engineering"]),
-                      requests=list(asks.choice(REQUESTS)),
-                      declared=index % 4 != 0)  # every fourth a case of a diagram that announced neither event  # fmt: skip
+        story = Story(
+            received_at=received,
+            category=rng.choice(CATEGORIES),
+            channel=rng.choice(CHANNELS),
+            merchant=merchant,
+            floor=None if merchant else rng.choice(["B1", "4F"]),
+            department=None if merchant else rng.choice(["cleaning", "engineering"]),
+            requests=list(asks.choice(REQUESTS)),
+            declared=index % 4 != 0,
+        )  # every fourth a case of a diagram that announced neither event
         if index % 4 == 1:  # a diagram whose designer renamed both tasks: the announced events still count
             story.agree_task, story.callback_task = "agree_new_date", "call_customer"
         _tell(story, rng)
@@ -97,8 +102,10 @@ def _percentile(values: list[float], fraction: float) -> float | None:
 
 
 def _counts(values) -> list[dict]:
-    return sorted(({"key": key, "count": n} for key, n in Counter(v for v in values if v).items()),
-                  key=lambda item: (-item["count"], item["key"]))  # fmt: skip
+    return sorted(
+        ({"key": key, "count": n} for key, n in Counter(v for v in values if v).items()),
+        key=lambda item: (-item["count"], item["key"]),
+    )
 
 
 def _rate(part: int, whole: int):
@@ -111,8 +118,12 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
     received = [s for s in stories if _within(s.received_at, start, end)]
     resolved = [s for s in stories if _within(s.standing_resolution, start, end)]
     due = [s for s in stories if _within(s.reply_due, start, end) and s.closed_as != "no_contact"]
-    late = [s for s in due if (s.first_reply and s.first_reply > s.reply_due)
-            or (not s.first_reply and s.reply_due < NOW and not (s.closed_at and s.closed_at <= s.reply_due))]  # fmt: skip
+    late = [
+        s
+        for s in due
+        if (s.first_reply and s.first_reply > s.reply_due)
+        or (not s.first_reply and s.reply_due < NOW and not (s.closed_at and s.closed_at <= s.reply_due))
+    ]
     on_time = [s for s in due if s.first_reply and s.first_reply <= s.reply_due]
     hours = [(s.standing_resolution - s.received_at).total_seconds() / 3600 for s in resolved]
     escalations = [level for s in stories for at, level in s.escalations if _within(at, start, end)]
@@ -123,30 +134,52 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
         item["name"], item["unit"] = MERCHANTS[item["key"]][0], None  # the stories give no unit
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return {
-        "received": len(received), "resolved": len(resolved), "closed": len(closed),
+        "received": len(received),
+        "resolved": len(resolved),
+        "closed": len(closed),
         "closed_no_answer": sum(1 for s in closed if s.closed_as == "no_answer"),
         "closed_no_contact": sum(1 for s in closed if s.closed_as == "no_contact"),
-        "by_category": _counts(s.category for s in received), "by_channel": _counts(s.channel for s in received),
-        "by_floor": _counts(s.floor for s in received), "by_merchant": merchants,
+        "by_category": _counts(s.category for s in received),
+        "by_channel": _counts(s.channel for s in received),
+        "by_floor": _counts(s.floor for s in received),
+        "by_merchant": merchants,
         "by_department": _counts(s.department for s in received),
         "by_request": _counts(request for s in received for request in s.requests),
-        "on_time_reply": {"due": len(on_time) + len(late), "on_time": len(on_time),
-                          "rate": _rate(len(on_time), len(on_time) + len(late))},
-        "time_to_resolve_hours": {"count": len(hours), "median": _round(_percentile(hours, 0.5)),
-                                  "p90": _round(_percentile(hours, 0.9))},
+        "on_time_reply": {
+            "due": len(on_time) + len(late),
+            "on_time": len(on_time),
+            "rate": _rate(len(on_time), len(on_time) + len(late)),
+        },
+        "time_to_resolve_hours": {
+            "count": len(hours),
+            "median": _round(_percentile(hours, 0.5)),
+            "p90": _round(_percentile(hours, 0.9)),
+        },
         "escalations": {"total": len(escalations), "by_level": _counts(escalations)},
-        "callback": {"calls": len(calls), "reached": sum(1 for c in calls if c[1]),
-                     "satisfied": sum(1 for c in calls if c[1] and c[2]),
-                     "rate": _rate(sum(1 for c in calls if c[1] and c[2]), sum(1 for c in calls if c[1]))},
-        "reopen": {"closed": len(closed), "reopened": sum(1 for s in closed if s.reopened),
-                   "rate": _rate(sum(1 for s in closed if s.reopened), len(closed))},
+        "callback": {
+            "calls": len(calls),
+            "reached": sum(1 for c in calls if c[1]),
+            "satisfied": sum(1 for c in calls if c[1] and c[2]),
+            "rate": _rate(sum(1 for c in calls if c[1] and c[2]), sum(1 for c in calls if c[1])),
+        },
+        "reopen": {
+            "closed": len(closed),
+            "reopened": sum(1 for s in closed if s.reopened),
+            "rate": _rate(sum(1 for s in closed if s.reopened), len(closed)),
+        },
         "top_merchants": merchants[:10],
-        "top_problems": [item["key"] for item in _counts(s.problem for s in received) if item["count"] > 1][:10],
-        "trend": [{"day": day.isoformat(),
-                   "received": sum(1 for s in received if s.received_at.astimezone(ZONE).date() == day),
-                   "resolved": sum(1 for s in resolved if s.standing_resolution.astimezone(ZONE).date() == day)}
-                  for day in days],
-    }  # fmt: skip
+        "top_problems": [item["key"] for item in _counts(s.problem for s in received) if item["count"] > 1][
+            :10
+        ],
+        "trend": [
+            {
+                "day": day.isoformat(),
+                "received": sum(1 for s in received if s.received_at.astimezone(ZONE).date() == day),
+                "resolved": sum(1 for s in resolved if s.standing_resolution.astimezone(ZONE).date() == day),
+            }
+            for day in days
+        ],
+    }
 
 
 def _round(value):
@@ -178,8 +211,13 @@ def test_a_stream_of_events_gives_exactly_the_figures_of_its_cases(stories, feed
 
     report = monthly(api, staff)
 
-    assert report["period"] == {"kind": "month", "label": "2026-11", "first_day": "2026-11-01",
-                                "last_day": "2026-11-30", "complete": True}  # fmt: skip
+    assert report["period"] == {
+        "kind": "month",
+        "label": "2026-11",
+        "first_day": "2026-11-01",
+        "last_day": "2026-11-30",
+        "complete": True,
+    }
     assert actual(report["current"]) == expected(stories, date(2026, 11, 1), date(2026, 11, 30))
     assert actual(report["previous"]) == expected(stories, date(2026, 10, 1), date(2026, 10, 31))
     figures = report["current"]
@@ -210,8 +248,11 @@ def test_requests_count_as_intake_last_recorded_them_corrected_or_as_an_old_sing
 
     figures = monthly(api, staff)["current"]
 
-    assert figures["by_request"] == [{"key": "apology", "count": 3}, {"key": "compensation", "count": 1},
-                                     {"key": "refund", "count": 1}]  # fmt: skip
+    assert figures["by_request"] == [
+        {"key": "apology", "count": 3},
+        {"key": "compensation", "count": 1},
+        {"key": "refund", "count": 1},
+    ]
 
 
 def test_the_same_stream_replayed_twice_or_shuffled_within_each_case_gives_the_same_figures(
@@ -223,8 +264,10 @@ def test_the_same_stream_replayed_twice_or_shuffled_within_each_case_gives_the_s
 
     assert feed(event for stream in streams for event in stream) == 0  # the event store knows every one
     with reporting.pool.connection() as conn:  # forget everything, then the shuffled stream
-        conn.execute("TRUNCATE reporting.events, reporting.cases, reporting.escalations, reporting.callbacks,"
-                     " reporting.inbox, reporting.capa")  # fmt: skip
+        conn.execute(
+            "TRUNCATE reporting.events, reporting.cases, reporting.escalations, reporting.callbacks,"
+            " reporting.inbox, reporting.capa"
+        )
     shuffler = random.Random(11)
     for stream in streams:
         shuffler.shuffle(stream)

@@ -61,8 +61,12 @@ def test_a_closed_case_reaches_reporting_and_its_erasure_reaches_every_service(o
     assert posted.status_code == 201, posted.json
     complaint_id = posted.json["id"]
     routing_api = create_routing_app(router).test_client()
-    eventually(lambda: routing_api.get(f"/cases/{complaint_id}", headers=staff("operations_manager")).status_code
-               == 200, timeout=30)  # fmt: skip
+    eventually(
+        lambda: (
+            routing_api.get(f"/cases/{complaint_id}", headers=staff("operations_manager")).status_code == 200
+        ),
+        timeout=30,
+    )
     driver = Mall(None, routing_api, router, clock, tokens, bearer)
     settle_price_complaint_on_the_floor(driver.case(complaint_id), Policy())
     closed = "SELECT closed_at FROM reporting.cases WHERE complaint_id = %s AND closed_at IS NOT NULL"

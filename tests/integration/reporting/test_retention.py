@@ -29,12 +29,23 @@ NAME, PHONE, EMAIL, NEW_EMAIL = "王女士", "13912345678", "wang@example.cn", "
 PERSONAL = (NAME, PHONE, EMAIL, NEW_EMAIL)
 # Where each service keeps something of a complaint: (table, column naming the complaint).
 PLACES = {
-    "intake": [("complaints", "id::text"), ("complaint_history", "complaint_id::text"),
-               ("outbox", "envelope ->> 'complaint_id'")],
-    "routing": [("cases", "id::text"), ("timeline", "case_id::text"), ("outbox", "envelope ->> 'complaint_id'")],
-    "notify": [("complaints", "id::text"), ("requests", "complaint_id::text"), ("deliveries", "complaint_id::text")],
+    "intake": [
+        ("complaints", "id::text"),
+        ("complaint_history", "complaint_id::text"),
+        ("outbox", "envelope ->> 'complaint_id'"),
+    ],
+    "routing": [
+        ("cases", "id::text"),
+        ("timeline", "case_id::text"),
+        ("outbox", "envelope ->> 'complaint_id'"),
+    ],
+    "notify": [
+        ("complaints", "id::text"),
+        ("requests", "complaint_id::text"),
+        ("deliveries", "complaint_id::text"),
+    ],
     "reporting": [("cases", "complaint_id"), ("events", "complaint_id")],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -53,12 +64,18 @@ def mall(intake, routing, notify, reporting, tokens, clock):  # noqa: F811 — r
         return bearer(tokens, role, subject=f"{role}-1", **scope)
 
     def record(closed: bool) -> str:
-        body = complaint(category="price", customer={"name": NAME, "phone": PHONE, "email": EMAIL},
-                         description=f"{NAME}说店员态度恶劣，请回电{PHONE}或发邮件至{EMAIL}")  # fmt: skip
+        body = complaint(
+            category="price",
+            customer={"name": NAME, "phone": PHONE, "email": EMAIL},
+            description=f"{NAME}说店员态度恶劣，请回电{PHONE}或发邮件至{EMAIL}",
+        )
         posted = intake_api.post("/complaints", json=body, headers=staff("service_desk"))
         assert posted.status_code == 201, posted.json
-        corrected = intake_api.patch(f"/complaints/{posted.json['id']}", headers=staff("service_desk"),
-                                     json={"reason": "顾客换了邮箱", "customer": {"email": NEW_EMAIL}})  # fmt: skip
+        corrected = intake_api.patch(
+            f"/complaints/{posted.json['id']}",
+            headers=staff("service_desk"),
+            json={"reason": "顾客换了邮箱", "customer": {"email": NEW_EMAIL}},
+        )
         assert corrected.status_code == 200, corrected.json
         pump.run()
         if closed:
@@ -67,8 +84,9 @@ def mall(intake, routing, notify, reporting, tokens, clock):  # noqa: F811 — r
         return posted.json["id"]
 
     driver = Mall(intake_api, routing_api, routing, clock, tokens, bearer)
-    return SimpleNamespace(record=record, pump=pump, routing=routing, routing_api=routing_api, staff=staff,
-                           driver=driver)  # fmt: skip
+    return SimpleNamespace(
+        record=record, pump=pump, routing=routing, routing_api=routing_api, staff=staff, driver=driver
+    )
 
 
 def kept_text(pool, complaint_id: str) -> dict[str, str]:
@@ -116,8 +134,9 @@ def test_old_closed_cases_lose_their_personal_data_in_every_service_and_the_coun
     assert all(PHONE in text for text in kept_text(reporting.pool, still_open).values())
     assert report(api, staff) == before
     with reporting.pool.connection() as conn:
-        answers = conn.execute("SELECT service FROM reporting.retention_answers WHERE complaint_id = %s"
-                               " ORDER BY service", (old,)).fetchall()  # fmt: skip
+        answers = conn.execute(
+            "SELECT service FROM reporting.retention_answers WHERE complaint_id = %s ORDER BY service", (old,)
+        ).fetchall()
     assert [row["service"] for row in answers] == ["intake", "notify", "routing"]
     assert routing_api.get(f"/cases/{old}", headers=staff("operations_manager")).json["status"] == "completed"
     assert run_retention(reporting.pool, reporting.context, RunRetention()).cases == []  # asked once only

@@ -52,16 +52,31 @@ def received(number: str = "TS-20261122-0001", **complaint) -> Envelope:
     """A complaint.received event as intake publishes it."""
     complaint_id = str(uuid.uuid4())
     payload = {
-        "id": complaint_id, "number": number, "channel": "phone", "category": "merchant_service",
-        "severity": "normal", "major_reasons": [], "status": "received", "customer": {"name": "王女士"},
-        "received_at": "2026-11-22T02:00:00+00:00", "floor": "3F", "merchant": None, "department": None,
-        "description": "店员态度恶劣", "promised_reply_date": "2026-11-25", "policy": POLICY, **complaint,
-    }  # fmt: skip
+        "id": complaint_id,
+        "number": number,
+        "channel": "phone",
+        "category": "merchant_service",
+        "severity": "normal",
+        "major_reasons": [],
+        "status": "received",
+        "customer": {"name": "王女士"},
+        "received_at": "2026-11-22T02:00:00+00:00",
+        "floor": "3F",
+        "merchant": None,
+        "department": None,
+        "description": "店员态度恶劣",
+        "promised_reply_date": "2026-11-25",
+        "policy": POLICY,
+        **complaint,
+    }
     return Envelope(
-        type=COMPLAINT_RECEIVED, mall_id="demo", complaint_id=complaint_id, actor=Actor("desk", "service_desk"),
+        type=COMPLAINT_RECEIVED,
+        mall_id="demo",
+        complaint_id=complaint_id,
+        actor=Actor("desk", "service_desk"),
         occurred_at=datetime(2026, 11, 22, 2, tzinfo=UTC),
         payload=payload,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -136,8 +151,14 @@ def running_mall(settings, policy, clock, tokens, deployment: dict | None = None
     workers = Background([intake.relay(), ConsumerWorker(consumer)]).start()
     try:
         eventually(consumer.ready.is_set, timeout=30)
-        driver = Mall(create_intake_app(intake).test_client(), create_app(routing).test_client(), routing, clock,
-                      tokens, bearer)  # fmt: skip
+        driver = Mall(
+            create_intake_app(intake).test_client(),
+            create_app(routing).test_client(),
+            routing,
+            clock,
+            tokens,
+            bearer,
+        )
         driver.deploy(deployment)
         yield driver
     finally:

@@ -64,14 +64,25 @@ def command(task: str, data: dict) -> dict:
     from datetime import UTC, datetime
 
     return {
-        "id": str(uuid.uuid4()), "type": "task.complete", "occurred_at": datetime.now(UTC).isoformat(),
-        "complaint_id": None, "mall_id": "demo", "actor": {"id": "dept-system", "role": None},
-        "correlation_id": None, "payload": {"task_id": task, "data": data}, "schema_version": 1,
-    }  # fmt: skip
+        "id": str(uuid.uuid4()),
+        "type": "task.complete",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "complaint_id": None,
+        "mall_id": "demo",
+        "actor": {"id": "dept-system", "role": None},
+        "correlation_id": None,
+        "payload": {"task_id": task, "data": data},
+        "schema_version": 1,
+    }
 
 
-def send(amqp_url: str, body: dict, token: str | None, reply_to: str | None = None,
-         routing_key: str = "task.complete") -> None:  # fmt: skip
+def send(
+    amqp_url: str,
+    body: dict,
+    token: str | None,
+    reply_to: str | None = None,
+    routing_key: str = "task.complete",
+) -> None:
     from kombu import Producer
 
     from services.common.bus.topology import COMMANDS_EXCHANGE
@@ -79,9 +90,14 @@ def send(amqp_url: str, body: dict, token: str | None, reply_to: str | None = No
     headers = {"authorization": f"Bearer {token}"} if token else {}
     with Connection(amqp_url) as connection:
         Producer(connection.default_channel).publish(
-            body, exchange=COMMANDS_EXCHANGE, routing_key=routing_key, declare=[COMMANDS_EXCHANGE],
-            headers=headers, reply_to=reply_to, message_id=body["id"],
-        )  # fmt: skip
+            body,
+            exchange=COMMANDS_EXCHANGE,
+            routing_key=routing_key,
+            declare=[COMMANDS_EXCHANGE],
+            headers=headers,
+            reply_to=reply_to,
+            message_id=body["id"],
+        )
 
 
 def replies(amqp_url: str, name: str, count: int) -> list[dict]:
@@ -160,8 +176,11 @@ def test_a_message_command_reaches_its_case(on_rabbitmq, start, amqp_url, tokens
     deploy_diagram(routing, "message_wait.bpmn", dmn=())
     case = start()
     body = command("unused", {})
-    body.update(type="case.message", complaint_id=case,
-                payload={"name": "merchant_answered", "data": {"refund": True}, "idempotency_key": "m-1"})  # fmt: skip
+    body.update(
+        type="case.message",
+        complaint_id=case,
+        payload={"name": "merchant_answered", "data": {"refund": True}, "idempotency_key": "m-1"},
+    )
     token = tokens.issue(Identity("desk-system", frozenset({"service_desk"}), "demo"))
     from kombu import Queue
 

@@ -23,9 +23,13 @@ def announcing_diagram(event: str = "complaint.replied") -> str:
     assert reply in text
     text = text.replace(reply, reply + properties(event=event, notify="reply", notify_to="customer"))
     timer = 'attachedToRef="handle_floor">'
-    text = text.replace(timer, timer + "<bpmn:extensionElements>"
-                        + properties(event="complaint.escalated", notify="overdue", notify_to="operations_manager")
-                        + "</bpmn:extensionElements>")  # fmt: skip
+    text = text.replace(
+        timer,
+        timer
+        + "<bpmn:extensionElements>"
+        + properties(event="complaint.escalated", notify="overdue", notify_to="operations_manager")
+        + "</bpmn:extensionElements>",
+    )
     return text
 
 
@@ -47,10 +51,16 @@ def announced(routing) -> list[tuple[str, dict]]:
 def test_a_marked_reply_is_announced_and_asks_for_the_customers_notification(routing, start, api, staff):
     deploy_text(routing, announcing_diagram())
     case = start()
-    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete", json={"data": {"outcome": "resolved"}},
-             headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
-    api.post(f"/tasks/{task_id(routing, case, 'reply')}/complete", json={"data": {"reply_text": "已为您换货"}},
-             headers=staff("service_desk"))  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+        json={"data": {"outcome": "resolved"}},
+        headers=staff("floor_supervisor", floors=["3F"]),
+    )
+    api.post(
+        f"/tasks/{task_id(routing, case, 'reply')}/complete",
+        json={"data": {"reply_text": "已为您换货"}},
+        headers=staff("service_desk"),
+    )
 
     [(replied, step), (requested, notification)] = announced(routing)
     assert (replied, step["element_id"], step["data"]["reply_text"]) == (

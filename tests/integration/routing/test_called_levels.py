@@ -53,8 +53,10 @@ def test_a_call_to_a_process_not_in_the_file_is_refused_naming_the_call_activity
         ("zh-CN", "既不在本文件中，也未部署"),
     ):
         problems = _deploy(api, staff, broken, language).json["errors"]["json"]["bpmn"]
-        assert any("“Store manager handles it” (store)" in p or "“Store manager handles it”（store）" in p
-                   for p in problems), problems  # fmt: skip
+        assert any(
+            "“Store manager handles it” (store)" in p or "“Store manager handles it”（store）" in p
+            for p in problems
+        ), problems
         assert any(words in problem for problem in problems), problems
 
 
@@ -119,8 +121,12 @@ def levels_mall(settings, policy, clock, tokens):
 
 
 def test_a_yogurt_quality_complaint_posted_to_intake_runs_through_the_called_levels_to_its_end(levels_mall):
-    case = levels_mall.complain(category="quality", description="酸奶过期三天仍在售，孩子喝后腹泻",
-                                customer_request=["refund", "compensation"], amount="12.80")  # fmt: skip
+    case = levels_mall.complain(
+        category="quality",
+        description="酸奶过期三天仍在售，孩子喝后腹泻",
+        customer_request=["refund", "compensation"],
+        amount="12.80",
+    )
     eventually(lambda: case.open_tasks(OPS) == ["handle_ops"], timeout=30)
 
     case.complete("handle_ops", OPS, outcome="escalate")

@@ -20,10 +20,13 @@ def test_a_case_reader_gets_the_diagram_of_the_cases_version_within_its_floors(r
 def test_a_designer_reads_a_dmn_file_deployed_with_a_version(routing, api, staff):
     version = deploy(routing)
 
-    found = api.get(f"/processes/{version.process_key}/{version.version}/dmn/triage_v1.dmn",
-                    headers=staff("process_designer"))  # fmt: skip
-    missing = api.get(f"/processes/{version.process_key}/{version.version}/dmn/nope.dmn",
-                      headers=staff("process_designer"))  # fmt: skip
+    found = api.get(
+        f"/processes/{version.process_key}/{version.version}/dmn/triage_v1.dmn",
+        headers=staff("process_designer"),
+    )
+    missing = api.get(
+        f"/processes/{version.process_key}/{version.version}/dmn/nope.dmn", headers=staff("process_designer")
+    )
 
     assert found.status_code == 200 and "decision" in found.get_data(as_text=True)
     assert missing.status_code == 404

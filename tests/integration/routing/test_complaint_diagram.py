@@ -24,8 +24,14 @@ NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
 }
-MERCHANT = {"code": "M-3F-001", "shop_name": "优品服饰", "floor": "3F", "unit": "301",
-            "person_in_charge": "李经理", "phone": "13800000001"}  # fmt: skip
+MERCHANT = {
+    "code": "M-3F-001",
+    "shop_name": "优品服饰",
+    "floor": "3F",
+    "unit": "301",
+    "person_in_charge": "李经理",
+    "phone": "13800000001",
+}
 
 
 def deploy_mall_diagram(routing):
@@ -73,16 +79,33 @@ def test_every_element_and_flow_is_drawn():
             assert element.find("bpmn:documentation", NS) is not None, element.get("id")
 
 
-CATEGORIES = ("quality", "price", "merchant_service", "staff_service", "environment", "facility", "fee",
-              "emergency")  # fmt: skip
-QUEUE_NAMES = {"service_desk", "floor_supervisor", "department_manager", "operations_manager",
-               "deputy_store_manager", "store_manager"}  # fmt: skip
+CATEGORIES = (
+    "quality",
+    "price",
+    "merchant_service",
+    "staff_service",
+    "environment",
+    "facility",
+    "fee",
+    "emergency",
+)
+QUEUE_NAMES = {
+    "service_desk",
+    "floor_supervisor",
+    "department_manager",
+    "operations_manager",
+    "deputy_store_manager",
+    "store_manager",
+}
 
 
 def test_exactly_one_triage_rule_matches_every_complaint(clock):
     """The engine takes the first matching rule without checking overlaps: the rules must not overlap."""
-    diagram = parse_diagram((BPMN_DIR / "complaint.bpmn").read_bytes(),
-                            {"triage.dmn": (BPMN_DIR / "triage.dmn").read_bytes()}, QUEUE_NAMES)  # fmt: skip
+    diagram = parse_diagram(
+        (BPMN_DIR / "complaint.bpmn").read_bytes(),
+        {"triage.dmn": (BPMN_DIR / "triage.dmn").read_bytes()},
+        QUEUE_NAMES,
+    )
     table = copy(diagram.spec.task_specs["triage"].dmnEngine.decision_table)
     table.hit_policy = "COLLECT"
     engine = ClockScriptEngine(MovableClock(clock.now()), restricted_environment())
@@ -94,13 +117,20 @@ def test_exactly_one_triage_rule_matches_every_complaint(clock):
     for severity, category, about, directly, merchant, department in itertools.product(
         ("normal", "major"), CATEGORIES, (False, True), (False, True), (None, MERCHANT), (None, "cleaning")
     ):
-        found = queues(severity=severity, category=category, about_department_manager=about,
-                       handle_directly=directly, merchant=merchant, department=department)  # fmt: skip
+        found = queues(
+            severity=severity,
+            category=category,
+            about_department_manager=about,
+            handle_directly=directly,
+            merchant=merchant,
+            department=department,
+        )
         assert len(found) == 1, (severity, category, about, directly, merchant, department, found)
     assert queues(severity="major", category="quality", handle_directly=True) == ["store_manager"]
     assert queues(severity="normal", category="quality", merchant=MERCHANT) == ["operations_manager"]
-    assert queues(severity="normal", category="staff_service", about_department_manager=True,
-                  department="cleaning") == ["deputy_store_manager"]  # fmt: skip
+    assert queues(
+        severity="normal", category="staff_service", about_department_manager=True, department="cleaning"
+    ) == ["deputy_store_manager"]
     assert queues(severity="normal", category="price", handle_directly=True) == ["service_desk"]
     assert queues(severity="normal", category="price") == ["floor_supervisor"]
     assert queues(severity="normal", category="emergency", merchant=MERCHANT) == ["floor_supervisor"]
@@ -132,8 +162,11 @@ def test_the_drawing_has_no_overlaps_every_shape_sits_in_its_lane_and_every_flow
     attached = {
         event.get("id"): event.get("attachedToRef") for event in process.iterfind("bpmn:boundaryEvent", NS)
     }
-    lane_of = {ref.text: lane.get("id") for lane in process.iterfind(".//bpmn:lane", NS)
-               for ref in lane.iterfind("bpmn:flowNodeRef", NS)}  # fmt: skip
+    lane_of = {
+        ref.text: lane.get("id")
+        for lane in process.iterfind(".//bpmn:lane", NS)
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS)
+    }
     nodes = sorted(lane_of)
 
     for node in nodes:
@@ -188,9 +221,13 @@ def test_the_one_process_run_deploys_a_changed_shipped_diagram_until_a_designer_
     )
     deploy_shipped(routing, shipped)
     changed = versions()
-    designers = DeployProcess(original.replace("楼层主管跟进商户投诉", "楼层主管跟进商户投诉（设计）"),
-                              {"triage.dmn": (BPMN_DIR / "triage.dmn").read_text(encoding="utf-8")},
-                              "designer", None, "complaint.bpmn")  # fmt: skip
+    designers = DeployProcess(
+        original.replace("楼层主管跟进商户投诉", "楼层主管跟进商户投诉（设计）"),
+        {"triage.dmn": (BPMN_DIR / "triage.dmn").read_text(encoding="utf-8")},
+        "designer",
+        None,
+        "complaint.bpmn",
+    )
     routing.handle(handlers.deploy_process, designers)  # a designer's own deployment, by the API
     shipped.write_text(
         original.replace("楼层主管跟进商户投诉", "楼层主管跟进商户投诉（又新）"), encoding="utf-8"

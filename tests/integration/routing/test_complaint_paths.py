@@ -38,8 +38,14 @@ def test_the_desk_settles_it_directly_and_the_satisfied_customer_closes_it(mall,
     case.complete("close", DESK, **CLOSE)
 
     assert case.created() == ["handle_desk", "reply", "callback", "close"]
-    assert case.events() == ["complaint.acknowledged", "complaint.triaged", "complaint.resolved",
-                             "complaint.replied", "complaint.called_back", "complaint.closed"]  # fmt: skip
+    assert case.events() == [
+        "complaint.acknowledged",
+        "complaint.triaged",
+        "complaint.resolved",
+        "complaint.replied",
+        "complaint.called_back",
+        "complaint.closed",
+    ]
     assert case.status() == "completed"
     [closed] = case.announced("complaint.closed")
     assert (closed["closed_as"], closed["last_resolver"], closed["responsible_party"]) == (
@@ -152,8 +158,19 @@ def test_a_dissatisfied_customer_reopens_the_case_one_level_above_the_last_resol
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
 
-    assert case.created() == ["handle_floor", "signoff_ops", "reply", "callback", "handle_ops", "reply",
-                              "callback", "handle_store", "reply", "callback", "close"]  # fmt: skip
+    assert case.created() == [
+        "handle_floor",
+        "signoff_ops",
+        "reply",
+        "callback",
+        "handle_ops",
+        "reply",
+        "callback",
+        "handle_store",
+        "reply",
+        "callback",
+        "close",
+    ]
     assert case.events().count("complaint.reopened") == 2
     assert case.status() == "completed"
 
@@ -179,8 +196,12 @@ def test_a_customer_unreachable_after_the_allowed_attempts_is_closed_as_no_answe
 
 
 def test_a_letter_gets_a_written_reply(mall):
-    case = mall.complain(channel="letter", category="environment", handle_directly=True,
-                         customer={"name": "王女士", "address": "星河路1号2单元301"})  # fmt: skip
+    case = mall.complain(
+        channel="letter",
+        category="environment",
+        handle_directly=True,
+        customer={"name": "王女士", "address": "星河路1号2单元301"},
+    )
     case.complete("handle_desk", DESK, outcome="resolved")
     case.complete("reply_written", DESK, reply_text="书面答复已寄出")
 
@@ -196,22 +217,49 @@ def test_the_reply_date_is_postponed_at_most_twice_then_the_store_manager_takes_
     case.wait(days=3, hours=14)  # past 2026-11-25 23:59:59 in the mall (UTC+8)
     assert case.open_tasks(FLOOR) == [] and case.open_tasks(DESK) == ["agree_reply_date"]
     undated = case.try_complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True)
-    assert undated.json["errors"]["json"] == {"new_reply_date": ["required when customer_agreed is true"],
-                                              "postpone_reason": ["required when customer_agreed is true"]}  # fmt: skip
-    case.complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True,
-                  new_reply_date="2026-11-28", postpone_reason="商户负责人出差")  # fmt: skip
+    assert undated.json["errors"]["json"] == {
+        "new_reply_date": ["required when customer_agreed is true"],
+        "postpone_reason": ["required when customer_agreed is true"],
+    }
+    case.complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="商户仍在核实",
+        customer_agreed=True,
+        new_reply_date="2026-11-28",
+        postpone_reason="商户负责人出差",
+    )
     assert case.open_tasks(FLOOR) == ["handle_floor"]  # back to whoever held it
     case.wait(days=3)
-    case.complete("agree_reply_date", DESK, progress_told="仍在处理", customer_agreed=True,
-                  new_reply_date="2026-12-01", postpone_reason="等待厂家检测报告")  # fmt: skip
+    case.complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="仍在处理",
+        customer_agreed=True,
+        new_reply_date="2026-12-01",
+        postpone_reason="等待厂家检测报告",
+    )
     case.wait(days=3)  # the second postponed date passes, still unresolved
-    third = case.complete("agree_reply_date", DESK, progress_told="再次延期", customer_agreed=True,
-                          new_reply_date="2026-12-04", postpone_reason="检测报告仍未出")  # fmt: skip
+    third = case.complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="再次延期",
+        customer_agreed=True,
+        new_reply_date="2026-12-04",
+        postpone_reason="检测报告仍未出",
+    )
 
     assert third["state"] == "completed"  # the third postponement is asked, and refused:
     assert case.open_tasks(STORE) == ["handle_store"] and case.open_tasks(FLOOR) == []
-    assert case.created() == ["handle_floor", "agree_reply_date", "handle_floor", "agree_reply_date",
-                              "handle_floor", "agree_reply_date", "handle_store"]  # fmt: skip
+    assert case.created() == [
+        "handle_floor",
+        "agree_reply_date",
+        "handle_floor",
+        "agree_reply_date",
+        "handle_floor",
+        "agree_reply_date",
+        "handle_store",
+    ]
     assert ("reply_dates_exhausted", "store_manager") in case.notifications()
     assert case.events()[-1] == "complaint.escalated"
 
@@ -228,15 +276,20 @@ def test_a_customer_who_does_not_agree_to_a_later_reply_date_goes_to_the_store_m
 
 def test_an_outside_route_is_tracked_until_it_concludes_and_closes_the_case(mall):
     case = mall.complain(category="price", merchant_code=SHOP)
-    delivered = case.message("outside_route", {"body": "consumer_association", "reference": "XB-2026-118"},
-                             "outside-1")  # fmt: skip
+    delivered = case.message(
+        "outside_route", {"body": "consumer_association", "reference": "XB-2026-118"}, "outside-1"
+    )
     assert delivered.json["status"] == "delivered"
     assert case.open_tasks(DESK) == ["merchant_call", "track_outside_route"]
     case.complete("track_outside_route", DESK, outside_result="消协调解：退一赔一", **CLOSE)
 
     assert sorted(case.created()) == ["handle_floor", "merchant_call", "track_outside_route"]
-    assert case.events() == ["complaint.acknowledged", "complaint.triaged", "complaint.outside_route",
-                             "complaint.closed"]  # fmt: skip
+    assert case.events() == [
+        "complaint.acknowledged",
+        "complaint.triaged",
+        "complaint.outside_route",
+        "complaint.closed",
+    ]
     assert case.status() == "completed"  # closing ends the other branches
     assert case.open_tasks(FLOOR) == [] and case.open_tasks(DESK) == []
     [route] = case.announced("complaint.outside_route")
@@ -265,8 +318,11 @@ def test_a_deployed_change_to_triage_routes_new_cases_only(mall):
 # --- what PROCESS.md adds beyond the paths above
 
 
-@pytest.mark.parametrize("policy", [Policy(handler_acts_within=timedelta(days=60), first_reply_after=timedelta(days=60))],
-                         ids=["handlers and the reply date given two months"])  # fmt: skip
+@pytest.mark.parametrize(
+    "policy",
+    [Policy(handler_acts_within=timedelta(days=60), first_reply_after=timedelta(days=60))],
+    ids=["handlers and the reply date given two months"],
+)
 def test_a_complaint_unresolved_a_month_after_intake_becomes_major_and_goes_to_the_store_manager(
     mall, policy
 ):
@@ -337,8 +393,13 @@ ASKING = [  # (complaint, the level that holds it)
 def test_every_level_can_ask_another_department_to_act_which_the_desk_tracks_then_it_comes_back(mall):
     for complaint, element, who in ASKING:
         case = mall.complain(**complaint)
-        case.complete(element, who, outcome="ask_department", department_asked="engineering",
-                      department_request="修复试衣间门锁")  # fmt: skip
+        case.complete(
+            element,
+            who,
+            outcome="ask_department",
+            department_asked="engineering",
+            department_request="修复试衣间门锁",
+        )
         assert element not in case.open_tasks(who) and case.open_tasks(DESK) == ["track_department"], element
         case.complete("track_department", DESK, department_acted=True, department_result="工程部已修复")
         assert element in case.open_tasks(who) and "track_department" not in case.open_tasks(DESK), element
@@ -365,8 +426,14 @@ def test_a_face_to_face_reply_records_the_customers_signature(mall, policy):
     case.complete("handle_desk", DESK, outcome="resolved", resolution="当场更换")
     unsigned = case.try_complete("reply_in_person", DESK, reply_text="已当面答复")
     signed_undated = case.try_complete("reply_in_person", DESK, reply_text="已当面答复", customer_signed=True)
-    signed = case.complete("reply_in_person", DESK, reply_text="已当面答复", customer_signed=True,
-                           customer_signed_at="2026-11-22", customer_view="满意")  # fmt: skip
+    signed = case.complete(
+        "reply_in_person",
+        DESK,
+        reply_text="已当面答复",
+        customer_signed=True,
+        customer_signed_at="2026-11-22",
+        customer_view="满意",
+    )
 
     assert unsigned.status_code == 400 and "customer_signed" in unsigned.json["errors"]["json"]
     assert signed_undated.json["errors"]["json"] == {

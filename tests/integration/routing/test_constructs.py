@@ -29,8 +29,10 @@ def flows(*pairs: str) -> str:
         ends, _, condition = pair.partition(":")
         source, target = ends.split(">")
         expression = f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression>" if condition else ""
-        made.append(f'<bpmn:sequenceFlow id="f_{source}_{target}" sourceRef="{source}" targetRef="{target}">'
-                    f"{expression}</bpmn:sequenceFlow>")  # fmt: skip
+        made.append(
+            f'<bpmn:sequenceFlow id="f_{source}_{target}" sourceRef="{source}" targetRef="{target}">'
+            f"{expression}</bpmn:sequenceFlow>"
+        )
     return "".join(made)
 
 
@@ -70,74 +72,190 @@ def message(element: str, name: str, kind: str = "intermediateCatchEvent", extra
 
 CONSTRUCTS = {
     "a user task in an embedded sub-process": (
-        complaint(sub("s", task("t") + flows("s_s>t", "t>s_e")) + flows("start>s", "s>end")), ()),
+        complaint(sub("s", task("t") + flows("s_s>t", "t>s_e")) + flows("start>s", "s>end")),
+        (),
+    ),
     "a sub-process in a sub-process": (
-        complaint(sub("outer", sub("inner", task("t") + flows("inner_s>t", "t>inner_e")) + flows("outer_s>inner", "inner>outer_e"))
-                  + flows("start>outer", "outer>end")), ()),
+        complaint(
+            sub(
+                "outer",
+                sub("inner", task("t") + flows("inner_s>t", "t>inner_e"))
+                + flows("outer_s>inner", "inner>outer_e"),
+            )
+            + flows("start>outer", "outer>end")
+        ),
+        (),
+    ),
     "a call activity to a process of the same file": (
-        complaint('<bpmn:callActivity id="c" calledElement="level"/>' + flows("start>c", "c>end"),
-                  called("level", task("t") + flows("level_s>t", "t>level_e"))), ()),
+        complaint(
+            '<bpmn:callActivity id="c" calledElement="level"/>' + flows("start>c", "c>end"),
+            called("level", task("t") + flows("level_s>t", "t>level_e")),
+        ),
+        (),
+    ),
     "call activities two levels deep": (
-        complaint('<bpmn:callActivity id="c" calledElement="one"/>' + flows("start>c", "c>end"),
-                  called("one", '<bpmn:callActivity id="c2" calledElement="two"/>' + flows("one_s>c2", "c2>one_e")),
-                  called("two", task("t") + flows("two_s>t", "t>two_e"))), ()),
+        complaint(
+            '<bpmn:callActivity id="c" calledElement="one"/>' + flows("start>c", "c>end"),
+            called("one", '<bpmn:callActivity id="c2" calledElement="two"/>' + flows("one_s>c2", "c2>one_e")),
+            called("two", task("t") + flows("two_s>t", "t>two_e")),
+        ),
+        (),
+    ),
     "an event-based gateway between a message and a timer": (
-        complaint('<bpmn:eventBasedGateway id="g"/>' + message("answered", "answered") + timer("waited")
-                  + task("t") + flows("start>g", "g>answered", "g>waited", "answered>t", "waited>t", "t>end"),
-                  messages=("answered",)), ()),
+        complaint(
+            '<bpmn:eventBasedGateway id="g"/>'
+            + message("answered", "answered")
+            + timer("waited")
+            + task("t")
+            + flows("start>g", "g>answered", "g>waited", "answered>t", "waited>t", "t>end"),
+            messages=("answered",),
+        ),
+        (),
+    ),
     "a message catch event": (
-        complaint(message("answered", "answered") + task("t") + flows("start>answered", "answered>t", "t>end"),
-                  messages=("answered",)), ("answered",)),
+        complaint(
+            message("answered", "answered") + task("t") + flows("start>answered", "answered>t", "t>end"),
+            messages=("answered",),
+        ),
+        ("answered",),
+    ),
     "a receive task": (
-        complaint('<bpmn:receiveTask id="r" messageRef="m_answered"/>' + flows("start>r", "r>end"),
-                  messages=("answered",)), ("answered",)),
-    "a timer catch event": (complaint(timer("wait") + task("t") + flows("start>wait", "wait>t", "t>end")), ()),
+        complaint(
+            '<bpmn:receiveTask id="r" messageRef="m_answered"/>' + flows("start>r", "r>end"),
+            messages=("answered",),
+        ),
+        ("answered",),
+    ),
+    "a timer catch event": (
+        complaint(timer("wait") + task("t") + flows("start>wait", "wait>t", "t>end")),
+        (),
+    ),
     "a signal thrown in one branch and caught in another": (
-        complaint('<bpmn:parallelGateway id="split"/><bpmn:parallelGateway id="join"/>'
-                  '<bpmn:intermediateCatchEvent id="caught"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateCatchEvent>'
-                  '<bpmn:intermediateThrowEvent id="thrown"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>'
-                  + task("t") + flows("start>split", "split>caught", "split>t", "t>thrown", "caught>join", "thrown>join", "join>end"),
-                  declared='<bpmn:signal id="sig" name="ready"/>'), ()),
+        complaint(
+            '<bpmn:parallelGateway id="split"/><bpmn:parallelGateway id="join"/>'
+            '<bpmn:intermediateCatchEvent id="caught"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateCatchEvent>'
+            '<bpmn:intermediateThrowEvent id="thrown"><bpmn:signalEventDefinition signalRef="sig"/></bpmn:intermediateThrowEvent>'
+            + task("t")
+            + flows(
+                "start>split", "split>caught", "split>t", "t>thrown", "caught>join", "thrown>join", "join>end"
+            ),
+            declared='<bpmn:signal id="sig" name="ready"/>',
+        ),
+        (),
+    ),
     "a parallel multi-instance user task": (
-        complaint(task("t").replace("/>", '><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2'
-                                          "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>")
-                  + flows("start>t", "t>end")), ()),
+        complaint(
+            task("t").replace(
+                "/>",
+                "><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2"
+                "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>",
+            )
+            + flows("start>t", "t>end")
+        ),
+        (),
+    ),
     "a sequential multi-instance user task": (
-        complaint(task("t").replace("/>", '><bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>2'
-                                          "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>")
-                  + flows("start>t", "t>end")), ()),
+        complaint(
+            task("t").replace(
+                "/>",
+                '><bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>2'
+                "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>",
+            )
+            + flows("start>t", "t>end")
+        ),
+        (),
+    ),
     "an interrupting timer on a sub-process's border": (
-        complaint(sub("s", task("t") + flows("s_s>t", "t>s_e")) + timer("late", "boundaryEvent", ' attachedToRef="s"')
-                  + task("escalated") + flows("start>s", "s>end", "late>escalated", "escalated>end")), ()),
+        complaint(
+            sub("s", task("t") + flows("s_s>t", "t>s_e"))
+            + timer("late", "boundaryEvent", ' attachedToRef="s"')
+            + task("escalated")
+            + flows("start>s", "s>end", "late>escalated", "escalated>end")
+        ),
+        (),
+    ),
     "a message on a call activity's border": (
-        complaint('<bpmn:callActivity id="c" calledElement="level"/>' + message("withdrawn", "withdrawn", "boundaryEvent", ' attachedToRef="c"')
-                  + flows("start>c", "c>end", "withdrawn>end"),
-                  called("level", task("t") + flows("level_s>t", "t>level_e")), messages=("withdrawn",)), ("withdrawn",)),
+        complaint(
+            '<bpmn:callActivity id="c" calledElement="level"/>'
+            + message("withdrawn", "withdrawn", "boundaryEvent", ' attachedToRef="c"')
+            + flows("start>c", "c>end", "withdrawn>end"),
+            called("level", task("t") + flows("level_s>t", "t>level_e")),
+            messages=("withdrawn",),
+        ),
+        ("withdrawn",),
+    ),
     "a non-interrupting event sub-process started by a message": (
-        complaint(task("t") + flows("start>t", "t>end")
-                  + '<bpmn:subProcess id="ev" triggeredByEvent="true">'
-                  + message("noted", "note", "startEvent", ' isInterrupting="false"')
-                  + '<bpmn:scriptTask id="record" scriptFormat="python"><bpmn:script>notes = 1</bpmn:script></bpmn:scriptTask>'
-                  + '<bpmn:endEvent id="ev_e"/>' + flows("noted>record", "record>ev_e") + "</bpmn:subProcess>",
-                  messages=("note",)), ("note",)),
+        complaint(
+            task("t")
+            + flows("start>t", "t>end")
+            + '<bpmn:subProcess id="ev" triggeredByEvent="true">'
+            + message("noted", "note", "startEvent", ' isInterrupting="false"')
+            + '<bpmn:scriptTask id="record" scriptFormat="python"><bpmn:script>notes = 1</bpmn:script></bpmn:scriptTask>'
+            + '<bpmn:endEvent id="ev_e"/>'
+            + flows("noted>record", "record>ev_e")
+            + "</bpmn:subProcess>",
+            messages=("note",),
+        ),
+        ("note",),
+    ),
     "parallel user tasks in a sub-process": (
-        complaint(sub("s", '<bpmn:parallelGateway id="p1"/><bpmn:parallelGateway id="p2"/>' + task("a") + task("b")
-                      + flows("s_s>p1", "p1>a", "p1>b", "a>p2", "b>p2", "p2>s_e")) + flows("start>s", "s>end")), ()),
+        complaint(
+            sub(
+                "s",
+                '<bpmn:parallelGateway id="p1"/><bpmn:parallelGateway id="p2"/>'
+                + task("a")
+                + task("b")
+                + flows("s_s>p1", "p1>a", "p1>b", "a>p2", "b>p2", "p2>s_e"),
+            )
+            + flows("start>s", "s>end")
+        ),
+        (),
+    ),
     "an inclusive gateway on the complaint's data": (
-        complaint('<bpmn:inclusiveGateway id="fork" default="f_fork_b"/><bpmn:inclusiveGateway id="merge"/>' + task("a") + task("b")
-                  + flows("start>fork", 'fork>a:complaint["category"] == "quality"', "fork>b", "a>merge", "b>merge", "merge>end")), ()),
+        complaint(
+            '<bpmn:inclusiveGateway id="fork" default="f_fork_b"/><bpmn:inclusiveGateway id="merge"/>'
+            + task("a")
+            + task("b")
+            + flows(
+                "start>fork",
+                'fork>a:complaint["category"] == "quality"',
+                "fork>b",
+                "a>merge",
+                "b>merge",
+                "merge>end",
+            )
+        ),
+        (),
+    ),
     "an error end event caught on the sub-process's border": (
-        complaint(sub("s", task("t") + '<bpmn:endEvent id="failed"><bpmn:errorEventDefinition errorRef="err"/></bpmn:endEvent>'
-                      + flows("s_s>t", "t>failed"))
-                  + '<bpmn:boundaryEvent id="caught" attachedToRef="s"><bpmn:errorEventDefinition errorRef="err"/></bpmn:boundaryEvent>'
-                  + task("after_error") + flows("start>s", "s>end", "caught>after_error", "after_error>end"),
-                  declared='<bpmn:error id="err" name="refused" errorCode="refused"/>'), ()),
+        complaint(
+            sub(
+                "s",
+                task("t")
+                + '<bpmn:endEvent id="failed"><bpmn:errorEventDefinition errorRef="err"/></bpmn:endEvent>'
+                + flows("s_s>t", "t>failed"),
+            )
+            + '<bpmn:boundaryEvent id="caught" attachedToRef="s"><bpmn:errorEventDefinition errorRef="err"/></bpmn:boundaryEvent>'
+            + task("after_error")
+            + flows("start>s", "s>end", "caught>after_error", "after_error>end"),
+            declared='<bpmn:error id="err" name="refused" errorCode="refused"/>',
+        ),
+        (),
+    ),
     "a script in a called process deciding the caller's gateway": (
-        complaint('<bpmn:callActivity id="c" calledElement="level"/><bpmn:exclusiveGateway id="g" default="f_g_end"/>' + task("t")
-                  + flows("start>c", "c>g", "g>t:major", "g>end", "t>end"),
-                  called("level", '<bpmn:scriptTask id="s" scriptFormat="python"><bpmn:script>major = complaint["severity"] == "major"'
-                         "</bpmn:script></bpmn:scriptTask>" + flows("level_s>s", "s>level_e"))), ()),
-}  # fmt: skip
+        complaint(
+            '<bpmn:callActivity id="c" calledElement="level"/><bpmn:exclusiveGateway id="g" default="f_g_end"/>'
+            + task("t")
+            + flows("start>c", "c>g", "g>t:major", "g>end", "t>end"),
+            called(
+                "level",
+                '<bpmn:scriptTask id="s" scriptFormat="python"><bpmn:script>major = complaint["severity"] == "major"'
+                "</bpmn:script></bpmn:scriptTask>" + flows("level_s>s", "s>level_e"),
+            ),
+        ),
+        (),
+    ),
+}
 
 
 def _drive(api, staff, routing, case: str, messages: tuple[str, ...]) -> list[str]:
@@ -192,9 +310,11 @@ def test_a_construct_deploys_passes_the_proof_and_runs_a_complaint_to_the_end(
 
 @pytest.mark.parametrize(
     ("construct", "after"),
-    [("an event-based gateway between a message and a timer", ["t"]),
-     ("an interrupting timer on a sub-process's border", ["escalated"])],
-)  # fmt: skip
+    [
+        ("an event-based gateway between a message and a timer", ["t"]),
+        ("an interrupting timer on a sub-process's border", ["escalated"]),
+    ],
+)
 def test_a_timer_of_a_gateway_or_a_sub_process_border_falls_due_on_the_services_clock(
     routing, start, api, staff, clock, construct, after
 ):

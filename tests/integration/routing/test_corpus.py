@@ -41,8 +41,15 @@ HEAD = (
 )
 
 
-def diagram(body: str, flows: str = "", *, before: str = "", after: str = "", executable: str = "true",
-            process: str = "corpus_case") -> str:  # fmt: skip
+def diagram(
+    body: str,
+    flows: str = "",
+    *,
+    before: str = "",
+    after: str = "",
+    executable: str = "true",
+    process: str = "corpus_case",
+) -> str:
     """One process `process` from `start` through `body` to `end`, `flows` between them; `before`
     (messages, errors) and `after` (other processes) beside it."""
     inner = f'<bpmn:startEvent id="start" name="投诉受理"/>{body}<bpmn:endEvent id="end" name="结案"/>{flows}'
@@ -54,8 +61,10 @@ def diagram(body: str, flows: str = "", *, before: str = "", after: str = "", ex
 
 def flow(source: str, target: str, condition: str = "", element: str = "") -> str:
     written = f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression>" if condition else ""
-    return (f'<bpmn:sequenceFlow id="{element or f"f_{source}_{target}"}" sourceRef="{source}" '
-            f'targetRef="{target}">{written}</bpmn:sequenceFlow>')  # fmt: skip
+    return (
+        f'<bpmn:sequenceFlow id="{element or f"f_{source}_{target}"}" sourceRef="{source}" '
+        f'targetRef="{target}">{written}</bpmn:sequenceFlow>'
+    )
 
 
 def line(*elements: str) -> str:
@@ -74,17 +83,27 @@ def one(task: str, element: str) -> str:
 
 
 def timer(definition: str, element: str = "wait", name: str = "等待回复") -> str:
-    return (f'<bpmn:intermediateCatchEvent id="{element}" name="{name}"><bpmn:timerEventDefinition>{definition}'
-            "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")  # fmt: skip
+    return (
+        f'<bpmn:intermediateCatchEvent id="{element}" name="{name}"><bpmn:timerEventDefinition>{definition}'
+        "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
 
 
 def gateway(condition: str, other: str = "", default: bool = True) -> str:
     """An exclusive gateway deciding between two user tasks by `condition`."""
     chosen = ' default="f_decide_plain"' if default else ""
-    body = (f'<bpmn:exclusiveGateway id="decide" name="金额大吗"{chosen}/>' + handled("refund", "退款")
-            + handled("plain", "普通处理"))  # fmt: skip
-    flows = (flow("start", "decide") + flow("decide", "refund", condition) + flow("decide", "plain", other)
-             + flow("refund", "end") + flow("plain", "end"))  # fmt: skip
+    body = (
+        f'<bpmn:exclusiveGateway id="decide" name="金额大吗"{chosen}/>'
+        + handled("refund", "退款")
+        + handled("plain", "普通处理")
+    )
+    flows = (
+        flow("start", "decide")
+        + flow("decide", "refund", condition)
+        + flow("decide", "plain", other)
+        + flow("refund", "end")
+        + flow("plain", "end")
+    )
     return diagram(body, flows)
 
 
@@ -103,149 +122,262 @@ LOOP = "<bpmn:multiInstanceLoopCharacteristics>{inner}</bpmn:multiInstanceLoopCh
 # name -> (diagram, the problem kinds its refusal names)
 REFUSED: dict[str, tuple[str, set[str]]] = {
     "a service task calling a Java class": (
-        one('<bpmn:serviceTask id="lookup" name="查询会员" camunda:class="com.mall.MemberLookup"/>', "lookup"),
-        {"service_task"}),
+        one(
+            '<bpmn:serviceTask id="lookup" name="查询会员" camunda:class="com.mall.MemberLookup"/>', "lookup"
+        ),
+        {"service_task"},
+    ),
     "a send task with a delegate expression": (
         one('<bpmn:sendTask id="tell" name="通知商户" camunda:delegateExpression="${tellShop}"/>', "tell"),
-        {"service_task"}),
+        {"service_task"},
+    ),
     "a task with a Camunda expression": (
         one('<bpmn:task id="calc" name="计算赔付" camunda:expression="${payout.compute(amount)}"/>', "calc"),
-        {"service_task"}),
+        {"service_task"},
+    ),
     "a service task for an external worker's topic": (
-        one('<bpmn:serviceTask id="refund" name="退款" camunda:type="external" camunda:topic="refunds"/>', "refund"),
-        {"service_task"}),
+        one(
+            '<bpmn:serviceTask id="refund" name="退款" camunda:type="external" camunda:topic="refunds"/>',
+            "refund",
+        ),
+        {"service_task"},
+    ),
     "an execution listener and a task listener": (
-        one('<bpmn:task id="log" name="记录日志"><bpmn:extensionElements><camunda:executionListener'
-            ' class="com.mall.Audit" event="start"/></bpmn:extensionElements></bpmn:task>', "log").replace(
-            'camunda:candidateGroups="service_desk"/>', 'camunda:candidateGroups="service_desk"><bpmn:extensionElements>'
+        one(
+            '<bpmn:task id="log" name="记录日志"><bpmn:extensionElements><camunda:executionListener'
+            ' class="com.mall.Audit" event="start"/></bpmn:extensionElements></bpmn:task>',
+            "log",
+        ).replace(
+            'camunda:candidateGroups="service_desk"/>',
+            'camunda:candidateGroups="service_desk"><bpmn:extensionElements>'
             '<camunda:taskListener event="create" expression="${mail.send(task)}"/></bpmn:extensionElements>'
-            "</bpmn:userTask>"),
-        {"listener"}),
+            "</bpmn:userTask>",
+        ),
+        {"listener"},
+    ),
     "a data store": (
-        one('<bpmn:dataStoreReference id="members" name="会员库"/>', "handle").replace(line("handle", "handle"), line("handle")),
-        {"data_store"}),
+        one('<bpmn:dataStoreReference id="members" name="会员库"/>', "handle").replace(
+            line("handle", "handle"), line("handle")
+        ),
+        {"data_store"},
+    ),
     "a JUEL condition on a gateway's flow": (gateway("${amount &gt; 100}"), {"juel"}),
     "a JUEL timer": (
-        diagram(timer("<bpmn:timeDuration>${waitFor}</bpmn:timeDuration>") + handled(), line("wait", "handle")),
-        {"timer_not_supported"}),
+        diagram(
+            timer("<bpmn:timeDuration>${waitFor}</bpmn:timeDuration>") + handled(), line("wait", "handle")
+        ),
+        {"timer_not_supported"},
+    ),
     "a JUEL deferred condition on a gateway's flow": (gateway("#{amount &gt; 100}"), {"juel"}),
     "a JUEL loop cardinality": (
-        diagram(handled().replace("/>", ">" + LOOP.format(inner="<bpmn:loopCardinality>${shops.size()}</bpmn:loopCardinality>")
-                                  + "</bpmn:userTask>"), line("handle")),
-        {"juel"}),
+        diagram(
+            handled().replace(
+                "/>",
+                ">"
+                + LOOP.format(inner="<bpmn:loopCardinality>${shops.size()}</bpmn:loopCardinality>")
+                + "</bpmn:userTask>",
+            ),
+            line("handle"),
+        ),
+        {"juel"},
+    ),
     "a cron timer": (
         diagram(timer("<bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle>") + handled(), line("wait", "handle")),
-        {"timer_not_supported"}),
+        {"timer_not_supported"},
+    ),
     "a repeating timer leading to a user task": (
-        diagram('<bpmn:boundaryEvent id="remind" name="每小时提醒" cancelActivity="false" attachedToRef="handle">'
-                "<bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>"
-                "</bpmn:boundaryEvent>" + handled() + handled("chase", "催办"),
-                line("handle") + flow("remind", "chase") + flow("chase", "end")),
-        {"cycle_to_user_task"}),
+        diagram(
+            '<bpmn:boundaryEvent id="remind" name="每小时提醒" cancelActivity="false" attachedToRef="handle">'
+            "<bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition>"
+            "</bpmn:boundaryEvent>" + handled() + handled("chase", "催办"),
+            line("handle") + flow("remind", "chase") + flow("chase", "end"),
+        ),
+        {"cycle_to_user_task"},
+    ),
     "a duration written as a cycle": (
         diagram(timer("<bpmn:timeDuration>R3/PT1H</bpmn:timeDuration>") + handled(), line("wait", "handle")),
-        {"timer_kind_mismatch"}),
-    "a JavaScript script": (one(SCRIPT.format(language="javascript", script="score = 1;"), "score"), {"script_language"}),
-    "a Groovy script": (one(SCRIPT.format(language="groovy", script="execution.setVariable('score', 1)"), "score"),
-                        {"script_language"}),
+        {"timer_kind_mismatch"},
+    ),
+    "a JavaScript script": (
+        one(SCRIPT.format(language="javascript", script="score = 1;"), "score"),
+        {"script_language"},
+    ),
+    "a Groovy script": (
+        one(SCRIPT.format(language="groovy", script="execution.setVariable('score', 1)"), "score"),
+        {"script_language"},
+    ),
     "a script task with no script": (
-        one('<bpmn:scriptTask id="score" name="打分" scriptFormat="python" camunda:resource="score.py"/>', "score"),
-        {"script_missing"}),
-    "a script importing a module": (one(SCRIPT.format(language="python", script="import os"), "score"),
-                                    {"python_refused"}),
+        one(
+            '<bpmn:scriptTask id="score" name="打分" scriptFormat="python" camunda:resource="score.py"/>',
+            "score",
+        ),
+        {"script_missing"},
+    ),
+    "a script importing a module": (
+        one(SCRIPT.format(language="python", script="import os"), "score"),
+        {"python_refused"},
+    ),
     "a business rule task with no decision": (
-        one('<bpmn:businessRuleTask id="rate" name="定级"/>', "rate"), {"decision_missing"}),
+        one('<bpmn:businessRuleTask id="rate" name="定级"/>', "rate"),
+        {"decision_missing"},
+    ),
     "a business rule task whose decision is not deployed": (
         one('<bpmn:businessRuleTask id="rate" name="定级" camunda:decisionRef="severity_rules"/>', "rate"),
-        {"decision_not_deployed"}),
-    "no executable process": (diagram(handled(), line("handle"), executable="false"), {"process_not_executable"}),
+        {"decision_not_deployed"},
+    ),
+    "no executable process": (
+        diagram(handled(), line("handle"), executable="false"),
+        {"process_not_executable"},
+    ),
     "several executable pools": (pools("shop_a", "shop_b"), {"several_main_processes"}),
     "a gateway's flow with no condition that is not the default": (
-        gateway('amount &gt; 100', default=False), {"flow_without_condition"}),
+        gateway("amount &gt; 100", default=False),
+        {"flow_without_condition"},
+    ),
     "several flows out of a task without a gateway": (
-        diagram(handled() + handled("tell", "告知顾客") + handled("log", "登记"),
-                flow("start", "handle") + flow("handle", "tell") + flow("handle", "log") + flow("tell", "end")
-                + flow("log", "end")),
-        {"several_outgoing"}),
+        diagram(
+            handled() + handled("tell", "告知顾客") + handled("log", "登记"),
+            flow("start", "handle")
+            + flow("handle", "tell")
+            + flow("handle", "log")
+            + flow("tell", "end")
+            + flow("log", "end"),
+        ),
+        {"several_outgoing"},
+    ),
     "several start events": (
-        diagram('<bpmn:startEvent id="phoned" name="电话投诉"/>' + handled(), line("handle") + flow("phoned", "handle")),
-        {"several_starts"}),
+        diagram(
+            '<bpmn:startEvent id="phoned" name="电话投诉"/>' + handled(),
+            line("handle") + flow("phoned", "handle"),
+        ),
+        {"several_starts"},
+    ),
     "no start event": (
         f'{HEAD}<bpmn:process id="corpus_case" isExecutable="true">{handled()}<bpmn:endEvent id="end"/>'
-        f'{flow("handle", "end")}</bpmn:process></bpmn:definitions>',
-        {"process_without_start"}),
+        f"{flow('handle', 'end')}</bpmn:process></bpmn:definitions>",
+        {"process_without_start"},
+    ),
     "a sub-process with no start event": (
-        diagram(f'<bpmn:subProcess id="inner" name="核实">{handled()}<bpmn:endEvent id="inner_e"/>'
-                f'{flow("handle", "inner_e")}</bpmn:subProcess>', line("inner")),
-        {"subprocess_without_start"}),
+        diagram(
+            f'<bpmn:subProcess id="inner" name="核实">{handled()}<bpmn:endEvent id="inner_e"/>'
+            f"{flow('handle', 'inner_e')}</bpmn:subProcess>",
+            line("inner"),
+        ),
+        {"subprocess_without_start"},
+    ),
     "a timer with no time": (diagram(timer("") + handled(), line("wait", "handle")), {"timer_empty"}),
     "a multi-instance task without a count": (
         diagram(handled().replace("/>", ">" + LOOP.format(inner="") + "</bpmn:userTask>"), line("handle")),
-        {"multi_instance_uncounted"}),
+        {"multi_instance_uncounted"},
+    ),
     "a data association to a task's own property": (
-        diagram('<bpmn:userTask id="handle" name="处理投诉" camunda:candidateGroups="service_desk">'
-                '<bpmn:property id="handle_input" name="input"/><bpmn:dataInputAssociation id="da">'
-                "<bpmn:sourceRef>handle_input</bpmn:sourceRef><bpmn:targetRef>handle_input</bpmn:targetRef>"
-                "</bpmn:dataInputAssociation></bpmn:userTask>", line("handle")),
-        {"data_association"}),
+        diagram(
+            '<bpmn:userTask id="handle" name="处理投诉" camunda:candidateGroups="service_desk">'
+            '<bpmn:property id="handle_input" name="input"/><bpmn:dataInputAssociation id="da">'
+            "<bpmn:sourceRef>handle_input</bpmn:sourceRef><bpmn:targetRef>handle_input</bpmn:targetRef>"
+            "</bpmn:dataInputAssociation></bpmn:userTask>",
+            line("handle"),
+        ),
+        {"data_association"},
+    ),
     "a call to a process that is neither drawn nor deployed": (
         one('<bpmn:callActivity id="verify" name="核实" calledElement="shop_check"/>', "verify"),
-        {"called_process_missing"}),
+        {"called_process_missing"},
+    ),
     "a call activity naming no process": (
-        one('<bpmn:callActivity id="verify" name="核实"/>', "verify"), {"call_without_process"}),
+        one('<bpmn:callActivity id="verify" name="核实"/>', "verify"),
+        {"call_without_process"},
+    ),
     "a complex gateway": (
         diagram('<bpmn:complexGateway id="vote" name="会签"/>' + handled(), line("vote", "handle")),
-        {"element_not_supported"}),
+        {"element_not_supported"},
+    ),
     "an ad-hoc sub-process": (
-        diagram(f'<bpmn:adHocSubProcess id="free" name="自由处理">{handled()}</bpmn:adHocSubProcess>', line("free")),
-        {"element_not_supported"}),
+        diagram(
+            f'<bpmn:adHocSubProcess id="free" name="自由处理">{handled()}</bpmn:adHocSubProcess>',
+            line("free"),
+        ),
+        {"element_not_supported"},
+    ),
     "a user task with no lane and no candidate group": (
-        one('<bpmn:userTask id="check" name="核查"/>', "check"), {"task_without_queue"}),
+        one('<bpmn:userTask id="check" name="核查"/>', "check"),
+        {"task_without_queue"},
+    ),
     "a user task for a group that is no queue": (
         one('<bpmn:userTask id="check" name="核查" camunda:candidateGroups="accounting"/>', "check"),
-        {"task_queue_unknown"}),
+        {"task_queue_unknown"},
+    ),
     "a lane named after no role": (
         diagram('<bpmn:userTask id="check" name="核查"/>', line("check")).replace(
             '<bpmn:startEvent id="start"',
             '<bpmn:laneSet id="lanes"><bpmn:lane id="clerks" name="Clerks"><bpmn:flowNodeRef>check</bpmn:flowNodeRef>'
-            '</bpmn:lane></bpmn:laneSet><bpmn:startEvent id="start"'),
-        {"lane_not_queue"}),
+            '</bpmn:lane></bpmn:laneSet><bpmn:startEvent id="start"',
+        ),
+        {"lane_not_queue"},
+    ),
     "an unknown event property": (
-        one('<bpmn:scriptTask id="score" name="打分" scriptFormat="python"><bpmn:extensionElements>'
+        one(
+            '<bpmn:scriptTask id="score" name="打分" scriptFormat="python"><bpmn:extensionElements>'
             '<camunda:properties><camunda:property name="event" value="case.teleported"/></camunda:properties>'
-            "</bpmn:extensionElements><bpmn:script>score = 1</bpmn:script></bpmn:scriptTask>", "score"),
-        {"event_unknown"}),
+            "</bpmn:extensionElements><bpmn:script>score = 1</bpmn:script></bpmn:scriptTask>",
+            "score",
+        ),
+        {"event_unknown"},
+    ),
     "a FEEL condition on a gateway's flow": (gateway("=amount &gt; 100"), {"juel"}),
     "a FEEL timer": (
         diagram(timer("<bpmn:timeDuration>=waitFor</bpmn:timeDuration>") + handled(), line("wait", "handle")),
-        {"juel"}),
+        {"juel"},
+    ),
     "a notification to a party notify cannot reach": (
-        one('<bpmn:scriptTask id="score" name="打分" scriptFormat="python"><bpmn:extensionElements>'
+        one(
+            '<bpmn:scriptTask id="score" name="打分" scriptFormat="python"><bpmn:extensionElements>'
             '<camunda:properties><camunda:property name="notify" value="complaint_answered"/>'
             '<camunda:property name="notify_to" value="fax"/></camunda:properties>'
-            "</bpmn:extensionElements><bpmn:script>score = 1</bpmn:script></bpmn:scriptTask>", "score"),
-        {"notify_to_unknown"}),
+            "</bpmn:extensionElements><bpmn:script>score = 1</bpmn:script></bpmn:scriptTask>",
+            "score",
+        ),
+        {"notify_to_unknown"},
+    ),
     "a flow to an element not in the diagram": (
-        diagram(handled(), line("handle") + flow("handle", "nowhere", element="f_lost")), {"dangling_flow"}),
+        diagram(handled(), line("handle") + flow("handle", "nowhere", element="f_lost")),
+        {"dangling_flow"},
+    ),
     "Signavio's generated ids": (
-        one('<bpmn:serviceTask id="sid-34E8C3A5-1A2B-4C5D-8E9F-0123456789AB" name="Task 3"/>',
-            "sid-34E8C3A5-1A2B-4C5D-8E9F-0123456789AB"),
-        {"service_task"}),
+        one(
+            '<bpmn:serviceTask id="sid-34E8C3A5-1A2B-4C5D-8E9F-0123456789AB" name="Task 3"/>',
+            "sid-34E8C3A5-1A2B-4C5D-8E9F-0123456789AB",
+        ),
+        {"service_task"},
+    ),
     "Bizagi's generated ids, one unnamed": (
-        one('<bpmn:userTask id="_b6542261-9b3f-4e1d-8a4c-2f0e6d7c1a90"/>', "_b6542261-9b3f-4e1d-8a4c-2f0e6d7c1a90"),
-        {"task_without_queue"}),
+        one(
+            '<bpmn:userTask id="_b6542261-9b3f-4e1d-8a4c-2f0e6d7c1a90"/>',
+            "_b6542261-9b3f-4e1d-8a4c-2f0e6d7c1a90",
+        ),
+        {"task_without_queue"},
+    ),
     "a name drawn on two lines": (
-        one('<bpmn:serviceTask id="lookup" name="查询&#10;会员信息"/>', "lookup"), {"service_task"}),
+        one('<bpmn:serviceTask id="lookup" name="查询&#10;会员信息"/>', "lookup"),
+        {"service_task"},
+    ),
     "several problems in one diagram": (
-        diagram('<bpmn:serviceTask id="lookup" name="查询会员" camunda:class="com.mall.Lookup"/>'
-                '<bpmn:dataStoreReference id="members" name="会员库"/>'
-                + timer("") + SCRIPT.format(language="groovy", script="x = 1")
-                + '<bpmn:callActivity id="verify" name="核实" calledElement="shop_check"/>',
-                line("lookup", "wait", "score", "verify")),
-        {"service_task", "data_store", "timer_empty", "script_language", "called_process_missing"}),
-    "not XML": (HEAD + '<bpmn:process id="corpus_case" isExecutable="true"><bpmn:startEvent id="start">'
-                "</bpmn:process></bpmn:definitions>", {"not_xml"}),
-}  # fmt: skip
+        diagram(
+            '<bpmn:serviceTask id="lookup" name="查询会员" camunda:class="com.mall.Lookup"/>'
+            '<bpmn:dataStoreReference id="members" name="会员库"/>'
+            + timer("")
+            + SCRIPT.format(language="groovy", script="x = 1")
+            + '<bpmn:callActivity id="verify" name="核实" calledElement="shop_check"/>',
+            line("lookup", "wait", "score", "verify"),
+        ),
+        {"service_task", "data_store", "timer_empty", "script_language", "called_process_missing"},
+    ),
+    "not XML": (
+        HEAD + '<bpmn:process id="corpus_case" isExecutable="true"><bpmn:startEvent id="start">'
+        "</bpmn:process></bpmn:definitions>",
+        {"not_xml"},
+    ),
+}
 
 ACCEPTED = {
     construct: bpmn.replace('<bpmn:process id="complaint"', '<bpmn:process id="corpus_construct"')
@@ -288,8 +420,12 @@ def named_element(text: str, problem: str) -> bool:
     root = etree.fromstring(text.encode(), etree.XMLParser(recover=True))
     for node in root.iter() if root is not None else ():
         element = node.get("id") if isinstance(node.tag, str) else None
-        if element and (f"({element})" in problem or f"（{element}）" in problem or f" {element}:" in problem
-                        or f" {element}：" in problem):  # fmt: skip
+        if element and (
+            f"({element})" in problem
+            or f"（{element}）" in problem
+            or f" {element}:" in problem
+            or f" {element}：" in problem
+        ):
             name = " ".join((node.get("name") or "").split())
             return not name or name in problem
     return FILE in problem

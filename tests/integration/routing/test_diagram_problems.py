@@ -29,11 +29,13 @@ def _deploy(api, staff, bpmn: str, language: str = "en"):
 def test_every_problem_is_named_at_once(api, staff):
     broken = (
         diagram("complaint_v1.bpmn")
-        .replace('<bpmn:lane id="Lane_operations_manager" name="operations_manager">',
-                 '<bpmn:lane id="Lane_operations_manager" name="janitors">')
-        .replace('callback_attempts_made', '__class__', 1)
+        .replace(
+            '<bpmn:lane id="Lane_operations_manager" name="operations_manager">',
+            '<bpmn:lane id="Lane_operations_manager" name="janitors">',
+        )
+        .replace("callback_attempts_made", "__class__", 1)
         .replace('targetRef="callback_gw"', 'targetRef="nowhere"')
-    )  # fmt: skip
+    )
 
     answer = _deploy(api, staff, broken)
 
@@ -121,8 +123,10 @@ def test_a_timer_written_as_iso_8601_text_deploys_and_fires_when_it_says(routing
 
 def test_a_user_task_with_no_lane_and_no_candidate_group_is_told_so(api, staff):
     loose = diagram("complaint_v1.bpmn").replace("<bpmn:flowNodeRef>reply</bpmn:flowNodeRef>", "")
-    loose = loose.replace('<bpmn:userTask id="reply" name="Reply to customer" camunda:candidateGroups="service_desk">',
-                          '<bpmn:userTask id="reply" name="Reply to customer">')  # fmt: skip
+    loose = loose.replace(
+        '<bpmn:userTask id="reply" name="Reply to customer" camunda:candidateGroups="service_desk">',
+        '<bpmn:userTask id="reply" name="Reply to customer">',
+    )
 
     [problem] = _deploy(api, staff, loose).json["errors"]["json"]["bpmn"]
 

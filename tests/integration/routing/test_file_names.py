@@ -12,13 +12,29 @@ import pytest
 
 from tests.integration.routing.conftest import diagram
 
-BAD_NAMES = ["../../etc/passwd", "/etc/triage_v1.dmn", "sub/triage_v1.dmn", "..\\triage_v1.dmn",
-             "C:triage_v1.dmn", "triage?.dmn", "triage#1.dmn", "triage\r\n_v1.dmn", "triage\x00.dmn", "..", "", " "]  # fmt: skip
+BAD_NAMES = [
+    "../../etc/passwd",
+    "/etc/triage_v1.dmn",
+    "sub/triage_v1.dmn",
+    "..\\triage_v1.dmn",
+    "C:triage_v1.dmn",
+    "triage?.dmn",
+    "triage#1.dmn",
+    "triage\r\n_v1.dmn",
+    "triage\x00.dmn",
+    "..",
+    "",
+    " ",
+]
 
 
 def _deploy(api, staff, **changes):
-    body = {"bpmn": diagram("complaint_v1.bpmn"), "bpmn_name": "complaint_v1.bpmn",
-            "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")}, **changes}  # fmt: skip
+    body = {
+        "bpmn": diagram("complaint_v1.bpmn"),
+        "bpmn_name": "complaint_v1.bpmn",
+        "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")},
+        **changes,
+    }
     return api.post("/processes", json=body, headers=staff("process_designer"))
 
 

@@ -107,8 +107,11 @@ def test_one_long_call_into_c_stops_its_case_with_an_incident_and_the_worker_goe
     routing.handle(handlers.deploy_process, command)
 
     stopped = start(number="TS-20261122-0002")
-    completed = api.post(f"/tasks/{task_id(routing, healthy, 'handle_floor')}/complete",
-                         json={"data": {"outcome": "resolved"}}, headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+    completed = api.post(
+        f"/tasks/{task_id(routing, healthy, 'handle_floor')}/complete",
+        json={"data": {"outcome": "resolved"}},
+        headers=staff("floor_supervisor", floors=["3F"]),
+    )
 
     with routing.session() as session:
         [incident] = session.cases.incidents(stopped)
@@ -126,8 +129,10 @@ def test_an_incidents_error_quoting_the_customers_text_is_masked_for_staff_not_h
     from services.routing.service_layer import handlers
 
     text = sabotaged('n = int(complaint["description"])')
-    routing.handle(handlers.deploy_process,
-                   DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "int.bpmn"))  # fmt: skip
+    routing.handle(
+        handlers.deploy_process,
+        DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "int.bpmn"),
+    )
     case = start(description="王女士请回电 13912345678")
 
     [as_written] = api.get(f"/cases/{case}", headers=staff("service_desk")).json["incidents"]

@@ -15,8 +15,11 @@ def test_a_message_arriving_before_the_case_waits_is_kept_and_delivered_later(ro
 
     early = api.post(f"/cases/{case}/messages", json=answer, headers=desk)
     again = api.post(f"/cases/{case}/messages", json=answer, headers=desk)
-    api.post(f"/tasks/{task_id(routing, case, 'call_merchant')}/complete", json={"data": {"called": True}},
-             headers=desk)  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'call_merchant')}/complete",
+        json={"data": {"called": True}},
+        headers=desk,
+    )
 
     assert (early.json["status"], again.json["status"]) == ("buffered", "duplicate")
     assert open_tasks(routing, case) == ["review_answer"]
@@ -30,8 +33,11 @@ def test_a_message_for_a_waiting_case_is_delivered_at_once(routing, start, api, 
     deploy(routing, "message_wait.bpmn", dmn=())
     case = start()
     desk = staff("service_desk")
-    api.post(f"/tasks/{task_id(routing, case, 'call_merchant')}/complete", json={"data": {"called": True}},
-             headers=desk)  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'call_merchant')}/complete",
+        json={"data": {"called": True}},
+        headers=desk,
+    )
 
     answer = {"name": "merchant_answered", "data": {"refund": False}, "idempotency_key": "merchant-call-2"}
     response = api.post(f"/cases/{case}/messages", json=answer, headers=desk)
@@ -48,8 +54,11 @@ def test_a_kept_message_expires_after_its_time_to_live(routing, start, api, staf
     api.post(f"/cases/{case}/messages", json=answer, headers=desk)
 
     clock.advance(timedelta(hours=2))
-    api.post(f"/tasks/{task_id(routing, case, 'call_merchant')}/complete", json={"data": {"called": True}},
-             headers=desk)  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'call_merchant')}/complete",
+        json={"data": {"called": True}},
+        headers=desk,
+    )
 
     assert open_tasks(routing, case) == []  # still waiting at the catch event
     current = api.get(f"/cases/{case}", headers=desk).json["current_elements"]

@@ -12,9 +12,16 @@ import pytest
 from tests.support.mall import CLOSE, DEPARTMENT, DESK, FLOOR, OPS, STORE, mall_diagram
 from tests.support.waiting import eventually
 
-ANONYMOUS_NOTE = {"channel": "suggestion_box", "category": "environment", "department": "cleaning",
-                  "description": "二楼洗手间很脏，没有纸巾", "customer": {"anonymous": True},
-                  "customer_request": None, "amount": None, "floor": "2F"}  # fmt: skip
+ANONYMOUS_NOTE = {
+    "channel": "suggestion_box",
+    "category": "environment",
+    "department": "cleaning",
+    "description": "二楼洗手间很脏，没有纸巾",
+    "customer": {"anonymous": True},
+    "customer_request": None,
+    "amount": None,
+    "floor": "2F",
+}
 
 
 def test_an_anonymous_suggestion_box_note_closes_after_resolution_with_no_reply_and_no_callback(mall):
@@ -80,18 +87,39 @@ def test_the_wait_between_callback_attempts_is_the_policys(mall, policy):
 def test_a_third_postponement_goes_to_the_store_manager_with_both_earlier_reasons_on_the_timeline(mall):
     case = mall.complain()
     case.fire("handle_floor_reply_due", reason="演示：到约定反馈时间")
-    case.complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True,
-                  new_reply_date="2026-11-28", postpone_reason="商户负责人出差")  # fmt: skip
+    case.complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="商户仍在核实",
+        customer_agreed=True,
+        new_reply_date="2026-11-28",
+        postpone_reason="商户负责人出差",
+    )
     case.fire("handle_floor_reply_due", reason="演示：到约定反馈时间")
-    case.complete("agree_reply_date", DESK, progress_told="仍在处理", customer_agreed=True,
-                  new_reply_date="2026-12-01", postpone_reason="等待厂家检测报告")  # fmt: skip
+    case.complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="仍在处理",
+        customer_agreed=True,
+        new_reply_date="2026-12-01",
+        postpone_reason="等待厂家检测报告",
+    )
     case.fire("handle_floor_reply_due", reason="演示：到约定反馈时间")
-    case.complete("agree_reply_date", DESK, progress_told="再次延期", customer_agreed=True,
-                  new_reply_date="2026-12-04", postpone_reason="检测报告仍未出")  # fmt: skip
+    case.complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="再次延期",
+        customer_agreed=True,
+        new_reply_date="2026-12-04",
+        postpone_reason="检测报告仍未出",
+    )
 
     assert case.open_tasks(STORE) == ["handle_store"] and case.open_tasks(FLOOR) == []
-    reasons = [entry["detail"]["data"]["postpone_reason"] for entry in case.timeline()
-               if entry["kind"] == "task_completed" and entry["element_id"] == "agree_reply_date"]  # fmt: skip
+    reasons = [
+        entry["detail"]["data"]["postpone_reason"]
+        for entry in case.timeline()
+        if entry["kind"] == "task_completed" and entry["element_id"] == "agree_reply_date"
+    ]
     assert reasons == ["商户负责人出差", "等待厂家检测报告", "检测报告仍未出"]
     assert ("reply_dates_exhausted", "store_manager") in case.notifications()
 
@@ -99,8 +127,14 @@ def test_a_third_postponement_goes_to_the_store_manager_with_both_earlier_reason
 def test_a_postponement_without_its_reason_is_refused_naming_the_field(mall):
     case = mall.complain()
     case.fire("handle_floor_reply_due")
-    answer = case.try_complete("agree_reply_date", DESK, progress_told="商户仍在核实", customer_agreed=True,
-                               new_reply_date="2026-11-28", postpone_reason="  ")  # fmt: skip
+    answer = case.try_complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="商户仍在核实",
+        customer_agreed=True,
+        new_reply_date="2026-11-28",
+        postpone_reason="  ",
+    )
 
     assert answer.status_code == 400
     assert answer.json["errors"]["json"] == {"postpone_reason": ["required when customer_agreed is true"]}

@@ -19,8 +19,11 @@ def test_each_case_runs_on_the_version_it_started_with(routing, start, api, staf
     assert open_tasks(routing, second) == ["acknowledge"]
     # the first case goes on along v1 after v2 is deployed
     supervisor = staff("floor_supervisor", floors=["3F"])
-    done = api.post(f"/tasks/{task_id(routing, first, 'handle_floor')}/complete",
-                    json={"data": {"outcome": "resolved"}}, headers=supervisor)  # fmt: skip
+    done = api.post(
+        f"/tasks/{task_id(routing, first, 'handle_floor')}/complete",
+        json={"data": {"outcome": "resolved"}},
+        headers=supervisor,
+    )
     assert done.status_code == 200, done.json
     assert open_tasks(routing, first) == ["reply"]
     case = api.get(f"/cases/{first}", headers=staff("operations_manager")).json
@@ -103,8 +106,11 @@ def test_a_diagram_larger_than_other_requests_deploys_and_one_over_the_limit_is_
 
     deployed = api.post("/processes", json={"bpmn": big, "dmn": dmn}, headers=designer)
     too_big = api.post("/processes", json={"bpmn": big * 6, "dmn": dmn}, headers=designer)
-    task_body = api.post("/tasks/00000000-0000-0000-0000-000000000000/complete",
-                         json={"data": {"note": "x" * 300_000}}, headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+    task_body = api.post(
+        "/tasks/00000000-0000-0000-0000-000000000000/complete",
+        json={"data": {"note": "x" * 300_000}},
+        headers=staff("floor_supervisor", floors=["3F"]),
+    )
 
     assert deployed.status_code == 201
     assert too_big.status_code == 413 and too_big.json["code"] == 413
@@ -131,11 +137,19 @@ def test_the_openapi_document_describes_every_routing_route(api):
     spec = api.get("/openapi.json").json
 
     assert {
-        "/processes", "/processes/{process_key}/{version}/bpmn", "/tasks", "/tasks/{task_id}",
-        "/tasks/{task_id}/claim", "/tasks/{task_id}/unclaim", "/tasks/{task_id}/reassign",
-        "/tasks/{task_id}/complete", "/cases/{case_id}", "/cases/{case_id}/timeline",
-        "/cases/{case_id}/messages", "/cases/{case_id}/retry",
-    } <= set(spec["paths"])  # fmt: skip
+        "/processes",
+        "/processes/{process_key}/{version}/bpmn",
+        "/tasks",
+        "/tasks/{task_id}",
+        "/tasks/{task_id}/claim",
+        "/tasks/{task_id}/unclaim",
+        "/tasks/{task_id}/reassign",
+        "/tasks/{task_id}/complete",
+        "/cases/{case_id}",
+        "/cases/{case_id}/timeline",
+        "/cases/{case_id}/messages",
+        "/cases/{case_id}/retry",
+    } <= set(spec["paths"])
     assert "400" in spec["paths"]["/tasks/{task_id}/complete"]["post"]["responses"]
     assert "409" in spec["paths"]["/tasks/{task_id}/complete"]["post"]["responses"]
 
@@ -175,8 +189,11 @@ def test_an_earlier_version_activated_again_starts_new_cases_while_running_ones_
     _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
     v2 = _deploy_api(api, staff, diagram("complaint_v2.bpmn"))
     on_v2 = start(number="TS-20261122-0001")
-    rolled_back = api.post("/processes/complaint/1/activate", json={"reason": "版本2的确认步骤多余，回退"},
-                           headers=staff("process_designer"))  # fmt: skip
+    rolled_back = api.post(
+        "/processes/complaint/1/activate",
+        json={"reason": "版本2的确认步骤多余，回退"},
+        headers=staff("process_designer"),
+    )
     on_v1 = start(number="TS-20261122-0002")
 
     assert v2.status_code == 201 and v2.json["active"] is True
@@ -190,8 +207,10 @@ def test_an_earlier_version_activated_again_starts_new_cases_while_running_ones_
     assert listed == {1: True, 2: False}
     history = api.get("/processes/complaint/activations", headers=staff("process_designer")).json
     assert [(item["version"], item["activated_by"], item["reason"]) for item in history] == [
-        (1, "process_designer-1", "版本2的确认步骤多余，回退"), (2, "process_designer-1", "deployed"),
-        (1, "process_designer-1", "deployed")]  # fmt: skip
+        (1, "process_designer-1", "版本2的确认步骤多余，回退"),
+        (2, "process_designer-1", "deployed"),
+        (1, "process_designer-1", "deployed"),
+    ]
 
 
 def test_deploying_the_files_of_an_earlier_version_names_it_and_offers_to_activate_it(api, staff):

@@ -33,8 +33,11 @@ def test_a_gateway_left_without_its_flows_is_refused_naming_it_and_intake_goes_o
         api.post("/processes", json=_body(diagram("complaint_v1.bpmn")), headers=designer).status_code == 201
     )
 
-    refused = api.post("/processes", json=_body(_without_outgoing_flows(diagram("complaint_v1.bpmn"), "route_gw")),
-                       headers=designer)  # fmt: skip
+    refused = api.post(
+        "/processes",
+        json=_body(_without_outgoing_flows(diagram("complaint_v1.bpmn"), "route_gw")),
+        headers=designer,
+    )
     case = start()
 
     assert refused.status_code == 400, refused.json

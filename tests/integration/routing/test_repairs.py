@@ -84,11 +84,13 @@ def test_every_case_of_a_version_moves_at_once_and_those_that_cannot_are_listed(
     _deploy(api, staff, diagram("complaint_v2.bpmn"))
     designer = staff("process_designer")
 
-    counted = api.post("/processes/complaint/1/migrate", json={**MOVE, "to_version": 2, "dry_run": True},
-                       headers=designer)  # fmt: skip
+    counted = api.post(
+        "/processes/complaint/1/migrate", json={**MOVE, "to_version": 2, "dry_run": True}, headers=designer
+    )
     moved = api.post("/processes/complaint/1/migrate", json={**MOVE, "to_version": 2}, headers=designer)
-    back = api.post("/processes/complaint/2/migrate", json={**MOVE, "to_version": 1, "dry_run": True},
-                    headers=designer)  # fmt: skip
+    back = api.post(
+        "/processes/complaint/2/migrate", json={**MOVE, "to_version": 1, "dry_run": True}, headers=designer
+    )
 
     assert (counted.json["cases"], counted.json["movable"], counted.json["moved"]) == (2, 2, 0)
     assert (moved.json["cases"], moved.json["movable"], moved.json["moved"]) == (2, 2, 2)
@@ -107,8 +109,9 @@ def test_every_case_of_a_version_moves_at_once_and_those_that_cannot_are_listed(
     ],
     ids=["unknown version", "no reason", "desk", "floor supervisor"],
 )
-def test_a_move_is_refused_for_an_unknown_version_no_reason_and_other_roles(routing, start, api, staff, body, who,
-                                                                            status):  # fmt: skip
+def test_a_move_is_refused_for_an_unknown_version_no_reason_and_other_roles(
+    routing, start, api, staff, body, who, status
+):
     _deploy(api, staff, diagram("complaint_v1.bpmn"))
     _deploy(api, staff, diagram("complaint_v2.bpmn"))
     case = start()

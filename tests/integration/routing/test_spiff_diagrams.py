@@ -41,8 +41,13 @@ def test_a_spiff_arena_diagram_deploys_and_its_task_shows_the_json_schema_form_a
     assert task["queue"] == "floor_supervisor"
     assert task["instructions"].startswith("Call the shop on floor")
     fields = {field["id"]: (field["type"], field["required"]) for field in task["form"]}
-    assert fields == {"outcome": ("enum", True), "refund": ("long", True), "shop_agreed": ("boolean", False),
-                      "visit_date": ("date", False), "note": ("string", False)}  # fmt: skip
+    assert fields == {
+        "outcome": ("enum", True),
+        "refund": ("long", True),
+        "shop_agreed": ("boolean", False),
+        "visit_date": ("date", False),
+        "note": ("string", False),
+    }
     assert [option[0] for option in task["form"][0]["options"]] == ["refund", "exchange", "apology"]
 
 
@@ -61,8 +66,11 @@ def test_a_spiff_task_is_completed_against_its_form_and_its_scripts_and_properti
     done = api.post(
         f"/tasks/{task}/complete", json={"data": {"outcome": "refund", "refund": 120}}, headers=floor
     )
-    manual = api.post(f"/tasks/{task_id(routing, case, 'tell_customer')}/complete", json={"data": {}},
-                      headers=staff("service_desk"))  # fmt: skip
+    manual = api.post(
+        f"/tasks/{task_id(routing, case, 'tell_customer')}/complete",
+        json={"data": {}},
+        headers=staff("service_desk"),
+    )
 
     assert refused.status_code == 400 and "refund" in refused.json["errors"]["json"]
     assert wrong.status_code == 400 and "outcome" in wrong.json["errors"]["json"]

@@ -20,8 +20,11 @@ def test_a_new_case_puts_its_first_task_in_the_floor_supervisors_queue(routing, 
 
     [task] = third["items"]
     assert (task["element_id"], task["queue"], task["number"], task["state"]) == (
-        "handle_floor", "floor_supervisor", "TS-20261122-0001", "open",
-    )  # fmt: skip
+        "handle_floor",
+        "floor_supervisor",
+        "TS-20261122-0001",
+        "open",
+    )
     assert task["due_at"] == "2026-11-23T02:00:00+00:00"  # the boundary timer: 24 h of policy
     assert [field["id"] for field in task["form"]] == ["outcome", "resolution"]
     assert second["items"] == [] and desk["items"] == []
@@ -96,8 +99,11 @@ def test_a_task_outside_my_queues_or_floors_is_not_found(routing, api, staff, ca
 
 def test_the_timeline_records_every_step_with_who_and_where(routing, api, staff, case):
     supervisor = staff("floor_supervisor", floors=["3F"])
-    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
-             json={"data": {"outcome": "escalate"}}, headers=supervisor)  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+        json={"data": {"outcome": "escalate"}},
+        headers=supervisor,
+    )
 
     timeline = api.get(f"/cases/{case}/timeline", headers=staff("operations_manager")).json
 
@@ -208,20 +214,32 @@ def _resolution_read_by(api, staff, case, **readers) -> dict:
 def test_a_resolution_naming_the_customer_is_masked_on_the_timeline_for_staff_not_holding_the_case(
     routing, api, staff, case
 ):
-    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
-             json={"data": {"outcome": "resolved", "resolution": RESOLUTION}},
-             headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+        json={"data": {"outcome": "resolved", "resolution": RESOLUTION}},
+        headers=staff("floor_supervisor", floors=["3F"]),
+    )
 
     read = _resolution_read_by(
-        api, staff, case,
+        api,
+        staff,
+        case,
         desk=("service_desk", {}),  # holds the reply, and talks to the customer anyway
-        ops=("operations_manager", {}), deputy=("deputy_store_manager", {}), store=("store_manager", {}),
+        ops=("operations_manager", {}),
+        deputy=("deputy_store_manager", {}),
+        store=("store_manager", {}),
         designer=("process_designer", {}),
         floor3=("floor_supervisor", {"floors": ["3F"]}),  # wrote it, but holds the case no longer
-    )  # fmt: skip
+    )
 
-    assert read == {"desk": RESOLUTION, "ops": MASKED_RESOLUTION, "deputy": MASKED_RESOLUTION,
-                    "store": MASKED_RESOLUTION, "designer": MASKED_RESOLUTION, "floor3": MASKED_RESOLUTION}  # fmt: skip
+    assert read == {
+        "desk": RESOLUTION,
+        "ops": MASKED_RESOLUTION,
+        "deputy": MASKED_RESOLUTION,
+        "store": MASKED_RESOLUTION,
+        "designer": MASKED_RESOLUTION,
+        "floor3": MASKED_RESOLUTION,
+    }
     with routing.session() as session:  # kept as typed: masking is on the way out
         stored = session.conn.execute(
             "SELECT detail FROM routing.timeline WHERE case_id = %s AND kind = 'task_completed'", (case,)
@@ -230,9 +248,11 @@ def test_a_resolution_naming_the_customer_is_masked_on_the_timeline_for_staff_no
 
 
 def test_whoever_holds_the_case_now_reads_the_timeline_as_written(routing, api, staff, case):
-    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
-             json={"data": {"outcome": "escalate", "resolution": RESOLUTION}},
-             headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+        json={"data": {"outcome": "escalate", "resolution": RESOLUTION}},
+        headers=staff("floor_supervisor", floors=["3F"]),
+    )
 
     read = _resolution_read_by(
         api, staff, case, ops=("operations_manager", {}), deputy=("deputy_store_manager", {})

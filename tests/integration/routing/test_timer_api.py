@@ -38,8 +38,11 @@ def test_firing_the_merchant_call_timer_twice_at_once_alerts_the_operations_mana
     timer = case.timer("merchant_call_overdue")
 
     def fire():
-        return mall.api.post(f"/cases/{case.id}/timers/{timer['id']}/fire", json={"reason": "商户未接电话，提前上报"},
-                             headers=mall.headers(OPS)).status_code  # fmt: skip
+        return mall.api.post(
+            f"/cases/{case.id}/timers/{timer['id']}/fire",
+            json={"reason": "商户未接电话，提前上报"},
+            headers=mall.headers(OPS),
+        ).status_code
 
     with ThreadPoolExecutor(2) as pool:
         codes = sorted(pool.map(lambda _: fire(), range(2)))
@@ -48,8 +51,11 @@ def test_firing_the_merchant_call_timer_twice_at_once_alerts_the_operations_mana
     assert case.notifications().count(("overdue", "operations_manager")) == 1
     assert case.open_tasks(DESK) == ["merchant_call"]  # the call stays to be made
     [fired] = [entry for entry in case.timeline() if entry["kind"] == "timer_fired"]
-    assert (fired["actor"], fired["role"], fired["element_id"]) == ("operations_manager-1", "operations_manager",
-                                                                    "merchant_call_overdue")  # fmt: skip
+    assert (fired["actor"], fired["role"], fired["element_id"]) == (
+        "operations_manager-1",
+        "operations_manager",
+        "merchant_call_overdue",
+    )
     assert fired["detail"]["reason"] == "商户未接电话，提前上报"
 
 
@@ -66,9 +72,11 @@ def test_firing_the_handlers_timer_escalates_as_a_due_timer_does(mall):
 def test_a_timer_moved_falls_due_then_and_the_task_shows_the_new_due_time(mall):
     case = mall.complain()
     timer = case.timer("handle_floor_timeout")
-    answer = mall.api.patch(f"/cases/{case.id}/timers/{timer['id']}",
-                            json={"due_at": "2026-11-22T18:00:00", "reason": "顾客情绪激动，缩短处理时限"},
-                            headers=mall.headers(ADMIN))  # fmt: skip
+    answer = mall.api.patch(
+        f"/cases/{case.id}/timers/{timer['id']}",
+        json={"due_at": "2026-11-22T18:00:00", "reason": "顾客情绪激动，缩短处理时限"},
+        headers=mall.headers(ADMIN),
+    )
 
     assert answer.status_code == 200, answer.json
     assert answer.json["fired"] is False
@@ -84,9 +92,11 @@ def test_a_timer_moved_falls_due_then_and_the_task_shows_the_new_due_time(mall):
 def test_a_due_time_in_the_past_fires_the_timer_now(mall):
     case = mall.complain()
     timer = case.timer("handle_floor_timeout")
-    answer = mall.api.patch(f"/cases/{case.id}/timers/{timer['id']}",
-                            json={"due_at": "2020-01-01T00:00:00+08:00", "reason": "立即上报"},
-                            headers=mall.headers(OPS))  # fmt: skip
+    answer = mall.api.patch(
+        f"/cases/{case.id}/timers/{timer['id']}",
+        json={"due_at": "2020-01-01T00:00:00+08:00", "reason": "立即上报"},
+        headers=mall.headers(OPS),
+    )
 
     assert answer.status_code == 200 and answer.json["fired"] is True
     assert case.open_tasks(OPS) == ["handle_ops"]
@@ -97,10 +107,14 @@ def test_the_desk_a_floor_supervisor_and_a_designer_may_not_fire_or_move_a_timer
     case = mall.complain()
     timer = case.timer("handle_floor_timeout")
 
-    fired = mall.api.post(f"/cases/{case.id}/timers/{timer['id']}/fire", json={"reason": "试试"},
-                          headers=mall.headers(who))  # fmt: skip
-    moved = mall.api.patch(f"/cases/{case.id}/timers/{timer['id']}",
-                           json={"due_at": "2026-11-30T00:00:00Z", "reason": "试试"}, headers=mall.headers(who))  # fmt: skip
+    fired = mall.api.post(
+        f"/cases/{case.id}/timers/{timer['id']}/fire", json={"reason": "试试"}, headers=mall.headers(who)
+    )
+    moved = mall.api.patch(
+        f"/cases/{case.id}/timers/{timer['id']}",
+        json={"due_at": "2026-11-30T00:00:00Z", "reason": "试试"},
+        headers=mall.headers(who),
+    )
 
     assert (fired.status_code, moved.status_code) == (403, 403)
     assert fired.json["status"] == "Forbidden"
@@ -130,8 +144,11 @@ def test_a_timer_of_another_mall_is_not_found(mall, settings, clock):
 
 def test_an_unknown_timer_is_not_found(mall):
     case = mall.complain()
-    answer = mall.api.post(f"/cases/{case.id}/timers/00000000-0000-4000-8000-000000000000/fire",
-                           json={"reason": "试试"}, headers=mall.headers(OPS))  # fmt: skip
+    answer = mall.api.post(
+        f"/cases/{case.id}/timers/00000000-0000-4000-8000-000000000000/fire",
+        json={"reason": "试试"},
+        headers=mall.headers(OPS),
+    )
     assert answer.status_code == 404 and "no pending timer" in answer.json["message"]
 
 
@@ -145,8 +162,9 @@ def test_a_finished_case_has_no_timers_and_refuses_to_fire_one(mall):
     case.complete("close", DESK, outcome="已解决", cost=0, responsible_party="mall", root_cause="保洁")
     assert case.status() == "completed"
 
-    answer = mall.api.post(f"/cases/{case.id}/timers/{timer['id']}/fire", json={"reason": "试试"},
-                           headers=mall.headers(OPS))  # fmt: skip
+    answer = mall.api.post(
+        f"/cases/{case.id}/timers/{timer['id']}/fire", json={"reason": "试试"}, headers=mall.headers(OPS)
+    )
 
     assert case.timers() == []
     assert answer.status_code == 409 and answer.json["status"] == "Conflict"

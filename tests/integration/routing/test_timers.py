@@ -37,10 +37,16 @@ def test_a_timer_due_while_no_worker_ran_fires_at_the_next_start(routing, start,
 def test_the_callback_waits_for_the_policy_delay_after_the_reply(routing, start, clock, api, staff):
     deploy(routing)
     case = start()
-    api.post(f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
-             json={"data": {"outcome": "resolved"}}, headers=staff("floor_supervisor", floors=["3F"]))  # fmt: skip
-    replied = api.post(f"/tasks/{task_id(routing, case, 'reply')}/complete",
-             json={"data": {"reply_text": "已为您换货"}}, headers=staff("service_desk"))  # fmt: skip
+    api.post(
+        f"/tasks/{task_id(routing, case, 'handle_floor')}/complete",
+        json={"data": {"outcome": "resolved"}},
+        headers=staff("floor_supervisor", floors=["3F"]),
+    )
+    replied = api.post(
+        f"/tasks/{task_id(routing, case, 'reply')}/complete",
+        json={"data": {"reply_text": "已为您换货"}},
+        headers=staff("service_desk"),
+    )
 
     assert replied.status_code == 200, replied.json
     waiting = api.get(f"/cases/{case}", headers=staff("service_desk")).json

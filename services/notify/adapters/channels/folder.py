@@ -34,8 +34,11 @@ class FolderChannel:
             )
         else:
             path = self.folder / f"{message.delivery_id}.json"
-            content = json.dumps({"phone": message.address, "text": message.sms, "params": message.params},
-                                 ensure_ascii=False, indent=2).encode()  # fmt: skip
+            content = json.dumps(
+                {"phone": message.address, "text": message.sms, "params": message.params},
+                ensure_ascii=False,
+                indent=2,
+            ).encode()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".partial")

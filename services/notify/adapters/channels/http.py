@@ -76,8 +76,14 @@ class WebhookChannel:
     (the delivery id: the same message sent again after a crash carries the same one).
     """
 
-    def __init__(self, secret: str | None, clock: Clock | None = None, timeout: float = 10.0,
-                 robots: dict[str, Robot] | None = None, robot_timeout: float = 10.0):  # fmt: skip
+    def __init__(
+        self,
+        secret: str | None,
+        clock: Clock | None = None,
+        timeout: float = 10.0,
+        robots: dict[str, Robot] | None = None,
+        robot_timeout: float = 10.0,
+    ):
         self.secret = secret
         self.clock = clock or Clock()
         self.timeout = timeout

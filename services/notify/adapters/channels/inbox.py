@@ -31,8 +31,19 @@ class InboxChannel:
         self.clock = clock
 
     def send(self, message: OutgoingMessage) -> str:
-        item = (uuid.uuid4(), message.mall_id, message.address, message.delivery_id, message.complaint_id,
-                message.number, message.kind, message.subject, message.text, None, self.clock.now())  # fmt: skip
+        item = (
+            uuid.uuid4(),
+            message.mall_id,
+            message.address,
+            message.delivery_id,
+            message.complaint_id,
+            message.number,
+            message.kind,
+            message.subject,
+            message.text,
+            None,
+            self.clock.now(),
+        )
         with self.pool.connection() as conn:
             conn.execute(_ADD, item)
         return f"in the inbox of {message.address}"
@@ -59,8 +70,22 @@ class LetterChannel:
             )
             link = f"/notify/deliveries/{message.delivery_id}/letter.pdf" if message.pdf else None
             for username in desk:
-                conn.execute(_ADD, (uuid.uuid4(), message.mall_id, username, message.delivery_id, message.complaint_id,
-                                    message.number, PRINT_KIND, title, message.text, link, self.clock.now()))  # fmt: skip
+                conn.execute(
+                    _ADD,
+                    (
+                        uuid.uuid4(),
+                        message.mall_id,
+                        username,
+                        message.delivery_id,
+                        message.complaint_id,
+                        message.number,
+                        PRINT_KIND,
+                        title,
+                        message.text,
+                        link,
+                        self.clock.now(),
+                    ),
+                )
         return f"letter queued for printing by the service desk ({len(desk)} told)"
 
     def close(self) -> None:
