@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 
@@ -119,7 +122,8 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     _open_task(desk, number, "reply")
     # The desk picks a canned reply of the complaint's category; its text lands in the reply, to edit.
     desk.select_option("[name=f_reply_template]", "商户致歉并办理换货")
-    assert "同意为您办理换货" in desk.input_value("[name=f_reply_text]")
+    # The page fills the text when the choice changes: wait for it rather than race it.
+    expect(desk.locator("[name=f_reply_text]")).to_have_value(re.compile("同意为您办理换货"))
     screenshot(desk, "07-desk-reply")
     _submit(
         desk, reply_text=desk.input_value("[name=f_reply_text]") + "（已于今日换货）", customer_view="接受"
