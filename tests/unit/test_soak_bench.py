@@ -1,4 +1,4 @@
-"""The soak benchmark's own logic (bench/soak.py, bench/soak_clients.py): what its staff submit
+"""The soak benchmark's own logic (bench/soak*.py): what its staff submit
 passes routing's form check for every task of the mall's diagram, its complaints pass intake's
 schema, and its verdicts on memory, backlogs and rates say what bench/README.md says they do."""
 
@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import soak, soak_clients
+from bench import soak, soak_clients, soak_system, soak_verdicts, soak_watch
 from services.intake.entrypoints.schemas import ComplaintIn
 from services.routing.domain.form_checks import check_form
 from services.routing.domain.model import QUEUES
@@ -51,15 +51,18 @@ def test_every_complaint_the_desk_sends_is_valid_and_each_customer_has_a_phone_o
 def test_memory_is_flat_when_it_grows_less_than_a_few_mib_over_the_second_half():
     steady = [(t, 100.0 + (t % 2) * 0.5) for t in range(0, 600, 5)]
     leaking = [(t, 100.0 + t / 10) for t in range(0, 600, 5)]  # 6 MiB a minute
-    assert soak.memory_verdict(steady)[2]
-    per_minute, growth, flat = soak.memory_verdict(leaking)
+    assert soak_verdicts.memory_verdict(steady)[2]
+    per_minute, growth, flat = soak_verdicts.memory_verdict(leaking)
     assert per_minute == pytest.approx(6.0) and growth == pytest.approx(29.5, abs=0.5) and not flat
 
 
 def test_a_backlog_grows_when_it_rose_by_more_than_two_seconds_of_complaints_over_the_second_half():
-    assert not soak.backlog_grows([(t, 50.0) for t in range(0, 120, 5)], rate=20)[1]
-    assert soak.backlog_grows([(t, 2.0 * t) for t in range(0, 120, 5)], rate=20) == (pytest.approx(2.0), True)
-    assert soak.slope([]) == 0.0 and soak.slope([(1, 1)]) == 0.0
+    assert not soak_verdicts.backlog_grows([(t, 50.0) for t in range(0, 120, 5)], rate=20)[1]
+    assert soak_verdicts.backlog_grows([(t, 2.0 * t) for t in range(0, 120, 5)], rate=20) == (
+        pytest.approx(2.0),
+        True,
+    )
+    assert soak_verdicts.slope([]) == 0.0 and soak_verdicts.slope([(1, 1)]) == 0.0
 
 
 def test_find_max_steps_the_rate_up_by_the_factor_until_the_last_rate():
@@ -110,7 +113,7 @@ def test_queue_depths_come_from_the_management_api_of_the_vhost_when_it_answers(
     server = HTTPServer(("127.0.0.1", 0), Management)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        depths = soak.QueueDepths(
+        depths = soak_watch.QueueDepths(
             "amqp://guest:guest@127.0.0.1:5672/mall_soak_1", f"http://127.0.0.1:{server.server_port}"
         )
         assert depths.use_api
@@ -122,7 +125,7 @@ def test_queue_depths_come_from_the_management_api_of_the_vhost_when_it_answers(
 
 def test_a_find_max_step_is_judged_on_its_second_half_and_fails_on_latency_lag_or_missing_tasks():
     def step(latencies: list[float | None], accepted: int | None = None) -> dict:
-        books = soak.Books()
+        books = soak_system.Books()
         for n, latency in enumerate(latencies):
             cid = f"c{n}" if accepted is None or n < accepted else None
             books.sends[n] = (0.0, 0.0, 0.0, "201" if cid else "503", cid)
@@ -132,7 +135,7 @@ def test_a_find_max_step_is_judged_on_its_second_half_and_fails_on_latency_lag_o
         fake = SimpleNamespace(
             books=books, samples=samples, args=SimpleNamespace(p99_ms=500.0), backlog=lambda sample: 10
         )
-        return soak.step_verdict(fake, 2.0, "p", range(len(latencies)), 10.0)
+        return soak_verdicts.step_verdict(fake, 2.0, "p", range(len(latencies)), 10.0)
 
     warming_up = step([900.0] * 10 + [100.0] * 10)
     assert warming_up["sustained"] and warming_up["p99_ms"] == 100 and warming_up["p99_ms_whole_step"] == 900
