@@ -56,6 +56,18 @@ def run_dropping_on_stop(run, args) -> int:
 # --------------------------------------------------------------------------- small helpers
 
 
+def commit_of(root: Path) -> str:
+    """The checkout's HEAD, and whether its tracked files were changed since."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True).stdout.strip()
+
+    head = git("rev-parse", "--short=12", "HEAD") or "?"
+    return head + (
+        " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    )
+
+
 def _percentile(values: list[float], fraction: float) -> float | None:
     if not values:
         return None

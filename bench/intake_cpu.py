@@ -27,7 +27,7 @@ import time
 from werkzeug.test import EnvironBuilder
 
 from bench.common import drop_database, machine
-from bench.intake import BODY, MALL, create_database
+from bench.intake_server import BODY, MALL, create_database
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
 

@@ -7,30 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from kombu import Connection
 
-from bench.common import Servers, prepare, staff_roles, stop_all, vhost_queues
+from bench.common import Servers, commit_of, prepare, staff_roles, stop_all, vhost_queues
 from bench.lifecycle_drive import Staff, TaskEvents, drive
 from bench.lifecycle_measure import Meter, Monitor, delta, quiet
 from tests.support.deployment import ROOT, Deployment
 
 STATS_LAG = 11.0  # PostgreSQL reports an idle backend's commits within 10 s (PGSTAT_IDLE_INTERVAL)
 QUIET_TIMEOUT = 300.0
-
-
-def commit_of(root: Path) -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True).stdout.strip()
-
-    head = git("rev-parse", "--short=12", "HEAD") or "?"
-    return head + (
-        " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
-    )
 
 
 class Depths:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import os
-import subprocess
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -16,7 +15,7 @@ import psycopg
 import requests
 from kombu import Connection
 
-from bench.common import AMQP_BASE
+from bench.common import AMQP_BASE, commit_of
 from bench.common import machine as base_machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,18 +40,8 @@ def machine(db_url: str) -> dict[str, str]:
         postgresql=postgres,
         rabbitmq=str(rabbit),
         libraries=", ".join(f"{name} {version}" for name, version in versions.items()),
-        commit=commit(),
+        commit=commit_of(ROOT),
         load_before=" ".join(f"{x:.2f}" for x in os.getloadavg()),
-    )
-
-
-def commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    head = git("rev-parse", "--short=12", "HEAD") or "?"
-    return head + (
-        " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
     )
 
 

@@ -26,7 +26,7 @@ from datetime import timedelta
 from werkzeug.test import Client
 
 from bench.common import drop_database, machine
-from bench.intake import MALL, create_database
+from bench.intake_server import MALL, create_database
 from services.common.identity import revocation
 from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
