@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,23 @@ def run_dropping_on_stop(run, args) -> int:
     except (KeyboardInterrupt, Interrupted):
         print("interrupted; the benchmark database was dropped", file=sys.stderr)
         return 130
+
+
+def run_until_stopped(run, args, *, show_traceback: bool = False) -> int:
+    """`run(args)` as intake.py and routing.py run it: SIGTERM/SIGHUP stop it like Ctrl+C (the run
+    removes what it made on the way out), and an error is printed as a line, not raised."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    try:
+        return run(args)
+    except (KeyboardInterrupt, Interrupted):
+        print("\ninterrupted: stopped and cleaned up", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if show_traceback:
+            traceback.print_exc()
+        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
+        return 1
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -222,7 +240,6 @@ def with_descendants(pids: set[int], procs: dict) -> set[int]:
 # imported only inside the functions, so that a benchmark can first choose which checkout's code
 # they come from (bench/lifecycle.py --against).
 
-ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_BASE = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 
 

@@ -20,21 +20,20 @@ import argparse
 import contextlib
 import os
 import secrets
-import signal
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
 from bench.common import (
+    ADMIN_URL,
     POSTGRES_FACTS,
-    Interrupted,
     _fmt,
-    _on_signal,
     busy_share,
     drop_database,
     machine,
     postgres_facts,
+    run_until_stopped,
     wait_idle,
 )
 from bench.intake_load import drive_python, drive_wrk, find_wrk
@@ -95,7 +94,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--diagnose", action="store_true", help="also the raw variants described above")
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=ADMIN_URL,
         help="a database to create and drop the benchmark database from (env BENCH_DATABASE_URL)",
     )
     parser.add_argument(
@@ -262,17 +261,7 @@ def quiet_level(wait: float, measure, tries: int = 3, noisy: float = 10.0) -> Le
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _on_signal)
-    try:
-        return run(args)
-    except (KeyboardInterrupt, Interrupted):
-        print("\ninterrupted: stopped and cleaned up", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
-        return 1
+    return run_until_stopped(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import time
 
 from werkzeug.test import EnvironBuilder
 
-from bench.common import drop_database, machine
+from bench.common import ADMIN_URL, drop_database, machine
 from bench.intake_server import BODY, MALL, create_database
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, metavar="N", default=0, help="also cProfile; print top N")
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=ADMIN_URL,
     )
     args = parser.parse_args(argv)
     name = f"mall_bench_cpu_{os.getpid()}"

@@ -22,8 +22,8 @@ import time
 import psycopg
 from kombu import Connection
 
+from bench.common import ADMIN_URL, database_url, drop_database, machine
 from bench.common import create_database as create_empty_database
-from bench.common import database_url, drop_database, machine
 from services.common.bus.envelope import dump_envelope, load_envelope
 from services.common.clock import MovableClock
 from services.common.migrations import apply_migrations
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds, each on a new database (default 3)")
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=ADMIN_URL,
     )
     args = parser.parse_args(argv)
     m = machine()

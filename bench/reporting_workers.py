@@ -28,7 +28,7 @@ import uuid
 import psycopg
 from kombu import Connection, Producer
 
-from bench.common import create_database, database_url, drop_database, machine
+from bench.common import ADMIN_URL, create_database, database_url, drop_database, machine
 from services.common.bus.envelope import dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE, SUBSCRIPTIONS, consumer_queues
 from services.common.clock import MovableClock
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each running every count (default 2)")
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=ADMIN_URL,
     )
     args = parser.parse_args(argv)
     m = machine()

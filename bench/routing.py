@@ -45,22 +45,22 @@ import signal
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from bench.common import (
-    Interrupted,
+    ADMIN_URL,
+    AMQP_BASE,
     _fmt,
-    _on_signal,
     _percentile,
     busy_share,
     create_database,
     database_url,
     drop_database,
     postgres_facts,
+    run_until_stopped,
     wait_idle,
 )
 from bench.routing_engine import EngineResult, bench_engine, bench_shipped
@@ -124,12 +124,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=ADMIN_URL,
         help="a database to create and drop the benchmark database from (env BENCH_DATABASE_URL)",
     )
     parser.add_argument(
         "--amqp-base",
-        default=os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672"),
+        default=AMQP_BASE,
         help="RabbitMQ without a vhost (env BENCH_AMQP_URL); the run adds a vhost of its own",
     )
     parser.add_argument(
@@ -292,17 +292,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with SIGINT ignored
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _on_signal)
-    try:
-        return run(args)
-    except (KeyboardInterrupt, Interrupted):
-        print("\ninterrupted: stopped and cleaned up", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        traceback.print_exc()
-        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
-        return 1
+    return run_until_stopped(run, args, show_traceback=True)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from werkzeug.test import Client
 
-from bench.common import drop_database, machine
+from bench.common import ADMIN_URL, drop_database, machine
 from bench.intake_server import MALL, create_database
 from services.common.identity import revocation
 from services.common.identity.tokens import TokenIssuer
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=ADMIN_URL,
     )
     args = parser.parse_args(argv)
     name = f"mall_bench_tokens_{os.getpid()}"
