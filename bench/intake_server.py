@@ -288,5 +288,8 @@ class Gunicorn:
         self._log.close()
 
 
+# --------------------------------------------------------------------------- small helpers
+
+
 def _ms_or_none(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000

@@ -249,7 +249,7 @@ class Soak:
         )
 
 
-# --------------------------------------------------------------------------- the report
+# --------------------------------------------------------------------------- the audit
 
 
 def audit(conn: psycopg.Connection, books: Books, queues: dict[str, int]) -> dict:
