@@ -14,6 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from services.common import dates
 from services.common.db import ping
 from services.common.web import create_service_app
 from services.common.web.bodies import allow_larger_body
@@ -125,6 +126,7 @@ def _add_helpers(app: Flask) -> None:
             "option_label": i18n.option_label,
             "when": i18n.format_datetime,
             "day": i18n.format_date,
+            "period_name": lambda period: dates.period_name(period, i18n.language()),
             "lang": i18n.language(),
             "user": guard.current_user(),
             "has_role": guard.has_role,

@@ -174,7 +174,7 @@ def build(settings: Settings, clock: Clock | None = None) -> tuple[dict, Dispatc
     return runtimes, wsgi
 
 
-def _announce_places(
+def announce_places(
     settings: Settings, runtimes: dict, background: list[Background], wait: float = 60
 ) -> None:
     """Intake announces the mall's floors and departments by name once every consumer is listening:
@@ -198,7 +198,7 @@ def run_all(settings: Settings) -> None:
     token = load_demo(settings, runtimes["intake"], password)
     deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
-    threading.Thread(target=_announce_places, args=(settings, runtimes, background), daemon=True).start()
+    threading.Thread(target=announce_places, args=(settings, runtimes, background), daemon=True).start()
     http = create_server(
         wsgi,
         host=settings.http_host,

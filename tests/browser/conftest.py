@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from waitress.server import create_server
 
+from services.runner.allinone import announce_places
 from services.runner.background import Background
 from services.runner.registry import spec
 from tests.conftest import bearer
@@ -68,6 +69,7 @@ def mall(settings, clock, tmp_path, amqp_url, s3_server):
         wsgi,
     ):
         background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
+        announce_places(settings, runtimes, background)  # once every queue is bound: reporting names places
         port = free_port()
         server = create_server(wsgi, host="127.0.0.1", port=port, threads=8)
         thread = threading.Thread(target=server.run, daemon=True)

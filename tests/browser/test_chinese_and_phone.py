@@ -83,12 +83,7 @@ def test_the_walkers_are_every_demo_role():
 
 
 def _allowed(path: str) -> set[str]:
-    allowed = set(ALLOWED)
-    if re.search(r"/reports/(weekly|monthly)\.html", path):
-        # reporting's documents name a scoped manager's departments by code: reporting keeps no
-        # names of the mall's departments yet
-        allowed |= {"security", "cleaning"}
-    return allowed
+    return set(ALLOWED)
 
 
 class Phone:

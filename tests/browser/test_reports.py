@@ -27,7 +27,7 @@ def test_the_operations_manager_opens_the_daily_review_and_the_monthly_report_an
     ops.fill("#period-form input[name=month]", "2026-11")
     ops.click("#period-form button")
     ops.wait_for_selector("#report-frame[data-ready=true]")
-    assert ops.inner_text("#period-label") == "2026-11" and ops.inner_text("#previous-label") == "2026-10"
+    assert ops.inner_text("#period-label") == "2026年11月"  # the days and the previous month: in the frame
     report = ops.frame_locator("#report-frame")
     assert report.locator("svg").count() == 3  # reporting's charts: trend, by category, by floor
     body = report.locator("body").inner_text()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from services.intake.seed import announce_reference
 from services.runner.allinone import build, deploy_mall_diagram, load_demo
 
 DEMO_PASSWORD = "demo-password-for-tests"
@@ -59,6 +60,9 @@ def in_process_system(settings, clock, data_dir, **changes) -> Iterator[tuple[di
     try:
         load_demo(settings, runtimes["intake"], DEMO_PASSWORD)
         deploy_mall_diagram(runtimes["routing"])
+        # As the one-process run does once its consumers listen: the floors' and departments' names,
+        # which reporting prints, wait in intake's outbox for the first delivery.
+        announce_reference(runtimes["intake"].pool, settings.mall_id)
         yield runtimes, wsgi
     finally:
         for runtime in runtimes.values():

@@ -15,10 +15,11 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from services.common.dates import period_name
 from services.common.pdffonts import register_cjk_font
 from services.reporting.rendering.charts import charts, svg
 from services.reporting.rendering.sections import Section, sections
-from services.reporting.rendering.words import listed, period_name, place, short_span, span, word, words
+from services.reporting.rendering.words import listed, place, short_span, span, word, words
 
 _PAGES = Environment(
     loader=PackageLoader("services.reporting.rendering", "templates"), autoescape=select_autoescape(["html"])

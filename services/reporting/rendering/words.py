@@ -50,17 +50,6 @@ def span(first: date, last: date, lang: str) -> str:
     return format_interval(first, last, "yMMMd", locale=locale(lang))
 
 
-def period_name(period: dict, lang: str) -> str:
-    """A period as people say it: 2026年12月, 2026年第49周."""
-    first = date.fromisoformat(period["first_day"])
-    if period["kind"] == "month":
-        return format_skeleton("yMMMM", first, locale=locale(lang))
-    if period["kind"] == "week":
-        year, number = period["label"].split("-W")
-        return word("week_label", lang, year=year, week=int(number))
-    return day(first, lang)
-
-
 def short_span(first: date, last: date, lang: str) -> str:
     """12月1日 – 6日: a column's heading, the year being in the report's heading."""
     if first == last:
