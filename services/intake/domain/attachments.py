@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.common import i18n as vocabulary
+
 
 class Kind(enum.StrEnum):
     IMAGE = "image"
@@ -58,29 +60,9 @@ class Attachment:
     uploaded_at: datetime
 
 
-REFUSALS = {
-    "zh-CN": {
-        "missing": "请选择要上传的文件",
-        "empty": "{name}：文件是空的",
-        "too_large": "{name}：文件超过 {limit} MB 的上限",
-        "wrong_kind": "{name}：文件内容不是照片（JPEG、PNG、HEIC）、PDF 或录音，不能上传",
-        "unreadable": "{name}：照片已损坏或无法读取",
-        "too_many": "一次最多上传 {count} 个文件",
-    },
-    "en": {
-        "missing": "choose a file to upload",
-        "empty": "{name}: the file is empty",
-        "too_large": "{name}: the file is larger than the {limit} MB limit",
-        "wrong_kind": "{name}: the file's content is not a photo (JPEG, PNG, HEIC), a PDF or a recording",
-        "unreadable": "{name}: the photo is damaged or cannot be read",
-        "too_many": "at most {count} files at a time",
-    },
-}
-
-
 def refusal(reason: str, language: str, **values) -> str:
     """Why a file is refused, in zh-CN or English."""
-    return REFUSALS["zh-CN" if language.startswith("zh") else "en"][reason].format(**values)
+    return vocabulary.term("attachment_refusal", reason, language).format(**values)
 
 
 def clean_name(name: str | None) -> str:

@@ -8,32 +8,10 @@ import hmac
 from dataclasses import dataclass
 from datetime import date
 
-# Stages as the customer sees them: received (no one has it yet), handling, replied, closed.
-STAGES = ("received", "handling", "replied", "closed")
+from services.common import i18n as vocabulary
 
-WORDS = {
-    "zh-CN": {
-        "received": ("已受理", "我们已收到您的投诉，正在安排专人处理。"),
-        "handling": ("处理中", "商场正在调查处理您的投诉，将在答复日期前答复您。"),
-        "replied": ("已答复", "我们已将处理结果答复您，服务台将电话回访，了解您是否满意。"),
-        "closed": ("已办结", "您的投诉已处理完毕。如仍有疑问，请联系商场服务台。"),
-    },
-    "en": {
-        "received": ("Received", "We have your complaint and are assigning someone to handle it."),
-        "handling": (
-            "Being handled",
-            "The mall is looking into your complaint and will answer you by the reply date.",
-        ),
-        "replied": (
-            "Answered",
-            "We have given you our answer; the service desk will call to ask whether you are satisfied.",
-        ),
-        "closed": (
-            "Closed",
-            "Your complaint has been dealt with. For any question, contact the service desk.",
-        ),
-    },
-}
+# Stages as the customer sees them: received (no one has it yet), handling, replied, closed.
+STAGES = ("received", "handling", "replied", "closed")  # named by the catalogue's `status_page` entries
 
 
 @dataclass(frozen=True)
@@ -43,7 +21,8 @@ class CustomerStatus:
     promised_reply_date: date
 
     def words(self, language: str) -> dict:
-        status, next_step = WORDS.get(language, WORDS["zh-CN"])[self.stage]
+        status = vocabulary.term("status_page", f"stage.{self.stage}", language)
+        next_step = vocabulary.term("status_page", f"next.{self.stage}", language)
         return {
             "number": self.number,
             "stage": self.stage,

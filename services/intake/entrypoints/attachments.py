@@ -21,7 +21,7 @@ from services.common.scrubber import customer_masks, scrub
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.bodies import allow_larger_body
 from services.intake.adapters.holders import open_holders
-from services.intake.domain.attachments import Attachment, Source
+from services.intake.domain.attachments import Attachment, Source, refusal
 from services.intake.domain.commands import AttachFiles
 from services.intake.entrypoints.access import PUBLIC_ACTOR, READ_ROLES
 from services.intake.entrypoints.recording import bus
@@ -214,19 +214,14 @@ def get_thumbnail(complaint_id, attachment_id):
     return _file_response(objects.get(attachment.thumbnail_key), "image/jpeg", "thumbnail.jpg")
 
 
-BAD_TOKEN = {
-    "zh-CN": "上传凭证无效或已过期，请重新提交投诉",
-    "en": "the upload token is not valid or has expired; send the complaint again",
-}
-
-
 def attach_public(files: dict) -> dict:
     """The web form's files for the complaint whose receipt carried `upload_token`."""
     language = _language()
     try:
         complaint_id = _serializer().loads(request.form.get("upload_token", ""), max_age=UPLOAD_TOKEN_AGE)
     except BadSignature as exc:
-        raise InvalidInput(BAD_TOKEN[language], {"upload_token": [BAD_TOKEN[language]]}, "files") from exc
+        refused = refusal("bad_token", language)
+        raise InvalidInput(refused, {"upload_token": [refused]}, "files") from exc
     command = AttachFiles(
         complaint_id=complaint_id,
         files=_files(files),

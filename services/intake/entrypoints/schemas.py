@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.common import i18n as vocabulary
 from services.common.web.schemas import Pattern, StrictBoolean, StrictSchema, each_once, not_blank
 from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
 from services.intake.domain.model import Status as ComplaintStatus
@@ -384,10 +385,13 @@ class StatusLookupIn(StrictSchema):
     """The customers' status page: the complaint's number and the last four digits of the phone, or the
     e-mail address the complaint gave."""
 
-    number = fields.String(required=True, validate=validate.Length(min=1, max=40, error="投诉编号：请填写"))
+    number = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40, error=vocabulary.term("status_page", "number_missing")),
+    )
     contact = fields.String(
         required=True,
-        validate=validate.Length(min=4, max=254, error="手机号码后四位或电子邮箱：请填写"),
+        validate=validate.Length(min=4, max=254, error=vocabulary.term("status_page", "contact_missing")),
         metadata={"description": "the last four digits of the phone, or the e-mail address"},
     )
     lang = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))

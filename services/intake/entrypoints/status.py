@@ -12,11 +12,12 @@ from flask import Blueprint as PageBlueprint
 from flask import current_app, render_template, request
 from flask_smorest import abort
 
+from services.common import i18n as vocabulary
 from services.common.errors import NotFound
 from services.common.web import Blueprint
 from services.intake.adapters.misses import MissPolicy
 from services.intake.entrypoints import schemas
-from services.intake.service_layer.status import NOT_FOUND, SlowDown, look_up
+from services.intake.service_layer.status import SlowDown, look_up
 
 status_api = Blueprint(
     "status_api",
@@ -27,37 +28,10 @@ status_api = Blueprint(
 )
 status_page = PageBlueprint("status_page", __name__, template_folder="templates")
 
-SLOW_DOWN = "查询错误次数过多，请稍后再试。"
-TEXT = {
-    "zh-CN": {
-        "title": "投诉处理进度查询",
-        "number": "投诉编号",
-        "contact": "手机号码后四位（或电子邮箱）",
-        "submit": "查询",
-        "status": "处理状态",
-        "promised": "答复日期",
-        "next": "下一步",
-        "intro": "请输入投诉回执上的编号，以及您登记的手机号码后四位（或电子邮箱）。",
-        "switch": "English",
-        "missing": "请填写投诉编号和手机号码后四位（或电子邮箱）。",
-        "not_found": NOT_FOUND,
-        "slow_down": SLOW_DOWN,
-    },
-    "en": {
-        "title": "Complaint status",
-        "number": "Complaint number",
-        "contact": "Last four digits of your phone (or your e-mail)",
-        "submit": "Look up",
-        "status": "Status",
-        "promised": "Reply by",
-        "next": "Next step",
-        "intro": "Enter the number on your receipt and the last four digits of the phone you gave (or your e-mail).",
-        "switch": "中文",
-        "missing": "Please fill in the complaint number and the last four digits (or e-mail).",
-        "not_found": "No such complaint: check the number and the last four digits of the phone (or e-mail).",
-        "slow_down": "Too many wrong tries; please try again later.",
-    },
-}
+
+def words(language: str) -> dict[str, str]:
+    """The page's words: the catalogue's `status_page` entries (services/common/i18n)."""
+    return vocabulary.terms("status_page", language)
 
 
 def _find(number: str, contact: str, language: str) -> dict:
@@ -86,18 +60,18 @@ def post_status(data):
     try:
         return _find(data["number"], data["contact"], data["lang"])
     except NotFound:
-        abort(404, message=NOT_FOUND)
+        abort(404, message=vocabulary.term("status_page", "not_found"))
     except SlowDown as slow:
         left = (slow.until - current_app.extensions["intake.runtime"].clock.now()).total_seconds()
         wait = max(1, math.ceil(left))  # rounded up: a retry after the seconds said is never still too early
-        abort(429, message=SLOW_DOWN, headers={"Retry-After": str(wait)})
+        abort(429, message=vocabulary.term("status_page", "slow_down"), headers={"Retry-After": str(wait)})
 
 
 @status_page.route("/status", methods=["GET", "POST"])
 def status():
     """The status page, in Chinese unless ?lang=en; the number is filled in from the receipt's link."""
     language = "en" if request.values.get("lang") == "en" else "zh-CN"
-    text = TEXT[language]
+    text = words(language)
     number = request.values.get("number", "").strip()[:40]
     page = {"t": text, "lang": language, "other": "zh-CN" if language == "en" else "en", "number": number}
     if request.method == "GET":

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.common import i18n as vocabulary
 from services.common.errors import NotFound
 from services.intake.adapters.misses import Misses, MissPolicy
 from services.intake.adapters.progress import progress_of
 from services.intake.domain.status import CustomerStatus, proves_contact, stage_of
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
-NOT_FOUND = "没有找到这条投诉：请核对投诉编号和手机号码后四位（或电子邮箱）。"
+NOT_FOUND = vocabulary.term("status_page", "not_found")  # one answer for a wrong number or contact
 
 
 class SlowDown(Exception):
