@@ -121,6 +121,7 @@ def _add_helpers(app: Flask) -> None:
             "t": i18n.translate,
             "label": i18n.label,
             "labels": i18n.labels,
+            "happening": i18n.happening,
             "named": i18n.named,
             "field_label": i18n.field_label,
             "option_label": i18n.option_label,

@@ -67,6 +67,23 @@ def test_the_console_names_every_term_as_the_catalogue_does(in_console, kind, co
     assert console.label(prefix, code) == vocabulary.term(kind, code, language)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_console_names_a_notice_as_notifys_messages_do_and_a_message_routing_hands_a_case_by_what_it_does(
+    in_console, language
+):
+    in_console(language)
+    for code, name in vocabulary.terms("notice", language).items():
+        assert console.label("notice", code) == name
+    assert not [key for key in console.catalogue(language) if key.startswith("inbox.kind.")]
+    made_major = {"kind": "message_delivered", "detail": {"name": "made_major", "buffered": True}}
+    other = {"kind": "message_delivered", "detail": {"name": "outside_route"}}
+    assert (
+        console.happening(made_major)
+        == {"zh-CN": "重大投诉转店总处理", "en": "Now major: handed to the store manager"}[language]
+    )
+    assert console.happening(other) == console.label("kind", "message_delivered")
+
+
 @pytest.mark.parametrize("kind", ["category", "channel", "role", "request"])
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_reporting_names_every_term_in_its_cells_as_the_catalogue_does(kind, language):

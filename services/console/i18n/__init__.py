@@ -32,6 +32,7 @@ TERMS = {
     "severity": "severity",
     "major_reason": "major_reason",
     "option": "outcome",
+    "notice": "notice",  # a notice's kind (inbox, deliveries): the name notify's messages give it
 }
 
 
@@ -89,6 +90,15 @@ def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
     key = f"{prefix}.{value}"
     found = catalogue(language()).get(key)
     return found if found is not None else (fallback or str(value))
+
+
+def happening(entry: dict) -> str:
+    """What a timeline line says happened: its kind's name; a message routing hands the case itself
+    (`made_major`) by what it does (`kind.message_delivered.made_major`), not as a message received."""
+    kind = entry.get("kind")
+    name = (entry.get("detail") or {}).get("name") if kind == "message_delivered" else None
+    own = catalogue(language()).get(f"kind.message_delivered.{name}") if name else None
+    return own or label("kind", kind)
 
 
 def role_names() -> dict[str, str]:

@@ -25,7 +25,7 @@ from services.common import i18n as vocabulary
 from services.common.dates import day, moment
 from services.common.pdffonts import register_cjk_font
 from services.console.auth.guard import console
-from services.console.i18n import label, labels, language, named, translate
+from services.console.i18n import happening, label, labels, language, named, translate
 from services.console.pages.names import department_name, floor_name, person, shop_name
 
 # Who signs the paper form (PROCESS.md: the merchant's person signs a copy; a face-to-face reply is
@@ -131,7 +131,7 @@ def _pair(name: str, value: Any) -> str:
 
 
 def _what(entry: dict) -> str:
-    what = label("kind", entry.get("kind"))
+    what = happening(entry)
     if entry.get("element_id"):
         what += f" · {named(entry.get('element_names'), 'element', entry['element_id'])}"
     return what
@@ -149,7 +149,11 @@ def _detail(entry: dict) -> str:
         return _pair(translate("timer.reason"), detail.get("reason") or "")
     parts = []
     for key, value in detail.items():
-        if key == "queue":
+        if key == "buffered" or (key == "name" and happening(entry) != label("kind", entry.get("kind"))):
+            continue  # routing's bookkeeping; a message the line's name says already
+        if key == "name" and entry.get("kind") == "message_delivered":
+            value = label("message", value)
+        elif key == "queue":
             value = label("role", value)
         elif key == "process":
             value = label("process", value)

@@ -40,6 +40,7 @@ def test_an_escalation_reaches_the_operations_managers_inbox_and_is_marked_read(
 
     assert before == 0 and counted == 1
     assert recorded["number"] in html and f'href="/console/cases/{recorded["id"]}"' in html
+    assert '<span class="kind kind-escalated">升级</span>' in html  # the name notify's messages give it
     assert marked.status_code == 302 and _unread(ops) == 0
     assert 'data-kind="escalated"' not in ops.get("/console/inbox?unread=1").get_data(as_text=True)
 
