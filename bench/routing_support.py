@@ -25,7 +25,8 @@ from psycopg import sql
 from bench.common import _machine_busy, _own_cpu, _percentile, _postgres_is_ours, _processes, with_descendants
 from bench.common import machine as base_machine
 from services.common.bus.connection import broker_connection
-from services.common.bus.envelope import COMPLAINT_RECEIVED, Actor, Envelope, event
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import COMPLAINT_RECEIVED
 from services.common.bus.topology import EVENTS_EXCHANGE
 from services.common.settings import Policy
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.common.bus.envelope import (
+from services.common.bus.envelope import ERASURE_ON_REQUEST, Actor, Envelope, event
+from services.common.bus.events import (
     COMPLAINT_CORRECTED,
     COMPLAINT_MERGED,
     COMPLAINT_RECEIVED,
-    ERASURE_ON_REQUEST,
     REFERENCE_CHANGED,
     RETENTION_ERASURE_REQUESTED,
-    Actor,
-    Envelope,
-    event,
 )
 from services.common.settings import Policy
 from services.intake.domain.model import Complaint

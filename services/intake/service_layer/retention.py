@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from services.common.bus.envelope import RETENTION_ERASED, Actor, Envelope, event
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import RETENTION_ERASED
 
 if TYPE_CHECKING:
     from services.intake.service_layer.handlers import Context

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.common.bus.envelope import (
-    NOTIFICATION_FAILED,
-    NOTIFICATION_SENT,
-    RETENTION_ERASED,
-    Actor,
-    Envelope,
-    event,
-)
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import NOTIFICATION_FAILED, NOTIFICATION_SENT, RETENTION_ERASED
 from services.notify.adapters.deliveries import Delivery
 from services.notify.domain.model import Request
 from services.notify.domain.privacy import scrub

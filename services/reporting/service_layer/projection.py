@@ -19,15 +19,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from services.common.bus.envelope import (
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import (
     CAPA_OPENED,
     COMPLAINT_CORRECTED,
     COMPLAINT_RECEIVED,
     RETENTION_ERASED,
     RETENTION_ERASURE_REQUESTED,
-    Actor,
-    Envelope,
-    event,
 )
 from services.common.bus.outbox import OutboxWriter
 from services.common.clock import Clock

@@ -17,7 +17,8 @@ from typing import Any
 
 import psycopg
 
-from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, event
+from services.common.bus.envelope import event
+from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from services.reporting.adapters.cases import CaseStore
 from services.reporting.adapters.events import EventStore
 from services.reporting.domain.commands import RunRetention

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from services.common.bus.envelope import COMPLAINT_CLOSED, TASK_CANCELLED, Envelope, event
+from services.common.bus.envelope import Envelope, event
+from services.common.bus.events import COMPLAINT_CLOSED, TASK_CANCELLED
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.corrections import CaseNotStarted

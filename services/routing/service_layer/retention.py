@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from services.common.bus.envelope import RETENTION_ERASED, Actor, Envelope, event
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import RETENTION_ERASED
 from services.routing.adapters.erasure import erase_cases
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session

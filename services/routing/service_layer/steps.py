@@ -10,14 +10,8 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from services.common.bus.envelope import (
-    NOTIFICATION_REQUESTED,
-    TASK_CANCELLED,
-    TASK_CREATED,
-    Actor,
-    Envelope,
-    event,
-)
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import NOTIFICATION_REQUESTED, TASK_CANCELLED, TASK_CREATED
 from services.common.bus.topology import task_routing_key
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import CaseStatus, Task, TaskState
