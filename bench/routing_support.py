@@ -25,7 +25,8 @@ from psycopg import sql
 from bench.common import _machine_busy, _own_cpu, _percentile, _postgres_is_ours, _processes, with_descendants
 from bench.common import machine as base_machine
 from services.common.bus.connection import broker_connection
-from services.common.bus.envelope import COMPLAINT_RECEIVED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import COMPLAINT_RECEIVED
 from services.common.bus.topology import EVENTS_EXCHANGE
 from services.common.settings import Policy
 
@@ -73,12 +74,12 @@ def complaint_envelope(number: str, policy: dict[str, Any]) -> Envelope:
         "promised_reply_date": "2026-11-25",
         "policy": policy,
     }
-    return Envelope(
-        type=COMPLAINT_RECEIVED,
+    return event(
+        COMPLAINT_RECEIVED,
         mall_id=MALL,
-        complaint_id=complaint_id,
+        about=complaint_id,
         actor=Actor("desk", "service_desk"),
-        occurred_at=datetime.now(UTC),
+        at=datetime.now(UTC),
         payload=payload,
     )
 

@@ -16,7 +16,7 @@ from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from psycopg_pool import ConnectionPool
 
-from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED
+from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from services.common.bus.topology import SUBSCRIPTIONS
 from services.common.observability.collectors import LiveCollector
 from services.reporting.service_layer.projection import Context

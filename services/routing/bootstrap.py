@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.envelope import (
+from services.common.bus.events import (
     COMPLAINT_CORRECTED,
     COMPLAINT_MERGED,
     COMPLAINT_RECEIVED,

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.common.bus.envelope import TASK_COMPLETED, TASK_CREATED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import TASK_COMPLETED, TASK_CREATED
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 

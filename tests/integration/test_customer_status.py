@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.common.bus.envelope import TASK_CREATED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import TASK_CREATED
 from services.intake.app import create_app
 from services.intake.bootstrap import bootstrap
 from tests.integration.conftest import complaint

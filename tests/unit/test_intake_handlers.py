@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.common.bus.envelope import (
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import (
     COMPLAINT_CORRECTED,
     COMPLAINT_MERGED,
     COMPLAINT_RECEIVED,
@@ -16,8 +17,6 @@ from services.common.bus.envelope import (
     RETENTION_ERASURE_REQUESTED,
     TASK_CANCELLED,
     TASK_COMPLETED,
-    Actor,
-    Envelope,
 )
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.intake.domain.commands import (

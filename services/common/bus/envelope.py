@@ -1,4 +1,6 @@
-"""Every event envelope and payload schema, in one module, validated on both ends.
+"""Every event envelope and payload schema, in one module, validated on both ends; `event()` builds one.
+
+The message types themselves, with their fields, are named in `events.py`.
 
 Producers dump through these schemas before writing to the outbox; consumers load with
 ``unknown=EXCLUDE`` (tolerant reader), so adding a field never breaks an older consumer.
@@ -13,46 +15,29 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from services.common.bus.events import (
+    CAPA_OPENED,
+    COMPLAINT_CORRECTED,
+    COMPLAINT_MERGED,
+    COMPLAINT_RECEIVED,
+    NOTIFICATION_FAILED,
+    NOTIFICATION_REQUESTED,
+    NOTIFICATION_SENT,
+    RETENTION_ERASED,
+    RETENTION_ERASURE_REQUESTED,
+    STEP_EVENTS,
+    TASK_CANCELLED,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+    TASK_CREATED,
+)
+from services.common.logging import correlation_id
+
 SCHEMA_VERSION = 1
 
-COMPLAINT_RECEIVED = "complaint.received"
-COMPLAINT_CORRECTED = "complaint.corrected"
-COMPLAINT_MERGED = "complaint.merged"
-CAPA_OPENED = "capa.opened"
-TASK_CREATED = "task.created"
-TASK_CLAIMED = "task.claimed"
-TASK_COMPLETED = "task.completed"
-TASK_CANCELLED = "task.cancelled"
-NOTIFICATION_REQUESTED = "notification.requested"
-NOTIFICATION_SENT = "notification.sent"
-NOTIFICATION_FAILED = "notification.failed"
-RETENTION_ERASURE_REQUESTED = "retention.erasure_requested"
-RETENTION_ERASED = "retention.erased"
-# Intake's floors and departments, the whole list, each time one changes (reporting names them by it).
-REFERENCE_CHANGED = "reference.changed"
 # Why personal data is erased before the record goes: the retention period ran out, or the customer asked.
 ERASURE_BY_RETENTION, ERASURE_ON_REQUEST = "retention", "request"
 ERASURE_REASONS = (ERASURE_BY_RETENTION, ERASURE_ON_REQUEST)
-
-# Events a diagram element may announce when it completes (its `event` property).
-STEP_EVENTS = frozenset(
-    {
-        "complaint.acknowledged",
-        "complaint.triaged",
-        "complaint.escalated",
-        "complaint.resolved",
-        "complaint.replied",
-        "complaint.reopened",
-        "complaint.closed",
-        "complaint.outside_route",
-        "complaint.became_major",
-        "complaint.no_contact",  # nobody to reply to or call back (an anonymous note): closed after resolution
-        "complaint.called_back",  # a callback made: reached, satisfied (the reports' satisfaction)
-        "complaint.postponed",  # a reply date postponed with the customer's agreement: new_reply_date
-    }
-)
-# Who a diagram element may ask to notify (its `notify_to` property), besides the staff queues.
-NOTIFY_PARTIES = frozenset({"customer", "merchant"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +61,28 @@ class Envelope:
     correlation_id: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     schema_version: int = SCHEMA_VERSION
+
+
+def event(
+    event_type: str,
+    *,
+    mall_id: str,
+    actor: Actor,
+    at: datetime,
+    payload: dict[str, Any],
+    about: str | None = None,
+) -> Envelope:
+    """The one way to build an event: a new id, and the correlation id of the request or message
+    being handled (none outside one). `about` is the complaint the event concerns."""
+    return Envelope(
+        type=event_type,
+        mall_id=mall_id,
+        actor=actor,
+        payload=payload,
+        occurred_at=at,
+        complaint_id=about,
+        correlation_id=correlation_id.get(),
+    )
 
 
 class ActorSchema(Schema):

@@ -11,42 +11,61 @@ from dataclasses import dataclass
 
 from kombu import Exchange, Queue, binding
 
+from services.common.bus.events import (
+    CAPA_OPENED,
+    CASE_MESSAGE,
+    COMPLAINT_CLOSED,
+    COMPLAINT_CORRECTED,
+    COMPLAINT_MERGED,
+    COMPLAINT_POSTPONED,
+    COMPLAINT_RECEIVED,
+    COMPLAINT_REOPENED,
+    COMPLAINT_REPLIED,
+    NOTIFICATION_REQUESTED,
+    RETENTION_ERASURE_REQUESTED,
+    TASK_CANCELLED,
+    TASK_CLAIMED,
+    TASK_COMPLETE,
+    TASK_COMPLETED,
+    TASK_CREATED,
+)
+
 EVENTS_EXCHANGE = Exchange("mall.events", type="topic", durable=True)
 DEAD_LETTER_EXCHANGE = Exchange("mall.dead", type="direct", durable=True)
 # Commands from departments' own systems (routing key = command type, e.g. `task.complete`).
 COMMANDS_EXCHANGE = Exchange("mall.commands", type="direct", durable=True)
 TASK_COMMANDS_QUEUE = "routing.task-commands"
-TASK_COMMANDS = ("task.complete", "case.message")
+TASK_COMMANDS = (TASK_COMPLETE, CASE_MESSAGE)
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     # routing starts a case for each complaint, hands it the desk's corrections, closes a merged one's
     "routing.complaints": (
-        "complaint.received",
-        "complaint.corrected",
-        "complaint.merged",
-        "retention.erasure_requested",
+        COMPLAINT_RECEIVED,
+        COMPLAINT_CORRECTED,
+        COMPLAINT_MERGED,
+        RETENTION_ERASURE_REQUESTED,
     ),
     # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them,
     # how far each case has come (the customers' status page), and erases what it holds when
     # retention asks
     "intake.events": (
-        "task.created.*",
-        "task.claimed.*",
-        "task.completed.*",
-        "task.cancelled.*",
-        "complaint.replied",
-        "complaint.closed",
-        "complaint.reopened",
-        "complaint.postponed",
-        "retention.erasure_requested",
+        f"{TASK_CREATED}.*",
+        f"{TASK_CLAIMED}.*",
+        f"{TASK_COMPLETED}.*",
+        f"{TASK_CANCELLED}.*",
+        COMPLAINT_REPLIED,
+        COMPLAINT_CLOSED,
+        COMPLAINT_REOPENED,
+        COMPLAINT_POSTPONED,
+        RETENTION_ERASURE_REQUESTED,
     ),
     "notify.events": (
-        "complaint.received",
-        "complaint.corrected",
-        "notification.requested",
-        "capa.opened",
-        "retention.erasure_requested",
+        COMPLAINT_RECEIVED,
+        COMPLAINT_CORRECTED,
+        NOTIFICATION_REQUESTED,
+        CAPA_OPENED,
+        RETENTION_ERASURE_REQUESTED,
     ),
     # Reporting keeps every complaint, task and retention event (patterns: types it does not know yet too),
     # and the mall's floors and departments by name (reference.changed), which its reports print.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
-from services.common.bus.envelope import NOTIFY_PARTIES, STEP_EVENTS
+from services.common.bus.events import NOTIFY_PARTIES, STEP_EVENTS
 from services.common.errors import InvalidInput
 from services.common.identity.model import PROCESS_ROLES, Role
 from services.console.auth.guard import api, login_required

@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from services.common.bus.envelope import TASK_CANCELLED, TASK_CLAIMED, TASK_COMPLETED, TASK_CREATED, Envelope
+from services.common.bus.envelope import Envelope
+from services.common.bus.events import (
+    COMPLAINT_CLOSED,
+    COMPLAINT_POSTPONED,
+    COMPLAINT_REOPENED,
+    COMPLAINT_REPLIED,
+    TASK_CANCELLED,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+    TASK_CREATED,
+)
 from services.intake.domain.cases import StageChange, TaskHolder
 
 if TYPE_CHECKING:
@@ -20,8 +30,8 @@ if TYPE_CHECKING:
 
 OPENING = (TASK_CREATED, TASK_CLAIMED)
 TASK_EVENTS = (*OPENING, TASK_COMPLETED, TASK_CANCELLED)
-REPLIED, CLOSED = "complaint.replied", "complaint.closed"
-REOPENED, POSTPONED = "complaint.reopened", "complaint.postponed"
+REPLIED, CLOSED = COMPLAINT_REPLIED, COMPLAINT_CLOSED
+REOPENED, POSTPONED = COMPLAINT_REOPENED, COMPLAINT_POSTPONED
 PROGRESS_EVENTS = (REPLIED, CLOSED, REOPENED, POSTPONED)
 STAGES = {REPLIED: "replied", CLOSED: "closed", REOPENED: "handling", POSTPONED: "handling"}
 RESOLUTION_LIMIT = 4000  # characters of a resolution kept for search

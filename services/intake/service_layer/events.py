@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.common.bus.envelope import (
+from services.common.bus.envelope import ERASURE_ON_REQUEST, Actor, Envelope, event
+from services.common.bus.events import (
     COMPLAINT_CORRECTED,
     COMPLAINT_MERGED,
     COMPLAINT_RECEIVED,
-    ERASURE_ON_REQUEST,
     REFERENCE_CHANGED,
     RETENTION_ERASURE_REQUESTED,
-    Actor,
-    Envelope,
 )
-from services.common.logging import correlation_id
 from services.common.settings import Policy
 from services.intake.domain.model import Complaint
 from services.intake.domain.privacy import PrivacyRequest
@@ -62,13 +59,12 @@ def complaint_received(
     payload = complaint_payload(complaint, policy)
     if email_thread:
         payload["email_thread"] = email_thread
-    return Envelope(
-        type=COMPLAINT_RECEIVED,
+    return event(
+        COMPLAINT_RECEIVED,
         mall_id=complaint.mall_id,
-        complaint_id=complaint.id,
+        about=complaint.id,
         actor=actor,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
+        at=at,
         payload=payload,
     )
 
@@ -76,37 +72,34 @@ def complaint_received(
 def complaint_corrected(
     complaint: Complaint, changes: dict, reason: str, policy: Policy, actor: Actor, at: datetime
 ) -> Envelope:
-    return Envelope(
-        type=COMPLAINT_CORRECTED,
+    return event(
+        COMPLAINT_CORRECTED,
         mall_id=complaint.mall_id,
-        complaint_id=complaint.id,
+        about=complaint.id,
         actor=actor,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
+        at=at,
         payload={"complaint": complaint_payload(complaint, policy), "changes": changes, "reason": reason},
     )
 
 
 def complaint_merged(merged: Complaint, into: Complaint, reason: str, actor: Actor, at: datetime) -> Envelope:
-    return Envelope(
-        type=COMPLAINT_MERGED,
+    return event(
+        COMPLAINT_MERGED,
         mall_id=merged.mall_id,
-        complaint_id=merged.id,
+        about=merged.id,
         actor=actor,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
+        at=at,
         payload={"number": merged.number, "into_id": into.id, "into_number": into.number, "reason": reason},
     )
 
 
 def erasure_requested(request: PrivacyRequest, complaint_ids: list[str]) -> Envelope:
     """Retention's request, asked for by a customer: every service erases these complaints' personal data."""
-    return Envelope(
-        type=RETENTION_ERASURE_REQUESTED,
+    return event(
+        RETENTION_ERASURE_REQUESTED,
         mall_id=request.mall_id,
         actor=Actor(id=request.requested_by, role=request.requested_role),
-        occurred_at=request.requested_at,
-        correlation_id=correlation_id.get(),
+        at=request.requested_at,
         payload={"complaint_ids": complaint_ids, "reason": ERASURE_ON_REQUEST, "request_id": request.id},
     )
 
@@ -115,12 +108,11 @@ def reference_changed(mall_id: str, floors: list[dict], departments: list[dict],
     """The mall's floors and departments, the whole list, after any of them changed: reporting prints
     them by these names (三层, 保安部)."""
     keep = ("code", "name", "name_en")
-    return Envelope(
-        type=REFERENCE_CHANGED,
+    return event(
+        REFERENCE_CHANGED,
         mall_id=mall_id,
         actor=Actor("intake", "service"),
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
+        at=at,
         payload={
             "floors": [{key: floor.get(key) for key in (*keep, "sort_order")} for floor in floors],
             "departments": [{key: department.get(key) for key in keep} for department in departments],

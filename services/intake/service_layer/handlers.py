@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Actor
+from services.common.bus.envelope import Actor
+from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from services.common.clock import Clock
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy

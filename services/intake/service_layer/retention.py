@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from services.common.bus.envelope import RETENTION_ERASED, Actor, Envelope
-from services.common.logging import correlation_id
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import RETENTION_ERASED
 
 if TYPE_CHECKING:
     from services.intake.service_layer.handlers import Context
@@ -27,11 +27,10 @@ def erase_on_request(event: Envelope, uow: UnitOfWork, context: Context) -> None
 
 
 def _erased(mall_id: str, complaint_ids: list[str], context: Context) -> Envelope:
-    return Envelope(
-        type=RETENTION_ERASED,
+    return event(
+        RETENTION_ERASED,
         mall_id=mall_id,
         actor=Actor(SERVICE, "service"),
-        occurred_at=context.clock.now(),
-        correlation_id=correlation_id.get(),
+        at=context.clock.now(),
         payload={"service": SERVICE, "complaint_ids": complaint_ids},
     )

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.common.bus.envelope import (
-    NOTIFICATION_FAILED,
-    NOTIFICATION_SENT,
-    RETENTION_ERASED,
-    Actor,
-    Envelope,
-)
-from services.common.logging import correlation_id
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import NOTIFICATION_FAILED, NOTIFICATION_SENT, RETENTION_ERASED
 from services.notify.adapters.deliveries import Delivery
 from services.notify.domain.model import Request
 from services.notify.domain.privacy import scrub
@@ -58,23 +52,11 @@ def failed(
 
 
 def erased(mall_id: str, complaint_ids: list[str], at: datetime) -> Envelope:
-    return Envelope(
-        type=RETENTION_ERASED,
-        mall_id=mall_id,
-        actor=NOTIFY,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
-        payload={"service": "notify", "complaint_ids": complaint_ids},
-    )
+    payload = {"service": "notify", "complaint_ids": complaint_ids}
+    return event(RETENTION_ERASED, mall_id=mall_id, actor=NOTIFY, at=at, payload=payload)
 
 
 def _envelope(event_type: str, request: Request, payload: dict, at: datetime) -> Envelope:
-    return Envelope(
-        type=event_type,
-        mall_id=request.mall_id,
-        complaint_id=request.complaint_id,
-        actor=NOTIFY,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
-        payload=payload,
+    return event(
+        event_type, mall_id=request.mall_id, about=request.complaint_id, actor=NOTIFY, at=at, payload=payload
     )

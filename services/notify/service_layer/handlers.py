@@ -9,13 +9,13 @@ import logging
 import uuid
 from datetime import date, datetime
 
-from services.common.bus.envelope import (
+from services.common.bus.envelope import Envelope
+from services.common.bus.events import (
     CAPA_OPENED,
     COMPLAINT_CORRECTED,
     COMPLAINT_RECEIVED,
     NOTIFICATION_REQUESTED,
     RETENTION_ERASURE_REQUESTED,
-    Envelope,
 )
 from services.notify.adapters import erasure
 from services.notify.domain.model import Audience, ComplaintFacts, Contact, Request

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from services.common.bus.envelope import REFERENCE_CHANGED
+from services.common.bus.events import REFERENCE_CHANGED
 
 LATEST = (
     "SELECT envelope -> 'payload' AS payload FROM reporting.events"

@@ -14,15 +14,33 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.common.bus.events import (
+    COMPLAINT_ACKNOWLEDGED,
+    COMPLAINT_BECAME_MAJOR,
+    COMPLAINT_CALLED_BACK,
+    COMPLAINT_CLOSED,
+    COMPLAINT_CORRECTED,
+    COMPLAINT_ESCALATED,
+    COMPLAINT_OUTSIDE_ROUTE,
+    COMPLAINT_POSTPONED,
+    COMPLAINT_RECEIVED,
+    COMPLAINT_REOPENED,
+    COMPLAINT_REPLIED,
+    COMPLAINT_RESOLVED,
+    COMPLAINT_TRIAGED,
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_CREATED,
+)
 from services.reporting.domain.model import Callback, CaseFacts, Customer, Escalation, Event
 from services.reporting.domain.values import amount, codes, day, end_of_day, moment, text
 
-RECEIVED, CORRECTED = "complaint.received", "complaint.corrected"
-RESOLVED, REOPENED, REPLIED = "complaint.resolved", "complaint.reopened", "complaint.replied"
-CLOSED, ESCALATED, TRIAGED = "complaint.closed", "complaint.escalated", "complaint.triaged"
-OUTSIDE_ROUTE, BECAME_MAJOR = "complaint.outside_route", "complaint.became_major"
-CALLED_BACK, POSTPONED = "complaint.called_back", "complaint.postponed"  # declared on the diagram's elements
-TASK_CREATED, TASK_DONE = "task.created", ("task.completed", "task.cancelled")
+RECEIVED, CORRECTED = COMPLAINT_RECEIVED, COMPLAINT_CORRECTED
+RESOLVED, REOPENED, REPLIED = COMPLAINT_RESOLVED, COMPLAINT_REOPENED, COMPLAINT_REPLIED
+CLOSED, ESCALATED, TRIAGED = COMPLAINT_CLOSED, COMPLAINT_ESCALATED, COMPLAINT_TRIAGED
+OUTSIDE_ROUTE, BECAME_MAJOR = COMPLAINT_OUTSIDE_ROUTE, COMPLAINT_BECAME_MAJOR
+CALLED_BACK, POSTPONED = COMPLAINT_CALLED_BACK, COMPLAINT_POSTPONED  # declared on the diagram's elements
+TASK_DONE = (TASK_COMPLETED, TASK_CANCELLED)
 # Cases started on diagrams that declared neither event are read from these tasks' completions.
 CALLBACK_ELEMENT, POSTPONE_ELEMENT = "callback", "agree_reply_date"
 
@@ -30,7 +48,7 @@ CALLBACK_ELEMENT, POSTPONE_ELEMENT = "callback", "agree_reply_date"
 _RANK = {
     RECEIVED: 0,
     CORRECTED: 1,
-    "complaint.acknowledged": 2,
+    COMPLAINT_ACKNOWLEDGED: 2,
     TRIAGED: 3,
     ESCALATED: 4,
     RESOLVED: 5,
@@ -68,7 +86,7 @@ def changes_callbacks(event_type: str, payload: dict[str, Any]) -> bool:
     """Whether the event can change its case's callbacks: one announced, a callback task's completion
     (read for cases whose diagram announced none), or the case's place."""
     return event_type in (CALLED_BACK, *_PLACE) or (
-        event_type == "task.completed" and payload.get("element_id") == CALLBACK_ELEMENT
+        event_type == TASK_COMPLETED and payload.get("element_id") == CALLBACK_ELEMENT
     )
 
 
@@ -237,7 +255,7 @@ def _task_facts(history: list[Event]) -> dict[str, Any]:
 
 
 def _is_completion(event: Event, element_id: str) -> bool:
-    return event.type == "task.completed" and event.payload.get("element_id") == element_id
+    return event.type == TASK_COMPLETED and event.payload.get("element_id") == element_id
 
 
 def _data(event: Event | None) -> dict[str, Any]:

@@ -19,18 +19,16 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from services.common.bus.envelope import (
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import (
     CAPA_OPENED,
     COMPLAINT_CORRECTED,
     COMPLAINT_RECEIVED,
     RETENTION_ERASED,
     RETENTION_ERASURE_REQUESTED,
-    Actor,
-    Envelope,
 )
 from services.common.bus.outbox import OutboxWriter
 from services.common.clock import Clock
-from services.common.logging import correlation_id
 from services.common.settings import Policy
 from services.reporting.adapters.capa import CapaStore
 from services.reporting.adapters.cases import CaseStore
@@ -151,11 +149,4 @@ def record_erased(conn: psycopg.Connection, envelope: Envelope, at: datetime) ->
 
 
 def _event(event_type: str, mall_id: str, payload: dict, at: datetime) -> Envelope:
-    return Envelope(
-        type=event_type,
-        mall_id=mall_id,
-        actor=OWN,
-        payload=payload,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
-    )
+    return event(event_type, mall_id=mall_id, actor=OWN, at=at, payload=payload)

@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
-from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Envelope
-from services.common.logging import correlation_id
+from services.common.bus.envelope import event
+from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from services.reporting.adapters.cases import CaseStore
 from services.reporting.adapters.events import EventStore
 from services.reporting.domain.commands import RunRetention
@@ -87,12 +87,11 @@ def _erase_batch(conn: psycopg.Connection, context: Context, day: date, complain
     now = context.clock.now()
     CaseStore(conn).erase(complaint_ids, now)
     EventStore(conn).erase(complaint_ids)
-    envelope = Envelope(
-        type=RETENTION_ERASURE_REQUESTED,
+    envelope = event(
+        RETENTION_ERASURE_REQUESTED,
         mall_id=context.mall_id,
         actor=OWN,
-        occurred_at=now,
-        correlation_id=correlation_id.get(),
+        at=now,
         payload={"complaint_ids": complaint_ids, "closed_before": day.isoformat()},
     )
     conn.execute(

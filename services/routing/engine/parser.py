@@ -29,7 +29,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from services.common.bus.envelope import NOTIFY_PARTIES, STEP_EVENTS
+from services.common.bus.events import NOTIFY_PARTIES, STEP_EVENTS
 from services.routing.engine.foreign import foreign_problems, is_juel
 from services.routing.engine.form_files import FormField, camunda_fields, json_schema_fields
 from services.routing.engine.problems import Problem, render

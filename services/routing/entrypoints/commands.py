@@ -23,6 +23,7 @@ from psycopg_pool import PoolTimeout
 from services.common import jsonlimits
 from services.common.bus.consumer import EventConsumer
 from services.common.bus.envelope import Envelope
+from services.common.bus.events import CASE_MESSAGE, TASK_COMPLETE
 from services.common.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
@@ -35,7 +36,7 @@ from services.routing.service_layer.session import Session
 log = logging.getLogger(__name__)
 
 # Each command's payload is read by its HTTP twin's schema (schemas.py), so both refuse the same.
-ARGUMENTS = {"task.complete": schemas.CompleteCommand(), "case.message": schemas.MessageCommand()}
+ARGUMENTS = {TASK_COMPLETE: schemas.CompleteCommand(), CASE_MESSAGE: schemas.MessageCommand()}
 
 
 class TaskCommandConsumer(EventConsumer):
@@ -43,7 +44,7 @@ class TaskCommandConsumer(EventConsumer):
 
     def __init__(self, *args, tokens: TokenIssuer, context: Context, outbox, **kwargs):
         super().__init__(
-            *args, handlers={"task.complete": self._complete, "case.message": self._message}, **kwargs
+            *args, handlers={TASK_COMPLETE: self._complete, CASE_MESSAGE: self._message}, **kwargs
         )
         self.tokens = tokens
         self.context = context
@@ -154,7 +155,7 @@ def command_arguments(envelope: Envelope) -> dict[str, Any]:
     the JSON limits, then the schema; the case a `case.message` names is the envelope's complaint_id,
     as it is the HTTP route's path. InvalidInput naming each bad field otherwise."""
     payload = envelope.payload
-    if envelope.type == "case.message":
+    if envelope.type == CASE_MESSAGE:
         payload = {**payload, "complaint_id": envelope.complaint_id}
     try:
         jsonlimits.check(payload)

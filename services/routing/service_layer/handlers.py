@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from services.common.bus.envelope import TASK_CLAIMED, TASK_COMPLETED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import TASK_CLAIMED, TASK_COMPLETED
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.routing.adapters.cases import CaseRow
 from services.routing.adapters.processes import ProcessVersion

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from services.common.bus.envelope import TASK_CANCELLED, Envelope
-from services.common.logging import correlation_id
+from services.common.bus.envelope import Envelope, event
+from services.common.bus.events import COMPLAINT_CLOSED, TASK_CANCELLED
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.corrections import CaseNotStarted
@@ -51,15 +51,7 @@ def close_merged_case(session: Session, context: Context, envelope: Envelope) ->
         "data": {"closed_as": CLOSED_AS_MERGED, "merged_into": payload["into_number"]},
     }
     session.publish(
-        Envelope(
-            type="complaint.closed",
-            mall_id=case.mall_id,
-            complaint_id=case.id,
-            actor=actor,
-            occurred_at=now,
-            correlation_id=correlation_id.get(),
-            payload=closed,
-        )
+        event(COMPLAINT_CLOSED, mall_id=case.mall_id, about=case.id, actor=actor, at=now, payload=closed)
     )
     log.info("case closed by a merge", extra={"number": case.number, "into": payload["into_number"]})
     return True

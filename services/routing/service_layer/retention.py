@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from services.common.bus.envelope import RETENTION_ERASED, Actor, Envelope
-from services.common.logging import correlation_id
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import RETENTION_ERASED
 from services.routing.adapters.erasure import erase_cases
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.session import Session
@@ -19,12 +19,11 @@ def erase_on_request(session: Session, context: Context, envelope: Envelope) -> 
     """`retention.erasure_requested`, in the consumer's transaction; erasing twice is harmless."""
     erased = erase_cases(session.conn, envelope.payload["complaint_ids"])
     session.publish(
-        Envelope(
-            type=RETENTION_ERASED,
+        event(
+            RETENTION_ERASED,
             mall_id=envelope.mall_id,
             actor=Actor(SERVICE, "service"),
-            occurred_at=context.clock.now(),
-            correlation_id=correlation_id.get(),
+            at=context.clock.now(),
             payload={"service": SERVICE, "complaint_ids": erased},
         )
     )

@@ -10,9 +10,9 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from services.common.bus.envelope import NOTIFICATION_REQUESTED, TASK_CANCELLED, TASK_CREATED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope, event
+from services.common.bus.events import NOTIFICATION_REQUESTED, TASK_CANCELLED, TASK_CREATED
 from services.common.bus.topology import task_routing_key
-from services.common.logging import correlation_id
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import CompletedElement, EngineError, ReadyTask
@@ -182,15 +182,7 @@ def announce_steps(
 def _envelope(
     case: CaseRow, event_type: str, payload: dict[str, Any], actor: Actor, at: datetime
 ) -> Envelope:
-    return Envelope(
-        type=event_type,
-        mall_id=case.mall_id,
-        complaint_id=case.id,
-        actor=actor,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
-        payload=payload,
-    )
+    return event(event_type, mall_id=case.mall_id, about=case.id, actor=actor, at=at, payload=payload)
 
 
 def sync_tasks(
@@ -275,15 +267,7 @@ def announce(
         "instructions": task.instructions,
         "data": data or {},
     }
-    envelope = Envelope(
-        type=event_type,
-        mall_id=case.mall_id,
-        complaint_id=case.id,
-        actor=actor,
-        occurred_at=at,
-        correlation_id=correlation_id.get(),
-        payload=payload,
-    )
+    envelope = _envelope(case, event_type, payload, actor, at)
     session.publish(envelope, task_routing_key(event_type, task.queue))
 
 

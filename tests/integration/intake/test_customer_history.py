@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from services.common.bus.envelope import TASK_COMPLETED, TASK_CREATED
+from services.common.bus.events import TASK_COMPLETED, TASK_CREATED
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
 from tests.integration.intake.test_search import _task

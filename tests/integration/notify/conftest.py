@@ -13,13 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.common.bus.envelope import (
-    COMPLAINT_CORRECTED,
-    COMPLAINT_RECEIVED,
-    NOTIFICATION_REQUESTED,
-    Actor,
-    Envelope,
-)
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import COMPLAINT_CORRECTED, COMPLAINT_RECEIVED, NOTIFICATION_REQUESTED
 from services.common.identity.users import UserStore
 from services.notify.bootstrap import Notify, bootstrap
 from services.notify.service_layer.handlers import HANDLERS

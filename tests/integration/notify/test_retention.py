@@ -7,7 +7,8 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from services.common.bus.envelope import RETENTION_ERASURE_REQUESTED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from tests.integration.notify.conftest import complaint_received, deliveries, outbox, requested
 
 NAME, PHONE, EMAIL, ADDRESS = "王女士", "13912345678", "wang@example.com", "上海市浦东新区世纪大道 1 号"

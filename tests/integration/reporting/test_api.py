@@ -10,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from services.common.bus.envelope import REFERENCE_CHANGED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import REFERENCE_CHANGED
 from tests.support.pdf import embedded_fonts, used_fonts
 from tests.support.stories import ZONE, Round, Story, events
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.common.bus.envelope import COMPLAINT_RECEIVED, Actor, Envelope
+from services.common.bus.envelope import Actor, Envelope
+from services.common.bus.events import COMPLAINT_RECEIVED
 from services.common.settings import Policy
 from services.intake import bootstrap as intake_bootstrap
 from services.intake.app import create_app as create_intake_app
