@@ -27,6 +27,7 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # The mall's complaint numbers, as the receipt gives them and customers quote them.
 COMPLAINT_NUMBER = re.compile(r"\bTS-\d{8}-\d{4}\b")
+WEB_ADDRESS = re.compile(r"https?://\S+")
 ALLOWED = {
     "English",  # the language switch, named in the language it switches to
     "CSV",
@@ -82,10 +83,6 @@ def test_the_walkers_are_every_demo_role():
     assert walkers == {role for _, _, roles, *_ in DEMO_STAFF for role in roles}
 
 
-def _allowed(path: str) -> set[str]:
-    return set(ALLOWED)
-
-
 class Phone:
     """The page laid out as a 390×844 phone and back, in place: no second load."""
 
@@ -130,7 +127,7 @@ def _walk(page, mall: str, who: str, limit: int = 20) -> tuple[list[str], list[s
             page.wait_for_selector("#modeler[data-ready=true]")
         read = page.evaluate(READ)
         text = COMPLAINT_NUMBER.sub("", read["text"])
-        words = sorted(set(LATIN_WORD.findall(text)) - _allowed(urlsplit(page.url).path))
+        words = sorted(set(LATIN_WORD.findall(text)) - ALLOWED)
         stamps = ISO_TIMESTAMP.findall(text)
         if words or stamps:
             english.append(f"{who} {path}: {words[:20]} {stamps[:2]}")
@@ -153,6 +150,26 @@ def _walk(page, mall: str, who: str, limit: int = 20) -> tuple[list[str], list[s
                 many += 1
             todo.append(href)
     return english, cramped
+
+
+def _reads_chinese(page, who: str, urls: list[str]) -> list[str]:
+    """English words, ISO timestamps or a page wider than a phone on each of these pages."""
+    phone, found = Phone(page), []
+    for url in urls:
+        answer = page.goto(url)
+        assert answer is not None and answer.ok, url
+        # a web address (the receipt's link to the status page) is typed or scanned, not read as words
+        text = WEB_ADDRESS.sub("", COMPLAINT_NUMBER.sub("", page.evaluate(READ)["text"]))
+        words = sorted(set(LATIN_WORD.findall(text)) - ALLOWED)
+        stamps = ISO_TIMESTAMP.findall(text)
+        wide = _problems(phone.measure(False, page), False)
+        if words or stamps or wide:
+            found.append(f"{who} {urlsplit(url).path}: {words[:20]} {stamps[:2]} {wide}")
+        name = re.sub(r"[^a-z0-9]+", "-", urlsplit(url).path.lower()).strip("-")[:80]
+        page.screenshot(
+            path=str(ARTIFACTS / "zh" / f"{who}-{name}.jpeg"), full_page=True, type="jpeg", quality=70
+        )
+    return found
 
 
 @pytest.fixture
@@ -185,7 +202,7 @@ def phone(chromium, mall):
 
 @pytest.mark.timeout(900)  # eight people, about twenty pages each
 def test_every_console_page_reads_chinese_and_fits_a_phone_for_every_demo_role(
-    person, phone, desk_api, mall, settings
+    person, phone, desk_api, mall, settings, chromium
 ):
     first = desk_api()  # a shop complaint on 3F: the desk's and the floor supervisor's tasks
     desk_api(
@@ -209,6 +226,19 @@ def test_every_console_page_reads_chinese_and_fits_a_phone_for_every_demo_role(
         found, narrow = _walk(person(username), mall, username)
         english += found
         cramped += narrow
+    # What customers and paper read: the desk's receipt and printed form, the public form and status page.
+    english += _reads_chinese(
+        person("desk"),
+        "desk",
+        [f"{mall}/console/complaints/{first['id']}/receipt", f"{mall}/console/cases/{first['id']}/print"],
+    )
+    customer = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    try:
+        english += _reads_chinese(
+            customer.new_page(), "customer", [f"{mall}/intake/form", f"{mall}/intake/status"]
+        )
+    finally:
+        customer.close()
     icon = httpx.get(f"{mall}/favicon.ico", follow_redirects=True)  # asked for by pages that link none
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert not english and not cramped, "\n".join(
