@@ -254,6 +254,7 @@ def test_every_console_page_reads_chinese_and_fits_a_phone_for_every_demo_role(
 
 
 def _fits_a_phone(page) -> None:
+    page.wait_for_load_state()  # the stylesheet too: an element can be there before the page is laid out
     measured = page.evaluate(MEASURE, True)
     assert not _problems(measured, True), (page.url, measured)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
@@ -76,7 +76,7 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     screenshot(desk, "01-desk-intake-form")
     desk.click("#record")
     number = desk.inner_text("#receipt-number")
-    assert number.startswith("TS-") and desk.inner_text("#receipt-promised") == promised
+    assert number.startswith("TS-") and desk.inner_text("#receipt-promised") == _as_the_mall_writes(promised)
     assert desk.inner_text("#receipt-mall") == "星河广场购物中心"
     assert desk.inner_text("#receipt-clerk") == "服务台 李静" and desk.inner_text("#receipt-phone")
     status_link = desk.get_attribute("#receipt-status-link", "href")
@@ -163,3 +163,9 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     desk.click("#print-link")
     assert "客户投诉处理单" in desk.inner_text("#print-title")
     screenshot(desk, "10-printable-form")
+
+
+def _as_the_mall_writes(day: str) -> str:
+    """2026-11-25 (a date field's value) → 2026年11月25日, as the receipt prints it."""
+    found = date.fromisoformat(day)
+    return f"{found.year}年{found.month}月{found.day}日"

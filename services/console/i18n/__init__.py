@@ -15,6 +15,7 @@ from functools import cache
 
 from flask import current_app, session
 
+from services.common import dates
 from services.common import i18n as vocabulary
 from services.common.identity.model import ROLES
 
@@ -127,16 +128,23 @@ def _moment(value) -> datetime | None:
 
 
 def format_datetime(value) -> str:
-    """`2026-11-22 10:00` in the mall's time zone (MALL_TIME_ZONE)."""
+    """An instant as the mall writes it, in its time zone (MALL_TIME_ZONE): 2026年11月22日 10:00,
+    Nov 22, 2026 10:00 — as on the printed form and the reports (services/common/dates.py)."""
     moment = _moment(value)
     if moment is None:
         return translate("common.none")
-    return moment.astimezone(current_app.extensions["console"].settings.zone).strftime("%Y-%m-%d %H:%M")
+    return dates.moment(moment, current_app.extensions["console"].settings.zone, language())
 
 
 def format_date(value) -> str:
+    """A day as the mall writes it: 2026年11月22日, Nov 22, 2026."""
     if value is None or value == "":
         return translate("common.none")
     if isinstance(value, str):
-        return value[:10]
-    return value.isoformat() if isinstance(value, date) else str(value)
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.date()
+    return dates.day(value, language()) if isinstance(value, date) else str(value)

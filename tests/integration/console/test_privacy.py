@@ -212,7 +212,7 @@ def test_both_requests_are_audited_and_listed_for_the_admin_in_chinese(mall, bro
     assert kinds == ["erasure", "export"]
     assert "删除" in page and "导出副本" in page and "w***@example.com" in page and "139****5678" in page
     assert "王**来电要求复制" in page and NAME not in page and PHONE not in page
-    assert "2026-11-22 10:00" in page and "系统管理员" in page
+    assert "2026年11月22日 10:00" in page and "系统管理员" in page
     page = page.replace(
         ">English</a>", "></a>"
     )  # the switch to English is the one English word meant to be there

@@ -176,7 +176,7 @@ def test_an_operations_manager_moves_a_timers_due_time_with_a_reason(browser, ma
     after = ops.get(page).get_data(as_text=True)
     bad = ops.form(f"{page}/timers/{timer['id']}/due", {"due_at": "明天", "reason": "试"}, page=page)
 
-    assert moved.status_code == 302 and "到期时间已调整" in after and "2026-11-30 18:00" in after
+    assert moved.status_code == 302 and "到期时间已调整" in after and "2026年11月30日 18:00" in after
     assert 'data-kind="timer_moved"' in after and "商户周末休息" in after
     assert bad.status_code == 302 and "到期时间格式不正确" in ops.get(page).get_data(as_text=True)
 
