@@ -291,4 +291,7 @@ def _works_a_task_on_a_phone(phone, number: str, mall: str) -> None:
     phone.click(f"#complaints a:text('{number}')")
     phone.wait_for_selector("#case-number")
     _fits_a_phone(phone)
+    # the case after a claim and a completion: its timeline names who, not a login name or a key
+    read = COMPLAINT_NUMBER.sub("", phone.evaluate(READ)["text"])
+    assert not set(LATIN_WORD.findall(read)) - ALLOWED, sorted(set(LATIN_WORD.findall(read)) - ALLOWED)
     screenshot(phone, "zh/phone-floor3-case")
