@@ -15,6 +15,7 @@ from services.console.pages import html_errors
 from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
 from services.console.pages.attachments import attachments_of
 from services.console.pages.case_form import form_pdf, paper_form
+from services.console.pages.desk import CATEGORIES, CHANNELS  # the list filters by what the desk records
 from services.console.pages.diagram_names import element_names
 from services.console.pages.related import case_extras
 
@@ -33,17 +34,6 @@ TASK_KINDS = (
 
 # The list's filters as the URL carries them (so a filtered list can be bookmarked), as intake names them.
 FILTERS = ("q", "category", "channel", "floor", "received_from", "received_to", "overdue", "phone", "stage")
-CATEGORIES = (
-    "merchant_service",
-    "price",
-    "quality",
-    "staff_service",
-    "environment",
-    "facility",
-    "fee",
-    "emergency",
-)
-CHANNELS = ("phone", "on_site", "suggestion_box", "letter", "email", "web")
 # Where a case is, as the customers' status page tells it; named by the vocabulary's statuses.
 STAGES = ("received", "handling", "replied", "closed")
 NUMBER = re.compile(r"^TS-\d{8}-\d{4}$", re.IGNORECASE)
