@@ -40,7 +40,7 @@ def test_a_task_renamed_in_the_diagram_shows_its_new_name_in_the_queue_the_task_
     assert (
         task["titles"]["zh-CN"] == "楼管跟进商户（新名称）" and task["title"] == "Handle merchant complaint"
     )
-    timeline = re.search(r'<table class="list timeline".*?</table>', case, re.S).group(0)
+    timeline = re.search(r'<table class="list timeline[^"]*" id="timeline">.*?</table>', case, re.S).group(0)
     assert "楼管跟进商户（新名称）" in timeline
 
 
