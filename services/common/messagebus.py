@@ -37,10 +37,11 @@ class MessageBus:
         """Run the command's handler in a fresh unit of work and return what it answers."""
         return self.command_handlers[type(command)](command, self.uow_factory(), self.context)
 
-    def handle_event(self, conn: psycopg.Connection, envelope: Envelope) -> None:
-        """Run the event's handler in the consumer's transaction (the consumer's handler signature)."""
-        self.event_handlers[envelope.type](envelope, self.uow_factory(conn), self.context)
+    def handle_event(self, conn: psycopg.Connection, envelope: Envelope) -> bool | None:
+        """Run the event's handler in the consumer's transaction (the consumer's handler signature).
+        What it returns is passed on: a consumer keeping its own inbox learns whether the event was new."""
+        return self.event_handlers[envelope.type](envelope, self.uow_factory(conn), self.context)
 
-    def consumer_handlers(self) -> dict[str, Callable[[psycopg.Connection, Envelope], None]]:
+    def consumer_handlers(self) -> dict[str, Callable[[psycopg.Connection, Envelope], bool | None]]:
         """What the service's EventConsumer calls, one entry per event type in the table."""
         return dict.fromkeys(self.event_handlers, self.handle_event)
