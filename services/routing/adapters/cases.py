@@ -113,6 +113,16 @@ class CaseRepository:
             **{**row, "id": str(row["id"]), "process_version_id": str(row["process_version_id"])}
         )
 
+    def customers(self, case_id: str) -> list[dict[str, Any]]:
+        """Every customer object in the case's workflow data (services/common/personal.py's
+        `customers_in`, found by PostgreSQL so the state itself is not sent)."""
+        row = self.conn.execute(
+            "SELECT jsonb_path_query_array(state::jsonb, 'strict $.**.customer ? (@.type() == \"object\")') AS found"
+            " FROM routing.cases WHERE id = %s",
+            (case_id,),
+        ).fetchone()
+        return row["found"] if row else []
+
     def state_of(self, case_id: str) -> dict[str, Any]:
         """The case's workflow state alone."""
         row = self.conn.execute("SELECT state FROM routing.cases WHERE id = %s", (case_id,)).fetchone()

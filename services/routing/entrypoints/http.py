@@ -177,7 +177,7 @@ def case_view(case_id) -> dict:
             diagram = routing.context.diagrams.get(case.process_version_id, session.processes.get)
             workflow = routing.context.engine.restore(diagram, session.cases.state_of(case.id))
             current = routing.context.engine.current_elements(workflow)
-        masks = masks_for(identity, open_tasks, lambda: session.cases.state_of(case.id))
+        masks = masks_for(identity, open_tasks, lambda: session.cases.customers(case.id))
         return {
             "id": case.id,
             "number": case.number,
@@ -208,7 +208,7 @@ def get_timeline(case_id):
     with routing.session() as session:
         case = visible_case(session, case_id)
         open_tasks = session.tasks.open_for_case(case.id)
-        masks = masks_for(identity, open_tasks, lambda: session.cases.state_of(case.id))
+        masks = masks_for(identity, open_tasks, lambda: session.cases.customers(case.id))
         diagram = routing.context.diagrams.get(case.process_version_id, session.processes.get)
         return named_timeline(present_timeline(session.cases.timeline(case.id), masks), diagram)
 

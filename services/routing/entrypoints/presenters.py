@@ -15,21 +15,20 @@ from typing import Any
 
 from services.common.identity.holders import Holder, sees_customer
 from services.common.identity.model import Identity
-from services.common.personal import customers_in
 from services.common.scrubber import customer_masks, scrub, scrub_data
 from services.routing.domain.model import Task
 from services.routing.engine import Diagram
 
 
 def masks_for(
-    reader: Identity, open_tasks: list[Task], state: Callable[[], dict[str, Any]]
+    reader: Identity, open_tasks: list[Task], customers: Callable[[], list[dict[str, Any]]]
 ) -> dict[str, str] | None:
     """None when `reader` sees the case as written; else its customer's details -> masked (the
-    customer is read from the case's workflow `state()`, loaded only then)."""
+    customers of the case's workflow data are read only then)."""
     holders = [Holder(task.queue, task.floor, task.department, task.assignee) for task in open_tasks]
     if sees_customer(reader, holders):
         return None
-    return customer_masks(*customers_in(state()))
+    return customer_masks(*customers())
 
 
 def present_timeline(entries: list[dict[str, Any]], masks: dict[str, str] | None) -> list[dict[str, Any]]:

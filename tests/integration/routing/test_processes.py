@@ -310,3 +310,14 @@ def test_a_case_is_read_from_the_elements_saved_with_its_step_and_restored_only_
         session.conn.execute("UPDATE routing.cases SET current_elements = NULL WHERE id = %s", (case,))
     assert api.get(f"/cases/{case}", headers=reader).json["current_elements"] == saved
     assert len(restores) == 1
+
+
+def test_the_customers_a_masked_reader_is_shielded_from_are_those_of_the_workflow_data(routing, start):
+    from services.common.personal import customers_in
+
+    deploy(routing)
+    case = start(customer={"name": "王女士", "phone": "13912345678"})
+    with routing.session() as session:
+        found = session.cases.customers(case)
+        assert found == customers_in(session.cases.state_of(case))
+    assert {"name": "王女士", "phone": "13912345678"} in found
