@@ -19,12 +19,11 @@ from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.messagebus import MessageBus
 from services.common.settings import Settings
-from services.reporting.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, Context
+from services.reporting.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, EVENTS_QUEUE, Context
 from services.reporting.service_layer.retention import RetentionScheduler
 from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 SCHEMA = "reporting"
-EVENTS_QUEUE = "reporting.events"
 
 
 @dataclass
@@ -55,6 +54,7 @@ class Reporting:
             SCHEMA,
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
             self.bus.consumer_handlers(),
+            fallback=self.bus.consumer_fallback(),
             max_retries=self.settings.consumer_max_retries,
             own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
             outbox=self.outbox,

@@ -34,6 +34,7 @@ from services.common.bus.events import (
     TASK_COMPLETED,
     TASK_CREATED,
 )
+from services.common.bus.topology import SUBSCRIPTIONS
 from services.reporting.domain.commands import RebuildReadModel, RunRetention, UpdateCapa
 from services.reporting.service_layer.capa import update_capa
 from services.reporting.service_layer.context import Context
@@ -69,6 +70,8 @@ CASE_EVENTS = (
 # Kept and nothing more: no fact reads a claim; the newest reference.changed names the reports' places.
 KEPT_EVENTS = (TASK_CLAIMED, REFERENCE_CHANGED)
 
+EVENTS_QUEUE = "reporting.events"  # bound to every complaint, task, retention and reference event
+
 COMMAND_HANDLERS = {
     UpdateCapa: update_capa,
     RunRetention: run_retention,
@@ -79,4 +82,7 @@ EVENT_HANDLERS = {
     **dict.fromkeys(KEPT_EVENTS, keep_event),
     RETENTION_ERASURE_REQUESTED: erase_on_request,
     RETENTION_ERASED: record_erased,
+    # A type this version does not know yet (a producer upgraded first) is kept all the same, so a
+    # rebuild after reporting learns it derives from it: nothing bound to reporting's queue is lost.
+    **dict.fromkeys(SUBSCRIPTIONS[EVENTS_QUEUE], keep_event),
 }
