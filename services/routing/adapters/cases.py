@@ -54,6 +54,7 @@ class CaseSummary:
     department: str | None
     visited: list[str]
     current_elements: list[str] | None
+    had_incidents: bool  # whether any step of it ever failed (most cases: no incidents to read)
 
 
 class CaseRepository:
@@ -102,7 +103,8 @@ class CaseRepository:
         """The case without its workflow state, with its version's key and number."""
         row = self.conn.execute(
             "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
-            " c.next_due_at, c.floor, c.department, c.visited, c.current_elements"
+            " c.next_due_at, c.floor, c.department, c.visited, c.current_elements,"
+            " EXISTS (SELECT FROM routing.incidents i WHERE i.case_id = c.id) AS had_incidents"
             " FROM routing.cases c JOIN routing.process_versions v ON v.id = c.process_version_id"
             " WHERE c.mall_id = %s AND c.id = %s",
             (mall_id, case_id),
