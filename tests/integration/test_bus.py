@@ -13,10 +13,11 @@ from kombu import Connection, Producer
 from prometheus_client import REGISTRY
 
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.outbox import OutboxRelay, run_in_thread
+from services.common.bus.outbox import OutboxRelay
 from services.common.bus.topology import EVENTS_EXCHANGE, consumer_queues
 from services.common.observability.collectors import OutboxBacklog, QueueDepth
 from services.common.observability.exposition import render
+from services.common.polling import run_in_thread
 from tests.integration.conftest import complaint
 from tests.support.deployment import sample
 from tests.support.servers import host_port, proxied

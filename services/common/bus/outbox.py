@@ -26,6 +26,7 @@ from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE
 from services.common.db import insert_many, translate_errors
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from services.common.polling import Backoff, PollingLoop
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,12 @@ def outbox_transaction(pool: ConnectionPool, writer: OutboxWriter) -> Iterator[p
         writer.committed()
 
 
-class OutboxRelay:
-    """Publishes a service's outbox to the events exchange until stopped."""
+class OutboxRelay(PollingLoop):
+    """Publishes a service's outbox to the events exchange until stopped; survives the broker and
+    the database going away (it waits them out with a backoff, reconnecting to the broker)."""
+
+    label, waiting = "outbox relay", "outbox relay waiting"
+    outages = (BrokerError, OSError, psycopg.OperationalError)
 
     def __init__(
         self,
@@ -159,16 +164,17 @@ class OutboxRelay:
         listen: bool = False,
         listening_wait: float = 5.0,
     ):
+        # woken by an OutboxWriter of the same process, or a NOTIFY
+        super().__init__(idle_wait, wake, Backoff(0.5, 10.0))
         self.pool = pool
         self.schema = schema
         self.amqp_url = amqp_url
         self.batch_size = batch_size
-        self.idle_wait = idle_wait  # between polls while not listening
         self.listening_wait = listening_wait  # between polls while notifications wake it
-        self.wake = wake or threading.Event()  # set by an OutboxWriter of the same process, or a NOTIFY
         self.listener = WakeListener(pool.conninfo, wake_channel(schema), self.wake) if listen else None
-        self.stopping = threading.Event()
         self.connected = threading.Event()  # set while the broker is reachable; readiness reads it
+        self.connection: Connection | None = None  # opened by the first round, dropped by an outage
+        self.log_extra = {"schema": schema}
         self._select = (
             sql.SQL(
                 "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
@@ -252,38 +258,41 @@ class OutboxRelay:
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
         )
 
-    def run(self) -> None:
-        """Relay until `stop()`; survives the broker and the database going away."""
-        log.info("outbox relay started", extra={"schema": self.schema})
+    def poll(self) -> bool:
+        return self.relay_once(self._broker()) >= self.batch_size  # a full batch: more may wait
+
+    def idle_interval(self) -> float:
+        """Seldom while notifications wake it; often while they cannot (see WakeListener)."""
+        listening = self.listener is not None and self.listener.listening.is_set()
+        return self.listening_wait if listening else self.interval
+
+    def _broker(self) -> Connection:
+        if self.connection is None:
+            self.connection = broker_connection(self.amqp_url)
+            self.connection.ensure_connection(max_retries=1)
+            self.backoff.reset()  # the broker answers: a database still away is retried every 0.5 s
+            self.connected.set()
+        return self.connection
+
+    def started(self) -> None:
         if self.listener is not None:
             self.listener.start()
-        backoff = 0.5
-        while not self.stopping.is_set():
-            try:
-                with broker_connection(self.amqp_url) as connection:
-                    connection.ensure_connection(max_retries=1)
-                    backoff = 0.5
-                    self.connected.set()
-                    self._loop(connection)
-            except (BrokerError, OSError, psycopg.OperationalError) as exc:
-                self.connected.clear()
-                log.warning("outbox relay waiting: %s", exc, extra={"schema": self.schema})
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-        log.info("outbox relay stopped", extra={"schema": self.schema})
 
-    def _loop(self, connection: Connection) -> None:
-        while not self.stopping.is_set():
-            self.wake.clear()  # before looking: a wake from here on means rows this look may miss
-            if self.relay_once(connection) >= self.batch_size:
-                continue
-            listening = self.listener is not None and self.listener.listening.is_set()
-            self.wake.wait(self.listening_wait if listening else self.idle_wait)
+    def waiting_out(self, error: Exception) -> None:
+        self.connected.clear()
+        self._disconnect()
+
+    def finished(self) -> None:
+        self._disconnect()
+
+    def _disconnect(self) -> None:
+        if self.connection is not None:
+            self.connection.release()
+            self.connection = None
 
     def stop(self) -> None:
         """Finish the batch in hand (published rows are marked sent), then return from run()."""
-        self.stopping.set()
-        self.wake.set()
+        super().stop()
         if self.listener is not None:
             self.listener.stop()
 
@@ -350,12 +359,6 @@ class WakeListener:
 
     def stop(self) -> None:
         self.stopping.set()
-
-
-def run_in_thread(relay: OutboxRelay) -> threading.Thread:
-    thread = threading.Thread(target=relay.run, name=f"outbox-relay-{relay.schema}", daemon=True)
-    thread.start()
-    return thread
 
 
 def wait_until_drained(relay: OutboxRelay, timeout: float = 10.0) -> bool:
