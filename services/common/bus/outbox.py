@@ -16,14 +16,14 @@ import time
 from collections.abc import Iterator
 
 import psycopg
-from kombu import Connection, Producer
+from kombu import Connection
 from kombu.exceptions import OperationalError as BrokerError
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from services.common.bus.confirms import ConfirmedChannel
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
-from services.common.bus.topology import EVENTS_EXCHANGE
 from services.common.db import insert_many, translate_errors
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 from services.common.polling import Backoff, PollingLoop
@@ -174,6 +174,7 @@ class OutboxRelay(PollingLoop):
         self.listener = WakeListener(pool.conninfo, wake_channel(schema), self.wake) if listen else None
         self.connected = threading.Event()  # set while the broker is reachable; readiness reads it
         self.connection: Connection | None = None  # opened by the first round, dropped by an outage
+        self._channel: ConfirmedChannel | None = None  # see _publisher
         self.log_extra = {"schema": schema}
         self._select = (
             sql.SQL(
@@ -189,7 +190,7 @@ class OutboxRelay(PollingLoop):
             .as_string()
         )
         self._mark_failed = (
-            sql.SQL("UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s")
+            sql.SQL("UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = ANY(%s)")
             .format(sql.Identifier(schema))
             .as_string()
         )
@@ -209,32 +210,36 @@ class OutboxRelay(PollingLoop):
         )
 
     def relay_once(self, connection: Connection) -> int:
-        """Publish one batch; return how many rows were published.
+        """Publish one batch, wait once for the broker's confirms; return how many it confirmed.
 
-        Rows published before a failure are marked sent in the same commit that records the
-        failure, so a broker that drops mid-batch costs no duplicate beyond the failing row.
+        Only confirmed rows are marked sent, in the same commit that records a failure on the
+        others: a broker that drops or refuses mid-batch loses nothing, and sends again only the
+        rows it did not confirm (the consumers' inbox absorbs those that did arrive).
         """
-        failure: Exception | None = None
+        publisher = self._publisher(connection)
         with self.pool.connection() as conn, conn.transaction():
             rows = conn.execute(self._select, (self.batch_size,)).fetchall()
             if not rows:
                 return 0
-            producer = Producer(connection.default_channel, exchange=EVENTS_EXCHANGE)
-            sent = []
-            for row in rows:
-                try:
-                    self._publish(producer, row)
-                except Exception as exc:  # any failure: record it, keep what was sent
-                    failure = exc
-                    conn.execute(self._mark_failed, (str(exc)[:1000], row["id"]))
-                    break
-                sent.append(row)
+            confirms = publisher.publish([message(row) for row in rows])
+            sent = [row for place, row in enumerate(rows) if place in confirms.confirmed]
             if sent:
                 conn.execute(self._mark_sent, ([row["id"] for row in sent],))
-        self._count(sent, failure)
-        if failure is not None:
-            raise failure
+            if confirms.error is not None:
+                unsent = [row["id"] for place, row in enumerate(rows) if place not in confirms.confirmed]
+                conn.execute(self._mark_failed, (str(confirms.error)[:1000], unsent))
+        self._count(sent, confirms.error)
+        if confirms.error is not None:
+            raise confirms.error
         return len(sent)
+
+    def _publisher(self, connection: Connection) -> ConfirmedChannel:
+        """The confirm-mode channel on `connection`: another after an error left it broken."""
+        if self._channel is None or self._channel.broken or self._channel.connection is not connection:
+            if self._channel is not None:
+                self._channel.close()
+            self._channel = ConfirmedChannel(connection)
+        return self._channel
 
     def _count(self, sent: list[dict], failure: Exception | None) -> None:
         """Metrics, once the batch is committed: published per event type, and failures."""
@@ -242,21 +247,6 @@ class OutboxRelay(PollingLoop):
             EVENTS_PUBLISHED.labels(self.schema, row["envelope"].get("type", "unknown")).inc()
         if failure is not None:
             OUTBOX_PUBLISH_FAILURES.labels(self.schema).inc()
-
-    def _publish(self, producer: Producer, row: dict) -> None:
-        envelope = row["envelope"]
-        producer.publish(
-            envelope,
-            routing_key=row["routing_key"],
-            serializer="json",
-            delivery_mode=2,
-            message_id=str(row["id"]),
-            correlation_id=envelope.get("correlation_id"),
-            type=row["routing_key"],
-            declare=[EVENTS_EXCHANGE],
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
-        )
 
     def poll(self) -> bool:
         return self.relay_once(self._broker()) >= self.batch_size  # a full batch: more may wait
@@ -268,7 +258,7 @@ class OutboxRelay(PollingLoop):
 
     def _broker(self) -> Connection:
         if self.connection is None:
-            self.connection = broker_connection(self.amqp_url)
+            self.connection = broker_connection(self.amqp_url, confirm_each=False)  # see relay_once
             self.connection.ensure_connection(max_retries=1)
             self.backoff.reset()  # the broker answers: a database still away is retried every 0.5 s
             self.connected.set()
@@ -286,6 +276,7 @@ class OutboxRelay(PollingLoop):
         self._disconnect()
 
     def _disconnect(self) -> None:
+        self._channel = None  # closed with its connection
         if self.connection is not None:
             self.connection.release()
             self.connection = None
@@ -359,6 +350,20 @@ class WakeListener:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def message(row: dict) -> dict:
+    """An outbox row as the keyword arguments of its publish."""
+    envelope = row["envelope"]
+    return {
+        "body": envelope,
+        "routing_key": row["routing_key"],
+        "serializer": "json",
+        "delivery_mode": 2,
+        "message_id": str(row["id"]),
+        "correlation_id": envelope.get("correlation_id"),
+        "type": row["routing_key"],
+    }
 
 
 def wait_until_drained(relay: OutboxRelay, timeout: float = 10.0) -> bool:
