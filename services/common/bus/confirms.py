@@ -71,7 +71,9 @@ class ConfirmedChannel:
             return Confirms(self._confirmed(), exc)
         confirmed = self._confirmed()
         refused = len(messages) - len(confirmed)
-        return Confirms(confirmed, Refused(f"the broker refused {refused} events") if refused else None)
+        return Confirms(
+            confirmed, Refused(f"the broker refused {refused} of {len(messages)} events") if refused else None
+        )
 
     def _wait_for_answers(self, count: int) -> None:
         if not self.confirming:
