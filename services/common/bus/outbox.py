@@ -282,7 +282,7 @@ class OutboxRelay(PollingLoop):
             self.connection = None
 
     def stop(self) -> None:
-        """Finish the batch in hand (published rows are marked sent), then return from run()."""
+        """Finish the batch in hand (the rows the broker confirmed are marked sent), then return from run()."""
         super().stop()
         if self.listener is not None:
             self.listener.stop()
