@@ -123,7 +123,7 @@ def deliver(notify, workers: int, messages: int, database: str, server_pid: int,
         count.value = 0
     running = [notify.worker() for _ in range(workers)]
     for worker in running:
-        worker.poll_interval = 0.05
+        worker.interval = 0.05
     procs, own, busy, began = _processes(), _own_cpu(), _machine_busy(), time.perf_counter()
     threads = [threading.Thread(target=worker.run, daemon=True) for worker in running]
     for thread in threads:

@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.common.bus.outbox import OutboxWriter
 from services.common.errors import Unavailable
+from services.common.polling import Backoff, PollingLoop
 from services.notify.adapters.channels import Channel, OutgoingMessage, PermanentFailure, TransientFailure
 from services.notify.adapters.deliveries import Delivery
 from services.notify.metrics import DELIVERY_ATTEMPTS
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(minutes=1)
 
 
-class DeliveryWorker:
+class DeliveryWorker(PollingLoop):
+    label, waiting = "delivery worker", "delivery worker waiting for the database"
+    outages = (Unavailable, psycopg.OperationalError)
+
     def __init__(
         self,
         pool: ConnectionPool,
@@ -39,14 +43,13 @@ class DeliveryWorker:
         poll_interval: float = 1.0,
         wake: threading.Event | None = None,
     ):
+        # woken when new deliveries are planned in this process
+        super().__init__(poll_interval, wake, Backoff(poll_interval, poll_interval))
         self.pool = pool
         self.outbox = outbox
         self.context = context
         self.channels = channels
         self.batch = batch
-        self.poll_interval = poll_interval
-        self.wake = wake or threading.Event()  # set when new deliveries are planned in this process
-        self.stopping = threading.Event()
         self._last_sweep: datetime | None = None
 
     def tick(self) -> int:
@@ -133,25 +136,18 @@ class DeliveryWorker:
         with transaction(self.pool, self.outbox) as session:
             outcomes.expire_waiting(session, self.context)
 
-    def run(self) -> None:
-        log.info("delivery worker started")
-        while not self.stopping.is_set():
-            try:
-                if self.tick() >= self.batch:
-                    continue  # more may be due right now
-            except (Unavailable, psycopg.OperationalError) as exc:
-                log.warning("delivery worker waiting for the database: %s", exc)
-            except Exception:  # keep delivering: one bad row must not stop every message behind it
-                log.exception("delivery worker step failed")
-            self.wake.wait(self.poll_interval)
-            self.wake.clear()
+    def poll(self) -> bool:
+        try:
+            return self.tick() >= self.batch  # a full batch: more may be due right now
+        except self.outages:
+            raise
+        except Exception:  # keep delivering: one bad row must not stop every message behind it
+            log.exception("delivery worker step failed")
+            return False
+
+    def finished(self) -> None:
         for channel in self.channels.values():
             channel.close()
-        log.info("delivery worker stopped")
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
 
 
 def count_claims(claimed: list[Delivery], going: list[Delivery]) -> None:

@@ -10,7 +10,6 @@ asked for once: its `erased_at` is set with the request.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from services.common.bus.envelope import event
 from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from services.common.messagebus import MessageBus
+from services.common.polling import PollingLoop
 from services.reporting.domain.commands import RunRetention
 from services.reporting.metrics import RETENTION_RUNS
 from services.reporting.service_layer.context import OWN, Context
@@ -90,17 +90,18 @@ def _erase_batch(uow: UnitOfWork, context: Context, day: date, complaint_ids: li
     )
 
 
-class RetentionScheduler:
+class RetentionScheduler(PollingLoop):
     """A reporting worker's loop: run the retention job now, then every RETENTION_INTERVAL_HOURS."""
 
-    def __init__(self, bus: MessageBus, interval_seconds: float):
-        self.bus, self.interval = bus, interval_seconds
-        self.stopping = threading.Event()
+    label = "retention scheduler"
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            self.run_once()
-            self.stopping.wait(self.interval)
+    def __init__(self, bus: MessageBus, interval_seconds: float):
+        super().__init__(interval_seconds)
+        self.bus = bus
+
+    def poll(self) -> bool:
+        self.run_once()
+        return False  # one run erases every case due: the next is an interval away
 
     def run_once(self) -> str:
         """One run of the job, counted by its outcome: erased, nothing_due, skipped or failed."""
@@ -117,6 +118,3 @@ class RetentionScheduler:
         if result.cases:
             log.info("retention job done", extra={"erased": len(result.cases)})
         return "skipped" if result.skipped else "erased" if result.cases else "nothing_due"
-
-    def stop(self) -> None:
-        self.stopping.set()
