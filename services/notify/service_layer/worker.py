@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
-from services.common.bus.outbox import OutboxWriter
 from services.common.errors import Unavailable
 from services.common.polling import Backoff, PollingLoop
 from services.notify.adapters.channels import Channel, OutgoingMessage, PermanentFailure, TransientFailure
@@ -23,7 +23,7 @@ from services.notify.service_layer import outcomes
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.outcomes import INTERRUPTED, Outcome
 from services.notify.service_layer.pacing import hold_back
-from services.notify.service_layer.session import transaction
+from services.notify.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(minutes=1)
@@ -35,8 +35,7 @@ class DeliveryWorker(PollingLoop):
 
     def __init__(
         self,
-        pool: ConnectionPool,
-        outbox: OutboxWriter,
+        uow: Callable[[], UnitOfWork],
         context: Context,
         channels: dict[str, Channel],
         batch: int = 10,
@@ -45,8 +44,7 @@ class DeliveryWorker(PollingLoop):
     ):
         # woken when new deliveries are planned in this process
         super().__init__(poll_interval, wake, Backoff(poll_interval, poll_interval))
-        self.pool = pool
-        self.outbox = outbox
+        self.uow = uow  # a fresh unit of work for each transaction: claim, record, hand back, sweep
         self.context = context
         self.channels = channels
         self.batch = batch
@@ -69,13 +67,13 @@ class DeliveryWorker(PollingLoop):
         return len(claimed)
 
     def claim(self) -> list[Delivery]:
-        with transaction(self.pool, self.outbox) as session:
+        with self.uow() as uow:
             now = self.context.clock.now()
-            claimed = session.deliveries.claim_due(now, self.context.lease, self.batch)
+            claimed = uow.deliveries.claim_due(now, self.context.lease, self.batch)
             for delivery in claimed:
                 if delivery.was == "sending":
-                    session.deliveries.attempt(delivery.id, now, "interrupted", INTERRUPTED)
-            going = hold_back(session, self.context, claimed, now)
+                    uow.deliveries.attempt(delivery.id, now, "interrupted", INTERRUPTED)
+            going = hold_back(uow, self.context, claimed, now)
         count_claims(claimed, going)
         return going
 
@@ -94,8 +92,8 @@ class DeliveryWorker(PollingLoop):
             return Outcome(outcomes.TRANSIENT, f"{type(exc).__name__}: {exc}")
 
     def record(self, delivery: Delivery, outcome: Outcome) -> None:
-        with transaction(self.pool, self.outbox) as session, session.conn.pipeline():
-            outcomes.record(session, self.context, delivery, outcome)
+        with self.uow() as uow, uow.pipelined():
+            outcomes.record(uow, self.context, delivery, outcome)
         DELIVERY_ATTEMPTS.labels(delivery.channel, outcome.kind).inc()
 
     def record_once_sent(self, delivery: Delivery, outcome: Outcome) -> None:
@@ -121,10 +119,10 @@ class DeliveryWorker(PollingLoop):
 
     def release(self, deliveries: list[Delivery]) -> None:
         """Give claimed deliveries back untried: pending, due now, their attempt not counted."""
-        with transaction(self.pool, self.outbox) as session:
+        with self.uow() as uow:
             now = self.context.clock.now()
             for delivery in deliveries:
-                session.deliveries.again_at(delivery, now, None, undo_attempt=True)
+                uow.deliveries.again_at(delivery, now, None, undo_attempt=True)
         log.info("delivery worker stopping: handed back %s claimed deliveries", len(deliveries))
 
     def sweep(self) -> None:
@@ -133,8 +131,8 @@ class DeliveryWorker(PollingLoop):
         if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
             return
         self._last_sweep = now
-        with transaction(self.pool, self.outbox) as session:
-            outcomes.expire_waiting(session, self.context)
+        with self.uow() as uow:
+            outcomes.expire_waiting(uow, self.context)
 
     def poll(self) -> bool:
         try:
