@@ -12,14 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.common.bus.envelope import Envelope
 from services.common.clock import MovableClock
-from services.common.unit_of_work import AbstractUnitOfWork
 from services.notify.adapters.deliveries import Delivery
 from services.notify.adapters.templates import TemplateRenderer
 from services.notify.domain.model import ComplaintFacts, Contact, Request, StaffMember
 from services.notify.domain.privacy import ERASED, scrub
 from services.notify.service_layer.context import Context
+from tests.unit.fakes.transaction import InMemoryUnitOfWork
 
 MALL = "demo"
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 10:00 in the mall: no quiet hours
@@ -168,33 +167,15 @@ class FakeInbox:
         return item
 
 
-class FakeUnitOfWork(AbstractUnitOfWork):
-    """Commits and published events counted; repositories survive the unit of work, so a test reads
-    them after the handler returns (a rollback is seen in `rollbacks` and `events`)."""
+class FakeUnitOfWork(InMemoryUnitOfWork):
+    """The service\'s repositories in memory (tests/unit/fakes/transaction.py keeps the
+    transaction and its events)."""
 
     def __init__(self, *staff: StaffMember) -> None:
+        super().__init__()
         self.complaints = FakeComplaints()
         self.requests = FakeRequests()
         self.deliveries = FakeDeliveries()
         self.staff = FakeStaff(*staff)
         self.inbox = FakeInbox()
         self.erasure = FakeErasure(self.complaints, self.deliveries, self.inbox)
-        self.commits = 0
-        self.rollbacks = 0
-        self.pending: list[Envelope] = []
-        self.events: list[Envelope] = []  # published and committed
-
-    def commit(self) -> None:
-        self.commits += 1
-        self.events.extend(self.pending)
-        self.pending.clear()
-
-    def rollback(self) -> None:
-        self.rollbacks += 1
-        self.pending.clear()
-
-    def publish(self, envelope: Envelope) -> None:
-        self.pending.append(envelope)
-
-    def of_type(self, event_type: str) -> list[Envelope]:
-        return [event for event in self.events if event.type == event_type]

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from services.common.bus.envelope import Envelope
 from services.common.clock import MovableClock
 from services.common.settings import Policy
-from services.common.unit_of_work import AbstractUnitOfWork
 from services.reporting.domain.capa import EDITABLE, CapaStatus, Occurrence
 from services.reporting.domain.model import CaseFacts, Event
 from services.reporting.service_layer.context import Context
+from tests.unit.fakes.transaction import InMemoryUnitOfWork
 
 MALL = "demo"
 
@@ -227,31 +227,13 @@ class FakeRetention:
         self.answers.update((service, complaint_id) for complaint_id in complaint_ids)
 
 
-class FakeUnitOfWork(AbstractUnitOfWork):
-    """Commits and published events counted; repositories survive the unit of work, so a test reads
-    them after the handler returns (a rollback is seen in `rollbacks` and `events_published`)."""
+class FakeUnitOfWork(InMemoryUnitOfWork):
+    """The service\'s repositories in memory (tests/unit/fakes/transaction.py keeps the
+    transaction and its events)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.cases = FakeCases()
         self.events = FakeEvents(self.cases)
         self.capa = FakeCapa()
         self.retention = FakeRetention(self.cases)
-        self.commits = 0
-        self.rollbacks = 0
-        self.pending: list[Envelope] = []
-        self.published: list[Envelope] = []  # published and committed
-
-    def commit(self) -> None:
-        self.commits += 1
-        self.published.extend(self.pending)
-        self.pending.clear()
-
-    def rollback(self) -> None:
-        self.rollbacks += 1
-        self.pending.clear()
-
-    def publish(self, envelope: Envelope) -> None:
-        self.pending.append(envelope)
-
-    def of_type(self, event_type: str) -> list[Envelope]:
-        return [event for event in self.published if event.type == event_type]
