@@ -12,6 +12,7 @@ import platform
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -347,3 +348,26 @@ def stop_all(deployment, started: list) -> None:
         with contextlib.suppress(psutil.Error):
             if process.is_running():
                 process.kill()
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def worktree(rev: str):
+    """A detached checkout of `rev` beside this one, for a benchmark's `--against REV`; removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="mall_bench_rev_")) / "tree"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(folder), rev],
+        cwd=REPOSITORY,
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield folder
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(folder)], cwd=REPOSITORY, capture_output=True
+        )
+        with contextlib.suppress(OSError):
+            folder.parent.rmdir()

@@ -17,7 +17,6 @@ of REV, and both.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
@@ -27,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import ADMIN_URL, Interrupted, _on_signal, machine
+from bench.common import ADMIN_URL, Interrupted, _on_signal, machine, worktree
 from bench.lifecycle_cluster import Cluster, binaries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,24 +124,6 @@ def medians(runs: list[dict]) -> dict:
         values = [v for run in runs if (v := figure(run, key)) is not None]
         found[key] = statistics.median(values) if values else None
     return found
-
-
-@contextlib.contextmanager
-def worktree(rev: str):
-    folder = Path(tempfile.mkdtemp(prefix="mall_lifecycle_rev_")) / "tree"
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(folder), rev],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    try:
-        yield folder
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
-        with contextlib.suppress(OSError):
-            folder.parent.rmdir()
 
 
 def run(args) -> dict:

@@ -45,6 +45,7 @@ from bench.common import (
     rabbitmqctl,
     run_until_stopped,
     wait_idle,
+    worktree,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,20 +210,6 @@ def child(args, root: Path, label: str) -> dict:
         figures = json.loads(Path(out.name).read_text(encoding="utf-8"))
     print(f"{label:>8}  " + "  ".join(f"{key} {figures[key]:.2f}" for key in FIGURES), flush=True)
     return figures
-
-
-@contextlib.contextmanager
-def worktree(rev: str):
-    folder = Path(tempfile.mkdtemp(prefix="mall_relay_rev_")) / "tree"
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(folder), rev], cwd=ROOT, check=True, capture_output=True
-    )
-    try:
-        yield folder
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
-        with contextlib.suppress(OSError):
-            folder.parent.rmdir()
 
 
 def run(args) -> int:
