@@ -58,6 +58,7 @@ class Reporting:
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
             {},
             max_retries=self.settings.consumer_max_retries,
+            batch_size=self.settings.consumer_batch_size,
             fallback=lambda conn, envelope: project(conn, envelope, self.context),
             own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
             outbox=self.context.outbox,
