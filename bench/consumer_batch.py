@@ -132,7 +132,8 @@ def one_run(pool: ConnectionPool, url: str, database: str, queues, events: int, 
         if name == "postgres" and _postgres_is_ours(pid, database)
     )
     with pool.connection() as conn:
-        transactions = conn.execute(f"SELECT count(DISTINCT xmin::text) AS n FROM {SCHEMA}.inbox").fetchone()["n"]
+        counted = conn.execute(f"SELECT count(DISTINCT xmin::text) AS n FROM {SCHEMA}.inbox").fetchone()
+    transactions = counted["n"]  # the transactions that wrote an inbox row: the consumer's commits
     commits = xact_commits(url, database) - commits_before - 1  # less the count's own statement
     return {
         "batch_size": batch_size,
