@@ -24,6 +24,12 @@ STATEMENTS = (  # top-level statements of the run's database, BEGIN and COMMIT i
     f" JOIN pg_roles r ON r.oid = s.userid WHERE d.datname = current_database() AND r.rolname <> '{MONITOR}'"
 )
 
+BY_QUERY = (  # the same statements, each query's calls
+    "SELECT s.queryid, sum(s.calls), min(s.query) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+    f" JOIN pg_roles r ON r.oid = s.userid WHERE d.datname = current_database() AND r.rolname <> '{MONITOR}'"
+    " GROUP BY s.queryid"
+)
+
 
 def tree_cpu(root: psutil.Process) -> float:
     """CPU seconds of a process, its live descendants and every child they have reaped."""
@@ -34,6 +40,16 @@ def tree_cpu(root: psutil.Process) -> float:
                 times = process.cpu_times()
                 total += times.user + times.system + times.children_user + times.children_system
     return total
+
+
+def busiest_statements(before: dict, after: dict, complaints: int, top: int = 25) -> list[dict]:
+    """The statements called most often between two `Monitor.by_query()` readings, per complaint."""
+    calls = {key: after[key][0] - before.get(key, (0.0, ""))[0] for key in after}
+    busiest = sorted((key for key in calls if calls[key] > 0), key=lambda key: -calls[key])[:top]
+    return [
+        {"per_complaint": round(calls[key] / complaints, 2), "query": " ".join(after[key][1].split())[:160]}
+        for key in busiest
+    ]
 
 
 def _cpu(process: psutil.Process | None) -> float:
@@ -79,6 +95,12 @@ class Monitor:
         found["events"] = float(sum(row[0] for row in self.query(union)))
         found["at"] = time.monotonic()
         return found
+
+    def by_query(self) -> dict[int, tuple[float, str]]:
+        """Calls so far of each statement (empty when statements are not counted)."""
+        if not self.statements:
+            return {}
+        return {queryid: (float(calls), text) for queryid, calls, text in self.query(BY_QUERY)}
 
     def backlog(self) -> int:
         """Events not yet published and notifications not yet delivered."""

@@ -15,7 +15,7 @@ from kombu import Connection
 
 from bench.common import Servers, commit_of, prepare, staff_roles, stop_all, vhost_queues
 from bench.lifecycle_drive import Staff, TaskEvents, drive
-from bench.lifecycle_measure import Meter, Monitor, delta, quiet
+from bench.lifecycle_measure import Meter, Monitor, busiest_statements, delta, quiet
 from tests.support.deployment import ROOT, Deployment
 
 STATS_LAG = 11.0  # PostgreSQL reports an idle backend's commits within 10 s (PGSTAT_IDLE_INTERVAL)
@@ -84,11 +84,11 @@ def one_run(
         # N lives
         staff_of = Staff(gateway, desk, staff, events)
         load_before = os.getloadavg()
-        cpu2, count2 = meter.read(), monitor.counters()
+        cpu2, count2, queries2 = meter.read(), monitor.counters(), monitor.by_query()
         outcomes = drive(staff_of, range(complaints), concurrency)
         driven = time.monotonic() - cpu2["at"]
         quiet(monitor, depths, QUIET_TIMEOUT)
-        cpu3, count3 = meter.read(), monitor.counters()
+        cpu3, count3, queries3 = meter.read(), monitor.counters(), monitor.by_query()
         load_after = os.getloadavg()
         time.sleep(STATS_LAG)
         count4 = monitor.counters()
@@ -96,7 +96,7 @@ def one_run(
         flow_cpu, flow_counts = delta(cpu3, cpu2), delta(count3, count2)
         lag = count4["at"] - count3["at"]
         commits = count4["commits"] - count2["commits"] - lag * idle_counts["commits"] / idle_counts["at"]
-        return report(
+        found = report(
             complaints,
             concurrency,
             idle_cpu,
@@ -113,6 +113,8 @@ def one_run(
             statements,
             postmaster is not None,
         )
+        found["busiest_statements"] = busiest_statements(queries2, queries3, complaints)
+        return found
     finally:
         if events is not None:
             events.stop()

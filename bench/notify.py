@@ -100,18 +100,18 @@ def plan(notify, messages: int) -> float:
 
 
 def reset(notify) -> None:
-    with notify.session() as session:
-        session.conn.execute("DELETE FROM notify.attempts")
-        session.conn.execute("DELETE FROM notify.outbox")
-        session.conn.execute(
+    with notify.uow() as uow:
+        uow.conn.execute("DELETE FROM notify.attempts")
+        uow.conn.execute("DELETE FROM notify.outbox")
+        uow.conn.execute(
             "UPDATE notify.deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),"
             " claimed_at = NULL, sent_at = NULL, provider_answer = NULL"
         )
 
 
 def sent(notify) -> int:
-    with notify.session() as session:
-        return session.conn.execute(
+    with notify.uow() as uow:
+        return uow.conn.execute(
             "SELECT count(*) AS n FROM notify.deliveries WHERE state = 'sent'"
         ).fetchone()["n"]
 
@@ -123,7 +123,7 @@ def deliver(notify, workers: int, messages: int, database: str, server_pid: int,
         count.value = 0
     running = [notify.worker() for _ in range(workers)]
     for worker in running:
-        worker.poll_interval = 0.05
+        worker.interval = 0.05
     procs, own, busy, began = _processes(), _own_cpu(), _machine_busy(), time.perf_counter()
     threads = [threading.Thread(target=worker.run, daemon=True) for worker in running]
     for thread in threads:
@@ -158,8 +158,8 @@ def deliver(notify, workers: int, messages: int, database: str, server_pid: int,
 
 def baseline(notify, port: int, messages: int) -> float:
     """One smtplib connection sending ready-made messages: the SMTP server's own ceiling."""
-    with notify.session() as session:
-        rows = session.conn.execute("SELECT * FROM notify.deliveries LIMIT 500").fetchall()
+    with notify.uow() as uow:
+        rows = uow.conn.execute("SELECT * FROM notify.deliveries LIMIT 500").fetchall()
     emails = [
         as_smtp_bytes(build_email(outgoing(Delivery.of(row)), "bench@localhost", "bench")) for row in rows
     ]

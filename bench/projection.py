@@ -5,8 +5,9 @@
 
 Each round creates a database of its own (migrated, then dropped at the end, also on Ctrl+C) and
 hands reporting's consumer the events of `--cases` complaint stories (the mixed stream of
-`tests/integration/reporting/test_figures.py`: escalations, reopenings, callbacks, closures) through
-its inbox, one transaction per event, as the broker would deliver them. It prints, per event: the
+`tests/integration/reporting/test_figures.py`: escalations, reopenings, callbacks, closures)
+through its message bus, one transaction per event, as the broker
+would deliver them. It prints, per event: the
 Python CPU (`time.process_time`, this process), the wall time, and the statements sent
 (`Cursor.execute` calls; BEGIN and COMMIT not counted). PostgreSQL's own CPU is not included.
 """
@@ -76,14 +77,14 @@ def one_round(admin_url: str, cases: int, seed: int) -> tuple[int, float, float,
         cleanup.callback(reporting.pool.close)
         consumer = reporting.consumer(Connection("memory://"))
         stream = [
-            load_envelope(dump_envelope(event))
+            (load_envelope(dump_envelope(event)), consumer.handlers.get(event.type, consumer.fallback))
             for story in make_stories(seed, cases)
             for event in events(story)
         ]
         with StatementCounter() as counter:
             cpu, wall = time.process_time(), time.perf_counter()
-            for envelope in stream:
-                consumer.apply(envelope, consumer.fallback)
+            for envelope, handler in stream:
+                consumer.apply(envelope, handler)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         total = len(stream)
         return total, 1000 * cpu / total, 1000 * wall / total, counter.count / total

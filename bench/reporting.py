@@ -46,6 +46,7 @@ from services.reporting.adapters.review_queries import LISTS
 from services.reporting.domain.periods import day_of, parse_month
 from services.reporting.service_layer.reports import build_report
 from services.reporting.service_layer.review import daily_review
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 1, 1, tzinfo=ZONE)
@@ -278,8 +279,10 @@ def measure(url: str, args) -> None:
         print(
             f"the machine was {busy:.0f}% busy before the timed runs" if busy is not None else "", flush=True
         )
-        report = timed(lambda: build_report(conn, "demo", month, ZONE, now), args.runs)
-        review = timed(lambda: daily_review(conn, "demo", day, ZONE, now, 100), args.runs)
+        uow = UnitOfWork(pool=None, outbox=None, conn=conn)  # joined: the queries on this connection
+        with uow:
+            report = timed(lambda: build_report(uow, "demo", month, ZONE, now), args.runs)
+            review = timed(lambda: daily_review(uow, "demo", day, ZONE, now, 100), args.runs)
         print(
             f"monthly report {month.label} (+ {month.previous().label}): median {statistics.median(report):.0f} ms,"
             f" min {min(report):.0f}, max {max(report):.0f}  (target < 1000 ms)"

@@ -37,10 +37,44 @@ class MessageBus:
         """Run the command's handler in a fresh unit of work and return what it answers."""
         return self.command_handlers[type(command)](command, self.uow_factory(), self.context)
 
-    def handle_event(self, conn: psycopg.Connection, envelope: Envelope) -> None:
-        """Run the event's handler in the consumer's transaction (the consumer's handler signature)."""
-        self.event_handlers[envelope.type](envelope, self.uow_factory(conn), self.context)
+    def handle_event(self, conn: psycopg.Connection, envelope: Envelope) -> bool | None:
+        """Run the event's handler in the consumer's transaction (the consumer's handler signature).
+        What it returns is passed on: a consumer keeping its own inbox learns whether the event was new."""
+        return self.handler_of(envelope.type)(envelope, self.uow_factory(conn), self.context)
 
-    def consumer_handlers(self) -> dict[str, Callable[[psycopg.Connection, Envelope], None]]:
+    def handler_of(self, event_type: str) -> Handler:
+        """The table's entry for the type, else the first topic pattern (`complaint.#`) it matches."""
+        if event_type in self.event_handlers:
+            return self.event_handlers[event_type]
+        return next(
+            handler
+            for key, handler in self.event_handlers.items()
+            if _is_pattern(key) and _matches(key, event_type)
+        )
+
+    def consumer_handlers(self) -> dict[str, Callable[[psycopg.Connection, Envelope], bool | None]]:
         """What the service's EventConsumer calls, one entry per event type in the table."""
-        return dict.fromkeys(self.event_handlers, self.handle_event)
+        return {key: self.handle_event for key in self.event_handlers if not _is_pattern(key)}
+
+    def consumer_fallback(self) -> Callable[[psycopg.Connection, Envelope], bool | None] | None:
+        """What the consumer calls for a type the table does not name, when the table has patterns
+        for them (a read model keeping every event, even of a type newer than itself)."""
+        return self.handle_event if any(_is_pattern(key) for key in self.event_handlers) else None
+
+
+def _is_pattern(key: str) -> bool:
+    return "#" in key.split(".") or "*" in key.split(".")
+
+
+def _matches(pattern: str, event_type: str) -> bool:
+    """AMQP topic matching: `*` is one word, `#` zero or more."""
+    return _match_words(pattern.split("."), event_type.split("."))
+
+
+def _match_words(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match_words(rest, words[skip:]) for skip in range(len(words) + 1))
+    return bool(words) and head in ("*", words[0]) and _match_words(rest, words[1:])

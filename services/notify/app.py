@@ -24,6 +24,7 @@ def create_app(notify: Notify) -> Flask:
         description="Delivers messages to customers, merchants and staff; the staff inbox; the delivery log.",
     )
     app.extensions["notify"] = notify
+    app.extensions["notify.uow"] = notify.uow
     for blueprint in (inbox, deliveries, privacy):
         api.register_blueprint(blueprint)
     return app

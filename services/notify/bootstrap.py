@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.links import status_page_link
+from services.common.messagebus import MessageBus
 from services.common.settings import NotifySettings, Settings
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.channels.email import SmtpChannel, parse_smtp_url
@@ -30,15 +29,15 @@ from services.notify.adapters.channels.http import SmsGatewayChannel, WebhookCha
 from services.notify.adapters.channels.inbox import InboxChannel, LetterChannel
 from services.notify.adapters.channels.robots import Robot
 from services.notify.adapters.reference import load_places
-from services.notify.adapters.staff import StaffDirectory
 from services.notify.adapters.templates import TemplateRenderer
 from services.notify.domain.timing import QuietHours, RateLimit, RetryPolicy
 from services.notify.service_layer.context import Context
-from services.notify.service_layer.handlers import HANDLERS
-from services.notify.service_layer.session import SCHEMA, Session, transaction
+from services.notify.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.notify.service_layer.unit_of_work import UnitOfWork
 from services.notify.service_layer.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
+SCHEMA = "notify"
 EVENTS_QUEUE = "notify.events"
 
 
@@ -52,43 +51,36 @@ class Notify:
     tokens: TokenIssuer
     context: Context
     outbox: OutboxWriter
-    wake: threading.Event = field(default_factory=threading.Event)  # new deliveries to send
+    wake: threading.Event  # new deliveries to send in this process
+    bus: MessageBus
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        with transaction(self.pool, self.outbox) as session:
-            yield session
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.pool, self.outbox, self.wake)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
-        """The consumer of complaints, requests for messages and erasure requests."""
-        handlers = {event_type: self._bound(handler) for event_type, handler in HANDLERS.items()}
+        """The consumer of complaints, requests for messages, CAPA records and erasure requests
+        (EVENT_HANDLERS)."""
         return _WakingConsumer(
             self.wake,
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
-            handlers,
+            self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
             outbox=self.outbox,
         )
-
-    def _bound(self, handler):
-        """The consumer's handler shape (connection, envelope) around one of ours."""
-        return lambda conn, envelope: handler(Session(conn, self.outbox), self.context, envelope)
 
     def channels(self) -> dict[str, Channel]:
         """A fresh set of channels (each worker keeps its own SMTP connection)."""
         return build_channels(self.settings, self.pool, self.clock)
 
     def worker(self, channels: dict[str, Channel] | None = None) -> DeliveryWorker:
-        return DeliveryWorker(
-            self.pool, self.outbox, self.context, channels or self.channels(), wake=self.wake
-        )
+        return DeliveryWorker(self.uow, self.context, channels or self.channels(), wake=self.wake)
 
     def workers(self) -> list[DeliveryWorker]:
         return [self.worker() for _ in range(self.settings.notify.workers)]
@@ -106,7 +98,8 @@ class Notify:
 
 
 class _WakingConsumer(EventConsumer):
-    """Wakes this process's delivery workers once a message's deliveries are committed."""
+    """Wakes this process's delivery workers once a message's deliveries are committed: a handler's
+    unit of work joins the consumer's transaction, so the consumer's commit is the one to wake for."""
 
     def __init__(self, wake: threading.Event, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,7 +116,7 @@ def build_channels(settings: Settings, pool: ConnectionPool, clock: Clock) -> di
     sender_name = settings.mall_name
     channels: dict[str, Channel] = {
         "inbox": InboxChannel(pool, clock),
-        "letter": LetterChannel(pool, clock, StaffDirectory()),
+        "letter": LetterChannel(pool, clock),
     }
     if settings.smtp_url:
         server = parse_smtp_url(settings.smtp_url, notify.smtp_starttls)
@@ -172,13 +165,16 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         robots=frozenset(key for key, *_ in notify.robots),
         places=load_places(notify.reference_file),
     )
+    outbox, wake = OutboxWriter(SCHEMA, pool.conninfo), threading.Event()
     return Notify(
         settings,
         pool,
         clock,
         verifying_tokens(settings, pool, clock),
         context,
-        OutboxWriter(SCHEMA, pool.conninfo),
+        outbox,
+        wake,
+        MessageBus(partial(UnitOfWork, pool, outbox, wake), context, COMMAND_HANDLERS, EVENT_HANDLERS),
     )
 
 

@@ -1,29 +1,29 @@
-"""Reporting's composition root: settings, pool, clock, tokens, the outbox, the consumer, the retention job."""
+"""Reporting's composition root: settings, pool, clock, tokens, the outbox, the message bus, the
+consumer and the retention job."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
-import psycopg
 from kombu import Connection
 from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.outbox import OutboxRelay, OutboxWriter, outbox_transaction
+from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import SUBSCRIPTIONS, consumer_queues
 from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
+from services.common.messagebus import MessageBus
 from services.common.settings import Settings
-from services.reporting.service_layer.projection import Context, project
+from services.reporting.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, EVENTS_QUEUE, Context
 from services.reporting.service_layer.retention import RetentionScheduler
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 SCHEMA = "reporting"
-EVENTS_QUEUE = "reporting.events"
 
 
 @dataclass
@@ -35,37 +35,34 @@ class Reporting:
     clock: Clock
     tokens: TokenIssuer
     context: Context
+    outbox: OutboxWriter
+    bus: MessageBus
 
-    @property
-    def outbox(self) -> OutboxWriter:
-        return self.context.outbox
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
-        """One transaction, committed when the block ends normally; the outbox relay is woken after."""
-        with outbox_transaction(self.pool, self.outbox) as conn:
-            yield conn
+    def uow(self) -> UnitOfWork:
+        """A unit of work of its own: the routes' reads, and what the bus gives a command."""
+        return UnitOfWork(self.pool, self.outbox)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
-        """The consumer of every complaint, task and retention event: each is kept and projected."""
+        """The consumer of every complaint, task, retention and reference event (EVENT_HANDLERS):
+        each is kept, and a case's facts derived again when the event changes them."""
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
-            {},
+            self.bus.consumer_handlers(),
+            fallback=self.bus.consumer_fallback(),
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
-            fallback=lambda conn, envelope: project(conn, envelope, self.context),
             own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
-            outbox=self.context.outbox,
+            outbox=self.outbox,
         )
 
     def retention_scheduler(self) -> RetentionScheduler:
-        return RetentionScheduler(self.pool, self.context, self.settings.retention_interval.total_seconds())
+        return RetentionScheduler(self.bus, self.settings.retention_interval.total_seconds())
 
     def collectors(self) -> list:
         """Scrape-time metrics: projection lag and retention from reporting's tables, its queues' depth."""
@@ -84,17 +81,14 @@ def bootstrap(
 ) -> Reporting:
     pool = pool_from_settings(settings, SCHEMA, pool)
     clock = clock or Clock()
-    context = Context(
-        mall_id=settings.mall_id,
-        zone=settings.zone,
-        policy=settings.policy,
-        clock=clock,
-        outbox=OutboxWriter(SCHEMA, pool.conninfo),
-    )
+    outbox = OutboxWriter(SCHEMA, pool.conninfo)
+    context = Context(mall_id=settings.mall_id, zone=settings.zone, policy=settings.policy, clock=clock)
     return Reporting(
         settings=settings,
         pool=pool,
         clock=clock,
         tokens=verifying_tokens(settings, pool, clock),
         context=context,
+        outbox=outbox,
+        bus=MessageBus(partial(UnitOfWork, pool, outbox), context, COMMAND_HANDLERS, EVENT_HANDLERS),
     )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from services.common.settings import Settings
 from services.reporting.bootstrap import bootstrap
-from services.reporting.domain.commands import RunRetention
-from services.reporting.service_layer.rebuild import rebuild
-from services.reporting.service_layer.retention import run_retention
+from services.reporting.domain.commands import RebuildReadModel, RunRetention
 
 
 def retention_command(settings: Settings, dry_run: bool) -> int:
     """Run the retention job once; the erasure requests stay in reporting's outbox for its relay."""
     reporting = bootstrap(settings)
     with reporting.pool:
-        result = run_retention(reporting.pool, reporting.context, RunRetention(dry_run=dry_run))
+        result = reporting.bus.handle(RunRetention(dry_run=dry_run))
     if result.skipped:
         print("another retention job is running; nothing done")
         return 1
@@ -30,6 +28,6 @@ def rebuild_command(settings: Settings) -> int:
     """Derive every case again from the stored events (capa.opened, if any, waits in the outbox)."""
     reporting = bootstrap(settings)
     with reporting.pool:
-        count = rebuild(reporting.pool, reporting.context)
+        count = reporting.bus.handle(RebuildReadModel())
     print(f"read model rebuilt: {count} case(s)")
     return 0

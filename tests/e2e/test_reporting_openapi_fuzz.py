@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 from kombu import Connection
 
-from services.common.bus.envelope import dump_envelope, load_envelope
 from services.reporting.app import create_app
 from services.reporting.bootstrap import bootstrap
 from tests.conftest import bearer
+from tests.integration.reporting.conftest import deliver
 from tests.support.fuzz import Allowed, fuzzed_service
 from tests.support.stories import Round, Story, events
 
@@ -61,7 +61,7 @@ def reporting_app(settings, clock):
         for day in (0, 2, 4)
     ]
     for envelope in (event for story in stories for event in events(story)):
-        consumer.apply(load_envelope(dump_envelope(envelope)), consumer.fallback)
+        deliver(consumer, envelope)
     with runtime.pool.connection() as conn:
         KNOWN["capa_id"] = str(conn.execute("SELECT id FROM reporting.capa").fetchone()["id"])
     APP.app = create_app(runtime)

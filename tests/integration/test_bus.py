@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import psycopg
-from kombu import Connection
+import pytest
+from kombu import Connection, Queue
 from prometheus_client import REGISTRY
 
-from services.common.bus.outbox import OutboxRelay, run_in_thread
-from services.common.bus.topology import consumer_queues
+from services.common.bus.confirms import Refused
+from services.common.bus.outbox import OutboxRelay
+from services.common.bus.topology import EVENTS_EXCHANGE, consumer_queues
 from services.common.observability.collectors import OutboxBacklog, QueueDepth
 from services.common.observability.exposition import render
+from services.common.polling import run_in_thread
 from tests.integration.conftest import complaint
 from tests.support.consumers import dead_letters, envelope, publish, record_effect
 from tests.support.deployment import sample
@@ -92,6 +96,52 @@ def test_an_event_published_twice_by_a_relay_that_died_before_marking_it_is_appl
     eventually(lambda: len(consumer.outcomes) == 2)
     assert [applied for _, applied in consumer.outcomes] == [True, False]
     assert len(effects()) == 1
+
+
+def outbox_rows(intake, count: int) -> list[str]:
+    """`count` events in intake's outbox, a millisecond apart (the relay takes the oldest first)."""
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    with intake.pool.connection() as conn:
+        for place, event_id in enumerate(ids):
+            conn.execute(
+                "INSERT INTO intake.outbox (id, routing_key, envelope, created_at)"
+                " VALUES (%s, 'test.event', %s, now() + %s * interval '1 ms')",
+                (event_id, json.dumps(envelope(message_id=event_id)), place),
+            )
+    return ids
+
+
+def test_a_batch_the_broker_refuses_in_part_is_marked_sent_only_where_confirmed_the_rest_sent_later(
+    intake, amqp_url
+):
+    # A queue that holds one message and makes the broker refuse (basic.nack) any beyond it.
+    full = Queue(
+        "test.full",
+        EVENTS_EXCHANGE,
+        routing_key="test.#",
+        queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
+    )
+    first, *others = outbox_rows(intake, 3)
+    relay = OutboxRelay(intake.pool, "intake", amqp_url)
+    with Connection(amqp_url) as connection:
+        full(connection.default_channel).declare()
+        with pytest.raises(Refused, match="refused 2 of 3 events"):
+            relay.relay_once(connection)
+        with intake.pool.connection() as conn:
+            unsent = conn.execute(
+                "SELECT id::text, attempts, last_error FROM intake.outbox WHERE published_at IS NULL"
+            ).fetchall()
+        kept = full(connection.default_channel).get(no_ack=True)
+        full(connection.default_channel).delete()
+
+        assert relay.relay_once(connection) == 2  # routed nowhere now, and confirmed
+
+    assert kept.properties["message_id"] == first
+    assert sorted(row["id"] for row in unsent) == sorted(others)
+    assert {(row["attempts"], row["last_error"]) for row in unsent} == {
+        (1, "the broker refused 2 of 3 events")
+    }
+    assert relay.backlog()[0] == 0
 
 
 def test_the_same_message_delivered_twice_is_applied_once(amqp_url, effects, start_consumer):

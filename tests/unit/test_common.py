@@ -273,3 +273,24 @@ def test_the_reference_cache_reloads_when_stale_or_invalidated_and_drops_a_load_
     cache.invalidate("demo")
     assert cache.get("demo", load_while_changed).floors == {"old"}  # answered, but not kept
     assert cache.get("demo", load).floors == {"3F"}
+
+
+def test_the_message_bus_takes_a_types_own_handler_before_a_topic_pattern_it_matches():
+    from services.common.messagebus import MessageBus
+
+    def own(*_):
+        return "own"
+
+    def kept(*_):
+        return "kept"
+
+    def claims(*_):
+        return "claims"
+
+    bus = MessageBus(None, None, {}, {"task.created": own, "task.*.floor_supervisor": claims, "task.#": kept})
+
+    assert bus.handler_of("task.created") is own
+    assert bus.handler_of("task.claimed.floor_supervisor") is claims
+    assert bus.handler_of("task.claimed") is kept and bus.handler_of("task") is kept
+    assert list(bus.consumer_handlers()) == ["task.created"] and bus.consumer_fallback() is not None
+    assert MessageBus(None, None, {}, {"task.created": own}).consumer_fallback() is None

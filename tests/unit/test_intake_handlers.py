@@ -109,7 +109,7 @@ def test_an_incomplete_complaint_is_refused_naming_the_field_and_nothing_is_reco
         handle(record(floor="9F"), uow)
 
     assert "floor" in refused.value.fields
-    assert uow.complaints.rows == {} and uow.events == [] and uow.complaints.counters == {}
+    assert uow.complaints.rows == {} and uow.published == [] and uow.complaints.counters == {}
 
 
 @covers(CorrectComplaint)

@@ -16,16 +16,17 @@ import time
 from collections.abc import Iterator
 
 import psycopg
-from kombu import Connection, Producer
+from kombu import Connection
 from kombu.exceptions import OperationalError as BrokerError
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from services.common.bus.confirms import ConfirmedChannel
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
-from services.common.bus.topology import EVENTS_EXCHANGE
 from services.common.db import insert_many, translate_errors
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from services.common.polling import Backoff, PollingLoop
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,12 @@ def outbox_transaction(pool: ConnectionPool, writer: OutboxWriter) -> Iterator[p
         writer.committed()
 
 
-class OutboxRelay:
-    """Publishes a service's outbox to the events exchange until stopped."""
+class OutboxRelay(PollingLoop):
+    """Publishes a service's outbox to the events exchange until stopped; survives the broker and
+    the database going away (it waits them out with a backoff, reconnecting to the broker)."""
+
+    label, waiting = "outbox relay", "outbox relay waiting"
+    outages = (BrokerError, OSError, psycopg.OperationalError)
 
     def __init__(
         self,
@@ -159,16 +164,18 @@ class OutboxRelay:
         listen: bool = False,
         listening_wait: float = 5.0,
     ):
+        # woken by an OutboxWriter of the same process, or a NOTIFY
+        super().__init__(idle_wait, wake, Backoff(0.5, 10.0))
         self.pool = pool
         self.schema = schema
         self.amqp_url = amqp_url
         self.batch_size = batch_size
-        self.idle_wait = idle_wait  # between polls while not listening
         self.listening_wait = listening_wait  # between polls while notifications wake it
-        self.wake = wake or threading.Event()  # set by an OutboxWriter of the same process, or a NOTIFY
         self.listener = WakeListener(pool.conninfo, wake_channel(schema), self.wake) if listen else None
-        self.stopping = threading.Event()
         self.connected = threading.Event()  # set while the broker is reachable; readiness reads it
+        self.connection: Connection | None = None  # opened by the first round, dropped by an outage
+        self._channel: ConfirmedChannel | None = None  # see _publisher
+        self.log_extra = {"schema": schema}
         self._select = (
             sql.SQL(
                 "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
@@ -183,7 +190,7 @@ class OutboxRelay:
             .as_string()
         )
         self._mark_failed = (
-            sql.SQL("UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s")
+            sql.SQL("UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = ANY(%s)")
             .format(sql.Identifier(schema))
             .as_string()
         )
@@ -203,32 +210,36 @@ class OutboxRelay:
         )
 
     def relay_once(self, connection: Connection) -> int:
-        """Publish one batch; return how many rows were published.
+        """Publish one batch, wait once for the broker's confirms; return how many it confirmed.
 
-        Rows published before a failure are marked sent in the same commit that records the
-        failure, so a broker that drops mid-batch costs no duplicate beyond the failing row.
+        Only confirmed rows are marked sent, in the same commit that records a failure on the
+        others: a broker that drops or refuses mid-batch loses nothing, and sends again only the
+        rows it did not confirm (the consumers' inbox absorbs those that did arrive).
         """
-        failure: Exception | None = None
+        publisher = self._publisher(connection)
         with self.pool.connection() as conn, conn.transaction():
             rows = conn.execute(self._select, (self.batch_size,)).fetchall()
             if not rows:
                 return 0
-            producer = Producer(connection.default_channel, exchange=EVENTS_EXCHANGE)
-            sent = []
-            for row in rows:
-                try:
-                    self._publish(producer, row)
-                except Exception as exc:  # any failure: record it, keep what was sent
-                    failure = exc
-                    conn.execute(self._mark_failed, (str(exc)[:1000], row["id"]))
-                    break
-                sent.append(row)
+            confirms = publisher.publish([message(row) for row in rows])
+            sent = [row for place, row in enumerate(rows) if place in confirms.confirmed]
             if sent:
                 conn.execute(self._mark_sent, ([row["id"] for row in sent],))
-        self._count(sent, failure)
-        if failure is not None:
-            raise failure
+            if confirms.error is not None:
+                unsent = [row["id"] for place, row in enumerate(rows) if place not in confirms.confirmed]
+                conn.execute(self._mark_failed, (str(confirms.error)[:1000], unsent))
+        self._count(sent, confirms.error)
+        if confirms.error is not None:
+            raise confirms.error
         return len(sent)
+
+    def _publisher(self, connection: Connection) -> ConfirmedChannel:
+        """The confirm-mode channel on `connection`: another after an error left it broken."""
+        if self._channel is None or self._channel.broken or self._channel.connection is not connection:
+            if self._channel is not None:
+                self._channel.close()
+            self._channel = ConfirmedChannel(connection)
+        return self._channel
 
     def _count(self, sent: list[dict], failure: Exception | None) -> None:
         """Metrics, once the batch is committed: published per event type, and failures."""
@@ -237,53 +248,42 @@ class OutboxRelay:
         if failure is not None:
             OUTBOX_PUBLISH_FAILURES.labels(self.schema).inc()
 
-    def _publish(self, producer: Producer, row: dict) -> None:
-        envelope = row["envelope"]
-        producer.publish(
-            envelope,
-            routing_key=row["routing_key"],
-            serializer="json",
-            delivery_mode=2,
-            message_id=str(row["id"]),
-            correlation_id=envelope.get("correlation_id"),
-            type=row["routing_key"],
-            declare=[EVENTS_EXCHANGE],
-            retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
-        )
+    def poll(self) -> bool:
+        return self.relay_once(self._broker()) >= self.batch_size  # a full batch: more may wait
 
-    def run(self) -> None:
-        """Relay until `stop()`; survives the broker and the database going away."""
-        log.info("outbox relay started", extra={"schema": self.schema})
+    def idle_interval(self) -> float:
+        """Seldom while notifications wake it; often while they cannot (see WakeListener)."""
+        listening = self.listener is not None and self.listener.listening.is_set()
+        return self.listening_wait if listening else self.interval
+
+    def _broker(self) -> Connection:
+        if self.connection is None:
+            self.connection = broker_connection(self.amqp_url, confirm_each=False)  # see relay_once
+            self.connection.ensure_connection(max_retries=1)
+            self.backoff.reset()  # the broker answers: a database still away is retried every 0.5 s
+            self.connected.set()
+        return self.connection
+
+    def started(self) -> None:
         if self.listener is not None:
             self.listener.start()
-        backoff = 0.5
-        while not self.stopping.is_set():
-            try:
-                with broker_connection(self.amqp_url) as connection:
-                    connection.ensure_connection(max_retries=1)
-                    backoff = 0.5
-                    self.connected.set()
-                    self._loop(connection)
-            except (BrokerError, OSError, psycopg.OperationalError) as exc:
-                self.connected.clear()
-                log.warning("outbox relay waiting: %s", exc, extra={"schema": self.schema})
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-        log.info("outbox relay stopped", extra={"schema": self.schema})
 
-    def _loop(self, connection: Connection) -> None:
-        while not self.stopping.is_set():
-            self.wake.clear()  # before looking: a wake from here on means rows this look may miss
-            if self.relay_once(connection) >= self.batch_size:
-                continue
-            listening = self.listener is not None and self.listener.listening.is_set()
-            self.wake.wait(self.listening_wait if listening else self.idle_wait)
+    def waiting_out(self, error: Exception) -> None:
+        self.connected.clear()
+        self._disconnect()
+
+    def finished(self) -> None:
+        self._disconnect()
+
+    def _disconnect(self) -> None:
+        self._channel = None  # closed with its connection
+        if self.connection is not None:
+            self.connection.release()
+            self.connection = None
 
     def stop(self) -> None:
-        """Finish the batch in hand (published rows are marked sent), then return from run()."""
-        self.stopping.set()
-        self.wake.set()
+        """Finish the batch in hand (the rows the broker confirmed are marked sent), then return from run()."""
+        super().stop()
         if self.listener is not None:
             self.listener.stop()
 
@@ -352,10 +352,18 @@ class WakeListener:
         self.stopping.set()
 
 
-def run_in_thread(relay: OutboxRelay) -> threading.Thread:
-    thread = threading.Thread(target=relay.run, name=f"outbox-relay-{relay.schema}", daemon=True)
-    thread.start()
-    return thread
+def message(row: dict) -> dict:
+    """An outbox row as the keyword arguments of its publish."""
+    envelope = row["envelope"]
+    return {
+        "body": envelope,
+        "routing_key": row["routing_key"],
+        "serializer": "json",
+        "delivery_mode": 2,
+        "message_id": str(row["id"]),
+        "correlation_id": envelope.get("correlation_id"),
+        "type": row["routing_key"],
+    }
 
 
 def wait_until_drained(relay: OutboxRelay, timeout: float = 10.0) -> bool:

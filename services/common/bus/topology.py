@@ -67,7 +67,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         CAPA_OPENED,
         RETENTION_ERASURE_REQUESTED,
     ),
-    # Reporting keeps every complaint, task and retention event (patterns: types it does not know yet too),
+    # Reporting keeps every complaint, task and retention event (patterns; its EVENT_HANDLERS name the types),
     # and the mall's floors and departments by name (reference.changed), which its reports print.
     "reporting.events": ("complaint.#", "task.#", "retention.#", "reference.#"),
 }

@@ -18,6 +18,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.notify.adapters.views import LOG_COLUMNS
+
 _COLUMNS = (
     "id",
     "request_id",
@@ -53,7 +55,6 @@ _INSERT = (
     .as_string()
 )
 # Recording an outcome changes the row only while it is still this attempt's (its lease not taken over).
-# Recording an outcome changes the row only while it is still this attempt's (its lease not taken over).
 _SENT = (
     "UPDATE notify.deliveries SET state = 'sent', sent_at = %s, provider_answer = %s, last_error = NULL,"
     " next_attempt_at = NULL WHERE id = %s AND state = 'sending' AND attempts = %s RETURNING id"
@@ -74,6 +75,10 @@ _CLAIM = (
     " next_attempt_at = %(lease)s FROM due, notify.requests r WHERE d.id = due.id AND r.id = d.request_id"
     " RETURNING d.*, due.was, r.recipient AS request_to, r.number"
 )
+_RETRY = sql.SQL(
+    "UPDATE notify.deliveries SET state = 'pending', attempts = 0, next_attempt_at = %s"
+    " WHERE mall_id = %s AND id = %s AND state = 'failed' AND channel <> 'none' RETURNING {}"
+).format(LOG_COLUMNS)
 
 
 @dataclass
@@ -120,12 +125,22 @@ class Delivery:
 class DeliveryRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
+        self.queued = False  # a delivery was planned or retried: the workers have something to send
 
     def add(self, delivery: Delivery) -> bool:
         """Plan a delivery; False when this request already has one to this address on this channel."""
         row = {name: getattr(delivery, name) for name in _COLUMNS}
         row["params"] = json.dumps(delivery.params, ensure_ascii=False, default=str)
-        return self.conn.execute(_INSERT, row).fetchone() is not None
+        added = self.conn.execute(_INSERT, row).fetchone() is not None
+        self.queued |= added and delivery.state == "pending"
+        return added
+
+    def retry(self, mall_id: str, delivery_id: str, at: datetime) -> dict[str, Any] | None:
+        """A failed delivery (with an address) back to pending at `at`, its attempts counted afresh;
+        the row as the delivery log shows it, or None when it is not such a delivery."""
+        row = self.conn.execute(_RETRY, (at, mall_id, delivery_id)).fetchone()
+        self.queued |= row is not None
+        return row
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
         rows = self.conn.execute(_CLAIM, {"now": now, "lease": now + lease, "limit": limit}).fetchall()

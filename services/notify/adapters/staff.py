@@ -10,9 +10,12 @@ from services.notify.domain.model import StaffMember
 class StaffDirectory:
     """Reads `identity.users`, which every service shares; notify never writes it."""
 
-    def holders(self, conn: psycopg.Connection, mall_id: str, role: str) -> list[StaffMember]:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def holders(self, mall_id: str, role: str) -> list[StaffMember]:
         """Active users holding `role` (scopes are checked by the domain: see recipients.holds)."""
-        rows = conn.execute(
+        rows = self.conn.execute(
             "SELECT username, display_name, roles, floors, departments FROM identity.users"
             " WHERE mall_id = %s AND active AND %s = ANY(roles) ORDER BY username",
             (mall_id, role),

@@ -8,23 +8,19 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-_LOG_COLUMNS = sql.SQL(
+LOG_COLUMNS = sql.SQL(
     "id, request_id, complaint_id, kind, audience, channel, address, recipient_name, language, subject, state,"
     " attempts, next_attempt_at, created_at, sent_at, last_error, provider_answer, message_id,"
     " (pdf IS NOT NULL) AS has_letter"
 )
 _OF_COMPLAINT = sql.SQL(
     "SELECT {} FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, seq"
-).format(_LOG_COLUMNS)
+).format(LOG_COLUMNS)
 _FAILED = sql.SQL(
     "SELECT {} FROM notify.deliveries WHERE mall_id = %(mall)s AND state = 'failed'"
     " AND (%(after_at)s::timestamptz IS NULL OR (created_at, id) < (%(after_at)s, %(after_id)s::uuid))"
     " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
-).format(_LOG_COLUMNS)
-_RETRY = sql.SQL(
-    "UPDATE notify.deliveries SET state = 'pending', attempts = 0, next_attempt_at = %s"
-    " WHERE mall_id = %s AND id = %s AND state = 'failed' AND channel <> 'none' RETURNING {}"
-).format(_LOG_COLUMNS)
+).format(LOG_COLUMNS)
 _MINE = (
     "SELECT id, complaint_id, number, kind, title, body, link, created_at, read_at FROM notify.inbox_items"
     " WHERE mall_id = %(mall)s AND username = %(user)s AND (NOT %(unread)s OR read_at IS NULL)"
@@ -61,10 +57,6 @@ class DeliveryLog:
             "SELECT pdf, complaint_id, kind FROM notify.deliveries WHERE mall_id = %s AND id = %s AND pdf IS NOT NULL",
             (mall_id, delivery_id),
         ).fetchone()
-
-    def retry(self, mall_id: str, delivery_id: str, at: datetime) -> dict[str, Any] | None:
-        """A failed delivery (with an address) back to pending now; None when it is not one."""
-        return self.conn.execute(_RETRY, (at, mall_id, delivery_id)).fetchone()
 
 
 class Inbox:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import NotFound
 from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
-from services.notify.adapters.views import DeliveryLog
+from services.notify.domain.commands import RetryDelivery
 from services.notify.entrypoints import schemas
 from services.notify.entrypoints.presenters import present_delivery, present_log
 
@@ -30,11 +30,11 @@ def _notify():
 @deliveries.alt_response(404, response="NOT_FOUND")
 def complaint_log(complaint_id):
     """Every message asked for about a complaint: its deliveries, each attempt, the provider's answers."""
-    with _notify().session() as session:
-        requests = session.requests.of_complaint(str(complaint_id))
-        if not requests and session.complaints.get(str(complaint_id)) is None:
+    with _notify().uow() as uow:
+        requests = uow.requests.of_complaint(str(complaint_id))
+        if not requests and uow.complaints.get(str(complaint_id)) is None:
             raise NotFound(f"notify knows no complaint {complaint_id}")
-        rows = DeliveryLog(session.conn).of_complaint(str(complaint_id))
+        rows = uow.log.of_complaint(str(complaint_id))
     return present_log(str(complaint_id), requests, rows, current_identity())
 
 
@@ -46,8 +46,8 @@ def failed(args):
     """Deliveries that failed for good, newest first: what the desk must follow up."""
     identity = current_identity()
     after = decode_cursor(args["cursor"]) if "cursor" in args else None
-    with _notify().session() as session:
-        rows = DeliveryLog(session.conn).failed(identity.mall_id, args["limit"], after)
+    with _notify().uow() as uow:
+        rows = uow.log.failed(identity.mall_id, args["limit"], after)
     next_cursor = (
         encode_cursor(rows[-1]["created_at"], str(rows[-1]["id"])) if len(rows) == args["limit"] else None
     )
@@ -60,8 +60,8 @@ def failed(args):
 @deliveries.doc(responses={200: {"description": "the letter, to print", "content": {"application/pdf": {}}}})
 def letter(delivery_id):
     """The printable letter (PDF) of a written reply."""
-    with _notify().session() as session:
-        row = DeliveryLog(session.conn).letter(current_identity().mall_id, str(delivery_id))
+    with _notify().uow() as uow:
+        row = uow.log.letter(current_identity().mall_id, str(delivery_id))
     if row is None:
         raise NotFound(f"no letter for delivery {delivery_id}")
     return Response(
@@ -78,16 +78,6 @@ def letter(delivery_id):
 @deliveries.alt_response(409, response="CONFLICT")
 def retry(delivery_id):
     """Try a failed delivery again now, with a fresh set of attempts (the log keeps the old ones)."""
-    notify = _notify()
     identity = current_identity()
-    with notify.session() as session:
-        row = DeliveryLog(session.conn).retry(identity.mall_id, str(delivery_id), notify.clock.now())
-        if row is None:
-            found = session.deliveries.get(str(delivery_id))
-            if found is None or found.mall_id != identity.mall_id:
-                raise NotFound(f"no delivery {delivery_id}")
-            raise Conflict(
-                f"only a failed delivery with an address can be retried; this one is {found.state}"
-            )
-    notify.wake.set()
+    row = _notify().bus.handle(RetryDelivery(str(delivery_id), identity.mall_id))
     return present_delivery(row, identity, log=[])

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from services.common.errors import NotFound
 from services.common.identity.model import ROLES, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
-from services.notify.adapters.views import Inbox
+from services.notify.domain.commands import MarkRead
 from services.notify.entrypoints import schemas
 
 STAFF = tuple(role for role in ROLES if role != Role.SERVICE)
@@ -28,10 +27,9 @@ def list_mine(args):
     """My notifications, newest first; `unread=true` for the unread only; keyset pagination (`cursor`)."""
     identity = current_identity()
     after = decode_cursor(args["cursor"]) if "cursor" in args else None
-    with _notify().session() as session:
-        box = Inbox(session.conn)
-        items = box.mine(identity.mall_id, identity.subject, args["unread"], args["limit"], after)
-        unread = box.unread_count(identity.mall_id, identity.subject)
+    with _notify().uow() as uow:
+        items = uow.inbox.mine(identity.mall_id, identity.subject, args["unread"], args["limit"], after)
+        unread = uow.inbox.unread_count(identity.mall_id, identity.subject)
     next_cursor = (
         encode_cursor(items[-1]["created_at"], str(items[-1]["id"])) if len(items) == args["limit"] else None
     )
@@ -45,11 +43,4 @@ def list_mine(args):
 def mark_read(item_id):
     """Mark one of my notifications read (marking it again keeps the first time)."""
     identity = current_identity()
-    notify = _notify()
-    with notify.session() as session:
-        item = Inbox(session.conn).mark_read(
-            identity.mall_id, identity.subject, str(item_id), notify.clock.now()
-        )
-    if item is None:
-        raise NotFound(f"no notification {item_id} in your inbox")
-    return item
+    return _notify().bus.handle(MarkRead(str(item_id), identity.mall_id, identity.subject))

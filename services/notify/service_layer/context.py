@@ -1,4 +1,4 @@
-"""What every notify handler needs besides its session: the mall, its clock, its rules, templates."""
+"""What every notify handler needs besides its unit of work: the mall, its clock, its rules, templates."""
 
 from __future__ import annotations
 

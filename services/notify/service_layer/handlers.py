@@ -1,13 +1,13 @@
-"""Notify's event handlers, each run in the consumer's transaction with its inbox row.
-
-The table at the bottom maps each event type to its handler.
-"""
+"""Notify's handlers: the events its consumer receives (each run in the consumer's transaction with
+its inbox row) and the commands its routes send, each handled by the one function the tables at the
+bottom name (services/common/messagebus.py)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from services.common.bus.envelope import Envelope
 from services.common.bus.events import (
@@ -17,28 +17,30 @@ from services.common.bus.events import (
     NOTIFICATION_REQUESTED,
     RETENTION_ERASURE_REQUESTED,
 )
-from services.notify.adapters import erasure
+from services.common.errors import Conflict, NotFound
+from services.notify.domain.commands import MarkRead, RetryDelivery
 from services.notify.domain.model import Audience, ComplaintFacts, Contact, Request
 from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.planning import plan_known
-from services.notify.service_layer.session import Session
+from services.notify.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-def complaint_known(session: Session, context: Context, envelope: Envelope) -> None:
+def complaint_known(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
     """Keep the complaint's contact facts; deliver what was waiting for them."""
     payload = envelope.payload.get("complaint", envelope.payload)  # corrected events nest it
     facts = facts_of(payload, envelope.mall_id)
-    session.complaints.save(facts, envelope.occurred_at)
-    for request in session.requests.waiting_for(facts.id):
-        plan_known(session, context, request, facts)
-    if envelope.type == COMPLAINT_CORRECTED and _contact_changed(envelope.payload.get("changes", {})):
-        replan_undelivered(session, context, facts)
+    with uow:
+        uow.complaints.save(facts, envelope.occurred_at)
+        for request in uow.requests.waiting_for(facts.id):
+            plan_known(uow, context, request, facts)
+        if envelope.type == COMPLAINT_CORRECTED and _contact_changed(envelope.payload.get("changes", {})):
+            replan_undelivered(uow, context, facts)
 
 
-def notification_requested(session: Session, context: Context, envelope: Envelope) -> None:
+def notification_requested(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
     """Plan the deliveries of a request, or hold it until its complaint is known."""
     payload = envelope.payload
     request = Request(
@@ -51,10 +53,11 @@ def notification_requested(session: Session, context: Context, envelope: Envelop
         element_id=payload.get("element_id"),
         data=payload.get("data") or {},
     )
-    plan_or_hold(session, context, request)
+    with uow:
+        plan_or_hold(uow, context, request)
 
 
-def capa_opened(session: Session, context: Context, envelope: Envelope) -> None:
+def capa_opened(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
     """A recurring problem opened a CAPA record: its owner (the operations manager) is told, as a
     message about the complaint that made the problem recur (the last of those the record names)."""
     payload = envelope.payload
@@ -68,42 +71,69 @@ def capa_opened(session: Session, context: Context, envelope: Envelope) -> None:
         element_id=None,
         data={key: value for key, value in payload.items() if key != "complaint_ids"},
     )
-    plan_or_hold(session, context, request)
+    with uow:
+        plan_or_hold(uow, context, request)
 
 
-def plan_or_hold(session: Session, context: Context, request: Request) -> None:
-    if not session.requests.add(request, "waiting", context.clock.now()):
+def plan_or_hold(uow: UnitOfWork, context: Context, request: Request) -> None:
+    if not uow.requests.add(request, "waiting", context.clock.now()):
         return
-    complaint = session.complaints.get(request.complaint_id)
+    complaint = uow.complaints.get(request.complaint_id)
     if complaint is None:
         log.info(
             "request held until its complaint is known",
             extra={"kind": request.kind, "number": request.number},
         )
         return
-    plan_known(session, context, request, complaint)
+    plan_known(uow, context, request, complaint)
 
 
-def erasure_requested(session: Session, context: Context, envelope: Envelope) -> None:
+def erasure_requested(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
     """Erase the personal data of these complaints and say which ones this service held."""
     ids = [complaint_id for complaint_id in envelope.payload["complaint_ids"] if _is_uuid(complaint_id)]
-    known = erasure.known_values(session.conn, ids)
-    held = set(erasure.erase_deliveries(session.conn, ids, known))
-    erasure.erase_inbox(session.conn, ids, known)
-    held |= set(session.requests.erase(ids, known))
-    held |= set(session.complaints.erase(ids, context.clock.now()))
-    session.publish(events.erased(envelope.mall_id, sorted(held), context.clock.now()))
+    with uow:
+        known = uow.erasure.known_values(ids)
+        held = set(uow.erasure.erase_deliveries(ids, known))
+        uow.erasure.erase_inbox(ids, known)
+        held |= set(uow.requests.erase(ids, known))
+        held |= set(uow.complaints.erase(ids, context.clock.now()))
+        uow.publish(events.erased(envelope.mall_id, sorted(held), context.clock.now()))
     log.info("personal data erased", extra={"complaints": len(held)})
 
 
-def replan_undelivered(session: Session, context: Context, facts: ComplaintFacts) -> None:
+def replan_undelivered(uow: UnitOfWork, context: Context, facts: ComplaintFacts) -> None:
     """After the desk corrects a customer's contact details, what never reached them goes again."""
-    for row in session.requests.of_complaint(facts.id):
+    for row in uow.requests.of_complaint(facts.id):
         if row["recipient"] != Audience.CUSTOMER or row["state"] != "planned":
             continue
-        states = session.deliveries.states_of_request(str(row["id"]))
+        states = uow.deliveries.states_of_request(str(row["id"]))
         if states and all(state == "failed" for state in states):
-            plan_known(session, context, session.requests.get(str(row["id"])), facts)
+            plan_known(uow, context, uow.requests.get(str(row["id"])), facts)
+
+
+def mark_read(command: MarkRead, uow: UnitOfWork, context: Context) -> dict[str, Any]:
+    """One of my notifications, marked read; NotFound when it is not in my inbox."""
+    with uow:
+        item = uow.inbox.mark_read(command.mall_id, command.username, command.item_id, context.clock.now())
+    if item is None:
+        raise NotFound(f"no notification {command.item_id} in your inbox")
+    return item
+
+
+def retry_delivery(command: RetryDelivery, uow: UnitOfWork, context: Context) -> dict[str, Any]:
+    """A failed delivery due again now, as the delivery log shows it; the workers are woken by the
+    commit. NotFound for another mall's or no delivery, Conflict for one that has not failed or has
+    no address to try."""
+    with uow:
+        row = uow.deliveries.retry(command.mall_id, command.delivery_id, context.clock.now())
+        if row is None:
+            found = uow.deliveries.get(command.delivery_id)
+            if found is None or found.mall_id != command.mall_id:
+                raise NotFound(f"no delivery {command.delivery_id}")
+            raise Conflict(
+                f"only a failed delivery with an address can be retried; this one is {found.state}"
+            )
+    return row
 
 
 def facts_of(payload: dict, mall_id: str) -> ComplaintFacts:
@@ -137,7 +167,11 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-HANDLERS = {
+COMMAND_HANDLERS = {
+    MarkRead: mark_read,
+    RetryDelivery: retry_delivery,
+}
+EVENT_HANDLERS = {
     COMPLAINT_RECEIVED: complaint_known,
     COMPLAINT_CORRECTED: complaint_known,
     NOTIFICATION_REQUESTED: notification_requested,

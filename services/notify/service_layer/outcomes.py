@@ -10,7 +10,7 @@ from services.notify.domain.model import Audience, Request
 from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.planning import report_failure
-from services.notify.service_layer.session import Session
+from services.notify.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -27,36 +27,36 @@ class Outcome:
     answer: str
 
 
-def record(session: Session, context: Context, delivery: Delivery, outcome: Outcome) -> None:
-    """Write the attempt and the delivery's new state, in the session's transaction."""
+def record(uow: UnitOfWork, context: Context, delivery: Delivery, outcome: Outcome) -> None:
+    """Write the attempt and the delivery's new state, in the unit of work's transaction."""
     now = context.clock.now()
-    request = _request_of(session, delivery)
-    if not session.deliveries.attempt(delivery.id, now, outcome.kind, outcome.answer, delivery.attempts):
+    request = _request_of(uow, delivery)
+    if not uow.deliveries.attempt(delivery.id, now, outcome.kind, outcome.answer, delivery.attempts):
         # Written before: that commit reached the server but its answer was lost (see
         # DeliveryWorker.record_once_sent), and the state moved with it in the same transaction.
         log.info("delivery outcome already recorded", extra={"delivery_id": delivery.id})
         return
     if outcome.kind == SENT:
-        if session.deliveries.sent(delivery, now, outcome.answer):
-            session.publish(events.sent(request, delivery, now))
+        if uow.deliveries.sent(delivery, now, outcome.answer):
+            uow.publish(events.sent(request, delivery, now))
         return
     gives_up = outcome.kind == PERMANENT or context.retry.gives_up_after(delivery.attempts)
     if gives_up:
-        if session.deliveries.failed(delivery, outcome.answer):
+        if uow.deliveries.failed(delivery, outcome.answer):
             reason = "permanent_error" if outcome.kind == PERMANENT else "gave_up"
-            report_failure(session, context, request, delivery, reason, outcome.answer)
+            report_failure(uow, context, request, delivery, reason, outcome.answer)
             log.warning("delivery failed", extra={"delivery_id": delivery.id, "reason": reason})
         return
     at = now + context.retry.delay(delivery.attempts, delivery.id)
     if delivery.audience != Audience.STAFF:
         at = context.quiet_hours.release(at, context.zone)
-    session.deliveries.again_at(delivery, at, outcome.answer)
+    uow.deliveries.again_at(delivery, at, outcome.answer)
 
 
-def _request_of(session: Session, delivery: Delivery) -> Request:
+def _request_of(uow: UnitOfWork, delivery: Delivery) -> Request:
     """The delivery's request, from what the claim read with it (one query less per message)."""
     if delivery.request_to is None or delivery.number is None:
-        return session.requests.get(delivery.request_id)
+        return uow.requests.get(delivery.request_id)
     return Request(
         id=delivery.request_id,
         mall_id=delivery.mall_id,
@@ -67,14 +67,14 @@ def _request_of(session: Session, delivery: Delivery) -> Request:
     )
 
 
-def expire_waiting(session: Session, context: Context) -> int:
+def expire_waiting(uow: UnitOfWork, context: Context) -> int:
     """Requests whose complaint never arrived within NOTIFY_HOLD_HOURS: failed, and the desk told."""
     now = context.clock.now()
-    expired = session.requests.take_overdue_waiting(now - context.hold_for)
+    expired = uow.requests.take_overdue_waiting(now - context.hold_for)
     for request in expired:
-        session.requests.mark(request.id, "expired", now)
+        uow.requests.mark(request.id, "expired", now)
         audience = request.to if request.to in (Audience.CUSTOMER, Audience.MERCHANT) else Audience.STAFF
         hours = f"{context.hold_for.total_seconds() / 3600:g}"
         error = f"the complaint was not known to notify within {hours} hours"
-        report_failure(session, context, request, None, "complaint_unknown", error, audience=audience)
+        report_failure(uow, context, request, None, "complaint_unknown", error, audience=audience)
     return len(expired)

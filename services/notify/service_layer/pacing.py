@@ -11,25 +11,25 @@ from datetime import datetime
 from services.notify.adapters.deliveries import Delivery
 from services.notify.domain.model import Audience
 from services.notify.service_layer.context import Context
-from services.notify.service_layer.session import Session
+from services.notify.service_layer.unit_of_work import UnitOfWork
 
 
-def hold_back(session: Session, context: Context, claimed: list[Delivery], now: datetime) -> list[Delivery]:
+def hold_back(uow: UnitOfWork, context: Context, claimed: list[Delivery], now: datetime) -> list[Delivery]:
     """The claimed deliveries that may go now; the others are put back until they may."""
     external = [delivery for delivery in claimed if delivery.audience != Audience.STAFF]
     if not external:
         return claimed
     keys = [(delivery.channel, delivery.address) for delivery in external]
-    session.deliveries.lock_addresses(keys)  # another worker's claims to these addresses wait for ours
+    uow.deliveries.lock_addresses(keys)  # another worker's claims to these addresses wait for ours
     since = now - context.rate_limit.window
-    recent = session.deliveries.recent_sends(keys, since, [delivery.id for delivery in external])
+    recent = uow.deliveries.recent_sends(keys, since, [delivery.id for delivery in external])
     held: set[str] = set()
     for delivery in external:
         wait = _wait(context, now, recent.setdefault((delivery.channel, delivery.address), []))
         if wait is None:
             recent[(delivery.channel, delivery.address)].append(now)
         else:
-            _put_back(session, delivery, *wait, now)
+            _put_back(uow, delivery, *wait, now)
             held.add(delivery.id)
     return [delivery for delivery in claimed if delivery.id not in held]
 
@@ -49,9 +49,9 @@ def _wait(context: Context, now: datetime, recent: list[datetime]) -> tuple[date
     return None
 
 
-def _put_back(session: Session, delivery: Delivery, at: datetime, why: str, now: datetime) -> None:
-    session.deliveries.again_at(delivery, at, None, undo_attempt=True)
-    session.deliveries.attempt(delivery.id, now, "deferred", why)
+def _put_back(uow: UnitOfWork, delivery: Delivery, at: datetime, why: str, now: datetime) -> None:
+    uow.deliveries.again_at(delivery, at, None, undo_attempt=True)
+    uow.deliveries.attempt(delivery.id, now, "deferred", why)
 
 
 def _local(moment: datetime, context: Context) -> str:

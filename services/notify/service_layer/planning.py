@@ -29,24 +29,24 @@ from services.notify.domain.wording import template_values
 from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.reaching import recipients_of, warn_of_unnamed_places, without_customer
-from services.notify.service_layer.session import Session
+from services.notify.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 DESK = "service_desk"
 _ALERTS = uuid.UUID("6f1c1d1e-3c55-4c1b-9a53-9b8f3b1c0a11")  # namespace of the desk alerts' request ids
 
 
-def plan_known(session: Session, context: Context, request: Request, complaint: ComplaintFacts) -> int:
+def plan_known(uow: UnitOfWork, context: Context, request: Request, complaint: ComplaintFacts) -> int:
     """Write the request's deliveries (each once: a unique key); return how many are new."""
     now = context.clock.now()
     warn_of_unnamed_places(context, complaint)
     planned = 0
-    for target in recipients_of(session, context, request, complaint):
+    for target in recipients_of(uow, context, request, complaint):
         if isinstance(target, NotSent):
-            planned += _record_not_sent(session, context, request, complaint, target, now)
-        elif session.deliveries.add(_delivery(context, request, complaint, target, now)):
+            planned += _record_not_sent(uow, context, request, complaint, target, now)
+        elif uow.deliveries.add(_delivery(context, request, complaint, target, now)):
             planned += 1
-    session.requests.mark(request.id, "planned", now)
+    uow.requests.mark(request.id, "planned", now)
     return planned
 
 
@@ -160,7 +160,7 @@ def first_attempt(context: Context, audience: str, now: datetime) -> datetime:
 
 
 def _record_not_sent(
-    session: Session,
+    uow: UnitOfWork,
     context: Context,
     request: Request,
     complaint: ComplaintFacts,
@@ -182,15 +182,15 @@ def _record_not_sent(
         state=State.FAILED if why.report else State.SUPPRESSED,
         last_error=why.detail,
     )
-    if not session.deliveries.add(row):
+    if not uow.deliveries.add(row):
         return 0
     if why.report:
-        report_failure(session, context, request, row, why.reason, why.detail)
+        report_failure(uow, context, request, row, why.reason, why.detail)
     return 1
 
 
 def report_failure(
-    session: Session,
+    uow: UnitOfWork,
     context: Context,
     request: Request,
     delivery: Delivery | None,
@@ -200,7 +200,7 @@ def report_failure(
 ) -> None:
     """Announce `notification.failed` and tell the desk in its inbox (unless that is what failed)."""
     now = context.clock.now()
-    session.publish(events.failed(request, reason, error, now, delivery, audience))
+    uow.publish(events.failed(request, reason, error, now, delivery, audience))
     if request.kind == Kind.DELIVERY_FAILED:
         return  # a failed alert is not alerted about again: no loops
     # One alert per failure: a delivery the desk retried that fails again is told again.
@@ -220,9 +220,9 @@ def report_failure(
             "reason": reason,
         },
     )
-    if session.requests.add(alert, "waiting", now):
-        complaint = session.complaints.get(request.complaint_id) or placeholder(request)
-        plan_known(session, context, alert, complaint)
+    if uow.requests.add(alert, "waiting", now):
+        complaint = uow.complaints.get(request.complaint_id) or placeholder(request)
+        plan_known(uow, context, alert, complaint)
 
 
 def placeholder(request: Request) -> ComplaintFacts:

@@ -23,19 +23,19 @@ from services.notify.domain.recipients import (
 )
 from services.notify.domain.wording import robot_name, role_name
 from services.notify.service_layer.context import Context
-from services.notify.service_layer.session import Session
+from services.notify.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 def recipients_of(
-    session: Session, context: Context, request: Request, complaint: ComplaintFacts
+    uow: UnitOfWork, context: Context, request: Request, complaint: ComplaintFacts
 ) -> list[Recipient | NotSent]:
     if request.to == Audience.CUSTOMER:
         return [customer_recipient(request.kind, complaint)]
     if request.to == Audience.MERCHANT:
         return [merchant_recipient(complaint)]
-    staff = session.staff.holders(session.conn, request.mall_id, request.to)
+    staff = uow.staff.holders(request.mall_id, request.to)
     found = staff_recipients(
         request.to,
         complaint,

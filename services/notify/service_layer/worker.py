@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
-from services.common.bus.outbox import OutboxWriter
 from services.common.errors import Unavailable
+from services.common.polling import Backoff, PollingLoop
 from services.notify.adapters.channels import Channel, OutgoingMessage, PermanentFailure, TransientFailure
 from services.notify.adapters.deliveries import Delivery
 from services.notify.metrics import DELIVERY_ATTEMPTS
@@ -22,31 +23,31 @@ from services.notify.service_layer import outcomes
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.outcomes import INTERRUPTED, Outcome
 from services.notify.service_layer.pacing import hold_back
-from services.notify.service_layer.session import transaction
+from services.notify.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(minutes=1)
 
 
-class DeliveryWorker:
+class DeliveryWorker(PollingLoop):
+    label, waiting = "delivery worker", "delivery worker waiting for the database"
+    outages = (Unavailable, psycopg.OperationalError)
+
     def __init__(
         self,
-        pool: ConnectionPool,
-        outbox: OutboxWriter,
+        uow: Callable[[], UnitOfWork],
         context: Context,
         channels: dict[str, Channel],
         batch: int = 10,
         poll_interval: float = 1.0,
         wake: threading.Event | None = None,
     ):
-        self.pool = pool
-        self.outbox = outbox
+        # woken when new deliveries are planned in this process
+        super().__init__(poll_interval, wake, Backoff(poll_interval, poll_interval))
+        self.uow = uow  # a fresh unit of work for each transaction: claim, record, hand back, sweep
         self.context = context
         self.channels = channels
         self.batch = batch
-        self.poll_interval = poll_interval
-        self.wake = wake or threading.Event()  # set when new deliveries are planned in this process
-        self.stopping = threading.Event()
         self._last_sweep: datetime | None = None
 
     def tick(self) -> int:
@@ -66,13 +67,13 @@ class DeliveryWorker:
         return len(claimed)
 
     def claim(self) -> list[Delivery]:
-        with transaction(self.pool, self.outbox) as session:
+        with self.uow() as uow:
             now = self.context.clock.now()
-            claimed = session.deliveries.claim_due(now, self.context.lease, self.batch)
+            claimed = uow.deliveries.claim_due(now, self.context.lease, self.batch)
             for delivery in claimed:
                 if delivery.was == "sending":
-                    session.deliveries.attempt(delivery.id, now, "interrupted", INTERRUPTED)
-            going = hold_back(session, self.context, claimed, now)
+                    uow.deliveries.attempt(delivery.id, now, "interrupted", INTERRUPTED)
+            going = hold_back(uow, self.context, claimed, now)
         count_claims(claimed, going)
         return going
 
@@ -91,8 +92,8 @@ class DeliveryWorker:
             return Outcome(outcomes.TRANSIENT, f"{type(exc).__name__}: {exc}")
 
     def record(self, delivery: Delivery, outcome: Outcome) -> None:
-        with transaction(self.pool, self.outbox) as session, session.conn.pipeline():
-            outcomes.record(session, self.context, delivery, outcome)
+        with self.uow() as uow, uow.pipelined():
+            outcomes.record(uow, self.context, delivery, outcome)
         DELIVERY_ATTEMPTS.labels(delivery.channel, outcome.kind).inc()
 
     def record_once_sent(self, delivery: Delivery, outcome: Outcome) -> None:
@@ -118,10 +119,10 @@ class DeliveryWorker:
 
     def release(self, deliveries: list[Delivery]) -> None:
         """Give claimed deliveries back untried: pending, due now, their attempt not counted."""
-        with transaction(self.pool, self.outbox) as session:
+        with self.uow() as uow:
             now = self.context.clock.now()
             for delivery in deliveries:
-                session.deliveries.again_at(delivery, now, None, undo_attempt=True)
+                uow.deliveries.again_at(delivery, now, None, undo_attempt=True)
         log.info("delivery worker stopping: handed back %s claimed deliveries", len(deliveries))
 
     def sweep(self) -> None:
@@ -130,28 +131,21 @@ class DeliveryWorker:
         if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
             return
         self._last_sweep = now
-        with transaction(self.pool, self.outbox) as session:
-            outcomes.expire_waiting(session, self.context)
+        with self.uow() as uow:
+            outcomes.expire_waiting(uow, self.context)
 
-    def run(self) -> None:
-        log.info("delivery worker started")
-        while not self.stopping.is_set():
-            try:
-                if self.tick() >= self.batch:
-                    continue  # more may be due right now
-            except (Unavailable, psycopg.OperationalError) as exc:
-                log.warning("delivery worker waiting for the database: %s", exc)
-            except Exception:  # keep delivering: one bad row must not stop every message behind it
-                log.exception("delivery worker step failed")
-            self.wake.wait(self.poll_interval)
-            self.wake.clear()
+    def poll(self) -> bool:
+        try:
+            return self.tick() >= self.batch  # a full batch: more may be due right now
+        except self.outages:
+            raise
+        except Exception:  # keep delivering: one bad row must not stop every message behind it
+            log.exception("delivery worker step failed")
+            return False
+
+    def finished(self) -> None:
         for channel in self.channels.values():
             channel.close()
-        log.info("delivery worker stopped")
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
 
 
 def count_claims(claimed: list[Delivery], going: list[Delivery]) -> None:

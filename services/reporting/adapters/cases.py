@@ -54,6 +54,7 @@ COLUMNS = (
     "customer_request",
     "merchant_unit",
 )
+DERIVED_TABLES = ("reporting.callbacks", "reporting.escalations", "reporting.cases")
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 # Once retention erased a case, nothing derived later brings its customer back.
 _KEEP_ERASED = "CASE WHEN cases.erased_at IS NULL THEN EXCLUDED.{0} END"
@@ -186,15 +187,10 @@ class CaseStore:
             (complaint_ids, mall_id, at),
         )
 
-    def keep_request(
-        self, request_id: str, mall_id: str, complaint_ids: list[str], at: datetime, reason: str
-    ) -> None:
-        """An erasure request another service made (no cut-off day), kept beside retention's own."""
-        self.conn.execute(
-            "INSERT INTO reporting.retention_requests (id, mall_id, closed_before, complaint_ids, requested_at, reason)"
-            " VALUES (%s, %s, NULL, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-            (request_id, mall_id, complaint_ids, at, reason),
-        )
+    def clear_derived(self) -> None:
+        """Delete every derived row, cases with their escalations and callbacks (before a rebuild)."""
+        for table in DERIVED_TABLES:
+            self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 — constant table names
 
     def mark_erased_again(self) -> None:
         """After a rebuild: the cases retention had erased are erased, as before."""

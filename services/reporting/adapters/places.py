@@ -19,15 +19,19 @@ LATEST = (
 )
 
 
-def place_names(conn: psycopg.Connection, mall_id: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """{"floors": {code: {"name", "name_en"}}, "departments": {…}}: empty when intake told nothing yet."""
-    row = conn.execute(LATEST, (mall_id, REFERENCE_CHANGED)).fetchone()
-    payload = (row or {}).get("payload") or {}
-    return {
-        kind: {
-            item["code"]: item
-            for item in payload.get(kind) or ()
-            if isinstance(item, dict) and "code" in item
+class PlaceNames:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def latest(self, mall_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """{"floors": {code: {"name", "name_en"}}, "departments": {…}}: empty when intake told nothing yet."""
+        row = self.conn.execute(LATEST, (mall_id, REFERENCE_CHANGED)).fetchone()
+        payload = (row or {}).get("payload") or {}
+        return {
+            kind: {
+                item["code"]: item
+                for item in payload.get(kind) or ()
+                if isinstance(item, dict) and "code" in item
+            }
+            for kind in ("floors", "departments")
         }
-        for kind in ("floors", "departments")
-    }

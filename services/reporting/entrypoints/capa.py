@@ -8,11 +8,9 @@ from flask.views import MethodView
 from services.common.errors import NotFound
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
-from services.reporting.adapters.capa import CapaStore
 from services.reporting.domain.commands import UpdateCapa
 from services.reporting.entrypoints import answers, schemas
 from services.reporting.entrypoints.access import CAPA_EDITORS, CAPA_READERS
-from services.reporting.service_layer.capa import update_capa
 
 capa = Blueprint(
     "capa",
@@ -34,10 +32,8 @@ def list_capa(args):
     """CAPA records, newest first, by status; a floor supervisor or department manager sees its own places."""
     identity = current_identity()
     after = decode_cursor(args["cursor"]) if "cursor" in args else None
-    with _reporting().transaction() as conn:
-        rows = CapaStore(conn).list(
-            identity.mall_id, args.get("status"), args["limit"], after, identity.scope
-        )
+    with _reporting().uow() as uow:
+        rows = uow.capa.list(identity.mall_id, args.get("status"), args["limit"], after, identity.scope)
     last = rows[-1] if len(rows) == args["limit"] else None
     return {"items": rows, "next_cursor": encode_cursor(last["opened_at"], str(last["id"])) if last else None}
 
@@ -50,8 +46,8 @@ class CapaItem(MethodView):
     def get(self, capa_id):
         """One CAPA record, with the complaints that opened it and joined it since."""
         identity = current_identity()
-        with _reporting().transaction() as conn:
-            return _visible_or_404(CapaStore(conn).get(identity.mall_id, str(capa_id)), identity, capa_id)
+        with _reporting().uow() as uow:
+            return _visible_or_404(uow.capa.get(identity.mall_id, str(capa_id)), identity, capa_id)
 
     @require_roles(*CAPA_EDITORS)
     @capa.arguments(schemas.CapaPatch())
@@ -64,10 +60,15 @@ class CapaItem(MethodView):
         `in_progress`. Send the `version` read to refuse an update over someone else's (409)."""
         identity = current_identity()
         status, version = data.pop("status", None), data.pop("version", None)
-        command = UpdateCapa(str(capa_id), identity.subject, data, status, version)
-        runtime = _reporting()
-        with runtime.transaction() as conn:
-            return update_capa(conn, identity.mall_id, command, runtime.clock.now())
+        command = UpdateCapa(
+            mall_id=identity.mall_id,
+            capa_id=str(capa_id),
+            actor_id=identity.subject,
+            changes=data,
+            status=status,
+            expected_version=version,
+        )
+        return _reporting().bus.handle(command)
 
 
 def _visible_or_404(record, identity, capa_id):

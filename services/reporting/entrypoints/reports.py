@@ -9,7 +9,6 @@ from flask import Response, current_app
 from services.common.dates import moment
 from services.common.errors import InvalidInput
 from services.common.web import Blueprint, current_identity, require_roles
-from services.reporting.adapters.places import place_names
 from services.reporting.domain.periods import (
     BadPeriod,
     Period,
@@ -66,11 +65,11 @@ def _period(args: dict, name: str, parse: Callable[[str], Period], kind: str, de
 
 def _report(period: Period, args: dict):
     runtime, identity = _reporting(), current_identity()
-    with runtime.transaction() as conn:
+    with runtime.uow() as uow:
         report = build_report(
-            conn, identity.mall_id, period, runtime.settings.zone, runtime.clock.now(), identity.scope
+            uow, identity.mall_id, period, runtime.settings.zone, runtime.clock.now(), identity.scope
         )
-        names = place_names(conn, identity.mall_id) if args["format"] != "json" else {}
+        names = uow.places.latest(identity.mall_id) if args["format"] != "json" else {}
     if args["format"] == "json":
         return report
     # a printed report gives its time in the mall's zone and the reader's words (2026年12月6日 17:05),
@@ -99,9 +98,9 @@ def get_daily_review(args):
     (or at the end of a past day) from what is known of each case now.
     """
     runtime, identity = _reporting(), current_identity()
-    with runtime.transaction() as conn:
+    with runtime.uow() as uow:
         return daily_review(
-            conn,
+            uow,
             identity.mall_id,
             args.get("date") or _today(),
             runtime.settings.zone,
@@ -145,10 +144,10 @@ def get_callbacks(args):
     """
     runtime, identity = _reporting(), current_identity()
     month = _period(args, "month", parse_month, "month", default=last_complete)
-    with runtime.transaction() as conn:
-        names = place_names(conn, identity.mall_id)
+    with runtime.uow() as uow:
+        names = uow.places.latest(identity.mall_id)
         found = callback_list(
-            conn, identity.mall_id, month, runtime.settings.zone, masked=not identity.has_any(*UNMASKED)
+            uow, identity.mall_id, month, runtime.settings.zone, masked=not identity.has_any(*UNMASKED)
         )
     if args["format"] == "json":
         return found

@@ -9,28 +9,16 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-
 from services.common.personal import mask_email, mask_name, mask_phone
 from services.reporting.domain.periods import Period
-
-CALLBACK_LIST = """
-SELECT complaint_id, number, received_at, category, floor, merchant_name, merchant_unit, customer_request, closed_at,
-       closed_as, callback_reached, callback_satisfied, customer_name, customer_phone, customer_email,
-       preferred_reply_channel
-  FROM reporting.cases
- WHERE mall_id = %(mall_id)s AND received_at >= %(start)s AND received_at < %(end)s
-   AND NOT anonymous AND NOT contact_opt_out AND erased_at IS NULL
-   AND (customer_phone IS NOT NULL OR customer_email IS NOT NULL)
- ORDER BY received_at, complaint_id
-"""
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 
 def callback_list(
-    conn: psycopg.Connection, mall_id: str, month: Period, zone: ZoneInfo, masked: bool
+    uow: UnitOfWork, mall_id: str, month: Period, zone: ZoneInfo, masked: bool
 ) -> dict[str, Any]:
     start, end = month.bounds(zone)
-    rows = conn.execute(CALLBACK_LIST, {"mall_id": mall_id, "start": start, "end": end}).fetchall()
+    rows = uow.callbacks.reachable(mall_id, start, end)
     return {"month": month.label, "masked": masked, "items": [_item(row, masked) for row in rows]}
 
 

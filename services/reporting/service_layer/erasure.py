@@ -1,6 +1,7 @@
-"""Erasure a customer asked for (PIPL): reporting's side of a request another service made.
+"""Retention's events as they reach reporting: erasure a customer asked for, and the services' answers.
 
-Intake publishes the same `retention.erasure_requested` that reporting's retention job does, with the
+Erasure a customer asked for (PIPL) is reporting's side of a request another service made. Intake
+publishes the same `retention.erasure_requested` that reporting's retention job does, with the
 complaints of the customer who asked and no cut-off day. Reporting erases its own copy as the job
 does (the customer columns of its cases, the personal data inside the stored events), every count
 staying, and keeps the request beside its own: a rebuild leaves the cases erased, and the services'
@@ -10,25 +11,41 @@ staying, and keeps the request beside its own: a rebuild leaves the cases erased
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-
-import psycopg
 
 from services.common.bus.envelope import ERASURE_ON_REQUEST, Envelope
 from services.common.personal import known_ids
-from services.reporting.adapters.cases import CaseStore
-from services.reporting.adapters.events import EventStore
+from services.reporting.service_layer.context import OWN, Context
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-def erase_on_request(conn: psycopg.Connection, envelope: Envelope, at: datetime) -> None:
-    """In the consumer's transaction. Each case's lock is taken first, as the projection takes it,
-    so no event of the case is stored with its personal data while this erases it."""
-    complaint_ids = sorted(known_ids(envelope.payload["complaint_ids"]))
-    events, cases = EventStore(conn), CaseStore(conn)
-    events.lock_cases(complaint_ids)
-    cases.erase_asked(envelope.mall_id, complaint_ids, at)
-    events.erase(complaint_ids)
-    cases.keep_request(envelope.id, envelope.mall_id, complaint_ids, envelope.occurred_at, ERASURE_ON_REQUEST)
-    log.info("erasure on request: reporting's copy erased", extra={"count": len(complaint_ids)})
+def erase_on_request(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
+    """Keep the request and, unless it is reporting's own retention request coming back, erase the
+    complaints it names. Each case's lock is taken first, as the projection takes it, so no event of
+    the case is stored with its personal data while this erases it."""
+    with uow:
+        if not uow.events.add(envelope):
+            return False
+        if envelope.actor == OWN:  # the job erased its copy when it asked
+            return True
+        complaint_ids = sorted(known_ids(envelope.payload["complaint_ids"]))
+        uow.events.lock_cases(complaint_ids)
+        uow.cases.erase_asked(envelope.mall_id, complaint_ids, context.clock.now())
+        uow.events.erase(complaint_ids)
+        uow.retention.keep_request(
+            envelope.id, envelope.mall_id, complaint_ids, envelope.occurred_at, ERASURE_ON_REQUEST
+        )
+        log.info("erasure on request: reporting's copy erased", extra={"count": len(complaint_ids)})
+        return True
+
+
+def record_erased(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
+    """A service's answer to a retention request: remember who erased what."""
+    with uow:
+        if not uow.events.add(envelope):
+            return False
+        uow.retention.record_answers(
+            envelope.payload["service"], envelope.payload["complaint_ids"], context.clock.now()
+        )
+        return True

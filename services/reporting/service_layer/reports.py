@@ -6,17 +6,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-
-from services.reporting.adapters.report_queries import ReportQueries, Window
+from services.reporting.adapters.report_queries import Window
 from services.reporting.domain.periods import Period
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 TOP = 10
 DIMENSIONS = ("category", "channel", "floor", "merchant_code", "department", "day", "problem_key")
 
 
 def build_report(
-    conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime, scope=None
+    uow: UnitOfWork, mall_id: str, period: Period, zone: ZoneInfo, now: datetime, scope=None
 ) -> dict[str, Any]:
     """The report of `period` and of the period before it, for the whole mall or a scope."""
     previous = period.previous()
@@ -25,8 +24,8 @@ def build_report(
         "previous_period": describe(previous),
         "generated_at": now.isoformat(),
         "scope": None if scope is None else {"floors": sorted(scope[0]), "departments": sorted(scope[1])},
-        "current": figures(conn, mall_id, period, zone, now, scope),
-        "previous": figures(conn, mall_id, previous, zone, now, scope),
+        "current": figures(uow, mall_id, period, zone, now, scope),
+        "previous": figures(uow, mall_id, previous, zone, now, scope),
     }
 
 
@@ -42,10 +41,10 @@ def describe(period: Period) -> dict[str, Any]:
 
 
 def figures(
-    conn: psycopg.Connection, mall_id: str, period: Period, zone: ZoneInfo, now: datetime, scope=None
+    uow: UnitOfWork, mall_id: str, period: Period, zone: ZoneInfo, now: datetime, scope=None
 ) -> dict[str, Any]:
     start, end = period.bounds(zone)
-    rows = ReportQueries(conn).run(Window(mall_id, start, end, zone.key, now, scope))
+    rows = uow.reports.run(Window(mall_id, start, end, zone.key, now, scope))
     received = _by_dimension(rows["received"])
     resolved_total = rows["resolved"][0]
     resolved_days = {row["day"]: row["count"] for row in rows["resolved_days"]}

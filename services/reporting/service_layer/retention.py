@@ -10,20 +10,18 @@ asked for once: its `erased_at` is set with the request.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-import psycopg
-
 from services.common.bus.envelope import event
 from services.common.bus.events import RETENTION_ERASURE_REQUESTED
-from services.reporting.adapters.cases import CaseStore
-from services.reporting.adapters.events import EventStore
+from services.common.messagebus import MessageBus
+from services.common.polling import PollingLoop
 from services.reporting.domain.commands import RunRetention
 from services.reporting.metrics import RETENTION_RUNS
-from services.reporting.service_layer.projection import OWN, Context
+from services.reporting.service_layer.context import OWN, Context
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +43,22 @@ def cutoff(context: Context) -> tuple[date, datetime]:
     return day, datetime.combine(day, time.min, context.zone)
 
 
-def run_retention(pool, context: Context, command: RunRetention) -> RetentionResult:
-    """Erase (or, dry, list) every case due; each batch in a transaction of its own."""
+def run_retention(command: RunRetention, uow: UnitOfWork, context: Context) -> RetentionResult:
+    """Erase (or, dry, list) every case due; each batch in a transaction of its own (uow entered again)."""
     day, moment = cutoff(context)
     result = RetentionResult(closed_before=day, dry_run=command.dry_run)
     size = max(1, min(command.batch_size, MAX_BATCH))
     due: list[dict[str, Any]] = []
     while True:
         last = due[-1] if due else None
-        with pool.connection() as conn, conn.transaction():
-            if not _take_lock(conn):
+        with uow:
+            if not uow.retention.take_job_lock():
                 result.skipped = True
                 return result
             after = (last["closed_at"], last["complaint_id"]) if command.dry_run and last else None
-            due = CaseStore(conn).closed_before(context.mall_id, moment, size, after)
+            due = uow.cases.closed_before(context.mall_id, moment, size, after)
             if due and not command.dry_run:
-                _erase_batch(conn, context, day, [row["complaint_id"] for row in due])
-        if due and not command.dry_run:
-            context.outbox.committed()
+                _erase_batch(uow, context, day, [row["complaint_id"] for row in due])
         result.cases += [
             {
                 "complaint_id": row["complaint_id"],
@@ -76,17 +72,10 @@ def run_retention(pool, context: Context, command: RunRetention) -> RetentionRes
             return result
 
 
-def _take_lock(conn: psycopg.Connection) -> bool:
-    row = conn.execute(
-        "SELECT pg_try_advisory_xact_lock(hashtext('reporting.retention')) AS taken"
-    ).fetchone()
-    return row["taken"]
-
-
-def _erase_batch(conn: psycopg.Connection, context: Context, day: date, complaint_ids: list[str]) -> None:
+def _erase_batch(uow: UnitOfWork, context: Context, day: date, complaint_ids: list[str]) -> None:
     now = context.clock.now()
-    CaseStore(conn).erase(complaint_ids, now)
-    EventStore(conn).erase(complaint_ids)
+    uow.cases.erase(complaint_ids, now)
+    uow.events.erase(complaint_ids)
     envelope = event(
         RETENTION_ERASURE_REQUESTED,
         mall_id=context.mall_id,
@@ -94,28 +83,25 @@ def _erase_batch(conn: psycopg.Connection, context: Context, day: date, complain
         at=now,
         payload={"complaint_ids": complaint_ids, "closed_before": day.isoformat()},
     )
-    conn.execute(
-        "INSERT INTO reporting.retention_requests (id, mall_id, closed_before, complaint_ids, requested_at)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (envelope.id, context.mall_id, day, complaint_ids, now),
-    )
-    context.outbox.add(conn, envelope)
+    uow.retention.add_request(envelope.id, context.mall_id, day, complaint_ids, now)
+    uow.publish(envelope)
     log.info(
         "retention: erasure requested", extra={"count": len(complaint_ids), "closed_before": day.isoformat()}
     )
 
 
-class RetentionScheduler:
+class RetentionScheduler(PollingLoop):
     """A reporting worker's loop: run the retention job now, then every RETENTION_INTERVAL_HOURS."""
 
-    def __init__(self, pool, context: Context, interval_seconds: float):
-        self.pool, self.context, self.interval = pool, context, interval_seconds
-        self.stopping = threading.Event()
+    label = "retention scheduler"
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            self.run_once()
-            self.stopping.wait(self.interval)
+    def __init__(self, bus: MessageBus, interval_seconds: float):
+        super().__init__(interval_seconds)
+        self.bus = bus
+
+    def poll(self) -> bool:
+        self.run_once()
+        return False  # one run erases every case due: the next is an interval away
 
     def run_once(self) -> str:
         """One run of the job, counted by its outcome: erased, nothing_due, skipped or failed."""
@@ -125,13 +111,10 @@ class RetentionScheduler:
 
     def _outcome(self) -> str:
         try:
-            result = run_retention(self.pool, self.context, RunRetention())
+            result = self.bus.handle(RunRetention())
         except Exception:  # the next run tries again; a worker must not die of a bad night
             log.exception("retention job failed")
             return "failed"
         if result.cases:
             log.info("retention job done", extra={"erased": len(result.cases)})
         return "skipped" if result.skipped else "erased" if result.cases else "nothing_due"
-
-    def stop(self) -> None:
-        self.stopping.set()

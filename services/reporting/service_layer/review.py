@@ -6,11 +6,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-
 from services.reporting.adapters.report_queries import Window
-from services.reporting.adapters.review_queries import ReviewQueries
 from services.reporting.domain.periods import day_of
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 
 ITEM_FIELDS = (
     "complaint_id",
@@ -34,13 +32,13 @@ ITEM_FIELDS = (
 
 
 def daily_review(
-    conn: psycopg.Connection, mall_id: str, day: date, zone: ZoneInfo, now: datetime, limit: int, scope=None
+    uow: UnitOfWork, mall_id: str, day: date, zone: ZoneInfo, now: datetime, limit: int, scope=None
 ) -> dict[str, Any]:
     """Each list with its size and its first `limit` items; overdue is as of now (or the day's end, for a
     past day), judged on what is known of the cases now."""
     start, end = day_of(day).bounds(zone)
     as_of = min(now, end)
-    lists = ReviewQueries(conn).run(Window(mall_id, start, end, zone.key, as_of, scope), limit)
+    lists = uow.reviews.run(Window(mall_id, start, end, zone.key, as_of, scope), limit)
     review: dict[str, Any] = {"date": day.isoformat(), "as_of": as_of.isoformat()}
     for name, rows in lists.items():
         review[name] = {"count": rows[0]["total"] if rows else 0, "items": [_item(row) for row in rows]}

@@ -34,6 +34,27 @@ class CaseRow:
     created_at: datetime
     updated_at: datetime
     visited: list[str] = field(default_factory=list)
+    current_elements: list[str] | None = None  # None: not saved with the state (see migration 0007)
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A case as its readers see it, without its workflow state (tens of kilobytes a case): who
+    may see it, where it is, on which version."""
+
+    id: str
+    mall_id: str
+    number: str
+    process_version_id: str
+    process_key: str
+    version: int
+    status: str
+    next_due_at: datetime | None
+    floor: str | None
+    department: str | None
+    visited: list[str]
+    current_elements: list[str] | None
+    had_incidents: bool  # whether any step of it ever failed (most cases: no incidents to read)
 
 
 class CaseRepository:
@@ -46,8 +67,9 @@ class CaseRepository:
         already exists."""
         row = self.conn.execute(
             "INSERT INTO routing.cases (id, mall_id, number, process_version_id, status, state, revision,"
-            " next_due_at, floor, department, created_at, updated_at, visited)"
-            " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+            " next_due_at, floor, department, created_at, updated_at, visited, current_elements)"
+            " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (id) DO NOTHING RETURNING id",
             (
                 case.id,
                 case.mall_id,
@@ -61,6 +83,7 @@ class CaseRepository:
                 case.created_at,
                 case.updated_at,
                 case.visited,
+                case.current_elements,
             ),
         ).fetchone()
         return row is not None
@@ -76,18 +99,50 @@ class CaseRepository:
         ).fetchone()
         return _case(row) if row else None
 
+    def summary(self, mall_id: str, case_id: str) -> CaseSummary | None:
+        """The case without its workflow state, with its version's key and number."""
+        row = self.conn.execute(
+            "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
+            " c.next_due_at, c.floor, c.department, c.visited, c.current_elements,"
+            " EXISTS (SELECT FROM routing.incidents i WHERE i.case_id = c.id) AS had_incidents"
+            " FROM routing.cases c JOIN routing.process_versions v ON v.id = c.process_version_id"
+            " WHERE c.mall_id = %s AND c.id = %s",
+            (mall_id, case_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return CaseSummary(
+            **{**row, "id": str(row["id"]), "process_version_id": str(row["process_version_id"])}
+        )
+
+    def customers(self, case_id: str) -> list[dict[str, Any]]:
+        """Every customer object in the case's workflow data (services/common/personal.py's
+        `customers_in`, found by PostgreSQL so the state itself is not sent)."""
+        row = self.conn.execute(
+            "SELECT jsonb_path_query_array(state::jsonb, 'strict $.**.customer ? (@.type() == \"object\")') AS found"
+            " FROM routing.cases WHERE id = %s",
+            (case_id,),
+        ).fetchone()
+        return row["found"] if row else []
+
+    def state_of(self, case_id: str) -> dict[str, Any]:
+        """The case's workflow state alone."""
+        row = self.conn.execute("SELECT state FROM routing.cases WHERE id = %s", (case_id,)).fetchone()
+        return row["state"]
+
     def save(self, case: CaseRow) -> None:
         """Store the advanced state; the revision check guards against a lost update."""
         saved = self.conn.execute(
             "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
-            " updated_at = %s, visited = %s, process_version_id = %s WHERE id = %s AND revision = %s"
-            " RETURNING revision",
+            " updated_at = %s, visited = %s, current_elements = %s, process_version_id = %s"
+            " WHERE id = %s AND revision = %s RETURNING revision",
             (
                 json.dumps(case.state),
                 case.status,
                 case.next_due_at,
                 case.updated_at,
                 case.visited,
+                case.current_elements,
                 case.process_version_id,
                 case.id,
                 case.revision,
@@ -210,4 +265,5 @@ def _case(row: dict) -> CaseRow:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         visited=list(row["visited"]),
+        current_elements=row.get("current_elements"),
     )

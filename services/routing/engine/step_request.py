@@ -47,6 +47,7 @@ class StepResult:
     next_due: datetime | None
     finished: bool
     delivered: list[str]  # ids of the messages handed over
+    current: list[str]  # the diagram elements the case is at after the step
 
 
 def run_step(engine: Engine, diagram: Diagram, step: Step) -> StepResult:
@@ -82,4 +83,5 @@ def run_step(engine: Engine, diagram: Diagram, step: Step) -> StepResult:
         engine.next_due(workflow),
         engine.is_completed(workflow),
         delivered,
+        engine.current_elements(workflow),
     )

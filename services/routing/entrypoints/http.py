@@ -11,6 +11,7 @@ from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
+from services.routing.adapters.cases import CaseSummary
 from services.routing.adapters.tasks import TaskQuery
 from services.routing.domain.commands import (
     AssignTask,
@@ -153,34 +154,44 @@ def get_case(case_id):
     return case_view(case_id)
 
 
-def visible_case(session, case_id):
-    """The case, if the caller may see it (its mall; a supervisor's floors, a manager's department);
-    404 otherwise, as if it did not exist."""
+def visible_case(session, case_id) -> CaseSummary:
+    """The case without its workflow state, if the caller may see it (its mall; a supervisor's
+    floors, a manager's department); 404 otherwise, as if it did not exist."""
     identity = current_identity()
-    case = session.cases.get(identity.mall_id, str(case_id))
+    case = session.cases.summary(identity.mall_id, str(case_id))
     if case is None or not identity.can_see(case.floor, case.department):
         raise NotFound(f"no case {case_id}")
     return case
 
 
 def case_view(case_id) -> dict:
+    """What a reader sees of a case. The workflow is restored only for a case saved without the
+    elements it is at (before they were saved with each step, or just moved to another version)."""
     identity = current_identity()
     routing = _routing()
     with routing.session() as session:
         case = visible_case(session, case_id)
-        version = session.processes.get(case.process_version_id)
-        diagram = routing.context.diagrams.get(version.id, session.processes.get)
-        workflow = routing.context.engine.restore(diagram, case.state)
         open_tasks = session.tasks.open_for_case(case.id)
+        current = case.current_elements
+        if current is None:
+            diagram = routing.context.diagrams.get(case.process_version_id, session.processes.get)
+            workflow = routing.context.engine.restore(diagram, session.cases.state_of(case.id))
+            current = routing.context.engine.current_elements(workflow)
+        incidents = []
+        if case.had_incidents:  # their errors may quote the customer: masked for whoever sees it masked
+            masks = masks_for(identity, open_tasks, lambda: session.cases.customers(case.id))
+            incidents = present_incidents(session.cases.incidents(case.id), masks)
         return {
-            **asdict(case),
-            "process_key": version.process_key,
-            "version": version.version,
-            "current_elements": routing.context.engine.current_elements(workflow),
+            "id": case.id,
+            "number": case.number,
+            "status": case.status,
+            "process_key": case.process_key,
+            "version": case.version,
+            "current_elements": current,
+            "visited": case.visited,
+            "next_due_at": case.next_due_at,
             "open_tasks": [asdict(task) for task in open_tasks],
-            "incidents": present_incidents(
-                session.cases.incidents(case.id), masks_for(identity, case, open_tasks)
-            ),
+            "incidents": incidents,
         }
 
 
@@ -199,7 +210,8 @@ def get_timeline(case_id):
     routing = _routing()
     with routing.session() as session:
         case = visible_case(session, case_id)
-        masks = masks_for(identity, case, session.tasks.open_for_case(case.id))
+        open_tasks = session.tasks.open_for_case(case.id)
+        masks = masks_for(identity, open_tasks, lambda: session.cases.customers(case.id))
         diagram = routing.context.diagrams.get(case.process_version_id, session.processes.get)
         return named_timeline(present_timeline(session.cases.timeline(case.id), masks), diagram)
 

@@ -10,23 +10,25 @@ stored changes: the handlers read the text as it was typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from services.common.identity.holders import Holder, sees_customer
 from services.common.identity.model import Identity
-from services.common.personal import customers_in
 from services.common.scrubber import customer_masks, scrub, scrub_data
-from services.routing.adapters.cases import CaseRow
 from services.routing.domain.model import Task
 from services.routing.engine import Diagram
 
 
-def masks_for(reader: Identity, case: CaseRow, open_tasks: list[Task]) -> dict[str, str] | None:
-    """None when `reader` sees the case as written; else its customer's details -> masked."""
+def masks_for(
+    reader: Identity, open_tasks: list[Task], customers: Callable[[], list[dict[str, Any]]]
+) -> dict[str, str] | None:
+    """None when `reader` sees the case as written; else its customer's details -> masked (the
+    customers of the case's workflow data are read only then)."""
     holders = [Holder(task.queue, task.floor, task.department, task.assignee) for task in open_tasks]
     if sees_customer(reader, holders):
         return None
-    return customer_masks(*customers_in(case.state))
+    return customer_masks(*customers())
 
 
 def present_timeline(entries: list[dict[str, Any]], masks: dict[str, str] | None) -> list[dict[str, Any]]:

@@ -37,7 +37,8 @@ def list_timers(case_id):
     """The timers the case waits on, soonest first: element, name, when each falls due."""
     routing = _routing()
     with routing.session() as session:
-        case = visible_case(session, case_id)
+        visible_case(session, case_id)
+        case = session.cases.get(current_identity().mall_id, str(case_id))
         return [asdict(timer) for timer in service.pending_timers(session, routing.context, case)]
 
 

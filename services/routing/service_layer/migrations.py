@@ -75,6 +75,7 @@ def _move(
 ) -> None:
     now = context.clock.now()
     case.state = context.engine.migrate(case.state, diagram)
+    case.current_elements = None  # read from the migrated workflow when the case is next read
     case.process_version_id = target.id
     case.updated_at = now
     session.cases.save(case)

@@ -7,12 +7,12 @@ leader, and a timer that fell due while every worker was down fires at the next 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
 import psycopg
 
 from services.common.errors import Unavailable
+from services.common.polling import Backoff, PollingLoop
 from services.routing.service_layer.handlers import fire_due_timers
 
 if TYPE_CHECKING:
@@ -21,14 +21,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class TimerScheduler:
+class TimerScheduler(PollingLoop):
     name = "timer-scheduler"
+    label, waiting = "timer scheduler", "timer scheduler waiting for the database"
+    outages = (Unavailable, psycopg.OperationalError)
 
     def __init__(self, routing: Routing, poll_interval: float = 0.5, batch: int = 50):
+        super().__init__(poll_interval, backoff=Backoff(poll_interval, poll_interval))
         self.routing = routing
-        self.poll_interval = poll_interval
         self.batch = batch
-        self.stopping = threading.Event()
 
     def tick(self) -> int:
         """Fire up to one batch of due cases, each in its own transaction; how many were taken.
@@ -43,16 +44,5 @@ class TimerScheduler:
             taken += 1
         return taken
 
-    def run(self) -> None:
-        log.info("timer scheduler started")
-        while not self.stopping.is_set():
-            try:
-                if self.tick() >= self.batch:
-                    continue  # more may be due right now
-            except (Unavailable, psycopg.OperationalError) as exc:
-                log.warning("timer scheduler waiting for the database: %s", exc)
-            self.stopping.wait(self.poll_interval)
-        log.info("timer scheduler stopped")
-
-    def stop(self) -> None:
-        self.stopping.set()
+    def poll(self) -> bool:
+        return self.tick() >= self.batch  # a full batch: more may be due right now

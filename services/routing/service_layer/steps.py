@@ -13,7 +13,7 @@ from typing import Any
 from services.common.bus.envelope import Actor, Envelope, event
 from services.common.bus.events import NOTIFICATION_REQUESTED, TASK_CANCELLED, TASK_CREATED
 from services.common.bus.topology import task_routing_key
-from services.routing.adapters.cases import CaseRow
+from services.routing.adapters.cases import CaseRow, CaseSummary
 from services.routing.domain.model import CaseStatus, Task, TaskState
 from services.routing.engine import CompletedElement, EngineError, ReadyTask
 from services.routing.engine.step_request import Step, StepResult, WaitingMessage
@@ -112,6 +112,7 @@ def _take(case: CaseRow, result: StepResult, now: datetime) -> None:
     """The case as the step left it: state, next timer, elements passed, completed or not."""
     case.visited = sorted(set(case.visited) | {element.element_id for element in result.completed})
     case.state = result.state
+    case.current_elements = result.current
     case.next_due_at = result.next_due
     case.updated_at = now
     if result.finished:
@@ -180,7 +181,7 @@ def announce_steps(
 
 
 def _envelope(
-    case: CaseRow, event_type: str, payload: dict[str, Any], actor: Actor, at: datetime
+    case: CaseRow | CaseSummary, event_type: str, payload: dict[str, Any], actor: Actor, at: datetime
 ) -> Envelope:
     return event(event_type, mall_id=case.mall_id, about=case.id, actor=actor, at=at, payload=payload)
 
@@ -243,7 +244,7 @@ def sync_tasks(
 
 def announce(
     session: Session,
-    case: CaseRow,
+    case: CaseRow | CaseSummary,
     task: Task,
     event_type: str,
     actor: Actor,

@@ -17,7 +17,7 @@ from services.common.bus.envelope import Actor, Envelope
 from services.common.bus.events import COMPLAINT_CORRECTED, COMPLAINT_RECEIVED, NOTIFICATION_REQUESTED
 from services.common.identity.users import UserStore
 from services.notify.bootstrap import Notify, bootstrap
-from services.notify.service_layer.handlers import HANDLERS
+from services.notify.service_layer.handlers import EVENT_HANDLERS
 from tests.support.mailserver import HttpReceiver, MailServer
 
 WEBHOOK_SECRET = "webhook-secret-0123456789"
@@ -91,7 +91,7 @@ def deliver(notify):
     def handle(envelope: Envelope) -> bool:
         return consumer.apply(envelope, consumer.handlers[envelope.type])
 
-    assert set(consumer.handlers) == set(HANDLERS)
+    assert set(consumer.handlers) == set(EVENT_HANDLERS)
     return handle
 
 
@@ -179,24 +179,24 @@ def requested(
 
 
 def deliveries(notify: Notify, complaint_id: str) -> list[dict]:
-    with notify.session() as session:
-        return session.conn.execute(
+    with notify.uow() as uow:
+        return uow.conn.execute(
             "SELECT * FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, seq",
             (complaint_id,),
         ).fetchall()
 
 
 def attempts(notify: Notify, delivery_id) -> list[tuple[str, str]]:
-    with notify.session() as session:
-        rows = session.conn.execute(
+    with notify.uow() as uow:
+        rows = uow.conn.execute(
             "SELECT outcome, answer FROM notify.attempts WHERE delivery_id = %s ORDER BY id", (delivery_id,)
         ).fetchall()
     return [(row["outcome"], row["answer"]) for row in rows]
 
 
 def outbox(notify: Notify, routing_key: str) -> list[dict]:
-    with notify.session() as session:
-        rows = session.conn.execute(
+    with notify.uow() as uow:
+        rows = uow.conn.execute(
             "SELECT envelope FROM notify.outbox WHERE routing_key = %s ORDER BY created_at", (routing_key,)
         ).fetchall()
     return [row["envelope"]["payload"] for row in rows]

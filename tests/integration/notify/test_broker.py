@@ -65,9 +65,9 @@ def test_a_request_the_broker_delivers_twice_is_one_message(running, amqp_url, m
     eventually(lambda: "duplicate message ignored" in caplog.text, timeout=30)  # the second copy, consumed
 
     def states() -> list[str]:
-        with running.session() as session:
+        with running.uow() as uow:
             return [
-                row["state"] for row in session.conn.execute("SELECT state FROM notify.deliveries").fetchall()
+                row["state"] for row in uow.conn.execute("SELECT state FROM notify.deliveries").fetchall()
             ]
 
     eventually(lambda: states() == ["sent"], timeout=30)

@@ -155,10 +155,8 @@ def test_the_same_request_delivered_twice_sends_one_message(notify, deliver, wor
 
     assert deliver(request) is True
     assert deliver(request) is False  # the broker's redelivery: the inbox knows it
-    with notify.session() as session:  # and even past the inbox, the delivery's unique key holds
-        from services.notify.service_layer.handlers import notification_requested
-
-        notification_requested(session, notify.context, request)
+    with notify.pool.connection() as conn:  # and even past the inbox, the delivery's unique key holds
+        notify.bus.handle_event(conn, request)
     worker.tick()
     worker.tick()
 

@@ -41,9 +41,9 @@ def recorded(notify, deliver, worker, mail) -> None:
     deliver(requested(received.complaint_id, "written_reply", reply_text="已退款"))
     worker.tick()
     worker.tick()
-    with notify.session() as session:
-        failed = session.conn.execute("SELECT id FROM notify.deliveries WHERE state = 'failed'").fetchone()
-        item = session.conn.execute("SELECT id FROM notify.inbox_items WHERE username = 'desk'").fetchone()
+    with notify.uow() as uow:
+        failed = uow.conn.execute("SELECT id FROM notify.deliveries WHERE state = 'failed'").fetchone()
+        item = uow.conn.execute("SELECT id FROM notify.inbox_items WHERE username = 'desk'").fetchone()
     KNOWN.update(complaint_id=received.complaint_id, delivery_id=str(failed["id"]), item_id=str(item["id"]))
 
 

@@ -26,8 +26,8 @@ def erasure_requested(*complaint_ids: str) -> Envelope:
 
 def held_about(notify, complaint_id: str) -> str:
     """Every row notify keeps about one complaint, as text (letters decoded), to look for personal data in."""
-    with notify.session() as session:
-        conn = session.conn
+    with notify.uow() as uow:
+        conn = uow.conn
         rows = [
             *conn.execute("SELECT * FROM notify.complaints WHERE id = %s", (complaint_id,)).fetchall(),
             *conn.execute(

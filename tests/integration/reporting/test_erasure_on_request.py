@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.common.bus.envelope import Actor, Envelope
-from services.reporting.service_layer.projection import OWN
+from services.reporting.service_layer.context import OWN
 from tests.integration.reporting.conftest import table
 from tests.support.stories import Round, Story, events
 

@@ -43,7 +43,7 @@ def test_retention_due_cases_and_unconfirmed_erasures_show_until_every_service_h
 ):
     mall.record(closed=True)
     clock.advance(timedelta(days=731))
-    scheduler = RetentionScheduler(reporting.pool, reporting.context, 3600)
+    scheduler = RetentionScheduler(reporting.bus, 3600)
     erased, nothing = runs("erased"), runs("nothing_due")
 
     due = scrape(reporting)

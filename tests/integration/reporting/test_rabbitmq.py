@@ -11,7 +11,6 @@ import pytest
 from services.common.settings import Policy
 from services.intake.app import create_app as create_intake_app
 from services.reporting.domain.commands import RunRetention
-from services.reporting.service_layer.retention import run_retention
 from services.routing.app import create_app as create_routing_app
 from services.runner.background import Background
 from services.runner.registry import spec
@@ -73,10 +72,7 @@ def test_a_closed_case_reaches_reporting_and_its_erasure_reaches_every_service(o
     eventually(lambda: one(reporting.pool, closed, complaint_id), timeout=30)
 
     clock.advance(timedelta(days=731))
-    assert [
-        case["complaint_id"]
-        for case in run_retention(reporting.pool, reporting.context, RunRetention()).cases
-    ] == [complaint_id]
+    assert [case["complaint_id"] for case in reporting.bus.handle(RunRetention()).cases] == [complaint_id]
     answered = "SELECT count(*) AS n FROM reporting.retention_answers WHERE complaint_id = %s"
     eventually(
         lambda: one(reporting.pool, answered, complaint_id)["n"] == 2, timeout=30

@@ -16,7 +16,6 @@ from kombu import Connection
 from services.common.settings import Policy
 from services.intake.app import create_app as create_intake_app
 from services.reporting.domain.commands import RunRetention
-from services.reporting.service_layer.retention import run_retention
 from services.routing.app import create_app as create_routing_app
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
@@ -120,11 +119,11 @@ def test_old_closed_cases_lose_their_personal_data_in_every_service_and_the_coun
     before = report(api, staff)
     assert all(PHONE in text for text in kept_text(reporting.pool, old).values())
 
-    dry = run_retention(reporting.pool, reporting.context, RunRetention(dry_run=True))
+    dry = reporting.bus.handle(RunRetention(dry_run=True))
     assert [case["complaint_id"] for case in dry.cases] == [old]
     assert all(PHONE in text for text in kept_text(reporting.pool, old).values())  # a dry run erases nothing
 
-    done = run_retention(reporting.pool, reporting.context, RunRetention())
+    done = reporting.bus.handle(RunRetention())
     pump.run()
 
     assert [case["complaint_id"] for case in done.cases] == [old] and done.batches == 1
@@ -139,4 +138,4 @@ def test_old_closed_cases_lose_their_personal_data_in_every_service_and_the_coun
         ).fetchall()
     assert [row["service"] for row in answers] == ["intake", "notify", "routing"]
     assert routing_api.get(f"/cases/{old}", headers=staff("operations_manager")).json["status"] == "completed"
-    assert run_retention(reporting.pool, reporting.context, RunRetention()).cases == []  # asked once only
+    assert reporting.bus.handle(RunRetention()).cases == []  # asked once only

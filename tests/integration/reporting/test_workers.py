@@ -15,6 +15,7 @@ from services.common.bus.topology import EVENTS_EXCHANGE, SUBSCRIPTIONS, consume
 from services.common.observability.metrics import EVENTS_CONSUMED
 from services.reporting.bootstrap import EVENTS_QUEUE, bootstrap
 from services.reporting.service_layer.erasure import erase_on_request
+from services.reporting.service_layer.unit_of_work import UnitOfWork
 from services.runner.background import Background
 from services.runner.registry import ConsumerWorker
 from tests.integration.reporting.conftest import table
@@ -120,7 +121,9 @@ def test_an_erasure_committed_while_a_worker_waits_for_the_case_leaves_nothing_p
         " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     )
     with reporting.pool.connection() as eraser:  # an erasure on request, holding the case's lock
-        erase_on_request(eraser, asked([mine.id]), AT + timedelta(days=3))
+        erase_on_request(
+            asked([mine.id]), UnitOfWork(reporting.pool, reporting.outbox, eraser), reporting.context
+        )
         worker = threading.Thread(target=feed, args=([late],))
         worker.start()
         with reporting.pool.connection() as probe:

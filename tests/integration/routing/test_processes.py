@@ -287,3 +287,37 @@ def test_a_version_that_stops_announcing_an_event_the_reports_count_is_refused_n
     assert event in problem and figure in problem and "version 1" in problem
     assert "报表据此统计" in chinese.json["errors"]["json"]["bpmn"][0]
     assert kept.status_code == 201  # renaming an element changes nothing the reports read
+
+
+def test_a_case_is_read_from_the_elements_saved_with_its_step_and_restored_only_without_them(
+    routing, start, api, staff, monkeypatch
+):
+    deploy(routing)
+    case = start()
+    reader = staff("operations_manager")
+    with routing.session() as session:
+        saved = session.cases.get("demo", case).current_elements
+    restores = []
+    restore = routing.context.engine.restore
+    monkeypatch.setattr(routing.context.engine, "restore", lambda *a: restores.append(a) or restore(*a))
+
+    read = api.get(f"/cases/{case}", headers=reader).json
+    assert saved == read["current_elements"] == ["handle_floor", "handle_floor_timeout"]
+    assert restores == []
+
+    # a case saved before the elements were kept with each step (or just moved to another version)
+    with routing.session() as session:
+        session.conn.execute("UPDATE routing.cases SET current_elements = NULL WHERE id = %s", (case,))
+    assert api.get(f"/cases/{case}", headers=reader).json["current_elements"] == saved
+    assert len(restores) == 1
+
+
+def test_the_customers_a_masked_reader_is_shielded_from_are_those_of_the_workflow_data(routing, start):
+    from services.common.personal import customers_in
+
+    deploy(routing)
+    case = start(customer={"name": "王女士", "phone": "13912345678"})
+    with routing.session() as session:
+        found = session.cases.customers(case)
+        assert found == customers_in(session.cases.state_of(case))
+    assert {"name": "王女士", "phone": "13912345678"} in found

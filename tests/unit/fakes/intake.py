@@ -13,16 +13,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.common.bus.envelope import Envelope
 from services.common.clock import MovableClock
 from services.common.settings import Policy
-from services.common.unit_of_work import AbstractUnitOfWork
 from services.intake.domain.attachments import Attachment
 from services.intake.domain.cases import StageChange, TaskHolder
 from services.intake.domain.model import Complaint, Customer, Merchant
 from services.intake.domain.privacy import Contact, PrivacyRequest
 from services.intake.domain.rules import ReferenceCheck
 from services.intake.service_layer.handlers import Context
+from tests.unit.fakes.transaction import InMemoryUnitOfWork
 
 MALL = "demo"
 MERCHANTS = {"3F-12": Merchant(code="3F-12", shop_name="优品酸奶", floor="3F")}
@@ -177,11 +176,12 @@ class FakeObjects:
             self.files.pop(key, None)
 
 
-class FakeUnitOfWork(AbstractUnitOfWork):
-    """Commits and published events counted; repositories survive the unit of work, so a test reads
-    them after the handler returns (a rollback is seen in `committed` and `events`)."""
+class FakeUnitOfWork(InMemoryUnitOfWork):
+    """The service\'s repositories in memory (tests/unit/fakes/transaction.py keeps the
+    transaction and its events)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.complaints = FakeComplaints()
         self.reference = FakeReference()
         self.idempotency = FakeIdempotency()
@@ -191,23 +191,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.holders = FakeHolders()
         self.progress = FakeProgress()
         self.objects = FakeObjects()
-        self.commits = 0
-        self.rollbacks = 0
-        self.pending: list[Envelope] = []
-        self.events: list[Envelope] = []  # published and committed
         self.statement_commits = False
-
-    def commit(self) -> None:
-        self.commits += 1
-        self.events.extend(self.pending)
-        self.pending.clear()
-
-    def rollback(self) -> None:
-        self.rollbacks += 1
-        self.pending.clear()
-
-    def publish(self, envelope: Envelope) -> None:
-        self.pending.append(envelope)
 
     @contextlib.contextmanager
     def each_statement_commits(self) -> Iterator[FakeUnitOfWork]:
@@ -230,8 +214,5 @@ class FakeUnitOfWork(AbstractUnitOfWork):
             if earlier is not None:
                 return earlier
         self.complaints.add(complaint)
-        self.events.append(event)  # one statement, committed by itself
+        self.published.append(event)  # one statement, committed by itself
         return None
-
-    def of_type(self, event_type: str) -> list[Envelope]:
-        return [event for event in self.events if event.type == event_type]

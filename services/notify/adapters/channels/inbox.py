@@ -55,14 +55,15 @@ class InboxChannel:
 class LetterChannel:
     """A letter to post: every service-desk member finds it in their inbox with the PDF to print."""
 
-    def __init__(self, pool: ConnectionPool, clock: Clock, staff: StaffDirectory):
+    def __init__(self, pool: ConnectionPool, clock: Clock):
         self.pool = pool
         self.clock = clock
-        self.staff = staff
 
     def send(self, message: OutgoingMessage) -> str:
         with self.pool.connection() as conn:
-            desk = [member.username for member in self.staff.holders(conn, message.mall_id, "service_desk")]
+            desk = [
+                member.username for member in StaffDirectory(conn).holders(message.mall_id, "service_desk")
+            ]
             if not desk:
                 raise PermanentFailure("no service-desk staff to print and post the letter")
             title = vocabulary.term("wording", "letter_to_print", STAFF_LANGUAGE).format(
