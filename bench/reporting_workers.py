@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/reporting_workers.py                      # 200 cases, 1 and 2 workers, 2 rounds
     .venv/bin/python bench/reporting_workers.py --workers 1 2 4 --rounds 3
+    .venv/bin/python bench/reporting_workers.py --batch-sizes 1 50    # CONSUMER_BATCH_SIZE off and on
 
 Each run has a database and a RabbitMQ vhost of its own (dropped at the end). The events of `--cases`
 complaint stories (the stream of bench/projection.py, every case's events interleaved with the
@@ -33,7 +34,7 @@ from services.common.bus.envelope import dump_envelope
 from services.common.bus.topology import EVENTS_EXCHANGE, SUBSCRIPTIONS, consumer_queues
 from services.common.clock import MovableClock
 from services.common.migrations import apply_migrations
-from services.common.settings import load_settings
+from services.common.settings import Settings, load_settings
 from services.reporting.bootstrap import EVENTS_QUEUE, bootstrap
 from services.runner.registry import all_schemas
 from tests.integration.reporting.test_figures import NOW, make_stories
@@ -78,7 +79,7 @@ def publish(amqp_url: str, bodies: list[dict]) -> None:
             )
 
 
-def worker(url: str, amqp_url: str, ready, go, done, results) -> None:
+def worker(url: str, amqp_url: str, batch_size: int, ready, go, done, results) -> None:
     """One reporting worker process: its consumer from `go` until `done`; reports its CPU seconds."""
     settings = load_settings(
         {},
@@ -87,6 +88,7 @@ def worker(url: str, amqp_url: str, ready, go, done, results) -> None:
         auth_secret="bench-" + "x" * 40,
         mall_id="mall-1",
         log_level="WARNING",
+        consumer_batch_size=batch_size,
     )
     reporting = bootstrap(settings, clock=MovableClock(NOW))
     reporting.pool.open(wait=True)
@@ -105,8 +107,9 @@ def worker(url: str, amqp_url: str, ready, go, done, results) -> None:
     reporting.pool.close()
 
 
-def one_run(admin_url: str, bodies: list[dict], workers: int) -> tuple[float, float, str]:
-    """(events per second, worker CPU ms per event, read model digest) with `workers` processes."""
+def one_run(admin_url: str, bodies: list[dict], workers: int, batch_size: int) -> tuple[float, float, str]:
+    """(events per second, worker CPU ms per event, read model digest) with `workers` processes,
+    each applying up to `batch_size` deliveries per transaction."""
     name = f"mall_bench_rw_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     spawn = multiprocessing.get_context("spawn")
     with contextlib.ExitStack() as cleanup:
@@ -119,7 +122,7 @@ def one_run(admin_url: str, bodies: list[dict], workers: int) -> tuple[float, fl
         publish(amqp_url, bodies)
         ready, go, done, results = spawn.Semaphore(0), spawn.Event(), spawn.Event(), spawn.Queue()
         processes = [
-            spawn.Process(target=worker, args=(url, amqp_url, ready, go, done, results))
+            spawn.Process(target=worker, args=(url, amqp_url, batch_size, ready, go, done, results))
             for _ in range(workers)
         ]
         for process in processes:
@@ -152,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each running every count (default 2)")
     parser.add_argument(
+        "--batch-sizes",
+        type=int,
+        nargs="+",
+        default=[Settings.consumer_batch_size],
+        help=f"CONSUMER_BATCH_SIZE of the workers, each run with every count (default {Settings.consumer_batch_size})",
+    )
+    parser.add_argument(
         "--admin-url",
         default=ADMIN_URL,
     )
@@ -159,19 +169,22 @@ def main(argv: list[str] | None = None) -> int:
     m = machine()
     print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date']}", flush=True)
     bodies = interleaved(args.cases, seed=1)
-    best: dict[int, tuple[float, float]] = {}
+    best: dict[tuple[int, int], tuple[float, float]] = {}
     for round_ in range(1, args.rounds + 1):
         for count in args.workers:
-            rate, cpu, digest = one_run(args.admin_url, bodies, count)
-            print(
-                f"round {round_}, {count} worker(s): {len(bodies)} events, {rate:.0f} events/s, "
-                f"{cpu:.3f} ms worker CPU per event, read model {digest}",
-                flush=True,
-            )
-            rates, cpus = best.get(count, (0.0, float("inf")))
-            best[count] = (max(rates, rate), min(cpus, cpu))
-    for count, (rate, cpu) in best.items():
-        print(f"best, {count} worker(s): {rate:.0f} events/s, {cpu:.3f} ms worker CPU per event")
+            for batch in args.batch_sizes:
+                rate, cpu, digest = one_run(args.admin_url, bodies, count, batch)
+                print(
+                    f"round {round_}, {count} worker(s), batch {batch}: {len(bodies)} events, {rate:.0f} events/s, "
+                    f"{cpu:.3f} ms worker CPU per event, read model {digest}",
+                    flush=True,
+                )
+                rates, cpus = best.get((count, batch), (0.0, float("inf")))
+                best[count, batch] = (max(rates, rate), min(cpus, cpu))
+    for (count, batch), (rate, cpu) in best.items():
+        print(
+            f"best, {count} worker(s), batch {batch}: {rate:.0f} events/s, {cpu:.3f} ms worker CPU per event"
+        )
     return 0
 
 

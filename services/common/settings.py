@@ -246,6 +246,8 @@ class Settings:
     rate_limit_storage_url: str = "memory://"
     trusted_proxies: int = 0
     consumer_max_retries: int = 5
+    # Deliveries a consumer applies in one transaction, of those already in hand (1: each alone).
+    consumer_batch_size: int = 50
     relay_batch_size: int = 100
     log_level: str = "INFO"
     log_json: bool = True
@@ -309,6 +311,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("rate_limit_storage_url", "RATE_LIMIT_STORAGE_URL", str),
     ("trusted_proxies", "TRUSTED_PROXIES", _positive_int),
     ("consumer_max_retries", "CONSUMER_MAX_RETRIES", _positive_int),
+    ("consumer_batch_size", "CONSUMER_BATCH_SIZE", _positive_int),
     ("relay_batch_size", "RELAY_BATCH_SIZE", _positive_int),
     ("log_level", "LOG_LEVEL", str.upper),
     ("log_json", "LOG_JSON", _bool),

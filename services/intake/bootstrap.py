@@ -57,6 +57,7 @@ class Intake:
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
             self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
+            batch_size=self.settings.consumer_batch_size,
             outbox=self.outbox,
         )
 

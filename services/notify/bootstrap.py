@@ -71,6 +71,7 @@ class Notify:
             consumer_queues(EVENTS_QUEUE, SUBSCRIPTIONS[EVENTS_QUEUE]),
             self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
+            batch_size=self.settings.consumer_batch_size,
             outbox=self.outbox,
         )
 
@@ -104,8 +105,8 @@ class _WakingConsumer(EventConsumer):
         super().__init__(*args, **kwargs)
         self.wake = wake
 
-    def apply(self, envelope, handler) -> bool:
-        applied = super().apply(envelope, handler)
+    def apply_all(self, deliveries) -> list[bool]:
+        applied = super().apply_all(deliveries)
         self.wake.set()
         return applied
 

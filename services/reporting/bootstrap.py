@@ -56,6 +56,7 @@ class Reporting:
             self.bus.consumer_handlers(),
             fallback=self.bus.consumer_fallback(),
             max_retries=self.settings.consumer_max_retries,
+            batch_size=self.settings.consumer_batch_size,
             own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
             outbox=self.outbox,
         )

@@ -96,6 +96,7 @@ class Routing:
                 RETENTION_ERASURE_REQUESTED: on_erasure,
             },
             max_retries=self.settings.consumer_max_retries,
+            batch_size=self.settings.consumer_batch_size,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
             outbox=self.outbox,
         )

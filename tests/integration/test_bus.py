@@ -3,117 +3,25 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Queue
 from prometheus_client import REGISTRY
 
 from services.common.bus.confirms import Refused
-from services.common.bus.consumer import EventConsumer
 from services.common.bus.outbox import OutboxRelay
 from services.common.bus.topology import EVENTS_EXCHANGE, consumer_queues
 from services.common.observability.collectors import OutboxBacklog, QueueDepth
 from services.common.observability.exposition import render
 from services.common.polling import run_in_thread
 from tests.integration.conftest import complaint
+from tests.support.consumers import dead_letters, envelope, publish, record_effect
 from tests.support.deployment import sample
 from tests.support.servers import host_port, proxied
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
-
-
-class RecordingConsumer(EventConsumer):
-    """The real consumer, remembering whether each delivery was applied or seen before."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.outcomes: list[tuple[str, bool]] = []
-
-    def apply(self, envelope, handler):
-        applied = super().apply(envelope, handler)
-        self.outcomes.append((envelope.id, applied))
-        return applied
-
-
-@pytest.fixture
-def effects(intake):
-    """A table the test handlers write to, in the test's own database."""
-    with intake.pool.connection() as conn:
-        conn.execute("CREATE TABLE public.effects (message_id text, number text)")
-
-    def rows():
-        with intake.pool.connection() as conn:
-            return conn.execute("SELECT message_id, number FROM public.effects").fetchall()
-
-    return rows
-
-
-def record_effect(conn, envelope):
-    conn.execute("INSERT INTO public.effects VALUES (%s, %s)", (envelope.id, envelope.payload.get("number")))
-
-
-@pytest.fixture
-def start_consumer(intake, amqp_url):
-    """Start a consumer in a thread on a test queue; stopped at the end of the test."""
-    started = []
-
-    def start(handler, max_retries=2, name="test.effects"):
-        queues = consumer_queues(name, ["complaint.received", "test.#"])
-        consumer = RecordingConsumer(
-            Connection(amqp_url),
-            intake.pool,
-            "intake",
-            queues,
-            {"complaint.received": handler, "test.event": handler},
-            max_retries=max_retries,
-            retry_base_delay=0.05,
-        )
-        thread = threading.Thread(target=consumer.run, daemon=True)
-        thread.start()
-        started.append((consumer, thread))
-        eventually(consumer.ready.is_set)
-        return consumer
-
-    yield start
-    for consumer, thread in started:
-        consumer.should_stop = True
-        thread.join(timeout=10)
-
-
-def envelope(event_type="test.event", message_id=None, **payload) -> dict:
-    return {
-        "id": message_id or str(uuid.uuid4()),
-        "type": event_type,
-        "occurred_at": datetime(2026, 11, 22, 2, tzinfo=UTC).isoformat(),
-        "complaint_id": None,
-        "mall_id": "demo",
-        "actor": {"id": "test", "role": None},
-        "correlation_id": "test-correlation",
-        "payload": payload,
-        "schema_version": 1,
-    }
-
-
-def publish(amqp_url: str, body, routing_key="test.event", **properties) -> None:
-    with Connection(amqp_url) as connection:
-        producer = Producer(connection.default_channel, exchange=EVENTS_EXCHANGE)
-        message_id = body.get("id") if isinstance(body, dict) else None
-        producer.publish(
-            body, routing_key=routing_key, declare=[EVENTS_EXCHANGE], message_id=message_id, **properties
-        )
-
-
-def dead_letters(amqp_url: str, name="test.effects") -> list:
-    with Connection(amqp_url) as connection:
-        queue = consumer_queues(name, []).dead(connection.default_channel)
-        messages = []
-        while (message := queue.get(no_ack=True)) is not None:
-            messages.append(message)
-        return messages
 
 
 def test_a_complaint_posted_while_rabbitmq_is_unreachable_is_published_once_it_is_back(

@@ -4,6 +4,11 @@ A handler that raises is retried a bounded number of times through the retry que
 growing delay); then the message goes to the dead-letter queue with its error in the headers.
 A malformed message goes there at once. A database that does not answer is not the message's
 fault: the message is put back and the consumer waits, without counting a retry.
+
+With a batch size above one, the deliveries already in hand (up to that many, never waiting for
+more) are applied in one transaction, in the order they came, and acked after its commit: one
+commit for many events. When any of them fails the batch is rolled back and its deliveries are
+applied one by one as above, so a failing message is retried or dead-lettered alone.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -37,6 +43,18 @@ Handler = Callable[[psycopg.Connection, Envelope], bool | None]
 
 RETRY_HEADER = "x-retries"
 
+# What the database may answer instead of doing the work: not the message's fault.
+UNAVAILABLE = (Unavailable, PoolTimeout, psycopg.OperationalError)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message in hand, waiting for its batch."""
+
+    envelope: Envelope
+    handler: Handler
+    message: Message
+
 
 class EventConsumer(ConsumerMixin):
     """Consumes one service queue and calls the handler registered for each event type."""
@@ -51,6 +69,7 @@ class EventConsumer(ConsumerMixin):
         max_retries: int = 5,
         retry_base_delay: float = 1.0,
         prefetch_count: int = 20,
+        batch_size: int = 1,
         also_declare: list[Queue] | None = None,
         fallback: Handler | None = None,
         own_inbox: bool = False,
@@ -63,7 +82,12 @@ class EventConsumer(ConsumerMixin):
         self.handlers = handlers
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
-        self.prefetch_count = prefetch_count
+        # Deliveries applied in one transaction at most; the broker must be allowed to send that many.
+        self.batch_size = batch_size
+        self.prefetch_count = max(prefetch_count, batch_size)
+        self._in_hand: list[Delivery] = []
+        self._received = 0  # deliveries since the batch was begun, ignored and malformed ones too
+        self._consuming: Connection | None = None
         self.also_declare = also_declare or []  # queues this service feeds (declared so nothing is lost)
         self.fallback = fallback  # for every type without a handler of its own (a read model takes all)
         # The handlers tell a redelivery themselves (a read model keeping every event by its id): no
@@ -110,36 +134,105 @@ class EventConsumer(ConsumerMixin):
             self._publish_connection = None
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        self._consuming = connection
+        self._in_hand.clear()  # a lost connection's deliveries come again on this one
         self.ready.set()
 
     def on_connection_error(self, exc, interval) -> None:
         self.ready.clear()
         super().on_connection_error(exc, interval)
 
+    def consume(self, *args, **kwargs) -> Iterator[None]:
+        """kombu's loop (one delivery at a time when batches are off); with batches, each delivery
+        that wakes it is joined by those the broker has already sent, and all are applied."""
+        for _ in super().consume(*args, **kwargs):
+            if self.batch_size > 1:
+                self._take_what_is_ready()
+                self._apply_in_hand()
+            yield
+
+    def _take_what_is_ready(self) -> None:
+        """Read the deliveries already sent, up to a batch; never wait for one not yet there (a
+        quiet queue's single event is applied at once)."""
+        try:
+            while self._received < self.batch_size:
+                self._consuming.drain_events(timeout=0)
+        except TimeoutError:  # socket.timeout: nothing more has come
+            pass
+        except BaseException:
+            self._in_hand.clear()  # the connection's unacked deliveries come again after it
+            raise
+        finally:
+            self._received = 0
+
     def on_message(self, body: Any, message: Message) -> None:
+        self._received += 1
         try:
             envelope = load_envelope(body)
         except ValidationError as exc:
             self._dead_letter(message, f"malformed envelope: {exc.messages}", "ValidationError")
             return
         EVENT_LAG_SECONDS.labels(self.name).observe(max(time.time() - envelope.occurred_at.timestamp(), 0))
+        if self.batch_size > 1:
+            handler = self._handler_for(envelope, message)
+            if handler is not None:
+                self._in_hand.append(Delivery(envelope, handler, message))
+            return
         with log_context(envelope.correlation_id, envelope.complaint_id):
             self._handle(envelope, message)
 
-    def _handle(self, envelope: Envelope, message: Message) -> None:
+    def _handler_for(self, envelope: Envelope, message: Message) -> Handler | None:
         handler = self.handlers.get(envelope.type, self.fallback)
         if handler is None:
             self._count(envelope.type, "ignored")
             message.ack()  # bound to more than this consumer handles: nothing to do
-            return
+        return handler
+
+    def _handle(self, envelope: Envelope, message: Message) -> None:
+        handler = self._handler_for(envelope, message)
+        if handler is not None:
+            self._apply_and_ack(envelope, handler, message)
+
+    def _apply_and_ack(self, envelope: Envelope, handler: Handler, message: Message) -> bool:
+        """Apply one delivery in its own transaction and settle it; False when the database did
+        not answer (the message is then put back)."""
         try:
-            self.apply(envelope, handler)
-        except (Unavailable, PoolTimeout, psycopg.OperationalError) as exc:
+            with log_context(envelope.correlation_id, envelope.complaint_id):
+                self.apply(envelope, handler)
+        except UNAVAILABLE as exc:
             self._put_back(message, envelope.type, exc)
+            return False
         except Exception as exc:  # the handler's own failure: count it
             self._retry_or_dead_letter(message, exc, envelope.type)
         else:
             message.ack()
+        return True
+
+    def _apply_in_hand(self) -> None:
+        """Apply the deliveries in hand in one transaction and ack them after its commit; when one
+        fails (or the database does), apply them one by one, each settled as a single delivery is."""
+        batch, self._in_hand = self._in_hand, []
+        if not batch:
+            return
+        if len(batch) > 1:
+            try:
+                self.apply_all([(delivery.envelope, delivery.handler) for delivery in batch])
+            except Exception as exc:  # which delivery failed, and whether for good, is told alone
+                log.info("batch of %s rolled back, applied one by one: %s", len(batch), exc)
+            else:
+                for delivery in batch:
+                    delivery.message.ack()
+                return
+        for done, delivery in enumerate(batch, start=1):
+            if not self._apply_and_ack(delivery.envelope, delivery.handler, delivery.message):
+                self._put_back_unapplied(batch[done:])
+                return
+
+    def _put_back_unapplied(self, deliveries: list[Delivery]) -> None:
+        """The database did not answer: the rest go back untried, after the one wait already made."""
+        for delivery in deliveries:
+            self._count(delivery.envelope.type, "requeued")
+            delivery.message.requeue()
 
     def _put_back(self, message: Message, event_type: str, exc: Exception) -> None:
         """The database does not answer: not the message's fault, so no retry is counted."""
@@ -150,21 +243,32 @@ class EventConsumer(ConsumerMixin):
 
     def apply(self, envelope: Envelope, handler: Handler) -> bool:
         """Run the handler once per message id; return False when it was already applied."""
+        return self.apply_all([(envelope, handler)])[0]
+
+    def apply_all(self, deliveries: list[tuple[Envelope, Handler]]) -> list[bool]:
+        """Apply each delivery in order, all in one transaction, each once per message id; whether
+        each was new. Events the handlers publish go to the outbox in the same transaction."""
         started = time.perf_counter()
         with self.pool.connection() as conn, conn.transaction():
-            if self.own_inbox:
-                first_time = bool(handler(conn, envelope))
-            else:
-                first_time = conn.execute(self._remember, (self.name, envelope.id)).fetchone() is not None
-                if first_time:
-                    handler(conn, envelope)
+            first_times = [self._apply_once(conn, envelope, handler) for envelope, handler in deliveries]
         if self.outbox is not None:
             self.outbox.committed()
-        EVENT_HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
-        if not first_time:
-            log.info("duplicate message ignored", extra={"message_id": envelope.id})
-        self._count(envelope.type, "handled" if first_time else "duplicate")
-        return first_time
+        share = (time.perf_counter() - started) / len(deliveries)  # each its part of the transaction
+        for (envelope, _), first_time in zip(deliveries, first_times, strict=True):
+            EVENT_HANDLE_SECONDS.labels(self.name).observe(share)
+            if not first_time:
+                log.info("duplicate message ignored", extra={"message_id": envelope.id})
+            self._count(envelope.type, "handled" if first_time else "duplicate")
+        return first_times
+
+    def _apply_once(self, conn: psycopg.Connection, envelope: Envelope, handler: Handler) -> bool:
+        with log_context(envelope.correlation_id, envelope.complaint_id):
+            if self.own_inbox:
+                return bool(handler(conn, envelope))
+            if conn.execute(self._remember, (self.name, envelope.id)).fetchone() is None:
+                return False
+            handler(conn, envelope)
+            return True
 
     def _count(self, event_type: str, outcome: str) -> None:
         EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc()
