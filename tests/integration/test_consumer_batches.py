@@ -79,6 +79,14 @@ def test_the_messages_in_hand_are_applied_in_order_with_one_commit_and_their_eve
         ).fetchall()
     assert len(answers) == 11
     assert {row["xid"] for row in answers} >= set(transactions(intake, numbers))  # written in that commit
+    with intake.pool.connection() as conn:  # the relay's order (oldest first) is the batch's, no ties
+        sent = conn.execute(
+            "SELECT envelope -> 'payload' ->> 'number' AS number, created_at FROM intake.outbox"
+            " WHERE routing_key = 'test.answered' AND envelope -> 'payload' ->> 'number' = ANY(%s)"
+            " ORDER BY created_at",
+            (numbers,),
+        ).fetchall()
+    assert [row["number"] for row in sent] == numbers and len({row["created_at"] for row in sent}) == 10
     assert intake.outbox.written.is_set()  # and the relay woken after it
     eventually(lambda: waiting_in_queue(amqp_url) == 0)
 
