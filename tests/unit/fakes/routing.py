@@ -20,7 +20,7 @@ from services.common.bus.events import COMPLAINT_RECEIVED
 from services.common.clock import MovableClock
 from services.common.identity.model import Identity
 from services.common.unit_of_work import AbstractUnitOfWork
-from services.routing.adapters.cases import CaseRow
+from services.routing.adapters.cases import CaseRow, CaseSummary
 from services.routing.adapters.processes import ProcessVersion
 from services.routing.domain.model import OPEN_STATES, CaseStatus, Task, TaskState
 from services.routing.engine import Engine
@@ -153,7 +153,8 @@ class FakeProcesses:
 
 
 class FakeCases:
-    def __init__(self) -> None:
+    def __init__(self, processes: FakeProcesses) -> None:
+        self.processes = processes  # a summary names its version's key and number
         self.rows: dict[str, CaseRow] = {}
         self.timelines: dict[str, list[dict[str, Any]]] = {}
         self.incident_rows: dict[str, list[dict[str, Any]]] = {}
@@ -171,6 +172,27 @@ class FakeCases:
     def get(self, mall_id: str, case_id: str) -> CaseRow | None:
         found = self.lock(case_id)
         return found if found is not None and found.mall_id == mall_id else None
+
+    def summary(self, mall_id: str, case_id: str) -> CaseSummary | None:
+        case = self.get(mall_id, case_id)
+        if case is None:
+            return None
+        version = self.processes.get(case.process_version_id)
+        return CaseSummary(
+            id=case.id,
+            mall_id=case.mall_id,
+            number=case.number,
+            process_version_id=case.process_version_id,
+            process_key=version.process_key,
+            version=version.version,
+            status=case.status,
+            next_due_at=case.next_due_at,
+            floor=case.floor,
+            department=case.department,
+            visited=case.visited,
+            current_elements=case.current_elements,
+            had_incidents=bool(self.incidents(case_id)),
+        )
 
     def save(self, case: CaseRow) -> None:
         if self.rows[case.id].revision != case.revision:
@@ -329,7 +351,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
 
     def __init__(self) -> None:
         self.processes = FakeProcesses()
-        self.cases = FakeCases()
+        self.cases = FakeCases(self.processes)
         self.tasks = FakeTasks()
         self.messages = FakeMessages()
         self.staff = FakeStaff()
