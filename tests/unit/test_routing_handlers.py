@@ -139,8 +139,9 @@ def test_a_received_complaint_starts_its_case_once_at_the_floor_supervisors_task
     assert (first, again) == (True, False)
     assert [task.element_id for task in uow.tasks.open_for_case(case_id)] == ["handle_floor"]
     assert uow.cases.kinds(case_id)[0] == "case_started"
-    [(created, key)] = [(e, k) for e, k in uow.published if e.type == TASK_CREATED]
-    assert key == f"{TASK_CREATED}.floor_supervisor" and created.complaint_id == case_id
+    [created] = uow.of_type(TASK_CREATED)
+    assert uow.routing_keys[created.id] == f"{TASK_CREATED}.floor_supervisor"
+    assert created.complaint_id == case_id
 
 
 @covers(CompleteTask)

@@ -19,7 +19,6 @@ from services.common.bus.envelope import Actor, Envelope, event
 from services.common.bus.events import COMPLAINT_RECEIVED
 from services.common.clock import MovableClock
 from services.common.identity.model import Identity
-from services.common.unit_of_work import AbstractUnitOfWork
 from services.routing.adapters.cases import CaseRow, CaseSummary
 from services.routing.adapters.processes import ProcessVersion
 from services.routing.domain.model import OPEN_STATES, CaseStatus, Task, TaskState
@@ -29,6 +28,7 @@ from services.routing.engine.sandbox import DiagramSource, _answer, _result, _St
 from services.routing.engine.step_request import Step, StepResult
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import DiagramCache
+from tests.unit.fakes.transaction import InMemoryUnitOfWork
 from tests.unit.test_engine_loops import (
     COMPLAINT,
     DIAGRAMS,
@@ -345,42 +345,26 @@ class FakeErasure:
         return found
 
 
-class FakeUnitOfWork(AbstractUnitOfWork):
-    """Commits and published events counted; repositories survive the unit of work, so a test reads
-    them after the handler returns (a rollback is seen in `rollbacks` and `events`)."""
+class FakeUnitOfWork(InMemoryUnitOfWork):
+    """The service's repositories in memory (tests/unit/fakes/transaction.py keeps the transaction
+    and its events); `routing_keys` holds the key each event was published under, when it had one."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.processes = FakeProcesses()
         self.cases = FakeCases(self.processes)
         self.tasks = FakeTasks()
         self.messages = FakeMessages()
         self.staff = FakeStaff()
         self.erasure = FakeErasure(self.cases)
-        self.commits = 0
-        self.rollbacks = 0
-        self.pending: list[tuple[Envelope, str | None]] = []
-        self.published: list[tuple[Envelope, str | None]] = []  # committed, with their routing keys
-
-    def commit(self) -> None:
-        self.commits += 1
-        self.published.extend(self.pending)
-        self.pending.clear()
-
-    def rollback(self) -> None:
-        self.rollbacks += 1
-        self.pending.clear()
+        self.routing_keys: dict[str, str] = {}
 
     def publish(self, envelope: Envelope, routing_key: str | None = None) -> None:
-        self.pending.append((envelope, routing_key))
+        super().publish(envelope)
+        if routing_key is not None:
+            self.routing_keys[envelope.id] = routing_key
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
         with self.cases.deferred():
             yield
-
-    @property
-    def events(self) -> list[Envelope]:
-        return [envelope for envelope, _ in self.published]
-
-    def of_type(self, event_type: str) -> list[Envelope]:
-        return [event for event in self.events if event.type == event_type]
