@@ -17,7 +17,7 @@
     builds them) are published to `mall.events` with publisher confirms, as the outbox relay does;
     cases/s is counted from the first publish to the moment the last case's first task row is
     committed (seen by polling routing.tasks). Then every open handle_floor task is completed through
-    the service layer (`routing.handle(handlers.complete_task, CompleteTask(...))`) by as many
+    the service layer (`routing.bus.handle(CompleteTask(...))`) by as many
     driver processes as there are workers, each with --threads threads, while the workers relay
     the events. CPU per case is split between the workers, PostgreSQL, RabbitMQ and this process.
 (c) the service's first-task rate as a share of the bare engine's (target >= 40%).

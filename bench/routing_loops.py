@@ -110,9 +110,9 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
     routing = bootstrap(settings, clock=clock)
     routing.pool.open(wait=True, timeout=30)
     timer = EngineTimer(routing.context.engine, routing.context.sandbox)
-    with routing.session() as session:  # start the sandbox processes before anything is timed
-        version_id = session.processes.newest(MALL).id
-        routing.context.sandbox.prepare(routing.context.diagrams.source(version_id, session.processes.get))
+    with routing.uow() as uow:  # start the sandbox processes before anything is timed
+        version_id = uow.processes.newest(MALL).id
+        routing.context.sandbox.prepare(routing.context.diagrams.source(version_id, uow.processes.get))
     scheduler = routing.scheduler()
     policy = Policy(handler_acts_within=timedelta(days=30), callback_from=timedelta(minutes=1))
     wait = timedelta(seconds=policy.as_workflow_data()["callback_from_seconds"] + 1)
@@ -121,8 +121,8 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
     sizes: dict[int, list[tuple[int, int, int | None]]] = {n: [] for n in range(most + 1)}
 
     def open_task(case_id: str) -> tuple[str, str]:
-        with routing.session() as session:
-            [task] = session.tasks.open_for_case(case_id)
+        with routing.uow() as uow:
+            [task] = uow.tasks.open_for_case(case_id)
             return task.id, task.element_id
 
     def step(loop: int, action: Callable[[], Any]) -> None:
@@ -135,7 +135,7 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
         task_id, found = open_task(case_id)
         assert found == element, (found, element)
         command = CompleteTask(task_id, data, "bench", frozenset({role}))
-        step(loop, lambda: routing.handle(handlers.complete_task, command))
+        step(loop, lambda: routing.bus.handle(command))
 
     def fire(loop: int) -> None:
         clock.advance(wait)
@@ -146,8 +146,7 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
     try:
         for n in range(cases):
             envelope = complaint_envelope(f"BR-loop-{n:03d}", policy.as_workflow_data())
-            with routing.session() as session:
-                handlers.start_case(session, routing.context, envelope)
+            handlers.start_case(envelope, routing.uow(), routing.context)
             case_id = envelope.complaint_id
             for loop in range(most + 1):
                 if loop == 0:
@@ -159,8 +158,8 @@ def bench_loops(db_url: str, secret: str, loops: list[int], cases: int) -> list[
                 complete(loop, case_id, "reply", {"reply_text": "已为您处理"}, "service_desk")
                 fire(loop)
                 complete(loop, case_id, "callback", {"satisfied": False}, "service_desk")
-                with routing.session() as session:
-                    row = session.conn.execute(
+                with routing.uow() as uow:
+                    row = uow.conn.execute(
                         "SELECT octet_length(state::text) AS text, pg_column_size(state) AS stored,"
                         " (SELECT count(*) FROM json_object_keys(state->'tasks')) AS tasks"
                         " FROM routing.cases WHERE id = %s",
@@ -266,16 +265,15 @@ def diagnose(db_url: str, secret: str, count: int) -> list[Breakdown]:
         ]
 
         def start(envelope: Envelope) -> None:
-            with routing.session() as session:
-                handlers.start_case(session, routing.context, envelope)
+            handlers.start_case(envelope, routing.uow(), routing.context)
 
         def complete(task_id: str) -> None:
             command = CompleteTask(task_id, FLOOR_DATA, "bench-floor", FLOOR_SUPERVISOR)
-            routing.handle(handlers.complete_task, command)
+            routing.bus.handle(command)
 
         def open_floor_tasks() -> list[str]:
-            with routing.session() as session:
-                rows = session.conn.execute(
+            with routing.uow() as uow:
+                rows = uow.conn.execute(
                     "SELECT id FROM routing.tasks WHERE element_id = 'handle_floor' AND state = 'open'"
                     " ORDER BY created_at"
                 ).fetchall()

@@ -69,7 +69,7 @@ def report(results, engine, starts, completions, lags, loops, notes, args) -> No
         )
     if completions:
         print(
-            "\n(b) service: complete handle_floor through the service layer (routing.handle(complete_task))"
+            "\n(b) service: complete handle_floor through the service layer (routing.bus.handle(CompleteTask))"
         )
         print(
             f"  {'workers':>7}  {'drivers x threads':>17}  {'tasks/s':>8}  {'p50 ms':>7}  {'p99 ms':>7}"

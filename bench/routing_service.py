@@ -31,7 +31,6 @@ from services.common.bus.envelope import dump_envelope
 from services.common.settings import Policy, Settings
 from services.routing.bootstrap import bootstrap
 from services.routing.domain.commands import CompleteTask
-from services.routing.service_layer import handlers
 
 # --------------------------------------------------------------------------- (b) starts
 
@@ -187,12 +186,10 @@ def _driver(db_url: str, secret: str, task_ids: list[str], threads: int, start, 
         )
         routing = bootstrap(settings)
         routing.pool.open(wait=True, timeout=30)
-        with routing.session() as session:  # parse the diagram and start the sandbox before the clock starts
-            version_id = session.processes.newest(MALL).id
-            routing.context.diagrams.get(version_id, session.processes.get)
-            routing.context.sandbox.prepare(
-                routing.context.diagrams.source(version_id, session.processes.get)
-            )
+        with routing.uow() as uow:  # parse the diagram and start the sandbox before the clock starts
+            version_id = uow.processes.newest(MALL).id
+            routing.context.diagrams.get(version_id, uow.processes.get)
+            routing.context.sandbox.prepare(routing.context.diagrams.source(version_id, uow.processes.get))
     except Exception:
         results.put({"fatal": traceback.format_exc()})
         return
@@ -208,7 +205,7 @@ def _driver(db_url: str, secret: str, task_ids: list[str], threads: int, start, 
             command = CompleteTask(task_ids[index], FLOOR_DATA, "bench-floor", FLOOR_SUPERVISOR)
             began = time.perf_counter()
             try:
-                completion = routing.handle(handlers.complete_task, command)
+                completion = routing.bus.handle(command)
                 if completion.incident:
                     raise RuntimeError(completion.incident)
             except Exception as exc:

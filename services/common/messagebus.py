@@ -33,9 +33,11 @@ class MessageBus:
         self.command_handlers = command_handlers
         self.event_handlers = event_handlers
 
-    def handle(self, command: Any) -> Any:
-        """Run the command's handler in a fresh unit of work and return what it answers."""
-        return self.command_handlers[type(command)](command, self.uow_factory(), self.context)
+    def handle(self, command: Any, conn: psycopg.Connection | None = None) -> Any:
+        """Run the command's handler in a fresh unit of work and return what it answers; with `conn`,
+        in that consumer's transaction (a command that arrived over AMQP, remembered in its inbox)."""
+        uow = self.uow_factory() if conn is None else self.uow_factory(conn)
+        return self.command_handlers[type(command)](command, uow, self.context)
 
     def handle_event(self, conn: psycopg.Connection, envelope: Envelope) -> bool | None:
         """Run the event's handler in the consumer's transaction (the consumer's handler signature).

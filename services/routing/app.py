@@ -26,6 +26,7 @@ def create_app(routing: Routing) -> Flask:
         description="Runs the complaint diagram; serves the department task queues.",
     )
     app.extensions["routing"] = routing
+    app.extensions["routing.uow"] = routing.uow  # what the shared /privacy/exports reads in
     for blueprint in (processes, tasks, cases, timers, repairs, privacy):
         api.register_blueprint(blueprint)
     return app

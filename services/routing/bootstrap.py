@@ -1,23 +1,16 @@
-"""Routing's composition root."""
+"""Routing's composition root: wires settings, pool, clock, tokens, the engine's context and the
+message bus."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
 
 from kombu import Connection
 from psycopg_pool import ConnectionPool
 
 from services.common.bus.connection import broker_connection
 from services.common.bus.consumer import EventConsumer
-from services.common.bus.events import (
-    COMPLAINT_CORRECTED,
-    COMPLAINT_MERGED,
-    COMPLAINT_RECEIVED,
-    RETENTION_ERASURE_REQUESTED,
-)
 from services.common.bus.outbox import OutboxRelay, OutboxWriter
 from services.common.bus.topology import (
     COMMANDS_EXCHANGE,
@@ -31,15 +24,16 @@ from services.common.clock import Clock
 from services.common.db import pool_from_settings
 from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
+from services.common.messagebus import MessageBus
 from services.common.settings import Settings
 from services.routing.domain.model import QUEUES
 from services.routing.engine import Engine
 from services.routing.engine.sandbox import shared_sandbox
-from services.routing.service_layer import corrections, handlers, merging, retention
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.diagrams import DiagramCache
+from services.routing.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from services.routing.service_layer.scheduler import TimerScheduler
-from services.routing.service_layer.session import SCHEMA, Session, transaction
+from services.routing.service_layer.unit_of_work import SCHEMA, UnitOfWork
 
 COMPLAINTS_QUEUE = "routing.complaints"
 
@@ -54,16 +48,10 @@ class Routing:
     tokens: TokenIssuer
     context: Context
     outbox: OutboxWriter
+    bus: MessageBus
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        with transaction(self.pool, self.outbox) as session:
-            yield session
-
-    def handle(self, handler, command: Any) -> Any:
-        """Run a command's handler in its own transaction."""
-        with self.session() as session:
-            return handler(command, session, self.context)
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.pool, self.outbox)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
@@ -71,30 +59,12 @@ class Routing:
     def consumer(self, connection: Connection | None = None) -> EventConsumer:
         """The consumer that starts a case for each received complaint, hands it the desk's corrections,
         and erases old ones' personal data."""
-        queues = consumer_queues(COMPLAINTS_QUEUE, SUBSCRIPTIONS[COMPLAINTS_QUEUE])
-        on_received = lambda conn, envelope: handlers.start_case(  # noqa: E731
-            Session(conn, self.outbox), self.context, envelope
-        )
-        on_erasure = lambda conn, envelope: retention.erase_on_request(  # noqa: E731
-            Session(conn, self.outbox), self.context, envelope
-        )
-        on_corrected = lambda conn, envelope: corrections.correct_case(  # noqa: E731
-            Session(conn, self.outbox), self.context, envelope
-        )
-        on_merged = lambda conn, envelope: merging.close_merged_case(  # noqa: E731
-            Session(conn, self.outbox), self.context, envelope
-        )
         return EventConsumer(
             connection or broker_connection(self.settings.amqp_url),
             self.pool,
             SCHEMA,
-            queues,
-            {
-                COMPLAINT_RECEIVED: on_received,
-                COMPLAINT_CORRECTED: on_corrected,
-                COMPLAINT_MERGED: on_merged,
-                RETENTION_ERASURE_REQUESTED: on_erasure,
-            },
+            consumer_queues(COMPLAINTS_QUEUE, SUBSCRIPTIONS[COMPLAINTS_QUEUE]),
+            self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
@@ -112,7 +82,7 @@ class Routing:
             consumer_queues(TASK_COMMANDS_QUEUE, TASK_COMMANDS, COMMANDS_EXCHANGE),
             max_retries=self.settings.consumer_max_retries,
             tokens=self.tokens,
-            context=self.context,
+            bus=self.bus,
             outbox=self.outbox,
         )
 
@@ -146,11 +116,13 @@ def bootstrap(settings: Settings, pool: ConnectionPool | None = None, clock: Clo
         process_key=settings.complaint_process,
         policy={**settings.policy.as_workflow_data(), "time_zone": settings.mall_time_zone},
     )
+    outbox = OutboxWriter(SCHEMA, pool.conninfo)
     return Routing(
         settings=settings,
         pool=pool,
         clock=clock,
         tokens=verifying_tokens(settings, pool, clock),
         context=context,
-        outbox=OutboxWriter(SCHEMA, pool.conninfo),
+        outbox=outbox,
+        bus=MessageBus(partial(UnitOfWork, pool, outbox), context, COMMAND_HANDLERS, EVENT_HANDLERS),
     )

@@ -98,20 +98,18 @@ def deploy_mall_diagram(routing, diagram: Path = MALL_DIAGRAM) -> None:
     """Deploy bpmn/complaint.bpmn (and its DMN files) as a new version when it changed, unless a
     process designer deployed a version of their own: from then on theirs is the newest and stays so."""
     from services.routing.domain.commands import ActivateProcess, DeployProcess
-    from services.routing.service_layer.handlers import activate_process, deploy_process
 
-    with routing.session() as session:
-        newest = session.processes.newest(routing.settings.mall_id, routing.settings.complaint_process)
+    with routing.uow() as uow:
+        newest = uow.processes.newest(routing.settings.mall_id, routing.settings.complaint_process)
     if newest is not None and newest.deployed_by != RUN_DEPLOYER:
         return
     bpmn = diagram.read_text(encoding="utf-8")
     dmn = {path.name: path.read_text(encoding="utf-8") for path in diagram.parent.glob("*.dmn")}
     command = DeployProcess(bpmn, dmn, RUN_DEPLOYER, "单进程运行时自动部署的随附流程图", diagram.name)
-    deployment = routing.handle(deploy_process, command)  # the same source: no new version
+    deployment = routing.bus.handle(command)  # the same source: no new version
     version = deployment.version
     if not deployment.active:  # bpmn/ went back to the files of an earlier version of the run's
-        routing.handle(
-            activate_process,
+        routing.bus.handle(
             ActivateProcess(
                 version.process_key, version.version, RUN_DEPLOYER, "bpmn/ holds this version's files again"
             ),

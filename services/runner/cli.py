@@ -192,7 +192,6 @@ def _deploy(args, settings: Settings) -> int:
 
     from services.routing.bootstrap import bootstrap
     from services.routing.domain.commands import DeployProcess
-    from services.routing.service_layer.handlers import deploy_process
 
     bpmn = Path(args.bpmn)
     files = {Path(name).name: Path(name).read_text(encoding="utf-8") for name in args.dmn}
@@ -201,7 +200,7 @@ def _deploy(args, settings: Settings) -> int:
     routing = bootstrap(settings)
     with routing.pool:
         command = DeployProcess(bpmn.read_text(encoding="utf-8"), dmn, args.by, args.note, bpmn.name, forms)
-        deployment = routing.handle(deploy_process, command)
+        deployment = routing.bus.handle(command)
     version = deployment.version
     if deployment.created:
         state = "deployed as"

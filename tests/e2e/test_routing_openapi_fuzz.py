@@ -79,10 +79,9 @@ def cases(routing) -> None:
     version = deploy(routing)
     started = [received(number=f"TS-20261122-000{n}") for n in (1, 2)]
     for envelope in started:
-        with routing.session() as session:
-            handlers.start_case(session, routing.context, envelope)
-    with routing.session() as session:
-        task = session.tasks.open_for_case(started[0].complaint_id)[0]
+        handlers.start_case(envelope, routing.uow(), routing.context)
+    with routing.uow() as uow:
+        task = uow.tasks.open_for_case(started[0].complaint_id)[0]
     KNOWN.update(
         task_id=task.id,
         case_id=started[0].complaint_id,

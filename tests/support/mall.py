@@ -183,8 +183,8 @@ class Case:
 
     def published(self, routing_key: str) -> list[dict]:
         """The payloads the case published with this routing key, oldest first."""
-        with self.mall.routing.session() as session:
-            rows = session.conn.execute(
+        with self.mall.routing.uow() as uow:
+            rows = uow.conn.execute(
                 "SELECT envelope FROM routing.outbox WHERE routing_key = %s AND envelope->>'complaint_id' = %s"
                 " ORDER BY created_at",
                 (routing_key, self.id),

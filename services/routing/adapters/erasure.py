@@ -28,6 +28,16 @@ _JSON_PLACES = (
 )
 
 
+class CaseErasure:
+    """Erasure as a repository of the unit of work (its `erasure`)."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def erase(self, complaint_ids: list[str]) -> list[str]:
+        return erase_cases(self.conn, complaint_ids)
+
+
 def erase_cases(conn: psycopg.Connection, complaint_ids: list[str]) -> list[str]:
     """Erase every copy of personal data of these cases; return the ids of the cases found."""
     rows = conn.execute(

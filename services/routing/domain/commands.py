@@ -90,3 +90,27 @@ class MigrateCase:
     actor_id: str
     actor_role: str
     dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ProveProcess:
+    """Validate and prove a diagram without keeping it: the designer's dry run of `deploy`."""
+
+    deploy: DeployProcess
+
+
+@dataclass(frozen=True)
+class RetryCase:
+    """Run a case's pending steps again after an incident, with corrected workflow data if given."""
+
+    case_id: str
+    data: dict[str, Any]
+    actor_id: str
+    actor_role: str | None
+
+
+@dataclass(frozen=True)
+class FireDueTimers:
+    """Advance up to `limit` cases whose timer is due (the timer scheduler's one command)."""
+
+    limit: int = 50

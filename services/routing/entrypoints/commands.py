@@ -27,11 +27,9 @@ from services.common.bus.events import CASE_MESSAGE, TASK_COMPLETE
 from services.common.errors import Forbidden, InvalidInput, NotFound, ServiceError, Unavailable
 from services.common.identity.model import Identity
 from services.common.identity.tokens import TokenIssuer
+from services.common.messagebus import MessageBus
 from services.routing.domain.commands import CompleteTask, DeliverMessage
 from services.routing.entrypoints import schemas
-from services.routing.service_layer import handlers
-from services.routing.service_layer.context import Context
-from services.routing.service_layer.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +38,16 @@ ARGUMENTS = {TASK_COMPLETE: schemas.CompleteCommand(), CASE_MESSAGE: schemas.Mes
 
 
 class TaskCommandConsumer(EventConsumer):
-    """Consumes task commands; business refusals are answered, never retried."""
+    """Consumes task commands; business refusals are answered, never retried. Each command goes to
+    the service's message bus in the consumer's transaction, which also remembers it in the inbox."""
 
-    def __init__(self, *args, tokens: TokenIssuer, context: Context, outbox, **kwargs):
+    def __init__(self, *args, tokens: TokenIssuer, bus: MessageBus, **kwargs):
         super().__init__(
             *args, handlers={TASK_COMPLETE: self._complete, CASE_MESSAGE: self._message}, **kwargs
         )
         self.tokens = tokens
-        self.context = context
-        self.outbox = outbox
+        self.bus = bus
+        self.mall_id = bus.context.mall_id
 
     def _handle(self, envelope: Envelope, message: Message) -> None:
         answer: dict[str, Any] = {}
@@ -84,26 +83,26 @@ class TaskCommandConsumer(EventConsumer):
         if scheme.lower() != "bearer" or not token:
             raise Forbidden("a command needs an `authorization: Bearer <token>` header")
         identity = self.tokens.verify(token.strip())
-        if identity.mall_id != self.context.mall_id:
+        if identity.mall_id != self.mall_id:
             raise Forbidden("token is for another mall")
         return identity
 
     def _complete(self, conn, _envelope: Envelope, arguments: dict, identity: Identity) -> dict[str, Any]:
         task_id = str(arguments["task_id"])
-        session = Session(conn, self.outbox)
-        task = session.tasks.get(self.context.mall_id, task_id)
+        with self.bus.uow_factory(conn) as uow:
+            task = uow.tasks.get(self.mall_id, task_id)
         if task is None or not identity.can_see(task.floor, task.department):
             raise NotFound(f"no task {task_id}")
         command = CompleteTask(task_id, arguments["data"], identity.subject, frozenset(identity.roles))
-        completion = handlers.complete_task(command, session, self.context)
+        completion = self.bus.handle(command, conn)
         if completion.incident:
             return {"status": "rejected", "error": completion.incident}
         return {"status": "completed", "task": asdict(completion.task)}
 
     def _message(self, conn, envelope: Envelope, arguments: dict, identity: Identity) -> dict[str, Any]:
         case_id = str(arguments["case_id"])
-        session = Session(conn, self.outbox)
-        case = session.cases.get(self.context.mall_id, case_id)
+        with self.bus.uow_factory(conn) as uow:
+            case = uow.cases.get(self.mall_id, case_id)
         if case is None or not identity.can_see(case.floor, case.department):
             raise NotFound(f"no case {case_id}")
         command = DeliverMessage(
@@ -114,7 +113,7 @@ class TaskCommandConsumer(EventConsumer):
             identity.subject,
             arguments["ttl_seconds"],
         )
-        return {"status": handlers.deliver_message(command, session, self.context)}
+        return {"status": self.bus.handle(command, conn)}
 
     def _refuse_malformed(self, message: Message, envelope: Envelope, malformed: InvalidInput) -> None:
         """No retry mends a malformed command: dead-lettered at once with the reason (and answered

@@ -6,18 +6,13 @@ from dataclasses import asdict
 
 from flask import Response, current_app
 
-from services.common.bus.envelope import Actor
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
 from services.routing.adapters.cases import CaseSummary
 from services.routing.adapters.tasks import TaskQuery
-from services.routing.domain.commands import (
-    AssignTask,
-    CompleteTask,
-    DeliverMessage,
-)
+from services.routing.domain.commands import AssignTask, CompleteTask, DeliverMessage, RetryCase
 from services.routing.domain.model import QUEUES
 from services.routing.entrypoints import schemas
 from services.routing.entrypoints.presenters import (
@@ -26,7 +21,6 @@ from services.routing.entrypoints.presenters import (
     present_incidents,
     present_timeline,
 )
-from services.routing.service_layer import handlers
 
 STAFF = tuple(sorted(QUEUES))
 CASE_READERS = (*STAFF, Role.SERVICE, Role.PROCESS_DESIGNER, Role.ADMIN)
@@ -66,16 +60,16 @@ def list_tasks(args):
         scope_floors=floors,
         scope_departments=departments,
     )
-    with _routing().session() as session:
-        found = session.tasks.list(query)
+    with _routing().uow() as uow:
+        found = uow.tasks.list(query)
     next_cursor = encode_cursor(found[-1].created_at, found[-1].id) if len(found) == query.limit else None
     return {"items": [asdict(task) for task in found], "next_cursor": next_cursor}
 
 
 def _visible_task(task_id: str):
     identity = current_identity()
-    with _routing().session() as session:
-        task = session.tasks.get(identity.mall_id, str(task_id))
+    with _routing().uow() as uow:
+        task = uow.tasks.get(identity.mall_id, str(task_id))
     if task is None or not task.workable_by(identity):
         raise NotFound(f"no task {task_id}")
     return task
@@ -94,7 +88,7 @@ def _assign(task_id, assignee: str | None):
     _visible_task(task_id)
     identity = current_identity()
     command = AssignTask(str(task_id), assignee, identity.subject, frozenset(identity.roles))
-    return asdict(_routing().handle(handlers.assign_task, command))
+    return asdict(_routing().bus.handle(command))
 
 
 @tasks.route("/<uuid:task_id>/claim", methods=["POST"])
@@ -139,7 +133,7 @@ def complete_task(data, task_id):
     _visible_task(task_id)
     identity = current_identity()
     command = CompleteTask(str(task_id), data["data"], identity.subject, frozenset(identity.roles))
-    completion = _routing().handle(handlers.complete_task, command)
+    completion = _routing().bus.handle(command)
     if completion.incident:
         raise Conflict(completion.incident)
     return asdict(completion.task)
@@ -154,11 +148,11 @@ def get_case(case_id):
     return case_view(case_id)
 
 
-def visible_case(session, case_id) -> CaseSummary:
+def visible_case(uow, case_id) -> CaseSummary:
     """The case without its workflow state, if the caller may see it (its mall; a supervisor's
     floors, a manager's department); 404 otherwise, as if it did not exist."""
     identity = current_identity()
-    case = session.cases.summary(identity.mall_id, str(case_id))
+    case = uow.cases.summary(identity.mall_id, str(case_id))
     if case is None or not identity.can_see(case.floor, case.department):
         raise NotFound(f"no case {case_id}")
     return case
@@ -169,18 +163,18 @@ def case_view(case_id) -> dict:
     elements it is at (before they were saved with each step, or just moved to another version)."""
     identity = current_identity()
     routing = _routing()
-    with routing.session() as session:
-        case = visible_case(session, case_id)
-        open_tasks = session.tasks.open_for_case(case.id)
+    with routing.uow() as uow:
+        case = visible_case(uow, case_id)
+        open_tasks = uow.tasks.open_for_case(case.id)
         current = case.current_elements
         if current is None:
-            diagram = routing.context.diagrams.get(case.process_version_id, session.processes.get)
-            workflow = routing.context.engine.restore(diagram, session.cases.state_of(case.id))
+            diagram = routing.context.diagrams.get(case.process_version_id, uow.processes.get)
+            workflow = routing.context.engine.restore(diagram, uow.cases.state_of(case.id))
             current = routing.context.engine.current_elements(workflow)
         incidents = []
         if case.had_incidents:  # their errors may quote the customer: masked for whoever sees it masked
-            masks = masks_for(identity, open_tasks, lambda: session.cases.customers(case.id))
-            incidents = present_incidents(session.cases.incidents(case.id), masks)
+            masks = masks_for(identity, open_tasks, lambda: uow.cases.customers(case.id))
+            incidents = present_incidents(uow.cases.incidents(case.id), masks)
         return {
             "id": case.id,
             "number": case.number,
@@ -208,12 +202,12 @@ def get_timeline(case_id):
     """
     identity = current_identity()
     routing = _routing()
-    with routing.session() as session:
-        case = visible_case(session, case_id)
-        open_tasks = session.tasks.open_for_case(case.id)
-        masks = masks_for(identity, open_tasks, lambda: session.cases.customers(case.id))
-        diagram = routing.context.diagrams.get(case.process_version_id, session.processes.get)
-        return named_timeline(present_timeline(session.cases.timeline(case.id), masks), diagram)
+    with routing.uow() as uow:
+        case = visible_case(uow, case_id)
+        open_tasks = uow.tasks.open_for_case(case.id)
+        masks = masks_for(identity, open_tasks, lambda: uow.cases.customers(case.id))
+        diagram = routing.context.diagrams.get(case.process_version_id, uow.processes.get)
+        return named_timeline(present_timeline(uow.cases.timeline(case.id), masks), diagram)
 
 
 @cases.route("/<uuid:case_id>/diagram")
@@ -224,9 +218,9 @@ def get_timeline(case_id):
 )
 def get_case_diagram(case_id):
     """The diagram the case runs on (its own version), for drawing where the case is."""
-    with _routing().session() as session:
-        case = visible_case(session, case_id)
-        version = session.processes.get(case.process_version_id)
+    with _routing().uow() as uow:
+        case = visible_case(uow, case_id)
+        version = uow.processes.get(case.process_version_id)
     return Response(version.bpmn_xml, mimetype="application/xml")
 
 
@@ -239,10 +233,8 @@ def get_case_diagram(case_id):
 def retry_case(data, case_id):
     """Retry the step an incident stopped, with corrected workflow data if given (409 if it fails again)."""
     identity = current_identity()
-    actor = Actor(identity.subject, sorted(identity.roles)[0])
-    routing = _routing()
-    with routing.session() as session:
-        advanced = handlers.retry_case(str(case_id), session, routing.context, actor, data["data"])
+    command = RetryCase(str(case_id), data["data"], identity.subject, sorted(identity.roles)[0])
+    advanced = _routing().bus.handle(command)
     if not advanced:
         raise Conflict("the step failed again; a new incident was recorded")
     return case_view(case_id)
@@ -256,8 +248,8 @@ def retry_case(data, case_id):
 def post_message(data, case_id):
     """A message from outside (the merchant's answer …): delivered, or kept until the case waits for it."""
     identity = current_identity()
-    with _routing().session() as session:
-        visible_case(session, case_id)
+    with _routing().uow() as uow:
+        visible_case(uow, case_id)
     command = DeliverMessage(
         str(case_id),
         data["name"],
@@ -266,4 +258,4 @@ def post_message(data, case_id):
         identity.subject,
         data["ttl_seconds"],
     )
-    return {"status": _routing().handle(handlers.deliver_message, command)}, 202
+    return {"status": _routing().bus.handle(command)}, 202

@@ -11,10 +11,10 @@ from services.common.errors import InvalidInput, NotFound
 from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.api import body_limit
-from services.routing.domain.commands import ActivateProcess, DeployProcess
+from services.routing.domain.commands import ActivateProcess, DeployProcess, ProveProcess
 from services.routing.engine.problems import language_of
 from services.routing.entrypoints import schemas
-from services.routing.service_layer import handlers
+from services.routing.service_layer.handlers import Deployment
 
 # A diagram with its drawing and DMN tables outgrows the default body limit (the mall's is ~160 KB).
 DEPLOY_BODY_BYTES = 4 * 1024 * 1024
@@ -52,7 +52,7 @@ def _version_out(version, active: bool) -> dict:
     }
 
 
-def _deploy_message(deployment: handlers.Deployment) -> str:
+def _deploy_message(deployment: Deployment) -> str:
     version = deployment.version
     if deployment.created and version.process_key != _routing().context.process_key:
         return (
@@ -84,7 +84,7 @@ class ProcessCollection(MethodView):
     def post(self, data):
         """Deploy a diagram: validated, then kept as a new version, active at once; running cases stay on theirs."""
         command = _deploy_command(data)
-        deployment = _routing().handle(handlers.deploy_process, command)
+        deployment = _routing().bus.handle(command)
         body = {
             **_version_out(deployment.version, deployment.active),
             "message": _deploy_message(deployment),
@@ -97,11 +97,9 @@ class ProcessCollection(MethodView):
     def get(self):
         """Every deployed version, newest first, each process's active one marked."""
         mall_id = current_identity().mall_id
-        with _routing().session() as session:
-            versions = session.processes.list(mall_id)
-            active = {
-                key: session.processes.active(mall_id, key) for key in {v.process_key for v in versions}
-            }
+        with _routing().uow() as uow:
+            versions = uow.processes.list(mall_id)
+            active = {key: uow.processes.active(mall_id, key) for key in {v.process_key for v in versions}}
         return [_version_out(version, version.id == active[version.process_key].id) for version in versions]
 
 
@@ -113,9 +111,8 @@ class ProcessCollection(MethodView):
 def prove(data):
     """Validate and prove a diagram without deploying it: the problems a deploy would refuse it for,
     and what the probes reached."""
-    with _routing().session() as session:
-        command = handlers.with_called_processes(_deploy_command(data), session, _routing().context)
-    diagram, proof = handlers.prove_process(command, _routing().context)
+    command = _deploy_command(data)
+    diagram, proof = _routing().bus.handle(ProveProcess(command))
     if proof is None:
         raise InvalidInput(
             f"process {diagram.process_id!r} starts no complaint case, so there is nothing to prove "
@@ -134,7 +131,7 @@ def activate(data, process_key, version):
     """Make this version the one new cases start (a rollback); running cases stay on theirs."""
     identity = current_identity()
     command = ActivateProcess(process_key, version, identity.subject, data["reason"].strip())
-    return _version_out(_routing().handle(handlers.activate_process, command), True)
+    return _version_out(_routing().bus.handle(command), True)
 
 
 @processes.route("/<string:process_key>/activations")
@@ -142,8 +139,8 @@ def activate(data, process_key, version):
 @processes.response(200, schemas.ActivationOut(many=True))
 def list_activations(process_key):
     """Every activation of the process, newest first: which version, who, when, why."""
-    with _routing().session() as session:
-        return session.processes.activations(current_identity().mall_id, process_key)
+    with _routing().uow() as uow:
+        return uow.processes.activations(current_identity().mall_id, process_key)
 
 
 @processes.route("/<string:process_key>/<int:version>/bpmn")
@@ -152,8 +149,8 @@ def list_activations(process_key):
 @processes.doc(responses={200: {"description": "the BPMN XML", "content": {"application/xml": {}}}})
 def get_bpmn(process_key, version):
     """The XML of one deployed version."""
-    with _routing().session() as session:
-        found = session.processes.find(current_identity().mall_id, process_key, version)
+    with _routing().uow() as uow:
+        found = uow.processes.find(current_identity().mall_id, process_key, version)
     if found is None:
         raise NotFound(f"no version {version} of {process_key}")
     return Response(found.bpmn_xml, mimetype="application/xml")
@@ -165,8 +162,8 @@ def get_bpmn(process_key, version):
 @processes.doc(responses={200: {"description": "the DMN XML", "content": {"application/xml": {}}}})
 def get_dmn(process_key, version, name):
     """The XML of one DMN file deployed with a version (the modeler redeploys it with an edit)."""
-    with _routing().session() as session:
-        found = session.processes.find(current_identity().mall_id, process_key, version)
+    with _routing().uow() as uow:
+        found = uow.processes.find(current_identity().mall_id, process_key, version)
     if found is None or name not in found.dmn_xml:
         raise NotFound(f"no {name} in version {version} of {process_key}")
     return Response(found.dmn_xml[name], mimetype="application/xml")

@@ -11,7 +11,6 @@ from services.common.web import Blueprint, current_identity, require_roles
 from services.routing.domain.commands import MigrateCase
 from services.routing.entrypoints import schemas
 from services.routing.entrypoints.http import visible_case
-from services.routing.service_layer import migrations
 from services.routing.service_layer.migrations import Migration
 
 REPAIRERS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
@@ -35,8 +34,8 @@ def _routing():
 def list_incidents():
     """Every case of the mall stopped by an incident, oldest first: the error and the element where it
     stopped. Retry with POST /cases/{id}/retry, after moving the case to a fixed version if need be."""
-    with _routing().session() as session:
-        return session.cases.open_incidents(current_identity().mall_id)
+    with _routing().uow() as uow:
+        return uow.cases.open_incidents(current_identity().mall_id)
 
 
 @repairs.route("/cases/<uuid:case_id>/migrate", methods=["POST"])
@@ -48,9 +47,9 @@ def list_incidents():
 def migrate_case(data, case_id):
     """Move the case to another version of its process, keeping its tasks, data and timers; refused
     (409) naming each element it holds that the version lacks. `dry_run` only says."""
-    with _routing().session() as session:
-        visible_case(session, case_id)
-    outcome = _routing().handle(migrations.migrate_case, _command(str(case_id), data))
+    with _routing().uow() as uow:
+        visible_case(uow, case_id)
+    outcome = _routing().bus.handle(_command(str(case_id), data))
     if outcome.refused and not data["dry_run"]:
         raise Conflict(
             f"case {outcome.number} cannot move to version {outcome.to_version}: {_words(outcome)}"
@@ -67,12 +66,12 @@ def migrate_version(data, process_key, version):
     """Move every unfinished case of this version to another, each in its own transaction; those that
     cannot move stay, each listed with the elements the target lacks. `dry_run` counts only."""
     routing = _routing()
-    with routing.session() as session:
-        source = session.processes.find(current_identity().mall_id, process_key, version)
+    with routing.uow() as uow:
+        source = uow.processes.find(current_identity().mall_id, process_key, version)
         if source is None:
             raise NotFound(f"no version {version} of {process_key}")
-        case_ids = session.cases.unfinished_of_version(source.id)
-    outcomes = [routing.handle(migrations.migrate_case, _command(case_id, data)) for case_id in case_ids]
+        case_ids = uow.cases.unfinished_of_version(source.id)
+    outcomes = [routing.bus.handle(_command(case_id, data)) for case_id in case_ids]
     movable = [outcome for outcome in outcomes if not outcome.refused]
     return {
         "from_version": version,

@@ -36,10 +36,10 @@ def _routing():
 def list_timers(case_id):
     """The timers the case waits on, soonest first: element, name, when each falls due."""
     routing = _routing()
-    with routing.session() as session:
-        visible_case(session, case_id)
-        case = session.cases.get(current_identity().mall_id, str(case_id))
-        return [asdict(timer) for timer in service.pending_timers(session, routing.context, case)]
+    with routing.uow() as uow:
+        visible_case(uow, case_id)
+        case = uow.cases.get(current_identity().mall_id, str(case_id))
+        return [asdict(timer) for timer in service.pending_timers(uow, routing.context, case)]
 
 
 @timers.route("/<uuid:case_id>/timers/<uuid:timer_id>/fire", methods=["POST"])
@@ -68,10 +68,9 @@ def _move(case_id, timer_id, due_at: datetime | None, reason: str) -> dict:
     identity = current_identity()
     role = next(role for role in TIMER_OPERATORS if role in identity.roles)
     command = MoveTimer(str(case_id), str(timer_id), due_at, reason.strip(), identity.subject, role)
-    routing = _routing()
-    with routing.session() as session:
-        visible_case(session, case_id)
-        timer, fired = service.move_timer(command, session, routing.context)
+    with _routing().uow() as uow:
+        visible_case(uow, case_id)
+    timer, fired = _routing().bus.handle(command)
     return {"timer": asdict(timer), "fired": fired, "case": case_view(case_id)}
 
 

@@ -1,4 +1,4 @@
-"""What every routing handler needs besides its session."""
+"""What every routing handler needs besides its unit of work."""
 
 from __future__ import annotations
 

@@ -22,8 +22,8 @@ from services.common.bus.envelope import Envelope
 from services.routing.domain.model import CaseStatus
 from services.routing.engine.step_request import Step
 from services.routing.service_layer.context import Context
-from services.routing.service_layer.session import Session
 from services.routing.service_layer.steps import SYSTEM, advance_case
+from services.routing.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 MADE_MAJOR = "made_major"  # the message a diagram's handling tasks catch to go to the store manager
@@ -36,36 +36,37 @@ class CaseNotStarted(Exception):
     """The correction came before its complaint's case was started: retried later."""
 
 
-def correct_case(session: Session, context: Context, envelope: Envelope) -> bool:
+def correct_case(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
     """Hand the corrected complaint to its running case; False when the case has finished."""
-    case = session.cases.lock(envelope.complaint_id)
-    if case is None or case.mall_id != context.mall_id:
-        raise CaseNotStarted(f"no case yet for complaint {envelope.complaint_id}")
-    if case.status != CaseStatus.RUNNING:
-        log.info("correction after the case ended", extra={"number": case.number, "status": case.status})
-        return False
-    complaint = {key: value for key, value in envelope.payload["complaint"].items() if key != "policy"}
-    changes = envelope.payload.get("changes", {})
-    detail = {"fields": sorted(changes), "reason": envelope.payload.get("reason")}
-    if "promised_reply_date" in changes:
-        detail["promised_reply_date"] = changes["promised_reply_date"]
-    now = context.clock.now()
-    actor = envelope.actor
-    session.cases.add_timeline(case.id, now, actor.id, actor.role, "complaint_corrected", None, None, detail)
-    if "merged" in changes:
-        merged = {
-            "merged": "、".join(changes["merged"].get("new") or []),
-            "people_count": complaint.get("people_count"),
-            "reason": envelope.payload.get("reason"),
-        }
-        session.cases.add_timeline(
-            case.id, now, actor.id, actor.role, "complaints_merged_in", None, None, merged
+    with uow:
+        case = uow.cases.lock(envelope.complaint_id)
+        if case is None or case.mall_id != context.mall_id:
+            raise CaseNotStarted(f"no case yet for complaint {envelope.complaint_id}")
+        if case.status != CaseStatus.RUNNING:
+            log.info("correction after the case ended", extra={"number": case.number, "status": case.status})
+            return False
+        complaint = {key: value for key, value in envelope.payload["complaint"].items() if key != "policy"}
+        changes = envelope.payload.get("changes", {})
+        detail = {"fields": sorted(changes), "reason": envelope.payload.get("reason")}
+        if "promised_reply_date" in changes:
+            detail["promised_reply_date"] = changes["promised_reply_date"]
+        now = context.clock.now()
+        actor = envelope.actor
+        uow.cases.add_timeline(case.id, now, actor.id, actor.role, "complaint_corrected", None, None, detail)
+        if "merged" in changes:
+            merged = {
+                "merged": "、".join(changes["merged"].get("new") or []),
+                "people_count": complaint.get("people_count"),
+                "reason": envelope.payload.get("reason"),
+            }
+            uow.cases.add_timeline(
+                case.id, now, actor.id, actor.role, "complaints_merged_in", None, None, merged
+            )
+        if _made_major(changes):
+            _hand_over_made_major(uow, case.id, envelope, complaint, now)
+        return advance_case(
+            uow, context, case, Step(case.state, data={"complaint": complaint}), SYSTEM, "correction"
         )
-    if _made_major(changes):
-        _hand_over_made_major(session, case.id, envelope, complaint, now)
-    return advance_case(
-        session, context, case, Step(case.state, data={"complaint": complaint}), SYSTEM, "correction"
-    )
 
 
 def _made_major(changes: dict) -> bool:
@@ -73,15 +74,15 @@ def _made_major(changes: dict) -> bool:
     return isinstance(severity, dict) and severity.get("new") == "major" and severity.get("old") != "major"
 
 
-def _hand_over_made_major(session: Session, case_id: str, envelope: Envelope, complaint: dict, now) -> None:
+def _hand_over_made_major(uow: UnitOfWork, case_id: str, envelope: Envelope, complaint: dict, now) -> None:
     """Keep the message `made_major` for the case (the step that follows hands it over), once per event."""
     key = f"{MADE_MAJOR}:{envelope.id}"
-    if session.messages.seen(key):
+    if uow.messages.seen(key):
         return
     reasons = list(complaint.get("major_reasons") or [])
     payload = {"major_reasons": reasons, "people_count": complaint.get("people_count")}
-    session.messages.buffer(case_id, MADE_MAJOR, payload, key, now, now + MADE_MAJOR_WAITS)
+    uow.messages.buffer(case_id, MADE_MAJOR, payload, key, now, now + MADE_MAJOR_WAITS)
     actor = envelope.actor
-    session.cases.add_timeline(
+    uow.cases.add_timeline(
         case_id, now, actor.id, actor.role, "severity_raised", None, None, {"major_reasons": reasons}
     )

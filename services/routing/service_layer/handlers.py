@@ -1,4 +1,6 @@
-"""Routing's handlers: deploy a diagram, start a case, act on a task, fire due timers."""
+"""Routing's handlers: deploy a diagram, start a case, act on a task, fire due timers; the commands its
+routes, its task-command consumer and its timer scheduler send and the events its consumer receives,
+each handled by the one function the tables at the bottom name (services/common/messagebus.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +8,16 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from services.common.bus.envelope import Actor, Envelope
-from services.common.bus.events import TASK_CLAIMED, TASK_COMPLETED
+from services.common.bus.events import (
+    COMPLAINT_CORRECTED,
+    COMPLAINT_MERGED,
+    COMPLAINT_RECEIVED,
+    RETENTION_ERASURE_REQUESTED,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+)
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.routing.adapters.cases import CaseRow
 from services.routing.adapters.processes import ProcessVersion
@@ -19,6 +27,11 @@ from services.routing.domain.commands import (
     CompleteTask,
     DeliverMessage,
     DeployProcess,
+    FireDueTimers,
+    MigrateCase,
+    MoveTimer,
+    ProveProcess,
+    RetryCase,
 )
 from services.routing.domain.form_checks import check_form
 from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState, assignment_refused
@@ -29,10 +42,15 @@ from services.routing.engine.step_request import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.contracts import dropped_events
+from services.routing.service_layer.corrections import correct_case
 from services.routing.service_layer.diagrams import candidate_source, parse_version
+from services.routing.service_layer.merging import close_merged_case
+from services.routing.service_layer.migrations import migrate_case
 from services.routing.service_layer.proving import ProofReport, prove_source
-from services.routing.service_layer.session import Session
+from services.routing.service_layer.retention import erase_on_request
 from services.routing.service_layer.steps import SYSTEM, advance_case, announce, start_new_case
+from services.routing.service_layer.timers import move_timer
+from services.routing.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +65,14 @@ class Deployment:
     proof: ProofReport | None = None  # for a new version of the complaint process
 
 
-def with_called_processes(command: DeployProcess, session: Session, context: Context) -> DeployProcess:
+def with_called_processes(command: DeployProcess, uow: UnitOfWork, context: Context) -> DeployProcess:
     """The deploy with the BPMN of the processes its call activities call that the file does not draw:
     each one's active version, and what that version called when it was deployed. A version keeps
     them, so its cases run what was proved even after a called process gets a new version."""
     called: dict[str, str] = {}
     for key in sorted(calls_outside(command.bpmn_xml)):
-        active = session.processes.active(context.mall_id, key)
-        version = session.processes.get(active.id) if active is not None else None
+        active = uow.processes.active(context.mall_id, key)
+        version = uow.processes.get(active.id) if active is not None else None
         if version is not None:
             called.update({**version.called_bpmn, key: version.bpmn_xml})
     return replace(command, called=called)
@@ -77,6 +95,16 @@ def prove_process(command: DeployProcess, context: Context) -> tuple[Diagram, Pr
     return diagram, _prove(diagram, _hash(command.bpmn_xml, _sources(command)), command, context)
 
 
+def prove_deployment(
+    command: ProveProcess, uow: UnitOfWork, context: Context
+) -> tuple[Diagram, ProofReport | None]:
+    """The designer's dry run: the processes the diagram calls are read in the unit of work, the
+    proof runs after it (nothing is stored, and no transaction waits on the proof)."""
+    with uow:
+        deploy = with_called_processes(command.deploy, uow, context)
+    return prove_process(deploy, context)
+
+
 def _prove(
     diagram: Diagram, source_hash: str, command: DeployProcess, context: Context
 ) -> ProofReport | None:
@@ -88,52 +116,53 @@ def _prove(
     return prove_source(source, context)
 
 
-def deploy_process(command: DeployProcess, session: Session, context: Context) -> Deployment:
+def deploy_process(command: DeployProcess, uow: UnitOfWork, context: Context) -> Deployment:
     """Validate, prove and keep a new version, active at once; files identical to an existing
     version of the process return that one (not created, and activated only on request). A version
     the proof finds a problem in is refused, every problem named."""
-    command = with_called_processes(command, session, context)
-    diagram = _parse(command)
-    source_hash = _hash(command.bpmn_xml, _sources(command))
-    same = session.processes.with_source(context.mall_id, diagram.process_id, source_hash)
-    if same is not None:
-        active = session.processes.active(context.mall_id, diagram.process_id)
-        return Deployment(same, created=False, active=active is not None and active.id == same.id)
-    _keeps_the_reported_events(diagram, command, session, context)
-    proof = _prove(diagram, source_hash, command, context)
-    if proof is not None and not proof.passed:
-        problems = proof.messages(command.language)
-        raise InvalidInput(
-            f"diagram refused: the proof found {len(problems)} problem(s): " + "; ".join(problems),
-            {"bpmn": problems},
+    with uow:
+        command = with_called_processes(command, uow, context)
+        diagram = _parse(command)
+        source_hash = _hash(command.bpmn_xml, _sources(command))
+        same = uow.processes.with_source(context.mall_id, diagram.process_id, source_hash)
+        if same is not None:
+            active = uow.processes.active(context.mall_id, diagram.process_id)
+            return Deployment(same, created=False, active=active is not None and active.id == same.id)
+        _keeps_the_reported_events(diagram, command, uow, context)
+        proof = _prove(diagram, source_hash, command, context)
+        if proof is not None and not proof.passed:
+            problems = proof.messages(command.language)
+            raise InvalidInput(
+                f"diagram refused: the proof found {len(problems)} problem(s): " + "; ".join(problems),
+                {"bpmn": problems},
+            )
+        now = context.clock.now()
+        version = uow.processes.add(
+            context.mall_id,
+            diagram.process_id,
+            command.bpmn_xml,
+            command.dmn_xml,
+            source_hash,
+            command.actor_id,
+            now,
+            command.note,
+            command.forms,
+            command.called,
         )
-    now = context.clock.now()
-    version = session.processes.add(
-        context.mall_id,
-        diagram.process_id,
-        command.bpmn_xml,
-        command.dmn_xml,
-        source_hash,
-        command.actor_id,
-        now,
-        command.note,
-        command.forms,
-        command.called,
-    )
-    session.processes.activate(version, command.actor_id, now, command.note or "deployed")
-    log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
-    return Deployment(version, created=True, active=True, proof=proof)
+        uow.processes.activate(version, command.actor_id, now, command.note or "deployed")
+        log.info("process deployed", extra={"process_key": version.process_key, "version": version.version})
+        return Deployment(version, created=True, active=True, proof=proof)
 
 
 def _keeps_the_reported_events(
-    diagram: Diagram, command: DeployProcess, session: Session, context: Context
+    diagram: Diagram, command: DeployProcess, uow: UnitOfWork, context: Context
 ) -> None:
     """A new complaint version announces every event the reports count that the active one does."""
-    active = session.processes.active(context.mall_id, context.process_key)
+    active = uow.processes.active(context.mall_id, context.process_key)
     if diagram.process_id != context.process_key or active is None:
         return
     dropped = dropped_events(
-        diagram, context.diagrams.get(active.id, session.processes.get), active.version, command.bpmn_name
+        diagram, context.diagrams.get(active.id, uow.processes.get), active.version, command.bpmn_name
     )
     if dropped:
         messages = [render(problem, command.language) for problem in dropped]
@@ -160,50 +189,52 @@ def _parse(command: DeployProcess) -> Diagram:
         ) from exc
 
 
-def activate_process(command: ActivateProcess, session: Session, context: Context) -> ProcessVersion:
+def activate_process(command: ActivateProcess, uow: UnitOfWork, context: Context) -> ProcessVersion:
     """Make an earlier (or any) version the one new cases start: a rollback, kept with who and why."""
-    version = session.processes.find(context.mall_id, command.process_key, command.version)
-    if version is None:
-        raise NotFound(f"no version {command.version} of {command.process_key}")
-    session.processes.activate(version, command.actor_id, context.clock.now(), command.reason)
-    log.info("process activated", extra={"process_key": version.process_key, "version": version.version})
-    return version
+    with uow:
+        version = uow.processes.find(context.mall_id, command.process_key, command.version)
+        if version is None:
+            raise NotFound(f"no version {command.version} of {command.process_key}")
+        uow.processes.activate(version, command.actor_id, context.clock.now(), command.reason)
+        log.info("process activated", extra={"process_key": version.process_key, "version": version.version})
+        return version
 
 
-def start_case(session: Session, context: Context, envelope: Envelope) -> bool:
+def start_case(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
     """Start the complaint process's active version for a received complaint; False if its case
     already exists. No other process starts complaint cases."""
-    version = session.processes.active(context.mall_id, context.process_key)
-    if version is None:
-        raise RuntimeError(
-            f"no version of the {context.process_key!r} process is deployed: deploy bpmn/complaint.bpmn"
+    with uow:
+        version = uow.processes.active(context.mall_id, context.process_key)
+        if version is None:
+            raise RuntimeError(
+                f"no version of the {context.process_key!r} process is deployed: deploy bpmn/complaint.bpmn"
+            )
+        complaint = {key: value for key, value in envelope.payload.items() if key != "policy"}
+        now = context.clock.now()
+        case = CaseRow(
+            id=envelope.complaint_id,
+            mall_id=envelope.mall_id,
+            number=complaint["number"],
+            process_version_id=version.id,
+            status=CaseStatus.RUNNING,
+            state={},
+            revision=1,
+            next_due_at=None,
+            floor=complaint.get("floor"),
+            department=complaint.get("department"),
+            created_at=now,
+            updated_at=now,
         )
-    complaint = {key: value for key, value in envelope.payload.items() if key != "policy"}
-    now = context.clock.now()
-    case = CaseRow(
-        id=envelope.complaint_id,
-        mall_id=envelope.mall_id,
-        number=complaint["number"],
-        process_version_id=version.id,
-        status=CaseStatus.RUNNING,
-        state={},
-        revision=1,
-        next_due_at=None,
-        floor=complaint.get("floor"),
-        department=complaint.get("department"),
-        created_at=now,
-        updated_at=now,
-    )
-    # The mall's zone travels with the policy, so the diagram computes its dates and deadlines in it.
-    data = {
-        "complaint": complaint,
-        "policy": {"time_zone": context.time_zone, **envelope.payload.get("policy", {})},
-    }
-    started = {"process": version.process_key, "version": version.version}
-    if not start_new_case(session, context, case, data, envelope.actor, started):
-        return False
-    log.info("case started", extra={"number": case.number, "process_version": version.version})
-    return True
+        # The mall's zone travels with the policy, so the diagram computes its dates and deadlines in it.
+        data = {
+            "complaint": complaint,
+            "policy": {"time_zone": context.time_zone, **envelope.payload.get("policy", {})},
+        }
+        started = {"process": version.process_key, "version": version.version}
+        if not start_new_case(uow, context, case, data, envelope.actor, started):
+            return False
+        log.info("case started", extra={"number": case.number, "process_version": version.version})
+        return True
 
 
 @dataclass(frozen=True)
@@ -214,134 +245,131 @@ class Completion:
     incident: str | None = None
 
 
-def retry_case(
-    case_id: str, session: Session, context: Context, actor: Actor, data: dict[str, Any] | None = None
-) -> bool:
+def retry_case(command: RetryCase, uow: UnitOfWork, context: Context) -> bool:
     """Run a case's pending steps again after an incident, with corrected data if given;
     its incidents close if it advances."""
-    case = session.cases.lock(case_id)
-    if case is None or case.mall_id != context.mall_id:
-        raise NotFound(f"no case {case_id}")
-    if case.status != CaseStatus.INCIDENT:
-        raise Conflict(f"the case is {case.status}, not stopped by an incident")
-    case.status = CaseStatus.RUNNING
-    if not advance_case(session, context, case, Step(case.state, data=data or {}), actor, "retry"):
-        return False
-    session.cases.resolve_incidents(case.id, context.clock.now(), actor.id)
-    session.cases.add_timeline(
-        case.id,
-        context.clock.now(),
-        actor.id,
-        actor.role,
-        "incident_resolved",
-        None,
-        None,
-        {"data": data or {}},
-    )
-    return True
+    actor, data = Actor(command.actor_id, command.actor_role), command.data or {}
+    with uow:
+        case = uow.cases.lock(command.case_id)
+        if case is None or case.mall_id != context.mall_id:
+            raise NotFound(f"no case {command.case_id}")
+        if case.status != CaseStatus.INCIDENT:
+            raise Conflict(f"the case is {case.status}, not stopped by an incident")
+        case.status = CaseStatus.RUNNING
+        if not advance_case(uow, context, case, Step(case.state, data=data), actor, "retry"):
+            return False
+        now = context.clock.now()
+        uow.cases.resolve_incidents(case.id, now, actor.id)
+        detail = {"data": data}
+        uow.cases.add_timeline(case.id, now, actor.id, actor.role, "incident_resolved", None, None, detail)
+        return True
 
 
-def deliver_message(command: DeliverMessage, session: Session, context: Context) -> str:
+def deliver_message(command: DeliverMessage, uow: UnitOfWork, context: Context) -> str:
     """`delivered`, `buffered` (no catch event waits yet) or `duplicate` (key seen before)."""
-    case = session.cases.lock(command.case_id)
-    if case is None or case.mall_id != context.mall_id:
-        raise NotFound(f"no case {command.case_id}")
-    if session.messages.seen(command.idempotency_key):
-        return "duplicate"
-    now = context.clock.now()
-    expires = now + timedelta(seconds=command.ttl_seconds)
-    # Recorded first (as delivered or not), so the key also guards a message delivered at once.
-    session.messages.buffer(case.id, command.name, command.payload, command.idempotency_key, now, expires)
-    actor = Actor(command.actor_id, None)
-    advance_case(session, context, case, Step(case.state), actor, f"message {command.name}")
-    delivered = not any(message["name"] == command.name for message in session.messages.waiting(case.id, now))
-    return "delivered" if delivered else "buffered"
+    with uow:
+        case = uow.cases.lock(command.case_id)
+        if case is None or case.mall_id != context.mall_id:
+            raise NotFound(f"no case {command.case_id}")
+        if uow.messages.seen(command.idempotency_key):
+            return "duplicate"
+        now = context.clock.now()
+        expires = now + timedelta(seconds=command.ttl_seconds)
+        # Recorded first (as delivered or not), so the key also guards a message delivered at once.
+        uow.messages.buffer(case.id, command.name, command.payload, command.idempotency_key, now, expires)
+        actor = Actor(command.actor_id, None)
+        advance_case(uow, context, case, Step(case.state), actor, f"message {command.name}")
+        delivered = not any(message["name"] == command.name for message in uow.messages.waiting(case.id, now))
+        return "delivered" if delivered else "buffered"
 
 
-def complete_task(command: CompleteTask, session: Session, context: Context) -> Completion:
-    # The case is locked before the task, in the order every other step takes them.
-    found = session.tasks.get(context.mall_id, command.task_id)
-    case = session.cases.lock(found.case_id) if found else None
-    task = _open_task(session, context, command.task_id, command.actor_roles)
-    if task.assignee not in (None, command.actor_id):
-        raise Conflict(f"the task is claimed by {task.assignee}")
-    data, errors = check_form(task.form, command.data)
-    if errors:
-        raise InvalidInput("the task's form has invalid fields: " + ", ".join(errors), errors)
-    actor = Actor(command.actor_id, task.queue)
-    now = context.clock.now()
-    session.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
-    completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
-    step = f"complete {task.element_id}"
-    # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
-    work = Step(case.state, task_id=task.id, task_data={**data, COMPLETED_IN_QUEUE: task.queue})
-    with session.deferred():  # the step's events and timeline rows and the completion's, written together
-        if not advance_case(session, context, case, work, actor, step):
-            session.tasks.reopen(task)  # back as it was; the incident is kept
-            return Completion(
-                task, incident=f"the case could not advance past {task.element_id}; incident recorded"
+def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> Completion:
+    with uow:
+        # The case is locked before the task, in the order every other step takes them.
+        found = uow.tasks.get(context.mall_id, command.task_id)
+        case = uow.cases.lock(found.case_id) if found else None
+        task = _open_task(uow, context, command.task_id, command.actor_roles)
+        if task.assignee not in (None, command.actor_id):
+            raise Conflict(f"the task is claimed by {task.assignee}")
+        data, errors = check_form(task.form, command.data)
+        if errors:
+            raise InvalidInput("the task's form has invalid fields: " + ", ".join(errors), errors)
+        actor = Actor(command.actor_id, task.queue)
+        now = context.clock.now()
+        uow.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
+        completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
+        step = f"complete {task.element_id}"
+        # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
+        work = Step(case.state, task_id=task.id, task_data={**data, COMPLETED_IN_QUEUE: task.queue})
+        with uow.deferred():  # the step's events and timeline rows and the completion's, written together
+            if not advance_case(uow, context, case, work, actor, step):
+                uow.tasks.reopen(task)  # back as it was; the incident is kept
+                return Completion(
+                    task, incident=f"the case could not advance past {task.element_id}; incident recorded"
+                )
+            announce(uow, case, completed, TASK_COMPLETED, actor, now, data)
+            uow.cases.add_timeline(
+                case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, {"data": data}
             )
-        announce(session, case, completed, TASK_COMPLETED, actor, now, data)
-        session.cases.add_timeline(
-            case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, {"data": data}
+        return Completion(completed)
+
+
+def assign_task(command: AssignTask, uow: UnitOfWork, context: Context) -> Task:
+    with uow:
+        task = _open_task(uow, context, command.task_id, command.actor_roles)
+        if _held_by_active_colleague(uow, context, task, command.actor_id):
+            # Theirs to release or pass on; a colleague who has left frees the task for the others.
+            raise Conflict(f"the task is claimed by {task.assignee}: only they can unclaim or reassign it")
+        if command.assignee not in (None, command.actor_id):  # given to a colleague: one who could act on it
+            refused = assignment_refused(task, uow.staff.active(context.mall_id, command.assignee))
+            if refused:
+                raise InvalidInput(
+                    f"the task cannot go to {command.assignee}: {refused}", {"assignee": [refused]}
+                )
+        uow.tasks.set_assignee(task.id, command.assignee)
+        updated = replace(
+            task, assignee=command.assignee, state=TaskState.CLAIMED if command.assignee else TaskState.OPEN
         )
-    return Completion(completed)
+        case = uow.cases.summary(context.mall_id, task.case_id)  # no workflow state: no step is taken
+        now = context.clock.now()
+        actor = Actor(command.actor_id, task.queue)
+        announce(uow, case, updated, TASK_CLAIMED, actor, now)
+        kind = "task_claimed" if command.assignee == command.actor_id else "task_assigned"
+        uow.cases.add_timeline(
+            case.id,
+            now,
+            actor.id,
+            actor.role,
+            kind if command.assignee else "task_unclaimed",
+            task.element_id,
+            task.id,
+            {"assignee": command.assignee},
+        )
+        return updated
 
 
-def assign_task(command: AssignTask, session: Session, context: Context) -> Task:
-    task = _open_task(session, context, command.task_id, command.actor_roles)
-    if _held_by_active_colleague(session, context, task, command.actor_id):
-        # Theirs to release or pass on; a colleague who has left frees the task for the others.
-        raise Conflict(f"the task is claimed by {task.assignee}: only they can unclaim or reassign it")
-    if command.assignee not in (None, command.actor_id):  # given to a colleague: one who could act on it
-        refused = assignment_refused(task, session.staff.active(context.mall_id, command.assignee))
-        if refused:
-            raise InvalidInput(
-                f"the task cannot go to {command.assignee}: {refused}", {"assignee": [refused]}
-            )
-    session.tasks.set_assignee(task.id, command.assignee)
-    updated = replace(
-        task, assignee=command.assignee, state=TaskState.CLAIMED if command.assignee else TaskState.OPEN
-    )
-    case = session.cases.summary(context.mall_id, task.case_id)  # no workflow state: no step is taken
-    now = context.clock.now()
-    actor = Actor(command.actor_id, task.queue)
-    announce(session, case, updated, TASK_CLAIMED, actor, now)
-    kind = "task_claimed" if command.assignee == command.actor_id else "task_assigned"
-    session.cases.add_timeline(
-        case.id,
-        now,
-        actor.id,
-        actor.role,
-        kind if command.assignee else "task_unclaimed",
-        task.element_id,
-        task.id,
-        {"assignee": command.assignee},
-    )
-    return updated
-
-
-def fire_due_timers(session: Session, context: Context, limit: int = 50) -> int:
+def fire_due_timers(command: FireDueTimers, uow: UnitOfWork, context: Context) -> int:
     """Advance cases whose timer is due (cases other workers hold are skipped); how many were taken.
 
     A case whose step fails is taken too: it gets an incident and leaves the due list.
     """
-    now = context.clock.now()
-    due = session.cases.lock_due(now, limit)
-    for case in due:
-        TIMER_DELAY_SECONDS.observe(max((now - case.next_due_at).total_seconds(), 0))
-        advance_case(session, context, case, Step(case.state), SYSTEM, "timer")
-    return len(due)
+    with uow:
+        now = context.clock.now()
+        due = uow.cases.lock_due(now, command.limit)
+        for case in due:
+            TIMER_DELAY_SECONDS.observe(max((now - case.next_due_at).total_seconds(), 0))
+            advance_case(uow, context, case, Step(case.state), SYSTEM, "timer")
+        return len(due)
 
 
-def _held_by_active_colleague(session: Session, context: Context, task: Task, actor_id: str) -> bool:
+def _held_by_active_colleague(uow: UnitOfWork, context: Context, task: Task, actor_id: str) -> bool:
     if task.assignee in (None, actor_id):
         return False
-    return session.staff.active(context.mall_id, task.assignee) is not None
+    return uow.staff.active(context.mall_id, task.assignee) is not None
 
 
-def _open_task(session: Session, context: Context, task_id: str, roles: frozenset[str]) -> Task:
-    task = session.tasks.get(context.mall_id, task_id, for_update=True)
+def _open_task(uow: UnitOfWork, context: Context, task_id: str, roles: frozenset[str]) -> Task:
+    task = uow.tasks.get(context.mall_id, task_id, for_update=True)
     if task is None:
         raise NotFound(f"no task {task_id}")
     if roles and task.queue not in roles:
@@ -356,3 +384,23 @@ def _hash(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
     for name in sorted(dmn_xml):
         digest.update(name.encode() + b"\0" + dmn_xml[name].encode())
     return digest.hexdigest()
+
+
+COMMAND_HANDLERS = {
+    DeployProcess: deploy_process,
+    ProveProcess: prove_deployment,
+    ActivateProcess: activate_process,
+    CompleteTask: complete_task,
+    AssignTask: assign_task,
+    DeliverMessage: deliver_message,
+    RetryCase: retry_case,
+    MoveTimer: move_timer,
+    MigrateCase: migrate_case,
+    FireDueTimers: fire_due_timers,
+}
+EVENT_HANDLERS = {
+    COMPLAINT_RECEIVED: start_case,
+    COMPLAINT_CORRECTED: correct_case,
+    COMPLAINT_MERGED: close_merged_case,
+    RETENTION_ERASURE_REQUESTED: erase_on_request,
+}

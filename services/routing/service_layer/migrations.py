@@ -17,7 +17,7 @@ from services.routing.adapters.processes import ProcessVersion
 from services.routing.domain.commands import MigrateCase
 from services.routing.domain.model import CaseStatus
 from services.routing.service_layer.context import Context
-from services.routing.service_layer.session import Session
+from services.routing.service_layer.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -36,26 +36,29 @@ class Migration:
         return bool(self.missing)
 
 
-def migrate_case(command: MigrateCase, session: Session, context: Context) -> Migration:
+def migrate_case(command: MigrateCase, uow: UnitOfWork, context: Context) -> Migration:
     """Move the case if it can move (not in a dry run); a refusal is an answer, not an error."""
-    case = session.cases.lock(command.case_id)
-    if case is None or case.mall_id != context.mall_id:
-        raise NotFound(f"no case {command.case_id}")
-    if case.status == CaseStatus.COMPLETED:
-        raise Conflict("the case has finished: there is nothing to move")
-    source = session.processes.get(case.process_version_id)
-    target = _target(session, context, source, command.to_version)
-    diagram = context.diagrams.get(target.id, session.processes.get)
-    missing = context.engine.migration_gaps(case.state, diagram)
-    outcome = Migration(case.id, case.number, source.version, target.version, moved=False, missing=missing)
-    if missing or command.dry_run or target.id == source.id:
-        return outcome
-    _move(session, context, case, target, diagram, command, source)
-    return Migration(case.id, case.number, source.version, target.version, moved=True)
+    with uow:
+        case = uow.cases.lock(command.case_id)
+        if case is None or case.mall_id != context.mall_id:
+            raise NotFound(f"no case {command.case_id}")
+        if case.status == CaseStatus.COMPLETED:
+            raise Conflict("the case has finished: there is nothing to move")
+        source = uow.processes.get(case.process_version_id)
+        target = _target(uow, context, source, command.to_version)
+        diagram = context.diagrams.get(target.id, uow.processes.get)
+        missing = context.engine.migration_gaps(case.state, diagram)
+        outcome = Migration(
+            case.id, case.number, source.version, target.version, moved=False, missing=missing
+        )
+        if missing or command.dry_run or target.id == source.id:
+            return outcome
+        _move(uow, context, case, target, diagram, command, source)
+        return Migration(case.id, case.number, source.version, target.version, moved=True)
 
 
-def _target(session: Session, context: Context, source: ProcessVersion, version: int) -> ProcessVersion:
-    target = session.processes.find(context.mall_id, source.process_key, version)
+def _target(uow: UnitOfWork, context: Context, source: ProcessVersion, version: int) -> ProcessVersion:
+    target = uow.processes.find(context.mall_id, source.process_key, version)
     if target is None:
         raise InvalidInput(
             f"no version {version} of {source.process_key}",
@@ -65,7 +68,7 @@ def _target(session: Session, context: Context, source: ProcessVersion, version:
 
 
 def _move(
-    session: Session,
+    uow: UnitOfWork,
     context: Context,
     case: CaseRow,
     target: ProcessVersion,
@@ -78,13 +81,13 @@ def _move(
     case.current_elements = None  # read from the migrated workflow when the case is next read
     case.process_version_id = target.id
     case.updated_at = now
-    session.cases.save(case)
-    for task in session.tasks.open_for_case(case.id):
+    uow.cases.save(case)
+    for task in uow.tasks.open_for_case(case.id):
         info = diagram.user_tasks.get(task.element_id)
         if info is not None:
             form = [asdict(item) for item in info.form]
-            session.tasks.describe(task.id, info.title, form, info.instructions, info.titles)
+            uow.tasks.describe(task.id, info.title, form, info.instructions, info.titles)
     detail = {"from_version": source.version, "to_version": target.version, "reason": command.reason}
-    session.cases.add_timeline(
+    uow.cases.add_timeline(
         case.id, now, command.actor_id, command.actor_role, "case_migrated", None, None, detail
     )

@@ -13,7 +13,7 @@ import psycopg
 
 from services.common.errors import Unavailable
 from services.common.polling import Backoff, PollingLoop
-from services.routing.service_layer.handlers import fire_due_timers
+from services.routing.domain.commands import FireDueTimers
 
 if TYPE_CHECKING:
     from services.routing.bootstrap import Routing
@@ -38,9 +38,8 @@ class TimerScheduler(PollingLoop):
         """
         taken = 0
         while taken < self.batch and not self.stopping.is_set():
-            with self.routing.session() as session:
-                if fire_due_timers(session, self.routing.context, limit=1) == 0:
-                    break
+            if self.routing.bus.handle(FireDueTimers(limit=1)) == 0:
+                break
             taken += 1
         return taken
 

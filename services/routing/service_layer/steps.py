@@ -19,7 +19,7 @@ from services.routing.engine import CompletedElement, EngineError, ReadyTask
 from services.routing.engine.step_request import Step, StepResult, WaitingMessage
 from services.routing.metrics import ENGINE_STEP_SECONDS
 from services.routing.service_layer.context import Context
-from services.routing.service_layer.session import Session
+from services.routing.service_layer.unit_of_work import UnitOfWork
 
 SYSTEM = Actor(id="routing", role="service")
 # Workflow data the whole case shares; announcements carry only what the step added.
@@ -27,7 +27,7 @@ HIDDEN_DATA = frozenset({"complaint", "policy"})
 
 
 def advance_case(
-    session: Session, context: Context, case: CaseRow, step: Step, actor: Actor, name: str
+    uow: UnitOfWork, context: Context, case: CaseRow, step: Step, actor: Actor, name: str
 ) -> bool:
     """Take `step` on the case's workflow and store the result; False if it raised (incident).
 
@@ -36,23 +36,23 @@ def advance_case(
     """
     # The kind of step only (`message`, not `message <name>`): a label must stay a small set.
     with ENGINE_STEP_SECONDS.labels(name.split(" ", 1)[0]).time():
-        source = context.diagrams.source(case.process_version_id, session.processes.get)
+        source = context.diagrams.source(case.process_version_id, uow.processes.get)
         now = context.clock.now()
-        waiting = {str(row["id"]): row for row in session.messages.waiting(case.id, now)}
+        waiting = {str(row["id"]): row for row in uow.messages.waiting(case.id, now)}
         messages = tuple(WaitingMessage(key, row["name"], row["payload"]) for key, row in waiting.items())
         try:
             result = context.sandbox.run(
                 source, replace(step, messages=messages, shared_keys=HIDDEN_DATA), now
             )
         except EngineError as exc:
-            record_incident(session, context, case, name, exc)
+            record_incident(uow, context, case, name, exc)
             return False
-        store(session, context, case, result, waiting, actor)
+        store(uow, context, case, result, waiting, actor)
         return True
 
 
 def start_new_case(
-    session: Session,
+    uow: UnitOfWork,
     context: Context,
     case: CaseRow,
     data: dict[str, Any],
@@ -66,7 +66,7 @@ def start_new_case(
     is read; the case row is written once, with its state, rather than inserted empty and updated.
     """
     with ENGINE_STEP_SECONDS.labels("start").time():
-        source = context.diagrams.source(case.process_version_id, session.processes.get)
+        source = context.diagrams.source(case.process_version_id, uow.processes.get)
         now = context.clock.now()
         result, failure = None, None
         try:
@@ -75,25 +75,25 @@ def start_new_case(
             failure = exc
             # Kept as it was before its first steps, to be retried. (A new workflow runs none of
             # the diagram's Python, so this needs no sandbox.)
-            diagram = context.diagrams.get(case.process_version_id, session.processes.get)
+            diagram = context.diagrams.get(case.process_version_id, uow.processes.get)
             case.state = context.engine.dump(context.engine.create(diagram, data))
         else:
             _take(case, result, now)
-        if not session.cases.add(case):
+        if not uow.cases.add(case):
             return False
-        with session.deferred():
-            session.cases.add_timeline(
+        with uow.deferred():
+            uow.cases.add_timeline(
                 case.id, now, started_by.id, started_by.role, "case_started", None, None, started
             )
             if failure is not None:
-                record_incident(session, context, case, "start", failure)
+                record_incident(uow, context, case, "start", failure)
             else:
-                mirror(session, context, case, result, {}, SYSTEM, open_rows=[])
+                mirror(uow, context, case, result, {}, SYSTEM, open_rows=[])
         return True
 
 
 def store(
-    session: Session,
+    uow: UnitOfWork,
     context: Context,
     case: CaseRow,
     result: StepResult,
@@ -102,10 +102,10 @@ def store(
 ) -> None:
     """Note the messages handed over, announce what the step passed, mirror the ready tasks, save
     state and next due time."""
-    with session.deferred():
+    with uow.deferred():
         _take(case, result, context.clock.now())
-        mirror(session, context, case, result, waiting, actor, session.tasks.open_for_case(case.id))
-    session.cases.save(case)
+        mirror(uow, context, case, result, waiting, actor, uow.tasks.open_for_case(case.id))
+    uow.cases.save(case)
 
 
 def _take(case: CaseRow, result: StepResult, now: datetime) -> None:
@@ -121,7 +121,7 @@ def _take(case: CaseRow, result: StepResult, now: datetime) -> None:
 
 
 def mirror(
-    session: Session,
+    uow: UnitOfWork,
     context: Context,
     case: CaseRow,
     result: StepResult,
@@ -133,8 +133,8 @@ def mirror(
     and the timeline."""
     now = context.clock.now()
     for message_id in result.delivered:
-        session.messages.delivered(message_id, now)
-        session.cases.add_timeline(
+        uow.messages.delivered(message_id, now)
+        uow.cases.add_timeline(
             case.id,
             now,
             SYSTEM.id,
@@ -144,14 +144,14 @@ def mirror(
             None,
             {"name": waiting[message_id]["name"], "buffered": True},
         )
-    announce_steps(session, context, case, result.completed, actor)
-    sync_tasks(session, context, case, result.ready, actor, open_rows)
+    announce_steps(uow, context, case, result.completed, actor)
+    sync_tasks(uow, context, case, result.ready, actor, open_rows)
     if result.finished:
-        session.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
+        uow.cases.add_timeline(case.id, case.updated_at, actor.id, actor.role, "case_completed")
 
 
 def announce_steps(
-    session: Session, context: Context, case: CaseRow, completed: list[CompletedElement], actor: Actor
+    uow: UnitOfWork, context: Context, case: CaseRow, completed: list[CompletedElement], actor: Actor
 ) -> None:
     """Announce the elements passed that the designer marked (`event`, `notify`)."""
     now = context.clock.now()
@@ -165,8 +165,8 @@ def announce_steps(
                 "queue": element.lane,
                 "data": data,
             }
-            session.publish(_envelope(case, element.extensions["event"], payload, actor, now))
-            session.cases.add_timeline(
+            uow.publish(_envelope(case, element.extensions["event"], payload, actor, now))
+            uow.cases.add_timeline(
                 case.id, now, actor.id, actor.role, element.extensions["event"], element.element_id
             )
         if element.extensions.get("notify"):
@@ -177,7 +177,7 @@ def announce_steps(
                 "element_id": element.element_id,
                 "data": data,
             }
-            session.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
+            uow.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
 
 
 def _envelope(
@@ -187,7 +187,7 @@ def _envelope(
 
 
 def sync_tasks(
-    session: Session,
+    uow: UnitOfWork,
     context: Context,
     case: CaseRow,
     ready_tasks: list[ReadyTask],
@@ -201,12 +201,12 @@ def sync_tasks(
         if row.id in ready and ready[row.id].due_at not in (None, row.due_at):
             # A timer on the task was moved. (One that fired and left none keeps the task's due
             # time: the task is overdue.)
-            session.tasks.set_due(row.id, ready[row.id].due_at)
+            uow.tasks.set_due(row.id, ready[row.id].due_at)
         if row.id not in ready:
-            session.tasks.close(row.id, TaskState.CANCELLED, now, actor.id)
+            uow.tasks.close(row.id, TaskState.CANCELLED, now, actor.id)
             cancelled = Task(**{**asdict(row), "state": TaskState.CANCELLED})
-            announce(session, case, cancelled, TASK_CANCELLED, actor, now)
-            session.cases.add_timeline(
+            announce(uow, case, cancelled, TASK_CANCELLED, actor, now)
+            uow.cases.add_timeline(
                 case.id, now, actor.id, actor.role, "task_cancelled", row.element_id, row.id
             )
         ready.pop(row.id, None)
@@ -228,9 +228,9 @@ def sync_tasks(
             instructions=ready_task.info.instructions,
             titles=ready_task.info.titles,
         )
-        session.tasks.add(task)
-        announce(session, case, task, TASK_CREATED, actor, now)
-        session.cases.add_timeline(
+        uow.tasks.add(task)
+        announce(uow, case, task, TASK_CREATED, actor, now)
+        uow.cases.add_timeline(
             case.id,
             now,
             actor.id,
@@ -243,7 +243,7 @@ def sync_tasks(
 
 
 def announce(
-    session: Session,
+    uow: UnitOfWork,
     case: CaseRow | CaseSummary,
     task: Task,
     event_type: str,
@@ -269,14 +269,14 @@ def announce(
         "data": data or {},
     }
     envelope = _envelope(case, event_type, payload, actor, at)
-    session.publish(envelope, task_routing_key(event_type, task.queue))
+    uow.publish(envelope, task_routing_key(event_type, task.queue))
 
 
-def record_incident(session: Session, context: Context, case: CaseRow, step: str, error: EngineError) -> None:
+def record_incident(uow: UnitOfWork, context: Context, case: CaseRow, step: str, error: EngineError) -> None:
     now = context.clock.now()
     detail = {"element": error.element}
-    session.cases.add_incident(case.id, now, step, str(error), detail)
-    session.cases.add_timeline(
+    uow.cases.add_incident(case.id, now, step, str(error), detail)
+    uow.cases.add_timeline(
         case.id,
         now,
         SYSTEM.id,
@@ -288,4 +288,4 @@ def record_incident(session: Session, context: Context, case: CaseRow, step: str
     )
     case.status = CaseStatus.INCIDENT
     case.updated_at = now
-    session.cases.save(case)
+    uow.cases.save(case)

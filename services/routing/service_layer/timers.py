@@ -17,52 +17,53 @@ from services.routing.domain.model import CaseStatus
 from services.routing.engine import PendingTimer
 from services.routing.engine.step_request import Step
 from services.routing.service_layer.context import Context
-from services.routing.service_layer.session import Session
 from services.routing.service_layer.steps import SYSTEM, advance_case
+from services.routing.service_layer.unit_of_work import UnitOfWork
 
 
-def pending_timers(session: Session, context: Context, case: CaseRow) -> list[PendingTimer]:
+def pending_timers(uow: UnitOfWork, context: Context, case: CaseRow) -> list[PendingTimer]:
     """The timers the case waits on, soonest first (none once it has finished)."""
     if case.status == CaseStatus.COMPLETED:
         return []
-    return context.engine.pending_timers(_workflow(session, context, case))
+    return context.engine.pending_timers(_workflow(uow, context, case))
 
 
-def move_timer(command: MoveTimer, session: Session, context: Context) -> tuple[PendingTimer, bool]:
+def move_timer(command: MoveTimer, uow: UnitOfWork, context: Context) -> tuple[PendingTimer, bool]:
     """Make one of the case's timers fall due at `command.due_at` (None: now); (the timer as it
     was, whether it fired). A due time not later than now fires it at once."""
-    case = session.cases.lock(command.case_id)
-    if case is None or case.mall_id != context.mall_id:
-        raise NotFound(f"no case {command.case_id}")
-    if case.status != CaseStatus.RUNNING:
-        raise Conflict(f"the case is {case.status}: its timers cannot be moved")
-    timer = _pending(context, _workflow(session, context, case), case, command.timer_id)
-    now = context.clock.now()
-    fires = command.due_at is None or command.due_at <= now
-    due = now if fires else command.due_at
-    detail = {
-        "name": timer.name,
-        "reason": command.reason,
-        "due_before": _iso(timer.due_at),
-        "due_after": due.isoformat(),
-    }
-    session.cases.add_timeline(
-        case.id,
-        now,
-        command.actor_id,
-        command.actor_role,
-        "timer_fired" if fires else "timer_moved",
-        timer.element_id,
-        None,
-        detail,
-    )
-    advance_case(session, context, case, Step(case.state, timer=(timer.id, due)), SYSTEM, "timer")
-    return timer, fires
+    with uow:
+        case = uow.cases.lock(command.case_id)
+        if case is None or case.mall_id != context.mall_id:
+            raise NotFound(f"no case {command.case_id}")
+        if case.status != CaseStatus.RUNNING:
+            raise Conflict(f"the case is {case.status}: its timers cannot be moved")
+        timer = _pending(context, _workflow(uow, context, case), case, command.timer_id)
+        now = context.clock.now()
+        fires = command.due_at is None or command.due_at <= now
+        due = now if fires else command.due_at
+        detail = {
+            "name": timer.name,
+            "reason": command.reason,
+            "due_before": _iso(timer.due_at),
+            "due_after": due.isoformat(),
+        }
+        uow.cases.add_timeline(
+            case.id,
+            now,
+            command.actor_id,
+            command.actor_role,
+            "timer_fired" if fires else "timer_moved",
+            timer.element_id,
+            None,
+            detail,
+        )
+        advance_case(uow, context, case, Step(case.state, timer=(timer.id, due)), SYSTEM, "timer")
+        return timer, fires
 
 
-def _workflow(session: Session, context: Context, case: CaseRow):
+def _workflow(uow: UnitOfWork, context: Context, case: CaseRow):
     """The case's workflow restored in this process to be read (no diagram code runs)."""
-    diagram = context.diagrams.get(case.process_version_id, session.processes.get)
+    diagram = context.diagrams.get(case.process_version_id, uow.processes.get)
     return context.engine.restore(diagram, case.state)
 
 

@@ -42,8 +42,8 @@ def resolved(mall):
 
 
 def _open(mall, case_id: str, element: str):
-    with mall.runtimes["routing"].session() as session:
-        [task] = [task for task in session.tasks.open_for_case(case_id) if task.element_id == element]
+    with mall.runtimes["routing"].uow() as uow:
+        [task] = [task for task in uow.tasks.open_for_case(case_id) if task.element_id == element]
     return task
 
 
@@ -127,8 +127,8 @@ def test_the_desk_reads_the_free_text_as_written_on_the_api_the_case_page_and_th
 def test_the_free_text_is_stored_as_typed(mall, resolved):
     _sign_off(mall, resolved)
 
-    with mall.runtimes["routing"].session() as session:
-        row = session.conn.execute(
+    with mall.runtimes["routing"].uow() as uow:
+        row = uow.conn.execute(
             "SELECT (SELECT description FROM intake.complaints WHERE id = %(id)s) AS description,"
             " (SELECT detail->'data'->>'resolution' FROM routing.timeline WHERE case_id = %(id)s"
             "  AND kind = 'task_completed' AND element_id = 'handle_floor') AS resolution",

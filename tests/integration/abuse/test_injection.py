@@ -163,8 +163,8 @@ def test_console_pages_show_what_was_typed_escaped_and_never_evaluate_it(mall, b
     recorded = mall.record(
         description=MIXED, customer={"name": MIXED[:100], "phone": "13912345678", "address": MIXED}
     )
-    with mall.runtimes["routing"].session() as session:
-        tasks = session.tasks.open_for_case(recorded["id"])
+    with mall.runtimes["routing"].uow() as uow:
+        tasks = uow.tasks.open_for_case(recorded["id"])
     desk = browser()
     desk.login("desk")
 
@@ -215,8 +215,8 @@ def _work_the_case(mall, clock, case_id: str) -> list[tuple[str, str]]:
     passes whenever it waits (for the callback). Returns the text fields typed in."""
     typed = []
     for _ in range(20):
-        with mall.runtimes["routing"].session() as session:
-            open_tasks = session.tasks.open_for_case(case_id)
+        with mall.runtimes["routing"].uow() as uow:
+            open_tasks = uow.tasks.open_for_case(case_id)
         for task in open_tasks:
             headers = mall.staff(PEOPLE[task.queue])
             form = mall.api.get(f"/routing/tasks/{task.id}", headers=headers).json["form"]

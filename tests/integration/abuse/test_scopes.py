@@ -56,9 +56,9 @@ def places(mall):
     routing = mall.runtimes["routing"]
     found = {}
     for place, complaint in recorded.items():
-        with routing.session() as session:
+        with routing.uow() as uow:
             [task] = [
-                task for task in session.tasks.open_for_case(complaint["id"]) if task.queue != "service_desk"
+                task for task in uow.tasks.open_for_case(complaint["id"]) if task.queue != "service_desk"
             ]
         found[place] = SimpleNamespace(
             complaint=complaint, id=complaint["id"], number=complaint["number"], task=task
@@ -128,8 +128,8 @@ def test_a_scoped_role_cannot_claim_complete_reassign_or_message_a_case_of_anoth
     mall.settle()
 
     assert answers == {path: 404 for path, _ in writes}
-    with mall.runtimes["routing"].session() as session:
-        still = session.tasks.get("demo", str(theirs.task.id))
+    with mall.runtimes["routing"].uow() as uow:
+        still = uow.tasks.get("demo", str(theirs.task.id))
     assert (still.id, still.state, still.assignee) == (theirs.task.id, "open", None)
 
 

@@ -77,8 +77,8 @@ def customers(mall):
 
 
 def _resolve(mall, case_id: str) -> None:
-    with mall.runtimes["routing"].session() as session:
-        [task] = [task for task in session.tasks.open_for_case(case_id) if task.element_id == "handle_floor"]
+    with mall.runtimes["routing"].uow() as uow:
+        [task] = [task for task in uow.tasks.open_for_case(case_id) if task.element_id == "handle_floor"]
     done = mall.api.post(
         f"/routing/tasks/{task.id}/complete",
         headers=mall.staff("floor3"),

@@ -45,7 +45,7 @@ def sabotaged(script: str) -> str:
 
 def deploy(routing: Routing, bpmn: str = "complaint_v1.bpmn", dmn=("triage_v1.dmn",)):
     command = DeployProcess(diagram(bpmn), {name: diagram(name) for name in dmn}, "designer", None, bpmn)
-    version = routing.handle(handlers.deploy_process, command).version
+    version = routing.bus.handle(command).version
     return version
 
 
@@ -94,8 +94,7 @@ def start(routing):
 
     def start_case(**complaint) -> str:
         envelope = received(**complaint)
-        with routing.session() as session:
-            handlers.start_case(session, routing.context, envelope)
+        handlers.start_case(envelope, routing.uow(), routing.context)
         return envelope.complaint_id
 
     return start_case
@@ -117,13 +116,13 @@ def staff(tokens):
 
 
 def open_tasks(routing: Routing, case_id: str) -> list[str]:
-    with routing.session() as session:
-        return [task.element_id for task in session.tasks.open_for_case(case_id)]
+    with routing.uow() as uow:
+        return [task.element_id for task in uow.tasks.open_for_case(case_id)]
 
 
 def task_id(routing: Routing, case_id: str, element: str) -> str:
-    with routing.session() as session:
-        return next(task.id for task in session.tasks.open_for_case(case_id) if task.element_id == element)
+    with routing.uow() as uow:
+        return next(task.id for task in uow.tasks.open_for_case(case_id) if task.element_id == element)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from services.routing.domain.commands import DeployProcess
-from services.routing.service_layer import handlers
 from tests.integration.routing.conftest import diagram, task_id
 
 
@@ -37,12 +36,12 @@ def deploy_text(routing, bpmn: str):
     command = DeployProcess(
         bpmn, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "announcing.bpmn"
     )
-    return routing.handle(handlers.deploy_process, command)
+    return routing.bus.handle(command)
 
 
 def announced(routing) -> list[tuple[str, dict]]:
-    with routing.session() as session:
-        rows = session.conn.execute(
+    with routing.uow() as uow:
+        rows = uow.conn.execute(
             "SELECT routing_key, envelope FROM routing.outbox WHERE routing_key NOT LIKE 'task.%%' ORDER BY created_at"
         ).fetchall()
     return [(row["routing_key"], row["envelope"]["payload"]) for row in rows]

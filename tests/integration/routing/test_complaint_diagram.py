@@ -17,7 +17,6 @@ from services.common.clock import MovableClock
 from services.routing.domain.commands import DeployProcess
 from services.routing.engine.parser import parse_diagram
 from services.routing.engine.scripts import ClockScriptEngine, restricted_environment
-from services.routing.service_layer import handlers
 
 BPMN_DIR = Path(__file__).resolve().parents[3] / "bpmn"
 NS = {
@@ -38,7 +37,7 @@ def deploy_mall_diagram(routing):
     bpmn = (BPMN_DIR / "complaint.bpmn").read_text(encoding="utf-8")
     dmn = {"triage.dmn": (BPMN_DIR / "triage.dmn").read_text(encoding="utf-8")}
     command = DeployProcess(bpmn, dmn, "designer", None, "complaint.bpmn")
-    version = routing.handle(handlers.deploy_process, command).version
+    version = routing.bus.handle(command).version
     return version
 
 
@@ -208,8 +207,8 @@ def test_the_one_process_run_deploys_a_changed_shipped_diagram_until_a_designer_
     original = (BPMN_DIR / "complaint.bpmn").read_text(encoding="utf-8")
 
     def versions():
-        with routing.session() as session:
-            newest = session.processes.newest("demo")
+        with routing.uow() as uow:
+            newest = uow.processes.newest("demo")
         return (newest.version, newest.deployed_by)
 
     shipped.write_text(original, encoding="utf-8")
@@ -228,7 +227,7 @@ def test_the_one_process_run_deploys_a_changed_shipped_diagram_until_a_designer_
         None,
         "complaint.bpmn",
     )
-    routing.handle(handlers.deploy_process, designers)  # a designer's own deployment, by the API
+    routing.bus.handle(designers)  # a designer's own deployment, by the API
     shipped.write_text(
         original.replace("楼层主管跟进商户投诉", "楼层主管跟进商户投诉（又新）"), encoding="utf-8"
     )

@@ -460,8 +460,8 @@ def test_a_failure_class_is_refused_naming_every_problem_in_the_designers_words(
             assert not missing, (missing, problems)
 
     assert not faults
-    with routing.session() as session:
-        assert session.processes.active(MALL, "complaint").id == complaint.id
+    with routing.uow() as uow:
+        assert uow.processes.active(MALL, "complaint").id == complaint.id
     traces = [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
     assert not traces, [record.getMessage() for record in traces]
 
@@ -475,8 +475,8 @@ def test_a_construct_is_accepted_as_a_process_of_its_own(routing, api, staff, ca
 
     assert answer.status_code == 201, answer.json
     assert not answer.json["handles_complaints"]
-    with routing.session() as session:
-        assert session.processes.active(MALL, "complaint").id == complaint.id
+    with routing.uow() as uow:
+        assert uow.processes.active(MALL, "complaint").id == complaint.id
     traces = [record for record in caplog.records if record.exc_info or record.levelno >= logging.ERROR]
     assert not traces, [record.getMessage() for record in traces]
 

@@ -50,19 +50,18 @@ def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, 
 
 def test_a_script_reaching_for_a_builtin_it_may_not_use_stops_its_case_with_an_incident(routing, start):
     from services.routing.domain.commands import DeployProcess
-    from services.routing.service_layer import handlers
 
     text = sabotaged('x = hash("escape")')
     command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "hash.bpmn")
-    routing.handle(handlers.deploy_process, command)  # passes the deploy check: hash is an ordinary name
+    routing.bus.handle(command)  # passes the deploy check: hash is an ordinary name
 
     case = start()
     second = start(number="TS-20261122-0002")  # the worker went on to the next complaint
 
-    with routing.session() as session:
-        [incident] = session.cases.incidents(case)
-        status = session.cases.get("demo", case).status
-        second_incidents = session.cases.incidents(second)
+    with routing.uow() as uow:
+        [incident] = uow.cases.incidents(case)
+        status = uow.cases.get("demo", case).status
+        second_incidents = uow.cases.incidents(second)
     assert status == "incident" and incident["detail"]["element"] == "sneaky"
     assert "hash" in incident["error"]
     assert len(second_incidents) == 1 and open_tasks(routing, second) == []
@@ -70,17 +69,16 @@ def test_a_script_reaching_for_a_builtin_it_may_not_use_stops_its_case_with_an_i
 
 def test_a_script_that_never_ends_stops_its_case_with_an_incident_and_frees_the_worker(routing, start):
     from services.routing.domain.commands import DeployProcess
-    from services.routing.service_layer import handlers
 
     endless = "n = 0\nwhile True:\n    n = n + 1"
     text = sabotaged(endless)
     command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "loop.bpmn")
-    routing.handle(handlers.deploy_process, command)
+    routing.bus.handle(command)
 
     case = start()
 
-    with routing.session() as session:
-        [incident] = session.cases.incidents(case)
+    with routing.uow() as uow:
+        [incident] = uow.cases.incidents(case)
     assert incident["detail"]["element"] == "sneaky"
     assert "longer than" in incident["error"]
 
@@ -97,14 +95,13 @@ def test_one_long_call_into_c_stops_its_case_with_an_incident_and_the_worker_goe
     routing, start, api, staff, script, error
 ):
     from services.routing.domain.commands import DeployProcess
-    from services.routing.service_layer import handlers
     from tests.integration.routing.conftest import diagram, task_id
 
     deploy(routing)
     healthy = start()
     text = sabotaged(script)
     command = DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "c.bpmn")
-    routing.handle(handlers.deploy_process, command)
+    routing.bus.handle(command)
 
     stopped = start(number="TS-20261122-0002")
     completed = api.post(
@@ -113,9 +110,9 @@ def test_one_long_call_into_c_stops_its_case_with_an_incident_and_the_worker_goe
         headers=staff("floor_supervisor", floors=["3F"]),
     )
 
-    with routing.session() as session:
-        [incident] = session.cases.incidents(stopped)
-        status = session.cases.get("demo", stopped).status
+    with routing.uow() as uow:
+        [incident] = uow.cases.incidents(stopped)
+        status = uow.cases.get("demo", stopped).status
     assert status == "incident" and incident["detail"]["element"] == "sneaky"
     assert error in incident["error"]
     assert completed.status_code == 200, completed.json
@@ -126,11 +123,9 @@ def test_an_incidents_error_quoting_the_customers_text_is_masked_for_staff_not_h
     routing, start, api, staff
 ):
     from services.routing.domain.commands import DeployProcess
-    from services.routing.service_layer import handlers
 
     text = sabotaged('n = int(complaint["description"])')
-    routing.handle(
-        handlers.deploy_process,
+    routing.bus.handle(
         DeployProcess(text, {"triage_v1.dmn": diagram("triage_v1.dmn")}, "designer", None, "int.bpmn"),
     )
     case = start(description="王女士请回电 13912345678")

@@ -295,8 +295,8 @@ def test_a_case_is_read_from_the_elements_saved_with_its_step_and_restored_only_
     deploy(routing)
     case = start()
     reader = staff("operations_manager")
-    with routing.session() as session:
-        saved = session.cases.get("demo", case).current_elements
+    with routing.uow() as uow:
+        saved = uow.cases.get("demo", case).current_elements
     restores = []
     restore = routing.context.engine.restore
     monkeypatch.setattr(routing.context.engine, "restore", lambda *a: restores.append(a) or restore(*a))
@@ -306,8 +306,8 @@ def test_a_case_is_read_from_the_elements_saved_with_its_step_and_restored_only_
     assert restores == []
 
     # a case saved before the elements were kept with each step (or just moved to another version)
-    with routing.session() as session:
-        session.conn.execute("UPDATE routing.cases SET current_elements = NULL WHERE id = %s", (case,))
+    with routing.uow() as uow:
+        uow.conn.execute("UPDATE routing.cases SET current_elements = NULL WHERE id = %s", (case,))
     assert api.get(f"/cases/{case}", headers=reader).json["current_elements"] == saved
     assert len(restores) == 1
 
@@ -317,7 +317,7 @@ def test_the_customers_a_masked_reader_is_shielded_from_are_those_of_the_workflo
 
     deploy(routing)
     case = start(customer={"name": "王女士", "phone": "13912345678"})
-    with routing.session() as session:
-        found = session.cases.customers(case)
-        assert found == customers_in(session.cases.state_of(case))
+    with routing.uow() as uow:
+        found = uow.cases.customers(case)
+        assert found == customers_in(uow.cases.state_of(case))
     assert {"name": "王女士", "phone": "13912345678"} in found

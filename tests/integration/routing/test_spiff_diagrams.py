@@ -75,12 +75,12 @@ def test_a_spiff_task_is_completed_against_its_form_and_its_scripts_and_properti
     assert refused.status_code == 400 and "refund" in refused.json["errors"]["json"]
     assert wrong.status_code == 400 and "outcome" in wrong.json["errors"]["json"]
     assert done.status_code == 200 and manual.status_code == 200
-    with routing.session() as session:
-        rows = session.conn.execute(
+    with routing.uow() as uow:
+        rows = uow.conn.execute(
             "SELECT routing_key, envelope->'payload'->'data' AS data FROM routing.outbox"
             " WHERE routing_key LIKE 'complaint.%%' ORDER BY created_at"
         ).fetchall()
-        status = session.cases.get("demo", case).status
+        status = uow.cases.get("demo", case).status
     events = {row["routing_key"]: row["data"] for row in rows}
     assert list(events) == ["complaint.acknowledged", "complaint.triaged", "complaint.closed"]
     assert events["complaint.triaged"]["triaged_to"] == "floor_supervisor"  # the post-script ran

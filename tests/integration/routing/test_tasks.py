@@ -240,8 +240,8 @@ def test_a_resolution_naming_the_customer_is_masked_on_the_timeline_for_staff_no
         "designer": MASKED_RESOLUTION,
         "floor3": MASKED_RESOLUTION,
     }
-    with routing.session() as session:  # kept as typed: masking is on the way out
-        stored = session.conn.execute(
+    with routing.uow() as uow:  # kept as typed: masking is on the way out
+        stored = uow.conn.execute(
             "SELECT detail FROM routing.timeline WHERE case_id = %s AND kind = 'task_completed'", (case,)
         ).fetchone()
     assert stored["detail"]["data"]["resolution"] == RESOLUTION

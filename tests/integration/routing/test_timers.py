@@ -20,8 +20,8 @@ def test_a_handler_who_does_not_act_in_time_is_escalated_once(routing, start, cl
 
     assert (early, fired, again) == (0, 1, 0)
     assert open_tasks(routing, case) == ["handle_ops"]
-    with routing.session() as session:
-        kinds = [entry["kind"] for entry in session.cases.timeline(case)]
+    with routing.uow() as uow:
+        kinds = [entry["kind"] for entry in uow.cases.timeline(case)]
     assert kinds.count("task_cancelled") == 1 and kinds[-1] == "task_created"
 
 
@@ -76,8 +76,8 @@ def test_two_workers_ticking_at_once_fire_a_due_timer_once(routing, start, clock
 
     assert sum(taken) == 20
     assert all(open_tasks(routing, case) == ["handle_ops"] for case in cases)
-    with routing.session() as session:
-        cancelled = session.conn.execute(
+    with routing.uow() as uow:
+        cancelled = uow.conn.execute(
             "SELECT count(*) AS n FROM routing.timeline WHERE kind = 'task_cancelled'"
         )
         assert cancelled.fetchone()["n"] == 20
@@ -91,7 +91,6 @@ def test_completions_racing_escalation_timers_leave_each_case_on_exactly_one_pat
     from services.common.errors import Conflict
     from services.routing.bootstrap import bootstrap
     from services.routing.domain.commands import CompleteTask
-    from services.routing.service_layer import handlers
 
     deploy(routing)
     cases = [start(number=f"TS-20261122-{n:04d}") for n in range(1, 31)]
@@ -105,7 +104,7 @@ def test_completions_racing_escalation_timers_leave_each_case_on_exactly_one_pat
         for task in tasks:
             command = CompleteTask(task, {"outcome": "resolved"}, "zhang", frozenset({"floor_supervisor"}))
             try:
-                other.handle(handlers.complete_task, command)
+                other.bus.handle(command)
                 outcomes.append("completed")
             except Conflict:
                 outcomes.append("too late")  # the timer escalated it first

@@ -1,4 +1,6 @@
-"""One transaction with every routing repository and the outbox."""
+"""Routing's unit of work: one transaction holding its repositories and the outbox
+(services/common/unit_of_work.py), and `deferred()`, which writes a step's events and timeline rows
+together."""
 
 from __future__ import annotations
 
@@ -6,11 +8,11 @@ import contextlib
 from collections.abc import Iterator
 
 import psycopg
-from psycopg_pool import ConnectionPool
 
 from services.common.bus.envelope import Envelope
-from services.common.bus.outbox import OutboxWriter, outbox_transaction
+from services.common.unit_of_work import PostgresUnitOfWork
 from services.routing.adapters.cases import CaseRepository
+from services.routing.adapters.erasure import CaseErasure
 from services.routing.adapters.messages import MessageRepository
 from services.routing.adapters.processes import ProcessRepository
 from services.routing.adapters.staff import StaffDirectory
@@ -19,24 +21,32 @@ from services.routing.adapters.tasks import TaskRepository
 SCHEMA = "routing"
 
 
-class Session:
-    """The repositories on one connection; whoever opened the transaction commits it."""
+class UnitOfWork(PostgresUnitOfWork):
+    """`with uow:` is one transaction; `publish` takes the routing key a task's event goes under."""
 
-    def __init__(self, conn: psycopg.Connection, outbox: OutboxWriter):
-        self.conn = conn
-        self.outbox = outbox
+    processes: ProcessRepository
+    cases: CaseRepository
+    tasks: TaskRepository
+    messages: MessageRepository
+    staff: StaffDirectory
+    erasure: CaseErasure
+
+    _events: list[tuple[Envelope, str | None]] | None = None  # those of a `deferred()` block
+
+    def open_repositories(self, conn: psycopg.Connection) -> None:
         self.processes = ProcessRepository(conn)
         self.cases = CaseRepository(conn)
         self.tasks = TaskRepository(conn)
         self.messages = MessageRepository(conn)
         self.staff = StaffDirectory(conn)
-        self._events: list[tuple[Envelope, str | None]] | None = None  # those of a `deferred()` block
+        self.erasure = CaseErasure(conn)
 
     def publish(self, envelope: Envelope, routing_key: str | None = None) -> None:
         if self._events is not None:
             self._events.append((envelope, routing_key))
-        else:
-            self.outbox.add(self.conn, envelope, routing_key)
+            return
+        self.outbox.add(self.conn, envelope, routing_key)
+        self._published = True
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
@@ -54,10 +64,4 @@ class Session:
         finally:
             self._events = None
         self.outbox.add_many(self.conn, events)
-
-
-@contextlib.contextmanager
-def transaction(pool: ConnectionPool, outbox: OutboxWriter) -> Iterator[Session]:
-    """A session committed when the block ends normally, rolled back when it raises."""
-    with outbox_transaction(pool, outbox) as conn:
-        yield Session(conn, outbox)
+        self._published = self._published or bool(events)
