@@ -49,7 +49,5 @@ def export_blueprint(
 
 
 def _transaction(service: str):
-    """The service's unit of work (`<service>.uow`, registered by a service in the one shape), or the
-    session of a service that still opens its own transactions."""
-    uow = current_app.extensions.get(f"{service}.uow")
-    return uow() if uow is not None else current_app.extensions[service].session()
+    """The service's unit of work (its app registers `<service>.uow`)."""
+    return current_app.extensions[f"{service}.uow"]()
