@@ -23,6 +23,7 @@ from services.common.bus.events import (
     TASK_CREATED,
 )
 from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.identity.model import Identity
 from services.routing.domain.commands import (
     ActivateProcess,
     AssignTask,
@@ -173,6 +174,22 @@ def test_a_task_is_claimed_and_not_given_to_someone_who_is_not_an_active_colleag
     assert (claimed.assignee, claimed.state) == ("zhang", TaskState.CLAIMED)
     assert uow.tasks.rows[task_id].assignee == "zhang"
     assert [e.payload["task_id"] for e in uow.of_type(TASK_CLAIMED)] == [task_id]
+
+
+def test_a_staff_member_is_told_a_task_outside_their_floors_does_not_exist_and_it_stays_as_it_was():
+    uow, ctx = FakeUnitOfWork(), context()
+    task = uow.tasks.of_case(started(uow, ctx), "handle_floor")
+    elsewhere = Identity("li", FLOOR, "demo", floors=frozenset({"1F"}))
+    here = Identity("zhang", FLOOR, "demo", floors=frozenset({task.floor}))
+    published = len(uow.published)
+
+    with pytest.raises(NotFound):
+        handle(AssignTask(task.id, "li", "li", FLOOR, elsewhere), uow, ctx)
+    with pytest.raises(NotFound):
+        handle(CompleteTask(task.id, {"outcome": "resolved"}, "li", FLOOR, elsewhere), uow, ctx)
+    assert uow.tasks.rows[task.id].state == TaskState.OPEN and len(uow.published) == published
+
+    assert handle(AssignTask(task.id, "zhang", "zhang", FLOOR, here), uow, ctx).assignee == "zhang"
 
 
 @covers(DeliverMessage)

@@ -93,6 +93,15 @@ class CaseRepository:
         row = self.conn.execute("SELECT * FROM routing.cases WHERE id = %s FOR UPDATE", (case_id,)).fetchone()
         return _case(row) if row else None
 
+    def lock_of_task(self, mall_id: str, task_id: str) -> CaseRow | None:
+        """The case of a task, locked as `lock` locks it; None when the mall has no such task."""
+        row = self.conn.execute(
+            "SELECT c.* FROM routing.cases c JOIN routing.tasks t ON t.case_id = c.id"
+            " WHERE t.mall_id = %s AND t.id = %s FOR UPDATE OF c",
+            (mall_id, task_id),
+        ).fetchone()
+        return _case(row) if row else None
+
     def get(self, mall_id: str, case_id: str) -> CaseRow | None:
         row = self.conn.execute(
             "SELECT * FROM routing.cases WHERE mall_id = %s AND id = %s", (mall_id, case_id)

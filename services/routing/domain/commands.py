@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.common.identity.model import Identity
+
 
 @dataclass(frozen=True)
 class DeployProcess:
@@ -39,6 +41,9 @@ class CompleteTask:
     data: dict[str, Any]
     actor_id: str
     actor_roles: frozenset[str] = field(default_factory=frozenset)
+    # A staff member's request: a task outside their queues and scope is answered as if it did not
+    # exist (the same read that locks it, so the task is read once).
+    worked_by: Identity | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class AssignTask:
     assignee: str | None
     actor_id: str
     actor_roles: frozenset[str] = field(default_factory=frozenset)
+    worked_by: Identity | None = None  # as CompleteTask's
 
 
 @dataclass(frozen=True)

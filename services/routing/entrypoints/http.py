@@ -85,9 +85,8 @@ def get_task(task_id):
 
 
 def _assign(task_id, assignee: str | None):
-    _visible_task(task_id)
     identity = current_identity()
-    command = AssignTask(str(task_id), assignee, identity.subject, frozenset(identity.roles))
+    command = AssignTask(str(task_id), assignee, identity.subject, frozenset(identity.roles), identity)
     return asdict(_routing().bus.handle(command))
 
 
@@ -130,9 +129,8 @@ def reassign_task(data, task_id):
 @tasks.alt_response(409, response="CONFLICT")
 def complete_task(data, task_id):
     """Complete the task with its form's data; the case runs on to its next wait."""
-    _visible_task(task_id)
     identity = current_identity()
-    command = CompleteTask(str(task_id), data["data"], identity.subject, frozenset(identity.roles))
+    command = CompleteTask(str(task_id), data["data"], identity.subject, frozenset(identity.roles), identity)
     completion = _routing().bus.handle(command)
     if completion.incident:
         raise Conflict(completion.incident)

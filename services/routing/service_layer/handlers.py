@@ -19,6 +19,7 @@ from services.common.bus.events import (
     TASK_COMPLETED,
 )
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.common.identity.model import Identity
 from services.routing.adapters.cases import CaseRow
 from services.routing.adapters.processes import ProcessVersion
 from services.routing.domain.commands import (
@@ -286,9 +287,8 @@ def deliver_message(command: DeliverMessage, uow: UnitOfWork, context: Context) 
 def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> Completion:
     with uow:
         # The case is locked before the task, in the order every other step takes them.
-        found = uow.tasks.get(context.mall_id, command.task_id)
-        case = uow.cases.lock(found.case_id) if found else None
-        task = _open_task(uow, context, command.task_id, command.actor_roles)
+        case = uow.cases.lock_of_task(context.mall_id, command.task_id)
+        task = _open_task(uow, context, command.task_id, command.actor_roles, command.worked_by)
         if task.assignee not in (None, command.actor_id):
             raise Conflict(f"the task is claimed by {task.assignee}")
         data, errors = check_form(task.form, command.data)
@@ -316,7 +316,7 @@ def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> C
 
 def assign_task(command: AssignTask, uow: UnitOfWork, context: Context) -> Task:
     with uow:
-        task = _open_task(uow, context, command.task_id, command.actor_roles)
+        task = _open_task(uow, context, command.task_id, command.actor_roles, command.worked_by)
         if _held_by_active_colleague(uow, context, task, command.actor_id):
             # Theirs to release or pass on; a colleague who has left frees the task for the others.
             raise Conflict(f"the task is claimed by {task.assignee}: only they can unclaim or reassign it")
@@ -368,9 +368,11 @@ def _held_by_active_colleague(uow: UnitOfWork, context: Context, task: Task, act
     return uow.staff.active(context.mall_id, task.assignee) is not None
 
 
-def _open_task(uow: UnitOfWork, context: Context, task_id: str, roles: frozenset[str]) -> Task:
+def _open_task(
+    uow: UnitOfWork, context: Context, task_id: str, roles: frozenset[str], worked_by: Identity | None = None
+) -> Task:
     task = uow.tasks.get(context.mall_id, task_id, for_update=True)
-    if task is None:
+    if task is None or (worked_by is not None and not task.workable_by(worked_by)):
         raise NotFound(f"no task {task_id}")
     if roles and task.queue not in roles:
         raise Forbidden(f"the task is in the {task.queue} queue")

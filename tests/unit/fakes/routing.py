@@ -169,6 +169,10 @@ class FakeCases:
         found = self.rows.get(case_id)
         return _copy(found) if found else None
 
+    def lock_of_task(self, mall_id: str, task_id: str) -> CaseRow | None:
+        task = self.tasks.get(mall_id, task_id)
+        return self.lock(task.case_id) if task else None
+
     def get(self, mall_id: str, case_id: str) -> CaseRow | None:
         found = self.lock(case_id)
         return found if found is not None and found.mall_id == mall_id else None
@@ -354,6 +358,7 @@ class FakeUnitOfWork(InMemoryUnitOfWork):
         self.processes = FakeProcesses()
         self.cases = FakeCases(self.processes)
         self.tasks = FakeTasks()
+        self.cases.tasks = self.tasks  # a task's case, as the JOIN of the real repository finds it
         self.messages = FakeMessages()
         self.staff = FakeStaff()
         self.erasure = FakeErasure(self.cases)
