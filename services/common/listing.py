@@ -68,14 +68,16 @@ class Where:
         )
         return self.add(condition, scope_floors=list(floors or ()), scope_departments=list(departments or ()))
 
-    def keyset(self, column: str, after: tuple[datetime, str] | None, newest_first: bool) -> Where:
+    def keyset(
+        self, column: str, after: tuple[datetime, str] | None, newest_first: bool, id_column: str = "id"
+    ) -> Where:
         """The page after the cursor's row (its `column` value and id) in the order
-        `column, id` (DESC both when newest_first): the query's ORDER BY must be that order."""
+        `column, id_column` (DESC both when newest_first): the query's ORDER BY must be that order."""
         if after is None:
             return self
         after_at, after_id = after
         condition = sql.SQL("({}, {}) {} (%(after_at)s, %(after_id)s)").format(
-            self.column(column), self.column("id"), sql.SQL("<" if newest_first else ">")
+            self.column(column), self.column(id_column), sql.SQL("<" if newest_first else ">")
         )
         return self.add(condition, after_at=after_at, after_id=after_id)
 

@@ -74,6 +74,12 @@ def test_the_keyset_page_follows_the_order(newest_first, operator):
     assert where.params == {"after_at": AT, "after_id": "id-1"}
 
 
+def test_the_keyset_tie_breaker_may_be_another_column():
+    where = Where().keyset("closed_at", (AT, "c-1"), newest_first=False, id_column="complaint_id")
+
+    assert text(where) == '("closed_at", "complaint_id") > (%(after_at)s, %(after_id)s)'
+
+
 def test_the_first_page_has_no_keyset_condition():
     assert text(Where().keyset("created_at", None, newest_first=True)) == "TRUE"
 
