@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
+from services.common.listing import Where
 from services.common.objects import ObjectStore
 from services.intake.adapters.erasure import erase_complaints
 from services.intake.adapters.rows import from_row
@@ -37,11 +39,10 @@ _INSERT = (
     "INSERT INTO intake.privacy_requests (id, mall_id, kind, contact_kind, contact_masked, reason, requested_by,"
     " requested_role, requested_at, complaint_ids, numbers) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s)"
 )
-_LIST = (
+_LIST = sql.SQL(
     "SELECT id, mall_id, kind, contact_kind, contact_masked, reason, requested_by, requested_role, requested_at,"
-    " complaint_ids, numbers FROM intake.privacy_requests WHERE mall_id = %(mall)s"
-    " AND (%(after_at)s::timestamptz IS NULL OR (requested_at, id) < (%(after_at)s, %(after_id)s::uuid))"
-    " ORDER BY requested_at DESC, id DESC LIMIT %(limit)s"
+    " complaint_ids, numbers FROM intake.privacy_requests WHERE {} ORDER BY requested_at DESC, id DESC"
+    " LIMIT %(limit)s"
 )
 
 
@@ -65,10 +66,9 @@ class PrivacyRepository:
 
     def list(self, mall_id: str, limit: int, after: tuple[datetime, str] | None) -> list[PrivacyRequest]:
         """Newest first, after the cursor's (requested_at, id)."""
-        after_at, after_id = after or (None, None)
-        rows = self.conn.execute(
-            _LIST, {"mall": mall_id, "after_at": after_at, "after_id": after_id, "limit": limit}
-        ).fetchall()
+        where = Where(mall_id=mall_id).keyset("requested_at", after, newest_first=True)
+        statement = _LIST.format(where.clause())
+        rows = self.conn.execute(statement, {**where.params, "limit": limit}).fetchall()
         return [_request(row) for row in rows]
 
 

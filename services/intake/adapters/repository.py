@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
 
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.outbox import OutboxWriter
+from services.common.listing import Where
 from services.intake.adapters.progress import STAGE_OF
 from services.intake.adapters.reference_cache import Reference, ReferenceCache
 from services.intake.adapters.rows import COLUMNS, from_row, to_row
 from services.intake.domain.model import Complaint, Merchant
 from services.intake.domain.rules import ReferenceCheck
+
+if TYPE_CHECKING:
+    from services.intake.adapters.search import SearchQuery
 
 # Statements are composed once and kept as text: psycopg caches the parsing of a text query,
 # while a composed one is rendered again on every execution.
@@ -57,6 +61,10 @@ _MERCHANT_COPIED = ("code", "shop_name", "floor", "unit", "person_in_charge", "p
 
 # Filters the list accepts: name -> column compared for equality.
 LIST_FILTERS = ("status", "category", "channel", "floor", "department", "severity")
+_OVERDUE = (
+    "EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id = c.id AND h.open"
+    " AND h.due_at < %(overdue_at)s)"
+)
 
 
 @dataclass(frozen=True)
@@ -136,53 +144,37 @@ class ComplaintRepository:
         ).fetchall()
 
     def list(self, query: ListQuery) -> list[Complaint]:
-        conditions = [sql.SQL("mall_id = %(mall_id)s")]
-        params: dict[str, Any] = {"mall_id": query.mall_id, "limit": query.limit}
-        for name, value in (query.filters or {}).items():
-            if name in LIST_FILTERS and value is not None:
-                conditions.append(sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)))
-                params[name] = value
-        if query.merchant:
-            conditions.append(sql.SQL("merchant_code = %(merchant)s"))
-            params["merchant"] = query.merchant
-        if query.received_from:
-            conditions.append(sql.SQL("received_at >= %(received_from)s"))
-            params["received_from"] = query.received_from
-        if query.received_before:
-            conditions.append(sql.SQL("received_at < %(received_before)s"))
-            params["received_before"] = query.received_before
-        if query.phone:
-            conditions.append(
-                sql.SQL(
-                    "customer ->> 'phone' IS NOT NULL"
-                    " AND intake.phone_key(customer ->> 'phone') = intake.phone_key(%(phone)s)"
-                )
-            )
-            params["phone"] = query.phone
-        if query.overdue_at:
-            conditions.append(
-                sql.SQL(
-                    "EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id ="
-                    " complaints.id AND h.open AND h.due_at < %(overdue_at)s)"
-                )
-            )
-            params["overdue_at"] = query.overdue_at
-        if query.stage:
-            conditions.append(sql.SQL(STAGE_OF.format(complaint="complaints.id") + " = %(stage)s"))
-            params["stage"] = query.stage
-        if query.after:
-            conditions.append(sql.SQL("(received_at, id) < (%(after_at)s, %(after_id)s)"))
-            params["after_at"], params["after_id"] = query.after
-        if query.scope_floors is not None or query.scope_departments is not None:
-            conditions.append(
-                sql.SQL("(floor = ANY(%(scope_floors)s) OR department = ANY(%(scope_departments)s))")
-            )
-            params["scope_floors"] = list(query.scope_floors or ())
-            params["scope_departments"] = list(query.scope_departments or ())
+        where = list_where(query)
+        where.keyset("received_at", query.after, newest_first=True)
         statement = sql.SQL(
-            "SELECT * FROM intake.complaints WHERE {} ORDER BY received_at DESC, id DESC LIMIT %(limit)s"
-        ).format(sql.SQL(" AND ").join(conditions))
-        return [from_row(row) for row in self.conn.execute(statement, params).fetchall()]
+            "SELECT * FROM intake.complaints c WHERE {} ORDER BY received_at DESC, id DESC LIMIT %(limit)s"
+        ).format(where.clause())
+        rows = self.conn.execute(statement, {**where.params, "limit": query.limit}).fetchall()
+        return [from_row(row) for row in rows]
+
+
+def list_where(query: ListQuery | SearchQuery) -> Where:
+    """The list's filters and the caller's scope (search's too), on `intake.complaints c`."""
+    where = Where("c", mall_id=query.mall_id)
+    for name, value in (query.filters or {}).items():
+        if name in LIST_FILTERS:
+            where.equal(name, value)
+    # An empty merchant or phone is no filter (`?merchant=`), as the list has always read it.
+    where.equal("merchant_code", query.merchant or None)
+    where.add(phone_matches("phone"), phone=query.phone or None)
+    where.at_least("received_at", query.received_from, "received_from")
+    where.before("received_at", query.received_before, "received_before")
+    where.add(_OVERDUE, overdue_at=query.overdue_at)
+    where.add(STAGE_OF.format(complaint="c.id") + " = %(stage)s", stage=query.stage)
+    return where.in_scope(query.scope_floors, query.scope_departments)
+
+
+def phone_matches(param: str) -> sql.Composable:
+    """The customer's phone is the one in `param`, however either is typed."""
+    # Matches the partial index complaints_by_phone (mall_id, phone_key(customer ->> 'phone')).
+    return sql.SQL(
+        "c.customer ->> 'phone' IS NOT NULL AND intake.phone_key(c.customer ->> 'phone') = intake.phone_key({})"
+    ).format(sql.Placeholder(param))
 
 
 class ReferenceRepository:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from services.intake.adapters.progress import STAGE_OF
-from services.intake.adapters.repository import LIST_FILTERS
+from services.common.listing import Where
+from services.intake.adapters.repository import list_where, phone_matches
 from services.intake.adapters.rows import from_row
 from services.intake.domain.model import Complaint
 
@@ -82,37 +81,34 @@ class ComplaintSearch:
 
     def find(self, query: SearchQuery) -> list[Complaint]:
         """Best matches first (a number, then a phone, then words ranked), newest first among equals."""
-        conditions, params = _conditions(query)
+        where = list_where(query)
         text = (query.text or "").strip()
         if NUMBER.match(text):
-            conditions.append(sql.SQL("c.number = %(number)s"))
-            params["number"] = text.upper()
+            where.equal("number", text.upper())
         elif PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
-            conditions.append(_phone_condition())
-            params["phone_q"] = text
+            where.add(phone_matches("phone_q"), phone_q=text)
         elif text:
             terms = tsquery(text)
             if terms is None:
                 return []
-            conditions.append(sql.SQL("c.search @@ %(terms)s::tsquery"))
-            params.update(terms=terms, window=RANKED_WINDOW)
-            return self._ranked(conditions, params, query)
-        statement = sql.SQL(_NEWEST).format(sql.SQL(" AND ").join(conditions))
-        return [from_row(row) for row in self.conn.execute(statement, params).fetchall()]
+            where.add("c.search @@ %(terms)s::tsquery", terms=terms)
+            return self._ranked(where, query)
+        statement = sql.SQL(_NEWEST).format(where.clause())
+        rows = self.conn.execute(statement, {**where.params, "limit": query.limit}).fetchall()
+        return [from_row(row) for row in rows]
 
-    def _ranked(
-        self, conditions: list[sql.Composable], params: dict[str, Any], query: SearchQuery
-    ) -> list[Complaint]:
+    def _ranked(self, where: Where, query: SearchQuery) -> list[Complaint]:
         """The best matches: of all time for a word with few matches; else of the newest span that has
         enough of them."""
-        where = sql.SQL(" AND ").join(conditions)
+        params = {**where.params, "limit": query.limit, "window": RANKED_WINDOW}
+        clause = where.clause()
         common = (
-            self.conn.execute(sql.SQL(_COUNT_UP_TO).format(where), params).fetchone()["n"] >= RANKED_WINDOW
+            self.conn.execute(sql.SQL(_COUNT_UP_TO).format(clause), params).fetchone()["n"] >= RANKED_WINDOW
         )
         for span in SPANS if query.now and common else (None,):
-            spanned = where
+            spanned = clause
             if span is not None:
-                spanned = sql.SQL("{} AND c.received_at >= %(since)s").format(where)
+                spanned = sql.SQL("{} AND c.received_at >= %(since)s").format(clause)
                 params["since"] = query.now - span
             rows = self.conn.execute(sql.SQL(_RANKED).format(spanned), params).fetchall()
             if len(rows) >= query.limit or span is None:
@@ -121,64 +117,15 @@ class ComplaintSearch:
 
     def by_phone(self, phone: str, limit: int, scope: SearchQuery) -> list[dict]:
         """The complaints of one phone number, newest first, with the number each was merged into."""
-        conditions, params = _conditions(scope)
-        conditions.append(_phone_condition())
-        params.update(phone_q=phone, limit=limit)
+        where = list_where(scope).add(phone_matches("phone_q"), phone_q=phone)
         statement = sql.SQL(
             "SELECT c.*, (SELECT m.number FROM intake.complaints m WHERE m.id = c.merged_into) AS merged_into_number"
             " FROM intake.complaints c WHERE {} ORDER BY c.received_at DESC, c.id DESC LIMIT %(limit)s"
-        ).format(sql.SQL(" AND ").join(conditions))
-        return self.conn.execute(statement, params).fetchall()
+        ).format(where.clause())
+        return self.conn.execute(statement, {**where.params, "limit": limit}).fetchall()
 
     def count_by_phone(self, phone: str, scope: SearchQuery, leave_out: str | None = None) -> int:
-        conditions, params = _conditions(scope)
-        conditions.append(_phone_condition())
-        params["phone_q"] = phone
-        if leave_out:
-            conditions.append(sql.SQL("c.id <> %(leave_out)s"))
-            params["leave_out"] = leave_out
-        statement = sql.SQL("SELECT count(*) AS n FROM intake.complaints c WHERE {}").format(
-            sql.SQL(" AND ").join(conditions)
-        )
-        return self.conn.execute(statement, params).fetchone()["n"]
-
-
-def _phone_condition(param: str = "phone_q") -> sql.Composable:
-    # Matches the partial index complaints_by_phone (mall_id, phone_key(customer ->> 'phone')).
-    return sql.SQL(
-        "c.customer ->> 'phone' IS NOT NULL AND intake.phone_key(c.customer ->> 'phone') = intake.phone_key({})"
-    ).format(sql.Placeholder(param))
-
-
-def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
-    conditions: list[sql.Composable] = [sql.SQL("c.mall_id = %(mall_id)s")]
-    params: dict[str, Any] = {"mall_id": query.mall_id, "limit": query.limit}
-    for name, value in (query.filters or {}).items():
-        if name in LIST_FILTERS and value is not None:
-            conditions.append(sql.SQL("c.{} = {}").format(sql.Identifier(name), sql.Placeholder(name)))
-            params[name] = value
-    optional = {
-        "merchant": ("c.merchant_code = %(merchant)s", query.merchant),
-        "received_from": ("c.received_at >= %(received_from)s", query.received_from),
-        "received_before": ("c.received_at < %(received_before)s", query.received_before),
-        "overdue_at": (
-            "EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id = c.id AND h.open"
-            " AND h.due_at < %(overdue_at)s)",
-            query.overdue_at,
-        ),
-    }
-    optional["stage"] = (STAGE_OF.format(complaint="c.id") + " = %(stage)s", query.stage)
-    for name, (condition, value) in optional.items():
-        if condition and value is not None:
-            conditions.append(sql.SQL(condition))
-            params[name] = value
-    if query.phone:
-        conditions.append(_phone_condition("phone"))
-        params["phone"] = query.phone
-    if query.scope_floors is not None or query.scope_departments is not None:
-        conditions.append(
-            sql.SQL("(c.floor = ANY(%(scope_floors)s) OR c.department = ANY(%(scope_departments)s))")
-        )
-        params["scope_floors"] = list(query.scope_floors or ())
-        params["scope_departments"] = list(query.scope_departments or ())
-    return conditions, params
+        where = list_where(scope).add(phone_matches("phone_q"), phone_q=phone)
+        where.add("c.id <> %(leave_out)s", leave_out=leave_out or None)
+        statement = sql.SQL("SELECT count(*) AS n FROM intake.complaints c WHERE {}").format(where.clause())
+        return self.conn.execute(statement, where.params).fetchone()["n"]

@@ -8,6 +8,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.common.listing import Where
+
 LOG_COLUMNS = sql.SQL(
     "id, request_id, complaint_id, kind, audience, channel, address, recipient_name, language, subject, state,"
     " attempts, next_attempt_at, created_at, sent_at, last_error, provider_answer, message_id,"
@@ -17,15 +19,11 @@ _OF_COMPLAINT = sql.SQL(
     "SELECT {} FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, seq"
 ).format(LOG_COLUMNS)
 _FAILED = sql.SQL(
-    "SELECT {} FROM notify.deliveries WHERE mall_id = %(mall)s AND state = 'failed'"
-    " AND (%(after_at)s::timestamptz IS NULL OR (created_at, id) < (%(after_at)s, %(after_id)s::uuid))"
-    " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
-).format(LOG_COLUMNS)
-_MINE = (
+    "SELECT {} FROM notify.deliveries WHERE {} ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+)
+_MINE = sql.SQL(
     "SELECT id, complaint_id, number, kind, title, body, link, created_at, read_at FROM notify.inbox_items"
-    " WHERE mall_id = %(mall)s AND username = %(user)s AND (NOT %(unread)s OR read_at IS NULL)"
-    " AND (%(after_at)s::timestamptz IS NULL OR (created_at, id) < (%(after_at)s, %(after_id)s::uuid))"
-    " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+    " WHERE {} ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
 )
 
 
@@ -48,9 +46,9 @@ class DeliveryLog:
 
     def failed(self, mall_id: str, limit: int, after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
         """Failed deliveries, newest first (keyset pagination on created_at, id)."""
-        after_at, after_id = after or (None, None)
-        params = {"mall": mall_id, "after_at": after_at, "after_id": after_id, "limit": limit}
-        return self.conn.execute(_FAILED, params).fetchall()
+        where = Where(mall_id=mall_id).add("state = 'failed'").keyset("created_at", after, newest_first=True)
+        statement = _FAILED.format(LOG_COLUMNS, where.clause())
+        return self.conn.execute(statement, {**where.params, "limit": limit}).fetchall()
 
     def letter(self, mall_id: str, delivery_id: str) -> dict[str, Any] | None:
         return self.conn.execute(
@@ -68,16 +66,12 @@ class Inbox:
     def mine(
         self, mall_id: str, username: str, unread_only: bool, limit: int, after: tuple[datetime, str] | None
     ) -> list[dict[str, Any]]:
-        after_at, after_id = after or (None, None)
-        params = {
-            "mall": mall_id,
-            "user": username,
-            "unread": unread_only,
-            "after_at": after_at,
-            "after_id": after_id,
-            "limit": limit,
-        }
-        return self.conn.execute(_MINE, params).fetchall()
+        where = Where(mall_id=mall_id, username=username)
+        if unread_only:
+            where.add("read_at IS NULL")
+        where.keyset("created_at", after, newest_first=True)
+        statement = _MINE.format(where.clause())
+        return self.conn.execute(statement, {**where.params, "limit": limit}).fetchall()
 
     def unread_count(self, mall_id: str, username: str) -> int:
         return self.conn.execute(

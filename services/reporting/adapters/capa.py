@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.common.listing import Where
 from services.reporting.domain.capa import EDITABLE, CapaStatus, Occurrence
 
 LIST_LIMIT_MAX = 200
@@ -93,21 +94,13 @@ class CapaStore:
         after: tuple[datetime, str] | None,
         scope: tuple[tuple[str, ...], tuple[str, ...]] | None,
     ) -> list[dict[str, Any]]:
-        conditions = [sql.SQL("mall_id = %(mall_id)s")]
-        params: dict[str, Any] = {"mall_id": mall_id, "limit": min(limit, LIST_LIMIT_MAX)}
-        if status:
-            conditions.append(sql.SQL("status = %(status)s"))
-            params["status"] = status
-        if after:
-            conditions.append(sql.SQL("(opened_at, id) < (%(after_at)s, %(after_id)s)"))
-            params["after_at"], params["after_id"] = after
-        if scope is not None:
-            conditions.append(sql.SQL("(floor = ANY(%(floors)s) OR department = ANY(%(departments)s))"))
-            params["floors"], params["departments"] = list(scope[0]), list(scope[1])
+        where = Where(mall_id=mall_id).equal("status", status or None)
+        where.keyset("opened_at", after, newest_first=True)
+        where.in_scope(*(scope or (None, None)))
         statement = sql.SQL(
             "SELECT * FROM reporting.capa WHERE {} ORDER BY opened_at DESC, id DESC LIMIT %(limit)s"
-        ).format(sql.SQL(" AND ").join(conditions))
-        return self.conn.execute(statement, params).fetchall()
+        ).format(where.clause())
+        return self.conn.execute(statement, {**where.params, "limit": min(limit, LIST_LIMIT_MAX)}).fetchall()
 
     def update(
         self, capa_id: str, changes: dict[str, Any], status: str, by: str, at: datetime

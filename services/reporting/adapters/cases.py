@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 
 from services.common.db import insert_many
+from services.common.listing import Where
 from services.reporting.domain.capa import Occurrence
 from services.reporting.domain.model import CaseFacts
 
@@ -160,14 +161,14 @@ class CaseStore:
     ) -> list[dict[str, Any]]:
         """Closed cases whose personal data is still kept, closed before the cut-off, oldest first
         (after `after`, for a listing that erases nothing)."""
-        after_at, after_id = after or (None, "")
-        return self.conn.execute(
-            "SELECT complaint_id, number, closed_at FROM reporting.cases WHERE mall_id = %(mall)s"
-            " AND erased_at IS NULL AND closed_at IS NOT NULL AND closed_at < %(cutoff)s"
-            " AND (%(after_at)s::timestamptz IS NULL OR (closed_at, complaint_id) > (%(after_at)s, %(after_id)s))"
-            " ORDER BY closed_at, complaint_id LIMIT %(limit)s",
-            {"mall": mall_id, "cutoff": cutoff, "limit": limit, "after_at": after_at, "after_id": after_id},
-        ).fetchall()
+        where = Where(mall_id=mall_id).add("erased_at IS NULL AND closed_at IS NOT NULL")
+        where.before("closed_at", cutoff, "cutoff")
+        where.keyset("closed_at", after, newest_first=False, id_column="complaint_id")
+        statement = sql.SQL(
+            "SELECT complaint_id, number, closed_at FROM reporting.cases WHERE {}"
+            " ORDER BY closed_at, complaint_id LIMIT %(limit)s"
+        ).format(where.clause())
+        return self.conn.execute(statement, {**where.params, "limit": limit}).fetchall()
 
     def erase(self, complaint_ids: list[str], at: datetime) -> None:
         """Forget the customers of these cases; every counted column stays."""

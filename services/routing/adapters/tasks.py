@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from services.common.listing import Where
 from services.routing.domain.model import Task, TaskState
 
 
@@ -111,32 +112,18 @@ class TaskRepository:
         )
 
     def list(self, query: TaskQuery) -> list[Task]:
-        conditions = [
-            sql.SQL("mall_id = %(mall_id)s AND queue = ANY(%(queues)s) AND state = ANY(%(states)s)")
-        ]
-        params: dict[str, Any] = {
-            "mall_id": query.mall_id,
-            "queues": list(query.queues),
-            "states": list(query.states),
-            "limit": query.limit,
-        }
-        if query.assignee:
-            conditions.append(sql.SQL("assignee = %(assignee)s"))
-            params["assignee"] = query.assignee
-        if query.number:
-            conditions.append(sql.SQL("number = %(number)s"))
-            params["number"] = query.number
-        if query.after:
-            conditions.append(sql.SQL("(created_at, id) > (%(after_at)s, %(after_id)s)"))
-            params["after_at"], params["after_id"] = query.after
-        if query.scope_floors is not None or query.scope_departments is not None:
-            conditions.append(sql.SQL("(floor = ANY(%(floors)s) OR department = ANY(%(departments)s))"))
-            params["floors"] = list(query.scope_floors or ())
-            params["departments"] = list(query.scope_departments or ())
+        """Tasks of the queues in these states, oldest first (keyset on created_at, id)."""
+        where = Where(mall_id=query.mall_id).any_of("queue", query.queues, "queues")
+        where.any_of("state", query.states, "states")
+        where.equal("assignee", query.assignee or None)
+        where.equal("number", query.number or None)  # an empty ?number= is no filter
+        where.keyset("created_at", query.after, newest_first=False)
+        where.in_scope(query.scope_floors, query.scope_departments)
         statement = sql.SQL(
             "SELECT * FROM routing.tasks WHERE {} ORDER BY created_at, id LIMIT %(limit)s"
-        ).format(sql.SQL(" AND ").join(conditions))
-        return [_task(row) for row in self.conn.execute(statement, params).fetchall()]
+        ).format(where.clause())
+        rows = self.conn.execute(statement, {**where.params, "limit": query.limit}).fetchall()
+        return [_task(row) for row in rows]
 
 
 def _task(row: dict) -> Task:
