@@ -172,9 +172,11 @@ def test_a_broker_outage_while_a_batch_is_in_hand_loses_nothing_and_doubles_noth
             publish(amqp_url, message)
         eventually(lambda: waiting_in_queue(amqp_url) == 0)  # in the consumer's hands
 
-        proxy.down()  # the gate's ack cannot reach the broker; the rest go back to the queue
+        proxy.down()  # the acks cannot reach the broker; what was not acked goes back to the queue
         gate.opened.set()
-        eventually(lambda: len(effects()) == 1)
+        # the gate alone, or with the others when the consumer took them into the gate's batch
+        # (a busy machine lets all nine arrive before it starts): committed either way
+        eventually(lambda: len(effects()) >= 1)
         proxy.up()
 
         eventually(lambda: len(effects()) == 9, timeout=30)
