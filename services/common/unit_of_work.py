@@ -51,10 +51,19 @@ class AbstractUnitOfWork(abc.ABC):
 class PostgresUnitOfWork(AbstractUnitOfWork):
     """A transaction on a pooled psycopg connection, or a part of a consumer's transaction."""
 
-    def __init__(self, pool: ConnectionPool, outbox: OutboxWriter, conn: psycopg.Connection | None = None):
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        outbox: OutboxWriter,
+        conn: psycopg.Connection | None = None,
+        reads_only: bool = False,
+    ):
         self.pool = pool
         self.outbox = outbox
         self.joined = conn is not None  # the consumer owns this transaction: it commits or rolls back
+        # A route that only reads: each statement on its own, no BEGIN and COMMIT around them (under
+        # READ COMMITTED every statement takes its own snapshot inside a transaction as well).
+        self.reads_only = reads_only and not self.joined
         self.conn: psycopg.Connection | None = conn
         self._connection_cm = None
         self._published = False
@@ -64,6 +73,8 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
             with translate_errors():
                 self._connection_cm = self.pool.connection()
                 self.conn = self._connection_cm.__enter__()
+            if self.reads_only:
+                self.conn.autocommit = True
         self.open_repositories(self.conn)
         return self
 
@@ -81,11 +92,15 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
         try:
             if self.conn is not None and not self.conn.closed:
                 self.conn.rollback()  # nothing after a commit; whatever a failed commit left
+                if self.reads_only:
+                    self.conn.autocommit = False  # back to the pool as the pool gave it
         finally:
             cm, self._connection_cm, self.conn = self._connection_cm, None, None
             cm.__exit__(exc_type, exc, tb)
 
     def publish(self, envelope: Envelope) -> None:
+        if self.reads_only:
+            raise RuntimeError("a unit of work that only reads publishes nothing")
         self.outbox.add(self.conn, envelope)
         self._published = True
 

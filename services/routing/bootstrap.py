@@ -53,6 +53,10 @@ class Routing:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.pool, self.outbox)
 
+    def reading(self) -> UnitOfWork:
+        """What a route that only reads opens: its statements without BEGIN and COMMIT."""
+        return UnitOfWork(self.pool, self.outbox, reads_only=True)
+
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
 

@@ -60,7 +60,7 @@ def list_tasks(args):
         scope_floors=floors,
         scope_departments=departments,
     )
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         found = uow.tasks.list(query)
     next_cursor = encode_cursor(found[-1].created_at, found[-1].id) if len(found) == query.limit else None
     return {"items": [asdict(task) for task in found], "next_cursor": next_cursor}
@@ -68,7 +68,7 @@ def list_tasks(args):
 
 def _visible_task(task_id: str):
     identity = current_identity()
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         task = uow.tasks.get(identity.mall_id, str(task_id))
     if task is None or not task.workable_by(identity):
         raise NotFound(f"no task {task_id}")
@@ -161,7 +161,7 @@ def case_view(case_id) -> dict:
     elements it is at (before they were saved with each step, or just moved to another version)."""
     identity = current_identity()
     routing = _routing()
-    with routing.uow() as uow:
+    with routing.reading() as uow:
         case = visible_case(uow, case_id)
         open_tasks = uow.tasks.open_for_case(case.id)
         current = case.current_elements
@@ -200,7 +200,7 @@ def get_timeline(case_id):
     """
     identity = current_identity()
     routing = _routing()
-    with routing.uow() as uow:
+    with routing.reading() as uow:
         case = visible_case(uow, case_id)
         open_tasks = uow.tasks.open_for_case(case.id)
         masks = masks_for(identity, open_tasks, lambda: uow.cases.customers(case.id))
@@ -216,7 +216,7 @@ def get_timeline(case_id):
 )
 def get_case_diagram(case_id):
     """The diagram the case runs on (its own version), for drawing where the case is."""
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         case = visible_case(uow, case_id)
         version = uow.processes.get(case.process_version_id)
     return Response(version.bpmn_xml, mimetype="application/xml")
@@ -246,7 +246,7 @@ def retry_case(data, case_id):
 def post_message(data, case_id):
     """A message from outside (the merchant's answer …): delivered, or kept until the case waits for it."""
     identity = current_identity()
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         visible_case(uow, case_id)
     command = DeliverMessage(
         str(case_id),

@@ -97,7 +97,7 @@ class ProcessCollection(MethodView):
     def get(self):
         """Every deployed version, newest first, each process's active one marked."""
         mall_id = current_identity().mall_id
-        with _routing().uow() as uow:
+        with _routing().reading() as uow:
             versions = uow.processes.list(mall_id)
             active = {key: uow.processes.active(mall_id, key) for key in {v.process_key for v in versions}}
         return [_version_out(version, version.id == active[version.process_key].id) for version in versions]
@@ -139,7 +139,7 @@ def activate(data, process_key, version):
 @processes.response(200, schemas.ActivationOut(many=True))
 def list_activations(process_key):
     """Every activation of the process, newest first: which version, who, when, why."""
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         return uow.processes.activations(current_identity().mall_id, process_key)
 
 
@@ -149,7 +149,7 @@ def list_activations(process_key):
 @processes.doc(responses={200: {"description": "the BPMN XML", "content": {"application/xml": {}}}})
 def get_bpmn(process_key, version):
     """The XML of one deployed version."""
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         found = uow.processes.find(current_identity().mall_id, process_key, version)
     if found is None:
         raise NotFound(f"no version {version} of {process_key}")
@@ -162,7 +162,7 @@ def get_bpmn(process_key, version):
 @processes.doc(responses={200: {"description": "the DMN XML", "content": {"application/xml": {}}}})
 def get_dmn(process_key, version, name):
     """The XML of one DMN file deployed with a version (the modeler redeploys it with an edit)."""
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         found = uow.processes.find(current_identity().mall_id, process_key, version)
     if found is None or name not in found.dmn_xml:
         raise NotFound(f"no {name} in version {version} of {process_key}")

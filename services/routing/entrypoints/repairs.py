@@ -34,7 +34,7 @@ def _routing():
 def list_incidents():
     """Every case of the mall stopped by an incident, oldest first: the error and the element where it
     stopped. Retry with POST /cases/{id}/retry, after moving the case to a fixed version if need be."""
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         return uow.cases.open_incidents(current_identity().mall_id)
 
 
@@ -47,7 +47,7 @@ def list_incidents():
 def migrate_case(data, case_id):
     """Move the case to another version of its process, keeping its tasks, data and timers; refused
     (409) naming each element it holds that the version lacks. `dry_run` only says."""
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         visible_case(uow, case_id)
     outcome = _routing().bus.handle(_command(str(case_id), data))
     if outcome.refused and not data["dry_run"]:
@@ -66,7 +66,7 @@ def migrate_version(data, process_key, version):
     """Move every unfinished case of this version to another, each in its own transaction; those that
     cannot move stay, each listed with the elements the target lacks. `dry_run` counts only."""
     routing = _routing()
-    with routing.uow() as uow:
+    with routing.reading() as uow:
         source = uow.processes.find(current_identity().mall_id, process_key, version)
         if source is None:
             raise NotFound(f"no version {version} of {process_key}")

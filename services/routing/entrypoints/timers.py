@@ -36,7 +36,7 @@ def _routing():
 def list_timers(case_id):
     """The timers the case waits on, soonest first: element, name, when each falls due."""
     routing = _routing()
-    with routing.uow() as uow:
+    with routing.reading() as uow:
         visible_case(uow, case_id)
         case = uow.cases.get(current_identity().mall_id, str(case_id))
         return [asdict(timer) for timer in service.pending_timers(uow, routing.context, case)]
@@ -68,7 +68,7 @@ def _move(case_id, timer_id, due_at: datetime | None, reason: str) -> dict:
     identity = current_identity()
     role = next(role for role in TIMER_OPERATORS if role in identity.roles)
     command = MoveTimer(str(case_id), str(timer_id), due_at, reason.strip(), identity.subject, role)
-    with _routing().uow() as uow:
+    with _routing().reading() as uow:
         visible_case(uow, case_id)
     timer, fired = _routing().bus.handle(command)
     return {"timer": asdict(timer), "fired": fired, "case": case_view(case_id)}

@@ -321,3 +321,17 @@ def test_the_customers_a_masked_reader_is_shielded_from_are_those_of_the_workflo
         found = uow.cases.customers(case)
         assert found == customers_in(uow.cases.state_of(case))
     assert {"name": "王女士", "phone": "13912345678"} in found
+
+
+def test_a_route_that_only_reads_sends_its_statements_without_a_transaction_and_returns_the_connection_as_lent(
+    routing, start
+):
+    from psycopg.pq import TransactionStatus
+
+    deploy(routing)
+    case = start()
+    with routing.reading() as uow:
+        assert uow.cases.summary("demo", case) is not None
+        assert uow.conn.info.transaction_status == TransactionStatus.IDLE  # no BEGIN was sent
+        lent = uow.conn
+    assert lent.autocommit is False  # back in the pool as the pool lent it
