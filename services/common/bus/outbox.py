@@ -178,7 +178,9 @@ class OutboxRelay(PollingLoop):
         self.log_extra = {"schema": schema}
         self._select = (
             sql.SQL(
-                "SELECT id, routing_key, envelope FROM {}.outbox WHERE published_at IS NULL "
+                # The envelope as the text it is stored as: published as it is, never parsed here.
+                "SELECT id, routing_key, envelope::text AS body, envelope ->> 'type' AS type,"
+                " envelope ->> 'correlation_id' AS correlation_id FROM {}.outbox WHERE published_at IS NULL "
                 "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
             )
             .format(sql.Identifier(schema))
@@ -244,7 +246,7 @@ class OutboxRelay(PollingLoop):
     def _count(self, sent: list[dict], failure: Exception | None) -> None:
         """Metrics, once the batch is committed: published per event type, and failures."""
         for row in sent:
-            EVENTS_PUBLISHED.labels(self.schema, row["envelope"].get("type", "unknown")).inc()
+            EVENTS_PUBLISHED.labels(self.schema, row["type"] or "unknown").inc()
         if failure is not None:
             OUTBOX_PUBLISH_FAILURES.labels(self.schema).inc()
 
@@ -353,15 +355,15 @@ class WakeListener:
 
 
 def message(row: dict) -> dict:
-    """An outbox row as the keyword arguments of its publish."""
-    envelope = row["envelope"]
+    """An outbox row as the keyword arguments of its publish: the stored JSON text as the body."""
     return {
-        "body": envelope,
+        "body": row["body"].encode(),
         "routing_key": row["routing_key"],
-        "serializer": "json",
+        "content_type": "application/json",
+        "content_encoding": "utf-8",
         "delivery_mode": 2,
         "message_id": str(row["id"]),
-        "correlation_id": envelope.get("correlation_id"),
+        "correlation_id": row["correlation_id"],
         "type": row["routing_key"],
     }
 
