@@ -90,13 +90,21 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
 
     def release(self, exc_type, exc, tb) -> None:
         try:
+            if self.conn is not None and not self.conn.closed and self.reads_only:
+                self._lend_back_as_lent()
             if self.conn is not None and not self.conn.closed:
                 self.conn.rollback()  # nothing after a commit; whatever a failed commit left
-                if self.reads_only:
-                    self.conn.autocommit = False  # back to the pool as the pool gave it
         finally:
             cm, self._connection_cm, self.conn = self._connection_cm, None, None
             cm.__exit__(exc_type, exc, tb)
+
+    def _lend_back_as_lent(self) -> None:
+        """A reading unit of work's connection goes back to the pool out of autocommit, or not at
+        all: a writer given it in autocommit would commit each of its statements alone."""
+        try:
+            self.conn.autocommit = False
+        except psycopg.Error:
+            self.conn.close()  # the pool drops a closed connection
 
     def publish(self, envelope: Envelope) -> None:
         if self.reads_only:
