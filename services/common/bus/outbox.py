@@ -13,7 +13,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 from kombu import Connection
@@ -24,7 +23,7 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.confirms import ConfirmedChannel
 from services.common.bus.connection import broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
-from services.common.db import insert_many, translate_errors
+from services.common.db import insert_many
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 from services.common.polling import Backoff, PollingLoop
 
@@ -134,16 +133,6 @@ class OutboxWriter:
                 with contextlib.suppress(Exception):
                     self._notifier.close()
                 self._notifier = None
-
-
-@contextlib.contextmanager
-def outbox_transaction(pool: ConnectionPool, writer: OutboxWriter) -> Iterator[psycopg.Connection]:
-    """One transaction on a pooled connection, committed when the block ends normally (rolled back
-    when it raises); the writer then wakes the relay for the events the transaction added."""
-    with translate_errors(), pool.connection() as conn:
-        with conn.transaction():
-            yield conn
-        writer.committed()
 
 
 class OutboxRelay(PollingLoop):
