@@ -42,7 +42,7 @@ def tree_cpu(root: psutil.Process) -> float:
     return total
 
 
-def busiest_statements(before: dict, after: dict, complaints: int, top: int = 25) -> list[dict]:
+def busiest_statements(before: dict, after: dict, complaints: int, top: int = 60) -> list[dict]:
     """The statements called most often between two `Monitor.by_query()` readings, per complaint."""
     calls = {key: after[key][0] - before.get(key, (0.0, ""))[0] for key in after}
     busiest = sorted((key for key in calls if calls[key] > 0), key=lambda key: -calls[key])[:top]

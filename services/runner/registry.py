@@ -29,6 +29,8 @@ class ServiceSpec:
     workers: Callable[[Any], list[Worker]] = lambda runtime: []  # besides the outbox relay
     # Scrape-time metrics of the service (outbox backlog by default; see services/common/observability).
     collectors: Callable[[Any], list] = lambda runtime: [outbox_backlog(runtime)]
+    # Work done once in the background after a start, before the first request needs it.
+    warm_up: Callable[[Any], None] = lambda runtime: None
 
 
 def outbox_backlog(runtime):
@@ -82,6 +84,7 @@ def _routing() -> ServiceSpec:
             routing.scheduler(),
         ],
         lambda routing: [outbox_backlog(routing), *routing.collectors()],
+        lambda routing: routing.warm_up(),
     )
 
 

@@ -35,7 +35,16 @@ def _runtime(settings: Settings, service: ServiceSpec):
         apply_migrations(settings.database_url, list(service.schemas))
     runtime = service.build(settings, None, None)
     runtime.pool.open(wait=True, timeout=30)
+    threading.Thread(target=_warm_up, args=(service, runtime), name="warm-up", daemon=True).start()
     return runtime
+
+
+def _warm_up(service: ServiceSpec, runtime) -> None:
+    """The service's warm-up; a failure only leaves the work to the first request that needs it."""
+    try:
+        service.warm_up(runtime)
+    except Exception as exc:
+        log.warning("warm-up of %s skipped: %s", service.name, exc)
 
 
 def _database(runtime) -> str:

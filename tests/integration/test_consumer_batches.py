@@ -91,6 +91,26 @@ def test_the_messages_in_hand_are_applied_in_order_with_one_commit_and_their_eve
     eventually(lambda: waiting_in_queue(amqp_url) == 0)
 
 
+def test_the_inbox_is_asked_once_per_batch_and_a_message_twice_in_it_runs_once(
+    intake, amqp_url, effects, start_consumer
+):
+    gate = Gate()
+    consumer = start_consumer(gate)
+    messages = numbered(4, "TW")
+    gate.hold_then_release(amqp_url, [*messages, messages[1]])  # the second one published twice
+
+    eventually(lambda: len(consumer.outcomes) == 6)
+    ids = [message["id"] for message in messages]
+    assert consumer.outcomes[1:] == [*((id_, True) for id_ in ids), (ids[1], False)]
+    assert sorted(row["number"] for row in effects()) == sorted(["gate", *(f"TW-{n}" for n in range(4))])
+    with intake.pool.connection() as conn:
+        kept = conn.execute(
+            "SELECT count(*) AS n FROM intake.inbox WHERE message_id = ANY(%s)", (ids,)
+        ).fetchone()
+    assert kept["n"] == 4
+    eventually(lambda: waiting_in_queue(amqp_url) == 0)
+
+
 def test_a_quiet_queues_single_message_is_applied_without_waiting_for_more(
     intake, amqp_url, effects, start_consumer
 ):

@@ -26,6 +26,7 @@ from kombu import Connection, Message, Producer, Queue
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
 from psycopg import sql
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.common.bus.connection import is_memory
@@ -96,9 +97,10 @@ class EventConsumer(ConsumerMixin):
         self.infrastructure_pause = threading.Event()
         self.ready = threading.Event()  # set while consuming; readiness probes and tests use it
         self._publish_connection: Connection | None = None
-        self._remember = (
+        self._remember = (  # a batch's message ids in one statement; those already there are not returned
             sql.SQL(
-                "INSERT INTO {}.inbox (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
+                "INSERT INTO {}.inbox (consumer, message_id) SELECT %s, unnest(%s::text[])"
+                " ON CONFLICT DO NOTHING RETURNING message_id"
             )
             .format(sql.Identifier(schema))
             .as_string()
@@ -250,7 +252,12 @@ class EventConsumer(ConsumerMixin):
         each was new. Events the handlers publish go to the outbox in the same transaction."""
         started = time.perf_counter()
         with self.pool.connection() as conn, conn.transaction():
-            first_times = [self._apply_once(conn, envelope, handler) for envelope, handler in deliveries]
+            new = (
+                None
+                if self.own_inbox
+                else self._remembered(conn, [envelope.id for envelope, _ in deliveries])
+            )
+            first_times = [self._apply_once(conn, envelope, handler, new) for envelope, handler in deliveries]
         if self.outbox is not None:
             self.outbox.committed()
         share = (time.perf_counter() - started) / len(deliveries)  # each its part of the transaction
@@ -261,12 +268,22 @@ class EventConsumer(ConsumerMixin):
             self._count(envelope.type, "handled" if first_time else "duplicate")
         return first_times
 
-    def _apply_once(self, conn: psycopg.Connection, envelope: Envelope, handler: Handler) -> bool:
+    def _remembered(self, conn: psycopg.Connection, message_ids: list[str]) -> set[str]:
+        """Add the batch's message ids to the inbox with one statement; the ids not there before."""
+        with conn.cursor(row_factory=tuple_row) as cursor:
+            return {row[0] for row in cursor.execute(self._remember, (self.name, message_ids))}
+
+    def _apply_once(
+        self, conn: psycopg.Connection, envelope: Envelope, handler: Handler, new: set[str] | None
+    ) -> bool:
+        """Run the handler unless the inbox had the message (`new` holds the ids it did not have;
+        None when the handlers keep their own inbox). A message twice in one batch runs once."""
         with log_context(envelope.correlation_id, envelope.complaint_id):
-            if self.own_inbox:
+            if new is None:
                 return bool(handler(conn, envelope))
-            if conn.execute(self._remember, (self.name, envelope.id)).fetchone() is None:
+            if envelope.id not in new:
                 return False
+            new.discard(envelope.id)
             handler(conn, envelope)
             return True
 

@@ -13,6 +13,8 @@ from typing import Any
 import psycopg
 
 from services.common.db import insert_many
+from services.routing.adapters.tasks import task_from_json
+from services.routing.domain.model import Task
 
 TIMELINE_INSERT = (
     "INSERT INTO routing.timeline (case_id, at, actor, role, kind, element_id, task_id, detail) VALUES"
@@ -26,7 +28,7 @@ class CaseRow:
     number: str
     process_version_id: str
     status: str
-    state: dict[str, Any]
+    state: dict[str, Any] | str  # as read and as a step leaves it: the JSON text stored (see `state_dict`)
     revision: int
     next_due_at: datetime | None
     floor: str | None
@@ -55,6 +57,31 @@ class CaseSummary:
     visited: list[str]
     current_elements: list[str] | None
     had_incidents: bool  # whether any step of it ever failed (most cases: no incidents to read)
+    open_tasks: list[Task] | None = None  # read with it when asked for (see `summary`)
+
+
+# A case as steps read it: the state as its stored JSON text, decoded only by the process that
+# restores the workflow (the step's sandbox process), not here and again there.
+_CASE = (
+    "SELECT c.id, c.mall_id, c.number, c.process_version_id, c.status, c.state::text AS state, c.revision,"
+    " c.next_due_at, c.floor, c.department, c.created_at, c.updated_at, c.visited, c.current_elements"
+)
+_SUMMARY = (
+    "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
+    " c.next_due_at, c.floor, c.department, c.visited, c.current_elements,"
+    " EXISTS (SELECT FROM routing.incidents i WHERE i.case_id = c.id) AS had_incidents"
+    " FROM routing.cases c JOIN routing.process_versions v ON v.id = c.process_version_id"
+    " WHERE c.mall_id = %s AND c.id = %s"
+)
+_SUMMARY_WITH_TASKS = (  # the same, and its open tasks as `open_for_case` reads them
+    "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
+    " c.next_due_at, c.floor, c.department, c.visited, c.current_elements,"
+    " EXISTS (SELECT FROM routing.incidents i WHERE i.case_id = c.id) AS had_incidents,"
+    " (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.created_at), '[]') FROM routing.tasks t"
+    " WHERE t.case_id = c.id AND t.state IN ('open', 'claimed')) AS open_tasks"
+    " FROM routing.cases c JOIN routing.process_versions v ON v.id = c.process_version_id"
+    " WHERE c.mall_id = %s AND c.id = %s"
+)
 
 
 class CaseRepository:
@@ -76,7 +103,7 @@ class CaseRepository:
                 case.number,
                 case.process_version_id,
                 case.status,
-                json.dumps(case.state),
+                _stored(case.state),
                 case.next_due_at,
                 case.floor,
                 case.department,
@@ -90,13 +117,15 @@ class CaseRepository:
 
     def lock(self, case_id: str) -> CaseRow | None:
         """The case, locked until the transaction ends: one step at a time per case."""
-        row = self.conn.execute("SELECT * FROM routing.cases WHERE id = %s FOR UPDATE", (case_id,)).fetchone()
+        row = self.conn.execute(
+            _CASE + " FROM routing.cases c WHERE c.id = %s FOR UPDATE", (case_id,)
+        ).fetchone()
         return _case(row) if row else None
 
     def lock_of_task(self, mall_id: str, task_id: str) -> CaseRow | None:
         """The case of a task, locked as `lock` locks it; None when the mall has no such task."""
         row = self.conn.execute(
-            "SELECT c.* FROM routing.cases c JOIN routing.tasks t ON t.case_id = c.id"
+            _CASE + " FROM routing.cases c JOIN routing.tasks t ON t.case_id = c.id"
             " WHERE t.mall_id = %s AND t.id = %s FOR UPDATE OF c",
             (mall_id, task_id),
         ).fetchone()
@@ -104,25 +133,22 @@ class CaseRepository:
 
     def get(self, mall_id: str, case_id: str) -> CaseRow | None:
         row = self.conn.execute(
-            "SELECT * FROM routing.cases WHERE mall_id = %s AND id = %s", (mall_id, case_id)
+            _CASE + " FROM routing.cases c WHERE c.mall_id = %s AND c.id = %s", (mall_id, case_id)
         ).fetchone()
         return _case(row) if row else None
 
-    def summary(self, mall_id: str, case_id: str) -> CaseSummary | None:
-        """The case without its workflow state, with its version's key and number."""
+    def summary(self, mall_id: str, case_id: str, open_tasks: bool = False) -> CaseSummary | None:
+        """The case without its workflow state, with its version's key and number; with its open
+        tasks, oldest first, when asked (in the same statement: a case read is one round trip)."""
         row = self.conn.execute(
-            "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
-            " c.next_due_at, c.floor, c.department, c.visited, c.current_elements,"
-            " EXISTS (SELECT FROM routing.incidents i WHERE i.case_id = c.id) AS had_incidents"
-            " FROM routing.cases c JOIN routing.process_versions v ON v.id = c.process_version_id"
-            " WHERE c.mall_id = %s AND c.id = %s",
-            (mall_id, case_id),
+            _SUMMARY_WITH_TASKS if open_tasks else _SUMMARY, (mall_id, case_id)
         ).fetchone()
         if row is None:
             return None
-        return CaseSummary(
-            **{**row, "id": str(row["id"]), "process_version_id": str(row["process_version_id"])}
-        )
+        found = {**row, "id": str(row["id"]), "process_version_id": str(row["process_version_id"])}
+        if open_tasks:
+            found["open_tasks"] = [task_from_json(task) for task in row["open_tasks"]]
+        return CaseSummary(**found)
 
     def customers(self, case_id: str) -> list[dict[str, Any]]:
         """Every customer object in the case's workflow data (services/common/personal.py's
@@ -146,7 +172,7 @@ class CaseRepository:
             " updated_at = %s, visited = %s, current_elements = %s, process_version_id = %s"
             " WHERE id = %s AND revision = %s RETURNING revision",
             (
-                json.dumps(case.state),
+                _stored(case.state),
                 case.status,
                 case.next_due_at,
                 case.updated_at,
@@ -182,8 +208,8 @@ class CaseRepository:
     def lock_due(self, now: datetime, limit: int) -> list[CaseRow]:
         """Cases whose next timer is due, locked; cases another worker holds are skipped."""
         rows = self.conn.execute(
-            "SELECT * FROM routing.cases WHERE next_due_at <= %s AND status = 'running'"
-            " ORDER BY next_due_at LIMIT %s FOR UPDATE SKIP LOCKED",
+            _CASE + " FROM routing.cases c WHERE c.next_due_at <= %s AND c.status = 'running'"
+            " ORDER BY c.next_due_at LIMIT %s FOR UPDATE SKIP LOCKED",
             (now, limit),
         ).fetchall()
         return [_case(row) for row in rows]
@@ -257,6 +283,11 @@ class CaseRepository:
             " WHERE case_id = %s ORDER BY at",
             (case_id,),
         ).fetchall()
+
+
+def _stored(state: dict[str, Any] | str) -> str:
+    """The state as the JSON text stored: a step's text as it is, a dictionary encoded."""
+    return state if isinstance(state, str) else json.dumps(state)
 
 
 def _case(row: dict) -> CaseRow:

@@ -126,6 +126,15 @@ class TaskRepository:
         return [_task(row) for row in rows]
 
 
+def task_from_json(found: dict) -> Task:
+    """A task row as PostgreSQL's to_jsonb writes it (its times as ISO 8601 text)."""
+    times = {key: datetime.fromisoformat(found[key]) if found[key] else None for key in _TIMES}
+    return _task({**found, **times})
+
+
+_TIMES = ("created_at", "due_at", "closed_at")
+
+
 def _task(row: dict) -> Task:
     return Task(
         id=str(row["id"]),

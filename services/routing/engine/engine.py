@@ -144,14 +144,20 @@ class Engine:
         and the cost of a step stay the same however often a case loops. The workflow object
         itself is not changed.
         """
+        return json.loads(self.dump_text(workflow))
+
+    def dump_text(self, workflow: BpmnWorkflow) -> str:
+        """`dump` as the JSON text that is stored: a step hands its state back as text, which the
+        worker stores as it is (no dictionary to pass between processes, no second encoding)."""
         state = self._serializer(workflow.spec).to_dict(workflow)
         state = compact(state, workflow.spec, workflow.subprocess_specs)
-        return json.loads(json.dumps(state, default=str))
+        return json.dumps(state, default=str)
 
-    def restore(self, diagram: Diagram, state: dict[str, Any]) -> BpmnWorkflow:
+    def restore(self, diagram: Diagram, state: dict[str, Any] | str) -> BpmnWorkflow:
+        """The workflow of a stored state (its dictionary, or the JSON text as stored)."""
         # Compacting again is a no-op on what `dump` wrote; it shrinks a state stored before
         # compaction existed and puts parents before children whatever order the keys came in.
-        document = compact(state, diagram.spec, diagram.subprocess_specs)
+        document = compact(state_dict(state), diagram.spec, diagram.subprocess_specs)
         document["spec"], document["subprocess_specs"] = diagram.spec, diagram.subprocess_specs
         workflow = self._serializer(diagram.spec).from_dict(document)
         workflow.script_engine = self._script_engine()
@@ -254,15 +260,15 @@ class Engine:
         known = [moment for moment in times if moment is not None]
         return min(known) if known else None
 
-    def migration_gaps(self, state: dict[str, Any], target: Diagram) -> dict[str, bool]:
+    def migration_gaps(self, state: dict[str, Any] | str, target: Diagram) -> dict[str, bool]:
         """Elements a stored case holds that `target` lacks ({id: whether it waits there}): it can
         move to `target` when there are none (see `migration`)."""
-        return migration.gaps(state, target.spec, target.subprocess_specs)
+        return migration.gaps(state_dict(state), target.spec, target.subprocess_specs)
 
-    def migrate(self, state: dict[str, Any], target: Diagram) -> dict[str, Any]:
+    def migrate(self, state: dict[str, Any] | str, target: Diagram) -> dict[str, Any]:
         """The stored case as a case of `target`: the same tasks, data and timers, and what comes
         after them predicted from `target`'s flows where the old predictions had no counterpart."""
-        retargeted, orphaned = migration.retarget(state, target.spec, target.subprocess_specs)
+        retargeted, orphaned = migration.retarget(state_dict(state), target.spec, target.subprocess_specs)
         workflow = self.restore(target, retargeted)
         for task_id in orphaned:
             task = workflow.get_task_from_id(UUID(task_id))
@@ -404,3 +410,8 @@ def _uuid(task_id: str) -> UUID:
         return UUID(task_id)
     except ValueError as exc:
         raise EngineError("not a task id") from exc
+
+
+def state_dict(state: dict[str, Any] | str) -> dict[str, Any]:
+    """A stored state as a dictionary, from the JSON text routing's tables and steps hand around."""
+    return json.loads(state) if isinstance(state, str) else state

@@ -30,7 +30,9 @@ class WaitingMessage:
 class Step:
     """What to do to a case's workflow, from one wait to the next."""
 
-    state: dict[str, Any] | None  # the stored state; None starts a new workflow holding `data`
+    state: (
+        dict[str, Any] | str | None
+    )  # the stored state (or its JSON text); None starts a new workflow holding `data`
     data: dict[str, Any] = field(default_factory=dict)  # a new case's data, or corrections to retry with
     task_id: str | None = None  # a user task to complete with `task_data`
     task_data: dict[str, Any] = field(default_factory=dict)
@@ -41,7 +43,7 @@ class Step:
 
 @dataclass(frozen=True)
 class StepResult:
-    state: dict[str, Any]
+    state: str  # the workflow's state as the JSON text stored (Engine.dump_text)
     completed: list[CompletedElement]
     ready: list[ReadyTask]
     next_due: datetime | None
@@ -77,7 +79,7 @@ def run_step(engine: Engine, diagram: Diagram, step: Step) -> StepResult:
     ]
     ready = [replace(task, data={}) for task in engine.ready_tasks(workflow, diagram)]
     return StepResult(
-        engine.dump(workflow),
+        engine.dump_text(workflow),
         completed,
         ready,
         engine.next_due(workflow),

@@ -146,11 +146,12 @@ def get_case(case_id):
     return case_view(case_id)
 
 
-def visible_case(uow, case_id) -> CaseSummary:
-    """The case without its workflow state, if the caller may see it (its mall; a supervisor's
-    floors, a manager's department); 404 otherwise, as if it did not exist."""
+def visible_case(uow, case_id, open_tasks: bool = False) -> CaseSummary:
+    """The case without its workflow state (with its open tasks when asked), if the caller may see
+    it (its mall; a supervisor's floors, a manager's department); 404 otherwise, as if it did not
+    exist."""
     identity = current_identity()
-    case = uow.cases.summary(identity.mall_id, str(case_id))
+    case = uow.cases.summary(identity.mall_id, str(case_id), open_tasks)
     if case is None or not identity.can_see(case.floor, case.department):
         raise NotFound(f"no case {case_id}")
     return case
@@ -162,8 +163,8 @@ def case_view(case_id) -> dict:
     identity = current_identity()
     routing = _routing()
     with routing.reading() as uow:
-        case = visible_case(uow, case_id)
-        open_tasks = uow.tasks.open_for_case(case.id)
+        case = visible_case(uow, case_id, open_tasks=True)
+        open_tasks = case.open_tasks
         current = case.current_elements
         if current is None:
             diagram = routing.context.diagrams.get(case.process_version_id, uow.processes.get)
@@ -201,9 +202,8 @@ def get_timeline(case_id):
     identity = current_identity()
     routing = _routing()
     with routing.reading() as uow:
-        case = visible_case(uow, case_id)
-        open_tasks = uow.tasks.open_for_case(case.id)
-        masks = masks_for(identity, open_tasks, lambda: uow.cases.customers(case.id))
+        case = visible_case(uow, case_id, open_tasks=True)
+        masks = masks_for(identity, case.open_tasks, lambda: uow.cases.customers(case.id))
         diagram = routing.context.diagrams.get(case.process_version_id, uow.processes.get)
         return named_timeline(present_timeline(uow.cases.timeline(case.id), masks), diagram)
 

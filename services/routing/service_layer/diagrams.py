@@ -59,26 +59,42 @@ def _source(
 
 
 class DiagramCache:
-    """Parsing is slow and a version never changes, so each is parsed once per process; its
-    sources are kept too, for the sandbox processes that run its steps."""
+    """Parsing is slow and a version never changes, so each is parsed once per process, and only
+    where this process reads a workflow itself (timers, migrations, an old case's elements): a step
+    needs only the version's sources, which the sandbox process running it parses once for itself.
+
+    A version is parsed by one thread at a time: after a start or a deploy, the first requests of
+    a version would otherwise each parse it at once (on the shipped diagram about half a second of
+    CPU each), every one of them but the last for nothing.
+    """
 
     def __init__(self):
-        self._diagrams: dict[str, tuple[Diagram, DiagramSource]] = {}
-        self._lock = threading.Lock()
+        self._sources: dict[str, DiagramSource] = {}
+        self._diagrams: dict[str, Diagram] = {}
+        self._lock = threading.Lock()  # guards the two dicts and the parse locks
+        self._parsing: dict[str, threading.Lock] = {}
 
     def get(self, version_id: str, load: Callable[[str], ProcessVersion | None]) -> Diagram:
         """The parsed diagram of a version; `load` fetches the version's sources only on a miss."""
-        return self._entry(version_id, load)[0]
+        diagram = self._diagrams.get(version_id)
+        if diagram is not None:
+            return diagram
+        with self._lock:
+            parsing = self._parsing.setdefault(version_id, threading.Lock())
+        with parsing:  # one thread parses; the others wait for its diagram
+            diagram = self._diagrams.get(version_id)
+            if diagram is None:
+                diagram = self.source(version_id, load).parse()
+                with self._lock:
+                    self._diagrams[version_id] = diagram
+                    self._parsing.pop(version_id, None)
+        return diagram
 
     def source(self, version_id: str, load: Callable[[str], ProcessVersion | None]) -> DiagramSource:
-        return self._entry(version_id, load)[1]
-
-    def _entry(self, version_id: str, load) -> tuple[Diagram, DiagramSource]:
-        with self._lock:
-            entry = self._diagrams.get(version_id)
-        if entry is None:
+        """A version's files, as the sandbox process running its steps is given them."""
+        source = self._sources.get(version_id)
+        if source is None:
             source = source_of(load(version_id))
-            entry = (source.parse(), source)
             with self._lock:
-                self._diagrams[version_id] = entry
-        return entry
+                source = self._sources.setdefault(version_id, source)
+        return source
