@@ -95,6 +95,26 @@ def insert_many(conn: psycopg.Connection, head: str, rows: list[tuple]) -> None:
         conn.execute(_insert_rows(head, len(rows[0]), len(rows)), [value for row in rows for value in row])
 
 
+def insert_together(conn: psycopg.Connection, parts: list[tuple[str, list[tuple]]]) -> None:
+    """Several `insert_many`s, each a head with its rows, as one statement (one round trip): all
+    but the last as data-modifying WITH queries, which PostgreSQL runs exactly once each. Parts
+    without rows are left out; nothing is sent when none has any."""
+    parts = [(head, rows) for head, rows in parts if rows]
+    if len(parts) < 2:
+        for head, rows in parts:
+            insert_many(conn, head, rows)
+        return
+    shape = tuple((head, len(rows[0]), len(rows)) for head, rows in parts)
+    conn.execute(_inserts_together(shape), [value for _, rows in parts for row in rows for value in row])
+
+
+@functools.lru_cache(maxsize=128)
+def _inserts_together(shape: tuple[tuple[str, int, int], ...]) -> str:
+    *first, (head, columns, rows) = shape
+    withs = [f"w{place} AS ({_insert_rows(*part)})" for place, part in enumerate(first)]
+    return "WITH " + ", ".join(withs) + " " + _insert_rows(head, columns, rows)
+
+
 @functools.lru_cache(maxsize=128)
 def _insert_rows(head: str, columns: int, rows: int) -> str:
     """`head` followed by `rows` rows of `columns` placeholders. The text is composed once per

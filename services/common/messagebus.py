@@ -8,7 +8,9 @@ commits both (services/common/bus/consumer.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -32,6 +34,7 @@ class MessageBus:
         self.context = context
         self.command_handlers = command_handlers
         self.event_handlers = event_handlers
+        self._joined = threading.local()  # the unit of work of the consumer transaction in hand
 
     def handle(self, command: Any, conn: psycopg.Connection | None = None) -> Any:
         """Run the command's handler in a fresh unit of work and return what it answers; with `conn`,
@@ -42,7 +45,22 @@ class MessageBus:
     def handle_event(self, conn: psycopg.Connection, envelope: Envelope) -> bool | None:
         """Run the event's handler in the consumer's transaction (the consumer's handler signature).
         What it returns is passed on: a consumer keeping its own inbox learns whether the event was new."""
-        return self.handler_of(envelope.type)(envelope, self.uow_factory(conn), self.context)
+        return self.handler_of(envelope.type)(envelope, self._uow_joining(conn), self.context)
+
+    @contextmanager
+    def joined(self, conn: psycopg.Connection) -> Iterator[None]:
+        """While the consumer applies a batch in one transaction on `conn`: its events share one
+        unit of work, so what a repository learned in that transaction (a lock it holds) it knows for
+        the batch's later events. The consumer's `transaction_scope`."""
+        self._joined.uow = self.uow_factory(conn)
+        try:
+            yield
+        finally:
+            self._joined.uow = None
+
+    def _uow_joining(self, conn: psycopg.Connection) -> AbstractUnitOfWork:
+        uow = getattr(self._joined, "uow", None)
+        return uow if uow is not None and uow.conn is conn else self.uow_factory(conn)
 
     def handler_of(self, event_type: str) -> Handler:
         """The table's entry for the type, else the first topic pattern (`complaint.#`) it matches."""

@@ -67,6 +67,7 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
         self.conn: psycopg.Connection | None = conn
         self._connection_cm = None
         self._published = False
+        self._opened_on: psycopg.Connection | None = None  # a joined one's repositories, opened once
 
     def __enter__(self) -> Self:
         if not self.joined:
@@ -75,7 +76,9 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
                 self.conn = self._connection_cm.__enter__()
             if self.reads_only:
                 self.conn.autocommit = True
-        self.open_repositories(self.conn)
+        if not self.joined or self._opened_on is not self.conn:  # joined: one transaction, one set
+            self.open_repositories(self.conn)
+            self._opened_on = self.conn
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

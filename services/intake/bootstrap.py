@@ -59,6 +59,7 @@ class Intake:
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
             outbox=self.outbox,
+            transaction_scope=self.bus.joined,
         )
 
     def mail_workers(self) -> list:

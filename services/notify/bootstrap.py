@@ -73,6 +73,7 @@ class Notify:
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
             outbox=self.outbox,
+            transaction_scope=self.bus.joined,
         )
 
     def channels(self) -> dict[str, Channel]:

@@ -59,6 +59,7 @@ class Reporting:
             batch_size=self.settings.consumer_batch_size,
             own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
             outbox=self.outbox,
+            transaction_scope=self.bus.joined,
         )
 
     def retention_scheduler(self) -> RetentionScheduler:

@@ -73,6 +73,7 @@ class Routing:
             batch_size=self.settings.consumer_batch_size,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
             outbox=self.outbox,
+            transaction_scope=self.bus.joined,
         )
 
     def command_consumer(self, connection: Connection | None = None):

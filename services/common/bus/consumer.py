@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,7 @@ class EventConsumer(ConsumerMixin):
         fallback: Handler | None = None,
         own_inbox: bool = False,
         outbox: OutboxWriter | None = None,
+        transaction_scope: Callable[[psycopg.Connection], AbstractContextManager] | None = None,
     ):
         self.connection = connection
         self.outbox = outbox  # the handlers' writer: told after each commit, so its relay wakes
@@ -94,6 +96,8 @@ class EventConsumer(ConsumerMixin):
         # The handlers tell a redelivery themselves (a read model keeping every event by its id): no
         # inbox row, one statement fewer per message.
         self.own_inbox = own_inbox
+        # Around each transaction's handlers (the service's MessageBus.joined: one unit of work each).
+        self.transaction_scope = transaction_scope or (lambda conn: nullcontext())
         self.infrastructure_pause = threading.Event()
         self.ready = threading.Event()  # set while consuming; readiness probes and tests use it
         self._publish_connection: Connection | None = None
@@ -251,7 +255,7 @@ class EventConsumer(ConsumerMixin):
         """Apply each delivery in order, all in one transaction, each once per message id; whether
         each was new. Events the handlers publish go to the outbox in the same transaction."""
         started = time.perf_counter()
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn, conn.transaction(), self.transaction_scope(conn):
             new = (
                 None
                 if self.own_inbox

@@ -68,12 +68,18 @@ class OutboxWriter:
 
     def add_many(self, conn: psycopg.Connection, events: list[tuple[Envelope, str | None]]) -> None:
         """Queue several events, in order, with one statement (one round trip)."""
+        insert_many(conn, *self.insert_of(events))
+
+    def insert_of(self, events: list[tuple[Envelope, str | None]]) -> tuple[str, list[tuple]]:
+        """The events as `insert_many`'s head and rows, for a caller writing them with other rows in
+        one statement (`insert_together`); the relay is woken after the commit as for `add_many`."""
         rows = [
             (envelope.id, routing_key or envelope.type, json.dumps(dump_envelope(envelope)))
             for envelope, routing_key in events
         ]
-        insert_many(conn, self._insert_head, rows)
-        self._added.events = True
+        if rows:
+            self._added.events = True
+        return self._insert_head, rows
 
     def add_with(
         self,

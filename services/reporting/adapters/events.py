@@ -65,22 +65,30 @@ def _insert_params(envelope: Envelope, erase: bool) -> dict[str, Any]:
 
 
 class EventStore:
+    """One per transaction (a consumer's batch shares one: see MessageBus.joined)."""
+
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
+        self._locked: dict[str, bool] = {}  # cases locked in this transaction -> erased, as read then
 
     def lock_case(self, complaint_id: str) -> bool:
         """Serialise the events of one case: each sees every earlier one committed before it derives.
 
         Returns whether retention erased the case's personal data, read by the same statement (one
         round trip): retention does not take this lock, so reading it after the lock would order
-        nothing more.
+        nothing more. A case locked already in this transaction (an earlier event of the batch) is
+        not asked again: the lock is held until the commit, and an erasure the answer missed is
+        caught by `add` and `add_to_case`, which read it again.
         """
+        if complaint_id in self._locked:
+            return self._locked[complaint_id]
         row = self.conn.execute(
             "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%(id)s)),"
             " (SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = %(id)s) AS erased",
             {"id": complaint_id},
         ).fetchone()
-        return bool(row["erased"])
+        self._locked[complaint_id] = bool(row["erased"])
+        return self._locked[complaint_id]
 
     def lock_cases(self, complaint_ids: list[str]) -> None:
         """`lock_case` for several cases at once, in the order given (sorted, by the caller: two

@@ -241,10 +241,11 @@ class CaseRepository:
             insert_many(self.conn, TIMELINE_INSERT, [row])
 
     @contextlib.contextmanager
-    def deferred(self) -> Iterator[None]:
+    def deferred(self, collected: list[tuple] | None = None) -> Iterator[None]:
         """Timeline rows added in the block are written at its end, in order, as one statement: a
         step adds several, and each statement is a round trip. Nothing is written if it raises (the
-        transaction is then rolled back anyway)."""
+        transaction is then rolled back anyway). Given `collected`, the rows are added to it
+        instead, for the caller to write with its own (TIMELINE_INSERT's rows)."""
         outer, self._deferred = self._deferred, []
         try:
             yield
@@ -253,6 +254,8 @@ class CaseRepository:
             self._deferred = outer
         if outer is not None:
             outer.extend(rows)
+        elif collected is not None:
+            collected.extend(rows)
         else:
             insert_many(self.conn, TIMELINE_INSERT, rows)
 

@@ -49,7 +49,7 @@ from services.routing.service_layer.merging import close_merged_case
 from services.routing.service_layer.migrations import migrate_case
 from services.routing.service_layer.proving import ProofReport, prove_source
 from services.routing.service_layer.retention import erase_on_request
-from services.routing.service_layer.steps import SYSTEM, advance_case, announce, start_new_case
+from services.routing.service_layer.steps import SYSTEM, CaseRef, advance_case, announce, start_new_case
 from services.routing.service_layer.timers import move_timer
 from services.routing.service_layer.unit_of_work import UnitOfWork
 
@@ -330,21 +330,22 @@ def assign_task(command: AssignTask, uow: UnitOfWork, context: Context) -> Task:
         updated = replace(
             task, assignee=command.assignee, state=TaskState.CLAIMED if command.assignee else TaskState.OPEN
         )
-        case = uow.cases.summary(context.mall_id, task.case_id)  # no workflow state: no step is taken
+        case = CaseRef(task.case_id, task.mall_id)  # all an announcement needs: the case is not read
         now = context.clock.now()
         actor = Actor(command.actor_id, task.queue)
-        announce(uow, case, updated, TASK_CLAIMED, actor, now)
         kind = "task_claimed" if command.assignee == command.actor_id else "task_assigned"
-        uow.cases.add_timeline(
-            case.id,
-            now,
-            actor.id,
-            actor.role,
-            kind if command.assignee else "task_unclaimed",
-            task.element_id,
-            task.id,
-            {"assignee": command.assignee},
-        )
+        with uow.deferred():  # the event and the timeline row in one statement
+            announce(uow, case, updated, TASK_CLAIMED, actor, now)
+            uow.cases.add_timeline(
+                case.id,
+                now,
+                actor.id,
+                actor.role,
+                kind if command.assignee else "task_unclaimed",
+                task.element_id,
+                task.id,
+                {"assignee": command.assignee},
+            )
         return updated
 
 

@@ -6,7 +6,7 @@ the error is kept, and the step can be retried once the cause is fixed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -180,8 +180,20 @@ def announce_steps(
             uow.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
 
 
+@dataclass(frozen=True)
+class CaseRef:
+    """Which case an event is about, when nothing else of it is needed (a claim's announcement)."""
+
+    id: str
+    mall_id: str
+
+
 def _envelope(
-    case: CaseRow | CaseSummary, event_type: str, payload: dict[str, Any], actor: Actor, at: datetime
+    case: CaseRow | CaseSummary | CaseRef,
+    event_type: str,
+    payload: dict[str, Any],
+    actor: Actor,
+    at: datetime,
 ) -> Envelope:
     return event(event_type, mall_id=case.mall_id, about=case.id, actor=actor, at=at, payload=payload)
 
@@ -244,7 +256,7 @@ def sync_tasks(
 
 def announce(
     uow: UnitOfWork,
-    case: CaseRow | CaseSummary,
+    case: CaseRow | CaseSummary | CaseRef,
     task: Task,
     event_type: str,
     actor: Actor,

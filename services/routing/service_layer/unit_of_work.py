@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import psycopg
 
 from services.common.bus.envelope import Envelope
+from services.common.db import insert_together
 from services.common.unit_of_work import PostgresUnitOfWork
-from services.routing.adapters.cases import CaseRepository
+from services.routing.adapters.cases import TIMELINE_INSERT, CaseRepository
 from services.routing.adapters.erasure import CaseErasure
 from services.routing.adapters.messages import MessageRepository
 from services.routing.adapters.processes import ProcessRepository
@@ -50,18 +51,18 @@ class UnitOfWork(PostgresUnitOfWork):
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
-        """Events published and timeline rows added in the block are written at its end, each kind
-        as one statement, in the order they came (a step writes several; every statement is a round
-        trip). On an exception nothing is written: the transaction is rolled back."""
+        """Events published and timeline rows added in the block are written at its end, all in
+        one statement, each kind in the order it came (a step writes several; every statement is a
+        round trip). On an exception nothing is written: the transaction is rolled back."""
         if self._events is not None:  # already inside one: the outer block writes
             yield
             return
-        self._events = []
+        self._events, timeline = [], []
         try:
-            with self.cases.deferred():
+            with self.cases.deferred(collected=timeline):
                 yield
             events = self._events
         finally:
             self._events = None
-        self.outbox.add_many(self.conn, events)
+        insert_together(self.conn, [(TIMELINE_INSERT, timeline), self.outbox.insert_of(events)])
         self._published = self._published or bool(events)

@@ -7,6 +7,8 @@ import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from kombu import Connection
+
 from services.common.bus.envelope import Actor, Envelope
 from services.reporting.service_layer.context import OWN
 from tests.integration.reporting.conftest import table
@@ -96,3 +98,38 @@ def test_reportings_own_retention_request_coming_back_is_only_kept(feed, reporti
     [case] = table(reporting, "cases", "complaint_id")
     assert case["customer_phone"] == "13912345678" and case["erased_at"] is None
     assert table(reporting, "retention_requests", "requested_at") == []
+
+
+def test_a_batch_locks_each_case_once_and_an_erasure_inside_it_reaches_the_cases_later_events(
+    reporting, monkeypatch
+):
+    """A consumer batch is one transaction with one unit of work: a case already locked by an
+    earlier event of the batch is not locked again, and its events after an erasure in the same
+    batch are kept without the customer."""
+    from services.reporting.adapters.events import EventStore
+
+    locks = []
+    lock_case = EventStore.lock_case
+
+    def counting(store, complaint_id):
+        if complaint_id not in store._locked:
+            locks.append(complaint_id)
+        return lock_case(store, complaint_id)
+
+    monkeypatch.setattr(EventStore, "lock_case", counting)
+    consumer = reporting.consumer(Connection("memory://"))
+    mine, other = story(), story(customer={"name": "李先生", "phone": "13600002222", "email": None})
+    first, *rest = events(mine)
+    batch = [first, *events(other), asked([mine.id]), *rest]
+    deliveries = [(envelope, consumer.handlers.get(envelope.type, consumer.fallback)) for envelope in batch]
+
+    assert all(consumer.apply_all(deliveries))
+
+    assert sorted(set(locks)) == sorted({mine.id, other.id}) and len(locks) == 2
+    cases = {row["complaint_id"]: row for row in table(reporting, "cases", "complaint_id")}
+    assert cases[mine.id]["customer_phone"] is None and cases[other.id]["customer_phone"] == "13600002222"
+    assert not any(
+        "13912345678" in str(row["envelope"])
+        for row in table(reporting, "events", "occurred_at")
+        if row["complaint_id"] == mine.id
+    )
