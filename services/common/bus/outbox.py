@@ -171,23 +171,22 @@ class OutboxRelay(PollingLoop):
         self.connection: Connection | None = None  # opened by the first round, dropped by an outage
         self._channel: ConfirmedChannel | None = None  # see _publisher
         self.log_extra = {"schema": schema}
-        self._select = (
+        self._take = (
+            # The oldest unpublished rows, locked and marked sent in the statement that reads them (its
+            # transaction commits only after the broker confirmed them: see relay_once). The
+            # envelope as the text it is stored as: published as it is, never parsed here.
             sql.SQL(
-                # The envelope as the text it is stored as: published as it is, never parsed here.
-                "SELECT id, routing_key, envelope::text AS body, envelope ->> 'type' AS type,"
-                " envelope ->> 'correlation_id' AS correlation_id FROM {}.outbox WHERE published_at IS NULL "
-                "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
+                "UPDATE {outbox} o SET published_at = now(), attempts = o.attempts + 1 FROM ("
+                "SELECT id FROM {outbox} WHERE published_at IS NULL ORDER BY created_at LIMIT %s"
+                " FOR UPDATE SKIP LOCKED) AS oldest WHERE o.id = oldest.id"
+                " RETURNING o.id, o.routing_key, o.envelope::text AS body, o.envelope ->> 'type' AS type,"
+                " o.envelope ->> 'correlation_id' AS correlation_id, o.created_at"
             )
-            .format(sql.Identifier(schema))
+            .format(outbox=sql.Identifier(schema, "outbox"))
             .as_string()
         )
-        self._mark_sent = (
-            sql.SQL("UPDATE {}.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(%s)")
-            .format(sql.Identifier(schema))
-            .as_string()
-        )
-        self._mark_failed = (
-            sql.SQL("UPDATE {}.outbox SET attempts = attempts + 1, last_error = %s WHERE id = ANY(%s)")
+        self._mark_unsent = (
+            sql.SQL("UPDATE {}.outbox SET published_at = NULL, last_error = %s WHERE id = ANY(%s)")
             .format(sql.Identifier(schema))
             .as_string()
         )
@@ -215,16 +214,16 @@ class OutboxRelay(PollingLoop):
         """
         publisher = self._publisher(connection)
         with self.pool.connection() as conn, conn.transaction():
-            rows = conn.execute(self._select, (self.batch_size,)).fetchall()
+            # Marked sent as they are read (one statement fewer a round); the rows the broker did
+            # not confirm are unmarked before the commit, and nothing is if the round fails.
+            rows = sorted(conn.execute(self._take, (self.batch_size,)).fetchall(), key=_oldest_first)
             if not rows:
                 return 0
             confirms = publisher.publish([message(row) for row in rows])
             sent = [row for place, row in enumerate(rows) if place in confirms.confirmed]
-            if sent:
-                conn.execute(self._mark_sent, ([row["id"] for row in sent],))
             if confirms.error is not None:
                 unsent = [row["id"] for place, row in enumerate(rows) if place not in confirms.confirmed]
-                conn.execute(self._mark_failed, (str(confirms.error)[:1000], unsent))
+                conn.execute(self._mark_unsent, (str(confirms.error)[:1000], unsent))
         self._count(sent, confirms.error)
         if confirms.error is not None:
             raise confirms.error
@@ -347,6 +346,11 @@ class WakeListener:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def _oldest_first(row: dict):
+    """RETURNING gives the rows in no set order: the relay publishes them oldest first."""
+    return row["created_at"]
 
 
 def message(row: dict) -> dict:
