@@ -31,9 +31,13 @@ class Background:
         self.threads: list[threading.Thread] = []
 
     @classmethod
-    def of(cls, service: ServiceSpec, runtime, relay: bool = True, workers: bool = True) -> Background:
-        # A service without an outbox (the console) has no relay.
-        chosen: list[Worker] = [runtime.relay()] if relay and hasattr(runtime, "relay") else []
+    def of(
+        cls, service: ServiceSpec, runtime, relay: bool = True, workers: bool = True, own_writes: bool = False
+    ) -> Background:
+        """`own_writes`: the relay of an API served with --no-workers (see `for_own_writes`)."""
+        chosen: list[Worker] = []
+        if relay and hasattr(runtime, "relay"):  # a service without an outbox (the console) has none
+            chosen.append(runtime.relay().for_own_writes() if own_writes else runtime.relay())
         return cls(chosen + (service.workers(runtime) if workers else []))
 
     def start(self) -> Background:

@@ -80,30 +80,44 @@ def _worker_checks(workers: Background) -> dict:
 
 
 def _probes(
-    settings: Settings, runtime, collectors: list, workers: Background, serving: bool = False
+    settings: Settings,
+    runtime,
+    collectors: list,
+    workers: Background,
+    serving: bool = False,
+    broker_ready: bool = True,
 ) -> ProbeListener | None:
-    """The probe listener on METRICS_PORT, if one is set."""
+    """The probe listener on METRICS_PORT, if one is set; `broker_ready=False` leaves the workers'
+    broker connections out of readiness (liveness still watches their threads)."""
     if not settings.metrics_port:
         return None
     api = (lambda: {"http": _http(settings)}) if serving else dict
+    ready = workers.readiness if broker_ready else dict
     return ProbeListener(
         settings.http_host,
         settings.metrics_port,
         liveness=lambda: {**api(), **workers.liveness()},
-        readiness=lambda: {"database": _database(runtime), **workers.readiness()},
+        readiness=lambda: {"database": _database(runtime), **ready()},
         collectors=collectors,
     ).start()
 
 
 def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> int:
-    """The HTTP API, with the relay and workers in threads unless they run as their own processes."""
+    """The HTTP API with its outbox relay, and the other workers in threads unless they run as their
+    own processes (`background=False`: `serve --no-workers`).
+
+    The relay always runs here: the API's events go to the broker from the process that wrote
+    them, woken in-process after each commit, instead of a NOTIFY for a worker's relay (a statement
+    and a commit more per request, and a hop). Without the other workers, the broker is left out of
+    readiness: the API records into its outbox while the broker is away, and its relay catches up.
+    """
     runtime = _runtime(settings, service)
-    workers = Background.of(service, runtime).start() if background else Background([])
+    workers = Background.of(service, runtime, workers=background, own_writes=not background).start()
     collectors = service.collectors(runtime)
     app = service.create_app(runtime)
     add_collectors(app, collectors)
-    add_readiness(app, _worker_checks(workers))
-    probes = _probes(settings, runtime, collectors, workers, serving=True)
+    add_readiness(app, _worker_checks(workers) if background else {})
+    probes = _probes(settings, runtime, collectors, workers, serving=True, broker_ready=background)
     http = create_server(
         app,
         host=settings.http_host,

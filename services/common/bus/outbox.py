@@ -205,6 +205,14 @@ class OutboxRelay(PollingLoop):
             listen=True,
         )
 
+    def for_own_writes(self, poll_every: float = 30.0) -> OutboxRelay:
+        """This relay as an API runs it (`serve --no-workers`): woken by the API's own writers after
+        each commit, with no LISTEN connection of its own and a seldom poll; the service's worker
+        relay listens, polls every few seconds, and takes whatever an API left when it stopped."""
+        self.listener = None
+        self.interval = poll_every
+        return self
+
     def relay_once(self, connection: Connection) -> int:
         """Publish one batch, wait once for the broker's confirms; return how many it confirmed.
 
