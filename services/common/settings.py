@@ -248,6 +248,10 @@ class Settings:
     consumer_max_retries: int = 5
     # Deliveries a consumer applies in one transaction, of those already in hand (1: each alone).
     consumer_batch_size: int = 50
+    # How long a consumer waits, after the delivery that woke it, for more to join its batch: a few
+    # milliseconds later for each event, one transaction (its inbox, its locks, its commit) for
+    # several where they come close together.
+    consumer_linger_ms: int = 50
     relay_batch_size: int = 100
     log_level: str = "INFO"
     log_json: bool = True
@@ -312,6 +316,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("trusted_proxies", "TRUSTED_PROXIES", _positive_int),
     ("consumer_max_retries", "CONSUMER_MAX_RETRIES", _positive_int),
     ("consumer_batch_size", "CONSUMER_BATCH_SIZE", _positive_int),
+    ("consumer_linger_ms", "CONSUMER_LINGER_MS", _positive_int),
     ("relay_batch_size", "RELAY_BATCH_SIZE", _positive_int),
     ("log_level", "LOG_LEVEL", str.upper),
     ("log_json", "LOG_JSON", _bool),

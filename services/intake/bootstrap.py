@@ -58,6 +58,7 @@ class Intake:
             self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
+            linger_seconds=self.settings.consumer_linger_ms / 1000,
             outbox=self.outbox,
             transaction_scope=self.bus.joined,
         )

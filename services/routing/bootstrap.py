@@ -71,6 +71,7 @@ class Routing:
             self.bus.consumer_handlers(),
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
+            linger_seconds=self.settings.consumer_linger_ms / 1000,
             also_declare=[task_queue(role) for role in sorted(QUEUES)],
             outbox=self.outbox,
             transaction_scope=self.bus.joined,

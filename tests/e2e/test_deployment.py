@@ -176,11 +176,13 @@ def assert_every_process_counted_it(deployment: Deployment, numbers: list[str]) 
     )
     # The API's own relay publishes what it wrote (the worker's, polling as a safety net, may take one).
     eventually(
-        lambda: sum(
-            metric(process, "mall_events_published_total", type="complaint.received")
-            for process in ("intake", "intake-worker")
-        )
-        == count,
+        lambda: (
+            sum(
+                metric(process, "mall_events_published_total", type="complaint.received")
+                for process in ("intake", "intake-worker")
+            )
+            == count
+        ),
         timeout=60,
     )
     assert metric("intake", "mall_events_published_total", type="complaint.received") > 0

@@ -70,7 +70,9 @@ def start_consumer(intake, amqp_url):
     """Start a consumer in a thread on a test queue; stopped at the end of the test."""
     started = []
 
-    def start(handler, max_retries=2, name="test.effects", batch_size=50, url=None, consumer_class=None):
+    def start(
+        handler, max_retries=2, name="test.effects", batch_size=50, url=None, consumer_class=None, linger=0.0
+    ):
         queues = consumer_queues(name, ["complaint.received", "test.#"])
         consumer = (consumer_class or RecordingConsumer)(
             Connection(url or amqp_url),
@@ -81,6 +83,7 @@ def start_consumer(intake, amqp_url):
             max_retries=max_retries,
             retry_base_delay=0.05,
             batch_size=batch_size,  # as the services run (CONSUMER_BATCH_SIZE)
+            linger_seconds=linger,
             outbox=intake.outbox,
         )
         thread = threading.Thread(target=consumer.run, daemon=True)

@@ -4,6 +4,7 @@ against the real RabbitMQ and PostgreSQL: one commit for many, a failing one alo
 from __future__ import annotations
 
 import threading
+import time
 
 from services.common.bus.envelope import load_envelope
 from tests.support.consumers import (
@@ -109,6 +110,19 @@ def test_the_inbox_is_asked_once_per_batch_and_a_message_twice_in_it_runs_once(
         ).fetchone()
     assert kept["n"] == 4
     eventually(lambda: waiting_in_queue(amqp_url) == 0)
+
+
+def test_messages_that_come_within_the_linger_join_the_batch_of_the_one_that_woke_the_consumer(
+    intake, amqp_url, effects, start_consumer
+):
+    start_consumer(record_effect, linger=1.0)  # long, so the test does not race the clock
+    first, second = numbered(2, "TL")
+    publish(amqp_url, first)
+    time.sleep(0.2)  # well inside the linger: the second still joins the first's transaction
+    publish(amqp_url, second)
+
+    eventually(lambda: len(effects()) == 2, timeout=5)
+    assert len(set(transactions(intake, ["TL-0", "TL-1"]))) == 1
 
 
 def test_a_quiet_queues_single_message_is_applied_without_waiting_for_more(

@@ -72,6 +72,7 @@ class EventConsumer(ConsumerMixin):
         retry_base_delay: float = 1.0,
         prefetch_count: int = 20,
         batch_size: int = 1,
+        linger_seconds: float = 0.0,
         also_declare: list[Queue] | None = None,
         fallback: Handler | None = None,
         own_inbox: bool = False,
@@ -88,6 +89,7 @@ class EventConsumer(ConsumerMixin):
         # Deliveries applied in one transaction at most; the broker must be allowed to send that many.
         self.batch_size = batch_size
         self.prefetch_count = max(prefetch_count, batch_size)
+        self.linger_seconds = linger_seconds  # how long a batch waits for more deliveries to join it
         self._in_hand: list[Delivery] = []
         self._received = 0  # deliveries since the batch was begun, ignored and malformed ones too
         self._consuming: Connection | None = None
@@ -158,11 +160,13 @@ class EventConsumer(ConsumerMixin):
             yield
 
     def _take_what_is_ready(self) -> None:
-        """Read the deliveries already sent, up to a batch; never wait for one not yet there (a
-        quiet queue's single event is applied at once)."""
+        """Read the deliveries sent until `linger_seconds` after the one that woke it, up to a
+        batch (with no linger: only those already sent; a quiet queue's single event is applied at
+        once)."""
+        deadline = time.monotonic() + self.linger_seconds
         try:
             while self._received < self.batch_size:
-                self._consuming.drain_events(timeout=0)
+                self._consuming.drain_events(timeout=max(deadline - time.monotonic(), 0))
         except TimeoutError:  # socket.timeout: nothing more has come
             pass
         except BaseException:
