@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Response, current_app
 
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -63,7 +61,7 @@ def list_tasks(args):
     with _routing().reading() as uow:
         found = uow.tasks.list(query)
     next_cursor = encode_cursor(found[-1].created_at, found[-1].id) if len(found) == query.limit else None
-    return {"items": [asdict(task) for task in found], "next_cursor": next_cursor}
+    return {"items": found, "next_cursor": next_cursor}  # the schema reads the tasks' attributes
 
 
 def _visible_task(task_id: str):
@@ -81,13 +79,13 @@ def _visible_task(task_id: str):
 @tasks.alt_response(404, response="NOT_FOUND")
 def get_task(task_id):
     """One task with the form it asks for."""
-    return asdict(_visible_task(task_id))
+    return _visible_task(task_id)
 
 
 def _assign(task_id, assignee: str | None):
     identity = current_identity()
     command = AssignTask(str(task_id), assignee, identity.subject, frozenset(identity.roles), identity)
-    return asdict(_routing().bus.handle(command))
+    return _routing().bus.handle(command)
 
 
 @tasks.route("/<uuid:task_id>/claim", methods=["POST"])
@@ -134,7 +132,7 @@ def complete_task(data, task_id):
     completion = _routing().bus.handle(command)
     if completion.incident:
         raise Conflict(completion.incident)
-    return asdict(completion.task)
+    return completion.task
 
 
 @cases.route("/<uuid:case_id>")
@@ -183,7 +181,7 @@ def case_view(case_id) -> dict:
             "current_elements": current,
             "visited": case.visited,
             "next_due_at": case.next_due_at,
-            "open_tasks": [asdict(task) for task in open_tasks],
+            "open_tasks": open_tasks,
             "incidents": incidents,
         }
 
