@@ -248,9 +248,9 @@ class Settings:
     consumer_max_retries: int = 5
     # Deliveries a consumer applies in one transaction, of those already in hand (1: each alone).
     consumer_batch_size: int = 50
-    # How long a consumer waits, after the delivery that woke it, for more to join its batch: a few
-    # milliseconds later for each event, one transaction (its inbox, its locks, its commit) for
-    # several where they come close together.
+    # While events are flowing, how long a consumer waits after the delivery that woke it for more
+    # to join its batch: a few milliseconds later for each, one transaction (its inbox, its locks,
+    # its commit) for several where they come close together. After a quiet second: no wait.
     consumer_linger_ms: int = 50
     relay_batch_size: int = 100
     log_level: str = "INFO"

@@ -112,17 +112,20 @@ def test_the_inbox_is_asked_once_per_batch_and_a_message_twice_in_it_runs_once(
     eventually(lambda: waiting_in_queue(amqp_url) == 0)
 
 
-def test_messages_that_come_within_the_linger_join_the_batch_of_the_one_that_woke_the_consumer(
+def test_while_events_flow_messages_within_the_linger_join_the_batch_of_the_one_that_woke_the_consumer(
     intake, amqp_url, effects, start_consumer
 ):
     start_consumer(record_effect, linger=1.0)  # long, so the test does not race the clock
-    first, second = numbered(2, "TL")
-    publish(amqp_url, first)
-    time.sleep(0.2)  # well inside the linger: the second still joins the first's transaction
+    quiet, first, second = numbered(3, "TL")
+    publish(amqp_url, quiet)  # after a quiet spell: applied at once, without lingering
+    eventually(lambda: len(effects()) == 1, timeout=0.9)
+    publish(amqp_url, first)  # events are flowing now: the consumer lingers for more
+    time.sleep(0.2)  # well inside the linger: the second joins the first's transaction
     publish(amqp_url, second)
 
-    eventually(lambda: len(effects()) == 2, timeout=5)
-    assert len(set(transactions(intake, ["TL-0", "TL-1"]))) == 1
+    eventually(lambda: len(effects()) == 3, timeout=5)
+    assert len(set(transactions(intake, ["TL-1", "TL-2"]))) == 1
+    assert transactions(intake, ["TL-0"]) != transactions(intake, ["TL-1"])
 
 
 def test_a_quiet_queues_single_message_is_applied_without_waiting_for_more(

@@ -40,6 +40,9 @@ from services.common.observability.metrics import EVENT_HANDLE_SECONDS, EVENT_LA
 
 log = logging.getLogger(__name__)
 
+# Deliveries less than this apart are a flow: a consumer lingers for more to join its batch.
+FLOWING_SECONDS = 1.0
+
 # A handler returns nothing; one that keeps its own inbox (`own_inbox`) returns whether the message was new.
 Handler = Callable[[psycopg.Connection, Envelope], bool | None]
 
@@ -90,6 +93,7 @@ class EventConsumer(ConsumerMixin):
         self.batch_size = batch_size
         self.prefetch_count = max(prefetch_count, batch_size)
         self.linger_seconds = linger_seconds  # how long a batch waits for more deliveries to join it
+        self._last_woken = float("-inf")  # when a delivery last woke it (time.monotonic)
         self._in_hand: list[Delivery] = []
         self._received = 0  # deliveries since the batch was begun, ignored and malformed ones too
         self._consuming: Connection | None = None
@@ -160,10 +164,13 @@ class EventConsumer(ConsumerMixin):
             yield
 
     def _take_what_is_ready(self) -> None:
-        """Read the deliveries sent until `linger_seconds` after the one that woke it, up to a
-        batch (with no linger: only those already sent; a quiet queue's single event is applied at
-        once)."""
-        deadline = time.monotonic() + self.linger_seconds
+        """Read the deliveries already sent, up to a batch; while events are flowing (the one before
+        came less than a second ago), also those sent within `linger_seconds`. A delivery after a
+        quiet second is applied at once: a quiet queue's single event waits for nothing."""
+        now = time.monotonic()
+        flowing = now - self._last_woken < FLOWING_SECONDS
+        self._last_woken = now
+        deadline = now + (self.linger_seconds if flowing else 0.0)
         try:
             while self._received < self.batch_size:
                 self._consuming.drain_events(timeout=max(deadline - time.monotonic(), 0))
