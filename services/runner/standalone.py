@@ -35,16 +35,20 @@ def _runtime(settings: Settings, service: ServiceSpec):
         apply_migrations(settings.database_url, list(service.schemas))
     runtime = service.build(settings, None, None)
     runtime.pool.open(wait=True, timeout=30)
-    threading.Thread(target=_warm_up, args=(service, runtime), name="warm-up", daemon=True).start()
     return runtime
 
 
 def _warm_up(service: ServiceSpec, runtime) -> None:
-    """The service's warm-up; a failure only leaves the work to the first request that needs it."""
-    try:
-        service.warm_up(runtime)
-    except Exception as exc:
-        log.warning("warm-up of %s skipped: %s", service.name, exc)
+    """The service's warm-up, in the background (an API or a worker; a relay alone needs none); a
+    failure only leaves the work to the first request that needs it."""
+
+    def warm() -> None:
+        try:
+            service.warm_up(runtime)
+        except Exception as exc:
+            log.warning("warm-up of %s skipped: %s", service.name, exc)
+
+    threading.Thread(target=warm, name="warm-up", daemon=True).start()
 
 
 def _database(runtime) -> str:
@@ -112,6 +116,7 @@ def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> 
     readiness: the API records into its outbox while the broker is away, and its relay catches up.
     """
     runtime = _runtime(settings, service)
+    _warm_up(service, runtime)
     workers = Background.of(service, runtime, workers=background, own_writes=not background).start()
     collectors = service.collectors(runtime)
     app = service.create_app(runtime)
@@ -137,6 +142,8 @@ def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> 
 def work(settings: Settings, service: ServiceSpec, relay: bool = True, workers: bool = True) -> int:
     """Background workers only (`worker`), or the outbox relay only (`relay`), until SIGTERM."""
     runtime = _runtime(settings, service)
+    if workers:
+        _warm_up(service, runtime)
     background = Background.of(service, runtime, relay=relay, workers=workers).start()
     probes = _probes(settings, runtime, service.collectors(runtime), background)
     stop = threading.Event()

@@ -30,9 +30,8 @@ class WaitingMessage:
 class Step:
     """What to do to a case's workflow, from one wait to the next."""
 
-    state: (
-        dict[str, Any] | str | None
-    )  # the stored state (or its JSON text); None starts a new workflow holding `data`
+    # The stored state (or its JSON text, as steps hand it around); None starts a new workflow holding `data`.
+    state: dict[str, Any] | str | None
     data: dict[str, Any] = field(default_factory=dict)  # a new case's data, or corrections to retry with
     task_id: str | None = None  # a user task to complete with `task_data`
     task_data: dict[str, Any] = field(default_factory=dict)
