@@ -221,10 +221,12 @@ def assert_once_each(mall: Mall, numbers: list[str]) -> None:
 def test_rabbitmq_unreachable_during_a_burst_then_back_loses_no_complaint_and_doubles_none(healthy):
     mall = healthy
     intake_worker_ready = mall.deployment.metrics_url("intake-worker").replace("/metrics", "/readyz")
+    intake_ready = mall.deployment.metrics_url("intake").replace("/metrics", "/readyz")
 
     def cut() -> None:
         mall.rabbitmq.down()
         eventually(lambda: not answers(intake_worker_ready), timeout=30)  # the relay noticed
+        assert answers(intake_ready)  # the API stays ready: its own relay waits, its outbox keeps
 
     answered = burst(mall, 40, during=cut, at=10)
     numbers = accepted(answered)
