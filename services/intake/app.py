@@ -19,7 +19,7 @@ from services.intake.entrypoints.privacy import privacy
 from services.intake.entrypoints.public import public
 from services.intake.entrypoints.reference import reference
 from services.intake.entrypoints.reply_templates import reply_templates
-from services.intake.entrypoints.status import status_api, status_page
+from services.intake.entrypoints.status import keep_retry_after, status_api, status_page
 
 
 def create_app(intake: Intake) -> Flask:
@@ -36,6 +36,7 @@ def create_app(intake: Intake) -> Flask:
     app.extensions["intake.bus"] = intake.bus
     app.extensions["intake.uow"] = intake.uow
     app.extensions["intake.runtime"] = intake
+    app.after_request(keep_retry_after)  # before the limiter's: after-request hooks run last-registered first
     limiter = Limiter(
         get_remote_address,
         app=app,

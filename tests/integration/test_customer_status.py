@@ -4,6 +4,9 @@ phone; limited per client address and slower after repeated misses (the clock mo
 
 from __future__ import annotations
 
+import itertools
+import math
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -126,6 +129,17 @@ def test_repeated_misses_slow_the_address_down_and_time_lets_it_go(client, recor
     assert "稍后再试" in blocked.json["message"]
     assert other_address == 200
     assert (after_a_minute, another_miss, doubled, after_two_minutes) == (200, 404, 429, 200)
+
+
+def test_the_wait_said_is_the_wait_left_whatever_the_wall_clock_reads(client, recorded, monkeypatch):
+    """The rate limiter writes Retry-After again from the wall clock, truncating: with the wall clock
+    a little later than when it first looked, 60 s left read 59. The page says the wait left."""
+    ticks = itertools.count(math.floor(time.time()), 0.05)  # the wall clock moves on between its reads
+    monkeypatch.setattr(time, "time", lambda: next(ticks))
+    for n in range(5):
+        look(client, recorded["number"], f"000{n}")
+    blocked = look(client, recorded["number"], "5678")
+    assert blocked.status_code == 429 and blocked.headers.get_all("Retry-After") == ["60"]
 
 
 def test_waiting_out_the_longest_wait_does_not_start_the_count_again_but_a_quiet_day_does(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint as PageBlueprint
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_smorest import abort
 
 from services.common import i18n as vocabulary
@@ -64,7 +64,18 @@ def post_status(data):
     except SlowDown as slow:
         left = (slow.until - current_app.extensions["intake.runtime"].clock.now()).total_seconds()
         wait = max(1, math.ceil(left))  # rounded up: a retry after the seconds said is never still too early
+        g.retry_after = wait  # kept as said: see keep_retry_after
         abort(429, message=vocabulary.term("status_page", "slow_down"), headers={"Retry-After": str(wait)})
+
+
+def keep_retry_after(response):
+    """After the rate limiter's own headers: a slowed-down lookup's Retry-After as the view said it.
+    Flask-Limiter writes the header again from the wall clock, truncating (60 s could read 59, and a
+    customer retrying then would still be too early); registered before the limiter, so it runs after."""
+    wait = g.pop("retry_after", None)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @status_page.route("/status", methods=["GET", "POST"])
