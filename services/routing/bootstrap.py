@@ -98,10 +98,10 @@ class Routing:
         parse cost about a second of CPU each). No active diagram: nothing to do yet."""
         with self.reading() as uow:
             active = uow.processes.active(self.settings.mall_id, self.context.process_key)
-            if active is not None:
-                source = self.context.diagrams.source(active.id, uow.processes.get)
-        if active is not None:
-            self.context.sandbox.prepare(source)
+            if active is None:
+                return
+            source = self.context.diagrams.source(active.id, uow.processes.get)
+        self.context.sandbox.prepare(source)  # the connection back in the pool: this takes seconds
 
     def scheduler(self) -> TimerScheduler:
         return TimerScheduler(self)
