@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot
 
 PASSWORD = "demo-password-for-tests"  # what the person fixture logs in with
@@ -16,7 +18,9 @@ def test_the_admin_creates_a_floor_supervisor_with_a_floor_and_deactivating_it_e
     admin.fill("#create-user [name=password]", PASSWORD)
     admin.check("#create-user input[name=roles][value=floor_supervisor]")
     admin.click("#create-user button.primary")
-    assert admin.locator(".field-error[data-field=floors]").count() == 1  # a floor supervisor needs floors
+    expect(admin.locator(".field-error[data-field=floors]")).to_have_count(
+        1
+    )  # a floor supervisor needs floors
     screenshot(admin, "50-admin-user-needs-a-floor")
     admin.check("#create-user input[name=floors][value='5F']")
     admin.fill("#create-user [name=password]", PASSWORD)  # a refused form never shows a password again
@@ -31,7 +35,7 @@ def test_the_admin_creates_a_floor_supervisor_with_a_floor_and_deactivating_it_e
 
     row.locator("a").click()
     admin.click("#deactivate")
-    assert admin.locator("h1 small.error").count() == 1
+    expect(admin.locator("h1 small.error")).to_have_count(1)
     screenshot(admin, "52-admin-user-deactivated")
     floor5.goto(f"{mall}/console/queue")
     assert "/console/login" in floor5.url  # its session ended with the deactivation

@@ -3,6 +3,8 @@ the action (a refused verification shows on the form), the store manager reads i
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import reload_until, screenshot
 
 
@@ -16,6 +18,10 @@ def test_the_operations_manager_updates_the_record_three_complaints_opened_and_t
     reload_until(ops, f"{mall}/console/capa", "#capa-open a.capa-link")
     screenshot(ops, "30-ops-capa-list")
     ops.click("#capa-open a.capa-link")
+    ops.wait_for_url(
+        "**/console/capa/*"
+    )  # a click starts the navigation; the record's page is read once it is loaded
+    ops.wait_for_load_state()
     record_url = ops.url
     shown = set(
         ops.eval_on_selector_all("#capa-complaints a.case-link", "links => links.map(a => a.textContent)")
@@ -28,17 +34,18 @@ def test_the_operations_manager_updates_the_record_three_complaints_opened_and_t
     ops.fill("[name=due_date]", "2026-12-05")
     ops.check("[name=verified]")  # not yet: the verification is missing
     ops.click("#capa-save")
-    assert ops.locator(".field-error[data-field=verification]").count() == 1
+    expect(ops.locator(".field-error[data-field=verification]")).to_have_count(1)
     assert ops.input_value("[name=owner]") == "三楼楼管 王强"  # nothing typed is lost
     screenshot(ops, "31-ops-capa-refused-verification")
     ops.uncheck("[name=verified]")
     ops.click("#capa-save")
-    assert ops.inner_text("#capa-status") == "整改中"
+    expect(ops.locator("#capa-status")).to_have_text("整改中")
 
     ops.fill("[name=verification]", "12月6日回访三位顾客均表示满意，三周内无同类投诉")
     ops.check("[name=verified]")
     ops.click("#capa-save")
-    assert ops.inner_text("#capa-status") == "已验证关闭" and ops.locator("#capa-form").count() == 0
+    expect(ops.locator("#capa-status")).to_have_text("已验证关闭")
+    assert ops.locator("#capa-form").count() == 0
     screenshot(ops, "32-ops-capa-verified")
 
     store = person("store")

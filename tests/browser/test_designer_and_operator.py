@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import expect
 
 from tests.browser.conftest import reload_until, screenshot
 from tests.conftest import bearer
@@ -115,7 +116,7 @@ def test_a_designer_opens_a_camunda_modeler_file_breaks_a_route_sees_it_on_the_g
     row = designer.locator("#versions tr[data-version='1']")
     row.locator("input[name=reason]").fill("新版分派路线待复核，先回到第 1 版")
     row.locator("form.activate button").click()
-    assert designer.locator("#versions tr[data-version='1'] .status.active").count() == 1
+    expect(designer.locator("#versions tr[data-version='1'] .status.active")).to_have_count(1)
     assert "新版分派路线待复核" in designer.inner_text("#activations-complaint")
     reads_chinese(designer)
     screenshot(designer, "62-designer-activated-version-1-again")
@@ -179,7 +180,8 @@ def test_an_operations_manager_sees_an_incident_moves_it_to_a_fixed_version_and_
     ops.select_option("#migrate-form select[name=to_version]", str(fixed))
     ops.fill("#migrate-form input[name=reason]", "第 3 版已修正立案脚本")
     ops.click("#migrate-retry")
-    assert "已重试" in ops.inner_text("main") and ops.locator("#no-incidents").count() == 1
+    expect(ops.locator("#no-incidents")).to_have_count(1)
+    assert "已重试" in ops.inner_text("main")
     screenshot(ops, "65-ops-incident-moved-and-retried")
 
     ops.goto(f"{mall}/console/cases/{broken['id']}")
