@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 
+# Work less than this apart is a flow: a consumer, or a relay, lingers for more to join its batch.
+FLOWING_SECONDS = 1.0
+
 
 class Backoff:
     """The waits after consecutive failures: `first`, doubled each time up to `ceiling`."""
@@ -51,6 +54,9 @@ class PollingLoop:
         """How long to wait after a round that found less than a batch, unless woken."""
         return self.interval
 
+    def woken(self) -> None:
+        """After a wake cut the idle wait short, before the next round (a relay lingers there)."""
+
     def started(self) -> None:
         """In the loop's thread, before the first round."""
 
@@ -82,8 +88,8 @@ class PollingLoop:
             self.stopping.wait(self.backoff.next())  # not cut short by wakes: new work waits too
             return
         self.backoff.reset()
-        if not busy and not self.stopping.is_set():
-            self.wake.wait(self.idle_interval())
+        if not busy and not self.stopping.is_set() and self.wake.wait(self.idle_interval()):
+            self.woken()
 
     def stop(self) -> None:
         """Finish the round in hand, then return from `run()`."""

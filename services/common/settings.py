@@ -253,6 +253,9 @@ class Settings:
     # its commit) for several where they come close together. After a quiet second: no wait.
     consumer_linger_ms: int = 50
     relay_batch_size: int = 100
+    # While events are flowing, how long an outbox relay woken by a commit waits for the commits
+    # close behind it, so that one round (its statement, its commit, its confirms) publishes them all.
+    relay_linger_ms: int = 20
     log_level: str = "INFO"
     log_json: bool = True
     migrate_on_start: bool = True
@@ -318,6 +321,7 @@ SETTINGS_TABLE: list[tuple[str, str, Callable[[str], Any]]] = [
     ("consumer_batch_size", "CONSUMER_BATCH_SIZE", _positive_int),
     ("consumer_linger_ms", "CONSUMER_LINGER_MS", _positive_int),
     ("relay_batch_size", "RELAY_BATCH_SIZE", _positive_int),
+    ("relay_linger_ms", "RELAY_LINGER_MS", _positive_int),
     ("log_level", "LOG_LEVEL", str.upper),
     ("log_json", "LOG_JSON", _bool),
     ("migrate_on_start", "MIGRATE_ON_START", _bool),

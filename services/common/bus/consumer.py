@@ -37,11 +37,10 @@ from services.common.bus.topology import DEAD_LETTER_EXCHANGE, ConsumerQueues
 from services.common.errors import Unavailable
 from services.common.logging import log_context
 from services.common.observability.metrics import EVENT_HANDLE_SECONDS, EVENT_LAG_SECONDS, EVENTS_CONSUMED
+from services.common.polling import FLOWING_SECONDS
 
 log = logging.getLogger(__name__)
 
-# Deliveries less than this apart are a flow: a consumer lingers for more to join its batch.
-FLOWING_SECONDS = 1.0
 
 # A handler returns nothing; one that keeps its own inbox (`own_inbox`) returns whether the message was new.
 Handler = Callable[[psycopg.Connection, Envelope], bool | None]
