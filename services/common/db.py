@@ -88,11 +88,14 @@ def ping(pool: ConnectionPool) -> None:
         conn.execute("SELECT 1")
 
 
-def insert_many(conn: psycopg.Connection, head: str, rows: list[tuple]) -> None:
+def insert_many(conn: psycopg.Connection, head: str, rows: list[tuple], tail: str = "") -> None:
     """Insert `rows` (tuples of one length) with `head`, an `INSERT INTO … VALUES` of our own
-    without its rows, as one statement: one round trip however many rows. Nothing is sent for none."""
+    without its rows, and `tail` after them (an `ON CONFLICT …` of our own), as one statement: one
+    round trip however many rows. Nothing is sent for none."""
     if rows:
-        conn.execute(_insert_rows(head, len(rows[0]), len(rows)), [value for row in rows for value in row])
+        conn.execute(
+            _insert_rows(head, len(rows[0]), len(rows), tail), [value for row in rows for value in row]
+        )
 
 
 def insert_together(conn: psycopg.Connection, parts: list[tuple[str, list[tuple]]]) -> None:
@@ -116,8 +119,9 @@ def _inserts_together(shape: tuple[tuple[str, int, int], ...]) -> str:
 
 
 @functools.lru_cache(maxsize=128)
-def _insert_rows(head: str, columns: int, rows: int) -> str:
-    """`head` followed by `rows` rows of `columns` placeholders. The text is composed once per
-    shape, so psycopg's prepared statements serve it; the values always go as parameters."""
+def _insert_rows(head: str, columns: int, rows: int, tail: str = "") -> str:
+    """`head` followed by `rows` rows of `columns` placeholders, then `tail`. The text is composed
+    once per shape, so psycopg's prepared statements serve it; the values always go as parameters."""
     row = sql.SQL("({})").format(sql.SQL(", ").join([sql.Placeholder()] * columns))
-    return (sql.SQL(head) + sql.SQL(" ") + sql.SQL(", ").join([row] * rows)).as_string()
+    text = sql.SQL(head) + sql.SQL(" ") + sql.SQL(", ").join([row] * rows)
+    return (text + sql.SQL(" " + tail) if tail else text).as_string()

@@ -51,10 +51,13 @@ class MessageBus:
     def joined(self, conn: psycopg.Connection) -> Iterator[None]:
         """While the consumer applies a batch in one transaction on `conn`: its events share one
         unit of work, so what a repository learned in that transaction (a lock it holds) it knows for
-        the batch's later events. The consumer's `transaction_scope`."""
-        self._joined.uow = self.uow_factory(conn)
+        the batch's later events, and what they keep for the end of the transaction (`at_end`) is
+        done once, after the last of them. The consumer's `transaction_scope`."""
+        self._joined.uow = uow = self.uow_factory(conn)
+        uow.ends_with_batch = True
         try:
             yield
+            uow.finish()  # what the batch's handlers kept for the end, before the consumer commits
         finally:
             self._joined.uow = None
 

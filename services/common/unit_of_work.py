@@ -13,6 +13,7 @@ handler in the transaction that also remembers the message in its inbox, and com
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Hashable
 from typing import Self
 
 import psycopg
@@ -47,6 +48,22 @@ class AbstractUnitOfWork(abc.ABC):
     def publish(self, envelope: Envelope) -> None:
         """Add an event to the outbox, in this transaction."""
 
+    def at_end(self, key: Hashable, work: Callable[[], None]) -> None:
+        """Do `work` once, just before the transaction commits, however many handlers ask for it
+        under `key` (a consumer's batch: its events' rows of one table written by one statement)."""
+        # Kept in the instance's own dict: each service's unit of work has an __init__ of its own.
+        self.__dict__.setdefault("_at_end", {}).setdefault(key, work)
+
+    def finish(self) -> None:
+        """The work kept for the end of the transaction, in the order it was first asked for."""
+        kept = self.__dict__.get("_at_end")
+        while kept:
+            kept.pop(next(iter(kept)))()
+
+    def forget_the_end(self) -> None:
+        """A rollback: the work kept for the end goes with it."""
+        self.__dict__.pop("_at_end", None)
+
 
 class PostgresUnitOfWork(AbstractUnitOfWork):
     """A transaction on a pooled psycopg connection, or a part of a consumer's transaction."""
@@ -61,6 +78,9 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
         self.pool = pool
         self.outbox = outbox
         self.joined = conn is not None  # the consumer owns this transaction: it commits or rolls back
+        # The consumer's unit of work for its whole batch (MessageBus.joined): the work kept for the
+        # end is done once the batch's handlers have run, not as each handler's block ends.
+        self.ends_with_batch = False
         # A route that only reads: each statement on its own, no BEGIN and COMMIT around them (under
         # READ COMMITTED every statement takes its own snapshot inside a transaction as well).
         self.reads_only = reads_only and not self.joined
@@ -116,6 +136,9 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
         self._published = True
 
     def commit(self) -> None:
+        if self.joined and self.ends_with_batch:
+            return
+        self.finish()
         if self.joined:
             return
         with translate_errors():
@@ -123,6 +146,7 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
         self.committed()
 
     def rollback(self) -> None:
+        self.forget_the_end()
         self._published = False
         if not self.joined and self.conn is not None and not self.conn.closed:
             self.conn.rollback()

@@ -128,3 +128,36 @@ def test_a_corrections_history_shows_the_customers_old_and_new_details_and_texts
     assert masked["changes"]["customer.phone"] == {"old": "139****5678", "new": "138****1111"}
     assert masked["changes"]["customer.name"] == {"old": "王**", "new": "王*"}
     assert masked["changes"]["description"] == {"old": "店员态度恶劣，拒绝换货", "new": MASKED_DESCRIPTION}
+
+
+def test_a_consumer_batch_writes_its_task_holders_together_the_newest_event_of_each_task_counting(
+    client, desk, tokens, intake
+):
+    created = client.post("/complaints", json=complaint(), headers=desk).json
+    floor3 = bearer(tokens, "floor_supervisor", floors=["3F"], subject="floor3")
+    done, still_open = str(uuid.uuid4()), str(uuid.uuid4())
+    at = datetime(2026, 11, 22, 3, tzinfo=UTC)
+    batch = [
+        _task_event(TASK_CREATED, created["id"], done, at),
+        _task_event(TASK_COMPLETED, created["id"], done, at + timedelta(minutes=5)),
+        _task_event(TASK_CREATED, created["id"], still_open, at + timedelta(minutes=5)),
+        _task_event(TASK_CREATED, created["id"], done, at),  # redelivered in the same batch: older
+    ]
+    with intake.pool.connection() as conn, conn.transaction(), intake.bus.joined(conn):
+        for envelope in batch:  # as the consumer applies a batch: one unit of work for all
+            intake.bus.handle_event(conn, envelope)
+        with intake.pool.connection() as other:  # nothing is written until the batch's handlers ran
+            assert (
+                other.execute(
+                    "SELECT count(*) AS n FROM intake.case_holders WHERE complaint_id = %s", (created["id"],)
+                ).fetchone()["n"]
+                == 0
+            )
+
+    with intake.pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT task_id::text AS task, open FROM intake.case_holders WHERE complaint_id = %s",
+            (created["id"],),
+        ).fetchall()
+    assert {row["task"]: row["open"] for row in rows} == {done: False, still_open: True}
+    assert not client.get(f"/complaints/{created['id']}", headers=floor3).json["customer"]["masked"]

@@ -3,14 +3,25 @@ services/common/identity/holders.py)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import astuple
 
 import psycopg
 
+from services.common.db import insert_many
 from services.common.identity.holders import Holder
 from services.intake.domain.cases import TaskHolder
 
 __all__ = ["CaseHolders", "Holder", "open_holders"]
+
+_INSERT = (
+    "INSERT INTO intake.case_holders (task_id, complaint_id, mall_id, queue, floor, department,"
+    " assignee, open, event_at, due_at) VALUES"
+)
+_NEWER_WINS = (
+    "ON CONFLICT (task_id) DO UPDATE SET assignee = EXCLUDED.assignee, open = EXCLUDED.open,"
+    " event_at = EXCLUDED.event_at, due_at = EXCLUDED.due_at"
+    " WHERE intake.case_holders.event_at <= EXCLUDED.event_at"
+)
 
 
 class CaseHolders:
@@ -18,18 +29,20 @@ class CaseHolders:
 
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
+        self._kept: dict[str, TaskHolder] = {}  # task id -> its newest holder not written yet
 
-    def record(self, holder: TaskHolder) -> None:
-        """Keep the task's holder; a late older event never undoes a newer one."""
-        self.conn.execute(
-            "INSERT INTO intake.case_holders (task_id, complaint_id, mall_id, queue, floor, department,"
-            " assignee, open, event_at, due_at) VALUES (%(task_id)s, %(complaint_id)s, %(mall_id)s,"
-            " %(queue)s, %(floor)s, %(department)s, %(assignee)s, %(open)s, %(event_at)s, %(due_at)s)"
-            " ON CONFLICT (task_id) DO UPDATE SET assignee = EXCLUDED.assignee, open = EXCLUDED.open,"
-            " event_at = EXCLUDED.event_at, due_at = EXCLUDED.due_at"
-            " WHERE intake.case_holders.event_at <= EXCLUDED.event_at",
-            asdict(holder),
-        )
+    def add(self, holder: TaskHolder) -> None:
+        """Keep the task's holder until `write` (a batch's holders go in one statement); of two
+        events of one task, the newer counts (the later one when they are as new)."""
+        earlier = self._kept.get(holder.task_id)
+        if earlier is None or earlier.event_at <= holder.event_at:
+            self._kept[holder.task_id] = holder
+
+    def write(self) -> None:
+        """Write the holders kept; a late older event never undoes a newer one already written."""
+        rows = [astuple(holder) for holder in self._kept.values()]  # in the columns' order
+        self._kept.clear()
+        insert_many(self.conn, _INSERT, rows, _NEWER_WINS)
 
 
 def open_holders(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, list[Holder]]:

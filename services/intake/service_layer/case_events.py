@@ -44,7 +44,9 @@ def note_task_holder(event: Envelope, uow: UnitOfWork, context: Context) -> None
         return
     payload = event.payload
     with uow:
-        uow.holders.record(_holder(event, payload))
+        # A consumer batch's holders are written together, by one statement, as its transaction ends.
+        uow.holders.add(_holder(event, payload))
+        uow.at_end("holders", uow.holders.write)
         resolution = (payload.get("data") or {}).get("resolution")
         if event.type == TASK_COMPLETED and isinstance(resolution, str) and resolution.strip():
             uow.complaints.add_resolution(event.complaint_id, resolution.strip()[:RESOLUTION_LIMIT])

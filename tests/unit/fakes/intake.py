@@ -149,11 +149,17 @@ class FakeLinks:
 class FakeHolders:
     def __init__(self) -> None:
         self.tasks: dict[str, TaskHolder] = {}
+        self.kept: list[TaskHolder] = []
 
-    def record(self, holder: TaskHolder) -> None:
-        earlier = self.tasks.get(holder.task_id)
-        if earlier is None or earlier.event_at <= holder.event_at:
-            self.tasks[holder.task_id] = holder
+    def add(self, holder: TaskHolder) -> None:
+        self.kept.append(holder)
+
+    def write(self) -> None:
+        for holder in self.kept:
+            earlier = self.tasks.get(holder.task_id)
+            if earlier is None or earlier.event_at <= holder.event_at:
+                self.tasks[holder.task_id] = holder
+        self.kept.clear()
 
 
 class FakeProgress:

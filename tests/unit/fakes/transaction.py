@@ -18,11 +18,13 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.published: list[Envelope] = []  # published and committed
 
     def commit(self) -> None:
+        self.finish()
         self.commits += 1
         self.published.extend(self.pending)
         self.pending.clear()
 
     def rollback(self) -> None:
+        self.forget_the_end()
         self.rollbacks += 1
         self.pending.clear()
 
