@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Hashable
-from typing import Self
+from typing import Self, TypeVar
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -22,6 +22,8 @@ from psycopg_pool import ConnectionPool
 from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.db import translate_errors
+
+Work = TypeVar("Work", bound=Callable[[], None])
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -48,11 +50,12 @@ class AbstractUnitOfWork(abc.ABC):
     def publish(self, envelope: Envelope) -> None:
         """Add an event to the outbox, in this transaction."""
 
-    def at_end(self, key: Hashable, work: Callable[[], None]) -> None:
+    def at_end(self, key: Hashable, work: Work) -> Work:
         """Do `work` once, just before the transaction commits, however many handlers ask for it
-        under `key` (a consumer's batch: its events' rows of one table written by one statement)."""
+        under `key` (a consumer's batch: its events' rows of one table written by one statement);
+        the work kept under `key`, the one asked for first."""
         # Kept in the instance's own dict: each service's unit of work has an __init__ of its own.
-        self.__dict__.setdefault("_at_end", {}).setdefault(key, work)
+        return self.__dict__.setdefault("_at_end", {}).setdefault(key, work)
 
     def finish(self) -> None:
         """The work kept for the end of the transaction, in the order it was first asked for."""

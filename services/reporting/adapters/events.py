@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from services.common.bus.envelope import Envelope
 from services.common.personal import customer_masks, customers_in, erase_personal
@@ -38,18 +37,6 @@ _INSERT = (
 # case's lock was granted (the lock's statement may have looked before an erasure committed).
 _ERASED = "(SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = %(complaint_id)s)"
 _ADD = _INSERT + " RETURNING id, coalesce(" + _ERASED + ", false) AS erased"
-# The new event (from RETURNING) and the case's earlier ones (the snapshot cannot see the new row).
-_ADD_TO_CASE = (
-    sql.SQL(
-        "WITH added AS ({insert} RETURNING id, type, occurred_at, complaint_id, envelope)"
-        " SELECT id, type, occurred_at, complaint_id, envelope, {erased} AS erased FROM added"
-        " UNION ALL SELECT id, type, occurred_at, complaint_id, envelope, NULL FROM reporting.events"
-        " WHERE complaint_id = %(complaint_id)s AND EXISTS (SELECT 1 FROM added)"
-        " ORDER BY occurred_at"
-    )
-    .format(insert=sql.SQL(_INSERT), erased=sql.SQL(_ERASED))
-    .as_string()
-)
 
 
 def _insert_params(envelope: Envelope, erase: bool) -> dict[str, Any]:
@@ -78,7 +65,7 @@ class EventStore:
         round trip): retention does not take this lock, so reading it after the lock would order
         nothing more. A case locked already in this transaction (an earlier event of the batch) is
         not asked again: the lock is held until the commit, and an erasure the answer missed is
-        caught by `add` and `add_to_case`, which read it again.
+        caught by `add`, which reads it again.
         """
         if complaint_id in self._locked:
             return self._locked[complaint_id]
@@ -107,23 +94,6 @@ class EventStore:
         if row["erased"] and not erase and envelope.complaint_id is not None:
             self._erase_added(envelope)
         return True
-
-    def add_to_case(self, envelope: Envelope, erase: bool = False) -> list[Event] | None:
-        """Keep the event of a case and return every event of the case with it, oldest first, in
-        one statement; None when the event was kept already (a redelivery: nothing to derive).
-
-        The case's other events are read by the same statement, whose snapshot cannot see the row
-        it inserts: the new event comes from RETURNING, so each event is there once. Run it after
-        `lock_case`, so the snapshot holds every event committed before this one, and the case's
-        erasure if one committed while this waited for the lock (then the event, stored before the
-        statement could tell, loses its personal data at once).
-        """
-        rows = self.conn.execute(_ADD_TO_CASE, _insert_params(envelope, erase)).fetchall()
-        if not rows:
-            return None
-        if not erase and any(row["erased"] for row in rows):
-            self._erase_added(envelope)
-        return [_event(row) for row in rows]
 
     def _erase_added(self, envelope: Envelope) -> None:
         """The event just kept, without its personal data: its case was erased meanwhile."""

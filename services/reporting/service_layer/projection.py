@@ -2,6 +2,7 @@
 
 The event is stored first and the case's facts are derived from every stored event of the case, so
 the result is the same whatever order the events came in, and a redelivered event changes nothing.
+A case is derived as the transaction ends, once however many of its events a consumer's batch holds.
 Only what an event can change is done again: an event no fact reads is kept and nothing more; a
 case's escalations and callbacks are written again only after an event that can change them.
 
@@ -12,6 +13,7 @@ returns False then), so reporting's consumer writes no inbox row of its own.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from services.common.bus.envelope import Envelope, event
@@ -38,23 +40,53 @@ def keep_event(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
 
 
 def project_event(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
-    """Keep the event and derive its case again from all its events; False when it was kept already."""
+    """Keep the event; its case is derived again from all its events as the transaction ends (once
+    for all the case's events of a consumer's batch). False when the event was kept already."""
     if envelope.complaint_id is None or not reads(envelope.type, envelope.payload):
         return keep_event(envelope, uow, context)
     with uow:
         # The lock is taken even for an event no fact reads (keep_event): a late event of an erased
         # case is kept without its personal data, and an erasure on request holds it while it erases.
+        # It is held until the commit, so the case is derived from every event committed before.
         erased = uow.events.lock_case(envelope.complaint_id)
-        history = uow.events.add_to_case(envelope, erase=erased)
-        if history is None:  # kept already
+        if not uow.events.add(envelope, erase=erased):  # kept already: nothing to derive
             return False
-        facts = derive(envelope.complaint_id, envelope.mall_id, history, context.zone)
-        again = changes_escalations(envelope.type), changes_callbacks(envelope.type, envelope.payload)
-        uow.cases.save(facts, escalations=again[0], callbacks=again[1])
-        # Only intake's record of the complaint can change its problem or receipt (see CaseFacts.problem_key).
-        if envelope.type in PROBLEM_EVENTS and facts.problem_key and facts.received_at:
-            check_recurrence(uow, facts, context)
+        uow.at_end(StaleCases, StaleCases(uow, context)).note(envelope)
         return True
+
+
+class StaleCases:
+    """The cases a transaction's events may have changed, and what of each: derived again when the
+    transaction ends, each once, from all its events (read by one statement for all of them)."""
+
+    def __init__(self, uow: UnitOfWork, context: Context):
+        self.uow, self.context = uow, context
+        self.cases: dict[str, _Changes] = {}
+
+    def note(self, envelope: Envelope) -> None:
+        changes = self.cases.setdefault(envelope.complaint_id, _Changes(envelope.mall_id))
+        changes.escalations |= changes_escalations(envelope.type)
+        changes.callbacks |= changes_callbacks(envelope.type, envelope.payload)
+        changes.problem |= envelope.type in PROBLEM_EVENTS
+
+    def __call__(self) -> None:
+        histories = self.uow.events.of_cases(list(self.cases))
+        for complaint_id, changes in self.cases.items():
+            facts = derive(complaint_id, changes.mall_id, histories[complaint_id], self.context.zone)
+            self.uow.cases.save(facts, escalations=changes.escalations, callbacks=changes.callbacks)
+            # Only intake's record of the complaint can change its problem or receipt (CaseFacts.problem_key).
+            if changes.problem and facts.problem_key and facts.received_at:
+                check_recurrence(self.uow, facts, self.context)
+
+
+@dataclass
+class _Changes:
+    """What one case's events in the transaction can have changed besides its row of facts."""
+
+    mall_id: str
+    escalations: bool = False
+    callbacks: bool = False
+    problem: bool = False
 
 
 def check_recurrence(uow: UnitOfWork, facts: CaseFacts, context: Context) -> None:

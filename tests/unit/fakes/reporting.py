@@ -118,11 +118,6 @@ class FakeEvents:
             self.without_personal_data.add(envelope.id)
         return True
 
-    def add_to_case(self, envelope: Envelope, erase: bool = False) -> list[Event] | None:
-        if not self.add(envelope, erase):
-            return None
-        return sorted(self.of_case(envelope.complaint_id), key=lambda event: event.occurred_at)
-
     def of_case(self, complaint_id: str) -> list[Event]:
         return [event for event in self.rows.values() if event.complaint_id == complaint_id]
 
