@@ -88,6 +88,22 @@ def ping(pool: ConnectionPool) -> None:
         conn.execute("SELECT 1")
 
 
+@contextlib.contextmanager
+def each_statement_alone(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+    """A pooled connection on which each statement is a transaction of its own, for work that is
+    one statement (no BEGIN and COMMIT around it); given back to the pool out of autocommit, or
+    closed (the pool drops it) when that fails."""
+    with pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            try:
+                conn.autocommit = False
+            except psycopg.Error:
+                conn.close()
+
+
 def insert_many(conn: psycopg.Connection, head: str, rows: list[tuple], tail: str = "") -> None:
     """Insert `rows` (tuples of one length) with `head`, an `INSERT INTO … VALUES` of our own
     without its rows, and `tail` after them (an `ON CONFLICT …` of our own), as one statement: one

@@ -13,7 +13,8 @@ handler in the transaction that also remembers the message in its inbox, and com
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Hashable
+import contextlib
+from collections.abc import Callable, Hashable, Iterator
 from typing import Self, TypeVar
 
 import psycopg
@@ -114,9 +115,20 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
     def open_repositories(self, conn: psycopg.Connection) -> None:
         """Set the service's repositories as attributes, on this connection."""
 
+    @contextlib.contextmanager
+    def each_statement_commits(self) -> Iterator[Self]:
+        """The unit of work with each statement a transaction of its own: no BEGIN and COMMIT
+        around work that is one statement, or whose statements need none around them (two
+        statements fewer). The connection goes back to the pool as it came."""
+        if self.joined:
+            raise RuntimeError("a consumer's transaction cannot commit each statement alone")
+        with self:
+            self.conn.autocommit = True
+            yield self
+
     def release(self, exc_type, exc, tb) -> None:
         try:
-            if self.conn is not None and not self.conn.closed and self.reads_only:
+            if self.conn is not None and not self.conn.closed and self.conn.autocommit:
                 self._lend_back_as_lent()
             if self.conn is not None and not self.conn.closed:
                 self.conn.rollback()  # nothing after a commit; whatever a failed commit left
@@ -125,8 +137,9 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
             cm.__exit__(exc_type, exc, tb)
 
     def _lend_back_as_lent(self) -> None:
-        """A reading unit of work's connection goes back to the pool out of autocommit, or not at
-        all: a writer given it in autocommit would commit each of its statements alone."""
+        """A connection lent in autocommit (reads only, each statement committing) goes back to the
+        pool out of it, or not at all: a writer given it in autocommit would commit each of its
+        statements alone."""
         try:
             self.conn.autocommit = False
         except psycopg.Error:

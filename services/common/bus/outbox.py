@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from typing import Any
 
 import psycopg
 from kombu import Connection
@@ -106,15 +107,17 @@ class OutboxWriter:
                 .format(sql.SQL(change), sql.Identifier(self.schema))
                 .as_string()
             )
-        conn.execute(
-            statement,
-            {
-                **params,
-                "event_id": event_id,
-                "event_routing_key": routing_key,
-                "event_envelope": json.dumps(body),
-            },
-        )
+        conn.execute(statement, {**params, **_event_params(event_id, routing_key, body)})
+        self._added.events = True
+
+    def event_params(self, envelope: Envelope, routing_key: str | None = None) -> dict[str, Any]:
+        """The event's outbox row as named parameters (`event_id`, `event_routing_key`,
+        `event_envelope`), for a statement of the caller's own that inserts it only when its change
+        happened; the caller calls `added()` when it did, so the commit wakes the relay."""
+        return _event_params(envelope.id, routing_key or envelope.type, dump_envelope(envelope))
+
+    def added(self) -> None:
+        """A statement of the caller's own queued an event (see `event_params`)."""
         self._added.events = True
 
     def committed(self) -> None:
@@ -139,6 +142,10 @@ class OutboxWriter:
                 with contextlib.suppress(Exception):
                     self._notifier.close()
                 self._notifier = None
+
+
+def _event_params(event_id: str, routing_key: str, body: dict) -> dict[str, Any]:
+    return {"event_id": event_id, "event_routing_key": routing_key, "event_envelope": json.dumps(body)}
 
 
 class OutboxRelay(PollingLoop):

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -73,25 +71,6 @@ class UnitOfWork(PostgresUnitOfWork):
         self.links = LinkRepository(conn)
         self.holders = CaseHolders(conn)
         self.progress = CaseProgress(conn)
-
-    def release(self, exc_type, exc, tb) -> None:
-        if self.conn is not None and not self.conn.closed:
-            self.conn.rollback()
-            self.conn.autocommit = False  # as the pool hands connections out (see each_statement_commits)
-        super().release(exc_type, exc, tb)
-
-    @contextlib.contextmanager
-    def each_statement_commits(self) -> Iterator[UnitOfWork]:
-        """The unit of work with each statement a transaction of its own, except in `record_first`.
-
-        Recording a complaint needs no transaction around its reads and its one write (see
-        `take_number` and `record_first`); leaving out BEGIN and COMMIT saves two round trips and
-        about a third of the database work per complaint. The connection goes back to the pool as it
-        came.
-        """
-        with self:
-            self.conn.autocommit = True
-            yield self
 
     def take_number(self, mall_id: str, day: date) -> int:
         """The day's next counter value, committed at once by the one statement that counts it.

@@ -54,11 +54,20 @@ _INSERT = (
     )
     .as_string()
 )
-# Recording an outcome changes the row only while it is still this attempt's (its lease not taken over).
-_SENT = (
-    "UPDATE notify.deliveries SET state = 'sent', sent_at = %s, provider_answer = %s, last_error = NULL,"
-    " next_attempt_at = NULL WHERE id = %s AND state = 'sending' AND attempts = %s RETURNING id"
+# A send's record, when it went out: its attempt, the delivery sent and the event saying so, in one
+# statement (a transaction of its own): the delivery moves only with a new attempt's record and only
+# while the claim is still this attempt's, and the event is queued only when the delivery moved.
+_SENT_WITH_EVENT = (
+    "WITH attempt AS (INSERT INTO notify.attempts (delivery_id, attempted_at, outcome, answer, attempt)"
+    " VALUES (%(id)s, %(at)s, 'sent', %(answer)s, %(attempt)s) ON CONFLICT DO NOTHING RETURNING id),"
+    " moved AS (UPDATE notify.deliveries SET state = 'sent', sent_at = %(at)s, provider_answer = %(answer)s,"
+    " last_error = NULL, next_attempt_at = NULL WHERE id = %(id)s AND state = 'sending'"
+    " AND attempts = %(attempt)s AND EXISTS (SELECT 1 FROM attempt) RETURNING id),"
+    " event AS (INSERT INTO notify.outbox (id, routing_key, envelope) SELECT %(event_id)s::uuid,"
+    " %(event_routing_key)s::text, %(event_envelope)s::jsonb FROM moved RETURNING id)"
+    " SELECT EXISTS (SELECT 1 FROM attempt) AS recorded, EXISTS (SELECT 1 FROM event) AS published"
 )
+# Recording an outcome changes the row only while it is still this attempt's (its lease not taken over).
 _AGAIN = (
     "UPDATE notify.deliveries SET state = 'pending', next_attempt_at = %s, last_error = coalesce(%s, last_error),"
     " attempts = attempts - %s WHERE id = %s AND state = 'sending' AND attempts = %s RETURNING id"
@@ -171,9 +180,17 @@ class DeliveryRepository:
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{channel}:{address}",)
             )
 
-    def sent(self, delivery: Delivery, at: datetime, answer: str) -> bool:
-        """Record the send; False when the row is no longer this attempt's (its lease ran out)."""
-        return self._finish(_SENT, (at, answer[:2000]), delivery)
+    def record_sent(
+        self, delivery: Delivery, at: datetime, answer: str, event: dict[str, Any]
+    ) -> tuple[bool, bool]:
+        """The send's attempt, the delivery sent and its event (`OutboxWriter.event_params`), in one
+        statement: whether the attempt was new (False: recorded before), and whether the delivery
+        moved and the event was queued (False: its lease was taken over)."""
+        row = self.conn.execute(
+            _SENT_WITH_EVENT,
+            {"id": delivery.id, "at": at, "answer": answer[:2000], "attempt": delivery.attempts, **event},
+        ).fetchone()
+        return row["recorded"], row["published"]
 
     def again_at(
         self, delivery: Delivery, at: datetime, error: str | None, undo_attempt: bool = False

@@ -31,14 +31,16 @@ def record(uow: UnitOfWork, context: Context, delivery: Delivery, outcome: Outco
     """Write the attempt and the delivery's new state, in the unit of work's transaction."""
     now = context.clock.now()
     request = _request_of(uow, delivery)
-    if not uow.deliveries.attempt(delivery.id, now, outcome.kind, outcome.answer, delivery.attempts):
+    if outcome.kind == SENT:  # the attempt, the state and the event by one statement
+        new = uow.record_sent(delivery, now, outcome.answer, events.sent(request, delivery, now))
+    else:
+        new = uow.deliveries.attempt(delivery.id, now, outcome.kind, outcome.answer, delivery.attempts)
+    if not new:
         # Written before: that commit reached the server but its answer was lost (see
         # DeliveryWorker.record_once_sent), and the state moved with it in the same transaction.
         log.info("delivery outcome already recorded", extra={"delivery_id": delivery.id})
         return
     if outcome.kind == SENT:
-        if uow.deliveries.sent(delivery, now, outcome.answer):
-            uow.publish(events.sent(request, delivery, now))
         return
     gives_up = outcome.kind == PERMANENT or context.retry.gives_up_after(delivery.attempts)
     if gives_up:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.unit_of_work import PostgresUnitOfWork
 from services.notify.adapters.complaints import ComplaintRepository, RequestRepository
-from services.notify.adapters.deliveries import DeliveryRepository
+from services.notify.adapters.deliveries import Delivery, DeliveryRepository
 from services.notify.adapters.erasure import Erasure
 from services.notify.adapters.staff import StaffDirectory
 from services.notify.adapters.views import DeliveryLog, Inbox
@@ -49,6 +51,17 @@ class UnitOfWork(PostgresUnitOfWork):
         self.erasure = Erasure(conn)
         self.log = DeliveryLog(conn)
         self.inbox = Inbox(conn)
+
+    def record_sent(self, delivery: Delivery, at: datetime, answer: str, event: Envelope) -> bool:
+        """A send that went out: its attempt, the delivery sent and `event`, by one statement (see
+        `DeliveryRepository.record_sent`); False when its outcome was recorded before."""
+        recorded, published = self.deliveries.record_sent(
+            delivery, at, answer, self.outbox.event_params(event)
+        )
+        if published:
+            self.outbox.added()
+            self._published = True  # the commit, or the block's end in autocommit, wakes the relay
+        return recorded
 
     @contextlib.contextmanager
     def pipelined(self) -> Iterator[UnitOfWork]:

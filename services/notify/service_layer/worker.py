@@ -92,8 +92,13 @@ class DeliveryWorker(PollingLoop):
             return Outcome(outcomes.TRANSIENT, f"{type(exc).__name__}: {exc}")
 
     def record(self, delivery: Delivery, outcome: Outcome) -> None:
-        with self.uow() as uow, uow.pipelined():
-            outcomes.record(uow, self.context, delivery, outcome)
+        if outcome.kind == outcomes.SENT:
+            # One statement that writes (outcomes.record), its own transaction: no BEGIN and COMMIT.
+            with self.uow().each_statement_commits() as uow:
+                outcomes.record(uow, self.context, delivery, outcome)
+        else:
+            with self.uow() as uow, uow.pipelined():
+                outcomes.record(uow, self.context, delivery, outcome)
         DELIVERY_ATTEMPTS.labels(delivery.channel, outcome.kind).inc()
 
     def record_once_sent(self, delivery: Delivery, outcome: Outcome) -> None:

@@ -246,6 +246,32 @@ def test_an_outcome_written_again_after_its_commit_answer_was_lost_is_logged_onc
     assert len(mail.to("wang@example.com")) == 1
 
 
+def test_a_send_recorded_after_another_worker_took_the_delivery_over_moves_nothing_and_announces_nothing(
+    notify, deliver, mail, clock
+):
+    """A worker slower than its lease: another worker claimed the delivery again meanwhile. The slow
+    one's send is logged as its attempt, but the delivery stays the other worker's and no event says
+    it was sent until that worker records its own send."""
+    complaint = complaint_received(customer=BY_EMAIL)
+    deliver(complaint)
+    deliver(requested(complaint.complaint_id))
+    slow, other = notify.worker(), notify.worker()
+    [claimed] = slow.claim()
+    outcome = slow.send(claimed)
+    clock.advance(notify.context.lease + timedelta(seconds=1))
+    [again] = other.claim()
+
+    slow.record(claimed, outcome)
+    [row] = deliveries(notify, complaint.complaint_id)
+    assert row["state"] == "sending" and row["attempts"] == 2
+    assert outbox(notify, "notification.sent") == []
+
+    other.record(again, other.send(again))
+    [row] = deliveries(notify, complaint.complaint_id)
+    assert row["state"] == "sent" and len(outbox(notify, "notification.sent")) == 1
+    assert [outcome for outcome, _ in attempts(notify, row["id"])] == ["interrupted", "sent", "sent"]
+
+
 def proxied_database(url: str, port: int) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}"))

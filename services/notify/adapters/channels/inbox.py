@@ -11,6 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from services.common import i18n as vocabulary
 from services.common.clock import Clock
+from services.common.db import each_statement_alone
 from services.notify.adapters.channels import OutgoingMessage, PermanentFailure
 from services.notify.adapters.staff import StaffDirectory
 from services.notify.domain.model import STAFF_LANGUAGE
@@ -44,7 +45,7 @@ class InboxChannel:
             None,
             self.clock.now(),
         )
-        with self.pool.connection() as conn:
+        with each_statement_alone(self.pool) as conn:
             conn.execute(_ADD, item)
         return f"in the inbox of {message.address}"
 
