@@ -114,24 +114,37 @@ def insert_many(conn: psycopg.Connection, head: str, rows: list[tuple], tail: st
         )
 
 
-def insert_together(conn: psycopg.Connection, parts: list[tuple[str, list[tuple]]]) -> None:
+def insert_together(
+    conn: psycopg.Connection, parts: list[tuple[str, list[tuple]]], changes: list[tuple[str, tuple]] = ()
+) -> None:
     """Several `insert_many`s, each a head with its rows, as one statement (one round trip): all
     but the last as data-modifying WITH queries, which PostgreSQL runs exactly once each. Parts
-    without rows are left out; nothing is sent when none has any."""
+    without rows are left out; nothing is sent when none has any. `changes` (an UPDATE of our own
+    with its placeholders, and its values) go first, in the same statement; all of it sees one
+    snapshot, so no part may touch a row another part writes."""
     parts = [(head, rows) for head, rows in parts if rows]
-    if len(parts) < 2:
+    if len(parts) + len(changes) < 2:
+        for text, values in changes:
+            conn.execute(text, values)
         for head, rows in parts:
             insert_many(conn, head, rows)
         return
-    shape = tuple((head, len(rows[0]), len(rows)) for head, rows in parts)
-    conn.execute(_inserts_together(shape), [value for _, rows in parts for row in rows for value in row])
+    shape = (
+        tuple(text for text, _ in changes),
+        tuple((head, len(rows[0]), len(rows)) for head, rows in parts),
+    )
+    values = [value for _, given in changes for value in given]
+    conn.execute(
+        _inserts_together(shape), values + [value for _, rows in parts for row in rows for value in row]
+    )
 
 
 @functools.lru_cache(maxsize=128)
-def _inserts_together(shape: tuple[tuple[str, int, int], ...]) -> str:
-    *first, (head, columns, rows) = shape
-    withs = [f"w{place} AS ({_insert_rows(*part)})" for place, part in enumerate(first)]
-    return "WITH " + ", ".join(withs) + " " + _insert_rows(head, columns, rows)
+def _inserts_together(shape: tuple[tuple[str, ...], tuple[tuple[str, int, int], ...]]) -> str:
+    changes, inserts = shape
+    *first, last = [*changes, *(_insert_rows(*part) for part in inserts)]
+    withs = [f"w{place} AS ({statement})" for place, statement in enumerate(first)]
+    return "WITH " + ", ".join(withs) + " " + last
 
 
 @functools.lru_cache(maxsize=128)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +32,7 @@ class TaskQuery:
 class TaskRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
+        self._deferred: list[tuple[str, tuple]] | None = None  # a deferred block's changes
 
     def add(self, task: Task) -> None:
         self.conn.execute(
@@ -69,11 +72,26 @@ class TaskRepository:
         return [_task(row) for row in rows]
 
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
+        """The task's new holder (None: back in its queue); in a `deferred` block, written at its end."""
         state = TaskState.CLAIMED if assignee else TaskState.OPEN
-        self.conn.execute(
+        change = (
             "UPDATE routing.tasks SET assignee = %s, state = %s WHERE id = %s",
             (assignee, state.value, task_id),
         )
+        if self._deferred is not None:
+            self._deferred.append(change)
+            return
+        self.conn.execute(*change)
+
+    @contextlib.contextmanager
+    def deferred(self, collected: list[tuple[str, tuple]]) -> Iterator[None]:
+        """Changes made in the block are added to `collected` (statements with their values), for the
+        caller to write with its own rows in one statement (UnitOfWork.deferred)."""
+        self._deferred = collected
+        try:
+            yield
+        finally:
+            self._deferred = None
 
     def describe(
         self,

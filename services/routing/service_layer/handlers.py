@@ -326,7 +326,6 @@ def assign_task(command: AssignTask, uow: UnitOfWork, context: Context) -> Task:
                 raise InvalidInput(
                     f"the task cannot go to {command.assignee}: {refused}", {"assignee": [refused]}
                 )
-        uow.tasks.set_assignee(task.id, command.assignee)
         updated = replace(
             task, assignee=command.assignee, state=TaskState.CLAIMED if command.assignee else TaskState.OPEN
         )
@@ -334,7 +333,8 @@ def assign_task(command: AssignTask, uow: UnitOfWork, context: Context) -> Task:
         now = context.clock.now()
         actor = Actor(command.actor_id, task.queue)
         kind = "task_claimed" if command.assignee == command.actor_id else "task_assigned"
-        with uow.deferred():  # the event and the timeline row in one statement
+        with uow.deferred():  # the new holder, the event and the timeline row in one statement
+            uow.tasks.set_assignee(task.id, command.assignee)
             announce(uow, case, updated, TASK_CLAIMED, actor, now)
             uow.cases.add_timeline(
                 case.id,

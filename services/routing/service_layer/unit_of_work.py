@@ -51,18 +51,19 @@ class UnitOfWork(PostgresUnitOfWork):
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
-        """Events published and timeline rows added in the block are written at its end, all in
-        one statement, each kind in the order it came (a step writes several; every statement is a
-        round trip). On an exception nothing is written: the transaction is rolled back."""
+        """Events published, timeline rows added and a task's new holder set in the block are
+        written at its end, all in one statement, each kind in the order it came (a step writes
+        several; every statement is a round trip). On an exception nothing is written: the
+        transaction is rolled back."""
         if self._events is not None:  # already inside one: the outer block writes
             yield
             return
-        self._events, timeline = [], []
+        self._events, timeline, changes = [], [], []
         try:
-            with self.cases.deferred(collected=timeline):
+            with self.cases.deferred(collected=timeline), self.tasks.deferred(collected=changes):
                 yield
             events = self._events
         finally:
             self._events = None
-        insert_together(self.conn, [(TIMELINE_INSERT, timeline), self.outbox.insert_of(events)])
+        insert_together(self.conn, [(TIMELINE_INSERT, timeline), self.outbox.insert_of(events)], changes)
         self._published = self._published or bool(events)
