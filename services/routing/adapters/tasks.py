@@ -35,7 +35,8 @@ class TaskRepository:
         self._deferred: list[tuple[str, tuple]] | None = None  # a deferred block's changes
 
     def add(self, task: Task) -> None:
-        self.conn.execute(
+        """A new task row; in a `deferred` block, written at its end."""
+        self._write(
             "INSERT INTO routing.tasks (id, case_id, mall_id, queue, element_id, title, number, floor,"
             " department, form, state, assignee, due_at, created_at, instructions, titles)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -74,14 +75,17 @@ class TaskRepository:
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
         """The task's new holder (None: back in its queue); in a `deferred` block, written at its end."""
         state = TaskState.CLAIMED if assignee else TaskState.OPEN
-        change = (
+        self._write(
             "UPDATE routing.tasks SET assignee = %s, state = %s WHERE id = %s",
             (assignee, state.value, task_id),
         )
+
+    def _write(self, statement: str, values: tuple) -> None:
+        """Run a change now, or keep it for the end of the `deferred` block in hand."""
         if self._deferred is not None:
-            self._deferred.append(change)
+            self._deferred.append((statement, values))
             return
-        self.conn.execute(*change)
+        self.conn.execute(statement, values)
 
     @contextlib.contextmanager
     def deferred(self, collected: list[tuple[str, tuple]]) -> Iterator[None]:
