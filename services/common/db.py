@@ -104,14 +104,17 @@ def each_statement_alone(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
                 conn.close()
 
 
-def insert_many(conn: psycopg.Connection, head: str, rows: list[tuple], tail: str = "") -> None:
+def insert_many(
+    conn: psycopg.Connection, head: str, rows: list[tuple], tail: str = ""
+) -> psycopg.Cursor | None:
     """Insert `rows` (tuples of one length) with `head`, an `INSERT INTO … VALUES` of our own
-    without its rows, and `tail` after them (an `ON CONFLICT …` of our own), as one statement: one
-    round trip however many rows. Nothing is sent for none."""
-    if rows:
-        conn.execute(
-            _insert_rows(head, len(rows[0]), len(rows), tail), [value for row in rows for value in row]
-        )
+    without its rows, and `tail` after them (an `ON CONFLICT …` or `RETURNING …` of our own), as one
+    statement: one round trip however many rows; its cursor. Nothing is sent for none."""
+    if not rows:
+        return None
+    return conn.execute(
+        _insert_rows(head, len(rows[0]), len(rows), tail), [value for row in rows for value in row]
+    )
 
 
 def insert_together(

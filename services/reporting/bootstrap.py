@@ -58,7 +58,6 @@ class Reporting:
             max_retries=self.settings.consumer_max_retries,
             batch_size=self.settings.consumer_batch_size,
             linger_seconds=self.settings.consumer_linger_ms / 1000,
-            own_inbox=True,  # the stored events are the inbox (see service_layer/projection.py)
             outbox=self.outbox,
             transaction_scope=self.bus.joined,
         )

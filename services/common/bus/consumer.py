@@ -42,8 +42,7 @@ from services.common.polling import FLOWING_SECONDS
 log = logging.getLogger(__name__)
 
 
-# A handler returns nothing; one that keeps its own inbox (`own_inbox`) returns whether the message was new.
-Handler = Callable[[psycopg.Connection, Envelope], bool | None]
+Handler = Callable[[psycopg.Connection, Envelope], object]
 
 RETRY_HEADER = "x-retries"
 
@@ -77,7 +76,6 @@ class EventConsumer(ConsumerMixin):
         linger_seconds: float = 0.0,
         also_declare: list[Queue] | None = None,
         fallback: Handler | None = None,
-        own_inbox: bool = False,
         outbox: OutboxWriter | None = None,
         transaction_scope: Callable[[psycopg.Connection], AbstractContextManager] | None = None,
     ):
@@ -100,7 +98,6 @@ class EventConsumer(ConsumerMixin):
         self.fallback = fallback  # for every type without a handler of its own (a read model takes all)
         # The handlers tell a redelivery themselves (a read model keeping every event by its id): no
         # inbox row, one statement fewer per message.
-        self.own_inbox = own_inbox
         # Around each transaction's handlers (the service's MessageBus.joined: one unit of work each).
         self.transaction_scope = transaction_scope or (lambda conn: nullcontext())
         self.infrastructure_pause = threading.Event()
@@ -266,11 +263,7 @@ class EventConsumer(ConsumerMixin):
         each was new. Events the handlers publish go to the outbox in the same transaction."""
         started = time.perf_counter()
         with self.pool.connection() as conn, conn.transaction(), self.transaction_scope(conn):
-            new = (
-                None
-                if self.own_inbox
-                else self._remembered(conn, [envelope.id for envelope, _ in deliveries])
-            )
+            new = self._remembered(conn, [envelope.id for envelope, _ in deliveries])
             first_times = [self._apply_once(conn, envelope, handler, new) for envelope, handler in deliveries]
         if self.outbox is not None:
             self.outbox.committed()
@@ -283,18 +276,18 @@ class EventConsumer(ConsumerMixin):
         return first_times
 
     def _remembered(self, conn: psycopg.Connection, message_ids: list[str]) -> set[str]:
-        """Add the batch's message ids to the inbox with one statement; the ids not there before."""
+        """Add the batch's message ids to the inbox with one statement; the ids not there before.
+        Sorted: two workers given the same messages in another order wait for each other's inbox
+        rows in one order, never each for the other's."""
         with conn.cursor(row_factory=tuple_row) as cursor:
-            return {row[0] for row in cursor.execute(self._remember, (self.name, message_ids))}
+            return {row[0] for row in cursor.execute(self._remember, (self.name, sorted(message_ids)))}
 
     def _apply_once(
-        self, conn: psycopg.Connection, envelope: Envelope, handler: Handler, new: set[str] | None
+        self, conn: psycopg.Connection, envelope: Envelope, handler: Handler, new: set[str]
     ) -> bool:
-        """Run the handler unless the inbox had the message (`new` holds the ids it did not have;
-        None when the handlers keep their own inbox). A message twice in one batch runs once."""
+        """Run the handler unless the inbox had the message (`new` holds the ids it did not have).
+        A message twice in one batch runs once."""
         with log_context(envelope.correlation_id, envelope.complaint_id):
-            if new is None:
-                return bool(handler(conn, envelope))
             if envelope.id not in new:
                 return False
             new.discard(envelope.id)

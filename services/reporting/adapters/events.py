@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from services.common.bus.envelope import Envelope
+from services.common.db import insert_many
 from services.common.personal import customer_masks, customers_in, erase_personal
 from services.reporting.domain.model import Event
 
@@ -37,6 +38,15 @@ _INSERT = (
 # case's lock was granted (the lock's statement may have looked before an erasure committed).
 _ERASED = "(SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = %(complaint_id)s)"
 _ADD = _INSERT + " RETURNING id, coalesce(" + _ERASED + ", false) AS erased"
+# `add_many`'s statement: the same, for rows of several events and cases.
+_INSERT_COLUMNS = ("id", "mall_id", "complaint_id", "type", "occurred_at", "envelope")
+_INSERT_HEAD = (
+    "INSERT INTO reporting.events AS e (id, mall_id, complaint_id, type, occurred_at, envelope) VALUES"
+)
+_ADDED = (
+    "ON CONFLICT (id) DO NOTHING RETURNING e.id, coalesce((SELECT c.erased_at IS NOT NULL FROM reporting.cases c"
+    " WHERE c.complaint_id = e.complaint_id), false) AS erased"
+)
 
 
 def _insert_params(envelope: Envelope, erase: bool) -> dict[str, Any]:
@@ -56,34 +66,23 @@ class EventStore:
 
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
-        self._locked: dict[str, bool] = {}  # cases locked in this transaction -> erased, as read then
 
-    def lock_case(self, complaint_id: str) -> bool:
-        """Serialise the events of one case: each sees every earlier one committed before it derives.
+    def lock_cases(self, complaint_ids: list[str]) -> set[str]:
+        """Serialise the events of these cases (one statement, the locks taken in the order given:
+        sorted by the caller, so two holders of several never wait for each other); the ones
+        retention erased, as the statement saw them. Held until the commit.
 
-        Returns whether retention erased the case's personal data, read by the same statement (one
-        round trip): retention does not take this lock, so reading it after the lock would order
-        nothing more. A case locked already in this transaction (an earlier event of the batch) is
-        not asked again: the lock is held until the commit, and an erasure the answer missed is
-        caught by `add`, which reads it again.
-        """
-        if complaint_id in self._locked:
-            return self._locked[complaint_id]
-        row = self.conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%(id)s)),"
-            " (SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = %(id)s) AS erased",
-            {"id": complaint_id},
-        ).fetchone()
-        self._locked[complaint_id] = bool(row["erased"])
-        return self._locked[complaint_id]
-
-    def lock_cases(self, complaint_ids: list[str]) -> None:
-        """`lock_case` for several cases at once, in the order given (sorted, by the caller: two
-        holders of several locks then never wait for each other)."""
-        for complaint_id in complaint_ids:
-            self.conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(%s))", (complaint_id,)
-            )
+        An erasure that commits while this waits for a lock is not seen here: `add` and `add_many`
+        read it again, in statements that start after the locks were granted."""
+        if not complaint_ids:
+            return set()
+        rows = self.conn.execute(
+            "SELECT id, pg_advisory_xact_lock(hashtext('reporting.case'), hashtext(id)) AS locked,"
+            " (SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = id) AS erased"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS given (id, place) ORDER BY place",
+            (complaint_ids,),
+        ).fetchall()
+        return {row["id"] for row in rows if row["erased"]}
 
     def add(self, envelope: Envelope, erase: bool = False) -> bool:
         """Keep the event (without its personal data if `erase`, or if its case turns out erased);
@@ -94,6 +93,24 @@ class EventStore:
         if row["erased"] and not erase and envelope.complaint_id is not None:
             self._erase_added(envelope)
         return True
+
+    def add_many(self, events: list[tuple[Envelope, bool]]) -> set[str]:
+        """Keep the events, each without its personal data when told (or when its case turns out
+        erased), with one statement; the ids of those not kept before."""
+        if not events:
+            return set()
+        params = [_insert_params(envelope, erase) for envelope, erase in events]
+        rows = insert_many(
+            self.conn,
+            _INSERT_HEAD,
+            [tuple(each[name] for name in _INSERT_COLUMNS) for each in params],
+            _ADDED,
+        ).fetchall()
+        added = {str(row["id"]): row["erased"] for row in rows}
+        for envelope, erase in events:
+            if added.get(envelope.id) and not erase and envelope.complaint_id is not None:
+                self._erase_added(envelope)
+        return set(added)
 
     def _erase_added(self, envelope: Envelope) -> None:
         """The event just kept, without its personal data: its case was erased meanwhile."""

@@ -25,6 +25,7 @@ def erase_on_request(envelope: Envelope, uow: UnitOfWork, context: Context) -> b
     complaints it names. Each case's lock is taken first, as the projection takes it, so no event of
     the case is stored with its personal data while this erases it."""
     with uow:
+        uow.finish()  # the batch's earlier events first: what they say of the customer is erased too
         if not uow.events.add(envelope):
             return False
         if envelope.actor == OWN:  # the job erased its copy when it asked

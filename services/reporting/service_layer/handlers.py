@@ -1,7 +1,7 @@
 """Reporting's handler tables: which handler the message bus gives each command and each event.
 
-Every handler is `handler(message, uow, context)`. An event's handler returns whether the event was
-new: the stored events are the consumer's inbox (see projection.py).
+Every handler is `handler(message, uow, context)`. A case's events are kept, and their cases
+derived, as the consumer's transaction ends (see projection.py).
 
 Reporting's queue is bound by pattern (complaint.#, task.#, retention.#, reference.#); the event
 types below are every one of services/common/bus/events.py those patterns take. An event of a type

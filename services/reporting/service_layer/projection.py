@@ -1,13 +1,12 @@
 """Each consumed event, in the consumer's transaction: keep it, derive its case again, look for recurrence.
 
-The event is stored first and the case's facts are derived from every stored event of the case, so
-the result is the same whatever order the events came in, and a redelivered event changes nothing.
-A case is derived as the transaction ends, once however many of its events a consumer's batch holds.
-Only what an event can change is done again: an event no fact reads is kept and nothing more; a
-case's escalations and callbacks are written again only after an event that can change them.
-
-The stored events are the consumer's inbox: an event kept already is a redelivery (each handler
-returns False then), so reporting's consumer writes no inbox row of its own.
+The events of a consumer's batch are kept together as its transaction ends (`StoredEvents`): their
+cases locked (in one order, so two workers never wait for each other), the events stored by one
+statement, and each case whose facts they can change derived once from every stored event of the
+case, so the result is the same whatever order the events came in. Only what an event can change
+is done again: an event no fact reads is kept and nothing more; a case's escalations and callbacks
+are written again only after an event that can change them. A redelivered event stops at the
+consumer's inbox; one that reaches a handler all the same (stored already) changes nothing.
 """
 
 from __future__ import annotations
@@ -31,47 +30,51 @@ log = logging.getLogger(__name__)
 PROBLEM_EVENTS = frozenset({COMPLAINT_RECEIVED, COMPLAINT_CORRECTED})
 
 
-def keep_event(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
-    """An event no fact reads (or of no case): kept, and its case not derived again; False when kept already."""
+def keep_event(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
+    """An event no fact reads (or of no case, or of a type this version does not know): kept as the
+    transaction ends, and its case not derived again."""
     with uow:
-        if envelope.complaint_id is None:
-            return uow.events.add(envelope)
-        return uow.events.add(envelope, erase=uow.events.lock_case(envelope.complaint_id))
+        _stored_events(uow, context).keep(envelope, derives=False)
 
 
-def project_event(envelope: Envelope, uow: UnitOfWork, context: Context) -> bool:
-    """Keep the event; its case is derived again from all its events as the transaction ends (once
-    for all the case's events of a consumer's batch). False when the event was kept already."""
-    if envelope.complaint_id is None or not reads(envelope.type, envelope.payload):
-        return keep_event(envelope, uow, context)
+def project_event(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
+    """A case's event: kept as the transaction ends, and its case derived again if a fact reads it."""
     with uow:
-        # The lock is taken even for an event no fact reads (keep_event): a late event of an erased
-        # case is kept without its personal data, and an erasure on request holds it while it erases.
-        # It is held until the commit, so the case is derived from every event committed before.
-        erased = uow.events.lock_case(envelope.complaint_id)
-        if not uow.events.add(envelope, erase=erased):  # kept already: nothing to derive
-            return False
-        uow.at_end(StaleCases, StaleCases(uow, context)).note(envelope)
-        return True
+        derives = envelope.complaint_id is not None and reads(envelope.type, envelope.payload)
+        _stored_events(uow, context).keep(envelope, derives=derives)
 
 
-class StaleCases:
-    """The cases a transaction's events may have changed, and what of each: derived again when the
-    transaction ends, each once, from all its events (read by one statement for all of them)."""
+def _stored_events(uow: UnitOfWork, context: Context) -> StoredEvents:
+    return uow.at_end(StoredEvents, StoredEvents(uow, context))
+
+
+class StoredEvents:
+    """The events a transaction keeps, written as it ends (see the module's docstring)."""
 
     def __init__(self, uow: UnitOfWork, context: Context):
         self.uow, self.context = uow, context
-        self.cases: dict[str, _Changes] = {}
+        self.events: list[tuple[Envelope, bool]] = []  # each with whether its case is derived again
 
-    def note(self, envelope: Envelope) -> None:
-        changes = self.cases.setdefault(envelope.complaint_id, _Changes(envelope.mall_id))
-        changes.escalations |= changes_escalations(envelope.type)
-        changes.callbacks |= changes_callbacks(envelope.type, envelope.payload)
-        changes.problem |= envelope.type in PROBLEM_EVENTS
+    def keep(self, envelope: Envelope, derives: bool) -> None:
+        self.events.append((envelope, derives))
 
     def __call__(self) -> None:
-        histories = self.uow.events.of_cases(list(self.cases))
-        for complaint_id, changes in self.cases.items():
+        # The lock of each case serialises its events: each transaction sees every event committed
+        # before it when it derives. A late event of an erased case is kept without its personal
+        # data, and an erasure on request holds the lock while it erases.
+        erased = self.uow.events.lock_cases(sorted({each.complaint_id for each, _ in self.events} - {None}))
+        added = self.uow.events.add_many([(each, each.complaint_id in erased) for each, _ in self.events])
+        stale: dict[str, _Changes] = {}
+        for envelope, derives in self.events:
+            if derives and envelope.id in added:
+                stale.setdefault(envelope.complaint_id, _Changes(envelope.mall_id)).note(envelope)
+        if stale:
+            self._derive(stale)
+
+    def _derive(self, stale: dict[str, _Changes]) -> None:
+        """Each case derived again from all its events (read by one statement for all of them)."""
+        histories = self.uow.events.of_cases(list(stale))
+        for complaint_id, changes in stale.items():
             facts = derive(complaint_id, changes.mall_id, histories[complaint_id], self.context.zone)
             self.uow.cases.save(facts, escalations=changes.escalations, callbacks=changes.callbacks)
             # Only intake's record of the complaint can change its problem or receipt (CaseFacts.problem_key).
@@ -87,6 +90,11 @@ class _Changes:
     escalations: bool = False
     callbacks: bool = False
     problem: bool = False
+
+    def note(self, envelope: Envelope) -> None:
+        self.escalations |= changes_escalations(envelope.type)
+        self.callbacks |= changes_callbacks(envelope.type, envelope.payload)
+        self.problem |= envelope.type in PROBLEM_EVENTS
 
 
 def check_recurrence(uow: UnitOfWork, facts: CaseFacts, context: Context) -> None:

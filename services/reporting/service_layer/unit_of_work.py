@@ -1,6 +1,6 @@
 """Reporting's unit of work: one transaction holding its repositories and the outbox
-(services/common/unit_of_work.py). An event's unit of work joins the consumer's transaction, whose
-inbox is the event store itself (see projection.py)."""
+(services/common/unit_of_work.py). An event's unit of work joins the consumer's transaction, and
+keeps the batch's events for its end (see projection.py)."""
 
 from __future__ import annotations
 

@@ -100,23 +100,28 @@ def test_reportings_own_retention_request_coming_back_is_only_kept(feed, reporti
     assert table(reporting, "retention_requests", "requested_at") == []
 
 
-def test_a_batch_locks_each_case_once_and_an_erasure_inside_it_reaches_the_cases_later_events(
+def test_a_batch_keeps_its_events_together_and_an_erasure_inside_it_reaches_the_cases_later_events(
     reporting, monkeypatch
 ):
-    """A consumer batch is one transaction with one unit of work: a case already locked by an
-    earlier event of the batch is not locked again, and its events after an erasure in the same
-    batch are kept without the customer."""
+    """A consumer batch is one transaction with one unit of work: its events are kept together (their
+    cases locked by one statement, each case derived once), those before an erasure in the batch
+    before it, and the case's events after it are kept without the customer."""
+    from services.reporting.adapters.cases import CaseStore
     from services.reporting.adapters.events import EventStore
 
-    locks = []
-    lock_case = EventStore.lock_case
+    locks, saves = [], []
+    lock_cases, save = EventStore.lock_cases, CaseStore.save
 
-    def counting(store, complaint_id):
-        if complaint_id not in store._locked:
-            locks.append(complaint_id)
-        return lock_case(store, complaint_id)
+    def counting_locks(store, complaint_ids):
+        locks.append(list(complaint_ids))
+        return lock_cases(store, complaint_ids)
 
-    monkeypatch.setattr(EventStore, "lock_case", counting)
+    def counting_saves(store, facts, *args, **kwargs):
+        saves.append(facts.complaint_id)
+        return save(store, facts, *args, **kwargs)
+
+    monkeypatch.setattr(EventStore, "lock_cases", counting_locks)
+    monkeypatch.setattr(CaseStore, "save", counting_saves)
     consumer = reporting.consumer(Connection("memory://"))
     mine, other = story(), story(customer={"name": "李先生", "phone": "13600002222", "email": None})
     first, *rest = events(mine)
@@ -125,7 +130,9 @@ def test_a_batch_locks_each_case_once_and_an_erasure_inside_it_reaches_the_cases
 
     assert all(consumer.apply_all(deliveries))
 
-    assert sorted(set(locks)) == sorted({mine.id, other.id}) and len(locks) == 2
+    # Before the erasure, both cases (one statement); the erasure's own; after it, the events left.
+    assert locks == [sorted({mine.id, other.id}), [mine.id], [mine.id]]
+    assert sorted(saves) == sorted([mine.id, other.id, mine.id])  # each case once per part of the batch
     cases = {row["complaint_id"]: row for row in table(reporting, "cases", "complaint_id")}
     assert cases[mine.id]["customer_phone"] is None and cases[other.id]["customer_phone"] == "13600002222"
     assert not any(

@@ -103,7 +103,7 @@ def test_two_workers_give_the_read_model_of_one_whatever_they_interleave(
     with reporting.pool.connection() as conn:  # forget it all, then one worker, each event once, in order
         conn.execute(
             "TRUNCATE reporting.events, reporting.cases, reporting.escalations, reporting.callbacks,"
-            " reporting.capa, reporting.outbox"
+            " reporting.capa, reporting.outbox, reporting.inbox"
         )
     assert feed(interleaved) == len(interleaved)
 

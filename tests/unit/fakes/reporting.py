@@ -103,12 +103,12 @@ class FakeEvents:
         self.without_personal_data: set[str] = set()  # ids of events kept with their personal data erased
         self.locked: list[str] = []  # the cases whose lock was taken, in order
 
-    def lock_case(self, complaint_id: str) -> bool:
-        self.locked.append(complaint_id)
-        return complaint_id in self.facts.erased
-
-    def lock_cases(self, complaint_ids: list[str]) -> None:
+    def lock_cases(self, complaint_ids: list[str]) -> set[str]:
         self.locked.extend(complaint_ids)
+        return {complaint_id for complaint_id in complaint_ids if complaint_id in self.facts.erased}
+
+    def add_many(self, events: list[tuple[Envelope, bool]]) -> set[str]:
+        return {envelope.id for envelope, erase in events if self.add(envelope, erase)}
 
     def add(self, envelope: Envelope, erase: bool = False) -> bool:
         if envelope.id in self.rows:
