@@ -78,11 +78,12 @@ class RequestRepository:
         self.conn = conn
 
     def add(self, request: Request, state: str, at: datetime) -> bool:
-        """Keep the request; False when the same event was kept before."""
+        """Keep the request (`planned` at `at`, or `waiting` for its complaint); False when the same
+        event was kept before."""
         row = self.conn.execute(
             "INSERT INTO notify.requests (id, mall_id, complaint_id, kind, recipient, number, element_id, data,"
-            " requested_at, state) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
-            " RETURNING id",
+            " requested_at, state, planned_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+            " CASE WHEN %s = 'planned' THEN %s::timestamptz END) ON CONFLICT (id) DO NOTHING RETURNING id",
             (
                 request.id,
                 request.mall_id,
@@ -94,6 +95,8 @@ class RequestRepository:
                 json.dumps(request.data, ensure_ascii=False, default=str),
                 at,
                 state,
+                state,
+                at,
             ),
         ).fetchone()
         return row is not None

@@ -36,8 +36,11 @@ DESK = "service_desk"
 _ALERTS = uuid.UUID("6f1c1d1e-3c55-4c1b-9a53-9b8f3b1c0a11")  # namespace of the desk alerts' request ids
 
 
-def plan_known(uow: UnitOfWork, context: Context, request: Request, complaint: ComplaintFacts) -> int:
-    """Write the request's deliveries (each once: a unique key); return how many are new."""
+def plan_known(
+    uow: UnitOfWork, context: Context, request: Request, complaint: ComplaintFacts, marked: bool = False
+) -> int:
+    """Write the request's deliveries (each once: a unique key) and mark it planned (unless its row
+    was written planned: `marked`); return how many are new."""
     now = context.clock.now()
     warn_of_unnamed_places(context, complaint)
     planned = 0
@@ -46,7 +49,8 @@ def plan_known(uow: UnitOfWork, context: Context, request: Request, complaint: C
             planned += _record_not_sent(uow, context, request, complaint, target, now)
         elif uow.deliveries.add(_delivery(context, request, complaint, target, now)):
             planned += 1
-    uow.requests.mark(request.id, "planned", now)
+    if not marked:
+        uow.requests.mark(request.id, "planned", now)
     return planned
 
 
