@@ -310,3 +310,22 @@ def _case(row: dict) -> CaseRow:
         visited=list(row["visited"]),
         current_elements=row.get("current_elements"),
     )
+
+
+# What a step reads of its case besides the case (locked before): the messages waiting for it,
+# oldest first, and its open tasks, oldest first, in one statement after the lock was granted.
+_BEFORE_STEP = (
+    "SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'name', m.name, 'payload', m.payload)"
+    " ORDER BY m.received_at), '[]') FROM routing.pending_messages m WHERE m.case_id = %(case)s"
+    " AND m.delivered_at IS NULL AND m.expires_at > %(now)s) AS messages,"
+    " (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.created_at), '[]') FROM routing.tasks t"
+    " WHERE t.case_id = %(case)s AND t.state IN ('open', 'claimed')) AS open_tasks"
+)
+
+
+def before_step(
+    conn: psycopg.Connection, case_id: str, now: datetime
+) -> tuple[list[dict[str, Any]], list[Task]]:
+    """The case's undelivered, unexpired messages and its open tasks, as a step needs them."""
+    row = conn.execute(_BEFORE_STEP, {"case": case_id, "now": now}).fetchone()
+    return row["messages"], [task_from_json(task) for task in row["open_tasks"]]

@@ -38,7 +38,8 @@ def advance_case(
     with ENGINE_STEP_SECONDS.labels(name.split(" ", 1)[0]).time():
         source = context.diagrams.source(case.process_version_id, uow.processes.get)
         now = context.clock.now()
-        waiting = {str(row["id"]): row for row in uow.messages.waiting(case.id, now)}
+        found, open_rows = uow.before_step(case.id, now)
+        waiting = {str(row["id"]): row for row in found}
         messages = tuple(WaitingMessage(key, row["name"], row["payload"]) for key, row in waiting.items())
         try:
             result = context.sandbox.run(
@@ -47,7 +48,7 @@ def advance_case(
         except EngineError as exc:
             record_incident(uow, context, case, name, exc)
             return False
-        store(uow, context, case, result, waiting, actor)
+        store(uow, context, case, result, waiting, actor, open_rows)
         return True
 
 
@@ -99,12 +100,13 @@ def store(
     result: StepResult,
     waiting: dict[str, Any],
     actor: Actor,
+    open_rows: list[Task],
 ) -> None:
-    """Note the messages handed over, announce what the step passed, mirror the ready tasks, save
-    state and next due time."""
+    """Note the messages handed over, announce what the step passed, mirror the ready tasks (the
+    case's open rows as they were read before the step), save state and next due time."""
     with uow.deferred():
         _take(case, result, context.clock.now())
-        mirror(uow, context, case, result, waiting, actor, uow.tasks.open_for_case(case.id))
+        mirror(uow, context, case, result, waiting, actor, open_rows)
     uow.cases.save(case)
 
 

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
 import psycopg
 
 from services.common.bus.envelope import Envelope
 from services.common.db import insert_together
 from services.common.unit_of_work import PostgresUnitOfWork
-from services.routing.adapters.cases import TIMELINE_INSERT, CaseRepository
+from services.routing.adapters.cases import TIMELINE_INSERT, CaseRepository, before_step
 from services.routing.adapters.erasure import CaseErasure
 from services.routing.adapters.messages import MessageRepository
 from services.routing.adapters.processes import ProcessRepository
 from services.routing.adapters.staff import StaffDirectory
 from services.routing.adapters.tasks import TaskRepository
+from services.routing.domain.model import Task
 
 SCHEMA = "routing"
 
@@ -48,6 +51,10 @@ class UnitOfWork(PostgresUnitOfWork):
             return
         self.outbox.add(self.conn, envelope, routing_key)
         self._published = True
+
+    def before_step(self, case_id: str, now: datetime) -> tuple[list[dict[str, Any]], list[Task]]:
+        """The case's waiting messages and open tasks, read together (one statement) before a step."""
+        return before_step(self.conn, case_id, now)
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:

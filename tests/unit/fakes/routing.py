@@ -369,6 +369,9 @@ class FakeUnitOfWork(InMemoryUnitOfWork):
         if routing_key is not None:
             self.routing_keys[envelope.id] = routing_key
 
+    def before_step(self, case_id: str, now: datetime) -> tuple[list[dict[str, Any]], list[Task]]:
+        return self.messages.waiting(case_id, now), self.tasks.open_for_case(case_id)
+
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
         with self.cases.deferred():
