@@ -122,14 +122,16 @@ class CaseRepository:
         ).fetchone()
         return _case(row) if row else None
 
-    def lock_of_task(self, mall_id: str, task_id: str) -> CaseRow | None:
-        """The case of a task, locked as `lock` locks it; None when the mall has no such task."""
+    def lock_with_task(self, mall_id: str, task_id: str) -> tuple[CaseRow, Task] | None:
+        """The case of a task and the task, both locked, in one statement: the case first, as every
+        step takes them (`FOR UPDATE OF c, t` locks in the order named); None when the mall has no
+        such task. A row changed while this waited is read as it was committed."""
         row = self.conn.execute(
-            _CASE + " FROM routing.cases c JOIN routing.tasks t ON t.case_id = c.id"
-            " WHERE t.mall_id = %s AND t.id = %s FOR UPDATE OF c",
+            _CASE + ", to_jsonb(t) AS task FROM routing.cases c JOIN routing.tasks t ON t.case_id = c.id"
+            " WHERE t.mall_id = %s AND t.id = %s FOR UPDATE OF c, t",
             (mall_id, task_id),
         ).fetchone()
-        return _case(row) if row else None
+        return (_case(row), task_from_json(row["task"])) if row else None
 
     def get(self, mall_id: str, case_id: str) -> CaseRow | None:
         row = self.conn.execute(

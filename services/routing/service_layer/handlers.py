@@ -287,8 +287,8 @@ def deliver_message(command: DeliverMessage, uow: UnitOfWork, context: Context) 
 def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> Completion:
     with uow:
         # The case is locked before the task, in the order every other step takes them.
-        case = uow.cases.lock_of_task(context.mall_id, command.task_id)
-        task = _open_task(uow, context, command.task_id, command.actor_roles, command.worked_by)
+        case, task = uow.cases.lock_with_task(context.mall_id, command.task_id) or (None, None)
+        task = _workable(task, command.task_id, command.actor_roles, command.worked_by)
         if task.assignee not in (None, command.actor_id):
             raise Conflict(f"the task is claimed by {task.assignee}")
         data, errors = check_form(task.form, command.data)
@@ -372,7 +372,13 @@ def _held_by_active_colleague(uow: UnitOfWork, context: Context, task: Task, act
 def _open_task(
     uow: UnitOfWork, context: Context, task_id: str, roles: frozenset[str], worked_by: Identity | None = None
 ) -> Task:
-    task = uow.tasks.get(context.mall_id, task_id, for_update=True)
+    return _workable(uow.tasks.get(context.mall_id, task_id, for_update=True), task_id, roles, worked_by)
+
+
+def _workable(
+    task: Task | None, task_id: str, roles: frozenset[str], worked_by: Identity | None = None
+) -> Task:
+    """The open task, if the actor may work it (it is in one of their queues, within their scope)."""
     if task is None or (worked_by is not None and not task.workable_by(worked_by)):
         raise NotFound(f"no task {task_id}")
     if roles and task.queue not in roles:

@@ -169,9 +169,9 @@ class FakeCases:
         found = self.rows.get(case_id)
         return _copy(found) if found else None
 
-    def lock_of_task(self, mall_id: str, task_id: str) -> CaseRow | None:
+    def lock_with_task(self, mall_id: str, task_id: str) -> tuple[CaseRow, Task] | None:
         task = self.tasks.get(mall_id, task_id)
-        return self.lock(task.case_id) if task else None
+        return (self.lock(task.case_id), task) if task else None
 
     def get(self, mall_id: str, case_id: str) -> CaseRow | None:
         found = self.lock(case_id)
