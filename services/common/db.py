@@ -6,7 +6,7 @@ import contextlib
 import functools
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import psycopg
 from psycopg import sql
@@ -118,7 +118,7 @@ def insert_many(
 
 
 def insert_together(
-    conn: psycopg.Connection, parts: list[tuple[str, list[tuple]]], changes: list[tuple[str, tuple]] = ()
+    conn: psycopg.Connection, parts: list[tuple[str, list[tuple]]], changes: Sequence[tuple[str, tuple]] = ()
 ) -> None:
     """Several `insert_many`s, each a head with its rows, as one statement (one round trip): all
     but the last as data-modifying WITH queries, which PostgreSQL runs exactly once each. Parts

@@ -41,7 +41,7 @@ from services.common.polling import FLOWING_SECONDS
 
 log = logging.getLogger(__name__)
 
-
+# What a handler returns is not read: the inbox tells a redelivery.
 Handler = Callable[[psycopg.Connection, Envelope], object]
 
 RETRY_HEADER = "x-retries"
@@ -96,8 +96,6 @@ class EventConsumer(ConsumerMixin):
         self._consuming: Connection | None = None
         self.also_declare = also_declare or []  # queues this service feeds (declared so nothing is lost)
         self.fallback = fallback  # for every type without a handler of its own (a read model takes all)
-        # The handlers tell a redelivery themselves (a read model keeping every event by its id): no
-        # inbox row, one statement fewer per message.
         # Around each transaction's handlers (the service's MessageBus.joined: one unit of work each).
         self.transaction_scope = transaction_scope or (lambda conn: nullcontext())
         self.infrastructure_pause = threading.Event()
