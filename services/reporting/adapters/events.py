@@ -29,17 +29,9 @@ def envelope_json(envelope: Envelope) -> dict[str, Any]:
     }
 
 
-_INSERT = (
-    "INSERT INTO reporting.events (id, mall_id, complaint_id, type, occurred_at, envelope)"
-    " VALUES (%(id)s, %(mall_id)s, %(complaint_id)s, %(type)s, %(occurred_at)s, %(envelope)s)"
-    " ON CONFLICT (id) DO NOTHING"
-)
-# Whether retention erased the case, as the statement's own snapshot sees it: one taken after the
-# case's lock was granted (the lock's statement may have looked before an erasure committed).
-_ERASED = "(SELECT erased_at IS NOT NULL FROM reporting.cases WHERE complaint_id = %(complaint_id)s)"
-_ADD = _INSERT + " RETURNING id, coalesce(" + _ERASED + ", false) AS erased"
-# `add_many`'s statement: the same, for rows of several events and cases.
-_INSERT_COLUMNS = ("id", "mall_id", "complaint_id", "type", "occurred_at", "envelope")
+# Events kept with one statement. Whether retention erased an event's case is read by the statement's
+# own snapshot: one taken after the case's lock was granted (the lock's statement may have looked
+# before an erasure committed).
 _INSERT_HEAD = (
     "INSERT INTO reporting.events AS e (id, mall_id, complaint_id, type, occurred_at, envelope) VALUES"
 )
@@ -49,16 +41,17 @@ _ADDED = (
 )
 
 
-def _insert_params(envelope: Envelope, erase: bool) -> dict[str, Any]:
+def _row(envelope: Envelope, erase: bool) -> tuple:
+    """The event's row, in _INSERT_HEAD's columns."""
     body = envelope_json(envelope)
-    return {
-        "id": envelope.id,
-        "mall_id": envelope.mall_id,
-        "complaint_id": envelope.complaint_id,
-        "type": envelope.type,
-        "occurred_at": envelope.occurred_at,
-        "envelope": json.dumps(erase_personal(body) if erase else body, ensure_ascii=False, default=str),
-    }
+    return (
+        envelope.id,
+        envelope.mall_id,
+        envelope.complaint_id,
+        envelope.type,
+        envelope.occurred_at,
+        json.dumps(erase_personal(body) if erase else body, ensure_ascii=False, default=str),
+    )
 
 
 class EventStore:
@@ -87,24 +80,15 @@ class EventStore:
     def add(self, envelope: Envelope, erase: bool = False) -> bool:
         """Keep the event (without its personal data if `erase`, or if its case turns out erased);
         False when it was kept already."""
-        row = self.conn.execute(_ADD, _insert_params(envelope, erase)).fetchone()
-        if row is None:
-            return False
-        if row["erased"] and not erase and envelope.complaint_id is not None:
-            self._erase_added(envelope)
-        return True
+        return envelope.id in self.add_many([(envelope, erase)])
 
     def add_many(self, events: list[tuple[Envelope, bool]]) -> set[str]:
         """Keep the events, each without its personal data when told (or when its case turns out
         erased), with one statement; the ids of those not kept before."""
         if not events:
             return set()
-        params = [_insert_params(envelope, erase) for envelope, erase in events]
         rows = insert_many(
-            self.conn,
-            _INSERT_HEAD,
-            [tuple(each[name] for name in _INSERT_COLUMNS) for each in params],
-            _ADDED,
+            self.conn, _INSERT_HEAD, [_row(envelope, erase) for envelope, erase in events], _ADDED
         ).fetchall()
         added = {str(row["id"]): row["erased"] for row in rows}
         for envelope, erase in events:
