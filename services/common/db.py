@@ -91,17 +91,22 @@ def ping(pool: ConnectionPool) -> None:
 @contextlib.contextmanager
 def each_statement_alone(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
     """A pooled connection on which each statement is a transaction of its own, for work that is
-    one statement (no BEGIN and COMMIT around it); given back to the pool out of autocommit, or
-    closed (the pool drops it) when that fails."""
+    one statement (no BEGIN and COMMIT around it); given back as `out_of_autocommit` says."""
     with pool.connection() as conn:
         conn.autocommit = True
         try:
             yield conn
         finally:
-            try:
-                conn.autocommit = False
-            except psycopg.Error:
-                conn.close()
+            out_of_autocommit(conn)
+
+
+def out_of_autocommit(conn: psycopg.Connection) -> None:
+    """A connection lent in autocommit goes back to the pool out of it, or not at all (closed: the
+    pool drops it): a writer given it in autocommit would commit each of its statements alone."""
+    try:
+        conn.autocommit = False
+    except psycopg.Error:
+        conn.close()
 
 
 def insert_many(

@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from services.common.bus.envelope import Envelope
 from services.common.bus.outbox import OutboxWriter
-from services.common.db import translate_errors
+from services.common.db import out_of_autocommit, translate_errors
 
 Work = TypeVar("Work", bound=Callable[[], None])
 
@@ -129,21 +129,12 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
     def release(self, exc_type, exc, tb) -> None:
         try:
             if self.conn is not None and not self.conn.closed and self.conn.autocommit:
-                self._lend_back_as_lent()
+                out_of_autocommit(self.conn)
             if self.conn is not None and not self.conn.closed:
                 self.conn.rollback()  # nothing after a commit; whatever a failed commit left
         finally:
             cm, self._connection_cm, self.conn = self._connection_cm, None, None
             cm.__exit__(exc_type, exc, tb)
-
-    def _lend_back_as_lent(self) -> None:
-        """A connection lent in autocommit (reads only, each statement committing) goes back to the
-        pool out of it, or not at all: a writer given it in autocommit would commit each of its
-        statements alone."""
-        try:
-            self.conn.autocommit = False
-        except psycopg.Error:
-            self.conn.close()  # the pool drops a closed connection
 
     def publish(self, envelope: Envelope) -> None:
         if self.reads_only:
