@@ -123,36 +123,62 @@ def insert_many(
 
 
 def insert_together(
-    conn: psycopg.Connection, parts: list[tuple[str, list[tuple]]], changes: Sequence[tuple[str, tuple]] = ()
-) -> None:
+    conn: psycopg.Connection,
+    parts: list[tuple[str, list[tuple]]],
+    changes: Sequence[tuple[str, tuple]] = (),
+    checked: Sequence[tuple[str, tuple]] = (),
+) -> int:
     """Several `insert_many`s, each a head with its rows, as one statement (one round trip): all
     but the last as data-modifying WITH queries, which PostgreSQL runs exactly once each. Parts
     without rows are left out; nothing is sent when none has any. `changes` (an UPDATE of our own
     with its placeholders, and its values) go first, in the same statement; all of it sees one
-    snapshot, so no part may touch a row another part writes."""
+    snapshot, so no part may touch a row another part writes.
+
+    `checked` are changes whose caller must know they found their row (an UPDATE guarded by a
+    revision, say): they go first of all, and the number of rows they changed is returned (0 when
+    there are none)."""
     parts = [(head, rows) for head, rows in parts if rows]
-    if len(parts) + len(changes) < 2:
+    if len(parts) + len(changes) + len(checked) < 2:
+        touched = sum(conn.execute(text, values).rowcount for text, values in checked)
         for text, values in changes:
             conn.execute(text, values)
         for head, rows in parts:
             insert_many(conn, head, rows)
-        return
+        return touched
     shape = (
+        tuple(text for text, _ in checked),
         tuple(text for text, _ in changes),
         tuple((head, len(rows[0]), len(rows)) for head, rows in parts),
     )
-    values = [value for _, given in changes for value in given]
-    conn.execute(
-        _inserts_together(shape), values + [value for _, rows in parts for row in rows for value in row]
-    )
+    values = [value for _, given in [*checked, *changes] for value in given]
+    values += [value for _, rows in parts for row in rows for value in row]
+    written = conn.execute(_inserts_together(shape), values)
+    return written.rowcount if checked else 0  # with none checked, the rows the last part inserted
 
 
 @functools.lru_cache(maxsize=128)
-def _inserts_together(shape: tuple[tuple[str, ...], tuple[tuple[str, int, int], ...]]) -> str:
-    changes, inserts = shape
-    *first, last = [*changes, *(_insert_rows(*part) for part in inserts)]
-    withs = [f"w{place} AS ({statement})" for place, statement in enumerate(first)]
-    return "WITH " + ", ".join(withs) + " " + last
+def _inserts_together(
+    shape: tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, int, int], ...]],
+) -> str:
+    """`insert_together`'s statement for one shape (composed once per shape): our own statements
+    as WITH queries, c0… the checked ones, w0… the others."""
+    checked, changes, inserts = shape
+    statements = [*changes, *(_insert_rows(*part) for part in inserts)]
+    if checked:  # every part a WITH query (each runs, read or not); a row per row the checked ones changed
+        withs = [_with(f"c{place}", text + " RETURNING 1") for place, text in enumerate(checked)]
+        withs += [_with(f"w{place}", text) for place, text in enumerate(statements)]
+        last = sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT 1 FROM {}").format(sql.Identifier(f"c{place}")) for place in range(len(checked))
+        )
+    else:
+        *first, final = statements
+        withs = [_with(f"w{place}", text) for place, text in enumerate(first)]
+        last = sql.SQL(final)
+    return sql.SQL("WITH {} {}").format(sql.SQL(", ").join(withs), last).as_string()
+
+
+def _with(name: str, statement: str) -> sql.Composed:
+    return sql.SQL("{} AS ({})").format(sql.Identifier(name), sql.SQL(statement))
 
 
 @functools.lru_cache(maxsize=128)

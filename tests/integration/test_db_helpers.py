@@ -63,3 +63,39 @@ def test_a_change_goes_first_in_the_same_statement_as_the_rows(db_url):
         assert len(statements) == 1
         assert conn.execute("SELECT name FROM tags").fetchall() == [("new",)]
         assert conn.execute("SELECT body FROM notes").fetchall() == [("claimed",)]
+
+
+def test_a_checked_change_goes_in_the_same_statement_and_says_whether_it_found_its_row(db_url):
+    with psycopg.connect(db_url) as conn:
+        conn.execute("CREATE TEMP TABLE notes (id bigserial, body text)")
+        conn.execute("CREATE TEMP TABLE tags (id int, name text, revision int)")
+        conn.execute("INSERT INTO tags VALUES (1, 'old', 1), (2, 'other', 1)")
+        statements = []
+        original = conn.execute
+
+        def counted(query, params=None, **kwargs):
+            statements.append(query)
+            return original(query, params, **kwargs)
+
+        conn.execute = counted
+        guarded = "UPDATE tags SET name = %s, revision = revision + 1 WHERE id = %s AND revision = %s"
+        found = insert_together(
+            conn,
+            [("INSERT INTO notes (body) VALUES", [("saved",)])],
+            [("UPDATE tags SET name = %s WHERE id = %s", ("changed", 2))],
+            [(guarded, ("new", 1, 1))],
+        )
+        stale = insert_together(
+            conn, [("INSERT INTO notes (body) VALUES", [("late",)])], [], [(guarded, ("x", 1, 1))]
+        )
+        alone = insert_together(conn, [], [], [(guarded, ("newer", 1, 2))])
+        conn.execute = original
+
+        assert (found, stale, alone) == (1, 0, 1)
+        assert len(statements) == 3
+        assert conn.execute("SELECT name, revision FROM tags ORDER BY id").fetchall() == [
+            ("newer", 3),
+            ("changed", 1),
+        ]
+        # The other parts are written whatever the check found: the caller rolls back when it must.
+        assert conn.execute("SELECT body FROM notes ORDER BY id").fetchall() == [("saved",), ("late",)]

@@ -87,7 +87,9 @@ _SUMMARY_WITH_TASKS = (  # the same, and its open tasks as `open_for_case` reads
 class CaseRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
-        self._deferred: list[tuple] | None = None  # timeline rows of a `deferred()` block
+        # A `deferred()` block's timeline rows and saved cases, written by its caller.
+        self._timeline: list[tuple] | None = None
+        self._saved: dict[str, CaseRow] | None = None
 
     def add(self, case: CaseRow) -> bool:
         """Insert a new case (with its first state, if taken); False when a case for this complaint
@@ -168,23 +170,13 @@ class CaseRepository:
         return row["state"]
 
     def save(self, case: CaseRow) -> None:
-        """Store the advanced state; the revision check guards against a lost update."""
-        saved = self.conn.execute(
-            "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
-            " updated_at = %s, visited = %s, current_elements = %s, process_version_id = %s"
-            " WHERE id = %s AND revision = %s RETURNING revision",
-            (
-                _stored(case.state),
-                case.status,
-                case.next_due_at,
-                case.updated_at,
-                case.visited,
-                case.current_elements,
-                case.process_version_id,
-                case.id,
-                case.revision,
-            ),
-        ).fetchone()
+        """Store the advanced state; the revision check guards against a lost update. In a
+        `deferred()` block the case is written at its end, as its caller writes it (`saving`)."""
+        if self._saved is not None:
+            self._saved[case.id] = case  # its state when the block ends is what is written
+            return
+        text, values = saving(case)
+        saved = self.conn.execute(text + " RETURNING revision", values).fetchone()
         if saved is None:
             raise RuntimeError(f"case {case.id} changed under this step (revision {case.revision})")
         case.revision = saved["revision"]
@@ -237,29 +229,21 @@ class CaseRepository:
             task_id,
             json.dumps(detail or {}, ensure_ascii=False, default=str),
         )
-        if self._deferred is not None:
-            self._deferred.append(row)
+        if self._timeline is not None:
+            self._timeline.append(row)
         else:
             insert_many(self.conn, TIMELINE_INSERT, [row])
 
     @contextlib.contextmanager
-    def deferred(self, collected: list[tuple] | None = None) -> Iterator[None]:
-        """Timeline rows added in the block are written at its end, in order, as one statement: a
-        step adds several, and each statement is a round trip. Nothing is written if it raises (the
-        transaction is then rolled back anyway). Given `collected`, the rows are added to it
-        instead, for the caller to write with its own (TIMELINE_INSERT's rows)."""
-        outer, self._deferred = self._deferred, []
+    def deferred(self, timeline: list[tuple], saved: dict[str, CaseRow]) -> Iterator[None]:
+        """Timeline rows added in the block go to `timeline` (TIMELINE_INSERT's rows), cases saved in
+        it to `saved` (by id), for the caller to write with its own rows in one statement
+        (UnitOfWork.deferred): a step adds several rows, and each statement is a round trip."""
+        self._timeline, self._saved = timeline, saved
         try:
             yield
-            rows = self._deferred
         finally:
-            self._deferred = outer
-        if outer is not None:
-            outer.extend(rows)
-        elif collected is not None:
-            collected.extend(rows)
-        else:
-            insert_many(self.conn, TIMELINE_INSERT, rows)
+            self._timeline = self._saved = None
 
     def timeline(self, case_id: str) -> list[dict[str, Any]]:
         return self.conn.execute(
@@ -288,6 +272,29 @@ class CaseRepository:
             " WHERE case_id = %s ORDER BY at",
             (case_id,),
         ).fetchall()
+
+
+_SAVE = (
+    "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
+    " updated_at = %s, visited = %s, current_elements = %s, process_version_id = %s"
+    " WHERE id = %s AND revision = %s"
+)
+
+
+def saving(case: CaseRow) -> tuple[str, tuple]:
+    """The update that stores a case as it is now, if it is still at the revision it was read at."""
+    values = (
+        _stored(case.state),
+        case.status,
+        case.next_due_at,
+        case.updated_at,
+        case.visited,
+        case.current_elements,
+        case.process_version_id,
+        case.id,
+        case.revision,
+    )
+    return _SAVE, values
 
 
 def _stored(state: dict[str, Any] | str) -> str:

@@ -120,15 +120,9 @@ class TaskRepository:
     def set_due(self, task_id: str, due_at: datetime) -> None:
         self.conn.execute("UPDATE routing.tasks SET due_at = %s WHERE id = %s", (due_at, task_id))
 
-    def reopen(self, task: Task) -> None:
-        """Undo a close whose step failed: back to the state and assignee it had."""
-        self.conn.execute(
-            "UPDATE routing.tasks SET state = %s, assignee = %s, closed_at = NULL, closed_by = NULL WHERE id = %s",
-            (task.state.value, task.assignee, task.id),
-        )
-
     def close(self, task_id: str, state: TaskState, at: datetime, by: str) -> None:
-        self.conn.execute(
+        """The task done or cancelled; in a `deferred` block, written at its end."""
+        self._write(
             "UPDATE routing.tasks SET state = %s, closed_at = %s, closed_by = %s WHERE id = %s",
             (state.value, at, by, task_id),
         )

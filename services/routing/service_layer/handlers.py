@@ -296,17 +296,18 @@ def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> C
             raise InvalidInput("the task's form has invalid fields: " + ", ".join(errors), errors)
         actor = Actor(command.actor_id, task.queue)
         now = context.clock.now()
-        uow.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
         completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
         step = f"complete {task.element_id}"
         # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
         work = Step(case.state, task_id=task.id, task_data={**data, COMPLETED_IN_QUEUE: task.queue})
-        with uow.deferred():  # the step's events and timeline rows and the completion's, written together
-            if not advance_case(uow, context, case, work, actor, step):
-                uow.tasks.reopen(task)  # back as it was; the incident is kept
+        # The task's close, the step's rows and events, the case's save: all written together at the
+        # block's end. A step that fails leaves the task open as it was; its incident is kept.
+        with uow.deferred():
+            if not advance_case(uow, context, case, work, actor, step, completing=task.id):
                 return Completion(
                     task, incident=f"the case could not advance past {task.element_id}; incident recorded"
                 )
+            uow.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
             announce(uow, case, completed, TASK_COMPLETED, actor, now, data)
             uow.cases.add_timeline(
                 case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, {"data": data}

@@ -27,18 +27,26 @@ HIDDEN_DATA = frozenset({"complaint", "policy"})
 
 
 def advance_case(
-    uow: UnitOfWork, context: Context, case: CaseRow, step: Step, actor: Actor, name: str
+    uow: UnitOfWork,
+    context: Context,
+    case: CaseRow,
+    step: Step,
+    actor: Actor,
+    name: str,
+    completing: str | None = None,
 ) -> bool:
     """Take `step` on the case's workflow and store the result; False if it raised (incident).
 
     Messages that arrived before the case waited for them go with the step, to be handed over
-    once the case is at their catch event.
+    once the case is at their catch event. `completing` is the task the step completes, whose
+    close the caller writes with the step's rows: it is no longer one of the case's open tasks.
     """
     # The kind of step only (`message`, not `message <name>`): a label must stay a small set.
     with ENGINE_STEP_SECONDS.labels(name.split(" ", 1)[0]).time():
         source = context.diagrams.source(case.process_version_id, uow.processes.get)
         now = context.clock.now()
         found, open_rows = uow.before_step(case.id, now)
+        open_rows = [row for row in open_rows if row.id != completing]
         waiting = {str(row["id"]): row for row in found}
         messages = tuple(WaitingMessage(key, row["name"], row["payload"]) for key, row in waiting.items())
         try:
@@ -103,11 +111,12 @@ def store(
     open_rows: list[Task],
 ) -> None:
     """Note the messages handed over, announce what the step passed, mirror the ready tasks (the
-    case's open rows as they were read before the step), save state and next due time."""
+    case's open rows as they were read before the step), save state and next due time: one
+    statement (`deferred`)."""
     with uow.deferred():
         _take(case, result, context.clock.now())
         mirror(uow, context, case, result, waiting, actor, open_rows)
-    uow.cases.save(case)
+        uow.cases.save(case)
 
 
 def _take(case: CaseRow, result: StepResult, now: datetime) -> None:

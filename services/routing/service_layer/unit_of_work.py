@@ -14,7 +14,7 @@ import psycopg
 from services.common.bus.envelope import Envelope
 from services.common.db import insert_together
 from services.common.unit_of_work import PostgresUnitOfWork
-from services.routing.adapters.cases import TIMELINE_INSERT, CaseRepository, before_step
+from services.routing.adapters.cases import TIMELINE_INSERT, CaseRepository, before_step, saving
 from services.routing.adapters.erasure import CaseErasure
 from services.routing.adapters.messages import MessageRepository
 from services.routing.adapters.processes import ProcessRepository
@@ -58,19 +58,31 @@ class UnitOfWork(PostgresUnitOfWork):
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
-        """Events published, timeline rows added and a task's new holder set in the block are
-        written at its end, all in one statement, each kind in the order it came (a step writes
-        several; every statement is a round trip). On an exception nothing is written: the
-        transaction is rolled back."""
+        """Events published, timeline rows added, tasks' new holders and closes, and the case saved
+        in the block are written at its end, all in one statement, each kind in the order it came
+        (a step writes several; every statement is a round trip). The save keeps its revision
+        check: a case changed meanwhile fails the block as a save alone would. On an exception
+        nothing is written: the transaction is rolled back."""
         if self._events is not None:  # already inside one: the outer block writes
             yield
             return
-        self._events, timeline, changes = [], [], []
+        self._events, timeline, changes, saved = [], [], [], {}
         try:
-            with self.cases.deferred(collected=timeline), self.tasks.deferred(collected=changes):
+            with self.cases.deferred(timeline, saved), self.tasks.deferred(collected=changes):
                 yield
             events = self._events
         finally:
             self._events = None
-        insert_together(self.conn, [(TIMELINE_INSERT, timeline), self.outbox.insert_of(events)], changes)
+        cases = list(saved.values())
+        found = insert_together(
+            self.conn,
+            [(TIMELINE_INSERT, timeline), self.outbox.insert_of(events)],
+            changes,
+            checked=[saving(case) for case in cases],
+        )
+        if found != len(cases):
+            changed = ", ".join(f"{case.id} (revision {case.revision})" for case in cases)
+            raise RuntimeError(f"a case changed under this step: {changed}")
+        for case in cases:
+            case.revision += 1
         self._published = self._published or bool(events)

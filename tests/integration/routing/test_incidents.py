@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.routing.conftest import POLICY, deploy, diagram, open_tasks, sabotaged
+from services.routing.engine import EngineError
+from tests.integration.routing.conftest import POLICY, deploy, diagram, open_tasks, sabotaged, task_id
 
 
 def test_a_failing_step_records_an_incident_without_blocking_other_cases(routing, start, api, staff):
@@ -137,3 +138,40 @@ def test_an_incidents_error_quoting_the_customers_text_is_masked_for_staff_not_h
     assert "王女士请回电 13912345678" in as_written["error"]
     assert "王**请回电 139****5678" in masked["error"] and "13912345678" not in masked["error"]
     assert "13912345678" not in str(timeline) and "王女士" not in str(timeline)
+
+
+def test_a_completion_whose_step_fails_leaves_the_task_open_with_its_holder_and_writes_the_incident(
+    routing, start, api, staff, monkeypatch
+):
+    deploy(routing)
+    case = start()
+    supervisor = staff("floor_supervisor", floors=["3F"])
+    task = task_id(routing, case, "handle_floor")
+    assert api.post(f"/tasks/{task}/claim", headers=supervisor).status_code == 200
+    with routing.uow() as uow:
+        before = uow.cases.get("demo", case)
+
+    def failing(source, step, now):
+        raise EngineError("ValueError: the reply's deadline cannot be computed", "set_deadline")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(routing.context.sandbox, "run", failing)
+        refused = api.post(
+            f"/tasks/{task}/complete", json={"data": {"outcome": "resolved"}}, headers=supervisor
+        )
+
+    assert refused.status_code == 409 and "incident" in refused.json["message"]
+    with routing.uow() as uow:
+        [row] = uow.tasks.open_for_case(case)
+        after = uow.cases.get("demo", case)
+        [incident] = uow.cases.incidents(case)
+        kinds = [entry["kind"] for entry in uow.cases.timeline(case)]
+        announced = uow.conn.execute(
+            "SELECT envelope->>'type' AS type FROM routing.outbox ORDER BY created_at"
+        ).fetchall()
+    assert (row.id, row.state, row.assignee, row.closed_at) == (task, "claimed", "floor_supervisor-1", None)
+    assert after.status == "incident" and after.revision == before.revision + 1
+    assert after.state == before.state  # the workflow as it was: the step can be retried
+    assert incident["detail"]["element"] == "set_deadline"
+    assert kinds[-2:] == ["task_claimed", "incident"] and "task_completed" not in kinds
+    assert announced[-1]["type"] == "task.claimed"  # nothing announced of the failed completion

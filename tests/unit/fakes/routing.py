@@ -276,11 +276,6 @@ class FakeTasks:
     def set_due(self, task_id: str, due_at: datetime) -> None:
         self.rows[task_id] = replace(self.rows[task_id], due_at=due_at)
 
-    def reopen(self, task: Task) -> None:
-        self.rows[task.id] = replace(
-            self.rows[task.id], state=task.state, assignee=task.assignee, closed_at=None, closed_by=None
-        )
-
     def close(self, task_id: str, state: TaskState, at: datetime, by: str) -> None:
         self.rows[task_id] = replace(self.rows[task_id], state=state, closed_at=at, closed_by=by)
 
