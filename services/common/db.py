@@ -22,13 +22,13 @@ CHECK_IDLE_AFTER = 1.0
 
 
 class _CheckWhenIdle:
-    """The pool's `check` and `reset` callbacks: check a connection idle for CHECK_IDLE_AFTER."""
+    """The pool's `check` callback: check a connection idle for CHECK_IDLE_AFTER."""
 
     def __init__(self, after: float = CHECK_IDLE_AFTER):
         self.after = after
         self._returned: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 
-    def reset(self, conn: psycopg.Connection) -> None:
+    def returned(self, conn: psycopg.Connection) -> None:
         self._returned[conn] = time.monotonic()
 
     def check(self, conn: psycopg.Connection) -> None:
@@ -37,13 +37,26 @@ class _CheckWhenIdle:
             ConnectionPool.check_connection(conn)
 
 
+class _Pool(ConnectionPool):
+    """psycopg's pool, noting when each connection comes back for `_CheckWhenIdle`, in the thread
+    that gives it back. (A `reset` callback could note it too, but then the pool hands every
+    return to its worker thread: a thread switch after each transaction.)"""
+
+    def __init__(self, *args, checks: _CheckWhenIdle, **kwargs):
+        self._checks = checks
+        super().__init__(*args, check=checks.check, **kwargs)
+
+    def putconn(self, conn: psycopg.Connection) -> None:
+        self._checks.returned(conn)
+        super().putconn(conn)
+
+
 def create_pool(
     database_url: str, min_size: int = 1, max_size: int = 10, name: str = "mall", timeout: float = 10.0
 ) -> ConnectionPool:
     """A pool of dict-row connections; opened lazily so nothing connects at import. `timeout` is how
     long taking a connection may wait (PoolTimeout, which `translate_errors` makes Unavailable)."""
-    checks = _CheckWhenIdle()
-    return ConnectionPool(
+    return _Pool(
         conninfo=database_url,
         min_size=min_size,
         max_size=max_size,
@@ -51,8 +64,7 @@ def create_pool(
         name=name,
         timeout=timeout,
         open=False,
-        check=checks.check,
-        reset=checks.reset,
+        checks=_CheckWhenIdle(),
     )
 
 

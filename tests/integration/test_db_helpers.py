@@ -4,8 +4,9 @@ written by one statement, in order, each table once."""
 from __future__ import annotations
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
-from services.common.db import insert_together
+from services.common.db import create_pool, insert_together
 
 
 def test_rows_of_several_tables_go_in_one_statement_in_their_order(db_url):
@@ -99,3 +100,25 @@ def test_a_checked_change_goes_in_the_same_statement_and_says_whether_it_found_i
         ]
         # The other parts are written whatever the check found: the caller rolls back when it must.
         assert conn.execute("SELECT body FROM notes ORDER BY id").fetchall() == [("saved",), ("late",)]
+
+
+def test_a_pooled_connection_is_checked_only_after_it_sat_idle_and_goes_back_in_the_callers_thread(
+    db_url, monkeypatch
+):
+    checked, tasks = [], []
+    monkeypatch.setattr(
+        ConnectionPool, "check_connection", classmethod(lambda cls, conn: checked.append(conn))
+    )
+    with create_pool(db_url, 1, 1, name="test-checks") as pool:
+        with pool.connection() as conn:  # a new connection, never given back: checked
+            conn.execute("SELECT 1")
+        monkeypatch.setattr(pool, "run_task", tasks.append)  # the pool's worker thread gets nothing to do
+        with pool.connection() as again:  # just given back: not checked
+            again.execute("SELECT 1")
+        pool._checks.after = 0.0  # as if it had sat idle
+        with pool.connection() as idle:
+            idle.execute("SELECT 1")
+        monkeypatch.undo()
+
+    assert again is conn and idle is conn
+    assert checked == [conn, conn] and tasks == []
