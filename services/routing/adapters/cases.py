@@ -199,6 +199,13 @@ class CaseRepository:
             (mall_id,),
         ).fetchall()
 
+    def any_due(self, now: datetime) -> bool:
+        """Whether a running case's next timer is due (locked by another worker or not)."""
+        return self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM routing.cases WHERE next_due_at <= %s AND status = 'running') AS due",
+            (now,),
+        ).fetchone()["due"]
+
     def lock_due(self, now: datetime, limit: int) -> list[CaseRow]:
         """Cases whose next timer is due, locked; cases another worker holds are skipped."""
         rows = self.conn.execute(

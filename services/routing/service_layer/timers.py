@@ -47,17 +47,18 @@ def move_timer(command: MoveTimer, uow: UnitOfWork, context: Context) -> tuple[P
             "due_before": _iso(timer.due_at),
             "due_after": due.isoformat(),
         }
-        uow.cases.add_timeline(
-            case.id,
-            now,
-            command.actor_id,
-            command.actor_role,
-            "timer_fired" if fires else "timer_moved",
-            timer.element_id,
-            None,
-            detail,
-        )
-        advance_case(uow, context, case, Step(case.state, timer=(timer.id, due)), SYSTEM, "timer")
+        with uow.deferred():  # the operator's line goes with the step's rows, in one statement
+            uow.cases.add_timeline(
+                case.id,
+                now,
+                command.actor_id,
+                command.actor_role,
+                "timer_fired" if fires else "timer_moved",
+                timer.element_id,
+                None,
+                detail,
+            )
+            advance_case(uow, context, case, Step(case.state, timer=(timer.id, due)), SYSTEM, "timer")
         return timer, fires
 
 

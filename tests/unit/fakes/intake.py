@@ -7,8 +7,6 @@ PostgreSQL in tests/integration.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,16 +195,6 @@ class FakeUnitOfWork(InMemoryUnitOfWork):
         self.holders = FakeHolders()
         self.progress = FakeProgress()
         self.objects = FakeObjects()
-        self.statement_commits = False
-
-    @contextlib.contextmanager
-    def each_statement_commits(self) -> Iterator[FakeUnitOfWork]:
-        with self:
-            self.statement_commits = True
-            try:
-                yield self
-            finally:
-                self.statement_commits = False
 
     def take_number(self, mall_id: str, day: date) -> int:
         assert self.statement_commits, "the number is taken outside the complaint's transaction"

@@ -204,6 +204,9 @@ class FakeCases:
         case.revision += 1
         self.rows[case.id] = _copy(case)
 
+    def any_due(self, now: datetime) -> bool:
+        return bool(self.lock_due(now, 1))
+
     def lock_due(self, now: datetime, limit: int) -> list[CaseRow]:
         due = [
             case

@@ -3,6 +3,10 @@ and rollbacks counted, events published in the block kept only when it commits."
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Self
+
 from services.common.bus.envelope import Envelope
 from services.common.unit_of_work import AbstractUnitOfWork
 
@@ -16,6 +20,16 @@ class InMemoryUnitOfWork(AbstractUnitOfWork):
         self.rollbacks = 0
         self.pending: list[Envelope] = []
         self.published: list[Envelope] = []  # published and committed
+        self.statement_commits = False  # inside `each_statement_commits`
+
+    @contextlib.contextmanager
+    def each_statement_commits(self) -> Iterator[Self]:
+        with self:
+            self.statement_commits = True
+            try:
+                yield self
+            finally:
+                self.statement_commits = False
 
     def commit(self) -> None:
         self.finish()
