@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -59,41 +60,43 @@ DERIVED_TABLES = ("reporting.callbacks", "reporting.escalations", "reporting.cas
 PERSONAL = ("customer_name", "customer_phone", "customer_email")
 # Once retention erased a case, nothing derived later brings its customer back.
 _KEEP_ERASED = "CASE WHEN cases.erased_at IS NULL THEN EXCLUDED.{0} END"
-# Kept text once per shape: psycopg caches the parsing of a text query, not of a composed one. The
-# case's escalations and callbacks, when they are written again from the facts just derived, are
-# deleted by the same statement: one round trip instead of three.
+# The case's escalations and callbacks, when they are written again from the facts just derived,
+# are deleted by the statement that writes the cases: one round trip instead of three.
 _DELETE = {
-    "escalations": "gone_escalations AS (DELETE FROM reporting.escalations WHERE complaint_id = %(complaint_id)s)",
-    "callbacks": "gone_callbacks AS (DELETE FROM reporting.callbacks WHERE complaint_id = %(complaint_id)s)",
+    "escalations": "gone_escalations AS (DELETE FROM reporting.escalations WHERE complaint_id = ANY(%s))",
+    "callbacks": "gone_callbacks AS (DELETE FROM reporting.callbacks WHERE complaint_id = ANY(%s))",
 }
-_INSERT_CASE = (
-    sql.SQL(
-        "INSERT INTO reporting.cases ({columns}, updated_at) VALUES ({values}, now())"
-        " ON CONFLICT (complaint_id) DO UPDATE SET {updates}, updated_at = now()"
-    )
+_INSERT_CASES = sql.SQL("INSERT INTO reporting.cases ({columns}, updated_at) VALUES").format(
+    columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+)
+_ON_CONFLICT = (
+    sql.SQL("ON CONFLICT (complaint_id) DO UPDATE SET {updates}, updated_at = now()")
     .format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-        values=sql.SQL(", ").join(sql.Placeholder(name) for name in COLUMNS),
         updates=sql.SQL(", ").join(
             sql.SQL("{0} = " + (_KEEP_ERASED if name in PERSONAL else "EXCLUDED.{0}")).format(
                 sql.Identifier(name)
             )
             for name in COLUMNS[1:]
-        ),
+        )
     )
     .as_string()
 )
 
 
-def _upsert(escalations: bool, callbacks: bool) -> str:
-    """The case's row, after deleting its escalations and/or callbacks when they are written again."""
+@functools.lru_cache(maxsize=64)
+def _upsert(cases: int, escalations: bool, callbacks: bool) -> str:
+    """The rows of `cases` cases (their facts and now()), after deleting the escalations and/or
+    callbacks written again: one text per shape, so psycopg's prepared statements serve it."""
     deletes = [
         _DELETE[name] for name, again in (("escalations", escalations), ("callbacks", callbacks)) if again
     ]
-    return ("WITH " + ", ".join(deletes) + " " if deletes else "") + _INSERT_CASE
+    row = sql.SQL("({}, now())").format(sql.SQL(", ").join([sql.Placeholder()] * len(COLUMNS)))
+    insert = sql.SQL("{} {} {}").format(
+        _INSERT_CASES, sql.SQL(", ").join([row] * cases), sql.SQL(_ON_CONFLICT)
+    )
+    return ("WITH " + ", ".join(deletes) + " " if deletes else "") + insert.as_string()
 
 
-_UPSERT = {(again, also): _upsert(again, also) for again in (True, False) for also in (True, False)}
 _ESCALATIONS = (
     "INSERT INTO reporting.escalations (event_id, at, level, element_id, complaint_id, mall_id, floor, department)"
     " VALUES"
@@ -102,6 +105,12 @@ _CALLBACKS = (
     "INSERT INTO reporting.callbacks (event_id, at, reached, satisfied, complaint_id, mall_id, floor, department)"
     " VALUES"
 )
+
+
+def facts_values(facts: CaseFacts) -> list[Any]:
+    """The case's row as `COLUMNS` orders it."""
+    row = facts_row(facts)
+    return [row[name] for name in COLUMNS]
 
 
 def facts_row(facts: CaseFacts) -> dict[str, Any]:
@@ -132,18 +141,35 @@ class CaseStore:
     def save(self, facts: CaseFacts, escalations: bool = True, callbacks: bool = True) -> None:
         """Write the case's facts, and replace its escalations and callbacks with those derived now
         (only those the caller says may have changed: the others' rows stand as they are)."""
-        self.conn.execute(_UPSERT[escalations, callbacks], facts_row(facts))
-        where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)
-        if escalations:
-            rows = [
-                (item.event_id, item.at, item.level, item.element_id, *where) for item in facts.escalations
-            ]
-            insert_many(self.conn, _ESCALATIONS, rows)
-        if callbacks:
-            rows = [
-                (item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks
-            ]
-            insert_many(self.conn, _CALLBACKS, rows)
+        self.save_many([(facts, escalations, callbacks)])
+
+    def save_many(self, saves: list[tuple[CaseFacts, bool, bool]]) -> None:
+        """`save` for several cases (each once), their facts by one statement, their escalations
+        and callbacks written again by one each."""
+        if not saves:
+            return
+        again = {
+            kind: [facts.complaint_id for facts, *flags in saves if flags[place]]
+            for place, kind in enumerate(("escalations", "callbacks"))
+        }
+        statement = _upsert(len(saves), bool(again["escalations"]), bool(again["callbacks"]))
+        deleted = [ids for ids in again.values() if ids]
+        rows = [value for facts, *_ in saves for value in facts_values(facts)]
+        self.conn.execute(statement, [*deleted, *rows])
+        escalated, called = [], []
+        for facts, escalations, callbacks in saves:
+            where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)
+            if escalations:
+                escalated += [
+                    (item.event_id, item.at, item.level, item.element_id, *where)
+                    for item in facts.escalations
+                ]
+            if callbacks:
+                called += [
+                    (item.event_id, item.at, item.reached, item.satisfied, *where) for item in facts.callbacks
+                ]
+        insert_many(self.conn, _ESCALATIONS, escalated)
+        insert_many(self.conn, _CALLBACKS, called)
 
     def occurrences(
         self, mall_id: str, problem_key: str, start: datetime, end: datetime | None

@@ -74,9 +74,16 @@ class StoredEvents:
     def _derive(self, stale: dict[str, _Changes]) -> None:
         """Each case derived again from all its events (read by one statement for all of them)."""
         histories = self.uow.events.of_cases(list(stale))
-        for complaint_id, changes in stale.items():
-            facts = derive(complaint_id, changes.mall_id, histories[complaint_id], self.context.zone)
-            self.uow.cases.save(facts, escalations=changes.escalations, callbacks=changes.callbacks)
+        derived = [
+            (derive(complaint_id, changes.mall_id, histories[complaint_id], self.context.zone), changes)
+            for complaint_id, changes in stale.items()
+        ]
+        # All written first (one statement for their rows): a recurrence is found the same whichever
+        # of the batch's cases is checked first (see check_recurrence).
+        self.uow.cases.save_many(
+            [(facts, changes.escalations, changes.callbacks) for facts, changes in derived]
+        )
+        for facts, changes in derived:
             # Only intake's record of the complaint can change its problem or receipt (CaseFacts.problem_key).
             if changes.problem and facts.problem_key and facts.received_at:
                 check_recurrence(self.uow, facts, self.context)

@@ -110,18 +110,18 @@ def test_a_batch_keeps_its_events_together_and_an_erasure_inside_it_reaches_the_
     from services.reporting.adapters.events import EventStore
 
     locks, saves = [], []
-    lock_cases, save = EventStore.lock_cases, CaseStore.save
+    lock_cases, save_many = EventStore.lock_cases, CaseStore.save_many
 
     def counting_locks(store, complaint_ids):
         locks.append(list(complaint_ids))
         return lock_cases(store, complaint_ids)
 
-    def counting_saves(store, facts, *args, **kwargs):
-        saves.append(facts.complaint_id)
-        return save(store, facts, *args, **kwargs)
+    def counting_saves(store, derived):
+        saves.extend(facts.complaint_id for facts, *_ in derived)
+        return save_many(store, derived)
 
     monkeypatch.setattr(EventStore, "lock_cases", counting_locks)
-    monkeypatch.setattr(CaseStore, "save", counting_saves)
+    monkeypatch.setattr(CaseStore, "save_many", counting_saves)
     consumer = reporting.consumer(Connection("memory://"))
     mine, other = story(), story(customer={"name": "李先生", "phone": "13600002222", "email": None})
     first, *rest = events(mine)

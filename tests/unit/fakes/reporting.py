@@ -54,6 +54,10 @@ class FakeCases:
         self.rows[facts.complaint_id] = facts
         self.saves.append((facts.complaint_id, escalations, callbacks))
 
+    def save_many(self, saves: list[tuple[CaseFacts, bool, bool]]) -> None:
+        for facts, escalations, callbacks in saves:
+            self.save(facts, escalations, callbacks)
+
     def occurrences(self, mall_id: str, problem_key: str, start: datetime, end: datetime | None) -> list:
         found = [
             Occurrence(facts.complaint_id, facts.number, facts.received_at)
