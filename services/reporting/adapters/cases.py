@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from services.common.db import insert_many
+from services.common.db import insert_many, run_numbered
 from services.common.listing import Where
 from services.reporting.domain.capa import Occurrence
 from services.reporting.domain.model import CaseFacts
@@ -155,7 +155,7 @@ class CaseStore:
         statement = _upsert(len(saves), bool(again["escalations"]), bool(again["callbacks"]))
         deleted = [ids for ids in again.values() if ids]
         rows = [value for facts, *_ in saves for value in facts_values(facts)]
-        self.conn.execute(statement, [*deleted, *rows])
+        run_numbered(self.conn, statement, [*deleted, *rows])
         escalated, called = [], []
         for facts, escalations, callbacks in saves:
             where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)

@@ -10,6 +10,7 @@ from psycopg.rows import dict_row
 
 from services.reporting.adapters.cases import CaseStore
 from services.reporting.domain.model import Callback, CaseFacts, Escalation
+from tests.support.statements import sent_statements
 
 AT = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
 
@@ -35,28 +36,23 @@ def _facts(complaint_id: str, escalations: int = 0, callbacks: int = 0, **values
     )
 
 
-def test_a_batch_of_cases_is_written_by_one_statement_and_only_the_named_children_are_replaced(db_url):
+def test_a_batch_of_cases_is_written_by_one_statement_and_only_the_named_children_are_replaced(
+    db_url, monkeypatch
+):
     with psycopg.connect(db_url, row_factory=dict_row) as conn:
         store = CaseStore(conn)
         store.save_many(
             [(_facts("a", escalations=1, callbacks=1), True, True), (_facts("b", callbacks=1), True, True)]
         )
-        statements = []
-        original = conn.execute
-
-        def counted(query, params=None, **kwargs):
-            statements.append(query)
-            return original(query, params, **kwargs)
-
-        conn.execute = counted
-        store.save_many(
-            [
-                (_facts("a", escalations=2, callbacks=0, outcome="resolved"), True, False),  # callbacks stand
-                (_facts("b", callbacks=2), False, True),  # escalations stand (none)
-                (_facts("c"), False, False),
-            ]
-        )
-        conn.execute = original
+        with sent_statements(monkeypatch) as statements:
+            store.save_many(
+                [
+                    # a's callbacks stand as written before, and b's escalations (none)
+                    (_facts("a", escalations=2, callbacks=0, outcome="resolved"), True, False),
+                    (_facts("b", callbacks=2), False, True),
+                    (_facts("c"), False, False),
+                ]
+            )
 
         cases = conn.execute(
             "SELECT complaint_id, outcome FROM reporting.cases ORDER BY complaint_id"
