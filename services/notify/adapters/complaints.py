@@ -29,6 +29,18 @@ _UPSERT = (
     " WHERE notify.complaints.erased_at IS NULL AND notify.complaints.updated_at <= EXCLUDED.updated_at"
 )
 
+# A request and its complaint: kept planned when the complaint is known, else waiting for it.
+_KEEP = (
+    "WITH complaint AS (SELECT * FROM notify.complaints WHERE id = %(complaint_id)s),"
+    " kept AS (INSERT INTO notify.requests (id, mall_id, complaint_id, kind, recipient, number, element_id,"
+    " data, requested_at, state, planned_at) VALUES (%(id)s, %(mall_id)s, %(complaint_id)s, %(kind)s,"
+    " %(recipient)s, %(number)s, %(element_id)s, %(data)s, %(at)s,"
+    " CASE WHEN EXISTS (SELECT 1 FROM complaint) THEN 'planned' ELSE 'waiting' END,"
+    " CASE WHEN EXISTS (SELECT 1 FROM complaint) THEN %(at)s::timestamptz END)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id)"
+    " SELECT EXISTS (SELECT 1 FROM kept) AS added, complaint.* FROM (SELECT 1) AS one LEFT JOIN complaint ON true"
+)
+
 
 class ComplaintRepository:
     def __init__(self, conn: psycopg.Connection):
@@ -46,22 +58,7 @@ class ComplaintRepository:
 
     def get(self, complaint_id: str) -> ComplaintFacts | None:
         row = self.conn.execute("SELECT * FROM notify.complaints WHERE id = %s", (complaint_id,)).fetchone()
-        if row is None:
-            return None
-        return ComplaintFacts(
-            id=str(row["id"]),
-            mall_id=row["mall_id"],
-            number=row["number"],
-            channel=row["channel"],
-            customer=Contact.of(row["customer"]),
-            merchant=row["merchant"],
-            floor=row["floor"],
-            department=row["department"],
-            category=row["category"],
-            promised_reply_date=row["promised_reply_date"],
-            received_at=row["received_at"],
-            email_thread=row["email_thread"],
-        )
+        return _complaint(row) if row else None
 
     def erase(self, complaint_ids: list[str], now: datetime) -> list[str]:
         """Drop the customer's personal data; return the ids this service knew."""
@@ -100,6 +97,26 @@ class RequestRepository:
             ),
         ).fetchone()
         return row is not None
+
+    def keep(self, request: Request, at: datetime) -> tuple[bool, ComplaintFacts | None]:
+        """Keep the request, `planned` at `at` when its complaint is known, else `waiting` for it, by
+        one statement that also reads the complaint: (whether the request is new, the complaint)."""
+        row = self.conn.execute(
+            _KEEP,
+            {
+                "id": request.id,
+                "mall_id": request.mall_id,
+                "complaint_id": request.complaint_id,
+                "kind": request.kind,
+                "recipient": request.to,
+                "number": request.number,
+                "element_id": request.element_id,
+                "data": json.dumps(request.data, ensure_ascii=False, default=str),
+                "at": at,
+            },
+        ).fetchone()
+        complaint = {key: value for key, value in row.items() if key != "added"}
+        return row["added"], _complaint(complaint) if complaint["id"] is not None else None
 
     def get(self, request_id: str) -> Request | None:
         row = self.conn.execute("SELECT * FROM notify.requests WHERE id = %s", (request_id,)).fetchone()
@@ -164,4 +181,21 @@ def _request(row: dict[str, Any]) -> Request:
         number=row["number"],
         element_id=row["element_id"],
         data=row["data"] or {},
+    )
+
+
+def _complaint(row: dict[str, Any]) -> ComplaintFacts:
+    return ComplaintFacts(
+        id=str(row["id"]),
+        mall_id=row["mall_id"],
+        number=row["number"],
+        channel=row["channel"],
+        customer=Contact.of(row["customer"]),
+        merchant=row["merchant"],
+        floor=row["floor"],
+        department=row["department"],
+        category=row["category"],
+        promised_reply_date=row["promised_reply_date"],
+        received_at=row["received_at"],
+        email_thread=row["email_thread"],
     )

@@ -78,17 +78,16 @@ def capa_opened(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
 def plan_or_hold(uow: UnitOfWork, context: Context, request: Request) -> None:
     """Keep the request planned with its deliveries when its complaint is known (the request's row
     written once, as planned), else waiting for the complaint."""
-    now = context.clock.now()
-    complaint = uow.complaints.get(request.complaint_id)
-    if complaint is None:
-        if uow.requests.add(request, "waiting", now):
-            log.info(
-                "request held until its complaint is known",
-                extra={"kind": request.kind, "number": request.number},
-            )
+    added, complaint = uow.requests.keep(request, context.clock.now())
+    if not added:  # the same event again
         return
-    if uow.requests.add(request, "planned", now):
-        plan_known(uow, context, request, complaint, marked=True)
+    if complaint is None:
+        log.info(
+            "request held until its complaint is known",
+            extra={"kind": request.kind, "number": request.number},
+        )
+        return
+    plan_known(uow, context, request, complaint, marked=True)
 
 
 def erasure_requested(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:

@@ -148,13 +148,11 @@ class CaseStore:
         and callbacks written again by one each."""
         if not saves:
             return
-        again = {
-            kind: [facts.complaint_id for facts, *flags in saves if flags[place]]
-            for place, kind in enumerate(("escalations", "callbacks"))
-        }
-        statement = _upsert(len(saves), bool(again["escalations"]), bool(again["callbacks"]))
-        deleted = [ids for ids in again.values() if ids]
-        rows = [value for facts, *_ in saves for value in facts_values(facts)]
+        escalations_again = [facts.complaint_id for facts, escalations, _ in saves if escalations]
+        callbacks_again = [facts.complaint_id for facts, _, callbacks in saves if callbacks]
+        statement = _upsert(len(saves), bool(escalations_again), bool(callbacks_again))
+        deleted = [ids for ids in (escalations_again, callbacks_again) if ids]  # as _upsert orders them
+        rows = [value for facts, _, _ in saves for value in facts_values(facts)]
         run_numbered(self.conn, statement, [*deleted, *rows])
         escalated, called = [], []
         for facts, escalations, callbacks in saves:

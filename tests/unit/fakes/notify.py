@@ -57,9 +57,14 @@ class FakeComplaints:
 
 
 class FakeRequests:
-    def __init__(self) -> None:
+    def __init__(self, complaints: FakeComplaints) -> None:
+        self.complaints = complaints  # read with a request kept, as the real statement does
         self.rows: dict[str, Request] = {}
         self.states: dict[str, str] = {}
+
+    def keep(self, request: Request, at: datetime) -> tuple[bool, ComplaintFacts | None]:
+        complaint = self.complaints.get(request.complaint_id)
+        return self.add(request, "waiting" if complaint is None else "planned", at), complaint
 
     def add(self, request: Request, state: str, at: datetime) -> bool:
         if request.id in self.rows:
@@ -174,7 +179,7 @@ class FakeUnitOfWork(InMemoryUnitOfWork):
     def __init__(self, *staff: StaffMember) -> None:
         super().__init__()
         self.complaints = FakeComplaints()
-        self.requests = FakeRequests()
+        self.requests = FakeRequests(self.complaints)
         self.deliveries = FakeDeliveries()
         self.staff = FakeStaff(*staff)
         self.inbox = FakeInbox()
