@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import psycopg
+
 from tests.integration.routing.conftest import deploy, open_tasks, task_id
 
 
@@ -121,3 +123,27 @@ def test_completions_racing_escalation_timers_leave_each_case_on_exactly_one_pat
     paths = [open_tasks(routing, case) for case in cases]
     assert all(path in (["reply"], ["handle_ops"]) for path in paths)
     assert outcomes.count("completed") == paths.count(["reply"])
+
+
+def test_a_scheduler_round_with_nothing_due_is_one_statement_outside_a_transaction(
+    routing, start, clock, monkeypatch
+):
+    deploy(routing)
+    case = start()
+    sent = []
+    execute = psycopg.Cursor.execute
+
+    def recorded(cursor, query, params=None, **kwargs):
+        sent.append(cursor.connection.autocommit)
+        return execute(cursor, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
+    quiet = routing.scheduler().tick()
+    asked, sent[:] = list(sent), []
+    clock.advance(timedelta(days=3))
+    fired = routing.scheduler().tick()
+    monkeypatch.undo()
+
+    assert quiet == 0 and asked == [True]  # asked alone: no BEGIN, no COMMIT
+    assert fired == 1 and sent[0] is True and not all(sent)  # then the due case in a transaction
+    assert open_tasks(routing, case) == ["handle_ops"]
