@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from services.common.db import insert_many
 from services.routing.adapters.tasks import task_from_json
@@ -201,16 +202,13 @@ class CaseRepository:
 
     def any_due(self, now: datetime) -> bool:
         """Whether a running case's next timer is due (locked by another worker or not)."""
-        return self.conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM routing.cases WHERE next_due_at <= %s AND status = 'running') AS due",
-            (now,),
-        ).fetchone()["due"]
+        return self.conn.execute(_ANY_DUE, (now,)).fetchone()["due"]
 
     def lock_due(self, now: datetime, limit: int) -> list[CaseRow]:
         """Cases whose next timer is due, locked; cases another worker holds are skipped."""
         rows = self.conn.execute(
-            _CASE + " FROM routing.cases c WHERE c.next_due_at <= %s AND c.status = 'running'"
-            " ORDER BY c.next_due_at LIMIT %s FOR UPDATE SKIP LOCKED",
+            _CASE
+            + f" FROM routing.cases c WHERE {_DUE} ORDER BY c.next_due_at LIMIT %s FOR UPDATE SKIP LOCKED",
             (now, limit),
         ).fetchall()
         return [_case(row) for row in rows]
@@ -281,6 +279,11 @@ class CaseRepository:
         ).fetchall()
 
 
+# A case whose next timer is due (`c` the case): what `any_due` asks and `lock_due` takes.
+_DUE = "c.next_due_at <= %s AND c.status = 'running'"
+_ANY_DUE = (
+    sql.SQL("SELECT EXISTS (SELECT 1 FROM routing.cases c WHERE {}) AS due").format(sql.SQL(_DUE)).as_string()
+)
 _SAVE = (
     "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
     " updated_at = %s, visited = %s, current_elements = %s, process_version_id = %s"
