@@ -74,30 +74,6 @@ class RequestRepository:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def add(self, request: Request, state: str, at: datetime) -> bool:
-        """Keep the request (`planned` at `at`, or `waiting` for its complaint); False when the same
-        event was kept before."""
-        row = self.conn.execute(
-            "INSERT INTO notify.requests (id, mall_id, complaint_id, kind, recipient, number, element_id, data,"
-            " requested_at, state, planned_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-            " CASE WHEN %s = 'planned' THEN %s::timestamptz END) ON CONFLICT (id) DO NOTHING RETURNING id",
-            (
-                request.id,
-                request.mall_id,
-                request.complaint_id,
-                request.kind,
-                request.to,
-                request.number,
-                request.element_id,
-                json.dumps(request.data, ensure_ascii=False, default=str),
-                at,
-                state,
-                state,
-                at,
-            ),
-        ).fetchone()
-        return row is not None
-
     def keep(self, request: Request, at: datetime) -> tuple[bool, ComplaintFacts | None]:
         """Keep the request, `planned` at `at` when its complaint is known, else `waiting` for it, by
         one statement that also reads the complaint: (whether the request is new, the complaint)."""

@@ -224,9 +224,9 @@ def report_failure(
             "reason": reason,
         },
     )
-    if uow.requests.add(alert, "waiting", now):
-        complaint = uow.complaints.get(request.complaint_id) or placeholder(request)
-        plan_known(uow, context, alert, complaint)
+    added, complaint = uow.requests.keep(alert, now)
+    if added:  # planned at once, with what is known of a complaint notify never heard of
+        plan_known(uow, context, alert, complaint or placeholder(request), marked=complaint is not None)
 
 
 def placeholder(request: Request) -> ComplaintFacts:

@@ -64,13 +64,11 @@ class FakeRequests:
 
     def keep(self, request: Request, at: datetime) -> tuple[bool, ComplaintFacts | None]:
         complaint = self.complaints.get(request.complaint_id)
-        return self.add(request, "waiting" if complaint is None else "planned", at), complaint
-
-    def add(self, request: Request, state: str, at: datetime) -> bool:
         if request.id in self.rows:
-            return False
-        self.rows[request.id], self.states[request.id] = request, state
-        return True
+            return False, complaint
+        self.rows[request.id] = request
+        self.states[request.id] = "waiting" if complaint is None else "planned"
+        return True, complaint
 
     def get(self, request_id: str) -> Request | None:
         return self.rows.get(request_id)
