@@ -144,6 +144,26 @@ def test_a_batch_the_broker_refuses_in_part_is_marked_sent_only_where_confirmed_
     assert relay.backlog()[0] == 0
 
 
+def test_a_relayed_event_is_its_stored_text_persistent_with_its_id_correlation_and_type(intake, amqp_url):
+    (event_id,) = outbox_rows(intake, 1)
+    with intake.pool.connection() as conn:
+        stored = conn.execute("SELECT envelope::text AS text FROM intake.outbox").fetchone()["text"]
+    queue = Queue("test.relayed", EVENTS_EXCHANGE, routing_key="test.#")
+    with Connection(amqp_url) as connection:
+        queue(connection.default_channel).declare()
+        assert OutboxRelay(intake.pool, "intake", amqp_url).relay_once(connection) == 1
+        got = eventually(lambda: queue(connection.default_channel).get(no_ack=True))
+        queue(connection.default_channel).delete()
+
+    assert got.body == stored  # decoded by its content encoding
+    assert (got.content_type, got.content_encoding) == ("application/json", "utf-8")
+    assert got.delivery_info["routing_key"] == "test.event"
+    assert got.properties["delivery_mode"] == 2  # kept on disk by the broker
+    assert got.properties["message_id"] == event_id
+    assert got.properties["type"] == "test.event"
+    assert got.properties["correlation_id"] == json.loads(stored)["correlation_id"]
+
+
 def test_the_same_message_delivered_twice_is_applied_once(amqp_url, effects, start_consumer):
     consumer = start_consumer(record_effect)
     message = envelope(number="TS-1")

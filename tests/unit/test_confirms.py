@@ -17,7 +17,13 @@ from services.common.bus.confirms import ConfirmedChannel, Refused
 
 
 def message(number: int) -> dict:
-    return {"body": {"n": number}, "routing_key": "test.event", "serializer": "json"}
+    return {
+        "body": f'{{"n": {number}}}'.encode(),
+        "routing_key": "test.event",
+        "content_type": "application/json",
+        "content_encoding": "utf-8",
+        "message_id": str(number),
+    }
 
 
 def batch(count: int) -> list[dict]:
@@ -45,7 +51,12 @@ def publisher():
 
 def confirm_mode(publisher: ConfirmedChannel, *answers) -> None:
     publisher.confirming = True
-    publisher.channel = SimpleNamespace(connection=ScriptedBroker(publisher, *answers))
+    real = publisher.channel  # publishes as before; only the broker's answers are scripted
+    publisher.channel = SimpleNamespace(
+        connection=ScriptedBroker(publisher, *answers),
+        prepare_message=real.prepare_message,
+        basic_publish=real.basic_publish,
+    )
 
 
 def test_without_confirms_a_batch_published_is_a_batch_confirmed(publisher):

@@ -14,10 +14,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kombu import Connection, Producer
+from kombu import Connection
 from kombu.exceptions import OperationalError as BrokerError
 
 from services.common.bus.topology import EVENTS_EXCHANGE
+
+_NOT_PROPERTIES = frozenset({"body", "routing_key", "content_type", "content_encoding"})
 
 
 class Refused(BrokerError):
@@ -50,20 +52,20 @@ class ConfirmedChannel:
                 self.channel.confirm_select()
                 self.channel.events["basic_ack"].add(self._acked)
                 self.channel.events["basic_nack"].add(self._nacked)
-            self.producer = Producer(self.channel, exchange=EVENTS_EXCHANGE)  # declares it, once
+            EVENTS_EXCHANGE(self.channel).declare()  # once for the channel's batches (see _send)
         self.published = 0  # the number of the last message published on the channel
         self.first = 1  # the number of the batch's first message
         self.answers: dict[int, bool] = {}  # the batch's numbers the broker answered: acked or not
 
     def publish(self, messages: list[dict]) -> Confirms:
-        """Publish each message (`Producer.publish` keyword arguments), then wait once until the
-        broker answered every one, or the first error: the messages it did not confirm by then
-        are left unconfirmed, whatever became of them."""
+        """Publish each message (see `_send`), then wait once until the broker answered every one,
+        or the first error: the messages it did not confirm by then are left unconfirmed, whatever
+        became of them."""
         self.first, self.answers = self.published + 1, {}
         try:
             with as_broker_errors(self.connection):
                 for message in messages:
-                    self.producer.publish(**message)
+                    self._send(message)
                     self.published += 1
                 self._wait_for_answers(len(messages))
         except Exception as exc:  # any failure: keep what was confirmed, the caller records the rest
@@ -73,6 +75,27 @@ class ConfirmedChannel:
         refused = len(messages) - len(confirmed)
         return Confirms(
             confirmed, Refused(f"the broker refused {refused} of {len(messages)} events") if refused else None
+        )
+
+    def _send(self, message: dict) -> None:
+        """One message: its body (bytes: the JSON text as stored), `routing_key`, `content_type`,
+        `content_encoding`, and the rest as its properties (`delivery_mode`, `message_id`…).
+
+        Put on the channel as kombu's `Producer.publish` puts it, without that method's work for
+        each call (serializer lookup, declaration check, retry wrapping: a batch's messages share
+        one exchange, declared when the channel opened), which cost more than the publish itself."""
+        properties = {
+            key: value for key, value in message.items() if key not in _NOT_PROPERTIES and value is not None
+        }
+        prepared = self.channel.prepare_message(
+            message["body"],
+            content_type=message.get("content_type"),
+            content_encoding=message.get("content_encoding"),
+            headers={},
+            properties=properties,
+        )
+        self.channel.basic_publish(
+            prepared, exchange=EVENTS_EXCHANGE.name, routing_key=message["routing_key"]
         )
 
     def _wait_for_answers(self, count: int) -> None:
