@@ -19,6 +19,7 @@ from services.common.identity.revocation import verifying_tokens
 from services.common.identity.tokens import TokenIssuer
 from services.common.messagebus import MessageBus
 from services.common.settings import Settings
+from services.reporting.adapters.events import DecodedEvents
 from services.reporting.service_layer.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, EVENTS_QUEUE, Context
 from services.reporting.service_layer.retention import RetentionScheduler
 from services.reporting.service_layer.unit_of_work import UnitOfWork
@@ -37,10 +38,11 @@ class Reporting:
     context: Context
     outbox: OutboxWriter
     bus: MessageBus
+    decoded: DecodedEvents
 
     def uow(self) -> UnitOfWork:
         """A unit of work of its own: the routes' reads, and what the bus gives a command."""
-        return UnitOfWork(self.pool, self.outbox)
+        return UnitOfWork(self.pool, self.outbox, decoded=self.decoded)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay.for_writer(self.pool, self.outbox, self.settings)
@@ -84,6 +86,7 @@ def bootstrap(
     clock = clock or Clock()
     outbox = OutboxWriter(SCHEMA, pool.conninfo)
     context = Context(mall_id=settings.mall_id, zone=settings.zone, policy=settings.policy, clock=clock)
+    decoded = DecodedEvents()
     return Reporting(
         settings=settings,
         pool=pool,
@@ -91,5 +94,8 @@ def bootstrap(
         tokens=verifying_tokens(settings, pool, clock),
         context=context,
         outbox=outbox,
-        bus=MessageBus(partial(UnitOfWork, pool, outbox), context, COMMAND_HANDLERS, EVENT_HANDLERS),
+        bus=MessageBus(
+            partial(UnitOfWork, pool, outbox, decoded=decoded), context, COMMAND_HANDLERS, EVENT_HANDLERS
+        ),
+        decoded=decoded,
     )

@@ -10,7 +10,7 @@ from services.common.unit_of_work import PostgresUnitOfWork
 from services.reporting.adapters.callbacks import CallbackQueries
 from services.reporting.adapters.capa import CapaStore
 from services.reporting.adapters.cases import CaseStore
-from services.reporting.adapters.events import EventStore
+from services.reporting.adapters.events import DecodedEvents, EventStore
 from services.reporting.adapters.places import PlaceNames
 from services.reporting.adapters.report_queries import ReportQueries
 from services.reporting.adapters.retention import RetentionLog
@@ -27,8 +27,12 @@ class UnitOfWork(PostgresUnitOfWork):
     reviews: ReviewQueries
     callbacks: CallbackQueries
 
+    def __init__(self, *args, decoded: DecodedEvents | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decoded = decoded  # the process's decoded events, shared by its units of work
+
     def open_repositories(self, conn: psycopg.Connection) -> None:
-        self.events = EventStore(conn)
+        self.events = EventStore(conn, self.decoded)
         self.cases = CaseStore(conn)
         self.capa = CapaStore(conn)
         self.retention = RetentionLog(conn)
