@@ -6,16 +6,18 @@ import contextlib
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from services.common.db import insert_many
 from services.routing.adapters.tasks import task_from_json
 from services.routing.domain.model import Task
+from services.routing.engine import PendingTimer
 
 TIMELINE_INSERT = (
     "INSERT INTO routing.timeline (case_id, at, actor, role, kind, element_id, task_id, detail) VALUES"
@@ -38,6 +40,7 @@ class CaseRow:
     updated_at: datetime
     visited: list[str] = field(default_factory=list)
     current_elements: list[str] | None = None  # None: not saved with the state (see migration 0007)
+    pending_timers: list[PendingTimer] | None = None  # None: not saved with the state (migration 0009)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class CaseSummary:
 # restores the workflow (the step's sandbox process), not here and again there.
 _CASE = (
     "SELECT c.id, c.mall_id, c.number, c.process_version_id, c.status, c.state::text AS state, c.revision,"
-    " c.next_due_at, c.floor, c.department, c.created_at, c.updated_at, c.visited, c.current_elements"
+    " c.next_due_at, c.floor, c.department, c.created_at, c.updated_at, c.visited, c.current_elements,"
+    " c.pending_timers"
 )
 _SUMMARY = (
     "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
@@ -97,8 +101,8 @@ class CaseRepository:
         already exists."""
         row = self.conn.execute(
             "INSERT INTO routing.cases (id, mall_id, number, process_version_id, status, state, revision,"
-            " next_due_at, floor, department, created_at, updated_at, visited, current_elements)"
-            " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s, %s)"
+            " next_due_at, floor, department, created_at, updated_at, visited, current_elements, pending_timers)"
+            " VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (id) DO NOTHING RETURNING id",
             (
                 case.id,
@@ -114,6 +118,7 @@ class CaseRepository:
                 case.updated_at,
                 case.visited,
                 case.current_elements,
+                _timers_stored(case.pending_timers),
             ),
         ).fetchone()
         return row is not None
@@ -286,7 +291,7 @@ _ANY_DUE = (
 )
 _SAVE = (
     "UPDATE routing.cases SET state = %s, status = %s, next_due_at = %s, revision = revision + 1,"
-    " updated_at = %s, visited = %s, current_elements = %s, process_version_id = %s"
+    " updated_at = %s, visited = %s, current_elements = %s, pending_timers = %s, process_version_id = %s"
     " WHERE id = %s AND revision = %s"
 )
 
@@ -300,6 +305,7 @@ def saving(case: CaseRow) -> tuple[str, tuple]:
         case.updated_at,
         case.visited,
         case.current_elements,
+        _timers_stored(case.pending_timers),
         case.process_version_id,
         case.id,
         case.revision,
@@ -310,6 +316,21 @@ def saving(case: CaseRow) -> tuple[str, tuple]:
 def _stored(state: dict[str, Any] | str) -> str:
     """The state as the JSON text stored: a step's text as it is, a dictionary encoded."""
     return state if isinstance(state, str) else json.dumps(state)
+
+
+def _timers_stored(timers: list[PendingTimer] | None) -> Jsonb | None:
+    if timers is None:
+        return None
+    return Jsonb([{**asdict(timer), "due_at": timer.due_at and timer.due_at.isoformat()} for timer in timers])
+
+
+def _timers_read(stored: list[dict] | None) -> list[PendingTimer] | None:
+    if stored is None:
+        return None
+    return [
+        PendingTimer(**{**timer, "due_at": timer["due_at"] and datetime.fromisoformat(timer["due_at"])})
+        for timer in stored
+    ]
 
 
 def _case(row: dict) -> CaseRow:
@@ -328,6 +349,7 @@ def _case(row: dict) -> CaseRow:
         updated_at=row["updated_at"],
         visited=list(row["visited"]),
         current_elements=row.get("current_elements"),
+        pending_timers=_timers_read(row.get("pending_timers")),
     )
 
 

@@ -2,7 +2,7 @@
 
 A step restores the stored workflow (or creates a new one), does one thing to it (advance, complete
 a task, correct data, move a timer), hands over the messages that wait for it, and answers with the new state and
-what the service must mirror: the elements passed, the ready user tasks, the next timer. Requests
+what the service must mirror: the elements passed, the ready user tasks, the timers waiting. Requests
 and answers hold only plain values, dataclasses and datetimes, so they pickle cheaply.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from services.routing.engine.engine import CompletedElement, Engine, ReadyTask
+from services.routing.engine.engine import CompletedElement, Engine, PendingTimer, ReadyTask
 from services.routing.engine.parser import Diagram
 
 
@@ -49,6 +49,7 @@ class StepResult:
     finished: bool
     delivered: list[str]  # ids of the messages handed over
     current: list[str]  # the diagram elements the case is at after the step
+    timers: list[PendingTimer]  # the timers it waits on after the step, soonest first
 
 
 def run_step(engine: Engine, diagram: Diagram, step: Step) -> StepResult:
@@ -85,4 +86,5 @@ def run_step(engine: Engine, diagram: Diagram, step: Step) -> StepResult:
         engine.is_completed(workflow),
         delivered,
         engine.current_elements(workflow),
+        engine.pending_timers(workflow),
     )

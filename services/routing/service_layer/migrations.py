@@ -79,6 +79,7 @@ def _move(
     now = context.clock.now()
     case.state = context.engine.migrate(case.state, diagram)
     case.current_elements = None  # read from the migrated workflow when the case is next read
+    case.pending_timers = None  # likewise
     case.process_version_id = target.id
     case.updated_at = now
     uow.cases.save(case)

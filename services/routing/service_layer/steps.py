@@ -124,6 +124,7 @@ def _take(case: CaseRow, result: StepResult, now: datetime) -> None:
     case.visited = sorted(set(case.visited) | {element.element_id for element in result.completed})
     case.state = result.state
     case.current_elements = result.current
+    case.pending_timers = result.timers
     case.next_due_at = result.next_due
     case.updated_at = now
     if result.finished:

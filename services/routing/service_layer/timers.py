@@ -22,9 +22,12 @@ from services.routing.service_layer.unit_of_work import UnitOfWork
 
 
 def pending_timers(uow: UnitOfWork, context: Context, case: CaseRow) -> list[PendingTimer]:
-    """The timers the case waits on, soonest first (none once it has finished)."""
+    """The timers the case waits on, soonest first (none once it has finished): as its last step
+    saved them, or from its workflow when the step did not (see migration 0009)."""
     if case.status == CaseStatus.COMPLETED:
         return []
+    if case.pending_timers is not None:
+        return case.pending_timers
     return context.engine.pending_timers(_workflow(uow, context, case))
 
 
@@ -37,7 +40,7 @@ def move_timer(command: MoveTimer, uow: UnitOfWork, context: Context) -> tuple[P
             raise NotFound(f"no case {command.case_id}")
         if case.status != CaseStatus.RUNNING:
             raise Conflict(f"the case is {case.status}: its timers cannot be moved")
-        timer = _pending(context, _workflow(uow, context, case), case, command.timer_id)
+        timer = _pending(uow, context, case, command.timer_id)
         now = context.clock.now()
         fires = command.due_at is None or command.due_at <= now
         due = now if fires else command.due_at
@@ -68,10 +71,12 @@ def _workflow(uow: UnitOfWork, context: Context, case: CaseRow):
     return context.engine.restore(diagram, case.state)
 
 
-def _pending(context: Context, workflow, case: CaseRow, timer_id: str) -> PendingTimer:
-    for timer in context.engine.pending_timers(workflow):
+def _pending(uow: UnitOfWork, context: Context, case: CaseRow, timer_id: str) -> PendingTimer:
+    """The case's pending timer `timer_id`; Conflict if it fired or its task ended, else NotFound."""
+    for timer in pending_timers(uow, context, case):
         if timer.id == timer_id:
             return timer
+    workflow = _workflow(uow, context, case)  # only the workflow knows a timer that has gone
     if context.engine.timer_state(workflow, timer_id) == "done":
         raise Conflict(f"the timer {timer_id} has fired already or its task has ended")
     raise NotFound(f"no pending timer {timer_id} on case {case.number}")

@@ -13,6 +13,7 @@ import pytest
 
 from services.routing.app import create_app
 from services.routing.bootstrap import bootstrap
+from services.routing.service_layer import timers as timer_service
 from tests.support.mall import DESIGNER, DESK, FLOOR, OPS, STORE
 
 SHOP = "M-3F-001"
@@ -31,6 +32,46 @@ def test_a_case_lists_its_pending_timers_with_element_name_and_due_time(mall):
     assert timers["handle_floor_timeout"]["interrupting"] is True
     dues = [timer["due_at"] for timer in case.timers()]
     assert dues == sorted(dues)
+
+
+def test_timers_are_listed_and_fired_as_the_last_step_saved_them_without_restoring_the_workflow(
+    mall, monkeypatch
+):
+    case = mall.complain(merchant_code=SHOP)
+    restored = []
+    restore = timer_service._workflow
+    monkeypatch.setattr(timer_service, "_workflow", lambda *args: restored.append(args) or restore(*args))
+
+    listed = case.timers()
+    answer = case.fire("handle_floor_timeout", who=STORE, reason="楼管休假")
+    after = case.timers()
+
+    assert restored == []  # the step that fired it restored the case in its own process
+    assert answer["timer"] == next(timer for timer in listed if timer["element_id"] == "handle_floor_timeout")
+    with mall.routing.uow() as uow:  # what the step saved is what the workflow itself says
+        row = uow.cases.get("demo", case.id)
+        from_workflow = mall.routing.context.engine.pending_timers(
+            timer_service._workflow(uow, mall.routing.context, row)
+        )
+    assert row.pending_timers == from_workflow
+    assert [timer["id"] for timer in after] == [timer.id for timer in from_workflow]
+    assert "handle_floor_timeout" not in {timer["element_id"] for timer in after}
+
+
+def test_a_case_saved_before_timers_were_saved_with_it_lists_and_fires_them_from_its_workflow(mall):
+    case = mall.complain(merchant_code=SHOP)
+    listed = case.timers()
+    with mall.routing.uow() as uow:
+        uow.conn.execute("UPDATE routing.cases SET pending_timers = NULL")
+
+    assert case.timers() == listed
+    assert case.fire("handle_floor_timeout", who=STORE, reason="楼管休假")["fired"] is True
+    gone = next(timer for timer in listed if timer["element_id"] == "handle_floor_timeout")
+    again = mall.api.post(
+        f"/cases/{case.id}/timers/{gone['id']}/fire", json={"reason": "再次触发"}, headers=mall.headers(OPS)
+    )
+    assert again.status_code in (404, 409)  # it fired (compacted away, or kept as done): not again
+    assert case.events().count("complaint.escalated") == 1
 
 
 def test_firing_the_merchant_call_timer_twice_at_once_alerts_the_operations_manager_once(mall):
