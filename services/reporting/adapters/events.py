@@ -57,8 +57,8 @@ def _row(envelope: Envelope, erase: bool) -> tuple:
 
 
 # The events of many cases, each event's envelope only where the caller does not hold that version of
-# the row already (`known`: "id/xmin" of each): a row's xmin changes with every UPDATE of it (an
-# erasure, a migration), so a version held is the row as stored.
+# the row already (the first parameter: "id/xmin" of each version held): a row's xmin changes with
+# every UPDATE of it (an erasure, a migration), so a version held is the row as stored.
 _OF_CASES = (
     "SELECT e.id, e.type, e.occurred_at, e.complaint_id, e.id::text || '/' || e.xmin::text AS version,"
     " CASE WHEN e.id::text || '/' || e.xmin::text = ANY(%s::text[]) THEN NULL ELSE e.envelope END AS envelope"
@@ -70,7 +70,7 @@ class DecodedEvents:
     """The events of the cases derived lately, decoded, held by a process across its transactions.
 
     Deriving a case reads every event of it again at each batch; reading and decoding their
-    envelopes was most of reporting's work. With these, a case's next batch takes from the database
+    envelopes was a quarter of reporting's worker. With these, a case's next batch takes from the database
     only the rows it has not seen in that version (see _OF_CASES), and the rows themselves from it:
     the database still says which events a case has. Bounded: the cases used longest ago are
     dropped once more than `limit` events are held (about 6 KB each)."""

@@ -134,14 +134,12 @@ class _TimeLimitedEnvironment(TaskDataEnvironment):
         self.cpu_limit = cpu_limit
 
     def evaluate(self, expression, context, external_context=None):
-        code = _compiled(expression, "eval")
-        with _time_limit(self.seconds, self.cpu_limit):
-            return super().evaluate(code, context, external_context)
+        with _time_limit(self.seconds, self.cpu_limit):  # compiling a text too: it can be long
+            return super().evaluate(_compiled(expression, "eval"), context, external_context)
 
     def execute(self, script, context, external_context=None):
-        code = _compiled(script, "exec")
         with _time_limit(self.seconds, self.cpu_limit):
-            return super().execute(code, context, external_context)
+            return super().execute(_compiled(script, "exec"), context, external_context)
 
 
 @functools.lru_cache(maxsize=4096)
