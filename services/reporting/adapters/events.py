@@ -159,7 +159,9 @@ class EventStore:
     def of_cases(self, complaint_ids: list[str]) -> dict[str, list[Event]]:
         """The events of many cases at once (a rebuild reads a batch of cases per query)."""
         held = self.decoded.of(complaint_ids) if self.decoded is not None else {}
-        rows = self.conn.execute(_OF_CASES, (list(held), complaint_ids)).fetchall()
+        # Never prepared: planned with its values, PostgreSQL looks the versions held up in a hash
+        # table; a prepared statement's generic plan would scan the whole list for every row.
+        rows = self.conn.execute(_OF_CASES, (list(held), complaint_ids), prepare=False).fetchall()
         versions: dict[str, dict[str, Event]] = {complaint_id: {} for complaint_id in complaint_ids}
         for row in rows:
             versions[row["complaint_id"]][row["version"]] = (
