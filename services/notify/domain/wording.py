@@ -8,10 +8,12 @@ departments are named by the mall's reference data (`Places`), never shown as co
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 
 from services.common import i18n as vocabulary
@@ -52,8 +54,11 @@ def _pattern(name: str, language: str) -> str:
     return vocabulary.term("wording", name, language)
 
 
-def _locale(language: str) -> str:
-    return vocabulary.normalise(language).replace("-", "_")
+@functools.lru_cache(maxsize=32)
+def _locale(language: str) -> Locale:
+    """Babel's locale of a language, parsed once: parsing it again for every date was five sixths of
+    formatting one (18 µs against 3)."""
+    return Locale.parse(vocabulary.normalise(language).replace("-", "_"))
 
 
 def role_name(queue: str | None, language: str) -> str:
