@@ -9,6 +9,8 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kombu import Connection
@@ -56,72 +58,96 @@ def one_run(
     logs = logs or Path(__file__).resolve().parent.parent / ".data" / "lifecycle" / f"{stamp}-{os.getpid()}"
     logs.mkdir(parents=True, exist_ok=True)
     print(f"logs in {logs}", file=sys.stderr, flush=True)
-    deployment, started, events, monitor, depths = None, [], None, None, None
+    monitor, depths = None, None
+    with running_system(servers, logs) as system:
+        try:
+            deployment, events = system.deployment, system.events
+            monitor = Monitor(servers.db_url, statements)
+            meter = Meter(
+                {name: p.pid for name, p in deployment.processes.items()}, monitor, postmaster, servers.db_url
+            )
+            depths = Depths(servers.amqp_url, servers.name)
+            quiet(monitor, depths, QUIET_TIMEOUT)
+            time.sleep(2)  # the services' start-up work (pools filling, first polls) behind them
+
+            # nothing flowing
+            cpu0, count0 = meter.read(), monitor.counters()
+            time.sleep(idle_seconds)
+            cpu1, count1 = meter.read(), monitor.counters()
+            idle_cpu, idle_counts = delta(cpu1, cpu0), delta(count1, count0)
+
+            # N lives
+            staff_of = Staff(system.gateway, system.desk, system.staff, events)
+            load_before = os.getloadavg()
+            cpu2, count2, queries2 = meter.read(), monitor.counters(), monitor.by_query()
+            outcomes = drive(staff_of, range(complaints), concurrency)
+            driven = time.monotonic() - cpu2["at"]
+            quiet(monitor, depths, QUIET_TIMEOUT)
+            cpu3, count3, queries3 = meter.read(), monitor.counters(), monitor.by_query()
+            load_after = os.getloadavg()
+            time.sleep(STATS_LAG)
+            count4 = monitor.counters()
+            dead = {name: n for name, n in depths(depths.dead).items() if n}
+            flow_cpu, flow_counts = delta(cpu3, cpu2), delta(count3, count2)
+            lag = count4["at"] - count3["at"]
+            commits = count4["commits"] - count2["commits"] - lag * idle_counts["commits"] / idle_counts["at"]
+            found = report(
+                complaints,
+                concurrency,
+                idle_cpu,
+                idle_counts,
+                flow_cpu,
+                flow_counts,
+                commits,
+                outcomes,
+                staff_of,
+                events,
+                driven,
+                dead,
+                (load_before, load_after),
+                statements,
+                postmaster is not None,
+            )
+            found["busiest_statements"] = busiest_statements(queries2, queries3, complaints)
+            return found
+        finally:
+            if depths is not None:
+                depths.close()
+            if monitor is not None:
+                monitor.close()
+
+
+@dataclass
+class System:
+    """The compose layout running for a benchmark: who may act, and the task queues' consumer."""
+
+    deployment: Deployment
+    gateway: str  # its base URL
+    desk: str  # the service desk's token
+    staff: list[tuple[str, str, str, int, int]]  # (user, role, token, n of the role's members, how many)
+    events: TaskEvents
+
+
+@contextlib.contextmanager
+def running_system(servers: Servers, logs: Path) -> Iterator[System]:
+    """Every long-running service of the compose layout as its own process behind the gateway, on
+    the run's database and vhost (created here), a desk and one member of staff per role, and the
+    consumer of the task queues; all stopped and removed after, also on an error."""
+    deployment, started, events = None, [], None
     try:
         servers.create()
         deployment = Deployment(logs, servers.db_url, servers.amqp_url, NOTIFY_QUIET_HOURS="none")
         desk, staff = prepare(deployment, 1, hours=6)
         deployment.start_long_running()
         gateway = deployment.start_gateway()
-        started = [p for p in _everything(deployment)]
+        started = _everything(deployment)
         events = TaskEvents(servers.amqp_url, list(staff_roles()))
         events.start()
         events.ready.wait(30)
-        monitor = Monitor(servers.db_url, statements)
-        meter = Meter(
-            {name: p.pid for name, p in deployment.processes.items()}, monitor, postmaster, servers.db_url
-        )
-        depths = Depths(servers.amqp_url, servers.name)
-        quiet(monitor, depths, QUIET_TIMEOUT)
-        time.sleep(2)  # the services' start-up work (pools filling, first polls) behind them
-
-        # nothing flowing
-        cpu0, count0 = meter.read(), monitor.counters()
-        time.sleep(idle_seconds)
-        cpu1, count1 = meter.read(), monitor.counters()
-        idle_cpu, idle_counts = delta(cpu1, cpu0), delta(count1, count0)
-
-        # N lives
-        staff_of = Staff(gateway, desk, staff, events)
-        load_before = os.getloadavg()
-        cpu2, count2, queries2 = meter.read(), monitor.counters(), monitor.by_query()
-        outcomes = drive(staff_of, range(complaints), concurrency)
-        driven = time.monotonic() - cpu2["at"]
-        quiet(monitor, depths, QUIET_TIMEOUT)
-        cpu3, count3, queries3 = meter.read(), monitor.counters(), monitor.by_query()
-        load_after = os.getloadavg()
-        time.sleep(STATS_LAG)
-        count4 = monitor.counters()
-        dead = {name: n for name, n in depths(depths.dead).items() if n}
-        flow_cpu, flow_counts = delta(cpu3, cpu2), delta(count3, count2)
-        lag = count4["at"] - count3["at"]
-        commits = count4["commits"] - count2["commits"] - lag * idle_counts["commits"] / idle_counts["at"]
-        found = report(
-            complaints,
-            concurrency,
-            idle_cpu,
-            idle_counts,
-            flow_cpu,
-            flow_counts,
-            commits,
-            outcomes,
-            staff_of,
-            events,
-            driven,
-            dead,
-            (load_before, load_after),
-            statements,
-            postmaster is not None,
-        )
-        found["busiest_statements"] = busiest_statements(queries2, queries3, complaints)
-        return found
+        yield System(deployment, gateway, desk, staff, events)
     finally:
         if events is not None:
             events.stop()
-        if depths is not None:
-            depths.close()
-        if monitor is not None:
-            monitor.close()
         if deployment is not None:
             with contextlib.suppress(Exception):
                 started += _everything(deployment)

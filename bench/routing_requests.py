@@ -21,7 +21,6 @@ Prints one line per kind (ms of CPU per request, wall ms per request), the machi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -31,10 +30,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from bench.common import Servers, machine, prepare, staff_roles, stop_all
-from bench.lifecycle_drive import TaskEvents
-from bench.lifecycle_run import _everything
-from tests.support.deployment import Deployment
+from bench.common import Servers, machine
+from bench.lifecycle_run import running_system
 
 ROOT = Path(__file__).resolve().parent.parent
 PAUSE = 1.0  # seconds before and after each kind: the relay's publishing of the last requests settles
@@ -76,17 +73,8 @@ def run(complaints: int, reads: int) -> list[dict]:
     servers = Servers(name=f"mall_requests_{os.getpid()}")
     logs = ROOT / ".data" / "routing-requests" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     logs.mkdir(parents=True, exist_ok=True)
-    deployment, started, events = None, [], None
-    try:
-        servers.create()
-        deployment = Deployment(logs, servers.db_url, servers.amqp_url, NOTIFY_QUIET_HOURS="none")
-        desk, staff = prepare(deployment, 1, hours=6)
-        deployment.start_long_running()
-        gateway = deployment.start_gateway()
-        started = _everything(deployment)
-        events = TaskEvents(servers.amqp_url, list(staff_roles()))
-        events.start()
-        events.ready.wait(30)
+    with running_system(servers, logs) as system:
+        gateway, desk, staff, events = system.gateway, system.desk, system.staff, system.events
         by_role = {role: {"Authorization": f"Bearer {token}"} for _, role, token, _, _ in staff}
         operator = by_role["operations_manager"]
         reference = soak_clients._reference()
@@ -103,7 +91,7 @@ def run(complaints: int, reads: int) -> list[dict]:
         time.sleep(2 * PAUSE)
         cases = [http.get(f"{gateway}/routing/cases/{case_id}", headers=operator).json() for case_id in ids]
         tasks = [task for case in cases for task in case["open_tasks"]]
-        cpu = RoutingCpu(deployment.processes["routing"].pid)
+        cpu = RoutingCpu(system.deployment.processes["routing"].pid)
 
         def get(path: str, headers: dict) -> Callable[[], requests.Response]:
             return lambda: http.get(f"{gateway}/routing{path}", headers=headers)
@@ -145,14 +133,6 @@ def run(complaints: int, reads: int) -> list[dict]:
         ]
         found.append(measure(cpu, "complete", completions))
         return found
-    finally:
-        if events is not None:
-            events.stop()
-        if deployment is not None:
-            with contextlib.suppress(Exception):
-                started += _everything(deployment)
-            stop_all(deployment, started)
-        servers.remove()
 
 
 def main(argv: list[str] | None = None) -> int:
