@@ -211,6 +211,24 @@ def test_a_finished_case_has_no_timers_and_refuses_to_fire_one(mall):
     assert answer.status_code == 409 and answer.json["status"] == "Conflict"
 
 
+def test_an_operator_reading_chinese_is_told_in_chinese_why_a_timer_cannot_fire(mall):
+    case = mall.complain(merchant_code=SHOP)
+    timer = case.timer("merchant_call_overdue")
+    chinese = {**mall.headers(OPS), "Accept-Language": "zh-CN"}
+
+    def fire(timer_id: str):
+        return mall.api.post(
+            f"/cases/{case.id}/timers/{timer_id}/fire", json={"reason": "提前上报"}, headers=chinese
+        )
+
+    assert fire(timer["id"]).status_code == 200
+    again, unknown = fire(timer["id"]), fire("00000000-0000-4000-8000-000000000000")
+
+    assert (again.status_code, again.json["message"]) == (409, "该定时器已触发，或其所属任务已结束")
+    assert unknown.status_code == 404
+    assert unknown.json["message"] == f"案件 {case.number} 没有这个待触发的定时器"
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
