@@ -82,8 +82,8 @@ def _too_deep(limits: Limits) -> TooComplex:
     return TooComplex(f"the JSON is {problem}", {"_schema": [problem]})
 
 
-def _too_long(path: tuple[str, ...], problem: str) -> TooComplex:
+def _too_long(path: tuple[str, ...], why: str) -> TooComplex:
     where = ".".join(path)
     return TooComplex(
-        f"the JSON is too large{f' at {where}' if where else ''}: {problem}", {where or "_schema": [problem]}
+        f"the JSON is too large{f' at {where}' if where else ''}: {why}", {where or "_schema": [why]}
     )

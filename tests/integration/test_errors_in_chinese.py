@@ -41,3 +41,14 @@ def test_an_unknown_complaint_number_is_not_found_in_chinese(client, desk):
 
     assert answer.status_code == 404
     assert answer.json["message"] == "找不到投诉 TS-20991231-9999"
+
+
+def test_a_caller_without_a_valid_token_is_told_in_chinese_to_log_in(client):
+    none = client.get("/complaints", headers={"Accept-Language": "zh-CN"})
+    forged = client.get("/complaints", headers={"Authorization": "Bearer x.y.z", "Accept-Language": "zh-CN"})
+    english = client.get("/complaints", headers={"Authorization": "Bearer x.y.z"})
+
+    assert none.status_code == forged.status_code == english.status_code == 401
+    assert none.json["message"] == "请先登录：请求没有带登录凭证"
+    assert forged.json["message"] == "登录凭证无效，请重新登录"
+    assert english.json["message"] == "invalid token"

@@ -119,6 +119,10 @@ def _named(name, key: str, value: str, language: str) -> str:
             return renamed
     if key in KINDS:
         return term(key, value, language)
+    if key == "queue":  # each queue is a role's (PROCESS.md), and named as the role is
+        return term("role", value, language)
+    if key == "roles":
+        return "、".join(term("role", each.strip(), language) for each in value.split(","))
     if key == "field":
         return term("field", value, language) if known("field", value) else value
     if key == "option":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from services.common import i18n
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.console.auth.guard import api, login_required
 from services.console.pages import html_errors
@@ -37,11 +38,17 @@ def _page(
     return page, status
 
 
+# intake's refusal of a title in use, as it answers in either language (the console asks in the reader's)
+_TITLE_TAKEN = {
+    i18n.message("another template of this category has this title", language) for language in i18n.LANGUAGES
+}
+
+
 def _errors(refused: InvalidInput) -> dict[str, str]:
     """Each field at fault, with what to do about it in the reader's language (i18n `templates.invalid.*`)."""
     found = {}
     for name, messages in (refused.fields or {"_schema": [str(refused)]}).items():
-        taken = name == "title" and any("another template" in message for message in messages)
+        taken = name == "title" and any(message in _TITLE_TAKEN for message in messages)
         found[name] = "title_taken" if taken else (name if name in FIELDS else "other")
     return found
 
