@@ -256,6 +256,13 @@ def test_an_operations_manager_reads_the_case_where_it_is_and_fires_its_timer_to
     ops.wait_for_selector("#diagram[data-ready=true]")
     screenshot(ops, "69-ops-case-page-390px")
     assert ops.evaluate("document.documentElement.scrollWidth") <= 400
+    timer = ops.locator("#timer-list tbody tr").first  # a card on a phone, its forms folded away
+    assert timer.locator("td[data-label]").first.is_visible()
+    assert not timer.locator("form.fire").is_visible()
+    timer.locator("details.timer-more > summary").click()
+    assert timer.locator("form.fire input[name=reason]").is_visible()
+    assert timer.bounding_box()["width"] <= 390
+    screenshot(ops, "69b-ops-timer-card-390px")
     assert errors == []
 
 

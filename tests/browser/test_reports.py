@@ -17,7 +17,7 @@ def test_the_operations_manager_opens_the_daily_review_and_the_monthly_report_an
 
     ops.click("#nav-reports")
     reload_until(ops, f"{mall}/console/reports/daily", f"#review-new tr[data-number='{recorded['number']}']")
-    assert ops.inner_text("#review-date") == "2026-11-22" and ops.inner_text("#count-new") == "1"
+    assert ops.inner_text("#review-date") == "2026年11月22日" and ops.inner_text("#count-new") == "1"
     screenshot(ops, "20-ops-daily-review")
     ops.click(f"#review-new tr[data-number='{recorded['number']}'] a.case-link")
     assert ops.inner_text("#case-number") == recorded["number"]

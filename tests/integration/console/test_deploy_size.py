@@ -68,4 +68,4 @@ def test_a_deploy_nested_thousands_of_levels_deep_is_refused_in_json_naming_it(b
     )
 
     assert answer.status_code == 400 and answer.json["code"] == 400
-    assert "nested more than 32 levels" in answer.json["error"]
+    assert "嵌套超过 32 层" in answer.json["error"]  # the console reads in Chinese
