@@ -98,6 +98,14 @@ class RequestRepository:
         row = self.conn.execute("SELECT * FROM notify.requests WHERE id = %s", (request_id,)).fetchone()
         return _request(row) if row else None
 
+    def lock_for(self, complaint_id: str) -> None:
+        """Hold the complaint's requests until this transaction ends: a request that found no
+        complaint and the complaint's arrival, taken by two workers at once, each wait for the
+        other's commit instead of both missing what the other was writing."""
+        self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('notify.requests'), hashtext(%s))", (complaint_id,)
+        )
+
     def waiting_for(self, complaint_id: str) -> list[Request]:
         rows = self.conn.execute(
             "SELECT * FROM notify.requests WHERE complaint_id = %s AND state = 'waiting'"

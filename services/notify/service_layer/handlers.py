@@ -34,6 +34,7 @@ def complaint_known(envelope: Envelope, uow: UnitOfWork, context: Context) -> No
     facts = facts_of(payload, envelope.mall_id)
     with uow:
         uow.complaints.save(facts, envelope.occurred_at)
+        uow.requests.lock_for(facts.id)  # after the save: a request held behind it then reads it
         for request in uow.requests.waiting_for(facts.id):
             plan_known(uow, context, request, facts)
         if envelope.type == COMPLAINT_CORRECTED and _contact_changed(envelope.payload.get("changes", {})):
@@ -81,13 +82,20 @@ def plan_or_hold(uow: UnitOfWork, context: Context, request: Request) -> None:
     added, complaint = uow.requests.keep(request, context.clock.now())
     if not added:  # the same event again
         return
+    if complaint is not None:
+        plan_known(uow, context, request, complaint, marked=True)
+        return
+    # The complaint may be arriving at another worker right now, its transaction not yet seen by
+    # this one's statement: wait for it behind the complaint's lock and look again.
+    uow.requests.lock_for(request.complaint_id)
+    complaint = uow.complaints.get(request.complaint_id)
     if complaint is None:
         log.info(
             "request held until its complaint is known",
             extra={"kind": request.kind, "number": request.number},
         )
         return
-    plan_known(uow, context, request, complaint, marked=True)
+    plan_known(uow, context, request, complaint)
 
 
 def erasure_requested(envelope: Envelope, uow: UnitOfWork, context: Context) -> None:
