@@ -73,6 +73,9 @@ class FakeRequests:
     def get(self, request_id: str) -> Request | None:
         return self.rows.get(request_id)
 
+    def lock_for(self, complaint_id: str) -> None:
+        """One process, one transaction at a time: nothing to wait for."""
+
     def waiting_for(self, complaint_id: str) -> list[Request]:
         return [
             r for r in self.rows.values() if r.complaint_id == complaint_id and self.states[r.id] == "waiting"
