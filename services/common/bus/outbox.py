@@ -366,6 +366,8 @@ class WakeListener:
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self.wake.set()
             except psycopg.Error as exc:
+                if self.stopping.is_set():  # the database shut down while this said goodbye: expected
+                    break
                 log.warning(
                     "outbox relay not woken by notifications: %s", exc, extra={"channel": self.channel}
                 )
