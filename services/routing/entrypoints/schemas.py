@@ -294,7 +294,15 @@ class CaseOut(Schema):
 class TimerOut(Schema):
     id = fields.String(metadata={"description": "the timer's id, stable while it waits"})
     element_id = fields.String()
-    name = fields.String(allow_none=True)
+    name = fields.String(allow_none=True, metadata={"description": "its name as drawn"})
+    names = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "its name in each language the diagram names it in "
+            '(name.zh-CN, name.en; "": its name as drawn), as a task\'s titles'
+        },
+    )
     due_at = fields.AwareDateTime(allow_none=True)
     attached_to = fields.String(
         allow_none=True, metadata={"description": "the task a boundary timer sits on"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 
 from flask import current_app
@@ -10,6 +9,7 @@ from flask import current_app
 from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.routing.domain.commands import MoveTimer
+from services.routing.engine import PendingTimer
 from services.routing.entrypoints import schemas
 from services.routing.entrypoints.http import CASE_READERS, case_view, visible_case
 from services.routing.service_layer import timers as service
@@ -39,7 +39,8 @@ def list_timers(case_id):
     with routing.reading() as uow:
         visible_case(uow, case_id)
         case = uow.cases.get(current_identity().mall_id, str(case_id))
-        return [asdict(timer) for timer in service.pending_timers(uow, routing.context, case)]
+        names = _names(uow, case.process_version_id)
+        return [_out(timer, names) for timer in service.pending_timers(uow, routing.context, case)]
 
 
 @timers.route("/<uuid:case_id>/timers/<uuid:timer_id>/fire", methods=["POST"])
@@ -69,9 +70,19 @@ def _move(case_id, timer_id, due_at: datetime | None, reason: str) -> dict:
     role = next(role for role in TIMER_OPERATORS if role in identity.roles)
     command = MoveTimer(str(case_id), str(timer_id), due_at, reason.strip(), identity.subject, role)
     with _routing().reading() as uow:
-        visible_case(uow, case_id)
+        names = _names(uow, visible_case(uow, case_id).process_version_id)
     timer, fired = _routing().bus.handle(command)
-    return {"timer": asdict(timer), "fired": fired, "case": case_view(case_id)}
+    return {"timer": _out(timer, names), "fired": fired, "case": case_view(case_id)}
+
+
+def _names(uow, process_version_id: str) -> dict[str, dict[str, str]]:
+    """Each element's name in every language its diagram names it in (parsed diagrams are kept)."""
+    return _routing().context.diagrams.get(process_version_id, uow.processes.get).names
+
+
+def _out(timer: PendingTimer, names: dict[str, dict[str, str]]) -> dict:
+    """A timer as the API shows it: with its names, as a task comes with its titles."""
+    return {**vars(timer), "names": names.get(timer.element_id, {})}
 
 
 def _aware(moment: datetime) -> datetime:

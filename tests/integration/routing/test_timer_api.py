@@ -30,6 +30,9 @@ def test_a_case_lists_its_pending_timers_with_element_name_and_due_time(mall):
     assert overdue["due_at"] == "2026-11-23T02:00:00+00:00"  # 24 h after intake
     assert (overdue["attached_to"], overdue["interrupting"]) == ("merchant_call", False)
     assert timers["handle_floor_timeout"]["interrupting"] is True
+    # named in every language of the diagram, as a task's titles are: a department's system shows Chinese
+    assert timers["handle_floor_timeout"]["names"]["zh-CN"] == "楼层主管：超时未处理"
+    assert timers["handle_floor_timeout"]["names"][""] == timers["handle_floor_timeout"]["name"]
     dues = [timer["due_at"] for timer in case.timers()]
     assert dues == sorted(dues)
 
