@@ -158,20 +158,25 @@ class FormFieldOut(Schema):
     )
 
 
+def _in_each_language(what: str) -> fields.Dict:
+    """An element's name (a task's title, a timer's name) in each language its diagram gives."""
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": f"{what} in each language the diagram names the element in "
+            '(name.zh-CN, name.en; "": its name as drawn)'
+        },
+    )
+
+
 class TaskOut(Schema):
     id = fields.String()
     case_id = fields.String()
     queue = fields.String()
     element_id = fields.String()
     title = fields.String()
-    titles = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={
-            "description": "the title in each language the diagram names the task in "
-            '(name.zh-CN, name.en; "": its name as drawn)'
-        },
-    )
+    titles = _in_each_language("the title")
     number = fields.String()
     state = fields.String()
     floor = fields.String(allow_none=True)
@@ -295,14 +300,7 @@ class TimerOut(Schema):
     id = fields.String(metadata={"description": "the timer's id, stable while it waits"})
     element_id = fields.String()
     name = fields.String(allow_none=True, metadata={"description": "its name as drawn"})
-    names = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={
-            "description": "its name in each language the diagram names it in "
-            '(name.zh-CN, name.en; "": its name as drawn), as a task\'s titles'
-        },
-    )
+    names = _in_each_language("its name")
     due_at = fields.AwareDateTime(allow_none=True)
     attached_to = fields.String(
         allow_none=True, metadata={"description": "the task a boundary timer sits on"}
