@@ -149,7 +149,7 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
         "complaint.replied",
         "complaint.closed",
     } <= set(kinds)
-    assert "所用答复模板: 商户致歉并办理换货" in desk.inner_text("#timeline")
+    assert "所用答复模板：商户致歉并办理换货" in desk.inner_text("#timeline")
     lit = desk.eval_on_selector_all(
         ".djs-element.case-visited", "nodes => nodes.map(n => n.dataset.elementId)"
     )

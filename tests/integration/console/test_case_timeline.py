@@ -43,8 +43,8 @@ def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browse
         "定时提前触发" in fired_row and "24小时内未致电商户" in fired_row and "商户电话无人接听" in fired_row
     )
     assert "营运部经理" in fired_row
-    assert "原到期时间: 2026年11月23日 10:00" in " ".join(fired_row.split())
-    assert "新到期时间: 2026年11月22日 20:00" in " ".join(moved_row.split()) and "店总" in moved_row
+    assert "原到期时间：2026年11月23日 10:00" in " ".join(fired_row.split())
+    assert "新到期时间：2026年11月22日 20:00" in " ".join(moved_row.split()) and "店总" in moved_row
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", fired_row + moved_row)  # no ISO text
 
 
