@@ -80,7 +80,7 @@ def test_the_template_chosen_is_recorded_with_the_reply_and_on_the_timeline(brow
     ]
     assert completed["detail"]["data"]["reply_template"] == "商户致歉并办理换货"
     assert completed["detail"]["data"]["reply_text"] == "您好，商户已向您致歉，并已于今日为您换货。"
-    assert "<b>所用答复模板</b>: 商户致歉并办理换货" in case_page
+    assert "<b>所用答复模板</b>：商户致歉并办理换货" in case_page
 
 
 def test_the_operations_manager_adds_edits_retires_and_restores_templates_in_chinese(browser, mall):
