@@ -68,7 +68,11 @@ MEASURE = """(strict) => {
   }
   const columns = strict ? new Set([...document.querySelectorAll('main .two > *, main .beside > *')]
     .filter(el => el.offsetParent).map(el => Math.round(el.getBoundingClientRect().left))).size : 0;
-  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, small, columns};
+  // a table squeezed to fit: cells a character or two wide, their words one character a line
+  const squeezed = [...document.querySelectorAll('main td')]
+    .filter(td => td.offsetParent && td.clientWidth < 44 && td.innerText.trim().length > 3)
+    .map(td => `${td.closest('table').id || td.closest('table').className} «${td.innerText.trim().slice(0, 12)}» ${td.clientWidth} px`);
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, small, columns, squeezed};
 }"""
 
 
@@ -101,6 +105,8 @@ def _problems(measured: dict, strict: bool) -> list[str]:
     found = []
     if measured["scrollWidth"] > measured["innerWidth"]:
         found.append(f"{measured['scrollWidth']} px wide")
+    if measured["squeezed"]:
+        found.append(f"table cells squeezed: {measured['squeezed'][:4]}")
     if strict and measured["small"]:
         found.append(f"tap targets under 44 px: {measured['small'][:8]}")
     if strict and measured["columns"] > 1:
