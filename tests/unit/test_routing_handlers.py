@@ -22,7 +22,7 @@ from services.common.bus.events import (
     TASK_COMPLETED,
     TASK_CREATED,
 )
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.common.identity.model import Identity
 from services.routing.domain.commands import (
     ActivateProcess,
@@ -195,16 +195,33 @@ def test_a_staff_member_is_told_a_task_outside_their_floors_does_not_exist_and_i
 @covers(DeliverMessage)
 def test_a_message_no_catch_event_waits_for_is_kept_and_its_repeat_counts_once():
     uow, ctx = FakeUnitOfWork(), context()
-    case_id = started(uow, ctx)
-    message = DeliverMessage(case_id, "merchant_answer", {"text": "已退款"}, "key-1", "merchant-system")
+    case_id = started(uow, ctx, "message_wait.bpmn")
+    message = DeliverMessage(case_id, "merchant_answered", {"text": "已退款"}, "key-1", "merchant-system")
 
     first = handle(message, uow, ctx)
     again = handle(message, uow, ctx)
     with pytest.raises(NotFound):
-        handle(DeliverMessage("no-such-case", "x", {}, "key-2", "merchant-system"), uow, ctx)
+        handle(DeliverMessage("no-such-case", "merchant_answered", {}, "key-2", "merchant-system"), uow, ctx)
 
     assert (first, again) == ("buffered", "duplicate")
-    assert [row["name"] for row in uow.messages.waiting(case_id, ctx.clock.now())] == ["merchant_answer"]
+    assert [row["name"] for row in uow.messages.waiting(case_id, ctx.clock.now())] == ["merchant_answered"]
+
+
+def test_only_a_message_the_diagram_waits_for_is_taken_and_never_routing_s_own():
+    uow, ctx = FakeUnitOfWork(), context()
+    case_id = started(uow, ctx, "message_wait.bpmn")
+
+    with pytest.raises(InvalidInput) as stray:
+        handle(DeliverMessage(case_id, "merchant_answer", {}, "key-1", "merchant-system"), uow, ctx)
+    with pytest.raises(Forbidden):
+        handle(
+            DeliverMessage(case_id, "made_major", {}, "key-2", "ops", actor_role="operations_manager"),
+            uow,
+            ctx,
+        )
+
+    assert stray.value.fields == {"name": ["a message the case's diagram waits for: merchant_answered"]}
+    assert uow.messages.waiting(case_id, ctx.clock.now()) == []
 
 
 @covers(RetryCase)

@@ -151,7 +151,7 @@ def _detail(entry: dict) -> str:
     for key, value in detail.items():
         if key == "buffered" or (key == "name" and happening(entry) != label("kind", entry.get("kind"))):
             continue  # routing's bookkeeping; a message the line's name says already
-        if key == "name" and entry.get("kind") == "message_delivered":
+        if key == "name" and entry.get("kind") in ("message_delivered", "message_received"):
             value = label("message", value)
         elif key == "queue":
             value = label("role", value)

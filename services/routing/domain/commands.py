@@ -71,6 +71,7 @@ class DeliverMessage:
     idempotency_key: str
     actor_id: str
     ttl_seconds: int = 7 * 24 * 3600
+    actor_role: str | None = None  # as the case's timeline names the sender
 
 
 @dataclass(frozen=True)

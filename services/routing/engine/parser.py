@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ReceiveTask,
     StartEvent,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
@@ -97,6 +99,17 @@ class Diagram:
             for spec in [self.spec, *self.subprocess_specs.values()]
             for task_spec in spec.task_specs.values()
             if (getattr(task_spec, "extensions", None) or {}).get("event")
+        }
+
+    def caught_messages(self) -> set[str]:
+        """The names of the messages its catch events (and receive tasks) wait for: all a case of it
+        can be sent."""
+        return {
+            task_spec.event_definition.name
+            for spec in [self.spec, *self.subprocess_specs.values()]
+            for task_spec in spec.task_specs.values()
+            if isinstance(task_spec, CatchingEvent)
+            and isinstance(getattr(task_spec, "event_definition", None), MessageEventDefinition)
         }
 
 

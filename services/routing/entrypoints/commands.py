@@ -112,6 +112,7 @@ class TaskCommandConsumer(EventConsumer):
             arguments["idempotency_key"] or envelope.id,
             identity.subject,
             arguments["ttl_seconds"],
+            sorted(identity.roles)[0],
         )
         return {"status": self.bus.handle(command, conn)}
 

@@ -253,5 +253,6 @@ def post_message(data, case_id):
         data["idempotency_key"],
         identity.subject,
         data["ttl_seconds"],
+        sorted(identity.roles)[0],
     )
     return {"status": _routing().bus.handle(command)}, 202

@@ -43,7 +43,7 @@ from services.routing.engine.step_request import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.contracts import dropped_events
-from services.routing.service_layer.corrections import correct_case
+from services.routing.service_layer.corrections import MADE_MAJOR, correct_case
 from services.routing.service_layer.diagrams import candidate_source, parse_version
 from services.routing.service_layer.merging import close_merged_case
 from services.routing.service_layer.migrations import migrate_case
@@ -266,15 +266,29 @@ def retry_case(command: RetryCase, uow: UnitOfWork, context: Context) -> bool:
         return True
 
 
+# Messages routing hands a case itself (a correction that made the complaint major sends it to the
+# store manager): a member of staff or a department's system sending one would move the case.
+SYSTEM_MESSAGES = frozenset({MADE_MAJOR})
+
+
 def deliver_message(command: DeliverMessage, uow: UnitOfWork, context: Context) -> str:
-    """`delivered`, `buffered` (no catch event waits yet) or `duplicate` (key seen before)."""
+    """`delivered`, `buffered` (no catch event waits yet) or `duplicate` (key seen before). Only a
+    message some catch event of the case's diagram waits for is taken, and never one of routing's own."""
+    if command.name in SYSTEM_MESSAGES:
+        raise Forbidden(f"the message {command.name} is sent by routing itself, not from outside")
     with uow:
         case = uow.cases.lock(command.case_id)
         if case is None or case.mall_id != context.mall_id:
             raise NotFound(f"no case {command.case_id}")
         if uow.messages.seen(command.idempotency_key):
             return "duplicate"
+        _check_caught(command.name, context.diagrams.get(case.process_version_id, uow.processes.get))
         now = context.clock.now()
+        # Who sent it, on the case's timeline: its delivery may come later, in another step.
+        detail = {"name": command.name}
+        uow.cases.add_timeline(
+            case.id, now, command.actor_id, command.actor_role, "message_received", None, None, detail
+        )
         expires = now + timedelta(seconds=command.ttl_seconds)
         # Recorded first (as delivered or not), so the key also guards a message delivered at once.
         uow.messages.buffer(case.id, command.name, command.payload, command.idempotency_key, now, expires)
@@ -282,6 +296,16 @@ def deliver_message(command: DeliverMessage, uow: UnitOfWork, context: Context) 
         advance_case(uow, context, case, Step(case.state), actor, f"message {command.name}")
         delivered = not any(message["name"] == command.name for message in uow.messages.waiting(case.id, now))
         return "delivered" if delivered else "buffered"
+
+
+def _check_caught(name: str, diagram: Diagram) -> None:
+    caught = sorted(diagram.caught_messages() - SYSTEM_MESSAGES)
+    if name not in caught:
+        expected = ", ".join(caught) if caught else "none"
+        raise InvalidInput(
+            f"the case's diagram waits for no message {name}",
+            {"name": [f"a message the case's diagram waits for: {expected}"]},
+        )
 
 
 def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> Completion:

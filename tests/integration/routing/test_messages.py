@@ -63,3 +63,58 @@ def test_a_kept_message_expires_after_its_time_to_live(routing, start, api, staf
     assert open_tasks(routing, case) == []  # still waiting at the catch event
     current = api.get(f"/cases/{case}", headers=desk).json["current_elements"]
     assert current == ["merchant_answer"]
+
+
+def test_the_timeline_names_who_sent_a_message(routing, start, api, staff):
+    deploy(routing, "message_wait.bpmn", dmn=())
+    case = start()
+    desk, ops = staff("service_desk"), staff("operations_manager")
+    answer = {"name": "merchant_answered", "data": {}, "idempotency_key": "merchant-call-4"}
+
+    api.post(f"/cases/{case}/messages", json=answer, headers=desk)
+
+    [received] = [
+        e for e in api.get(f"/cases/{case}/timeline", headers=ops).json if e["kind"] == "message_received"
+    ]
+    assert received["role"] == "service_desk" and received["detail"] == {"name": "merchant_answered"}
+    assert received["actor"] != "routing"
+
+
+def test_a_message_the_diagram_waits_for_nowhere_is_refused_naming_the_field(routing, start, api, staff):
+    deploy(routing, "message_wait.bpmn", dmn=())
+    case = start()
+    desk = staff("service_desk")
+    stray = {"name": "merchant_answerd", "data": {}, "idempotency_key": "typo-1"}
+
+    english = api.post(f"/cases/{case}/messages", json=stray, headers=desk)
+    chinese = api.post(f"/cases/{case}/messages", json=stray, headers={**desk, "Accept-Language": "zh-CN"})
+
+    assert english.status_code == chinese.status_code == 400
+    assert english.json["errors"]["json"]["name"] == [
+        "a message the case's diagram waits for: merchant_answered"
+    ]
+    assert "merchant_answered" in chinese.json["errors"]["json"]["name"][0]
+    assert (
+        "diagram" not in chinese.json["message"] and "waits" not in chinese.json["errors"]["json"]["name"][0]
+    )
+    assert _kept(routing) == 0  # nothing kept
+
+
+def test_routing_s_own_message_cannot_be_sent_from_outside(routing, start, api, staff):
+    deploy(routing, "message_wait.bpmn", dmn=())
+    case = start()
+    forged = {"name": "made_major", "data": {"reason": "forged"}, "idempotency_key": "forged-1"}
+
+    answers = [
+        api.post(f"/cases/{case}/messages", json=forged, headers={**staff(role), "Accept-Language": "zh-CN"})
+        for role in ("service_desk", "operations_manager", "store_manager")
+    ]
+
+    assert [answer.status_code for answer in answers] == [403, 403, 403]
+    assert "made_major" not in answers[0].json["message"] and "routing" not in answers[0].json["message"]
+    assert _kept(routing) == 0
+
+
+def _kept(routing) -> int:
+    with routing.uow() as uow:
+        return uow.conn.execute("SELECT count(*) AS n FROM routing.pending_messages").fetchone()["n"]
