@@ -579,6 +579,24 @@ def test_a_number_holding_a_nul_character_is_simply_not_found(client, desk):
     assert client.get("/complaints/by-number/TS%00", headers=desk).status_code == 404
 
 
+ZH_UNPAIRED = "含有无法保存的字符（单独的 UTF-16 代理项 \\ud800-\\udfff），请删去后重试"
+
+
+@pytest.mark.parametrize("url", ["/complaints", "/public/complaints"])
+def test_half_a_surrogate_pair_is_refused_naming_the_field_and_takes_no_number(client, desk, url):
+    body = complaint() if url == "/complaints" else dict(WEB_COMPLAINT)
+    raw = json.dumps({**body, "customer": {**body["customer"], "name": "王"}}).replace("\\u738b", "\\ud800")
+    headers = {**desk, "Content-Type": "application/json", "Accept-Language": "zh-CN"}
+
+    refused = client.post(url, data=raw, headers=headers)
+    recorded = client.post(url, json=body, headers=desk)
+
+    assert refused.status_code == 400, refused.json
+    assert refused.json["errors"]["json"] == {"customer": {"name": [ZH_UNPAIRED]}}
+    assert "UTF-16" in refused.json["message"] and "代理项" in refused.json["message"]
+    assert recorded.status_code == 201 and recorded.json["number"].endswith("-0001")  # no number taken
+
+
 def test_a_forged_cursor_naming_no_complaint_id_is_refused(client, desk):
     forged = base64.urlsafe_b64encode(json.dumps(["2026-11-22T00:00:00+00:00", "not-an-id"]).encode())
 

@@ -85,3 +85,33 @@ def test_a_decoded_value_is_checked_without_recursion_however_deep():
 
     with pytest.raises(TooComplex, match="nested more than 32"):
         jsonlimits.check({"payload": deep})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"customer": {"name": "\\ud800"}}',  # an escape of half a pair
+        '{"customer": {"name": "\\udfff"}}',
+        '{"customer": {"name": "王\ud800"}}'.encode(errors="surrogatepass"),  # the bytes themselves
+    ],
+    ids=["escaped", "escaped-text", "raw-bytes"],
+)
+def test_half_a_surrogate_pair_is_bad_input_named_where_it_is(text):
+    with pytest.raises(InvalidInput) as refused:
+        jsonlimits.loads(text)
+
+    assert list(refused.value.fields) == ["customer.name"]
+    assert "at customer.name" in str(refused.value)
+
+
+def test_a_whole_pair_and_chinese_text_pass():
+    text = json.dumps({"description": "😀 店员态度恶劣", "tags": ["\u5e97"]})  # ASCII escapes, a real pair
+    assert jsonlimits.loads(text)["description"] == "😀 店员态度恶劣"
+    assert jsonlimits.loads(text.encode())["tags"] == ["店"]
+
+
+def test_a_member_name_with_half_a_pair_is_named_by_its_object():
+    with pytest.raises(InvalidInput) as refused:
+        jsonlimits.loads(b'{"data": {"\\ud800": 1}}')
+
+    assert list(refused.value.fields) == ["data"]

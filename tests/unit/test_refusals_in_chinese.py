@@ -51,7 +51,9 @@ SAMPLES: dict[str, tuple[str, ...]] = {
         "2026-W60 is not a week of that year",
         "expected a month such as 2026-11",
         "2026-13 is not a month",
+        "9999-12 is not a day between 1970-01-01 and 2999-12-31",
     ),
+    "OUTSIDE": ("a day between 1970-01-01 and 2999-12-31",),
     "str(exc)": ("expected a month such as 2026-11", "2026-13 is not a month"),
     "refused": (  # assignment_refused's answers
         "not an active staff member of this mall",

@@ -221,7 +221,16 @@ def test_periods_are_iso_weeks_and_months_of_the_mall():
     assert parse_week("2027-W01").previous().label == "2026-W53"
     assert month.bounds(ZONE)[0] == datetime(2026, 1, 31, 16, tzinfo=UTC)
     assert parse_month("2026-03").previous().last == date(2026, 2, 28)
-    for bad in ("2026-W54", "2026-13", "2026-11-01", "last week"):
+    for bad in (
+        "2026-W54",
+        "2026-13",
+        "2026-11-01",
+        "last week",
+        "9999-12",
+        "9999-W52",
+        "1969-12",
+        "0001-W01",
+    ):
         with pytest.raises(BadPeriod):
             (parse_week if "W" in bad else parse_month)(bad)
 

@@ -129,6 +129,8 @@ def _named(name, key: str, value: str, language: str) -> str:
         return term("outcome", value, language) if known("outcome", value) else value
     if key == "why":
         return message(value, language)
+    if key == "where":  # where in a JSON body: customer.name → 顾客·姓名
+        return field_name(value, language)
     if key == "fields":
         return "、".join(field_name(each.strip(), language) for each in value.split(","))
     return value

@@ -13,7 +13,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from services.common.errors import Unavailable
+from services.common.errors import NotFound, Unavailable
 from services.common.identity.tokens import TokenIssuer
 from services.common.logging import correlation_id, new_correlation_id
 from services.common.observability.exposition import render
@@ -133,6 +133,7 @@ def create_service_app(
     install(api)
     _add_correlation(app)
     _add_request_metrics(app, name)
+    _refuse_nul_in_paths(app)
     app.extensions["mall.readiness"] = dict(readiness)  # see add_readiness
     _add_probes(app)
     return app, api
@@ -163,6 +164,17 @@ def _add_request_metrics(app: Flask, service: str) -> None:
             labels = (service, request.method, route, str(response.status_code))
             HTTP_REQUEST_SECONDS.labels(*labels).observe(time.perf_counter() - started)
         return response
+
+
+def _refuse_nul_in_paths(app: Flask) -> None:
+    """A name in an address (`/processes/<process>/…`, `/users/<username>`) is looked up in
+    PostgreSQL, whose text holds no NUL: `%00` in one names nothing there, so it is a 404 at once,
+    not a database error (500) in whichever route reads it."""
+
+    @app.before_request
+    def refuse_nul():
+        if "\x00" in request.path:
+            raise NotFound("no such address: it holds a NUL character (U+0000)")
 
 
 def _add_correlation(app: Flask) -> None:

@@ -15,6 +15,19 @@ class BadPeriod(ValueError):
     """The text names no week or month."""
 
 
+# The days a report may be about: none of the mall's records is older, and the calendar arithmetic
+# of a period (its end, the period before) stays far inside what `date` can hold (year 9999).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+OUTSIDE = "a day between 1970-01-01 and 2999-12-31"
+
+
+def within(day: date, text: str) -> date:
+    """`day`, if a report may be about it; BadPeriod otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadPeriod(f"{text} is not {OUTSIDE}")
+    return day
+
+
 @dataclass(frozen=True)
 class Period:
     """Days first..last (inclusive) of the mall's calendar, labelled as people write them."""
@@ -81,9 +94,10 @@ def parse_week(text: str) -> Period:
     if not found:
         raise BadPeriod("expected an ISO week such as 2026-W48")
     try:
-        return week_of(date.fromisocalendar(int(found[1]), int(found[2]), 1))
+        monday = date.fromisocalendar(int(found[1]), int(found[2]), 1)
     except ValueError as exc:
         raise BadPeriod(f"{text} is not a week of that year") from exc
+    return week_of(within(monday, text))
 
 
 def parse_month(text: str) -> Period:
@@ -92,9 +106,10 @@ def parse_month(text: str) -> Period:
     if not found:
         raise BadPeriod("expected a month such as 2026-11")
     try:
-        return month_of(date(int(found[1]), int(found[2]), 1))
+        first = date(int(found[1]), int(found[2]), 1)
     except ValueError as exc:
         raise BadPeriod(f"{text} is not a month") from exc
+    return month_of(within(first, text))
 
 
 def current(kind: str, today: date) -> Period:

@@ -7,6 +7,7 @@ from typing import ClassVar
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from services.common.web.schemas import Pattern
+from services.reporting.domain.periods import FIRST_DAY, LAST_DAY, OUTSIDE
 
 FORMATS = ("json", "csv", "xlsx", "html", "pdf")
 LANGUAGES = ("zh", "en")
@@ -31,7 +32,10 @@ class _Strict(Schema):
 
 
 class DailyArgs(_Strict):
-    date = fields.Date(metadata={"description": "the mall's day, YYYY-MM-DD (default: today)"})
+    date = fields.Date(
+        validate=validate.Range(min=FIRST_DAY, max=LAST_DAY, error=OUTSIDE),
+        metadata={"description": "the mall's day, YYYY-MM-DD (default: today)"},
+    )
     limit = fields.Integer(
         load_default=100,
         validate=validate.Range(min=1, max=1000),

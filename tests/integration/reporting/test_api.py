@@ -235,3 +235,17 @@ def test_the_openapi_document_describes_every_route_and_its_file_formats(api):
     figures = document["components"]["schemas"]["Figures"]["properties"]
     assert figures["by_request"]["items"]["$ref"].endswith("/Count")
     assert "apology" in figures["by_request"]["description"]
+
+
+def test_a_period_past_what_a_report_can_name_is_refused_naming_it(api, staff):
+    ops = {**staff("operations_manager"), "Accept-Language": "zh-CN"}
+
+    day = api.get("/reviews/daily?date=9999-12-31", headers=ops)
+    month = api.get("/reports/monthly?month=9999-12", headers=ops)
+    week = api.get("/reports/weekly?week=9999-W52&format=pdf", headers=ops)
+    ancient = api.get("/reviews/daily?date=0001-01-01", headers=ops)
+
+    assert [answer.status_code for answer in (day, month, week, ancient)] == [400, 400, 400, 400]
+    assert day.json["errors"]["query"]["date"] == ["日期应在 1970年1月1日 至 2999年12月31日 之间"]
+    assert "month" in month.json["errors"]["query"] and "week" in week.json["errors"]["query"]
+    assert "1970" in month.json["errors"]["query"]["month"][0]

@@ -335,3 +335,16 @@ def test_a_route_that_only_reads_sends_its_statements_without_a_transaction_and_
         assert uow.conn.info.transaction_status == TransactionStatus.IDLE  # no BEGIN was sent
         lent = uow.conn
     assert lent.autocommit is False  # back in the pool as the pool lent it
+
+
+def test_a_nul_in_an_address_is_not_found_not_a_database_error(routing, api, staff):
+    designer = {**staff("process_designer"), "Accept-Language": "zh-CN"}
+
+    answers = [
+        api.get("/processes/%00/1/bpmn", headers=designer),
+        api.get("/processes/%00/activations", headers=designer),
+        api.post("/processes/%00/1/activate", json={"reason": "x"}, headers=designer),
+    ]
+
+    assert [answer.status_code for answer in answers] == [404, 404, 404]
+    assert answers[0].json["message"] == "地址有误：其中含有空字符（NUL）"
