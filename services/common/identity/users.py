@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from psycopg_pool import ConnectionPool
 
 from services.common.errors import Conflict, InvalidInput, NotFound
-from services.common.identity.model import ROLES, SCOPED_ROLES, Identity, Role
+from services.common.identity.model import ROLES, Identity, Role
 
 PASSWORDS = PasswordHasher()  # one set of argon2 parameters for hashing and checking
 
@@ -55,8 +55,17 @@ def check_roles_and_scopes(roles: Iterable[str], floors: Iterable[str], departme
         raise InvalidInput("a floor supervisor needs floors", {"floors": ["at least one floor"]})
     if Role.DEPARTMENT_MANAGER in roles and not departments:
         raise InvalidInput("a department manager needs a department", {"departments": ["at least one"]})
-    if (floors or departments) and not SCOPED_ROLES & set(roles):
-        raise InvalidInput("scopes only apply to scoped roles", {"floors": ["no scoped role given"]})
+    # A scope widens what its holder sees (Identity.can_see): floors are a floor supervisor's, a
+    # department a department manager's, and neither is given to anyone else.
+    if floors and Role.FLOOR_SUPERVISOR not in roles:
+        raise InvalidInput(
+            "floors are only a floor supervisor's", {"floors": ["only a floor supervisor has floors"]}
+        )
+    if departments and Role.DEPARTMENT_MANAGER not in roles:
+        raise InvalidInput(
+            "departments are only a department manager's",
+            {"departments": ["only a department manager has departments"]},
+        )
 
 
 class UserStore:

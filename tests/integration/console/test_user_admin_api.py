@@ -72,6 +72,31 @@ def test_floors_and_departments_must_be_the_malls_own_as_intake_keeps_them(mall,
     assert mall.api.get("/console/api/users/li.supervisor", headers=admin).json["floors"] == ["3F"]
 
 
+def test_a_department_is_only_a_department_manager_s_and_a_floor_only_a_floor_supervisor_s(mall, admin):
+    zh = {**admin, "Accept-Language": "zh-CN"}
+    supervisor_with_a_department = mall.api.post(
+        "/console/api/users", json={**SUPERVISOR, "departments": ["cleaning"]}, headers=zh
+    )
+    manager_with_a_floor = mall.api.post(
+        "/console/api/users",
+        json={**SUPERVISOR, "roles": ["department_manager"], "departments": ["cleaning"]},
+        headers=admin,
+    )
+    mall.api.post("/console/api/users", json=SUPERVISOR, headers=admin)
+    widened = mall.api.patch(
+        "/console/api/users/li.supervisor", json={"departments": ["cleaning"]}, headers=admin
+    )
+
+    assert supervisor_with_a_department.status_code == 400
+    assert supervisor_with_a_department.json["errors"]["json"] == {
+        "departments": ["只有部门经理可以指定部门，请去掉部门或加上部门经理岗位"]
+    }
+    assert manager_with_a_floor.status_code == 400
+    assert list(manager_with_a_floor.json["errors"]["json"]) == ["floors"]
+    assert widened.status_code == 400 and list(widened.json["errors"]["json"]) == ["departments"]
+    assert mall.api.get("/console/api/users/li.supervisor", headers=admin).json["departments"] == []
+
+
 def test_a_patch_must_change_something_and_active_is_true_or_false(mall, admin):
     assert mall.api.post("/console/api/users", json=SUPERVISOR, headers=admin).status_code == 201
     path = "/console/api/users/li.supervisor"
