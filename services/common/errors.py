@@ -21,12 +21,21 @@ class InvalidInput(ServiceError):
     """Input failed a rule the schema cannot express; `fields` maps field name to messages.
 
     `location` says where the fields came from: the body (`json`) or the query string (`query`).
+    `names` names the codes the messages quote (a task form's fields and options) in each language
+    (code -> language -> name), for a reader of another language than the codes'.
     """
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, location: str = "json"):
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+        location: str = "json",
+        names: dict[str, dict[str, str]] | None = None,
+    ):
         super().__init__(message)
         self.fields = fields or {}
         self.location = location
+        self.names = names or {}
 
 
 class TooLarge(InvalidInput):

@@ -42,19 +42,39 @@ class ErrorSchema(Schema):
     correlation_id = fields.String(allow_none=True)
 
 
-def error_body(code: int, message: str | None = None, field_errors: dict | None = None) -> dict:
-    """The error in the caller's language (Accept-Language; messages as written, English, without one)."""
+def error_body(
+    code: int, message: str | None = None, field_errors: dict | None = None, names: dict | None = None
+) -> dict:
+    """The error in the caller's language (Accept-Language; messages as written, English, without one),
+    the codes it quotes named as `names` names them in that language (see InvalidInput)."""
     language = _callers_language()
     message = message or HTTPStatus(code).description or HTTPStatus(code).phrase
+    rename = _renamer(names, language) if names and language else None
     body = {
         "code": code,
         "status": HTTPStatus(code).phrase,
-        "message": i18n.message(message, language) if language else message,
+        "message": i18n.message(message, language, rename) if language else message,
         "correlation_id": correlation_id.get(),
     }
     if field_errors:
-        body["errors"] = i18n.messages(field_errors, language) if language else field_errors
+        body["errors"] = i18n.messages(field_errors, language, rename) if language else field_errors
     return body
+
+
+def _renamer(names: dict[str, dict[str, str]], language: str):
+    """`name` for i18n.message: a field or option code (or a list of fields) by the name it has in
+    `language`, else as drawn (""), else as it is."""
+
+    def one(code: str) -> str | None:
+        found = names.get(code) or {}
+        return found.get(i18n.normalise(language)) or found.get("")
+
+    def rename(key: str, value: str) -> str | None:
+        if key == "fields":
+            return "、".join(one(code.strip()) or code.strip() for code in value.split(","))
+        return one(value) if key in ("field", "option") else None
+
+    return rename
 
 
 def _callers_language() -> str | None:
@@ -69,6 +89,8 @@ def http_exception_response(error: HTTPException):
     data = getattr(error, "data", None) or {}
     field_errors = data.get("errors") or data.get("messages")
     message = data.get("message") or error.description
+    if error.code == 429 and not data.get("message"):  # Flask-Limiter describes only its limit
+        message = f"too many requests ({error.description}); try again later"
     if field_errors and not data.get("message"):
         message = "the request has invalid fields: " + ", ".join(_field_names(field_errors))
     response = jsonify(error_body(error.code or 500, message, field_errors))
@@ -134,7 +156,8 @@ def service_error_response(error: errors.ServiceError):
         field_errors = {error.location: nest_field_errors(error.fields)}
     if code >= 500:
         log.error("service error: %s", error)
-    response = jsonify(error_body(code, str(error), field_errors))
+    names = error.names if isinstance(error, errors.InvalidInput) else None
+    response = jsonify(error_body(code, str(error), field_errors, names))
     response.status_code = code
     if code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="mall"'

@@ -75,3 +75,15 @@ def _convert(spec: dict[str, Any], value: Any) -> Any:
     if "\x00" in value or len(value) > 5000:
         raise ValueError("must be text of at most 5000 characters, without NUL")
     return value
+
+
+def form_names(form: list[dict[str, Any]], yes_no: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """What the form's fields and options are called in each language (code -> language -> name; ""
+    as drawn), and `yes_no` for a yes/no field's `true` and `false`: how a refusal names them."""
+    names: dict[str, dict[str, str]] = dict(yes_no)
+    for item in form:
+        for option, drawn in item.get("options") or []:
+            by_language = {lang: labels[option] for lang, labels in (item.get("option_labels") or {}).items()}
+            names[option] = {**by_language, "": drawn}
+        names[item["id"]] = {**(item.get("labels") or {}), "": item.get("label") or item["id"]}
+    return names

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from services.common import i18n
 from services.common.bus.envelope import Actor, Envelope
 from services.common.bus.events import (
     COMPLAINT_CORRECTED,
@@ -34,7 +35,7 @@ from services.routing.domain.commands import (
     ProveProcess,
     RetryCase,
 )
-from services.routing.domain.form_checks import check_form
+from services.routing.domain.form_checks import check_form, form_names
 from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState, assignment_refused
 from services.routing.engine import Diagram, DiagramError
 from services.routing.engine.foreign import calls_outside
@@ -266,6 +267,12 @@ def retry_case(command: RetryCase, uow: UnitOfWork, context: Context) -> bool:
         return True
 
 
+# A yes/no field's values as a refusal names them ("required when reached is true": 已联系到顾客为“是”).
+YES_NO = {
+    value: {language: i18n.term("report", word, language) for language in i18n.LANGUAGES}
+    for value, word in (("true", "yes"), ("false", "no"))
+}
+
 # Messages routing hands a case itself (a correction that made the complaint major sends it to the
 # store manager): a member of staff or a department's system sending one would move the case.
 SYSTEM_MESSAGES = frozenset({MADE_MAJOR})
@@ -317,7 +324,10 @@ def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> C
             raise Conflict(f"the task is claimed by {task.assignee}")
         data, errors = check_form(task.form, command.data)
         if errors:
-            raise InvalidInput("the task's form has invalid fields: " + ", ".join(errors), errors)
+            names = form_names(task.form, YES_NO)  # a Chinese reader is told 顾客满意, not satisfied
+            raise InvalidInput(
+                "the task's form has invalid fields: " + ", ".join(errors), errors, names=names
+            )
         actor = Actor(command.actor_id, task.queue)
         now = context.clock.now()
         completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)

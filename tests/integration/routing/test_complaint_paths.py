@@ -195,6 +195,32 @@ def test_a_customer_unreachable_after_the_allowed_attempts_is_closed_as_no_answe
     assert (closed["closed_as"], closed["callback_attempts_made"]) == ("no_answer", data["callback_attempts"])
 
 
+def test_a_customer_reached_must_be_asked_whether_satisfied_before_the_callback_completes(mall, policy):
+    data = policy.as_workflow_data()
+    case = mall.complain(category="environment", handle_directly=True)
+    case.complete("handle_desk", DESK, outcome="resolved")
+    case.complete("reply", DESK, reply_text="已处理")
+    case.wait(seconds=data["callback_from_seconds"])
+
+    unanswered = case.try_complete("callback", DESK, reached=True, callback_note="顾客说还行")
+    told = case.mall.api.post(
+        f"/tasks/{case.task('callback', DESK)['id']}/complete",
+        json={"data": {"reached": True, "mood": "ok"}},
+        headers={**case.mall.headers(DESK), "Accept-Language": "zh-CN"},
+    )
+    case.complete("callback", DESK, reached=True, satisfied=True)
+
+    assert unanswered.status_code == 400
+    assert unanswered.json["errors"]["json"] == {"satisfied": ["required when reached is true"]}
+    assert told.json["message"] == "任务表单有误：mood、顾客满意"
+    assert told.json["errors"]["json"] == {
+        "satisfied": ["已联系到顾客为“是”时必填"],
+        "mood": ["不是此任务表单中的栏目"],
+    }
+    assert case.events().count("complaint.reopened") == 0  # not taken for a dissatisfied customer
+    assert case.open_tasks(DESK) == ["close"]
+
+
 def test_a_letter_gets_a_written_reply(mall):
     case = mall.complain(
         channel="letter",
