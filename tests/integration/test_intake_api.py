@@ -579,6 +579,48 @@ def test_a_number_holding_a_nul_character_is_simply_not_found(client, desk):
     assert client.get("/complaints/by-number/TS%00", headers=desk).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "body", "where"),
+    [
+        ("post", "/complaints", complaint(description="   "), "description"),
+        ("put", "/reference/floors/6F", {"name": "  ", "sort_order": 8}, "name"),
+        ("put", "/reference/floors/6F", {"name": "六楼\u202e", "sort_order": 8}, "name"),
+        ("post", "/reply-templates", {"category": "quality", "title": "a\nb", "body": "已处理"}, "title"),
+    ],
+)
+def test_a_blank_text_or_a_name_that_is_not_one_line_is_refused_naming_it(
+    client, tokens, method, url, body, where
+):
+    staff = {**bearer(tokens, "service_desk", "admin", "operations_manager"), "Accept-Language": "zh-CN"}
+
+    response = getattr(client, method)(url, json=body, headers=staff)
+
+    assert response.status_code == 400, response.json
+    assert list(response.json["errors"]["json"]) == [where]
+    assert response.json["errors"]["json"][where][0] in (
+        "不能为空",
+        "须为一行文字，不能为空，也不能含控制字符",
+    )
+
+
+def test_a_correction_or_a_merge_needs_a_reason_that_is_not_blank(client, desk):
+    record = post(client, desk, complaint()).json
+    other = post(client, desk, complaint()).json
+
+    corrected = client.patch(
+        f"/complaints/{record['id']}", json={"reason": "   ", "amount": "1.00"}, headers=desk
+    )
+    merged = client.post(
+        f"/complaints/{record['id']}/merge", json={"merged_ids": [other["id"]], "reason": " "}, headers=desk
+    )
+
+    assert corrected.status_code == merged.status_code == 400
+    assert list(corrected.json["errors"]["json"]) == ["reason"] and list(merged.json["errors"]["json"]) == [
+        "reason"
+    ]
+    assert client.get(f"/complaints/{record['id']}", headers=desk).json == record
+
+
 ZH_UNPAIRED = "含有无法保存的字符（单独的 UTF-16 代理项 \\ud800-\\udfff），请删去后重试"
 
 

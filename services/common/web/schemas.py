@@ -64,6 +64,19 @@ def not_blank(error: str, max_length: int) -> list:
     return [validate.Length(max=max_length), Pattern(NOT_BLANK, error=error)]
 
 
+# A name shown in lists and headings (a floor, a shop, a person, a reply template's title): one line,
+# not blank, without control characters or the marks that reorder the text around it (U+202A-202E,
+# U+2066-2069: a name ending in an override turns the rest of its line backwards).
+_NOT_IN_A_NAME = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069"
+ONE_LINE = f"^[^{_NOT_IN_A_NAME}]*[^\\s\\ufeff{_NOT_IN_A_NAME}][^{_NOT_IN_A_NAME}]*$"
+NAME_RULE = "one line of text, not blank, without control characters"
+
+
+def plain_name(max_length: int) -> list:
+    """Validators of a name: at most `max_length` characters on one line (ONE_LINE)."""
+    return [validate.Length(max=max_length), Pattern(ONE_LINE, error=NAME_RULE)]
+
+
 def each_once(items: list) -> None:
     """A list whose items must differ (roles, scopes, what a customer asks for)."""
     # Counted in one pass: a body may hold a thousand items, and items.count() for each is quadratic.

@@ -45,7 +45,7 @@ class UserOut(Schema):
 
 class UserIn(common.StrictSchema):
     username = fields.String(required=True, validate=NAME)
-    display_name = fields.String(allow_none=True, validate=validate.Length(max=100))
+    display_name = fields.String(allow_none=True, validate=common.plain_name(100))
     roles = _codes(ROLE, at_least=1, required=True)
     floors = _codes(CODE, description=f"floor codes; {SCOPE}", load_default=list)
     departments = _codes(CODE, description=f"department codes; {SCOPE}", load_default=list)
@@ -58,7 +58,7 @@ class UserIn(common.StrictSchema):
 
 class UserChange(common.StrictSchema):
     OPENAPI: ClassVar = {"minProperties": 1}  # something to change
-    display_name = fields.String(allow_none=True, validate=validate.Length(max=100))
+    display_name = fields.String(allow_none=True, validate=common.plain_name(100))
     roles = _codes(ROLE, at_least=1)
     floors = _codes(CODE, description=f"floor codes; {SCOPE}")
     departments = _codes(CODE, description=f"department codes; {SCOPE}")

@@ -7,7 +7,7 @@ from typing import ClassVar
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common import i18n as vocabulary
-from services.common.web.schemas import Pattern, StrictBoolean, StrictSchema, each_once, not_blank
+from services.common.web.schemas import Pattern, StrictBoolean, StrictSchema, each_once, not_blank, plain_name
 from services.intake.domain.model import Category, Channel, CustomerRequest, ReplyChannel, Severity
 from services.intake.domain.model import Status as ComplaintStatus
 from services.intake.domain.status import STAGES
@@ -100,7 +100,7 @@ class _ComplaintFacts(StrictSchema):
     category = fields.String(required=True, validate=_choice(Category))
     description = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=5000),
+        validate=not_blank("must not be blank", 5000),
         metadata={"description": "what happened, in the customer's words"},
     )
     occurred_at = fields.AwareDateTime(allow_none=True)
@@ -182,9 +182,9 @@ class CorrectionIn(StrictSchema):
 
     OPENAPI: ClassVar = {"minProperties": 2}  # the reason and at least one field to correct
 
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=not_blank("must not be blank", 500))
     category = fields.String(validate=_choice(Category))
-    description = fields.String(validate=validate.Length(min=1, max=5000))
+    description = fields.String(validate=not_blank("must not be blank", 5000))
     occurred_at = fields.AwareDateTime(allow_none=True)
     floor = fields.String(validate=validate.Length(max=20), allow_none=True)
     merchant_code = fields.String(validate=validate.Length(max=40), allow_none=True)
@@ -332,8 +332,8 @@ class HistoryEntry(Schema):
 
 class FloorSchema(StrictSchema):
     code = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    name_en = fields.String(allow_none=True, validate=validate.Length(max=50))
+    name = fields.String(required=True, validate=plain_name(50))
+    name_en = fields.String(allow_none=True, validate=plain_name(50))
     sort_order = fields.Integer(
         strict=True,  # a whole number: 2.6e-42 is not read as 0
         load_default=0,
@@ -344,14 +344,14 @@ class FloorSchema(StrictSchema):
 
 class DepartmentSchema(StrictSchema):
     code = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    name_en = fields.String(allow_none=True, validate=validate.Length(max=50))
+    name = fields.String(required=True, validate=plain_name(50))
+    name_en = fields.String(allow_none=True, validate=plain_name(50))
 
 
 class MerchantSchema(StrictSchema):
     code = fields.String(dump_only=True)
-    shop_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    shop_name_en = fields.String(allow_none=True, validate=validate.Length(max=100))
+    shop_name = fields.String(required=True, validate=plain_name(100))
+    shop_name_en = fields.String(allow_none=True, validate=plain_name(100))
     floor = fields.String(required=True, validate=validate.Length(min=1, max=20))
     unit = fields.String(allow_none=True, validate=validate.Length(max=20))
     business = fields.String(allow_none=True, validate=validate.Length(max=50))
@@ -411,7 +411,7 @@ class ReplyTemplateIn(StrictSchema):
     category = fields.String(required=True, validate=_choice(Category))
     title = fields.String(
         required=True,
-        validate=not_blank("must not be blank", 60),
+        validate=plain_name(60),
         metadata={"description": "the name the desk picks it by; one per category among those in use"},
     )
     body = fields.String(
@@ -425,7 +425,7 @@ class ReplyTemplateChange(ReplyTemplateIn):
     """Any of category, title and body; `version` (as read) refuses a change made meanwhile by someone else."""
 
     category = fields.String(validate=_choice(Category))
-    title = fields.String(validate=not_blank("must not be blank", 60))
+    title = fields.String(validate=plain_name(60))
     body = fields.String(validate=not_blank("must not be blank", 2000))
     version = fields.Integer(strict=True, validate=validate.Range(min=1))
 

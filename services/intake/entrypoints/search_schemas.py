@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.common.web.schemas import StrictSchema, each_once
+from services.common.web.schemas import StrictSchema, each_once, not_blank
 from services.intake.entrypoints.schemas import PHONE, ComplaintOut, ListArgs
 
 
@@ -80,4 +80,4 @@ class MergeIn(StrictSchema):
         validate=[validate.Length(min=1, max=50), each_once],
         metadata={"description": "the individual complaints folded into this one"},
     )
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=not_blank("must not be blank", 500))

@@ -63,7 +63,7 @@ def check_update(current: CapaRecord, changes: dict, new_status: str | None) -> 
     if new_status == CapaStatus.VERIFIED:
         merged = {name: changes.get(name, getattr(current, name)) for name in NEEDED_TO_VERIFY}
         for name, value in merged.items():
-            if not value:
+            if not (value.strip() if isinstance(value, str) else value):  # blanks are nothing written
                 errors[name] = ["needed before the record can be verified"]
     return errors
 

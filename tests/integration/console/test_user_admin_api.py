@@ -115,6 +115,14 @@ def test_a_patch_must_change_something_and_active_is_true_or_false(mall, admin):
     assert deactivated.status_code == 200 and deactivated.json["active"] is False
 
 
+@pytest.mark.parametrize("name", ["   ", "😀\u202e\u0007", "李\n主管"])
+def test_a_display_name_is_one_line_that_is_not_blank(mall, admin, name):
+    answer = mall.api.post("/console/api/users", json={**SUPERVISOR, "display_name": name}, headers=admin)
+
+    assert answer.status_code == 400 and list(answer.json["errors"]["json"]) == ["display_name"]
+    assert "li.supervisor" not in _users(mall, admin)
+
+
 def test_a_nul_in_a_display_name_is_refused_naming_it(mall, admin):
     answer = mall.api.post("/console/api/users", json={**SUPERVISOR, "display_name": "李\x00"}, headers=admin)
 

@@ -56,6 +56,11 @@ def test_the_operations_manager_keeps_the_record_until_it_is_verified(feed, repo
         url, json={"cause": "冷藏柜温度失控", "owner": "营运部 陈敏", "due_date": "2026-11-30"}, headers=ops
     )
     early = api.patch(url, json={"status": "verified"}, headers=ops)
+    blank = api.patch(
+        url,
+        json={"action": "  ", "verification": "\n", "status": "verified"},
+        headers={**ops, "Accept-Language": "zh-CN"},
+    )
     stale = api.patch(url, json={"action": "x", "version": 1}, headers=ops)
     done = api.patch(
         url,
@@ -71,6 +76,10 @@ def test_the_operations_manager_keeps_the_record_until_it_is_verified(feed, repo
 
     assert planned.status_code == 200 and planned.json["status"] == "in_progress"
     assert early.status_code == 400 and set(early.json["errors"]["json"]) == {"action", "verification"}
+    assert blank.status_code == 400 and blank.json["errors"]["json"] == {
+        "action": ["确认有效前必须填写"],
+        "verification": ["确认有效前必须填写"],
+    }
     assert stale.status_code == 409
     assert done.status_code == 200, done.json
     assert (done.json["status"], done.json["verified_by"]) == ("verified", "operations_manager-1")
