@@ -8,7 +8,6 @@ import pytest
 from marshmallow import ValidationError
 
 from services.common.settings import load_settings
-from services.common.web.openapi import NO_NUL
 from services.common.web.schemas import NOT_BLANK, Pattern
 from services.intake.entrypoints.schemas import ComplaintIn, PublicComplaintIn
 from tests.conftest import MALL, SECRET

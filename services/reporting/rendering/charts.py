@@ -9,6 +9,7 @@ category's or floor's name reads on one line at the left, however long (商品�
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
@@ -45,15 +47,25 @@ def charts(report: dict[str, Any], lang: str) -> list[Drawing]:
 
 
 def svg(drawing: Drawing) -> str:
-    """The drawing as an inline <svg> that fills its card at any width (without the XML prologue)."""
+    """The drawing as an inline <svg> that fills its card at any width (without the XML prologue).
+
+    reportlab names every drawing's clipping path `clip`: inline in one page, each chart's
+    `url(#clip)` took the first chart's, and a taller chart lost its top (title, legend) to it. Each
+    drawing's path gets an id of its own."""
     text = renderSVG.drawToString(drawing)
     text = text[text.index("<svg") :]
     head, rest = text.split(">", 1)
-    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    head = re.sub(r'\s(width|height|viewBox|preserveAspectRatio)="[^"]*"', "", head)
     head += f' viewBox="0 0 {drawing.width:.0f} {drawing.height:.0f}" preserveAspectRatio="xMinYMin meet"'
+    clip = f"chart-clip-{next(_CLIPS)}"
+    rest = rest.replace('id="clip"', f'id="{clip}"').replace("url(#clip)", f"url(#{clip})")
+    rest = rest.replace("<title>...</title>", "").replace("<desc>...</desc>", "")  # no "..." on hover
     return (head + ">" + rest).replace(
         "font-family: WenQuanYiZenHei", "font-family: 'WenQuanYi Zen Hei', 'Noto Sans CJK SC', sans-serif"
     )
+
+
+_CLIPS = itertools.count(1)
 
 
 def trend(section: Section, title: str, font: str) -> Drawing:
@@ -70,6 +82,10 @@ def trend(section: Section, title: str, font: str) -> Drawing:
     ] or [""]
     chart.lines[0].strokeColor, chart.lines[1].strokeColor = CURRENT, RESOLVED
     chart.lines[0].strokeWidth = chart.lines[1].strokeWidth = 2
+    # A dot on each day: a period of one day so far (a Monday's week) is one point, which a line
+    # alone does not draw.
+    for line, color in ((chart.lines[0], CURRENT), (chart.lines[1], RESOLVED)):
+        line.symbol = makeMarker("FilledCircle", size=4, fillColor=color, strokeColor=color)
     _axes(chart, max(max(row) for row in chart.data), font)
     drawing.add(chart)
     drawing.add(_legend([(CURRENT, section.columns[1]), (RESOLVED, section.columns[2])], TREND_HEIGHT, font))
@@ -116,7 +132,8 @@ def _axes(chart, highest: int, font: str) -> None:
 
 def _legend(entries: list[tuple[Any, str]], height: float, font: str) -> Legend:
     legend = Legend()
-    legend.x, legend.y, legend.alignment = WIDTH - 260, height - 6, "right"
+    # Under the title, from the left: a phone scrolling a chart sideways still sees every entry.
+    legend.x, legend.y, legend.alignment = 0, height - TITLE_SIZE - 12, "right"
     legend.columnMaximum, legend.fontName, legend.fontSize = 1, font, TEXT_SIZE
     legend.colorNamePairs = entries
     legend.deltax, legend.dx, legend.dy = 130, 10, 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -129,6 +130,10 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     html = page.data.decode()
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert html.count("<svg") == 3 and 'viewBox="0 0' in html  # charts scale to their card
+    clips = re.findall(r'<clipPath id="([^"]+)"', html)
+    assert len(clips) == len(set(clips)) == 3  # each chart clipped by its own path, not the first chart's
+    assert all(f"url(#{clip})" in html for clip in clips) and "url(#clip)" not in html
+    assert html.count("<circle") >= 2 * 20  # a dot on each day of the trend
     assert html.count("月报 2026年11月") == 2  # the page's title and its one heading
     assert (
         "2026年11月1日\u2009–\u200920日（截至11月20日）" in html and "生成时间 2026年11月20日 18:00" in html
