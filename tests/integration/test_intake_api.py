@@ -545,7 +545,7 @@ WEB_COMPLAINT = {
         (
             "post",
             "/complaints",
-            complaint(customer={"name": "王\x00", "phone": "1391234"}),
+            complaint(customer={"name": "王\x00", "phone": "13912345678"}),
             ("json", "customer", "name"),
         ),
         ("post", "/public/complaints", {**WEB_COMPLAINT, "floor": "5F\x00"}, ("json", "floor")),

@@ -12,7 +12,12 @@ from services.intake.domain.model import Category, Channel, CustomerRequest, Rep
 from services.intake.domain.model import Status as ComplaintStatus
 from services.intake.domain.status import STAGES
 
-PHONE = Pattern(r"^\+?[0-9][0-9 \-]{4,19}$", error="not a phone number (digits, spaces, dashes, +)")
+# A number the desk can call back: a mainland mobile (11 digits, starting with 1), a landline (at
+# least 7 digits, with or without its area code), or any number written with its country code (+).
+PHONE = Pattern(
+    r"^(?:\+[0-9][0-9 \-]{6,19}|1(?:[ \-]?[0-9]){10}|[02-9](?:[ \-]?[0-9]){6,18})$",
+    error="not a phone number: a mobile has 11 digits, a landline at least 7 (digits, spaces, dashes, +)",
+)
 LANGUAGES = ("zh-CN", "en")
 
 
