@@ -127,6 +127,7 @@ def _add_helpers(app: Flask) -> None:
             "option_label": i18n.option_label,
             "when": i18n.format_datetime,
             "day": i18n.format_date,
+            "is_day": i18n.is_day,
             "period_name": lambda period: dates.period_name(period, i18n.language()),
             "lang": i18n.language(),
             "user": guard.current_user(),

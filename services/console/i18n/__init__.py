@@ -9,6 +9,7 @@ it shows as itself, so a gap is visible, not silent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
@@ -134,6 +135,14 @@ def format_datetime(value) -> str:
     if moment is None:
         return translate("common.none")
     return dates.moment(moment, current_app.extensions["console"].settings.zone, language())
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_day(value) -> bool:
+    """A text holding a day as a form's date field stores it (2026-12-07): shown as a day, never as is."""
+    return isinstance(value, str) and _ISO_DAY.match(value) is not None
 
 
 def format_date(value) -> str:

@@ -25,7 +25,7 @@ from services.common import i18n as vocabulary
 from services.common.dates import day, moment
 from services.common.pdffonts import register_cjk_font
 from services.console.auth.guard import console
-from services.console.i18n import happening, label, labels, language, named, translate
+from services.console.i18n import format_date, happening, is_day, label, labels, language, named, translate
 from services.console.pages.names import department_name, floor_name, person, shop_name
 
 # Who signs the paper form (PROCESS.md: the merchant's person signs a copy; a face-to-face reply is
@@ -166,6 +166,8 @@ def _detail(entry: dict) -> str:
 def _value(entry: dict, value: Any) -> str:
     if value is True or value is False:
         return translate("common.yes" if value else "common.no")
+    if is_day(value):  # a date field's 2026-12-07, as the form prints every other day
+        return format_date(value)
     if isinstance(value, str):
         return named((entry.get("option_labels") or {}).get(value), "option", value, value)
     return str(value)

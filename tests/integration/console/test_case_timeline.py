@@ -70,3 +70,27 @@ def test_the_printed_form_is_the_paper_form_by_name_with_signature_lines_and_a_p
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert recorded["number"] in text and "营运部经理签字" in text and "三层" in text
     assert embedded_fonts(pdf.data) == {"WenQuanYiZenHei"} == used_fonts(pdf.data)
+
+
+def test_a_date_typed_into_a_task_form_reads_as_a_day_on_the_timeline_and_the_paper(browser, mall):
+    recorded = mall.record(merchant_code="M-3F-001")
+    [call] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
+        if item["element_id"] == "merchant_call" and item["case_id"] == recorded["id"]
+    ]
+    done = mall.api.post(
+        f"/routing/tasks/{call['id']}/complete",
+        json={"data": {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-12-07"}},
+        headers=mall.staff("desk"),
+    )
+    assert done.status_code == 200, done.json
+    mall.settle()
+    desk = browser()
+    desk.login("desk")
+
+    page = re.sub(r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}").get_data(as_text=True))
+    paper = re.sub(r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}/print").get_data(as_text=True))
+
+    assert "2026年12月7日" in page and "2026年12月7日" in paper
+    assert "2026-12-07" not in page and "2026-12-07" not in paper
