@@ -84,6 +84,7 @@ def test_malformed_fields_are_refused_with_a_400_naming_them(client, desk, chang
         ({"customer": {"anonymous": True}}, ("customer", "anonymous")),
         ({"occurred_at": "2026-12-30T10:00:00+08:00"}, ("occurred_at",)),
         ({"promised_reply_date": "2026-11-01"}, ("promised_reply_date",)),
+        ({"promised_reply_date": "9999-12-31"}, ("promised_reply_date",)),
         (
             {"customer": {"phone": "13912345678", "preferred_reply_channel": "letter"}},
             ("customer", "address"),

@@ -82,7 +82,7 @@ class ServiceTokenIn(common.StrictSchema):
     name = fields.String(
         required=True, validate=NAME, metadata={"description": "the calling system, e.g. parking"}
     )
-    hours = fields.Integer(load_default=24 * 30, validate=validate.Range(min=1, max=24 * 365))
+    hours = fields.Integer(strict=True, load_default=24 * 30, validate=validate.Range(min=1, max=24 * 365))
 
 
 class ServiceTokenOut(Schema):
@@ -104,6 +104,7 @@ ONE_LINE = common.Pattern(
 
 class UserTokenIn(common.StrictSchema):
     hours = fields.Integer(
+        strict=True,  # a whole number of hours: 1.5 is refused, not cut to 1
         load_default=USER_TOKEN_HOURS,
         validate=validate.Range(min=1, max=USER_TOKEN_MAX_HOURS),
         metadata={

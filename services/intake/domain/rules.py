@@ -97,12 +97,20 @@ def check_place(complaint: Complaint, reference: ReferenceCheck) -> FieldErrors:
     return errors
 
 
+# A reply promised further off than this is a slip (9999-12-31), not a date agreed with a customer:
+# its deadlines and reminders would never come.
+FURTHEST_REPLY = timedelta(days=366)
+
+
 def check_dates(complaint: Complaint, now: datetime, zone: ZoneInfo) -> FieldErrors:
     errors: FieldErrors = {}
     if complaint.occurred_at and complaint.occurred_at > now + FUTURE_TOLERANCE:
         errors["occurred_at"] = ["cannot be in the future"]
-    if complaint.promised_reply_date < complaint.received_at.astimezone(zone).date():
+    received = complaint.received_at.astimezone(zone).date()
+    if complaint.promised_reply_date < received:
         errors["promised_reply_date"] = ["cannot be before the day the complaint was received"]
+    elif complaint.promised_reply_date > received + FURTHEST_REPLY:
+        errors["promised_reply_date"] = ["at most a year after the day the complaint was received"]
     return errors
 
 

@@ -8,9 +8,9 @@ the operator did, and why, goes on the case's timeline before the step.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound
 from services.routing.adapters.cases import CaseRow
 from services.routing.domain.commands import MoveTimer
 from services.routing.domain.model import CaseStatus
@@ -19,6 +19,10 @@ from services.routing.engine.step_request import Step
 from services.routing.service_layer.context import Context
 from services.routing.service_layer.steps import SYSTEM, advance_case
 from services.routing.service_layer.unit_of_work import UnitOfWork
+
+# Further off than this, a moved escalation or reminder would never come (9999-12-31 switched "a
+# month unresolved" off): no deadline of PROCESS.md is that far.
+FURTHEST_MOVE = timedelta(days=366)
 
 
 def pending_timers(uow: UnitOfWork, context: Context, case: CaseRow) -> list[PendingTimer]:
@@ -42,6 +46,11 @@ def move_timer(command: MoveTimer, uow: UnitOfWork, context: Context) -> tuple[P
             raise Conflict(f"the case is {case.status}: its timers cannot be moved")
         timer = _pending(uow, context, case, command.timer_id)
         now = context.clock.now()
+        if command.due_at is not None and command.due_at > now + FURTHEST_MOVE:
+            raise InvalidInput(
+                "a timer can be moved at most a year ahead",
+                {"due_at": ["at most a year from now"]},
+            )
         fires = command.due_at is None or command.due_at <= now
         due = now if fires else command.due_at
         detail = {

@@ -90,6 +90,7 @@ def test_an_admin_issued_token_lasts_the_hours_asked_a_month_by_default(mall, ad
         ({"purpose": None}, "purpose"),
         ({"hours": 0}, "hours"),
         ({"hours": 24 * 90 + 1}, "hours"),
+        ({"hours": 1.5}, "hours"),
     ],
 )
 def test_a_user_token_needs_a_purpose_and_a_bounded_lifetime(mall, admin, body, field):

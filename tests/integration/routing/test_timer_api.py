@@ -241,8 +241,9 @@ def test_an_operator_reading_chinese_is_told_in_chinese_why_a_timer_cannot_fire(
         ({"due_at": "2026-11-30T10:00:00+08:00", "reason": "   "}, "reason"),
         ({"due_at": "2026-11-30T10:00:00+08:00", "reason": ""}, "reason"),
         ({"due_at": "2026-11-30T10:00:00+08:00"}, "reason"),
+        ({"due_at": "9999-12-31T23:59:59", "reason": "改期"}, "due_at"),
     ],
-    ids=["words", "no such day", "no due time", "blank reason", "empty reason", "no reason"],
+    ids=["words", "no such day", "no due time", "blank reason", "empty reason", "no reason", "past a year"],
 )
 def test_a_malformed_due_time_or_an_empty_reason_is_a_400_naming_the_field(mall, body, field):
     case = mall.complain()
