@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from services.common.errors import InvalidInput
+from services.common.errors import Conflict, InvalidInput
 from services.common.identity.model import ROLES, Role
 from services.console.auth.guard import api, login_required
 from services.console.pages import html_errors
@@ -54,15 +54,15 @@ def users():
 def create_user():
     try:
         api().post("/console/api/users", _user_body(request.form, creating=True))
-    except InvalidInput as refused:
-        body = _user_body(request.form, creating=True)
+    except (InvalidInput, Conflict) as refused:  # the form as typed, the reason beside its field
+        errors = refused.fields if isinstance(refused, InvalidInput) else {"username": [str(refused)]}
         return _render(
             "users.html",
-            400,
+            400 if isinstance(refused, InvalidInput) else 409,
             users=api().get("/console/api/users"),
-            errors=refused.fields,
+            errors=errors,
             values=request.form,
-            account=body,
+            account=_user_body(request.form, creating=True),
         )
     flash("users.saved")
     return redirect(url_for("admin.users"))

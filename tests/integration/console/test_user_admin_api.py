@@ -141,6 +141,14 @@ def test_the_admin_page_creates_a_supervisor_of_a_floor_and_names_a_floor_the_ma
     )
     created = page.form("/console/admin/users", {**form, "floors": ["3F"]}, page="/console/admin/users")
 
+    taken = page.form(
+        "/console/admin/users",
+        {**form, "floors": ["3F"], "display_name": "王楼管"},
+        page="/console/admin/users",
+    )
+
     assert refused.status_code == 400 and "没有 99F，可选：" in refused.get_data(as_text=True)
     assert created.status_code == 302
     assert mall.api.get("/console/api/users/wang.floor", headers=admin).json["floors"] == ["3F"]
+    again = taken.get_data(as_text=True)  # the same name again: the form as typed, the reason beside it
+    assert taken.status_code == 409 and "已存在" in again and 'value="王楼管"' in again
