@@ -243,6 +243,29 @@ def test_a_floor_supervisor_sees_only_its_floors_with_personal_data_masked(clien
     assert hidden.status_code == 404
 
 
+def test_a_customer_s_name_cleared_by_a_correction_stays_masked_in_what_was_written_before(
+    client, desk, tokens
+):
+    record = post(client, desk, complaint(description="店员对王女士态度恶劣，联系13912345678")).json
+    cleared = client.patch(
+        f"/complaints/{record['id']}",
+        json={"reason": "顾客要求不留姓名", "customer": {"name": None}},
+        headers=desk,
+    )
+    ops = bearer(tokens, "operations_manager")
+
+    one = client.get(f"/complaints/{record['id']}", headers=ops).json
+    listed = client.get("/complaints", headers=ops).json["items"]
+    found = client.get("/complaints/search?q=态度恶劣", headers=ops).json["items"]
+
+    assert cleared.status_code == 200 and cleared.json["customer"]["name"] is None
+    for shown in (one, *listed, *found):
+        assert "王女士" not in shown["description"] and "13912345678" not in shown["description"]
+    assert (
+        "王女士" in client.get(f"/complaints/{record['id']}", headers=desk).json["description"]
+    )  # as written
+
+
 def test_a_correction_keeps_the_old_values_and_recomputes_severity(client, desk, intake):
     record = post(client, desk, complaint()).json
     correction = {"reason": "顾客补充：有人受伤", "injury": True, "customer": {"name": "王丽"}}

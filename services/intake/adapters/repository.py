@@ -13,6 +13,7 @@ from psycopg import sql
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.listing import Where
+from services.common.personal import CUSTOMER_FIELDS
 from services.intake.adapters.progress import STAGE_OF
 from services.intake.adapters.reference_cache import Reference, ReferenceCache
 from services.intake.adapters.rows import COLUMNS, from_row, to_row
@@ -151,6 +152,24 @@ class ComplaintRepository:
         ).format(where.clause())
         rows = self.conn.execute(statement, {**where.params, "limit": query.limit}).fetchall()
         return [from_row(row) for row in rows]
+
+
+def former_customers(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """complaint id -> the customer's details its corrections replaced or cleared (as they were):
+    text written before a correction may still name them, and is masked for them too."""
+    found: dict[str, list[dict[str, Any]]] = {complaint_id: [] for complaint_id in complaint_ids}
+    if not complaint_ids:
+        return found
+    rows = conn.execute(
+        "SELECT complaint_id, changes FROM intake.complaint_history"
+        " WHERE complaint_id = ANY(%s::uuid[]) AND changes ?| %s ORDER BY id",
+        (complaint_ids, [f"customer.{name}" for name in CUSTOMER_FIELDS]),
+    ).fetchall()
+    for row in rows:
+        changes = row["changes"]
+        old = {name: (changes.get(f"customer.{name}") or {}).get("old") for name in CUSTOMER_FIELDS}
+        found[str(row["complaint_id"])].append(old)
+    return found
 
 
 def list_where(query: ListQuery | SearchQuery) -> Where:

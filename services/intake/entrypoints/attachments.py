@@ -21,6 +21,7 @@ from services.common.scrubber import customer_masks, scrub
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.bodies import allow_larger_body
 from services.intake.adapters.holders import open_holders
+from services.intake.adapters.repository import former_customers
 from services.intake.domain.attachments import Attachment, Source, refusal
 from services.intake.domain.commands import AttachFiles
 from services.intake.entrypoints.access import PUBLIC_ACTOR, READ_ROLES
@@ -120,13 +121,17 @@ def _task_id(text: str | None) -> str | None:
 
 
 def _visible_complaint(uow, complaint_id: str):
-    """The complaint and whether the caller sees its customer masked (404 outside the caller's scope)."""
+    """The complaint, and the masks of its customer's details (those its corrections replaced too)
+    when the caller sees them masked, else None (404 outside the caller's scope)."""
     identity = current_identity()
     complaint = uow.complaints.get(identity.mall_id, complaint_id)
     if complaint is None or not identity.can_see(complaint.floor, complaint.department):
         raise NotFound(f"no complaint {complaint_id}")
     holders = open_holders(uow.conn, [complaint.id])[complaint.id]
-    return complaint, not sees_customer(identity, holders)
+    if sees_customer(identity, holders):
+        return complaint, None
+    former = former_customers(uow.conn, [complaint.id])[complaint.id]
+    return complaint, customer_masks(complaint.customer.as_dict(), *former)
 
 
 def present(attachment: Attachment, known: dict[str, str] | None) -> dict:
@@ -147,7 +152,7 @@ def post_attachments(files, complaint_id):
     its metadata (GPS position and the like), with a thumbnail. One refused file keeps them all out."""
     identity = current_identity()
     with current_app.extensions["intake.uow"]() as uow:
-        complaint, masked = _visible_complaint(uow, str(complaint_id))
+        complaint, known = _visible_complaint(uow, str(complaint_id))
     task_id = _task_id(request.form.get("task_id"))
     command = AttachFiles(
         complaint_id=complaint.id,
@@ -158,7 +163,6 @@ def post_attachments(files, complaint_id):
         language=_language(),
         task_id=task_id,
     )
-    known = customer_masks(complaint.customer.as_dict()) if masked else None
     return [present(item, known) for item in bus().handle(command)], 201
 
 
@@ -169,19 +173,18 @@ def post_attachments(files, complaint_id):
 def list_attachments(complaint_id):
     """The complaint's attachments, oldest first."""
     with current_app.extensions["intake.uow"]() as uow:
-        complaint, masked = _visible_complaint(uow, str(complaint_id))
+        complaint, known = _visible_complaint(uow, str(complaint_id))
         found = uow.attachments.of_complaint(complaint.id)
-    known = customer_masks(complaint.customer.as_dict()) if masked else None
     return [present(item, known) for item in found]
 
 
 def _one(complaint_id, attachment_id) -> tuple[Attachment, dict[str, str] | None, object]:
     with current_app.extensions["intake.uow"]() as uow:
-        complaint, masked = _visible_complaint(uow, str(complaint_id))
+        complaint, known = _visible_complaint(uow, str(complaint_id))
         attachment = uow.attachments.get(complaint.id, str(attachment_id))
         if attachment is None:
             raise NotFound(f"no attachment {attachment_id}")
-        return attachment, customer_masks(complaint.customer.as_dict()) if masked else None, uow.objects
+        return attachment, known, uow.objects
 
 
 def _file_response(data: bytes, media_type: str, name: str):

@@ -14,12 +14,12 @@ from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
 from services.intake.adapters.holders import open_holders
 from services.intake.adapters.progress import stages_of
-from services.intake.adapters.repository import ListQuery
+from services.intake.adapters.repository import ListQuery, former_customers
 from services.intake.domain.commands import CorrectComplaint
 from services.intake.domain.model import Category, ReplyChannel, customer_requests
 from services.intake.entrypoints import schemas
 from services.intake.entrypoints.access import DESK, READ_ROLES
-from services.intake.entrypoints.presenters import present, present_history
+from services.intake.entrypoints.presenters import masked_ids, present, present_history
 from services.intake.entrypoints.recording import bus, record_command, replay_headers
 
 complaints = Blueprint(
@@ -58,11 +58,16 @@ class ComplaintCollection(MethodView):
             found = uow.complaints.list(query)
             holders = open_holders(uow.conn, [item.id for item in found])
             stages = stages_of(uow.conn, [item.id for item in found])
+            former = former_customers(uow.conn, masked_ids(found, identity, holders))
         next_cursor = (
             encode_cursor(found[-1].received_at, found[-1].id) if len(found) == query.limit else None
         )
         items = [
-            {**present(item, identity, holders[item.id]), "stage": stages.get(item.id)} for item in found
+            {
+                **present(item, identity, holders[item.id], former.get(item.id, ())),
+                "stage": stages.get(item.id),
+            }
+            for item in found
         ]
         return {"items": items, "next_cursor": next_cursor}
 
@@ -113,7 +118,8 @@ def _present_one(find, identity: Identity, wanted: str) -> dict:
     with current_app.extensions["intake.uow"]() as uow:
         complaint = _visible_or_404(find(uow), identity, wanted)
         holders = open_holders(uow.conn, [complaint.id])[complaint.id]
-    return present(complaint, identity, holders)
+        former = former_customers(uow.conn, masked_ids([complaint], identity, {complaint.id: holders}))
+    return present(complaint, identity, holders, former.get(complaint.id, ()))
 
 
 @complaints.route("/<uuid:complaint_id>")

@@ -11,6 +11,7 @@ from services.common.scrubber import customer_masks, scrub
 from services.common.web import Blueprint, current_identity, require_roles
 from services.intake.adapters.holders import open_holders
 from services.intake.adapters.progress import stages_of
+from services.intake.adapters.repository import former_customers
 from services.intake.adapters.rows import from_row
 from services.intake.adapters.search import ComplaintSearch, SearchQuery
 from services.intake.domain.commands import LinkComplaints, MergeComplaints
@@ -18,7 +19,7 @@ from services.intake.domain.model import Complaint
 from services.intake.entrypoints import search_schemas as schemas
 from services.intake.entrypoints.access import DESK, READ_ROLES
 from services.intake.entrypoints.complaints import list_filters
-from services.intake.entrypoints.presenters import present
+from services.intake.entrypoints.presenters import masked_ids, present
 from services.intake.entrypoints.recording import bus
 
 finding = Blueprint(
@@ -49,9 +50,14 @@ def search(args):
         found = ComplaintSearch(uow.conn).find(query)
         holders = open_holders(uow.conn, [item.id for item in found])
         stages = stages_of(uow.conn, [item.id for item in found])
+        former = former_customers(uow.conn, masked_ids(found, identity, holders))
     return {
         "items": [
-            {**present(item, identity, holders[item.id]), "stage": stages.get(item.id)} for item in found
+            {
+                **present(item, identity, holders[item.id], former.get(item.id, ())),
+                "stage": stages.get(item.id),
+            }
+            for item in found
         ]
     }
 

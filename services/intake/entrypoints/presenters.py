@@ -26,18 +26,28 @@ _MASKS = {
 }
 
 
-def present(complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = ()) -> dict:
+def present(
+    complaint: Complaint, viewer: Identity, holders: Iterable[Holder] = (), former: Iterable[dict] = ()
+) -> dict:
     """The complaint as the response schema dumps it (a shallow copy: `asdict` would copy deeply).
 
     `holders` are the open tasks of its case: a viewer holding one sees the customer unmasked.
+    `former`: the customer's details its corrections replaced, masked in its text as well.
     """
     data = as_written(complaint)
     customer = data["customer"]
     masked = customer["masked"] = not sees_customer(viewer, holders)
     if masked:
-        data["description"] = scrub(complaint.description, customer_masks(customer))
+        data["description"] = scrub(complaint.description, customer_masks(customer, *former))
         customer.update({name: mask(customer[name]) for name, mask in _MASKS.items()})
     return data
+
+
+def masked_ids(
+    complaints: Iterable[Complaint], viewer: Identity, holders: dict[str, list[Holder]]
+) -> list[str]:
+    """The complaints `viewer` sees masked (whose former customer details are then worth reading)."""
+    return [item.id for item in complaints if not sees_customer(viewer, holders[item.id])]
 
 
 def as_written(complaint: Complaint) -> dict:
