@@ -114,6 +114,7 @@ def _add_helpers(app: Flask) -> None:
     for language in i18n.LANGUAGES:
         i18n.catalogue(language)  # read at start: a broken catalogue stops the console, not a page
     app.jinja_env.globals.update(names.HELPERS)  # globals: the imported macros see them too
+    app.jinja_env.filters["clauses"] = i18n.clauses
 
     @app.context_processor
     def page_helpers():

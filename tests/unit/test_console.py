@@ -208,3 +208,10 @@ def test_an_element_saved_again_by_a_modeler_is_not_listed_as_changed():
 
     assert element_diff(drawn, saved) == []
     assert [change["id"] for change in element_diff(drawn, renamed)] == ["t"]
+
+
+def test_a_field_s_messages_read_as_one_sentence_without_doubled_stops():
+    from services.console.i18n import clauses
+
+    assert clauses(["必填。", "不能为空"]) == "必填；不能为空"
+    assert clauses(["required."]) == "required"

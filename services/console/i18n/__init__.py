@@ -137,6 +137,12 @@ def format_datetime(value) -> str:
     return dates.moment(moment, current_app.extensions["console"].settings.zone, language())
 
 
+def clauses(messages) -> str:
+    """A field's messages in one sentence, each without its own full stop: 必填；不能为空 (a summary
+    line then separates fields with its own "；", not "。；")."""
+    return "；".join(str(message).rstrip("。.") for message in messages)
+
+
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -33,8 +33,13 @@ def case_extras(complaint: dict) -> dict:
     if complaint.get("hidden"):
         return {"history": None, "related": None}
     client = api()
+    customer = complaint.get("customer") or {}
+    if not (customer.get("phone") or customer.get("email")):  # anonymous: nothing to look the past up by
+        history = {"items": [], "no_contact": True}
+    else:
+        history = client.get(f"/intake/complaints/{complaint['id']}/customer-history")
     return {
-        "history": client.get(f"/intake/complaints/{complaint['id']}/customer-history"),
+        "history": history,
         "related": client.get(f"/intake/complaints/{complaint['id']}/related"),
         "related_days": console().settings.policy.capa_window.days,
         "can_link": has_role(Role.SERVICE_DESK),

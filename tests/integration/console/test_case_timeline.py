@@ -94,3 +94,14 @@ def test_a_date_typed_into_a_task_form_reads_as_a_day_on_the_timeline_and_the_pa
 
     assert "2026年12月7日" in page and "2026年12月7日" in paper
     assert "2026-12-07" not in page and "2026-12-07" not in paper
+
+
+def test_an_anonymous_case_says_why_it_has_no_history_and_a_timer_that_moves_the_case_says_so(browser, mall):
+    recorded = mall.record(channel="suggestion_box", customer={"anonymous": True}, merchant_code="M-3F-001")
+    ops = browser()
+    ops.login("ops")
+
+    page = ops.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+
+    assert "没有留下电话或邮箱，无法查询该顾客的历史投诉。" in page and "此号码没有历史投诉" not in page
+    assert "中断任务（如上报）" in page  # the handlers' escalation timers end their task
