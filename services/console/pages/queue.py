@@ -53,12 +53,28 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
         "task.html",
         task=found,
         complaint=complaint,
+        earlier=earlier_decisions(client, found["case_id"]),
         errors=errors or {},
         values=values or {},
         choices=choice_lists(client, found["form"], complaint.get("category")),
         now=console().clock.now().isoformat(),
     )
     return page, status
+
+
+def earlier_decisions(client, case_id: str) -> list[dict]:
+    """What the case's earlier tasks decided, as its timeline keeps them (the floor's resolution the
+    manager signs off, the department asked and what for, the solution the desk replies with):
+    the task is done knowing them. A timeline that cannot be read leaves the task page as it was."""
+    try:
+        timeline = client.get(f"/routing/cases/{case_id}/timeline")
+    except ServiceError:
+        return []
+    return [
+        entry
+        for entry in timeline
+        if entry["kind"] == "task_completed" and (entry.get("detail") or {}).get("data")
+    ]
 
 
 def choice_lists(client, form: list[dict], category: str | None = None) -> dict[str, list[dict]]:

@@ -133,3 +133,17 @@ def test_the_page_is_for_the_operations_manager_and_admins_only(browser, mall):
         person = browser()
         person.login(username)
         assert person.get("/console/reply-templates").status_code == expected, username
+
+
+def test_the_reply_task_shows_what_the_earlier_tasks_decided(browser, mall):
+    task = _reply_task(mall)
+    desk = browser()
+    desk.login("desk")
+
+    html = desk.get(f"/console/tasks/{task['id']}").get_data(as_text=True)
+
+    earlier = re.search(r'<section class="card" id="earlier-decisions">(.*?)</section>', html, re.S)
+    assert earlier, html
+    text = re.sub(r"<[^>]+>", " ", earlier.group(1))
+    assert "此前的处理" in text and "商户同意换货并道歉" in text and "何勇" in text  # the floor's and the call's
+    assert "楼层主管处理商户投诉" in text and "resolution" not in text
