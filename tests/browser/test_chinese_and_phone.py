@@ -72,6 +72,14 @@ MEASURE = """(strict) => {
   const squeezed = [...document.querySelectorAll('main td')]
     .filter(td => td.offsetParent && td.clientWidth < 44 && td.innerText.trim().length > 3)
     .map(td => `${td.closest('table').id || td.closest('table').className} «${td.innerText.trim().slice(0, 12)}» ${td.clientWidth} px`);
+  // a form's label squeezed beside its input: its words (two characters or more) wrapped a character a line
+  for (const label of document.querySelectorAll('main label')) {
+    const words = [...label.childNodes].find(node => node.nodeType === 3 && node.textContent.trim().length > 1);
+    if (!words || !label.offsetParent) continue;
+    const range = document.createRange(); range.selectNodeContents(words);
+    const box = range.getBoundingClientRect();
+    if (box.width < 30 && box.height > 30) squeezed.push(`label «${words.textContent.trim().slice(0, 12)}» ${Math.round(box.width)} px`);
+  }
   return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, small, columns, squeezed};
 }"""
 
@@ -106,7 +114,7 @@ def _problems(measured: dict, strict: bool) -> list[str]:
     if measured["scrollWidth"] > measured["innerWidth"]:
         found.append(f"{measured['scrollWidth']} px wide")
     if measured["squeezed"]:
-        found.append(f"table cells squeezed: {measured['squeezed'][:4]}")
+        found.append(f"squeezed to a character a line: {measured['squeezed'][:4]}")
     if strict and measured["small"]:
         found.append(f"tap targets under 44 px: {measured['small'][:8]}")
     if strict and measured["columns"] > 1:
