@@ -137,10 +137,14 @@ def activate(data, process_key, version):
 @processes.route("/<string:process_key>/activations")
 @require_roles(Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
 @processes.response(200, schemas.ActivationOut(many=True))
+@processes.alt_response(404, response="NOT_FOUND")
 def list_activations(process_key):
     """Every activation of the process, newest first: which version, who, when, why."""
+    mall_id = current_identity().mall_id
     with _routing().reading() as uow:
-        return uow.processes.activations(current_identity().mall_id, process_key)
+        if uow.processes.active(mall_id, process_key) is None:
+            raise NotFound(f"no process {process_key}")
+        return uow.processes.activations(mall_id, process_key)
 
 
 @processes.route("/<string:process_key>/<int:version>/bpmn")

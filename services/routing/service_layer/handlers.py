@@ -197,6 +197,9 @@ def activate_process(command: ActivateProcess, uow: UnitOfWork, context: Context
         version = uow.processes.find(context.mall_id, command.process_key, command.version)
         if version is None:
             raise NotFound(f"no version {command.version} of {command.process_key}")
+        active = uow.processes.active(context.mall_id, command.process_key)
+        if active is not None and active.id == version.id:  # a second activation would only add a line
+            raise Conflict(f"version {version.version} of {version.process_key} is the active one already")
         uow.processes.activate(version, command.actor_id, context.clock.now(), command.reason)
         log.info("process activated", extra={"process_key": version.process_key, "version": version.version})
         return version

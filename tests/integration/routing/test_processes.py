@@ -247,8 +247,9 @@ def test_a_diagram_of_another_process_is_kept_apart_and_starts_no_complaint_case
         ("/processes/complaint/1/activate", {"reason": "  "}, "process_designer", 400),
         ("/processes/complaint/1/activate", {}, "process_designer", 400),
         ("/processes/complaint/1/activate", {"reason": "回退"}, "operations_manager", 403),
+        ("/processes/complaint/1/activate", {"reason": "再次启用"}, "process_designer", 409),
     ],
-    ids=["unknown version", "blank reason", "no reason", "not a designer"],
+    ids=["unknown version", "blank reason", "no reason", "not a designer", "active already"],
 )
 def test_activation_refuses_an_unknown_version_a_missing_reason_and_other_roles(
     api, staff, path, body, who, status
@@ -348,3 +349,12 @@ def test_a_nul_in_an_address_is_not_found_not_a_database_error(routing, api, sta
 
     assert [answer.status_code for answer in answers] == [404, 404, 404]
     assert answers[0].json["message"] == "地址有误：其中含有空字符（NUL）"
+
+
+def test_the_activations_of_a_process_never_deployed_are_not_found(api, staff):
+    _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
+
+    unknown = api.get("/processes/nope/activations", headers=staff("process_designer"))
+    known = api.get("/processes/complaint/activations", headers=staff("process_designer"))
+
+    assert unknown.status_code == 404 and known.status_code == 200 and len(known.json) == 1
