@@ -108,6 +108,7 @@ def test_a_designer_opens_a_camunda_modeler_file_breaks_a_route_sees_it_on_the_g
     designer.fill("#deploy-note", "每条分派路线写明条件")
     assert _outcome(designer, "#deploy") == "deployed"
     assert "第 2 版" in designer.inner_text("#modeler-result")
+    assert "第 2 版" in designer.inner_text("h1")  # the heading names the version now being edited
     assert designer.locator(".djs-element.problem").count() == 0
     screenshot(designer, "61-designer-deployed-with-coverage")
 

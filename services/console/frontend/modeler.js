@@ -240,7 +240,12 @@ function wire(modeler, config, marks) {
       : fill(text.deployed, { version: answer.version }) + (answer.proof ? " " + coverageLine(answer.proof, text) : "");
     const lines = answer.proof ? proofLines(modeler, answer.proof, config, marks) : [];
     showResult(box, "notice", title, lines);
-    if (!answer.unchanged) config.baseVersion = answer.version;
+    if (!answer.unchanged) {
+      config.baseVersion = answer.version;
+      // The heading names the version being edited: from now on, the one just deployed.
+      const heading = document.getElementById("modeler-base");
+      if (heading) heading.textContent = fill(text.version_n, { version: answer.version });
+    }
   });
 }
 

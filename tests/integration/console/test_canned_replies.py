@@ -145,5 +145,7 @@ def test_the_reply_task_shows_what_the_earlier_tasks_decided(browser, mall):
     earlier = re.search(r'<section class="card" id="earlier-decisions">(.*?)</section>', html, re.S)
     assert earlier, html
     text = re.sub(r"<[^>]+>", " ", earlier.group(1))
-    assert "此前的处理" in text and "商户同意换货并道歉" in text and "何勇" in text  # the floor's and the call's
+    assert (
+        "此前的处理" in text and "商户同意换货并道歉" in text and "何勇" in text
+    )  # the floor's and the call's
     assert "楼层主管处理商户投诉" in text and "resolution" not in text
