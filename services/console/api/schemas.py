@@ -21,7 +21,10 @@ def _codes(inner: fields.Field, at_least: int = 0, description: str | None = Non
     """Roles, floors or departments: each at most once."""
     metadata = {"uniqueItems": True, **({"description": description} if description else {})}
     return fields.List(
-        inner, validate=[validate.Length(min=at_least), common.each_once], metadata=metadata, **kwargs
+        inner,
+        validate=[validate.Length(min=at_least, error="choose at least {min}"), common.each_once],
+        metadata=metadata,
+        **kwargs,
     )
 
 

@@ -152,3 +152,11 @@ def test_the_admin_page_creates_a_supervisor_of_a_floor_and_names_a_floor_the_ma
     assert mall.api.get("/console/api/users/wang.floor", headers=admin).json["floors"] == ["3F"]
     again = taken.get_data(as_text=True)  # the same name again: the form as typed, the reason beside it
     assert taken.status_code == 409 and "已存在" in again and 'value="王楼管"' in again
+
+
+def test_a_user_without_a_role_is_told_to_choose_one_in_chinese(mall, admin):
+    answer = mall.api.post(
+        "/console/api/users", json={**SUPERVISOR, "roles": []}, headers={**admin, "Accept-Language": "zh-CN"}
+    )
+
+    assert answer.status_code == 400 and answer.json["errors"]["json"]["roles"] == ["至少选择 1 项"]
