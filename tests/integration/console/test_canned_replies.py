@@ -149,3 +149,5 @@ def test_the_reply_task_shows_what_the_earlier_tasks_decided(browser, mall):
         "此前的处理" in text and "商户同意换货并道歉" in text and "何勇" in text
     )  # the floor's and the call's
     assert "楼层主管处理商户投诉" in text and "resolution" not in text
+    header = re.sub(r"<[^>]+>", " ", html.split('<div class="actions">')[0])
+    assert "约定答复日 2026年" in header and "无期限" not in header  # the reply has no timer of its own
