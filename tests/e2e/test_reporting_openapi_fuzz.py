@@ -28,6 +28,9 @@ ALLOWED = (
     Allowed("GET /capa", {"query.cursor"}, CURSOR),
     Allowed("GET /reports/weekly", {"query.week"}, "week 53 exists only in the ISO years that have one"),
     Allowed(
+        "GET /reviews/daily", {"query.date"}, "a day between 1970 and 2999 (a date's format has no range)"
+    ),
+    Allowed(
         "PATCH /capa/{capa_id}",
         {f"json.{name}" for name in CAPA_FIELDS},
         "a record's status only moves on (not back to open once worked on), and `verified` needs cause,"

@@ -41,7 +41,11 @@ ALLOWED = (
     Allowed("GET /tasks", {"query.cursor"}, CURSOR),
     Allowed("POST /processes", DEPLOYED, DIAGRAM),
     Allowed("POST /processes/proof", DEPLOYED, DIAGRAM),
-    Allowed("POST /cases/{case_id}/messages", {"json.data"}, FREE_FORM),
+    Allowed(
+        "POST /cases/{case_id}/messages",
+        {"json.data", "json.name"},
+        FREE_FORM + "; and `name` a message some catch event of the case's diagram waits for",
+    ),
     Allowed("POST /cases/{case_id}/retry", {"json.data"}, FREE_FORM),
     Allowed("POST /cases/{case_id}/migrate", {"json.to_version"}, VERSION),
     Allowed("POST /processes/{process_key}/{version}/migrate", {"json.to_version"}, VERSION),

@@ -12,8 +12,10 @@ from services.reporting.domain.periods import FIRST_DAY, LAST_DAY, OUTSIDE
 FORMATS = ("json", "csv", "xlsx", "html", "pdf")
 LANGUAGES = ("zh", "en")
 # What the parsers of domain/periods.py read, as the document states it (week 53 exists in some years only).
-WEEK = Pattern(r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$", error="expected an ISO week such as 2026-W48")
-MONTH = Pattern(r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", error="expected a month such as 2026-11")
+# The years a report may name (periods.FIRST_DAY to LAST_DAY), stated in the document's patterns.
+_YEAR = "(19[7-9][0-9]|2[0-9]{3})"
+WEEK = Pattern(rf"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$", error="expected an ISO week such as 2026-W48")
+MONTH = Pattern(rf"^{_YEAR}-(0[1-9]|1[0-2])$", error="expected a month such as 2026-11")
 
 
 class _Strict(Schema):

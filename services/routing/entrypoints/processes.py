@@ -127,6 +127,7 @@ def prove(data):
 @processes.arguments(schemas.ActivateIn())
 @processes.response(200, schemas.VersionOut)
 @processes.alt_response(404, response="NOT_FOUND")
+@processes.alt_response(409, response="CONFLICT")
 def activate(data, process_key, version):
     """Make this version the one new cases start (a rollback); running cases stay on theirs."""
     identity = current_identity()
