@@ -14,8 +14,13 @@ LANGUAGES = ("zh", "en")
 # What the parsers of domain/periods.py read, as the document states it (week 53 exists in some years only).
 # The years a report may name (periods.FIRST_DAY to LAST_DAY), stated in the document's patterns.
 _YEAR = "(19[7-9][0-9]|2[0-9]{3})"
-WEEK = Pattern(rf"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$", error="expected an ISO week such as 2026-W48")
-MONTH = Pattern(rf"^{_YEAR}-(0[1-9]|1[0-2])$", error="expected a month such as 2026-11")
+WEEK = Pattern(
+    rf"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$",
+    error="expected an ISO week such as 2026-W48, in the years 1970 to 2999",
+)
+MONTH = Pattern(
+    rf"^{_YEAR}-(0[1-9]|1[0-2])$", error="expected a month such as 2026-11, in the years 1970 to 2999"
+)
 
 
 class _Strict(Schema):
