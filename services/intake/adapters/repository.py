@@ -13,7 +13,7 @@ from psycopg import sql
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.bus.outbox import OutboxWriter
 from services.common.listing import Where
-from services.common.personal import CUSTOMER_FIELDS
+from services.common.personal import CUSTOMER_FIELDS, corrected_customers
 from services.intake.adapters.progress import STAGE_OF
 from services.intake.adapters.reference_cache import Reference, ReferenceCache
 from services.intake.adapters.rows import COLUMNS, from_row, to_row
@@ -165,10 +165,8 @@ def former_customers(conn: psycopg.Connection, complaint_ids: list[str]) -> dict
         " WHERE complaint_id = ANY(%s::uuid[]) AND changes ?| %s ORDER BY id",
         (complaint_ids, [f"customer.{name}" for name in CUSTOMER_FIELDS]),
     ).fetchall()
-    for row in rows:
-        changes = row["changes"]
-        old = {name: (changes.get(f"customer.{name}") or {}).get("old") for name in CUSTOMER_FIELDS}
-        found[str(row["complaint_id"])].append(old)
+    for row in rows:  # each side of each correction: the masks erasure uses for the same history
+        found[str(row["complaint_id"])].extend(corrected_customers(row["changes"]))
     return found
 
 
