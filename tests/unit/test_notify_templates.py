@@ -44,6 +44,8 @@ DATA = {
     "window_days": 30,
     "numbers": ["TS-20261120-0003", "TS-20261122-0007"],
     "merchant_name": "优品服饰",
+    "major_reasons": ["injury", "collective"],
+    "people_count": 12,
 }
 
 
@@ -225,6 +227,16 @@ def test_the_desks_alert_of_a_failed_message_says_what_failed_in_chinese():
     )
 
     assert "（答复，发给顾客，经邮件）未能送达：没有可联系顾客的方式" in message.text
+
+
+def test_the_store_managers_notice_of_a_major_complaint_says_why_it_is_major():
+    message = TemplateRenderer(strict=True).render(
+        "major_received", "zh-CN", values("major_received", "zh-CN", Audience.STAFF)
+    )
+
+    assert message.subject == "重大投诉 TS-20261122-0007：人身伤害和群体投诉，已转店总处理"
+    assert "属于重大投诉：人身伤害和群体投诉，涉及 12 人" in message.text
+    assert "（人身伤害和群体投诉，12人）" in message.sms
 
 
 def test_a_malls_own_template_is_used_and_a_broken_one_falls_back_to_the_built_in(tmp_path):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 
 from services.common import i18n as vocabulary
 from services.notify.domain.model import ComplaintFacts, Recipient, Request
@@ -123,11 +124,18 @@ def template_values(
         "reply_text": data.get("reply_text") or "",
         "resolution": data.get("resolution") or "",
         "new_reply_date": long_date(data.get("new_reply_date"), language, zone),
+        "major_reasons": major_reasons(data.get("major_reasons"), language),
         "status_url": status_url,
         "desk_phone": desk_phone,
         **failure_values(data, language),
         "data": data,
     }
+
+
+def major_reasons(codes: list[str] | None, language: str) -> str:
+    """Why a complaint is major, as a list a reader says (人身伤害和媒体曝光; injury and media exposure)."""
+    names = [vocabulary.term("major_reason", code, language) for code in codes or []]
+    return format_list(names, locale=_locale(language)) if names else ""
 
 
 def failure_values(data: dict[str, Any], language: str) -> dict[str, str]:

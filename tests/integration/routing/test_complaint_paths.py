@@ -143,6 +143,15 @@ def test_a_major_complaint_an_injury_goes_to_the_store_manager(mall, policy):
     assert case.status() == "completed"
     [triaged] = case.announced("complaint.triaged")
     assert triaged["queue"] == "store_manager"
+    # the store manager is told at once (PROCESS.md: major complaints go to the store manager at once)
+    assert case.notifications().count(("major_received", "store_manager")) == 1
+    [told] = [p for p in case.published("notification.requested") if p["kind"] == "major_received"]
+    assert told["data"]["major_reasons"] == ["injury"]
+
+
+def test_a_normal_complaint_sends_the_store_manager_no_notice_at_intake(mall, policy):
+    case = mall.complain()
+    assert ("major_received", "store_manager") not in case.notifications()
 
 
 def test_a_dissatisfied_customer_reopens_the_case_one_level_above_the_last_resolver(mall, policy):
