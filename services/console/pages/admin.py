@@ -40,13 +40,50 @@ def _render(template: str, status: int = 200, **values):
     return render_template(template, roles=STAFF_ROLES, reference=_reference(), **values), status
 
 
+def unheld(users: list[dict], reference: dict) -> dict[str, list[str]]:
+    """Floors no active floor supervisor covers and departments no active department manager does:
+    their complaints' tasks wait in a queue nobody sees until an escalation timer moves them on."""
+    active = [user for user in users if user.get("active")]
+    covered_floors = {
+        floor for user in active if Role.FLOOR_SUPERVISOR in user["roles"] for floor in user["floors"]
+    }
+    covered_departments = {
+        department
+        for user in active
+        if Role.DEPARTMENT_MANAGER in user["roles"]
+        for department in user["departments"]
+    }
+    return {
+        "floors": [floor["code"] for floor in reference["floors"] if floor["code"] not in covered_floors],
+        "departments": [
+            department["code"]
+            for department in reference["departments"]
+            if department["code"] not in covered_departments
+        ],
+    }
+
+
+def _users_page(status: int = 200, **values):
+    listed = api().get("/console/api/users")
+    reference = _reference()
+    return (
+        render_template(
+            "users.html",
+            roles=STAFF_ROLES,
+            reference=reference,
+            users=listed,
+            unheld=unheld(listed, reference),
+            **values,
+        ),
+        status,
+    )
+
+
 @blueprint.get("/users")
 @login_required(Role.ADMIN)
 def users():
-    """Every user with roles, scopes, state."""
-    return _render(
-        "users.html", users=api().get("/console/api/users"), errors={}, values={}, account=NEW_ACCOUNT
-    )
+    """Every user with roles, scopes, state; the floors and departments nobody covers."""
+    return _users_page(errors={}, values={}, account=NEW_ACCOUNT)
 
 
 @blueprint.post("/users")
@@ -56,10 +93,8 @@ def create_user():
         api().post("/console/api/users", _user_body(request.form, creating=True))
     except (InvalidInput, Conflict) as refused:  # the form as typed, the reason beside its field
         errors = refused.fields if isinstance(refused, InvalidInput) else {"username": [str(refused)]}
-        return _render(
-            "users.html",
+        return _users_page(
             400 if isinstance(refused, InvalidInput) else 409,
-            users=api().get("/console/api/users"),
             errors=errors,
             values=request.form,
             account=_user_body(request.form, creating=True),

@@ -64,3 +64,17 @@ def _numbers(mall, username: str, queue: str) -> set[str]:
     answer = mall.api.get(f"/routing/tasks?queue={queue}", headers=mall.staff(username))
     assert answer.status_code == 200, answer.json
     return {task["number"] for task in answer.json["items"]}
+
+
+def test_the_admin_is_told_which_floors_and_departments_nobody_covers(browser):
+    """The demo mall has supervisors for B1, 2F and 3F and managers for security and cleaning only:
+    a complaint about 1F or engineering would wait in a queue nobody sees."""
+    admin = browser()
+    admin.login("admin")
+
+    page = admin.get("/console/admin/users").get_data(as_text=True)
+
+    warning = page.split('id="unheld">', 1)[1].split("</p>", 1)[0]
+    assert warning.startswith("没有在岗负责人：")
+    assert "一层" in warning and "工程部" in warning
+    assert "三层" not in warning and "保洁部" not in warning
