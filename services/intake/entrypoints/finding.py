@@ -92,8 +92,11 @@ def _history(identity: Identity, phone: str, limit: int, leave_out: str | None =
         rows = [row for row in rows if str(row["id"]) != leave_out][:limit]
         found = [from_row_with_extras(row) for row in rows]
         holders = open_holders(uow.conn, [item.id for item, _ in found])
+        former = former_customers(uow.conn, masked_ids([item for item, _ in found], identity, holders))
         count = ComplaintSearch(uow.conn).count_by_phone(phone, scope, leave_out)
-    items = [_earlier(item, identity, holders[item.id], extras) for item, extras in found]
+    items = [
+        _earlier(item, identity, holders[item.id], former.get(item.id, ()), extras) for item, extras in found
+    ]
     return {
         "count": count,
         "last_received_at": items[0]["received_at"] if items else None,
@@ -109,13 +112,16 @@ def from_row_with_extras(row: dict) -> tuple[Complaint, dict]:
     }
 
 
-def _earlier(complaint: Complaint, identity: Identity, holders, extras: dict | None = None) -> dict:
-    """One complaint in a short list: masked like the list, its last resolution scrubbed likewise."""
-    shown = present(complaint, identity, holders)
+def _earlier(
+    complaint: Complaint, identity: Identity, holders, former=(), extras: dict | None = None
+) -> dict:
+    """One complaint in a short list: masked like the list, its last resolution scrubbed likewise
+    (of the customer's details as they are and as corrections replaced them, `former`)."""
+    shown = present(complaint, identity, holders, former)
     extras = extras or {}
     last = (extras.get("resolutions") or "").rsplit("\n", 1)[-1] or None
     if last and not sees_customer(identity, holders):
-        last = scrub(last, customer_masks(complaint.customer.as_dict()))
+        last = scrub(last, customer_masks(complaint.customer.as_dict(), *former))
     return {
         "id": complaint.id,
         "number": complaint.number,
@@ -166,17 +172,19 @@ def _related(identity: Identity, complaint_id: str) -> dict:
         ]
         own = uow.links.merged_into([complaint.id])[complaint.id]
         holders = open_holders(uow.conn, [item.id for item, _, _ in linked] + [item.id for item in suggested])
+        shown = [item for item, _, _ in linked] + suggested
+        former = former_customers(uow.conn, masked_ids(shown, identity, holders))
+
+    def earlier(item: Complaint) -> dict:
+        return _earlier(item, identity, holders[item.id], former.get(item.id, ()))
+
     return {
         "merged_into": next(
-            (
-                {**_earlier(item, identity, holders[item.id]), "link": kind}
-                for item, kind, _ in linked
-                if item.id == own
-            ),
+            ({**earlier(item), "link": kind} for item, kind, _ in linked if item.id == own),
             None,
         ),
-        "linked": [{**_earlier(item, identity, holders[item.id]), "link": kind} for item, kind, _ in linked],
-        "suggested": [{**_earlier(item, identity, holders[item.id]), "link": None} for item in suggested],
+        "linked": [{**earlier(item), "link": kind} for item, kind, _ in linked],
+        "suggested": [{**earlier(item), "link": None} for item in suggested],
     }
 
 

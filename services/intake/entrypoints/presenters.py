@@ -13,7 +13,7 @@ from typing import Any
 
 from services.common.identity.holders import Holder, sees_customer
 from services.common.identity.model import Identity
-from services.common.personal import CUSTOMER_FIELDS
+from services.common.personal import corrected_customers
 from services.common.scrubber import customer_masks, mask_email, mask_name, mask_phone, scrub, scrub_data
 from services.intake.domain.model import Complaint
 
@@ -66,10 +66,8 @@ def present_history(
     if sees_customer(viewer, holders):
         return entries
     customers = [complaint.customer.as_dict()]
-    for entry in entries:
-        customers.append(
-            {name: (entry["changes"].get(f"customer.{name}") or {}).get("old") for name in CUSTOMER_FIELDS}
-        )
+    for entry in entries:  # each side of each correction: the masks erasure uses for the same history
+        customers.extend(corrected_customers(entry["changes"]))
     known = customer_masks(*customers)
     return [
         {

@@ -112,3 +112,37 @@ def test_an_erasure_takes_the_customers_details_out_of_the_resolutions_and_the_s
     assert "王女士" not in resolutions["resolutions"] and "13912345678" not in resolutions["resolutions"]
     assert "同意换货" in resolutions["resolutions"]
     assert found("王女士") == [] and found("13912345678") == [] and len(found("同意换货")) == 1
+
+
+def test_a_name_a_correction_cleared_stays_masked_in_the_history_and_the_related_lists(
+    client, desk, intake, clock, tokens
+):
+    first = client.post("/complaints", json=complaint(description="店员对王女士态度恶劣"), headers=desk).json
+    task_id = str(uuid.uuid4())
+    _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
+    _task(
+        intake,
+        TASK_COMPLETED,
+        first["id"],
+        task_id,
+        clock.now() + timedelta(hours=1),
+        data={"resolution": "商户向王女士致歉"},
+    )
+    cleared = client.patch(
+        f"/complaints/{first['id']}",
+        json={"reason": "顾客要求不留姓名", "customer": {"name": None}},
+        headers=desk,
+    )
+    clock.advance(timedelta(minutes=5))
+    latest = client.post("/complaints", json=complaint(), headers=desk).json
+    ops = bearer(tokens, "operations_manager", subject="ops")
+
+    history = client.get(f"/complaints/{latest['id']}/customer-history", headers=ops).json["items"]
+    related = client.get(f"/complaints/{latest['id']}/related", headers=ops).json["suggested"]
+
+    assert cleared.status_code == 200
+    assert [item["number"] for item in history] == [first["number"]]
+    assert [item["number"] for item in related] == [first["number"]]
+    for shown in (*history, *related):
+        assert "王女士" not in shown["description"] and "王女士" not in (shown["outcome"] or "")
+    assert history[0]["outcome"] == "商户向王**致歉"
