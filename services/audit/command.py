@@ -12,11 +12,11 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 import psycopg
-from kombu.exceptions import OperationalError as BrokerError
 
 from services.audit import dead_letters
 from services.audit.books import audit_books
 from services.audit.model import AuditReport, Finding
+from services.common.bus.connection import BROKER_OUTAGES
 
 CLEAN, FINDINGS, UNREACHABLE = 0, 1, 2
 
@@ -24,7 +24,8 @@ CLEAN, FINDINGS, UNREACHABLE = 0, 1, 2
 def run_audit(
     database_url: str, amqp_url: str | None, settle_seconds: float = 60, outbox_seconds: float = 60
 ) -> AuditReport:
-    """Every check; raises psycopg.OperationalError or BrokerError/OSError when a server is away."""
+    """Every check; raises psycopg.OperationalError, or one of BROKER_OUTAGES, when a server is away
+    or refuses the audit (a wrong password, a vhost it may not use)."""
     report = AuditReport(datetime.now(UTC), settle_seconds, outbox_seconds)
     with psycopg.connect(database_url, connect_timeout=5, application_name="audit") as conn:
         audit_books(conn, report)
@@ -52,7 +53,7 @@ def audit_command(
         report = run_audit(database_url, amqp_url, settle_seconds, outbox_seconds)
     except psycopg.OperationalError as exc:
         return unreachable("PostgreSQL", database_url, exc)
-    except (BrokerError, OSError) as exc:
+    except BROKER_OUTAGES as exc:
         return unreachable("RabbitMQ", amqp_url, exc)
     if as_json:
         json.dump(report.as_json(), out, ensure_ascii=False, indent=2, default=str)
@@ -118,6 +119,6 @@ def dead_letter_command(
     except LookupError as exc:
         print(f"dead-letter: {exc}", file=sys.stderr)
         return FINDINGS
-    except (BrokerError, OSError) as exc:
+    except BROKER_OUTAGES as exc:
         return unreachable("RabbitMQ", amqp_url, exc)
     return CLEAN

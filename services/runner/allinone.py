@@ -26,7 +26,7 @@ from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings
-from services.common.web.api import add_collectors
+from services.common.web.api import add_collectors, add_liveness
 from services.common.web.errors import register_error_handlers
 from services.common.web.proxies import server_options
 from services.runner.background import Background, exit_on_sigterm
@@ -139,9 +139,27 @@ def _index(mounted: list[str]) -> Flask:
             }
         )
 
+    def probe(checks: dict[str, str], good: str, bad: str):
+        fine = all(state == "ok" for state in checks.values())
+        return jsonify({"status": good if fine else bad, "checks": checks}), 200 if fine else 503
+
     @app.get("/healthz")
     def healthz():
-        return {"status": "ok"}
+        """Liveness of the whole run: every worker thread of every service still runs."""
+        workers = app.extensions.get("mall.workers", [])
+        return probe(
+            {name: state for each in workers for name, state in each.liveness().items()}, "ok", "not ok"
+        )
+
+    @app.get("/readyz")
+    def readyz():
+        """Readiness of the whole run: every consumer and relay is connected to the broker."""
+        workers = app.extensions.get("mall.workers", [])
+        return probe(
+            {name: state for each in workers for name, state in each.readiness().items()},
+            "ready",
+            "not ready",
+        )
 
     @app.get("/favicon.ico")
     def favicon():
@@ -172,6 +190,14 @@ def build(settings: Settings, clock: Clock | None = None) -> tuple[dict, Dispatc
     return runtimes, wsgi
 
 
+def watch_workers(wsgi: DispatcherMiddleware, names: list[str], background: list[Background]) -> None:
+    """Each service's /healthz says whether its worker threads still run, and the root's /healthz
+    and /readyz speak for all of them: a relay stopped by an error is seen, not only logged."""
+    for name, workers in zip(names, background, strict=True):
+        add_liveness(wsgi.mounts[f"/{name}"], workers.liveness)
+    wsgi.app.extensions["mall.workers"] = background
+
+
 def announce_places(
     settings: Settings, runtimes: dict, background: list[Background], wait: float = 60
 ) -> None:
@@ -196,6 +222,7 @@ def run_all(settings: Settings) -> None:
     token = load_demo(settings, runtimes["intake"], password)
     deploy_mall_diagram(runtimes["routing"])
     background = [Background.of(spec(name), runtime).start() for name, runtime in runtimes.items()]
+    watch_workers(wsgi, list(runtimes), background)
     threading.Thread(target=announce_places, args=(settings, runtimes, background), daemon=True).start()
     http = create_server(
         wsgi,

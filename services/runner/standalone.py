@@ -20,7 +20,7 @@ from services.common.errors import ConfigurationError, Unavailable
 from services.common.migrations import apply_migrations
 from services.common.observability.listener import ProbeListener
 from services.common.settings import Settings
-from services.common.web.api import add_collectors, add_readiness
+from services.common.web.api import add_collectors, add_liveness, add_readiness
 from services.common.web.proxies import server_options
 from services.runner.background import Background, exit_on_sigterm
 from services.runner.registry import ServiceSpec
@@ -122,6 +122,7 @@ def serve(settings: Settings, service: ServiceSpec, background: bool = True) -> 
     app = service.create_app(runtime)
     add_collectors(app, collectors)
     add_readiness(app, _worker_checks(workers) if background else {})
+    add_liveness(app, workers.liveness)
     probes = _probes(settings, runtime, collectors, workers, serving=True, broker_ready=background)
     http = create_server(
         app,

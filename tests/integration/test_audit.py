@@ -12,6 +12,7 @@ import io
 import json
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -350,3 +351,18 @@ def test_a_server_that_does_not_answer_is_exit_code_2_with_a_clear_message(db_ur
     assert audit_command(db_url, f"amqp://guest:secret@127.0.0.1:{nowhere}/x", 60, 60, False) == 2
     err = capsys.readouterr().err
     assert f"cannot reach RabbitMQ at 127.0.0.1:{nowhere}/x" in err and "secret" not in err
+
+
+def test_a_broker_that_refuses_the_audit_is_exit_code_2_not_findings(db_url, declared, capsys):
+    """A wrong password (ACCESS_REFUSED) or a vhost it may not use (NOT_ALLOWED): nothing was
+    checked, which a monitor must not read as findings in the books."""
+    parts = urlsplit(declared)
+    wrong_password = urlunsplit(
+        parts._replace(netloc=f"{parts.username}:wrong@{parts.hostname}:{parts.port or 5672}")
+    )
+    no_such_vhost = urlunsplit(parts._replace(path="/no_such_vhost_for_the_audit"))
+
+    assert audit_command(db_url, wrong_password, 60, 60, False) == 2
+    assert "cannot reach RabbitMQ" in capsys.readouterr().err
+    assert audit_command(db_url, no_such_vhost, 60, 60, False) == 2
+    assert "nothing was checked" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -19,7 +20,7 @@ from services.common.polling import run_in_thread
 from tests.integration.conftest import complaint
 from tests.support.consumers import dead_letters, envelope, publish, record_effect
 from tests.support.deployment import sample
-from tests.support.servers import host_port, proxied
+from tests.support.servers import host_port, proxied, rabbitmqctl
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
@@ -46,6 +47,45 @@ def test_a_complaint_posted_while_rabbitmq_is_unreachable_is_published_once_it_i
         proxy.down()
     [delivered] = effects()
     assert delivered["number"] == number
+
+
+def test_a_relay_the_broker_refuses_for_a_while_waits_and_publishes_once_let_in_again(
+    client, desk, intake, amqp_url, effects, start_consumer, caplog
+):
+    """NOT_ALLOWED while the vhost's permissions are changed: py-amqp raises it as it is, which
+    once ended the relay's thread for good (its events stayed in the outbox until a restart)."""
+    start_consumer(record_effect)
+    vhost, user = urlsplit(amqp_url).path.lstrip("/"), urlsplit(amqp_url).username
+    rabbitmqctl("clear_permissions", "-p", vhost, user)
+    relay = OutboxRelay(intake.pool, "intake", amqp_url, idle_wait=0.1)
+    thread = run_in_thread(relay)
+    try:
+        number = client.post("/complaints", json=complaint(), headers=desk).json["number"]
+        eventually(lambda: "outbox relay waiting" in caplog.text and "NOT_ALLOWED" in caplog.text)
+        assert thread.is_alive() and not relay.is_ready() and relay.backlog()[0] == 1
+
+        rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+
+        eventually(lambda: effects(), timeout=30)
+        assert relay.is_ready() and relay.backlog()[0] == 0
+    finally:
+        relay.stop()
+    [delivered] = effects()
+    assert delivered["number"] == number
+
+
+def test_a_consumer_whose_connection_is_refused_is_not_ready_until_it_consumes_again(
+    intake, amqp_url, start_consumer
+):
+    consumer = start_consumer(record_effect)
+    vhost, user = urlsplit(amqp_url).path.lstrip("/"), urlsplit(amqp_url).username
+    rabbitmqctl("clear_permissions", "-p", vhost, user)
+    rabbitmqctl("close_all_connections", "-p", vhost, "permissions changed")
+
+    eventually(lambda: not consumer.ready.is_set(), timeout=30)
+    rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+
+    eventually(consumer.ready.is_set, timeout=30)
 
 
 def test_a_relay_of_another_process_is_woken_by_the_writers_notify_though_it_polls_once_a_minute(

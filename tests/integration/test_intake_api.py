@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.common.web.api import add_liveness
 from tests.conftest import bearer
 from tests.integration.conftest import complaint, outbox_rows
 
@@ -521,6 +522,16 @@ def test_a_correlation_id_sent_by_the_caller_is_echoed_and_stored_on_the_event(c
 def test_health_and_readiness_probes_answer(client):
     assert client.get("/healthz").json == {"status": "ok"}
     assert client.get("/readyz").json == {"status": "ready", "checks": {"database": "ok"}}
+
+
+def test_liveness_fails_when_a_worker_beside_the_api_has_stopped(client):
+    """An API served with --no-workers runs its relay beside it: a relay that died is a restart."""
+    add_liveness(client.application, lambda: {"outbox-relay-intake": "stopped"})
+
+    answer = client.get("/healthz")
+
+    assert answer.status_code == 503
+    assert answer.json == {"status": "not ok", "checks": {"outbox-relay-intake": "stopped"}}
 
 
 def test_readiness_fails_when_the_database_does_not_answer(settings, clock):

@@ -129,8 +129,8 @@ class EventConsumer(ConsumerMixin):
     def producer(self) -> Producer:
         """A producer on a connection of its own: waiting for a publish confirm on the consuming
         channel would let the next delivery run inside this one's callback, before it is acked."""
-        if self._publish_connection is None:
-            self._publish_connection = self.connection.clone()
+        if self._publish_connection is None:  # idle between publishes: no heartbeats (see broker_connection)
+            self._publish_connection = self.connection.clone(heartbeat=0)
         self._publish_connection.ensure_connection(max_retries=3)
         return Producer(self._publish_connection.default_channel)
 
@@ -150,12 +150,19 @@ class EventConsumer(ConsumerMixin):
 
     def consume(self, *args, **kwargs) -> Iterator[None]:
         """kombu's loop (one delivery at a time when batches are off); with batches, each delivery
-        that wakes it is joined by those the broker has already sent, and all are applied."""
-        for _ in super().consume(*args, **kwargs):
-            if self.batch_size > 1:
-                self._take_what_is_ready()
-                self._apply_in_hand()
-            yield
+        that wakes it is joined by those the broker has already sent, and all are applied.
+
+        Not ready from the moment it ends: kombu's run() catches a lost or refused connection
+        (NOT_ALLOWED while a vhost's permissions change) and connects again without calling
+        on_connection_error, so readiness would still say connected; on_consume_ready sets it again."""
+        try:
+            for _ in super().consume(*args, **kwargs):
+                if self.batch_size > 1:
+                    self._take_what_is_ready()
+                    self._apply_in_hand()
+                yield
+        finally:
+            self.ready.clear()
 
     def _take_what_is_ready(self) -> None:
         """Read the deliveries already sent, up to a batch; while events are flowing (the one before

@@ -17,12 +17,11 @@ from typing import Any
 
 import psycopg
 from kombu import Connection
-from kombu.exceptions import OperationalError as BrokerError
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from services.common.bus.confirms import ConfirmedChannel
-from services.common.bus.connection import broker_connection
+from services.common.bus.connection import BROKER_OUTAGES, broker_connection
 from services.common.bus.envelope import Envelope, dump_envelope
 from services.common.db import insert_many
 from services.common.observability.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
@@ -153,7 +152,7 @@ class OutboxRelay(PollingLoop):
     the database going away (it waits them out with a backoff, reconnecting to the broker)."""
 
     label, waiting = "outbox relay", "outbox relay waiting"
-    outages = (BrokerError, OSError, psycopg.OperationalError)
+    outages = (*BROKER_OUTAGES, psycopg.OperationalError)
 
     def __init__(
         self,

@@ -135,6 +135,7 @@ def create_service_app(
     _add_request_metrics(app, name)
     _refuse_nul_in_paths(app)
     app.extensions["mall.readiness"] = dict(readiness)  # see add_readiness
+    app.extensions["mall.liveness"] = dict  # see add_liveness
     _add_probes(app)
     return app, api
 
@@ -148,6 +149,13 @@ def add_readiness(app: Flask, checks: dict[str, ReadinessCheck]) -> None:
     """More checks for /readyz: a process serving its API with workers in threads is ready only
     once they are connected too (a consumer that has not declared its queue yet would miss events)."""
     app.extensions["mall.readiness"].update(checks)
+
+
+def add_liveness(app: Flask, threads: Callable[[], dict[str, str]]) -> None:
+    """/healthz says what `threads` says of the workers this process runs beside its API (the
+    relay of an API served with --no-workers): one that died fails liveness, so the container is
+    restarted, rather than the API answering while its events stay in the outbox."""
+    app.extensions["mall.liveness"] = threads
 
 
 def _add_request_metrics(app: Flask, service: str) -> None:
@@ -199,8 +207,13 @@ def _add_correlation(app: Flask) -> None:
 def _add_probes(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+        """Liveness: the process answers, and the workers it runs beside its API still run."""
+        checks = app.extensions["mall.liveness"]()
+        if all(state == "ok" for state in checks.values()):
+            return {"status": "ok", **({"checks": checks} if checks else {})}
+        response = jsonify({"status": "not ok", "checks": checks})
+        response.status_code = 503
+        return response
 
     @app.get("/metrics")
     def metrics():
