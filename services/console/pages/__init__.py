@@ -43,6 +43,8 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
 
     @blueprint.errorhandler(HTTPException)
     def http_error(error):
+        if error.code == 429:  # Flask-Limiter describes only its limit ("10 per 1 minute")
+            return _error_page(429, f"too many requests ({error.description}); try again later")
         return _error_page(error.code, error.description)
 
     return blueprint

@@ -92,9 +92,11 @@ def test_logins_beyond_the_rate_limit_are_refused(settings, clock, tmp_path):
     limited = replace(settings, login_rate_limit="3 per minute")
     with in_process_system(limited, clock, tmp_path, secure_cookies=False) as (_, wsgi):
         client = ConsoleClient(wsgi)
-        answers = [client.login("desk", "wrong-password-1").status_code for _ in range(4)]
+        answers = [client.login("desk", "wrong-password-1") for _ in range(4)]
 
-    assert answers == [401, 401, 401, 429]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    page = answers[-1].get_data(as_text=True)
+    assert "请求过于频繁，请稍后再试" in page and "per" not in page  # not Flask-Limiter's "3 per 1 minute"
 
 
 def test_deactivating_a_user_ends_its_session_at_once(browser, tokens):
