@@ -297,8 +297,12 @@ def announce(
 
 
 def record_incident(uow: UnitOfWork, context: Context, case: CaseRow, step: str, error: EngineError) -> None:
+    """The case's one open incident, with this error: a retry that failed again closes the one it
+    retried (kept, with who retried it) rather than listing the stopped case twice."""
     now = context.clock.now()
     detail = {"element": error.element}
+    if step == "retry":
+        uow.cases.resolve_incidents(case.id, now, SYSTEM.id)
     uow.cases.add_incident(case.id, now, step, str(error), detail)
     uow.cases.add_timeline(
         case.id,

@@ -34,10 +34,13 @@ def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, 
     ops = staff("operations_manager")
 
     failed_again = api.post(f"/cases/{broken}/retry", json={}, headers=ops)
+    listed = api.get("/incidents", headers=ops).json
     fixed = api.post(f"/cases/{broken}/retry", json={"data": {"policy": POLICY}}, headers=ops)
     not_stopped = api.post(f"/cases/{broken}/retry", json={}, headers=ops)
 
     assert failed_again.status_code == 409
+    # still one stopped case, with the latest error
+    assert [(item["case_id"], item["step"]) for item in listed] == [(broken, "retry")]
     assert fixed.status_code == 200, fixed.json
     assert fixed.json["status"] == "running" and fixed.json["current_elements"] == [
         "handle_floor",
