@@ -56,6 +56,7 @@ def configure_logging(level: str = "INFO", json_output: bool = True, service: st
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(complaint_id)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
                 static_fields={"service": service},
+                json_ensure_ascii=False,  # a reason typed in Chinese reads, and greps, as typed
             )
         )
     else:

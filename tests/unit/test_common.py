@@ -240,8 +240,11 @@ def test_log_lines_are_json_with_the_correlation_and_complaint_ids(capsys):
     configure_logging("INFO", json_output=True, service="intake")
     with log_context("corr-123"):
         logging.getLogger("test").info("complaint recorded", extra={"complaint_id": "c-1", "number": "TS-1"})
+        logging.getLogger("test").info("discarded", extra={"reason": "测试：重复的消息"})
 
-    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    *_, recorded, discarded = capsys.readouterr().err.strip().splitlines()
+    line = json.loads(recorded)
+    assert '"reason": "测试：重复的消息"' in discarded  # as typed, not \u6d4b…: an operator greps for it
     assert line["message"] == "complaint recorded" and line["service"] == "intake"
     assert (line["correlation_id"], line["complaint_id"], line["number"]) == ("corr-123", "c-1", "TS-1")
 
