@@ -7,6 +7,7 @@ from dataclasses import asdict
 from flask import Response, current_app, request
 from flask.views import MethodView
 
+from services.common import i18n
 from services.common.errors import InvalidInput, NotFound
 from services.common.identity.model import Role
 from services.common.web import Blueprint, current_identity, require_roles
@@ -52,7 +53,12 @@ def _version_out(version, active: bool) -> dict:
     }
 
 
-def _deploy_message(deployment: Deployment) -> str:
+def _deploy_message(deployment: Deployment, language: str) -> str:
+    """What the deploy did, in the request's language (as the proof's summary beside it)."""
+    return i18n.message(_what_deploying_did(deployment), language)
+
+
+def _what_deploying_did(deployment: Deployment) -> str:
     version = deployment.version
     if deployment.created and version.process_key != _routing().context.process_key:
         return (
@@ -87,7 +93,7 @@ class ProcessCollection(MethodView):
         deployment = _routing().bus.handle(command)
         body = {
             **_version_out(deployment.version, deployment.active),
-            "message": _deploy_message(deployment),
+            "message": _deploy_message(deployment, command.language),
             "proof": deployment.proof.summary(command.language) if deployment.proof else None,
         }
         return body, 201 if deployment.created else 200

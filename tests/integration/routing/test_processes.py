@@ -225,6 +225,17 @@ def test_deploying_the_files_of_an_earlier_version_names_it_and_offers_to_activa
     assert len(api.get("/processes", headers=staff("process_designer")).json) == 2
 
 
+def test_what_a_deploy_did_is_said_in_the_designers_language(api, staff):
+    body = {"bpmn": diagram("complaint_v1.bpmn"), "dmn": {"triage_v1.dmn": diagram("triage_v1.dmn")}}
+    chinese = {**staff("process_designer"), "Accept-Language": "zh-CN"}
+
+    deployed = api.post("/processes", json=body, headers=chinese)
+    again = api.post("/processes", json=body, headers=chinese)
+
+    assert deployed.json["message"] == "已部署为第 1 版，现已启用"
+    assert again.json["message"] == "与第 1 版的文件相同，该版本正在使用：未作更改"
+
+
 def test_a_diagram_of_another_process_is_kept_apart_and_starts_no_complaint_case(routing, start, api, staff):
     _deploy_api(api, staff, diagram("complaint_v1.bpmn"))
     invoice = diagram("complaint_v2.bpmn").replace(
