@@ -1,4 +1,5 @@
-"""What routing's operators watch: engine step time, timer lag, and tasks open and overdue by queue.
+"""What routing's operators watch: engine step time, timer lag, tasks open and overdue by queue, and
+cases stopped by an incident.
 
 Step time and how late a timer fired are observed as they happen; the task counts and the timers
 still waiting past their due time are read from routing's tables when Prometheus scrapes.
@@ -44,9 +45,20 @@ SELECT count(*) AS due,
  WHERE mall_id = %(mall)s AND status = 'running' AND next_due_at <= %(now)s
 """
 
+# Cases stopped by an incident, and how long the oldest has waited for a repair (retry, or a move to
+# a fixed version): nothing else moves them, and their customers wait.
+_STOPPED = """
+SELECT count(*) AS stopped,
+       coalesce(extract(epoch FROM %(now)s - min(i.at)), 0) AS age
+  FROM routing.cases c
+  JOIN routing.incidents i ON i.case_id = c.id AND i.resolved_at IS NULL
+ WHERE c.mall_id = %(mall)s AND c.status = 'incident'
+"""
+
 
 class RoutingGauges(LiveCollector):
-    """Tasks open and overdue per queue; timers due but not yet fired, and how late the oldest is."""
+    """Tasks open and overdue per queue; timers due but not yet fired, and how late the oldest is;
+    cases stopped by an incident, and how long the oldest has been."""
 
     name = "routing"
 
@@ -61,6 +73,7 @@ class RoutingGauges(LiveCollector):
         with self.pool.connection(timeout=2) as conn:
             tasks = {row["queue"]: row for row in conn.execute(_TASKS, parameters).fetchall()}
             timers = conn.execute(_TIMERS, parameters).fetchone()
+            stopped = conn.execute(_STOPPED, parameters).fetchone()
         open_ = GaugeMetricFamily(
             "mall_routing_tasks_open", "Tasks open or claimed, by queue.", labels=["queue"]
         )
@@ -82,4 +95,18 @@ class RoutingGauges(LiveCollector):
             "How far past its due time the oldest unfired timer is (0 when none).",
         )
         lag.add_metric([], float(timers["lag"]))
-        return [open_, overdue, due, lag]
+        return [open_, overdue, due, lag, *_stopped_cases(stopped)]
+
+
+def _stopped_cases(row: dict) -> list[Metric]:
+    count = GaugeMetricFamily(
+        "mall_routing_cases_stopped",
+        "Cases stopped by an incident, waiting for a retry or a move to a fixed version (/incidents).",
+    )
+    count.add_metric([], row["stopped"])
+    age = GaugeMetricFamily(
+        "mall_routing_oldest_incident_age_seconds",
+        "How long the oldest case stopped by an incident has waited (0 when none).",
+    )
+    age.add_metric([], float(row["age"]))
+    return [count, age]

@@ -177,6 +177,16 @@ def test_an_operations_manager_sees_an_incident_moves_it_to_a_fixed_version_and_
     assert ops.locator(".djs-element.case-incident[data-element-id=open_case]").count() == 1
     reads_chinese(ops)
     screenshot(ops, "64-ops-incident-lit")
+    # the case page says it stopped, in words, and leads the repairer to the incidents page
+    ops.goto(f"{mall}/console/cases/{broken['id']}")
+    assert "流程故障已停止" in ops.inner_text("#case-stopped")
+    assert "流程在此环节出错" in ops.inner_text("#timeline tr[data-kind=incident]")
+    assert "Exception" not in ops.inner_text(
+        "#timeline tr[data-kind=incident]"
+    )  # folded: 错误详情（技术信息）
+    reads_chinese(ops)
+    ops.click("#repair-link")
+    ops.wait_for_selector(f"#incidents tr[data-case='{broken['id']}']")
 
     ops.select_option("#migrate-form select[name=to_version]", str(fixed))
     ops.fill("#migrate-form input[name=reason]", "第 3 版已修正立案脚本")

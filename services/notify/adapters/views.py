@@ -18,8 +18,10 @@ LOG_COLUMNS = sql.SQL(
 _OF_COMPLAINT = sql.SQL(
     "SELECT {} FROM notify.deliveries WHERE complaint_id = %s ORDER BY created_at, seq"
 ).format(LOG_COLUMNS)
+# With the complaint's number, which the desk reads out and searches by.
 _FAILED = sql.SQL(
-    "SELECT {} FROM notify.deliveries WHERE {} ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+    "SELECT {}, (SELECT r.number FROM notify.requests r WHERE r.id = d.request_id) AS number"
+    " FROM notify.deliveries d WHERE {} ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
 )
 _MINE = sql.SQL(
     "SELECT id, complaint_id, number, kind, title, body, link, created_at, read_at FROM notify.inbox_items"

@@ -46,6 +46,9 @@ class DeliveryOut(Schema):
     id = fields.String()
     request_id = fields.String()
     complaint_id = fields.String()
+    number = fields.String(
+        allow_none=True, metadata={"description": "the complaint's number (in the list of failed deliveries)"}
+    )
     kind = fields.String()
     audience = fields.String()
     channel = fields.String()

@@ -296,13 +296,26 @@ def announce(
     uow.publish(envelope, task_routing_key(event_type, task.queue))
 
 
+# Who is told that a case stopped: the operations manager repairs incidents (/console/incidents).
+STOPPED_NOTICE = {"kind": "case_stopped", "to": "operations_manager"}
+
+
 def record_incident(uow: UnitOfWork, context: Context, case: CaseRow, step: str, error: EngineError) -> None:
     """The case's one open incident, with this error: a retry that failed again closes the one it
-    retried (kept, with who retried it) rather than listing the stopped case twice."""
+    retried (kept, with who retried it) rather than listing the stopped case twice. A case that
+    stops (not one a repairer just retried) is told to the operations manager: nothing else moves it."""
     now = context.clock.now()
     detail = {"element": error.element}
     if step == "retry":
         uow.cases.resolve_incidents(case.id, now, SYSTEM.id)
+    else:
+        notice = {
+            **STOPPED_NOTICE,
+            "number": case.number,
+            "element_id": error.element,
+            "data": {"step": step},
+        }
+        uow.publish(_envelope(case, NOTIFICATION_REQUESTED, notice, SYSTEM, now))
     uow.cases.add_incident(case.id, now, step, str(error), detail)
     uow.cases.add_timeline(
         case.id,

@@ -94,7 +94,9 @@ def test_the_desk_sees_a_bounced_sms_among_failed_deliveries_and_retries_it(brow
     for_store = store.get("/console/deliveries/failed").get_data(as_text=True)
 
     assert "550 no such subscriber" in html and "13912345678" in html
-    assert f'href="/console/cases/{recorded["id"]}"' in html
+    assert (
+        f'href="/console/cases/{recorded["id"]}">{recorded["number"]}</a>' in html
+    )  # the number, to read out
     assert retried.status_code == 302 and again.status_code == 409  # pending now: not failed any more
     assert 'class="retry"' not in for_store  # managers read the list; only the desk retries
 

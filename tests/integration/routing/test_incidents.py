@@ -35,12 +35,14 @@ def test_an_incident_is_retried_once_its_data_is_corrected(routing, start, api, 
 
     failed_again = api.post(f"/cases/{broken}/retry", json={}, headers=ops)
     listed = api.get("/incidents", headers=ops).json
+    told = _notices(routing, "case_stopped")
     fixed = api.post(f"/cases/{broken}/retry", json={"data": {"policy": POLICY}}, headers=ops)
     not_stopped = api.post(f"/cases/{broken}/retry", json={}, headers=ops)
 
     assert failed_again.status_code == 409
-    # still one stopped case, with the latest error
+    # still one stopped case, with the latest error; the operations manager was told once, when it stopped
     assert [(item["case_id"], item["step"]) for item in listed] == [(broken, "retry")]
+    assert [(notice["to"], notice["data"]) for notice in told] == [("operations_manager", {"step": "start"})]
     assert fixed.status_code == 200, fixed.json
     assert fixed.json["status"] == "running" and fixed.json["current_elements"] == [
         "handle_floor",
@@ -170,11 +172,22 @@ def test_a_completion_whose_step_fails_leaves_the_task_open_with_its_holder_and_
         [incident] = uow.cases.incidents(case)
         kinds = [entry["kind"] for entry in uow.cases.timeline(case)]
         announced = uow.conn.execute(
-            "SELECT envelope->>'type' AS type FROM routing.outbox ORDER BY created_at"
+            "SELECT envelope->>'type' AS type, envelope->'payload'->>'kind' AS kind FROM routing.outbox"
+            " ORDER BY created_at"
         ).fetchall()
     assert (row.id, row.state, row.assignee, row.closed_at) == (task, "claimed", "floor_supervisor-1", None)
     assert after.status == "incident" and after.revision == before.revision + 1
     assert after.state == before.state  # the workflow as it was: the step can be retried
     assert incident["detail"]["element"] == "set_deadline"
     assert kinds[-2:] == ["task_claimed", "incident"] and "task_completed" not in kinds
-    assert announced[-1]["type"] == "task.claimed"  # nothing announced of the failed completion
+    # nothing announced of the failed completion; the operations manager is told the case stopped
+    assert [event["type"] for event in announced[-2:]] == ["task.claimed", "notification.requested"]
+    assert announced[-1]["kind"] == "case_stopped"
+
+
+def _notices(routing, kind: str) -> list[dict]:
+    with routing.uow() as uow:
+        rows = uow.conn.execute(
+            "SELECT envelope FROM routing.outbox WHERE routing_key = 'notification.requested' ORDER BY created_at"
+        ).fetchall()
+    return [row["envelope"]["payload"] for row in rows if row["envelope"]["payload"]["kind"] == kind]

@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 
 from services.common.observability.exposition import render
 from services.routing.domain.model import QUEUES
-from tests.integration.routing.conftest import deploy
+from tests.integration.routing.conftest import POLICY, deploy
 from tests.support.deployment import sample
 
 
@@ -76,3 +76,15 @@ def test_a_scrape_still_answers_when_the_database_does_not(routing):
     assert (
         sample(exposition, "mall_collector_up", collector="queues:routing") == 1
     )  # memory broker: nothing to ask
+
+
+def test_cases_stopped_by_an_incident_are_counted_with_how_long_the_oldest_has_waited(routing, start, clock):
+    deploy(routing)
+    start(policy={key: value for key, value in POLICY.items() if key != "handler_acts_within_seconds"})
+    start(number="TS-20261122-0002")  # a healthy one
+
+    clock.advance(timedelta(hours=2))
+    scraped = scrape(routing)
+
+    assert sample(scraped, "mall_routing_cases_stopped") == 1
+    assert sample(scraped, "mall_routing_oldest_incident_age_seconds") == 7200
