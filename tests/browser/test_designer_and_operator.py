@@ -93,6 +93,12 @@ def test_a_designer_opens_a_camunda_modeler_file_breaks_a_route_sees_it_on_the_g
     designer.click("#undo")
     designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('0 个错误')")
 
+    # A route left without a condition (as other modelers leave them) is refused naming the flow: the
+    # canvas goes to the flow and the designer reads why (going to a flow threw, and the page hung)
+    _condition(designer, "Flow_route_gw_handle_floor", "")
+    assert _outcome(designer, "#dry-run") == "refused"
+    assert "既没有条件" in designer.inner_text("#modeler-result.error")
+
     _condition(designer, "Flow_route_gw_handle_floor", 'queue == "floor"')
     assert not designer.is_disabled("#undo")
     assert _outcome(designer, "#dry-run") == "failed"

@@ -70,15 +70,27 @@ class Marks {
   }
 }
 
+function centre(element) {
+  // A sequence flow has no box, only its waypoints: the middle of the box around them.
+  if (element.waypoints && element.waypoints.length) {
+    const xs = element.waypoints.map((point) => point.x);
+    const ys = element.waypoints.map((point) => point.y);
+    return { x: (Math.min(...xs) + Math.max(...xs)) / 2, y: (Math.min(...ys) + Math.max(...ys)) / 2 };
+  }
+  return { x: element.x + (element.width || 0) / 2, y: element.y + (element.height || 0) / 2 };
+}
+
 function look(modeler, id) {
   // The first problem at 100 %, in the middle of the canvas: where the designer has to act.
   const element = id && modeler.get("elementRegistry").get(id);
   if (!element) return;
+  const middle = centre(element);
+  if (!Number.isFinite(middle.x) || !Number.isFinite(middle.y)) return;
   const canvas = modeler.get("canvas");
   canvas.zoom(1);
   const box = canvas.viewbox();
-  canvas.viewbox({ x: element.x + (element.width || 0) / 2 - box.outer.width / 2,
-    y: element.y + (element.height || 0) / 2 - box.outer.height / 2, width: box.outer.width, height: box.outer.height });
+  canvas.viewbox({ x: middle.x - box.outer.width / 2, y: middle.y - box.outer.height / 2,
+    width: box.outer.width, height: box.outer.height });
 }
 
 function showResult(box, kind, title, lines) {
