@@ -32,6 +32,7 @@ from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from services.common.bus.events import NOTIFY_PARTIES, STEP_EVENTS
+from services.routing.engine.conditions import condition_problems, decision_queue_problems
 from services.routing.engine.foreign import foreign_problems, is_juel
 from services.routing.engine.form_files import FormField, camunda_fields, json_schema_fields
 from services.routing.engine.problems import Problem, render
@@ -224,6 +225,8 @@ def parse_diagram(
     names = element_names(root)
     user_tasks, task_problems = _user_tasks(processes, queues, bpmn_name, forms or {}, names)
     found += task_problems
+    found += condition_problems(processes, [info.form for info in user_tasks], bpmn_name)
+    found += decision_queue_problems(processes, queues, bpmn_name)
     if found:
         raise DiagramError.of(_described(root, found))
     return Diagram(process_id, spec, subprocess_specs, {info.element_id: info for info in user_tasks}, names)

@@ -163,6 +163,28 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "请给这条顺序流设置条件，或把它设为网关的默认流",
         ),
     },
+    "condition_value_unknown": {
+        "en": (
+            "the condition of its flow to {target!r} compares {field!r} with {value!r}, which no form offers"
+            " for {field!r}: the flow is never taken",
+            "compare {field!r} with one of its options: {options}",
+        ),
+        "zh-CN": (
+            "它通往 {target!r} 的顺序流的条件把 {field!r} 与 {value!r} 比较，但没有表单为 {field!r} 提供这个选项："
+            "这条顺序流永远不会走到",
+            "请改为与它的选项之一比较：{options}",
+        ),
+    },
+    "decision_queue_unknown": {
+        "en": (
+            "its decision's rule {rule!r} sends complaints to {value!r}, which is not one of the mall's queues",
+            "make the rule's queue one of: {queues}",
+        ),
+        "zh-CN": (
+            "其决策表的规则 {rule!r} 把投诉分派到 {value!r}，这不是商场的任务队列",
+            "请把该规则的队列设为：{queues}",
+        ),
+    },
     "several_outgoing": {
         "en": (
             "{count} sequence flows leave it without a gateway",

@@ -46,6 +46,30 @@ def test_every_problem_is_named_at_once(api, staff):
     assert answer.json["message"].startswith("diagram refused, ")
 
 
+def test_a_condition_on_an_option_the_form_does_not_offer_is_refused_naming_the_options(api, staff):
+    """outcome == "solved" never holds: every resolution would have taken the default flow (escalate)."""
+    broken = diagram("complaint_v1.bpmn").replace('outcome == "resolved"', 'outcome == "solved"', 1)
+
+    answer = _deploy(api, staff, broken, "zh-CN")
+
+    assert answer.status_code == 400
+    [problem] = answer.json["errors"]["json"]["bpmn"]
+    assert "'outcome' 与 'solved' 比较" in problem and "resolved" in problem, problem
+
+
+def test_a_triage_rule_naming_a_queue_the_mall_does_not_have_is_refused(api, staff):
+    body = _body(diagram("complaint_v1.bpmn"))
+    body["dmn"]["triage_v1.dmn"] = body["dmn"]["triage_v1.dmn"].replace(
+        '"floor_supervisor"', '"floor_supervisr"'
+    )
+
+    answer = api.post("/processes", json=body, headers=staff("process_designer"))
+
+    assert answer.status_code == 400
+    [problem] = answer.json["errors"]["json"]["bpmn"]
+    assert "'floor_supervisr', which is not one of the mall's queues" in problem, problem
+
+
 def test_the_lane_and_the_timer_problems_come_together_each_with_what_to_do(api, staff):
     broken = (
         diagram("complaint_v1.bpmn")
