@@ -145,14 +145,32 @@ def _detail(entry: dict) -> str:
             _pair(named((entry.get("field_labels") or {}).get(key), "field", key), _value(entry, value))
             for key, value in data.items()
         )
-    if entry.get("kind") in ("timer_fired", "timer_moved", "case_migrated"):
+    if entry.get("kind") == "case_migrated":  # as the case page shows it: from which version to which
+        return (
+            word("separator").join(
+                _pair(
+                    translate(f"timer.{side}_version"),
+                    translate("processes.version_n", version=detail.get(side + "_version")),
+                )
+                for side in ("from", "to")
+            )
+            + word("separator")
+            + _pair(translate("timer.reason"), detail.get("reason") or "")
+        )
+    if entry.get("kind") in ("timer_fired", "timer_moved"):
         return _pair(translate("timer.reason"), detail.get("reason") or "")
+    if entry.get("kind") == "incident":  # the error itself is for the repairers' page
+        return translate("case.incident_stopped")
     parts = []
     for key, value in detail.items():
         if key == "buffered" or (key == "name" and happening(entry) != label("kind", entry.get("kind"))):
             continue  # routing's bookkeeping; a message the line's name says already
+        if value is None or value == {} or value == []:
+            continue  # nothing to say (a task completed with no form: data {})
         if key == "name" and entry.get("kind") in ("message_delivered", "message_received"):
             value = label("message", value)
+        elif key == "assignee":  # the person by name, as the case page shows them
+            value = person(value)
         elif key == "queue":
             value = label("role", value)
         elif key == "process":

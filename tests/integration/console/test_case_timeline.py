@@ -105,3 +105,21 @@ def test_an_anonymous_case_says_why_it_has_no_history_and_a_timer_that_moves_the
 
     assert "没有留下电话或邮箱，无法查询该顾客的历史投诉。" in page and "此号码没有历史投诉" not in page
     assert "中断任务（如上报）" in page  # the handlers' escalation timers end their task
+
+
+def test_the_paper_names_who_claimed_a_task_as_the_case_page_does(browser, mall):
+    recorded = mall.record(merchant_code="M-3F-001")
+    [handle] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff("floor3")).json["items"]
+        if item["case_id"] == recorded["id"]
+    ]
+    assert (
+        mall.api.post(f"/routing/tasks/{handle['id']}/claim", headers=mall.staff("floor3")).status_code == 200
+    )
+    desk = browser()
+    desk.login("desk")
+
+    paper = re.sub(r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}/print").get_data(as_text=True))
+
+    assert "三楼楼管 王强" in paper and "floor3" not in paper
