@@ -83,3 +83,45 @@ def refused_element(message: str) -> str | None:
     """The element a refused deploy's problem names (see REFUSED_ELEMENT)."""
     found = REFUSED_ELEMENT.search(message)
     return (found.group(1) or found.group(2)) if found else None
+
+
+DMN = "{https://www.omg.org/spec/DMN/20191111/MODEL/}"
+
+
+def _rules(dmn: str) -> dict[str, dict]:
+    """rule id -> its description, and each input's and output's text as written (`-`: any)."""
+    root = ET.fromstring(dmn)  # noqa: S314 - a version routing stored after validating it
+    namespace = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else DMN
+    found = {}
+    for table in root.iter(f"{namespace}decisionTable"):
+        inputs = [node.get("label") or node.get("id") for node in table.findall(f"{namespace}input")]
+        outputs = [node.get("name") or node.get("label") for node in table.findall(f"{namespace}output")]
+        for rule in table.findall(f"{namespace}rule"):
+            texts = [
+                " ".join((entry.findtext(f"{namespace}text") or "").split())
+                for entry in rule
+                if entry.tag in (f"{namespace}inputEntry", f"{namespace}outputEntry")
+            ]
+            found[rule.get("id")] = {
+                "description": " ".join((rule.findtext(f"{namespace}description") or "").split()),
+                "when": [
+                    (name, text) for name, text in zip(inputs, texts, strict=False) if text not in ("", "-")
+                ],
+                "then": list(zip(outputs, texts[len(inputs) :], strict=False)),
+            }
+    return found
+
+
+def rule_diff(old_dmn: str | None, new_dmn: str | None) -> list[dict]:
+    """A decision table's rules added, removed or changed: [{change, id, description, old, new}],
+    `old`/`new` being the rule as it was and is ({when: [(input, text)], then: [(output, text)]})."""
+    old, new = _rules(old_dmn) if old_dmn else {}, _rules(new_dmn) if new_dmn else {}
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        change = "added" if before is None else "removed" if after is None else "changed"
+        described = (after or before)["description"]
+        changes.append({"change": change, "id": key, "description": described, "old": before, "new": after})
+    return changes

@@ -12,7 +12,7 @@ from services.console.auth.guard import api, has_role, login_required
 from services.console.i18n import language, translate
 from services.console.pages import html_errors
 from services.console.pages.access import VERSION_ACTIVATORS, VERSION_READERS
-from services.console.pages.bpmn_diff import element_diff
+from services.console.pages.bpmn_diff import element_diff, rule_diff
 from services.console.pages.diagram_names import element_names
 
 blueprint = html_errors(Blueprint("processes", __name__))
@@ -25,6 +25,32 @@ def versions_of() -> list[dict]:
 
 def xml_of(version: dict) -> str:
     return api().text(f"/routing/processes/{version['process_key']}/{version['version']}/bpmn")
+
+
+def dmn_of(version: dict, name: str) -> str | None:
+    if name not in version.get("dmn_files", []):
+        return None
+    return api().text(f"/routing/processes/{version['process_key']}/{version['version']}/dmn/{name}")
+
+
+def decisions_diff(old: dict, new: dict) -> tuple[list[dict], str]:
+    """Each decision table's changed rules ({file, change, id, description, old, new}) and the tables'
+    changed lines: triage is part of a version, and a rollback is decided on what differs."""
+    rules, lines = [], []
+    for name in sorted(set(old.get("dmn_files", [])) | set(new.get("dmn_files", []))):
+        before, after = dmn_of(old, name), dmn_of(new, name)
+        if before == after:
+            continue
+        rules += [{"file": name, **change} for change in rule_diff(before, after)]
+        lines += difflib.unified_diff(
+            (before or "").splitlines(),
+            (after or "").splitlines(),
+            f"v{old['version']}/{name}",
+            f"v{new['version']}/{name}",
+            lineterm="",
+            n=2,
+        )
+    return rules, "\n".join(lines)
 
 
 @blueprint.get("/processes")
@@ -75,12 +101,14 @@ def diff():
         n=2,
     )
     names = {**element_names(old_xml), **element_names(new_xml)}
+    rules, rule_lines = decisions_diff(old, new)
     return render_template(
         "process_diff.html",
         old=old,
         new=new,
         changes=element_diff(old_xml, new_xml),
-        text_diff="\n".join(lines),
+        text_diff="\n".join([*lines, rule_lines] if rule_lines else lines),
+        rules=rules,
         old_xml=old_xml,
         new_xml=new_xml,
         names=names,

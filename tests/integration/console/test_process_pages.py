@@ -213,6 +213,26 @@ def test_moving_a_versions_cases_lists_those_that_cannot_move_with_the_elements_
     assert mall.api.get(f"/routing/cases/{case['id']}", headers=mall.staff("ops")).json["version"] == 1
 
 
+def test_the_diff_of_two_versions_shows_a_changed_triage_rule(browser, mall):
+    """Version 2 sends price complaints to the operations manager: the diagrams are alike, the rule is not."""
+    changed = TRIAGE.replace('"floor_supervisor"', '"operations_manager"', 1)
+    body = {
+        "bpmn": MALL_DIAGRAM.read_text(encoding="utf-8"),
+        "dmn": {"triage.dmn": changed},
+        "note": "价格投诉先给营运部",
+    }
+    assert mall.api.post("/routing/processes", json=body, headers=mall.staff("designer")).status_code == 201
+    designer = browser()
+    designer.login("designer")
+
+    page = designer.get("/console/processes/diff?old=1&new=2").get_data(as_text=True)
+
+    assert "决策表有变化" in page
+    rows = re.findall(r'<tr class="diff-changed" data-rule="([^"]+)">(.*?)</tr>', page, re.S)
+    assert [rule for rule, _ in rows] == ["Rule_merchant_category"]
+    assert "楼层主管" in rows[0][1] and "营运部经理" in rows[0][1]
+
+
 def test_the_bundle_travels_gzipd_to_a_browser_that_accepts_it(browser):
     import gzip
 
