@@ -283,6 +283,32 @@ def test_an_operations_manager_reads_the_case_where_it_is_and_fires_its_timer_to
     assert errors == []
 
 
+def test_a_user_task_drawn_in_the_modeler_can_be_given_form_fields_at_once(person, mall):
+    designer = person("designer")
+    errors = watch(designer)
+    designer.goto(f"{mall}/console/processes/modeler")
+    designer.wait_for_selector("#modeler[data-ready=true]")
+
+    new_id = designer.evaluate("""() => {
+        const registry = window.modeler.get('elementRegistry');
+        const task = window.modeler.get('modeling').appendShape(
+            registry.get('handle_floor'), { type: 'bpmn:UserTask' }, { x: 900, y: 1000 });
+        window.modeler.get('selection').select(task);
+        return task.id;
+    }""")
+
+    group = designer.locator("[data-group-id=group-CamundaPlatform__FormData]")
+    expect(group).to_have_count(1)
+    xml = designer.evaluate("async () => (await window.modeler.saveXML()).xml")
+    assert re.search(
+        rf'<bpmn:userTask id="{new_id}"[^>]*>\s*<bpmn:extensionElements>\s*<camunda:formData', xml
+    )
+    designer.click("#undo")  # the task and its form go together
+    gone = designer.evaluate("async () => (await window.modeler.saveXML()).xml")
+    assert new_id not in gone
+    assert errors == []
+
+
 def test_the_modeler_asks_for_a_wider_screen_on_a_phone_and_the_migration_page_counts_first(person, mall):
     ops = person("ops")
     errors = watch(ops)

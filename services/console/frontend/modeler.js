@@ -17,6 +17,7 @@ import { lintConfig } from "./lint.js";
 import { translateModule } from "./translate.js";
 import { readerNamesModule } from "./reader-names.js";
 import SupportedGroups from "./groups.js";
+import { taskFormsModule } from "./task-forms.js";
 import { readName } from "./names-group.js";
 
 const SUPPORTED = { __init__: ["supportedGroups"], supportedGroups: ["type", SupportedGroups] };
@@ -269,7 +270,7 @@ async function start() {
     container,
     propertiesPanel: { parent: "#properties" },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule,
-      CamundaBehaviorsModule, lintModule, SUPPORTED, translateModule(config.language),
+      CamundaBehaviorsModule, lintModule, SUPPORTED, taskFormsModule, translateModule(config.language),
       readerNamesModule(config.language, config.roles, config.words)],
     moddleExtensions: { camunda: camundaModdle },
     linting: { bpmnlint: lintConfig({ ...config.facts, language: config.language }), active: true },
