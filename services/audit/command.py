@@ -111,11 +111,11 @@ def dead_letter_command(
         if action == "replay":
             letter = dead_letters.replay(amqp_url, queue, message_id)
             print(
-                f"replayed {letter.id} ({letter.type}) to {letter.failed_queue or queue.removesuffix('.dead')}"
+                f"replayed {letter.id} ({letter.type or 'no type'}) to {letter.failed_queue or queue.removesuffix('.dead')}"
             )
         else:
             letter = dead_letters.discard(amqp_url, queue, message_id, reason or "")
-            print(f"discarded {letter.id} ({letter.type}) from {queue}: {reason}")
+            print(f"discarded {letter.id} ({letter.type or 'no type'}) from {queue}: {reason}")
     except LookupError as exc:
         print(f"dead-letter: {exc}", file=sys.stderr)
         return FINDINGS

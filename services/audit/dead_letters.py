@@ -49,6 +49,11 @@ class DeadLetter:
     error: str | None
     failed_queue: str | None
     body: str
+    body_id: str | None = None  # the envelope's own `id`, when the body is one
+
+    def names(self, wanted: str) -> bool:
+        """Whether `wanted` is this letter: its message id (or digest), or the id its body carries."""
+        return wanted in (self.id, self.body_id)
 
     def finding(self) -> Finding:
         last_line = (self.error or "no error recorded").strip().splitlines()[-1][:300]
@@ -169,7 +174,7 @@ def _take(amqp_url: str, queue: str, message_id: str, action) -> DeadLetter:
                 message = reader.get(no_ack=False)
                 if message is None:
                     break
-                if _letter(queue, message).id == message_id:
+                if _letter(queue, message).names(message_id):
                     action(connection, message)
                     message.ack()
                     return _letter(queue, message)
@@ -192,6 +197,7 @@ def _letter(queue: str, message) -> DeadLetter:
         error=_text(headers.get("x-error")),
         failed_queue=_text(headers.get("x-failed-queue")),
         body=body,
+        body_id=_envelope(body).get("id"),
     )
 
 
@@ -203,11 +209,20 @@ def _ids(message) -> dict[str, Any]:
 def _type_in(body: str) -> str | None:
     """The `type` of an envelope, if the body is one: a dead letter may be anything a sender
     published, JSON nested thousands of levels deep too (its type is then unknown, not a crash)."""
+    return _envelope(body).get("type")
+
+
+def _envelope(body: str) -> dict[str, Any]:
+    """The body as JSON, when it is an object that can be read; else nothing of it."""
     try:
         found = jsonlimits.loads(body, READABLE)
     except (ValueError, jsonlimits.TooComplex):
-        return None
-    return found.get("type") if isinstance(found, dict) else None
+        return {}
+    return (
+        {key: value for key, value in found.items() if isinstance(value, str)}
+        if isinstance(found, dict)
+        else {}
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -366,3 +366,22 @@ def test_a_broker_that_refuses_the_audit_is_exit_code_2_not_findings(db_url, dec
     assert "cannot reach RabbitMQ" in capsys.readouterr().err
     assert audit_command(db_url, no_such_vhost, 60, 60, False) == 2
     assert "nothing was checked" in capsys.readouterr().err
+
+
+def test_a_dead_letter_without_a_message_id_is_named_by_the_id_its_body_carries(
+    db_url, books, declared, capsys
+):
+    """A sender published with no message id: the audit names it by a
+    digest, the operator copies the id they see in its body; either takes it."""
+    with Connection(declared) as connection:
+        Producer(connection.default_channel).publish(
+            b'{"id": "c6b2d9e4-body-id", "data": {}}',
+            exchange=DEAD_LETTER_EXCHANGE,
+            routing_key="routing.complaints",
+            content_type="application/json",
+            headers={"x-error": "KeyError: 'number'", "x-failed-queue": "routing.complaints"},
+        )
+
+    assert dead_letter_command(declared, "discard", "routing.complaints.dead", "c6b2d9e4-body-id", "x") == 0
+    assert "(no type)" in capsys.readouterr().out
+    assert messages(declared, "routing.complaints.dead") == 0
