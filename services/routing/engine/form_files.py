@@ -63,9 +63,22 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
             labels=_translations(item, "label."),
             option_labels=_option_translations(item),
         )
-        for item in getattr(form, "fields", []) or []
+        for item in _named_fields(getattr(form, "fields", []) or [])
     )
     return check_choice_lists(check_conditions(found))
+
+
+def _named_fields(fields: list) -> list:
+    """The form's fields, once each has an id (what its value is kept as) and a label or a label in
+    some language (what staff read: without one the task form showed the id, or nothing)."""
+    for item in fields:
+        if not (item.id or "").strip():
+            raise ValueError("has a form field without an id; give each field an id and a label")
+        if not (item.label or "").strip() and not _translations(item, "label."):
+            raise ValueError(
+                f"has field {item.id!r} without a label: staff would read its id; give it a label"
+            )
+    return fields
 
 
 def _translations(item, prefix: str) -> dict[str, str]:

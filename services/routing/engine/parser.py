@@ -375,12 +375,16 @@ def _with_engine_stop(found: list[Problem], exc: Exception, file: str) -> list[P
 def _described(root, problems: list[Problem]) -> list[Problem]:
     """Each problem with its element's name (one line) and BPMN type, from the XML; each once."""
     nodes = {node.get("id"): node for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    names = element_names(root)
     kept, seen = [], set()
     for problem in problems:
         node = nodes.get(problem.element)
         if node is not None:
             problem = replace(
-                problem, name=problem.name or node.get("name"), kind=etree.QName(node).localname
+                problem,
+                name=problem.name or node.get("name"),
+                kind=etree.QName(node).localname,
+                names=names.get(problem.element, {}),
             )
         key = (problem.code, problem.element, tuple(sorted(map(str, problem.params.items()))))
         if key not in seen:

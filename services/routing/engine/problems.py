@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.common import i18n
+
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -22,6 +24,7 @@ class Problem:
     name: str | None = None  # the element's name in the diagram
     params: dict[str, Any] = field(default_factory=dict)
     kind: str | None = None  # the element's BPMN type (userTask …), shown beside a generated id
+    names: dict[str, str] = field(default_factory=dict)  # its names by language (name.zh-CN …)
 
 
 # code -> language -> (what is wrong, what to do); {names} come from the problem's params.
@@ -426,6 +429,14 @@ def render(problem: Problem, language: str = "en") -> str:
         "kind_zh": _KIND_ZH.get(problem.params.get("kind")) or _TIMER_ZH.get(problem.params.get("kind"), ""),
         "written_zh": _TIMER_ZH.get(problem.params.get("written"), ""),
     }
+    if "detail" in params and not language.startswith("en"):  # a form's refusal, in the catalogue's words
+        params["detail"] = i18n.message(str(params["detail"]), "zh-CN")
+    if params.get("queues") and not language.startswith(
+        "en"
+    ):  # 楼层主管（floor_supervisor）: either is taken
+        params["queues"] = "、".join(
+            f"{i18n.term('role', queue, 'zh-CN')}（{queue}）" for queue in str(params["queues"]).split(", ")
+        )
     what, fix = (text.format(**params) for text in words)
     return (
         f"{_where(problem, language)}{what}; {fix}"
@@ -440,7 +451,9 @@ def _where(problem: Problem, language: str) -> str:
     if not problem.element:
         return ""
     chinese = language.startswith("zh")
-    name = " ".join((problem.name or "").split())  # a name drawn on several lines reads as one
+    # The name the reader reads (a Chinese designer: the element's Chinese name), drawn on several
+    # lines read as one
+    name = " ".join((problem.names.get("zh-CN" if chinese else "en") or problem.name or "").split())
     kind = _TYPE.get(problem.kind or "") if is_generated(problem.element) else None
     kind_word = (kind[1] if chinese else kind[0] + " ") if kind else ""
     if chinese:

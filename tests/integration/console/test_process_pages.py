@@ -104,7 +104,7 @@ def test_the_dry_run_answers_the_proof_with_its_coverage_and_a_refusal_with_ever
     assert proved.json["reached"] == proved.json["elements"] and proved.json["problems"] == []
     assert refused.status_code == 200 and refused.json["refused"] is True
     assert any(
-        problem["sentence"].startswith("元素 “") and problem["element"] == "open_case"
+        problem["sentence"].startswith("元素 “立案”（open_case）") and problem["element"] == "open_case"
         for problem in refused.json["problems"]
     )
 

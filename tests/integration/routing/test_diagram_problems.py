@@ -57,6 +57,20 @@ def test_a_condition_on_an_option_the_form_does_not_offer_is_refused_naming_the_
     assert "'outcome' 与 'solved' 比较" in problem and "resolved" in problem, problem
 
 
+def test_a_form_field_without_a_label_is_refused_in_the_designers_words(api, staff):
+    """Staff would have read `resolution` (or, with no id either, a field titled —) on their task."""
+    broken = diagram("complaint_v1.bpmn").replace(
+        '<camunda:formField id="resolution" label="Resolution" type="string" />',
+        '<camunda:formField id="resolution" type="string" />',
+    )
+
+    answer = _deploy(api, staff, broken, "zh-CN")
+
+    assert answer.status_code == 400
+    [problem] = answer.json["errors"]["json"]["bpmn"]
+    assert "字段 resolution 没有标签，员工会看到它的 ID" in problem, problem
+
+
 def test_a_triage_rule_naming_a_queue_the_mall_does_not_have_is_refused(api, staff):
     body = _body(diagram("complaint_v1.bpmn"))
     body["dmn"]["triage_v1.dmn"] = body["dmn"]["triage_v1.dmn"].replace(
@@ -177,3 +191,25 @@ def test_a_cycle_written_in_a_duration_timer_is_told_to_change_the_timer_type(ap
     [problem] = _deploy(api, staff, _with_callback_timer("R3/PT1H")).json["errors"]["json"]["bpmn"]
 
     assert "(wait_callback)" in problem and "is a cycle, but it is set as a duration timer" in problem
+
+
+def test_lanes_and_groups_named_as_the_console_names_the_queues_are_those_queues(routing, start, api, staff):
+    """A lane drawn 楼层主管 in bpmn.io is the floor supervisors' queue; the version keeps the code."""
+    chinese = (
+        diagram("complaint_v1.bpmn")
+        .replace(
+            '<bpmn:lane id="Lane_floor_supervisor" name="floor_supervisor">',
+            '<bpmn:lane id="Lane_floor_supervisor" name="楼层主管">',
+        )
+        .replace('camunda:candidateGroups="floor_supervisor"', 'camunda:candidateGroups="楼层主管"')
+    )
+    assert "楼层主管" in chinese
+
+    deployed = _deploy(api, staff, chinese, "zh-CN")
+    start()
+
+    assert deployed.status_code == 201, deployed.json
+    [task] = api.get("/tasks", headers=staff("floor_supervisor", floors=["3F"])).json["items"]
+    assert task["queue"] == "floor_supervisor"
+    kept = api.get("/processes/complaint/1/bpmn", headers=staff("process_designer")).get_data(as_text=True)
+    assert 'name="floor_supervisor"' in kept and "楼层主管" not in kept
