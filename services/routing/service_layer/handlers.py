@@ -36,9 +36,17 @@ from services.routing.domain.commands import (
     RetryCase,
 )
 from services.routing.domain.form_checks import check_form, form_names
-from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState, assignment_refused
+from services.routing.domain.model import (
+    COMPLETED_IN_QUEUE,
+    QUEUES,
+    CaseStatus,
+    Task,
+    TaskState,
+    assignment_refused,
+)
 from services.routing.engine import Diagram, DiagramError
 from services.routing.engine.foreign import calls_outside
+from services.routing.engine.lanes import queue_codes
 from services.routing.engine.problems import render
 from services.routing.engine.step_request import Step
 from services.routing.metrics import TIMER_DELAY_SECONDS
@@ -65,6 +73,13 @@ class Deployment:
     created: bool
     active: bool  # new complaint cases of its process start it
     proof: ProofReport | None = None  # for a new version of the complaint process
+
+
+def as_deployed(command: DeployProcess, uow: UnitOfWork, context: Context) -> DeployProcess:
+    """The files as routing checks and keeps them: lanes and candidate groups named by a queue's name
+    (楼层主管) named by its code (engine/lanes.py), with the processes the diagram calls."""
+    command = replace(command, bpmn_xml=queue_codes(command.bpmn_xml, frozenset(QUEUES)))
+    return with_called_processes(command, uow, context)
 
 
 def with_called_processes(command: DeployProcess, uow: UnitOfWork, context: Context) -> DeployProcess:
@@ -103,7 +118,7 @@ def prove_deployment(
     """The designer's dry run: the processes the diagram calls are read in the unit of work, the
     proof runs after it (nothing is stored, and no transaction waits on the proof)."""
     with uow:
-        deploy = with_called_processes(command.deploy, uow, context)
+        deploy = as_deployed(command.deploy, uow, context)
     return prove_process(deploy, context)
 
 
@@ -123,7 +138,7 @@ def deploy_process(command: DeployProcess, uow: UnitOfWork, context: Context) ->
     version of the process return that one (not created, and activated only on request). A version
     the proof finds a problem in is refused, every problem named."""
     with uow:
-        command = with_called_processes(command, uow, context)
+        command = as_deployed(command, uow, context)
         diagram = _parse(command)
         source_hash = _hash(command.bpmn_xml, _sources(command))
         same = uow.processes.with_source(context.mall_id, diagram.process_id, source_hash)

@@ -1,6 +1,7 @@
 """The probe complaints a version is proved against: one for every way triage can go.
 
-Each category (with the shop or the department it concerns), each reason a complaint is major, one
+Each category (with the shop or the department it concerns, and a department's category about a
+shop), each reason a complaint is major, one
 the desk settles itself, one about a department manager, an anonymous note in the suggestion box,
 a letter, an e-mail and a complaint made at the desk. They carry what intake's complaint.received
 carries, with the mall's policy, so the proof starts cases exactly as intake's events do.
@@ -99,6 +100,18 @@ def probes(policy: dict[str, Any], now: datetime) -> tuple[Probe, ...]:
         _probe(f"category {category}, a department", now, policy, category=category, department=department)
         for category, department in DEPARTMENT_CATEGORIES.items()
     ]
+    # A department's category about a shop (litter in front of a store): triage sends it to the
+    # floor supervisor as a merchant matter, a route no probe above takes.
+    found.append(
+        _probe(
+            "category environment, a shop named",
+            now,
+            policy,
+            category="environment",
+            merchant=SHOP,
+            floor="3F",
+        )
+    )
     found += [
         _probe(
             f"major: {reason}",
