@@ -309,6 +309,39 @@ def test_a_user_task_drawn_in_the_modeler_can_be_given_form_fields_at_once(perso
     assert errors == []
 
 
+def test_renaming_a_task_on_the_canvas_renames_the_chinese_name_the_designer_sees(person, mall):
+    designer = person("designer")
+    errors = watch(designer)
+    designer.goto(f"{mall}/console/processes/modeler")
+    designer.wait_for_selector("#modeler[data-ready=true]")
+
+    opened = designer.evaluate("""() => {
+        const task = window.modeler.get('elementRegistry').get('handle_floor');
+        window.modeler.get('directEditing').activate(task);
+        const text = document.querySelector('.djs-direct-editing-content').innerText;
+        window.modeler.get('directEditing').cancel();
+        return text;
+    }""")
+    names = designer.evaluate("""() => {
+        const task = window.modeler.get('elementRegistry').get('handle_floor');
+        window.modeler.get('modeling').updateLabel(task, '楼层主管跟进投诉');
+        const properties = task.businessObject.extensionElements.values.find(v => v.$type === 'camunda:Properties');
+        return [task.businessObject.name, properties.values.find(p => p.name === 'name.zh-CN').value];
+    }""")
+
+    # the editor opens on the name on the canvas, not the drawn "Handle merchant complaint"
+    assert opened == "楼层主管处理商户投诉"
+    assert names == ["Handle merchant complaint", "楼层主管跟进投诉"]
+    designer.click("#undo")  # one undo takes the rename back
+    assert (
+        designer.evaluate("""() => window.modeler.get('elementRegistry').get('handle_floor').businessObject
+        .extensionElements.values.find(v => v.$type === 'camunda:Properties').values
+        .find(p => p.name === 'name.zh-CN').value""")
+        == "楼层主管处理商户投诉"
+    )
+    assert errors == []
+
+
 def test_the_modeler_asks_for_a_wider_screen_on_a_phone_and_the_migration_page_counts_first(person, mall):
     ops = person("ops")
     errors = watch(ops)

@@ -18,6 +18,10 @@ const readerLabels = {
   setup(build) {
     build.onResolve({ filter: /label-editing\/LabelUtil$/ }, (args) =>
       /bpmn-js-properties-panel/.test(args.importer) ? { path: join(here, "reader-names.js") } : undefined);
+    // The canvas's label editor opens on the name the reader reads too (its edit then goes to that
+    // name: reader-names.js's ReaderNameEditing).
+    build.onResolve({ filter: /util\/LabelUtil$/ }, (args) =>
+      /label-editing[\\/]LabelEditingProvider\.js$/.test(args.importer) ? { path: join(here, "reader-names.js") } : undefined);
   },
 };
 

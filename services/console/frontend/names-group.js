@@ -17,7 +17,7 @@ export function readName(businessObject, language) {
   return found ? found.value : "";
 }
 
-function writeName(element, language, value, services) {
+export function writeName(element, language, value, services) {
   const { bpmnFactory, commandStack } = services;
   const businessObject = element.businessObject;
   const commands = [];
