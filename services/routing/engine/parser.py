@@ -41,8 +41,10 @@ from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffP
 from services.routing.engine.timers import (
     ISO_KINDS,
     ClockTimersMixin,
+    is_zero_duration,
     literal_gateway_timer,
     literal_timer,
+    meant_as_iso,
     timer_kind,
     written_kind,
 )
@@ -437,8 +439,14 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
                     )
                 )
                 continue
+            if kind == "duration" and is_zero_duration(text):
+                found.append(Problem("timer_zero", element, name, title, {"expression": text.strip()}))
+                continue
             if kind in ISO_KINDS:
                 literal_timer(task_spec, text)
+                continue
+            if kind is None and meant_as_iso(text):
+                found.append(Problem("timer_not_iso", element, name, title, {"expression": text.strip()}))
                 continue
             if kind is not None:
                 found.append(

@@ -304,6 +304,24 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "脚本和条件须为 Python，且不得 import、不得使用以 _ 开头的名称及 eval、open、getattr 等",
         ),
     },
+    "timer_not_iso": {
+        "en": (
+            "the timer {expression!r} is neither ISO 8601 text nor a Python expression",
+            "write it as ISO 8601: PT12H (12 hours), PT1H30M (an hour and a half), P3D (3 days), "
+            "2026-12-01T09:00:00+08:00 (a date)",
+        ),
+        "zh-CN": (
+            "定时器 {expression!r} 既不是 ISO 8601 格式，也不是 Python 表达式",
+            "请按 ISO 8601 书写：PT12H（12 小时）、PT1H30M（1 小时 30 分）、P3D（3 天）、2026-12-01T09:00:00+08:00（日期）",
+        ),
+    },
+    "timer_zero": {
+        "en": (
+            "the timer {expression!r} is due the moment its task starts",
+            "give it a duration longer than zero (PT24H: a day to act)",
+        ),
+        "zh-CN": ("定时器 {expression!r} 在任务开始的同时到期", "请设置大于零的时长（如 PT24H：一天内处理）"),
+    },
     "timer_not_supported": {
         "en": (
             "the timer {expression!r} is {kind}, which is not supported here",

@@ -152,6 +152,23 @@ def due_time(task) -> datetime | None:
 _ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
+# What a designer meant as ISO 8601 text but did not write as such (PT12HH, PT1.5H), or wrote in
+# words (12小时): Python would read either as an unknown name or a syntax error.
+_MEANT_ISO = re.compile(r"^R?\d*/?PT?\d[0-9A-Za-z.,]*$")
+_WORDS = re.compile(r"[^\x00-\x7f]")
+
+
+def meant_as_iso(text: str) -> bool:
+    """A timer written neither as ISO 8601 nor as Python, but plainly meant as a duration or date."""
+    value = text.strip()
+    if value[:1] in ("'", '"'):
+        return False
+    return bool(_MEANT_ISO.match(value)) or bool(_WORDS.search(value))
+
+
+def is_zero_duration(text: str) -> bool:
+    """PT0S, P0D …: a timer due the moment its task starts (an escalation before anyone can act)."""
+    return timer_kind(text) == "duration" and not re.search(r"[1-9]", text)
 
 
 ISO_KINDS = ("duration", "date", "cycle")

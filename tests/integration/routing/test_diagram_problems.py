@@ -116,6 +116,25 @@ def test_problems_are_told_in_chinese_to_a_chinese_designer(api, staff):
 
 
 @pytest.mark.parametrize(
+    ("expression", "said"),
+    [
+        ("PT12HH", "既不是 ISO 8601 格式，也不是 Python 表达式"),
+        ("PT1.5H", "PT1H30M（1 小时 30 分）"),
+        ("12小时", "请按 ISO 8601 书写：PT12H（12 小时）"),
+        ("PT0S", "在任务开始的同时到期"),
+    ],
+)
+def test_a_timer_meant_as_a_duration_but_not_written_as_one_is_refused_saying_how_to_write_it(
+    api, staff, expression, said
+):
+    answer = _deploy(api, staff, _with_callback_timer(expression), "zh-CN")
+
+    assert answer.status_code == 400
+    [problem] = answer.json["errors"]["json"]["bpmn"]
+    assert said in problem and "Did you mean" not in problem, problem
+
+
+@pytest.mark.parametrize(
     ("expression", "kind"),
     [
         ("0 0 9 * * ?", "a cron expression"),
