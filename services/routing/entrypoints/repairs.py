@@ -81,6 +81,8 @@ def migrate_version(data, process_key, version):
         "movable": len(movable),
         "moved": sum(o.moved for o in outcomes),
         "refused": [_out(outcome) for outcome in outcomes if outcome.refused],
+        # moved (or movable) but still stopped by an incident: each waits for its retry
+        "to_retry": [_out(outcome) for outcome in outcomes if outcome.stopped and not outcome.refused],
     }
 
 

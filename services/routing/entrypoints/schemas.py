@@ -376,6 +376,12 @@ class VersionMigrationOut(Schema):
     movable = fields.Integer(metadata={"description": "cases that can move (moved, unless a dry run)"})
     moved = fields.Integer()
     refused = fields.List(fields.Nested(MigrationOut))
+    to_retry = fields.List(
+        fields.Nested(MigrationOut),
+        metadata={
+            "description": "cases stopped by an incident among those moved: each still needs POST /cases/{id}/retry"
+        },
+    )
 
 
 class HeldTimelineEntry(Schema):

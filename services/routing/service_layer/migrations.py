@@ -30,6 +30,7 @@ class Migration:
     to_version: int
     moved: bool
     missing: dict[str, bool] = field(default_factory=dict)  # element id -> whether the case waits there
+    stopped: bool = False  # stopped by an incident: moving it does not retry it
 
     @property
     def refused(self) -> bool:
@@ -48,13 +49,20 @@ def migrate_case(command: MigrateCase, uow: UnitOfWork, context: Context) -> Mig
         target = _target(uow, context, source, command.to_version)
         diagram = context.diagrams.get(target.id, uow.processes.get)
         missing = context.engine.migration_gaps(case.state, diagram)
+        stopped = case.status == CaseStatus.INCIDENT
         outcome = Migration(
-            case.id, case.number, source.version, target.version, moved=False, missing=missing
+            case.id,
+            case.number,
+            source.version,
+            target.version,
+            moved=False,
+            missing=missing,
+            stopped=stopped,
         )
         if missing or command.dry_run or target.id == source.id:
             return outcome
         _move(uow, context, case, target, diagram, command, source)
-        return Migration(case.id, case.number, source.version, target.version, moved=True)
+        return Migration(case.id, case.number, source.version, target.version, moved=True, stopped=stopped)
 
 
 def _target(uow: UnitOfWork, context: Context, source: ProcessVersion, version: int) -> ProcessVersion:

@@ -146,6 +146,26 @@ def test_a_case_broken_by_a_script_is_listed_fixed_by_a_new_version_moved_and_re
     assert api.get(f"/cases/{broken}", headers=staff("admin")).status_code == 200
 
 
+def test_moving_a_whole_version_names_the_stopped_cases_that_still_need_their_retry(
+    routing, start, api, staff
+):
+    _deploy(api, staff, sabotaged('x = hash("escape")'))
+    broken = start()
+    fixed = _deploy(api, staff, diagram("complaint_v1.bpmn"))
+
+    moved = api.post(
+        "/processes/complaint/1/migrate",
+        json={**MOVE, "to_version": fixed["version"]},
+        headers=staff("process_designer"),
+    )
+
+    assert moved.status_code == 200, moved.json
+    assert [case["case_id"] for case in moved.json["to_retry"]] == [broken]
+    assert (
+        api.get("/incidents", headers=staff("operations_manager")).json[0]["case_id"] == broken
+    )  # still stopped
+
+
 @pytest.mark.parametrize("who", ["service_desk", "floor_supervisor", "deputy_store_manager"])
 def test_the_incident_list_is_for_those_who_repair(api, staff, who):
     assert api.get("/incidents", headers=staff(who, floors=["3F"])).status_code == 403
