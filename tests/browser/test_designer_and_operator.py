@@ -66,6 +66,15 @@ def _condition(page, flow: str, expression: str) -> None:
     page.wait_for_timeout(600)  # the panel writes after its debounce
 
 
+def _modeler(person, mall: str):
+    """The designer on the modeler, ready, and the page errors it will meet."""
+    designer = person("designer")
+    errors = watch(designer)
+    designer.goto(f"{mall}/console/processes/modeler")
+    designer.wait_for_selector("#modeler[data-ready=true]")
+    return designer, errors
+
+
 def _outcome(page, button: str) -> str:
     page.evaluate("() => { delete document.getElementById('modeler-result').dataset.outcome; }")
     page.click(button)
@@ -76,10 +85,7 @@ def _outcome(page, button: str) -> str:
 def test_a_designer_opens_a_camunda_modeler_file_breaks_a_route_sees_it_on_the_gateway_fixes_it_deploys_and_rolls_back(
     person, mall, tmp_path
 ):
-    designer = person("designer")
-    errors = watch(designer)
-    designer.goto(f"{mall}/console/processes/modeler")
-    designer.wait_for_selector("#modeler[data-ready=true]")
+    designer, errors = _modeler(person, mall)
     assert designer.locator(".bio-properties-panel").count() == 1
     designer.set_input_files("#open-file", str(camunda_modeler_file(tmp_path)))
     designer.wait_for_selector("#modeler-result.notice")
@@ -284,10 +290,7 @@ def test_an_operations_manager_reads_the_case_where_it_is_and_fires_its_timer_to
 
 
 def test_a_user_task_drawn_in_the_modeler_can_be_given_form_fields_at_once(person, mall):
-    designer = person("designer")
-    errors = watch(designer)
-    designer.goto(f"{mall}/console/processes/modeler")
-    designer.wait_for_selector("#modeler[data-ready=true]")
+    designer, errors = _modeler(person, mall)
 
     new_id = designer.evaluate("""() => {
         const registry = window.modeler.get('elementRegistry');
@@ -310,10 +313,7 @@ def test_a_user_task_drawn_in_the_modeler_can_be_given_form_fields_at_once(perso
 
 
 def test_renaming_a_task_on_the_canvas_renames_the_chinese_name_the_designer_sees(person, mall):
-    designer = person("designer")
-    errors = watch(designer)
-    designer.goto(f"{mall}/console/processes/modeler")
-    designer.wait_for_selector("#modeler[data-ready=true]")
+    designer, errors = _modeler(person, mall)
 
     opened = designer.evaluate("""() => {
         const task = window.modeler.get('elementRegistry').get('handle_floor');

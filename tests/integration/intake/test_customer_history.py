@@ -11,19 +11,27 @@ from tests.integration.conftest import complaint
 from tests.integration.intake.test_search import _task
 
 
-def test_the_desk_sees_how_often_a_phone_complained_when_last_and_the_outcome(
-    client, desk, intake, clock, tokens
-):
-    first = client.post("/complaints", json=complaint(description="买的酸奶过期了"), headers=desk).json
+def _resolved(client, desk, intake, clock, description: str, resolution: str) -> dict:
+    """A complaint the desk recorded whose task was completed an hour later with `resolution`."""
+    recorded = client.post("/complaints", json=complaint(description=description), headers=desk).json
     task_id = str(uuid.uuid4())
-    _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
+    _task(intake, TASK_CREATED, recorded["id"], task_id, clock.now())
     _task(
         intake,
         TASK_COMPLETED,
-        first["id"],
+        recorded["id"],
         task_id,
         clock.now() + timedelta(hours=1),
-        data={"resolution": "退款 12 元，王女士满意，电话 13912345678"},
+        data={"resolution": resolution},
+    )
+    return recorded
+
+
+def test_the_desk_sees_how_often_a_phone_complained_when_last_and_the_outcome(
+    client, desk, intake, clock, tokens
+):
+    first = _resolved(
+        client, desk, intake, clock, "买的酸奶过期了", "退款 12 元，王女士满意，电话 13912345678"
     )
     clock.advance(timedelta(days=2))
     second = client.post(
@@ -117,17 +125,7 @@ def test_an_erasure_takes_the_customers_details_out_of_the_resolutions_and_the_s
 def test_a_name_a_correction_cleared_stays_masked_in_the_history_and_the_related_lists(
     client, desk, intake, clock, tokens
 ):
-    first = client.post("/complaints", json=complaint(description="店员对王女士态度恶劣"), headers=desk).json
-    task_id = str(uuid.uuid4())
-    _task(intake, TASK_CREATED, first["id"], task_id, clock.now())
-    _task(
-        intake,
-        TASK_COMPLETED,
-        first["id"],
-        task_id,
-        clock.now() + timedelta(hours=1),
-        data={"resolution": "商户向王女士致歉"},
-    )
+    first = _resolved(client, desk, intake, clock, "店员对王女士态度恶劣", "商户向王女士致歉")
     cleared = client.patch(
         f"/complaints/{first['id']}",
         json={"reason": "顾客要求不留姓名", "customer": {"name": None}},
