@@ -447,20 +447,35 @@ def render(problem: Problem, language: str = "en") -> str:
         "kind_zh": _KIND_ZH.get(problem.params.get("kind")) or _TIMER_ZH.get(problem.params.get("kind"), ""),
         "written_zh": _TIMER_ZH.get(problem.params.get("written"), ""),
     }
-    if "detail" in params and not language.startswith("en"):  # a form's refusal, in the catalogue's words
-        params["detail"] = i18n.message(str(params["detail"]), "zh-CN")
-    if params.get("queues") and not language.startswith(
-        "en"
-    ):  # 楼层主管（floor_supervisor）: either is taken
-        params["queues"] = "、".join(
-            f"{i18n.term('role', queue, 'zh-CN')}（{queue}）" for queue in str(params["queues"]).split(", ")
-        )
+    if not language.startswith("en"):
+        params.update(_in_chinese(params))
     what, fix = (text.format(**params) for text in words)
     return (
         f"{_where(problem, language)}{what}; {fix}"
         if language.startswith("en")
         else (f"{_where(problem, language)}{what}；{fix}")
     )
+
+
+def _in_chinese(params: dict[str, Any]) -> dict[str, str]:
+    """A refusal's words for a Chinese designer: a form's refusal as the catalogue says it, the
+    queues and a choice's options by their names with the code beside (楼层主管（floor_supervisor）:
+    either is taken in a diagram)."""
+    found = {}
+    if "detail" in params:
+        found["detail"] = i18n.message(str(params["detail"]), "zh-CN")
+    if params.get("queues"):
+        found["queues"] = "、".join(
+            f"{i18n.term('role', queue, 'zh-CN')}（{queue}）" for queue in str(params["queues"]).split(", ")
+        )
+    if params.get("options"):
+        found["options"] = "、".join(
+            f"{i18n.term('outcome', option, 'zh-CN')}（{option}）"
+            if i18n.known("outcome", option)
+            else option
+            for option in str(params["options"]).split(", ")
+        )
+    return found
 
 
 def _where(problem: Problem, language: str) -> str:
