@@ -26,7 +26,7 @@ from services.common.identity.tokens import TokenIssuer
 from services.common.identity.users import UserStore
 from services.common.migrations import apply_migrations
 from services.common.settings import Settings
-from services.common.web.api import add_collectors, add_liveness
+from services.common.web.api import add_collectors, add_liveness, probe_answer
 from services.common.web.errors import register_error_handlers
 from services.common.web.proxies import server_options
 from services.runner.background import Background, exit_on_sigterm
@@ -139,15 +139,11 @@ def _index(mounted: list[str]) -> Flask:
             }
         )
 
-    def probe(checks: dict[str, str], good: str, bad: str):
-        fine = all(state == "ok" for state in checks.values())
-        return jsonify({"status": good if fine else bad, "checks": checks}), 200 if fine else 503
-
     @app.get("/healthz")
     def healthz():
         """Liveness of the whole run: every worker thread of every service still runs."""
         workers = app.extensions.get("mall.workers", [])
-        return probe(
+        return probe_answer(
             {name: state for each in workers for name, state in each.liveness().items()}, "ok", "not ok"
         )
 
@@ -155,7 +151,7 @@ def _index(mounted: list[str]) -> Flask:
     def readyz():
         """Readiness of the whole run: every consumer and relay is connected to the broker."""
         workers = app.extensions.get("mall.workers", [])
-        return probe(
+        return probe_answer(
             {name: state for each in workers for name, state in each.readiness().items()},
             "ready",
             "not ready",

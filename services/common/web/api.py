@@ -158,6 +158,14 @@ def add_liveness(app: Flask, threads: Callable[[], dict[str, str]]) -> None:
     app.extensions["mall.liveness"] = threads
 
 
+def probe_answer(checks: dict[str, str], good: str, bad: str):
+    """A probe's answer: `good` (200) when every check says ok, else `bad` (503), each check named."""
+    fine = all(state == "ok" for state in checks.values())
+    return jsonify(
+        {"status": good if fine else bad, **({"checks": checks} if checks else {})}
+    ), 200 if fine else 503
+
+
 def _add_request_metrics(app: Flask, service: str) -> None:
     @app.before_request
     def start_timer():
@@ -208,12 +216,7 @@ def _add_probes(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
         """Liveness: the process answers, and the workers it runs beside its API still run."""
-        checks = app.extensions["mall.liveness"]()
-        if all(state == "ok" for state in checks.values()):
-            return {"status": "ok", **({"checks": checks} if checks else {})}
-        response = jsonify({"status": "not ok", "checks": checks})
-        response.status_code = 503
-        return response
+        return probe_answer(app.extensions["mall.liveness"](), "ok", "not ok")
 
     @app.get("/metrics")
     def metrics():
@@ -231,7 +234,4 @@ def _add_probes(app: Flask) -> None:
                 checks[check_name] = "ok"
             except Unavailable as exc:
                 checks[check_name] = str(exc)
-        ready = all(value == "ok" for value in checks.values())
-        response = jsonify({"status": "ready" if ready else "not ready", "checks": checks})
-        response.status_code = 200 if ready else 503
-        return response
+        return probe_answer(checks, "ready", "not ready")

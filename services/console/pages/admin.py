@@ -36,8 +36,9 @@ def _user_body(form, creating: bool) -> dict:
     return body
 
 
-def _render(template: str, status: int = 200, **values):
-    return render_template(template, roles=STAFF_ROLES, reference=_reference(), **values), status
+def _render(template: str, status: int = 200, reference: dict | None = None, **values):
+    reference = reference or _reference()
+    return render_template(template, roles=STAFF_ROLES, reference=reference, **values), status
 
 
 def unheld(users: list[dict], reference: dict) -> dict[str, list[str]]:
@@ -64,19 +65,8 @@ def unheld(users: list[dict], reference: dict) -> dict[str, list[str]]:
 
 
 def _users_page(status: int = 200, **values):
-    listed = api().get("/console/api/users")
-    reference = _reference()
-    return (
-        render_template(
-            "users.html",
-            roles=STAFF_ROLES,
-            reference=reference,
-            users=listed,
-            unheld=unheld(listed, reference),
-            **values,
-        ),
-        status,
-    )
+    listed, reference = api().get("/console/api/users"), _reference()
+    return _render("users.html", status, reference, users=listed, unheld=unheld(listed, reference), **values)
 
 
 @blueprint.get("/users")

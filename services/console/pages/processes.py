@@ -42,15 +42,16 @@ def decisions_diff(old: dict, new: dict) -> tuple[list[dict], str]:
         if before == after:
             continue
         rules += [{"file": name, **change} for change in rule_diff(before, after)]
-        lines += difflib.unified_diff(
-            (before or "").splitlines(),
-            (after or "").splitlines(),
-            f"v{old['version']}/{name}",
-            f"v{new['version']}/{name}",
-            lineterm="",
-            n=2,
-        )
+        lines.append(_lines(before, after, f"v{old['version']}/{name}", f"v{new['version']}/{name}"))
     return rules, "\n".join(lines)
+
+
+def _lines(before: str | None, after: str | None, old_name: str, new_name: str) -> str:
+    """The source's changed lines, two of context around each."""
+    changed = difflib.unified_diff(
+        (before or "").splitlines(), (after or "").splitlines(), old_name, new_name, lineterm="", n=2
+    )
+    return "\n".join(changed)
 
 
 @blueprint.get("/processes")
@@ -92,14 +93,7 @@ def diff():
     if old is None or new is None:
         raise InvalidInput("choose two deployed versions", {"old": ["a deployed version"]}, "query")
     old_xml, new_xml = xml_of(old), xml_of(new)
-    lines = difflib.unified_diff(
-        old_xml.splitlines(),
-        new_xml.splitlines(),
-        f"v{old['version']}",
-        f"v{new['version']}",
-        lineterm="",
-        n=2,
-    )
+    lines = _lines(old_xml, new_xml, f"v{old['version']}", f"v{new['version']}")
     names = {**element_names(old_xml), **element_names(new_xml)}
     rules, rule_lines = decisions_diff(old, new)
     return render_template(
@@ -107,7 +101,7 @@ def diff():
         old=old,
         new=new,
         changes=element_diff(old_xml, new_xml),
-        text_diff="\n".join([*lines, rule_lines] if rule_lines else lines),
+        text_diff="\n".join(part for part in (lines, rule_lines) if part),
         rules=rules,
         old_xml=old_xml,
         new_xml=new_xml,

@@ -302,7 +302,7 @@ STOPPED_NOTICE = {"kind": "case_stopped", "to": "operations_manager"}
 
 def record_incident(uow: UnitOfWork, context: Context, case: CaseRow, step: str, error: EngineError) -> None:
     """The case's one open incident, with this error: a retry that failed again closes the one it
-    retried (kept, with who retried it) rather than listing the stopped case twice. A case that
+    retried (kept, closed by routing) rather than listing the stopped case twice. A case that
     stops (not one a repairer just retried) is told to the operations manager: nothing else moves it."""
     now = context.clock.now()
     detail = {"element": error.element}
