@@ -80,6 +80,17 @@ def decision_queue_problems(processes: Iterable, queues: set[str], file: str) ->
     """Each decision-table rule whose `queue` output is a text that is not one of the mall's queues
     ("floor_supervisr": the merchant complaints went to the default route, the operations manager)."""
     found = []
+    for task_spec, rule, value in _queues_decided(processes):
+        if value not in queues:
+            params = {"rule": rule.id, "value": value, "queues": ", ".join(sorted(queues))}
+            found.append(
+                Problem("decision_queue_unknown", task_spec.bpmn_id, file, task_spec.bpmn_name, params)
+            )
+    return found
+
+
+def _queues_decided(processes: Iterable) -> Iterator[tuple]:
+    """(business rule task, rule, text) for each rule whose `queue` output is a plain text."""
     for process in processes:
         for task_spec in process.task_specs.values():
             if not isinstance(task_spec, BusinessRuleTaskMixin):
@@ -87,18 +98,8 @@ def decision_queue_problems(processes: Iterable, queues: set[str], file: str) ->
             for rule in task_spec.dmnEngine.decision_table.rules:
                 for entry in rule.outputEntries:
                     value = _literal(getattr(entry, "text", None))
-                    if (
-                        getattr(entry.output, "name", None) == QUEUE_OUTPUT
-                        and value is not None
-                        and value not in queues
-                    ):
-                        params = {"rule": rule.id, "value": value, "queues": ", ".join(sorted(queues))}
-                        found.append(
-                            Problem(
-                                "decision_queue_unknown", task_spec.bpmn_id, file, task_spec.bpmn_name, params
-                            )
-                        )
-    return found
+                    if getattr(entry.output, "name", None) == QUEUE_OUTPUT and value is not None:
+                        yield task_spec, rule, value
 
 
 def _literal(text: str | None) -> str | None:
