@@ -196,9 +196,11 @@ class CaseRepository:
         return [str(row["id"]) for row in rows]
 
     def open_incidents(self, mall_id: str) -> list[dict[str, Any]]:
-        """Every unresolved incident of the mall, oldest first, with its case and version."""
+        """Every unresolved incident of the mall, oldest first, with its case and version, and who
+        submitted the completion it keeps for the retry (`held_by`, None for other steps)."""
         return self.conn.execute(
-            "SELECT i.id, i.at, i.step, i.error, i.detail ->> 'element' AS element_id, c.id AS case_id, c.number,"
+            "SELECT i.id, i.at, i.step, i.error, i.detail ->> 'element' AS element_id,"
+            " i.detail -> 'completion' ->> 'by' AS held_by, c.id AS case_id, c.number,"
             " c.floor, c.department, v.process_key, v.version FROM routing.incidents i"
             " JOIN routing.cases c ON c.id = i.case_id JOIN routing.process_versions v ON v.id = c.process_version_id"
             " WHERE c.mall_id = %s AND i.resolved_at IS NULL AND c.status = 'incident' ORDER BY i.at",

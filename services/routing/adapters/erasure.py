@@ -1,6 +1,6 @@
 """Erasing the personal data routing holds of complaints (past retention, or when the customer asks):
-the complaint inside each case's workflow state, what staff wrote into tasks (timeline), messages,
-incidents' errors, and the events it published."""
+the complaint inside each case's workflow state, what staff wrote into tasks (timeline, and a
+completion an incident keeps), messages, incidents' errors, and the events it published."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ _JSON_PLACES = (
     (
         "SELECT id, payload AS body FROM routing.pending_messages WHERE case_id = %s",
         "UPDATE routing.pending_messages SET payload = %s WHERE id = %s",
+    ),
+    (  # a completion kept for the retry holds what its handler typed
+        "SELECT id, detail AS body FROM routing.incidents WHERE case_id = %s",
+        "UPDATE routing.incidents SET detail = %s WHERE id = %s",
     ),
     (
         "SELECT id, envelope AS body FROM routing.outbox WHERE envelope ->> 'complaint_id' = %s::text",

@@ -95,8 +95,8 @@ class TaskCommandConsumer(EventConsumer):
             raise NotFound(f"no task {task_id}")
         command = CompleteTask(task_id, arguments["data"], identity.subject, frozenset(identity.roles))
         completion = self.bus.handle(command, conn)
-        if completion.incident:
-            return {"status": "rejected", "error": completion.incident}
+        if completion.incident:  # kept with the incident and applied by its retry: not to be sent again
+            return {"status": "held", "error": completion.incident}
         return {"status": "completed", "task": asdict(completion.task)}
 
     def _message(self, conn, envelope: Envelope, arguments: dict, identity: Identity) -> dict[str, Any]:

@@ -337,6 +337,12 @@ class IncidentListed(Schema):
     )
     error = fields.String()
     element_id = fields.String(allow_none=True, metadata={"description": "where the step failed"})
+    held_by = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "who submitted the task completion the retry applies (null: no completion kept)"
+        },
+    )
     case_id = fields.String()
     number = fields.String()
     process_key = fields.String()

@@ -38,6 +38,7 @@ from services.routing.domain.commands import (
 from services.routing.domain.form_checks import check_form, form_names
 from services.routing.domain.model import (
     COMPLETED_IN_QUEUE,
+    OPEN_STATES,
     QUEUES,
     CaseStatus,
     Task,
@@ -267,7 +268,8 @@ class Completion:
 
 def retry_case(command: RetryCase, uow: UnitOfWork, context: Context) -> bool:
     """Run a case's pending steps again after an incident, with corrected data if given;
-    its incidents close if it advances."""
+    its incidents close if it advances. A completion the failed step carried is applied with it,
+    as its handler submitted it, while its task is still theirs to complete."""
     actor, data = Actor(command.actor_id, command.actor_role), command.data or {}
     with uow:
         case = uow.cases.lock(command.case_id)
@@ -276,13 +278,34 @@ def retry_case(command: RetryCase, uow: UnitOfWork, context: Context) -> bool:
         if case.status != CaseStatus.INCIDENT:
             raise Conflict(f"the case is {case.status}, not stopped by an incident")
         case.status = CaseStatus.RUNNING
-        if not advance_case(uow, context, case, Step(case.state, data=data), actor, "retry"):
-            return False
-        now = context.clock.now()
-        uow.cases.resolve_incidents(case.id, now, actor.id)
-        detail = {"data": data}
-        uow.cases.add_timeline(case.id, now, actor.id, actor.role, "incident_resolved", None, None, detail)
+        held = _held_completion(uow, context, case)
+        with uow.deferred():
+            if held is None:
+                if not advance_case(uow, context, case, Step(case.state, data=data), actor, "retry"):
+                    return False
+            elif _complete(uow, context, case, *held, retried_by=actor, corrections=data) is None:
+                return False
+            now = context.clock.now()
+            uow.cases.resolve_incidents(case.id, now, actor.id)
+            detail = {"data": data}
+            uow.cases.add_timeline(
+                case.id, now, actor.id, actor.role, "incident_resolved", None, None, detail
+            )
         return True
+
+
+def _held_completion(uow: UnitOfWork, context: Context, case: CaseRow) -> tuple[Task, str, dict] | None:
+    """The task, handler and form data of the completion that stopped the case, if its task is still
+    open and nobody else has claimed it since (then it is theirs to complete, and the retry only
+    runs the case's pending steps)."""
+    [*_, latest] = uow.cases.incidents(case.id) or [None]
+    completion = (latest or {}).get("detail", {}).get("completion")
+    if latest is None or latest["resolved_at"] is not None or completion is None:
+        return None
+    task = uow.tasks.get(context.mall_id, completion["task_id"])
+    if task is None or task.state not in OPEN_STATES or task.assignee not in (None, completion["by"]):
+        return None
+    return task, completion["by"], completion["data"]
 
 
 # A yes/no field's values as a refusal names them ("required when reached is true": 已联系到顾客为“是”).
@@ -346,25 +369,48 @@ def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> C
             raise InvalidInput(
                 "the task's form has invalid fields: " + ", ".join(errors), errors, names=names
             )
-        actor = Actor(command.actor_id, task.queue)
-        now = context.clock.now()
-        completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=command.actor_id)
-        step = f"complete {task.element_id}"
-        # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
-        work = Step(case.state, task_id=task.id, task_data={**data, COMPLETED_IN_QUEUE: task.queue})
-        # The task's close, the step's rows and events, the case's save: all written together at the
-        # block's end. A step that fails leaves the task open as it was; its incident is kept.
-        with uow.deferred():
-            if not advance_case(uow, context, case, work, actor, step, completing=task.id):
-                return Completion(
-                    task, incident=f"the case could not advance past {task.element_id}; incident recorded"
-                )
-            uow.tasks.close(task.id, TaskState.COMPLETED, now, command.actor_id)
-            announce(uow, case, completed, TASK_COMPLETED, actor, now, data)
-            uow.cases.add_timeline(
-                case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, {"data": data}
+        completed = _complete(uow, context, case, task, command.actor_id, data)
+        if completed is None:
+            return Completion(
+                task,
+                incident=f"the case could not advance past {task.element_id}; incident recorded;"
+                " the submission is kept and applied when the case is repaired",
             )
         return Completion(completed)
+
+
+def _complete(
+    uow: UnitOfWork,
+    context: Context,
+    case: CaseRow,
+    task: Task,
+    by: str,
+    data: dict,
+    retried_by: Actor | None = None,
+    corrections: dict | None = None,
+) -> Task | None:
+    """Complete the task as `by` with its form's `data` and run the case to its next wait; None when
+    the step failed (the task stays open as it was; the incident keeps the completion). After a
+    repair, `retried_by` reapplies a completion the incident kept, with the repairer's corrections."""
+    actor = Actor(by, task.queue)
+    now = context.clock.now()
+    step = "retry" if retried_by else f"complete {task.element_id}"
+    # The workflow also learns the task's queue, so a diagram can send the case back to whoever acted.
+    task_data = {**data, COMPLETED_IN_QUEUE: task.queue}
+    work = Step(case.state, data=corrections or {}, task_id=task.id, task_data=task_data)
+    # The task's close, the step's rows and events, the case's save: all written together at the
+    # block's end. A step that fails leaves the task open as it was; its incident is kept.
+    with uow.deferred():
+        if not advance_case(uow, context, case, work, actor, step, completing=task.id):
+            return None
+        completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=by)
+        uow.tasks.close(task.id, TaskState.COMPLETED, now, by)
+        announce(uow, case, completed, TASK_COMPLETED, actor, now, data)
+        detail = {"data": data} if retried_by is None else {"data": data, "applied_by": retried_by.id}
+        uow.cases.add_timeline(
+            case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, detail
+        )
+    return completed
 
 
 def assign_task(command: AssignTask, uow: UnitOfWork, context: Context) -> Task:

@@ -14,7 +14,7 @@ from services.common.bus.envelope import Actor, Envelope, event
 from services.common.bus.events import NOTIFICATION_REQUESTED, TASK_CANCELLED, TASK_CREATED
 from services.common.bus.topology import task_routing_key
 from services.routing.adapters.cases import CaseRow, CaseSummary
-from services.routing.domain.model import CaseStatus, Task, TaskState
+from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState
 from services.routing.engine import CompletedElement, EngineError, ReadyTask
 from services.routing.engine.step_request import Step, StepResult, WaitingMessage
 from services.routing.metrics import ENGINE_STEP_SECONDS
@@ -54,7 +54,7 @@ def advance_case(
                 source, replace(step, messages=messages, shared_keys=HIDDEN_DATA), now
             )
         except EngineError as exc:
-            record_incident(uow, context, case, name, exc)
+            record_incident(uow, context, case, name, exc, held_completion(step, actor))
             return False
         store(uow, context, case, result, waiting, actor, open_rows)
         return True
@@ -300,12 +300,31 @@ def announce(
 STOPPED_NOTICE = {"kind": "case_stopped", "to": "operations_manager"}
 
 
-def record_incident(uow: UnitOfWork, context: Context, case: CaseRow, step: str, error: EngineError) -> None:
+def held_completion(step: Step, actor: Actor) -> dict[str, Any] | None:
+    """The completion a failed step carried (its task, who submitted it, the form's data), kept
+    with the incident so that the retry after the repair applies it: the handler's submission is
+    not lost and nobody has to be found to submit it again."""
+    if step.task_id is None:
+        return None
+    data = {key: value for key, value in step.task_data.items() if key != COMPLETED_IN_QUEUE}
+    return {"task_id": step.task_id, "by": actor.id, "data": data}
+
+
+def record_incident(
+    uow: UnitOfWork,
+    context: Context,
+    case: CaseRow,
+    step: str,
+    error: EngineError,
+    completion: dict[str, Any] | None = None,
+) -> None:
     """The case's one open incident, with this error: a retry that failed again closes the one it
     retried (kept, closed by routing) rather than listing the stopped case twice. A case that
     stops (not one a repairer just retried) is told to the operations manager: nothing else moves it."""
     now = context.clock.now()
-    detail = {"element": error.element}
+    detail: dict[str, Any] = {"element": error.element}
+    if completion is not None:
+        detail["completion"] = completion
     if step == "retry":
         uow.cases.resolve_incidents(case.id, now, SYSTEM.id)
     else:

@@ -123,3 +123,43 @@ def test_the_paper_names_who_claimed_a_task_as_the_case_page_does(browser, mall)
     paper = re.sub(r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}/print").get_data(as_text=True))
 
     assert "三楼楼管 王强" in paper and "floor3" not in paper
+
+
+def test_a_completion_that_stopped_its_case_is_kept_named_on_the_incident_and_applied_by_the_retry(
+    browser, mall, monkeypatch
+):
+    from services.routing.engine import EngineError
+
+    recorded = mall.record(merchant_code="M-3F-001")
+    [call] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
+        if item["element_id"] == "merchant_call" and item["case_id"] == recorded["id"]
+    ]
+
+    def failing(source, step, now):
+        raise EngineError("NameError: name 'deadlin' is not defined", "merchant_call")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mall.runtimes["routing"].context.sandbox, "run", failing)
+        stopped = mall.api.post(
+            f"/routing/tasks/{call['id']}/complete",
+            json={"data": {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-12-07"}},
+            headers={**mall.staff("desk"), "Accept-Language": "zh-CN"},
+        )
+    ops = browser()
+    ops.login("ops")
+    incident = ops.get(f"/console/incidents?case={recorded['id']}").get_data(as_text=True)
+    ops.form(
+        f"/console/incidents/{recorded['id']}/retry", {}, page=f"/console/incidents?case={recorded['id']}"
+    )
+    page = ops.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+
+    assert stopped.status_code == 409 and "无需再次提交" in stopped.json["message"]
+    held = re.search(r'<p id="incident-held">(.*?)</p>', incident).group(1)
+    # the handler by name, not login
+    assert held == "服务台 李静 提交的任务结果已保存，重试成功时随之生效，无需其再次提交。"
+    [row] = re.findall(r'<tr data-kind="task_completed" data-element="merchant_call">(.*?)</tr>', page, re.S)
+    text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    assert "修复后重试生效，重试人" in text and "何勇" in text
+    assert 'id="case-stopped"' not in page

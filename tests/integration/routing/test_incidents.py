@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.routing.engine import EngineError
+from tests.conftest import bearer
 from tests.integration.routing.conftest import POLICY, deploy, diagram, open_tasks, sabotaged, task_id
 
 
@@ -191,3 +192,91 @@ def _notices(routing, kind: str) -> list[dict]:
             "SELECT envelope FROM routing.outbox WHERE routing_key = 'notification.requested' ORDER BY created_at"
         ).fetchall()
     return [row["envelope"]["payload"] for row in rows if row["envelope"]["payload"]["kind"] == kind]
+
+
+def _stop_on_completion(routing, api, supervisor, task, monkeypatch, data):
+    def failing(source, step, now):
+        raise EngineError("ValueError: the reply's deadline cannot be computed", "set_deadline")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(routing.context.sandbox, "run", failing)
+        return api.post(f"/tasks/{task}/complete", json={"data": data}, headers=supervisor)
+
+
+def test_the_retry_after_a_repair_applies_the_completion_its_handler_submitted(
+    routing, start, api, staff, monkeypatch
+):
+    deploy(routing)
+    case = start()
+    supervisor = staff("floor_supervisor", floors=["3F"])
+    ops = staff("operations_manager")
+    task = task_id(routing, case, "handle_floor")
+    assert api.post(f"/tasks/{task}/claim", headers=supervisor).status_code == 200
+    refused = _stop_on_completion(routing, api, supervisor, task, monkeypatch, {"outcome": "resolved"})
+    [listed] = api.get("/incidents", headers=ops).json
+
+    retried = api.post(f"/cases/{case}/retry", json={}, headers=ops)
+
+    assert refused.status_code == 409 and "the submission is kept" in refused.json["message"]
+    assert listed["held_by"] == "floor_supervisor-1"
+    assert retried.status_code == 200, retried.json
+    assert retried.json["status"] == "running" and "handle_floor" not in retried.json["current_elements"]
+    assert all(incident["resolved_at"] for incident in retried.json["incidents"])
+    with routing.uow() as uow:
+        row = uow.tasks.get("demo", task)
+        timeline = uow.cases.timeline(case)
+        completed = uow.conn.execute(
+            "SELECT envelope FROM routing.outbox WHERE routing_key LIKE 'task.completed%%'"
+        ).fetchall()
+    assert (row.state, row.closed_by) == ("completed", "floor_supervisor-1")
+    [entry] = [entry for entry in timeline if entry["kind"] == "task_completed"]
+    assert (entry["actor"], entry["detail"]) == (
+        "floor_supervisor-1",
+        {"data": {"outcome": "resolved"}, "applied_by": "operations_manager-1"},
+    )
+    assert [entry["kind"] for entry in timeline][-2:] == ["task_completed", "incident_resolved"]
+    [event] = completed
+    assert event["envelope"]["payload"]["data"] == {"outcome": "resolved"}
+    assert event["envelope"]["actor"]["id"] == "floor_supervisor-1"
+
+
+def test_a_task_claimed_by_someone_else_since_the_stop_is_left_for_them_by_the_retry(
+    routing, start, api, staff, tokens, monkeypatch
+):
+    deploy(routing)
+    case = start()
+    first = staff("floor_supervisor", floors=["3F"])
+    colleague = bearer(tokens, "floor_supervisor", subject="floor3b", floors=["3F"])
+    ops = staff("operations_manager")
+    task = task_id(routing, case, "handle_floor")
+    assert api.post(f"/tasks/{task}/claim", headers=first).status_code == 200
+    _stop_on_completion(routing, api, first, task, monkeypatch, {"outcome": "resolved"})
+    assert api.post(f"/tasks/{task}/unclaim", headers=first).status_code == 200
+    assert api.post(f"/tasks/{task}/claim", headers=colleague).status_code == 200
+
+    retried = api.post(f"/cases/{case}/retry", json={}, headers=ops)
+
+    assert retried.status_code == 200, retried.json
+    assert retried.json["status"] == "running" and "handle_floor" in retried.json["current_elements"]
+    with routing.uow() as uow:
+        row = uow.tasks.get("demo", task)
+    assert (row.state, row.assignee) == ("claimed", "floor3b")
+
+
+def test_erasing_a_stopped_case_erases_the_customer_from_the_completion_its_incident_keeps(
+    routing, start, api, staff, monkeypatch
+):
+    deploy(routing)
+    case = start(customer={"name": "王女士", "phone": "13912345678"})
+    supervisor = staff("floor_supervisor", floors=["3F"])
+    task = task_id(routing, case, "handle_floor")
+    data = {"outcome": "resolved", "resolution": "已致电王女士 13912345678，退款已办"}
+    _stop_on_completion(routing, api, supervisor, task, monkeypatch, data)
+
+    with routing.uow() as uow:
+        uow.erasure.erase([case])
+    with routing.uow() as uow:
+        [incident] = uow.cases.incidents(case)
+
+    kept = incident["detail"]["completion"]["data"]["resolution"]
+    assert "王女士" not in kept and "13912345678" not in kept and "退款已办" in kept
