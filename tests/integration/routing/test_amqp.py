@@ -288,3 +288,37 @@ def test_a_malformed_command_is_dead_lettered_at_once_with_a_readable_reason_bef
     assert answer["errors"] == {"_schema": ["nested more than 32 levels deep (objects and arrays)"]}
     assert not any(_seen_by_the_inbox(routing, command_id) for command_id in dead)
     assert open_tasks(routing, case) == ["handle_floor"]
+
+
+def test_a_command_whose_completion_stops_the_case_is_answered_held_and_applied_by_the_retry(
+    on_rabbitmq, start, amqp_url, supervisor_token, monkeypatch
+):
+    from kombu import Queue
+
+    from services.routing.engine import EngineError
+    from tests.integration.routing.conftest import task_id
+
+    routing, _ = on_rabbitmq
+    case = start()
+    with Connection(amqp_url) as connection:
+        Queue("dept.replies", durable=False)(connection.default_channel).declare()
+    task = task_id(routing, case, "handle_floor")
+
+    def failing(source, step, now):
+        raise EngineError("ValueError: the reply's deadline cannot be computed", "set_deadline")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(routing.context.sandbox, "run", failing)
+        send(
+            amqp_url,
+            command(task, {"outcome": "resolved", "resolution": "已换货"}),
+            supervisor_token,
+            "dept.replies",
+        )
+        [answer] = replies(amqp_url, "dept.replies", 1)
+    from services.routing.domain.commands import RetryCase
+
+    assert routing.bus.handle(RetryCase(case, {}, "ops", "operations_manager"))
+
+    assert answer["status"] == "held" and "the submission is kept" in answer["error"]
+    assert open_tasks(routing, case) == ["reply"]
