@@ -84,6 +84,30 @@ def test_a_diff_of_two_versions_names_elements_added_removed_and_changed():
     assert element_diff(DIAGRAM, DIAGRAM) == []
 
 
+def test_a_changed_element_says_what_changed_and_a_flow_carries_what_it_joins():
+    import re
+
+    [flow_id, source, target, condition] = re.search(
+        r'<bpmn:sequenceFlow id="(\w+)"[^>]*? sourceRef="(\w+)" targetRef="(\w+)">\s*'
+        r"<bpmn:conditionExpression[^>]*>([^<]+)<",
+        DIAGRAM,
+    ).groups()
+    renamed = DIAGRAM.replace('name="Handle merchant complaint"', 'name="Handle shop complaint"')
+    rerouted = renamed.replace(f">{condition}<", f">({condition}) and True<", 1)
+
+    changes = {item["id"]: item for item in element_diff(DIAGRAM, rerouted)}
+
+    [name] = changes["handle_floor"]["aspects"]
+    assert name["aspect"] == "name" and (name["old"][""], name["new"][""]) == (
+        "Handle merchant complaint",
+        "Handle shop complaint",
+    )
+    assert changes[flow_id]["aspects"] == [
+        {"aspect": "condition", "old": condition, "new": f"({condition}) and True"}
+    ]
+    assert changes[flow_id]["between"] == [source, target] and changes["handle_floor"]["between"] is None
+
+
 def test_the_element_a_refused_deploy_names_is_found_in_routings_message():
     english = "diagram refused, 2 problems: element “cashiers” (Lane_x): the lane 'cashiers' is not one of …"
     chinese = "diagram refused, 1 problem: 元素 “收银”（Lane_x）：泳道 '收银' 不是商场的任务队列；…"

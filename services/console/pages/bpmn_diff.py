@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 # Elements of the process itself; the drawing (BPMNDI) only moves shapes and is left out.
 SKIPPED = {
     "definitions",
@@ -32,12 +33,16 @@ def _elements(xml: str) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for node in root.iter():
         kind = node.tag.removeprefix(BPMN)
-        if not node.tag.startswith(BPMN) or kind in SKIPPED or "id" not in node.attrib:
+        # An event's definition (its timer, message …) is part of the event, whose row says what changed.
+        if not node.tag.startswith(BPMN) or kind in SKIPPED or kind.endswith("EventDefinition"):
+            continue
+        if "id" not in node.attrib:
             continue
         found[node.attrib["id"]] = {
             "type": kind,
             "name": node.attrib.get("name"),
             "signature": _signature(node) if kind not in {"lane"} else str(sorted(node.attrib.items())),
+            "node": node,
         }
     return found
 
@@ -65,18 +70,94 @@ def _signature(node: ET.Element) -> tuple:
 
 
 def element_diff(old_xml: str, new_xml: str) -> list[dict]:
-    """[{change: added|removed|changed, id, type, name}] in id order."""
+    """[{change: added|removed|changed, id, type, name, between, on, aspects}] in id order: `between`
+    the ids a flow joins, `on` the element a boundary event is attached to (what names them when
+    they have no name), and for a changed element what changed in it (see `_aspects`)."""
     old, new = _elements(old_xml), _elements(new_xml)
     changes = [{"change": "added", "id": key, **new[key]} for key in new.keys() - old.keys()]
     changes += [{"change": "removed", "id": key, **old[key]} for key in old.keys() - new.keys()]
     changes += [
-        {"change": "changed", "id": key, **new[key]}
+        {"change": "changed", "id": key, **new[key], "aspects": _aspects(old[key]["node"], new[key]["node"])}
         for key in old.keys() & new.keys()
         if old[key]["signature"] != new[key]["signature"]
     ]
     for change in changes:
         change.pop("signature")
+        node = change.pop("node")
+        change["between"] = [node.get("sourceRef"), node.get("targetRef")] if node.get("sourceRef") else None
+        change["on"] = node.get("attachedToRef")
+        change.setdefault("aspects", [])
     return sorted(changes, key=lambda change: (change["change"], change["id"]))
+
+
+# What a designer changes in an element, each read the same way from both versions: a changed
+# element is listed with those that differ ("name": PT24H → PT12H is "timer"), or "other" when none
+# of them does (an attribute, a documentation text: the source's lines show it).
+TIMER_TAGS = tuple(f"{BPMN}{tag}" for tag in ("timeDuration", "timeDate", "timeCycle"))
+
+
+def _names(node: ET.Element) -> dict[str, str]:
+    names = {"": node.get("name") or ""}
+    for prop in node.iterfind(f"{BPMN}extensionElements/{CAMUNDA}properties/{CAMUNDA}property"):
+        key = prop.get("name") or ""
+        if key.startswith("name.") and prop.get("value"):
+            names[key.removeprefix("name.")] = prop.get("value")
+    return names
+
+
+def _text(node: ET.Element, tags: tuple[str, ...]) -> str | None:
+    found = next((child for child in node.iter() if child.tag in tags), None)
+    return None if found is None else " ".join((found.text or "").split())
+
+
+def _fields(node: ET.Element) -> dict[str, ET.Element]:
+    return {field.get("id") or "": field for field in node.iter(f"{CAMUNDA}formField")}
+
+
+def _field_names(field: ET.Element) -> dict[str, str]:
+    """A form field's labels by language, as `_names` gives an element's names."""
+    names = {"": field.get("label") or field.get("id") or ""}
+    for prop in field.iter(f"{CAMUNDA}property"):
+        key = prop.get("id") or prop.get("name") or ""
+        if key.startswith("label.") and prop.get("value"):
+            names[key.removeprefix("label.")] = prop.get("value")
+    return names
+
+
+def _aspects(old: ET.Element, new: ET.Element) -> list[dict]:
+    """[{aspect, old, new}]: name (the names by language), timer, condition, script (texts),
+    connection (a flow's [source, target]), queue (candidate groups), form (`new`: {added,
+    removed, changed}, each [{id, names}] of fields), other."""
+    aspects = []
+    for aspect, read in (
+        ("name", _names),
+        ("timer", lambda node: _text(node, TIMER_TAGS)),
+        ("condition", lambda node: _text(node, (f"{BPMN}conditionExpression",))),
+        ("script", lambda node: (node.findtext(f"{BPMN}script") or "").strip() or None),
+        ("connection", lambda node: [node.get("sourceRef"), node.get("targetRef")]),
+        ("queue", lambda node: node.get(f"{CAMUNDA}candidateGroups")),
+    ):
+        before, after = read(old), read(new)
+        if before != after:
+            aspects.append({"aspect": aspect, "old": before, "new": after})
+    before, after = _fields(old), _fields(new)
+    ids = {
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": sorted(
+            key for key in before.keys() & after.keys() if _signature(before[key]) != _signature(after[key])
+        ),
+    }
+    if any(ids.values()):
+        fields = {
+            how: [
+                {"id": key, "names": _field_names((after if how != "removed" else before)[key])}
+                for key in keys
+            ]
+            for how, keys in ids.items()
+        }
+        aspects.append({"aspect": "form", "old": None, "new": fields})
+    return aspects or [{"aspect": "other", "old": None, "new": None}]
 
 
 def refused_element(message: str) -> str | None:

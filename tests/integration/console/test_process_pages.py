@@ -4,6 +4,7 @@ refuses with the console's forbidden page."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -244,3 +245,47 @@ def test_the_bundle_travels_gzipd_to_a_browser_that_accepts_it(browser):
     assert packed.headers["Content-Encoding"] == "gzip" and "javascript" in packed.headers["Content-Type"]
     assert gzip.decompress(packed.get_data()) == plain.get_data() and "Content-Encoding" not in plain.headers
     assert len(packed.get_data()) < len(plain.get_data()) / 3
+
+
+def test_the_diff_of_two_versions_says_what_changed_in_each_element(browser, mall):
+    """A timer shortened, a condition edited, a field added, a task renamed: each row says which and how."""
+    text = MALL_DIAGRAM.read_text(encoding="utf-8")
+    changed = (
+        text.replace('"PT" + str(policy["merchant_call_within_seconds"]) + "S"', '"PT12H"', 1)
+        .replace(
+            'complaint.get("merchant") is not None</bpmn:conditionExpression>',
+            'complaint.get("merchant") is not None and True</bpmn:conditionExpression>',
+            1,
+        )
+        .replace(
+            '<camunda:formField id="call_note"',
+            '<camunda:formField id="receipt_no" label="Receipt number" type="string">'
+            '<camunda:properties><camunda:property id="label.zh-CN" value="小票号"/></camunda:properties>'
+            '</camunda:formField><camunda:formField id="call_note"',
+            1,
+        )
+    )
+    body = {"bpmn": changed, "dmn": {"triage.dmn": TRIAGE}, "note": "商户电话时限改为12小时"}
+    answer = mall.api.post("/routing/processes", json=body, headers=mall.staff("designer"))
+    assert answer.status_code == 201, answer.json
+    designer = browser()
+    designer.login("designer")
+
+    page = designer.get("/console/processes/diff?old=1&new=2").get_data(as_text=True)
+
+    rows = {
+        element: " ".join(re.sub(r"<[^>]+>", "", html.unescape(row.replace("</td>", " "))).split())
+        for element, row in re.findall(
+            r'<tr class="diff-changed" data-element="([^"]+)">(.*?)</tr>', page, re.S
+        )
+    }
+    assert set(rows) == {"merchant_call_overdue", "Flow_fork_merchant_call", "merchant_call"}
+    assert (
+        '定时："PT" + str(policy["merchant_call_within_seconds"]) + "S" → "PT12H"'
+        in rows["merchant_call_overdue"]
+    )
+    assert (
+        '条件：complaint.get("merchant") is not None → complaint.get("merchant") is not None and True'
+        in rows["Flow_fork_merchant_call"]
+    )
+    assert "表单：新增字段 小票号" in rows["merchant_call"]
