@@ -155,3 +155,47 @@ def test_a_translated_refusal_keeps_what_its_holes_named():
     assert refused == "任务不能交给 wang：不负责楼层主管队列"
     roles = i18n.message("choose from floor_supervisor, service_desk", "zh-CN")
     assert "floor_supervisor" not in roles and "楼层主管" in roles
+
+
+SLIPS = (
+    'x = "abc',
+    "x = (1 + 2",
+    "x = 1)",
+    "if x == 1\n    y = 2",
+    "x = max(1，2)",
+    "x = “a”",
+    "if x = 1:\n    y = 2",
+    "x = 1 2",
+    "x = [1, 2)",
+    "  x = 1",
+    "if x:\ny = 1",
+    "x = 3abc",
+    "import os\nx = hash(1)\ny = os.__dict__",
+    "def f():\n    return 1",
+    'z = "2026-01-01T00:00:00+08:00"',
+)
+
+
+def test_a_scripts_slips_and_refused_constructs_read_in_chinese_with_advice_that_fits():
+    """A designer's typing slip in a script is told in Chinese with what to check (quotes,
+    brackets, Chinese punctuation), not Python's English and the advice about imports."""
+    from services.routing.engine.problems import Problem, render
+    from services.routing.engine.scripts import SYNTAX_ERROR, problems_in
+
+    english_left = []
+    for script in SLIPS:
+        reasons = problems_in(script, "exec")
+        code = "python_syntax" if reasons[0].startswith(SYNTAX_ERROR) else "python_refused"
+        refusal = render(
+            Problem(code, "score", "打分", None, {"what": "script", "detail": "; ".join(reasons)}), "zh-CN"
+        )
+        detail = refusal.split("：", 2)[-1].rsplit("；", 1)[0]
+        # what is left once code a designer wrote (quoted, called, indexed, a name) is set aside
+        code_written = r"“[^”]*”|[\w.]+\([^)]*\)\]?|\w+\[[^\]]*\]|\.?\w*_\w*|\b(?:import|global|if|os|hash)\b"
+        words = re.sub(code_written, "", detail)
+        if re.search(r"[A-Za-z]{3,}", words.replace("Python", "")):
+            english_left.append((script, refusal))
+        if code == "python_syntax":
+            assert "中文标点" in refusal or "引号" in refusal, refusal
+            assert "import" not in refusal.rsplit("；", 1)[-1]
+    assert not english_left, english_left

@@ -112,6 +112,8 @@ def message(text: str, language: str = DEFAULT, name=None) -> str:
 
 
 def _named(name, key: str, value: str, language: str) -> str:
+    if key == "why":  # a message of its own, whose quotes are its words' ('(' was never closed)
+        return message(value, language)
     value = value.strip("'\"")
     if name is not None:
         renamed = name(key, value)
@@ -127,8 +129,6 @@ def _named(name, key: str, value: str, language: str) -> str:
         return term("field", value, language) if known("field", value) else value
     if key == "option":
         return term("outcome", value, language) if known("outcome", value) else value
-    if key == "why":
-        return message(value, language)
     if key == "where":  # where in a JSON body: customer.name → 顾客·姓名
         return field_name(value, language)
     if key == "fields":

@@ -36,7 +36,7 @@ from services.routing.engine.conditions import condition_problems, decision_queu
 from services.routing.engine.foreign import foreign_problems, is_juel
 from services.routing.engine.form_files import FormField, camunda_fields, json_schema_fields
 from services.routing.engine.problems import Problem, render
-from services.routing.engine.scripts import diagram_python, problems_in
+from services.routing.engine.scripts import SYNTAX_ERROR, diagram_python, problems_in
 from services.routing.engine.spiff import FORM_PROPERTY, HUMAN_TASKS, MallSpiffParser, is_spiff
 from services.routing.engine.timers import (
     ISO_KINDS,
@@ -461,9 +461,9 @@ def _python_problems(spec, subprocess_specs, name: str) -> list[Problem]:
             continue
         problems = problems_in(text, mode)
         if problems:
-            found.append(
-                Problem("python_refused", element, name, title, {"what": what, "detail": "; ".join(problems)})
-            )
+            # text that does not parse is a typing slip, not a refused construct: its own advice
+            code = "python_syntax" if problems[0].startswith(SYNTAX_ERROR) else "python_refused"
+            found.append(Problem(code, element, name, title, {"what": what, "detail": "; ".join(problems)}))
     return found
 
 

@@ -304,6 +304,17 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "脚本和条件须为 Python，且不得 import、不得使用以 _ 开头的名称及 eval、open、getattr 等",
         ),
     },
+    "python_syntax": {
+        "en": (
+            "its {what} is not Python: {detail}",
+            "check the quotes, brackets and colons on that line; punctuation is written in English "
+            '(, " : not ， “ ：)',
+        ),
+        "zh-CN": (
+            "其{what_zh}不是可执行的 Python：{detail}",
+            '请检查该行的引号、括号和冒号；标点须用英文半角（, " : 而不是 ， “ ：）',
+        ),
+    },
     "timer_not_iso": {
         "en": (
             "the timer {expression!r} is neither ISO 8601 text nor a Python expression",
@@ -462,8 +473,8 @@ def _in_chinese(params: dict[str, Any]) -> dict[str, str]:
     queues and a choice's options by their names with the code beside (楼层主管（floor_supervisor）:
     either is taken in a diagram)."""
     found = {}
-    if "detail" in params:
-        found["detail"] = i18n.message(str(params["detail"]), "zh-CN")
+    if "detail" in params:  # several reasons, each its own sentence of the catalogue
+        found["detail"] = "；".join(i18n.message(part, "zh-CN") for part in str(params["detail"]).split("; "))
     if params.get("queues"):
         found["queues"] = "、".join(
             f"{i18n.term('role', queue, 'zh-CN')}（{queue}）" for queue in str(params["queues"]).split(", ")

@@ -236,6 +236,9 @@ def _time_literal(node: ast.AST) -> str | None:
     return None
 
 
+SYNTAX_ERROR = "syntax error"
+
+
 def problems_in(text: str | None, mode: str) -> list[str]:
     """Why a piece of diagram Python is refused; empty when it is acceptable.
 
@@ -247,7 +250,7 @@ def problems_in(text: str | None, mode: str) -> list[str]:
     try:
         tree = _parse(text, mode)
     except SyntaxError as exc:
-        return [f"syntax error on line {exc.lineno}: {exc.msg}"]
+        return [f"{SYNTAX_ERROR} on line {exc.lineno}: {exc.msg}"]
     problems = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):

@@ -217,6 +217,10 @@ REFUSED: dict[str, tuple[str, set[str]]] = {
         one(SCRIPT.format(language="python", script="import os"), "score"),
         {"python_refused"},
     ),
+    "a script typed with Chinese punctuation": (
+        one(SCRIPT.format(language="python", script="score = max(1，2)"), "score"),
+        {"python_syntax"},
+    ),
     "a business rule task with no decision": (
         one('<bpmn:businessRuleTask id="rate" name="定级"/>', "rate"),
         {"decision_missing"},
