@@ -1,4 +1,5 @@
-"""User administration pages (role admin): list, create, edit roles and scopes, passwords."""
+"""User administration pages (role admin): list, create, edit roles and scopes, passwords, the
+tokens a department's system works with."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ def edit_user(username):
 @blueprint.post("/users/<username>")
 @login_required(Role.ADMIN)
 def save_user(username):
-    """Save roles and scopes, or one of the actions: password, (de)activate, unlock, end sessions."""
+    """Save roles and scopes, or one of the actions: password, (de)activate, unlock, end sessions,
+    issue a token for a department's system (shown once), revoke every token."""
     client = api()
     path = f"/console/api/users/{username}"
     action = request.form.get("action", "save")
@@ -115,9 +117,30 @@ def save_user(username):
             client.post(f"{path}/unlock")
         elif action == "revoke":
             client.delete(f"{path}/sessions")
+        elif action == "revoke_tokens":
+            client.delete(f"{path}/tokens")
+        elif action == "issue_token":
+            return _issued(username, client.post(f"{path}/tokens", _token_body(request.form)))
         else:
             client.patch(path, _user_body(request.form, creating=False))
     except InvalidInput as refused:
         return _render("user_edit.html", 400, account=client.get(path), errors=refused.fields)
-    flash("users.saved")
+    flash("users.tokens_revoked" if action == "revoke_tokens" else "users.saved")
     return redirect(url_for("admin.edit_user", username=username))
+
+
+def _token_body(form) -> dict:
+    """What the token is for and how long it lasts; hours left as typed when not a whole number, so
+    the API names the field."""
+    hours = form.get("hours", "").strip()
+    body = {"purpose": form.get("purpose", "").strip()}
+    if hours:
+        body["hours"] = int(hours) if hours.isdigit() else hours
+    return body
+
+
+def _issued(username: str, issued: dict):
+    """The page with the new token shown once: it is not kept anywhere to be shown again."""
+    account = api().get(f"/console/api/users/{username}")
+    page, status = _render("user_edit.html", account=account, errors={}, issued=issued)
+    return page, status, {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -4,6 +4,8 @@ an `active` that is not true or false, a NUL in a name."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import bearer
@@ -160,3 +162,31 @@ def test_a_user_without_a_role_is_told_to_choose_one_in_chinese(mall, admin):
     )
 
     assert answer.status_code == 400 and answer.json["errors"]["json"]["roles"] == ["至少选择 1 项"]
+
+
+def test_the_admin_page_issues_a_token_for_a_departments_system_shown_once_and_revokes_it(
+    browser, mall, clock
+):
+    page = browser()
+    page.login("admin")
+    user_page = "/console/admin/users/floor3"
+
+    missing = page.form(user_page, {"action": "issue_token", "purpose": "", "hours": "720"}, page=user_page)
+    issued = page.form(
+        user_page, {"action": "issue_token", "purpose": "三楼巡检系统", "hours": "24"}, page=user_page
+    )
+    text = issued.get_data(as_text=True)
+    token = re.search(r'<textarea readonly rows="3" id="token-text">([^<]+)</textarea>', text).group(1)
+    works = mall.api.get("/routing/tasks", headers={"Authorization": f"Bearer {token}"})
+    revoked = page.form(user_page, {"action": "revoke_tokens"}, page=user_page)
+    after = page.get(user_page).get_data(as_text=True)
+    clock.advance(mall.runtimes["console"].settings.token_check)
+    refused = mall.api.get("/routing/tasks", headers={"Authorization": f"Bearer {token}"})
+
+    assert missing.status_code == 400 and "用途" in missing.get_data(as_text=True)
+    assert issued.status_code == 200 and issued.headers["Cache-Control"] == "no-store"
+    assert "它只显示这一次" in text and not re.search(r"\d{4}-\d{2}-\d{2}T", text.split("token-text")[0])
+    assert works.status_code == 200
+    assert token not in after  # not shown again
+    assert revoked.status_code == 302 and "全部令牌已撤销" in after
+    assert refused.status_code == 401
