@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -18,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     StartEvent,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
@@ -103,6 +105,16 @@ class Diagram:
             for task_spec in spec.task_specs.values()
             if (getattr(task_spec, "extensions", None) or {}).get("event")
         }
+
+    def start_events(self) -> list[tuple[str, str | None, str | None, dict[str, Any]]]:
+        """(id, name, lane, extensions) of the start events a new case passes before any of the
+        diagram's Python runs (those of no timer or message): what they announce (the customer's
+        acknowledgement) is owed even when a step after them fails and stops the case."""
+        return [
+            (spec.bpmn_id, spec.bpmn_name, spec.lane, dict(spec.extensions or {}))
+            for spec in self.spec.start.outputs
+            if isinstance(spec, StartEvent) and isinstance(spec.event_definition, NoneEventDefinition)
+        ]
 
     def caught_messages(self) -> set[str]:
         """The names of the messages its catch events (and receive tasks) wait for: all a case of it

@@ -473,8 +473,15 @@ def _in_chinese(params: dict[str, Any]) -> dict[str, str]:
     queues and a choice's options by their names with the code beside (楼层主管（floor_supervisor）:
     either is taken in a diagram)."""
     found = {}
-    if "detail" in params:  # several reasons, each its own sentence of the catalogue
-        found["detail"] = "；".join(i18n.message(part, "zh-CN") for part in str(params["detail"]).split("; "))
+    if "detail" in params:  # one sentence of the catalogue, or several reasons each one of its own
+        detail = str(params["detail"])
+        whole = i18n.message(detail, "zh-CN")
+        parts = detail.split("; ")
+        found["detail"] = (
+            whole
+            if whole != detail or len(parts) == 1
+            else "；".join(i18n.message(part, "zh-CN") for part in parts)
+        )
     if params.get("queues"):
         found["queues"] = "、".join(
             f"{i18n.term('role', queue, 'zh-CN')}（{queue}）" for queue in str(params["queues"]).split(", ")

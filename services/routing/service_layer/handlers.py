@@ -278,10 +278,14 @@ def retry_case(command: RetryCase, uow: UnitOfWork, context: Context) -> bool:
         if case.status != CaseStatus.INCIDENT:
             raise Conflict(f"the case is {case.status}, not stopped by an incident")
         case.status = CaseStatus.RUNNING
-        held = _held_completion(uow, context, case)
+        stopped = _open_incident(uow, case)
+        # what went out when the step first failed (the acknowledgement of a case stopped at its start)
+        announced = frozenset(stopped.get("announced", ()))
+        held = _held_completion(uow, context, stopped.get("completion"))
         with uow.deferred():
             if held is None:
-                if not advance_case(uow, context, case, Step(case.state, data=data), actor, "retry"):
+                work = Step(case.state, data=data)
+                if not advance_case(uow, context, case, work, actor, "retry", announced=announced):
                     return False
             elif _complete(uow, context, case, *held, retried_by=actor, corrections=data) is None:
                 return False
@@ -294,13 +298,19 @@ def retry_case(command: RetryCase, uow: UnitOfWork, context: Context) -> bool:
         return True
 
 
-def _held_completion(uow: UnitOfWork, context: Context, case: CaseRow) -> tuple[Task, str, dict] | None:
+def _open_incident(uow: UnitOfWork, case: CaseRow) -> dict:
+    """The detail of the case's open incident (the latest, should there be more), or {}."""
+    opened = [incident for incident in uow.cases.incidents(case.id) if incident["resolved_at"] is None]
+    return (opened[-1]["detail"] or {}) if opened else {}
+
+
+def _held_completion(
+    uow: UnitOfWork, context: Context, completion: dict | None
+) -> tuple[Task, str, dict] | None:
     """The task, handler and form data of the completion that stopped the case, if its task is still
     open and nobody else has claimed it since (then it is theirs to complete, and the retry only
     runs the case's pending steps)."""
-    [*_, latest] = uow.cases.incidents(case.id) or [None]
-    completion = (latest or {}).get("detail", {}).get("completion")
-    if latest is None or latest["resolved_at"] is not None or completion is None:
+    if completion is None:
         return None
     task = uow.tasks.get(context.mall_id, completion["task_id"])
     if task is None or task.state not in OPEN_STATES or task.assignee not in (None, completion["by"]):

@@ -34,12 +34,14 @@ def advance_case(
     actor: Actor,
     name: str,
     completing: str | None = None,
+    announced: frozenset[str] = frozenset(),
 ) -> bool:
     """Take `step` on the case's workflow and store the result; False if it raised (incident).
 
     Messages that arrived before the case waited for them go with the step, to be handed over
     once the case is at their catch event. `completing` is the task the step completes, whose
     close the caller writes with the step's rows: it is no longer one of the case's open tasks.
+    `announced`: elements whose announcements went out when the step first failed (a retry's).
     """
     # The kind of step only (`message`, not `message <name>`): a label must stay a small set.
     with ENGINE_STEP_SECONDS.labels(name.split(" ", 1)[0]).time():
@@ -54,9 +56,9 @@ def advance_case(
                 source, replace(step, messages=messages, shared_keys=HIDDEN_DATA), now
             )
         except EngineError as exc:
-            record_incident(uow, context, case, name, exc, held_completion(step, actor))
+            record_incident(uow, context, case, name, exc, held_completion(step, actor), announced)
             return False
-        store(uow, context, case, result, waiting, actor, open_rows)
+        store(uow, context, case, result, waiting, actor, open_rows, announced)
         return True
 
 
@@ -95,7 +97,12 @@ def start_new_case(
                 case.id, now, started_by.id, started_by.role, "case_started", None, None, started
             )
             if failure is not None:
-                record_incident(uow, context, case, "start", failure)
+                # The start event's acknowledgement goes out now, not when the case is repaired
+                # (hours, perhaps); the incident keeps that it did, so the retry does not repeat it.
+                started = [CompletedElement(*event, {}) for event in diagram.start_events()]
+                announce_steps(uow, context, case, started, SYSTEM)
+                announced = frozenset(element.element_id for element in started)
+                record_incident(uow, context, case, "start", failure, announced=announced)
             else:
                 mirror(uow, context, case, result, {}, SYSTEM, open_rows=[])
         return True
@@ -109,12 +116,15 @@ def store(
     waiting: dict[str, Any],
     actor: Actor,
     open_rows: list[Task],
+    announced: frozenset[str] = frozenset(),
 ) -> None:
-    """Note the messages handed over, announce what the step passed, mirror the ready tasks (the
-    case's open rows as they were read before the step), save state and next due time: one
-    statement (`deferred`)."""
+    """Note the messages handed over, announce what the step passed (but what was `announced`
+    already), mirror the ready tasks (the case's open rows as they were read before the step), save
+    state and next due time: one statement (`deferred`)."""
     with uow.deferred():
         _take(case, result, context.clock.now())
+        if announced:
+            result = replace(result, completed=[e for e in result.completed if e.element_id not in announced])
         mirror(uow, context, case, result, waiting, actor, open_rows)
         uow.cases.save(case)
 
@@ -317,6 +327,7 @@ def record_incident(
     step: str,
     error: EngineError,
     completion: dict[str, Any] | None = None,
+    announced: frozenset[str] = frozenset(),
 ) -> None:
     """The case's one open incident, with this error: a retry that failed again closes the one it
     retried (kept, closed by routing) rather than listing the stopped case twice. A case that
@@ -325,6 +336,8 @@ def record_incident(
     detail: dict[str, Any] = {"element": error.element}
     if completion is not None:
         detail["completion"] = completion
+    if announced:
+        detail["announced"] = sorted(announced)
     if step == "retry":
         uow.cases.resolve_incidents(case.id, now, SYSTEM.id)
     else:

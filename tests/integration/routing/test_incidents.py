@@ -280,3 +280,29 @@ def test_erasing_a_stopped_case_erases_the_customer_from_the_completion_its_inci
 
     kept = incident["detail"]["completion"]["data"]["resolution"]
     assert "王女士" not in kept and "13912345678" not in kept and "退款已办" in kept
+
+
+def test_a_case_stopped_at_its_start_acknowledges_the_complaint_at_once_and_its_retries_do_not_again(
+    routing, start, api, staff
+):
+    from tests.integration.routing.test_complaint_diagram import deploy_mall_diagram
+
+    deploy_mall_diagram(routing)  # its start event acknowledges, its first script needs the policy
+    policy = {**POLICY, "time_zone": "Asia/Shanghai"}
+    lacking = {key: value for key, value in policy.items() if key != "major_unresolved_after_seconds"}
+    broken = start(policy=lacking)
+    ops = staff("operations_manager")
+    stopped_acks = _notices(routing, "acknowledgement")
+
+    failed_again = api.post(f"/cases/{broken}/retry", json={}, headers=ops)
+    fixed = api.post(f"/cases/{broken}/retry", json={"data": {"policy": policy}}, headers=ops)
+
+    assert [(notice["to"], notice["element_id"]) for notice in stopped_acks] == [("customer", "start")]
+    assert (failed_again.status_code, fixed.status_code) == (409, 200), fixed.json
+    assert fixed.json["status"] == "running"
+    assert len(_notices(routing, "acknowledgement")) == 1  # told once, when it stopped
+    with routing.uow() as uow:
+        kinds = [entry["kind"] for entry in uow.cases.timeline(broken)]
+    assert kinds.count("complaint.acknowledged") == 1 and kinds.index("complaint.acknowledged") < kinds.index(
+        "incident"
+    )
