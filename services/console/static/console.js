@@ -72,12 +72,15 @@
     document.querySelectorAll("select[data-canned-reply]").forEach(function (select) {
       var target = select.form && select.dataset.fills ? select.form.elements[select.dataset.fills] : null;
       if (!target) return;
-      select.addEventListener("change", function () {
+      function fill() {
         var chosen = select.options[select.selectedIndex];
         if (!chosen || !chosen.dataset.body) return;
         target.value = chosen.dataset.body;
         target.focus();
-      });
+      }
+      select.addEventListener("change", fill);
+      // A reply chosen before this ran (a quick hand, a slow page) is filled in as well, if its text is still empty.
+      if (!target.value.trim()) fill();
     });
   }
 
