@@ -234,6 +234,14 @@ REFUSED: dict[str, tuple[str, set[str]]] = {
         {"process_not_executable"},
     ),
     "several executable pools": (pools("shop_a", "shop_b"), {"several_main_processes"}),
+    # the engine stops at such a flow: what it finds after it is named in the same refusal
+    "a flow with no condition and a task for a group that is no queue": (
+        gateway("amount &gt; 100", default=False).replace(
+            'id="refund" name="退款" camunda:candidateGroups="service_desk"',
+            'id="refund" name="退款" camunda:candidateGroups="accounting"',
+        ),
+        {"flow_without_condition", "task_queue_unknown"},
+    ),
     "a gateway's flow with no condition that is not the default": (
         gateway("amount &gt; 100", default=False),
         {"flow_without_condition"},
