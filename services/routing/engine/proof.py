@@ -67,6 +67,13 @@ class ProofResult:
     walks: int
     actions: int
     complete: bool  # every action was tried within the time budget
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> language -> name (Diagram.names)
+
+    def name(self, element: str | None, language: str) -> str | None:
+        """An element as the reader's language names it; its drawn name where it has none there."""
+        if element is None:
+            return None
+        return self.names.get(element, {}).get(language) or self.elements.get(element)
 
     @property
     def unreached(self) -> list[str]:
@@ -91,13 +98,15 @@ def prove(engine: Engine, clock, diagram: Diagram, request: ProofRequest) -> Pro
     search = _Search(engine, clock, diagram, time.monotonic() + request.max_seconds)
     for probe in request.probes:
         _prove_probe(search, probe, request.start)
+    elements = flow_elements(diagram)
     return ProofResult(
         tuple(search.problems),
-        flow_elements(diagram),
+        elements,
         frozenset(search.reached),
         search.walks,
         search.actions,
         complete=not search.out_of_time,
+        names={element: diagram.names[element] for element in elements if element in diagram.names},
     )
 
 

@@ -30,7 +30,7 @@ class ProofReport:
 
     def messages(self, language: str = "en") -> list[str]:
         """Each problem in one sentence: the probe, what went wrong where, and the path there."""
-        return [_sentence(problem, language) for problem in self.result.problems]
+        return [_sentence(problem, self.result, language) for problem in self.result.problems]
 
     def summary(self, language: str = "en") -> dict:
         """What the answer says; each problem also as one sentence in `language` (the deploy's words)."""
@@ -39,12 +39,16 @@ class ProofReport:
         return {
             "passed": self.passed,
             "problems": [
-                {**_problem(problem), "sentence": _sentence(problem, language)} for problem in result.problems
+                {**_problem(problem, result, language), "sentence": _sentence(problem, result, language)}
+                for problem in result.problems
             ],
             "reached": len(result.reached & set(names)),
             "elements": len(names),
             "coverage": round(len(result.reached & set(names)) / len(names), 4) if names else 1.0,
-            "unreached": [{"element_id": element, "name": names[element]} for element in result.unreached],
+            "unreached": [
+                {"element_id": element, "name": result.name(element, language)}
+                for element in result.unreached
+            ],
             "probes": self.probes,
             "walks": result.walks,
             "actions": result.actions,
@@ -101,9 +105,9 @@ def _run(source: DiagramSource, context: Context) -> ProofReport:
 _KIND_ZH = {"incident": "步骤出错（案件会停在故障中）", "stuck": "卡住（没有任务、定时器或消息能推进它）"}
 
 
-def _sentence(problem: ProofProblem, language: str) -> str:
+def _sentence(problem: ProofProblem, result: ProofResult, language: str) -> str:
     path = " → ".join(problem.path)
-    named = problem.element_name or problem.element_id
+    named = result.name(problem.element_id, language) or problem.element_name or problem.element_id
     if language.startswith("zh"):
         where = f"，位于“{named}”（{problem.element_id}）" if problem.element_id else ""
         return f"探测投诉“{probe_name_zh(problem.probe)}”：{_KIND_ZH[problem.kind]}{where}：{problem.message}；路径：{path}"
@@ -111,12 +115,12 @@ def _sentence(problem: ProofProblem, language: str) -> str:
     return f"probe '{problem.probe}': {problem.kind}{where}: {problem.message}; path: {path}"
 
 
-def _problem(problem: ProofProblem) -> dict:
+def _problem(problem: ProofProblem, result: ProofResult, language: str) -> dict:
     return {
         "probe": problem.probe,
         "kind": problem.kind,
         "element_id": problem.element_id,
-        "element_name": problem.element_name,
+        "element_name": result.name(problem.element_id, language) or problem.element_name,
         "message": problem.message,
         "path": list(problem.path),
     }

@@ -129,3 +129,23 @@ def test_a_dry_runs_problems_carry_the_sentence_a_refused_deploy_gives_in_the_de
 
     assert proved["passed"] is False
     assert [problem["sentence"] for problem in proved["problems"]] == refused
+
+
+def test_a_chinese_designers_proof_names_its_elements_in_chinese(api, staff):
+    """The elements a proof could not reach, and where a problem stopped, by the names a Chinese
+    reader gives them (name.zh-CN), as the refusal's sentence does."""
+    headers = {**staff("process_designer"), "Accept-Language": "zh-CN"}
+    cut = _without_outgoing_flows(mall_diagram()["bpmn"], "reached_gw")
+    answer = api.post("/processes/proof", json={**mall_diagram(), "bpmn": cut}, headers=headers)
+
+    proof = answer.json
+    assert answer.status_code == 200 and proof["unreached"], proof
+    drawn = [
+        item
+        for item in proof["unreached"]
+        if item["name"] and not re.search(r"[\u4e00-\u9fff]", item["name"])
+    ]
+    assert drawn == []
+    assert all(
+        re.search(r"[\u4e00-\u9fff]", problem["element_name"] or "中") for problem in proof["problems"]
+    )
