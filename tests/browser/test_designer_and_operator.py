@@ -98,10 +98,26 @@ def test_a_designer_opens_a_camunda_modeler_file_breaks_a_route_sees_it_on_the_g
     designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('1 个错误')")
     designer.click("#undo")
     designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('0 个错误')")
+    # The "change element" menu offers no element routing refuses (a service task was chosen, then refused)
+    designer.evaluate("""() => window.modeler.get('popupMenu').open(
+        window.modeler.get('elementRegistry').get('handle_floor'), 'bpmn-replace', { x: 200, y: 200 })""")
+    menu = designer.locator(".djs-popup")
+    assert menu.locator("[data-id=replace-with-script-task]").count() == 1
+    assert menu.locator("[data-id=replace-with-service-task]").count() == 0
+    designer.keyboard.press("Escape")
 
     # A route left without a condition (as other modelers leave them) is refused naming the flow: the
     # canvas goes to the flow and the designer reads why (going to a flow threw, and the page hung)
+    _condition(
+        designer, "Flow_route_gw_handle_floor", "queue == “floor_supervisor”"
+    )  # typed with Chinese quotes
+    designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('1 个错误')")
     _condition(designer, "Flow_route_gw_handle_floor", "")
+    designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('1 个错误')")
+    said = designer.evaluate(
+        "() => (window.modeler.get('linting')._issues['Flow_route_gw_handle_floor'] || []).map((i) => i.message)"
+    )
+    assert any("既无条件也不是默认流" in message for message in said), said
     assert _outcome(designer, "#dry-run") == "refused"
     assert "既没有条件" in designer.inner_text("#modeler-result.error")
 

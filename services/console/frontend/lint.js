@@ -19,10 +19,49 @@ const WORDS = {
   notifyTo: ["notify_to 的值 {value} 无法送达：请用顾客、商户或队列", "notify_to {value} cannot be reached: use customer, merchant or a queue"],
   noDefault: ["排他网关没有默认流：条件都不成立时案件会停住（试运行验证可查）", "the exclusive gateway has no default flow: a case stops when no condition holds"],
   noZhName: ["缺少中文名称（属性 name.zh-CN）", "no Chinese name (property name.zh-CN)"],
+  noCondition: ["从网关“{gateway}”出发的这条流既无条件也不是默认流：请写条件，或把它设为默认流", "this flow leaves the gateway {gateway} with no condition and is not its default: write a condition or make it the default"],
+  slip: ["{what}写法有误（{detail}）：请检查引号、括号和标点，标点须用英文半角", "the {what} is not Python ({detail}): check its quotes, brackets and punctuation"],
+  serviceTask: ["服务任务不被支持（流程不调用外部系统）：请改为脚本任务或人工任务", "service tasks are not supported (routing calls nothing outside): use a script or a user task"],
+};
+const SLIPS = {
+  wide: ["中文标点 {char}", "Chinese punctuation {char}"],
+  quote: ["引号没有闭合", "a quote left open"],
+  bracket: ["括号不配对", "brackets that do not pair"],
 };
 const KINDS = { cron: ["cron 表达式", "a cron expression"], juel: ["JUEL/FEEL 表达式", "a JUEL/FEEL expression"] };
 const REFUSED = [[/(^|\s)(import|from\s+\S+\s+import)\s/, "import"], [/\b__\w*|\b_\w+/, "_"],
   [/\b(eval|exec|open|getattr|setattr|delattr|globals|locals|vars|compile|__import__)\s*\(/, "call"]];
+
+// A slip in diagram Python that a designer makes typing (the dry run and the deploy say the same with
+// Python's own reading): a quote left open, brackets that do not pair, a Chinese comma or quote.
+const PAIRS = { ")": "(", "]": "[", "}": "{" };
+function slip(code) {
+  const open = [];
+  for (let i = 0; i < code.length; i += 1) {
+    const char = code[i];
+    if (char === "#") { while (i < code.length && code[i] !== "\n") i += 1; continue; }
+    if (char === '"' || char === "'") {
+      const triple = code.startsWith(char.repeat(3), i);
+      const end = triple ? code.indexOf(char.repeat(3), i + 3) : closing(code, i);
+      if (end < 0) return ["quote"];
+      i = triple ? end + 2 : end;
+      continue;
+    }
+    if ("，。；：“”‘’（）【】".includes(char)) return ["wide", char];
+    if ("([{".includes(char)) open.push(char);
+    else if (PAIRS[char] && open.pop() !== PAIRS[char]) return ["bracket"];
+  }
+  return open.length ? ["bracket"] : null;
+}
+
+// Where the one-line string opened at `start` closes (-1: at no quote before its line ends).
+function closing(code, start) {
+  for (let i = start + 1; i < code.length && code[i] !== "\n"; i += 1) {
+    if (code[i] === "\\") i += 1;
+    else if (code[i] === code[start]) return i;
+  }
+  return -1;
+}
 
 function say(key, values) {
   const text = WORDS[key][facts.language === "zh-CN" ? 0 : 1];
@@ -71,9 +110,26 @@ const rules = {
       checks.push([node.conditionExpression.body || "", facts.language === "zh-CN" ? "条件" : "condition", node.id]);
     }
     checks.forEach(([code, what, id]) => {
+      const typed = slip(code);
+      if (typed) {
+        const text = SLIPS[typed[0]][facts.language === "zh-CN" ? 0 : 1].replace("{char}", typed[1] || "");
+        return reporter.report(id, say("slip", { what, detail: text }));
+      }
       const found = REFUSED.find(([pattern]) => pattern.test(code));
       if (found) reporter.report(id, say("python", { what, detail: found[1] }));
     });
+  }),
+  "flow-has-condition": rule((node, reporter) => {
+    if (!is(node, "bpmn:ExclusiveGateway") && !is(node, "bpmn:InclusiveGateway")) return;
+    const outgoing = node.outgoing || [];
+    if (outgoing.length < 2) return;
+    outgoing.forEach((flow) => {
+      const written = ((flow.conditionExpression && flow.conditionExpression.body) || "").trim();
+      if (flow !== node.default && !written) reporter.report(flow.id, say("noCondition", { gateway: node.name || node.id }));
+    });
+  }),
+  "no-service-task": rule((node, reporter) => {
+    if (is(node, "bpmn:ServiceTask")) reporter.report(node.id, say("serviceTask"));
   }),
   "known-event": rule((node, reporter) => {
     if (!is(node, "bpmn:FlowElement")) return;
@@ -97,7 +153,8 @@ function laneOf(node) {
 }
 
 const LEVELS = { "flow-ends": "error", "lane-is-queue": "error", "task-has-queue": "error", "timer-supported": "error",
-  "python-safe": "error", "known-event": "error", "gateway-default": "warn", "chinese-name": "warn" };
+  "python-safe": "error", "known-event": "error", "gateway-default": "warn", "chinese-name": "warn",
+  "flow-has-condition": "error", "no-service-task": "error" };
 
 // What bpmnlint-loader would generate for a .bpmnlintrc: rules named `mall/<rule>` resolve to the
 // functions above (bpmnlint looks a plugin's rule up as package `bpmnlint-plugin-mall`).

@@ -17,10 +17,15 @@ import { lintConfig } from "./lint.js";
 import { translateModule } from "./translate.js";
 import { readerNamesModule } from "./reader-names.js";
 import SupportedGroups from "./groups.js";
+import SupportedReplaceMenu from "./supported-menu.js";
 import { taskFormsModule } from "./task-forms.js";
 import { readName } from "./names-group.js";
 
-const SUPPORTED = { __init__: ["supportedGroups"], supportedGroups: ["type", SupportedGroups] };
+const SUPPORTED = {
+  __init__: ["supportedGroups", "supportedReplaceMenu"],
+  supportedGroups: ["type", SupportedGroups],
+  supportedReplaceMenu: ["type", SupportedReplaceMenu],
+};
 
 function csrf() { return document.querySelector("meta[name=csrf-token]").content; }
 
