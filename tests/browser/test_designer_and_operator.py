@@ -318,13 +318,25 @@ def test_a_user_task_drawn_in_the_modeler_can_be_given_form_fields_at_once(perso
 
     group = designer.locator("[data-group-id=group-CamundaPlatform__FormData]")
     expect(group).to_have_count(1)
+    # a field just added reads 新字段 (the panel's own "<empty>" said nothing)
+    group.locator(".bio-properties-panel-group-header").click()
+    group.locator(".bio-properties-panel-add-entry").click()
+    expect(group.locator(".bio-properties-panel-collapsible-entry-header-title").first).to_have_text("新字段")
     xml = designer.evaluate("async () => (await window.modeler.saveXML()).xml")
     assert re.search(
         rf'<bpmn:userTask id="{new_id}"[^>]*>\s*<bpmn:extensionElements>\s*<camunda:formData', xml
     )
+    designer.click("#undo")  # the field
     designer.click("#undo")  # the task and its form go together
     gone = designer.evaluate("async () => (await window.modeler.saveXML()).xml")
     assert new_id not in gone
+    # a task's fields are listed as staff read them, the id beside
+    designer.evaluate(
+        "() => window.modeler.get('selection').select(window.modeler.get('elementRegistry').get('merchant_call'))"
+    )
+    titles = group.locator(".bio-properties-panel-collapsible-entry-header-title")
+    expect(titles.first).to_have_text("已致电商户负责人（called）")
+    screenshot(designer, "62b-designer-form-fields-by-label")
     assert errors == []
 
 

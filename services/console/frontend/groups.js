@@ -9,10 +9,11 @@ const KEPT = new Set(["general", "documentation", "timer", "message", "CamundaPl
   "CamundaPlatform__ExtensionProperties", "CamundaPlatform__Implementation"]);
 const ENTRIES = { CamundaPlatform__UserAssignment: new Set(["candidateGroups"]) };
 
-export default function SupportedGroups(propertiesPanel, injector) {
+export default function SupportedGroups(propertiesPanel, injector, pageLanguage) {
   this.getGroups = (element) => (groups) => {
     const kept = groups.filter((group) => KEPT.has(group.id)).map((group) => {
       const entries = ENTRIES[group.id];
+      if (group.id === "CamundaPlatform__FormData" && group.items) return withFieldLabels(group, element, injector, pageLanguage);
       return entries && group.entries ? { ...group, entries: group.entries.filter((entry) => entries.has(entry.id)) } : group;
     });
     const names = namesGroup(element, injector);
@@ -21,4 +22,22 @@ export default function SupportedGroups(propertiesPanel, injector) {
   };
   propertiesPanel.registerProvider(1, this);  // last: after bpmn-js's and Camunda's own providers
 }
-SupportedGroups.$inject = ["propertiesPanel", "injector"];
+SupportedGroups.$inject = ["propertiesPanel", "injector", "pageLanguage"];
+
+// The form's fields listed as staff will read them (客户满意度（satisfied）), not by id alone, and a
+// field just added as 新字段 rather than the panel's "<empty>".
+function withFieldLabels(group, element, injector, language) {
+  const translate = injector.get("translate");
+  const formData = ((element.businessObject.extensionElements || {}).values || []).find((value) => value.$type === "camunda:FormData");
+  const fields = (formData && formData.fields) || [];
+  const items = group.items.map((item) => {
+    const field = fields[Number(item.id.split("-formField-").pop())];
+    if (!field) return item;
+    const own = ((field.properties && field.properties.values) || []).find((p) => p.id === "label." + language);
+    const label = (own && own.value) || field.label || "";
+    const id = field.id || "";
+    const shown = label && id ? label + "（" + id + "）" : label || id || translate("New field");
+    return { ...item, label: shown };
+  });
+  return { ...group, items };
+}

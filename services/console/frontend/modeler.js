@@ -21,11 +21,14 @@ import SupportedReplaceMenu from "./supported-menu.js";
 import { taskFormsModule } from "./task-forms.js";
 import { readName } from "./names-group.js";
 
-const SUPPORTED = {
-  __init__: ["supportedGroups", "supportedReplaceMenu"],
-  supportedGroups: ["type", SupportedGroups],
-  supportedReplaceMenu: ["type", SupportedReplaceMenu],
-};
+function supported(language) {
+  return {
+    __init__: ["supportedGroups", "supportedReplaceMenu"],
+    pageLanguage: ["value", language],
+    supportedGroups: ["type", SupportedGroups],
+    supportedReplaceMenu: ["type", SupportedReplaceMenu],
+  };
+}
 
 function csrf() { return document.querySelector("meta[name=csrf-token]").content; }
 
@@ -275,7 +278,7 @@ async function start() {
     container,
     propertiesPanel: { parent: "#properties" },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule,
-      CamundaBehaviorsModule, lintModule, SUPPORTED, taskFormsModule, translateModule(config.language),
+      CamundaBehaviorsModule, lintModule, supported(config.language), taskFormsModule, translateModule(config.language),
       readerNamesModule(config.language, config.roles, config.words)],
     moddleExtensions: { camunda: camundaModdle },
     linting: { bpmnlint: lintConfig({ ...config.facts, language: config.language }), active: true },

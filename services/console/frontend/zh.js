@@ -138,7 +138,7 @@ export default {
   "External resource": "外部文件", "Script type": "脚本形式", "Resource": "资源", "Result variable": "结果变量",
   "User assignment": "任务分派", "Candidate groups": "候选组（队列）", "Assignee": "处理人", "Candidate users": "候选人",
   "Specify more than one group as a comma separated list.": "多个组用英文逗号分隔。",
-  "Form fields": "表单字段", "Forms": "表单", "Form key": "表单键", "Label": "标签", "Default value": "默认值",
+  "Form fields": "表单字段", "New field": "新字段", "Forms": "表单", "Form key": "表单键", "Label": "标签", "Default value": "默认值",
   "Values": "选项", "Constraints": "约束", "Properties": "属性", "Config": "配置", "Refers to the process variable name": "即流程变量名",
   "boolean": "是/否", "date": "日期", "enum": "选项", "long": "整数", "string": "文字", "<custom type>": "（自定义类型）",
   "Custom type": "自定义类型", "Extension properties": "扩展属性", "Implementation": "实现方式",
