@@ -8,7 +8,7 @@ announced and how the case ended (see tests/support/mall.py).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -409,6 +409,22 @@ def test_the_callback_is_due_at_the_end_of_its_window_and_the_desk_is_warned_whe
     assert case.open_tasks(DESK) == ["callback"]  # still to be made, now late
     case.complete("callback", DESK, reached=True, satisfied=True)
     assert case.created() == ["handle_desk", "reply", "callback", "close"]
+
+
+def test_the_reply_is_due_by_the_reply_date_and_the_operations_manager_is_told_when_it_passes(mall, policy):
+    case = mall.complain(category="environment", handle_directly=True, promised_reply_date="2026-11-23")
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="已道歉")
+
+    reply = case.task("reply", DESK)
+    # the end of the promised day in the mall's zone (Asia/Shanghai): 2026-11-23 23:59:59+08:00
+    assert datetime.fromisoformat(reply["due_at"]) == datetime(2026, 11, 23, 15, 59, 59, tzinfo=UTC)
+    assert ("reply_late", "operations_manager") not in case.notifications()
+    case.wait(days=2)
+
+    assert ("reply_late", "operations_manager") in case.notifications()
+    assert case.open_tasks(DESK) == ["reply"]  # still the desk's, now late
+    case.complete("reply", DESK, reply_text="已处理")
+    assert case.open_tasks(DESK) == []
 
 
 ASKING = [  # (complaint, the level that holds it)
