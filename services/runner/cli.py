@@ -155,6 +155,8 @@ def _dispatch(args, settings: Settings) -> int:
         if command == "serve":
             return serve(settings, service, background=not args.no_workers)
         return work(settings, service, relay=True, workers=command == "worker")
+    if command in {"deploy", "retention", "rebuild"}:
+        settings = _tokenless(settings)
     if command == "deploy":
         return _deploy(args, settings)
     if command in {"retention", "rebuild"}:
@@ -164,6 +166,18 @@ def _dispatch(args, settings: Settings) -> int:
             retention_command(settings, args.dry_run) if command == "retention" else rebuild_command(settings)
         )
     return _admin(args, settings)
+
+
+def _tokenless(settings: Settings) -> Settings:
+    """deploy, retention and rebuild issue and check no token, but build a service's runtime, whose
+    token issuer insists on a secret: without AUTH_SECRET a throwaway one stands in (an operator
+    should not need the services' secret to erase or rebuild)."""
+    if settings.auth_secret:
+        return settings
+    import dataclasses
+    import secrets
+
+    return dataclasses.replace(settings, auth_secret=secrets.token_urlsafe(48))
 
 
 def _dead_letter(args, settings: Settings) -> int:
