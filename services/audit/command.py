@@ -83,7 +83,13 @@ def summary(report: AuditReport) -> str:
     lines = [
         f"audit at {report.checked_at:%Y-%m-%d %H:%M:%S %Z} (grace {report.settle_seconds:g} s): {counts}"
     ]
-    if report.clean:
+    unread = any(notice.check == "no_broker" for notice in report.notices)
+    if report.clean and unread:  # a complaint dead-lettered on its way would not show: not "clean"
+        lines.append(
+            "clean in PostgreSQL: every complaint has its case, tasks, report row and notifications once;"
+            " the dead-letter queues were not read (set AMQP_URL to audit them too)"
+        )
+    elif report.clean:
         lines.append("clean: every complaint has its case, tasks, report row and notifications once")
     else:
         lines.append(f"{len(report.findings)} finding(s):")

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from kombu import Connection, Producer
 
-from services.audit.command import audit_command, dead_letter_command, run_audit
+from services.audit.command import audit_command, dead_letter_command, run_audit, summary
 from services.common.bus.topology import DEAD_LETTER_EXCHANGE, SUBSCRIPTIONS, consumer_queues
 from tests.support.processes import free_port
 
@@ -116,6 +116,9 @@ def test_a_complaint_every_service_has_once_is_clean(db_url, books):
         "reporting_events": 1,
     }
     assert [notice.check for notice in report.notices] == ["no_broker"]
+    # its words do not claim what was not read
+    said = summary(report)
+    assert "clean in PostgreSQL" in said and "dead-letter queues were not read" in said
 
 
 def test_a_complaint_without_its_case_is_found_once_past_the_grace_period(db_url, books):
