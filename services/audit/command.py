@@ -115,13 +115,12 @@ def dead_letter_command(
         return UNREACHABLE
     try:
         if action == "replay":
-            letter = dead_letters.replay(amqp_url, queue, message_id)
-            print(
-                f"replayed {letter.id} ({letter.type or 'no type'}) to {letter.failed_queue or queue.removesuffix('.dead')}"
-            )
+            for letter in dead_letters.replay(amqp_url, queue, message_id):
+                target = letter.failed_queue or letter.queue.removesuffix(".dead")
+                print(f"replayed {letter.id} ({letter.type or 'no type'}) from {letter.queue} to {target}")
         else:
-            letter = dead_letters.discard(amqp_url, queue, message_id, reason or "")
-            print(f"discarded {letter.id} ({letter.type or 'no type'}) from {queue}: {reason}")
+            for letter in dead_letters.discard(amqp_url, queue, message_id, reason or ""):
+                print(f"discarded {letter.id} ({letter.type or 'no type'}) from {letter.queue}: {reason}")
     except LookupError as exc:
         print(f"dead-letter: {exc}", file=sys.stderr)
         return FINDINGS

@@ -119,10 +119,13 @@ def read(connection: Connection, name: str, limit: int = SHOWN) -> tuple[int, li
             channel.close()  # unacknowledged: every message read goes back to the queue
 
 
-def replay(amqp_url: str, queue: str, message_id: str) -> DeadLetter:
-    """Send the message back to the queue it failed on, its retry count reset, and remove it here."""
+EVERY = "all"  # as a queue: every dead-letter queue; as a message id: every message of the queue(s)
 
-    def send_back(connection: Connection, message) -> None:
+
+def replay(amqp_url: str, queue: str, message_id: str) -> list[DeadLetter]:
+    """Send each message named back to the queue it failed on, its retry count reset, and remove it here."""
+
+    def send_back(connection: Connection, queue: str, message) -> None:
         headers = {key: value for key, value in (message.headers or {}).items() if key not in ERROR_HEADERS}
         target = (message.headers or {}).get("x-failed-queue") or queue.removesuffix(".dead")
         producer = connection.Producer()
@@ -140,10 +143,10 @@ def replay(amqp_url: str, queue: str, message_id: str) -> DeadLetter:
     return _take(amqp_url, queue, message_id, send_back)
 
 
-def discard(amqp_url: str, queue: str, message_id: str, reason: str) -> DeadLetter:
-    """Remove the message for good; the log keeps it, with who-knows-why in `reason`."""
+def discard(amqp_url: str, queue: str, message_id: str, reason: str) -> list[DeadLetter]:
+    """Remove each message named for good; the log keeps it, with who-knows-why in `reason`."""
 
-    def keep_in_log(connection: Connection, message) -> None:
+    def keep_in_log(connection: Connection, queue: str, message) -> None:
         letter = _letter(queue, message)
         log.warning(
             "dead letter discarded: %s",
@@ -160,28 +163,48 @@ def discard(amqp_url: str, queue: str, message_id: str, reason: str) -> DeadLett
     return _take(amqp_url, queue, message_id, keep_in_log)
 
 
-def _take(amqp_url: str, queue: str, message_id: str, action) -> DeadLetter:
+def _take(amqp_url: str, queue: str, message_id: str, action) -> list[DeadLetter]:
+    """Act on the messages `message_id` names (`all`: every one) in `queue` (`all`: every dead-letter
+    queue: one event that poisoned several consumers lies in each of their queues, by one id)."""
+    queues = DEAD_QUEUES if queue == EVERY else (queue,)
+    taken: list[DeadLetter] = []
     with Connection(amqp_url, connect_timeout=5, transport_options={"confirm_publish": True}) as connection:
         connection.ensure_connection(max_retries=1)
-        channel = connection.channel()
+        for name in queues:
+            found = _take_from(connection, name, message_id, action)
+            if found is None and queue != EVERY:
+                raise LookupError(f"there is no queue {queue}")
+            taken += found or []
+    if not taken:
+        where = "any dead-letter queue" if queue == EVERY else queue
+        raise LookupError(
+            f"no message {message_id} in {where}" if message_id != EVERY else f"{where} is empty"
+        )
+    return taken
+
+
+def _take_from(connection: Connection, queue: str, message_id: str, action) -> list[DeadLetter] | None:
+    channel = connection.channel()
+    try:
         try:
-            try:
-                count = channel.queue_declare(queue=queue, passive=True).message_count
-            except NotFound:
-                raise LookupError(f"there is no queue {queue}") from None
-            reader = Queue(queue, channel=channel)
-            for _ in range(count):
-                message = reader.get(no_ack=False)
-                if message is None:
-                    break
-                if _letter(queue, message).names(message_id):
-                    action(connection, message)
-                    message.ack()
-                    return _letter(queue, message)
-        finally:
-            with contextlib.suppress(Exception):
-                channel.close()  # the others go back, unacknowledged
-    raise LookupError(f"no message {message_id} in {queue}")
+            count = channel.queue_declare(queue=queue, passive=True).message_count
+        except NotFound:
+            return None
+        reader = Queue(queue, channel=channel)
+        taken = []
+        for _ in range(count):
+            message = reader.get(no_ack=False)
+            if message is None:
+                break
+            letter = _letter(queue, message)
+            if message_id == EVERY or letter.names(message_id):
+                action(connection, queue, message)
+                message.ack()
+                taken.append(letter)
+        return taken
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()  # the others go back, unacknowledged
 
 
 def _letter(queue: str, message) -> DeadLetter:

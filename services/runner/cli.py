@@ -67,12 +67,16 @@ def _audit_commands(commands) -> None:
         help="report outbox rows unpublished for longer than this (default 60)",
     )
     audit.add_argument("--json", action="store_true", help="one JSON document instead of the summary")
-    dead = commands.add_parser("dead-letter", help="replay or discard a message of a dead-letter queue")
+    dead = commands.add_parser("dead-letter", help="replay or discard messages of the dead-letter queues")
     dead.add_argument("action", choices=["replay", "discard"])
     dead.add_argument(
-        "queue", help="the dead-letter queue, as the audit names it (e.g. routing.complaints.dead)"
+        "queue",
+        help="the dead-letter queue, as the audit names it (e.g. routing.complaints.dead); all: every one",
     )
-    dead.add_argument("message_id", help="the message's id, as the audit lists it")
+    dead.add_argument(
+        "message_id",
+        help="the message's id, as the audit lists it (or the id its body carries); all: every message",
+    )
     dead.add_argument("--reason", help="why it is discarded (required for discard; logged with the message)")
 
 

@@ -388,3 +388,31 @@ def test_a_dead_letter_without_a_message_id_is_named_by_the_id_its_body_carries(
     assert dead_letter_command(declared, "discard", "routing.complaints.dead", "c6b2d9e4-body-id", "x") == 0
     assert "(no type)" in capsys.readouterr().out
     assert messages(declared, "routing.complaints.dead") == 0
+
+
+def test_one_poison_event_is_discarded_from_every_dead_letter_queue_at_once_and_a_queue_replayed_whole(
+    db_url, books, declared, capsys
+):
+    """The same event dead-lettered by three consumers lies in three queues under one id: one command
+    clears it; after a fix, one command replays a queue."""
+    poison = b'{"type": "complaint.received"}'
+    for queue in ("intake.events", "notify.events", "reporting.events"):
+        dead_letter(declared, poison, "poison-event", queue=queue)
+    dead_letter(declared, poison, "fixed-1")
+    dead_letter(declared, poison, "fixed-2")
+
+    discarded = dead_letter_command(
+        declared, "discard", "all", "poison-event", "a bad event, fixed at its source"
+    )
+    said = capsys.readouterr().out
+    replayed = dead_letter_command(declared, "replay", "routing.complaints.dead", "all", None)
+    again = dead_letter_command(declared, "replay", "all", "poison-event", None)
+
+    assert (discarded, replayed, again) == (0, 0, 1)
+    assert said.count("discarded poison-event") == 3 and "from notify.events.dead" in said
+    assert [
+        messages(declared, f"{name}.dead") for name in ("intake.events", "notify.events", "reporting.events")
+    ] == [0, 0, 0]
+    assert (
+        messages(declared, "routing.complaints.dead") == 0 and messages(declared, "routing.complaints") == 2
+    )
