@@ -182,3 +182,75 @@ def test_a_json_schema_form_names_the_list_with_x_choices_from():
     schema["properties"]["note"]["x-choices-from"] = "colours"
     with pytest.raises(ValueError, match="with choices from 'colours'"):
         json_schema_fields(json.dumps(schema).encode())
+
+
+# Camunda Modeler's validations on a field of the shipped diagram's reply task, as it writes them
+BOUNDED = (
+    '<camunda:formField id="reply_text" label="What the customer was told" type="string">'
+    '<camunda:validation><camunda:constraint name="required"/><camunda:constraint name="minlength" config="4"/>'
+    '<camunda:constraint name="maxlength" config="10"/></camunda:validation></camunda:formField>'
+    '<camunda:formField id="voucher" label="Voucher" type="long" defaultValue="50"><camunda:validation>'
+    '<camunda:constraint name="readonly"/></camunda:validation></camunda:formField>'
+    '<camunda:formField id="people" label="People" type="long"><camunda:validation>'
+    '<camunda:constraint name="min" config="1"/><camunda:constraint name="max" config="99"/>'
+    "</camunda:validation></camunda:formField>"
+)
+
+
+def _reply_form(fields: str) -> list[dict]:
+    from dataclasses import asdict
+
+    start = SHIPPED.index('<camunda:formField id="reply_text"', SHIPPED.index('<bpmn:userTask id="reply"'))
+    end = SHIPPED.index("</camunda:formField>", start) + len("</camunda:formField>")
+    diagram = parse_diagram((SHIPPED[:start] + fields + SHIPPED[end:]).encode(), DMN, set(QUEUES))
+    return [asdict(field) for field in diagram.user_tasks["reply"].form]
+
+
+def test_a_fields_bounds_and_read_only_from_camunda_modeler_are_kept_and_checked():
+    form = _reply_form(BOUNDED)
+    fields = {field["id"]: field for field in form}
+
+    _, short = check_form(form, {"reply_text": "好的", "people": 0})
+    _, long = check_form(form, {"reply_text": "已" * 11, "people": 100})
+    _, changed = check_form(form, {"reply_text": "已经处理好了", "voucher": 500})
+    kept, fine = check_form(form, {"reply_text": "已经处理好了", "people": 3, "voucher": "50"})
+
+    assert fields["reply_text"]["limits"] == {"minlength": 4, "maxlength": 10}
+    assert fields["people"]["limits"] == {"min": 1, "max": 99} and fields["voucher"]["readonly"] is True
+    assert short == {"reply_text": ["must be at least 4 characters"], "people": ["must be at least 1"]}
+    assert long == {"reply_text": ["must be at most 10 characters"], "people": ["must be at most 99"]}
+    assert changed == {"voucher": ["read-only: it cannot be changed"]}
+    assert fine == {} and kept == {"reply_text": "已经处理好了", "people": 3}
+
+
+@pytest.mark.parametrize(
+    ("constraint", "why"),
+    [
+        ('name="maxlength" config="lots"', "with maxlength 'lots'; write a whole number"),
+        ('name="min" config="3"', "of type 'string' with min; minlength and maxlength bound a text"),
+    ],
+)
+def test_a_bound_that_cannot_hold_is_refused_on_deploy_naming_the_task(constraint, why):
+    field = (
+        '<camunda:formField id="reply_text" label="What the customer was told" type="string">'
+        f"<camunda:validation><camunda:constraint {constraint}/></camunda:validation></camunda:formField>"
+    )
+    with pytest.raises(DiagramError, match=why) as refused:
+        _reply_form(field)
+
+    assert refused.value.element == "reply"
+
+
+def test_a_json_schema_form_bounds_its_fields_as_camunda_does():
+    schema = {
+        "type": "object",
+        "properties": {
+            "note": {"type": "string", "title": "Note", "maxLength": 200},
+            "people": {"type": "integer", "title": "People", "minimum": 1, "readOnly": True, "default": 1},
+        },
+    }
+
+    note, people = json_schema_fields(json.dumps(schema).encode())
+
+    assert note.limits == {"maxlength": 200} and not note.readonly
+    assert people.limits == {"min": 1} and people.readonly

@@ -14,12 +14,16 @@ def check_form(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[s
     errors: FieldErrors = {name: ["not a field of this task's form"] for name in data if name not in fields}
     clean: dict[str, Any] = {}
     for name, spec in fields.items():
+        if spec.get("readonly"):  # shown, not filled in: only its own value may come back
+            if not _blank(data.get(name)) and str(data[name]) != str(spec.get("default") or ""):
+                errors[name] = ["read-only: it cannot be changed"]
+            continue
         if _blank(data.get(name)):
             if spec.get("required"):
                 errors[name] = ["required"]
             continue
         try:
-            clean[name] = _convert(spec, data[name])
+            clean[name] = _within(spec, _convert(spec, data[name]))
         except ValueError as exc:
             errors[name] = [str(exc)]
     for name, spec in fields.items():
@@ -48,6 +52,21 @@ def _required_because(spec: dict[str, Any], clean: dict[str, Any]) -> tuple[str,
 def condition_text(value: Any) -> str:
     """A value as a `required_when` condition writes it: `true`/`false` for yes/no, else its text."""
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _within(spec: dict[str, Any], value: Any) -> Any:
+    """The value, once inside the bounds the diagram gave the field (a text's length, a number)."""
+    limits = spec.get("limits") or {}
+    size = len(value) if isinstance(value, str) else value
+    if "minlength" in limits and size < limits["minlength"]:
+        raise ValueError(f"must be at least {limits['minlength']} characters")
+    if "maxlength" in limits and size > limits["maxlength"]:
+        raise ValueError(f"must be at most {limits['maxlength']} characters")
+    if "min" in limits and size < limits["min"]:
+        raise ValueError(f"must be at least {limits['min']}")
+    if "max" in limits and size > limits["max"]:
+        raise ValueError(f"must be at most {limits['max']}")
+    return value
 
 
 def _convert(spec: dict[str, Any], value: Any) -> Any:

@@ -105,6 +105,22 @@ def _service_tasks(process, file: str) -> list[Problem]:
     return found
 
 
+def _linked_forms(process, file: str) -> list[Problem]:
+    """A user task whose form is a separate file (Camunda's `formKey`, `formRef`: a Camunda Form or
+    an embedded HTML form): routing never reads it, so staff would see none of its fields and
+    nothing would be checked. Form fields drawn on the task (or a spiff-arena JSON schema) are read."""
+    return [
+        _problem(
+            "form_linked",
+            node,
+            file,
+            form=node.get(f"{{{CAMUNDA}}}formRef") or node.get(f"{{{CAMUNDA}}}formKey"),
+        )
+        for node in _bpmn(process, "userTask")
+        if node.get(f"{{{CAMUNDA}}}formRef") or node.get(f"{{{CAMUNDA}}}formKey")
+    ]
+
+
 def _listeners(process, file: str) -> list[Problem]:
     """Camunda's execution and task listeners run Java, expressions or scripts when an element starts
     or ends: routing runs none of them, and ignoring them would change what the designer drew."""
@@ -283,6 +299,7 @@ def _unsupported(process, file: str) -> list[Problem]:
 CHECKS = (
     _data_stores,
     _service_tasks,
+    _linked_forms,
     _listeners,
     _rule_tasks,
     _scripts,

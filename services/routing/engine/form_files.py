@@ -36,6 +36,9 @@ class FormField:
     # a formField's camunda:property `label.zh-CN`, `option.<id>.zh-CN` …; `label`, `options` else.
     labels: dict[str, str] = field(default_factory=dict)
     option_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> option id -> name
+    # Camunda Modeler's validations minlength, maxlength (text) and min, max (whole numbers): each a bound
+    limits: dict[str, int] = field(default_factory=dict)
+    readonly: bool = False  # shown with its default value, not filled in (Camunda's `readonly`)
 
 
 REQUIRED_WHEN = "required_when"
@@ -62,10 +65,40 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
             choices_from=_choices_from(item),
             labels=_translations(item, "label."),
             option_labels=_option_translations(item),
+            limits=_limits(item.id, item.type or "string", item.validation),
+            readonly=any(rule.name == "readonly" for rule in item.validation),
         )
         for item in _named_fields(getattr(form, "fields", []) or [])
     )
     return check_choice_lists(check_conditions(found))
+
+
+# Which bounds a field's type takes (Camunda Modeler offers them all on every field).
+LIMITS = {"string": ("minlength", "maxlength"), "long": ("min", "max")}
+
+
+def _limits(field_id: str, kind: str, validation) -> dict[str, int]:
+    """The bounds of the field's validation; ValueError names one that is not a whole number or does
+    not fit the field's type (a maxlength on a yes/no field would hold nothing)."""
+    found: dict[str, int] = {}
+    for rule in validation:
+        if rule.name not in ("minlength", "maxlength", "min", "max"):
+            continue
+        try:
+            found[rule.name] = int(str(rule.config).strip())
+        except ValueError:
+            raise ValueError(
+                f"has field {field_id!r} with {rule.name} {rule.config!r}; write a whole number, e.g. 200"
+            ) from None
+        if rule.name not in LIMITS.get(kind, ()):
+            raise ValueError(
+                f"has field {field_id!r} of type {kind!r} with {rule.name}; minlength and maxlength bound"
+                " a text (string) field, min and max a whole number (long)"
+            )
+    low, high = found.get("minlength", found.get("min")), found.get("maxlength", found.get("max"))
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"has field {field_id!r} whose lower bound {low} is above its upper bound {high}")
+    return found
 
 
 def _named_fields(fields: list) -> list:
@@ -209,9 +242,26 @@ def _schema_conditions(schema: dict) -> dict[str, list[tuple[str, str]]]:
     return conditions
 
 
+SCHEMA_LIMITS = {"minLength": "minlength", "maxLength": "maxlength", "minimum": "min", "maximum": "max"}
+
+
 def _field(name: str, spec, required: bool) -> FormField:
     if not isinstance(spec, dict):
         raise ValueError(f"property {name!r} must be an object")
+    found = _plain_field(name, spec, required)
+    bounds = [_Bound(SCHEMA_LIMITS[key], spec[key]) for key in SCHEMA_LIMITS if key in spec]
+    return replace(found, limits=_limits(name, found.type, bounds), readonly=spec.get("readOnly") is True)
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """A JSON-schema bound as a Camunda validation constraint reads."""
+
+    name: str
+    config: object
+
+
+def _plain_field(name: str, spec: dict, required: bool) -> FormField:
     label = str(spec.get("title") or name)
     default = None if spec.get("default") is None else str(spec.get("default"))
     kind = spec.get("type", "string")

@@ -100,6 +100,16 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "请改为脚本任务（Python）或人工任务；需要通知其他系统时，用属性 event 和 notify",
         ),
     },
+    "form_linked": {
+        "en": (
+            "its form is a separate file ({form!r}), which routing does not read: staff would see none of its fields",
+            "draw the form's fields on the task (Forms → Form fields: id, label, type, validations) instead",
+        ),
+        "zh-CN": (
+            "其表单是单独的文件（{form!r}），本系统不读取：员工将看不到其中任何字段",
+            "请改为在该任务上设置表单字段（表单 → 表单字段：ID、标签、类型、校验）",
+        ),
+    },
     "listener": {
         "en": (
             "it has a Camunda listener (Java, expression or script run as it starts or ends), which routing does not run",

@@ -224,7 +224,8 @@ def form_answers(form: tuple[FormField, ...], today: date) -> list[tuple[str, di
     choices = [item for item in form if item.type in ("enum", "boolean")]
     first = {item.id: _values(item)[0] for item in choices}
     variants = [first] + [{**first, item.id: value} for item in choices for value in _values(item)[1:]]
-    filled = {item.id: _typed(item, today) for item in form if item not in choices}
+    # a read-only field is shown, never sent: a script reading it meets what staff leave
+    filled = {item.id: _typed(item, today) for item in form if item not in choices and not item.readonly}
     return [(_describe(variant), {**filled, **variant}) for variant in variants]
 
 
@@ -235,11 +236,14 @@ def _values(item: FormField) -> list[Any]:
 
 
 def _typed(item: FormField, today: date) -> Any:
+    """A value of the field's type, inside the bounds its form gives it (as check_form takes it)."""
+    limits = item.limits
     if item.type == "long":
-        return NUMBER
+        return min(max(NUMBER, limits.get("min", NUMBER)), limits.get("max", NUMBER))
     if item.type == "date":
         return (today + timedelta(days=3)).isoformat()
-    return TEXT
+    text = TEXT.ljust(limits.get("minlength", 0), "。")
+    return text[: limits["maxlength"]] if "maxlength" in limits else text
 
 
 def _describe(variant: dict[str, Any]) -> str:

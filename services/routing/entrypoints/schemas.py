@@ -156,6 +156,12 @@ class FormFieldOut(Schema):
             "complaint's category, the title chosen being the field's value"
         },
     )
+    limits = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "bounds: minlength, maxlength (text), min, max (whole numbers)"},
+    )
+    readonly = fields.Boolean(metadata={"description": "shown with its default, not filled in"})
 
 
 def _in_each_language(what: str) -> fields.Dict:

@@ -64,3 +64,40 @@ def test_a_listed_department_or_any_other_name_completes_the_task(browser, mall)
             if step.get("task_id") == task["id"] and step["kind"] == "task_completed"
         ]
         assert completed["detail"]["data"]["department_asked"] == name, completed
+
+
+def test_a_fields_bounds_from_the_diagram_reach_the_form_and_a_text_too_long_is_refused_in_chinese(
+    browser, mall
+):
+    from services.runner.allinone import MALL_DIAGRAM
+
+    text = MALL_DIAGRAM.read_text(encoding="utf-8")
+    start = text.index('<camunda:formField id="resolution"', text.index('<bpmn:userTask id="handle_floor"'))
+    after = text.index("</camunda:properties>", start) + len("</camunda:properties>")
+    limit = '<camunda:validation><camunda:constraint name="maxlength" config="10"/></camunda:validation>'
+    triage = (MALL_DIAGRAM.parent / "triage.dmn").read_text(encoding="utf-8")
+    body = {
+        "bpmn": text[:after] + limit + text[after:],
+        "dmn": {"triage.dmn": triage},
+        "note": "处理说明限十字",
+    }
+    deployed = mall.api.post("/routing/processes", json=body, headers=mall.staff("designer"))
+    assert deployed.status_code == 201, deployed.json
+    mall.record()
+    task = _floor_task(mall)
+    floor3 = browser()
+    floor3.login("floor3")
+    page = f"/console/tasks/{task['id']}"
+
+    html = floor3.get(page).get_data(as_text=True)
+    answer = floor3.post(
+        f"{page}/complete",
+        data={
+            "csrf_token": csrf_token(html),
+            "f_outcome": "resolved",
+            "f_resolution": "已与顾客协商一致并办理了退款手续",
+        },
+    )
+
+    assert re.search(r'<textarea name="f_resolution"[^>]* maxlength="10"', html)
+    assert answer.status_code == 400 and "最多 10 个字" in answer.get_data(as_text=True)

@@ -311,6 +311,13 @@ REFUSED: dict[str, tuple[str, set[str]]] = {
         ),
         {"element_not_supported"},
     ),
+    "a user task whose form is a linked Camunda Form": (
+        one(
+            '<bpmn:userTask id="check" name="核查" camunda:candidateGroups="service_desk" camunda:formRef="check-form"/>',
+            "check",
+        ),
+        {"form_linked"},
+    ),
     "a user task with no lane and no candidate group": (
         one('<bpmn:userTask id="check" name="核查"/>', "check"),
         {"task_without_queue"},
