@@ -33,6 +33,9 @@ def test_the_operations_manager_adds_edits_retires_and_restores_a_template(clien
     offered = client.get("/reply-templates?category=fee", headers=desk).json
     kept = client.get("/reply-templates?category=fee&include_retired=true", headers=ops).json
     restored = client.post(f"/reply-templates/{template_id}/restore", headers=ops)
+    unchanged = client.patch(  # saved again as it is: no new version
+        f"/reply-templates/{template_id}", json={"body": " 您好，已退还。", "version": 4}, headers=ops
+    )
 
     assert added.status_code == 201, added.json
     assert added.json | {"id": 0} == {
@@ -51,6 +54,7 @@ def test_the_operations_manager_adds_edits_retires_and_restores_a_template(clien
     assert retired.json["retired"] is True
     assert offered == [] and [t["id"] for t in kept] == [template_id]
     assert restored.json["retired"] is False and restored.json["version"] == 4
+    assert unchanged.status_code == 200 and unchanged.json["version"] == 4
 
 
 def test_an_admin_may_edit_them_too(client, tokens):

@@ -50,6 +50,8 @@ class ReplyTemplates:
                 f"reply template {template_id} was changed meanwhile (version {current['version']})"
             )
         merged = {**current, **{k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}}
+        if all(merged[key] == current[key] for key in ("category", "title", "body", "retired")):
+            return current  # saved as it was: no new version, no "changed by" (a page saved twice, a retry)
         if not merged["retired"]:
             self._title_free(mall_id, merged["category"], merged["title"], template_id)
         return self.conn.execute(
