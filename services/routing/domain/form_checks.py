@@ -8,8 +8,11 @@ from typing import Any
 FieldErrors = dict[str, list[str]]
 
 
-def check_form(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[str, Any], FieldErrors]:
-    """The data converted to the form's types, and the errors naming each bad or unknown field."""
+def check_form(
+    form: list[dict[str, Any]], data: dict[str, Any], today: date | None = None
+) -> tuple[dict[str, Any], FieldErrors]:
+    """The data converted to the form's types, and the errors naming each bad or unknown field;
+    `today` (in the mall's time zone) for a date bounded by it."""
     fields = {item["id"]: item for item in form}
     errors: FieldErrors = {name: ["not a field of this task's form"] for name in data if name not in fields}
     clean: dict[str, Any] = {}
@@ -23,7 +26,7 @@ def check_form(form: list[dict[str, Any]], data: dict[str, Any]) -> tuple[dict[s
                 errors[name] = ["required"]
             continue
         try:
-            clean[name] = _within(spec, _convert(spec, data[name]))
+            clean[name] = _within(spec, _convert(spec, data[name]), today)
         except ValueError as exc:
             errors[name] = [str(exc)]
     for name, spec in fields.items():
@@ -54,9 +57,16 @@ def condition_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _within(spec: dict[str, Any], value: Any) -> Any:
-    """The value, once inside the bounds the diagram gave the field (a text's length, a number)."""
+def _within(spec: dict[str, Any], value: Any, today: date | None) -> Any:
+    """The value, once inside the bounds the diagram gave the field (a text's length, a number, a
+    date not before or after today)."""
     limits = spec.get("limits") or {}
+    if spec.get("type") == "date":
+        if today is not None and "min" in limits and value < today.isoformat():
+            raise ValueError("must be today or later")
+        if today is not None and "max" in limits and value > today.isoformat():
+            raise ValueError("must be today or earlier")
+        return value
     size = len(value) if isinstance(value, str) else value
     if "minlength" in limits and size < limits["minlength"]:
         raise ValueError(f"must be at least {limits['minlength']} characters")

@@ -36,8 +36,9 @@ class FormField:
     # a formField's camunda:property `label.zh-CN`, `option.<id>.zh-CN` …; `label`, `options` else.
     labels: dict[str, str] = field(default_factory=dict)
     option_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> option id -> name
-    # Camunda Modeler's validations minlength, maxlength (text) and min, max (whole numbers): each a bound
-    limits: dict[str, int] = field(default_factory=dict)
+    # Camunda Modeler's validations minlength, maxlength (text) and min, max (whole numbers, or on a
+    # date `today`: not before / not after the day it is completed in the mall)
+    limits: dict[str, int | str] = field(default_factory=dict)
     readonly: bool = False  # shown with its default value, not filled in (Camunda's `readonly`)
 
 
@@ -74,29 +75,36 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
 
 
 # Which bounds a field's type takes (Camunda Modeler offers them all on every field).
-LIMITS = {"string": ("minlength", "maxlength"), "long": ("min", "max")}
+LIMITS = {"string": ("minlength", "maxlength"), "long": ("min", "max"), "date": ("min", "max")}
+TODAY = "today"  # a date's only bound: a day the task is completed on, in the mall's time zone
 
 
-def _limits(field_id: str, kind: str, validation) -> dict[str, int]:
-    """The bounds of the field's validation; ValueError names one that is not a whole number or does
-    not fit the field's type (a maxlength on a yes/no field would hold nothing)."""
-    found: dict[str, int] = {}
+def _limits(field_id: str, kind: str, validation) -> dict[str, int | str]:
+    """The bounds of the field's validation; ValueError names one that is not a whole number (on a
+    date: not `today`) or does not fit the field's type (a maxlength on a yes/no field holds nothing)."""
+    found: dict[str, int | str] = {}
     for rule in validation:
         if rule.name not in ("minlength", "maxlength", "min", "max"):
             continue
+        if rule.name not in LIMITS.get(kind, ()):
+            raise ValueError(
+                f"has field {field_id!r} of type {kind!r} with {rule.name}; minlength and maxlength bound"
+                " a text (string) field, min and max a whole number (long) or a date (today)"
+            )
+        config = str(rule.config).strip()
+        if kind == "date":
+            if config != TODAY:
+                raise ValueError(f"has date field {field_id!r} with {rule.name} {rule.config!r}; write today")
+            found[rule.name] = TODAY
+            continue
         try:
-            found[rule.name] = int(str(rule.config).strip())
+            found[rule.name] = int(config)
         except ValueError:
             raise ValueError(
                 f"has field {field_id!r} with {rule.name} {rule.config!r}; write a whole number, e.g. 200"
             ) from None
-        if rule.name not in LIMITS.get(kind, ()):
-            raise ValueError(
-                f"has field {field_id!r} of type {kind!r} with {rule.name}; minlength and maxlength bound"
-                " a text (string) field, min and max a whole number (long)"
-            )
     low, high = found.get("minlength", found.get("min")), found.get("maxlength", found.get("max"))
-    if low is not None and high is not None and low > high:
+    if isinstance(low, int) and isinstance(high, int) and low > high:
         raise ValueError(f"has field {field_id!r} whose lower bound {low} is above its upper bound {high}")
     return found
 

@@ -158,8 +158,11 @@ class FormFieldOut(Schema):
     )
     limits = fields.Dict(
         keys=fields.String(),
-        values=fields.Integer(),
-        metadata={"description": "bounds: minlength, maxlength (text), min, max (whole numbers)"},
+        values=fields.Raw(),
+        metadata={
+            "description": "bounds: minlength, maxlength (text), min, max (whole numbers; on a date "
+            "`today`: not before or not after the day it is completed)"
+        },
     )
     readonly = fields.Boolean(metadata={"description": "shown with its default, not filled in"})
 

@@ -8,6 +8,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from services.common import i18n
 from services.common.bus.envelope import Actor, Envelope
@@ -373,7 +374,8 @@ def complete_task(command: CompleteTask, uow: UnitOfWork, context: Context) -> C
         task = _workable(task, command.task_id, command.actor_roles, command.worked_by)
         if task.assignee not in (None, command.actor_id):
             raise Conflict(f"the task is claimed by {task.assignee}")
-        data, errors = check_form(task.form, command.data)
+        today = context.clock.now().astimezone(ZoneInfo(context.time_zone)).date()  # the mall's day
+        data, errors = check_form(task.form, command.data, today)
         if errors:
             names = form_names(task.form, YES_NO)  # a Chinese reader is told 顾客满意, not satisfied
             raise InvalidInput(

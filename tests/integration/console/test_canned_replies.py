@@ -32,7 +32,13 @@ def _reply_task(mall) -> dict:
     _complete_open_task(mall, "floor3", "handle_floor", outcome="resolved", resolution="商户同意换货并道歉")
     _complete_open_task(mall, "ops", "signoff_ops", signed_off=True, signoff_note="同意")
     _complete_open_task(
-        mall, "desk", "merchant_call", called=True, merchant_signed_by="何勇", call_note="已换货"
+        mall,
+        "desk",
+        "merchant_call",
+        called=True,
+        merchant_signed_by="何勇",
+        signed_at="2026-11-22",
+        call_note="已换货",
     )
     return _complete_open_task(mall, "desk", "reply")
 

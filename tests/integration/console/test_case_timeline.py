@@ -81,7 +81,7 @@ def test_a_date_typed_into_a_task_form_reads_as_a_day_on_the_timeline_and_the_pa
     ]
     done = mall.api.post(
         f"/routing/tasks/{call['id']}/complete",
-        json={"data": {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-12-07"}},
+        json={"data": {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-11-21"}},
         headers=mall.staff("desk"),
     )
     assert done.status_code == 200, done.json
@@ -92,8 +92,8 @@ def test_a_date_typed_into_a_task_form_reads_as_a_day_on_the_timeline_and_the_pa
     page = re.sub(r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}").get_data(as_text=True))
     paper = re.sub(r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}/print").get_data(as_text=True))
 
-    assert "2026年12月7日" in page and "2026年12月7日" in paper
-    assert "2026-12-07" not in page and "2026-12-07" not in paper
+    assert "2026年11月21日" in page and "2026年11月21日" in paper
+    assert "2026-11-21" not in page and "2026-11-21" not in paper
 
 
 def test_an_anonymous_case_says_why_it_has_no_history_and_a_timer_that_moves_the_case_says_so(browser, mall):
@@ -144,7 +144,7 @@ def test_a_completion_that_stopped_its_case_is_kept_named_on_the_incident_and_ap
         patched.setattr(mall.runtimes["routing"].context.sandbox, "run", failing)
         stopped = mall.api.post(
             f"/routing/tasks/{call['id']}/complete",
-            json={"data": {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-12-07"}},
+            json={"data": {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-11-22"}},
             headers={**mall.staff("desk"), "Accept-Language": "zh-CN"},
         )
     ops = browser()

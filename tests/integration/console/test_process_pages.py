@@ -251,7 +251,7 @@ def test_the_diff_of_two_versions_says_what_changed_in_each_element(browser, mal
     """A timer shortened, a condition edited, a field added, a task renamed: each row says which and how."""
     text = MALL_DIAGRAM.read_text(encoding="utf-8")
     changed = (
-        text.replace('"PT" + str(policy["merchant_call_within_seconds"]) + "S"', '"PT12H"', 1)
+        text.replace('"PT" + str(policy["handler_acts_within_seconds"]) + "S"', '"PT12H"', 1)
         .replace(
             'complaint.get("merchant") is not None</bpmn:conditionExpression>',
             'complaint.get("merchant") is not None and True</bpmn:conditionExpression>',
@@ -279,10 +279,10 @@ def test_the_diff_of_two_versions_says_what_changed_in_each_element(browser, mal
             r'<tr class="diff-changed" data-element="([^"]+)">(.*?)</tr>', page, re.S
         )
     }
-    assert set(rows) == {"merchant_call_overdue", "Flow_fork_merchant_call", "merchant_call"}
+    assert set(rows) == {"handle_desk_timeout", "Flow_fork_merchant_call", "merchant_call"}
     assert (
-        '定时："PT" + str(policy["merchant_call_within_seconds"]) + "S" → "PT12H"'
-        in rows["merchant_call_overdue"]
+        '定时："PT" + str(policy["handler_acts_within_seconds"]) + "S" → "PT12H"'
+        in rows["handle_desk_timeout"]
     )
     assert (
         '条件：complaint.get("merchant") is not None → complaint.get("merchant") is not None and True'

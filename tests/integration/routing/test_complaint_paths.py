@@ -65,7 +65,7 @@ def test_a_merchant_price_complaint_is_resolved_on_the_floor_signed_off_tracked_
 
 def test_a_merchant_not_called_in_time_tells_the_operations_manager_and_the_call_stays_open(mall, policy):
     case = mall.complain(merchant_code=SHOP)
-    case.complete("handle_floor", FLOOR, outcome="resolved")
+    case.complete("handle_floor", FLOOR, outcome="resolved", resolution="已处理，顾客认可")
     case.wait(seconds=seconds(policy, "merchant_call_within") + 1)
 
     assert ("overdue", "operations_manager") in case.notifications()
@@ -77,10 +77,66 @@ def test_a_merchant_not_called_in_time_tells_the_operations_manager_and_the_call
     assert sorted(created[:2]) == ["handle_floor", "merchant_call"] and created[2:] == ["signoff_ops"]
 
 
+def test_a_merchant_not_reached_keeps_the_call_open_until_its_deadline_from_intake(mall, policy):
+    """PROCESS step 3: 否 (nobody answered) is an attempt, not the call: the task comes back, due 24 h
+    after intake as before, and the operations manager is told when that passes."""
+    case = mall.complain(merchant_code=SHOP)
+    first = case.task("merchant_call", DESK)
+    unsigned = case.try_complete("merchant_call", DESK, called=True)
+    case.complete("merchant_call", DESK, called=False, call_note="无人接听")
+
+    again = case.task("merchant_call", DESK)
+    assert unsigned.json["errors"]["json"] == {
+        "merchant_signed_by": ["required when called is true"],
+        "signed_at": ["required when called is true"],
+    }
+    assert again["id"] != first["id"] and again["due_at"] == first["due_at"]
+    case.wait(seconds=seconds(policy, "merchant_call_within") + 1)
+    assert ("overdue", "operations_manager") in case.notifications()
+    later = case.try_complete(
+        "merchant_call", DESK, called=True, merchant_signed_by="何勇", signed_at="2026-12-01"
+    )
+    assert later.json["errors"]["json"] == {"signed_at": ["must be today or earlier"]}
+    case.complete("merchant_call", DESK, called=True, merchant_signed_by="何勇", signed_at="2026-11-23")
+    assert case.created().count("merchant_call") == 2 and case.open_tasks(DESK) == []
+
+
+def test_a_resolution_says_what_was_done_a_new_reply_date_is_not_past_and_a_cost_not_negative(mall, policy):
+    case = mall.complain(category="environment", handle_directly=True)
+    bare = case.try_complete("handle_desk", DESK, outcome="resolved")
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="已道歉并赠送停车券")
+    case.complete("reply", DESK, reply_text="已处理")
+    case.wait(seconds=seconds(policy, "callback_from"))
+    case.complete("callback", DESK, reached=True, satisfied=True)
+    negative = case.try_complete("close", DESK, **{**CLOSE, "cost": -5})
+
+    assert bare.json["errors"]["json"] == {"resolution": ["required when outcome is resolved"]}
+    assert negative.json["errors"]["json"] == {"cost": ["must be at least 0"]}
+
+
+@pytest.mark.parametrize("policy", [SLOW_HANDLERS], ids=["handlers given a month"])
+def test_a_new_reply_date_in_the_past_is_refused(mall):
+    case = mall.complain()  # promised reply date: 2026-11-25
+    case.wait(days=3, hours=14)
+    past = case.try_complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="商户仍在核实",
+        customer_agreed=True,
+        new_reply_date="2026-11-20",
+        postpone_reason="商户负责人出差",
+    )
+
+    assert past.status_code == 400 and past.json["errors"]["json"] == {
+        "new_reply_date": ["must be today or later"]
+    }
+    assert case.open_tasks(DESK) == ["agree_reply_date"]
+
+
 def test_a_quality_complaint_goes_to_the_operations_manager_at_once(mall, policy):
     case = mall.complain(category="quality", merchant_code=SHOP)
     case.complete("handle_ops", OPS, outcome="resolved", resolution="下架并退款")
-    case.complete("merchant_call", DESK, called=True)
+    case.complete("merchant_call", DESK, called=True, merchant_signed_by="何勇", signed_at="2026-11-22")
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
 
@@ -121,7 +177,7 @@ def test_a_complaint_about_a_department_manager_goes_to_the_deputy_store_manager
 def test_a_department_matter_goes_to_its_manager_and_escalates_to_the_deputy(mall, policy):
     case = mall.complain(category="environment", department="cleaning")
     case.complete("handle_department", DEPARTMENT, outcome="escalate")
-    case.complete("handle_deputy", DEPUTY, outcome="resolved")
+    case.complete("handle_deputy", DEPUTY, outcome="resolved", resolution="已处理，顾客认可")
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
 
@@ -133,7 +189,7 @@ def test_a_major_complaint_an_injury_goes_to_the_store_manager(mall, policy):
     case = mall.complain(injury=True, merchant_code=SHOP)
     assert case.open_tasks(STORE) == ["handle_store"]
     case.complete("handle_store", STORE, outcome="resolved", resolution="赔偿医疗费")
-    case.complete("merchant_call", DESK, called=True)
+    case.complete("merchant_call", DESK, called=True, merchant_signed_by="何勇", signed_at="2026-11-22")
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
 
@@ -156,11 +212,11 @@ def test_a_normal_complaint_sends_the_store_manager_no_notice_at_intake(mall, po
 
 def test_a_dissatisfied_customer_reopens_the_case_one_level_above_the_last_resolver(mall, policy):
     case = mall.complain()
-    case.complete("handle_floor", FLOOR, outcome="resolved")
+    case.complete("handle_floor", FLOOR, outcome="resolved", resolution="已处理，顾客认可")
     case.complete("signoff_ops", OPS, signed_off=True)
     reply_and_call_back(case, policy, reached=True, satisfied=False)
     assert case.open_tasks(OPS) == ["handle_ops"]  # one level above the floor supervisor
-    case.complete("handle_ops", OPS, outcome="resolved")
+    case.complete("handle_ops", OPS, outcome="resolved", resolution="已处理，顾客认可")
     reply_and_call_back(case, policy, reached=True, satisfied=False)
     assert case.open_tasks(STORE) == ["handle_store"]  # one level above operations
     case.complete("handle_store", STORE, outcome="resolved", resolution="全额退款")
@@ -188,7 +244,7 @@ def test_a_customer_unreachable_after_the_allowed_attempts_is_closed_as_no_answe
     data = policy.as_workflow_data()
     spacing = data["callback_retry_after_seconds"]
     case = mall.complain(category="environment", handle_directly=True)
-    case.complete("handle_desk", DESK, outcome="resolved")
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="已处理，顾客认可")
     case.complete("reply", DESK, reply_text="已处理")
     case.wait(seconds=data["callback_from_seconds"])
     for attempt in range(data["callback_attempts"]):
@@ -207,7 +263,7 @@ def test_a_customer_unreachable_after_the_allowed_attempts_is_closed_as_no_answe
 def test_a_customer_reached_must_be_asked_whether_satisfied_before_the_callback_completes(mall, policy):
     data = policy.as_workflow_data()
     case = mall.complain(category="environment", handle_directly=True)
-    case.complete("handle_desk", DESK, outcome="resolved")
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="已处理，顾客认可")
     case.complete("reply", DESK, reply_text="已处理")
     case.wait(seconds=data["callback_from_seconds"])
 
@@ -237,7 +293,7 @@ def test_a_letter_gets_a_written_reply(mall):
         handle_directly=True,
         customer={"name": "王女士", "address": "星河路1号2单元301"},
     )
-    case.complete("handle_desk", DESK, outcome="resolved")
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="已处理，顾客认可")
     case.complete("reply_written", DESK, reply_text="书面答复已寄出")
 
     assert case.created() == ["handle_desk", "reply_written"]
@@ -346,7 +402,9 @@ def test_a_deployed_change_to_triage_routes_new_cases_only(mall):
     assert version["version"] == 2
     assert before.created() == ["handle_ops"] and before.view()["version"] == 1
     assert after.created() == ["handle_floor"] and after.view()["version"] == 2
-    before.complete("handle_ops", OPS, outcome="resolved")  # the running case stays on its version
+    before.complete(
+        "handle_ops", OPS, outcome="resolved", resolution="已处理，顾客认可"
+    )  # the running case stays on its version
     assert before.open_tasks(DESK) == ["reply"]
 
 
@@ -393,7 +451,7 @@ def test_a_case_the_store_manager_holds_a_month_after_intake_is_announced_major_
 
 def test_the_callback_is_due_at_the_end_of_its_window_and_the_desk_is_warned_when_it_passes(mall, policy):
     case = mall.complain(category="environment", handle_directly=True)
-    case.complete("handle_desk", DESK, outcome="resolved")
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="已处理，顾客认可")
     replied_at = mall.clock.now()
     case.complete("reply", DESK, reply_text="已处理")
     case.wait(seconds=seconds(policy, "callback_from"))
@@ -458,6 +516,40 @@ def test_every_level_can_ask_another_department_to_act_which_the_desk_tracks_the
 
         assert case.created()[:3] == [element, "track_department", element], element
         assert case.created()[3] in ("signoff_ops", "reply"), element
+
+
+@pytest.mark.parametrize("policy", [SLOW_HANDLERS], ids=["handlers given a month"])
+def test_a_reply_date_reached_while_the_desk_tracks_a_department_returns_to_tracking_once_postponed(mall):
+    case = mall.complain()  # promised reply date: 2026-11-25
+    case.complete(
+        "handle_floor",
+        FLOOR,
+        outcome="ask_department",
+        department_asked="engineering",
+        department_request="修门锁",
+    )
+    case.wait(days=3, hours=14)  # past the reply date while the desk tracks the engineering department
+    assert case.open_tasks(DESK) == ["agree_reply_date"]
+    case.complete(
+        "agree_reply_date",
+        DESK,
+        progress_told="工程部仍在修",
+        customer_agreed=True,
+        new_reply_date="2026-11-30",
+        postpone_reason="等配件",
+    )
+
+    # the desk tracks the department again; the floor supervisor has nothing until it has acted
+    assert case.open_tasks(DESK) == ["track_department"] and case.open_tasks(FLOOR) == []
+    case.complete("track_department", DESK, department_acted=True, department_result="工程部已修复")
+    assert case.open_tasks(FLOOR) == ["handle_floor"]
+    assert case.created() == [
+        "handle_floor",
+        "track_department",
+        "agree_reply_date",
+        "track_department",
+        "handle_floor",
+    ]
 
 
 def test_asking_a_department_to_act_names_the_department_and_what_it_is_asked(mall):
