@@ -70,7 +70,8 @@ def paper_form(complaint: dict, case: dict | None, timeline: list[dict]) -> Pape
     if complaint.get("amount"):
         request += f" · ¥{complaint['amount']}"
     customer = complaint.get("customer") or {}
-    promised = complaint.get("promised_reply_date")
+    # the date agreed last: a postponement's, else intake's
+    promised = complaint.get("reply_date_postponed_to") or complaint.get("promised_reply_date")
     fields = [
         (translate("receipt.number"), complaint["number"]),
         (

@@ -65,12 +65,19 @@ def progress_of(conn: psycopg.Connection, complaint_id: str) -> Progress:
     return Progress(row["stage"], row["postponed_to"], row["has_tasks"])
 
 
-def stages_of(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, str]:
-    """complaint id -> its stage (STAGE_OF), for a page of the list."""
+def stages_of(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, dict]:
+    """complaint id -> {stage (STAGE_OF), reply_date_postponed_to} for a page of the list."""
     if not complaint_ids:
         return {}
-    statement = sql.SQL("SELECT c.id, {} AS stage FROM intake.complaints c WHERE c.id = ANY(%s::uuid[])")
+    statement = sql.SQL(
+        "SELECT c.id, {} AS stage,"
+        " (SELECT p.postponed_to FROM intake.case_progress p WHERE p.complaint_id = c.id) AS postponed_to"
+        " FROM intake.complaints c WHERE c.id = ANY(%s::uuid[])"
+    )
     rows = conn.execute(
         statement.format(sql.SQL(STAGE_OF.format(complaint="c.id"))), (complaint_ids,)
     ).fetchall()
-    return {str(row["id"]): row["stage"] for row in rows}
+    return {
+        str(row["id"]): {"stage": row["stage"], "reply_date_postponed_to": row["postponed_to"]}
+        for row in rows
+    }

@@ -13,7 +13,7 @@ from services.common.identity.model import Identity, Role
 from services.common.web import Blueprint, current_identity, require_roles
 from services.common.web.pagination import decode_cursor, encode_cursor
 from services.intake.adapters.holders import open_holders
-from services.intake.adapters.progress import stages_of
+from services.intake.adapters.progress import progress_of, stages_of
 from services.intake.adapters.repository import ListQuery, former_customers
 from services.intake.domain.commands import CorrectComplaint
 from services.intake.domain.model import Category, ReplyChannel, customer_requests
@@ -45,7 +45,9 @@ class ComplaintCollection(MethodView):
         """
         identity = current_identity()
         recorded = bus().handle(record_command(data, identity, idempotency_key, "complaints"))
-        return present(recorded.complaint, identity), 201, replay_headers(recorded)
+        # a new complaint: no postponement yet
+        answer = {**present(recorded.complaint, identity), "reply_date_postponed_to": None}
+        return answer, 201, replay_headers(recorded)
 
     @require_roles(*READ_ROLES)
     @complaints.arguments(schemas.ListArgs(), location="query")
@@ -65,7 +67,7 @@ class ComplaintCollection(MethodView):
         items = [
             {
                 **present(item, identity, holders[item.id], former.get(item.id, ())),
-                "stage": stages.get(item.id),
+                **stages.get(item.id, {}),
             }
             for item in found
         ]
@@ -119,7 +121,11 @@ def _present_one(find, identity: Identity, wanted: str) -> dict:
         complaint = _visible_or_404(find(uow), identity, wanted)
         holders = open_holders(uow.conn, [complaint.id])[complaint.id]
         former = former_customers(uow.conn, masked_ids([complaint], identity, {complaint.id: holders}))
-    return present(complaint, identity, holders, former.get(complaint.id, ()))
+        postponed_to = progress_of(uow.conn, complaint.id).postponed_to
+    return {
+        **present(complaint, identity, holders, former.get(complaint.id, ())),
+        "reply_date_postponed_to": postponed_to,
+    }
 
 
 @complaints.route("/<uuid:complaint_id>")
@@ -151,7 +157,8 @@ class ComplaintItem(MethodView):
             actor_role=sorted(identity.roles)[0],
             customer_changes=_as_enums(customer_changes, {"preferred_reply_channel": ReplyChannel}),
         )
-        return present(bus().handle(command), identity)
+        corrected = bus().handle(command)
+        return _present_one(lambda uow: corrected, identity, str(complaint_id))
 
 
 CORRECTED_ENUMS: dict[str, type[Enum]] = {"category": Category}

@@ -55,7 +55,7 @@ def search(args):
         "items": [
             {
                 **present(item, identity, holders[item.id], former.get(item.id, ())),
-                "stage": stages.get(item.id),
+                **stages.get(item.id, {}),
             }
             for item in found
         ]

@@ -286,6 +286,10 @@ class ComplaintOut(Schema):
             "(the `stage` filter)"
         }
     )
+    reply_date_postponed_to = fields.Date(
+        allow_none=True,
+        metadata={"description": "the reply date agreed later with the customer, if postponed (null: none)"},
+    )
 
 
 class ComplaintPage(Schema):

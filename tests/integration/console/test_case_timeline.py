@@ -163,3 +163,46 @@ def test_a_completion_that_stopped_its_case_is_kept_named_on_the_incident_and_ap
     text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
     assert "修复后重试生效，重试人" in text and "何勇" in text
     assert 'id="case-stopped"' not in page
+
+
+def test_a_postponed_reply_date_is_the_one_the_case_page_the_list_and_the_paper_show(browser, mall):
+    recorded = mall.record()
+    case = f"/routing/cases/{recorded['id']}"
+    timers = {
+        item["element_id"]: item for item in mall.api.get(f"{case}/timers", headers=mall.staff("ops")).json
+    }
+    fired = mall.api.post(
+        f"{case}/timers/{timers['handle_floor_reply_due']['id']}/fire",
+        json={"reason": "演示：约定反馈时间已到"},
+        headers=mall.staff("ops"),
+    )
+    assert fired.status_code == 200, fired.json
+    mall.settle()
+    [agree] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
+        if item["element_id"] == "agree_reply_date" and item["case_id"] == recorded["id"]
+    ]
+    done = mall.api.post(
+        f"/routing/tasks/{agree['id']}/complete",
+        json={
+            "data": {
+                "progress_told": "商户仍在核实",
+                "customer_agreed": True,
+                "new_reply_date": "2026-11-28",
+                "postpone_reason": "商户负责人出差",
+            }
+        },
+        headers=mall.staff("desk"),
+    )
+    assert done.status_code == 200, done.json
+    mall.settle()
+    desk = browser()
+    desk.login("desk")
+
+    page = re.sub(r"<[^>]+>", "", desk.get(f"/console/cases/{recorded['id']}").get_data(as_text=True))
+    listed = re.sub(r"<[^>]+>", " ", desk.get("/console/complaints").get_data(as_text=True))
+    paper = re.sub(r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}/print").get_data(as_text=True))
+
+    assert "约定反馈时间2026年11月28日 （已延期，原定 2026年11月25日）" in " ".join(page.split())
+    assert "2026年11月28日" in listed and "2026年11月28日" in paper
