@@ -12,7 +12,10 @@ UNMASKED_ROLES = (Role.SERVICE_DESK,)
 
 
 def present_delivery(row: dict[str, Any], viewer: Identity, log: list[dict] | None = None) -> dict[str, Any]:
-    masked = row["audience"] == "customer" and not viewer.has_any(*UNMASKED_ROLES)
+    # a row sent on no channel keeps why (no_contact, opted_out …) where the address would be: no one's data
+    masked = (
+        row["audience"] == "customer" and row["channel"] != "none" and not viewer.has_any(*UNMASKED_ROLES)
+    )
     address, name = row["address"], row["recipient_name"]
     recipient = mask_address(row["channel"], address) if masked else address
     return {
