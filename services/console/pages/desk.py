@@ -90,7 +90,10 @@ def new_complaint():
         "people_count": "1",
         "idempotency_key": str(uuid.uuid4()),
     }
-    return render_form(values)
+    page, status = render_form(values)
+    # Back after recording must not bring this form back with its key (sent again, it would be a
+    # second complaint under a new number): the browser asks for a fresh one
+    return page, status, {"Cache-Control": "no-store"}
 
 
 def complaint_body(form) -> dict:
@@ -135,7 +138,9 @@ def record_complaint():
         key = request.form.get("idempotency_key", "")[:200]
         recorded = api().post("/intake/complaints", body, headers={"Idempotency-Key": key} if key else None)
     except InvalidInput as refused:
-        return render_form(values, refused.fields, 400)
+        # a browser never fills a file input again: say which files to choose once more
+        dropped = [file.filename for file in request.files.getlist("attachments") if file and file.filename]
+        return render_form(values, refused.fields, 400, dropped_files=dropped)
     refused_files = send_files(api(), recorded["id"])
     if refused_files:  # the complaint stands; the desk adds the files again on its case page
         flash(translate("attachments.refused_after_recording", reason=refused_files))

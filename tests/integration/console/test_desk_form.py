@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
+
+from tests.support.system import csrf_token
 
 FORM = {
     "channel": "phone",
@@ -79,3 +82,27 @@ def test_a_refused_form_keeps_the_requests_ticked_and_none_ticked_records_none(b
         ]
         is None
     )
+
+
+def test_a_refused_form_names_the_files_to_choose_again_and_the_blank_form_is_never_kept(browser):
+    desk = browser()
+    desk.login("desk")
+    page = desk.get("/console/complaints/new")
+    html = page.get_data(as_text=True)
+
+    refused = desk.post(
+        "/console/complaints/new",
+        data={
+            **FORM,
+            "merchant_code": "M-2F-001",
+            "csrf_token": csrf_token(html),
+            "attachments": (io.BytesIO(b"%PDF-1.4 receipt"), "小票.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+
+    assert page.headers["Cache-Control"] == "no-store"  # Back after recording fetches a new form
+    again = re.search(
+        r'<small class="error" id="attachments-again">([^<]+)</small>', refused.get_data(as_text=True)
+    )
+    assert refused.status_code == 400 and again.group(1) == "附件尚未保存，请重新选择：小票.pdf"
