@@ -35,6 +35,9 @@ CASE_READERS = (*sorted(PROCESS_ROLES), Role.PROCESS_DESIGNER, Role.ADMIN)
 INCIDENT_REPAIRERS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
 CASE_MOVERS = (Role.OPERATIONS_MANAGER, Role.PROCESS_DESIGNER, Role.ADMIN)
 TIMER_OPERATORS = (Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.ADMIN)
+# Routing: who records that a case went to an outside route (PROCESS.md step 8: the desk hears of it
+# from the customer, the managers from the association or the office)
+OUTSIDE_ROUTE_RECORDERS = (Role.SERVICE_DESK, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER)
 # Routing: who reads the process versions, and who makes an earlier one active again.
 VERSION_READERS = (Role.PROCESS_DESIGNER, Role.OPERATIONS_MANAGER, Role.ADMIN)
 VERSION_ACTIVATORS = (Role.PROCESS_DESIGNER, Role.ADMIN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -12,7 +13,12 @@ from services.common.identity.model import PROCESS_ROLES
 from services.console.auth.guard import api, has_role, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
-from services.console.pages.access import CASE_READERS, DELIVERY_LOG_READERS, TIMER_OPERATORS
+from services.console.pages.access import (
+    CASE_READERS,
+    DELIVERY_LOG_READERS,
+    OUTSIDE_ROUTE_RECORDERS,
+    TIMER_OPERATORS,
+)
 from services.console.pages.attachments import attachments_of
 from services.console.pages.case_form import form_pdf, paper_form
 from services.console.pages.desk import CATEGORIES, CHANNELS  # the list filters by what the desk records
@@ -162,9 +168,39 @@ def case(case_id):
         names=names,
         attachments=attachments_of(parts["complaint"]),
         can_move_timers=has_role(*TIMER_OPERATORS),
+        # the form only while the case waits for it (its fork's branch), never after it was taken
+        outside_route=bool(parts.get("case"))
+        and "outside_route" in (parts["case"].get("current_elements") or [])
+        and has_role(*OUTSIDE_ROUTE_RECORDERS),
+        outside_bodies=OUTSIDE_BODIES,
+        outside_key=str(uuid.uuid4()),
         **case_extras(parts["complaint"]),
         **parts,
     )
+
+
+# The outside routes a case can take (PROCESS.md step 8), as the message `outside_route` names them.
+OUTSIDE_BODIES = ("consumer_association", "government_office")
+
+
+@blueprint.post("/cases/<uuid:case_id>/outside-route")
+@login_required(*OUTSIDE_ROUTE_RECORDERS)
+def record_outside_route(case_id):
+    """The case went to the consumer association's mediation or to a government office: routing's
+    diagram waits for the message `outside_route`, then the desk tracks it until it concludes."""
+    body, reference = request.form.get("body", ""), request.form.get("reference", "").strip()[:100]
+    if body not in OUTSIDE_BODIES:
+        flash(translate("outside.choose_body"))
+        return redirect(url_for("cases.case", case_id=case_id) + "#outside-route")
+    message = {
+        "name": "outside_route",
+        "data": {"body": body, "reference": reference} if reference else {"body": body},
+        # one form, sent twice (a double click, a retry), is one message
+        "idempotency_key": request.form.get("idempotency_key", "")[:200] or str(uuid.uuid4()),
+    }
+    api().post(f"/routing/cases/{case_id}/messages", message)
+    flash(translate("outside.recorded"))
+    return redirect(url_for("cases.case", case_id=case_id))
 
 
 @blueprint.post("/cases/<uuid:case_id>/timers/<uuid:timer_id>/fire")

@@ -210,3 +210,35 @@ def test_a_postponed_reply_date_is_the_one_the_case_page_the_list_and_the_paper_
 
     assert "约定反馈时间2026年11月28日 （已延期，原定 2026年11月25日）" in " ".join(page.split())
     assert "2026年11月28日" in listed and "2026年11月28日" in paper
+
+
+def test_the_desk_records_an_outside_route_on_the_case_page_and_then_tracks_it(browser, mall):
+    recorded = mall.record(merchant_code="M-3F-001")
+    desk = browser()
+    desk.login("desk")
+    page = f"/console/cases/{recorded['id']}"
+    before = desk.get(page).get_data(as_text=True)
+    form = dict(
+        re.findall(
+            r'name="(csrf_token|idempotency_key)" value="([^"]+)"', before.split('id="outside-route"')[1]
+        )
+    )
+
+    unchosen = desk.post(f"{page}/outside-route", data={**form, "body": ""})
+    sent = desk.post(
+        f"{page}/outside-route", data={**form, "body": "consumer_association", "reference": "XB-118"}
+    )
+    again = desk.post(
+        f"{page}/outside-route", data={**form, "body": "consumer_association", "reference": "XB-118"}
+    )
+    mall.settle()
+    after = desk.get(page).get_data(as_text=True)
+
+    assert "转外部途径" in before and "消费者协会调解" in before
+    assert (unchosen.status_code, sent.status_code, again.status_code) == (302, 302, 302)
+    tasks = mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
+    assert [t["element_id"] for t in tasks if t["case_id"] == recorded["id"]].count(
+        "track_outside_route"
+    ) == 1
+    assert 'id="outside-route"' not in after  # taken: the form is gone, the desk's task is there
+    assert "跟踪外部途径" in after
