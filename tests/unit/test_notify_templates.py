@@ -295,3 +295,15 @@ def test_the_written_reply_is_a_chinese_letter_in_the_malls_name_as_pdf():
         assert expected in text, expected
     assert embedded_fonts(pdf) == used_fonts(pdf) == {"WenQuanYiZenHei"}  # prints the same anywhere
     assert "letterhead" in message.html and "此致" in message.html
+
+
+def test_the_written_reply_greets_once_when_the_canned_reply_opens_with_a_greeting(monkeypatch):
+    monkeypatch.setitem(DATA, "reply_text", "您好，关于您反映的价格问题，差价已退还。")
+
+    letter = TemplateRenderer(strict=True).render(
+        "written_reply", "zh-CN", values("written_reply", "zh-CN"), letter=True
+    )
+
+    assert (
+        letter.text.count("您好") == 1 and "答复如下：\n\n关于您反映的价格问题，差价已退还。" in letter.text
+    )
