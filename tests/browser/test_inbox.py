@@ -44,7 +44,10 @@ def test_a_floor_supervisor_is_reminded_escalates_and_the_operations_manager_rea
     assert floor3.inner_text("#case-number") == number
     floor3.click("#nav-queue")
     floor3.click(f"#queue tr[data-number='{number}'][data-element=handle_floor] a.task-link")
-    floor3.click("#escalate")  # one level up: the operations manager
+    asked = []
+    floor3.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    floor3.click("#escalate")  # one level up: the operations manager, once confirmed
+    assert asked and asked[0].startswith("确定上报上一级？")
     floor3.wait_for_url("**/console/queue?done=*")
 
     escalation = f"tr.unread[data-kind=escalated][data-number='{number}']"

@@ -109,6 +109,12 @@
     if (phone.value.trim()) show();
   }
 
+  // A button whose step cannot be taken back asks first (上报上一级 sits beside 提交 on a phone).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-confirm]") : null;
+    if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+
   document.addEventListener("DOMContentLoaded", merchantsByFloor);
   document.addEventListener("DOMContentLoaded", cannedReplies);
   document.addEventListener("DOMContentLoaded", customerHistory);
