@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -93,8 +94,9 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     assert "13912345678" in floor3.inner_text("#fact-customer")  # it holds the case: unmasked
     assert floor3.inner_text("#fact-request") == "换货、道歉"
     screenshot(floor3, "03-floor3-task")
-    # The department asked and what it is asked to do: required once "ask a department" is chosen.
-    assert floor3.locator(".required-when").count() == 2
+    # What was done, required once "resolved" is chosen; the department asked and what it is asked
+    # to do, once "ask a department" is.
+    assert floor3.locator(".required-when").count() == 3
     # The department is typed or picked from the mall's departments the browser suggests.
     asked = floor3.locator("input[name=f_department_asked]")
     assert asked.get_attribute("list") == "choices-department_asked"
@@ -118,7 +120,8 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     _submit(ops, signed_off="true", signoff_note="同意")
 
     _open_task(desk, number, "merchant_call")
-    _submit(desk, called="true", merchant_signed_by="何勇", call_note="已换货")
+    signed_on = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()  # today, in the mall
+    _submit(desk, called="true", merchant_signed_by="何勇", signed_at=signed_on, call_note="已换货")
     _open_task(desk, number, "reply")
     # The desk picks a canned reply of the complaint's category; its text lands in the reply, to edit.
     desk.select_option("[name=f_reply_template]", "商户致歉并办理换货")
