@@ -11,17 +11,24 @@ from pypdf import PdfReader
 from tests.support.pdf import embedded_fonts, used_fonts
 
 
+def _fire(mall, complaint_id: str, element: str, reason: str):
+    """Fire the case's pending timer at `element` as the operations manager does on its case page."""
+    case = f"/routing/cases/{complaint_id}"
+    timers = {
+        item["element_id"]: item for item in mall.api.get(f"{case}/timers", headers=mall.staff("ops")).json
+    }
+    return mall.api.post(
+        f"{case}/timers/{timers[element]['id']}/fire", json={"reason": reason}, headers=mall.staff("ops")
+    )
+
+
 def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browser, mall):
     recorded = mall.record(merchant_code="M-3F-001")
     case = f"/routing/cases/{recorded['id']}"
     timers = {
         item["element_id"]: item for item in mall.api.get(f"{case}/timers", headers=mall.staff("ops")).json
     }
-    fired = mall.api.post(
-        f"{case}/timers/{timers['merchant_call_overdue']['id']}/fire",
-        json={"reason": "商户电话无人接听"},
-        headers=mall.staff("ops"),
-    )
+    fired = _fire(mall, recorded["id"], "merchant_call_overdue", "商户电话无人接听")
     moved = mall.api.patch(
         f"{case}/timers/{timers['handle_floor_timeout']['id']}",
         json={"due_at": "2026-11-22T20:00:00", "reason": "顾客情绪激动，今晚须处理"},
@@ -171,15 +178,7 @@ def test_a_completion_that_stopped_its_case_is_kept_named_on_the_incident_and_ap
 
 def test_a_postponed_reply_date_is_the_one_the_case_page_the_list_and_the_paper_show(browser, mall):
     recorded = mall.record()
-    case = f"/routing/cases/{recorded['id']}"
-    timers = {
-        item["element_id"]: item for item in mall.api.get(f"{case}/timers", headers=mall.staff("ops")).json
-    }
-    fired = mall.api.post(
-        f"{case}/timers/{timers['handle_floor_reply_due']['id']}/fire",
-        json={"reason": "演示：约定反馈时间已到"},
-        headers=mall.staff("ops"),
-    )
+    fired = _fire(mall, recorded["id"], "handle_floor_reply_due", "演示：约定反馈时间已到")
     assert fired.status_code == 200, fired.json
     mall.settle()
     [agree] = [
