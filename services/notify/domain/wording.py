@@ -9,7 +9,6 @@ departments are named by the mall's reference data (`Places`), never shown as co
 from __future__ import annotations
 
 import functools
-import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,9 +20,6 @@ from babel.lists import format_list
 from services.common import i18n as vocabulary
 from services.notify.domain.model import ComplaintFacts, Recipient, Request
 from services.notify.domain.places import DEPARTMENT, FLOOR, Places
-
-# A reply text's own opening greeting: 您好，… / 你好！… / Dear customer, …
-GREETING = re.compile(r"^\s*(?:您好|你好|Dear customer)[，,！!。.：:\s]*")
 
 
 def long_date(value: date | str | None, language: str, zone: ZoneInfo | None = None) -> str:
@@ -126,8 +122,6 @@ def template_values(
         "department_code": complaint.department or "",
         "shop_name": merchant.get("shop_name") or "",
         "reply_text": data.get("reply_text") or "",
-        # the same under a letter that greets the customer itself (a canned reply opens with 您好 too)
-        "reply_body": GREETING.sub("", data.get("reply_text") or "", count=1),
         "resolution": data.get("resolution") or "",
         "new_reply_date": long_date(data.get("new_reply_date"), language, zone),
         "major_reasons": major_reasons(data.get("major_reasons"), language),
