@@ -133,9 +133,11 @@ def _pair(name: str, value: Any) -> str:
 
 def _what(entry: dict) -> str:
     what = happening(entry)
-    if entry.get("element_id"):
-        what += f" · {named(entry.get('element_names'), 'element', entry['element_id'])}"
-    return what
+    where = (
+        named(entry.get("element_names"), "element", entry["element_id"]) if entry.get("element_id") else ""
+    )
+    # an element named as what it announces (已解决, announcing complaint.resolved) is said once
+    return f"{what} · {where}" if where and where != what else what
 
 
 def _detail(entry: dict) -> str:

@@ -241,3 +241,41 @@ def test_the_desk_records_an_outside_route_on_the_case_page_and_then_tracks_it(b
     ) == 1
     assert 'id="outside-route"' not in after  # taken: the form is gone, the desk's task is there
     assert "跟踪外部途径" in after
+
+
+def test_the_paper_says_a_step_once_when_its_element_is_named_as_what_it_announces(browser, mall):
+    recorded = mall.record()
+    [handle] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff("floor3")).json["items"]
+        if item["case_id"] == recorded["id"]
+    ]
+    done = mall.api.post(
+        f"/routing/tasks/{handle['id']}/complete",
+        json={"data": {"outcome": "resolved", "resolution": "已道歉"}},
+        headers=mall.staff("floor3"),
+    )
+    assert done.status_code == 200, done.json
+    mall.settle()
+    [signoff] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff("ops")).json["items"]
+        if item["case_id"] == recorded["id"] and item["element_id"] == "signoff_ops"
+    ]
+    signed = mall.api.post(
+        f"/routing/tasks/{signoff['id']}/complete",
+        json={"data": {"signed_off": True}},
+        headers=mall.staff("ops"),
+    )
+    assert signed.status_code == 200, signed.json
+    mall.settle()
+    desk = browser()
+    desk.login("desk")
+
+    paper = " ".join(
+        re.sub(
+            r"<[^>]+>", " ", desk.get(f"/console/cases/{recorded['id']}/print").get_data(as_text=True)
+        ).split()
+    )
+
+    assert "已解决" in paper and "已解决 · 已解决" not in paper
