@@ -22,6 +22,26 @@ def _fire(mall, complaint_id: str, element: str, reason: str):
     )
 
 
+def _task(mall, who: str, complaint_id: str, element: str) -> dict:
+    """The open task at `element` of the complaint's case, as `who` lists it."""
+    [task] = [
+        item
+        for item in mall.api.get("/routing/tasks", headers=mall.staff(who)).json["items"]
+        if item["element_id"] == element and item["case_id"] == complaint_id
+    ]
+    return task
+
+
+def _complete(mall, who: str, complaint_id: str, element: str, data: dict) -> None:
+    """Complete that task as `who` with `data`, and let the services hear of it."""
+    task = _task(mall, who, complaint_id, element)
+    done = mall.api.post(
+        f"/routing/tasks/{task['id']}/complete", json={"data": data}, headers=mall.staff(who)
+    )
+    assert done.status_code == 200, done.json
+    mall.settle()
+
+
 def test_a_fired_and_a_moved_timer_show_who_when_and_why_on_the_case_page(browser, mall):
     recorded = mall.record(merchant_code="M-3F-001")
     case = f"/routing/cases/{recorded['id']}"
@@ -81,18 +101,8 @@ def test_the_printed_form_is_the_paper_form_by_name_with_signature_lines_and_a_p
 
 def test_a_date_typed_into_a_task_form_reads_as_a_day_on_the_timeline_and_the_paper(browser, mall):
     recorded = mall.record(merchant_code="M-3F-001")
-    [call] = [
-        item
-        for item in mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
-        if item["element_id"] == "merchant_call" and item["case_id"] == recorded["id"]
-    ]
-    done = mall.api.post(
-        f"/routing/tasks/{call['id']}/complete",
-        json={"data": {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-11-21"}},
-        headers=mall.staff("desk"),
-    )
-    assert done.status_code == 200, done.json
-    mall.settle()
+    signed = {"called": True, "merchant_signed_by": "何勇", "signed_at": "2026-11-21"}
+    _complete(mall, "desk", recorded["id"], "merchant_call", signed)
     desk = browser()
     desk.login("desk")
 
@@ -142,11 +152,7 @@ def test_a_completion_that_stopped_its_case_is_kept_named_on_the_incident_and_ap
     from services.routing.engine import EngineError
 
     recorded = mall.record(merchant_code="M-3F-001")
-    [call] = [
-        item
-        for item in mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
-        if item["element_id"] == "merchant_call" and item["case_id"] == recorded["id"]
-    ]
+    call = _task(mall, "desk", recorded["id"], "merchant_call")
 
     def failing(source, step, now):
         raise EngineError("NameError: name 'deadlin' is not defined", "merchant_call")
@@ -181,25 +187,13 @@ def test_a_postponed_reply_date_is_the_one_the_case_page_the_list_and_the_paper_
     fired = _fire(mall, recorded["id"], "handle_floor_reply_due", "演示：约定反馈时间已到")
     assert fired.status_code == 200, fired.json
     mall.settle()
-    [agree] = [
-        item
-        for item in mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
-        if item["element_id"] == "agree_reply_date" and item["case_id"] == recorded["id"]
-    ]
-    done = mall.api.post(
-        f"/routing/tasks/{agree['id']}/complete",
-        json={
-            "data": {
-                "progress_told": "商户仍在核实",
-                "customer_agreed": True,
-                "new_reply_date": "2026-11-28",
-                "postpone_reason": "商户负责人出差",
-            }
-        },
-        headers=mall.staff("desk"),
-    )
-    assert done.status_code == 200, done.json
-    mall.settle()
+    agreed = {
+        "progress_told": "商户仍在核实",
+        "customer_agreed": True,
+        "new_reply_date": "2026-11-28",
+        "postpone_reason": "商户负责人出差",
+    }
+    _complete(mall, "desk", recorded["id"], "agree_reply_date", agreed)
     desk = browser()
     desk.login("desk")
 
@@ -245,30 +239,8 @@ def test_the_desk_records_an_outside_route_on_the_case_page_and_then_tracks_it(b
 
 def test_the_paper_says_a_step_once_when_its_element_is_named_as_what_it_announces(browser, mall):
     recorded = mall.record()
-    [handle] = [
-        item
-        for item in mall.api.get("/routing/tasks", headers=mall.staff("floor3")).json["items"]
-        if item["case_id"] == recorded["id"]
-    ]
-    done = mall.api.post(
-        f"/routing/tasks/{handle['id']}/complete",
-        json={"data": {"outcome": "resolved", "resolution": "已道歉"}},
-        headers=mall.staff("floor3"),
-    )
-    assert done.status_code == 200, done.json
-    mall.settle()
-    [signoff] = [
-        item
-        for item in mall.api.get("/routing/tasks", headers=mall.staff("ops")).json["items"]
-        if item["case_id"] == recorded["id"] and item["element_id"] == "signoff_ops"
-    ]
-    signed = mall.api.post(
-        f"/routing/tasks/{signoff['id']}/complete",
-        json={"data": {"signed_off": True}},
-        headers=mall.staff("ops"),
-    )
-    assert signed.status_code == 200, signed.json
-    mall.settle()
+    _complete(mall, "floor3", recorded["id"], "handle_floor", {"outcome": "resolved", "resolution": "已道歉"})
+    _complete(mall, "ops", recorded["id"], "signoff_ops", {"signed_off": True})
     desk = browser()
     desk.login("desk")
 
