@@ -181,7 +181,8 @@ def case_view(case_id) -> dict:
             "current_elements": current,
             "visited": case.visited,
             "next_due_at": case.next_due_at,
-            "open_tasks": open_tasks,
+            # the reader sees every open task; only those of their own queues lead to the task's page
+            "open_tasks": [{**vars(task), "workable": task.workable_by(identity)} for task in open_tasks],
             "incidents": incidents,
         }
 

@@ -199,6 +199,12 @@ class TaskOut(Schema):
     instructions = fields.String(allow_none=True, metadata={"description": "what the diagram says to do"})
 
 
+class CaseTaskOut(TaskOut):
+    workable = fields.Boolean(
+        metadata={"description": "whether the reader works this task's queue where it is"}
+    )
+
+
 class TaskPage(Schema):
     items = fields.List(fields.Nested(TaskOut))
     next_cursor = fields.String(allow_none=True)
@@ -301,7 +307,7 @@ class CaseOut(Schema):
     current_elements = fields.List(fields.String(), metadata={"description": "diagram elements it is at"})
     visited = fields.List(fields.String(), metadata={"description": "diagram elements it has passed"})
     next_due_at = fields.AwareDateTime(allow_none=True)
-    open_tasks = fields.List(fields.Nested(TaskOut))
+    open_tasks = fields.List(fields.Nested(CaseTaskOut))
     incidents = fields.List(fields.Nested(IncidentOut))
 
 

@@ -101,3 +101,25 @@ def test_a_fields_bounds_from_the_diagram_reach_the_form_and_a_text_too_long_is_
 
     assert re.search(r'<textarea name="f_resolution"[^>]* maxlength="10"', html)
     assert answer.status_code == 400 and "最多 10 个字" in answer.get_data(as_text=True)
+
+
+def test_the_case_page_leads_to_a_task_only_for_those_who_work_its_queue(browser, mall):
+    """The operations manager reads a floor's task on the case page (where, with whom, due when) but
+    is not sent to a task page that would answer 404; the floor's supervisor is."""
+    recorded = mall.record()
+    task = _floor_task(mall)
+    ops, floor3 = browser(), browser()
+    ops.login("ops")
+    floor3.login("floor3")
+
+    for_ops = ops.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+    for_floor = floor3.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+
+    listed = re.search(r'<ul id="open-tasks">(.*?)</ul>', for_ops, re.S).group(1)
+    assert f"/console/tasks/{task['id']}" not in for_ops
+    assert 'class="not-mine"' in listed and "仅供查看" in listed and "期限" in listed
+    assert "楼层主管 三层" in listed
+    assert f'href="/console/tasks/{task["id"]}"' in for_floor
+    mine = re.search(rf'<li><a href="/console/tasks/{task["id"]}">[^<]*</a>[^<]*</li>', for_floor)
+    assert mine and "仅供查看" not in mine.group(0)
+    assert ops.get(f"/console/tasks/{task['id']}").status_code == 404
