@@ -77,6 +77,23 @@ def test_a_merchant_not_called_in_time_tells_the_operations_manager_and_the_call
     assert sorted(created[:2]) == ["handle_floor", "merchant_call"] and created[2:] == ["signoff_ops"]
 
 
+def test_a_sign_off_not_given_in_time_tells_the_store_manager_and_stays_the_operations_managers(mall, policy):
+    case = mall.complain(merchant_code=SHOP)
+    case.complete("handle_floor", FLOOR, outcome="resolved", resolution="已处理，顾客认可")
+    signoff = case.task("signoff_ops", OPS)
+    created = datetime.fromisoformat(signoff["created_at"])
+    assert datetime.fromisoformat(signoff["due_at"]) == created + timedelta(
+        seconds=seconds(policy, "handler_acts_within")
+    )
+    assert ("signoff_late", "store_manager") not in case.notifications()
+    case.wait(seconds=seconds(policy, "handler_acts_within") + 1)
+
+    assert ("signoff_late", "store_manager") in case.notifications()
+    assert case.open_tasks(OPS) == ["signoff_ops"]  # still to be signed, now late
+    case.complete("signoff_ops", OPS, signed_off=True)
+    assert case.open_tasks(OPS) == []
+
+
 def test_a_merchant_not_reached_keeps_the_call_open_until_its_deadline_from_intake(mall, policy):
     """PROCESS step 3: 否 (nobody answered) is an attempt, not the call: the task comes back, due 24 h
     after intake as before, and the operations manager is told when that passes."""
