@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from services.common.identity.model import Identity
 from services.console.adapters.services import flatten
 from services.console.i18n import LANGUAGES, catalogue
-from services.console.pages.bpmn_diff import element_diff, refused_element
+from services.console.pages.bpmn_diff import element_diff, refused_element, script_lines
 from services.console.pages.queue import form_data, overdue_first
 from services.intake.adapters.holders import Holder
 
@@ -106,6 +106,22 @@ def test_a_changed_element_says_what_changed_and_a_flow_carries_what_it_joins():
         {"aspect": "condition", "old": condition, "new": f"({condition}) and True"}
     ]
     assert changes[flow_id]["between"] == [source, target] and changes["handle_floor"]["between"] is None
+
+
+def test_a_changed_script_shows_the_lines_taken_out_and_put_in_with_one_line_around_each():
+    before = "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7"
+    after = "a = 1\nb = 20\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\nh = 8"
+
+    assert script_lines(before, after) == [
+        (" ", "a = 1"),
+        ("-", "b = 2"),
+        ("+", "b = 20"),
+        (" ", "c = 3"),
+        ("…", ""),
+        (" ", "g = 7"),
+        ("+", "h = 8"),
+    ]
+    assert script_lines(None, "x = 1") == [("+", "x = 1")]
 
 
 def test_the_element_a_refused_deploy_names_is_found_in_routings_message():

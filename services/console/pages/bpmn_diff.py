@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import xml.etree.ElementTree as ET
 
@@ -140,6 +141,8 @@ def _aspects(old: ET.Element, new: ET.Element) -> list[dict]:
         before, after = read(old), read(new)
         if before != after:
             aspects.append({"aspect": aspect, "old": before, "new": after})
+            if aspect == "script":
+                aspects[-1]["lines"] = script_lines(before, after)
     before, after = _fields(old), _fields(new)
     ids = {
         "added": sorted(after.keys() - before.keys()),
@@ -158,6 +161,24 @@ def _aspects(old: ET.Element, new: ET.Element) -> list[dict]:
         }
         aspects.append({"aspect": "form", "old": None, "new": fields})
     return aspects or [{"aspect": "other", "old": None, "new": None}]
+
+
+def script_lines(before: str | None, after: str | None, context: int = 1) -> list[tuple[str, str]]:
+    """A script's changed lines, [(mark, line)]: `-` taken out, `+` put in, ` ` one line of context
+    around each change, `…` for lines skipped between changes. A designer reviewing a version reads
+    which lines of a long script changed, not only that it did."""
+    old, new = (before or "").splitlines(), (after or "").splitlines()
+    lines: list[tuple[str, str]] = []
+    for group in difflib.SequenceMatcher(None, old, new, autojunk=False).get_grouped_opcodes(context):
+        if lines:
+            lines.append(("…", ""))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [(" ", line) for line in old[i1:i2]]
+                continue
+            lines += [("-", line) for line in old[i1:i2]]
+            lines += [("+", line) for line in new[j1:j2]]
+    return lines
 
 
 def refused_element(message: str) -> str | None:

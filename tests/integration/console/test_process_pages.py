@@ -248,7 +248,7 @@ def test_the_bundle_travels_gzipd_to_a_browser_that_accepts_it(browser):
 
 
 def test_the_diff_of_two_versions_says_what_changed_in_each_element(browser, mall):
-    """A timer shortened, a condition edited, a field added, a task renamed: each row says which and how."""
+    """A timer shortened, a condition edited, a field added, a script edited: each row says which and how."""
     text = MALL_DIAGRAM.read_text(encoding="utf-8")
     changed = (
         text.replace('"PT" + str(policy["handler_acts_within_seconds"]) + "S"', '"PT12H"', 1)
@@ -262,6 +262,11 @@ def test_the_diff_of_two_versions_says_what_changed_in_each_element(browser, mal
             '<camunda:formField id="receipt_no" label="Receipt number" type="string">'
             '<camunda:properties><camunda:property id="label.zh-CN" value="小票号"/></camunda:properties>'
             '</camunda:formField><camunda:formField id="call_note"',
+            1,
+        )
+        .replace(
+            "postponements_made = postponements_made + 1\npostponed_to = new_reply_date",
+            "postponements_made += 1\npostponed_to = new_reply_date",
             1,
         )
     )
@@ -279,7 +284,12 @@ def test_the_diff_of_two_versions_says_what_changed_in_each_element(browser, mal
             r'<tr class="diff-changed" data-element="([^"]+)">(.*?)</tr>', page, re.S
         )
     }
-    assert set(rows) == {"handle_desk_timeout", "Flow_fork_merchant_call", "merchant_call"}
+    assert set(rows) == {"handle_desk_timeout", "Flow_fork_merchant_call", "merchant_call", "postpone"}
+    # a script's changed lines, the line around them kept
+    assert rows["postpone"] == (
+        "修改 延期反馈时间 脚本任务 脚本（改动的行）- postponements_made = postponements_made + 1 "
+        "+ postponements_made += 1 postponed_to = new_reply_date"
+    )
     assert (
         '定时："PT" + str(policy["handler_acts_within_seconds"]) + "S" → "PT12H"'
         in rows["handle_desk_timeout"]
