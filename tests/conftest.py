@@ -31,6 +31,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -57,6 +58,23 @@ MALL = "demo"
 def database_url(name: str) -> str:
     base, _, _ = ADMIN_URL.rpartition("/")
     return f"{base}/{name}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def light_password_hashing() -> Iterator[SimpleNamespace]:
+    """Passwords hashed with argon2's lightest parameters in the test process: every system a test
+    builds gives each demo person a password and every console test logs in, and the production
+    parameters (64 MiB, three passes: about 0.1-0.3 s a hash here) would be most of their setup.
+    tests/unit/test_passwords.py holds the services' own parameters to their strength."""
+    from argon2 import PasswordHasher
+
+    from services.common.identity import login, users
+
+    light = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    shipped = users.PASSWORDS
+    users.PASSWORDS = login.PASSWORDS = light
+    yield SimpleNamespace(shipped=shipped, light=light)
+    users.PASSWORDS = login.PASSWORDS = shipped
 
 
 def _admin(statement: sql.Composable) -> None:
