@@ -40,13 +40,23 @@ MALL_DIAGRAM = Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn"
 RUN_DEPLOYER = "demo"
 
 DEMO_STAFF = [
-    # username, display name, roles, floors, departments
+    # username, display name, roles, floors, departments: every floor and department of the demo
+    # mall has someone, so that no demo complaint waits in a queue nobody sees
     ("desk", "服务台 李静", ["service_desk"], [], []),
     ("floorb1", "负一楼楼管 马丽", ["floor_supervisor"], ["B1"], []),
     ("floor2", "二楼楼管 张伟", ["floor_supervisor"], ["2F"], []),
     ("floor3", "三楼楼管 王强", ["floor_supervisor"], ["3F"], []),
+    ("floor1", "一层及负二层楼管 陈刚", ["floor_supervisor"], ["1F", "B2"], []),
+    ("floor4", "四至六层楼管 林芳", ["floor_supervisor"], ["4F", "5F", "6F"], []),
     ("security", "保安部经理 刘洋", ["department_manager"], [], ["security"]),
     ("cleaning", "保洁部经理 胡军", ["department_manager"], [], ["cleaning"]),
+    ("engineering", "工程部经理 吴斌", ["department_manager"], [], ["engineering"]),
+    ("parking", "停车场管理部经理 郑凯", ["department_manager"], [], ["parking"]),
+    ("service", "客服部经理 何静", ["department_manager"], [], ["customer_service"]),
+    ("operations", "营运部主管 钱伟", ["department_manager"], [], ["operations"]),
+    ("marketing", "企划部经理 冯雪", ["department_manager"], [], ["marketing"]),
+    ("finance", "财务部经理 蒋涛", ["department_manager"], [], ["finance"]),
+    ("administration", "行政部经理 韩梅", ["department_manager"], [], ["administration"]),
     ("ops", "营运部经理 陈敏", ["operations_manager"], [], []),
     ("deputy", "店副总 赵磊", ["deputy_store_manager"], [], []),
     ("store", "店总 孙芳", ["store_manager"], [], []),

@@ -66,15 +66,24 @@ def _numbers(mall, username: str, queue: str) -> set[str]:
     return {task["number"] for task in answer.json["items"]}
 
 
-def test_the_admin_is_told_which_floors_and_departments_nobody_covers(browser):
-    """The demo mall has supervisors for B1, 2F and 3F and managers for security and cleaning only:
-    a complaint about 1F or engineering would wait in a queue nobody sees."""
+def test_the_admin_is_told_which_floors_and_departments_nobody_covers(browser, mall, tokens):
+    """The demo mall has someone for every floor and department; once the 1F supervisor and the
+    engineering manager leave, a complaint about 1F or engineering would wait in a queue nobody sees."""
     admin = browser()
     admin.login("admin")
+    covered = admin.get("/console/admin/users").get_data(as_text=True)
+    for username in ("floor1", "engineering"):
+        left = mall.api.patch(
+            f"/console/api/users/{username}",
+            json={"active": False},
+            headers=bearer(tokens, "admin", subject="admin"),
+        )
+        assert left.status_code == 200, left.json
 
     page = admin.get("/console/admin/users").get_data(as_text=True)
 
+    assert 'id="unheld"' not in covered
     warning = page.split('id="unheld">', 1)[1].split("</p>", 1)[0]
     assert warning.startswith("没有在岗负责人：")
-    assert "一层" in warning and "工程部" in warning
+    assert "一层" in warning and "地下二层" in warning and "工程部" in warning
     assert "三层" not in warning and "保洁部" not in warning
