@@ -286,10 +286,13 @@ def test_the_diff_of_two_versions_says_what_changed_in_each_element(browser, mal
     }
     assert set(rows) == {"handle_desk_timeout", "Flow_fork_merchant_call", "merchant_call", "postpone"}
     # a script's changed lines, the line around them kept
-    assert rows["postpone"] == (
-        "修改 延期反馈时间 脚本任务 脚本（改动的行）- postponements_made = postponements_made + 1 "
-        "+ postponements_made += 1 postponed_to = new_reply_date"
-    )
+    assert rows["postpone"].startswith("修改 延期反馈时间 脚本任务 脚本（改动的行）")
+    script = re.search(r'<pre class="diff script-diff">(.*?)</pre>', page, re.S).group(1)
+    assert re.findall(r'<span class="(\w+)">([^<]*)</span>', script) == [
+        ("out", "- postponements_made = postponements_made + 1"),
+        ("in", "+ postponements_made += 1"),
+        ("same", "  postponed_to = new_reply_date"),
+    ]
     assert (
         '定时："PT" + str(policy["handler_acts_within_seconds"]) + "S" → "PT12H"'
         in rows["handle_desk_timeout"]
