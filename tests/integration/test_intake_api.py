@@ -102,6 +102,47 @@ def test_incomplete_or_inconsistent_complaints_are_refused_naming_the_field(clie
     assert node
 
 
+def test_one_refusal_names_the_schema_s_and_the_rules_errors_together_and_writes_nothing(
+    client, desk, intake
+):
+    body = complaint(
+        people_count="十",  # the schema refuses it
+        occurred_at="2026-12-30T10:00:00+08:00",  # a rule refuses it: in the future
+        floor="9F",  # unknown to the reference data
+        merchant_code=None,
+        customer={"name": "王女士", "phone": "123", "preferred_reply_channel": "letter"},  # no address
+    )
+
+    response = post(client, desk, body, extra={"Accept-Language": "zh-CN"})
+
+    assert response.status_code == 400, response.json
+    errors = response.json["errors"]["json"]
+    assert set(errors) == {"people_count", "occurred_at", "floor", "customer"}
+    assert set(errors["customer"]) == {"phone", "address"}
+    assert errors["customer"]["phone"] == [
+        "不是有效的电话号码：手机号为 11 位，座机至少 7 位（只能填数字、空格、横线和加号）"
+    ]
+    assert outbox_rows(intake) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"channel": "fax", "customer": {"name": "王女士"}}, "channel"),  # a phone is needed, or not
+        (
+            {"category": "rumour", "floor": None, "merchant_code": None},
+            "category",
+        ),  # a place is needed, or not
+        ({"merchant_code": "M" * 41, "floor": None, "category": "price"}, "merchant_code"),  # it names one
+    ],
+)
+def test_no_rule_is_judged_on_a_field_the_schema_refused(client, desk, changes, field):
+    response = post(client, desk, complaint(**changes))
+
+    assert response.status_code == 400, response.json
+    assert list(response.json["errors"]["json"]) == [field]
+
+
 def test_an_anonymous_suggestion_box_complaint_needs_no_contact(client, desk):
     body = complaint(channel="suggestion_box", customer={"anonymous": True})
 
@@ -345,6 +386,16 @@ def test_the_public_web_form_without_the_customers_consent_is_refused_naming_con
     assert list(response.json["errors"]["json"]) == ["consent"]
     assert outbox_rows(intake) == []
     assert client.get("/complaints", headers=desk).json["items"] == []
+
+
+def test_the_public_web_form_is_told_of_a_refused_consent_and_a_broken_rule_at_once(client, intake):
+    body = {**WEB_COMPLAINT, "consent": False, "floor": "9F"}  # the schema's field, and a rule's
+
+    response = client.post("/public/complaints", json=body)
+
+    assert response.status_code == 400, response.json
+    assert set(response.json["errors"]["json"]) == {"consent", "floor"}
+    assert outbox_rows(intake) == []
 
 
 def test_the_record_keeps_when_the_customer_consented_on_the_web_form_and_a_desk_record_says_not_asked(

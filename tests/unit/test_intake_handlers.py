@@ -21,6 +21,7 @@ from services.common.bus.events import (
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.intake.domain.commands import (
     AttachFiles,
+    CheckComplaint,
     CorrectComplaint,
     EraseCustomerData,
     ExportCustomerData,
@@ -89,6 +90,19 @@ def test_a_recorded_complaint_takes_the_days_number_and_announces_itself_with_it
     assert [e.payload["number"] for e in announced] == [first.number, second.number]
     assert "email_thread" not in announced[0].payload
     assert announced[1].payload["email_thread"]["message_id"] == "<m1@x>"
+
+
+@covers(CheckComplaint)
+def test_a_draft_the_schema_refused_is_judged_by_the_rules_on_what_was_read_and_nothing_is_written():
+    uow = FakeUnitOfWork()
+    draft = record(channel=None, customer=Customer(name="王女士"), merchant_code=None, department="nowhere")
+
+    errors = handle(CheckComplaint(draft, frozenset({"channel", "floor"})), uow)
+
+    assert errors == {
+        "department": ["unknown department 'nowhere'"]
+    }  # no phone asked: the channel is unknown
+    assert uow.complaints.rows == {} and uow.of_type(COMPLAINT_RECEIVED) == []
 
 
 def test_a_retry_with_the_same_key_answers_the_first_complaint_and_takes_no_number():

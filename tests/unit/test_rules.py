@@ -113,6 +113,19 @@ def test_only_the_suggestion_box_takes_anonymous_complaints():
     assert "customer.anonymous" in rules.check_customer(make(channel=Channel.LETTER, customer=anonymous))
 
 
+def test_fields_the_schema_refused_are_neither_judged_nor_relied_on():
+    no_phone = make(customer=Customer(name="王女士"))
+    price_nowhere = make(category=Category.PRICE)
+    fee_nowhere = make(category=Category.FEE)
+    check = rules.ReferenceCheck()
+
+    assert rules.check_all(no_phone, check, NOW, SHANGHAI, frozenset({"customer.phone"})) == {}
+    assert rules.check_all(no_phone, check, NOW, SHANGHAI, frozenset({"channel"})) == {}
+    assert rules.check_all(price_nowhere, check, NOW, SHANGHAI, frozenset({"merchant_code"})) == {}
+    assert rules.check_all(fee_nowhere, check, NOW, SHANGHAI, frozenset({"handle_directly"})) == {}
+    assert "customer.phone" in rules.check_all(no_phone, check, NOW, SHANGHAI, frozenset({"floor"}))
+
+
 def test_a_merchant_complaint_needs_a_place_and_a_department_complaint_a_department():
     price = make(category=Category.PRICE)
     fee = make(category=Category.FEE)

@@ -103,7 +103,7 @@ def complaint_body(form) -> dict:
     if form.getlist("customer_request"):  # ticked boxes; none ticked leaves the field out
         body["customer_request"] = form.getlist("customer_request")
     if form.get("people_count", "").strip():
-        body["people_count"] = _number(form["people_count"], "people_count")
+        body["people_count"] = _number(form["people_count"])
     if form.get("occurred_at", "").strip():
         body["occurred_at"] = _local_moment(form["occurred_at"])
     customer = {name: form.get(f"customer_{name}", "").strip() for name in CUSTOMER_TEXTS}
@@ -112,19 +112,22 @@ def complaint_body(form) -> dict:
     return body
 
 
-def _number(text: str, field: str) -> int:
+def _number(text: str) -> int | str:
+    """A whole number, or the text as typed: intake's schema names it beside the form's other
+    errors, where refusing it here would hide them until the next submit."""
     try:
         return int(text)
-    except ValueError as exc:
-        raise InvalidInput("not a whole number", {field: ["a whole number"]}) from exc
+    except ValueError:
+        return text.strip()
 
 
 def _local_moment(text: str) -> str:
-    """A `datetime-local` input means the mall's time zone."""
+    """A `datetime-local` input means the mall's time zone; a text that is no moment goes as typed,
+    for intake to name with the form's other errors."""
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInput("not a date and time", {"occurred_at": ["a date and time"]}) from exc
+    except ValueError:
+        return text.strip()
     return moment.replace(tzinfo=console().settings.zone).isoformat()
 
 

@@ -41,6 +41,16 @@ class RecordComplaint:
 
 
 @dataclass(frozen=True)
+class CheckComplaint:
+    """Judge by the intake rules what could be read of a complaint whose request the schema refused,
+    so the desk learns every problem in one answer. `unread` names the fields the request gave that
+    could not be read (or lacked): `draft` holds None or the default there, and no rule judges them."""
+
+    draft: RecordComplaint
+    unread: frozenset[str]
+
+
+@dataclass(frozen=True)
 class ExportCustomerData:
     """Hand out a copy of everything intake holds of a customer's complaints (PIPL), audited."""
 

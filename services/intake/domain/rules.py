@@ -12,6 +12,7 @@ from services.intake.domain.model import (
     MERCHANT_CATEGORIES,
     Channel,
     Complaint,
+    Customer,
     ReplyChannel,
     Severity,
 )
@@ -48,19 +49,39 @@ def default_reply_channel(channel: Channel, phone: str | None, email: str | None
     return ReplyChannel.EMAIL if email else ReplyChannel.NONE
 
 
-def check_customer(complaint: Complaint) -> FieldErrors:
-    """Per-channel completeness of the customer's contact details."""
-    errors: FieldErrors = {}
+def check_customer(complaint: Complaint, unread: frozenset[str] = frozenset()) -> FieldErrors:
+    """Per-channel completeness of the customer's contact details.
+
+    `unread` names the fields the request gave but could not be read (the schema refused them):
+    what they hold is unknown, so no rule that depends on them is judged.
+    """
     customer = complaint.customer
-    if customer.anonymous and complaint.channel not in ANONYMOUS_CHANNELS:
-        errors["customer.anonymous"] = ["only a suggestion-box complaint can be anonymous"]
-        return errors
+    if _any_unread(unread, "customer.anonymous"):
+        return {}
     if customer.anonymous:
-        return errors
+        if _any_unread(unread, "channel") or complaint.channel in ANONYMOUS_CHANNELS:
+            return {}
+        return {"customer.anonymous": ["only a suggestion-box complaint can be anonymous"]}
+    errors: FieldErrors = {}
+    if not _any_unread(unread, "channel"):
+        errors = _channel_contact(complaint)
+    if not _any_unread(unread, "customer.preferred_reply_channel"):
+        errors = merged(errors, _reply_contact(customer))
+    return errors
+
+
+def _channel_contact(complaint: Complaint) -> FieldErrors:
+    """The contact the complaint's channel needs for the desk to answer at all."""
+    customer = complaint.customer
     if complaint.channel in PHONE_REQUIRED_CHANNELS and not customer.phone:
-        errors["customer.phone"] = [f"a phone number is required for a {complaint.channel} complaint"]
+        return {"customer.phone": [f"a phone number is required for a {complaint.channel} complaint"]}
     if complaint.channel is Channel.EMAIL and not customer.email:
-        errors["customer.email"] = ["an email address is required for an email complaint"]
+        return {"customer.email": ["an email address is required for an email complaint"]}
+    return {}
+
+
+def _reply_contact(customer: Customer) -> FieldErrors:
+    """The contact the reply channel the customer chose needs."""
     reply = customer.preferred_reply_channel
     needed = {
         ReplyChannel.EMAIL: ("email", customer.email),
@@ -69,13 +90,17 @@ def check_customer(complaint: Complaint) -> FieldErrors:
         ReplyChannel.SMS: ("phone", customer.phone),
     }
     if reply in needed and not needed[reply][1]:
-        name = needed[reply][0]
-        errors.setdefault(f"customer.{name}", []).append(f"required to reply by {reply}")
-    return errors
+        return {f"customer.{needed[reply][0]}": [f"required to reply by {reply}"]}
+    return {}
 
 
-def check_place(complaint: Complaint, reference: ReferenceCheck) -> FieldErrors:
-    """Floor, merchant and department must exist and agree; categories need what triage uses."""
+def check_place(
+    complaint: Complaint, reference: ReferenceCheck, unread: frozenset[str] = frozenset()
+) -> FieldErrors:
+    """Floor, merchant and department must exist and agree; categories need what triage uses.
+
+    A place field in `unread` counts as given: the request named one, the schema refused it.
+    """
     errors: FieldErrors = {}
     if complaint.floor and not reference.floor_known:
         errors["floor"] = [f"unknown floor {complaint.floor!r}"]
@@ -85,12 +110,15 @@ def check_place(complaint: Complaint, reference: ReferenceCheck) -> FieldErrors:
         errors["merchant_code"] = [f"merchant is on floor {reference.merchant_floor}, not {complaint.floor}"]
     if complaint.department and not reference.department_known:
         errors["department"] = [f"unknown department {complaint.department!r}"]
-    if complaint.channel in SELF_SERVICE_CHANNELS:
+    if _any_unread(unread, "channel") or complaint.channel in SELF_SERVICE_CHANNELS:
         return errors
-    if complaint.category in MERCHANT_CATEGORIES and not (complaint.floor or complaint.merchant):
+    merchant_named = complaint.merchant or _any_unread(unread, "merchant_code")
+    if complaint.category in MERCHANT_CATEGORIES and not (complaint.floor or merchant_named):
         errors.setdefault("floor", []).append("a merchant complaint needs the floor or the merchant")
     needs_department = complaint.category in DEPARTMENT_CATEGORIES and not complaint.handle_directly
-    if needs_department and not complaint.merchant and not complaint.department:
+    if _any_unread(unread, "handle_directly"):
+        needs_department = False
+    if needs_department and not merchant_named and not complaint.department:
         errors.setdefault("department", []).append(
             f"a {complaint.category} complaint needs the department concerned (or handle_directly)"
         )
@@ -172,10 +200,36 @@ def format_number(day: date, sequence: int) -> str:
     return f"{number_prefix(day)}{sequence:0{NUMBER_DIGITS}d}"
 
 
-def check_all(complaint: Complaint, reference: ReferenceCheck, now: datetime, zone: ZoneInfo) -> FieldErrors:
-    """Every intake rule at once, so the desk sees all problems in one answer."""
-    return {
-        **check_customer(complaint),
-        **check_place(complaint, reference),
-        **check_dates(complaint, now, zone),
-    }
+def check_all(
+    complaint: Complaint,
+    reference: ReferenceCheck,
+    now: datetime,
+    zone: ZoneInfo,
+    unread: frozenset[str] = frozenset(),
+) -> FieldErrors:
+    """Every intake rule at once, so the desk sees all problems in one answer.
+
+    With `unread` (the fields the schema refused, whose values are unknown), only what can be known
+    without them is judged, and a refused field gets no second message: the schema's says it.
+    """
+    errors = merged(
+        check_customer(complaint, unread),
+        check_place(complaint, reference, unread),
+        check_dates(complaint, now, zone),
+    )
+    return {name: messages for name, messages in errors.items() if not _any_unread(unread, name)}
+
+
+def merged(*groups: FieldErrors) -> FieldErrors:
+    """Field errors of several checks together, every message kept."""
+    errors: FieldErrors = {}
+    for group in groups:
+        for name, messages in group.items():
+            errors.setdefault(name, []).extend(message for message in messages if message not in errors[name])
+    return errors
+
+
+def _any_unread(unread: frozenset[str], name: str) -> bool:
+    """Whether `name` (customer.phone) or what holds it (customer) could not be read."""
+    parts = name.split(".")
+    return any(".".join(parts[:end]) in unread for end in range(1, len(parts) + 1))

@@ -20,7 +20,7 @@ from services.intake.domain.model import Category, ReplyChannel, customer_reques
 from services.intake.entrypoints import schemas
 from services.intake.entrypoints.access import DESK, READ_ROLES
 from services.intake.entrypoints.presenters import masked_ids, present, present_history
-from services.intake.entrypoints.recording import bus, record_command, replay_headers
+from services.intake.entrypoints.recording import bus, record_command, replay_headers, with_rule_errors
 
 complaints = Blueprint(
     "complaints",
@@ -33,6 +33,7 @@ complaints = Blueprint(
 @complaints.route("")
 class ComplaintCollection(MethodView):
     @require_roles(*DESK)
+    @with_rule_errors("complaints")
     @complaints.arguments(schemas.IdempotencyHeader(), location="headers", as_kwargs=True)
     @complaints.arguments(schemas.ComplaintIn())
     @complaints.response(201, schemas.ComplaintOut)

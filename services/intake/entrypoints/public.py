@@ -13,7 +13,7 @@ from services.intake.entrypoints.attachments import (
     limited,
     upload_token,
 )
-from services.intake.entrypoints.recording import bus, record_command, replay_headers
+from services.intake.entrypoints.recording import bus, record_command, replay_headers, with_rule_errors
 
 public = Blueprint(
     "public",
@@ -24,6 +24,7 @@ public = Blueprint(
 
 
 @public.route("/complaints", methods=["POST"])
+@with_rule_errors("public", authenticated=False)
 @public.arguments(schemas.IdempotencyHeader(), location="headers", as_kwargs=True)
 @public.arguments(schemas.PublicComplaintIn())
 @public.response(201, schemas.PublicReceiptOut)

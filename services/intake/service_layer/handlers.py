@@ -18,6 +18,7 @@ from services.common.settings import Policy
 from services.intake.domain import rules
 from services.intake.domain.commands import (
     AttachFiles,
+    CheckComplaint,
     CorrectComplaint,
     EraseCustomerData,
     ExportCustomerData,
@@ -88,6 +89,18 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
         },
     )
     return Recorded(complaint)
+
+
+def check_complaint(command: CheckComplaint, uow: UnitOfWork, context: Context) -> rules.FieldErrors:
+    """The rules' errors over a draft the schema refused (nothing is written)."""
+    now = context.clock.now()
+    draft = command.draft
+    with uow.each_statement_commits():
+        check, merchant = uow.reference.check(
+            context.mall_id, draft.floor, draft.merchant_code, draft.department
+        )
+    complaint = _new_complaint(draft, now, merchant, context)
+    return rules.check_all(complaint, check, now, context.zone, command.unread)
 
 
 def correct_complaint(command: CorrectComplaint, uow: UnitOfWork, context: Context) -> Complaint:
@@ -184,6 +197,7 @@ def _actor(command: RecordComplaint | CorrectComplaint) -> Actor:
 
 COMMAND_HANDLERS = {
     RecordComplaint: record_complaint,
+    CheckComplaint: check_complaint,
     CorrectComplaint: correct_complaint,
     LinkComplaints: link_complaints,
     MergeComplaints: merge_complaints,

@@ -30,6 +30,25 @@ def test_a_shop_not_on_the_floor_given_is_named_beside_the_shop_field(browser):
     assert 'data-field="merchant_code"' in answer.get_data(as_text=True)
 
 
+def test_one_submit_names_every_field_at_fault_beside_it_in_chinese(browser):
+    desk = browser()
+    desk.login("desk")
+    faulty = {
+        **FORM,
+        "customer_phone": "123",  # not a phone number (the schema)
+        "people_count": "十",  # not a whole number (the schema)
+        "occurred_at": "2099-01-01T10:00",  # in the future (a rule)
+        "customer_preferred_reply_channel": "letter",  # with no address (a rule)
+    }
+
+    page = desk.form("/console/complaints/new", faulty, "/console/complaints/new").get_data(as_text=True)
+
+    beside = dict(re.findall(r'<span class="field-error" data-field="([a-z_.]+)">([^<]+)</span>', page))
+    assert set(beside) == {"customer.phone", "people_count", "occurred_at", "customer.address"}
+    assert beside["people_count"] == "应为整数。" and beside["occurred_at"] == "不能晚于现在"
+    assert not re.search(r"[A-Za-z]{3,}", "".join(beside.values()))
+
+
 def test_the_api_names_the_merchant_code_field_it_was_sent(mall):
     from tests.integration.conftest import complaint
 
