@@ -152,6 +152,22 @@ def test_an_anonymous_suggestion_box_complaint_needs_no_contact(client, desk):
     assert response.json["customer"]["preferred_reply_channel"] is None
 
 
+def test_an_anonymous_note_with_a_name_or_phone_is_refused_in_chinese_naming_them_and_records_nothing(
+    client, desk, intake
+):
+    body = complaint(
+        channel="suggestion_box", customer={"anonymous": True, "name": "王女士", "phone": "13912345678"}
+    )
+
+    response = post(client, desk, body, extra={"Accept-Language": "zh-CN"})
+
+    assert response.status_code == 400, response.json
+    customer = response.json["errors"]["json"]["customer"]
+    assert set(customer) == {"name", "phone"}
+    assert customer["name"] == ["匿名投诉不留姓名和电话：请清空此项，或取消勾选“匿名”"]
+    assert outbox_rows(intake) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "reasons"),
     [

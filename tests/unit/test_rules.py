@@ -126,6 +126,17 @@ def test_fields_the_schema_refused_are_neither_judged_nor_relied_on():
     assert "customer.phone" in rules.check_all(no_phone, check, NOW, SHANGHAI, frozenset({"floor"}))
 
 
+def test_an_anonymous_note_recorded_with_a_name_or_phone_names_them_and_one_leaving_an_email_is_kept():
+    box = Channel.SUGGESTION_BOX
+    named = make(channel=box, customer=Customer(anonymous=True, name="王女士", phone="13912345678"))
+    written = make(channel=box, customer=Customer(anonymous=True, email="guest@example.com"))
+    check = rules.ReferenceCheck()
+
+    assert set(rules.check_new(named, check, NOW, SHANGHAI)) == {"customer.name", "customer.phone"}
+    assert rules.check_new(written, check, NOW, SHANGHAI) == {}  # the reply is written to it
+    assert rules.check_all(named, check, NOW, SHANGHAI) == {}  # a correction may add the author's phone
+
+
 def test_a_merchant_complaint_needs_a_place_and_a_department_complaint_a_department():
     price = make(category=Category.PRICE)
     fee = make(category=Category.FEE)

@@ -70,6 +70,31 @@ def check_customer(complaint: Complaint, unread: frozenset[str] = frozenset()) -
     return errors
 
 
+# An anonymous note keeps no one's name and no number to call back; an e-mail or address left for a
+# written reply is kept, and the reply goes there (the diagram's reply_written).
+ANONYMOUS_LACKS = ("name", "phone")
+
+
+def check_anonymous(complaint: Complaint, unread: frozenset[str] = frozenset()) -> FieldErrors:
+    """A name or a phone ticked anonymous is a slip one way or the other: a name makes the note not
+    anonymous, and a phone would be answered and called back, which an anonymous note is not (the
+    monthly callback list leaves it out). Refused, so the desk clears one of them, not kept both.
+
+    Judged when a complaint is recorded only: a correction may later add the contact of a note's
+    author who came forward, and the case then answers them (routing's corrections).
+    """
+    customer = complaint.customer
+    if not customer.anonymous or _any_unread(unread, "customer.anonymous"):
+        return {}
+    if complaint.channel not in ANONYMOUS_CHANNELS:
+        return {}  # check_customer refuses the tick itself
+    return {
+        f"customer.{name}": ["an anonymous complaint keeps no name or phone: clear it, or untick anonymous"]
+        for name in ANONYMOUS_LACKS
+        if getattr(customer, name)
+    }
+
+
 def _channel_contact(complaint: Complaint) -> FieldErrors:
     """The contact the complaint's channel needs for the desk to answer at all."""
     customer = complaint.customer
@@ -217,6 +242,25 @@ def check_all(
         check_place(complaint, reference, unread),
         check_dates(complaint, now, zone),
     )
+    return _readable(errors, unread)
+
+
+def check_new(
+    complaint: Complaint,
+    reference: ReferenceCheck,
+    now: datetime,
+    zone: ZoneInfo,
+    unread: frozenset[str] = frozenset(),
+) -> FieldErrors:
+    """Every rule for a complaint being recorded: check_all's and those a correction is spared."""
+    return merged(
+        check_all(complaint, reference, now, zone, unread),
+        _readable(check_anonymous(complaint, unread), unread),
+    )
+
+
+def _readable(errors: FieldErrors, unread: frozenset[str]) -> FieldErrors:
+    """The errors of the fields that could be read: a refused one has the schema's message."""
     return {name: messages for name, messages in errors.items() if not _any_unread(unread, name)}
 
 

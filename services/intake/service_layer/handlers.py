@@ -70,7 +70,7 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
             context.mall_id, command.floor, command.merchant_code, command.department
         )
         complaint = _new_complaint(command, now, merchant, context)
-        _raise_on_errors(rules.check_all(complaint, check, now, context.zone))
+        _raise_on_errors(rules.check_new(complaint, check, now, context.zone))
         earlier = uow.idempotency.find(context.mall_id, command.idempotency_key)  # before a number
         if earlier is None:
             day = now.astimezone(context.zone).date()
@@ -100,7 +100,7 @@ def check_complaint(command: CheckComplaint, uow: UnitOfWork, context: Context) 
             context.mall_id, draft.floor, draft.merchant_code, draft.department
         )
     complaint = _new_complaint(draft, now, merchant, context)
-    return rules.check_all(complaint, check, now, context.zone, command.unread)
+    return rules.check_new(complaint, check, now, context.zone, command.unread)
 
 
 def correct_complaint(command: CorrectComplaint, uow: UnitOfWork, context: Context) -> Complaint:

@@ -49,6 +49,19 @@ def test_one_submit_names_every_field_at_fault_beside_it_in_chinese(browser):
     assert not re.search(r"[A-Za-z]{3,}", "".join(beside.values()))
 
 
+def test_an_anonymous_note_with_a_name_and_phone_is_refused_beside_both_fields(browser):
+    desk = browser()
+    desk.login("desk")
+    note = {**FORM, "channel": "suggestion_box", "customer_anonymous": "on"}
+
+    page = desk.form("/console/complaints/new", note, "/console/complaints/new")
+
+    beside = re.findall(r'data-field="(customer\.[a-z_]+)">([^<]+)<', page.get_data(as_text=True))
+    assert page.status_code == 400
+    assert [name for name, _ in beside] == ["customer.name", "customer.phone"]
+    assert all(message.startswith("匿名投诉不留姓名和电话") for _, message in beside)
+
+
 def test_the_api_names_the_merchant_code_field_it_was_sent(mall):
     from tests.integration.conftest import complaint
 
