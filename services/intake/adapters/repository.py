@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -178,12 +179,30 @@ def list_where(query: ListQuery | SearchQuery) -> Where:
             where.equal(name, value)
     # An empty merchant or phone is no filter (`?merchant=`), as the list has always read it.
     where.equal("merchant_code", query.merchant or None)
-    where.add(phone_matches("phone"), phone=query.phone or None)
+    where.add(phone_filter("phone", query.phone), phone=query.phone or None)
     where.at_least("received_at", query.received_from, "received_from")
     where.before("received_at", query.received_before, "received_before")
     where.add(_OVERDUE, overdue_at=query.overdue_at)
     where.add(STAGE_OF.format(complaint="c.id") + " = %(stage)s", stage=query.stage)
     return where.in_scope(query.scope_floors, query.scope_departments)
+
+
+# The last four digits of a phone, as the receipt and the status page ask the customer for them.
+PHONE_TAIL = re.compile(r"^[0-9]{4}$")
+
+
+def phone_filter(param: str, given: str | None) -> sql.Composable:
+    """The phone `given`, or the phones ending with it when it is their last four digits."""
+    return phone_tail_matches(param) if given and PHONE_TAIL.match(given) else phone_matches(param)
+
+
+def phone_tail_matches(param: str) -> sql.Composable:
+    """The customer's phone ends with the four digits in `param`. Masked views show those four
+    (139****5678), so a reader finds no more by them than its list already shows."""
+    # Matches the partial index complaints_by_phone_tail (mall_id, right(phone_key(…), 4)).
+    return sql.SQL(
+        "c.customer ->> 'phone' IS NOT NULL AND right(intake.phone_key(c.customer ->> 'phone'), 4) = {}"
+    ).format(sql.Placeholder(param))
 
 
 def phone_matches(param: str) -> sql.Composable:

@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 
 from services.common.listing import Where
-from services.intake.adapters.repository import list_where, phone_matches
+from services.intake.adapters.repository import PHONE_TAIL, list_where, phone_matches, phone_tail_matches
 from services.intake.adapters.rows import from_row
 from services.intake.domain.model import Complaint
 
@@ -80,13 +80,16 @@ class ComplaintSearch:
         self.conn = conn
 
     def find(self, query: SearchQuery) -> list[Complaint]:
-        """Best matches first (a number, then a phone, then words ranked), newest first among equals."""
+        """Best matches first (a number, then a phone or its last four digits, then words ranked),
+        newest first among equals."""
         where = list_where(query)
         text = (query.text or "").strip()
         if NUMBER.match(text):
             where.equal("number", text.upper())
         elif PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
             where.add(phone_matches("phone_q"), phone_q=text)
+        elif PHONE_TAIL.match(text):  # what a customer quotes from the receipt: the phone's last four
+            where.add(phone_tail_matches("phone_q"), phone_q=text)
         elif text:
             terms = tsquery(text)
             if terms is None:

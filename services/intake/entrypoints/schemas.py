@@ -14,9 +14,16 @@ from services.intake.domain.status import STAGES
 
 # A number the desk can call back: a mainland mobile (11 digits, starting with 1), a landline (at
 # least 7 digits, with or without its area code), or any number written with its country code (+).
+_PHONE_NUMBER = r"\+[0-9][0-9 \-]{6,19}|1(?:[ \-]?[0-9]){10}|[02-9](?:[ \-]?[0-9]){6,18}"
 PHONE = Pattern(
-    r"^(?:\+[0-9][0-9 \-]{6,19}|1(?:[ \-]?[0-9]){10}|[02-9](?:[ \-]?[0-9]){6,18})$",
+    rf"^(?:{_PHONE_NUMBER})$",
     error="not a phone number: a mobile has 11 digits, a landline at least 7 (digits, spaces, dashes, +)",
+)
+# What finds a customer's complaints in the list: the phone, or the last four digits the receipt and
+# the status page ask the customer for.
+PHONE_OR_LAST_FOUR = Pattern(
+    rf"^(?:[0-9]{{4}}|{_PHONE_NUMBER})$",
+    error="a phone number (a mobile has 11 digits, a landline at least 7) or its last four digits",
 )
 LANGUAGES = ("zh-CN", "en")
 
@@ -316,7 +323,10 @@ class ListArgs(StrictSchema):
     department = fields.String(validate=validate.Length(max=40))
     received_from = fields.Date(metadata={"description": "first day (mall's time zone), inclusive"})
     received_to = fields.Date(metadata={"description": "last day (mall's time zone), inclusive"})
-    phone = fields.String(validate=PHONE, metadata={"description": "the customer's phone, however typed"})
+    phone = fields.String(
+        validate=PHONE_OR_LAST_FOUR,
+        metadata={"description": "the customer's phone, however typed, or its last four digits"},
+    )
     overdue = StrictQueryBoolean(
         metadata={"description": "true: only cases with an open task past its due time"}
     )

@@ -9,13 +9,14 @@ from services.intake.entrypoints.schemas import PHONE, ComplaintOut, ListArgs
 
 
 class SearchArgs(ListArgs):
-    """The list's filters, and `q`: a receipt number, a phone number, or words (Chinese or not)."""
+    """The list's filters, and `q`: a receipt number, a phone number or its last four digits, or words
+    (Chinese or not)."""
 
     q = fields.String(
         validate=validate.Length(max=100),
         metadata={
-            "description": "a number (TS-20261122-0007), a phone, or words: the customer's name, the shop,"
-            " the description, what the customer asked for, the resolutions"
+            "description": "a number (TS-20261122-0007), a phone, its last four digits, or words: the"
+            " customer's name, the shop, the description, what the customer asked for, the resolutions"
         },
     )
 

@@ -33,6 +33,22 @@ def test_the_top_bar_finds_by_words_phone_and_number_and_the_filters_stay_in_the
     assert yogurt["number"] not in closed and re.search(r'<option value="closed" selected>已结案', closed)
 
 
+def test_the_last_four_digits_a_customer_quotes_find_the_complaint_in_the_search_box_and_the_phone_filter(
+    browser, mall
+):
+    quoted = mall.record(customer={"name": "李先生", "phone": "137-0000-1111"})
+    other = mall.record()  # 13912345678
+    desk = browser()
+    desk.login("desk")
+
+    searched = _page(desk, "/console/complaints?q=1111")
+    filtered = _page(desk, "/console/complaints?phone=1111")
+
+    for page in (searched, filtered):
+        assert quoted["number"] in page and other["number"] not in page
+    assert 'placeholder="号码或后四位"' in filtered
+
+
 def test_a_refused_filter_is_named_in_chinese_not_a_server_error(browser, mall):
     desk = browser()
     desk.login("desk")

@@ -121,6 +121,29 @@ def test_the_best_match_comes_first(client, desk):
     ]
 
 
+def test_the_last_four_digits_of_the_phone_find_its_complaints_in_search_and_list_within_scope_masked(
+    client, desk, tokens
+):
+    yogurt = client.post("/complaints", json=YOGURT, headers=desk).json  # 13912345678, 3F
+    same_tail = {"name": "赵女士", "phone": "+86 186-0000-5678"}
+    other = client.post("/complaints", json={**YOGURT, "customer": same_tail}, headers=desk).json
+    client.post("/complaints", json=LIFT, headers=desk)  # ends 1111, 2F
+    overcharged = {**YOGURT, "customer": {**same_tail, "phone": "13800001111"}, "description": "多收了5678元"}
+    amount = client.post("/complaints", json=overcharged, headers=desk).json
+    floor3 = bearer(tokens, "floor_supervisor", floors=["3F"], subject="floor3")
+
+    searched = client.get("/complaints/search", query_string={"q": "5678"}, headers=desk)
+    listed = client.get("/complaints", query_string={"phone": "5678"}, headers=desk)
+    masked = client.get("/complaints/search", query_string={"q": "1111"}, headers=floor3).json["items"]
+
+    expected = sorted([other["number"], yogurt["number"]])  # not `amount`'s description
+    assert sorted(_numbers(searched)) == sorted(_numbers(listed)) == expected
+    assert [item["number"] for item in masked] == [amount["number"]]  # the lift's is on 2F
+    assert masked[0]["customer"]["phone"] == "138****1111"
+    refused = client.get("/complaints", query_string={"phone": "567"}, headers=desk)
+    assert refused.status_code == 400 and list(refused.json["errors"]["query"]) == ["phone"]
+
+
 def test_a_floor_supervisor_finds_only_its_floors_and_sees_the_customer_masked(client, desk, tokens):
     client.post("/complaints", json=YOGURT, headers=desk)
     client.post("/complaints", json={**YOGURT, "floor": "2F", "merchant_code": None}, headers=desk)
