@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -93,6 +94,25 @@ def test_the_acknowledgement_tells_the_customer_the_number_and_the_promised_date
     assert "尊敬的王女士：" in message.text
     assert "2026年11月25日前给您答复" in message.text
     assert "TS-20261122-0007" in message.sms and "2026年11月25日" in message.sms
+
+
+@pytest.mark.parametrize(
+    ("customer", "told"),
+    [
+        (Contact(name="王女士", phone="13912345678"), "凭投诉编号和手机号码后四位在此查询处理进度"),
+        (Contact(name="李先生", email="li@example.com"), "凭投诉编号和您登记的电子邮箱在此查询处理进度"),
+        (Contact(address="上海市世纪大道 1 号"), "如需了解处理进度或补充情况，请联系服务台"),
+    ],
+)
+def test_the_acknowledgement_asks_for_what_the_status_page_takes_from_this_customer(customer, told):
+    complaint = replace(COMPLAINT, customer=customer)
+
+    message = TemplateRenderer().render(
+        "acknowledgement", "zh-CN", values("acknowledgement", "zh-CN", complaint=complaint)
+    )
+
+    assert told in message.text
+    assert customer.phone or "后四位" not in message.text
 
 
 def test_the_acknowledgement_links_the_status_page_and_gives_the_desks_phone():

@@ -18,7 +18,7 @@ from babel.dates import format_date, format_datetime
 from babel.lists import format_list
 
 from services.common import i18n as vocabulary
-from services.notify.domain.model import ComplaintFacts, Recipient, Request
+from services.notify.domain.model import ComplaintFacts, Contact, Recipient, Request
 from services.notify.domain.places import DEPARTMENT, FLOOR, Places
 
 
@@ -126,6 +126,7 @@ def template_values(
         "new_reply_date": long_date(data.get("new_reply_date"), language, zone),
         "major_reasons": major_reasons(data.get("major_reasons"), language),
         "status_url": status_url,
+        "status_proof": status_proof(customer, language),
         "desk_phone": desk_phone,
         **failure_values(data, language),
         "data": data,
@@ -146,6 +147,17 @@ def failure_values(data: dict[str, Any], language: str) -> dict[str, str]:
         "failed_channel": vocabulary.term("delivery_channel", data.get("failed_channel"), language),
         "error": vocabulary.message(data.get("error") or "", language),
     }
+
+
+def status_proof(customer: Contact, language: str) -> str:
+    """What the customer types beside the number on the status page: the last four digits of the phone
+    the complaint gave, else its e-mail address (intake's status lookup takes either); empty when it
+    gave neither, and the page can show the complaint to nobody."""
+    if customer.phone:
+        return vocabulary.term("wording", "status_proof_phone", language)
+    if customer.email:
+        return vocabulary.term("wording", "status_proof_email", language)
+    return ""
 
 
 def salutation(name: str | None, language: str) -> str:

@@ -12,8 +12,8 @@ from tests.integration.console.test_desk_form import FORM
 from tests.support.system import in_process_system
 
 
-def _record(desk) -> tuple[str, str]:
-    answer = desk.form("/console/complaints/new", FORM, "/console/complaints/new")
+def _record(desk, form=FORM) -> tuple[str, str]:
+    answer = desk.form("/console/complaints/new", form, "/console/complaints/new")
     assert answer.status_code == 302, answer.get_data(as_text=True)
     page = desk.get(answer.headers["Location"]).get_data(as_text=True)
     return answer.headers["Location"], page
@@ -34,6 +34,23 @@ def test_the_receipt_names_the_mall_the_desks_phone_the_clerk_and_links_the_stat
     assert "服务台电话" in page and "受理人" in page
     opened = desk.get(f"/intake/status?number={number}").get_data(as_text=True)
     assert f'value="{number}"' in opened
+
+
+def test_the_receipt_asks_a_customer_with_no_phone_for_what_the_status_page_takes_from_them(browser, mall):
+    desk = browser()
+    desk.login("desk")
+    no_phone = {key: value for key, value in FORM.items() if key != "customer_phone"}
+
+    _, email_page = _record(desk, {**no_phone, "channel": "email", "customer_email": "wang@example.com"})
+    _, letter_page = _record(
+        desk, {**no_phone, "channel": "letter", "customer_address": "上海市世纪大道 1 号"}
+    )
+    by_email, by_letter = (page.split('id="receipt"')[1] for page in (email_page, letter_page))
+
+    assert "您登记的电子邮箱" in by_email and "后四位" not in by_email
+    assert 'id="receipt-status-link"' in by_email
+    assert "请致电服务台并提供投诉编号" in by_letter and "后四位" not in by_letter
+    assert 'id="receipt-status-link"' not in by_letter  # the page would show this complaint to nobody
 
 
 @pytest.fixture
