@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.common.settings import Policy
-from services.intake.domain import rules
+from services.intake.domain import contact_rules, rules
 from services.intake.domain.model import Category, Channel, Complaint, Customer, Merchant, ReplyChannel
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -85,12 +85,12 @@ def test_major_thresholds_come_from_policy():
     ],
 )
 def test_the_reply_goes_back_the_way_the_complaint_came(channel, phone, email, expected):
-    assert rules.default_reply_channel(channel, phone, email) == expected
+    assert contact_rules.default_reply_channel(channel, phone, email) == expected
 
 
 @pytest.mark.parametrize("channel", [Channel.PHONE, Channel.ON_SITE, Channel.WEB])
 def test_phone_on_site_and_web_complaints_need_a_phone(channel):
-    errors = rules.check_customer(make(channel=channel, customer=Customer(name="王女士")))
+    errors = contact_rules.check_customer(make(channel=channel, customer=Customer(name="王女士")))
 
     assert "customer.phone" in errors
 
@@ -102,15 +102,17 @@ def test_a_letter_needs_no_phone_but_a_letter_reply_needs_an_address():
         customer=Customer(name="王女士", preferred_reply_channel=ReplyChannel.LETTER),
     )
 
-    assert rules.check_customer(letter) == {}
-    assert "customer.address" in rules.check_customer(reply_by_letter)
+    assert contact_rules.check_customer(letter) == {}
+    assert "customer.address" in contact_rules.check_customer(reply_by_letter)
 
 
 def test_only_the_suggestion_box_takes_anonymous_complaints():
     anonymous = Customer(anonymous=True)
 
-    assert rules.check_customer(make(channel=Channel.SUGGESTION_BOX, customer=anonymous)) == {}
-    assert "customer.anonymous" in rules.check_customer(make(channel=Channel.LETTER, customer=anonymous))
+    assert contact_rules.check_customer(make(channel=Channel.SUGGESTION_BOX, customer=anonymous)) == {}
+    assert "customer.anonymous" in contact_rules.check_customer(
+        make(channel=Channel.LETTER, customer=anonymous)
+    )
 
 
 def test_fields_the_schema_refused_are_neither_judged_nor_relied_on():

@@ -7,25 +7,20 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.common.settings import Policy
+from services.intake.domain.contact_rules import check_anonymous, check_customer
+from services.intake.domain.field_errors import FieldErrors, any_unread, merged, readable
 from services.intake.domain.model import (
     DEPARTMENT_CATEGORIES,
     MERCHANT_CATEGORIES,
     Channel,
     Complaint,
-    Customer,
-    ReplyChannel,
     Severity,
 )
 
-# Channels where the desk talks to the customer and must be able to call back.
-PHONE_REQUIRED_CHANNELS = {Channel.PHONE, Channel.ON_SITE, Channel.WEB}
-ANONYMOUS_CHANNELS = {Channel.SUGGESTION_BOX}
 # A customer on the web form may not know the floor or department; the desk completes those
 # fields by correction. Every other channel is recorded by the desk, which must fill them in.
 SELF_SERVICE_CHANNELS = {Channel.WEB}
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-FieldErrors = dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -36,87 +31,6 @@ class ReferenceCheck:
     merchant_known: bool = True
     merchant_floor: str | None = None
     department_known: bool = True
-
-
-def default_reply_channel(channel: Channel, phone: str | None, email: str | None) -> ReplyChannel:
-    """Reply the way the complaint came in (PROCESS.md step 6) when the customer did not choose."""
-    if channel is Channel.EMAIL:
-        return ReplyChannel.EMAIL
-    if channel is Channel.LETTER:
-        return ReplyChannel.LETTER
-    if phone:
-        return ReplyChannel.PHONE
-    return ReplyChannel.EMAIL if email else ReplyChannel.NONE
-
-
-def check_customer(complaint: Complaint, unread: frozenset[str] = frozenset()) -> FieldErrors:
-    """Per-channel completeness of the customer's contact details.
-
-    `unread` names the fields the request gave but could not be read (the schema refused them):
-    what they hold is unknown, so no rule that depends on them is judged.
-    """
-    customer = complaint.customer
-    if _any_unread(unread, "customer.anonymous"):
-        return {}
-    if customer.anonymous:
-        if _any_unread(unread, "channel") or complaint.channel in ANONYMOUS_CHANNELS:
-            return {}
-        return {"customer.anonymous": ["only a suggestion-box complaint can be anonymous"]}
-    errors: FieldErrors = {}
-    if not _any_unread(unread, "channel"):
-        errors = _channel_contact(complaint)
-    if not _any_unread(unread, "customer.preferred_reply_channel"):
-        errors = merged(errors, _reply_contact(customer))
-    return errors
-
-
-# An anonymous note keeps no one's name and no number to call back; an e-mail or address left for a
-# written reply is kept, and the reply goes there (the diagram's reply_written).
-ANONYMOUS_LACKS = ("name", "phone")
-
-
-def check_anonymous(complaint: Complaint, unread: frozenset[str] = frozenset()) -> FieldErrors:
-    """A name or a phone ticked anonymous is a slip one way or the other: a name makes the note not
-    anonymous, and a phone would be answered and called back, which an anonymous note is not (the
-    monthly callback list leaves it out). Refused, so the desk clears one of them, not kept both.
-
-    Judged when a complaint is recorded only: a correction may later add the contact of a note's
-    author who came forward, and the case then answers them (routing's corrections).
-    """
-    customer = complaint.customer
-    if not customer.anonymous or _any_unread(unread, "customer.anonymous"):
-        return {}
-    if complaint.channel not in ANONYMOUS_CHANNELS:
-        return {}  # check_customer refuses the tick itself
-    return {
-        f"customer.{name}": ["an anonymous complaint keeps no name or phone: clear it, or untick anonymous"]
-        for name in ANONYMOUS_LACKS
-        if getattr(customer, name)
-    }
-
-
-def _channel_contact(complaint: Complaint) -> FieldErrors:
-    """The contact the complaint's channel needs for the desk to answer at all."""
-    customer = complaint.customer
-    if complaint.channel in PHONE_REQUIRED_CHANNELS and not customer.phone:
-        return {"customer.phone": [f"a phone number is required for a {complaint.channel} complaint"]}
-    if complaint.channel is Channel.EMAIL and not customer.email:
-        return {"customer.email": ["an email address is required for an email complaint"]}
-    return {}
-
-
-def _reply_contact(customer: Customer) -> FieldErrors:
-    """The contact the reply channel the customer chose needs."""
-    reply = customer.preferred_reply_channel
-    needed = {
-        ReplyChannel.EMAIL: ("email", customer.email),
-        ReplyChannel.LETTER: ("address", customer.address),
-        ReplyChannel.PHONE: ("phone", customer.phone),
-        ReplyChannel.SMS: ("phone", customer.phone),
-    }
-    if reply in needed and not needed[reply][1]:
-        return {f"customer.{needed[reply][0]}": [f"required to reply by {reply}"]}
-    return {}
 
 
 def check_place(
@@ -135,13 +49,13 @@ def check_place(
         errors["merchant_code"] = [f"merchant is on floor {reference.merchant_floor}, not {complaint.floor}"]
     if complaint.department and not reference.department_known:
         errors["department"] = [f"unknown department {complaint.department!r}"]
-    if _any_unread(unread, "channel") or complaint.channel in SELF_SERVICE_CHANNELS:
+    if any_unread(unread, "channel") or complaint.channel in SELF_SERVICE_CHANNELS:
         return errors
-    merchant_named = complaint.merchant or _any_unread(unread, "merchant_code")
+    merchant_named = complaint.merchant or any_unread(unread, "merchant_code")
     if complaint.category in MERCHANT_CATEGORIES and not (complaint.floor or merchant_named):
         errors.setdefault("floor", []).append("a merchant complaint needs the floor or the merchant")
     needs_department = complaint.category in DEPARTMENT_CATEGORIES and not complaint.handle_directly
-    if _any_unread(unread, "handle_directly"):
+    if any_unread(unread, "handle_directly"):
         needs_department = False
     if needs_department and not merchant_named and not complaint.department:
         errors.setdefault("department", []).append(
@@ -242,7 +156,7 @@ def check_all(
         check_place(complaint, reference, unread),
         check_dates(complaint, now, zone),
     )
-    return _readable(errors, unread)
+    return readable(errors, unread)
 
 
 def check_new(
@@ -255,25 +169,5 @@ def check_new(
     """Every rule for a complaint being recorded: check_all's and those a correction is spared."""
     return merged(
         check_all(complaint, reference, now, zone, unread),
-        _readable(check_anonymous(complaint, unread), unread),
+        readable(check_anonymous(complaint, unread), unread),
     )
-
-
-def _readable(errors: FieldErrors, unread: frozenset[str]) -> FieldErrors:
-    """The errors of the fields that could be read: a refused one has the schema's message."""
-    return {name: messages for name, messages in errors.items() if not _any_unread(unread, name)}
-
-
-def merged(*groups: FieldErrors) -> FieldErrors:
-    """Field errors of several checks together, every message kept."""
-    errors: FieldErrors = {}
-    for group in groups:
-        for name, messages in group.items():
-            errors.setdefault(name, []).extend(message for message in messages if message not in errors[name])
-    return errors
-
-
-def _any_unread(unread: frozenset[str], name: str) -> bool:
-    """Whether `name` (customer.phone) or what holds it (customer) could not be read."""
-    parts = name.split(".")
-    return any(".".join(parts[:end]) in unread for end in range(1, len(parts) + 1))

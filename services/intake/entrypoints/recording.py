@@ -16,8 +16,8 @@ from werkzeug.exceptions import HTTPException
 from services.common.errors import InvalidInput
 from services.common.identity.model import Identity
 from services.common.web import current_identity
-from services.intake.domain import rules
 from services.intake.domain.commands import CheckComplaint, RecordComplaint
+from services.intake.domain.field_errors import merged
 from services.intake.domain.model import Category, Channel, Customer, ReplyChannel, customer_requests
 from services.intake.entrypoints.access import PUBLIC_ACTOR
 
@@ -100,7 +100,7 @@ def _refused_body(error: Any) -> bool:
 
 def _every_error(error: ValidationError, draft: RecordComplaint) -> InvalidInput:
     refused = flatten(error.messages["json"])
-    errors = rules.merged(refused, bus().handle(CheckComplaint(draft, frozenset(refused))))
+    errors = merged(refused, bus().handle(CheckComplaint(draft, frozenset(refused))))
     return InvalidInput("the request has invalid fields: " + ", ".join(errors), errors)
 
 

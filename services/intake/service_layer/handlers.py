@@ -15,7 +15,7 @@ from services.common.bus.events import RETENTION_ERASURE_REQUESTED
 from services.common.clock import Clock
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy
-from services.intake.domain import rules
+from services.intake.domain import contact_rules, rules
 from services.intake.domain.commands import (
     AttachFiles,
     CheckComplaint,
@@ -26,6 +26,7 @@ from services.intake.domain.commands import (
     MergeComplaints,
     RecordComplaint,
 )
+from services.intake.domain.field_errors import FieldErrors
 from services.intake.domain.model import Complaint, Merchant
 from services.intake.service_layer.attachments import attach_files
 from services.intake.service_layer.case_events import (
@@ -91,7 +92,7 @@ def record_complaint(command: RecordComplaint, uow: UnitOfWork, context: Context
     return Recorded(complaint)
 
 
-def check_complaint(command: CheckComplaint, uow: UnitOfWork, context: Context) -> rules.FieldErrors:
+def check_complaint(command: CheckComplaint, uow: UnitOfWork, context: Context) -> FieldErrors:
     """The rules' errors over a draft the schema refused (nothing is written)."""
     now = context.clock.now()
     draft = command.draft
@@ -141,7 +142,7 @@ def _new_complaint(
 ) -> Complaint:
     customer = command.customer
     if customer.preferred_reply_channel is None and not customer.anonymous:
-        reply = rules.default_reply_channel(command.channel, customer.phone, customer.email)
+        reply = contact_rules.default_reply_channel(command.channel, customer.phone, customer.email)
         customer = replace(customer, preferred_reply_channel=reply)
     complaint = Complaint(
         id=str(uuid.uuid4()),
@@ -186,7 +187,7 @@ def _replay(uow: UnitOfWork, mall_id: str, earlier: dict[str, Any], fingerprint:
     return Recorded(complaint, replayed=True)
 
 
-def _raise_on_errors(errors: rules.FieldErrors) -> None:
+def _raise_on_errors(errors: FieldErrors) -> None:
     if errors:
         raise InvalidInput("the complaint is incomplete or inconsistent: " + ", ".join(errors), errors)
 
