@@ -227,6 +227,7 @@ def test_every_label_table_is_a_gettext_catalogue_of_the_one_locale_folder():
         ("give a status or at least one field", "请填写状态或至少一项内容"),
         ("the request has invalid fields: category, customer.phone", "请检查以下内容：投诉类别、顾客·电话"),
         ("a phone number is required for a letter complaint", "信函投诉须填写电话号码"),
+        ("required to reply by sms", "以短信答复时必填"),  # a reply channel, not a complaint's
         # notify's delivery log: what a channel answered, why nothing was sent
         ("kept in .data/outbox/sms/0193.json (no server configured)", "未配置发送服务器：已保存为本机文件"),
         ("in the inbox of floor3", "已放入站内通知"),

@@ -2,7 +2,7 @@
 
 Gettext catalogues per language under ``locale/<lang>/LC_MESSAGES/``, read with Babel:
 
-* ``vocabulary.po``: every term a person reads — categories, channels, customer requests, roles,
+* ``vocabulary.po``: every term a person reads — categories, channels, reply channels, customer requests, roles,
   statuses, severities, task outcomes — one entry per term, its kind as the message context
   (``msgctxt "category"``, ``msgid "quality"``). The console, the public web form, the reports in
   every format and the notifications all name a term through :func:`term`, so it has one name.
@@ -26,7 +26,17 @@ from babel.messages.pofile import read_po
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 FOLDER = Path(__file__).resolve().parent / "locale"
-KINDS = ("category", "channel", "request", "role", "status", "severity", "major_reason", "outcome")
+KINDS = (
+    "category",
+    "channel",
+    "reply_channel",
+    "request",
+    "role",
+    "status",
+    "severity",
+    "major_reason",
+    "outcome",
+)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

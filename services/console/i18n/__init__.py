@@ -28,6 +28,7 @@ DOMAIN = "console"
 TERMS = {
     "category": "category",
     "channel": "channel",
+    "reply": "reply_channel",
     "request": "request",
     "role": "role",
     "status": "status",
