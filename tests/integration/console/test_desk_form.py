@@ -45,8 +45,19 @@ def test_one_submit_names_every_field_at_fault_beside_it_in_chinese(browser):
 
     beside = dict(re.findall(r'<span class="field-error" data-field="([a-z_.]+)">([^<]+)</span>', page))
     assert set(beside) == {"customer.phone", "people_count", "occurred_at", "customer.address"}
-    assert beside["people_count"] == "应为整数。" and beside["occurred_at"] == "不能晚于现在"
+    assert beside["people_count"] == "应为整数" and beside["occurred_at"] == "不能晚于现在"
     assert not re.search(r"[A-Za-z]{3,}", "".join(beside.values()))
+
+
+def test_two_messages_for_one_field_read_as_one_chinese_sentence_beside_it(browser):
+    desk = browser()
+    desk.login("desk")
+    no_phone = {**FORM, "customer_phone": "", "customer_preferred_reply_channel": "sms"}
+
+    page = desk.form("/console/complaints/new", no_phone, "/console/complaints/new").get_data(as_text=True)
+
+    beside = re.search(r'data-field="customer.phone">([^<]+)<', page).group(1)
+    assert beside == "电话投诉须填写电话号码；以短信答复时必填"
 
 
 def test_an_anonymous_note_with_a_name_and_phone_is_refused_beside_both_fields(browser):
