@@ -152,6 +152,13 @@ def test_an_anonymous_suggestion_box_complaint_needs_no_contact(client, desk):
     assert response.json["customer"]["preferred_reply_channel"] is None
 
 
+def test_a_body_that_is_no_object_is_refused_as_such_and_judged_by_no_rule(client, desk):
+    response = post(client, desk, [])
+
+    assert response.status_code == 400, response.json
+    assert response.json["errors"]["json"] == {"_schema": ["Invalid input type."]}
+
+
 def test_an_anonymous_note_with_a_name_or_phone_is_refused_in_chinese_naming_them_and_records_nothing(
     client, desk, intake
 ):

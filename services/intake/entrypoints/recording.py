@@ -90,10 +90,12 @@ def with_rule_errors(route: str, authenticated: bool = True) -> Callable:
 
 
 def _refused_body(error: Any) -> bool:
-    """Whether the schema refused the JSON body's fields (not its headers, nor a body that is no object)."""
+    """Whether the schema refused some of the JSON body's fields: not its headers, nor a body it could
+    not read at all (`_schema`: no object), where no field was even looked at."""
     return (
         isinstance(error, ValidationError)
         and isinstance(error.messages.get("json"), dict)
+        and "_schema" not in error.messages["json"]
         and isinstance(error.valid_data, dict)
     )
 
