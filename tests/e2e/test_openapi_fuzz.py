@@ -35,9 +35,9 @@ from tests.support.fuzz import Allowed, fuzzed_service
 CURSOR = "a cursor must be one the API issued (an opaque token of the last item of a page)"
 RULES = (
     "the complaint's own rules across fields and against the mall's reference data: a phone for a phone"
-    " complaint, an e-mail for an e-mail one, anonymous only by suggestion box, what the reply channel"
-    " needs; a floor, merchant and department the mall has, the merchant on the floor given; not in the"
-    " future, no reply date before the day of receipt"
+    " complaint, an e-mail for an e-mail one, anonymous only by suggestion box and with no name or phone,"
+    " what the reply channel needs; a floor, merchant and department the mall has, the merchant on the"
+    " floor given; not in the future, no reply date before the day of receipt"
 )
 CONTENT = "a file's content must be a photo (JPEG, PNG, HEIC), a PDF or a recording, judged by its bytes"
 COMPLAINT_RULES = {
