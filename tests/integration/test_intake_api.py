@@ -159,6 +159,13 @@ def test_a_body_that_is_no_object_is_refused_as_such_and_judged_by_no_rule(clien
     assert response.json["errors"]["json"] == {"_schema": ["Invalid input type."]}
 
 
+def test_a_customer_that_is_no_object_is_refused_as_such_and_not_said_to_lack_a_phone(client, desk):
+    response = post(client, desk, complaint(customer=["王女士", "13912345678"]))
+
+    assert response.status_code == 400, response.json
+    assert response.json["errors"]["json"] == {"customer": {"_schema": ["Invalid input type."]}}
+
+
 def test_an_anonymous_note_with_a_name_or_phone_is_refused_in_chinese_naming_them_and_records_nothing(
     client, desk, intake
 ):

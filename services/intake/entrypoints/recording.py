@@ -102,7 +102,9 @@ def _refused_body(error: Any) -> bool:
 
 def _every_error(error: ValidationError, draft: RecordComplaint) -> InvalidInput:
     refused = flatten(error.messages["json"])
-    errors = merged(refused, bus().handle(CheckComplaint(draft, frozenset(refused))))
+    # `customer._schema`: the customer was no object, so none of its fields could be read
+    unread = frozenset(name.removesuffix("._schema") for name in refused)
+    errors = merged(refused, bus().handle(CheckComplaint(draft, unread)))
     return InvalidInput("the request has invalid fields: " + ", ".join(errors), errors)
 
 
