@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -289,6 +290,22 @@ def test_the_list_filters_by_date_range_in_the_mall_time_zone(client, desk, cloc
     found = client.get("/complaints?received_from=2026-11-23&received_to=2026-11-23", headers=desk).json
 
     assert [item["id"] for item in found["items"]] == [later["id"]]
+
+
+def test_the_list_gives_the_complaints_asked_for_by_id_within_the_callers_floors(client, desk, tokens):
+    first = post(client, desk, complaint()).json
+    post(client, desk, complaint())
+    third = post(client, desk, complaint()).json
+    elsewhere = post(client, desk, complaint(floor="2F", merchant_code="M-2F-001")).json
+    supervisor = bearer(tokens, "floor_supervisor", floors=["3F"])
+
+    asked = f"/complaints?id={first['id']}&id={third['id']}&id={elsewhere['id']}"
+    found = client.get(asked, headers=supervisor).json["items"]
+    too_many = "&".join(f"id={uuid.uuid4()}" for _ in range(51))
+
+    assert sorted(item["id"] for item in found) == sorted([first["id"], third["id"]])
+    assert "id" in client.get(f"/complaints?{too_many}", headers=desk).json["errors"]["query"]
+    assert "id" in client.get("/complaints?id=TS-20261122-0001", headers=desk).json["errors"]["query"]
 
 
 def test_bad_list_arguments_are_refused_naming_them(client, desk):

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
@@ -85,6 +86,7 @@ class ListQuery:
     phone: str | None = None  # however typed: compared by intake.phone_key
     overdue_at: datetime | None = None  # only cases with an open task due before this
     stage: str | None = None  # only cases at this stage (STAGE_OF)
+    ids: tuple[UUID, ...] | None = None  # only these complaints
 
 
 class ComplaintRepository:
@@ -146,7 +148,7 @@ class ComplaintRepository:
         ).fetchall()
 
     def list(self, query: ListQuery) -> list[Complaint]:
-        where = list_where(query)
+        where = list_where(query).any_of("id", query.ids)
         where.keyset("received_at", query.after, newest_first=True)
         statement = sql.SQL(
             "SELECT * FROM intake.complaints c WHERE {} ORDER BY received_at DESC, id DESC LIMIT %(limit)s"

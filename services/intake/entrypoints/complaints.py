@@ -79,6 +79,7 @@ def _list_query(args: dict, identity: Identity) -> ListQuery:
     return ListQuery(
         limit=args["limit"],
         after=decode_cursor(args["cursor"]) if "cursor" in args else None,
+        ids=tuple(args["id"]) if "id" in args else None,
         **list_filters(args, identity),
     )
 
