@@ -7,11 +7,12 @@ from pathlib import Path
 
 from werkzeug.datastructures import MultiDict
 
+from services.common.errors import Unavailable
 from services.common.identity.model import Identity
 from services.console.adapters.services import flatten
 from services.console.i18n import LANGUAGES, catalogue
 from services.console.pages.bpmn_diff import element_diff, refused_element, script_lines
-from services.console.pages.queue import form_data, overdue_first
+from services.console.pages.queue import ABOUT_BATCH, form_data, overdue_first, what_cases_are_about
 from services.intake.adapters.holders import Holder
 
 DIAGRAM = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text(encoding="utf-8")
@@ -52,6 +53,29 @@ FORM = [
     {"id": "cost", "type": "long"},
     {"id": "on", "type": "date"},
 ]
+
+
+class _Intake:
+    """Intake's complaint list as the queue asks it, by id; the second batch cannot be read."""
+
+    def __init__(self):
+        self.asked: list[list[str]] = []
+
+    def get(self, path: str, id: list[str], limit: int) -> dict:
+        self.asked.append(id)
+        if len(self.asked) == 2:
+            raise Unavailable("intake is restarting")
+        return {"items": [{"id": one, "merchant": None, "customer": {}, "description": one} for one in id]}
+
+
+def test_the_queue_asks_what_its_cases_are_about_in_batches_and_a_batch_unread_leaves_its_cards_plain():
+    intake = _Intake()
+    ids = [f"case-{index:03}" for index in range(ABOUT_BATCH * 2 + 1)]
+
+    about = what_cases_are_about(intake, ids + ids[:3])  # a case with two open tasks is asked once
+
+    assert [len(batch) for batch in intake.asked] == [ABOUT_BATCH, ABOUT_BATCH, 1]
+    assert sorted(about) == ids[:ABOUT_BATCH] + ids[-1:]
 
 
 def test_a_task_form_becomes_typed_data_and_empty_fields_are_left_out():

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from services.common.errors import InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
+from services.common.scrubber import customer_masks, scrub
 from services.console.auth.guard import api, console, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
@@ -15,6 +16,7 @@ from services.console.pages.attachments import chosen_files, send_files
 
 blueprint = html_errors(Blueprint("queue", __name__))
 QUEUE_LIMIT = 200
+ABOUT_BATCH = 50  # the ids intake's complaint list takes at once
 # The reference lists a task form may suggest (routing refuses any other on deploy); never a path
 # taken from a form as it came.
 CHOICE_LISTS = ("departments", "floors", "reply_templates")
@@ -39,7 +41,42 @@ def queue():
     mine = request.args.get("mine") == "1"
     page = api().get("/routing/tasks", limit=QUEUE_LIMIT, mine="true" if mine else None)
     tasks = overdue_first(page["items"], console().clock.now())
-    return render_template("queue.html", tasks=tasks, mine=mine, now=console().clock.now().isoformat())
+    return render_template(
+        "queue.html",
+        tasks=tasks,
+        about=what_cases_are_about(api(), [task["case_id"] for task in tasks]),
+        mine=mine,
+        now=console().clock.now().isoformat(),
+    )
+
+
+def what_cases_are_about(client, case_ids: list[str]) -> dict[str, dict]:
+    """case id -> its complaint's shop and description, so a card on a phone tells its complaint
+    from the next one. Asked of intake in batches of the ids its list takes at once; a batch that
+    cannot be read leaves its cards with the number and task only: the queue must still open."""
+    wanted = sorted(set(case_ids))  # a case's id is its complaint's
+    about: dict[str, dict] = {}
+    for start in range(0, len(wanted), ABOUT_BATCH):
+        batch = wanted[start : start + ABOUT_BATCH]
+        try:
+            found = client.get("/intake/complaints", id=batch, limit=len(batch))["items"]
+        except ServiceError:
+            continue
+        about.update({item["id"]: _about(item) for item in found})
+    return about
+
+
+def _about(complaint: dict) -> dict:
+    """The shop, and the description masked whoever reads it: the queue, open on a phone on the
+    shop floor and listing many customers at once, names none of them; the task page shows the
+    description to its handlers as written."""
+    merchant = complaint.get("merchant") or {}
+    known = customer_masks(complaint.get("customer"))
+    return {
+        "merchant_code": merchant.get("code"),
+        "shop_name": merchant.get("shop_name"),
+        "description": scrub(complaint.get("description") or "", known),
+    }
 
 
 @blueprint.get("/tasks/<uuid:task_id>")
