@@ -25,7 +25,7 @@ from tests.conftest import bearer
 from tests.integration.conftest import complaint
 from tests.support.objectstore import ACCESS_KEY, SECRET_KEY
 from tests.support.processes import free_port
-from tests.support.system import in_process_system
+from tests.support.system import DEMO_PASSWORD, in_process_system
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling home, which a closed network makes slow.
@@ -97,6 +97,34 @@ def person(chromium, mall, request):
         page.fill("#password", "demo-password-for-tests")
         page.click("#login")
         page.wait_for_url(lambda url: "/console/login" not in url)  # each lands on its own first page
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def phone(chromium, mall):
+    """phone(username) → a logged-in page on a phone: 390×844, touch, zh-CN."""
+    contexts = []
+
+    def open_as(username: str):
+        context = chromium.new_context(
+            locale="zh-CN",
+            viewport={"width": 390, "height": 844},
+            is_mobile=True,
+            has_touch=True,
+            device_scale_factor=2,
+        )
+        context.set_default_timeout(60_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{mall}/")
+        page.fill("#username", username)
+        page.fill("#password", DEMO_PASSWORD)
+        page.tap("#login")
+        page.wait_for_url(lambda url: "/console/login" not in url)
         return page
 
     yield open_as

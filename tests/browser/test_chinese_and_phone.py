@@ -21,7 +21,6 @@ import pytest
 
 from services.runner.allinone import DEMO_STAFF
 from tests.browser.conftest import ARTIFACTS, reload_until, screenshot, where_it_stopped
-from tests.support.system import DEMO_PASSWORD
 
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -184,34 +183,6 @@ def _reads_chinese(page, who: str, urls: list[str]) -> list[str]:
             path=str(ARTIFACTS / "zh" / f"{who}-{name}.jpeg"), full_page=True, type="jpeg", quality=70
         )
     return found
-
-
-@pytest.fixture
-def phone(chromium, mall):
-    """phone(username) → a logged-in page on a phone: 390×844, touch, zh-CN."""
-    contexts = []
-
-    def open_as(username: str):
-        context = chromium.new_context(
-            locale="zh-CN",
-            viewport={"width": 390, "height": 844},
-            is_mobile=True,
-            has_touch=True,
-            device_scale_factor=2,
-        )
-        context.set_default_timeout(60_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{mall}/")
-        page.fill("#username", username)
-        page.fill("#password", DEMO_PASSWORD)
-        page.tap("#login")
-        page.wait_for_url(lambda url: "/console/login" not in url)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 @pytest.mark.timeout(900)  # eight people, about twenty pages each
