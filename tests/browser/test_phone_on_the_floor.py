@@ -1,9 +1,18 @@
 """What a floor supervisor and the managers meet on a 390 px phone: the queue's cards say which
-complaint is which, the complaint list's overdue tick is a thumb's target."""
+complaint is which, the complaint list's overdue tick is a thumb's target, an attachment's caption
+keeps its date and time together."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import httpx
+
 from tests.browser.conftest import reload_until, screenshot
+from tests.conftest import bearer
+
+RECEIPT_PHOTO = Path(__file__).resolve().parents[1] / "data" / "attachments" / "receipt.jpg"
 
 BOX = "el => { const b = el.getBoundingClientRect(); return [b.width, b.height]; }"
 
@@ -32,3 +41,36 @@ def test_a_supervisor_on_a_phone_tells_the_queues_complaints_apart_and_ticks_ove
     tick.tap(position={"x": label_width - 20, "y": label_height / 2})  # its words' far side ticks it
     assert tick.locator("input").is_checked()
     screenshot(floor3, "phone-floor3-overdue-tick")
+
+
+def test_an_attachments_caption_keeps_its_date_and_time_on_one_line_on_a_phone(phone, desk_api, mall, tokens):
+    recorded = desk_api()
+    desk = bearer(tokens, "service_desk", subject="desk")
+    task = _first_task(mall, desk, recorded["number"])
+    photo = {"file": ("顾客购物小票和商品照片_很长的文件名.jpg", RECEIPT_PHOTO.read_bytes(), "image/jpeg")}
+    sent = httpx.post(
+        f"{mall}/intake/complaints/{recorded['id']}/attachments",
+        files=photo,
+        data={"task_id": task["id"]},  # sent while working a task: the longest caption, 处理任务时上传
+        headers=desk,
+        timeout=60,
+    )
+    assert sent.status_code == 201, sent.text
+    floor3 = phone("floor3")
+
+    floor3.goto(f"{mall}/console/cases/{recorded['id']}")
+    when = floor3.locator("#attachment-list .uploaded-at")
+    screenshot(floor3, "phone-floor3-attachment-caption")
+    assert "处理任务时上传" in floor3.inner_text("#attachment-list")
+    assert when.inner_text() == "2026年11月22日 10:00"
+    assert when.evaluate("el => el.getClientRects().length") == 1
+
+
+def _first_task(mall: str, headers: dict, number: str) -> dict:
+    """The complaint's first task, once routing has made it (the services work in the background)."""
+    for _ in range(120):
+        found = httpx.get(f"{mall}/routing/tasks", params={"number": number}, headers=headers, timeout=60)
+        if found.json()["items"]:
+            return found.json()["items"][0]
+        time.sleep(0.5)
+    raise AssertionError(f"no task reached {number}")
