@@ -74,3 +74,34 @@ def _first_task(mall: str, headers: dict, number: str) -> dict:
             return found.json()["items"][0]
         time.sleep(0.5)
     raise AssertionError(f"no task reached {number}")
+
+
+CHARTS = """frame => [...frame.contentDocument.querySelectorAll('.chart')].map(card => ({
+  drawn: card.querySelector('svg').getBoundingClientRect().width,
+  units: card.querySelector('svg').viewBox.baseVal.width,
+  card: card.clientWidth,
+  scrolls: card.scrollWidth > card.clientWidth,
+}))"""
+
+
+def test_a_managers_report_charts_read_at_their_text_size_on_a_phone_and_fill_a_desktops_card(
+    phone, desk_api, mall
+):
+    desk_api()
+    ops = phone("ops")
+
+    ops.goto(f"{mall}/console/reports/monthly?month=2026-11")
+    ops.wait_for_selector("#report-frame[data-ready=true]")
+    on_phone = ops.locator("#report-frame").evaluate(CHARTS)
+    sideways = ops.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    screenshot(ops, "phone-ops-monthly-report")
+    ops.set_viewport_size({"width": 1366, "height": 900})
+    ops.reload()
+    ops.wait_for_selector("#report-frame[data-ready=true]")
+    on_desktop = ops.locator("#report-frame").evaluate(CHARTS)
+
+    assert len(on_phone) == 3 and not sideways  # the chart's card scrolls, not the page
+    for chart in on_phone:  # the drawing's 9-point text is drawn at 12 px or more
+        assert chart["drawn"] / chart["units"] * 9 >= 12 and chart["scrolls"], chart
+    for chart in on_desktop:  # as before: scaled to its card, nothing to scroll
+        assert chart["drawn"] > chart["units"] and not chart["scrolls"], chart
