@@ -20,6 +20,9 @@ ABOUT_BATCH = 50  # the ids intake's complaint list takes at once
 # The reference lists a task form may suggest (routing refuses any other on deploy); never a path
 # taken from a form as it came.
 CHOICE_LISTS = ("departments", "floors", "reply_templates")
+# A text field the diagram bounds at this many characters or fewer (a name, a code) is one line on
+# the task form; a longer or unbounded one (what was done, what the customer said) is a box.
+ONE_LINE_MAX = 50
 
 
 def overdue_first(tasks: list[dict], now: datetime) -> list[dict]:
@@ -94,6 +97,7 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
         errors=errors or {},
         values=values or {},
         choices=choice_lists(client, found["form"], complaint.get("category")),
+        one_line_max=ONE_LINE_MAX,
         now=console().clock.now().isoformat(),
     )
     return page, status

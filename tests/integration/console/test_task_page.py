@@ -1,5 +1,5 @@
 """The task page's form: a text field that offers a reference list (`choices_from`) suggests the
-mall's departments, and the name chosen, or any other, completes the task."""
+mall's departments, and the name chosen, or any other, completes the task; a short text is one line."""
 
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ def test_a_fields_bounds_from_the_diagram_reach_the_form_and_a_text_too_long_is_
         },
     )
 
-    assert re.search(r'<textarea name="f_resolution"[^>]* maxlength="10"', html)
+    # bounded at ten characters: one line (an unbounded resolution is a box)
+    assert re.search(r'<input type="text" name="f_resolution"[^>]* maxlength="10"', html)
     assert answer.status_code == 400 and "最多 10 个字" in answer.get_data(as_text=True)
 
 
@@ -123,3 +124,22 @@ def test_the_case_page_leads_to_a_task_only_for_those_who_work_its_queue(browser
     mine = re.search(rf'<li><a href="/console/tasks/{task["id"]}">[^<]*</a>[^<]*</li>', for_floor)
     assert mine and "仅供查看" not in mine.group(0)
     assert ops.get(f"/console/tasks/{task['id']}").status_code == 404
+
+
+def test_a_short_text_such_as_who_signed_is_one_line_and_a_long_one_a_box(browser, mall):
+    recorded = mall.record()
+    [call] = [
+        task
+        for task in mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
+        if task["number"] == recorded["number"] and task["element_id"] == "merchant_call"
+    ]
+    desk, floor3 = browser(), browser()
+    desk.login("desk")
+    floor3.login("floor3")
+
+    calling = desk.get(f"/console/tasks/{call['id']}").get_data(as_text=True)
+    handling = floor3.get(f"/console/tasks/{_floor_task(mall)['id']}").get_data(as_text=True)
+
+    assert re.search(r'<input type="text" name="f_merchant_signed_by"[^>]* maxlength="40"', calling)
+    assert '<textarea name="f_call_note"' in calling  # unbounded: what the merchant said
+    assert '<textarea name="f_resolution"' in handling
