@@ -143,3 +143,25 @@ def test_a_short_text_such_as_who_signed_is_one_line_and_a_long_one_a_box(browse
     assert re.search(r'<input type="text" name="f_merchant_signed_by"[^>]* maxlength="40"', calling)
     assert '<textarea name="f_call_note"' in calling  # unbounded: what the merchant said
     assert '<textarea name="f_resolution"' in handling
+
+
+def test_escalating_is_the_confirmed_button_alone_and_it_sends_the_case_one_level_up(browser, mall):
+    recorded = mall.record()
+    task = _floor_task(mall)
+    floor3 = browser()
+    floor3.login("floor3")
+    page = f"/console/tasks/{task['id']}"
+
+    html = floor3.get(page).get_data(as_text=True)
+    outcome = re.search(r'<select name="f_outcome">.*?</select>', html, re.S).group(0)
+    button = re.search(r'<button id="escalate"[^>]*>(.*?)</button>', html, re.S)
+    answer = floor3.post(
+        f"{page}/complete", data={"csrf_token": csrf_token(html), "f_outcome": "", "action": "escalate"}
+    )
+    mall.settle()
+    ops = mall.api.get("/routing/tasks", headers=mall.staff("ops")).json["items"]
+
+    assert re.findall(r'<option value="([^"]*)"', outcome) == ["", "resolved", "ask_department"]
+    assert button.group(1) == "上报上一级" and 'data-confirm="确定上报上一级？' in button.group(0)
+    assert answer.status_code == 302
+    assert [(item["number"], item["element_id"]) for item in ops] == [(recorded["number"], "handle_ops")]
