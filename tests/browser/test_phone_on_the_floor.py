@@ -32,6 +32,11 @@ def test_a_supervisor_on_a_phone_tells_the_queues_complaints_apart_and_ticks_ove
     assert first.locator("td.excerpt").inner_text() == "店员态度恶劣，拒绝换货，顾客电话139****5678"
     assert second.locator("td.excerpt").inner_text() == "买的酸奶过期了，要求退款并道歉"
 
+    first.locator("a.task-link").tap()
+    countdown = floor3.locator("#task-title ~ p .countdown")
+    countdown.wait_for()
+    assert countdown.inner_text() and countdown.evaluate("el => el.getClientRects().length") == 1
+
     floor3.goto(f"{mall}/console/complaints")
     floor3.tap("#more-filters > summary")
     tick = floor3.locator("label.tick:has(input[name=overdue])")
