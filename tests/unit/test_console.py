@@ -91,6 +91,12 @@ def test_a_task_form_becomes_typed_data_and_empty_fields_are_left_out():
     }
 
 
+def test_an_amount_goes_to_routing_as_typed_for_routing_to_read_its_fen():
+    amount = [{"id": "cost", "type": "decimal"}]
+
+    assert form_data(amount, MultiDict({"f_cost": " 12.5 "})) == {"cost": "12.5"}
+
+
 def test_the_escalate_button_sets_the_outcome_to_escalate():
     assert (
         form_data(FORM, MultiDict({"f_outcome": "resolved", "action": "escalate"}))["outcome"] == "escalate"

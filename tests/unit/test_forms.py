@@ -223,6 +223,34 @@ def test_a_fields_bounds_and_read_only_from_camunda_modeler_are_kept_and_checked
     assert fine == {} and kept == {"reply_text": "已经处理好了", "people": 3}
 
 
+def test_an_amount_is_taken_in_yuan_and_fen_as_text_and_a_third_decimal_place_is_refused():
+    form = _reply_form(
+        '<camunda:formField id="reply_text" label="What the customer was told" type="string"/>'
+        '<camunda:formField id="voucher" label="Voucher (yuan)" type="decimal"><camunda:validation>'
+        '<camunda:constraint name="min" config="0"/></camunda:validation></camunda:formField>'
+    )
+    [voucher] = [field for field in form if field["id"] == "voucher"]
+
+    amounts = [
+        check_form(form, {"reply_text": "已经处理好了", "voucher": given}) for given in ("12.5", 30, 0.1)
+    ]
+    refused = {
+        given: check_form(form, {"reply_text": "已经处理好了", "voucher": given})[1].get("voucher")
+        for given in ("12.345", "十二元", True, "-1", "1e400", "NaN")
+    }
+
+    assert voucher["type"] == "decimal" and voucher["limits"] == {"min": 0}
+    assert [kept["voucher"] for kept, errors in amounts if not errors] == ["12.50", "30.00", "0.10"]
+    assert refused == {
+        "12.345": ["must be an amount with at most two decimal places, e.g. 12.50"],
+        "十二元": ["must be an amount with at most two decimal places, e.g. 12.50"],
+        True: ["must be an amount with at most two decimal places, e.g. 12.50"],
+        "-1": ["must be at least 0"],
+        "1e400": ["must be an amount with at most two decimal places, e.g. 12.50"],
+        "NaN": ["must be an amount with at most two decimal places, e.g. 12.50"],
+    }
+
+
 @pytest.mark.parametrize(
     ("constraint", "why"),
     [
@@ -247,10 +275,12 @@ def test_a_json_schema_form_bounds_its_fields_as_camunda_does():
         "properties": {
             "note": {"type": "string", "title": "Note", "maxLength": 200},
             "people": {"type": "integer", "title": "People", "minimum": 1, "readOnly": True, "default": 1},
+            "cost": {"type": "number", "title": "Cost (yuan)", "minimum": 0},
         },
     }
 
-    note, people = json_schema_fields(json.dumps(schema).encode())
+    note, people, cost = json_schema_fields(json.dumps(schema).encode())
 
     assert note.limits == {"maxlength": 200} and not note.readonly
     assert people.limits == {"min": 1} and people.readonly
+    assert cost.type == "decimal" and cost.limits == {"min": 0}

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 FieldErrors = dict[str, list[str]]
+FEN = Decimal("0.01")
+# What reporting's numeric(14, 2) holds: an amount of less than a trillion yuan.
+LARGEST_AMOUNT = Decimal(10) ** 12
 
 
 def check_form(
@@ -67,7 +71,10 @@ def _within(spec: dict[str, Any], value: Any, today: date | None) -> Any:
         if today is not None and "max" in limits and value > today.isoformat():
             raise ValueError("must be today or earlier")
         return value
-    size = len(value) if isinstance(value, str) else value
+    if spec.get("type") == "decimal":
+        size = Decimal(value)
+    else:
+        size = len(value) if isinstance(value, str) else value
     if "minlength" in limits and size < limits["minlength"]:
         raise ValueError(f"must be at least {limits['minlength']} characters")
     if "maxlength" in limits and size > limits["maxlength"]:
@@ -89,6 +96,8 @@ def _convert(spec: dict[str, Any], value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number")
         return value
+    if kind == "decimal":
+        return _amount(value)
     if kind == "enum":
         choices = [option[0] for option in spec.get("options", [])]
         if value not in choices:
@@ -104,6 +113,20 @@ def _convert(spec: dict[str, Any], value: Any) -> Any:
     if "\x00" in value or len(value) > 5000:
         raise ValueError("must be text of at most 5000 characters, without NUL")
     return value
+
+
+def _amount(value: Any) -> str:
+    """An amount in yuan and fen (12.5, "12.50", 30) as text with two decimal places, "12.50": kept as
+    text, not a float that would round the fen, and read exactly by reporting's numeric(14, 2)."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation
+        number = Decimal(str(value).strip())
+        if not number.is_finite() or abs(number) >= LARGEST_AMOUNT or number != number.quantize(FEN):
+            raise InvalidOperation
+    except InvalidOperation:
+        raise ValueError("must be an amount with at most two decimal places, e.g. 12.50") from None
+    return str(number.quantize(FEN))
 
 
 def form_names(form: list[dict[str, Any]], yes_no: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:

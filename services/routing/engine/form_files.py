@@ -25,7 +25,9 @@ class FormField:
 
     id: str
     label: str
-    type: str  # string, long, boolean, enum, date: what `domain.forms.check_form` checks
+    # string, long, decimal (an amount in yuan and fen), boolean, enum, date: what
+    # `domain.form_checks.check_form` checks
+    type: str
     required: bool = False
     options: tuple[tuple[str, str], ...] = ()
     default: str | None = None
@@ -75,7 +77,12 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
 
 
 # Which bounds a field's type takes (Camunda Modeler offers them all on every field).
-LIMITS = {"string": ("minlength", "maxlength"), "long": ("min", "max"), "date": ("min", "max")}
+LIMITS = {
+    "string": ("minlength", "maxlength"),
+    "long": ("min", "max"),
+    "decimal": ("min", "max"),
+    "date": ("min", "max"),
+}
 TODAY = "today"  # a date's only bound: a day the task is completed on, in the mall's time zone
 
 
@@ -89,7 +96,7 @@ def _limits(field_id: str, kind: str, validation) -> dict[str, int | str]:
         if rule.name not in LIMITS.get(kind, ()):
             raise ValueError(
                 f"has field {field_id!r} of type {kind!r} with {rule.name}; minlength and maxlength bound"
-                " a text (string) field, min and max a whole number (long) or a date (today)"
+                " a text (string) field, min and max a whole number (long), an amount (decimal) or a date (today)"
             )
         config = str(rule.config).strip()
         if kind == "date":
@@ -284,9 +291,10 @@ def _plain_field(name: str, spec: dict, required: bool) -> FormField:
         return FormField(
             name, label, "date" if spec.get("format") == "date" else "string", required, (), default
         )
-    if kind in ("integer", "boolean"):
-        return FormField(name, label, "long" if kind == "integer" else "boolean", required, (), default)
+    if kind in ("integer", "number", "boolean"):
+        kinds = {"integer": "long", "number": "decimal", "boolean": "boolean"}
+        return FormField(name, label, kinds[kind], required, (), default)
     raise ValueError(
-        f"property {name!r} has type {kind!r}; a form field is a string, integer, boolean, "
+        f"property {name!r} has type {kind!r}; a form field is a string, integer, number, boolean, "
         f"date (string, format date) or a choice (enum / oneOf)"
     )

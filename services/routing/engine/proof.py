@@ -240,6 +240,8 @@ def _typed(item: FormField, today: date) -> Any:
     limits = item.limits
     if item.type == "long":
         return min(max(NUMBER, limits.get("min", NUMBER)), limits.get("max", NUMBER))
+    if item.type == "decimal":  # as the console sends an amount: text, with its fen
+        return f"{min(max(NUMBER, limits.get('min', NUMBER)), limits.get('max', NUMBER))}.00"
     if item.type == "date":  # a day to come (a new reply date), or today where it may not be later
         return (today if "max" in limits else today + timedelta(days=3)).isoformat()
     text = TEXT.ljust(limits.get("minlength", 0), "。")

@@ -3,6 +3,8 @@ case driven through intake's API and routing's task API (as tests/integration/ro
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from services.common.settings import Policy
 from tests.integration.reporting.conftest import table
 from tests.integration.reporting.test_retention import mall  # noqa: F401 — the fixture
@@ -38,6 +40,7 @@ def test_a_case_settled_on_the_floor_is_received_resolved_replied_called_back_an
         "merchant",
         "服务态度",
     )
+    assert case["cost"] == Decimal("12.50")  # yuan and fen, as the desk closed it
     assert case["open_queues"] == [] and case["next_task_due_at"] is None
 
 
