@@ -155,6 +155,11 @@ def test_a_translated_refusal_keeps_what_its_holes_named():
     assert refused == "任务不能交给 wang：不负责楼层主管队列"
     roles = i18n.message("choose from floor_supervisor, service_desk", "zh-CN")
     assert "floor_supervisor" not in roles and "楼层主管" in roles
+    # the codes a field takes, by their terms: no English word on a Chinese screen
+    requests = i18n.message("unknown 'cash': one of refund, exchange, apology", "zh-CN")
+    assert requests == "没有 cash，可选：退货退款、换货、道歉"
+    channels = i18n.message("Must be one of: phone, suggestion_box.", "zh-CN")
+    assert channels == "应为以下之一：电话、意见箱。"
 
 
 SLIPS = (

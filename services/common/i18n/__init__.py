@@ -143,7 +143,16 @@ def _named(name, key: str, value: str, language: str) -> str:
         return field_name(value, language)
     if key == "fields":
         return "、".join(field_name(each.strip(), language) for each in value.split(","))
+    if key == "choices":  # the codes a field takes: each by its term where the vocabulary has one
+        return "、".join(_choice(each.strip(" '\""), language) for each in value.split(","))
     return value
+
+
+def _choice(code: str, language: str) -> str:
+    """A code a field takes by its term (refund → 退款), when every kind that knows it names it
+    alike (phone: the channel and the reply channel both 电话); as it is otherwise."""
+    names = {term(kind, code, language) for kind in KINDS if known(kind, code)}
+    return names.pop() if len(names) == 1 else code
 
 
 def field_name(dotted: str, language: str = DEFAULT) -> str:
