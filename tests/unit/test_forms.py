@@ -284,3 +284,16 @@ def test_a_json_schema_form_bounds_its_fields_as_camunda_does():
     assert note.limits == {"maxlength": 200} and not note.readonly
     assert people.limits == {"min": 1} and people.readonly
     assert cost.type == "decimal" and cost.limits == {"min": 0}
+
+
+@pytest.mark.parametrize("kind", ["custom", "lnog", "number"])
+def test_a_field_of_a_type_no_form_fills_in_is_refused_on_deploy_naming_it(kind):
+    """Camunda Modeler's custom type, or a slip, was taken as free text: a cost typed "abc" passed."""
+    field = f'<camunda:formField id="reply_text" label="What the customer was told" type="{kind}"/>'
+
+    with pytest.raises(
+        DiagramError, match=f"has field 'reply_text' of type '{kind}', which no form"
+    ) as refused:
+        _reply_form(field)
+
+    assert refused.value.element == "reply"

@@ -58,7 +58,7 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
         FormField(
             id=item.id,
             label=item.label or item.id,
-            type=item.type or "string",
+            type=_type(item.id, item.type),
             required=any(rule.name == "required" for rule in item.validation),
             options=tuple((option.id, option.name) for option in getattr(item, "options", []) or []),
             default=item.default_value,
@@ -68,12 +68,28 @@ def camunda_fields(task_spec) -> tuple[FormField, ...]:
             choices_from=_choices_from(item),
             labels=_translations(item, "label."),
             option_labels=_option_translations(item),
-            limits=_limits(item.id, item.type or "string", item.validation),
+            limits=_limits(item.id, _type(item.id, item.type), item.validation),
             readonly=any(rule.name == "readonly" for rule in item.validation),
         )
         for item in _named_fields(getattr(form, "fields", []) or [])
     )
     return check_choice_lists(check_conditions(found))
+
+
+# The field types a form fills in and routing checks (`domain.form_checks.check_form`).
+FIELD_TYPES = ("string", "long", "decimal", "boolean", "enum", "date")
+
+
+def _type(field_id: str, kind: str | None) -> str:
+    """The field's type; ValueError names one nothing here fills in or checks (Camunda Modeler's
+    custom type, a slip such as `lnog`): it would be taken as free text, unsaid."""
+    kind = kind or "string"
+    if kind not in FIELD_TYPES:
+        raise ValueError(
+            f"has field {field_id!r} of type {kind!r}, which no form here fills in;"
+            " use string, long, decimal, boolean, enum or date"
+        )
+    return kind
 
 
 # Which bounds a field's type takes (Camunda Modeler offers them all on every field).
