@@ -165,3 +165,17 @@ def test_escalating_is_the_confirmed_button_alone_and_it_sends_the_case_one_leve
     assert button.group(1) == "上报上一级" and 'data-confirm="确定上报上一级？' in button.group(0)
     assert answer.status_code == 302
     assert [(item["number"], item["element_id"]) for item in ops] == [(recorded["number"], "handle_ops")]
+
+
+def test_the_task_pages_countdown_counts_from_the_malls_clock(browser, mall):
+    """The page carries the server's time, as the queue does: a staff PC's clock that is off does
+    not make a task look overdue, or not."""
+    mall.record()
+    task = _floor_task(mall)
+    floor3 = browser()
+    floor3.login("floor3")
+
+    html = floor3.get(f"/console/tasks/{task['id']}").get_data(as_text=True)
+
+    assert re.search(r'<p data-now="2026-11-22T02:00:00(\.0+)?\+00:00">', html)
+    assert f'<span class="countdown" data-due="{task["due_at"]}">' in html
