@@ -91,6 +91,8 @@ def form_data(form: list[dict]) -> dict:
             data[name] = True
         elif kind == "long":
             data[name] = 0
+        elif kind == "decimal":  # an amount in yuan and fen
+            data[name] = "0.00"
         elif kind == "date":
             data[name] = date.today().isoformat()
         elif name in CHOICES:

@@ -138,7 +138,7 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     _submit(desk, reached="true", satisfied="true", callback_note="顾客满意")
     _open_task(desk, number, "close")
     _submit(
-        desk, outcome="换货并道歉", cost="12.50", responsible_party="merchant", root_cause="店员服务态度"
+        desk, outcome="换货并道歉", cost="12.50", responsible_party="merchant", root_cause="service_attitude"
     )  # yuan and fen
 
     desk.goto(desk.url.split("/console/")[0] + "/console/complaints")

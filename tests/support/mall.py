@@ -201,7 +201,12 @@ class Case:
 
 # --- what many paths share
 
-CLOSE = {"outcome": "已退款", "cost": "12.50", "responsible_party": "merchant", "root_cause": "服务态度"}
+CLOSE = {
+    "outcome": "已退款",
+    "cost": "12.50",
+    "responsible_party": "merchant",
+    "root_cause": "service_attitude",
+}
 
 
 def seconds(policy: Policy, name: str) -> int:

@@ -199,7 +199,7 @@ def _closed(story: Story) -> list[Envelope]:
         "outcome": "已退款",
         "cost": 50,
         "responsible_party": "merchant",
-        "root_cause": "服务态度",
+        "root_cause": "service_attitude",
         "reply_due": story.reply_due.isoformat(),
     }
     return [

@@ -38,7 +38,7 @@ def test_a_case_settled_on_the_floor_is_received_resolved_replied_called_back_an
     assert (case["closed_as"], case["responsible_party"], case["root_cause"]) == (
         "resolved",
         "merchant",
-        "服务态度",
+        "service_attitude",
     )
     assert case["cost"] == Decimal("12.50")  # yuan and fen, as the desk closed it
     assert case["open_queues"] == [] and case["next_task_due_at"] is None

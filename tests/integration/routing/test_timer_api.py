@@ -203,7 +203,7 @@ def test_a_finished_case_has_no_timers_and_refuses_to_fire_one(mall):
     case.complete("reply", DESK, reply_text="已处理")
     case.fire("wait_callback")
     case.complete("callback", DESK, reached=True, satisfied=True)
-    case.complete("close", DESK, outcome="已解决", cost=0, responsible_party="mall", root_cause="保洁")
+    case.complete("close", DESK, outcome="已解决", cost=0, responsible_party="mall", root_cause="environment")
     assert case.status() == "completed"
 
     answer = mall.api.post(
