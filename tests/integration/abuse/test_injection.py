@@ -193,7 +193,7 @@ PEOPLE = {
     "deputy_store_manager": "deputy",
     "store_manager": "store",
 }
-FIELD_VALUES = {"boolean": True, "long": 0, "date": "2026-11-25"}
+FIELD_VALUES = {"boolean": True, "long": 0, "decimal": "0.00", "date": "2026-11-25"}
 
 
 def _fill(form: list[dict]) -> dict:
