@@ -54,26 +54,29 @@ CHOICE_LISTS = ("departments", "floors", "reply_templates")
 def camunda_fields(task_spec) -> tuple[FormField, ...]:
     """The task's camunda:formData; ValueError names a `required_when` constraint that cannot hold."""
     form = getattr(task_spec, "form", None)
-    found = tuple(
-        FormField(
-            id=item.id,
-            label=item.label or item.id,
-            type=_type(item.id, item.type),
-            required=any(rule.name == "required" for rule in item.validation),
-            options=tuple((option.id, option.name) for option in getattr(item, "options", []) or []),
-            default=item.default_value,
-            required_when=tuple(
-                _condition(item.id, rule.config) for rule in item.validation if rule.name == REQUIRED_WHEN
-            ),
-            choices_from=_choices_from(item),
-            labels=_translations(item, "label."),
-            option_labels=_option_translations(item),
-            limits=_limits(item.id, _type(item.id, item.type), item.validation),
-            readonly=any(rule.name == "readonly" for rule in item.validation),
-        )
-        for item in _named_fields(getattr(form, "fields", []) or [])
-    )
+    found = tuple(_camunda_field(item) for item in _named_fields(getattr(form, "fields", []) or []))
     return check_choice_lists(check_conditions(found))
+
+
+def _camunda_field(item) -> FormField:
+    """One camunda:formField; ValueError names a type or a bound nothing here can hold."""
+    kind = _type(item.id, item.type)
+    return FormField(
+        id=item.id,
+        label=item.label or item.id,
+        type=kind,
+        required=any(rule.name == "required" for rule in item.validation),
+        options=tuple((option.id, option.name) for option in getattr(item, "options", []) or []),
+        default=item.default_value,
+        required_when=tuple(
+            _condition(item.id, rule.config) for rule in item.validation if rule.name == REQUIRED_WHEN
+        ),
+        choices_from=_choices_from(item),
+        labels=_translations(item, "label."),
+        option_labels=_option_translations(item),
+        limits=_limits(item.id, kind, item.validation),
+        readonly=any(rule.name == "readonly" for rule in item.validation),
+    )
 
 
 # The field types a form fills in and routing checks (`domain.form_checks.check_form`).
