@@ -94,8 +94,8 @@ def load_demo(settings: Settings, runtime, password: str | None = None) -> str:
     for username, name, roles, floors, departments in DEMO_STAFF:
         with contextlib.suppress(Conflict):
             users.create(settings.mall_id, username, roles, floors, departments, display_name=name)
-        if password and not users.has_password(settings.mall_id, username):
-            users.set_password(settings.mall_id, username, password)
+    if password:
+        users.give_password(settings.mall_id, [username for username, *_ in DEMO_STAFF], password)
     issuer = TokenIssuer(settings.auth_secret, ttl=timedelta(days=7))
     folder = Path(settings.data_dir) / "tokens"
     folder.mkdir(parents=True, exist_ok=True)

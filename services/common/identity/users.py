@@ -124,14 +124,6 @@ class UserStore:
             ).fetchall()
         return [user_from_row(row) for row in rows]
 
-    def has_password(self, mall_id: str, username: str) -> bool:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT password_hash IS NOT NULL AS has FROM identity.users WHERE mall_id = %s AND username = %s",
-                (mall_id, username),
-            ).fetchone()
-        return bool(row and row["has"])
-
     def get_by_id(self, user_id: str) -> User | None:
         with self.pool.connection() as conn:
             row = conn.execute("SELECT * FROM identity.users WHERE id = %s", (user_id,)).fetchone()
@@ -183,6 +175,20 @@ class UserStore:
             ).fetchone()
             conn.execute("DELETE FROM identity.sessions WHERE user_id = %s", (current.id,))
         return user_from_row(row)
+
+    def give_password(self, mall_id: str, usernames: list[str], password: str) -> list[str]:
+        """The same first password for each of these users who has none yet (the demo staff, who
+        share the demo password): hashed once, where one hash each cost argon2's work per person on
+        every start of a fresh demo. Returns who got it."""
+        check_password_strength(password)
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "UPDATE identity.users SET password_hash = %s, failed_logins = 0, locked_until = NULL,"
+                " updated_at = now()"
+                " WHERE mall_id = %s AND username = ANY(%s) AND password_hash IS NULL RETURNING username",
+                (PASSWORDS.hash(password), mall_id, usernames),
+            ).fetchall()
+        return [row["username"] for row in rows]
 
     def revoke_tokens(self, mall_id: str, username: str) -> User:
         """Every bearer token issued to the user so far stops working (within TOKEN_CHECK_SECONDS)."""

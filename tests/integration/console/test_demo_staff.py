@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.runner.allinone import DEMO_STAFF
+from services.runner.allinone import DEMO_STAFF, load_demo
 from tests.conftest import bearer
+from tests.support.system import DEMO_PASSWORD
 
 NEW_PEOPLE = {
     "floorb1": (["floor_supervisor"], ["B1"], []),
@@ -87,3 +88,17 @@ def test_the_admin_is_told_which_floors_and_departments_nobody_covers(browser, m
     assert warning.startswith("没有在岗负责人：")
     assert "一层" in warning and "地下二层" in warning and "工程部" in warning
     assert "三层" not in warning and "保洁部" not in warning
+
+
+def test_the_demo_password_is_given_once_and_a_changed_one_is_kept_when_the_demo_loads_again(browser, mall):
+    """Every demo person gets the demo password (hashed once for all of them); one an admin changed
+    keeps the new one when the system starts again on the same database."""
+    runtimes = mall.runtimes
+    settings = runtimes["console"].settings
+    runtimes["console"].users.set_password(settings.mall_id, "floor1", "floor1的新密码很长很长")
+
+    load_demo(settings, runtimes["intake"], DEMO_PASSWORD)
+
+    assert browser().login("floor1", "floor1的新密码很长很长").status_code == 302
+    assert browser().login("floor1").status_code != 302  # the demo password no longer opens it
+    assert browser().login("floor4").status_code == 302
