@@ -5,10 +5,11 @@
 * integration/  the real PostgreSQL (TEST_DATABASE_URL, default the local server) and the real
                 RabbitMQ (TEST_AMQP_URL, TEST_RABBITMQ_NODE). Every test gets its own database, cloned
                 from a template migrated once per session, and every broker test its own RabbitMQ
-                vhost, so tests never see each other's rows or messages. A test of the complaint
+                vhost, so tests never see each other's rows or messages (the databases are cloned a
+                test ahead and dropped behind it in a thread, tests/support/databases.py; the vhosts
+                made and deleted a batch at a time, tests/support/servers.py). A test of the complaint
                 mailbox gets a real IMAP server of its own (`imap`: Debian's dovecot in a temporary
                 folder, a child of the test process; tests/support/imapserver.py).
-                vhost, so tests never see each other's rows or messages.
                 An S3 API server (moto's server mode, tests/support/objectstore.py) keeps attachments,
                 started once per session in the test process; every test its own bucket.
 * e2e/          the system as its users run it: real processes started with the same commands the
@@ -33,7 +34,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import psycopg
 import pytest
 from psycopg import sql
 
@@ -46,9 +46,16 @@ from services.intake.app import create_app
 from services.intake.bootstrap import Intake, bootstrap
 from services.intake.seed import load_reference
 from services.runner.registry import all_schemas
+from tests.support.databases import DatabaseSupply
+from tests.support.databases import admin as _admin
 from tests.support.imapserver import ImapServer, dovecot_available
 from tests.support.objectstore import S3Server
-from tests.support.servers import ADMIN_URL, AMQP_BASE, add_vhost, delete_vhost, rabbitmqctl  # noqa: F401  (AMQP_BASE: imported from here)
+from tests.support.servers import (  # noqa: F401  (AMQP_BASE: imported from here)
+    ADMIN_URL,
+    AMQP_BASE,
+    VhostPool,
+    rabbitmqctl,
+)
 
 TEMPLATE = f"mall_test_template_{os.getpid()}"
 SECRET = "test-secret-" + "x" * 40
@@ -77,11 +84,6 @@ def light_password_hashing() -> Iterator[SimpleNamespace]:
     users.PASSWORDS = login.PASSWORDS = shipped
 
 
-def _admin(statement: sql.Composable) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(statement)
-
-
 @pytest.fixture
 def empty_database() -> Iterator[str]:
     """A database with nothing in it: the migrate job builds every schema, as on a first install."""
@@ -101,29 +103,39 @@ def template_database() -> Iterator[str]:
     _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
 
 
+@pytest.fixture(scope="session")
+def database_supply(template_database: str) -> Iterator[DatabaseSupply]:
+    supply = DatabaseSupply(template_database)
+    yield supply
+    left = supply.close()
+    assert not left, f"test databases that could not be dropped: {left}"
+
+
 @pytest.fixture
-def db_url(template_database: str) -> Iterator[str]:
+def db_url(database_supply: DatabaseSupply) -> Iterator[str]:
     """A fresh, migrated database of this test's own."""
-    name = f"mall_test_{uuid.uuid4().hex[:12]}"
-    _admin(
-        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template_database)
-        )
-    )
+    name = database_supply.take()
     yield database_url(name)
-    _admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    database_supply.give_back(name)
 
 
 def _rabbitmqctl(*args: str) -> None:
     rabbitmqctl(*args)
 
 
+@pytest.fixture(scope="session")
+def vhost_pool() -> Iterator[VhostPool]:
+    pool = VhostPool(f"mall_test_{uuid.uuid4().hex[:12]}")
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def amqp_url() -> Iterator[str]:
+def amqp_url(vhost_pool: VhostPool) -> Iterator[str]:
     """A RabbitMQ vhost of this test's own."""
-    vhost = f"mall_test_{uuid.uuid4().hex[:12]}"
-    yield add_vhost(vhost)
-    delete_vhost(vhost)
+    url = vhost_pool.take()
+    yield url
+    vhost_pool.give_back(url)
 
 
 @pytest.fixture

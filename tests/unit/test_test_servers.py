@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, subprocess
@@ -78,3 +80,54 @@ def test_without_settings_they_aim_at_the_local_servers_and_rabbitmqctls_own_nod
     assert found["faults"] == [["127.0.0.1", 5432], ["127.0.0.1", 5672]]
     assert found["commands"][0] == ["rabbitmqctl", "-q", "add_vhost", "v1"]
     assert found["commands"][1][-4:] == ["guest", ".*", ".*", ".*"]
+
+
+def test_the_vhost_pool_makes_and_deletes_its_vhosts_a_batch_per_rabbitmqctl_call(monkeypatch):
+    from tests.support import servers
+
+    calls = []
+
+    def rabbitmqctl(*args, timeout=60):
+        made = json.loads(Path(args[1]).read_text()) if args[0] == "import_definitions" else None
+        calls.append((args[0], made or args[1]))
+
+    monkeypatch.setattr(servers, "rabbitmqctl", rabbitmqctl)
+    pool = servers.VhostPool("mall_test_abc", batch=2)
+
+    urls = [pool.take() for _ in range(3)]
+    for url in urls[:2]:
+        pool.give_back(url)
+    pool.give_back(urls[2])
+    pool.close()
+
+    assert [url.rsplit("/", 1)[1] for url in urls] == [
+        "mall_test_abc_0",
+        "mall_test_abc_1",
+        "mall_test_abc_2",
+    ]
+    assert len(set(urls)) == 3
+    made = [each for kind, each in calls if kind == "import_definitions"]
+    assert [[vhost["name"] for vhost in batch["vhosts"]] for batch in made] == [
+        ["mall_test_abc_0", "mall_test_abc_1"],
+        ["mall_test_abc_2", "mall_test_abc_3"],
+    ]
+    assert {
+        (each["vhost"], each["configure"], each["read"], each["write"]) for each in made[0]["permissions"]
+    } == {
+        ("mall_test_abc_0", ".*", ".*", ".*"),
+        ("mall_test_abc_1", ".*", ".*", ".*"),
+    }
+    deleted = [each for kind, each in calls if kind == "eval"]
+    assert deleted == [
+        'lists:foreach(fun(V) -> rabbit_vhost:delete(V, <<"tests">>) end, [<<"mall_test_abc_0">>, <<"mall_test_abc_1">>]).',
+        'lists:foreach(fun(V) -> rabbit_vhost:delete(V, <<"tests">>) end, [<<"mall_test_abc_2">>, <<"mall_test_abc_3">>]).',
+    ]
+
+
+def test_the_vhost_pool_quotes_no_name_into_erlang_but_its_own():
+    from tests.support import servers
+
+    with pytest.raises(ValueError):
+        servers.VhostPool('x">>, evil')
+    with pytest.raises(ValueError):
+        servers.delete_vhosts(['a">>]), os:cmd("id"'])
