@@ -14,6 +14,7 @@ keyed by its source hash; a request and its answer are a few KB of pickles (~0.0
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import mmap
 import os
@@ -55,9 +56,41 @@ class DiagramSource:
     called: dict[str, bytes] | None = None  # the deployed processes its call activities call: key -> BPMN
 
     def parse(self) -> Diagram:
-        return parse_diagram(
+        """The parsed diagram; the same files parse once per process (see `_PARSED`)."""
+        content = self.content_hash()
+        with _parsed_lock:
+            known = _PARSED.get(content)
+        if known is not None:
+            return known
+        diagram = parse_diagram(
             self.bpmn, self.dmn, set(self.queues), self.name, self.forms or {}, self.called or {}
         )
+        with _parsed_lock:
+            _PARSED[content] = diagram
+            while len(_PARSED) > _PARSED_SIZE:
+                _PARSED.pop(next(iter(_PARSED)))
+        return diagram
+
+    def content_hash(self) -> str:
+        """What parsing reads, hashed: `key` is empty for files not deployed yet (a dry run's)."""
+        digest = hashlib.sha256()
+        parts = [self.bpmn, self.name.encode(), *sorted(self.queues)]
+        for files in (self.dmn, self.forms or {}, self.called or {}):
+            parts.append(b"\0files")
+            for name in sorted(files):
+                parts += [name.encode(), files[name]]
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else part
+            digest.update(len(data).to_bytes(8, "big") + data)
+        return digest.hexdigest()
+
+
+# Parsing the shipped diagram costs about 0.15 s of CPU, and a parsed diagram is only ever read: the
+# deploy that checks a version, the version cache of each routing runtime in the process (tests
+# build one per test) and the one-process run's start all parse the same files. Bounded, oldest out.
+_PARSED: dict[str, Diagram] = {}
+_PARSED_SIZE = 16
+_parsed_lock = threading.Lock()
 
 
 class _StepClock:
