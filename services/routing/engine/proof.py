@@ -6,6 +6,9 @@ form allows (one field changed at a time from a first answer; every other field 
 type), fires each pending timer (as an operator may: the timer falls due now), and delivers each
 message a catch event waits for. Walks start again from the probe's first state until every such
 action has been tried at least once wherever a walk met it, or until the time budget is spent.
+The budget is the CPU time of the process proving (a sandbox child that does nothing else), so a
+diagram proves the same on a busy server as on a quiet one; a wall-clock limit of twice the budget
+still bounds how long a designer waits.
 
 A walk stops at a problem: a step that raises (the case would stop with an incident), or a case
 that is stuck (not finished, and no task, timer or message can move it). Each problem names the
@@ -80,12 +83,26 @@ class ProofResult:
         return sorted(set(self.elements) - self.reached)
 
 
+class _Budget:
+    """`seconds` of this process's CPU time, and at most twice as long by the wall clock."""
+
+    def __init__(self, seconds: float):
+        self.cpu_until = time.process_time() + seconds
+        self.wall_until = time.monotonic() + WALL_FACTOR * seconds
+
+    def spent(self) -> bool:
+        return time.process_time() > self.cpu_until or time.monotonic() > self.wall_until
+
+
+WALL_FACTOR = 2.0
+
+
 @dataclass
 class _Search:
     engine: Engine
     clock: Any  # the sandbox's step clock: `moment` is the proof's now
     diagram: Diagram
-    deadline: float
+    budget: _Budget
     problems: list[ProofProblem] = field(default_factory=list)
     reached: set[str] = field(default_factory=set)
     walks: int = 0
@@ -95,7 +112,7 @@ class _Search:
 
 def prove(engine: Engine, clock, diagram: Diagram, request: ProofRequest) -> ProofResult:
     """Walk every probe's case (see the module's docstring) and say what went wrong and what was reached."""
-    search = _Search(engine, clock, diagram, time.monotonic() + request.max_seconds)
+    search = _Search(engine, clock, diagram, _Budget(request.max_seconds))
     for probe in request.probes:
         _prove_probe(search, probe, request.start)
     elements = flow_elements(diagram)
@@ -132,7 +149,7 @@ def _prove_probe(search: _Search, probe: Probe, start: datetime) -> None:
     first = search.engine.dump(workflow)
     tried: set[tuple] = set()
     for _ in range(MAX_WALKS):
-        if time.monotonic() > search.deadline:
+        if search.budget.spent():
             search.out_of_time = True
             return
         before = len(tried)

@@ -32,7 +32,7 @@ from typing import Any
 
 from services.routing.engine.engine import Engine, EngineError
 from services.routing.engine.parser import Diagram, parse_diagram
-from services.routing.engine.proof import ProofRequest, ProofResult, prove
+from services.routing.engine.proof import WALL_FACTOR, ProofRequest, ProofResult, prove
 from services.routing.engine.scripts import CPU_GRACE_SECONDS, SCRIPT_SECONDS
 from services.routing.engine.step_request import Step, StepResult, run_step
 
@@ -181,12 +181,14 @@ class _Child:
         self.conn = Connection(ours.detach())
         self.known: set[str] = set()
 
-    def run(self, source: DiagramSource, step: Step | None, now: datetime | None) -> tuple:
+    def run(
+        self, source: DiagramSource, step: Step | None, now: datetime | None, answer_seconds: float
+    ) -> tuple:
         self.conn.send((source.key, None if source.key in self.known else source, step, now))
         try:
-            if not self.conn.poll(ANSWER_SECONDS):
+            if not self.conn.poll(answer_seconds):
                 self.process.kill()
-                raise _ChildGone(f"the step gave no answer within {ANSWER_SECONDS:.0f} s")
+                raise _ChildGone(f"the step gave no answer within {answer_seconds:.0f} s")
             answer = self.conn.recv()
         except (EOFError, OSError) as exc:
             raise _ChildGone(self._death()) from exc
@@ -223,12 +225,18 @@ class Sandbox:
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
 
-    def run(self, source: DiagramSource, step: Step | ProofRequest, now: datetime) -> StepResult:
+    def run(
+        self,
+        source: DiagramSource,
+        step: Step | ProofRequest,
+        now: datetime,
+        answer_seconds: float = ANSWER_SECONDS,
+    ) -> StepResult:
         """Take the step in a child; raises EngineError when a script fails or had to be stopped."""
         with self._slots:
             child = self._take()
             try:
-                answer = child.run(source, step, now)
+                answer = child.run(source, step, now, answer_seconds)
             except _ChildGone as gone:
                 element = child.element.read()
                 child.close()
@@ -243,7 +251,9 @@ class Sandbox:
 
     def prove(self, source: DiagramSource, request: ProofRequest) -> ProofResult:
         """Prove a diagram in a child (see `proof`); raises EngineError if a script had to be stopped."""
-        return self.run(source, request, request.start)
+        # the proof stops itself at twice its budget by the wall clock (see `proof`)
+        answer = max(ANSWER_SECONDS, WALL_FACTOR * request.max_seconds + ANSWER_SECONDS / 2)
+        return self.run(source, request, request.start, answer)
 
     def prepare(self, source: DiagramSource) -> None:
         """Start every child now and have each parse `source`, so the first steps wait for neither."""
@@ -253,7 +263,7 @@ class Sandbox:
                 self._slots.acquire()
                 children.append(self._take())
             for child in children:
-                _result(child.run(source, None, None))
+                _result(child.run(source, None, None, ANSWER_SECONDS))
         finally:
             with self._lock:
                 self._idle.extend(children)
