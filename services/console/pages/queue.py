@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from services.common.errors import InvalidInput, ServiceError
+from services.common.errors import Conflict, InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
 from services.common.scrubber import customer_masks, scrub
 from services.console.auth.guard import api, console, login_required
@@ -20,6 +20,8 @@ ABOUT_BATCH = 50  # the ids intake's complaint list takes at once
 # The reference lists a task form may suggest (routing refuses any other on deploy); never a path
 # taken from a form as it came.
 CHOICE_LISTS = ("departments", "floors", "reply_templates")
+# A task routing has closed: done, or no longer waited for (escalated by its timer, merged away).
+CLOSED_STATES = ("completed", "cancelled")
 # A text field the diagram bounds at this many characters or fewer (a name, a code) is one line on
 # the task form; a longer or unbounded one (what was done, what the customer said) is a box.
 ONE_LINE_MAX = 50
@@ -85,9 +87,11 @@ def _about(complaint: dict) -> dict:
 @blueprint.get("/tasks/<uuid:task_id>")
 @login_required(*PROCESS_ROLES)
 def task(task_id, errors: dict | None = None, values: dict | None = None, status: int = 200):
-    """The task, its form, and the complaint it is about."""
+    """The task, its form, and the complaint it is about; a closed task says so, with no form."""
     client = api()
     found = client.get(f"/routing/tasks/{task_id}")
+    if found["state"] in CLOSED_STATES:
+        return closed_task(client, found)
     complaint = client.get(f"/intake/complaints/{found['case_id']}")
     page = render_template(
         "task.html",
@@ -101,6 +105,26 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
         now=console().clock.now().isoformat(),
     )
     return page, status
+
+
+def closed_task(client, found: dict):
+    """A task opened again after it was done (a notice's link, the back button): who closed it,
+    when, what it decided, and the way to its case; nothing to claim or submit."""
+    done = [
+        entry for entry in earlier_decisions(client, found["case_id"]) if entry.get("task_id") == found["id"]
+    ]
+    return render_template("task_closed.html", task=found, decided=done)
+
+
+def _closed_answer(task_id):
+    """A claim, release or submission of a task that was closed meanwhile: back to the task's page,
+    which tells who closed it; a refresh then asks nothing again."""
+    flash(translate("task.already_closed"))
+    return redirect(url_for("queue.task", task_id=task_id))
+
+
+def _is_closed(client, task_id) -> bool:
+    return client.get(f"/routing/tasks/{task_id}")["state"] in CLOSED_STATES
 
 
 def earlier_decisions(client, case_id: str) -> list[dict]:
@@ -137,14 +161,26 @@ def choice_lists(client, form: list[dict], category: str | None = None) -> dict[
 @blueprint.post("/tasks/<uuid:task_id>/claim")
 @login_required(*PROCESS_ROLES)
 def claim(task_id):
-    api().post(f"/routing/tasks/{task_id}/claim")
+    client = api()
+    try:
+        client.post(f"/routing/tasks/{task_id}/claim")
+    except Conflict:
+        if _is_closed(client, task_id):
+            return _closed_answer(task_id)
+        raise
     return redirect(url_for("queue.task", task_id=task_id))
 
 
 @blueprint.post("/tasks/<uuid:task_id>/unclaim")
 @login_required(*PROCESS_ROLES)
 def unclaim(task_id):
-    api().post(f"/routing/tasks/{task_id}/unclaim")
+    client = api()
+    try:
+        client.post(f"/routing/tasks/{task_id}/unclaim")
+    except Conflict:
+        if _is_closed(client, task_id):
+            return _closed_answer(task_id)
+        raise
     return redirect(url_for("queue.queue"))
 
 
@@ -175,6 +211,8 @@ def complete(task_id):
     """Complete the task with its form (escalate sets the outcome); back to the queue when done."""
     client = api()
     found = client.get(f"/routing/tasks/{task_id}")
+    if found["state"] in CLOSED_STATES:
+        return _closed_answer(task_id)
     values = request.form.to_dict()
     try:
         data = form_data(found["form"], request.form)
@@ -185,6 +223,10 @@ def complete(task_id):
         return task(task_id, errors={"attachments": [refused_files]}, values=values, status=400)
     try:
         client.post(f"/routing/tasks/{task_id}/complete", {"data": data})
+    except Conflict:
+        if _is_closed(client, task_id):  # closed by a colleague while this form was being filled in
+            return _closed_answer(task_id)
+        raise
     except InvalidInput as refused:
         errors = _task_errors(refused)
         if chosen_files():  # kept already: choosing them again would attach them twice
