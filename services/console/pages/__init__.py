@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -50,12 +52,23 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
     return blueprint
 
 
+# A record's id in a service's message ("找不到投诉 02b80a51-…"): nothing a member of staff can read.
+_RECORD_ID = re.compile(r"\s*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def _error_page(status: int, message: str):
-    """The error page; as JSON to a JSON request (the modeler's deploy reads its answer as JSON)."""
+    """The error page; as JSON to a JSON request (the modeler's deploy reads its answer as JSON).
+    A form refused because its record is gone or has changed meanwhile goes to the page by a
+    redirect, so that reloading it posts nothing again (a refused login or token stays put: sent
+    again it is refused again)."""
     message = messages.message(message or "", language())
     if request.is_json:
         return jsonify({"error": message, "code": status}), status
-    return render_template("error.html", status=status, message=message), status
+    readable = _RECORD_ID.sub("", message).strip(" ：:")
+    if request.method == "POST" and status in (404, 409):
+        session["problem"] = {"status": status, "message": readable}
+        return redirect(url_for("prefs.problem"))
+    return render_template("error.html", status=status, message=readable), status
 
 
 def page_or_json_error(error: HTTPException):
@@ -69,6 +82,15 @@ def page_or_json_error(error: HTTPException):
 
 
 prefs = html_errors(Blueprint("prefs", __name__))
+
+
+@prefs.get("/problem")
+def problem():
+    """What went wrong with the last form sent (see `_error_page`); nothing to show: the queue."""
+    shown = session.get("problem")
+    if not shown:
+        return redirect(url_for("queue.queue"))
+    return render_template("error.html", **shown), shown["status"]
 
 
 @prefs.get("/lang/<code>")
