@@ -17,6 +17,7 @@ from services.intake.adapters.progress import progress_of, stages_of
 from services.intake.adapters.repository import ListQuery, former_customers
 from services.intake.domain.commands import CorrectComplaint
 from services.intake.domain.model import Category, ReplyChannel, customer_requests
+from services.intake.domain.status import stage_of
 from services.intake.entrypoints import schemas
 from services.intake.entrypoints.access import DESK, READ_ROLES
 from services.intake.entrypoints.presenters import masked_ids, present, present_history
@@ -46,8 +47,12 @@ class ComplaintCollection(MethodView):
         """
         identity = current_identity()
         recorded = bus().handle(record_command(data, identity, idempotency_key, "complaints"))
-        # a new complaint: no postponement yet
-        answer = {**present(recorded.complaint, identity), "reply_date_postponed_to": None}
+        # a new complaint: no task has reached it yet, no postponement
+        answer = {
+            **present(recorded.complaint, identity),
+            "stage": "received",
+            "reply_date_postponed_to": None,
+        }
         return answer, 201, replay_headers(recorded)
 
     @require_roles(*READ_ROLES)
@@ -123,10 +128,11 @@ def _present_one(find, identity: Identity, wanted: str) -> dict:
         complaint = _visible_or_404(find(uow), identity, wanted)
         holders = open_holders(uow.conn, [complaint.id])[complaint.id]
         former = former_customers(uow.conn, masked_ids([complaint], identity, {complaint.id: holders}))
-        postponed_to = progress_of(uow.conn, complaint.id).postponed_to
+        progress = progress_of(uow.conn, complaint.id)
     return {
         **present(complaint, identity, holders, former.get(complaint.id, ())),
-        "reply_date_postponed_to": postponed_to,
+        "stage": stage_of(progress.stage, progress.has_tasks),  # as the list says it
+        "reply_date_postponed_to": progress.postponed_to,
     }
 
 

@@ -294,8 +294,8 @@ class ComplaintOut(Schema):
     version = fields.Integer()
     stage = fields.String(
         metadata={
-            "description": "in lists and search only: received, handling, replied or closed "
-            "(the `stage` filter)"
+            "description": "received, handling, replied or closed (the `stage` filter): "
+            "the status the list, the case page and the customer read"
         }
     )
     reply_date_postponed_to = fields.Date(
