@@ -307,3 +307,29 @@ def test_every_word_of_the_printed_reports_is_in_the_catalogue_in_both_languages
     report = vocabulary.terms("report", language)
     assert set(report) == set(vocabulary.terms("report")) and all(report.values())
     assert report["by_floor"] == {"zh-CN": "按楼层", "en": "By floor"}[language]
+
+
+def _fields(schema, prefix: str = "") -> set[str]:
+    """Every field a schema reads, dotted as its errors name them (customer.phone)."""
+    found = set()
+    for name, item in schema().fields.items():
+        found.add(prefix + name)
+        if hasattr(item, "nested"):
+            found |= _fields(item.nested, f"{prefix}{name}.")
+    return found
+
+
+def test_every_field_intake_may_refuse_is_named_in_words_in_both_languages():
+    from services.intake.entrypoints import schemas
+
+    refusable = set().union(
+        *(
+            _fields(schema)
+            for schema in (schemas.ComplaintIn, schemas.PublicComplaintIn, schemas.CorrectionIn)
+        )
+    )
+    for language in LANGUAGES:
+        unnamed = {name for name in refusable if vocabulary.field_name(name, language) == name}
+        assert not unnamed, (language, sorted(unnamed))
+    for name in refusable:
+        assert not re.search(r"[A-Za-z_]", vocabulary.field_name(name, "zh-CN")), name

@@ -149,3 +149,14 @@ def test_a_refused_form_names_the_files_to_choose_again_and_the_blank_form_is_ne
         r'<small class="error" id="attachments-again">([^<]+)</small>', refused.get_data(as_text=True)
     )
     assert refused.status_code == 400 and again.group(1) == "附件尚未保存，请重新选择：小票.pdf"
+
+
+def test_a_people_count_out_of_range_is_named_in_chinese_in_the_summary(browser):
+    desk = browser()
+    desk.login("desk")
+
+    answer = desk.form("/console/complaints/new", {**FORM, "people_count": "0"}, "/console/complaints/new")
+    summary = re.search(r'<p class="error" id="form-errors">(.*?)</p>', answer.get_data(as_text=True), re.S)
+
+    assert answer.status_code == 400
+    assert "<b>人数</b>" in summary.group(1) and "people_count" not in summary.group(1)
