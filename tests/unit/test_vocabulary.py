@@ -333,3 +333,18 @@ def test_every_field_intake_may_refuse_is_named_in_words_in_both_languages():
         assert not unnamed, (language, sorted(unnamed))
     for name in refusable:
         assert not re.search(r"[A-Za-z_]", vocabulary.field_name(name, "zh-CN")), name
+
+
+def test_the_diagram_and_notices_name_the_store_manager_and_the_capa_menu_as_the_console_does():
+    role = vocabulary.term("role", "store_manager")
+    menu = console.catalogue("zh-CN")["nav.capa"]
+    texts = [
+        ROOT / "bpmn" / "complaint.bpmn",
+        *sorted((ROOT / "services/notify/templates/zh-CN").glob("*.j2")),
+    ]
+
+    assert role == "店总"
+    for path in texts:
+        assert "店长" not in path.read_text(encoding="utf-8"), path
+    capa = (ROOT / "services/notify/templates/zh-CN/capa_opened.j2").read_text(encoding="utf-8")
+    assert f"「{menu}」" in capa and "报表页" not in capa
