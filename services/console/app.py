@@ -138,6 +138,8 @@ def _add_helpers(app: Flask) -> None:
             "role_names": i18n.role_names,
             "diagram_words": i18n.diagram_words,
             "said": i18n.said,
+            "file_size": i18n.file_size,
+            "attachment_limit_mb": i18n.attachment_limit_mb,
         }
 
     @app.get("/")

@@ -144,6 +144,22 @@ def clauses(messages) -> str:
     return "；".join(str(message).rstrip("。.") for message in messages)
 
 
+def file_size(size_bytes: int | None) -> str:
+    """A file's size as people read it: 不足 1 KB, 850 KB, 2.4 MB (never "0 KB" for a small photo)."""
+    size = size_bytes or 0
+    if size < 1024:
+        return translate("attachments.size_under_kb")
+    if size < 1024 * 1024:
+        return translate("attachments.size_kb", size=round(size / 1024))
+    return translate("attachments.size_mb", size=f"{size / (1024 * 1024):.1f}".removesuffix(".0"))
+
+
+def attachment_limit_mb() -> str:
+    """The largest file the mall accepts, in MB as the setting gives it (ATTACHMENT_MAX_MB)."""
+    limit = current_app.extensions["console"].settings.attachment_max_bytes / (1024 * 1024)
+    return f"{limit:.1f}".removesuffix(".0")
+
+
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

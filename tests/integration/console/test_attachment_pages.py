@@ -64,3 +64,23 @@ def test_a_disguised_file_keeps_the_task_open_naming_it_and_a_photo_is_attached_
     assert answer.status_code == 200 and answer.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(answer.data)).size == (320, 240)
     assert answer.headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_hint_states_the_size_limit_and_a_small_photo_is_not_shown_as_0_kb(browser, mall):
+    recorded = mall.record()
+    task = _floor_task(mall)
+    floor3 = browser()
+    floor3.login("floor3")
+    tiny = io.BytesIO()
+    Image.new("RGB", (8, 8), (30, 120, 200)).save(tiny, format="JPEG")
+    form = floor3.get(f"/console/tasks/{task['id']}").get_data(as_text=True)
+
+    assert _complete(floor3, task, "小票.jpg", tiny.getvalue()).status_code == 302
+    mall.settle()
+    desk = browser()
+    desk.login("desk")
+    case = desk.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+
+    assert len(tiny.getvalue()) < 1024
+    assert "每个文件不超过 10 MB" in form and "不超过上限" not in form
+    assert re.findall(r'<span class="keep file-size">([^<]+)</span>', case) == ["不足 1 KB"]
