@@ -71,3 +71,15 @@ def test_the_mall_name_phone_and_public_address_come_from_the_settings(configure
 
     assert '<span id="receipt-mall">海岸城</span>' in page and "0755-8888 0000" in page
     assert f'href="https://ts.mall.example/intake/status?number={number}"' in page
+
+
+def test_an_anonymous_suggestion_box_receipt_is_for_the_desks_file_not_for_a_customer(browser, mall):
+    desk = browser()
+    desk.login("desk")
+    anonymous = {key: value for key, value in FORM.items() if not key.startswith("customer_")}
+
+    _, page = _record(desk, {**anonymous, "channel": "suggestion_box", "customer_anonymous": "on"})
+    receipt = page.split('id="receipt"')[1]
+
+    assert "请保留此回执" not in receipt and "请致电服务台" not in receipt
+    assert "此回执由服务台随投诉记录存档" in receipt and "不答复、不回访" in receipt
