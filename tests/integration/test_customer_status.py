@@ -58,6 +58,7 @@ def test_the_customer_sees_the_status_promised_date_and_next_step_in_chinese(cli
         "status": "已受理",
         "next_step": "我们已收到您的投诉，正在安排专人处理。",
         "promised_reply_date": recorded["promised_reply_date"],
+        "replied_on": None,
     }
 
 
@@ -207,3 +208,34 @@ def test_the_page_opens_from_the_receipts_link_and_answers_in_chinese(client, re
     page = answered.get_data(as_text=True)
     assert "已受理" in page and "正在安排专人处理" in page and "王" not in page
     assert missed.status_code == 404 and "没有找到这条投诉" in missed.get_data(as_text=True)
+
+
+def test_the_page_names_the_promised_date_as_promised_and_after_the_reply_the_day_it_was_given(
+    client, recorded, intake, clock
+):
+    form = {"number": recorded["number"], "contact": "5678"}
+    before = client.post("/status", data=form).get_data(as_text=True)
+    apply(intake, recorded, "complaint.replied", clock.now() + timedelta(hours=1))
+    after = client.post("/status", data=form).get_data(as_text=True)
+    answered = look(client, recorded["number"], "5678").json
+
+    promised = recorded["promised_reply_date"]
+    assert "<dt>约定答复日期</dt>" in before and 'id="status-promised"' in before
+    assert "<dt>答复日期</dt>" not in before
+    assert (
+        answered["replied_on"]
+        == (clock.now() + timedelta(hours=1)).astimezone(intake.settings.zone).date().isoformat()
+    )
+    assert answered["replied_on"] != promised and answered["promised_reply_date"] == promised
+    assert "<dt>答复日期</dt>" in after and 'id="status-replied"' in after and "约定答复日期" not in after
+
+
+def test_a_case_closed_with_no_reply_keeps_the_promised_date_labelled_as_promised(
+    client, recorded, intake, clock
+):
+    apply(intake, recorded, "complaint.closed", clock.now() + timedelta(hours=1))
+    page = client.post("/status", data={"number": recorded["number"], "contact": "5678"}).get_data(
+        as_text=True
+    )
+
+    assert "<dt>约定答复日期</dt>" in page and "<dt>答复日期</dt>" not in page

@@ -9,7 +9,7 @@ newer one.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 from psycopg import sql
@@ -28,11 +28,13 @@ STAGE_OF = (
 
 @dataclass(frozen=True)
 class Progress:
-    """A case's stage (handling, replied, closed; None: no task yet) and the reply date agreed later."""
+    """A case's stage (handling, replied, closed; None: no task yet), the reply date agreed later and
+    when the customer was last answered."""
 
     stage: str | None = None
     postponed_to: date | None = None
     has_tasks: bool = False
+    replied_at: datetime | None = None
 
 
 class CaseProgress:
@@ -44,11 +46,14 @@ class CaseProgress:
     def record(self, change: StageChange) -> None:
         """Apply one stage event of a case; a late older event never undoes a newer one."""
         self.conn.execute(
-            "INSERT INTO intake.case_progress (complaint_id, mall_id, stage, postponed_to, event_at)"
-            " VALUES (%(complaint_id)s, %(mall_id)s, %(stage)s, %(postponed_to)s, %(event_at)s)"
+            "INSERT INTO intake.case_progress"
+            " (complaint_id, mall_id, stage, postponed_to, event_at, replied_at)"
+            " VALUES (%(complaint_id)s, %(mall_id)s, %(stage)s, %(postponed_to)s, %(event_at)s,"
+            " CASE WHEN %(stage)s = 'replied' THEN %(event_at)s END)"
             " ON CONFLICT (complaint_id) DO UPDATE SET"
             " stage = CASE WHEN %(keeps_stage)s THEN intake.case_progress.stage ELSE EXCLUDED.stage END,"
             " postponed_to = COALESCE(EXCLUDED.postponed_to, intake.case_progress.postponed_to),"
+            " replied_at = COALESCE(EXCLUDED.replied_at, intake.case_progress.replied_at),"
             " event_at = GREATEST(EXCLUDED.event_at, intake.case_progress.event_at)"
             " WHERE intake.case_progress.event_at <= EXCLUDED.event_at",
             asdict(change),
@@ -57,12 +62,12 @@ class CaseProgress:
 
 def progress_of(conn: psycopg.Connection, complaint_id: str) -> Progress:
     row = conn.execute(
-        "SELECT p.stage, p.postponed_to,"
+        "SELECT p.stage, p.postponed_to, p.replied_at,"
         " EXISTS (SELECT 1 FROM intake.case_holders h WHERE h.complaint_id = %(id)s) AS has_tasks"
         " FROM (SELECT 1) AS one LEFT JOIN intake.case_progress p ON p.complaint_id = %(id)s",
         {"id": complaint_id},
     ).fetchone()
-    return Progress(row["stage"], row["postponed_to"], row["has_tasks"])
+    return Progress(row["stage"], row["postponed_to"], row["has_tasks"], row["replied_at"])
 
 
 def stages_of(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, dict]:

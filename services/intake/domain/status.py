@@ -19,6 +19,7 @@ class CustomerStatus:
     number: str
     stage: str
     promised_reply_date: date
+    replied_on: date | None = None  # the day the customer was answered, once they were
 
     def words(self, language: str) -> dict:
         status = vocabulary.term("status_page", f"stage.{self.stage}", language)
@@ -29,6 +30,7 @@ class CustomerStatus:
             "status": status,
             "next_step": next_step,
             "promised_reply_date": self.promised_reply_date.isoformat(),
+            "replied_on": self.replied_on.isoformat() if self.replied_on else None,
         }
 
 

@@ -435,6 +435,10 @@ class StatusOut(Schema):
     status = fields.String(metadata={"description": "the stage in the customer's words"})
     next_step = fields.String()
     promised_reply_date = fields.String(metadata={"format": "date"})
+    replied_on = fields.String(
+        allow_none=True,
+        metadata={"format": "date", "description": "the day the customer was answered (null: not yet)"},
+    )
 
 
 class ReplyTemplateIn(StrictSchema):

@@ -44,6 +44,7 @@ def _find(number: str, contact: str, language: str) -> dict:
         request.remote_addr or "unknown",
         runtime.clock.now(),
         MissPolicy(),
+        runtime.settings.zone,
     )
     return found.words(language)
 

@@ -6,7 +6,7 @@ counts against the client address, which waits longer and longer after a few (ad
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from services.common import i18n as vocabulary
 from services.common.errors import NotFound
@@ -27,7 +27,14 @@ class SlowDown(Exception):
 
 
 def look_up(
-    uow: UnitOfWork, mall_id: str, number: str, contact: str, client: str, now: datetime, policy: MissPolicy
+    uow: UnitOfWork,
+    mall_id: str,
+    number: str,
+    contact: str,
+    client: str,
+    now: datetime,
+    policy: MissPolicy,
+    zone: tzinfo,
 ) -> CustomerStatus:
     """The complaint's status for its customer; NotFound for any miss, SlowDown while waiting."""
     with uow:
@@ -43,4 +50,7 @@ def look_up(
             raise NotFound(NOT_FOUND)
         progress = progress_of(uow.conn, complaint.id)
         promised = progress.postponed_to or complaint.promised_reply_date
-        return CustomerStatus(complaint.number, stage_of(progress.stage, progress.has_tasks), promised)
+        stage = stage_of(progress.stage, progress.has_tasks)
+        answered = progress.replied_at if stage in ("replied", "closed") else None  # reopened: not yet
+        replied_on = answered.astimezone(zone).date() if answered else None
+        return CustomerStatus(complaint.number, stage, promised, replied_on)
