@@ -251,3 +251,17 @@ def test_the_paper_says_a_step_once_when_its_element_is_named_as_what_it_announc
     )
 
     assert "已解决" in paper and "已解决 · 已解决" not in paper
+
+
+def test_the_case_page_says_a_step_once_when_its_element_is_named_as_what_it_announces(browser, mall):
+    recorded = mall.record()
+    _complete(mall, "floor3", recorded["id"], "handle_floor", {"outcome": "resolved", "resolution": "已道歉"})
+    _complete(mall, "ops", recorded["id"], "signoff_ops", {"signed_off": True})
+    desk = browser()
+    desk.login("desk")
+
+    html = desk.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
+    row = re.search(r'<tr data-kind="complaint.resolved".*?</tr>', html, re.S).group(0)
+
+    assert re.search(r'data-label="事项">已解决</td>', row)
+    assert re.search(r'data-label="环节"></td>', row), row
