@@ -227,6 +227,27 @@ def test_the_web_forms_customer_attaches_a_photo_with_the_receipts_token_and_not
     assert (kept["source"], kept["uploaded_by"]) == ("web", "public-web-form")
 
 
+@pytest.mark.parametrize("path", ["/complaints/attachments/check", "/public/attachments/check"])
+def test_files_are_judged_before_a_complaint_is_sent_naming_a_refused_one_and_none_is_kept(
+    client, desk, object_store, path
+):
+    def check(*files):
+        return client.post(
+            path,
+            data={"file": [(io.BytesIO(content), name) for name, content in files]},
+            content_type="multipart/form-data",
+            headers={**desk, "Accept-Language": "zh-CN"},
+        )
+
+    fine = check(("收据.jpg", photo()), ("letter.pdf", PDF))
+    refused = check(("收据.jpg", photo()), ("fake.png", "只是一段文字".encode()))
+
+    assert fine.status_code == 200 and fine.json == {"count": 2}
+    expected = "fake.png：文件内容不是照片（JPEG、PNG、HEIC）、PDF 或录音，不能上传"
+    assert refused.status_code == 400 and refused.json["errors"] == {"files": {"file": [expected]}}
+    assert stored(object_store) == []
+
+
 def test_retention_erases_a_complaints_attachments_rows_and_objects(
     client, desk, recorded, intake, object_store
 ):

@@ -50,6 +50,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/intake/complaints/{complaint_id}/attachments/{attachment_id}"): PROCESS | {SERVICE},
     ("GET", "/intake/complaints/{complaint_id}/attachments/{attachment_id}/thumbnail"): PROCESS | {SERVICE},
     ("POST", "/intake/public/attachments"): EVERYONE,
+    ("POST", "/intake/public/attachments/check"): EVERYONE,
+    ("POST", "/intake/complaints/attachments/check"): {DESK},
     ("POST", "/intake/public/complaints"): EVERYONE,
     ("GET", "/intake/public/reference"): EVERYONE,
     (

@@ -92,6 +92,8 @@ def label(prefix: str, value: str | None, fallback: str | None = None) -> str:
         return vocabulary.term(TERMS[prefix], value, language())
     key = f"{prefix}.{value}"
     found = catalogue(language()).get(key)
+    if found is None and prefix == "field" and vocabulary.known("field", value):
+        found = vocabulary.term("field", value, language())  # an API field the intake form names too
     return found if found is not None else (fallback or str(value))
 
 

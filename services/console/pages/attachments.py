@@ -19,26 +19,39 @@ FIELD = "attachments"  # the file input's name on every console form that takes 
 
 
 def chosen_files() -> list[tuple[str, bytes, str]]:
-    """The files the form's input holds (an empty input sends one part with no name: none chosen)."""
-    return [
-        (item.filename, item.read(), item.mimetype or "application/octet-stream")
-        for item in request.files.getlist(FIELD)
-        if item.filename
-    ]
+    """The files the form's input holds (an empty input sends one part with no name: none chosen);
+    read from their start, as often as the request asks (checked first, then sent)."""
+    return [(item.filename, _content(item), item.mimetype or "application/octet-stream") for item in _parts()]
+
+
+def _parts() -> list:
+    return [item for item in request.files.getlist(FIELD) if item.filename]
+
+
+def _content(item) -> bytes:
+    item.stream.seek(0)
+    return item.read()
+
+
+def check_files(client: ServiceClient) -> str | None:
+    """Intake's reason (naming the file) if it would refuse the chosen files, keeping none: asked
+    before a complaint is recorded, so the desk learns of a refused file while the customer is there."""
+    return _refusal(client, "/intake/complaints/attachments/check", None)
 
 
 def send_files(client: ServiceClient, complaint_id: str, task_id: str | None = None) -> str | None:
     """Attach the chosen files to the complaint; intake's reason (naming the file) if it refused them."""
+    return _refusal(
+        client, f"/intake/complaints/{complaint_id}/attachments", {"task_id": task_id} if task_id else None
+    )
+
+
+def _refusal(client: ServiceClient, path: str, form: dict | None) -> str | None:
     files = chosen_files()
     if not files:
         return None
     try:
-        client.upload(
-            f"/intake/complaints/{complaint_id}/attachments",
-            files,
-            {"task_id": task_id} if task_id else None,
-            language=i18n.language(),
-        )
+        client.upload(path, files, form, language=i18n.language())
     except InvalidInput as refused:
         return "；".join(message for messages in refused.fields.values() for message in messages) or str(
             refused
@@ -64,7 +77,7 @@ def attachments_of(complaint: dict | None) -> list[dict] | None:
 def upload(case_id):
     """Add files to the complaint from its case page."""
     refused = send_files(api(), str(case_id))
-    flash(refused or ("attachments.added" if chosen_files() or request.files else "attachments.none"))
+    flash(refused or ("attachments.added" if _parts() or request.files else "attachments.none"))
     return redirect(url_for("cases.case", case_id=case_id) + "#attachments")
 
 

@@ -13,7 +13,7 @@ from services.common.links import status_page_link
 from services.console.auth.guard import api, console, login_required
 from services.console.i18n import language, translate
 from services.console.pages import html_errors
-from services.console.pages.attachments import send_files
+from services.console.pages.attachments import FIELD, check_files, send_files
 
 blueprint = html_errors(Blueprint("desk", __name__))
 
@@ -136,18 +136,27 @@ def _local_moment(text: str) -> str:
 def record_complaint():
     """Record the complaint; the form comes back with each field at fault named."""
     values = {**request.form.to_dict(), "customer_request": request.form.getlist("customer_request")}
+    # a refused file stops the complaint: recorded without it, the customer's evidence would be lost
+    refused_files = check_files(api())
+    if refused_files:
+        return _form_again(values, {FIELD: [refused_files]})
     try:
         body = complaint_body(request.form)
         key = request.form.get("idempotency_key", "")[:200]
         recorded = api().post("/intake/complaints", body, headers={"Idempotency-Key": key} if key else None)
     except InvalidInput as refused:
-        # a browser never fills a file input again: say which files to choose once more
-        dropped = [file.filename for file in request.files.getlist("attachments") if file and file.filename]
-        return render_form(values, refused.fields, 400, dropped_files=dropped)
+        return _form_again(values, refused.fields)
     refused_files = send_files(api(), recorded["id"])
-    if refused_files:  # the complaint stands; the desk adds the files again on its case page
+    if refused_files:  # checked above, so the store failed: the desk adds the files again on the case page
         flash(translate("attachments.refused_after_recording", reason=refused_files))
     return redirect(url_for("desk.receipt", complaint_id=recorded["id"]))
+
+
+def _form_again(values: dict, errors: dict):
+    """The form as typed, the fields at fault named (400); nothing was recorded."""
+    # a browser never fills a file input again: say which files to choose once more
+    dropped = [file.filename for file in request.files.getlist(FIELD) if file and file.filename]
+    return render_form(values, errors, 400, dropped_files=dropped)
 
 
 @blueprint.get("/complaints/<uuid:complaint_id>/receipt")

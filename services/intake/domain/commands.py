@@ -85,6 +85,15 @@ class AttachFiles:
 
 
 @dataclass(frozen=True)
+class CheckFiles:
+    """Judge files as `AttachFiles` would, keeping none: a form that records a complaint with files
+    asks first, so a refused file stops the complaint instead of being lost after it."""
+
+    files: tuple[tuple[str, bytes], ...]  # (name as sent, content)
+    language: str = "zh-CN"
+
+
+@dataclass(frozen=True)
 class CorrectComplaint:
     """Correct fields of a recorded complaint, keeping the old values in its history."""
 

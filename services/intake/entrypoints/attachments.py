@@ -23,8 +23,8 @@ from services.common.web.bodies import allow_larger_body
 from services.intake.adapters.holders import open_holders
 from services.intake.adapters.repository import former_customers
 from services.intake.domain.attachments import Attachment, Source, refusal
-from services.intake.domain.commands import AttachFiles
-from services.intake.entrypoints.access import PUBLIC_ACTOR, READ_ROLES
+from services.intake.domain.commands import AttachFiles, CheckFiles
+from services.intake.entrypoints.access import DESK, PUBLIC_ACTOR, READ_ROLES
 from services.intake.entrypoints.recording import bus
 
 attachments = Blueprint(
@@ -73,6 +73,10 @@ class AttachmentOut(Schema):
 
 class PublicUploadOut(Schema):
     count = fields.Integer()
+
+
+class CheckedOut(Schema):
+    count = fields.Integer(metadata={"description": "how many files would be kept"})
 
 
 def upload_token(complaint_id: str) -> str:
@@ -164,6 +168,22 @@ def post_attachments(files, complaint_id):
         task_id=task_id,
     )
     return [present(item, known) for item in bus().handle(command)], 201
+
+
+@attachments.route("/attachments/check", methods=["POST"])
+@require_roles(*DESK)
+@limited
+@attachments.arguments(FilesIn(), location="files")
+@attachments.response(200, CheckedOut)
+def check_attachments(files):
+    """Judge files (field `file`, repeated) as an upload would, keeping none: the desk's form asks
+    before recording a complaint, so a refused file (named in the 400) stops the complaint."""
+    return check_chosen(files), 200
+
+
+def check_chosen(files: dict) -> dict:
+    """The files' count, or the refusal naming the first refused one (the desk's and the web form's)."""
+    return {"count": bus().handle(CheckFiles(files=_files(files), language=_language()))}
 
 
 @attachments.route("/<uuid:complaint_id>/attachments", methods=["GET"])

@@ -7,9 +7,12 @@ from flask import current_app
 from services.common.web import Blueprint
 from services.intake.entrypoints import schemas
 from services.intake.entrypoints.attachments import (
+    CheckedOut,
+    FilesIn,
     PublicUploadIn,
     PublicUploadOut,
     attach_public,
+    check_chosen,
     limited,
     upload_token,
 )
@@ -54,6 +57,18 @@ def post_public_attachments(files):
     """Photos (from the phone's camera), PDFs or recordings for the complaint the form just sent:
     `upload_token` is the one its receipt answered, good for two hours. Checked as staff uploads are."""
     return attach_public(files), 201
+
+
+@public.route("/attachments/check", methods=["POST"])
+@limited
+@public.arguments(FilesIn(), location="files")
+@public.response(200, CheckedOut)
+@public.alt_response(429, response="TOO_MANY_REQUESTS")
+@public.doc(security=[])
+def post_public_attachments_check(files):
+    """Judge the form's files before it sends the complaint, keeping none: a refused file (named in
+    the 400) stops the complaint, so none is recorded without the photo its customer chose."""
+    return check_chosen(files), 200
 
 
 @public.route("/reference")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from services.common.errors import InvalidInput, NotFound, TooLarge
 from services.intake.adapters.files import Prepared, Unreadable, media_type_of, prepare
 from services.intake.domain.attachments import Attachment, Source, clean_name, refusal
-from services.intake.domain.commands import AttachFiles
+from services.intake.domain.commands import AttachFiles, CheckFiles
 from services.intake.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -35,7 +35,12 @@ def attach_files(command: AttachFiles, uow: UnitOfWork, context: Context) -> lis
     return kept
 
 
-def _checked_all(command: AttachFiles, max_bytes: int) -> list[tuple[str, Prepared]]:
+def check_files(command: CheckFiles, uow: UnitOfWork, context: Context) -> int:
+    """How many files would be kept; raises naming the first refused one. Nothing is written."""
+    return len(_checked_all(command, context.max_attachment_bytes))
+
+
+def _checked_all(command: AttachFiles | CheckFiles, max_bytes: int) -> list[tuple[str, Prepared]]:
     language = command.language
     if not command.files:
         _refuse(InvalidInput, refusal("missing", language))

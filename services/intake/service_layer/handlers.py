@@ -19,6 +19,7 @@ from services.intake.domain import contact_rules, rules
 from services.intake.domain.commands import (
     AttachFiles,
     CheckComplaint,
+    CheckFiles,
     CorrectComplaint,
     EraseCustomerData,
     ExportCustomerData,
@@ -28,7 +29,7 @@ from services.intake.domain.commands import (
 )
 from services.intake.domain.field_errors import FieldErrors
 from services.intake.domain.model import Complaint, Merchant
-from services.intake.service_layer.attachments import attach_files
+from services.intake.service_layer.attachments import attach_files, check_files
 from services.intake.service_layer.case_events import (
     PROGRESS_EVENTS,
     TASK_EVENTS,
@@ -205,6 +206,7 @@ COMMAND_HANDLERS = {
     ExportCustomerData: export_customer_data,
     EraseCustomerData: erase_customer_data,
     AttachFiles: attach_files,
+    CheckFiles: check_files,
 }
 EVENT_HANDLERS = {
     **dict.fromkeys(TASK_EVENTS, note_task_holder),

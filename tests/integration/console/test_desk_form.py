@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 
+from PIL import Image
+
 from tests.support.system import csrf_token
 
 FORM = {
@@ -160,3 +162,41 @@ def test_a_people_count_out_of_range_is_named_in_chinese_in_the_summary(browser)
 
     assert answer.status_code == 400
     assert "<b>人数</b>" in summary.group(1) and "people_count" not in summary.group(1)
+
+
+def _record_with_file(desk, name: str, content: bytes):
+    html = desk.get("/console/complaints/new").get_data(as_text=True)
+    return desk.post(
+        "/console/complaints/new",
+        data={**FORM, "csrf_token": csrf_token(html), "attachments": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_file_that_is_no_photo_pdf_or_recording_stops_the_complaint_naming_the_file(browser, mall):
+    desk = browser()
+    desk.login("desk")
+
+    refused = _record_with_file(desk, "fake.png", "这不是照片，只是文字".encode())
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "<b>附件</b>：fake.png：文件内容不是照片（JPEG、PNG、HEIC）、PDF 或录音，不能上传" in page
+    assert 'value="店员态度恶劣"' in page or "店员态度恶劣</textarea>" in page  # the form as typed
+    assert mall.api.get("/intake/complaints", headers=mall.staff("desk")).json["items"] == []
+
+
+def test_a_complaint_with_a_photo_is_recorded_with_the_photo_after_it_was_checked(browser, mall):
+    desk = browser()
+    desk.login("desk")
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(photo, format="PNG")
+
+    recorded = _record_with_file(desk, "小票.png", photo.getvalue())
+
+    assert recorded.status_code == 302, recorded.get_data(as_text=True)
+    [complaint] = mall.api.get("/intake/complaints", headers=mall.staff("desk")).json["items"]
+    [kept] = mall.api.get(
+        f"/intake/complaints/{complaint['id']}/attachments", headers=mall.staff("desk")
+    ).json
+    assert (kept["file_name"], kept["media_type"]) == ("小票.png", "image/png")
