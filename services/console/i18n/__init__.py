@@ -171,14 +171,21 @@ def is_day(value) -> bool:
 
 
 def format_date(value) -> str:
-    """A day as the mall writes it: 2026年11月22日, Nov 22, 2026."""
+    """A day as the mall writes it: 2026年11月22日, Nov 22, 2026. An instant (a complaint's receipt)
+    is the day it was in the mall's time zone: 02:44 in Shanghai is already the next day in UTC's."""
     if value is None or value == "":
         return translate("common.none")
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            value = date.fromisoformat(value) if is_day(value) else datetime.fromisoformat(value)
         except ValueError:
             return value
     if isinstance(value, datetime):
-        value = value.date()
+        value = _mall_day(value)
     return dates.day(value, language()) if isinstance(value, date) else str(value)
+
+
+def _mall_day(moment: datetime) -> date:
+    if moment.tzinfo is None:  # a wall-clock time as typed is the mall's already
+        return moment.date()
+    return moment.astimezone(current_app.extensions["console"].settings.zone).date()

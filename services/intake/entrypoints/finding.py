@@ -93,9 +93,17 @@ def _history(identity: Identity, phone: str, limit: int, leave_out: str | None =
         found = [from_row_with_extras(row) for row in rows]
         holders = open_holders(uow.conn, [item.id for item, _ in found])
         former = former_customers(uow.conn, masked_ids([item for item, _ in found], identity, holders))
+        stages = stages_of(uow.conn, [item.id for item, _ in found])
         count = ComplaintSearch(uow.conn).count_by_phone(phone, scope, leave_out)
     items = [
-        _earlier(item, identity, holders[item.id], former.get(item.id, ()), extras) for item, extras in found
+        _earlier(
+            item,
+            identity,
+            holders[item.id],
+            former.get(item.id, ()),
+            {**extras, "closed": stages[item.id]["stage"] == "closed"},
+        )
+        for item, extras in found
     ]
     return {
         "count": count,
@@ -116,10 +124,13 @@ def _earlier(
     complaint: Complaint, identity: Identity, holders, former=(), extras: dict | None = None
 ) -> dict:
     """One complaint in a short list: masked like the list, its last resolution scrubbed likewise
-    (of the customer's details as they are and as corrections replaced them, `former`)."""
+    (of the customer's details as they are and as corrections replaced them, `former`). The last
+    resolution is the outcome only once the case is closed: before, it may be one the operations
+    manager rejected at sign-off, or one the customer turned down at the callback."""
     shown = present(complaint, identity, holders, former)
     extras = extras or {}
-    last = (extras.get("resolutions") or "").rsplit("\n", 1)[-1] or None
+    last = (extras.get("resolutions") or "").rsplit("\n", 1)[-1] if extras.get("closed") else None
+    last = last or None
     if last and not sees_customer(identity, holders):
         last = scrub(last, customer_masks(complaint.customer.as_dict(), *former))
     return {

@@ -4,6 +4,7 @@ and related complaints linked and merged from a case page."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 
 def _page(client, path: str) -> str:
@@ -69,6 +70,24 @@ def test_the_desk_sees_a_phones_earlier_complaints_beside_the_form_and_on_the_ca
     assert 'id="customer-history"' in form and "输入电话号码后" in form
     assert "共 2 件" in fragment and first["number"] in fragment and second["number"] in fragment
     assert "该客户的历史投诉" in case and first["number"] in case and "共 1 件" in case
+
+
+def test_earlier_and_related_complaints_show_the_day_they_were_received_in_the_malls_time_zone(
+    browser, mall, clock
+):
+    clock.advance(timedelta(hours=16, minutes=44))  # 18:44 UTC: 02:44 the next day in Shanghai
+    first = mall.record(description="买的酸奶过期了")
+    second = mall.record()
+    desk = browser()
+    desk.login("desk")
+
+    fragment = _page(desk, "/console/complaints/customer-history?phone=13912345678")
+    related = _page(desk, f"/console/cases/{second['id']}").split('id="related"', 1)[1]
+
+    assert first["number"].startswith("TS-20261123-")
+    assert "最近一次 2026年11月23日" in fragment and f"{first['number']}</a> · 2026年11月23日" in fragment
+    assert f"{first['number']}</a> · 2026年11月23日" in related
+    assert "2026年11月22日" not in fragment + related
 
 
 def test_the_desk_links_a_suggested_complaint_and_merges_into_a_collective_one(browser, mall):

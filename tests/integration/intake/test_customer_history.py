@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from services.common.bus.envelope import Actor, Envelope
 from services.common.bus.events import TASK_COMPLETED, TASK_CREATED
 from tests.conftest import bearer
 from tests.integration.conftest import complaint
@@ -27,12 +28,28 @@ def _resolved(client, desk, intake, clock, description: str, resolution: str) ->
     return recorded
 
 
+def _closed(intake, clock, recorded: dict) -> None:
+    with intake.pool.connection() as conn:
+        intake.bus.handle_event(
+            conn,
+            Envelope(
+                type="complaint.closed",
+                mall_id="demo",
+                actor=Actor("routing"),
+                occurred_at=clock.now() + timedelta(hours=2),
+                complaint_id=recorded["id"],
+                payload={"number": recorded["number"]},
+            ),
+        )
+
+
 def test_the_desk_sees_how_often_a_phone_complained_when_last_and_the_outcome(
     client, desk, intake, clock, tokens
 ):
     first = _resolved(
         client, desk, intake, clock, "买的酸奶过期了", "退款 12 元，王女士满意，电话 13912345678"
     )
+    _closed(intake, clock, first)
     clock.advance(timedelta(days=2))
     second = client.post(
         "/complaints", json=complaint(customer={"name": "王女士", "phone": "+86 139 1234 5678"}), headers=desk
@@ -126,6 +143,7 @@ def test_a_name_a_correction_cleared_stays_masked_in_the_history_and_the_related
     client, desk, intake, clock, tokens
 ):
     first = _resolved(client, desk, intake, clock, "店员对王女士态度恶劣", "商户向王女士致歉")
+    _closed(intake, clock, first)
     cleared = client.patch(
         f"/complaints/{first['id']}",
         json={"reason": "顾客要求不留姓名", "customer": {"name": None}},
@@ -144,3 +162,14 @@ def test_a_name_a_correction_cleared_stays_masked_in_the_history_and_the_related
     for shown in (*history, *related):
         assert "王女士" not in shown["description"] and "王女士" not in (shown["outcome"] or "")
     assert history[0]["outcome"] == "商户向王**致歉"
+
+
+def test_a_resolution_is_no_outcome_until_the_case_closes_with_it(client, desk, intake, clock):
+    # the floor supervisor's resolution the operations manager then refused to sign off
+    _resolved(client, desk, intake, clock, "店员态度恶劣", "未认领就提交")
+
+    history = client.get(
+        "/complaints/customer-history", query_string={"phone": "13912345678"}, headers=desk
+    ).json
+
+    assert history["items"][0]["outcome"] is None
