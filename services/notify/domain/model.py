@@ -41,6 +41,17 @@ class Channel(StrEnum):
     NONE = "none"  # nothing sent (suppressed or undeliverable); the row says why
 
 
+# What rings a customer's or a merchant's phone. Quiet hours keep these till morning; an e-mail or a
+# letter waits in a mailbox and wakes nobody, so it goes at once ("acknowledge at once"), and staff
+# alerts are never held (an alert held back is a deadline missed).
+RINGS = frozenset({Channel.SMS})
+
+
+def quiet_hours_hold(audience: str, channel: str) -> bool:
+    """Whether the quiet hours hold a message to this audience on this channel."""
+    return audience != Audience.STAFF and channel in RINGS
+
+
 class State(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from services.notify.adapters.deliveries import Delivery
-from services.notify.domain.model import Audience, Request
+from services.notify.domain.model import Audience, Request, quiet_hours_hold
 from services.notify.service_layer import events
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.planning import report_failure
@@ -50,7 +50,7 @@ def record(uow: UnitOfWork, context: Context, delivery: Delivery, outcome: Outco
             log.warning("delivery failed", extra={"delivery_id": delivery.id, "reason": reason})
         return
     at = now + context.retry.delay(delivery.attempts, delivery.id)
-    if delivery.audience != Audience.STAFF:
+    if quiet_hours_hold(delivery.audience, delivery.channel):
         at = context.quiet_hours.release(at, context.zone)
     uow.deliveries.again_at(delivery, at, outcome.answer)
 

@@ -1,7 +1,9 @@
 """Holding back what was claimed: quiet hours and the per-recipient rate limit.
 
 Both apply to customers and merchants, people outside the mall; staff alerts go at once: an alert
-held back is a deadline missed. Nothing is dropped: a delivery held back waits for its time.
+held back is a deadline missed. Quiet hours hold only what rings a phone (an SMS), never an e-mail
+or a letter (`domain.model.quiet_hours_hold`). Nothing is dropped: a delivery held back waits for
+its time.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.notify.adapters.deliveries import Delivery
-from services.notify.domain.model import Audience
+from services.notify.domain.model import Audience, quiet_hours_hold
 from services.notify.service_layer.context import Context
 from services.notify.service_layer.unit_of_work import UnitOfWork
 
@@ -25,7 +27,8 @@ def hold_back(uow: UnitOfWork, context: Context, claimed: list[Delivery], now: d
     recent = uow.deliveries.recent_sends(keys, since, [delivery.id for delivery in external])
     held: set[str] = set()
     for delivery in external:
-        wait = _wait(context, now, recent.setdefault((delivery.channel, delivery.address), []))
+        quiet = quiet_hours_hold(delivery.audience, delivery.channel)
+        wait = _wait(context, now, recent.setdefault((delivery.channel, delivery.address), []), quiet)
         if wait is None:
             recent[(delivery.channel, delivery.address)].append(now)
         else:
@@ -34,9 +37,12 @@ def hold_back(uow: UnitOfWork, context: Context, claimed: list[Delivery], now: d
     return [delivery for delivery in claimed if delivery.id not in held]
 
 
-def _wait(context: Context, now: datetime, recent: list[datetime]) -> tuple[datetime, str] | None:
-    """Until when and why a message to an address with these recent sends must wait; None: go."""
-    quiet_until = context.quiet_hours.release(now, context.zone)
+def _wait(
+    context: Context, now: datetime, recent: list[datetime], quiet: bool
+) -> tuple[datetime, str] | None:
+    """Until when and why a message to an address with these recent sends must wait (`quiet`: one
+    the quiet hours hold); None: go."""
+    quiet_until = context.quiet_hours.release(now, context.zone) if quiet else now
     if quiet_until > now:
         return quiet_until, f"quiet hours until {_local(quiet_until, context)}"
     free_at = context.rate_limit.next_free(now, recent)

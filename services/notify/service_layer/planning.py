@@ -23,6 +23,7 @@ from services.notify.domain.model import (
     Recipient,
     Request,
     State,
+    quiet_hours_hold,
 )
 from services.notify.domain.privacy import scrub
 from services.notify.domain.wording import template_values
@@ -108,7 +109,7 @@ def _delivery(
         sms_text=rendered.sms,
         params={**sms_params(values), **thread_headers(complaint, recipient)},
         pdf=pdf,
-        next_attempt_at=first_attempt(context, recipient.audience, now),
+        next_attempt_at=first_attempt(context, recipient.audience, recipient.channel, now),
         last_error=None,
     )
 
@@ -156,9 +157,9 @@ def thread_headers(complaint: ComplaintFacts, recipient: Recipient) -> dict[str,
     return {"in_reply_to": thread["message_id"], "references": thread["message_id"]}
 
 
-def first_attempt(context: Context, audience: str, now: datetime) -> datetime:
-    """Now, or the end of the quiet hours for people outside the mall's staff."""
-    if audience == Audience.STAFF:
+def first_attempt(context: Context, audience: str, channel: str, now: datetime) -> datetime:
+    """Now, or the end of the quiet hours for what rings the phone of someone outside the mall's staff."""
+    if not quiet_hours_hold(audience, channel):
         return now
     return context.quiet_hours.release(now, context.zone)
 

@@ -57,6 +57,28 @@ def test_a_customer_is_not_messaged_in_the_quiet_hours_but_staff_are(paced, cloc
     assert [post.path for post in gateway.received] == ["/hooks/ops", "/sms/send"]
 
 
+def test_an_email_to_a_customer_goes_in_the_quiet_hours_for_it_wakes_nobody(paced, clock, mail, gateway):
+    notify, worker, deliver = paced
+    clock.set(LATE_EVENING)
+    by_email = complaint_received(
+        channel="email",
+        customer={"phone": None, "email": "wang@example.com", "preferred_reply_channel": "email"},
+    )
+    by_phone = complaint_received(number="TS-20261122-0002")
+    for complaint in (by_email, by_phone):
+        deliver(complaint)
+        deliver(requested(complaint.complaint_id, number=complaint.payload["number"]))
+
+    worker.tick()
+
+    [acknowledged] = mail.received  # the e-mail went at once, the SMS waits for the morning
+    assert "wang@example.com" in str(acknowledged)
+    [email] = deliveries(notify, by_email.complaint_id)
+    [sms] = deliveries(notify, by_phone.complaint_id)
+    assert (email["channel"], email["state"]) == ("email", "sent")
+    assert (sms["channel"], sms["state"]) == ("sms", "pending") and gateway.received == []
+
+
 def test_a_storm_of_messages_to_one_customer_is_spread_out_and_none_is_lost(paced, clock, gateway):
     notify, worker, deliver = paced
     complaint = complaint_received()
