@@ -161,9 +161,11 @@ def case(case_id):
     parts = _case_parts(case_id)
     timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
     names = element_names(parts["diagram"]) if parts["diagram"] else {}
+    deliveries = _delivery_log(case_id)
+    parts["timeline"] = _acknowledgement_as_delivered(parts["timeline"], deliveries)
     return render_template(
         "case.html",
-        deliveries=_delivery_log(case_id),
+        deliveries=deliveries,
         timers=timers,
         names=names,
         attachments=attachments_of(parts["complaint"]),
@@ -235,6 +237,25 @@ def _reason_given(reason: str) -> bool:
     if not reason:
         flash(translate("timer.reason_required"))
     return bool(reason)
+
+
+ACKNOWLEDGED = "complaint.acknowledged"
+
+
+def _acknowledgement_as_delivered(timeline: list[dict], deliveries: list[dict] | None) -> list[dict]:
+    """Routing's "received" step says only that an acknowledgement was asked for; whether the customer
+    was told is notify's to say. Where the reader sees its log, the step says so: told once the
+    acknowledgement was sent, never told when there was no way to reach the customer (an anonymous
+    note), otherwise (still waiting, or no log to read) no more than that the complaint was received."""
+    asked = [item for item in deliveries or () if item.get("kind") == "acknowledgement"]
+    sent = [each for item in asked for each in item.get("deliveries") or ()]
+    if any(each.get("state") == "sent" for each in sent):
+        kind = ACKNOWLEDGED + ".told"
+    elif sent and all(each.get("channel") == "none" for each in sent):
+        kind = ACKNOWLEDGED + ".untold"
+    else:
+        return timeline
+    return [{**entry, "kind": kind} if entry.get("kind") == ACKNOWLEDGED else entry for entry in timeline]
 
 
 def _delivery_log(case_id) -> list[dict] | None:

@@ -265,3 +265,23 @@ def test_the_case_page_says_a_step_once_when_its_element_is_named_as_what_it_ann
 
     assert re.search(r'data-label="事项">已解决</td>', row)
     assert re.search(r'data-label="环节"></td>', row), row
+
+
+def _timeline(page: str) -> str:
+    return " ".join(
+        re.sub(r"<[^>]+>", " ", page.split('id="timeline"', 1)[1].split("</table>", 1)[0]).split()
+    )
+
+
+def test_the_timeline_says_the_customer_was_told_only_when_the_acknowledgement_went(browser, mall):
+    anonymous = mall.record(channel="suggestion_box", customer={"anonymous": True}, merchant_code="M-3F-001")
+    by_phone = mall.record()
+    mall.settle()
+    desk = browser()
+    desk.login("desk")
+
+    untold = _timeline(desk.get(f"/console/cases/{anonymous['id']}").get_data(as_text=True))
+    told = _timeline(desk.get(f"/console/cases/{by_phone['id']}").get_data(as_text=True))
+
+    assert "已受理，未能告知顾客" in untold and "已告知顾客受理" not in untold
+    assert "已告知顾客受理" in told
