@@ -70,6 +70,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/intake/reference/departments/{code}"): {ADMIN, OPS},
     ("PUT", "/intake/reference/merchants/{code}"): {ADMIN, OPS},
     ("GET", "/intake/email-drafts"): {DESK},
+    ("GET", "/intake/email-drafts/mailbox"): {DESK},
     ("GET", "/intake/email-drafts/{draft_id}"): {DESK},
     ("GET", "/intake/email-drafts/{draft_id}/attachments/{attachment_id}"): {DESK},
     ("POST", "/intake/email-drafts/{draft_id}/confirm"): {DESK},

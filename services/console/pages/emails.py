@@ -32,8 +32,15 @@ def drafts():
     """E-mailed complaints waiting for the desk (or those set aside, confirmed, dismissed)."""
     view = request.args.get("view", "open")
     kind, state = VIEWS.get(view, VIEWS["open"])
-    items = api().get("/intake/email-drafts", kind=kind, state=state, limit=100)
-    return render_template("emails.html", items=items, view=view if view in VIEWS else "open", views=VIEWS)
+    client = api()
+    items = client.get("/intake/email-drafts", kind=kind, state=state, limit=100)
+    return render_template(
+        "emails.html",
+        items=items,
+        view=view if view in VIEWS else "open",
+        views=VIEWS,
+        mailbox=client.get("/intake/email-drafts/mailbox"),
+    )
 
 
 def _draft(draft_id) -> dict:

@@ -53,6 +53,24 @@ def list_drafts(args):
         return MailStore(uow.conn).listing(identity.mall_id, args["kind"], args["state"], args["limit"])
 
 
+@email_drafts.route("/mailbox")
+@require_roles(*DESK)
+@email_drafts.response(200, schemas.MailboxOut)
+def mailbox():
+    """Whether a complaint mailbox is read at all (a worker has reported on it: IMAP_HOST is set), and
+    whether it answers, so the desk can tell an empty list from a mailbox nobody reads."""
+    identity = current_identity()
+    with _uow() as uow:
+        found = MailStore(uow.conn).statuses(identity.mall_id)
+    if not found:
+        return {"connected": None, "failures": 0, "last_ok_at": None}
+    return {
+        "connected": all(row["connected"] for row in found),
+        "failures": max(row["failures"] for row in found),
+        "last_ok_at": min((row["last_ok_at"] for row in found if row["last_ok_at"]), default=None),
+    }
+
+
 @email_drafts.route("/<uuid:draft_id>")
 @require_roles(*DESK)
 @email_drafts.response(200, schemas.DraftOut)

@@ -17,6 +17,15 @@ class DraftListArgs(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
+class MailboxOut(Schema):
+    connected = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "whether the mailbox worker reaches the mailbox; null: none is set up"},
+    )
+    failures = fields.Integer(metadata={"description": "failed attempts to reach it in a row"})
+    last_ok_at = fields.AwareDateTime(allow_none=True)
+
+
 class EmailAttachmentOut(Schema):
     id = fields.UUID()
     filename = fields.String()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.intake.mail.store import MailStore
 from services.intake.mail.worker import MailboxWorker
 from tests.integration.mail.conftest import drain
 from tests.support import mails
@@ -77,3 +78,35 @@ def test_the_desk_confirms_an_email_with_its_own_form_and_sees_the_customers_ans
         and "顾客来信（电子邮件）" in case
     )
     assert mall.api.get("/intake/email-drafts", headers=mall.staff("desk")).json == []
+
+
+def _status(mall, clock, connected: bool) -> None:
+    """What the mailbox worker writes after connecting, or after failing to (three times here)."""
+    intake = mall.runtimes["intake"]
+    status = (
+        {"connected": True, "failures": 0, "last_ok_at": clock.now()}
+        if connected
+        else {
+            "connected": False,
+            "failures": 3,
+        }
+    )
+    with intake.pool.connection() as conn:
+        MailStore(conn).save_status(intake.settings.mall_id, "tousu@mall", status, clock.now())
+
+
+def test_the_list_says_when_no_mailbox_is_connected_or_it_cannot_be_reached_apart_from_an_empty_one(
+    browser, mall, clock
+):
+    desk = browser()
+    desk.login("desk")
+
+    unread = desk.get("/console/emails").get_data(as_text=True)
+    _status(mall, clock, connected=True)
+    empty = desk.get("/console/emails").get_data(as_text=True)
+    _status(mall, clock, connected=False)
+    down = desk.get("/console/emails").get_data(as_text=True)
+
+    assert 'id="mailbox-none"' in unread and "尚未接入投诉邮箱" in unread
+    assert "mailbox-none" not in empty and "mailbox-down" not in empty and "没有邮件。" in empty
+    assert 'id="mailbox-down"' in down and "投诉邮箱暂时连不上（已连续失败 3 次，上次成功收信：2026年" in down
