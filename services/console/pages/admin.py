@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from services.common.errors import Conflict, InvalidInput
 from services.common.identity.model import ROLES, Role
 from services.console.auth.guard import api, login_required
+from services.console.i18n import translate
 from services.console.pages import html_errors
 
 blueprint = html_errors(Blueprint("admin", __name__, url_prefix="/admin"))
@@ -80,8 +81,9 @@ def users():
 @blueprint.post("/users")
 @login_required(Role.ADMIN)
 def create_user():
+    body = _user_body(request.form, creating=True)
     try:
-        api().post("/console/api/users", _user_body(request.form, creating=True))
+        created = api().post("/console/api/users", body)
     except (InvalidInput, Conflict) as refused:  # the form as typed, the reason beside its field
         errors = refused.fields if isinstance(refused, InvalidInput) else {"username": [str(refused)]}
         return _users_page(
@@ -90,7 +92,11 @@ def create_user():
             values=request.form,
             account=_user_body(request.form, creating=True),
         )
-    flash("users.saved")
+    # a user without a password is meant (one for a department's system uses tokens), but whoever is
+    # to log in cannot until an admin sets one: say so, naming the user
+    named = created.get("display_name") or created["username"]
+    key = "users.created" if "password" in body else "users.created_without_password"
+    flash(translate(key, name=named, username=created["username"]))
     return redirect(url_for("admin.users"))
 
 

@@ -102,3 +102,24 @@ def test_the_demo_password_is_given_once_and_a_changed_one_is_kept_when_the_demo
     assert browser().login("floor1", "floor1的新密码很长很长").status_code == 302
     assert browser().login("floor1").status_code != 302  # the demo password no longer opens it
     assert browser().login("floor4").status_code == 302
+
+
+def test_a_new_user_is_named_when_saved_and_one_without_a_password_is_said_to_be_unable_to_log_in(browser):
+    admin = browser()
+    admin.login("admin")
+
+    def create(username: str, **more):
+        answer = admin.form(
+            "/console/admin/users",
+            {"username": username, "display_name": f"{username} 同事", "roles": "service_desk", **more},
+            "/console/admin/users",
+        )
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+        return admin.get(answer.headers["Location"]).get_data(as_text=True)
+
+    with_password = create("zhao", password="赵的密码很长很长很长")
+    without = create("qian")
+
+    assert "已创建用户 zhao 同事（zhao）。" in with_password and "无法登录" not in with_password
+    assert "已创建用户 qian 同事（qian），但尚未设置密码：设置密码前该用户无法登录。" in without
+    assert "已保存。" not in with_password + without
