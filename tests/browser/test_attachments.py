@@ -75,3 +75,33 @@ def test_a_customer_sends_a_photo_from_the_web_form_and_the_desk_sees_it_with_th
     assert [(item["source"], item["file_name"], item["has_thumbnail"]) for item in listed] == [
         ("web", "receipt.jpg", True)
     ]
+
+
+def test_a_file_that_is_no_photo_stops_the_web_forms_complaint_named_under_its_field(
+    chromium, mall, tokens, tmp_path
+):
+    fake = tmp_path / "fake.png"
+    fake.write_text("这不是照片", encoding="utf-8")
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 420, "height": 900})
+    page = context.new_page()
+    page.goto(f"{mall}/intake/form")
+    page.fill("[name=name]", "周女士")
+    page.fill("[name=phone]", "13700002222")
+    page.select_option("[name=category]", "quality")
+    page.fill("[name=description]", "酸奶过期了，照片是假的")
+    page.set_input_files("#files", str(fake))
+    page.check("input[name=consent]")
+    page.click("button[type=submit]")
+    page.locator("#files-refused").wait_for()
+
+    reason = "fake.png：文件内容不是照片（JPEG、PNG、HEIC）、PDF 或录音，不能上传"
+    assert page.inner_text("#files-refused") == reason
+    assert page.get_attribute("#files", "aria-invalid") == "true"
+    assert (
+        page.is_visible("#complaint") and page.input_value("[name=description]") == "酸奶过期了，照片是假的"
+    )
+    screenshot(page, "attachments-04-web-form-refused-file")
+    context.close()
+    desk = bearer(tokens, "service_desk", subject="desk")
+    listed = httpx.get(f"{mall}/intake/complaints", params={"phone": "13700002222"}, headers=desk, timeout=60)
+    assert listed.json()["items"] == []
