@@ -24,6 +24,11 @@ def chosen_files() -> list[tuple[str, bytes, str]]:
     return [(item.filename, _content(item), item.mimetype or "application/octet-stream") for item in _parts()]
 
 
+def chosen_names() -> list[str]:
+    """The chosen files' names, their content left unread."""
+    return [item.filename for item in _parts()]
+
+
 def _parts() -> list:
     return [item for item in request.files.getlist(FIELD) if item.filename]
 

@@ -13,7 +13,7 @@ from services.common.links import status_page_link
 from services.console.auth.guard import api, console, login_required
 from services.console.i18n import language, translate
 from services.console.pages import html_errors
-from services.console.pages.attachments import FIELD, check_files, send_files
+from services.console.pages.attachments import FIELD, check_files, chosen_names, send_files
 
 blueprint = html_errors(Blueprint("desk", __name__))
 
@@ -155,8 +155,7 @@ def record_complaint():
 def _form_again(values: dict, errors: dict):
     """The form as typed, the fields at fault named (400); nothing was recorded."""
     # a browser never fills a file input again: say which files to choose once more
-    dropped = [file.filename for file in request.files.getlist(FIELD) if file and file.filename]
-    return render_form(values, errors, 400, dropped_files=dropped)
+    return render_form(values, errors, 400, dropped_files=chosen_names())
 
 
 @blueprint.get("/complaints/<uuid:complaint_id>/receipt")
