@@ -297,3 +297,18 @@ def test_a_field_of_a_type_no_form_fills_in_is_refused_on_deploy_naming_it(kind)
         _reply_form(field)
 
     assert refused.value.element == "reply"
+
+
+def test_the_written_reply_asks_nothing_the_desk_cannot_know_when_the_letter_goes_out():
+    """The customer's view of the outcome is heard when the desk speaks with them, not when a letter or
+    an e-mail is sent: only the spoken replies ask for it."""
+    diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
+
+    asking = sorted(
+        element
+        for element, info in diagram.user_tasks.items()
+        if any(f.id == "customer_view" for f in info.form)
+    )
+
+    assert asking == ["reply", "reply_in_person"]
+    assert [f.id for f in diagram.user_tasks["reply_written"].form] == ["reply_template", "reply_text"]
