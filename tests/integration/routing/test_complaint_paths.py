@@ -227,6 +227,25 @@ def test_a_normal_complaint_sends_the_store_manager_no_notice_at_intake(mall, po
     assert ("major_received", "store_manager") not in case.notifications()
 
 
+def test_a_resolution_not_signed_off_says_why_and_goes_to_the_operations_manager(mall, policy):
+    case = mall.complain()
+    case.complete("handle_floor", FLOOR, outcome="resolved", resolution="已处理，顾客认可")
+    unexplained = case.try_complete("signoff_ops", OPS, signed_off=False)
+    blank = case.try_complete("signoff_ops", OPS, signed_off=False, signoff_note="  ")
+    case.complete("signoff_ops", OPS, signed_off=False, signoff_note="顾客并未同意换货，请营运部跟进")
+
+    for refused in (unexplained, blank):
+        assert refused.status_code == 400
+        assert refused.json["errors"]["json"] == {"signoff_note": ["required when signed_off is false"]}
+    assert case.open_tasks(OPS) == ["handle_ops"]
+    [signoff] = [
+        entry
+        for entry in case.timeline()
+        if entry["kind"] == "task_completed" and entry["element_id"] == "signoff_ops"
+    ]
+    assert signoff["detail"]["data"]["signoff_note"] == "顾客并未同意换货，请营运部跟进"
+
+
 def test_a_dissatisfied_customer_reopens_the_case_one_level_above_the_last_resolver(mall, policy):
     case = mall.complain()
     case.complete("handle_floor", FLOOR, outcome="resolved", resolution="已处理，顾客认可")
