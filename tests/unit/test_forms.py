@@ -312,3 +312,53 @@ def test_the_written_reply_asks_nothing_the_desk_cannot_know_when_the_letter_goe
 
     assert asking == ["reply", "reply_in_person"]
     assert [f.id for f in diagram.user_tasks["reply_written"].form] == ["reply_template", "reply_text"]
+
+
+def test_a_field_taken_only_when_another_holds_is_refused_otherwise_and_may_be_left_out():
+    form = [
+        {"id": "reached", "type": "boolean", "required": True},
+        {
+            "id": "satisfied",
+            "type": "boolean",
+            "required_when": [["reached", "true"]],
+            "only_when": [["reached", "true"]],
+        },
+    ]
+
+    assert check_form(form, {"reached": False, "satisfied": True}) == (
+        {"reached": False},
+        {"satisfied": ["only when reached is true"]},
+    )
+    assert check_form(form, {"reached": False}) == ({"reached": False}, {})
+    assert check_form(form, {"reached": True, "satisfied": False}) == (
+        {"reached": True, "satisfied": False},
+        {},
+    )
+    assert check_form(form, {"reached": True})[1] == {"satisfied": ["required when reached is true"]}
+
+
+def test_the_callback_takes_a_satisfaction_only_from_a_customer_reached_and_the_proof_sends_none_otherwise():
+    from datetime import date
+
+    from services.routing.engine.proof import form_answers
+
+    diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
+    form = diagram.user_tasks["callback"].form
+    satisfied = {f.id: f for f in form}["satisfied"]
+
+    answers = [data for _, data in form_answers(form, date(2026, 11, 22))]
+
+    assert satisfied.only_when == (("reached", "true"),)
+    assert all("satisfied" not in data for data in answers if data["reached"] is False)
+    assert {data.get("satisfied") for data in answers if data["reached"] is True} == {True, False}
+
+
+def test_an_only_when_on_a_field_the_form_lacks_is_refused_on_deploy():
+    broken = SHIPPED.replace(
+        'name="only_when" config="reached=true"', 'name="only_when" config="called=true"'
+    )
+
+    with pytest.raises(
+        DiagramError, match="taken only when 'called' is 'true', but the form has no other field"
+    ):
+        parse_diagram(broken.encode(), DMN, set(QUEUES))

@@ -63,6 +63,19 @@ def test_a_case_s_facts_follow_from_its_story():
     assert facts.open_queues == () and facts.problem_key == "price|merchant:M-3F-001"
 
 
+def test_a_customer_not_reached_is_never_counted_satisfied():
+    story = Story(
+        received_at=T0,
+        rounds=[
+            Round(T0 + timedelta(hours=5), T0 + timedelta(hours=6), T0 + timedelta(hours=30), False, True)
+        ],
+    )
+
+    facts = facts_of(story, as_events(story))
+
+    assert [(item.reached, item.satisfied) for item in facts.callbacks] == [(False, False)]
+
+
 def test_a_case_unresolved_for_a_month_counts_as_major_from_routing_s_announcement():
     story = reopened_story()
     stream = as_events(story)

@@ -233,7 +233,9 @@ def _closing_facts(history: list[Event]) -> dict[str, Any]:
                 event.id,
                 event.occurred_at,
                 bool(_data(event).get("reached")),
-                bool(_data(event).get("satisfied")),
+                # a satisfaction counts from a customer reached only, as the callback form now takes it
+                # (callbacks recorded before may say "satisfied" of a customer not reached)
+                bool(_data(event).get("reached")) and bool(_data(event).get("satisfied")),
             )
             for event in _callback_events(history)
         ),

@@ -39,6 +39,11 @@ def check_form(
         because = _required_because(spec, clean)
         if because:
             errors[name] = [f"required when {because[0]} is {because[1]}"]
+    for name, spec in fields.items():
+        unless = _taken_unless(spec, clean)
+        if name in clean and unless:
+            del clean[name]
+            errors[name] = [f"only when {unless[0]} is {unless[1]}"]
     return clean, errors
 
 
@@ -54,6 +59,17 @@ def _required_because(spec: dict[str, Any], clean: dict[str, Any]) -> tuple[str,
         if given is not None and condition_text(given) == value:
             return other, value
     return None
+
+
+def _taken_unless(spec: dict[str, Any], clean: dict[str, Any]) -> tuple[str, str] | None:
+    """The (field, value) this field is taken only with, when none of its `only_when` holds (a
+    satisfaction given for a customer not reached); None when it may be given."""
+    conditions = spec.get("only_when") or []
+    for other, value in conditions:
+        given = clean.get(other)
+        if given is not None and condition_text(given) == value:
+            return None
+    return tuple(conditions[0]) if conditions else None
 
 
 def condition_text(value: Any) -> str:

@@ -3,7 +3,9 @@
 A field may be required only when another field of the form has a given value (`required_when`):
 in Camunda Modeler a validation constraint named `required_when` with the config `outcome=escalate`
 (several constraints: any of them), in a JSON-schema form an `if`/`then` (alone or in `allOf`) whose
-`if` gives one property a `const` and whose `then` lists what it requires.
+`if` gives one property a `const` and whose `then` lists what it requires. A field may also be taken
+only when another field has a given value (`only_when`, a constraint written the same way): a
+customer's satisfaction only when the customer was reached.
 
 A text field may offer the mall's own reference list (`choices_from`, e.g. `departments`): in
 Camunda Modeler a property of the field, in a JSON-schema form the keyword `x-choices-from`. The
@@ -33,6 +35,9 @@ class FormField:
     default: str | None = None
     # (field, value) pairs: the field is also required when any of those fields has that value.
     required_when: tuple[tuple[str, str], ...] = ()
+    # (field, value) pairs: the field is taken only when one of those fields has that value (a
+    # satisfaction only when the customer was reached); given otherwise, it is refused.
+    only_when: tuple[tuple[str, str], ...] = ()
     choices_from: str | None = None  # a reference list the console suggests: one of CHOICE_LISTS
     # The label and the options' names in each language the diagram gives them in (zh-CN, en):
     # a formField's camunda:property `label.zh-CN`, `option.<id>.zh-CN` …; `label`, `options` else.
@@ -45,6 +50,7 @@ class FormField:
 
 
 REQUIRED_WHEN = "required_when"
+ONLY_WHEN = "only_when"
 CHOICES_FROM = "choices_from"
 SCHEMA_CHOICES_FROM = "x-choices-from"  # the same in a JSON-schema form (an extension keyword)
 # The mall's reference lists a text field may suggest (the console reads them from intake).
@@ -69,7 +75,12 @@ def _camunda_field(item) -> FormField:
         options=tuple((option.id, option.name) for option in getattr(item, "options", []) or []),
         default=item.default_value,
         required_when=tuple(
-            _condition(item.id, rule.config) for rule in item.validation if rule.name == REQUIRED_WHEN
+            _condition(item.id, rule.name, rule.config)
+            for rule in item.validation
+            if rule.name == REQUIRED_WHEN
+        ),
+        only_when=tuple(
+            _condition(item.id, rule.name, rule.config) for rule in item.validation if rule.name == ONLY_WHEN
         ),
         choices_from=_choices_from(item),
         labels=_translations(item, "label."),
@@ -172,31 +183,34 @@ def _choices_from(item) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
-def _condition(field_id: str, config: str | None) -> tuple[str, str]:
+def _condition(field_id: str, kind: str, config: str | None) -> tuple[str, str]:
     other, equals, value = (config or "").partition("=")
     if not equals or not other.strip() or not value.strip():
         raise ValueError(
-            f"has field {field_id!r} with required_when {config!r}; write it as <field>=<value>,"
+            f"has field {field_id!r} with {kind} {config!r}; write it as <field>=<value>,"
             " e.g. outcome=escalate"
         )
     return other.strip(), value.strip()
 
 
 def check_conditions(found: tuple[FormField, ...]) -> tuple[FormField, ...]:
-    """The fields, once every `required_when` names another field of the form and a value it can take."""
+    """The fields, once every `required_when` and `only_when` names another field of the form and a
+    value it can take."""
     by_id = {item.id: item for item in found}
     for item in found:
-        for other, value in item.required_when:
+        conditions = [("required", *pair) for pair in item.required_when]
+        conditions += [("taken only", *pair) for pair in item.only_when]
+        for how, other, value in conditions:
             target = by_id.get(other)
             if target is None or other == item.id:
                 raise ValueError(
-                    f"has field {item.id!r} required when {other!r} is {value!r}, "
+                    f"has field {item.id!r} {how} when {other!r} is {value!r}, "
                     f"but the form has no other field {other!r}"
                 )
             allowed = _values(target)
             if allowed is not None and value not in allowed:
                 raise ValueError(
-                    f"has field {item.id!r} required when {other!r} is {value!r}, "
+                    f"has field {item.id!r} {how} when {other!r} is {value!r}, "
                     f"but {other!r} takes only {', '.join(allowed)}"
                 )
     return found

@@ -243,7 +243,23 @@ def form_answers(form: tuple[FormField, ...], today: date) -> list[tuple[str, di
     variants = [first] + [{**first, item.id: value} for item in choices for value in _values(item)[1:]]
     # a read-only field is shown, never sent: a script reading it meets what staff leave
     filled = {item.id: _typed(item, today) for item in form if item not in choices and not item.readonly}
-    return [(_describe(variant), {**filled, **variant}) for variant in variants]
+    answers = [_taken(form, {**filled, **variant}) for variant in variants]
+    return [
+        (_describe({key: value for key, value in variant.items() if key in data}), data)
+        for variant, data in zip(variants, answers, strict=True)
+    ]
+
+
+def _taken(form: tuple[FormField, ...], data: dict[str, Any]) -> dict[str, Any]:
+    """The answer without the fields its other answers leave out (`only_when`: a satisfaction when the
+    customer was not reached), as staff can send it."""
+    text = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in data.items()}
+    left_out = {
+        item.id
+        for item in form
+        if item.only_when and not any(text.get(other) == value for other, value in item.only_when)
+    }
+    return {key: value for key, value in data.items() if key not in left_out}
 
 
 def _values(item: FormField) -> list[Any]:

@@ -138,6 +138,13 @@ class FormFieldOut(Schema):
             "description": "[field, value] pairs: also required when one of those fields has that value"
         },
     )
+    only_when = fields.List(
+        fields.List(fields.String()),
+        metadata={
+            "description": "[field, value] pairs: taken only when one of those fields has that value, "
+            "refused otherwise"
+        },
+    )
     labels = fields.Dict(
         keys=fields.String(),
         values=fields.String(),

@@ -322,6 +322,26 @@ def test_a_customer_reached_must_be_asked_whether_satisfied_before_the_callback_
     assert case.open_tasks(DESK) == ["close"]
 
 
+def test_a_customer_not_reached_cannot_be_recorded_as_satisfied(mall, policy):
+    data = policy.as_workflow_data()
+    case = mall.complain(category="environment", handle_directly=True)
+    case.complete("handle_desk", DESK, outcome="resolved", resolution="已处理，顾客认可")
+    case.complete("reply", DESK, reply_text="已处理")
+    case.wait(seconds=data["callback_from_seconds"])
+
+    told = case.mall.api.post(
+        f"/tasks/{case.task('callback', DESK)['id']}/complete",
+        json={"data": {"reached": False, "satisfied": True}},
+        headers={**case.mall.headers(DESK), "Accept-Language": "zh-CN"},
+    )
+    case.complete("callback", DESK, reached=False, callback_note="无人接听")
+
+    assert told.status_code == 400
+    assert told.json["errors"]["json"] == {"satisfied": ["仅在已联系到顾客为“是”时填写"]}
+    [called_back] = case.announced("complaint.called_back")
+    assert called_back["reached"] is False and not called_back.get("satisfied")
+
+
 def test_a_letter_gets_a_written_reply(mall):
     case = mall.complain(
         channel="letter",
