@@ -15,6 +15,9 @@ from services.routing.engine.form_files import json_schema_fields
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "bpmn" / "complaint.bpmn").read_text(encoding="utf-8")
 DMN = {"triage.dmn": (ROOT / "bpmn" / "triage.dmn").read_bytes()}
+DEPARTMENTS = json.loads((ROOT / "services/intake/seed/demo_mall.json").read_text(encoding="utf-8"))[
+    "departments"
+]
 OUTCOME = {
     "id": "outcome",
     "type": "enum",
@@ -119,7 +122,7 @@ def test_a_json_schema_form_says_it_with_if_then():
         )
 
 
-def test_every_level_that_asks_a_department_suggests_the_malls_departments_and_every_reply_the_canned_replies():
+def test_every_level_that_asks_a_department_offers_only_the_malls_departments_and_every_reply_the_canned_replies():
     diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
 
     suggesting = {
@@ -137,12 +140,18 @@ def test_every_level_that_asks_a_department_suggests_the_malls_departments_and_e
     )
     replies = ("reply", "reply_written", "reply_in_person")
     assert {element: found for element, found in suggesting.items() if found} == {
-        **{element: {"department_asked": "departments"} for element in levels},
-        **{element: {"reply_template": "reply_templates"} for element in replies},
+        element: {"reply_template": "reply_templates"} for element in replies
     }
+    # the department asked is a choice: a name outside the mall's departments is refused
+    for element in levels:
+        [asked] = [f for f in diagram.user_tasks[element].form if f.id == "department_asked"]
+        assert asked.type == "enum", element
+        assert [code for code, _ in asked.options] == [item["code"] for item in DEPARTMENTS], element
+        assert asked.option_labels["zh-CN"] == {item["code"]: item["name"] for item in DEPARTMENTS}, element
 
 
 OUTCOME_FIELD = '<camunda:formField id="outcome" label="Outcome" type="enum">'
+RESOLUTION_NAME = '<camunda:property id="label.zh-CN" value="处理经过及顾客同意的方案"/>'
 OFFERING = (
     '<camunda:properties><camunda:property id="choices_from" value="departments"/></camunda:properties>'
 )
@@ -152,8 +161,8 @@ OFFERING = (
     ("old", "new", "why"),
     [
         (
-            'value="departments"',
-            'value="shops"',
+            RESOLUTION_NAME,
+            RESOLUTION_NAME + '<camunda:property id="choices_from" value="shops"/>',
             "the lists a field can offer are departments, floors, reply_templates",
         ),
         (OUTCOME_FIELD, OUTCOME_FIELD + OFFERING, "only a text \\(string\\) field can offer a list"),
@@ -362,3 +371,21 @@ def test_an_only_when_on_a_field_the_form_lacks_is_refused_on_deploy():
         DiagramError, match="taken only when 'called' is 'true', but the form has no other field"
     ):
         parse_diagram(broken.encode(), DMN, set(QUEUES))
+
+
+def test_the_proof_tries_every_outcome_but_not_every_department_as_no_route_depends_on_the_department():
+    from datetime import date
+
+    from services.routing.engine.conditions import names_read
+    from services.routing.engine.proof import form_answers
+
+    diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
+    read = frozenset(names_read([diagram.spec, *diagram.subprocess_specs.values()]))
+
+    answers = [
+        data for _, data in form_answers(diagram.user_tasks["handle_floor"].form, date(2026, 11, 22), read)
+    ]
+
+    assert "outcome" in read and "department_asked" not in read
+    assert {data["outcome"] for data in answers} == {"resolved", "escalate", "ask_department"}
+    assert {data["department_asked"] for data in answers} == {"security"}

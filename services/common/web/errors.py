@@ -72,6 +72,9 @@ def _renamer(names: dict[str, dict[str, str]], language: str):
     def rename(key: str, value: str) -> str | None:
         if key == "fields":
             return "、".join(one(code.strip()) or code.strip() for code in value.split(","))
+        if key == "choices":  # a choice field's options, each as the form names it
+            named = [one(code.strip(" '\"")) for code in value.split(",")]
+            return "、".join(named) if all(named) else None
         return one(value) if key in ("field", "option") else None
 
     return rename

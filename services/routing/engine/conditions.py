@@ -122,6 +122,30 @@ def _gateways(processes: list) -> Iterator:
                 yield task_spec
 
 
+def names_read(processes: Iterable) -> set[str]:
+    """Every name a gateway's condition, a script or a decision table's input reads: the task data a
+    route can depend on (a form's choice nothing reads, such as the department asked, decides none)."""
+    texts = []
+    for process in processes:
+        for task_spec in process.task_specs.values():
+            if isinstance(task_spec, ExclusiveGatewayMixin | InclusiveGatewayMixin):
+                texts += [condition.args[0] for condition, _ in task_spec.cond_task_specs if condition]
+            if isinstance(task_spec, ScriptTaskMixin) and task_spec.script:
+                texts.append(task_spec.script)
+            if isinstance(task_spec, BusinessRuleTaskMixin):
+                inputs = task_spec.dmnEngine.decision_table.inputs
+                texts += [getattr(item, "expression", None) or "" for item in inputs]
+            texts += [getattr(task_spec, name, None) or "" for name in ("prescript", "postscript")]
+    names = set()
+    for text in texts:
+        try:
+            tree = ast.parse(str(text).strip() or "None")
+        except SyntaxError:
+            continue
+        names.update(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    return names
+
+
 def _assigned_by_scripts(processes: list) -> set[str]:
     """Every name a script task assigns (`outcome = …`)."""
     names = set()

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.routing.domain.model import COMPLETED_IN_QUEUE
+from services.routing.engine.conditions import names_read
 from services.routing.engine.engine import Engine, EngineError
 from services.routing.engine.form_files import FormField
 from services.routing.engine.parser import Diagram
@@ -108,11 +109,13 @@ class _Search:
     walks: int = 0
     actions: int = 0
     out_of_time: bool = False
+    read: frozenset[str] | None = None  # the names routes depend on (`names_read`), once per proof
 
 
 def prove(engine: Engine, clock, diagram: Diagram, request: ProofRequest) -> ProofResult:
     """Walk every probe's case (see the module's docstring) and say what went wrong and what was reached."""
     search = _Search(engine, clock, diagram, _Budget(request.max_seconds))
+    search.read = frozenset(names_read([diagram.spec, *diagram.subprocess_specs.values()]))
     for probe in request.probes:
         _prove_probe(search, probe, request.start)
     elements = flow_elements(diagram)
@@ -217,7 +220,7 @@ def _actions(search: _Search, workflow) -> list[_Action]:
     firsts, others = [], []
     for task in search.engine.ready_tasks(workflow, search.diagram):
         name = task.info.title or task.info.element_id
-        for index, (choice, data) in enumerate(form_answers(task.info.form, today)):
+        for index, (choice, data) in enumerate(form_answers(task.info.form, today, search.read)):
             label = f"{name}: {choice}" if choice else name
             data = {**data, COMPLETED_IN_QUEUE: task.info.queue}  # as the task API adds it
             action = _Action(("complete", task.info.element_id, index), label, "complete", task.id, data)
@@ -235,12 +238,17 @@ def _actions(search: _Search, workflow) -> list[_Action]:
     return firsts + others + timers + messages
 
 
-def form_answers(form: tuple[FormField, ...], today: date) -> list[tuple[str, dict[str, Any]]]:
+def form_answers(
+    form: tuple[FormField, ...], today: date, read: frozenset[str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(what was chosen, data) for a first answer and for each other choice of each enum and boolean
-    field, one changed at a time; every other field filled from its type."""
+    field, one changed at a time; every other field filled from its type. A choice of many values
+    that nothing in `read` (the names routes depend on) reads keeps its first: the department asked
+    decides no route, and its nine values would spend the walks the other routes need."""
     choices = [item for item in form if item.type in ("enum", "boolean")]
     first = {item.id: _values(item)[0] for item in choices}
-    variants = [first] + [{**first, item.id: value} for item in choices for value in _values(item)[1:]]
+    varied = [item for item in choices if read is None or item.type == "boolean" or item.id in read]
+    variants = [first] + [{**first, item.id: value} for item in varied for value in _values(item)[1:]]
     # a read-only field is shown, never sent: a script reading it meets what staff leave
     filled = {item.id: _typed(item, today) for item in form if item not in choices and not item.readonly}
     answers = [_taken(form, {**filled, **variant}) for variant in variants]

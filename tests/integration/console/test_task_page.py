@@ -1,5 +1,5 @@
-"""The task page's form: a text field that offers a reference list (`choices_from`) suggests the
-mall's departments, and the name chosen, or any other, completes the task; a short text is one line."""
+"""The task page's form: the department asked is one of the mall's departments, named in Chinese, and
+any other name is refused naming the field; a short text is one line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def _floor_task(mall) -> dict:
     return task
 
 
-def test_the_department_asked_suggests_the_malls_departments(browser, mall):
+def test_the_department_asked_is_a_choice_of_the_malls_departments_named_in_chinese(browser, mall):
     mall.record()
     task = _floor_task(mall)
     departments = mall.api.get("/intake/reference/departments", headers=mall.staff("floor3")).json
@@ -23,47 +23,52 @@ def test_the_department_asked_suggests_the_malls_departments(browser, mall):
 
     html = floor3.get(f"/console/tasks/{task['id']}").get_data(as_text=True)
 
-    field = re.search(r'<input type="text" name="f_department_asked"[^>]*>', html)
-    listed = re.search(r'<datalist id="choices-department_asked">(.*?)</datalist>', html, re.S).group(1)
-    assert 'list="choices-department_asked"' in field.group(0)
-    assert 'data-choices-from="departments"' in field.group(0)
-    assert re.findall(r'<option value="([^"]+)">', listed) == [item["name"] for item in departments]
-    assert len(departments) >= 3
-    assert {field["id"]: field.get("choices_from") for field in task["form"]}[
-        "department_asked"
-    ] == "departments"
+    listed = re.search(r'<select name="f_department_asked">(.*?)</select>', html, re.S).group(1)
+    offered = re.findall(r'<option value="([^"]+)" >([^<]+)</option>', listed)
+    # the diagram's choices are the mall's departments, by their codes and Chinese names
+    assert dict(offered) == {item["code"]: item["name"] for item in departments}
+    assert len(offered) == len(departments) >= 3
     assert '<textarea name="f_department_request"' in html  # a field offering no list stays as it was
 
 
-def test_a_listed_department_or_any_other_name_completes_the_task(browser, mall):
+def test_a_listed_department_completes_the_task_and_any_other_name_is_refused_in_chinese(browser, mall):
     mall.record()
     mall.record()
     first, second = mall.api.get("/routing/tasks", headers=mall.staff("floor3")).json["items"]
-    department = mall.api.get("/intake/reference/departments", headers=mall.staff("floor3")).json[0]["name"]
     floor3 = browser()
     floor3.login("floor3")
 
-    for task, name in ((first, department), (second, "外包保洁公司")):
+    answers = []
+    for task, asked in ((first, "engineering"), (second, "不存在的部门")):
         page = f"/console/tasks/{task['id']}"
         html = floor3.get(page).get_data(as_text=True)
-        done = floor3.post(
-            f"{page}/complete",
-            data={
-                "csrf_token": csrf_token(html),
-                "action": "complete",
-                "f_outcome": "ask_department",
-                "f_department_asked": name,
-                "f_department_request": "请派人检修门口地砖",
-            },
+        answers.append(
+            floor3.post(
+                f"{page}/complete",
+                data={
+                    "csrf_token": csrf_token(html),
+                    "action": "complete",
+                    "f_outcome": "ask_department",
+                    "f_department_asked": asked,
+                    "f_department_request": "请派人检修门口地砖",
+                },
+            )
         )
-        assert done.status_code == 302, done.get_data(as_text=True)
-        timeline = mall.api.get(f"/routing/cases/{task['case_id']}/timeline", headers=mall.staff("ops")).json
-        [completed] = [
-            step
-            for step in timeline
-            if step.get("task_id") == task["id"] and step["kind"] == "task_completed"
-        ]
-        assert completed["detail"]["data"]["department_asked"] == name, completed
+    done, refused = answers
+
+    assert done.status_code == 302, done.get_data(as_text=True)
+    timeline = mall.api.get(f"/routing/cases/{first['case_id']}/timeline", headers=mall.staff("ops")).json
+    [completed] = [
+        step for step in timeline if step.get("task_id") == first["id"] and step["kind"] == "task_completed"
+    ]
+    assert completed["detail"]["data"]["department_asked"] == "engineering"
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "<b>请求协助的部门</b>：应为以下之一：" in text and "工程部" in text, text
+    assert "engineering" not in re.search(r'<p class="error" id="form-errors">(.*?)</p>', text, re.S).group(1)
+    assert [
+        task["id"] for task in mall.api.get("/routing/tasks", headers=mall.staff("floor3")).json["items"]
+    ] == [second["id"]]
 
 
 def test_a_fields_bounds_from_the_diagram_reach_the_form_and_a_text_too_long_is_refused_in_chinese(
