@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from services.common.bus.events import COMPLAINT_POSTPONED
 from services.common.errors import Conflict, InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
 from services.common.scrubber import customer_masks, scrub
@@ -93,11 +94,13 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
     if found["state"] in CLOSED_STATES:
         return closed_task(client, found)
     complaint = client.get(f"/intake/complaints/{found['case_id']}")
+    timeline = case_timeline(client, found["case_id"])
     page = render_template(
         "task.html",
         task=found,
         complaint=complaint,
-        earlier=earlier_decisions(client, found["case_id"]),
+        earlier=earlier_decisions(timeline),
+        postponements=postponements(timeline),
         errors=errors or {},
         values=values or {},
         choices=choice_lists(client, found["form"], complaint.get("category")),
@@ -111,7 +114,9 @@ def closed_task(client, found: dict):
     """A task opened again after it was done (a notice's link, the back button): who closed it,
     when, what it decided, and the way to its case; nothing to claim or submit."""
     done = [
-        entry for entry in earlier_decisions(client, found["case_id"]) if entry.get("task_id") == found["id"]
+        entry
+        for entry in earlier_decisions(case_timeline(client, found["case_id"]))
+        if entry.get("task_id") == found["id"]
     ]
     return render_template("task_closed.html", task=found, decided=done)
 
@@ -127,14 +132,26 @@ def _is_closed(client, task_id) -> bool:
     return client.get(f"/routing/tasks/{task_id}")["state"] in CLOSED_STATES
 
 
-def earlier_decisions(client, case_id: str) -> list[dict]:
-    """What the case's earlier tasks decided, as its timeline keeps them (the floor's resolution the
-    manager signs off, the department asked and what for, the solution the desk replies with):
-    the task is done knowing them. A timeline that cannot be read leaves the task page as it was."""
+def case_timeline(client, case_id: str) -> list[dict]:
+    """The case's timeline; one that cannot be read leaves the task page as it was (empty)."""
     try:
-        timeline = client.get(f"/routing/cases/{case_id}/timeline")
+        return client.get(f"/routing/cases/{case_id}/timeline")
     except ServiceError:
         return []
+
+
+def postponements(timeline: list[dict]) -> dict[str, int]:
+    """How often the case's reply date was postponed (each `complaint.postponed` its diagram announced),
+    how often the mall's policy allows it, and how many are left: the desk tells the customer so."""
+    made = sum(1 for entry in timeline if entry["kind"] == COMPLAINT_POSTPONED)
+    allowed = console().settings.policy.max_postponements
+    return {"made": made, "allowed": allowed, "left": max(allowed - made, 0)}
+
+
+def earlier_decisions(timeline: list[dict]) -> list[dict]:
+    """What the case's earlier tasks decided, as its timeline keeps them (the floor's resolution the
+    manager signs off, the department asked and what for, the solution the desk replies with):
+    the task is done knowing them."""
     return [
         entry
         for entry in timeline

@@ -205,6 +205,45 @@ def test_a_postponed_reply_date_is_the_one_the_case_page_the_list_and_the_paper_
     assert "2026年11月28日" in listed and "2026年11月28日" in paper
 
 
+def test_the_postponement_task_shows_the_date_in_force_and_the_postponements_left_and_none_left_asks_no_date(
+    browser, mall
+):
+    recorded = mall.record()  # promised reply date: 2026-11-25
+    desk = browser()
+    desk.login("desk")
+    headers = []
+    for new_date in ("2026-11-28", "2026-12-01", None):
+        assert (
+            _fire(mall, recorded["id"], "handle_floor_reply_due", "演示：约定反馈时间已到").status_code == 200
+        )
+        mall.settle()
+        element = "agree_reply_date" if new_date else "tell_store_manager_takes"
+        task = _task(mall, "desk", recorded["id"], element)
+        html = desk.get(f"/console/tasks/{task['id']}").get_data(as_text=True)
+        headers.append(
+            " ".join(re.sub(r"<[^>]+>", " ", re.search(r"<p data-now=.*?</p>", html, re.S).group(0)).split())
+        )
+        if new_date is None:
+            break
+        agreed = {
+            "progress_told": "商户仍在核实",
+            "customer_agreed": True,
+            "new_reply_date": new_date,
+            "postpone_reason": "商户负责人出差",
+        }
+        _complete(mall, "desk", recorded["id"], "agree_reply_date", agreed)
+
+    assert (
+        "约定答复日 2026年11月25日" in headers[0] and "已延期 0 次，还可延期 2 次（最多 2 次）" in headers[0]
+    )
+    assert (
+        "约定答复日 2026年11月28日" in headers[1] and "已延期 1 次，还可延期 1 次（最多 2 次）" in headers[1]
+    )
+    assert "约定答复日 2026年12月1日" in headers[2]
+    assert "已延期 2 次，延期次数已用完（最多 2 次）：案件转店总处理" in headers[2]
+    assert 'name="f_new_reply_date"' not in html and 'name="f_customer_words"' in html
+
+
 def test_the_desk_records_an_outside_route_on_the_case_page_and_then_tracks_it(browser, mall):
     recorded = mall.record(merchant_code="M-3F-001")
     desk = browser()

@@ -387,16 +387,20 @@ def test_the_reply_date_is_postponed_at_most_twice_then_the_store_manager_takes_
         postpone_reason="等待厂家检测报告",
     )
     case.wait(days=3)  # the second postponed date passes, still unresolved
-    third = case.complete(
-        "agree_reply_date",
+    # none left: the desk is not asked for a date it could not keep, only to tell the customer
+    [told] = [task for task in case.tasks(DESK) if task["element_id"] == "tell_store_manager_takes"]
+    asked = case.try_complete(
+        "tell_store_manager_takes", DESK, progress_told="检测报告仍未出", new_reply_date="2026-12-04"
+    )
+    case.complete(
+        "tell_store_manager_takes",
         DESK,
-        progress_told="再次延期",
-        customer_agreed=True,
-        new_reply_date="2026-12-04",
-        postpone_reason="检测报告仍未出",
+        progress_told="检测报告仍未出，已转店总处理",
+        customer_words="希望尽快解决",
     )
 
-    assert third["state"] == "completed"  # the third postponement is asked, and refused:
+    assert {field["id"] for field in told["form"]} == {"progress_told", "customer_words"}
+    assert asked.status_code == 400 and "new_reply_date" in asked.json["errors"]["json"]
     assert case.open_tasks(STORE) == ["handle_store"] and case.open_tasks(FLOOR) == []
     assert case.created() == [
         "handle_floor",
@@ -404,11 +408,18 @@ def test_the_reply_date_is_postponed_at_most_twice_then_the_store_manager_takes_
         "handle_floor",
         "agree_reply_date",
         "handle_floor",
-        "agree_reply_date",
+        "tell_store_manager_takes",
         "handle_store",
     ]
     assert ("reply_dates_exhausted", "store_manager") in case.notifications()
     assert case.events()[-1] == "complaint.escalated"
+    assert case.events().count("complaint.postponed") == 2
+    [entry] = [
+        entry
+        for entry in case.timeline()
+        if entry["kind"] == "task_completed" and entry["element_id"] == "tell_store_manager_takes"
+    ]
+    assert entry["detail"]["data"]["customer_words"] == "希望尽快解决"
 
 
 @pytest.mark.parametrize("policy", [SLOW_HANDLERS], ids=["handlers given a month"])

@@ -82,7 +82,9 @@ def test_the_wait_between_callback_attempts_is_the_policys(mall, policy):
     assert retry["due_at"] == _plus(answered["closed_at"], policy.callback_retry_after.total_seconds())
 
 
-def test_a_third_postponement_goes_to_the_store_manager_with_both_earlier_reasons_on_the_timeline(mall):
+def test_after_two_postponements_the_store_manager_takes_it_with_the_reasons_and_the_customers_words_on_the_timeline(
+    mall,
+):
     case = mall.complain()
     case.fire("handle_floor_reply_due", reason="演示：到约定反馈时间")
     case.complete(
@@ -103,22 +105,22 @@ def test_a_third_postponement_goes_to_the_store_manager_with_both_earlier_reason
         postpone_reason="等待厂家检测报告",
     )
     case.fire("handle_floor_reply_due", reason="演示：到约定反馈时间")
+    assert case.open_tasks(DESK) == ["tell_store_manager_takes"]  # no third date to agree
     case.complete(
-        "agree_reply_date",
+        "tell_store_manager_takes",
         DESK,
-        progress_told="再次延期",
-        customer_agreed=True,
-        new_reply_date="2026-12-04",
-        postpone_reason="检测报告仍未出",
+        progress_told="检测报告仍未出，已转店总处理",
+        customer_words="要求店总出面",
     )
 
     assert case.open_tasks(STORE) == ["handle_store"] and case.open_tasks(FLOOR) == []
-    reasons = [
-        entry["detail"]["data"]["postpone_reason"]
+    said = [
+        entry["detail"]["data"].get("postpone_reason") or entry["detail"]["data"]["customer_words"]
         for entry in case.timeline()
-        if entry["kind"] == "task_completed" and entry["element_id"] == "agree_reply_date"
+        if entry["kind"] == "task_completed"
+        and entry["element_id"] in ("agree_reply_date", "tell_store_manager_takes")
     ]
-    assert reasons == ["商户负责人出差", "等待厂家检测报告", "检测报告仍未出"]
+    assert said == ["商户负责人出差", "等待厂家检测报告", "要求店总出面"]
     assert ("reply_dates_exhausted", "store_manager") in case.notifications()
 
 
