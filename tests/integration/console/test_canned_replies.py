@@ -158,3 +158,28 @@ def test_the_reply_task_shows_what_the_earlier_tasks_decided(browser, mall):
     header = re.sub(r"<[^>]+>", " ", html.split('<div class="actions">')[0])
     # due at the end of the reply date, the mall's clock (its border timer tells the operations manager)
     assert "期限 2026年11月25日 23:59" in " ".join(header.split()) and "无期限" not in header
+
+
+def test_the_callback_says_once_that_the_satisfaction_is_asked_only_of_a_customer_reached(browser, mall):
+    task = _reply_task(mall)
+    _complete_open_task(mall, "desk", "reply", reply_text="已换货")
+    case = f"/routing/cases/{task['case_id']}"
+    [timer] = [
+        item
+        for item in mall.api.get(f"{case}/timers", headers=mall.staff("ops")).json
+        if item["element_id"] == "wait_callback"
+    ]
+    fired = mall.api.post(
+        f"{case}/timers/{timer['id']}/fire", json={"reason": "演示"}, headers=mall.staff("ops")
+    )
+    assert fired.status_code == 200, fired.json
+    mall.settle()
+    callback = _complete_open_task(mall, "desk", "callback")
+    desk = browser()
+    desk.login("desk")
+
+    html = desk.get(f"/console/tasks/{callback['id']}").get_data(as_text=True)
+
+    label = re.search(r'<label class="field-boolean">顾客满意(.*?)</label>', html, re.S).group(1)
+    hints = re.findall(r'<small class="muted [a-z-]+"[^>]*>([^<]*)</small>', label)
+    assert hints == ["已联系到顾客为“是”时必填，否则不填"]
