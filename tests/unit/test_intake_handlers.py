@@ -22,6 +22,7 @@ from services.common.errors import Conflict, InvalidInput, NotFound
 from services.intake.domain.commands import (
     AttachFiles,
     CheckComplaint,
+    CheckFiles,
     CorrectComplaint,
     EraseCustomerData,
     ExportCustomerData,
@@ -209,6 +210,16 @@ def test_files_are_kept_with_their_rows_or_not_at_all():
     with pytest.raises(InvalidInput):
         handle(AttachFiles(complaint.id, (("a.pdf", PDF), ("empty.pdf", b"")), "staff", "desk1", None), uow)
     assert len(uow.objects.files) == 1
+
+
+@covers(CheckFiles)
+def test_checking_files_judges_them_as_keeping_would_and_keeps_nothing():
+    uow = FakeUnitOfWork()
+
+    assert handle(CheckFiles((("小票.pdf", PDF), ("b.pdf", PDF))), uow) == 2
+    with pytest.raises(InvalidInput, match=r"fake\.png"):
+        handle(CheckFiles((("小票.pdf", PDF), ("fake.png", "只是文字".encode()))), uow)
+    assert uow.objects.files == {} and uow.attachments.rows == [] and uow.commits == 0 and not uow.published
 
 
 def test_files_already_stored_are_deleted_when_a_later_row_cannot_be_kept():
