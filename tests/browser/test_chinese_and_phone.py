@@ -37,6 +37,8 @@ ALLOWED = {
     "JPEG",
     "PNG",
     "HEIC",  # names of file formats
+    "KB",
+    "MB",  # a file's size, as Chinese screens write it (10 MB, 不足 1 KB)
     "KTV",  # a demo shop's business as Chinese malls write it (the mall's own data)
 }
 # One person of each role, the one whose floor or department the test's complaints are on.

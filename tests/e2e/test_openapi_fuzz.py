@@ -55,6 +55,8 @@ ALLOWED = (
     Allowed("PATCH /complaints/{complaint_id}", COMPLAINT_RULES, RULES),
     Allowed("PUT /reference/merchants/{code}", {"json.floor"}, "a merchant's floor must be one the mall has"),
     Allowed("POST /complaints/{complaint_id}/attachments", {"files.file"}, CONTENT),
+    Allowed("POST /complaints/attachments/check", {"files.file"}, CONTENT),
+    Allowed("POST /public/attachments/check", {"files.file"}, CONTENT),
     Allowed(
         "POST /public/attachments",
         {"files.file", "files.upload_token"},
