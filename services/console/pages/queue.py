@@ -128,8 +128,16 @@ def _closed_answer(task_id):
     return redirect(url_for("queue.task", task_id=task_id))
 
 
-def _is_closed(client, task_id) -> bool:
-    return client.get(f"/routing/tasks/{task_id}")["state"] in CLOSED_STATES
+def _act(client, task_id, action: str, body: dict | None = None):
+    """POST the task's `action` (claim, unclaim, complete); None when done, the closed task's page
+    when a colleague closed it meanwhile (any other conflict is raised)."""
+    try:
+        client.post(f"/routing/tasks/{task_id}/{action}", body)
+    except Conflict:
+        if client.get(f"/routing/tasks/{task_id}")["state"] in CLOSED_STATES:
+            return _closed_answer(task_id)
+        raise
+    return None
 
 
 def case_timeline(client, case_id: str) -> list[dict]:
@@ -178,27 +186,13 @@ def choice_lists(client, form: list[dict], category: str | None = None) -> dict[
 @blueprint.post("/tasks/<uuid:task_id>/claim")
 @login_required(*PROCESS_ROLES)
 def claim(task_id):
-    client = api()
-    try:
-        client.post(f"/routing/tasks/{task_id}/claim")
-    except Conflict:
-        if _is_closed(client, task_id):
-            return _closed_answer(task_id)
-        raise
-    return redirect(url_for("queue.task", task_id=task_id))
+    return _act(api(), task_id, "claim") or redirect(url_for("queue.task", task_id=task_id))
 
 
 @blueprint.post("/tasks/<uuid:task_id>/unclaim")
 @login_required(*PROCESS_ROLES)
 def unclaim(task_id):
-    client = api()
-    try:
-        client.post(f"/routing/tasks/{task_id}/unclaim")
-    except Conflict:
-        if _is_closed(client, task_id):
-            return _closed_answer(task_id)
-        raise
-    return redirect(url_for("queue.queue"))
+    return _act(api(), task_id, "unclaim") or redirect(url_for("queue.queue"))
 
 
 def form_data(fields: list[dict], form) -> dict:
@@ -239,17 +233,13 @@ def complete(task_id):
     if refused_files:  # the task stays open, its form as typed, the reason naming the file
         return task(task_id, errors={"attachments": [refused_files]}, values=values, status=400)
     try:
-        client.post(f"/routing/tasks/{task_id}/complete", {"data": data})
-    except Conflict:
-        if _is_closed(client, task_id):  # closed by a colleague while this form was being filled in
-            return _closed_answer(task_id)
-        raise
+        closed = _act(client, task_id, "complete", {"data": data})
     except InvalidInput as refused:
         errors = _task_errors(refused)
         if chosen_files():  # kept already: choosing them again would attach them twice
             errors["attachments"] = [translate("attachments.kept_already")]
         return task(task_id, errors=errors, values=values, status=400)
-    return redirect(url_for("queue.queue", done=found["number"]))
+    return closed or redirect(url_for("queue.queue", done=found["number"]))
 
 
 def _task_errors(refused: InvalidInput) -> dict[str, list[str]]:
