@@ -380,7 +380,7 @@ def test_the_proof_tries_every_outcome_but_not_every_department_as_no_route_depe
     from services.routing.engine.proof import form_answers
 
     diagram = parse_diagram(SHIPPED.encode(), DMN, set(QUEUES))
-    read = frozenset(names_read([diagram.spec, *diagram.subprocess_specs.values()]))
+    read = frozenset(names_read(diagram.spec, diagram.subprocess_specs))
 
     answers = [
         data for _, data in form_answers(diagram.user_tasks["handle_floor"].form, date(2026, 11, 22), read)

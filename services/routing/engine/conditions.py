@@ -20,6 +20,7 @@ from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 
 from services.routing.engine.form_files import FormField
 from services.routing.engine.problems import Problem
+from services.routing.engine.scripts import diagram_python, parse_python
 
 _EQUALITY = (ast.Eq, ast.NotEq)
 _MEMBERSHIP = (ast.In, ast.NotIn)
@@ -122,24 +123,14 @@ def _gateways(processes: list) -> Iterator:
                 yield task_spec
 
 
-def names_read(processes: Iterable) -> set[str]:
-    """Every name a gateway's condition, a script or a decision table's input reads: the task data a
-    route can depend on (a form's choice nothing reads, such as the department asked, decides none)."""
-    texts = []
-    for process in processes:
-        for task_spec in process.task_specs.values():
-            if isinstance(task_spec, ExclusiveGatewayMixin | InclusiveGatewayMixin):
-                texts += [condition.args[0] for condition, _ in task_spec.cond_task_specs if condition]
-            if isinstance(task_spec, ScriptTaskMixin) and task_spec.script:
-                texts.append(task_spec.script)
-            if isinstance(task_spec, BusinessRuleTaskMixin):
-                inputs = task_spec.dmnEngine.decision_table.inputs
-                texts += [getattr(item, "expression", None) or "" for item in inputs]
-            texts += [getattr(task_spec, name, None) or "" for name in ("prescript", "postscript")]
+def names_read(spec, subprocess_specs: dict) -> set[str]:
+    """Every name the diagram's Python reads (conditions, scripts, expressions, timers, decision
+    tables: `scripts.diagram_python`): the task data a route can depend on (a form's choice nothing
+    reads, such as the department asked, decides none)."""
     names = set()
-    for text in texts:
+    for _task_spec, text, mode, _what in diagram_python(spec, subprocess_specs):
         try:
-            tree = ast.parse(str(text).strip() or "None")
+            tree = parse_python(str(text or "").strip() or "None", mode)
         except SyntaxError:
             continue
         names.update(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))

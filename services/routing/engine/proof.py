@@ -115,7 +115,7 @@ class _Search:
 def prove(engine: Engine, clock, diagram: Diagram, request: ProofRequest) -> ProofResult:
     """Walk every probe's case (see the module's docstring) and say what went wrong and what was reached."""
     search = _Search(engine, clock, diagram, _Budget(request.max_seconds))
-    search.read = frozenset(names_read([diagram.spec, *diagram.subprocess_specs.values()]))
+    search.read = frozenset(names_read(diagram.spec, diagram.subprocess_specs))
     for probe in request.probes:
         _prove_probe(search, probe, request.start)
     elements = flow_elements(diagram)

@@ -248,7 +248,7 @@ def problems_in(text: str | None, mode: str) -> list[str]:
     if text is None or not text.strip():
         return []
     try:
-        tree = _parse(text, mode)
+        tree = parse_python(text, mode)
     except SyntaxError as exc:
         return [f"{SYNTAX_ERROR} on line {exc.lineno}: {exc.msg}"]
     problems = []
@@ -268,7 +268,8 @@ def problems_in(text: str | None, mode: str) -> list[str]:
     return sorted(set(problems))
 
 
-def _parse(text: str, mode: str) -> ast.AST:
+def parse_python(text: str, mode: str) -> ast.AST:
+    """A piece of the diagram's Python as `diagram_python` gives it (a DMN entry as the engine completes it)."""
     if mode != "dmn":
         return ast.parse(text, mode=mode)
     entry = text.replace("?", "dmn_input")
