@@ -209,13 +209,20 @@ class Engine:
         self.advance(workflow)
         return True
 
-    def ready_tasks(self, workflow: BpmnWorkflow, diagram: Diagram) -> list[ReadyTask]:
+    def live_tasks(self, workflow: BpmnWorkflow) -> list:
+        """The ready and waiting tasks, in the library's order: what the questions below read, so a
+        step that asks several of them walks the task tree once (`live=`)."""
+        return workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+
+    def ready_tasks(
+        self, workflow: BpmnWorkflow, diagram: Diagram, live: list | None = None
+    ) -> list[ReadyTask]:
         return [
             ReadyTask(
                 str(task.id), diagram.user_tasks[task.task_spec.bpmn_id], dict(task.data), _boundary_due(task)
             )
-            for task in workflow.get_tasks(state=TaskState.READY, manual=True)
-            if task.task_spec.bpmn_id in diagram.user_tasks
+            for task in _in_state(workflow, live, TaskState.READY)
+            if task.task_spec.manual and task.task_spec.bpmn_id in diagram.user_tasks
         ]
 
     def completed_since(self, workflow: BpmnWorkflow, since: float) -> list[CompletedElement]:
@@ -254,9 +261,9 @@ class Engine:
             if task.task_spec.bpmn_id
         ]
 
-    def next_due(self, workflow: BpmnWorkflow) -> datetime | None:
+    def next_due(self, workflow: BpmnWorkflow, live: list | None = None) -> datetime | None:
         """The earliest due time of the workflow's waiting timers."""
-        times = [due_time(task) for task in workflow.get_tasks(state=TaskState.WAITING)]
+        times = [due_time(task) for task in _in_state(workflow, live, TaskState.WAITING)]
         known = [moment for moment in times if moment is not None]
         return min(known) if known else None
 
@@ -275,10 +282,10 @@ class Engine:
             task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
         return self.dump(workflow)
 
-    def pending_timers(self, workflow: BpmnWorkflow) -> list[PendingTimer]:
+    def pending_timers(self, workflow: BpmnWorkflow, live: list | None = None) -> list[PendingTimer]:
         """The timers the workflow waits on, soonest first."""
         timers = [
-            _pending_timer(task) for task in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(task)
+            _pending_timer(task) for task in _in_state(workflow, live, TaskState.WAITING) if _is_timer(task)
         ]
         return sorted(
             timers, key=lambda timer: (timer.due_at is None, timer.due_at or datetime.min, timer.id)
@@ -323,9 +330,9 @@ class Engine:
             task.task_spec.bpmn_id for task in workflow.get_tasks(state=reached) if task.task_spec.bpmn_id
         }
 
-    def current_elements(self, workflow: BpmnWorkflow) -> list[str]:
+    def current_elements(self, workflow: BpmnWorkflow, live: list | None = None) -> list[str]:
         """Diagram elements the case is at: ready or waiting tasks."""
-        tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        tasks = self.live_tasks(workflow) if live is None else live
         return sorted({task.task_spec.bpmn_id for task in tasks if task.task_spec.bpmn_id})
 
     def is_completed(self, workflow: BpmnWorkflow) -> bool:
@@ -333,6 +340,15 @@ class Engine:
 
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         return dict(workflow.data if workflow.is_completed() else workflow.task_tree.data)
+
+
+def _in_state(workflow: BpmnWorkflow, live: list | None, state: int) -> list:
+    """The tasks in `state` (READY or WAITING), from `live` when the caller walked the tree already:
+    the library walks ready and waiting tasks alike, so filtering its one list gives the same tasks
+    in the same order."""
+    if live is None:
+        return workflow.get_tasks(state=state)
+    return [task for task in live if task.state == state]
 
 
 def _is_cycle(task) -> bool:

@@ -77,14 +77,15 @@ def run_step(engine: Engine, diagram: Diagram, step: Step) -> StepResult:
         )
         for element in engine.completed_since(workflow, began)
     ]
-    ready = [replace(task, data={}) for task in engine.ready_tasks(workflow, diagram)]
+    live = engine.live_tasks(workflow)  # walked once for the four questions below
+    ready = [replace(task, data={}) for task in engine.ready_tasks(workflow, diagram, live)]
     return StepResult(
         engine.dump_text(workflow),
         completed,
         ready,
-        engine.next_due(workflow),
+        engine.next_due(workflow, live),
         engine.is_completed(workflow),
         delivered,
-        engine.current_elements(workflow),
-        engine.pending_timers(workflow),
+        engine.current_elements(workflow, live),
+        engine.pending_timers(workflow, live),
     )
