@@ -160,8 +160,8 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     assert desk.locator(".djs-element.case-flow").count() > 5
     screenshot(desk, "09-case-page")
     assert (
-        _customer_looks_up(chromium, status_link, number, "5678", "09b-customer-status-closed", "已办结")
-        == "已办结"
+        _customer_looks_up(chromium, status_link, number, "5678", "09b-customer-status-closed", "已结案")
+        == "已结案"
     )
     desk.click("#print-link")
     assert "客户投诉处理单" in desk.inner_text("#print-title")

@@ -110,7 +110,7 @@ def test_the_stage_follows_routing_events_and_an_agreed_new_date(client, recorde
     assert (handling["stage"], handling["status"]) == ("handling", "处理中")
     assert postponed["promised_reply_date"] == "2026-12-20"
     assert (replied["stage"], replied["status"]) == ("replied", "已答复")
-    assert (closed["stage"], closed["status"]) == ("closed", "已办结")
+    assert (closed["stage"], closed["status"]) == ("closed", "已结案")
 
 
 def test_repeated_misses_slow_the_address_down_and_time_lets_it_go(client, recorded, clock):
