@@ -132,6 +132,12 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
 
     clock.advance(timedelta(hours=25))  # the callback window opens 24 h after the reply
     _open_task(desk, number, "callback")
+    # How satisfied the customer is shows only once they were reached: the server refuses it otherwise.
+    satisfied = desk.locator("label.field-boolean:has([name=f_satisfied])")
+    desk.check("[name=f_reached][value=false]")
+    expect(satisfied).to_be_hidden()
+    desk.check("[name=f_reached][value=true]")
+    expect(satisfied).to_be_visible()
     screenshot(desk, "08-desk-callback")
     _submit(desk, reached="true", satisfied="true", callback_note="顾客满意")
     _open_task(desk, number, "close")

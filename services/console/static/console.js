@@ -1,5 +1,6 @@
 /* The console's light touch of script: due times counting down, shops picked by floor, framed
-   reports as tall as their content, a canned reply put into the reply's text. */
+   reports as tall as their content, a canned reply put into the reply's text,
+   a field shown only under the answer it belongs to. */
 (function () {
   "use strict";
 
@@ -109,6 +110,34 @@
     if (phone.value.trim()) show();
   }
 
+  function fieldsTakenOnlyWhen() {
+    // A field the diagram takes only under another field's answer (only_when: how satisfied the
+    // customer is, only once reached) shows only under that answer. Hidden, it is disabled, so the
+    // form sends nothing the server would refuse; what was typed stays for when it shows again.
+    var form = document.getElementById("task-form");
+    if (!form) return;
+    var labels = [];
+    form.querySelectorAll(".only-when[data-only-when]").forEach(function (hint) {
+      var label = hint.closest("label");
+      if (label && labels.indexOf(label) < 0) labels.push(label);
+    });
+    function holds(hint) {
+      var rule = hint.dataset.onlyWhen, at = rule.indexOf("=");
+      var field = form.elements[rule.slice(0, at)];  // radios answer with the checked one's value
+      return Boolean(field) && field.value === rule.slice(at + 1);
+    }
+    function update() {
+      labels.forEach(function (label) {
+        var shown = Array.prototype.some.call(label.querySelectorAll(".only-when[data-only-when]"), holds);
+        label.style.display = shown ? "" : "none";
+        label.dataset.onlyWhenShown = String(shown);
+        label.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !shown; });
+      });
+    }
+    form.addEventListener("change", update);
+    update();
+  }
+
   // A button whose step cannot be taken back asks first (上报上一级 sits beside 提交 on a phone).
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-confirm]") : null;
@@ -118,5 +147,6 @@
   document.addEventListener("DOMContentLoaded", merchantsByFloor);
   document.addEventListener("DOMContentLoaded", cannedReplies);
   document.addEventListener("DOMContentLoaded", customerHistory);
+  document.addEventListener("DOMContentLoaded", fieldsTakenOnlyWhen);
   window.Console = { countdowns: countdowns, fitFrames: fitFrames };
 })();
