@@ -317,8 +317,9 @@ def test_the_written_reply_is_a_chinese_letter_in_the_malls_name_as_pdf():
     assert "letterhead" in message.html and "此致" in message.html
 
 
-def test_the_written_reply_greets_once_when_the_canned_reply_opens_with_a_greeting(monkeypatch):
-    monkeypatch.setitem(DATA, "reply_text", "您好，关于您反映的价格问题，差价已退还。")
+@pytest.mark.parametrize("greeting", ["您好，", "您好！", "您好, ", "你好，\n", "您好"])
+def test_the_written_reply_greets_once_when_the_canned_reply_opens_with_a_greeting(monkeypatch, greeting):
+    monkeypatch.setitem(DATA, "reply_text", f"{greeting}关于您反映的价格问题，差价已退还。")
 
     letter = TemplateRenderer(strict=True).render(
         "written_reply", "zh-CN", values("written_reply", "zh-CN"), letter=True
@@ -327,3 +328,14 @@ def test_the_written_reply_greets_once_when_the_canned_reply_opens_with_a_greeti
     assert (
         letter.text.count("您好") == 1 and "答复如下：\n\n关于您反映的价格问题，差价已退还。" in letter.text
     )
+
+
+def test_the_written_reply_tells_the_customer_the_desks_phone():
+    letter = TemplateRenderer(strict=True).render(
+        "written_reply",
+        "zh-CN",
+        {**values("written_reply", "zh-CN"), "desk_phone": "021-6888 1234"},
+        letter=True,
+    )
+
+    assert "欢迎随时与我们联系（服务台电话：021-6888 1234）。" in letter.text
