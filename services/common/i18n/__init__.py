@@ -110,6 +110,13 @@ def _patterns(language: str) -> list[tuple[re.Pattern, str]]:
 def message(text: str, language: str = DEFAULT, name=None) -> str:
     """A service's message in the reader's language. `name(placeholder, value)` may rename what a
     placeholder caught (a field's code → its form label); by default the value is quoted as it is."""
+    found = translated(text, language, name)
+    return text if found is None else found
+
+
+def translated(text: str, language: str = DEFAULT, name=None) -> str | None:
+    """`message`, or None when the catalogue has no wording for it in a language other than English
+    (the caller then says what happened in words of its own rather than show the service's English)."""
     language = normalise(language)
     if language == "en" or not text:
         return text
@@ -118,7 +125,7 @@ def message(text: str, language: str = DEFAULT, name=None) -> str:
         if match:
             values = {key: _named(name, key, value, language) for key, value in match.groupdict().items()}
             return translation.format(**values)
-    return text
+    return None
 
 
 def _named(name, key: str, value: str, language: str) -> str:

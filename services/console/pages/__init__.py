@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
@@ -18,7 +19,9 @@ from services.common.errors import (
     Unauthorized,
     Unavailable,
 )
-from services.console.i18n import LANGUAGES, language
+from services.console.i18n import LANGUAGES, language, translate
+
+log = logging.getLogger(__name__)
 
 
 def html_errors(blueprint: Blueprint) -> Blueprint:
@@ -52,6 +55,9 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
     return blueprint
 
 
+# The statuses the error page has words of its own for (error.<status>); any other reads as 500's.
+_STATUS_WORDS = (400, 403, 404, 409, 429, 503)
+
 # A record's id in a service's message ("找不到投诉 02b80a51-…"): nothing a member of staff can read.
 _RECORD_ID = re.compile(r"\s*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
@@ -61,10 +67,14 @@ def _error_page(status: int, message: str):
     A form refused because its record is gone or has changed meanwhile goes to the page by a
     redirect, so that reloading it posts nothing again (a refused login or token stays put: sent
     again it is refused again)."""
-    message = messages.message(message or "", language())
+    kind = status if status in _STATUS_WORDS else 500
+    said = messages.translated(message or "", language())
+    if said is None:  # no wording in the catalogue: the page's own words say what happened
+        log.warning("a service's message has no %s wording (status %s): %s", language(), status, message)
+        said = ""
     if request.is_json:
-        return jsonify({"error": message, "code": status}), status
-    readable = _RECORD_ID.sub("", message).strip(" ：:")
+        return jsonify({"error": said or translate(f"error.{kind}"), "code": status}), status
+    readable = _RECORD_ID.sub("", said).strip(" ：:")
     if request.method == "POST" and status in (404, 409):
         session["problem"] = {"status": status, "message": readable}
         return redirect(url_for("prefs.problem"))

@@ -45,3 +45,29 @@ def test_a_refused_form_redirects_to_its_explanation_so_a_reload_posts_nothing(b
         shown = _main(page.get_data(as_text=True))
         assert page.status_code == 404 and "找不到要打开的内容。" in shown
         assert not RECORD_ID.search(shown), shown
+
+
+def test_a_service_message_the_catalogue_has_no_wording_for_shows_the_page_s_own_words(
+    browser, monkeypatch, caplog
+):
+    from services.common.errors import Conflict
+    from services.console.pages import queue
+
+    def refused(*_args, **_kwargs):
+        raise Conflict("the ledger shard is rebalancing")  # no zh-CN wording anywhere
+
+    monkeypatch.setattr(queue, "overdue_first", refused)
+    desk = browser()
+    desk.login("desk")
+
+    answer = desk.get("/console/queue")
+    shown = _main(answer.get_data(as_text=True))
+    as_json = desk.get(
+        "/console/queue", headers={"Accept": "application/json", "Content-Type": "application/json"}
+    )
+
+    assert answer.status_code == 409
+    assert "操作没有完成：案件或任务已经有了变化。" in shown and 'id="error-message"' not in shown
+    assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", shown)), shown
+    assert "the ledger shard is rebalancing" in caplog.text  # for whoever adds the wording
+    assert as_json.status_code == 409 and as_json.json["error"] == "操作没有完成：案件或任务已经有了变化。"
