@@ -256,6 +256,8 @@ class NotificationRequestedPayload(Schema):
     number = fields.String(required=True)
     element_id = fields.String(required=True)
     data = fields.Dict()
+    # the department whose manager `to: department_manager` means, when not the complaint's own
+    department = fields.String(allow_none=True)
 
 
 class NotificationSentPayload(Schema):

@@ -164,7 +164,7 @@ EVENTS: dict[str, EventType] = {
         ),
         EventType(
             NOTIFICATION_REQUESTED,
-            ("kind", "to", "number", "element_id", "data"),
+            ("kind", "to", "number", "element_id", "data", "department"),
             "routing",
             "the diagram asks notify to deliver a message about a complaint",
         ),

@@ -33,8 +33,8 @@ _UPSERT = (
 _KEEP = (
     "WITH complaint AS (SELECT * FROM notify.complaints WHERE id = %(complaint_id)s),"
     " kept AS (INSERT INTO notify.requests (id, mall_id, complaint_id, kind, recipient, number, element_id,"
-    " data, requested_at, state, planned_at) VALUES (%(id)s, %(mall_id)s, %(complaint_id)s, %(kind)s,"
-    " %(recipient)s, %(number)s, %(element_id)s, %(data)s, %(at)s,"
+    " data, department, requested_at, state, planned_at) VALUES (%(id)s, %(mall_id)s, %(complaint_id)s,"
+    " %(kind)s, %(recipient)s, %(number)s, %(element_id)s, %(data)s, %(department)s, %(at)s,"
     " CASE WHEN EXISTS (SELECT 1 FROM complaint) THEN 'planned' ELSE 'waiting' END,"
     " CASE WHEN EXISTS (SELECT 1 FROM complaint) THEN %(at)s::timestamptz END)"
     " ON CONFLICT (id) DO NOTHING RETURNING id)"
@@ -88,6 +88,7 @@ class RequestRepository:
                 "number": request.number,
                 "element_id": request.element_id,
                 "data": json.dumps(request.data, ensure_ascii=False, default=str),
+                "department": request.department,
                 "at": at,
             },
         ).fetchone()
@@ -165,6 +166,7 @@ def _request(row: dict[str, Any]) -> Request:
         number=row["number"],
         element_id=row["element_id"],
         data=row["data"] or {},
+        department=row["department"],
     )
 
 

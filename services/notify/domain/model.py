@@ -114,6 +114,8 @@ class Request:
     number: str
     element_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # the department whose manager is told, when not the complaint's own (another department asked to act)
+    department: str | None = None
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ def template_values(
         "received_at": date_time(complaint.received_at, language, zone),
         "today": long_date(today, language, zone),
         "handler_role": role_name(handler, language),
+        # who asked another department to act (the note_who_asked step keeps the queue)
+        "asked_by_role": role_name(data.get("asked_by"), language) if data.get("asked_by") else "",
         "queue": request.to,
         "category": vocabulary.term("category", complaint.category, language),
         "complaint_channel": complaint.channel,

@@ -53,6 +53,7 @@ def notification_requested(envelope: Envelope, uow: UnitOfWork, context: Context
         number=payload["number"],
         element_id=payload.get("element_id"),
         data=payload.get("data") or {},
+        department=payload.get("department"),
     )
     with uow:
         plan_or_hold(uow, context, request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from services.notify.adapters.deliveries import Delivery, new_delivery_id
@@ -43,6 +44,8 @@ def plan_known(
     """Write the request's deliveries (each once: a unique key) and mark it planned (unless its row
     was written planned: `marked`); return how many are new."""
     now = context.clock.now()
+    if request.department:  # another department asked to act: its manager, and its name in the words
+        complaint = replace(complaint, department=request.department)
     warn_of_unnamed_places(context, complaint)
     planned = 0
     for target in recipients_of(uow, context, request, complaint):

@@ -35,6 +35,7 @@ from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from services.common.bus.events import NOTIFY_PARTIES, STEP_EVENTS
+from services.common.identity.model import Role
 from services.routing.engine.conditions import condition_problems, decision_queue_problems
 from services.routing.engine.foreign import foreign_problems, is_juel
 from services.routing.engine.form_files import FormField, camunda_fields, json_schema_fields
@@ -549,6 +550,9 @@ def _announcement_problems(spec, queues: set[str], name: str) -> list[Problem]:
                     {"notify_to": notify_to, "parties": ", ".join(sorted(parties))},
                 )
             )
+        department = extensions.get("notify_department")
+        if department is not None and (notify is None or notify_to != Role.DEPARTMENT_MANAGER):
+            found.append(Problem("notify_department_alone", *where, {"field": department}))
     return found
 
 

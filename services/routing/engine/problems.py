@@ -385,6 +385,16 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("notify_to is {notify_to!r}, whom notify cannot reach", "use one of: {parties}"),
         "zh-CN": ("notify_to 的值 {notify_to!r} 无法送达", "请使用：{parties}"),
     },
+    "notify_department_alone": {
+        "en": (
+            "notify_department names the field {field!r}, but the element notifies no department manager",
+            "use it beside notify_to = department_manager (and notify), or remove it",
+        ),
+        "zh-CN": (
+            "属性 notify_department 指定了字段 {field!r}，但该元素并不通知部门经理",
+            "请与 notify_to = department_manager（及 notify）一起使用，或删除该属性",
+        ),
+    },
     "report_event_dropped": {
         "en": (
             "no element announces {event}, which version {version} announces and the reports count: {figure}",

@@ -199,6 +199,8 @@ def announce_steps(
                 "element_id": element.element_id,
                 "data": data,
             }
+            if element.extensions.get("notify_department"):  # the manager of the department a form named
+                payload["department"] = element.data.get(element.extensions["notify_department"])
             uow.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
 
 

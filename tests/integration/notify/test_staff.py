@@ -85,6 +85,34 @@ def test_a_message_to_a_department_manager_reaches_that_departments_manager_and_
     assert "13912345678" not in hook.raw.decode() and "王女士" not in hook.raw.decode()  # no customer data
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["complaint known", "request held for its complaint"])
+def test_a_department_asked_to_act_is_told_through_its_manager_though_the_complaint_is_not_about_it(
+    deliver, worker, gateway, api, as_user, held
+):
+    complaint = complaint_received()  # a 3F shop: no department of its own
+    asked = requested(
+        complaint.complaint_id,
+        "assist_requested",
+        "department_manager",
+        department_asked="cleaning",
+        department_request="请清理三楼试衣间门口的积水",
+        asked_by="floor_supervisor",
+    )
+    asked.payload["department"] = "cleaning"  # as routing sends it for notify_department
+    for envelope in (
+        (asked, complaint) if held else (complaint, asked)
+    ):  # held: kept until the complaint comes
+        deliver(envelope)
+
+    worker.tick()
+
+    [item] = inbox(api, as_user("cleaning"))["items"]
+    assert item["title"] == "投诉 TS-20261122-0001 请保洁部协助处理"
+    assert "（楼层主管）请保洁部协助" in item["body"] and "请清理三楼试衣间门口的积水" in item["body"]
+    assert [hook.path for hook in gateway.received] == ["/hooks/cleaning"]
+    assert inbox(api, as_user("floor3"))["items"] == []
+
+
 def test_the_overdue_merchant_call_tells_the_operations_manager_in_the_inbox_and_its_system(
     deliver, worker, gateway, api, as_user
 ):

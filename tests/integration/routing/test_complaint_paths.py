@@ -577,6 +577,13 @@ def test_every_level_can_ask_another_department_to_act_which_the_desk_tracks_the
             department_request="修复试衣间门锁",
         )
         assert element not in case.open_tasks(who) and case.open_tasks(DESK) == ["track_department"], element
+        # the engineering department's manager is told, not the manager of the complaint's department
+        [told] = [p for p in case.published("notification.requested") if p["kind"] == "assist_requested"]
+        assert (told["to"], told["department"], told["data"]["department_request"]) == (
+            "department_manager",
+            "engineering",
+            "修复试衣间门锁",
+        ), element
         case.complete("track_department", DESK, department_acted=True, department_result="工程部已修复")
         assert element in case.open_tasks(who) and "track_department" not in case.open_tasks(DESK), element
         case.complete(element, who, outcome="resolved", resolution="门锁已修复，客户认可")

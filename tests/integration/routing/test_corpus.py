@@ -358,6 +358,17 @@ REFUSED: dict[str, tuple[str, set[str]]] = {
         ),
         {"notify_to_unknown"},
     ),
+    "a department to notify beside no department manager": (
+        one(
+            '<bpmn:scriptTask id="score" name="打分" scriptFormat="python"><bpmn:extensionElements>'
+            '<camunda:properties><camunda:property name="notify" value="assist_requested"/>'
+            '<camunda:property name="notify_to" value="operations_manager"/>'
+            '<camunda:property name="notify_department" value="department_asked"/></camunda:properties>'
+            "</bpmn:extensionElements><bpmn:script>score = 1</bpmn:script></bpmn:scriptTask>",
+            "score",
+        ),
+        {"notify_department_alone"},
+    ),
     "a flow to an element not in the diagram": (
         diagram(handled(), line("handle") + flow("handle", "nowhere", element="f_lost")),
         {"dangling_flow"},
