@@ -115,3 +115,28 @@ def test_the_case_page_shows_its_delivery_log_to_the_desk_and_not_to_the_floor(b
     log = for_desk.split('id="delivery-log"')[1]
     assert 'data-kind="acknowledgement"' in log and 'data-state="sent"' in log and "13912345678" in log
     assert 'id="delivery-log"' not in for_floor
+
+
+def test_a_department_asked_to_help_is_told_in_its_managers_inbox_without_a_link_it_cannot_open(
+    browser, mall
+):
+    recorded = mall.record()  # a 3F shop: no department's case
+    floor3 = mall.staff("floor3")
+    [task] = mall.api.get("/routing/tasks", headers=floor3).json["items"]
+    asked = {
+        "outcome": "ask_department",
+        "department_asked": "engineering",
+        "department_request": "修复试衣间门锁",
+    }
+    done = mall.api.post(f"/routing/tasks/{task['id']}/complete", json={"data": asked}, headers=floor3)
+    assert done.status_code == 200, done.json
+    mall.settle()
+    engineering = browser()
+    engineering.login("engineering")
+
+    html = engineering.get("/console/inbox").get_data(as_text=True)
+    opened = engineering.get(f"/console/cases/{recorded['id']}")
+
+    assert 'data-kind="assist_requested"' in html and "请工程部协助处理" in html and "修复试衣间门锁" in html
+    assert f'href="/console/cases/{recorded["id"]}"' not in html and recorded["number"] in html
+    assert opened.status_code == 404  # not the engineering department's case: the message says what to do
