@@ -99,7 +99,16 @@ def form_data(form: list[dict]) -> dict:
             data[name] = CHOICES[name]
         else:
             data[name] = "已处理，顾客同意"
+    for field in form:  # a field the form takes only under another's answer is left out otherwise
+        rules = field.get("only_when") or []
+        if rules and not any(_as_text(data.get(other)) == value for other, value in rules):
+            data.pop(field["id"], None)
     return data
+
+
+def _as_text(value) -> str:
+    """An answer as a form rule writes it (`reached=true`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class Outbox:

@@ -110,3 +110,22 @@ def test_a_managers_report_charts_read_at_their_text_size_on_a_phone_and_fill_a_
         assert chart["drawn"] / chart["units"] * 9 >= 12 and chart["scrolls"], chart
     for chart in on_desktop:  # as before: scaled to its card, nothing to scroll
         assert chart["drawn"] > chart["units"] and not chart["scrolls"], chart
+
+
+def test_a_supervisor_escalating_on_a_phone_is_asked_why_before_anything_is_sent(phone, desk_api, mall):
+    recorded = desk_api()
+    floor3 = phone("floor3")
+    reload_until(floor3, f"{mall}/console/queue", f"#queue tr[data-number='{recorded['number']}']")
+    floor3.locator(f"#queue tr[data-number='{recorded['number']}'] a.task-link").first.tap()
+    floor3.wait_for_selector("#task-form")
+    reason = floor3.locator("label.field-string:has([name=f_escalation_reason])")
+    assert not reason.is_visible()  # nothing to say until escalating
+
+    floor3.tap("#escalate")  # the first press asks why, sends nothing and asks no confirmation
+    assert reason.is_visible() and floor3.evaluate("document.activeElement.name") == "f_escalation_reason"
+    assert "/tasks/" in floor3.url
+    screenshot(floor3, "phone-floor3-escalate-reason")
+    floor3.fill("[name=f_escalation_reason]", "商户拒不配合，需营运部出面协调")
+    floor3.once("dialog", lambda dialog: dialog.accept())  # 确定上报上一级？
+    floor3.tap("#escalate")
+    floor3.wait_for_url("**/console/queue?done=*")

@@ -123,6 +123,8 @@
     });
     function holds(hint) {
       var rule = hint.dataset.onlyWhen, at = rule.indexOf("=");
+      // escalating is the button beside 提交, not an option of the outcome (task.html)
+      if (rule === "f_outcome=escalate") return form.dataset.escalating === "true";
       var field = form.elements[rule.slice(0, at)];  // radios answer with the checked one's value
       return Boolean(field) && field.value === rule.slice(at + 1);
     }
@@ -134,7 +136,27 @@
         label.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !shown; });
       });
     }
-    form.addEventListener("change", update);
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "f_outcome") form.dataset.escalating = "false";  // another outcome chosen
+      update();
+    });
+    // The first press of 上报上一级 shows what escalating asks (its reason) instead of sending;
+    // the second asks to confirm and sends.
+    var escalate = document.getElementById("escalate");
+    var asks = labels.filter(function (label) {
+      return label.querySelector(".only-when[data-only-when='f_outcome=escalate']");
+    });
+    if (escalate && asks.length) {
+      escalate.addEventListener("click", function (event) {
+        if (form.dataset.escalating === "true") return;
+        event.preventDefault();
+        event.stopPropagation();  // no confirmation yet: nothing is sent by this press
+        form.dataset.escalating = "true";
+        update();
+        var first = asks[0].querySelector("input, select, textarea");
+        if (first) first.focus();
+      });
+    }
     update();
   }
 

@@ -20,7 +20,9 @@ def _escalate_first_task(mall, complaint_id: str) -> None:
     [task] = mall.api.get("/routing/tasks", headers=floor3).json["items"]
     assert task["case_id"] == complaint_id
     done = mall.api.post(
-        f"/routing/tasks/{task['id']}/complete", json={"data": {"outcome": "escalate"}}, headers=floor3
+        f"/routing/tasks/{task['id']}/complete",
+        json={"data": {"outcome": "escalate", "escalation_reason": "商户拒不配合"}},
+        headers=floor3,
     )
     assert done.status_code == 200, done.json
     mall.settle()

@@ -160,14 +160,26 @@ def test_escalating_is_the_confirmed_button_alone_and_it_sends_the_case_one_leve
     html = floor3.get(page).get_data(as_text=True)
     outcome = re.search(r'<select name="f_outcome">.*?</select>', html, re.S).group(0)
     button = re.search(r'<button id="escalate"[^>]*>(.*?)</button>', html, re.S)
-    answer = floor3.post(
+    unexplained = floor3.post(
         f"{page}/complete", data={"csrf_token": csrf_token(html), "f_outcome": "", "action": "escalate"}
+    )
+    answer = floor3.post(
+        f"{page}/complete",
+        data={
+            "csrf_token": csrf_token(html),
+            "f_outcome": "",
+            "f_escalation_reason": "商户拒不配合，需营运部出面",
+            "action": "escalate",
+        },
     )
     mall.settle()
     ops = mall.api.get("/routing/tasks", headers=mall.staff("ops")).json["items"]
 
     assert re.findall(r'<option value="([^"]*)"', outcome) == ["", "resolved", "ask_department"]
     assert button.group(1) == "上报上一级" and 'data-confirm="确定上报上一级？' in button.group(0)
+    # a press without the reason comes back with it named, the form set to escalate again
+    refused = unexplained.get_data(as_text=True)
+    assert unexplained.status_code == 400 and "上报原因" in refused and 'data-escalating="true"' in refused
     assert answer.status_code == 302
     assert [(item["number"], item["element_id"]) for item in ops] == [(recorded["number"], "handle_ops")]
 

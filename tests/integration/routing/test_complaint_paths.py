@@ -193,13 +193,19 @@ def test_a_complaint_about_a_department_manager_goes_to_the_deputy_store_manager
 
 def test_a_department_matter_goes_to_its_manager_and_escalates_to_the_deputy(mall, policy):
     case = mall.complain(category="environment", department="cleaning")
-    case.complete("handle_department", DEPARTMENT, outcome="escalate")
+    unexplained = case.try_complete("handle_department", DEPARTMENT, outcome="escalate")
+    case.complete(
+        "handle_department", DEPARTMENT, outcome="escalate", escalation_reason="需要调整保洁外包合同"
+    )
     case.complete("handle_deputy", DEPUTY, outcome="resolved", resolution="已处理，顾客认可")
     reply_and_call_back(case, policy, reached=True, satisfied=True)
     case.complete("close", DESK, **CLOSE)
 
     assert case.created() == ["handle_department", "handle_deputy", "reply", "callback", "close"]
     assert case.status() == "completed"
+    # the next level learns why: escalating asks a reason, in the form's words
+    assert unexplained.status_code == 400
+    assert unexplained.json["errors"]["json"] == {"escalation_reason": ["required when outcome is escalate"]}
 
 
 def test_a_major_complaint_an_injury_goes_to_the_store_manager(mall, policy):
