@@ -44,6 +44,8 @@ def test_a_floor_supervisor_is_reminded_escalates_and_the_operations_manager_rea
     assert floor3.inner_text("#case-number") == number
     floor3.click("#nav-queue")
     floor3.click(f"#queue tr[data-number='{number}'][data-element=handle_floor] a.task-link")
+    floor3.click("#escalate")  # the first press asks why
+    floor3.fill("[name=f_escalation_reason]", "商户不配合，需营运部协调")
     asked = []
     floor3.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     floor3.click("#escalate")  # one level up: the operations manager, once confirmed
