@@ -58,6 +58,9 @@ def html_errors(blueprint: Blueprint) -> Blueprint:
 # The statuses the error page has words of its own for (error.<status>); any other reads as 500's.
 _STATUS_WORDS = (400, 403, 404, 409, 429, 503)
 
+# A word of English in a message (a complaint's number, TS-…, a size in KB or a record's id is not one).
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
 # A record's id in a service's message ("找不到投诉 02b80a51-…"): nothing a member of staff can read.
 _RECORD_ID = re.compile(r"\s*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
@@ -69,7 +72,9 @@ def _error_page(status: int, message: str):
     again it is refused again)."""
     kind = status if status in _STATUS_WORDS else 500
     said = messages.translated(message or "", language())
-    if said is None:  # no wording in the catalogue: the page's own words say what happened
+    if said is None and not _ENGLISH_WORD.search(_RECORD_ID.sub("", message or "")):
+        said = message  # a service that answered in the reader's language already
+    elif said is None:  # no wording in the catalogue: the page's own words say what happened
         log.warning("a service's message has no %s wording (status %s): %s", language(), status, message)
         said = ""
     if request.is_json:

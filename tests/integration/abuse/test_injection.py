@@ -207,6 +207,10 @@ def _fill(form: list[dict]) -> dict:
             data[field["id"]] = "resolved" if "resolved" in options else options[0]
         else:
             data[field["id"]] = FIELD_VALUES[field["type"]]
+    for field in form:  # a field taken only under another answer (only_when) is left out otherwise
+        rules = field.get("only_when") or []
+        if rules and not any(str(data.get(other)).lower() == value for other, value in rules):
+            data.pop(field["id"])
     return data
 
 

@@ -71,3 +71,19 @@ def test_a_service_message_the_catalogue_has_no_wording_for_shows_the_page_s_own
     assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", shown)), shown
     assert "the ledger shard is rebalancing" in caplog.text  # for whoever adds the wording
     assert as_json.status_code == 409 and as_json.json["error"] == "操作没有完成：案件或任务已经有了变化。"
+
+
+def test_a_service_message_already_in_the_readers_language_is_shown_as_it_came(browser, monkeypatch):
+    from services.common.errors import Conflict
+    from services.console.pages import queue
+
+    def refused(*_args, **_kwargs):
+        raise Conflict("投诉 TS-20261122-0001 已由同事合并")
+
+    monkeypatch.setattr(queue, "overdue_first", refused)
+    desk = browser()
+    desk.login("desk")
+
+    shown = _main(desk.get("/console/queue").get_data(as_text=True))
+
+    assert '<p class="error" id="error-message">投诉 TS-20261122-0001 已由同事合并</p>' in shown
