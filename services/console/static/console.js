@@ -132,7 +132,6 @@
       labels.forEach(function (label) {
         var shown = Array.prototype.some.call(label.querySelectorAll(".only-when[data-only-when]"), holds);
         label.style.display = shown ? "" : "none";
-        label.dataset.onlyWhenShown = String(shown);
         label.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !shown; });
       });
     }
