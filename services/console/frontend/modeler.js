@@ -221,9 +221,19 @@ function wire(modeler, config, marks) {
 
   const files = async () => ({ bpmn: (await modeler.saveXML({ format: true })).xml, base_version: config.baseVersion,
     note: document.getElementById("deploy-note").value });
+  // A dry run walks every path of the diagram and takes seconds to tens of seconds: the time spent
+  // counts up beside what is being done, so a designer sees it is still working.
+  let ticking = null;
   const busy = (on, label) => {
     ["dry-run", "deploy"].forEach((id) => { document.getElementById(id).disabled = on; });
-    if (on) showResult(box, "working", label, []);
+    clearInterval(ticking);
+    if (!on) return;
+    const began = Date.now();
+    showResult(box, "working", label, []);
+    ticking = setInterval(() => {
+      const seconds = Math.round((Date.now() - began) / 1000);
+      box.querySelector(".result-title").textContent = label + " " + fill(text.elapsed, { seconds });
+    }, 1000);
   };
 
   button("dry-run", async () => {

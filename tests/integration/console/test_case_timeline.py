@@ -121,7 +121,7 @@ def test_an_anonymous_case_says_why_it_has_no_history_and_a_timer_that_moves_the
     page = ops.get(f"/console/cases/{recorded['id']}").get_data(as_text=True)
 
     assert "没有留下电话或邮箱，无法查询该顾客的历史投诉。" in page and "此号码没有历史投诉" not in page
-    assert "中断任务（如上报）" in page  # the handlers' escalation timers end their task
+    assert "结束当前任务（如上报上一级）" in page  # the handlers' escalation timers end their task
     # the acknowledgement it could not send says why in words, not its code
     [row] = re.findall(r'<td class="recipient"[^>]*>(.*?)</td>', page, re.S)[:1]
     shown = re.sub(r"<script.*?</script>", "", page, flags=re.S)  # the diagram's own XML names its elements
