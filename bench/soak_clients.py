@@ -28,6 +28,8 @@ from pathlib import Path
 
 import requests
 
+from services.routing.domain.form_checks import only_taken
+
 SEED = Path(__file__).resolve().parent.parent / "services" / "intake" / "seed" / "demo_mall.json"
 FLUSH_SECONDS = 0.5
 # A member of staff whose queue is empty looks again after a pause that doubles up to 2 s while it
@@ -99,16 +101,7 @@ def form_data(form: list[dict]) -> dict:
             data[name] = CHOICES[name]
         else:
             data[name] = "已处理，顾客同意"
-    for field in form:  # a field the form takes only under another's answer is left out otherwise
-        rules = field.get("only_when") or []
-        if rules and not any(_as_text(data.get(other)) == value for other, value in rules):
-            data.pop(field["id"], None)
-    return data
-
-
-def _as_text(value) -> str:
-    """An answer as a form rule writes it (`reached=true`)."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    return only_taken(form, data)  # a field taken only under another's answer is left out otherwise
 
 
 class Outbox:

@@ -47,6 +47,13 @@ def check_form(
     return clean, errors
 
 
+def only_taken(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """The data less the fields its other answers leave out (`only_when`), as a form that sends only
+    what it shows would send it (check_form refuses them)."""
+    specs = {item["id"]: item for item in form}
+    return {name: value for name, value in data.items() if not _taken_unless(specs.get(name, {}), data)}
+
+
 def _blank(value: Any) -> bool:
     """Missing, null, or text of nothing but spaces: what a required field must not be."""
     return value is None or (isinstance(value, str) and not value.strip())

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from services.routing.domain.form_checks import condition_text
 from services.routing.domain.model import COMPLETED_IN_QUEUE
 from services.routing.engine.conditions import names_read
 from services.routing.engine.engine import Engine, EngineError
@@ -261,7 +262,7 @@ def form_answers(
 def _taken(form: tuple[FormField, ...], data: dict[str, Any]) -> dict[str, Any]:
     """The answer without the fields its other answers leave out (`only_when`: a satisfaction when the
     customer was not reached), as staff can send it."""
-    text = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in data.items()}
+    text = {key: condition_text(value) for key, value in data.items()}
     left_out = {
         item.id
         for item in form

@@ -24,6 +24,7 @@ from marshmallow import fields
 from services.common.identity.model import PROCESS_ROLES, Identity
 from services.intake.entrypoints.schemas import ComplaintIn, CorrectionIn, PublicComplaintIn
 from services.reporting.entrypoints.schemas import CapaPatch
+from services.routing.domain.form_checks import only_taken
 from tests.integration.conftest import complaint
 
 PAYLOADS = [
@@ -207,11 +208,7 @@ def _fill(form: list[dict]) -> dict:
             data[field["id"]] = "resolved" if "resolved" in options else options[0]
         else:
             data[field["id"]] = FIELD_VALUES[field["type"]]
-    for field in form:  # a field taken only under another answer (only_when) is left out otherwise
-        rules = field.get("only_when") or []
-        if rules and not any(str(data.get(other)).lower() == value for other, value in rules):
-            data.pop(field["id"])
-    return data
+    return only_taken(form, data)  # a field taken only under another answer (only_when) is left out
 
 
 def _work_the_case(mall, clock, case_id: str) -> list[tuple[str, str]]:
