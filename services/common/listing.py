@@ -59,12 +59,18 @@ class Where:
         condition = sql.SQL("{} = ANY({})").format(self.column(column), sql.Placeholder(name))
         return self.add(condition, **{name: None if values is None else list(values)})
 
-    def in_scope(self, floors: Iterable[str] | None, departments: Iterable[str] | None) -> Where:
-        """Rows of the caller's floors or departments; no limit when the caller has no scope."""
+    def in_scope(
+        self,
+        floors: Iterable[str] | None,
+        departments: Iterable[str] | None,
+        also: sql.Composable | None = None,
+    ) -> Where:
+        """Rows of the caller's floors or departments (or meeting `also`, which may read the same
+        `scope_floors` and `scope_departments`); no limit when the caller has no scope."""
         if floors is None and departments is None:
             return self
-        condition = sql.SQL("({} = ANY(%(scope_floors)s) OR {} = ANY(%(scope_departments)s))").format(
-            self.column("floor"), self.column("department")
+        condition = sql.SQL("({} = ANY(%(scope_floors)s) OR {} = ANY(%(scope_departments)s){})").format(
+            self.column("floor"), self.column("department"), sql.SQL(" OR ") + also if also else sql.SQL("")
         )
         return self.add(condition, scope_floors=list(floors or ()), scope_departments=list(departments or ()))
 

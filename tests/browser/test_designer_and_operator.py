@@ -98,6 +98,21 @@ def test_a_designer_opens_a_camunda_modeler_file_breaks_a_route_sees_it_on_the_g
     designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('1 个错误')")
     designer.click("#undo")
     designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('0 个错误')")
+    # A notice naming the department to tell, sent to someone other than a department manager, is
+    # refused on deploy: the modeler says so on the element as soon as notify_to changes
+    designer.evaluate("""() => {
+        const element = window.modeler.get('elementRegistry').get('note_who_asked');
+        const [properties] = element.businessObject.extensionElements.values.filter((v) => v.$type === 'camunda:Properties');
+        const [to] = properties.values.filter((p) => p.name === 'notify_to');
+        window.modeler.get('modeling').updateModdleProperties(element, to, { value: 'service_desk' });
+    }""")
+    designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('1 个错误')")
+    said = designer.evaluate(
+        "() => (window.modeler.get('linting')._issues['note_who_asked'] || []).map((i) => i.message)"
+    )
+    assert any("并不通知部门经理" in message for message in said), said
+    designer.click("#undo")
+    designer.wait_for_function("document.querySelector('.bjsl-button').textContent.includes('0 个错误')")
     # The "change element" menu offers no element routing refuses (a service task was chosen, then refused)
     designer.evaluate("""() => window.modeler.get('popupMenu').open(
         window.modeler.get('elementRegistry').get('handle_floor'), 'bpmn-replace', { x: 200, y: 200 })""")

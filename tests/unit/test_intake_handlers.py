@@ -13,6 +13,7 @@ from services.common.bus.events import (
     COMPLAINT_CORRECTED,
     COMPLAINT_MERGED,
     COMPLAINT_RECEIVED,
+    NOTIFICATION_REQUESTED,
     RETENTION_ERASED,
     RETENTION_ERASURE_REQUESTED,
     TASK_CANCELLED,
@@ -273,6 +274,20 @@ def test_a_stage_event_moves_the_case_and_a_postponement_keeps_its_stage_with_th
     assert change.keeps_stage is (stage_event == POSTPONED)
     assert change.postponed_to == (date(2026, 12, 1) if stage_event == POSTPONED else None)
     assert list(uow.progress.cases) == ["c1"]
+
+
+@covers(NOTIFICATION_REQUESTED)
+def test_a_notice_asking_a_department_to_act_lets_that_department_read_the_complaint():
+    uow = FakeUnitOfWork()
+    asked = {"kind": "assist_requested", "to": "department_manager", "department": "engineering"}
+
+    EVENT_HANDLERS[NOTIFICATION_REQUESTED](event(NOTIFICATION_REQUESTED, "c1", asked), uow, context())
+    EVENT_HANDLERS[NOTIFICATION_REQUESTED](event(NOTIFICATION_REQUESTED, "c1", asked), uow, context())
+    EVENT_HANDLERS[NOTIFICATION_REQUESTED](event(NOTIFICATION_REQUESTED, None, asked), uow, context())
+    no_department = {"kind": "overdue", "to": "department_manager"}
+    EVENT_HANDLERS[NOTIFICATION_REQUESTED](event(NOTIFICATION_REQUESTED, "c2", no_department), uow, context())
+
+    assert uow.holders.told == {("c1", "engineering")}
 
 
 @covers(RETENTION_ERASURE_REQUESTED)

@@ -36,6 +36,9 @@ DEAD_LETTER_EXCHANGE = Exchange("mall.dead", type="direct", durable=True)
 COMMANDS_EXCHANGE = Exchange("mall.commands", type="direct", durable=True)
 TASK_COMMANDS_QUEUE = "routing.task-commands"
 TASK_COMMANDS = (TASK_COMPLETE, CASE_MESSAGE)
+# A notice to the manager of a department a form named (`notify_department`) goes out under this
+# routing key: notify takes every notice, intake only these (the department told reads the case).
+NOTICE_TO_DEPARTMENT = f"{NOTIFICATION_REQUESTED}.department"
 
 # consuming queue -> the event types it receives. Later services add their rows here.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
@@ -47,9 +50,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         RETENTION_ERASURE_REQUESTED,
     ),
     # intake keeps who holds each case (task.<what>.<role>), to unmask personal data for them,
-    # how far each case has come (the customers' status page), and erases what it holds when
-    # retention asks
+    # how far each case has come (the customers' status page), which departments a notice told of
+    # a case (they read it), and erases what it holds when retention asks
     "intake.events": (
+        NOTICE_TO_DEPARTMENT,
         f"{TASK_CREATED}.*",
         f"{TASK_CLAIMED}.*",
         f"{TASK_COMPLETED}.*",
@@ -64,6 +68,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         COMPLAINT_RECEIVED,
         COMPLAINT_CORRECTED,
         NOTIFICATION_REQUESTED,
+        NOTICE_TO_DEPARTMENT,
         CAPA_OPENED,
         RETENTION_ERASURE_REQUESTED,
     ),

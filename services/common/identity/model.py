@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -73,3 +74,8 @@ class Identity:
         return (floor is not None and floor in self.floors) or (
             department is not None and department in self.departments
         )
+
+    def can_read(self, floor: str | None, department: str | None, told: Iterable[str] = ()) -> bool:
+        """`can_see`, or the record is a case a notice told one of the caller's departments of (a
+        department asked to act on another's complaint reads it, and acts through the desk)."""
+        return self.can_see(floor, department) or any(name in self.departments for name in told)

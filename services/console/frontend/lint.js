@@ -17,6 +17,7 @@ const WORDS = {
   python: ["{what}不被接受（{detail}）：不得 import、不得用以 _ 开头的名称及 eval、open、getattr 等", "the {what} is refused ({detail}): no imports, no _names, no eval, open, getattr"],
   event: ["属性 event 的值 {value} 不是已知事件", "the property event {value} is not a known event"],
   notifyTo: ["notify_to 的值 {value} 无法送达：请用顾客、商户或队列", "notify_to {value} cannot be reached: use customer, merchant or a queue"],
+  notifyDepartment: ["属性 notify_department 指定了字段 {field}，但该元素并不通知部门经理：请把 notify_to 设为 department_manager，或删除 notify_department", "notify_department names the field {field}, but the element notifies no department manager: set notify_to to department_manager or remove notify_department"],
   noDefault: ["排他网关没有默认流：条件都不成立时案件会停住（试运行验证可查）", "the exclusive gateway has no default flow: a case stops when no condition holds"],
   noZhName: ["缺少中文名称（属性 name.zh-CN）", "no Chinese name (property name.zh-CN)"],
   noCondition: ["从网关“{gateway}”出发的这条流既无条件也不是默认流：请写条件，或把它设为默认流", "this flow leaves the gateway {gateway} with no condition and is not its default: write a condition or make it the default"],
@@ -136,6 +137,9 @@ const rules = {
     const found = properties(node);
     if (found.event && !facts.events.includes(found.event)) reporter.report(node.id, say("event", { value: found.event }));
     if (found.notify && !facts.parties.includes(found.notify_to)) reporter.report(node.id, say("notifyTo", { value: found.notify_to || "" }));
+    if (found.notify_department !== undefined && (!found.notify || found.notify_to !== "department_manager")) {
+      reporter.report(node.id, say("notifyDepartment", { field: found.notify_department }));
+    }
   }),
   "gateway-default": rule((node, reporter) => {
     if (is(node, "bpmn:ExclusiveGateway") && (node.outgoing || []).length > 1 && !node.default) reporter.report(node.id, say("noDefault"));

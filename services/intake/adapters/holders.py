@@ -1,9 +1,10 @@
 """Who holds each case, from routing's task events, for unmasking personal data (the rule itself:
-services/common/identity/holders.py)."""
+services/common/identity/holders.py), and which departments a notice of a case told (they read it)."""
 
 from __future__ import annotations
 
 from dataclasses import astuple
+from datetime import datetime
 
 import psycopg
 
@@ -11,7 +12,7 @@ from services.common.db import insert_many
 from services.common.identity.holders import Holder
 from services.intake.domain.cases import TaskHolder
 
-__all__ = ["CaseHolders", "Holder", "open_holders"]
+__all__ = ["CaseHolders", "Holder", "departments_told", "open_holders"]
 
 _INSERT = (
     "INSERT INTO intake.case_holders (task_id, complaint_id, mall_id, queue, floor, department,"
@@ -44,6 +45,14 @@ class CaseHolders:
         self._kept.clear()
         insert_many(self.conn, _INSERT, rows, _NEWER_WINS)
 
+    def tell_department(self, complaint_id: str, department: str, at: datetime) -> None:
+        """A notice of the case told `department`: it reads the complaint from now on."""
+        self.conn.execute(
+            "INSERT INTO intake.departments_told (complaint_id, department, told_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (complaint_id, department, at),
+        )
+
 
 def open_holders(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str, list[Holder]]:
     """complaint id -> the open tasks of its case."""
@@ -60,3 +69,12 @@ def open_holders(conn: psycopg.Connection, complaint_ids: list[str]) -> dict[str
             Holder(row["queue"], row["floor"], row["department"], row["assignee"])
         )
     return found
+
+
+def departments_told(conn: psycopg.Connection, complaint_id: str) -> list[str]:
+    """The departments notices of the complaint's case told (most complaints: none)."""
+    rows = conn.execute(
+        "SELECT department FROM intake.departments_told WHERE complaint_id = %s ORDER BY department",
+        (complaint_id,),
+    ).fetchall()
+    return [row["department"] for row in rows]

@@ -186,7 +186,14 @@ def list_where(query: ListQuery | SearchQuery) -> Where:
     where.before("received_at", query.received_before, "received_before")
     where.add(_OVERDUE, overdue_at=query.overdue_at)
     where.add(STAGE_OF.format(complaint="c.id") + " = %(stage)s", stage=query.stage)
-    return where.in_scope(query.scope_floors, query.scope_departments)
+    return where.in_scope(query.scope_floors, query.scope_departments, _TOLD_IN_SCOPE)
+
+
+# A complaint a notice asked one of the caller's departments to act on is in its lists too.
+_TOLD_IN_SCOPE = sql.SQL(
+    "EXISTS (SELECT FROM intake.departments_told t"
+    " WHERE t.complaint_id = c.id AND t.department = ANY(%(scope_departments)s))"
+)
 
 
 # The last four digits of a phone, as the receipt and the status page ask the customer for them.

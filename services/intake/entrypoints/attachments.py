@@ -24,7 +24,7 @@ from services.intake.adapters.holders import open_holders
 from services.intake.adapters.repository import former_customers
 from services.intake.domain.attachments import Attachment, Source, refusal
 from services.intake.domain.commands import AttachFiles, CheckFiles
-from services.intake.entrypoints.access import DESK, PUBLIC_ACTOR, READ_ROLES
+from services.intake.entrypoints.access import DESK, PUBLIC_ACTOR, READ_ROLES, may_read
 from services.intake.entrypoints.recording import bus
 
 attachments = Blueprint(
@@ -124,12 +124,17 @@ def _task_id(text: str | None) -> str | None:
         raise InvalidInput("task_id is not a task's id", {"task_id": ["not a UUID"]}, "files") from exc
 
 
-def _visible_complaint(uow, complaint_id: str):
+def _visible_complaint(uow, complaint_id: str, reading: bool = True):
     """The complaint, and the masks of its customer's details (those its corrections replaced too)
-    when the caller sees them masked, else None (404 outside the caller's scope)."""
+    when the caller sees them masked, else None (404 outside the caller's scope; a department told
+    of the case by a notice only reads)."""
     identity = current_identity()
     complaint = uow.complaints.get(identity.mall_id, complaint_id)
-    if complaint is None or not identity.can_see(complaint.floor, complaint.department):
+    if reading:
+        allowed = may_read(uow.conn, identity, complaint)
+    else:
+        allowed = complaint is not None and identity.can_see(complaint.floor, complaint.department)
+    if not allowed:
         raise NotFound(f"no complaint {complaint_id}")
     holders = open_holders(uow.conn, [complaint.id])[complaint.id]
     if sees_customer(identity, holders):
@@ -156,7 +161,7 @@ def post_attachments(files, complaint_id):
     its metadata (GPS position and the like), with a thumbnail. One refused file keeps them all out."""
     identity = current_identity()
     with current_app.extensions["intake.uow"]() as uow:
-        complaint, known = _visible_complaint(uow, str(complaint_id))
+        complaint, known = _visible_complaint(uow, str(complaint_id), reading=False)
     task_id = _task_id(request.form.get("task_id"))
     command = AttachFiles(
         complaint_id=complaint.id,

@@ -19,7 +19,7 @@ from services.intake.domain.commands import CorrectComplaint
 from services.intake.domain.model import Category, ReplyChannel, customer_requests
 from services.intake.domain.status import stage_of
 from services.intake.entrypoints import schemas
-from services.intake.entrypoints.access import DESK, READ_ROLES
+from services.intake.entrypoints.access import DESK, READ_ROLES, may_read
 from services.intake.entrypoints.presenters import masked_ids, present, present_history
 from services.intake.entrypoints.recording import bus, record_command, replay_headers, with_rule_errors
 
@@ -116,8 +116,8 @@ def list_filters(args: dict, identity: Identity) -> dict:
     )
 
 
-def _visible_or_404(complaint, identity: Identity, wanted: str):
-    if complaint is None or not identity.can_see(complaint.floor, complaint.department):
+def _visible_or_404(conn, complaint, identity: Identity, wanted: str):
+    if not may_read(conn, identity, complaint):
         raise NotFound(f"no complaint {wanted}")
     return complaint
 
@@ -125,7 +125,7 @@ def _visible_or_404(complaint, identity: Identity, wanted: str):
 def _present_one(find, identity: Identity, wanted: str) -> dict:
     """One complaint found by `find(uow)`, shown to `identity` (unmasked if it holds the case)."""
     with current_app.extensions["intake.uow"]() as uow:
-        complaint = _visible_or_404(find(uow), identity, wanted)
+        complaint = _visible_or_404(uow.conn, find(uow), identity, wanted)
         holders = open_holders(uow.conn, [complaint.id])[complaint.id]
         former = former_customers(uow.conn, masked_ids([complaint], identity, {complaint.id: holders}))
         progress = progress_of(uow.conn, complaint.id)
@@ -210,7 +210,7 @@ def get_history(complaint_id):
     identity = current_identity()
     with current_app.extensions["intake.uow"]() as uow:
         complaint = _visible_or_404(
-            uow.complaints.get(identity.mall_id, str(complaint_id)), identity, str(complaint_id)
+            uow.conn, uow.complaints.get(identity.mall_id, str(complaint_id)), identity, str(complaint_id)
         )
         entries = uow.complaints.history(complaint.id)
         holders = open_holders(uow.conn, [complaint.id])[complaint.id]

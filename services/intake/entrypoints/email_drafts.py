@@ -17,7 +17,7 @@ from services.intake.domain.attachments import Source
 from services.intake.domain.commands import AttachFiles
 from services.intake.domain.model import Channel
 from services.intake.entrypoints import email_schemas as schemas
-from services.intake.entrypoints.access import DESK, READ_ROLES
+from services.intake.entrypoints.access import DESK, READ_ROLES, may_read
 from services.intake.entrypoints.presenters import present
 from services.intake.entrypoints.recording import bus, record_command
 from services.intake.mail.store import MailStore
@@ -198,7 +198,7 @@ def of_complaint(complaint_id):
     identity = current_identity()
     with _uow() as uow:
         complaint = uow.complaints.get(identity.mall_id, str(complaint_id))
-        if complaint is None or not identity.can_see(complaint.floor, complaint.department):
+        if not may_read(uow.conn, identity, complaint):
             raise NotFound(f"no complaint {complaint_id}")
         holders = open_holders(uow.conn, [complaint.id])[complaint.id]
         rows = MailStore(uow.conn).of_complaint(identity.mall_id, complaint.id)

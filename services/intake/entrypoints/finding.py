@@ -17,7 +17,7 @@ from services.intake.adapters.search import ComplaintSearch, SearchQuery
 from services.intake.domain.commands import LinkComplaints, MergeComplaints
 from services.intake.domain.model import Complaint
 from services.intake.entrypoints import search_schemas as schemas
-from services.intake.entrypoints.access import DESK, READ_ROLES
+from services.intake.entrypoints.access import DESK, READ_ROLES, may_read
 from services.intake.entrypoints.complaints import list_filters
 from services.intake.entrypoints.presenters import masked_ids, present
 from services.intake.entrypoints.recording import bus
@@ -79,7 +79,7 @@ def customer_history(args):
 def case_customer_history(complaint_id):
     """The other complaints of this complaint's phone number."""
     identity = current_identity()
-    complaint = _visible(identity, str(complaint_id))
+    complaint = _visible(identity, str(complaint_id), reading=True)
     if not complaint.customer.phone:
         return {"count": 0, "last_received_at": None, "open_count": 0, "items": []}
     return _history(identity, complaint.customer.phone, 10, leave_out=complaint.id)
@@ -147,10 +147,16 @@ def _earlier(
     }
 
 
-def _visible(identity: Identity, complaint_id: str) -> Complaint:
+def _visible(identity: Identity, complaint_id: str, reading: bool = False) -> Complaint:
+    """The complaint if the caller may see it (when only `reading`, a department a notice of the
+    case told too); 404 otherwise."""
     with _uow() as uow:
         complaint = uow.complaints.get(identity.mall_id, complaint_id)
-    if complaint is None or not identity.can_see(complaint.floor, complaint.department):
+        if reading:
+            allowed = may_read(uow.conn, identity, complaint)
+        else:
+            allowed = complaint is not None and identity.can_see(complaint.floor, complaint.department)
+    if not allowed:
         raise NotFound(f"no complaint {complaint_id}")
     return complaint
 
@@ -166,7 +172,7 @@ def related(complaint_id):
 
 
 def _related(identity: Identity, complaint_id: str) -> dict:
-    complaint = _visible(identity, complaint_id)
+    complaint = _visible(identity, complaint_id, reading=True)
     window = current_app.extensions["mall.settings"].policy.capa_window
     with _uow() as uow:
         linked = [

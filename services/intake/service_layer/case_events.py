@@ -1,5 +1,6 @@
 """Routing's events about a case, kept by intake: who holds its tasks (to unmask a customer for them,
-services/common/identity/holders.py) and the stage it is at (the customers' status page).
+services/common/identity/holders.py), the departments its notices told (they read it) and the stage
+it is at (the customers' status page).
 
 The diagram declares which of its elements announce `complaint.replied`, `complaint.closed`,
 `complaint.reopened` and `complaint.postponed` (with the new date the customer agreed to); intake
@@ -17,6 +18,7 @@ from services.common.bus.events import (
     COMPLAINT_POSTPONED,
     COMPLAINT_REOPENED,
     COMPLAINT_REPLIED,
+    NOTIFICATION_REQUESTED,
     TASK_CANCELLED,
     TASK_CLAIMED,
     TASK_COMPLETED,
@@ -50,6 +52,16 @@ def note_task_holder(event: Envelope, uow: UnitOfWork, context: Context) -> None
         resolution = (payload.get("data") or {}).get("resolution")
         if event.type == TASK_COMPLETED and isinstance(resolution, str) and resolution.strip():
             uow.complaints.add_resolution(event.complaint_id, resolution.strip()[:RESOLUTION_LIMIT])
+
+
+def note_department_told(event: Envelope, uow: UnitOfWork, context: Context) -> None:
+    """A notice asked a department's manager to act on the case (routing sends intake only those,
+    `notification.requested.department`): the department reads the complaint from now on."""
+    department = event.payload.get("department")
+    if event.type != NOTIFICATION_REQUESTED or not event.complaint_id or not isinstance(department, str):
+        return
+    with uow:
+        uow.holders.tell_department(event.complaint_id, department, event.occurred_at)
 
 
 def note_stage(event: Envelope, uow: UnitOfWork, context: Context) -> None:

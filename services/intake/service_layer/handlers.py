@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.common.bus.envelope import Actor
-from services.common.bus.events import RETENTION_ERASURE_REQUESTED
+from services.common.bus.events import NOTIFICATION_REQUESTED, RETENTION_ERASURE_REQUESTED
 from services.common.clock import Clock
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.settings import Policy
@@ -33,6 +33,7 @@ from services.intake.service_layer.attachments import attach_files, check_files
 from services.intake.service_layer.case_events import (
     PROGRESS_EVENTS,
     TASK_EVENTS,
+    note_department_told,
     note_stage,
     note_task_holder,
 )
@@ -211,5 +212,6 @@ COMMAND_HANDLERS = {
 EVENT_HANDLERS = {
     **dict.fromkeys(TASK_EVENTS, note_task_holder),
     **dict.fromkeys(PROGRESS_EVENTS, note_stage),
+    NOTIFICATION_REQUESTED: note_department_told,
     RETENTION_ERASURE_REQUESTED: erase_on_request,
 }

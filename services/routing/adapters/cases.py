@@ -61,6 +61,7 @@ class CaseSummary:
     visited: list[str]
     current_elements: list[str] | None
     had_incidents: bool  # whether any step of it ever failed (most cases: no incidents to read)
+    departments_told: list[str] = field(default_factory=list)  # may read it too (migration 0010)
     open_tasks: list[Task] | None = None  # read with it when asked for (see `summary`)
 
 
@@ -73,14 +74,14 @@ _CASE = (
 )
 _SUMMARY = (
     "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
-    " c.next_due_at, c.floor, c.department, c.visited, c.current_elements,"
+    " c.next_due_at, c.floor, c.department, c.visited, c.current_elements, c.departments_told,"
     " EXISTS (SELECT FROM routing.incidents i WHERE i.case_id = c.id) AS had_incidents"
     " FROM routing.cases c JOIN routing.process_versions v ON v.id = c.process_version_id"
     " WHERE c.mall_id = %s AND c.id = %s"
 )
 _SUMMARY_WITH_TASKS = (  # the same, and its open tasks as `open_for_case` reads them
     "SELECT c.id, c.mall_id, c.number, c.process_version_id, v.process_key, v.version, c.status,"
-    " c.next_due_at, c.floor, c.department, c.visited, c.current_elements,"
+    " c.next_due_at, c.floor, c.department, c.visited, c.current_elements, c.departments_told,"
     " EXISTS (SELECT FROM routing.incidents i WHERE i.case_id = c.id) AS had_incidents,"
     " (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.created_at), '[]') FROM routing.tasks t"
     " WHERE t.case_id = c.id AND t.state IN ('open', 'claimed')) AS open_tasks"
@@ -159,6 +160,14 @@ class CaseRepository:
         if open_tasks:
             found["open_tasks"] = [task_from_json(task) for task in row["open_tasks"]]
         return CaseSummary(**found)
+
+    def tell_department(self, case_id: str, department: str) -> None:
+        """A notice of the case told `department` (see `departments_told`)."""
+        self.conn.execute(
+            "UPDATE routing.cases SET departments_told = array_append(departments_told, %s)"
+            " WHERE id = %s AND NOT %s = ANY(departments_told)",
+            (department, case_id, department),
+        )
 
     def customers(self, case_id: str) -> list[dict[str, Any]]:
         """Every customer object in the case's workflow data (services/common/personal.py's

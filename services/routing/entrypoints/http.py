@@ -144,13 +144,14 @@ def get_case(case_id):
     return case_view(case_id)
 
 
-def visible_case(uow, case_id, open_tasks: bool = False) -> CaseSummary:
+def visible_case(uow, case_id, open_tasks: bool = False, reading: bool = False) -> CaseSummary:
     """The case without its workflow state (with its open tasks when asked), if the caller may see
-    it (its mall; a supervisor's floors, a manager's department); 404 otherwise, as if it did not
-    exist."""
+    it (its mall; a supervisor's floors, a manager's department; when only `reading`, a department
+    a notice of the case told too); 404 otherwise, as if it did not exist."""
     identity = current_identity()
     case = uow.cases.summary(identity.mall_id, str(case_id), open_tasks)
-    if case is None or not identity.can_see(case.floor, case.department):
+    told = case.departments_told if case is not None and reading else ()
+    if case is None or not identity.can_read(case.floor, case.department, told):
         raise NotFound(f"no case {case_id}")
     return case
 
@@ -161,7 +162,7 @@ def case_view(case_id) -> dict:
     identity = current_identity()
     routing = _routing()
     with routing.reading() as uow:
-        case = visible_case(uow, case_id, open_tasks=True)
+        case = visible_case(uow, case_id, open_tasks=True, reading=True)
         open_tasks = case.open_tasks
         current = case.current_elements
         if current is None:
@@ -201,7 +202,7 @@ def get_timeline(case_id):
     identity = current_identity()
     routing = _routing()
     with routing.reading() as uow:
-        case = visible_case(uow, case_id, open_tasks=True)
+        case = visible_case(uow, case_id, open_tasks=True, reading=True)
         masks = masks_for(identity, case.open_tasks, lambda: uow.cases.customers(case.id))
         diagram = routing.context.diagrams.get(case.process_version_id, uow.processes.get)
         return named_timeline(present_timeline(uow.cases.timeline(case.id), masks), diagram)
@@ -216,7 +217,7 @@ def get_timeline(case_id):
 def get_case_diagram(case_id):
     """The diagram the case runs on (its own version), for drawing where the case is."""
     with _routing().reading() as uow:
-        case = visible_case(uow, case_id)
+        case = visible_case(uow, case_id, reading=True)
         version = uow.processes.get(case.process_version_id)
     return Response(version.bpmn_xml, mimetype="application/xml")
 

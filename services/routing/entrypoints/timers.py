@@ -37,7 +37,7 @@ def list_timers(case_id):
     """The timers the case waits on, soonest first: element, name, when each falls due."""
     routing = _routing()
     with routing.reading() as uow:
-        visible_case(uow, case_id)
+        visible_case(uow, case_id, reading=True)
         case = uow.cases.get(current_identity().mall_id, str(case_id))
         names = _names(uow, case.process_version_id)
         return [_out(timer, names) for timer in service.pending_timers(uow, routing.context, case)]

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.common.bus.envelope import Actor, Envelope, event
 from services.common.bus.events import NOTIFICATION_REQUESTED, TASK_CANCELLED, TASK_CREATED
-from services.common.bus.topology import task_routing_key
+from services.common.bus.topology import NOTICE_TO_DEPARTMENT, task_routing_key
 from services.routing.adapters.cases import CaseRow, CaseSummary
 from services.routing.domain.model import COMPLETED_IN_QUEUE, CaseStatus, Task, TaskState
 from services.routing.engine import CompletedElement, EngineError, ReadyTask
@@ -199,9 +199,16 @@ def announce_steps(
                 "element_id": element.element_id,
                 "data": data,
             }
-            if element.extensions.get("notify_department"):  # the manager of the department a form named
-                payload["department"] = element.data.get(element.extensions["notify_department"])
-            uow.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
+            department = element.data.get(element.extensions.get("notify_department") or "")
+            if isinstance(department, str) and department:
+                # the manager of the department a form named, which reads the case from now on
+                payload["department"] = department
+                uow.cases.tell_department(case.id, department)
+                uow.publish(
+                    _envelope(case, NOTIFICATION_REQUESTED, payload, actor, now), NOTICE_TO_DEPARTMENT
+                )
+            else:
+                uow.publish(_envelope(case, NOTIFICATION_REQUESTED, payload, actor, now))
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def test_the_case_page_shows_its_delivery_log_to_the_desk_and_not_to_the_floor(b
     assert 'id="delivery-log"' not in for_floor
 
 
-def test_a_department_asked_to_help_is_told_in_its_managers_inbox_without_a_link_it_cannot_open(
+def test_a_department_asked_to_help_is_told_in_its_managers_inbox_and_reads_the_case_it_links_to(
     browser, mall
 ):
     recorded = mall.record()  # a 3F shop: no department's case
@@ -133,12 +133,28 @@ def test_a_department_asked_to_help_is_told_in_its_managers_inbox_without_a_link
     done = mall.api.post(f"/routing/tasks/{task['id']}/complete", json={"data": asked}, headers=floor3)
     assert done.status_code == 200, done.json
     mall.settle()
-    engineering = browser()
+    engineering, cleaning = browser(), browser()
     engineering.login("engineering")
+    cleaning.login("cleaning")
 
     html = engineering.get("/console/inbox").get_data(as_text=True)
     opened = engineering.get(f"/console/cases/{recorded['id']}")
+    page = opened.get_data(as_text=True)
+    listed = engineering.get("/console/complaints").get_data(as_text=True)
 
     assert 'data-kind="assist_requested"' in html and "请工程部协助处理" in html and "修复试衣间门锁" in html
-    assert f'href="/console/cases/{recorded["id"]}"' not in html and recorded["number"] in html
-    assert opened.status_code == 404  # not the engineering department's case: the message says what to do
+    assert f'href="/console/cases/{recorded["id"]}"' in html
+    # the case reads as any reader's who holds none of its tasks: the customer masked, no task to work
+    assert opened.status_code == 200 and recorded["number"] in page and "修复试衣间门锁" in page
+    assert "王**" in page and "13912345678" not in page and "/console/tasks/" not in page
+    assert recorded["number"] in listed  # and the department finds it again in its list
+    # over HTTP too, to read only: what the case waits on, not a message or a timer of its own
+    told = mall.staff("engineering")
+    assert mall.api.get(f"/routing/cases/{recorded['id']}/timers", headers=told).status_code == 200
+    assert mall.api.get(f"/intake/complaints/{recorded['id']}/attachments", headers=told).status_code == 200
+    message = {"name": "merchant_answered", "data": {}, "idempotency_key": "engineering-1"}
+    posted = mall.api.post(f"/routing/cases/{recorded['id']}/messages", json=message, headers=told)
+    assert posted.status_code == 404
+    # a department nobody asked still does not see it
+    assert cleaning.get(f"/console/cases/{recorded['id']}").status_code == 404
+    assert recorded["number"] not in cleaning.get("/console/complaints").get_data(as_text=True)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.common.bus.topology import NOTICE_TO_DEPARTMENT
 from services.common.settings import Policy
 from tests.support.mall import (
     CLOSE,
@@ -584,12 +585,15 @@ def test_every_level_can_ask_another_department_to_act_which_the_desk_tracks_the
         )
         assert element not in case.open_tasks(who) and case.open_tasks(DESK) == ["track_department"], element
         # the engineering department's manager is told, not the manager of the complaint's department
-        [told] = [p for p in case.published("notification.requested") if p["kind"] == "assist_requested"]
+        [told] = [p for p in case.published(NOTICE_TO_DEPARTMENT) if p["kind"] == "assist_requested"]
         assert (told["to"], told["department"], told["data"]["department_request"]) == (
             "department_manager",
             "engineering",
             "修复试衣间门锁",
         ), element
+        # and reads the case from now on (the cleaning department asked in the third case: its own)
+        engineering = case.mall.headers(("department_manager", {"departments": ["engineering"]}))
+        assert case.mall.api.get(f"/cases/{case.id}", headers=engineering).status_code == 200, element
         case.complete("track_department", DESK, department_acted=True, department_result="工程部已修复")
         assert element in case.open_tasks(who) and "track_department" not in case.open_tasks(DESK), element
         case.complete(element, who, outcome="resolved", resolution="门锁已修复，客户认可")

@@ -148,6 +148,10 @@ class FakeHolders:
     def __init__(self) -> None:
         self.tasks: dict[str, TaskHolder] = {}
         self.kept: list[TaskHolder] = []
+        self.told: set[tuple[str, str]] = set()  # (complaint id, department)
+
+    def tell_department(self, complaint_id: str, department: str, at) -> None:
+        self.told.add((complaint_id, department))
 
     def add(self, holder: TaskHolder) -> None:
         self.kept.append(holder)

@@ -158,6 +158,7 @@ class FakeCases:
         self.rows: dict[str, CaseRow] = {}
         self.timelines: dict[str, list[dict[str, Any]]] = {}
         self.incident_rows: dict[str, list[dict[str, Any]]] = {}
+        self.told: dict[str, list[str]] = {}  # case id -> the departments its notices told
 
     def add(self, case: CaseRow) -> bool:
         if case.id in self.rows:
@@ -196,7 +197,13 @@ class FakeCases:
             visited=case.visited,
             current_elements=case.current_elements,
             had_incidents=bool(self.incidents(case_id)),
+            departments_told=list(self.told.get(case_id, [])),
         )
+
+    def tell_department(self, case_id: str, department: str) -> None:
+        told = self.told.setdefault(case_id, [])
+        if department not in told:
+            told.append(department)
 
     def save(self, case: CaseRow) -> None:
         if self.rows[case.id].revision != case.revision:
