@@ -124,17 +124,13 @@ def _task_id(text: str | None) -> str | None:
         raise InvalidInput("task_id is not a task's id", {"task_id": ["not a UUID"]}, "files") from exc
 
 
-def _visible_complaint(uow, complaint_id: str, reading: bool = True):
+def _visible_complaint(uow, complaint_id: str):
     """The complaint, and the masks of its customer's details (those its corrections replaced too)
-    when the caller sees them masked, else None (404 outside the caller's scope; a department told
-    of the case by a notice only reads)."""
+    when the caller sees them masked, else None (404 outside the caller's scope). A department a
+    notice asked to act reads and adds files too: the photo of the repair it was asked for."""
     identity = current_identity()
     complaint = uow.complaints.get(identity.mall_id, complaint_id)
-    if reading:
-        allowed = may_read(uow.conn, identity, complaint)
-    else:
-        allowed = complaint is not None and identity.can_see(complaint.floor, complaint.department)
-    if not allowed:
+    if not may_read(uow.conn, identity, complaint):
         raise NotFound(f"no complaint {complaint_id}")
     holders = open_holders(uow.conn, [complaint.id])[complaint.id]
     if sees_customer(identity, holders):
@@ -161,7 +157,7 @@ def post_attachments(files, complaint_id):
     its metadata (GPS position and the like), with a thumbnail. One refused file keeps them all out."""
     identity = current_identity()
     with current_app.extensions["intake.uow"]() as uow:
-        complaint, known = _visible_complaint(uow, str(complaint_id), reading=False)
+        complaint, known = _visible_complaint(uow, str(complaint_id))
     task_id = _task_id(request.form.get("task_id"))
     command = AttachFiles(
         complaint_id=complaint.id,

@@ -3,7 +3,10 @@ the console, the desk's failed deliveries with retry, and a case's delivery log.
 
 from __future__ import annotations
 
+import io
 import re
+
+from PIL import Image
 
 from tests.support.system import csrf_token
 
@@ -151,7 +154,17 @@ def test_a_department_asked_to_help_is_told_in_its_managers_inbox_and_reads_the_
     # over HTTP too, to read only: what the case waits on, not a message or a timer of its own
     told = mall.staff("engineering")
     assert mall.api.get(f"/routing/cases/{recorded['id']}/timers", headers=told).status_code == 200
-    assert mall.api.get(f"/intake/complaints/{recorded['id']}/attachments", headers=told).status_code == 200
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(photo, format="PNG")
+    added = mall.api.post(
+        f"/intake/complaints/{recorded['id']}/attachments",
+        data={"file": [(io.BytesIO(photo.getvalue()), "门锁已修复.png")]},
+        content_type="multipart/form-data",
+        headers=told,
+    )
+    assert added.status_code == 201, added.json  # the photo of the repair it was asked for
+    [kept] = mall.api.get(f"/intake/complaints/{recorded['id']}/attachments", headers=told).json
+    assert kept["file_name"] == "门锁已修复.png"
     message = {"name": "merchant_answered", "data": {}, "idempotency_key": "engineering-1"}
     posted = mall.api.post(f"/routing/cases/{recorded['id']}/messages", json=message, headers=told)
     assert posted.status_code == 404
