@@ -330,6 +330,16 @@ def test_the_written_reply_greets_once_when_the_canned_reply_opens_with_a_greeti
     )
 
 
+def test_the_written_reply_keeps_a_reply_that_opens_with_you_seem_whole(monkeypatch):
+    monkeypatch.setitem(DATA, "reply_text", "您好像误会了店员的意思：该商品不在活动范围内。")
+
+    letter = TemplateRenderer(strict=True).render(
+        "written_reply", "zh-CN", values("written_reply", "zh-CN"), letter=True
+    )
+
+    assert "答复如下：\n\n您好像误会了店员的意思" in letter.text
+
+
 def test_the_written_reply_tells_the_customer_the_desks_phone():
     letter = TemplateRenderer(strict=True).render(
         "written_reply",
