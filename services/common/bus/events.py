@@ -166,7 +166,9 @@ EVENTS: dict[str, EventType] = {
             NOTIFICATION_REQUESTED,
             ("kind", "to", "number", "element_id", "data", "department"),
             "routing",
-            "the diagram asks notify to deliver a message about a complaint",
+            "the diagram asks notify to deliver a message about a complaint; one with a `department` (a "
+            "department asked to act) goes out under the routing key `notification.requested.department`, "
+            "which intake also takes: that department reads the case from then on",
         ),
         EventType(NOTIFICATION_SENT, NOTIFICATION_FIELDS, "notify", "notify delivered a message"),
         EventType(
