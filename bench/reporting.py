@@ -18,6 +18,7 @@ One run creates its database (`mall_bench_reporting_<pid>`) and drops it at the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -95,6 +96,26 @@ CASE_COLUMNS = (
     "callback_satisfied",
     "next_task_due_at",
     "customer_request",
+    "cost",
+    "responsible_party",
+    "root_cause",
+)
+# The close form's choices, in turn by the case's index (not drawn, as REQUESTS), with their names.
+PARTIES = (
+    ("merchant", "商户"),
+    ("mall", "商场"),
+    ("merchant", "商户"),
+    ("customer", "顾客"),
+    ("third_party", "第三方"),
+)
+CAUSES = (
+    ("service_attitude", "服务态度"),
+    ("product_quality", "商品质量"),
+    ("price", "价格与促销"),
+    ("facility", "设施设备"),
+    ("misunderstanding", "顾客误解"),
+    ("other", "其他"),
+    ("procedure", "管理制度与流程"),
 )
 # What customers ask for, in turn (not drawn: the random stream, hence every other column, stays as it was).
 REQUESTS = (
@@ -178,6 +199,7 @@ def _case(
         (reached and callbacks[0][3]) if done else None,
         received + timedelta(hours=24) if stuck else None,
         REQUESTS[index % len(REQUESTS)],
+        *(_closing(index) if done else (None, None, None)),
     )
     tail = (cid, "demo")
     return (
@@ -185,6 +207,11 @@ def _case(
         [(e[0], *tail, e[1], e[2], floor, department) for e in escalations],
         [(c[0], *tail, c[1], c[2], c[3], floor, department) for c in callbacks],
     )
+
+
+def _closing(index: int) -> tuple:
+    """Cost (yuan), responsible party and root cause of a closed case."""
+    return (index % 6) * 25, PARTIES[index % len(PARTIES)][0], CAUSES[index % len(CAUSES)][0]
 
 
 def load(url: str, count: int, seed: int = 20261122) -> float:
@@ -207,6 +234,13 @@ def load(url: str, count: int, seed: int = 20261122) -> float:
             cursor,
             "callbacks (event_id, complaint_id, mall_id, at, reached, satisfied, floor, department)",
             callbacks,
+        )
+        named = [("responsible_party", code, {"zh-CN": name}) for code, name in dict(PARTIES).items()]
+        named += [("root_cause", code, {"zh-CN": name}) for code, name in CAUSES]
+        _copy(
+            cursor,
+            "closing_names (mall_id, field, code, names)",
+            [("demo", field, code, json.dumps(names, ensure_ascii=False)) for field, code, names in named],
         )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE reporting.cases, reporting.escalations, reporting.callbacks")

@@ -49,6 +49,10 @@ class Story:
     rounds: list[Round] = field(default_factory=list)
     closed_at: datetime | None = None
     closed_as: str = "resolved"  # or no_answer (callbacks unanswered), no_contact (anonymous: no reply)
+    # what the close form recorded: who was responsible, the root cause, the cost to the mall (yuan)
+    responsible_party: str = "merchant"
+    root_cause: str = "service_attitude"
+    cost: int = 50
     # The diagram announces postponements and callbacks (complaint.postponed, complaint.called_back);
     # False: a case of an earlier diagram, whose reports read its tasks' completions instead.
     declared: bool = True
@@ -193,17 +197,35 @@ def _round(story: Story, index: int, item: Round) -> list[Envelope]:
     return found
 
 
+# The close form's choices as the shipped diagram names them: (code, the name drawn, its zh-CN name).
+PARTIES = (("mall", "Mall", "商场"), ("merchant", "Merchant", "商户"), ("customer", "Customer", "顾客"))
+CAUSES = (("service_attitude", "Service attitude", "服务态度"), ("price", "Price or promotion", "价格与促销"))
+
+
+def _choice(field_id: str, options: tuple) -> dict:
+    """A form field of the close task as routing announces it (`asdict(FormField)`)."""
+    return {
+        "id": field_id,
+        "type": "enum",
+        "options": [[code, drawn] for code, drawn, _ in options],
+        "option_labels": {"zh-CN": {code: zh for code, _, zh in options}},
+    }
+
+
+CLOSE_FORM = [_choice("responsible_party", PARTIES), _choice("root_cause", CAUSES)]
+
+
 def _closed(story: Story) -> list[Envelope]:
     data = {
         "closed_as": story.closed_as,
         "outcome": "已退款",
-        "cost": 50,
-        "responsible_party": "merchant",
-        "root_cause": "service_attitude",
+        "cost": story.cost,
+        "responsible_party": story.responsible_party,
+        "root_cause": story.root_cause,
         "reply_due": story.reply_due.isoformat(),
     }
     return [
-        _task(story, "task.completed", story.closed_at, "close", "t-close", data=data),
+        _task(story, "task.completed", story.closed_at, "close", "t-close", data=data, form=CLOSE_FORM),
         _step(story, "complaint.closed", story.closed_at, "close", data),
         _task(story, "task.cancelled", story.closed_at, "handle_floor", "t-handle"),
     ]
@@ -286,6 +308,7 @@ def _task(
     task_id: str,
     data: dict | None = None,
     due: datetime | None = None,
+    form: list | None = None,
 ) -> Envelope:
     queue = "floor_supervisor" if element == "handle_floor" else "service_desk"
     payload = {
@@ -299,7 +322,7 @@ def _task(
         "department": story.department,
         "assignee": None,
         "due_at": due.isoformat() if due else None,
-        "form": [],
+        "form": form or [],
         "data": data or {},
     }
     return _envelope(story, event_type, at, payload, DESK if event_type == "task.completed" else SYSTEM)

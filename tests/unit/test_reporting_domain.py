@@ -63,6 +63,27 @@ def test_a_case_s_facts_follow_from_its_story():
     assert facts.open_queues == () and facts.problem_key == "price|merchant:M-3F-001"
 
 
+def test_a_closed_case_keeps_the_names_its_close_form_gave_the_party_and_cause_chosen():
+    story = replace(reopened_story(), responsible_party="mall", root_cause="price", cost=120)
+    facts = facts_of(story, as_events(story))
+
+    assert (facts.responsible_party, facts.root_cause, facts.cost) == ("mall", "price", 120)
+    assert facts.closing_names == {
+        "responsible_party": {"zh-CN": "商场", "": "Mall"},
+        "root_cause": {"zh-CN": "价格与促销", "": "Price or promotion"},
+    }
+
+
+def test_a_case_closed_on_a_form_that_names_no_options_keeps_no_names():
+    story = reopened_story()
+    unnamed = [
+        replace(event, payload={**event.payload, "form": []}) if event.type == "task.completed" else event
+        for event in as_events(story)
+    ]
+
+    assert facts_of(story, unnamed).closing_names == {}
+
+
 def test_a_customer_not_reached_is_never_counted_satisfied():
     story = Story(
         received_at=T0,

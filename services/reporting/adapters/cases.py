@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from services.common.db import insert_many, run_numbered
 from services.common.listing import Where
@@ -83,13 +84,24 @@ _ON_CONFLICT = (
 )
 
 
+# The names a closed case's form gave its choices, written by the same statement (a CTE).
+_NAMES = (
+    "named AS (INSERT INTO reporting.closing_names (mall_id, field, code, names) VALUES {}"
+    " ON CONFLICT (mall_id, field, code) DO UPDATE SET names = EXCLUDED.names"
+    " WHERE closing_names.names IS DISTINCT FROM EXCLUDED.names)"
+)
+
+
 @functools.lru_cache(maxsize=64)
-def _upsert(cases: int, escalations: bool, callbacks: bool) -> str:
+def _upsert(cases: int, escalations: bool, callbacks: bool, names: int = 0) -> str:
     """The rows of `cases` cases (their facts and now()), after deleting the escalations and/or
-    callbacks written again: one text per shape, so psycopg's prepared statements serve it."""
+    callbacks written again, and `names` closing names: one text per shape, so psycopg's prepared
+    statements serve it."""
     deletes = [
         _DELETE[name] for name, again in (("escalations", escalations), ("callbacks", callbacks)) if again
     ]
+    if names:
+        deletes.append(_NAMES.format(", ".join(["(%s, %s, %s, %s)"] * names)))
     row = sql.SQL("({}, now())").format(sql.SQL(", ").join([sql.Placeholder()] * len(COLUMNS)))
     insert = sql.SQL("{} {} {}").format(
         _INSERT_CASES, sql.SQL(", ").join([row] * cases), sql.SQL(_ON_CONFLICT)
@@ -134,6 +146,17 @@ def facts_row(facts: CaseFacts) -> dict[str, Any]:
     return row
 
 
+def _closing_names(saved: list[CaseFacts]) -> list[tuple]:
+    """(mall, field, code, names) of the closing choices the cases name, each once (the last case's)."""
+    found = {}
+    for facts in saved:
+        for field_id, names in facts.closing_names.items():
+            code = getattr(facts, field_id, None)
+            if code:
+                found[(facts.mall_id, field_id, code)] = Jsonb(names)
+    return [(*key, names) for key, names in found.items()]
+
+
 class CaseStore:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
@@ -150,10 +173,11 @@ class CaseStore:
             return
         escalations_again = [facts.complaint_id for facts, escalations, _ in saves if escalations]
         callbacks_again = [facts.complaint_id for facts, _, callbacks in saves if callbacks]
-        statement = _upsert(len(saves), bool(escalations_again), bool(callbacks_again))
+        names = _closing_names([facts for facts, _, _ in saves])
+        statement = _upsert(len(saves), bool(escalations_again), bool(callbacks_again), len(names))
         deleted = [ids for ids in (escalations_again, callbacks_again) if ids]  # as _upsert orders them
         rows = [value for facts, _, _ in saves for value in facts_values(facts)]
-        run_numbered(self.conn, statement, [*deleted, *rows])
+        run_numbered(self.conn, statement, [*deleted, *[value for row in names for value in row], *rows])
         escalated, called = [], []
         for facts, escalations, callbacks in saves:
             where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)

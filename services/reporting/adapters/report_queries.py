@@ -58,13 +58,23 @@ SELECT {LOCAL_DAY.format(column="resolved_at")} AS day, count(*) AS count
  GROUP BY 1
 """  # noqa: S608
 
+# The cases closed in the period, and in the same scan what they were put down to (PROCESS.md,
+# closing): by responsible party and by root cause, with the cost to the mall of each. The first row
+# (grouping_id 3) is all of them.
 CLOSED = f"""
-SELECT count(*) AS closed, count(*) FILTER (WHERE reopen_count > 0) AS reopened,
+SELECT GROUPING(responsible_party, root_cause) AS grouping_id, responsible_party, root_cause,
+       count(*) AS closed, count(*) FILTER (WHERE reopen_count > 0) AS reopened,
        count(*) FILTER (WHERE closed_as = 'no_answer') AS no_answer,
-       count(*) FILTER (WHERE closed_as = 'no_contact') AS no_contact
+       count(*) FILTER (WHERE closed_as = 'no_contact') AS no_contact,
+       coalesce(sum(cost), 0) AS cost
   FROM reporting.cases
  WHERE mall_id = %(mall_id)s AND closed_at >= %(start)s AND closed_at < %(end)s AND {SCOPE}
+ GROUP BY GROUPING SETS ((), (responsible_party), (root_cause))
+ ORDER BY grouping_id DESC
 """  # noqa: S608
+
+# The names the close forms gave the parties and causes (a few dozen rows a mall).
+CLOSING_NAMES = "SELECT field, code, names FROM reporting.closing_names WHERE mall_id = %(mall_id)s"
 
 # A reply is due in the period; on time when the first reply came by the date in force (postponements
 # agreed included). Not yet due, closed before it was due without a reply (an outside route), or
@@ -99,6 +109,7 @@ REPORT_QUERIES = {
     "resolved": RESOLVED,
     "resolved_days": RESOLVED_DAYS,
     "closed": CLOSED,
+    "closing_names": CLOSING_NAMES,
     "replies": REPLIES,
     "escalations": ESCALATIONS,
     "callbacks": CALLBACKS,

@@ -227,6 +227,7 @@ def _closing_facts(history: list[Event]) -> dict[str, Any]:
         "cost": amount(data.get("cost")),
         "responsible_party": text(data.get("responsible_party")),
         "root_cause": text(data.get("root_cause")),
+        "closing_names": _closing_names(history, data),
         "outside_route": (route.get("body") if isinstance(route, dict) else text(route)),
         "callbacks": tuple(
             Callback(
@@ -240,6 +241,44 @@ def _closing_facts(history: list[Event]) -> dict[str, Any]:
             for event in _callback_events(history)
         ),
     }
+
+
+# The closing choices the reports count, whose options the diagram's designer names.
+CLOSING_CHOICES = ("responsible_party", "root_cause")
+
+
+def _closing_names(history: list[Event], data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The names of the responsible party and root cause the case closed with, as the form of the task
+    that chose them names its options (its `option_labels` by language, and "" for the name drawn)."""
+    names = {}
+    for field_id in CLOSING_CHOICES:
+        code = text(data.get(field_id))
+        chosen = (
+            event
+            for event in reversed(history)
+            if code is not None and event.type == TASK_COMPLETED and _data(event).get(field_id) == code
+        )
+        form = next((event.payload.get("form") for event in chosen), None) or ()
+        asked = next((item for item in form if isinstance(item, dict) and item.get("id") == field_id), None)
+        if asked is not None:
+            names[field_id] = _option_names(asked, code)
+    return {field_id: found for field_id, found in names.items() if found}
+
+
+def _option_names(asked: dict[str, Any], code: str) -> dict[str, str]:
+    labels = asked.get("option_labels") if isinstance(asked.get("option_labels"), dict) else {}
+    found = {
+        language: by_option[code]
+        for language, by_option in labels.items()
+        if isinstance(by_option, dict) and isinstance(by_option.get(code), str)
+    }
+    options = asked.get("options") if isinstance(asked.get("options"), (list, tuple)) else ()
+    drawn = [
+        pair[1] for pair in options if isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] == code
+    ]
+    if drawn and isinstance(drawn[0], str):
+        found[""] = drawn[0]
+    return found
 
 
 def _task_facts(history: list[Event]) -> dict[str, Any]:

@@ -82,6 +82,8 @@ class CaseFacts:
     cost: Decimal | None = None
     responsible_party: str | None = None
     root_cause: str | None = None
+    # the names of the party and cause chosen, as the close form named its options: field -> language -> name
+    closing_names: dict[str, dict[str, str]] = field(default_factory=dict)
     outside_route: str | None = None
     open_queues: tuple[str, ...] = ()
     next_task_due_at: datetime | None = None

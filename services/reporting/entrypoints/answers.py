@@ -43,6 +43,17 @@ class Reopen(Share):
     reopened = fields.Integer()
 
 
+class ClosingCount(Schema):
+    key = fields.String(metadata={"description": "the option's code, as the close form has it"})
+    names = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": 'the option\'s name in each language the form gives ("": as drawn)'},
+    )
+    count = fields.Integer()
+    cost = fields.String(metadata={"description": "the cost to the mall of these cases, in yuan (1250.00)"})
+
+
 class Problem(Schema):
     key = fields.String()
     category = fields.String()
@@ -83,6 +94,19 @@ class Figures(Schema):
             "description": "complaints received in the period by what the customer asked for (refund,"
             " exchange, repair, compensation, apology, other): one asking for two counts under each"
         },
+    )
+    cost = fields.String(
+        metadata={"description": "the cost to the mall of the cases closed in the period, in yuan (1250.00)"}
+    )
+    by_responsible_party = fields.List(
+        fields.Nested(ClosingCount),
+        metadata={
+            "description": "cases closed in the period by who was responsible (the close form's choice)"
+        },
+    )
+    by_root_cause = fields.List(
+        fields.Nested(ClosingCount),
+        metadata={"description": "cases closed in the period by root cause (the close form's choice)"},
     )
     on_time_reply = fields.Nested(OnTime)
     time_to_resolve_hours = fields.Nested(Hours)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.reporting.rendering.words import place, shop, short_span, value, words
+from services.reporting.rendering.words import chosen, place, shop, short_span, value, words, yuan
 
 Cell = str | int | float | None
 
@@ -40,13 +40,16 @@ def sections(report: dict[str, Any], lang: str) -> list[Section]:
         "by_floor": lambda item: place(report, "floors", item["key"], lang),
         "by_department": lambda item: place(report, "departments", item["key"], lang),
         "by_merchant": lambda item: shop(item.get("name"), item.get("unit"), item["key"], lang),
+        "by_responsible_party": lambda item: chosen(item, lang),
+        "by_root_cause": lambda item: chosen(item, lang),
     }
     compared = {
-        "summary": _summary(now, before, said),
+        "summary": _summary(now, before, said, lang),
         **{key: _compare(now[key], before[key], name) for key, name in named.items()},
         "by_level": _compare(now["escalations"]["by_level"], before["escalations"]["by_level"], term),
         "top_merchants": _compare(now["top_merchants"], before["by_merchant"], named["by_merchant"]),
         "top_problems": _problems(report, lang),
+        "cost_by_responsible_party": _costs(now, before, lang),
     }
     found = [Section(key, said[key], columns(report, lang), rows) for key, rows in compared.items()]
     trend = [(_day(day["day"], lang), day["received"], day["resolved"]) for day in now["trend"]]
@@ -62,7 +65,7 @@ def _day(text: str, lang: str) -> str:
     return short_span(date.fromisoformat(text), date.fromisoformat(text), lang)
 
 
-def _summary(now: dict, before: dict, said: dict[str, str]) -> list[tuple[str, Cell, Cell]]:
+def _summary(now: dict, before: dict, said: dict[str, str], lang: str) -> list[tuple[str, Cell, Cell]]:
     figures = {
         "received": lambda f: f["received"],
         "resolved": lambda f: f["resolved"],
@@ -75,6 +78,7 @@ def _summary(now: dict, before: dict, said: dict[str, str]) -> list[tuple[str, C
         "escalations": lambda f: f["escalations"]["total"],
         "satisfaction": lambda f: _percent(f["callback"]["rate"]),
         "reopen_rate": lambda f: _percent(f["reopen"]["rate"]),
+        "cost": lambda f: yuan(f["cost"], lang),
     }
     return [(said[key], pick(now), pick(before)) for key, pick in figures.items()]
 
@@ -85,6 +89,15 @@ def _compare(
     """This period's items in its order, each with the previous period's count beside it."""
     previous = {item["key"]: item["count"] for item in before}
     return [(name(item), item["count"], previous.get(item["key"], 0)) for item in now]
+
+
+def _costs(now: dict, before: dict, lang: str) -> list[tuple[str, Cell, Cell]]:
+    """The cost to the mall of the cases closed, by responsible party, in yuan."""
+    previous = {item["key"]: item["cost"] for item in before["by_responsible_party"]}
+    return [
+        (chosen(item, lang), yuan(item["cost"], lang), yuan(previous.get(item["key"], "0"), lang))
+        for item in now["by_responsible_party"]
+    ]
 
 
 def _problems(report: dict[str, Any], lang: str) -> list[tuple[str, Cell, Cell]]:

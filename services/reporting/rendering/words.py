@@ -8,8 +8,10 @@ reader's locale (2026年12月6日 17:05), and a floor, department or shop is nam
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from babel.dates import format_interval, format_skeleton
+from babel.numbers import format_decimal
 
 from services.common import i18n as vocabulary
 from services.common.dates import day, locale
@@ -36,6 +38,24 @@ def value(text: str | None, lang: str) -> str:
         return "-"
     kind = next((kind for kind in KINDS if vocabulary.known(kind, text)), None)
     return vocabulary.term(kind, text, lang) if kind else text
+
+
+def chosen(item: dict, lang: str) -> str:
+    """A closing choice (a responsible party, a root cause) by the name its form gave it in the
+    reader's language, else the name drawn in the diagram, else its code: the options are the
+    designer's, not the vocabulary's."""
+    names = item.get("names") or {}
+    wanted = vocabulary.normalise(lang)
+    given = next(
+        (name for language, name in names.items() if language and vocabulary.normalise(language) == wanted),
+        None,
+    )
+    return given or names.get("") or item["key"]
+
+
+def yuan(text: str, lang: str) -> str:
+    """An amount in yuan as the language writes numbers: 1,250.00."""
+    return format_decimal(Decimal(text), "#,##0.00", locale=locale(lang))
 
 
 def listed(names, lang: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,7 @@ def figures(
     resolved_days = {row["day"]: row["count"] for row in rows["resolved_days"]}
     received_days = {row["day"]: row["count"] for row in received["day"]}
     closed, replies, callbacks = rows["closed"][0], rows["replies"][0], rows["callbacks"][0]
+    names = {(row["field"], row["code"]): row["names"] for row in rows["closing_names"]}
     return {
         "received": received["total"][0]["count"] if received["total"] else 0,
         "resolved": resolved_total["count"],
@@ -63,6 +65,10 @@ def figures(
         "by_merchant": _counts(received["merchant_code"], "merchant_code", name="merchant_name"),
         "by_department": _counts(received["department"], "department"),
         "by_request": _counts(rows["requests"], "request"),
+        # the cost to the mall of the cases closed, and what they were put down to
+        "cost": _yuan(closed["cost"]),
+        "by_responsible_party": _closing(rows["closed"], "responsible_party", names),
+        "by_root_cause": _closing(rows["closed"], "root_cause", names),
         "on_time_reply": _share(replies["on_time"], replies["on_time"] + replies["late"], "on_time", "due"),
         "time_to_resolve_hours": _hours(resolved_total),
         "escalations": _escalations(rows["escalations"]),
@@ -105,6 +111,27 @@ def _counts(rows: list[dict[str, Any]], column: str, name: str | None = None) ->
         {"key": row[column], **named(row), "count": row["count"]} for row in rows if row[column] is not None
     ]
     return sorted(items, key=lambda item: (-item["count"], item["key"]))
+
+
+def _closing(rows: list[dict[str, Any]], column: str, names: dict) -> list[dict[str, Any]]:
+    """Closed cases by one closing choice, largest first, each with its cost to the mall and the names
+    its form gave it (language -> name; "" the name drawn); cases closed without it are left out."""
+    items = [
+        {
+            "key": row[column],
+            "names": names.get((column, row[column]), {}),
+            "count": row["closed"],
+            "cost": _yuan(row["cost"]),
+        }
+        for row in rows
+        if row["grouping_id"] != 3 and row[column] is not None
+    ]
+    return sorted(items, key=lambda item: (-item["count"], item["key"]))
+
+
+def _yuan(value: Decimal | int) -> str:
+    """An amount in yuan as the APIs write amounts: 1250.00."""
+    return f"{Decimal(value):.2f}"
 
 
 def _problems(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

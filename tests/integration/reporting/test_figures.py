@@ -13,7 +13,7 @@ import pytest
 
 from services.reporting.domain.commands import RebuildReadModel
 from tests.integration.reporting.conftest import table
-from tests.support.stories import MERCHANTS, ZONE, Round, Story, corrected, events
+from tests.support.stories import CAUSES, MERCHANTS, PARTIES, ZONE, Round, Story, corrected, events
 
 NOW = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 CATEGORIES = ("price", "quality", "merchant_service", "environment", "facility")
@@ -35,6 +35,7 @@ def make_stories(seed: int = 7, count: int = 70) -> list[Story]:
     """Cases received from mid-September to the end of November, every path mixed."""
     rng = random.Random(seed)
     asks = random.Random(seed + 1)  # drawn apart, so every other draw of the cases stays as it was
+    closing = random.Random(seed + 2)
     stories = []
     for index in range(count):
         received = datetime(2026, 9, 20, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 72 * 24 * 60))
@@ -49,6 +50,9 @@ def make_stories(seed: int = 7, count: int = 70) -> list[Story]:
             requests=list(asks.choice(REQUESTS)),
             declared=index % 4 != 0,
         )  # every fourth a case of a diagram that announced neither event
+        story.responsible_party, _, _ = closing.choice(PARTIES)
+        story.root_cause, _, _ = closing.choice(CAUSES)
+        story.cost = closing.choice([0, 0, 50, 120])
         if index % 4 == 1:  # a diagram whose designer renamed both tasks: the announced events still count
             story.agree_task, story.callback_task = "agree_new_date", "call_customer"
         _tell(story, rng)
@@ -108,6 +112,16 @@ def _counts(values) -> list[dict]:
     )
 
 
+def _closing(closed: list[Story], choice: str, options: tuple) -> list[dict]:
+    """Closed cases by a closing choice, with their cost and the names the close form gives it."""
+    names = {code: {"zh-CN": zh, "": drawn} for code, drawn, zh in options}
+    counted = _counts(getattr(s, choice) for s in closed)
+    for item in counted:
+        item["names"] = names[item["key"]]
+        item["cost"] = f"{sum(s.cost for s in closed if getattr(s, choice) == item['key']):.2f}"
+    return counted
+
+
 def _rate(part: int, whole: int):
     return round(part / whole, 4) if whole else None
 
@@ -145,6 +159,9 @@ def expected(stories: list[Story], first: date, last: date) -> dict:
         "by_merchant": merchants,
         "by_department": _counts(s.department for s in received),
         "by_request": _counts(request for s in received for request in s.requests),
+        "cost": f"{sum(s.cost for s in closed):.2f}",
+        "by_responsible_party": _closing(closed, "responsible_party", PARTIES),
+        "by_root_cause": _closing(closed, "root_cause", CAUSES),
         "on_time_reply": {
             "due": len(on_time) + len(late),
             "on_time": len(on_time),
