@@ -75,7 +75,7 @@ class Identity:
             department is not None and department in self.departments
         )
 
-    def can_read(self, floor: str | None, department: str | None, told: Iterable[str] = ()) -> bool:
-        """`can_see`, or the record is a case a notice told one of the caller's departments of (a
-        department asked to act on another's complaint reads it, and acts through the desk)."""
-        return self.can_see(floor, department) or any(name in self.departments for name in told)
+    def told_of(self, departments_told: Iterable[str]) -> bool:
+        """Whether notices of a case told one of the caller's departments of it: a department asked
+        to act on another's complaint reads that case (and acts on it through the desk)."""
+        return any(name in self.departments for name in departments_told)

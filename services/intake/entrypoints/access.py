@@ -19,6 +19,6 @@ def may_read(conn: psycopg.Connection, identity: Identity, complaint: Complaint 
     departments was told of the case by a notice (asked to act on another's complaint)."""
     if complaint is None:
         return False
-    if identity.can_see(complaint.floor, complaint.department):
-        return True
-    return bool(identity.departments) and identity.can_read(None, None, departments_told(conn, complaint.id))
+    return identity.can_see(complaint.floor, complaint.department) or (
+        bool(identity.departments) and identity.told_of(departments_told(conn, complaint.id))
+    )

@@ -97,16 +97,16 @@ def _upsert(cases: int, escalations: bool, callbacks: bool, names: int = 0) -> s
     """The rows of `cases` cases (their facts and now()), after deleting the escalations and/or
     callbacks written again, and `names` closing names: one text per shape, so psycopg's prepared
     statements serve it."""
-    deletes = [
+    ctes = [
         _DELETE[name] for name, again in (("escalations", escalations), ("callbacks", callbacks)) if again
     ]
     if names:
-        deletes.append(_NAMES.format(", ".join(["(%s, %s, %s, %s)"] * names)))
+        ctes.append(_NAMES.format(", ".join(["(%s, %s, %s, %s)"] * names)))
     row = sql.SQL("({}, now())").format(sql.SQL(", ").join([sql.Placeholder()] * len(COLUMNS)))
     insert = sql.SQL("{} {} {}").format(
         _INSERT_CASES, sql.SQL(", ").join([row] * cases), sql.SQL(_ON_CONFLICT)
     )
-    return ("WITH " + ", ".join(deletes) + " " if deletes else "") + insert.as_string()
+    return ("WITH " + ", ".join(ctes) + " " if ctes else "") + insert.as_string()
 
 
 _ESCALATIONS = (
@@ -175,9 +175,11 @@ class CaseStore:
         callbacks_again = [facts.complaint_id for facts, _, callbacks in saves if callbacks]
         names = _closing_names([facts for facts, _, _ in saves])
         statement = _upsert(len(saves), bool(escalations_again), bool(callbacks_again), len(names))
-        deleted = [ids for ids in (escalations_again, callbacks_again) if ids]  # as _upsert orders them
+        # the values in the order _upsert's text takes them: the deletions', the names', the cases'
+        deleted = [ids for ids in (escalations_again, callbacks_again) if ids]
+        named = [value for row in names for value in row]
         rows = [value for facts, _, _ in saves for value in facts_values(facts)]
-        run_numbered(self.conn, statement, [*deleted, *[value for row in names for value in row], *rows])
+        run_numbered(self.conn, statement, [*deleted, *named, *rows])
         escalated, called = [], []
         for facts, escalations, callbacks in saves:
             where = (facts.complaint_id, facts.mall_id, facts.floor, facts.department)

@@ -253,16 +253,22 @@ def _closing_names(history: list[Event], data: dict[str, Any]) -> dict[str, dict
     names = {}
     for field_id in CLOSING_CHOICES:
         code = text(data.get(field_id))
-        chosen = (
-            event
-            for event in reversed(history)
-            if code is not None and event.type == TASK_COMPLETED and _data(event).get(field_id) == code
-        )
-        form = next((event.payload.get("form") for event in chosen), None) or ()
-        asked = next((item for item in form if isinstance(item, dict) and item.get("id") == field_id), None)
-        if asked is not None:
-            names[field_id] = _option_names(asked, code)
-    return {field_id: found for field_id, found in names.items() if found}
+        asked = _field_asked(history, field_id, code) if code is not None else None
+        found = _option_names(asked, code) if asked is not None else {}
+        if found:
+            names[field_id] = found
+    return names
+
+
+def _field_asked(history: list[Event], field_id: str, code: str) -> dict[str, Any] | None:
+    """The form field `field_id` of the last task completed choosing `code` (its form came with it)."""
+    for event in reversed(history):
+        if event.type == TASK_COMPLETED and _data(event).get(field_id) == code:
+            form = event.payload.get("form") if isinstance(event.payload.get("form"), list) else []
+            return next(
+                (item for item in form if isinstance(item, dict) and item.get("id") == field_id), None
+            )
+    return None
 
 
 def _option_names(asked: dict[str, Any], code: str) -> dict[str, str]:

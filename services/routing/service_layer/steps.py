@@ -199,7 +199,8 @@ def announce_steps(
                 "element_id": element.element_id,
                 "data": data,
             }
-            department = element.data.get(element.extensions.get("notify_department") or "")
+            field_name = element.extensions.get("notify_department")
+            department = element.data.get(field_name) if field_name else None
             if isinstance(department, str) and department:
                 # the manager of the department a form named, which reads the case from now on
                 payload["department"] = department
