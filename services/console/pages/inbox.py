@@ -67,6 +67,14 @@ def mark_read(item_id):
     return redirect(url_for("inbox.inbox", unread="1" if request.form.get("unread") == "1" else None))
 
 
+@blueprint.get("/inbox/<uuid:item_id>/case/<uuid:case_id>")
+@login_required(*INBOX_OWNERS)
+def open_case(item_id, case_id):
+    """Follow a notification to its case: the notification is read now (the person went to see)."""
+    api().post(f"/notify/inbox/{item_id}/read")
+    return redirect(url_for("cases.case", case_id=case_id))
+
+
 @blueprint.get("/letters/<uuid:delivery_id>.pdf")
 @login_required(*DESK)
 def letter(delivery_id):

@@ -44,7 +44,7 @@ def test_an_escalation_reaches_the_operations_managers_inbox_and_is_marked_read(
     marked = ops.post(f"/console/inbox/{item}/read", data={"csrf_token": csrf_token(html)})
 
     assert before == 0 and counted == 1
-    assert recorded["number"] in html and f'href="/console/cases/{recorded["id"]}"' in html
+    assert recorded["number"] in html and f'href="/console/inbox/{item}/case/{recorded["id"]}"' in html
     assert '<span class="kind kind-escalated">升级</span>' in html  # the name notify's messages give it
     assert marked.status_code == 302 and _unread(ops) == 0
     assert 'data-kind="escalated"' not in ops.get("/console/inbox?unread=1").get_data(as_text=True)
@@ -146,7 +146,14 @@ def test_a_department_asked_to_help_is_told_in_its_managers_inbox_and_reads_the_
     listed = engineering.get("/console/complaints").get_data(as_text=True)
 
     assert 'data-kind="assist_requested"' in html and "请工程部协助处理" in html and "修复试衣间门锁" in html
-    assert f'href="/console/cases/{recorded["id"]}"' in html
+    # following the notice's link opens the case and reads the notice
+    link = re.search(rf'href="(/console/inbox/[0-9a-f-]+/case/{recorded["id"]})"', html).group(1)
+    unread = _unread(engineering)
+    followed = engineering.get(link)
+    assert followed.status_code == 302 and followed.headers["Location"].endswith(
+        f"/console/cases/{recorded['id']}"
+    )
+    assert _unread(engineering) == unread - 1
     # the case reads as any reader's who holds none of its tasks: the customer masked, no task to work
     assert opened.status_code == 200 and recorded["number"] in page and "修复试衣间门锁" in page
     assert "王**" in page and "13912345678" not in page and "/console/tasks/" not in page
