@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 
@@ -10,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from services.common.errors import Forbidden, InvalidInput, NotFound
 from services.common.identity.model import PROCESS_ROLES
+from services.common.receipts import receipt_number
 from services.console.auth.guard import api, has_role, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
@@ -42,7 +42,6 @@ TASK_KINDS = (
 FILTERS = ("q", "category", "channel", "floor", "received_from", "received_to", "overdue", "phone", "stage")
 # Where a case is, as the customers' status page tells it; named by the vocabulary's statuses.
 STAGES = ("received", "handling", "replied", "closed")
-NUMBER = re.compile(r"^TS-\d{8}-\d{4}$", re.IGNORECASE)
 
 
 @blueprint.get("/complaints")
@@ -87,8 +86,9 @@ def find():
     q = (request.args.get("q") or request.args.get("number") or "").strip()
     if not q:
         return redirect(url_for("cases.complaints"))
-    if NUMBER.match(q):  # outside the caller's scope it is not found, as the case page itself answers
-        complaint = api().get(f"/intake/complaints/by-number/{q.upper()}")
+    number = receipt_number(q)  # however it was typed: 20261208-0002 is TS-20261208-0002
+    if number is not None:  # outside the caller's scope it is not found, as the case page itself answers
+        complaint = api().get(f"/intake/complaints/by-number/{number}")
         return redirect(url_for("cases.case", case_id=complaint["id"]))
     return redirect(url_for("cases.complaints", q=q))
 

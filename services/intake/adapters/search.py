@@ -11,11 +11,11 @@ import psycopg
 from psycopg import sql
 
 from services.common.listing import Where
+from services.common.receipts import receipt_number
 from services.intake.adapters.repository import PHONE_TAIL, list_where, phone_matches, phone_tail_matches
 from services.intake.adapters.rows import from_row
 from services.intake.domain.model import Complaint
 
-NUMBER = re.compile(r"^TS-\d{8}-\d{4}$", re.IGNORECASE)
 PHONE_LIKE = re.compile(r"^\+?[\d\s\-]{7,20}$")
 # The runs the migration's search_lexemes() indexes: Han characters, and Latin letters with digits.
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[0-9a-z]+")
@@ -84,8 +84,9 @@ class ComplaintSearch:
         newest first among equals."""
         where = list_where(query)
         text = (query.text or "").strip()
-        if NUMBER.match(text):
-            where.equal("number", text.upper())
+        number = receipt_number(text)
+        if number is not None:  # however it was typed: 20261208-0002 is TS-20261208-0002
+            where.equal("number", number)
         elif PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
             where.add(phone_matches("phone_q"), phone_q=text)
         elif PHONE_TAIL.match(text):  # what a customer quotes from the receipt: the phone's last four

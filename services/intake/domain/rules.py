@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from services.common.receipts import number_of
 from services.common.settings import Policy
 from services.intake.domain.contact_rules import check_anonymous, check_customer
 from services.intake.domain.field_errors import FieldErrors, any_unread, merged, readable
@@ -131,12 +132,12 @@ NUMBER_DIGITS = 4
 
 
 def number_prefix(day: date) -> str:
-    return f"TS-{day:%Y%m%d}-"
+    return number_of(day, "")
 
 
 def format_number(day: date, sequence: int) -> str:
     """The receipt number, e.g. TS-20261122-0007 (more digits after the 9,999th of a day)."""
-    return f"{number_prefix(day)}{sequence:0{NUMBER_DIGITS}d}"
+    return number_of(day, f"{sequence:0{NUMBER_DIGITS}d}")
 
 
 def check_all(

@@ -22,11 +22,13 @@ def test_the_top_bar_finds_by_words_phone_and_number_and_the_filters_stay_in_the
     by_word = _page(desk, "/console/complaints?q=酸奶")
     found = desk.get("/console/find?q=酸奶")
     by_number = desk.get(f"/console/find?q={yogurt['number'].lower()}")
+    without_prefix = desk.get(f"/console/find?q={yogurt['number'].removeprefix('TS-')}")
     filtered = _page(desk, "/console/complaints?channel=web&phone=137-0000-1111")
 
     assert found.status_code == 302 and "q=" in found.headers["Location"]
     assert yogurt["number"] in by_word and other["number"] not in by_word
     assert by_number.headers["Location"].endswith(f"/console/cases/{yogurt['id']}")
+    assert without_prefix.headers["Location"].endswith(f"/console/cases/{yogurt['id']}")
     assert other["number"] in filtered and yogurt["number"] not in filtered
     assert re.search(r'<option value="web" selected', filtered) and 'value="137-0000-1111"' in filtered
     assert "最相关的在前" in _page(desk, "/console/complaints?q=酸奶")

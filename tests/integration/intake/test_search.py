@@ -77,6 +77,8 @@ def test_the_number_the_phone_however_typed_the_name_and_the_shop_find_a_complai
         return _numbers(client.get("/complaints/search", query_string={"q": q}, headers=desk))
 
     assert found(first["number"].lower()) == [first["number"]]
+    bare = first["number"].removeprefix("TS-")  # 20261122-0001: the number without its prefix
+    assert found(bare) == found(bare.replace("-", "")) == found(bare.replace("-", " ")) == [first["number"]]
     assert found("137 0000 1111") == [lift["number"]]
     assert found("+8613700001111") == [lift["number"]]
     assert found("李先生") == [lift["number"]]
