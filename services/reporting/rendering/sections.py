@@ -12,6 +12,24 @@ from services.reporting.rendering.words import chosen, place, shop, short_span, 
 Cell = str | int | float | None
 
 
+class Figure(str):
+    """A cell as the reader reads it (1,250.00; 72.2%) that keeps the number it shows: the workbook
+    writes the number, in the same format, so a spreadsheet can add it up."""
+
+    number: float
+    number_format: str
+
+    def __new__(cls, text: str, number: float, number_format: str) -> Figure:
+        made = super().__new__(cls, text)
+        made.number, made.number_format = number, number_format
+        return made
+
+
+def money(text: str, lang: str) -> Figure:
+    """An amount in yuan as the language writes numbers (1,250.00), keeping the amount."""
+    return Figure(yuan(text, lang), float(text), "#,##0.00")
+
+
 @dataclass(frozen=True)
 class Section:
     key: str  # stable name (the HTML's anchors)
@@ -78,7 +96,7 @@ def _summary(now: dict, before: dict, said: dict[str, str], lang: str) -> list[t
         "escalations": lambda f: f["escalations"]["total"],
         "satisfaction": lambda f: _percent(f["callback"]["rate"]),
         "reopen_rate": lambda f: _percent(f["reopen"]["rate"]),
-        "cost": lambda f: yuan(f["cost"], lang),
+        "cost": lambda f: money(f["cost"], lang),
     }
     return [(said[key], pick(now), pick(before)) for key, pick in figures.items()]
 
@@ -95,7 +113,7 @@ def _costs(now: dict, before: dict, lang: str) -> list[tuple[str, Cell, Cell]]:
     """The cost to the mall of the cases closed, by responsible party, in yuan."""
     previous = {item["key"]: item["cost"] for item in before["by_responsible_party"]}
     return [
-        (chosen(item, lang), yuan(item["cost"], lang), yuan(previous.get(item["key"], "0"), lang))
+        (chosen(item, lang), money(item["cost"], lang), money(previous.get(item["key"], "0"), lang))
         for item in now["by_responsible_party"]
     ]
 
@@ -116,5 +134,5 @@ def _problems(report: dict[str, Any], lang: str) -> list[tuple[str, Cell, Cell]]
     return rows
 
 
-def _percent(rate: float | None) -> str | None:
-    return None if rate is None else f"{rate * 100:.1f}%"
+def _percent(rate: float | None) -> Figure | None:
+    return None if rate is None else Figure(f"{rate * 100:.1f}%", rate, "0.0%")

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from services.common import i18n as vocabulary
 from services.common.dates import moment
-from services.reporting.rendering.sections import columns, sections
+from services.reporting.rendering.sections import Figure, columns, sections
 from services.reporting.rendering.words import listed, place, shop, word
 from services.reporting.rendering.words import value as named
 
@@ -113,8 +113,10 @@ def _table(sheet, columns, rows) -> None:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(list(row))
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":  # openpyxl takes text starting with "=" for a formula: keep it text
+        for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+            if isinstance(value, Figure):  # an amount or a rate: the number, shown as the page shows it
+                cell.value, cell.number_format = value.number, value.number_format
+            elif cell.data_type == "f":  # openpyxl takes text starting with "=" for a formula: keep it text
                 cell.data_type = "s"
     for index, column in enumerate(columns, start=1):
         width = max([len(str(column))] + [len(str(row[index - 1] or "")) for row in rows])

@@ -125,6 +125,12 @@ def test_the_monthly_report_is_served_as_csv_xlsx_html_and_pdf(cases, api, staff
     requests = list(book["按顾客诉求"].iter_rows(values_only=True))
     assert requests[1:] == [("退货退款", 4, 0), ("道歉", 1, 0), ("换货", 1, 0)]
     assert book.sheetnames[0] == "概况" and book["概况"]["B2"].value == as_json["current"]["received"]
+    # amounts and rates are numbers a spreadsheet adds up, shown as the page shows them
+    summary = {row[0].value: row[1] for row in book["概况"].iter_rows(min_row=2)}
+    cost = summary["商场承担费用（元）"]
+    assert cost.value == float(as_json["current"]["cost"]) and cost.number_format == "#,##0.00"
+    rate = summary["重开率"]
+    assert rate.value == as_json["current"]["reopen"]["rate"] and rate.number_format == "0.0%"
     assert book["每日趋势"]._charts and book["按类别"]._charts
     assert ("三层", floor3, 0) in list(book["按楼层"].iter_rows(values_only=True))
     html = page.data.decode()
