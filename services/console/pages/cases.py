@@ -147,10 +147,36 @@ def _customer_emails(complaint: dict) -> list[dict]:
 
 def _with_emails(timeline: list[dict], complaint: dict) -> list[dict]:
     """Routing's timeline with the customer's e-mails in their place by time."""
-    emails = _customer_emails(complaint)
-    if not emails:
+    return _merged(timeline, _customer_emails(complaint))
+
+
+def _merged(timeline: list[dict], entries: list[dict]) -> list[dict]:
+    """The timeline with entries kept elsewhere (e-mails, files) in their place by time."""
+    if not entries:
         return timeline
-    return sorted(timeline + emails, key=lambda entry: datetime.fromisoformat(entry["at"]))
+    return sorted(timeline + entries, key=lambda entry: datetime.fromisoformat(entry["at"]))
+
+
+def _files_added(attachments: list[dict] | None) -> list[dict]:
+    """Files staff attached (at the desk, on a task, on the case page), one timeline entry for each
+    upload: who, when, the files' names as the reader may see them. The customer's own files came
+    with the complaint and are under 附件."""
+    uploads: dict[tuple, list[str]] = {}
+    for item in attachments or ():
+        if item["source"] != "web":
+            uploads.setdefault((item["uploaded_at"], item["uploaded_by"]), []).append(item["file_name"])
+    separator = translate("common.list_separator")
+    return [
+        {
+            "at": at,
+            "actor": by,
+            "role": None,
+            "kind": "attachment_added",
+            "element_id": None,
+            "detail": {"files": separator.join(names)},
+        }
+        for (at, by), names in uploads.items()
+    ]
 
 
 @blueprint.get("/cases/<uuid:case_id>")
@@ -162,13 +188,15 @@ def case(case_id):
     timers = api().get(f"/routing/cases/{case_id}/timers") if parts["case"] else []
     names = element_names(parts["diagram"]) if parts["diagram"] else {}
     deliveries = _delivery_log(case_id)
-    parts["timeline"] = _acknowledgement_as_delivered(parts["timeline"], deliveries)
+    attachments = attachments_of(parts["complaint"])
+    timeline = _acknowledgement_as_delivered(parts["timeline"], deliveries)
+    parts["timeline"] = _merged(timeline, _files_added(attachments))
     return render_template(
         "case.html",
         deliveries=deliveries,
         timers=timers,
         names=names,
-        attachments=attachments_of(parts["complaint"]),
+        attachments=attachments,
         can_move_timers=has_role(*TIMER_OPERATORS),
         # the form only while the case waits for it (its fork's branch), never after it was taken
         outside_route=bool(parts.get("case"))

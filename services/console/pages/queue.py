@@ -13,7 +13,7 @@ from services.common.scrubber import customer_masks, scrub
 from services.console.auth.guard import api, console, login_required
 from services.console.i18n import translate
 from services.console.pages import html_errors
-from services.console.pages.attachments import chosen_files, send_files
+from services.console.pages.attachments import attachments_of, chosen_files, send_files
 
 blueprint = html_errors(Blueprint("queue", __name__))
 QUEUE_LIMIT = 200
@@ -101,6 +101,7 @@ def task(task_id, errors: dict | None = None, values: dict | None = None, status
         complaint=complaint,
         earlier=earlier_decisions(timeline),
         postponements=postponements(timeline),
+        attachments=attachments_of(complaint),
         errors=errors or {},
         values=values or {},
         choices=choice_lists(client, found["form"], complaint.get("category")),

@@ -172,6 +172,18 @@ def test_a_department_asked_to_help_is_told_in_its_managers_inbox_and_reads_the_
     assert added.status_code == 201, added.json  # the photo of the repair it was asked for
     [kept] = mall.api.get(f"/intake/complaints/{recorded['id']}/attachments", headers=told).json
     assert kept["file_name"] == "门锁已修复.png"
+    # the desk tracking the department sees the photo on its task, who added it, and the case's
+    # timeline says so (the department acts through the desk)
+    desk = browser()
+    desk.login("desk")
+    desks = mall.api.get("/routing/tasks", headers=mall.staff("desk")).json["items"]
+    [track] = [each for each in desks if each["element_id"] == "track_department"]
+    tracking = desk.get(f"/console/tasks/{track['id']}").get_data(as_text=True)
+    assert (
+        "门锁已修复.png" in tracking and "工程部经理 吴斌" in tracking and 'id="attach-form"' not in tracking
+    )
+    timeline = desk.get(f"/console/cases/{recorded['id']}").get_data(as_text=True).split('id="timeline"')[1]
+    assert re.search(r"工程部经理 吴斌.*?添加附件.*?文件</b>：门锁已修复\.png", timeline, re.S)
     message = {"name": "merchant_answered", "data": {}, "idempotency_key": "engineering-1"}
     posted = mall.api.post(f"/routing/cases/{recorded['id']}/messages", json=message, headers=told)
     assert posted.status_code == 404
