@@ -239,7 +239,10 @@ class CaseRepository:
         element_id: str | None = None,
         task_id: str | None = None,
         detail: dict[str, Any] | None = None,
+        before: int | None = None,
     ) -> None:
+        """A timeline row; in a deferred block, at the end of its rows, or at the `timeline_mark`
+        given as `before`."""
         row = (
             case_id,
             at,
@@ -251,9 +254,15 @@ class CaseRepository:
             json.dumps(detail or {}, ensure_ascii=False, default=str),
         )
         if self._timeline is not None:
-            self._timeline.append(row)
+            self._timeline.insert(len(self._timeline) if before is None else before, row)
         else:
             insert_many(self.conn, TIMELINE_INSERT, [row])
+
+    def timeline_mark(self, case_id: str) -> int | None:
+        """Where the case's next timeline row goes in a deferred block: a row added later `before`
+        it reads before the rows added since (a task's completion before the tasks its step opened,
+        though the completion is known to stand only once the step did)."""
+        return len(self._timeline) if self._timeline is not None else None
 
     @contextlib.contextmanager
     def deferred(self, timeline: list[tuple], saved: dict[str, CaseRow]) -> Iterator[None]:

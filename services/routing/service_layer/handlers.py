@@ -413,6 +413,7 @@ def _complete(
     # The task's close, the step's rows and events, the case's save: all written together at the
     # block's end. A step that fails leaves the task open as it was; its incident is kept.
     with uow.deferred():
+        mark = uow.cases.timeline_mark(case.id)  # the completion reads before what its step did
         if not advance_case(uow, context, case, work, actor, step, completing=task.id):
             return None
         completed = replace(task, state=TaskState.COMPLETED, closed_at=now, closed_by=by)
@@ -420,7 +421,7 @@ def _complete(
         announce(uow, case, completed, TASK_COMPLETED, actor, now, data)
         detail = {"data": data} if retried_by is None else {"data": data, "applied_by": retried_by.id}
         uow.cases.add_timeline(
-            case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, detail
+            case.id, now, actor.id, actor.role, "task_completed", task.element_id, task.id, detail, mark
         )
     return completed
 

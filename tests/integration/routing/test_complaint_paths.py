@@ -584,6 +584,9 @@ def test_every_level_can_ask_another_department_to_act_which_the_desk_tracks_the
             department_request="修复试衣间门锁",
         )
         assert element not in case.open_tasks(who) and case.open_tasks(DESK) == ["track_department"], element
+        # the timeline tells the completion before the task it opened, though both happened at once
+        told = [(entry["kind"], entry["element_id"]) for entry in case.timeline()]
+        assert told.index(("task_completed", element)) < told.index(("task_created", "track_department"))
         # the engineering department's manager is told, not the manager of the complaint's department
         [told] = [p for p in case.published(NOTICE_TO_DEPARTMENT) if p["kind"] == "assist_requested"]
         assert (told["to"], told["department"], told["data"]["department_request"]) == (

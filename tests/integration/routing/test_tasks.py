@@ -111,10 +111,10 @@ def test_the_timeline_records_every_step_with_who_and_where(routing, api, staff,
     assert steps == [
         ("case_started", None, "desk"),
         ("task_created", "handle_floor", "routing"),
+        ("task_completed", "handle_floor", "floor_supervisor-1"),  # before the task its step opened
         ("task_created", "handle_ops", "floor_supervisor-1"),
-        ("task_completed", "handle_floor", "floor_supervisor-1"),
     ]
-    assert timeline[-1]["detail"]["data"] == {"outcome": "escalate"}
+    assert timeline[2]["detail"]["data"] == {"outcome": "escalate"}
 
 
 @pytest.fixture

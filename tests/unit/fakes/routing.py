@@ -223,10 +223,16 @@ class FakeCases:
         return [_copy(case) for case in sorted(due, key=lambda case: case.next_due_at)[:limit]]
 
     def add_timeline(
-        self, case_id, at, actor, role, kind, element_id=None, task_id=None, detail=None
+        self, case_id, at, actor, role, kind, element_id=None, task_id=None, detail=None, before=None
     ) -> None:
         entry = {"at": at, "actor": actor, "role": role, "kind": kind, "element_id": element_id}
-        self.timelines.setdefault(case_id, []).append({**entry, "task_id": task_id, "detail": detail or {}})
+        rows = self.timelines.setdefault(case_id, [])
+        rows.insert(
+            len(rows) if before is None else before, {**entry, "task_id": task_id, "detail": detail or {}}
+        )
+
+    def timeline_mark(self, case_id: str) -> int:
+        return len(self.timelines.get(case_id, []))
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
