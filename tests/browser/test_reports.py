@@ -43,5 +43,5 @@ def test_the_operations_manager_opens_the_daily_review_and_the_monthly_report_an
     download.save_as(saved)
     book = openpyxl.load_workbook(saved)
     cells = [str(cell.value) for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
-    assert download.suggested_filename == "month-report-2026-11.xlsx"
+    assert download.suggested_filename == "月报 2026年11月.xlsx"  # in the reader's words
     assert len(book.worksheets) > 1 and "本期 11月1日至" in " ".join(cells)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from flask import Response, current_app
 
@@ -80,10 +81,14 @@ def _report(period: Period, args: dict):
     )
 
 
-def _file(body: bytes, mimetype: str, filename: str) -> Response:
+def _file(body: bytes, mimetype: str, filename: str, named: str) -> Response:
+    """The file, saved under `named` (the reader's words, RFC 6266's filename*), or `filename` by a
+    program that takes no other."""
     response = Response(body, mimetype=mimetype)
     disposition = "inline" if mimetype.startswith(("text/html", "application/pdf")) else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{filename}\"; filename*=UTF-8''{quote(named)}"
+    )
     return response
 
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.reporting.rendering.pages import report_html, report_pdf
-from services.reporting.rendering.tables import callbacks_csv, callbacks_xlsx, report_csv, report_xlsx
+from services.common.dates import period_name
+from services.reporting.rendering.pages import report_html, report_pdf, title
+from services.reporting.rendering.tables import (
+    CALLBACK_LANGUAGE,
+    callbacks_csv,
+    callbacks_xlsx,
+    report_csv,
+    report_xlsx,
+)
+from services.reporting.rendering.words import word
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_FORMATS = {
@@ -18,17 +26,19 @@ REPORT_FORMATS = {
 CALLBACK_FORMATS = {"csv": (callbacks_csv, "text/csv; charset=utf-8"), "xlsx": (callbacks_xlsx, XLSX)}
 
 
-def render_report(report: dict[str, Any], fmt: str, lang: str) -> tuple[bytes, str, str]:
-    """(body, media type, file name) of a report in `fmt`: csv, xlsx, html or pdf."""
+def render_report(report: dict[str, Any], fmt: str, lang: str) -> tuple[bytes, str, str, str]:
+    """(body, media type, file name, the name in the reader's words) of a report in `fmt`: csv,
+    xlsx, html or pdf. The file is saved as 月报 2026年11月.xlsx; the plain name is for a program
+    that takes no other (month-report-2026-11.xlsx)."""
     render, media_type = REPORT_FORMATS[fmt]
-    return (
-        render(report, lang),
-        media_type,
-        f"{report['period']['kind']}-report-{report['period']['label']}.{fmt}",
-    )
+    plain = f"{report['period']['kind']}-report-{report['period']['label']}.{fmt}"
+    return render(report, lang), media_type, plain, f"{title(report, lang)}.{fmt}"
 
 
-def render_callbacks(found: dict[str, Any], fmt: str, zone: ZoneInfo) -> tuple[bytes, str, str]:
-    """(body, media type, file name) of the callback list in csv or xlsx, its times in the mall's zone."""
+def render_callbacks(found: dict[str, Any], fmt: str, zone: ZoneInfo) -> tuple[bytes, str, str, str]:
+    """(body, media type, file names as `render_report` gives them) of the callback list in csv or
+    xlsx, its times in the mall's zone; it is the desk's, so named in Chinese: 月度回访名单 2026年11月."""
     render, media_type = CALLBACK_FORMATS[fmt]
-    return render(found, zone), media_type, f"callbacks-{found['month']}.{fmt}"
+    month = {"kind": "month", "label": found["month"], "first_day": f"{found['month']}-01"}
+    named = f"{word('callbacks', CALLBACK_LANGUAGE)} {period_name(month, CALLBACK_LANGUAGE)}.{fmt}"
+    return render(found, zone), media_type, f"callbacks-{found['month']}.{fmt}", named

@@ -4,6 +4,7 @@ exports (downloaded through the console, never with a token in the browser), the
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import openpyxl
 
@@ -68,6 +69,8 @@ def test_the_exports_download_through_the_console_with_the_session_alone(browser
         xlsx.status_code == 200
         and 'filename="month-report-2026-11.xlsx"' in xlsx.headers["Content-Disposition"]
     )
+    # saved under the report's own title: 月报 2026年11月.xlsx
+    assert f"filename*=UTF-8''{quote('月报 2026年11月.xlsx')}" in xlsx.headers["Content-Disposition"]
     assert book.sheetnames and any(sheet.title for sheet in book.worksheets)
     assert pdf.data.startswith(b"%PDF") and csv.data.decode("utf-8-sig").startswith("栏目,项目,本期")
     assert xlsx.headers["Cache-Control"] == "private, no-store"
