@@ -150,6 +150,11 @@ def test_the_desk_records_the_floor_resolves_ops_signs_off_and_the_desk_replies_
     desk.wait_for_selector("#diagram[data-ready=true]")
     assert desk.get_attribute("#diagram", "data-warnings") == "0"
     assert desk.inner_text("#case-status") == "已结案"
+    # what the close recorded, in words, where the open tasks were
+    closing = desk.inner_text("#closing")
+    for shown in ("结案信息", "换货并道歉", "12.5", "商户", "服务态度"):
+        assert shown in closing, shown
+    assert "service_attitude" not in closing and "merchant" not in closing
     kinds = desk.eval_on_selector_all("#timeline tr[data-kind]", "rows => rows.map(r => r.dataset.kind)")
     assert {
         "case_started",

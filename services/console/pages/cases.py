@@ -157,6 +157,23 @@ def _merged(timeline: list[dict], entries: list[dict]) -> list[dict]:
     return sorted(timeline + entries, key=lambda entry: datetime.fromisoformat(entry["at"]))
 
 
+# What a close records (PROCESS.md, closing): a completion that decided any of these closed the case.
+CLOSING_FIELDS = ("cost", "responsible_party", "root_cause")
+
+
+def _closing(timeline: list[dict]) -> dict | None:
+    """The completion that closed the case, as its timeline entry keeps it; None while none did."""
+    return next(
+        (
+            entry
+            for entry in reversed(timeline)
+            if entry["kind"] == "task_completed"
+            and any(name in ((entry.get("detail") or {}).get("data") or {}) for name in CLOSING_FIELDS)
+        ),
+        None,
+    )
+
+
 def _files_added(attachments: list[dict] | None) -> list[dict]:
     """Files staff attached (at the desk, on a task, on the case page), one timeline entry for each
     upload: who, when, the files' names as the reader may see them. The customer's own files came
@@ -193,6 +210,7 @@ def case(case_id):
     parts["timeline"] = _merged(timeline, _files_added(attachments))
     return render_template(
         "case.html",
+        closing=_closing(parts["timeline"]),
         deliveries=deliveries,
         timers=timers,
         names=names,
