@@ -11,7 +11,7 @@ from services.common.errors import Conflict, InvalidInput, ServiceError
 from services.common.identity.model import PROCESS_ROLES
 from services.common.scrubber import customer_masks, scrub
 from services.console.auth.guard import api, console, login_required
-from services.console.i18n import translate
+from services.console.i18n import label, named, translate
 from services.console.pages import html_errors
 from services.console.pages.attachments import attachments_of, chosen_files, send_files
 
@@ -240,7 +240,27 @@ def complete(task_id):
         if chosen_files():  # kept already: choosing them again would attach them twice
             errors["attachments"] = [translate("attachments.kept_already")]
         return task(task_id, errors=errors, values=values, status=400)
-    return closed or redirect(url_for("queue.queue", done=found["number"]))
+    if closed:
+        return closed
+    where = _where_now(client, found["case_id"])
+    if where:  # asking another department, escalating: the handler reads where the case went
+        flash(translate("task.moved_to", where=where))
+    return redirect(url_for("queue.queue", done=found["number"]))
+
+
+def _where_now(client, case_id: str) -> str:
+    """The case's open tasks after a completion, as people name them: 跟踪协助部门的处理结果（服务台）;
+    empty when none is open (the case waits for a timer, or closed) or the case cannot be read."""
+    try:
+        case = client.get(f"/routing/cases/{case_id}")
+    except ServiceError:
+        return ""
+    tasks = [
+        f"{named(task.get('titles'), 'element', task['element_id'], task['title'])}"
+        f"{translate('task.in_queue', queue=label('role', task['queue']))}"
+        for task in case.get("open_tasks") or ()
+    ]
+    return translate("common.list_separator").join(tasks)
 
 
 def _task_errors(refused: InvalidInput) -> dict[str, list[str]]:

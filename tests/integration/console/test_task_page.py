@@ -38,7 +38,7 @@ def test_a_listed_department_completes_the_task_and_any_other_name_is_refused_in
     floor3 = browser()
     floor3.login("floor3")
 
-    answers = []
+    answers, landed = [], []
     for task, asked in ((first, "engineering"), (second, "不存在的部门")):
         page = f"/console/tasks/{task['id']}"
         html = floor3.get(page).get_data(as_text=True)
@@ -54,9 +54,14 @@ def test_a_listed_department_completes_the_task_and_any_other_name_is_refused_in
                 },
             )
         )
+        if answers[-1].status_code == 302:  # the page it lands on, as the browser follows it
+            landed.append(floor3.get(answers[-1].headers["Location"]).get_data(as_text=True))
     done, refused = answers
 
     assert done.status_code == 302, done.get_data(as_text=True)
+    # the supervisor reads where the case went, not only that the task is done
+    [moved] = re.findall(r'<p class="notice">(案件现在在：.*?)</p>', landed[0])
+    assert "跟踪协助部门的处理结果（服务台）" in moved and "engineering" not in moved
     timeline = mall.api.get(f"/routing/cases/{first['case_id']}/timeline", headers=mall.staff("ops")).json
     [completed] = [
         step for step in timeline if step.get("task_id") == first["id"] and step["kind"] == "task_completed"
