@@ -60,8 +60,10 @@ def test_someone_elses_notification_cannot_be_marked_read(browser, mall):
     html = store.get("/console/inbox").get_data(as_text=True)
 
     refused = store.post(f"/console/inbox/{item}/read", data={"csrf_token": csrf_token(html)})
+    followed = store.get(f"/console/inbox/{item}/case/{recorded['id']}")  # its link, by someone else
 
     assert refused.status_code == 302 and store.get(refused.headers["Location"]).status_code == 404
+    assert followed.status_code == 404 and "找不到" in followed.get_data(as_text=True)
     assert _unread(ops) == 1
 
 
